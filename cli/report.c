@@ -1,0 +1,190 @@
+/*
+ * report.c - verdict lines, findings, JSON and the trace.
+ */
+#include "report.h"
+
+#include <inttypes.h>
+
+#include "../lib/cd_trace.h"
+
+void cd_report_intro(FILE *out, const cd_scenario_t *s, int variant,
+                     const cd_params_t *p)
+{
+    fprintf(out, "%s [%s]: %s - %s\n", s->name, s->variants[variant].name,
+            s->title, s->variants[variant].summary);
+    fprintf(out, "  %d threads, %d iterations\n", p->threads, p->iterations);
+}
+
+void cd_report_trace(FILE *out)
+{
+    uint64_t total = cd_trace_total();
+    uint64_t first = total > CD_TRACE_CAP ? total - CD_TRACE_CAP : 0;
+    char line[256];
+
+    fprintf(out, "trace: %" PRIu64 " events%s\n", total,
+            first ? " (the oldest were dropped)" : "");
+    for (uint64_t i = first; i < total; i++) {
+        cd_trace_event_t ev;
+        if (cd_trace_get(i, &ev) != 0)
+            continue;
+        cd_trace_format(&ev, line, sizeof line);
+        fprintf(out, "  %s\n", line);
+    }
+}
+
+void cd_report_verdict_line(FILE *out, const char *scenario,
+                            const char *variant, const cd_verdict_t *v)
+{
+    fprintf(out, "%s [%s]: %s \xe2\x80\x94 expected %s; observed %s\n",
+            scenario, variant, cd_status_name(v->status), v->expected,
+            v->observed);
+}
+
+void cd_report_text(FILE *out, const cd_run_result_t *r)
+{
+    char buf[1024];
+
+    for (int i = 0; i < r->ninv; i++) {
+        cd_inversion_format(&r->inv[i], buf, sizeof buf);
+        fprintf(out, "lock-order: potential deadlock: %s\n", buf);
+    }
+    cd_report_verdict_line(out, r->scenario->name,
+                           r->scenario->variants[r->variant].name,
+                           &r->verdict);
+}
+
+/* ================================== JSON ================================= */
+
+static void json_str(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(out, "\\%c", c);
+        else if (c == '\n')
+            fputs("\\n", out);
+        else if (c < 0x20)
+            fprintf(out, "\\u%04x", c);
+        else
+            fputc(c, out);
+    }
+    fputc('"', out);
+}
+
+static void json_site(FILE *out, cd_site_t s)
+{
+    fputs("{\"file\":", out);
+    json_str(out, s.file ? s.file : "");
+    fprintf(out, ",\"line\":%d}", s.line);
+}
+
+static void json_cycle(FILE *out, const cd_run_result_t *r)
+{
+    fputs(",\"deadlock\":", out);
+    if (!r->has_cycle) {
+        fputs("null", out);
+        return;
+    }
+    fputc('[', out);
+    for (int k = 0; k < r->cycle.len; k++) {
+        const cd_cycle_link_t *l = &r->cycle.link[k];
+        fputs(k ? ",{\"thread\":" : "{\"thread\":", out);
+        json_str(out, cd_reg_thread_name(l->thread));
+        fputs(",\"holds\":", out);
+        json_str(out, cd_reg_object_name(l->holds));
+        fputs(",\"waits\":", out);
+        json_str(out, cd_reg_object_name(l->waits));
+        fputc('}', out);
+    }
+    fputc(']', out);
+}
+
+static void json_inversions(FILE *out, const cd_run_result_t *r)
+{
+    fputs(",\"lock_order\":[", out);
+    for (int i = 0; i < r->ninv; i++) {
+        const cd_inversion_t *v = &r->inv[i];
+        fputs(i ? ",{\"first\":" : "{\"first\":", out);
+        json_str(out, cd_reg_object_name(v->first));
+        fputs(",\"second\":", out);
+        json_str(out, cd_reg_object_name(v->second));
+        fputs(",\"thread\":", out);
+        json_str(out, cd_reg_thread_name(v->thread));
+        fputs(",\"held_at\":", out);
+        json_site(out, v->held_at);
+        fputs(",\"taken_at\":", out);
+        json_site(out, v->taken_at);
+        fputs(",\"back_thread\":", out);
+        json_str(out, v->back_thread ? cd_reg_thread_name(v->back_thread) : "");
+        fputs(",\"back_held_at\":", out);
+        json_site(out, v->back_held_at);
+        fputs(",\"back_taken_at\":", out);
+        json_site(out, v->back_taken_at);
+        fputc('}', out);
+    }
+    fputc(']', out);
+}
+
+static void json_trace(FILE *out)
+{
+    uint64_t total = cd_trace_total();
+    uint64_t first = total > CD_TRACE_CAP ? total - CD_TRACE_CAP : 0;
+    int n = 0;
+
+    fputs(",\"trace\":[", out);
+    for (uint64_t i = first; i < total; i++) {
+        cd_trace_event_t ev;
+        if (cd_trace_get(i, &ev) != 0)
+            continue;
+        fprintf(out, "%s{\"t_ns\":%" PRId64 ",\"thread\":", n++ ? "," : "",
+                ev.t_ns);
+        json_str(out, cd_reg_thread_name(ev.thread));
+        fputs(",\"op\":", out);
+        json_str(out, cd_op_name(ev.op));
+        fputs(",\"object\":", out);
+        json_str(out, ev.op == CD_OP_SPAWN || ev.op == CD_OP_JOIN
+                          ? cd_reg_thread_name(ev.obj)
+                      : ev.obj ? cd_reg_object_name(ev.obj)
+                               : (ev.label ? ev.label : ""));
+        fprintf(out, ",\"arg\":%" PRId64 ",\"site\":", ev.arg);
+        json_site(out, ev.site);
+        fputc('}', out);
+    }
+    fputc(']', out);
+}
+
+void cd_report_json(FILE *out, const cd_run_result_t *r, int with_trace)
+{
+    const cd_verdict_t *v = &r->verdict;
+
+    fputs("{\"scenario\":", out);
+    json_str(out, r->scenario->name);
+    fputs(",\"variant\":", out);
+    json_str(out, r->scenario->variants[r->variant].name);
+    fprintf(out, ",\"threads\":%d,\"iterations\":%d,\"status\":",
+            r->params.threads, r->params.iterations);
+    json_str(out, cd_status_name(v->status));
+    fprintf(out, ",\"exit_code\":%d,\"expected\":", cd_exit_code(v->status));
+    json_str(out, v->expected);
+    fputs(",\"observed\":", out);
+    json_str(out, v->observed);
+    fprintf(out, ",\"duration_ms\":%.3f,\"figures\":{",
+            (double)r->duration_ns / 1e6);
+    for (int i = 0; i < v->nfigs; i++) {
+        if (i)
+            fputc(',', out);
+        json_str(out, v->figs[i].key);
+        fputc(':', out);
+        if (v->figs[i].is_num)
+            fprintf(out, "%" PRId64, v->figs[i].num);
+        else
+            json_str(out, v->figs[i].str);
+    }
+    fputc('}', out);
+    json_cycle(out, r);
+    json_inversions(out, r);
+    if (with_trace)
+        json_trace(out);
+    fputs("}\n", out);
+}

@@ -1,0 +1,72 @@
+/*
+ * run.c - one supervised run of a scenario variant.
+ */
+#include "run.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* The watchdog looks this often; a deadlock is reported within ~2 scans. */
+#define SCAN_MS 10
+/* After an abort, threads get this long to stop before on_stuck fires. */
+#define GRACE_MS 2000
+
+static void merge_findings(cd_run_result_t *r, int timeout_ms)
+{
+    cd_verdict_t *v = &r->verdict;
+    char was[CD_TEXT_MAX], cycle[CD_TEXT_MAX];
+    int reason = cd_reg_aborted();
+
+    r->has_cycle = cd_reg_deadlock(&r->cycle);
+    r->ninv = cd_reg_inversions(r->inv, CD_MAX_INVERSIONS);
+    if (v->status == CD_ERROR)
+        return;
+    memcpy(was, v->observed, sizeof was);
+    if (r->has_cycle) {
+        cd_cycle_format(&r->cycle, cycle, sizeof cycle);
+        cd_verdict_observe(v, CD_DEADLOCK, "%s (%s)", cycle, was);
+    } else if (reason == CD_ABORT_TIMEOUT) {
+        cd_verdict_observe(v, CD_TIMEOUT, "still running after the %d ms "
+                           "limit, stopped (%s)", timeout_ms, was);
+    } else if (v->status == CD_HELD && r->ninv > 0) {
+        cd_verdict_observe(v, CD_POTENTIAL, "%s, but the lock-order check "
+                           "saw locks taken in opposite orders: this can "
+                           "deadlock on another run", was);
+    }
+}
+
+int cd_run(const cd_scenario_t *s, int variant, const cd_run_opts_t *o,
+           cd_run_result_t *r)
+{
+    cd_watchdog_t *w = NULL;
+
+    memset(r, 0, sizeof *r);
+    r->scenario = s;
+    r->variant = variant;
+    r->params = o->params;
+    cd_reg_reset();
+    cd_reg_set_trace(o->trace);
+    cd_reg_set_latency_scale(o->latency_permille);
+    int rc = cd_watchdog_start(&w, o->timeout_ms, SCAN_MS, GRACE_MS,
+                               o->on_stuck);
+    if (rc != 0) {
+        cd_verdict_observe(&r->verdict, CD_ERROR,
+                           "could not start the watchdog");
+        return rc;
+    }
+    int64_t t0 = cd_now_ns();
+    s->run(&o->params, variant, &r->verdict);
+    r->duration_ns = cd_now_ns() - t0;
+    cd_watchdog_stop(w);
+    merge_findings(r, o->timeout_ms);
+    return 0;
+}
+
+int cd_exit_code(int status)
+{
+    switch (status) {
+    case CD_HELD: return 0;
+    case CD_ERROR: return 2;
+    default: return 1;
+    }
+}

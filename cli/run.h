@@ -1,0 +1,47 @@
+/*
+ * run.h - running one scenario variant under the library's supervision.
+ *
+ * cd_run() resets the registry, applies the options (trace, latency
+ * scale), starts the watchdog with the hard time limit, runs the variant,
+ * and merges what the detectors found (deadlock cycle, lock-order
+ * inversions) into the verdict. It prints nothing.
+ */
+#ifndef CD_RUN_H
+#define CD_RUN_H
+
+#include <stdint.h>
+
+#include "../demos/scenario.h"
+#include "../lib/cd_detect.h"
+#include "../lib/cd_registry.h"
+
+typedef struct cd_run_opts {
+    cd_params_t params;
+    int timeout_ms;        /* hard limit for the whole run */
+    int trace;             /* record the event trace */
+    int latency_permille;  /* simulated latency scale, 1000 = as written */
+    cd_stuck_fn on_stuck;  /* threads ignored the abort: report and exit */
+} cd_run_opts_t;
+
+typedef struct cd_run_result {
+    const cd_scenario_t *scenario;
+    int variant;
+    cd_params_t params;
+    cd_verdict_t verdict;
+    int64_t duration_ns;
+    int has_cycle;
+    cd_cycle_t cycle;
+    int ninv;
+    cd_inversion_t inv[CD_MAX_INVERSIONS];
+} cd_run_result_t;
+
+/* Runs variant of s. Returns 0, or -errno when the watchdog could not be
+ * started (r->verdict then says so with CD_ERROR). */
+int cd_run(const cd_scenario_t *s, int variant, const cd_run_opts_t *o,
+           cd_run_result_t *r);
+
+/* 0 held, 1 violated / deadlocked / timed out / potential deadlock,
+ * 2 error. */
+int cd_exit_code(int status);
+
+#endif /* CD_RUN_H */

@@ -1,0 +1,249 @@
+/*
+ * race.c - the double charge: check, then act, with a slow call between.
+ *
+ * The pitfall: a checkout reads the order's status, asks the payment
+ * gateway to charge the customer (slow: 2 ms), then marks the order paid.
+ * When the same order is checked out twice at once (a double-clicked Pay
+ * button, a webhook retried by an impatient sender), both checkouts read
+ * "pending" before either writes "paid": the customer is charged twice.
+ *
+ * Symptom: more charges than orders; balances below zero.
+ * Run:     concdemo race                 the broken checkout
+ *          concdemo race --fixed=mutex   one lock for the whole shop
+ *          concdemo race --fixed=keyed   one lock per customer (recommended)
+ *          concdemo race --fixed=cas     an atomic pending -> charging step
+ * Lesson:  lessons/01-race.md
+ *
+ * Every order is submitted twice, back to back, into a queue that the
+ * checkout threads share; orders belong to customers round-robin, so that
+ * at any moment the threads work for different customers - which is what
+ * lets the keyed fix run in parallel where the global mutex cannot.
+ */
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#include "../lib/cd_keyed.h"
+#include "../lib/cd_mutex.h"
+#include "../lib/cd_thread.h"
+#include "scenario.h"
+
+#define PRICE 100
+#define GATEWAY_USEC 2000 /* the payment gateway takes 2 ms */
+#define SUBMITS 2         /* each order arrives twice: the double click */
+
+enum { PENDING, CHARGING, PAID };
+
+typedef struct order {
+    int id;
+    int customer;
+    int status;          /* the shop's own record: plain memory */
+    atomic_int astatus;  /* the same record for the cas fix */
+} order_t;
+
+typedef struct shop {
+    int variant;
+    int norders, ncustomers;
+    order_t *orders;
+    atomic_int next;          /* next queue item; item k is order k/SUBMITS */
+    cd_mutex_t lock;          /* fix "mutex": one lock for everything */
+    cd_keyed_t customer_lock; /* fix "keyed": one lock per customer */
+    /* The bank behind the gateway is another system; its books are right. */
+    atomic_long *balance;
+    atomic_int *charges;
+} shop_t;
+
+/* The payment gateway: slow, and it charges whatever it is asked to. */
+static void gateway_charge(shop_t *s, order_t *o)
+{
+    cd_latency("payment-gateway", GATEWAY_USEC);
+    /* Relaxed: the bank must not synchronise the shop's threads for them. */
+    atomic_fetch_sub_explicit(&s->balance[o->customer], PRICE,
+                              memory_order_relaxed);
+    atomic_fetch_add_explicit(&s->charges[o->id], 1, memory_order_relaxed);
+}
+
+/* ====================== the checkouts, side by side ====================== */
+
+/* Broken: the check and the act are two steps, 2 ms apart. */
+static void checkout_broken(shop_t *s, order_t *o)
+{
+    cd_point("check status");
+    if (o->status == PENDING) {  /* BUG: both checkouts see PENDING... */
+        gateway_charge(s, o);    /* ...and both charge, */
+        o->status = PAID;        /* ...before either records it. */
+    }
+}
+
+/* Fix "mutex": check and act under one lock. Correct, but every checkout
+ * of every customer now waits its turn behind one 2 ms gateway call. */
+static void checkout_mutex(shop_t *s, order_t *o)
+{
+    cd_mutex_lock(&s->lock);                  /* FIX: one step, one lock */
+    cd_point("check status");
+    if (o->status == PENDING) {
+        gateway_charge(s, o);
+        o->status = PAID;
+    }
+    cd_mutex_unlock(&s->lock);                /* FIX */
+}
+
+/* Fix "keyed": the same, under the customer's own lock. Checkouts for
+ * other customers go on in parallel. */
+static void checkout_keyed(shop_t *s, order_t *o)
+{
+    cd_keyed_lock(&s->customer_lock, o->customer);   /* FIX: per customer */
+    cd_point("check status");
+    if (o->status == PENDING) {
+        gateway_charge(s, o);
+        o->status = PAID;
+    }
+    cd_keyed_unlock(&s->customer_lock, o->customer); /* FIX */
+}
+
+/* Fix "cas": claim the order with one atomic step pending -> charging;
+ * only the checkout that made the step charges. (A real shop would move a
+ * declined payment back to pending.) */
+static void checkout_cas(shop_t *s, order_t *o)
+{
+    int expected = PENDING;
+    cd_point("check status");
+    if (atomic_compare_exchange_strong(&o->astatus, &expected, CHARGING)) { /* FIX */
+        gateway_charge(s, o);
+        atomic_store(&o->astatus, PAID);                                     /* FIX */
+    }
+}
+
+static void (*const checkout[])(shop_t *, order_t *) = {
+    checkout_broken, checkout_mutex, checkout_keyed, checkout_cas,
+};
+
+/* ================================ harness ================================ */
+
+static void cashier(void *ctx, int index)
+{
+    shop_t *s = ctx;
+    (void)index;
+    /* Relaxed: handing out work must not order the checkouts either. */
+    for (;;) {
+        int k = atomic_fetch_add_explicit(&s->next, 1, memory_order_relaxed);
+        if (k >= s->norders * SUBMITS)
+            break;
+        checkout[s->variant](s, &s->orders[k / SUBMITS]);
+    }
+}
+
+static int setup(shop_t *s, const cd_params_t *p, int variant)
+{
+    s->variant = variant;
+    s->norders = p->iterations;
+    s->ncustomers = p->threads / SUBMITS > 0 ? p->threads / SUBMITS : 1;
+    atomic_init(&s->next, 0);
+    s->orders = calloc((size_t)s->norders, sizeof *s->orders);
+    s->balance = calloc((size_t)s->ncustomers, sizeof *s->balance);
+    s->charges = calloc((size_t)s->norders, sizeof *s->charges);
+    if (!s->orders || !s->balance || !s->charges)
+        return -1;
+    for (int i = 0; i < s->norders; i++) {
+        s->orders[i] = (order_t){ .id = i, .customer = i % s->ncustomers,
+                                  .status = PENDING };
+        atomic_init(&s->orders[i].astatus, PENDING);
+        atomic_init(&s->charges[i], 0);
+        /* Each customer can afford exactly their own orders. */
+        atomic_fetch_add(&s->balance[i % s->ncustomers], PRICE);
+    }
+    if (cd_mutex_init(&s->lock, "shop-lock") != 0)
+        return -1;
+    if (cd_keyed_init(&s->customer_lock, "customer", s->ncustomers) != 0)
+        return -1;
+    return 0;
+}
+
+static void teardown(shop_t *s)
+{
+    cd_keyed_destroy(&s->customer_lock);
+    cd_mutex_destroy(&s->lock);
+    free(s->orders);
+    free(s->balance);
+    free(s->charges);
+}
+
+/* Invariant: every order charged exactly once, every balance at zero. */
+static void check(shop_t *s, double seconds, cd_verdict_t *v)
+{
+    int total = 0, twice = 0, unpaid = 0, worst = 0;
+    for (int i = 0; i < s->norders; i++) {
+        int c = atomic_load(&s->charges[i]);
+        total += c;
+        twice += c > 1;
+        unpaid += c == 0;
+    }
+    for (int c = 0; c < s->ncustomers; c++)
+        if (atomic_load(&s->balance[c]) < atomic_load(&s->balance[worst]))
+            worst = c;
+    long start = (long)PRICE * ((s->norders - worst + s->ncustomers - 1) /
+                                s->ncustomers);
+    long low = atomic_load(&s->balance[worst]);
+
+    cd_verdict_expect(v, "each of %d orders charged once, every balance "
+                      "ending at 0", s->norders);
+    cd_verdict_num(v, "orders", s->norders);
+    cd_verdict_num(v, "charges", total);
+    cd_verdict_num(v, "double_charged", twice);
+    cd_verdict_num(v, "unpaid", unpaid);
+    cd_verdict_num(v, "customers", s->ncustomers);
+    cd_verdict_num(v, "lowest_balance", low);
+    cd_verdict_num(v, "orders_per_sec",
+                   seconds > 0 ? (int64_t)(s->norders / seconds) : 0);
+    if (twice || unpaid)
+        cd_verdict_observe(v, CD_VIOLATED,
+                           "%d charges for %d orders (%d charged twice or "
+                           "more, %d unpaid); customer-%d balance %ld -> %ld",
+                           total, s->norders, twice, unpaid, worst + 1, start,
+                           low);
+    else
+        cd_verdict_observe(v, CD_HELD,
+                           "%d charges for %d orders, all balances 0; %d "
+                           "customers, %.0f orders/s",
+                           total, s->norders, s->ncustomers,
+                           s->norders / seconds);
+}
+
+static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
+{
+    shop_t s = { 0 };
+    if (setup(&s, p, variant) != 0) {
+        cd_verdict_observe(v, CD_ERROR, "could not set up the shop");
+        teardown(&s);
+        return;
+    }
+    int64_t t0 = cd_now_ns();
+    int rc = cd_team_run(p->threads, "checkout", cashier, &s);
+    double seconds = (double)(cd_now_ns() - t0) / 1e9;
+    if (rc < 0)
+        cd_verdict_observe(v, CD_ERROR, "could not start %d threads",
+                           p->threads);
+    else
+        check(&s, seconds, v);
+    teardown(&s);
+}
+
+static const cd_variant_t variants[] = {
+    { "broken", "check status, charge (2 ms), then mark paid: no lock" },
+    { "mutex", "one shop-wide lock around check, charge and mark" },
+    { "keyed", "one lock per customer: other customers run in parallel" },
+    { "cas", "atomic compare-and-swap pending -> charging claims the order" },
+};
+
+const cd_scenario_t cd_scenario_race = {
+    .name = "race",
+    .title = "the double charge",
+    .pitfall = "check-then-act across a slow call charges a customer twice",
+    .lesson = "lessons/01-race.md",
+    .variants = variants,
+    .nvariants = 4,
+    .recommended = 2,
+    .defaults = { .threads = 4, .iterations = 8 },
+    .min = { .threads = 1, .iterations = 1 },
+    .max = { .threads = 256, .iterations = 5000 },
+    .run = run,
+};

@@ -1,0 +1,88 @@
+/*
+ * scenario.h - what a scenario is, and the verdict it returns.
+ *
+ * A scenario is domain state + workers + an invariant check, in one file
+ * under demos/. Its broken variant and its fixes live side by side there
+ * and differ only by the lines that are the lesson. Each file exports one
+ * cd_scenario_t with designated initializers; demos/scenarios.c lists them.
+ * A run function never prints: it fills a verdict that the CLI turns into
+ * a line of text or a JSON object.
+ */
+#ifndef CD_SCENARIO_H
+#define CD_SCENARIO_H
+
+#include <stdint.h>
+
+/* Parameters every scenario takes (ranges per scenario). */
+typedef struct cd_params {
+    int threads;
+    int iterations;
+} cd_params_t;
+
+typedef struct cd_variant {
+    const char *name;    /* "broken", "mutex", ... */
+    const char *summary; /* what this variant does, one line */
+} cd_variant_t;
+
+typedef enum cd_status {
+    CD_HELD = 0,   /* invariant held, nothing suspicious */
+    CD_VIOLATED,   /* the invariant was broken */
+    CD_DEADLOCK,   /* threads waited for each other forever */
+    CD_TIMEOUT,    /* the run hit its hard time limit */
+    CD_POTENTIAL,  /* held this time, but the lock order can deadlock */
+    CD_ERROR       /* the run could not be set up */
+} cd_status_t;
+
+#define CD_MAX_FIGS 16
+#define CD_TEXT_MAX 512
+
+/* One figure for --json and the live view: a number or a string. */
+typedef struct cd_fig {
+    char key[32];
+    int is_num;
+    int64_t num;
+    char str[96];
+} cd_fig_t;
+
+typedef struct cd_verdict {
+    int status;
+    char expected[CD_TEXT_MAX]; /* the invariant, in words */
+    char observed[CD_TEXT_MAX]; /* what happened, in words */
+    int nfigs;
+    cd_fig_t figs[CD_MAX_FIGS];
+} cd_verdict_t;
+
+typedef struct cd_scenario {
+    const char *name;
+    const char *title;
+    const char *pitfall;          /* the pitfall in one line */
+    const char *lesson;           /* path of its worksheet */
+    const cd_variant_t *variants; /* [0] is "broken", then the fixes */
+    int nvariants;
+    int recommended;              /* the fix plain --fixed picks */
+    cd_params_t defaults, min, max;
+    /* Runs one variant; fills v (status, expected, observed, figures). */
+    void (*run)(const cd_params_t *p, int variant, cd_verdict_t *v);
+} cd_scenario_t;
+
+/* The table of scenarios, in the order `concdemo list` shows them. */
+const cd_scenario_t *const *cd_scenarios(int *count);
+const cd_scenario_t *cd_scenario_find(const char *name);
+/* Index of the variant called name, or -1. */
+int cd_scenario_variant(const cd_scenario_t *s, const char *name);
+
+/* Verdict helpers (printf-style; text is truncated to fit). */
+void cd_verdict_expect(cd_verdict_t *v, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void cd_verdict_observe(cd_verdict_t *v, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void cd_verdict_num(cd_verdict_t *v, const char *key, int64_t value);
+void cd_verdict_str(cd_verdict_t *v, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* A figure's value, or -1 / NULL when absent (for tests). */
+int64_t cd_verdict_get_num(const cd_verdict_t *v, const char *key);
+const char *cd_verdict_get_str(const cd_verdict_t *v, const char *key);
+
+const char *cd_status_name(int status);
+
+#endif /* CD_SCENARIO_H */

@@ -1,0 +1,34 @@
+/*
+ * cd_common.c - checks, clock and names.
+ */
+#include "cd_common.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+void cd__check_failed(const char *expr, int err, const char *file, int line)
+{
+    /* A failed pthread call here means a bug in concdemo itself: say where,
+     * then stop before the bug turns into a wrong lesson. */
+    fprintf(stderr, "concdemo: internal error at %s:%d: %s: %s\n", file, line,
+            expr, strerror(err < 0 ? -err : err));
+    abort();
+}
+
+int64_t cd_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void cd_name_copy(char *dst, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= CD_NAME_MAX)
+        n = CD_NAME_MAX - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}

@@ -1,0 +1,258 @@
+/*
+ * cd_detect.c - cycle search and the watchdog thread.
+ */
+#include "cd_detect.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* ============================ wait-for graph ============================= */
+
+static const cd_thread_info_t *thread_at(const cd_snapshot_t *s, int id)
+{
+    return (id > 0 && id <= s->nthreads) ? &s->threads[id - 1] : NULL;
+}
+
+/* The thread that `t` waits for, or 0 if t is not in an endless wait. */
+static int waits_for(const cd_snapshot_t *s, const cd_thread_info_t *t)
+{
+    if (t->state != CD_T_BLOCKED || t->wait_timed || t->waiting_on <= 0 ||
+        t->waiting_on > s->nobjs)
+        return 0;
+    return s->objs[t->waiting_on - 1].owner;
+}
+
+static void fill_cycle(const cd_snapshot_t *s, const int *path, int len,
+                       cd_cycle_t *out)
+{
+    int start = 0;
+    for (int i = 1; i < len; i++)
+        if (path[i] < path[start])
+            start = i;
+    out->len = len < CD_MAX_CYCLE ? len : CD_MAX_CYCLE;
+    for (int k = 0; k < out->len; k++) {
+        int cur = path[(start + k) % len];
+        int prev = path[(start + k + len - 1) % len];
+        out->link[k] = (cd_cycle_link_t){
+            .thread = cur,
+            .holds = thread_at(s, prev)->waiting_on,
+            .waits = thread_at(s, cur)->waiting_on,
+        };
+    }
+}
+
+int cd_waitfor_find_cycle(const cd_snapshot_t *s, cd_cycle_t *out)
+{
+    /* Each thread waits for at most one other, so following the chain from
+     * every thread finds any cycle; a colour per thread keeps it linear. */
+    unsigned char *colour = calloc((size_t)s->nthreads + 1, 1);
+    int *path = malloc(((size_t)s->nthreads + 1) * sizeof *path);
+    int found = 0;
+
+    if (!colour || !path)
+        goto out;
+    for (int first = 1; first <= s->nthreads && !found; first++) {
+        int len = 0, id = first;
+        /* colour: 0 unseen, 1 on the current chain, 2 finished */
+        while (id && colour[id] == 0) {
+            colour[id] = 1;
+            path[len++] = id;
+            id = waits_for(s, thread_at(s, id));
+            if (id > s->nthreads)
+                id = 0;
+        }
+        if (id && colour[id] == 1) {
+            int from = 0;
+            while (path[from] != id)
+                from++;
+            fill_cycle(s, path + from, len - from, out);
+            found = 1;
+        }
+        for (int i = 0; i < len; i++)
+            colour[path[i]] = 2;
+    }
+out:
+    free(colour);
+    free(path);
+    return found;
+}
+
+static int append(char *buf, size_t size, size_t *at, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int append(char *buf, size_t size, size_t *at, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf + (*at < size ? *at : size),
+                      *at < size ? size - *at : 0, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        *at += (size_t)n;
+    return n;
+}
+
+int cd_cycle_format(const cd_cycle_t *c, char *buf, size_t size)
+{
+    size_t at = 0;
+    if (size)
+        buf[0] = '\0';
+    for (int k = 0; k < c->len; k++)
+        append(buf, size, &at, "%s%s holds %s, waits %s", k ? "; " : "",
+               cd_reg_thread_name(c->link[k].thread),
+               cd_reg_object_name(c->link[k].holds),
+               cd_reg_object_name(c->link[k].waits));
+    return (int)at;
+}
+
+int cd_inversion_format(const cd_inversion_t *inv, char *buf, size_t size)
+{
+    size_t at = 0;
+    const char *a = cd_reg_object_name(inv->first);
+    const char *b = cd_reg_object_name(inv->second);
+    if (size)
+        buf[0] = '\0';
+    append(buf, size, &at, "%s -> %s in %s (holds %s from %s:%d, takes %s at %s:%d)",
+           a, b, cd_reg_thread_name(inv->thread), a,
+           inv->held_at.file ? inv->held_at.file : "?", inv->held_at.line, b,
+           inv->taken_at.file ? inv->taken_at.file : "?", inv->taken_at.line);
+    if (inv->back_thread)
+        append(buf, size, &at,
+               "; %s -> %s%s in %s (holds %s from %s:%d, takes next at %s:%d)",
+               b, inv->direct ? a : "...", inv->direct ? "" : " -> ...",
+               cd_reg_thread_name(inv->back_thread), b,
+               inv->back_held_at.file ? inv->back_held_at.file : "?",
+               inv->back_held_at.line,
+               inv->back_taken_at.file ? inv->back_taken_at.file : "?",
+               inv->back_taken_at.line);
+    return (int)at;
+}
+
+/* =============================== watchdog ================================ */
+
+struct cd_watchdog {
+    pthread_t pt;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    int stop;
+    int timeout_ms, period_ms, grace_ms;
+    cd_stuck_fn on_stuck;
+    int64_t aborted_at_ns; /* when the watchdog first saw the abort */
+    cd_snapshot_t snap;
+    cd_cycle_t last;       /* the cycle seen by the previous scan */
+    unsigned last_seq[CD_MAX_CYCLE];
+    int have_last;
+};
+
+/* Same threads, same objects, same waits (wait_seq) as the last scan. */
+static int same_as_last(cd_watchdog_t *w, const cd_cycle_t *c)
+{
+    if (!w->have_last || w->last.len != c->len)
+        return 0;
+    for (int k = 0; k < c->len; k++) {
+        const cd_cycle_link_t *a = &w->last.link[k], *b = &c->link[k];
+        if (a->thread != b->thread || a->waits != b->waits ||
+            a->holds != b->holds ||
+            w->last_seq[k] != thread_at(&w->snap, b->thread)->wait_seq)
+            return 0;
+    }
+    return 1;
+}
+
+static void scan(cd_watchdog_t *w)
+{
+    cd_cycle_t c;
+
+    cd_reg_snapshot(&w->snap);
+    if (!cd_waitfor_find_cycle(&w->snap, &c)) {
+        w->have_last = 0;
+        return;
+    }
+    if (same_as_last(w, &c)) {
+        cd_reg_set_deadlock(&c);
+        cd_reg_abort(CD_ABORT_DEADLOCK);
+        return;
+    }
+    w->last = c;
+    for (int k = 0; k < c.len; k++)
+        w->last_seq[k] = thread_at(&w->snap, c.link[k].thread)->wait_seq;
+    w->have_last = 1;
+}
+
+static void *watchdog_main(void *p)
+{
+    cd_watchdog_t *w = p;
+
+    CD_CHECK(pthread_mutex_lock(&w->lock));
+    while (!w->stop) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        long ns = ts.tv_nsec + (long)w->period_ms * 1000000L;
+        ts.tv_sec += ns / 1000000000L;
+        ts.tv_nsec = ns % 1000000000L;
+        int rc = pthread_cond_timedwait(&w->wake, &w->lock, &ts);
+        if (rc != 0 && rc != ETIMEDOUT)
+            CD_CHECK(rc);
+        if (w->stop)
+            continue;
+        if (cd_reg_aborted()) {
+            int64_t now = cd_reg_elapsed_ns();
+            if (!w->aborted_at_ns)
+                w->aborted_at_ns = now;
+            else if (w->on_stuck &&
+                     now - w->aborted_at_ns >= (int64_t)w->grace_ms * 1000000)
+                w->on_stuck(cd_reg_aborted());
+            continue;
+        }
+        if (w->timeout_ms > 0 &&
+            cd_reg_elapsed_ns() >= (int64_t)w->timeout_ms * 1000000) {
+            cd_reg_abort(CD_ABORT_TIMEOUT);
+            continue;
+        }
+        scan(w);
+    }
+    CD_CHECK(pthread_mutex_unlock(&w->lock));
+    return NULL;
+}
+
+int cd_watchdog_start(cd_watchdog_t **out, int timeout_ms, int period_ms,
+                      int grace_ms, cd_stuck_fn on_stuck)
+{
+    cd_watchdog_t *w = calloc(1, sizeof *w);
+    if (!w)
+        return -ENOMEM;
+    CD_CHECK(pthread_mutex_init(&w->lock, NULL));
+    CD_CHECK(pthread_cond_init(&w->wake, NULL));
+    w->timeout_ms = timeout_ms;
+    w->period_ms = period_ms > 0 ? period_ms : 10;
+    w->grace_ms = grace_ms;
+    w->on_stuck = on_stuck;
+    int rc = pthread_create(&w->pt, NULL, watchdog_main, w);
+    if (rc != 0) {
+        pthread_cond_destroy(&w->wake);
+        pthread_mutex_destroy(&w->lock);
+        free(w);
+        return -rc;
+    }
+    *out = w;
+    return 0;
+}
+
+void cd_watchdog_stop(cd_watchdog_t *w)
+{
+    if (!w)
+        return;
+    CD_CHECK(pthread_mutex_lock(&w->lock));
+    w->stop = 1;
+    CD_CHECK(pthread_cond_signal(&w->wake));
+    CD_CHECK(pthread_mutex_unlock(&w->lock));
+    CD_CHECK(pthread_join(w->pt, NULL));
+    CD_CHECK(pthread_cond_destroy(&w->wake));
+    CD_CHECK(pthread_mutex_destroy(&w->lock));
+    free(w);
+}

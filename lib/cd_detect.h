@@ -1,0 +1,50 @@
+/*
+ * cd_detect.h - deadlock detection: the wait-for graph and the watchdog.
+ *
+ * The wait-for graph has an edge thread -> thread when the first waits
+ * (without a deadline) for an object the second owns. A cycle in it is a
+ * deadlock: nobody in it can ever move again. The watchdog is a plain
+ * pthread, invisible to the registry, that takes a snapshot every period,
+ * looks for such a cycle, and reports it once it has seen the very same
+ * waits twice in a row (a wait is identified by its wait_seq, so a thread
+ * that moved in between cannot be mistaken for a stuck one). It then
+ * records the cycle and aborts the run. It also enforces the run's hard
+ * time limit.
+ */
+#ifndef CD_DETECT_H
+#define CD_DETECT_H
+
+#include <stddef.h>
+
+#include "cd_registry.h"
+
+/* Looks for a cycle in the wait-for graph of snap. Returns 1 and fills
+ * *out (starting from the lowest thread id in the cycle), else 0. */
+int cd_waitfor_find_cycle(const cd_snapshot_t *snap, cd_cycle_t *out);
+
+/* "transfer-1 holds acct-A, waits acct-B; transfer-2 holds acct-B, waits
+ * acct-A". Returns what snprintf returns. */
+int cd_cycle_format(const cd_cycle_t *c, char *buf, size_t size);
+
+/* "acct-A -> acct-B in transfer-1 (holds acct-A from demos/x.c:70, takes
+ * acct-B at demos/x.c:74); acct-B -> acct-A in transfer-2 (...)". */
+int cd_inversion_format(const cd_inversion_t *inv, char *buf, size_t size);
+
+typedef struct cd_watchdog cd_watchdog_t;
+
+/* Called by the watchdog when threads ignored an abort for grace_ms (a
+ * thread spinning outside libconc): the caller's last chance to report and
+ * exit the process. */
+typedef void (*cd_stuck_fn)(int abort_reason);
+
+/* Starts the watchdog: scans every period_ms, aborts the run with
+ * CD_ABORT_TIMEOUT after timeout_ms (0: no limit), and calls on_stuck (if
+ * not NULL) when the run is still going grace_ms after an abort. Returns 0
+ * or -errno. */
+int cd_watchdog_start(cd_watchdog_t **out, int timeout_ms, int period_ms,
+                      int grace_ms, cd_stuck_fn on_stuck);
+
+/* Stops and frees it. Safe with NULL. */
+void cd_watchdog_stop(cd_watchdog_t *w);
+
+#endif /* CD_DETECT_H */

@@ -1,0 +1,56 @@
+/*
+ * cd_op.c - the choke point's slower state changes: waiting and aborting.
+ */
+#include "cd_op.h"
+
+#include <pthread.h>
+
+void cd__op_block(int self, int obj, int timed, cd_site_t site)
+{
+    cd_thread_rec_t *t = cd__rec(self);
+    cd_obj_rec_t *o = cd__obj(obj);
+
+    atomic_fetch_add_explicit(&o->nwaiters, 1, CD_RELAXED);
+    cd__st(&o->contended, cd__ld(&o->contended) + 1);
+    cd__st(&t->waiting_on, obj);
+    cd__st(&t->wait_timed, timed);
+    cd__st(&t->wait_seq, cd__ld(&t->wait_seq) + 1);
+    cd__st(&t->since_ns, cd_reg_elapsed_ns());
+    cd__st(&t->state, CD_T_BLOCKED);
+    cd__op_note(self, CD_OP_BLOCK, obj, 0, site);
+}
+
+void cd__op_unblock(int self, int obj)
+{
+    cd_thread_rec_t *t = cd__rec(self);
+
+    cd__st(&t->state, CD_T_RUNNING);
+    cd__st(&t->since_ns, cd_reg_elapsed_ns());
+    cd__st(&t->waiting_on, 0);
+    cd__st(&t->wait_timed, 0);
+    atomic_fetch_sub_explicit(&cd__obj(obj)->nwaiters, 1, CD_RELAXED);
+}
+
+_Noreturn void cd__op_abort_self(int self)
+{
+    cd_thread_rec_t *t = cd__rec(self);
+
+    /* Undo holds newest first, through each primitive's own release, so
+     * the registry and the sanitizers see ordinary unlocks. */
+    for (int n = cd__ld(&t->nheld); n > 0; n = cd__ld(&t->nheld)) {
+        if (n > CD_MAX_HELD) { /* beyond the table: ids were not kept */
+            cd__st(&t->nheld, n - 1);
+            continue;
+        }
+        int obj = cd__ld(&t->held[n - 1]);
+        cd_obj_rec_t *o = cd__obj(obj);
+        if (o->release)
+            o->release(o->impl);
+        else
+            cd__op_released(self, obj);
+    }
+    cd__op_note(self, CD_OP_ABORT, 0, 0, (cd_site_t){ 0 });
+    cd__st(&t->since_ns, cd_reg_elapsed_ns());
+    cd__st(&t->state, CD_T_ABORTED);
+    pthread_exit(NULL);
+}

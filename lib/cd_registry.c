@@ -1,0 +1,274 @@
+/*
+ * cd_registry.c - the registry's tables, settings and findings.
+ */
+#include "cd_registry.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cd_internal.h"
+
+struct cd_registry cd__reg = {
+    .gen = 1,
+    .latency_permille = 1000,
+    .find_lock = PTHREAD_MUTEX_INITIALIZER,
+};
+_Thread_local unsigned cd__self_gen;
+_Thread_local int cd__self_id;
+_Thread_local int cd__self_spawned;
+
+/* ================================ the run ================================ */
+
+void cd_reg_reset(void)
+{
+    struct cd_registry *r = &cd__reg;
+
+    r->gen++;
+    r->t0_ns = cd_now_ns();
+    cd__st(&r->abort_reason, CD_ABORT_NONE);
+    cd__st(&r->nthreads, 0);
+    cd__st(&r->nobjs, 0);
+    memset(r->threads, 0, sizeof r->threads);
+    memset(r->objs, 0, sizeof r->objs);
+    CD_CHECK(pthread_mutex_lock(&r->find_lock));
+    r->has_deadlock = 0;
+    r->ninv = 0;
+    r->nedges = 0;
+    memset(r->order_bits, 0, sizeof r->order_bits);
+    CD_CHECK(pthread_mutex_unlock(&r->find_lock));
+    cd__st(&r->trace_next, 0);
+}
+
+void cd_reg_set_trace(int on) { cd__st(&cd__reg.trace_on, on ? 1 : 0); }
+int cd_reg_trace_on(void) { return cd__ld(&cd__reg.trace_on); }
+
+void cd_reg_set_latency_scale(int permille)
+{
+    cd__st(&cd__reg.latency_permille, permille < 0 ? 0 : permille);
+}
+
+int cd_reg_latency_scale(void) { return cd__ld(&cd__reg.latency_permille); }
+
+int cd_reg_abort(int reason)
+{
+    int none = CD_ABORT_NONE;
+    return atomic_compare_exchange_strong(&cd__reg.abort_reason, &none, reason);
+}
+
+int cd_reg_aborted(void) { return cd__ld(&cd__reg.abort_reason); }
+
+int64_t cd_reg_elapsed_ns(void) { return cd_now_ns() - cd__reg.t0_ns; }
+
+/* ============================== registration ============================= */
+
+int cd_reg_add_thread(const char *name)
+{
+    int id = atomic_fetch_add(&cd__reg.nthreads, 1) + 1;
+    if (id > CD_MAX_THREADS) {
+        atomic_fetch_sub(&cd__reg.nthreads, 1);
+        return -ENOSPC;
+    }
+    cd_thread_rec_t *t = cd__rec(id);
+    cd_name_copy(t->name, name);
+    cd__st(&t->since_ns, cd_reg_elapsed_ns());
+    /* Release: an observer that sees the state also sees the name. */
+    atomic_store_explicit(&t->state, CD_T_NEW, memory_order_release);
+    return id;
+}
+
+int cd_reg_add_object(const char *name, int kind, void *impl,
+                      cd_release_fn release)
+{
+    int id = atomic_fetch_add(&cd__reg.nobjs, 1) + 1;
+    if (id > CD_MAX_OBJECTS) {
+        atomic_fetch_sub(&cd__reg.nobjs, 1);
+        return -ENOSPC;
+    }
+    cd_obj_rec_t *o = cd__obj(id);
+    cd_name_copy(o->name, name);
+    o->impl = impl;
+    o->release = release;
+    cd__st(&o->live, 1);
+    /* Release: an observer that sees the kind also sees the name. */
+    atomic_store_explicit(&o->kind, kind, memory_order_release);
+    return id;
+}
+
+void cd_reg_remove_object(int id)
+{
+    if (cd_reg_object(id))
+        cd__st(&cd__obj(id)->live, 0);
+}
+
+cd_thread_rec_t *cd_reg_thread(int id)
+{
+    if (id <= 0 || id > cd__ld(&cd__reg.nthreads) || id > CD_MAX_THREADS)
+        return NULL;
+    return cd__rec(id);
+}
+
+cd_obj_rec_t *cd_reg_object(int id)
+{
+    if (id <= 0 || id > cd__ld(&cd__reg.nobjs) || id > CD_MAX_OBJECTS)
+        return NULL;
+    return cd__obj(id);
+}
+
+const char *cd_reg_thread_name(int id)
+{
+    cd_thread_rec_t *t = cd_reg_thread(id);
+    return t ? t->name : "?";
+}
+
+const char *cd_reg_object_name(int id)
+{
+    cd_obj_rec_t *o = cd_reg_object(id);
+    return o ? o->name : "?";
+}
+
+/* ================================ self ================================== */
+
+int cd__self_slow(void)
+{
+    char name[CD_NAME_MAX];
+    int n = cd__ld(&cd__reg.nthreads);
+
+    /* The first unknown thread of a run is the one that set it up. */
+    if (n == 0)
+        snprintf(name, sizeof name, "main");
+    else
+        snprintf(name, sizeof name, "thread-%d", n + 1);
+    int id = cd_reg_add_thread(name);
+    if (id < 0)
+        return 0; /* untracked: the table is full */
+    cd__st(&cd__rec(id)->state, CD_T_RUNNING);
+    cd__self_id = id;
+    cd__self_gen = cd__reg.gen;
+    cd__self_spawned = 0;
+    return id;
+}
+
+int cd_self(void) { return cd__self(); }
+
+void cd_reg_bind_self(int id)
+{
+    cd__self_id = id;
+    cd__self_gen = cd__reg.gen;
+    cd__self_spawned = 1;
+}
+
+int cd_self_is_spawned(void)
+{
+    return cd__self_gen == cd__reg.gen && cd__self_spawned;
+}
+
+/* =============================== snapshot =============================== */
+
+static void copy_thread(cd_thread_info_t *d, int id)
+{
+    cd_thread_rec_t *t = cd__rec(id);
+    d->id = id;
+    d->state = atomic_load_explicit(&t->state, memory_order_acquire);
+    if (d->state != CD_T_UNUSED)
+        memcpy(d->name, t->name, CD_NAME_MAX);
+    else
+        d->name[0] = '\0';
+    d->waiting_on = cd__ld(&t->waiting_on);
+    d->wait_timed = cd__ld(&t->wait_timed);
+    d->wait_seq = cd__ld(&t->wait_seq);
+    d->since_ns = cd__ld(&t->since_ns);
+    d->what = cd__ld(&t->what);
+    d->nheld = cd__ld(&t->nheld);
+    if (d->nheld > CD_MAX_HELD)
+        d->nheld = CD_MAX_HELD;
+    for (int i = 0; i < d->nheld; i++)
+        d->held[i] = cd__ld(&t->held[i]);
+    d->last_op = cd__ld(&t->last_op);
+    d->last_obj = cd__ld(&t->last_obj);
+    d->nops = cd__ld(&t->nops);
+}
+
+static void copy_obj(cd_obj_info_t *d, int id)
+{
+    cd_obj_rec_t *o = cd__obj(id);
+    d->id = id;
+    d->kind = atomic_load_explicit(&o->kind, memory_order_acquire);
+    if (d->kind != 0)
+        memcpy(d->name, o->name, CD_NAME_MAX);
+    else
+        d->name[0] = '\0';
+    d->live = cd__ld(&o->live);
+    d->owner = cd__ld(&o->owner);
+    d->nwaiters = cd__ld(&o->nwaiters);
+    d->acquisitions = cd__ld(&o->acquisitions);
+    d->contended = cd__ld(&o->contended);
+    d->site.file = cd__ld(&o->site_file);
+    d->site.line = cd__ld(&o->site_line);
+}
+
+void cd_reg_snapshot(cd_snapshot_t *out)
+{
+    out->t_ns = cd_reg_elapsed_ns();
+    out->abort_reason = cd_reg_aborted();
+    int nt = cd__ld(&cd__reg.nthreads), no = cd__ld(&cd__reg.nobjs);
+    out->nthreads = nt < CD_MAX_THREADS ? nt : CD_MAX_THREADS;
+    out->nobjs = no < CD_MAX_OBJECTS ? no : CD_MAX_OBJECTS;
+    for (int i = 0; i < out->nthreads; i++)
+        copy_thread(&out->threads[i], i + 1);
+    for (int i = 0; i < out->nobjs; i++)
+        copy_obj(&out->objs[i], i + 1);
+}
+
+/* =============================== findings =============================== */
+
+void cd_reg_set_deadlock(const cd_cycle_t *cycle)
+{
+    CD_CHECK(pthread_mutex_lock(&cd__reg.find_lock));
+    if (!cd__reg.has_deadlock) {
+        cd__reg.deadlock = *cycle;
+        cd__reg.has_deadlock = 1;
+    }
+    CD_CHECK(pthread_mutex_unlock(&cd__reg.find_lock));
+}
+
+int cd_reg_deadlock(cd_cycle_t *out)
+{
+    CD_CHECK(pthread_mutex_lock(&cd__reg.find_lock));
+    int has = cd__reg.has_deadlock;
+    if (has && out)
+        *out = cd__reg.deadlock;
+    CD_CHECK(pthread_mutex_unlock(&cd__reg.find_lock));
+    return has;
+}
+
+/* Caller holds find_lock (the lock-order graph adds under it). */
+int cd_reg_add_inversion(const cd_inversion_t *inv)
+{
+    if (cd__reg.ninv >= CD_MAX_INVERSIONS)
+        return -ENOSPC;
+    cd__reg.inv[cd__reg.ninv++] = *inv;
+    return 0;
+}
+
+int cd_reg_inversions(cd_inversion_t *out, int max)
+{
+    CD_CHECK(pthread_mutex_lock(&cd__reg.find_lock));
+    int n = cd__reg.ninv < max ? cd__reg.ninv : max;
+    memcpy(out, cd__reg.inv, (size_t)n * sizeof *out);
+    CD_CHECK(pthread_mutex_unlock(&cd__reg.find_lock));
+    return n;
+}
+
+const char *cd_thread_state_name(int state)
+{
+    static const char *const names[] = {
+        [CD_T_UNUSED] = "unused",   [CD_T_NEW] = "new",
+        [CD_T_RUNNING] = "running", [CD_T_BLOCKED] = "blocked",
+        [CD_T_SLEEPING] = "sleeping", [CD_T_DONE] = "done",
+        [CD_T_ABORTED] = "aborted",
+    };
+    if (state < 0 || state > CD_T_ABORTED)
+        return "?";
+    return names[state];
+}

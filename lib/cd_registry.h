@@ -1,0 +1,202 @@
+/*
+ * cd_registry.h - the live state of a run: every thread and every object.
+ *
+ * The registry is the one place in libconc that holds global mutable state.
+ * Two fixed tables (no malloc on the hot path) hold a record per thread and
+ * per synchronisation object (a lock, later a channel). Primitives update
+ * their records through the choke point (cd_op.h) with relaxed atomic
+ * stores; observers (the deadlock watchdog, the live view, tests) read a
+ * consistent-enough copy with cd_reg_snapshot(). The registry also carries
+ * the run's settings (tracing, latency scale), its abort flag and its
+ * findings (a deadlock cycle, lock-order inversions).
+ *
+ * Ids are 1-based slot numbers; 0 means "none". Slots are not reused within
+ * a run: cd_reg_reset() starts a new run with empty tables.
+ */
+#ifndef CD_REGISTRY_H
+#define CD_REGISTRY_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "cd_common.h"
+
+#define CD_MAX_THREADS 512
+#define CD_MAX_OBJECTS 1024
+#define CD_MAX_HELD 16
+#define CD_MAX_CYCLE 16
+#define CD_MAX_INVERSIONS 8
+
+typedef enum cd_thread_state {
+    CD_T_UNUSED = 0,
+    CD_T_NEW,      /* spawned, waiting at the start gate */
+    CD_T_RUNNING,
+    CD_T_BLOCKED,  /* waiting for an object (waiting_on) */
+    CD_T_SLEEPING, /* in a simulated latency (what) */
+    CD_T_DONE,
+    CD_T_ABORTED   /* ended by the run's abort (deadlock, timeout) */
+} cd_thread_state_t;
+
+typedef enum cd_obj_kind {
+    CD_OBJ_MUTEX = 1
+} cd_obj_kind_t;
+
+typedef enum cd_abort_reason {
+    CD_ABORT_NONE = 0,
+    CD_ABORT_DEADLOCK,
+    CD_ABORT_TIMEOUT
+} cd_abort_reason_t;
+
+/* What an object record needs to undo a hold when its owner is aborted. */
+typedef void (*cd_release_fn)(void *obj);
+
+/* ---- records: written by their thread, read by observers ---- */
+
+typedef struct cd_thread_rec {
+    char name[CD_NAME_MAX];
+    _Atomic int state;
+    _Atomic int waiting_on;      /* object id while blocked */
+    _Atomic int wait_timed;      /* the wait has a deadline: it cannot last */
+    _Atomic unsigned wait_seq;   /* bumped at every new wait */
+    _Atomic int64_t since_ns;    /* when the current state began */
+    _Atomic(const char *) what;  /* label of the latency while sleeping */
+    _Atomic int nheld;
+    _Atomic int held[CD_MAX_HELD];
+    _Atomic int last_op;         /* cd_op_t of the last operation */
+    _Atomic int last_obj;
+    _Atomic uint64_t nops;
+} cd_thread_rec_t;
+
+typedef struct cd_obj_rec {
+    char name[CD_NAME_MAX];
+    _Atomic int kind;
+    _Atomic int live;
+    _Atomic int owner;           /* thread id holding it, 0 if free */
+    _Atomic int nwaiters;
+    _Atomic uint64_t acquisitions;
+    _Atomic uint64_t contended;  /* acquisitions that had to wait */
+    _Atomic(const char *) site_file; /* where the owner took it */
+    _Atomic int site_line;
+    void *impl;                  /* the primitive, for release on abort */
+    cd_release_fn release;
+} cd_obj_rec_t;
+
+/* ---- snapshot: plain copies for observers ---- */
+
+typedef struct cd_thread_info {
+    int id;
+    char name[CD_NAME_MAX];
+    int state;
+    int waiting_on;
+    int wait_timed;
+    unsigned wait_seq;
+    int64_t since_ns;
+    const char *what;
+    int nheld;
+    int held[CD_MAX_HELD];
+    int last_op;
+    int last_obj;
+    uint64_t nops;
+} cd_thread_info_t;
+
+typedef struct cd_obj_info {
+    int id;
+    char name[CD_NAME_MAX];
+    int kind;
+    int live;
+    int owner;
+    int nwaiters;
+    uint64_t acquisitions;
+    uint64_t contended;
+    cd_site_t site;
+} cd_obj_info_t;
+
+typedef struct cd_snapshot {
+    int64_t t_ns;
+    int abort_reason;
+    int nthreads;
+    int nobjs;
+    cd_thread_info_t threads[CD_MAX_THREADS];
+    cd_obj_info_t objs[CD_MAX_OBJECTS];
+} cd_snapshot_t;
+
+/* One link of a wait-for cycle: thread holds `holds` and waits for `waits`. */
+typedef struct cd_cycle_link {
+    int thread;
+    int holds;
+    int waits;
+} cd_cycle_link_t;
+
+typedef struct cd_cycle {
+    int len;
+    cd_cycle_link_t link[CD_MAX_CYCLE];
+} cd_cycle_t;
+
+/*
+ * A lock-order inversion: somebody took `second` while holding `first`
+ * (edge first->second), and somebody else took a path back from second to
+ * first. Sites say where each edge was made.
+ */
+typedef struct cd_inversion {
+    int first, second;           /* the edge that closed the cycle */
+    int thread;                  /* who made it */
+    cd_site_t held_at, taken_at; /* where first was held, second taken */
+    int back_thread;             /* who made the reverse edge second->first */
+    cd_site_t back_held_at, back_taken_at;
+    int direct;                  /* 1 when the reverse path is one edge */
+} cd_inversion_t;
+
+/* ---- the run ---- */
+
+/* Empties every table and finding, clears the abort flag, restarts the
+ * clock. Call between runs, with no instrumented thread alive. */
+void cd_reg_reset(void);
+
+/* Settings. Tracing costs a few stores per operation; latency scale is a
+ * factor in thousandths applied to simulated latencies (1000 = as written). */
+void cd_reg_set_trace(int on);
+int cd_reg_trace_on(void);
+void cd_reg_set_latency_scale(int permille);
+int cd_reg_latency_scale(void);
+
+/* The run's abort flag: once set, blocked and sleeping threads end. The
+ * first reason set wins; returns 1 if this call set it. */
+int cd_reg_abort(int reason);
+int cd_reg_aborted(void);
+
+/* Nanoseconds since cd_reg_reset(). */
+int64_t cd_reg_elapsed_ns(void);
+
+/* Registers a thread or object; returns its id, or -ENOSPC when the table
+ * is full. Names are copied. */
+int cd_reg_add_thread(const char *name);
+int cd_reg_add_object(const char *name, int kind, void *impl,
+                      cd_release_fn release);
+void cd_reg_remove_object(int id);
+
+/* The record for an id, or NULL for 0 / out of range. */
+cd_thread_rec_t *cd_reg_thread(int id);
+cd_obj_rec_t *cd_reg_object(int id);
+const char *cd_reg_thread_name(int id);
+const char *cd_reg_object_name(int id);
+
+/* The calling thread's id; a thread libconc did not start is registered
+ * on first use under the name "main" (or "thread-N"). */
+int cd_self(void);
+void cd_reg_bind_self(int id); /* used by cd_thread's start routine */
+int cd_self_is_spawned(void);
+
+/* Copies the tables into *out. Safe from any thread at any time; fields of
+ * one record may be a few nanoseconds apart. */
+void cd_reg_snapshot(cd_snapshot_t *out);
+
+/* Findings. */
+void cd_reg_set_deadlock(const cd_cycle_t *cycle);
+int cd_reg_deadlock(cd_cycle_t *out); /* 1 and a copy if one was found */
+int cd_reg_add_inversion(const cd_inversion_t *inv);
+int cd_reg_inversions(cd_inversion_t *out, int max);
+
+/* Human names for states (e.g. "blocked"). */
+const char *cd_thread_state_name(int state);
+
+#endif /* CD_REGISTRY_H */

@@ -1,0 +1,199 @@
+/*
+ * cd_thread.c - spawning, joining, teams, latency and points.
+ */
+#include "cd_thread.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "cd_op.h"
+
+/* Small stacks: demos run hundreds of threads, none needs much. */
+#define STACK_BYTES (256 * 1024)
+/* How often a sleeping thread looks at the abort flag. */
+#define SLICE_NS (10 * 1000 * 1000)
+
+/* A start gate: threads wait until the spawner opens it. */
+typedef struct gate {
+    pthread_mutex_t lock;
+    pthread_cond_t opened;
+    int open;
+} gate_t;
+
+typedef struct start {
+    int id;
+    cd_thread_fn fn;
+    void *arg;
+    gate_t *gate;
+} start_t;
+
+static void gate_wait(gate_t *g)
+{
+    CD_CHECK(pthread_mutex_lock(&g->lock));
+    while (!g->open)
+        CD_CHECK(pthread_cond_wait(&g->opened, &g->lock));
+    CD_CHECK(pthread_mutex_unlock(&g->lock));
+}
+
+static void gate_open(gate_t *g)
+{
+    CD_CHECK(pthread_mutex_lock(&g->lock));
+    g->open = 1;
+    CD_CHECK(pthread_cond_broadcast(&g->opened));
+    CD_CHECK(pthread_mutex_unlock(&g->lock));
+}
+
+static void *thread_main(void *p)
+{
+    start_t s = *(start_t *)p;
+    free(p); /* before fn: an aborted thread never comes back here */
+
+    cd_reg_bind_self(s.id);
+    if (s.gate)
+        gate_wait(s.gate);
+    if (s.id) {
+        cd_thread_rec_t *t = cd__rec(s.id);
+        cd__st(&t->since_ns, cd_reg_elapsed_ns());
+        cd__st(&t->state, CD_T_RUNNING);
+        cd__op_begin(s.id, CD_OP_START, 0, 0, NULL, (cd_site_t){ 0 });
+    }
+    s.fn(s.arg);
+    if (s.id) {
+        cd_thread_rec_t *t = cd__rec(s.id);
+        cd__op_begin(s.id, CD_OP_EXIT, 0, 0, NULL, (cd_site_t){ 0 });
+        cd__st(&t->since_ns, cd_reg_elapsed_ns());
+        cd__st(&t->state, CD_T_DONE);
+    }
+    return NULL;
+}
+
+static int spawn(cd_thread_t *t, const char *name, cd_thread_fn fn,
+                 void *arg, gate_t *gate)
+{
+    pthread_attr_t attr;
+    int parent = cd__self();
+    int id = cd_reg_add_thread(name);
+    if (id < 0)
+        return id;
+    start_t *s = malloc(sizeof *s);
+    if (!s)
+        return -ENOMEM;
+    *s = (start_t){ .id = id, .fn = fn, .arg = arg, .gate = gate };
+    if (parent)
+        cd__op_begin(parent, CD_OP_SPAWN, id, 0, NULL, (cd_site_t){ 0 });
+    CD_CHECK(pthread_attr_init(&attr));
+    CD_CHECK(pthread_attr_setstacksize(&attr, STACK_BYTES));
+    int rc = pthread_create(&t->pt, &attr, thread_main, s);
+    CD_CHECK(pthread_attr_destroy(&attr));
+    if (rc != 0) {
+        free(s);
+        cd__st(&cd__rec(id)->state, CD_T_DONE);
+        return -rc;
+    }
+    t->id = id;
+    return 0;
+}
+
+int cd_thread_spawn(cd_thread_t *t, const char *name, cd_thread_fn fn,
+                    void *arg)
+{
+    return spawn(t, name, fn, arg, NULL);
+}
+
+int cd_thread_join(cd_thread_t *t)
+{
+    int self = cd__self();
+    if (self)
+        cd__op_begin(self, CD_OP_JOIN, t->id, 0, NULL, (cd_site_t){ 0 });
+    CD_CHECK(pthread_join(t->pt, NULL));
+    if (t->id && cd__ld(&cd__rec(t->id)->state) == CD_T_ABORTED)
+        return -ECANCELED;
+    return 0;
+}
+
+/* ================================= teams ================================= */
+
+typedef struct member {
+    cd_team_fn fn;
+    void *ctx;
+    int index;
+} member_t;
+
+static void member_main(void *p)
+{
+    member_t *m = p;
+    m->fn(m->ctx, m->index);
+}
+
+int cd_team_run(int n, const char *prefix, cd_team_fn fn, void *ctx)
+{
+    gate_t gate = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0 };
+    cd_thread_t *threads = calloc((size_t)n, sizeof *threads);
+    member_t *members = calloc((size_t)n, sizeof *members);
+    int started = 0, rc = 0, aborted = 0;
+
+    if (!threads || !members) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    for (; started < n; started++) {
+        char name[CD_NAME_MAX];
+        snprintf(name, sizeof name, "%s-%d", prefix, started + 1);
+        members[started] = (member_t){ fn, ctx, started };
+        rc = spawn(&threads[started], name, member_main, &members[started],
+                   &gate);
+        if (rc != 0)
+            break;
+    }
+    gate_open(&gate);
+    for (int i = 0; i < started; i++)
+        if (cd_thread_join(&threads[i]) == -ECANCELED)
+            aborted++;
+    if (rc == 0)
+        rc = aborted;
+out:
+    free(threads);
+    free(members);
+    return rc;
+}
+
+/* ============================ latency, points ============================ */
+
+void cd_latency_at(const char *what, int64_t usec, cd_site_t site)
+{
+    int self = cd__self();
+    int64_t ns = usec * 1000 * cd_reg_latency_scale() / 1000;
+    int64_t end = cd_now_ns() + ns;
+
+    if (self) {
+        cd_thread_rec_t *t = cd__rec(self);
+        cd__op_begin(self, CD_OP_LATENCY, 0, ns / 1000, what, site);
+        cd__st(&t->what, what);
+        cd__st(&t->since_ns, cd_reg_elapsed_ns());
+        cd__st(&t->state, CD_T_SLEEPING);
+    }
+    for (int64_t left = ns; left > 0; left = end - cd_now_ns()) {
+        if (cd_reg_aborted() && cd_self_is_spawned())
+            cd__op_abort_self(self);
+        int64_t slice = left < SLICE_NS ? left : SLICE_NS;
+        struct timespec ts = { slice / 1000000000, slice % 1000000000 };
+        nanosleep(&ts, NULL);
+    }
+    if (self) {
+        cd_thread_rec_t *t = cd__rec(self);
+        cd__st(&t->state, CD_T_RUNNING);
+        cd__st(&t->since_ns, cd_reg_elapsed_ns());
+        cd__st(&t->what, NULL);
+        if (cd__tracing())
+            cd_trace_emit(self, CD_OP_WAKE, 0, 0, what, site);
+    }
+}
+
+void cd_point_at(const char *label, cd_site_t site)
+{
+    int self = cd__self();
+    if (self)
+        cd__op_begin(self, CD_OP_POINT, 0, 0, label, site);
+}

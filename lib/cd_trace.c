@@ -1,0 +1,90 @@
+/*
+ * cd_trace.c - the event ring.
+ */
+#include "cd_trace.h"
+
+#include <errno.h>
+#include <stdio.h>
+
+#include "cd_internal.h"
+
+void cd_trace_emit(int thread, int op, int obj, int64_t arg,
+                   const char *label, cd_site_t site)
+{
+    /* Relaxed on purpose: the trace must not create happens-before edges
+     * between demo threads, or ThreadSanitizer would miss their races. */
+    uint64_t seq = atomic_fetch_add_explicit(&cd__reg.trace_next, 1,
+                                             memory_order_relaxed);
+    cd_trace_event_t *ev = &cd__reg.trace[seq % CD_TRACE_CAP];
+    ev->seq = seq;
+    ev->t_ns = cd_reg_elapsed_ns();
+    ev->thread = thread;
+    ev->op = op;
+    ev->obj = obj;
+    ev->arg = arg;
+    ev->label = label;
+    ev->site = site;
+}
+
+uint64_t cd_trace_total(void) { return cd__ld(&cd__reg.trace_next); }
+
+int cd_trace_get(uint64_t seq, cd_trace_event_t *out)
+{
+    uint64_t total = cd_trace_total();
+    if (seq >= total || total - seq > CD_TRACE_CAP)
+        return -ENOENT;
+    *out = cd__reg.trace[seq % CD_TRACE_CAP];
+    return out->seq == seq ? 0 : -ENOENT;
+}
+
+const char *cd_op_name(int op)
+{
+    static const char *const names[CD_OP_COUNT_] = {
+        [CD_OP_NONE] = "-",           [CD_OP_SPAWN] = "spawn",
+        [CD_OP_START] = "start",      [CD_OP_EXIT] = "exit",
+        [CD_OP_JOIN] = "join",        [CD_OP_LOCK] = "lock",
+        [CD_OP_TRYLOCK] = "trylock",  [CD_OP_TIMEDLOCK] = "timedlock",
+        [CD_OP_BLOCK] = "blocked",    [CD_OP_ACQUIRED] = "acquired",
+        [CD_OP_BUSY] = "busy",        [CD_OP_TIMEOUT] = "timed-out",
+        [CD_OP_UNLOCK] = "unlock",    [CD_OP_LATENCY] = "latency",
+        [CD_OP_WAKE] = "wake",        [CD_OP_POINT] = "point",
+        [CD_OP_ABORT] = "aborted",
+    };
+    if (op < 0 || op >= CD_OP_COUNT_ || !names[op])
+        return "?";
+    return names[op];
+}
+
+/* The object column: a lock's name, a thread's name, or a label. */
+static const char *object_of(const cd_trace_event_t *ev)
+{
+    switch (ev->op) {
+    case CD_OP_SPAWN:
+    case CD_OP_JOIN:
+        return cd_reg_thread_name(ev->obj);
+    case CD_OP_LATENCY:
+    case CD_OP_WAKE:
+    case CD_OP_POINT:
+        return ev->label ? ev->label : "";
+    default:
+        return ev->obj ? cd_reg_object_name(ev->obj) : "";
+    }
+}
+
+int cd_trace_format(const cd_trace_event_t *ev, char *buf, size_t size)
+{
+    char extra[32] = "";
+
+    if (ev->op == CD_OP_LATENCY)
+        snprintf(extra, sizeof extra, "%.3f ms", (double)ev->arg / 1000.0);
+    else if (ev->op == CD_OP_TIMEDLOCK)
+        snprintf(extra, sizeof extra, "<= %lld ms", (long long)ev->arg);
+    if (ev->site.file)
+        return snprintf(buf, size, "%9.3f ms  %-14s %-10s %-16s %-10s %s:%d",
+                        (double)ev->t_ns / 1e6, cd_reg_thread_name(ev->thread),
+                        cd_op_name(ev->op), object_of(ev), extra,
+                        ev->site.file, ev->site.line);
+    return snprintf(buf, size, "%9.3f ms  %-14s %-10s %-16s %s",
+                    (double)ev->t_ns / 1e6, cd_reg_thread_name(ev->thread),
+                    cd_op_name(ev->op), object_of(ev), extra);
+}

@@ -1,0 +1,73 @@
+/*
+ * cd_trace.h - the event stream of a run: who did what to which object, when.
+ *
+ * Every pass through the choke point can append one event to a fixed ring
+ * in the registry (the newest CD_TRACE_CAP events are kept). Tracing is off
+ * unless cd_reg_set_trace(1) was called, so that an untraced run pays one
+ * predictable branch per operation. Events are read back after the threads
+ * that wrote them were joined (or from a snapshot, best effort); libconc
+ * formats them into caller buffers and never prints.
+ */
+#ifndef CD_TRACE_H
+#define CD_TRACE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cd_common.h"
+
+#define CD_TRACE_CAP 65536
+
+/* Every operation that passes through the choke point. */
+typedef enum cd_op {
+    CD_OP_NONE = 0,
+    CD_OP_SPAWN,     /* obj: the new thread's id */
+    CD_OP_START,
+    CD_OP_EXIT,
+    CD_OP_JOIN,      /* obj: the joined thread's id */
+    CD_OP_LOCK,      /* asks for a lock and will wait */
+    CD_OP_TRYLOCK,   /* asks without waiting */
+    CD_OP_TIMEDLOCK, /* asks, waiting at most arg ms */
+    CD_OP_BLOCK,     /* found the lock taken: now waiting */
+    CD_OP_ACQUIRED,
+    CD_OP_BUSY,      /* trylock found it taken */
+    CD_OP_TIMEOUT,   /* timed lock gave up */
+    CD_OP_UNLOCK,
+    CD_OP_LATENCY,   /* begins a simulated latency of arg microseconds */
+    CD_OP_WAKE,      /* the latency is over */
+    CD_OP_POINT,     /* a named point in a demo (label) */
+    CD_OP_ABORT,     /* the run's abort ended this thread */
+    CD_OP_COUNT_
+} cd_op_t;
+
+typedef struct cd_trace_event {
+    uint64_t seq;
+    int64_t t_ns;      /* since the run began */
+    int thread;
+    int op;
+    int obj;
+    int64_t arg;
+    const char *label; /* static string: a latency's or a point's name */
+    cd_site_t site;
+} cd_trace_event_t;
+
+/* Appends an event (the caller checked that tracing is on). Can't fail. */
+void cd_trace_emit(int thread, int op, int obj, int64_t arg,
+                   const char *label, cd_site_t site);
+
+/* Number of events emitted since the run began (may exceed the ring). */
+uint64_t cd_trace_total(void);
+
+/* Copies event number seq into *out; returns 0, or -ENOENT if it was
+ * overwritten or not written yet. */
+int cd_trace_get(uint64_t seq, cd_trace_event_t *out);
+
+/* Short verb for an op ("lock", "acquired", ...). */
+const char *cd_op_name(int op);
+
+/* One aligned line for an event, e.g.
+ * "   2.013 ms  checkout-1    acquired  shop-lock   demos/race.c:80".
+ * Returns what snprintf returns. */
+int cd_trace_format(const cd_trace_event_t *ev, char *buf, size_t size);
+
+#endif /* CD_TRACE_H */

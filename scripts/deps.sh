@@ -1,0 +1,24 @@
+#!/bin/sh
+# Installs the Debian packages concdemo needs, when they are missing.
+# As root it installs them with apt-get; otherwise it prints the command.
+set -u
+need="build-essential libncurses-dev libcunit1-dev tmux"
+missing=""
+for p in $need; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+        missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+cmd="apt-get install -y --no-install-recommends$missing"
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "concdemo: installing$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null && $cmd >/dev/null || {
+        echo "concdemo: could not install$missing; try: $cmd" >&2
+        exit 2
+    }
+else
+    echo "concdemo: missing Debian packages:$missing" >&2
+    echo "concdemo: install them with: sudo $cmd" >&2
+    exit 2
+fi
