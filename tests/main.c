@@ -1,0 +1,47 @@
+/*
+ * main.c - the CUnit runner: every suite, basic mode, non-zero exit on
+ * any failure. `test_runner SUITE...` runs only the named suites.
+ */
+#include <CUnit/Basic.h>
+#include <string.h>
+
+#include "harness.h"
+
+static const struct {
+    const char *name;
+    void (*add)(void);
+} suites[] = {
+    { "registry", suite_registry },
+    { "mutex", suite_mutex },
+    { "detect", suite_detect },
+    { "race", suite_race },
+    { "deadlock", suite_deadlock },
+    { "cli", suite_cli },
+    { "tsan", suite_tsan },
+};
+
+static int wanted(int argc, char **argv, const char *name)
+{
+    if (argc < 2)
+        return 1;
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 2;
+    for (size_t i = 0; i < sizeof suites / sizeof suites[0]; i++)
+        if (wanted(argc, argv, suites[i].name))
+            suites[i].add();
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    unsigned failed = CU_get_number_of_failures() +
+                      CU_get_number_of_tests_failed();
+    unsigned ran = CU_get_number_of_tests_run();
+    CU_cleanup_registry();
+    return (failed == 0 && ran > 0) ? 0 : 1;
+}
