@@ -70,12 +70,6 @@ int count_lines(const char *s);
     } while (0)
 
 /* Suites register themselves through one function each, listed in main.c. */
-void suite_registry(void);
-void suite_mutex(void);
-void suite_detect(void);
-void suite_race(void);
-void suite_deadlock(void);
-void suite_cli(void);
-void suite_tsan(void);
+/* (one declaration per suite) */
 
 #endif /* CD_TEST_HARNESS_H */
