@@ -70,7 +70,7 @@ asan:
 
 test-tsan: tsan
 	CONCDEMO=build/tsan/concdemo CONCDEMO_TSAN=build/tsan/concdemo \
-	  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ./build/tsan/test_runner
+	  TSAN_OPTIONS="halt_on_error=0 exitcode=66 second_deadlock_stack=1" ./build/tsan/test_runner
 
 test-asan: asan tsan-bin
 	CONCDEMO=build/asan/concdemo CONCDEMO_TSAN=build/tsan/concdemo \

@@ -106,7 +106,7 @@ child_run_t run_forked_opts(const char *name, const char *variant,
             p += n;
             left -= (size_t)n;
         }
-        _exit(0);
+        exit(0);
     }
     close(fd[1]);
     int fds[2] = { fd[0], -1 };
@@ -117,7 +117,8 @@ child_run_t run_forked_opts(const char *name, const char *variant,
         close(fds[0]);
     int status = reap(pid, timed_out);
     res.finished = !timed_out && lens[0] == sizeof res.r && status >= 0 &&
-                   WIFEXITED(status) && WEXITSTATUS(status) == 0;
+                   WIFEXITED(status);
+    res.exit_code = res.finished ? WEXITSTATUS(status) : -1;
     if (!res.finished)
         fprintf(stderr, "\n  %s [%s]: the child %s\n", name, variant,
                 timed_out ? "hit the time limit" : "did not finish cleanly");
@@ -163,8 +164,16 @@ void run_cmd(cmd_out_t *o, const char *const argv[], const char *env,
         int devnull = open("/dev/null", O_RDONLY);
         if (devnull >= 0)
             dup2(devnull, 0);
-        if (env)
-            putenv((char *)env);
+        if (env) {
+            char name[128];
+            const char *eq = strchr(env, '=');
+            size_t n = eq ? (size_t)(eq - env) : 0;
+            if (eq && n < sizeof name) {
+                memcpy(name, env, n);
+                name[n] = '\0';
+                setenv(name, eq + 1, 1);
+            }
+        }
         execvp(argv[0], (char *const *)argv);
         fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
         _exit(127);

@@ -12,6 +12,10 @@ static const struct {
     void (*add)(void);
 } suites[] = {
     /* one line per suite: { "name", suite_name }, */
+    { "race", suite_race },
+    { "deadlock", suite_deadlock },
+    { "cli", suite_cli },
+    { "tsan", suite_tsan },
 };
 
 static int wanted(int argc, char **argv, const char *name)
