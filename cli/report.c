@@ -12,7 +12,9 @@ void cd_report_intro(FILE *out, const cd_scenario_t *s, int variant,
 {
     fprintf(out, "%s [%s]: %s - %s\n", s->name, s->variants[variant].name,
             s->title, s->variants[variant].summary);
-    fprintf(out, "  %d threads, %d iterations\n", p->threads, p->iterations);
+    fprintf(out, "  %d thread%s, %d iteration%s\n", p->threads,
+            p->threads == 1 ? "" : "s", p->iterations,
+            p->iterations == 1 ? "" : "s");
 }
 
 void cd_report_trace(FILE *out)

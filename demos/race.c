@@ -70,6 +70,7 @@ static void checkout_broken(shop_t *s, order_t *o)
     cd_point("check status");
     if (o->status == PENDING) {  /* BUG: both checkouts see PENDING... */
         gateway_charge(s, o);    /* ...and both charge, */
+        cd_point("mark paid");
         o->status = PAID;        /* ...before either records it. */
     }
 }
@@ -82,6 +83,7 @@ static void checkout_mutex(shop_t *s, order_t *o)
     cd_point("check status");
     if (o->status == PENDING) {
         gateway_charge(s, o);
+        cd_point("mark paid");
         o->status = PAID;
     }
     cd_mutex_unlock(&s->lock);                /* FIX */
@@ -95,6 +97,7 @@ static void checkout_keyed(shop_t *s, order_t *o)
     cd_point("check status");
     if (o->status == PENDING) {
         gateway_charge(s, o);
+        cd_point("mark paid");
         o->status = PAID;
     }
     cd_keyed_unlock(&s->customer_lock, o->customer); /* FIX */
@@ -109,6 +112,7 @@ static void checkout_cas(shop_t *s, order_t *o)
     cd_point("check status");
     if (atomic_compare_exchange_strong(&o->astatus, &expected, CHARGING)) { /* FIX */
         gateway_charge(s, o);
+        cd_point("mark paid");
         atomic_store(&o->astatus, PAID);                                     /* FIX */
     }
 }

@@ -12,6 +12,7 @@ static const struct {
     void (*add)(void);
 } suites[] = {
     /* one line per suite: { "name", suite_name }, */
+    { "registry", suite_registry },
     { "race", suite_race },
     { "deadlock", suite_deadlock },
     { "cli", suite_cli },
