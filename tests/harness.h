@@ -79,6 +79,8 @@ int count_lines(const char *s);
 /* Suites register themselves through one function each, listed in main.c. */
 /* (one declaration per suite) */
 void suite_registry(void);
+void suite_mutex(void);
+void suite_detect(void);
 void suite_race(void);
 void suite_deadlock(void);
 void suite_cli(void);

@@ -13,6 +13,8 @@ static const struct {
 } suites[] = {
     /* one line per suite: { "name", suite_name }, */
     { "registry", suite_registry },
+    { "mutex", suite_mutex },
+    { "detect", suite_detect },
     { "race", suite_race },
     { "deadlock", suite_deadlock },
     { "cli", suite_cli },
