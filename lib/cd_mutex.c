@@ -62,6 +62,13 @@ static int wait_for(cd_mutex_t *m, int64_t deadline_ns)
         ts.tv_sec = abs / 1000000000;
         ts.tv_nsec = abs % 1000000000;
         int rc = pthread_mutex_timedlock(&m->m, &ts);
+        if (rc == 0 && cd_reg_aborted() &&
+            (cd_self_is_spawned() || deadline_ns == 0)) {
+            /* The lock came free because the run was aborted (a victim
+             * released it): this thread ends too, it does not carry on. */
+            CD_CHECK(pthread_mutex_unlock(&m->m));
+            return -ECANCELED;
+        }
         if (rc == 0)
             return 0;
         if (rc != ETIMEDOUT)
