@@ -1,5 +1,6 @@
 /*
- * harness.c - forked runs and command runs with time limits.
+ * harness.c - forked runs, forked test bodies and command runs with time
+ * limits; waiting for registry conditions.
  */
 #include "harness.h"
 
@@ -141,6 +142,112 @@ child_run_t run_forked(const char *name, const char *variant, int threads,
         o.params.iterations = iterations;
     return run_forked_opts(name, variant, &o, limit_ms);
 }
+
+/* ================== bodies that run in a forked child ==================== */
+
+/* What the failing check in a child said; sent to the parent. */
+static char why[512];
+
+int fail(int line, const char *what, const char *detail)
+{
+    snprintf(why, sizeof why, "line %d: %s%s", line, what, detail);
+    return 1;
+}
+
+int passes_in_child(const char *name, int (*body)(void), int limit_ms)
+{
+    char msg[sizeof why];
+    int fd[2];
+
+    if (pipe(fd) != 0)
+        return 0;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0)
+        return 0;
+    if (pid == 0) {
+        close(fd[0]);
+        int rc = body();
+        if (rc != 0 && write(fd[1], why, strlen(why)) < 0)
+            rc = 2;
+        /* exit(), not _exit(): a sanitizer then judges this child alone
+         * (TSan exits 66 after a report, LSan 23 on a leak). */
+        exit(rc == 0 ? 0 : 1);
+    }
+    close(fd[1]);
+    int fds[2] = { fd[0], -1 };
+    char *bufs[2] = { msg, NULL };
+    size_t caps[2] = { sizeof msg - 1, 0 }, lens[2] = { 0, 0 };
+    int timed_out = drain(fds, bufs, caps, lens, now_ms() + limit_ms) != 0;
+    if (fds[0] >= 0)
+        close(fds[0]);
+    int status = reap(pid, timed_out);
+    msg[lens[0]] = '\0';
+    if (timed_out)
+        fprintf(stderr, "\n  %s: hung, killed at the %d ms limit\n", name,
+                limit_ms);
+    else if (WIFSIGNALED(status))
+        fprintf(stderr, "\n  %s: child died of signal %d\n", name,
+                WTERMSIG(status));
+    else if (WEXITSTATUS(status) != 0)
+        fprintf(stderr, "\n  %s: %s (child exit %d)\n", name,
+                lens[0] ? msg : "failed", WEXITSTATUS(status));
+    return !timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+/* ======================= watching the registry =========================== */
+
+cd_snapshot_t *snap(void)
+{
+    static cd_snapshot_t *s;
+    if (!s)
+        s = malloc(sizeof *s);
+    if (!s)
+        abort();
+    return s;
+}
+
+cd_snapshot_t *take_snapshot(void)
+{
+    cd_reg_snapshot(snap());
+    return snap();
+}
+
+const cd_thread_info_t *tinfo(const cd_snapshot_t *s, int id)
+{
+    return (id > 0 && id <= s->nthreads) ? &s->threads[id - 1] : NULL;
+}
+
+const cd_obj_info_t *oinfo(const cd_snapshot_t *s, int id)
+{
+    return (id > 0 && id <= s->nobjs) ? &s->objs[id - 1] : NULL;
+}
+
+int await(snap_cond ok, int a, int b)
+{
+    int64_t end = cd_now_ns() + (int64_t)POLL_LIMIT_MS * 1000000;
+    for (;;) {
+        if (ok(take_snapshot(), a, b))
+            return 1;
+        if (cd_now_ns() > end)
+            return 0;
+        nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+    }
+}
+
+int is_blocked_on(const cd_snapshot_t *s, int thread, int obj)
+{
+    const cd_thread_info_t *t = tinfo(s, thread);
+    return t && t->state == CD_T_BLOCKED && t->waiting_on == obj;
+}
+
+int is_in_state(const cd_snapshot_t *s, int thread, int state)
+{
+    const cd_thread_info_t *t = tinfo(s, thread);
+    return t && t->state == state;
+}
+
+/* ========================== running the binary =========================== */
 
 void run_cmd(cmd_out_t *o, const char *const argv[], const char *env,
              int limit_ms)

@@ -1,6 +1,7 @@
 /*
- * harness.h - what every suite shares: running a scenario in a forked
- * child with a time limit, and running the concdemo binary.
+ * harness.h - what every suite shares: running a scenario, or a test body
+ * of checks, in a forked child with a time limit; watching the registry
+ * until a condition holds; and running the concdemo binary.
  *
  * A demo run inside a test happens in a child process, so a hang fails the
  * test (the child is killed at the limit) instead of stalling CI, and a
@@ -11,8 +12,10 @@
 
 #include <CUnit/CUnit.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "../cli/run.h"
+#include "../lib/cd_registry.h"
 
 /* Outcome of a forked run. */
 typedef struct child_run {
@@ -75,6 +78,77 @@ int count_lines(const char *s);
                     __FILE__, __LINE__, (needle), cd_h_ ? cd_h_ : "(null)"); \
         CU_ASSERT_TRUE(cd_ok_);                                              \
     } while (0)
+
+/* ================== bodies that run in a forked child ==================== */
+
+#define CHILD_LIMIT_MS 15000 /* a child still running then is hung */
+
+/* Records why a check in a child body failed ("line N: what detail"), for
+ * passes_in_child() to send to the parent; returns 1 for the body to
+ * return. Used through the EXPECT macros. */
+int fail(int line, const char *what, const char *detail);
+
+/* Checks for child bodies: on failure, say why and return 1. */
+#define EXPECT(c)                                                            \
+    do {                                                                     \
+        if (!(c))                                                            \
+            return fail(__LINE__, #c, "");                                   \
+    } while (0)
+#define EXPECT_EQ(a, b)                                                      \
+    do {                                                                     \
+        long long x_ = (a), y_ = (b);                                        \
+        char d_[64];                                                         \
+        snprintf(d_, sizeof d_, " (%lld vs %lld)", x_, y_);                  \
+        if (x_ != y_)                                                        \
+            return fail(__LINE__, #a " == " #b, d_);                         \
+    } while (0)
+#define EXPECT_STR(a, b)                                                     \
+    do {                                                                     \
+        const char *x_ = (a), *y_ = (b);                                     \
+        if (!x_ || strcmp(x_, y_) != 0)                                      \
+            return fail(__LINE__, #a " is \"" #b "\"", x_ ? "" : " (NULL)"); \
+    } while (0)
+
+/* Runs body in a child killed after limit_ms. Returns 1 if the body
+ * returned 0 and the child exited with 0 (no sanitizer report either);
+ * otherwise prints why not. */
+int passes_in_child(const char *name, int (*body)(void), int limit_ms);
+
+/* Defines test `name` whose body (the block after the macro) runs in a
+ * forked child and returns 0 when every check held. */
+#define CHILD_TEST(name)                                                     \
+    static int name##_body(void);                                            \
+    static void name(void)                                                   \
+    {                                                                        \
+        CU_ASSERT_TRUE(passes_in_child(#name, name##_body, CHILD_LIMIT_MS)); \
+    }                                                                        \
+    static int name##_body(void)
+
+/* ======================= watching the registry =========================== */
+
+#define POLL_LIMIT_MS 5000 /* how long a condition may take to show */
+
+/* The process's one snapshot buffer (it is large: hundreds of KiB),
+ * allocated on first use; aborts if that fails. */
+cd_snapshot_t *snap(void);
+/* Fills snap() with a fresh registry snapshot and returns it. */
+cd_snapshot_t *take_snapshot(void);
+/* Thread / object `id` in s, or NULL if s has no such id. */
+const cd_thread_info_t *tinfo(const cd_snapshot_t *s, int id);
+const cd_obj_info_t *oinfo(const cd_snapshot_t *s, int id);
+
+typedef int (*snap_cond)(const cd_snapshot_t *s, int a, int b);
+
+/* Takes snapshots until ok(s, a, b) holds (1) or POLL_LIMIT_MS passed (0).
+ * The snapshot that satisfied it stays in snap(). */
+int await(snap_cond ok, int a, int b);
+
+/* Conditions for await(): thread is blocked waiting for obj; thread is in
+ * state (a cd_thread_state value). */
+int is_blocked_on(const cd_snapshot_t *s, int thread, int obj);
+int is_in_state(const cd_snapshot_t *s, int thread, int state);
+
+/* ================================ suites ================================= */
 
 /* Suites register themselves through one function each, listed in main.c. */
 /* (one declaration per suite) */

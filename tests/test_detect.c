@@ -10,15 +10,11 @@
  * asks for the other.
  */
 #include <errno.h>
-#include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "../lib/cd_detect.h"
 #include "../lib/cd_lockorder.h"
@@ -27,8 +23,6 @@
 #include "../lib/cd_thread.h"
 #include "harness.h"
 
-#define CHILD_LIMIT_MS 15000 /* a child still running then is hung */
-#define POLL_LIMIT_MS 5000   /* how long a condition may take to show */
 #define DETECT_LIMIT_MS 5000 /* a deadlock must be broken well within this */
 
 #ifdef CD_TSAN
@@ -41,156 +35,6 @@ const char *__tsan_default_suppressions(void)
     return "deadlock:tests/test_detect.c\n";
 }
 #endif
-
-/* ================== bodies that run in a forked child ==================== */
-
-/* What the failing check in a child said; sent to the parent. */
-static char why[512];
-
-static int fail(int line, const char *what, const char *detail)
-{
-    snprintf(why, sizeof why, "line %d: %s%s", line, what, detail);
-    return 1;
-}
-
-/* Checks for child bodies: on failure, say why and return 1. */
-#define EXPECT(c)                                                            \
-    do {                                                                     \
-        if (!(c))                                                            \
-            return fail(__LINE__, #c, "");                                   \
-    } while (0)
-#define EXPECT_EQ(a, b)                                                      \
-    do {                                                                     \
-        long long x_ = (a), y_ = (b);                                        \
-        char d_[64];                                                         \
-        snprintf(d_, sizeof d_, " (%lld vs %lld)", x_, y_);                  \
-        if (x_ != y_)                                                        \
-            return fail(__LINE__, #a " == " #b, d_);                         \
-    } while (0)
-#define EXPECT_STR(a, b)                                                     \
-    do {                                                                     \
-        const char *x_ = (a), *y_ = (b);                                     \
-        if (!x_ || strcmp(x_, y_) != 0)                                      \
-            return fail(__LINE__, #a " is \"" #b "\"", x_ ? "" : " (NULL)"); \
-    } while (0)
-
-/* Runs body in a child killed after limit_ms. Returns 1 if the body
- * returned 0 and the child exited with 0 (no sanitizer report either);
- * otherwise prints why not. */
-static int passes_in_child(const char *name, int (*body)(void), int limit_ms)
-{
-    char msg[sizeof why] = "";
-    size_t len = 0;
-    int fd[2], status = 0, timed_out = 0;
-
-    if (pipe(fd) != 0)
-        return 0;
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0)
-        return 0;
-    if (pid == 0) {
-        close(fd[0]);
-        int rc = body();
-        if (rc != 0 && write(fd[1], why, strlen(why)) < 0)
-            rc = 2;
-        /* exit(), not _exit(): a sanitizer then judges this child alone
-         * (TSan exits 66 after a report, LSan 23 on a leak). */
-        exit(rc == 0 ? 0 : 1);
-    }
-    close(fd[1]);
-    int64_t end = cd_now_ns() + (int64_t)limit_ms * 1000000;
-    for (;;) {
-        int64_t left = (end - cd_now_ns()) / 1000000;
-        struct pollfd p = { .fd = fd[0], .events = POLLIN };
-        int rc = left > 0 ? poll(&p, 1, (int)left) : 0;
-        if (rc < 0 && errno == EINTR)
-            continue;
-        if (rc <= 0) {
-            timed_out = 1;
-            break;
-        }
-        char tmp[256];
-        ssize_t n = read(fd[0], tmp, sizeof tmp);
-        if (n <= 0)
-            break; /* the child exited */
-        size_t take = (size_t)n < sizeof msg - 1 - len ? (size_t)n
-                                                       : sizeof msg - 1 - len;
-        memcpy(msg + len, tmp, take);
-        len += take;
-    }
-    close(fd[0]);
-    if (timed_out)
-        kill(pid, SIGKILL);
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    msg[len] = '\0';
-    if (timed_out)
-        fprintf(stderr, "\n  %s: hung, killed at the %d ms limit\n", name,
-                limit_ms);
-    else if (WIFSIGNALED(status))
-        fprintf(stderr, "\n  %s: child died of signal %d\n", name,
-                WTERMSIG(status));
-    else if (WEXITSTATUS(status) != 0)
-        fprintf(stderr, "\n  %s: %s (child exit %d)\n", name,
-                len ? msg : "failed", WEXITSTATUS(status));
-    return !timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-}
-
-/* Defines test `name` whose body (the block after the macro) runs in a
- * forked child and returns 0 when every check held. */
-#define CHILD_TEST(name)                                                     \
-    static int name##_body(void);                                            \
-    static void name(void)                                                   \
-    {                                                                        \
-        CU_ASSERT_TRUE(passes_in_child(#name, name##_body, CHILD_LIMIT_MS)); \
-    }                                                                        \
-    static int name##_body(void)
-
-/* ======================= watching the registry =========================== */
-
-/* One snapshot buffer per process: it is large (hundreds of KiB). */
-static cd_snapshot_t *snap(void)
-{
-    static cd_snapshot_t *s;
-    if (!s)
-        s = malloc(sizeof *s);
-    if (!s)
-        abort();
-    return s;
-}
-
-static cd_snapshot_t *take_snapshot(void)
-{
-    cd_reg_snapshot(snap());
-    return snap();
-}
-
-static const cd_thread_info_t *tinfo(const cd_snapshot_t *s, int id)
-{
-    return (id > 0 && id <= s->nthreads) ? &s->threads[id - 1] : NULL;
-}
-
-static const cd_obj_info_t *oinfo(const cd_snapshot_t *s, int id)
-{
-    return (id > 0 && id <= s->nobjs) ? &s->objs[id - 1] : NULL;
-}
-
-typedef int (*snap_cond)(const cd_snapshot_t *s, int a, int b);
-
-/* Takes snapshots until ok(s, a, b) holds (1) or POLL_LIMIT_MS passed (0).
- * The snapshot that satisfied it stays in snap(). */
-static int await(snap_cond ok, int a, int b)
-{
-    int64_t end = cd_now_ns() + (int64_t)POLL_LIMIT_MS * 1000000;
-    for (;;) {
-        if (ok(take_snapshot(), a, b))
-            return 1;
-        if (cd_now_ns() > end)
-            return 0;
-        nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
-    }
-}
 
 /* ======================= hand-built snapshots ============================ */
 
