@@ -29,7 +29,7 @@ static void merge_findings(cd_run_result_t *r, int timeout_ms)
         cd_verdict_observe(v, CD_ERROR, "%s", cd_sched_misfit());
     } else if (reason == CD_ABORT_STEPS) {
         cd_verdict_observe(v, CD_TIMEOUT, "still running after %ld "
-                           "operations, stopped (a spin loop?) (%s)",
+                           "operations, stopped (a livelock or a spin loop?) (%s)",
                            r->steps, was);
     } else if (reason == CD_ABORT_DEADLOCK) {
         cd_verdict_observe(v, CD_DEADLOCK, "no thread could run any more, "
