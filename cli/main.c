@@ -479,10 +479,20 @@ static void explore_report_json(const cli_t *c, const cd_explore_result_t *x,
            x->exhausted ? "true" : "false", x->seconds,
            x->seconds > 0 ? x->runs / x->seconds : 0.0);
     if (x->found) {
-        fflush(stdout);
-        cd_report_json(stdout, r, 0); /* ends with a newline */
-        fseek(stdout, 0, SEEK_CUR);
-        printf("}\n");
+        /* The run's own object, without its closing newline. */
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *mem = open_memstream(&buf, &len);
+        if (mem) {
+            cd_report_json(mem, r, 0);
+            fclose(mem);
+            while (len > 0 && buf[len - 1] == '\n')
+                buf[--len] = '\0';
+            printf("%s}\n", buf);
+            free(buf);
+        } else {
+            printf("null}\n");
+        }
     } else {
         printf("null}\n");
     }
