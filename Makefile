@@ -27,7 +27,7 @@ endif
 
 LIB_SRC  := $(wildcard lib/*.c)
 DEMO_SRC := $(wildcard demos/*.c)
-CLI_SRC  := cli/run.c cli/report.c
+CLI_SRC  := cli/run.c cli/report.c cli/step.c cli/explore.c
 TEST_SRC := $(wildcard tests/*.c)
 CORE_OBJ := $(patsubst %.c,$(B)/%.o,$(LIB_SRC) $(DEMO_SRC) $(CLI_SRC))
 

@@ -50,6 +50,16 @@ void cd_report_text(FILE *out, const cd_run_result_t *r)
         cd_inversion_format(&r->inv[i], buf, sizeof buf);
         fprintf(out, "lock-order: potential deadlock: %s\n", buf);
     }
+    if (r->controlled) {
+        if (r->schedule[0])
+            fprintf(out, "schedule: %s (%d choices, %ld steps)\n",
+                    r->schedule, r->ndecisions, r->steps);
+        else
+            fprintf(out, "schedule: %d choices, too long to print\n",
+                    r->ndecisions);
+        if (r->verdict.status != CD_HELD && r->replay[0])
+            fprintf(out, "replay: %s\n", r->replay);
+    }
     cd_report_verdict_line(out, r->scenario->name,
                            r->scenario->variants[r->variant].name,
                            &r->verdict);
@@ -186,6 +196,13 @@ void cd_report_json(FILE *out, const cd_run_result_t *r, int with_trace)
     fputc('}', out);
     json_cycle(out, r);
     json_inversions(out, r);
+    if (r->controlled) {
+        fprintf(out, ",\"decisions\":%d,\"steps\":%ld,\"schedule\":",
+                r->ndecisions, r->steps);
+        json_str(out, r->schedule);
+        fputs(",\"replay\":", out);
+        json_str(out, r->replay);
+    }
     if (with_trace)
         json_trace(out);
     fputs("}\n", out);

@@ -199,5 +199,6 @@ const cd_scenario_t cd_scenario_deadlock = {
     .defaults = { .threads = 2, .iterations = 10 },
     .min = { .threads = 2, .iterations = 1 },
     .max = { .threads = 64, .iterations = 10000 },
+    .explore = { .threads = 2, .iterations = 1 },
     .run = run,
 };

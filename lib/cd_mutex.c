@@ -78,6 +78,33 @@ static int wait_for(cd_mutex_t *m, int64_t deadline_ns)
     }
 }
 
+/* Under the controlled scheduler: free when the registry shows no owner
+ * (only one thread runs, so the registry is exact at decision points). */
+static int mutex_free(void *arg)
+{
+    cd_mutex_t *m = arg;
+    return m->id == 0 || cd__ld(&cd__obj(m->id)->owner) == 0;
+}
+
+/* The controlled version of wait_for: park until the lock is free (or the
+ * virtual deadline passes), then take it. Falls back to a real wait if the
+ * run stops being controlled (an abort drains the scheduler). */
+static int wait_controlled(cd_mutex_t *m, int self, int timed, int ms)
+{
+    int64_t deadline = timed ? cd__sched_clock() + (int64_t)ms * 1000000 : 0;
+    for (;;) {
+        int rc = cd__sched_block(self, mutex_free, m, deadline);
+        if (rc == CD_SCHED_FREE_RUN)
+            return wait_for(m, timed ? cd_now_ns() + (int64_t)ms * 1000000 : 0);
+        if (rc == -ECANCELED)
+            return rc;
+        if (pthread_mutex_trylock(&m->m) == 0)
+            return 0;
+        if (rc == -ETIMEDOUT)
+            return rc;
+    }
+}
+
 /* Takes m, waiting with the given deadline; shared by lock and timedlock.
  * `op` is CD_OP_LOCK or CD_OP_TIMEDLOCK. */
 static int acquire(cd_mutex_t *m, int op, int ms, cd_site_t site)
@@ -99,7 +126,9 @@ static int acquire(cd_mutex_t *m, int op, int ms, cd_site_t site)
     }
     if (tracked)
         cd__op_block(self, m->id, timed, site);
-    int rc = wait_for(m, timed ? cd_now_ns() + (int64_t)ms * 1000000 : 0);
+    int rc = cd__sched_on() && tracked
+                 ? wait_controlled(m, self, timed, ms)
+                 : wait_for(m, timed ? cd_now_ns() + (int64_t)ms * 1000000 : 0);
     if (tracked) {
         cd__op_unblock(self, m->id);
         if (rc == 0)

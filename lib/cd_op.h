@@ -32,6 +32,8 @@ static inline void cd__op_begin(int self, int op, int obj, int64_t arg,
     cd__st(&t->nops, cd__ld(&t->nops) + 1);
     if (cd__tracing())
         cd_trace_emit(self, op, obj, arg, label, site);
+    if (cd__sched_on())
+        cd__sched_point(self, op, obj, label, site);
 }
 
 /* A thread that holds other locks asks for obj and is ready to wait for

@@ -34,18 +34,23 @@ void cd_reg_reset(void)
 {
     struct cd_registry *r = &cd__reg;
 
+    /* Clear only what the last run used: explorations reset thousands of
+     * times a second. */
+    int nt = cd__ld(&r->nthreads), no = cd__ld(&r->nobjs);
+    nt = nt < CD_MAX_THREADS ? nt : CD_MAX_THREADS;
+    no = no < CD_MAX_OBJECTS ? no : CD_MAX_OBJECTS;
     r->gen++;
     r->t0_ns = cd_now_ns();
     cd__st(&r->abort_reason, CD_ABORT_NONE);
     cd__st(&r->nthreads, 0);
     cd__st(&r->nobjs, 0);
-    memset(r->threads, 0, sizeof r->threads);
-    memset(r->objs, 0, sizeof r->objs);
+    memset(r->threads, 0, (size_t)nt * sizeof r->threads[0]);
+    memset(r->objs, 0, (size_t)no * sizeof r->objs[0]);
     CD_CHECK(pthread_mutex_lock(&r->find_lock));
     r->has_deadlock = 0;
     r->ninv = 0;
     r->nedges = 0;
-    memset(r->order_bits, 0, sizeof r->order_bits);
+    memset(r->order_bits, 0, (size_t)no * sizeof r->order_bits[0]);
     CD_CHECK(pthread_mutex_unlock(&r->find_lock));
     cd__st(&r->trace_next, 0);
     HG_IGNORE(r, sizeof *r);
@@ -69,7 +74,12 @@ int cd_reg_abort(int reason)
 
 int cd_reg_aborted(void) { return cd__ld(&cd__reg.abort_reason); }
 
-int64_t cd_reg_elapsed_ns(void) { return cd_now_ns() - cd__reg.t0_ns; }
+int64_t cd_reg_elapsed_ns(void)
+{
+    if (cd__sched_on())
+        return cd__sched_clock();
+    return cd_now_ns() - cd__reg.t0_ns;
+}
 
 /* ============================== registration ============================= */
 

@@ -44,7 +44,9 @@ typedef enum cd_obj_kind {
 typedef enum cd_abort_reason {
     CD_ABORT_NONE = 0,
     CD_ABORT_DEADLOCK,
-    CD_ABORT_TIMEOUT
+    CD_ABORT_TIMEOUT,
+    CD_ABORT_STEPS,  /* a controlled run passed its step bound */
+    CD_ABORT_MISFIT  /* a replayed schedule did not fit the program */
 } cd_abort_reason_t;
 
 /* What an object record needs to undo a hold when its owner is aborted. */
@@ -164,7 +166,8 @@ int cd_reg_latency_scale(void);
 int cd_reg_abort(int reason);
 int cd_reg_aborted(void);
 
-/* Nanoseconds since cd_reg_reset(). */
+/* The run's clock: nanoseconds since cd_reg_reset(), or the virtual clock
+ * of a controlled run (see cd_sched.h). */
 int64_t cd_reg_elapsed_ns(void);
 
 /* Registers a thread or object; returns its id, or -ENOSPC when the table

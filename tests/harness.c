@@ -252,10 +252,16 @@ int is_in_state(const cd_snapshot_t *s, int thread, int state)
 void run_cmd(cmd_out_t *o, const char *const argv[], const char *env,
              int limit_ms)
 {
-    int out[2], err[2];
+    run_cmd_input(o, argv, env, NULL, limit_ms);
+}
+
+void run_cmd_input(cmd_out_t *o, const char *const argv[], const char *env,
+                   const char *input, int limit_ms)
+{
+    int out[2], err[2], in[2] = { -1, -1 };
     memset(o, 0, sizeof *o);
     o->exit_code = -1;
-    if (pipe(out) != 0 || pipe(err) != 0)
+    if (pipe(out) != 0 || pipe(err) != 0 || (input && pipe(in) != 0))
         return;
     fflush(NULL);
     pid_t pid = fork();
@@ -268,9 +274,15 @@ void run_cmd(cmd_out_t *o, const char *const argv[], const char *env,
         close(err[0]);
         close(out[1]);
         close(err[1]);
-        int devnull = open("/dev/null", O_RDONLY);
-        if (devnull >= 0)
-            dup2(devnull, 0);
+        if (input) {
+            dup2(in[0], 0);
+            close(in[0]);
+            close(in[1]);
+        } else {
+            int devnull = open("/dev/null", O_RDONLY);
+            if (devnull >= 0)
+                dup2(devnull, 0);
+        }
         if (env) {
             char name[128];
             const char *eq = strchr(env, '=');
@@ -287,6 +299,19 @@ void run_cmd(cmd_out_t *o, const char *const argv[], const char *env,
     }
     close(out[1]);
     close(err[1]);
+    if (input) {
+        /* Small scripts fit in the pipe buffer: write all, then EOF. */
+        close(in[0]);
+        size_t left = strlen(input);
+        while (left > 0) {
+            ssize_t n = write(in[1], input, left);
+            if (n <= 0)
+                break;
+            input += n;
+            left -= (size_t)n;
+        }
+        close(in[1]);
+    }
     int fds[2] = { out[0], err[0] };
     char *bufs[2] = { o->out, o->err };
     size_t caps[2] = { sizeof o->out - 1, sizeof o->err - 1 };

@@ -50,6 +50,9 @@ typedef struct cmd_out {
  * environment addition env ("NAME=VALUE" or NULL), killed after limit_ms. */
 void run_cmd(cmd_out_t *o, const char *const argv[], const char *env,
              int limit_ms);
+/* Same, with `input` fed to the command's standard input. */
+void run_cmd_input(cmd_out_t *o, const char *const argv[], const char *env,
+                   const char *input, int limit_ms);
 
 /* The binaries under test, from $CONCDEMO / $CONCDEMO_TSAN (defaults:
  * build/concdemo, build/tsan/concdemo). */
@@ -152,6 +155,7 @@ int is_in_state(const cd_snapshot_t *s, int thread, int state);
 
 /* Suites register themselves through one function each, listed in main.c. */
 /* (one declaration per suite) */
+void suite_sched(void);
 void suite_registry(void);
 void suite_mutex(void);
 void suite_detect(void);
