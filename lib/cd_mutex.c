@@ -16,6 +16,11 @@
 
 #define SLICE_NS (20 * 1000 * 1000)
 
+/* ThreadSanitizer must know the mutex by an address other than the inner
+ * pthread mutex's, or it counts each acquisition twice (once for the
+ * interceptor, once for the annotation) and never sees the release. */
+#define TSAN_ID(m) ((void *)&(m)->id)
+
 static void release(void *impl)
 {
     cd_mutex_unlock_at(impl, (cd_site_t){ __FILE__, __LINE__ });
@@ -27,14 +32,14 @@ int cd_mutex_init(cd_mutex_t *m, const char *name)
     if (id < 0)
         return id;
     CD_CHECK(pthread_mutex_init(&m->m, NULL));
-    CD_TSAN_CREATE(m);
+    CD_TSAN_CREATE(TSAN_ID(m));
     m->id = id;
     return 0;
 }
 
 void cd_mutex_destroy(cd_mutex_t *m)
 {
-    CD_TSAN_DESTROY(m);
+    CD_TSAN_DESTROY(TSAN_ID(m));
     CD_CHECK(pthread_mutex_destroy(&m->m));
     cd_reg_remove_object(m->id);
 }
@@ -73,7 +78,7 @@ static int acquire(cd_mutex_t *m, int op, int ms, cd_site_t site)
     int self = cd__self(), timed = (op == CD_OP_TIMEDLOCK);
     int tracked = self && m->id;
 
-    CD_TSAN_PRE_LOCK(m, timed ? CD_TSAN_TRY : 0);
+    CD_TSAN_PRE_LOCK(TSAN_ID(m), timed ? CD_TSAN_TRY : 0);
     if (tracked) {
         cd__op_begin(self, op, m->id, ms, NULL, site);
         if (!timed)
@@ -82,7 +87,7 @@ static int acquire(cd_mutex_t *m, int op, int ms, cd_site_t site)
     if (CD_LIKELY(pthread_mutex_trylock(&m->m) == 0)) {
         if (tracked)
             cd__op_acquired(self, m->id, site);
-        CD_TSAN_POST_LOCK(m, timed ? CD_TSAN_TRY : 0);
+        CD_TSAN_POST_LOCK(TSAN_ID(m), timed ? CD_TSAN_TRY : 0);
         return 0;
     }
     if (tracked)
@@ -96,10 +101,10 @@ static int acquire(cd_mutex_t *m, int op, int ms, cd_site_t site)
             cd__op_note(self, CD_OP_TIMEOUT, m->id, 0, site);
     }
     if (rc == 0) {
-        CD_TSAN_POST_LOCK(m, timed ? CD_TSAN_TRY : 0);
+        CD_TSAN_POST_LOCK(TSAN_ID(m), timed ? CD_TSAN_TRY : 0);
         return 0;
     }
-    CD_TSAN_POST_LOCK(m, CD_TSAN_TRY_FAILED);
+    CD_TSAN_POST_LOCK(TSAN_ID(m), CD_TSAN_TRY_FAILED);
     if (rc == -ECANCELED && tracked && cd_self_is_spawned())
         cd__op_abort_self(self);
     return rc;
@@ -119,18 +124,18 @@ int cd_mutex_trylock_at(cd_mutex_t *m, cd_site_t site)
 {
     int self = cd__self(), tracked = self && m->id;
 
-    CD_TSAN_PRE_LOCK(m, CD_TSAN_TRY);
+    CD_TSAN_PRE_LOCK(TSAN_ID(m), CD_TSAN_TRY);
     if (tracked)
         cd__op_begin(self, CD_OP_TRYLOCK, m->id, 0, NULL, site);
     if (pthread_mutex_trylock(&m->m) == 0) {
         if (tracked)
             cd__op_acquired(self, m->id, site);
-        CD_TSAN_POST_LOCK(m, CD_TSAN_TRY);
+        CD_TSAN_POST_LOCK(TSAN_ID(m), CD_TSAN_TRY);
         return 0;
     }
     if (tracked)
         cd__op_note(self, CD_OP_BUSY, m->id, 0, site);
-    CD_TSAN_POST_LOCK(m, CD_TSAN_TRY_FAILED);
+    CD_TSAN_POST_LOCK(TSAN_ID(m), CD_TSAN_TRY_FAILED);
     return -EBUSY;
 }
 
@@ -138,11 +143,11 @@ void cd_mutex_unlock_at(cd_mutex_t *m, cd_site_t site)
 {
     int self = cd__self();
 
-    CD_TSAN_PRE_UNLOCK(m);
+    CD_TSAN_PRE_UNLOCK(TSAN_ID(m));
     if (self && m->id) {
         cd__op_begin(self, CD_OP_UNLOCK, m->id, 0, NULL, site);
         cd__op_released(self, m->id);
     }
     CD_CHECK(pthread_mutex_unlock(&m->m));
-    CD_TSAN_POST_UNLOCK(m);
+    CD_TSAN_POST_UNLOCK(TSAN_ID(m));
 }
