@@ -163,8 +163,16 @@ void run_cmd(cmd_out_t *o, const char *const argv[], const char *env,
         int devnull = open("/dev/null", O_RDONLY);
         if (devnull >= 0)
             dup2(devnull, 0);
-        if (env)
-            putenv((char *)env);
+        if (env) {
+            char name[128];
+            const char *eq = strchr(env, '=');
+            size_t n = eq ? (size_t)(eq - env) : 0;
+            if (eq && n < sizeof name) {
+                memcpy(name, env, n);
+                name[n] = '\0';
+                setenv(name, eq + 1, 1);
+            }
+        }
         execvp(argv[0], (char *const *)argv);
         fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
         _exit(127);
