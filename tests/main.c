@@ -12,6 +12,8 @@ static const struct {
     void (*add)(void);
 } suites[] = {
     /* one line per suite: { "name", suite_name }, */
+    { "chan", suite_chan },
+    { "backpressure", suite_backpressure },
 };
 
 static int wanted(int argc, char **argv, const char *name)
