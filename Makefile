@@ -7,7 +7,7 @@
 #   make test-tsan / test-asan    the suites inside those builds
 #   make check      test + test-tsan + test-asan: what CI runs
 #   make helgrind   the race under Valgrind's Helgrind
-#   make bench      instrumented vs raw mutex cost
+#   make bench      instrumented vs raw mutex cost; channel messages/s
 #   make install    PREFIX=/usr/local DESTDIR=
 
 CC      ?= cc
@@ -45,6 +45,9 @@ $(B)/test_runner: $(CORE_OBJ) $(patsubst %.c,$(B)/%.o,$(TEST_SRC))
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS) -lcunit
 
 $(B)/bench_mutex: $(CORE_OBJ) $(B)/bench/bench_mutex.o
+	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+
+$(B)/bench_chan: $(CORE_OBJ) $(B)/bench/bench_chan.o
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
 deps:
@@ -86,8 +89,11 @@ helgrind: all
 	-valgrind --tool=helgrind ./$(B)/concdemo race --iterations 2
 	valgrind --tool=helgrind --error-exitcode=3 ./$(B)/concdemo race --fixed=mutex --iterations 2
 
-bench: $(B)/bench_mutex
-	./$(B)/bench_mutex
+# Every benchmark whose source is here (bench_mutex.c may not be yet).
+BENCHES := $(patsubst bench/%.c,$(B)/%,$(wildcard bench/bench_*.c))
+
+bench: $(BENCHES)
+	@for b in $(BENCHES); do ./$$b || exit 1; done
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
