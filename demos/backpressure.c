@@ -238,6 +238,7 @@ static void figures(app_t *a, const totals_t *t, cd_verdict_t *v)
     int killed = atomic_load(&a->killed);
 
     cd_verdict_num(v, "produced", t->produced);
+    cd_verdict_num(v, "sent", t->sent);
     cd_verdict_num(v, "delivered", t->delivered);
     cd_verdict_num(v, "dropped", (int64_t)t->q.drops);
     cd_verdict_num(v, "given_up", t->gave_up);

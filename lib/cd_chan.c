@@ -37,19 +37,12 @@ static unsigned char *slot(const cd_chan_t *ch, size_t i)
     return ch->buf + at * ch->msg_size;
 }
 
-/* The channel's registry record, or NULL if it has none. */
-static cd_obj_rec_t *rec(const cd_chan_t *ch)
-{
-    return ch->id ? cd__obj(ch->id) : NULL;
-}
-
 /* Copies every figure into the registry record, for observers. The hot
- * paths (push, pop) store only what they changed. */
+ * paths (push, pop) store only what they changed. (A channel always has a
+ * record: cd_chan_init fails when the registry is full.) */
 static void publish(const cd_chan_t *ch)
 {
-    cd_obj_rec_t *o = rec(ch);
-    if (!o)
-        return;
+    cd_obj_rec_t *o = cd__obj(ch->id);
     cd__st(&o->chan_depth, ch->depth);
     cd__st(&o->chan_high_water, ch->high_water);
     cd__st(&o->chan_bytes, (uint64_t)(ch->slots * ch->msg_size));
@@ -92,16 +85,13 @@ static int push(cd_chan_t *ch, const void *msg)
     memcpy(slot(ch, ch->depth), msg, ch->msg_size);
     ch->depth++;
     ch->sent++;
-    cd_obj_rec_t *o = rec(ch);
+    cd_obj_rec_t *o = cd__obj(ch->id);
     if (ch->depth > ch->high_water) {
         ch->high_water = ch->depth;
-        if (o)
-            cd__st(&o->chan_high_water, ch->high_water);
+        cd__st(&o->chan_high_water, ch->high_water);
     }
-    if (o) {
-        cd__st(&o->chan_depth, ch->depth);
-        cd__st(&o->chan_sent, ch->sent);
-    }
+    cd__st(&o->chan_depth, ch->depth);
+    cd__st(&o->chan_sent, ch->sent);
     CD_CHECK(pthread_cond_signal(&ch->not_empty));
     return 0;
 }
@@ -114,11 +104,9 @@ static void pop(cd_chan_t *ch, void *out)
         ch->head = 0;
     ch->depth--;
     ch->received++;
-    cd_obj_rec_t *o = rec(ch);
-    if (o) {
-        cd__st(&o->chan_depth, ch->depth);
-        cd__st(&o->chan_received, ch->received);
-    }
+    cd_obj_rec_t *o = cd__obj(ch->id);
+    cd__st(&o->chan_depth, ch->depth);
+    cd__st(&o->chan_received, ch->received);
     if (ch->capacity)
         CD_CHECK(pthread_cond_signal(&ch->not_full));
 }
@@ -188,7 +176,7 @@ static int64_t deadline_of(int op, int ms)
 {
     if (op != CD_OP_TIMEDSEND && op != CD_OP_TIMEDRECV)
         return 0;
-    return cd_now_ns() + (int64_t)(ms < 0 ? 0 : ms) * 1000000;
+    return cd_now_ns() + (int64_t)ms * 1000000;
 }
 
 /* Ends the call: the trace of its outcome, and the thread itself if the
@@ -210,7 +198,7 @@ static int finish(cd_chan_t *ch, int self, int rc, int64_t drops,
 static int do_send(cd_chan_t *ch, const void *msg, int op, int ms,
                    int if_full, cd_site_t site)
 {
-    int self = ch->id ? cd__self() : 0, rc = 0;
+    int self = cd__self(), rc = 0;
     int64_t drops = 0;
 
     if (self)
@@ -236,7 +224,7 @@ static int do_send(cd_chan_t *ch, const void *msg, int op, int ms,
 /* Shared by the three receives; op says which. */
 static int do_recv(cd_chan_t *ch, void *out, int op, int ms, cd_site_t site)
 {
-    int self = ch->id ? cd__self() : 0, rc = 0;
+    int self = cd__self(), rc = 0;
 
     if (self)
         cd__op_begin(self, op, ch->id, ms, NULL, site);
@@ -294,7 +282,7 @@ int cd_chan_timed_recv_at(cd_chan_t *ch, void *out, int ms, cd_site_t site)
 
 int cd_chan_close_at(cd_chan_t *ch, cd_site_t site)
 {
-    int self = ch->id ? cd__self() : 0, rc = 0;
+    int self = cd__self(), rc = 0;
 
     if (self)
         cd__op_begin(self, CD_OP_CLOSE, ch->id, 0, NULL, site);

@@ -34,6 +34,7 @@ static void broken_passes_the_memory_budget(void)
     /* The lines still queued at the "kill" are the ones lost. */
     CU_ASSERT_TRUE(fig(&c, "lost") > 0);
     ASSERT_INT_EQ(fig(&c, "produced"), fig(&c, "delivered") + fig(&c, "lost"));
+    ASSERT_INT_EQ(fig(&c, "sent"), fig(&c, "produced"));
     /* The workers outran the store: that is the whole bug. */
     CU_ASSERT_TRUE(fig(&c, "produced_per_s") > 3 * fig(&c, "delivered_per_s"));
     ASSERT_STR_HAS(c.r.verdict.observed, "past the budget");
@@ -142,7 +143,7 @@ static void without_latency_the_run_still_ends_honestly(void)
 static void every_figure_is_reported(void)
 {
     static const char *const keys[] = {
-        "produced", "delivered", "dropped", "given_up", "lost", "capacity",
+        "produced", "sent", "delivered", "dropped", "given_up", "lost", "capacity",
         "peak_depth", "peak_bytes", "budget_bytes", "over_budget",
         "growth_lines_per_s", "growth_bytes_per_s", "produced_per_s",
         "delivered_per_s", "worker_wait_ms",
