@@ -7,7 +7,8 @@
 #   make test-tsan / test-asan    the suites inside those builds
 #   make check      test + test-tsan + test-asan + helgrind + drd: what CI runs
 #   make helgrind / drd   Valgrind's detectors: broken race reported, fixes clean
-#   make bench      instrumented vs raw mutex cost
+#   make bench      instrumented vs raw mutex cost; channel messages/s;
+#                   controlled schedules/s and schedules needed per bug
 #   make install    PREFIX=/usr/local DESTDIR=
 
 CC      ?= cc
@@ -49,7 +50,7 @@ $(B)/concdemo: $(CORE_OBJ) $(B)/cli/main.o
 $(B)/test_runner: $(CORE_OBJ) $(patsubst %.c,$(B)/%.o,$(TEST_SRC))
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS) -lcunit
 
-$(B)/bench_mutex: $(CORE_OBJ) $(B)/bench/bench_mutex.o
+$(B)/bench_%: $(CORE_OBJ) $(B)/bench/bench_%.o
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
 deps:
@@ -102,8 +103,13 @@ helgrind drd: all
 	  $(VALGRIND) --tool=$@ ./$(B)/concdemo $$v --iterations 2 >/dev/null || exit 1; done
 	@echo "$@: every fix clean"
 
-bench: $(B)/bench_mutex
-	./$(B)/bench_mutex
+# Every bench/bench_*.c is a benchmark program; bench_sched.sh drives the
+# controlled scheduler through the concdemo binary.
+BENCHES := $(patsubst bench/%.c,$(B)/%,$(wildcard bench/bench_*.c))
+
+bench: $(BENCHES) $(B)/concdemo
+	@for b in $(BENCHES); do ./$$b || exit 1; done
+	@sh bench/bench_sched.sh ./$(B)/concdemo
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin

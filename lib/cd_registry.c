@@ -226,6 +226,14 @@ static void copy_obj(cd_obj_info_t *d, int id)
     d->contended = cd__ld(&o->contended);
     d->site.file = cd__ld(&o->site_file);
     d->site.line = cd__ld(&o->site_line);
+    d->chan_capacity = cd__ld(&o->chan_capacity);
+    d->chan_depth = cd__ld(&o->chan_depth);
+    d->chan_high_water = cd__ld(&o->chan_high_water);
+    d->chan_bytes = cd__ld(&o->chan_bytes);
+    d->chan_sent = cd__ld(&o->chan_sent);
+    d->chan_received = cd__ld(&o->chan_received);
+    d->chan_drops = cd__ld(&o->chan_drops);
+    d->chan_closed = cd__ld(&o->chan_closed);
 }
 
 void cd_reg_snapshot(cd_snapshot_t *out)

@@ -163,5 +163,7 @@ void suite_race(void);
 void suite_deadlock(void);
 void suite_cli(void);
 void suite_tsan(void);
+void suite_chan(void);
+void suite_backpressure(void);
 
 #endif /* CD_TEST_HARNESS_H */

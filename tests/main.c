@@ -21,6 +21,8 @@ static const struct {
     { "cli", suite_cli },
     { "tsan", suite_tsan },
     { "sched", suite_sched },
+    { "chan", suite_chan },
+    { "backpressure", suite_backpressure },
 };
 
 static int wanted(int argc, char **argv, const char *name)
