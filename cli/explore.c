@@ -37,15 +37,21 @@ typedef struct seen {
     size_t cap, n;
 } seen_t;
 
-static uint64_t hash_str(const char *s)
+/* FNV-1a over the chosen ids of the last run's decisions: the schedule
+ * itself, even when it is too long to print. */
+static uint64_t hash_last_schedule(void)
 {
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    const cd_sched_decision_t *d;
+    int n = cd_sched_decisions(&d);
+    uint64_t h = 1469598103934665603ULL;
+    for (int i = 0; i < n; i++) {
+        h = (h ^ (d[i].chosen & 0xff)) * 1099511628211ULL;
+        h = (h ^ (d[i].chosen >> 8)) * 1099511628211ULL;
+    }
     return h ? h : 1;
 }
 
-static void seen_add(seen_t *set, const char *schedule)
+static void seen_add(seen_t *set)
 {
     if (set->n * 2 >= set->cap) {
         size_t cap = set->cap ? set->cap * 2 : 1024;
@@ -64,7 +70,7 @@ static void seen_add(seen_t *set, const char *schedule)
         set->slot = slot;
         set->cap = cap;
     }
-    uint64_t h = hash_str(schedule);
+    uint64_t h = hash_last_schedule();
     size_t j = h & (set->cap - 1);
     while (set->slot[j] && set->slot[j] != h)
         j = (j + 1) & (set->cap - 1);
@@ -186,7 +192,7 @@ int cd_explore(const cd_explore_t *e, cd_explore_result_t *out,
             break;
         }
         out->runs++;
-        seen_add(&seen, found->schedule);
+        seen_add(&seen);
         if (found->steps > cfg.pct_steps)
             cfg.pct_steps = (int)found->steps;
         if (found->verdict.status == CD_POTENTIAL) {

@@ -45,6 +45,7 @@ static const char usage_text[] =
     "                      replay:SCHEDULE (printed by every failing run), step\n"
     "                      (you choose who runs next)\n"
     "  --max-steps N       controlled runs stop after N operations (default 100000)\n"
+    "  --save-schedule F   write the run's whole schedule to file F (replay:@F)\n"
     "  --trace             print every operation (lock, unlock, latency, ...)\n"
     "  --json              print one JSON object instead of text\n"
     "  -h, --help          help; with a scenario, the scenario's help\n"
@@ -65,6 +66,7 @@ typedef struct cli {
     cd_run_opts_t opts;
     cd_explore_t *explore; /* set for `concdemo explore` */
     int max_steps;         /* controlled runs: operations before stopping */
+    const char *save_path; /* --save-schedule FILE */
 } cli_t;
 
 /* The run in progress, for the stuck handler (the one way out that cannot
@@ -207,14 +209,37 @@ static void replay_command(const cli_t *c, const cd_run_result_t *r,
     if (c->opts.latency_permille != 1000)
         snprintf(scale, sizeof scale, " --latency-scale %g",
                  c->opts.latency_permille / 1000.0);
-    if (!r->schedule[0]) {
+    if (!r->schedule[0] && !c->save_path) {
         buf[0] = '\0';
         return;
     }
     snprintf(buf, size, "concdemo %s%s --threads %d --iterations %d%s "
-             "--sched=replay:%s", c->scenario->name, fixed,
+             "--sched=replay:%s%s", c->scenario->name, fixed,
              c->opts.params.threads, c->opts.params.iterations, scale,
-             r->schedule);
+             r->schedule[0] ? "" : "@", r->schedule[0] ? r->schedule
+                                                       : c->save_path);
+}
+
+/* Writes the schedule of the last controlled run to path (the whole of
+ * it, however long). Returns 0, or prints why not and returns -1. */
+static int save_schedule(const char *path)
+{
+    const cd_sched_decision_t *d;
+    int n = cd_sched_decisions(&d);
+    int len = cd_sched_format_schedule(d, n, NULL, 0);
+    char *text = malloc((size_t)len + 1);
+    FILE *f = text ? fopen(path, "w") : NULL;
+    int ok = f != NULL;
+    if (ok) {
+        cd_sched_format_schedule(d, n, text, (size_t)len + 1);
+        ok = fprintf(f, "%s\n", text) > 0;
+        ok = (fclose(f) == 0) && ok;
+    }
+    if (!ok)
+        fprintf(stderr, "concdemo: --save-schedule: cannot write '%s': %s\n",
+                path, strerror(errno));
+    free(text);
+    return ok ? 0 : -1;
 }
 
 static int run_scenario(cli_t *c)
@@ -249,6 +274,8 @@ static int run_scenario(cli_t *c)
         fprintf(stderr, "concdemo: --sched: %s\n", cd_sched_misfit());
         return EXIT_USAGE;
     }
+    if (c->save_path && r.controlled && save_schedule(c->save_path) != 0)
+        return EXIT_USAGE;
     if (r.controlled)
         replay_command(c, &r, r.replay, sizeof r.replay);
     if (c->json) {
@@ -400,6 +427,12 @@ static int parse_run_args(cli_t *c, int argc, char **argv)
         } else if ((val = flag_value(argc, argv, &i, "--latency-scale"))) {
             if (parse_scale(val, &c->opts.latency_permille) != 0)
                 return -1;
+        } else if ((val = flag_value(argc, argv, &i, "--save-schedule"))) {
+            if (!*val) {
+                fprintf(stderr, "concdemo: --save-schedule needs a file name\n");
+                return -1;
+            }
+            c->save_path = val;
         } else if ((val = flag_value(argc, argv, &i, "--max-steps"))) {
             if (parse_int("--max-steps", val, 1, 100000000, &c->max_steps) != 0)
                 return -1;
@@ -432,7 +465,7 @@ static const char explore_usage[] =
     "usage: concdemo explore SCENARIO [--fixed[=HOW]] [--strategy pct|random|dfs]\n"
     "                        [--runs N] [--budget S] [--seed N] [--depth D]\n"
     "                        [--bound B] [--threads N] [--iterations N]\n"
-    "                        [--latency-scale F] [--json]\n"
+    "                        [--latency-scale F] [--save-schedule F] [--json]\n"
     "\n"
     "Runs the variant under many controlled schedules (one thread at a time)\n"
     "until one breaks the invariant, then prints that run and the command\n"
@@ -554,6 +587,8 @@ static int cmd_explore(int argc, char **argv)
                 strerror(-rc));
         return EXIT_USAGE;
     }
+    if (x.found && c.save_path && save_schedule(c.save_path) != 0)
+        return EXIT_USAGE;
     if (x.found)
         replay_command(&c, &r, r.replay, sizeof r.replay);
     if (c.json)
@@ -636,6 +671,9 @@ int main(int argc, char **argv)
         cd_sched_cfg_free(&c.sched);
         return EXIT_USAGE;
     }
+    if (c.save_path && !c.has_sched)
+        return usage_error("%s needs --sched (a free run has no schedule)",
+                           "--save-schedule");
     if (c.has_sched && c.sched.strategy == CD_SCHED_STEP && c.json) {
         cd_sched_cfg_free(&c.sched);
         return usage_error("%s: step mode talks to you on the terminal; "

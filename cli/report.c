@@ -55,8 +55,8 @@ void cd_report_text(FILE *out, const cd_run_result_t *r)
             fprintf(out, "schedule: %s (%d choices, %ld steps)\n",
                     r->schedule, r->ndecisions, r->steps);
         else
-            fprintf(out, "schedule: %d choices, too long to print\n",
-                    r->ndecisions);
+            fprintf(out, "schedule: %d choices, too long to print (save it "
+                    "with --save-schedule FILE)\n", r->ndecisions);
         if (r->verdict.status != CD_HELD && r->replay[0])
             fprintf(out, "replay: %s\n", r->replay);
     }

@@ -138,6 +138,42 @@ static int wait_ready(cd_chan_t *ch, pthread_cond_t *cv, int sending,
     return 0;
 }
 
+/* What a thread parked by the controlled scheduler waits for. */
+typedef struct chan_wait {
+    cd_chan_t *ch;
+    int sending;
+} chan_wait_t;
+
+/* Read by the scheduler while the waiter is parked and ch->lock is free;
+ * only one thread runs, so nobody changes the channel meanwhile. */
+static int chan_ready(void *arg)
+{
+    const chan_wait_t *w = arg;
+    return w->ch->closed || (w->sending ? has_room(w->ch) : w->ch->depth > 0);
+}
+
+/* The controlled version of wait_ready: park (lock released) until the
+ * channel can serve us, is closed, or the virtual deadline passes. Falls
+ * back to wait_ready if the run stops being controlled (an abort). Caller
+ * holds ch->lock. */
+static int wait_controlled(cd_chan_t *ch, pthread_cond_t *cv, int sending,
+                           int64_t deadline_ns, int self)
+{
+    chan_wait_t w = { ch, sending };
+    while (!chan_ready(&w)) {
+        CD_CHECK(pthread_mutex_unlock(&ch->lock));
+        int rc = cd__sched_block(self, chan_ready, &w, deadline_ns);
+        CD_CHECK(pthread_mutex_lock(&ch->lock));
+        if (rc == CD_SCHED_FREE_RUN)
+            return wait_ready(ch, cv, sending, 0);
+        if (rc == -ECANCELED)
+            return rc;
+        if (rc == -ETIMEDOUT && !chan_ready(&w))
+            return rc;
+    }
+    return 0;
+}
+
 /* wait_ready(), with the thread shown as blocked on the channel meanwhile.
  * Caller holds ch->lock. */
 static int wait_blocked(cd_chan_t *ch, pthread_cond_t *cv, int sending,
@@ -145,7 +181,9 @@ static int wait_blocked(cd_chan_t *ch, pthread_cond_t *cv, int sending,
 {
     if (self)
         cd__op_block(self, ch->id, deadline_ns != 0, site);
-    int rc = wait_ready(ch, cv, sending, deadline_ns);
+    int rc = self && cd__sched_on()
+                 ? wait_controlled(ch, cv, sending, deadline_ns, self)
+                 : wait_ready(ch, cv, sending, deadline_ns);
     if (self)
         cd__op_unblock(self, ch->id);
     return rc;
@@ -171,12 +209,14 @@ static void note_outcome(int self, cd_chan_t *ch, int rc, int64_t drops,
     }
 }
 
-/* Deadline for op: none for the waiting forms, now + ms for timed ones. */
+/* Deadline for op: none for the waiting forms, now + ms for timed ones
+ * (on the virtual clock in a controlled run). */
 static int64_t deadline_of(int op, int ms)
 {
     if (op != CD_OP_TIMEDSEND && op != CD_OP_TIMEDRECV)
         return 0;
-    return cd_now_ns() + (int64_t)ms * 1000000;
+    int64_t now = cd__sched_on() ? cd__sched_clock() : cd_now_ns();
+    return now + (int64_t)ms * 1000000;
 }
 
 /* Ends the call: the trace of its outcome, and the thread itself if the

@@ -143,6 +143,44 @@ void cd_sched_cfg_free(cd_sched_cfg_t *cfg)
     cfg->nprefix = 0;
 }
 
+/* Reads a schedule file into *out (malloc'd, surrounding whitespace
+ * trimmed). Returns 0 or -EINVAL with a reason. */
+static int read_schedule_file(const char *path, char **out, char *err,
+                              size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "cannot read schedule file '%s': %s", path,
+                 strerror(errno));
+        return -EINVAL;
+    }
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    int c;
+    while (buf && (c = fgetc(f)) != EOF) {
+        if (len + 1 >= cap) {
+            char *bigger = cap < (64u << 20) ? realloc(buf, cap * 2) : NULL;
+            if (!bigger) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = bigger;
+            cap *= 2;
+        }
+        if (c != ' ' && c != '\n' && c != '\r' && c != '\t')
+            buf[len++] = (char)c;
+    }
+    fclose(f);
+    if (!buf) {
+        snprintf(err, errlen, "schedule file '%s' is too large", path);
+        return -EINVAL;
+    }
+    buf[len] = '\0';
+    *out = buf;
+    return 0;
+}
+
 /* "NAME" or "NAME:ARGS": splits at the first colon. */
 static int head_is(const char *spec, const char *name, const char **args)
 {
@@ -219,12 +257,22 @@ int cd_sched_parse(const char *spec, cd_sched_cfg_t *cfg, char *err,
         return 0;
     }
     if (head_is(spec, "replay", &args)) {
+        char *text = NULL;
+        if (args && args[0] == '@') {
+            /* replay:@FILE: a schedule saved by --save-schedule. */
+            if (read_schedule_file(args + 1, &text, err, errlen) != 0)
+                return -EINVAL;
+            args = text;
+        }
         cfg->strategy = CD_SCHED_REPLAY;
         cfg->prefix = malloc(CD_SCHED_MAX_CHOICES * sizeof *cfg->prefix);
-        if (!cfg->prefix)
+        if (!cfg->prefix) {
+            free(text);
             return fail(err, errlen, "out of memory%s", "");
+        }
         int n = cd_sched_parse_schedule(args, cfg->prefix,
                                         CD_SCHED_MAX_CHOICES, err, errlen);
+        free(text);
         if (n < 0) {
             cd_sched_cfg_free(cfg);
             return n;

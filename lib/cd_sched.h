@@ -19,6 +19,7 @@
  *   dfs[:BOUND]        exhaustive within BOUND preemptions (driven by an
  *                      explorer, which gives each run a prefix to follow)
  *   replay:SCHEDULE    follow the choices a failing run printed
+ *   replay:@FILE       the same, from a file written by --save-schedule
  *   step               ask a chooser callback (the learner) at each choice
  *
  * A decision is recorded only where two or more threads could run; the
@@ -73,7 +74,8 @@ typedef struct cd_sched_decision {
     uint8_t nrunnable;
 } cd_sched_decision_t;
 
-/* Parses "random:7", "pct:3:2", "dfs", "dfs:2", "replay:1.2*3", "step".
+/* Parses "random:7", "pct:3:2", "dfs", "dfs:2", "replay:1.2*3",
+ * "replay:@FILE", "step".
  * On success fills *cfg (prefix memory from malloc: cd_sched_cfg_free) and
  * returns 0; on error writes a one-line reason naming the bad part into
  * err and returns -EINVAL. */

@@ -4,6 +4,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../lib/cd_sched.h"
 #include "harness.h"
@@ -181,20 +182,78 @@ static void explore(const char *scenario, const char *fix, const char *strategy,
 
 static void explore_finds_every_broken_variant(void)
 {
+    /* Every scenario in the table, so a new one is covered the day it is
+     * registered. */
+    const char *strategies[] = { "pct", "random", "dfs" };
+    int n;
+    const cd_scenario_t *const *all = cd_scenarios(&n);
+    for (int s = 0; s < n; s++)
+        for (int k = 0; k < 3; k++) {
+            explore(all[s]->name, NULL, strategies[k], "--budget=20");
+            if (out.exit_code != 1)
+                fprintf(stderr, "\n  %s %s: %.300s\n", all[s]->name,
+                        strategies[k], out.out);
+            ASSERT_INT_EQ(out.exit_code, 1);
+            ASSERT_STR_HAS(out.out, "violation found after");
+        }
+}
+
+static void random_schedules_find_nothing_in_any_fix(void)
+{
+    int n;
+    const cd_scenario_t *const *all = cd_scenarios(&n);
+    for (int s = 0; s < n; s++)
+        for (int v = 1; v < all[s]->nvariants; v++) {
+            char fix[64];
+            snprintf(fix, sizeof fix, "--fixed=%s", all[s]->variants[v].name);
+            concdemo(&out, "explore", all[s]->name, fix, "--strategy=random",
+                     "--runs=20", NULL);
+            if (out.exit_code != 0)
+                fprintf(stderr, "\n  %s %s: %.600s\n", all[s]->name, fix,
+                        out.out);
+            ASSERT_INT_EQ(out.exit_code, 0);
+            ASSERT_STR_HAS(out.out, "no violation in 20 schedules");
+        }
+}
+
+static void hidden_bugs_are_found_without_latency(void)
+{
+    /* Without the latency windows only the right interleaving shows the
+     * race or the deadlock: the schedule search has to find it. */
     const char *strategies[] = { "pct", "random", "dfs" };
     const char *scenarios[] = { "race", "deadlock" };
     for (int s = 0; s < 2; s++)
         for (int k = 0; k < 3; k++) {
-            explore(scenarios[s], NULL, strategies[k], NULL);
-            ASSERT_INT_EQ(out.exit_code, 1);
-            ASSERT_STR_HAS(out.out, "violation found after");
-            ASSERT_STR_HAS(out.out, "replay: concdemo ");
-            /* ... and without the latency windows, where the schedule has
-             * to find the interleaving. */
             explore(scenarios[s], NULL, strategies[k], "--latency-scale=0");
             ASSERT_INT_EQ(out.exit_code, 1);
             ASSERT_STR_HAS(out.out, "violation found after");
         }
+}
+
+static void a_long_schedule_is_saved_and_replayed_from_a_file(void)
+{
+    char path[] = "/tmp/concdemo-schedule-XXXXXX", arg[64], replay[80];
+    int fd = mkstemp(path);
+    CU_ASSERT_FATAL(fd >= 0);
+    close(fd);
+    snprintf(arg, sizeof arg, "--save-schedule=%s", path);
+    snprintf(replay, sizeof replay, "--sched=replay:@%s", path);
+    concdemo(&out, "backpressure", "--fixed=timeout", "--sched=random:5", arg,
+             "--json", NULL);
+    ASSERT_INT_EQ(out.exit_code, 0);
+    concdemo(&out2, "backpressure", "--fixed=timeout", replay, "--json", NULL,
+             NULL);
+    ASSERT_INT_EQ(out2.exit_code, 0);
+    /* Same run: only the strategy's own words in the replay field differ. */
+    const char *a = strstr(out.out, "\"decisions\""), *b = strstr(out2.out, "\"decisions\"");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+    CU_ASSERT_EQUAL(strncmp(out.out, out2.out, (size_t)(a - out.out)), 0);
+    concdemo(&out, "race", "--sched=replay:@/nonexistent/schedule", NULL, NULL,
+             NULL, NULL);
+    ASSERT_INT_EQ(out.exit_code, 2);
+    ASSERT_STR_HAS(out.err, "cannot read schedule file '/nonexistent/schedule'");
+    unlink(path);
 }
 
 static void dfs_proves_every_fix_for_the_small_case(void)
@@ -356,6 +415,9 @@ void suite_sched(void)
     CU_add_test(s, "a failing run replays exactly", a_failing_run_replays_exactly);
     CU_add_test(s, "broken variants fail under a fixed seed", broken_variants_fail_under_a_fixed_seed);
     CU_add_test(s, "explore finds every broken variant", explore_finds_every_broken_variant);
+    CU_add_test(s, "random schedules find nothing in any fix", random_schedules_find_nothing_in_any_fix);
+    CU_add_test(s, "hidden bugs are found without latency", hidden_bugs_are_found_without_latency);
+    CU_add_test(s, "a long schedule is saved and replayed from a file", a_long_schedule_is_saved_and_replayed_from_a_file);
     CU_add_test(s, "dfs proves every fix for the small case", dfs_proves_every_fix_for_the_small_case);
     CU_add_test(s, "timeout fix without jitter livelocks", timeout_fix_without_jitter_livelocks);
     CU_add_test(s, "dfs with no preemptions misses the hidden race", dfs_with_no_preemptions_misses_the_hidden_race);
