@@ -38,7 +38,8 @@ typedef enum cd_thread_state {
 } cd_thread_state_t;
 
 typedef enum cd_obj_kind {
-    CD_OBJ_MUTEX = 1
+    CD_OBJ_MUTEX = 1,
+    CD_OBJ_RWLOCK  /* owner: the writer inside; readers: how many share it */
 } cd_obj_kind_t;
 
 typedef enum cd_abort_reason {
@@ -72,6 +73,7 @@ typedef struct cd_obj_rec {
     _Atomic int kind;
     _Atomic int live;
     _Atomic int owner;           /* thread id holding it, 0 if free */
+    _Atomic int readers;         /* rwlock: threads sharing it for reading */
     _Atomic int nwaiters;
     _Atomic uint64_t acquisitions;
     _Atomic uint64_t contended;  /* acquisitions that had to wait */
@@ -105,6 +107,7 @@ typedef struct cd_obj_info {
     int kind;
     int live;
     int owner;
+    int readers;
     int nwaiters;
     uint64_t acquisitions;
     uint64_t contended;

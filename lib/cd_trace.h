@@ -29,7 +29,7 @@ typedef enum cd_op {
     CD_OP_TRYLOCK,   /* asks without waiting */
     CD_OP_TIMEDLOCK, /* asks, waiting at most arg ms */
     CD_OP_BLOCK,     /* found the lock taken: now waiting */
-    CD_OP_ACQUIRED,
+    CD_OP_ACQUIRED,  /* arg 1: shared with other readers (rwlock) */
     CD_OP_BUSY,      /* trylock found it taken */
     CD_OP_TIMEOUT,   /* timed lock gave up */
     CD_OP_UNLOCK,
@@ -37,6 +37,10 @@ typedef enum cd_op {
     CD_OP_WAKE,      /* the latency is over */
     CD_OP_POINT,     /* a named point in a demo (label) */
     CD_OP_ABORT,     /* the run's abort ended this thread */
+    CD_OP_RDLOCK,    /* asks for an rwlock to read (shared) and will wait */
+    CD_OP_WRLOCK,    /* asks for an rwlock to write (exclusive) and will wait */
+    CD_OP_TRYRDLOCK, /* asks to read without waiting */
+    CD_OP_TRYWRLOCK, /* asks to write without waiting */
     CD_OP_COUNT_
 } cd_op_t;
 

@@ -12,6 +12,7 @@ static const struct {
     void (*add)(void);
 } suites[] = {
     /* one line per suite: { "name", suite_name }, */
+    { "rwlock", suite_rwlock },
 };
 
 static int wanted(int argc, char **argv, const char *name)
