@@ -72,5 +72,6 @@ int count_lines(const char *s);
 /* Suites register themselves through one function each, listed in main.c. */
 /* (one declaration per suite) */
 void suite_rwlock(void);
+void suite_starvation(void);
 
 #endif /* CD_TEST_HARNESS_H */

@@ -13,6 +13,7 @@ static const struct {
 } suites[] = {
     /* one line per suite: { "name", suite_name }, */
     { "rwlock", suite_rwlock },
+    { "starvation", suite_starvation },
 };
 
 static int wanted(int argc, char **argv, const char *name)
