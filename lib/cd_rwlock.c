@@ -31,7 +31,7 @@
  * writer loses its preference at most once per 200 ms of waiting; an
  * abort still ends it well within the CLI's grace period (and usually at
  * once: the threads it waits for are aborted and let go first). */
-#define FAIR_SLICE_NS (20 * 1000 * 1000)
+#define SLICE_NS (20 * 1000 * 1000)
 #define GLIBC_SLICE_NS (200 * 1000 * 1000)
 
 /* ThreadSanitizer knows the lock by an address that is not the inner
@@ -135,6 +135,19 @@ static int glibc_try(cd_rwlock_t *l, int write)
     return -EBUSY;
 }
 
+/* glibc refuses (EDEADLK) when the caller already holds the lock for
+ * writing. Waiting on is what the program asked for: the thread stays
+ * blocked on a lock it owns itself, which the watchdog reports as a
+ * deadlock, and ends with the run's abort. */
+static int wait_for_abort(void)
+{
+    while (!cd_reg_aborted()) {
+        struct timespec ts = { 0, SLICE_NS };
+        nanosleep(&ts, NULL);
+    }
+    return -ECANCELED;
+}
+
 /* Waits in slices until it gets in; -ECANCELED when the run is aborted. */
 static int glibc_wait(cd_rwlock_t *l, int write)
 {
@@ -152,6 +165,8 @@ static int glibc_wait(cd_rwlock_t *l, int write)
                        : pthread_rwlock_timedrdlock(&l->rw, &ts);
         if (rc == 0)
             return 0;
+        if (rc == EDEADLK)
+            return wait_for_abort();
         if (rc != ETIMEDOUT)
             CD_CHECK(rc);
     }
@@ -222,7 +237,7 @@ static int fair_wait(cd_rwlock_t *l, int write)
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         int64_t abs =
-            (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec + FAIR_SLICE_NS;
+            (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec + SLICE_NS;
         ts.tv_sec = abs / 1000000000;
         ts.tv_nsec = abs % 1000000000;
         int w = pthread_cond_timedwait(&l->turn, &l->m, &ts);

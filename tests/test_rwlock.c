@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/cd_detect.h"
 #include "../lib/cd_lockorder.h"
 #include "../lib/cd_mutex.h"
 #include "../lib/cd_rwlock.h"
@@ -400,6 +401,40 @@ static void abort_ends_blocked_and_holding_threads(void)
     }
 }
 
+/* Takes the write lock, then asks for it again: waits for itself. */
+static void relock_main(void *p)
+{
+    cd_rwlock_t *l = p;
+    cd_rwlock_wrlock(l);
+    cd_rwlock_wrlock(l); /* never returns: the abort ends the thread */
+    cd_rwlock_unlock(l);
+    cd_rwlock_unlock(l);
+}
+
+static void watchdog_reports_a_writer_waiting_for_itself(void)
+{
+    for (int i = 0; i < 3; i++) {
+        cd_rwlock_t l;
+        cd_thread_t t;
+        cd_watchdog_t *w = NULL;
+        cd_cycle_t c;
+        fresh_run();
+        CU_ASSERT_FATAL(cd_rwlock_init(&l, "table", all_policies[i]) == 0);
+        CU_ASSERT_FATAL(cd_watchdog_start(&w, 0, 10, 2000, NULL) == 0);
+        CU_ASSERT_FATAL(cd_thread_spawn(&t, "relocker", relock_main, &l) == 0);
+        ASSERT_INT_EQ(cd_thread_join(&t), -ECANCELED);
+        cd_watchdog_stop(w);
+        CU_ASSERT_TRUE_FATAL(cd_reg_deadlock(&c));
+        ASSERT_INT_EQ(c.len, 1);
+        ASSERT_INT_EQ(c.link[0].thread, t.id);
+        ASSERT_INT_EQ(c.link[0].waits, l.id);
+        /* The abort let go of its hold through the lock. */
+        ASSERT_INT_EQ(cd_rwlock_trywrlock(&l), 0);
+        cd_rwlock_unlock(&l);
+        cd_rwlock_destroy(&l);
+    }
+}
+
 static void trace_names_rwlock_operations(void)
 {
     cd_rwlock_t l;
@@ -475,6 +510,8 @@ void suite_rwlock(void)
                 fair_serves_in_arrival_order);
     CU_add_test(s, "abort ends blocked and holding threads (every policy)",
                 abort_ends_blocked_and_holding_threads);
+    CU_add_test(s, "the watchdog reports a writer waiting for itself",
+                watchdog_reports_a_writer_waiting_for_itself);
     CU_add_test(s, "trace names rdlock, wrlock and shared acquisitions",
                 trace_names_rwlock_operations);
     CU_add_test(s, "the lock-order graph sees rwlocks",
