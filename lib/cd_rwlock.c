@@ -28,11 +28,11 @@
  * can be short. A glibc writer cannot keep its place: when its timed wait
  * expires it stops being the waiting writer for a moment, and under
  * PREFER_WRITER a reader may slip in then. Its slices are long, so that a
- * writer loses its preference at most once per 200 ms of waiting; an
+ * writer loses its preference at most once per 500 ms of waiting; an
  * abort still ends it well within the CLI's grace period (and usually at
  * once: the threads it waits for are aborted and let go first). */
 #define SLICE_NS (20 * 1000 * 1000)
-#define GLIBC_SLICE_NS (200 * 1000 * 1000)
+#define GLIBC_SLICE_NS (500 * 1000 * 1000)
 
 /* ThreadSanitizer knows the lock by an address that is not the inner
  * pthread object's, or the interceptor's view and the annotation's would

@@ -23,13 +23,15 @@
  * says which side it wants. Waits happen in slices, so an aborted run ends
  * a blocked thread that cd_thread started (see cd_thread.h). One price of
  * that under PREFER_WRITER: a writer that has waited a whole slice
- * (200 ms) gives up its place for an instant, and a reader may slip in.
+ * (500 ms) gives up its place for an instant, and a reader may slip in.
  *
  * The deadlock watchdog follows a wait on an rwlock only to a writer inside
  * it: with readers inside there is no single owner to wait for, so a cycle
  * through a read hold is not reported as a deadlock (the run's hard time
- * limit ends it instead). The lock-order graph records both read and write
- * acquisitions, as lockdep does.
+ * limit ends it instead). A thread that asks again for a lock it holds for
+ * writing waits for itself, and that one-link cycle is reported. The
+ * lock-order graph records both read and write acquisitions, as lockdep
+ * does.
  */
 #ifndef CD_RWLOCK_H
 #define CD_RWLOCK_H
