@@ -12,11 +12,13 @@
 
 extern const cd_scenario_t cd_scenario_race;
 extern const cd_scenario_t cd_scenario_deadlock;
+extern const cd_scenario_t cd_scenario_starvation;
 extern const cd_scenario_t cd_scenario_backpressure;
 
 static const cd_scenario_t *const table[] = {
     &cd_scenario_race,
     &cd_scenario_deadlock,
+    &cd_scenario_starvation,
     &cd_scenario_backpressure,
 };
 

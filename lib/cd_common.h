@@ -57,6 +57,11 @@ void cd_name_copy(char *dst, const char *src);
 #define CD_TSAN_POST_UNLOCK(m) __tsan_mutex_post_unlock((m), 0)
 #define CD_TSAN_TRY __tsan_mutex_try_lock
 #define CD_TSAN_TRY_FAILED (__tsan_mutex_try_lock | __tsan_mutex_try_lock_failed)
+/* Shared (read) side of a reader-writer lock: add CD_TSAN_READ to the
+ * lock flags, and unlock with the same flag. */
+#define CD_TSAN_READ __tsan_mutex_read_lock
+#define CD_TSAN_PRE_UNLOCK_F(m, f) __tsan_mutex_pre_unlock((m), (f))
+#define CD_TSAN_POST_UNLOCK_F(m, f) __tsan_mutex_post_unlock((m), (f))
 #else
 #define CD_TSAN_CREATE(m) ((void)(m))
 #define CD_TSAN_DESTROY(m) ((void)(m))
@@ -66,6 +71,9 @@ void cd_name_copy(char *dst, const char *src);
 #define CD_TSAN_POST_UNLOCK(m) ((void)(m))
 #define CD_TSAN_TRY 0
 #define CD_TSAN_TRY_FAILED 0
+#define CD_TSAN_READ 0
+#define CD_TSAN_PRE_UNLOCK_F(m, f) ((void)(m), (void)(f))
+#define CD_TSAN_POST_UNLOCK_F(m, f) ((void)(m), (void)(f))
 #endif
 
 #if defined(__GNUC__)

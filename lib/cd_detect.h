@@ -2,7 +2,9 @@
  * cd_detect.h - deadlock detection: the wait-for graph and the watchdog.
  *
  * The wait-for graph has an edge thread -> thread when the first waits
- * (without a deadline) for an object the second owns. A cycle in it is a
+ * (without a deadline) for an object the second owns. (An rwlock's owner is
+ * the writer inside it; readers are no single owner, so a wait for a
+ * read-held rwlock adds no edge: see cd_rwlock.h.) A cycle in it is a
  * deadlock: nobody in it can ever move again. The watchdog is a plain
  * pthread, invisible to the registry, that takes a snapshot every period,
  * looks for such a cycle, and reports it once it has seen the very same

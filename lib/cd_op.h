@@ -89,6 +89,32 @@ static inline void cd__op_released(int self, int obj)
     cd__st(&cd__obj(obj)->owner, 0);
 }
 
+/* The thread now shares obj with other readers (an rwlock's read side):
+ * obj is in the thread's held list but has no single owner. Readers enter
+ * together, so the object's counters change with atomic increments. */
+static inline void cd__op_acquired_shared(int self, int obj, cd_site_t site)
+{
+    cd_thread_rec_t *t = cd__rec(self);
+    cd_obj_rec_t *o = cd__obj(obj);
+    int n = cd__ld(&t->nheld);
+    if (n < CD_MAX_HELD)
+        cd__st(&t->held[n], obj);
+    cd__st(&t->nheld, n + 1);
+    atomic_fetch_add_explicit(&o->readers, 1, CD_RELAXED);
+    atomic_fetch_add_explicit(&o->acquisitions, 1, CD_RELAXED);
+    cd__st(&o->site_file, site.file);
+    cd__st(&o->site_line, site.line);
+    cd__op_note(self, CD_OP_ACQUIRED, obj, 1, site);
+}
+
+/* The reader is about to stop sharing obj. (cd__op_released's clearing
+ * of the owner changes nothing: no writer is inside while a reader is.) */
+static inline void cd__op_released_shared(int self, int obj)
+{
+    cd__op_released(self, obj);
+    atomic_fetch_sub_explicit(&cd__obj(obj)->readers, 1, CD_RELAXED);
+}
+
 /* The thread found obj taken and will wait (timed: with a deadline). */
 void cd__op_block(int self, int obj, int timed, cd_site_t site);
 /* The wait is over, whatever its outcome. */

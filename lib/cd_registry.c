@@ -221,6 +221,7 @@ static void copy_obj(cd_obj_info_t *d, int id)
         d->name[0] = '\0';
     d->live = cd__ld(&o->live);
     d->owner = cd__ld(&o->owner);
+    d->readers = cd__ld(&o->readers);
     d->nwaiters = cd__ld(&o->nwaiters);
     d->acquisitions = cd__ld(&o->acquisitions);
     d->contended = cd__ld(&o->contended);

@@ -39,7 +39,8 @@ typedef enum cd_thread_state {
 
 typedef enum cd_obj_kind {
     CD_OBJ_MUTEX = 1,
-    CD_OBJ_CHAN        /* a channel: owner is 0, see the chan_* fields */
+    CD_OBJ_CHAN,       /* a channel: owner is 0, see the chan_* fields */
+    CD_OBJ_RWLOCK  /* owner: the writer inside; readers: how many share it */
 } cd_obj_kind_t;
 
 typedef enum cd_abort_reason {
@@ -75,6 +76,7 @@ typedef struct cd_obj_rec {
     _Atomic int kind;
     _Atomic int live;
     _Atomic int owner;           /* thread id holding it, 0 if free */
+    _Atomic int readers;         /* rwlock: threads sharing it for reading */
     _Atomic int nwaiters;
     _Atomic uint64_t acquisitions;
     _Atomic uint64_t contended;  /* acquisitions that had to wait */
@@ -117,6 +119,7 @@ typedef struct cd_obj_info {
     int kind;
     int live;
     int owner;
+    int readers;
     int nwaiters;
     uint64_t acquisitions;
     uint64_t contended;

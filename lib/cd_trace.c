@@ -54,6 +54,8 @@ const char *cd_op_name(int op)
         [CD_OP_TRYRECV] = "tryrecv",  [CD_OP_TIMEDRECV] = "timedrecv",
         [CD_OP_CLOSE] = "close",      [CD_OP_DROP] = "drop",
         [CD_OP_CLOSED] = "closed",
+        [CD_OP_RDLOCK] = "rdlock",    [CD_OP_WRLOCK] = "wrlock",
+        [CD_OP_TRYRDLOCK] = "tryrdlock", [CD_OP_TRYWRLOCK] = "trywrlock",
     };
     if (op < 0 || op >= CD_OP_COUNT_ || !names[op])
         return "?";
@@ -87,6 +89,8 @@ int cd_trace_format(const cd_trace_event_t *ev, char *buf, size_t size)
         snprintf(extra, sizeof extra, "<= %lld ms", (long long)ev->arg);
     else if (ev->op == CD_OP_DROP)
         snprintf(extra, sizeof extra, "drop #%lld", (long long)ev->arg);
+    else if (ev->op == CD_OP_ACQUIRED && ev->arg == 1)
+        snprintf(extra, sizeof extra, "shared");
     if (ev->site.file)
         return snprintf(buf, size, "%9.3f ms  %-14s %-10s %-16s %-10s %s:%d",
                         (double)ev->t_ns / 1e6, cd_reg_thread_name(ev->thread),

@@ -29,7 +29,7 @@ typedef enum cd_op {
     CD_OP_TRYLOCK,   /* asks without waiting */
     CD_OP_TIMEDLOCK, /* asks, waiting at most arg ms */
     CD_OP_BLOCK,     /* found the lock taken (channel full/empty): waiting */
-    CD_OP_ACQUIRED,
+    CD_OP_ACQUIRED,  /* arg 1: shared with other readers (rwlock) */
     CD_OP_BUSY,      /* trylock found it taken; try send/recv: full/empty */
     CD_OP_TIMEOUT,   /* timed lock (or timed send/recv) gave up */
     CD_OP_UNLOCK,
@@ -46,6 +46,10 @@ typedef enum cd_op {
     CD_OP_CLOSE,     /* closes a channel */
     CD_OP_DROP,      /* a try send shed its message; arg: drops so far */
     CD_OP_CLOSED,    /* a send or receive failed: the channel is closed */
+    CD_OP_RDLOCK,    /* asks for an rwlock to read (shared) and will wait */
+    CD_OP_WRLOCK,    /* asks for an rwlock to write (exclusive) and will wait */
+    CD_OP_TRYRDLOCK, /* asks to read without waiting */
+    CD_OP_TRYWRLOCK, /* asks to write without waiting */
     CD_OP_COUNT_
 } cd_op_t;
 

@@ -165,5 +165,7 @@ void suite_cli(void);
 void suite_tsan(void);
 void suite_chan(void);
 void suite_backpressure(void);
+void suite_rwlock(void);
+void suite_starvation(void);
 
 #endif /* CD_TEST_HARNESS_H */

@@ -23,6 +23,8 @@ static const struct {
     { "sched", suite_sched },
     { "chan", suite_chan },
     { "backpressure", suite_backpressure },
+    { "rwlock", suite_rwlock },
+    { "starvation", suite_starvation },
 };
 
 static int wanted(int argc, char **argv, const char *name)

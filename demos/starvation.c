@@ -1,0 +1,325 @@
+/*
+ * starvation.c - the starving writer: readers that never all leave at once.
+ *
+ * The pitfall: a rate limiter keeps its sliding window of recent requests
+ * behind a reader-writer lock. Every request checks the window under the
+ * read lock (walking it takes 3 ms); once every 20 ms the limiter's trimmer
+ * needs the write lock to drop expired entries. Requests arrive one per
+ * millisecond, so about three of them are always inside. glibc's default
+ * rwlock prefers readers: a new reader walks in whenever no writer is
+ * inside - even while a writer waits. The read lock is never free, so the
+ * trimmer waits until the request storm is over.
+ *
+ * Symptom: hundreds of reads go in ahead of the waiting trimmer, whose wait
+ *          lasts as long as the storm (300 ms instead of ~3); the window
+ *          goes stale. Nothing is wrong with any single read or write: the
+ *          lock's policy, not a data race, starves one thread.
+ * Run:     concdemo starvation                       the reader-preferring lock
+ *          concdemo starvation --fixed=writer-pref   a waiting writer stops new
+ *                                                    readers (recommended)
+ *          concdemo starvation --fixed=fair          first come, first served
+ * Lesson:  lessons/03-starvation.md
+ *
+ * The load is a timetable, not luck: request k starts at k ms (on request
+ * thread k mod N) and holds the read lock 3 ms, so at every instant two or
+ * three reads overlap and a reader would have to be 2 ms late to leave a
+ * gap. --threads sets N (the request threads), --iterations the number of
+ * requests. Late threads (held up by a waiting writer) go at once.
+ *
+ * The invariant counts reads, not milliseconds: a writer is starved when
+ * others keep going in after it asked (the textbook "bounded waiting").
+ * A wall-clock bound would also fail a fair lock on a machine that stalls
+ * the whole process for 100 ms, which shared machines do.
+ */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "../lib/cd_registry.h"
+#include "../lib/cd_rwlock.h"
+#include "../lib/cd_thread.h"
+#include "scenario.h"
+
+#define REQUEST_EVERY_USEC 1000 /* a request arrives every 1 ms */
+#define CHECK_USEC 3000         /* walking the window takes 3 ms */
+#define TRIM_FIRST_USEC 10500   /* the first trim: 10 ms in, half a beat
+                                   off the requests, so that it never asks
+                                   at the very instant a request does */
+#define TRIM_EVERY_USEC 20000   /* then one every 20 ms */
+#define TRIM_USEC 500           /* dropping expired entries takes 0.5 ms */
+#define MAX_PAST 3              /* reads allowed past the waiting trimmer:
+                                   none really, but one that came as it
+                                   asked may be counted */
+#define START_LEAD_USEC 2000    /* time for the threads to start */
+#define MAX_READERS 16
+
+/* The window of recent requests: plain memory, guarded by the lock. */
+typedef struct window {
+    int64_t trimmed_at_us; /* when expired entries were last dropped */
+} window_t;
+
+typedef struct limiter {
+    int variant;
+    int nreaders, requests;
+    int trims_due;          /* the trimmer's quota: one per 20 ms of load */
+    int scale;              /* latency scale, thousandths */
+    int64_t t0_ns;          /* the timetable's zero */
+    cd_rwlock_t lock;       /* guards window */
+    window_t window;
+
+    /* Measurements. The shared ones are relaxed atomics: they must not
+     * order the threads. Each request thread has its own slot in the
+     * arrays, read after the join. */
+    atomic_int reads;                 /* reads that went in */
+    atomic_uint wait_no;              /* odd while the trimmer waits */
+    atomic_int past_now;              /* reads past the current wait */
+    int reads_of[MAX_READERS];
+    int past_of[MAX_READERS];         /* reads that overtook the trimmer */
+    int64_t stalest_us[MAX_READERS];  /* oldest trim a check relied on */
+    int writes;                       /* the trimmer's own from here */
+    int writes_in_storm;              /* made while requests still came */
+    int64_t longest_wait_ns;
+    int most_past;                    /* most reads in during one wait */
+    int64_t most_past_wait_ns;        /* how long that wait was */
+} limiter_t;
+
+/* ======================= the lock, side by side ========================== */
+
+/* The variants differ only by the policy the window's lock is made with. */
+static const cd_rw_policy_t policy[] = {
+    CD_RW_PREFER_READER, /* BUG: new readers walk past the waiting trimmer */
+    CD_RW_PREFER_WRITER, /* FIX: a waiting writer holds new readers back */
+    CD_RW_FAIR,          /* FIX: first come, first served, readers included */
+};
+
+/* ============================= the threads =============================== */
+
+static int64_t since_t0_us(const limiter_t *lm)
+{
+    return (cd_reg_elapsed_ns() - lm->t0_ns) / 1000;
+}
+
+/* Sleeps until at_us (timetable time, scaled like every latency) after
+ * t0; returns at once when that moment has passed. */
+static void wait_until(limiter_t *lm, const char *what, int64_t at_us)
+{
+    int64_t due = lm->t0_ns + at_us * lm->scale;
+    int64_t left_ns = due - cd_reg_elapsed_ns();
+    if (left_ns > 0 && lm->scale > 0)
+        cd_latency(what, left_ns / lm->scale);
+}
+
+/* One request: is this client under its limit? Only reads the window. */
+static void check_request(limiter_t *lm, int index)
+{
+    unsigned came = atomic_load_explicit(&lm->wait_no, memory_order_relaxed);
+    cd_rwlock_rdlock(&lm->lock);
+    atomic_fetch_add_explicit(&lm->reads, 1, memory_order_relaxed);
+    lm->reads_of[index]++;
+    /* Came while the trimmer was waiting, and got in before it did. */
+    if ((came & 1) &&
+        atomic_load_explicit(&lm->wait_no, memory_order_relaxed) == came) {
+        atomic_fetch_add_explicit(&lm->past_now, 1, memory_order_relaxed);
+        lm->past_of[index]++;
+    }
+    cd_point("walk window");
+    int64_t age = since_t0_us(lm) - lm->window.trimmed_at_us;
+    if (age > lm->stalest_us[index])
+        lm->stalest_us[index] = age;
+    cd_latency("walk-window", CHECK_USEC);
+    cd_rwlock_unlock(&lm->lock);
+}
+
+static void request_thread(void *ctx, int index)
+{
+    limiter_t *lm = ctx;
+    for (int k = index; k < lm->requests; k += lm->nreaders) {
+        wait_until(lm, "next-request", (int64_t)k * REQUEST_EVERY_USEC);
+        check_request(lm, index);
+    }
+}
+
+/* The trimmer's own measurements of one wait for the write lock. */
+static void record_wait(limiter_t *lm, int64_t waited_ns, int past)
+{
+    if (waited_ns > lm->longest_wait_ns)
+        lm->longest_wait_ns = waited_ns;
+    if (past > lm->most_past ||
+        (past == lm->most_past && waited_ns > lm->most_past_wait_ns)) {
+        lm->most_past = past;
+        lm->most_past_wait_ns = waited_ns;
+    }
+}
+
+/* One trim: drop the expired entries. Needs the window to itself. */
+static void trim_window(limiter_t *lm)
+{
+    int64_t asked = cd_reg_elapsed_ns();
+
+    atomic_store_explicit(&lm->past_now, 0, memory_order_relaxed);
+    atomic_fetch_add_explicit(&lm->wait_no, 1, memory_order_relaxed);
+    cd_rwlock_wrlock(&lm->lock);
+    atomic_fetch_add_explicit(&lm->wait_no, 1, memory_order_relaxed);
+    record_wait(lm, cd_reg_elapsed_ns() - asked,
+                atomic_load_explicit(&lm->past_now, memory_order_relaxed));
+    if (atomic_load_explicit(&lm->reads, memory_order_relaxed) < lm->requests)
+        lm->writes_in_storm++;
+    cd_point("trim window");
+    lm->window.trimmed_at_us = since_t0_us(lm);
+    cd_latency("trim-window", TRIM_USEC);
+    cd_rwlock_unlock(&lm->lock);
+    lm->writes++;
+}
+
+static void trimmer_thread(void *ctx)
+{
+    limiter_t *lm = ctx;
+    for (int k = 0; k < lm->trims_due; k++) {
+        wait_until(lm, "next-trim",
+                   TRIM_FIRST_USEC + (int64_t)k * TRIM_EVERY_USEC);
+        trim_window(lm);
+    }
+}
+
+/* ================================ harness ================================ */
+
+/* "50/50/49": one count per request thread. */
+static void join_counts(char *buf, size_t size, const int *c, int n)
+{
+    size_t at = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < n && at < size; i++) {
+        int w = snprintf(buf + at, size - at, "%s%d", i ? "/" : "", c[i]);
+        if (w < 0)
+            break;
+        at += (size_t)w;
+    }
+}
+
+/* "no read", "1 read", "2 reads". */
+static const char *count_reads(char *buf, size_t size, int n)
+{
+    if (n == 0)
+        snprintf(buf, size, "no read");
+    else
+        snprintf(buf, size, "%d read%s", n, n == 1 ? "" : "s");
+    return buf;
+}
+
+/* Invariant: bounded waiting - hardly any read goes in after the trimmer
+ * asked for the write lock - and the whole quota of trims made. */
+static void check(limiter_t *lm, cd_verdict_t *v)
+{
+    char shares[96], past_of[96], counted[32];
+    int reads = atomic_load(&lm->reads), past = 0;
+    int64_t stalest = 0;
+
+    for (int i = 0; i < lm->nreaders; i++) {
+        past += lm->past_of[i];
+        if (lm->stalest_us[i] > stalest)
+            stalest = lm->stalest_us[i];
+    }
+    join_counts(shares, sizeof shares, lm->reads_of, lm->nreaders);
+    join_counts(past_of, sizeof past_of, lm->past_of, lm->nreaders);
+
+    cd_verdict_expect(v, "at most %d reads go in ahead of the trimmer while "
+                      "it waits for the write lock, and it makes its %d "
+                      "trims (one per %d ms) while %d requests read the "
+                      "window", MAX_PAST, lm->trims_due,
+                      TRIM_EVERY_USEC / 1000, lm->requests);
+    cd_verdict_str(v, "policy", "%s", cd_rw_policy_name(policy[lm->variant]));
+    cd_verdict_num(v, "request_threads", lm->nreaders);
+    cd_verdict_num(v, "reads", reads);
+    cd_verdict_str(v, "reads_per_thread", "%s", shares);
+    cd_verdict_num(v, "writes", lm->writes);
+    cd_verdict_num(v, "write_quota", lm->trims_due);
+    cd_verdict_num(v, "writes_while_requests_ran", lm->writes_in_storm);
+    cd_verdict_num(v, "longest_write_wait_us", lm->longest_wait_ns / 1000);
+    cd_verdict_num(v, "most_reads_past_writer", lm->most_past);
+    cd_verdict_num(v, "reads_past_writer_bound", MAX_PAST);
+    cd_verdict_num(v, "reads_past_waiting_writer", past);
+    cd_verdict_str(v, "reads_past_writer_per_thread", "%s", past_of);
+    cd_verdict_num(v, "stalest_window_us", stalest);
+
+    if (lm->most_past > MAX_PAST || lm->writes < lm->trims_due)
+        cd_verdict_observe(v, CD_VIOLATED,
+                           "the trimmer waited %.0f ms for the write lock "
+                           "while %d reads went in ahead of it (request-1..%d: "
+                           "%s); requests were checked against a window up "
+                           "to %.0f ms stale, and %d of the %d trims came "
+                           "while the requests ran",
+                           (double)lm->most_past_wait_ns / 1e6, lm->most_past,
+                           lm->nreaders, past_of, (double)stalest / 1000,
+                           lm->writes_in_storm, lm->trims_due);
+    else
+        cd_verdict_observe(v, CD_HELD,
+                           "%s went in ahead of the waiting trimmer (longest "
+                           "wait %.1f ms); %d of %d trims made, %d while the "
+                           "requests ran, the window never more than %.0f ms "
+                           "stale; lock share: %d reads (request-1..%d: %s), "
+                           "%d writes",
+                           count_reads(counted, sizeof counted, lm->most_past),
+                           (double)lm->longest_wait_ns / 1e6, lm->writes,
+                           lm->trims_due, lm->writes_in_storm,
+                           (double)stalest / 1000, reads, lm->nreaders, shares,
+                           lm->writes);
+}
+
+static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
+{
+    limiter_t *lm = calloc(1, sizeof *lm);
+    cd_thread_t trimmer;
+
+    if (!lm || cd_rwlock_init(&lm->lock, "window-lock", policy[variant])) {
+        cd_verdict_observe(v, CD_ERROR, "could not set up the limiter");
+        free(lm);
+        return;
+    }
+    lm->variant = variant;
+    lm->nreaders = p->threads;
+    lm->requests = p->iterations;
+    /* One trim per 20 ms of the request storm (requests arrive 1 per ms). */
+    lm->trims_due = (int)(((int64_t)lm->requests * REQUEST_EVERY_USEC -
+                           TRIM_FIRST_USEC + TRIM_EVERY_USEC - 1) /
+                          TRIM_EVERY_USEC);
+    lm->scale = cd_reg_latency_scale();
+    atomic_init(&lm->reads, 0);
+    atomic_init(&lm->wait_no, 0);
+    atomic_init(&lm->past_now, 0);
+    lm->t0_ns = cd_reg_elapsed_ns() + (int64_t)START_LEAD_USEC * lm->scale;
+
+    int rc = cd_thread_spawn(&trimmer, "trimmer", trimmer_thread, lm);
+    if (rc == 0) {
+        rc = cd_team_run(lm->nreaders, "request", request_thread, lm);
+        cd_thread_join(&trimmer);
+    }
+    if (rc < 0)
+        cd_verdict_observe(v, CD_ERROR, "could not start %d threads",
+                           lm->nreaders + 1);
+    else
+        check(lm, v);
+    cd_rwlock_destroy(&lm->lock);
+    free(lm);
+}
+
+static const cd_variant_t variants[] = {
+    { "broken", "glibc's default rwlock: readers walk past a waiting writer" },
+    { "writer-pref", "writer-preferring rwlock: a waiting writer stops new "
+                     "readers" },
+    { "fair", "first-come-first-served rwlock: nobody overtakes a waiter" },
+};
+
+const cd_scenario_t cd_scenario_starvation = {
+    .name = "starvation",
+    .title = "the starving writer",
+    .pitfall = "a reader-preferring rwlock lets overlapping readers shut a "
+               "writer out",
+    .lesson = "lessons/03-starvation.md",
+    .variants = variants,
+    .nvariants = 3,
+    .recommended = 1,
+    .defaults = { .threads = 6, .iterations = 300 },
+    .min = { .threads = 4, .iterations = 100 },
+    .max = { .threads = MAX_READERS, .iterations = 100000 },
+    .run = run,
+};

@@ -1,0 +1,184 @@
+/*
+ * test_starvation.c - the starving writer: broken starves the trimmer on
+ * every run, both fixes let it in on time, runs end even when the storm
+ * would not, and ThreadSanitizer finds nothing in any variant.
+ */
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define LIMIT_MS 20000
+#define RUNS 5
+
+static int64_t fig(const child_run_t *c, const char *key)
+{
+    int64_t v = cd_verdict_get_num(&c->r.verdict, key);
+    if (v < 0)
+        fprintf(stderr, "\n  no figure %s\n", key);
+    return v;
+}
+
+static void broken_starves_the_writer(void)
+{
+    child_run_t c = run_forked("starvation", "broken", 0, 0, LIMIT_MS);
+    CU_ASSERT_TRUE_FATAL(c.finished);
+    ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
+    int64_t requests = c.r.params.iterations;
+    /* Starved: most of the storm's reads went in after the trimmer asked,
+     * far past the bound, and it waited out most of the storm (one
+     * request per ms). */
+    int64_t past = fig(&c, "most_reads_past_writer");
+    CU_ASSERT_TRUE(past > requests / 2);
+    CU_ASSERT_TRUE(past > 10 * fig(&c, "reads_past_writer_bound"));
+    CU_ASSERT_TRUE(fig(&c, "reads_past_waiting_writer") >= past);
+    CU_ASSERT_TRUE(fig(&c, "longest_write_wait_us") > requests * 1000 / 2);
+    ASSERT_INT_EQ(fig(&c, "writes_while_requests_ran"), 0);
+    /* It does get in at the end: the run ends with the quota made. */
+    ASSERT_INT_EQ(fig(&c, "writes"), fig(&c, "write_quota"));
+    ASSERT_INT_EQ(fig(&c, "reads"), requests);
+    ASSERT_STR_HAS(c.r.verdict.observed, "reads went in ahead of it");
+    ASSERT_STR_HAS(cd_verdict_get_str(&c.r.verdict, "policy"),
+                   "prefer-reader");
+}
+
+static void broken_starves_the_writer_every_run(void)
+{
+    for (int i = 0; i < RUNS; i++) {
+        child_run_t c = run_forked("starvation", "broken", 0, 0, LIMIT_MS);
+        CU_ASSERT_TRUE_FATAL(c.finished);
+        ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
+    }
+}
+
+static void broken_with_the_fewest_threads_and_requests_starves(void)
+{
+    const cd_scenario_t *s = cd_scenario_find("starvation");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    child_run_t c = run_forked("starvation", "broken", s->min.threads,
+                               s->min.iterations, LIMIT_MS);
+    CU_ASSERT_TRUE_FATAL(c.finished);
+    ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
+}
+
+static void broken_run_ends_at_the_hard_timeout(void)
+{
+    /* A storm far longer than the limit: the writer is still waiting when
+     * the watchdog stops the run, and every thread ends. */
+    const cd_scenario_t *s = cd_scenario_find("starvation");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    cd_run_opts_t o = {
+        .params = { .threads = s->defaults.threads, .iterations = 100000 },
+        .timeout_ms = 300,
+        .latency_permille = 1000,
+    };
+    child_run_t c = run_forked_opts("starvation", "broken", &o, LIMIT_MS);
+    CU_ASSERT_TRUE_FATAL(c.finished);
+    ASSERT_INT_EQ(c.r.verdict.status, CD_TIMEOUT);
+    CU_ASSERT_TRUE(fig(&c, "writes") < fig(&c, "write_quota"));
+    CU_ASSERT_TRUE(c.r.duration_ns < 3000000000LL);
+}
+
+static void fix_holds_over_runs(const char *fix, const char *policy)
+{
+    for (int i = 0; i < RUNS; i++) {
+        child_run_t c = run_forked("starvation", fix, 0, 0, LIMIT_MS);
+        CU_ASSERT_TRUE_FATAL(c.finished);
+        ASSERT_INT_EQ(c.r.verdict.status, CD_HELD);
+        CU_ASSERT_TRUE(fig(&c, "most_reads_past_writer") <=
+                       fig(&c, "reads_past_writer_bound"));
+        ASSERT_INT_EQ(fig(&c, "writes"), fig(&c, "write_quota"));
+        ASSERT_INT_EQ(fig(&c, "reads"), c.r.params.iterations);
+        ASSERT_STR_HAS(cd_verdict_get_str(&c.r.verdict, "policy"), policy);
+    }
+}
+
+static void writer_pref_fix_holds(void)
+{
+    fix_holds_over_runs("writer-pref", "prefer-writer");
+}
+
+static void fair_fix_holds(void) { fix_holds_over_runs("fair", "fair"); }
+
+static cmd_out_t out;
+
+static void json_shows_each_threads_share(void)
+{
+    const char *argv[] = { concdemo_bin(), "starvation", "--fixed=fair",
+                           "--threads", "5", "--iterations", "100", "--json",
+                           NULL };
+    run_cmd(&out, argv, NULL, LIMIT_MS);
+    ASSERT_INT_EQ(out.exit_code, 0);
+    ASSERT_STR_HAS(out.out, "\"status\":\"HELD\"");
+    /* 100 requests round-robin over 5 threads: 20 each. */
+    ASSERT_STR_HAS(out.out, "\"reads_per_thread\":\"20/20/20/20/20\"");
+    ASSERT_STR_HAS(out.out, "\"writes\":5");
+    ASSERT_STR_HAS(out.out, "\"reads_past_writer_per_thread\":");
+}
+
+static void verdict_line_names_the_starved_wait(void)
+{
+    const char *argv[] = { concdemo_bin(), "starvation", NULL };
+    run_cmd(&out, argv, NULL, LIMIT_MS);
+    ASSERT_INT_EQ(out.exit_code, 1);
+    ASSERT_STR_HAS(out.out, "starvation [broken]: VIOLATED");
+    ASSERT_STR_HAS(out.out, "the trimmer waited");
+    ASSERT_STR_HAS(out.out, "(request-1..6: ");
+}
+
+static void too_few_threads_is_a_usage_error(void)
+{
+    const char *argv[] = { concdemo_bin(), "starvation", "--threads", "2",
+                           NULL };
+    run_cmd(&out, argv, NULL, LIMIT_MS);
+    ASSERT_INT_EQ(out.exit_code, 2);
+    ASSERT_INT_EQ(count_lines(out.err), 1);
+}
+
+static void no_tsan_report_in_any_variant(void)
+{
+    static const char *const how[] = { NULL, "--fixed=writer-pref",
+                                       "--fixed=fair" };
+    static const int want[] = { 1, 0, 0 };
+
+    if (access(concdemo_tsan_bin(), X_OK) != 0)
+        fprintf(stderr, "\n  no TSan binary at %s (make tsan-bin)\n",
+                concdemo_tsan_bin());
+    CU_ASSERT_TRUE_FATAL(access(concdemo_tsan_bin(), X_OK) == 0);
+    for (int i = 0; i < 3; i++) {
+        const char *argv[] = { concdemo_tsan_bin(), "starvation", how[i],
+                               NULL };
+        run_cmd(&out, argv, "TSAN_OPTIONS=halt_on_error=0 exitcode=66",
+                60000);
+        if (strstr(out.err, "ThreadSanitizer"))
+            fprintf(stderr, "\n  starvation %s:\n%.2000s\n",
+                    how[i] ? how[i] : "", out.err);
+        CU_ASSERT_PTR_NULL(strstr(out.err, "ThreadSanitizer"));
+        ASSERT_INT_EQ(out.exit_code, want[i]);
+    }
+}
+
+void suite_starvation(void)
+{
+    CU_pSuite s = CU_add_suite("starvation", NULL, NULL);
+    CU_add_test(s, "broken: the writer starves while reads go past",
+                broken_starves_the_writer);
+    CU_add_test(s, "broken: starved on every run",
+                broken_starves_the_writer_every_run);
+    CU_add_test(s, "broken: starved with the fewest threads and requests",
+                broken_with_the_fewest_threads_and_requests_starves);
+    CU_add_test(s, "broken: a storm longer than the limit still ends",
+                broken_run_ends_at_the_hard_timeout);
+    CU_add_test(s, "writer-pref: no read overtakes the waiting writer, every run",
+                writer_pref_fix_holds);
+    CU_add_test(s, "fair: no read overtakes the waiting writer, every run",
+                fair_fix_holds);
+    CU_add_test(s, "--json shows each thread's share",
+                json_shows_each_threads_share);
+    CU_add_test(s, "the verdict line names the starved wait",
+                verdict_line_names_the_starved_wait);
+    CU_add_test(s, "fewer request threads than 4 is a usage error",
+                too_few_threads_is_a_usage_error);
+    CU_add_test(s, "TSan: no report in any variant",
+                no_tsan_report_in_any_variant);
+}
