@@ -9,8 +9,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "explore.h"
 #include "report.h"
 #include "run.h"
+#include "step.h"
 
 #ifndef CD_VERSION
 #define CD_VERSION "0.1.0"
@@ -23,6 +25,7 @@
 
 static const char usage_text[] =
     "usage: concdemo SCENARIO [--fixed[=HOW]] [options]   run a scenario\n"
+    "       concdemo explore SCENARIO [--fixed[=HOW]] ...  search schedules for a bug\n"
     "       concdemo list [--json]                        list scenarios\n"
     "       concdemo help [SCENARIO]                      this text, or a scenario's\n"
     "       concdemo --version\n"
@@ -37,6 +40,12 @@ static const char usage_text[] =
     "  --timeout MS        hard limit for the run, 100..600000 (default 10000)\n"
     "  --latency-scale F   multiply simulated latencies by F, 0..100 (default 1;\n"
     "                      0 closes the race windows: bugs hide, detectors don't)\n"
+    "  --sched=STRATEGY    controlled run: one thread at a time, same input, same run:\n"
+    "                      random:SEED, pct:SEED[:DEPTH], dfs[:BOUND],\n"
+    "                      replay:SCHEDULE (printed by every failing run), step\n"
+    "                      (you choose who runs next)\n"
+    "  --max-steps N       controlled runs stop after N operations (default 100000)\n"
+    "  --save-schedule F   write the run's whole schedule to file F (replay:@F)\n"
     "  --trace             print every operation (lock, unlock, latency, ...)\n"
     "  --json              print one JSON object instead of text\n"
     "  -h, --help          help; with a scenario, the scenario's help\n"
@@ -51,7 +60,13 @@ typedef struct cli {
     const cd_scenario_t *scenario;
     int variant;
     int json, trace;
+    int has_sched;
+    cd_sched_cfg_t sched;
+    cd_step_t step;
     cd_run_opts_t opts;
+    cd_explore_t *explore; /* set for `concdemo explore` */
+    int max_steps;         /* controlled runs: operations before stopping */
+    const char *save_path; /* --save-schedule FILE */
 } cli_t;
 
 /* The run in progress, for the stuck handler (the one way out that cannot
@@ -183,21 +198,86 @@ static void on_stuck(int reason)
     _exit(1);
 }
 
+/* "concdemo race --fixed=mutex --threads 2 --iterations 1 --sched=replay:..." */
+static void replay_command(const cli_t *c, const cd_run_result_t *r,
+                           char *buf, size_t size)
+{
+    char fixed[64] = "", scale[48] = "";
+    if (c->variant)
+        snprintf(fixed, sizeof fixed, " --fixed=%s",
+                 c->scenario->variants[c->variant].name);
+    if (c->opts.latency_permille != 1000)
+        snprintf(scale, sizeof scale, " --latency-scale %g",
+                 c->opts.latency_permille / 1000.0);
+    if (!r->schedule[0] && !c->save_path) {
+        buf[0] = '\0';
+        return;
+    }
+    snprintf(buf, size, "concdemo %s%s --threads %d --iterations %d%s "
+             "--sched=replay:%s%s", c->scenario->name, fixed,
+             c->opts.params.threads, c->opts.params.iterations, scale,
+             r->schedule[0] ? "" : "@", r->schedule[0] ? r->schedule
+                                                       : c->save_path);
+}
+
+/* Writes the schedule of the last controlled run to path (the whole of
+ * it, however long). Returns 0, or prints why not and returns -1. */
+static int save_schedule(const char *path)
+{
+    const cd_sched_decision_t *d;
+    int n = cd_sched_decisions(&d);
+    int len = cd_sched_format_schedule(d, n, NULL, 0);
+    char *text = malloc((size_t)len + 1);
+    FILE *f = text ? fopen(path, "w") : NULL;
+    int ok = f != NULL;
+    if (ok) {
+        cd_sched_format_schedule(d, n, text, (size_t)len + 1);
+        ok = fprintf(f, "%s\n", text) > 0;
+        ok = (fclose(f) == 0) && ok;
+    }
+    if (!ok)
+        fprintf(stderr, "concdemo: --save-schedule: cannot write '%s': %s\n",
+                path, strerror(errno));
+    free(text);
+    return ok ? 0 : -1;
+}
+
 static int run_scenario(cli_t *c)
 {
-    cd_run_result_t r;
+    static cd_run_result_t r; /* large: keep it off the stack */
 
     current = c;
+    if (c->has_sched) {
+        if (c->max_steps)
+            c->sched.max_steps = c->max_steps;
+        if (c->sched.strategy == CD_SCHED_STEP) {
+            c->step = (cd_step_t){ .in = stdin, .out = stdout };
+            c->sched.chooser = cd_step_chooser;
+            c->sched.chooser_arg = &c->step;
+        }
+        c->opts.sched = &c->sched;
+    }
     c->opts.on_stuck = on_stuck;
     c->opts.trace = c->trace;
     if (!c->json) {
         cd_report_intro(stdout, c->scenario, c->variant, &c->opts.params);
         fflush(stdout);
     }
-    if (cd_run(c->scenario, c->variant, &c->opts, &r) != 0) {
+    int rc = cd_run(c->scenario, c->variant, &c->opts, &r);
+    cd_sched_cfg_free(&c->sched);
+    if (rc != 0) {
         fprintf(stderr, "concdemo: %s\n", r.verdict.observed);
         return EXIT_USAGE;
     }
+    if (r.controlled && cd_sched_misfit()) {
+        /* A schedule that does not fit is bad input, not a verdict. */
+        fprintf(stderr, "concdemo: --sched: %s\n", cd_sched_misfit());
+        return EXIT_USAGE;
+    }
+    if (c->save_path && r.controlled && save_schedule(c->save_path) != 0)
+        return EXIT_USAGE;
+    if (r.controlled)
+        replay_command(c, &r, r.replay, sizeof r.replay);
     if (c->json) {
         cd_report_json(stdout, &r, c->trace);
     } else {
@@ -250,14 +330,77 @@ static int parse_fixed(cli_t *c, const char *arg)
     return 0;
 }
 
+/* Flags only `concdemo explore` takes. 1: taken, 0: not ours, -1: bad. */
+static int parse_explore_flag(cd_explore_t *e, int argc, char **argv, int *i)
+{
+    const char *val;
+    int n;
+
+    if ((val = flag_value(argc, argv, i, "--strategy"))) {
+        static const struct { const char *name; int strategy; } known[] = {
+            { "pct", CD_SCHED_PCT }, { "random", CD_SCHED_RANDOM },
+            { "dfs", CD_SCHED_DFS },
+        };
+        for (size_t k = 0; k < sizeof known / sizeof known[0]; k++)
+            if (strcmp(val, known[k].name) == 0) {
+                e->strategy = known[k].strategy;
+                e->strategy_name = known[k].name;
+                return 1;
+            }
+        fprintf(stderr, "concdemo: --strategy: unknown strategy '%s' (pct, "
+                "random, dfs)\n", val);
+        return -1;
+    }
+    if ((val = flag_value(argc, argv, i, "--runs"))) {
+        if (parse_int("--runs", val, 1, 100000000, &n) != 0)
+            return -1;
+        e->runs = n;
+        return 1;
+    }
+    if ((val = flag_value(argc, argv, i, "--budget"))) {
+        if (parse_int("--budget", val, 1, 3600, &n) != 0)
+            return -1;
+        e->budget_s = n;
+        return 1;
+    }
+    if ((val = flag_value(argc, argv, i, "--seed"))) {
+        if (parse_int("--seed", val, 0, 2000000000, &n) != 0)
+            return -1;
+        e->seed = (uint64_t)n;
+        return 1;
+    }
+    if ((val = flag_value(argc, argv, i, "--depth"))) {
+        if (parse_int("--depth", val, 1, 16, &e->depth) != 0)
+            return -1;
+        return 1;
+    }
+    if ((val = flag_value(argc, argv, i, "--bound"))) {
+        if (parse_int("--bound", val, 0, 16, &e->bound) != 0)
+            return -1;
+        return 1;
+    }
+    return 0;
+}
+
 static int parse_run_args(cli_t *c, int argc, char **argv)
 {
     const cd_scenario_t *s = c->scenario;
     cd_params_t *p = &c->opts.params;
     const char *val;
 
-    for (int i = 2; i < argc; i++) {
+    for (int i = 2 + (c->explore != NULL); i < argc; i++) {
         const char *a = argv[i];
+        int taken = c->explore ? parse_explore_flag(c->explore, argc, argv, &i)
+                               : 0;
+        if (taken < 0)
+            return -1;
+        if (taken)
+            continue;
+        if (c->explore && (is_flag(a, "--sched") || is_flag(a, "--trace"))) {
+            fprintf(stderr, "concdemo: explore chooses the schedules itself; "
+                    "%.*s is for single runs\n", (int)strcspn(a, "="), a);
+            return -1;
+        }
         if (strcmp(a, "--fixed") == 0 || strncmp(a, "--fixed=", 8) == 0) {
             if (parse_fixed(c, a) != 0)
                 return -1;
@@ -273,8 +416,25 @@ static int parse_run_args(cli_t *c, int argc, char **argv)
             if (parse_int("--timeout", val, TIMEOUT_MIN_MS, TIMEOUT_MAX_MS,
                           &c->opts.timeout_ms) != 0)
                 return -1;
+        } else if ((val = flag_value(argc, argv, &i, "--sched"))) {
+            char err[256];
+            cd_sched_cfg_free(&c->sched);
+            if (cd_sched_parse(val, &c->sched, err, sizeof err) != 0) {
+                fprintf(stderr, "concdemo: --sched: %s\n", err);
+                return -1;
+            }
+            c->has_sched = 1;
         } else if ((val = flag_value(argc, argv, &i, "--latency-scale"))) {
             if (parse_scale(val, &c->opts.latency_permille) != 0)
+                return -1;
+        } else if ((val = flag_value(argc, argv, &i, "--save-schedule"))) {
+            if (!*val) {
+                fprintf(stderr, "concdemo: --save-schedule needs a file name\n");
+                return -1;
+            }
+            c->save_path = val;
+        } else if ((val = flag_value(argc, argv, &i, "--max-steps"))) {
+            if (parse_int("--max-steps", val, 1, 100000000, &c->max_steps) != 0)
                 return -1;
         } else if (strcmp(a, "--json") == 0) {
             c->json = 1;
@@ -295,6 +455,149 @@ static int parse_run_args(cli_t *c, int argc, char **argv)
         }
     }
     return 0;
+}
+
+static int wants_help(int argc, char **argv);
+
+/* ================================ explore ================================ */
+
+static const char explore_usage[] =
+    "usage: concdemo explore SCENARIO [--fixed[=HOW]] [--strategy pct|random|dfs]\n"
+    "                        [--runs N] [--budget S] [--seed N] [--depth D]\n"
+    "                        [--bound B] [--threads N] [--iterations N]\n"
+    "                        [--latency-scale F] [--save-schedule F] [--json]\n"
+    "\n"
+    "Runs the variant under many controlled schedules (one thread at a time)\n"
+    "until one breaks the invariant, then prints that run and the command\n"
+    "that replays it exactly. dfs tries every schedule with at most B\n"
+    "preemptions (default 2) and says when it has tried them all.\n"
+    "Defaults: pct (depth 3), 1000 runs for pct/random, no run limit for dfs,\n"
+    "a 30 s budget, the scenario's small explore size (threads, iterations).\n"
+    "Exit: 0 no violation found, 1 violation found, 2 usage error.\n";
+
+static void explore_report_text(const cli_t *c, const cd_explore_result_t *x,
+                                const cd_run_result_t *r)
+{
+    const cd_explore_t *e = c->explore;
+    double rate = x->seconds > 0 ? x->runs / x->seconds : 0;
+    if (x->found) {
+        printf("explore %s [%s] %s: violation found after %ld schedule%s "
+               "(%.2f s)\n", e->scenario->name,
+               e->scenario->variants[e->variant].name, e->strategy_name,
+               x->runs, x->runs == 1 ? "" : "s", x->seconds);
+        cd_report_text(stdout, r);
+        return;
+    }
+    printf("explore %s [%s] %s: no violation in %ld schedule%s (%ld distinct)",
+           e->scenario->name, e->scenario->variants[e->variant].name,
+           e->strategy_name, x->runs, x->runs == 1 ? "" : "s", x->distinct);
+    if (e->strategy == CD_SCHED_DFS)
+        printf(x->exhausted ? "; every schedule with at most %d preemption%s "
+                              "tried" : "; not exhausted (%d preemption%s)",
+               e->bound, e->bound == 1 ? "" : "s");
+    printf("; %.2f s, %.0f schedules/s\n", x->seconds, rate);
+}
+
+static void explore_report_json(const cli_t *c, const cd_explore_result_t *x,
+                                cd_run_result_t *r)
+{
+    const cd_explore_t *e = c->explore;
+    printf("{\"explore\":\"%s\",\"variant\":\"%s\",\"strategy\":\"%s\","
+           "\"threads\":%d,\"iterations\":%d,\"runs\":%ld,\"distinct\":%ld,"
+           "\"found\":%s,\"exhausted\":%s,\"seconds\":%.3f,"
+           "\"schedules_per_sec\":%.0f,\"violation\":",
+           e->scenario->name, e->scenario->variants[e->variant].name,
+           e->strategy_name, e->params.threads, e->params.iterations, x->runs,
+           x->distinct, x->found ? "true" : "false",
+           x->exhausted ? "true" : "false", x->seconds,
+           x->seconds > 0 ? x->runs / x->seconds : 0.0);
+    if (x->found) {
+        /* The run's own object, without its closing newline. */
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *mem = open_memstream(&buf, &len);
+        if (mem) {
+            cd_report_json(mem, r, 0);
+            fclose(mem);
+            while (len > 0 && buf[len - 1] == '\n')
+                buf[--len] = '\0';
+            printf("%s}\n", buf);
+            free(buf);
+        } else {
+            printf("null}\n");
+        }
+    } else {
+        printf("null}\n");
+    }
+}
+
+static int cmd_explore(int argc, char **argv)
+{
+    static cd_run_result_t r; /* large: keep it off the stack */
+    cd_explore_result_t x;
+
+    if (argc < 3 || argv[2][0] == '-') {
+        if (wants_help(argc, argv)) {
+            fputs(explore_usage, stdout);
+            return 0;
+        }
+        fputs("concdemo: explore needs a scenario (concdemo explore --help)\n",
+              stderr);
+        return EXIT_USAGE;
+    }
+    cd_explore_t e = { .strategy = CD_SCHED_PCT, .strategy_name = "pct",
+                       .depth = 3, .bound = 2, .budget_s = 30,
+                       .max_steps = CD_SCHED_DEFAULT_STEPS,
+                       .seed = 1, .progress = isatty(2) };
+    cli_t c = { .scenario = cd_scenario_find(argv[2]), .explore = &e };
+    if (!c.scenario)
+        return usage_error("unknown scenario '%s' (concdemo list shows them)",
+                           argv[2]);
+    if (wants_help(argc, argv)) {
+        fputs(explore_usage, stdout);
+        return 0;
+    }
+    c.opts.params = c.scenario->explore;
+    if (c.opts.params.threads == 0)
+        c.opts.params = c.scenario->min;
+    c.opts.timeout_ms = TIMEOUT_DEFAULT_MS;
+    c.opts.latency_permille = 1000;
+    if (parse_run_args(&c, argc, argv) != 0)
+        return EXIT_USAGE;
+    if (e.runs == 0 && e.strategy != CD_SCHED_DFS)
+        e.runs = 1000;
+    if (c.max_steps)
+        e.max_steps = c.max_steps;
+    e.scenario = c.scenario;
+    e.variant = c.variant;
+    e.params = c.opts.params;
+    e.timeout_ms = c.opts.timeout_ms;
+    e.latency_permille = c.opts.latency_permille;
+    if (c.json)
+        e.progress = 0;
+    current = &c;
+    int rc = cd_explore(&e, &x, &r);
+    if (rc == -E2BIG) {
+        fprintf(stderr, "concdemo: dfs keeps at most 64 threads; use "
+                "--threads to make the case smaller\n");
+        return EXIT_USAGE;
+    }
+    if (rc != 0) {
+        fprintf(stderr, "concdemo: explore could not run: %s\n",
+                strerror(-rc));
+        return EXIT_USAGE;
+    }
+    if (x.found && c.save_path && save_schedule(c.save_path) != 0)
+        return EXIT_USAGE;
+    if (x.found)
+        replay_command(&c, &r, r.replay, sizeof r.replay);
+    if (c.json)
+        explore_report_json(&c, &x, &r);
+    else
+        explore_report_text(&c, &x, &r);
+    if (x.found && r.verdict.status == CD_ERROR)
+        return EXIT_USAGE;
+    return x.found ? 1 : 0;
 }
 
 static int wants_help(int argc, char **argv)
@@ -343,6 +646,8 @@ int main(int argc, char **argv)
         printf("concdemo %s\n", CD_VERSION);
         return 0;
     }
+    if (strcmp(cmd, "explore") == 0)
+        return cmd_explore(argc, argv);
     if (strcmp(cmd, "list") == 0)
         return wants_help(argc, argv) ? cmd_help(2, argv) : cmd_list(argc, argv);
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 ||
@@ -362,7 +667,17 @@ int main(int argc, char **argv)
     c.opts.params = c.scenario->defaults;
     c.opts.timeout_ms = TIMEOUT_DEFAULT_MS;
     c.opts.latency_permille = 1000;
-    if (parse_run_args(&c, argc, argv) != 0)
+    if (parse_run_args(&c, argc, argv) != 0) {
+        cd_sched_cfg_free(&c.sched);
         return EXIT_USAGE;
+    }
+    if (c.save_path && !c.has_sched)
+        return usage_error("%s needs --sched (a free run has no schedule)",
+                           "--save-schedule");
+    if (c.has_sched && c.sched.strategy == CD_SCHED_STEP && c.json) {
+        cd_sched_cfg_free(&c.sched);
+        return usage_error("%s: step mode talks to you on the terminal; "
+                           "drop --json", "--sched=step");
+    }
     return run_scenario(&c);
 }

@@ -12,7 +12,9 @@ void cd_report_intro(FILE *out, const cd_scenario_t *s, int variant,
 {
     fprintf(out, "%s [%s]: %s - %s\n", s->name, s->variants[variant].name,
             s->title, s->variants[variant].summary);
-    fprintf(out, "  %d threads, %d iterations\n", p->threads, p->iterations);
+    fprintf(out, "  %d thread%s, %d iteration%s\n", p->threads,
+            p->threads == 1 ? "" : "s", p->iterations,
+            p->iterations == 1 ? "" : "s");
 }
 
 void cd_report_trace(FILE *out)
@@ -47,6 +49,16 @@ void cd_report_text(FILE *out, const cd_run_result_t *r)
     for (int i = 0; i < r->ninv; i++) {
         cd_inversion_format(&r->inv[i], buf, sizeof buf);
         fprintf(out, "lock-order: potential deadlock: %s\n", buf);
+    }
+    if (r->controlled) {
+        if (r->schedule[0])
+            fprintf(out, "schedule: %s (%d choices, %ld steps)\n",
+                    r->schedule, r->ndecisions, r->steps);
+        else
+            fprintf(out, "schedule: %d choices, too long to print (save it "
+                    "with --save-schedule FILE)\n", r->ndecisions);
+        if (r->verdict.status != CD_HELD && r->replay[0])
+            fprintf(out, "replay: %s\n", r->replay);
     }
     cd_report_verdict_line(out, r->scenario->name,
                            r->scenario->variants[r->variant].name,
@@ -184,6 +196,13 @@ void cd_report_json(FILE *out, const cd_run_result_t *r, int with_trace)
     fputc('}', out);
     json_cycle(out, r);
     json_inversions(out, r);
+    if (r->controlled) {
+        fprintf(out, ",\"decisions\":%d,\"steps\":%ld,\"schedule\":",
+                r->ndecisions, r->steps);
+        json_str(out, r->schedule);
+        fputs(",\"replay\":", out);
+        json_str(out, r->replay);
+    }
     if (with_trace)
         json_trace(out);
     fputs("}\n", out);

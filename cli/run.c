@@ -25,6 +25,15 @@ static void merge_findings(cd_run_result_t *r, int timeout_ms)
     if (r->has_cycle) {
         cd_cycle_format(&r->cycle, cycle, sizeof cycle);
         cd_verdict_observe(v, CD_DEADLOCK, "%s (%s)", cycle, was);
+    } else if (reason == CD_ABORT_MISFIT) {
+        cd_verdict_observe(v, CD_ERROR, "%s", cd_sched_misfit());
+    } else if (reason == CD_ABORT_STEPS) {
+        cd_verdict_observe(v, CD_TIMEOUT, "still running after %ld "
+                           "operations, stopped (a livelock or a spin loop?) (%s)",
+                           r->steps, was);
+    } else if (reason == CD_ABORT_DEADLOCK) {
+        cd_verdict_observe(v, CD_DEADLOCK, "no thread could run any more, "
+                           "but the waits form no cycle (%s)", was);
     } else if (reason == CD_ABORT_TIMEOUT) {
         cd_verdict_observe(v, CD_TIMEOUT, "still running after the %d ms "
                            "limit, stopped (%s)", timeout_ms, was);
@@ -33,6 +42,21 @@ static void merge_findings(cd_run_result_t *r, int timeout_ms)
                            "saw locks taken in opposite orders: this can "
                            "deadlock on another run", was);
     }
+}
+
+/* Keeps what a controlled run decided, then returns to free running. */
+static void end_controlled(cd_run_result_t *r)
+{
+    const cd_sched_decision_t *d;
+    int n = cd_sched_decisions(&d);
+
+    r->controlled = 1;
+    r->ndecisions = n;
+    r->steps = cd_sched_steps();
+    if (cd_sched_format_schedule(d, n, r->schedule, sizeof r->schedule) >=
+        (int)sizeof r->schedule)
+        r->schedule[0] = '\0';
+    cd_sched_end();
 }
 
 int cd_run(const cd_scenario_t *s, int variant, const cd_run_opts_t *o,
@@ -54,9 +78,17 @@ int cd_run(const cd_scenario_t *s, int variant, const cd_run_opts_t *o,
                            "could not start the watchdog");
         return rc;
     }
-    int64_t t0 = cd_now_ns();
+    if (o->sched && (rc = cd_sched_begin(o->sched)) != 0) {
+        cd_watchdog_stop(w);
+        cd_verdict_observe(&r->verdict, CD_ERROR,
+                           "could not start the controlled scheduler");
+        return rc;
+    }
+    int64_t t0 = cd_reg_elapsed_ns();
     s->run(&o->params, variant, &r->verdict);
-    r->duration_ns = cd_now_ns() - t0;
+    r->duration_ns = cd_reg_elapsed_ns() - t0;
+    if (o->sched)
+        end_controlled(r);
     cd_watchdog_stop(w);
     merge_findings(r, o->timeout_ms);
     return 0;

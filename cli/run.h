@@ -14,6 +14,7 @@
 #include "../demos/scenario.h"
 #include "../lib/cd_detect.h"
 #include "../lib/cd_registry.h"
+#include "../lib/cd_sched.h"
 
 typedef struct cd_run_opts {
     cd_params_t params;
@@ -21,7 +22,10 @@ typedef struct cd_run_opts {
     int trace;             /* record the event trace */
     int latency_permille;  /* simulated latency scale, 1000 = as written */
     cd_stuck_fn on_stuck;  /* threads ignored the abort: report and exit */
+    const cd_sched_cfg_t *sched; /* controlled run, or NULL: free threads */
 } cd_run_opts_t;
+
+#define CD_SCHEDULE_MAX 4096
 
 typedef struct cd_run_result {
     const cd_scenario_t *scenario;
@@ -33,6 +37,13 @@ typedef struct cd_run_result {
     cd_cycle_t cycle;
     int ninv;
     cd_inversion_t inv[CD_MAX_INVERSIONS];
+    /* Controlled runs: the choices made, as a replayable schedule string
+     * ("" when it did not fit), how many, and the operations taken. */
+    int controlled;
+    int ndecisions;
+    long steps;
+    char schedule[CD_SCHEDULE_MAX];
+    char replay[CD_SCHEDULE_MAX + 256]; /* the command that replays it */
 } cd_run_result_t;
 
 /* Runs variant of s. Returns 0, or -errno when the watchdog could not be

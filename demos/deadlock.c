@@ -2,7 +2,7 @@
  * deadlock.c - ABBA: two transfers lock the same accounts in opposite order.
  *
  * The pitfall: a transfer locks the account it takes money from, runs a
- * fraud check (1 ms), then locks the account it pays into. Transfer A->B
+ * fraud check (2 ms), then locks the account it pays into. Transfer A->B
  * and transfer B->A start together: each holds its first account and waits
  * for the other's. Neither lets go, so neither ever finishes.
  *
@@ -29,7 +29,7 @@
 
 #define AMOUNT 10
 #define START_BALANCE 1000
-#define FRAUD_CHECK_USEC 1000 /* held the first lock this long */
+#define FRAUD_CHECK_USEC 2000 /* held the first lock this long */
 #define WAIT_MS 5             /* fix "timeout": how long to wait for the second */
 
 typedef struct account {
@@ -181,7 +181,7 @@ out:
 }
 
 static const cd_variant_t variants[] = {
-    { "broken", "lock from, fraud check (1 ms), lock to: opposite orders" },
+    { "broken", "lock from, fraud check (2 ms), lock to: opposite orders" },
     { "ordering", "lock the lower account id first, whatever the direction" },
     { "timeout", "timed lock on the second account; release, back off, retry" },
 };
@@ -194,8 +194,11 @@ const cd_scenario_t cd_scenario_deadlock = {
     .variants = variants,
     .nvariants = 3,
     .recommended = 1,
-    .defaults = { .threads = 2, .iterations = 5 },
+    /* Ten transfers each way: even if one thread starts late (a loaded
+     * machine), the other is still transferring when it arrives. */
+    .defaults = { .threads = 2, .iterations = 10 },
     .min = { .threads = 2, .iterations = 1 },
     .max = { .threads = 64, .iterations = 10000 },
+    .explore = { .threads = 2, .iterations = 1 },
     .run = run,
 };

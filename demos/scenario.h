@@ -61,6 +61,7 @@ typedef struct cd_scenario {
     int nvariants;
     int recommended;              /* the fix plain --fixed picks */
     cd_params_t defaults, min, max;
+    cd_params_t explore;          /* small enough for dfs to finish */
     /* Runs one variant; fills v (status, expected, observed, figures). */
     void (*run)(const cd_params_t *p, int variant, cd_verdict_t *v);
 } cd_scenario_t;

@@ -12,10 +12,12 @@
 
 extern const cd_scenario_t cd_scenario_race;
 extern const cd_scenario_t cd_scenario_deadlock;
+extern const cd_scenario_t cd_scenario_backpressure;
 
 static const cd_scenario_t *const table[] = {
     &cd_scenario_race,
     &cd_scenario_deadlock,
+    &cd_scenario_backpressure,
 };
 
 const cd_scenario_t *const *cd_scenarios(int *count)

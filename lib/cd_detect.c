@@ -3,6 +3,8 @@
  */
 #include "cd_detect.h"
 
+#include "cd_internal.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -143,6 +145,7 @@ struct cd_watchdog {
     int timeout_ms, period_ms, grace_ms;
     cd_stuck_fn on_stuck;
     int64_t aborted_at_ns; /* when the watchdog first saw the abort */
+    int64_t start_ns;      /* real time: the hard limit is wall-clock */
     cd_snapshot_t snap;
     cd_cycle_t last;       /* the cycle seen by the previous scan */
     unsigned last_seq[CD_MAX_CYCLE];
@@ -201,7 +204,7 @@ static void *watchdog_main(void *p)
         if (w->stop)
             continue;
         if (cd_reg_aborted()) {
-            int64_t now = cd_reg_elapsed_ns();
+            int64_t now = cd_now_ns() - w->start_ns;
             if (!w->aborted_at_ns)
                 w->aborted_at_ns = now;
             else if (w->on_stuck &&
@@ -210,11 +213,14 @@ static void *watchdog_main(void *p)
             continue;
         }
         if (w->timeout_ms > 0 &&
-            cd_reg_elapsed_ns() >= (int64_t)w->timeout_ms * 1000000) {
+            cd_now_ns() - w->start_ns >= (int64_t)w->timeout_ms * 1000000) {
             cd_reg_abort(CD_ABORT_TIMEOUT);
+            cd__sched_drain();
             continue;
         }
-        scan(w);
+        /* A controlled run finds its deadlocks itself, deterministically. */
+        if (!cd_sched_active())
+            scan(w);
     }
     CD_CHECK(pthread_mutex_unlock(&w->lock));
     return NULL;
@@ -231,6 +237,7 @@ int cd_watchdog_start(cd_watchdog_t **out, int timeout_ms, int period_ms,
     w->timeout_ms = timeout_ms;
     w->period_ms = period_ms > 0 ? period_ms : 10;
     w->grace_ms = grace_ms;
+    w->start_ns = cd_now_ns();
     w->on_stuck = on_stuck;
     int rc = pthread_create(&w->pt, NULL, watchdog_main, w);
     if (rc != 0) {

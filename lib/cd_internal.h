@@ -9,9 +9,11 @@
 #define CD_INTERNAL_H
 
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 
 #include "cd_registry.h"
+#include "cd_sched.h"
 #include "cd_trace.h"
 
 #define CD_MAX_EDGES 4096
@@ -22,6 +24,40 @@ typedef struct cd_edge {
     int from, to, thread;
     cd_site_t held_at, taken_at;
 } cd_edge_t;
+
+/* The controlled scheduler's view of one participant thread. */
+typedef struct cd_sched_thread {
+    sem_t turn;            /* posted when it is this thread's turn */
+    int sem_ready;         /* turn was initialised */
+    int known;             /* a participant of this run */
+    int done;
+    int waiting;           /* parked until ready(arg) or the deadline */
+    int (*ready)(void *arg);
+    void *arg;
+    int64_t deadline_ns;   /* virtual clock; 0: none */
+    int64_t prio;          /* pct */
+    int pend_op, pend_obj; /* what it will do when it runs again */
+    const char *pend_label;
+    cd_site_t pend_site;
+} cd_sched_thread_t;
+
+/* The controlled scheduler's state. Only the thread whose turn it is
+ * touches it (hand-offs go through the turn semaphores). */
+typedef struct cd_sched_rt {
+    _Atomic int active;    /* read on every operation: keep it first */
+    int draining;          /* aborted: every hook lets threads run free */
+    cd_sched_cfg_t cfg;
+    int current;
+    int64_t vclock_ns;
+    uint64_t rng;
+    long steps;
+    int nchange;
+    long change_at[16];    /* pct: steps where the running thread drops */
+    int ndec;
+    cd_sched_decision_t dec[CD_SCHED_MAX_CHOICES];
+    char misfit[256];
+    cd_sched_thread_t th[CD_MAX_THREADS];
+} cd_sched_rt_t;
 
 struct cd_registry {
     unsigned gen;                 /* bumped by every reset */
@@ -48,6 +84,8 @@ struct cd_registry {
 
     _Atomic uint64_t trace_next;
     cd_trace_event_t trace[CD_TRACE_CAP];
+
+    cd_sched_rt_t sched;
 };
 
 extern struct cd_registry cd__reg;
@@ -92,6 +130,36 @@ _Static_assert(CD_MAX_OBJECTS <= 0xffff && CD_MAX_THREADS <= 0xffff,
                "ids must fit the 16 bits of cd_thread_rec_t.last");
 _Static_assert(CD_OP_COUNT_ <= 0xff,
                "cd_op_t must fit the 8 bits of cd_thread_rec_t.last");
+
+/* ---- the controlled scheduler's hooks (cd_sched.c) ----
+ * Each is a no-op returning CD_SCHED_FREE_RUN unless a controlled run is
+ * under way (and not draining after an abort). */
+#define CD_SCHED_FREE_RUN 1
+
+static inline int cd__sched_on(void)
+{
+    return CD_UNLIKELY(atomic_load_explicit(&cd__reg.sched.active,
+                                            memory_order_relaxed));
+}
+
+/* A decision point: self is about to perform op on obj at site. */
+void cd__sched_point(int self, int op, int obj, const char *label,
+                     cd_site_t site);
+/* Parks self until ready(arg) holds or the virtual clock reaches
+ * deadline_ns (0: no deadline). Returns 0 (ready), -ETIMEDOUT, -ECANCELED
+ * (the run was aborted), or CD_SCHED_FREE_RUN when not controlled. */
+int cd__sched_block(int self, int (*ready)(void *), void *arg,
+                    int64_t deadline_ns);
+/* A new participant, registered by its spawner before it exists. */
+void cd__sched_register(int id);
+/* A new thread waits here for its first turn. */
+void cd__sched_enter(int self);
+/* A participant ends: hands its turn on. */
+void cd__sched_exit(int self);
+/* After an abort: let every participant run free to its end. */
+void cd__sched_drain(void);
+/* The virtual clock, in nanoseconds since the run began. */
+int64_t cd__sched_clock(void);
 
 #define CD_RELAXED memory_order_relaxed
 #define cd__ld(p) atomic_load_explicit((p), CD_RELAXED)

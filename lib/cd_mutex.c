@@ -2,10 +2,11 @@
  * cd_mutex.c - the instrumented mutex.
  *
  * Three paths. The fast path (the common case: a known thread, tracing
- * off, no other lock held, the mutex free) is one trylock plus a few
- * relaxed stores into the registry; bench/bench_mutex.c measures it against
- * a raw pthread mutex. The general path does the same steps through
- * cd__op_begin/cd__op_acquired, with the trace and the lock-order check.
+ * off, no controlled scheduler, no other lock held, the mutex free) is one
+ * trylock plus a few relaxed stores into the registry; bench/bench_mutex.c
+ * measures it against a raw pthread mutex. The general path does the same
+ * steps through cd__op_begin/cd__op_acquired, with the trace, the
+ * scheduler's decision point and the lock-order check.
  * The waiting path marks the thread blocked, then waits in timed slices so
  * that it can notice the run's abort flag. For ThreadSanitizer the whole
  * operation is annotated as one user mutex operation, so TSan sees a real
@@ -66,12 +67,46 @@ static int wait_for(cd_mutex_t *m, int64_t deadline_ns)
         ts.tv_sec = abs / 1000000000;
         ts.tv_nsec = abs % 1000000000;
         int rc = pthread_mutex_timedlock(&m->m, &ts);
+        if (rc == 0 && cd_reg_aborted() &&
+            (cd_self_is_spawned() || deadline_ns == 0)) {
+            /* The lock came free because the run was aborted (a victim
+             * released it): this thread ends too, it does not carry on. */
+            CD_CHECK(pthread_mutex_unlock(&m->m));
+            return -ECANCELED;
+        }
         if (rc == 0)
             return 0;
         if (rc != ETIMEDOUT)
             CD_CHECK(rc);
         if (deadline_ns && cd_now_ns() >= deadline_ns)
             return -ETIMEDOUT;
+    }
+}
+
+/* Under the controlled scheduler: free when the registry shows no owner
+ * (only one thread runs, so the registry is exact at decision points). */
+static int mutex_free(void *arg)
+{
+    cd_mutex_t *m = arg;
+    return m->id == 0 || cd__ld(&cd__obj(m->id)->owner) == 0;
+}
+
+/* The controlled version of wait_for: park until the lock is free (or the
+ * virtual deadline passes), then take it. Falls back to a real wait if the
+ * run stops being controlled (an abort drains the scheduler). */
+static int wait_controlled(cd_mutex_t *m, int self, int timed, int ms)
+{
+    int64_t deadline = timed ? cd__sched_clock() + (int64_t)ms * 1000000 : 0;
+    for (;;) {
+        int rc = cd__sched_block(self, mutex_free, m, deadline);
+        if (rc == CD_SCHED_FREE_RUN)
+            return wait_for(m, timed ? cd_now_ns() + (int64_t)ms * 1000000 : 0);
+        if (rc == -ECANCELED)
+            return rc;
+        if (pthread_mutex_trylock(&m->m) == 0)
+            return 0;
+        if (rc == -ETIMEDOUT)
+            return rc;
     }
 }
 
@@ -85,7 +120,9 @@ static CD_NOINLINE int acquire_wait(cd_mutex_t *m, int op, int ms,
 
     if (tracked)
         cd__op_block(self, m->id, timed, site);
-    int rc = wait_for(m, timed ? cd_now_ns() + (int64_t)ms * 1000000 : 0);
+    int rc = cd__sched_on() && tracked
+                 ? wait_controlled(m, self, timed, ms)
+                 : wait_for(m, timed ? cd_now_ns() + (int64_t)ms * 1000000 : 0);
     if (tracked) {
         cd__op_unblock(self, m->id);
         if (rc == 0)
@@ -128,17 +165,18 @@ static CD_NOINLINE int acquire(cd_mutex_t *m, int op, int ms, cd_site_t site)
 
 /*
  * The fast path: a known, tracked thread that holds no other lock (so
- * there is no lock order to check), tracing off. It makes the same
- * registry updates as acquire(), in the same order (cd__op_record and
- * cd__op_hold are cd__op_begin and cd__op_acquired without the trace
- * check), but checks tracing once and has no call but the trylock, so that
- * the compiler keeps it short. Every other case goes to acquire().
+ * there is no lock order to check), tracing off, no controlled scheduler.
+ * It makes the same registry updates as acquire(), in the same order
+ * (cd__op_record and cd__op_hold are cd__op_begin and cd__op_acquired
+ * without the trace and the scheduler), but checks for those once and has
+ * no call but the trylock, so that the compiler keeps it short. Every
+ * other case goes to acquire().
  */
 int cd_mutex_lock_at(cd_mutex_t *m, cd_site_t site)
 {
     int self = cd__self_known(), obj = m->id;
 
-    if (CD_UNLIKELY(!self || !obj || cd__tracing() ||
+    if (CD_UNLIKELY(!self || !obj || !cd__op_quiet() ||
                     cd__ld(&cd__rec(self)->nheld) != 0))
         return acquire(m, CD_OP_LOCK, 0, site);
     CD_TSAN_PRE_LOCK(TSAN_ID(m), 0);
@@ -174,7 +212,7 @@ int cd_mutex_trylock_at(cd_mutex_t *m, cd_site_t site)
     return -EBUSY;
 }
 
-/* The general path of cd_mutex_unlock_at: any thread, tracing on or off. */
+/* The general path of cd_mutex_unlock_at: any thread, any mode. */
 static CD_NOINLINE void unlock_general(cd_mutex_t *m, cd_site_t site)
 {
     int self = cd__self();
@@ -189,12 +227,12 @@ static CD_NOINLINE void unlock_general(cd_mutex_t *m, cd_site_t site)
 }
 
 /* The fast path, as in cd_mutex_lock_at: the same updates as
- * unlock_general() without the trace check. */
+ * unlock_general() when cd__op_quiet(). */
 void cd_mutex_unlock_at(cd_mutex_t *m, cd_site_t site)
 {
     int self = cd__self_known(), obj = m->id;
 
-    if (CD_UNLIKELY(!self || !obj || cd__tracing())) {
+    if (CD_UNLIKELY(!self || !obj || !cd__op_quiet())) {
         unlock_general(m, site);
         return;
     }

@@ -30,7 +30,8 @@ void cd__op_block(int self, int obj, int timed, cd_site_t site)
     cd_obj_rec_t *o = cd__obj(obj);
 
     atomic_fetch_add_explicit(&o->nwaiters, 1, CD_RELAXED);
-    cd__st(&o->contended, cd__ld(&o->contended) + 1);
+    /* Several waiters can get here at once: a real increment. */
+    atomic_fetch_add_explicit(&o->contended, 1, CD_RELAXED);
     cd__st(&t->waiting_on, obj);
     cd__st(&t->wait_timed, timed);
     cd__st(&t->wait_seq, cd__ld(&t->wait_seq) + 1);

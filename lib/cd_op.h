@@ -22,9 +22,17 @@ static CD_ALWAYS_INLINE int cd__tracing(void)
     return CD_UNLIKELY(cd__ld(&cd__reg.trace_on));
 }
 
-/* The registry half of cd__op_begin: the thread's latest operation. For
- * a primitive's fast path, which checks cd__tracing() once up front and
- * sends a traced run down its general path (see cd_mutex.c). */
+/* True when cd__op_begin does no more than cd__op_record: tracing is off
+ * and no controlled scheduler takes decisions. A primitive's fast path
+ * checks this once up front; otherwise it takes its general path, through
+ * cd__op_begin (see cd_mutex.c). */
+static CD_ALWAYS_INLINE int cd__op_quiet(void)
+{
+    return !cd__tracing() && !cd__sched_on();
+}
+
+/* The registry half of cd__op_begin: the thread's latest operation. For a
+ * primitive's fast path, when cd__op_quiet(). */
 static CD_ALWAYS_INLINE void cd__op_record(int self, int op, int obj)
 {
     cd_thread_rec_t *t = cd__rec(self);
@@ -44,6 +52,8 @@ static CD_ALWAYS_INLINE void cd__op_begin(int self, int op, int obj,
     cd__op_record(self, op, obj);
     if (cd__tracing())
         cd_trace_emit(self, op, obj, arg, label, site);
+    if (cd__sched_on())
+        cd__sched_point(self, op, obj, label, site);
 }
 
 /* A thread that holds other locks asks for obj and is ready to wait for

@@ -3,7 +3,7 @@
  *
  * The registry is the one place in libconc that holds global mutable state.
  * Two fixed tables (no malloc on the hot path) hold a record per thread and
- * per synchronisation object (a lock, later a channel). Primitives update
+ * per synchronisation object (a lock, a channel). Primitives update
  * their records through the choke point (cd_op.h) with relaxed atomic
  * stores; observers (the deadlock watchdog, the live view, tests) read a
  * consistent-enough copy with cd_reg_snapshot(). The registry also carries
@@ -38,13 +38,16 @@ typedef enum cd_thread_state {
 } cd_thread_state_t;
 
 typedef enum cd_obj_kind {
-    CD_OBJ_MUTEX = 1
+    CD_OBJ_MUTEX = 1,
+    CD_OBJ_CHAN        /* a channel: owner is 0, see the chan_* fields */
 } cd_obj_kind_t;
 
 typedef enum cd_abort_reason {
     CD_ABORT_NONE = 0,
     CD_ABORT_DEADLOCK,
-    CD_ABORT_TIMEOUT
+    CD_ABORT_TIMEOUT,
+    CD_ABORT_STEPS,  /* a controlled run passed its step bound */
+    CD_ABORT_MISFIT  /* a replayed schedule did not fit the program */
 } cd_abort_reason_t;
 
 /* What an object record needs to undo a hold when its owner is aborted. */
@@ -80,6 +83,15 @@ typedef struct cd_obj_rec {
     _Atomic int site_line;
     void *impl;                  /* the primitive, for release on abort */
     cd_release_fn release;
+    /* Channels (CD_OBJ_CHAN) only, written under the channel's lock. */
+    _Atomic uint64_t chan_capacity;   /* 0: unbounded */
+    _Atomic uint64_t chan_depth;
+    _Atomic uint64_t chan_high_water;
+    _Atomic uint64_t chan_bytes;      /* memory held for messages */
+    _Atomic uint64_t chan_sent;
+    _Atomic uint64_t chan_received;
+    _Atomic uint64_t chan_drops;      /* messages shed by try sends */
+    _Atomic int chan_closed;
 } cd_obj_rec_t;
 
 /* ---- snapshot: plain copies for observers ---- */
@@ -110,6 +122,10 @@ typedef struct cd_obj_info {
     uint64_t acquisitions;
     uint64_t contended;
     cd_site_t site;
+    /* Channels only (see cd_obj_rec_t). */
+    uint64_t chan_capacity, chan_depth, chan_high_water, chan_bytes;
+    uint64_t chan_sent, chan_received, chan_drops;
+    int chan_closed;
 } cd_obj_info_t;
 
 typedef struct cd_snapshot {
@@ -165,7 +181,8 @@ int cd_reg_latency_scale(void);
 int cd_reg_abort(int reason);
 int cd_reg_aborted(void);
 
-/* Nanoseconds since cd_reg_reset(). */
+/* The run's clock: nanoseconds since cd_reg_reset(), or the virtual clock
+ * of a controlled run (see cd_sched.h). */
 int64_t cd_reg_elapsed_ns(void);
 
 /* Registers a thread or object; returns its id, or -ENOSPC when the table

@@ -29,8 +29,17 @@ typedef struct start {
     gate_t *gate;
 } start_t;
 
-static void gate_wait(gate_t *g)
+/* Read by the controlled scheduler while this thread is parked; the
+ * hand-off between turns orders it after the spawner's write. */
+static int gate_is_open(void *arg)
 {
+    return ((gate_t *)arg)->open;
+}
+
+static void gate_wait(gate_t *g, int self)
+{
+    if (cd__sched_block(self, gate_is_open, g, 0) == 0)
+        return;
     CD_CHECK(pthread_mutex_lock(&g->lock));
     while (!g->open)
         CD_CHECK(pthread_cond_wait(&g->opened, &g->lock));
@@ -51,8 +60,9 @@ static void *thread_main(void *p)
     free(p); /* before fn: an aborted thread never comes back here */
 
     cd_reg_bind_self(s.id);
+    cd__sched_enter(s.id);
     if (s.gate)
-        gate_wait(s.gate);
+        gate_wait(s.gate, s.id);
     if (s.id) {
         cd_thread_rec_t *t = cd__rec(s.id);
         cd__st(&t->since_ns, cd_reg_elapsed_ns());
@@ -65,6 +75,7 @@ static void *thread_main(void *p)
         cd__op_begin(s.id, CD_OP_EXIT, 0, 0, NULL, (cd_site_t){ 0 });
         cd__st(&t->since_ns, cd_reg_elapsed_ns());
         cd__st(&t->state, CD_T_DONE);
+        cd__sched_exit(s.id);
     }
     return NULL;
 }
@@ -83,6 +94,7 @@ static int spawn(cd_thread_t *t, const char *name, cd_thread_fn fn,
     *s = (start_t){ .id = id, .fn = fn, .arg = arg, .gate = gate };
     if (parent)
         cd__op_begin(parent, CD_OP_SPAWN, id, 0, NULL, (cd_site_t){ 0 });
+    cd__sched_register(id);
     CD_CHECK(pthread_attr_init(&attr));
     CD_CHECK(pthread_attr_setstacksize(&attr, STACK_BYTES));
     int rc = pthread_create(&t->pt, &attr, thread_main, s);
@@ -102,11 +114,21 @@ int cd_thread_spawn(cd_thread_t *t, const char *name, cd_thread_fn fn,
     return spawn(t, name, fn, arg, NULL);
 }
 
+/* The joined thread has ended (for the controlled scheduler). */
+static int thread_ended(void *arg)
+{
+    int state = cd__ld(&cd__rec(*(int *)arg)->state);
+    return state == CD_T_DONE || state == CD_T_ABORTED;
+}
+
 int cd_thread_join(cd_thread_t *t)
 {
     int self = cd__self();
-    if (self)
+    if (self) {
         cd__op_begin(self, CD_OP_JOIN, t->id, 0, NULL, (cd_site_t){ 0 });
+        if (t->id)
+            cd__sched_block(self, thread_ended, &t->id, 0);
+    }
     CD_CHECK(pthread_join(t->pt, NULL));
     if (t->id && cd__ld(&cd__rec(t->id)->state) == CD_T_ABORTED)
         return -ECANCELED;
@@ -174,6 +196,12 @@ void cd_latency_at(const char *what, int64_t usec, cd_site_t site)
         cd__st(&t->since_ns, cd_reg_elapsed_ns());
         cd__st(&t->state, CD_T_SLEEPING);
     }
+    int rc = ns > 0 ? cd__sched_block(self, NULL, NULL, cd__sched_clock() + ns)
+                    : CD_SCHED_FREE_RUN;
+    if (rc == -ECANCELED && cd_self_is_spawned())
+        cd__op_abort_self(self);
+    if (rc != CD_SCHED_FREE_RUN)
+        ns = 0; /* the virtual clock did the waiting */
     for (int64_t left = ns; left > 0; left = end - cd_now_ns()) {
         if (cd_reg_aborted() && cd_self_is_spawned())
             cd__op_abort_self(self);

@@ -49,6 +49,11 @@ const char *cd_op_name(int op)
         [CD_OP_UNLOCK] = "unlock",    [CD_OP_LATENCY] = "latency",
         [CD_OP_WAKE] = "wake",        [CD_OP_POINT] = "point",
         [CD_OP_ABORT] = "aborted",
+        [CD_OP_SEND] = "send",        [CD_OP_TRYSEND] = "trysend",
+        [CD_OP_TIMEDSEND] = "timedsend", [CD_OP_RECV] = "recv",
+        [CD_OP_TRYRECV] = "tryrecv",  [CD_OP_TIMEDRECV] = "timedrecv",
+        [CD_OP_CLOSE] = "close",      [CD_OP_DROP] = "drop",
+        [CD_OP_CLOSED] = "closed",
     };
     if (op < 0 || op >= CD_OP_COUNT_ || !names[op])
         return "?";
@@ -77,8 +82,11 @@ int cd_trace_format(const cd_trace_event_t *ev, char *buf, size_t size)
 
     if (ev->op == CD_OP_LATENCY)
         snprintf(extra, sizeof extra, "%.3f ms", (double)ev->arg / 1000.0);
-    else if (ev->op == CD_OP_TIMEDLOCK)
+    else if (ev->op == CD_OP_TIMEDLOCK || ev->op == CD_OP_TIMEDSEND ||
+             ev->op == CD_OP_TIMEDRECV)
         snprintf(extra, sizeof extra, "<= %lld ms", (long long)ev->arg);
+    else if (ev->op == CD_OP_DROP)
+        snprintf(extra, sizeof extra, "drop #%lld", (long long)ev->arg);
     if (ev->site.file)
         return snprintf(buf, size, "%9.3f ms  %-14s %-10s %-16s %-10s %s:%d",
                         (double)ev->t_ns / 1e6, cd_reg_thread_name(ev->thread),

@@ -28,15 +28,24 @@ typedef enum cd_op {
     CD_OP_LOCK,      /* asks for a lock and will wait */
     CD_OP_TRYLOCK,   /* asks without waiting */
     CD_OP_TIMEDLOCK, /* asks, waiting at most arg ms */
-    CD_OP_BLOCK,     /* found the lock taken: now waiting */
+    CD_OP_BLOCK,     /* found the lock taken (channel full/empty): waiting */
     CD_OP_ACQUIRED,
-    CD_OP_BUSY,      /* trylock found it taken */
-    CD_OP_TIMEOUT,   /* timed lock gave up */
+    CD_OP_BUSY,      /* trylock found it taken; try send/recv: full/empty */
+    CD_OP_TIMEOUT,   /* timed lock (or timed send/recv) gave up */
     CD_OP_UNLOCK,
     CD_OP_LATENCY,   /* begins a simulated latency of arg microseconds */
     CD_OP_WAKE,      /* the latency is over */
     CD_OP_POINT,     /* a named point in a demo (label) */
     CD_OP_ABORT,     /* the run's abort ended this thread */
+    CD_OP_SEND,      /* channel send, waits while full */
+    CD_OP_TRYSEND,   /* channel send without waiting */
+    CD_OP_TIMEDSEND, /* channel send, waiting at most arg ms */
+    CD_OP_RECV,      /* channel receive, waits while empty */
+    CD_OP_TRYRECV,   /* channel receive without waiting */
+    CD_OP_TIMEDRECV, /* channel receive, waiting at most arg ms */
+    CD_OP_CLOSE,     /* closes a channel */
+    CD_OP_DROP,      /* a try send shed its message; arg: drops so far */
+    CD_OP_CLOSED,    /* a send or receive failed: the channel is closed */
     CD_OP_COUNT_
 } cd_op_t;
 

@@ -1,5 +1,6 @@
 /*
- * harness.c - forked runs and command runs with time limits.
+ * harness.c - forked runs, forked test bodies and command runs with time
+ * limits; waiting for registry conditions.
  */
 #include "harness.h"
 
@@ -106,7 +107,7 @@ child_run_t run_forked_opts(const char *name, const char *variant,
             p += n;
             left -= (size_t)n;
         }
-        _exit(0);
+        exit(0);
     }
     close(fd[1]);
     int fds[2] = { fd[0], -1 };
@@ -117,7 +118,8 @@ child_run_t run_forked_opts(const char *name, const char *variant,
         close(fds[0]);
     int status = reap(pid, timed_out);
     res.finished = !timed_out && lens[0] == sizeof res.r && status >= 0 &&
-                   WIFEXITED(status) && WEXITSTATUS(status) == 0;
+                   WIFEXITED(status);
+    res.exit_code = res.finished ? WEXITSTATUS(status) : -1;
     if (!res.finished)
         fprintf(stderr, "\n  %s [%s]: the child %s\n", name, variant,
                 timed_out ? "hit the time limit" : "did not finish cleanly");
@@ -141,13 +143,125 @@ child_run_t run_forked(const char *name, const char *variant, int threads,
     return run_forked_opts(name, variant, &o, limit_ms);
 }
 
+/* ================== bodies that run in a forked child ==================== */
+
+/* What the failing check in a child said; sent to the parent. */
+static char why[512];
+
+int fail(int line, const char *what, const char *detail)
+{
+    snprintf(why, sizeof why, "line %d: %s%s", line, what, detail);
+    return 1;
+}
+
+int passes_in_child(const char *name, int (*body)(void), int limit_ms)
+{
+    char msg[sizeof why];
+    int fd[2];
+
+    if (pipe(fd) != 0)
+        return 0;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0)
+        return 0;
+    if (pid == 0) {
+        close(fd[0]);
+        int rc = body();
+        if (rc != 0 && write(fd[1], why, strlen(why)) < 0)
+            rc = 2;
+        /* exit(), not _exit(): a sanitizer then judges this child alone
+         * (TSan exits 66 after a report, LSan 23 on a leak). */
+        exit(rc == 0 ? 0 : 1);
+    }
+    close(fd[1]);
+    int fds[2] = { fd[0], -1 };
+    char *bufs[2] = { msg, NULL };
+    size_t caps[2] = { sizeof msg - 1, 0 }, lens[2] = { 0, 0 };
+    int timed_out = drain(fds, bufs, caps, lens, now_ms() + limit_ms) != 0;
+    if (fds[0] >= 0)
+        close(fds[0]);
+    int status = reap(pid, timed_out);
+    msg[lens[0]] = '\0';
+    if (timed_out)
+        fprintf(stderr, "\n  %s: hung, killed at the %d ms limit\n", name,
+                limit_ms);
+    else if (WIFSIGNALED(status))
+        fprintf(stderr, "\n  %s: child died of signal %d\n", name,
+                WTERMSIG(status));
+    else if (WEXITSTATUS(status) != 0)
+        fprintf(stderr, "\n  %s: %s (child exit %d)\n", name,
+                lens[0] ? msg : "failed", WEXITSTATUS(status));
+    return !timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+/* ======================= watching the registry =========================== */
+
+cd_snapshot_t *snap(void)
+{
+    static cd_snapshot_t *s;
+    if (!s)
+        s = malloc(sizeof *s);
+    if (!s)
+        abort();
+    return s;
+}
+
+cd_snapshot_t *take_snapshot(void)
+{
+    cd_reg_snapshot(snap());
+    return snap();
+}
+
+const cd_thread_info_t *tinfo(const cd_snapshot_t *s, int id)
+{
+    return (id > 0 && id <= s->nthreads) ? &s->threads[id - 1] : NULL;
+}
+
+const cd_obj_info_t *oinfo(const cd_snapshot_t *s, int id)
+{
+    return (id > 0 && id <= s->nobjs) ? &s->objs[id - 1] : NULL;
+}
+
+int await(snap_cond ok, int a, int b)
+{
+    int64_t end = cd_now_ns() + (int64_t)POLL_LIMIT_MS * 1000000;
+    for (;;) {
+        if (ok(take_snapshot(), a, b))
+            return 1;
+        if (cd_now_ns() > end)
+            return 0;
+        nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+    }
+}
+
+int is_blocked_on(const cd_snapshot_t *s, int thread, int obj)
+{
+    const cd_thread_info_t *t = tinfo(s, thread);
+    return t && t->state == CD_T_BLOCKED && t->waiting_on == obj;
+}
+
+int is_in_state(const cd_snapshot_t *s, int thread, int state)
+{
+    const cd_thread_info_t *t = tinfo(s, thread);
+    return t && t->state == state;
+}
+
+/* ========================== running the binary =========================== */
+
 void run_cmd(cmd_out_t *o, const char *const argv[], const char *env,
              int limit_ms)
 {
-    int out[2], err[2];
+    run_cmd_input(o, argv, env, NULL, limit_ms);
+}
+
+void run_cmd_input(cmd_out_t *o, const char *const argv[], const char *env,
+                   const char *input, int limit_ms)
+{
+    int out[2], err[2], in[2] = { -1, -1 };
     memset(o, 0, sizeof *o);
     o->exit_code = -1;
-    if (pipe(out) != 0 || pipe(err) != 0)
+    if (pipe(out) != 0 || pipe(err) != 0 || (input && pipe(in) != 0))
         return;
     fflush(NULL);
     pid_t pid = fork();
@@ -160,17 +274,44 @@ void run_cmd(cmd_out_t *o, const char *const argv[], const char *env,
         close(err[0]);
         close(out[1]);
         close(err[1]);
-        int devnull = open("/dev/null", O_RDONLY);
-        if (devnull >= 0)
-            dup2(devnull, 0);
-        if (env)
-            putenv((char *)env);
+        if (input) {
+            dup2(in[0], 0);
+            close(in[0]);
+            close(in[1]);
+        } else {
+            int devnull = open("/dev/null", O_RDONLY);
+            if (devnull >= 0)
+                dup2(devnull, 0);
+        }
+        if (env) {
+            char name[128];
+            const char *eq = strchr(env, '=');
+            size_t n = eq ? (size_t)(eq - env) : 0;
+            if (eq && n < sizeof name) {
+                memcpy(name, env, n);
+                name[n] = '\0';
+                setenv(name, eq + 1, 1);
+            }
+        }
         execvp(argv[0], (char *const *)argv);
         fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
         _exit(127);
     }
     close(out[1]);
     close(err[1]);
+    if (input) {
+        /* Small scripts fit in the pipe buffer: write all, then EOF. */
+        close(in[0]);
+        size_t left = strlen(input);
+        while (left > 0) {
+            ssize_t n = write(in[1], input, left);
+            if (n <= 0)
+                break;
+            input += n;
+            left -= (size_t)n;
+        }
+        close(in[1]);
+    }
     int fds[2] = { out[0], err[0] };
     char *bufs[2] = { o->out, o->err };
     size_t caps[2] = { sizeof o->out - 1, sizeof o->err - 1 };

@@ -1,6 +1,7 @@
 /*
- * harness.h - what every suite shares: running a scenario in a forked
- * child with a time limit, and running the concdemo binary.
+ * harness.h - what every suite shares: running a scenario, or a test body
+ * of checks, in a forked child with a time limit; watching the registry
+ * until a condition holds; and running the concdemo binary.
  *
  * A demo run inside a test happens in a child process, so a hang fails the
  * test (the child is killed at the limit) instead of stalling CI, and a
@@ -11,18 +12,27 @@
 
 #include <CUnit/CUnit.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "../cli/run.h"
+#include "../lib/cd_registry.h"
 
 /* Outcome of a forked run. */
 typedef struct child_run {
     int finished;          /* 0: killed at the time limit or crashed */
+    int exit_code;         /* the child's exit: 0, or a sanitizer's code
+                              (TSan 66 on a report, LSan 23 on a leak) */
     cd_run_result_t r;     /* valid when finished */
 } child_run_t;
 
+/* A fixed variant must leave no sanitizer report: exit code 0. */
+#define ASSERT_CLEAN_EXIT(c) ASSERT_INT_EQ((c).exit_code, 0)
+
 /* Runs scenario `name`, variant `variant` ("broken", "mutex", ...) with the
  * given threads/iterations (0: the scenario's default) in a child, killed
- * after limit_ms. Fails the current test if the names are unknown. */
+ * after limit_ms. The child ends with exit(), so that a sanitizer build
+ * reports (and sets the exit code) for that run alone. Fails the current
+ * test if the names are unknown. */
 child_run_t run_forked(const char *name, const char *variant, int threads,
                        int iterations, int limit_ms);
 /* Same, with full options (latency scale, trace, timeout). */
@@ -40,6 +50,9 @@ typedef struct cmd_out {
  * environment addition env ("NAME=VALUE" or NULL), killed after limit_ms. */
 void run_cmd(cmd_out_t *o, const char *const argv[], const char *env,
              int limit_ms);
+/* Same, with `input` fed to the command's standard input. */
+void run_cmd_input(cmd_out_t *o, const char *const argv[], const char *env,
+                   const char *input, int limit_ms);
 
 /* The binaries under test, from $CONCDEMO / $CONCDEMO_TSAN (defaults:
  * build/concdemo, build/tsan/concdemo). */
@@ -69,7 +82,88 @@ int count_lines(const char *s);
         CU_ASSERT_TRUE(cd_ok_);                                              \
     } while (0)
 
+/* ================== bodies that run in a forked child ==================== */
+
+#define CHILD_LIMIT_MS 15000 /* a child still running then is hung */
+
+/* Records why a check in a child body failed ("line N: what detail"), for
+ * passes_in_child() to send to the parent; returns 1 for the body to
+ * return. Used through the EXPECT macros. */
+int fail(int line, const char *what, const char *detail);
+
+/* Checks for child bodies: on failure, say why and return 1. */
+#define EXPECT(c)                                                            \
+    do {                                                                     \
+        if (!(c))                                                            \
+            return fail(__LINE__, #c, "");                                   \
+    } while (0)
+#define EXPECT_EQ(a, b)                                                      \
+    do {                                                                     \
+        long long x_ = (a), y_ = (b);                                        \
+        char d_[64];                                                         \
+        snprintf(d_, sizeof d_, " (%lld vs %lld)", x_, y_);                  \
+        if (x_ != y_)                                                        \
+            return fail(__LINE__, #a " == " #b, d_);                         \
+    } while (0)
+#define EXPECT_STR(a, b)                                                     \
+    do {                                                                     \
+        const char *x_ = (a), *y_ = (b);                                     \
+        if (!x_ || strcmp(x_, y_) != 0)                                      \
+            return fail(__LINE__, #a " is \"" #b "\"", x_ ? "" : " (NULL)"); \
+    } while (0)
+
+/* Runs body in a child killed after limit_ms. Returns 1 if the body
+ * returned 0 and the child exited with 0 (no sanitizer report either);
+ * otherwise prints why not. */
+int passes_in_child(const char *name, int (*body)(void), int limit_ms);
+
+/* Defines test `name` whose body (the block after the macro) runs in a
+ * forked child and returns 0 when every check held. */
+#define CHILD_TEST(name)                                                     \
+    static int name##_body(void);                                            \
+    static void name(void)                                                   \
+    {                                                                        \
+        CU_ASSERT_TRUE(passes_in_child(#name, name##_body, CHILD_LIMIT_MS)); \
+    }                                                                        \
+    static int name##_body(void)
+
+/* ======================= watching the registry =========================== */
+
+#define POLL_LIMIT_MS 5000 /* how long a condition may take to show */
+
+/* The process's one snapshot buffer (it is large: hundreds of KiB),
+ * allocated on first use; aborts if that fails. */
+cd_snapshot_t *snap(void);
+/* Fills snap() with a fresh registry snapshot and returns it. */
+cd_snapshot_t *take_snapshot(void);
+/* Thread / object `id` in s, or NULL if s has no such id. */
+const cd_thread_info_t *tinfo(const cd_snapshot_t *s, int id);
+const cd_obj_info_t *oinfo(const cd_snapshot_t *s, int id);
+
+typedef int (*snap_cond)(const cd_snapshot_t *s, int a, int b);
+
+/* Takes snapshots until ok(s, a, b) holds (1) or POLL_LIMIT_MS passed (0).
+ * The snapshot that satisfied it stays in snap(). */
+int await(snap_cond ok, int a, int b);
+
+/* Conditions for await(): thread is blocked waiting for obj; thread is in
+ * state (a cd_thread_state value). */
+int is_blocked_on(const cd_snapshot_t *s, int thread, int obj);
+int is_in_state(const cd_snapshot_t *s, int thread, int state);
+
+/* ================================ suites ================================= */
+
 /* Suites register themselves through one function each, listed in main.c. */
 /* (one declaration per suite) */
+void suite_sched(void);
+void suite_registry(void);
+void suite_mutex(void);
+void suite_detect(void);
+void suite_race(void);
+void suite_deadlock(void);
+void suite_cli(void);
+void suite_tsan(void);
+void suite_chan(void);
+void suite_backpressure(void);
 
 #endif /* CD_TEST_HARNESS_H */

@@ -1,0 +1,43 @@
+/*
+ * explore.h - running many controlled schedules of one scenario variant
+ * until one breaks the invariant, the space is exhausted (dfs), or the
+ * run/time budget is spent. Prints only the progress line (to stderr,
+ * when asked); the caller reports the outcome.
+ */
+#ifndef CD_EXPLORE_H
+#define CD_EXPLORE_H
+
+#include "run.h"
+
+typedef struct cd_explore {
+    const cd_scenario_t *scenario;
+    int variant;
+    cd_params_t params;
+    int strategy;               /* CD_SCHED_RANDOM, _PCT or _DFS */
+    const char *strategy_name;
+    uint64_t seed;              /* first seed; run i uses seed + i */
+    int depth;                  /* pct */
+    int bound;                  /* dfs */
+    long runs;                  /* 0: no limit but the budget */
+    double budget_s;            /* 0: no time limit */
+    long max_steps;
+    int timeout_ms;             /* per run */
+    int latency_permille;
+    int progress;               /* draw a progress line on stderr */
+} cd_explore_t;
+
+typedef struct cd_explore_result {
+    long runs;
+    long distinct;   /* different schedule strings seen */
+    int found;       /* a run broke the invariant: it is in *found */
+    int exhausted;   /* dfs: every schedule within the bound was tried */
+    double seconds;
+} cd_explore_result_t;
+
+/* Explores; *found holds the last run (the failing one when out->found).
+ * Returns 0, or -E2BIG (dfs with more than 64 threads), -ENOMEM, -EAGAIN
+ * (a run could not start). */
+int cd_explore(const cd_explore_t *e, cd_explore_result_t *out,
+               cd_run_result_t *found);
+
+#endif /* CD_EXPLORE_H */

@@ -1,0 +1,405 @@
+/*
+ * cd_chan.c - the instrumented channel.
+ *
+ * A ring buffer under one mutex, with a condition variable for each side.
+ * A bounded channel's ring has exactly `capacity` slots from the start; an
+ * unbounded one starts with FIRST_SLOTS and doubles when full. Every change
+ * is mirrored into the channel's registry record while the lock is held,
+ * so the figures there never go backwards. Waits happen in timed slices so
+ * that a waiting thread notices the run's abort flag.
+ */
+#include "cd_chan.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cd_op.h"
+
+#define SLICE_NS (20 * 1000 * 1000)
+#define FIRST_SLOTS 64
+
+/* ============================ the ring buffer ============================ */
+/* Everything in this section: caller holds ch->lock. */
+
+static int has_room(const cd_chan_t *ch)
+{
+    return ch->capacity == 0 || ch->depth < ch->capacity;
+}
+
+/* Address of the i-th message counted from the oldest (i < slots). */
+static unsigned char *slot(const cd_chan_t *ch, size_t i)
+{
+    size_t at = ch->head + i;
+    if (at >= ch->slots)
+        at -= ch->slots;
+    return ch->buf + at * ch->msg_size;
+}
+
+/* Copies every figure into the registry record, for observers. The hot
+ * paths (push, pop) store only what they changed. (A channel always has a
+ * record: cd_chan_init fails when the registry is full.) */
+static void publish(const cd_chan_t *ch)
+{
+    cd_obj_rec_t *o = cd__obj(ch->id);
+    cd__st(&o->chan_depth, ch->depth);
+    cd__st(&o->chan_high_water, ch->high_water);
+    cd__st(&o->chan_bytes, (uint64_t)(ch->slots * ch->msg_size));
+    cd__st(&o->chan_sent, ch->sent);
+    cd__st(&o->chan_received, ch->received);
+    cd__st(&o->chan_drops, ch->drops);
+    cd__st(&o->chan_closed, ch->closed);
+}
+
+/* Doubles the ring of an unbounded channel that is full, oldest message
+ * first in the new ring. Returns 0 or -ENOMEM (the ring is unchanged). */
+static int grow(cd_chan_t *ch)
+{
+    size_t n = ch->slots * 2;
+    if (n < ch->slots || n > SIZE_MAX / ch->msg_size)
+        return -ENOMEM;
+    unsigned char *b = malloc(n * ch->msg_size);
+    if (!b)
+        return -ENOMEM;
+    /* Full ring: head..end of the buffer, then its start up to head. */
+    size_t tail_part = ch->slots - ch->head;
+    memcpy(b, ch->buf + ch->head * ch->msg_size, tail_part * ch->msg_size);
+    memcpy(b + tail_part * ch->msg_size, ch->buf, ch->head * ch->msg_size);
+    free(ch->buf);
+    ch->buf = b;
+    ch->slots = n;
+    ch->head = 0;
+    publish(ch);
+    return 0;
+}
+
+/* Appends a message; the caller checked has_room(). Returns 0 or -ENOMEM. */
+static int push(cd_chan_t *ch, const void *msg)
+{
+    if (ch->depth == ch->slots) {
+        int rc = grow(ch);
+        if (rc != 0)
+            return rc;
+    }
+    memcpy(slot(ch, ch->depth), msg, ch->msg_size);
+    ch->depth++;
+    ch->sent++;
+    cd_obj_rec_t *o = cd__obj(ch->id);
+    if (ch->depth > ch->high_water) {
+        ch->high_water = ch->depth;
+        cd__st(&o->chan_high_water, ch->high_water);
+    }
+    cd__st(&o->chan_depth, ch->depth);
+    cd__st(&o->chan_sent, ch->sent);
+    CD_CHECK(pthread_cond_signal(&ch->not_empty));
+    return 0;
+}
+
+/* Takes the oldest message; the caller checked depth > 0. */
+static void pop(cd_chan_t *ch, void *out)
+{
+    memcpy(out, slot(ch, 0), ch->msg_size);
+    if (++ch->head == ch->slots)
+        ch->head = 0;
+    ch->depth--;
+    ch->received++;
+    cd_obj_rec_t *o = cd__obj(ch->id);
+    cd__st(&o->chan_depth, ch->depth);
+    cd__st(&o->chan_received, ch->received);
+    if (ch->capacity)
+        CD_CHECK(pthread_cond_signal(&ch->not_full));
+}
+
+/* =============================== waiting ================================ */
+
+/* Waits on cv until the operation can go on (room to send, or a message
+ * to take), the channel is closed, the deadline passes (0: none) or the
+ * run is aborted. Caller holds ch->lock. Returns 0 (ready or closed: the
+ * caller looks which), -ETIMEDOUT or -ECANCELED. */
+static int wait_ready(cd_chan_t *ch, pthread_cond_t *cv, int sending,
+                      int64_t deadline_ns)
+{
+    while (!ch->closed && !(sending ? has_room(ch) : ch->depth > 0)) {
+        if (cd_reg_aborted() && (cd_self_is_spawned() || deadline_ns == 0))
+            return -ECANCELED;
+        int64_t now = cd_now_ns();
+        if (deadline_ns && now >= deadline_ns)
+            return -ETIMEDOUT;
+        int64_t until = now + SLICE_NS;
+        if (deadline_ns && deadline_ns < until)
+            until = deadline_ns;
+        /* The condition variables run on CLOCK_MONOTONIC, as cd_now_ns. */
+        struct timespec ts = { until / 1000000000, until % 1000000000 };
+        int rc = pthread_cond_timedwait(cv, &ch->lock, &ts);
+        if (rc != 0 && rc != ETIMEDOUT)
+            CD_CHECK(rc);
+    }
+    return 0;
+}
+
+/* What a thread parked by the controlled scheduler waits for. */
+typedef struct chan_wait {
+    cd_chan_t *ch;
+    int sending;
+} chan_wait_t;
+
+/* Read by the scheduler while the waiter is parked and ch->lock is free;
+ * only one thread runs, so nobody changes the channel meanwhile. */
+static int chan_ready(void *arg)
+{
+    const chan_wait_t *w = arg;
+    return w->ch->closed || (w->sending ? has_room(w->ch) : w->ch->depth > 0);
+}
+
+/* The controlled version of wait_ready: park (lock released) until the
+ * channel can serve us, is closed, or the virtual deadline passes. Falls
+ * back to wait_ready if the run stops being controlled (an abort). Caller
+ * holds ch->lock. */
+static int wait_controlled(cd_chan_t *ch, pthread_cond_t *cv, int sending,
+                           int64_t deadline_ns, int self)
+{
+    chan_wait_t w = { ch, sending };
+    while (!chan_ready(&w)) {
+        CD_CHECK(pthread_mutex_unlock(&ch->lock));
+        int rc = cd__sched_block(self, chan_ready, &w, deadline_ns);
+        CD_CHECK(pthread_mutex_lock(&ch->lock));
+        if (rc == CD_SCHED_FREE_RUN)
+            return wait_ready(ch, cv, sending, 0);
+        if (rc == -ECANCELED)
+            return rc;
+        if (rc == -ETIMEDOUT && !chan_ready(&w))
+            return rc;
+    }
+    return 0;
+}
+
+/* wait_ready(), with the thread shown as blocked on the channel meanwhile.
+ * Caller holds ch->lock. */
+static int wait_blocked(cd_chan_t *ch, pthread_cond_t *cv, int sending,
+                        int64_t deadline_ns, int self, cd_site_t site)
+{
+    if (self)
+        cd__op_block(self, ch->id, deadline_ns != 0, site);
+    int rc = self && cd__sched_on()
+                 ? wait_controlled(ch, cv, sending, deadline_ns, self)
+                 : wait_ready(ch, cv, sending, deadline_ns);
+    if (self)
+        cd__op_unblock(self, ch->id);
+    return rc;
+}
+
+/* The trace event for how an operation ended, when it did not succeed. */
+static void note_outcome(int self, cd_chan_t *ch, int rc, int64_t drops,
+                         cd_site_t site)
+{
+    switch (rc) {
+    case -EAGAIN:
+        cd__op_note(self, drops ? CD_OP_DROP : CD_OP_BUSY, ch->id, drops,
+                    site);
+        break;
+    case -ETIMEDOUT:
+        cd__op_note(self, CD_OP_TIMEOUT, ch->id, 0, site);
+        break;
+    case -EPIPE:
+        cd__op_note(self, CD_OP_CLOSED, ch->id, 0, site);
+        break;
+    default:
+        break;
+    }
+}
+
+/* Deadline for op: none for the waiting forms, now + ms for timed ones
+ * (on the virtual clock in a controlled run). */
+static int64_t deadline_of(int op, int ms)
+{
+    if (op != CD_OP_TIMEDSEND && op != CD_OP_TIMEDRECV)
+        return 0;
+    int64_t now = cd__sched_on() ? cd__sched_clock() : cd_now_ns();
+    return now + (int64_t)ms * 1000000;
+}
+
+/* Ends the call: the trace of its outcome, and the thread itself if the
+ * run was aborted while it waited. Returns rc. */
+static int finish(cd_chan_t *ch, int self, int rc, int64_t drops,
+                  cd_site_t site)
+{
+    if (!self)
+        return rc;
+    note_outcome(self, ch, rc, drops, site);
+    if (rc == -ECANCELED && cd_self_is_spawned())
+        cd__op_abort_self(self);
+    return rc;
+}
+
+/* ============================ send, receive ============================== */
+
+/* Shared by the three sends; op says which. if_full only for try send. */
+static int do_send(cd_chan_t *ch, const void *msg, int op, int ms,
+                   int if_full, cd_site_t site)
+{
+    int self = cd__self(), rc = 0;
+    int64_t drops = 0;
+
+    if (self)
+        cd__op_begin(self, op, ch->id, ms, NULL, site);
+    int64_t deadline = deadline_of(op, ms);
+    CD_CHECK(pthread_mutex_lock(&ch->lock));
+    if (!ch->closed && !has_room(ch)) {
+        if (op == CD_OP_TRYSEND)
+            rc = -EAGAIN;
+        else
+            rc = wait_blocked(ch, &ch->not_full, 1, deadline, self, site);
+    }
+    if (rc == 0)
+        rc = ch->closed ? -EPIPE : push(ch, msg);
+    if (rc == -EAGAIN && if_full == CD_CHAN_SHED) {
+        drops = (int64_t)++ch->drops;
+        publish(ch);
+    }
+    CD_CHECK(pthread_mutex_unlock(&ch->lock));
+    return finish(ch, self, rc, drops, site);
+}
+
+/* Shared by the three receives; op says which. */
+static int do_recv(cd_chan_t *ch, void *out, int op, int ms, cd_site_t site)
+{
+    int self = cd__self(), rc = 0;
+
+    if (self)
+        cd__op_begin(self, op, ch->id, ms, NULL, site);
+    int64_t deadline = deadline_of(op, ms);
+    CD_CHECK(pthread_mutex_lock(&ch->lock));
+    if (!ch->closed && ch->depth == 0) {
+        if (op == CD_OP_TRYRECV)
+            rc = -EAGAIN;
+        else
+            rc = wait_blocked(ch, &ch->not_empty, 0, deadline, self, site);
+    }
+    /* A closed channel still hands out what it holds: drain, then EPIPE. */
+    if (rc == 0) {
+        if (ch->depth > 0)
+            pop(ch, out);
+        else
+            rc = -EPIPE;
+    }
+    CD_CHECK(pthread_mutex_unlock(&ch->lock));
+    return finish(ch, self, rc, 0, site);
+}
+
+int cd_chan_send_at(cd_chan_t *ch, const void *msg, cd_site_t site)
+{
+    return do_send(ch, msg, CD_OP_SEND, 0, CD_CHAN_KEEP, site);
+}
+
+int cd_chan_try_send_at(cd_chan_t *ch, const void *msg, int if_full,
+                        cd_site_t site)
+{
+    return do_send(ch, msg, CD_OP_TRYSEND, 0, if_full, site);
+}
+
+int cd_chan_timed_send_at(cd_chan_t *ch, const void *msg, int ms,
+                          cd_site_t site)
+{
+    return do_send(ch, msg, CD_OP_TIMEDSEND, ms < 0 ? 0 : ms, CD_CHAN_KEEP,
+                   site);
+}
+
+int cd_chan_recv_at(cd_chan_t *ch, void *out, cd_site_t site)
+{
+    return do_recv(ch, out, CD_OP_RECV, 0, site);
+}
+
+int cd_chan_try_recv_at(cd_chan_t *ch, void *out, cd_site_t site)
+{
+    return do_recv(ch, out, CD_OP_TRYRECV, 0, site);
+}
+
+int cd_chan_timed_recv_at(cd_chan_t *ch, void *out, int ms, cd_site_t site)
+{
+    return do_recv(ch, out, CD_OP_TIMEDRECV, ms < 0 ? 0 : ms, site);
+}
+
+int cd_chan_close_at(cd_chan_t *ch, cd_site_t site)
+{
+    int self = cd__self(), rc = 0;
+
+    if (self)
+        cd__op_begin(self, CD_OP_CLOSE, ch->id, 0, NULL, site);
+    CD_CHECK(pthread_mutex_lock(&ch->lock));
+    if (ch->closed) {
+        rc = -EPIPE;
+    } else {
+        ch->closed = 1;
+        publish(ch);
+        /* Everybody waiting must look again: they all end with -EPIPE,
+         * except receivers that still find messages to drain. */
+        CD_CHECK(pthread_cond_broadcast(&ch->not_full));
+        CD_CHECK(pthread_cond_broadcast(&ch->not_empty));
+    }
+    CD_CHECK(pthread_mutex_unlock(&ch->lock));
+    return rc;
+}
+
+/* ============================ life and stats ============================= */
+
+int cd_chan_init(cd_chan_t *ch, const char *name, size_t msg_size,
+                 size_t capacity)
+{
+    size_t slots = capacity ? capacity : FIRST_SLOTS;
+    pthread_condattr_t ca;
+
+    memset(ch, 0, sizeof *ch);
+    if (msg_size == 0 || slots > SIZE_MAX / msg_size)
+        return -EINVAL;
+    ch->buf = malloc(slots * msg_size);
+    if (!ch->buf)
+        return -ENOMEM;
+    /* No release function: a channel is never held, so an aborted thread
+     * has nothing of it to give back. */
+    int id = cd_reg_add_object(name, CD_OBJ_CHAN, ch, NULL);
+    if (id < 0) {
+        free(ch->buf);
+        ch->buf = NULL;
+        return id;
+    }
+    CD_CHECK(pthread_mutex_init(&ch->lock, NULL));
+    CD_CHECK(pthread_condattr_init(&ca));
+    CD_CHECK(pthread_condattr_setclock(&ca, CLOCK_MONOTONIC));
+    CD_CHECK(pthread_cond_init(&ch->not_empty, &ca));
+    CD_CHECK(pthread_cond_init(&ch->not_full, &ca));
+    CD_CHECK(pthread_condattr_destroy(&ca));
+    ch->msg_size = msg_size;
+    ch->capacity = capacity;
+    ch->slots = slots;
+    ch->id = id;
+    cd__st(&cd__obj(id)->chan_capacity, (uint64_t)capacity);
+    publish(ch);
+    return 0;
+}
+
+void cd_chan_destroy(cd_chan_t *ch)
+{
+    CD_CHECK(pthread_cond_destroy(&ch->not_full));
+    CD_CHECK(pthread_cond_destroy(&ch->not_empty));
+    CD_CHECK(pthread_mutex_destroy(&ch->lock));
+    free(ch->buf);
+    ch->buf = NULL;
+    cd_reg_remove_object(ch->id);
+}
+
+void cd_chan_stats(cd_chan_t *ch, cd_chan_stats_t *out)
+{
+    CD_CHECK(pthread_mutex_lock(&ch->lock));
+    *out = (cd_chan_stats_t){
+        .depth = ch->depth,
+        .capacity = ch->capacity,
+        .high_water = ch->high_water,
+        .bytes = ch->slots * ch->msg_size,
+        .sent = ch->sent,
+        .received = ch->received,
+        .drops = ch->drops,
+        .closed = ch->closed,
+    };
+    CD_CHECK(pthread_mutex_unlock(&ch->lock));
+}

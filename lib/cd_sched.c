@@ -1,0 +1,729 @@
+/*
+ * cd_sched.c - the controlled scheduler.
+ *
+ * Hand-off: every participant has a turn semaphore; the running thread
+ * picks the next one, posts its semaphore and waits on its own. Only the
+ * thread whose turn it is reads or writes the scheduler's state, so the
+ * state needs no lock: the semaphores order it.
+ *
+ * ThreadSanitizer must not see those hand-offs, or every access of one
+ * thread would "happen before" the next thread's and the demos' races would
+ * vanish under a controlled run. The scheduler's own code therefore runs
+ * with TSan's synchronisation and memory tracking switched off
+ * (AnnotateIgnore*), and its hand-offs create no happens-before edge.
+ */
+#define _GNU_SOURCE /* sched_setaffinity, sched_getcpu */
+#include "cd_sched.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cd_detect.h"
+#include "cd_internal.h"
+
+#define S (&cd__reg.sched)
+
+#ifdef CD_TSAN
+void AnnotateIgnoreReadsBegin(const char *file, int line);
+void AnnotateIgnoreReadsEnd(const char *file, int line);
+void AnnotateIgnoreWritesBegin(const char *file, int line);
+void AnnotateIgnoreWritesEnd(const char *file, int line);
+void AnnotateIgnoreSyncBegin(const char *file, int line);
+void AnnotateIgnoreSyncEnd(const char *file, int line);
+#define HIDE_BEGIN()                                                         \
+    (AnnotateIgnoreReadsBegin(__FILE__, __LINE__),                           \
+     AnnotateIgnoreWritesBegin(__FILE__, __LINE__),                          \
+     AnnotateIgnoreSyncBegin(__FILE__, __LINE__))
+#define HIDE_END()                                                           \
+    (AnnotateIgnoreSyncEnd(__FILE__, __LINE__),                              \
+     AnnotateIgnoreWritesEnd(__FILE__, __LINE__),                            \
+     AnnotateIgnoreReadsEnd(__FILE__, __LINE__))
+#else
+#define HIDE_BEGIN() ((void)0)
+#define HIDE_END() ((void)0)
+#endif
+
+/* ================================ parsing ================================ */
+
+static int fail(char *err, size_t errlen, const char *fmt, const char *part)
+{
+    snprintf(err, errlen, fmt, part);
+    return -EINVAL;
+}
+
+/* Parses a whole decimal number in [lo, hi]; -1 on any junk. */
+static int parse_num(const char *s, size_t len, unsigned long long lo,
+                     unsigned long long hi, unsigned long long *out)
+{
+    unsigned long long v = 0;
+    if (len == 0 || len > 20)
+        return -1;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        unsigned long long d = (unsigned long long)(s[i] - '0');
+        if (v > (~0ULL - d) / 10)
+            return -1;
+        v = v * 10 + d;
+    }
+    if (v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int cd_sched_parse_schedule(const char *s, uint16_t *out, int max, char *err,
+                            size_t errlen)
+{
+    int n = 0;
+    char part[48];
+
+    if (!s || !*s)
+        return fail(err, errlen, "the schedule is empty%s", "");
+    while (*s) {
+        size_t len = strcspn(s, ".");
+        const char *star = memchr(s, '*', len);
+        unsigned long long id, count = 1;
+        snprintf(part, sizeof part, "%.*s", (int)(len < 40 ? len : 40), s);
+        size_t idlen = star ? (size_t)(star - s) : len;
+        if (parse_num(s, idlen, 1, 65535, &id) != 0 ||
+            (star && parse_num(star + 1, len - idlen - 1, 1, 1000000, &count)
+                         != 0))
+            return fail(err, errlen,
+                        "bad schedule step '%s' (want ID or ID*COUNT, "
+                        "separated by dots)", part);
+        if (n + (long long)count > max)
+            return fail(err, errlen, "the schedule is too long (at '%s')",
+                        part);
+        for (unsigned long long i = 0; i < count; i++)
+            out[n++] = (uint16_t)id;
+        s += len;
+        if (*s == '.') {
+            s++;
+            if (!*s)
+                return fail(err, errlen, "the schedule ends with a dot%s",
+                            "");
+        }
+    }
+    return n;
+}
+
+int cd_sched_format_schedule(const cd_sched_decision_t *d, int n, char *buf,
+                             size_t size)
+{
+    size_t at = 0;
+    if (size)
+        buf[0] = '\0';
+    for (int i = 0; i < n;) {
+        int j = i;
+        while (j < n && d[j].chosen == d[i].chosen)
+            j++;
+        char step[32];
+        if (j - i > 1)
+            snprintf(step, sizeof step, "%s%u*%d", i ? "." : "", d[i].chosen,
+                     j - i);
+        else
+            snprintf(step, sizeof step, "%s%u", i ? "." : "", d[i].chosen);
+        size_t len = strlen(step);
+        if (at + len < size)
+            memcpy(buf + at, step, len + 1);
+        at += len;
+        i = j;
+    }
+    return (int)at;
+}
+
+void cd_sched_cfg_free(cd_sched_cfg_t *cfg)
+{
+    free(cfg->prefix);
+    cfg->prefix = NULL;
+    cfg->nprefix = 0;
+}
+
+/* Reads a schedule file into *out (malloc'd, surrounding whitespace
+ * trimmed). Returns 0 or -EINVAL with a reason. */
+static int read_schedule_file(const char *path, char **out, char *err,
+                              size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "cannot read schedule file '%s': %s", path,
+                 strerror(errno));
+        return -EINVAL;
+    }
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    int c;
+    while (buf && (c = fgetc(f)) != EOF) {
+        if (len + 1 >= cap) {
+            char *bigger = cap < (64u << 20) ? realloc(buf, cap * 2) : NULL;
+            if (!bigger) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = bigger;
+            cap *= 2;
+        }
+        if (c != ' ' && c != '\n' && c != '\r' && c != '\t')
+            buf[len++] = (char)c;
+    }
+    fclose(f);
+    if (!buf) {
+        snprintf(err, errlen, "schedule file '%s' is too large", path);
+        return -EINVAL;
+    }
+    buf[len] = '\0';
+    *out = buf;
+    return 0;
+}
+
+/* "NAME" or "NAME:ARGS": splits at the first colon. */
+static int head_is(const char *spec, const char *name, const char **args)
+{
+    size_t n = strlen(name);
+    if (strncmp(spec, name, n) != 0 || (spec[n] != '\0' && spec[n] != ':'))
+        return 0;
+    *args = spec[n] == ':' ? spec + n + 1 : NULL;
+    return 1;
+}
+
+static int parse_seeded(const char *args, cd_sched_cfg_t *cfg, int want_depth,
+                        char *err, size_t errlen)
+{
+    char part[48];
+    unsigned long long v;
+    if (!args || !*args)
+        return fail(err, errlen, "%s needs a seed, e.g. random:42",
+                    want_depth ? "pct" : "random");
+    size_t len = strcspn(args, ":");
+    snprintf(part, sizeof part, "%.*s", (int)(len < 40 ? len : 40), args);
+    if (parse_num(args, len, 0, ~0ULL, &v) != 0)
+        return fail(err, errlen, "bad seed '%s' (want a whole number)", part);
+    cfg->seed = v;
+    if (!args[len])
+        return 0;
+    if (!want_depth)
+        return fail(err, errlen, "random takes only a seed, not ':%s'",
+                    args + len + 1);
+    const char *d = args + len + 1;
+    snprintf(part, sizeof part, "%.40s", d);
+    if (parse_num(d, strlen(d), 1, 16, &v) != 0)
+        return fail(err, errlen, "bad pct depth '%s' (want 1..16)", part);
+    cfg->depth = (int)v;
+    return 0;
+}
+
+int cd_sched_parse(const char *spec, cd_sched_cfg_t *cfg, char *err,
+                   size_t errlen)
+{
+    const char *args;
+    unsigned long long v;
+
+    memset(cfg, 0, sizeof *cfg);
+    cfg->depth = 3;
+    cfg->pct_steps = 64;
+    cfg->bound = 2;
+    cfg->max_steps = CD_SCHED_DEFAULT_STEPS;
+    if (!spec || !*spec)
+        return fail(err, errlen, "--sched needs a strategy (random:SEED, "
+                    "pct:SEED[:DEPTH], dfs[:BOUND], replay:SCHEDULE, step)%s",
+                    "");
+    if (head_is(spec, "random", &args)) {
+        cfg->strategy = CD_SCHED_RANDOM;
+        return parse_seeded(args, cfg, 0, err, errlen);
+    }
+    if (head_is(spec, "pct", &args)) {
+        cfg->strategy = CD_SCHED_PCT;
+        return parse_seeded(args, cfg, 1, err, errlen);
+    }
+    if (head_is(spec, "dfs", &args)) {
+        cfg->strategy = CD_SCHED_DFS;
+        if (args && parse_num(args, strlen(args), 0, 16, &v) != 0)
+            return fail(err, errlen, "bad dfs bound '%.40s' (want 0..16)",
+                        args);
+        if (args)
+            cfg->bound = (int)v;
+        return 0;
+    }
+    if (head_is(spec, "step", &args)) {
+        if (args)
+            return fail(err, errlen, "step takes no argument, not ':%.40s'",
+                        args);
+        cfg->strategy = CD_SCHED_STEP;
+        return 0;
+    }
+    if (head_is(spec, "replay", &args)) {
+        char *text = NULL;
+        if (args && args[0] == '@') {
+            /* replay:@FILE: a schedule saved by --save-schedule. */
+            if (read_schedule_file(args + 1, &text, err, errlen) != 0)
+                return -EINVAL;
+            args = text;
+        }
+        cfg->strategy = CD_SCHED_REPLAY;
+        cfg->prefix = malloc(CD_SCHED_MAX_CHOICES * sizeof *cfg->prefix);
+        if (!cfg->prefix) {
+            free(text);
+            return fail(err, errlen, "out of memory%s", "");
+        }
+        int n = cd_sched_parse_schedule(args, cfg->prefix,
+                                        CD_SCHED_MAX_CHOICES, err, errlen);
+        free(text);
+        if (n < 0) {
+            cd_sched_cfg_free(cfg);
+            return n;
+        }
+        cfg->nprefix = n;
+        return 0;
+    }
+    char part[48];
+    snprintf(part, sizeof part, "%.*s", (int)strcspn(spec, ":"), spec);
+    return fail(err, errlen, "unknown strategy '%s' (random, pct, dfs, "
+                "replay, step)", part);
+}
+
+/* ============================== randomness =============================== */
+
+/* splitmix64: small, fast, and the same on every machine. */
+static uint64_t next_random(void)
+{
+    uint64_t z = (S->rng += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* =============================== hand-off ================================ */
+
+static void turn_wait(int id)
+{
+    while (sem_wait(&S->th[id - 1].turn) != 0 && errno == EINTR)
+        ;
+}
+
+static void turn_post(int id)
+{
+    CD_CHECK(sem_post(&S->th[id - 1].turn));
+}
+
+/* Gives the turn to next and waits for our own (unless next is us). */
+static void handoff(int self, int next)
+{
+    S->current = next;
+    if (next == self)
+        return;
+    turn_post(next);
+    turn_wait(self);
+}
+
+/* ============================== who can run ============================== */
+
+static int can_run(int id)
+{
+    cd_sched_thread_t *t = &S->th[id - 1];
+    if (!t->known || t->done)
+        return 0;
+    if (!t->waiting)
+        return 1;
+    if (t->ready && t->ready(t->arg))
+        return 1;
+    return t->deadline_ns && S->vclock_ns >= t->deadline_ns;
+}
+
+static int collect(int *ids)
+{
+    int n = 0, nt = cd__ld(&cd__reg.nthreads);
+    for (int id = 1; id <= nt && id <= CD_MAX_THREADS; id++)
+        if (can_run(id))
+            ids[n++] = id;
+    return n;
+}
+
+/* Moves the virtual clock to the earliest deadline; 0 if there is none. */
+static int advance_clock(void)
+{
+    int64_t best = 0;
+    int nt = cd__ld(&cd__reg.nthreads);
+    for (int id = 1; id <= nt && id <= CD_MAX_THREADS; id++) {
+        cd_sched_thread_t *t = &S->th[id - 1];
+        if (t->known && !t->done && t->waiting && t->deadline_ns &&
+            (best == 0 || t->deadline_ns < best))
+            best = t->deadline_ns;
+    }
+    if (best == 0)
+        return 0;
+    if (best > S->vclock_ns)
+        S->vclock_ns = best;
+    return 1;
+}
+
+static int contains(const int *ids, int n, int id)
+{
+    for (int i = 0; i < n; i++)
+        if (ids[i] == id)
+            return 1;
+    return 0;
+}
+
+/* The default policy: keep running who ran, else the lowest id. */
+static int default_choice(const int *ids, int n, int prev)
+{
+    return contains(ids, n, prev) ? prev : ids[0];
+}
+
+static int pct_choice(const int *ids, int n, int prev)
+{
+    for (int i = 0; i < S->nchange; i++)
+        if (S->change_at[i] == S->steps && prev)
+            S->th[prev - 1].prio = S->cfg.depth - 1 - i;
+    int best = ids[0];
+    for (int i = 1; i < n; i++)
+        if (S->th[ids[i] - 1].prio > S->th[best - 1].prio)
+            best = ids[i];
+    return best;
+}
+
+static void describe_runnable(char *buf, size_t size, const int *ids, int n)
+{
+    size_t at = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < n && at < size; i++)
+        at += (size_t)snprintf(buf + at, size - at, "%s%d (%s)",
+                               i ? ", " : "", ids[i],
+                               cd_reg_thread_name(ids[i]));
+}
+
+/* The schedule does not fit the program: say why, stop the run. */
+static int misfit(const char *why, int want, const int *ids, int n)
+{
+    char runnable[160];
+    describe_runnable(runnable, sizeof runnable, ids, n);
+    if (want > cd__ld(&cd__reg.nthreads))
+        snprintf(S->misfit, sizeof S->misfit,
+                 "schedule step %d names thread %d, but the run has only %d "
+                 "threads there; runnable: %s", S->ndec + 1, want,
+                 cd__ld(&cd__reg.nthreads), runnable);
+    else if (want)
+        snprintf(S->misfit, sizeof S->misfit,
+                 "schedule step %d names thread %d (%s), which cannot run "
+                 "there; runnable: %s", S->ndec + 1, want,
+                 cd_reg_thread_name(want), runnable);
+    else
+        snprintf(S->misfit, sizeof S->misfit, "%s at step %d; runnable: %s",
+                 why, S->ndec + 1, runnable);
+    return -1;
+}
+
+/* A real choice among n >= 2 threads. Returns the id, or -1 on misfit. */
+static int decide(const int *ids, int n, int prev)
+{
+    int pick;
+    if (S->ndec < S->cfg.nprefix) {
+        pick = S->cfg.prefix[S->ndec];
+        if (!contains(ids, n, pick))
+            return misfit(NULL, pick, ids, n);
+    } else {
+        switch (S->cfg.strategy) {
+        case CD_SCHED_RANDOM:
+            pick = ids[next_random() % (uint64_t)n];
+            break;
+        case CD_SCHED_PCT:
+            pick = pct_choice(ids, n, prev);
+            break;
+        case CD_SCHED_REPLAY:
+            return misfit("the schedule ended but the run had more choices",
+                          0, ids, n);
+        case CD_SCHED_STEP:
+            pick = S->cfg.chooser ? S->cfg.chooser(ids, n, prev,
+                                                   S->cfg.chooser_arg)
+                                  : 0;
+            if (pick && !contains(ids, n, pick))
+                return misfit(NULL, pick, ids, n);
+            if (!pick)
+                pick = default_choice(ids, n, prev);
+            break;
+        default:
+            pick = default_choice(ids, n, prev);
+        }
+    }
+    if (S->ndec < CD_SCHED_MAX_CHOICES) {
+        cd_sched_decision_t *d = &S->dec[S->ndec];
+        memset(d, 0, sizeof *d);
+        for (int i = 0; i < n; i++) {
+            if (ids[i] <= 64)
+                d->runnable |= 1ULL << (ids[i] - 1);
+            else
+                d->wide = 1;
+        }
+        d->prev = (uint16_t)prev;
+        d->chosen = (uint16_t)pick;
+        d->nrunnable = (uint8_t)(n < 255 ? n : 255);
+    }
+    S->ndec++;
+    return pick;
+}
+
+static void stop_run(int reason)
+{
+    cd_reg_abort(reason);
+    /* Aborted threads unwind in parallel, in no fixed order: the trace
+     * stops here so that a replay repeats it byte for byte. */
+    cd_reg_set_trace(0);
+    cd__sched_drain();
+}
+
+/* Nobody can run and no clock can move: record what the threads wait for
+ * and end the run. */
+static void no_one_can_run(void)
+{
+    cd_snapshot_t *snap = malloc(sizeof *snap);
+    cd_cycle_t cycle;
+    if (snap) {
+        cd_reg_snapshot(snap);
+        if (cd_waitfor_find_cycle(snap, &cycle))
+            cd_reg_set_deadlock(&cycle);
+        free(snap);
+    }
+    stop_run(CD_ABORT_DEADLOCK);
+}
+
+/* Picks who runs after prev. Returns 0 when the run was stopped. */
+static int choose(int prev)
+{
+    int ids[CD_MAX_THREADS];
+    int n = collect(ids);
+    while (n == 0) {
+        if (!advance_clock()) {
+            no_one_can_run();
+            return 0;
+        }
+        n = collect(ids);
+    }
+    if (n == 1)
+        return ids[0];
+    int pick = decide(ids, n, prev);
+    if (pick < 0) {
+        stop_run(CD_ABORT_MISFIT);
+        return 0;
+    }
+    return pick;
+}
+
+/* ================================= hooks ================================= */
+
+static int controlled(void)
+{
+    return cd__sched_on() && !S->draining;
+}
+
+void cd__sched_point(int self, int op, int obj, const char *label,
+                     cd_site_t site)
+{
+    if (!controlled() || self <= 0 || self > CD_MAX_THREADS)
+        return;
+    HIDE_BEGIN();
+    cd_sched_thread_t *t = &S->th[self - 1];
+    if (t->known && !S->draining) {
+        t->pend_op = op;
+        t->pend_obj = obj;
+        t->pend_label = label;
+        t->pend_site = site;
+        if (++S->steps > S->cfg.max_steps) {
+            stop_run(CD_ABORT_STEPS);
+        } else {
+            int next = choose(self);
+            if (next)
+                handoff(self, next);
+        }
+    }
+    HIDE_END();
+}
+
+int cd__sched_block(int self, int (*ready)(void *), void *arg,
+                    int64_t deadline_ns)
+{
+    if (!controlled() || self <= 0 || self > CD_MAX_THREADS)
+        return CD_SCHED_FREE_RUN;
+    int rc;
+    HIDE_BEGIN();
+    cd_sched_thread_t *t = &S->th[self - 1];
+    t->waiting = 1;
+    t->ready = ready;
+    t->arg = arg;
+    t->deadline_ns = deadline_ns;
+    for (;;) {
+        int next = S->draining ? 0 : choose(self);
+        if (!next || S->draining) {
+            rc = -ECANCELED;
+            break;
+        }
+        handoff(self, next);
+        if (S->draining) {
+            rc = -ECANCELED;
+            break;
+        }
+        if (ready && ready(arg)) {
+            rc = 0;
+            break;
+        }
+        if (deadline_ns && S->vclock_ns >= deadline_ns) {
+            rc = -ETIMEDOUT;
+            break;
+        }
+    }
+    t->waiting = 0;
+    t->ready = NULL;
+    HIDE_END();
+    return rc;
+}
+
+void cd__sched_register(int id)
+{
+    if (!cd__sched_on() || id <= 0 || id > CD_MAX_THREADS)
+        return;
+    HIDE_BEGIN();
+    cd_sched_thread_t *t = &S->th[id - 1];
+    /* A fresh semaphore each run: a post left over from an aborted run
+     * must not hand a turn to nobody in the next one. */
+    if (t->sem_ready)
+        CD_CHECK(sem_destroy(&t->turn));
+    CD_CHECK(sem_init(&t->turn, 0, 0));
+    t->sem_ready = 1;
+    t->known = 1;
+    t->done = 0;
+    t->waiting = 0;
+    t->ready = NULL;
+    t->deadline_ns = 0;
+    t->pend_op = CD_OP_START;
+    t->pend_obj = 0;
+    t->pend_label = NULL;
+    t->pend_site = (cd_site_t){ 0 };
+    /* pct: a random priority above every change-point priority. */
+    t->prio = (int64_t)(next_random() >> 16) + 1000;
+    HIDE_END();
+}
+
+void cd__sched_enter(int self)
+{
+    if (!cd__sched_on() || self <= 0 || self > CD_MAX_THREADS)
+        return;
+    HIDE_BEGIN();
+    if (S->th[self - 1].known && !S->draining)
+        turn_wait(self);
+    HIDE_END();
+}
+
+void cd__sched_exit(int self)
+{
+    if (!controlled() || self <= 0 || self > CD_MAX_THREADS)
+        return;
+    HIDE_BEGIN();
+    S->th[self - 1].done = 1;
+    int next = choose(self);
+    if (next) {
+        S->current = next;
+        turn_post(next);
+    }
+    HIDE_END();
+}
+
+void cd__sched_drain(void)
+{
+    if (!cd__sched_on())
+        return;
+    HIDE_BEGIN();
+    if (!S->draining) {
+        S->draining = 1;
+        int nt = cd__ld(&cd__reg.nthreads);
+        for (int id = 1; id <= nt && id <= CD_MAX_THREADS; id++)
+            if (S->th[id - 1].known && S->th[id - 1].sem_ready)
+                turn_post(id);
+    }
+    HIDE_END();
+}
+
+int64_t cd__sched_clock(void)
+{
+    return S->vclock_ns;
+}
+
+/* ================================ the run ================================ */
+
+static void pin_to_one_cpu(void)
+{
+    /* Hand-offs between cores cost ~30 us here, on one core ~1.5 us, and
+     * only one thread runs at a time anyway. Threads inherit this. */
+    cpu_set_t set;
+    int cpu = sched_getcpu();
+    CPU_ZERO(&set);
+    CPU_SET(cpu >= 0 ? cpu : 0, &set);
+    sched_setaffinity(0, sizeof set, &set);
+}
+
+int cd_sched_begin(const cd_sched_cfg_t *cfg)
+{
+    int self = cd__self();
+    if (self <= 0)
+        return -ENOSPC;
+    HIDE_BEGIN();
+    for (int i = 0; i < CD_MAX_THREADS; i++) {
+        cd_sched_thread_t *t = &S->th[i];
+        t->known = t->done = t->waiting = 0;
+    }
+    S->cfg = *cfg;
+    if (S->cfg.max_steps <= 0)
+        S->cfg.max_steps = CD_SCHED_DEFAULT_STEPS;
+    S->draining = 0;
+    S->current = self;
+    S->vclock_ns = 0;
+    S->rng = cfg->seed;
+    S->steps = 0;
+    S->ndec = 0;
+    S->misfit[0] = '\0';
+    S->nchange = 0;
+    if (cfg->strategy == CD_SCHED_PCT) {
+        int steps = cfg->pct_steps > 0 ? cfg->pct_steps : 64;
+        for (int i = 0; i < cfg->depth - 1 && i < 16; i++)
+            S->change_at[S->nchange++] =
+                1 + (long)(next_random() % (uint64_t)steps);
+    }
+    atomic_store(&S->active, 1);
+    HIDE_END();
+    pin_to_one_cpu();
+    cd__sched_register(self);
+    return 0;
+}
+
+void cd_sched_end(void)
+{
+    HIDE_BEGIN();
+    atomic_store(&S->active, 0);
+    S->draining = 0;
+    HIDE_END();
+}
+
+int cd_sched_active(void) { return cd__sched_on(); }
+
+int cd_sched_decisions(const cd_sched_decision_t **out)
+{
+    *out = S->dec;
+    return S->ndec < CD_SCHED_MAX_CHOICES ? S->ndec : CD_SCHED_MAX_CHOICES;
+}
+
+long cd_sched_steps(void) { return S->steps; }
+
+const char *cd_sched_misfit(void) { return S->misfit[0] ? S->misfit : NULL; }
+
+void cd_sched_pending(int id, int *op, int *obj, const char **label,
+                      cd_site_t *site)
+{
+    cd_sched_thread_t *t = &S->th[id - 1];
+    *op = t->pend_op;
+    *obj = t->pend_obj;
+    *label = t->pend_label;
+    *site = t->pend_site;
+}

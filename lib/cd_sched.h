@@ -1,0 +1,113 @@
+/*
+ * cd_sched.h - the controlled scheduler: one thread at a time, every pass
+ * through the choke point a scheduling decision.
+ *
+ * In the free mode (the default) threads run in parallel and the choke
+ * point only records. In a controlled run exactly one thread is allowed to
+ * run; at each operation (lock, unlock, latency, point, spawn, join, ...)
+ * the strategy picks which thread goes next. A blocking operation never
+ * really blocks: the thread is parked with a condition ("the lock is
+ * free", "the thread ended", "the clock reached 2 ms") and another is
+ * chosen. Simulated latencies run on a virtual clock that jumps forward
+ * only when nobody can run. When no thread can run and no clock can move,
+ * that is a deadlock, found deterministically.
+ *
+ * Strategies (cd_sched_parse):
+ *   random:SEED        uniform choice among runnable threads
+ *   pct:SEED[:DEPTH]   probabilistic concurrency testing: random priorities,
+ *                      DEPTH-1 priority change points
+ *   dfs[:BOUND]        exhaustive within BOUND preemptions (driven by an
+ *                      explorer, which gives each run a prefix to follow)
+ *   replay:SCHEDULE    follow the choices a failing run printed
+ *   replay:@FILE       the same, from a file written by --save-schedule
+ *   step               ask a chooser callback (the learner) at each choice
+ *
+ * A decision is recorded only where two or more threads could run; the
+ * schedule string lists the chosen thread ids of those decisions, with
+ * runs of the same id written as ID*COUNT, e.g. "2.3*4.2.1".
+ */
+#ifndef CD_SCHED_H
+#define CD_SCHED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cd_common.h"
+
+enum cd_sched_strategy {
+    CD_SCHED_FREE = 0,
+    CD_SCHED_RANDOM,
+    CD_SCHED_PCT,
+    CD_SCHED_DFS,
+    CD_SCHED_REPLAY,
+    CD_SCHED_STEP
+};
+
+#define CD_SCHED_MAX_CHOICES 65536
+#define CD_SCHED_DEFAULT_STEPS 100000
+
+/* A chooser for step mode: given the runnable ids (n >= 2) and the thread
+ * that ran last, returns the id to run, or 0 to let the default policy
+ * choose this once. Called on the thread that reached the decision. */
+typedef int (*cd_sched_chooser)(const int *runnable, int n, int prev,
+                                 void *arg);
+
+typedef struct cd_sched_cfg {
+    int strategy;
+    uint64_t seed;
+    int depth;      /* pct: number of priority change points + 1 */
+    int pct_steps;  /* pct: how many decisions a run is expected to have */
+    int bound;      /* dfs: preemption bound */
+    long max_steps; /* operations before the run is stopped */
+    int nprefix;    /* replay / dfs: choices to follow first */
+    uint16_t *prefix;
+    cd_sched_chooser chooser; /* step */
+    void *chooser_arg;
+} cd_sched_cfg_t;
+
+/* One recorded decision: who could run, who ran before, who was chosen. */
+typedef struct cd_sched_decision {
+    uint64_t runnable; /* bit (id-1) for ids 1..64; see `wide` */
+    uint16_t prev;     /* thread that reached the decision point */
+    uint16_t chosen;
+    uint8_t wide;      /* some runnable id was above 64 (not in the mask) */
+    uint8_t nrunnable;
+} cd_sched_decision_t;
+
+/* Parses "random:7", "pct:3:2", "dfs", "dfs:2", "replay:1.2*3",
+ * "replay:@FILE", "step".
+ * On success fills *cfg (prefix memory from malloc: cd_sched_cfg_free) and
+ * returns 0; on error writes a one-line reason naming the bad part into
+ * err and returns -EINVAL. */
+int cd_sched_parse(const char *spec, cd_sched_cfg_t *cfg, char *err,
+                   size_t errlen);
+void cd_sched_cfg_free(cd_sched_cfg_t *cfg);
+
+/* Parses / formats a schedule string (ids 1..65535). parse returns the
+ * number of choices, or -EINVAL with a reason in err. */
+int cd_sched_parse_schedule(const char *s, uint16_t *out, int max, char *err,
+                            size_t errlen);
+int cd_sched_format_schedule(const cd_sched_decision_t *d, int n, char *buf,
+                             size_t size);
+
+/* Starts controlled mode for the run about to begin, on the calling thread
+ * (which becomes the first participant). Call after cd_reg_reset() and
+ * before any thread is spawned; pins the process to one CPU so hand-offs
+ * stay cheap. Returns 0 or -errno. */
+int cd_sched_begin(const cd_sched_cfg_t *cfg);
+/* Ends it, once every participant but the caller has been joined. */
+void cd_sched_end(void);
+int cd_sched_active(void);
+
+/* What the run did: decisions made, steps taken, and why the schedule
+ * failed to fit when it did (NULL when it fitted). */
+int cd_sched_decisions(const cd_sched_decision_t **out);
+long cd_sched_steps(void);
+const char *cd_sched_misfit(void);
+
+/* The next operation a parked thread will perform (for step mode and the
+ * view): op, object, label and site as passed to the choke point. */
+void cd_sched_pending(int id, int *op, int *obj, const char **label,
+                      cd_site_t *site);
+
+#endif /* CD_SCHED_H */

@@ -1,0 +1,230 @@
+/*
+ * test_backpressure.c - the async logger: the unbounded queue passes its
+ * memory budget and loses what it holds; every fix keeps the queue bounded
+ * and accounts for every line.
+ */
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define LIMIT_MS 20000
+#define TSAN_LIMIT_MS 60000
+#define RUNS 3
+#define CAPACITY 128
+#define LINE_BYTES 512
+
+static int64_t fig(const child_run_t *c, const char *key)
+{
+    return cd_verdict_get_num(&c->r.verdict, key);
+}
+
+static void broken_passes_the_memory_budget(void)
+{
+    child_run_t c = run_forked("backpressure", "broken", 0, 0, LIMIT_MS);
+    CU_ASSERT_TRUE_FATAL(c.finished);
+    ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
+    ASSERT_INT_EQ(fig(&c, "over_budget"), 1);
+    ASSERT_INT_EQ(fig(&c, "capacity"), 0);
+    CU_ASSERT_TRUE(fig(&c, "peak_bytes") > fig(&c, "budget_bytes"));
+    CU_ASSERT_TRUE(fig(&c, "peak_depth") * LINE_BYTES >
+                   fig(&c, "budget_bytes"));
+    CU_ASSERT_TRUE(fig(&c, "growth_lines_per_s") > 0);
+    CU_ASSERT_TRUE(fig(&c, "growth_bytes_per_s") > 0);
+    /* The lines still queued at the "kill" are the ones lost. */
+    CU_ASSERT_TRUE(fig(&c, "lost") > 0);
+    ASSERT_INT_EQ(fig(&c, "produced"), fig(&c, "delivered") + fig(&c, "lost"));
+    ASSERT_INT_EQ(fig(&c, "sent"), fig(&c, "produced"));
+    /* The workers outran the store: that is the whole bug. */
+    CU_ASSERT_TRUE(fig(&c, "produced_per_s") > 3 * fig(&c, "delivered_per_s"));
+    ASSERT_STR_HAS(c.r.verdict.observed, "past the budget");
+    ASSERT_STR_HAS(c.r.verdict.observed, "lost");
+}
+
+static void broken_is_violated_every_run(void)
+{
+    for (int i = 0; i < RUNS; i++) {
+        child_run_t c = run_forked("backpressure", "broken", 0, 0, LIMIT_MS);
+        CU_ASSERT_TRUE_FATAL(c.finished);
+        ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
+        ASSERT_INT_EQ(fig(&c, "over_budget"), 1);
+    }
+}
+
+static void a_short_burst_stays_under_the_budget(void)
+{
+    /* 100 lines fit in memory whatever the pace: the bug needs the load
+     * to last, and this shows the budget check is not trigger-happy. */
+    child_run_t c = run_forked("backpressure", "broken", 1, 100, LIMIT_MS);
+    CU_ASSERT_TRUE_FATAL(c.finished);
+    ASSERT_INT_EQ(c.r.verdict.status, CD_HELD);
+    ASSERT_INT_EQ(fig(&c, "delivered"), 100);
+    CU_ASSERT_TRUE(fig(&c, "peak_depth") <= 100);
+    ASSERT_STR_HAS(c.r.verdict.observed, "nothing bounds this queue");
+}
+
+/* What every fix must show: held, bounded, and a complete account. */
+static void expect_fix_holds(const child_run_t *c)
+{
+    CU_ASSERT_TRUE_FATAL(c->finished);
+    ASSERT_INT_EQ(c->r.verdict.status, CD_HELD);
+    ASSERT_INT_EQ(fig(c, "over_budget"), 0);
+    ASSERT_INT_EQ(fig(c, "lost"), 0);
+    ASSERT_INT_EQ(fig(c, "capacity"), CAPACITY);
+    CU_ASSERT_TRUE(fig(c, "peak_depth") <= CAPACITY);
+    ASSERT_INT_EQ(fig(c, "peak_bytes"), CAPACITY * LINE_BYTES);
+    ASSERT_INT_EQ(fig(c, "produced"), fig(c, "delivered") +
+                  fig(c, "dropped") + fig(c, "given_up"));
+}
+
+static void bounded_fix_holds(void)
+{
+    for (int i = 0; i < RUNS; i++) {
+        child_run_t c = run_forked("backpressure", "bounded", 0, 0, LIMIT_MS);
+        expect_fix_holds(&c);
+        /* Nothing shed: the workers waited instead. */
+        ASSERT_INT_EQ(fig(&c, "dropped"), 0);
+        ASSERT_INT_EQ(fig(&c, "given_up"), 0);
+        ASSERT_INT_EQ(fig(&c, "delivered"), 3000);
+    }
+}
+
+static void drop_fix_holds(void)
+{
+    for (int i = 0; i < RUNS; i++) {
+        child_run_t c = run_forked("backpressure", "drop", 0, 0, LIMIT_MS);
+        expect_fix_holds(&c);
+        /* At 10x the store's pace most lines are shed - and counted. */
+        CU_ASSERT_TRUE(fig(&c, "dropped") > 0);
+        ASSERT_INT_EQ(fig(&c, "given_up"), 0);
+    }
+}
+
+static void timeout_fix_holds(void)
+{
+    for (int i = 0; i < RUNS; i++) {
+        child_run_t c = run_forked("backpressure", "timeout", 0, 0, LIMIT_MS);
+        expect_fix_holds(&c);
+        /* The store's 2.5 ms flushes outlast the 1 ms wait: give-ups. */
+        CU_ASSERT_TRUE(fig(&c, "given_up") > 0);
+        ASSERT_INT_EQ(fig(&c, "dropped"), 0);
+    }
+}
+
+static void fixes_hold_with_several_workers(void)
+{
+    const char *fixes[] = { "bounded", "drop", "timeout" };
+    for (int i = 0; i < 3; i++) {
+        child_run_t c = run_forked("backpressure", fixes[i], 4, 300, LIMIT_MS);
+        expect_fix_holds(&c);
+        ASSERT_INT_EQ(fig(&c, "produced"), 1200);
+    }
+}
+
+static void without_latency_the_run_still_ends_honestly(void)
+{
+    const char *variants[] = { "broken", "bounded", "drop", "timeout" };
+    for (int i = 0; i < 4; i++) {
+        cd_run_opts_t o = { .params = { 2, 3000 }, .timeout_ms = 10000,
+                            .latency_permille = 0 };
+        child_run_t c = run_forked_opts("backpressure", variants[i], &o,
+                                        LIMIT_MS);
+        CU_ASSERT_TRUE_FATAL(c.finished);
+        if (i > 0)
+            ASSERT_INT_EQ(c.r.verdict.status, CD_HELD);
+        else
+            CU_ASSERT_TRUE(c.r.verdict.status == CD_HELD ||
+                           c.r.verdict.status == CD_VIOLATED);
+        if (fig(&c, "over_budget") == 0)
+            ASSERT_INT_EQ(fig(&c, "lost"), 0);
+    }
+}
+
+static void every_figure_is_reported(void)
+{
+    static const char *const keys[] = {
+        "produced", "sent", "delivered", "dropped", "given_up", "lost", "capacity",
+        "peak_depth", "peak_bytes", "budget_bytes", "over_budget",
+        "growth_lines_per_s", "growth_bytes_per_s", "produced_per_s",
+        "delivered_per_s", "worker_wait_ms",
+    };
+    const char *variants[] = { "broken", "drop" };
+    for (int v = 0; v < 2; v++) {
+        child_run_t c = run_forked("backpressure", variants[v], 0, 0,
+                                   LIMIT_MS);
+        CU_ASSERT_TRUE_FATAL(c.finished);
+        for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+            if (fig(&c, keys[i]) < 0)
+                fprintf(stderr, "\n  %s: no figure %s\n", variants[v],
+                        keys[i]);
+            CU_ASSERT_TRUE(fig(&c, keys[i]) >= 0);
+        }
+        ASSERT_INT_EQ(fig(&c, "budget_bytes"), 1 << 20);
+    }
+}
+
+/* ================================ the CLI ================================ */
+
+static cmd_out_t out;
+
+static void cli_prints_the_verdicts(void)
+{
+    const char *broken[] = { concdemo_bin(), "backpressure", NULL };
+    run_cmd(&out, broken, NULL, LIMIT_MS);
+    ASSERT_INT_EQ(out.exit_code, 1);
+    ASSERT_STR_HAS(out.out, "backpressure [broken]: VIOLATED");
+    ASSERT_STR_HAS(out.out, "lines still queued were lost");
+
+    const char *fixed[] = { concdemo_bin(), "backpressure", "--fixed", NULL };
+    run_cmd(&out, fixed, NULL, LIMIT_MS);
+    ASSERT_INT_EQ(out.exit_code, 0);
+    ASSERT_STR_HAS(out.out, "backpressure [bounded]: HELD");
+}
+
+/* ============================== TSan's view ============================== */
+
+static void tsan_check(const char *fix, int want_exit)
+{
+    const char *argv[] = { concdemo_tsan_bin(), "backpressure", fix, NULL };
+    CU_ASSERT_TRUE_FATAL(access(concdemo_tsan_bin(), X_OK) == 0);
+    run_cmd(&out, argv, "TSAN_OPTIONS=halt_on_error=0 exitcode=66",
+            TSAN_LIMIT_MS);
+    if (strstr(out.err, "ThreadSanitizer"))
+        fprintf(stderr, "\n  backpressure %s:\n%.2000s\n", fix ? fix : "",
+                out.err);
+    CU_ASSERT_PTR_NULL(strstr(out.err, "ThreadSanitizer"));
+    ASSERT_INT_EQ(out.exit_code, want_exit);
+}
+
+/* The broken variant's bug is a design flaw, not a data race: the channel
+ * synchronises correctly, so TSan must stay quiet for all four. */
+static void tsan_broken_is_clean(void) { tsan_check(NULL, 1); }
+static void tsan_bounded_is_clean(void) { tsan_check("--fixed=bounded", 0); }
+static void tsan_drop_is_clean(void) { tsan_check("--fixed=drop", 0); }
+static void tsan_timeout_is_clean(void) { tsan_check("--fixed=timeout", 0); }
+
+void suite_backpressure(void)
+{
+    CU_pSuite s = CU_add_suite("backpressure", NULL, NULL);
+    CU_add_test(s, "broken passes the memory budget, loses the queue",
+                broken_passes_the_memory_budget);
+    CU_add_test(s, "broken is violated on every run",
+                broken_is_violated_every_run);
+    CU_add_test(s, "a short burst stays under the budget",
+                a_short_burst_stays_under_the_budget);
+    CU_add_test(s, "bounded fix holds", bounded_fix_holds);
+    CU_add_test(s, "drop fix holds and counts drops", drop_fix_holds);
+    CU_add_test(s, "timeout fix holds and reports give-ups",
+                timeout_fix_holds);
+    CU_add_test(s, "fixes hold with 4 workers",
+                fixes_hold_with_several_workers);
+    CU_add_test(s, "without latency the run still ends honestly",
+                without_latency_the_run_still_ends_honestly);
+    CU_add_test(s, "every figure is reported", every_figure_is_reported);
+    CU_add_test(s, "the CLI prints the verdicts", cli_prints_the_verdicts);
+    CU_add_test(s, "TSan: broken has no report (a design bug, not a race)",
+                tsan_broken_is_clean);
+    CU_add_test(s, "TSan: bounded has no report", tsan_bounded_is_clean);
+    CU_add_test(s, "TSan: drop has no report", tsan_drop_is_clean);
+    CU_add_test(s, "TSan: timeout has no report", tsan_timeout_is_clean);
+}

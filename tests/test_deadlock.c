@@ -1,0 +1,122 @@
+/*
+ * test_deadlock.c - ABBA: broken deadlocks and is reported with its cycle;
+ * every fix completes and conserves money.
+ */
+#include <string.h>
+
+#include "harness.h"
+
+#define LIMIT_MS 20000
+#define RUNS 10
+
+static void broken_deadlocks_with_the_cycle_named(void)
+{
+    child_run_t c = run_forked("deadlock", "broken", 0, 0, LIMIT_MS);
+    CU_ASSERT_TRUE_FATAL(c.finished);
+    ASSERT_INT_EQ(c.r.verdict.status, CD_DEADLOCK);
+    CU_ASSERT_TRUE_FATAL(c.r.has_cycle);
+    ASSERT_INT_EQ(c.r.cycle.len, 2);
+    ASSERT_STR_HAS(c.r.verdict.observed,
+                   "transfer-1 holds acct-A, waits acct-B; "
+                   "transfer-2 holds acct-B, waits acct-A");
+    CU_ASSERT_TRUE(cd_verdict_get_num(&c.r.verdict, "completed") <
+                   cd_verdict_get_num(&c.r.verdict, "transfers"));
+}
+
+static void broken_deadlocks_every_run_and_ends_quickly(void)
+{
+    for (int i = 0; i < RUNS; i++) {
+        child_run_t c = run_forked("deadlock", "broken", 0, 0, LIMIT_MS);
+        CU_ASSERT_TRUE_FATAL(c.finished);
+        ASSERT_INT_EQ(c.r.verdict.status, CD_DEADLOCK);
+        /* Detection plus shutdown within about a second, far from the
+         * 10 s hard limit: the watchdog, not the timeout, ended it. */
+        CU_ASSERT_TRUE(c.r.duration_ns < 5000000000LL);
+    }
+}
+
+static void broken_reports_the_lock_order_inversion(void)
+{
+    child_run_t c = run_forked("deadlock", "broken", 0, 0, LIMIT_MS);
+    CU_ASSERT_TRUE_FATAL(c.finished);
+    CU_ASSERT_TRUE_FATAL(c.r.ninv >= 1);
+    ASSERT_STR_HAS(c.r.inv[0].taken_at.file, "demos/deadlock.c");
+    CU_ASSERT_TRUE(c.r.inv[0].back_thread != 0);
+}
+
+static void ring_of_four_deadlocks_with_four_links(void)
+{
+    child_run_t c = run_forked("deadlock", "broken", 4, 0, LIMIT_MS);
+    CU_ASSERT_TRUE_FATAL(c.finished);
+    ASSERT_INT_EQ(c.r.verdict.status, CD_DEADLOCK);
+    ASSERT_INT_EQ(c.r.cycle.len, 4);
+    ASSERT_STR_HAS(c.r.verdict.observed, "transfer-4 holds acct-D, waits acct-A");
+}
+
+static void fix_holds_over_runs(const char *fix, int threads)
+{
+    for (int i = 0; i < RUNS; i++) {
+        child_run_t c = run_forked("deadlock", fix, threads, 0, LIMIT_MS);
+        CU_ASSERT_TRUE_FATAL(c.finished);
+        ASSERT_INT_EQ(c.r.verdict.status, CD_HELD);
+        ASSERT_CLEAN_EXIT(c);
+        ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "completed"),
+                      cd_verdict_get_num(&c.r.verdict, "transfers"));
+        ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "total"),
+                      1000 * (threads ? threads : 2));
+        ASSERT_INT_EQ(c.r.ninv, 0);
+    }
+}
+
+static void ordering_fix_holds(void) { fix_holds_over_runs("ordering", 0); }
+static void ordering_fix_holds_on_a_ring(void) { fix_holds_over_runs("ordering", 5); }
+static void timeout_fix_holds(void) { fix_holds_over_runs("timeout", 0); }
+
+static void timeout_fix_backs_off_and_retries(void)
+{
+    /* Both transfers hold their first account through the fraud check, so
+     * the first timed wait of at least one of them must fail: retries > 0
+     * shows the fix is doing its work, not getting lucky. */
+    child_run_t c = run_forked("deadlock", "timeout", 0, 0, LIMIT_MS);
+    CU_ASSERT_TRUE_FATAL(c.finished);
+    ASSERT_INT_EQ(c.r.verdict.status, CD_HELD);
+    CU_ASSERT_TRUE(cd_verdict_get_num(&c.r.verdict, "retries") > 0);
+}
+
+static void lucky_run_is_reported_as_potential_deadlock(void)
+{
+    /* One transfer each way, one after the other is the only "lucky"
+     * outcome we can force without a scheduler: ring of 2 with one
+     * iteration and no fraud-check window. Either way the verdict must not
+     * be HELD: deadlocked, or held with a lock-order warning. */
+    cd_run_opts_t o = { .params = { 2, 1 }, .timeout_ms = 5000,
+                        .latency_permille = 0 };
+    for (int i = 0; i < 5; i++) {
+        child_run_t c = run_forked_opts("deadlock", "broken", &o, LIMIT_MS);
+        CU_ASSERT_TRUE_FATAL(c.finished);
+        CU_ASSERT_TRUE(c.r.verdict.status == CD_POTENTIAL ||
+                       c.r.verdict.status == CD_DEADLOCK);
+        CU_ASSERT_TRUE(c.r.ninv >= 1);
+    }
+}
+
+void suite_deadlock(void)
+{
+    CU_pSuite s = CU_add_suite("deadlock", NULL, NULL);
+    CU_add_test(s, "broken deadlocks and names the cycle",
+                broken_deadlocks_with_the_cycle_named);
+    CU_add_test(s, "broken deadlocks on every run and ends quickly",
+                broken_deadlocks_every_run_and_ends_quickly);
+    CU_add_test(s, "broken reports the lock-order inversion",
+                broken_reports_the_lock_order_inversion);
+    CU_add_test(s, "a ring of four deadlocks with four links",
+                ring_of_four_deadlocks_with_four_links);
+    CU_add_test(s, "ordering fix holds", ordering_fix_holds);
+    CU_add_test(s, "ordering fix holds on a ring of five",
+                ordering_fix_holds_on_a_ring);
+    CU_add_test(s, "timeout fix holds", timeout_fix_holds);
+    CU_add_test(s, "timeout fix backs off and retries",
+                timeout_fix_backs_off_and_retries);
+    CU_add_test(s, "a lucky run is still a potential deadlock",
+                lucky_run_is_reported_as_potential_deadlock);
+}

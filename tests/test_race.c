@@ -1,0 +1,114 @@
+/*
+ * test_race.c - the double charge: broken is charged twice, every fix holds.
+ */
+#include <string.h>
+
+#include "harness.h"
+
+#define LIMIT_MS 20000
+#define RUNS 10
+
+static void broken_charges_orders_twice(void)
+{
+    child_run_t c = run_forked("race", "broken", 0, 0, LIMIT_MS);
+    CU_ASSERT_TRUE_FATAL(c.finished);
+    ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
+    int64_t orders = cd_verdict_get_num(&c.r.verdict, "orders");
+    CU_ASSERT_TRUE(cd_verdict_get_num(&c.r.verdict, "charges") > orders);
+    CU_ASSERT_TRUE(cd_verdict_get_num(&c.r.verdict, "double_charged") > 0);
+    CU_ASSERT_TRUE(cd_verdict_get_num(&c.r.verdict, "lowest_balance") < 0);
+    ASSERT_STR_HAS(c.r.verdict.observed, "charged twice");
+}
+
+static void broken_is_violated_every_run(void)
+{
+    for (int i = 0; i < RUNS; i++) {
+        child_run_t c = run_forked("race", "broken", 0, 0, LIMIT_MS);
+        CU_ASSERT_TRUE_FATAL(c.finished);
+        ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
+    }
+}
+
+static void single_checkout_thread_cannot_race(void)
+{
+    /* One thread: the duplicates run one after the other and the check
+     * sees PAID. The bug needs concurrency, and this shows the test can
+     * tell the difference. */
+    child_run_t c = run_forked("race", "broken", 1, 4, LIMIT_MS);
+    CU_ASSERT_TRUE_FATAL(c.finished);
+    ASSERT_INT_EQ(c.r.verdict.status, CD_HELD);
+    ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "charges"), 4);
+}
+
+static void fix_holds_over_runs(const char *fix)
+{
+    for (int i = 0; i < RUNS; i++) {
+        child_run_t c = run_forked("race", fix, 0, 0, LIMIT_MS);
+        CU_ASSERT_TRUE_FATAL(c.finished);
+        ASSERT_INT_EQ(c.r.verdict.status, CD_HELD);
+        ASSERT_CLEAN_EXIT(c);
+        ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "charges"),
+                      cd_verdict_get_num(&c.r.verdict, "orders"));
+        ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "lowest_balance"), 0);
+    }
+}
+
+static void mutex_fix_holds(void) { fix_holds_over_runs("mutex"); }
+static void keyed_fix_holds(void) { fix_holds_over_runs("keyed"); }
+static void cas_fix_holds(void) { fix_holds_over_runs("cas"); }
+
+static void fixes_hold_with_many_threads(void)
+{
+    const char *fixes[] = { "mutex", "keyed", "cas" };
+    for (int i = 0; i < 3; i++) {
+        child_run_t c = run_forked("race", fixes[i], 32, 64, LIMIT_MS);
+        CU_ASSERT_TRUE_FATAL(c.finished);
+        ASSERT_INT_EQ(c.r.verdict.status, CD_HELD);
+        ASSERT_CLEAN_EXIT(c);
+    }
+}
+
+static void keyed_runs_customers_in_parallel(void)
+{
+    /* 8 threads = 4 customers at a time. The global mutex serialises
+     * every 2 ms gateway call; the keyed lock lets 4 run at once. Compare
+     * elapsed times, not absolute speeds: keyed must be clearly faster. */
+    child_run_t m = run_forked("race", "mutex", 8, 32, LIMIT_MS);
+    child_run_t k = run_forked("race", "keyed", 8, 32, LIMIT_MS);
+    CU_ASSERT_TRUE_FATAL(m.finished && k.finished);
+    int64_t mutex_rate = cd_verdict_get_num(&m.r.verdict, "orders_per_sec");
+    int64_t keyed_rate = cd_verdict_get_num(&k.r.verdict, "orders_per_sec");
+    if (keyed_rate < 2 * mutex_rate)
+        fprintf(stderr, "\n  keyed %lld orders/s vs mutex %lld orders/s\n",
+                (long long)keyed_rate, (long long)mutex_rate);
+    CU_ASSERT_TRUE(keyed_rate >= 2 * mutex_rate);
+}
+
+static void no_latency_hides_the_race(void)
+{
+    /* With the gateway's 2 ms scaled to 0 the window nearly closes: the
+     * run must still end and report honestly, whatever it saw. */
+    cd_run_opts_t o = { .params = { 4, 8 }, .timeout_ms = 5000,
+                        .latency_permille = 0 };
+    child_run_t c = run_forked_opts("race", "broken", &o, LIMIT_MS);
+    CU_ASSERT_TRUE_FATAL(c.finished);
+    CU_ASSERT_TRUE(c.r.verdict.status == CD_HELD ||
+                   c.r.verdict.status == CD_VIOLATED);
+}
+
+void suite_race(void)
+{
+    CU_pSuite s = CU_add_suite("race", NULL, NULL);
+    CU_add_test(s, "broken charges orders twice", broken_charges_orders_twice);
+    CU_add_test(s, "broken is violated on every run", broken_is_violated_every_run);
+    CU_add_test(s, "a single checkout thread cannot race",
+                single_checkout_thread_cannot_race);
+    CU_add_test(s, "mutex fix holds", mutex_fix_holds);
+    CU_add_test(s, "keyed fix holds", keyed_fix_holds);
+    CU_add_test(s, "cas fix holds", cas_fix_holds);
+    CU_add_test(s, "fixes hold with 32 threads", fixes_hold_with_many_threads);
+    CU_add_test(s, "keyed runs customers in parallel",
+                keyed_runs_customers_in_parallel);
+    CU_add_test(s, "without latency the run still ends honestly",
+                no_latency_hides_the_race);
+}

@@ -1,0 +1,492 @@
+/*
+ * test_registry.c - the registry: tables, thread states as observers see
+ * them, held locks, waiters, self-registration, full tables and the trace.
+ *
+ * Tests with threads that wait run in a forked child killed at a time
+ * limit, so a library bug fails the test instead of hanging the runner.
+ * "Thread X is now blocked" is established by polling registry snapshots
+ * with a generous deadline, never by sleeping and hoping.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "../lib/cd_lockorder.h"
+#include "../lib/cd_mutex.h"
+#include "../lib/cd_registry.h"
+#include "../lib/cd_thread.h"
+#include "../lib/cd_trace.h"
+#include "harness.h"
+
+/* ======================= watching the registry =========================== */
+
+/* A condition for await(): obj has exactly n threads waiting for it. */
+static int has_waiters(const cd_snapshot_t *s, int obj, int n)
+{
+    const cd_obj_info_t *o = oinfo(s, obj);
+    return o && o->nwaiters == n;
+}
+
+/* =============================== helpers ================================= */
+
+/* A plain (untracked) gate: a thread parked here shows as running. */
+typedef struct latch {
+    pthread_mutex_t m;
+    pthread_cond_t c;
+    int open;
+} latch_t;
+
+#define LATCH_INIT { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0 }
+
+static void latch_wait(latch_t *l)
+{
+    pthread_mutex_lock(&l->m);
+    while (!l->open)
+        pthread_cond_wait(&l->c, &l->m);
+    pthread_mutex_unlock(&l->m);
+}
+
+static void latch_open(latch_t *l)
+{
+    pthread_mutex_lock(&l->m);
+    l->open = 1;
+    pthread_cond_broadcast(&l->c);
+    pthread_mutex_unlock(&l->m);
+}
+
+static void park_on_latch(void *arg)
+{
+    latch_wait(arg);
+}
+
+static void lock_and_unlock(void *arg)
+{
+    cd_mutex_lock(arg);
+    cd_mutex_unlock(arg);
+}
+
+static void sleep_a_minute(void *arg)
+{
+    (void)arg;
+    cd_latency("payment-gateway", 60 * 1000 * 1000);
+}
+
+/* =============================== the run ================================ */
+
+static void test_reset_empties_tables_and_findings(void)
+{
+    cd_snapshot_t *s = calloc(1, sizeof *s);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+
+    cd_reg_reset();
+    CU_ASSERT_TRUE(cd_reg_add_thread("t1") > 0);
+    int a = cd_reg_add_object("A", CD_OBJ_MUTEX, NULL, NULL);
+    int b = cd_reg_add_object("B", CD_OBJ_MUTEX, NULL, NULL);
+    cd_cycle_t c = { .len = 1, .link = { { 1, a, a } } };
+    cd_reg_set_deadlock(&c);
+    cd_lockorder_add(1, a, b, CD_HERE, CD_HERE);
+    CU_ASSERT_EQUAL(cd_lockorder_add(1, b, a, CD_HERE, CD_HERE), 1);
+    cd_reg_set_trace(1);
+    cd_point("before reset");
+    cd_reg_set_trace(0);
+    cd_reg_abort(CD_ABORT_TIMEOUT);
+
+    cd_reg_snapshot(s);
+    ASSERT_INT_EQ(s->nthreads, 2); /* t1, and main through cd_point */
+    ASSERT_INT_EQ(s->nobjs, 2);
+    ASSERT_INT_EQ(s->abort_reason, CD_ABORT_TIMEOUT);
+
+    cd_reg_reset();
+    cd_reg_snapshot(s);
+    ASSERT_INT_EQ(s->nthreads, 0);
+    ASSERT_INT_EQ(s->nobjs, 0);
+    ASSERT_INT_EQ(s->abort_reason, CD_ABORT_NONE);
+    ASSERT_INT_EQ(cd_reg_aborted(), CD_ABORT_NONE);
+    ASSERT_INT_EQ(cd_reg_deadlock(NULL), 0);
+    cd_inversion_t inv[CD_MAX_INVERSIONS];
+    ASSERT_INT_EQ(cd_reg_inversions(inv, CD_MAX_INVERSIONS), 0);
+    ASSERT_INT_EQ(cd_trace_total(), 0);
+    CU_ASSERT_PTR_NULL(cd_reg_thread(1));
+    CU_ASSERT_PTR_NULL(cd_reg_object(1));
+    /* The lock-order graph forgot its edges too: A->B alone is no cycle. */
+    a = cd_reg_add_object("A", CD_OBJ_MUTEX, NULL, NULL);
+    b = cd_reg_add_object("B", CD_OBJ_MUTEX, NULL, NULL);
+    ASSERT_INT_EQ(cd_lockorder_add(1, b, a, CD_HERE, CD_HERE), 0);
+    cd_reg_reset();
+    free(s);
+}
+
+static void *call_self(void *arg)
+{
+    *(int *)arg = cd_self();
+    return NULL;
+}
+
+static void test_self_registers_unknown_threads(void)
+{
+    pthread_t pt;
+    int other = 0;
+
+    cd_reg_reset();
+    int me = cd_self();
+    ASSERT_INT_EQ(me, 1);
+    ASSERT_INT_EQ(cd_self(), me); /* registered once */
+    CU_ASSERT_STRING_EQUAL(cd_reg_thread_name(me), "main");
+    ASSERT_INT_EQ(cd_reg_thread(me)->state, CD_T_RUNNING);
+    CU_ASSERT_FALSE(cd_self_is_spawned());
+
+    /* A second thread libconc did not start gets a numbered name. */
+    CU_ASSERT_FATAL(pthread_create(&pt, NULL, call_self, &other) == 0);
+    pthread_join(pt, NULL);
+    ASSERT_INT_EQ(other, 2);
+    CU_ASSERT_STRING_EQUAL(cd_reg_thread_name(other), "thread-2");
+
+    /* A new run forgets the old ids: main registers again as 1. */
+    cd_reg_reset();
+    cd_reg_add_thread("early");
+    ASSERT_INT_EQ(cd_self(), 2);
+    CU_ASSERT_STRING_EQUAL(cd_reg_thread_name(2), "thread-2");
+    cd_reg_reset();
+    ASSERT_INT_EQ(cd_self(), 1);
+    cd_reg_reset();
+}
+
+static void test_registered_thread_starts_new(void)
+{
+    cd_reg_reset();
+    int id = cd_reg_add_thread("not-started-yet");
+    CU_ASSERT_TRUE_FATAL(id > 0);
+    CU_ASSERT_STRING_EQUAL(cd_reg_thread_name(id), "not-started-yet");
+    ASSERT_INT_EQ(cd_reg_thread(id)->state, CD_T_NEW);
+    CU_ASSERT_STRING_EQUAL(cd_thread_state_name(CD_T_NEW), "new");
+    cd_reg_reset();
+}
+
+/* ============================ thread states ============================== */
+
+CHILD_TEST(test_spawned_thread_shows_name_running_then_done)
+{
+    latch_t latch = LATCH_INIT;
+    cd_thread_t t;
+
+    cd_reg_reset();
+    EXPECT_EQ(cd_thread_spawn(&t, "worker", park_on_latch, &latch), 0);
+    /* Before it runs it is new; it may already be running. */
+    const cd_thread_info_t *ti = tinfo(take_snapshot(), t.id);
+    EXPECT(ti != NULL);
+    EXPECT_STR(ti->name, "worker");
+    EXPECT(ti->state == CD_T_NEW || ti->state == CD_T_RUNNING);
+
+    EXPECT(await(is_in_state, t.id, CD_T_RUNNING));
+    EXPECT_STR(tinfo(snap(), t.id)->name, "worker");
+    EXPECT_STR(cd_thread_state_name(CD_T_RUNNING), "running");
+
+    latch_open(&latch);
+    EXPECT_EQ(cd_thread_join(&t), 0);
+    ti = tinfo(take_snapshot(), t.id);
+    EXPECT_EQ(ti->state, CD_T_DONE);
+    EXPECT_EQ(ti->nheld, 0);
+    EXPECT_STR(cd_thread_state_name(ti->state), "done");
+    return 0;
+}
+
+CHILD_TEST(test_blocked_thread_shows_the_lock_it_waits_for)
+{
+    cd_mutex_t a, other;
+    cd_thread_t t;
+
+    cd_reg_reset();
+    EXPECT_EQ(cd_mutex_init(&other, "other"), 0);
+    EXPECT_EQ(cd_mutex_init(&a, "shop-lock"), 0);
+    EXPECT_EQ(cd_mutex_lock(&a), 0);
+    EXPECT_EQ(cd_thread_spawn(&t, "checkout-1", lock_and_unlock, &a), 0);
+
+    EXPECT(await(is_blocked_on, t.id, a.id));
+    const cd_thread_info_t *ti = tinfo(snap(), t.id);
+    EXPECT_STR(ti->name, "checkout-1");
+    EXPECT_EQ(ti->waiting_on, a.id); /* not the other lock */
+    EXPECT_EQ(ti->wait_timed, 0);
+    EXPECT_STR(cd_reg_object_name(ti->waiting_on), "shop-lock");
+    EXPECT_EQ(oinfo(snap(), a.id)->owner, cd_self());
+    EXPECT_STR(cd_thread_state_name(ti->state), "blocked");
+
+    cd_mutex_unlock(&a);
+    EXPECT_EQ(cd_thread_join(&t), 0);
+    ti = tinfo(take_snapshot(), t.id);
+    EXPECT_EQ(ti->state, CD_T_DONE);
+    EXPECT_EQ(ti->waiting_on, 0);
+    return 0;
+}
+
+CHILD_TEST(test_sleeping_thread_shows_latency_label)
+{
+    cd_thread_t t;
+
+    cd_reg_reset();
+    cd_reg_set_latency_scale(1000);
+    EXPECT_EQ(cd_thread_spawn(&t, "payer", sleep_a_minute, NULL), 0);
+    EXPECT(await(is_in_state, t.id, CD_T_SLEEPING));
+    const cd_thread_info_t *ti = tinfo(snap(), t.id);
+    EXPECT_STR(ti->what, "payment-gateway");
+    EXPECT_STR(cd_thread_state_name(ti->state), "sleeping");
+
+    /* A minute is too long to wait: the run's abort ends the sleep. */
+    cd_reg_abort(CD_ABORT_TIMEOUT);
+    EXPECT_EQ(cd_thread_join(&t), -ECANCELED);
+    EXPECT_EQ(tinfo(take_snapshot(), t.id)->state, CD_T_ABORTED);
+    return 0;
+}
+
+/* ========================= locks and waiters ============================= */
+
+typedef struct holder {
+    cd_mutex_t *first, *second, *gate;
+    int line_first, line_second;
+} holder_t;
+
+/* Takes first and second, then waits at gate (held by the test) so the
+ * test can look at what it holds. */
+static void hold_two_then_wait(void *arg)
+{
+    holder_t *h = arg;
+    /* Each lock call shares its line with the __LINE__ the test checks. */
+    h->line_first = __LINE__; cd_mutex_lock(h->first);
+    h->line_second = __LINE__; cd_mutex_lock(h->second);
+    cd_mutex_lock(h->gate);
+    cd_mutex_unlock(h->gate);
+    cd_mutex_unlock(h->second);
+    cd_mutex_unlock(h->first);
+}
+
+CHILD_TEST(test_held_locks_show_in_thread_and_as_object_owner)
+{
+    cd_mutex_t a, b, gate;
+    holder_t h = { &a, &b, &gate, 0, 0 };
+    cd_thread_t t;
+
+    cd_reg_reset();
+    EXPECT_EQ(cd_mutex_init(&a, "acct-A"), 0);
+    EXPECT_EQ(cd_mutex_init(&b, "acct-B"), 0);
+    EXPECT_EQ(cd_mutex_init(&gate, "gate"), 0);
+    EXPECT_EQ(cd_mutex_lock(&gate), 0);
+    EXPECT_EQ(cd_thread_spawn(&t, "transfer-1", hold_two_then_wait, &h), 0);
+
+    EXPECT(await(is_blocked_on, t.id, gate.id));
+    cd_snapshot_t *s = snap();
+    const cd_thread_info_t *ti = tinfo(s, t.id);
+    EXPECT_EQ(ti->nheld, 2);
+    EXPECT_EQ(ti->held[0], a.id);
+    EXPECT_EQ(ti->held[1], b.id);
+    const cd_obj_info_t *oa = oinfo(s, a.id), *ob = oinfo(s, b.id);
+    EXPECT(oa != NULL && ob != NULL);
+    EXPECT_STR(oa->name, "acct-A");
+    EXPECT_EQ(oa->owner, t.id);
+    EXPECT_EQ(ob->owner, t.id);
+    EXPECT_EQ(oinfo(s, gate.id)->owner, cd_self());
+    EXPECT_STR(oa->site.file, __FILE__);
+    EXPECT_EQ(oa->acquisitions, 1);
+    int line_a = oa->site.line, line_b = ob->site.line;
+
+    cd_mutex_unlock(&gate);
+    EXPECT_EQ(cd_thread_join(&t), 0);
+    /* The worker's lines are ours to read only after the join. */
+    EXPECT_EQ(line_a, h.line_first);
+    EXPECT_EQ(line_b, h.line_second);
+    s = take_snapshot();
+    EXPECT_EQ(tinfo(s, t.id)->nheld, 0);
+    EXPECT_EQ(oinfo(s, a.id)->owner, 0);
+    EXPECT_EQ(oinfo(s, b.id)->owner, 0);
+    return 0;
+}
+
+CHILD_TEST(test_nwaiters_counts_threads_waiting_for_a_lock)
+{
+    enum { N = 3 };
+    cd_mutex_t a;
+    cd_thread_t t[N];
+
+    cd_reg_reset();
+    EXPECT_EQ(cd_mutex_init(&a, "shop-lock"), 0);
+    EXPECT_EQ(cd_mutex_lock(&a), 0);
+    for (int i = 0; i < N; i++) {
+        EXPECT_EQ(cd_thread_spawn(&t[i], "checkout", lock_and_unlock, &a), 0);
+        EXPECT(await(is_blocked_on, t[i].id, a.id));
+        EXPECT_EQ(oinfo(snap(), a.id)->nwaiters, i + 1);
+    }
+    cd_mutex_unlock(&a);
+    for (int i = 0; i < N; i++)
+        EXPECT_EQ(cd_thread_join(&t[i]), 0);
+    EXPECT(await(has_waiters, a.id, 0));
+    EXPECT_EQ(oinfo(snap(), a.id)->acquisitions, N + 1);
+    return 0;
+}
+
+/* ============================= full tables =============================== */
+
+static void test_full_thread_table_returns_enospc(void)
+{
+    cd_thread_t t;
+    cd_mutex_t m;
+    int last = 0;
+
+    cd_reg_reset();
+    for (int i = 0; i < CD_MAX_THREADS; i++)
+        last = cd_reg_add_thread("filler");
+    ASSERT_INT_EQ(last, CD_MAX_THREADS);
+    ASSERT_INT_EQ(cd_reg_add_thread("one-too-many"), -ENOSPC);
+    ASSERT_INT_EQ(cd_thread_spawn(&t, "one-too-many", park_on_latch, NULL),
+                  -ENOSPC);
+    CU_ASSERT_PTR_NULL(cd_reg_thread(CD_MAX_THREADS + 1));
+    CU_ASSERT_PTR_NOT_NULL(cd_reg_thread(CD_MAX_THREADS));
+
+    /* A thread that found no slot is untracked, but its locks still work. */
+    ASSERT_INT_EQ(cd_self(), 0);
+    CU_ASSERT_FATAL(cd_mutex_init(&m, "m") == 0);
+    ASSERT_INT_EQ(cd_mutex_lock(&m), 0);
+    ASSERT_INT_EQ(cd_mutex_trylock(&m), -EBUSY);
+    ASSERT_INT_EQ(cd_reg_object(m.id)->owner, 0);
+    cd_mutex_unlock(&m);
+    ASSERT_INT_EQ(cd_mutex_trylock(&m), 0);
+    cd_mutex_unlock(&m);
+    cd_mutex_destroy(&m);
+
+    cd_reg_reset();
+    ASSERT_INT_EQ(cd_self(), 1); /* room again */
+    cd_reg_reset();
+}
+
+static void test_full_object_table_returns_enospc(void)
+{
+    cd_mutex_t m;
+    int last = 0;
+
+    cd_reg_reset();
+    for (int i = 0; i < CD_MAX_OBJECTS; i++)
+        last = cd_reg_add_object("filler", CD_OBJ_MUTEX, NULL, NULL);
+    ASSERT_INT_EQ(last, CD_MAX_OBJECTS);
+    ASSERT_INT_EQ(cd_reg_add_object("one-too-many", CD_OBJ_MUTEX, NULL, NULL),
+                  -ENOSPC);
+    ASSERT_INT_EQ(cd_mutex_init(&m, "one-too-many"), -ENOSPC);
+    CU_ASSERT_PTR_NULL(cd_reg_object(CD_MAX_OBJECTS + 1));
+    cd_reg_reset();
+    CU_ASSERT_FATAL(cd_mutex_init(&m, "room-again") == 0);
+    ASSERT_INT_EQ(m.id, 1);
+    cd_mutex_destroy(&m);
+    cd_reg_reset();
+}
+
+/* ================================ trace ================================== */
+
+static void test_trace_on_records_lock_acquired_unlock_in_order(void)
+{
+    static const int want[] = { CD_OP_LOCK, CD_OP_ACQUIRED, CD_OP_UNLOCK };
+    cd_trace_event_t ev[3];
+    cd_mutex_t m;
+    int line_lock, line_unlock;
+
+    cd_reg_reset();
+    CU_ASSERT_FATAL(cd_mutex_init(&m, "shop-lock") == 0);
+    int me = cd_self();
+    cd_reg_set_trace(1);
+    line_lock = __LINE__; cd_mutex_lock(&m);
+    line_unlock = __LINE__; cd_mutex_unlock(&m);
+    cd_reg_set_trace(0);
+
+    ASSERT_INT_EQ(cd_trace_total(), 3);
+    for (int i = 0; i < 3; i++) {
+        CU_ASSERT_FATAL(cd_trace_get((uint64_t)i, &ev[i]) == 0);
+        ASSERT_INT_EQ(ev[i].seq, i);
+        ASSERT_INT_EQ(ev[i].op, want[i]);
+        ASSERT_INT_EQ(ev[i].thread, me);
+        ASSERT_INT_EQ(ev[i].obj, m.id);
+        CU_ASSERT_STRING_EQUAL(ev[i].site.file, __FILE__);
+        if (i > 0)
+            CU_ASSERT_TRUE(ev[i].t_ns >= ev[i - 1].t_ns);
+    }
+    ASSERT_INT_EQ(ev[0].site.line, line_lock);
+    ASSERT_INT_EQ(ev[1].site.line, line_lock);
+    ASSERT_INT_EQ(ev[2].site.line, line_unlock);
+    ASSERT_INT_EQ(cd_trace_get(3, &ev[0]), -ENOENT);
+
+    char line[256];
+    cd_trace_format(&ev[1], line, sizeof line);
+    ASSERT_STR_HAS(line, "main");
+    ASSERT_STR_HAS(line, "acquired");
+    ASSERT_STR_HAS(line, "shop-lock");
+    cd_mutex_destroy(&m);
+    cd_reg_reset();
+}
+
+static void test_trace_off_records_nothing(void)
+{
+    cd_mutex_t m;
+
+    cd_reg_reset();
+    cd_reg_set_trace(0);
+    CU_ASSERT_FATAL(cd_mutex_init(&m, "shop-lock") == 0);
+    cd_mutex_lock(&m);
+    ASSERT_INT_EQ(cd_mutex_trylock(&m), -EBUSY);
+    cd_mutex_unlock(&m);
+    cd_point("a point");
+    ASSERT_INT_EQ(cd_trace_total(), 0);
+    cd_trace_event_t ev;
+    ASSERT_INT_EQ(cd_trace_get(0, &ev), -ENOENT);
+    cd_mutex_destroy(&m);
+    cd_reg_reset();
+}
+
+/* Each thread's own events keep their order: a waiter's trace reads
+ * start, lock, blocked, acquired, unlock, exit. */
+CHILD_TEST(test_trace_shows_a_waiting_thread_in_order)
+{
+    static const int want[] = { CD_OP_START, CD_OP_LOCK, CD_OP_BLOCK,
+                                CD_OP_ACQUIRED, CD_OP_UNLOCK, CD_OP_EXIT };
+    cd_mutex_t a;
+    cd_thread_t t;
+    int n = 0;
+
+    cd_reg_reset();
+    cd_reg_set_trace(1);
+    EXPECT_EQ(cd_mutex_init(&a, "shop-lock"), 0);
+    EXPECT_EQ(cd_mutex_lock(&a), 0);
+    EXPECT_EQ(cd_thread_spawn(&t, "checkout-1", lock_and_unlock, &a), 0);
+    EXPECT(await(is_blocked_on, t.id, a.id));
+    cd_mutex_unlock(&a);
+    EXPECT_EQ(cd_thread_join(&t), 0);
+    cd_reg_set_trace(0);
+
+    uint64_t total = cd_trace_total();
+    for (uint64_t i = 0; i < total; i++) {
+        cd_trace_event_t ev;
+        EXPECT_EQ(cd_trace_get(i, &ev), 0);
+        if (ev.thread != t.id)
+            continue;
+        EXPECT(n < 6);
+        EXPECT_EQ(ev.op, want[n]);
+        n++;
+    }
+    EXPECT_EQ(n, 6);
+    return 0;
+}
+
+/* ================================ suite ================================== */
+
+#define ADD(s, fn) CU_add_test((s), #fn, (fn))
+
+void suite_registry(void)
+{
+    CU_pSuite s = CU_add_suite("registry", NULL, NULL);
+    ADD(s, test_reset_empties_tables_and_findings);
+    ADD(s, test_self_registers_unknown_threads);
+    ADD(s, test_registered_thread_starts_new);
+    ADD(s, test_spawned_thread_shows_name_running_then_done);
+    ADD(s, test_blocked_thread_shows_the_lock_it_waits_for);
+    ADD(s, test_sleeping_thread_shows_latency_label);
+    ADD(s, test_held_locks_show_in_thread_and_as_object_owner);
+    ADD(s, test_nwaiters_counts_threads_waiting_for_a_lock);
+    ADD(s, test_full_thread_table_returns_enospc);
+    ADD(s, test_full_object_table_returns_enospc);
+    ADD(s, test_trace_on_records_lock_acquired_unlock_in_order);
+    ADD(s, test_trace_off_records_nothing);
+    ADD(s, test_trace_shows_a_waiting_thread_in_order);
+}
