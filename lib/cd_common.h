@@ -79,9 +79,16 @@ void cd_name_copy(char *dst, const char *src);
 #if defined(__GNUC__)
 #define CD_LIKELY(x) __builtin_expect(!!(x), 1)
 #define CD_UNLIKELY(x) __builtin_expect(!!(x), 0)
+/* For the choke point's hot path: helpers that must dissolve into each
+ * primitive (a call and its register saves cost more than the work), and
+ * slow paths that must stay out of the way. */
+#define CD_ALWAYS_INLINE inline __attribute__((always_inline))
+#define CD_NOINLINE __attribute__((noinline))
 #else
 #define CD_LIKELY(x) (x)
 #define CD_UNLIKELY(x) (x)
+#define CD_ALWAYS_INLINE inline
+#define CD_NOINLINE
 #endif
 
 #endif /* CD_COMMON_H */

@@ -96,11 +96,21 @@ extern _Thread_local int cd__self_spawned;
 /* Registers the calling thread if this run has not seen it yet. */
 int cd__self_slow(void);
 
-static inline int cd__self(void)
+/* The calling thread's id, registering it on first use; 0 if the thread
+ * table is full (the thread is then untracked). */
+static CD_ALWAYS_INLINE int cd__self(void)
 {
     if (CD_UNLIKELY(cd__self_gen != cd__reg.gen))
         return cd__self_slow();
     return cd__self_id;
+}
+
+/* The calling thread's id if this run knows it already, else 0. For fast
+ * paths: it never calls out (a call would make the compiler save
+ * registers on the whole path); they leave the rest to cd__self(). */
+static CD_ALWAYS_INLINE int cd__self_known(void)
+{
+    return CD_LIKELY(cd__self_gen == cd__reg.gen) ? cd__self_id : 0;
 }
 
 static inline cd_thread_rec_t *cd__rec(int id)
@@ -112,6 +122,14 @@ static inline cd_obj_rec_t *cd__obj(int id)
 {
     return &cd__reg.objs[id - 1];
 }
+
+/* Packing of cd_thread_rec_t.last: object id, operation, count. */
+#define CD_LAST_OP_SHIFT 16
+#define CD_LAST_COUNT_SHIFT 24
+_Static_assert(CD_MAX_OBJECTS <= 0xffff && CD_MAX_THREADS <= 0xffff,
+               "ids must fit the 16 bits of cd_thread_rec_t.last");
+_Static_assert(CD_OP_COUNT_ <= 0xff,
+               "cd_op_t must fit the 8 bits of cd_thread_rec_t.last");
 
 /* ---- the controlled scheduler's hooks (cd_sched.c) ----
  * Each is a no-op returning CD_SCHED_FREE_RUN unless a controlled run is

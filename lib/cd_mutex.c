@@ -1,11 +1,16 @@
 /*
  * cd_mutex.c - the instrumented mutex.
  *
- * Fast path: one trylock plus a few relaxed stores into the registry. Slow
- * path: the thread is marked blocked, then waits in timed slices so that it
- * can notice the run's abort flag. For ThreadSanitizer the whole operation
- * is annotated as one user mutex operation, so TSan sees a real lock (with
- * lock-order checking) and ignores libconc's own bookkeeping inside it.
+ * Three paths. The fast path (the common case: a known thread, tracing
+ * off, no controlled scheduler, no other lock held, the mutex free) is one
+ * trylock plus a few relaxed stores into the registry; bench/bench_mutex.c
+ * measures it against a raw pthread mutex. The general path does the same
+ * steps through cd__op_begin/cd__op_acquired, with the trace, the
+ * scheduler's decision point and the lock-order check.
+ * The waiting path marks the thread blocked, then waits in timed slices so
+ * that it can notice the run's abort flag. For ThreadSanitizer the whole
+ * operation is annotated as one user mutex operation, so TSan sees a real
+ * lock (with lock-order checking) and ignores libconc's own bookkeeping.
  */
 #include "cd_mutex.h"
 
@@ -105,25 +110,14 @@ static int wait_controlled(cd_mutex_t *m, int self, int timed, int ms)
     }
 }
 
-/* Takes m, waiting with the given deadline; shared by lock and timedlock.
- * `op` is CD_OP_LOCK or CD_OP_TIMEDLOCK. */
-static int acquire(cd_mutex_t *m, int op, int ms, cd_site_t site)
+/* The waiting path, once a trylock failed: mark the thread blocked, wait,
+ * record the outcome. Out of line (like the general path), so that the
+ * fast path's function has few registers to save and restore. */
+static CD_NOINLINE int acquire_wait(cd_mutex_t *m, int op, int ms,
+                                    cd_site_t site, int tracked)
 {
     int self = cd__self(), timed = (op == CD_OP_TIMEDLOCK);
-    int tracked = self && m->id;
 
-    CD_TSAN_PRE_LOCK(TSAN_ID(m), timed ? CD_TSAN_TRY : 0);
-    if (tracked) {
-        cd__op_begin(self, op, m->id, ms, NULL, site);
-        if (!timed)
-            cd__op_order(self, m->id, site);
-    }
-    if (CD_LIKELY(pthread_mutex_trylock(&m->m) == 0)) {
-        if (tracked)
-            cd__op_acquired(self, m->id, site);
-        CD_TSAN_POST_LOCK(TSAN_ID(m), timed ? CD_TSAN_TRY : 0);
-        return 0;
-    }
     if (tracked)
         cd__op_block(self, m->id, timed, site);
     int rc = cd__sched_on() && tracked
@@ -146,9 +140,52 @@ static int acquire(cd_mutex_t *m, int op, int ms, cd_site_t site)
     return rc;
 }
 
+/* Takes m, waiting with the given deadline; shared by lock and timedlock.
+ * `op` is CD_OP_LOCK or CD_OP_TIMEDLOCK. The general path: any thread,
+ * tracing on or off, other locks held or not. */
+static CD_NOINLINE int acquire(cd_mutex_t *m, int op, int ms, cd_site_t site)
+{
+    int self = cd__self(), timed = (op == CD_OP_TIMEDLOCK);
+    int tracked = self && m->id;
+
+    CD_TSAN_PRE_LOCK(TSAN_ID(m), timed ? CD_TSAN_TRY : 0);
+    if (tracked) {
+        cd__op_begin(self, op, m->id, ms, NULL, site);
+        if (!timed)
+            cd__op_order(self, m->id, site);
+    }
+    if (CD_LIKELY(pthread_mutex_trylock(&m->m) == 0)) {
+        if (tracked)
+            cd__op_acquired(self, m->id, site);
+        CD_TSAN_POST_LOCK(TSAN_ID(m), timed ? CD_TSAN_TRY : 0);
+        return 0;
+    }
+    return acquire_wait(m, op, ms, site, tracked);
+}
+
+/*
+ * The fast path: a known, tracked thread that holds no other lock (so
+ * there is no lock order to check), tracing off, no controlled scheduler.
+ * It makes the same registry updates as acquire(), in the same order
+ * (cd__op_record and cd__op_hold are cd__op_begin and cd__op_acquired
+ * without the trace and the scheduler), but checks for those once and has
+ * no call but the trylock, so that the compiler keeps it short. Every
+ * other case goes to acquire().
+ */
 int cd_mutex_lock_at(cd_mutex_t *m, cd_site_t site)
 {
-    return acquire(m, CD_OP_LOCK, 0, site);
+    int self = cd__self_known(), obj = m->id;
+
+    if (CD_UNLIKELY(!self || !obj || !cd__op_quiet() ||
+                    cd__ld(&cd__rec(self)->nheld) != 0))
+        return acquire(m, CD_OP_LOCK, 0, site);
+    CD_TSAN_PRE_LOCK(TSAN_ID(m), 0);
+    cd__op_record(self, CD_OP_LOCK, obj);
+    if (CD_UNLIKELY(pthread_mutex_trylock(&m->m) != 0))
+        return acquire_wait(m, CD_OP_LOCK, 0, site, 1);
+    cd__op_hold(self, obj, site, 0);
+    CD_TSAN_POST_LOCK(TSAN_ID(m), 0);
+    return 0;
 }
 
 int cd_mutex_timedlock_at(cd_mutex_t *m, int ms, cd_site_t site)
@@ -175,7 +212,8 @@ int cd_mutex_trylock_at(cd_mutex_t *m, cd_site_t site)
     return -EBUSY;
 }
 
-void cd_mutex_unlock_at(cd_mutex_t *m, cd_site_t site)
+/* The general path of cd_mutex_unlock_at: any thread, any mode. */
+static CD_NOINLINE void unlock_general(cd_mutex_t *m, cd_site_t site)
 {
     int self = cd__self();
 
@@ -184,6 +222,23 @@ void cd_mutex_unlock_at(cd_mutex_t *m, cd_site_t site)
         cd__op_begin(self, CD_OP_UNLOCK, m->id, 0, NULL, site);
         cd__op_released(self, m->id);
     }
+    CD_CHECK(pthread_mutex_unlock(&m->m));
+    CD_TSAN_POST_UNLOCK(TSAN_ID(m));
+}
+
+/* The fast path, as in cd_mutex_lock_at: the same updates as
+ * unlock_general() when cd__op_quiet(). */
+void cd_mutex_unlock_at(cd_mutex_t *m, cd_site_t site)
+{
+    int self = cd__self_known(), obj = m->id;
+
+    if (CD_UNLIKELY(!self || !obj || !cd__op_quiet())) {
+        unlock_general(m, site);
+        return;
+    }
+    CD_TSAN_PRE_UNLOCK(TSAN_ID(m));
+    cd__op_record(self, CD_OP_UNLOCK, obj);
+    cd__op_released(self, obj);
     CD_CHECK(pthread_mutex_unlock(&m->m));
     CD_TSAN_POST_UNLOCK(TSAN_ID(m));
 }

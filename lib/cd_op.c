@@ -32,6 +32,25 @@ void cd__op_unblock(int self, int obj)
     atomic_fetch_sub_explicit(&cd__obj(obj)->nwaiters, 1, CD_RELAXED);
 }
 
+void cd__op_released_search(int self, int obj)
+{
+    cd_thread_rec_t *t = cd__rec(self);
+    int n = cd__ld(&t->nheld);
+    int top = n < CD_MAX_HELD ? n : CD_MAX_HELD;
+
+    /* Search from the top; the locks above obj move down one slot. */
+    for (int i = top - 1; i >= 0; i--) {
+        if (cd__ld(&t->held[i]) == obj) {
+            for (int j = i; j < top - 1; j++)
+                cd__st(&t->held[j], cd__ld(&t->held[j + 1]));
+            break;
+        }
+    }
+    if (n > 0)
+        cd__st(&t->nheld, n - 1);
+    cd__st(&cd__obj(obj)->owner, 0);
+}
+
 _Noreturn void cd__op_abort_self(int self)
 {
     cd_thread_rec_t *t = cd__rec(self);

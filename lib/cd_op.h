@@ -17,19 +17,39 @@
 #include "cd_internal.h"
 #include "cd_lockorder.h"
 
-static inline int cd__tracing(void)
+static CD_ALWAYS_INLINE int cd__tracing(void)
 {
     return CD_UNLIKELY(cd__ld(&cd__reg.trace_on));
 }
 
-/* A thread is about to perform op on obj. */
-static inline void cd__op_begin(int self, int op, int obj, int64_t arg,
-                                const char *label, cd_site_t site)
+/* True when cd__op_begin does no more than cd__op_record: tracing is off
+ * and no controlled scheduler takes decisions. A primitive's fast path
+ * checks this once up front; otherwise it takes its general path, through
+ * cd__op_begin (see cd_mutex.c). */
+static CD_ALWAYS_INLINE int cd__op_quiet(void)
+{
+    return !cd__tracing() && !cd__sched_on();
+}
+
+/* The registry half of cd__op_begin: the thread's latest operation. For a
+ * primitive's fast path, when cd__op_quiet(). */
+static CD_ALWAYS_INLINE void cd__op_record(int self, int op, int obj)
 {
     cd_thread_rec_t *t = cd__rec(self);
-    cd__st(&t->last_op, op);
-    cd__st(&t->last_obj, obj);
-    cd__st(&t->nops, cd__ld(&t->nops) + 1);
+    /* Operation, object and count share one word: one store instead of
+     * three, and an observer sees the three change together. Only this
+     * thread writes its record, so a plain load + store counts. */
+    uint64_t count = (cd__ld(&t->last) >> CD_LAST_COUNT_SHIFT) + 1;
+    cd__st(&t->last, count << CD_LAST_COUNT_SHIFT |
+                     (uint64_t)op << CD_LAST_OP_SHIFT | (uint64_t)obj);
+}
+
+/* A thread is about to perform op on obj. */
+static CD_ALWAYS_INLINE void cd__op_begin(int self, int op, int obj,
+                                          int64_t arg, const char *label,
+                                          cd_site_t site)
+{
+    cd__op_record(self, op, obj);
     if (cd__tracing())
         cd_trace_emit(self, op, obj, arg, label, site);
     if (cd__sched_on())
@@ -38,7 +58,8 @@ static inline void cd__op_begin(int self, int op, int obj, int64_t arg,
 
 /* A thread that holds other locks asks for obj and is ready to wait for
  * it: the lock-order graph learns "held -> obj". */
-static inline void cd__op_order(int self, int obj, cd_site_t site)
+static CD_ALWAYS_INLINE void cd__op_order(int self, int obj,
+                                          cd_site_t site)
 {
     cd_thread_rec_t *t = cd__rec(self);
     int n = cd__ld(&t->nheld);
@@ -47,46 +68,61 @@ static inline void cd__op_order(int self, int obj, cd_site_t site)
 }
 
 /* Records only the trace event of a state change (no registry update). */
-static inline void cd__op_note(int self, int op, int obj, int64_t arg,
-                               cd_site_t site)
+static CD_ALWAYS_INLINE void cd__op_note(int self, int op, int obj,
+                                         int64_t arg, cd_site_t site)
 {
     if (cd__tracing())
         cd_trace_emit(self, op, obj, arg, NULL, site);
 }
 
-/* The thread now holds obj (taken at site). */
-static inline void cd__op_acquired(int self, int obj, cd_site_t site)
+/* The registry half of cd__op_acquired (for a fast path, as above); n is
+ * how many locks the thread held before (its nheld), which a fast path
+ * may know already. */
+static CD_ALWAYS_INLINE void cd__op_hold(int self, int obj, cd_site_t site,
+                                         int n)
 {
     cd_thread_rec_t *t = cd__rec(self);
     cd_obj_rec_t *o = cd__obj(obj);
-    int n = cd__ld(&t->nheld);
     if (n < CD_MAX_HELD)
         cd__st(&t->held[n], obj);
     cd__st(&t->nheld, n + 1);
     cd__st(&o->owner, self);
     cd__st(&o->acquisitions, cd__ld(&o->acquisitions) + 1);
-    cd__st(&o->site_file, site.file);
-    cd__st(&o->site_line, site.line);
+    /* A lock is mostly taken at the same line as last time: a load that
+     * finds the site unchanged is cheaper than a store, which the next
+     * locked instruction (the unlock) would have to wait for. */
+    if (cd__ld(&o->site_file) != site.file)
+        cd__st(&o->site_file, site.file);
+    if (cd__ld(&o->site_line) != site.line)
+        cd__st(&o->site_line, site.line);
+}
+
+/* The thread now holds obj (taken at site). */
+static CD_ALWAYS_INLINE void cd__op_acquired(int self, int obj,
+                                             cd_site_t site)
+{
+    cd__op_hold(self, obj, site, cd__ld(&cd__rec(self)->nheld));
     cd__op_note(self, CD_OP_ACQUIRED, obj, 0, site);
 }
 
+/* cd__op_released's general case: obj is not on top of the held list. */
+void cd__op_released_search(int self, int obj);
+
 /* The thread is about to let go of obj. */
-static inline void cd__op_released(int self, int obj)
+static CD_ALWAYS_INLINE void cd__op_released(int self, int obj)
 {
     cd_thread_rec_t *t = cd__rec(self);
     int n = cd__ld(&t->nheld);
-    int top = n < CD_MAX_HELD ? n : CD_MAX_HELD;
-    /* Locks are usually released newest first; search from the top. */
-    for (int i = top - 1; i >= 0; i--) {
-        if (cd__ld(&t->held[i]) == obj) {
-            for (int j = i; j < top - 1; j++)
-                cd__st(&t->held[j], cd__ld(&t->held[j + 1]));
-            break;
-        }
-    }
-    if (n > 0)
+    /* Locks are usually released newest first: then the top of the list
+     * goes and nothing moves. The rest is out of line, kept off the fast
+     * path. */
+    if (CD_LIKELY(n > 0 && n <= CD_MAX_HELD &&
+                  cd__ld(&t->held[n - 1]) == obj)) {
         cd__st(&t->nheld, n - 1);
-    cd__st(&cd__obj(obj)->owner, 0);
+        cd__st(&cd__obj(obj)->owner, 0);
+        return;
+    }
+    cd__op_released_search(self, obj);
 }
 
 /* The thread now shares obj with other readers (an rwlock's read side):

@@ -205,9 +205,10 @@ static void copy_thread(cd_thread_info_t *d, int id)
         d->nheld = CD_MAX_HELD;
     for (int i = 0; i < d->nheld; i++)
         d->held[i] = cd__ld(&t->held[i]);
-    d->last_op = cd__ld(&t->last_op);
-    d->last_obj = cd__ld(&t->last_obj);
-    d->nops = cd__ld(&t->nops);
+    uint64_t last = cd__ld(&t->last);
+    d->last_obj = (int)(last & 0xffff);
+    d->last_op = (int)((last >> CD_LAST_OP_SHIFT) & 0xff);
+    d->nops = last >> CD_LAST_COUNT_SHIFT;
 }
 
 static void copy_obj(cd_obj_info_t *d, int id)

@@ -66,9 +66,10 @@ typedef struct cd_thread_rec {
     _Atomic(const char *) what;  /* label of the latency while sleeping */
     _Atomic int nheld;
     _Atomic int held[CD_MAX_HELD];
-    _Atomic int last_op;         /* cd_op_t of the last operation */
-    _Atomic int last_obj;
-    _Atomic uint64_t nops;
+    /* The latest operation, packed so that recording it costs one store
+     * (see cd__op_begin; cd_reg_snapshot unpacks it): bits 0-15 the
+     * object id, 16-23 the cd_op_t, 24-63 how many operations so far. */
+    _Atomic uint64_t last;
 } cd_thread_rec_t;
 
 typedef struct cd_obj_rec {
