@@ -90,8 +90,14 @@ check: deps
 
 # Valgrind's race detectors: the broken race must be reported, every fix
 # must be clean (error exit 3 otherwise). Suppressions explain themselves.
-VG_FIXES = "race --fixed=mutex" "race --fixed=keyed" "race --fixed=cas" \
-           "deadlock --fixed=ordering" "deadlock --fixed=timeout"
+VG_FIXES = "race --fixed=mutex --iterations 2" "race --fixed=keyed --iterations 2" \
+           "race --fixed=cas --iterations 2" "deadlock --fixed=ordering --iterations 2" \
+           "deadlock --fixed=timeout --iterations 2" \
+           "starvation --fixed=writer-pref --iterations 100" \
+           "starvation --fixed=fair --iterations 100" \
+           "backpressure --fixed=bounded --iterations 500" \
+           "backpressure --fixed=drop --iterations 500" \
+           "backpressure --fixed=timeout --iterations 500"
 VALGRIND = valgrind --suppressions=tests/valgrind.supp --error-exitcode=3 -q
 
 helgrind drd: all
@@ -100,7 +106,7 @@ helgrind drd: all
 	@$(VALGRIND) --tool=$@ ./$(B)/concdemo race --iterations 2 2>&1 | \
 	  grep -m1 -A3 "Possible data race\|Conflicting" || { echo "$@ saw no race in the broken variant"; exit 1; }
 	@for v in $(VG_FIXES); do echo "== $@: $$v"; \
-	  $(VALGRIND) --tool=$@ ./$(B)/concdemo $$v --iterations 2 >/dev/null || exit 1; done
+	  $(VALGRIND) --tool=$@ ./$(B)/concdemo $$v >/dev/null || exit 1; done
 	@echo "$@: every fix clean"
 
 # Every bench/bench_*.c is a benchmark program; bench_sched.sh drives the
