@@ -1,6 +1,8 @@
 /*
  * harness.c - forked runs and command runs with time limits.
  */
+#define _XOPEN_SOURCE 700 /* putenv */
+
 #include "harness.h"
 
 #include <errno.h>
