@@ -24,22 +24,23 @@ static const cd_obj_info_t *obj_at(const cd_snapshot_t *s, int id)
     return (id > 0 && id <= s->nobjs) ? &s->objs[id - 1] : NULL;
 }
 
-/* A task that could go on if its worker ran it: it is ready, or parked on
- * a timer that has expired (the worker that would notice is stuck). */
-static int wants_worker(const cd_snapshot_t *s, const cd_thread_info_t *t)
+/* A task that waits for nothing but its worker: it is ready, or parked on
+ * a timer. A timer always fires, and then only the worker can run the task
+ * on; whether it fired already makes no difference when the worker is held
+ * by somebody who waits for this very task. */
+static int wants_worker(const cd_thread_info_t *t)
 {
     if (!t->worker)
         return 0;
     return t->state == CD_T_READY ||
-           (t->state == CD_T_PARKED && t->waiting_on == 0 && t->wake_ns &&
-            t->wake_ns <= s->t_ns);
+           (t->state == CD_T_PARKED && t->waiting_on == 0);
 }
 
 /* The object t waits for: what it is blocked or parked on, or its worker
  * when it only waits to be run. 0 if none. */
-static int waited_object(const cd_snapshot_t *s, const cd_thread_info_t *t)
+static int waited_object(const cd_thread_info_t *t)
 {
-    if (wants_worker(s, t))
+    if (wants_worker(t))
         return t->worker;
     return t->waiting_on;
 }
@@ -51,7 +52,7 @@ static int waited_object(const cd_snapshot_t *s, const cd_thread_info_t *t)
  * returns to its executor, so it cannot run anything else. */
 static int waits_for(const cd_snapshot_t *s, const cd_thread_info_t *t)
 {
-    if (wants_worker(s, t)) {
+    if (wants_worker(t)) {
         const cd_obj_info_t *w = obj_at(s, t->worker);
         const cd_thread_info_t *occupant = w ? thread_at(s, w->owner) : NULL;
         if (!occupant || occupant->id == t->id ||
@@ -78,8 +79,8 @@ static void fill_cycle(const cd_snapshot_t *s, const int *path, int len,
         int prev = path[(start + k + len - 1) % len];
         out->link[k] = (cd_cycle_link_t){
             .thread = cur,
-            .holds = waited_object(s, thread_at(s, prev)),
-            .waits = waited_object(s, thread_at(s, cur)),
+            .holds = waited_object(thread_at(s, prev)),
+            .waits = waited_object(thread_at(s, cur)),
         };
     }
 }
@@ -157,8 +158,8 @@ int cd_cycle_format(const cd_cycle_t *c, char *buf, size_t size)
             append(buf, size, &at, "%stask %s blocks %s (its thread waits "
                    "in a blocking lock of %s)", sep, who, holds, waits);
         else if (is_worker(l->waits))
-            append(buf, size, &at, "%stask %s holds %s and is ready to go "
-                   "on, but only %s can run it", sep, who, holds, waits);
+            append(buf, size, &at, "%stask %s holds %s but can only go on "
+                   "when %s runs it again", sep, who, holds, waits);
         else
             append(buf, size, &at, "%s%s holds %s, waits %s", sep, who,
                    holds, waits);

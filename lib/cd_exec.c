@@ -276,8 +276,12 @@ static _Noreturn void leave_for_good(cd_task_t *t)
 #ifdef CD_ASAN
     __sanitizer_start_switch_fiber(NULL, w->stack_bottom, w->stack_size);
 #endif
-    setcontext(&w->sched);
-    cd__check_failed("setcontext", errno, __FILE__, __LINE__);
+    /* Through context_switch like every other switch, not a bare
+     * setcontext: ThreadSanitizer's shadow call stack of the worker must
+     * see the same function entries and exits as when a task parks. */
+    context_switch(&t->ctx, &w->sched);
+    cd__check_failed("a finished task was resumed", EINVAL, __FILE__,
+                     __LINE__);
     abort();
 }
 

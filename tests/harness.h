@@ -71,5 +71,8 @@ int count_lines(const char *s);
 
 /* Suites register themselves through one function each, listed in main.c. */
 /* (one declaration per suite) */
+void suite_exec(void);
+void suite_await(void);
+void suite_async_race(void);
 
 #endif /* CD_TEST_HARNESS_H */

@@ -12,6 +12,9 @@ static const struct {
     void (*add)(void);
 } suites[] = {
     /* one line per suite: { "name", suite_name }, */
+    { "exec", suite_exec },
+    { "await", suite_await },
+    { "async-race", suite_async_race },
 };
 
 static int wanted(int argc, char **argv, const char *name)
