@@ -245,14 +245,15 @@ static void check(shop_t *s, double ms, cd_verdict_t *v)
     if (twice || unpaid)
         cd_verdict_observe(v, CD_VIOLATED,
                            "%d charges for %d orders (%d charged twice or "
-                           "more, %d unpaid); customer-%d balance %ld -> %ld; "
+                           "more, %d unpaid); customer-%d balance %ld -> %ld"
                            "%s", total, s->norders, twice, unpaid, worst + 1,
                            start, low,
-                           s->nworkers == 1
-                               ? "no data race: one thread, interleaved at "
+                           !twice ? ""
+                           : s->nworkers == 1
+                               ? "; no data race: one thread, interleaved at "
                                  "the await (ThreadSanitizer rightly reports "
                                  "nothing)"
-                               : "the checkouts interleave at the await, on "
+                               : "; the checkouts interleave at the await, on "
                                  "several threads now");
     else if (max > 1)
         cd_verdict_observe(v, CD_HELD,

@@ -547,8 +547,10 @@ int cd_exec_spawn_on(cd_exec_t *e, int worker, const char *name,
     cd_task_t *t = task_new(w, name, fn, arg, &err);
     if (!t)
         return err;
+    /* Once queued, t may run and be freed on its worker at any moment. */
+    int id = t->id;
     if (self)
-        cd__op_begin(self, CD_OP_TASK_SPAWN, t->id, 0, NULL, (cd_site_t){ 0 });
+        cd__op_begin(self, CD_OP_TASK_SPAWN, id, 0, NULL, (cd_site_t){ 0 });
     CD_CHECK(pthread_mutex_lock(&e->lock));
     cd__op_ready(t->id);
     t->all_next = w->all;
@@ -559,7 +561,7 @@ int cd_exec_spawn_on(cd_exec_t *e, int worker, const char *name,
     e->live++;
     CD_CHECK(pthread_cond_signal(&w->cond));
     CD_CHECK(pthread_mutex_unlock(&e->lock));
-    return t->id;
+    return id;
 }
 
 int cd_exec_spawn(cd_exec_t *e, const char *name, cd_task_fn fn, void *arg)

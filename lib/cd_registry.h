@@ -3,7 +3,9 @@
  *
  * The registry is the one place in libconc that holds global mutable state.
  * Two fixed tables (no malloc on the hot path) hold a record per thread and
- * per synchronisation object (a lock, later a channel). Primitives update
+ * per synchronisation object (a lock, later a channel). Async tasks
+ * (cd_exec.h) have thread records too, marked by the worker they run on;
+ * each worker is an object whose owner is the task running on it. Primitives update
  * their records through the choke point (cd_op.h) with relaxed atomic
  * stores; observers (the deadlock watchdog, the live view, tests) read a
  * consistent-enough copy with cd_reg_snapshot(). The registry also carries

@@ -116,6 +116,37 @@ static void run_many(int workers)
     end();
 }
 
+static cd_exec_t *parent_exec;
+static int child_ids[3];
+
+static void parent(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 3; i++)
+        child_ids[i] = cd_exec_spawn(parent_exec, "child", count_twice, NULL);
+    cd_await_latency("children", 1000);
+    atomic_fetch_add(&counter, 100);
+}
+
+/* Tasks may spawn tasks; the run ends when the last of them has. */
+static void test_tasks_spawned_by_tasks_run_too(void)
+{
+    begin(SAFETY_MS);
+    atomic_store(&counter, 0);
+    CU_ASSERT_FATAL(cd_exec_create(&parent_exec, 2) == 0);
+    int p = cd_exec_spawn(parent_exec, "parent", parent, NULL);
+    ASSERT_INT_EQ(cd_exec_run(parent_exec), 0);
+    ASSERT_INT_EQ(atomic_load(&counter), 106);
+    cd_snapshot_t *s = snapshot();
+    for (int i = 0; i < 3; i++) {
+        CU_ASSERT(child_ids[i] > p);
+        ASSERT_INT_EQ(s->threads[child_ids[i] - 1].state, CD_T_DONE);
+    }
+    free(s);
+    cd_exec_destroy(parent_exec);
+    end();
+}
+
 static void test_tasks_run_to_completion_on_one_worker(void) { run_many(1); }
 static void test_tasks_run_to_completion_on_three_workers(void) { run_many(3); }
 
@@ -565,6 +596,8 @@ void suite_exec(void)
                 test_tasks_run_to_completion_on_one_worker);
     CU_add_test(s, "tasks run to completion on three workers",
                 test_tasks_run_to_completion_on_three_workers);
+    CU_add_test(s, "tasks spawned by tasks run too",
+                test_tasks_spawned_by_tasks_run_too);
     CU_add_test(s, "await parks the task and another task runs",
                 test_await_parks_and_another_task_runs);
     CU_add_test(s, "awaitable mutex parks the task, not the worker",
