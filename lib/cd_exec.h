@@ -10,9 +10,9 @@
  * (a plain cd_mutex_lock that waits, a cd_latency sleep) blocks its worker
  * and every task that needs that worker - the lesson of `concdemo await`.
  *
- * A task stays on the worker that first ran it. Tasks are spread over the
- * workers round-robin when spawned (or placed with cd_exec_spawn_on). The
- * binding is a choice with a reason: a blocking mutex taken by a task (a
+ * A task runs only on the worker it was given when spawned: round-robin
+ * (cd_exec_spawn) or a chosen one (cd_exec_spawn_on); nothing steals it.
+ * The binding is a choice with a reason: a blocking mutex taken by a task (a
  * pthread mutex inside) must be unlocked by the same OS thread, and
  * thread-local storage must not change under a task's feet.
  *
