@@ -36,6 +36,9 @@ static const char usage_text[] =
     "options:\n"
     "  --fixed[=HOW]       run a fixed variant (plain --fixed: the recommended fix)\n"
     "  --threads N         worker threads (range per scenario: concdemo help SCENARIO)\n"
+    "  --workers N         worker threads of the async executor, for scenarios\n"
+    "                      that run tasks (await, async-race); tasks stay on one\n"
+    "                      worker, spread round-robin or as the scenario routes them\n"
     "  --iterations N      work items per run (orders, transfers, ...)\n"
     "  --timeout MS        hard limit for the run, 100..600000 (default 10000)\n"
     "  --latency-scale F   multiply simulated latencies by F, 0..100 (default 1;\n"
@@ -170,11 +173,15 @@ static void scenario_help(const cd_scenario_t *s)
                v == 0 ? "(default)" : s->variants[v].name,
                s->variants[v].summary,
                v == s->recommended ? " [--fixed]" : "");
-    printf("\nparameters:\n"
-           "  --threads N      %d..%d (default %d)\n"
-           "  --iterations N   %d..%d (default %d)\n\n"
+    printf("\nparameters:\n");
+    if (s->max.threads > 0)
+        printf("  --threads N      %d..%d (default %d)\n", s->min.threads,
+               s->max.threads, s->defaults.threads);
+    if (s->max.workers > 0)
+        printf("  --workers N      %d..%d (default %d): executor worker threads\n",
+               s->min.workers, s->max.workers, s->defaults.workers);
+    printf("  --iterations N   %d..%d (default %d)\n\n"
            "try:\n  concdemo %s\n  concdemo %s --fixed\n\nlesson: %s\n",
-           s->min.threads, s->max.threads, s->defaults.threads,
            s->min.iterations, s->max.iterations, s->defaults.iterations,
            s->name, s->name, s->lesson);
 }
@@ -289,6 +296,28 @@ static int run_scenario(cli_t *c)
 }
 
 /* ============================== arguments ================================ */
+
+/* "--workers" for a scenario without an executor (or "--threads" for one
+ * with only tasks): one line that says what to use instead. */
+static int wrong_kind(const cd_scenario_t *s, const char *flag)
+{
+    int n;
+    const cd_scenario_t *const *all = cd_scenarios(&n);
+
+    if (strcmp(flag, "--threads") == 0) {
+        fprintf(stderr, "concdemo: %s runs async tasks, not threads: use "
+                "--workers N (%d..%d) instead of --threads\n", s->name,
+                s->min.workers, s->max.workers);
+        return -1;
+    }
+    fprintf(stderr, "concdemo: %s runs threads, not async tasks: --workers "
+            "is for", s->name);
+    for (int i = 0, k = 0; i < n; i++)
+        if (all[i]->max.workers > 0)
+            fprintf(stderr, "%s %s", k++ ? "," : "", all[i]->name);
+    fprintf(stderr, " (use --threads N)\n");
+    return -1;
+}
 
 /* The value of "--flag=V" or of "--flag V" (advancing *i). NULL if none. */
 static const char *flag_value(int argc, char **argv, int *i, const char *flag)
@@ -405,8 +434,16 @@ static int parse_run_args(cli_t *c, int argc, char **argv)
             if (parse_fixed(c, a) != 0)
                 return -1;
         } else if ((val = flag_value(argc, argv, &i, "--threads"))) {
+            if (s->max.threads <= 0)
+                return wrong_kind(s, "--threads");
             if (parse_int("--threads", val, s->min.threads, s->max.threads,
                           &p->threads) != 0)
+                return -1;
+        } else if ((val = flag_value(argc, argv, &i, "--workers"))) {
+            if (s->max.workers <= 0)
+                return wrong_kind(s, "--workers");
+            if (parse_int("--workers", val, s->min.workers, s->max.workers,
+                          &p->workers) != 0)
                 return -1;
         } else if ((val = flag_value(argc, argv, &i, "--iterations"))) {
             if (parse_int("--iterations", val, s->min.iterations,

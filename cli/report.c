@@ -12,8 +12,12 @@ void cd_report_intro(FILE *out, const cd_scenario_t *s, int variant,
 {
     fprintf(out, "%s [%s]: %s - %s\n", s->name, s->variants[variant].name,
             s->title, s->variants[variant].summary);
-    fprintf(out, "  %d thread%s, %d iteration%s\n", p->threads,
-            p->threads == 1 ? "" : "s", p->iterations,
+    fputs(" ", out);
+    if (s->max.threads > 0)
+        fprintf(out, " %d thread%s,", p->threads, p->threads == 1 ? "" : "s");
+    if (s->max.workers > 0)
+        fprintf(out, " %d worker%s,", p->workers, p->workers == 1 ? "" : "s");
+    fprintf(out, " %d iteration%s\n", p->iterations,
             p->iterations == 1 ? "" : "s");
 }
 
@@ -155,10 +159,7 @@ static void json_trace(FILE *out)
         fputs(",\"op\":", out);
         json_str(out, cd_op_name(ev.op));
         fputs(",\"object\":", out);
-        json_str(out, ev.op == CD_OP_SPAWN || ev.op == CD_OP_JOIN
-                          ? cd_reg_thread_name(ev.obj)
-                      : ev.obj ? cd_reg_object_name(ev.obj)
-                               : (ev.label ? ev.label : ""));
+        json_str(out, cd_trace_object(&ev));
         fprintf(out, ",\"arg\":%" PRId64 ",\"site\":", ev.arg);
         json_site(out, ev.site);
         fputc('}', out);
@@ -174,8 +175,9 @@ void cd_report_json(FILE *out, const cd_run_result_t *r, int with_trace)
     json_str(out, r->scenario->name);
     fputs(",\"variant\":", out);
     json_str(out, r->scenario->variants[r->variant].name);
-    fprintf(out, ",\"threads\":%d,\"iterations\":%d,\"status\":",
-            r->params.threads, r->params.iterations);
+    fprintf(out, ",\"threads\":%d,\"workers\":%d,\"iterations\":%d,"
+            "\"status\":", r->params.threads, r->params.workers,
+            r->params.iterations);
     json_str(out, cd_status_name(v->status));
     fprintf(out, ",\"exit_code\":%d,\"expected\":", cd_exit_code(v->status));
     json_str(out, v->expected);

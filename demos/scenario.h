@@ -13,10 +13,14 @@
 
 #include <stdint.h>
 
-/* Parameters every scenario takes (ranges per scenario). */
+/* Parameters every scenario takes (ranges per scenario). A scenario whose
+ * max for threads or workers is 0 does not use it, and the CLI refuses the
+ * option: thread scenarios leave workers at 0, scenarios that run async
+ * tasks on an executor (cd_exec.h) take workers and leave threads at 0. */
 typedef struct cd_params {
     int threads;
     int iterations;
+    int workers;    /* executor worker threads */
 } cd_params_t;
 
 typedef struct cd_variant {

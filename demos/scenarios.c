@@ -14,12 +14,16 @@ extern const cd_scenario_t cd_scenario_race;
 extern const cd_scenario_t cd_scenario_deadlock;
 extern const cd_scenario_t cd_scenario_starvation;
 extern const cd_scenario_t cd_scenario_backpressure;
+extern const cd_scenario_t cd_scenario_await;
+extern const cd_scenario_t cd_scenario_async_race;
 
 static const cd_scenario_t *const table[] = {
     &cd_scenario_race,
     &cd_scenario_deadlock,
     &cd_scenario_starvation,
     &cd_scenario_backpressure,
+    &cd_scenario_await,
+    &cd_scenario_async_race,
 };
 
 const cd_scenario_t *const *cd_scenarios(int *count)

@@ -5,7 +5,13 @@
  * (without a deadline) for an object the second owns. (An rwlock's owner is
  * the writer inside it; readers are no single owner, so a wait for a
  * read-held rwlock adds no edge: see cd_rwlock.h.) A cycle in it is a
- * deadlock: nobody in it can ever move again. The watchdog is a plain
+ * deadlock: nobody in it can ever move again. Tasks of an executor
+ * (cd_exec.h) are threads here too: a task parked on an awaitable lock
+ * waits for its owner, and a task that is ready or parked on a timer waits
+ * for its worker, whose owner is the task running on it - an edge only
+ * while that task is blocked, since a blocked thread never gives its
+ * worker back. That is how "a blocking lock held across an await" shows
+ * up as a cycle. The watchdog is a plain
  * pthread, invisible to the registry, that takes a snapshot every period,
  * looks for such a cycle, and reports it once it has seen the very same
  * waits twice in a row (a wait is identified by its wait_seq, so a thread

@@ -91,7 +91,16 @@ struct cd_registry {
 extern struct cd_registry cd__reg;
 extern _Thread_local unsigned cd__self_gen;
 extern _Thread_local int cd__self_id;
-extern _Thread_local int cd__self_spawned;
+extern _Thread_local int cd__self_spawned; /* a cd_self_kind */
+
+/* What the code running on this thread is: a thread libconc did not start,
+ * one cd_thread started, or a task of an executor running on it. The
+ * latter two are ended by the run's abort (cd__op_abort_self). */
+enum cd_self_kind { CD_SELF_PLAIN = 0, CD_SELF_SPAWNED, CD_SELF_TASK };
+
+/* Makes id (0: untracked) the caller's identity for this run: executor
+ * workers switch it to the task they resume, and back. */
+void cd__self_set(int id, int kind);
 
 /* Registers the calling thread if this run has not seen it yet. */
 int cd__self_slow(void);

@@ -5,6 +5,18 @@
 
 #include <pthread.h>
 
+/* The task self no longer occupies its worker. */
+static void leave_worker(int self)
+{
+    int worker = cd__ld(&cd__rec(self)->worker);
+    if (worker) {
+        _Atomic int *owner = &cd__obj(worker)->owner;
+        int me = self;
+        atomic_compare_exchange_strong_explicit(owner, &me, 0, CD_RELAXED,
+                                                CD_RELAXED);
+    }
+}
+
 void cd__op_block(int self, int obj, int timed, cd_site_t site)
 {
     cd_thread_rec_t *t = cd__rec(self);
@@ -72,5 +84,94 @@ _Noreturn void cd__op_abort_self(int self)
     cd__op_note(self, CD_OP_ABORT, 0, 0, (cd_site_t){ 0 });
     cd__st(&t->since_ns, cd_reg_elapsed_ns());
     cd__st(&t->state, CD_T_ABORTED);
+    if (cd_self_is_task()) {
+        leave_worker(self);
+        cd__exec_abort_task(); /* a task must not end its worker thread */
+    }
     pthread_exit(NULL);
+}
+
+/* ================================= tasks ================================= */
+
+void cd__op_park(int self, int obj, const char *label, int64_t wake_ns,
+                 cd_site_t site)
+{
+    cd_thread_rec_t *t = cd__rec(self);
+
+    if (obj) {
+        cd_obj_rec_t *o = cd__obj(obj);
+        atomic_fetch_add_explicit(&o->nwaiters, 1, CD_RELAXED);
+        cd__st(&o->contended, cd__ld(&o->contended) + 1);
+    }
+    cd__st(&t->waiting_on, obj);
+    cd__st(&t->wait_timed, 0);
+    cd__st(&t->what, label);
+    cd__st(&t->wake_ns, wake_ns);
+    cd__st(&t->wait_seq, cd__ld(&t->wait_seq) + 1);
+    cd__st(&t->since_ns, cd_reg_elapsed_ns());
+    cd__st(&t->state, CD_T_PARKED);
+    leave_worker(self);
+    if (cd__tracing())
+        cd_trace_emit(self, CD_OP_PARK, obj, 0, label, site);
+}
+
+/* A task that was parked on an object stops counting as its waiter. */
+static void stop_waiting(cd_thread_rec_t *t)
+{
+    int obj = cd__ld(&t->waiting_on);
+    if (obj && obj != cd__ld(&t->worker) && cd__ld(&t->state) == CD_T_PARKED)
+        atomic_fetch_sub_explicit(&cd__obj(obj)->nwaiters, 1, CD_RELAXED);
+}
+
+void cd__op_ready(int task)
+{
+    cd_thread_rec_t *t = cd__rec(task);
+    int worker = cd__ld(&t->worker);
+
+    stop_waiting(t);
+    cd__st(&t->what, NULL);
+    cd__st(&t->wake_ns, 0);
+    cd__st(&t->waiting_on, worker);
+    cd__st(&t->wait_timed, 0);
+    cd__st(&t->wait_seq, cd__ld(&t->wait_seq) + 1);
+    cd__st(&t->since_ns, cd_reg_elapsed_ns());
+    cd__st(&t->state, CD_T_READY);
+    cd__op_note(task, CD_OP_READY, worker, 0, (cd_site_t){ 0 });
+}
+
+void cd__op_resume(int task)
+{
+    cd_thread_rec_t *t = cd__rec(task);
+    int worker = cd__ld(&t->worker);
+
+    /* Usually it was ready; a task the run's abort resumes may still be
+     * parked. */
+    stop_waiting(t);
+    cd__st(&cd__obj(worker)->owner, task);
+    cd__st(&t->what, NULL);
+    cd__st(&t->wake_ns, 0);
+    cd__st(&t->waiting_on, 0);
+    cd__st(&t->since_ns, cd_reg_elapsed_ns());
+    cd__st(&t->state, CD_T_RUNNING);
+    cd__op_note(task, CD_OP_RESUME, worker, 0, (cd_site_t){ 0 });
+}
+
+void cd__op_task_exit(int self)
+{
+    cd_thread_rec_t *t = cd__rec(self);
+
+    cd__op_begin(self, CD_OP_EXIT, 0, 0, NULL, (cd_site_t){ 0 });
+    cd__st(&t->since_ns, cd_reg_elapsed_ns());
+    cd__st(&t->state, CD_T_DONE);
+    leave_worker(self);
+}
+
+void cd__op_task_dropped(int task)
+{
+    cd_thread_rec_t *t = cd__rec(task);
+
+    cd__op_note(task, CD_OP_ABORT, 0, 0, (cd_site_t){ 0 });
+    cd__st(&t->waiting_on, 0);
+    cd__st(&t->since_ns, cd_reg_elapsed_ns());
+    cd__st(&t->state, CD_T_ABORTED);
 }

@@ -157,7 +157,27 @@ void cd__op_block(int self, int obj, int timed, cd_site_t site);
 void cd__op_unblock(int self, int obj);
 
 /* Ends the calling thread because the run was aborted: releases what it
- * holds, marks it aborted and exits. Only for threads cd_thread started. */
+ * holds, marks it aborted and exits. Only for threads cd_thread started and
+ * for tasks (a task leaves its worker for good instead of exiting it). */
 _Noreturn void cd__op_abort_self(int self);
+
+/* ---- tasks (cd_exec.h): a task's record names its worker object ---- */
+
+/* The task self leaves its worker to await obj (an object id), or, with
+ * obj 0, a timer called label that expires at wake_ns (run clock). */
+void cd__op_park(int self, int obj, const char *label, int64_t wake_ns,
+                 cd_site_t site);
+/* The task can go on and now waits for its worker. Called by whoever woke
+ * it (its worker for a timer, the unlocking task for a lock). */
+void cd__op_ready(int task);
+/* The task's worker runs it (again): the worker's owner is the task. */
+void cd__op_resume(int task);
+/* The task self returned from its function. */
+void cd__op_task_exit(int self);
+/* The run's abort dropped a task that never ran. */
+void cd__op_task_dropped(int task);
+
+/* In cd_exec.c: the aborted task self gives its worker back for good. */
+_Noreturn void cd__exec_abort_task(void);
 
 #endif /* CD_OP_H */

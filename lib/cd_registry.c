@@ -166,7 +166,7 @@ int cd__self_slow(void)
     cd__st(&cd__rec(id)->state, CD_T_RUNNING);
     cd__self_id = id;
     cd__self_gen = cd__reg.gen;
-    cd__self_spawned = 0;
+    cd__self_spawned = CD_SELF_PLAIN;
     return id;
 }
 
@@ -176,12 +176,24 @@ void cd_reg_bind_self(int id)
 {
     cd__self_id = id;
     cd__self_gen = cd__reg.gen;
-    cd__self_spawned = 1;
+    cd__self_spawned = CD_SELF_SPAWNED;
 }
 
 int cd_self_is_spawned(void)
 {
-    return cd__self_gen == cd__reg.gen && cd__self_spawned;
+    return cd__self_gen == cd__reg.gen && cd__self_spawned != CD_SELF_PLAIN;
+}
+
+int cd_self_is_task(void)
+{
+    return cd__self_gen == cd__reg.gen && cd__self_spawned == CD_SELF_TASK;
+}
+
+void cd__self_set(int id, int kind)
+{
+    cd__self_id = id;
+    cd__self_gen = cd__reg.gen;
+    cd__self_spawned = kind;
 }
 
 /* =============================== snapshot =============================== */
@@ -200,6 +212,8 @@ static void copy_thread(cd_thread_info_t *d, int id)
     d->wait_seq = cd__ld(&t->wait_seq);
     d->since_ns = cd__ld(&t->since_ns);
     d->what = cd__ld(&t->what);
+    d->worker = cd__ld(&t->worker);
+    d->wake_ns = cd__ld(&t->wake_ns);
     d->nheld = cd__ld(&t->nheld);
     if (d->nheld > CD_MAX_HELD)
         d->nheld = CD_MAX_HELD;
@@ -297,9 +311,10 @@ const char *cd_thread_state_name(int state)
         [CD_T_UNUSED] = "unused",   [CD_T_NEW] = "new",
         [CD_T_RUNNING] = "running", [CD_T_BLOCKED] = "blocked",
         [CD_T_SLEEPING] = "sleeping", [CD_T_DONE] = "done",
-        [CD_T_ABORTED] = "aborted",
+        [CD_T_ABORTED] = "aborted", [CD_T_PARKED] = "parked",
+        [CD_T_READY] = "ready",
     };
-    if (state < 0 || state > CD_T_ABORTED)
+    if (state < 0 || state >= CD_T_COUNT_)
         return "?";
     return names[state];
 }

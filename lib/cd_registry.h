@@ -3,7 +3,9 @@
  *
  * The registry is the one place in libconc that holds global mutable state.
  * Two fixed tables (no malloc on the hot path) hold a record per thread and
- * per synchronisation object (a lock, a channel). Primitives update
+ * per synchronisation object (a lock, a channel). Async tasks
+ * (cd_exec.h) have thread records too, marked by the worker they run on;
+ * each worker is an object whose owner is the task running on it. Primitives update
  * their records through the choke point (cd_op.h) with relaxed atomic
  * stores; observers (the deadlock watchdog, the live view, tests) read a
  * consistent-enough copy with cd_reg_snapshot(). The registry also carries
@@ -34,13 +36,19 @@ typedef enum cd_thread_state {
     CD_T_BLOCKED,  /* waiting for an object (waiting_on) */
     CD_T_SLEEPING, /* in a simulated latency (what) */
     CD_T_DONE,
-    CD_T_ABORTED   /* ended by the run's abort (deadlock, timeout) */
+    CD_T_ABORTED,  /* ended by the run's abort (deadlock, timeout) */
+    /* Tasks (cd_exec.h) only: */
+    CD_T_PARKED,   /* awaiting: an object (waiting_on) or a timer (what) */
+    CD_T_READY,    /* can go on, waits for its worker (waiting_on) */
+    CD_T_COUNT_
 } cd_thread_state_t;
 
 typedef enum cd_obj_kind {
     CD_OBJ_MUTEX = 1,
     CD_OBJ_CHAN,       /* a channel: owner is 0, see the chan_* fields */
-    CD_OBJ_RWLOCK  /* owner: the writer inside; readers: how many share it */
+    CD_OBJ_RWLOCK,     /* owner: the writer inside; readers: how many share it */
+    CD_OBJ_WORKER,     /* an executor's worker thread; owner: the task on it */
+    CD_OBJ_AMUTEX      /* an awaitable mutex (cd_amutex.h) */
 } cd_obj_kind_t;
 
 typedef enum cd_abort_reason {
@@ -64,6 +72,8 @@ typedef struct cd_thread_rec {
     _Atomic unsigned wait_seq;   /* bumped at every new wait */
     _Atomic int64_t since_ns;    /* when the current state began */
     _Atomic(const char *) what;  /* label of the latency while sleeping */
+    _Atomic int worker;          /* a task's worker object; 0: a thread */
+    _Atomic int64_t wake_ns;     /* parked on a timer: when it expires */
     _Atomic int nheld;
     _Atomic int held[CD_MAX_HELD];
     /* The latest operation, packed so that recording it costs one store
@@ -107,6 +117,8 @@ typedef struct cd_thread_info {
     unsigned wait_seq;
     int64_t since_ns;
     const char *what;
+    int worker;
+    int64_t wake_ns;
     int nheld;
     int held[CD_MAX_HELD];
     int last_op;
@@ -216,6 +228,9 @@ void cd_reg_set_deadlock(const cd_cycle_t *cycle);
 int cd_reg_deadlock(cd_cycle_t *out); /* 1 and a copy if one was found */
 int cd_reg_add_inversion(const cd_inversion_t *inv);
 int cd_reg_inversions(cd_inversion_t *out, int max);
+
+/* 1 when the caller is a task of an executor (cd_exec.h). */
+int cd_self_is_task(void);
 
 /* Human names for states (e.g. "blocked"). */
 const char *cd_thread_state_name(int state);

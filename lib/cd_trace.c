@@ -56,25 +56,31 @@ const char *cd_op_name(int op)
         [CD_OP_CLOSED] = "closed",
         [CD_OP_RDLOCK] = "rdlock",    [CD_OP_WRLOCK] = "wrlock",
         [CD_OP_TRYRDLOCK] = "tryrdlock", [CD_OP_TRYWRLOCK] = "trywrlock",
+        [CD_OP_TASK_SPAWN] = "spawn-task",
+        [CD_OP_AWAIT] = "await",      [CD_OP_PARK] = "parked",
+        [CD_OP_READY] = "ready",      [CD_OP_RESUME] = "resumed",
     };
     if (op < 0 || op >= CD_OP_COUNT_ || !names[op])
         return "?";
     return names[op];
 }
 
-/* The object column: a lock's name, a thread's name, or a label. */
-static const char *object_of(const cd_trace_event_t *ev)
+const char *cd_trace_object(const cd_trace_event_t *ev)
 {
     switch (ev->op) {
     case CD_OP_SPAWN:
     case CD_OP_JOIN:
+    case CD_OP_TASK_SPAWN:
         return cd_reg_thread_name(ev->obj);
     case CD_OP_LATENCY:
     case CD_OP_WAKE:
     case CD_OP_POINT:
+    case CD_OP_AWAIT:
         return ev->label ? ev->label : "";
     default:
-        return ev->obj ? cd_reg_object_name(ev->obj) : "";
+        if (ev->obj)
+            return cd_reg_object_name(ev->obj);
+        return ev->label ? ev->label : "";
     }
 }
 
@@ -82,7 +88,7 @@ int cd_trace_format(const cd_trace_event_t *ev, char *buf, size_t size)
 {
     char extra[32] = "";
 
-    if (ev->op == CD_OP_LATENCY)
+    if (ev->op == CD_OP_LATENCY || ev->op == CD_OP_AWAIT)
         snprintf(extra, sizeof extra, "%.3f ms", (double)ev->arg / 1000.0);
     else if (ev->op == CD_OP_TIMEDLOCK || ev->op == CD_OP_TIMEDSEND ||
              ev->op == CD_OP_TIMEDRECV)
@@ -94,9 +100,9 @@ int cd_trace_format(const cd_trace_event_t *ev, char *buf, size_t size)
     if (ev->site.file)
         return snprintf(buf, size, "%9.3f ms  %-14s %-10s %-16s %-10s %s:%d",
                         (double)ev->t_ns / 1e6, cd_reg_thread_name(ev->thread),
-                        cd_op_name(ev->op), object_of(ev), extra,
+                        cd_op_name(ev->op), cd_trace_object(ev), extra,
                         ev->site.file, ev->site.line);
     return snprintf(buf, size, "%9.3f ms  %-14s %-10s %-16s %s",
                     (double)ev->t_ns / 1e6, cd_reg_thread_name(ev->thread),
-                    cd_op_name(ev->op), object_of(ev), extra);
+                    cd_op_name(ev->op), cd_trace_object(ev), extra);
 }

@@ -50,6 +50,12 @@ typedef enum cd_op {
     CD_OP_WRLOCK,    /* asks for an rwlock to write (exclusive) and will wait */
     CD_OP_TRYRDLOCK, /* asks to read without waiting */
     CD_OP_TRYWRLOCK, /* asks to write without waiting */
+    /* The executor (cd_exec.h): the thread column names a task. */
+    CD_OP_TASK_SPAWN, /* obj: the new task's id */
+    CD_OP_AWAIT,     /* begins an await of arg microseconds (label) */
+    CD_OP_PARK,      /* the task leaves its worker: obj awaited, or label */
+    CD_OP_READY,     /* the task can go on; obj: the worker it waits for */
+    CD_OP_RESUME,    /* obj: the worker that runs the task again */
     CD_OP_COUNT_
 } cd_op_t;
 
@@ -77,6 +83,10 @@ int cd_trace_get(uint64_t seq, cd_trace_event_t *out);
 
 /* Short verb for an op ("lock", "acquired", ...). */
 const char *cd_op_name(int op);
+
+/* What the event's object column shows: a lock's or worker's name, a
+ * thread's or task's name (spawn, join), or the event's label. */
+const char *cd_trace_object(const cd_trace_event_t *ev);
 
 /* One aligned line for an event, e.g.
  * "   2.013 ms  checkout-1    acquired  shop-lock   demos/race.c:80".

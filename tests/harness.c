@@ -2,6 +2,8 @@
  * harness.c - forked runs, forked test bodies and command runs with time
  * limits; waiting for registry conditions.
  */
+#define _XOPEN_SOURCE 700 /* putenv */
+
 #include "harness.h"
 
 #include <errno.h>

@@ -167,5 +167,8 @@ void suite_chan(void);
 void suite_backpressure(void);
 void suite_rwlock(void);
 void suite_starvation(void);
+void suite_exec(void);
+void suite_await(void);
+void suite_async_race(void);
 
 #endif /* CD_TEST_HARNESS_H */

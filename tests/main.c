@@ -25,6 +25,9 @@ static const struct {
     { "backpressure", suite_backpressure },
     { "rwlock", suite_rwlock },
     { "starvation", suite_starvation },
+    { "exec", suite_exec },
+    { "await", suite_await },
+    { "async-race", suite_async_race },
 };
 
 static int wanted(int argc, char **argv, const char *name)

@@ -1,0 +1,172 @@
+/*
+ * cd_amutex.c - awaitable mutexes.
+ *
+ * The queue of waiting tasks is a list of nodes that live on the waiting
+ * tasks' own stacks (a parked task's frame stays put until it resumes).
+ * Ownership passes directly from the unlocking task to the first waiter,
+ * so a newcomer cannot overtake tasks that were already waiting.
+ *
+ * Lock order: m->lk, then the executor's lock (inside cd__task_wake).
+ * The wake happens while m->lk is held, so that a waiter which the run's
+ * abort resumes meanwhile sees either "still queued" or "granted and
+ * already on its worker's ready queue", never a half-done hand-over.
+ */
+#include "cd_amutex.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cd_exec.h"
+#include "cd_op.h"
+
+typedef struct cd_amutex_waiter {
+    cd_task_t *task;
+    int granted;
+    struct cd_amutex_waiter *next;
+} waiter_t;
+
+static void release(void *impl)
+{
+    cd_amutex_unlock_at(impl, (cd_site_t){ __FILE__, __LINE__ });
+}
+
+int cd_amutex_init(cd_amutex_t *m, const char *name)
+{
+    int id = cd_reg_add_object(name, CD_OBJ_AMUTEX, m, release);
+    if (id < 0)
+        return id;
+    CD_CHECK(pthread_mutex_init(&m->lk, NULL));
+    m->id = id;
+    m->owner = 0;
+    m->head = m->tail = NULL;
+    return 0;
+}
+
+void cd_amutex_destroy(cd_amutex_t *m)
+{
+    CD_CHECK(pthread_mutex_destroy(&m->lk));
+    cd_reg_remove_object(m->id);
+}
+
+/* Takes w out of the queue if it is still there. Caller holds m->lk. */
+static void dequeue(cd_amutex_t *m, waiter_t *w)
+{
+    waiter_t **p = &m->head, *prev = NULL;
+    while (*p && *p != w) {
+        prev = *p;
+        p = &(*p)->next;
+    }
+    if (!*p)
+        return;
+    *p = w->next;
+    if (m->tail == w)
+        m->tail = prev;
+}
+
+int cd_amutex_lock_at(cd_amutex_t *m, cd_site_t site)
+{
+    cd_task_t *t = cd__task_current();
+    if (!t)
+        cd__check_failed("cd_amutex_lock outside a task", EPERM, site.file,
+                         site.line);
+    int self = cd__task_id(t);
+
+    cd__op_begin(self, CD_OP_LOCK, m->id, 0, NULL, site);
+    cd__op_order(self, m->id, site);
+    CD_CHECK(pthread_mutex_lock(&m->lk));
+    if (m->owner == 0) {
+        m->owner = self;
+        cd__op_acquired(self, m->id, site);
+        CD_CHECK(pthread_mutex_unlock(&m->lk));
+        return 0;
+    }
+    waiter_t w = { .task = t };
+    if (m->tail)
+        m->tail->next = &w;
+    else
+        m->head = &w;
+    m->tail = &w;
+    /* Recorded before the unlock: once a waker can see us, we are parked. */
+    cd__op_park(self, m->id, NULL, 0, site);
+    CD_CHECK(pthread_mutex_unlock(&m->lk));
+
+    if (cd__task_park(t) != 0) {
+        /* The run was aborted. Leave the queue, or - if the lock was
+         * handed over meanwhile - take it, so that the abort releases it
+         * to the next waiter like any other held lock. */
+        CD_CHECK(pthread_mutex_lock(&m->lk));
+        int granted = w.granted;
+        if (!granted)
+            dequeue(m, &w);
+        CD_CHECK(pthread_mutex_unlock(&m->lk));
+        if (granted)
+            cd__op_acquired(self, m->id, site);
+        cd__op_abort_self(self);
+    }
+    /* Handed over by the unlocker: m->owner is already us. */
+    cd__op_acquired(self, m->id, site);
+    return 0;
+}
+
+void cd_amutex_unlock_at(cd_amutex_t *m, cd_site_t site)
+{
+    int self = cd__self();
+
+    if (self) {
+        cd__op_begin(self, CD_OP_UNLOCK, m->id, 0, NULL, site);
+        cd__op_released(self, m->id);
+    }
+    CD_CHECK(pthread_mutex_lock(&m->lk));
+    waiter_t *w = m->head;
+    if (w) {
+        m->head = w->next;
+        if (!m->head)
+            m->tail = NULL;
+        m->owner = cd__task_id(w->task);
+        w->granted = 1;
+        cd__task_wake(w->task);
+    } else {
+        m->owner = 0;
+    }
+    CD_CHECK(pthread_mutex_unlock(&m->lk));
+}
+
+/* ================================= keyed ================================= */
+
+int cd_akeyed_init(cd_akeyed_t *k, const char *prefix, int n)
+{
+    if (n <= 0)
+        return -EINVAL;
+    k->locks = calloc((size_t)n, sizeof *k->locks);
+    if (!k->locks)
+        return -ENOMEM;
+    for (int i = 0; i < n; i++) {
+        char name[CD_NAME_MAX];
+        snprintf(name, sizeof name, "%s[%d]", prefix, i);
+        int rc = cd_amutex_init(&k->locks[i], name);
+        if (rc != 0) {
+            while (i-- > 0)
+                cd_amutex_destroy(&k->locks[i]);
+            free(k->locks);
+            k->locks = NULL;
+            return rc;
+        }
+    }
+    k->n = n;
+    return 0;
+}
+
+void cd_akeyed_destroy(cd_akeyed_t *k)
+{
+    for (int i = 0; i < k->n; i++)
+        cd_amutex_destroy(&k->locks[i]);
+    free(k->locks);
+    k->locks = NULL;
+    k->n = 0;
+}
+
+cd_amutex_t *cd_akeyed_mutex(cd_akeyed_t *k, unsigned long key)
+{
+    return &k->locks[key % (unsigned long)k->n];
+}

@@ -1,0 +1,74 @@
+/*
+ * cd_amutex.h - awaitable mutexes for tasks: plain and keyed.
+ *
+ * An awaitable mutex is the lock an async task may hold across an await.
+ * A task that finds it taken parks (its worker runs other tasks) instead of
+ * blocking its worker thread; the unlock hands the lock to the first task
+ * that waits, in arrival order, and makes it ready. So "same lock, in
+ * order" holds, and no worker ever sleeps inside a lock.
+ *
+ * The keyed form keeps one awaitable mutex per key (customer, order, ...):
+ * tasks with the same key run their critical sections one after another,
+ * tasks with different keys interleave at their awaits.
+ *
+ * Lock and unlock must be called from a task (cd_exec.h) - the lock parks,
+ * and only a task can park; calling it elsewhere is a bug and aborts. The
+ * registry shows the mutex (kind CD_OBJ_AMUTEX) with its owner task, and a
+ * waiting task as parked on it, so the wait-for graph sees await cycles.
+ * When the run is aborted, a waiting task is ended and leaves the queue.
+ */
+#ifndef CD_AMUTEX_H
+#define CD_AMUTEX_H
+
+#include <pthread.h>
+
+#include "cd_common.h"
+
+struct cd_amutex_waiter;
+
+typedef struct cd_amutex {
+    pthread_mutex_t lk; /* guards owner and the queue; never held across a park */
+    int id;             /* registry id */
+    int owner;          /* task id holding it, 0 if free */
+    struct cd_amutex_waiter *head, *tail;
+} cd_amutex_t;
+
+/* Creates an awaitable mutex named name. Returns 0, or -ENOSPC when the
+ * registry is full. */
+int cd_amutex_init(cd_amutex_t *m, const char *name);
+
+/* Destroys an unlocked awaitable mutex that nobody waits for. */
+void cd_amutex_destroy(cd_amutex_t *m);
+
+/* Takes m; if another task holds it, the caller parks until it is handed
+ * over. Returns 0. Caller is a task; ends the task if the run is aborted
+ * while it waits. */
+#define cd_amutex_lock(m) cd_amutex_lock_at((m), CD_HERE)
+int cd_amutex_lock_at(cd_amutex_t *m, cd_site_t site);
+
+/* Caller holds m. Hands it to the first waiting task, if any. */
+#define cd_amutex_unlock(m) cd_amutex_unlock_at((m), CD_HERE)
+void cd_amutex_unlock_at(cd_amutex_t *m, cd_site_t site);
+
+/* ---- keyed ---- */
+
+typedef struct cd_akeyed {
+    int n;
+    cd_amutex_t *locks;
+} cd_akeyed_t;
+
+/* Creates n awaitable mutexes named "<prefix>[i]"; key k uses lock k % n,
+ * so with n at least the number of keys every key has its own. Returns 0,
+ * -EINVAL, -ENOMEM or -ENOSPC. */
+int cd_akeyed_init(cd_akeyed_t *k, const char *prefix, int n);
+void cd_akeyed_destroy(cd_akeyed_t *k);
+
+/* The awaitable mutex for key. Can't fail. */
+cd_amutex_t *cd_akeyed_mutex(cd_akeyed_t *k, unsigned long key);
+
+#define cd_akeyed_lock(k, key) \
+    cd_amutex_lock_at(cd_akeyed_mutex((k), (key)), CD_HERE)
+#define cd_akeyed_unlock(k, key) \
+    cd_amutex_unlock_at(cd_akeyed_mutex((k), (key)), CD_HERE)
+
+#endif /* CD_AMUTEX_H */

@@ -1,0 +1,675 @@
+/*
+ * cd_exec.c - workers, tasks as coroutines, timers.
+ *
+ * Tasks are ucontext coroutines: makecontext gives each its own stack, and
+ * getcontext + setcontext move a worker thread between its scheduler loop
+ * and a task (swapcontext would do the same, but AddressSanitizer warns on
+ * every run that uses it; the fiber annotations below are what it needs).
+ * Only a task's own worker ever switches into it, so a task that is woken
+ * (made ready) while it is still switching out cannot be resumed too early:
+ * its worker is busy running it. One executor-wide lock guards the run
+ * queues, timers and task lists; each worker sleeps on its own condition
+ * variable.
+ *
+ * The sanitizers are told about every switch: ThreadSanitizer sees each
+ * task as a fiber (switches synchronise, as they do: tasks on one worker
+ * run one after another), AddressSanitizer learns which stack is in use.
+ */
+#define _GNU_SOURCE /* makecontext and friends, MAP_ANONYMOUS, MAP_STACK */
+
+#include "cd_exec.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "cd_op.h"
+#include "cd_thread.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define CD_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CD_ASAN 1
+#endif
+#endif
+#ifdef CD_ASAN
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+#endif
+
+/* Demo tasks need little stack; sanitizers make frames bigger. */
+#define TASK_STACK_BYTES (256 * 1024)
+#define WORKER_STACK_BYTES (256 * 1024)
+/* How often an idle worker looks at the run's abort flag. */
+#define SLICE_NS (10 * 1000 * 1000)
+
+enum where { Q_NONE, Q_READY, Q_TIMERS };
+
+typedef struct worker worker_t;
+
+struct cd_task {
+    int id;
+    cd_task_fn fn;
+    void *arg;
+    worker_t *w;
+    ucontext_t ctx;
+    void *map;               /* the stack mapping, guard page included */
+    size_t map_size;
+    char *stack;
+    size_t stack_size;
+    /* Touched only on the worker's thread (or before it started). */
+    int started, finished, aborted, cancel;
+    /* Under the executor's lock. */
+    int where;
+    int64_t wake_at;         /* timers: monotonic deadline */
+    cd_task_t *prev, *next;  /* in the ready queue or the timer list */
+    cd_task_t *all_prev, *all_next; /* every task of the worker */
+#ifdef CD_TSAN
+    void *fiber;
+#endif
+#ifdef CD_ASAN
+    void *fake_stack;
+#endif
+};
+
+typedef struct list {
+    cd_task_t *head, *tail;
+} list_t;
+
+struct worker {
+    cd_exec_t *e;
+    int index, obj;
+    pthread_t pt;
+    pthread_cond_t cond;
+    /* Under the executor's lock. */
+    list_t ready, timers;
+    cd_task_t *all;
+    /* Only on the worker's own thread. */
+    ucontext_t sched;
+    cd_task_t *current;
+#ifdef CD_TSAN
+    void *fiber;
+#endif
+#ifdef CD_ASAN
+    void *fake_stack;
+    const void *stack_bottom; /* the worker thread's own stack */
+    size_t stack_size;
+#endif
+};
+
+struct cd_exec {
+    pthread_mutex_t lock;
+    int nworkers;
+    worker_t *w;
+    /* Under lock. */
+    int go, stop;      /* the start gate; stop: workers could not start */
+    int next_rr;
+    int live;          /* tasks not yet ended */
+    int aborted_tasks; /* tasks the run's abort ended */
+    int ran;           /* cd_exec_run was called */
+};
+
+/* The worker this thread is, or NULL. */
+static _Thread_local worker_t *tl_worker;
+
+/* ================================= lists ================================= */
+
+/* Caller holds the executor's lock (for all list helpers). */
+static void push_back(list_t *l, cd_task_t *t, int where)
+{
+    t->prev = l->tail;
+    t->next = NULL;
+    if (l->tail)
+        l->tail->next = t;
+    else
+        l->head = t;
+    l->tail = t;
+    t->where = where;
+}
+
+static void unlink_task(cd_task_t *t)
+{
+    list_t *l = t->where == Q_READY ? &t->w->ready
+              : t->where == Q_TIMERS ? &t->w->timers : NULL;
+    if (!l)
+        return;
+    if (t->prev)
+        t->prev->next = t->next;
+    else
+        l->head = t->next;
+    if (t->next)
+        t->next->prev = t->prev;
+    else
+        l->tail = t->prev;
+    t->prev = t->next = NULL;
+    t->where = Q_NONE;
+}
+
+static cd_task_t *pop_front(list_t *l)
+{
+    cd_task_t *t = l->head;
+    if (t)
+        unlink_task(t);
+    return t;
+}
+
+/* Keeps timers sorted by deadline; equal deadlines stay in arrival order,
+ * so that runs are repeatable. */
+static void insert_timer(worker_t *w, cd_task_t *t)
+{
+    cd_task_t *after = w->timers.tail;
+    while (after && after->wake_at > t->wake_at)
+        after = after->prev;
+    t->where = Q_TIMERS;
+    t->prev = after;
+    t->next = after ? after->next : w->timers.head;
+    if (t->next)
+        t->next->prev = t;
+    else
+        w->timers.tail = t;
+    if (after)
+        after->next = t;
+    else
+        w->timers.head = t;
+}
+
+/* ========================== stacks and switching ========================= */
+
+static int stack_alloc(cd_task_t *t)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t size = TASK_STACK_BYTES + page;
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (p == MAP_FAILED)
+        return -ENOMEM;
+    /* The lowest page is a guard: a task that overflows its stack faults
+     * there instead of silently overwriting whatever lies below. */
+    if (mprotect(p, page, PROT_NONE) != 0) {
+        munmap(p, size);
+        return -ENOMEM;
+    }
+    t->map = p;
+    t->map_size = size;
+    t->stack = (char *)p + page;
+    t->stack_size = TASK_STACK_BYTES;
+    return 0;
+}
+
+static void stack_free(cd_task_t *t)
+{
+#ifdef CD_ASAN
+    /* Frames of an aborted task leave poisoned redzones behind; a later
+     * mapping at this address must not inherit them. */
+    __asan_unpoison_memory_region(t->stack, t->stack_size);
+#endif
+    munmap(t->map, t->map_size);
+}
+
+/*
+ * Saves the running context in *from and continues in *to; returns when
+ * somebody resumes *from. getcontext returns twice (the second time when
+ * resumed), which the volatile flag tells apart. Kept out of line so that
+ * no caller's locals live across the double return (-Wclobbered).
+ */
+static __attribute__((noinline)) void context_switch(ucontext_t *from,
+                                                     const ucontext_t *to)
+{
+    volatile int resumed = 0;
+    if (getcontext(from) != 0)
+        cd__check_failed("getcontext", errno, __FILE__, __LINE__);
+    if (!resumed) {
+        resumed = 1;
+        setcontext(to);
+        cd__check_failed("setcontext", errno, __FILE__, __LINE__);
+    }
+}
+
+/* Worker -> task. Runs on the worker's scheduler stack. */
+static void switch_into(worker_t *w, cd_task_t *t)
+{
+#ifdef CD_TSAN
+    __tsan_switch_to_fiber(t->fiber, 0);
+#endif
+#ifdef CD_ASAN
+    __sanitizer_start_switch_fiber(&w->fake_stack, t->stack, t->stack_size);
+#endif
+    context_switch(&w->sched, &t->ctx);
+#ifdef CD_ASAN
+    __sanitizer_finish_switch_fiber(w->fake_stack, NULL, NULL);
+#endif
+}
+
+/* Task -> worker, to be resumed later. Runs on the task's stack. */
+static void switch_out(cd_task_t *t)
+{
+    worker_t *w = t->w;
+#ifdef CD_TSAN
+    __tsan_switch_to_fiber(w->fiber, 0);
+#endif
+#ifdef CD_ASAN
+    __sanitizer_start_switch_fiber(&t->fake_stack, w->stack_bottom,
+                                   w->stack_size);
+#endif
+    context_switch(&t->ctx, &w->sched);
+#ifdef CD_ASAN
+    __sanitizer_finish_switch_fiber(t->fake_stack, &w->stack_bottom,
+                                    &w->stack_size);
+#endif
+}
+
+/* Task -> worker for good: the worker frees this stack afterwards. */
+static _Noreturn void leave_for_good(cd_task_t *t)
+{
+    worker_t *w = t->w;
+    t->finished = 1;
+#ifdef CD_TSAN
+    __tsan_switch_to_fiber(w->fiber, 0);
+#endif
+#ifdef CD_ASAN
+    __sanitizer_start_switch_fiber(NULL, w->stack_bottom, w->stack_size);
+#endif
+    /* Through context_switch like every other switch, not a bare
+     * setcontext: ThreadSanitizer's shadow call stack of the worker must
+     * see the same function entries and exits as when a task parks. */
+    context_switch(&t->ctx, &w->sched);
+    cd__check_failed("a finished task was resumed", EINVAL, __FILE__,
+                     __LINE__);
+    abort();
+}
+
+static void task_entry(void)
+{
+    worker_t *w = tl_worker;
+    cd_task_t *t = w->current;
+#ifdef CD_ASAN
+    __sanitizer_finish_switch_fiber(NULL, &w->stack_bottom, &w->stack_size);
+#endif
+    cd__op_begin(t->id, CD_OP_START, 0, 0, NULL, (cd_site_t){ 0 });
+    t->fn(t->arg);
+    cd__op_task_exit(t->id);
+    leave_for_good(t);
+}
+
+_Noreturn void cd__exec_abort_task(void)
+{
+    worker_t *w = tl_worker;
+    cd_task_t *t = w ? w->current : NULL;
+    if (!t)
+        cd__check_failed("abort of a task outside a worker", EINVAL,
+                         __FILE__, __LINE__);
+    t->aborted = 1;
+    leave_for_good(t);
+}
+
+/* ================================ workers ================================ */
+
+/* Frees an ended (or never started) task. Caller holds the lock. */
+static void reap(cd_exec_t *e, cd_task_t *t)
+{
+    worker_t *w = t->w;
+    unlink_task(t);
+    if (t->all_prev)
+        t->all_prev->all_next = t->all_next;
+    else
+        w->all = t->all_next;
+    if (t->all_next)
+        t->all_next->all_prev = t->all_prev;
+    e->live--;
+    if (t->aborted)
+        e->aborted_tasks++;
+    if (e->live == 0)
+        for (int i = 0; i < e->nworkers; i++)
+            CD_CHECK(pthread_cond_signal(&e->w[i].cond));
+#ifdef CD_TSAN
+    __tsan_destroy_fiber(t->fiber);
+#endif
+    stack_free(t);
+    free(t);
+}
+
+/* Runs t until it parks or ends. Called on w's thread without the lock. */
+static void run_task(worker_t *w, cd_task_t *t)
+{
+    w->current = t;
+    cd__self_set(t->id, CD_SELF_TASK);
+    cd__op_resume(t->id);
+    t->started = 1;
+    switch_into(w, t);
+    cd__self_set(0, CD_SELF_PLAIN);
+    w->current = NULL;
+}
+
+/* Moves expired timers to the ready queue. Caller holds the lock. */
+static void expire_timers(worker_t *w)
+{
+    int64_t now = cd_now_ns();
+    while (w->timers.head && w->timers.head->wake_at <= now) {
+        cd_task_t *t = pop_front(&w->timers);
+        cd__op_ready(t->id);
+        push_back(&w->ready, t, Q_READY);
+    }
+}
+
+/* Sleeps until the next timer, a wake-up, or one slice. Caller holds the
+ * lock. */
+static void idle(worker_t *w)
+{
+    int64_t now = cd_now_ns(), until = now + SLICE_NS;
+    if (w->timers.head && w->timers.head->wake_at < until)
+        until = w->timers.head->wake_at;
+    if (until <= now)
+        return;
+    struct timespec ts = { until / 1000000000, until % 1000000000 };
+    int rc = pthread_cond_timedwait(&w->cond, &w->e->lock, &ts);
+    if (rc != 0 && rc != ETIMEDOUT)
+        CD_CHECK(rc);
+}
+
+/* After an abort: ends every task of w. A task that ran is resumed once
+ * more with `cancel` set, so that it unwinds itself on its own stack and
+ * thread (releasing its locks where it took them); one that never ran is
+ * dropped. Caller holds the lock. */
+static void drain(worker_t *w)
+{
+    cd_exec_t *e = w->e;
+    while (w->all) {
+        cd_task_t *t = w->all;
+        unlink_task(t);
+        if (!t->started) {
+            cd__op_task_dropped(t->id);
+            t->aborted = 1;
+        } else {
+            CD_CHECK(pthread_mutex_unlock(&e->lock));
+            while (!t->finished) {
+                t->cancel = 1;
+                run_task(w, t);
+            }
+            CD_CHECK(pthread_mutex_lock(&e->lock));
+        }
+        reap(e, t);
+    }
+}
+
+static void *worker_main(void *p)
+{
+    worker_t *w = p;
+    cd_exec_t *e = w->e;
+
+    tl_worker = w;
+    cd__self_set(0, CD_SELF_PLAIN); /* between tasks the worker is nobody */
+#ifdef CD_TSAN
+    w->fiber = __tsan_get_current_fiber();
+#endif
+    CD_CHECK(pthread_mutex_lock(&e->lock));
+    while (!e->go)
+        CD_CHECK(pthread_cond_wait(&w->cond, &e->lock));
+    while (!e->stop && !cd_reg_aborted()) {
+        expire_timers(w);
+        cd_task_t *t = pop_front(&w->ready);
+        if (t) {
+            CD_CHECK(pthread_mutex_unlock(&e->lock));
+            run_task(w, t);
+            CD_CHECK(pthread_mutex_lock(&e->lock));
+            if (t->finished)
+                reap(e, t);
+            continue;
+        }
+        if (e->live == 0)
+            break;
+        idle(w);
+    }
+    drain(w);
+    CD_CHECK(pthread_mutex_unlock(&e->lock));
+    tl_worker = NULL;
+    return NULL;
+}
+
+/* ================================== API ================================== */
+
+int cd_exec_create(cd_exec_t **out, int nworkers)
+{
+    if (nworkers < 1 || nworkers > CD_EXEC_MAX_WORKERS)
+        return -EINVAL;
+    cd_exec_t *e = calloc(1, sizeof *e);
+    if (!e)
+        return -ENOMEM;
+    e->w = calloc((size_t)nworkers, sizeof *e->w);
+    if (!e->w) {
+        free(e);
+        return -ENOMEM;
+    }
+    CD_CHECK(pthread_mutex_init(&e->lock, NULL));
+    pthread_condattr_t ca;
+    CD_CHECK(pthread_condattr_init(&ca));
+    CD_CHECK(pthread_condattr_setclock(&ca, CLOCK_MONOTONIC));
+    for (; e->nworkers < nworkers; e->nworkers++) {
+        worker_t *w = &e->w[e->nworkers];
+        char name[CD_NAME_MAX];
+        snprintf(name, sizeof name, "worker-%d", e->nworkers + 1);
+        int id = cd_reg_add_object(name, CD_OBJ_WORKER, w, NULL);
+        if (id < 0) {
+            CD_CHECK(pthread_condattr_destroy(&ca));
+            cd_exec_destroy(e);
+            return id;
+        }
+        w->e = e;
+        w->index = e->nworkers;
+        w->obj = id;
+        CD_CHECK(pthread_cond_init(&w->cond, &ca));
+    }
+    CD_CHECK(pthread_condattr_destroy(&ca));
+    *out = e;
+    return 0;
+}
+
+void cd_exec_destroy(cd_exec_t *e)
+{
+    if (!e)
+        return;
+    CD_CHECK(pthread_mutex_lock(&e->lock));
+    for (int i = 0; i < e->nworkers; i++) {
+        worker_t *w = &e->w[i];
+        while (w->all) { /* never ran: cd_exec_run was not called */
+            cd_task_t *t = w->all;
+            cd__op_task_dropped(t->id);
+            t->aborted = 1;
+            reap(e, t);
+        }
+    }
+    CD_CHECK(pthread_mutex_unlock(&e->lock));
+    for (int i = 0; i < e->nworkers; i++) {
+        CD_CHECK(pthread_cond_destroy(&e->w[i].cond));
+        cd_reg_remove_object(e->w[i].obj);
+    }
+    CD_CHECK(pthread_mutex_destroy(&e->lock));
+    free(e->w);
+    free(e);
+}
+
+/* Out of line for the same reason as context_switch (getcontext). */
+static __attribute__((noinline)) void init_context(cd_task_t *t)
+{
+    if (getcontext(&t->ctx) != 0)
+        cd__check_failed("getcontext", errno, __FILE__, __LINE__);
+    t->ctx.uc_stack.ss_sp = t->stack;
+    t->ctx.uc_stack.ss_size = t->stack_size;
+    t->ctx.uc_link = NULL; /* never returns: task_entry leaves for good */
+    makecontext(&t->ctx, task_entry, 0);
+}
+
+static cd_task_t *task_new(worker_t *w, const char *name, cd_task_fn fn,
+                           void *arg, int *err)
+{
+    cd_task_t *t = calloc(1, sizeof *t);
+    if (!t || stack_alloc(t) != 0) {
+        free(t);
+        *err = -ENOMEM;
+        return NULL;
+    }
+    int id = cd_reg_add_thread(name);
+    if (id < 0) {
+        stack_free(t);
+        free(t);
+        *err = id;
+        return NULL;
+    }
+    t->id = id;
+    t->fn = fn;
+    t->arg = arg;
+    t->w = w;
+    init_context(t);
+#ifdef CD_TSAN
+    t->fiber = __tsan_create_fiber(0);
+    __tsan_set_fiber_name(t->fiber, cd_reg_thread_name(id));
+#endif
+    cd__st(&cd__rec(id)->worker, w->obj);
+    return t;
+}
+
+int cd_exec_spawn_on(cd_exec_t *e, int worker, const char *name,
+                     cd_task_fn fn, void *arg)
+{
+    int err = 0;
+    if (!e || !fn || worker < 0 || worker >= e->nworkers)
+        return -EINVAL;
+    /* The spawner first: a thread seen for the first time is registered
+     * now, so that the run's first one is still called "main". */
+    int self = cd__self();
+    worker_t *w = &e->w[worker];
+    cd_task_t *t = task_new(w, name, fn, arg, &err);
+    if (!t)
+        return err;
+    /* Once queued, t may run and be freed on its worker at any moment. */
+    int id = t->id;
+    if (self)
+        cd__op_begin(self, CD_OP_TASK_SPAWN, id, 0, NULL, (cd_site_t){ 0 });
+    CD_CHECK(pthread_mutex_lock(&e->lock));
+    cd__op_ready(t->id);
+    t->all_next = w->all;
+    if (w->all)
+        w->all->all_prev = t;
+    w->all = t;
+    push_back(&w->ready, t, Q_READY);
+    e->live++;
+    CD_CHECK(pthread_cond_signal(&w->cond));
+    CD_CHECK(pthread_mutex_unlock(&e->lock));
+    return id;
+}
+
+int cd_exec_spawn(cd_exec_t *e, const char *name, cd_task_fn fn, void *arg)
+{
+    if (!e)
+        return -EINVAL;
+    CD_CHECK(pthread_mutex_lock(&e->lock));
+    int worker = e->next_rr;
+    e->next_rr = (e->next_rr + 1) % e->nworkers;
+    CD_CHECK(pthread_mutex_unlock(&e->lock));
+    return cd_exec_spawn_on(e, worker, name, fn, arg);
+}
+
+int cd_exec_run(cd_exec_t *e)
+{
+    pthread_attr_t attr;
+    int started = 0, rc = 0;
+
+    if (!e || e->ran)
+        return -EINVAL;
+    e->ran = 1;
+    CD_CHECK(pthread_attr_init(&attr));
+    CD_CHECK(pthread_attr_setstacksize(&attr, WORKER_STACK_BYTES));
+    for (; started < e->nworkers; started++) {
+        rc = pthread_create(&e->w[started].pt, &attr, worker_main,
+                            &e->w[started]);
+        if (rc != 0)
+            break;
+    }
+    CD_CHECK(pthread_attr_destroy(&attr));
+    /* Open the gate only now: if a worker is missing, no task has run yet
+     * and all of them can simply be dropped. */
+    CD_CHECK(pthread_mutex_lock(&e->lock));
+    e->go = 1;
+    e->stop = started < e->nworkers;
+    for (int i = 0; i < started; i++)
+        CD_CHECK(pthread_cond_signal(&e->w[i].cond));
+    CD_CHECK(pthread_mutex_unlock(&e->lock));
+    for (int i = 0; i < started; i++)
+        CD_CHECK(pthread_join(e->w[i].pt, NULL));
+    if (started < e->nworkers) {
+        CD_CHECK(pthread_mutex_lock(&e->lock));
+        for (int i = started; i < e->nworkers; i++)
+            drain(&e->w[i]); /* nothing there ever started */
+        CD_CHECK(pthread_mutex_unlock(&e->lock));
+        return -rc;
+    }
+    return e->aborted_tasks;
+}
+
+int cd_exec_workers(const cd_exec_t *e) { return e->nworkers; }
+
+int cd_exec_worker_obj(const cd_exec_t *e, int i)
+{
+    return i >= 0 && i < e->nworkers ? e->w[i].obj : 0;
+}
+
+int cd_exec_current_worker(void)
+{
+    return tl_worker && tl_worker->current ? tl_worker->index : -1;
+}
+
+/* ============================ tasks' side ================================ */
+
+cd_task_t *cd__task_current(void)
+{
+    return tl_worker ? tl_worker->current : NULL;
+}
+
+int cd__task_id(const cd_task_t *t) { return t->id; }
+
+int cd__task_park(cd_task_t *t)
+{
+    switch_out(t);
+    return t->cancel ? -ECANCELED : 0;
+}
+
+void cd__task_wake(cd_task_t *t)
+{
+    cd_exec_t *e = t->w->e;
+    CD_CHECK(pthread_mutex_lock(&e->lock));
+    if (t->where == Q_NONE) {
+        cd__op_ready(t->id);
+        push_back(&t->w->ready, t, Q_READY);
+        CD_CHECK(pthread_cond_signal(&t->w->cond));
+    }
+    CD_CHECK(pthread_mutex_unlock(&e->lock));
+}
+
+void cd_await_latency_at(const char *what, int64_t usec, cd_site_t site)
+{
+    cd_task_t *t = cd__task_current();
+    if (!t) {
+        cd_latency_at(what, usec, site);
+        return;
+    }
+    int64_t ns = usec * 1000 * cd_reg_latency_scale() / 1000;
+    cd__op_begin(t->id, CD_OP_AWAIT, 0, ns / 1000, what, site);
+    if (cd_reg_aborted())
+        cd__op_abort_self(t->id);
+    int64_t now = cd_now_ns();
+    cd__op_park(t->id, 0, what, cd_reg_elapsed_ns() + ns, site);
+    CD_CHECK(pthread_mutex_lock(&t->w->e->lock));
+    t->wake_at = now + ns;
+    insert_timer(t->w, t);
+    CD_CHECK(pthread_mutex_unlock(&t->w->e->lock));
+    if (cd__task_park(t) != 0)
+        cd__op_abort_self(t->id);
+    if (cd__tracing())
+        cd_trace_emit(t->id, CD_OP_WAKE, 0, 0, what, site);
+}
