@@ -94,6 +94,10 @@ struct worker {
     /* Only on the worker's own thread. */
     ucontext_t sched;
     cd_task_t *current;
+    /* Under the controlled scheduler the worker thread is a participant
+     * with a registry thread record of its own (0 otherwise). */
+    int sched_id;
+    int finished;
 #ifdef CD_TSAN
     void *fiber;
 #endif
@@ -347,10 +351,11 @@ static void run_task(worker_t *w, cd_task_t *t)
     w->current = NULL;
 }
 
-/* Moves expired timers to the ready queue. Caller holds the lock. */
+/* Moves expired timers to the ready queue. Caller holds the lock. Timers
+ * run on the run's clock: virtual under the controlled scheduler. */
 static void expire_timers(worker_t *w)
 {
-    int64_t now = cd_now_ns();
+    int64_t now = cd_reg_elapsed_ns();
     while (w->timers.head && w->timers.head->wake_at <= now) {
         cd_task_t *t = pop_front(&w->timers);
         cd__op_ready(t->id);
@@ -358,15 +363,31 @@ static void expire_timers(worker_t *w)
     }
 }
 
+/* Whether an idle worker has something to do (controlled runs). */
+static int worker_has_work(void *arg)
+{
+    worker_t *w = arg;
+    return w->ready.head || w->e->stop || w->e->live == 0 || cd_reg_aborted();
+}
+
 /* Sleeps until the next timer, a wake-up, or one slice. Caller holds the
  * lock. */
 static void idle(worker_t *w)
 {
-    int64_t now = cd_now_ns(), until = now + SLICE_NS;
+    int64_t now = cd_reg_elapsed_ns(), until = now + SLICE_NS;
     if (w->timers.head && w->timers.head->wake_at < until)
         until = w->timers.head->wake_at;
     if (until <= now)
         return;
+    if (w->sched_id) {
+        /* Parked with the scheduler, the lock free for the others. */
+        CD_CHECK(pthread_mutex_unlock(&w->e->lock));
+        cd__sched_block(w->sched_id, worker_has_work, w,
+                        w->timers.head ? w->timers.head->wake_at : 0);
+        CD_CHECK(pthread_mutex_lock(&w->e->lock));
+        return;
+    }
+    until = cd_now_ns() + (until - now); /* the condvar's clock */
     struct timespec ts = { until / 1000000000, until % 1000000000 };
     int rc = pthread_cond_timedwait(&w->cond, &w->e->lock, &ts);
     if (rc != 0 && rc != ETIMEDOUT)
@@ -398,6 +419,18 @@ static void drain(worker_t *w)
     }
 }
 
+/* The start gate is open (controlled runs). */
+static int exec_started(void *arg)
+{
+    return ((cd_exec_t *)arg)->go;
+}
+
+/* A worker thread has finished (controlled runs: the join's condition). */
+static int worker_finished(void *arg)
+{
+    return ((worker_t *)arg)->finished;
+}
+
 static void *worker_main(void *p)
 {
     worker_t *w = p;
@@ -408,9 +441,21 @@ static void *worker_main(void *p)
 #ifdef CD_TSAN
     w->fiber = __tsan_get_current_fiber();
 #endif
+    if (w->sched_id) {
+        cd__sched_bind(w->sched_id);
+        cd__sched_enter(w->sched_id);
+        cd__st(&cd__rec(w->sched_id)->state, CD_T_RUNNING);
+    }
     CD_CHECK(pthread_mutex_lock(&e->lock));
-    while (!e->go)
+    while (!e->go) {
+        if (w->sched_id) {
+            CD_CHECK(pthread_mutex_unlock(&e->lock));
+            cd__sched_block(w->sched_id, exec_started, e, 0);
+            CD_CHECK(pthread_mutex_lock(&e->lock));
+            continue;
+        }
         CD_CHECK(pthread_cond_wait(&w->cond, &e->lock));
+    }
     while (!e->stop && !cd_reg_aborted()) {
         expire_timers(w);
         cd_task_t *t = pop_front(&w->ready);
@@ -427,8 +472,13 @@ static void *worker_main(void *p)
         idle(w);
     }
     drain(w);
+    w->finished = 1;
     CD_CHECK(pthread_mutex_unlock(&e->lock));
     tl_worker = NULL;
+    if (w->sched_id) {
+        cd__st(&cd__rec(w->sched_id)->state, CD_T_DONE);
+        cd__sched_exit(w->sched_id);
+    }
     return NULL;
 }
 
@@ -585,6 +635,15 @@ int cd_exec_run(cd_exec_t *e)
     e->ran = 1;
     CD_CHECK(pthread_attr_init(&attr));
     CD_CHECK(pthread_attr_setstacksize(&attr, WORKER_STACK_BYTES));
+    /* A controlled run schedules the workers like any thread: each gets a
+     * thread record and a turn. */
+    for (int i = 0; cd_sched_active() && i < e->nworkers; i++) {
+        char name[CD_NAME_MAX];
+        snprintf(name, sizeof name, "worker-%d", i + 1);
+        int id = cd_reg_add_thread(name);
+        e->w[i].sched_id = id > 0 ? id : 0;
+        cd__sched_register(e->w[i].sched_id);
+    }
     for (; started < e->nworkers; started++) {
         rc = pthread_create(&e->w[started].pt, &attr, worker_main,
                             &e->w[started]);
@@ -600,8 +659,11 @@ int cd_exec_run(cd_exec_t *e)
     for (int i = 0; i < started; i++)
         CD_CHECK(pthread_cond_signal(&e->w[i].cond));
     CD_CHECK(pthread_mutex_unlock(&e->lock));
-    for (int i = 0; i < started; i++)
+    for (int i = 0; i < started; i++) {
+        if (e->w[i].sched_id)
+            cd__sched_block(cd__self(), worker_finished, &e->w[i], 0);
         CD_CHECK(pthread_join(e->w[i].pt, NULL));
+    }
     if (started < e->nworkers) {
         CD_CHECK(pthread_mutex_lock(&e->lock));
         for (int i = started; i < e->nworkers; i++)
@@ -662,8 +724,8 @@ void cd_await_latency_at(const char *what, int64_t usec, cd_site_t site)
     cd__op_begin(t->id, CD_OP_AWAIT, 0, ns / 1000, what, site);
     if (cd_reg_aborted())
         cd__op_abort_self(t->id);
-    int64_t now = cd_now_ns();
-    cd__op_park(t->id, 0, what, cd_reg_elapsed_ns() + ns, site);
+    int64_t now = cd_reg_elapsed_ns();
+    cd__op_park(t->id, 0, what, now + ns, site);
     CD_CHECK(pthread_mutex_lock(&t->w->e->lock));
     t->wake_at = now + ns;
     insert_timer(t->w, t);

@@ -92,6 +92,10 @@ extern struct cd_registry cd__reg;
 extern _Thread_local unsigned cd__self_gen;
 extern _Thread_local int cd__self_id;
 extern _Thread_local int cd__self_spawned; /* a cd_self_kind */
+/* The OS thread's own registry id, which the controlled scheduler knows it
+ * by: it stays the worker's while the worker runs a task (whose id is then
+ * cd__self_id). */
+extern _Thread_local int cd__sched_self;
 
 /* What the code running on this thread is: a thread libconc did not start,
  * one cd_thread started, or a task of an executor running on it. The
@@ -161,6 +165,9 @@ int cd__sched_block(int self, int (*ready)(void *), void *arg,
                     int64_t deadline_ns);
 /* A new participant, registered by its spawner before it exists. */
 void cd__sched_register(int id);
+/* Makes the calling OS thread participant `id` (threads started outside
+ * cd_thread, such as an executor's workers). */
+void cd__sched_bind(int id);
 /* A new thread waits here for its first turn. */
 void cd__sched_enter(int self);
 /* A participant ends: hands its turn on. */

@@ -27,6 +27,7 @@ struct cd_registry cd__reg = {
 _Thread_local unsigned cd__self_gen;
 _Thread_local int cd__self_id;
 _Thread_local int cd__self_spawned;
+_Thread_local int cd__sched_self;
 
 /* ================================ the run ================================ */
 
@@ -167,6 +168,7 @@ int cd__self_slow(void)
     cd__self_id = id;
     cd__self_gen = cd__reg.gen;
     cd__self_spawned = CD_SELF_PLAIN;
+    cd__sched_self = id;
     return id;
 }
 
@@ -177,6 +179,7 @@ void cd_reg_bind_self(int id)
     cd__self_id = id;
     cd__self_gen = cd__reg.gen;
     cd__self_spawned = CD_SELF_SPAWNED;
+    cd__sched_self = id;
 }
 
 int cd_self_is_spawned(void)

@@ -520,9 +520,17 @@ static int controlled(void)
     return cd__sched_on() && !S->draining;
 }
 
+/* The participant behind `self`: a task's operations are its worker
+ * thread's turn. */
+static int participant(int self)
+{
+    return cd__sched_self > 0 ? cd__sched_self : self;
+}
+
 void cd__sched_point(int self, int op, int obj, const char *label,
                      cd_site_t site)
 {
+    self = participant(self);
     if (!controlled() || self <= 0 || self > CD_MAX_THREADS)
         return;
     HIDE_BEGIN();
@@ -546,6 +554,7 @@ void cd__sched_point(int self, int op, int obj, const char *label,
 int cd__sched_block(int self, int (*ready)(void *), void *arg,
                     int64_t deadline_ns)
 {
+    self = participant(self);
     if (!controlled() || self <= 0 || self > CD_MAX_THREADS)
         return CD_SCHED_FREE_RUN;
     int rc;
@@ -662,6 +671,11 @@ static void pin_to_one_cpu(void)
     CPU_ZERO(&set);
     CPU_SET(cpu >= 0 ? cpu : 0, &set);
     sched_setaffinity(0, sizeof set, &set);
+}
+
+void cd__sched_bind(int id)
+{
+    cd__sched_self = id;
 }
 
 int cd_sched_begin(const cd_sched_cfg_t *cfg)
