@@ -33,13 +33,33 @@ static void broken_starves_the_writer(void)
     CU_ASSERT_TRUE(past > 10 * fig(&c, "reads_past_writer_bound"));
     CU_ASSERT_TRUE(fig(&c, "reads_past_waiting_writer") >= past);
     CU_ASSERT_TRUE(fig(&c, "longest_write_wait_us") > requests * 1000 / 2);
-    ASSERT_INT_EQ(fig(&c, "writes_while_requests_ran"), 0);
+    /* Free threads on a loaded machine (a sanitizer build) can leave a gap
+     * between two readers now and then; the controlled run below shows the
+     * exact figure, 0. */
+    CU_ASSERT_TRUE(fig(&c, "writes_while_requests_ran") <
+                   fig(&c, "write_quota") / 2);
     /* It does get in at the end: the run ends with the quota made. */
     ASSERT_INT_EQ(fig(&c, "writes"), fig(&c, "write_quota"));
     ASSERT_INT_EQ(fig(&c, "reads"), requests);
     ASSERT_STR_HAS(c.r.verdict.observed, "reads went in ahead of it");
     ASSERT_STR_HAS(cd_verdict_get_str(&c.r.verdict, "policy"),
                    "prefer-reader");
+}
+
+static void under_the_scheduler_no_trim_gets_in_during_the_storm(void)
+{
+    /* One thread at a time on a virtual clock: the readers' overlap is
+     * exact, and the writer gets in only once the storm is over. */
+    cd_sched_cfg_t cfg = { .strategy = CD_SCHED_RANDOM, .seed = 7,
+                           .max_steps = CD_SCHED_DEFAULT_STEPS };
+    const cd_scenario_t *s = cd_scenario_find("starvation");
+    cd_run_opts_t o = { .params = s->defaults, .timeout_ms = 20000,
+                        .latency_permille = 1000, .sched = &cfg };
+    child_run_t c = run_forked_opts("starvation", "broken", &o, LIMIT_MS);
+    CU_ASSERT_TRUE_FATAL(c.finished);
+    ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
+    ASSERT_INT_EQ(fig(&c, "writes_while_requests_ran"), 0);
+    ASSERT_INT_EQ(fig(&c, "writes"), fig(&c, "write_quota"));
 }
 
 static void broken_starves_the_writer_every_run(void)
@@ -163,6 +183,8 @@ void suite_starvation(void)
     CU_pSuite s = CU_add_suite("starvation", NULL, NULL);
     CU_add_test(s, "broken: the writer starves while reads go past",
                 broken_starves_the_writer);
+    CU_add_test(s, "broken under the scheduler: no trim during the storm",
+                under_the_scheduler_no_trim_gets_in_during_the_storm);
     CU_add_test(s, "broken: starved on every run",
                 broken_starves_the_writer_every_run);
     CU_add_test(s, "broken: starved with the fewest threads and requests",
