@@ -137,8 +137,8 @@ static void list_text(void)
     const cd_scenario_t *const *all = cd_scenarios(&n);
     for (int i = 0; i < n; i++) {
         const cd_scenario_t *s = all[i];
-        printf("%-10s %s: %s\n", s->name, s->title, s->pitfall);
-        printf("%-10s variants: broken", "");
+        printf("%-12s %s: %s\n", s->name, s->title, s->pitfall);
+        printf("%-12s variants: broken", "");
         for (int v = 1; v < s->nvariants; v++)
             printf(", --fixed=%s%s", s->variants[v].name,
                    v == s->recommended ? " (recommended)" : "");
