@@ -62,6 +62,13 @@ static int wait_for(cd_mutex_t *m, int64_t deadline_ns)
         ts.tv_sec = abs / 1000000000;
         ts.tv_nsec = abs % 1000000000;
         int rc = pthread_mutex_timedlock(&m->m, &ts);
+        if (rc == 0 && cd_reg_aborted() &&
+            (cd_self_is_spawned() || deadline_ns == 0)) {
+            /* Free only because the abort made its holder let go (the two
+             * ends of a deadlock): an aborted run must not go on working. */
+            CD_CHECK(pthread_mutex_unlock(&m->m));
+            return -ECANCELED;
+        }
         if (rc == 0)
             return 0;
         if (rc != ETIMEDOUT)
