@@ -4,6 +4,37 @@
 #include "cd_op.h"
 
 #include <pthread.h>
+#include <time.h>
+
+/* How often a paused thread looks at the pause and abort flags. */
+#define PAUSE_POLL_NS (5 * 1000 * 1000)
+
+/* Holds a thread started by cd_thread while the run is paused. It polls
+ * with plain sleeps rather than waiting on a condition variable: a lock
+ * shared by all paused threads would order them for ThreadSanitizer and
+ * hide the demo's own races. An abort ends the pause; the thread then
+ * ends at its next wait, as every thread of an aborted run does. */
+static void pause_here(int self)
+{
+    cd_thread_rec_t *t = cd__rec(self);
+    int was = cd__ld(&t->state);
+
+    cd__st(&t->state, CD_T_PAUSED);
+    while ((cd__ld(&cd__reg.slow) & CD_SLOW_PAUSE) && !cd_reg_aborted()) {
+        struct timespec ts = { 0, PAUSE_POLL_NS };
+        nanosleep(&ts, NULL);
+    }
+    cd__st(&t->state, was);
+}
+
+void cd__op_slow(int self, int op, int obj, int64_t arg, const char *label,
+                 cd_site_t site)
+{
+    if ((cd__ld(&cd__reg.slow) & CD_SLOW_PAUSE) && cd_self_is_spawned())
+        pause_here(self);
+    if (cd__tracing())
+        cd_trace_emit(self, op, obj, arg, label, site);
+}
 
 void cd__op_block(int self, int obj, int timed, cd_site_t site)
 {

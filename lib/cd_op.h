@@ -19,10 +19,16 @@
 
 static inline int cd__tracing(void)
 {
-    return CD_UNLIKELY(cd__ld(&cd__reg.trace_on));
+    return CD_UNLIKELY(cd__ld(&cd__reg.slow) & CD_SLOW_TRACE);
 }
 
-/* A thread is about to perform op on obj. */
+/* The rare part of cd__op_begin: pause, then trace (see cd_op.c). */
+void cd__op_slow(int self, int op, int obj, int64_t arg, const char *label,
+                 cd_site_t site);
+
+/* A thread is about to perform op on obj. Tracing and pausing share one
+ * flags word, so that with both off this costs one relaxed load and one
+ * predictable branch beyond the registry stores. */
 static inline void cd__op_begin(int self, int op, int obj, int64_t arg,
                                 const char *label, cd_site_t site)
 {
@@ -30,8 +36,8 @@ static inline void cd__op_begin(int self, int op, int obj, int64_t arg,
     cd__st(&t->last_op, op);
     cd__st(&t->last_obj, obj);
     cd__st(&t->nops, cd__ld(&t->nops) + 1);
-    if (cd__tracing())
-        cd_trace_emit(self, op, obj, arg, label, site);
+    if (CD_UNLIKELY(cd__ld(&cd__reg.slow)))
+        cd__op_slow(self, op, obj, arg, label, site);
 }
 
 /* A thread that holds other locks asks for obj and is ready to wait for
