@@ -19,10 +19,11 @@ WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS  += -std=c11 -D_POSIX_C_SOURCE=200809L $(OPT) $(WARN) -pthread -MMD -MP $(SAN)
 LDFLAGS += -pthread $(SAN)
 LDLIBS  += -lm
+VIEW_LIBS = -lncurses
 
 LIB_SRC  := $(wildcard lib/*.c)
 DEMO_SRC := $(wildcard demos/*.c)
-CLI_SRC  := cli/run.c cli/report.c
+CLI_SRC  := cli/run.c cli/report.c cli/screen.c cli/observer.c
 TEST_SRC := $(wildcard tests/*.c)
 CORE_OBJ := $(patsubst %.c,$(B)/%.o,$(LIB_SRC) $(DEMO_SRC) $(CLI_SRC))
 
@@ -38,8 +39,9 @@ $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(B)/concdemo: $(CORE_OBJ) $(B)/cli/main.o
-	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+# Only the command links ncurses (cli/view.c); the tests use the screen model.
+$(B)/concdemo: $(CORE_OBJ) $(B)/cli/main.o $(B)/cli/view.o
+	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS) $(VIEW_LIBS)
 
 $(B)/test_runner: $(CORE_OBJ) $(patsubst %.c,$(B)/%.o,$(TEST_SRC))
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS) -lcunit

@@ -9,8 +9,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "observer.h"
 #include "report.h"
 #include "run.h"
+#include "view.h"
 
 #ifndef CD_VERSION
 #define CD_VERSION "0.1.0"
@@ -39,18 +41,26 @@ static const char usage_text[] =
     "                      0 closes the race windows: bugs hide, detectors don't)\n"
     "  --trace             print every operation (lock, unlock, latency, ...)\n"
     "  --json              print one JSON object instead of text\n"
+    "  --view              watch the run live in the terminal (keys: q quit,\n"
+    "                      p pause, + slower, - faster, ? help); latencies x100\n"
+    "                      and a 60 s limit unless given\n"
+    "  --view=text         the same frames as plain text, no terminal needed\n"
     "  -h, --help          help; with a scenario, the scenario's help\n"
     "\n"
     "exit codes:\n"
     "  0  the invariant held\n"
     "  1  the invariant was violated, the run deadlocked or timed out, or a\n"
-    "     potential deadlock (lock-order inversion) was seen\n"
+    "     potential deadlock (lock-order inversion) was seen, or the run was\n"
+    "     stopped (q in the view)\n"
     "  2  usage or environment error\n";
+
+enum { VIEW_NONE, VIEW_TTY, VIEW_TEXT };
 
 typedef struct cli {
     const cd_scenario_t *scenario;
     int variant;
-    int json, trace;
+    int json, trace, view;
+    int scale_given, timeout_given;
     cd_run_opts_t opts;
 } cli_t;
 
@@ -171,10 +181,12 @@ static void on_stuck(int reason)
     /* Threads ignored the abort (spinning outside libconc): report what we
      * know and leave; exit kills them. */
     cd_verdict_t v = { .status = reason == CD_ABORT_DEADLOCK ? CD_DEADLOCK
+                           : reason == CD_ABORT_USER        ? CD_STOPPED
                                                              : CD_TIMEOUT };
     snprintf(v.expected, sizeof v.expected, "the run to end");
     snprintf(v.observed, sizeof v.observed,
              "threads did not stop after the run was aborted");
+    cd_view_restore(); /* this way out too gives the terminal back */
     fflush(stdout);
     cd_report_verdict_line(stdout, current->scenario->name,
                            current->scenario->variants[current->variant].name,
@@ -183,18 +195,63 @@ static void on_stuck(int reason)
     _exit(1);
 }
 
+/* --view=text frames are 80x24 unless COLUMNS and LINES say otherwise. */
+static void text_size(int *w, int *h)
+{
+    const char *cols = getenv("COLUMNS"), *lines = getenv("LINES");
+    *w = 80;
+    *h = 24;
+    if (cols && lines && atoi(cols) >= CD_SCREEN_MIN_W &&
+        atoi(lines) >= CD_SCREEN_MIN_H) {
+        *w = atoi(cols);
+        *h = atoi(lines);
+    }
+}
+
+/* Runs the scenario, plain or under a view; returns cd_run's result, or
+ * -1 after printing why the view could not start. */
+static int run_it(cli_t *c, cd_run_result_t *r, int *signo)
+{
+    *signo = 0;
+    if (c->view == VIEW_TEXT) {
+        int w, h;
+        text_size(&w, &h);
+        return cd_view_text(stdout, c->scenario, c->variant, &c->opts, w, h,
+                            r);
+    }
+    if (c->view == VIEW_TTY) {
+        cd_view_end_t end;
+        if (cd_view_run(c->scenario, c->variant, &c->opts, r, &end) != 0) {
+            fprintf(stderr, "concdemo: %s\n", end.why);
+            return -1;
+        }
+        *signo = end.signo;
+        return end.run_rc;
+    }
+    return cd_run(c->scenario, c->variant, &c->opts, r);
+}
+
 static int run_scenario(cli_t *c)
 {
     cd_run_result_t r;
+    char why[256];
+    int signo;
 
     current = c;
     c->opts.on_stuck = on_stuck;
     c->opts.trace = c->trace;
+    if (c->view == VIEW_TTY && cd_view_check(why, sizeof why) != 0) {
+        fprintf(stderr, "concdemo: %s\n", why);
+        return EXIT_USAGE;
+    }
     if (!c->json) {
         cd_report_intro(stdout, c->scenario, c->variant, &c->opts.params);
         fflush(stdout);
     }
-    if (cd_run(c->scenario, c->variant, &c->opts, &r) != 0) {
+    int rc = run_it(c, &r, &signo);
+    if (rc == -1)
+        return EXIT_USAGE;
+    if (rc != 0) {
         fprintf(stderr, "concdemo: %s\n", r.verdict.observed);
         return EXIT_USAGE;
     }
@@ -205,7 +262,8 @@ static int run_scenario(cli_t *c)
             cd_report_trace(stdout);
         cd_report_text(stdout, &r);
     }
-    return cd_exit_code(r.verdict.status);
+    /* Ended by Ctrl-C or SIGTERM in the view: say so, as a shell expects. */
+    return signo ? 128 + signo : cd_exit_code(r.verdict.status);
 }
 
 /* ============================== arguments ================================ */
@@ -273,9 +331,19 @@ static int parse_run_args(cli_t *c, int argc, char **argv)
             if (parse_int("--timeout", val, TIMEOUT_MIN_MS, TIMEOUT_MAX_MS,
                           &c->opts.timeout_ms) != 0)
                 return -1;
+            c->timeout_given = 1;
         } else if ((val = flag_value(argc, argv, &i, "--latency-scale"))) {
             if (parse_scale(val, &c->opts.latency_permille) != 0)
                 return -1;
+            c->scale_given = 1;
+        } else if (strcmp(a, "--view") == 0) {
+            c->view = VIEW_TTY;
+        } else if (strcmp(a, "--view=text") == 0) {
+            c->view = VIEW_TEXT;
+        } else if (is_flag(a, "--view")) {
+            fprintf(stderr, "concdemo: --view takes no value or =text "
+                    "(got '%s')\n", a);
+            return -1;
         } else if (strcmp(a, "--json") == 0) {
             c->json = 1;
         } else if (strcmp(a, "--trace") == 0) {
@@ -364,5 +432,16 @@ int main(int argc, char **argv)
     c.opts.latency_permille = 1000;
     if (parse_run_args(&c, argc, argv) != 0)
         return EXIT_USAGE;
+    if (c.view == VIEW_TEXT && c.json) {
+        fprintf(stderr, "concdemo: --view=text and --json both write to "
+                "stdout; use one of them\n");
+        return EXIT_USAGE;
+    }
+    /* Watching needs time: slow the simulated latencies down and allow a
+     * longer run, unless the command line said otherwise. */
+    if (c.view && !c.scale_given)
+        c.opts.latency_permille = CD_VIEW_SCALE_PERMILLE;
+    if (c.view && !c.timeout_given)
+        c.opts.timeout_ms = CD_VIEW_TIMEOUT_MS;
     return run_scenario(&c);
 }
