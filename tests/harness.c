@@ -142,6 +142,36 @@ child_run_t run_forked(const char *name, const char *variant, int threads,
     return run_forked_opts(name, variant, &o, limit_ms);
 }
 
+int run_forked_fn(int (*fn)(void), int limit_ms)
+{
+    int fd[2];
+    if (pipe(fd) != 0)
+        return -1;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        close(fd[0]);
+        int rc = fn();
+        exit(rc); /* the pipe closes with the process */
+    }
+    close(fd[1]);
+    /* The pipe reaches EOF when the child ends: that is the wait. */
+    char scratch[64];
+    int fds[2] = { fd[0], -1 };
+    char *bufs[2] = { scratch, NULL };
+    size_t caps[2] = { sizeof scratch, 0 }, lens[2] = { 0, 0 };
+    int timed_out = drain(fds, bufs, caps, lens, now_ms() + limit_ms) != 0;
+    if (fds[0] >= 0)
+        close(fds[0]);
+    int status = reap(pid, timed_out);
+    if (timed_out)
+        fprintf(stderr, "\n  forked test: the child hit the %d ms limit\n",
+                limit_ms);
+    return status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 void run_cmd(cmd_out_t *o, const char *const argv[], const char *env,
              int limit_ms)
 {

@@ -36,6 +36,12 @@ child_run_t run_forked(const char *name, const char *variant, int threads,
 child_run_t run_forked_opts(const char *name, const char *variant,
                             const cd_run_opts_t *opts, int limit_ms);
 
+/* Runs fn() in a child killed after limit_ms; the child exits with what
+ * fn returns (through exit(), so sanitizers judge it). Returns that exit
+ * code, or -1 if the child hit the limit or crashed. For tests of the
+ * library that need threads and must not hang the runner. */
+int run_forked_fn(int (*fn)(void), int limit_ms);
+
 /* Output of a command run by the shell. */
 typedef struct cmd_out {
     int exit_code;     /* -1 if killed or not run */
@@ -82,5 +88,6 @@ void suite_race(void);
 void suite_deadlock(void);
 void suite_cli(void);
 void suite_tsan(void);
+void suite_view(void);
 
 #endif /* CD_TEST_HARNESS_H */

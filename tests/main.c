@@ -16,6 +16,7 @@ static const struct {
     { "deadlock", suite_deadlock },
     { "cli", suite_cli },
     { "tsan", suite_tsan },
+    { "view", suite_view },
 };
 
 static int wanted(int argc, char **argv, const char *name)
