@@ -696,7 +696,10 @@ static int have_tmux(void)
 static void start_view(const char *args)
 {
     char cmd[1024], cwd[512];
-    snprintf(sock, sizeof sock, "concdemo-test-%d", (int)getpid());
+    static int nth;
+    /* A server of its own per test: a new session on the socket of a
+     * server that is still shutting down would fail. */
+    snprintf(sock, sizeof sock, "concdemo-test-%d-%d", (int)getpid(), ++nth);
     snprintf(errfile, sizeof errfile, "/tmp/concdemo-view-%d.err",
              (int)getpid());
     snprintf(pidfile, sizeof pidfile, "/tmp/concdemo-view-%d.pid",
