@@ -454,24 +454,37 @@ static void draw_thread(cd_grid_t *g, int y, const cd_screen_in_t *in,
         draw_history(g, x, y, c->hist, in->hist, t->id);
 }
 
+#define NRANKS 6
+
+/* Reorders order[0..n) by rank[0..n) (0 first), keeping the id order
+ * within a rank. Ranks are few, so one pass per rank. */
+static void by_rank(int *order, const unsigned char *rank, int n)
+{
+    static int sorted[CD_MAX_OBJECTS > CD_MAX_THREADS ? CD_MAX_OBJECTS
+                                                      : CD_MAX_THREADS];
+    int k = 0;
+    for (int r = 0; r < NRANKS; r++)
+        for (int i = 0; i < n; i++)
+            if (rank[i] == r)
+                sorted[k++] = order[i];
+    memcpy(order, sorted, (size_t)n * sizeof *order);
+}
+
 /* Fills order[] with the thread indexes to show, best first when they do
  * not all fit; returns how many there are in all. */
 static int thread_order(const cd_screen_in_t *in, int *order, int rows)
 {
+    static unsigned char rank[CD_MAX_THREADS];
     const cd_snapshot_t *s = in->snap;
     int n = 0;
     for (int i = 0; i < s->nthreads; i++)
-        if (s->threads[i].state != CD_T_UNUSED)
+        if (s->threads[i].state != CD_T_UNUSED) {
+            rank[n] = (unsigned char)thread_rank(in, &s->threads[i]);
             order[n++] = i;
-    if (n <= rows)
-        return n; /* all fit: keep them in id order, rows do not jump */
-    /* Stable insertion sort by rank (ids stay ascending within a rank). */
-    for (int i = 1; i < n; i++) {
-        int v = order[i], r = thread_rank(in, &s->threads[v]), j = i;
-        for (; j > 0 && thread_rank(in, &s->threads[order[j - 1]]) > r; j--)
-            order[j] = order[j - 1];
-        order[j] = v;
-    }
+        }
+    /* All fit: keep them in id order, so that rows do not jump. */
+    if (n > rows)
+        by_rank(order, rank, n);
     return n;
 }
 
@@ -621,6 +634,7 @@ static int obj_rank(const cd_screen_in_t *in, const cd_obj_info_t *o)
 static int obj_order(const cd_screen_in_t *in, int *order, int rows,
                      int *hidden)
 {
+    static unsigned char rank[CD_MAX_OBJECTS];
     const cd_snapshot_t *s = in->snap;
     int n = 0;
     *hidden = 0;
@@ -629,19 +643,15 @@ static int obj_order(const cd_screen_in_t *in, int *order, int rows,
         if (s->objs[i].kind == 0)
             continue;
         describe_obj(&s->objs[i], &v, 0);
-        if (v.worth_a_row || cycle_has_obj(in->cycle, i + 1))
+        if (v.worth_a_row || cycle_has_obj(in->cycle, i + 1)) {
+            rank[n] = (unsigned char)obj_rank(in, &s->objs[i]);
             order[n++] = i;
-        else
+        } else {
             (*hidden)++;
+        }
     }
-    if (n <= rows)
-        return n;
-    for (int i = 1; i < n; i++) {
-        int v = order[i], r = obj_rank(in, &s->objs[v]), j = i;
-        for (; j > 0 && obj_rank(in, &s->objs[order[j - 1]]) > r; j--)
-            order[j] = order[j - 1];
-        order[j] = v;
-    }
+    if (n > rows)
+        by_rank(order, rank, n);
     return n;
 }
 
