@@ -688,7 +688,7 @@ static void draw_objs(cd_grid_t *g, int y, int rows, const cd_screen_in_t *in)
 
     fill_row(g, y, CD_S_HEADER);
     putf(g, 0, y, g->w, CD_S_HEADER,
-         "%-12s %-5s %-11s %-16s DETAIL", "LOCK", "KIND", "OWNER",
+         "%-12s %-5s %-11s %-16s DETAIL", "LOCK/OBJECT", "KIND", "OWNER",
          "WAITING");
     int shown = n <= rows ? n : rows;
     if (shown < n && hidden)
