@@ -25,10 +25,11 @@ LDLIBS  += -lm
 ifneq ($(wildcard /usr/include/valgrind/helgrind.h),)
 CFLAGS  += -DCD_HAVE_VALGRIND
 endif
+VIEW_LIBS = -lncurses
 
 LIB_SRC  := $(wildcard lib/*.c)
 DEMO_SRC := $(wildcard demos/*.c)
-CLI_SRC  := cli/run.c cli/report.c cli/step.c cli/explore.c
+CLI_SRC  := cli/run.c cli/report.c cli/step.c cli/explore.c cli/screen.c cli/observer.c
 TEST_SRC := $(wildcard tests/*.c)
 CORE_OBJ := $(patsubst %.c,$(B)/%.o,$(LIB_SRC) $(DEMO_SRC) $(CLI_SRC))
 
@@ -44,8 +45,9 @@ $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(B)/concdemo: $(CORE_OBJ) $(B)/cli/main.o
-	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+# Only the command links ncurses (cli/view.c); the tests use the screen model.
+$(B)/concdemo: $(CORE_OBJ) $(B)/cli/main.o $(B)/cli/view.o
+	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS) $(VIEW_LIBS)
 
 $(B)/test_runner: $(CORE_OBJ) $(patsubst %.c,$(B)/%.o,$(TEST_SRC))
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS) -lcunit

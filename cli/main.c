@@ -10,9 +10,11 @@
 #include <unistd.h>
 
 #include "explore.h"
+#include "observer.h"
 #include "report.h"
 #include "run.h"
 #include "step.h"
+#include "view.h"
 
 #ifndef CD_VERSION
 #define CD_VERSION "0.1.0"
@@ -51,18 +53,26 @@ static const char usage_text[] =
     "  --save-schedule F   write the run's whole schedule to file F (replay:@F)\n"
     "  --trace             print every operation (lock, unlock, latency, ...)\n"
     "  --json              print one JSON object instead of text\n"
+    "  --view              watch the run live in the terminal (keys: q quit,\n"
+    "                      p pause, + slower, - faster, ? help); latencies x100\n"
+    "                      and a 60 s limit unless given\n"
+    "  --view=text         the same frames as plain text, no terminal needed\n"
     "  -h, --help          help; with a scenario, the scenario's help\n"
     "\n"
     "exit codes:\n"
     "  0  the invariant held\n"
     "  1  the invariant was violated, the run deadlocked or timed out, or a\n"
-    "     potential deadlock (lock-order inversion) was seen\n"
+    "     potential deadlock (lock-order inversion) was seen, or the run was\n"
+    "     stopped (q in the view)\n"
     "  2  usage or environment error\n";
+
+enum { VIEW_NONE, VIEW_TTY, VIEW_TEXT };
 
 typedef struct cli {
     const cd_scenario_t *scenario;
     int variant;
-    int json, trace;
+    int json, trace, view;
+    int scale_given, timeout_given;
     int has_sched;
     cd_sched_cfg_t sched;
     cd_step_t step;
@@ -193,10 +203,12 @@ static void on_stuck(int reason)
     /* Threads ignored the abort (spinning outside libconc): report what we
      * know and leave; exit kills them. */
     cd_verdict_t v = { .status = reason == CD_ABORT_DEADLOCK ? CD_DEADLOCK
+                           : reason == CD_ABORT_USER        ? CD_STOPPED
                                                              : CD_TIMEOUT };
     snprintf(v.expected, sizeof v.expected, "the run to end");
     snprintf(v.observed, sizeof v.observed,
              "threads did not stop after the run was aborted");
+    cd_view_restore(); /* this way out too gives the terminal back */
     fflush(stdout);
     cd_report_verdict_line(stdout, current->scenario->name,
                            current->scenario->variants[current->variant].name,
@@ -249,9 +261,47 @@ static int save_schedule(const char *path)
     return ok ? 0 : -1;
 }
 
+/* --view=text frames are 80x24 unless COLUMNS and LINES say otherwise. */
+static void text_size(int *w, int *h)
+{
+    const char *cols = getenv("COLUMNS"), *lines = getenv("LINES");
+    *w = 80;
+    *h = 24;
+    if (cols && lines && atoi(cols) >= CD_SCREEN_MIN_W &&
+        atoi(lines) >= CD_SCREEN_MIN_H) {
+        *w = atoi(cols);
+        *h = atoi(lines);
+    }
+}
+
+/* Runs the scenario, plain or under a view; returns cd_run's result, or
+ * -1 after printing why the view could not start. */
+static int run_it(cli_t *c, cd_run_result_t *r, int *signo)
+{
+    *signo = 0;
+    if (c->view == VIEW_TEXT) {
+        int w, h;
+        text_size(&w, &h);
+        return cd_view_text(stdout, c->scenario, c->variant, &c->opts, w, h,
+                            r);
+    }
+    if (c->view == VIEW_TTY) {
+        cd_view_end_t end;
+        if (cd_view_run(c->scenario, c->variant, &c->opts, r, &end) != 0) {
+            fprintf(stderr, "concdemo: %s\n", end.why);
+            return -1;
+        }
+        *signo = end.signo;
+        return end.run_rc;
+    }
+    return cd_run(c->scenario, c->variant, &c->opts, r);
+}
+
 static int run_scenario(cli_t *c)
 {
     static cd_run_result_t r; /* large: keep it off the stack */
+    char why[256];
+    int signo;
 
     current = c;
     if (c->has_sched) {
@@ -266,12 +316,18 @@ static int run_scenario(cli_t *c)
     }
     c->opts.on_stuck = on_stuck;
     c->opts.trace = c->trace;
+    if (c->view == VIEW_TTY && cd_view_check(why, sizeof why) != 0) {
+        fprintf(stderr, "concdemo: %s\n", why);
+        return EXIT_USAGE;
+    }
     if (!c->json) {
         cd_report_intro(stdout, c->scenario, c->variant, &c->opts.params);
         fflush(stdout);
     }
-    int rc = cd_run(c->scenario, c->variant, &c->opts, &r);
+    int rc = run_it(c, &r, &signo);
     cd_sched_cfg_free(&c->sched);
+    if (rc == -1)
+        return EXIT_USAGE;
     if (rc != 0) {
         fprintf(stderr, "concdemo: %s\n", r.verdict.observed);
         return EXIT_USAGE;
@@ -292,7 +348,8 @@ static int run_scenario(cli_t *c)
             cd_report_trace(stdout);
         cd_report_text(stdout, &r);
     }
-    return cd_exit_code(r.verdict.status);
+    /* Ended by Ctrl-C or SIGTERM in the view: say so, as a shell expects. */
+    return signo ? 128 + signo : cd_exit_code(r.verdict.status);
 }
 
 /* ============================== arguments ================================ */
@@ -453,6 +510,7 @@ static int parse_run_args(cli_t *c, int argc, char **argv)
             if (parse_int("--timeout", val, TIMEOUT_MIN_MS, TIMEOUT_MAX_MS,
                           &c->opts.timeout_ms) != 0)
                 return -1;
+            c->timeout_given = 1;
         } else if ((val = flag_value(argc, argv, &i, "--sched"))) {
             char err[256];
             cd_sched_cfg_free(&c->sched);
@@ -464,6 +522,7 @@ static int parse_run_args(cli_t *c, int argc, char **argv)
         } else if ((val = flag_value(argc, argv, &i, "--latency-scale"))) {
             if (parse_scale(val, &c->opts.latency_permille) != 0)
                 return -1;
+            c->scale_given = 1;
         } else if ((val = flag_value(argc, argv, &i, "--save-schedule"))) {
             if (!*val) {
                 fprintf(stderr, "concdemo: --save-schedule needs a file name\n");
@@ -473,6 +532,14 @@ static int parse_run_args(cli_t *c, int argc, char **argv)
         } else if ((val = flag_value(argc, argv, &i, "--max-steps"))) {
             if (parse_int("--max-steps", val, 1, 100000000, &c->max_steps) != 0)
                 return -1;
+        } else if (strcmp(a, "--view") == 0) {
+            c->view = VIEW_TTY;
+        } else if (strcmp(a, "--view=text") == 0) {
+            c->view = VIEW_TEXT;
+        } else if (is_flag(a, "--view")) {
+            fprintf(stderr, "concdemo: --view takes no value or =text "
+                    "(got '%s')\n", a);
+            return -1;
         } else if (strcmp(a, "--json") == 0) {
             c->json = 1;
         } else if (strcmp(a, "--trace") == 0) {
@@ -716,5 +783,16 @@ int main(int argc, char **argv)
         return usage_error("%s: step mode talks to you on the terminal; "
                            "drop --json", "--sched=step");
     }
+    if (c.view == VIEW_TEXT && c.json) {
+        fprintf(stderr, "concdemo: --view=text and --json both write to "
+                "stdout; use one of them\n");
+        return EXIT_USAGE;
+    }
+    /* Watching needs time: slow the simulated latencies down and allow a
+     * longer run, unless the command line said otherwise. */
+    if (c.view && !c.scale_given)
+        c.opts.latency_permille = CD_VIEW_SCALE_PERMILLE;
+    if (c.view && !c.timeout_given)
+        c.opts.timeout_ms = CD_VIEW_TIMEOUT_MS;
     return run_scenario(&c);
 }

@@ -159,7 +159,7 @@ static void json_trace(FILE *out)
         fputs(",\"op\":", out);
         json_str(out, cd_op_name(ev.op));
         fputs(",\"object\":", out);
-        json_str(out, cd_trace_object(&ev));
+        json_str(out, cd_trace_subject(&ev, NULL));
         fprintf(out, ",\"arg\":%" PRId64 ",\"site\":", ev.arg);
         json_site(out, ev.site);
         fputc('}', out);

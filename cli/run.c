@@ -37,6 +37,9 @@ static void merge_findings(cd_run_result_t *r, int timeout_ms)
     } else if (reason == CD_ABORT_TIMEOUT) {
         cd_verdict_observe(v, CD_TIMEOUT, "still running after the %d ms "
                            "limit, stopped (%s)", timeout_ms, was);
+    } else if (reason == CD_ABORT_USER) {
+        cd_verdict_observe(v, CD_STOPPED, "the run stopped by the user "
+                           "before its end: nothing is proven (%s)", was);
     } else if (v->status == CD_HELD && r->ninv > 0) {
         cd_verdict_observe(v, CD_POTENTIAL, "%s, but the lock-order check "
                            "saw locks taken in opposite orders: this can "
@@ -71,6 +74,8 @@ int cd_run(const cd_scenario_t *s, int variant, const cd_run_opts_t *o,
     cd_reg_reset();
     cd_reg_set_trace(o->trace);
     cd_reg_set_latency_scale(o->latency_permille);
+    if (o->on_ready)
+        o->on_ready(o->ready_arg);
     int rc = cd_watchdog_start(&w, o->timeout_ms, SCAN_MS, GRACE_MS,
                                o->on_stuck);
     if (rc != 0) {

@@ -23,6 +23,11 @@ typedef struct cd_run_opts {
     int latency_permille;  /* simulated latency scale, 1000 = as written */
     cd_stuck_fn on_stuck;  /* threads ignored the abort: report and exit */
     const cd_sched_cfg_t *sched; /* controlled run, or NULL: free threads */
+    /* Called on the running thread once the registry was reset and set
+     * up, before the scenario starts: from then on an observer may read
+     * it (the live view waits for this). NULL: not called. */
+    void (*on_ready)(void *arg);
+    void *ready_arg;
 } cd_run_opts_t;
 
 #define CD_SCHEDULE_MAX 4096
@@ -51,8 +56,8 @@ typedef struct cd_run_result {
 int cd_run(const cd_scenario_t *s, int variant, const cd_run_opts_t *o,
            cd_run_result_t *r);
 
-/* 0 held, 1 violated / deadlocked / timed out / potential deadlock,
- * 2 error. */
+/* 0 held, 1 violated / deadlocked / timed out / potential deadlock /
+ * stopped, 2 error. */
 int cd_exit_code(int status);
 
 #endif /* CD_RUN_H */

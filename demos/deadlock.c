@@ -24,6 +24,7 @@
 #include <stdlib.h>
 
 #include "../lib/cd_mutex.h"
+#include "../lib/cd_registry.h"
 #include "../lib/cd_thread.h"
 #include "scenario.h"
 
@@ -45,6 +46,7 @@ typedef struct bank {
     account_t *acct;
     atomic_int done;      /* transfers completed */
     atomic_long retries;  /* fix "timeout": attempts given up */
+    int g_done, g_retries; /* live figures for concdemo --view */
 } bank_t;
 
 static void move(account_t *from, account_t *to)
@@ -116,6 +118,10 @@ static void teller(void *ctx, int index)
     for (int i = 0; i < b->iterations; i++) {
         transfer[b->variant](b, from, to);
         atomic_fetch_add_explicit(&b->done, 1, memory_order_relaxed);
+        /* The live figures (relaxed as well): they change nothing here. */
+        cd_reg_gauge_add(b->g_done, 1);
+        cd_reg_gauge_set(b->g_retries, atomic_load_explicit(
+                                           &b->retries, memory_order_relaxed));
     }
 }
 
@@ -151,6 +157,9 @@ static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
         goto out;
     }
 
+    cd_reg_gauge_set(cd_reg_gauge("transfers"), b.naccounts * b.iterations);
+    b.g_done = cd_reg_gauge("transfers done");
+    b.g_retries = cd_reg_gauge("retries");
     int rc = cd_team_run(b.naccounts, "transfer", teller, &b);
     long total = 0;
     for (int i = 0; i < b.naccounts; i++)

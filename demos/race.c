@@ -51,6 +51,8 @@ typedef struct shop {
     /* The bank behind the gateway is another system; its books are right. */
     atomic_long *balance;
     atomic_int *charges;
+    /* Live figures for concdemo --view (registry gauges). */
+    int g_done, g_charges, g_twice, g_balance;
 } shop_t;
 
 /* The payment gateway: slow, and it charges whatever it is asked to. */
@@ -60,7 +62,14 @@ static void gateway_charge(shop_t *s, order_t *o)
     /* Relaxed: the bank must not synchronise the shop's threads for them. */
     atomic_fetch_sub_explicit(&s->balance[o->customer], PRICE,
                               memory_order_relaxed);
-    atomic_fetch_add_explicit(&s->charges[o->id], 1, memory_order_relaxed);
+    int before = atomic_fetch_add_explicit(&s->charges[o->id], 1,
+                                           memory_order_relaxed);
+    /* The live figures (relaxed as well): they change nothing here. */
+    cd_reg_gauge_add(s->g_charges, 1);
+    if (before == 1)
+        cd_reg_gauge_add(s->g_twice, 1);
+    if (o->customer == 0)
+        cd_reg_gauge_add(s->g_balance, -PRICE);
 }
 
 /* ====================== the checkouts, side by side ====================== */
@@ -134,6 +143,7 @@ static void cashier(void *ctx, int index)
         if (k >= s->norders * SUBMITS)
             break;
         checkout[s->variant](s, &s->orders[k / SUBMITS]);
+        cd_reg_gauge_add(s->g_done, 1);
     }
 }
 
@@ -156,6 +166,12 @@ static int setup(shop_t *s, const cd_params_t *p, int variant)
         /* Each customer can afford exactly their own orders. */
         atomic_fetch_add(&s->balance[i % s->ncustomers], PRICE);
     }
+    cd_reg_gauge_set(cd_reg_gauge("orders"), s->norders);
+    s->g_done = cd_reg_gauge("checkouts done");
+    s->g_charges = cd_reg_gauge("charges");
+    s->g_twice = cd_reg_gauge("charged twice");
+    s->g_balance = cd_reg_gauge("customer-1 balance");
+    cd_reg_gauge_set(s->g_balance, atomic_load(&s->balance[0]));
     if (cd_mutex_init(&s->lock, "shop-lock") != 0)
         return -1;
     if (cd_keyed_init(&s->customer_lock, "customer", s->ncustomers) != 0)

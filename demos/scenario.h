@@ -34,7 +34,8 @@ typedef enum cd_status {
     CD_DEADLOCK,   /* threads waited for each other forever */
     CD_TIMEOUT,    /* the run hit its hard time limit */
     CD_POTENTIAL,  /* held this time, but the lock order can deadlock */
-    CD_ERROR       /* the run could not be set up */
+    CD_ERROR,      /* the run could not be set up */
+    CD_STOPPED     /* the user ended the run before it finished */
 } cd_status_t;
 
 #define CD_MAX_FIGS 16

@@ -121,6 +121,7 @@ const char *cd_status_name(int status)
     case CD_DEADLOCK: return "DEADLOCK";
     case CD_TIMEOUT: return "TIMEOUT";
     case CD_POTENTIAL: return "POTENTIAL DEADLOCK";
+    case CD_STOPPED: return "STOPPED";
     default: return "ERROR";
     }
 }

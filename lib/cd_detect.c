@@ -269,8 +269,9 @@ static void *watchdog_main(void *p)
                 w->on_stuck(cd_reg_aborted());
             continue;
         }
+        /* Time spent paused (the live view's `p`) does not count. */
         if (w->timeout_ms > 0 &&
-            cd_now_ns() - w->start_ns >= (int64_t)w->timeout_ms * 1000000) {
+            cd_reg_active_ns() >= (int64_t)w->timeout_ms * 1000000) {
             cd_reg_abort(CD_ABORT_TIMEOUT);
             cd__sched_drain();
             continue;

@@ -17,7 +17,7 @@
  * waits twice in a row (a wait is identified by its wait_seq, so a thread
  * that moved in between cannot be mistaken for a stuck one). It then
  * records the cycle and aborts the run. It also enforces the run's hard
- * time limit.
+ * time limit (time spent paused does not count).
  */
 #ifndef CD_DETECT_H
 #define CD_DETECT_H
@@ -46,9 +46,9 @@ typedef struct cd_watchdog cd_watchdog_t;
 typedef void (*cd_stuck_fn)(int abort_reason);
 
 /* Starts the watchdog: scans every period_ms, aborts the run with
- * CD_ABORT_TIMEOUT after timeout_ms (0: no limit), and calls on_stuck (if
- * not NULL) when the run is still going grace_ms after an abort. Returns 0
- * or -errno. */
+ * CD_ABORT_TIMEOUT after timeout_ms of unpaused time (0: no limit), and
+ * calls on_stuck (if not NULL) when the run is still going grace_ms after
+ * an abort. Returns 0 or -errno. */
 int cd_watchdog_start(cd_watchdog_t **out, int timeout_ms, int period_ms,
                       int grace_ms, cd_stuck_fn on_stuck);
 

@@ -59,16 +59,49 @@ typedef struct cd_sched_rt {
     cd_sched_thread_t th[CD_MAX_THREADS];
 } cd_sched_rt_t;
 
+/* Bits of the registry's `slow` word: anything that sends the choke point
+ * down its slow path. One relaxed load tests them all. */
+#define CD_SLOW_TRACE 1u
+#define CD_SLOW_PAUSE 2u
+
+/* One slot of the trace ring. Every field is a relaxed-or-stronger atomic
+ * so that an observer may read a slot while a demo thread writes it: the
+ * writer marks the slot odd (2*seq+1) before and even (2*seq+2) after, the
+ * reader keeps a copy only if it saw the same even stamp before and after
+ * (a seqlock; see cd_trace.c). */
+typedef struct cd_trace_slot {
+    _Atomic uint64_t stamp;
+    _Atomic int64_t t_ns;
+    _Atomic int thread, op, obj;
+    _Atomic int64_t arg;
+    _Atomic(const char *) label;
+    _Atomic(const char *) file;
+    _Atomic int line;
+} cd_trace_slot_t;
+
+typedef struct cd_gauge_rec {
+    char name[CD_NAME_MAX];
+    _Atomic int used;             /* release: the name is written */
+    _Atomic int64_t value;
+} cd_gauge_rec_t;
+
 struct cd_registry {
     unsigned gen;                 /* bumped by every reset */
     int64_t t0_ns;
-    _Atomic int trace_on;
+    _Atomic unsigned slow;        /* CD_SLOW_* bits */
+    /* Active (unpaused) time in one word, so that a reader never sees half
+     * an update: >= 0 while running, the total paused so far (active time
+     * = elapsed - it); < 0 while paused, -1 - the active time frozen when
+     * the pause began. */
+    _Atomic int64_t active_ref;
     _Atomic int latency_permille;
     _Atomic int abort_reason;
     _Atomic int nthreads;
     _Atomic int nobjs;
     cd_thread_rec_t threads[CD_MAX_THREADS];
     cd_obj_rec_t objs[CD_MAX_OBJECTS];
+    _Atomic int ngauges;
+    cd_gauge_rec_t gauges[CD_MAX_GAUGES];
 
     /* Findings and the slow path of the lock-order graph. */
     pthread_mutex_t find_lock;
@@ -83,7 +116,7 @@ struct cd_registry {
     _Atomic uint64_t order_bits[CD_MAX_OBJECTS][CD_ORDER_WORDS];
 
     _Atomic uint64_t trace_next;
-    cd_trace_event_t trace[CD_TRACE_CAP];
+    cd_trace_slot_t trace[CD_TRACE_CAP];
 
     cd_sched_rt_t sched;
 };

@@ -4,6 +4,43 @@
 #include "cd_op.h"
 
 #include <pthread.h>
+#include <time.h>
+
+/* A paused thread looks at the pause and abort flags after 2 ms, then
+ * less and less often, up to every 100 ms: quick to resume after a short
+ * pause, and hundreds of paused threads stay cheap during a long one. */
+#define PAUSE_POLL_MIN_NS (2 * 1000 * 1000)
+#define PAUSE_POLL_MAX_NS (100 * 1000 * 1000)
+
+/* Holds a thread started by cd_thread while the run is paused. It polls
+ * with plain sleeps rather than waiting on a condition variable: waking
+ * through a lock would order the paused threads for ThreadSanitizer (and
+ * through the view, which reads their trace) and hide the demo's own
+ * races. An abort ends the pause; the thread then ends at its next wait,
+ * as every thread of an aborted run does. */
+static void pause_here(int self)
+{
+    cd_thread_rec_t *t = cd__rec(self);
+    int was = cd__ld(&t->state);
+    long ns = PAUSE_POLL_MIN_NS;
+
+    cd__st(&t->state, CD_T_PAUSED);
+    while ((cd__ld(&cd__reg.slow) & CD_SLOW_PAUSE) && !cd_reg_aborted()) {
+        struct timespec ts = { 0, ns };
+        nanosleep(&ts, NULL);
+        ns = ns * 2 < PAUSE_POLL_MAX_NS ? ns * 2 : PAUSE_POLL_MAX_NS;
+    }
+    cd__st(&t->state, was);
+}
+
+void cd__op_slow(int self, int op, int obj, int64_t arg, const char *label,
+                 cd_site_t site)
+{
+    if ((cd__ld(&cd__reg.slow) & CD_SLOW_PAUSE) && cd_self_is_spawned())
+        pause_here(self);
+    if (cd__tracing())
+        cd_trace_emit(self, op, obj, arg, label, site);
+}
 
 /* The task self no longer occupies its worker. */
 static void leave_worker(int self)

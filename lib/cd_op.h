@@ -19,16 +19,20 @@
 
 static CD_ALWAYS_INLINE int cd__tracing(void)
 {
-    return CD_UNLIKELY(cd__ld(&cd__reg.trace_on));
+    return CD_UNLIKELY(cd__ld(&cd__reg.slow) & CD_SLOW_TRACE);
 }
 
-/* True when cd__op_begin does no more than cd__op_record: tracing is off
- * and no controlled scheduler takes decisions. A primitive's fast path
- * checks this once up front; otherwise it takes its general path, through
- * cd__op_begin (see cd_mutex.c). */
+/* The rare part of cd__op_begin: pause, then trace (see cd_op.c). */
+void cd__op_slow(int self, int op, int obj, int64_t arg, const char *label,
+                 cd_site_t site);
+
+/* True when cd__op_begin does no more than cd__op_record: no tracing, no
+ * pause and no controlled scheduler taking decisions. A primitive's fast
+ * path checks this once up front; otherwise it takes its general path,
+ * through cd__op_begin (see cd_mutex.c). */
 static CD_ALWAYS_INLINE int cd__op_quiet(void)
 {
-    return !cd__tracing() && !cd__sched_on();
+    return !cd__ld(&cd__reg.slow) && !cd__sched_on();
 }
 
 /* The registry half of cd__op_begin: the thread's latest operation. For a
@@ -44,14 +48,17 @@ static CD_ALWAYS_INLINE void cd__op_record(int self, int op, int obj)
                      (uint64_t)op << CD_LAST_OP_SHIFT | (uint64_t)obj);
 }
 
-/* A thread is about to perform op on obj. */
+/* A thread is about to perform op on obj. Tracing and pausing share one
+ * flags word: with both off this costs one relaxed load and a predictable
+ * branch beyond the registry store; then the controlled scheduler's
+ * decision point. */
 static CD_ALWAYS_INLINE void cd__op_begin(int self, int op, int obj,
                                           int64_t arg, const char *label,
                                           cd_site_t site)
 {
     cd__op_record(self, op, obj);
-    if (cd__tracing())
-        cd_trace_emit(self, op, obj, arg, label, site);
+    if (CD_UNLIKELY(cd__ld(&cd__reg.slow)))
+        cd__op_slow(self, op, obj, arg, label, site);
     if (cd__sched_on())
         cd__sched_point(self, op, obj, label, site);
 }

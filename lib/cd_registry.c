@@ -43,10 +43,14 @@ void cd_reg_reset(void)
     r->gen++;
     r->t0_ns = cd_now_ns();
     cd__st(&r->abort_reason, CD_ABORT_NONE);
+    atomic_fetch_and_explicit(&r->slow, ~CD_SLOW_PAUSE, CD_RELAXED);
+    cd__st(&r->active_ref, 0);
     cd__st(&r->nthreads, 0);
     cd__st(&r->nobjs, 0);
+    cd__st(&r->ngauges, 0);
     memset(r->threads, 0, (size_t)nt * sizeof r->threads[0]);
     memset(r->objs, 0, (size_t)no * sizeof r->objs[0]);
+    memset(r->gauges, 0, sizeof r->gauges);
     CD_CHECK(pthread_mutex_lock(&r->find_lock));
     r->has_deadlock = 0;
     r->ninv = 0;
@@ -57,8 +61,22 @@ void cd_reg_reset(void)
     HG_IGNORE(r, sizeof *r);
 }
 
-void cd_reg_set_trace(int on) { cd__st(&cd__reg.trace_on, on ? 1 : 0); }
-int cd_reg_trace_on(void) { return cd__ld(&cd__reg.trace_on); }
+/* Flags are set and cleared with relaxed read-modify-writes: they tell
+ * threads what to do at their next operation and order nothing else. */
+static void set_slow(unsigned bit, int on)
+{
+    if (on)
+        atomic_fetch_or_explicit(&cd__reg.slow, bit, CD_RELAXED);
+    else
+        atomic_fetch_and_explicit(&cd__reg.slow, ~bit, CD_RELAXED);
+}
+
+void cd_reg_set_trace(int on) { set_slow(CD_SLOW_TRACE, on); }
+
+int cd_reg_trace_on(void)
+{
+    return (cd__ld(&cd__reg.slow) & CD_SLOW_TRACE) != 0;
+}
 
 void cd_reg_set_latency_scale(int permille)
 {
@@ -75,11 +93,40 @@ int cd_reg_abort(int reason)
 
 int cd_reg_aborted(void) { return cd__ld(&cd__reg.abort_reason); }
 
+/* Wall-clock time since the reset, whatever the scheduler's clock says:
+ * pauses and the hard time limit are about a person's time. */
+static int64_t real_elapsed_ns(void)
+{
+    return cd_now_ns() - cd__reg.t0_ns;
+}
+
+void cd_reg_set_paused(int on)
+{
+    int64_t ref = cd__ld(&cd__reg.active_ref);
+
+    if (on && ref >= 0)
+        cd__st(&cd__reg.active_ref, -1 - (real_elapsed_ns() - ref));
+    else if (!on && ref < 0)
+        cd__st(&cd__reg.active_ref, real_elapsed_ns() - (-1 - ref));
+    set_slow(CD_SLOW_PAUSE, on);
+}
+
+int cd_reg_paused(void)
+{
+    return (cd__ld(&cd__reg.slow) & CD_SLOW_PAUSE) != 0;
+}
+
 int64_t cd_reg_elapsed_ns(void)
 {
     if (cd__sched_on())
         return cd__sched_clock();
     return cd_now_ns() - cd__reg.t0_ns;
+}
+
+int64_t cd_reg_active_ns(void)
+{
+    int64_t ref = cd__ld(&cd__reg.active_ref);
+    return ref >= 0 ? real_elapsed_ns() - ref : -1 - ref;
 }
 
 /* ============================== registration ============================= */
@@ -199,6 +246,55 @@ void cd__self_set(int id, int kind)
     cd__self_spawned = kind;
 }
 
+/* ================================ gauges ================================= */
+
+int cd_reg_gauge(const char *name)
+{
+    int n = cd__ld(&cd__reg.ngauges);
+    for (int i = 0; i < n; i++) {
+        cd_gauge_rec_t *g = &cd__reg.gauges[i];
+        if (atomic_load_explicit(&g->used, memory_order_acquire) &&
+            strncmp(g->name, name, CD_NAME_MAX - 1) == 0)
+            return i + 1;
+    }
+    if (n >= CD_MAX_GAUGES)
+        return 0;
+    cd_gauge_rec_t *g = &cd__reg.gauges[n];
+    cd_name_copy(g->name, name);
+    cd__st(&g->value, 0);
+    /* Release: an observer that sees `used` also sees the name. */
+    atomic_store_explicit(&g->used, 1, memory_order_release);
+    cd__st(&cd__reg.ngauges, n + 1);
+    return n + 1;
+}
+
+static cd_gauge_rec_t *gauge(int id)
+{
+    if (id <= 0 || id > CD_MAX_GAUGES)
+        return NULL;
+    return &cd__reg.gauges[id - 1];
+}
+
+void cd_reg_gauge_set(int id, int64_t value)
+{
+    cd_gauge_rec_t *g = gauge(id);
+    if (g)
+        cd__st(&g->value, value);
+}
+
+void cd_reg_gauge_add(int id, int64_t delta)
+{
+    cd_gauge_rec_t *g = gauge(id);
+    if (g)
+        atomic_fetch_add_explicit(&g->value, delta, CD_RELAXED);
+}
+
+int64_t cd_reg_gauge_get(int id)
+{
+    cd_gauge_rec_t *g = gauge(id);
+    return g ? cd__ld(&g->value) : 0;
+}
+
 /* =============================== snapshot =============================== */
 
 static void copy_thread(cd_thread_info_t *d, int id)
@@ -255,10 +351,25 @@ static void copy_obj(cd_obj_info_t *d, int id)
     d->chan_closed = cd__ld(&o->chan_closed);
 }
 
+static void copy_gauges(cd_snapshot_t *out)
+{
+    int n = cd__ld(&cd__reg.ngauges);
+    out->ngauges = 0;
+    for (int i = 0; i < n && i < CD_MAX_GAUGES; i++) {
+        cd_gauge_rec_t *g = &cd__reg.gauges[i];
+        if (!atomic_load_explicit(&g->used, memory_order_acquire))
+            break;
+        cd_gauge_info_t *d = &out->gauges[out->ngauges++];
+        memcpy(d->name, g->name, CD_NAME_MAX);
+        d->value = cd__ld(&g->value);
+    }
+}
+
 void cd_reg_snapshot(cd_snapshot_t *out)
 {
     out->t_ns = cd_reg_elapsed_ns();
     out->abort_reason = cd_reg_aborted();
+    out->paused = cd_reg_paused();
     int nt = cd__ld(&cd__reg.nthreads), no = cd__ld(&cd__reg.nobjs);
     out->nthreads = nt < CD_MAX_THREADS ? nt : CD_MAX_THREADS;
     out->nobjs = no < CD_MAX_OBJECTS ? no : CD_MAX_OBJECTS;
@@ -266,6 +377,21 @@ void cd_reg_snapshot(cd_snapshot_t *out)
         copy_thread(&out->threads[i], i + 1);
     for (int i = 0; i < out->nobjs; i++)
         copy_obj(&out->objs[i], i + 1);
+    copy_gauges(out);
+}
+
+const char *cd_snap_thread_name(const cd_snapshot_t *s, int id)
+{
+    if (id <= 0 || id > s->nthreads || !s->threads[id - 1].name[0])
+        return "?";
+    return s->threads[id - 1].name;
+}
+
+const char *cd_snap_object_name(const cd_snapshot_t *s, int id)
+{
+    if (id <= 0 || id > s->nobjs || !s->objs[id - 1].name[0])
+        return "?";
+    return s->objs[id - 1].name;
 }
 
 /* =============================== findings =============================== */
@@ -315,7 +441,7 @@ const char *cd_thread_state_name(int state)
         [CD_T_RUNNING] = "running", [CD_T_BLOCKED] = "blocked",
         [CD_T_SLEEPING] = "sleeping", [CD_T_DONE] = "done",
         [CD_T_ABORTED] = "aborted", [CD_T_PARKED] = "parked",
-        [CD_T_READY] = "ready",
+        [CD_T_READY] = "ready",     [CD_T_PAUSED] = "paused",
     };
     if (state < 0 || state >= CD_T_COUNT_)
         return "?";

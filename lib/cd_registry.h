@@ -9,8 +9,9 @@
  * their records through the choke point (cd_op.h) with relaxed atomic
  * stores; observers (the deadlock watchdog, the live view, tests) read a
  * consistent-enough copy with cd_reg_snapshot(). The registry also carries
- * the run's settings (tracing, latency scale), its abort flag and its
- * findings (a deadlock cycle, lock-order inversions).
+ * the run's settings (tracing, latency scale, pause), its abort flag, its
+ * findings (a deadlock cycle, lock-order inversions) and a few named live
+ * figures ("gauges") that a scenario publishes for the live view.
  *
  * Ids are 1-based slot numbers; 0 means "none". Slots are not reused within
  * a run: cd_reg_reset() starts a new run with empty tables.
@@ -28,6 +29,7 @@
 #define CD_MAX_HELD 16
 #define CD_MAX_CYCLE 16
 #define CD_MAX_INVERSIONS 8
+#define CD_MAX_GAUGES 16
 
 typedef enum cd_thread_state {
     CD_T_UNUSED = 0,
@@ -40,6 +42,7 @@ typedef enum cd_thread_state {
     /* Tasks (cd_exec.h) only: */
     CD_T_PARKED,   /* awaiting: an object (waiting_on) or a timer (what) */
     CD_T_READY,    /* can go on, waits for its worker (waiting_on) */
+    CD_T_PAUSED,   /* held at the choke point while the run is paused */
     CD_T_COUNT_
 } cd_thread_state_t;
 
@@ -56,7 +59,8 @@ typedef enum cd_abort_reason {
     CD_ABORT_DEADLOCK,
     CD_ABORT_TIMEOUT,
     CD_ABORT_STEPS,  /* a controlled run passed its step bound */
-    CD_ABORT_MISFIT  /* a replayed schedule did not fit the program */
+    CD_ABORT_MISFIT, /* a replayed schedule did not fit the program */
+    CD_ABORT_USER    /* the user ended the run (q in the live view) */
 } cd_abort_reason_t;
 
 /* What an object record needs to undo a hold when its owner is aborted. */
@@ -143,13 +147,22 @@ typedef struct cd_obj_info {
     int chan_closed;
 } cd_obj_info_t;
 
+/* A live figure: "charges" = 9. */
+typedef struct cd_gauge_info {
+    char name[CD_NAME_MAX];
+    int64_t value;
+} cd_gauge_info_t;
+
 typedef struct cd_snapshot {
     int64_t t_ns;
     int abort_reason;
+    int paused;
     int nthreads;
     int nobjs;
+    int ngauges;
     cd_thread_info_t threads[CD_MAX_THREADS];
     cd_obj_info_t objs[CD_MAX_OBJECTS];
+    cd_gauge_info_t gauges[CD_MAX_GAUGES];
 } cd_snapshot_t;
 
 /* One link of a wait-for cycle: thread holds `holds` and waits for `waits`. */
@@ -196,9 +209,18 @@ int cd_reg_latency_scale(void);
 int cd_reg_abort(int reason);
 int cd_reg_aborted(void);
 
+/* Pause: while on, every thread cd_thread started stops at its next pass
+ * through the choke point (shown as CD_T_PAUSED) until the pause ends or
+ * the run is aborted. Costs nothing extra while off: it shares one flags
+ * word with tracing. Call from one controlling thread (the live view). */
+void cd_reg_set_paused(int on);
+int cd_reg_paused(void);
+
 /* The run's clock: nanoseconds since cd_reg_reset(), or the virtual clock
  * of a controlled run (see cd_sched.h). */
 int64_t cd_reg_elapsed_ns(void);
+/* The same, not counting time spent paused: what the hard timeout uses. */
+int64_t cd_reg_active_ns(void);
 
 /* Registers a thread or object; returns its id, or -ENOSPC when the table
  * is full. Names are copied. */
@@ -222,6 +244,22 @@ int cd_self_is_spawned(void);
 /* Copies the tables into *out. Safe from any thread at any time; fields of
  * one record may be a few nanoseconds apart. */
 void cd_reg_snapshot(cd_snapshot_t *out);
+
+/* Names as a snapshot saw them ("?" for an id it does not hold): what an
+ * observer uses instead of the live tables. */
+const char *cd_snap_thread_name(const cd_snapshot_t *s, int id);
+const char *cd_snap_object_name(const cd_snapshot_t *s, int id);
+
+/* Live figures: a fixed table of named int64 values that a scenario
+ * publishes from its shared harness code ("charges", "transfers done")
+ * for the live view. cd_reg_gauge() finds or adds one and returns its id
+ * (0 when the table is full: setting id 0 does nothing); register them
+ * while setting up, from one thread. Set and add are relaxed atomics: they
+ * order nothing between the demo's threads. */
+int cd_reg_gauge(const char *name);
+void cd_reg_gauge_set(int id, int64_t value);
+void cd_reg_gauge_add(int id, int64_t delta);
+int64_t cd_reg_gauge_get(int id);
 
 /* Findings. */
 void cd_reg_set_deadlock(const cd_cycle_t *cycle);

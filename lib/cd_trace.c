@@ -1,5 +1,14 @@
 /*
  * cd_trace.c - the event ring.
+ *
+ * The ring may be read while it is written (the live view shows the newest
+ * events of a running demo), so every slot is a small seqlock made of
+ * atomics only: the writer stamps the slot odd, stores the fields, then
+ * stamps it even; a reader keeps what it read only if it saw the same even
+ * stamp before and after. Writers only store into slots and readers only
+ * load from them, so the ring orders nothing between the demo's threads
+ * (ThreadSanitizer still sees their races); it orders a writer before the
+ * reader that copies its event, which is what makes the copy whole.
  */
 #include "cd_trace.h"
 
@@ -8,6 +17,9 @@
 
 #include "cd_internal.h"
 
+#define ACQ memory_order_acquire
+#define REL memory_order_release
+
 void cd_trace_emit(int thread, int op, int obj, int64_t arg,
                    const char *label, cd_site_t site)
 {
@@ -15,15 +27,20 @@ void cd_trace_emit(int thread, int op, int obj, int64_t arg,
      * between demo threads, or ThreadSanitizer would miss their races. */
     uint64_t seq = atomic_fetch_add_explicit(&cd__reg.trace_next, 1,
                                              memory_order_relaxed);
-    cd_trace_event_t *ev = &cd__reg.trace[seq % CD_TRACE_CAP];
-    ev->seq = seq;
-    ev->t_ns = cd_reg_elapsed_ns();
-    ev->thread = thread;
-    ev->op = op;
-    ev->obj = obj;
-    ev->arg = arg;
-    ev->label = label;
-    ev->site = site;
+    cd_trace_slot_t *sl = &cd__reg.trace[seq % CD_TRACE_CAP];
+
+    /* Odd first. Each field store is a release so that none of them can
+     * become visible before the odd stamp (x86: plain moves). */
+    cd__st(&sl->stamp, 2 * seq + 1);
+    atomic_store_explicit(&sl->t_ns, cd_reg_elapsed_ns(), REL);
+    atomic_store_explicit(&sl->thread, thread, REL);
+    atomic_store_explicit(&sl->op, op, REL);
+    atomic_store_explicit(&sl->obj, obj, REL);
+    atomic_store_explicit(&sl->arg, arg, REL);
+    atomic_store_explicit(&sl->label, label, REL);
+    atomic_store_explicit(&sl->file, site.file, REL);
+    atomic_store_explicit(&sl->line, site.line, REL);
+    atomic_store_explicit(&sl->stamp, 2 * seq + 2, REL);
 }
 
 uint64_t cd_trace_total(void) { return cd__ld(&cd__reg.trace_next); }
@@ -33,8 +50,23 @@ int cd_trace_get(uint64_t seq, cd_trace_event_t *out)
     uint64_t total = cd_trace_total();
     if (seq >= total || total - seq > CD_TRACE_CAP)
         return -ENOENT;
-    *out = cd__reg.trace[seq % CD_TRACE_CAP];
-    return out->seq == seq ? 0 : -ENOENT;
+    cd_trace_slot_t *sl = &cd__reg.trace[seq % CD_TRACE_CAP];
+    uint64_t want = 2 * seq + 2;
+
+    if (atomic_load_explicit(&sl->stamp, ACQ) != want)
+        return -ENOENT; /* not written yet, being written, or overwritten */
+    /* Acquire loads: the second stamp load cannot move above them, so if
+     * a later writer touched any field, the stamp below shows it. */
+    out->seq = seq;
+    out->t_ns = atomic_load_explicit(&sl->t_ns, ACQ);
+    out->thread = atomic_load_explicit(&sl->thread, ACQ);
+    out->op = atomic_load_explicit(&sl->op, ACQ);
+    out->obj = atomic_load_explicit(&sl->obj, ACQ);
+    out->arg = atomic_load_explicit(&sl->arg, ACQ);
+    out->label = atomic_load_explicit(&sl->label, ACQ);
+    out->site.file = atomic_load_explicit(&sl->file, ACQ);
+    out->site.line = atomic_load_explicit(&sl->line, ACQ);
+    return cd__ld(&sl->stamp) == want ? 0 : -ENOENT;
 }
 
 const char *cd_op_name(int op)
@@ -65,13 +97,15 @@ const char *cd_op_name(int op)
     return names[op];
 }
 
-const char *cd_trace_object(const cd_trace_event_t *ev)
+const char *cd_trace_subject(const cd_trace_event_t *ev,
+                             const cd_snapshot_t *names)
 {
     switch (ev->op) {
     case CD_OP_SPAWN:
     case CD_OP_JOIN:
     case CD_OP_TASK_SPAWN:
-        return cd_reg_thread_name(ev->obj);
+        return names ? cd_snap_thread_name(names, ev->obj)
+                     : cd_reg_thread_name(ev->obj);
     case CD_OP_LATENCY:
     case CD_OP_WAKE:
     case CD_OP_POINT:
@@ -79,7 +113,8 @@ const char *cd_trace_object(const cd_trace_event_t *ev)
         return ev->label ? ev->label : "";
     default:
         if (ev->obj)
-            return cd_reg_object_name(ev->obj);
+            return names ? cd_snap_object_name(names, ev->obj)
+                         : cd_reg_object_name(ev->obj);
         return ev->label ? ev->label : "";
     }
 }
@@ -100,9 +135,9 @@ int cd_trace_format(const cd_trace_event_t *ev, char *buf, size_t size)
     if (ev->site.file)
         return snprintf(buf, size, "%9.3f ms  %-14s %-10s %-16s %-10s %s:%d",
                         (double)ev->t_ns / 1e6, cd_reg_thread_name(ev->thread),
-                        cd_op_name(ev->op), cd_trace_object(ev), extra,
+                        cd_op_name(ev->op), cd_trace_subject(ev, NULL), extra,
                         ev->site.file, ev->site.line);
     return snprintf(buf, size, "%9.3f ms  %-14s %-10s %-16s %s",
                     (double)ev->t_ns / 1e6, cd_reg_thread_name(ev->thread),
-                    cd_op_name(ev->op), cd_trace_object(ev), extra);
+                    cd_op_name(ev->op), cd_trace_subject(ev, NULL), extra);
 }

@@ -4,9 +4,10 @@
  * Every pass through the choke point can append one event to a fixed ring
  * in the registry (the newest CD_TRACE_CAP events are kept). Tracing is off
  * unless cd_reg_set_trace(1) was called, so that an untraced run pays one
- * predictable branch per operation. Events are read back after the threads
- * that wrote them were joined (or from a snapshot, best effort); libconc
- * formats them into caller buffers and never prints.
+ * predictable branch per operation. Events can be read back while the run
+ * goes on (the live view's log: an event being written is skipped, never
+ * torn) or after the threads were joined; libconc formats them into caller
+ * buffers and never prints.
  */
 #ifndef CD_TRACE_H
 #define CD_TRACE_H
@@ -15,6 +16,7 @@
 #include <stdint.h>
 
 #include "cd_common.h"
+#include "cd_registry.h"
 
 #define CD_TRACE_CAP 65536
 
@@ -78,15 +80,18 @@ void cd_trace_emit(int thread, int op, int obj, int64_t arg,
 uint64_t cd_trace_total(void);
 
 /* Copies event number seq into *out; returns 0, or -ENOENT if it was
- * overwritten or not written yet. */
+ * overwritten, is being written, or was not written yet. Safe from any
+ * thread at any time. */
 int cd_trace_get(uint64_t seq, cd_trace_event_t *out);
 
 /* Short verb for an op ("lock", "acquired", ...). */
 const char *cd_op_name(int op);
 
-/* What the event's object column shows: a lock's or worker's name, a
- * thread's or task's name (spawn, join), or the event's label. */
-const char *cd_trace_object(const cd_trace_event_t *ev);
+/* What the event acted on, as a name: the thread spawned or joined, the
+ * latency's or point's label, or the object. Names come from `names` (an
+ * observer's snapshot) or, when it is NULL, from the live registry. */
+const char *cd_trace_subject(const cd_trace_event_t *ev,
+                             const cd_snapshot_t *names);
 
 /* One aligned line for an event, e.g.
  * "   2.013 ms  checkout-1    acquired  shop-lock   demos/race.c:80".

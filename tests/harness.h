@@ -170,5 +170,6 @@ void suite_starvation(void);
 void suite_exec(void);
 void suite_await(void);
 void suite_async_race(void);
+void suite_view(void);
 
 #endif /* CD_TEST_HARNESS_H */

@@ -28,6 +28,7 @@ static const struct {
     { "exec", suite_exec },
     { "await", suite_await },
     { "async-race", suite_async_race },
+    { "view", suite_view },
 };
 
 static int wanted(int argc, char **argv, const char *name)

@@ -1,0 +1,304 @@
+/*
+ * observer.c - the run on its own thread, and frames sampled from it.
+ *
+ * What keeps the observer from disturbing the run (and ThreadSanitizer's
+ * view of it): while the run goes on it only loads from the registry and
+ * the trace ring, and the only things it stores are the registry's
+ * control flags, with relaxed atomics. It never calls cd_reg_deadlock()
+ * before the run is over - that takes the lock the lock-order graph's
+ * demo threads also take - and instead finds the cycle in its own snapshot
+ * once the watchdog has announced a deadlock.
+ */
+#include "observer.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* The log keeps this many of the newest events. */
+#define LOG_MAX 64
+/* --view=text prints a frame for a minor change at most this often. */
+#define TEXT_GAP_MS 500
+/* The latency scale the + and - keys move within (thousandths). */
+#define SCALE_MIN 15
+#define SCALE_MAX 1000000
+
+struct cd_observer {
+    const cd_scenario_t *scenario;
+    int variant;
+    cd_run_opts_t opts;
+    pthread_t runner;
+
+    pthread_mutex_t lock; /* guards ready, for the start only */
+    pthread_cond_t cond;
+    int ready;
+
+    atomic_int done;      /* release by the runner: the result is written */
+    int joined;
+    int rc;
+    cd_run_result_t result;
+
+    cd_snapshot_t snap;
+    cd_history_t hist;
+    cd_trace_event_t log[LOG_MAX];
+    int nlog;
+    cd_cycle_t seen;      /* the last cycle found in a snapshot */
+    int has_seen;
+    cd_cycle_t cycle;     /* the cycle to show */
+    int has_cycle;
+};
+
+/* ================================ the run ================================ */
+
+/* Called by cd_run on the runner once the registry was reset. */
+static void on_ready(void *arg)
+{
+    cd_observer_t *o = arg;
+    CD_CHECK(pthread_mutex_lock(&o->lock));
+    o->ready = 1;
+    CD_CHECK(pthread_cond_signal(&o->cond));
+    CD_CHECK(pthread_mutex_unlock(&o->lock));
+}
+
+static void *runner(void *arg)
+{
+    cd_observer_t *o = arg;
+    o->rc = cd_run(o->scenario, o->variant, &o->opts, &o->result);
+    if (!o->ready)
+        on_ready(o); /* cd_run failed before it was ready */
+    atomic_store_explicit(&o->done, 1, memory_order_release);
+    return NULL;
+}
+
+int cd_observer_start(cd_observer_t **out, const cd_scenario_t *s,
+                      int variant, const cd_run_opts_t *opts)
+{
+    cd_observer_t *o = calloc(1, sizeof *o);
+    if (!o)
+        return -ENOMEM;
+    o->scenario = s;
+    o->variant = variant;
+    o->opts = *opts;
+    o->opts.trace = 1; /* the log reads the trace */
+    o->opts.on_ready = on_ready;
+    o->opts.ready_arg = o;
+    atomic_init(&o->done, 0);
+    CD_CHECK(pthread_mutex_init(&o->lock, NULL));
+    CD_CHECK(pthread_cond_init(&o->cond, NULL));
+    int rc = pthread_create(&o->runner, NULL, runner, o);
+    if (rc != 0) {
+        pthread_cond_destroy(&o->cond);
+        pthread_mutex_destroy(&o->lock);
+        free(o);
+        return -rc;
+    }
+    CD_CHECK(pthread_mutex_lock(&o->lock));
+    while (!o->ready)
+        CD_CHECK(pthread_cond_wait(&o->cond, &o->lock));
+    CD_CHECK(pthread_mutex_unlock(&o->lock));
+    *out = o;
+    return 0;
+}
+
+/* ================================ sampling =============================== */
+
+static void read_log(cd_observer_t *o)
+{
+    uint64_t total = cd_trace_total();
+    uint64_t first = total > LOG_MAX ? total - LOG_MAX : 0;
+    o->nlog = 0;
+    for (uint64_t seq = first; seq < total && o->nlog < LOG_MAX; seq++)
+        if (cd_trace_get(seq, &o->log[o->nlog]) == 0)
+            o->nlog++;
+}
+
+/* The run is over: its threads are joined, so the findings can be read
+ * under their lock, and what the registry holds now is final. */
+static void take_final(cd_observer_t *o)
+{
+    CD_CHECK(pthread_join(o->runner, NULL));
+    o->joined = 1;
+    read_log(o);
+    cd_reg_snapshot(&o->snap);
+    /* The thread that ran the scenario (and joined its team) has returned
+     * too, though nothing marked it: it shows as done, not running. */
+    for (int i = 0; i < o->snap.nthreads; i++)
+        if (o->snap.threads[i].state == CD_T_RUNNING)
+            o->snap.threads[i].state = CD_T_DONE;
+    cd_history_push(&o->hist, &o->snap);
+    o->has_cycle = o->result.has_cycle;
+    if (o->has_cycle)
+        o->cycle = o->result.cycle;
+    else if (o->has_seen && o->snap.abort_reason == CD_ABORT_DEADLOCK)
+        o->has_cycle = 1; /* keep the one seen live */
+}
+
+void cd_observer_sample(cd_observer_t *o)
+{
+    if (o->joined)
+        return; /* final: nothing moves any more */
+    if (atomic_load_explicit(&o->done, memory_order_acquire)) {
+        take_final(o);
+        return;
+    }
+    /* Events first: any thread they name is then in the snapshot. */
+    read_log(o);
+    cd_reg_snapshot(&o->snap);
+    cd_history_push(&o->hist, &o->snap);
+    cd_cycle_t c;
+    if (cd_waitfor_find_cycle(&o->snap, &c)) {
+        o->seen = c;
+        o->has_seen = 1;
+    }
+    /* Shown once the watchdog confirmed it (it checks that the waits did
+     * not move between two scans); the threads then end within ~20 ms, so
+     * keep the last one seen. */
+    if (o->snap.abort_reason == CD_ABORT_DEADLOCK && o->has_seen) {
+        o->cycle = o->seen;
+        o->has_cycle = 1;
+    }
+}
+
+int cd_observer_finished(const cd_observer_t *o) { return o->joined; }
+
+void cd_observer_screen(const cd_observer_t *o, cd_screen_in_t *in)
+{
+    *in = (cd_screen_in_t){
+        .scenario = o->scenario,
+        .variant = o->variant,
+        .snap = &o->snap,
+        .hist = &o->hist,
+        .log = o->log,
+        .nlog = o->nlog,
+        .cycle = o->has_cycle ? &o->cycle : NULL,
+        .verdict = o->joined ? &o->result.verdict : NULL,
+        .latency_permille = cd_reg_latency_scale(),
+    };
+}
+
+static unsigned long mix(unsigned long h, long v)
+{
+    return (h ^ (unsigned long)v) * 1099511628211UL;
+}
+
+void cd_observer_signature(const cd_observer_t *o, unsigned long *major,
+                           unsigned long *minor)
+{
+    const cd_snapshot_t *s = &o->snap;
+    unsigned long h = 14695981039346656037UL, m = h;
+    h = mix(h, o->joined);
+    h = mix(h, o->has_cycle);
+    h = mix(h, s->abort_reason);
+    for (int i = 0; i < s->nthreads; i++) {
+        const cd_thread_info_t *t = &s->threads[i];
+        int st = t->state;
+        if (st == CD_T_RUNNING || st == CD_T_SLEEPING)
+            m = mix(m, st);
+        else
+            h = mix(h, st);
+        h = mix(h, t->waiting_on);
+        for (int k = 0; k < t->nheld; k++)
+            h = mix(h, t->held[k]);
+    }
+    for (int i = 0; i < s->nobjs; i++)
+        h = mix(h, s->objs[i].owner);
+    for (int i = 0; i < s->ngauges; i++)
+        m = mix(m, (long)s->gauges[i].value);
+    *major = h;
+    *minor = m;
+}
+
+/* ================================ controls =============================== */
+
+void cd_observer_toggle_pause(cd_observer_t *o)
+{
+    if (!o->joined)
+        cd_reg_set_paused(!cd_reg_paused());
+}
+
+void cd_observer_scale(cd_observer_t *o, int dir)
+{
+    int p = cd_reg_latency_scale();
+    if (o->joined)
+        return;
+    if (dir > 0)
+        p = p < SCALE_MIN ? SCALE_MIN : p > SCALE_MAX / 2 ? SCALE_MAX : p * 2;
+    else
+        p = p / 2 < SCALE_MIN ? SCALE_MIN : p / 2;
+    cd_reg_set_latency_scale(p);
+}
+
+void cd_observer_stop(cd_observer_t *o)
+{
+    if (!o->joined)
+        cd_reg_abort(CD_ABORT_USER);
+}
+
+int cd_observer_finish(cd_observer_t *o, cd_run_result_t *r)
+{
+    if (!o->joined)
+        take_final(o);
+    *r = o->result;
+    int rc = o->rc;
+    CD_CHECK(pthread_cond_destroy(&o->cond));
+    CD_CHECK(pthread_mutex_destroy(&o->lock));
+    free(o);
+    return rc;
+}
+
+/* ============================== --view=text ============================== */
+
+static int64_t now_ms(void) { return cd_now_ns() / 1000000; }
+
+static void print_frame(FILE *out, cd_grid_t *g, const cd_observer_t *o)
+{
+    cd_screen_in_t in;
+    cd_observer_screen(o, &in);
+    cd_screen_render(g, &in);
+    cd_grid_print(g, out);
+    fputc('\n', out);
+    fflush(out);
+}
+
+int cd_view_text(FILE *out, const cd_scenario_t *s, int variant,
+                 const cd_run_opts_t *opts, int w, int h,
+                 cd_run_result_t *r)
+{
+    cd_observer_t *o;
+    cd_grid_t g = { 0 };
+    int rc = cd_grid_resize(&g, w, h);
+    if (rc != 0)
+        return rc;
+    rc = cd_observer_start(&o, s, variant, opts);
+    if (rc != 0) {
+        cd_grid_free(&g);
+        return rc;
+    }
+    unsigned long major = 0, minor = 0, shown_major = 0, shown_minor = 0;
+    int64_t last = -TEXT_GAP_MS;
+    for (;;) {
+        cd_observer_sample(o);
+        if (cd_observer_finished(o)) {
+            print_frame(out, &g, o);
+            break;
+        }
+        cd_observer_signature(o, &major, &minor);
+        /* Nothing to show before the first thread is there. */
+        if (o->snap.nthreads > 0 &&
+            (major != shown_major ||
+             (minor != shown_minor && now_ms() - last >= TEXT_GAP_MS))) {
+            print_frame(out, &g, o);
+            shown_major = major;
+            shown_minor = minor;
+            last = now_ms();
+        }
+        struct timespec ts = { 0, CD_FRAME_MS * 1000000L };
+        nanosleep(&ts, NULL);
+    }
+    rc = cd_observer_finish(o, r);
+    cd_grid_free(&g);
+    return rc;
+}

@@ -1,0 +1,1009 @@
+/*
+ * screen.c - laying out one frame of the live view.
+ *
+ * Top to bottom: the title bar, the variant's summary, the live figures,
+ * a row per thread, a row per lock (or other object), the deadlock cycle
+ * when there is one, the newest events, the verdict once the run is over,
+ * and the status line with the keys. When rows are short they are handed
+ * out by priority: the verdict and the cycle first, then threads, then
+ * locks; the event log gets what is left. Text longer than its column is
+ * cut at the column; the cycle and the verdict wrap at word boundaries.
+ */
+#include "screen.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ================================ the grid =============================== */
+
+static int clamp(int v, int lo, int hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+static void clear(cd_grid_t *g)
+{
+    for (int i = 0; i < g->w * g->h; i++)
+        g->cells[i] = (cd_cell_t){ ' ', CD_S_NORMAL };
+}
+
+int cd_grid_resize(cd_grid_t *g, int w, int h)
+{
+    w = clamp(w, 1, CD_SCREEN_MAX_W);
+    h = clamp(h, 1, CD_SCREEN_MAX_H);
+    if (!g->cells || w != g->w || h != g->h) {
+        free(g->cells);
+        g->cells = malloc((size_t)w * (size_t)h * sizeof *g->cells);
+        if (!g->cells) {
+            g->w = g->h = 0;
+            return -ENOMEM;
+        }
+        g->w = w;
+        g->h = h;
+    }
+    clear(g);
+    return 0;
+}
+
+void cd_grid_free(cd_grid_t *g)
+{
+    free(g->cells);
+    *g = (cd_grid_t){ 0 };
+}
+
+void cd_grid_row(const cd_grid_t *g, int y, char *buf, size_t size)
+{
+    size_t n = 0;
+    if (size == 0)
+        return;
+    for (int x = 0; y >= 0 && y < g->h && x < g->w && n + 1 < size; x++)
+        buf[n++] = cd_grid_at(g, x, y)->ch;
+    while (n > 0 && buf[n - 1] == ' ')
+        n--;
+    buf[n] = '\0';
+}
+
+void cd_grid_print(const cd_grid_t *g, FILE *out)
+{
+    char row[CD_SCREEN_MAX_W + 1];
+    for (int y = 0; y < g->h; y++) {
+        cd_grid_row(g, y, row, sizeof row);
+        fprintf(out, "%s\n", row);
+    }
+}
+
+int cd_grid_find(const cd_grid_t *g, const char *needle, int *x, int *y)
+{
+    char row[CD_SCREEN_MAX_W + 1];
+    for (int r = 0; r < g->h; r++) {
+        cd_grid_row(g, r, row, sizeof row);
+        const char *at = strstr(row, needle);
+        if (at) {
+            *x = (int)(at - row);
+            *y = r;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Writes text from column x of row y, at most maxw columns and never past
+ * the edge; bytes that are not printable ASCII show as '?'. Returns the
+ * columns used. */
+static int put(cd_grid_t *g, int x, int y, int maxw, int style,
+               const char *text)
+{
+    int n = 0;
+    if (y < 0 || y >= g->h)
+        return 0;
+    for (; text[n] && n < maxw && x + n < g->w; n++) {
+        unsigned char c = (unsigned char)text[n];
+        *cd_grid_at(g, x + n, y) =
+            (cd_cell_t){ (char)(c >= 32 && c < 127 ? c : '?'),
+                         (unsigned char)style };
+    }
+    return n;
+}
+
+static int putf(cd_grid_t *g, int x, int y, int maxw, int style,
+                const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+static int putf(cd_grid_t *g, int x, int y, int maxw, int style,
+                const char *fmt, ...)
+{
+    char buf[CD_SCREEN_MAX_W + 1];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    return put(g, x, y, maxw, style, buf);
+}
+
+static void fill_row(cd_grid_t *g, int y, int style)
+{
+    for (int x = 0; x < g->w; x++)
+        *cd_grid_at(g, x, y) = (cd_cell_t){ ' ', (unsigned char)style };
+}
+
+/* Word-wraps text into rows of width w from (x, y), at most maxrows; when
+ * it does not fit, the last row ends in "...". Draws only when g is not
+ * NULL. Returns the rows it uses. */
+static int wrap(cd_grid_t *g, int x, int y, int w, int maxrows, int style,
+                const char *text)
+{
+    const char *p = text;
+    int rows = 0;
+    while (*p && rows < maxrows) {
+        while (*p == ' ')
+            p++;
+        if (!*p)
+            break;
+        int len = (int)strlen(p), take = len;
+        if (len > w) {
+            take = w;
+            while (take > 0 && p[take] != ' ')
+                take--;
+            if (take == 0)
+                take = w; /* one word longer than the row: cut it */
+        }
+        if (g) {
+            char line[CD_SCREEN_MAX_W + 1];
+            memcpy(line, p, (size_t)take);
+            line[take] = '\0';
+            if (rows == maxrows - 1 && take < len && w > 3) {
+                if (take > w - 3)
+                    take = w - 3;
+                strcpy(line + take, "...");
+            }
+            put(g, x, y + rows, w, style, line);
+        }
+        p += take;
+        rows++;
+    }
+    return rows;
+}
+
+/* ============================ small formatters =========================== */
+
+/* "85ms", "0.9s", "12.5s": short, for narrow columns. */
+static void duration(int64_t ns, char *buf, size_t size)
+{
+    if (ns < 0)
+        ns = 0;
+    if (ns < 100000000)
+        snprintf(buf, size, "%dms", (int)(ns / 1000000));
+    else if (ns < 100000000000LL)
+        snprintf(buf, size, "%.1fs", (double)ns / 1e9);
+    else
+        snprintf(buf, size, "%ds", (int)(ns / 1000000000));
+}
+
+/* "x1", "x100", "x0.25": the latency scale. */
+static void scale_text(int permille, char *buf, size_t size)
+{
+    if (permille % 1000 == 0)
+        snprintf(buf, size, "x%d", permille / 1000);
+    else
+        snprintf(buf, size, "x%g", permille / 1000.0);
+}
+
+/* The cycle's link of thread id, or NULL. */
+static const cd_cycle_link_t *cycle_link(const cd_cycle_t *c, int id)
+{
+    for (int k = 0; c && k < c->len; k++)
+        if (c->link[k].thread == id)
+            return &c->link[k];
+    return NULL;
+}
+
+static int cycle_has_thread(const cd_cycle_t *c, int id)
+{
+    return cycle_link(c, id) != NULL;
+}
+
+static int cycle_has_obj(const cd_cycle_t *c, int id)
+{
+    for (int k = 0; c && k < c->len; k++)
+        if (c->link[k].waits == id || c->link[k].holds == id)
+            return 1;
+    return 0;
+}
+
+int cd_screen_cycle_line(const cd_cycle_t *c, const cd_snapshot_t *snap,
+                         char *buf, size_t size)
+{
+    size_t total = 0;
+    if (size)
+        buf[0] = '\0';
+    for (int k = 0; k < c->len; k++) {
+        const cd_cycle_link_t *l = &c->link[k];
+        size_t at = total < size ? total : size;
+        int n = k == 0 ? snprintf(buf + at, size - at,
+                                  "%s holds %s -> waits %s",
+                                  cd_snap_thread_name(snap, l->thread),
+                                  cd_snap_object_name(snap, l->holds),
+                                  cd_snap_object_name(snap, l->waits))
+                       : snprintf(buf + at, size - at,
+                                  " -> held by %s -> waits %s",
+                                  cd_snap_thread_name(snap, l->thread),
+                                  cd_snap_object_name(snap, l->waits));
+        if (n < 0)
+            return n;
+        total += (size_t)n;
+    }
+    return (int)total;
+}
+
+/* ================================= threads =============================== */
+
+static int state_style(int state)
+{
+    switch (state) {
+    case CD_T_RUNNING: return CD_S_RUNNING;
+    case CD_T_SLEEPING: return CD_S_SLEEPING;
+    case CD_T_BLOCKED: return CD_S_BLOCKED;
+    case CD_T_PAUSED: return CD_S_PAUSED;
+    case CD_T_ABORTED: return CD_S_ABORTED;
+    case CD_T_DONE: return CD_S_DIM;
+    default: return CD_S_NORMAL;
+    }
+}
+
+/* One character per frame in the history column. */
+static char state_mark(int state)
+{
+    switch (state) {
+    case CD_T_NEW: return '.';
+    case CD_T_RUNNING: return '=';
+    case CD_T_SLEEPING: return '~';
+    case CD_T_BLOCKED: return '#';
+    case CD_T_PAUSED: return '|';
+    case CD_T_ABORTED: return '!';
+    case CD_T_DONE: return '_';
+    default: return ' ';
+    }
+}
+
+static void state_text(const cd_screen_in_t *in, const cd_thread_info_t *t,
+                       char *buf, size_t size)
+{
+    const cd_snapshot_t *s = in->snap;
+    const cd_cycle_link_t *l = cycle_link(in->cycle, t->id);
+    char d[16];
+    duration(s->t_ns - t->since_ns, d, sizeof d);
+    /* Once the abort ended a deadlocked thread, its row still says what
+     * it was stuck on: that is the picture to remember. */
+    if (l && t->state == CD_T_ABORTED) {
+        snprintf(buf, size, "aborted: waited %s",
+                 cd_snap_object_name(s, l->waits));
+        return;
+    }
+    switch (t->state) {
+    case CD_T_BLOCKED:
+        /* How long matters here: in a deadlock it only grows. */
+        snprintf(buf, size, "%s %s %s",
+                 t->wait_timed ? "timed wait for" : "blocked on",
+                 cd_snap_object_name(s, t->waiting_on), d);
+        break;
+    case CD_T_SLEEPING:
+        snprintf(buf, size, "sleeping: %s", t->what ? t->what : "?");
+        break;
+    case CD_T_RUNNING:
+        /* A join is not instrumented as a wait; say what it is. */
+        if (t->last_op == CD_OP_JOIN)
+            snprintf(buf, size, "joining %s",
+                     cd_snap_thread_name(s, t->last_obj));
+        else
+            snprintf(buf, size, "running");
+        break;
+    case CD_T_NEW:
+        snprintf(buf, size, "new (at the start gate)");
+        break;
+    default:
+        snprintf(buf, size, "%s", cd_thread_state_name(t->state));
+    }
+}
+
+/* A thread's latest event of kind op in the log, or NULL: the record
+ * keeps only the op, the log has a point's label and a latency's length. */
+static const cd_trace_event_t *from_log(const cd_screen_in_t *in, int id,
+                                        int op)
+{
+    for (int i = in->nlog - 1; i >= 0; i--)
+        if (in->log[i].thread == id && in->log[i].op == op)
+            return &in->log[i];
+    return NULL;
+}
+
+static void last_op_text(const cd_screen_in_t *in, const cd_thread_info_t *t,
+                         char *buf, size_t size)
+{
+    cd_trace_event_t ev = { .op = t->last_op, .obj = t->last_obj };
+    const cd_trace_event_t *seen = from_log(in, t->id, t->last_op);
+    char d[16];
+
+    if (t->last_op == CD_OP_NONE) {
+        snprintf(buf, size, "-");
+    } else if (t->last_op == CD_OP_LATENCY) {
+        /* The state column names the latency; say how long it lasts. */
+        duration(seen ? seen->arg * 1000 : 0, d, sizeof d);
+        snprintf(buf, size, "latency %s", seen ? d : "");
+    } else {
+        if (t->last_op == CD_OP_POINT && seen)
+            ev.label = seen->label;
+        snprintf(buf, size, "%s %s", cd_op_name(t->last_op),
+                 cd_trace_subject(&ev, in->snap));
+    }
+}
+
+static void holds_text(const cd_screen_in_t *in, const cd_thread_info_t *t,
+                       char *buf, size_t size)
+{
+    const cd_snapshot_t *s = in->snap;
+    const cd_cycle_link_t *l = cycle_link(in->cycle, t->id);
+    size_t at = 0;
+    if (l && t->state == CD_T_ABORTED && t->nheld == 0) {
+        /* Released by the abort; held until then. */
+        snprintf(buf, size, "(%s)", cd_snap_object_name(s, l->holds));
+        return;
+    }
+    buf[0] = '\0';
+    for (int i = 0; i < t->nheld && at < size; i++) {
+        int n = snprintf(buf + at, size - at, "%s%s", i ? "," : "",
+                         cd_snap_object_name(s, t->held[i]));
+        if (n < 0)
+            break;
+        at += (size_t)n;
+    }
+    if (t->nheld == 0)
+        snprintf(buf, size, "-");
+}
+
+/* Which rows get shown first when not all fit: the cycle, the blocked,
+ * the paused, the busy, then the rest. */
+static int thread_rank(const cd_screen_in_t *in, const cd_thread_info_t *t)
+{
+    if (cycle_has_thread(in->cycle, t->id))
+        return 0;
+    switch (t->state) {
+    case CD_T_BLOCKED: return 1;
+    case CD_T_PAUSED: return 2;
+    case CD_T_RUNNING:
+    case CD_T_SLEEPING: return 3;
+    case CD_T_NEW: return 4;
+    default: return 5;
+    }
+}
+
+/* Column layout of the thread rows for a given width. */
+typedef struct tcols {
+    int name, state, holds, last, hist; /* widths */
+} tcols_t;
+
+/* At 80 columns: 10 + 27 + 11 + 19 and 9 frames of history. Wider, half
+ * of the extra goes to the history (up to CD_HISTORY_LEN marks) and the
+ * rest to the text columns; narrower, the history goes first, then the
+ * last op, the state and the holds shrink. */
+static tcols_t thread_columns(int w, int with_hist)
+{
+    tcols_t c = { 10, 27, 11, 19, 0 };
+    int left = w - (c.name + c.state + c.holds + c.last + 4);
+    if (with_hist && left > 0) {
+        c.hist = 9 + (left - 9) / 2;
+        if (c.hist > CD_HISTORY_LEN)
+            c.hist = CD_HISTORY_LEN;
+        if (c.hist > left)
+            c.hist = left;
+        left -= c.hist;
+    }
+    if (left > 0) {
+        c.state += left / 3;
+        c.holds += left / 3;
+        c.last += left - 2 * (left / 3);
+    }
+    int *shrink[] = { &c.last, &c.state, &c.holds };
+    const int floor[] = { 8, 16, 8 };
+    for (int i = 0; i < 3 && left < 0; i++) {
+        int cut = -left;
+        if (*shrink[i] - cut < floor[i])
+            cut = *shrink[i] - floor[i];
+        *shrink[i] -= cut;
+        left += cut;
+    }
+    return c;
+}
+
+static void draw_history(cd_grid_t *g, int x, int y, int w,
+                         const cd_history_t *h, int id)
+{
+    unsigned n = h->frames < CD_HISTORY_LEN ? h->frames : CD_HISTORY_LEN;
+    if ((unsigned)w < n)
+        n = (unsigned)w;
+    /* Newest at the right edge of the column. */
+    for (unsigned k = 0; k < n; k++) {
+        unsigned frame = h->frames - n + k;
+        int st = h->state[id - 1][frame % CD_HISTORY_LEN];
+        char mark[2] = { state_mark(st), '\0' };
+        put(g, x + w - (int)n + (int)k, y, 1, state_style(st), mark);
+    }
+}
+
+static void draw_thread(cd_grid_t *g, int y, const cd_screen_in_t *in,
+                        const cd_thread_info_t *t, const tcols_t *c)
+{
+    char buf[256];
+    int x = 0, in_cycle = cycle_has_thread(in->cycle, t->id);
+    int st = state_style(t->state);
+
+    if (t->state == CD_T_RUNNING && t->last_op == CD_OP_JOIN)
+        st = CD_S_DIM;
+    put(g, x, y, c->name, in_cycle ? CD_S_CYCLE : CD_S_NORMAL, t->name);
+    x += c->name + 1;
+    state_text(in, t, buf, sizeof buf);
+    put(g, x, y, c->state, in_cycle ? CD_S_CYCLE : st, buf);
+    x += c->state + 1;
+    holds_text(in, t, buf, sizeof buf);
+    put(g, x, y, c->holds, in_cycle ? CD_S_CYCLE : CD_S_NORMAL, buf);
+    x += c->holds + 1;
+    last_op_text(in, t, buf, sizeof buf);
+    put(g, x, y, c->last, CD_S_NORMAL, buf);
+    x += c->last + 1;
+    if (c->hist > 0 && in->hist && t->id <= CD_MAX_THREADS)
+        draw_history(g, x, y, c->hist, in->hist, t->id);
+}
+
+#define NRANKS 6
+
+/* Reorders order[0..n) by rank[0..n) (0 first), keeping the id order
+ * within a rank. Ranks are few, so one pass per rank. */
+static void by_rank(int *order, const unsigned char *rank, int n)
+{
+    static int sorted[CD_MAX_OBJECTS > CD_MAX_THREADS ? CD_MAX_OBJECTS
+                                                      : CD_MAX_THREADS];
+    int k = 0;
+    for (int r = 0; r < NRANKS; r++)
+        for (int i = 0; i < n; i++)
+            if (rank[i] == r)
+                sorted[k++] = order[i];
+    memcpy(order, sorted, (size_t)n * sizeof *order);
+}
+
+/* Fills order[] with the thread indexes to show, best first when they do
+ * not all fit; returns how many there are in all. */
+static int thread_order(const cd_screen_in_t *in, int *order, int rows)
+{
+    static unsigned char rank[CD_MAX_THREADS];
+    const cd_snapshot_t *s = in->snap;
+    int n = 0;
+    for (int i = 0; i < s->nthreads; i++)
+        if (s->threads[i].state != CD_T_UNUSED) {
+            rank[n] = (unsigned char)thread_rank(in, &s->threads[i]);
+            order[n++] = i;
+        }
+    /* All fit: keep them in id order, so that rows do not jump. */
+    if (n > rows)
+        by_rank(order, rank, n);
+    return n;
+}
+
+/* A note at the right end of a section's header row. */
+static void header_note(cd_grid_t *g, int y, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void header_note(cd_grid_t *g, int y, const char *fmt, ...)
+{
+    char note[96];
+    va_list ap;
+    va_start(ap, fmt);
+    int len = vsnprintf(note, sizeof note, fmt, ap);
+    va_end(ap);
+    if (len > 0 && len < g->w)
+        put(g, g->w - len - 1, y, len, CD_S_HEADER, note);
+}
+
+static void draw_threads(cd_grid_t *g, int y, int rows,
+                         const cd_screen_in_t *in)
+{
+    static int order[CD_MAX_THREADS];
+    tcols_t c = thread_columns(g->w, in->hist != NULL);
+    int n = thread_order(in, order, rows);
+
+    fill_row(g, y, CD_S_HEADER);
+    put(g, 0, y, c.name, CD_S_HEADER, "THREAD");
+    int x = c.name + 1;
+    put(g, x, y, c.state, CD_S_HEADER, "STATE");
+    x += c.state + 1;
+    put(g, x, y, c.holds, CD_S_HEADER, "HOLDS");
+    x += c.holds + 1;
+    put(g, x, y, c.last, CD_S_HEADER, "LAST OP");
+    x += c.last + 1;
+    if (c.hist > 0)
+        put(g, x, y, c.hist, CD_S_HEADER,
+            c.hist >= 36 ? "HISTORY =run ~sleep #blocked |pause"
+                         : "HISTORY");
+    int shown = n <= rows ? n : rows;
+    for (int i = 0; i < shown; i++)
+        draw_thread(g, y + 1 + i, in, &in->snap->threads[order[i]], &c);
+    if (shown < n)
+        header_note(g, y, "(+%d more not shown)", n - shown);
+}
+
+/* ================================= objects =============================== */
+
+/* How the screen shows one kind of object. This is the one place a new
+ * kind (a channel, a rwlock) plugs in: a case that names the kind, says
+ * whether an object deserves a row, and writes its detail column, e.g.
+ * a fill bar for a channel. Unknown kinds get name, owner and waiters. */
+typedef struct obj_view {
+    const char *kind;
+    int worth_a_row;
+    char detail[128];
+} obj_view_t;
+
+/* Appends part to the detail if the whole of it fits in width columns:
+ * a detail column is cut between parts, never inside one. */
+static void detail_add(obj_view_t *v, int width, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void detail_add(obj_view_t *v, int width, const char *fmt, ...)
+{
+    char part[128];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(part, sizeof part, fmt, ap);
+    va_end(ap);
+    size_t at = strlen(v->detail), n = strlen(part) + (at ? 2 : 0);
+    if (at + n > (size_t)width || at + n >= sizeof v->detail)
+        return;
+    if (at)
+        memcpy(v->detail + at, ", ", 2);
+    memcpy(v->detail + at + n - strlen(part), part, strlen(part) + 1);
+}
+
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+static void describe_obj(const cd_obj_info_t *o, obj_view_t *v, int width)
+{
+    v->kind = "obj";
+    v->worth_a_row = 1;
+    v->detail[0] = '\0';
+    switch (o->kind) {
+    case CD_OBJ_MUTEX:
+        v->kind = "mutex";
+        /* A lock nobody has taken yet says nothing: count it instead. */
+        v->worth_a_row = o->acquisitions || o->owner || o->nwaiters;
+        /* Where the owner took it: the line to look at. */
+        if (o->site.file && o->owner)
+            detail_add(v, width, "at %s:%d", base_name(o->site.file),
+                       o->site.line);
+        detail_add(v, width, "taken %llu", (unsigned long long)o->acquisitions);
+        detail_add(v, width, "waited %llu", (unsigned long long)o->contended);
+        break;
+    default:
+        break;
+    }
+}
+
+/* "transfer-2", "2: checkout-1,checkout-3", or when that is wider than
+ * width, "3: checkout-1 +2": who is blocked on obj. */
+static int waiters_text(const cd_snapshot_t *s, int obj, int width,
+                        char *buf, size_t size)
+{
+    const char *first = NULL;
+    int n = 0;
+    size_t at = 0;
+    char names[256] = "";
+    for (int i = 0; i < s->nthreads; i++) {
+        const cd_thread_info_t *t = &s->threads[i];
+        if (t->state != CD_T_BLOCKED || t->waiting_on != obj)
+            continue;
+        if (!first)
+            first = t->name;
+        int k = snprintf(names + at, at < sizeof names ? sizeof names - at : 0,
+                         "%s%s", n ? "," : "", t->name);
+        if (k > 0)
+            at += (size_t)k;
+        if (at >= sizeof names)
+            at = sizeof names;
+        n++;
+    }
+    if (n == 0)
+        snprintf(buf, size, "-");
+    else if (n == 1)
+        snprintf(buf, size, "%s", names);
+    else if (snprintf(buf, size, "%d: %s", n, names) > width)
+        snprintf(buf, size, "%d: %s +%d", n, first, n - 1);
+    return n;
+}
+
+static int obj_rank(const cd_screen_in_t *in, const cd_obj_info_t *o)
+{
+    if (cycle_has_obj(in->cycle, o->id))
+        return 0;
+    return o->nwaiters ? 1 : o->owner ? 2 : 3;
+}
+
+/* Fills order[] with the objects worth a row (best first when they do not
+ * all fit); returns how many, and in *hidden those left out as unused. */
+static int obj_order(const cd_screen_in_t *in, int *order, int rows,
+                     int *hidden)
+{
+    static unsigned char rank[CD_MAX_OBJECTS];
+    const cd_snapshot_t *s = in->snap;
+    int n = 0;
+    *hidden = 0;
+    for (int i = 0; i < s->nobjs; i++) {
+        obj_view_t v;
+        if (s->objs[i].kind == 0)
+            continue;
+        describe_obj(&s->objs[i], &v, 0);
+        if (v.worth_a_row || cycle_has_obj(in->cycle, i + 1)) {
+            rank[n] = (unsigned char)obj_rank(in, &s->objs[i]);
+            order[n++] = i;
+        } else {
+            (*hidden)++;
+        }
+    }
+    if (n > rows)
+        by_rank(order, rank, n);
+    return n;
+}
+
+static void draw_obj(cd_grid_t *g, int y, const cd_screen_in_t *in,
+                     const cd_obj_info_t *o)
+{
+    char buf[320];
+    obj_view_t v;
+    int in_cycle = cycle_has_obj(in->cycle, o->id);
+    int x = 0, wname = 12, wkind = 5, wowner = 11, wwait = 16;
+
+    describe_obj(o, &v, g->w - (wname + wkind + wowner + wwait + 4));
+    put(g, x, y, wname, in_cycle ? CD_S_CYCLE : CD_S_NORMAL, o->name);
+    x += wname + 1;
+    put(g, x, y, wkind, CD_S_DIM, v.kind);
+    x += wkind + 1;
+    if (o->owner)
+        put(g, x, y, wowner,
+            cycle_has_thread(in->cycle, o->owner) ? CD_S_CYCLE : CD_S_NORMAL,
+            cd_snap_thread_name(in->snap, o->owner));
+    else
+        put(g, x, y, wowner, CD_S_DIM, "free");
+    x += wowner + 1;
+    int nw = waiters_text(in->snap, o->id, wwait, buf, sizeof buf);
+    put(g, x, y, wwait, nw ? CD_S_BLOCKED : CD_S_DIM, buf);
+    x += wwait + 1;
+    put(g, x, y, g->w - x, CD_S_DIM, v.detail);
+}
+
+static void draw_objs(cd_grid_t *g, int y, int rows, const cd_screen_in_t *in)
+{
+    static int order[CD_MAX_OBJECTS];
+    int hidden, n = obj_order(in, order, rows, &hidden);
+
+    fill_row(g, y, CD_S_HEADER);
+    putf(g, 0, y, g->w, CD_S_HEADER,
+         "%-12s %-5s %-11s %-16s DETAIL", "LOCK/OBJECT", "KIND", "OWNER",
+         "WAITING");
+    int shown = n <= rows ? n : rows;
+    if (shown < n && hidden)
+        header_note(g, y, "(+%d more; %d not taken yet)", n - shown, hidden);
+    else if (shown < n)
+        header_note(g, y, "(+%d more not shown)", n - shown);
+    else if (hidden)
+        header_note(g, y, "(%d not taken yet)", hidden);
+    if (n == 0) {
+        put(g, 2, y + 1, g->w - 2, CD_S_DIM,
+            hidden ? "no lock has been taken so far" : "no locks");
+        return;
+    }
+    for (int i = 0; i < shown; i++)
+        draw_obj(g, y + 1 + i, in, &in->snap->objs[order[i]]);
+}
+
+static int obj_rows_wanted(const cd_screen_in_t *in)
+{
+    static int order[CD_MAX_OBJECTS];
+    int hidden, n = obj_order(in, order, CD_MAX_OBJECTS, &hidden);
+    return n > 0 ? n : 1;
+}
+
+/* ============================ cycle, log, verdict ======================== */
+
+static const char cycle_title[] =
+    "DEADLOCK: each thread waits for a lock the next one holds; none can move";
+#define CYCLE_TITLE_SHORT 57 /* up to "holds", for narrow screens */
+
+/* Draws the cycle block (a header, then the cycle wrapped in at most
+ * rows - 1 rows) when g is not NULL; returns the rows it takes at width w. */
+static int draw_cycle(cd_grid_t *g, int w, int y, int rows,
+                      const cd_screen_in_t *in)
+{
+    char line[1024];
+    cd_screen_cycle_line(in->cycle, in->snap, line, sizeof line);
+    if (g) {
+        fill_row(g, y, CD_S_BAD);
+        put(g, 0, y, w < (int)sizeof cycle_title ? CYCLE_TITLE_SHORT : w,
+            CD_S_BAD, cycle_title);
+    }
+    return 1 + wrap(g, 2, y + 1, w - 2, rows - 1, CD_S_CYCLE, line);
+}
+
+static int event_style(int op)
+{
+    switch (op) {
+    case CD_OP_BLOCK:
+    case CD_OP_ABORT: return CD_S_BLOCKED;
+    case CD_OP_ACQUIRED: return CD_S_GOOD;
+    case CD_OP_BUSY:
+    case CD_OP_TIMEOUT: return CD_S_WARN;
+    case CD_OP_LATENCY:
+    case CD_OP_WAKE: return CD_S_SLEEPING;
+    default: return CD_S_NORMAL;
+    }
+}
+
+static void draw_log(cd_grid_t *g, int y, int rows, const cd_screen_in_t *in)
+{
+    fill_row(g, y, CD_S_HEADER);
+    put(g, 0, y, g->w, CD_S_HEADER, "EVENTS (newest last)");
+    int first = in->nlog > rows ? in->nlog - rows : 0;
+    for (int i = first; i < in->nlog; i++) {
+        const cd_trace_event_t *ev = &in->log[i];
+        char site[96] = "";
+        if (ev->site.file)
+            snprintf(site, sizeof site, "%s:%d", ev->site.file, ev->site.line);
+        putf(g, 0, y + 1 + i - first, g->w, event_style(ev->op),
+             "%8.3fs %-12.12s %-9s %-16.16s %s", (double)ev->t_ns / 1e9,
+             cd_snap_thread_name(in->snap, ev->thread), cd_op_name(ev->op),
+             cd_trace_subject(ev, in->snap), site);
+    }
+}
+
+static int verdict_style(int status)
+{
+    switch (status) {
+    case CD_HELD: return CD_S_GOOD;
+    case CD_VIOLATED:
+    case CD_DEADLOCK:
+    case CD_ERROR: return CD_S_BAD;
+    default: return CD_S_WARN;
+    }
+}
+
+static void verdict_text(const cd_screen_in_t *in, char *buf, size_t size)
+{
+    const cd_verdict_t *v = in->verdict;
+    snprintf(buf, size, "%s [%s]: %s - expected %s; observed %s",
+             in->scenario->name, in->scenario->variants[in->variant].name,
+             cd_status_name(v->status), v->expected, v->observed);
+}
+
+/* ============================== bars and help ============================ */
+
+static const char *phase(const cd_screen_in_t *in)
+{
+    if (in->verdict)
+        return cd_status_name(in->verdict->status);
+    switch (in->snap->abort_reason) {
+    case CD_ABORT_DEADLOCK: return "DEADLOCK FOUND";
+    case CD_ABORT_TIMEOUT: return "TIMED OUT";
+    case CD_ABORT_USER: return "STOPPING";
+    default: return in->snap->paused ? "PAUSED" : "RUNNING";
+    }
+}
+
+static void draw_title(cd_grid_t *g, const cd_screen_in_t *in)
+{
+    char right[96], scale[24];
+    fill_row(g, 0, CD_S_BAR);
+    scale_text(in->latency_permille, scale, sizeof scale);
+    int len = snprintf(right, sizeof right, "  %.2fs  latency %s  %s ",
+                       (double)in->snap->t_ns / 1e9, scale, phase(in));
+    putf(g, 0, 0, g->w - len, CD_S_BAR, " concdemo %s [%s] - %s",
+         in->scenario->name, in->scenario->variants[in->variant].name,
+         in->scenario->title);
+    put(g, g->w - len, 0, len, CD_S_BAR, right);
+}
+
+/* The live figures, "live: orders 8 | charges 9 | ...", whole figures
+ * only, on at most `rows` rows (g NULL: only counts). Returns rows used. */
+static int draw_figures(cd_grid_t *g, int w, int y, int rows,
+                        const cd_screen_in_t *in)
+{
+    const cd_snapshot_t *s = in->snap;
+    int x = 5, row = 0;
+    if (g)
+        put(g, 0, y, w, CD_S_HEADER, "live:");
+    if (s->ngauges == 0 && g)
+        put(g, x + 1, y, w, CD_S_DIM, "(none published yet)");
+    for (int i = 0; i < s->ngauges; i++) {
+        char name[CD_NAME_MAX + 4], value[24];
+        int nlen = snprintf(name, sizeof name, "%s %s ", i ? " |" : "",
+                            s->gauges[i].name);
+        int vlen = snprintf(value, sizeof value, "%lld",
+                            (long long)s->gauges[i].value);
+        if (x + nlen + vlen > w && x > 5) {
+            if (row + 1 >= rows)
+                break;
+            row++;
+            x = 5;
+        }
+        if (g) {
+            x += put(g, x, y + row, nlen, CD_S_NORMAL, name);
+            x += put(g, x, y + row, vlen, CD_S_HEADER, value);
+        } else {
+            x += nlen + vlen;
+        }
+    }
+    return row + 1;
+}
+
+/* The status line: "q quit  p pause ..." with the keys highlighted. */
+static void draw_status(cd_grid_t *g, const cd_screen_in_t *in)
+{
+    static const char *const running[] = {
+        "q", "quit", "p", "pause", "+", "slower", "-", "faster", "?", "help",
+    };
+    static const char *const paused[] = {
+        "p", "resume", "q", "quit", "+", "slower", "-", "faster", "?", "help",
+    };
+    int y = g->h - 1, x = 1;
+    fill_row(g, y, CD_S_BAR);
+    if (!in->interactive) {
+        put(g, 1, y, g->w - 1, CD_S_BAR,
+            "text frames: one at each change (--view in a terminal has keys)");
+        return;
+    }
+    if (in->verdict) {
+        put(g, 1, y, g->w - 1, CD_S_BAR,
+            "run over: press any key to leave (the verdict stays printed)");
+        return;
+    }
+    const char *const *keys = in->snap->paused ? paused : running;
+    if (in->snap->paused)
+        x += put(g, x, y, 8, CD_S_KEY, "PAUSED") + 2;
+    for (int i = 0; i < 10; i += 2) {
+        x += put(g, x, y, g->w - x, CD_S_KEY, keys[i]) + 1;
+        x += put(g, x, y, g->w - x, CD_S_BAR, keys[i + 1]) + 2;
+    }
+}
+
+static void draw_help(cd_grid_t *g)
+{
+    static const char *const lines[] = {
+        "concdemo live view",
+        "",
+        "q      quit: ends the run (STOPPED if it had not finished)",
+        "p      pause / resume: threads stop at their next operation",
+        "+ -    slower / faster: simulated latencies x2 or /2",
+        "?      this help (any key closes it)",
+        "",
+        "history, one mark per frame, newest on the right:",
+        "  = running  ~ sleeping (latency)  # blocked on a lock",
+        "  | paused   ! ended by the abort  _ done  . not started",
+        "red names: the threads and locks of a deadlock cycle",
+        "",
+        "The view only watches: it takes none of the demo's locks.",
+    };
+    int n = (int)(sizeof lines / sizeof lines[0]);
+    int bw = 64 < g->w - 2 ? 64 : g->w - 2, bh = n + 2;
+    int x0 = (g->w - bw) / 2, y0 = (g->h - bh) / 2;
+    if (y0 < 0)
+        y0 = 0;
+    for (int y = y0; y < y0 + bh && y < g->h; y++) {
+        for (int x = x0; x < x0 + bw; x++) {
+            int edge_y = (y == y0 || y == y0 + bh - 1);
+            int edge_x = (x == x0 || x == x0 + bw - 1);
+            char ch = edge_y && edge_x ? '+'
+                      : edge_y           ? '-'
+                      : edge_x           ? '|'
+                                         : ' ';
+            *cd_grid_at(g, x, y) = (cd_cell_t){ ch, CD_S_BAR };
+        }
+    }
+    for (int i = 0; i < n; i++)
+        put(g, x0 + 2, y0 + 1 + i, bw - 4, CD_S_BAR, lines[i]);
+}
+
+static void draw_too_small(cd_grid_t *g)
+{
+    char msg[128];
+    snprintf(msg, sizeof msg,
+             "concdemo: the terminal is too small (%dx%d); the view needs "
+             "at least %dx%d",
+             g->w, g->h, CD_SCREEN_MIN_W, CD_SCREEN_MIN_H);
+    wrap(g, 0, 0, g->w, g->h, CD_S_BAD, msg);
+}
+
+/* ================================= layout ================================ */
+
+void cd_screen_render(cd_grid_t *g, const cd_screen_in_t *in)
+{
+    char verdict[2 * CD_TEXT_MAX + 256];
+    int w = g->w, h = g->h;
+
+    clear(g);
+    if (w < CD_SCREEN_MIN_W || h < CD_SCREEN_MIN_H) {
+        draw_too_small(g);
+        return;
+    }
+    /* Fixed rows: title, summary (when there is room), figures, three
+     * section headers, status. */
+    int summary = h >= 22;
+    int nfig = draw_figures(NULL, w, 0, 2, in);
+    int top = 1 + summary + nfig;
+    int nverdict = 0, ncycle = 0;
+    if (in->verdict) {
+        verdict_text(in, verdict, sizeof verdict);
+        nverdict = wrap(NULL, 0, 0, w, h >= 24 ? 5 : 3, 0, verdict);
+    }
+    if (in->cycle && in->cycle->len > 0)
+        ncycle = draw_cycle(NULL, w, 0, 4, in);
+    int mid = h - top - 3 - 1 - nverdict - ncycle;
+
+    /* Threads first, then locks, then the log; while the run goes on the
+     * log keeps at least 3 rows. */
+    int nthreads = 0;
+    for (int i = 0; i < in->snap->nthreads; i++)
+        nthreads += in->snap->threads[i].state != CD_T_UNUSED;
+    int want_t = nthreads > 0 ? nthreads : 1, want_o = obj_rows_wanted(in);
+    int log_min = in->verdict ? 0 : 3;
+    int t = want_t, o = want_o;
+    if (t > mid - log_min - (o < 2 ? o : 2))
+        t = mid - log_min - (o < 2 ? o : 2);
+    if (t < 1)
+        t = 1;
+    if (o > mid - log_min - t)
+        o = mid - log_min - t;
+    if (o < 1)
+        o = 1;
+    int nlog = mid - t - o;
+    if (nlog < 0)
+        nlog = 0;
+
+    int y = 0;
+    draw_title(g, in);
+    y++;
+    if (summary) {
+        putf(g, 0, y, w, CD_S_DIM, "%s: %s",
+             in->scenario->variants[in->variant].name,
+             in->scenario->variants[in->variant].summary);
+        y++;
+    }
+    draw_figures(g, w, y, nfig, in);
+    y += nfig;
+    draw_threads(g, y, t, in);
+    y += 1 + t;
+    draw_objs(g, y, o, in);
+    y += 1 + o;
+    if (ncycle) {
+        draw_cycle(g, w, y, ncycle, in);
+        y += ncycle;
+    }
+    draw_log(g, y, nlog, in);
+    y += 1 + nlog;
+    if (nverdict)
+        wrap(g, 0, y, w, nverdict, verdict_style(in->verdict->status),
+             verdict);
+    draw_status(g, in);
+    if (in->help)
+        draw_help(g);
+}
+
+/* ================================ history ================================ */
+
+void cd_history_push(cd_history_t *h, const cd_snapshot_t *snap)
+{
+    unsigned slot = h->frames % CD_HISTORY_LEN;
+    for (int i = 0; i < CD_MAX_THREADS; i++)
+        h->state[i][slot] = (unsigned char)(i < snap->nthreads
+                                                ? snap->threads[i].state
+                                                : CD_T_UNUSED);
+    h->frames++;
+}

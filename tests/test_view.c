@@ -1,0 +1,889 @@
+/*
+ * test_view.c - the live view: the screen model on made-up snapshots, the
+ * registry's pause and live figures, the observer on real runs,
+ * --view=text, and the ncurses view itself driven in tmux.
+ */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../cli/observer.h"
+#include "../cli/screen.h"
+#include "../lib/cd_thread.h"
+#include "harness.h"
+
+#define LIMIT_MS 30000
+/* How long a tmux test waits for what it expects: generous, for the
+ * sanitizer builds on a busy two-core machine. */
+#define PANE_WAIT_MS 30000
+
+static const char cycle_line[] =
+    "transfer-1 holds acct-A -> waits acct-B -> held by transfer-2 -> waits "
+    "acct-A";
+
+/* ============================ made-up snapshots ========================== */
+
+static cd_snapshot_t fake; /* a snapshot built by hand */
+static cd_grid_t grid;
+static cd_history_t hist;
+static char text[CD_SCREEN_MAX_H * (CD_SCREEN_MAX_W + 1)];
+
+static int add_thread(const char *name, int state, int waiting_on,
+                      int held)
+{
+    cd_thread_info_t *t = &fake.threads[fake.nthreads++];
+    memset(t, 0, sizeof *t);
+    t->id = fake.nthreads;
+    snprintf(t->name, sizeof t->name, "%s", name);
+    t->state = state;
+    t->waiting_on = waiting_on;
+    t->last_op = waiting_on ? CD_OP_LOCK : CD_OP_NONE;
+    t->last_obj = waiting_on;
+    if (held) {
+        t->nheld = 1;
+        t->held[0] = held;
+    }
+    return t->id;
+}
+
+static int add_lock(const char *name, int owner, int acquisitions)
+{
+    cd_obj_info_t *o = &fake.objs[fake.nobjs++];
+    memset(o, 0, sizeof *o);
+    o->id = fake.nobjs;
+    snprintf(o->name, sizeof o->name, "%s", name);
+    o->kind = CD_OBJ_MUTEX;
+    o->live = 1;
+    o->owner = owner;
+    o->acquisitions = (uint64_t)acquisitions;
+    o->site = (cd_site_t){ "demos/deadlock.c", 64 };
+    return o->id;
+}
+
+static void add_gauge(const char *name, int64_t value)
+{
+    cd_gauge_info_t *g = &fake.gauges[fake.ngauges++];
+    snprintf(g->name, sizeof g->name, "%s", name);
+    g->value = value;
+}
+
+/* The ABBA picture: transfer-1 holds acct-A and waits for acct-B, which
+ * transfer-2 holds while it waits for acct-A. */
+static void abba(void)
+{
+    memset(&fake, 0, sizeof fake);
+    fake.t_ns = 1500000000;
+    add_thread("transfer-1", CD_T_BLOCKED, 2, 1);
+    add_thread("transfer-2", CD_T_BLOCKED, 1, 2);
+    add_lock("acct-A", 1, 1);
+    add_lock("acct-B", 2, 1);
+    fake.objs[0].nwaiters = fake.objs[1].nwaiters = 1;
+    add_gauge("transfers done", 0);
+}
+
+static const cd_cycle_t abba_cycle = {
+    .len = 2,
+    .link = { { .thread = 1, .holds = 1, .waits = 2 },
+              { .thread = 2, .holds = 2, .waits = 1 } },
+};
+
+static cd_screen_in_t input(void)
+{
+    return (cd_screen_in_t){
+        .scenario = cd_scenario_find("deadlock"),
+        .variant = 0,
+        .snap = &fake,
+        .latency_permille = 1000,
+        .interactive = 1,
+    };
+}
+
+/* Renders in at w x h, and the whole frame as text into `text`. */
+static void render(const cd_screen_in_t *in, int w, int h)
+{
+    CU_ASSERT_FATAL(cd_grid_resize(&grid, w, h) == 0);
+    cd_screen_render(&grid, in);
+    size_t at = 0;
+    for (int y = 0; y < grid.h; y++) {
+        cd_grid_row(&grid, y, text + at, sizeof text - at);
+        at += strlen(text + at);
+        text[at++] = '\n';
+    }
+    text[at] = '\0';
+}
+
+/* The row that holds needle (the test fails if none does). */
+static const char *row_with(const char *needle)
+{
+    static char row[CD_SCREEN_MAX_W + 1];
+    int x, y;
+    if (!cd_grid_find(&grid, needle, &x, &y)) {
+        fprintf(stderr, "\n  no row has \"%s\" in:\n%s", needle, text);
+        CU_FAIL("row not found");
+        return "";
+    }
+    cd_grid_row(&grid, y, row, sizeof row);
+    return row;
+}
+
+/* The style of row y's first cell after the indent. */
+static int style_of_row(int y)
+{
+    return cd_grid_at(&grid, 2, y)->style;
+}
+
+static int style_of(const char *needle)
+{
+    int x, y;
+    if (!cd_grid_find(&grid, needle, &x, &y))
+        return -1;
+    return cd_grid_at(&grid, x, y)->style;
+}
+
+/* ============================== screen model ============================= */
+
+static void blocked_thread_shows_the_lock_it_waits_for(void)
+{
+    abba();
+    cd_screen_in_t in = input();
+    render(&in, 80, 24);
+    /* transfer-1: blocked on acct-B, for 1.5 s, holding acct-A. */
+    const char *row = row_with("transfer-1 ");
+    ASSERT_STR_HAS(row, "blocked on acct-B 1.5s");
+    ASSERT_STR_HAS(row, "acct-A");
+    ASSERT_INT_EQ(style_of("blocked on acct-B"), CD_S_BLOCKED);
+    /* No cycle was given: nothing is drawn as one. */
+    CU_ASSERT_PTR_NULL(strstr(text, "DEADLOCK"));
+    ASSERT_INT_EQ(style_of("transfer-1"), CD_S_NORMAL);
+}
+
+static void holder_is_shown_as_the_owner_with_its_waiter(void)
+{
+    abba();
+    cd_screen_in_t in = input();
+    render(&in, 80, 24);
+    const char *row = row_with("acct-A       mutex");
+    ASSERT_STR_HAS(row, "mutex transfer-1  transfer-2");
+    ASSERT_STR_HAS(row, "at deadlock.c:64");
+    ASSERT_STR_HAS(row_with("acct-B       mutex"), "transfer-2  transfer-1");
+}
+
+static void deadlock_cycle_is_spelled_out_and_highlighted(void)
+{
+    abba();
+    cd_screen_in_t in = input();
+    in.cycle = &abba_cycle;
+    render(&in, 80, 24);
+    ASSERT_STR_HAS(text, cycle_line);
+    ASSERT_STR_HAS(text, "DEADLOCK: each thread waits for a lock the next");
+    ASSERT_INT_EQ(style_of("transfer-1 "), CD_S_CYCLE);
+    ASSERT_INT_EQ(style_of("transfer-2 "), CD_S_CYCLE);
+    ASSERT_INT_EQ(style_of("acct-A       mutex"), CD_S_CYCLE);
+    ASSERT_INT_EQ(style_of(cycle_line), CD_S_CYCLE);
+
+    char line[256];
+    cd_screen_cycle_line(&abba_cycle, &fake, line, sizeof line);
+    CU_ASSERT_STRING_EQUAL(line, cycle_line);
+}
+
+/* A busy final frame: more threads than rows, a long log, the cycle and
+ * the verdict. */
+static cd_verdict_t verdict;
+static cd_trace_event_t events[64];
+
+static cd_screen_in_t busy(void)
+{
+    abba();
+    for (int i = 3; i <= 14; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "worker-%d", i);
+        add_thread(name, i % 2 ? CD_T_SLEEPING : CD_T_DONE, 0, 0);
+        fake.threads[i - 1].what = "payment-gateway";
+    }
+    for (int i = 0; i < 64; i++)
+        events[i] = (cd_trace_event_t){ .seq = (uint64_t)i,
+                                        .t_ns = i * 1000000,
+                                        .thread = 1 + i % 2,
+                                        .op = CD_OP_LOCK,
+                                        .obj = 1 + i % 2,
+                                        .site = { "demos/deadlock.c", 66 } };
+    memset(&verdict, 0, sizeof verdict);
+    cd_verdict_expect(&verdict, "all 10 transfers complete and the 2000 in "
+                      "the bank stays 2000");
+    cd_verdict_observe(&verdict, CD_DEADLOCK, "transfer-1 holds acct-A, "
+                       "waits acct-B; transfer-2 holds acct-B, waits acct-A "
+                       "(0 of 10 transfers completed, total 2000)");
+    cd_screen_in_t in = input();
+    in.cycle = &abba_cycle;
+    in.verdict = &verdict;
+    in.log = events;
+    in.nlog = 64;
+    return in;
+}
+
+static void everything_fits_in_80x24(void)
+{
+    cd_screen_in_t in = busy();
+    render(&in, 80, 24);
+    ASSERT_INT_EQ(count_lines(text), 24);
+    char row[CD_SCREEN_MAX_W + 1];
+    for (int y = 0; y < grid.h; y++) {
+        cd_grid_row(&grid, y, row, sizeof row);
+        CU_ASSERT_TRUE(strlen(row) <= 80);
+    }
+    cd_grid_row(&grid, 0, row, sizeof row);
+    ASSERT_STR_HAS(row, "concdemo deadlock [broken]");
+    ASSERT_STR_HAS(row, "DEADLOCK");
+    ASSERT_STR_HAS(text, cycle_line);
+    ASSERT_STR_HAS(text, "deadlock [broken]: DEADLOCK - expected all 10");
+    ASSERT_STR_HAS(text, "(0 of 10 transfers completed, total 2000)");
+    ASSERT_STR_HAS(text, "more not shown)");
+    /* The cycle's threads come first when not all threads fit. */
+    ASSERT_STR_HAS(text, "transfer-2 ");
+    cd_grid_row(&grid, 23, row, sizeof row);
+    ASSERT_STR_HAS(row, "press any key to leave");
+    ASSERT_INT_EQ(style_of(" run over"), CD_S_BAR);
+}
+
+static void narrow_screen_wraps_and_cuts_cleanly(void)
+{
+    cd_screen_in_t in = busy();
+    render(&in, CD_SCREEN_MIN_W, CD_SCREEN_MIN_H);
+    ASSERT_INT_EQ(count_lines(text), CD_SCREEN_MIN_H);
+    /* The cycle wraps between words: its rows, joined, are the line. */
+    int x, y;
+    CU_ASSERT_FATAL(cd_grid_find(&grid, "transfer-1 holds acct-A", &x, &y));
+    char joined[512] = "", row[CD_SCREEN_MAX_W + 1];
+    for (int r = y; r < grid.h && style_of_row(r) == CD_S_CYCLE; r++) {
+        cd_grid_row(&grid, r, row, sizeof row);
+        if (joined[0])
+            strcat(joined, " ");
+        strcat(joined, row + 2);
+    }
+    CU_ASSERT_STRING_EQUAL(joined, cycle_line);
+    /* Every row fits, and a cut is never in the middle of a name. */
+    for (int r = 0; r < grid.h; r++) {
+        cd_grid_row(&grid, r, row, sizeof row);
+        CU_ASSERT_TRUE(strlen(row) <= CD_SCREEN_MIN_W);
+    }
+    ASSERT_STR_HAS(text, "deadlock [broken]: DEADLOCK");
+}
+
+static void too_small_a_screen_says_so(void)
+{
+    cd_screen_in_t in = busy();
+    render(&in, 40, 10);
+    ASSERT_STR_HAS(text, "too small");
+    ASSERT_STR_HAS(text, "(40x10)");
+    ASSERT_STR_HAS(text, "60x18");
+    CU_ASSERT_PTR_NULL(strstr(text, "transfer-1"));
+}
+
+static void history_shows_one_mark_per_frame(void)
+{
+    abba();
+    memset(&hist, 0, sizeof hist);
+    static const int states[] = { CD_T_NEW, CD_T_RUNNING, CD_T_SLEEPING,
+                                  CD_T_RUNNING, CD_T_PAUSED, CD_T_BLOCKED };
+    for (size_t i = 0; i < sizeof states / sizeof states[0]; i++) {
+        fake.threads[0].state = states[i];
+        cd_history_push(&hist, &fake);
+    }
+    cd_screen_in_t in = input();
+    in.hist = &hist;
+    render(&in, 80, 24);
+    const char *row = row_with("transfer-1 ");
+    size_t n = strlen(row);
+    CU_ASSERT_FATAL(n > 6);
+    CU_ASSERT_STRING_EQUAL(row + n - 6, ".=~=|#");
+    ASSERT_INT_EQ(style_of(".=~=|#") , CD_S_NORMAL);
+}
+
+static void live_figures_and_unused_locks(void)
+{
+    abba();
+    add_gauge("charges", 9);
+    add_gauge("customer-1 balance", -100);
+    add_lock("shop-lock", 0, 0); /* never taken: counted, not listed */
+    cd_screen_in_t in = input();
+    render(&in, 100, 30);
+    ASSERT_STR_HAS(text, "live: transfers done 0 | charges 9 | customer-1 "
+                         "balance -100");
+    ASSERT_STR_HAS(text, "(1 not taken yet)");
+    CU_ASSERT_PTR_NULL(strstr(text, "shop-lock"));
+}
+
+static void help_lists_the_keys(void)
+{
+    abba();
+    cd_screen_in_t in = input();
+    in.help = 1;
+    render(&in, 80, 24);
+    ASSERT_STR_HAS(text, "p      pause / resume");
+    ASSERT_STR_HAS(text, "+ -    slower / faster");
+    ASSERT_STR_HAS(text, "# blocked on a lock");
+}
+
+/* ============================ registry: gauges =========================== */
+
+static void gauges_are_named_once_and_read_in_snapshots(void)
+{
+    cd_reg_reset();
+    int a = cd_reg_gauge("charges"), b = cd_reg_gauge("balance");
+    CU_ASSERT_TRUE(a > 0 && b > 0 && a != b);
+    ASSERT_INT_EQ(cd_reg_gauge("charges"), a);
+    cd_reg_gauge_set(a, 5);
+    cd_reg_gauge_add(a, 2);
+    cd_reg_gauge_add(b, -100);
+    ASSERT_INT_EQ(cd_reg_gauge_get(a), 7);
+    for (int i = 2; i < CD_MAX_GAUGES; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "g%d", i);
+        CU_ASSERT_TRUE(cd_reg_gauge(name) > 0);
+    }
+    ASSERT_INT_EQ(cd_reg_gauge("one too many"), 0);
+    cd_reg_gauge_set(0, 42); /* the full table's id: does nothing */
+    cd_reg_snapshot(&fake);
+    ASSERT_INT_EQ(fake.ngauges, CD_MAX_GAUGES);
+    CU_ASSERT_STRING_EQUAL(fake.gauges[1].name, "balance");
+    ASSERT_INT_EQ(fake.gauges[0].value, 7);
+    ASSERT_INT_EQ(fake.gauges[1].value, -100);
+    cd_reg_reset();
+    cd_reg_snapshot(&fake);
+    ASSERT_INT_EQ(fake.ngauges, 0);
+}
+
+/* ============================ registry: pause ============================ */
+
+static void spinner(void *ctx, int index)
+{
+    (void)ctx;
+    (void)index;
+    for (;;) {
+        cd_point("spin");
+        cd_latency("work", 1000);
+    }
+}
+
+static void finite(void *ctx, int index)
+{
+    (void)ctx;
+    (void)index;
+    for (int i = 0; i < 20; i++)
+        cd_point("step");
+}
+
+static int64_t ms_now(void) { return cd_now_ns() / 1000000; }
+
+/* Waits (10 s at most) until n threads show `state`. */
+static int wait_for_state(int state, int n)
+{
+    static cd_snapshot_t s;
+    for (int64_t end = ms_now() + 10000; ms_now() < end;) {
+        cd_reg_snapshot(&s);
+        int k = 0;
+        for (int i = 0; i < s.nthreads; i++)
+            k += s.threads[i].state == state;
+        if (k >= n)
+            return 1;
+        struct timespec ts = { 0, 2000000 };
+        nanosleep(&ts, NULL);
+    }
+    return 0;
+}
+
+static uint64_t total_ops(void)
+{
+    static cd_snapshot_t s;
+    uint64_t n = 0;
+    cd_reg_snapshot(&s);
+    for (int i = 0; i < s.nthreads; i++)
+        n += s.threads[i].nops;
+    return n;
+}
+
+typedef struct pause_check {
+    int failed; /* the first check that failed, 0 if none */
+} pause_check_t;
+
+static void *pause_controller(void *arg)
+{
+    pause_check_t *c = arg;
+    /* Both workers stop at the choke point and stay there. */
+    if (!wait_for_state(CD_T_PAUSED, 2)) {
+        c->failed = 10;
+        return NULL;
+    }
+    uint64_t before = total_ops();
+    int64_t paused_from = cd_reg_elapsed_ns();
+    struct timespec ts = { 0, 50000000 };
+    nanosleep(&ts, NULL);
+    if (total_ops() != before)
+        c->failed = 11;
+    /* Paused time does not count towards the hard timeout. */
+    int64_t paused = cd_reg_elapsed_ns() - paused_from;
+    if (cd_reg_active_ns() > cd_reg_elapsed_ns() - paused + 1000000)
+        c->failed = 12;
+    cd_reg_set_paused(0);
+    return NULL;
+}
+
+/* In a child: a paused team stops at the choke point, stays stopped, and
+ * finishes once resumed. Returns 0 or the number of the failed check. */
+static int pause_child(void)
+{
+    pthread_t ctl;
+    pause_check_t c = { 0 };
+
+    cd_reg_reset();
+    cd_reg_set_paused(1);
+    pthread_create(&ctl, NULL, pause_controller, &c);
+    if (cd_team_run(2, "worker", finite, NULL) != 0)
+        return 1;
+    pthread_join(ctl, NULL);
+    if (c.failed)
+        return c.failed;
+
+    return 0;
+}
+
+static void *abort_when_paused(void *arg)
+{
+    int *ok = arg;
+    *ok = wait_for_state(CD_T_PAUSED, 2);
+    cd_reg_abort(CD_ABORT_USER);
+    return NULL;
+}
+
+/* In a child: a paused team whose run is aborted (q in the view) ends. */
+static int pause_abort_child(void)
+{
+    pthread_t ctl;
+    int ok = 0;
+
+    cd_reg_reset();
+    cd_reg_set_paused(1);
+    pthread_create(&ctl, NULL, abort_when_paused, &ok);
+    int aborted = cd_team_run(2, "worker", spinner, NULL);
+    pthread_join(ctl, NULL);
+    if (!ok)
+        return 20;
+    return aborted == 2 ? 0 : 21;
+}
+
+static void pause_holds_threads_until_resumed(void)
+{
+    CU_ASSERT_TRUE(passes_in_child("pause_child", pause_child, LIMIT_MS));
+}
+
+static void paused_threads_end_when_the_run_is_aborted(void)
+{
+    CU_ASSERT_TRUE(passes_in_child("pause_abort_child", pause_abort_child, LIMIT_MS));
+}
+
+/* ================================ observer =============================== */
+
+static cd_run_opts_t view_opts(const char *name)
+{
+    const cd_scenario_t *s = cd_scenario_find(name);
+    return (cd_run_opts_t){ .params = s->defaults, .timeout_ms = 20000,
+                            .latency_permille = CD_VIEW_SCALE_PERMILLE };
+}
+
+/* In a child: q in the middle of a run ends it as STOPPED. */
+static int stop_child(void)
+{
+    const cd_scenario_t *s = cd_scenario_find("deadlock");
+    cd_run_opts_t o = view_opts("deadlock");
+    cd_observer_t *obs;
+    cd_run_result_t r;
+    cd_screen_in_t in;
+
+    if (cd_observer_start(&obs, s, cd_scenario_variant(s, "ordering"), &o))
+        return 30;
+    /* Wait until a transfer is inside its 100 ms fraud check. */
+    for (int64_t end = ms_now() + 10000;; ) {
+        cd_observer_sample(obs);
+        cd_observer_screen(obs, &in);
+        int sleeping = 0;
+        for (int i = 0; i < in.snap->nthreads; i++)
+            sleeping += in.snap->threads[i].state == CD_T_SLEEPING;
+        if (sleeping)
+            break;
+        if (ms_now() > end)
+            return 31;
+        struct timespec ts = { 0, 5000000 };
+        nanosleep(&ts, NULL);
+    }
+    cd_observer_stop(obs);
+    cd_observer_finish(obs, &r);
+    if (r.verdict.status != CD_STOPPED)
+        return 32;
+    if (!strstr(r.verdict.observed, "stopped by the user"))
+        return 33;
+    return 0;
+}
+
+static void quitting_mid_run_stops_it(void)
+{
+    CU_ASSERT_TRUE(passes_in_child("stop_child", stop_child, LIMIT_MS));
+}
+
+/* In a child: after a deadlock the final frame keeps the cycle although
+ * the abort ended both threads. */
+static int cycle_child(void)
+{
+    const cd_scenario_t *s = cd_scenario_find("deadlock");
+    cd_run_opts_t o = view_opts("deadlock");
+    cd_observer_t *obs;
+    cd_run_result_t r;
+    cd_screen_in_t in;
+
+    if (cd_observer_start(&obs, s, 0, &o))
+        return 40;
+    for (int64_t end = ms_now() + 20000; !cd_observer_finished(obs);) {
+        cd_observer_sample(obs);
+        if (ms_now() > end)
+            return 41;
+        struct timespec ts = { 0, CD_FRAME_MS * 1000000L };
+        nanosleep(&ts, NULL);
+    }
+    cd_observer_screen(obs, &in);
+    if (!in.cycle || in.cycle->len != 2 || !in.verdict)
+        return 42;
+    for (int k = 0; k < 2; k++)
+        if (in.snap->threads[in.cycle->link[k].thread - 1].state !=
+            CD_T_ABORTED)
+            return 43;
+    cd_grid_t g = { 0 };
+    cd_grid_resize(&g, 80, 24);
+    cd_screen_render(&g, &in);
+    int x, y, found = cd_grid_find(&g, cycle_line, &x, &y);
+    cd_grid_free(&g);
+    cd_observer_finish(obs, &r);
+    if (!found)
+        return 44;
+    return r.verdict.status == CD_DEADLOCK ? 0 : 45;
+}
+
+static void final_frame_keeps_the_cycle_after_the_abort(void)
+{
+    CU_ASSERT_TRUE(passes_in_child("cycle_child", cycle_child, LIMIT_MS));
+}
+
+/* ============================== --view=text ============================== */
+
+static cmd_out_t out;
+
+/* Runs SCENARIO --view=text [FIX] with $CONCDEMO, where a TSan report
+ * (make test-tsan) exits 1 like a broken variant, so a fixed variant with
+ * a report fails its exit-code check. */
+static void run_view_text(const char *scenario, const char *fix)
+{
+    const char *argv[] = { concdemo_bin(), scenario, "--view=text", fix,
+                           NULL };
+    run_cmd(&out, argv, "TSAN_OPTIONS=exitcode=1", LIMIT_MS);
+}
+
+/* The same with the TSan binary, where a report exits 66. */
+static void run_view_text_tsan(const char *scenario, const char *fix)
+{
+    const char *argv[] = { concdemo_tsan_bin(), scenario, "--view=text", fix,
+                           NULL };
+    run_cmd(&out, argv, "TSAN_OPTIONS=halt_on_error=0 exitcode=66", LIMIT_MS);
+}
+
+static void text_view_of_deadlock_shows_the_cycle(void)
+{
+    run_view_text("deadlock", NULL);
+    ASSERT_INT_EQ(out.exit_code, 1);
+    ASSERT_STR_HAS(out.out, cycle_line);
+    ASSERT_STR_HAS(out.out, "DEADLOCK: each thread waits");
+    ASSERT_STR_HAS(out.out, "live: transfers 20 | transfers done 0");
+    /* The normal verdict line follows the frames. */
+    ASSERT_STR_HAS(out.out, "deadlock [broken]: DEADLOCK \xe2\x80\x94 expected");
+    /* After the abort the cycle's threads still say what they waited for. */
+    ASSERT_STR_HAS(out.out, "aborted: waited acct-B");
+    ASSERT_STR_HAS(out.out, "aborted: waited acct-A");
+}
+
+static void text_view_of_race_shows_the_figures(void)
+{
+    run_view_text("race", NULL);
+    ASSERT_INT_EQ(out.exit_code, 1);
+    ASSERT_STR_HAS(out.out, "race [broken]: VIOLATED");
+    ASSERT_STR_HAS(out.out, "charges 16 | charged twice 8");
+    ASSERT_STR_HAS(out.out, "customer-1 balance -400");
+    ASSERT_STR_HAS(out.out, "no lock has been taken so far");
+    run_view_text("race", "--fixed=keyed");
+    ASSERT_INT_EQ(out.exit_code, 0);
+    ASSERT_STR_HAS(out.out, "race [keyed]: HELD");
+    ASSERT_STR_HAS(out.out, "charges 8 | charged twice 0");
+    ASSERT_STR_HAS(out.out, "customer[0]");
+}
+
+/* The view reads the registry and the trace while the demo's threads
+ * write them: under ThreadSanitizer, no report for a fixed variant, and
+ * the broken race is still reported (watching did not hide it). */
+static void text_view_adds_no_tsan_report(void)
+{
+    static const char *const fixed[][2] = {
+        { "race", "--fixed=keyed" },
+        { "race", "--fixed=mutex" },
+        { "deadlock", "--fixed=timeout" },
+    };
+    if (access(concdemo_tsan_bin(), X_OK) != 0) {
+        fprintf(stderr, "\n  no TSan binary at %s (make tsan-bin)\n",
+                concdemo_tsan_bin());
+        CU_FAIL_FATAL("no TSan binary");
+    }
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
+        run_view_text_tsan(fixed[i][0], fixed[i][1]);
+        if (strstr(out.err, "ThreadSanitizer"))
+            fprintf(stderr, "\n  %s %s:\n%.3000s\n", fixed[i][0],
+                    fixed[i][1], out.err);
+        CU_ASSERT_PTR_NULL(strstr(out.err, "ThreadSanitizer"));
+        ASSERT_INT_EQ(out.exit_code, 0);
+    }
+    run_view_text_tsan("race", NULL);
+    ASSERT_STR_HAS(out.err, "checkout_broken demos/race.c:");
+    ASSERT_INT_EQ(out.exit_code, 66);
+}
+
+static void view_without_a_terminal_is_a_usage_error(void)
+{
+    const char *argv[] = { concdemo_bin(), "deadlock", "--view", NULL };
+    run_cmd(&out, argv, NULL, LIMIT_MS);
+    ASSERT_INT_EQ(out.exit_code, 2);
+    ASSERT_INT_EQ(count_lines(out.err), 1);
+    ASSERT_STR_HAS(out.err, "--view needs a terminal");
+    ASSERT_INT_EQ((long long)strlen(out.out), 0);
+    const char *bad[] = { concdemo_bin(), "race", "--view=fancy", NULL };
+    run_cmd(&out, bad, NULL, LIMIT_MS);
+    ASSERT_INT_EQ(out.exit_code, 2);
+    ASSERT_STR_HAS(out.err, "--view takes no value or =text");
+}
+
+/* ========================= the real view, in tmux ======================== */
+
+static char sock[64], errfile[128], pidfile[128];
+
+/* Runs tmux on this test's own server with the given arguments. */
+static void tmux(cmd_out_t *o, const char *a1, const char *a2, const char *a3,
+                 const char *a4, const char *a5)
+{
+    const char *argv[] = { "tmux", "-L", sock, "-f", "/dev/null",
+                           a1, a2, a3, a4, a5, NULL };
+    run_cmd(o, argv, NULL, LIMIT_MS);
+}
+
+static int have_tmux(void)
+{
+    const char *argv[] = { "tmux", "-V", NULL };
+    run_cmd(&out, argv, NULL, LIMIT_MS);
+    if (out.exit_code == 0)
+        return 1;
+    fprintf(stderr, "\n  SKIPPED: tmux is not installed, so the terminal "
+            "view was not driven (scripts/deps.sh installs it)\n");
+    return 0;
+}
+
+/* Starts `concdemo ARGS --view` in a 100x30 tmux pane. After the view the
+ * pane's shell prints the exit code and the tty's icanon/echo modes, then
+ * waits, so that the test can read them. */
+static void start_view(const char *args)
+{
+    char cmd[1024], cwd[512];
+    static int nth;
+    /* A server of its own per test: a new session on the socket of a
+     * server that is still shutting down would fail. */
+    snprintf(sock, sizeof sock, "concdemo-test-%d-%d", (int)getpid(), ++nth);
+    snprintf(errfile, sizeof errfile, "/tmp/concdemo-view-%d.err",
+             (int)getpid());
+    snprintf(pidfile, sizeof pidfile, "/tmp/concdemo-view-%d.pid",
+             (int)getpid());
+    unlink(pidfile);
+    CU_ASSERT_FATAL(getcwd(cwd, sizeof cwd) != NULL);
+    snprintf(cmd, sizeof cmd,
+             "sh -c 'echo $$ >%s; exec %s %s --view' 2>%s; rc=$?; "
+             "echo \"view-exit=$rc tty=[$(stty -a | tr ' ;' '\n\n' | "
+             "grep -E '^-?(icanon|echo)$' | tr '\n' ' ')]\"; sleep 120",
+             pidfile, concdemo_bin(), args, errfile);
+    const char *argv[] = { "tmux", "-L", sock, "-f", "/dev/null",
+                           "new-session", "-d", "-x", "100", "-y", "30",
+                           "-s", "view", "-c", cwd, cmd, NULL };
+    run_cmd(&out, argv, NULL, LIMIT_MS);
+    ASSERT_INT_EQ(out.exit_code, 0);
+}
+
+/* Polls the pane until it shows needle; 1 then (the screen is in
+ * out.out), 0 at the deadline (the last screen is printed). */
+static int wait_pane(const char *needle)
+{
+    for (int64_t end = ms_now() + PANE_WAIT_MS; ms_now() < end;) {
+        tmux(&out, "capture-pane", "-p", "-t", "view", NULL);
+        if (strstr(out.out, needle))
+            return 1;
+        struct timespec ts = { 0, 50000000 };
+        nanosleep(&ts, NULL);
+    }
+    fprintf(stderr, "\n  the pane never showed \"%s\"; it shows:\n%s\n",
+            needle, out.out);
+    return 0;
+}
+
+static void keys(const char *k)
+{
+    tmux(&out, "send-keys", "-t", "view", k, NULL);
+}
+
+/* After the view: the pane shows `exit_line` and what (the verdict line
+ * left in the terminal); tty modes back, normal screen, cursor visible,
+ * nothing on stderr from a sanitizer. */
+static void expect_terminal_back(const char *exit_line, const char *what)
+{
+    /* The pane's shell prints exit code and tty modes in one line. */
+    CU_ASSERT_FATAL(wait_pane(" tty=["));
+    ASSERT_STR_HAS(out.out, exit_line);
+    ASSERT_STR_HAS(out.out, " tty=[icanon echo ]");
+    ASSERT_STR_HAS(out.out, what);
+    tmux(&out, "display-message", "-p", "-t", "view",
+         "alternate screen #{alternate_on}, cursor shown #{cursor_flag}");
+    ASSERT_STR_HAS(out.out, "alternate screen 0, cursor shown 1");
+    FILE *f = fopen(errfile, "r");
+    if (f) {
+        char err[4096] = "";
+        size_t n = fread(err, 1, sizeof err - 1, f);
+        err[n] = '\0';
+        fclose(f);
+        if (strstr(err, "Sanitizer"))
+            fprintf(stderr, "\n  stderr of the view:\n%s\n", err);
+        CU_ASSERT_PTR_NULL(strstr(err, "Sanitizer"));
+    }
+}
+
+static void stop_tmux(void)
+{
+    tmux(&out, "kill-server", NULL, NULL, NULL, NULL);
+    unlink(errfile);
+    unlink(pidfile);
+}
+
+/* The view's process id, from the pane's pid file. */
+static pid_t view_pid(void)
+{
+    long pid = 0;
+    FILE *f = fopen(pidfile, "r");
+    if (f) {
+        if (fscanf(f, "%ld", &pid) != 1)
+            pid = 0;
+        fclose(f);
+    }
+    return (pid_t)pid;
+}
+
+static void terminal_view_draws_the_deadlock_and_gives_the_terminal_back(void)
+{
+    if (!have_tmux())
+        return;
+    start_view("deadlock");
+    CU_ASSERT_TRUE(wait_pane(cycle_line));
+    ASSERT_STR_HAS(out.out, "concdemo deadlock [broken]");
+    ASSERT_STR_HAS(out.out, "DEADLOCK: each thread waits");
+    /* The verdict stays until a key is pressed. */
+    CU_ASSERT_TRUE(wait_pane("press any key to leave"));
+    keys("q");
+    expect_terminal_back("view-exit=1 ", "deadlock [broken]: DEADLOCK");
+    stop_tmux();
+}
+
+static void terminal_view_pauses_slows_and_quits(void)
+{
+    if (!have_tmux())
+        return;
+    start_view("race --fixed=mutex --iterations 200");
+    CU_ASSERT_TRUE(wait_pane("RUNNING"));
+    keys("p");
+    CU_ASSERT_TRUE(wait_pane(" PAUSED "));
+    /* The thread that holds the lock is held at the choke point (the
+     * others wait for the lock, so never reach it). */
+    CU_ASSERT_TRUE(wait_pane(" paused "));
+    keys("+");
+    CU_ASSERT_TRUE(wait_pane("latency x200"));
+    keys("q");
+    expect_terminal_back("view-exit=1 ", "race [mutex]: STOPPED");
+    stop_tmux();
+}
+
+static void terminal_view_ends_cleanly_on_ctrl_c(void)
+{
+    if (!have_tmux())
+        return;
+    start_view("race --fixed=mutex --iterations 200");
+    CU_ASSERT_TRUE(wait_pane("RUNNING"));
+    keys("C-c");
+    expect_terminal_back("view-exit=130 ", "race [mutex]: STOPPED");
+    stop_tmux();
+}
+
+static void terminal_view_gives_the_terminal_back_on_a_crash(void)
+{
+    if (!have_tmux())
+        return;
+    start_view("race --fixed=mutex --iterations 200");
+    CU_ASSERT_TRUE(wait_pane("RUNNING"));
+    pid_t pid = view_pid();
+    CU_ASSERT_FATAL(pid > 0);
+    /* What a failed CD_CHECK does: abort(). */
+    kill(pid, SIGABRT);
+    expect_terminal_back("view-exit=134 ", "race [mutex]");
+    stop_tmux();
+}
+
+void suite_view(void)
+{
+    CU_pSuite s = CU_add_suite("view", NULL, NULL);
+    CU_add_test(s, "screen: a blocked thread shows the lock it waits for",
+                blocked_thread_shows_the_lock_it_waits_for);
+    CU_add_test(s, "screen: the holder is the owner, with its waiter",
+                holder_is_shown_as_the_owner_with_its_waiter);
+    CU_add_test(s, "screen: the deadlock cycle is spelled out and highlighted",
+                deadlock_cycle_is_spelled_out_and_highlighted);
+    CU_add_test(s, "screen: everything fits in 80x24",
+                everything_fits_in_80x24);
+    CU_add_test(s, "screen: narrow wraps and cuts cleanly",
+                narrow_screen_wraps_and_cuts_cleanly);
+    CU_add_test(s, "screen: too small says so", too_small_a_screen_says_so);
+    CU_add_test(s, "screen: history, one mark per frame",
+                history_shows_one_mark_per_frame);
+    CU_add_test(s, "screen: live figures; unused locks counted",
+                live_figures_and_unused_locks);
+    CU_add_test(s, "screen: help lists the keys", help_lists_the_keys);
+    CU_add_test(s, "registry: gauges", gauges_are_named_once_and_read_in_snapshots);
+    CU_add_test(s, "registry: pause holds threads until resumed",
+                pause_holds_threads_until_resumed);
+    CU_add_test(s, "registry: paused threads end when the run is aborted",
+                paused_threads_end_when_the_run_is_aborted);
+    CU_add_test(s, "observer: quitting mid-run gives STOPPED",
+                quitting_mid_run_stops_it);
+    CU_add_test(s, "observer: the final frame keeps the cycle",
+                final_frame_keeps_the_cycle_after_the_abort);
+    CU_add_test(s, "--view=text: deadlock shows the cycle",
+                text_view_of_deadlock_shows_the_cycle);
+    CU_add_test(s, "--view=text: race shows the live figures",
+                text_view_of_race_shows_the_figures);
+    CU_add_test(s, "--view=text under TSan: no report from watching",
+                text_view_adds_no_tsan_report);
+    CU_add_test(s, "--view without a terminal: usage error",
+                view_without_a_terminal_is_a_usage_error);
+    CU_add_test(s, "tmux: deadlock drawn, terminal given back",
+                terminal_view_draws_the_deadlock_and_gives_the_terminal_back);
+    CU_add_test(s, "tmux: p pauses, + slows, q quits",
+                terminal_view_pauses_slows_and_quits);
+    CU_add_test(s, "tmux: Ctrl-C ends cleanly",
+                terminal_view_ends_cleanly_on_ctrl_c);
+    CU_add_test(s, "tmux: a crash gives the terminal back",
+                terminal_view_gives_the_terminal_back_on_a_crash);
+}
