@@ -568,6 +568,33 @@ static const char *base_name(const char *path)
     return slash ? slash + 1 : path;
 }
 
+/* A channel: a fill bar of depth against capacity (or the memory of an
+ * unbounded one), its high-water mark and its drops. */
+static void describe_chan(const cd_obj_info_t *o, obj_view_t *v, int width)
+{
+    char bar[16];
+    v->kind = "chan";
+    if (o->chan_capacity) {
+        int cells = 10;
+        int full = (int)((o->chan_depth * (uint64_t)cells +
+                          o->chan_capacity - 1) / o->chan_capacity);
+        for (int i = 0; i < cells; i++)
+            bar[i] = i < full ? '#' : '.';
+        bar[cells] = '\0';
+        detail_add(v, width, "[%s] %llu/%llu", bar,
+                   (unsigned long long)o->chan_depth,
+                   (unsigned long long)o->chan_capacity);
+    } else {
+        detail_add(v, width, "depth %llu, %llu KiB (unbounded)",
+                   (unsigned long long)o->chan_depth,
+                   (unsigned long long)(o->chan_bytes / 1024));
+    }
+    detail_add(v, width, "high %llu", (unsigned long long)o->chan_high_water);
+    detail_add(v, width, "drops %llu", (unsigned long long)o->chan_drops);
+    if (o->chan_closed)
+        detail_add(v, width, "closed");
+}
+
 static void describe_obj(const cd_obj_info_t *o, obj_view_t *v, int width)
 {
     v->kind = "obj";
@@ -584,6 +611,27 @@ static void describe_obj(const cd_obj_info_t *o, obj_view_t *v, int width)
                        o->site.line);
         detail_add(v, width, "taken %llu", (unsigned long long)o->acquisitions);
         detail_add(v, width, "waited %llu", (unsigned long long)o->contended);
+        break;
+    case CD_OBJ_RWLOCK:
+        v->kind = "rw";
+        v->worth_a_row = o->acquisitions || o->owner || o->nwaiters ||
+                         o->readers;
+        detail_add(v, width, "readers %d", o->readers);
+        detail_add(v, width, "taken %llu", (unsigned long long)o->acquisitions);
+        detail_add(v, width, "waited %llu", (unsigned long long)o->contended);
+        break;
+    case CD_OBJ_AMUTEX:
+        v->kind = "amtx";
+        v->worth_a_row = o->acquisitions || o->owner || o->nwaiters;
+        detail_add(v, width, "taken %llu", (unsigned long long)o->acquisitions);
+        break;
+    case CD_OBJ_CHAN:
+        describe_chan(o, v, width);
+        break;
+    case CD_OBJ_WORKER:
+        /* The owner column names the task it runs; idle says so. */
+        v->kind = "wrkr";
+        detail_add(v, width, "%s", o->owner ? "running a task" : "idle");
         break;
     default:
         break;
