@@ -182,11 +182,11 @@ int cd_inversion_format(const cd_inversion_t *inv, char *buf, size_t size)
            inv->taken_at.file ? inv->taken_at.file : "?", inv->taken_at.line);
     if (inv->back_thread)
         append(buf, size, &at,
-               "; %s -> %s%s in %s (holds %s from %s:%d, takes next at %s:%d)",
-               b, inv->direct ? a : "...", inv->direct ? "" : " -> ...",
-               cd_reg_thread_name(inv->back_thread), b,
-               inv->back_held_at.file ? inv->back_held_at.file : "?",
-               inv->back_held_at.line,
+               "; %s -> %s%s in %s (holds %s from %s:%d, takes %s at %s:%d)",
+               b, cd_reg_object_name(inv->back_next),
+               inv->direct ? "" : " -> ...", cd_reg_thread_name(inv->back_thread),
+               b, inv->back_held_at.file ? inv->back_held_at.file : "?",
+               inv->back_held_at.line, cd_reg_object_name(inv->back_next),
                inv->back_taken_at.file ? inv->back_taken_at.file : "?",
                inv->back_taken_at.line);
     return (int)at;

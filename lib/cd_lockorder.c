@@ -67,6 +67,7 @@ static void report(int thread, int from, int to, cd_site_t held_at,
         .first = from, .second = to, .thread = thread,
         .held_at = held_at, .taken_at = taken_at,
         .direct = (first_hop == from),
+        .back_next = first_hop,
     };
     const cd_edge_t *back = find_edge(to, first_hop);
     if (back) {

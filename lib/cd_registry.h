@@ -187,6 +187,8 @@ typedef struct cd_inversion {
     int thread;                  /* who made it */
     cd_site_t held_at, taken_at; /* where first was held, second taken */
     int back_thread;             /* who made the reverse edge second->first */
+    int back_next;               /* the lock it took after second: first when
+                                    direct, else the next hop of the path */
     cd_site_t back_held_at, back_taken_at;
     int direct;                  /* 1 when the reverse path is one edge */
 } cd_inversion_t;
