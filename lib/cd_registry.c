@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cd_internal.h"
+#include "cd_op.h"
 
 #ifdef CD_HAVE_VALGRIND
 #include <valgrind/helgrind.h>
@@ -21,12 +22,22 @@
 
 struct cd_registry cd__reg = {
     .gen = 1,
+    .gate = 1, /* = gen: tracing is off, no controlled run */
+    .gate_lock = PTHREAD_MUTEX_INITIALIZER,
     .latency_permille = 1000,
     .find_lock = PTHREAD_MUTEX_INITIALIZER,
 };
-_Thread_local unsigned cd__self_gen;
-_Thread_local int cd__self_id;
+_Thread_local uint64_t cd__self_key;
 _Thread_local int cd__self_spawned;
+
+/* Under gate_lock: two settings changing at once must not leave the gate
+ * computed from a stale view of the other one. */
+void cd__reg_update_gate(void)
+{
+    CD_CHECK(pthread_mutex_lock(&cd__reg.gate_lock));
+    cd__st(&cd__reg.gate, cd__op_quiet() ? cd__reg.gen : 0);
+    CD_CHECK(pthread_mutex_unlock(&cd__reg.gate_lock));
+}
 
 /* ================================ the run ================================ */
 
@@ -40,6 +51,8 @@ void cd_reg_reset(void)
     nt = nt < CD_MAX_THREADS ? nt : CD_MAX_THREADS;
     no = no < CD_MAX_OBJECTS ? no : CD_MAX_OBJECTS;
     r->gen++;
+    if (r->gen == 0) /* 0 means "not registered" in a thread's key */
+        r->gen = 1;
     r->t0_ns = cd_now_ns();
     cd__st(&r->abort_reason, CD_ABORT_NONE);
     cd__st(&r->nthreads, 0);
@@ -53,10 +66,15 @@ void cd_reg_reset(void)
     memset(r->order_bits, 0, (size_t)no * sizeof r->order_bits[0]);
     CD_CHECK(pthread_mutex_unlock(&r->find_lock));
     cd__st(&r->trace_next, 0);
+    cd__reg_update_gate();
     HG_IGNORE(r, sizeof *r);
 }
 
-void cd_reg_set_trace(int on) { cd__st(&cd__reg.trace_on, on ? 1 : 0); }
+void cd_reg_set_trace(int on)
+{
+    cd__st(&cd__reg.trace_on, on ? 1 : 0);
+    cd__reg_update_gate();
+}
 int cd_reg_trace_on(void) { return cd__ld(&cd__reg.trace_on); }
 
 void cd_reg_set_latency_scale(int permille)
@@ -164,8 +182,7 @@ int cd__self_slow(void)
     if (id < 0)
         return 0; /* untracked: the table is full */
     cd__st(&cd__rec(id)->state, CD_T_RUNNING);
-    cd__self_id = id;
-    cd__self_gen = cd__reg.gen;
+    cd__self_key = CD__KEY(cd__reg.gen, id);
     cd__self_spawned = 0;
     return id;
 }
@@ -174,14 +191,13 @@ int cd_self(void) { return cd__self(); }
 
 void cd_reg_bind_self(int id)
 {
-    cd__self_id = id;
-    cd__self_gen = cd__reg.gen;
+    cd__self_key = CD__KEY(cd__reg.gen, id);
     cd__self_spawned = 1;
 }
 
 int cd_self_is_spawned(void)
 {
-    return cd__self_gen == cd__reg.gen && cd__self_spawned;
+    return CD__KEY_GEN(cd__self_key) == cd__reg.gen && cd__self_spawned;
 }
 
 /* =============================== snapshot =============================== */
