@@ -86,7 +86,16 @@ typedef struct cd_gauge_rec {
 } cd_gauge_rec_t;
 
 struct cd_registry {
-    unsigned gen;                 /* bumped by every reset */
+    unsigned gen;                 /* bumped by every reset; never 0 */
+    /* The fast paths' gate: gen while the run is quiet (cd__op_quiet():
+     * tracing off, no controlled scheduler), else 0. Compared with the
+     * gen in a thread's key, it says in one comparison that the thread is
+     * known to this run and that nothing but the registry needs to hear
+     * about the operation (see cd__op_fast_self). Derived from gen,
+     * the slow flags and sched.active by cd__reg_update_gate(), which every
+     * change of those calls. */
+    _Atomic unsigned gate;
+    pthread_mutex_t gate_lock;    /* serialises cd__reg_update_gate() */
     int64_t t0_ns;
     _Atomic unsigned slow;        /* CD_SLOW_* bits */
     /* Active (unpaused) time in one word, so that a reader never sees half
@@ -122,12 +131,14 @@ struct cd_registry {
 };
 
 extern struct cd_registry cd__reg;
-extern _Thread_local unsigned cd__self_gen;
-extern _Thread_local int cd__self_id;
+/* The calling thread's registration: the gen of the run that knows it in
+ * the high 32 bits, its id in the low 32 bits (0 if never registered).
+ * One word, so that one load answers both "which id" and "still valid". */
+extern _Thread_local uint64_t cd__self_key;
 extern _Thread_local int cd__self_spawned; /* a cd_self_kind */
 /* The OS thread's own registry id, which the controlled scheduler knows it
  * by: it stays the worker's while the worker runs a task (whose id is then
- * cd__self_id). */
+ * the one in cd__self_key). */
 extern _Thread_local int cd__sched_self;
 
 /* What the code running on this thread is: a thread libconc did not start,
@@ -139,6 +150,10 @@ enum cd_self_kind { CD_SELF_PLAIN = 0, CD_SELF_SPAWNED, CD_SELF_TASK };
  * workers switch it to the task they resume, and back. */
 void cd__self_set(int id, int kind);
 
+#define CD__KEY(gen, id) ((uint64_t)(gen) << 32 | (uint32_t)(id))
+#define CD__KEY_GEN(key) ((unsigned)((key) >> 32))
+#define CD__KEY_ID(key) ((int)(uint32_t)(key))
+
 /* Registers the calling thread if this run has not seen it yet. */
 int cd__self_slow(void);
 
@@ -146,18 +161,14 @@ int cd__self_slow(void);
  * table is full (the thread is then untracked). */
 static CD_ALWAYS_INLINE int cd__self(void)
 {
-    if (CD_UNLIKELY(cd__self_gen != cd__reg.gen))
+    uint64_t key = cd__self_key;
+    if (CD_UNLIKELY(CD__KEY_GEN(key) != cd__reg.gen))
         return cd__self_slow();
-    return cd__self_id;
+    return CD__KEY_ID(key);
 }
 
-/* The calling thread's id if this run knows it already, else 0. For fast
- * paths: it never calls out (a call would make the compiler save
- * registers on the whole path); they leave the rest to cd__self(). */
-static CD_ALWAYS_INLINE int cd__self_known(void)
-{
-    return CD_LIKELY(cd__self_gen == cd__reg.gen) ? cd__self_id : 0;
-}
+/* Recomputes cd__reg.gate after gen, the slow flags or sched.active changed. */
+void cd__reg_update_gate(void);
 
 static inline cd_thread_rec_t *cd__rec(int id)
 {

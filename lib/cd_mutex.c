@@ -3,14 +3,15 @@
  *
  * Three paths. The fast path (the common case: a known thread, tracing
  * off, no controlled scheduler, no other lock held, the mutex free) is one
- * trylock plus a few relaxed stores into the registry; bench/bench_mutex.c
- * measures it against a raw pthread mutex. The general path does the same
- * steps through cd__op_begin/cd__op_acquired, with the trace, the
- * scheduler's decision point and the lock-order check.
- * The waiting path marks the thread blocked, then waits in timed slices so
- * that it can notice the run's abort flag. For ThreadSanitizer the whole
- * operation is annotated as one user mutex operation, so TSan sees a real
- * lock (with lock-order checking) and ignores libconc's own bookkeeping.
+ * trylock plus a few relaxed stores into the registry; it is inline, in
+ * cd_mutex_fast.h, and bench/bench_mutex.c measures it against a raw
+ * pthread mutex. The general path (here) does the same steps through
+ * cd__op_begin/cd__op_acquired, with the trace, the scheduler's decision
+ * point and the lock-order check. The waiting path marks the thread
+ * blocked, then waits in timed slices so that it can notice the run's
+ * abort flag. For ThreadSanitizer the whole operation is annotated as one
+ * user mutex operation, so TSan sees a real lock (with lock-order
+ * checking) and ignores libconc's own bookkeeping.
  */
 #include "cd_mutex.h"
 
@@ -21,10 +22,7 @@
 
 #define SLICE_NS (20 * 1000 * 1000)
 
-/* ThreadSanitizer must know the mutex by an address other than the inner
- * pthread mutex's, or it counts each acquisition twice (once for the
- * interceptor, once for the annotation) and never sees the release. */
-#define TSAN_ID(m) ((void *)&(m)->id)
+#define TSAN_ID(m) CD__MUTEX_TSAN_ID(m) /* see cd_mutex_fast.h */
 
 static void release(void *impl)
 {
@@ -111,8 +109,8 @@ static int wait_controlled(cd_mutex_t *m, int self, int timed, int ms)
 }
 
 /* The waiting path, once a trylock failed: mark the thread blocked, wait,
- * record the outcome. Out of line (like the general path), so that the
- * fast path's function has few registers to save and restore. */
+ * record the outcome. Out of line, like the general path: the slow cases
+ * must not weigh on the code of the fast one. */
 static CD_NOINLINE int acquire_wait(cd_mutex_t *m, int op, int ms,
                                     cd_site_t site, int tracked)
 {
@@ -163,29 +161,21 @@ static CD_NOINLINE int acquire(cd_mutex_t *m, int op, int ms, cd_site_t site)
     return acquire_wait(m, op, ms, site, tracked);
 }
 
-/*
- * The fast path: a known, tracked thread that holds no other lock (so
- * there is no lock order to check), tracing off, no controlled scheduler.
- * It makes the same registry updates as acquire(), in the same order
- * (cd__op_record and cd__op_hold are cd__op_begin and cd__op_acquired
- * without the trace and the scheduler), but checks for those once and has
- * no call but the trylock, so that the compiler keeps it short. Every
- * other case goes to acquire().
- */
+int cd__mutex_lock_general(cd_mutex_t *m, cd_site_t site)
+{
+    return acquire(m, CD_OP_LOCK, 0, site);
+}
+
+int cd__mutex_lock_wait(cd_mutex_t *m, cd_site_t site)
+{
+    return acquire_wait(m, CD_OP_LOCK, 0, site, 1);
+}
+
+/* The function form of the cd_mutex_lock macro: the same inline fast path,
+ * compiled once here. */
 int cd_mutex_lock_at(cd_mutex_t *m, cd_site_t site)
 {
-    int self = cd__self_known(), obj = m->id;
-
-    if (CD_UNLIKELY(!self || !obj || !cd__op_quiet() ||
-                    cd__ld(&cd__rec(self)->nheld) != 0))
-        return acquire(m, CD_OP_LOCK, 0, site);
-    CD_TSAN_PRE_LOCK(TSAN_ID(m), 0);
-    cd__op_record(self, CD_OP_LOCK, obj);
-    if (CD_UNLIKELY(pthread_mutex_trylock(&m->m) != 0))
-        return acquire_wait(m, CD_OP_LOCK, 0, site, 1);
-    cd__op_hold(self, obj, site, 0);
-    CD_TSAN_POST_LOCK(TSAN_ID(m), 0);
-    return 0;
+    return cd__mutex_lock(m, site);
 }
 
 int cd_mutex_timedlock_at(cd_mutex_t *m, int ms, cd_site_t site)
@@ -212,8 +202,8 @@ int cd_mutex_trylock_at(cd_mutex_t *m, cd_site_t site)
     return -EBUSY;
 }
 
-/* The general path of cd_mutex_unlock_at: any thread, any mode. */
-static CD_NOINLINE void unlock_general(cd_mutex_t *m, cd_site_t site)
+/* The general path of unlock: any thread, any mode. */
+void cd__mutex_unlock_general(cd_mutex_t *m, cd_site_t site)
 {
     int self = cd__self();
 
@@ -226,19 +216,8 @@ static CD_NOINLINE void unlock_general(cd_mutex_t *m, cd_site_t site)
     CD_TSAN_POST_UNLOCK(TSAN_ID(m));
 }
 
-/* The fast path, as in cd_mutex_lock_at: the same updates as
- * unlock_general() when cd__op_quiet(). */
+/* The function form of the cd_mutex_unlock macro (see cd_mutex_lock_at). */
 void cd_mutex_unlock_at(cd_mutex_t *m, cd_site_t site)
 {
-    int self = cd__self_known(), obj = m->id;
-
-    if (CD_UNLIKELY(!self || !obj || !cd__op_quiet())) {
-        unlock_general(m, site);
-        return;
-    }
-    CD_TSAN_PRE_UNLOCK(TSAN_ID(m));
-    cd__op_record(self, CD_OP_UNLOCK, obj);
-    cd__op_released(self, obj);
-    CD_CHECK(pthread_mutex_unlock(&m->m));
-    CD_TSAN_POST_UNLOCK(TSAN_ID(m));
+    cd__mutex_unlock(m, site);
 }

@@ -30,8 +30,10 @@ int cd_mutex_init(cd_mutex_t *m, const char *name);
 void cd_mutex_destroy(cd_mutex_t *m);
 
 /* Waits as long as it takes. Returns 0; -ECANCELED only on a thread that
- * cd_thread did not start, when the run was aborted while it waited. */
-#define cd_mutex_lock(m) cd_mutex_lock_at((m), CD_HERE)
+ * cd_thread did not start, when the run was aborted while it waited.
+ * (The macros of lock and unlock run their uncontended case inline, see
+ * the end of this file; the _at functions behave the same.) */
+#define cd_mutex_lock(m) cd__mutex_lock((m), CD_HERE)
 int cd_mutex_lock_at(cd_mutex_t *m, cd_site_t site);
 
 /* Returns 0 if it took the mutex, -EBUSY if somebody holds it. */
@@ -44,7 +46,13 @@ int cd_mutex_trylock_at(cd_mutex_t *m, cd_site_t site);
 int cd_mutex_timedlock_at(cd_mutex_t *m, int ms, cd_site_t site);
 
 /* Caller holds m. */
-#define cd_mutex_unlock(m) cd_mutex_unlock_at((m), CD_HERE)
+#define cd_mutex_unlock(m) cd__mutex_unlock((m), CD_HERE)
 void cd_mutex_unlock_at(cd_mutex_t *m, cd_site_t site);
+
+/* ---- internal: not part of the interface ----
+ * The inline fast path that the lock and unlock macros expand to. It is
+ * here only so that an uncontended lock costs no extra call; nothing in
+ * it is for callers to use. */
+#include "cd_mutex_fast.h"
 
 #endif /* CD_MUTEX_H */

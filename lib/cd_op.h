@@ -27,12 +27,32 @@ void cd__op_slow(int self, int op, int obj, int64_t arg, const char *label,
                  cd_site_t site);
 
 /* True when cd__op_begin does no more than cd__op_record: no tracing, no
- * pause and no controlled scheduler taking decisions. A primitive's fast
- * path checks this once up front; otherwise it takes its general path,
- * through cd__op_begin (see cd_mutex.c). */
+ * pause and no controlled scheduler taking decisions. The fast paths read
+ * it through cd__reg.gate (see cd__op_fast_self). */
 static CD_ALWAYS_INLINE int cd__op_quiet(void)
 {
     return !cd__ld(&cd__reg.slow) && !cd__sched_on();
+}
+
+/* The gate of a primitive's fast path: the calling thread's id when this
+ * run knows the thread already and cd__op_quiet() holds, else 0. On 0 the
+ * primitive takes its general path, which registers the thread if need
+ * be (cd__self) and goes through cd__op_begin: the trace event, the
+ * controlled scheduler's decision point. Under --sched or --trace every
+ * operation goes there.
+ * Why one comparison: asked separately ("is my id from this run? tracing?
+ * scheduler?") it took five loads and three tests on every lock and
+ * unlock, about 1 ns per lock+unlock pair (bench/bench_mutex.c). Here
+ * cd__reg.gate folds the two settings into the run's gen, the thread's
+ * key holds its gen and its id in one word, and two loads remain. It
+ * never calls out: a call would make the compiler save registers on the
+ * whole fast path. */
+static CD_ALWAYS_INLINE int cd__op_fast_self(void)
+{
+    uint64_t key = cd__self_key;
+    return CD_LIKELY(CD__KEY_GEN(key) == cd__ld(&cd__reg.gate))
+               ? CD__KEY_ID(key)
+               : 0;
 }
 
 /* The registry half of cd__op_begin: the thread's latest operation. For a

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cd_internal.h"
+#include "cd_op.h"
 
 #ifdef CD_HAVE_VALGRIND
 #include <valgrind/helgrind.h>
@@ -21,13 +22,23 @@
 
 struct cd_registry cd__reg = {
     .gen = 1,
+    .gate = 1, /* = gen: tracing is off, no controlled run */
+    .gate_lock = PTHREAD_MUTEX_INITIALIZER,
     .latency_permille = 1000,
     .find_lock = PTHREAD_MUTEX_INITIALIZER,
 };
-_Thread_local unsigned cd__self_gen;
-_Thread_local int cd__self_id;
+_Thread_local uint64_t cd__self_key;
 _Thread_local int cd__self_spawned;
 _Thread_local int cd__sched_self;
+
+/* Under gate_lock: two settings changing at once must not leave the gate
+ * computed from a stale view of the other one. */
+void cd__reg_update_gate(void)
+{
+    CD_CHECK(pthread_mutex_lock(&cd__reg.gate_lock));
+    cd__st(&cd__reg.gate, cd__op_quiet() ? cd__reg.gen : 0);
+    CD_CHECK(pthread_mutex_unlock(&cd__reg.gate_lock));
+}
 
 /* ================================ the run ================================ */
 
@@ -41,6 +52,8 @@ void cd_reg_reset(void)
     nt = nt < CD_MAX_THREADS ? nt : CD_MAX_THREADS;
     no = no < CD_MAX_OBJECTS ? no : CD_MAX_OBJECTS;
     r->gen++;
+    if (r->gen == 0) /* 0 means "not registered" in a thread's key */
+        r->gen = 1;
     r->t0_ns = cd_now_ns();
     cd__st(&r->abort_reason, CD_ABORT_NONE);
     atomic_fetch_and_explicit(&r->slow, ~CD_SLOW_PAUSE, CD_RELAXED);
@@ -58,17 +71,20 @@ void cd_reg_reset(void)
     memset(r->order_bits, 0, (size_t)no * sizeof r->order_bits[0]);
     CD_CHECK(pthread_mutex_unlock(&r->find_lock));
     cd__st(&r->trace_next, 0);
+    cd__reg_update_gate();
     HG_IGNORE(r, sizeof *r);
 }
 
 /* Flags are set and cleared with relaxed read-modify-writes: they tell
- * threads what to do at their next operation and order nothing else. */
+ * threads what to do at their next operation and order nothing else. The
+ * fast paths' gate closes while any flag is set. */
 static void set_slow(unsigned bit, int on)
 {
     if (on)
         atomic_fetch_or_explicit(&cd__reg.slow, bit, CD_RELAXED);
     else
         atomic_fetch_and_explicit(&cd__reg.slow, ~bit, CD_RELAXED);
+    cd__reg_update_gate();
 }
 
 void cd_reg_set_trace(int on) { set_slow(CD_SLOW_TRACE, on); }
@@ -212,8 +228,7 @@ int cd__self_slow(void)
     if (id < 0)
         return 0; /* untracked: the table is full */
     cd__st(&cd__rec(id)->state, CD_T_RUNNING);
-    cd__self_id = id;
-    cd__self_gen = cd__reg.gen;
+    cd__self_key = CD__KEY(cd__reg.gen, id);
     cd__self_spawned = CD_SELF_PLAIN;
     cd__sched_self = id;
     return id;
@@ -223,26 +238,26 @@ int cd_self(void) { return cd__self(); }
 
 void cd_reg_bind_self(int id)
 {
-    cd__self_id = id;
-    cd__self_gen = cd__reg.gen;
+    cd__self_key = CD__KEY(cd__reg.gen, id);
     cd__self_spawned = CD_SELF_SPAWNED;
     cd__sched_self = id;
 }
 
 int cd_self_is_spawned(void)
 {
-    return cd__self_gen == cd__reg.gen && cd__self_spawned != CD_SELF_PLAIN;
+    return CD__KEY_GEN(cd__self_key) == cd__reg.gen &&
+           cd__self_spawned != CD_SELF_PLAIN;
 }
 
 int cd_self_is_task(void)
 {
-    return cd__self_gen == cd__reg.gen && cd__self_spawned == CD_SELF_TASK;
+    return CD__KEY_GEN(cd__self_key) == cd__reg.gen &&
+           cd__self_spawned == CD_SELF_TASK;
 }
 
 void cd__self_set(int id, int kind)
 {
-    cd__self_id = id;
-    cd__self_gen = cd__reg.gen;
+    cd__self_key = CD__KEY(cd__reg.gen, id);
     cd__self_spawned = kind;
 }
 

@@ -707,6 +707,7 @@ int cd_sched_begin(const cd_sched_cfg_t *cfg)
     }
     atomic_store(&S->active, 1);
     HIDE_END();
+    cd__reg_update_gate(); /* every operation now goes to its general path */
     pin_to_one_cpu();
     cd__sched_register(self);
     return 0;
@@ -718,6 +719,7 @@ void cd_sched_end(void)
     atomic_store(&S->active, 0);
     S->draining = 0;
     HIDE_END();
+    cd__reg_update_gate();
 }
 
 int cd_sched_active(void) { return cd__sched_on(); }
