@@ -217,28 +217,6 @@ static void on_stuck(int reason)
     _exit(1);
 }
 
-/* "concdemo race --fixed=mutex --threads 2 --iterations 1 --sched=replay:..." */
-static void replay_command(const cli_t *c, const cd_run_result_t *r,
-                           char *buf, size_t size)
-{
-    char fixed[64] = "", scale[48] = "";
-    if (c->variant)
-        snprintf(fixed, sizeof fixed, " --fixed=%s",
-                 c->scenario->variants[c->variant].name);
-    if (c->opts.latency_permille != 1000)
-        snprintf(scale, sizeof scale, " --latency-scale %g",
-                 c->opts.latency_permille / 1000.0);
-    if (!r->schedule[0] && !c->save_path) {
-        buf[0] = '\0';
-        return;
-    }
-    snprintf(buf, size, "concdemo %s%s --threads %d --iterations %d%s "
-             "--sched=replay:%s%s", c->scenario->name, fixed,
-             c->opts.params.threads, c->opts.params.iterations, scale,
-             r->schedule[0] ? "" : "@", r->schedule[0] ? r->schedule
-                                                       : c->save_path);
-}
-
 /* Writes the schedule of the last controlled run to path (the whole of
  * it, however long). Returns 0, or prints why not and returns -1. */
 static int save_schedule(const char *path)
@@ -340,7 +318,8 @@ static int run_scenario(cli_t *c)
     if (c->save_path && r.controlled && save_schedule(c->save_path) != 0)
         return EXIT_USAGE;
     if (r.controlled)
-        replay_command(c, &r, r.replay, sizeof r.replay);
+        cd_report_replay_command(&r, c->opts.latency_permille, c->save_path,
+                                 r.replay, sizeof r.replay);
     if (c->json) {
         cd_report_json(stdout, &r, c->trace);
     } else {
@@ -694,7 +673,8 @@ static int cmd_explore(int argc, char **argv)
     if (x.found && c.save_path && save_schedule(c.save_path) != 0)
         return EXIT_USAGE;
     if (x.found)
-        replay_command(&c, &r, r.replay, sizeof r.replay);
+        cd_report_replay_command(&r, c.opts.latency_permille, c.save_path,
+                                 r.replay, sizeof r.replay);
     if (c.json)
         explore_report_json(&c, &x, &r);
     else
