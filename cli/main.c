@@ -48,7 +48,8 @@ static const char usage_text[] =
     "  --sched=STRATEGY    controlled run: one thread at a time, same input, same run:\n"
     "                      random:SEED, pct:SEED[:DEPTH], dfs[:BOUND],\n"
     "                      replay:SCHEDULE (printed by every failing run), step\n"
-    "                      (you choose who runs next)\n"
+    "                      (you choose who runs next; with --view, by keys in the\n"
+    "                      live view: 1-9 a thread, Enter, a auto, q quit)\n"
     "  --max-steps N       controlled runs stop after N operations (default 100000)\n"
     "  --save-schedule F   write the run's whole schedule to file F (replay:@F)\n"
     "  --trace             print every operation (lock, unlock, latency, ...)\n"
@@ -217,28 +218,6 @@ static void on_stuck(int reason)
     _exit(1);
 }
 
-/* "concdemo race --fixed=mutex --threads 2 --iterations 1 --sched=replay:..." */
-static void replay_command(const cli_t *c, const cd_run_result_t *r,
-                           char *buf, size_t size)
-{
-    char fixed[64] = "", scale[48] = "";
-    if (c->variant)
-        snprintf(fixed, sizeof fixed, " --fixed=%s",
-                 c->scenario->variants[c->variant].name);
-    if (c->opts.latency_permille != 1000)
-        snprintf(scale, sizeof scale, " --latency-scale %g",
-                 c->opts.latency_permille / 1000.0);
-    if (!r->schedule[0] && !c->save_path) {
-        buf[0] = '\0';
-        return;
-    }
-    snprintf(buf, size, "concdemo %s%s --threads %d --iterations %d%s "
-             "--sched=replay:%s%s", c->scenario->name, fixed,
-             c->opts.params.threads, c->opts.params.iterations, scale,
-             r->schedule[0] ? "" : "@", r->schedule[0] ? r->schedule
-                                                       : c->save_path);
-}
-
 /* Writes the schedule of the last controlled run to path (the whole of
  * it, however long). Returns 0, or prints why not and returns -1. */
 static int save_schedule(const char *path)
@@ -282,8 +261,8 @@ static int run_it(cli_t *c, cd_run_result_t *r, int *signo)
     if (c->view == VIEW_TEXT) {
         int w, h;
         text_size(&w, &h);
-        return cd_view_text(stdout, c->scenario, c->variant, &c->opts, w, h,
-                            r);
+        return cd_view_text(stdin, stdout, c->scenario, c->variant, &c->opts,
+                            w, h, r);
     }
     if (c->view == VIEW_TTY) {
         cd_view_end_t end;
@@ -307,7 +286,8 @@ static int run_scenario(cli_t *c)
     if (c->has_sched) {
         if (c->max_steps)
             c->sched.max_steps = c->max_steps;
-        if (c->sched.strategy == CD_SCHED_STEP) {
+        /* Under a view the observer answers through its mailbox. */
+        if (c->sched.strategy == CD_SCHED_STEP && c->view == VIEW_NONE) {
             c->step = (cd_step_t){ .in = stdin, .out = stdout };
             c->sched.chooser = cd_step_chooser;
             c->sched.chooser_arg = &c->step;
@@ -340,7 +320,8 @@ static int run_scenario(cli_t *c)
     if (c->save_path && r.controlled && save_schedule(c->save_path) != 0)
         return EXIT_USAGE;
     if (r.controlled)
-        replay_command(c, &r, r.replay, sizeof r.replay);
+        cd_report_replay_command(&r, c->opts.latency_permille, c->save_path,
+                                 r.replay, sizeof r.replay);
     if (c->json) {
         cd_report_json(stdout, &r, c->trace);
     } else {
@@ -694,7 +675,8 @@ static int cmd_explore(int argc, char **argv)
     if (x.found && c.save_path && save_schedule(c.save_path) != 0)
         return EXIT_USAGE;
     if (x.found)
-        replay_command(&c, &r, r.replay, sizeof r.replay);
+        cd_report_replay_command(&r, c.opts.latency_permille, c.save_path,
+                                 r.replay, sizeof r.replay);
     if (c.json)
         explore_report_json(&c, &x, &r);
     else
@@ -789,8 +771,10 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     /* Watching needs time: slow the simulated latencies down and allow a
-     * longer run, unless the command line said otherwise. */
-    if (c.view && !c.scale_given)
+     * longer run, unless the command line said otherwise. A controlled
+     * run's latencies pass on a virtual clock, so slowing them would only
+     * change the replay command. */
+    if (c.view && !c.scale_given && !c.has_sched)
         c.opts.latency_permille = CD_VIEW_SCALE_PERMILLE;
     if (c.view && !c.timeout_given)
         c.opts.timeout_ms = CD_VIEW_TIMEOUT_MS;

@@ -12,11 +12,15 @@
 #include "observer.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+#include "report.h"
 
 /* The log keeps this many of the newest events. */
 #define LOG_MAX 64
@@ -25,6 +29,10 @@
 /* The latency scale the + and - keys move within (thousandths). */
 #define SCALE_MIN 15
 #define SCALE_MAX 1000000
+/* After an answer, how long to wait for the run's next decision before
+ * drawing anyway: a step is microseconds of virtual time, but a loaded
+ * machine (or a sanitizer) may take a while to get there. */
+#define STEP_SETTLE_MS 500
 
 struct cd_observer {
     const cd_scenario_t *scenario;
@@ -49,6 +57,16 @@ struct cd_observer {
     int has_seen;
     cd_cycle_t cycle;     /* the cycle to show */
     int has_cycle;
+
+    /* Step mode: the run's scheduler settings with the mailbox as their
+     * chooser, the decision waiting as last sampled, and whether the
+     * learner handed the rest to auto. */
+    cd_sched_cfg_t sched;
+    cd_step_box_t *box;
+    cd_step_ask_t *ask;
+    int asking;
+    int automatic;
+    long hist_step; /* the decision of the newest history mark */
 };
 
 /* ================================ the run ================================ */
@@ -69,8 +87,42 @@ static void *runner(void *arg)
     o->rc = cd_run(o->scenario, o->variant, &o->opts, &o->result);
     if (!o->ready)
         on_ready(o); /* cd_run failed before it was ready */
+    if (o->box)
+        cd_step_box_close(o->box); /* an answer waiting for a next step ends */
     atomic_store_explicit(&o->done, 1, memory_order_release);
     return NULL;
+}
+
+static void free_observer(cd_observer_t *o)
+{
+    if (o->box) {
+        cd_step_box_destroy(o->box);
+        free(o->box);
+    }
+    free(o->ask);
+    CD_CHECK(pthread_cond_destroy(&o->cond));
+    CD_CHECK(pthread_mutex_destroy(&o->lock));
+    free(o);
+}
+
+/* Step mode: the learner answers through the mailbox, not a prompt. */
+static int use_mailbox(cd_observer_t *o)
+{
+    o->box = malloc(sizeof *o->box);
+    o->ask = malloc(sizeof *o->ask);
+    if (!o->box || !o->ask) {
+        free(o->box);
+        free(o->ask);
+        o->box = NULL;
+        o->ask = NULL;
+        return -ENOMEM;
+    }
+    cd_step_box_init(o->box);
+    o->sched = *o->opts.sched;
+    o->sched.chooser = cd_step_box_chooser;
+    o->sched.chooser_arg = o->box;
+    o->opts.sched = &o->sched;
+    return 0;
 }
 
 int cd_observer_start(cd_observer_t **out, const cd_scenario_t *s,
@@ -88,11 +140,14 @@ int cd_observer_start(cd_observer_t **out, const cd_scenario_t *s,
     atomic_init(&o->done, 0);
     CD_CHECK(pthread_mutex_init(&o->lock, NULL));
     CD_CHECK(pthread_cond_init(&o->cond, NULL));
+    if (opts->sched && opts->sched->strategy == CD_SCHED_STEP &&
+        use_mailbox(o) != 0) {
+        free_observer(o);
+        return -ENOMEM;
+    }
     int rc = pthread_create(&o->runner, NULL, runner, o);
     if (rc != 0) {
-        pthread_cond_destroy(&o->cond);
-        pthread_mutex_destroy(&o->lock);
-        free(o);
+        free_observer(o);
         return -rc;
     }
     CD_CHECK(pthread_mutex_lock(&o->lock));
@@ -128,7 +183,15 @@ static void take_final(cd_observer_t *o)
     for (int i = 0; i < o->snap.nthreads; i++)
         if (o->snap.threads[i].state == CD_T_RUNNING)
             o->snap.threads[i].state = CD_T_DONE;
+    /* A controlled run is over and its clock with it: the registry's clock
+     * is the real one again, so keep the virtual time the run ended at. */
+    if (o->result.controlled)
+        o->snap.t_ns = o->result.duration_ns;
     cd_history_push(&o->hist, &o->snap);
+    o->asking = 0;
+    if (o->result.controlled)
+        cd_report_replay_command(&o->result, o->opts.latency_permille, NULL,
+                                 o->result.replay, sizeof o->result.replay);
     o->has_cycle = o->result.has_cycle;
     if (o->has_cycle)
         o->cycle = o->result.cycle;
@@ -144,10 +207,19 @@ void cd_observer_sample(cd_observer_t *o)
         take_final(o);
         return;
     }
-    /* Events first: any thread they name is then in the snapshot. */
+    /* A decision first: while it waits the run stands still, so the
+     * events and the snapshot below show the state it is made in. */
+    o->asking = o->box && !o->automatic && cd_step_box_peek(o->box, o->ask);
+    /* Events next: any thread they name is then in the snapshot. */
     read_log(o);
     cd_reg_snapshot(&o->snap);
-    cd_history_push(&o->hist, &o->snap);
+    /* While the learner steps, one history mark per decision: frames
+     * would only repeat the state the run stands still in. */
+    if (!cd_observer_stepping(o) ||
+        (o->asking && o->ask->number != o->hist_step)) {
+        cd_history_push(&o->hist, &o->snap);
+        o->hist_step = o->asking ? o->ask->number : 0;
+    }
     cd_cycle_t c;
     if (cd_waitfor_find_cycle(&o->snap, &c)) {
         o->seen = c;
@@ -176,7 +248,15 @@ void cd_observer_screen(const cd_observer_t *o, cd_screen_in_t *in)
         .cycle = o->has_cycle ? &o->cycle : NULL,
         .verdict = o->joined ? &o->result.verdict : NULL,
         .latency_permille = cd_reg_latency_scale(),
+        .step = o->asking ? o->ask : NULL,
+        .stepping = cd_observer_stepping(o),
+        .virtual_clock = o->opts.sched != NULL,
     };
+    if (o->joined && o->result.controlled) {
+        in->schedule = o->result.schedule;
+        in->nchoices = o->result.ndecisions;
+        in->replay = o->result.replay[0] ? o->result.replay : NULL;
+    }
 }
 
 static unsigned long mix(unsigned long h, long v)
@@ -215,14 +295,14 @@ void cd_observer_signature(const cd_observer_t *o, unsigned long *major,
 
 void cd_observer_toggle_pause(cd_observer_t *o)
 {
-    if (!o->joined)
+    if (!o->joined && !o->box)
         cd_reg_set_paused(!cd_reg_paused());
 }
 
 void cd_observer_scale(cd_observer_t *o, int dir)
 {
     int p = cd_reg_latency_scale();
-    if (o->joined)
+    if (o->joined || o->opts.sched)
         return;
     if (dir > 0)
         p = p < SCALE_MIN ? SCALE_MIN : p > SCALE_MAX / 2 ? SCALE_MAX : p * 2;
@@ -233,8 +313,43 @@ void cd_observer_scale(cd_observer_t *o, int dir)
 
 void cd_observer_stop(cd_observer_t *o)
 {
-    if (!o->joined)
-        cd_reg_abort(CD_ABORT_USER);
+    if (o->joined)
+        return;
+    cd_reg_abort(CD_ABORT_USER);
+    /* A decision waiting for the learner would hold the run forever. */
+    cd_observer_auto(o);
+}
+
+int cd_observer_stepping(const cd_observer_t *o)
+{
+    return o->box && !o->automatic && !o->joined;
+}
+
+const cd_step_ask_t *cd_observer_ask(const cd_observer_t *o)
+{
+    return o->asking ? o->ask : NULL;
+}
+
+void cd_observer_answer(cd_observer_t *o, int id)
+{
+    if (!o->asking)
+        return;
+    long number = o->ask->number;
+    o->asking = 0;
+    cd_step_box_answer(o->box, id);
+    cd_step_box_wait(o->box, number, STEP_SETTLE_MS);
+}
+
+void cd_observer_auto(cd_observer_t *o)
+{
+    if (!o->box || o->automatic)
+        return;
+    o->automatic = 1;
+    o->asking = 0;
+    cd_step_box_auto(o->box);
+    /* The rest is microseconds of virtual time: show the end, not a
+     * frame from halfway. */
+    cd_step_box_wait(o->box, LONG_MAX, STEP_SETTLE_MS);
 }
 
 int cd_observer_finish(cd_observer_t *o, cd_run_result_t *r)
@@ -243,9 +358,7 @@ int cd_observer_finish(cd_observer_t *o, cd_run_result_t *r)
         take_final(o);
     *r = o->result;
     int rc = o->rc;
-    CD_CHECK(pthread_cond_destroy(&o->cond));
-    CD_CHECK(pthread_mutex_destroy(&o->lock));
-    free(o);
+    free_observer(o);
     return rc;
 }
 
@@ -263,7 +376,48 @@ static void print_frame(FILE *out, cd_grid_t *g, const cd_observer_t *o)
     fflush(out);
 }
 
-int cd_view_text(FILE *out, const cd_scenario_t *s, int variant,
+/* Step mode in text: the frame the learner decides on, then one line of
+ * answer. Returns 1 when a decision was waiting (and is now settled). */
+static int text_step(FILE *in, FILE *out, cd_grid_t *g, cd_observer_t *o)
+{
+    const cd_step_ask_t *a = cd_observer_ask(o);
+    char line[64];
+    int id;
+
+    if (!a)
+        return 0;
+    print_frame(out, g, o);
+    for (;;) {
+        fputs("> ", out);
+        fflush(out);
+        if (!fgets(line, sizeof line, in)) {
+            fputs("(end of input: auto)\n", out);
+            cd_observer_auto(o);
+            return 1;
+        }
+        line[strcspn(line, "\r\n")] = '\0';
+        /* A script's answers are not echoed by a terminal: show them, so
+         * that the log reads as a dialogue. */
+        if (!isatty(fileno(in)))
+            fprintf(out, "%s\n", line);
+        switch (cd_step_line_action(a, line, &id)) {
+        case CD_STEP_PICK:
+            cd_observer_answer(o, id);
+            return 1;
+        case CD_STEP_AUTO:
+            cd_observer_auto(o);
+            return 1;
+        case CD_STEP_QUIT:
+            cd_observer_stop(o);
+            return 1;
+        default:
+            fprintf(out, "'%s' is not the key of a thread that can run "
+                    "(see STEP above)\n", line);
+        }
+    }
+}
+
+int cd_view_text(FILE *in, FILE *out, const cd_scenario_t *s, int variant,
                  const cd_run_opts_t *opts, int w, int h,
                  cd_run_result_t *r)
 {
@@ -285,9 +439,13 @@ int cd_view_text(FILE *out, const cd_scenario_t *s, int variant,
             print_frame(out, &g, o);
             break;
         }
+        if (text_step(in, out, &g, o))
+            continue;
         cd_observer_signature(o, &major, &minor);
-        /* Nothing to show before the first thread is there. */
-        if (o->snap.nthreads > 0 &&
+        /* Nothing to show before the first thread is there; while the
+         * learner steps, only the decisions (a frame between two of them
+         * would depend on when it was sampled). */
+        if (o->snap.nthreads > 0 && !cd_observer_stepping(o) &&
             (major != shown_major ||
              (minor != shown_minor && now_ms() - last >= TEXT_GAP_MS))) {
             print_frame(out, &g, o);

@@ -13,6 +13,11 @@
  * Both front ends use it: the terminal view (view.c) and the plain-text
  * frames of --view=text (cd_view_text below). One thread drives an
  * observer: all calls come from the thread that started it.
+ *
+ * Step mode (--sched=step): the observer gives the run a mailbox
+ * (step.h) as its chooser. At each decision the run stands still until the
+ * front end answers; a sample shows the decision (cd_observer_ask) next to
+ * the state it is made in.
  */
 #ifndef CD_OBSERVER_H
 #define CD_OBSERVER_H
@@ -21,6 +26,7 @@
 
 #include "run.h"
 #include "screen.h"
+#include "step.h"
 
 /* A frame every 40 ms: 25 frames/s. */
 #define CD_FRAME_MS 40
@@ -56,14 +62,30 @@ void cd_observer_screen(const cd_observer_t *o, cd_screen_in_t *in);
 void cd_observer_signature(const cd_observer_t *o, unsigned long *major,
                            unsigned long *minor);
 
-/* Controls, while the run goes on (no effect afterwards). */
+/* Controls, while the run goes on (no effect afterwards). Pause is off in
+ * step mode (the learner holds the run anyway); the latency scale stays as
+ * it was in any controlled run: latencies there pass on a virtual clock,
+ * and changing them midway would change the schedule being recorded. */
 void cd_observer_toggle_pause(cd_observer_t *o);
 /* dir > 0: latencies twice as long; dir < 0: half as long. */
 void cd_observer_scale(cd_observer_t *o, int dir);
 
 /* Ends the run early: aborts it (CD_ABORT_USER) if it is still going.
- * Its threads end at their next wait; cd_observer_finish waits for them. */
+ * Its threads end at their next wait; cd_observer_finish waits for them.
+ * In step mode the default policy takes the remaining decisions. */
 void cd_observer_stop(cd_observer_t *o);
+
+/* Step mode. 1 while the learner decides: a step run, not over, not
+ * handed to auto. */
+int cd_observer_stepping(const cd_observer_t *o);
+/* The decision waiting for the learner as of the last sample, or NULL. */
+const cd_step_ask_t *cd_observer_ask(const cd_observer_t *o);
+/* Answers the waiting decision (thread id runs next), then waits a moment
+ * for the run to reach its next decision or its end, so that the next
+ * sample shows the step's effect. */
+void cd_observer_answer(cd_observer_t *o, int id);
+/* `a`: the default policy plays the rest of the run. */
+void cd_observer_auto(cd_observer_t *o);
 
 /* Waits for the run to end, copies its result into *r, frees o. Returns
  * what cd_run returned. */
@@ -71,9 +93,11 @@ int cd_observer_finish(cd_observer_t *o, cd_run_result_t *r);
 
 /* --view=text: runs variant of s, printing a w x h frame to out at each
  * major change, at minor ones at most every 500 ms, and the final frame
- * with the verdict.
+ * with the verdict. In step mode it prints a frame at each decision and
+ * reads the learner's answer from in, one line each (see step.h); the end
+ * of in hands the rest of the run to auto.
  * Returns what cd_run returned, or -errno if the run could not start. */
-int cd_view_text(FILE *out, const cd_scenario_t *s, int variant,
+int cd_view_text(FILE *in, FILE *out, const cd_scenario_t *s, int variant,
                  const cd_run_opts_t *opts, int w, int h,
                  cd_run_result_t *r);
 

@@ -4,6 +4,7 @@
 #include "report.h"
 
 #include <inttypes.h>
+#include <string.h>
 
 #include "../lib/cd_trace.h"
 
@@ -46,6 +47,35 @@ void cd_report_verdict_line(FILE *out, const char *scenario,
             v->observed);
 }
 
+void cd_report_replay_command(const cd_run_result_t *r, int latency_permille,
+                              const char *save_path, char *buf, size_t size)
+{
+    const cd_scenario_t *s = r->scenario;
+    char fixed[64] = "", size_flags[64] = "", scale[48] = "";
+    if (size)
+        buf[0] = '\0';
+    if ((!r->schedule[0] && !save_path) || r->verdict.status == CD_STOPPED)
+        return;
+    if (r->variant)
+        snprintf(fixed, sizeof fixed, " --fixed=%s",
+                 s->variants[r->variant].name);
+    /* The size flags the scenario takes: threads, or executor workers. */
+    if (s->max.threads > 0)
+        snprintf(size_flags, sizeof size_flags, " --threads %d",
+                 r->params.threads);
+    if (s->max.workers > 0)
+        snprintf(size_flags + strlen(size_flags),
+                 sizeof size_flags - strlen(size_flags), " --workers %d",
+                 r->params.workers);
+    if (latency_permille != 1000)
+        snprintf(scale, sizeof scale, " --latency-scale %g",
+                 latency_permille / 1000.0);
+    snprintf(buf, size, "concdemo %s%s%s --iterations %d%s "
+             "--sched=replay:%s%s", s->name, fixed, size_flags,
+             r->params.iterations, scale, r->schedule[0] ? "" : "@",
+             r->schedule[0] ? r->schedule : save_path);
+}
+
 void cd_report_text(FILE *out, const cd_run_result_t *r)
 {
     char buf[1024];
@@ -58,6 +88,9 @@ void cd_report_text(FILE *out, const cd_run_result_t *r)
         if (r->schedule[0])
             fprintf(out, "schedule: %s (%d choices, %ld steps)\n",
                     r->schedule, r->ndecisions, r->steps);
+        else if (r->ndecisions == 0)
+            fprintf(out, "schedule: no choices (%ld steps; at every one "
+                    "only one thread could run)\n", r->steps);
         else
             fprintf(out, "schedule: %d choices, too long to print (save it "
                     "with --save-schedule FILE)\n", r->ndecisions);

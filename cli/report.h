@@ -17,6 +17,14 @@ void cd_report_trace(FILE *out);
 void cd_report_text(FILE *out, const cd_run_result_t *r);
 /* One JSON object, with the trace when with_trace. */
 void cd_report_json(FILE *out, const cd_run_result_t *r, int with_trace);
+/* The command that replays controlled run r: "concdemo race --fixed=mutex
+ * --threads 2 --iterations 1 --sched=replay:2.1*3", with the latency scale
+ * when it is not 1 and, when the schedule was too long to keep in r,
+ * replay:@save_path (if there is one). Empty when there is nothing to
+ * replay: no schedule, or a run the user stopped (its end was the user's,
+ * not the schedule's). */
+void cd_report_replay_command(const cd_run_result_t *r, int latency_permille,
+                              const char *save_path, char *buf, size_t size);
 /* The verdict line alone (used by the stuck handler too). */
 void cd_report_verdict_line(FILE *out, const char *scenario,
                             const char *variant, const cd_verdict_t *v);

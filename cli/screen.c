@@ -16,6 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Longest schedule or replay line the final frame draws (more is cut). */
+#define CD_SCHEDULE_TEXT_MAX 1024
+
 /* ================================ the grid =============================== */
 
 static int clamp(int v, int lo, int hi)
@@ -761,6 +764,94 @@ static int obj_rows_wanted(const cd_screen_in_t *in)
     return n > 0 ? n : 1;
 }
 
+/* =============================== step panel ============================== */
+
+/* What thread c will do when it runs, in the words of the event log: the
+ * operation it waits at and its subject, and, when the registry says it
+ * is already inside that operation, how it goes on. */
+static void next_op_text(const cd_screen_in_t *in, const cd_step_choice_t *c,
+                         char *buf, size_t size)
+{
+    cd_trace_event_t ev = { .op = c->op, .obj = c->obj, .label = c->label };
+    const cd_thread_info_t *t = NULL;
+    const char *hint = "";
+    for (int i = 0; i < in->snap->nthreads; i++)
+        if (in->snap->threads[i].id == c->id)
+            t = &in->snap->threads[i];
+    if (t && t->state == CD_T_NEW && c->op == CD_OP_START) {
+        /* Not started yet: it goes to its team's start gate first (and
+         * through it, if the gate is open). */
+        snprintf(buf, size, "go to the start gate");
+        return;
+    }
+    if (t && t->state == CD_T_SLEEPING && c->op == CD_OP_LATENCY)
+        hint = " (over)"; /* runnable while sleeping: its time is up */
+    else if (t && t->state == CD_T_BLOCKED && c->obj == t->waiting_on)
+        hint = " (free now)"; /* runnable while blocked: it can have it */
+    snprintf(buf, size, "%s %s%s", cd_op_name(c->op),
+             cd_trace_subject(&ev, in->snap), hint);
+}
+
+/* How many rows the panel would like: a header and one per thread. */
+static int step_rows_wanted(const cd_screen_in_t *in)
+{
+    return in->step && in->step->n > 0 ? 1 + in->step->n : 0;
+}
+
+/* The STEP panel: which threads can take the next step, each with its key
+ * and the operation it would perform, on `rows` rows (header included). */
+static void draw_step(cd_grid_t *g, int y, int rows, const cd_screen_in_t *in)
+{
+    const cd_step_ask_t *a = in->step;
+    char buf[256], site[64];
+    /* The source line goes first when the screen is narrow. */
+    int wkey = 5, wname = 12, wsite = g->w >= 76 ? 17 : 0, wtag = 8;
+    int wnext = g->w - (wkey + wname + 1 + wsite + (wsite ? 1 : 0) + wtag);
+
+    fill_row(g, y, CD_S_HEADER);
+    int x = put(g, 0, y, g->w, CD_S_WARN, "YOUR MOVE");
+    putf(g, x, y, g->w - x, CD_S_HEADER, " (step %ld): who goes on?%s",
+         a->number, g->w >= 76 ? " each thread waits at:" : "");
+    int shown = a->n < rows - 1 ? a->n : rows - 1;
+    char more[32] = "";
+    if (shown < a->n)
+        snprintf(more, sizeof more, "(+%d more) ", a->n - shown);
+    if (in->bad_key)
+        header_note(g, y, "%s'%c' cannot run now", more, in->bad_key);
+    else if (in->virtual_clock)
+        header_note(g, y, "%sclock %.3fms", more, (double)in->snap->t_ns / 1e6);
+    else if (more[0])
+        header_note(g, y, "%s", more);
+    /* When not all fit, the last row shown is the one Enter would run. */
+    int last = shown - 1;
+    for (int i = last; shown < a->n && i < a->n; i++)
+        if (a->choice[i].id == a->fallback)
+            last = i;
+    for (int i = 0; i < shown; i++) {
+        const cd_step_choice_t *c = &a->choice[i == shown - 1 ? last : i];
+        int row = y + 1 + i, k = cd_step_key(c->id);
+        x = 1;
+        snprintf(buf, sizeof buf, "%c", k ? k : '-');
+        put(g, x, row, 1, CD_S_NORMAL, "[");
+        put(g, x + 1, row, 1, k ? CD_S_KEY : CD_S_DIM, buf);
+        put(g, x + 2, row, 1, CD_S_NORMAL, "]");
+        x = wkey;
+        put(g, x, row, wname, CD_S_NORMAL, cd_snap_thread_name(in->snap, c->id));
+        x += wname + 1;
+        next_op_text(in, c, buf, sizeof buf);
+        put(g, x, row, wnext - 1, CD_S_NORMAL, buf);
+        x += wnext;
+        if (c->site.file && wsite) {
+            snprintf(site, sizeof site, "%s:%d", base_name(c->site.file),
+                     c->site.line);
+            put(g, x, row, wsite, CD_S_DIM, site);
+        }
+        x += wsite + (wsite ? 1 : 0);
+        if (c->id == a->prev)
+            put(g, x, row, wtag, CD_S_HEADER, "ran last");
+    }
+}
+
 /* ============================ cycle, log, verdict ======================== */
 
 static const char cycle_title[] =
@@ -824,6 +915,20 @@ static int verdict_style(int status)
     }
 }
 
+/* The schedule line of a controlled run that is over. */
+static void schedule_text(const cd_screen_in_t *in, char *buf, size_t size)
+{
+    if (in->schedule[0])
+        snprintf(buf, size, "schedule: %s (%d choice%s)", in->schedule,
+                 in->nchoices, in->nchoices == 1 ? "" : "s");
+    else if (in->nchoices == 0)
+        snprintf(buf, size, "schedule: no choices (at every step only one "
+                 "thread could run)");
+    else
+        snprintf(buf, size, "schedule: %d choices, too long to show "
+                 "(--save-schedule FILE keeps it)", in->nchoices);
+}
+
 static void verdict_text(const cd_screen_in_t *in, char *buf, size_t size)
 {
     const cd_verdict_t *v = in->verdict;
@@ -838,6 +943,12 @@ static const char *phase(const cd_screen_in_t *in)
 {
     if (in->verdict)
         return cd_status_name(in->verdict->status);
+    if (in->step)
+        return "YOUR MOVE";
+    /* While a step run goes from one decision to the next, the pause flag
+     * only keeps the learner's time off the clock. */
+    if (in->stepping && !in->snap->abort_reason)
+        return "STEPPING";
     switch (in->snap->abort_reason) {
     case CD_ABORT_DEADLOCK: return "DEADLOCK FOUND";
     case CD_ABORT_TIMEOUT: return "TIMED OUT";
@@ -851,8 +962,12 @@ static void draw_title(cd_grid_t *g, const cd_screen_in_t *in)
     char right[96], scale[24];
     fill_row(g, 0, CD_S_BAR);
     scale_text(in->latency_permille, scale, sizeof scale);
-    int len = snprintf(right, sizeof right, "  %.2fs  latency %s  %s ",
-                       (double)in->snap->t_ns / 1e9, scale, phase(in));
+    int len = in->virtual_clock
+                  /* Latencies pass on this clock: ms, and no scale to set. */
+                  ? snprintf(right, sizeof right, "  virtual %.3fms  %s ",
+                             (double)in->snap->t_ns / 1e6, phase(in))
+                  : snprintf(right, sizeof right, "  %.2fs  latency %s  %s ",
+                             (double)in->snap->t_ns / 1e9, scale, phase(in));
     putf(g, 0, 0, g->w - len, CD_S_BAR, " concdemo %s [%s] - %s",
          in->scenario->name, in->scenario->variants[in->variant].name,
          in->scenario->title);
@@ -892,6 +1007,62 @@ static int draw_figures(cd_grid_t *g, int w, int y, int rows,
     return row + 1;
 }
 
+/* "1 2 3" or, for many, "1..k": the keys of the threads that can run. */
+static void step_keys(const cd_step_ask_t *a, char *buf, size_t size)
+{
+    size_t at = 0;
+    int nkeys = 0, first = 0, last = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < a->n; i++) {
+        int k = cd_step_key(a->choice[i].id);
+        if (!k)
+            continue;
+        first = first ? first : k;
+        last = k;
+        nkeys++;
+    }
+    if (nkeys > 5) {
+        snprintf(buf, size, "%c..%c", first, last);
+        return;
+    }
+    for (int i = 0; i < a->n && at + 3 < size; i++) {
+        int k = cd_step_key(a->choice[i].id);
+        if (k)
+            at += (size_t)snprintf(buf + at, size - at, "%s%c", at ? " " : "",
+                                   k);
+    }
+}
+
+/* The status line of a step run: the keys that answer the decision. */
+static void draw_step_status(cd_grid_t *g, const cd_screen_in_t *in)
+{
+    const cd_step_ask_t *a = in->step;
+    const char *fallback = a ? cd_snap_thread_name(in->snap, a->fallback) : "";
+    char keys[64] = "", enter[CD_NAME_MAX + 16];
+    int y = g->h - 1, x = 1;
+
+    if (a)
+        step_keys(a, keys, sizeof keys);
+    if (!in->interactive) {
+        if (a)
+            putf(g, 1, y, g->w - 1, CD_S_BAR, "answer: %s | empty line: %s "
+                 "goes on | a: auto | q: quit", keys, fallback);
+        else
+            put(g, 1, y, g->w - 1, CD_S_BAR, "text frames: one at each "
+                "decision, read from standard input");
+        return;
+    }
+    snprintf(enter, sizeof enter, "%s goes on", fallback);
+    const char *const items[] = {
+        keys, "run it", "Enter", enter, "a", "auto to the end",
+        "q", "quit", "?", "help",
+    };
+    for (int i = a ? 0 : 4; i < 10; i += 2) {
+        x += put(g, x, y, g->w - x, CD_S_KEY, items[i]) + 1;
+        x += put(g, x, y, g->w - x, CD_S_BAR, items[i + 1]) + 2;
+    }
+}
+
 /* The status line: "q quit  p pause ..." with the keys highlighted. */
 static void draw_status(cd_grid_t *g, const cd_screen_in_t *in)
 {
@@ -903,7 +1074,7 @@ static void draw_status(cd_grid_t *g, const cd_screen_in_t *in)
     };
     int y = g->h - 1, x = 1;
     fill_row(g, y, CD_S_BAR);
-    if (!in->interactive) {
+    if (!in->interactive && !in->stepping) {
         put(g, 1, y, g->w - 1, CD_S_BAR,
             "text frames: one at each change (--view in a terminal has keys)");
         return;
@@ -911,6 +1082,10 @@ static void draw_status(cd_grid_t *g, const cd_screen_in_t *in)
     if (in->verdict) {
         put(g, 1, y, g->w - 1, CD_S_BAR,
             "run over: press any key to leave (the verdict stays printed)");
+        return;
+    }
+    if (in->stepping) {
+        draw_step_status(g, in);
         return;
     }
     const char *const *keys = in->snap->paused ? paused : running;
@@ -922,7 +1097,25 @@ static void draw_status(cd_grid_t *g, const cd_screen_in_t *in)
     }
 }
 
-static void draw_help(cd_grid_t *g)
+static const char *const step_help[] = {
+    "concdemo step mode: you are the scheduler",
+    "",
+    "One thread runs at a time. Wherever two or more could go on,",
+    "the run waits for you: the thread you pick runs from where it",
+    "waits up to the next point where there is a choice again.",
+    "",
+    "1-9 b-z  run that thread (its key in the YOUR MOVE panel)",
+    "Enter    the thread that ran last goes on",
+    "a        auto: the default policy plays the rest",
+    "q        quit: ends the run (STOPPED)",
+    "?        this help (any key closes it)",
+    "",
+    "history: one mark per step (= running ~ sleeping # blocked)",
+    "At the end: the verdict, the schedule you played, and the",
+    "command that replays it.",
+};
+
+static void draw_help(cd_grid_t *g, int stepping)
 {
     static const char *const lines[] = {
         "concdemo live view",
@@ -939,8 +1132,10 @@ static void draw_help(cd_grid_t *g)
         "",
         "The view only watches: it takes none of the demo's locks.",
     };
-    int n = (int)(sizeof lines / sizeof lines[0]);
-    int bw = 64 < g->w - 2 ? 64 : g->w - 2, bh = n + 2;
+    const char *const *text = stepping ? step_help : lines;
+    int n = stepping ? (int)(sizeof step_help / sizeof step_help[0])
+                     : (int)(sizeof lines / sizeof lines[0]);
+    int bw = 66 < g->w - 2 ? 66 : g->w - 2, bh = n + 2;
     int x0 = (g->w - bw) / 2, y0 = (g->h - bh) / 2;
     if (y0 < 0)
         y0 = 0;
@@ -956,7 +1151,7 @@ static void draw_help(cd_grid_t *g)
         }
     }
     for (int i = 0; i < n; i++)
-        put(g, x0 + 2, y0 + 1 + i, bw - 4, CD_S_BAR, lines[i]);
+        put(g, x0 + 2, y0 + 1 + i, bw - 4, CD_S_BAR, text[i]);
 }
 
 static void draw_too_small(cd_grid_t *g)
@@ -993,7 +1188,27 @@ void cd_screen_render(cd_grid_t *g, const cd_screen_in_t *in)
     }
     if (in->cycle && in->cycle->len > 0)
         ncycle = draw_cycle(NULL, w, 0, 4, in);
-    int mid = h - top - 3 - 1 - nverdict - ncycle;
+    /* A controlled run's end: the schedule played and how to replay it. */
+    char sched[CD_SCHEDULE_TEXT_MAX], replay[CD_SCHEDULE_TEXT_MAX];
+    int nsched = 0, nreplay = 0;
+    if (in->verdict && in->schedule) {
+        schedule_text(in, sched, sizeof sched);
+        nsched = wrap(NULL, 0, 0, w, h >= 24 ? 3 : 2, 0, sched);
+        if (in->replay) {
+            snprintf(replay, sizeof replay, "replay: %s", in->replay);
+            nreplay = wrap(NULL, 0, 0, w, h >= 24 ? 3 : 2, 0, replay);
+        }
+    }
+    int mid = h - top - 3 - 1 - nverdict - ncycle - nsched - nreplay;
+    /* The decision waiting for the learner: before threads and locks, but
+     * it leaves them some room (a thread it cannot show still has its key). */
+    int nstep = step_rows_wanted(in);
+    if (nstep > 0) {
+        int most = 1 + (mid - 2 > 4 ? (mid - 2) / 2 : 2);
+        if (nstep > most)
+            nstep = most;
+        mid -= nstep;
+    }
 
     /* Threads first, then locks, then the log; while the run goes on the
      * log keeps at least 3 rows. */
@@ -1030,6 +1245,10 @@ void cd_screen_render(cd_grid_t *g, const cd_screen_in_t *in)
     y += 1 + t;
     draw_objs(g, y, o, in);
     y += 1 + o;
+    if (nstep) {
+        draw_step(g, y, nstep, in);
+        y += nstep;
+    }
     if (ncycle) {
         draw_cycle(g, w, y, ncycle, in);
         y += ncycle;
@@ -1039,9 +1258,15 @@ void cd_screen_render(cd_grid_t *g, const cd_screen_in_t *in)
     if (nverdict)
         wrap(g, 0, y, w, nverdict, verdict_style(in->verdict->status),
              verdict);
+    y += nverdict;
+    if (nsched)
+        wrap(g, 0, y, w, nsched, CD_S_NORMAL, sched);
+    y += nsched;
+    if (nreplay)
+        wrap(g, 0, y, w, nreplay, CD_S_HEADER, replay);
     draw_status(g, in);
     if (in->help)
-        draw_help(g);
+        draw_help(g, in->stepping);
 }
 
 /* ================================ history ================================ */

@@ -3,9 +3,10 @@
  *
  * cd_screen_render() turns what the observer saw - a registry snapshot,
  * the scenario's live figures (gauges, inside the snapshot), the state
- * history of each thread, the newest trace events, the deadlock cycle and,
- * once the run is over, the verdict - into rows of characters, each with a
- * style. It knows nothing of terminals: cli/view.c paints the grid with
+ * history of each thread, the newest trace events, the deadlock cycle,
+ * in step mode the decision waiting for the learner and, once the run is
+ * over, the verdict (and a controlled run's schedule) - into rows of
+ * characters, each with a style. It knows nothing of terminals: cli/view.c paints the grid with
  * ncurses, --view=text prints it, and the tests assert on it. Text is
  * ASCII only, so that a frame reads the same in any terminal and in a log.
  *
@@ -22,6 +23,7 @@
 #include "../demos/scenario.h"
 #include "../lib/cd_registry.h"
 #include "../lib/cd_trace.h"
+#include "step.h"
 
 /* Below this size the frame says so instead of drawing. */
 #define CD_SCREEN_MIN_W 60
@@ -99,6 +101,19 @@ typedef struct cd_screen_in {
     int latency_permille;
     int interactive;             /* keys work (the terminal view) */
     int help;                    /* draw the key help over the frame */
+    /* Step mode (step.h): the decision waiting for the learner (NULL:
+     * none now), drawn as the STEP panel; stepping: the learner decides
+     * (the status line shows the step keys). */
+    const cd_step_ask_t *step;
+    int stepping;
+    char bad_key;                /* the last key answered nothing (0: none) */
+    int virtual_clock;           /* a controlled run: snap->t_ns is virtual */
+    /* A controlled run that is over: its schedule string (NULL: not a
+     * controlled run; "": too long to keep), how many choices it holds,
+     * and the command that replays it (NULL: none). */
+    const char *schedule;
+    int nchoices;
+    const char *replay;
 } cd_screen_in_t;
 
 /* Draws one frame into g (its current size). Can't fail. */

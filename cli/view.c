@@ -347,9 +347,37 @@ typedef struct ui {
     cd_observer_t *obs;
     cd_grid_t grid;
     int help;
+    char bad_key; /* step mode: the last key answered nothing */
     int leaving; /* q or a signal: leave as soon as the run is over */
     int done;    /* leave now */
 } ui_t;
+
+/* Step mode: a key answers the decision, hands the rest to auto, quits,
+ * or opens the help. Returns 0 for a key that means none of these. */
+static int on_step_key(ui_t *u, int ch)
+{
+    int id;
+    if (ch == KEY_ENTER)
+        ch = '\n';
+    u->bad_key = 0;
+    switch (cd_step_key_action(cd_observer_ask(u->obs), ch, &id)) {
+    case CD_STEP_PICK:
+        cd_observer_answer(u->obs, id);
+        return 1;
+    case CD_STEP_AUTO:
+        cd_observer_auto(u->obs);
+        return 1;
+    case CD_STEP_QUIT:
+        cd_observer_stop(u->obs);
+        u->leaving = 1;
+        return 1;
+    default:
+        /* A printable key that is no command: say so on the panel. */
+        if (ch > ' ' && ch < 127 && ch != '?' && cd_observer_ask(u->obs))
+            u->bad_key = (char)ch;
+        return 0;
+    }
+}
 
 static void on_key(ui_t *u, int ch)
 {
@@ -365,6 +393,8 @@ static void on_key(ui_t *u, int ch)
         u->done = 1;
         return;
     }
+    if (cd_observer_stepping(u->obs) && on_step_key(u, ch))
+        return;
     switch (ch) {
     case 'q':
     case 'Q':
@@ -402,6 +432,7 @@ static void frame(ui_t *u)
     cd_observer_screen(u->obs, &in);
     in.interactive = 1;
     in.help = u->help;
+    in.bad_key = u->bad_key;
     cd_screen_render(&u->grid, &in);
     paint(&u->grid);
 }

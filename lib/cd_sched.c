@@ -418,7 +418,12 @@ static int misfit(const char *why, int want, const int *ids, int n)
     return -1;
 }
 
-/* A real choice among n >= 2 threads. Returns the id, or -1 on misfit. */
+/* decide() could not pick: the schedule does not fit, or the run was
+ * aborted meanwhile. */
+#define MISFIT -1
+#define STOPPED -2
+
+/* A real choice among n >= 2 threads. Returns the id, MISFIT or STOPPED. */
 static int decide(const int *ids, int n, int prev)
 {
     int pick;
@@ -441,6 +446,10 @@ static int decide(const int *ids, int n, int prev)
             pick = S->cfg.chooser ? S->cfg.chooser(ids, n, prev,
                                                    S->cfg.chooser_arg)
                                   : 0;
+            /* Aborted while the learner decided (the view's q): the run
+             * ends here, and this was no decision. */
+            if (cd_reg_aborted())
+                return STOPPED;
             if (pick && !contains(ids, n, pick))
                 return misfit(NULL, pick, ids, n);
             if (!pick)
@@ -495,6 +504,12 @@ static void no_one_can_run(void)
 static int choose(int prev)
 {
     int ids[CD_MAX_THREADS];
+    /* Aborted from outside (the view's q; the watchdog drains by itself
+     * for a timeout): end the run here, as stop_run does for our own. */
+    if (cd_reg_aborted()) {
+        stop_run(cd_reg_aborted());
+        return 0;
+    }
     int n = collect(ids);
     while (n == 0) {
         if (!advance_clock()) {
@@ -507,7 +522,7 @@ static int choose(int prev)
         return ids[0];
     int pick = decide(ids, n, prev);
     if (pick < 0) {
-        stop_run(CD_ABORT_MISFIT);
+        stop_run(pick == STOPPED ? cd_reg_aborted() : CD_ABORT_MISFIT);
         return 0;
     }
     return pick;

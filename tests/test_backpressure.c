@@ -125,8 +125,8 @@ static void without_latency_the_run_still_ends_honestly(void)
 {
     const char *variants[] = { "broken", "bounded", "drop", "timeout" };
     for (int i = 0; i < 4; i++) {
-        cd_run_opts_t o = { .params = { 2, 3000 }, .timeout_ms = 10000,
-                            .latency_permille = 0 };
+        cd_run_opts_t o = { .params = { .threads = 2, .iterations = 3000 },
+                            .timeout_ms = 10000, .latency_permille = 0 };
         child_run_t c = run_forked_opts("backpressure", variants[i], &o,
                                         LIMIT_MS);
         CU_ASSERT_TRUE_FATAL(c.finished);

@@ -88,8 +88,8 @@ static void no_latency_hides_the_race(void)
 {
     /* With the gateway's 2 ms scaled to 0 the window nearly closes: the
      * run must still end and report honestly, whatever it saw. */
-    cd_run_opts_t o = { .params = { 4, 8 }, .timeout_ms = 5000,
-                        .latency_permille = 0 };
+    cd_run_opts_t o = { .params = { .threads = 4, .iterations = 8 },
+                        .timeout_ms = 5000, .latency_permille = 0 };
     child_run_t c = run_forked_opts("race", "broken", &o, LIMIT_MS);
     CU_ASSERT_TRUE_FATAL(c.finished);
     CU_ASSERT_TRUE(c.r.verdict.status == CD_HELD ||

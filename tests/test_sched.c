@@ -157,6 +157,40 @@ static void a_failing_run_replays_exactly(void)
     ASSERT_STR_HAS(out2.out, sched_line);
 }
 
+static void an_executor_run_replays_with_its_workers(void)
+{
+    /* await runs tasks on --workers N, not --threads: the replay command
+     * must say so, or it would be refused as a usage error. */
+    char replay[1024], verdict[1024];
+    concdemo(&out, "explore", "await", "--workers=2", "--strategy=random",
+             NULL, NULL);
+    ASSERT_INT_EQ(out.exit_code, 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(line_after(out.out, "replay: concdemo ",
+                                            replay, sizeof replay));
+    ASSERT_STR_HAS(replay, "await --workers 2 --iterations ");
+    CU_ASSERT_PTR_NULL(strstr(replay, "--threads"));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(line_after(out.out, "await [broken]: ",
+                                            verdict, sizeof verdict));
+    const char *argv[16] = { concdemo_bin() };
+    int argc = 1;
+    for (char *tok = strtok(replay, " "); tok && argc < 15; tok = strtok(NULL, " "))
+        argv[argc++] = tok;
+    argv[argc] = NULL;
+    run_cmd(&out2, argv, "TSAN_OPTIONS=exitcode=1", LIMIT_MS);
+    ASSERT_INT_EQ(out2.exit_code, 1);
+    ASSERT_STR_HAS(out2.out, verdict);
+}
+
+static void a_run_without_choices_says_so(void)
+{
+    /* One worker: only one task can ever run, so there is nothing to
+     * choose - and nothing to replay. */
+    concdemo(&out, "await", "--sched=random:1", NULL, NULL, NULL, NULL);
+    ASSERT_STR_HAS(out.out, "schedule: no choices (");
+    CU_ASSERT_PTR_NULL(strstr(out.out, "too long"));
+    CU_ASSERT_PTR_NULL(strstr(out.out, "replay:"));
+}
+
 /* ============================ every scenario ============================= */
 
 static void broken_variants_fail_under_a_fixed_seed(void)
@@ -413,6 +447,8 @@ void suite_sched(void)
     CU_add_test(s, "same seed, same run, byte for byte", same_seed_same_run_byte_for_byte);
     CU_add_test(s, "different seeds give different schedules", different_seeds_give_different_schedules);
     CU_add_test(s, "a failing run replays exactly", a_failing_run_replays_exactly);
+    CU_add_test(s, "an executor run replays with its workers", an_executor_run_replays_with_its_workers);
+    CU_add_test(s, "a run without choices says so", a_run_without_choices_says_so);
     CU_add_test(s, "broken variants fail under a fixed seed", broken_variants_fail_under_a_fixed_seed);
     CU_add_test(s, "explore finds every broken variant", explore_finds_every_broken_variant);
     CU_add_test(s, "random schedules find nothing in any fix", random_schedules_find_nothing_in_any_fix);

@@ -690,11 +690,12 @@ static int have_tmux(void)
     return 0;
 }
 
-/* Starts `concdemo ARGS --view` in a 100x30 tmux pane. After the view the
+/* Starts `concdemo ARGS --view` in a w x h tmux pane. After the view the
  * pane's shell prints the exit code and the tty's icanon/echo modes, then
  * waits, so that the test can read them. */
-static void start_view(const char *args)
+static void start_view_sized(const char *args, int w, int h)
 {
+    char size_w[16], size_h[16];
     char cmd[1024], cwd[512];
     static int nth;
     /* A server of its own per test: a new session on the socket of a
@@ -711,11 +712,18 @@ static void start_view(const char *args)
              "echo \"view-exit=$rc tty=[$(stty -a | tr ' ;' '\n\n' | "
              "grep -E '^-?(icanon|echo)$' | tr '\n' ' ')]\"; sleep 120",
              pidfile, concdemo_bin(), args, errfile);
+    snprintf(size_w, sizeof size_w, "%d", w);
+    snprintf(size_h, sizeof size_h, "%d", h);
     const char *argv[] = { "tmux", "-L", sock, "-f", "/dev/null",
-                           "new-session", "-d", "-x", "100", "-y", "30",
+                           "new-session", "-d", "-x", size_w, "-y", size_h,
                            "-s", "view", "-c", cwd, cmd, NULL };
     run_cmd(&out, argv, NULL, LIMIT_MS);
     ASSERT_INT_EQ(out.exit_code, 0);
+}
+
+static void start_view(const char *args)
+{
+    start_view_sized(args, 100, 30);
 }
 
 /* Polls the pane until it shows needle; 1 then (the screen is in
@@ -740,9 +748,11 @@ static void keys(const char *k)
 }
 
 /* After the view: the pane shows `exit_line` and what (the verdict line
- * left in the terminal); tty modes back, normal screen, cursor visible,
- * nothing on stderr from a sanitizer. */
-static void expect_terminal_back(const char *exit_line, const char *what)
+ * left in the terminal); tty modes back, normal screen, cursor visible.
+ * report NULL: nothing on stderr from a sanitizer; otherwise stderr must
+ * hold report (the view let a sanitizer's report through). */
+static void expect_terminal_back_with(const char *exit_line, const char *what,
+                                      const char *report)
 {
     /* The pane's shell prints exit code and tty modes in one line. */
     CU_ASSERT_FATAL(wait_pane(" tty=["));
@@ -758,10 +768,21 @@ static void expect_terminal_back(const char *exit_line, const char *what)
         size_t n = fread(err, 1, sizeof err - 1, f);
         err[n] = '\0';
         fclose(f);
+        if (report) {
+            ASSERT_STR_HAS(err, report);
+            return;
+        }
         if (strstr(err, "Sanitizer"))
             fprintf(stderr, "\n  stderr of the view:\n%s\n", err);
         CU_ASSERT_PTR_NULL(strstr(err, "Sanitizer"));
+    } else {
+        CU_ASSERT_PTR_NULL(report);
     }
+}
+
+static void expect_terminal_back(const char *exit_line, const char *what)
+{
+    expect_terminal_back_with(exit_line, what, NULL);
 }
 
 static void stop_tmux(void)
@@ -842,6 +863,50 @@ static void terminal_view_gives_the_terminal_back_on_a_crash(void)
     stop_tmux();
 }
 
+/* Step mode in the terminal, at the size a learner's terminal has: the
+ * learner picks two steps, sees the panel follow, hands the rest to auto
+ * and gets the verdict with the schedule that was played. */
+static void terminal_view_lets_the_learner_play_the_scheduler(void)
+{
+    if (!have_tmux())
+        return;
+    start_view_sized("race --sched=step --threads 2 --iterations 1", 80, 24);
+    CU_ASSERT_TRUE(wait_pane("YOUR MOVE (step 1)"));
+    ASSERT_STR_HAS(out.out, " [1] main ");
+    ASSERT_STR_HAS(out.out, " [2] checkout-1 ");
+    ASSERT_STR_HAS(out.out, "Enter main goes on");
+    /* checkout-2 is not spawned yet: no key for it. */
+    CU_ASSERT_PTR_NULL(strstr(out.out, "[3] checkout-2"));
+    keys("2");
+    CU_ASSERT_TRUE(wait_pane("YOUR MOVE (step 2)"));
+    ASSERT_STR_HAS(out.out, " [3] checkout-2 ");
+    keys("3");
+    CU_ASSERT_TRUE(wait_pane("YOUR MOVE (step 3)"));
+    /* The thread just picked is the one that ran last. */
+    const char *row = strstr(out.out, " [3] checkout-2 ");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(row);
+    char line[256];
+    snprintf(line, sizeof line, "%.*s", (int)strcspn(row, "\n"), row);
+    ASSERT_STR_HAS(line, "ran last");
+    ASSERT_STR_HAS(out.out, "Enter checkout-2 goes on");
+    keys("a");
+    CU_ASSERT_TRUE(wait_pane("press any key to leave"));
+    ASSERT_STR_HAS(out.out, "race [broken]: ");
+    ASSERT_STR_HAS(out.out, "schedule: 2.3");
+    ASSERT_STR_HAS(out.out, "replay: concdemo race --threads 2 --iterations 1");
+    CU_ASSERT_PTR_NULL(strstr(out.out, "YOUR MOVE (step"));
+    keys("x");
+#ifdef CD_TSAN
+    /* The binary under test is the TSan build (make test-tsan): stepping
+     * must not hide the broken checkout's race from it. */
+    expect_terminal_back_with("view-exit=66 ", "schedule: 2.3",
+                              "checkout_broken demos/race.c:");
+#else
+    expect_terminal_back("view-exit=1 ", "schedule: 2.3");
+#endif
+    stop_tmux();
+}
+
 void suite_view(void)
 {
     CU_pSuite s = CU_add_suite("view", NULL, NULL);
@@ -886,4 +951,6 @@ void suite_view(void)
                 terminal_view_ends_cleanly_on_ctrl_c);
     CU_add_test(s, "tmux: a crash gives the terminal back",
                 terminal_view_gives_the_terminal_back_on_a_crash);
+    CU_add_test(s, "tmux: step mode, the learner plays the scheduler",
+                terminal_view_lets_the_learner_play_the_scheduler);
 }
