@@ -29,6 +29,7 @@ static const struct {
     { "await", suite_await },
     { "async-race", suite_async_race },
     { "view", suite_view },
+    { "lessons", suite_lessons },
 };
 
 static int wanted(int argc, char **argv, const char *name)
