@@ -42,7 +42,8 @@ child_run_t run_forked_opts(const char *name, const char *variant,
 /* Output of a command run by the shell. */
 typedef struct cmd_out {
     int exit_code;     /* -1 if killed or not run */
-    char out[65536];   /* stdout, NUL-terminated (truncated) */
+    char out[524288];  /* stdout, NUL-terminated (truncated: a --trace
+                          of a long run is hundreds of KiB) */
     char err[65536];   /* stderr, NUL-terminated (truncated) */
 } cmd_out_t;
 
@@ -172,5 +173,6 @@ void suite_await(void);
 void suite_async_race(void);
 void suite_view(void);
 void suite_step(void);
+void suite_lessons(void);
 
 #endif /* CD_TEST_HARNESS_H */

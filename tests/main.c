@@ -30,6 +30,7 @@ static const struct {
     { "async-race", suite_async_race },
     { "view", suite_view },
     { "step", suite_step },
+    { "lessons", suite_lessons },
 };
 
 static int wanted(int argc, char **argv, const char *name)

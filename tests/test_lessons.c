@@ -1,0 +1,932 @@
+/*
+ * test_lessons.c - the worksheets in lessons/ stay true to the program.
+ *
+ * A worksheet marks what a machine can check, in fenced blocks:
+ *
+ *   ```sh run [exit=N]   one command a line: concdemo, build/concdemo or
+ *                        build/tsan/concdemo and its arguments ("# ..." is a
+ *                        comment, "| ..." a filter that is not run). Each
+ *                        must run without a usage error (exit 2) and end in
+ *                        time; with exit=N it must exit with N. --view runs
+ *                        as --view=text (no terminal here).
+ *   ```text output       a transcript: "$ COMMAND" lines, each followed by
+ *                        lines of what it prints. Every such line must be a
+ *                        line of the command's output (stdout or stderr);
+ *                        "..." at its end elides the rest, a line of "..."
+ *                        skips lines. Verdict lines ("name [variant]:
+ *                        STATUS — expected ...; observed ...") must match up
+ *                        to "observed" exactly. Controlled runs (--sched=)
+ *                        are reproducible, so their lines must match
+ *                        exactly; elsewhere a word with digits in it
+ *                        matches any word of the same shape (numbers vary
+ *                        from run to run), the other words exactly.
+ *   ```diff demos/X.c    an excerpt: every line, after its +/-/space column,
+ *                        must be a line of demos/X.c.
+ *
+ * It also checks the shape every worksheet shares (title, time line, the
+ * seven sections in order, what the Run and Exercise sections name) and
+ * that every scenario's worksheet is listed in lessons/README.md.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../demos/scenario.h"
+#include "harness.h"
+
+#define LESSONS "lessons"
+#define CMD_LIMIT_MS 60000 /* a worksheet command still running then hangs */
+#define MAX_SHEETS 32
+#define MAX_ARGS 40
+#define MAX_RUNS 256
+
+/* The sections of every worksheet, in this order ("## " headings). */
+static const char *const sections[] = {
+    "The story", "Predict", "Run", "Observe", "Explain", "Exercise",
+    "Going further",
+};
+#define NSECTIONS ((int)(sizeof sections / sizeof sections[0]))
+
+#define EM_EXPECTED " \xe2\x80\x94 expected " /* " — expected " */
+#define OBSERVED "; observed "
+
+/* ============================== problems ================================= */
+
+static int problems;
+
+/* Reports one thing wrong in a worksheet, as path:line: what. */
+__attribute__((format(printf, 3, 4)))
+static void problem(const char *path, int line, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "\n  %s:%d: ", path, line);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    problems++;
+}
+
+/* ============================ the worksheets ============================= */
+
+typedef struct sheet {
+    char path[128];   /* lessons/01-race.md */
+    char name[64];    /* 01-race.md */
+    char *buf;        /* the file, split in place into lines */
+    char **line;
+    int nlines;
+} sheet_t;
+
+static sheet_t sheets[MAX_SHEETS];
+static int nsheets = -1; /* not loaded yet */
+static sheet_t readme;
+
+/* Reads path into s, split into lines (no trailing newline or CR).
+ * Returns 0, or -1 if it cannot be read. */
+static int load_lines(sheet_t *s, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    s->buf = malloc((size_t)size + 1);
+    s->line = malloc(((size_t)size + 2) * sizeof *s->line);
+    if (!s->buf || !s->line || fread(s->buf, 1, (size_t)size, f) !=
+                                   (size_t)size) {
+        fclose(f);
+        return -1;
+    }
+    fclose(f);
+    s->buf[size] = '\0';
+    snprintf(s->path, sizeof s->path, "%s", path);
+    s->nlines = 0;
+    for (char *p = s->buf; *p;) {
+        char *nl = strchr(p, '\n');
+        s->line[s->nlines++] = p;
+        if (!nl)
+            break;
+        *nl = '\0';
+        if (nl > p && nl[-1] == '\r')
+            nl[-1] = '\0';
+        p = nl + 1;
+    }
+    return 0;
+}
+
+static int is_sheet_name(const char *n)
+{
+    size_t len = strlen(n);
+    return isdigit((unsigned char)n[0]) && isdigit((unsigned char)n[1]) &&
+           n[2] == '-' && len > 6 && strcmp(n + len - 3, ".md") == 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(((const sheet_t *)a)->name, ((const sheet_t *)b)->name);
+}
+
+/* Loads lessons/README.md and every lessons/NN-*.md once. */
+static void load_sheets(void)
+{
+    if (nsheets >= 0)
+        return;
+    nsheets = 0;
+    if (load_lines(&readme, LESSONS "/README.md") != 0)
+        problem(LESSONS "/README.md", 0, "cannot be read (run the tests "
+                "from the top of the repository)");
+    DIR *d = opendir(LESSONS);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL && nsheets < MAX_SHEETS) {
+        char path[sizeof sheets[0].path];
+        if (!is_sheet_name(e->d_name) ||
+            strlen(e->d_name) >= sizeof sheets[0].name)
+            continue;
+        snprintf(path, sizeof path, LESSONS "/%s", e->d_name);
+        sheet_t *s = &sheets[nsheets];
+        if (load_lines(s, path) != 0) {
+            problem(path, 0, "cannot be read");
+            continue;
+        }
+        snprintf(s->name, sizeof s->name, "%s", e->d_name);
+        nsheets++;
+    }
+    closedir(d);
+    qsort(sheets, (size_t)nsheets, sizeof sheets[0], by_name);
+}
+
+static const sheet_t *sheet_named(const char *name)
+{
+    for (int i = 0; i < nsheets; i++)
+        if (strcmp(sheets[i].name, name) == 0)
+            return &sheets[i];
+    return NULL;
+}
+
+/* The scenario whose worksheet s is, or NULL. */
+static const cd_scenario_t *scenario_of(const sheet_t *s)
+{
+    int n;
+    const cd_scenario_t *const *all = cd_scenarios(&n);
+    for (int i = 0; i < n; i++)
+        if (strcmp(all[i]->lesson, s->path) == 0)
+            return all[i];
+    return NULL;
+}
+
+/* ============================== text helpers ============================= */
+
+/* s without leading and trailing blanks: start in *out, length returned. */
+static size_t trim(const char *s, const char **out)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        n--;
+    *out = s;
+    return n;
+}
+
+static int starts(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* A fenced block: its info string, and its lines [first, end). */
+typedef struct block {
+    const char *info;
+    int fence;        /* line index of the opening fence */
+    int first, end;
+} block_t;
+
+/* Finds the next fenced block at or after line *at; 1 if found. */
+static int next_block(const sheet_t *s, int *at, block_t *b)
+{
+    for (int i = *at; i < s->nlines; i++) {
+        if (!starts(s->line[i], "```"))
+            continue;
+        int j = i + 1;
+        while (j < s->nlines && !starts(s->line[j], "```"))
+            j++;
+        trim(s->line[i] + 3, &b->info);
+        b->fence = i;
+        b->first = i + 1;
+        b->end = j;
+        *at = j + 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* Lines [*first, *end) of section `name` ("## name"), outside fences.
+ * Returns 0 if the worksheet has no such section. */
+static int section(const sheet_t *s, const char *name, int *first, int *end)
+{
+    int in_fence = 0, found = 0;
+    for (int i = 0; i < s->nlines; i++) {
+        if (starts(s->line[i], "```"))
+            in_fence = !in_fence;
+        if (in_fence || !starts(s->line[i], "## "))
+            continue;
+        if (found) {
+            *end = i;
+            return 1;
+        }
+        if (strcmp(s->line[i] + 3, name) == 0) {
+            found = 1;
+            *first = i + 1;
+        }
+    }
+    *end = s->nlines;
+    return found;
+}
+
+/* 1 if some line of section `name` contains needle. */
+static int section_has(const sheet_t *s, const char *name, const char *needle)
+{
+    int first, end;
+    if (!section(s, name, &first, &end))
+        return 0;
+    for (int i = first; i < end; i++)
+        if (strstr(s->line[i], needle))
+            return 1;
+    return 0;
+}
+
+/* ============================ matching output ============================ */
+
+/* The shape of a word: each run of digits (with the dots between them)
+ * becomes '#', so "2.6" and "13.0" look the same, "request-1..6:" stays
+ * "request-#:". */
+static void word_shape(const char *w, size_t n, char *out, size_t size)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n && o + 1 < size;) {
+        size_t j = i, digits = 0;
+        while (j < n && (isdigit((unsigned char)w[j]) || w[j] == '.'))
+            digits += isdigit((unsigned char)w[j++]) != 0;
+        if (digits) {
+            out[o++] = '#';
+            i = j;
+        } else {
+            out[o++] = w[i++];
+        }
+    }
+    out[o] = '\0';
+}
+
+/* Next blank-separated word of s at or after *pos: start, length (0 at
+ * the end). */
+static size_t next_word(const char *s, size_t len, size_t *pos,
+                        const char **w)
+{
+    size_t i = *pos;
+    while (i < len && s[i] == ' ')
+        i++;
+    size_t j = i;
+    while (j < len && s[j] != ' ')
+        j++;
+    *w = s + i;
+    *pos = j;
+    return j - i;
+}
+
+/* q (length qn) against r (length rn), word by word by shape. With
+ * `elided`, r may go on after q's words. */
+static int match_shape(const char *q, size_t qn, const char *r, size_t rn,
+                       int elided)
+{
+    size_t qp = 0, rp = 0;
+    for (;;) {
+        const char *qw, *rw;
+        size_t ql = next_word(q, qn, &qp, &qw);
+        size_t rl = next_word(r, rn, &rp, &rw);
+        if (ql == 0)
+            return elided || rl == 0;
+        if (rl == 0)
+            return 0;
+        char a[256], b[256];
+        word_shape(qw, ql, a, sizeof a);
+        word_shape(rw, rl, b, sizeof b);
+        if (strcmp(a, b) != 0)
+            return 0;
+    }
+}
+
+static int match_text(const char *q, size_t qn, const char *r, size_t rn,
+                      int elided, int exact)
+{
+    if (!exact)
+        return match_shape(q, qn, r, rn, elided);
+    return elided ? rn >= qn && memcmp(q, r, qn) == 0
+                  : rn == qn && memcmp(q, r, qn) == 0;
+}
+
+/* A verdict line: "name [variant]: STATUS — expected ...; observed ...". */
+static int is_verdict(const char *s)
+{
+    const char *e = strstr(s, EM_EXPECTED);
+    return e && strstr(s, "]: ") && strstr(s, " [") && strstr(e, OBSERVED);
+}
+
+/* Does the quoted line match the real one? Verdict lines must agree
+ * exactly up to "observed"; the rest, and other lines, exactly when
+ * `exact`, by shape otherwise. */
+static int match_line(const char *quoted, const char *real, int exact)
+{
+    const char *q, *r;
+    size_t qn = trim(quoted, &q), rn = trim(real, &r);
+    int elided = qn >= 4 && memcmp(q + qn - 4, " ...", 4) == 0;
+    if (elided)
+        qn -= 4;
+    if (is_verdict(quoted)) {
+        const char *obs = strstr(strstr(q, EM_EXPECTED), OBSERVED);
+        size_t head = (size_t)(obs - q) + strlen(OBSERVED);
+        if (head > qn + 1 || rn < head || memcmp(q, r, head) != 0)
+            return 0;
+        q += head;
+        r += head;
+        qn = qn > head ? qn - head : 0;
+        rn -= head;
+    }
+    return match_text(q, qn, r, rn, elided, exact);
+}
+
+/* Does some line of text (lines separated by '\n') match quoted? */
+static int text_has(const char *text, const char *quoted, int exact)
+{
+    char line[4096];
+    for (const char *p = text; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        if (n >= sizeof line)
+            n = sizeof line - 1;
+        memcpy(line, p, n);
+        line[n] = '\0';
+        if (match_line(quoted, line, exact))
+            return 1;
+        if (!nl)
+            break;
+        p = nl + 1;
+    }
+    return 0;
+}
+
+/* ============================ running commands =========================== */
+
+typedef struct command {
+    const char *argv[MAX_ARGS + 2];
+    char store[2048];   /* the words, NUL-separated */
+    int tsan;           /* build/tsan/concdemo */
+    int controlled;     /* --sched=...: the output is reproducible */
+    int verdict_exact;  /* the verdict is reproducible (also explore) */
+} command_t;
+
+/* Splits a worksheet command into words ('...' and "..." quote; "#"
+ * starts a comment and "|" a filter, neither of which runs). Returns 0,
+ * or -1 with why in err. */
+static int parse_command(const char *text, command_t *c, char *err,
+                         size_t errlen)
+{
+    size_t o = 0;
+    int argc = 1;
+    memset(c, 0, sizeof *c);
+    for (const char *p = text;;) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (!*p || *p == '#' || *p == '|')
+            break;
+        if (argc > MAX_ARGS || o + 1 >= sizeof c->store) {
+            snprintf(err, errlen, "too long a command");
+            return -1;
+        }
+        c->argv[argc++] = &c->store[o];
+        while (*p && *p != ' ' && *p != '\t' && o + 1 < sizeof c->store) {
+            if (*p == '\'' || *p == '"') {
+                char quote = *p++;
+                while (*p && *p != quote && o + 1 < sizeof c->store)
+                    c->store[o++] = *p++;
+                if (*p != quote) {
+                    snprintf(err, errlen, "unmatched quote");
+                    return -1;
+                }
+                p++;
+            } else {
+                c->store[o++] = *p++;
+            }
+        }
+        c->store[o++] = '\0';
+    }
+    if (argc < 2) {
+        snprintf(err, errlen, "no command");
+        return -1;
+    }
+    const char *prog = c->argv[1];
+    if (strcmp(prog, "concdemo") == 0 || strcmp(prog, "build/concdemo") == 0) {
+        c->argv[0] = concdemo_bin();
+    } else if (strcmp(prog, "build/tsan/concdemo") == 0) {
+        c->argv[0] = concdemo_tsan_bin();
+        c->tsan = 1;
+    } else {
+        snprintf(err, errlen, "not a concdemo command: %s (put it in a "
+                 "plain ```sh block)", prog);
+        return -1;
+    }
+    /* argv[1] held the program's name: shift the arguments down. */
+    for (int i = 1; i < argc; i++)
+        c->argv[i] = c->argv[i + 1];
+    argc--;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(c->argv[i], "--view") == 0)
+            c->argv[i] = "--view=text"; /* no terminal here */
+        if (starts(c->argv[i], "--sched="))
+            c->controlled = 1;
+    }
+    int explore = argc > 1 && strcmp(c->argv[1], "explore") == 0;
+    c->verdict_exact = c->controlled || explore;
+    /* explore prints timings; a view's frames depend on when it drew. */
+    for (int i = 1; i < argc; i++)
+        if (starts(c->argv[i], "--view"))
+            c->controlled = 0;
+    if (explore)
+        c->controlled = 0;
+    c->argv[argc] = NULL;
+    return 0;
+}
+
+/* What a command printed, kept for the blocks that quote it again. */
+typedef struct output {
+    int exit_code;  /* as cmd_out_t's */
+    char *out, *err;
+} output_t;
+
+typedef struct run {
+    char key[2100];
+    output_t o;
+} run_t;
+
+static run_t runs[MAX_RUNS];
+static int nruns;
+
+/* Runs c once (later calls with the same command reuse the output).
+ * Returns NULL if it could not be run at all. */
+static const output_t *run_command(const command_t *c)
+{
+    static cmd_out_t *scratch; /* large: one for all runs */
+    char key[sizeof runs[0].key];
+    /* The TSan exit code is part of the key: under make test-tsan both
+     * kinds of line run the same binary. */
+    size_t at = (size_t)snprintf(key, sizeof key, "%d %s", c->tsan,
+                                 c->argv[0]);
+    for (int i = 1; c->argv[i] && at < sizeof key; i++)
+        at += (size_t)snprintf(key + at, sizeof key - at, " %s", c->argv[i]);
+    for (int i = 0; i < nruns; i++)
+        if (strcmp(runs[i].key, key) == 0)
+            return &runs[i].o;
+    if (!scratch)
+        scratch = malloc(sizeof *scratch);
+    if (!scratch || nruns >= MAX_RUNS)
+        return NULL;
+    /* A TSan report sets exit 66 on the TSan binary, the code worksheets
+     * name; for the binary under test (itself a TSan build under make
+     * test-tsan) it sets 1, which a broken variant exits with anyway. */
+    run_cmd(scratch, c->argv,
+            c->tsan ? "TSAN_OPTIONS=halt_on_error=0 exitcode=66"
+                    : "TSAN_OPTIONS=halt_on_error=0 exitcode=1",
+            CMD_LIMIT_MS);
+    run_t *r = &runs[nruns];
+    r->o.out = strdup(scratch->out);
+    r->o.err = strdup(scratch->err);
+    if (!r->o.out || !r->o.err)
+        return NULL;
+    r->o.exit_code = scratch->exit_code;
+    snprintf(r->key, sizeof r->key, "%s", key);
+    nruns++;
+    return &r->o;
+}
+
+/* The last `n` characters of s, for a report. */
+static const char *tail(const char *s, size_t n)
+{
+    size_t len = strlen(s);
+    return len > n ? s + len - n : s;
+}
+
+/* Runs the command written on line `ln` of s; reports if it cannot run,
+ * hangs, or is refused as a usage error; with want >= 0, if it does not
+ * exit with want. Returns its output, or NULL. */
+static const output_t *run_line(const sheet_t *s, int ln, const char *text,
+                                 command_t *c, int want)
+{
+    char err[160];
+    if (parse_command(text, c, err, sizeof err) != 0) {
+        problem(s->path, ln + 1, "%s", err);
+        return NULL;
+    }
+    const output_t *o = run_command(c);
+    if (!o) {
+        problem(s->path, ln + 1, "could not run: %s", text);
+        return NULL;
+    }
+    if (o->exit_code == -1 || o->exit_code == 127)
+        problem(s->path, ln + 1, "%s: %s", text,
+                o->exit_code < 0 ? "killed at the time limit"
+                                 : "could not be started");
+    else if (o->exit_code == 2)
+        problem(s->path, ln + 1, "%s: usage error: %s", text, o->err);
+    else if (want >= 0 && o->exit_code != want)
+        problem(s->path, ln + 1, "%s: exit %d, the worksheet says %d; "
+                "output ends: %s%s", text, o->exit_code, want,
+                tail(o->out, 600), tail(o->err, 600));
+    return o;
+}
+
+/* "sh run" or "sh run exit=N": 1 and *want (-1: any exit but a usage
+ * error); 0 if info is not a run block. Reports unknown words. */
+static int run_block(const sheet_t *s, const block_t *b, int *want)
+{
+    if (!starts(b->info, "sh run") || (b->info[6] && b->info[6] != ' '))
+        return 0;
+    *want = -1;
+    const char *rest = b->info + 6;
+    while (*rest == ' ')
+        rest++;
+    if (starts(rest, "exit="))
+        *want = atoi(rest + 5);
+    else if (*rest)
+        problem(s->path, b->fence + 1, "unknown word in the info string: %s",
+                rest);
+    return 1;
+}
+
+/* ================================ tests =================================== */
+
+static void check_title(const sheet_t *s, const cd_scenario_t *sc)
+{
+    const char *t = s->nlines ? s->line[0] : "";
+    char want[160];
+    int n = atoi(s->name);
+    snprintf(want, sizeof want, "# Lesson %d \xe2\x80\x94 ", n);
+    size_t tl = strlen(t);
+    char ending[96];
+    snprintf(ending, sizeof ending, " (`concdemo %s`)", sc->name);
+    size_t el = strlen(ending), wl = strlen(want);
+    if (!starts(t, want) || tl < wl + el || strcmp(t + tl - el, ending) != 0) {
+        problem(s->path, 1, "the title must read \"%s<Title>%s\"", want,
+                ending);
+        return;
+    }
+    /* The title is the scenario's own (concdemo list), capitalised. */
+    if (tl - wl - el != strlen(sc->title) ||
+        strncasecmp(t + wl, sc->title, strlen(sc->title)) != 0)
+        problem(s->path, 1, "the title is not the scenario's: \"%s\"",
+                sc->title);
+}
+
+/* Minutes from "**Time:** about N minutes", or -1. */
+static int minutes(const sheet_t *s, int *line)
+{
+    for (int i = 1; i < s->nlines; i++) {
+        if (!s->line[i][0])
+            continue;
+        *line = i;
+        const char *a = strstr(s->line[i], "about ");
+        if (!starts(s->line[i], "**Time:**") ||
+            !strstr(s->line[i], "**You need:**") || !a)
+            return -1;
+        return atoi(a + 6);
+    }
+    *line = 0;
+    return -1;
+}
+
+static void check_sections(const sheet_t *s)
+{
+    int in_fence = 0, k = 0;
+    for (int i = 0; i < s->nlines; i++) {
+        if (starts(s->line[i], "```"))
+            in_fence = !in_fence;
+        if (in_fence)
+            continue;
+        if (starts(s->line[i], "# ") && i > 0)
+            problem(s->path, i + 1, "a second title");
+        if (!starts(s->line[i], "## "))
+            continue;
+        if (k >= NSECTIONS || strcmp(s->line[i] + 3, sections[k]) != 0)
+            problem(s->path, i + 1, "section \"%s\" where \"## %s\" belongs "
+                    "(sections: The story, Predict, Run, Observe, Explain, "
+                    "Exercise, Going further; subsections use ###)",
+                    s->line[i] + 3, k < NSECTIONS ? sections[k] : "(none)");
+        k++;
+    }
+    if (in_fence)
+        problem(s->path, s->nlines, "a fenced block is not closed");
+    if (k != NSECTIONS)
+        problem(s->path, s->nlines, "%d sections, not %d", k, NSECTIONS);
+}
+
+/* What each section must name, so that every worksheet covers the same
+ * ground. */
+static void check_contents(const sheet_t *s, const cd_scenario_t *sc)
+{
+    static const char *const run_needs[] = {
+        "```sh run", "--view", "make tsan", "--sched=", "concdemo explore",
+    };
+    for (size_t i = 0; i < sizeof run_needs / sizeof run_needs[0]; i++)
+        if (!section_has(s, "Run", run_needs[i]))
+            problem(s->path, 0, "the Run section does not mention %s",
+                    run_needs[i]);
+    if (!section_has(s, "Observe", "```text output"))
+        problem(s->path, 0, "the Observe section quotes no ```text output");
+    if (!section_has(s, "Explain", "```diff demos/"))
+        problem(s->path, 0, "the Explain section has no ```diff demos/...");
+    for (int v = 1; v < sc->nvariants; v++) {
+        char fixed[64];
+        snprintf(fixed, sizeof fixed, "--fixed=%s", sc->variants[v].name);
+        if (!section_has(s, "Run", fixed))
+            problem(s->path, 0, "the Run section never runs %s", fixed);
+    }
+    char need[3][96];
+    snprintf(need[0], sizeof need[0], "lessons/exercises/%s.c", sc->name);
+    snprintf(need[1], sizeof need[1], "concdemo check %s", sc->name);
+    snprintf(need[2], sizeof need[2], "make check-exercise EX=%s", sc->name);
+    for (int i = 0; i < 3; i++)
+        if (!section_has(s, "Exercise", need[i]))
+            problem(s->path, 0, "the Exercise section does not name %s",
+                    need[i]);
+}
+
+static void every_worksheet_has_the_shape(void)
+{
+    int before = problems;
+    load_sheets();
+    CU_ASSERT_TRUE_FATAL(nsheets > 0);
+    for (int i = 0; i < nsheets; i++) {
+        const sheet_t *s = &sheets[i];
+        const cd_scenario_t *sc = scenario_of(s);
+        if (!sc) {
+            problem(s->path, 1, "no scenario has this worksheet as its "
+                    "lesson");
+            continue;
+        }
+        check_title(s, sc);
+        int ln;
+        if (minutes(s, &ln) <= 0)
+            problem(s->path, ln + 1, "the line after the title must read "
+                    "\"**Time:** about N minutes. **You need:** ...\"");
+        check_sections(s);
+        check_contents(s, sc);
+    }
+    ASSERT_INT_EQ(problems - before, 0);
+}
+
+static void every_scenario_has_a_listed_worksheet(void)
+{
+    int before = problems, n;
+    load_sheets();
+    CU_ASSERT_TRUE_FATAL(readme.nlines > 0);
+    const cd_scenario_t *const *all = cd_scenarios(&n);
+    for (int i = 0; i < n; i++) {
+        const char *base = strrchr(all[i]->lesson, '/');
+        base = base ? base + 1 : all[i]->lesson;
+        const sheet_t *s = sheet_named(base);
+        if (!s || strcmp(s->path, all[i]->lesson) != 0) {
+            problem(all[i]->lesson, 0, "scenario %s names this worksheet; "
+                    "there is none", all[i]->name);
+            continue;
+        }
+        char link[96], code[64];
+        snprintf(link, sizeof link, "](%s)", base);
+        snprintf(code, sizeof code, "`%s`", all[i]->name);
+        int row = -1;
+        for (int k = 0; k < readme.nlines && row < 0; k++)
+            if (strstr(readme.line[k], link) && strstr(readme.line[k], code))
+                row = k;
+        if (row < 0) {
+            problem(readme.path, 0, "no row links %s for `%s`", base,
+                    all[i]->name);
+            continue;
+        }
+        /* The index gives the same time as the worksheet. */
+        int ln, m = minutes(s, &ln);
+        char time[32];
+        snprintf(time, sizeof time, "| %d min |", m);
+        if (m > 0 && !strstr(readme.line[row], time))
+            problem(readme.path, row + 1, "the row for %s does not say "
+                    "\"%d min\" as %s does", base, m, s->path);
+    }
+    ASSERT_INT_EQ(problems - before, 0);
+}
+
+static void commands_in_run_blocks_run(void)
+{
+    int before = problems, ran = 0;
+    load_sheets();
+    for (int i = 0; i < nsheets; i++) {
+        const sheet_t *s = &sheets[i];
+        block_t b;
+        int want;
+        for (int at = 0; next_block(s, &at, &b);) {
+            if (!run_block(s, &b, &want))
+                continue;
+            for (int k = b.first; k < b.end; k++) {
+                const char *t;
+                if (trim(s->line[k], &t) == 0 || *t == '#')
+                    continue;
+                command_t c;
+                run_line(s, k, t, &c, want);
+                ran++;
+            }
+        }
+    }
+    CU_ASSERT_TRUE(ran > 0);
+    ASSERT_INT_EQ(problems - before, 0);
+}
+
+/* Checks one ```text output block against the commands it quotes. */
+static void check_output_block(const sheet_t *s, const block_t *b)
+{
+    const output_t *o = NULL;
+    command_t c;
+    for (int k = b->first; k < b->end; k++) {
+        const char *t;
+        size_t n = trim(s->line[k], &t);
+        if (n == 0 || (n == 3 && memcmp(t, "...", 3) == 0))
+            continue;
+        if (starts(t, "$ ")) {
+            o = run_line(s, k, t + 2, &c, -1);
+            continue;
+        }
+        if (!o) {
+            problem(s->path, k + 1, "output before any \"$ command\" line "
+                    "(or its command did not run)");
+            continue;
+        }
+        if (strstr(t, EM_EXPECTED) && !is_verdict(t)) {
+            problem(s->path, k + 1, "a verdict line cut before \"; observed\"");
+            continue;
+        }
+        int exact = is_verdict(t) ? c.verdict_exact : c.controlled;
+        if (text_has(o->out, t, exact) || text_has(o->err, t, exact))
+            continue;
+        problem(s->path, k + 1, "the program does not print this%s:\n    %s"
+                "\n  it printed:\n%s%s",
+                exact ? "" : " (numbers aside)", t, tail(o->out, 1500),
+                tail(o->err, 600));
+    }
+}
+
+static void quoted_output_matches_the_program(void)
+{
+    int before = problems, blocks = 0;
+    load_sheets();
+    for (int i = 0; i < nsheets; i++) {
+        block_t b;
+        for (int at = 0; next_block(&sheets[i], &at, &b);)
+            if (strcmp(b.info, "text output") == 0) {
+                check_output_block(&sheets[i], &b);
+                blocks++;
+            }
+    }
+    CU_ASSERT_TRUE(blocks > 0);
+    ASSERT_INT_EQ(problems - before, 0);
+}
+
+/* Checks one ```diff demos/X.c block: its lines are lines of X.c. */
+static void check_diff_block(const sheet_t *s, const block_t *b)
+{
+    const char *path = b->info + 5;
+    sheet_t src;
+    memset(&src, 0, sizeof src);
+    if (!starts(path, "demos/") || load_lines(&src, path) != 0) {
+        problem(s->path, b->fence + 1, "cannot read %s", path);
+        free(src.buf);
+        free(src.line);
+        return;
+    }
+    for (int k = b->first; k < b->end; k++) {
+        const char *l = s->line[k], *t;
+        if (!*l)
+            continue;
+        if (*l != '+' && *l != '-' && *l != ' ') {
+            problem(s->path, k + 1, "a diff line starts with +, - or a space");
+            continue;
+        }
+        size_t n = trim(l + 1, &t);
+        if (n == 0 || (n == 3 && memcmp(t, "...", 3) == 0))
+            continue;
+        int found = 0;
+        for (int j = 0; j < src.nlines && !found; j++) {
+            const char *u;
+            size_t m = trim(src.line[j], &u);
+            found = m == n && memcmp(u, t, n) == 0;
+        }
+        if (!found)
+            problem(s->path, k + 1, "not a line of %s: %.*s", path, (int)n, t);
+    }
+    free(src.buf);
+    free(src.line);
+}
+
+static void code_excerpts_come_from_the_demos(void)
+{
+    int before = problems, blocks = 0;
+    load_sheets();
+    for (int i = 0; i < nsheets; i++) {
+        block_t b;
+        for (int at = 0; next_block(&sheets[i], &at, &b);)
+            if (starts(b.info, "diff ")) {
+                check_diff_block(&sheets[i], &b);
+                blocks++;
+            }
+    }
+    CU_ASSERT_TRUE(blocks > 0);
+    ASSERT_INT_EQ(problems - before, 0);
+}
+
+/* The matcher itself: it must refuse what differs, or the checks above
+ * could not fail. */
+static void matcher_refuses_changed_lines(void)
+{
+    const char *real = "race [broken]: VIOLATED \xe2\x80\x94 expected each of 8 "
+                       "orders charged once; observed 16 charges for 8 orders";
+    const char *same = real;
+    const char *other_count = "race [broken]: VIOLATED \xe2\x80\x94 expected "
+                              "each of 8 orders charged once; observed 15 "
+                              "charges for 8 orders";
+    const char *other_expected = "race [broken]: VIOLATED \xe2\x80\x94 "
+                                 "expected each of 9 orders charged once; "
+                                 "observed 16 charges for 8 orders";
+    const char *other_status = "race [broken]: HELD \xe2\x80\x94 expected "
+                               "each of 8 orders charged once; observed 16 "
+                               "charges for 8 orders";
+    const char *other_word = "race [broken]: VIOLATED \xe2\x80\x94 expected "
+                             "each of 8 orders charged once; observed 16 "
+                             "refunds for 8 orders";
+    const char *elided = "race [broken]: VIOLATED \xe2\x80\x94 expected each "
+                         "of 8 orders charged once; observed 16 charges ...";
+
+    CU_ASSERT_TRUE(match_line(same, real, 1));
+    CU_ASSERT_FALSE(match_line(other_count, real, 1)); /* controlled */
+    CU_ASSERT_TRUE(match_line(other_count, real, 0));  /* free: numbers vary */
+    CU_ASSERT_FALSE(match_line(other_expected, real, 0));
+    CU_ASSERT_FALSE(match_line(other_status, real, 0));
+    CU_ASSERT_FALSE(match_line(other_word, real, 0));
+    CU_ASSERT_TRUE(match_line(elided, real, 1));
+    CU_ASSERT_FALSE(match_line("16 charges for 8", "16 charges for 8 orders", 1));
+    CU_ASSERT_TRUE(match_line("  2.000 ms  checkout-1 ", "2.000 ms  checkout-1", 1));
+    CU_ASSERT_FALSE(match_line("2.000 ms  checkout-1", "2.500 ms  checkout-1", 1));
+    CU_ASSERT_TRUE(match_line("took 2.6 ms (request-1..6)",
+                              "took 13.0 ms (request-1..6)", 0));
+    CU_ASSERT_FALSE(match_line("took 2.6 ms", "took 2.6 s", 0));
+}
+
+static void commands_are_parsed_as_a_learner_types_them(void)
+{
+    command_t c;
+    char err[160];
+    CU_ASSERT_EQUAL(parse_command("build/concdemo race --view  # live | x", &c,
+                                  err, sizeof err), 0);
+    CU_ASSERT_STRING_EQUAL(c.argv[1], "race");
+    CU_ASSERT_STRING_EQUAL(c.argv[2], "--view=text");
+    CU_ASSERT_PTR_NULL(c.argv[3]);
+    CU_ASSERT_EQUAL(parse_command("concdemo race --sched=random:1 | grep x",
+                                  &c, err, sizeof err), 0);
+    CU_ASSERT_TRUE(c.controlled);
+    CU_ASSERT_PTR_NULL(c.argv[3]);
+    CU_ASSERT_EQUAL(parse_command("concdemo explore race --sched='pct:1'", &c,
+                                  err, sizeof err), 0);
+    CU_ASSERT_STRING_EQUAL(c.argv[3], "--sched=pct:1");
+    CU_ASSERT_TRUE(c.verdict_exact);
+    CU_ASSERT_FALSE(c.controlled);
+    CU_ASSERT_EQUAL(parse_command("make tsan", &c, err, sizeof err), -1);
+    CU_ASSERT_EQUAL(parse_command("build/tsan/concdemo race", &c, err,
+                                  sizeof err), 0);
+    CU_ASSERT_TRUE(c.tsan);
+}
+
+void suite_lessons(void)
+{
+    CU_pSuite s = CU_add_suite("lessons", NULL, NULL);
+    CU_add_test(s, "the matcher refuses changed lines",
+                matcher_refuses_changed_lines);
+    CU_add_test(s, "commands are parsed as a learner types them",
+                commands_are_parsed_as_a_learner_types_them);
+    CU_add_test(s, "every scenario has a worksheet listed in lessons/README.md",
+                every_scenario_has_a_listed_worksheet);
+    CU_add_test(s, "every worksheet has the title, time line and sections",
+                every_worksheet_has_the_shape);
+    CU_add_test(s, "code excerpts come from the demos",
+                code_excerpts_come_from_the_demos);
+    CU_add_test(s, "sh run commands run, with the exit codes given",
+                commands_in_run_blocks_run);
+    CU_add_test(s, "quoted output matches the program",
+                quoted_output_matches_the_program);
+}
