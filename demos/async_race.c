@@ -228,8 +228,9 @@ static void check(shop_t *s, double ms, cd_verdict_t *v)
     double serial_ms = total * GATEWAY_USEC / 1000.0 *
                        cd_reg_latency_scale() / 1000.0;
 
-    cd_verdict_expect(v, "each of %d orders charged once, every balance "
-                      "ending at 0", s->norders);
+    cd_verdict_expect(v, "each of %d %s charged once, every balance "
+                      "ending at 0", s->norders,
+                      cd_plural(s->norders, "order", "orders"));
     cd_verdict_num(v, "orders", s->norders);
     cd_verdict_num(v, "charges", total);
     cd_verdict_num(v, "double_charged", twice);
@@ -244,9 +245,11 @@ static void check(shop_t *s, double ms, cd_verdict_t *v)
     cd_verdict_num(v, "serial_us", (int64_t)(serial_ms * 1000));
     if (twice || unpaid)
         cd_verdict_observe(v, CD_VIOLATED,
-                           "%d charges for %d orders (%d charged twice or "
+                           "%d charges for %d %s (%d charged twice or "
                            "more, %d unpaid); customer-%d balance %ld -> %ld"
-                           "%s", total, s->norders, twice, unpaid, worst + 1,
+                           "%s", total, s->norders,
+                           cd_plural(s->norders, "order", "orders"), twice,
+                           unpaid, worst + 1,
                            start, low,
                            !twice ? ""
                            : s->nworkers == 1
@@ -257,16 +260,20 @@ static void check(shop_t *s, double ms, cd_verdict_t *v)
                                  "several threads now");
     else if (max > 1)
         cd_verdict_observe(v, CD_HELD,
-                           "%d charges for %d orders, all balances 0; "
+                           "%d charges for %d %s, all balances 0; "
                            "different customers overlapped, each customer's "
                            "checkouts in turn: up to %d gateway calls at "
                            "once, %.1f ms where one at a time takes %.1f ms",
-                           total, s->norders, max, ms, serial_ms);
+                           total, s->norders,
+                           cd_plural(s->norders, "order", "orders"), max, ms,
+                           serial_ms);
     else
         cd_verdict_observe(v, CD_HELD,
-                           "%d charges for %d orders, all balances 0; one "
-                           "gateway call at a time: %.1f ms for %d calls of "
-                           "%.1f ms", total, s->norders, ms, total,
+                           "%d charges for %d %s, all balances 0; one "
+                           "gateway call at a time: %.1f ms for %d %s of "
+                           "%.1f ms", total, s->norders,
+                           cd_plural(s->norders, "order", "orders"), ms, total,
+                           cd_plural(total, "call", "calls"),
                            GATEWAY_USEC / 1000.0 * cd_reg_latency_scale() /
                                1000.0);
 }

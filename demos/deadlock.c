@@ -182,7 +182,8 @@ static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
                            "total %ld", done, want, total);
     else
         cd_verdict_observe(v, CD_HELD, "all %d transfers completed, total "
-                           "%ld conserved, %ld retries", done, total, retries);
+                           "%ld conserved, %ld %s", done, total, retries,
+                           cd_plural(retries, "retry", "retries"));
 out:
     for (int i = 0; i < ready; i++)
         cd_mutex_destroy(&b.acct[i].lock);

@@ -205,8 +205,9 @@ static void check(shop_t *s, double seconds, cd_verdict_t *v)
                                 s->ncustomers);
     long low = atomic_load(&s->balance[worst]);
 
-    cd_verdict_expect(v, "each of %d orders charged once, every balance "
-                      "ending at 0", s->norders);
+    cd_verdict_expect(v, "each of %d %s charged once, every balance "
+                      "ending at 0", s->norders,
+                      cd_plural(s->norders, "order", "orders"));
     cd_verdict_num(v, "orders", s->norders);
     cd_verdict_num(v, "charges", total);
     cd_verdict_num(v, "double_charged", twice);
@@ -217,15 +218,19 @@ static void check(shop_t *s, double seconds, cd_verdict_t *v)
                    seconds > 0 ? (int64_t)(s->norders / seconds) : 0);
     if (twice || unpaid)
         cd_verdict_observe(v, CD_VIOLATED,
-                           "%d charges for %d orders (%d charged twice or "
+                           "%d charges for %d %s (%d charged twice or "
                            "more, %d unpaid); customer-%d balance %ld -> %ld",
-                           total, s->norders, twice, unpaid, worst + 1, start,
-                           low);
+                           total, s->norders,
+                           cd_plural(s->norders, "order", "orders"), twice,
+                           unpaid, worst + 1, start, low);
     else
         cd_verdict_observe(v, CD_HELD,
-                           "%d charges for %d orders, all balances 0; %d "
-                           "customers, %.0f orders/s",
-                           total, s->norders, s->ncustomers,
+                           "%d charges for %d %s, all balances 0; %d "
+                           "%s, %.0f orders/s",
+                           total, s->norders,
+                           cd_plural(s->norders, "order", "orders"),
+                           s->ncustomers,
+                           cd_plural(s->ncustomers, "customer", "customers"),
                            s->norders / seconds);
 }
 

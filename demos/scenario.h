@@ -91,4 +91,7 @@ const char *cd_verdict_get_str(const cd_verdict_t *v, const char *key);
 
 const char *cd_status_name(int status);
 
+/* "order" or "orders" for n: verdicts read "1 order", "2 orders". */
+const char *cd_plural(long n, const char *one, const char *many);
+
 #endif /* CD_SCENARIO_H */

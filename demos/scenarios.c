@@ -125,3 +125,8 @@ const char *cd_status_name(int status)
     default: return "ERROR";
     }
 }
+
+const char *cd_plural(long n, const char *one, const char *many)
+{
+    return n == 1 ? one : many;
+}
