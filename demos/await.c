@@ -258,6 +258,13 @@ static void check(app_t *a, double ms, cd_verdict_t *v)
                            "in a lock that another task holds across an "
                            "await, so that task can never be resumed", done,
                            a->nrequests);
+    else if (stuck && t.done_on_stalled < t.on_stalled && t.on_others == 0)
+        cd_verdict_observe(v, CD_VIOLATED, "worker-1 stalled: %d of the %d "
+                           "requests routed to it finished (no request went "
+                           "to the other worker%s); a task blocked worker-1 "
+                           "in a lock held across an await",
+                           t.done_on_stalled, t.on_stalled,
+                           a->nworkers == 2 ? "" : "s");
     else if (stuck && t.done_on_stalled < t.on_stalled)
         cd_verdict_observe(v, CD_VIOLATED, "worker-1 stalled: %d of the %d "
                            "requests routed to it finished, while the other "
