@@ -24,7 +24,7 @@ for scenario in $($bin list --json | grep -o '"name":"[a-z-]*"' | cut -d'"' -f4)
                   --budget 20 --runs 100000 --json 2>/dev/null || true)
             runs=$(echo "$out" | sed 's/.*"runs":\([0-9]*\).*/\1/')
             found=$(echo "$out" | grep -q '"found":true' && echo found || echo "NOT found")
-            printf '  %-12s latency x%s  %-6s %s after %s schedules\n' \
+            printf '  %-12s latency x%s  %-6s %s after %s schedule(s)\n' \
                 "$scenario" "$scale" "$strategy" "$found" "$runs"
         done
     done
