@@ -171,5 +171,6 @@ void suite_exec(void);
 void suite_await(void);
 void suite_async_race(void);
 void suite_view(void);
+void suite_check(void);
 
 #endif /* CD_TEST_HARNESS_H */

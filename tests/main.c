@@ -29,6 +29,7 @@ static const struct {
     { "await", suite_await },
     { "async-race", suite_async_race },
     { "view", suite_view },
+    { "check", suite_check },
 };
 
 static int wanted(int argc, char **argv, const char *name)
