@@ -39,7 +39,8 @@
 static const char usage_text[] =
     "usage: concdemo check NAME [--file PATH] [--no-tsan] [--budget S]\n"
     "       concdemo check NAME [--file PATH] --sched=STRATEGY [--threads N]\n"
-    "                      [--workers N] [--iterations N] [--max-steps N] [--trace]\n"
+    "                      [--workers N] [--iterations N] [--max-steps N]\n"
+    "                      [--trace]\n"
     "\n"
     "Grades your fix of an exercise (default file: lessons/exercises/NAME.c,\n"
     "async_race.c for async-race):\n"
@@ -81,7 +82,8 @@ typedef struct check {
     char cmd[LONG_PATH];   /* "concdemo check race --file F" */
 } check_t;
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
 static int usage_error(const char *fmt, ...)
 {
     va_list ap;

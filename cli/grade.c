@@ -16,7 +16,9 @@
 /* ================================ the table ============================== */
 
 static const char *const race_waits[] = { "payment-gateway", NULL };
-static const char *const deadlock_waits[] = { "fraud-check", "back-off", NULL };
+static const char *const deadlock_waits[] = {
+    "fraud-check", "back-off", NULL,
+};
 static const char *const starvation_waits[] = {
     "walk-window", "trim-window", "next-request", "next-trim", NULL,
 };

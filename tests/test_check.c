@@ -315,6 +315,34 @@ static void every_answer_passes_every_stage(void)
     }
 }
 
+/* Other fixes the demos and worksheets show pass too: the checker asks for
+ * a fix that holds, not for one way to write it. */
+static const struct other {
+    const char *file, *exercise;
+} others[] = {
+    { "deadlock-timeout", "deadlock" },
+    { "starvation-fair", "starvation" },
+    { "backpressure-drop", "backpressure" },
+    { "backpressure-timeout", "backpressure" },
+    { "await-scope", "await" },
+};
+
+#define NOTHERS (int)(sizeof others / sizeof others[0])
+
+static void other_fixes_pass_too(void)
+{
+    for (int i = 0; i < NOTHERS; i++) {
+        char file[128], want[64];
+        snprintf(file, sizeof file, "lessons/answers/%s.c", others[i].file);
+        snprintf(want, sizeof want, "PASS %s: every stage passed\n",
+                 others[i].exercise);
+        check(others[i].exercise, file, 1);
+        show_on_failure(out.exit_code == 0);
+        ASSERT_INT_EQ(out.exit_code, 0);
+        ASSERT_STR_HAS(out.out, want);
+    }
+}
+
 /* ================================= decoys ================================ */
 
 /* Each decoy, the stage that must catch it and the words that say why. */
@@ -384,6 +412,43 @@ static void every_decoy_fails_and_says_why(void)
     }
 }
 
+/* 1 if d_name is NAME.c for a NAME in names (n of them, `stride` bytes
+ * apart, each starting with its name). */
+static int listed(const char *d_name, const void *names, int n, size_t stride)
+{
+    size_t len = strlen(d_name);
+    for (int i = 0; i < n; i++) {
+        const char *name = *(const char *const *)((const char *)names +
+                                                  (size_t)i * stride);
+        if (strlen(name) + 2 == len && strncmp(name, d_name, len - 2) == 0 &&
+            strcmp(d_name + len - 2, ".c") == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static void every_answer_file_is_tested_here(void)
+{
+    int n, files = 0;
+    const cd_exercise_spec_t *all = cd_exercise_specs(&n);
+    DIR *dir = opendir("lessons/answers");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(dir);
+    for (struct dirent *e; (e = readdir(dir));) {
+        size_t len = strlen(e->d_name);
+        if (len < 3 || strcmp(e->d_name + len - 2, ".c") != 0)
+            continue;
+        files++;
+        int known = listed(e->d_name, others, NOTHERS, sizeof others[0]);
+        for (int i = 0; i < n; i++)
+            known |= strcmp(e->d_name, all[i].file) == 0;
+        if (!known)
+            fprintf(stderr, "\n  answer %s is not in test_check.c", e->d_name);
+        CU_ASSERT_TRUE(known);
+    }
+    closedir(dir);
+    ASSERT_INT_EQ(files, n + NOTHERS);
+}
+
 static void every_decoy_file_is_tested_here(void)
 {
     DIR *dir = opendir("lessons/answers/decoys");
@@ -394,10 +459,7 @@ static void every_decoy_file_is_tested_here(void)
         if (len < 3 || strcmp(e->d_name + len - 2, ".c") != 0)
             continue;
         files++;
-        int known = 0;
-        for (int i = 0; i < NDECOYS; i++)
-            known |= strlen(decoys[i].file) == len - 2 &&
-                     strncmp(decoys[i].file, e->d_name, len - 2) == 0;
+        int known = listed(e->d_name, decoys, NDECOYS, sizeof decoys[0]);
         if (!known)
             fprintf(stderr, "\n  decoy %s is not in test_check.c", e->d_name);
         CU_ASSERT_TRUE(known);
@@ -425,6 +487,8 @@ void suite_check(void)
     CU_add_test(s, "the printed replay command repeats the failure",
                 the_printed_replay_command_repeats_the_failure);
     CU_add_test(s, "every answer passes every stage", every_answer_passes_every_stage);
+    CU_add_test(s, "other fixes pass too", other_fixes_pass_too);
+    CU_add_test(s, "every answer file is tested here", every_answer_file_is_tested_here);
     CU_add_test(s, "every decoy fails and says why", every_decoy_fails_and_says_why);
     CU_add_test(s, "every decoy file is tested here", every_decoy_file_is_tested_here);
 }

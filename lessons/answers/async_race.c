@@ -1,7 +1,7 @@
 /*
- * Answer key: async-race - the double charge without threads
- * For teachers: the starter lessons/exercises/async_race.c with the intended
- * fix (an awaitable lock per customer held from the check to the act; the lines marked FIX).
+ * Answer key: async-race - the double charge without threads For teachers: the
+ * starter lessons/exercises/async_race.c with the intended fix (an awaitable
+ * lock per customer held from the check to the act; the lines marked FIX).
  * `concdemo check async-race --file lessons/answers/async_race.c` passes.
  *
  * Task:  checkouts run as async tasks, on one worker thread by default.

@@ -1,8 +1,8 @@
 /*
  * Answer key: await - the stalled executor (worksheet: lessons/05-await.md).
- * For teachers: the starter lessons/exercises/await.c with the intended
- * fix (an awaitable session lock; the lines marked FIX).
- * `concdemo check await --file lessons/answers/await.c` passes.
+ * For teachers: the starter lessons/exercises/await.c with the intended fix
+ * (an awaitable session lock; the lines marked FIX). `concdemo check await
+ * --file lessons/answers/await.c` passes.
  *
  * Task:  request handlers run as async tasks on a small executor. add_item()
  *        below locks the user's session with a blocking mutex and awaits the

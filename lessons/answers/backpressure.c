@@ -1,8 +1,8 @@
 /*
- * Answer key: backpressure - the logger that eats all memory
- * For teachers: the starter lessons/exercises/backpressure.c with the intended
- * fix (a bounded queue: a full one makes the worker wait; the lines marked FIX).
- * `concdemo check backpressure --file lessons/answers/backpressure.c` passes.
+ * Answer key: backpressure - the logger that eats all memory For teachers: the
+ * starter lessons/exercises/backpressure.c with the intended fix (a bounded
+ * queue: a full one makes the worker wait; the lines marked FIX). `concdemo
+ * check backpressure --file lessons/answers/backpressure.c` passes.
  *
  * Task:  web workers hand their log lines to a queue; one shipper writes
  *        them to a log store that is 10 times slower than the workers log.

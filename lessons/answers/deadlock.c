@@ -1,8 +1,9 @@
 /*
- * Answer key: deadlock - the ABBA transfer (worksheet: lessons/02-deadlock.md).
- * For teachers: the starter lessons/exercises/deadlock.c with the intended
- * fix (every transfer locks the lower account id first; the lines marked FIX).
- * `concdemo check deadlock --file lessons/answers/deadlock.c` passes.
+ * Answer key: deadlock - the ABBA transfer (worksheet:
+ * lessons/02-deadlock.md). For teachers: the starter
+ * lessons/exercises/deadlock.c with the intended fix (every transfer locks the
+ * lower account id first; the lines marked FIX). `concdemo check deadlock
+ * --file lessons/answers/deadlock.c` passes.
  *
  * Task:  transfer() below locks the account it takes money from, runs a
  *        fraud check, then locks the account it pays into. Two transfers in

@@ -1,7 +1,7 @@
 /*
- * Answer key: race - the double charge (worksheet: lessons/01-race.md).
- * For teachers: the starter lessons/exercises/race.c with the intended
- * fix (a lock per customer held from the check to the act; the lines marked FIX).
+ * Answer key: race - the double charge (worksheet: lessons/01-race.md). For
+ * teachers: the starter lessons/exercises/race.c with the intended fix (a lock
+ * per customer held from the check to the act; the lines marked FIX).
  * `concdemo check race --file lessons/answers/race.c` passes.
  *
  * Task:  checkout() below charges a customer twice when the same order is

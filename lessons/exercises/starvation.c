@@ -26,7 +26,8 @@
 
 #define REQUEST_EVERY_USEC 1000 /* a request arrives every 1 ms */
 #define CHECK_USEC 3000         /* reading the window takes 3 ms */
-#define TRIM_FIRST_USEC 10500   /* the first trim, half a beat off the requests */
+#define TRIM_FIRST_USEC 10500   /* the first trim: half a beat off the
+                                   requests, never at the same instant */
 #define TRIM_EVERY_USEC 20000   /* then one every 20 ms */
 #define TRIM_USEC 500           /* dropping expired entries takes 0.5 ms */
 #define MAX_PAST 3              /* reads allowed in after the trimmer asked

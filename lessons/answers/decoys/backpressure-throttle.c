@@ -38,8 +38,9 @@ typedef struct worker {
  * the workers start: 0, or a negative errno. */
 static int queue_init(cd_chan_t *queue)
 {
+    /* No limit: the queue never says "wait" or "no". */
     return cd_chan_init(queue, "log-queue", sizeof(log_line_t),
-                        CD_CHAN_UNBOUNDED); /* no limit: never "wait" or "no" */
+                        CD_CHAN_UNBOUNDED);
 }
 
 /* A web worker logs one line. Count it in w->sent when it went into the
