@@ -213,9 +213,14 @@ static void on_stuck(int reason)
 {
     (void)reason;
     fflush(stdout);
-    say(host.stage ? host.stage : "run", "FAIL", "threads did not stop after "
-        "the run was aborted: a loop that never calls the library (a spin "
-        "on a plain variable?) cannot be ended");
+    const char *stage = host.stage ? host.stage : "run";
+    int controlled = strcmp(stage, "explore") == 0 ||
+                     strcmp(stage, "parallel") == 0;
+    say(stage, "FAIL", "threads did not stop after the run was aborted: a "
+        "loop that never calls the library (a spin on a plain variable?) "
+        "cannot be ended%s", controlled ? ". Under the controlled scheduler "
+        "one thread runs at a time, so a thread that waits in a loop of its "
+        "own never lets the others run: wait in a lock instead" : "");
     write_summary(NULL);
     fflush(stdout);
     _exit(1);
@@ -355,7 +360,8 @@ static int stage_explore(void)
                        .strategy = CD_SCHED_PCT, .strategy_name = "pct",
                        .seed = 1, .depth = 3, .bound = 2,
                        .runs = spec->pct_runs, .max_steps = STEPS,
-                       .timeout_ms = spec->free_ms, .latency_permille = 1000 };
+                       .timeout_ms = spec->free_ms, .latency_permille = 1000,
+                       .on_stuck = on_stuck };
     cd_explore_result_t pct, dfs = { 0 };
     char size[64];
 

@@ -679,6 +679,7 @@ static int cmd_explore(int argc, char **argv)
     e.params = c.opts.params;
     e.timeout_ms = c.opts.timeout_ms;
     e.latency_permille = c.opts.latency_permille;
+    e.on_stuck = on_stuck; /* a run that spins outside libconc still ends */
     if (c.json)
         e.progress = 0;
     current = &c;

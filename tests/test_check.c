@@ -5,7 +5,8 @@
  * bug - fails with the reason that says why. Also: the replay command a
  * failing schedule prints repeats it, a file that does not build is shown
  * with its compiler errors, a crash is reported, bad input exits 2, and
- * the timing rule reads code, not comments.
+ * a spin loop that ignores the run's abort still ends, and the timing rule
+ * reads code, not comments.
  *
  * The checker compiles each file once (make keeps the programs under
  * build/exercises/), so a second run of the suite only runs them. The
@@ -170,21 +171,21 @@ static char *slurp(const char *path)
     return text;
 }
 
-/* The starter with `with` put in place of the first `what`. */
-static char *edited_starter(const char *what, const char *with)
+/* The race starter with `with` put in place of the first `what`. */
+static char *edit_text(char *text, const char *what, const char *with)
 {
-    char *text = slurp("lessons/exercises/race.c");
     char *at = text ? strstr(text, what) : NULL;
-    if (!at) {
-        free(text);
-        return NULL;
-    }
-    char *edited = calloc(1, strlen(text) + strlen(with) + 1);
+    char *edited = at ? calloc(1, strlen(text) + strlen(with) + 1) : NULL;
     if (edited)
         sprintf(edited, "%.*s%s%s", (int)(at - text), text, with,
                 at + strlen(what));
     free(text);
     return edited;
+}
+
+static char *edited_starter(const char *what, const char *with)
+{
+    return edit_text(slurp("lessons/exercises/race.c"), what, with);
 }
 
 static void a_crash_in_the_learners_code_is_reported(void)
@@ -203,6 +204,33 @@ static void a_crash_in_the_learners_code_is_reported(void)
     ASSERT_STR_HAS(out.out, "free      FAIL  your code crashed (SIGABRT");
     ASSERT_STR_HAS(out.out, "the exercise's program crashed (signal 6");
     ASSERT_STR_HAS(out.out, "FAIL race: failed: free");
+}
+
+static void a_spin_loop_under_the_scheduler_still_ends(void)
+{
+    /* A hand-made "lock": a thread spins on a plain flag. Under the
+     * controlled scheduler the spinner never lets the holder run; the
+     * run's watchdog ends the program and the stage says why. */
+    char *text = edited_starter("    cd_point(\"check status\");",
+                                "    while (busy)\n"
+                                "        ;\n"
+                                "    busy = 1;\n"
+                                "    cd_point(\"check status\");");
+    text = edit_text(text, "static void checkout(",
+                     "static volatile int busy;\n"
+                     "static void checkout(");
+    text = edit_text(text, "before either marks it paid */\n    }\n",
+                     "before either marks it paid */\n    }\n"
+                     "    busy = 0;\n");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    const char *path = test_file("spin", "race.c", text);
+    free(text);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+    check("race", path, 0);
+    ASSERT_INT_EQ(out.exit_code, 1);
+    ASSERT_STR_HAS(out.out, "explore   FAIL  threads did not stop");
+    ASSERT_STR_HAS(flat, "a thread that waits in a loop of its own never "
+                         "lets the others run");
 }
 
 /* ============================ the timing rule ============================ */
@@ -479,6 +507,8 @@ void suite_check(void)
                 a_file_that_does_not_build_shows_the_compiler_error);
     CU_add_test(s, "a crash in the learner's code is reported",
                 a_crash_in_the_learners_code_is_reported);
+    CU_add_test(s, "a spin loop under the scheduler still ends",
+                a_spin_loop_under_the_scheduler_still_ends);
     CU_add_test(s, "the timing rule reads code, not comments",
                 the_timing_rule_reads_code_not_comments);
     CU_add_test(s, "every starter fails", every_starter_fails);
