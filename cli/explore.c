@@ -165,7 +165,7 @@ int cd_explore(const cd_explore_t *e, cd_explore_result_t *out,
                            .max_steps = e->max_steps };
     cd_run_opts_t o = { .params = e->params, .timeout_ms = e->timeout_ms,
                         .latency_permille = e->latency_permille,
-                        .sched = &cfg };
+                        .on_stuck = e->on_stuck, .sched = &cfg };
     dfs_t d = { 0 };
     seen_t seen = { 0 };
     /* A run that held but took locks in opposite orders is a warning, not

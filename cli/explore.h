@@ -24,6 +24,8 @@ typedef struct cd_explore {
     int timeout_ms;             /* per run */
     int latency_permille;
     int progress;               /* draw a progress line on stderr */
+    cd_stuck_fn on_stuck;       /* a run's threads ignored its abort (see
+                                   cd_run_opts_t); NULL: nobody is told */
 } cd_explore_t;
 
 typedef struct cd_explore_result {

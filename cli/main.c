@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "explore.h"
 #include "observer.h"
 #include "report.h"
@@ -28,6 +29,7 @@
 static const char usage_text[] =
     "usage: concdemo SCENARIO [--fixed[=HOW]] [options]   run a scenario\n"
     "       concdemo explore SCENARIO [--fixed[=HOW]] ...  search schedules for a bug\n"
+    "       concdemo check EXERCISE [--file PATH]          grade your fix of an exercise\n"
     "       concdemo list [--json]                        list scenarios\n"
     "       concdemo help [SCENARIO]                      this text, or a scenario's\n"
     "       concdemo --version\n"
@@ -658,6 +660,7 @@ static int cmd_explore(int argc, char **argv)
     e.params = c.opts.params;
     e.timeout_ms = c.opts.timeout_ms;
     e.latency_permille = c.opts.latency_permille;
+    e.on_stuck = on_stuck; /* a run that spins outside libconc still ends */
     if (c.json)
         e.progress = 0;
     current = &c;
@@ -734,6 +737,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "explore") == 0)
         return cmd_explore(argc, argv);
+    if (strcmp(cmd, "check") == 0)
+        return cd_check_main(argc, argv);
     if (strcmp(cmd, "list") == 0)
         return wants_help(argc, argv) ? cmd_help(2, argv) : cmd_list(argc, argv);
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 ||

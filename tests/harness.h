@@ -174,5 +174,6 @@ void suite_async_race(void);
 void suite_view(void);
 void suite_step(void);
 void suite_lessons(void);
+void suite_check(void);
 
 #endif /* CD_TEST_HARNESS_H */

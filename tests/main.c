@@ -31,6 +31,7 @@ static const struct {
     { "view", suite_view },
     { "step", suite_step },
     { "lessons", suite_lessons },
+    { "check", suite_check },
 };
 
 static int wanted(int argc, char **argv, const char *name)

@@ -1,0 +1,454 @@
+/*
+ * grade.c - the exercise table and the rules that read a trace or a
+ * learner's source.
+ */
+#include "grade.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/cd_registry.h"
+#include "../lib/cd_trace.h"
+
+/* ================================ the table ============================== */
+
+static const char *const race_waits[] = { "payment-gateway", NULL };
+static const char *const deadlock_waits[] = {
+    "fraud-check", "back-off", NULL,
+};
+static const char *const starvation_waits[] = {
+    "walk-window", "trim-window", "next-request", "next-trim", NULL,
+};
+static const char *const backpressure_waits[] = {
+    "request", "log-store write", "log-store flush", NULL,
+};
+static const char *const await_waits[] = { "db-save", NULL };
+
+static const cd_exercise_spec_t specs[] = {
+    {
+        .name = "race",
+        .file = "race.c",
+        .lesson = "lessons/01-race.md",
+        .goal = "every order charged once, with a lock per customer",
+        .free = { { .threads = 4, .iterations = 8 },
+                  { .threads = 8, .iterations = 16 } },
+        .nfree = 2, .free_runs = 3, .free_ms = 5000,
+        .explore = { .threads = 2, .iterations = 1 },
+        .pct_runs = 300, .dfs_budget_s = 2,
+        .overlap = "payment-gateway",
+        .parallel = { .threads = 8, .iterations = 8 },
+        .serial_why = "correct, but one lock for every customer serialises "
+                      "them all: only one gateway call at a time. Use a "
+                      "lock per customer (cd_keyed.h)",
+        .waits = race_waits,
+        .crit_begin = "check status", .crit_end = "mark paid",
+    },
+    {
+        .name = "deadlock",
+        .file = "deadlock.c",
+        .lesson = "lessons/02-deadlock.md",
+        .goal = "every transfer completes: no deadlock, no lock-order "
+                "inversion",
+        .free = { { .threads = 2, .iterations = 10 },
+                  { .threads = 4, .iterations = 10 } },
+        .nfree = 2, .free_runs = 3, .free_ms = 2500,
+        .explore = { .threads = 2, .iterations = 1 },
+        .pct_runs = 300, .dfs_budget_s = 2,
+        .overlap = "fraud-check",
+        .parallel = { .threads = 4, .iterations = 2 },
+        .serial_why = "correct, but one lock for the whole bank serialises "
+                      "every transfer: only one fraud check at a time. Lock "
+                      "the two accounts, always in the same order",
+        .waits = deadlock_waits,
+    },
+    {
+        .name = "starvation",
+        .file = "starvation.c",
+        .lesson = "lessons/03-starvation.md",
+        .goal = "the trimmer gets in while requests keep reading, and "
+                "makes every trim",
+        .free = { { .threads = 4, .iterations = 100 },
+                  { .threads = 6, .iterations = 150 } },
+        .nfree = 2, .free_runs = 2, .free_ms = 10000,
+        .explore = { .threads = 4, .iterations = 100 },
+        .pct_runs = 100, .dfs_budget_s = 1,
+        .waits = starvation_waits,
+    },
+    {
+        .name = "backpressure",
+        .file = "backpressure.c",
+        .lesson = "lessons/04-backpressure.md",
+        .goal = "the log queue stays within its memory budget, every "
+                "line accounted for",
+        .free = { { .threads = 1, .iterations = 3000 },
+                  { .threads = 4, .iterations = 1500 } },
+        .nfree = 2, .free_runs = 1, .free_ms = 20000,
+        .explore = { .threads = 1, .iterations = 3000 },
+        .pct_runs = 10, .dfs_budget_s = 0.5,
+        .waits = backpressure_waits,
+    },
+    {
+        .name = "await",
+        .file = "await.c",
+        .lesson = "lessons/05-await.md",
+        .goal = "every request finishes, every cart saved; saves of "
+                "different users overlap",
+        .free = { { .iterations = 4, .workers = 1 },
+                  { .iterations = 4, .workers = 2 } },
+        .nfree = 2, .free_runs = 3, .free_ms = 5000,
+        .explore = { .iterations = 2, .workers = 2 },
+        .pct_runs = 200, .dfs_budget_s = 1,
+        .overlap = "db-save",
+        .parallel = { .iterations = 4, .workers = 1 },
+        .serial_why = "correct, but the saves never overlap: the worker "
+                      "does one save at a time. Await the save "
+                      "(cd_await_latency, never a blocking sleep) and lock "
+                      "each session on its own",
+        .waits = await_waits,
+        .tasks = 1,
+    },
+    {
+        .name = "async-race",
+        .file = "async_race.c",
+        .lesson = "lessons/06-async-race.md",
+        .goal = "every order charged once, with an awaitable lock per "
+                "customer",
+        .free = { { .iterations = 6, .workers = 1 },
+                  { .iterations = 6, .workers = 2 } },
+        .nfree = 2, .free_runs = 3, .free_ms = 5000,
+        .explore = { .iterations = 3, .workers = 2 },
+        .pct_runs = 300, .dfs_budget_s = 1,
+        .overlap = "payment-gateway",
+        .parallel = { .iterations = 6, .workers = 1 },
+        .serial_why = "correct, but one lock for every customer serialises "
+                      "them all: only one gateway call at a time. Use an "
+                      "awaitable lock per customer (cd_akeyed in "
+                      "cd_amutex.h)",
+        .waits = race_waits,
+        .tasks = 1,
+        .crit_begin = "check status", .crit_end = "mark paid",
+    },
+};
+
+const cd_exercise_spec_t *cd_exercise_specs(int *count)
+{
+    *count = (int)(sizeof specs / sizeof specs[0]);
+    return specs;
+}
+
+const cd_exercise_spec_t *cd_exercise_spec(const char *name)
+{
+    for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++)
+        if (strcmp(specs[i].name, name) == 0)
+            return &specs[i];
+    return NULL;
+}
+
+/* ============================ the source's waits ========================= */
+
+/* Calls of the C library that wait (or give the CPU away) on purpose. */
+static const char *const sleeps[] = {
+    "sleep", "usleep", "nanosleep", "clock_nanosleep", "thrd_sleep",
+    "thrd_yield", "sched_yield", "pthread_yield", NULL,
+};
+
+static int in_list(const char *const *list, const char *word)
+{
+    for (; list && *list; list++)
+        if (strcmp(*list, word) == 0)
+            return 1;
+    return 0;
+}
+
+/* A small C lexer: enough to find identifiers followed by '(' and the
+ * string literal after it, outside comments, strings and characters. */
+typedef struct lexer {
+    const char *p;
+    int line;
+} lexer_t;
+
+static void skip_space_and_comments(lexer_t *lx)
+{
+    for (;;) {
+        const char *p = lx->p;
+        if (*p == '\n') {
+            lx->line++;
+            lx->p++;
+        } else if (isspace((unsigned char)*p)) {
+            lx->p++;
+        } else if (p[0] == '/' && p[1] == '/') {
+            while (*lx->p && *lx->p != '\n')
+                lx->p++;
+        } else if (p[0] == '/' && p[1] == '*') {
+            lx->p += 2;
+            while (*lx->p && !(lx->p[0] == '*' && lx->p[1] == '/')) {
+                if (*lx->p == '\n')
+                    lx->line++;
+                lx->p++;
+            }
+            if (*lx->p)
+                lx->p += 2;
+        } else {
+            return;
+        }
+    }
+}
+
+/* Skips a string or character literal starting at lx->p (a quote);
+ * copies a string's text into out when out is not NULL. */
+static void skip_literal(lexer_t *lx, char *out, size_t size)
+{
+    char quote = *lx->p++;
+    size_t n = 0;
+    while (*lx->p && *lx->p != quote && *lx->p != '\n') {
+        if (*lx->p == '\\' && lx->p[1])
+            lx->p++;
+        if (out && n + 1 < size)
+            out[n++] = *lx->p;
+        lx->p++;
+    }
+    if (*lx->p == quote)
+        lx->p++;
+    if (out)
+        out[n] = '\0';
+}
+
+static void add_finding(cd_wait_finding_t *out, int max, int *n, int line,
+                        int blocking, const char *fmt, const char *a,
+                        const char *b)
+{
+    if (*n < max) {
+        out[*n].line = line;
+        out[*n].blocking = blocking;
+        snprintf(out[*n].what, sizeof out[*n].what, fmt, a, b);
+    }
+    (*n)++;
+}
+
+/* The identifier `word` at line was just read and a '(' follows. */
+static void judge_call(const cd_exercise_spec_t *spec, lexer_t *lx,
+                       const char *word, int line, cd_wait_finding_t *out,
+                       int max, int *n)
+{
+    int blocking = strcmp(word, "cd_latency") == 0 ||
+                   strcmp(word, "cd_latency_at") == 0;
+    int await = strcmp(word, "cd_await_latency") == 0 ||
+                strcmp(word, "cd_await_latency_at") == 0;
+
+    if (in_list(sleeps, word)) {
+        add_finding(out, max, n, line, 0, "calls %s()%s", word, "");
+        return;
+    }
+    if (!blocking && !await)
+        return;
+    lx->p++; /* the '(' */
+    skip_space_and_comments(lx);
+    if (*lx->p != '"')
+        return; /* a name we cannot read here: not judged */
+    char label[64];
+    skip_literal(lx, label, sizeof label);
+    if (blocking && spec->tasks)
+        add_finding(out, max, n, line, 1, "sleeps in a blocking call "
+                    "(cd_latency \"%s\") inside a task%s", label, "");
+    else if (!in_list(spec->waits, label))
+        add_finding(out, max, n, line, 0, "waits on purpose (%s \"%s\")",
+                    word, label);
+}
+
+int cd_grade_scan_waits(const cd_exercise_spec_t *spec, const char *path,
+                        cd_wait_finding_t *out, int max)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -errno;
+    size_t cap = 1 << 16, len = 0;
+    char *text = malloc(cap + 1);
+    for (size_t got; text && (got = fread(text + len, 1, cap - len, f)) > 0;) {
+        len += got;
+        if (len == cap) {
+            char *bigger = realloc(text, 2 * cap + 1);
+            if (!bigger)
+                break;
+            text = bigger;
+            cap *= 2;
+        }
+    }
+    fclose(f);
+    if (!text)
+        return -ENOMEM;
+    text[len] = '\0';
+
+    lexer_t lx = { .p = text, .line = 1 };
+    int n = 0;
+    char prev = ' ';
+    for (;;) {
+        skip_space_and_comments(&lx);
+        char c = *lx.p;
+        if (!c)
+            break;
+        if (c == '"' || c == '\'') {
+            skip_literal(&lx, NULL, 0);
+            prev = c;
+            continue;
+        }
+        if (!(isalpha((unsigned char)c) || c == '_')) {
+            prev = c;
+            lx.p++;
+            continue;
+        }
+        char word[64];
+        size_t w = 0;
+        int line = lx.line;
+        while (isalnum((unsigned char)*lx.p) || *lx.p == '_') {
+            if (w + 1 < sizeof word)
+                word[w++] = *lx.p;
+            lx.p++;
+        }
+        word[w] = '\0';
+        /* A member (s.sleep, s->sleep) is not the library's function. */
+        int member = prev == '.' || prev == '>';
+        prev = 'a';
+        skip_space_and_comments(&lx);
+        if (*lx.p == '(' && !member)
+            judge_call(spec, &lx, word, line, out, max, &n);
+    }
+    free(text);
+    return n;
+}
+
+/* ================================ the trace ============================== */
+
+/* Calls fn for every event the ring still holds, oldest first. */
+static void each_event(void (*fn)(const cd_trace_event_t *, void *),
+                       void *arg)
+{
+    uint64_t total = cd_trace_total();
+    uint64_t first = total > CD_TRACE_CAP ? total - CD_TRACE_CAP : 0;
+    for (uint64_t i = first; i < total; i++) {
+        cd_trace_event_t ev;
+        if (cd_trace_get(i, &ev) == 0)
+            fn(&ev, arg);
+    }
+}
+
+typedef struct overlap {
+    const char *label;
+    int now, max;
+} overlap_t;
+
+static void count_overlap(const cd_trace_event_t *ev, void *arg)
+{
+    overlap_t *o = arg;
+    if (!ev->label || strcmp(ev->label, o->label) != 0)
+        return;
+    if (ev->op == CD_OP_LATENCY || ev->op == CD_OP_AWAIT) {
+        if (++o->now > o->max)
+            o->max = o->now;
+    } else if (ev->op == CD_OP_WAKE && o->now > 0) {
+        o->now--;
+    }
+}
+
+int cd_grade_max_overlap(const char *label)
+{
+    overlap_t o = { .label = label };
+    each_event(count_overlap, &o);
+    return o.max;
+}
+
+/* What one thread held, lock by lock; an epoch tells two holds of the
+ * same lock apart (let go and taken again is not one critical section). */
+#define HOLDS 8
+
+typedef struct hold {
+    int obj;
+    unsigned epoch;
+} hold_t;
+
+typedef struct thread_holds {
+    hold_t held[HOLDS], at_begin[HOLDS];
+    int nheld, nbegin, begun;
+    cd_site_t begin_site;
+} thread_holds_t;
+
+typedef struct critical {
+    const cd_exercise_spec_t *spec;
+    thread_holds_t *t; /* CD_MAX_THREADS + 1, by thread id */
+    unsigned epoch;
+    char *buf;
+    size_t size;
+    int found;
+} critical_t;
+
+static int still_held(const thread_holds_t *t)
+{
+    for (int i = 0; i < t->nbegin; i++)
+        for (int j = 0; j < t->nheld; j++)
+            if (t->at_begin[i].obj == t->held[j].obj &&
+                t->at_begin[i].epoch == t->held[j].epoch)
+                return 1;
+    return 0;
+}
+
+static void follow_holds(const cd_trace_event_t *ev, void *arg)
+{
+    critical_t *c = arg;
+    if (c->found || ev->thread <= 0 || ev->thread > CD_MAX_THREADS)
+        return;
+    thread_holds_t *t = &c->t[ev->thread];
+    const char *who = cd_reg_thread_name(ev->thread);
+
+    if (ev->op == CD_OP_ACQUIRED && t->nheld < HOLDS) {
+        t->held[t->nheld++] = (hold_t){ ev->obj, ++c->epoch };
+    } else if (ev->op == CD_OP_UNLOCK) {
+        for (int i = 0; i < t->nheld; i++)
+            if (t->held[i].obj == ev->obj) {
+                t->held[i] = t->held[--t->nheld];
+                break;
+            }
+    } else if (ev->op == CD_OP_POINT && ev->label &&
+               strcmp(ev->label, c->spec->crit_begin) == 0) {
+        if (t->nheld == 0) {
+            snprintf(c->buf, c->size, "%s passed '%s' (%s:%d) holding no "
+                     "lock, so another one can pass it too before either "
+                     "acts: the check and the act must happen in one step, "
+                     "under one lock", who ? who : "a thread",
+                     ev->label, ev->site.file, ev->site.line);
+            c->found = 1;
+            return;
+        }
+        memcpy(t->at_begin, t->held, sizeof t->held);
+        t->nbegin = t->nheld;
+        t->begun = 1;
+        t->begin_site = ev->site;
+    } else if (ev->op == CD_OP_POINT && ev->label && t->begun &&
+               strcmp(ev->label, c->spec->crit_end) == 0) {
+        t->begun = 0;
+        if (!still_held(t)) {
+            snprintf(c->buf, c->size, "%s let go of its lock between '%s' "
+                     "(%s:%d) and '%s' (%s:%d): another thread can check "
+                     "in between. Hold one lock from the check to the act",
+                     who ? who : "a thread", c->spec->crit_begin,
+                     t->begin_site.file, t->begin_site.line, ev->label,
+                     ev->site.file, ev->site.line);
+            c->found = 1;
+        }
+    }
+}
+
+int cd_grade_explain_critical(const cd_exercise_spec_t *spec, char *buf,
+                              size_t size)
+{
+    if (!spec->crit_begin || !spec->crit_end)
+        return 0;
+    critical_t c = { .spec = spec, .buf = buf, .size = size };
+    c.t = calloc(CD_MAX_THREADS + 1, sizeof *c.t);
+    if (!c.t)
+        return 0;
+    each_event(follow_holds, &c);
+    free(c.t);
+    return c.found;
+}

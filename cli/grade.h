@@ -1,0 +1,94 @@
+/*
+ * grade.h - the exercises of `concdemo check` and the rules that grade
+ * them.
+ *
+ * An exercise is a scenario file the learner edits (lessons/exercises/
+ * <name>.c, shaped like a demo: state + workers + invariant) that exports
+ * `const cd_scenario_t cd_exercise` with one variant, "yours". The table
+ * below says, per exercise, how hard to test it: the sizes of the free
+ * runs, the small size the scheduler explores, the size of the
+ * parallelism run, and which simulated waits belong to the exercise's
+ * given code. The checks themselves live in cli/exhost.c (the program
+ * built from the learner's file) and cli/check.c (the command that builds
+ * and runs it); the rules that read a run's trace or the learner's source
+ * are here, so that both can use them. Nothing here prints.
+ */
+#ifndef CD_GRADE_H
+#define CD_GRADE_H
+
+#include <stddef.h>
+
+#include "../demos/scenario.h"
+
+#define CD_GRADE_MAX_SIZES 2
+
+typedef struct cd_exercise_spec {
+    const char *name;   /* "async-race": what `concdemo check` takes */
+    const char *file;   /* "async_race.c": under lessons/exercises/ */
+    const char *lesson; /* the worksheet */
+    const char *goal;   /* what "done" means, one line */
+
+    /* Free runs: each size `free_runs` times, each within free_ms. */
+    cd_params_t free[CD_GRADE_MAX_SIZES];
+    int nfree, free_runs, free_ms;
+
+    /* Exploration: pct_runs pct schedules, then dfs within its budget. */
+    cd_params_t explore;
+    int pct_runs;
+    double dfs_budget_s;
+
+    /* Parallelism: in one controlled run of this size, simulated waits
+     * named `overlap` (the slow call) must overlap at least twice - else
+     * one lock serialises work that should run side by side, and
+     * `serial_why` says so. NULL: no such check. */
+    const char *overlap;
+    cd_params_t parallel;
+    const char *serial_why;
+
+    /* The names the given code passes to cd_latency / cd_await_latency.
+     * Any other wait in the file is the learner's: a fix that waits. */
+    const char *const *waits;
+    int tasks; /* runs async tasks: a blocking sleep stalls a worker */
+
+    /* Named points that one lock hold must cover, check to act (NULL:
+     * none): used to explain a failing schedule. */
+    const char *crit_begin, *crit_end;
+} cd_exercise_spec_t;
+
+/* The table, in lesson order. */
+const cd_exercise_spec_t *cd_exercise_specs(int *count);
+const cd_exercise_spec_t *cd_exercise_spec(const char *name);
+
+/* ---- the source: waiting instead of synchronising ---- */
+
+#define CD_GRADE_MAX_FINDINGS 4
+
+typedef struct cd_wait_finding {
+    int line;
+    int blocking;   /* a blocking sleep inside an async task */
+    char what[160]; /* "calls nanosleep()", "waits on purpose (...)" */
+} cd_wait_finding_t;
+
+/* Reads the C file at path and lists (up to max) the places where it
+ * waits on purpose: a sleep or a yield of the C library, or a simulated
+ * wait whose name is not one of spec->waits (comments and strings do not
+ * count). For an exercise of async tasks, any blocking cd_latency counts
+ * too. Returns how many were found (maybe more than max), or -errno if
+ * the file cannot be read. */
+int cd_grade_scan_waits(const cd_exercise_spec_t *spec, const char *path,
+                        cd_wait_finding_t *out, int max);
+
+/* ---- the trace of the run just made (tracing was on) ---- */
+
+/* The most simulated waits named `label` (cd_latency or an await) that
+ * were in progress at once. */
+int cd_grade_max_overlap(const char *label);
+
+/* Explains a failing run from its trace: a thread that passed
+ * spec->crit_begin holding no lock, or that let go of every lock it held
+ * there before it reached spec->crit_end. Writes one sentence into buf
+ * and returns 1, or returns 0 when the trace shows neither. */
+int cd_grade_explain_critical(const cd_exercise_spec_t *spec, char *buf,
+                              size_t size);
+
+#endif /* CD_GRADE_H */

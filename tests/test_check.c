@@ -1,0 +1,524 @@
+/*
+ * test_check.c - `concdemo check`, as a learner meets it: every starter in
+ * lessons/exercises/ fails, every answer in lessons/answers/ passes, and
+ * every decoy in lessons/answers/decoys/ - a change that only hides the
+ * bug - fails with the reason that says why. Also: the replay command a
+ * failing schedule prints repeats it, a file that does not build is shown
+ * with its compiler errors, a crash is reported, bad input exits 2, and
+ * a spin loop that ignores the run's abort still ends, and the timing rule
+ * reads code, not comments.
+ *
+ * The checker compiles each file once (make keeps the programs under
+ * build/exercises/), so a second run of the suite only runs them. The
+ * ThreadSanitizer stage runs for every answer and for the race starter and
+ * decoy it is the judge of; the other failing files skip it (--no-tsan),
+ * since TSan only adds a build and a run there.
+ */
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../cli/grade.h"
+#include "harness.h"
+
+#define LIMIT_MS 240000 /* a first run also builds the TSan library */
+
+static cmd_out_t out;
+static char flat[sizeof out.out]; /* out.out with wrapped lines joined */
+
+/* Joins the checker's wrapped lines ("...them\n                  all")
+ * so a reason can be looked for whole. */
+static void flatten(void)
+{
+    size_t n = 0;
+    for (const char *p = out.out; *p && n + 1 < sizeof flat; p++) {
+        if (*p == '\n' && p[1] == ' ') {
+            while (p[1] == ' ')
+                p++;
+            flat[n++] = ' ';
+        } else {
+            flat[n++] = *p;
+        }
+    }
+    flat[n] = '\0';
+}
+
+/* concdemo check NAME [--file FILE] [--no-tsan] */
+static void check(const char *name, const char *file, int tsan)
+{
+    const char *argv[8];
+    int n = 0;
+    argv[n++] = concdemo_bin();
+    argv[n++] = "check";
+    argv[n++] = name;
+    if (file) {
+        argv[n++] = "--file";
+        argv[n++] = file;
+    }
+    if (!tsan)
+        argv[n++] = "--no-tsan";
+    argv[n] = NULL;
+    run_cmd(&out, argv, NULL, LIMIT_MS);
+    flatten();
+}
+
+static void show_on_failure(int ok)
+{
+    if (!ok)
+        fprintf(stderr, "\n  output:\n%.6000s\n  stderr:\n%.2000s\n", out.out,
+                out.err);
+}
+
+/* ============================== bad input ================================ */
+
+static void without_a_name_it_prints_usage_and_exits_2(void)
+{
+    const char *argv[] = { concdemo_bin(), "check", NULL };
+    run_cmd(&out, argv, NULL, LIMIT_MS);
+    ASSERT_INT_EQ(out.exit_code, 2);
+    ASSERT_STR_HAS(out.err, "usage: concdemo check NAME");
+    ASSERT_STR_HAS(out.err, "race, deadlock, starvation, backpressure, "
+                            "await, async-race");
+}
+
+static void help_lists_the_exercises(void)
+{
+    const char *argv[] = { concdemo_bin(), "check", "--help", NULL };
+    run_cmd(&out, argv, NULL, LIMIT_MS);
+    ASSERT_INT_EQ(out.exit_code, 0);
+    ASSERT_STR_HAS(out.out, "exercises: race, deadlock");
+    ASSERT_STR_HAS(out.out, "--sched=replay");
+}
+
+static void expect_one_line_error(const char *const argv[], const char *what)
+{
+    run_cmd(&out, argv, NULL, LIMIT_MS);
+    ASSERT_INT_EQ(out.exit_code, 2);
+    ASSERT_INT_EQ(count_lines(out.err), 1);
+    ASSERT_STR_HAS(out.err, what);
+}
+
+static void bad_input_gets_one_line_and_exit_2(void)
+{
+    const char *unknown[] = { concdemo_bin(), "check", "nope", NULL };
+    expect_one_line_error(unknown, "unknown exercise 'nope' (exercises: race");
+    const char *missing[] = { concdemo_bin(), "check", "race", "--file",
+                              "lessons/exercises/no-such-file.c", NULL };
+    expect_one_line_error(missing, "cannot read lessons/exercises/no-such");
+    const char *stray[] = { concdemo_bin(), "check", "race", "--trace", NULL };
+    expect_one_line_error(stray, "--trace goes with --sched=STRATEGY");
+    const char *extra[] = { concdemo_bin(), "check", "race", "--fast", NULL };
+    expect_one_line_error(extra, "unexpected argument '--fast'");
+}
+
+static void another_exercises_file_is_refused(void)
+{
+    check("race", "lessons/exercises/deadlock.c", 0);
+    ASSERT_INT_EQ(out.exit_code, 2);
+    ASSERT_STR_HAS(out.err, "cd_exercise is 'deadlock', not the exercise "
+                            "'race'");
+}
+
+/* Writes text to build/check-tests/<dir>/<name>: a path of its own per
+ * test that stays the same from run to run, so that the checker's build
+ * of it is reused (make rebuilds it when the text changed). */
+static const char *test_file(const char *dir, const char *name,
+                             const char *text)
+{
+    static char path[256];
+    char d[128];
+    snprintf(d, sizeof d, "build/check-tests/%s", dir);
+    mkdir("build/check-tests", 0755);
+    mkdir(d, 0755);
+    snprintf(path, sizeof path, "%s/%s", d, name);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return NULL;
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+static void a_file_that_does_not_build_shows_the_compiler_error(void)
+{
+    const char *path = test_file("no-build", "race.c",
+        "#include \"scenario.h\"\n"
+        "const cd_scenario_t cd_exercise = { .name = \"race\",\n"
+        "                                    .run = no_such_run };\n");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+    check("race", path, 0);
+    ASSERT_INT_EQ(out.exit_code, 2);
+    ASSERT_STR_HAS(out.out, "build     FAIL");
+    ASSERT_STR_HAS(out.out, "does not build");
+    ASSERT_STR_HAS(out.out, "race.c:3:");
+    ASSERT_STR_HAS(out.out, "error:");
+    ASSERT_STR_HAS(out.out, "no_such_run");
+    CU_ASSERT_PTR_NULL(strstr(out.out, "make: ***"));
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char *text = f ? calloc(1, 1 << 17) : NULL;
+    if (text && fread(text, 1, (1 << 17) - 1, f) == 0) {
+        free(text);
+        text = NULL;
+    }
+    if (f)
+        fclose(f);
+    return text;
+}
+
+/* The race starter with `with` put in place of the first `what`. */
+static char *edit_text(char *text, const char *what, const char *with)
+{
+    char *at = text ? strstr(text, what) : NULL;
+    char *edited = at ? calloc(1, strlen(text) + strlen(with) + 1) : NULL;
+    if (edited)
+        sprintf(edited, "%.*s%s%s", (int)(at - text), text, with,
+                at + strlen(what));
+    free(text);
+    return edited;
+}
+
+static char *edited_starter(const char *what, const char *with)
+{
+    return edit_text(slurp("lessons/exercises/race.c"), what, with);
+}
+
+static void a_crash_in_the_learners_code_is_reported(void)
+{
+    char *text = edited_starter("    cd_point(\"check status\");",
+                                "    cd_point(\"check status\");\n"
+                                "    if (o->id >= 0)\n"
+                                "        abort();");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    const char *path = test_file("crash", "race.c", text);
+    free(text);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+    check("race", path, 0);
+    ASSERT_INT_EQ(out.exit_code, 1);
+    /* The stage it crashed in says so, and the checker says how. */
+    ASSERT_STR_HAS(out.out, "free      FAIL  your code crashed (SIGABRT");
+    ASSERT_STR_HAS(out.out, "the exercise's program crashed (signal 6");
+    ASSERT_STR_HAS(out.out, "FAIL race: failed: free");
+}
+
+static void a_spin_loop_under_the_scheduler_still_ends(void)
+{
+    /* A hand-made "lock": a thread spins on a plain flag. Under the
+     * controlled scheduler the spinner never lets the holder run; the
+     * run's watchdog ends the program and the stage says why. */
+    char *text = edited_starter("    cd_point(\"check status\");",
+                                "    while (busy)\n"
+                                "        ;\n"
+                                "    busy = 1;\n"
+                                "    cd_point(\"check status\");");
+    text = edit_text(text, "static void checkout(",
+                     "static volatile int busy;\n"
+                     "static void checkout(");
+    text = edit_text(text, "before either marks it paid */\n    }\n",
+                     "before either marks it paid */\n    }\n"
+                     "    busy = 0;\n");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    const char *path = test_file("spin", "race.c", text);
+    free(text);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+    check("race", path, 0);
+    ASSERT_INT_EQ(out.exit_code, 1);
+    ASSERT_STR_HAS(out.out, "explore   FAIL  threads did not stop");
+    ASSERT_STR_HAS(flat, "a thread that waits in a loop of its own never "
+                         "lets the others run");
+}
+
+/* ============================ the timing rule ============================ */
+
+static void the_timing_rule_reads_code_not_comments(void)
+{
+    const cd_exercise_spec_t *race = cd_exercise_spec("race");
+    const cd_exercise_spec_t *await = cd_exercise_spec("await");
+    cd_wait_finding_t f[CD_GRADE_MAX_FINDINGS];
+    const char *path = test_file("scan", "scan.c",
+        "/* sleep(1) in a comment, usleep(2) too */\n"
+        "// nanosleep(&t, NULL);\n"
+        "static const char *s = \"sched_yield()\";\n"
+        "void f(void) {\n"
+        "    cd_latency(\"payment-gateway\", 2000);\n"
+        "    x.sleep(3);\n"
+        "    cd_latency(\"jitter\", 10);\n"
+        "    sched_yield ();\n"
+        "}\n");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+    int n = cd_grade_scan_waits(race, path, f, CD_GRADE_MAX_FINDINGS);
+    ASSERT_INT_EQ(n, 2);
+    ASSERT_INT_EQ(f[0].line, 7);
+    ASSERT_STR_HAS(f[0].what, "\"jitter\"");
+    ASSERT_INT_EQ(f[1].line, 8);
+    ASSERT_STR_HAS(f[1].what, "sched_yield()");
+    /* In a task, even the exercise's own wait is wrong when it blocks. */
+    n = cd_grade_scan_waits(await, path, f, CD_GRADE_MAX_FINDINGS);
+    ASSERT_INT_EQ(n, 3);
+    CU_ASSERT_TRUE(f[0].blocking);
+    ASSERT_STR_HAS(f[0].what, "inside a task");
+}
+
+/* =============================== starters ================================ */
+
+static void every_starter_fails(void)
+{
+    int n;
+    const cd_exercise_spec_t *all = cd_exercise_specs(&n);
+    for (int i = 0; i < n; i++) {
+        char want[64];
+        check(all[i].name, NULL, 0);
+        snprintf(want, sizeof want, "FAIL %s: failed: free explore",
+                 all[i].name);
+        int ok = out.exit_code == 1 && strstr(out.out, want) &&
+                 strstr(out.out, "replay: concdemo check ");
+        show_on_failure(ok);
+        ASSERT_INT_EQ(out.exit_code, 1);
+        ASSERT_STR_HAS(out.out, want);
+        ASSERT_STR_HAS(out.out, "free      FAIL");
+        ASSERT_STR_HAS(out.out, "explore   FAIL");
+    }
+}
+
+static void the_race_starter_fails_under_tsan_too(void)
+{
+    check("race", NULL, 1);
+    ASSERT_INT_EQ(out.exit_code, 1);
+    ASSERT_STR_HAS(out.out, "tsan      FAIL  ThreadSanitizer: data race");
+    ASSERT_STR_HAS(out.out, "checkout lessons/exercises/race.c:");
+    ASSERT_STR_HAS(flat, "holding no lock");
+    ASSERT_STR_HAS(out.out, "FAIL race: failed: free explore tsan");
+}
+
+/* The replay command the failing schedule printed, run with --trace. */
+static void the_printed_replay_command_repeats_the_failure(void)
+{
+    check("race", NULL, 0);
+    const char *at = strstr(out.out, "replay: concdemo check race ");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+    char line[512], *argv[16];
+    at += strlen("replay: ");
+    snprintf(line, sizeof line, "%.*s", (int)strcspn(at, "\n"), at);
+    int n = 0;
+    for (char *w = strtok(line, " "); w && n < 14; w = strtok(NULL, " "))
+        argv[n++] = w;
+    argv[0] = (char *)concdemo_bin();
+    argv[n++] = "--trace";
+    argv[n] = NULL;
+    ASSERT_STR_HAS(argv[n - 2], "--sched=replay:");
+    run_cmd(&out, (const char *const *)argv, NULL, LIMIT_MS);
+    show_on_failure(out.exit_code == 1);
+    ASSERT_INT_EQ(out.exit_code, 1);
+    ASSERT_STR_HAS(out.out, "race [yours]: VIOLATED");
+    ASSERT_STR_HAS(out.out, "point      check status");
+    ASSERT_STR_HAS(out.out, "2 charges for 1 orders");
+}
+
+/* ================================ answers ================================ */
+
+static void every_answer_passes_every_stage(void)
+{
+    int n;
+    const cd_exercise_spec_t *all = cd_exercise_specs(&n);
+    for (int i = 0; i < n; i++) {
+        char file[128], want[64];
+        snprintf(file, sizeof file, "lessons/answers/%s", all[i].file);
+        snprintf(want, sizeof want, "PASS %s: every stage passed\n",
+                 all[i].name);
+        check(all[i].name, file, 1);
+        show_on_failure(out.exit_code == 0);
+        ASSERT_INT_EQ(out.exit_code, 0);
+        ASSERT_STR_HAS(out.out, want);
+        ASSERT_STR_HAS(out.out, "free      PASS");
+        ASSERT_STR_HAS(out.out, "explore   PASS");
+        ASSERT_STR_HAS(out.out, "timing    PASS");
+        ASSERT_STR_HAS(out.out, "tsan      PASS");
+        if (all[i].overlap)
+            ASSERT_STR_HAS(out.out, "parallel  PASS");
+    }
+}
+
+/* Other fixes the demos and worksheets show pass too: the checker asks for
+ * a fix that holds, not for one way to write it. */
+static const struct other {
+    const char *file, *exercise;
+} others[] = {
+    { "deadlock-timeout", "deadlock" },
+    { "starvation-fair", "starvation" },
+    { "backpressure-drop", "backpressure" },
+    { "backpressure-timeout", "backpressure" },
+    { "await-scope", "await" },
+};
+
+#define NOTHERS (int)(sizeof others / sizeof others[0])
+
+static void other_fixes_pass_too(void)
+{
+    for (int i = 0; i < NOTHERS; i++) {
+        char file[128], want[64];
+        snprintf(file, sizeof file, "lessons/answers/%s.c", others[i].file);
+        snprintf(want, sizeof want, "PASS %s: every stage passed\n",
+                 others[i].exercise);
+        check(others[i].exercise, file, 1);
+        show_on_failure(out.exit_code == 0);
+        ASSERT_INT_EQ(out.exit_code, 0);
+        ASSERT_STR_HAS(out.out, want);
+    }
+}
+
+/* ================================= decoys ================================ */
+
+/* Each decoy, the stage that must catch it and the words that say why. */
+static const struct decoy {
+    const char *file, *exercise, *stage, *why;
+    int tsan;
+} decoys[] = {
+    { "race-sleep", "race", "timing    FAIL", "your fix depends on timing", 0 },
+    { "race-shop-lock", "race", "parallel  FAIL",
+      "correct, but one lock for every customer serialises them all", 0 },
+    { "race-lock-write", "race", "explore   FAIL",
+      "passed 'check status' (lessons/answers/decoys/race-lock-write.c:", 0 },
+    { "race-mark-first", "race", "tsan      FAIL",
+      "ThreadSanitizer: data race", 1 },
+    { "deadlock-jitter", "deadlock", "timing    FAIL",
+      "your fix depends on timing", 0 },
+    { "deadlock-reverse", "deadlock", "explore   FAIL",
+      "DEADLOCK observed: transfer-", 0 },
+    { "deadlock-bank-lock", "deadlock", "parallel  FAIL",
+      "correct, but one lock for the whole bank serialises every transfer", 0 },
+    { "deadlock-timed-retry", "deadlock", "explore   FAIL",
+      "(a livelock or a spin loop?)", 0 },
+    { "starvation-yield", "starvation", "timing    FAIL",
+      "your fix depends on timing", 0 },
+    { "starvation-skip", "starvation", "explore   FAIL",
+      "trims made and 100 of 100 requests read the window: work was skipped",
+      0 },
+    { "backpressure-throttle", "backpressure", "timing    FAIL",
+      "your fix depends on timing", 0 },
+    { "backpressure-keep", "backpressure", "free      FAIL",
+      "lost without a trace", 0 },
+    { "backpressure-huge-bound", "backpressure", "free      FAIL",
+      "past the 1024 KiB budget", 0 },
+    { "await-sleep-first", "await", "timing    FAIL",
+      "your fix depends on timing", 0 },
+    { "await-trylock-skip", "await", "free      FAIL",
+      "1 cart wrong: user 1 sent 2 requests, the cart holds 1 item", 0 },
+    { "await-blocking-save", "await", "parallel  FAIL",
+      "correct, but the saves never overlap", 0 },
+    { "async-race-shop-lock", "async-race", "parallel  FAIL",
+      "correct, but one lock for every customer serialises them all", 0 },
+    { "async-race-mark-first", "async-race", "free      FAIL",
+      "never charged", 0 },
+    { "async-race-blocking-lock", "async-race", "free      FAIL",
+      "task checkout-2 blocks worker-1", 0 },
+};
+
+#define NDECOYS (int)(sizeof decoys / sizeof decoys[0])
+
+static void every_decoy_fails_and_says_why(void)
+{
+    for (int i = 0; i < NDECOYS; i++) {
+        const struct decoy *d = &decoys[i];
+        char file[128], want[64];
+        snprintf(file, sizeof file, "lessons/answers/decoys/%s.c", d->file);
+        snprintf(want, sizeof want, "FAIL %s: failed:", d->exercise);
+        check(d->exercise, file, d->tsan);
+        int ok = out.exit_code == 1 && strstr(out.out, want) &&
+                 strstr(out.out, d->stage) && strstr(flat, d->why);
+        if (!ok)
+            fprintf(stderr, "\n  decoy %s", d->file);
+        show_on_failure(ok);
+        ASSERT_INT_EQ(out.exit_code, 1);
+        ASSERT_STR_HAS(out.out, want);
+        ASSERT_STR_HAS(out.out, d->stage);
+        ASSERT_STR_HAS(flat, d->why);
+    }
+}
+
+/* 1 if d_name is NAME.c for a NAME in names (n of them, `stride` bytes
+ * apart, each starting with its name). */
+static int listed(const char *d_name, const void *names, int n, size_t stride)
+{
+    size_t len = strlen(d_name);
+    for (int i = 0; i < n; i++) {
+        const char *name = *(const char *const *)((const char *)names +
+                                                  (size_t)i * stride);
+        if (strlen(name) + 2 == len && strncmp(name, d_name, len - 2) == 0 &&
+            strcmp(d_name + len - 2, ".c") == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static void every_answer_file_is_tested_here(void)
+{
+    int n, files = 0;
+    const cd_exercise_spec_t *all = cd_exercise_specs(&n);
+    DIR *dir = opendir("lessons/answers");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(dir);
+    for (struct dirent *e; (e = readdir(dir));) {
+        size_t len = strlen(e->d_name);
+        if (len < 3 || strcmp(e->d_name + len - 2, ".c") != 0)
+            continue;
+        files++;
+        int known = listed(e->d_name, others, NOTHERS, sizeof others[0]);
+        for (int i = 0; i < n; i++)
+            known |= strcmp(e->d_name, all[i].file) == 0;
+        if (!known)
+            fprintf(stderr, "\n  answer %s is not in test_check.c", e->d_name);
+        CU_ASSERT_TRUE(known);
+    }
+    closedir(dir);
+    ASSERT_INT_EQ(files, n + NOTHERS);
+}
+
+static void every_decoy_file_is_tested_here(void)
+{
+    DIR *dir = opendir("lessons/answers/decoys");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(dir);
+    int files = 0;
+    for (struct dirent *e; (e = readdir(dir));) {
+        size_t len = strlen(e->d_name);
+        if (len < 3 || strcmp(e->d_name + len - 2, ".c") != 0)
+            continue;
+        files++;
+        int known = listed(e->d_name, decoys, NDECOYS, sizeof decoys[0]);
+        if (!known)
+            fprintf(stderr, "\n  decoy %s is not in test_check.c", e->d_name);
+        CU_ASSERT_TRUE(known);
+    }
+    closedir(dir);
+    ASSERT_INT_EQ(files, NDECOYS);
+}
+
+void suite_check(void)
+{
+    CU_pSuite s = CU_add_suite("check", NULL, NULL);
+    CU_add_test(s, "no name: usage, exit 2", without_a_name_it_prints_usage_and_exits_2);
+    CU_add_test(s, "--help lists the exercises", help_lists_the_exercises);
+    CU_add_test(s, "bad input: one line, exit 2", bad_input_gets_one_line_and_exit_2);
+    CU_add_test(s, "another exercise's file is refused", another_exercises_file_is_refused);
+    CU_add_test(s, "a file that does not build: compiler errors, exit 2",
+                a_file_that_does_not_build_shows_the_compiler_error);
+    CU_add_test(s, "a crash in the learner's code is reported",
+                a_crash_in_the_learners_code_is_reported);
+    CU_add_test(s, "a spin loop under the scheduler still ends",
+                a_spin_loop_under_the_scheduler_still_ends);
+    CU_add_test(s, "the timing rule reads code, not comments",
+                the_timing_rule_reads_code_not_comments);
+    CU_add_test(s, "every starter fails", every_starter_fails);
+    CU_add_test(s, "the race starter fails under TSan too",
+                the_race_starter_fails_under_tsan_too);
+    CU_add_test(s, "the printed replay command repeats the failure",
+                the_printed_replay_command_repeats_the_failure);
+    CU_add_test(s, "every answer passes every stage", every_answer_passes_every_stage);
+    CU_add_test(s, "other fixes pass too", other_fixes_pass_too);
+    CU_add_test(s, "every answer file is tested here", every_answer_file_is_tested_here);
+    CU_add_test(s, "every decoy fails and says why", every_decoy_fails_and_says_why);
+    CU_add_test(s, "every decoy file is tested here", every_decoy_file_is_tested_here);
+}
