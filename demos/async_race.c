@@ -56,10 +56,9 @@ typedef struct shop {
     /* The bank behind the gateway is another system; its books are right. */
     atomic_long *balance;
     atomic_int *charges;
-    /* Gateway calls in flight: in all, and per customer. */
-    atomic_int in_flight, max_in_flight;
-    atomic_int *cust_in_flight;
-    atomic_int max_same_customer;
+    /* Gateway calls in flight: in all, and per customer; the most at once. */
+    atomic_int in_flight, *cust_in_flight, max_in_flight, max_same_customer;
+    int g_done, g_charges, g_twice, g_calls, g_balance; /* live figures */
 } shop_t;
 
 static void raise_max(atomic_int *max, int value)
@@ -75,6 +74,7 @@ static void gateway_charge(shop_t *s, order_t *o)
     raise_max(&s->max_in_flight, atomic_fetch_add(&s->in_flight, 1) + 1);
     raise_max(&s->max_same_customer,
               atomic_fetch_add(&s->cust_in_flight[o->customer], 1) + 1);
+    cd_reg_gauge_add(s->g_calls, 1); /* live figure; see show_books() */
     cd_await_latency("payment-gateway", GATEWAY_USEC);
     atomic_fetch_sub(&s->cust_in_flight[o->customer], 1);
     atomic_fetch_sub(&s->in_flight, 1);
@@ -132,10 +132,47 @@ typedef struct job {
     order_t *order;
 } job_t;
 
+/* The live figures for --view (registry gauges), read from the shop's own
+ * books with relaxed loads: watching orders nothing between the checkouts.
+ * gateway_charge() counts a call in as it starts; the calls still out are
+ * set again here from in_flight, after a checkout (nothing awaits between
+ * the end of its call and there) and after the run. With more than one
+ * worker a figure may lag a moment; the last call, after the run, is exact. */
+static void show_books(shop_t *s)
+{
+    int total = 0, twice = 0;
+    for (int i = 0; i < s->norders; i++) {
+        int c = atomic_load_explicit(&s->charges[i], memory_order_relaxed);
+        total += c;
+        twice += c > 1;
+    }
+    cd_reg_gauge_set(s->g_charges, total);
+    cd_reg_gauge_set(s->g_twice, twice);
+    cd_reg_gauge_set(s->g_calls, atomic_load_explicit(&s->in_flight,
+                                                      memory_order_relaxed));
+    cd_reg_gauge_set(s->g_balance, atomic_load_explicit(&s->balance[0],
+                                                        memory_order_relaxed));
+}
+
 static void checkout_task(void *arg)
 {
     job_t *j = arg;
     checkout[j->shop->variant](j->shop, j->order);
+    cd_reg_gauge_add(j->shop->g_done, 1);
+    show_books(j->shop);
+}
+
+/* Names the live figures; the customer-1 balance starts at what they can
+ * afford. Call once the books are set up. */
+static void register_figures(shop_t *s)
+{
+    cd_reg_gauge_set(cd_reg_gauge("orders"), s->norders);
+    s->g_done = cd_reg_gauge("checkouts done");
+    s->g_charges = cd_reg_gauge("charges");
+    s->g_twice = cd_reg_gauge("charged twice");
+    s->g_calls = cd_reg_gauge("at the gateway");
+    s->g_balance = cd_reg_gauge("customer-1 balance");
+    show_books(s);
 }
 
 static int setup(shop_t *s, const cd_params_t *p, int variant)
@@ -165,6 +202,7 @@ static int setup(shop_t *s, const cd_params_t *p, int variant)
         /* Each customer can afford exactly their own orders. */
         atomic_fetch_add(&s->balance[i % s->ncustomers], PRICE);
     }
+    register_figures(s);
     if (cd_amutex_init(&s->lock, "shop-lock") != 0)
         return -1;
     if (cd_akeyed_init(&s->customer_lock, "customer", s->ncustomers) != 0)
@@ -201,6 +239,7 @@ static int serve(shop_t *s)
             goto out;
     }
     rc = cd_exec_run(e) < 0 ? -1 : 0;
+    show_books(s);
 out:
     cd_exec_destroy(e);
     free(jobs);

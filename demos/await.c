@@ -60,18 +60,18 @@ typedef struct request {
 } request_t;
 
 struct app {
-    int variant;
-    int nusers, nrequests, nworkers;
+    int variant, nusers, nrequests, nworkers;
     session_t *sessions;
     request_t *reqs;
-    atomic_int completed;
-    atomic_int saving, max_saving; /* saves in flight */
+    atomic_int completed, saving, max_saving; /* saving: saves in flight */
+    int g_done, g_saving; /* live figures (registry gauges) */
 };
 
 /* The database: slow to write. Counts how many saves overlap. */
 static void db_save(app_t *a)
 {
     int now = atomic_fetch_add(&a->saving, 1) + 1;
+    cd_reg_gauge_add(a->g_saving, 1); /* live figure; see show_saves() */
     int max = atomic_load(&a->max_saving);
     while (now > max && !atomic_compare_exchange_weak(&a->max_saving, &max, now))
         ;
@@ -123,12 +123,26 @@ static void (*const add_item[])(app_t *, session_t *) = {
 
 /* ================================ harness ================================ */
 
+/* The live figure "saves in flight" for --view (a registry gauge), read
+ * with a relaxed load: watching orders nothing between the requests.
+ * db_save() counts a save in as it starts; the saves still out are set
+ * again here from `saving`, after each request (nothing awaits between
+ * its save's end and there) and after the run, which is exact where the
+ * figure lagged a moment on another worker. */
+static void show_saves(app_t *a)
+{
+    cd_reg_gauge_set(a->g_saving, atomic_load_explicit(&a->saving,
+                                                       memory_order_relaxed));
+}
+
 static void request_task(void *arg)
 {
     request_t *r = arg;
     add_item[r->app->variant](r->app, r->s);
     atomic_store(&r->done, 1);
     atomic_fetch_add(&r->app->completed, 1);
+    cd_reg_gauge_add(r->app->g_done, 1);
+    show_saves(r->app);
 }
 
 /* Request 0 and 1 are user 1's double click, then one per other user. */
@@ -146,6 +160,9 @@ static int setup(app_t *a, const cd_params_t *p, int variant)
     atomic_init(&a->completed, 0);
     atomic_init(&a->saving, 0);
     atomic_init(&a->max_saving, 0);
+    cd_reg_gauge_set(cd_reg_gauge("requests"), a->nrequests);
+    a->g_done = cd_reg_gauge("finished");
+    a->g_saving = cd_reg_gauge("saves in flight");
     a->sessions = calloc((size_t)a->nusers, sizeof *a->sessions);
     a->reqs = calloc((size_t)a->nrequests, sizeof *a->reqs);
     if (!a->sessions || !a->reqs)
@@ -200,6 +217,7 @@ static int serve(app_t *a)
         }
     }
     int rc = cd_exec_run(e);
+    show_saves(a);
     cd_exec_destroy(e);
     return rc < 0 ? -1 : 0;
 }

@@ -59,14 +59,13 @@ _Static_assert(sizeof(log_line_t) == 512, "a log line is 512 bytes");
 
 /* One worker's own account; read by the harness after the join. */
 typedef struct worker {
-    long produced, sent, gave_up;
+    long produced, sent, gave_up, gave_up_shown;
     int64_t waited_ns;  /* time spent inside the logging call */
     int64_t done_ns;    /* when it stopped producing */
 } worker_t;
 
 typedef struct app {
-    int variant;
-    int nworkers, lines;
+    int variant, nworkers, lines;
     int64_t t0_ns;
     cd_chan_t queue;
     worker_t *w;
@@ -75,6 +74,7 @@ typedef struct app {
     atomic_int killed;      /* the queue passed the memory budget */
     cd_chan_stats_t at_kill;
     int64_t kill_ns;
+    int g_produced, g_delivered, g_dropped, g_given_up, g_queued, g_kib;
 } app_t;
 
 /* ================ the queue and the logging call, side by side ============ */
@@ -125,6 +125,8 @@ static void (*const log_line[])(app_t *, worker_t *, const log_line_t *) = {
 
 /* ================================ harness ================================ */
 
+static void show_figures(app_t *a, worker_t *w); /* the live figures, below */
+
 /* The out-of-memory killer, in miniature: once the queue holds more than
  * the budget, the process is "killed" (the run stops). Returns 1 then. */
 static int over_budget(app_t *a)
@@ -144,15 +146,12 @@ static void web_worker(void *ctx, int index)
 {
     app_t *a = ctx;
     worker_t *w = &a->w[index];
-    log_line_t line;
-
-    memset(&line, 0, sizeof line);
+    log_line_t line = { .worker = index };
     for (int i = 0; i < a->lines; i++) {
         if (i % LINES_PER_REQUEST == 0)
             cd_latency("request", REQUEST_USEC);
         line.seq = (uint64_t)i;
         line.t_ns = cd_reg_elapsed_ns();
-        line.worker = index;
         snprintf(line.text, sizeof line.text,
                  "web-%d: GET /cart/%d 200 (line %d of request %d)",
                  index + 1, i / LINES_PER_REQUEST,
@@ -161,6 +160,7 @@ static void web_worker(void *ctx, int index)
         int64_t t = cd_reg_elapsed_ns();
         log_line[a->variant](a, w, &line);
         w->waited_ns += cd_reg_elapsed_ns() - t;
+        show_figures(a, w);
         if (over_budget(a))
             break;
     }
@@ -178,8 +178,46 @@ static void shipper(void *ctx)
         cd_latency("log-store write", WRITE_USEC);
         if (++a->delivered % FLUSH_EVERY == 0)
             cd_latency("log-store flush", FLUSH_USEC);
+        show_figures(a, NULL);
     }
     a->shipper_done_ns = cd_reg_elapsed_ns();
+}
+
+/* Names the live figures for --view (registry gauges). */
+static void name_figures(app_t *a)
+{
+    cd_reg_gauge_set(cd_reg_gauge("lines"), (int64_t)a->nworkers * a->lines);
+    a->g_produced = cd_reg_gauge("produced");
+    a->g_delivered = cd_reg_gauge("delivered");
+    a->g_dropped = cd_reg_gauge("dropped");
+    a->g_given_up = cd_reg_gauge("given up");
+    a->g_queued = cd_reg_gauge("queued");
+    a->g_kib = cd_reg_gauge("queue KiB");
+}
+
+/* Publishes the live figures. Each thread adds its own counts: a worker
+ * (w) after each line it logged, the shipper (w NULL) its deliveries; the
+ * queue's figures come from its registry record. Relaxed loads and stores:
+ * watching orders nothing between the threads. The harness calls it once
+ * more (w NULL) after the join, for the final figures. */
+static void show_figures(app_t *a, worker_t *w)
+{
+    cd_obj_rec_t *q = cd_reg_object(a->queue.id);
+    if (w) {
+        cd_reg_gauge_add(a->g_produced, 1);
+        cd_reg_gauge_add(a->g_given_up, w->gave_up - w->gave_up_shown);
+        w->gave_up_shown = w->gave_up;
+    } else {
+        cd_reg_gauge_set(a->g_delivered, a->delivered);
+    }
+    if (!q)
+        return;
+    cd_reg_gauge_set(a->g_dropped, (int64_t)atomic_load_explicit(
+                                       &q->chan_drops, memory_order_relaxed));
+    cd_reg_gauge_set(a->g_queued, (int64_t)atomic_load_explicit(
+                                      &q->chan_depth, memory_order_relaxed));
+    cd_reg_gauge_set(a->g_kib, (int64_t)atomic_load_explicit(
+                                   &q->chan_bytes, memory_order_relaxed) / 1024);
 }
 
 /* "512 B", "64 KiB", "29.3 MiB" */
@@ -323,6 +361,7 @@ static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
         free(a.w);
         return;
     }
+    name_figures(&a);
     a.t0_ns = cd_reg_elapsed_ns();
     if (cd_thread_spawn(&ship, "log-shipper", shipper, &a) != 0) {
         cd_verdict_observe(v, CD_ERROR, "could not start the shipper");
@@ -332,6 +371,7 @@ static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
     /* No more lines: the shipper drains the queue, then sees it closed. */
     (void)cd_chan_close(&a.queue);
     cd_thread_join(&ship);
+    show_figures(&a, NULL);
     if (rc < 0)
         cd_verdict_observe(v, CD_ERROR, "could not start %d web workers",
                            a.nworkers);

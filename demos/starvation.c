@@ -73,6 +73,7 @@ typedef struct limiter {
     atomic_int reads;                 /* reads that went in */
     atomic_uint wait_no;              /* odd while the trimmer waits */
     atomic_int past_now;              /* reads past the current wait */
+    _Atomic int64_t asked_ns;         /* the trimmer's wait began; 0: none */
     int reads_of[MAX_READERS];
     int past_of[MAX_READERS];         /* reads that overtook the trimmer */
     int64_t stalest_us[MAX_READERS];  /* oldest trim a check relied on */
@@ -81,6 +82,8 @@ typedef struct limiter {
     int64_t longest_wait_ns;
     int most_past;                    /* most reads in during one wait */
     int64_t most_past_wait_ns;        /* how long that wait was */
+    /* Live figures for concdemo --view (registry gauges). */
+    int g_reads, g_past, g_trims, g_wait, g_longest;
 } limiter_t;
 
 /* ======================= the lock, side by side ========================== */
@@ -127,16 +130,12 @@ static void check_request(limiter_t *lm, int index)
     if (age > lm->stalest_us[index])
         lm->stalest_us[index] = age;
     cd_latency("walk-window", CHECK_USEC);
+    /* A blocked trimmer cannot show its own wait: the reads do, from inside
+     * the lock, where a wait begun is still on (the trimmer ends it inside). */
+    int64_t since = atomic_load_explicit(&lm->asked_ns, memory_order_relaxed);
+    if (since)
+        cd_reg_gauge_set(lm->g_wait, (cd_reg_elapsed_ns() - since) / 1000000);
     cd_rwlock_unlock(&lm->lock);
-}
-
-static void request_thread(void *ctx, int index)
-{
-    limiter_t *lm = ctx;
-    for (int k = index; k < lm->requests; k += lm->nreaders) {
-        wait_until(lm, "next-request", (int64_t)k * REQUEST_EVERY_USEC);
-        check_request(lm, index);
-    }
 }
 
 /* The trimmer's own measurements of one wait for the write lock. */
@@ -157,11 +156,15 @@ static void trim_window(limiter_t *lm)
     int64_t asked = cd_reg_elapsed_ns();
 
     atomic_store_explicit(&lm->past_now, 0, memory_order_relaxed);
+    atomic_store_explicit(&lm->asked_ns, asked, memory_order_relaxed);
     atomic_fetch_add_explicit(&lm->wait_no, 1, memory_order_relaxed);
     cd_rwlock_wrlock(&lm->lock);
     atomic_fetch_add_explicit(&lm->wait_no, 1, memory_order_relaxed);
+    atomic_store_explicit(&lm->asked_ns, 0, memory_order_relaxed);
     record_wait(lm, cd_reg_elapsed_ns() - asked,
                 atomic_load_explicit(&lm->past_now, memory_order_relaxed));
+    cd_reg_gauge_set(lm->g_wait, 0); /* the live figures: the wait is over */
+    cd_reg_gauge_set(lm->g_longest, (lm->longest_wait_ns + 500000) / 1000000);
     if (atomic_load_explicit(&lm->reads, memory_order_relaxed) < lm->requests)
         lm->writes_in_storm++;
     cd_point("trim window");
@@ -169,6 +172,7 @@ static void trim_window(limiter_t *lm)
     cd_latency("trim-window", TRIM_USEC);
     cd_rwlock_unlock(&lm->lock);
     lm->writes++;
+    cd_reg_gauge_add(lm->g_trims, 1);
 }
 
 static void trimmer_thread(void *ctx)
@@ -178,6 +182,19 @@ static void trimmer_thread(void *ctx)
         wait_until(lm, "next-trim",
                    TRIM_FIRST_USEC + (int64_t)k * TRIM_EVERY_USEC);
         trim_window(lm);
+    }
+}
+
+static void request_thread(void *ctx, int index)
+{
+    limiter_t *lm = ctx;
+    for (int k = index; k < lm->requests; k += lm->nreaders) {
+        wait_until(lm, "next-request", (int64_t)k * REQUEST_EVERY_USEC);
+        int past = lm->past_of[index];
+        check_request(lm, index);
+        /* The live figures (relaxed): this thread's own counts moved. */
+        cd_reg_gauge_add(lm->g_reads, 1);
+        cd_reg_gauge_add(lm->g_past, lm->past_of[index] - past);
     }
 }
 
@@ -286,6 +303,13 @@ static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
     atomic_init(&lm->reads, 0);
     atomic_init(&lm->wait_no, 0);
     atomic_init(&lm->past_now, 0);
+    atomic_init(&lm->asked_ns, 0);
+    cd_reg_gauge_set(cd_reg_gauge("requests"), lm->requests);
+    lm->g_reads = cd_reg_gauge("reads");
+    lm->g_past = cd_reg_gauge("reads past trimmer");
+    lm->g_trims = cd_reg_gauge("trims");
+    lm->g_wait = cd_reg_gauge("trimmer waiting ms");
+    lm->g_longest = cd_reg_gauge("longest wait ms");
     lm->t0_ns = cd_reg_elapsed_ns() + (int64_t)START_LEAD_USEC * lm->scale;
 
     int rc = cd_thread_spawn(&trimmer, "trimmer", trimmer_thread, lm);

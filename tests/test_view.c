@@ -624,6 +624,93 @@ static void text_view_of_race_shows_the_figures(void)
     ASSERT_STR_HAS(out.out, "customer[0]");
 }
 
+/* The last frame's live figures in out.out as one line, the rows the view
+ * wrapped them onto joined again ("live: a 1 | b 2 | ..."); "" if none. */
+static const char *last_live_line(char *buf, size_t size)
+{
+    const char *at = NULL;
+    for (const char *p = out.out; (p = strstr(p, "live:")) != NULL; p++)
+        if (p == out.out || p[-1] == '\n')
+            at = p;
+    size_t n = 0;
+    buf[0] = '\0';
+    while (at) {
+        const char *end = strchr(at, '\n');
+        size_t len = end ? (size_t)(end - at) : strlen(at);
+        n += (size_t)snprintf(buf + n, size - n, "%s%.*s", n ? " " : "",
+                              (int)len, at);
+        if (!end || n >= size)
+            break;
+        at = end + 1 + strspn(end + 1, " "); /* a wrapped row: "   | x 1" */
+        if (at[0] != '|' || at == end + 1)
+            break;
+    }
+    return buf;
+}
+
+/* SCENARIO --view=text --sched=random:1 [ARG...]: a controlled run, the
+ * same every time, whose last frame must show `figures` and whose verdict
+ * must say `observed` - the live figures agree with what the run found. */
+static void expect_live_figures(const char *const args[], int exit_code,
+                                const char *figures, const char *observed)
+{
+    const char *argv[12] = { concdemo_bin() };
+    int n = 1;
+    for (int i = 0; args[i] && n < 8; i++)
+        argv[n++] = args[i];
+    argv[n++] = "--view=text";
+    argv[n++] = "--sched=random:1";
+    argv[n] = NULL;
+    run_cmd(&out, argv, NULL, LIMIT_MS);
+    char live[512];
+    ASSERT_INT_EQ(out.exit_code, exit_code);
+    ASSERT_STR_HAS(last_live_line(live, sizeof live), figures);
+    ASSERT_STR_HAS(out.out, observed);
+}
+
+static void text_view_of_the_other_scenarios_shows_their_figures(void)
+{
+    static const char *const starvation[] = { "starvation", "--iterations",
+                                              "100", NULL };
+    static const char *const backpressure[] = { "backpressure", NULL };
+    static const char *const timeout[] = { "backpressure", "--fixed=timeout",
+                                           NULL };
+    static const char *const drop[] = { "backpressure", "--fixed=drop", NULL };
+    static const char *const await[] = { "await", NULL };
+    static const char *const scope[] = { "await", "--fixed=scope", NULL };
+    static const char *const async_race[] = { "async-race", NULL };
+    static const char *const keyed[] = { "async-race", "--fixed=keyed", NULL };
+
+    expect_live_figures(starvation, 1,
+                        "reads 100 | reads past trimmer 89 | trims 5 | "
+                        "trimmer waiting ms 0 | longest wait ms 92",
+                        "waited 92 ms for the write lock while 89 reads");
+    expect_live_figures(backpressure, 1,
+                        "produced 2299 | delivered 250 | dropped 0 | given up "
+                        "0 | queued 2049 | queue KiB 2048",
+                        "the queue held 2049 lines");
+    expect_live_figures(timeout, 0,
+                        "produced 3000 | delivered 2890 | dropped 0 | given up "
+                        "110 | queued 0",
+                        "2890 delivered, 0 dropped, 110 given up");
+    expect_live_figures(drop, 0,
+                        "produced 3000 | delivered 428 | dropped 2572 | given "
+                        "up 0 | queued 0",
+                        "428 delivered, 2572 dropped, 0 given up");
+    expect_live_figures(await, 1, "requests 9 | finished 0 | saves in flight 1",
+                        "0 of 9 requests finished");
+    expect_live_figures(scope, 0, "requests 9 | finished 9 | saves in flight 0",
+                        "all 9 requests finished");
+    expect_live_figures(async_race, 1,
+                        "checkouts done 12 | charges 12 | charged twice 6 | "
+                        "at the gateway 0 | customer-1 balance -200",
+                        "12 charges for 6 orders (6 charged twice");
+    expect_live_figures(keyed, 0,
+                        "checkouts done 12 | charges 6 | charged twice 0 | "
+                        "at the gateway 0 | customer-1 balance 0",
+                        "6 charges for 6 orders, all balances 0");
+}
+
 /* The view reads the registry and the trace while the demo's threads
  * write them: under ThreadSanitizer, no report for a fixed variant, and
  * the broken race is still reported (watching did not hide it). */
@@ -939,6 +1026,9 @@ void suite_view(void)
                 text_view_of_deadlock_shows_the_cycle);
     CU_add_test(s, "--view=text: race shows the live figures",
                 text_view_of_race_shows_the_figures);
+    CU_add_test(s, "--view=text: the other scenarios' live figures agree "
+                   "with their verdicts",
+                text_view_of_the_other_scenarios_shows_their_figures);
     CU_add_test(s, "--view=text under TSan: no report from watching",
                 text_view_adds_no_tsan_report);
     CU_add_test(s, "--view without a terminal: usage error",
