@@ -615,28 +615,6 @@ static int summarise_crash(const char *log, const char *file, char *kind,
     return 1;
 }
 
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return NULL;
-    size_t cap = 1 << 16, len = 0;
-    char *text = malloc(cap + 1);
-    for (size_t got; text && (got = fread(text + len, 1, cap - len, f)) > 0;) {
-        len += got;
-        if (len == cap) {
-            char *bigger = realloc(text, 2 * cap + 1);
-            if (!bigger)
-                break;
-            text = bigger;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    if (text)
-        text[len] = '\0';
-    return text;
-}
 
 /* Runs the TSan program, its stderr into log. Returns its wait status, or
  * -1 (could not start, or killed at the limit). */
@@ -706,7 +684,7 @@ static int stage_tsan(const check_t *c, const char *failed_before)
     snprintf(host, sizeof host, "%s/%s", c->root, c->tsan_bin);
     snprintf(log, sizeof log, "%s.tsan.log", host);
     int status = run_tsan(c, host, log);
-    char *text = read_file(log);
+    char *text = cd_grade_read_file(log);
     int ok = judge_tsan(c, text ? text : "", status, failed_before);
     free(text);
     return ok;

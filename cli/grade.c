@@ -258,12 +258,11 @@ static void judge_call(const cd_exercise_spec_t *spec, lexer_t *lx,
                     word, label);
 }
 
-int cd_grade_scan_waits(const cd_exercise_spec_t *spec, const char *path,
-                        cd_wait_finding_t *out, int max)
+char *cd_grade_read_file(const char *path)
 {
     FILE *f = fopen(path, "r");
     if (!f)
-        return -errno;
+        return NULL;
     size_t cap = 1 << 16, len = 0;
     char *text = malloc(cap + 1);
     for (size_t got; text && (got = fread(text + len, 1, cap - len, f)) > 0;) {
@@ -277,9 +276,20 @@ int cd_grade_scan_waits(const cd_exercise_spec_t *spec, const char *path,
         }
     }
     fclose(f);
-    if (!text)
-        return -ENOMEM;
+    if (!text) {
+        errno = ENOMEM;
+        return NULL;
+    }
     text[len] = '\0';
+    return text;
+}
+
+int cd_grade_scan_waits(const cd_exercise_spec_t *spec, const char *path,
+                        cd_wait_finding_t *out, int max)
+{
+    char *text = cd_grade_read_file(path);
+    if (!text)
+        return -errno;
 
     lexer_t lx = { .p = text, .line = 1 };
     int n = 0;

@@ -75,6 +75,10 @@ typedef struct cd_wait_finding {
  * count). For an exercise of async tasks, any blocking cd_latency counts
  * too. Returns how many were found (maybe more than max), or -errno if
  * the file cannot be read. */
+/* The whole file at path, NUL-terminated, in malloc'd memory; NULL with
+ * errno set when it cannot be read. */
+char *cd_grade_read_file(const char *path);
+
 int cd_grade_scan_waits(const cd_exercise_spec_t *spec, const char *path,
                         cd_wait_finding_t *out, int max);
 
