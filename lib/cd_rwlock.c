@@ -218,44 +218,6 @@ static int fair_try(cd_rwlock_t *l, int write)
     return ok ? 0 : -EBUSY;
 }
 
-/* Joins the queue and waits, in slices, to be at its front with room to go
- * in. Returns 0, or -ECANCELED (having left the queue) on abort. */
-static int fair_wait(cd_rwlock_t *l, int write)
-{
-    cd_rw_waiter_t me = { .next = NULL, .write = write };
-    int rc = 0;
-
-    CD_CHECK(pthread_mutex_lock(&l->m));
-    if (l->tail)
-        l->tail->next = &me;
-    else
-        l->head = &me;
-    l->tail = &me;
-    while (!(l->head == &me && fair_room(l, write))) {
-        if (cd_reg_aborted()) {
-            rc = -ECANCELED;
-            break;
-        }
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        int64_t abs =
-            (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec + SLICE_NS;
-        ts.tv_sec = abs / 1000000000;
-        ts.tv_nsec = abs % 1000000000;
-        int w = pthread_cond_timedwait(&l->turn, &l->m, &ts);
-        if (w != 0 && w != ETIMEDOUT)
-            CD_CHECK(w);
-    }
-    fair_dequeue(l, &me);
-    if (rc == 0)
-        fair_enter(l, write);
-    /* The front changed: a reader behind a reader may now join it, and a
-     * waiter behind one that gave up may now be first. */
-    CD_CHECK(pthread_cond_broadcast(&l->turn));
-    CD_CHECK(pthread_mutex_unlock(&l->m));
-    return rc;
-}
-
 static void fair_leave(cd_rwlock_t *l, int write)
 {
     CD_CHECK(pthread_mutex_lock(&l->m));
@@ -321,7 +283,33 @@ static int glibc_wait_controlled(cd_rwlock_t *l, int write, int self)
     return rc;
 }
 
-static int fair_wait_controlled(cd_rwlock_t *l, int write, int self)
+/* Waits once for the front of the queue to change: parked with the
+ * controlled scheduler (l->m released meanwhile), or one timed slice of
+ * the condvar. Caller holds l->m. Returns 0, or -ECANCELED on abort. */
+static int fair_pause(cd_rwlock_t *l, rw_wait_t *w, int self)
+{
+    if (self && cd__sched_on()) {
+        CD_CHECK(pthread_mutex_unlock(&l->m));
+        int b = cd__sched_block(self, rw_ready, w, 0);
+        CD_CHECK(pthread_mutex_lock(&l->m));
+        return b == 0 ? 0 : -ECANCELED; /* drained only after an abort */
+    }
+    if (cd_reg_aborted())
+        return -ECANCELED;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    int64_t abs = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec + SLICE_NS;
+    ts.tv_sec = abs / 1000000000;
+    ts.tv_nsec = abs % 1000000000;
+    int rc = pthread_cond_timedwait(&l->turn, &l->m, &ts);
+    if (rc != 0 && rc != ETIMEDOUT)
+        CD_CHECK(rc);
+    return 0;
+}
+
+/* Joins the queue and waits to be at its front with room to go in.
+ * Returns 0, or -ECANCELED (having left the queue) on abort. */
+static int fair_wait(cd_rwlock_t *l, int write, int self)
 {
     cd_rw_waiter_t me = { .next = NULL, .write = write };
     rw_wait_t w = { l, write, &me };
@@ -333,18 +321,13 @@ static int fair_wait_controlled(cd_rwlock_t *l, int write, int self)
     else
         l->head = &me;
     l->tail = &me;
-    while (!rw_ready(&w)) {
-        CD_CHECK(pthread_mutex_unlock(&l->m));
-        int b = cd__sched_block(self, rw_ready, &w, 0);
-        CD_CHECK(pthread_mutex_lock(&l->m));
-        if (b != 0) {
-            rc = -ECANCELED;
-            break;
-        }
-    }
+    while (rc == 0 && !rw_ready(&w))
+        rc = fair_pause(l, &w, self);
     fair_dequeue(l, &me);
     if (rc == 0)
         fair_enter(l, write);
+    /* The front changed: a reader behind a reader may now join it, and a
+     * waiter behind one that gave up may now be first. */
     CD_CHECK(pthread_cond_broadcast(&l->turn));
     CD_CHECK(pthread_mutex_unlock(&l->m));
     return rc;
@@ -364,11 +347,10 @@ static int try_enter(cd_rwlock_t *l, int write)
 
 static int wait_enter(cd_rwlock_t *l, int write, int self)
 {
-    if (self && cd__sched_on())
-        return l->policy == CD_RW_FAIR ? fair_wait_controlled(l, write, self)
-                                       : glibc_wait_controlled(l, write, self);
-    return l->policy == CD_RW_FAIR ? fair_wait(l, write)
-                                   : glibc_wait(l, write);
+    if (l->policy == CD_RW_FAIR)
+        return fair_wait(l, write, self);
+    return self && cd__sched_on() ? glibc_wait_controlled(l, write, self)
+                                  : glibc_wait(l, write);
 }
 
 /* Bookkeeping once the thread is inside. */
