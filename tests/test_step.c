@@ -15,6 +15,7 @@
 #include "../cli/step.h"
 #include "../lib/cd_sched.h"
 #include "harness.h"
+#include "screen_probe.h"
 
 #define LIMIT_MS 60000
 
@@ -102,8 +103,6 @@ static void keys_and_lines_answer_the_decision(void)
 /* ============================ the STEP panel ============================= */
 
 static cd_snapshot_t fake;
-static cd_grid_t grid;
-static char text[CD_SCREEN_MAX_H * (CD_SCREEN_MAX_W + 1)];
 
 static void add_thread(int id, const char *name, int state)
 {
@@ -149,78 +148,43 @@ static cd_screen_in_t step_input(void)
     };
 }
 
-static void render(const cd_screen_in_t *in, int w, int h)
-{
-    CU_ASSERT_FATAL(cd_grid_resize(&grid, w, h) == 0);
-    cd_screen_render(&grid, in);
-    size_t at = 0;
-    for (int y = 0; y < grid.h; y++) {
-        cd_grid_row(&grid, y, text + at, sizeof text - at);
-        at += strlen(text + at);
-        text[at++] = '\n';
-    }
-    text[at] = '\0';
-}
-
-/* The row that holds needle; "" (and a failure) if none does. */
-static const char *row_with(const char *needle)
-{
-    static char row[CD_SCREEN_MAX_W + 1];
-    int x, y;
-    if (!cd_grid_find(&grid, needle, &x, &y)) {
-        fprintf(stderr, "\n  no row has \"%s\" in:\n%s", needle, text);
-        CU_FAIL("row not found");
-        return "";
-    }
-    cd_grid_row(&grid, y, row, sizeof row);
-    return row;
-}
-
-static int style_at(const char *needle, int dx)
-{
-    int x, y;
-    if (!cd_grid_find(&grid, needle, &x, &y))
-        return -1;
-    return cd_grid_at(&grid, x + dx, y)->style;
-}
-
 static void panel_lists_each_runnable_thread_with_key_and_next_op(void)
 {
     race_ask();
     race_snapshot();
     cd_screen_in_t in = step_input();
-    render(&in, 80, 24);
-    ASSERT_INT_EQ(count_lines(text), 24);
-    ASSERT_STR_HAS(row_with("YOUR MOVE (step 7)"), "who goes on?");
-    ASSERT_STR_HAS(row_with("YOUR MOVE (step 7)"), "clock 2.000ms");
+    probe_render(&in, 80, 24);
+    ASSERT_INT_EQ(count_lines(probe_text), 24);
+    ASSERT_STR_HAS(probe_row_with("YOUR MOVE (step 7)"), "who goes on?");
+    ASSERT_STR_HAS(probe_row_with("YOUR MOVE (step 7)"), "clock 2.000ms");
     /* One row per runnable thread: key, name, what it waits to do, where. */
-    const char *r = row_with("[2] checkout-1");
+    const char *r = probe_row_with("[2] checkout-1");
     ASSERT_STR_HAS(r, "latency payment-gateway (over)");
     ASSERT_STR_HAS(r, "race.c:61");
     CU_ASSERT_PTR_NULL(strstr(r, "ran last"));
-    r = row_with("[3] checkout-2");
+    r = probe_row_with("[3] checkout-2");
     ASSERT_STR_HAS(r, "point check status");
     ASSERT_STR_HAS(r, "race.c:80");
     ASSERT_STR_HAS(r, "ran last");
-    r = row_with("[d] auditor");
+    r = probe_row_with("[d] auditor");
     ASSERT_STR_HAS(r, "lock shop-lock");
     /* main cannot run: no row for it in the panel. */
-    CU_ASSERT_PTR_NULL(strstr(text, "[1] main"));
-    ASSERT_INT_EQ(style_at("[2] checkout-1", 1), CD_S_KEY);
-    ASSERT_INT_EQ(style_at("YOUR MOVE (step", 0), CD_S_WARN);
+    CU_ASSERT_PTR_NULL(strstr(probe_text, "[1] main"));
+    ASSERT_INT_EQ(probe_style_at("[2] checkout-1", 1), CD_S_KEY);
+    ASSERT_INT_EQ(probe_style_at("YOUR MOVE (step", 0), CD_S_WARN);
     /* The title says whose move it is, on the virtual clock. */
-    ASSERT_STR_HAS(row_with(" concdemo race [broken]"), "virtual 2.000ms");
-    ASSERT_STR_HAS(row_with(" concdemo race [broken]"), "YOUR MOVE");
+    ASSERT_STR_HAS(probe_row_with(" concdemo race [broken]"), "virtual 2.000ms");
+    ASSERT_STR_HAS(probe_row_with(" concdemo race [broken]"), "YOUR MOVE");
     /* The status line: the keys, and who Enter lets go on. */
-    const char *status = row_with("run it");
+    const char *status = probe_row_with("run it");
     ASSERT_STR_HAS(status, "2 3 d run it");
     ASSERT_STR_HAS(status, "Enter checkout-2 goes on");
     ASSERT_STR_HAS(status, "a auto to the end");
     ASSERT_STR_HAS(status, "q quit");
     CU_ASSERT_PTR_NULL(strstr(status, "pause"));
     char row[CD_SCREEN_MAX_W + 1];
-    for (int y = 0; y < grid.h; y++) {
-        cd_grid_row(&grid, y, row, sizeof row);
+    for (int y = 0; y < probe_grid.h; y++) {
+        cd_grid_row(&probe_grid, y, row, sizeof row);
         CU_ASSERT_TRUE(strlen(row) <= 80);
     }
 }
@@ -231,14 +195,14 @@ static void panel_in_text_frames_says_how_to_answer(void)
     race_snapshot();
     cd_screen_in_t in = step_input();
     in.interactive = 0;
-    render(&in, 80, 24);
-    ASSERT_STR_HAS(text, "answer: 2 3 d | empty line: checkout-2 goes on | "
+    probe_render(&in, 80, 24);
+    ASSERT_STR_HAS(probe_text, "answer: 2 3 d | empty line: checkout-2 goes on | "
                          "a: auto | q: quit");
     /* A key that ran nothing is named on the panel. */
     in.interactive = 1;
     in.bad_key = '7';
-    render(&in, 80, 24);
-    ASSERT_STR_HAS(row_with("YOUR MOVE (step"), "'7' cannot run now");
+    probe_render(&in, 80, 24);
+    ASSERT_STR_HAS(probe_row_with("YOUR MOVE (step"), "'7' cannot run now");
 }
 
 static void a_short_screen_cuts_the_panel_but_keeps_the_enter_row(void)
@@ -258,14 +222,14 @@ static void a_short_screen_cuts_the_panel_but_keeps_the_enter_row(void)
     ask.prev = ask.fallback = 12;
     cd_screen_in_t in = step_input();
     in.scenario = cd_scenario_find("race");
-    render(&in, CD_SCREEN_MIN_W, CD_SCREEN_MIN_H);
-    ASSERT_INT_EQ(count_lines(text), CD_SCREEN_MIN_H);
-    ASSERT_STR_HAS(row_with("YOUR MOVE (step 3)"), "more)");
-    ASSERT_STR_HAS(row_with("[d] worker-12"), "ran last");
-    ASSERT_STR_HAS(text, "[1] worker-1 ");
+    probe_render(&in, CD_SCREEN_MIN_W, CD_SCREEN_MIN_H);
+    ASSERT_INT_EQ(count_lines(probe_text), CD_SCREEN_MIN_H);
+    ASSERT_STR_HAS(probe_row_with("YOUR MOVE (step 3)"), "more)");
+    ASSERT_STR_HAS(probe_row_with("[d] worker-12"), "ran last");
+    ASSERT_STR_HAS(probe_text, "[1] worker-1 ");
     /* The threads and the log keep rows of their own. */
-    ASSERT_STR_HAS(text, "THREAD");
-    ASSERT_STR_HAS(text, "EVENTS");
+    ASSERT_STR_HAS(probe_text, "THREAD");
+    ASSERT_STR_HAS(probe_text, "EVENTS");
 }
 
 static void final_frame_shows_schedule_and_replay_command(void)
@@ -283,16 +247,16 @@ static void final_frame_shows_schedule_and_replay_command(void)
     in.nchoices = 11;
     in.replay = "concdemo race --threads 2 --iterations 1 "
                 "--sched=replay:2.3*2.2*4.1.3*3";
-    render(&in, 80, 24);
-    ASSERT_STR_HAS(text, "race [broken]: VIOLATED - expected each of 1");
-    ASSERT_STR_HAS(row_with("schedule: "),
+    probe_render(&in, 80, 24);
+    ASSERT_STR_HAS(probe_text, "race [broken]: VIOLATED - expected each of 1");
+    ASSERT_STR_HAS(probe_row_with("schedule: "),
                    "schedule: 2.3*2.2*4.1.3*3 (11 choices)");
     /* The command wraps between words; its rows joined give it back. */
     int x, y;
-    CU_ASSERT_FATAL(cd_grid_find(&grid, "replay: concdemo race", &x, &y));
+    CU_ASSERT_FATAL(cd_grid_find(&probe_grid, "replay: concdemo race", &x, &y));
     char joined[512] = "", row[CD_SCREEN_MAX_W + 1];
-    for (int r = y; r < grid.h - 1; r++) {
-        cd_grid_row(&grid, r, row, sizeof row);
+    for (int r = y; r < probe_grid.h - 1; r++) {
+        cd_grid_row(&probe_grid, r, row, sizeof row);
         if (!row[0])
             break;
         if (joined[0])
@@ -301,8 +265,8 @@ static void final_frame_shows_schedule_and_replay_command(void)
     }
     CU_ASSERT_STRING_EQUAL(joined, "replay: concdemo race --threads 2 "
                            "--iterations 1 --sched=replay:2.3*2.2*4.1.3*3");
-    ASSERT_STR_HAS(row_with("press any key"), "run over");
-    CU_ASSERT_PTR_NULL(strstr(text, "YOUR MOVE"));
+    ASSERT_STR_HAS(probe_row_with("press any key"), "run over");
+    CU_ASSERT_PTR_NULL(strstr(probe_text, "YOUR MOVE"));
 }
 
 /* ============================== the mailbox ============================== */

@@ -13,6 +13,7 @@
 #include "../cli/screen.h"
 #include "../lib/cd_thread.h"
 #include "harness.h"
+#include "screen_probe.h"
 
 #define LIMIT_MS 30000
 /* How long a tmux test waits for what it expects: generous, for the
@@ -26,9 +27,7 @@ static const char cycle_line[] =
 /* ============================ made-up snapshots ========================== */
 
 static cd_snapshot_t fake; /* a snapshot built by hand */
-static cd_grid_t grid;
 static cd_history_t hist;
-static char text[CD_SCREEN_MAX_H * (CD_SCREEN_MAX_W + 1)];
 
 static int add_thread(const char *name, int state, int waiting_on,
                       int held)
@@ -100,46 +99,18 @@ static cd_screen_in_t input(void)
     };
 }
 
-/* Renders in at w x h, and the whole frame as text into `text`. */
-static void render(const cd_screen_in_t *in, int w, int h)
-{
-    CU_ASSERT_FATAL(cd_grid_resize(&grid, w, h) == 0);
-    cd_screen_render(&grid, in);
-    size_t at = 0;
-    for (int y = 0; y < grid.h; y++) {
-        cd_grid_row(&grid, y, text + at, sizeof text - at);
-        at += strlen(text + at);
-        text[at++] = '\n';
-    }
-    text[at] = '\0';
-}
-
-/* The row that holds needle (the test fails if none does). */
-static const char *row_with(const char *needle)
-{
-    static char row[CD_SCREEN_MAX_W + 1];
-    int x, y;
-    if (!cd_grid_find(&grid, needle, &x, &y)) {
-        fprintf(stderr, "\n  no row has \"%s\" in:\n%s", needle, text);
-        CU_FAIL("row not found");
-        return "";
-    }
-    cd_grid_row(&grid, y, row, sizeof row);
-    return row;
-}
-
 /* The style of row y's first cell after the indent. */
 static int style_of_row(int y)
 {
-    return cd_grid_at(&grid, 2, y)->style;
+    return cd_grid_at(&probe_grid, 2, y)->style;
 }
 
 static int style_of(const char *needle)
 {
     int x, y;
-    if (!cd_grid_find(&grid, needle, &x, &y))
+    if (!cd_grid_find(&probe_grid, needle, &x, &y))
         return -1;
-    return cd_grid_at(&grid, x, y)->style;
+    return cd_grid_at(&probe_grid, x, y)->style;
 }
 
 /* ============================== screen model ============================= */
@@ -148,14 +119,14 @@ static void blocked_thread_shows_the_lock_it_waits_for(void)
 {
     abba();
     cd_screen_in_t in = input();
-    render(&in, 80, 24);
+    probe_render(&in, 80, 24);
     /* transfer-1: blocked on acct-B, for 1.5 s, holding acct-A. */
-    const char *row = row_with("transfer-1 ");
+    const char *row = probe_row_with("transfer-1 ");
     ASSERT_STR_HAS(row, "blocked on acct-B 1.5s");
     ASSERT_STR_HAS(row, "acct-A");
     ASSERT_INT_EQ(style_of("blocked on acct-B"), CD_S_BLOCKED);
     /* No cycle was given: nothing is drawn as one. */
-    CU_ASSERT_PTR_NULL(strstr(text, "DEADLOCK"));
+    CU_ASSERT_PTR_NULL(strstr(probe_text, "DEADLOCK"));
     ASSERT_INT_EQ(style_of("transfer-1"), CD_S_NORMAL);
 }
 
@@ -163,11 +134,11 @@ static void holder_is_shown_as_the_owner_with_its_waiter(void)
 {
     abba();
     cd_screen_in_t in = input();
-    render(&in, 80, 24);
-    const char *row = row_with("acct-A       mutex");
+    probe_render(&in, 80, 24);
+    const char *row = probe_row_with("acct-A       mutex");
     ASSERT_STR_HAS(row, "mutex transfer-1  transfer-2");
     ASSERT_STR_HAS(row, "at deadlock.c:64");
-    ASSERT_STR_HAS(row_with("acct-B       mutex"), "transfer-2  transfer-1");
+    ASSERT_STR_HAS(probe_row_with("acct-B       mutex"), "transfer-2  transfer-1");
 }
 
 static void deadlock_cycle_is_spelled_out_and_highlighted(void)
@@ -175,9 +146,9 @@ static void deadlock_cycle_is_spelled_out_and_highlighted(void)
     abba();
     cd_screen_in_t in = input();
     in.cycle = &abba_cycle;
-    render(&in, 80, 24);
-    ASSERT_STR_HAS(text, cycle_line);
-    ASSERT_STR_HAS(text, "DEADLOCK: each thread waits for a lock the next");
+    probe_render(&in, 80, 24);
+    ASSERT_STR_HAS(probe_text, cycle_line);
+    ASSERT_STR_HAS(probe_text, "DEADLOCK: each thread waits for a lock the next");
     ASSERT_INT_EQ(style_of("transfer-1 "), CD_S_CYCLE);
     ASSERT_INT_EQ(style_of("transfer-2 "), CD_S_CYCLE);
     ASSERT_INT_EQ(style_of("acct-A       mutex"), CD_S_CYCLE);
@@ -226,23 +197,23 @@ static cd_screen_in_t busy(void)
 static void everything_fits_in_80x24(void)
 {
     cd_screen_in_t in = busy();
-    render(&in, 80, 24);
-    ASSERT_INT_EQ(count_lines(text), 24);
+    probe_render(&in, 80, 24);
+    ASSERT_INT_EQ(count_lines(probe_text), 24);
     char row[CD_SCREEN_MAX_W + 1];
-    for (int y = 0; y < grid.h; y++) {
-        cd_grid_row(&grid, y, row, sizeof row);
+    for (int y = 0; y < probe_grid.h; y++) {
+        cd_grid_row(&probe_grid, y, row, sizeof row);
         CU_ASSERT_TRUE(strlen(row) <= 80);
     }
-    cd_grid_row(&grid, 0, row, sizeof row);
+    cd_grid_row(&probe_grid, 0, row, sizeof row);
     ASSERT_STR_HAS(row, "concdemo deadlock [broken]");
     ASSERT_STR_HAS(row, "DEADLOCK");
-    ASSERT_STR_HAS(text, cycle_line);
-    ASSERT_STR_HAS(text, "deadlock [broken]: DEADLOCK - expected all 10");
-    ASSERT_STR_HAS(text, "(0 of 10 transfers completed, total 2000)");
-    ASSERT_STR_HAS(text, "more not shown)");
+    ASSERT_STR_HAS(probe_text, cycle_line);
+    ASSERT_STR_HAS(probe_text, "deadlock [broken]: DEADLOCK - expected all 10");
+    ASSERT_STR_HAS(probe_text, "(0 of 10 transfers completed, total 2000)");
+    ASSERT_STR_HAS(probe_text, "more not shown)");
     /* The cycle's threads come first when not all threads fit. */
-    ASSERT_STR_HAS(text, "transfer-2 ");
-    cd_grid_row(&grid, 23, row, sizeof row);
+    ASSERT_STR_HAS(probe_text, "transfer-2 ");
+    cd_grid_row(&probe_grid, 23, row, sizeof row);
     ASSERT_STR_HAS(row, "press any key to leave");
     ASSERT_INT_EQ(style_of(" run over"), CD_S_BAR);
 }
@@ -250,35 +221,35 @@ static void everything_fits_in_80x24(void)
 static void narrow_screen_wraps_and_cuts_cleanly(void)
 {
     cd_screen_in_t in = busy();
-    render(&in, CD_SCREEN_MIN_W, CD_SCREEN_MIN_H);
-    ASSERT_INT_EQ(count_lines(text), CD_SCREEN_MIN_H);
+    probe_render(&in, CD_SCREEN_MIN_W, CD_SCREEN_MIN_H);
+    ASSERT_INT_EQ(count_lines(probe_text), CD_SCREEN_MIN_H);
     /* The cycle wraps between words: its rows, joined, are the line. */
     int x, y;
-    CU_ASSERT_FATAL(cd_grid_find(&grid, "transfer-1 holds acct-A", &x, &y));
+    CU_ASSERT_FATAL(cd_grid_find(&probe_grid, "transfer-1 holds acct-A", &x, &y));
     char joined[512] = "", row[CD_SCREEN_MAX_W + 1];
-    for (int r = y; r < grid.h && style_of_row(r) == CD_S_CYCLE; r++) {
-        cd_grid_row(&grid, r, row, sizeof row);
+    for (int r = y; r < probe_grid.h && style_of_row(r) == CD_S_CYCLE; r++) {
+        cd_grid_row(&probe_grid, r, row, sizeof row);
         if (joined[0])
             strcat(joined, " ");
         strcat(joined, row + 2);
     }
     CU_ASSERT_STRING_EQUAL(joined, cycle_line);
     /* Every row fits, and a cut is never in the middle of a name. */
-    for (int r = 0; r < grid.h; r++) {
-        cd_grid_row(&grid, r, row, sizeof row);
+    for (int r = 0; r < probe_grid.h; r++) {
+        cd_grid_row(&probe_grid, r, row, sizeof row);
         CU_ASSERT_TRUE(strlen(row) <= CD_SCREEN_MIN_W);
     }
-    ASSERT_STR_HAS(text, "deadlock [broken]: DEADLOCK");
+    ASSERT_STR_HAS(probe_text, "deadlock [broken]: DEADLOCK");
 }
 
 static void too_small_a_screen_says_so(void)
 {
     cd_screen_in_t in = busy();
-    render(&in, 40, 10);
-    ASSERT_STR_HAS(text, "too small");
-    ASSERT_STR_HAS(text, "(40x10)");
-    ASSERT_STR_HAS(text, "60x18");
-    CU_ASSERT_PTR_NULL(strstr(text, "transfer-1"));
+    probe_render(&in, 40, 10);
+    ASSERT_STR_HAS(probe_text, "too small");
+    ASSERT_STR_HAS(probe_text, "(40x10)");
+    ASSERT_STR_HAS(probe_text, "60x18");
+    CU_ASSERT_PTR_NULL(strstr(probe_text, "transfer-1"));
 }
 
 static void history_shows_one_mark_per_frame(void)
@@ -293,8 +264,8 @@ static void history_shows_one_mark_per_frame(void)
     }
     cd_screen_in_t in = input();
     in.hist = &hist;
-    render(&in, 80, 24);
-    const char *row = row_with("transfer-1 ");
+    probe_render(&in, 80, 24);
+    const char *row = probe_row_with("transfer-1 ");
     size_t n = strlen(row);
     CU_ASSERT_FATAL(n > 6);
     CU_ASSERT_STRING_EQUAL(row + n - 6, ".=~=|#");
@@ -308,11 +279,11 @@ static void live_figures_and_unused_locks(void)
     add_gauge("customer-1 balance", -100);
     add_lock("shop-lock", 0, 0); /* never taken: counted, not listed */
     cd_screen_in_t in = input();
-    render(&in, 100, 30);
-    ASSERT_STR_HAS(text, "live: transfers done 0 | charges 9 | customer-1 "
+    probe_render(&in, 100, 30);
+    ASSERT_STR_HAS(probe_text, "live: transfers done 0 | charges 9 | customer-1 "
                          "balance -100");
-    ASSERT_STR_HAS(text, "(1 not taken yet)");
-    CU_ASSERT_PTR_NULL(strstr(text, "shop-lock"));
+    ASSERT_STR_HAS(probe_text, "(1 not taken yet)");
+    CU_ASSERT_PTR_NULL(strstr(probe_text, "shop-lock"));
 }
 
 static void help_lists_the_keys(void)
@@ -320,10 +291,10 @@ static void help_lists_the_keys(void)
     abba();
     cd_screen_in_t in = input();
     in.help = 1;
-    render(&in, 80, 24);
-    ASSERT_STR_HAS(text, "p      pause / resume");
-    ASSERT_STR_HAS(text, "+ -    slower / faster");
-    ASSERT_STR_HAS(text, "# blocked on a lock");
+    probe_render(&in, 80, 24);
+    ASSERT_STR_HAS(probe_text, "p      pause / resume");
+    ASSERT_STR_HAS(probe_text, "+ -    slower / faster");
+    ASSERT_STR_HAS(probe_text, "# blocked on a lock");
 }
 
 /* ============================ registry: gauges =========================== */
