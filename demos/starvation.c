@@ -20,16 +20,19 @@
  *          concdemo starvation --fixed=fair          first come, first served
  * Lesson:  lessons/03-starvation.md
  *
- * The load is a timetable, not luck: request k starts at k ms (on request
- * thread k mod N) and holds the read lock 3 ms, so at every instant two or
- * three reads overlap and a reader would have to be 2 ms late to leave a
- * gap. --threads sets N (the request threads), --iterations the number of
- * requests. Late threads (held up by a waiting writer) go at once.
+ * The load is a timetable, not luck: request k starts at k ms (on the
+ * first request thread free to take it) and holds the read lock 3 ms, so at every instant two or
+ * three reads overlap. --threads sets N (the request threads),
+ * --iterations the number of requests. Late threads (held up by a waiting
+ * writer) go at once. A busy machine can still run a request thread late
+ * enough to leave the lock empty for a moment, so a check also ends only
+ * once a later request is inside or waits at the lock: the storm has no
+ * gap on any machine, and only the lock's policy decides who goes in.
  *
  * The invariant counts reads, not milliseconds: a writer is starved when
- * others keep going in after it asked (the textbook "bounded waiting").
- * A wall-clock bound would also fail a fair lock on a machine that stalls
- * the whole process for 100 ms, which shared machines do.
+ * others keep going in while it waits at the lock (the textbook "bounded
+ * waiting"). A wall-clock bound would also fail a fair lock on a machine
+ * that stalls the whole process for 100 ms, which shared machines do.
  */
 #include <stdatomic.h>
 #include <stdio.h>
@@ -50,7 +53,10 @@
 #define MAX_PAST 3              /* reads allowed past the waiting trimmer:
                                    none really, but one that came as it
                                    asked may be counted */
-#define START_LEAD_USEC 2000    /* time for the threads to start */
+#define START_LEAD_USEC 2000    /* time for the other request threads to
+                                   start once the first one has */
+#define HANDOVER_USEC 250       /* how often a finished check looks for the
+                                   next request (only on a late machine) */
 #define MAX_READERS 16
 
 /* The window of recent requests: plain memory, guarded by the lock. */
@@ -63,15 +69,17 @@ typedef struct limiter {
     int nreaders, requests;
     int trims_due;          /* the trimmer's quota: one per 20 ms of load */
     int scale;              /* latency scale, thousandths */
-    int64_t t0_ns;          /* the timetable's zero */
+    _Atomic int64_t t0_ns;  /* the timetable's zero: set by the first
+                               request thread to run; 0 before */
     cd_rwlock_t lock;       /* guards window */
     window_t window;
 
     /* Measurements. The shared ones are relaxed atomics: they must not
      * order the threads. Each request thread has its own slot in the
      * arrays, read after the join. */
+    atomic_int next_request;          /* the next request to hand out */
     atomic_int reads;                 /* reads that went in */
-    atomic_uint wait_no;              /* odd while the trimmer waits */
+    atomic_uint trims_in;             /* times the trimmer got in */
     atomic_int past_now;              /* reads past the current wait */
     _Atomic int64_t asked_ns;         /* the trimmer's wait began; 0: none */
     int reads_of[MAX_READERS];
@@ -97,31 +105,64 @@ static const cd_rw_policy_t policy[] = {
 
 /* ============================= the threads =============================== */
 
-static int64_t since_t0_us(const limiter_t *lm)
+static int64_t t0_ns(limiter_t *lm)
 {
-    return (cd_reg_elapsed_ns() - lm->t0_ns) / 1000;
+    return atomic_load_explicit(&lm->t0_ns, memory_order_relaxed);
+}
+
+static int64_t since_t0_us(limiter_t *lm)
+{
+    return (cd_reg_elapsed_ns() - t0_ns(lm)) / 1000;
+}
+
+/* The storm begins when the first request thread runs, however late a
+ * busy machine starts it: the timetable counts from there, for the trimmer
+ * too. (Counted from the spawn, a slow start would put every trim before
+ * the first request, and nothing would wait.) */
+static void storm_begins(limiter_t *lm)
+{
+    int64_t none = 0;
+    atomic_compare_exchange_strong_explicit(
+        &lm->t0_ns, &none,
+        cd_reg_elapsed_ns() + (int64_t)START_LEAD_USEC * lm->scale,
+        memory_order_relaxed, memory_order_relaxed);
 }
 
 /* Sleeps until at_us (timetable time, scaled like every latency) after
  * t0; returns at once when that moment has passed. */
 static void wait_until(limiter_t *lm, const char *what, int64_t at_us)
 {
-    int64_t due = lm->t0_ns + at_us * lm->scale;
+    int64_t due = t0_ns(lm) + at_us * lm->scale;
     int64_t left_ns = due - cd_reg_elapsed_ns();
     if (left_ns > 0 && lm->scale > 0)
         cd_latency(what, left_ns / lm->scale);
 }
 
+/* The storm has no gap: a check leaves only once a later request is
+ * inside (so the lock is never empty while requests come), or waits at the
+ * lock (the policy holds new readers back: leaving is what lets the writer
+ * in), or was the last. Only a late machine ever waits here; with latency
+ * scaled to 0 there is no timetable to keep. */
+static void hand_over(limiter_t *lm, int ticket)
+{
+    while (lm->scale > 0 && ticket + 1 < lm->requests &&
+           atomic_load_explicit(&lm->reads, memory_order_relaxed) <= ticket + 1 &&
+           cd_rwlock_waiting(&lm->lock, 0) == 0)
+        cd_latency("next-request", HANDOVER_USEC);
+}
+
 /* One request: is this client under its limit? Only reads the window. */
 static void check_request(limiter_t *lm, int index)
 {
-    unsigned came = atomic_load_explicit(&lm->wait_no, memory_order_relaxed);
+    /* Did it come while the trimmer waited at the lock (not merely on its
+     * way there)? Then getting in before the trimmer is overtaking it. */
+    unsigned trims = atomic_load_explicit(&lm->trims_in, memory_order_relaxed);
+    int trimmer_waits = cd_rwlock_waiting(&lm->lock, 1) > 0;
     cd_rwlock_rdlock(&lm->lock);
-    atomic_fetch_add_explicit(&lm->reads, 1, memory_order_relaxed);
+    int ticket = atomic_fetch_add_explicit(&lm->reads, 1, memory_order_relaxed);
     lm->reads_of[index]++;
-    /* Came while the trimmer was waiting, and got in before it did. */
-    if ((came & 1) &&
-        atomic_load_explicit(&lm->wait_no, memory_order_relaxed) == came) {
+    if (trimmer_waits &&
+        atomic_load_explicit(&lm->trims_in, memory_order_relaxed) == trims) {
         atomic_fetch_add_explicit(&lm->past_now, 1, memory_order_relaxed);
         lm->past_of[index]++;
     }
@@ -135,6 +176,7 @@ static void check_request(limiter_t *lm, int index)
     int64_t since = atomic_load_explicit(&lm->asked_ns, memory_order_relaxed);
     if (since)
         cd_reg_gauge_set(lm->g_wait, (cd_reg_elapsed_ns() - since) / 1000000);
+    hand_over(lm, ticket);
     cd_rwlock_unlock(&lm->lock);
 }
 
@@ -157,9 +199,8 @@ static void trim_window(limiter_t *lm)
 
     atomic_store_explicit(&lm->past_now, 0, memory_order_relaxed);
     atomic_store_explicit(&lm->asked_ns, asked, memory_order_relaxed);
-    atomic_fetch_add_explicit(&lm->wait_no, 1, memory_order_relaxed);
     cd_rwlock_wrlock(&lm->lock);
-    atomic_fetch_add_explicit(&lm->wait_no, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&lm->trims_in, 1, memory_order_relaxed);
     atomic_store_explicit(&lm->asked_ns, 0, memory_order_relaxed);
     record_wait(lm, cd_reg_elapsed_ns() - asked,
                 atomic_load_explicit(&lm->past_now, memory_order_relaxed));
@@ -178,6 +219,9 @@ static void trim_window(limiter_t *lm)
 static void trimmer_thread(void *ctx)
 {
     limiter_t *lm = ctx;
+    /* With latency scaled to 0 there is no timetable to wait for. */
+    while (lm->scale > 0 && t0_ns(lm) == 0)
+        cd_latency("storm-to-begin", HANDOVER_USEC);
     for (int k = 0; k < lm->trims_due; k++) {
         wait_until(lm, "next-trim",
                    TRIM_FIRST_USEC + (int64_t)k * TRIM_EVERY_USEC);
@@ -188,7 +232,15 @@ static void trimmer_thread(void *ctx)
 static void request_thread(void *ctx, int index)
 {
     limiter_t *lm = ctx;
-    for (int k = index; k < lm->requests; k += lm->nreaders) {
+    storm_begins(lm);
+    /* Requests go to whichever request thread is free, as a server's pool
+     * hands them out: a thread that the machine runs late holds up only
+     * its own request, never the ones after it. */
+    for (;;) {
+        int k = atomic_fetch_add_explicit(&lm->next_request, 1,
+                                          memory_order_relaxed);
+        if (k >= lm->requests)
+            break;
         wait_until(lm, "next-request", (int64_t)k * REQUEST_EVERY_USEC);
         int past = lm->past_of[index];
         check_request(lm, index);
@@ -300,8 +352,9 @@ static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
                            TRIM_FIRST_USEC + TRIM_EVERY_USEC - 1) /
                           TRIM_EVERY_USEC);
     lm->scale = cd_reg_latency_scale();
+    atomic_init(&lm->next_request, 0);
     atomic_init(&lm->reads, 0);
-    atomic_init(&lm->wait_no, 0);
+    atomic_init(&lm->trims_in, 0);
     atomic_init(&lm->past_now, 0);
     atomic_init(&lm->asked_ns, 0);
     cd_reg_gauge_set(cd_reg_gauge("requests"), lm->requests);
@@ -310,7 +363,7 @@ static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
     lm->g_trims = cd_reg_gauge("trims");
     lm->g_wait = cd_reg_gauge("trimmer waiting ms");
     lm->g_longest = cd_reg_gauge("longest wait ms");
-    lm->t0_ns = cd_reg_elapsed_ns() + (int64_t)START_LEAD_USEC * lm->scale;
+    atomic_init(&lm->t0_ns, 0);
 
     int rc = cd_thread_spawn(&trimmer, "trimmer", trimmer_thread, lm);
     if (rc == 0) {

@@ -88,6 +88,8 @@ int cd_rwlock_init(cd_rwlock_t *l, const char *name, cd_rw_policy_t policy)
         return id;
     l->policy = policy;
     atomic_init(&l->write_held, 0);
+    atomic_init(&l->waiting[0], 0);
+    atomic_init(&l->waiting[1], 0);
     if (policy == CD_RW_FAIR)
         init_fair(l);
     else
@@ -110,6 +112,11 @@ void cd_rwlock_destroy(cd_rwlock_t *l)
     }
     cd_reg_remove_object(l->id);
     l->id = 0;
+}
+
+int cd_rwlock_waiting(cd_rwlock_t *l, int write)
+{
+    return atomic_load_explicit(&l->waiting[write != 0], memory_order_relaxed);
 }
 
 const char *cd_rw_policy_name(int policy)
@@ -381,7 +388,9 @@ static int acquire(cd_rwlock_t *l, int write, cd_site_t site)
     if (rc != 0) {
         if (tracked)
             cd__op_block(self, l->id, 0, site);
+        atomic_fetch_add_explicit(&l->waiting[write], 1, memory_order_relaxed);
         rc = wait_enter(l, write, tracked ? self : 0);
+        atomic_fetch_sub_explicit(&l->waiting[write], 1, memory_order_relaxed);
         if (tracked)
             cd__op_unblock(self, l->id);
     }

@@ -67,6 +67,9 @@ typedef struct cd_rwlock {
     /* Under the controlled scheduler: writers parked waiting for it (the
      * prefer-writer policy keeps new readers out while there are any). */
     int parked_writers;
+    /* Threads waiting to get in now, by side ([0] read, [1] write): what
+     * cd_rwlock_waiting() reports. */
+    _Atomic int waiting[2];
 } cd_rwlock_t;
 
 /* Creates an unlocked rwlock named name with the given policy. Returns 0,
@@ -97,6 +100,13 @@ int cd_rwlock_trywrlock_at(cd_rwlock_t *l, cd_site_t site);
 /* Lets go of a read or a write hold. Caller holds l (either side). */
 #define cd_rwlock_unlock(l) cd_rwlock_unlock_at((l), CD_HERE)
 void cd_rwlock_unlock_at(cd_rwlock_t *l, cd_site_t site);
+
+/* How many threads wait to get in right now: for writing (write != 0) or
+ * for reading. A thread counts from the moment it found the lock taken
+ * and settled down to wait until it is inside (or gave up). A snapshot
+ * that may change at once; for a demo's measurements and hand-overs, not
+ * for deciding who may go in. Can't fail. */
+int cd_rwlock_waiting(cd_rwlock_t *l, int write);
 
 /* "prefer-reader", "prefer-writer", "fair" (or "?"). */
 const char *cd_rw_policy_name(int policy);
