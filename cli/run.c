@@ -11,6 +11,44 @@
 /* After an abort, threads get this long to stop before on_stuck fires. */
 #define GRACE_MS 2000
 
+/* A run stopped at its limit: say what the machine gave it, so that a
+ * starved machine is not taken for a hung or spinning run. */
+static void timed_out(cd_run_result_t *r, int timeout_ms, const char *was)
+{
+    const cd_run_load_t *l = &r->load;
+    cd_verdict_t *v = &r->verdict;
+    double cpu = (double)l->cpu_ns / 1e9, queued = (double)l->queued_ns / 1e9;
+    double wall = (double)l->wall_ns / 1e9;
+
+    if (l->measured) {
+        cd_verdict_num(v, "cpu_ms", l->cpu_ns / 1000000);
+        cd_verdict_num(v, "waited_for_cpu_ms", l->queued_ns / 1000000);
+        cd_verdict_num(v, "starved", l->starved);
+    }
+    if (l->measured && l->starved)
+        cd_verdict_observe(v, CD_TIMEOUT, "still running after %d ms (the "
+                           "%d ms limit, extended while the machine was "
+                           "starved), stopped: its threads waited %.1f s "
+                           "for a CPU and ran %.2f s, so a busy machine, not "
+                           "the run, is the likely cause; run it again on a "
+                           "quieter one (%s)", l->limit_ms, timeout_ms,
+                           queued, cpu, was);
+    else if (l->measured && cpu >= wall / 2)
+        cd_verdict_observe(v, CD_TIMEOUT, "still running after the %d ms "
+                           "limit, stopped: it kept %.1f CPUs busy (a "
+                           "livelock or a spin loop?) (%s)", timeout_ms,
+                           wall > 0 ? cpu / wall : 0, was);
+    else if (l->measured)
+        cd_verdict_observe(v, CD_TIMEOUT, "still running after the %d ms "
+                           "limit, stopped: it waited rather than ran "
+                           "(%.2f s of CPU in %.1f s, with CPUs to spare): "
+                           "a hang, or a run longer than the limit (%s)",
+                           timeout_ms, cpu, wall, was);
+    else
+        cd_verdict_observe(v, CD_TIMEOUT, "still running after the %d ms "
+                           "limit, stopped (%s)", timeout_ms, was);
+}
+
 static void merge_findings(cd_run_result_t *r, int timeout_ms)
 {
     cd_verdict_t *v = &r->verdict;
@@ -35,8 +73,7 @@ static void merge_findings(cd_run_result_t *r, int timeout_ms)
         cd_verdict_observe(v, CD_DEADLOCK, "no thread could run any more, "
                            "but the waits form no cycle (%s)", was);
     } else if (reason == CD_ABORT_TIMEOUT) {
-        cd_verdict_observe(v, CD_TIMEOUT, "still running after the %d ms "
-                           "limit, stopped (%s)", timeout_ms, was);
+        timed_out(r, timeout_ms, was);
     } else if (reason == CD_ABORT_USER) {
         cd_verdict_observe(v, CD_STOPPED, "the run stopped by the user "
                            "before its end: nothing is proven (%s)", was);
@@ -94,6 +131,7 @@ int cd_run(const cd_scenario_t *s, int variant, const cd_run_opts_t *o,
     r->duration_ns = cd_reg_elapsed_ns() - t0;
     if (o->sched)
         end_controlled(r);
+    cd_watchdog_load(w, &r->load);
     cd_watchdog_stop(w);
     merge_findings(r, o->timeout_ms);
     return 0;

@@ -49,6 +49,9 @@ typedef struct cd_run_result {
     long steps;
     char schedule[CD_SCHEDULE_MAX];
     char replay[CD_SCHEDULE_MAX + 256]; /* the command that replays it */
+    /* What the machine gave the run: CPU used, time waiting for a CPU,
+     * and the limit in force (longer than asked on a starved machine). */
+    cd_run_load_t load;
 } cd_run_result_t;
 
 /* Runs variant of s. Returns 0, or -errno when the watchdog could not be

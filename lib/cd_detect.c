@@ -203,6 +203,11 @@ struct cd_watchdog {
     cd_stuck_fn on_stuck;
     int64_t aborted_at_ns; /* when the watchdog first saw the abort */
     int64_t start_ns;      /* real time: the hard limit is wall-clock */
+    int64_t limit_ns;      /* of unpaused time; grows on a starved machine */
+    int extensions;        /* how often it grew */
+    int64_t next_load_ns;  /* when to sample the load next (run time) */
+    int load_on;           /* the load has a baseline */
+    cd_load_t load;
     cd_snapshot_t snap;
     cd_cycle_t last;       /* the cycle seen by the previous scan */
     unsigned last_seq[CD_MAX_CYCLE];
@@ -244,6 +249,37 @@ static void scan(cd_watchdog_t *w)
     w->have_last = 1;
 }
 
+/* The load is sampled every LOAD_EVERY_NS from the first one on, and the
+ * first waits as long: a short run (explore runs thousands a second)
+ * never reads /proc. */
+#define LOAD_EVERY_NS (100 * 1000 * 1000LL)
+#define MAX_EXTENSIONS 2
+
+static void track_load(cd_watchdog_t *w)
+{
+    int64_t now = cd_now_ns() - w->start_ns;
+    if (now < w->next_load_ns)
+        return;
+    w->next_load_ns = now + LOAD_EVERY_NS;
+    if (w->load_on) {
+        cd_load_sample(&w->load);
+    } else {
+        cd_load_begin(&w->load);
+        w->load_on = 1;
+    }
+}
+
+/* At the limit: was the machine the bottleneck, and may the run have more
+ * time? A controlled run's limit is never extended: one thread runs at a
+ * time there by design. */
+static int starved_now(cd_watchdog_t *w)
+{
+    if (!w->load_on || w->extensions >= MAX_EXTENSIONS || cd_sched_active())
+        return 0;
+    cd_load_sample(&w->load);
+    return cd_load_starved(&w->load);
+}
+
 static void *watchdog_main(void *p)
 {
     cd_watchdog_t *w = p;
@@ -270,12 +306,17 @@ static void *watchdog_main(void *p)
             continue;
         }
         /* Time spent paused (the live view's `p`) does not count. */
-        if (w->timeout_ms > 0 &&
-            cd_reg_active_ns() >= (int64_t)w->timeout_ms * 1000000) {
+        if (w->timeout_ms > 0 && cd_reg_active_ns() >= w->limit_ns) {
+            if (starved_now(w)) {
+                w->extensions++;
+                w->limit_ns += (int64_t)w->timeout_ms * 1000000;
+                continue;
+            }
             cd_reg_abort(CD_ABORT_TIMEOUT);
             cd__sched_drain();
             continue;
         }
+        track_load(w);
         /* A controlled run finds its deadlocks itself, deterministically. */
         if (!cd_sched_active())
             scan(w);
@@ -296,6 +337,8 @@ int cd_watchdog_start(cd_watchdog_t **out, int timeout_ms, int period_ms,
     w->period_ms = period_ms > 0 ? period_ms : 10;
     w->grace_ms = grace_ms;
     w->start_ns = cd_now_ns();
+    w->limit_ns = (int64_t)timeout_ms * 1000000;
+    w->next_load_ns = LOAD_EVERY_NS;
     w->on_stuck = on_stuck;
     int rc = pthread_create(&w->pt, NULL, watchdog_main, w);
     if (rc != 0) {
@@ -306,6 +349,22 @@ int cd_watchdog_start(cd_watchdog_t **out, int timeout_ms, int period_ms,
     }
     *out = w;
     return 0;
+}
+
+void cd_watchdog_load(cd_watchdog_t *w, cd_run_load_t *out)
+{
+    memset(out, 0, sizeof *out);
+    CD_CHECK(pthread_mutex_lock(&w->lock));
+    out->limit_ms = (int)(w->limit_ns / 1000000);
+    if (w->load_on) {
+        cd_load_sample(&w->load);
+        out->measured = 1;
+        out->starved = cd_load_starved(&w->load);
+        out->wall_ns = w->load.wall_ns;
+        out->cpu_ns = w->load.cpu_ns;
+        out->queued_ns = w->load.queued_ns;
+    }
+    CD_CHECK(pthread_mutex_unlock(&w->lock));
 }
 
 void cd_watchdog_stop(cd_watchdog_t *w)

@@ -17,13 +17,18 @@
  * waits twice in a row (a wait is identified by its wait_seq, so a thread
  * that moved in between cannot be mistaken for a stuck one). It then
  * records the cycle and aborts the run. It also enforces the run's hard
- * time limit (time spent paused does not count).
+ * time limit (time spent paused does not count). A run that reaches the
+ * limit on a starved machine (cd_load.h: its threads waited for a CPU
+ * longer than they ran) gets the limit again, twice at most, before it is
+ * stopped: a busy machine must not fail a correct run, and a hung one
+ * still ends.
  */
 #ifndef CD_DETECT_H
 #define CD_DETECT_H
 
 #include <stddef.h>
 
+#include "cd_load.h"
 #include "cd_registry.h"
 
 /* Looks for a cycle in the wait-for graph of snap. Returns 1 and fills
@@ -51,6 +56,18 @@ typedef void (*cd_stuck_fn)(int abort_reason);
  * an abort. Returns 0 or -errno. */
 int cd_watchdog_start(cd_watchdog_t **out, int timeout_ms, int period_ms,
                       int grace_ms, cd_stuck_fn on_stuck);
+
+/* What the machine gave the run, for a verdict that reached its limit. */
+typedef struct cd_run_load {
+    int measured;      /* 0: too short a run to measure (under 100 ms) */
+    int starved;       /* cd_load_starved() said so at the last look */
+    int limit_ms;      /* the limit in force: timeout_ms, or more when it
+                          was extended for a starved machine */
+    int64_t wall_ns, cpu_ns, queued_ns; /* as in cd_load_t */
+} cd_run_load_t;
+
+/* Fills *out with the run's figures up to now. Can't fail. */
+void cd_watchdog_load(cd_watchdog_t *w, cd_run_load_t *out);
 
 /* Stops and frees it. Safe with NULL. */
 void cd_watchdog_stop(cd_watchdog_t *w);
