@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -330,6 +331,46 @@ void run_cmd_input(cmd_out_t *o, const char *const argv[], const char *env,
     if (timed_out)
         fprintf(stderr, "\n  %s: killed at the %d ms limit\n", argv[0],
                 limit_ms);
+}
+
+/* One busy loop per online CPU; each dies with the runner, should the
+ * runner itself be killed before it can kill them. */
+static int start_busy_loops(pid_t *pids, int max)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    int n = cpus < 1 ? 1 : cpus > max ? max : (int)cpus;
+    for (int i = 0; i < n; i++) {
+        pids[i] = fork();
+        if (pids[i] == 0) {
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+            for (volatile unsigned long k = 0;; k++)
+                ;
+        }
+        if (pids[i] < 0)
+            return i;
+    }
+    return n;
+}
+
+void run_cmd_starved(cmd_out_t *o, const char *const argv[], const char *env,
+                     int limit_ms)
+{
+    enum { MAX_LOOPS = 64, MAX_ARGS = 64 };
+    const char *wrapped[MAX_ARGS + 4] = { "chrt", "-i", "0" };
+    pid_t loops[MAX_LOOPS];
+    int n = 0;
+
+    while (argv[n] && n < MAX_ARGS) {
+        wrapped[3 + n] = argv[n];
+        n++;
+    }
+    wrapped[3 + n] = NULL;
+    int busy = start_busy_loops(loops, MAX_LOOPS);
+    run_cmd(o, wrapped, env, limit_ms);
+    for (int i = 0; i < busy; i++) {
+        kill(loops[i], SIGKILL);
+        waitpid(loops[i], NULL, 0);
+    }
 }
 
 const char *concdemo_bin(void)
