@@ -1,6 +1,7 @@
 /*
- * harness.c - forked runs, forked test bodies and command runs with time
- * limits; waiting for registry conditions.
+ * harness.c - forked runs, forked test bodies, CUnit tests run in a forked
+ * child, and command runs, all with time limits; waiting for registry
+ * conditions.
  */
 #define _XOPEN_SOURCE 700 /* putenv */
 
@@ -9,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +84,88 @@ static int reap(pid_t pid, int timed_out)
     return status;
 }
 
+/* ======================= forked children, one shape ====================== */
+
+/* What a forked child wrote back, and how it ended. */
+typedef struct fork_out {
+    char *buf;     /* what the child wrote to its pipe, up to cap bytes */
+    size_t cap;    /* (more is read and dropped, so the child never blocks) */
+    size_t len;
+    int timed_out; /* killed at the limit */
+    int status;    /* its wait status; -1 if timed_out */
+} fork_out_t;
+
+/* Runs fn(arg, fd) in a forked child that ends with exit(fn's result), so
+ * that a sanitizer judges the child alone (TSan exits 66 after a report,
+ * ASan 1 after an error or a leak, LSan alone 23). What the child writes to fd is collected in o until
+ * the child closes it; at limit_ms it is killed. Returns 0, or -1 if no
+ * child could be started. */
+static int fork_with_limit(int (*fn)(void *arg, int fd), void *arg,
+                           fork_out_t *o, int limit_ms)
+{
+    int fd[2];
+    o->len = 0;
+    o->timed_out = 0;
+    o->status = -1;
+    if (pipe(fd) != 0)
+        return -1;
+    /* A command the child runs must not hold the pipe open after it. */
+    fcntl(fd[0], F_SETFD, FD_CLOEXEC);
+    fcntl(fd[1], F_SETFD, FD_CLOEXEC);
+    fflush(NULL); /* or the child's exit() writes the buffers out again */
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fd[0]);
+        close(fd[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        close(fd[0]);
+        exit(fn(arg, fd[1]));
+    }
+    close(fd[1]);
+    int fds[2] = { fd[0], -1 };
+    char *bufs[2] = { o->buf, NULL };
+    size_t caps[2] = { o->cap, 0 }, lens[2] = { 0, 0 };
+    o->timed_out = drain(fds, bufs, caps, lens, now_ms() + limit_ms) != 0;
+    if (fds[0] >= 0)
+        close(fds[0]);
+    o->len = lens[0];
+    o->status = reap(pid, o->timed_out);
+    return 0;
+}
+
+/* Writes all of buf to fd; 0, or -1 if the pipe broke. */
+static int write_all(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* ============================== demo runs ================================ */
+
+typedef struct demo_job {
+    const cd_scenario_t *s;
+    int variant;
+    const cd_run_opts_t *opts;
+} demo_job_t;
+
+/* Child side of run_forked_opts: the run, its result down the pipe. */
+static int demo_child(void *arg, int fd)
+{
+    const demo_job_t *j = arg;
+    cd_run_result_t r;
+    cd_run(j->s, j->variant, j->opts, &r);
+    return write_all(fd, &r, sizeof r) == 0 ? 0 : 3;
+}
+
 child_run_t run_forked_opts(const char *name, const char *variant,
                             const cd_run_opts_t *opts, int limit_ms)
 {
@@ -92,40 +176,15 @@ child_run_t run_forked_opts(const char *name, const char *variant,
     int v = cd_scenario_variant(s, variant);
     CU_ASSERT_FATAL(v >= 0);
 
-    int fd[2];
-    CU_ASSERT_FATAL(pipe(fd) == 0);
-    fflush(NULL);
-    pid_t pid = fork();
-    CU_ASSERT_FATAL(pid >= 0);
-    if (pid == 0) {
-        close(fd[0]);
-        cd_run_result_t r;
-        cd_run(s, v, opts, &r);
-        const char *p = (const char *)&r;
-        size_t left = sizeof r;
-        while (left > 0) {
-            ssize_t n = write(fd[1], p, left);
-            if (n <= 0)
-                _exit(3);
-            p += n;
-            left -= (size_t)n;
-        }
-        exit(0);
-    }
-    close(fd[1]);
-    int fds[2] = { fd[0], -1 };
-    char *bufs[2] = { (char *)&res.r, NULL };
-    size_t caps[2] = { sizeof res.r, 0 }, lens[2] = { 0, 0 };
-    int timed_out = drain(fds, bufs, caps, lens, now_ms() + limit_ms) != 0;
-    if (fds[0] >= 0)
-        close(fds[0]);
-    int status = reap(pid, timed_out);
-    res.finished = !timed_out && lens[0] == sizeof res.r && status >= 0 &&
-                   WIFEXITED(status);
-    res.exit_code = res.finished ? WEXITSTATUS(status) : -1;
+    demo_job_t job = { s, v, opts };
+    fork_out_t o = { .buf = (char *)&res.r, .cap = sizeof res.r };
+    CU_ASSERT_FATAL(fork_with_limit(demo_child, &job, &o, limit_ms) == 0);
+    res.finished = !o.timed_out && o.len == sizeof res.r &&
+                   o.status >= 0 && WIFEXITED(o.status);
+    res.exit_code = res.finished ? WEXITSTATUS(o.status) : -1;
     if (!res.finished)
         fprintf(stderr, "\n  %s [%s]: the child %s\n", name, variant,
-                timed_out ? "hit the time limit" : "did not finish cleanly");
+                o.timed_out ? "hit the time limit" : "did not finish cleanly");
     return res;
 }
 
@@ -157,45 +216,195 @@ int fail(int line, const char *what, const char *detail)
     return 1;
 }
 
+typedef struct body_job {
+    int (*body)(void);
+} body_job_t;
+
+/* Child side of passes_in_child: the body, and why it failed if it did. */
+static int body_child(void *arg, int fd)
+{
+    int rc = ((const body_job_t *)arg)->body();
+    if (rc != 0 && write_all(fd, why, strlen(why)) != 0)
+        return 2;
+    return rc == 0 ? 0 : 1;
+}
+
 int passes_in_child(const char *name, int (*body)(void), int limit_ms)
 {
     char msg[sizeof why];
-    int fd[2];
+    body_job_t job = { body };
+    fork_out_t o = { .buf = msg, .cap = sizeof msg - 1 };
 
-    if (pipe(fd) != 0)
+    if (fork_with_limit(body_child, &job, &o, limit_ms) != 0)
         return 0;
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0)
-        return 0;
-    if (pid == 0) {
-        close(fd[0]);
-        int rc = body();
-        if (rc != 0 && write(fd[1], why, strlen(why)) < 0)
-            rc = 2;
-        /* exit(), not _exit(): a sanitizer then judges this child alone
-         * (TSan exits 66 after a report, LSan 23 on a leak). */
-        exit(rc == 0 ? 0 : 1);
-    }
-    close(fd[1]);
-    int fds[2] = { fd[0], -1 };
-    char *bufs[2] = { msg, NULL };
-    size_t caps[2] = { sizeof msg - 1, 0 }, lens[2] = { 0, 0 };
-    int timed_out = drain(fds, bufs, caps, lens, now_ms() + limit_ms) != 0;
-    if (fds[0] >= 0)
-        close(fds[0]);
-    int status = reap(pid, timed_out);
-    msg[lens[0]] = '\0';
-    if (timed_out)
+    msg[o.len] = '\0';
+    if (o.timed_out)
         fprintf(stderr, "\n  %s: hung, killed at the %d ms limit\n", name,
                 limit_ms);
-    else if (WIFSIGNALED(status))
+    else if (WIFSIGNALED(o.status))
         fprintf(stderr, "\n  %s: child died of signal %d\n", name,
-                WTERMSIG(status));
-    else if (WEXITSTATUS(status) != 0)
+                WTERMSIG(o.status));
+    else if (WEXITSTATUS(o.status) != 0)
         fprintf(stderr, "\n  %s: %s (child exit %d)\n", name,
-                lens[0] ? msg : "failed", WEXITSTATUS(status));
-    return !timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+                o.len ? msg : "failed", WEXITSTATUS(o.status));
+    return !o.timed_out && WIFEXITED(o.status) && WEXITSTATUS(o.status) == 0;
+}
+
+/* ================= CUnit tests whose body runs in a child ================ */
+
+/*
+ * The parent registers one function, forked_test, for every such test and
+ * finds the real body by the test CUnit is running. The child runs the
+ * body with CUnit's assertions as usual, then reports on its pipe, one
+ * record a line:
+ *   F<line>\t<file>\t<condition>   an assertion of this test that failed
+ *   P<count>                       how many of its assertions passed
+ *   E                              the body ended (returned, or a _FATAL
+ *                                  assertion ended it)
+ * and the parent raises each failure again as its own, so the named test
+ * fails with the child's file:line.
+ */
+#define FORKED_MAX 128     /* tests registered this way, in all suites */
+#define REPORT_MAX 100     /* failure records one child sends in full */
+
+static struct {
+    CU_pTest test;
+    CU_TestFunc body;
+} forked[FORKED_MAX];
+static int nforked;
+
+static char report[128 * 1024]; /* REPORT_MAX lines of at most ~1 KiB */
+
+/* One line for the pipe: tabs and newlines in s become spaces. */
+static void flatten(char *dst, size_t cap, const char *s)
+{
+    size_t n = 0;
+    for (; s && *s && n + 1 < cap; s++)
+        dst[n++] = (*s == '\t' || *s == '\n') ? ' ' : *s;
+    dst[n] = '\0';
+}
+
+typedef struct forked_job {
+    CU_TestFunc body;
+} forked_job_t;
+
+/* Child side of forked_test: the body under CUnit, then the report. */
+static int forked_child(void *arg, int fd)
+{
+    CU_pTest t = CU_get_current_test();
+    unsigned before = CU_get_number_of_asserts();
+    jmp_buf jb;
+    char line[1200], file[256], cond[900];
+
+    /* A _FATAL assertion jumps to the test's jump buffer. CUnit's points
+     * into its own runner, which the child must not go back into (it
+     * would run the rest of the suite): point it here instead. */
+    t->pJumpBuf = &jb;
+    if (setjmp(jb) == 0)
+        ((const forked_job_t *)arg)->body();
+    t->pJumpBuf = NULL;
+
+    unsigned failed = 0;
+    for (CU_pFailureRecord f = CU_get_failure_list(); f; f = f->pNext) {
+        if (f->pTest != t)
+            continue; /* earlier tests' records, copied from the parent */
+        if (++failed > REPORT_MAX)
+            continue;
+        flatten(file, sizeof file, f->strFileName);
+        flatten(cond, sizeof cond, f->strCondition);
+        int n = snprintf(line, sizeof line, "F%u\t%s\t%s\n", f->uiLineNumber,
+                         file, cond);
+        if (write_all(fd, line, (size_t)n) != 0)
+            return 2;
+    }
+    int n = 0;
+    if (failed > REPORT_MAX)
+        n = snprintf(line, sizeof line, "F%d\t%s\t%u more failures not sent\n",
+                     __LINE__, __FILE__, failed - REPORT_MAX);
+    n += snprintf(line + n, sizeof line - (size_t)n, "P%u\nE\n",
+                  CU_get_number_of_asserts() - before - failed);
+    return write_all(fd, line, (size_t)n) == 0 ? 0 : 2;
+}
+
+/* Raises the child's report as this test's own assertions; returns 1 if
+ * the report says the body ended. */
+static int raise_report(char *text)
+{
+    unsigned long passed = 0;
+    int ended = 0;
+    for (char *line = text, *nl; (nl = strchr(line, '\n')); line = nl + 1) {
+        *nl = '\0';
+        char *file = strchr(line, '\t');
+        char *cond = file ? strchr(file + 1, '\t') : NULL;
+        if (line[0] == 'F' && cond) {
+            *file++ = '\0';
+            *cond++ = '\0';
+            CU_assertImplementation(CU_FALSE,
+                                    (unsigned)strtoul(line + 1, NULL, 10),
+                                    cond, file, "", CU_FALSE);
+        } else if (line[0] == 'P') {
+            passed = strtoul(line + 1, NULL, 10);
+        } else if (line[0] == 'E') {
+            ended = 1;
+        }
+    }
+    /* The child's passing assertions count here too, as they did when
+     * these tests ran in this process. */
+    for (unsigned long i = 0; i < passed; i++)
+        CU_assertImplementation(CU_TRUE, __LINE__, "", __FILE__, "", CU_FALSE);
+    return ended;
+}
+
+/* The one function CUnit calls for every test add_forked_test added. */
+static void forked_test(void)
+{
+    CU_pTest t = CU_get_current_test();
+    forked_job_t job = { NULL };
+    for (int i = 0; i < nforked; i++)
+        if (forked[i].test == t)
+            job.body = forked[i].body;
+    CU_ASSERT_PTR_NOT_NULL_FATAL(job.body);
+
+    fork_out_t o = { .buf = report, .cap = sizeof report - 1 };
+    CU_ASSERT_FATAL(fork_with_limit(forked_child, &job, &o,
+                                    FORKED_LIMIT_MS) == 0);
+    report[o.len] = '\0';
+    int ended = raise_report(report);
+
+    char what[200];
+    int code = o.status >= 0 && WIFEXITED(o.status) ? WEXITSTATUS(o.status)
+                                                    : -1;
+    if (o.timed_out)
+        snprintf(what, sizeof what, "timed out after %d ms (killed)",
+                 FORKED_LIMIT_MS);
+    else if (WIFSIGNALED(o.status))
+        snprintf(what, sizeof what, "the child died of signal %d (%s)",
+                 WTERMSIG(o.status), strsignal(WTERMSIG(o.status)));
+    else if (code != 0)
+        snprintf(what, sizeof what, "the child exited with %d%s", code,
+                 code == 66 ? " (ThreadSanitizer's code: a report above)"
+                            : " (a sanitizer's report, if any, is above)");
+    else if (!ended)
+        snprintf(what, sizeof what, "the child exited before the test ended");
+    else
+        return;
+    fprintf(stderr, "\n  %s: %s\n", t->pName, what);
+    CU_assertImplementation(CU_FALSE, __LINE__, what, __FILE__, "", CU_FALSE);
+}
+
+CU_pTest add_forked_test(CU_pSuite s, const char *name, CU_TestFunc body)
+{
+    if (nforked == FORKED_MAX) {
+        fprintf(stderr, "harness: over %d forked tests (FORKED_MAX)\n",
+                FORKED_MAX);
+        abort(); /* a runner that cannot run its suites as written */
+    }
+    CU_pTest t = CU_add_test(s, name, forked_test);
+    if (t) {
+        forked[nforked].test = t;
+        forked[nforked++].body = body;
+    }
+    return t;
 }
 
 /* ======================= watching the registry =========================== */

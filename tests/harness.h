@@ -1,11 +1,13 @@
 /*
- * harness.h - what every suite shares: running a scenario, or a test body
- * of checks, in a forked child with a time limit; watching the registry
- * until a condition holds; and running the concdemo binary.
+ * harness.h - what every suite shares: running a scenario, a test body of
+ * checks, or a whole CUnit test in a forked child with a time limit;
+ * watching the registry until a condition holds; and running the concdemo
+ * binary.
  *
- * A demo run inside a test happens in a child process, so a hang fails the
- * test (the child is killed at the limit) instead of stalling CI, and a
- * crash in a demo cannot take the runner down.
+ * Anything that starts threads - a demo run, or a test of the library's
+ * primitives - happens in a child process, so a hang (a lost wake-up, a
+ * deadlock) fails that one test (the child is killed at the limit) instead
+ * of stalling CI, and a crash cannot take the runner down.
  */
 #ifndef CD_TEST_HARNESS_H
 #define CD_TEST_HARNESS_H
@@ -135,6 +137,23 @@ int passes_in_child(const char *name, int (*body)(void), int limit_ms);
         CU_ASSERT_TRUE(passes_in_child(#name, name##_body, CHILD_LIMIT_MS)); \
     }                                                                        \
     static int name##_body(void)
+
+/* ================= CUnit tests whose body runs in a child ================= */
+
+/* The limit of such a test: above test_exec's watchdog (20 s, then 5 s for
+ * tasks to stop), so that a run it aborts can still report. */
+#define FORKED_LIMIT_MS 30000
+
+/* Adds test `name` to suite s. CUnit runs it in this process; its body
+ * runs in a forked child killed after FORKED_LIMIT_MS, with the ordinary
+ * CUnit assertions. Each failed assertion comes back (file:line and the
+ * expression) and fails the named test here; so does a child that timed
+ * out, died of a signal or exited non-zero (a sanitizer's report: TSan 66,
+ * ASan 1, a leak under ASan 1, LSan alone 23). The child ends with exit(),
+ * so sanitizers judge it alone. Use _FATAL assertions only on the thread
+ * that runs the body: CUnit's jump out of the body cannot leave another.
+ * Returns CUnit's test, or NULL if CUnit refused it. */
+CU_pTest add_forked_test(CU_pSuite s, const char *name, CU_TestFunc body);
 
 /* ======================= watching the registry =========================== */
 

@@ -1,9 +1,10 @@
 /*
  * test_exec.c - the executor, awaits and awaitable mutexes (lib level).
  *
- * These run in the test process itself, each under a watchdog: if the
- * executor hung despite the run's abort, the watchdog's stuck handler ends
- * the runner with a message instead of letting it hang. Interleavings are
+ * Each test runs in a forked child with a time limit (add_forked_test),
+ * under a watchdog: it aborts a run that goes on too long, and if the
+ * executor hung despite the abort, its stuck handler ends the child with a
+ * message before the time limit kills it. Interleavings are
  * observed through a shared log, which is exact on one worker: a task only
  * gives its worker up at an await, and tasks that are ready run in the
  * order they became ready, before any timer that expires later.
@@ -606,26 +607,26 @@ static void test_worker_cycle_is_found_as_deadlock(void)
 void suite_exec(void)
 {
     CU_pSuite s = CU_add_suite("exec", NULL, NULL);
-    CU_add_test(s, "tasks run to completion on one worker",
-                test_tasks_run_to_completion_on_one_worker);
-    CU_add_test(s, "tasks run to completion on three workers",
-                test_tasks_run_to_completion_on_three_workers);
-    CU_add_test(s, "tasks spawned by tasks run too",
-                test_tasks_spawned_by_tasks_run_too);
-    CU_add_test(s, "await parks the task and another task runs",
-                test_await_parks_and_another_task_runs);
-    CU_add_test(s, "awaitable mutex parks the task, not the worker",
-                test_amutex_parks_the_task_not_the_worker);
-    CU_add_test(s, "keyed awaitable mutex: same key in order, others interleave",
-                test_keyed_amutex_orders_same_key_interleaves_others);
-    CU_add_test(s, "keyed awaitable mutex serialises a key across workers",
-                test_keyed_amutex_serialises_across_workers);
-    CU_add_test(s, "registry shows parked, ready, running and done tasks",
-                test_registry_shows_parked_ready_running_done);
-    CU_add_test(s, "a blocked worker stalls only its own tasks",
-                test_blocked_worker_stalls_only_its_own_tasks);
-    CU_add_test(s, "the run's abort ends every task and releases locks",
-                test_abort_ends_every_task_and_releases_locks);
-    CU_add_test(s, "a lock held across an await on one worker is a deadlock",
-                test_worker_cycle_is_found_as_deadlock);
+    add_forked_test(s, "tasks run to completion on one worker",
+                    test_tasks_run_to_completion_on_one_worker);
+    add_forked_test(s, "tasks run to completion on three workers",
+                    test_tasks_run_to_completion_on_three_workers);
+    add_forked_test(s, "tasks spawned by tasks run too",
+                    test_tasks_spawned_by_tasks_run_too);
+    add_forked_test(s, "await parks the task and another task runs",
+                    test_await_parks_and_another_task_runs);
+    add_forked_test(s, "awaitable mutex parks the task, not the worker",
+                    test_amutex_parks_the_task_not_the_worker);
+    add_forked_test(s, "keyed awaitable mutex: same key in order, others interleave",
+                    test_keyed_amutex_orders_same_key_interleaves_others);
+    add_forked_test(s, "keyed awaitable mutex serialises a key across workers",
+                    test_keyed_amutex_serialises_across_workers);
+    add_forked_test(s, "registry shows parked, ready, running and done tasks",
+                    test_registry_shows_parked_ready_running_done);
+    add_forked_test(s, "a blocked worker stalls only its own tasks",
+                    test_blocked_worker_stalls_only_its_own_tasks);
+    add_forked_test(s, "the run's abort ends every task and releases locks",
+                    test_abort_ends_every_task_and_releases_locks);
+    add_forked_test(s, "a lock held across an await on one worker is a deadlock",
+                    test_worker_cycle_is_found_as_deadlock);
 }

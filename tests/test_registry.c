@@ -2,8 +2,9 @@
  * test_registry.c - the registry: tables, thread states as observers see
  * them, held locks, waiters, self-registration, full tables and the trace.
  *
- * Tests with threads that wait run in a forked child killed at a time
- * limit, so a library bug fails the test instead of hanging the runner.
+ * Tests that start threads run in a forked child killed at a time limit
+ * (CHILD_TEST, or add_forked_test for CUnit bodies), so a library bug
+ * fails the test instead of hanging the runner.
  * "Thread X is now blocked" is established by polling registry snapshots
  * with a generous deadline, never by sleeping and hoping.
  */
@@ -472,19 +473,21 @@ CHILD_TEST(test_trace_shows_a_waiting_thread_in_order)
 /* ================================ suite ================================== */
 
 #define ADD(s, fn) CU_add_test((s), #fn, (fn))
+/* Tests that start threads (or would, if a table check broke). */
+#define ADD_FORKED(s, fn) add_forked_test((s), #fn, (fn))
 
 void suite_registry(void)
 {
     CU_pSuite s = CU_add_suite("registry", NULL, NULL);
     ADD(s, test_reset_empties_tables_and_findings);
-    ADD(s, test_self_registers_unknown_threads);
+    ADD_FORKED(s, test_self_registers_unknown_threads);
     ADD(s, test_registered_thread_starts_new);
     ADD(s, test_spawned_thread_shows_name_running_then_done);
     ADD(s, test_blocked_thread_shows_the_lock_it_waits_for);
     ADD(s, test_sleeping_thread_shows_latency_label);
     ADD(s, test_held_locks_show_in_thread_and_as_object_owner);
     ADD(s, test_nwaiters_counts_threads_waiting_for_a_lock);
-    ADD(s, test_full_thread_table_returns_enospc);
+    ADD_FORKED(s, test_full_thread_table_returns_enospc);
     ADD(s, test_full_object_table_returns_enospc);
     ADD(s, test_trace_on_records_lock_acquired_unlock_in_order);
     ADD(s, test_trace_off_records_nothing);

@@ -4,7 +4,9 @@
  *
  * Every ordering question is made deterministic by waiting, in the
  * registry, until a thread is really blocked on the lock before the next
- * one arrives; nothing relies on a sleep being long enough.
+ * one arrives; nothing relies on a sleep being long enough. Each test
+ * runs in a forked child with a time limit (add_forked_test), so a thread
+ * that never wakes fails its test instead of hanging the runner.
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -486,25 +488,25 @@ static void lock_order_graph_sees_rwlocks(void)
 void suite_rwlock(void)
 {
     CU_pSuite s = CU_add_suite("rwlock", NULL, NULL);
-    CU_add_test(s, "init rejects an unknown policy",
-                init_rejects_unknown_policy);
-    CU_add_test(s, "readers share it (every policy)", readers_share_it);
-    CU_add_test(s, "a writer excludes everyone (every policy)",
-                a_writer_excludes_everyone);
-    CU_add_test(s, "prefer-reader: a new reader passes a waiting writer",
-                prefer_reader_lets_new_readers_pass_a_waiting_writer);
-    CU_add_test(s, "prefer-writer: a waiting writer holds new readers back",
-                prefer_writer_holds_new_readers_back);
-    CU_add_test(s, "fair: a waiting writer holds new readers back",
-                fair_holds_new_readers_back);
-    CU_add_test(s, "fair: served in arrival order, adjacent readers together",
-                fair_serves_in_arrival_order);
-    CU_add_test(s, "abort ends blocked and holding threads (every policy)",
-                abort_ends_blocked_and_holding_threads);
-    CU_add_test(s, "the watchdog reports a writer waiting for itself",
-                watchdog_reports_a_writer_waiting_for_itself);
-    CU_add_test(s, "trace names rdlock, wrlock and shared acquisitions",
-                trace_names_rwlock_operations);
-    CU_add_test(s, "the lock-order graph sees rwlocks",
-                lock_order_graph_sees_rwlocks);
+    add_forked_test(s, "init rejects an unknown policy",
+                    init_rejects_unknown_policy);
+    add_forked_test(s, "readers share it (every policy)", readers_share_it);
+    add_forked_test(s, "a writer excludes everyone (every policy)",
+                    a_writer_excludes_everyone);
+    add_forked_test(s, "prefer-reader: a new reader passes a waiting writer",
+                    prefer_reader_lets_new_readers_pass_a_waiting_writer);
+    add_forked_test(s, "prefer-writer: a waiting writer holds new readers back",
+                    prefer_writer_holds_new_readers_back);
+    add_forked_test(s, "fair: a waiting writer holds new readers back",
+                    fair_holds_new_readers_back);
+    add_forked_test(s, "fair: served in arrival order, adjacent readers together",
+                    fair_serves_in_arrival_order);
+    add_forked_test(s, "abort ends blocked and holding threads (every policy)",
+                    abort_ends_blocked_and_holding_threads);
+    add_forked_test(s, "the watchdog reports a writer waiting for itself",
+                    watchdog_reports_a_writer_waiting_for_itself);
+    add_forked_test(s, "trace names rdlock, wrlock and shared acquisitions",
+                    trace_names_rwlock_operations);
+    add_forked_test(s, "the lock-order graph sees rwlocks",
+                    lock_order_graph_sees_rwlocks);
 }
