@@ -99,22 +99,30 @@ static int usage_error(const char *fmt, const char *arg)
 
 /* ================================ numbers ================================ */
 
+/* Digits only, after an optional minus: strtol alone would also take
+ * " 3", "+3" and "-0", which are not what anyone means by a count. */
+static int is_whole_number(const char *text)
+{
+    const char *d = text[0] == '-' ? text + 1 : text;
+    return *d && strspn(d, "0123456789") == strlen(d);
+}
+
 static int parse_int(const char *flag, const char *text, int lo, int hi,
                      int *out)
 {
-    char *end;
     if (!text || !*text) {
         fprintf(stderr, "concdemo: %s needs a number\n", flag);
         return -1;
     }
-    errno = 0;
-    long v = strtol(text, &end, 10);
-    if (*end != '\0' || end == text) {
+    if (!is_whole_number(text)) {
         fprintf(stderr, "concdemo: %s: '%s' is not a whole number\n", flag,
                 text);
         return -1;
     }
-    if (errno == ERANGE || v < lo || v > hi) {
+    errno = 0;
+    long v = strtol(text, NULL, 10);
+    /* Every range here is >= 0, so any minus ("-0" too) is out of it. */
+    if (errno == ERANGE || text[0] == '-' || v < lo || v > hi) {
         fprintf(stderr, "concdemo: %s must be between %d and %d (got %s)\n",
                 flag, lo, hi, text);
         return -1;
@@ -123,17 +131,26 @@ static int parse_int(const char *flag, const char *text, int lo, int hi,
     return 0;
 }
 
+/* Plain decimals ("2", "0.5", ".25"): what the help and the replay
+ * commands write. strtod would also take "1e1", "0x10", "inf" and "-0". */
+static int is_plain_decimal(const char *text)
+{
+    size_t whole = strspn(text, "0123456789");
+    const char *rest = text + whole;
+    if (*rest == '.')
+        rest++;
+    size_t frac = strspn(rest, "0123456789");
+    return whole + frac > 0 && rest[frac] == '\0';
+}
+
 static int parse_scale(const char *text, int *permille)
 {
-    char *end;
     if (!text || !*text) {
         fprintf(stderr, "concdemo: --latency-scale needs a number\n");
         return -1;
     }
-    errno = 0;
-    double v = strtod(text, &end);
-    if (*end != '\0' || end == text || errno == ERANGE || isnan(v) ||
-        v < 0 || v > 100) {
+    double v = is_plain_decimal(text) ? strtod(text, NULL) : -1;
+    if (v < 0 || v > 100) {
         fprintf(stderr, "concdemo: --latency-scale must be a number from 0 "
                 "to 100 (got %s)\n", text);
         return -1;
@@ -216,7 +233,12 @@ static void on_stuck(int reason)
     cd_report_verdict_line(stdout, current->scenario->name,
                            current->scenario->variants[current->variant].name,
                            &v);
-    fflush(stdout);
+    errno = 0;
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "concdemo: cannot write output: %s\n",
+                errno ? strerror(errno) : "an earlier write failed");
+        _exit(EXIT_USAGE);
+    }
     _exit(1);
 }
 
@@ -285,6 +307,14 @@ static int run_scenario(cli_t *c)
     int signo;
 
     current = c;
+    /* Watching needs time: slow the simulated latencies down and allow a
+     * longer run, unless the command line said otherwise. A controlled
+     * run's latencies pass on a virtual clock, so slowing them would only
+     * change the replay command. */
+    if (c->view && !c->scale_given && !c->has_sched)
+        c->opts.latency_permille = CD_VIEW_SCALE_PERMILLE;
+    if (c->view && !c->timeout_given)
+        c->opts.timeout_ms = CD_VIEW_TIMEOUT_MS;
     if (c->has_sched) {
         if (c->max_steps)
             c->sched.max_steps = c->max_steps;
@@ -307,7 +337,6 @@ static int run_scenario(cli_t *c)
         fflush(stdout);
     }
     int rc = run_it(c, &r, &signo);
-    cd_sched_cfg_free(&c->sched);
     if (rc == -1)
         return EXIT_USAGE;
     if (rc != 0) {
@@ -359,7 +388,10 @@ static int wrong_kind(const cd_scenario_t *s, const char *flag)
     return -1;
 }
 
-/* The value of "--flag=V" or of "--flag V" (advancing *i). NULL if none. */
+/* The value of "--flag=V" or of "--flag V" (advancing *i); "" when the
+ * value is missing: "--flag" last, or followed by another option (so that
+ * "--save-schedule --json" does not save to a file named --json). NULL if
+ * argv[*i] is not this flag. */
 static const char *flag_value(int argc, char **argv, int *i, const char *flag)
 {
     size_t n = strlen(flag);
@@ -367,9 +399,11 @@ static const char *flag_value(int argc, char **argv, int *i, const char *flag)
         return NULL;
     if (argv[*i][n] == '=')
         return argv[*i] + n + 1;
-    if (argv[*i][n] == '\0')
-        return *i + 1 < argc ? argv[++*i] : "";
-    return NULL;
+    if (argv[*i][n] != '\0')
+        return NULL;
+    if (*i + 1 >= argc || strncmp(argv[*i + 1], "--", 2) == 0)
+        return "";
+    return argv[++*i];
 }
 
 static int is_flag(const char *arg, const char *flag)
@@ -406,6 +440,10 @@ static int parse_explore_flag(cd_explore_t *e, int argc, char **argv, int *i)
     int n;
 
     if ((val = flag_value(argc, argv, i, "--strategy"))) {
+        if (!*val) {
+            fprintf(stderr, "concdemo: --strategy needs pct, random or dfs\n");
+            return -1;
+        }
         static const struct { const char *name; int strategy; } known[] = {
             { "pct", CD_SCHED_PCT }, { "random", CD_SCHED_RANDOM },
             { "dfs", CD_SCHED_DFS },
@@ -451,6 +489,17 @@ static int parse_explore_flag(cd_explore_t *e, int argc, char **argv, int *i)
     return 0;
 }
 
+/* The flags parse_explore_flag takes, for a run given one by mistake. */
+static int is_explore_flag(const char *arg)
+{
+    static const char *const names[] = { "--strategy", "--runs", "--budget",
+                                         "--seed", "--depth", "--bound" };
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
+        if (is_flag(arg, names[k]))
+            return 1;
+    return 0;
+}
+
 static int parse_run_args(cli_t *c, int argc, char **argv)
 {
     const cd_scenario_t *s = c->scenario;
@@ -468,6 +517,11 @@ static int parse_run_args(cli_t *c, int argc, char **argv)
         if (c->explore && (is_flag(a, "--sched") || is_flag(a, "--trace"))) {
             fprintf(stderr, "concdemo: explore chooses the schedules itself; "
                     "%.*s is for single runs\n", (int)strcspn(a, "="), a);
+            return -1;
+        }
+        if (c->explore && is_flag(a, "--view")) {
+            fprintf(stderr, "concdemo: explore runs many schedules and "
+                    "watches none; --view is for single runs\n");
             return -1;
         }
         if (strcmp(a, "--fixed") == 0 || strncmp(a, "--fixed=", 8) == 0) {
@@ -531,6 +585,10 @@ static int parse_run_args(cli_t *c, int argc, char **argv)
             fprintf(stderr, "concdemo: %.*s takes no value\n",
                     (int)strcspn(a, "="), a);
             return -1;
+        } else if (!c->explore && is_explore_flag(a)) {
+            fprintf(stderr, "concdemo: %.*s is for concdemo explore (see "
+                    "concdemo explore --help)\n", (int)strcspn(a, "="), a);
+            return -1;
         } else if (a[0] == '-') {
             fprintf(stderr, "concdemo: unknown option '%s' (see concdemo "
                     "help %s)\n", a, s->name);
@@ -544,7 +602,18 @@ static int parse_run_args(cli_t *c, int argc, char **argv)
     return 0;
 }
 
-static int wants_help(int argc, char **argv);
+static int is_help_flag(const char *arg)
+{
+    return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
+}
+
+static int wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (is_help_flag(argv[i]))
+            return 1;
+    return 0;
+}
 
 /* ================================ explore ================================ */
 
@@ -689,42 +758,84 @@ static int cmd_explore(int argc, char **argv)
     return x.found ? 1 : 0;
 }
 
-static int wants_help(int argc, char **argv)
-{
-    for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
-            return 1;
-    return 0;
-}
-
 static int cmd_list(int argc, char **argv)
 {
-    if (argc == 2) {
-        list_text();
-        return 0;
+    int json = 0;
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--json") != 0) /* name the word at fault */
+            return usage_error("list takes only --json, not '%s'", argv[i]);
+        json = 1;
     }
-    if (argc == 3 && strcmp(argv[2], "--json") == 0) {
+    if (json)
         list_json();
-        return 0;
-    }
-    return usage_error("list takes only --json, not '%s'", argv[2]);
-}
-
-static int cmd_help(int argc, char **argv)
-{
-    if (argc < 3) {
-        fputs(usage_text, stdout);
-        return 0;
-    }
-    const cd_scenario_t *s = cd_scenario_find(argv[2]);
-    if (!s)
-        return usage_error("unknown scenario '%s' (concdemo list shows them)",
-                           argv[2]);
-    scenario_help(s);
+    else
+        list_text();
     return 0;
 }
 
-int main(int argc, char **argv)
+/* help [SCENARIO], --help [SCENARIO]: a help flag among the words is
+ * only asking for help again; anything past the scenario is refused. */
+static int cmd_help(int argc, char **argv)
+{
+    const cd_scenario_t *s = NULL;
+    for (int i = 2; i < argc; i++) {
+        if (is_help_flag(argv[i]))
+            continue;
+        if (s)
+            return usage_error("help takes one scenario, not '%s'", argv[i]);
+        s = cd_scenario_find(argv[i]);
+        if (!s)
+            return usage_error("unknown scenario '%s' (concdemo list shows "
+                               "them)", argv[i]);
+    }
+    if (s)
+        scenario_help(s);
+    else
+        fputs(usage_text, stdout);
+    return 0;
+}
+
+/* Flags that each work but not together: one line and 1, else 0. Checked
+ * before anything runs, so that the answer does not depend on whether
+ * stdout is a terminal (--view checks that only when it starts). */
+static int flags_conflict(cli_t *c)
+{
+    if (c->save_path && !c->has_sched) {
+        usage_error("%s needs --sched (a free run has no schedule)",
+                    "--save-schedule");
+        return 1;
+    }
+    if (c->has_sched && c->sched.strategy == CD_SCHED_STEP && c->json) {
+        usage_error("%s: step mode talks to you on the terminal; drop --json",
+                    "--sched=step");
+        return 1;
+    }
+    if (c->view && c->json) {
+        fprintf(stderr, "concdemo: %s and --json both write to stdout; use "
+                "one of them\n", c->view == VIEW_TEXT ? "--view=text"
+                                                       : "--view");
+        return 1;
+    }
+    return 0;
+}
+
+/* Everything is printed through stdio: a full disk or a closed stdout
+ * shows only when the buffer is flushed, so every command ends here.
+ * Returns rc, or EXIT_USAGE after one line on stderr if any output was
+ * lost (a verdict nobody could read is not a verdict). */
+static int finish_output(int rc)
+{
+    errno = 0;
+    if (fflush(stdout) == 0 && !ferror(stdout) && fclose(stdout) == 0)
+        return rc;
+    /* errno is 0 only if an earlier write failed and this flush had
+     * nothing left to write. */
+    fprintf(stderr, "concdemo: cannot write output: %s\n",
+            errno ? strerror(errno) : "an earlier write failed");
+    return EXIT_USAGE;
+}
+
+static int run_command(int argc, char **argv)
 {
     if (argc < 2) {
         fputs(usage_text, stderr);
@@ -732,6 +843,9 @@ int main(int argc, char **argv)
     }
     const char *cmd = argv[1];
     if (strcmp(cmd, "--version") == 0) {
+        if (argc > 2)
+            return usage_error("--version takes nothing more, not '%s'",
+                               argv[2]);
         printf("concdemo %s\n", CD_VERSION);
         return 0;
     }
@@ -758,30 +872,15 @@ int main(int argc, char **argv)
     c.opts.params = c.scenario->defaults;
     c.opts.timeout_ms = TIMEOUT_DEFAULT_MS;
     c.opts.latency_permille = 1000;
-    if (parse_run_args(&c, argc, argv) != 0) {
-        cd_sched_cfg_free(&c.sched);
-        return EXIT_USAGE;
-    }
-    if (c.save_path && !c.has_sched)
-        return usage_error("%s needs --sched (a free run has no schedule)",
-                           "--save-schedule");
-    if (c.has_sched && c.sched.strategy == CD_SCHED_STEP && c.json) {
-        cd_sched_cfg_free(&c.sched);
-        return usage_error("%s: step mode talks to you on the terminal; "
-                           "drop --json", "--sched=step");
-    }
-    if (c.view == VIEW_TEXT && c.json) {
-        fprintf(stderr, "concdemo: --view=text and --json both write to "
-                "stdout; use one of them\n");
-        return EXIT_USAGE;
-    }
-    /* Watching needs time: slow the simulated latencies down and allow a
-     * longer run, unless the command line said otherwise. A controlled
-     * run's latencies pass on a virtual clock, so slowing them would only
-     * change the replay command. */
-    if (c.view && !c.scale_given && !c.has_sched)
-        c.opts.latency_permille = CD_VIEW_SCALE_PERMILLE;
-    if (c.view && !c.timeout_given)
-        c.opts.timeout_ms = CD_VIEW_TIMEOUT_MS;
-    return run_scenario(&c);
+    /* c.sched is freed on every way out from here, usage errors too. */
+    int rc = parse_run_args(&c, argc, argv) != 0 || flags_conflict(&c)
+                 ? EXIT_USAGE
+                 : run_scenario(&c);
+    cd_sched_cfg_free(&c.sched);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    return finish_output(run_command(argc, argv));
 }

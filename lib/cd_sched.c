@@ -143,11 +143,17 @@ void cd_sched_cfg_free(cd_sched_cfg_t *cfg)
     cfg->nprefix = 0;
 }
 
-/* Reads a schedule file into *out (malloc'd, surrounding whitespace
- * trimmed). Returns 0 or -EINVAL with a reason. */
+/* Reads a schedule file into *out (malloc'd, whitespace removed).
+ * Returns 0 or -EINVAL with a reason: a file that cannot be read (a
+ * directory opens but fails on the first read) and an empty one are told
+ * apart, and neither is called an empty schedule. */
 static int read_schedule_file(const char *path, char **out, char *err,
                               size_t errlen)
 {
+    if (!*path) {
+        snprintf(err, errlen, "replay:@ needs a file name (replay:@FILE)");
+        return -EINVAL;
+    }
     FILE *f = fopen(path, "r");
     if (!f) {
         snprintf(err, errlen, "cannot read schedule file '%s': %s", path,
@@ -171,9 +177,20 @@ static int read_schedule_file(const char *path, char **out, char *err,
         if (c != ' ' && c != '\n' && c != '\r' && c != '\t')
             buf[len++] = (char)c;
     }
+    int read_errno = ferror(f) ? (errno ? errno : EIO) : 0;
     fclose(f);
-    if (!buf) {
-        snprintf(err, errlen, "schedule file '%s' is too large", path);
+    if (read_errno || !buf) {
+        if (read_errno)
+            snprintf(err, errlen, "cannot read schedule file '%s': %s", path,
+                     strerror(read_errno));
+        else
+            snprintf(err, errlen, "schedule file '%s' is too large", path);
+        free(buf);
+        return -EINVAL;
+    }
+    if (len == 0) {
+        snprintf(err, errlen, "schedule file '%s' is empty", path);
+        free(buf);
         return -EINVAL;
     }
     buf[len] = '\0';

@@ -2,7 +2,9 @@
  * test_cli.c - the concdemo command as a user meets it: help, list,
  * verdict lines, JSON, exit codes, and one-line errors for bad input.
  */
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -30,6 +32,23 @@ static void expect_usage_error(const char *a1, const char *a2,
     ASSERT_INT_EQ((long long)strlen(out.out), 0);
     ASSERT_STR_HAS(out.err, culprit);
 }
+
+/* The same for any number of words (args ends with NULL). */
+static void expect_usage_error_argv(const char *const args[],
+                                    const char *culprit)
+{
+    const char *argv[12] = { concdemo_bin() };
+    for (int i = 0; args[i] && i < 10; i++)
+        argv[i + 1] = args[i];
+    run_cmd(&out, argv, "TSAN_OPTIONS=exitcode=1", LIMIT_MS);
+    ASSERT_INT_EQ(out.exit_code, 2);
+    ASSERT_INT_EQ(count_lines(out.err), 1);
+    ASSERT_INT_EQ((long long)strlen(out.out), 0);
+    ASSERT_STR_HAS(out.err, culprit);
+}
+
+#define USAGE_ERROR(culprit, ...)                                            \
+    expect_usage_error_argv((const char *const[]){ __VA_ARGS__, NULL }, culprit)
 
 static void help_lists_commands_and_exit_codes(void)
 {
@@ -200,6 +219,142 @@ static void stray_argument(void)
     expect_usage_error("race", "extra", NULL, "unexpected argument 'extra'");
 }
 
+/* Each command names the word it does not take, not a word it does. */
+static void extra_words_are_named(void)
+{
+    USAGE_ERROR("not 'extra'", "list", "--json", "extra");
+    USAGE_ERROR("not 'extra'", "list", "extra", "--json");
+    USAGE_ERROR("not 'extra'", "help", "race", "extra");
+    USAGE_ERROR("not 'extra'", "--version", "extra");
+    USAGE_ERROR("unexpected argument 'extra'", "explore", "race", "extra");
+    USAGE_ERROR("unexpected argument 'extra'", "race", "--json", "extra");
+}
+
+/* replay:@FILE says what is wrong with the file, not "the schedule is
+ * empty": a directory, a missing file and an empty file differ. */
+static void unreadable_schedule_files_say_why(void)
+{
+    char dir[] = "/tmp/concdemo-cli-XXXXXX";
+    CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+    char spec[128], empty[96], missing[96];
+
+    snprintf(spec, sizeof spec, "--sched=replay:@%s", dir);
+    USAGE_ERROR("Is a directory", "race", spec);
+    ASSERT_STR_HAS(out.err, "cannot read schedule file");
+
+    snprintf(missing, sizeof missing, "%s/none", dir);
+    snprintf(spec, sizeof spec, "--sched=replay:@%s", missing);
+    USAGE_ERROR("No such file or directory", "race", spec);
+
+    snprintf(empty, sizeof empty, "%s/empty", dir);
+    FILE *f = fopen(empty, "w");
+    CU_ASSERT_FATAL(f != NULL);
+    fputs(" \n", f); /* whitespace only: nothing to replay */
+    fclose(f);
+    snprintf(spec, sizeof spec, "--sched=replay:@%s", empty);
+    USAGE_ERROR("is empty", "race", spec);
+    ASSERT_STR_HAS(out.err, empty);
+    USAGE_ERROR("needs a file name", "race", "--sched=replay:@");
+
+    unlink(empty);
+    rmdir(dir);
+}
+
+/* --view and --view=text both refuse --json, whether or not stdout is a
+ * terminal (the check comes before the view looks for one). */
+static void view_refuses_json_either_way(void)
+{
+    USAGE_ERROR("--json", "race", "--view", "--json");
+    ASSERT_STR_HAS(out.err, "--view and --json");
+    USAGE_ERROR("--json", "race", "--json", "--view");
+    USAGE_ERROR("--view=text and --json", "race", "--view=text", "--json");
+    USAGE_ERROR("--view is for single runs", "explore", "race", "--view");
+}
+
+/* Usage errors found after --sched=replay was parsed free the schedule:
+ * under the ASan build (make test-asan) a leak report turns exit 2 into
+ * LeakSanitizer's code. */
+static void usage_errors_after_a_schedule_exit_2(void)
+{
+    USAGE_ERROR("--json", "race", "--sched=replay:1.2", "--view=text", "--json");
+    USAGE_ERROR("--view", "race", "--sched=replay:1.2", "--view");
+    USAGE_ERROR("'--colour'", "race", "--sched=replay:1.2", "--colour");
+    USAGE_ERROR("drop --json", "race", "--sched=replay:1.2", "--json",
+                "--sched=step");
+    USAGE_ERROR("'--colour'", "explore", "race", "--runs=1", "--colour");
+}
+
+/* Output that could not be written (a full disk) is an error: exit 2 and
+ * one line, for every command that prints. */
+static void write_errors_on_stdout_exit_2(void)
+{
+    /* Fixed variants: under the TSan build a race report would set the
+     * exit code itself. */
+    static const char *const cmds[][6] = {
+        { "race", "--fixed", "--json" },
+        { "race", "--fixed", "--sched=random:1", "--iterations=2" },
+        { "list" },
+        { "list", "--json" },
+        { "help" },
+        { "help", "race" },
+        { "--version" },
+        { "explore", "race", "--fixed", "--runs=2", "--json" },
+    };
+    CU_ASSERT_FATAL(access("/dev/full", W_OK) == 0);
+    for (size_t k = 0; k < sizeof cmds / sizeof cmds[0]; k++) {
+        const char *argv[10] = { "/bin/sh", "-c", "exec \"$0\" \"$@\" >/dev/full",
+                                 concdemo_bin() };
+        for (int i = 0; i < 6 && cmds[k][i]; i++)
+            argv[4 + i] = cmds[k][i];
+        run_cmd(&out, argv, "TSAN_OPTIONS=exitcode=1", LIMIT_MS);
+        if (out.exit_code != 2)
+            fprintf(stderr, "\n  concdemo %s %s ... > /dev/full\n",
+                    cmds[k][0], cmds[k][1] ? cmds[k][1] : "");
+        ASSERT_INT_EQ(out.exit_code, 2);
+        ASSERT_INT_EQ(count_lines(out.err), 1);
+        ASSERT_STR_HAS(out.err,
+                       "concdemo: cannot write output: No space left on device");
+    }
+}
+
+/* Numbers are digits (a count) or plain decimals (the scale): no sign,
+ * space, exponent, hex, nan or inf; a flag's value is never the next
+ * option. */
+static void numbers_are_plain_and_values_present(void)
+{
+    USAGE_ERROR("' 3' is not a whole number", "race", "--threads", " 3");
+    USAGE_ERROR("'+3' is not a whole number", "race", "--threads=+3");
+    USAGE_ERROR("'1e3' is not a whole number", "explore", "race", "--runs=1e3");
+    USAGE_ERROR("--seed must be between 0 and", "explore", "race", "--seed=-0");
+    USAGE_ERROR("'4x' is not a whole number", "race", "--iterations=4x");
+    USAGE_ERROR("--max-steps needs a number", "race", "--max-steps");
+    USAGE_ERROR("--budget needs a number", "explore", "race", "--budget=");
+    USAGE_ERROR("(got 1e1)", "race", "--latency-scale=1e1");
+    USAGE_ERROR("(got -0)", "race", "--latency-scale=-0");
+    USAGE_ERROR("(got 0x10)", "race", "--latency-scale=0x10");
+    USAGE_ERROR("(got inf)", "race", "--latency-scale=inf");
+    USAGE_ERROR("--threads needs a number", "race", "--threads", "--json");
+    USAGE_ERROR("--save-schedule needs a file name", "race",
+                "--sched=random:1", "--save-schedule", "--json");
+    USAGE_ERROR("--strategy needs", "explore", "race", "--strategy");
+    USAGE_ERROR("--runs is for concdemo explore", "race", "--runs=5");
+}
+
+/* The forms the help and the replay commands use still work. */
+static void plain_numbers_still_work(void)
+{
+    const char *argv[] = { concdemo_bin(), "race", "--fixed=mutex",
+                           "--latency-scale", "0.5", "--iterations=2",
+                           "--threads", "2", "--timeout=100000", NULL };
+    run_cmd(&out, argv, "TSAN_OPTIONS=exitcode=1", LIMIT_MS);
+    ASSERT_INT_EQ(out.exit_code, 0);
+    ASSERT_STR_HAS(out.out, "2 threads, 2 iterations");
+    const char *neg[] = { concdemo_bin(), "race", "--iterations", "-3", NULL };
+    run_cmd(&out, neg, NULL, LIMIT_MS);
+    ASSERT_INT_EQ(out.exit_code, 2);
+    ASSERT_STR_HAS(out.err, "between 1 and 5000");
+}
+
 void suite_cli(void)
 {
     CU_pSuite s = CU_add_suite("cli", NULL, NULL);
@@ -224,4 +379,11 @@ void suite_cli(void)
     CU_add_test(s, "error: bad timeout and latency scale", bad_timeout_and_scale);
     CU_add_test(s, "error: a flag without value given one", flag_without_value_rejects_a_value);
     CU_add_test(s, "error: stray argument", stray_argument);
+    CU_add_test(s, "error: extra words are named", extra_words_are_named);
+    CU_add_test(s, "error: unreadable schedule files say why", unreadable_schedule_files_say_why);
+    CU_add_test(s, "error: --view and --view=text both refuse --json", view_refuses_json_either_way);
+    CU_add_test(s, "error: usage errors after a schedule exit 2 (no leak)", usage_errors_after_a_schedule_exit_2);
+    CU_add_test(s, "error: a write error on stdout exits 2", write_errors_on_stdout_exit_2);
+    CU_add_test(s, "error: numbers are plain, values present", numbers_are_plain_and_values_present);
+    CU_add_test(s, "plain numbers still work", plain_numbers_still_work);
 }
