@@ -8,7 +8,8 @@
 #   make check      test + test-tsan + test-asan + helgrind + drd: what CI runs
 #   make helgrind / drd   Valgrind's detectors: broken race reported, fixes clean
 #   make bench      instrumented vs raw mutex cost; channel messages/s;
-#                   controlled schedules/s and schedules needed per bug
+#                   controlled schedules/s and schedules needed per bug;
+#                   keyed fix vs global mutex, orders/s
 #   make check-exercise EX=race [FILE=path.c]   grade an exercise (concdemo check)
 #   make install    PREFIX=/usr/local DESTDIR=
 
@@ -148,12 +149,15 @@ helgrind drd: all
 	@echo "$@: every fix clean"
 
 # Every bench/bench_*.c is a benchmark program; bench_sched.sh drives the
-# controlled scheduler through the concdemo binary.
+# controlled scheduler through the concdemo binary, bench_keyed.sh times
+# the keyed fix against the global mutex (plain build, and TSan's if built).
 BENCHES := $(patsubst bench/%.c,$(B)/%,$(wildcard bench/bench_*.c))
 
 bench: $(BENCHES) $(B)/concdemo
 	@for b in $(BENCHES); do ./$$b || exit 1; done
 	@sh bench/bench_sched.sh ./$(B)/concdemo
+	@sh bench/bench_keyed.sh ./$(B)/concdemo
+	@if [ -x build/tsan/concdemo ]; then sh bench/bench_keyed.sh build/tsan/concdemo; fi
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin

@@ -43,8 +43,6 @@ static void test_broken_one_worker_deadlocks_and_names_it(void)
                                     "session-1)");
         ASSERT_STR_HAS(v->observed, "the executor stalled");
         ASSERT_INT_EQ(cd_verdict_get_num(v, "completed"), 0);
-        /* Found by the detector, long before the run's time limit. */
-        CU_ASSERT(c.r.duration_ns < 5000LL * 1000000);
     }
 }
 

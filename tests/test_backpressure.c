@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../lib/cd_load.h"
 #include "harness.h"
 
 #define LIMIT_MS 20000
@@ -203,6 +204,44 @@ static void tsan_bounded_is_clean(void) { tsan_check("--fixed=bounded", 0); }
 static void tsan_drop_is_clean(void) { tsan_check("--fixed=drop", 0); }
 static void tsan_timeout_is_clean(void) { tsan_check("--fixed=timeout", 0); }
 
+/* A fix on a starved machine (every CPU busy, the run at idle priority)
+ * gets its limit again while starved; if it still cannot finish, the
+ * verdict blames the machine, with figures, never the fix: HELD, or a
+ * TIMEOUT that says the machine was starved. */
+static void a_fix_on_a_starved_machine_holds_or_blames_the_machine(void)
+{
+    static const char *const fixes[] = { "--fixed=bounded", "--fixed=drop",
+                                         "--fixed=timeout" };
+    for (int i = 0; i < 3; i++) {
+        const char *argv[] = { concdemo_bin(), "backpressure", fixes[i],
+                               "--timeout", "1000", NULL };
+        run_cmd_starved(&out, argv, NULL, 60000);
+        if (out.exit_code == 0) {
+            ASSERT_STR_HAS(out.out, ": HELD");
+            continue;
+        }
+        ASSERT_INT_EQ(out.exit_code, 1);
+        ASSERT_STR_HAS(out.out, ": TIMEOUT");
+        ASSERT_STR_HAS(out.out, "extended while the machine was starved");
+        ASSERT_STR_HAS(out.out, "s for a CPU and ran");
+    }
+}
+
+/* The watchdog's rule, on figures: starved means the run's threads waited
+ * for a CPU longer than they ran, for at least half of the wall time. */
+static void starved_means_waiting_for_a_cpu_more_than_running(void)
+{
+    const int64_t s = 1000000000;
+    cd_load_t l = { .wall_ns = 10 * s, .cpu_ns = 1 * s, .queued_ns = 8 * s };
+    CU_ASSERT_TRUE(cd_load_starved(&l));   /* a CI runner at full load */
+    l = (cd_load_t){ .wall_ns = 10 * s, .cpu_ns = 0, .queued_ns = s / 100 };
+    CU_ASSERT_FALSE(cd_load_starved(&l));  /* a hang: waits, not for CPUs */
+    l = (cd_load_t){ .wall_ns = 10 * s, .cpu_ns = 19 * s, .queued_ns = 6 * s };
+    CU_ASSERT_FALSE(cd_load_starved(&l));  /* a spin loop: runs */
+    l = (cd_load_t){ .wall_ns = 10 * s, .cpu_ns = s / 10, .queued_ns = 2 * s };
+    CU_ASSERT_FALSE(cd_load_starved(&l));  /* a little load, not starved */
+}
+
 void suite_backpressure(void)
 {
     CU_pSuite s = CU_add_suite("backpressure", NULL, NULL);
@@ -227,4 +266,8 @@ void suite_backpressure(void)
     CU_add_test(s, "TSan: bounded has no report", tsan_bounded_is_clean);
     CU_add_test(s, "TSan: drop has no report", tsan_drop_is_clean);
     CU_add_test(s, "TSan: timeout has no report", tsan_timeout_is_clean);
+    CU_add_test(s, "a fix on a starved machine holds or blames the machine",
+                a_fix_on_a_starved_machine_holds_or_blames_the_machine);
+    CU_add_test(s, "starved: waiting for a CPU longer than running",
+                starved_means_waiting_for_a_cpu_more_than_running);
 }
