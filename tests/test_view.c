@@ -297,6 +297,113 @@ static void help_lists_the_keys(void)
     ASSERT_STR_HAS(probe_text, "# blocked on a lock");
 }
 
+/* Word k (0 first) of row y, into buf ("" if the row has fewer words). */
+static const char *word_of_row(int y, int k, char *buf, size_t size)
+{
+    char row[CD_SCREEN_MAX_W + 1];
+    cd_grid_row(&probe_grid, y, row, sizeof row);
+    const char *p = row;
+    for (int i = 0;; i++) {
+        p += strspn(p, " ");
+        size_t n = strcspn(p, " ");
+        if (i == k || n == 0) {
+            snprintf(buf, size, "%.*s", (int)n, p);
+            return buf;
+        }
+        p += n;
+    }
+}
+
+static int ends_with(const char *s, const char *tail)
+{
+    size_t n = strlen(s), m = strlen(tail);
+    return n >= m && strcmp(s + n - m, tail) == 0;
+}
+
+/* The three rows under the section header `header`: word k of each must
+ * end in its own "-10", "-11", "-12" (and so differ from the others). */
+static void expect_three_distinct(const char *header, int k, int width)
+{
+    static const char *const tails[] = { "-10", "-11", "-12" };
+    char words[3][CD_SCREEN_MAX_W + 1];
+    int x, y;
+    CU_ASSERT_FATAL(cd_grid_find(&probe_grid, header, &x, &y));
+    for (int i = 0; i < 3; i++) {
+        word_of_row(y + 1 + i, k, words[i], sizeof words[i]);
+        if (!ends_with(words[i], tails[i]))
+            fprintf(stderr, "\n  %d columns, %s, row %d: \"%s\" does not "
+                    "end in %s:\n%s", width, header, i + 1, words[i],
+                    tails[i], probe_text);
+        CU_ASSERT_TRUE(ends_with(words[i], tails[i]));
+    }
+    CU_ASSERT_STRING_NOT_EQUAL(words[0], words[1]);
+    CU_ASSERT_STRING_NOT_EQUAL(words[1], words[2]);
+    CU_ASSERT_STRING_NOT_EQUAL(words[0], words[2]);
+}
+
+/* Three threads (and their locks) whose long names share their start:
+ * wherever the view shows a name - thread rows, lock rows and their
+ * owners, the event log, the step panel - the three must stay apart at
+ * every width, so a name too long for its column keeps its end. */
+static void long_names_that_share_a_prefix_stay_distinct(void)
+{
+    static cd_trace_event_t log[3];
+    static const int widths[] = { CD_SCREEN_MIN_W, 80, 100, 160 };
+    memset(&fake, 0, sizeof fake);
+    memset(&hist, 0, sizeof hist);
+    fake.t_ns = 1000000;
+    for (int i = 0; i < 3; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "checkout-worker-%d", 10 + i);
+        add_thread(name, CD_T_RUNNING, 0, i + 1);
+        fake.threads[i].last_op = CD_OP_ACQUIRED;
+        fake.threads[i].last_obj = i + 1;
+    }
+    for (int i = 0; i < 3; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "customer-lock-%d", 10 + i);
+        add_lock(name, i + 1, 1);
+        log[i] = (cd_trace_event_t){ .seq = (uint64_t)i, .thread = i + 1,
+                                     .op = CD_OP_ACQUIRED, .obj = i + 1 };
+    }
+    cd_history_push(&hist, &fake);
+    static cd_step_ask_t ask;
+    ask = (cd_step_ask_t){ .number = 1, .n = 3, .fallback = 1, .prev = 1 };
+    for (int i = 0; i < 3; i++)
+        ask.choice[i] = (cd_step_choice_t){ .id = i + 1, .op = CD_OP_LOCK,
+                                            .obj = i + 1 };
+    cd_screen_in_t in = input();
+    in.hist = &hist;
+    in.log = log;
+    in.nlog = 3;
+    for (size_t w = 0; w < sizeof widths / sizeof widths[0]; w++) {
+        in.step = NULL;
+        probe_render(&in, widths[w], 30);
+        expect_three_distinct("THREAD", 0, widths[w]);
+        expect_three_distinct("THREAD", 2, widths[w]); /* what it holds */
+        if (widths[w] >= 80) /* narrower, the column holds the op alone */
+            expect_three_distinct("THREAD", 4, widths[w]); /* acquired X */
+        expect_three_distinct("LOCK/OBJECT", 0, widths[w]); /* the lock */
+        expect_three_distinct("LOCK/OBJECT", 2, widths[w]); /* its owner */
+        expect_three_distinct("EVENTS", 1, widths[w]);
+        in.step = &ask;
+        probe_render(&in, widths[w], 30);
+        expect_three_distinct("YOUR MOVE (step", 1, widths[w]);
+        expect_three_distinct("YOUR MOVE (step", 3, widths[w]); /* lock X */
+    }
+    /* With room to spare the name column widens: names are whole. */
+    probe_render(&in, 160, 30);
+    ASSERT_STR_HAS(probe_text, "\ncheckout-worker-10 ");
+    /* The audit's case at the size of a terminal: checkout-10, -11, -12. */
+    for (int i = 0; i < 3; i++)
+        snprintf(fake.threads[i].name, sizeof fake.threads[i].name,
+                 "checkout-%d", 10 + i);
+    in.step = NULL;
+    probe_render(&in, 80, 24);
+    expect_three_distinct("THREAD", 0, 80);
+    ASSERT_STR_HAS(probe_row_with("checkout-11"), "running");
+}
+
 /* ============================ registry: gauges =========================== */
 
 static void gauges_are_named_once_and_read_in_snapshots(void)
@@ -984,6 +1091,8 @@ void suite_view(void)
     CU_add_test(s, "screen: live figures; unused locks counted",
                 live_figures_and_unused_locks);
     CU_add_test(s, "screen: help lists the keys", help_lists_the_keys);
+    CU_add_test(s, "screen: long names that share a prefix stay distinct",
+                long_names_that_share_a_prefix_stay_distinct);
     CU_add_test(s, "registry: gauges", gauges_are_named_once_and_read_in_snapshots);
     CU_add_test(s, "registry: pause holds threads until resumed",
                 pause_holds_threads_until_resumed);
