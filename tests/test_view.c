@@ -3,6 +3,7 @@
  * registry's pause and live figures, the observer on real runs,
  * --view=text, and the ncurses view itself driven in tmux.
  */
+#include <dirent.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -833,7 +834,26 @@ static void view_without_a_terminal_is_a_usage_error(void)
 
 /* ========================= the real view, in tmux ======================== */
 
+/* The tmux server of the test that runs now ("" when none): its socket's
+ * name (tmux -L), and the files its pane writes. */
 static char sock[64], errfile[128], pidfile[128];
+
+static void stop_tmux(void);
+
+/* Every server of this runner is called concdemo-test-PID-N. */
+static int sock_prefix(char *buf, size_t size)
+{
+    return snprintf(buf, size, "concdemo-test-%d-", (int)getpid());
+}
+
+/* The directory where tmux -L puts its sockets: $TMUX_TMPDIR or /tmp,
+ * then tmux-UID, as tmux itself builds it. */
+static void sock_dir(char *buf, size_t size)
+{
+    const char *tmp = getenv("TMUX_TMPDIR");
+    snprintf(buf, size, "%s/tmux-%ld", tmp && *tmp ? tmp : "/tmp",
+             (long)getuid());
+}
 
 /* Runs tmux on this test's own server with the given arguments. */
 static void tmux(cmd_out_t *o, const char *a1, const char *a2, const char *a3,
@@ -865,7 +885,9 @@ static void start_view_sized(const char *args, int w, int h)
     static int nth;
     /* A server of its own per test: a new session on the socket of a
      * server that is still shutting down would fail. */
-    snprintf(sock, sizeof sock, "concdemo-test-%d-%d", (int)getpid(), ++nth);
+    stop_tmux(); /* one server at a time: end the last one first */
+    int n = sock_prefix(sock, sizeof sock);
+    snprintf(sock + n, sizeof sock - (size_t)n, "%d", ++nth);
     snprintf(errfile, sizeof errfile, "/tmp/concdemo-view-%d.err",
              (int)getpid());
     snprintf(pidfile, sizeof pidfile, "/tmp/concdemo-view-%d.pid",
@@ -950,11 +972,42 @@ static void expect_terminal_back(const char *exit_line, const char *what)
     expect_terminal_back_with(exit_line, what, NULL);
 }
 
+/* Ends the test's tmux server and removes what it left: tmux keeps its
+ * socket file after kill-server, so each run would leave one per test.
+ * The suite's teardown, so it runs after every test, also one that a
+ * failed fatal assertion ended midway. */
 static void stop_tmux(void)
 {
+    char path[256];
+    if (!sock[0])
+        return;
     tmux(&out, "kill-server", NULL, NULL, NULL, NULL);
+    sock_dir(path, sizeof path);
+    size_t n = strlen(path);
+    snprintf(path + n, sizeof path - n, "/%s", sock);
+    unlink(path);
     unlink(errfile);
     unlink(pidfile);
+    sock[0] = '\0';
+}
+
+/* After the tmux tests: no socket named for this runner is left. */
+static void tmux_tests_leave_no_socket_behind(void)
+{
+    char dir[256], prefix[64];
+    sock_dir(dir, sizeof dir);
+    size_t n = (size_t)sock_prefix(prefix, sizeof prefix);
+    DIR *d = opendir(dir);
+    if (!d)
+        return; /* no tmux server ever ran here: nothing was left */
+    int left = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+        if (strncmp(e->d_name, prefix, n) == 0) {
+            fprintf(stderr, "\n  left behind: %s/%s\n", dir, e->d_name);
+            left++;
+        }
+    closedir(d);
+    ASSERT_INT_EQ(left, 0);
 }
 
 /* The view's process id, from the pane's pid file. */
@@ -982,7 +1035,6 @@ static void terminal_view_draws_the_deadlock_and_gives_the_terminal_back(void)
     CU_ASSERT_TRUE(wait_pane("press any key to leave"));
     keys("q");
     expect_terminal_back("view-exit=1 ", "deadlock [broken]: DEADLOCK");
-    stop_tmux();
 }
 
 static void terminal_view_pauses_slows_and_quits(void)
@@ -1000,7 +1052,6 @@ static void terminal_view_pauses_slows_and_quits(void)
     CU_ASSERT_TRUE(wait_pane("latency x200"));
     keys("q");
     expect_terminal_back("view-exit=1 ", "race [mutex]: STOPPED");
-    stop_tmux();
 }
 
 static void terminal_view_ends_cleanly_on_ctrl_c(void)
@@ -1011,7 +1062,6 @@ static void terminal_view_ends_cleanly_on_ctrl_c(void)
     CU_ASSERT_TRUE(wait_pane("RUNNING"));
     keys("C-c");
     expect_terminal_back("view-exit=130 ", "race [mutex]: STOPPED");
-    stop_tmux();
 }
 
 static void terminal_view_gives_the_terminal_back_on_a_crash(void)
@@ -1025,7 +1075,6 @@ static void terminal_view_gives_the_terminal_back_on_a_crash(void)
     /* What a failed CD_CHECK does: abort(). */
     kill(pid, SIGABRT);
     expect_terminal_back("view-exit=134 ", "race [mutex]");
-    stop_tmux();
 }
 
 /* Step mode in the terminal, at the size a learner's terminal has: the
@@ -1069,12 +1118,13 @@ static void terminal_view_lets_the_learner_play_the_scheduler(void)
 #else
     expect_terminal_back("view-exit=1 ", "schedule: 2.3");
 #endif
-    stop_tmux();
 }
 
 void suite_view(void)
 {
-    CU_pSuite s = CU_add_suite("view", NULL, NULL);
+    /* stop_tmux runs after every test, whatever happened in it. */
+    CU_pSuite s = CU_add_suite_with_setup_and_teardown("view", NULL, NULL,
+                                                       NULL, stop_tmux);
     CU_add_test(s, "screen: a blocked thread shows the lock it waits for",
                 blocked_thread_shows_the_lock_it_waits_for);
     CU_add_test(s, "screen: the holder is the owner, with its waiter",
@@ -1123,4 +1173,6 @@ void suite_view(void)
                 terminal_view_gives_the_terminal_back_on_a_crash);
     CU_add_test(s, "tmux: step mode, the learner plays the scheduler",
                 terminal_view_lets_the_learner_play_the_scheduler);
+    CU_add_test(s, "tmux: the tests leave no socket behind",
+                tmux_tests_leave_no_socket_behind);
 }
