@@ -726,6 +726,7 @@ static int cmd_help(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    cd_report_set_program(argv[0]); /* replay commands run as we were run */
     if (argc < 2) {
         fputs(usage_text, stderr);
         return EXIT_USAGE;

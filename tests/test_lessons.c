@@ -384,6 +384,8 @@ static int text_has(const char *text, const char *quoted, int exact)
 typedef struct command {
     const char *argv[MAX_ARGS + 2];
     char store[2048];   /* the words, NUL-separated */
+    char prog[32];      /* the program as written: concdemo, build/concdemo */
+    char filter[256];   /* what follows an unquoted "|" ("" if nothing) */
     int tsan;           /* build/tsan/concdemo */
     int controlled;     /* --sched=...: the output is reproducible */
     int verdict_exact;  /* the verdict is reproducible (also explore) */
@@ -429,6 +431,7 @@ static int parse_command(const char *text, command_t *c, char *err,
         return -1;
     }
     const char *prog = c->argv[1];
+    snprintf(c->prog, sizeof c->prog, "%s", prog);
     if (strcmp(prog, "concdemo") == 0 || strcmp(prog, "build/concdemo") == 0) {
         c->argv[0] = concdemo_bin();
     } else if (strcmp(prog, "build/tsan/concdemo") == 0) {
@@ -475,6 +478,35 @@ typedef struct run {
 static run_t runs[MAX_RUNS];
 static int nruns;
 
+/* text with every word `bin` (the binary the test ran) written `prog`
+ * (the program the worksheet names), in malloc'd memory: the program
+ * prints its own name in replay commands as it was run, and a learner
+ * who types the worksheet's command sees the worksheet's name there. */
+static char *as_written(const char *text, const char *bin, const char *prog)
+{
+    size_t bl = strlen(bin), pl = strlen(prog), n = 0, words = 0;
+    /* Where bin starts a word and ends in a space: "replay: BIN race". */
+#define BIN_AT(p) (((p) == text || (p)[-1] == ' ' || (p)[-1] == '\n') &&      \
+                   strncmp((p), bin, bl) == 0 && (p)[bl] == ' ')
+    for (const char *p = text; *p; p++)
+        words += BIN_AT(p);
+    char *o = malloc(strlen(text) + words * pl + 1);
+    if (!o)
+        return NULL;
+    for (const char *p = text; *p;) {
+        if (BIN_AT(p)) {
+            memcpy(o + n, prog, pl);
+            n += pl;
+            p += bl;
+        } else {
+            o[n++] = *p++;
+        }
+    }
+#undef BIN_AT
+    o[n] = '\0';
+    return o;
+}
+
 /* Runs c once (later calls with the same command reuse the output).
  * Returns NULL if it could not be run at all. */
 static const output_t *run_command(const command_t *c)
@@ -482,9 +514,10 @@ static const output_t *run_command(const command_t *c)
     static cmd_out_t *scratch; /* large: one for all runs */
     char key[sizeof runs[0].key];
     /* The TSan exit code is part of the key: under make test-tsan both
-     * kinds of line run the same binary. */
-    size_t at = (size_t)snprintf(key, sizeof key, "%d %s", c->tsan,
-                                 c->argv[0]);
+     * kinds of line run the same binary. So is the name it was written
+     * with, which its output repeats. */
+    size_t at = (size_t)snprintf(key, sizeof key, "%d %s %s", c->tsan,
+                                 c->prog, c->argv[0]);
     for (int i = 1; c->argv[i] && at < sizeof key; i++)
         at += (size_t)snprintf(key + at, sizeof key - at, " %s", c->argv[i]);
     for (int i = 0; i < nruns; i++)
@@ -502,8 +535,8 @@ static const output_t *run_command(const command_t *c)
                     : "TSAN_OPTIONS=halt_on_error=0 exitcode=1",
             CMD_LIMIT_MS);
     run_t *r = &runs[nruns];
-    r->o.out = strdup(scratch->out);
-    r->o.err = strdup(scratch->err);
+    r->o.out = as_written(scratch->out, c->argv[0], c->prog);
+    r->o.err = as_written(scratch->err, c->argv[0], c->prog);
     if (!r->o.out || !r->o.err)
         return NULL;
     r->o.exit_code = scratch->exit_code;
