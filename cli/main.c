@@ -837,6 +837,7 @@ static int finish_output(int rc)
 
 static int run_command(int argc, char **argv)
 {
+    cd_report_set_program(argv[0]); /* replay commands run as we were run */
     if (argc < 2) {
         fputs(usage_text, stderr);
         return EXIT_USAGE;

@@ -47,6 +47,55 @@ void cd_report_verdict_line(FILE *out, const char *scenario,
             v->observed);
 }
 
+/* ============================ replay commands ============================ */
+
+/* How the user ran us, as a shell word: the replay command must run when
+ * pasted into the same shell, in the same directory. Its size keeps the
+ * whole command within cd_run_result_t's replay (schedule + 256). */
+static char program[129] = "concdemo";
+
+/* 1 if s can be pasted into a shell as it is: no quoting needed. */
+static int shell_safe(const char *s)
+{
+    for (; *s; s++)
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                    "0123456789/._-+,:=@%", *s))
+            return 0;
+    return 1;
+}
+
+void cd_report_set_program(const char *argv0)
+{
+    size_t at = 0;
+    /* Without a slash the shell found us on PATH: the name is enough. A
+     * path (./build/concdemo) must be repeated, or the replay would run
+     * an installed concdemo, or none. */
+    if (!argv0 || !strchr(argv0, '/')) {
+        snprintf(program, sizeof program, "concdemo");
+        return;
+    }
+    if (shell_safe(argv0) && strlen(argv0) < sizeof program) {
+        snprintf(program, sizeof program, "%s", argv0);
+        return;
+    }
+    /* 'it'\''s': single quotes, each quote inside closed and escaped. A
+     * path too long for the buffer falls back to the plain name: a cut
+     * path would name no program at all. */
+    program[at++] = '\'';
+    for (const char *p = argv0; *p; p++) {
+        const char *piece = *p == '\'' ? "'\\''" : NULL;
+        size_t n = piece ? strlen(piece) : 1;
+        if (at + n + 2 > sizeof program) {
+            snprintf(program, sizeof program, "concdemo");
+            return;
+        }
+        memcpy(program + at, piece ? piece : p, n);
+        at += n;
+    }
+    program[at++] = '\'';
+    program[at] = '\0';
+}
+
 void cd_report_replay_command(const cd_run_result_t *r, int latency_permille,
                               const char *save_path, char *buf, size_t size)
 {
@@ -70,8 +119,8 @@ void cd_report_replay_command(const cd_run_result_t *r, int latency_permille,
     if (latency_permille != 1000)
         snprintf(scale, sizeof scale, " --latency-scale %g",
                  latency_permille / 1000.0);
-    snprintf(buf, size, "concdemo %s%s%s --iterations %d%s "
-             "--sched=replay:%s%s", s->name, fixed, size_flags,
+    snprintf(buf, size, "%s %s%s%s --iterations %d%s "
+             "--sched=replay:%s%s", program, s->name, fixed, size_flags,
              r->params.iterations, scale, r->schedule[0] ? "" : "@",
              r->schedule[0] ? r->schedule : save_path);
 }

@@ -17,8 +17,14 @@ void cd_report_trace(FILE *out);
 void cd_report_text(FILE *out, const cd_run_result_t *r);
 /* One JSON object, with the trace when with_trace. */
 void cd_report_json(FILE *out, const cd_run_result_t *r, int with_trace);
+/* Sets the program name replay commands start with, from main's argv[0]:
+ * the path as given when it has a slash ("./build/concdemo", quoted for the
+ * shell if it needs it), else "concdemo" (found on PATH; also the default
+ * when this is never called). Call once, before any run. */
+void cd_report_set_program(const char *argv0);
 /* The command that replays controlled run r: "concdemo race --fixed=mutex
- * --threads 2 --iterations 1 --sched=replay:2.1*3", with the latency scale
+ * --threads 2 --iterations 1 --sched=replay:2.1*3" (or "./build/concdemo
+ * race ...": see cd_report_set_program), with the latency scale
  * when it is not 1 and, when the schedule was too long to keep in r,
  * replay:@save_path (if there is one). Empty when there is nothing to
  * replay: no schedule, or a run the user stopped (its end was the user's,

@@ -7,7 +7,9 @@
  * and the status line with the keys. When rows are short they are handed
  * out by priority: the verdict and the cycle first, then threads, then
  * locks; the event log gets what is left. Text longer than its column is
- * cut at the column; the cycle and the verdict wrap at word boundaries.
+ * cut at the column, except names: a name too long for its column loses
+ * its middle ("che~ut-12"), since names that differ mostly differ at the
+ * end. The cycle and the verdict wrap at word boundaries.
  */
 #include "screen.h"
 
@@ -108,6 +110,39 @@ static int put(cd_grid_t *g, int x, int y, int maxw, int style,
                          (unsigned char)style };
     }
     return n;
+}
+
+/* name in at most w columns, into buf: whole when it fits, else its head,
+ * '~' and its tail ("checkout-12" in 9 columns: "che~ut-12"). Names of
+ * one team share their start and differ at the end, so the tail gets two
+ * thirds: cut at the column, checkout-10, -11 and -12 would all read
+ * "checkout-1". Returns buf. */
+static const char *fit_name(const char *name, int w, char *buf, size_t size)
+{
+    int len = (int)strlen(name);
+    if (w < 4 || len <= w || (size_t)w >= size) {
+        snprintf(buf, size, "%.*s", w < 0 ? 0 : w, name);
+        return buf;
+    }
+    int head = (w - 1) / 3, tail = w - 1 - head;
+    snprintf(buf, size, "%.*s~%s", head, name, name + len - tail);
+    return buf;
+}
+
+/* A name inside a column's text, with `room` columns left for it: elided
+ * to fit, or whole when the room is too small to elide in (the column
+ * then cuts the text). */
+static const char *fit_in(const char *name, int room, char *buf, size_t size)
+{
+    return room < 4 ? name : fit_name(name, room, buf, size);
+}
+
+/* put() for a name: elided in the middle when longer than maxw. */
+static int put_name(cd_grid_t *g, int x, int y, int maxw, int style,
+                    const char *name)
+{
+    char buf[CD_SCREEN_MAX_W + 1];
+    return put(g, x, y, maxw, style, fit_name(name, maxw, buf, sizeof buf));
 }
 
 static int putf(cd_grid_t *g, int x, int y, int maxw, int style,
@@ -269,26 +304,31 @@ static char state_mark(int state)
     }
 }
 
+/* The state column's text, in `width` columns. */
 static void state_text(const cd_screen_in_t *in, const cd_thread_info_t *t,
-                       char *buf, size_t size)
+                       int width, char *buf, size_t size)
 {
     const cd_snapshot_t *s = in->snap;
     const cd_cycle_link_t *l = cycle_link(in->cycle, t->id);
-    char d[16];
+    const char *how = t->wait_timed ? "timed wait for" : "blocked on";
+    char d[16], fit[CD_NAME_MAX + 1];
     duration(s->t_ns - t->since_ns, d, sizeof d);
     /* Once the abort ended a deadlocked thread, its row still says what
      * it was stuck on: that is the picture to remember. */
     if (l && t->state == CD_T_ABORTED) {
         snprintf(buf, size, "aborted: waited %s",
-                 cd_snap_object_name(s, l->waits));
+                 fit_in(cd_snap_object_name(s, l->waits), width - 16, fit,
+                        sizeof fit));
         return;
     }
     switch (t->state) {
     case CD_T_BLOCKED:
         /* How long matters here: in a deadlock it only grows. */
-        snprintf(buf, size, "%s %s %s",
-                 t->wait_timed ? "timed wait for" : "blocked on",
-                 cd_snap_object_name(s, t->waiting_on), d);
+        snprintf(buf, size, "%s %s %s", how,
+                 fit_in(cd_snap_object_name(s, t->waiting_on),
+                        width - (int)(strlen(how) + strlen(d)) - 2, fit,
+                        sizeof fit),
+                 d);
         break;
     case CD_T_SLEEPING:
         snprintf(buf, size, "sleeping: %s", t->what ? t->what : "?");
@@ -297,7 +337,8 @@ static void state_text(const cd_screen_in_t *in, const cd_thread_info_t *t,
         /* A join is not instrumented as a wait; say what it is. */
         if (t->last_op == CD_OP_JOIN)
             snprintf(buf, size, "joining %s",
-                     cd_snap_thread_name(s, t->last_obj));
+                     fit_in(cd_snap_thread_name(s, t->last_obj), width - 8,
+                            fit, sizeof fit));
         else
             snprintf(buf, size, "running");
         break;
@@ -320,12 +361,13 @@ static const cd_trace_event_t *from_log(const cd_screen_in_t *in, int id,
     return NULL;
 }
 
+/* The last-op column's text, in `width` columns. */
 static void last_op_text(const cd_screen_in_t *in, const cd_thread_info_t *t,
-                         char *buf, size_t size)
+                         int width, char *buf, size_t size)
 {
     cd_trace_event_t ev = { .op = t->last_op, .obj = t->last_obj };
     const cd_trace_event_t *seen = from_log(in, t->id, t->last_op);
-    char d[16];
+    char d[16], fit[CD_NAME_MAX + 1];
 
     if (t->last_op == CD_OP_NONE) {
         snprintf(buf, size, "-");
@@ -336,20 +378,33 @@ static void last_op_text(const cd_screen_in_t *in, const cd_thread_info_t *t,
     } else {
         if (t->last_op == CD_OP_POINT && seen)
             ev.label = seen->label;
-        snprintf(buf, size, "%s %s", cd_op_name(t->last_op),
-                 cd_trace_subject(&ev, in->snap));
+        const char *op = cd_op_name(t->last_op);
+        snprintf(buf, size, "%s %s", op,
+                 fit_in(cd_trace_subject(&ev, in->snap),
+                        width - (int)strlen(op) - 1, fit, sizeof fit));
     }
 }
 
+/* The holds column's text, in `width` columns: one name is elided to
+ * fit; a list is cut at the column (its first names are the oldest). */
 static void holds_text(const cd_screen_in_t *in, const cd_thread_info_t *t,
-                       char *buf, size_t size)
+                       int width, char *buf, size_t size)
 {
     const cd_snapshot_t *s = in->snap;
     const cd_cycle_link_t *l = cycle_link(in->cycle, t->id);
+    char fit[CD_NAME_MAX + 1];
     size_t at = 0;
     if (l && t->state == CD_T_ABORTED && t->nheld == 0) {
         /* Released by the abort; held until then. */
-        snprintf(buf, size, "(%s)", cd_snap_object_name(s, l->holds));
+        snprintf(buf, size, "(%s)",
+                 fit_in(cd_snap_object_name(s, l->holds), width - 2, fit,
+                        sizeof fit));
+        return;
+    }
+    if (t->nheld == 1) {
+        snprintf(buf, size, "%s",
+                 fit_in(cd_snap_object_name(s, t->held[0]), width, fit,
+                        sizeof fit));
         return;
     }
     buf[0] = '\0';
@@ -385,14 +440,31 @@ typedef struct tcols {
     int name, state, holds, last, hist; /* widths */
 } tcols_t;
 
-/* At 80 columns: 10 + 27 + 11 + 19 and 9 frames of history. Wider, half
- * of the extra goes to the history (up to CD_HISTORY_LEN marks) and the
- * rest to the text columns; narrower, the history goes first, then the
- * last op, the state and the holds shrink. */
-static tcols_t thread_columns(int w, int with_hist)
+/* The name column grows to fit names up to this long, as long as the
+ * history column keeps HIST_KEEP marks. */
+#define NAME_COL_MAX 20
+#define HIST_KEEP 5
+
+/* At 80 columns: 10 + 27 + 11 + 19 and 9 frames of history. Longer names
+ * (up to NAME_COL_MAX) widen the name column first, out of the room left
+ * over less HIST_KEEP marks of history; wider, half of the extra goes to
+ * the history (up to CD_HISTORY_LEN marks) and the rest to the text
+ * columns; narrower, the history goes first, then the last op, the state
+ * and the holds shrink. A name still wider than its column is elided
+ * (fit_name). */
+static tcols_t thread_columns(int w, int with_hist, int longest_name)
 {
     tcols_t c = { 10, 27, 11, 19, 0 };
     int left = w - (c.name + c.state + c.holds + c.last + 4);
+    int grow = (longest_name < NAME_COL_MAX ? longest_name : NAME_COL_MAX) -
+               c.name;
+    /* ...but the history keeps a few marks (an elided name still reads). */
+    if (grow > left - (with_hist ? HIST_KEEP : 0))
+        grow = left - (with_hist ? HIST_KEEP : 0);
+    if (grow > 0) {
+        c.name += grow;
+        left -= grow;
+    }
     if (with_hist && left > 0) {
         c.hist = 9 + (left - 9) / 2;
         if (c.hist > CD_HISTORY_LEN)
@@ -442,15 +514,15 @@ static void draw_thread(cd_grid_t *g, int y, const cd_screen_in_t *in,
 
     if (t->state == CD_T_RUNNING && t->last_op == CD_OP_JOIN)
         st = CD_S_DIM;
-    put(g, x, y, c->name, in_cycle ? CD_S_CYCLE : CD_S_NORMAL, t->name);
+    put_name(g, x, y, c->name, in_cycle ? CD_S_CYCLE : CD_S_NORMAL, t->name);
     x += c->name + 1;
-    state_text(in, t, buf, sizeof buf);
+    state_text(in, t, c->state, buf, sizeof buf);
     put(g, x, y, c->state, in_cycle ? CD_S_CYCLE : st, buf);
     x += c->state + 1;
-    holds_text(in, t, buf, sizeof buf);
+    holds_text(in, t, c->holds, buf, sizeof buf);
     put(g, x, y, c->holds, in_cycle ? CD_S_CYCLE : CD_S_NORMAL, buf);
     x += c->holds + 1;
-    last_op_text(in, t, buf, sizeof buf);
+    last_op_text(in, t, c->last, buf, sizeof buf);
     put(g, x, y, c->last, CD_S_NORMAL, buf);
     x += c->last + 1;
     if (c->hist > 0 && in->hist && t->id <= CD_MAX_THREADS)
@@ -506,11 +578,24 @@ static void header_note(cd_grid_t *g, int y, const char *fmt, ...)
         put(g, g->w - len - 1, y, len, CD_S_HEADER, note);
 }
 
+/* The longest name among the threads in use. */
+static int longest_thread_name(const cd_snapshot_t *s)
+{
+    int most = 0;
+    for (int i = 0; i < s->nthreads; i++) {
+        int n = (int)strlen(s->threads[i].name);
+        if (s->threads[i].state != CD_T_UNUSED && n > most)
+            most = n;
+    }
+    return most;
+}
+
 static void draw_threads(cd_grid_t *g, int y, int rows,
                          const cd_screen_in_t *in)
 {
     static int order[CD_MAX_THREADS];
-    tcols_t c = thread_columns(g->w, in->hist != NULL);
+    tcols_t c = thread_columns(g->w, in->hist != NULL,
+                               longest_thread_name(in->snap));
     int n = thread_order(in, order, rows);
 
     fill_row(g, y, CD_S_HEADER);
@@ -642,7 +727,8 @@ static void describe_obj(const cd_obj_info_t *o, obj_view_t *v, int width)
 }
 
 /* "transfer-2", "2: checkout-1,checkout-3", or when that is wider than
- * width, "3: checkout-1 +2": who is blocked on obj. */
+ * width, "3: checkout-1 +2" (the name elided to fit): who is blocked on
+ * obj. */
 static int waiters_text(const cd_snapshot_t *s, int obj, int width,
                         char *buf, size_t size)
 {
@@ -664,12 +750,17 @@ static int waiters_text(const cd_snapshot_t *s, int obj, int width,
             at = sizeof names;
         n++;
     }
-    if (n == 0)
+    char fit[CD_NAME_MAX + 1], count[32], more[32];
+    if (n == 0) {
         snprintf(buf, size, "-");
-    else if (n == 1)
-        snprintf(buf, size, "%s", names);
-    else if (snprintf(buf, size, "%d: %s", n, names) > width)
-        snprintf(buf, size, "%d: %s +%d", n, first, n - 1);
+    } else if (n == 1) {
+        snprintf(buf, size, "%s", fit_name(names, width, fit, sizeof fit));
+    } else if (snprintf(buf, size, "%d: %s", n, names) > width) {
+        int used = snprintf(count, sizeof count, "%d: ", n) +
+                   snprintf(more, sizeof more, " +%d", n - 1);
+        snprintf(buf, size, "%s%s%s", count,
+                 fit_name(first, width - used, fit, sizeof fit), more);
+    }
     return n;
 }
 
@@ -715,14 +806,15 @@ static void draw_obj(cd_grid_t *g, int y, const cd_screen_in_t *in,
     int x = 0, wname = 12, wkind = 5, wowner = 11, wwait = 16;
 
     describe_obj(o, &v, g->w - (wname + wkind + wowner + wwait + 4));
-    put(g, x, y, wname, in_cycle ? CD_S_CYCLE : CD_S_NORMAL, o->name);
+    put_name(g, x, y, wname, in_cycle ? CD_S_CYCLE : CD_S_NORMAL, o->name);
     x += wname + 1;
     put(g, x, y, wkind, CD_S_DIM, v.kind);
     x += wkind + 1;
     if (o->owner)
-        put(g, x, y, wowner,
-            cycle_has_thread(in->cycle, o->owner) ? CD_S_CYCLE : CD_S_NORMAL,
-            cd_snap_thread_name(in->snap, o->owner));
+        put_name(g, x, y, wowner,
+                 cycle_has_thread(in->cycle, o->owner) ? CD_S_CYCLE
+                                                       : CD_S_NORMAL,
+                 cd_snap_thread_name(in->snap, o->owner));
     else
         put(g, x, y, wowner, CD_S_DIM, "free");
     x += wowner + 1;
@@ -836,7 +928,8 @@ static void draw_step(cd_grid_t *g, int y, int rows, const cd_screen_in_t *in)
         put(g, x + 1, row, 1, k ? CD_S_KEY : CD_S_DIM, buf);
         put(g, x + 2, row, 1, CD_S_NORMAL, "]");
         x = wkey;
-        put(g, x, row, wname, CD_S_NORMAL, cd_snap_thread_name(in->snap, c->id));
+        put_name(g, x, row, wname, CD_S_NORMAL,
+                 cd_snap_thread_name(in->snap, c->id));
         x += wname + 1;
         next_op_text(in, c, buf, sizeof buf);
         put(g, x, row, wnext - 1, CD_S_NORMAL, buf);
@@ -894,13 +987,16 @@ static void draw_log(cd_grid_t *g, int y, int rows, const cd_screen_in_t *in)
     int first = in->nlog > rows ? in->nlog - rows : 0;
     for (int i = first; i < in->nlog; i++) {
         const cd_trace_event_t *ev = &in->log[i];
-        char site[96] = "";
+        char site[96] = "", who[16], what[24];
         if (ev->site.file)
             snprintf(site, sizeof site, "%s:%d", ev->site.file, ev->site.line);
         putf(g, 0, y + 1 + i - first, g->w, event_style(ev->op),
-             "%8.3fs %-12.12s %-9s %-16.16s %s", (double)ev->t_ns / 1e9,
-             cd_snap_thread_name(in->snap, ev->thread), cd_op_name(ev->op),
-             cd_trace_subject(ev, in->snap), site);
+             "%8.3fs %-12s %-9s %-16s %s", (double)ev->t_ns / 1e9,
+             fit_name(cd_snap_thread_name(in->snap, ev->thread), 12, who,
+                      sizeof who),
+             cd_op_name(ev->op),
+             fit_name(cd_trace_subject(ev, in->snap), 16, what, sizeof what),
+             site);
     }
 }
 

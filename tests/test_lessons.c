@@ -19,13 +19,20 @@
  *                        are reproducible, so their lines must match
  *                        exactly; elsewhere a word with digits in it
  *                        matches any word of the same shape (numbers vary
- *                        from run to run), the other words exactly.
+ *                        from run to run), the other words and source
+ *                        locations (file.c:LINE) exactly. Lines quoted one
+ *                        after the other must be printed one after the
+ *                        other unless a line of "..." stands between them,
+ *                        and a trace quoted from its middle has "..." at
+ *                        that end ("| grep WORD" filters stdout first).
  *   ```diff demos/X.c    an excerpt: every line, after its +/-/space column,
  *                        must be a line of demos/X.c.
  *
  * It also checks the shape every worksheet shares (title, time line, the
- * seven sections in order, what the Run and Exercise sections name) and
- * that every scenario's worksheet is listed in lessons/README.md.
+ * seven sections in order, what the Run and Exercise sections name), that
+ * every scenario's worksheet is listed in lessons/README.md, and that every
+ * path the worksheets name (lessons/, lib/, demos/, cli/) exists, with the
+ * line a FILE:LINE quotes.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -33,7 +40,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
+#include "../cli/grade.h"
 #include "../demos/scenario.h"
 #include "harness.h"
 
@@ -56,12 +65,17 @@ static const char *const sections[] = {
 /* ============================== problems ================================= */
 
 static int problems;
+static int quiet; /* count problems without printing them (self-tests) */
 
 /* Reports one thing wrong in a worksheet, as path:line: what. */
 __attribute__((format(printf, 3, 4)))
 static void problem(const char *path, int line, const char *fmt, ...)
 {
     va_list ap;
+    if (quiet) {
+        problems++;
+        return;
+    }
     fprintf(stderr, "\n  %s:%d: ", path, line);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
@@ -298,8 +312,31 @@ static size_t next_word(const char *s, size_t len, size_t *pos,
     return j - i;
 }
 
+/* A character of a file path (strchr alone would take the NUL too). */
+static int is_path_char(int c)
+{
+    return c && (isalnum((unsigned char)c) || strchr("_./-", c));
+}
+
+/* The length of the source location at the start of w ("demos/race.c:84",
+ * "cd_mutex.c:29"), or 0 if w does not start with one. */
+static size_t site_len(const char *w, size_t n)
+{
+    size_t i = 0;
+    while (i < n && is_path_char(w[i]))
+        i++;
+    if (i < 3 || (memcmp(w + i - 2, ".c", 2) != 0 &&
+                  memcmp(w + i - 2, ".h", 2) != 0) ||
+        i + 1 >= n || w[i] != ':' || !isdigit((unsigned char)w[i + 1]))
+        return 0;
+    for (i++; i < n && isdigit((unsigned char)w[i]);)
+        i++;
+    return i;
+}
+
 /* q (length qn) against r (length rn), word by word by shape. With
- * `elided`, r may go on after q's words. */
+ * `elided`, r may go on after q's words. A source location is not a
+ * number that varies: it must be the same line of the same file. */
 static int match_shape(const char *q, size_t qn, const char *r, size_t rn,
                        int elided)
 {
@@ -311,6 +348,9 @@ static int match_shape(const char *q, size_t qn, const char *r, size_t rn,
         if (ql == 0)
             return elided || rl == 0;
         if (rl == 0)
+            return 0;
+        if (site_len(qw, ql) &&
+            (ql != rl || memcmp(qw, rw, ql) != 0))
             return 0;
         char a[256], b[256];
         word_shape(qw, ql, a, sizeof a);
@@ -384,6 +424,8 @@ static int text_has(const char *text, const char *quoted, int exact)
 typedef struct command {
     const char *argv[MAX_ARGS + 2];
     char store[2048];   /* the words, NUL-separated */
+    char prog[32];      /* the program as written: concdemo, build/concdemo */
+    char filter[256];   /* what follows an unquoted "|" ("" if nothing) */
     int tsan;           /* build/tsan/concdemo */
     int controlled;     /* --sched=...: the output is reproducible */
     int verdict_exact;  /* the verdict is reproducible (also explore) */
@@ -401,6 +443,11 @@ static int parse_command(const char *text, command_t *c, char *err,
     for (const char *p = text;;) {
         while (*p == ' ' || *p == '\t')
             p++;
+        if (*p == '|') {
+            const char *f;
+            size_t n = trim(p + 1, &f);
+            snprintf(c->filter, sizeof c->filter, "%.*s", (int)n, f);
+        }
         if (!*p || *p == '#' || *p == '|')
             break;
         if (argc > MAX_ARGS || o + 1 >= sizeof c->store) {
@@ -429,6 +476,7 @@ static int parse_command(const char *text, command_t *c, char *err,
         return -1;
     }
     const char *prog = c->argv[1];
+    snprintf(c->prog, sizeof c->prog, "%s", prog);
     if (strcmp(prog, "concdemo") == 0 || strcmp(prog, "build/concdemo") == 0) {
         c->argv[0] = concdemo_bin();
     } else if (strcmp(prog, "build/tsan/concdemo") == 0) {
@@ -475,6 +523,35 @@ typedef struct run {
 static run_t runs[MAX_RUNS];
 static int nruns;
 
+/* text with every word `bin` (the binary the test ran) written `prog`
+ * (the program the worksheet names), in malloc'd memory: the program
+ * prints its own name in replay commands as it was run, and a learner
+ * who types the worksheet's command sees the worksheet's name there. */
+static char *as_written(const char *text, const char *bin, const char *prog)
+{
+    size_t bl = strlen(bin), pl = strlen(prog), n = 0, words = 0;
+    /* Where bin starts a word and ends in a space: "replay: BIN race". */
+#define BIN_AT(p) (((p) == text || (p)[-1] == ' ' || (p)[-1] == '\n') &&      \
+                   strncmp((p), bin, bl) == 0 && (p)[bl] == ' ')
+    for (const char *p = text; *p; p++)
+        words += BIN_AT(p);
+    char *o = malloc(strlen(text) + words * pl + 1);
+    if (!o)
+        return NULL;
+    for (const char *p = text; *p;) {
+        if (BIN_AT(p)) {
+            memcpy(o + n, prog, pl);
+            n += pl;
+            p += bl;
+        } else {
+            o[n++] = *p++;
+        }
+    }
+#undef BIN_AT
+    o[n] = '\0';
+    return o;
+}
+
 /* Runs c once (later calls with the same command reuse the output).
  * Returns NULL if it could not be run at all. */
 static const output_t *run_command(const command_t *c)
@@ -482,9 +559,10 @@ static const output_t *run_command(const command_t *c)
     static cmd_out_t *scratch; /* large: one for all runs */
     char key[sizeof runs[0].key];
     /* The TSan exit code is part of the key: under make test-tsan both
-     * kinds of line run the same binary. */
-    size_t at = (size_t)snprintf(key, sizeof key, "%d %s", c->tsan,
-                                 c->argv[0]);
+     * kinds of line run the same binary. So is the name it was written
+     * with, which its output repeats. */
+    size_t at = (size_t)snprintf(key, sizeof key, "%d %s %s", c->tsan,
+                                 c->prog, c->argv[0]);
     for (int i = 1; c->argv[i] && at < sizeof key; i++)
         at += (size_t)snprintf(key + at, sizeof key - at, " %s", c->argv[i]);
     for (int i = 0; i < nruns; i++)
@@ -502,8 +580,8 @@ static const output_t *run_command(const command_t *c)
                     : "TSAN_OPTIONS=halt_on_error=0 exitcode=1",
             CMD_LIMIT_MS);
     run_t *r = &runs[nruns];
-    r->o.out = strdup(scratch->out);
-    r->o.err = strdup(scratch->err);
+    r->o.out = as_written(scratch->out, c->argv[0], c->prog);
+    r->o.err = as_written(scratch->err, c->argv[0], c->prog);
     if (!r->o.out || !r->o.err)
         return NULL;
     r->o.exit_code = scratch->exit_code;
@@ -654,7 +732,13 @@ static void check_contents(const sheet_t *s, const cd_scenario_t *sc)
             problem(s->path, 0, "the Run section never runs %s", fixed);
     }
     char need[3][96];
-    snprintf(need[0], sizeof need[0], "lessons/exercises/%s.c", sc->name);
+    /* The exercise's file, as concdemo check names it (async_race.c). */
+    const cd_exercise_spec_t *ex = cd_exercise_spec(sc->name);
+    if (!ex) {
+        problem(s->path, 0, "concdemo check has no exercise %s", sc->name);
+        return;
+    }
+    snprintf(need[0], sizeof need[0], "lessons/exercises/%s", ex->file);
     snprintf(need[1], sizeof need[1], "concdemo check %s", sc->name);
     snprintf(need[2], sizeof need[2], "make check-exercise EX=%s", sc->name);
     for (int i = 0; i < 3; i++)
@@ -750,18 +834,238 @@ static void commands_in_run_blocks_run(void)
     ASSERT_INT_EQ(problems - before, 0);
 }
 
-/* Checks one ```text output block against the commands it quotes. */
+/* ========================== excerpts of the output ======================= */
+
+#define MAX_QUOTES 128
+#define MAX_ALTS 8
+
+/* A "| grep ..." filter as a transcript may use it: the fixed strings a
+ * line must contain one of (grep WORD, grep -E 'A|B'). */
+typedef struct filter {
+    char alt[MAX_ALTS][64];
+    int n; /* 0: no filter */
+} filter_t;
+
+/* Parses text ("grep trimmer", "grep -E 'timed-out|flush'") into f.
+ * Returns 0, or -1 for a filter this test cannot apply. */
+static int parse_filter(const char *text, filter_t *f)
+{
+    char pat[256];
+    const char *p = text;
+    memset(f, 0, sizeof *f);
+    if (!*text)
+        return 0;
+    if (!starts(p, "grep "))
+        return -1;
+    p += 5;
+    while (*p == ' ')
+        p++;
+    int ere = starts(p, "-E ");
+    if (ere)
+        for (p += 3; *p == ' ';)
+            p++;
+    char quote = (*p == '\'' || *p == '"') ? *p++ : 0;
+    size_t n = quote ? strcspn(p, (char[]){ quote, 0 }) : strcspn(p, " ");
+    if (n == 0 || n >= sizeof pat || (quote && p[n] != quote) ||
+        p[n + (quote != 0)] != '\0')
+        return -1;
+    snprintf(pat, sizeof pat, "%.*s", (int)n, p);
+    /* Fixed strings only, or a line could pass grep and not the test. */
+    if (strpbrk(pat, ere ? ".[]*^$\\+?(){}" : ".[]*^$\\|"))
+        return -1;
+    for (char *a = pat; a && f->n < MAX_ALTS; f->n++) {
+        char *bar = ere ? strchr(a, '|') : NULL;
+        if (bar)
+            *bar = '\0';
+        if (!*a || strlen(a) >= sizeof f->alt[0])
+            return -1;
+        snprintf(f->alt[f->n], sizeof f->alt[0], "%s", a);
+        a = bar ? bar + 1 : NULL;
+    }
+    return 0;
+}
+
+/* The lines of a stream that are not blank (a transcript cannot show a
+ * blank line), those a filter keeps. */
+typedef struct lines {
+    char *buf;
+    char **line;
+    int n;
+} lines_t;
+
+static void split_output(const char *text, const filter_t *f, lines_t *l)
+{
+    l->buf = strdup(text ? text : "");
+    l->line = malloc((strlen(l->buf) / 2 + 2) * sizeof *l->line);
+    l->n = 0;
+    if (!l->buf || !l->line)
+        return;
+    for (char *p = l->buf; *p;) {
+        char *nl = strchr(p, '\n');
+        if (nl)
+            *nl = '\0';
+        const char *t;
+        int keep = trim(p, &t) > 0 && f->n == 0;
+        for (int i = 0; i < f->n && !keep; i++)
+            keep = strstr(p, f->alt[i]) != NULL;
+        if (keep)
+            l->line[l->n++] = p;
+        if (!nl)
+            break;
+        p = nl + 1;
+    }
+}
+
+static void free_lines(lines_t *l)
+{
+    free(l->buf);
+    free(l->line);
+}
+
+/* A trace event as concdemo prints it: "   12.500 ms  trimmer ...". */
+static int is_trace_line(const char *s)
+{
+    const char *t;
+    trim(s, &t);
+    size_t d = strspn(t, "0123456789");
+    return d > 0 && t[d] == '.' && strspn(t + d + 1, "0123456789") == 3 &&
+           starts(t + d + 4, " ms ");
+}
+
+/* One quoted line of a transcript. */
+typedef struct quote {
+    const char *text;
+    int exact;  /* as match_line takes it */
+    int gap;    /* a line of "..." came before it */
+    int ln;     /* its line in the worksheet (0-based) */
+} quote_t;
+
+/* How many of q[idx[0..k)] match consecutive lines of l from line p. */
+static int run_at(const quote_t *q, const int *idx, int k, const lines_t *l,
+                  int p)
+{
+    int m = 0;
+    while (m < k && p + m < l->n &&
+           match_line(q[idx[m]].text, l->line[p + m], q[idx[m]].exact))
+        m++;
+    return m;
+}
+
+/* Checks that excerpt q[0..n) is what it claims: lines quoted one after
+ * the other, with no "..." between, are lines printed one after the other
+ * (in each stream on its own: how stdout and stderr interleave is the
+ * terminal's business), and a quoted trace starts and ends where the
+ * printed one does unless "..." says that it goes on (tail_gap: a "..."
+ * after the last line). Lines that are printed nowhere are left out (they
+ * are reported already). Returns the index of the first quoted line where
+ * this fails, or -1; *why says what failed. */
+static int excerpt_break(const quote_t *q, int n, int tail_gap,
+                         const lines_t *stream[2], const char **why)
+{
+    int cur[2] = { 0, 0 }, st[MAX_QUOTES], idx[MAX_QUOTES];
+    for (int i = 0; i < n; i++) {
+        st[i] = -1;
+        for (int s = 0; s < 2 && st[i] < 0; s++)
+            for (int j = 0; j < stream[s]->n && st[i] < 0; j++)
+                if (match_line(q[i].text, stream[s]->line[j], q[i].exact))
+                    st[i] = s;
+    }
+    for (int i = 0, j; i < n; i = j) {
+        /* One segment: from a gap (or the start) to the next gap. */
+        for (j = i + 1; j < n && !q[j].gap; j++)
+            ;
+        int first = i == 0 && !q[0].gap, last = j == n && !tail_gap;
+        for (int s = 0; s < 2; s++) {
+            const lines_t *l = stream[s];
+            int k = 0, at = -1, best = 0;
+            for (int m = i; m < j; m++)
+                if (st[m] == s)
+                    idx[k++] = m;
+            if (k == 0)
+                continue;
+            for (int p = cur[s]; p < l->n && at < 0; p++) {
+                int m = run_at(q, idx, k, l, p);
+                if (m == k)
+                    at = p;
+                else if (m > best)
+                    best = m;
+            }
+            if (at < 0 && best == 0) {
+                *why = "is printed before the lines quoted above it";
+                return idx[0];
+            }
+            if (at < 0) {
+                *why = "is not the line printed after the one quoted above "
+                       "it: mark the lines left out with a line of \"...\"";
+                return idx[best];
+            }
+            if (first && at > 0 && is_trace_line(l->line[at]) &&
+                is_trace_line(l->line[at - 1])) {
+                *why = "is not where the trace starts: put a line of \"...\" "
+                       "above it for the events left out";
+                return idx[0];
+            }
+            if (last && at + k < l->n && is_trace_line(l->line[at + k - 1]) &&
+                is_trace_line(l->line[at + k])) {
+                *why = "is not where the trace ends: put a line of \"...\" "
+                       "below it for the events left out";
+                return idx[k - 1];
+            }
+            cur[s] = at + k;
+        }
+    }
+    return -1;
+}
+
+/* Checks the lines a transcript quotes from output o of command c. */
+static void check_excerpt(const sheet_t *s, const command_t *c,
+                          const output_t *o, const quote_t *q, int n,
+                          int tail_gap)
+{
+    filter_t f, none = { .n = 0 };
+    lines_t out, err;
+    const char *why = "";
+    if (!o || n == 0)
+        return;
+    if (parse_filter(c->filter, &f) != 0) {
+        problem(s->path, q[0].ln + 1, "a filter the test cannot apply: "
+                "| %s (use grep WORD or grep -E 'A|B', fixed strings)",
+                c->filter);
+        return;
+    }
+    split_output(o->out, &f, &out);
+    split_output(o->err, &none, &err); /* a pipe filters stdout alone */
+    const lines_t *stream[2] = { &out, &err };
+    int at = excerpt_break(q, n, tail_gap, stream, &why);
+    if (at >= 0)
+        problem(s->path, q[at].ln + 1, "this line %s:\n    %s", why,
+                q[at].text);
+    free_lines(&out);
+    free_lines(&err);
+}
+
+/* Checks one ```text output block against the commands it quotes: each
+ * line is printed, and the lines form an honest excerpt (check_excerpt). */
 static void check_output_block(const sheet_t *s, const block_t *b)
 {
+    static quote_t q[MAX_QUOTES];
     const output_t *o = NULL;
     command_t c;
-    for (int k = b->first; k < b->end; k++) {
-        const char *t;
-        size_t n = trim(s->line[k], &t);
-        if (n == 0 || (n == 3 && memcmp(t, "...", 3) == 0))
+    int nq = 0, gap = 0;
+    for (int k = b->first; k <= b->end; k++) {
+        const char *t = "";
+        size_t n = k < b->end ? trim(s->line[k], &t) : 0;
+        if (k == b->end || starts(t, "$ ")) {
+            check_excerpt(s, &c, o, q, nq, gap);
+            nq = gap = 0;
+            if (k < b->end)
+                o = run_line(s, k, t + 2, &c, -1);
             continue;
-        if (starts(t, "$ ")) {
-            o = run_line(s, k, t + 2, &c, -1);
+        }
+        if (n == 0)
+            continue;
+        if (n == 3 && memcmp(t, "...", 3) == 0) {
+            gap = 1;
             continue;
         }
         if (!o) {
@@ -774,8 +1078,14 @@ static void check_output_block(const sheet_t *s, const block_t *b)
             continue;
         }
         int exact = is_verdict(t) ? c.verdict_exact : c.controlled;
-        if (text_has(o->out, t, exact) || text_has(o->err, t, exact))
+        if (text_has(o->out, t, exact) || text_has(o->err, t, exact)) {
+            if (nq < MAX_QUOTES)
+                q[nq++] = (quote_t){ t, exact, gap, k };
+            gap = 0;
             continue;
+        }
+        /* Reported here; the excerpt check goes on as if cut here. */
+        gap = 1;
         problem(s->path, k + 1, "the program does not print this%s:\n    %s"
                 "\n  it printed:\n%s%s",
                 exact ? "" : " (numbers aside)", t, tail(o->out, 1500),
@@ -851,6 +1161,93 @@ static void code_excerpts_come_from_the_demos(void)
     ASSERT_INT_EQ(problems - before, 0);
 }
 
+/* ======================= paths and source locations ====================== */
+
+static const char *const path_roots[] = { "lessons/", "lib/", "demos/",
+                                          "cli/" };
+
+/* A placeholder such as lessons/exercises/NAME.c or demos/FILE.c: a part
+ * of the path in capitals only. */
+static int is_placeholder(const char *path, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        size_t j = i, caps = 0;
+        while (j < n && path[j] != '/' && path[j] != '.')
+            caps += isupper((unsigned char)path[j++]) != 0;
+        if (caps > 1 && caps == j - i)
+            return 1;
+        i = j + 1;
+    }
+    return 0;
+}
+
+/* Lines in the file at path, or -1 if it cannot be read. */
+static int count_file_lines(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    int n = 0, c, last = '\n';
+    if (!f)
+        return -1;
+    while ((c = fgetc(f)) != EOF) {
+        n += c == '\n';
+        last = c;
+    }
+    fclose(f);
+    return n + (last != '\n');
+}
+
+/* Every path in line text (ln: its index in s) that starts with one of
+ * path_roots: it must exist, and when it is a source location
+ * ("lib/cd_mutex.c:29") the file must have that line. */
+static void check_paths_in(const sheet_t *s, int ln, const char *text)
+{
+    for (const char *p = text; *p; p++) {
+        if (p > text && is_path_char(p[-1]))
+            continue; /* inside a word: build/tsan/lib/..., a URL */
+        size_t r = 0;
+        while (r < sizeof path_roots / sizeof path_roots[0] &&
+               !starts(p, path_roots[r]))
+            r++;
+        if (r == sizeof path_roots / sizeof path_roots[0])
+            continue;
+        size_t n = 0;
+        while (is_path_char(p[n]))
+            n++;
+        while (n > 0 && p[n - 1] == '.') /* the end of a sentence */
+            n--;
+        char path[256];
+        snprintf(path, sizeof path, "%.*s", (int)n, p);
+        int line = 0;
+        if (p[n] == ':' && isdigit((unsigned char)p[n + 1]))
+            line = atoi(p + n + 1);
+        if (is_placeholder(path, n))
+            continue;
+        if (access(path, F_OK) != 0) {
+            problem(s->path, ln + 1, "names %s, which does not exist", path);
+            continue;
+        }
+        int lines = line ? count_file_lines(path) : 0;
+        if (line && lines < line)
+            problem(s->path, ln + 1, "quotes %s:%d, but %s has %d lines",
+                    path, line, path, lines);
+        p += n - 1;
+    }
+}
+
+static void every_path_named_exists(void)
+{
+    int before = problems, seen = 0;
+    load_sheets();
+    for (int i = 0; i <= nsheets; i++) {
+        const sheet_t *s = i < nsheets ? &sheets[i] : &readme;
+        for (int k = 0; k < s->nlines; k++)
+            check_paths_in(s, k, s->line[k]);
+        seen += s->nlines > 0;
+    }
+    CU_ASSERT_TRUE(seen > 1);
+    ASSERT_INT_EQ(problems - before, 0);
+}
+
 /* The matcher itself: it must refuse what differs, or the checks above
  * could not fail. */
 static void matcher_refuses_changed_lines(void)
@@ -886,6 +1283,101 @@ static void matcher_refuses_changed_lines(void)
     CU_ASSERT_TRUE(match_line("took 2.6 ms (request-1..6)",
                               "took 13.0 ms (request-1..6)", 0));
     CU_ASSERT_FALSE(match_line("took 2.6 ms", "took 2.6 s", 0));
+    /* A source location is the same line of the same file even where
+     * numbers may vary. */
+    CU_ASSERT_TRUE(match_line("40.2 ms  unlock  session-1  lib/cd_mutex.c:29",
+                              "23.6 ms  unlock  session-1  lib/cd_mutex.c:29",
+                              0));
+    CU_ASSERT_FALSE(match_line("40.2 ms  unlock  session-1  lib/cd_mutex.c:31",
+                               "23.6 ms  unlock  session-1  lib/cd_mutex.c:29",
+                               0));
+    CU_ASSERT_FALSE(match_line("#0 checkout_broken demos/race.c:84 ...",
+                               "#0 checkout_broken demos/race.c:81 (x+0x1)",
+                               0));
+}
+
+/* The excerpt check: consecutive quoted lines must be consecutive output
+ * lines unless "..." stands between them, and a trace quoted from its
+ * middle says so at both ends. */
+static void excerpts_must_mark_left_out_lines(void)
+{
+    static const char out_text[] =
+        "race [broken]: the double charge\n"
+        "trace: 4 events\n"
+        "      0.000 ms  a  start\n"
+        "      0.000 ms  b  start\n"
+        "      1.000 ms  a  exit\n"
+        "      1.000 ms  b  exit\n"
+        "\n"
+        "verdict\n";
+    filter_t none = { .n = 0 }, grep_f;
+    lines_t out, err, out_b;
+    const char *why = "";
+    split_output(out_text, &none, &out);
+    split_output("", &none, &err);
+    const lines_t *streams[2] = { &out, &err };
+#define Q(text, gap) { text, 1, gap, 0 }
+    const quote_t whole[] = { Q("trace: 4 events", 0),
+                              Q("0.000 ms  a  start", 0),
+                              Q("0.000 ms  b  start", 0),
+                              Q("1.000 ms  a  exit", 0),
+                              Q("1.000 ms  b  exit", 0), Q("verdict", 0) };
+    const quote_t dropped[] = { Q("trace: 4 events", 0),
+                                Q("0.000 ms  a  start", 0),
+                                Q("1.000 ms  a  exit", 0),
+                                Q("1.000 ms  b  exit", 0) };
+    const quote_t marked[] = { Q("trace: 4 events", 0),
+                               Q("0.000 ms  a  start", 0),
+                               Q("1.000 ms  a  exit", 1),
+                               Q("1.000 ms  b  exit", 0) };
+    const quote_t mid[] = { Q("0.000 ms  b  start", 0),
+                            Q("1.000 ms  a  exit", 0) };
+    const quote_t mid_marked[] = { Q("0.000 ms  b  start", 1),
+                                   Q("1.000 ms  a  exit", 0) };
+    const quote_t backwards[] = { Q("verdict", 0), Q("trace: 4 events", 1) };
+#undef Q
+    ASSERT_INT_EQ(excerpt_break(whole, 6, 0, streams, &why), -1);
+    ASSERT_INT_EQ(excerpt_break(dropped, 4, 0, streams, &why), 2);
+    ASSERT_INT_EQ(excerpt_break(marked, 4, 0, streams, &why), -1);
+    /* From the middle of the trace: "..." above and below, or refused. */
+    ASSERT_INT_EQ(excerpt_break(mid, 2, 0, streams, &why), 0);
+    ASSERT_INT_EQ(excerpt_break(mid_marked, 2, 0, streams, &why), 1);
+    ASSERT_INT_EQ(excerpt_break(mid_marked, 2, 1, streams, &why), -1);
+    ASSERT_INT_EQ(excerpt_break(backwards, 2, 0, streams, &why), 1);
+    /* Filtered output: what "| grep -E 'a  start|exit'" leaves. */
+    CU_ASSERT_EQUAL(parse_filter("grep -E 'a  start|exit'", &grep_f), 0);
+    ASSERT_INT_EQ(grep_f.n, 2);
+    split_output(out_text, &grep_f, &out_b);
+    ASSERT_INT_EQ(out_b.n, 3);
+    const lines_t *filtered[2] = { &out_b, &err };
+    ASSERT_INT_EQ(excerpt_break(dropped + 1, 3, 0, filtered, &why), -1);
+    CU_ASSERT_EQUAL(parse_filter("grep trimmer", &grep_f), 0);
+    CU_ASSERT_EQUAL(parse_filter("grep -v trimmer", &grep_f), -1);
+    CU_ASSERT_EQUAL(parse_filter("grep 'a.*b'", &grep_f), -1);
+    CU_ASSERT_EQUAL(parse_filter("head -3", &grep_f), -1);
+    free_lines(&out);
+    free_lines(&err);
+    free_lines(&out_b);
+}
+
+/* Paths: a missing file and a line past the end are refused; a path
+ * inside another (build/tsan/lib/...) and placeholders are not paths. */
+static void paths_must_exist(void)
+{
+    sheet_t fake = { .path = "fake.md" };
+    int before = problems;
+    quiet = 1;
+    check_paths_in(&fake, 0, "Open `lessons/exercises/async_race.c`, see "
+                   "demos/race.c:80 and lib/cd_mutex.h.");
+    check_paths_in(&fake, 0, "build/tsan/lib/nothing.c, "
+                   "lessons/exercises/NAME.c, demos/FILE.c");
+    ASSERT_INT_EQ(problems - before, 0);
+    check_paths_in(&fake, 0, "Open `lessons/exercises/async-race.c`.");
+    ASSERT_INT_EQ(problems - before, 1);
+    check_paths_in(&fake, 0, "at demos/race.c:99999");
+    ASSERT_INT_EQ(problems - before, 2);
+    problems = before; /* those were expected */
+    quiet = 0;
 }
 
 static void commands_are_parsed_as_a_learner_types_them(void)
@@ -910,6 +1402,21 @@ static void commands_are_parsed_as_a_learner_types_them(void)
     CU_ASSERT_EQUAL(parse_command("build/tsan/concdemo race", &c, err,
                                   sizeof err), 0);
     CU_ASSERT_TRUE(c.tsan);
+    CU_ASSERT_STRING_EQUAL(c.prog, "build/tsan/concdemo");
+    CU_ASSERT_EQUAL(parse_command("build/concdemo backpressure --trace | grep "
+                                  "-E 'timed-out|flush'", &c, err,
+                                  sizeof err), 0);
+    CU_ASSERT_STRING_EQUAL(c.prog, "build/concdemo");
+    CU_ASSERT_STRING_EQUAL(c.filter, "grep -E 'timed-out|flush'");
+    CU_ASSERT_PTR_NULL(c.argv[3]);
+    /* The binary the test ran is named in the output as the worksheet
+     * wrote it; only where it is a word of its own. */
+    char *o = as_written("replay: build/asan/concdemo race --x\n"
+                         "build/asan/concdemo a\n(build/asan/concdemo+0x1)\n",
+                         "build/asan/concdemo", "build/concdemo");
+    CU_ASSERT_STRING_EQUAL(o, "replay: build/concdemo race --x\n"
+                              "build/concdemo a\n(build/asan/concdemo+0x1)\n");
+    free(o);
 }
 
 void suite_lessons(void)
@@ -919,6 +1426,12 @@ void suite_lessons(void)
                 matcher_refuses_changed_lines);
     CU_add_test(s, "commands are parsed as a learner types them",
                 commands_are_parsed_as_a_learner_types_them);
+    CU_add_test(s, "excerpts must mark the lines they leave out",
+                excerpts_must_mark_left_out_lines);
+    CU_add_test(s, "named paths must exist, quoted lines too",
+                paths_must_exist);
+    CU_add_test(s, "every path a worksheet names exists",
+                every_path_named_exists);
     CU_add_test(s, "every scenario has a worksheet listed in lessons/README.md",
                 every_scenario_has_a_listed_worksheet);
     CU_add_test(s, "every worksheet has the title, time line and sections",

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../cli/report.h"
 #include "../cli/screen.h"
 #include "../cli/step.h"
 #include "../lib/cd_sched.h"
@@ -269,6 +270,42 @@ static void final_frame_shows_schedule_and_replay_command(void)
     CU_ASSERT_PTR_NULL(strstr(probe_text, "YOUR MOVE"));
 }
 
+/* The replay command starts with the program as the user ran it, so that
+ * pasting it into the same shell runs it: a path as given, quoted when
+ * the shell needs it; a bare name (found on PATH) as "concdemo". */
+static void replay_command_names_the_program_as_it_was_run(void)
+{
+    static cd_run_result_t r;
+    static const struct {
+        const char *argv0, *program;
+    } cases[] = {
+        { "./build/concdemo", "./build/concdemo" },
+        { "build/tsan/concdemo", "build/tsan/concdemo" },
+        { "/usr/local/bin/concdemo", "/usr/local/bin/concdemo" },
+        { "concdemo", "concdemo" },
+        { "cd-demo", "concdemo" },
+        { "/home/a b/it's/concdemo", "'/home/a b/it'\\''s/concdemo'" },
+    };
+    char buf[512], want[512];
+    memset(&r, 0, sizeof r);
+    r.scenario = cd_scenario_find("race");
+    r.params = (cd_params_t){ .threads = 2, .iterations = 1 };
+    r.controlled = 1;
+    r.verdict.status = CD_VIOLATED;
+    snprintf(r.schedule, sizeof r.schedule, "2.3*2");
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cd_report_set_program(cases[i].argv0);
+        cd_report_replay_command(&r, 1000, NULL, buf, sizeof buf);
+        snprintf(want, sizeof want, "%s race --threads 2 --iterations 1 "
+                 "--sched=replay:2.3*2", cases[i].program);
+        CU_ASSERT_STRING_EQUAL(buf, want);
+    }
+    cd_report_set_program(NULL); /* back to the default for other tests */
+    cd_report_replay_command(&r, 1000, NULL, buf, sizeof buf);
+    ASSERT_STR_HAS(buf, "concdemo race --threads 2");
+    CU_ASSERT_TRUE(strncmp(buf, "concdemo ", 9) == 0);
+}
+
 /* ============================== the mailbox ============================== */
 
 typedef struct chooser_run {
@@ -400,8 +437,12 @@ static void scripted_text_view_plays_the_schedule_its_answers_imply(void)
     CU_ASSERT_PTR_NULL(strstr(out.out, "YOUR MOVE (step 6)"));
     ASSERT_STR_HAS(out.out, "answer: 1 2 | empty line: main goes on");
     ASSERT_STR_HAS(out.out, "\n> 2\n");
-    /* The final frame has the schedule and the replay command too. */
-    ASSERT_STR_HAS(out.out, "\nreplay: concdemo race --threads 2");
+    /* The final frame has the schedule and the replay command too, which
+     * names the program as it was run ($CONCDEMO). */
+    char want[256];
+    snprintf(want, sizeof want, "\nreplay: %s race --threads 2",
+             concdemo_bin());
+    ASSERT_STR_HAS(out.out, want);
     CU_ASSERT_PTR_NOT_NULL_FATAL(line_after(out.out, "\nschedule: ", sched,
                                             sizeof sched));
     CU_ASSERT_PTR_NOT_NULL_FATAL(line_after(out.out, "race [broken]: ",
@@ -427,11 +468,17 @@ static void scripted_text_view_plays_the_schedule_its_answers_imply(void)
     CU_ASSERT_STRING_EQUAL(sched2, sched);
     ASSERT_STR_HAS(out2.out, verdict);
 
-    /* And replaying the schedule gives the same verdict. */
-    CU_ASSERT_PTR_NOT_NULL_FATAL(line_after(out.out, "\nreplay: concdemo ",
-                                            replay, sizeof replay));
-    const char *argv[16] = { concdemo_bin() };
-    int argc = 1;
+    /* And the replay command, run word for word as printed (its program
+     * too, as a learner pastes it), gives the same verdict. The line after
+     * the frames: the last frame wraps it. */
+    const char *last = NULL;
+    for (const char *p = out.out; (p = strstr(p, "\nreplay: ")) != NULL; p++)
+        last = p;
+    CU_ASSERT_PTR_NOT_NULL_FATAL(last);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(line_after(last, "\nreplay: ", replay,
+                                            sizeof replay));
+    const char *argv[16];
+    int argc = 0;
     for (char *tok = strtok(replay, " "); tok && argc < 15;
          tok = strtok(NULL, " "))
         argv[argc++] = tok;
@@ -528,6 +575,8 @@ void suite_step(void)
                 a_short_screen_cuts_the_panel_but_keeps_the_enter_row);
     CU_add_test(s, "screen: the final frame shows schedule and replay",
                 final_frame_shows_schedule_and_replay_command);
+    CU_add_test(s, "the replay command names the program as it was run",
+                replay_command_names_the_program_as_it_was_run);
     CU_add_test(s, "mailbox: each decision goes to the view and back",
                 mailbox_hands_each_decision_to_the_view_and_back);
     CU_add_test(s, "--view=text: the answers imply the schedule; it replays",

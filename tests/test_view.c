@@ -3,6 +3,7 @@
  * registry's pause and live figures, the observer on real runs,
  * --view=text, and the ncurses view itself driven in tmux.
  */
+#include <dirent.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -295,6 +296,113 @@ static void help_lists_the_keys(void)
     ASSERT_STR_HAS(probe_text, "p      pause / resume");
     ASSERT_STR_HAS(probe_text, "+ -    slower / faster");
     ASSERT_STR_HAS(probe_text, "# blocked on a lock");
+}
+
+/* Word k (0 first) of row y, into buf ("" if the row has fewer words). */
+static const char *word_of_row(int y, int k, char *buf, size_t size)
+{
+    char row[CD_SCREEN_MAX_W + 1];
+    cd_grid_row(&probe_grid, y, row, sizeof row);
+    const char *p = row;
+    for (int i = 0;; i++) {
+        p += strspn(p, " ");
+        size_t n = strcspn(p, " ");
+        if (i == k || n == 0) {
+            snprintf(buf, size, "%.*s", (int)n, p);
+            return buf;
+        }
+        p += n;
+    }
+}
+
+static int ends_with(const char *s, const char *tail)
+{
+    size_t n = strlen(s), m = strlen(tail);
+    return n >= m && strcmp(s + n - m, tail) == 0;
+}
+
+/* The three rows under the section header `header`: word k of each must
+ * end in its own "-10", "-11", "-12" (and so differ from the others). */
+static void expect_three_distinct(const char *header, int k, int width)
+{
+    static const char *const tails[] = { "-10", "-11", "-12" };
+    char words[3][CD_SCREEN_MAX_W + 1];
+    int x, y;
+    CU_ASSERT_FATAL(cd_grid_find(&probe_grid, header, &x, &y));
+    for (int i = 0; i < 3; i++) {
+        word_of_row(y + 1 + i, k, words[i], sizeof words[i]);
+        if (!ends_with(words[i], tails[i]))
+            fprintf(stderr, "\n  %d columns, %s, row %d: \"%s\" does not "
+                    "end in %s:\n%s", width, header, i + 1, words[i],
+                    tails[i], probe_text);
+        CU_ASSERT_TRUE(ends_with(words[i], tails[i]));
+    }
+    CU_ASSERT_STRING_NOT_EQUAL(words[0], words[1]);
+    CU_ASSERT_STRING_NOT_EQUAL(words[1], words[2]);
+    CU_ASSERT_STRING_NOT_EQUAL(words[0], words[2]);
+}
+
+/* Three threads (and their locks) whose long names share their start:
+ * wherever the view shows a name - thread rows, lock rows and their
+ * owners, the event log, the step panel - the three must stay apart at
+ * every width, so a name too long for its column keeps its end. */
+static void long_names_that_share_a_prefix_stay_distinct(void)
+{
+    static cd_trace_event_t log[3];
+    static const int widths[] = { CD_SCREEN_MIN_W, 80, 100, 160 };
+    memset(&fake, 0, sizeof fake);
+    memset(&hist, 0, sizeof hist);
+    fake.t_ns = 1000000;
+    for (int i = 0; i < 3; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "checkout-worker-%d", 10 + i);
+        add_thread(name, CD_T_RUNNING, 0, i + 1);
+        fake.threads[i].last_op = CD_OP_ACQUIRED;
+        fake.threads[i].last_obj = i + 1;
+    }
+    for (int i = 0; i < 3; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "customer-lock-%d", 10 + i);
+        add_lock(name, i + 1, 1);
+        log[i] = (cd_trace_event_t){ .seq = (uint64_t)i, .thread = i + 1,
+                                     .op = CD_OP_ACQUIRED, .obj = i + 1 };
+    }
+    cd_history_push(&hist, &fake);
+    static cd_step_ask_t ask;
+    ask = (cd_step_ask_t){ .number = 1, .n = 3, .fallback = 1, .prev = 1 };
+    for (int i = 0; i < 3; i++)
+        ask.choice[i] = (cd_step_choice_t){ .id = i + 1, .op = CD_OP_LOCK,
+                                            .obj = i + 1 };
+    cd_screen_in_t in = input();
+    in.hist = &hist;
+    in.log = log;
+    in.nlog = 3;
+    for (size_t w = 0; w < sizeof widths / sizeof widths[0]; w++) {
+        in.step = NULL;
+        probe_render(&in, widths[w], 30);
+        expect_three_distinct("THREAD", 0, widths[w]);
+        expect_three_distinct("THREAD", 2, widths[w]); /* what it holds */
+        if (widths[w] >= 80) /* narrower, the column holds the op alone */
+            expect_three_distinct("THREAD", 4, widths[w]); /* acquired X */
+        expect_three_distinct("LOCK/OBJECT", 0, widths[w]); /* the lock */
+        expect_three_distinct("LOCK/OBJECT", 2, widths[w]); /* its owner */
+        expect_three_distinct("EVENTS", 1, widths[w]);
+        in.step = &ask;
+        probe_render(&in, widths[w], 30);
+        expect_three_distinct("YOUR MOVE (step", 1, widths[w]);
+        expect_three_distinct("YOUR MOVE (step", 3, widths[w]); /* lock X */
+    }
+    /* With room to spare the name column widens: names are whole. */
+    probe_render(&in, 160, 30);
+    ASSERT_STR_HAS(probe_text, "\ncheckout-worker-10 ");
+    /* The audit's case at the size of a terminal: checkout-10, -11, -12. */
+    for (int i = 0; i < 3; i++)
+        snprintf(fake.threads[i].name, sizeof fake.threads[i].name,
+                 "checkout-%d", 10 + i);
+    in.step = NULL;
+    probe_render(&in, 80, 24);
+    expect_three_distinct("THREAD", 0, 80);
+    ASSERT_STR_HAS(probe_row_with("checkout-11"), "running");
 }
 
 /* ============================ registry: gauges =========================== */
@@ -726,7 +834,26 @@ static void view_without_a_terminal_is_a_usage_error(void)
 
 /* ========================= the real view, in tmux ======================== */
 
+/* The tmux server of the test that runs now ("" when none): its socket's
+ * name (tmux -L), and the files its pane writes. */
 static char sock[64], errfile[128], pidfile[128];
+
+static void stop_tmux(void);
+
+/* Every server of this runner is called concdemo-test-PID-N. */
+static int sock_prefix(char *buf, size_t size)
+{
+    return snprintf(buf, size, "concdemo-test-%d-", (int)getpid());
+}
+
+/* The directory where tmux -L puts its sockets: $TMUX_TMPDIR or /tmp,
+ * then tmux-UID, as tmux itself builds it. */
+static void sock_dir(char *buf, size_t size)
+{
+    const char *tmp = getenv("TMUX_TMPDIR");
+    snprintf(buf, size, "%s/tmux-%ld", tmp && *tmp ? tmp : "/tmp",
+             (long)getuid());
+}
 
 /* Runs tmux on this test's own server with the given arguments. */
 static void tmux(cmd_out_t *o, const char *a1, const char *a2, const char *a3,
@@ -758,7 +885,9 @@ static void start_view_sized(const char *args, int w, int h)
     static int nth;
     /* A server of its own per test: a new session on the socket of a
      * server that is still shutting down would fail. */
-    snprintf(sock, sizeof sock, "concdemo-test-%d-%d", (int)getpid(), ++nth);
+    stop_tmux(); /* one server at a time: end the last one first */
+    int n = sock_prefix(sock, sizeof sock);
+    snprintf(sock + n, sizeof sock - (size_t)n, "%d", ++nth);
     snprintf(errfile, sizeof errfile, "/tmp/concdemo-view-%d.err",
              (int)getpid());
     snprintf(pidfile, sizeof pidfile, "/tmp/concdemo-view-%d.pid",
@@ -843,11 +972,42 @@ static void expect_terminal_back(const char *exit_line, const char *what)
     expect_terminal_back_with(exit_line, what, NULL);
 }
 
+/* Ends the test's tmux server and removes what it left: tmux keeps its
+ * socket file after kill-server, so each run would leave one per test.
+ * The suite's teardown, so it runs after every test, also one that a
+ * failed fatal assertion ended midway. */
 static void stop_tmux(void)
 {
+    char path[256];
+    if (!sock[0])
+        return;
     tmux(&out, "kill-server", NULL, NULL, NULL, NULL);
+    sock_dir(path, sizeof path);
+    size_t n = strlen(path);
+    snprintf(path + n, sizeof path - n, "/%s", sock);
+    unlink(path);
     unlink(errfile);
     unlink(pidfile);
+    sock[0] = '\0';
+}
+
+/* After the tmux tests: no socket named for this runner is left. */
+static void tmux_tests_leave_no_socket_behind(void)
+{
+    char dir[256], prefix[64];
+    sock_dir(dir, sizeof dir);
+    size_t n = (size_t)sock_prefix(prefix, sizeof prefix);
+    DIR *d = opendir(dir);
+    if (!d)
+        return; /* no tmux server ever ran here: nothing was left */
+    int left = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+        if (strncmp(e->d_name, prefix, n) == 0) {
+            fprintf(stderr, "\n  left behind: %s/%s\n", dir, e->d_name);
+            left++;
+        }
+    closedir(d);
+    ASSERT_INT_EQ(left, 0);
 }
 
 /* The view's process id, from the pane's pid file. */
@@ -875,7 +1035,6 @@ static void terminal_view_draws_the_deadlock_and_gives_the_terminal_back(void)
     CU_ASSERT_TRUE(wait_pane("press any key to leave"));
     keys("q");
     expect_terminal_back("view-exit=1 ", "deadlock [broken]: DEADLOCK");
-    stop_tmux();
 }
 
 static void terminal_view_pauses_slows_and_quits(void)
@@ -893,7 +1052,6 @@ static void terminal_view_pauses_slows_and_quits(void)
     CU_ASSERT_TRUE(wait_pane("latency x200"));
     keys("q");
     expect_terminal_back("view-exit=1 ", "race [mutex]: STOPPED");
-    stop_tmux();
 }
 
 static void terminal_view_ends_cleanly_on_ctrl_c(void)
@@ -904,7 +1062,6 @@ static void terminal_view_ends_cleanly_on_ctrl_c(void)
     CU_ASSERT_TRUE(wait_pane("RUNNING"));
     keys("C-c");
     expect_terminal_back("view-exit=130 ", "race [mutex]: STOPPED");
-    stop_tmux();
 }
 
 static void terminal_view_gives_the_terminal_back_on_a_crash(void)
@@ -918,7 +1075,6 @@ static void terminal_view_gives_the_terminal_back_on_a_crash(void)
     /* What a failed CD_CHECK does: abort(). */
     kill(pid, SIGABRT);
     expect_terminal_back("view-exit=134 ", "race [mutex]");
-    stop_tmux();
 }
 
 /* Step mode in the terminal, at the size a learner's terminal has: the
@@ -951,7 +1107,11 @@ static void terminal_view_lets_the_learner_play_the_scheduler(void)
     CU_ASSERT_TRUE(wait_pane("press any key to leave"));
     ASSERT_STR_HAS(out.out, "race [broken]: ");
     ASSERT_STR_HAS(out.out, "schedule: 2.3");
-    ASSERT_STR_HAS(out.out, "replay: concdemo race --threads 2 --iterations 1");
+    /* The replay command names the program as the pane ran it. */
+    char replay[256];
+    snprintf(replay, sizeof replay,
+             "replay: %s race --threads 2 --iterations 1", concdemo_bin());
+    ASSERT_STR_HAS(out.out, replay);
     CU_ASSERT_PTR_NULL(strstr(out.out, "YOUR MOVE (step"));
     keys("x");
 #ifdef CD_TSAN
@@ -962,12 +1122,13 @@ static void terminal_view_lets_the_learner_play_the_scheduler(void)
 #else
     expect_terminal_back("view-exit=1 ", "schedule: 2.3");
 #endif
-    stop_tmux();
 }
 
 void suite_view(void)
 {
-    CU_pSuite s = CU_add_suite("view", NULL, NULL);
+    /* stop_tmux runs after every test, whatever happened in it. */
+    CU_pSuite s = CU_add_suite_with_setup_and_teardown("view", NULL, NULL,
+                                                       NULL, stop_tmux);
     CU_add_test(s, "screen: a blocked thread shows the lock it waits for",
                 blocked_thread_shows_the_lock_it_waits_for);
     CU_add_test(s, "screen: the holder is the owner, with its waiter",
@@ -984,6 +1145,8 @@ void suite_view(void)
     CU_add_test(s, "screen: live figures; unused locks counted",
                 live_figures_and_unused_locks);
     CU_add_test(s, "screen: help lists the keys", help_lists_the_keys);
+    CU_add_test(s, "screen: long names that share a prefix stay distinct",
+                long_names_that_share_a_prefix_stay_distinct);
     CU_add_test(s, "registry: gauges", gauges_are_named_once_and_read_in_snapshots);
     CU_add_test(s, "registry: pause holds threads until resumed",
                 pause_holds_threads_until_resumed);
@@ -1014,4 +1177,6 @@ void suite_view(void)
                 terminal_view_gives_the_terminal_back_on_a_crash);
     CU_add_test(s, "tmux: step mode, the learner plays the scheduler",
                 terminal_view_lets_the_learner_play_the_scheduler);
+    CU_add_test(s, "tmux: the tests leave no socket behind",
+                tmux_tests_leave_no_socket_behind);
 }
