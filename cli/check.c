@@ -613,8 +613,9 @@ static int build_locked(const check_t *c, int tsan, int quiet, char *out,
         return EXIT_USAGE;
     status = run_make(c, tsan ? "exercise-tsan" : "exercise", bin,
                       c->build_limit_s, out, size);
-    if (status == CD_SPAWN_TIMEOUT) {
-        /* Whatever the stopped compiler left is no build of the file. */
+    if (status == CD_SPAWN_TIMEOUT || status == CD_SPAWN_SIGNALLED) {
+        /* Whatever the stopped compiler left is no build of the file (and
+         * a half-written .d would break every make: they are included). */
         const char *ext[] = { "", ".o", ".d" };
         for (int i = 0; i < 3; i++) {
             snprintf(path, sizeof path, "%s/%s%s", c->root, bin, ext[i]);
