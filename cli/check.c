@@ -8,30 +8,46 @@
  * one, which then says what happened. This file finds the sources,
  * drives make, runs the program with a time limit and reads TSan's
  * report.
+ *
+ * Nothing here trusts the learner's file. Make and the program run in
+ * process groups of their own with time limits (cli/spawn.c), stopped
+ * with the check. The program's verdict comes through a pipe of this
+ * check's own, and counts only when it is complete and the program's
+ * exit code agrees with it. Builds take a lock and each check runs its
+ * own copy of the program, so that two checks of one file at the same
+ * time cannot overwrite what the other runs.
  */
-#define _XOPEN_SOURCE 700 /* realpath */
+#define _GNU_SOURCE /* flock, mkdtemp, mkstemps, realpath */
 
 #include "check.h"
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "grade.h"
+#include "spawn.h"
 
 #define EXIT_FAIL 1
 #define EXIT_USAGE 2
 #define HOST_LIMIT_S 300  /* the stages take seconds; this means a hang */
 #define TSAN_LIMIT_S 180
+#define BUILD_LIMIT_S 120 /* one file builds in seconds; this never ends */
+#define LIB_LIMIT_S 1800  /* the library, the first time: minutes */
+#define FILE_MAX (256 * 1024) /* an exercise is a few KiB */
 #define SHOW_LINES 25     /* compiler output shown to the learner */
 #define MAKE_OUT_MAX (256 * 1024)
 #define LONG_PATH (2 * PATH_MAX + 64) /* the sources' path + one inside */
@@ -54,6 +70,8 @@ static const char usage_text[] =
     "  --file PATH   check this file instead (a copy of the exercise)\n"
     "  --no-tsan     skip the ThreadSanitizer stage (it needs a TSan build)\n"
     "  --budget S    seconds for the exhaustive (dfs) exploration\n"
+    "  CONCDEMO_BUILD_LIMIT=S (environment) seconds your file may take to\n"
+    "                build (default 120; a file over 256 KiB is refused)\n"
     "\n"
     "exercises:";
 
@@ -67,6 +85,7 @@ typedef struct check {
     const char *file_arg;  /* --file as given, or NULL */
     int no_tsan;
     const char *budget;
+    double budget_s;       /* --budget, parsed (0: the exercise's own) */
     /* Run mode (--sched): the options passed on to the program. */
     int run_mode;
     const char *run_only;  /* an option that needs --sched */
@@ -80,6 +99,13 @@ typedef struct check {
     char bin[PATH_MAX];    /* build/exercises/NAME-ID/NAME, from root */
     char tsan_bin[PATH_MAX];
     char cmd[LONG_PATH];   /* "concdemo check race --file F" */
+    double build_limit_s;  /* for the learner's file ($CONCDEMO_BUILD_LIMIT) */
+
+    /* This check's own directory (mkdtemp) with its copies of the
+     * programs and the TSan log. */
+    char own[PATH_MAX + 64];
+    char prog[PATH_MAX + 128], tsan_prog[PATH_MAX + 128];
+    char tsan_log[PATH_MAX + 128];
 } check_t;
 
 static int usage_error(const char *fmt, ...)
@@ -124,6 +150,31 @@ static int is_run_flag(const char *a)
            strcmp(a, "--iterations") == 0 || strcmp(a, "--max-steps") == 0;
 }
 
+/* A number of seconds in (0, max], all of text: no nan, inf, overflow or
+ * trailing junk. Returns 0 and sets *out, or -1. */
+static int parse_seconds(const char *text, double max, double *out)
+{
+    char *end;
+    if (!text || !*text || isspace((unsigned char)*text))
+        return -1;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (*end || errno == ERANGE || !isfinite(v) || !(v > 0 && v <= max))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* Digits only, at most INT_MAX: the program checks the exercise's range. */
+static int whole_number(const char *text)
+{
+    if (!text || !*text || strspn(text, "0123456789") != strlen(text))
+        return 0;
+    errno = 0;
+    long v = strtol(text, NULL, 10);
+    return errno == 0 && v <= INT_MAX;
+}
+
 /* Options for one controlled run, passed on to the exercise's program. */
 static int take_run_option(check_t *c, int argc, char **argv, int *i)
 {
@@ -142,6 +193,9 @@ static int take_run_option(check_t *c, int argc, char **argv, int *i)
         return 0; /* --trace */
     if (*i + 1 >= argc)
         return usage_error("%s needs a number", a);
+    if (!whole_number(argv[*i + 1]))
+        return usage_error("%s must be a whole number (got '%s')", a,
+                           argv[*i + 1]);
     c->run_args[c->nrun++] = argv[++*i];
     return 0;
 }
@@ -158,9 +212,7 @@ static int parse_args(check_t *c, int argc, char **argv)
         } else if (strncmp(a, "--file=", 7) == 0) {
             c->file_arg = a + 7;
         } else if (strcmp(a, "--budget") == 0) {
-            char *end;
-            double s = v ? strtod(v, &end) : 0;
-            if (!v || *end || s <= 0 || s > 600)
+            if (parse_seconds(v, 600, &c->budget_s) != 0)
                 return usage_error("--budget must be a number of seconds "
                                    "from 0 to 600 (got %s)", v ? v : "none");
             c->budget = argv[++i];
@@ -178,6 +230,12 @@ static int parse_args(check_t *c, int argc, char **argv)
     if (c->run_only && !c->run_mode)
         return usage_error("%s goes with --sched=STRATEGY (one controlled "
                            "run)", c->run_only);
+    /* Tests (and slow machines) set the limit for the learner's file. */
+    const char *limit = getenv("CONCDEMO_BUILD_LIMIT");
+    c->build_limit_s = BUILD_LIMIT_S;
+    if (limit && *limit && parse_seconds(limit, 86400, &c->build_limit_s))
+        return usage_error("CONCDEMO_BUILD_LIMIT must be a number of seconds "
+                           "from 0 to 86400 (got %s)", limit);
     return 0;
 }
 
@@ -260,6 +318,11 @@ static int locate(check_t *c)
         return usage_error("cannot read %s: %s", c->shown, strerror(errno));
     if (!S_ISREG(st.st_mode) || access(c->abs, R_OK) != 0)
         return usage_error("cannot read %s: not a readable file", c->shown);
+    if (st.st_size > FILE_MAX)
+        return usage_error("%s is too big to be an exercise (%lld KiB; "
+                           "check takes at most %d KiB)", c->shown,
+                           (long long)(st.st_size + 1023) / 1024,
+                           FILE_MAX / 1024);
     if (!make_safe(c->abs))
         return usage_error("cannot build %s: make cannot handle spaces or "
                            "any of $#:;%%*?[]\\\"'= in a path; copy it to a "
@@ -281,40 +344,93 @@ static int locate(check_t *c)
     return 0;
 }
 
-/* ============================ running programs =========================== */
+/* ============================ this check's files ========================= */
 
-/* Forks argv with stdout/stderr redirected to out_fd/err_fd (-1: keep),
- * an optional "NAME=VALUE" in the environment, and make's own variables
- * removed (a make that runs us must not hand its jobserver to ours).
- * Returns the child's pid, or -1. */
-static pid_t start(char *const argv[], int out_fd, int err_fd,
-                   const char *env)
+/* mkdir -p path. Returns 0 or -1 (errno set). */
+static int make_dirs(const char *path)
 {
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid != 0)
-        return pid;
-    if (out_fd >= 0)
-        dup2(out_fd, 1);
-    if (err_fd >= 0)
-        dup2(err_fd, 2);
-    unsetenv("MAKEFLAGS");
-    unsetenv("MFLAGS");
-    unsetenv("MAKELEVEL");
-    if (env) {
-        char copy[256];
-        snprintf(copy, sizeof copy, "%s", env);
-        char *eq = strchr(copy, '=');
-        if (eq) {
-            *eq = '\0';
-            setenv(copy, eq + 1, 1);
+    char dir[LONG_PATH];
+    snprintf(dir, sizeof dir, "%s", path);
+    for (char *p = dir + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+                return -1;
+            *p = '/';
         }
-    }
-    execvp(argv[0], argv);
-    fprintf(stderr, "concdemo check: cannot run %s: %s\n", argv[0],
-            strerror(errno));
-    _exit(127);
+    return mkdir(dir, 0755) != 0 && errno != EEXIST ? -1 : 0;
 }
+
+/* Removes the directories of checks that were killed before they could
+ * (SIGKILL): .check-PID-XXXXXX whose PID is gone. */
+static void sweep_dead_checks(const char *dir)
+{
+    DIR *d = opendir(dir);
+    for (struct dirent *e; d && (e = readdir(d));) {
+        char *end, path[PATH_MAX + 320];
+        if (strncmp(e->d_name, ".check-", 7) != 0)
+            continue;
+        long pid = strtol(e->d_name + 7, &end, 10);
+        if (*end != '-' || pid <= 0 || kill((pid_t)pid, 0) == 0 ||
+            errno != ESRCH)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        DIR *own = opendir(path);
+        for (struct dirent *f; own && (f = readdir(own));) {
+            char file[PATH_MAX + 600];
+            snprintf(file, sizeof file, "%s/%s", path, f->d_name);
+            if (f->d_name[0] != '.')
+                unlink(file);
+        }
+        if (own)
+            closedir(own);
+        rmdir(path);
+    }
+    if (d)
+        closedir(d);
+}
+
+/* This check's own directory, build/exercises/.check-PID-XXXXXX: nothing
+ * in it is shared with another check. */
+static int make_own_dir(check_t *c)
+{
+    char dir[PATH_MAX + 32];
+    snprintf(dir, sizeof dir, "%s/build/exercises", c->root);
+    snprintf(c->own, sizeof c->own, "%s/.check-%ld-XXXXXX", dir,
+             (long)getpid());
+    if (make_dirs(dir) != 0 || !mkdtemp(c->own)) {
+        c->own[0] = '\0';
+        return usage_error("cannot make a directory in %s: %s", dir,
+                           strerror(errno));
+    }
+    sweep_dead_checks(dir);
+    snprintf(c->prog, sizeof c->prog, "%s/%s", c->own, c->spec->name);
+    snprintf(c->tsan_prog, sizeof c->tsan_prog, "%s/%s-tsan", c->own,
+             c->spec->name);
+    snprintf(c->tsan_log, sizeof c->tsan_log, "%s/tsan.log", c->own);
+    return 0;
+}
+
+/* Where the program saves a schedule too long to print: next to its
+ * build, where it stays (the printed replay command reads it). */
+static void schedule_dir(const check_t *c, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s/%.*s", c->root,
+             (int)(strrchr(c->bin, '/') - c->bin), c->bin);
+}
+
+/* Removes this check's directory and what is in it. */
+static void remove_own_files(const check_t *c)
+{
+    if (!c->own[0])
+        return;
+    unlink(c->prog);
+    unlink(c->tsan_prog);
+    unlink(c->tsan_log);
+    rmdir(c->own);
+}
+
+/* ================================ building =============================== */
 
 static double now_s(void)
 {
@@ -323,32 +439,49 @@ static double now_s(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Waits for pid at most limit_s; kills it at the limit. Returns the wait
- * status, or -1 when it was killed. */
-static int wait_limited(pid_t pid, int limit_s)
+/* Takes the lock of the build directory (build/ or build/tsan/): one
+ * check builds there at a time, so that two never write the same object,
+ * library or program. Returns the lock's fd (closing it lets go), or -1
+ * after saying why. */
+static int lock_builds(const check_t *c, const char *what, int tsan)
 {
-    double deadline = now_s() + limit_s;
-    int status;
-    for (;;) {
-        pid_t got = waitpid(pid, &status, WNOHANG);
-        if (got == pid)
-            return status;
-        if (got < 0 && errno != EINTR)
-            return -1;
-        if (now_s() > deadline) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &status, 0);
+    char path[LONG_PATH];
+    snprintf(path, sizeof path, "%s/build/%sexercises", c->root,
+             tsan ? "tsan/" : "");
+    make_dirs(path);
+    strncat(path, "/.lock", sizeof path - strlen(path) - 1);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        printf("  %-9s FAIL  cannot open %s: %s\n", what, path,
+               strerror(errno));
+        return -1;
+    }
+    /* The holder's builds have limits of their own; this one is a
+     * backstop against a check that was stopped (^Z) while building. */
+    double deadline = now_s() + LIB_LIMIT_S + c->build_limit_s;
+    while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        const char *why = NULL;
+        if (errno != EWOULDBLOCK && errno != EINTR)
+            why = strerror(errno);
+        else if (now_s() > deadline)
+            why = "another check kept the build busy until the time limit";
+        if (why)
+            printf("  %-9s FAIL  cannot lock %s: %s\n", what, path, why);
+        if (why || cd_spawn_signalled()) {
+            close(fd);
             return -1;
         }
-        struct timespec nap = { 0, 20 * 1000 * 1000 };
-        nanosleep(&nap, NULL);
+        struct timespec t = { 0, 50 * 1000 * 1000 };
+        nanosleep(&t, NULL);
     }
+    return fd;
 }
 
-/* Runs make in the sources with the given target, its output (stdout and
- * stderr) captured into out. Returns make's wait status, or -1. */
+/* Runs make TARGET in the sources, its output (stdout and stderr) into
+ * out, for at most limit_s. Returns make's wait status or a
+ * CD_SPAWN_... code. */
 static int run_make(const check_t *c, const char *target, const char *bin,
-                    char *out, size_t size)
+                    double limit_s, char *out, size_t size)
 {
     char src_var[PATH_MAX + 16], bin_var[PATH_MAX + 16];
     snprintf(src_var, sizeof src_var, "EX_SRC=%s", c->src);
@@ -356,35 +489,18 @@ static int run_make(const check_t *c, const char *target, const char *bin,
     char *argv[] = { "make", "-s", "--no-print-directory", "-C",
                      (char *)c->root, (char *)target, src_var, bin_var, NULL };
     int fds[2];
-    size_t len = 0;
 
-    if (pipe(fds) != 0)
-        return -1;
-    pid_t pid = start(argv, fds[1], fds[1], NULL);
+    out[0] = '\0';
+    if (cd_spawn_pipe(fds) != 0)
+        return CD_SPAWN_FAILED;
+    cd_child_t ch = { .collect_fd = fds[0], .buf = out, .size = size };
+    cd_spawn_opts_t o = { .out_fd = fds[1], .err_fd = fds[1], .keep_fd = -1 };
+    int started = cd_spawn(&ch, argv, &o);
     close(fds[1]);
-    if (pid < 0) {
-        close(fds[0]);
-        return -1;
-    }
-    for (ssize_t got; (got = read(fds[0], out + len, size - 1 - len)) != 0;) {
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got < 0)
-            break;
-        len += (size_t)got;
-        if (len + 1 >= size) { /* full: keep reading, drop the rest */
-            char sink[4096];
-            while (read(fds[0], sink, sizeof sink) > 0)
-                ;
-            break;
-        }
-    }
-    out[len] = '\0';
+    int status = started == 0 ? cd_spawn_wait(&ch, limit_s)
+                              : started == -EINTR ? CD_SPAWN_SIGNALLED
+                                                  : CD_SPAWN_FAILED;
     close(fds[0]);
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return -1;
     return status;
 }
 
@@ -415,13 +531,69 @@ static void show_compiler(const char *out)
         printf("    ... (%d more lines)\n", left);
 }
 
-/* Builds bin (plain or TSan). Returns 0, or prints why not and returns
- * EXIT_USAGE. */
-static int build(const check_t *c, int tsan, int quiet)
+/* Says why make did not succeed (nothing if the check was signalled).
+ * Returns 1 if it did not. */
+static int make_failed(const check_t *c, const char *what, const char *whose,
+                       int status, double limit_s, const char *out)
 {
-    static char out[MAKE_OUT_MAX];
+    if (status == CD_SPAWN_SIGNALLED)
+        return 1;
+    if (status == CD_SPAWN_FAILED ||
+        (WIFEXITED(status) && WEXITSTATUS(status) == 127)) {
+        printf("  %-9s FAIL  cannot run make in %s: concdemo check needs "
+               "make and a C compiler (apt-get install build-essential)\n",
+               what, c->root);
+        return 1;
+    }
+    if (status == CD_SPAWN_TIMEOUT) {
+        printf("  %-9s FAIL  the build took longer than %g s and was "
+               "stopped\n", what, limit_s);
+        return 1;
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return 0;
+    printf("  %-9s FAIL  %s does not build%s:\n", what, whose,
+           strcmp(what, "tsan") == 0 ? " with ThreadSanitizer" : "");
+    show_compiler(out);
+    if (strstr(out, "undefined reference to `cd_exercise'"))
+        printf("    (the file must define `const cd_scenario_t "
+               "cd_exercise`: the starter does, at its end)\n");
+    return 1;
+}
+
+/* Copies the program just built (from) to this check's own path (to). */
+static int copy_program(const char *from, const char *to)
+{
+    char buf[1 << 16];
+    int in = open(from, O_RDONLY | O_CLOEXEC);
+    int out = in < 0 ? -1 : open(to, O_WRONLY | O_CREAT | O_TRUNC |
+                                         O_CLOEXEC, 0755);
+    int rc = in < 0 || out < 0 ? -1 : 0;
+    for (ssize_t got; rc == 0 && (got = read(in, buf, sizeof buf)) != 0;) {
+        if (got < 0 && errno == EINTR)
+            continue;
+        for (ssize_t put = 0, w; rc == 0 && got > 0 && put < got; put += w)
+            if ((w = write(out, buf + put, (size_t)(got - put))) < 0)
+                rc = -1;
+        if (got < 0)
+            rc = -1;
+    }
+    int err = errno;
+    if (in >= 0)
+        close(in);
+    if (out >= 0 && close(out) != 0)
+        rc = -1;
+    errno = err;
+    return rc;
+}
+
+/* Builds and copies, holding the lock (see build()). */
+static int build_locked(const check_t *c, int tsan, int quiet, char *out,
+                        size_t size)
+{
     const char *what = tsan ? "tsan" : "build";
-    char lib[LONG_PATH];
+    const char *bin = tsan ? c->tsan_bin : c->bin;
+    char lib[LONG_PATH], path[LONG_PATH + 8];
 
     /* The first check builds the library too: say why it takes a while. */
     snprintf(lib, sizeof lib, "%s/build/%slib/cd_op.o", c->root,
@@ -431,22 +603,31 @@ static int build(const check_t *c, int tsan, int quiet)
                "or two)\n", what, tsan ? "ThreadSanitizer " : "");
         fflush(stdout);
     }
-    int status = run_make(c, tsan ? "exercise-tsan" : "exercise",
-                          tsan ? c->tsan_bin : c->bin, out, sizeof out);
-
-    if (status == -1 || (WIFEXITED(status) && WEXITSTATUS(status) == 127)) {
-        printf("  %-9s FAIL  cannot run make in %s: concdemo check needs "
-               "make and a C compiler (apt-get install build-essential)\n",
-               what, c->root);
+    /* The library alone first, with a limit of its own: the learner's
+     * file gets a short one, and a library that is merely out of date
+     * must not eat it. */
+    int status = run_make(c, tsan ? "exercise-lib-tsan" : "exercise-lib",
+                          bin, LIB_LIMIT_S, out, size);
+    if (make_failed(c, what, "the concdemo library", status, LIB_LIMIT_S,
+                    out))
         return EXIT_USAGE;
+    status = run_make(c, tsan ? "exercise-tsan" : "exercise", bin,
+                      c->build_limit_s, out, size);
+    if (status == CD_SPAWN_TIMEOUT || status == CD_SPAWN_SIGNALLED) {
+        /* Whatever the stopped compiler left is no build of the file (and
+         * a half-written .d would break every make: they are included). */
+        const char *ext[] = { "", ".o", ".d" };
+        for (int i = 0; i < 3; i++) {
+            snprintf(path, sizeof path, "%s/%s%s", c->root, bin, ext[i]);
+            unlink(path);
+        }
     }
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        printf("  %-9s FAIL  %s does not build%s:\n", what, c->shown,
-               tsan ? " with ThreadSanitizer" : "");
-        show_compiler(out);
-        if (strstr(out, "undefined reference to `cd_exercise'"))
-            printf("    (the file must define `const cd_scenario_t "
-                   "cd_exercise`: the starter does, at its end)\n");
+    if (make_failed(c, what, c->shown, status, c->build_limit_s, out))
+        return EXIT_USAGE;
+    snprintf(path, sizeof path, "%s/%s", c->root, bin);
+    if (copy_program(path, tsan ? c->tsan_prog : c->prog) != 0) {
+        printf("  %-9s FAIL  cannot copy %s to %s: %s\n", what, path, c->own,
+               strerror(errno));
         return EXIT_USAGE;
     }
     if (!quiet && !tsan) {
@@ -459,66 +640,152 @@ static int build(const check_t *c, int tsan, int quiet)
     return 0;
 }
 
-/* "crashed (signal 11: Segmentation fault)" or "hung" for a host that did
- * not exit by itself. */
+/* Builds the program (plain or TSan) and copies it into this check's
+ * directory: another check may rebuild the shared one while this one
+ * runs its copy. Returns 0, or prints why not and returns EXIT_USAGE. */
+static int build(const check_t *c, int tsan, int quiet)
+{
+    static char out[MAKE_OUT_MAX];
+    int lock = lock_builds(c, tsan ? "tsan" : "build", tsan);
+    if (lock < 0)
+        return EXIT_USAGE;
+    int rc = build_locked(c, tsan, quiet, out, sizeof out);
+    close(lock);
+    return rc;
+}
+
+/* "crashed (signal 11: Segmentation fault)" or "hung" for a program that
+ * did not end as it should. */
 static void describe_end(int status, char *buf, size_t size)
 {
-    if (status == -1)
+    if (status == CD_SPAWN_TIMEOUT)
         snprintf(buf, size, "did not finish within its time limit (a hang "
                  "the run's watchdog could not end?)");
+    else if (status < 0)
+        snprintf(buf, size, "could not be started");
     else if (WIFSIGNALED(status))
-        snprintf(buf, size, "crashed (signal %d: %s)", WTERMSIG(status),
-                 strsignal(WTERMSIG(status)));
+        snprintf(buf, size, "%s (signal %d: %s)",
+                 WTERMSIG(status) == SIGINT || WTERMSIG(status) == SIGTERM ||
+                 WTERMSIG(status) == SIGHUP ? "was stopped" : "crashed",
+                 WTERMSIG(status), strsignal(WTERMSIG(status)));
     else
         snprintf(buf, size, "ended with exit code %d", WEXITSTATUS(status));
 }
 
 /* ================================ the stages ============================= */
 
+/* What the exercise's program said through the result pipe, one record a
+ * line: "stage NAME" (it began), "fail NAME", "end" (the verdict is
+ * complete), "refused" (not this exercise's file). */
+typedef struct verdict {
+    char failed[128];
+    char running[32];
+    int ended, refused;
+} verdict_t;
+
+static void add_name(char *list, size_t size, const char *name)
+{
+    size_t n = strlen(name), len = strlen(list);
+    for (const char *p = strstr(list, name); p; p = strstr(p + 1, name))
+        if ((p == list || p[-1] == ' ') && (p[n] == ' ' || !p[n]))
+            return;
+    snprintf(list + len, size - len, "%s%s", len ? " " : "", name);
+}
+
+/* Reads complete lines only: a record cut short is no record. */
+static void read_verdict(const char *text, verdict_t *v)
+{
+    memset(v, 0, sizeof *v);
+    for (const char *p = text, *nl; (nl = strchr(p, '\n')); p = nl + 1) {
+        char line[64];
+        snprintf(line, sizeof line, "%.*s", (int)(nl - p), p);
+        if (strncmp(line, "stage ", 6) == 0)
+            snprintf(v->running, sizeof v->running, "%.31s", line + 6);
+        else if (strncmp(line, "fail ", 5) == 0)
+            add_name(v->failed, sizeof v->failed, line + 5);
+        else if (strcmp(line, "end") == 0)
+            v->ended = 1;
+        else if (strcmp(line, "refused") == 0)
+            v->refused = 1;
+    }
+}
+
+/* The verdict counts when it is complete and the exit code agrees with
+ * it; anything else is a failure of its own. Returns 0, 1 or 2 as
+ * run_stages. */
+static int judge_stages(const check_t *c, int status, const verdict_t *v,
+                        char *failed, size_t size)
+{
+    int code = status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    char end[128];
+
+    snprintf(failed, size, "%s", v->failed);
+    if (v->refused && code == 2)
+        return EXIT_USAGE; /* it said why, on stderr */
+    if (v->ended && code == (failed[0] ? 1 : 0))
+        return code;
+    describe_end(status, end, sizeof end);
+    if (!v->ended && v->running[0] && status >= 0 && WIFSIGNALED(status)) {
+        /* A crash in a stage: its handler printed the stage's FAIL line. */
+        add_name(failed, size, v->running);
+        printf("%*sthe exercise's program %s%s\n", 18, "", end,
+               c->no_tsan ? "" : "; the tsan stage below shows where");
+        return 1;
+    }
+    if (status == CD_SPAWN_TIMEOUT || status == CD_SPAWN_FAILED)
+        printf("  %-9s FAIL  the exercise's program %s\n", "run", end);
+    else if (v->ended)
+        printf("  %-9s FAIL  the exercise's program %s after its verdict\n",
+               "run", end);
+    else
+        printf("  %-9s FAIL  the exercise's program %s before its verdict%s"
+               "%s%s\n", "run", end, v->running[0] ? " (in stage " : "",
+               v->running, v->running[0] ? ")" : "");
+    add_name(failed, size, "run");
+    return 1;
+}
+
 /* Runs the stages of the exercise's program; fills failed with the names
  * of the stages that failed. Returns 0 all passed, 1 some failed, 2 the
  * program refused the file. */
 static int run_stages(const check_t *c, char *failed, size_t size)
 {
-    char host[LONG_PATH], summary[LONG_PATH + 16], end[128];
-    snprintf(host, sizeof host, "%s/%s", c->root, c->bin);
-    snprintf(summary, sizeof summary, "%s.failed", host);
-    unlink(summary);
-    char *argv[16] = { host, "check", (char *)c->spec->name, "--cmd",
-                       (char *)c->cmd, "--source", (char *)c->shown,
-                       "--summary", summary };
-    int n = 9;
+    char fd_arg[16], results[4096], sched[LONG_PATH];
+    int fds[2];
+    verdict_t v;
+
+    failed[0] = '\0';
+    schedule_dir(c, sched, sizeof sched);
+    if (cd_spawn_pipe(fds) != 0) {
+        printf("  %-9s FAIL  cannot make a pipe: %s\n", "run",
+               strerror(errno));
+        snprintf(failed, size, "run");
+        return 1;
+    }
+    snprintf(fd_arg, sizeof fd_arg, "%d", fds[1]);
+    char *argv[20] = { (char *)c->prog, "check", (char *)c->spec->name,
+                       "--cmd", (char *)c->cmd, "--source", (char *)c->shown,
+                       "--result-fd", fd_arg, "--schedule-dir", sched };
+    int n = 11;
     if (c->budget) {
         argv[n++] = "--budget";
         argv[n++] = (char *)c->budget;
     }
     argv[n] = NULL;
 
-    pid_t pid = start(argv, -1, -1, NULL);
-    int status = pid < 0 ? -1 : wait_limited(pid, HOST_LIMIT_S);
-    failed[0] = '\0';
-    FILE *f = fopen(summary, "r");
-    if (f) {
-        if (fgets(failed, (int)size, f))
-            failed[strcspn(failed, "\n")] = '\0';
-        fclose(f);
-    }
-    if (status != -1 && WIFEXITED(status) && WEXITSTATUS(status) <= 2) {
-        int rc = WEXITSTATUS(status);
-        return rc == 0 && failed[0] ? 1 : rc;
-    }
-    /* It crashed or hung. A crash named its stage (and the summary has
-     * it); a hang, or a crash before any stage, is a stage of its own. */
-    describe_end(status, end, sizeof end);
-    if (failed[0] && status != -1) {
-        printf("%*sthe exercise's program %s%s\n", 18, "", end,
-               c->no_tsan ? "" : "; the tsan stage below shows where");
+    cd_child_t ch = { .collect_fd = fds[0], .buf = results,
+                      .size = sizeof results };
+    cd_spawn_opts_t o = { .out_fd = -1, .err_fd = -1, .keep_fd = fds[1] };
+    int started = cd_spawn(&ch, argv, &o);
+    close(fds[1]); /* the program holds the only write end */
+    /* A longer exploration asked for is no hang. */
+    int status = started == 0 ? cd_spawn_wait(&ch, HOST_LIMIT_S + c->budget_s)
+                              : CD_SPAWN_FAILED;
+    close(fds[0]);
+    if (status == CD_SPAWN_SIGNALLED || cd_spawn_signalled())
         return 1;
-    }
-    printf("  %-9s FAIL  the exercise's program %s\n", "run", end);
-    snprintf(failed + strlen(failed), size - strlen(failed), "%srun",
-             failed[0] ? " " : "");
-    return 1;
+    read_verdict(started == 0 ? results : "", &v);
+    return judge_stages(c, status, &v, failed, size);
 }
 
 /* One frame of a TSan stack, "#1 checkout lessons/exercises/race.c:77
@@ -616,34 +883,39 @@ static int summarise_crash(const char *log, const char *file, char *kind,
 }
 
 
-/* Runs the TSan program, its stderr into log. Returns its wait status, or
- * -1 (could not start, or killed at the limit). */
-static int run_tsan(const check_t *c, char *host, const char *log)
+/* Runs this check's copy of the TSan program, its stderr into the log.
+ * Returns its wait status or a CD_SPAWN_... code. */
+static int run_tsan(const check_t *c)
 {
-    int err = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int null = open("/dev/null", O_WRONLY);
-    char *argv[] = { host, "tsan", (char *)c->spec->name, NULL };
-    pid_t pid = err < 0 || null < 0 ? -1 : start(argv, null, err,
-                                                 "TSAN_OPTIONS=halt_on_error=0 "
-                                                 "exitcode=66");
+    int err = open(c->tsan_log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+                   0644);
+    int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    char *argv[] = { (char *)c->tsan_prog, "tsan", (char *)c->spec->name,
+                     NULL };
+    cd_child_t ch = { .collect_fd = -1 };
+    cd_spawn_opts_t o = { .out_fd = null, .err_fd = err, .keep_fd = -1,
+                          .env = "TSAN_OPTIONS=halt_on_error=0 exitcode=66" };
+    int status = CD_SPAWN_FAILED;
+    if (err >= 0 && null >= 0 && cd_spawn(&ch, argv, &o) == 0)
+        status = cd_spawn_wait(&ch, TSAN_LIMIT_S);
     if (err >= 0)
         close(err);
     if (null >= 0)
         close(null);
-    return pid < 0 ? -1 : wait_limited(pid, TSAN_LIMIT_S);
+    return status;
 }
 
-/* Prints the TSan stage's verdict from its log and how the run ended.
- * Returns 1 if it passed. */
+/* Prints the TSan stage's verdict from its log and how the run ended;
+ * report is where the log is kept. Returns 1 if it passed. */
 static int judge_tsan(const check_t *c, const char *text, int status,
-                      const char *failed_before)
+                      const char *failed_before, const char *report)
 {
     char kind[96], first[256], second[256], end[128];
     int reports;
 
     summarise_tsan(text, &reports, kind, sizeof kind, first, second,
                    sizeof first);
-    if (reports == 0 && status != -1 && WIFEXITED(status) &&
+    if (reports == 0 && status >= 0 && WIFEXITED(status) &&
         WEXITSTATUS(status) == 0) {
         printf("  %-9s PASS  no report in a free run\n", "tsan");
         return 1;
@@ -669,7 +941,7 @@ static int judge_tsan(const check_t *c, const char *text, int status,
                    "memory with\n%*snothing ordering them: the window is "
                    "smaller, not closed\n", 18, "", 18, "");
     }
-    printf("%*sfull report: %s/%s.tsan.log\n", 18, "", c->root, c->tsan_bin);
+    printf("%*sfull report: %s\n", 18, "", report);
     return 0;
 }
 
@@ -677,46 +949,92 @@ static int judge_tsan(const check_t *c, const char *text, int status,
  * 0 if it failed, -1 if the file did not build. */
 static int stage_tsan(const check_t *c, const char *failed_before)
 {
-    char host[LONG_PATH], log[LONG_PATH + 16];
+    char report[LONG_PATH + 16];
 
     if (build(c, 1, 1) != 0)
         return -1;
-    snprintf(host, sizeof host, "%s/%s", c->root, c->tsan_bin);
-    snprintf(log, sizeof log, "%s.tsan.log", host);
-    int status = run_tsan(c, host, log);
-    char *text = cd_grade_read_file(log);
-    int ok = judge_tsan(c, text ? text : "", status, failed_before);
+    int status = run_tsan(c);
+    if (status == CD_SPAWN_SIGNALLED || cd_spawn_signalled())
+        return 0;
+    char *text = cd_grade_read_file(c->tsan_log);
+    /* The log moves next to the TSan program's build, where it stays; a
+     * rename, so a check running alongside never sees half of it. */
+    snprintf(report, sizeof report, "%s/%s.tsan.log", c->root, c->tsan_bin);
+    if (rename(c->tsan_log, report) != 0)
+        snprintf(report, sizeof report, "%s", c->tsan_log);
+    int ok = judge_tsan(c, text ? text : "", status, failed_before, report);
     free(text);
     return ok;
 }
 
 /* ================================ the command ============================ */
 
-/* --sched: one controlled run of the learner's program. */
+/* --sched: one controlled run of the learner's program. It may read the
+ * terminal (--sched=step), so its stdin is ours. */
 static int run_once(const check_t *c)
 {
-    char host[LONG_PATH];
-    snprintf(host, sizeof host, "%s/%s", c->root, c->bin);
-    char *argv[24] = { host, "run", (char *)c->spec->name, "--cmd",
-                       (char *)c->cmd };
-    int n = 5;
+    char sched[LONG_PATH];
+    char *argv[28] = { (char *)c->prog, "run", (char *)c->spec->name,
+                       "--cmd", (char *)c->cmd, "--schedule-dir", sched };
+    int n = 7;
+    schedule_dir(c, sched, sizeof sched);
     for (int i = 0; i < c->nrun; i++)
         argv[n++] = c->run_args[i];
     argv[n] = NULL;
-    pid_t pid = start(argv, -1, -1, NULL);
-    int status = pid < 0 ? -1 : wait_limited(pid, HOST_LIMIT_S);
-    if (status != -1 && WIFEXITED(status))
+    cd_child_t ch = { .collect_fd = -1 };
+    cd_spawn_opts_t o = { .out_fd = -1, .err_fd = -1, .keep_fd = -1,
+                          .interactive = 1 };
+    int status = cd_spawn(&ch, argv, &o) == 0
+                     ? cd_spawn_wait(&ch, HOST_LIMIT_S) : CD_SPAWN_FAILED;
+    if (status >= 0 && WIFEXITED(status))
         return WEXITSTATUS(status);
+    if (status == CD_SPAWN_SIGNALLED || cd_spawn_signalled())
+        return EXIT_FAIL;
     char end[128];
     describe_end(status, end, sizeof end);
     printf("concdemo check: the exercise's program %s\n", end);
     return EXIT_FAIL;
 }
 
+/* Everything after the arguments: build, stages, TSan, the last line. */
+static int check_file(const check_t *c)
+{
+    char failed[256];
+
+    if (c->run_mode) {
+        int rc = build(c, 0, 1);
+        return rc ? rc : run_once(c);
+    }
+    printf("check %s: %s\n  goal: %s\n", c->spec->name, c->shown,
+           c->spec->goal);
+    if (build(c, 0, 0) != 0)
+        return EXIT_USAGE;
+    int rc = run_stages(c, failed, sizeof failed);
+    if (rc == EXIT_USAGE || cd_spawn_signalled())
+        return rc;
+    if (!c->no_tsan) {
+        int t = stage_tsan(c, failed);
+        if (t < 0)
+            return EXIT_USAGE;
+        if (t == 0)
+            snprintf(failed + strlen(failed), sizeof failed - strlen(failed),
+                     "%stsan", failed[0] ? " " : "");
+    }
+    if (cd_spawn_signalled())
+        return EXIT_FAIL;
+    if (failed[0]) {
+        printf("FAIL %s: failed: %s. Worksheet: %s\n", c->spec->name, failed,
+               c->spec->lesson);
+        return EXIT_FAIL;
+    }
+    printf("PASS %s: every stage passed%s\n", c->spec->name,
+           c->no_tsan ? " (ThreadSanitizer skipped: --no-tsan)" : "");
+    return 0;
+}
+
 int cd_check_main(int argc, char **argv)
 {
     check_t c = { 0 };
-    char failed[256];
 
     if (argc >= 3 && (strcmp(argv[2], "--help") == 0 ||
                       strcmp(argv[2], "-h") == 0)) {
@@ -732,31 +1050,14 @@ int cd_check_main(int argc, char **argv)
         return unknown_exercise(argv[2]);
     if (parse_args(&c, argc, argv) != 0 || locate(&c) != 0)
         return EXIT_USAGE;
-
-    if (c.run_mode) {
-        int rc = build(&c, 0, 1);
-        return rc ? rc : run_once(&c);
-    }
-    printf("check %s: %s\n  goal: %s\n", c.spec->name, c.shown, c.spec->goal);
-    if (build(&c, 0, 0) != 0)
+    /* From here on, ^C or a kill stops the build or the program too. */
+    cd_spawn_catch_signals();
+    if (make_own_dir(&c) != 0)
         return EXIT_USAGE;
-    int rc = run_stages(&c, failed, sizeof failed);
-    if (rc == EXIT_USAGE)
-        return EXIT_USAGE;
-    if (!c.no_tsan) {
-        int t = stage_tsan(&c, failed);
-        if (t < 0)
-            return EXIT_USAGE;
-        if (t == 0)
-            snprintf(failed + strlen(failed), sizeof failed - strlen(failed),
-                     "%stsan", failed[0] ? " " : "");
-    }
-    if (failed[0]) {
-        printf("FAIL %s: failed: %s. Worksheet: %s\n", c.spec->name, failed,
-               c.spec->lesson);
-        return EXIT_FAIL;
-    }
-    printf("PASS %s: every stage passed%s\n", c.spec->name,
-           c.no_tsan ? " (ThreadSanitizer skipped: --no-tsan)" : "");
-    return 0;
+    int rc = check_file(&c);
+    fflush(stdout);
+    remove_own_files(&c);
+    if (cd_spawn_signalled())
+        cd_spawn_reraise();
+    return rc;
 }

@@ -6,21 +6,27 @@
  * with the library (make exercise: see the Makefile and cli/check.c).
  * concdemo check runs it as:
  *
- *   PROG check NAME --cmd CMD --source PATH [--budget S] [--summary FILE]
+ *   PROG check NAME --cmd CMD --source PATH [--budget S] [--result-fd FD]
+ *        [--schedule-dir DIR]
  *        the stages free, explore, parallel and timing, one verdict each;
- *        FILE receives the names of the stages that failed
+ *        FD (a pipe of the checker's) receives the result, one record a
+ *        line: "stage NAME" as a stage begins (so that a crash in it
+ *        counts), "fail NAME", and "end" once the verdict is complete -
+ *        or "refused" for a file that is not the named exercise
  *   PROG tsan NAME
  *        one free run of the first size: the ThreadSanitizer build's stage
- *   PROG run NAME --cmd CMD --sched=S [--threads N] [--iterations N]
- *        [--workers N] [--max-steps N] [--trace]
+ *   PROG run NAME --cmd CMD [--schedule-dir DIR] --sched=S [--threads N]
+ *        [--iterations N] [--workers N] [--max-steps N] [--trace]
  *        one controlled run, as `concdemo SCENARIO --sched=S` makes
  *
  * CMD is how the learner calls the checker ("concdemo check race"): the
- * replay commands printed for failing schedules start with it.
+ * replay commands printed for failing schedules start with it. A
+ * schedule too long to print is saved in DIR (default: next to PROG).
  * Exit: 0 every stage passed (run: the invariant held), 1 a stage failed,
  * 2 bad arguments, or a file that is not the named exercise.
  */
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -47,14 +53,15 @@ typedef struct host {
     const cd_exercise_spec_t *spec;
     const char *cmd;     /* "concdemo check race [--file F]" */
     const char *source;  /* the learner's file */
-    const char *summary; /* where the failed stages go */
-    const char *self;    /* argv[0]: a long schedule is saved next to it */
+    int result_fd;       /* where the result records go, or -1 */
+    const char *sched_dir; /* where long schedules are saved, or NULL */
+    const char *self;    /* argv[0]: else they are saved next to it */
     double budget_s;     /* dfs budget, when given */
     char failed[128];    /* names of the stages that failed */
     const char *stage;   /* the stage running (for the stuck handler) */
 } host_t;
 
-static host_t host;
+static host_t host = { .result_fd = -1 };
 static cd_run_result_t result; /* large: off the stack */
 
 /* ================================ printing =============================== */
@@ -83,6 +90,25 @@ static void wrap(const char *text, int col)
     }
 }
 
+/* One result record to the checker ("fail explore"), in one write: a
+ * pipe takes it whole or not at all. Async-signal-safe. */
+static void tell(const char *kind, const char *name)
+{
+    char line[64];
+    size_t n = 0;
+    if (host.result_fd < 0)
+        return;
+    for (const char *c = kind; *c && n < sizeof line - 2; c++)
+        line[n++] = *c;
+    if (name)
+        line[n++] = ' ';
+    for (const char *c = name ? name : ""; *c && n < sizeof line - 1; c++)
+        line[n++] = *c;
+    line[n++] = '\n';
+    ssize_t written = write(host.result_fd, line, n);
+    (void)written; /* the checker counts what is missing as a failure */
+}
+
 /* "  free      FAIL  text...": one stage's verdict. */
 static void say(const char *stage, const char *mark, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -99,6 +125,7 @@ static void say(const char *stage, const char *mark, const char *fmt, ...)
         size_t n = strlen(host.failed);
         snprintf(host.failed + n, sizeof host.failed - n, "%s%s",
                  n ? " " : "", stage);
+        tell("fail", stage);
     }
 }
 
@@ -139,20 +166,6 @@ static void explain_run(const cd_run_result_t *r)
     for (int i = 0; i < r->ninv && i < 2; i++) {
         cd_inversion_format(&r->inv[i], buf, sizeof buf);
         more("lock order: %s", buf);
-    }
-}
-
-/* Writes the names of the failed stages to the summary file, and the
- * running stage with them (so that a crash in it counts). */
-static void write_summary(const char *running)
-{
-    if (!host.summary)
-        return;
-    FILE *f = fopen(host.summary, "w");
-    if (f) {
-        fprintf(f, "%s%s%s\n", host.failed,
-                running && host.failed[0] ? " " : "", running ? running : "");
-        fclose(f);
     }
 }
 
@@ -200,11 +213,12 @@ static void catch_crashes(void)
         sigaction(sigs[i], &sa, NULL);
 }
 
-/* The stage about to run: named in the summary until it is over. */
+/* The stage about to run: the checker counts it failed if the program
+ * ends before the verdict is complete. */
 static void begin_stage(const char *name)
 {
     host.stage = name;
-    write_summary(name);
+    tell("stage", name);
 }
 
 /* Threads ignored the run's abort (a loop that never calls the library):
@@ -221,29 +235,47 @@ static void on_stuck(int reason)
         "cannot be ended%s", controlled ? ". Under the controlled scheduler "
         "one thread runs at a time, so a thread that waits in a loop of its "
         "own never lets the others run: wait in a lock instead" : "");
-    write_summary(NULL);
     fflush(stdout);
+    tell("end", NULL);
     _exit(1);
 }
 
 /* ============================ replay commands ============================ */
 
-/* Writes the last controlled run's whole schedule next to the program;
- * returns the file's path in buf, or "" if it could not be written. */
+/* Writes the last controlled run's whole schedule into the schedule
+ * directory, named by what it holds (NAME-HASH.sched): checks that run
+ * side by side never overwrite each other's, and the same schedule found
+ * again reuses its file. Written aside and renamed, so a reader never
+ * sees half of it. Returns the file's path in buf, or "" if it could not
+ * be written. */
 static void save_schedule(char *buf, size_t size)
 {
     const cd_sched_decision_t *d;
     int n = cd_sched_decisions(&d);
     int len = cd_sched_format_schedule(d, n, NULL, 0);
     char *text = malloc((size_t)len + 1);
-    snprintf(buf, size, "%s.sched", host.self);
-    FILE *f = text ? fopen(buf, "w") : NULL;
-    if (!f) {
+    char tmp[4200];
+    uint32_t h = 2166136261u; /* FNV-1a */
+
+    buf[0] = '\0';
+    if (!text)
+        return;
+    cd_sched_format_schedule(d, n, text, (size_t)len + 1);
+    for (const char *c = text; *c; c++)
+        h = (h ^ (unsigned char)*c) * 16777619u;
+    if (host.sched_dir)
+        snprintf(buf, size, "%s/%s-%08x.sched", host.sched_dir,
+                 host.spec->name, (unsigned)h);
+    else
+        snprintf(buf, size, "%s-%08x.sched", host.self, (unsigned)h);
+    snprintf(tmp, sizeof tmp, "%s.%ld", buf, (long)getpid());
+    FILE *f = fopen(tmp, "w");
+    int ok = f && fprintf(f, "%s\n", text) > 0;
+    if (f && fclose(f) != 0)
+        ok = 0;
+    if (!ok || rename(tmp, buf) != 0) {
+        unlink(tmp);
         buf[0] = '\0';
-    } else {
-        cd_sched_format_schedule(d, n, text, (size_t)len + 1);
-        fprintf(f, "%s\n", text);
-        fclose(f);
     }
     free(text);
 }
@@ -481,7 +513,8 @@ static int cmd_check(void)
     else if (host.spec->overlap)
         say("parallel", "-", "skipped until the runs above hold");
     ok = stage_timing() && ok;
-    write_summary(NULL);
+    fflush(stdout); /* the verdict's lines come before its end */
+    tell("end", NULL);
     return ok ? 0 : 1;
 }
 
@@ -592,6 +625,49 @@ static int cmd_run(int argc, char **argv)
 
 /* ================================== main ================================= */
 
+/* Refuses the run; the checker learns that it was a refusal, not a
+ * program that ended early. */
+static int refuse(void)
+{
+    tell("refused", NULL);
+    return 2;
+}
+
+/* The options every mode shares; returns the index of the first other
+ * argument, or -1 after saying what is wrong. */
+static int shared_options(int argc, char **argv)
+{
+    int i = 3;
+    for (; i + 1 < argc; i += 2) {
+        const char *a = argv[i], *v = argv[i + 1];
+        char *end;
+        if (strcmp(a, "--cmd") == 0) {
+            host.cmd = v;
+        } else if (strcmp(a, "--source") == 0) {
+            host.source = v;
+        } else if (strcmp(a, "--schedule-dir") == 0) {
+            host.sched_dir = v;
+        } else if (strcmp(a, "--result-fd") == 0) {
+            long fd = strtol(v, &end, 10);
+            if (!*v || *end || fd < 3 || fd > 1 << 20) {
+                bad("bad --result-fd '%s'", v);
+                return -1;
+            }
+            host.result_fd = (int)fd;
+        } else if (strcmp(a, "--budget") == 0) {
+            host.budget_s = strtod(v, &end);
+            if (!*v || *end || !isfinite(host.budget_s) ||
+                host.budget_s <= 0) {
+                bad("bad --budget '%s'", v);
+                return -1;
+            }
+        } else {
+            break;
+        }
+    }
+    return i;
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0); /* a crash loses no finished line */
@@ -602,8 +678,13 @@ int main(int argc, char **argv)
     host.self = argv[0];
     host.spec = cd_exercise_spec(argv[2]);
     host.cmd = "concdemo check";
-    if (!host.spec)
-        return bad("unknown exercise '%s'", argv[2]);
+    int i = shared_options(argc, argv);
+    if (i < 0)
+        return refuse();
+    if (!host.spec) {
+        bad("unknown exercise '%s'", argv[2]);
+        return refuse();
+    }
     if (!cd_exercise.name || strcmp(cd_exercise.name, host.spec->name) != 0 ||
         !cd_exercise.run || cd_exercise.nvariants < 1) {
         fprintf(stderr, "concdemo check: this file's cd_exercise is %s%s%s, "
@@ -613,22 +694,7 @@ int main(int argc, char **argv)
                                                               : "unnamed",
                 cd_exercise.name ? "'" : "", host.spec->name,
                 host.spec->name);
-        return 2;
-    }
-
-    /* The options every mode shares come first, then the mode's own. */
-    int i = 3;
-    for (; i + 1 < argc; i += 2) {
-        if (strcmp(argv[i], "--cmd") == 0)
-            host.cmd = argv[i + 1];
-        else if (strcmp(argv[i], "--source") == 0)
-            host.source = argv[i + 1];
-        else if (strcmp(argv[i], "--summary") == 0)
-            host.summary = argv[i + 1];
-        else if (strcmp(argv[i], "--budget") == 0)
-            host.budget_s = atof(argv[i + 1]);
-        else
-            break;
+        return refuse();
     }
     if (strcmp(mode, "check") == 0 && host.source && i == argc)
         return cmd_check();
@@ -636,5 +702,6 @@ int main(int argc, char **argv)
         return cmd_tsan();
     if (strcmp(mode, "run") == 0)
         return cmd_run(argc - i, argv + i);
-    return bad("bad arguments for mode '%s'", mode);
+    bad("bad arguments for mode '%s'", mode);
+    return refuse();
 }

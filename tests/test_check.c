@@ -6,7 +6,11 @@
  * failing schedule prints repeats it, a file that does not build is shown
  * with its compiler errors, a crash is reported, bad input exits 2, and
  * a spin loop that ignores the run's abort still ends, and the timing rule
- * reads code, not comments.
+ * reads code, not comments. And the checker does not trust the file: a
+ * program that ends without its verdict fails, two checks of one file at
+ * once both judge it, a build that never ends is stopped at its limit,
+ * stopping the check stops its build and its program, a huge file is
+ * refused.
  *
  * The checker compiles each file once (make keeps the programs under
  * build/exercises/), so a second run of the suite only runs them. The
@@ -14,10 +18,17 @@
  * decoy it is the judge of; the other failing files skip it (--no-tsan),
  * since TSan only adds a build and a run there.
  */
+#define _GNU_SOURCE /* realpath */
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../cli/grade.h"
@@ -111,6 +122,46 @@ static void bad_input_gets_one_line_and_exit_2(void)
     expect_one_line_error(stray, "--trace goes with --sched=STRATEGY");
     const char *extra[] = { concdemo_bin(), "check", "race", "--fast", NULL };
     expect_one_line_error(extra, "unexpected argument '--fast'");
+}
+
+static void expect_one_line_error_env(const char *const argv[],
+                                     const char *env, const char *what)
+{
+    run_cmd(&out, argv, env, LIMIT_MS);
+    if (out.exit_code != 2 || count_lines(out.err) != 1)
+        fprintf(stderr, "\n  %s %s %s", env ? env : "", argv[3],
+                argv[4] ? argv[4] : "");
+    ASSERT_INT_EQ(out.exit_code, 2);
+    ASSERT_INT_EQ(count_lines(out.err), 1);
+    ASSERT_STR_HAS(out.err, what);
+}
+
+static void a_number_must_be_a_number(void)
+{
+    const char *bad[] = { "nan", "inf", "-1", "1e999", "5x", "", " 5", "0",
+                          "601" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *argv[] = { concdemo_bin(), "check", "race", "--budget",
+                               bad[i], "--no-tsan", NULL };
+        expect_one_line_error_env(argv, NULL, "--budget must be a number of "
+                                              "seconds from 0 to 600");
+    }
+    const char *counts[] = { "4x", "-2", "99999999999999999999", "" };
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+        const char *argv[] = { concdemo_bin(), "check", "race", "--threads",
+                               counts[i], "--sched=pct", NULL };
+        expect_one_line_error_env(argv, NULL, "--threads must be a whole "
+                                              "number");
+    }
+    const char *limits[] = { "CONCDEMO_BUILD_LIMIT=nan",
+                             "CONCDEMO_BUILD_LIMIT=-5",
+                             "CONCDEMO_BUILD_LIMIT=10s" };
+    for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++) {
+        const char *argv[] = { concdemo_bin(), "check", "race", "--no-tsan",
+                               NULL, NULL };
+        expect_one_line_error_env(argv, limits[i], "CONCDEMO_BUILD_LIMIT "
+                                                   "must be a number");
+    }
 }
 
 static void another_exercises_file_is_refused(void)
@@ -231,6 +282,391 @@ static void a_spin_loop_under_the_scheduler_still_ends(void)
     ASSERT_STR_HAS(out.out, "explore   FAIL  threads did not stop");
     ASSERT_STR_HAS(flat, "a thread that waits in a loop of its own never "
                          "lets the others run");
+}
+
+/* ====================== a file the checker cannot trust =================== */
+
+#define SPAWN_LIMIT_MS 60000 /* a check here takes seconds */
+
+/* Starts concdemo check NAME --file FILE [extra] with its output into
+ * out_path, stdin from in_fd (-1: /dev/null) and env ("NAME=VALUE" or
+ * NULL) added. Returns its pid, or -1. */
+static pid_t start_check(const char *name, const char *file,
+                         const char *extra, const char *env,
+                         const char *out_path, int in_fd)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+    int to = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int in = in_fd >= 0 ? in_fd : open("/dev/null", O_RDONLY);
+    if (to < 0 || in < 0)
+        _exit(127);
+    dup2(in, 0);
+    dup2(to, 1);
+    dup2(to, 2);
+    if (env) {
+        char copy[128];
+        snprintf(copy, sizeof copy, "%s", env);
+        char *eq = strchr(copy, '=');
+        if (eq) {
+            *eq = '\0';
+            setenv(copy, eq + 1, 1);
+        }
+    }
+    execl(concdemo_bin(), concdemo_bin(), "check", name, "--file", file,
+          extra, (char *)NULL);
+    _exit(127);
+}
+
+static void nap_ms(int ms)
+{
+    struct timespec t = { ms / 1000, (long)(ms % 1000) * 1000000L };
+    nanosleep(&t, NULL);
+}
+
+/* Waits for pid at most limit_ms; kills it at the limit. Returns its wait
+ * status, or -1 if it had to be killed. */
+static int wait_check(pid_t pid, int limit_ms)
+{
+    int status;
+    for (int waited = 0; waited < limit_ms; waited += 20) {
+        if (waitpid(pid, &status, WNOHANG) == pid)
+            return status;
+        nap_ms(20);
+    }
+    fprintf(stderr, "\n  check %d: killed at the %d ms limit\n", (int)pid,
+            limit_ms);
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    return -1;
+}
+
+/* The session of pid (from /proc/PID/stat, after the command's name), or
+ * -1. */
+static long session_of(const char *pid)
+{
+    char path[320], text[1024];
+    snprintf(path, sizeof path, "/proc/%s/stat", pid);
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
+    if (f)
+        fclose(f);
+    text[n] = '\0';
+    const char *p = strrchr(text, ')');
+    char state;
+    long ppid, pgrp, sid;
+    if (!p || sscanf(p + 1, " %c %ld %ld %ld", &state, &ppid, &pgrp, &sid) != 4)
+        return -1;
+    return sid;
+}
+
+/* Processes of this session, other than concdemo itself, whose command
+ * line mentions `needle`: what a check started (make, cc, cc1, the
+ * exercise's program). Fills pids (up to max); returns how many. */
+static int started_by_check(const char *needle, pid_t *pids, int max)
+{
+    int n = 0;
+    long mine = (long)getsid(0);
+    DIR *d = opendir("/proc");
+    for (struct dirent *e; d && (e = readdir(d));) {
+        char path[320], cmd[8192];
+        if (e->d_name[0] < '1' || e->d_name[0] > '9')
+            continue;
+        snprintf(path, sizeof path, "/proc/%s/cmdline", e->d_name);
+        FILE *f = fopen(path, "r");
+        size_t len = f ? fread(cmd, 1, sizeof cmd - 1, f) : 0;
+        if (f)
+            fclose(f);
+        if (len == 0 || session_of(e->d_name) != mine)
+            continue; /* a zombie, or someone else's */
+        const char *base = strrchr(cmd, '/');
+        int concdemo = strcmp(base ? base + 1 : cmd, "concdemo") == 0;
+        for (size_t i = 0; i < len; i++)
+            if (cmd[i] == '\0')
+                cmd[i] = ' ';
+        cmd[len] = '\0';
+        if (!concdemo && strstr(cmd, needle) && n < max)
+            pids[n++] = (pid_t)atoi(e->d_name);
+    }
+    if (d)
+        closedir(d);
+    return n;
+}
+
+/* Waits until some process started for `needle` runs (want 1) or none
+ * does (want 0), at most limit_ms. Returns whether it came to that. */
+static int await_started(const char *needle, int want, int limit_ms)
+{
+    pid_t pids[16];
+    for (int waited = 0;; waited += 50) {
+        if ((started_by_check(needle, pids, 16) > 0) == want)
+            return 1;
+        if (waited >= limit_ms)
+            return 0;
+        nap_ms(50);
+    }
+}
+
+/* After a failed test, nothing of it may go on running. */
+static void kill_leftovers(const char *needle)
+{
+    pid_t pids[16];
+    int n = started_by_check(needle, pids, 16);
+    for (int i = 0; i < n; i++) {
+        fprintf(stderr, "\n  left behind: pid %d", (int)pids[i]);
+        kill(pids[i], SIGKILL);
+    }
+}
+
+/* A file that includes a FIFO nobody writes: its build never ends. */
+static const char *never_ending_build(const char *dir, char *fifo,
+                                      size_t size)
+{
+    char text[PATH_MAX + 64], cwd[PATH_MAX];
+    if (!test_file(dir, "race.c", "") || !getcwd(cwd, sizeof cwd))
+        return NULL;
+    snprintf(fifo, size, "%s/build/check-tests/%s/never", cwd, dir);
+    unlink(fifo);
+    if (mkfifo(fifo, 0644) != 0)
+        return NULL;
+    snprintf(text, sizeof text, "#include \"%s\"\n", fifo);
+    return test_file(dir, "race.c", text);
+}
+
+/* Lets a compiler still waiting on the FIFO go (old code left one). */
+static void release_fifo(const char *fifo)
+{
+    int fd = open(fifo, O_WRONLY | O_NONBLOCK);
+    if (fd >= 0)
+        close(fd);
+    unlink(fifo);
+}
+
+/* The race starter with `text` added at its end. */
+static const char *starter_with(const char *dir, const char *text)
+{
+    char *start = slurp("lessons/exercises/race.c");
+    if (!start)
+        return NULL;
+    char *all = malloc(strlen(start) + strlen(text) + 1);
+    if (all)
+        sprintf(all, "%s%s", start, text);
+    const char *path = all ? test_file(dir, "race.c", all) : NULL;
+    free(start);
+    free(all);
+    return path;
+}
+
+static void a_program_that_ends_without_its_verdict_fails(void)
+{
+    /* Before main: no stage ran, nothing was judged. Exit code 0 must
+     * not read as "passed", nor 2 as "refused". */
+    const char *codes[] = { "0", "2" };
+    for (int i = 0; i < 2; i++) {
+        char text[160], dir[32], want[96];
+        snprintf(text, sizeof text, "#include <unistd.h>\n"
+                 "__attribute__((constructor)) static void leave(void)\n"
+                 "{\n    _exit(%s);\n}\n", codes[i]);
+        snprintf(dir, sizeof dir, "no-verdict-%s", codes[i]);
+        const char *path = starter_with(dir, text);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+        check("race", path, 0);
+        snprintf(want, sizeof want, "run       FAIL  the exercise's program "
+                 "ended with exit code %s before its verdict", codes[i]);
+        show_on_failure(out.exit_code == 1);
+        ASSERT_INT_EQ(out.exit_code, 1);
+        ASSERT_STR_HAS(out.out, want);
+        ASSERT_STR_HAS(out.out, "FAIL race: failed: run.");
+    }
+}
+
+static uint32_t fnv1a(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+static void a_blocked_result_path_cannot_pass(void)
+{
+    /* The program leaves with 0 in the middle of the free stage; the path
+     * where the checker once read the failed stages from is a directory,
+     * so no file can be written there. */
+    char *text = edited_starter("    cd_point(\"check status\");",
+                                "    cd_point(\"check status\");\n"
+                                "    exit(0);");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    const char *path = test_file("blocked-result", "race.c", text);
+    free(text);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+    char abs[PATH_MAX], blocked[PATH_MAX + 64];
+    CU_ASSERT_PTR_NOT_NULL_FATAL(realpath(path, abs));
+    snprintf(blocked, sizeof blocked, "build/exercises/race-%08x",
+             (unsigned)fnv1a(abs));
+    mkdir("build/exercises", 0755);
+    mkdir(blocked, 0755);
+    strcat(blocked, "/race.failed");
+    mkdir(blocked, 0755);
+    check("race", path, 0);
+    show_on_failure(out.exit_code == 1);
+    ASSERT_INT_EQ(out.exit_code, 1);
+    ASSERT_STR_HAS(out.out, "FAIL race: failed:");
+    ASSERT_STR_HAS(out.out, "before its verdict (in stage free)");
+    CU_ASSERT_PTR_NULL(strstr(out.out, "PASS race"));
+}
+
+static void two_checks_of_one_file_at_once_both_fail(void)
+{
+    /* Rewritten each round, so that both checks build it again at the
+     * same time. */
+    for (int round = 0; round < 3; round++) {
+        char *text = slurp("lessons/exercises/race.c");
+        CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+        const char *path = test_file("together", "race.c", text);
+        free(text);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+        char outs[2][64];
+        pid_t pids[2];
+        for (int i = 0; i < 2; i++) {
+            snprintf(outs[i], sizeof outs[i],
+                     "build/check-tests/together/out-%d", i);
+            pids[i] = start_check("race", path, "--no-tsan", NULL, outs[i],
+                                  -1);
+        }
+        for (int i = 0; i < 2; i++) {
+            int status = pids[i] > 0 ? wait_check(pids[i], SPAWN_LIMIT_MS)
+                                     : -1;
+            char *got = slurp(outs[i]);
+            int ok = status >= 0 && WIFEXITED(status) &&
+                     WEXITSTATUS(status) == 1 && got &&
+                     strstr(got, "FAIL race: failed: free explore") &&
+                     !strstr(got, "PASS race");
+            if (!ok)
+                fprintf(stderr, "\n  round %d, check %d (status %d):\n%s\n",
+                        round, i, status, got ? got : "(no output)");
+            CU_ASSERT_TRUE(ok);
+            free(got);
+        }
+    }
+}
+
+static void a_build_reads_no_input(void)
+{
+    /* stdin is a pipe that stays open and silent: a compiler reading it
+     * would wait forever. */
+    char *start = slurp("lessons/exercises/race.c");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(start);
+    char *text = malloc(strlen(start) + 64);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    sprintf(text, "#include \"/dev/stdin\"\n%s", start);
+    const char *path = test_file("stdin", "race.c", text);
+    free(start);
+    free(text);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+    int in[2];
+    CU_ASSERT_FATAL(pipe(in) == 0);
+    pid_t pid = start_check("race", path, "--no-tsan", NULL,
+                            "build/check-tests/stdin/out", in[0]);
+    close(in[0]);
+    int status = pid > 0 ? wait_check(pid, SPAWN_LIMIT_MS) : -1;
+    close(in[1]); /* a compiler left waiting reads its end now */
+    char *got = slurp("build/check-tests/stdin/out");
+    ASSERT_INT_EQ(status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+                  1);
+    ASSERT_STR_HAS(got, "FAIL race: failed: free explore");
+    free(got);
+    kill_leftovers("check-tests/stdin/");
+}
+
+static void a_build_that_never_ends_is_stopped_at_its_limit(void)
+{
+    char fifo[PATH_MAX + 64];
+    const char *path = never_ending_build("never", fifo, sizeof fifo);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+    const char *argv[] = { concdemo_bin(), "check", "race", "--file", path,
+                           NULL };
+    run_cmd(&out, argv, "CONCDEMO_BUILD_LIMIT=1", SPAWN_LIMIT_MS);
+    show_on_failure(out.exit_code == 2);
+    ASSERT_INT_EQ(out.exit_code, 2);
+    /* One line says why, and it is the last. */
+    const char *why = strstr(out.out, "  build     FAIL  the build took "
+                                      "longer than 1 s and was stopped\n");
+    CU_ASSERT_PTR_NOT_NULL(why);
+    if (why)
+        ASSERT_INT_EQ(count_lines(why), 1);
+    CU_ASSERT_TRUE(await_started("check-tests/never/", 0, 10000));
+    kill_leftovers("check-tests/never/");
+    release_fifo(fifo);
+}
+
+/* SIGTERM to a check once `needle` shows a process it started: nothing
+ * it started may outlive it. */
+static void stop_check_while_running(const char *dir, const char *path,
+                                     const char *needle)
+{
+    char out_path[96];
+    snprintf(out_path, sizeof out_path, "build/check-tests/%s/out", dir);
+    pid_t pid = start_check("race", path, "--no-tsan", NULL, out_path, -1);
+    CU_ASSERT_FATAL(pid > 0);
+    int running = await_started(needle, 1, SPAWN_LIMIT_MS);
+    CU_ASSERT_TRUE(running);
+    kill(pid, SIGTERM);
+    int status = wait_check(pid, SPAWN_LIMIT_MS);
+    CU_ASSERT_TRUE(status >= 0 && WIFSIGNALED(status) &&
+                   WTERMSIG(status) == SIGTERM);
+    /* The group is stopped before the check ends; a short wait for the
+     * kernel to finish the kills. */
+    int gone = await_started(needle, 0, 10000);
+    if (!gone) {
+        char *got = slurp(out_path);
+        fprintf(stderr, "\n  %s: still running after the check ended; its "
+                "output:\n%s", dir, got ? got : "");
+        free(got);
+    }
+    CU_ASSERT_TRUE(gone);
+    kill_leftovers(needle);
+}
+
+static void stopping_the_check_stops_its_build_and_program(void)
+{
+    /* During the build: the compiler waits on a FIFO. */
+    char fifo[PATH_MAX + 64];
+    const char *path = never_ending_build("stop-build", fifo, sizeof fifo);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+    stop_check_while_running("stop-build", path, "check-tests/stop-build/");
+    release_fifo(fifo);
+
+    /* During the run: the program waits forever before main. */
+    path = starter_with("stop-run", "#include <unistd.h>\n"
+                        "__attribute__((constructor)) static void "
+                        "hold(void)\n{\n    for (;;)\n        pause();\n}\n");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+    stop_check_while_running("stop-run", path,
+                             "--source build/check-tests/stop-run/");
+}
+
+static void an_oversize_file_is_refused_in_one_line(void)
+{
+    /* 300 KiB of comment before the starter: it would build. */
+    char *start = slurp("lessons/exercises/race.c");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(start);
+    size_t pad = 300 * 1024;
+    char *text = malloc(pad + strlen(start) + 8);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    memcpy(text, "/*", 2);
+    memset(text + 2, ' ', pad);
+    sprintf(text + 2 + pad, "*/\n%s", start);
+    const char *path = test_file("huge", "race.c", text);
+    free(start);
+    free(text);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+    const char *argv[] = { concdemo_bin(), "check", "race", "--file", path,
+                           "--no-tsan", NULL };
+    expect_one_line_error(argv, "too big to be an exercise (");
+    ASSERT_STR_HAS(out.err, " KiB; check takes at most 256 KiB)");
 }
 
 /* ============================ the timing rule ============================ */
@@ -509,6 +945,21 @@ void suite_check(void)
                 a_crash_in_the_learners_code_is_reported);
     CU_add_test(s, "a spin loop under the scheduler still ends",
                 a_spin_loop_under_the_scheduler_still_ends);
+    CU_add_test(s, "a number must be a number: nan, inf, junk: exit 2",
+                a_number_must_be_a_number);
+    CU_add_test(s, "a program that ends without its verdict fails",
+                a_program_that_ends_without_its_verdict_fails);
+    CU_add_test(s, "a blocked result path cannot pass",
+                a_blocked_result_path_cannot_pass);
+    CU_add_test(s, "two checks of one file at once both fail",
+                two_checks_of_one_file_at_once_both_fail);
+    CU_add_test(s, "a build reads no input", a_build_reads_no_input);
+    CU_add_test(s, "a build that never ends is stopped at its limit",
+                a_build_that_never_ends_is_stopped_at_its_limit);
+    CU_add_test(s, "stopping the check stops its build and program",
+                stopping_the_check_stops_its_build_and_program);
+    CU_add_test(s, "an oversize file is refused in one line",
+                an_oversize_file_is_refused_in_one_line);
     CU_add_test(s, "the timing rule reads code, not comments",
                 the_timing_rule_reads_code_not_comments);
     CU_add_test(s, "every starter fails", every_starter_fails);
