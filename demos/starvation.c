@@ -21,9 +21,9 @@
  * Lesson:  lessons/03-starvation.md
  *
  * The load is a timetable, not luck: request k starts at k ms (on the
- * first request thread free to take it) and holds the read lock 3 ms, so at every instant two or
- * three reads overlap. --threads sets N (the request threads),
- * --iterations the number of requests. Late threads (held up by a waiting
+ * first request thread free to take it) and holds the read lock 3 ms, so
+ * at every instant two or three reads overlap. --threads sets N (the
+ * request threads), --iterations the number of requests. Late threads (held up by a waiting
  * writer) go at once. A busy machine can still run a request thread late
  * enough to leave the lock empty for a moment, so a check also ends only
  * once a later request is inside or waits at the lock: the storm has no
@@ -146,7 +146,8 @@ static void wait_until(limiter_t *lm, const char *what, int64_t at_us)
 static void hand_over(limiter_t *lm, int ticket)
 {
     while (lm->scale > 0 && ticket + 1 < lm->requests &&
-           atomic_load_explicit(&lm->reads, memory_order_relaxed) <= ticket + 1 &&
+           atomic_load_explicit(&lm->reads, memory_order_relaxed) <=
+               ticket + 1 &&
            cd_rwlock_waiting(&lm->lock, 0) == 0)
         cd_latency("next-request", HANDOVER_USEC);
 }

@@ -58,10 +58,12 @@ void run_cmd_input(cmd_out_t *o, const char *const argv[], const char *env,
                    const char *input, int limit_ms);
 
 /* Runs argv like run_cmd, but on a starved machine: one busy loop per
- * CPU runs meanwhile and argv runs under SCHED_IDLE (chrt -i 0), so its
- * threads get a CPU only now and then and start late, wake late and run
- * in bursts - what a loaded CI runner does to a run, made the rule rather
- * than luck. The busy loops are killed before it returns. */
+ * CPU runs meanwhile and argv runs at the lowest priority (nice 19), so
+ * its threads get a CPU only now and then and start late, wake late and
+ * run in bursts - what a loaded CI runner does to a run, made the rule
+ * rather than luck. (Idle priority, SCHED_IDLE, starves harder than that:
+ * with the machine busy besides, a run there can take minutes.) The busy
+ * loops are killed before it returns. */
 void run_cmd_starved(cmd_out_t *o, const char *const argv[], const char *env,
                      int limit_ms);
 

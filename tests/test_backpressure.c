@@ -204,9 +204,9 @@ static void tsan_bounded_is_clean(void) { tsan_check("--fixed=bounded", 0); }
 static void tsan_drop_is_clean(void) { tsan_check("--fixed=drop", 0); }
 static void tsan_timeout_is_clean(void) { tsan_check("--fixed=timeout", 0); }
 
-/* A fix on a starved machine (every CPU busy, the run at idle priority)
- * gets its limit again while starved; if it still cannot finish, the
- * verdict blames the machine, with figures, never the fix: HELD, or a
+/* A fix on a starved machine (every CPU busy, the run at the lowest
+ * priority) gets its limit again while starved; if it still cannot finish,
+ * the verdict blames the machine, with figures, never the fix: HELD, or a
  * TIMEOUT that says the machine was starved. */
 static void a_fix_on_a_starved_machine_holds_or_blames_the_machine(void)
 {

@@ -194,9 +194,9 @@ static void no_tsan_report_in_any_variant(void)
 }
 
 /* The storm keeps its shape however late the machine runs the threads:
- * on a starved machine (every CPU busy, the run at idle priority) the
- * request threads start late and run in bursts, and the broken lock must
- * still starve the trimmer - in the plain build and under TSan. */
+ * on a starved machine (every CPU busy, the run at the lowest priority)
+ * the request threads start late and run in bursts, and the broken lock
+ * must still starve the trimmer - in the plain build and under TSan. */
 static void broken_starves_the_writer_on_a_starved_machine(void)
 {
     const char *bins[] = { concdemo_bin(), concdemo_tsan_bin() };
