@@ -32,7 +32,10 @@ VIEW_LIBS = -lncurses
 LIB_SRC  := $(wildcard lib/*.c)
 DEMO_SRC := $(wildcard demos/*.c)
 CLI_SRC  := cli/run.c cli/report.c cli/step.c cli/explore.c cli/screen.c cli/observer.c \
-            cli/grade.c cli/check.c cli/spawn.c
+            cli/grade.c cli/check.c cli/spawn.c cli/options.c
+# The command alone: its table (main.c), one file per command (cmd_*.c: a new
+# command needs no line here), what they share (cmd.c), and the live view.
+CMD_SRC  := cli/main.c cli/cmd.c $(sort $(wildcard cli/cmd_*.c)) cli/view.c
 TEST_SRC := $(wildcard tests/*.c)
 CORE_OBJ := $(patsubst %.c,$(B)/%.o,$(LIB_SRC) $(DEMO_SRC) $(CLI_SRC))
 
@@ -52,7 +55,7 @@ $(B)/%.o: %.c
 	$(CC) $(CFLAGS) -c $< -o $@
 
 # Only the command links ncurses (cli/view.c); the tests use the screen model.
-$(B)/concdemo: $(CORE_OBJ) $(B)/cli/main.o $(B)/cli/view.o
+$(B)/concdemo: $(CORE_OBJ) $(patsubst %.c,$(B)/%.o,$(CMD_SRC))
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS) $(VIEW_LIBS)
 
 $(B)/test_runner: $(CORE_OBJ) $(patsubst %.c,$(B)/%.o,$(TEST_SRC))

@@ -3,7 +3,9 @@
  */
 #include "report.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../lib/cd_trace.h"
@@ -123,6 +125,37 @@ void cd_report_replay_command(const cd_run_result_t *r, int latency_permille,
              "--sched=replay:%s%s", program, s->name, fixed, size_flags,
              r->params.iterations, scale, r->schedule[0] ? "" : "@",
              r->schedule[0] ? r->schedule : save_path);
+}
+
+int cd_report_save_schedule(const char *path, char *err, size_t errlen)
+{
+    const cd_sched_decision_t *d;
+    int n = cd_sched_decisions(&d);
+    int len = cd_sched_format_schedule(d, n, NULL, 0);
+    char *text = malloc((size_t)len + 1);
+    FILE *f = text ? fopen(path, "w") : NULL;
+    int ok = f != NULL;
+    if (ok) {
+        cd_sched_format_schedule(d, n, text, (size_t)len + 1);
+        ok = fprintf(f, "%s\n", text) > 0;
+        ok = (fclose(f) == 0) && ok;
+    }
+    if (!ok)
+        snprintf(err, errlen, "--save-schedule: cannot write '%s': %s", path,
+                 strerror(errno));
+    free(text);
+    return ok ? 0 : -1;
+}
+
+int cd_report_replay(cd_run_result_t *r, int latency_permille,
+                     const char *save_path, char *err, size_t errlen)
+{
+    r->replay[0] = '\0';
+    if (save_path && cd_report_save_schedule(save_path, err, errlen) != 0)
+        return -1;
+    cd_report_replay_command(r, latency_permille, save_path, r->replay,
+                             sizeof r->replay);
+    return 0;
 }
 
 void cd_report_text(FILE *out, const cd_run_result_t *r)

@@ -31,6 +31,16 @@ void cd_report_set_program(const char *argv0);
  * not the schedule's). */
 void cd_report_replay_command(const cd_run_result_t *r, int latency_permille,
                               const char *save_path, char *buf, size_t size);
+/* Writes the whole schedule of the last controlled run to path, one line
+ * (however long: a run's own copy in cd_run_result_t may have been cut).
+ * 0, or -1 with one line in err ("--save-schedule: cannot write ..."). */
+int cd_report_save_schedule(const char *path, char *err, size_t errlen);
+/* How every controlled run a command reports ends: the schedule saved to
+ * save_path when there is one, then r->replay filled (see
+ * cd_report_replay_command). 0, or -1 with one line in err when the file
+ * could not be written (r->replay is then left empty). */
+int cd_report_replay(cd_run_result_t *r, int latency_permille,
+                     const char *save_path, char *err, size_t errlen);
 /* The verdict line alone (used by the stuck handler too). */
 void cd_report_verdict_line(FILE *out, const char *scenario,
                             const char *variant, const cd_verdict_t *v);

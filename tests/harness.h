@@ -192,6 +192,7 @@ void suite_detect(void);
 void suite_race(void);
 void suite_deadlock(void);
 void suite_cli(void);
+void suite_options(void);
 void suite_tsan(void);
 void suite_chan(void);
 void suite_backpressure(void);

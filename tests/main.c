@@ -19,6 +19,7 @@ static const struct {
     { "race", suite_race },
     { "deadlock", suite_deadlock },
     { "cli", suite_cli },
+    { "options", suite_options },
     { "tsan", suite_tsan },
     { "sched", suite_sched },
     { "chan", suite_chan },

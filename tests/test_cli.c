@@ -161,6 +161,23 @@ static void options_accept_both_spellings(void)
     ASSERT_STR_HAS(out.out, "2 threads, 3 iterations");
 }
 
+/* `concdemo run SCENARIO` is the run command by its name in the command
+ * table; `concdemo SCENARIO` stays its short form. */
+static void run_word_runs_the_scenario(void)
+{
+    run_bin(&out, "run", "race", "--fixed=mutex", "--iterations=2");
+    ASSERT_INT_EQ(out.exit_code, 0);
+    ASSERT_STR_HAS(out.out, "race [mutex]: HELD");
+    ASSERT_STR_HAS(out.out, "4 threads, 2 iterations");
+    run_bin(&out, "run", "deadlock", "--help", NULL);
+    ASSERT_INT_EQ(out.exit_code, 0);
+    ASSERT_STR_HAS(out.out, "concdemo deadlock - ");
+    USAGE_ERROR("run needs a scenario", "run");
+    USAGE_ERROR("unknown scenario 'nosuch'", "run", "nosuch");
+    USAGE_ERROR("unknown option '--colour' (see concdemo help race)", "run",
+                "race", "--colour");
+}
+
 static void unknown_scenario(void)
 {
     expect_usage_error("nosuch", NULL, NULL, "unknown scenario 'nosuch'");
@@ -369,6 +386,7 @@ void suite_cli(void)
     CU_add_test(s, "--json is one object with status and figures", json_is_one_object_with_status_and_figures);
     CU_add_test(s, "--trace shows each operation", trace_shows_each_operation);
     CU_add_test(s, "options accept --flag=V and --flag V", options_accept_both_spellings);
+    CU_add_test(s, "concdemo run SCENARIO runs it", run_word_runs_the_scenario);
     CU_add_test(s, "error: unknown scenario", unknown_scenario);
     CU_add_test(s, "error: unknown fix", unknown_fix);
     CU_add_test(s, "error: broken is not a fix", broken_is_not_a_fix);

@@ -1,0 +1,92 @@
+/*
+ * cmd_help.c - `concdemo help [SCENARIO]` (also --help, -h): the commands
+ * from the command table, the run options from the option table, the exit
+ * codes; or one scenario's variants and parameters.
+ */
+#include "cmd.h"
+
+static const char about_text[] =
+    "\n"
+    "concdemo runs a concurrency bug on real threads, then its fixes, and\n"
+    "ends with one verdict line: what was expected, what was observed.\n"
+    "\n"
+    "options:\n";
+
+static const char exit_text[] =
+    "\n"
+    "exit codes:\n"
+    "  0  the invariant held\n"
+    "  1  the invariant was violated, the run deadlocked or timed out, or a\n"
+    "     potential deadlock (lock-order inversion) was seen, or the run was\n"
+    "     stopped (q in the view)\n"
+    "  2  usage or environment error\n";
+
+void cd_cmd_usage(FILE *out)
+{
+    int n;
+    const cd_cmd_t *const *cmds = cd_cmds(&n);
+    for (int i = 0; i < n; i++) {
+        const char *lead = i == 0 ? "usage: " : "       ";
+        if (cmds[i]->summary)
+            fprintf(out, "%s%-45s  %s\n", lead, cmds[i]->usage,
+                    cmds[i]->summary);
+        else
+            fprintf(out, "%s%s\n", lead, cmds[i]->usage);
+    }
+    fputs(about_text, out);
+    cd_opt_help(out, CD_OPT_RUN);
+    fputs(exit_text, out);
+}
+
+void cd_cmd_scenario_help(const cd_scenario_t *s)
+{
+    printf("concdemo %s - %s\n\n  %s\n\nvariants:\n", s->name, s->title,
+           s->pitfall);
+    for (int v = 0; v < s->nvariants; v++)
+        printf("  %-22s %s%s\n",
+               v == 0 ? "(default)" : s->variants[v].name,
+               s->variants[v].summary,
+               v == s->recommended ? " [--fixed]" : "");
+    printf("\nparameters:\n");
+    if (s->max.threads > 0)
+        printf("  --threads N      %d..%d (default %d)\n", s->min.threads,
+               s->max.threads, s->defaults.threads);
+    if (s->max.workers > 0)
+        printf("  --workers N      %d..%d (default %d): executor worker threads\n",
+               s->min.workers, s->max.workers, s->defaults.workers);
+    printf("  --iterations N   %d..%d (default %d)\n\n"
+           "try:\n  concdemo %s\n  concdemo %s --fixed\n\nlesson: %s\n",
+           s->min.iterations, s->max.iterations, s->defaults.iterations,
+           s->name, s->name, s->lesson);
+}
+
+/* help [SCENARIO], --help [SCENARIO]: a help flag among the words is
+ * only asking for help again; anything past the scenario is refused. */
+static int help_exec(int argc, char **argv)
+{
+    const cd_scenario_t *s = NULL;
+    for (int i = 2; i < argc; i++) {
+        if (cd_cmd_is_help_flag(argv[i]))
+            continue;
+        if (s)
+            return cd_cmd_usage_error("help takes one scenario, not '%s'",
+                                      argv[i]);
+        s = cd_scenario_find(argv[i]);
+        if (!s)
+            return cd_cmd_usage_error("unknown scenario '%s' (concdemo list "
+                                      "shows them)", argv[i]);
+    }
+    if (s)
+        cd_cmd_scenario_help(s);
+    else
+        cd_cmd_usage(stdout);
+    return 0;
+}
+
+const cd_cmd_t cd_cmd_help = {
+    .name = "help",
+    .alias = { "--help", "-h" },
+    .usage = "concdemo help [SCENARIO]",
+    .summary = "this text, or a scenario's",
+    .exec = help_exec,
+};

@@ -1,0 +1,434 @@
+/*
+ * options.c - the table of run options and the one parser that reads it.
+ */
+#include "options.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ================================ messages =============================== */
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* Appends to the line in err (a list of fixes, of choices), cut at its
+ * end like snprintf. */
+static void append(char *err, size_t errlen, const char *fmt, ...)
+{
+    size_t used = strlen(err);
+    if (used + 1 >= errlen)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err + used, errlen - used, fmt, ap);
+    va_end(ap);
+}
+
+/* ================================ numbers ================================ */
+
+/* Digits only, after an optional minus: strtol alone would also take
+ * " 3", "+3" and "-0", which are not what anyone means by a count. */
+static int is_whole_number(const char *text)
+{
+    const char *d = text[0] == '-' ? text + 1 : text;
+    return *d && strspn(d, "0123456789") == strlen(d);
+}
+
+static int parse_int(const char *flag, const char *text, long lo, long hi,
+                     int *out, char *err, size_t errlen)
+{
+    if (!*text)
+        return fail(err, errlen, "%s needs a number", flag);
+    if (!is_whole_number(text))
+        return fail(err, errlen, "%s: '%s' is not a whole number", flag,
+                    text);
+    errno = 0;
+    long v = strtol(text, NULL, 10);
+    /* Every range here is >= 0, so any minus ("-0" too) is out of it. */
+    if (errno == ERANGE || text[0] == '-' || v < lo || v > hi)
+        return fail(err, errlen, "%s must be between %ld and %ld (got %s)",
+                    flag, lo, hi, text);
+    *out = (int)v;
+    return 0;
+}
+
+/* Plain decimals ("2", "0.5", ".25"): what the help and the replay
+ * commands write. strtod would also take "1e1", "0x10", "inf" and "-0". */
+static int is_plain_decimal(const char *text)
+{
+    size_t whole = strspn(text, "0123456789");
+    const char *rest = text + whole;
+    if (*rest == '.')
+        rest++;
+    size_t frac = strspn(rest, "0123456789");
+    return whole + frac > 0 && rest[frac] == '\0';
+}
+
+static int parse_scale(const char *flag, const char *text, long lo, long hi,
+                       int *permille, char *err, size_t errlen)
+{
+    if (!*text)
+        return fail(err, errlen, "%s needs a number", flag);
+    double v = is_plain_decimal(text) ? strtod(text, NULL) : -1;
+    if (v < lo || v > hi)
+        return fail(err, errlen, "%s must be a number from %ld to %ld "
+                    "(got %s)", flag, lo, hi, text);
+    *permille = (int)lround(v * 1000);
+    return 0;
+}
+
+/* =========================== options of their own ======================== */
+
+static int set_fixed(const cd_opt_t *o, cd_runargs_t *a, const char *how,
+                     char *err, size_t errlen)
+{
+    const cd_scenario_t *s = a->scenario;
+    if (!s)
+        return fail(err, errlen, "%s needs a scenario", o->name);
+    if (!how) {
+        a->variant = s->recommended;
+        return 0;
+    }
+    int v = cd_scenario_variant(s, how);
+    if (v <= 0) {
+        fail(err, errlen, "%s has no fix called '%s' (fixes:", s->name, how);
+        for (int i = 1; i < s->nvariants; i++)
+            append(err, errlen, " %s", s->variants[i].name);
+        append(err, errlen, ")");
+        return -1;
+    }
+    a->variant = v;
+    return 0;
+}
+
+static int set_sched(const cd_opt_t *o, cd_runargs_t *a, const char *spec,
+                     char *err, size_t errlen)
+{
+    char why[256];
+    cd_sched_cfg_free(&a->sched); /* a second --sched replaces the first */
+    a->has_sched = 0;
+    if (cd_sched_parse(spec, &a->sched, why, sizeof why) != 0)
+        return fail(err, errlen, "%s: %s", o->name, why);
+    a->has_sched = 1;
+    return 0;
+}
+
+static int set_view(const cd_opt_t *o, cd_runargs_t *a, const char *how,
+                    char *err, size_t errlen)
+{
+    if (!how)
+        a->view = CD_VIEW_TTY;
+    else if (strcmp(how, "text") == 0)
+        a->view = CD_VIEW_TEXT;
+    else
+        return fail(err, errlen, "%s takes no value or =text (got '%s=%s')",
+                    o->name, o->name, how);
+    return 0;
+}
+
+/* --threads for a scenario of tasks only, --workers for one without an
+ * executor: one line that says what to use instead. */
+static void refuse_threads(const cd_opt_t *o, const cd_scenario_t *s,
+                           char *err, size_t errlen)
+{
+    fail(err, errlen, "%s runs async tasks, not threads: use --workers N "
+         "(%d..%d) instead of %s", s->name, s->min.workers, s->max.workers,
+         o->name);
+}
+
+static void refuse_workers(const cd_opt_t *o, const cd_scenario_t *s,
+                           char *err, size_t errlen)
+{
+    int n;
+    const cd_scenario_t *const *all = cd_scenarios(&n);
+    fail(err, errlen, "%s runs threads, not async tasks: %s is for", s->name,
+         o->name);
+    for (int i = 0, k = 0; i < n; i++)
+        if (all[i]->max.workers > 0)
+            append(err, errlen, "%s %s", k++ ? "," : "", all[i]->name);
+    append(err, errlen, " (use --threads N)");
+}
+
+/* ================================= the table ============================= */
+
+const cd_opt_choice_t cd_opt_strategies[] = {
+    { "pct", CD_SCHED_PCT }, { "random", CD_SCHED_RANDOM },
+    { "dfs", CD_SCHED_DFS }, { NULL, 0 },
+};
+
+#define RUN CD_OPT_FOR(CD_OPT_RUN)
+#define EXPLORE CD_OPT_FOR(CD_OPT_EXPLORE)
+#define FIELD(f) offsetof(cd_runargs_t, f)
+#define SIZE_OF(f) offsetof(cd_params_t, f)
+/* Why explore refuses an option of single runs, and a run explore's. */
+#define SINGLE_RUNS(why) .elsewhere = { [CD_OPT_EXPLORE] = why }
+#define EXPLORE_ONLY                                                         \
+    .elsewhere = {                                                           \
+        [CD_OPT_RUN] = "%s is for concdemo explore (see concdemo explore "   \
+                       "--help)",                                            \
+        [CD_OPT_CHECK] = "%s is for concdemo explore (see concdemo explore " \
+                         "--help)",                                          \
+    }
+#define SCHEDULES_ITSELF "explore chooses the schedules itself; %s is for " \
+                         "single runs"
+
+const cd_opt_t cd_run_options[] = {
+    { .name = "--fixed", .kind = CD_OPT_CUSTOM, .arity = CD_OPT_EQ_VALUE,
+      .commands = RUN | EXPLORE, .set = set_fixed, .arg = "[=HOW]",
+      .help = "run a fixed variant (plain --fixed: the recommended fix)" },
+    { .name = "--threads", .kind = CD_OPT_SIZE, .arity = CD_OPT_VALUE,
+      .commands = RUN | EXPLORE, .field = FIELD(params.threads),
+      .size = SIZE_OF(threads), .refuse = refuse_threads, .arg = " N",
+      .help = "worker threads (range per scenario: concdemo help SCENARIO)" },
+    { .name = "--workers", .kind = CD_OPT_SIZE, .arity = CD_OPT_VALUE,
+      .commands = RUN | EXPLORE, .field = FIELD(params.workers),
+      .size = SIZE_OF(workers), .refuse = refuse_workers, .arg = " N",
+      .help = "worker threads of the async executor, for scenarios\n"
+              "that run tasks (await, async-race); tasks stay on one\n"
+              "worker, spread round-robin or as the scenario routes them" },
+    { .name = "--iterations", .kind = CD_OPT_SIZE, .arity = CD_OPT_VALUE,
+      .commands = RUN | EXPLORE, .field = FIELD(params.iterations),
+      .size = SIZE_OF(iterations), .arg = " N",
+      .help = "work items per run (orders, transfers, ...)" },
+    { .name = "--timeout", .kind = CD_OPT_INT, .arity = CD_OPT_VALUE,
+      .commands = RUN | EXPLORE, .field = FIELD(timeout_ms),
+      .lo = 100, .hi = 600000, .arg = " MS",
+      .help = "hard limit for the run, 100..600000 (default 10000)" },
+    { .name = "--latency-scale", .kind = CD_OPT_SCALE, .arity = CD_OPT_VALUE,
+      .commands = RUN | EXPLORE, .field = FIELD(latency_permille),
+      .lo = 0, .hi = 100, .arg = " F",
+      .help = "multiply simulated latencies by F, 0..100 (default 1;\n"
+              "0 closes the race windows: bugs hide, detectors don't)" },
+    { .name = "--sched", .kind = CD_OPT_CUSTOM, .arity = CD_OPT_VALUE,
+      .commands = RUN, .set = set_sched, SINGLE_RUNS(SCHEDULES_ITSELF),
+      .arg = "=STRATEGY",
+      .help = "controlled run: one thread at a time, same input, same run:\n"
+              "random:SEED, pct:SEED[:DEPTH], dfs[:BOUND],\n"
+              "replay:SCHEDULE (printed by every failing run), step\n"
+              "(you choose who runs next; with --view, by keys in the\n"
+              "live view: 1-9 a thread, Enter, a auto, q quit)" },
+    { .name = "--max-steps", .kind = CD_OPT_INT, .arity = CD_OPT_VALUE,
+      .commands = RUN | EXPLORE, .field = FIELD(max_steps),
+      .lo = 1, .hi = 100000000, .arg = " N",
+      .help = "controlled runs stop after N operations (default 100000)" },
+    { .name = "--save-schedule", .kind = CD_OPT_STRING, .arity = CD_OPT_VALUE,
+      .commands = RUN | EXPLORE, .field = FIELD(save_path),
+      .what = "file name", .arg = " F",
+      .help = "write the run's whole schedule to file F (replay:@F)" },
+    { .name = "--trace", .kind = CD_OPT_FLAG, .arity = CD_OPT_NO_VALUE,
+      .commands = RUN, .field = FIELD(trace), SINGLE_RUNS(SCHEDULES_ITSELF),
+      .help = "print every operation (lock, unlock, latency, ...)" },
+    { .name = "--json", .kind = CD_OPT_FLAG, .arity = CD_OPT_NO_VALUE,
+      .commands = RUN | EXPLORE, .field = FIELD(json),
+      .help = "print one JSON object instead of text" },
+    { .name = "--view", .kind = CD_OPT_CUSTOM, .arity = CD_OPT_EQ_VALUE,
+      .commands = RUN, .set = set_view,
+      SINGLE_RUNS("explore runs many schedules and watches none; %s is for "
+                  "single runs"),
+      .help = "watch the run live in the terminal (keys: q quit,\n"
+              "p pause, + slower, - faster, ? help); latencies x100\n"
+              "and a 60 s limit unless given" },
+    { .name = "--view=text", .kind = CD_OPT_DOC, .commands = RUN,
+      .help = "the same frames as plain text, no terminal needed" },
+    { .name = "-h, --help", .kind = CD_OPT_DOC, .commands = RUN,
+      .help = "help; with a scenario, the scenario's help" },
+
+    /* concdemo explore */
+    { .name = "--strategy", .kind = CD_OPT_ENUM, .arity = CD_OPT_VALUE,
+      .commands = EXPLORE, .field = FIELD(strategy), .what = "strategy",
+      .choices = cd_opt_strategies, EXPLORE_ONLY, .arg = " pct|random|dfs" },
+    { .name = "--runs", .kind = CD_OPT_INT, .arity = CD_OPT_VALUE,
+      .commands = EXPLORE, .field = FIELD(runs), .lo = 1, .hi = 100000000,
+      EXPLORE_ONLY, .arg = " N" },
+    { .name = "--budget", .kind = CD_OPT_INT, .arity = CD_OPT_VALUE,
+      .commands = EXPLORE, .field = FIELD(budget_s), .lo = 1, .hi = 3600,
+      EXPLORE_ONLY, .arg = " S" },
+    { .name = "--seed", .kind = CD_OPT_INT, .arity = CD_OPT_VALUE,
+      .commands = EXPLORE, .field = FIELD(seed), .lo = 0, .hi = 2000000000,
+      EXPLORE_ONLY, .arg = " N" },
+    { .name = "--depth", .kind = CD_OPT_INT, .arity = CD_OPT_VALUE,
+      .commands = EXPLORE, .field = FIELD(depth), .lo = 1, .hi = 16,
+      EXPLORE_ONLY, .arg = " D" },
+    { .name = "--bound", .kind = CD_OPT_INT, .arity = CD_OPT_VALUE,
+      .commands = EXPLORE, .field = FIELD(bound), .lo = 0, .hi = 16,
+      EXPLORE_ONLY, .arg = " B" },
+    { .name = NULL },
+};
+
+/* ================================ parsing ================================ */
+
+/* The row argv word `word` names ("--threads" or "--threads=..."): the
+ * one for cmd when two rows share a name, else the first. NULL: none. */
+static const cd_opt_t *find(const char *word, int cmd)
+{
+    const cd_opt_t *first = NULL;
+    for (const cd_opt_t *o = cd_run_options; o->name; o++) {
+        size_t n = strlen(o->name);
+        if (o->kind == CD_OPT_DOC || strncmp(word, o->name, n) != 0 ||
+            (word[n] != '\0' && word[n] != '='))
+            continue;
+        if (o->commands & CD_OPT_FOR(cmd))
+            return o;
+        if (!first)
+            first = o;
+    }
+    return first;
+}
+
+static int *int_field(const cd_opt_t *o, cd_runargs_t *a)
+{
+    return (int *)((char *)a + o->field);
+}
+
+/* The scenario's range for a size (threads, workers, iterations); 0..max
+ * int without a scenario. 0, or -1 when the scenario has no such size. */
+static int size_range(const cd_opt_t *o, const cd_runargs_t *a, long *lo,
+                      long *hi, char *err, size_t errlen)
+{
+    const cd_scenario_t *s = a->scenario;
+    *lo = 0;
+    *hi = INT_MAX;
+    if (!s)
+        return 0;
+    *lo = *(const int *)((const char *)&s->min + o->size);
+    *hi = *(const int *)((const char *)&s->max + o->size);
+    if (*hi > 0)
+        return 0;
+    if (o->refuse)
+        o->refuse(o, s, err, errlen);
+    else
+        fail(err, errlen, "%s does not take %s", s->name, o->name);
+    return -1;
+}
+
+static int parse_enum(const cd_opt_t *o, const char *value, int *out,
+                      char *err, size_t errlen)
+{
+    const cd_opt_choice_t *c = o->choices;
+    if (!*value) {
+        fail(err, errlen, "%s needs ", o->name);
+        for (int k = 0; c[k].name; k++)
+            append(err, errlen, "%s%s", k == 0 ? "" : c[k + 1].name
+                                                          ? ", " : " or ",
+                   c[k].name);
+        return -1;
+    }
+    for (int k = 0; c[k].name; k++)
+        if (strcmp(value, c[k].name) == 0) {
+            *out = c[k].value;
+            return 0;
+        }
+    fail(err, errlen, "%s: unknown %s '%s' (", o->name, o->what, value);
+    for (int k = 0; c[k].name; k++)
+        append(err, errlen, "%s%s", k ? ", " : "", c[k].name);
+    append(err, errlen, ")");
+    return -1;
+}
+
+/* Converts value as o's kind says and stores it in a. */
+static int store(const cd_opt_t *o, cd_runargs_t *a, const char *value,
+                 char *err, size_t errlen)
+{
+    long lo, hi;
+
+    switch (o->kind) {
+    case CD_OPT_FLAG:
+        *int_field(o, a) = 1;
+        return 0;
+    case CD_OPT_INT:
+        return parse_int(o->name, value, o->lo, o->hi, int_field(o, a), err,
+                         errlen);
+    case CD_OPT_SIZE:
+        if (size_range(o, a, &lo, &hi, err, errlen) != 0)
+            return -1;
+        return parse_int(o->name, value, lo, hi, int_field(o, a), err,
+                         errlen);
+    case CD_OPT_SCALE:
+        return parse_scale(o->name, value, o->lo, o->hi, int_field(o, a),
+                           err, errlen);
+    case CD_OPT_STRING:
+        if (!*value)
+            return fail(err, errlen, "%s needs a %s", o->name, o->what);
+        *(const char **)((char *)a + o->field) = value;
+        return 0;
+    case CD_OPT_ENUM:
+        return parse_enum(o, value, int_field(o, a), err, errlen);
+    case CD_OPT_CUSTOM:
+        return o->set(o, a, value, err, errlen);
+    case CD_OPT_DOC:
+        break;
+    }
+    return fail(err, errlen, "%s: not an option", o->name);
+}
+
+int cd_opt_parse(cd_runargs_t *a, int cmd, int argc, char **argv, int *i,
+                 char *err, size_t errlen)
+{
+    const char *word = argv[*i];
+    const cd_opt_t *o = find(word, cmd);
+
+    if (!o)
+        return 0;
+    if (!(o->commands & CD_OPT_FOR(cmd))) {
+        if (!o->elsewhere[cmd])
+            return 0;
+        return fail(err, errlen, o->elsewhere[cmd], o->name);
+    }
+    size_t n = strlen(o->name);
+    const char *eq = word[n] == '=' ? word + n + 1 : NULL;
+    const char *value = eq;
+    if (o->arity == CD_OPT_NO_VALUE && eq)
+        return fail(err, errlen, "%s takes no value", o->name);
+    if (o->arity == CD_OPT_VALUE && !eq) {
+        /* "--save-schedule --json" does not save to a file named --json. */
+        if (*i + 1 < argc && strncmp(argv[*i + 1], "--", 2) != 0)
+            value = argv[++*i];
+        else
+            value = "";
+    }
+    return store(o, a, value, err, errlen) == 0 ? 1 : -1;
+}
+
+void cd_runargs_free(cd_runargs_t *a)
+{
+    cd_sched_cfg_free(&a->sched);
+}
+
+const char *cd_opt_strategy_name(int v)
+{
+    for (const cd_opt_choice_t *c = cd_opt_strategies; c->name; c++)
+        if (c->value == v)
+            return c->name;
+    return NULL;
+}
+
+/* ================================== help ================================= */
+
+void cd_opt_help(FILE *out, int cmd)
+{
+    for (const cd_opt_t *o = cd_run_options; o->name; o++) {
+        if (!(o->commands & CD_OPT_FOR(cmd)) || !o->help)
+            continue;
+        char label[64];
+        snprintf(label, sizeof label, "%s%s", o->name, o->arg ? o->arg : "");
+        const char *line = o->help;
+        fprintf(out, "  %-19s", label);
+        do {
+            size_t len = strcspn(line, "\n");
+            fprintf(out, " %.*s\n", (int)len, line);
+            line += len;
+            if (*line == '\n' && *++line)
+                fprintf(out, "%21s", "");
+        } while (*line);
+    }
+}
