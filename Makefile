@@ -32,7 +32,7 @@ VIEW_LIBS = -lncurses
 LIB_SRC  := $(wildcard lib/*.c)
 DEMO_SRC := $(wildcard demos/*.c)
 CLI_SRC  := cli/run.c cli/report.c cli/step.c cli/explore.c cli/screen.c cli/observer.c \
-            cli/grade.c cli/check.c cli/spawn.c
+            cli/grade.c cli/check.c cli/spawn.c cli/exfile.c
 TEST_SRC := $(wildcard tests/*.c)
 CORE_OBJ := $(patsubst %.c,$(B)/%.o,$(LIB_SRC) $(DEMO_SRC) $(CLI_SRC))
 

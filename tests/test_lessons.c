@@ -738,7 +738,9 @@ static void check_contents(const sheet_t *s, const cd_scenario_t *sc)
         problem(s->path, 0, "concdemo check has no exercise %s", sc->name);
         return;
     }
-    snprintf(need[0], sizeof need[0], "lessons/exercises/%s", ex->file);
+    char file[64];
+    cd_exercise_file(ex, file, sizeof file);
+    snprintf(need[0], sizeof need[0], "lessons/exercises/%s", file);
     snprintf(need[1], sizeof need[1], "concdemo check %s", sc->name);
     snprintf(need[2], sizeof need[2], "make check-exercise EX=%s", sc->name);
     for (int i = 0; i < 3; i++)
