@@ -6,7 +6,8 @@
  * linked with the learner's file): a bug in the learner's code - a crash,
  * a loop that ignores the run's abort - takes that program down, not this
  * one, which then says what happened. This file finds the sources,
- * drives make, runs the program with a time limit and reads TSan's
+ * builds a part (an answer's change alone: cli/exfile.h) into the whole
+ * file, drives make, runs the program with a time limit and reads TSan's
  * report.
  *
  * Nothing here trusts the learner's file. Make and the program run in
@@ -17,7 +18,7 @@
  * own copy of the program, so that two checks of one file at the same
  * time cannot overwrite what the other runs.
  */
-#define _GNU_SOURCE /* flock, mkdtemp, mkstemps, realpath */
+#define _GNU_SOURCE /* flock, mkdtemp, mkostemp, realpath */
 
 #include "check.h"
 
@@ -38,6 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "exfile.h"
 #include "grade.h"
 #include "spawn.h"
 
@@ -57,6 +59,7 @@ static const char usage_text[] =
     "       concdemo check NAME [--file PATH] --sched=STRATEGY [--threads N]\n"
     "                      [--workers N] [--iterations N] [--max-steps N]\n"
     "                      [--trace]\n"
+    "       concdemo check NAME --file PATH --print-full\n"
     "\n"
     "Grades your fix of an exercise (default file: lessons/exercises/NAME.c,\n"
     "async_race.c for async-race):\n"
@@ -67,7 +70,10 @@ static const char usage_text[] =
     "comes with the command that replays it (--sched=replay:..., add --trace\n"
     "to see every step, or --sched=step to choose each step yourself).\n"
     "\n"
-    "  --file PATH   check this file instead (a copy of the exercise)\n"
+    "  --file PATH   check this file instead: a copy of the exercise, or a\n"
+    "                part (a comment, then diff -u of the exercise and yours,\n"
+    "                as in lessons/answers/), built into the exercise\n"
+    "  --print-full  print the whole file that would be built, and stop\n"
     "  --no-tsan     skip the ThreadSanitizer stage (it needs a TSan build)\n"
     "  --budget S    seconds for the exhaustive (dfs) exploration\n"
     "  CONCDEMO_BUILD_LIMIT=S (environment) seconds your file may take to\n"
@@ -82,8 +88,10 @@ static const char exit_text[] =
 
 typedef struct check {
     const cd_exercise_spec_t *spec;
+    char file[64];         /* "async_race.c": the exercise's file name */
     const char *file_arg;  /* --file as given, or NULL */
     int no_tsan;
+    int print_full;
     const char *budget;
     double budget_s;       /* --budget, parsed (0: the exercise's own) */
     /* Run mode (--sched): the options passed on to the program. */
@@ -96,6 +104,8 @@ typedef struct check {
     char shown[LONG_PATH]; /* the file, as the learner names it */
     char abs[PATH_MAX];    /* the file, absolute */
     char src[PATH_MAX];    /* the file as make sees it (from root) */
+    int part;              /* it is a part: make builds full, not src */
+    char full[PATH_MAX + 8]; /* a part's whole file (from root) */
     char bin[PATH_MAX];    /* build/exercises/NAME-ID/NAME, from root */
     char tsan_bin[PATH_MAX];
     char cmd[LONG_PATH];   /* "concdemo check race --file F" */
@@ -121,23 +131,28 @@ static int usage_error(const char *fmt, ...)
     return EXIT_USAGE;
 }
 
+/* " race, deadlock, ...": the scenarios that have an exercise, in the
+ * scenario table's order. */
+static void list_exercises(FILE *out)
+{
+    int n, listed = 0;
+    const cd_scenario_t *const *all = cd_scenarios(&n);
+    for (int i = 0; i < n; i++)
+        if (cd_exercise_spec(all[i]->name))
+            fprintf(out, "%s %s", listed++ ? "," : "", all[i]->name);
+}
+
 static void print_usage(FILE *out)
 {
-    int n;
-    const cd_exercise_spec_t *all = cd_exercise_specs(&n);
     fputs(usage_text, out);
-    for (int i = 0; i < n; i++)
-        fprintf(out, "%s %s", i ? "," : "", all[i].name);
+    list_exercises(out);
     fputs(exit_text, out);
 }
 
 static int unknown_exercise(const char *name)
 {
-    int n;
-    const cd_exercise_spec_t *all = cd_exercise_specs(&n);
     fprintf(stderr, "concdemo check: unknown exercise '%s' (exercises:", name);
-    for (int i = 0; i < n; i++)
-        fprintf(stderr, "%s %s", i ? "," : "", all[i].name);
+    list_exercises(stderr);
     fprintf(stderr, ")\n");
     return EXIT_USAGE;
 }
@@ -218,6 +233,8 @@ static int parse_args(check_t *c, int argc, char **argv)
             c->budget = argv[++i];
         } else if (strcmp(a, "--no-tsan") == 0) {
             c->no_tsan = 1;
+        } else if (strcmp(a, "--print-full") == 0) {
+            c->print_full = 1;
         } else if (strncmp(a, "--sched=", 8) == 0 ||
                    strcmp(a, "--trace") == 0 || is_run_flag(a)) {
             if (take_run_option(c, argc, argv, &i) != 0)
@@ -230,6 +247,9 @@ static int parse_args(check_t *c, int argc, char **argv)
     if (c->run_only && !c->run_mode)
         return usage_error("%s goes with --sched=STRATEGY (one controlled "
                            "run)", c->run_only);
+    if (c->print_full && !c->file_arg)
+        return usage_error("%s", "--print-full goes with --file PATH (the "
+                           "file to print whole)");
     /* Tests (and slow machines) set the limit for the learner's file. */
     const char *limit = getenv("CONCDEMO_BUILD_LIMIT");
     c->build_limit_s = BUILD_LIMIT_S;
@@ -308,10 +328,10 @@ static int locate(check_t *c)
         snprintf(c->shown, sizeof c->shown, "%s", c->file_arg);
     } else {
         snprintf(c->shown, sizeof c->shown, "lessons/exercises/%s",
-                 c->spec->file);
+                 c->file);
         if (access(c->shown, R_OK) != 0)
             snprintf(c->shown, sizeof c->shown, "%s/lessons/exercises/%s",
-                     c->root, c->spec->file);
+                     c->root, c->file);
     }
     struct stat st;
     if (stat(c->shown, &st) != 0 || !realpath(c->shown, c->abs))
@@ -336,6 +356,7 @@ static int locate(check_t *c)
              (unsigned)fnv1a(c->abs), name);
     snprintf(c->tsan_bin, sizeof c->tsan_bin, "build/tsan/exercises/%s-%08x/%s",
              name, (unsigned)fnv1a(c->abs), name);
+    snprintf(c->full, sizeof c->full, "%s.c", c->bin);
     if (c->file_arg)
         snprintf(c->cmd, sizeof c->cmd, "concdemo check %s --file %s", name,
                  c->file_arg);
@@ -430,6 +451,122 @@ static void remove_own_files(const check_t *c)
     rmdir(c->own);
 }
 
+/* ============================== a part of a file ========================= */
+
+/* Writes text to path unless path holds it already (so that make
+ * rebuilds only what changed), through a rename: a check building it
+ * meanwhile sees the old file or the new one, whole. Returns 0 or -1
+ * (errno set). */
+static int write_if_changed(const char *path, const char *text)
+{
+    char *old = cd_grade_read_file(path);
+    int same = old && strcmp(old, text) == 0;
+    free(old);
+    if (same)
+        return 0;
+    char tmp[LONG_PATH + 32];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    char *slash = strrchr(tmp, '/');
+    if (slash) {
+        *slash = '\0';
+        if (make_dirs(tmp) != 0)
+            return -1;
+    }
+    snprintf(tmp, sizeof tmp, "%s.XXXXXX", path);
+    int fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    size_t len = strlen(text), put = 0;
+    while (put < len) {
+        ssize_t w = write(fd, text + put, len - put);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            break;
+        put += (size_t)w;
+    }
+    int err = put < len ? errno : 0;
+    if (close(fd) != 0 && !err)
+        err = errno;
+    if (!err && rename(tmp, path) != 0)
+        err = errno;
+    if (err) {
+        unlink(tmp);
+        errno = err;
+        return -1;
+    }
+    return 0;
+}
+
+/* A part names the file it changes ("--- lessons/exercises/deadlock.c"):
+ * one of another exercise is refused by name, before its changes fail to
+ * match. */
+static int part_of_another(const check_t *c, const char *text)
+{
+    char of[PATH_MAX], file[64];
+    int n;
+    cd_exfile_part_of(text, of, sizeof of);
+    const char *base = strrchr(of, '/') ? strrchr(of, '/') + 1 : of;
+    const cd_exercise_spec_t *all = cd_exercise_specs(&n);
+    for (int i = 0; i < n; i++) {
+        cd_exercise_file(&all[i], file, sizeof file);
+        if (&all[i] != c->spec && strcmp(base, file) == 0)
+            return usage_error("%s is a change to %s, not to the exercise "
+                               "'%s' (lessons/exercises/%s): concdemo check "
+                               "%s --file %s", c->shown, of, c->spec->name,
+                               c->file, all[i].name, c->shown);
+    }
+    return 0;
+}
+
+/* Reads the file. A part (cli/exfile.h) is applied to the exercise's
+ * starter, and the whole file written to build/exercises/NAME-ID/NAME.c
+ * for make, its lines marked with where they came from. With
+ * --print-full, prints the whole file instead (a whole file as it is).
+ * Returns 0, or says why not in one line and returns EXIT_USAGE. */
+static int prepare_source(check_t *c)
+{
+    char starter[LONG_PATH], rel[96], err[512], path[LONG_PATH + 16];
+    char *text = cd_grade_read_file(c->abs), *start = NULL, *full = NULL;
+    int rc = EXIT_USAGE;
+
+    if (!text)
+        return usage_error("cannot read %s: %s", c->shown, strerror(errno));
+    c->part = cd_exfile_is_part(text);
+    if (!c->part) {
+        if (c->print_full)
+            fputs(text, stdout);
+        free(text);
+        return 0;
+    }
+    snprintf(rel, sizeof rel, "lessons/exercises/%s", c->file);
+    snprintf(starter, sizeof starter, "%s/%s", c->root, rel);
+    if (part_of_another(c, text) != 0)
+        goto out;
+    start = cd_grade_read_file(starter);
+    if (!start) {
+        usage_error("cannot read the starter %s: %s", starter,
+                    strerror(errno));
+        goto out;
+    }
+    full = cd_exfile_splice(start, text, rel, c->src, !c->print_full, err,
+                            sizeof err);
+    snprintf(path, sizeof path, "%s/%s", c->root, c->full);
+    if (!full)
+        usage_error("%s: %s", c->shown, err);
+    else if (c->print_full)
+        rc = fputs(full, stdout) < 0 ? EXIT_USAGE : 0;
+    else if (write_if_changed(path, full) != 0)
+        usage_error("cannot write %s: %s", path, strerror(errno));
+    else
+        rc = 0;
+out:
+    free(text);
+    free(start);
+    free(full);
+    return rc;
+}
+
 /* ================================ building =============================== */
 
 static double now_s(void)
@@ -484,7 +621,7 @@ static int run_make(const check_t *c, const char *target, const char *bin,
                     double limit_s, char *out, size_t size)
 {
     char src_var[PATH_MAX + 16], bin_var[PATH_MAX + 16];
-    snprintf(src_var, sizeof src_var, "EX_SRC=%s", c->src);
+    snprintf(src_var, sizeof src_var, "EX_SRC=%s", c->part ? c->full : c->src);
     snprintf(bin_var, sizeof bin_var, "EX_BIN=%s", bin);
     char *argv[] = { "make", "-s", "--no-print-directory", "-C",
                      (char *)c->root, (char *)target, src_var, bin_var, NULL };
@@ -558,6 +695,10 @@ static int make_failed(const check_t *c, const char *what, const char *whose,
     if (strstr(out, "undefined reference to `cd_exercise'"))
         printf("    (the file must define `const cd_scenario_t "
                "cd_exercise`: the starter does, at its end)\n");
+    if (c->part && whose == c->shown)
+        printf("    (%s is a part: it was built into lessons/exercises/%s "
+               "as %s; --print-full shows that file)\n", c->shown, c->file,
+               c->full);
     return 1;
 }
 
@@ -1024,7 +1165,7 @@ static int check_file(const check_t *c)
         return EXIT_FAIL;
     if (failed[0]) {
         printf("FAIL %s: failed: %s. Worksheet: %s\n", c->spec->name, failed,
-               c->spec->lesson);
+               cd_exercise_lesson(c->spec));
         return EXIT_FAIL;
     }
     printf("PASS %s: every stage passed%s\n", c->spec->name,
@@ -1048,8 +1189,12 @@ int cd_check_main(int argc, char **argv)
     c.spec = cd_exercise_spec(argv[2]);
     if (!c.spec)
         return unknown_exercise(argv[2]);
-    if (parse_args(&c, argc, argv) != 0 || locate(&c) != 0)
+    cd_exercise_file(c.spec, c.file, sizeof c.file);
+    if (parse_args(&c, argc, argv) != 0 || locate(&c) != 0 ||
+        prepare_source(&c) != 0)
         return EXIT_USAGE;
+    if (c.print_full)
+        return fflush(stdout) == 0 ? 0 : EXIT_USAGE;
     /* From here on, ^C or a kill stops the build or the program too. */
     cd_spawn_catch_signals();
     if (make_own_dir(&c) != 0)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exfile.h"
 #include "../lib/cd_registry.h"
 #include "../lib/cd_trace.h"
 
@@ -30,8 +31,6 @@ static const char *const await_waits[] = { "db-save", NULL };
 static const cd_exercise_spec_t specs[] = {
     {
         .name = "race",
-        .file = "race.c",
-        .lesson = "lessons/01-race.md",
         .goal = "every order charged once, with a lock per customer",
         .free = { { .threads = 4, .iterations = 8 },
                   { .threads = 8, .iterations = 16 } },
@@ -48,8 +47,6 @@ static const cd_exercise_spec_t specs[] = {
     },
     {
         .name = "deadlock",
-        .file = "deadlock.c",
-        .lesson = "lessons/02-deadlock.md",
         .goal = "every transfer completes: no deadlock, no lock-order "
                 "inversion",
         .free = { { .threads = 2, .iterations = 10 },
@@ -66,8 +63,6 @@ static const cd_exercise_spec_t specs[] = {
     },
     {
         .name = "starvation",
-        .file = "starvation.c",
-        .lesson = "lessons/03-starvation.md",
         .goal = "the trimmer gets in while requests keep reading, and "
                 "makes every trim",
         .free = { { .threads = 4, .iterations = 100 },
@@ -79,8 +74,6 @@ static const cd_exercise_spec_t specs[] = {
     },
     {
         .name = "backpressure",
-        .file = "backpressure.c",
-        .lesson = "lessons/04-backpressure.md",
         .goal = "the log queue stays within its memory budget, every "
                 "line accounted for",
         .free = { { .threads = 1, .iterations = 3000 },
@@ -92,8 +85,6 @@ static const cd_exercise_spec_t specs[] = {
     },
     {
         .name = "await",
-        .file = "await.c",
-        .lesson = "lessons/05-await.md",
         .goal = "every request finishes, every cart saved; saves of "
                 "different users overlap",
         .free = { { .iterations = 4, .workers = 1 },
@@ -112,8 +103,6 @@ static const cd_exercise_spec_t specs[] = {
     },
     {
         .name = "async-race",
-        .file = "async_race.c",
-        .lesson = "lessons/06-async-race.md",
         .goal = "every order charged once, with an awaitable lock per "
                 "customer",
         .free = { { .iterations = 6, .workers = 1 },
@@ -145,6 +134,20 @@ const cd_exercise_spec_t *cd_exercise_spec(const char *name)
         if (strcmp(specs[i].name, name) == 0)
             return &specs[i];
     return NULL;
+}
+
+void cd_exercise_file(const cd_exercise_spec_t *spec, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s.c", spec->name);
+    for (char *p = buf; *p; p++)
+        if (*p == '-')
+            *p = '_';
+}
+
+const char *cd_exercise_lesson(const cd_exercise_spec_t *spec)
+{
+    const cd_scenario_t *s = cd_scenario_find(spec->name);
+    return s ? s->lesson : "";
 }
 
 /* ============================ the source's waits ========================= */
@@ -290,10 +293,19 @@ int cd_grade_scan_waits(const cd_exercise_spec_t *spec, const char *path,
     char *text = cd_grade_read_file(path);
     if (!text)
         return -errno;
+    if (cd_exfile_is_part(text)) {
+        /* A part: what it adds is the learner's; the rest is the
+         * starter's, whose waits are given. */
+        char *added = cd_exfile_added(text);
+        free(text);
+        if (!added)
+            return -ENOMEM;
+        text = added;
+    }
 
     lexer_t lx = { .p = text, .line = 1 };
     int n = 0;
-    char prev = ' ';
+    char prev = ' ', before = ' '; /* the last two characters read */
     for (;;) {
         skip_space_and_comments(&lx);
         char c = *lx.p;
@@ -301,10 +313,12 @@ int cd_grade_scan_waits(const cd_exercise_spec_t *spec, const char *path,
             break;
         if (c == '"' || c == '\'') {
             skip_literal(&lx, NULL, 0);
+            before = prev;
             prev = c;
             continue;
         }
         if (!(isalpha((unsigned char)c) || c == '_')) {
+            before = prev;
             prev = c;
             lx.p++;
             continue;
@@ -318,9 +332,10 @@ int cd_grade_scan_waits(const cd_exercise_spec_t *spec, const char *path,
             lx.p++;
         }
         word[w] = '\0';
-        /* A member (s.sleep, s->sleep) is not the library's function. */
-        int member = prev == '.' || prev == '>';
-        prev = 'a';
+        /* A member (s.sleep, s->sleep) is not the library's function;
+         * after a lone '>' (#include <sched.h>, a > b) a call is. */
+        int member = prev == '.' || (prev == '>' && before == '-');
+        before = prev = 'a';
         skip_space_and_comments(&lx);
         if (*lx.p == '(' && !member)
             judge_call(spec, &lx, word, line, out, max, &n);

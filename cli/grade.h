@@ -4,11 +4,13 @@
  *
  * An exercise is a scenario file the learner edits (lessons/exercises/
  * <name>.c, shaped like a demo: state + workers + invariant) that exports
- * `const cd_scenario_t cd_exercise` with one variant, "yours". The table
- * below says, per exercise, how hard to test it: the sizes of the free
- * runs, the small size the scheduler explores, the size of the
- * parallelism run, and which simulated waits belong to the exercise's
- * given code. The checks themselves live in cli/exhost.c (the program
+ * `const cd_scenario_t cd_exercise` with one variant, "yours". Exercises
+ * belong to the scenarios of demos/scenarios.c, by name: the exercise of
+ * `async-race` is lessons/exercises/async_race.c, its worksheet the
+ * scenario's. The table below says, per scenario, how hard to test its
+ * exercise: the sizes of the free runs, the small size the scheduler
+ * explores, the size of the parallelism run, and which simulated waits
+ * belong to the exercise's given code. The checks themselves live in cli/exhost.c (the program
  * built from the learner's file) and cli/check.c (the command that builds
  * and runs it); the rules that read a run's trace or the learner's source
  * are here, so that both can use them. Nothing here prints.
@@ -23,9 +25,7 @@
 #define CD_GRADE_MAX_SIZES 2
 
 typedef struct cd_exercise_spec {
-    const char *name;   /* "async-race": what `concdemo check` takes */
-    const char *file;   /* "async_race.c": under lessons/exercises/ */
-    const char *lesson; /* the worksheet */
+    const char *name;   /* the scenario's: what `concdemo check` takes */
     const char *goal;   /* what "done" means, one line */
 
     /* Free runs: each size `free_runs` times, each within free_ms. */
@@ -55,9 +55,19 @@ typedef struct cd_exercise_spec {
     const char *crit_begin, *crit_end;
 } cd_exercise_spec_t;
 
-/* The table, in lesson order. */
+/* The table (in the scenario table's order, which tests check). */
 const cd_exercise_spec_t *cd_exercise_specs(int *count);
+/* The exercise of the scenario called name, or NULL. */
 const cd_exercise_spec_t *cd_exercise_spec(const char *name);
+
+/* The exercise's file name (under lessons/exercises/, and its answer's
+ * under lessons/answers/): its name with '_' for '-', then ".c". */
+void cd_exercise_file(const cd_exercise_spec_t *spec, char *buf,
+                      size_t size);
+
+/* Its worksheet: its scenario's lesson ("" if no scenario has its name,
+ * which the tests rule out). */
+const char *cd_exercise_lesson(const cd_exercise_spec_t *spec);
 
 /* ---- the source: waiting instead of synchronising ---- */
 
@@ -69,16 +79,17 @@ typedef struct cd_wait_finding {
     char what[160]; /* "calls nanosleep()", "waits on purpose (...)" */
 } cd_wait_finding_t;
 
-/* Reads the C file at path and lists (up to max) the places where it
- * waits on purpose: a sleep or a yield of the C library, or a simulated
- * wait whose name is not one of spec->waits (comments and strings do not
- * count). For an exercise of async tasks, any blocking cd_latency counts
- * too. Returns how many were found (maybe more than max), or -errno if
- * the file cannot be read. */
 /* The whole file at path, NUL-terminated, in malloc'd memory; NULL with
  * errno set when it cannot be read. */
 char *cd_grade_read_file(const char *path);
 
+/* Reads the C file at path and lists (up to max) the places where it
+ * waits on purpose: a sleep or a yield of the C library, or a simulated
+ * wait whose name is not one of spec->waits (comments and strings do not
+ * count). For an exercise of async tasks, any blocking cd_latency counts
+ * too. Of a part (cli/exfile.h), only the lines it adds are read, at
+ * their own line numbers. Returns how many were found (maybe more than
+ * max), or -errno if the file cannot be read. */
 int cd_grade_scan_waits(const cd_exercise_spec_t *spec, const char *path,
                         cd_wait_finding_t *out, int max);
 

@@ -2,7 +2,9 @@
  * scenarios.c - the table of scenarios and the verdict helpers.
  *
  * Adding a scenario: write demos/<name>.c exporting cd_scenario_<name>,
- * declare it below and add it to the table. Nothing else changes.
+ * declare it below and add it to the table. The table is the one list of
+ * scenarios: its worksheet, exercise, answer and decoys are found by the
+ * name (the checklist is in docs/ARCHITECTURE.md, "Adding a scenario").
  */
 #include "scenario.h"
 

@@ -10,7 +10,10 @@
  * program that ends without its verdict fails, two checks of one file at
  * once both judge it, a build that never ends is stopped at its limit,
  * stopping the check stops its build and its program, a huge file is
- * refused.
+ * refused. An answer or decoy is a part - a note and `diff -u` of the
+ * starter - that the checker builds into the starter (cli/exfile.c),
+ * naming the part's own lines; a part that no longer matches its starter,
+ * or belongs to another exercise, is refused in one line.
  *
  * The checker compiles each file once (make keeps the programs under
  * build/exercises/), so a second run of the suite only runs them. The
@@ -31,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../cli/exfile.h"
 #include "../cli/grade.h"
 #include "harness.h"
 
@@ -669,6 +673,155 @@ static void an_oversize_file_is_refused_in_one_line(void)
     ASSERT_STR_HAS(out.err, " KiB; check takes at most 256 KiB)");
 }
 
+
+/* ================================= parts ================================= */
+
+#define ASSERT_STR_EQ(got, want)                                             \
+    do {                                                                     \
+        const char *cd_g_ = (got);                                           \
+        int cd_ok_ = cd_g_ && strcmp(cd_g_, (want)) == 0;                    \
+        if (!cd_ok_)                                                         \
+            fprintf(stderr, "\n  %s:%d: got \"%s\", expected \"%s\"\n",     \
+                    __FILE__, __LINE__, cd_g_ ? cd_g_ : "(null)", (want));   \
+        CU_ASSERT_TRUE(cd_ok_);                                              \
+    } while (0)
+
+static void a_part_is_told_from_a_whole_file(void)
+{
+    const char *parts[] = {
+        "--- s.c\n+++ p.c\n@@ -1 +1 @@\n-a\n+b\n",
+        "/* Decoy x: a note. */\n--- s.c\n+++ p.c\n",
+        "\n/* a note\n * on two lines */\n// and one more\n--- s.c\t2024\n+++ p.c\n",
+    };
+    const char *whole[] = {
+        "#include \"scenario.h\"\n--- s.c\n+++ p.c\n",
+        "/* a note */ int x;\n--- s.c\n+++ p.c\n",
+        "/* never closed\n--- s.c\n+++ p.c\n",
+        "--- s.c\n@@ -1 +1 @@\n",
+        "",
+    };
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+        ASSERT_INT_EQ(cd_exfile_is_part(parts[i]), 1);
+    for (size_t i = 0; i < sizeof whole / sizeof whole[0]; i++)
+        ASSERT_INT_EQ(cd_exfile_is_part(whole[i]), 0);
+    char *start = slurp("lessons/exercises/race.c");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(start);
+    ASSERT_INT_EQ(cd_exfile_is_part(start), 0);
+    free(start);
+    char of[64];
+    cd_exfile_part_of(parts[2], of, sizeof of);
+    ASSERT_STR_EQ(of, "s.c");
+}
+
+/* Applies part to starter; NULL with the reason in err. */
+static char *apply_part(const char *starter, const char *part, int marks,
+                    char *err)
+{
+    return cd_exfile_splice(starter, part, "s.c", "p.c", marks, err, 256);
+}
+
+static void a_part_is_applied_where_its_lines_are(void)
+{
+    const char *part = "/* n */\n--- s.c\n+++ p.c\n"
+                       "@@ -3,3 +3,3 @@\n c\n-d\n+D\n e\n";
+    char err[256] = "";
+    char *full = apply_part("a\nb\nc\nd\ne\nf\n", part, 0, err);
+    ASSERT_STR_EQ(full ? full : err, "a\nb\nc\nD\ne\nf\n");
+    free(full);
+    /* Lines added to the starter above it move the change with them. */
+    full = apply_part("x\ny\na\nb\nc\nd\ne\nf\n", part, 0, err);
+    ASSERT_STR_EQ(full ? full : err, "x\ny\na\nb\nc\nD\ne\nf\n");
+    free(full);
+    /* Where its lines stand twice, the place its header names wins. */
+    full = apply_part("c\nd\ne\nc\nd\ne\n", "--- s.c\n+++ p.c\n"
+                  "@@ -4,3 +4,3 @@\n c\n-d\n+D\n e\n", 0, err);
+    ASSERT_STR_EQ(full ? full : err, "c\nd\ne\nc\nD\ne\n");
+    free(full);
+    /* Each line says where it came from: the starter's or the part's. */
+    full = apply_part("a\nb\nc\nd\ne\nf\n", part, 1, err);
+    ASSERT_STR_EQ(full ? full : err, "#line 1 \"s.c\"\na\nb\nc\n"
+                  "#line 7 \"p.c\"\nD\n#line 5 \"s.c\"\ne\nf\n");
+    free(full);
+}
+
+static void a_part_that_does_not_fit_is_refused(void)
+{
+    char err[256] = "";
+    /* The starter no longer has the line it removes. */
+    char *full = apply_part("a\nb\nc\nX\ne\nf\n", "/* n */\n--- s.c\n+++ p.c\n"
+                        "@@ -3,3 +3,3 @@\n c\n-d\n+D\n e\n", 0, err);
+    CU_ASSERT_PTR_NULL(full);
+    ASSERT_STR_HAS(err, "the change at its line 4 does not match s.c");
+    full = apply_part("a\nb\nc\nd\ne\n", "--- s.c\n+++ p.c\n"
+                  "@@ -3,3 +3,3 @@\n c\n-d\n", 0, err);
+    CU_ASSERT_PTR_NULL(full);
+    ASSERT_STR_HAS(err, "the change at its line 3 is cut short");
+    full = apply_part("a\n", "--- s.c\n+++ p.c\nint x;\n", 0, err);
+    CU_ASSERT_PTR_NULL(full);
+    ASSERT_STR_HAS(err, "its line 3 is neither a change");
+}
+
+static void print_full_shows_the_whole_file(void)
+{
+    const char *argv[] = { concdemo_bin(), "check", "race", "--file",
+                           "lessons/answers/race.c", "--print-full", NULL };
+    run_cmd(&out, argv, NULL, LIMIT_MS);
+    ASSERT_INT_EQ(out.exit_code, 0);
+    ASSERT_STR_HAS(out.out, "cd_keyed_t customer_lock; /* FIX");
+    ASSERT_STR_HAS(out.out, "static void cashier(void *ctx, int index)");
+    ASSERT_STR_HAS(out.out, "const cd_scenario_t cd_exercise = {");
+    CU_ASSERT_PTR_NULL(strstr(out.out, "#line"));
+    CU_ASSERT_PTR_NULL(strstr(out.out, "\n@@ "));
+    const char *alone[] = { concdemo_bin(), "check", "race", "--print-full",
+                            NULL };
+    expect_one_line_error(alone, "--print-full goes with --file PATH");
+}
+
+static void a_part_of_another_exercise_or_starter_is_refused(void)
+{
+    const char *other[] = { concdemo_bin(), "check", "race", "--file",
+                            "lessons/answers/deadlock.c", NULL };
+    expect_one_line_error(other, "lessons/answers/deadlock.c is a change to "
+                                 "lessons/exercises/deadlock.c, not to the "
+                                 "exercise 'race'");
+    /* A part whose kept lines the starter no longer has. */
+    char *text = edit_text(slurp("lessons/answers/race.c"),
+                           " static int shop_locks_init(",
+                           " static int shop_locks_setup(");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    const char *path = test_file("stale-part", "race.c", text);
+    free(text);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+    const char *stale[] = { concdemo_bin(), "check", "race", "--file", path,
+                            NULL };
+    expect_one_line_error(stale, "race.c: the change at its line 4 does not "
+                                 "match lessons/exercises/race.c");
+}
+
+static void a_parts_errors_name_its_own_lines(void)
+{
+    /* Line 23 of the part; the starter's harness is around it. */
+    char *text = edit_text(slurp("lessons/answers/race.c"),
+                           "+    cd_keyed_destroy(&s->customer_lock);",
+                           "+    cd_keyed_destroy(&s->no_such_lock);");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    int line = 1;
+    for (const char *p = text; p < strstr(text, "no_such_lock"); p++)
+        line += *p == '\n';
+    const char *path = test_file("part-error", "race.c", text);
+    free(text);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+    check("race", path, 0);
+    char want[96];
+    snprintf(want, sizeof want, "part-error/race.c:%d:", line);
+    show_on_failure(out.exit_code == 2 && strstr(out.out, want));
+    ASSERT_INT_EQ(out.exit_code, 2);
+    ASSERT_STR_HAS(out.out, want);
+    ASSERT_STR_HAS(out.out, "no_such_lock");
+    ASSERT_STR_HAS(out.out, "is a part: it was built into "
+                            "lessons/exercises/race.c");
+}
+
 /* ============================ the timing rule ============================ */
 
 static void the_timing_rule_reads_code_not_comments(void)
@@ -698,6 +851,23 @@ static void the_timing_rule_reads_code_not_comments(void)
     ASSERT_INT_EQ(n, 3);
     CU_ASSERT_TRUE(f[0].blocking);
     ASSERT_STR_HAS(f[0].what, "inside a task");
+    /* Of a part, what it adds: not its note, nor the lines it keeps or
+     * removes. (The '>' of an #include is no member's "->".) */
+    path = test_file("scan", "part.c",
+        "/* Decoy: usleep(1) in the note */\n"
+        "--- lessons/exercises/race.c\n"
+        "+++ part.c\n"
+        "@@ -1,3 +1,4 @@\n"
+        "+#include <sched.h>\n"
+        " sleep(2);\n"
+        "-usleep(3);\n"
+        "+sched_yield();\n"
+        " x();\n");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+    n = cd_grade_scan_waits(race, path, f, CD_GRADE_MAX_FINDINGS);
+    ASSERT_INT_EQ(n, 1);
+    ASSERT_INT_EQ(f[0].line, 8);
+    ASSERT_STR_HAS(f[0].what, "sched_yield()");
 }
 
 /* =============================== starters ================================ */
@@ -762,8 +932,9 @@ static void every_answer_passes_every_stage(void)
     int n;
     const cd_exercise_spec_t *all = cd_exercise_specs(&n);
     for (int i = 0; i < n; i++) {
-        char file[128], want[64];
-        snprintf(file, sizeof file, "lessons/answers/%s", all[i].file);
+        char file[128], want[64], base[64];
+        cd_exercise_file(&all[i], base, sizeof base);
+        snprintf(file, sizeof file, "lessons/answers/%s", base);
         snprintf(want, sizeof want, "PASS %s: every stage passed\n",
                  all[i].name);
         check(all[i].name, file, 1);
@@ -779,32 +950,57 @@ static void every_answer_passes_every_stage(void)
     }
 }
 
+/* The exercise an answer file belongs to: its answer key is the
+ * exercise's file (async_race.c); another answer is called NAME-WHAT.c
+ * (deadlock-timeout.c). NULL: none. */
+static const cd_exercise_spec_t *answer_of(const char *d_name, int *key)
+{
+    int n;
+    const cd_exercise_spec_t *all = cd_exercise_specs(&n), *best = NULL;
+    for (int i = 0; i < n; i++) {
+        char file[64];
+        size_t len = strlen(all[i].name);
+        cd_exercise_file(&all[i], file, sizeof file);
+        *key = strcmp(d_name, file) == 0;
+        if (*key)
+            return &all[i];
+        /* The longest name that fits: async-race-x is not race's. */
+        if (strncmp(d_name, all[i].name, len) == 0 && d_name[len] == '-' &&
+            (!best || strlen(best->name) < len))
+            best = &all[i];
+    }
+    *key = 0;
+    return best;
+}
+
 /* Other fixes the demos and worksheets show pass too: the checker asks for
- * a fix that holds, not for one way to write it. */
-static const struct other {
-    const char *file, *exercise;
-} others[] = {
-    { "deadlock-timeout", "deadlock" },
-    { "starvation-fair", "starvation" },
-    { "backpressure-drop", "backpressure" },
-    { "backpressure-timeout", "backpressure" },
-    { "await-scope", "await" },
-};
-
-#define NOTHERS (int)(sizeof others / sizeof others[0])
-
+ * a fix that holds, not for one way to write it. Each answer file that is
+ * not an exercise's answer key is one. */
 static void other_fixes_pass_too(void)
 {
-    for (int i = 0; i < NOTHERS; i++) {
-        char file[128], want[64];
-        snprintf(file, sizeof file, "lessons/answers/%s.c", others[i].file);
+    DIR *dir = opendir("lessons/answers");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(dir);
+    int others = 0;
+    for (struct dirent *e; (e = readdir(dir));) {
+        char file[300], want[64];
+        int key;
+        size_t len = strlen(e->d_name);
+        const cd_exercise_spec_t *ex = answer_of(e->d_name, &key);
+        if (len < 3 || strcmp(e->d_name + len - 2, ".c") != 0 || !ex || key)
+            continue;
+        others++;
+        snprintf(file, sizeof file, "lessons/answers/%s", e->d_name);
         snprintf(want, sizeof want, "PASS %s: every stage passed\n",
-                 others[i].exercise);
-        check(others[i].exercise, file, 1);
+                 ex->name);
+        check(ex->name, file, 1);
+        if (out.exit_code != 0)
+            fprintf(stderr, "\n  answer %s", e->d_name);
         show_on_failure(out.exit_code == 0);
         ASSERT_INT_EQ(out.exit_code, 0);
         ASSERT_STR_HAS(out.out, want);
     }
+    closedir(dir);
+    CU_ASSERT_TRUE(others > 0);
 }
 
 /* ================================= decoys ================================ */
@@ -818,7 +1014,7 @@ static const struct decoy {
     { "race-shop-lock", "race", "parallel  FAIL",
       "correct, but one lock for every customer serialises them all", 0 },
     { "race-lock-write", "race", "explore   FAIL",
-      "passed 'check status' (lessons/answers/decoys/race-lock-write.c:", 0 },
+      "passed 'check status' (lessons/exercises/race.c:", 0 },
     { "race-mark-first", "race", "tsan      FAIL",
       "ThreadSanitizer: data race", 1 },
     { "deadlock-jitter", "deadlock", "timing    FAIL",
@@ -893,24 +1089,24 @@ static int listed(const char *d_name, const void *names, int n, size_t stride)
 
 static void every_answer_file_is_tested_here(void)
 {
-    int n, files = 0;
-    const cd_exercise_spec_t *all = cd_exercise_specs(&n);
+    int n, keys = 0;
+    cd_exercise_specs(&n);
     DIR *dir = opendir("lessons/answers");
     CU_ASSERT_PTR_NOT_NULL_FATAL(dir);
     for (struct dirent *e; (e = readdir(dir));) {
         size_t len = strlen(e->d_name);
+        int key;
         if (len < 3 || strcmp(e->d_name + len - 2, ".c") != 0)
             continue;
-        files++;
-        int known = listed(e->d_name, others, NOTHERS, sizeof others[0]);
-        for (int i = 0; i < n; i++)
-            known |= strcmp(e->d_name, all[i].file) == 0;
+        int known = answer_of(e->d_name, &key) != NULL;
+        keys += key;
         if (!known)
-            fprintf(stderr, "\n  answer %s is not in test_check.c", e->d_name);
+            fprintf(stderr, "\n  answer %s is no exercise's (NAME.c or "
+                    "NAME-WHAT.c)", e->d_name);
         CU_ASSERT_TRUE(known);
     }
     closedir(dir);
-    ASSERT_INT_EQ(files, n + NOTHERS);
+    ASSERT_INT_EQ(keys, n);
 }
 
 static void every_decoy_file_is_tested_here(void)
@@ -960,6 +1156,16 @@ void suite_check(void)
                 stopping_the_check_stops_its_build_and_program);
     CU_add_test(s, "an oversize file is refused in one line",
                 an_oversize_file_is_refused_in_one_line);
+    CU_add_test(s, "a part is told from a whole file", a_part_is_told_from_a_whole_file);
+    CU_add_test(s, "a part is applied where its lines are",
+                a_part_is_applied_where_its_lines_are);
+    CU_add_test(s, "a part that does not fit is refused",
+                a_part_that_does_not_fit_is_refused);
+    CU_add_test(s, "--print-full shows the whole file", print_full_shows_the_whole_file);
+    CU_add_test(s, "a part of another exercise, or a stale one: one line, exit 2",
+                a_part_of_another_exercise_or_starter_is_refused);
+    CU_add_test(s, "a part's compiler errors name its own lines",
+                a_parts_errors_name_its_own_lines);
     CU_add_test(s, "the timing rule reads code, not comments",
                 the_timing_rule_reads_code_not_comments);
     CU_add_test(s, "every starter fails", every_starter_fails);

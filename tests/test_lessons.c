@@ -32,7 +32,10 @@
  * seven sections in order, what the Run and Exercise sections name), that
  * every scenario's worksheet is listed in lessons/README.md, and that every
  * path the worksheets name (lessons/, lib/, demos/, cli/) exists, with the
- * line a FILE:LINE quotes.
+ * line a FILE:LINE quotes. And that every scenario has the whole set the
+ * checklist in docs/ARCHITECTURE.md asks for - worksheet, exercise, answer,
+ * decoys - each part of it where the checker and the indexes find it, or
+ * says in `excused` below why it goes without.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -42,6 +45,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "../cli/exfile.h"
 #include "../cli/grade.h"
 #include "../demos/scenario.h"
 #include "harness.h"
@@ -738,7 +742,9 @@ static void check_contents(const sheet_t *s, const cd_scenario_t *sc)
         problem(s->path, 0, "concdemo check has no exercise %s", sc->name);
         return;
     }
-    snprintf(need[0], sizeof need[0], "lessons/exercises/%s", ex->file);
+    char file[64];
+    cd_exercise_file(ex, file, sizeof file);
+    snprintf(need[0], sizeof need[0], "lessons/exercises/%s", file);
     snprintf(need[1], sizeof need[1], "concdemo check %s", sc->name);
     snprintf(need[2], sizeof need[2], "make check-exercise EX=%s", sc->name);
     for (int i = 0; i < 3; i++)
@@ -806,6 +812,222 @@ static void every_scenario_has_a_listed_worksheet(void)
             problem(readme.path, row + 1, "the row for %s does not say "
                     "\"%d min\" as %s does", base, m, s->path);
     }
+    ASSERT_INT_EQ(problems - before, 0);
+}
+
+/* ========================== a scenario's whole set ======================== */
+
+/* Scenarios that go without a part of their set ("exercise", "answer" or
+ * "decoys"), and why. None does; a line here is how one would. */
+static const struct excuse {
+    const char *scenario, *part, *why;
+} excused[] = {
+    { NULL, NULL, NULL },
+};
+
+static const char *excuse_for(const char *scenario, const char *part)
+{
+    for (const struct excuse *e = excused; e->scenario; e++)
+        if (strcmp(e->scenario, scenario) == 0 && strcmp(e->part, part) == 0)
+            return e->why;
+    return NULL;
+}
+
+/* The start of text's line that is a "your code" marker with these words
+ * ("your code", "end of your code"): a comment of the words between runs
+ * of '='. NULL: none. */
+static const char *marker_line(const char *text, const char *words)
+{
+    for (const char *l = text; *l;) {
+        size_t len = strcspn(l, "\n");
+        const char *a = l, *b = l + len;
+        if (len > 4 && strncmp(a, "/*", 2) == 0 && strncmp(b - 2, "*/", 2) == 0) {
+            a += 2;
+            b -= 2;
+            while (a < b && (*a == ' ' || *a == '='))
+                a++;
+            while (b > a && (b[-1] == ' ' || b[-1] == '='))
+                b--;
+            if ((size_t)(b - a) == strlen(words) &&
+                strncmp(a, words, (size_t)(b - a)) == 0)
+                return l;
+        }
+        l += len + (l[len] == '\n');
+    }
+    return NULL;
+}
+
+/* A part of lessons/answers/ (path) for the starter `file`: a one-line
+ * note first (starting with `note`, and holding `also` unless that is
+ * NULL), then a change of the starter's "your code" lines alone, as the
+ * learner is told to make one. Counts what is wrong. */
+static void check_part(const char *path, const char *file, const char *note,
+                       const char *also)
+{
+    char starter[96], of[128], err[256];
+    snprintf(starter, sizeof starter, LESSONS "/exercises/%s", file);
+    char *text = cd_grade_read_file(path), *start = cd_grade_read_file(starter);
+    if (!text || !start || !cd_exfile_is_part(text)) {
+        problem(path, 1, "%s", !text || !start ? "cannot be read (or its "
+                "starter)" : "is no part: a note, then diff -u of the "
+                "starter and the fixed file");
+        goto out;
+    }
+    size_t first = strcspn(text, "\n");
+    char *hit = also ? strstr(text, also) : NULL;
+    if (strncmp(text, note, strlen(note)) != 0 || first < 4 ||
+        strncmp(text + first - 2, "*/", 2) != 0 ||
+        (also && (!hit || hit > text + first)))
+        problem(path, 1, "the first line must be the note, one comment: "
+                "\"%s...%s*/\"", note, also ? also : "");
+    cd_exfile_part_of(text, of, sizeof of);
+    if (strcmp(of, starter) != 0)
+        problem(path, 2, "the change is to %s, not to %s", of, starter);
+    char *full = cd_exfile_splice(start, text, starter, path, 0, err,
+                                  sizeof err);
+    const char *begin = marker_line(start, "your code");
+    const char *end = marker_line(start, "end of your code");
+    if (!full) {
+        problem(path, 0, "%s", err);
+    } else if (!begin || !end) {
+        problem(starter, 0, "has no \"your code\" lines");
+    } else {
+        size_t pre = (size_t)(begin - start) + strcspn(begin, "\n");
+        size_t post = strlen(end), flen = strlen(full);
+        if (strncmp(full, start, pre) != 0 || flen < pre + post ||
+            strcmp(full + flen - post, end) != 0)
+            problem(path, 0, "changes lines outside the \"your code\" lines "
+                    "of %s", starter);
+    }
+    free(full);
+out:
+    free(text);
+    free(start);
+}
+
+/* 1 if index (lines) has a line holding `cell`. */
+static int has_row(const sheet_t *index, const char *cell)
+{
+    for (int k = 0; k < index->nlines; k++)
+        if (strstr(index->line[k], cell))
+            return 1;
+    return 0;
+}
+
+/* The decoys of scenario `name` (files NAME-WHAT.c); returns how many. */
+static int check_decoys(const char *name, const char *file,
+                        const sheet_t *answers)
+{
+    int found = 0;
+    DIR *dir = opendir(LESSONS "/answers/decoys");
+    for (struct dirent *e; dir && (e = readdir(dir));) {
+        size_t len = strlen(e->d_name), n = strlen(name);
+        if (len < n + 4 || strncmp(e->d_name, name, n) != 0 ||
+            e->d_name[n] != '-' || strcmp(e->d_name + len - 2, ".c") != 0)
+            continue;
+        char path[320], note[128], row[128];
+        snprintf(path, sizeof path, LESSONS "/answers/decoys/%s", e->d_name);
+        snprintf(note, sizeof note, "/* Decoy %.*s: ", (int)len - 2,
+                 e->d_name);
+        check_part(path, file, note, " Fails: ");
+        snprintf(row, sizeof row, "| `%.*s` |", (int)len - 2, e->d_name);
+        if (!has_row(answers, row))
+            problem(answers->path, 0, "no row for the decoy %.*s",
+                    (int)len - 2, e->d_name);
+        found++;
+    }
+    if (dir)
+        closedir(dir);
+    return found;
+}
+
+/* The exercise of scenario sc: the checker's entry, the starter, its row
+ * in lessons/exercises/README.md; its answer key and other answers. */
+static void check_exercise(const cd_scenario_t *sc, const sheet_t *exercises,
+                           const sheet_t *answers)
+{
+    const cd_exercise_spec_t *ex = cd_exercise_spec(sc->name);
+    char file[64], path[320], row[160], note[96];
+    if (!ex) {
+        if (!excuse_for(sc->name, "exercise"))
+            problem("cli/grade.c", 0, "no exercise for the scenario %s",
+                    sc->name);
+        return;
+    }
+    cd_exercise_file(ex, file, sizeof file);
+    snprintf(path, sizeof path, LESSONS "/exercises/%s", file);
+    char *start = cd_grade_read_file(path);
+    if (!start || cd_exfile_is_part(start) || !marker_line(start, "your code")
+        || !marker_line(start, "end of your code"))
+        problem(path, 0, "no starter here with its \"your code\" lines (for "
+                "the scenario %s)", sc->name);
+    free(start);
+    snprintf(row, sizeof row, "| `%s` | `%s` |", sc->name, file);
+    if (!has_row(exercises, row))
+        problem(exercises->path, 0, "no row \"%s\"", row);
+
+    snprintf(path, sizeof path, LESSONS "/answers/%s", file);
+    snprintf(note, sizeof note, "/* Answer key, %s: ", sc->name);
+    if (access(path, R_OK) == 0)
+        check_part(path, file, note, NULL);
+    else if (!excuse_for(sc->name, "answer"))
+        problem(path, 0, "no answer key for the exercise %s", sc->name);
+    DIR *dir = opendir(LESSONS "/answers");
+    size_t n = strlen(sc->name);
+    for (struct dirent *e; dir && (e = readdir(dir));) {
+        size_t len = strlen(e->d_name);
+        if (len > n + 3 && strncmp(e->d_name, sc->name, n) == 0 &&
+            e->d_name[n] == '-' && strcmp(e->d_name + len - 2, ".c") == 0) {
+            snprintf(path, sizeof path, LESSONS "/answers/%s", e->d_name);
+            snprintf(note, sizeof note, "/* Another answer, %s: ", sc->name);
+            check_part(path, file, note, NULL);
+        }
+    }
+    if (dir)
+        closedir(dir);
+    if (check_decoys(sc->name, file, answers) == 0 &&
+        !excuse_for(sc->name, "decoys"))
+        problem(LESSONS "/answers/decoys", 0, "no decoy for the exercise %s "
+                "(NAME-WHAT.c)", sc->name);
+}
+
+static void every_scenario_has_its_whole_set(void)
+{
+    int before = problems, n, nspecs;
+    sheet_t exercises = { 0 }, answers = { 0 };
+    CU_ASSERT_TRUE_FATAL(load_lines(&exercises, LESSONS "/exercises/README.md")
+                         == 0);
+    CU_ASSERT_TRUE_FATAL(load_lines(&answers, LESSONS "/answers/README.md")
+                         == 0);
+    load_sheets();
+    const cd_scenario_t *const *all = cd_scenarios(&n);
+    const cd_exercise_spec_t *specs = cd_exercise_specs(&nspecs);
+    for (int i = 0, k = 0; i < n; i++) {
+        char link[96];
+        const char *base = strrchr(all[i]->lesson, '/');
+        snprintf(link, sizeof link, "](%s)", base ? base + 1 : "?");
+        if (access(all[i]->lesson, R_OK) != 0 || !has_row(&readme, link))
+            problem(all[i]->lesson, 0, "the worksheet of %s, listed in "
+                    LESSONS "/README.md, is missing", all[i]->name);
+        check_exercise(all[i], &exercises, &answers);
+        /* The checker's table follows the scenario table. */
+        if (cd_exercise_spec(all[i]->name) && (k >= nspecs ||
+            strcmp(specs[k++].name, all[i]->name) != 0))
+            problem("cli/grade.c", 0, "the exercise %s is out of the "
+                    "scenario table's order", all[i]->name);
+    }
+    for (int k = 0; k < nspecs; k++)
+        if (!cd_scenario_find(specs[k].name))
+            problem("cli/grade.c", 0, "the exercise %s is no scenario's",
+                    specs[k].name);
+    for (const struct excuse *e = excused; e->scenario; e++)
+        if (!cd_scenario_find(e->scenario) || !e->why || !*e->why)
+            problem("tests/test_lessons.c", 0, "the excuse for %s names no "
+                    "scenario or gives no reason", e->scenario);
+    free(exercises.buf);
+    free(exercises.line);
+    free(answers.buf);
+    free(answers.line);
     ASSERT_INT_EQ(problems - before, 0);
 }
 
@@ -1436,6 +1658,8 @@ void suite_lessons(void)
                 every_scenario_has_a_listed_worksheet);
     CU_add_test(s, "every worksheet has the title, time line and sections",
                 every_worksheet_has_the_shape);
+    CU_add_test(s, "every scenario has its worksheet, exercise, answer and "
+                "decoys", every_scenario_has_its_whole_set);
     CU_add_test(s, "code excerpts come from the demos",
                 code_excerpts_come_from_the_demos);
     CU_add_test(s, "sh run commands run, with the exit codes given",
