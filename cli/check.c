@@ -41,6 +41,7 @@
 
 #include "exfile.h"
 #include "grade.h"
+#include "options.h"
 #include "spawn.h"
 
 #define EXIT_FAIL 1
@@ -157,14 +158,6 @@ static int unknown_exercise(const char *name)
     return EXIT_USAGE;
 }
 
-/* ================================ arguments ============================== */
-
-static int is_run_flag(const char *a)
-{
-    return strcmp(a, "--threads") == 0 || strcmp(a, "--workers") == 0 ||
-           strcmp(a, "--iterations") == 0 || strcmp(a, "--max-steps") == 0;
-}
-
 /* A number of seconds in (0, max], all of text: no nan, inf, overflow or
  * trailing junk. Returns 0 and sets *out, or -1. */
 static int parse_seconds(const char *text, double max, double *out)
@@ -180,43 +173,42 @@ static int parse_seconds(const char *text, double max, double *out)
     return 0;
 }
 
-/* Digits only, at most INT_MAX: the program checks the exercise's range. */
-static int whole_number(const char *text)
-{
-    if (!text || !*text || strspn(text, "0123456789") != strlen(text))
-        return 0;
-    errno = 0;
-    long v = strtol(text, NULL, 10);
-    return errno == 0 && v <= INT_MAX;
-}
-
-/* Options for one controlled run, passed on to the exercise's program. */
+/* A run option (concdemo's table, cli/options.c: the same forms and
+ * messages as `concdemo SCENARIO`) at argv[*i]: checked here as far as
+ * this side can (sizes as numbers; the exercise's program checks its
+ * ranges), then passed on word for word. 1 taken, 0 not a run option,
+ * -1 after the usage error. */
 static int take_run_option(check_t *c, int argc, char **argv, int *i)
 {
     const int room = (int)(sizeof c->run_args / sizeof c->run_args[0]) - 2;
-    const char *a = argv[*i];
+    cd_runargs_t ra = { .scenario = NULL };
+    char err[CD_TEXT_MAX];
+    int first = *i;
 
-    if (c->nrun >= room)
-        return usage_error("%s", "too many options");
-    c->run_args[c->nrun++] = argv[*i];
-    if (strncmp(a, "--sched=", 8) == 0) {
-        c->run_mode = 1;
+    int rc = cd_opt_parse(&ra, CD_OPT_CHECK, argc, argv, i, err, sizeof err);
+    cd_runargs_free(&ra);
+    if (rc == 0)
         return 0;
+    if (rc < 0) {
+        usage_error("%s", err);
+        return -1;
     }
-    c->run_only = a;
-    if (!is_run_flag(a))
-        return 0; /* --trace */
-    if (*i + 1 >= argc)
-        return usage_error("%s needs a number", a);
-    if (!whole_number(argv[*i + 1]))
-        return usage_error("%s must be a whole number (got '%s')", a,
-                           argv[*i + 1]);
-    c->run_args[c->nrun++] = argv[++*i];
-    return 0;
+    if (c->nrun + (*i - first + 1) > room) {
+        usage_error("%s", "too many options");
+        return -1;
+    }
+    for (int k = first; k <= *i; k++)
+        c->run_args[c->nrun++] = argv[k];
+    if (ra.has_sched)
+        c->run_mode = 1;
+    else
+        c->run_only = argv[first];
+    return 1;
 }
 
 static int parse_args(check_t *c, int argc, char **argv)
 {
+    int rc;
     for (int i = 3; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -226,18 +218,21 @@ static int parse_args(check_t *c, int argc, char **argv)
             c->file_arg = argv[++i];
         } else if (strncmp(a, "--file=", 7) == 0) {
             c->file_arg = a + 7;
-        } else if (strcmp(a, "--budget") == 0) {
-            if (parse_seconds(v, 600, &c->budget_s) != 0)
+        } else if (strcmp(a, "--budget") == 0 ||
+                   strncmp(a, "--budget=", 9) == 0) {
+            const char *s = a[8] == '=' ? a + 9 : v;
+            if (parse_seconds(s, 600, &c->budget_s) != 0)
                 return usage_error("--budget must be a number of seconds "
-                                   "from 0 to 600 (got %s)", v ? v : "none");
-            c->budget = argv[++i];
+                                   "from 0 to 600 (got %s)", s ? s : "none");
+            c->budget = s;
+            if (a[8] != '=')
+                i++;
         } else if (strcmp(a, "--no-tsan") == 0) {
             c->no_tsan = 1;
         } else if (strcmp(a, "--print-full") == 0) {
             c->print_full = 1;
-        } else if (strncmp(a, "--sched=", 8) == 0 ||
-                   strcmp(a, "--trace") == 0 || is_run_flag(a)) {
-            if (take_run_option(c, argc, argv, &i) != 0)
+        } else if ((rc = take_run_option(c, argc, argv, &i)) != 0) {
+            if (rc < 0)
                 return -1;
         } else {
             return usage_error("unexpected argument '%s' (see concdemo check "

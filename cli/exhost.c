@@ -37,6 +37,7 @@
 
 #include "explore.h"
 #include "grade.h"
+#include "options.h"
 #include "report.h"
 #include "run.h"
 #include "step.h"
@@ -541,66 +542,35 @@ static int bad(const char *fmt, const char *arg)
     return 2;
 }
 
-/* "--threads 4": one size option, checked against the file's ranges. */
-static int size_arg(const char *flag, const char *val, int min, int max,
-                    int *out)
-{
-    char *end;
-    long v = val ? strtol(val, &end, 10) : 0;
-    if (max <= 0)
-        return bad("%s: this exercise does not take it", flag);
-    if (!val || !*val || *end || v < min || v > max) {
-        fprintf(stderr, "concdemo check: %s must be a whole number from %d "
-                "to %d\n", flag, min, max);
-        return 2;
-    }
-    *out = (int)v;
-    return 0;
-}
-
 static int cmd_run(int argc, char **argv)
 {
     const cd_scenario_t *x = &cd_exercise;
     cd_run_opts_t o = free_opts(&host.spec->explore);
-    cd_sched_cfg_t cfg = { 0 };
+    cd_runargs_t ra = { .scenario = x, .params = o.params };
     cd_step_t step = { .in = stdin, .out = stdout };
-    char err[256];
-    int trace = 0, rc = 0;
+    char err[CD_TEXT_MAX];
+    int rc = 0;
 
+    /* concdemo's own table of run options (cli/options.c), here with the
+     * exercise's ranges: the same forms and messages as everywhere. */
     for (int i = 0; i < argc && rc == 0; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int steps = 0;
-        if (strncmp(a, "--sched=", 8) == 0) {
-            if (cd_sched_parse(a + 8, &cfg, err, sizeof err) != 0)
-                rc = bad("--sched: %s", err);
-            continue;
-        }
-        if (strcmp(a, "--trace") == 0) {
-            trace = 1;
-            continue;
-        }
-        i++; /* the rest take a number */
-        if (strcmp(a, "--threads") == 0)
-            rc = size_arg(a, v, x->min.threads, x->max.threads,
-                          &o.params.threads);
-        else if (strcmp(a, "--workers") == 0)
-            rc = size_arg(a, v, x->min.workers, x->max.workers,
-                          &o.params.workers);
-        else if (strcmp(a, "--iterations") == 0)
-            rc = size_arg(a, v, x->min.iterations, x->max.iterations,
-                          &o.params.iterations);
-        else if (strcmp(a, "--max-steps") == 0 &&
-                 (rc = size_arg(a, v, 1, 100000000, &steps)) == 0)
-            cfg.max_steps = steps;
-        else if (rc == 0)
-            rc = bad("unexpected argument '%s'", a);
+        int taken = cd_opt_parse(&ra, CD_OPT_CHECK, argc, argv, &i, err,
+                                 sizeof err);
+        if (taken < 0)
+            rc = bad("%s", err);
+        else if (taken == 0)
+            rc = bad("unexpected argument '%s'", argv[i]);
     }
-    if (rc == 0 && cfg.strategy == CD_SCHED_FREE)
+    if (rc == 0 && !ra.has_sched)
         rc = bad("%s", "run mode needs --sched=STRATEGY");
     if (rc != 0) {
-        cd_sched_cfg_free(&cfg);
+        cd_runargs_free(&ra);
         return rc;
     }
+    cd_sched_cfg_t cfg = ra.sched; /* ours now: freed below */
+    o.params = ra.params;
+    if (ra.max_steps)
+        cfg.max_steps = ra.max_steps;
     if (!cfg.max_steps)
         cfg.max_steps = STEPS;
     if (cfg.strategy == CD_SCHED_STEP) {
@@ -608,7 +578,7 @@ static int cmd_run(int argc, char **argv)
         cfg.chooser_arg = &step;
     }
     o.sched = &cfg;
-    o.trace = trace;
+    o.trace = ra.trace;
     host.stage = "run";
     cd_report_intro(stdout, x, 0, &o.params);
     fflush(stdout);
@@ -617,7 +587,7 @@ static int cmd_run(int argc, char **argv)
     if (cd_sched_misfit())
         return bad("--sched: %s", cd_sched_misfit());
     replay_command(&result, result.replay, sizeof result.replay);
-    if (trace)
+    if (ra.trace)
         cd_report_trace(stdout);
     cd_report_text(stdout, &result);
     return cd_exit_code(result.verdict.status);

@@ -55,6 +55,10 @@ static int parse_int(const char *flag, const char *text, long lo, long hi,
     errno = 0;
     long v = strtol(text, NULL, 10);
     /* Every range here is >= 0, so any minus ("-0" too) is out of it. */
+    if ((errno == ERANGE || text[0] == '-' || v < lo || v > hi) &&
+        lo == 0 && hi == INT_MAX) /* no range but the type's: say none */
+        return fail(err, errlen, "%s must be a whole number (got %s)", flag,
+                    text);
     if (errno == ERANGE || text[0] == '-' || v < lo || v > hi)
         return fail(err, errlen, "%s must be between %ld and %ld (got %s)",
                     flag, lo, hi, text);
@@ -168,6 +172,7 @@ const cd_opt_choice_t cd_opt_strategies[] = {
 
 #define RUN CD_OPT_FOR(CD_OPT_RUN)
 #define EXPLORE CD_OPT_FOR(CD_OPT_EXPLORE)
+#define CHECK CD_OPT_FOR(CD_OPT_CHECK) /* one controlled run of an exercise */
 #define FIELD(f) offsetof(cd_runargs_t, f)
 #define SIZE_OF(f) offsetof(cd_params_t, f)
 /* Why explore refuses an option of single runs, and a run explore's. */
@@ -187,17 +192,17 @@ const cd_opt_t cd_run_options[] = {
       .commands = RUN | EXPLORE, .set = set_fixed, .arg = "[=HOW]",
       .help = "run a fixed variant (plain --fixed: the recommended fix)" },
     { .name = "--threads", .kind = CD_OPT_SIZE, .arity = CD_OPT_VALUE,
-      .commands = RUN | EXPLORE, .field = FIELD(params.threads),
+      .commands = RUN | EXPLORE | CHECK, .field = FIELD(params.threads),
       .size = SIZE_OF(threads), .refuse = refuse_threads, .arg = " N",
       .help = "worker threads (range per scenario: concdemo help SCENARIO)" },
     { .name = "--workers", .kind = CD_OPT_SIZE, .arity = CD_OPT_VALUE,
-      .commands = RUN | EXPLORE, .field = FIELD(params.workers),
+      .commands = RUN | EXPLORE | CHECK, .field = FIELD(params.workers),
       .size = SIZE_OF(workers), .refuse = refuse_workers, .arg = " N",
       .help = "worker threads of the async executor, for scenarios\n"
               "that run tasks (await, async-race); tasks stay on one\n"
               "worker, spread round-robin or as the scenario routes them" },
     { .name = "--iterations", .kind = CD_OPT_SIZE, .arity = CD_OPT_VALUE,
-      .commands = RUN | EXPLORE, .field = FIELD(params.iterations),
+      .commands = RUN | EXPLORE | CHECK, .field = FIELD(params.iterations),
       .size = SIZE_OF(iterations), .arg = " N",
       .help = "work items per run (orders, transfers, ...)" },
     { .name = "--timeout", .kind = CD_OPT_INT, .arity = CD_OPT_VALUE,
@@ -210,7 +215,7 @@ const cd_opt_t cd_run_options[] = {
       .help = "multiply simulated latencies by F, 0..100 (default 1;\n"
               "0 closes the race windows: bugs hide, detectors don't)" },
     { .name = "--sched", .kind = CD_OPT_CUSTOM, .arity = CD_OPT_VALUE,
-      .commands = RUN, .set = set_sched, SINGLE_RUNS(SCHEDULES_ITSELF),
+      .commands = RUN | CHECK, .set = set_sched, SINGLE_RUNS(SCHEDULES_ITSELF),
       .arg = "=STRATEGY",
       .help = "controlled run: one thread at a time, same input, same run:\n"
               "random:SEED, pct:SEED[:DEPTH], dfs[:BOUND],\n"
@@ -218,7 +223,7 @@ const cd_opt_t cd_run_options[] = {
               "(you choose who runs next; with --view, by keys in the\n"
               "live view: 1-9 a thread, Enter, a auto, q quit)" },
     { .name = "--max-steps", .kind = CD_OPT_INT, .arity = CD_OPT_VALUE,
-      .commands = RUN | EXPLORE, .field = FIELD(max_steps),
+      .commands = RUN | EXPLORE | CHECK, .field = FIELD(max_steps),
       .lo = 1, .hi = 100000000, .arg = " N",
       .help = "controlled runs stop after N operations (default 100000)" },
     { .name = "--save-schedule", .kind = CD_OPT_STRING, .arity = CD_OPT_VALUE,
@@ -226,7 +231,7 @@ const cd_opt_t cd_run_options[] = {
       .what = "file name", .arg = " F",
       .help = "write the run's whole schedule to file F (replay:@F)" },
     { .name = "--trace", .kind = CD_OPT_FLAG, .arity = CD_OPT_NO_VALUE,
-      .commands = RUN, .field = FIELD(trace), SINGLE_RUNS(SCHEDULES_ITSELF),
+      .commands = RUN | CHECK, .field = FIELD(trace), SINGLE_RUNS(SCHEDULES_ITSELF),
       .help = "print every operation (lock, unlock, latency, ...)" },
     { .name = "--json", .kind = CD_OPT_FLAG, .arity = CD_OPT_NO_VALUE,
       .commands = RUN | EXPLORE, .field = FIELD(json),
@@ -296,7 +301,7 @@ static int size_range(const cd_opt_t *o, const cd_runargs_t *a, long *lo,
                       long *hi, char *err, size_t errlen)
 {
     const cd_scenario_t *s = a->scenario;
-    *lo = 0;
+    *lo = 0; /* without a scenario: a number, its range checked later */
     *hi = INT_MAX;
     if (!s)
         return 0;

@@ -25,7 +25,7 @@
 enum cd_opt_command {
     CD_OPT_RUN,     /* concdemo SCENARIO */
     CD_OPT_EXPLORE, /* concdemo explore SCENARIO */
-    CD_OPT_CHECK,   /* concdemo check EXERCISE: not yet parsed here */
+    CD_OPT_CHECK,   /* concdemo check EXERCISE: its one controlled run */
     CD_OPT_NCOMMANDS
 };
 #define CD_OPT_FOR(cmd) (1u << (cmd))

@@ -128,6 +128,32 @@ static void bad_input_gets_one_line_and_exit_2(void)
     expect_one_line_error(extra, "unexpected argument '--fast'");
 }
 
+/* The options of check's one controlled run come from concdemo's own
+ * table: "--flag value" and "--flag=value" give the same run. */
+static void run_options_take_both_forms(void)
+{
+    const char *eq[] = { concdemo_bin(), "check", "race", "--sched=random:1",
+                         "--threads=2", "--iterations=1", NULL };
+    const char *sp[] = { concdemo_bin(), "check", "race", "--sched",
+                         "random:1", "--threads", "2", "--iterations", "1",
+                         NULL };
+    static char first[sizeof out.out];
+    run_cmd(&out, eq, NULL, LIMIT_MS);
+    ASSERT_INT_EQ(out.exit_code, 1); /* the starter: charged twice */
+    ASSERT_STR_HAS(out.out, "race [yours]: VIOLATED");
+    ASSERT_STR_HAS(out.out, "2 threads, 1 iteration");
+    snprintf(first, sizeof first, "%s", out.out);
+    run_cmd(&out, sp, NULL, LIMIT_MS);
+    ASSERT_INT_EQ(out.exit_code, 1);
+    CU_ASSERT_STRING_EQUAL(out.out, first);
+    const char *none[] = { concdemo_bin(), "check", "race", "--sched=random:1",
+                           "--threads", NULL };
+    expect_one_line_error(none, "--threads needs a number");
+    const char *range[] = { concdemo_bin(), "check", "race",
+                            "--sched=random:1", "--threads=0", NULL };
+    expect_one_line_error(range, "--threads must be between 1 and");
+}
+
 static void expect_one_line_error_env(const char *const argv[],
                                      const char *env, const char *what)
 {
@@ -150,12 +176,16 @@ static void a_number_must_be_a_number(void)
         expect_one_line_error_env(argv, NULL, "--budget must be a number of "
                                               "seconds from 0 to 600");
     }
+    /* The run options' own words (cli/options.c), as concdemo SCENARIO. */
     const char *counts[] = { "4x", "-2", "99999999999999999999", "" };
+    const char *says[] = { "--threads: '4x' is not a whole number",
+                           "--threads must be a whole number (got -2)",
+                           "--threads must be a whole number (got 9",
+                           "--threads needs a number" };
     for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
         const char *argv[] = { concdemo_bin(), "check", "race", "--threads",
                                counts[i], "--sched=pct", NULL };
-        expect_one_line_error_env(argv, NULL, "--threads must be a whole "
-                                              "number");
+        expect_one_line_error_env(argv, NULL, says[i]);
     }
     const char *limits[] = { "CONCDEMO_BUILD_LIMIT=nan",
                              "CONCDEMO_BUILD_LIMIT=-5",
@@ -1141,6 +1171,8 @@ void suite_check(void)
                 a_crash_in_the_learners_code_is_reported);
     CU_add_test(s, "a spin loop under the scheduler still ends",
                 a_spin_loop_under_the_scheduler_still_ends);
+    CU_add_test(s, "run options take --flag value and --flag=value",
+                run_options_take_both_forms);
     CU_add_test(s, "a number must be a number: nan, inf, junk: exit 2",
                 a_number_must_be_a_number);
     CU_add_test(s, "a program that ends without its verdict fails",

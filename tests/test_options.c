@@ -176,7 +176,8 @@ static void sizes_follow_the_scenario(void)
     ASSERT_INT_EQ(PARSE(CD_OPT_RUN, "", "--threads=1000", "--workers", "0"), 1);
     ASSERT_INT_EQ(args.params.threads, 1000);
     ASSERT_INT_EQ(args.params.workers, 0);
-    ASSERT_ERROR(PARSE(CD_OPT_RUN, "", "--threads=-1"), "between 0 and");
+    ASSERT_ERROR(PARSE(CD_OPT_RUN, "", "--threads=-1"),
+                 "--threads must be a whole number (got -1)");
     ASSERT_ERROR(PARSE(CD_OPT_RUN, "", "--fixed"), "--fixed needs a scenario");
 }
 
