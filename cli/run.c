@@ -19,6 +19,14 @@ static void timed_out(cd_run_result_t *r, int timeout_ms, const char *was)
     cd_verdict_t *v = &r->verdict;
     double cpu = (double)l->cpu_ns / 1e9, queued = (double)l->queued_ns / 1e9;
     double wall = (double)l->wall_ns / 1e9;
+    char when[128];
+
+    /* The limit may have been extended once only to measure the load. */
+    if (l->limit_ms > timeout_ms)
+        snprintf(when, sizeof when, "%d ms (the %d ms limit, extended once "
+                 "to measure the machine)", l->limit_ms, timeout_ms);
+    else
+        snprintf(when, sizeof when, "the %d ms limit", timeout_ms);
 
     if (l->measured) {
         cd_verdict_num(v, "cpu_ms", l->cpu_ns / 1000000);
@@ -34,16 +42,16 @@ static void timed_out(cd_run_result_t *r, int timeout_ms, const char *was)
                            "quieter one (%s)", l->limit_ms, timeout_ms,
                            queued, cpu, was);
     else if (l->measured && cpu >= wall / 2)
-        cd_verdict_observe(v, CD_TIMEOUT, "still running after the %d ms "
-                           "limit, stopped: it kept %.1f CPUs busy (a "
-                           "livelock or a spin loop?) (%s)", timeout_ms,
+        cd_verdict_observe(v, CD_TIMEOUT, "still running after %s, "
+                           "stopped: it kept %.1f CPUs busy (a livelock or "
+                           "a spin loop?) (%s)", when,
                            wall > 0 ? cpu / wall : 0, was);
     else if (l->measured)
-        cd_verdict_observe(v, CD_TIMEOUT, "still running after the %d ms "
-                           "limit, stopped: it waited rather than ran "
-                           "(%.2f s of CPU in %.1f s, with CPUs to spare): "
-                           "a hang, or a run longer than the limit (%s)",
-                           timeout_ms, cpu, wall, was);
+        cd_verdict_observe(v, CD_TIMEOUT, "still running after %s, "
+                           "stopped: it waited rather than ran (%.2f s of "
+                           "CPU in %.1f s, with CPUs to spare): a hang, or "
+                           "a run longer than the limit (%s)", when, cpu,
+                           wall, was);
     else
         cd_verdict_observe(v, CD_TIMEOUT, "still running after the %d ms "
                            "limit, stopped (%s)", timeout_ms, was);
