@@ -59,9 +59,10 @@ int cd_spawn_signalled(void)
     return signalled;
 }
 
-void cd_spawn_reraise(void)
+/* Ends this process by sig with its default action, unblocked first;
+ * exits 128 + sig should the signal not end it. */
+static _Noreturn void die_by(int sig)
 {
-    int sig = signalled;
     sigset_t one;
     signal(sig, SIG_DFL);
     sigemptyset(&one);
@@ -69,6 +70,11 @@ void cd_spawn_reraise(void)
     sigprocmask(SIG_UNBLOCK, &one, NULL);
     raise(sig);
     _exit(128 + sig);
+}
+
+void cd_spawn_reraise(void)
+{
+    die_by(signalled);
 }
 
 /* The signals the supervisor waits for (blocked from fork on, so none is
@@ -143,16 +149,9 @@ static void end_like(int status)
 {
     if (WIFEXITED(status))
         _exit(WEXITSTATUS(status));
-    int sig = WTERMSIG(status);
     struct rlimit no_core = { 0, 0 };
-    sigset_t one;
     setrlimit(RLIMIT_CORE, &no_core);
-    signal(sig, SIG_DFL);
-    sigemptyset(&one);
-    sigaddset(&one, sig);
-    sigprocmask(SIG_UNBLOCK, &one, NULL);
-    raise(sig);
-    _exit(128 + sig);
+    die_by(WTERMSIG(status));
 }
 
 /* The supervisor (never returns). Its fds that concdemo marked
