@@ -3,6 +3,7 @@
  */
 #include "cd_op.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <time.h>
 
@@ -79,6 +80,116 @@ void cd__op_unblock(int self, int obj)
     cd__st(&t->waiting_on, 0);
     cd__st(&t->wait_timed, 0);
     atomic_fetch_sub_explicit(&cd__obj(obj)->nwaiters, 1, CD_RELAXED);
+}
+
+/* ================================ waiting ================================ */
+
+/* The abort rule: once the run is aborted, a wait ends if the run ends
+ * its thread (cd_thread's threads and tasks end themselves) or if it has
+ * no timeout (nothing else would ever end it). A timed wait of a thread
+ * the program started itself (main) runs to its timeout. */
+static int abort_ends(const cd__wait_t *w)
+{
+    return cd_reg_aborted() && (cd_self_is_spawned() || !w->timed);
+}
+
+/* The slice took what the thread waited for. If the run was aborted
+ * meanwhile, that is usually why it came free (an aborted thread let go
+ * of it): the thread ends too rather than carry on (a transfer half done
+ * in a deadlocked run), so it gives back what it took. */
+static int taken(const cd__wait_t *w)
+{
+    if (!abort_ends(w))
+        return 0;
+    if (w->undo)
+        w->undo(w->arg);
+    return -ECANCELED;
+}
+
+/* The wait of a controlled run: park until ready (or the virtual
+ * timeout), then take. Returns CD_SCHED_FREE_RUN when the run is not, or
+ * no longer, controlled: an abort drains the scheduler, and every thread
+ * then waits for real. */
+static int wait_parked(int self, const cd__wait_t *w)
+{
+    int64_t deadline = w->timed ? cd__sched_clock() + w->timeout_ns : 0;
+
+    for (;;) {
+        if (w->lock)
+            CD_CHECK(pthread_mutex_unlock(w->lock));
+        int rc = cd__sched_block(self, w->ready, w->arg, deadline);
+        if (w->lock)
+            CD_CHECK(pthread_mutex_lock(w->lock));
+        if (rc == CD_SCHED_FREE_RUN || rc == -ECANCELED)
+            return rc;
+        /* Ready, or the timeout came: either way a last try. */
+        if (w->slice(w->arg, CD__WAIT_TRY))
+            return taken(w);
+        if (rc == -ETIMEDOUT)
+            return rc;
+    }
+}
+
+/* The real wait, in slices, looking at the run's abort between them. */
+static int wait_free(const cd__wait_t *w)
+{
+    int64_t slice = w->slice_ns > 0 ? w->slice_ns : CD__WAIT_SLICE_NS;
+    int64_t deadline = w->timed ? cd_now_ns() + w->timeout_ns : 0;
+
+    for (;;) {
+        if (abort_ends(w))
+            return -ECANCELED;
+        int64_t until = cd_now_ns() + slice;
+        if (deadline && deadline < until)
+            until = deadline;
+        if (w->slice(w->arg, until))
+            return taken(w);
+        if (deadline && cd_now_ns() >= deadline)
+            return -ETIMEDOUT;
+    }
+}
+
+int cd__op_wait(int self, int obj, const cd__wait_t *w)
+{
+    int shown = self && obj, rc = CD_SCHED_FREE_RUN;
+
+    if (shown)
+        cd__op_block(self, obj, w->timed, w->site);
+    if (self && cd__sched_on())
+        rc = wait_parked(self, w);
+    if (rc == CD_SCHED_FREE_RUN)
+        rc = wait_free(w);
+    if (shown) {
+        cd__op_unblock(self, obj);
+        if (rc == -ETIMEDOUT)
+            cd__op_note(self, CD_OP_TIMEOUT, obj, 0, w->site);
+    }
+    return rc;
+}
+
+int cd__op_end_if_aborted(int self, int rc)
+{
+    if (rc == -ECANCELED && self && cd_self_is_spawned())
+        cd__op_abort_self(self);
+    return rc;
+}
+
+void cd__op_cond_slice(pthread_cond_t *cv, pthread_mutex_t *m,
+                       int64_t until_ns)
+{
+    struct timespec ts = { until_ns / 1000000000, until_ns % 1000000000 };
+    int rc = pthread_cond_timedwait(cv, m, &ts);
+    if (rc != 0 && rc != ETIMEDOUT)
+        CD_CHECK(rc);
+}
+
+void cd__op_nap(int64_t until_ns)
+{
+    int64_t left = until_ns - cd_now_ns();
+    if (left > 0) {
+        struct timespec ts = { left / 1000000000, left % 1000000000 };
+        nanosleep(&ts, NULL);
+    }
 }
 
 void cd__op_released_search(int self, int obj)

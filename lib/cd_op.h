@@ -14,6 +14,8 @@
 #ifndef CD_OP_H
 #define CD_OP_H
 
+#include <pthread.h>
+
 #include "cd_internal.h"
 #include "cd_lockorder.h"
 
@@ -182,6 +184,74 @@ static inline void cd__op_released_shared(int self, int obj)
 void cd__op_block(int self, int obj, int timed, cd_site_t site);
 /* The wait is over, whatever its outcome. */
 void cd__op_unblock(int self, int obj);
+
+/* ================================ waiting ================================
+ * Every blocking primitive waits through cd__op_wait and supplies only
+ * what is its own: how to take what it waits for (and wait a bounded time
+ * for it), and how the controlled scheduler can tell that it could go on.
+ * The loop owns the rest: the thread shown blocked, the park with the
+ * controlled scheduler and the real wait when the run is not (or stops
+ * being) controlled, the slices, the run's abort and the timeout. */
+
+/* A real wait is cut into slices of this length, so that a waiting thread
+ * looks at the run's abort flag at least this often. A primitive asks for
+ * longer ones only where ending a slice changes what it models (a glibc
+ * rwlock writer loses its place at each slice's end: cd_rwlock.c). */
+#define CD__WAIT_SLICE_NS (20 * 1000 * 1000)
+
+/* One wait, as a primitive describes it to cd__op_wait. */
+typedef struct cd__wait {
+    /* Takes what the thread waits for if it is there and returns 1; else
+     * waits for it until until_ns at the latest (cd_now_ns's clock) and
+     * returns 1 if it came and was taken, 0 if not. With until_ns
+     * CD__WAIT_TRY it only tries, never waits. Called with *lock held. */
+    int (*slice)(void *arg, int64_t until_ns);
+    /* For the controlled scheduler, while the thread is parked: could it
+     * go on now? Called on another participant's turn (only one thread
+     * runs, *lock is free), so it reads the primitive's state directly.
+     * NULL: only the timeout ends the wait (a latency). */
+    int (*ready)(void *arg);
+    /* Gives back what slice took, when the run's abort came meanwhile.
+     * NULL where slice only looks (a channel's depth, a queue's front). */
+    void (*undo)(void *arg);
+    void *arg;
+    /* The primitive's own lock, held by the caller throughout the wait and
+     * let go only while the thread is parked with the scheduler (a
+     * condition variable's slice lets go of it by itself). NULL: none. */
+    pthread_mutex_t *lock;
+    int timed;           /* the wait ends after timeout_ns */
+    int64_t timeout_ns;  /* on the run's clock: virtual in a controlled run */
+    int64_t slice_ns;    /* 0: CD__WAIT_SLICE_NS */
+    cd_site_t site;      /* where the primitive was called, for the trace */
+} cd__wait_t;
+
+#define CD__WAIT_TRY 0
+
+/* Waits as w says. With obj != 0 the thread self is shown blocked on obj
+ * meanwhile (and a timeout traced); with obj 0 the caller shows what the
+ * thread does. self 0 (an untracked thread) waits in real slices only.
+ * In a controlled run the thread parks until w->ready holds (or the
+ * virtual timeout passes), then takes; if the run stops being controlled
+ * (an abort drains it) it goes on in real slices. Between slices it looks
+ * at the run's abort: that ends a wait of a thread the run ends (one that
+ * cd_thread started, a task) and any wait without a timeout, which would
+ * last for ever. Returns 0 (taken), -ETIMEDOUT, or -ECANCELED (the run's
+ * abort ended the wait; then nothing is held: see w->undo). The caller
+ * undoes its own part of the wait, then calls cd__op_end_if_aborted. */
+int cd__op_wait(int self, int obj, const cd__wait_t *w);
+
+/* After a wait that returned rc: ends the thread self (cd__op_abort_self)
+ * if the run's abort ended the wait and the run ends this thread, else
+ * returns rc. */
+int cd__op_end_if_aborted(int self, int rc);
+
+/* One slice of a condition variable on CLOCK_MONOTONIC: waits on cv
+ * (caller holds m) until signalled or until_ns. Can't fail. */
+void cd__op_cond_slice(pthread_cond_t *cv, pthread_mutex_t *m,
+                       int64_t until_ns);
+
+/* Sleeps until until_ns (cd_now_ns's clock), or not at all if it passed. */
+void cd__op_nap(int64_t until_ns);
 
 /* Ends the calling thread because the run was aborted: releases what it
  * holds, marks it aborted and exits. Only for threads cd_thread started and
