@@ -6,8 +6,7 @@
  * unbounded one starts with FIRST_SLOTS and doubles when full. Every change
  * is mirrored into the channel's registry record while the lock is held,
  * so the figures there never go backwards. Waits go through the choke
- * point's wait loop (cd__op_wait): a slice is one timed wait on the
- * side's condition variable.
+ * point's wait loop (cd__op_wait), on the side's condition variable.
  */
 #include "cd_chan.h"
 
@@ -116,7 +115,6 @@ static void pop(cd_chan_t *ch, void *out)
 /* What a waiting sender or receiver waits for. */
 typedef struct chan_wait {
     cd_chan_t *ch;
-    pthread_cond_t *cv; /* where this side waits */
     int sending;
 } chan_wait_t;
 
@@ -129,16 +127,6 @@ static int chan_ready(void *arg)
     return w->ch->closed || (w->sending ? has_room(w->ch) : w->ch->depth > 0);
 }
 
-/* One slice of cd__op_wait: the condition variable. Nothing is taken
- * here (the caller pushes or pops once the wait is over). */
-static int chan_slice(void *arg, int64_t until_ns)
-{
-    chan_wait_t *w = arg;
-    if (!chan_ready(w) && until_ns != CD__WAIT_TRY)
-        cd__op_cond_slice(w->cv, &w->ch->lock, until_ns);
-    return chan_ready(w);
-}
-
 /* Waits until the operation can go on (room to send, or a message to
  * take), the channel is closed, the timeout passes or the run is aborted;
  * the thread shows as blocked on the channel meanwhile. Caller holds
@@ -147,10 +135,9 @@ static int chan_slice(void *arg, int64_t until_ns)
 static int wait_ready(cd_chan_t *ch, int sending, int op, int ms, int self,
                       cd_site_t site)
 {
-    chan_wait_t cw = { ch, sending ? &ch->not_full : &ch->not_empty,
-                       sending };
-    cd__wait_t w = { .slice = chan_slice, .ready = chan_ready, .arg = &cw,
-                     .lock = &ch->lock,
+    chan_wait_t cw = { ch, sending };
+    cd__wait_t w = { .ready = chan_ready, .arg = &cw, .lock = &ch->lock,
+                     .cond = sending ? &ch->not_full : &ch->not_empty,
                      .timed = op == CD_OP_TIMEDSEND || op == CD_OP_TIMEDRECV,
                      .timeout_ns = (int64_t)ms * 1000000, .site = site };
     return cd__op_wait(self, ch->id, &w);

@@ -106,6 +106,21 @@ static int taken(const cd__wait_t *w)
     return -ECANCELED;
 }
 
+/* One slice: the primitive's own, or its condition variable's. */
+static int slice(const cd__wait_t *w, int64_t until_ns)
+{
+    if (w->slice)
+        return w->slice(w->arg, until_ns);
+    if (!w->ready(w->arg) && until_ns != CD__WAIT_TRY) {
+        struct timespec ts = { until_ns / 1000000000,
+                               until_ns % 1000000000 };
+        int rc = pthread_cond_timedwait(w->cond, w->lock, &ts);
+        if (rc != 0 && rc != ETIMEDOUT)
+            CD_CHECK(rc);
+    }
+    return w->ready(w->arg);
+}
+
 /* The wait of a controlled run: park until ready (or the virtual
  * timeout), then take. Returns CD_SCHED_FREE_RUN when the run is not, or
  * no longer, controlled: an abort drains the scheduler, and every thread
@@ -123,7 +138,7 @@ static int wait_parked(int self, const cd__wait_t *w)
         if (rc == CD_SCHED_FREE_RUN || rc == -ECANCELED)
             return rc;
         /* Ready, or the timeout came: either way a last try. */
-        if (w->slice(w->arg, CD__WAIT_TRY))
+        if (slice(w, CD__WAIT_TRY))
             return taken(w);
         if (rc == -ETIMEDOUT)
             return rc;
@@ -133,16 +148,16 @@ static int wait_parked(int self, const cd__wait_t *w)
 /* The real wait, in slices, looking at the run's abort between them. */
 static int wait_free(const cd__wait_t *w)
 {
-    int64_t slice = w->slice_ns > 0 ? w->slice_ns : CD__WAIT_SLICE_NS;
+    int64_t len = w->slice_ns > 0 ? w->slice_ns : CD__WAIT_SLICE_NS;
     int64_t deadline = w->timed ? cd_now_ns() + w->timeout_ns : 0;
 
     for (;;) {
         if (abort_ends(w))
             return -ECANCELED;
-        int64_t until = cd_now_ns() + slice;
+        int64_t until = cd_now_ns() + len;
         if (deadline && deadline < until)
             until = deadline;
-        if (w->slice(w->arg, until))
+        if (slice(w, until))
             return taken(w);
         if (deadline && cd_now_ns() >= deadline)
             return -ETIMEDOUT;
@@ -172,15 +187,6 @@ int cd__op_end_if_aborted(int self, int rc)
     if (rc == -ECANCELED && self && cd_self_is_spawned())
         cd__op_abort_self(self);
     return rc;
-}
-
-void cd__op_cond_slice(pthread_cond_t *cv, pthread_mutex_t *m,
-                       int64_t until_ns)
-{
-    struct timespec ts = { until_ns / 1000000000, until_ns % 1000000000 };
-    int rc = pthread_cond_timedwait(cv, m, &ts);
-    if (rc != 0 && rc != ETIMEDOUT)
-        CD_CHECK(rc);
 }
 
 void cd__op_nap(int64_t until_ns)

@@ -201,23 +201,27 @@ void cd__op_unblock(int self, int obj);
 
 /* One wait, as a primitive describes it to cd__op_wait. */
 typedef struct cd__wait {
-    /* Takes what the thread waits for if it is there and returns 1; else
-     * waits for it until until_ns at the latest (cd_now_ns's clock) and
-     * returns 1 if it came and was taken, 0 if not. With until_ns
-     * CD__WAIT_TRY it only tries, never waits. Called with *lock held. */
-    int (*slice)(void *arg, int64_t until_ns);
     /* For the controlled scheduler, while the thread is parked: could it
      * go on now? Called on another participant's turn (only one thread
      * runs, *lock is free), so it reads the primitive's state directly.
      * NULL: only the timeout ends the wait (a latency). */
     int (*ready)(void *arg);
+    /* One slice of real waiting: takes what the thread waits for if it is
+     * there and returns 1; else waits for it until until_ns at the latest
+     * (cd_now_ns's clock) and returns 1 if it came and was taken, 0 if
+     * not. With until_ns CD__WAIT_TRY it only tries, never waits. Called
+     * with *lock held. NULL: the primitive waits on a condition variable,
+     * cond, for ready(arg) to hold (and takes nothing: the caller acts
+     * once the wait is over). */
+    int (*slice)(void *arg, int64_t until_ns);
+    pthread_cond_t *cond; /* on CLOCK_MONOTONIC, used with *lock */
     /* Gives back what slice took, when the run's abort came meanwhile.
-     * NULL where slice only looks (a channel's depth, a queue's front). */
+     * NULL where the wait takes nothing. */
     void (*undo)(void *arg);
     void *arg;
-    /* The primitive's own lock, held by the caller throughout the wait and
-     * let go only while the thread is parked with the scheduler (a
-     * condition variable's slice lets go of it by itself). NULL: none. */
+    /* The primitive's own lock, held by the caller throughout the wait:
+     * let go while the thread is parked with the scheduler, and by the
+     * condition variable while it waits. NULL: none. */
     pthread_mutex_t *lock;
     int timed;           /* the wait ends after timeout_ns */
     int64_t timeout_ns;  /* on the run's clock: virtual in a controlled run */
@@ -244,11 +248,6 @@ int cd__op_wait(int self, int obj, const cd__wait_t *w);
  * if the run's abort ended the wait and the run ends this thread, else
  * returns rc. */
 int cd__op_end_if_aborted(int self, int rc);
-
-/* One slice of a condition variable on CLOCK_MONOTONIC: waits on cv
- * (caller holds m) until signalled or until_ns. Can't fail. */
-void cd__op_cond_slice(pthread_cond_t *cv, pthread_mutex_t *m,
-                       int64_t until_ns);
 
 /* Sleeps until until_ns (cd_now_ns's clock), or not at all if it passed. */
 void cd__op_nap(int64_t until_ns);
