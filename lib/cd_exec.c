@@ -47,8 +47,6 @@
 /* Demo tasks need little stack; sanitizers make frames bigger. */
 #define TASK_STACK_BYTES (256 * 1024)
 #define WORKER_STACK_BYTES (256 * 1024)
-/* How often an idle worker looks at the run's abort flag. */
-#define SLICE_NS (10 * 1000 * 1000)
 
 enum where { Q_NONE, Q_READY, Q_TIMERS };
 
@@ -370,28 +368,25 @@ static int worker_has_work(void *arg)
     return w->ready.head || w->e->stop || w->e->live == 0 || cd_reg_aborted();
 }
 
-/* Sleeps until the next timer, a wake-up, or one slice. Caller holds the
- * lock. */
+/* Waits until there is work, the next timer is due or the run is aborted
+ * (a wait of the choke point's loop: parked with the scheduler in a
+ * controlled run, else on the worker's condition variable). The worker is
+ * not shown waiting: it has no record in a free run, and in a controlled
+ * one it stays "running" between tasks. Caller holds the lock. */
 static void idle(worker_t *w)
 {
-    int64_t now = cd_reg_elapsed_ns(), until = now + SLICE_NS;
-    if (w->timers.head && w->timers.head->wake_at < until)
-        until = w->timers.head->wake_at;
-    if (until <= now)
-        return;
-    if (w->sched_id) {
-        /* Parked with the scheduler, the lock free for the others. */
-        CD_CHECK(pthread_mutex_unlock(&w->e->lock));
-        cd__sched_block(w->sched_id, worker_has_work, w,
-                        w->timers.head ? w->timers.head->wake_at : 0);
-        CD_CHECK(pthread_mutex_lock(&w->e->lock));
-        return;
+    int64_t now = cd_reg_elapsed_ns();
+    cd__wait_t wait = { .ready = worker_has_work, .cond = &w->cond,
+                        .lock = &w->e->lock, .arg = w };
+
+    if (w->timers.head) {
+        if (w->timers.head->wake_at <= now)
+            return;
+        /* Timers run on the run's clock, as the wait's timeout does. */
+        wait.timed = 1;
+        wait.timeout_ns = w->timers.head->wake_at - now;
     }
-    until = cd_now_ns() + (until - now); /* the condvar's clock */
-    struct timespec ts = { until / 1000000000, until % 1000000000 };
-    int rc = pthread_cond_timedwait(&w->cond, &w->e->lock, &ts);
-    if (rc != 0 && rc != ETIMEDOUT)
-        CD_CHECK(rc);
+    cd__op_wait(w->sched_id, 0, &wait);
 }
 
 /* After an abort: ends every task of w. A task that ran is resumed once
