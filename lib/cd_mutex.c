@@ -63,10 +63,7 @@ static int mutex_slice(void *arg, int64_t until_ns)
                   (until_ns - cd_now_ns());
     ts.tv_sec = abs / 1000000000;
     ts.tv_nsec = abs % 1000000000;
-    int rc = pthread_mutex_timedlock(&m->m, &ts);
-    if (rc != 0 && rc != ETIMEDOUT)
-        CD_CHECK(rc);
-    return rc == 0;
+    return cd__op_timed(pthread_mutex_timedlock(&m->m, &ts));
 }
 
 /* Under the controlled scheduler: free when the registry shows no owner

@@ -114,9 +114,7 @@ static int slice(const cd__wait_t *w, int64_t until_ns)
     if (!w->ready(w->arg) && until_ns != CD__WAIT_TRY) {
         struct timespec ts = { until_ns / 1000000000,
                                until_ns % 1000000000 };
-        int rc = pthread_cond_timedwait(w->cond, w->lock, &ts);
-        if (rc != 0 && rc != ETIMEDOUT)
-            CD_CHECK(rc);
+        cd__op_timed(pthread_cond_timedwait(w->cond, w->lock, &ts));
     }
     return w->ready(w->arg);
 }
@@ -196,6 +194,26 @@ void cd__op_nap(int64_t until_ns)
         struct timespec ts = { left / 1000000000, left % 1000000000 };
         nanosleep(&ts, NULL);
     }
+}
+
+void cd__op_sleep(int self, const char *what)
+{
+    cd_thread_rec_t *t = cd__rec(self);
+
+    cd__st(&t->what, what);
+    cd__st(&t->since_ns, cd_reg_elapsed_ns());
+    cd__st(&t->state, CD_T_SLEEPING);
+}
+
+void cd__op_wake(int self, const char *what, cd_site_t site)
+{
+    cd_thread_rec_t *t = cd__rec(self);
+
+    cd__st(&t->state, CD_T_RUNNING);
+    cd__st(&t->since_ns, cd_reg_elapsed_ns());
+    cd__st(&t->what, NULL);
+    if (cd__tracing())
+        cd_trace_emit(self, CD_OP_WAKE, 0, 0, what, site);
 }
 
 void cd__op_released_search(int self, int obj)

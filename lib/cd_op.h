@@ -14,6 +14,7 @@
 #ifndef CD_OP_H
 #define CD_OP_H
 
+#include <errno.h>
 #include <pthread.h>
 
 #include "cd_internal.h"
@@ -249,8 +250,23 @@ int cd__op_wait(int self, int obj, const cd__wait_t *w);
  * returns rc. */
 int cd__op_end_if_aborted(int self, int rc);
 
+/* What a slice's timed pthread call (a timed lock, a timed condition
+ * wait) returned, as a slice returns it: 1 taken, 0 timed out. Any other
+ * error can only be a bug (CD_CHECK). */
+static inline int cd__op_timed(int rc)
+{
+    if (rc != 0 && rc != ETIMEDOUT)
+        CD_CHECK(rc);
+    return rc == 0;
+}
+
 /* Sleeps until until_ns (cd_now_ns's clock), or not at all if it passed. */
 void cd__op_nap(int64_t until_ns);
+
+/* A simulated latency (cd_latency): the thread shows as sleeping on what
+ * until cd__op_wake. */
+void cd__op_sleep(int self, const char *what);
+void cd__op_wake(int self, const char *what, cd_site_t site);
 
 /* Ends the calling thread because the run was aborted: releases what it
  * holds, marks it aborted and exits. Only for threads cd_thread started and

@@ -268,9 +268,7 @@ static int glibc_slice(void *arg, int64_t until_ns)
         cd__op_nap(until_ns < soon ? until_ns : soon);
         return 0;
     }
-    if (rc != 0 && rc != ETIMEDOUT)
-        CD_CHECK(rc);
-    return rc == 0;
+    return cd__op_timed(rc);
 }
 
 /* The abort came as the slice got in: let go again. */

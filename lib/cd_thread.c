@@ -199,22 +199,13 @@ void cd_latency_at(const char *what, int64_t usec, cd_site_t site)
                      .site = site };
 
     if (self) {
-        cd_thread_rec_t *t = cd__rec(self);
         cd__op_begin(self, CD_OP_LATENCY, 0, ns / 1000, what, site);
-        cd__st(&t->what, what);
-        cd__st(&t->since_ns, cd_reg_elapsed_ns());
-        cd__st(&t->state, CD_T_SLEEPING);
+        cd__op_sleep(self, what);
     }
     if (ns > 0)
         cd__op_end_if_aborted(self, cd__op_wait(self, 0, &w));
-    if (self) {
-        cd_thread_rec_t *t = cd__rec(self);
-        cd__st(&t->state, CD_T_RUNNING);
-        cd__st(&t->since_ns, cd_reg_elapsed_ns());
-        cd__st(&t->what, NULL);
-        if (cd__tracing())
-            cd_trace_emit(self, CD_OP_WAKE, 0, 0, what, site);
-    }
+    if (self)
+        cd__op_wake(self, what, site);
 }
 
 void cd_point_at(const char *label, cd_site_t site)
