@@ -295,7 +295,7 @@ int cd_chan_init(cd_chan_t *ch, const char *name, size_t msg_size,
         return -ENOMEM;
     /* No release function: a channel is never held, so an aborted thread
      * has nothing of it to give back. */
-    int id = cd_reg_add_object(name, CD_OBJ_CHAN, ch, NULL);
+    int id = cd__reg_add_object(name, CD_OBJ_CHAN, ch, NULL);
     if (id < 0) {
         free(ch->buf);
         ch->buf = NULL;
@@ -323,7 +323,7 @@ void cd_chan_destroy(cd_chan_t *ch)
     CD_CHECK(pthread_mutex_destroy(&ch->lock));
     free(ch->buf);
     ch->buf = NULL;
-    cd_reg_remove_object(ch->id);
+    cd__reg_remove_object(ch->id);
 }
 
 void cd_chan_stats(cd_chan_t *ch, cd_chan_stats_t *out)

@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,21 +122,6 @@ out:
     return found;
 }
 
-static int append(char *buf, size_t size, size_t *at, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int append(char *buf, size_t size, size_t *at, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf + (*at < size ? *at : size),
-                      *at < size ? size - *at : 0, fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        *at += (size_t)n;
-    return n;
-}
-
 static int is_worker(int obj)
 {
     cd_obj_rec_t *o = cd_reg_object(obj);
@@ -157,38 +141,16 @@ int cd_cycle_format(const cd_cycle_t *c, char *buf, size_t size)
         const char *sep = k ? "; " : "";
         /* A worker is not a lock a learner took: say what it means. */
         if (is_worker(l->holds))
-            append(buf, size, &at, "%stask %s blocks %s (its thread waits "
-                   "in a blocking lock of %s)", sep, who, holds, waits);
+            cd__appendf(buf, size, &at, "%stask %s blocks %s (its thread "
+                        "waits in a blocking lock of %s)", sep, who, holds,
+                        waits);
         else if (is_worker(l->waits))
-            append(buf, size, &at, "%stask %s holds %s but can only go on "
-                   "when %s runs it again", sep, who, holds, waits);
+            cd__appendf(buf, size, &at, "%stask %s holds %s but can only go "
+                        "on when %s runs it again", sep, who, holds, waits);
         else
-            append(buf, size, &at, "%s%s holds %s, waits %s", sep, who,
-                   holds, waits);
+            cd__appendf(buf, size, &at, "%s%s holds %s, waits %s", sep, who,
+                        holds, waits);
     }
-    return (int)at;
-}
-
-int cd_inversion_format(const cd_inversion_t *inv, char *buf, size_t size)
-{
-    size_t at = 0;
-    const char *a = cd_reg_object_name(inv->first);
-    const char *b = cd_reg_object_name(inv->second);
-    if (size)
-        buf[0] = '\0';
-    append(buf, size, &at, "%s -> %s in %s (holds %s from %s:%d, takes %s at %s:%d)",
-           a, b, cd_reg_thread_name(inv->thread), a,
-           inv->held_at.file ? inv->held_at.file : "?", inv->held_at.line, b,
-           inv->taken_at.file ? inv->taken_at.file : "?", inv->taken_at.line);
-    if (inv->back_thread)
-        append(buf, size, &at,
-               "; %s -> %s%s in %s (holds %s from %s:%d, takes %s at %s:%d)",
-               b, cd_reg_object_name(inv->back_next),
-               inv->direct ? "" : " -> ...", cd_reg_thread_name(inv->back_thread),
-               b, inv->back_held_at.file ? inv->back_held_at.file : "?",
-               inv->back_held_at.line, cd_reg_object_name(inv->back_next),
-               inv->back_taken_at.file ? inv->back_taken_at.file : "?",
-               inv->back_taken_at.line);
     return (int)at;
 }
 
@@ -239,7 +201,7 @@ static void scan(cd_watchdog_t *w)
         return;
     }
     if (same_as_last(w, &c)) {
-        cd_reg_set_deadlock(&c);
+        cd__reg_set_deadlock(&c);
         cd_reg_abort(CD_ABORT_DEADLOCK);
         return;
     }

@@ -39,10 +39,6 @@ int cd_waitfor_find_cycle(const cd_snapshot_t *snap, cd_cycle_t *out);
  * acct-A". Returns what snprintf returns. */
 int cd_cycle_format(const cd_cycle_t *c, char *buf, size_t size);
 
-/* "acct-A -> acct-B in transfer-1 (holds acct-A from demos/x.c:70, takes
- * acct-B at demos/x.c:74); acct-B -> acct-A in transfer-2 (...)". */
-int cd_inversion_format(const cd_inversion_t *inv, char *buf, size_t size);
-
 typedef struct cd_watchdog cd_watchdog_t;
 
 /* Called by the watchdog when threads ignored an abort for grace_ms (a

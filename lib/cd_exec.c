@@ -499,7 +499,7 @@ int cd_exec_create(cd_exec_t **out, int nworkers)
         worker_t *w = &e->w[e->nworkers];
         char name[CD_NAME_MAX];
         snprintf(name, sizeof name, "worker-%d", e->nworkers + 1);
-        int id = cd_reg_add_object(name, CD_OBJ_WORKER, w, NULL);
+        int id = cd__reg_add_object(name, CD_OBJ_WORKER, w, NULL);
         if (id < 0) {
             CD_CHECK(pthread_condattr_destroy(&ca));
             cd_exec_destroy(e);
@@ -532,7 +532,7 @@ void cd_exec_destroy(cd_exec_t *e)
     CD_CHECK(pthread_mutex_unlock(&e->lock));
     for (int i = 0; i < e->nworkers; i++) {
         CD_CHECK(pthread_cond_destroy(&e->w[i].cond));
-        cd_reg_remove_object(e->w[i].obj);
+        cd__reg_remove_object(e->w[i].obj);
     }
     CD_CHECK(pthread_mutex_destroy(&e->lock));
     free(e->w);
@@ -559,7 +559,7 @@ static cd_task_t *task_new(worker_t *w, const char *name, cd_task_fn fn,
         *err = -ENOMEM;
         return NULL;
     }
-    int id = cd_reg_add_thread(name);
+    int id = cd__reg_add_thread(name);
     if (id < 0) {
         stack_free(t);
         free(t);
@@ -635,7 +635,7 @@ int cd_exec_run(cd_exec_t *e)
     for (int i = 0; cd_sched_active() && i < e->nworkers; i++) {
         char name[CD_NAME_MAX];
         snprintf(name, sizeof name, "worker-%d", i + 1);
-        int id = cd_reg_add_thread(name);
+        int id = cd__reg_add_thread(name);
         e->w[i].sched_id = id > 0 ? id : 0;
         cd__sched_register(e->w[i].sched_id);
     }
@@ -728,5 +728,5 @@ void cd_await_latency_at(const char *what, int64_t usec, cd_site_t site)
     if (cd__task_park(t) != 0)
         cd__op_abort_self(t->id);
     if (cd__tracing())
-        cd_trace_emit(t->id, CD_OP_WAKE, 0, 0, what, site);
+        cd__trace_emit(t->id, CD_OP_WAKE, 0, 0, what, site);
 }

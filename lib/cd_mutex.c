@@ -31,7 +31,7 @@ static void release(void *impl)
 
 int cd_mutex_init(cd_mutex_t *m, const char *name)
 {
-    int id = cd_reg_add_object(name, CD_OBJ_MUTEX, m, release);
+    int id = cd__reg_add_object(name, CD_OBJ_MUTEX, m, release);
     if (id < 0)
         return id;
     CD_CHECK(pthread_mutex_init(&m->m, NULL));
@@ -44,7 +44,7 @@ void cd_mutex_destroy(cd_mutex_t *m)
 {
     CD_TSAN_DESTROY(TSAN_ID(m));
     CD_CHECK(pthread_mutex_destroy(&m->m));
-    cd_reg_remove_object(m->id);
+    cd__reg_remove_object(m->id);
 }
 
 /* ================================ waiting ================================

@@ -37,10 +37,10 @@ static void pause_here(int self)
 void cd__op_slow(int self, int op, int obj, int64_t arg, const char *label,
                  cd_site_t site)
 {
-    if ((cd__ld(&cd__reg.slow) & CD_SLOW_PAUSE) && cd_self_is_spawned())
+    if ((cd__ld(&cd__reg.slow) & CD_SLOW_PAUSE) && cd__self_is_spawned())
         pause_here(self);
     if (cd__tracing())
-        cd_trace_emit(self, op, obj, arg, label, site);
+        cd__trace_emit(self, op, obj, arg, label, site);
 }
 
 /* The task self no longer occupies its worker. */
@@ -90,7 +90,7 @@ void cd__op_unblock(int self, int obj)
  * the program started itself (main) runs to its timeout. */
 static int abort_ends(const cd__wait_t *w)
 {
-    return cd_reg_aborted() && (cd_self_is_spawned() || !w->timed);
+    return cd_reg_aborted() && (cd__self_is_spawned() || !w->timed);
 }
 
 /* The slice took what the thread waited for. If the run was aborted
@@ -182,7 +182,7 @@ int cd__op_wait(int self, int obj, const cd__wait_t *w)
 
 int cd__op_end_if_aborted(int self, int rc)
 {
-    if (rc == -ECANCELED && self && cd_self_is_spawned())
+    if (rc == -ECANCELED && self && cd__self_is_spawned())
         cd__op_abort_self(self);
     return rc;
 }
@@ -213,7 +213,7 @@ void cd__op_wake(int self, const char *what, cd_site_t site)
     cd__st(&t->since_ns, cd_reg_elapsed_ns());
     cd__st(&t->what, NULL);
     if (cd__tracing())
-        cd_trace_emit(self, CD_OP_WAKE, 0, 0, what, site);
+        cd__trace_emit(self, CD_OP_WAKE, 0, 0, what, site);
 }
 
 void cd__op_released_search(int self, int obj)
@@ -256,7 +256,7 @@ _Noreturn void cd__op_abort_self(int self)
     cd__op_note(self, CD_OP_ABORT, 0, 0, (cd_site_t){ 0 });
     cd__st(&t->since_ns, cd_reg_elapsed_ns());
     cd__st(&t->state, CD_T_ABORTED);
-    if (cd_self_is_task()) {
+    if (cd__self_is_task()) {
         leave_worker(self);
         cd__exec_abort_task(); /* a task must not end its worker thread */
     }
@@ -284,7 +284,7 @@ void cd__op_park(int self, int obj, const char *label, int64_t wake_ns,
     cd__st(&t->state, CD_T_PARKED);
     leave_worker(self);
     if (cd__tracing())
-        cd_trace_emit(self, CD_OP_PARK, obj, 0, label, site);
+        cd__trace_emit(self, CD_OP_PARK, obj, 0, label, site);
 }
 
 /* A task that was parked on an object stops counting as its waiter. */

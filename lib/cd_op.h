@@ -18,7 +18,6 @@
 #include <pthread.h>
 
 #include "cd_internal.h"
-#include "cd_lockorder.h"
 
 static CD_ALWAYS_INLINE int cd__tracing(void)
 {
@@ -94,7 +93,7 @@ static CD_ALWAYS_INLINE void cd__op_order(int self, int obj,
     cd_thread_rec_t *t = cd__rec(self);
     int n = cd__ld(&t->nheld);
     if (n > 0)
-        cd_lockorder_note(self, t->held, n, obj, site);
+        cd__lockorder_note(self, t->held, n, obj, site);
 }
 
 /* Records only the trace event of a state change (no registry update). */
@@ -102,7 +101,7 @@ static CD_ALWAYS_INLINE void cd__op_note(int self, int op, int obj,
                                          int64_t arg, cd_site_t site)
 {
     if (cd__tracing())
-        cd_trace_emit(self, op, obj, arg, NULL, site);
+        cd__trace_emit(self, op, obj, arg, NULL, site);
 }
 
 /* The registry half of cd__op_acquired (for a fast path, as above); n is

@@ -84,7 +84,7 @@ int cd_rwlock_init(cd_rwlock_t *l, const char *name, cd_rw_policy_t policy)
     if (policy != CD_RW_PREFER_READER && policy != CD_RW_PREFER_WRITER &&
         policy != CD_RW_FAIR)
         return -EINVAL;
-    int id = cd_reg_add_object(name, CD_OBJ_RWLOCK, l, release);
+    int id = cd__reg_add_object(name, CD_OBJ_RWLOCK, l, release);
     if (id < 0)
         return id;
     l->policy = policy;
@@ -111,7 +111,7 @@ void cd_rwlock_destroy(cd_rwlock_t *l)
     } else {
         CD_CHECK(pthread_rwlock_destroy(&l->rw));
     }
-    cd_reg_remove_object(l->id);
+    cd__reg_remove_object(l->id);
     l->id = 0;
 }
 

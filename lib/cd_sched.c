@@ -511,7 +511,7 @@ static void no_one_can_run(void)
     if (snap) {
         cd_reg_snapshot(snap);
         if (cd_waitfor_find_cycle(snap, &cycle))
-            cd_reg_set_deadlock(&cycle);
+            cd__reg_set_deadlock(&cycle);
         free(snap);
     }
     stop_run(CD_ABORT_DEADLOCK);

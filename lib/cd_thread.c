@@ -56,7 +56,7 @@ static void *thread_main(void *p)
     start_t s = *(start_t *)p;
     free(p); /* before fn: an aborted thread never comes back here */
 
-    cd_reg_bind_self(s.id);
+    cd__reg_bind_self(s.id);
     cd__sched_enter(s.id);
     if (s.gate)
         gate_wait(s.gate, s.id);
@@ -82,7 +82,7 @@ static int spawn(cd_thread_t *t, const char *name, cd_thread_fn fn,
 {
     pthread_attr_t attr;
     int parent = cd__self();
-    int id = cd_reg_add_thread(name);
+    int id = cd__reg_add_thread(name);
     if (id < 0)
         return id;
     start_t *s = malloc(sizeof *s);
