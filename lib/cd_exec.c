@@ -300,7 +300,9 @@ static void task_entry(void)
     leave_for_good(t);
 }
 
-_Noreturn void cd__exec_abort_task(void)
+/* The aborted running task gives its worker back for good (installed as
+ * the choke point's task-abort hook on every worker thread). */
+static void abort_task(void)
 {
     worker_t *w = tl_worker;
     cd_task_t *t = w ? w->current : NULL;
@@ -433,6 +435,7 @@ static void *worker_main(void *p)
 
     tl_worker = w;
     cd__self_set(0, CD_SELF_PLAIN); /* between tasks the worker is nobody */
+    cd__op_on_task_abort(abort_task);
 #ifdef CD_TSAN
     w->fiber = __tsan_get_current_fiber();
 #endif

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <time.h>
 
 /* A paused thread looks at the pause and abort flags after 2 ms, then
@@ -235,6 +236,14 @@ void cd__op_released_search(int self, int obj)
     cd__st(&cd__obj(obj)->owner, 0);
 }
 
+/* This thread's way out for an aborted task (cd__op_on_task_abort). */
+static _Thread_local void (*task_abort)(void);
+
+void cd__op_on_task_abort(void (*fn)(void))
+{
+    task_abort = fn;
+}
+
 _Noreturn void cd__op_abort_self(int self)
 {
     cd_thread_rec_t *t = cd__rec(self);
@@ -258,7 +267,11 @@ _Noreturn void cd__op_abort_self(int self)
     cd__st(&t->state, CD_T_ABORTED);
     if (cd__self_is_task()) {
         leave_worker(self);
-        cd__exec_abort_task(); /* a task must not end its worker thread */
+        if (!task_abort)
+            cd__check_failed("a task's worker has no abort hook", EINVAL,
+                             __FILE__, __LINE__);
+        task_abort(); /* a task must not end its worker thread */
+        abort();      /* not reached */
     }
     pthread_exit(NULL);
 }

@@ -288,7 +288,11 @@ void cd__op_task_exit(int self);
 /* The run's abort dropped a task that never ran. */
 void cd__op_task_dropped(int task);
 
-/* In cd_exec.c: the aborted task self gives its worker back for good. */
-_Noreturn void cd__exec_abort_task(void);
+/* How an aborted task gives its worker back for good (it must not end
+ * the worker's thread, as pthread_exit would): the executor installs fn
+ * on each of its worker threads before they run a task. fn never returns.
+ * A hook, so that the choke point need not know the executor, which
+ * calls it. */
+void cd__op_on_task_abort(void (*fn)(void));
 
 #endif /* CD_OP_H */
