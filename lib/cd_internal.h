@@ -127,6 +127,12 @@ struct cd_registry {
     _Atomic uint64_t trace_next;
     cd_trace_slot_t trace[CD_TRACE_CAP];
 
+    /* The run's clock when it is not the real one: the controlled
+     * scheduler's virtual clock, installed for its run (cd__reg_set_clock);
+     * NULL otherwise. (Here rather than with the settings above: the
+     * fast paths' code depends on where the thread table sits.) */
+    _Atomic(int64_t (*)(void)) clock;
+
     cd_sched_rt_t sched;
 };
 
@@ -169,6 +175,11 @@ static CD_ALWAYS_INLINE int cd__self(void)
 
 /* Recomputes cd__reg.gate after gen, the slow flags or sched.active changed. */
 void cd__reg_update_gate(void);
+
+/* Makes clock the run's clock (cd_reg_elapsed_ns), or the real one again
+ * with NULL. The controlled scheduler installs its virtual clock for its
+ * run: a hook, so that the registry need not know the scheduler. */
+void cd__reg_set_clock(int64_t (*clock)(void));
 
 static inline cd_thread_rec_t *cd__rec(int id)
 {

@@ -22,6 +22,7 @@
 #include "../lib/cd_mutex.h"
 #include "../lib/cd_registry.h"
 #include "../lib/cd_thread.h"
+#include "../lib/cd_waitfor.h"
 #include "harness.h"
 
 #define DETECT_LIMIT_MS 5000 /* a deadlock must be broken well within this */
