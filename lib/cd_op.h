@@ -6,10 +6,13 @@
  * the free-running mode these only record: the registry's record of the
  * thread and object, the trace (when on) and the lock-order graph. They are
  * the single place where a controlled scheduler takes its decisions, so a
- * new primitive must go through them and nowhere else.
+ * new primitive must go through them and nowhere else. A primitive that
+ * must wait does so through cd__op_wait (below), which owns everything
+ * about waiting but the primitive's own test and slice.
  *
  * Internal to libconc. All functions expect self != 0 (a tracked thread);
  * callers skip the bookkeeping when the registry was full (self == 0).
+ * cd__op_wait and cd__op_end_if_aborted take self 0 for such a thread.
  */
 #ifndef CD_OP_H
 #define CD_OP_H
