@@ -13,6 +13,8 @@
 
 #include "../demos/scenario.h"
 #include "../lib/cd_detect.h"
+#include "../lib/cd_lockorder.h"
+#include "../lib/cd_waitfor.h"
 #include "../lib/cd_registry.h"
 #include "../lib/cd_sched.h"
 

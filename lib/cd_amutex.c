@@ -33,7 +33,7 @@ static void release(void *impl)
 
 int cd_amutex_init(cd_amutex_t *m, const char *name)
 {
-    int id = cd_reg_add_object(name, CD_OBJ_AMUTEX, m, release);
+    int id = cd__reg_add_object(name, CD_OBJ_AMUTEX, m, release);
     if (id < 0)
         return id;
     CD_CHECK(pthread_mutex_init(&m->lk, NULL));
@@ -46,7 +46,7 @@ int cd_amutex_init(cd_amutex_t *m, const char *name)
 void cd_amutex_destroy(cd_amutex_t *m)
 {
     CD_CHECK(pthread_mutex_destroy(&m->lk));
-    cd_reg_remove_object(m->id);
+    cd__reg_remove_object(m->id);
 }
 
 /* Takes w out of the queue if it is still there. Caller holds m->lk. */

@@ -5,8 +5,8 @@
  * A bounded channel's ring has exactly `capacity` slots from the start; an
  * unbounded one starts with FIRST_SLOTS and doubles when full. Every change
  * is mirrored into the channel's registry record while the lock is held,
- * so the figures there never go backwards. Waits happen in timed slices so
- * that a waiting thread notices the run's abort flag.
+ * so the figures there never go backwards. Waits go through the choke
+ * point's wait loop (cd__op_wait), on the side's condition variable.
  */
 #include "cd_chan.h"
 
@@ -17,7 +17,6 @@
 
 #include "cd_op.h"
 
-#define SLICE_NS (20 * 1000 * 1000)
 #define FIRST_SLOTS 64
 
 /* ============================ the ring buffer ============================ */
@@ -113,83 +112,39 @@ static void pop(cd_chan_t *ch, void *out)
 
 /* =============================== waiting ================================ */
 
-/* Waits on cv until the operation can go on (room to send, or a message
- * to take), the channel is closed, the deadline passes (0: none) or the
- * run is aborted. Caller holds ch->lock. Returns 0 (ready or closed: the
- * caller looks which), -ETIMEDOUT or -ECANCELED. */
-static int wait_ready(cd_chan_t *ch, pthread_cond_t *cv, int sending,
-                      int64_t deadline_ns)
-{
-    while (!ch->closed && !(sending ? has_room(ch) : ch->depth > 0)) {
-        if (cd_reg_aborted() && (cd_self_is_spawned() || deadline_ns == 0))
-            return -ECANCELED;
-        int64_t now = cd_now_ns();
-        if (deadline_ns && now >= deadline_ns)
-            return -ETIMEDOUT;
-        int64_t until = now + SLICE_NS;
-        if (deadline_ns && deadline_ns < until)
-            until = deadline_ns;
-        /* The condition variables run on CLOCK_MONOTONIC, as cd_now_ns. */
-        struct timespec ts = { until / 1000000000, until % 1000000000 };
-        int rc = pthread_cond_timedwait(cv, &ch->lock, &ts);
-        if (rc != 0 && rc != ETIMEDOUT)
-            CD_CHECK(rc);
-    }
-    return 0;
-}
-
-/* What a thread parked by the controlled scheduler waits for. */
+/* What a waiting sender or receiver waits for. */
 typedef struct chan_wait {
     cd_chan_t *ch;
     int sending;
 } chan_wait_t;
 
-/* Read by the scheduler while the waiter is parked and ch->lock is free;
- * only one thread runs, so nobody changes the channel meanwhile. */
+/* Room to send, or a message to take, or the channel closed (the caller
+ * looks which). Caller holds ch->lock - or, for the controlled scheduler,
+ * the waiter is parked with the lock free and nobody else runs. */
 static int chan_ready(void *arg)
 {
     const chan_wait_t *w = arg;
     return w->ch->closed || (w->sending ? has_room(w->ch) : w->ch->depth > 0);
 }
 
-/* The controlled version of wait_ready: park (lock released) until the
- * channel can serve us, is closed, or the virtual deadline passes. Falls
- * back to wait_ready if the run stops being controlled (an abort). Caller
- * holds ch->lock. */
-static int wait_controlled(cd_chan_t *ch, pthread_cond_t *cv, int sending,
-                           int64_t deadline_ns, int self)
+/* Waits until the operation can go on (room to send, or a message to
+ * take), the channel is closed, the timeout passes or the run is aborted;
+ * the thread shows as blocked on the channel meanwhile. Caller holds
+ * ch->lock. Returns 0 (ready or closed: the caller looks which),
+ * -ETIMEDOUT or -ECANCELED. */
+static int wait_ready(cd_chan_t *ch, int sending, int op, int ms, int self,
+                      cd_site_t site)
 {
-    chan_wait_t w = { ch, sending };
-    while (!chan_ready(&w)) {
-        CD_CHECK(pthread_mutex_unlock(&ch->lock));
-        int rc = cd__sched_block(self, chan_ready, &w, deadline_ns);
-        CD_CHECK(pthread_mutex_lock(&ch->lock));
-        if (rc == CD_SCHED_FREE_RUN)
-            return wait_ready(ch, cv, sending, 0);
-        if (rc == -ECANCELED)
-            return rc;
-        if (rc == -ETIMEDOUT && !chan_ready(&w))
-            return rc;
-    }
-    return 0;
+    chan_wait_t cw = { ch, sending };
+    cd__wait_t w = { .ready = chan_ready, .arg = &cw, .lock = &ch->lock,
+                     .cond = sending ? &ch->not_full : &ch->not_empty,
+                     .timed = op == CD_OP_TIMEDSEND || op == CD_OP_TIMEDRECV,
+                     .timeout_ns = (int64_t)ms * 1000000, .site = site };
+    return cd__op_wait(self, ch->id, &w);
 }
 
-/* wait_ready(), with the thread shown as blocked on the channel meanwhile.
- * Caller holds ch->lock. */
-static int wait_blocked(cd_chan_t *ch, pthread_cond_t *cv, int sending,
-                        int64_t deadline_ns, int self, cd_site_t site)
-{
-    if (self)
-        cd__op_block(self, ch->id, deadline_ns != 0, site);
-    int rc = self && cd__sched_on()
-                 ? wait_controlled(ch, cv, sending, deadline_ns, self)
-                 : wait_ready(ch, cv, sending, deadline_ns);
-    if (self)
-        cd__op_unblock(self, ch->id);
-    return rc;
-}
-
-/* The trace event for how an operation ended, when it did not succeed. */
+/* The trace event for how an operation ended, when it did not succeed
+ * (a timeout is traced by the wait loop). */
 static void note_outcome(int self, cd_chan_t *ch, int rc, int64_t drops,
                          cd_site_t site)
 {
@@ -198,25 +153,12 @@ static void note_outcome(int self, cd_chan_t *ch, int rc, int64_t drops,
         cd__op_note(self, drops ? CD_OP_DROP : CD_OP_BUSY, ch->id, drops,
                     site);
         break;
-    case -ETIMEDOUT:
-        cd__op_note(self, CD_OP_TIMEOUT, ch->id, 0, site);
-        break;
     case -EPIPE:
         cd__op_note(self, CD_OP_CLOSED, ch->id, 0, site);
         break;
     default:
         break;
     }
-}
-
-/* Deadline for op: none for the waiting forms, now + ms for timed ones
- * (on the virtual clock in a controlled run). */
-static int64_t deadline_of(int op, int ms)
-{
-    if (op != CD_OP_TIMEDSEND && op != CD_OP_TIMEDRECV)
-        return 0;
-    int64_t now = cd__sched_on() ? cd__sched_clock() : cd_now_ns();
-    return now + (int64_t)ms * 1000000;
 }
 
 /* Ends the call: the trace of its outcome, and the thread itself if the
@@ -227,9 +169,7 @@ static int finish(cd_chan_t *ch, int self, int rc, int64_t drops,
     if (!self)
         return rc;
     note_outcome(self, ch, rc, drops, site);
-    if (rc == -ECANCELED && cd_self_is_spawned())
-        cd__op_abort_self(self);
-    return rc;
+    return cd__op_end_if_aborted(self, rc);
 }
 
 /* ============================ send, receive ============================== */
@@ -243,13 +183,12 @@ static int do_send(cd_chan_t *ch, const void *msg, int op, int ms,
 
     if (self)
         cd__op_begin(self, op, ch->id, ms, NULL, site);
-    int64_t deadline = deadline_of(op, ms);
     CD_CHECK(pthread_mutex_lock(&ch->lock));
     if (!ch->closed && !has_room(ch)) {
         if (op == CD_OP_TRYSEND)
             rc = -EAGAIN;
         else
-            rc = wait_blocked(ch, &ch->not_full, 1, deadline, self, site);
+            rc = wait_ready(ch, 1, op, ms, self, site);
     }
     if (rc == 0)
         rc = ch->closed ? -EPIPE : push(ch, msg);
@@ -268,13 +207,12 @@ static int do_recv(cd_chan_t *ch, void *out, int op, int ms, cd_site_t site)
 
     if (self)
         cd__op_begin(self, op, ch->id, ms, NULL, site);
-    int64_t deadline = deadline_of(op, ms);
     CD_CHECK(pthread_mutex_lock(&ch->lock));
     if (!ch->closed && ch->depth == 0) {
         if (op == CD_OP_TRYRECV)
             rc = -EAGAIN;
         else
-            rc = wait_blocked(ch, &ch->not_empty, 0, deadline, self, site);
+            rc = wait_ready(ch, 0, op, ms, self, site);
     }
     /* A closed channel still hands out what it holds: drain, then EPIPE. */
     if (rc == 0) {
@@ -357,7 +295,7 @@ int cd_chan_init(cd_chan_t *ch, const char *name, size_t msg_size,
         return -ENOMEM;
     /* No release function: a channel is never held, so an aborted thread
      * has nothing of it to give back. */
-    int id = cd_reg_add_object(name, CD_OBJ_CHAN, ch, NULL);
+    int id = cd__reg_add_object(name, CD_OBJ_CHAN, ch, NULL);
     if (id < 0) {
         free(ch->buf);
         ch->buf = NULL;
@@ -385,7 +323,7 @@ void cd_chan_destroy(cd_chan_t *ch)
     CD_CHECK(pthread_mutex_destroy(&ch->lock));
     free(ch->buf);
     ch->buf = NULL;
-    cd_reg_remove_object(ch->id);
+    cd__reg_remove_object(ch->id);
 }
 
 void cd_chan_stats(cd_chan_t *ch, cd_chan_stats_t *out)

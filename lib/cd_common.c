@@ -3,6 +3,7 @@
  */
 #include "cd_common.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,4 +32,16 @@ void cd_name_copy(char *dst, const char *src)
         n = CD_NAME_MAX - 1;
     memcpy(dst, src, n);
     dst[n] = '\0';
+}
+
+int cd__appendf(char *buf, size_t size, size_t *at, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf + (*at < size ? *at : size),
+                      *at < size ? size - *at : 0, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        *at += (size_t)n;
+    return n;
 }

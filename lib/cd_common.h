@@ -10,6 +10,7 @@
 #ifndef CD_COMMON_H
 #define CD_COMMON_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Longest name of a thread, lock or other object, terminator included. */
@@ -37,6 +38,12 @@ int64_t cd_now_ns(void);
 
 /* Copies src into a name buffer of CD_NAME_MAX bytes, truncating. */
 void cd_name_copy(char *dst, const char *src);
+
+/* For libconc's text makers: appends printf-style text at buf + *at,
+ * truncating at size, and advances *at by the full length (as snprintf
+ * counts), so that the caller can return what snprintf would. */
+int cd__appendf(char *buf, size_t size, size_t *at, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 #if defined(__has_feature)
 #if __has_feature(thread_sanitizer)

@@ -1,47 +1,23 @@
 /*
- * cd_detect.h - deadlock detection: the wait-for graph and the watchdog.
+ * cd_detect.h - the deadlock watchdog.
  *
- * The wait-for graph has an edge thread -> thread when the first waits
- * (without a deadline) for an object the second owns. (An rwlock's owner is
- * the writer inside it; readers are no single owner, so a wait for a
- * read-held rwlock adds no edge: see cd_rwlock.h.) A cycle in it is a
- * deadlock: nobody in it can ever move again. Tasks of an executor
- * (cd_exec.h) are threads here too: a task parked on an awaitable lock
- * waits for its owner, and a task that is ready or parked on a timer waits
- * for its worker, whose owner is the task running on it - an edge only
- * while that task is blocked, since a blocked thread never gives its
- * worker back. That is how "a blocking lock held across an await" shows
- * up as a cycle. The watchdog is a plain
- * pthread, invisible to the registry, that takes a snapshot every period,
- * looks for such a cycle, and reports it once it has seen the very same
- * waits twice in a row (a wait is identified by its wait_seq, so a thread
- * that moved in between cannot be mistaken for a stuck one). It then
- * records the cycle and aborts the run. It also enforces the run's hard
- * time limit (time spent paused does not count). A run that reaches the
- * limit on a starved machine (cd_load.h: its threads waited for a CPU
- * longer than they ran) gets the limit again, twice at most, before it is
+ * The watchdog is a plain pthread, invisible to the registry, that takes a
+ * snapshot every period and looks for a cycle in its wait-for graph
+ * (cd_waitfor.h). It reports one once it has seen the very same waits
+ * twice in a row (a wait is identified by its wait_seq, so a thread that
+ * moved in between cannot be mistaken for a stuck one): it records the
+ * cycle and aborts the run. (A controlled run finds its deadlocks itself,
+ * when nobody can run: cd_sched.h.) It also enforces the run's hard time
+ * limit (time spent paused does not count). A run that reaches the limit
+ * on a starved machine (cd_load.h: its threads waited for a CPU longer
+ * than they ran) gets the limit again, twice at most, before it is
  * stopped: a busy machine must not fail a correct run, and a hung one
  * still ends.
  */
 #ifndef CD_DETECT_H
 #define CD_DETECT_H
 
-#include <stddef.h>
-
-#include "cd_load.h"
-#include "cd_registry.h"
-
-/* Looks for a cycle in the wait-for graph of snap. Returns 1 and fills
- * *out (starting from the lowest thread id in the cycle), else 0. */
-int cd_waitfor_find_cycle(const cd_snapshot_t *snap, cd_cycle_t *out);
-
-/* "transfer-1 holds acct-A, waits acct-B; transfer-2 holds acct-B, waits
- * acct-A". Returns what snprintf returns. */
-int cd_cycle_format(const cd_cycle_t *c, char *buf, size_t size);
-
-/* "acct-A -> acct-B in transfer-1 (holds acct-A from demos/x.c:70, takes
- * acct-B at demos/x.c:74); acct-B -> acct-A in transfer-2 (...)". */
-int cd_inversion_format(const cd_inversion_t *inv, char *buf, size_t size);
+#include <stdint.h>
 
 typedef struct cd_watchdog cd_watchdog_t;
 

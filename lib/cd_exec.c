@@ -47,8 +47,6 @@
 /* Demo tasks need little stack; sanitizers make frames bigger. */
 #define TASK_STACK_BYTES (256 * 1024)
 #define WORKER_STACK_BYTES (256 * 1024)
-/* How often an idle worker looks at the run's abort flag. */
-#define SLICE_NS (10 * 1000 * 1000)
 
 enum where { Q_NONE, Q_READY, Q_TIMERS };
 
@@ -302,7 +300,9 @@ static void task_entry(void)
     leave_for_good(t);
 }
 
-_Noreturn void cd__exec_abort_task(void)
+/* The aborted running task gives its worker back for good (installed as
+ * the choke point's task-abort hook on every worker thread). */
+static void abort_task(void)
 {
     worker_t *w = tl_worker;
     cd_task_t *t = w ? w->current : NULL;
@@ -370,28 +370,25 @@ static int worker_has_work(void *arg)
     return w->ready.head || w->e->stop || w->e->live == 0 || cd_reg_aborted();
 }
 
-/* Sleeps until the next timer, a wake-up, or one slice. Caller holds the
- * lock. */
+/* Waits until there is work, the next timer is due or the run is aborted
+ * (a wait of the choke point's loop: parked with the scheduler in a
+ * controlled run, else on the worker's condition variable). The worker is
+ * not shown waiting: it has no record in a free run, and in a controlled
+ * one it stays "running" between tasks. Caller holds the lock. */
 static void idle(worker_t *w)
 {
-    int64_t now = cd_reg_elapsed_ns(), until = now + SLICE_NS;
-    if (w->timers.head && w->timers.head->wake_at < until)
-        until = w->timers.head->wake_at;
-    if (until <= now)
-        return;
-    if (w->sched_id) {
-        /* Parked with the scheduler, the lock free for the others. */
-        CD_CHECK(pthread_mutex_unlock(&w->e->lock));
-        cd__sched_block(w->sched_id, worker_has_work, w,
-                        w->timers.head ? w->timers.head->wake_at : 0);
-        CD_CHECK(pthread_mutex_lock(&w->e->lock));
-        return;
+    int64_t now = cd_reg_elapsed_ns();
+    cd__wait_t wait = { .ready = worker_has_work, .cond = &w->cond,
+                        .lock = &w->e->lock, .arg = w };
+
+    if (w->timers.head) {
+        if (w->timers.head->wake_at <= now)
+            return;
+        /* Timers run on the run's clock, as the wait's timeout does. */
+        wait.timed = 1;
+        wait.timeout_ns = w->timers.head->wake_at - now;
     }
-    until = cd_now_ns() + (until - now); /* the condvar's clock */
-    struct timespec ts = { until / 1000000000, until % 1000000000 };
-    int rc = pthread_cond_timedwait(&w->cond, &w->e->lock, &ts);
-    if (rc != 0 && rc != ETIMEDOUT)
-        CD_CHECK(rc);
+    cd__op_wait(w->sched_id, 0, &wait);
 }
 
 /* After an abort: ends every task of w. A task that ran is resumed once
@@ -438,6 +435,7 @@ static void *worker_main(void *p)
 
     tl_worker = w;
     cd__self_set(0, CD_SELF_PLAIN); /* between tasks the worker is nobody */
+    cd__op_on_task_abort(abort_task);
 #ifdef CD_TSAN
     w->fiber = __tsan_get_current_fiber();
 #endif
@@ -504,7 +502,7 @@ int cd_exec_create(cd_exec_t **out, int nworkers)
         worker_t *w = &e->w[e->nworkers];
         char name[CD_NAME_MAX];
         snprintf(name, sizeof name, "worker-%d", e->nworkers + 1);
-        int id = cd_reg_add_object(name, CD_OBJ_WORKER, w, NULL);
+        int id = cd__reg_add_object(name, CD_OBJ_WORKER, w, NULL);
         if (id < 0) {
             CD_CHECK(pthread_condattr_destroy(&ca));
             cd_exec_destroy(e);
@@ -537,7 +535,7 @@ void cd_exec_destroy(cd_exec_t *e)
     CD_CHECK(pthread_mutex_unlock(&e->lock));
     for (int i = 0; i < e->nworkers; i++) {
         CD_CHECK(pthread_cond_destroy(&e->w[i].cond));
-        cd_reg_remove_object(e->w[i].obj);
+        cd__reg_remove_object(e->w[i].obj);
     }
     CD_CHECK(pthread_mutex_destroy(&e->lock));
     free(e->w);
@@ -564,7 +562,7 @@ static cd_task_t *task_new(worker_t *w, const char *name, cd_task_fn fn,
         *err = -ENOMEM;
         return NULL;
     }
-    int id = cd_reg_add_thread(name);
+    int id = cd__reg_add_thread(name);
     if (id < 0) {
         stack_free(t);
         free(t);
@@ -640,7 +638,7 @@ int cd_exec_run(cd_exec_t *e)
     for (int i = 0; cd_sched_active() && i < e->nworkers; i++) {
         char name[CD_NAME_MAX];
         snprintf(name, sizeof name, "worker-%d", i + 1);
-        int id = cd_reg_add_thread(name);
+        int id = cd__reg_add_thread(name);
         e->w[i].sched_id = id > 0 ? id : 0;
         cd__sched_register(e->w[i].sched_id);
     }
@@ -733,5 +731,5 @@ void cd_await_latency_at(const char *what, int64_t usec, cd_site_t site)
     if (cd__task_park(t) != 0)
         cd__op_abort_self(t->id);
     if (cd__tracing())
-        cd_trace_emit(t->id, CD_OP_WAKE, 0, 0, what, site);
+        cd__trace_emit(t->id, CD_OP_WAKE, 0, 0, what, site);
 }

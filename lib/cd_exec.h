@@ -78,21 +78,4 @@ int cd_exec_current_worker(void);
 #define cd_await_latency(what, usec) cd_await_latency_at((what), (usec), CD_HERE)
 void cd_await_latency_at(const char *what, int64_t usec, cd_site_t site);
 
-/* ---- for awaitable primitives (cd_amutex.c) ---- */
-
-/* The running task's handle, or NULL outside a task. */
-typedef struct cd_task cd_task_t;
-cd_task_t *cd__task_current(void);
-int cd__task_id(const cd_task_t *t);
-
-/* Parks the running task until cd__task_wake(). The caller recorded the
- * park (cd__op_park) and made the task findable by its waker, under a lock
- * it releases before calling this. Returns 0 when woken, or -ECANCELED when
- * the run's abort resumed the task: the caller must undo its wait, then
- * call cd__op_abort_self(). */
-int cd__task_park(cd_task_t *t);
-
-/* Makes a parked task ready on its worker (any thread may call it). */
-void cd__task_wake(cd_task_t *t);
-
 #endif /* CD_EXEC_H */

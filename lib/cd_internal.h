@@ -127,6 +127,12 @@ struct cd_registry {
     _Atomic uint64_t trace_next;
     cd_trace_slot_t trace[CD_TRACE_CAP];
 
+    /* The run's clock when it is not the real one: the controlled
+     * scheduler's virtual clock, installed for its run (cd__reg_set_clock);
+     * NULL otherwise. (Here rather than with the settings above: the
+     * fast paths' code depends on where the thread table sits.) */
+    _Atomic(int64_t (*)(void)) clock;
+
     cd_sched_rt_t sched;
 };
 
@@ -169,6 +175,11 @@ static CD_ALWAYS_INLINE int cd__self(void)
 
 /* Recomputes cd__reg.gate after gen, the slow flags or sched.active changed. */
 void cd__reg_update_gate(void);
+
+/* Makes clock the run's clock (cd_reg_elapsed_ns), or the real one again
+ * with NULL. The controlled scheduler installs its virtual clock for its
+ * run: a hook, so that the registry need not know the scheduler. */
+void cd__reg_set_clock(int64_t (*clock)(void));
 
 static inline cd_thread_rec_t *cd__rec(int id)
 {
@@ -220,6 +231,61 @@ void cd__sched_exit(int self);
 void cd__sched_drain(void);
 /* The virtual clock, in nanoseconds since the run began. */
 int64_t cd__sched_clock(void);
+
+/* ---- libconc's own plumbing: what its modules call on each other ----
+ * Not for demos, which see only the public headers. */
+
+/* Registers a thread or object; returns its id, or -ENOSPC when the table
+ * is full. Names are copied. (cd_registry.c) */
+int cd__reg_add_thread(const char *name);
+int cd__reg_add_object(const char *name, int kind, void *impl,
+                       cd_release_fn release);
+void cd__reg_remove_object(int id);
+
+/* Makes the calling thread the registry's thread id, started by cd_thread
+ * (its start routine calls it). */
+void cd__reg_bind_self(int id);
+/* 1 when the caller is a thread cd_thread started or a task: one the run's
+ * abort ends. */
+int cd__self_is_spawned(void);
+/* 1 when the caller is a task of an executor (cd_exec.h). */
+int cd__self_is_task(void);
+
+/* Records the run's deadlock cycle (the first one found stays). */
+void cd__reg_set_deadlock(const cd_cycle_t *cycle);
+/* Caller holds cd__reg.find_lock (the lock-order graph adds under it).
+ * Returns 0, or -ENOSPC when the table is full. */
+int cd__reg_add_inversion(const cd_inversion_t *inv);
+
+/* Appends a trace event (the caller checked that tracing is on). Can't
+ * fail. (cd_trace.c) */
+void cd__trace_emit(int thread, int op, int obj, int64_t arg,
+                    const char *label, cd_site_t site);
+
+/* The lock-order graph (cd_lockorder.c). The thread `self`, holding the n
+ * locks in held[], asks for `want` at site with a blocking lock. Cheap when
+ * every edge is known already. Can't fail; a full graph stops learning new
+ * edges. */
+void cd__lockorder_note(int self, _Atomic int *held, int n, int want,
+                        cd_site_t site);
+/* Adds one edge directly (tests build graphs this way); returns 1 if it
+ * closed a cycle and was reported, else 0. */
+int cd__lockorder_add(int thread, int from, int to, cd_site_t held_at,
+                      cd_site_t taken_at);
+
+/* For awaitable primitives (cd_amutex.c): the executor's tasks
+ * (cd_exec.c). The running task's handle, or NULL outside a task. */
+typedef struct cd_task cd_task_t;
+cd_task_t *cd__task_current(void);
+int cd__task_id(const cd_task_t *t);
+/* Parks the running task until cd__task_wake(). The caller recorded the
+ * park (cd__op_park) and made the task findable by its waker, under a lock
+ * it releases before calling this. Returns 0 when woken, or -ECANCELED when
+ * the run's abort resumed the task: the caller must undo its wait, then
+ * call cd__op_abort_self(). */
+int cd__task_park(cd_task_t *t);
+/* Makes a parked task ready on its worker (any thread may call it). */
+void cd__task_wake(cd_task_t *t);
 
 #define CD_RELAXED memory_order_relaxed
 #define cd__ld(p) atomic_load_explicit((p), CD_RELAXED)

@@ -1,5 +1,6 @@
 /*
- * cd_lockorder.c - learning edges and finding order inversions.
+ * cd_lockorder.c - learning edges, finding order inversions, and how
+ * one reads.
  *
  * The fast path reads one bit per held lock. The slow path (a new edge)
  * runs under the registry's find_lock and searches for a path back from
@@ -8,6 +9,7 @@
  */
 #include "cd_lockorder.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "cd_internal.h"
@@ -75,11 +77,11 @@ static void report(int thread, int from, int to, cd_site_t held_at,
         inv.back_held_at = back->held_at;
         inv.back_taken_at = back->taken_at;
     }
-    cd_reg_add_inversion(&inv);
+    cd__reg_add_inversion(&inv);
 }
 
-int cd_lockorder_add(int thread, int from, int to, cd_site_t held_at,
-                     cd_site_t taken_at)
+int cd__lockorder_add(int thread, int from, int to, cd_site_t held_at,
+                      cd_site_t taken_at)
 {
     int cycle = 0, first_hop = 0;
 
@@ -102,8 +104,8 @@ int cd_lockorder_add(int thread, int from, int to, cd_site_t held_at,
     return cycle;
 }
 
-void cd_lockorder_note(int self, _Atomic int *held, int n, int want,
-                       cd_site_t site)
+void cd__lockorder_note(int self, _Atomic int *held, int n, int want,
+                        cd_site_t site)
 {
     if (n > CD_MAX_HELD)
         n = CD_MAX_HELD;
@@ -113,6 +115,35 @@ void cd_lockorder_note(int self, _Atomic int *held, int n, int want,
             continue;
         cd_obj_rec_t *o = cd__obj(h);
         cd_site_t held_at = { cd__ld(&o->site_file), cd__ld(&o->site_line) };
-        cd_lockorder_add(self, h, want, held_at, site);
+        cd__lockorder_add(self, h, want, held_at, site);
     }
+}
+
+/* ================================ the text ================================ */
+
+int cd_inversion_format(const cd_inversion_t *inv, char *buf, size_t size)
+{
+    size_t at = 0;
+    const char *a = cd_reg_object_name(inv->first);
+    const char *b = cd_reg_object_name(inv->second);
+    if (size)
+        buf[0] = '\0';
+    cd__appendf(buf, size, &at,
+                "%s -> %s in %s (holds %s from %s:%d, takes %s at %s:%d)", a,
+                b, cd_reg_thread_name(inv->thread), a,
+                inv->held_at.file ? inv->held_at.file : "?",
+                inv->held_at.line, b,
+                inv->taken_at.file ? inv->taken_at.file : "?",
+                inv->taken_at.line);
+    if (inv->back_thread)
+        cd__appendf(buf, size, &at,
+                    "; %s -> %s%s in %s (holds %s from %s:%d, takes %s at "
+                    "%s:%d)", b, cd_reg_object_name(inv->back_next),
+                    inv->direct ? "" : " -> ...",
+                    cd_reg_thread_name(inv->back_thread), b,
+                    inv->back_held_at.file ? inv->back_held_at.file : "?",
+                    inv->back_held_at.line, cd_reg_object_name(inv->back_next),
+                    inv->back_taken_at.file ? inv->back_taken_at.file : "?",
+                    inv->back_taken_at.line);
+    return (int)at;
 }

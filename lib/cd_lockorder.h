@@ -11,19 +11,14 @@
 #ifndef CD_LOCKORDER_H
 #define CD_LOCKORDER_H
 
-#include <stdatomic.h>
+#include <stddef.h>
 
-#include "cd_common.h"
+#include "cd_registry.h"
 
-/* The thread `self`, holding the n locks in held[], asks for `want` at
- * site. Cheap when every edge is known already. Can't fail; a full graph
- * stops learning new edges. */
-void cd_lockorder_note(int self, _Atomic int *held, int n, int want,
-                       cd_site_t site);
-
-/* Adds one edge directly (tests build graphs this way); returns 1 if it
- * closed a cycle and was reported, else 0. */
-int cd_lockorder_add(int thread, int from, int to, cd_site_t held_at,
-                     cd_site_t taken_at);
+/* How a finding reads: "acct-A -> acct-B in transfer-1 (holds acct-A from
+ * demos/x.c:70, takes acct-B at demos/x.c:74); acct-B -> acct-A in
+ * transfer-2 (...)". Returns what snprintf returns. (Learning edges is
+ * libconc's own business: cd_internal.h.) */
+int cd_inversion_format(const cd_inversion_t *inv, char *buf, size_t size);
 
 #endif /* CD_LOCKORDER_H */

@@ -7,9 +7,10 @@
  * cd_mutex_fast.h, and bench/bench_mutex.c measures it against a raw
  * pthread mutex. The general path (here) does the same steps through
  * cd__op_begin/cd__op_acquired, with the trace, the scheduler's decision
- * point and the lock-order check. The waiting path marks the thread
- * blocked, then waits in timed slices so that it can notice the run's
- * abort flag. For ThreadSanitizer the whole operation is annotated as one
+ * point and the lock-order check. The waiting path hands the wait to
+ * the choke point's wait loop (cd__op_wait), giving it a timed lock as
+ * its slice and "no owner in the registry" as the controlled scheduler's
+ * test. For ThreadSanitizer the whole operation is annotated as one
  * user mutex operation, so TSan sees a real lock (with lock-order
  * checking) and ignores libconc's own bookkeeping.
  */
@@ -20,10 +21,9 @@
 
 #include "cd_op.h"
 
-#define SLICE_NS (20 * 1000 * 1000)
-
 #define TSAN_ID(m) CD__MUTEX_TSAN_ID(m) /* see cd_mutex_fast.h */
 
+/* An aborted thread's hold is undone here: an ordinary unlock. */
 static void release(void *impl)
 {
     cd_mutex_unlock_at(impl, (cd_site_t){ __FILE__, __LINE__ });
@@ -31,7 +31,7 @@ static void release(void *impl)
 
 int cd_mutex_init(cd_mutex_t *m, const char *name)
 {
-    int id = cd_reg_add_object(name, CD_OBJ_MUTEX, m, release);
+    int id = cd__reg_add_object(name, CD_OBJ_MUTEX, m, release);
     if (id < 0)
         return id;
     CD_CHECK(pthread_mutex_init(&m->m, NULL));
@@ -44,41 +44,26 @@ void cd_mutex_destroy(cd_mutex_t *m)
 {
     CD_TSAN_DESTROY(TSAN_ID(m));
     CD_CHECK(pthread_mutex_destroy(&m->m));
-    cd_reg_remove_object(m->id);
+    cd__reg_remove_object(m->id);
 }
 
-/* Waits for m until deadline_ns (0: no deadline), in slices. Returns 0,
- * -ETIMEDOUT, or -ECANCELED when the run was aborted. */
-static int wait_for(cd_mutex_t *m, int64_t deadline_ns)
+/* ================================ waiting ================================
+ * What cd__op_wait needs of a mutex (see cd_op.h). */
+
+/* One slice: a timed lock until until_ns, or a trylock. */
+static int mutex_slice(void *arg, int64_t until_ns)
 {
-    for (;;) {
-        if (cd_reg_aborted() && (cd_self_is_spawned() || deadline_ns == 0))
-            return -ECANCELED;
-        int64_t now = cd_now_ns();
-        int64_t until = now + SLICE_NS;
-        if (deadline_ns && deadline_ns < until)
-            until = deadline_ns;
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        int64_t abs = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec +
-                      (until - now);
-        ts.tv_sec = abs / 1000000000;
-        ts.tv_nsec = abs % 1000000000;
-        int rc = pthread_mutex_timedlock(&m->m, &ts);
-        if (rc == 0 && cd_reg_aborted() &&
-            (cd_self_is_spawned() || deadline_ns == 0)) {
-            /* The lock came free because the run was aborted (a victim
-             * released it): this thread ends too, it does not carry on. */
-            CD_CHECK(pthread_mutex_unlock(&m->m));
-            return -ECANCELED;
-        }
-        if (rc == 0)
-            return 0;
-        if (rc != ETIMEDOUT)
-            CD_CHECK(rc);
-        if (deadline_ns && cd_now_ns() >= deadline_ns)
-            return -ETIMEDOUT;
-    }
+    cd_mutex_t *m = arg;
+    if (until_ns == CD__WAIT_TRY)
+        return pthread_mutex_trylock(&m->m) == 0;
+    /* pthread_mutex_timedlock measures on CLOCK_REALTIME. */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t abs = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec +
+                  (until_ns - cd_now_ns());
+    ts.tv_sec = abs / 1000000000;
+    ts.tv_nsec = abs % 1000000000;
+    return cd__op_timed(pthread_mutex_timedlock(&m->m, &ts));
 }
 
 /* Under the controlled scheduler: free when the registry shows no owner
@@ -89,53 +74,31 @@ static int mutex_free(void *arg)
     return m->id == 0 || cd__ld(&cd__obj(m->id)->owner) == 0;
 }
 
-/* The controlled version of wait_for: park until the lock is free (or the
- * virtual deadline passes), then take it. Falls back to a real wait if the
- * run stops being controlled (an abort drains the scheduler). */
-static int wait_controlled(cd_mutex_t *m, int self, int timed, int ms)
+static void mutex_undo(void *arg)
 {
-    int64_t deadline = timed ? cd__sched_clock() + (int64_t)ms * 1000000 : 0;
-    for (;;) {
-        int rc = cd__sched_block(self, mutex_free, m, deadline);
-        if (rc == CD_SCHED_FREE_RUN)
-            return wait_for(m, timed ? cd_now_ns() + (int64_t)ms * 1000000 : 0);
-        if (rc == -ECANCELED)
-            return rc;
-        if (pthread_mutex_trylock(&m->m) == 0)
-            return 0;
-        if (rc == -ETIMEDOUT)
-            return rc;
-    }
+    CD_CHECK(pthread_mutex_unlock(&((cd_mutex_t *)arg)->m));
 }
 
-/* The waiting path, once a trylock failed: mark the thread blocked, wait,
- * record the outcome. Out of line, like the general path: the slow cases
- * must not weigh on the code of the fast one. */
+/* The waiting path, once a trylock failed: wait (shown blocked when
+ * tracked), record the outcome. Out of line, like the general path: the
+ * slow cases must not weigh on the code of the fast one. */
 static CD_NOINLINE int acquire_wait(cd_mutex_t *m, int op, int ms,
                                     cd_site_t site, int tracked)
 {
-    int self = cd__self(), timed = (op == CD_OP_TIMEDLOCK);
+    int self = tracked ? cd__self() : 0, timed = (op == CD_OP_TIMEDLOCK);
+    cd__wait_t w = { .slice = mutex_slice, .ready = mutex_free,
+                     .undo = mutex_undo, .arg = m, .timed = timed,
+                     .timeout_ns = (int64_t)ms * 1000000, .site = site };
 
-    if (tracked)
-        cd__op_block(self, m->id, timed, site);
-    int rc = cd__sched_on() && tracked
-                 ? wait_controlled(m, self, timed, ms)
-                 : wait_for(m, timed ? cd_now_ns() + (int64_t)ms * 1000000 : 0);
-    if (tracked) {
-        cd__op_unblock(self, m->id);
-        if (rc == 0)
-            cd__op_acquired(self, m->id, site);
-        else if (rc == -ETIMEDOUT)
-            cd__op_note(self, CD_OP_TIMEOUT, m->id, 0, site);
-    }
+    int rc = cd__op_wait(self, m->id, &w);
     if (rc == 0) {
+        if (self)
+            cd__op_acquired(self, m->id, site);
         CD_TSAN_POST_LOCK(TSAN_ID(m), timed ? CD_TSAN_TRY : 0);
         return 0;
     }
     CD_TSAN_POST_LOCK(TSAN_ID(m), CD_TSAN_TRY_FAILED);
-    if (rc == -ECANCELED && tracked && cd_self_is_spawned())
-        cd__op_abort_self(self);
-    return rc;
+    return cd__op_end_if_aborted(self, rc);
 }
 
 /* Takes m, waiting with the given deadline; shared by lock and timedlock.

@@ -3,7 +3,9 @@
  */
 #include "cd_op.h"
 
+#include <errno.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <time.h>
 
 /* A paused thread looks at the pause and abort flags after 2 ms, then
@@ -36,10 +38,10 @@ static void pause_here(int self)
 void cd__op_slow(int self, int op, int obj, int64_t arg, const char *label,
                  cd_site_t site)
 {
-    if ((cd__ld(&cd__reg.slow) & CD_SLOW_PAUSE) && cd_self_is_spawned())
+    if ((cd__ld(&cd__reg.slow) & CD_SLOW_PAUSE) && cd__self_is_spawned())
         pause_here(self);
     if (cd__tracing())
-        cd_trace_emit(self, op, obj, arg, label, site);
+        cd__trace_emit(self, op, obj, arg, label, site);
 }
 
 /* The task self no longer occupies its worker. */
@@ -81,6 +83,140 @@ void cd__op_unblock(int self, int obj)
     atomic_fetch_sub_explicit(&cd__obj(obj)->nwaiters, 1, CD_RELAXED);
 }
 
+/* ================================ waiting ================================ */
+
+/* The abort rule: once the run is aborted, a wait ends if the run ends
+ * its thread (cd_thread's threads and tasks end themselves) or if it has
+ * no timeout (nothing else would ever end it). A timed wait of a thread
+ * the program started itself (main) runs to its timeout. */
+static int abort_ends(const cd__wait_t *w)
+{
+    return cd_reg_aborted() && (cd__self_is_spawned() || !w->timed);
+}
+
+/* The slice took what the thread waited for. If the run was aborted
+ * meanwhile, that is usually why it came free (an aborted thread let go
+ * of it): the thread ends too rather than carry on (a transfer half done
+ * in a deadlocked run), so it gives back what it took. */
+static int taken(const cd__wait_t *w)
+{
+    if (!abort_ends(w))
+        return 0;
+    if (w->undo)
+        w->undo(w->arg);
+    return -ECANCELED;
+}
+
+/* One slice: the primitive's own, or its condition variable's. */
+static int slice(const cd__wait_t *w, int64_t until_ns)
+{
+    if (w->slice)
+        return w->slice(w->arg, until_ns);
+    if (!w->ready(w->arg) && until_ns != CD__WAIT_TRY) {
+        struct timespec ts = { until_ns / 1000000000,
+                               until_ns % 1000000000 };
+        cd__op_timed(pthread_cond_timedwait(w->cond, w->lock, &ts));
+    }
+    return w->ready(w->arg);
+}
+
+/* The wait of a controlled run: park until ready (or the virtual
+ * timeout), then take. Returns CD_SCHED_FREE_RUN when the run is not, or
+ * no longer, controlled: an abort drains the scheduler, and every thread
+ * then waits for real. */
+static int wait_parked(int self, const cd__wait_t *w)
+{
+    int64_t deadline = w->timed ? cd__sched_clock() + w->timeout_ns : 0;
+
+    for (;;) {
+        if (w->lock)
+            CD_CHECK(pthread_mutex_unlock(w->lock));
+        int rc = cd__sched_block(self, w->ready, w->arg, deadline);
+        if (w->lock)
+            CD_CHECK(pthread_mutex_lock(w->lock));
+        if (rc == CD_SCHED_FREE_RUN || rc == -ECANCELED)
+            return rc;
+        /* Ready, or the timeout came: either way a last try. */
+        if (slice(w, CD__WAIT_TRY))
+            return taken(w);
+        if (rc == -ETIMEDOUT)
+            return rc;
+    }
+}
+
+/* The real wait, in slices, looking at the run's abort between them. */
+static int wait_free(const cd__wait_t *w)
+{
+    int64_t len = w->slice_ns > 0 ? w->slice_ns : CD__WAIT_SLICE_NS;
+    int64_t deadline = w->timed ? cd_now_ns() + w->timeout_ns : 0;
+
+    for (;;) {
+        if (abort_ends(w))
+            return -ECANCELED;
+        int64_t until = cd_now_ns() + len;
+        if (deadline && deadline < until)
+            until = deadline;
+        if (slice(w, until))
+            return taken(w);
+        if (deadline && cd_now_ns() >= deadline)
+            return -ETIMEDOUT;
+    }
+}
+
+int cd__op_wait(int self, int obj, const cd__wait_t *w)
+{
+    int shown = self && obj, rc = CD_SCHED_FREE_RUN;
+
+    if (shown)
+        cd__op_block(self, obj, w->timed, w->site);
+    if (self && cd__sched_on())
+        rc = wait_parked(self, w);
+    if (rc == CD_SCHED_FREE_RUN)
+        rc = wait_free(w);
+    if (shown) {
+        cd__op_unblock(self, obj);
+        if (rc == -ETIMEDOUT)
+            cd__op_note(self, CD_OP_TIMEOUT, obj, 0, w->site);
+    }
+    return rc;
+}
+
+int cd__op_end_if_aborted(int self, int rc)
+{
+    if (rc == -ECANCELED && self && cd__self_is_spawned())
+        cd__op_abort_self(self);
+    return rc;
+}
+
+void cd__op_nap(int64_t until_ns)
+{
+    int64_t left = until_ns - cd_now_ns();
+    if (left > 0) {
+        struct timespec ts = { left / 1000000000, left % 1000000000 };
+        nanosleep(&ts, NULL);
+    }
+}
+
+void cd__op_sleep(int self, const char *what)
+{
+    cd_thread_rec_t *t = cd__rec(self);
+
+    cd__st(&t->what, what);
+    cd__st(&t->since_ns, cd_reg_elapsed_ns());
+    cd__st(&t->state, CD_T_SLEEPING);
+}
+
+void cd__op_wake(int self, const char *what, cd_site_t site)
+{
+    cd_thread_rec_t *t = cd__rec(self);
+
+    cd__st(&t->state, CD_T_RUNNING);
+    cd__st(&t->since_ns, cd_reg_elapsed_ns());
+    cd__st(&t->what, NULL);
+    if (cd__tracing())
+        cd__trace_emit(self, CD_OP_WAKE, 0, 0, what, site);
+}
+
 void cd__op_released_search(int self, int obj)
 {
     cd_thread_rec_t *t = cd__rec(self);
@@ -98,6 +234,14 @@ void cd__op_released_search(int self, int obj)
     if (n > 0)
         cd__st(&t->nheld, n - 1);
     cd__st(&cd__obj(obj)->owner, 0);
+}
+
+/* This thread's way out for an aborted task (cd__op_on_task_abort). */
+static _Thread_local void (*task_abort)(void);
+
+void cd__op_on_task_abort(void (*fn)(void))
+{
+    task_abort = fn;
 }
 
 _Noreturn void cd__op_abort_self(int self)
@@ -121,9 +265,13 @@ _Noreturn void cd__op_abort_self(int self)
     cd__op_note(self, CD_OP_ABORT, 0, 0, (cd_site_t){ 0 });
     cd__st(&t->since_ns, cd_reg_elapsed_ns());
     cd__st(&t->state, CD_T_ABORTED);
-    if (cd_self_is_task()) {
+    if (cd__self_is_task()) {
         leave_worker(self);
-        cd__exec_abort_task(); /* a task must not end its worker thread */
+        if (!task_abort)
+            cd__check_failed("a task's worker has no abort hook", EINVAL,
+                             __FILE__, __LINE__);
+        task_abort(); /* a task must not end its worker thread */
+        abort();      /* not reached */
     }
     pthread_exit(NULL);
 }
@@ -149,7 +297,7 @@ void cd__op_park(int self, int obj, const char *label, int64_t wake_ns,
     cd__st(&t->state, CD_T_PARKED);
     leave_worker(self);
     if (cd__tracing())
-        cd_trace_emit(self, CD_OP_PARK, obj, 0, label, site);
+        cd__trace_emit(self, CD_OP_PARK, obj, 0, label, site);
 }
 
 /* A task that was parked on an object stops counting as its waiter. */

@@ -6,16 +6,21 @@
  * the free-running mode these only record: the registry's record of the
  * thread and object, the trace (when on) and the lock-order graph. They are
  * the single place where a controlled scheduler takes its decisions, so a
- * new primitive must go through them and nowhere else.
+ * new primitive must go through them and nowhere else. A primitive that
+ * must wait does so through cd__op_wait (below), which owns everything
+ * about waiting but the primitive's own test and slice.
  *
  * Internal to libconc. All functions expect self != 0 (a tracked thread);
  * callers skip the bookkeeping when the registry was full (self == 0).
+ * cd__op_wait and cd__op_end_if_aborted take self 0 for such a thread.
  */
 #ifndef CD_OP_H
 #define CD_OP_H
 
+#include <errno.h>
+#include <pthread.h>
+
 #include "cd_internal.h"
-#include "cd_lockorder.h"
 
 static CD_ALWAYS_INLINE int cd__tracing(void)
 {
@@ -91,7 +96,7 @@ static CD_ALWAYS_INLINE void cd__op_order(int self, int obj,
     cd_thread_rec_t *t = cd__rec(self);
     int n = cd__ld(&t->nheld);
     if (n > 0)
-        cd_lockorder_note(self, t->held, n, obj, site);
+        cd__lockorder_note(self, t->held, n, obj, site);
 }
 
 /* Records only the trace event of a state change (no registry update). */
@@ -99,7 +104,7 @@ static CD_ALWAYS_INLINE void cd__op_note(int self, int op, int obj,
                                          int64_t arg, cd_site_t site)
 {
     if (cd__tracing())
-        cd_trace_emit(self, op, obj, arg, NULL, site);
+        cd__trace_emit(self, op, obj, arg, NULL, site);
 }
 
 /* The registry half of cd__op_acquired (for a fast path, as above); n is
@@ -183,6 +188,88 @@ void cd__op_block(int self, int obj, int timed, cd_site_t site);
 /* The wait is over, whatever its outcome. */
 void cd__op_unblock(int self, int obj);
 
+/* ================================ waiting ================================
+ * Every blocking primitive waits through cd__op_wait and supplies only
+ * what is its own: how to take what it waits for (and wait a bounded time
+ * for it), and how the controlled scheduler can tell that it could go on.
+ * The loop owns the rest: the thread shown blocked, the park with the
+ * controlled scheduler and the real wait when the run is not (or stops
+ * being) controlled, the slices, the run's abort and the timeout. */
+
+/* A real wait is cut into slices of this length, so that a waiting thread
+ * looks at the run's abort flag at least this often. A primitive asks for
+ * longer ones only where ending a slice changes what it models (a glibc
+ * rwlock writer loses its place at each slice's end: cd_rwlock.c). */
+#define CD__WAIT_SLICE_NS (20 * 1000 * 1000)
+
+/* One wait, as a primitive describes it to cd__op_wait. */
+typedef struct cd__wait {
+    /* For the controlled scheduler, while the thread is parked: could it
+     * go on now? Called on another participant's turn (only one thread
+     * runs, *lock is free), so it reads the primitive's state directly.
+     * NULL: only the timeout ends the wait (a latency). */
+    int (*ready)(void *arg);
+    /* One slice of real waiting: takes what the thread waits for if it is
+     * there and returns 1; else waits for it until until_ns at the latest
+     * (cd_now_ns's clock) and returns 1 if it came and was taken, 0 if
+     * not. With until_ns CD__WAIT_TRY it only tries, never waits. Called
+     * with *lock held. NULL: the primitive waits on a condition variable,
+     * cond, for ready(arg) to hold (and takes nothing: the caller acts
+     * once the wait is over). */
+    int (*slice)(void *arg, int64_t until_ns);
+    pthread_cond_t *cond; /* on CLOCK_MONOTONIC, used with *lock */
+    /* Gives back what slice took, when the run's abort came meanwhile.
+     * NULL where the wait takes nothing. */
+    void (*undo)(void *arg);
+    void *arg;
+    /* The primitive's own lock, held by the caller throughout the wait:
+     * let go while the thread is parked with the scheduler, and by the
+     * condition variable while it waits. NULL: none. */
+    pthread_mutex_t *lock;
+    int timed;           /* the wait ends after timeout_ns */
+    int64_t timeout_ns;  /* on the run's clock: virtual in a controlled run */
+    int64_t slice_ns;    /* 0: CD__WAIT_SLICE_NS */
+    cd_site_t site;      /* where the primitive was called, for the trace */
+} cd__wait_t;
+
+#define CD__WAIT_TRY 0
+
+/* Waits as w says. With obj != 0 the thread self is shown blocked on obj
+ * meanwhile (and a timeout traced); with obj 0 the caller shows what the
+ * thread does. self 0 (an untracked thread) waits in real slices only.
+ * In a controlled run the thread parks until w->ready holds (or the
+ * virtual timeout passes), then takes; if the run stops being controlled
+ * (an abort drains it) it goes on in real slices. Between slices it looks
+ * at the run's abort: that ends a wait of a thread the run ends (one that
+ * cd_thread started, a task) and any wait without a timeout, which would
+ * last for ever. Returns 0 (taken), -ETIMEDOUT, or -ECANCELED (the run's
+ * abort ended the wait; then nothing is held: see w->undo). The caller
+ * undoes its own part of the wait, then calls cd__op_end_if_aborted. */
+int cd__op_wait(int self, int obj, const cd__wait_t *w);
+
+/* After a wait that returned rc: ends the thread self (cd__op_abort_self)
+ * if the run's abort ended the wait and the run ends this thread, else
+ * returns rc. */
+int cd__op_end_if_aborted(int self, int rc);
+
+/* What a slice's timed pthread call (a timed lock, a timed condition
+ * wait) returned, as a slice returns it: 1 taken, 0 timed out. Any other
+ * error can only be a bug (CD_CHECK). */
+static inline int cd__op_timed(int rc)
+{
+    if (rc != 0 && rc != ETIMEDOUT)
+        CD_CHECK(rc);
+    return rc == 0;
+}
+
+/* Sleeps until until_ns (cd_now_ns's clock), or not at all if it passed. */
+void cd__op_nap(int64_t until_ns);
+
+/* A simulated latency (cd_latency): the thread shows as sleeping on what
+ * until cd__op_wake. */
+void cd__op_sleep(int self, const char *what);
+void cd__op_wake(int self, const char *what, cd_site_t site);
+
 /* Ends the calling thread because the run was aborted: releases what it
  * holds, marks it aborted and exits. Only for threads cd_thread started and
  * for tasks (a task leaves its worker for good instead of exiting it). */
@@ -204,7 +291,11 @@ void cd__op_task_exit(int self);
 /* The run's abort dropped a task that never ran. */
 void cd__op_task_dropped(int task);
 
-/* In cd_exec.c: the aborted task self gives its worker back for good. */
-_Noreturn void cd__exec_abort_task(void);
+/* How an aborted task gives its worker back for good (it must not end
+ * the worker's thread, as pthread_exit would): the executor installs fn
+ * on each of its worker threads before they run a task. fn never returns.
+ * A hook, so that the choke point need not know the executor, which
+ * calls it. */
+void cd__op_on_task_abort(void (*fn)(void));
 
 #endif /* CD_OP_H */

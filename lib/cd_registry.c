@@ -132,11 +132,15 @@ int cd_reg_paused(void)
     return (cd__ld(&cd__reg.slow) & CD_SLOW_PAUSE) != 0;
 }
 
+void cd__reg_set_clock(int64_t (*clock)(void))
+{
+    cd__st(&cd__reg.clock, clock);
+}
+
 int64_t cd_reg_elapsed_ns(void)
 {
-    if (cd__sched_on())
-        return cd__sched_clock();
-    return cd_now_ns() - cd__reg.t0_ns;
+    int64_t (*clock)(void) = cd__ld(&cd__reg.clock);
+    return clock ? clock() : real_elapsed_ns();
 }
 
 int64_t cd_reg_active_ns(void)
@@ -147,7 +151,7 @@ int64_t cd_reg_active_ns(void)
 
 /* ============================== registration ============================= */
 
-int cd_reg_add_thread(const char *name)
+int cd__reg_add_thread(const char *name)
 {
     int id = atomic_fetch_add(&cd__reg.nthreads, 1) + 1;
     if (id > CD_MAX_THREADS) {
@@ -162,8 +166,8 @@ int cd_reg_add_thread(const char *name)
     return id;
 }
 
-int cd_reg_add_object(const char *name, int kind, void *impl,
-                      cd_release_fn release)
+int cd__reg_add_object(const char *name, int kind, void *impl,
+                       cd_release_fn release)
 {
     int id = atomic_fetch_add(&cd__reg.nobjs, 1) + 1;
     if (id > CD_MAX_OBJECTS) {
@@ -180,7 +184,7 @@ int cd_reg_add_object(const char *name, int kind, void *impl,
     return id;
 }
 
-void cd_reg_remove_object(int id)
+void cd__reg_remove_object(int id)
 {
     if (cd_reg_object(id))
         cd__st(&cd__obj(id)->live, 0);
@@ -224,7 +228,7 @@ int cd__self_slow(void)
         snprintf(name, sizeof name, "main");
     else
         snprintf(name, sizeof name, "thread-%d", n + 1);
-    int id = cd_reg_add_thread(name);
+    int id = cd__reg_add_thread(name);
     if (id < 0)
         return 0; /* untracked: the table is full */
     cd__st(&cd__rec(id)->state, CD_T_RUNNING);
@@ -236,20 +240,20 @@ int cd__self_slow(void)
 
 int cd_self(void) { return cd__self(); }
 
-void cd_reg_bind_self(int id)
+void cd__reg_bind_self(int id)
 {
     cd__self_key = CD__KEY(cd__reg.gen, id);
     cd__self_spawned = CD_SELF_SPAWNED;
     cd__sched_self = id;
 }
 
-int cd_self_is_spawned(void)
+int cd__self_is_spawned(void)
 {
     return CD__KEY_GEN(cd__self_key) == cd__reg.gen &&
            cd__self_spawned != CD_SELF_PLAIN;
 }
 
-int cd_self_is_task(void)
+int cd__self_is_task(void)
 {
     return CD__KEY_GEN(cd__self_key) == cd__reg.gen &&
            cd__self_spawned == CD_SELF_TASK;
@@ -411,7 +415,7 @@ const char *cd_snap_object_name(const cd_snapshot_t *s, int id)
 
 /* =============================== findings =============================== */
 
-void cd_reg_set_deadlock(const cd_cycle_t *cycle)
+void cd__reg_set_deadlock(const cd_cycle_t *cycle)
 {
     CD_CHECK(pthread_mutex_lock(&cd__reg.find_lock));
     if (!cd__reg.has_deadlock) {
@@ -432,7 +436,7 @@ int cd_reg_deadlock(cd_cycle_t *out)
 }
 
 /* Caller holds find_lock (the lock-order graph adds under it). */
-int cd_reg_add_inversion(const cd_inversion_t *inv)
+int cd__reg_add_inversion(const cd_inversion_t *inv)
 {
     if (cd__reg.ninv >= CD_MAX_INVERSIONS)
         return -ENOSPC;

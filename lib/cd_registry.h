@@ -224,13 +224,6 @@ int64_t cd_reg_elapsed_ns(void);
 /* The same, not counting time spent paused: what the hard timeout uses. */
 int64_t cd_reg_active_ns(void);
 
-/* Registers a thread or object; returns its id, or -ENOSPC when the table
- * is full. Names are copied. */
-int cd_reg_add_thread(const char *name);
-int cd_reg_add_object(const char *name, int kind, void *impl,
-                      cd_release_fn release);
-void cd_reg_remove_object(int id);
-
 /* The record for an id, or NULL for 0 / out of range. */
 cd_thread_rec_t *cd_reg_thread(int id);
 cd_obj_rec_t *cd_reg_object(int id);
@@ -240,8 +233,6 @@ const char *cd_reg_object_name(int id);
 /* The calling thread's id; a thread libconc did not start is registered
  * on first use under the name "main" (or "thread-N"). */
 int cd_self(void);
-void cd_reg_bind_self(int id); /* used by cd_thread's start routine */
-int cd_self_is_spawned(void);
 
 /* Copies the tables into *out. Safe from any thread at any time; fields of
  * one record may be a few nanoseconds apart. */
@@ -263,14 +254,10 @@ void cd_reg_gauge_set(int id, int64_t value);
 void cd_reg_gauge_add(int id, int64_t delta);
 int64_t cd_reg_gauge_get(int id);
 
-/* Findings. */
-void cd_reg_set_deadlock(const cd_cycle_t *cycle);
-int cd_reg_deadlock(cd_cycle_t *out); /* 1 and a copy if one was found */
-int cd_reg_add_inversion(const cd_inversion_t *inv);
+/* Findings: the deadlock cycle (1 and a copy if one was found), the
+ * lock-order inversions (how many were copied, at most max). */
+int cd_reg_deadlock(cd_cycle_t *out);
 int cd_reg_inversions(cd_inversion_t *out, int max);
-
-/* 1 when the caller is a task of an executor (cd_exec.h). */
-int cd_self_is_task(void);
 
 /* Human names for states (e.g. "blocked"). */
 const char *cd_thread_state_name(int state);

@@ -8,8 +8,9 @@
  * arrival order.
  *
  * Every operation goes through the choke point like cd_mutex's: a trylock
- * first; if that fails the thread is marked blocked and waits in slices so
- * that it notices the run's abort flag. For ThreadSanitizer each operation
+ * first; if that fails the thread waits through the choke point's wait
+ * loop (cd__op_wait), which shows it blocked and waits in slices so that
+ * it notices the run's abort flag. For ThreadSanitizer each operation
  * is one user-mutex operation (read-side ones flagged as such), so TSan
  * sees a real reader-writer lock and ignores the bookkeeping inside.
  */
@@ -23,15 +24,15 @@
 
 #include "cd_op.h"
 
-/* Waits are cut into slices so that a blocked thread notices the run's
- * abort. Our own FIFO keeps a waiter's place across slices, so its slices
- * can be short. A glibc writer cannot keep its place: when its timed wait
- * expires it stops being the waiting writer for a moment, and under
- * PREFER_WRITER a reader may slip in then. Its slices are long, so that a
- * writer loses its preference at most once per 500 ms of waiting; an
- * abort still ends it well within the CLI's grace period (and usually at
- * once: the threads it waits for are aborted and let go first). */
-#define SLICE_NS (20 * 1000 * 1000)
+/* A wait is cut into slices (cd__op_wait) so that a blocked thread
+ * notices the run's abort. Our own FIFO keeps a waiter's place across
+ * slices, so it takes the usual short ones. A glibc writer cannot keep its
+ * place: when its timed wait expires it stops being the waiting writer for
+ * a moment, and under PREFER_WRITER a reader may slip in then. Its slices
+ * are long, so that a writer loses its preference at most once per 500 ms
+ * of waiting; an abort still ends it well within the CLI's grace period
+ * (and usually at once: the threads it waits for are aborted and let go
+ * first). */
 #define GLIBC_SLICE_NS (500 * 1000 * 1000)
 
 /* ThreadSanitizer knows the lock by an address that is not the inner
@@ -83,7 +84,7 @@ int cd_rwlock_init(cd_rwlock_t *l, const char *name, cd_rw_policy_t policy)
     if (policy != CD_RW_PREFER_READER && policy != CD_RW_PREFER_WRITER &&
         policy != CD_RW_FAIR)
         return -EINVAL;
-    int id = cd_reg_add_object(name, CD_OBJ_RWLOCK, l, release);
+    int id = cd__reg_add_object(name, CD_OBJ_RWLOCK, l, release);
     if (id < 0)
         return id;
     l->policy = policy;
@@ -110,7 +111,7 @@ void cd_rwlock_destroy(cd_rwlock_t *l)
     } else {
         CD_CHECK(pthread_rwlock_destroy(&l->rw));
     }
-    cd_reg_remove_object(l->id);
+    cd__reg_remove_object(l->id);
     l->id = 0;
 }
 
@@ -142,43 +143,20 @@ static int glibc_try(cd_rwlock_t *l, int write)
     return -EBUSY;
 }
 
-/* glibc refuses (EDEADLK) when the caller already holds the lock for
- * writing. Waiting on is what the program asked for: the thread stays
- * blocked on a lock it owns itself, which the watchdog reports as a
- * deadlock, and ends with the run's abort. */
-static int wait_for_abort(void)
+/* Under the controlled scheduler: glibc cannot be asked "would you let me
+ * in", so its two policies are played from what is visible: a writer
+ * inside, readers inside, writers waiting (all of them parked: only one
+ * thread runs). */
+static int glibc_room(const cd_rwlock_t *l, int write)
 {
-    while (!cd_reg_aborted()) {
-        struct timespec ts = { 0, SLICE_NS };
-        nanosleep(&ts, NULL);
-    }
-    return -ECANCELED;
-}
-
-/* Waits in slices until it gets in; -ECANCELED when the run is aborted. */
-static int glibc_wait(cd_rwlock_t *l, int write)
-{
-    for (;;) {
-        if (cd_reg_aborted())
-            return -ECANCELED;
-        /* The clock* forms (glibc 2.30) rather than timed*: they take
-         * CLOCK_MONOTONIC, and Valgrind's Helgrind and DRD know them (not
-         * the timed* ones), so they see who holds the lock. */
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        int64_t abs =
-            (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec + GLIBC_SLICE_NS;
-        ts.tv_sec = abs / 1000000000;
-        ts.tv_nsec = abs % 1000000000;
-        int rc = write ? pthread_rwlock_clockwrlock(&l->rw, CLOCK_MONOTONIC, &ts)
-                       : pthread_rwlock_clockrdlock(&l->rw, CLOCK_MONOTONIC, &ts);
-        if (rc == 0)
-            return 0;
-        if (rc == EDEADLK)
-            return wait_for_abort();
-        if (rc != ETIMEDOUT)
-            CD_CHECK(rc);
-    }
+    int writer = atomic_load_explicit(&l->write_held, memory_order_relaxed);
+    int readers = l->id ? cd__ld(&cd__obj(l->id)->readers) : 0;
+    int writers_waiting =
+        atomic_load_explicit(&l->waiting[1], memory_order_relaxed);
+    if (write)
+        return !writer && readers == 0;
+    return !writer &&
+           !(l->policy == CD_RW_PREFER_WRITER && writers_waiting > 0);
 }
 
 /* ============================== fair policy ============================== */
@@ -237,110 +215,8 @@ static void fair_leave(cd_rwlock_t *l, int write)
     CD_CHECK(pthread_mutex_unlock(&l->m));
 }
 
-/* ==================== under the controlled scheduler ===================== */
-
-/* Only one thread runs, and a parked thread holds no internal lock, so the
- * predicates read the lock's state directly. glibc cannot be asked "would
- * you let me in", so its two policies are played from what is visible:
- * a writer inside, readers inside, writers parked. */
-
-typedef struct rw_wait {
-    cd_rwlock_t *l;
-    int write;
-    const cd_rw_waiter_t *me; /* fair: our place in the queue */
-} rw_wait_t;
-
-static int glibc_room(const cd_rwlock_t *l, int write)
-{
-    int writer = atomic_load_explicit(&l->write_held, memory_order_relaxed);
-    int readers = l->id ? cd__ld(&cd__obj(l->id)->readers) : 0;
-    if (write)
-        return !writer && readers == 0;
-    return !writer &&
-           !(l->policy == CD_RW_PREFER_WRITER && l->parked_writers > 0);
-}
-
-static int rw_ready(void *arg)
-{
-    const rw_wait_t *w = arg;
-    if (w->l->policy == CD_RW_FAIR)
-        return w->l->head == w->me && fair_room(w->l, w->write);
-    return glibc_room(w->l, w->write);
-}
-
-static int glibc_wait_controlled(cd_rwlock_t *l, int write, int self)
-{
-    rw_wait_t w = { l, write, NULL };
-    int rc;
-    if (write)
-        l->parked_writers++;
-    for (;;) {
-        if (glibc_room(l, write) && glibc_try(l, write) == 0) {
-            rc = 0;
-            break;
-        }
-        rc = cd__sched_block(self, rw_ready, &w, 0);
-        if (rc == CD_SCHED_FREE_RUN || rc == -ECANCELED) {
-            rc = -ECANCELED; /* the scheduler drains only after an abort */
-            break;
-        }
-    }
-    if (write)
-        l->parked_writers--;
-    return rc;
-}
-
-/* Waits once for the front of the queue to change: parked with the
- * controlled scheduler (l->m released meanwhile), or one timed slice of
- * the condvar. Caller holds l->m. Returns 0, or -ECANCELED on abort. */
-static int fair_pause(cd_rwlock_t *l, rw_wait_t *w, int self)
-{
-    if (self && cd__sched_on()) {
-        CD_CHECK(pthread_mutex_unlock(&l->m));
-        int b = cd__sched_block(self, rw_ready, w, 0);
-        CD_CHECK(pthread_mutex_lock(&l->m));
-        return b == 0 ? 0 : -ECANCELED; /* drained only after an abort */
-    }
-    if (cd_reg_aborted())
-        return -ECANCELED;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    int64_t abs = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec + SLICE_NS;
-    ts.tv_sec = abs / 1000000000;
-    ts.tv_nsec = abs % 1000000000;
-    int rc = pthread_cond_timedwait(&l->turn, &l->m, &ts);
-    if (rc != 0 && rc != ETIMEDOUT)
-        CD_CHECK(rc);
-    return 0;
-}
-
-/* Joins the queue and waits to be at its front with room to go in.
- * Returns 0, or -ECANCELED (having left the queue) on abort. */
-static int fair_wait(cd_rwlock_t *l, int write, int self)
-{
-    cd_rw_waiter_t me = { .next = NULL, .write = write };
-    rw_wait_t w = { l, write, &me };
-    int rc = 0;
-
-    CD_CHECK(pthread_mutex_lock(&l->m));
-    if (l->tail)
-        l->tail->next = &me;
-    else
-        l->head = &me;
-    l->tail = &me;
-    while (rc == 0 && !rw_ready(&w))
-        rc = fair_pause(l, &w, self);
-    fair_dequeue(l, &me);
-    if (rc == 0)
-        fair_enter(l, write);
-    /* The front changed: a reader behind a reader may now join it, and a
-     * waiter behind one that gave up may now be first. */
-    CD_CHECK(pthread_cond_broadcast(&l->turn));
-    CD_CHECK(pthread_mutex_unlock(&l->m));
-    return rc;
-}
-
-/* ============================== operations =============================== */
+/* ================================ waiting ================================
+ * What cd__op_wait needs of an rwlock (see cd_op.h). */
 
 static int try_enter(cd_rwlock_t *l, int write)
 {
@@ -352,13 +228,91 @@ static int try_enter(cd_rwlock_t *l, int write)
     return glibc_try(l, write);
 }
 
-static int wait_enter(cd_rwlock_t *l, int write, int self)
+typedef struct rw_wait {
+    cd_rwlock_t *l;
+    int write;
+    const cd_rw_waiter_t *me; /* fair: our place in the queue */
+} rw_wait_t;
+
+/* Whether the waiter could go in now. Fair: it is at the front of the
+ * queue with room to go in (caller holds l->m, or the waiter is parked
+ * with l->m free and nobody else runs). */
+static int rw_ready(void *arg)
 {
-    if (l->policy == CD_RW_FAIR)
-        return fair_wait(l, write, self);
-    return self && cd__sched_on() ? glibc_wait_controlled(l, write, self)
-                                  : glibc_wait(l, write);
+    const rw_wait_t *w = arg;
+    if (w->l->policy == CD_RW_FAIR)
+        return w->l->head == w->me && fair_room(w->l, w->write);
+    return glibc_room(w->l, w->write);
 }
+
+/* One slice for the glibc policies: a timed lock, or a try. The clock*
+ * forms (glibc 2.30) rather than timed*: they take CLOCK_MONOTONIC, and
+ * Valgrind's Helgrind and DRD know them (not the timed* ones), so they see
+ * who holds the lock. */
+static int glibc_slice(void *arg, int64_t until_ns)
+{
+    const rw_wait_t *w = arg;
+    if (until_ns == CD__WAIT_TRY)
+        return try_enter(w->l, w->write) == 0;
+    struct timespec ts = { until_ns / 1000000000, until_ns % 1000000000 };
+    int rc = w->write
+                 ? pthread_rwlock_clockwrlock(&w->l->rw, CLOCK_MONOTONIC, &ts)
+                 : pthread_rwlock_clockrdlock(&w->l->rw, CLOCK_MONOTONIC, &ts);
+    if (rc == EDEADLK) {
+        /* glibc refuses when the caller already holds the lock for
+         * writing. Waiting on is what the program asked for: the thread
+         * stays blocked on a lock it owns itself, which the watchdog
+         * reports as a deadlock, and ends with the run's abort. It looks
+         * at the abort as often as any waiter, not once per long slice. */
+        int64_t soon = cd_now_ns() + CD__WAIT_SLICE_NS;
+        cd__op_nap(until_ns < soon ? until_ns : soon);
+        return 0;
+    }
+    return cd__op_timed(rc);
+}
+
+/* The abort came as the slice got in: let go again. */
+static void glibc_undo(void *arg)
+{
+    CD_CHECK(pthread_rwlock_unlock(&((const rw_wait_t *)arg)->l->rw));
+}
+
+/* Waits until the thread is inside (0), or the run's abort ends the wait
+ * (-ECANCELED, not inside). The fair policy queues the thread first, so
+ * that it keeps its place across slices, and lets it in once it is at the
+ * front: a wait there takes nothing by itself. */
+static int wait_enter(cd_rwlock_t *l, int write, int self, cd_site_t site)
+{
+    cd_rw_waiter_t me = { .next = NULL, .write = write };
+    rw_wait_t rw = { l, write, &me };
+    cd__wait_t w = { .ready = rw_ready, .arg = &rw, .site = site };
+
+    if (l->policy != CD_RW_FAIR) {
+        w.slice = glibc_slice;
+        w.undo = glibc_undo;
+        w.slice_ns = GLIBC_SLICE_NS;
+        return cd__op_wait(self, l->id, &w);
+    }
+    w.cond = &l->turn;
+    w.lock = &l->m;
+    CD_CHECK(pthread_mutex_lock(&l->m));
+    if (l->tail)
+        l->tail->next = &me;
+    else
+        l->head = &me;
+    l->tail = &me;
+    int rc = cd__op_wait(self, l->id, &w);
+    fair_dequeue(l, &me);
+    if (rc == 0)
+        fair_enter(l, write);
+    /* The front changed: a reader behind a reader may now join it, and a
+     * waiter behind one that gave up may now be first. */
+    CD_CHECK(pthread_cond_broadcast(&l->turn));
+    CD_CHECK(pthread_mutex_unlock(&l->m));
+    return rc;
+}
+
+/* ============================== operations =============================== */
 
 /* Bookkeeping once the thread is inside. */
 static void entered(cd_rwlock_t *l, int self, int write, cd_site_t site)
@@ -386,13 +340,9 @@ static int acquire(cd_rwlock_t *l, int write, cd_site_t site)
     }
     int rc = try_enter(l, write);
     if (rc != 0) {
-        if (tracked)
-            cd__op_block(self, l->id, 0, site);
         atomic_fetch_add_explicit(&l->waiting[write], 1, memory_order_relaxed);
-        rc = wait_enter(l, write, tracked ? self : 0);
+        rc = wait_enter(l, write, tracked ? self : 0, site);
         atomic_fetch_sub_explicit(&l->waiting[write], 1, memory_order_relaxed);
-        if (tracked)
-            cd__op_unblock(self, l->id);
     }
     if (rc == 0) {
         entered(l, self, write, site);
@@ -400,9 +350,7 @@ static int acquire(cd_rwlock_t *l, int write, cd_site_t site)
         return 0;
     }
     CD_TSAN_POST_LOCK(TSAN_ID(l), tf | CD_TSAN_TRY_FAILED);
-    if (tracked && cd_self_is_spawned())
-        cd__op_abort_self(self);
-    return rc;
+    return cd__op_end_if_aborted(tracked ? self : 0, rc);
 }
 
 static int try_acquire(cd_rwlock_t *l, int write, cd_site_t site)

@@ -64,11 +64,9 @@ typedef struct cd_rwlock {
     cd_rw_waiter_t *head, *tail;
     int readers;             /* readers inside */
     int writer;              /* 1 while a writer is inside */
-    /* Under the controlled scheduler: writers parked waiting for it (the
-     * prefer-writer policy keeps new readers out while there are any). */
-    int parked_writers;
     /* Threads waiting to get in now, by side ([0] read, [1] write): what
-     * cd_rwlock_waiting() reports. */
+     * cd_rwlock_waiting() reports, and under the controlled scheduler the
+     * writers that keep new readers out of a prefer-writer lock. */
     _Atomic int waiting[2];
 } cd_rwlock_t;
 

@@ -21,8 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cd_detect.h"
 #include "cd_internal.h"
+#include "cd_waitfor.h"
 
 #define S (&cd__reg.sched)
 
@@ -511,7 +511,7 @@ static void no_one_can_run(void)
     if (snap) {
         cd_reg_snapshot(snap);
         if (cd_waitfor_find_cycle(snap, &cycle))
-            cd_reg_set_deadlock(&cycle);
+            cd__reg_set_deadlock(&cycle);
         free(snap);
     }
     stop_run(CD_ABORT_DEADLOCK);
@@ -739,6 +739,7 @@ int cd_sched_begin(const cd_sched_cfg_t *cfg)
     }
     atomic_store(&S->active, 1);
     HIDE_END();
+    cd__reg_set_clock(cd__sched_clock); /* the run's clock is virtual now */
     cd__reg_update_gate(); /* every operation now goes to its general path */
     pin_to_one_cpu();
     cd__sched_register(self);
@@ -751,6 +752,7 @@ void cd_sched_end(void)
     atomic_store(&S->active, 0);
     S->draining = 0;
     HIDE_END();
+    cd__reg_set_clock(NULL);
     cd__reg_update_gate();
 }
 

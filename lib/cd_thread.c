@@ -6,14 +6,11 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "cd_op.h"
 
 /* Small stacks: demos run hundreds of threads, none needs much. */
 #define STACK_BYTES (256 * 1024)
-/* How often a sleeping thread looks at the abort flag. */
-#define SLICE_NS (10 * 1000 * 1000)
 
 /* A start gate: threads wait until the spawner opens it. */
 typedef struct gate {
@@ -59,7 +56,7 @@ static void *thread_main(void *p)
     start_t s = *(start_t *)p;
     free(p); /* before fn: an aborted thread never comes back here */
 
-    cd_reg_bind_self(s.id);
+    cd__reg_bind_self(s.id);
     cd__sched_enter(s.id);
     if (s.gate)
         gate_wait(s.gate, s.id);
@@ -85,7 +82,7 @@ static int spawn(cd_thread_t *t, const char *name, cd_thread_fn fn,
 {
     pthread_attr_t attr;
     int parent = cd__self();
-    int id = cd_reg_add_thread(name);
+    int id = cd__reg_add_thread(name);
     if (id < 0)
         return id;
     start_t *s = malloc(sizeof *s);
@@ -183,40 +180,32 @@ out:
 
 /* ============================ latency, points ============================ */
 
+/* A latency waits for nothing but its end: a slice only sleeps. */
+static int nap_slice(void *arg, int64_t until_ns)
+{
+    (void)arg;
+    if (until_ns != CD__WAIT_TRY)
+        cd__op_nap(until_ns);
+    return 0;
+}
+
 void cd_latency_at(const char *what, int64_t usec, cd_site_t site)
 {
     int self = cd__self();
     int64_t ns = usec * 1000 * cd_reg_latency_scale() / 1000;
-    int64_t end = cd_now_ns() + ns;
+    /* Its end is the wait's timeout: on the virtual clock in a controlled
+     * run, where it costs no real time. */
+    cd__wait_t w = { .slice = nap_slice, .timed = 1, .timeout_ns = ns,
+                     .site = site };
 
     if (self) {
-        cd_thread_rec_t *t = cd__rec(self);
         cd__op_begin(self, CD_OP_LATENCY, 0, ns / 1000, what, site);
-        cd__st(&t->what, what);
-        cd__st(&t->since_ns, cd_reg_elapsed_ns());
-        cd__st(&t->state, CD_T_SLEEPING);
+        cd__op_sleep(self, what);
     }
-    int rc = ns > 0 ? cd__sched_block(self, NULL, NULL, cd__sched_clock() + ns)
-                    : CD_SCHED_FREE_RUN;
-    if (rc == -ECANCELED && cd_self_is_spawned())
-        cd__op_abort_self(self);
-    if (rc != CD_SCHED_FREE_RUN)
-        ns = 0; /* the virtual clock did the waiting */
-    for (int64_t left = ns; left > 0; left = end - cd_now_ns()) {
-        if (cd_reg_aborted() && cd_self_is_spawned())
-            cd__op_abort_self(self);
-        int64_t slice = left < SLICE_NS ? left : SLICE_NS;
-        struct timespec ts = { slice / 1000000000, slice % 1000000000 };
-        nanosleep(&ts, NULL);
-    }
-    if (self) {
-        cd_thread_rec_t *t = cd__rec(self);
-        cd__st(&t->state, CD_T_RUNNING);
-        cd__st(&t->since_ns, cd_reg_elapsed_ns());
-        cd__st(&t->what, NULL);
-        if (cd__tracing())
-            cd_trace_emit(self, CD_OP_WAKE, 0, 0, what, site);
-    }
+    if (ns > 0)
+        cd__op_end_if_aborted(self, cd__op_wait(self, 0, &w));
+    if (self)
+        cd__op_wake(self, what, site);
 }
 
 void cd_point_at(const char *label, cd_site_t site)

@@ -20,8 +20,8 @@
 #define ACQ memory_order_acquire
 #define REL memory_order_release
 
-void cd_trace_emit(int thread, int op, int obj, int64_t arg,
-                   const char *label, cd_site_t site)
+void cd__trace_emit(int thread, int op, int obj, int64_t arg,
+                    const char *label, cd_site_t site)
 {
     /* Relaxed on purpose: the trace must not create happens-before edges
      * between demo threads, or ThreadSanitizer would miss their races. */

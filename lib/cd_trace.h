@@ -72,10 +72,6 @@ typedef struct cd_trace_event {
     cd_site_t site;
 } cd_trace_event_t;
 
-/* Appends an event (the caller checked that tracing is on). Can't fail. */
-void cd_trace_emit(int thread, int op, int obj, int64_t arg,
-                   const char *label, cd_site_t site);
-
 /* Number of events emitted since the run began (may exceed the ring). */
 uint64_t cd_trace_total(void);
 

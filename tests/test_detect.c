@@ -17,10 +17,12 @@
 #include <time.h>
 
 #include "../lib/cd_detect.h"
+#include "../lib/cd_internal.h" /* cd__lockorder_add, cd__reg_add_* */
 #include "../lib/cd_lockorder.h"
 #include "../lib/cd_mutex.h"
 #include "../lib/cd_registry.h"
 #include "../lib/cd_thread.h"
+#include "../lib/cd_waitfor.h"
 #include "harness.h"
 
 #define DETECT_LIMIT_MS 5000 /* a deadlock must be broken well within this */
@@ -206,10 +208,10 @@ static void test_cycle_format_uses_registry_names(void)
     char buf[256];
 
     cd_reg_reset();
-    int t1 = cd_reg_add_thread("transfer-1");
-    int t2 = cd_reg_add_thread("transfer-2");
-    int a = cd_reg_add_object("acct-A", CD_OBJ_MUTEX, NULL, NULL);
-    int b = cd_reg_add_object("acct-B", CD_OBJ_MUTEX, NULL, NULL);
+    int t1 = cd__reg_add_thread("transfer-1");
+    int t2 = cd__reg_add_thread("transfer-2");
+    int a = cd__reg_add_object("acct-A", CD_OBJ_MUTEX, NULL, NULL);
+    int b = cd__reg_add_object("acct-B", CD_OBJ_MUTEX, NULL, NULL);
     cd_snapshot_t *s = new_snapshot(2, 2);
     cd_cycle_t c;
     set_holds(s, t1, a);
@@ -242,13 +244,13 @@ static const cd_site_t site_z30 = { "z.c", 30 }, site_z31 = { "z.c", 31 };
 static void name_the_world(void)
 {
     cd_reg_reset();
-    cd_reg_add_thread("t1");
-    cd_reg_add_thread("t2");
-    cd_reg_add_thread("t3");
-    cd_reg_add_object("acct-A", CD_OBJ_MUTEX, NULL, NULL);
-    cd_reg_add_object("acct-B", CD_OBJ_MUTEX, NULL, NULL);
-    cd_reg_add_object("acct-C", CD_OBJ_MUTEX, NULL, NULL);
-    cd_reg_add_object("acct-D", CD_OBJ_MUTEX, NULL, NULL);
+    cd__reg_add_thread("t1");
+    cd__reg_add_thread("t2");
+    cd__reg_add_thread("t3");
+    cd__reg_add_object("acct-A", CD_OBJ_MUTEX, NULL, NULL);
+    cd__reg_add_object("acct-B", CD_OBJ_MUTEX, NULL, NULL);
+    cd__reg_add_object("acct-C", CD_OBJ_MUTEX, NULL, NULL);
+    cd__reg_add_object("acct-D", CD_OBJ_MUTEX, NULL, NULL);
 }
 
 static void assert_site(cd_site_t got, cd_site_t want)
@@ -264,9 +266,9 @@ static void test_opposite_orders_report_one_inversion_with_both_sites(void)
     char buf[512];
 
     name_the_world();
-    ASSERT_INT_EQ(cd_lockorder_add(1, A, B, site_x10, site_x11), 0);
-    ASSERT_INT_EQ(cd_lockorder_add(2, B, A, site_y20, site_y21), 1);
-    ASSERT_INT_EQ(cd_lockorder_add(2, B, A, site_y20, site_y21), 0); /* known */
+    ASSERT_INT_EQ(cd__lockorder_add(1, A, B, site_x10, site_x11), 0);
+    ASSERT_INT_EQ(cd__lockorder_add(2, B, A, site_y20, site_y21), 1);
+    ASSERT_INT_EQ(cd__lockorder_add(2, B, A, site_y20, site_y21), 0); /* known */
     ASSERT_INT_EQ(cd_reg_inversions(inv, CD_MAX_INVERSIONS), 1);
     ASSERT_INT_EQ(inv[0].first, B);
     ASSERT_INT_EQ(inv[0].second, A);
@@ -291,11 +293,11 @@ static void test_consistent_orders_report_nothing(void)
     cd_inversion_t inv[CD_MAX_INVERSIONS];
 
     name_the_world();
-    ASSERT_INT_EQ(cd_lockorder_add(1, A, B, site_x10, site_x11), 0);
-    ASSERT_INT_EQ(cd_lockorder_add(2, B, C, site_y20, site_y21), 0);
-    ASSERT_INT_EQ(cd_lockorder_add(3, A, C, site_z30, site_z31), 0);
-    ASSERT_INT_EQ(cd_lockorder_add(2, A, B, site_y20, site_y21), 0);
-    ASSERT_INT_EQ(cd_lockorder_add(1, C, D, site_x10, site_x11), 0);
+    ASSERT_INT_EQ(cd__lockorder_add(1, A, B, site_x10, site_x11), 0);
+    ASSERT_INT_EQ(cd__lockorder_add(2, B, C, site_y20, site_y21), 0);
+    ASSERT_INT_EQ(cd__lockorder_add(3, A, C, site_z30, site_z31), 0);
+    ASSERT_INT_EQ(cd__lockorder_add(2, A, B, site_y20, site_y21), 0);
+    ASSERT_INT_EQ(cd__lockorder_add(1, C, D, site_x10, site_x11), 0);
     ASSERT_INT_EQ(cd_reg_inversions(inv, CD_MAX_INVERSIONS), 0);
     cd_reg_reset();
 }
@@ -306,9 +308,9 @@ static void test_three_lock_cycle_reports_inversion(void)
     char buf[512];
 
     name_the_world();
-    ASSERT_INT_EQ(cd_lockorder_add(1, A, B, site_x10, site_x11), 0);
-    ASSERT_INT_EQ(cd_lockorder_add(2, B, C, site_y20, site_y21), 0);
-    ASSERT_INT_EQ(cd_lockorder_add(3, C, A, site_z30, site_z31), 1);
+    ASSERT_INT_EQ(cd__lockorder_add(1, A, B, site_x10, site_x11), 0);
+    ASSERT_INT_EQ(cd__lockorder_add(2, B, C, site_y20, site_y21), 0);
+    ASSERT_INT_EQ(cd__lockorder_add(3, C, A, site_z30, site_z31), 1);
     ASSERT_INT_EQ(cd_reg_inversions(inv, CD_MAX_INVERSIONS), 1);
     ASSERT_INT_EQ(inv[0].first, C);
     ASSERT_INT_EQ(inv[0].second, A);

@@ -21,6 +21,7 @@
 #include "../lib/cd_mutex.h"
 #include "../lib/cd_registry.h"
 #include "../lib/cd_trace.h"
+#include "../lib/cd_waitfor.h"
 #include "harness.h"
 
 #define SAFETY_MS 20000

@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "../lib/cd_internal.h" /* cd__lockorder_add, cd__reg_add_* */
 #include "../lib/cd_lockorder.h"
 #include "../lib/cd_mutex.h"
 #include "../lib/cd_registry.h"
@@ -80,13 +81,13 @@ static void test_reset_empties_tables_and_findings(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 
     cd_reg_reset();
-    CU_ASSERT_TRUE(cd_reg_add_thread("t1") > 0);
-    int a = cd_reg_add_object("A", CD_OBJ_MUTEX, NULL, NULL);
-    int b = cd_reg_add_object("B", CD_OBJ_MUTEX, NULL, NULL);
+    CU_ASSERT_TRUE(cd__reg_add_thread("t1") > 0);
+    int a = cd__reg_add_object("A", CD_OBJ_MUTEX, NULL, NULL);
+    int b = cd__reg_add_object("B", CD_OBJ_MUTEX, NULL, NULL);
     cd_cycle_t c = { .len = 1, .link = { { 1, a, a } } };
-    cd_reg_set_deadlock(&c);
-    cd_lockorder_add(1, a, b, CD_HERE, CD_HERE);
-    CU_ASSERT_EQUAL(cd_lockorder_add(1, b, a, CD_HERE, CD_HERE), 1);
+    cd__reg_set_deadlock(&c);
+    cd__lockorder_add(1, a, b, CD_HERE, CD_HERE);
+    CU_ASSERT_EQUAL(cd__lockorder_add(1, b, a, CD_HERE, CD_HERE), 1);
     cd_reg_set_trace(1);
     cd_point("before reset");
     cd_reg_set_trace(0);
@@ -110,9 +111,9 @@ static void test_reset_empties_tables_and_findings(void)
     CU_ASSERT_PTR_NULL(cd_reg_thread(1));
     CU_ASSERT_PTR_NULL(cd_reg_object(1));
     /* The lock-order graph forgot its edges too: A->B alone is no cycle. */
-    a = cd_reg_add_object("A", CD_OBJ_MUTEX, NULL, NULL);
-    b = cd_reg_add_object("B", CD_OBJ_MUTEX, NULL, NULL);
-    ASSERT_INT_EQ(cd_lockorder_add(1, b, a, CD_HERE, CD_HERE), 0);
+    a = cd__reg_add_object("A", CD_OBJ_MUTEX, NULL, NULL);
+    b = cd__reg_add_object("B", CD_OBJ_MUTEX, NULL, NULL);
+    ASSERT_INT_EQ(cd__lockorder_add(1, b, a, CD_HERE, CD_HERE), 0);
     cd_reg_reset();
     free(s);
 }
@@ -134,7 +135,7 @@ static void test_self_registers_unknown_threads(void)
     ASSERT_INT_EQ(cd_self(), me); /* registered once */
     CU_ASSERT_STRING_EQUAL(cd_reg_thread_name(me), "main");
     ASSERT_INT_EQ(cd_reg_thread(me)->state, CD_T_RUNNING);
-    CU_ASSERT_FALSE(cd_self_is_spawned());
+    CU_ASSERT_FALSE(cd__self_is_spawned());
 
     /* A second thread libconc did not start gets a numbered name. */
     CU_ASSERT_FATAL(pthread_create(&pt, NULL, call_self, &other) == 0);
@@ -144,7 +145,7 @@ static void test_self_registers_unknown_threads(void)
 
     /* A new run forgets the old ids: main registers again as 1. */
     cd_reg_reset();
-    cd_reg_add_thread("early");
+    cd__reg_add_thread("early");
     ASSERT_INT_EQ(cd_self(), 2);
     CU_ASSERT_STRING_EQUAL(cd_reg_thread_name(2), "thread-2");
     cd_reg_reset();
@@ -155,7 +156,7 @@ static void test_self_registers_unknown_threads(void)
 static void test_registered_thread_starts_new(void)
 {
     cd_reg_reset();
-    int id = cd_reg_add_thread("not-started-yet");
+    int id = cd__reg_add_thread("not-started-yet");
     CU_ASSERT_TRUE_FATAL(id > 0);
     CU_ASSERT_STRING_EQUAL(cd_reg_thread_name(id), "not-started-yet");
     ASSERT_INT_EQ(cd_reg_thread(id)->state, CD_T_NEW);
@@ -332,9 +333,9 @@ static void test_full_thread_table_returns_enospc(void)
 
     cd_reg_reset();
     for (int i = 0; i < CD_MAX_THREADS; i++)
-        last = cd_reg_add_thread("filler");
+        last = cd__reg_add_thread("filler");
     ASSERT_INT_EQ(last, CD_MAX_THREADS);
-    ASSERT_INT_EQ(cd_reg_add_thread("one-too-many"), -ENOSPC);
+    ASSERT_INT_EQ(cd__reg_add_thread("one-too-many"), -ENOSPC);
     ASSERT_INT_EQ(cd_thread_spawn(&t, "one-too-many", park_on_latch, NULL),
                   -ENOSPC);
     CU_ASSERT_PTR_NULL(cd_reg_thread(CD_MAX_THREADS + 1));
@@ -363,9 +364,9 @@ static void test_full_object_table_returns_enospc(void)
 
     cd_reg_reset();
     for (int i = 0; i < CD_MAX_OBJECTS; i++)
-        last = cd_reg_add_object("filler", CD_OBJ_MUTEX, NULL, NULL);
+        last = cd__reg_add_object("filler", CD_OBJ_MUTEX, NULL, NULL);
     ASSERT_INT_EQ(last, CD_MAX_OBJECTS);
-    ASSERT_INT_EQ(cd_reg_add_object("one-too-many", CD_OBJ_MUTEX, NULL, NULL),
+    ASSERT_INT_EQ(cd__reg_add_object("one-too-many", CD_OBJ_MUTEX, NULL, NULL),
                   -ENOSPC);
     ASSERT_INT_EQ(cd_mutex_init(&m, "one-too-many"), -ENOSPC);
     CU_ASSERT_PTR_NULL(cd_reg_object(CD_MAX_OBJECTS + 1));

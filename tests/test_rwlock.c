@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "../lib/cd_detect.h"
+#include "../lib/cd_internal.h" /* cd__lockorder_add, cd__reg_add_* */
 #include "../lib/cd_lockorder.h"
 #include "../lib/cd_mutex.h"
 #include "../lib/cd_rwlock.h"
@@ -478,8 +479,8 @@ static void lock_order_graph_sees_rwlocks(void)
      * the locks in the opposite order would be a lock-order inversion
      * that ThreadSanitizer, seeing the rwlock too, rightly reports.) */
     cd_site_t here = CD_HERE;
-    ASSERT_INT_EQ(cd_lockorder_add(cd_self(), rd.id, m.id, here, here), 1);
-    ASSERT_INT_EQ(cd_lockorder_add(cd_self(), wr.id, m.id, here, here), 1);
+    ASSERT_INT_EQ(cd__lockorder_add(cd_self(), rd.id, m.id, here, here), 1);
+    ASSERT_INT_EQ(cd__lockorder_add(cd_self(), wr.id, m.id, here, here), 1);
     cd_mutex_destroy(&m);
     cd_rwlock_destroy(&rd);
     cd_rwlock_destroy(&wr);
