@@ -725,9 +725,6 @@ static int make_failed(const check_t *c, const char *what, const char *whose,
         printf("    (your file must define every function that "
                "lessons/harness/%.*s.h lists as yours)\n",
                (int)strcspn(c->file, "."), c->file);
-    else if (strstr(out, "undefined reference to `cd_exercise'"))
-        printf("    (the file must define `const cd_scenario_t "
-               "cd_exercise`: the starter does, at its end)\n");
     if (c->part && whose == c->shown)
         printf("    (%s is a part: it was built into lessons/exercises/%s "
                "as %s; --print-full shows that file)\n", c->shown, c->file,

@@ -23,5 +23,6 @@ for sym in $(nm -g --defined-only "$obj" | awk 'NF == 3 { print $3 }'); do
     esac
 done
 [ $status = 0 ] ||
-    echo "($header lists what it defines: $allowed; make a helper of yours static)"
+    echo "($header lists what it defines: $allowed;" \
+         "make a helper of yours static)"
 exit $status

@@ -526,6 +526,19 @@ static void a_file_that_defines_more_than_its_part_fails_the_build(void)
                                 "defines: shop_create shop_destroy checkout");
         CU_ASSERT_PTR_NULL(strstr(out.out, "free "));
     }
+    /* One that leaves out a function of its part is told which list. */
+    char *text = edited_starter("void checkout(shop_t *s, order_t *o)",
+                                "__attribute__((unused)) static void "
+                                "pay(shop_t *s, order_t *o)");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    const char *path = test_file("defines-too-little", "race.c", text);
+    free(text);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+    check("race", path, 0);
+    ASSERT_INT_EQ(out.exit_code, 2);
+    ASSERT_STR_HAS(out.out, "undefined reference to `checkout'");
+    ASSERT_STR_HAS(out.out, "(your file must define every function that "
+                            "lessons/harness/race.h lists as yours)");
 }
 
 /* A #define in the learner's file reaches its own unit only: renaming a

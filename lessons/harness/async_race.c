@@ -14,8 +14,8 @@
 
 #include "cd_exec.h"
 #include "cd_registry.h"
+#include "harness/exercise.h"
 #include "harness/async_race.h"
-#include "scenario.h"
 
 #define PRICE 100
 #define GATEWAY_USEC 2000 /* the payment gateway takes 2 ms */
@@ -142,20 +142,7 @@ static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
     bank = (bank_t){ 0 };
 }
 
-static const cd_variant_t variants[] = {
-    { "yours", "your checkout (lessons/exercises/async_race.c)" },
-};
-
-const cd_scenario_t cd_exercise = {
-    .name = "async-race",
-    .title = "the double charge without threads (exercise)",
-    .pitfall = "one thread is no protection: an await lets another task in "
-               "between check and act",
-    .lesson = "lessons/06-async-race.md",
-    .variants = variants,
-    .nvariants = 1,
-    .defaults = { .iterations = 6, .workers = 1 },
-    .min = { .iterations = 1, .workers = 1 },
-    .max = { .iterations = 200, .workers = 4 },
-    .run = run,
-};
+EX_SCENARIO("async-race", run,
+            .defaults = { .iterations = 6, .workers = 1 },
+            .min = { .iterations = 1, .workers = 1 },
+            .max = { .iterations = 200, .workers = 4 });

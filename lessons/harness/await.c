@@ -14,8 +14,8 @@
 
 #include "cd_exec.h"
 #include "cd_registry.h"
+#include "harness/exercise.h"
 #include "harness/await.h"
-#include "scenario.h"
 
 #define SAVE_USEC 5000   /* the database save takes 5 ms */
 #define DOUBLE_CLICKS 2  /* user 1 sends two requests at once */
@@ -154,20 +154,7 @@ static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
     free(a.sent);
 }
 
-static const cd_variant_t variants[] = {
-    { "yours", "your request handler (lessons/exercises/await.c)" },
-};
-
-const cd_scenario_t cd_exercise = {
-    .name = "await",
-    .title = "the stalled executor (exercise)",
-    .pitfall = "a blocking lock held across an await blocks the worker that "
-               "must resume its holder",
-    .lesson = "lessons/05-await.md",
-    .variants = variants,
-    .nvariants = 1,
-    .defaults = { .iterations = 4, .workers = 1 },
-    .min = { .iterations = 1, .workers = 1 },
-    .max = { .iterations = 64, .workers = 8 },
-    .run = run,
-};
+EX_SCENARIO("await", run,
+            .defaults = { .iterations = 4, .workers = 1 },
+            .min = { .iterations = 1, .workers = 1 },
+            .max = { .iterations = 64, .workers = 8 });

@@ -17,8 +17,8 @@
 #include "cd_chan.h"
 #include "cd_registry.h"
 #include "cd_thread.h"
+#include "harness/exercise.h"
 #include "harness/backpressure.h"
-#include "scenario.h"
 
 #define LINES_PER_REQUEST 10 /* a request logs 10 lines... */
 #define REQUEST_USEC 100     /* ...and takes a worker 0.1 ms */
@@ -155,20 +155,7 @@ static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
     free(a.w);
 }
 
-static const cd_variant_t variants[] = {
-    { "yours", "your log queue (lessons/exercises/backpressure.c)" },
-};
-
-const cd_scenario_t cd_exercise = {
-    .name = "backpressure",
-    .title = "the logger that eats all memory (exercise)",
-    .pitfall = "an unbounded queue hides a consumer 10x slower than its "
-               "producer, until memory runs out",
-    .lesson = "lessons/04-backpressure.md",
-    .variants = variants,
-    .nvariants = 1,
-    .defaults = { .threads = 1, .iterations = 3000 },
-    .min = { .threads = 1, .iterations = 10 },
-    .max = { .threads = 8, .iterations = 100000 },
-    .run = run,
-};
+EX_SCENARIO("backpressure", run,
+            .defaults = { .threads = 1, .iterations = 3000 },
+            .min = { .threads = 1, .iterations = 10 },
+            .max = { .threads = 8, .iterations = 100000 });

@@ -13,8 +13,8 @@
 
 #include "cd_registry.h"
 #include "cd_thread.h"
+#include "harness/exercise.h"
 #include "harness/deadlock.h"
-#include "scenario.h"
 
 #define AMOUNT 10
 #define START_BALANCE 1000
@@ -104,19 +104,7 @@ static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
     free(t.acct);
 }
 
-static const cd_variant_t variants[] = {
-    { "yours", "your transfer (lessons/exercises/deadlock.c)" },
-};
-
-const cd_scenario_t cd_exercise = {
-    .name = "deadlock",
-    .title = "the ABBA deadlock (exercise)",
-    .pitfall = "two transfers lock the same two accounts in opposite order",
-    .lesson = "lessons/02-deadlock.md",
-    .variants = variants,
-    .nvariants = 1,
-    .defaults = { .threads = 2, .iterations = 10 },
-    .min = { .threads = 2, .iterations = 1 },
-    .max = { .threads = 26, .iterations = 1000 },
-    .run = run,
-};
+EX_SCENARIO("deadlock", run,
+            .defaults = { .threads = 2, .iterations = 10 },
+            .min = { .threads = 2, .iterations = 1 },
+            .max = { .threads = 26, .iterations = 1000 });

@@ -13,8 +13,8 @@
 
 #include "cd_registry.h"
 #include "cd_thread.h"
+#include "harness/exercise.h"
 #include "harness/race.h"
-#include "scenario.h"
 
 #define PRICE 100
 #define GATEWAY_USEC 2000 /* the payment gateway takes 2 ms */
@@ -121,19 +121,7 @@ static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
     bank = (bank_t){ 0 };
 }
 
-static const cd_variant_t variants[] = {
-    { "yours", "your checkout (lessons/exercises/race.c)" },
-};
-
-const cd_scenario_t cd_exercise = {
-    .name = "race",
-    .title = "the double charge (exercise)",
-    .pitfall = "check-then-act across a slow call charges a customer twice",
-    .lesson = "lessons/01-race.md",
-    .variants = variants,
-    .nvariants = 1,
-    .defaults = { .threads = 4, .iterations = 8 },
-    .min = { .threads = 1, .iterations = 1 },
-    .max = { .threads = 64, .iterations = 1000 },
-    .run = run,
-};
+EX_SCENARIO("race", run,
+            .defaults = { .threads = 4, .iterations = 8 },
+            .min = { .threads = 1, .iterations = 1 },
+            .max = { .threads = 64, .iterations = 1000 });

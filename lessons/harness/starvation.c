@@ -14,8 +14,8 @@
 
 #include "cd_registry.h"
 #include "cd_thread.h"
+#include "harness/exercise.h"
 #include "harness/starvation.h"
-#include "scenario.h"
 
 #define REQUEST_EVERY_USEC 1000 /* a request arrives every 1 ms */
 #define CHECK_USEC 3000         /* reading the window takes 3 ms */
@@ -220,20 +220,7 @@ static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
     free(st);
 }
 
-static const cd_variant_t variants[] = {
-    { "yours", "your limiter (lessons/exercises/starvation.c)" },
-};
-
-const cd_scenario_t cd_exercise = {
-    .name = "starvation",
-    .title = "the starving writer (exercise)",
-    .pitfall = "a reader-preferring rwlock lets overlapping readers shut a "
-               "writer out",
-    .lesson = "lessons/03-starvation.md",
-    .variants = variants,
-    .nvariants = 1,
-    .defaults = { .threads = 6, .iterations = 300 },
-    .min = { .threads = 4, .iterations = 100 },
-    .max = { .threads = MAX_READERS, .iterations = 100000 },
-    .run = run,
-};
+EX_SCENARIO("starvation", run,
+            .defaults = { .threads = 6, .iterations = 300 },
+            .min = { .threads = 4, .iterations = 100 },
+            .max = { .threads = MAX_READERS, .iterations = 100000 });
