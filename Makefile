@@ -38,6 +38,8 @@ CLI_SRC  := cli/run.c cli/report.c cli/step.c cli/explore.c cli/screen.c cli/obs
 CMD_SRC  := cli/main.c cli/cmd.c $(sort $(wildcard cli/cmd_*.c)) cli/view.c
 TEST_SRC := $(wildcard tests/*.c)
 CORE_OBJ := $(patsubst %.c,$(B)/%.o,$(LIB_SRC) $(DEMO_SRC) $(CLI_SRC))
+# The exercises' harnesses: built by the project, linked with a learner's file.
+HARNESS_OBJ := $(patsubst %.c,$(B)/%.o,$(wildcard lessons/harness/*.c))
 
 TSAN_FLAGS = -fsanitize=thread
 ASAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -46,13 +48,16 @@ ASAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
         install clean deps exercise exercise-tsan exercise-lib \
         exercise-lib-tsan check-exercise
 
-# exhost.o is not part of concdemo: `concdemo check` links it with an
-# exercise file. Built here so that its warnings show with everything else's.
-all: $(B)/concdemo $(B)/cli/exhost.o
+# exhost.o and the harnesses are not part of concdemo: `concdemo check`
+# links them with an exercise file. Built here so that their warnings show
+# with everything else's.
+all: $(B)/concdemo $(B)/cli/exhost.o $(HARNESS_OBJ)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
+
+$(HARNESS_OBJ): CFLAGS += -Ilib -Idemos -Ilessons
 
 # Only the command links ncurses (cli/view.c); the tests use the screen model.
 $(B)/concdemo: $(CORE_OBJ) $(patsubst %.c,$(B)/%.o,$(CMD_SRC))
@@ -67,9 +72,14 @@ $(B)/bench_%: $(CORE_OBJ) $(B)/bench/bench_%.o
 # ------------------------------------------------------------------ exercises
 # `concdemo check NAME` grades a learner's exercise file (lessons/exercises/):
 # it asks make to build the file into a program of its own - the learner's
-# cd_exercise, the host main of cli/exhost.c and the library archive - with
-# the project's flags: make exercise EX_SRC=file.c EX_BIN=build/exercises/..
-# (exercise-tsan: the same against the ThreadSanitizer build). The library
+# file, the exercise's harness (lessons/harness/EX_HARNESS.c: workers,
+# invariant, cd_exercise), the host main of cli/exhost.c and the library
+# archive - with the project's flags: make exercise EX_SRC=file.c
+# EX_HARNESS=race EX_BIN=build/exercises/.. (exercise-tsan: the same
+# against the ThreadSanitizer build). The learner's file is its own
+# translation unit: a #define there reaches nothing of the harness, and
+# scripts/exsyms.sh refuses it when it defines a global that
+# lessons/harness/EX_HARNESS.h does not list. The library and harness
 # objects are the ones `make` builds, so only the learner's file compiles.
 # It makes exercise-lib first, under a time limit of its own: the learner's
 # file gets a short one. concdemo check holds a lock (build/exercises/.lock)
@@ -79,24 +89,31 @@ $(B)/libconcdemo.a: $(CORE_OBJ)
 	$(AR) rcs $@ $^
 
 ifneq ($(EX_BIN),)
+EX_HEADER := $(if $(EX_HARNESS),$(wildcard lessons/harness/$(EX_HARNESS).h))
 $(EX_BIN).o: $(EX_SRC)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Ilib -Idemos -c $< -o $@
+	$(CC) $(CFLAGS) -Ilib -Idemos -Ilessons -c $< -o $@
+ifneq ($(EX_HEADER),)
+	@sh scripts/exsyms.sh $@ $(EX_HEADER) || { rm -f $@; exit 1; }
 
+$(EX_BIN): $(EX_BIN).o $(B)/lessons/harness/$(EX_HARNESS).o $(B)/cli/exhost.o $(B)/libconcdemo.a
+	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+else
 $(EX_BIN): $(EX_BIN).o $(B)/cli/exhost.o $(B)/libconcdemo.a
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+endif
 
 exercise: $(EX_BIN)
 else
 exercise:
-	@echo "usage: make exercise EX_SRC=FILE.c EX_BIN=OUTPUT (concdemo check runs it)"; exit 2
+	@echo "usage: make exercise EX_SRC=FILE.c EX_HARNESS=NAME EX_BIN=OUTPUT (concdemo check runs it)"; exit 2
 endif
 
 exercise-tsan:
 	@$(MAKE) --no-print-directory B=build/tsan SAN="$(TSAN_FLAGS)" exercise
 
 # ("@:" so that make has something to do and says nothing when up to date.)
-exercise-lib: $(B)/libconcdemo.a $(B)/cli/exhost.o
+exercise-lib: $(B)/libconcdemo.a $(B)/cli/exhost.o $(HARNESS_OBJ)
 	@:
 
 exercise-lib-tsan:

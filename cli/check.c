@@ -514,6 +514,28 @@ static int part_of_another(const check_t *c, const char *text)
     return 0;
 }
 
+/* A whole file that includes another exercise's interface
+ * ("harness/deadlock.h") is that exercise's: refused by name, before it
+ * fails to build against this one's harness. */
+static int file_of_another(const check_t *c, const char *text)
+{
+    char want[96], file[64];
+    int n;
+    const cd_exercise_spec_t *all = cd_exercise_specs(&n);
+    for (int i = 0; i < n; i++) {
+        cd_exercise_file(&all[i], file, sizeof file);
+        snprintf(want, sizeof want, "#include \"harness/%.*s.h\"",
+                 (int)strcspn(file, "."), file);
+        if (&all[i] != c->spec && strstr(text, want))
+            return usage_error("%s is the exercise '%s' (it includes "
+                               "harness/%.*s.h), not the exercise '%s': "
+                               "concdemo check %s --file %s", c->shown,
+                               all[i].name, (int)strcspn(file, "."), file,
+                               c->spec->name, all[i].name, c->shown);
+    }
+    return 0;
+}
+
 /* Reads the file. A part (cli/exfile.h) is applied to the exercise's
  * starter, and the whole file written to build/exercises/NAME-ID/NAME.c
  * for make, its lines marked with where they came from. With
@@ -529,6 +551,10 @@ static int prepare_source(check_t *c)
         return usage_error("cannot read %s: %s", c->shown, strerror(errno));
     c->part = cd_exfile_is_part(text);
     if (!c->part) {
+        if (file_of_another(c, text) != 0) {
+            free(text);
+            return EXIT_USAGE;
+        }
         if (c->print_full)
             fputs(text, stdout);
         free(text);
@@ -615,11 +641,15 @@ static int lock_builds(const check_t *c, const char *what, int tsan)
 static int run_make(const check_t *c, const char *target, const char *bin,
                     double limit_s, char *out, size_t size)
 {
-    char src_var[PATH_MAX + 16], bin_var[PATH_MAX + 16];
+    char src_var[PATH_MAX + 16], bin_var[PATH_MAX + 16], harness_var[96];
     snprintf(src_var, sizeof src_var, "EX_SRC=%s", c->part ? c->full : c->src);
     snprintf(bin_var, sizeof bin_var, "EX_BIN=%s", bin);
+    /* The harness the learner's file is linked with: race.c's is race. */
+    snprintf(harness_var, sizeof harness_var, "EX_HARNESS=%.*s",
+             (int)strcspn(c->file, "."), c->file);
     char *argv[] = { "make", "-s", "--no-print-directory", "-C",
-                     (char *)c->root, (char *)target, src_var, bin_var, NULL };
+                     (char *)c->root, (char *)target, src_var, harness_var,
+                     bin_var, NULL };
     int fds[2];
 
     out[0] = '\0';
@@ -687,9 +717,14 @@ static int make_failed(const check_t *c, const char *what, const char *whose,
     printf("  %-9s FAIL  %s does not build%s:\n", what, whose,
            strcmp(what, "tsan") == 0 ? " with ThreadSanitizer" : "");
     show_compiler(out);
-    if (strstr(out, "undefined reference to `cd_exercise'"))
-        printf("    (the file must define `const cd_scenario_t "
-               "cd_exercise`: the starter does, at its end)\n");
+    char header[LONG_PATH];
+    snprintf(header, sizeof header, "%s/lessons/harness/%.*s.h", c->root,
+             (int)strcspn(c->file, "."), c->file);
+    if (strstr(out, "undefined reference to `") && whose == c->shown &&
+        access(header, R_OK) == 0)
+        printf("    (your file must define every function that "
+               "lessons/harness/%.*s.h lists as yours)\n",
+               (int)strcspn(c->file, "."), c->file);
     if (c->part && whose == c->shown)
         printf("    (%s is a part: it was built into lessons/exercises/%s "
                "as %s; --print-full shows that file)\n", c->shown, c->file,

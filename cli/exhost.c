@@ -1,9 +1,11 @@
 /*
  * exhost.c - the program `concdemo check` builds from an exercise file.
  *
- * The learner's file defines `const cd_scenario_t cd_exercise` (one
- * variant, "yours"); this file is the main() it is linked with, together
- * with the library (make exercise: see the Makefile and cli/check.c).
+ * The exercise's harness (lessons/harness/NAME.c) defines `const
+ * cd_scenario_t cd_exercise` (one variant, "yours") and calls the
+ * learner's functions; this file is the main() both are linked with,
+ * together with the library (make exercise: see the Makefile and
+ * cli/check.c).
  * concdemo check runs it as:
  *
  *   PROG check NAME --cmd CMD --source PATH [--budget S] [--result-fd FD]
@@ -42,7 +44,7 @@
 #include "run.h"
 #include "step.h"
 
-/* Defined by the learner's exercise file. */
+/* Defined by the exercise's harness (lessons/harness/exercise.h). */
 extern const cd_scenario_t cd_exercise;
 
 #define WIDTH 78      /* text is wrapped to this many columns */

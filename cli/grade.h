@@ -2,9 +2,12 @@
  * grade.h - the exercises of `concdemo check` and the rules that grade
  * them.
  *
- * An exercise is a scenario file the learner edits (lessons/exercises/
- * <name>.c, shaped like a demo: state + workers + invariant) that exports
- * `const cd_scenario_t cd_exercise` with one variant, "yours". Exercises
+ * An exercise is a scenario shaped like a demo (state + workers +
+ * invariant) in two parts: the learner's file (lessons/exercises/
+ * <name>.c: the functions with the bug, and the learner's state) and its
+ * harness (lessons/harness/<name>.c, exporting `const cd_scenario_t
+ * cd_exercise` with one variant, "yours"; <name>.h is what the learner's
+ * file defines and may call). Exercises
  * belong to the scenarios of demos/scenarios.c, by name: the exercise of
  * `async-race` is lessons/exercises/async_race.c, its worksheet the
  * scenario's. The table below says, per scenario, how hard to test its

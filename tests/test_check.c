@@ -200,10 +200,12 @@ static void a_number_must_be_a_number(void)
 
 static void another_exercises_file_is_refused(void)
 {
-    check("race", "lessons/exercises/deadlock.c", 0);
-    ASSERT_INT_EQ(out.exit_code, 2);
-    ASSERT_STR_HAS(out.err, "cd_exercise is 'deadlock', not the exercise "
-                            "'race'");
+    /* A learner's part says whose it is by the interface it includes. */
+    const char *argv[] = { concdemo_bin(), "check", "deadlock", "--file",
+                           "lessons/exercises/race.c", NULL };
+    expect_one_line_error(argv, "lessons/exercises/race.c is the exercise "
+                                "'race' (it includes harness/race.h), not "
+                                "the exercise 'deadlock'");
 }
 
 /* Writes text to build/check-tests/<dir>/<name>: a path of its own per
@@ -301,9 +303,9 @@ static void a_spin_loop_under_the_scheduler_still_ends(void)
                                 "        ;\n"
                                 "    busy = 1;\n"
                                 "    cd_point(\"check status\");");
-    text = edit_text(text, "static void checkout(",
+    text = edit_text(text, "void checkout(",
                      "static volatile int busy;\n"
-                     "static void checkout(");
+                     "void checkout(");
     text = edit_text(text, "before either marks it paid */\n    }\n",
                      "before either marks it paid */\n    }\n"
                      "    busy = 0;\n");
@@ -491,6 +493,72 @@ static const char *starter_with(const char *dir, const char *text)
     free(start);
     free(all);
     return path;
+}
+
+/* The learner's file is its own translation unit, linked with the
+ * harness: a global it defines beyond lessons/harness/race.h - a harness
+ * name, cd_exercise, one of its own - fails the build, one line each. */
+static void a_file_that_defines_more_than_its_part_fails_the_build(void)
+{
+    static const char *const extra[][2] = {
+        { "harness-name", "void gateway_charge(const order_t *o)\n"
+                          "{\n    (void)o;\n}\n" },
+        { "cd-exercise", "#include \"scenario.h\"\n"
+                         "const cd_scenario_t cd_exercise = { .name = "
+                         "\"race\" };\n" },
+        { "own-global", "int checkouts_seen;\n" },
+    };
+    static const char *const name[] = { "gateway_charge", "cd_exercise",
+                                        "checkouts_seen" };
+    for (int i = 0; i < 3; i++) {
+        char dir[48], want[128];
+        snprintf(dir, sizeof dir, "defines-%s", extra[i][0]);
+        const char *path = starter_with(dir, extra[i][1]);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+        check("race", path, 0);
+        snprintf(want, sizeof want, "your file defines %s, which is not "
+                 "part of the exercise\n", name[i]);
+        show_on_failure(out.exit_code == 2 && strstr(out.out, want));
+        ASSERT_INT_EQ(out.exit_code, 2);
+        ASSERT_STR_HAS(out.out, "build     FAIL");
+        ASSERT_STR_HAS(out.out, want);
+        ASSERT_STR_HAS(out.out, "lessons/harness/race.h lists what it "
+                                "defines: shop_create shop_destroy checkout");
+        CU_ASSERT_PTR_NULL(strstr(out.out, "free "));
+    }
+    /* One that leaves out a function of its part is told which list. */
+    char *text = edited_starter("void checkout(shop_t *s, order_t *o)",
+                                "__attribute__((unused)) static void "
+                                "pay(shop_t *s, order_t *o)");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    const char *path = test_file("defines-too-little", "race.c", text);
+    free(text);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+    check("race", path, 0);
+    ASSERT_INT_EQ(out.exit_code, 2);
+    ASSERT_STR_HAS(out.out, "undefined reference to `checkout'");
+    ASSERT_STR_HAS(out.out, "(your file must define every function that "
+                            "lessons/harness/race.h lists as yours)");
+}
+
+/* A #define in the learner's file reaches its own unit only: renaming a
+ * verdict there cannot turn the harness's VIOLATED into HELD. */
+static void a_define_in_the_learners_file_cannot_change_the_grade(void)
+{
+    char *text = edited_starter("#include \"cd_thread.h\"\n",
+                                "#include \"cd_thread.h\"\n"
+                                "#include \"scenario.h\"\n"
+                                "#define CD_VIOLATED CD_HELD\n"
+                                "#define CD_DEADLOCK CD_HELD\n");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    const char *path = test_file("define-verdict", "race.c", text);
+    free(text);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+    check("race", path, 0);
+    show_on_failure(out.exit_code == 1);
+    ASSERT_INT_EQ(out.exit_code, 1);
+    ASSERT_STR_HAS(out.out, "FAIL race: failed: free explore");
+    CU_ASSERT_PTR_NULL(strstr(out.out, "PASS race"));
 }
 
 static void a_program_that_ends_without_its_verdict_fails(void)
@@ -798,8 +866,11 @@ static void print_full_shows_the_whole_file(void)
     run_cmd(&out, argv, NULL, LIMIT_MS);
     ASSERT_INT_EQ(out.exit_code, 0);
     ASSERT_STR_HAS(out.out, "cd_keyed_t customer_lock; /* FIX");
-    ASSERT_STR_HAS(out.out, "static void cashier(void *ctx, int index)");
-    ASSERT_STR_HAS(out.out, "const cd_scenario_t cd_exercise = {");
+    ASSERT_STR_HAS(out.out, "#include \"harness/race.h\"");
+    ASSERT_STR_HAS(out.out, "void checkout(shop_t *s, order_t *o)");
+    /* The harness is not the learner's: it stays out of the file. */
+    CU_ASSERT_PTR_NULL(strstr(out.out, "cashier"));
+    CU_ASSERT_PTR_NULL(strstr(out.out, "cd_exercise"));
     CU_ASSERT_PTR_NULL(strstr(out.out, "#line"));
     CU_ASSERT_PTR_NULL(strstr(out.out, "\n@@ "));
     const char *alone[] = { concdemo_bin(), "check", "race", "--print-full",
@@ -1175,6 +1246,10 @@ void suite_check(void)
                 run_options_take_both_forms);
     CU_add_test(s, "a number must be a number: nan, inf, junk: exit 2",
                 a_number_must_be_a_number);
+    CU_add_test(s, "a file that defines more than its part fails the build",
+                a_file_that_defines_more_than_its_part_fails_the_build);
+    CU_add_test(s, "a #define in the learner's file cannot change the grade",
+                a_define_in_the_learners_file_cannot_change_the_grade);
     CU_add_test(s, "a program that ends without its verdict fails",
                 a_program_that_ends_without_its_verdict_fails);
     CU_add_test(s, "a blocked result path cannot pass",

@@ -890,7 +890,10 @@ static void check_part(const char *path, const char *file, const char *note,
     if (!full) {
         problem(path, 0, "%s", err);
     } else if (!begin || !end) {
-        problem(starter, 0, "has no \"your code\" lines");
+        /* A starter with a harness of its own is the learner's part, all
+         * of it: any change to it is the learner's to make. */
+        if (!strstr(start, "#include \"harness/"))
+            problem(starter, 0, "has no \"your code\" lines");
     } else {
         size_t pre = (size_t)(begin - start) + strcspn(begin, "\n");
         size_t post = strlen(end), flen = strlen(full);
@@ -957,10 +960,17 @@ static void check_exercise(const cd_scenario_t *sc, const sheet_t *exercises,
     cd_exercise_file(ex, file, sizeof file);
     snprintf(path, sizeof path, LESSONS "/exercises/%s", file);
     char *start = cd_grade_read_file(path);
-    if (!start || cd_exfile_is_part(start) || !marker_line(start, "your code")
-        || !marker_line(start, "end of your code"))
-        problem(path, 0, "no starter here with its \"your code\" lines (for "
-                "the scenario %s)", sc->name);
+    char harness[160];
+    snprintf(harness, sizeof harness, "#include \"harness/%s\"", file);
+    harness[strlen(harness) - 2] = 'h';
+    int split = start && strstr(start, harness);
+    if (!start || cd_exfile_is_part(start) ||
+        (!split && (!marker_line(start, "your code") ||
+                    !marker_line(start, "end of your code"))))
+        problem(path, 0, "no starter here: a learner's part that includes "
+                "its %.*s\", or a whole file with its \"your code\" "
+                "lines (for the scenario %s)", (int)strlen(harness) - 11,
+                harness + 10, sc->name);
     free(start);
     snprintf(row, sizeof row, "| `%s` | `%s` |", sc->name, file);
     if (!has_row(exercises, row))

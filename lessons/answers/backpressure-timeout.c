@@ -1,9 +1,9 @@
 /* Another answer, backpressure: a bounded queue; wait at most 1 ms for room, then give the line up and count it (the lines marked FIX). */
 --- lessons/exercises/backpressure.c
 +++ lessons/answers/backpressure-timeout.c
-@@ -52,9 +52,8 @@
+@@ -27,9 +27,8 @@
   * the workers start: 0, or a negative errno. */
- static int queue_init(cd_chan_t *queue)
+ int queue_init(cd_chan_t *queue)
  {
 -    /* No limit: the queue never says "wait" or "no". */
      return cd_chan_init(queue, "log-queue", sizeof(log_line_t),
@@ -12,9 +12,9 @@
  }
  
  /* A web worker logs one line. Count it in w->sent when it went into the
-@@ -62,8 +61,11 @@
+@@ -37,6 +36,9 @@
   * a drop the channel counts (cd_chan_try_send with CD_CHAN_SHED). */
- static void log_line(cd_chan_t *queue, worker_t *w, const log_line_t *line)
+ void log_line(cd_chan_t *queue, worker_t *w, const log_line_t *line)
  {
 -    if (cd_chan_send(queue, line) == 0)
 +    int rc = cd_chan_timed_send(queue, line, 1); /* FIX: a bounded wait */
@@ -23,5 +23,3 @@
 +    else if (rc == -ETIMEDOUT)
 +        w->gave_up++;                            /* FIX: given up, counted */
  }
- 
- /* ============================ end of your code =========================== */

@@ -1,9 +1,9 @@
 /* Answer key, backpressure: a bounded queue; a full one makes the worker wait (the lines marked FIX). */
 --- lessons/exercises/backpressure.c
 +++ lessons/answers/backpressure.c
-@@ -52,9 +52,8 @@
+@@ -27,9 +27,8 @@
   * the workers start: 0, or a negative errno. */
- static int queue_init(cd_chan_t *queue)
+ int queue_init(cd_chan_t *queue)
  {
 -    /* No limit: the queue never says "wait" or "no". */
      return cd_chan_init(queue, "log-queue", sizeof(log_line_t),

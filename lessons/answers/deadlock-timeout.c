@@ -1,9 +1,9 @@
 /* Another answer, deadlock: a timed lock on the second account; on a timeout, let go of the first, back off a random while and try again (the lines marked FIX). */
 --- lessons/exercises/deadlock.c
 +++ lessons/answers/deadlock-timeout.c
-@@ -70,10 +70,16 @@
- /* One transfer of AMOUNT from `from` to `to`. */
- static void transfer(bank_t *b, account_t *from, account_t *to)
+@@ -61,10 +61,16 @@
+ /* One transfer from `from` to `to`. */
+ void transfer(bank_t *b, account_t *from, account_t *to)
  {
 +    unsigned seed = (unsigned)(from->id * 7919 + to->id);
      (void)b;

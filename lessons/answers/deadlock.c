@@ -1,9 +1,9 @@
 /* Answer key, deadlock: every transfer locks the lower account id first (the lines marked FIX). */
 --- lessons/exercises/deadlock.c
 +++ lessons/answers/deadlock.c
-@@ -70,13 +70,15 @@
- /* One transfer of AMOUNT from `from` to `to`. */
- static void transfer(bank_t *b, account_t *from, account_t *to)
+@@ -61,11 +61,13 @@
+ /* One transfer from `from` to `to`. */
+ void transfer(bank_t *b, account_t *from, account_t *to)
  {
 +    account_t *first = from->id < to->id ? from : to;  /* FIX: one order */
 +    account_t *second = from->id < to->id ? to : from; /* FIX: for all */
@@ -19,5 +19,3 @@
 +    cd_mutex_unlock(&second->lock);
 +    cd_mutex_unlock(&first->lock);
  }
- 
- /* ============================ end of your code =========================== */

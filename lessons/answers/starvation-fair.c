@@ -1,7 +1,7 @@
 /* Another answer, starvation: a first-come-first-served rwlock (the lines marked FIX). */
 --- lessons/exercises/starvation.c
 +++ lessons/answers/starvation-fair.c
-@@ -111,9 +111,9 @@
+@@ -32,9 +32,9 @@
  /* Creates the lock before the threads start: 0, or -1 on failure. */
  static int limiter_lock_init(limiter_t *lm)
  {

@@ -1,7 +1,7 @@
 /* Answer key, starvation: a writer-preferring rwlock; CD_RW_FAIR passes too (the lines marked FIX). */
 --- lessons/exercises/starvation.c
 +++ lessons/answers/starvation.c
-@@ -111,9 +111,9 @@
+@@ -32,9 +32,9 @@
  /* Creates the lock before the threads start: 0, or -1 on failure. */
  static int limiter_lock_init(limiter_t *lm)
  {

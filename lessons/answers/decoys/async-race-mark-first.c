@@ -1,18 +1,17 @@
 /* Decoy async-race-mark-first: marks the order paid before the await, so the twin sees PAID at once. Fails: a declined card leaves the order marked paid but unpaid: "never charged". */
 --- lessons/exercises/async_race.c
 +++ lessons/answers/decoys/async-race-mark-first.c
-@@ -85,11 +85,9 @@
- static void checkout(shop_t *s, order_t *o)
+@@ -68,10 +68,8 @@
  {
+     (void)s;
      cd_point("check status");
 -    if (o->status == PENDING) {          /* both checkouts see PENDING: */
--        if (gateway_charge(&s->bank, o)) { /* this await runs the other */
+-        if (gateway_charge(o)) {         /* this await runs the other */
 -            cd_point("mark paid");
 -            o->status = PAID;
 -        }
 +    if (o->status == PENDING) {
 +        o->status = PAID;        /* claim it before the await */
-+        gateway_charge(&s->bank, o);
++        gateway_charge(o);
      }
  }
- 

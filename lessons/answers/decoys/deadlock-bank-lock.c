@@ -1,12 +1,12 @@
 /* Decoy deadlock-bank-lock: one lock for the whole bank instead of the two account locks. Fails: correct, but no two transfers overlap: "serialises every transfer". */
 --- lessons/exercises/deadlock.c
 +++ lessons/answers/decoys/deadlock-bank-lock.c
-@@ -52,31 +52,28 @@
- typedef struct bank {
+@@ -25,19 +25,19 @@
+ /* The bank. Add what your fix needs. */
+ struct bank {
      int naccounts;
-     account_t *acct;
 +    cd_mutex_t lock; /* one lock for the whole bank */
- } bank_t;
+ };
  
  /* Sets up what you added, before the transfers start: 0, or -1. */
  static int bank_extra_init(bank_t *b)
@@ -23,8 +23,10 @@
 +    cd_mutex_destroy(&b->lock);
  }
  
- /* One transfer of AMOUNT from `from` to `to`. */
- static void transfer(bank_t *b, account_t *from, account_t *to)
+ bank_t *bank_create(int naccounts)
+@@ -61,11 +61,8 @@
+ /* One transfer from `from` to `to`. */
+ void transfer(bank_t *b, account_t *from, account_t *to)
  {
 -    (void)b;
 -    cd_mutex_lock(&from->lock); /* A->B takes A first, B->A takes B first, */
@@ -36,5 +38,3 @@
 -    cd_mutex_unlock(&from->lock);
 +    cd_mutex_unlock(&b->lock);
  }
- 
- /* ============================ end of your code =========================== */

@@ -1,9 +1,9 @@
 /* Decoy deadlock-jitter: waits a random while before locking, so the two transfers rarely start together. Fails: the locks are still taken in opposite orders: "your fix depends on timing". */
 --- lessons/exercises/deadlock.c
 +++ lessons/answers/decoys/deadlock-jitter.c
-@@ -70,7 +70,11 @@
- /* One transfer of AMOUNT from `from` to `to`. */
- static void transfer(bank_t *b, account_t *from, account_t *to)
+@@ -61,7 +61,11 @@
+ /* One transfer from `from` to `to`. */
+ void transfer(bank_t *b, account_t *from, account_t *to)
  {
 +    static _Thread_local unsigned seed;
      (void)b;

@@ -1,8 +1,8 @@
 /* Decoy deadlock-reverse: locks the account paid into first, then the paying one. Fails: that is the same order-by-direction, reversed: "DEADLOCK". */
 --- lessons/exercises/deadlock.c
 +++ lessons/answers/decoys/deadlock-reverse.c
-@@ -71,12 +71,12 @@
- static void transfer(bank_t *b, account_t *from, account_t *to)
+@@ -62,10 +62,10 @@
+ void transfer(bank_t *b, account_t *from, account_t *to)
  {
      (void)b;
 -    cd_mutex_lock(&from->lock); /* A->B takes A first, B->A takes B first, */
@@ -15,5 +15,3 @@
      cd_mutex_unlock(&from->lock);
 +    cd_mutex_unlock(&to->lock);
  }
- 
- /* ============================ end of your code =========================== */

@@ -1,8 +1,8 @@
 /* Decoy deadlock-timed-retry: a timed lock on the second account, retried while still holding the first. Fails: neither lets go, so both retry forever: a "livelock". */
 --- lessons/exercises/deadlock.c
 +++ lessons/answers/decoys/deadlock-timed-retry.c
-@@ -71,9 +71,10 @@
- static void transfer(bank_t *b, account_t *from, account_t *to)
+@@ -62,9 +62,10 @@
+ void transfer(bank_t *b, account_t *from, account_t *to)
  {
      (void)b;
 -    cd_mutex_lock(&from->lock); /* A->B takes A first, B->A takes B first, */

@@ -1,17 +1,16 @@
 /* Decoy race-mark-first: marks the order paid before the slow charge, shrinking the window to nanoseconds. Fails: the runs hold, but ThreadSanitizer sees the unordered read and write: "data race". */
 --- lessons/exercises/race.c
 +++ lessons/answers/decoys/race-mark-first.c
-@@ -74,10 +74,9 @@
- static void checkout(shop_t *s, order_t *o)
+@@ -63,9 +63,8 @@
  {
+     (void)s;
      cd_point("check status");
 -    if (o->status == PENDING) {  /* both checkouts see PENDING... */
--        gateway_charge(&s->bank, o); /* ...both charge (2 ms)... */
+-        gateway_charge(o);       /* ...both charge (2 ms)... */
 -        cd_point("mark paid");
 -        o->status = PAID;        /* ...before either marks it paid */
 +    if (o->status == PENDING) {
 +        o->status = PAID;        /* claim it at once, then charge */
-+        gateway_charge(&s->bank, o);
++        gateway_charge(o);
      }
  }
- 

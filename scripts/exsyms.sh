@@ -1,0 +1,33 @@
+#!/bin/sh
+# exsyms.sh OBJECT HEADER - the build stage's check of a learner's file.
+#
+# An exercise's harness (lessons/harness/NAME.c) is compiled by the
+# project; the learner's file is its own translation unit, linked with it.
+# HEADER's "exercise-defines:" line lists the globals that file must
+# define. Any other global it defines - a harness name, cd_exercise, a
+# library function, a helper left non-static - is refused here, before
+# the link, in one line a learner can act on. Exit 1 if so.
+obj=$1 header=$2
+allowed=$(sed -n 's/^ \* exercise-defines: *//p' "$header")
+if [ -z "$allowed" ]; then
+    echo "$header: no 'exercise-defines:' line" >&2
+    exit 1
+fi
+# Without nm the check cannot be made: fail, never pass unchecked.
+defined=$(nm -g --defined-only "$obj") || {
+    echo "cannot list what $obj defines: the check needs nm (apt-get install binutils)"
+    exit 1
+}
+status=0
+for sym in $(printf '%s\n' "$defined" | awk 'NF == 3 { print $3 }'); do
+    case " $allowed " in
+    *" $sym "*) ;;
+    *)
+        echo "your file defines $sym, which is not part of the exercise"
+        status=1 ;;
+    esac
+done
+[ $status = 0 ] ||
+    echo "($header lists what it defines: $allowed;" \
+         "make a helper of yours static)"
+exit $status
