@@ -20,10 +20,10 @@
 #include "cd_exec.h"
 #include "cd_op.h"
 
-typedef struct cd_amutex_waiter {
+typedef struct waiter {
+    cd_qnode_t node; /* in m->queue */
     cd_task_t *task;
     int granted;
-    struct cd_amutex_waiter *next;
 } waiter_t;
 
 static void release(void *impl)
@@ -39,7 +39,7 @@ int cd_amutex_init(cd_amutex_t *m, const char *name)
     CD_CHECK(pthread_mutex_init(&m->lk, NULL));
     m->id = id;
     m->owner = 0;
-    m->head = m->tail = NULL;
+    cd_queue_init(&m->queue);
     return 0;
 }
 
@@ -47,21 +47,6 @@ void cd_amutex_destroy(cd_amutex_t *m)
 {
     CD_CHECK(pthread_mutex_destroy(&m->lk));
     cd__reg_remove_object(m->id);
-}
-
-/* Takes w out of the queue if it is still there. Caller holds m->lk. */
-static void dequeue(cd_amutex_t *m, waiter_t *w)
-{
-    waiter_t **p = &m->head, *prev = NULL;
-    while (*p && *p != w) {
-        prev = *p;
-        p = &(*p)->next;
-    }
-    if (!*p)
-        return;
-    *p = w->next;
-    if (m->tail == w)
-        m->tail = prev;
 }
 
 int cd_amutex_lock_at(cd_amutex_t *m, cd_site_t site)
@@ -82,11 +67,7 @@ int cd_amutex_lock_at(cd_amutex_t *m, cd_site_t site)
         return 0;
     }
     waiter_t w = { .task = t };
-    if (m->tail)
-        m->tail->next = &w;
-    else
-        m->head = &w;
-    m->tail = &w;
+    cd_queue_push(&m->queue, &w.node);
     /* Recorded before the unlock: once a waker can see us, we are parked. */
     cd__op_park(self, m->id, NULL, 0, site);
     CD_CHECK(pthread_mutex_unlock(&m->lk));
@@ -98,7 +79,7 @@ int cd_amutex_lock_at(cd_amutex_t *m, cd_site_t site)
         CD_CHECK(pthread_mutex_lock(&m->lk));
         int granted = w.granted;
         if (!granted)
-            dequeue(m, &w);
+            cd_queue_remove(&m->queue, &w.node);
         CD_CHECK(pthread_mutex_unlock(&m->lk));
         if (granted)
             cd__op_acquired(self, m->id, site);
@@ -118,11 +99,8 @@ void cd_amutex_unlock_at(cd_amutex_t *m, cd_site_t site)
         cd__op_released(self, m->id);
     }
     CD_CHECK(pthread_mutex_lock(&m->lk));
-    waiter_t *w = m->head;
+    waiter_t *w = CD_QUEUE_ENTRY(cd_queue_pop(&m->queue), waiter_t, node);
     if (w) {
-        m->head = w->next;
-        if (!m->head)
-            m->tail = NULL;
         m->owner = cd__task_id(w->task);
         w->granted = 1;
         cd__task_wake(w->task);

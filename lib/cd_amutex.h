@@ -23,14 +23,13 @@
 #include <pthread.h>
 
 #include "cd_common.h"
-
-struct cd_amutex_waiter;
+#include "cd_queue.h"
 
 typedef struct cd_amutex {
     pthread_mutex_t lk; /* guards owner and the queue; never held across a park */
     int id;             /* registry id */
     int owner;          /* task id holding it, 0 if free */
-    struct cd_amutex_waiter *head, *tail;
+    cd_queue_t queue;   /* the waiting tasks, first come first served */
 } cd_amutex_t;
 
 /* Creates an awaitable mutex named name. Returns 0, or -ENOSPC when the

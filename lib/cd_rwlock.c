@@ -73,7 +73,7 @@ static void init_fair(cd_rwlock_t *l)
     CD_CHECK(pthread_cond_init(&l->turn, &a));
     CD_CHECK(pthread_condattr_destroy(&a));
     CD_CHECK(pthread_mutex_init(&l->m, NULL));
-    l->head = l->tail = NULL;
+    cd_queue_init(&l->queue);
     l->readers = 0;
     l->writer = 0;
 }
@@ -177,26 +177,11 @@ static void fair_enter(cd_rwlock_t *l, int write)
         l->readers++;
 }
 
-/* Takes w out of the queue, wherever it is. Caller holds l->m. */
-static void fair_dequeue(cd_rwlock_t *l, cd_rw_waiter_t *w)
-{
-    cd_rw_waiter_t **pp = &l->head, *prev = NULL;
-    while (*pp && *pp != w) {
-        prev = *pp;
-        pp = &(*pp)->next;
-    }
-    if (!*pp)
-        return;
-    *pp = w->next;
-    if (l->tail == w)
-        l->tail = prev;
-}
-
 static int fair_try(cd_rwlock_t *l, int write)
 {
     CD_CHECK(pthread_mutex_lock(&l->m));
     /* Anyone queued came first: taking it now would overtake them. */
-    int ok = l->head == NULL && fair_room(l, write);
+    int ok = !cd_queue_front(&l->queue) && fair_room(l, write);
     if (ok)
         fair_enter(l, write);
     CD_CHECK(pthread_mutex_unlock(&l->m));
@@ -210,7 +195,7 @@ static void fair_leave(cd_rwlock_t *l, int write)
         l->writer = 0;
     else
         l->readers--;
-    if (l->head)
+    if (cd_queue_front(&l->queue))
         CD_CHECK(pthread_cond_broadcast(&l->turn));
     CD_CHECK(pthread_mutex_unlock(&l->m));
 }
@@ -231,7 +216,7 @@ static int try_enter(cd_rwlock_t *l, int write)
 typedef struct rw_wait {
     cd_rwlock_t *l;
     int write;
-    const cd_rw_waiter_t *me; /* fair: our place in the queue */
+    const cd_qnode_t *me; /* fair: our place in the queue */
 } rw_wait_t;
 
 /* Whether the waiter could go in now. Fair: it is at the front of the
@@ -241,7 +226,8 @@ static int rw_ready(void *arg)
 {
     const rw_wait_t *w = arg;
     if (w->l->policy == CD_RW_FAIR)
-        return w->l->head == w->me && fair_room(w->l, w->write);
+        return cd_queue_front(&w->l->queue) == w->me &&
+               fair_room(w->l, w->write);
     return glibc_room(w->l, w->write);
 }
 
@@ -283,7 +269,7 @@ static void glibc_undo(void *arg)
  * front: a wait there takes nothing by itself. */
 static int wait_enter(cd_rwlock_t *l, int write, int self, cd_site_t site)
 {
-    cd_rw_waiter_t me = { .next = NULL, .write = write };
+    cd_qnode_t me;
     rw_wait_t rw = { l, write, &me };
     cd__wait_t w = { .ready = rw_ready, .arg = &rw, .site = site };
 
@@ -296,13 +282,9 @@ static int wait_enter(cd_rwlock_t *l, int write, int self, cd_site_t site)
     w.cond = &l->turn;
     w.lock = &l->m;
     CD_CHECK(pthread_mutex_lock(&l->m));
-    if (l->tail)
-        l->tail->next = &me;
-    else
-        l->head = &me;
-    l->tail = &me;
+    cd_queue_push(&l->queue, &me);
     int rc = cd__op_wait(self, l->id, &w);
-    fair_dequeue(l, &me);
+    cd_queue_remove(&l->queue, &me);
     if (rc == 0)
         fair_enter(l, write);
     /* The front changed: a reader behind a reader may now join it, and a

@@ -39,18 +39,13 @@
 #include <pthread.h>
 
 #include "cd_common.h"
+#include "cd_queue.h"
 
 typedef enum cd_rw_policy {
     CD_RW_PREFER_READER = 0,
     CD_RW_PREFER_WRITER,
     CD_RW_FAIR
 } cd_rw_policy_t;
-
-/* A waiter in a CD_RW_FAIR lock's queue (lives on the waiter's stack). */
-typedef struct cd_rw_waiter {
-    struct cd_rw_waiter *next;
-    int write;
-} cd_rw_waiter_t;
 
 typedef struct cd_rwlock {
     int id;                  /* registry id; its address is TSan's name
@@ -61,7 +56,7 @@ typedef struct cd_rwlock {
     /* CD_RW_FAIR: the queue and the counts, under m. */
     pthread_mutex_t m;
     pthread_cond_t turn;     /* broadcast whenever the front may change */
-    cd_rw_waiter_t *head, *tail;
+    cd_queue_t queue;        /* the waiters, in order of arrival */
     int readers;             /* readers inside */
     int writer;              /* 1 while a writer is inside */
     /* Threads waiting to get in now, by side ([0] read, [1] write): what

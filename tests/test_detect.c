@@ -76,6 +76,13 @@ static void set_waits(cd_snapshot_t *s, int thread, int obj, int timed)
     s->objs[obj - 1].nwaiters++;
 }
 
+/* thread holds one lock and waits, untimed, for another. */
+static void hold_and_wait(cd_snapshot_t *s, int thread, int holds, int waits)
+{
+    set_holds(s, thread, holds);
+    set_waits(s, thread, waits, 0);
+}
+
 #define ASSERT_LINK(c, k, t, h, w)                                           \
     do {                                                                     \
         ASSERT_INT_EQ((c).link[k].thread, (t));                              \
@@ -89,10 +96,8 @@ static void test_two_thread_cycle_is_found_with_its_links(void)
 {
     cd_snapshot_t *s = new_snapshot(2, 2);
     cd_cycle_t c;
-    set_holds(s, 1, A);
-    set_waits(s, 1, B, 0);
-    set_holds(s, 2, B);
-    set_waits(s, 2, A, 0);
+    hold_and_wait(s, 1, A, B);
+    hold_and_wait(s, 2, B, A);
     ASSERT_INT_EQ(cd_waitfor_find_cycle(s, &c), 1);
     ASSERT_INT_EQ(c.len, 2);
     ASSERT_LINK(c, 0, 1, A, B);
@@ -144,8 +149,7 @@ static void test_chain_of_waits_without_cycle_is_no_deadlock(void)
     cd_cycle_t c;
     set_holds(s, 2, A);
     set_holds(s, 3, B);
-    set_holds(s, 1, C);
-    set_waits(s, 1, A, 0); /* 1 -> 2 -> 3, and 3 is running */
+    hold_and_wait(s, 1, C, A); /* 1 -> 2 -> 3, and 3 is running */
     set_waits(s, 2, B, 0);
     ASSERT_INT_EQ(cd_waitfor_find_cycle(s, &c), 0);
     set_waits(s, 3, C, 0); /* 3 -> 1 closes the chain */
@@ -158,8 +162,7 @@ static void test_timed_wait_in_the_loop_is_no_deadlock(void)
 {
     cd_snapshot_t *s = new_snapshot(2, 2);
     cd_cycle_t c;
-    set_holds(s, 1, A);
-    set_waits(s, 1, B, 0);
+    hold_and_wait(s, 1, A, B);
     set_holds(s, 2, B);
     set_waits(s, 2, A, 1); /* gives up at its deadline: the loop breaks */
     ASSERT_INT_EQ(cd_waitfor_find_cycle(s, &c), 0);
@@ -172,10 +175,8 @@ static void test_only_blocked_threads_make_a_cycle(void)
 {
     cd_snapshot_t *s = new_snapshot(2, 2);
     cd_cycle_t c;
-    set_holds(s, 1, A);
-    set_waits(s, 1, B, 0);
-    set_holds(s, 2, B);
-    set_waits(s, 2, A, 0);
+    hold_and_wait(s, 1, A, B);
+    hold_and_wait(s, 2, B, A);
     s->threads[1].state = CD_T_SLEEPING; /* a stale waiting_on */
     ASSERT_INT_EQ(cd_waitfor_find_cycle(s, &c), 0);
     free(s);
@@ -187,8 +188,7 @@ static void test_thread_waiting_on_its_own_lock_is_cycle_of_one(void)
     cd_cycle_t c;
     set_holds(s, 1, A);
     set_waits(s, 3, A, 0); /* waits for 1, no cycle */
-    set_holds(s, 2, B);
-    set_waits(s, 2, B, 0); /* locks B twice: waits for itself */
+    hold_and_wait(s, 2, B, B); /* locks B twice: waits for itself */
     ASSERT_INT_EQ(cd_waitfor_find_cycle(s, &c), 1);
     ASSERT_INT_EQ(c.len, 1);
     ASSERT_LINK(c, 0, 2, B, B);
@@ -214,10 +214,8 @@ static void test_cycle_format_uses_registry_names(void)
     int b = cd__reg_add_object("acct-B", CD_OBJ_MUTEX, NULL, NULL);
     cd_snapshot_t *s = new_snapshot(2, 2);
     cd_cycle_t c;
-    set_holds(s, t1, a);
-    set_waits(s, t1, b, 0);
-    set_holds(s, t2, b);
-    set_waits(s, t2, a, 0);
+    hold_and_wait(s, t1, a, b);
+    hold_and_wait(s, t2, b, a);
     CU_ASSERT_FATAL(cd_waitfor_find_cycle(s, &c) == 1);
 
     const char *want = "transfer-1 holds acct-A, waits acct-B; "

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "../lib/cd_op.h" /* cd__op_wait: internal to libconc */
+#include "../lib/cd_queue.h"
 #include "../lib/cd_sched.h"
 #include "../lib/cd_thread.h"
 #include "../lib/cd_trace.h"
@@ -299,6 +300,44 @@ static void controlled_a_wait_nobody_can_end_ends_the_run(void)
     end_alone();
 }
 
+/* ============================ the waiters' FIFO ========================== */
+
+typedef struct qitem {
+    int id;
+    cd_qnode_t node;
+} qitem_t;
+
+static int pop_id(cd_queue_t *q)
+{
+    qitem_t *it = CD_QUEUE_ENTRY(cd_queue_pop(q), qitem_t, node);
+    return it ? it->id : -1;
+}
+
+/* First in, first out; a waiter that leaves from the front, the middle or
+ * the back leaves the rest in order, and the queue takes new ones after. */
+static void the_queue_keeps_arrival_order_when_one_leaves(void)
+{
+    qitem_t it[4] = { { .id = 0 }, { .id = 1 }, { .id = 2 }, { .id = 3 } };
+    cd_queue_t q;
+    cd_queue_init(&q);
+    CU_ASSERT_PTR_NULL(cd_queue_front(&q));
+    ASSERT_INT_EQ(pop_id(&q), -1);
+    for (int i = 0; i < 4; i++)
+        cd_queue_push(&q, &it[i].node);
+    CU_ASSERT_PTR_EQUAL(cd_queue_front(&q), &it[0].node);
+    cd_queue_remove(&q, &it[2].node); /* the middle */
+    cd_queue_remove(&q, &it[3].node); /* the back: 1 is the tail now */
+    cd_queue_remove(&q, &it[3].node); /* gone already: nothing */
+    cd_queue_push(&q, &it[3].node);
+    cd_queue_remove(&q, &it[0].node); /* the front */
+    ASSERT_INT_EQ(pop_id(&q), 1);
+    ASSERT_INT_EQ(pop_id(&q), 3);
+    ASSERT_INT_EQ(pop_id(&q), -1);
+    cd_queue_push(&q, &it[2].node); /* empty again, and usable */
+    ASSERT_INT_EQ(pop_id(&q), 2);
+    CU_ASSERT_PTR_NULL(cd_queue_front(&q));
+}
+
 void suite_wait(void)
 {
     CU_pSuite s = CU_add_suite("wait", NULL, NULL);
@@ -316,4 +355,6 @@ void suite_wait(void)
                     controlled_a_timed_wait_takes_virtual_time_only);
     add_forked_test(s, "controlled: a wait nobody can end ends the run",
                     controlled_a_wait_nobody_can_end_ends_the_run);
+    CU_add_test(s, "the waiters' queue keeps arrival order when one leaves",
+                the_queue_keeps_arrival_order_when_one_leaves);
 }
