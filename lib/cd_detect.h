@@ -29,7 +29,8 @@ typedef void (*cd_stuck_fn)(int abort_reason);
 /* Starts the watchdog: scans every period_ms, aborts the run with
  * CD_ABORT_TIMEOUT after timeout_ms of unpaused time (0: no limit), and
  * calls on_stuck (if not NULL) when the run is still going grace_ms after
- * an abort. Returns 0 or -errno. */
+ * an abort (a few graces more while the machine is starved: threads that
+ * get no CPU cannot see the abort). Returns 0 or -errno. */
 int cd_watchdog_start(cd_watchdog_t **out, int timeout_ms, int period_ms,
                       int grace_ms, cd_stuck_fn on_stuck);
 
@@ -40,6 +41,8 @@ typedef struct cd_run_load {
     int limit_ms;      /* the limit in force: timeout_ms, or more when it
                           was extended for a starved machine */
     int64_t wall_ns, cpu_ns, queued_ns; /* as in cd_load_t */
+    int more_graces;    /* how often the grace after an abort started
+                           again for a starved machine */
 } cd_run_load_t;
 
 /* Fills *out with the run's figures up to now. Can't fail. */

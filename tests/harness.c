@@ -542,9 +542,9 @@ void run_cmd_input(cmd_out_t *o, const char *const argv[], const char *env,
                 limit_ms);
 }
 
-/* One busy loop per online CPU; each dies with the runner, should the
- * runner itself be killed before it can kill them. */
-static int start_busy_loops(pid_t *pids, int max)
+/* Each loop dies with the runner, should the runner itself be killed
+ * before it can kill them. */
+int start_busy_loops(pid_t *pids, int max)
 {
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     int n = cpus < 1 ? 1 : cpus > max ? max : (int)cpus;
@@ -576,9 +576,14 @@ void run_cmd_starved(cmd_out_t *o, const char *const argv[], const char *env,
     wrapped[3 + n] = NULL;
     int busy = start_busy_loops(loops, MAX_LOOPS);
     run_cmd(o, wrapped, env, limit_ms);
-    for (int i = 0; i < busy; i++) {
-        kill(loops[i], SIGKILL);
-        waitpid(loops[i], NULL, 0);
+    stop_busy_loops(loops, busy);
+}
+
+void stop_busy_loops(const pid_t *pids, int n)
+{
+    for (int i = 0; i < n; i++) {
+        kill(pids[i], SIGKILL);
+        waitpid(pids[i], NULL, 0);
     }
 }
 

@@ -15,6 +15,7 @@
 #include <CUnit/CUnit.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "../cli/run.h"
 #include "../lib/cd_registry.h"
@@ -64,6 +65,12 @@ void run_cmd_input(cmd_out_t *o, const char *const argv[], const char *env,
  * rather than luck. (Idle priority, SCHED_IDLE, starves harder than that:
  * with the machine busy besides, a run there can take minutes.) The busy
  * loops are killed before it returns. */
+/* Starts one busy loop per online CPU (at most max; each dies with the
+ * runner): a starved machine for what runs at a lower priority. Returns
+ * how many started; stop_busy_loops() kills and reaps them. */
+int start_busy_loops(pid_t *pids, int max);
+void stop_busy_loops(const pid_t *pids, int n);
+
 void run_cmd_starved(cmd_out_t *o, const char *const argv[], const char *env,
                      int limit_ms);
 

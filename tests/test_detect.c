@@ -10,6 +10,7 @@
  * asks for the other.
  */
 #include <errno.h>
+#include <sys/resource.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -687,6 +688,43 @@ CHILD_TEST(test_watchdog_calls_on_stuck_when_threads_ignore_the_abort)
     return 0;
 }
 
+/* A thread that gets no CPU cannot see the abort either: on a starved
+ * machine (a busy loop per CPU, this process at the lowest priority) the
+ * grace starts again (up to three times) before the threads are called
+ * stuck. */
+static void burn_until_stuck_noted(void *arg)
+{
+    (void)arg;
+    while (atomic_load(&stuck_reason) == 0)
+        ;
+}
+
+CHILD_TEST(test_watchdog_gives_a_starved_run_more_grace)
+{
+    cd_watchdog_t *w = NULL;
+    cd_thread_t t;
+    pid_t loops[64];
+
+    int busy = start_busy_loops(loops, 64);
+    EXPECT_EQ(setpriority(PRIO_PROCESS, 0, 19), 0);
+    cd_reg_reset();
+    atomic_store(&stuck_reason, 0);
+    EXPECT_EQ(cd_watchdog_start(&w, 100, 10, 200, note_stuck), 0);
+    EXPECT_EQ(cd_thread_spawn(&t, "burner", burn_until_stuck_noted, NULL), 0);
+    EXPECT_EQ(cd_thread_join(&t), 0);
+    cd_run_load_t load;
+    cd_watchdog_load(w, &load);
+    cd_watchdog_stop(w);
+    stop_busy_loops(loops, busy);
+    EXPECT_EQ(atomic_load(&stuck_reason), CD_ABORT_TIMEOUT);
+    if (load.more_graces < 1)
+        fprintf(stderr, "\n  load: wall %lld cpu %lld queued %lld limit %d\n",
+                (long long)load.wall_ns / 1000000, (long long)load.cpu_ns / 1000000,
+                (long long)load.queued_ns / 1000000, load.limit_ms);
+    EXPECT(load.more_graces >= 1); /* 3 unless the machine freed up */
+    return 0;
+}
+
 /* ================================ suite ================================== */
 
 #define ADD(s, fn) CU_add_test((s), #fn, (fn))
@@ -714,4 +752,5 @@ void suite_detect(void)
     ADD(s, test_watchdog_leaves_timed_abba_alone);
     ADD(s, test_watchdog_timeout_aborts_the_run);
     ADD(s, test_watchdog_calls_on_stuck_when_threads_ignore_the_abort);
+    ADD(s, test_watchdog_gives_a_starved_run_more_grace);
 }
