@@ -318,6 +318,8 @@ static void a_spin_loop_under_the_scheduler_still_ends(void)
     ASSERT_STR_HAS(out.out, "explore   FAIL  threads did not stop");
     ASSERT_STR_HAS(flat, "a thread that waits in a loop of its own never "
                          "lets the others run");
+    /* The stages after it never ran: that is no failure of their own. */
+    ASSERT_STR_HAS(out.out, "FAIL race: failed: explore. Worksheet");
 }
 
 /* ====================== a file the checker cannot trust =================== */
@@ -1141,8 +1143,8 @@ static const struct decoy {
       "your fix depends on timing", 0 },
     { "await-trylock-skip", "await", "free      FAIL",
       "1 cart wrong: user 1 sent 2 requests, the cart holds 1 item", 0 },
-    { "await-blocking-save", "await", "parallel  FAIL",
-      "correct, but the saves never overlap", 0 },
+    { "await-blocking-save", "await", "free      FAIL",
+      "no save of the whole cart reached the database", 0 },
     { "async-race-shop-lock", "async-race", "parallel  FAIL",
       "correct, but one lock for every customer serialises them all", 0 },
     { "async-race-mark-first", "async-race", "free      FAIL",
@@ -1229,6 +1231,110 @@ static void every_decoy_file_is_tested_here(void)
     ASSERT_INT_EQ(files, NDECOYS);
 }
 
+/* ========================= effects, not words ============================ */
+
+/* Submissions that passed while the checker counted calls and believed
+ * the program's verdict (tests/fixtures/effects/: each first line says
+ * what it does): now the books of the services catch each, in the stage
+ * that measures what it skipped. With them, the fixes the worksheets say
+ * fail (a plain mutex for the starving trimmer's readers). */
+static const struct effect_case {
+    const char *file, *exercise, *stage, *why;
+} effect_cases[] = {
+    { "deadlock-trylock-skip", "deadlock", "free      FAIL",
+      "every transfer() returned, but" },
+    { "deadlock-timedlock-skip", "deadlock", "free      FAIL",
+      "transfers were skipped" },
+    { "deadlock-fake-check", "deadlock", "parallel  FAIL",
+      "one lock for the whole bank serialises every transfer" },
+    { "backpressure-give-up-all", "backpressure", "free      FAIL",
+      "3000 lines given up, but the queue refused only 0 sends" },
+    { "await-no-lock", "await", "free      FAIL",
+      "1 cart wrong: user 1 sent 2 requests, the cart holds 2 items and the "
+      "database 1" },
+    { "await-scope-no-check", "await", "free      FAIL",
+      "1 cart wrong: user 1 sent 2 requests" },
+    { "starvation-exclusive", "starvation", "parallel  FAIL",
+      "the readers never share: one read of the window at a time" },
+    /* Failed before too; here because the worksheet says it fails. */
+    { "starvation-mutex", "starvation", "free      FAIL",
+      "reads went in ahead of it" },
+    { "race-fake-gateway", "race", "parallel  FAIL",
+      "one lock for every customer serialises them all" },
+    { "async-race-fake-gateway", "async-race", "parallel  FAIL",
+      "one lock for every customer serialises them all" },
+    { "race-forge-end", "race", "run       FAIL",
+      "ended with exit code 0 before its verdict (in stage free)" },
+    { "race-forge-books", "race", "free      FAIL",
+      "the checker's books: the services saw 0 of the 3 runs of 4 threads, 8 "
+      "iterations this stage makes" },
+};
+
+#define NEFFECTS (int)(sizeof effect_cases / sizeof effect_cases[0])
+
+static void effects_decide_the_grade(void)
+{
+    for (int i = 0; i < NEFFECTS; i++) {
+        const struct effect_case *d = &effect_cases[i];
+        char file[128], want[64], pass[64];
+        snprintf(file, sizeof file, "tests/fixtures/effects/%s.c", d->file);
+        snprintf(want, sizeof want, "FAIL %s: failed:", d->exercise);
+        snprintf(pass, sizeof pass, "PASS %s:", d->exercise);
+        check(d->exercise, file, 0);
+        int ok = out.exit_code == 1 && strstr(out.out, want) &&
+                 strstr(out.out, d->stage) && strstr(flat, d->why) &&
+                 !strstr(out.out, pass);
+        if (!ok)
+            fprintf(stderr, "\n  effects fixture %s", d->file);
+        show_on_failure(ok);
+        ASSERT_INT_EQ(out.exit_code, 1);
+        ASSERT_STR_HAS(out.out, want);
+        ASSERT_STR_HAS(out.out, d->stage);
+        ASSERT_STR_HAS(flat, d->why);
+        CU_ASSERT_PTR_NULL(strstr(out.out, pass));
+    }
+}
+
+/* A forged verdict - "end" on the result pipe, or the records of every
+ * stage passed - and exit code 0, with ThreadSanitizer's stage too (the
+ * forger leaves at once there, so nothing races): not a pass. */
+static void a_forged_verdict_does_not_pass(void)
+{
+    const char *forgers[] = { "race-forge-end", "race-forge-books" };
+    for (int i = 0; i < 2; i++) {
+        char file[128];
+        snprintf(file, sizeof file, "tests/fixtures/effects/%s.c",
+                 forgers[i]);
+        check("race", file, 1);
+        show_on_failure(out.exit_code == 1);
+        ASSERT_INT_EQ(out.exit_code, 1);
+        ASSERT_STR_HAS(out.out, "tsan      PASS");
+        ASSERT_STR_HAS(out.out, "FAIL race: failed:");
+        CU_ASSERT_PTR_NULL(strstr(out.out, "PASS race"));
+    }
+}
+
+static void every_effects_fixture_is_tested_here(void)
+{
+    DIR *dir = opendir("tests/fixtures/effects");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(dir);
+    int files = 0;
+    for (struct dirent *e; (e = readdir(dir));) {
+        size_t len = strlen(e->d_name);
+        if (len < 3 || strcmp(e->d_name + len - 2, ".c") != 0)
+            continue;
+        files++;
+        int known = listed(e->d_name, effect_cases, NEFFECTS,
+                           sizeof effect_cases[0]);
+        if (!known)
+            fprintf(stderr, "\n  effects fixture %s is not in test_check.c",
+                    e->d_name);
+        CU_ASSERT_TRUE(known);
+    }
+    closedir(dir);
+    ASSERT_INT_EQ(files, NEFFECTS);
+}
+
 void suite_check(void)
 {
     CU_pSuite s = CU_add_suite("check", NULL, NULL);
@@ -1285,4 +1391,9 @@ void suite_check(void)
     CU_add_test(s, "every answer file is tested here", every_answer_file_is_tested_here);
     CU_add_test(s, "every decoy fails and says why", every_decoy_fails_and_says_why);
     CU_add_test(s, "every decoy file is tested here", every_decoy_file_is_tested_here);
+    CU_add_test(s, "effects decide the grade, not calls or words",
+                effects_decide_the_grade);
+    CU_add_test(s, "a forged verdict does not pass", a_forged_verdict_does_not_pass);
+    CU_add_test(s, "every effects fixture is tested here",
+                every_effects_fixture_is_tested_here);
 }
