@@ -2,21 +2,23 @@
  * check.c - `concdemo check NAME [--file PATH]`: build the learner's
  * exercise, run its stages, judge it under ThreadSanitizer.
  *
- * The grading itself happens in the exercise's own program (cli/exhost.c
- * linked with the learner's file): a bug in the learner's code - a crash,
- * a loop that ignores the run's abort - takes that program down, not this
+ * The stages run in the exercise's own program (cli/exhost.c linked
+ * with the learner's file): a bug in the learner's code - a crash, a
+ * loop that ignores the run's abort - takes that program down, not this
  * one, which then says what happened. This file finds the sources,
  * builds a part (an answer's change alone: cli/exfile.h) into the whole
- * file, drives make, runs the program with a time limit and reads TSan's
- * report.
+ * file, drives make, runs the program with a time limit, grades it from
+ * the books of its runs and reads TSan's report.
  *
  * Nothing here trusts the learner's file. Make and the program run in
  * process groups of their own with time limits (cli/spawn.c), stopped
- * with the check. The program's verdict comes through a pipe of this
- * check's own, and counts only when it is complete and the program's
- * exit code agrees with it. Builds take a lock and each check runs its
- * own copy of the program, so that two checks of one file at the same
- * time cannot overwrite what the other runs.
+ * with the check. The program's records come through a pipe of this
+ * check's own (cli/books.h): its verdict counts only to fail, or when it
+ * is complete, the exit code agrees with it and the books of every run -
+ * what the harness's services did, judged here again against what each
+ * stage asks for - bear it out. Builds take a lock and each check runs
+ * its own copy of the program, so that two checks of one file at the
+ * same time cannot overwrite what the other runs.
  */
 #define _GNU_SOURCE /* flock, mkdtemp, mkostemp, realpath */
 
@@ -39,6 +41,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "books.h"
 #include "exfile.h"
 #include "grade.h"
 #include "options.h"
@@ -845,14 +848,10 @@ static void describe_end(int status, char *buf, size_t size)
 
 /* ================================ the stages ============================= */
 
-/* What the exercise's program said through the result pipe, one record a
- * line: "stage NAME" (it began), "fail NAME", "end" (the verdict is
- * complete), "refused" (not this exercise's file). */
-typedef struct verdict {
-    char failed[128];
-    char running[32];
-    int ended, refused;
-} verdict_t;
+/* The grader's part. The exercise's program says which stage runs and
+ * whether it passed; the books (cli/books.c) hold what its harness's
+ * services did in every run. A stage the program failed is failed; one
+ * it passed counts only when the books bear it out. */
 
 static void add_name(char *list, size_t size, const char *name)
 {
@@ -863,57 +862,101 @@ static void add_name(char *list, size_t size, const char *name)
     snprintf(list + len, size - len, "%s%s", len ? " " : "", name);
 }
 
-/* Reads complete lines only: a record cut short is no record. */
-static void read_verdict(const char *text, verdict_t *v)
+/* The stages every check of spec's exercise makes. */
+static int stage_expected(const cd_exercise_spec_t *spec, int stage)
 {
-    memset(v, 0, sizeof *v);
-    for (const char *p = text, *nl; (nl = strchr(p, '\n')); p = nl + 1) {
-        char line[64];
-        snprintf(line, sizeof line, "%.*s", (int)(nl - p), p);
-        if (strncmp(line, "stage ", 6) == 0)
-            snprintf(v->running, sizeof v->running, "%.31s", line + 6);
-        else if (strncmp(line, "fail ", 5) == 0)
-            add_name(v->failed, sizeof v->failed, line + 5);
-        else if (strcmp(line, "end") == 0)
-            v->ended = 1;
-        else if (strcmp(line, "refused") == 0)
-            v->refused = 1;
+    return stage != CD_STAGE_PARALLEL || spec->overlap;
+}
+
+/* The checker's own reading of the file: the program's timing stage is
+ * its word; this is the checker's. Returns 1 if it finds no wait. */
+static int timing_holds(const check_t *c, char *why, size_t size)
+{
+    cd_wait_finding_t f[CD_GRADE_MAX_FINDINGS];
+    int n = cd_grade_scan_waits(c->spec, c->abs, f, CD_GRADE_MAX_FINDINGS);
+    if (n == 0)
+        return 1;
+    if (n < 0)
+        snprintf(why, size, "cannot read the file: %s", strerror(-n));
+    else
+        snprintf(why, size, "the file waits on purpose: line %d %s",
+                 f[0].line, f[0].what);
+    return 0;
+}
+
+/* Holds every stage the program passed against the books; prints a FAIL
+ * line for each that they do not bear out and adds it to failed. */
+static void confirm_stages(const check_t *c, const cd_books_t *b,
+                           char *failed, size_t size)
+{
+    char why[CD_TEXT_MAX + 160];
+    for (int stage = CD_STAGE_FREE; stage <= CD_STAGES; stage++) {
+        const char *name = cd_stage_name(stage);
+        const cd_stage_books_t *st = &b->st[stage];
+        if (!stage_expected(c->spec, stage) || (st->ended && !st->passed))
+            continue;
+        /* After a failure the program skips the parallel stage, and
+         * stops at a stage whose threads it could not stop: failed
+         * already, it need not have run the rest. */
+        if (!st->begun && failed[0])
+            continue;
+        int ok = cd_books_confirm(b, stage, why, sizeof why);
+        if (ok && stage == CD_STAGE_TIMING)
+            ok = timing_holds(c, why, sizeof why);
+        if (ok)
+            continue;
+        printf("  %-9s FAIL  the checker's books: %s\n", name, why);
+        add_name(failed, size, name);
     }
 }
 
-/* The verdict counts when it is complete and the exit code agrees with
- * it; anything else is a failure of its own. Returns 0, 1 or 2 as
- * run_stages. */
-static int judge_stages(const check_t *c, int status, const verdict_t *v,
+/* The verdict counts when it is complete, the exit code agrees with it
+ * and the books bear out what it passed; anything else is a failure of
+ * its own. Returns 0, 1 or 2 as run_stages. */
+static int judge_stages(const check_t *c, int status, const cd_books_t *b,
                         char *failed, size_t size)
 {
     int code = status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    const char *running = cd_books_running(b);
     char end[128];
 
-    snprintf(failed, size, "%s", v->failed);
-    if (v->refused && code == 2)
+    snprintf(failed, size, "%s", b->failed);
+    if (b->refused && code == 2)
         return EXIT_USAGE; /* it said why, on stderr */
-    if (v->ended && code == (failed[0] ? 1 : 0))
-        return code;
+    if (b->fault[0]) {
+        printf("  %-9s FAIL  the exercise's program sent records out of "
+               "place (%s): not the checker's program\n", "run", b->fault);
+        add_name(failed, size, "run");
+        return 1;
+    }
+    if (b->ended && code == (failed[0] ? 1 : 0)) {
+        confirm_stages(c, b, failed, size);
+        return failed[0] ? 1 : 0;
+    }
     describe_end(status, end, sizeof end);
-    if (!v->ended && v->running[0] && status >= 0 && WIFSIGNALED(status)) {
+    if (!b->ended && running && status >= 0 && WIFSIGNALED(status)) {
         /* A crash in a stage: its handler printed the stage's FAIL line. */
-        add_name(failed, size, v->running);
+        add_name(failed, size, running);
         printf("%*sthe exercise's program %s%s\n", 18, "", end,
                c->no_tsan ? "" : "; the tsan stage below shows where");
         return 1;
     }
     if (status == CD_SPAWN_TIMEOUT || status == CD_SPAWN_FAILED)
         printf("  %-9s FAIL  the exercise's program %s\n", "run", end);
-    else if (v->ended)
+    else if (b->ended)
         printf("  %-9s FAIL  the exercise's program %s after its verdict\n",
                "run", end);
     else
         printf("  %-9s FAIL  the exercise's program %s before its verdict%s"
-               "%s%s\n", "run", end, v->running[0] ? " (in stage " : "",
-               v->running, v->running[0] ? ")" : "");
+               "%s%s\n", "run", end, running ? " (in stage " : "",
+               running ? running : "", running ? ")" : "");
     add_name(failed, size, "run");
     return 1;
+}
+
+static void book_records(void *books, const void *data, size_t len)
+{
+    cd_books_feed(books, data, len);
 }
 
 /* Runs the stages of the exercise's program; fills failed with the names
@@ -921,9 +964,9 @@ static int judge_stages(const check_t *c, int status, const verdict_t *v,
  * program refused the file. */
 static int run_stages(const check_t *c, char *failed, size_t size)
 {
-    char fd_arg[16], results[4096], sched[LONG_PATH];
+    char fd_arg[16], sched[LONG_PATH];
     int fds[2];
-    verdict_t v;
+    static cd_books_t books; /* large: off the stack */
 
     failed[0] = '\0';
     schedule_dir(c, sched, sizeof sched);
@@ -944,8 +987,9 @@ static int run_stages(const check_t *c, char *failed, size_t size)
     }
     argv[n] = NULL;
 
-    cd_child_t ch = { .collect_fd = fds[0], .buf = results,
-                      .size = sizeof results };
+    cd_books_init(&books, c->spec);
+    cd_child_t ch = { .collect_fd = fds[0], .sink = book_records,
+                      .sink_arg = &books };
     cd_spawn_opts_t o = { .out_fd = -1, .err_fd = -1, .keep_fd = fds[1] };
     int started = cd_spawn(&ch, argv, &o);
     close(fds[1]); /* the program holds the only write end */
@@ -953,10 +997,11 @@ static int run_stages(const check_t *c, char *failed, size_t size)
     int status = started == 0 ? cd_spawn_wait(&ch, HOST_LIMIT_S + c->budget_s)
                               : CD_SPAWN_FAILED;
     close(fds[0]);
-    if (status == CD_SPAWN_SIGNALLED || cd_spawn_signalled())
-        return 1;
-    read_verdict(started == 0 ? results : "", &v);
-    return judge_stages(c, status, &v, failed, size);
+    int rc = 1;
+    if (status != CD_SPAWN_SIGNALLED && !cd_spawn_signalled())
+        rc = judge_stages(c, status, &books, failed, size);
+    cd_books_free(&books);
+    return rc;
 }
 
 /* One frame of a TSan stack, "#1 checkout lessons/exercises/race.c:77

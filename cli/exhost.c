@@ -11,10 +11,13 @@
  *   PROG check NAME --cmd CMD --source PATH [--budget S] [--result-fd FD]
  *        [--schedule-dir DIR]
  *        the stages free, explore, parallel and timing, one verdict each;
- *        FD (a pipe of the checker's) receives the result, one record a
- *        line: "stage NAME" as a stage begins (so that a crash in it
- *        counts), "fail NAME", and "end" once the verdict is complete -
- *        or "refused" for a file that is not the named exercise
+ *        FD (a pipe of the checker's) receives the records of cli/ledger.h:
+ *        a stage's beginning (so that a crash in it counts), each run's
+ *        books (the effects the harness's services saw, sent as the run
+ *        ends), the stage's end with the program's verdict on it, and the
+ *        end of the verdict - or a refusal, for a file that is not the
+ *        named exercise. The checker grades from the books, not from
+ *        what this program says
  *   PROG tsan NAME
  *        one free run of the first size: the ThreadSanitizer build's stage
  *   PROG run NAME --cmd CMD [--schedule-dir DIR] --sched=S [--threads N]
@@ -39,6 +42,7 @@
 
 #include "explore.h"
 #include "grade.h"
+#include "ledger.h"
 #include "options.h"
 #include "report.h"
 #include "run.h"
@@ -56,15 +60,15 @@ typedef struct host {
     const cd_exercise_spec_t *spec;
     const char *cmd;     /* "concdemo check race [--file F]" */
     const char *source;  /* the learner's file */
-    int result_fd;       /* where the result records go, or -1 */
     const char *sched_dir; /* where long schedules are saved, or NULL */
     const char *self;    /* argv[0]: else they are saved next to it */
     double budget_s;     /* dfs budget, when given */
     char failed[128];    /* names of the stages that failed */
     const char *stage;   /* the stage running (for the stuck handler) */
+    int stage_id;        /* its CD_STAGE_..., 0 outside check mode */
 } host_t;
 
-static host_t host = { .result_fd = -1 };
+static host_t host;
 static cd_run_result_t result; /* large: off the stack */
 
 /* ================================ printing =============================== */
@@ -93,25 +97,6 @@ static void wrap(const char *text, int col)
     }
 }
 
-/* One result record to the checker ("fail explore"), in one write: a
- * pipe takes it whole or not at all. Async-signal-safe. */
-static void tell(const char *kind, const char *name)
-{
-    char line[64];
-    size_t n = 0;
-    if (host.result_fd < 0)
-        return;
-    for (const char *c = kind; *c && n < sizeof line - 2; c++)
-        line[n++] = *c;
-    if (name)
-        line[n++] = ' ';
-    for (const char *c = name ? name : ""; *c && n < sizeof line - 1; c++)
-        line[n++] = *c;
-    line[n++] = '\n';
-    ssize_t written = write(host.result_fd, line, n);
-    (void)written; /* the checker counts what is missing as a failure */
-}
-
 /* "  free      FAIL  text...": one stage's verdict. */
 static void say(const char *stage, const char *mark, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -128,7 +113,6 @@ static void say(const char *stage, const char *mark, const char *fmt, ...)
         size_t n = strlen(host.failed);
         snprintf(host.failed + n, sizeof host.failed - n, "%s%s",
                  n ? " " : "", stage);
-        tell("fail", stage);
     }
 }
 
@@ -216,12 +200,19 @@ static void catch_crashes(void)
         sigaction(sigs[i], &sa, NULL);
 }
 
-/* The stage about to run: the checker counts it failed if the program
- * ends before the verdict is complete. */
-static void begin_stage(const char *name)
+/* Runs one stage, between the records that frame it: the checker counts
+ * it failed if the program ends before the stage does. Returns what the
+ * stage returned (1 passed). */
+static int run_stage(int id, int (*stage)(void))
 {
-    host.stage = name;
-    tell("stage", name);
+    host.stage = cd_stage_name(id);
+    host.stage_id = id;
+    cd_ledger_send(CD_EFF_STAGE, id, 0);
+    int ok = stage();
+    fflush(stdout); /* the stage's lines come before its end */
+    cd_ledger_send(CD_EFF_STAGE_END, id, ok);
+    host.stage_id = 0;
+    return ok;
 }
 
 /* Threads ignored the run's abort (a loop that never calls the library):
@@ -239,7 +230,9 @@ static void on_stuck(int reason)
         "one thread runs at a time, so a thread that waits in a loop of its "
         "own never lets the others run: wait in a lock instead" : "");
     fflush(stdout);
-    tell("end", NULL);
+    if (host.stage_id)
+        cd_ledger_send(CD_EFF_STAGE_END, host.stage_id, 0);
+    cd_ledger_send(CD_EFF_END, 0, 0);
     _exit(1);
 }
 
@@ -338,7 +331,6 @@ static int stage_free(void)
     char size[64];
     int runs = 0;
 
-    begin_stage("free");
     for (int s = 0; s < spec->nfree; s++)
         for (int i = 0; i < spec->free_runs; i++) {
             cd_run_opts_t o = free_opts(&spec->free[s]);
@@ -400,7 +392,6 @@ static int stage_explore(void)
     cd_explore_result_t pct, dfs = { 0 };
     char size[64];
 
-    begin_stage("explore");
     size_text(&spec->explore, size, sizeof size);
     if (cd_explore(&e, &pct, &result) != 0) {
         say("explore", "FAIL", "could not run the exploration: %s",
@@ -436,7 +427,9 @@ static int stage_explore(void)
 }
 
 /* Parallelism: in one controlled run, do the slow calls of independent
- * work overlap? One lock around everything makes them take turns. */
+ * work overlap at the service? One lock around everything makes them
+ * take turns. The service counts its own calls in flight (the run's
+ * books): a wait of the learner's own, however named, is no call. */
 static int stage_parallel(void)
 {
     const cd_exercise_spec_t *spec = host.spec;
@@ -444,10 +437,8 @@ static int stage_parallel(void)
                            .max_steps = STEPS };
     char size[64];
 
-    begin_stage("parallel");
     cd_run_opts_t o = free_opts(&spec->parallel);
     o.sched = &cfg;
-    o.trace = 1;
     cd_run(&cd_exercise, 0, &o, &result);
     size_text(&spec->parallel, size, sizeof size);
     if (result.verdict.status != CD_HELD) {
@@ -457,15 +448,15 @@ static int stage_parallel(void)
         print_replay(&result);
         return 0;
     }
-    int most = cd_grade_max_overlap(spec->overlap);
+    int most = cd_ledger_last_most();
     double ms = (double)result.duration_ns / 1e6;
     if (most < 2) {
         say("parallel", "FAIL", "%s", spec->serial_why);
-        more("at most %d '%s' at a time (%s, %.1f ms of simulated time)",
+        more("at most %d %s at a time (%s, %.1f ms of simulated time)",
              most, spec->overlap, size, ms);
         return 0;
     }
-    say("parallel", "PASS", "up to %d '%s' at once (%s, %.1f ms of simulated "
+    say("parallel", "PASS", "up to %d %s at once (%s, %.1f ms of simulated "
         "time)", most, spec->overlap, size, ms);
     return 1;
 }
@@ -475,7 +466,6 @@ static int stage_timing(void)
 {
     cd_wait_finding_t f[CD_GRADE_MAX_FINDINGS];
 
-    begin_stage("timing");
     int n = cd_grade_scan_waits(host.spec, host.source, f,
                                 CD_GRADE_MAX_FINDINGS);
     if (n < 0) {
@@ -508,16 +498,15 @@ static int stage_timing(void)
 static int cmd_check(void)
 {
     catch_crashes();
-    int ok = stage_free();
-    ok = stage_explore() && ok;
+    int ok = run_stage(CD_STAGE_FREE, stage_free);
+    ok = run_stage(CD_STAGE_EXPLORE, stage_explore) && ok;
     /* Overlap means nothing in runs that break the invariant. */
     if (host.spec->overlap && ok)
-        ok = stage_parallel();
+        ok = run_stage(CD_STAGE_PARALLEL, stage_parallel);
     else if (host.spec->overlap)
         say("parallel", "-", "skipped until the runs above hold");
-    ok = stage_timing() && ok;
-    fflush(stdout); /* the verdict's lines come before its end */
-    tell("end", NULL);
+    ok = run_stage(CD_STAGE_TIMING, stage_timing) && ok;
+    cd_ledger_send(CD_EFF_END, 0, 0);
     return ok ? 0 : 1;
 }
 
@@ -601,7 +590,7 @@ static int cmd_run(int argc, char **argv)
  * program that ended early. */
 static int refuse(void)
 {
-    tell("refused", NULL);
+    cd_ledger_send(CD_EFF_REFUSED, 0, 0);
     return 2;
 }
 
@@ -625,7 +614,7 @@ static int shared_options(int argc, char **argv)
                 bad("bad --result-fd '%s'", v);
                 return -1;
             }
-            host.result_fd = (int)fd;
+            cd_ledger_set_fd((int)fd);
         } else if (strcmp(a, "--budget") == 0) {
             host.budget_s = strtod(v, &end);
             if (!*v || *end || !isfinite(host.budget_s) ||

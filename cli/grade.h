@@ -40,10 +40,12 @@ typedef struct cd_exercise_spec {
     int pct_runs;
     double dfs_budget_s;
 
-    /* Parallelism: in one controlled run of this size, simulated waits
-     * named `overlap` (the slow call) must overlap at least twice - else
-     * one lock serialises work that should run side by side, and
-     * `serial_why` says so. NULL: no such check. */
+    /* Parallelism: in one controlled run of this size, the service's
+     * slow calls (`overlap`, what they are called: "gateway calls") must
+     * be in flight two at once - else one lock serialises work that
+     * should run side by side, and `serial_why` says so. The service
+     * counts its own calls (cli/ledger.h), so no wait of the learner's
+     * own counts. NULL: no such check. */
     const char *overlap;
     cd_params_t parallel;
     const char *serial_why;
@@ -97,10 +99,6 @@ int cd_grade_scan_waits(const cd_exercise_spec_t *spec, const char *path,
                         cd_wait_finding_t *out, int max);
 
 /* ---- the trace of the run just made (tracing was on) ---- */
-
-/* The most simulated waits named `label` (cd_latency or an await) that
- * were in progress at once. */
-int cd_grade_max_overlap(const char *label);
 
 /* Explains a failing run from its trace: a thread that passed
  * spec->crit_begin holding no lock, or that let go of every lock it held

@@ -231,14 +231,15 @@ static double now_s(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Reads what ch->collect_fd has now; past ch->size, drops it. */
+/* Reads what ch->collect_fd has now: into ch->sink, or into ch->buf,
+ * past whose size it is dropped. */
 static void collect(cd_child_t *ch)
 {
     char sink[4096];
     if (ch->collect_fd < 0)
         return;
     for (;;) {
-        size_t room = ch->buf && ch->size > ch->len + 1
+        size_t room = !ch->sink && ch->buf && ch->size > ch->len + 1
                           ? ch->size - 1 - ch->len : 0;
         char *to = room ? ch->buf + ch->len : sink;
         ssize_t got = read(ch->collect_fd, to, room ? room : sizeof sink);
@@ -246,7 +247,9 @@ static void collect(cd_child_t *ch)
             continue;
         if (got <= 0)
             break;
-        if (room) {
+        if (ch->sink)
+            ch->sink(ch->sink_arg, to, (size_t)got);
+        else if (room) {
             ch->len += (size_t)got;
             ch->buf[ch->len] = '\0';
         }

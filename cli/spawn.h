@@ -36,6 +36,10 @@ typedef struct cd_child {
     int collect_fd;     /* a read end drained while waiting, or -1 */
     char *buf;          /* what was read from it, NUL-terminated ... */
     size_t size, len;   /* ... within size bytes; the rest is dropped */
+    /* Or, when set, every piece read goes here instead, all of it (a
+     * stream with no end to its size: an exercise's records). */
+    void (*sink)(void *arg, const void *data, size_t len);
+    void *sink_arg;
     int took_tty;       /* the group was given the terminal */
 } cd_child_t;
 

@@ -195,6 +195,8 @@ static int do_send(cd_chan_t *ch, const void *msg, int op, int ms,
     if (rc == -EAGAIN && if_full == CD_CHAN_SHED) {
         drops = (int64_t)++ch->drops;
         publish(ch);
+    } else if (rc == -EAGAIN || rc == -ETIMEDOUT) {
+        ch->refused++; /* the caller still has the message */
     }
     CD_CHECK(pthread_mutex_unlock(&ch->lock));
     return finish(ch, self, rc, drops, site);
@@ -337,6 +339,7 @@ void cd_chan_stats(cd_chan_t *ch, cd_chan_stats_t *out)
         .sent = ch->sent,
         .received = ch->received,
         .drops = ch->drops,
+        .refused = ch->refused,
         .closed = ch->closed,
     };
     CD_CHECK(pthread_mutex_unlock(&ch->lock));

@@ -62,6 +62,7 @@ typedef struct cd_chan {
     int closed;
     size_t high_water;
     uint64_t sent, received, drops;
+    uint64_t refused;         /* sends the full channel turned away */
     int id;                   /* registry id */
 } cd_chan_t;
 
@@ -72,6 +73,9 @@ typedef struct cd_chan_stats {
     size_t high_water; /* the largest depth so far */
     size_t bytes;      /* memory held for messages (the ring buffer) */
     uint64_t sent, received, drops;
+    uint64_t refused;  /* sends that found it full and kept their message:
+                          a try send with CD_CHAN_KEEP, a timed send that
+                          timed out (a shed message is a drop instead) */
     int closed;
 } cd_chan_stats_t;
 

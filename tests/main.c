@@ -33,6 +33,7 @@ static const struct {
     { "view", suite_view },
     { "step", suite_step },
     { "lessons", suite_lessons },
+    { "ledger", suite_ledger },
     { "check", suite_check },
 };
 

@@ -206,11 +206,13 @@ static void try_forms_never_wait_and_shed_is_counted(void)
     ASSERT_INT_EQ(cd_chan_try_send(&ch, &v, CD_CHAN_KEEP), -EAGAIN);
     cd_chan_stats(&ch, &st);
     ASSERT_INT_EQ(st.drops, 0);
+    ASSERT_INT_EQ(st.refused, 1); /* a refusal, counted as one */
     /* SHED drops it, and the drop is counted everywhere. */
     ASSERT_INT_EQ(cd_chan_try_send(&ch, &v, CD_CHAN_SHED), -EAGAIN);
     ASSERT_INT_EQ(cd_chan_try_send(&ch, &v, CD_CHAN_SHED), -EAGAIN);
     cd_chan_stats(&ch, &st);
     ASSERT_INT_EQ(st.drops, 2);
+    ASSERT_INT_EQ(st.refused, 1); /* a shed message is a drop, not this */
     ASSERT_INT_EQ(st.sent, 1);
     ASSERT_INT_EQ(st.depth, 1);
     ASSERT_INT_EQ(obj_info(ch.id)->chan_drops, 2);
@@ -252,6 +254,7 @@ static void timed_forms_give_up_after_their_time(void)
     cd_chan_stats_t st;
     cd_chan_stats(&ch, &st);
     ASSERT_INT_EQ(st.drops, 0); /* a give-up is the caller's, not a drop */
+    ASSERT_INT_EQ(st.refused, 2); /* the two sends that timed out */
     cd_chan_destroy(&ch);
 }
 
@@ -337,6 +340,7 @@ static void receive_drains_a_closed_channel_then_fails(void)
     cd_chan_stats_t st;
     cd_chan_stats(&ch, &st);
     ASSERT_INT_EQ(st.drops, 0); /* refused on close: not a drop */
+    ASSERT_INT_EQ(st.refused, 0); /* nor a refusal of a full channel */
     ASSERT_INT_EQ(st.received, 3);
     cd_chan_destroy(&ch);
 }

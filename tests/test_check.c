@@ -320,6 +320,8 @@ static void a_spin_loop_under_the_scheduler_still_ends(void)
     ASSERT_STR_HAS(out.out, "explore   FAIL  threads did not stop");
     ASSERT_STR_HAS(flat, "a thread that waits in a loop of its own never "
                          "lets the others run");
+    /* The stages after it never ran: that is no failure of their own. */
+    ASSERT_STR_HAS(out.out, "FAIL race: failed: explore. Worksheet");
 }
 
 /* ====================== a file the checker cannot trust =================== */
@@ -1149,10 +1151,8 @@ static const struct decoy {
     { "race-define-verdict", "race", "explore   FAIL",
       "2 charges for 1 orders (1 charged twice or more", 0 },
     /* TODO(issue 11, sleepers woken in any order under exploration):
-     * { "race-wait-atomic", "race", "explore   FAIL", "charged twice", 0 },
-     * TODO(issue 11, parallel measured as gateway requests in flight):
-     * { "race-fake-overlap", "race", "parallel  FAIL",
-     *   "serialises them all", 0 }, */
+     * { "race-wait-atomic", "race", "explore   FAIL", "charged twice", 0 }, */
+    { "race-fake-overlap", "race", "parallel  FAIL", "serialises them all", 0 },
     { "deadlock-jitter", "deadlock", "timing    FAIL",
       "your fix depends on timing", 0 },
     { "deadlock-reverse", "deadlock", "explore   FAIL",
@@ -1168,14 +1168,12 @@ static const struct decoy {
     { "deadlock-own-fraud-check", "deadlock", "build     FAIL",
       "your file defines fraud_check, which is not part of the exercise",
       REFUSED },
-    /* TODO(issue 11, transfers measured by the money that moved):
-     * { "deadlock-trylock-skip", "deadlock", "free      FAIL",
-     *   "transfers skipped", 0 },
-     * { "deadlock-timed-skip", "deadlock", "free      FAIL",
-     *   "transfers skipped", 0 },
-     * TODO(issue 11, parallel measured as fraud checks in flight):
-     * { "deadlock-fake-overlap", "deadlock", "parallel  FAIL",
-     *   "serialises every transfer", 0 }, */
+    { "deadlock-trylock-skip", "deadlock", "free      FAIL",
+      "transfers were skipped", 0 },
+    { "deadlock-timed-skip", "deadlock", "free      FAIL",
+      "transfers were skipped", 0 },
+    { "deadlock-fake-overlap", "deadlock", "parallel  FAIL",
+      "serialises every transfer", 0 },
     { "starvation-yield", "starvation", "timing    FAIL",
       "your fix depends on timing", 0 },
     { "starvation-skip", "starvation", "explore   FAIL",
@@ -1190,12 +1188,11 @@ static const struct decoy {
     /* 4: MAX_PAST and TRIM_EVERY_USEC redefined in the learner's file. */
     { "starvation-define-limit", "starvation", "explore   FAIL",
       "reads went in ahead of it", 0 },
+    { "starvation-exclusive-fair", "starvation", "parallel  FAIL",
+      "the readers never share", 0 },
     /* TODO(issue 11, sleepers woken in any order under exploration):
      * { "starvation-wait-out", "starvation", "explore   FAIL",
-     *   "reads went in ahead", 0 },
-     * TODO(issue 11, a stage that measures reader overlap):
-     * { "starvation-exclusive-fair", "starvation", "FAIL",
-     *   "readers never share", 0 }, */
+     *   "reads went in ahead", 0 }, */
     { "backpressure-throttle", "backpressure", "timing    FAIL",
       "your fix depends on timing", 0 },
     { "backpressure-keep", "backpressure", "free      FAIL",
@@ -1208,18 +1205,17 @@ static const struct decoy {
     /* 4: MEMORY_BUDGET redefined in the learner's file. */
     { "backpressure-define-budget", "backpressure", "explore   FAIL",
       "past the 1024 KiB budget", 0 },
-    /* TODO(issue 11, lines measured as delivered to the log store):
-     * { "backpressure-give-up-all", "backpressure", "free      FAIL",
-     *   "nothing delivered", 0 },
-     * TODO(issue 11, sleepers woken in any order under exploration):
+    { "backpressure-give-up-all", "backpressure", "free      FAIL",
+      "but the queue refused only 0", 0 },
+    /* TODO(issue 11, sleepers woken in any order under exploration):
      * { "backpressure-pace", "backpressure", "explore   FAIL",
      *   "past the 1024 KiB budget", 0 }, */
     { "await-sleep-first", "await", "timing    FAIL",
       "your fix depends on timing", 0 },
     { "await-trylock-skip", "await", "free      FAIL",
       "1 cart wrong: user 1 sent 2 requests, the cart holds 1 item", 0 },
-    { "await-blocking-save", "await", "parallel  FAIL",
-      "correct, but the saves never overlap", 0 },
+    { "await-blocking-save", "await", "free      FAIL",
+      "no save of the whole cart reached the database", 0 },
     /* 1: an await of no time still parks the task holding the lock. */
     { "await-zero-save", "await", "explore   FAIL",
       "requests finished: a worker stalled", 0 },
@@ -1228,15 +1224,14 @@ static const struct decoy {
       "your file defines await_db_save, which is not part of the exercise",
       REFUSED },
     /* 4: #define await_db_save() away: nothing is ever saved. */
-    { "await-define-away", "await", "parallel  FAIL",
-      "correct, but the saves never overlap", 0 },
+    { "await-define-away", "await", "free      FAIL",
+      "no save of the whole cart reached the database", 0 },
+    { "await-no-lock", "await", "free      FAIL", "cart wrong", 0 },
+    { "await-fake-overlap", "await", "free      FAIL",
+      "no save of the whole cart reached the database", 0 },
     /* TODO(issue 11, sleepers woken in any order under exploration):
-     * { "await-no-lock", "await", "explore   FAIL", "cart wrong", 0 },
      * { "await-wait-if-busy", "await", "explore   FAIL",
-     *   "a worker stalled", 0 },
-     * TODO(issue 11, parallel measured as saves in flight):
-     * { "await-fake-overlap", "await", "parallel  FAIL",
-     *   "the saves never overlap", 0 }, */
+     *   "a worker stalled", 0 }, */
     { "async-race-shop-lock", "async-race", "parallel  FAIL",
       "correct, but one lock for every customer serialises them all", 0 },
     { "async-race-mark-first", "async-race", "free      FAIL",
@@ -1249,12 +1244,11 @@ static const struct decoy {
     /* 4: DECLINE_EVERY redefined in the learner's file. */
     { "async-race-define-decline", "async-race", "explore   FAIL",
       "0 charged twice or more, 1 never charged", 0 },
+    { "async-race-fake-overlap", "async-race", "parallel  FAIL",
+      "serialises them all", 0 },
     /* TODO(issue 11, sleepers woken in any order under exploration):
      * { "async-race-second-waits", "async-race", "explore   FAIL",
-     *   "charged twice", 0 },
-     * TODO(issue 11, parallel measured as gateway requests in flight):
-     * { "async-race-fake-overlap", "async-race", "parallel  FAIL",
-     *   "serialises them all", 0 }, */
+     *   "charged twice", 0 }, */
 };
 
 #define NDECOYS (int)(sizeof decoys / sizeof decoys[0])
@@ -1400,10 +1394,8 @@ static const struct promise {
     { "02-deadlock.md", "completes every transfer under every schedule the "
       "checker tries, keeps the total in the bank",
       "answers/deadlock-higher-first.c" },
-    /* TODO(issue 11, transfers measured by the money moved): a transfer
-     * given up in silence counts as completed today:
-     * { "02-deadlock.md", "completes every transfer",
-     *   "decoys/deadlock-trylock-skip" }, */
+    { "02-deadlock.md", "completes every transfer",
+      "decoys/deadlock-trylock-skip" },
     { "02-deadlock.md", "leaves no lock-order inversion behind (`POTENTIAL "
       "DEADLOCK` is a failure too)", "decoys/deadlock-stagger" },
     { "02-deadlock.md", "a sleep that staggers the threads does nothing under "
@@ -1413,9 +1405,8 @@ static const struct promise {
     { "02-deadlock.md", "one lock for the whole bank \"works\" but stops "
       "transfers between unrelated accounts from running in parallel",
       "decoys/deadlock-bank-lock" },
-    /* TODO(issue 11, parallel measured as requests in flight):
-     * { "02-deadlock.md", "the checker looks for that",
-     *   "decoys/deadlock-fake-overlap" }, */
+    { "02-deadlock.md", "the checker looks for that",
+      "decoys/deadlock-fake-overlap" },
     { "02-deadlock.md", "What matters — which order, or that there is one "
       "order?", "answers/deadlock-higher-first.c" },
     { "03-starvation.md", "only a few reads may go in after it asked",
@@ -1425,23 +1416,23 @@ static const struct promise {
     /* TODO(issue 11, sleepers woken in any order): a reader that sits out
      * one read passes today:
      * { "03-starvation.md", "does nothing under the controlled scheduler",
-     *   "decoys/starvation-wait-out" },
-     * TODO(issue 11, a stage that measures reader overlap): there is no
-     * "readers share" stage; exclusive readers in arrival order pass:
-     * { "03-starvation.md", "keeps the readers reading *together*",
-     *   "decoys/starvation-exclusive-fair" },
-     * { "03-starvation.md", "a plain mutex in place of the reader-writer "
-     *   "lock (one reader at a time) fails the \"readers share\" check",
-     *   "decoys/starvation-mutex" }, */
+     *   "decoys/starvation-wait-out" }, */
+    { "03-starvation.md", "keeps the readers reading *together*",
+      "decoys/starvation-exclusive-fair" },
+    { "03-starvation.md", "A plain mutex in place of the reader-writer lock "
+      "queues the requests up behind each other and past the waiting "
+      "trimmer (free runs and explored schedules fail)",
+      "decoys/starvation-mutex" },
+    { "03-starvation.md", "a first-come-first-served lock whose write side "
+      "every request takes never lets the trimmer be overtaken, and fails "
+      "the \"readers share\" check", "decoys/starvation-exclusive-fair" },
     { "04-backpressure.md", "keeps the queue within a fixed bound however "
       "long the load lasts", "decoys/backpressure-huge-bound" },
     { "04-backpressure.md", "accounts for every item: delivered, or dropped "
       "*and counted*, or given up *and reported*",
       "answers/backpressure-drop.c" },
-    /* TODO(issue 11, lines measured as delivered): giving every line up,
-     * counted, delivers nothing and passes today:
-     * { "04-backpressure.md", "accounts for every item",
-     *   "decoys/backpressure-give-up-all" }, */
+    { "04-backpressure.md", "accounts for every item",
+      "decoys/backpressure-give-up-all" },
     { "04-backpressure.md", "a sleep in the producer that happens to match "
       "the consumer's pace today does not bound anything",
       "decoys/backpressure-throttle-named" },
@@ -1459,10 +1450,8 @@ static const struct promise {
       "tests/test_await.c:test_broken_four_workers_stalls_worker_one_only" },
     { "05-await.md", "a shorter or zero-length await changes nothing",
       "decoys/await-zero-save" },
-    /* TODO(issue 11, sleepers woken in any order): without the lock, the
-     * double click's saves end in order on the virtual clock and pass:
-     * { "05-await.md", "dropping the lock altogether fails the consistency "
-     *   "check", "decoys/await-no-lock" }, */
+    { "05-await.md", "dropping the lock altogether fails the consistency "
+      "check", "decoys/await-no-lock" },
     { "06-async-race.md", "makes every check-and-act one step for the key it "
       "concerns, on one worker and on several", "answers/async-race-cas.c" },
     { "06-async-race.md", "one lock for everything passes the invariant but "
@@ -1556,6 +1545,110 @@ static void every_promise_of_the_worksheets_is_backed(void)
     }
 }
 
+/* ========================= effects, not words ============================ */
+
+/* Submissions that passed while the checker counted calls and believed
+ * the program's verdict (tests/fixtures/effects/: each first line says
+ * what it does): now the books of the services catch each, in the stage
+ * that measures what it skipped. With them, the fixes the worksheets say
+ * fail (a plain mutex for the starving trimmer's readers). */
+static const struct effect_case {
+    const char *file, *exercise, *stage, *why;
+} effect_cases[] = {
+    { "deadlock-trylock-skip", "deadlock", "free      FAIL",
+      "every transfer() returned, but" },
+    { "deadlock-timedlock-skip", "deadlock", "free      FAIL",
+      "transfers were skipped" },
+    { "deadlock-fake-check", "deadlock", "parallel  FAIL",
+      "one lock for the whole bank serialises every transfer" },
+    { "backpressure-give-up-all", "backpressure", "free      FAIL",
+      "3000 lines given up, but the queue refused only 0 sends" },
+    { "await-no-lock", "await", "free      FAIL",
+      "1 cart wrong: user 1 sent 2 requests, the cart holds 2 items and the "
+      "database 1" },
+    { "await-scope-no-check", "await", "free      FAIL",
+      "1 cart wrong: user 1 sent 2 requests" },
+    { "starvation-exclusive", "starvation", "parallel  FAIL",
+      "the readers never share: one read of the window at a time" },
+    /* Failed before too; here because the worksheet says it fails. */
+    { "starvation-mutex", "starvation", "free      FAIL",
+      "reads went in ahead of it" },
+    { "race-fake-gateway", "race", "parallel  FAIL",
+      "one lock for every customer serialises them all" },
+    { "async-race-fake-gateway", "async-race", "parallel  FAIL",
+      "one lock for every customer serialises them all" },
+    { "race-forge-end", "race", "run       FAIL",
+      "ended with exit code 0 before its verdict (in stage free)" },
+    { "race-forge-books", "race", "free      FAIL",
+      "the checker's books: the services saw 0 of the 3 runs of 4 threads, 8 "
+      "iterations this stage makes" },
+};
+
+#define NEFFECTS (int)(sizeof effect_cases / sizeof effect_cases[0])
+
+static void effects_decide_the_grade(void)
+{
+    for (int i = 0; i < NEFFECTS; i++) {
+        const struct effect_case *d = &effect_cases[i];
+        char file[128], want[64], pass[64];
+        snprintf(file, sizeof file, "tests/fixtures/effects/%s.c", d->file);
+        snprintf(want, sizeof want, "FAIL %s: failed:", d->exercise);
+        snprintf(pass, sizeof pass, "PASS %s:", d->exercise);
+        check(d->exercise, file, 0);
+        int ok = out.exit_code == 1 && strstr(out.out, want) &&
+                 strstr(out.out, d->stage) && strstr(flat, d->why) &&
+                 !strstr(out.out, pass);
+        if (!ok)
+            fprintf(stderr, "\n  effects fixture %s", d->file);
+        show_on_failure(ok);
+        ASSERT_INT_EQ(out.exit_code, 1);
+        ASSERT_STR_HAS(out.out, want);
+        ASSERT_STR_HAS(out.out, d->stage);
+        ASSERT_STR_HAS(flat, d->why);
+        CU_ASSERT_PTR_NULL(strstr(out.out, pass));
+    }
+}
+
+/* A forged verdict - "end" on the result pipe, or the records of every
+ * stage passed - and exit code 0, with ThreadSanitizer's stage too (the
+ * forger leaves at once there, so nothing races): not a pass. */
+static void a_forged_verdict_does_not_pass(void)
+{
+    const char *forgers[] = { "race-forge-end", "race-forge-books" };
+    for (int i = 0; i < 2; i++) {
+        char file[128];
+        snprintf(file, sizeof file, "tests/fixtures/effects/%s.c",
+                 forgers[i]);
+        check("race", file, 1);
+        show_on_failure(out.exit_code == 1);
+        ASSERT_INT_EQ(out.exit_code, 1);
+        ASSERT_STR_HAS(out.out, "tsan      PASS");
+        ASSERT_STR_HAS(out.out, "FAIL race: failed:");
+        CU_ASSERT_PTR_NULL(strstr(out.out, "PASS race"));
+    }
+}
+
+static void every_effects_fixture_is_tested_here(void)
+{
+    DIR *dir = opendir("tests/fixtures/effects");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(dir);
+    int files = 0;
+    for (struct dirent *e; (e = readdir(dir));) {
+        size_t len = strlen(e->d_name);
+        if (len < 3 || strcmp(e->d_name + len - 2, ".c") != 0)
+            continue;
+        files++;
+        int known = listed(e->d_name, effect_cases, NEFFECTS,
+                           sizeof effect_cases[0]);
+        if (!known)
+            fprintf(stderr, "\n  effects fixture %s is not in test_check.c",
+                    e->d_name);
+        CU_ASSERT_TRUE(known);
+    }
+    closedir(dir);
+    ASSERT_INT_EQ(files, NEFFECTS);
+}
+
 void suite_check(void)
 {
     CU_pSuite s = CU_add_suite("check", NULL, NULL);
@@ -1614,4 +1707,9 @@ void suite_check(void)
     CU_add_test(s, "every decoy file is tested here", every_decoy_file_is_tested_here);
     CU_add_test(s, "every promise of the worksheets is backed",
                 every_promise_of_the_worksheets_is_backed);
+    CU_add_test(s, "effects decide the grade, not calls or words",
+                effects_decide_the_grade);
+    CU_add_test(s, "a forged verdict does not pass", a_forged_verdict_does_not_pass);
+    CU_add_test(s, "every effects fixture is tested here",
+                every_effects_fixture_is_tested_here);
 }

@@ -22,8 +22,10 @@ typedef struct cart {
 
 /* ---- the harness's: call it, do not define it ---- */
 
-/* Awaits the database's save of the cart (5 ms): the task parks and its
- * worker runs other tasks meanwhile. Call it from a task only. */
+/* Awaits the database's save of the cart, as it is now (5 ms): the task
+ * parks and its worker runs other tasks meanwhile. Saves may land out of
+ * order: one asked for while a save of the same cart is on its way
+ * lands first (2 ms). Call it from a request's task only. */
 void await_db_save(void);
 
 /* ---- yours: define these in lessons/exercises/await.c ---- */

@@ -29,7 +29,9 @@ typedef struct log_line {
 typedef struct worker {
     long produced;
     long sent;     /* in the queue */
-    long gave_up;  /* not sent, and said so */
+    long gave_up;  /* not sent, and said so: only after the full queue
+                      refused it (a timed send that timed out, a try
+                      send with CD_CHAN_KEEP that found it full) */
 } worker_t;
 
 /* ---- yours: define these in lessons/exercises/backpressure.c ---- */

@@ -1,4 +1,4 @@
-/* Decoy await-blocking-save: saves with a blocking call, so no await happens while the lock is held. Fails: nothing stalls, but the worker does one save at a time: "the saves never overlap". */
+/* Decoy await-blocking-save: sleeps like a save with a blocking call, so no await happens while the lock is held. Fails: nothing stalls, but no save reached the database - a sleep is no save: "no save of the whole cart reached the database"; and a blocking sleep inside a task holds up its worker. */
 --- lessons/exercises/await.c
 +++ lessons/answers/decoys/await-blocking-save.c
 @@ -24,6 +24,8 @@

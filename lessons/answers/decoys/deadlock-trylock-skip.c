@@ -1,4 +1,4 @@
-/* Decoy deadlock-trylock-skip: tries the second account's lock and, when it is taken, lets go of the first and returns, so no transfer ever waits. Fails: the transfers it gave up moved no money, yet it returned as if done: "transfers skipped". */
+/* Decoy deadlock-trylock-skip: tries the second account's lock and, when it is taken, lets go of the first and returns, so no transfer ever waits. Fails: the transfers it gave up moved no money, yet it returned as if done: "transfers were skipped". */
 --- lessons/exercises/deadlock.c
 +++ lessons/answers/decoys/deadlock-trylock-skip.c
 @@ -62,9 +62,12 @@

@@ -1,4 +1,4 @@
-/* Decoy starvation-exclusive-fair: a first-come-first-served lock, and the requests take it to write, one at a time, so that none can overtake the trimmer. Fails: requests that only read no longer read together, so each waits for every other: "readers never share". */
+/* Decoy starvation-exclusive-fair: a first-come-first-served lock, and the requests take it to write, one at a time, so that none can overtake the trimmer. Fails: requests that only read no longer read together, so each waits for every other: "the readers never share". */
 --- lessons/exercises/starvation.c
 +++ lessons/answers/decoys/starvation-exclusive-fair.c
 @@ -34,7 +34,7 @@

@@ -1,4 +1,4 @@
-/* Decoy backpressure-give-up-all: bounds the queue and then sends nothing at all, counting every line as given up, so that the queue stays empty and the account balances. Fails: not one line reached the log store: "nothing delivered". */
+/* Decoy backpressure-give-up-all: bounds the queue and then sends nothing at all, counting every line as given up, so that the queue stays empty and the account balances. Fails: not one line reached the log store: "but the queue refused only 0". */
 --- lessons/exercises/backpressure.c
 +++ lessons/answers/decoys/backpressure-give-up-all.c
 @@ -27,9 +27,7 @@

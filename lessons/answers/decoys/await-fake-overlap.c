@@ -1,4 +1,4 @@
-/* Decoy await-fake-overlap: saves with a blocking 5 ms wait (its name held in a variable) so that no await happens under the lock, and first awaits 1 us under the name "db-save", every request at once, so that saves seem to overlap. Fails: the worker still makes one real save at a time: "the saves never overlap". */
+/* Decoy await-fake-overlap: saves with a blocking 5 ms wait (its name held in a variable) so that no await happens under the lock, and first awaits 1 us under the name "db-save", every request at once, so that saves seem to overlap. Fails: the worker still makes one real save at a time: "no save of the whole cart reached the database". */
 --- lessons/exercises/await.c
 +++ lessons/answers/decoys/await-fake-overlap.c
 @@ -24,6 +24,8 @@

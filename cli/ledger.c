@@ -1,0 +1,851 @@
+/*
+ * ledger.c - the books of an exercise's runs, and the judges that read
+ * them (see ledger.h). One judge per exercise, each a pair of functions:
+ * book one record, then say whether the run did what it was asked.
+ */
+#define _GNU_SOURCE /* PIPE_BUF */
+
+#include "ledger.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+_Static_assert(sizeof(cd_effect_t) == 24, "a record has no padding");
+_Static_assert(sizeof(cd_effect_t) <= PIPE_BUF, "a record is written whole");
+
+static const char *const stage_names[] = {
+    [CD_STAGE_FREE] = "free", [CD_STAGE_EXPLORE] = "explore",
+    [CD_STAGE_PARALLEL] = "parallel", [CD_STAGE_TIMING] = "timing",
+};
+
+const char *cd_stage_name(int stage)
+{
+    return stage >= CD_STAGE_FREE && stage <= CD_STAGES ? stage_names[stage]
+                                                        : "run";
+}
+
+/* ================================ the plans ============================== */
+
+/* Records a run of n units of work may need: each unit a few records, and
+ * room for retries (a timed lock that backs off, a declined card) before
+ * "far too many" is a fault of its own. */
+static size_t room_for(long units, int per_unit, long fixed)
+{
+    return (size_t)(units * per_unit * 4 + fixed + 64);
+}
+
+int cd_ex_plan(const char *name, const cd_params_t *p, cd_ex_plan_t *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!name || p->threads < 0 || p->threads > 64 || p->iterations < 1 ||
+        p->iterations > 100000 || p->workers < 0 || p->workers > 8)
+        return -1;
+    if (strcmp(name, "race") == 0) {
+        out->orders = p->iterations;
+        out->customers = p->threads / CD_EX_SUBMITS > 0
+                             ? p->threads / CD_EX_SUBMITS : 1;
+        out->max_records = room_for(out->orders * CD_EX_SUBMITS, 3, 0);
+    } else if (strcmp(name, "async-race") == 0) {
+        out->orders = p->iterations;
+        out->customers = p->iterations / 2 > 0 ? p->iterations / 2 : 1;
+        out->max_records = room_for(out->orders * CD_EX_SUBMITS, 3, 0);
+    } else if (strcmp(name, "deadlock") == 0) {
+        out->accounts = p->threads;
+        out->transfers = p->iterations;
+        /* A transfer that backs off checks again: allow many tries. */
+        out->max_records = room_for((long)p->threads * p->iterations, 16,
+                                    p->threads);
+        if (p->threads < 2)
+            return -1;
+    } else if (strcmp(name, "starvation") == 0) {
+        out->readers = p->threads;
+        out->requests = p->iterations;
+        out->trims = (int)(((int64_t)p->iterations * CD_EX_REQUEST_EVERY_USEC -
+                            CD_EX_TRIM_FIRST_USEC + CD_EX_TRIM_EVERY_USEC - 1) /
+                           CD_EX_TRIM_EVERY_USEC);
+        if (out->trims < 0)
+            out->trims = 0;
+        out->max_records = room_for(out->requests + out->trims, 2, 0);
+        if (p->threads < 1 || p->threads > 16)
+            return -1;
+    } else if (strcmp(name, "backpressure") == 0) {
+        out->workers = p->threads;
+        out->lines = p->iterations;
+        /* One record per line at worst (workers' lines interleaved). */
+        out->max_records = (size_t)p->threads * (size_t)p->iterations + 64;
+        if (p->threads < 1 || p->threads > 8)
+            return -1;
+    } else if (strcmp(name, "await") == 0) {
+        out->users = p->iterations;
+        out->clicks = CD_EX_SUBMITS;
+        out->max_records = room_for(out->users + out->clicks, 4, out->users);
+        if (p->workers < 1 || p->iterations > 64)
+            return -1;
+    } else {
+        return -1;
+    }
+    if ((strcmp(name, "race") == 0 && p->threads < 1) ||
+        (strcmp(name, "async-race") == 0 &&
+         (p->workers < 1 || p->iterations > 200)))
+        return -1;
+    return 0;
+}
+
+/* =============================== the judges ============================== */
+
+/* A slow call: who made it and when it began and ended (records'
+ * numbers: under the controlled scheduler they are the order of events). */
+typedef struct span {
+    long begin, end;
+} span_t;
+
+typedef struct rules rules_t;
+
+struct cd_judge {
+    const rules_t *r;
+    cd_params_t p;
+    cd_ex_plan_t plan;
+    long seq;        /* records booked */
+    int now, most;   /* slow calls in flight now, and at most */
+    char fault[192]; /* the first record that does not fit the run */
+
+    /* Counters by key (order, account or teller, reader, worker, user). */
+    long *count;     /* race: charges; async-race: attempts; deadlock:
+                        moves by teller; backpressure: lines stored;
+                        await: saves with the whole cart */
+    long *count2;    /* deadlock: transfers returned; backpressure: the
+                        next line expected; await: requests finished */
+    long *money;     /* deadlock: balances in the books */
+    long *said;      /* deadlock: balances the bank holds; await: items */
+    long *said2;     /* await: items said saved */
+    int nkeys;
+
+    /* deadlock: each teller's last fraud check, whether one came since
+     * its last move, and the checks that moves followed. */
+    span_t *check;
+    int *checked;
+    span_t *used;
+    long nused, cap_used;
+
+    /* starvation */
+    int waiting, past, most_past, trims, in_storm, reads;
+    int64_t wait_ns, longest_ns, most_past_ns, stalest_us;
+
+    /* backpressure */
+    long dropped, gave_up, refused, peak_lines, peak_bytes;
+    long kill_depth, kill_produced, kill_bytes;
+    int killed, queue_told;
+};
+
+struct rules {
+    const char *name;
+    int (*keys)(const cd_ex_plan_t *plan);
+    void (*book)(cd_judge_t *j, const cd_effect_t *e);
+    void (*finish)(cd_judge_t *j, cd_verdict_t *v);
+};
+
+static void fault(cd_judge_t *j, const char *fmt, long a, long b)
+{
+    if (!j->fault[0])
+        snprintf(j->fault, sizeof j->fault, fmt, a, b);
+}
+
+/* A slow call begins or ends: the service's count of calls in flight. */
+static void book_call(cd_judge_t *j, const cd_effect_t *e)
+{
+    if (e->kind == CD_EFF_CALL && ++j->now > j->most)
+        j->most = j->now;
+    else if (e->kind == CD_EFF_CALL_END && j->now > 0)
+        j->now--;
+}
+
+static int key_ok(cd_judge_t *j, long key, const char *what)
+{
+    if (key >= 0 && key < j->nkeys)
+        return 1;
+    if (!j->fault[0])
+        snprintf(j->fault, sizeof j->fault, "the service was told of %s %ld, "
+                 "which this run does not have", what, key);
+    return 0;
+}
+
+/* ---- race and async-race: charges per order ---- */
+
+static int keys_orders(const cd_ex_plan_t *plan)
+{
+    return plan->orders;
+}
+
+static void book_pay(cd_judge_t *j, const cd_effect_t *e)
+{
+    book_call(j, e);
+    if (e->kind != CD_EFF_PAY)
+        return;
+    if (!key_ok(j, e->a, "order"))
+        return;
+    if (e->b != e->a % j->plan.customers)
+        fault(j, "the gateway was asked to charge order %ld to customer "
+              "%ld, who did not place it", e->a, e->b);
+    else
+        j->count[e->a]++;
+}
+
+/* async-race: the gateway declines the first attempt of every third
+ * order; what it charged is the attempts less that. */
+static long charged(const cd_judge_t *j, int order)
+{
+    long n = j->count[order];
+    int declines = strcmp(j->r->name, "async-race") == 0 &&
+                   order % CD_EX_DECLINE_EVERY == CD_EX_DECLINE_EVERY - 1;
+    return declines && n > 0 ? n - 1 : n;
+}
+
+static void finish_race(cd_judge_t *j, cd_verdict_t *v)
+{
+    int async = strcmp(j->r->name, "async-race") == 0;
+    long total = 0, twice = 0, unpaid = 0, declined = 0, lowest = 0;
+    long *balance = j->money; /* per customer */
+
+    for (int c = 0; c < j->plan.customers; c++)
+        balance[c] = 0;
+    for (int i = 0; i < j->plan.orders; i++) {
+        long c = charged(j, i);
+        total += c;
+        twice += c > 1;
+        unpaid += c == 0;
+        declined += async && i % CD_EX_DECLINE_EVERY ==
+                                 CD_EX_DECLINE_EVERY - 1;
+        balance[i % j->plan.customers] += CD_EX_PRICE * (1 - c);
+    }
+    for (int c = 0; c < j->plan.customers; c++)
+        if (balance[c] < lowest)
+            lowest = balance[c];
+    if (async)
+        cd_verdict_expect(v, "each of %d orders charged once (a declined "
+                          "card retried by the other checkout), every "
+                          "balance ending at 0", j->plan.orders);
+    else
+        cd_verdict_expect(v, "each of %d orders charged once, every balance "
+                          "ending at 0", j->plan.orders);
+    cd_verdict_num(v, "charges", total);
+    cd_verdict_num(v, "double_charged", twice);
+    cd_verdict_num(v, "unpaid", unpaid);
+    if (twice || unpaid) {
+        if (async)
+            cd_verdict_observe(v, CD_VIOLATED, "%ld charges for %d orders: "
+                               "%ld charged twice or more, %ld never charged "
+                               "(%ld of the orders had their first attempt "
+                               "declined)", total, j->plan.orders, twice,
+                               unpaid, declined);
+        else
+            cd_verdict_observe(v, CD_VIOLATED, "%ld charges for %d orders "
+                               "(%ld charged twice or more, %ld unpaid); "
+                               "lowest balance %ld", total, j->plan.orders,
+                               twice, unpaid, lowest);
+    } else if (async) {
+        cd_verdict_observe(v, CD_HELD, "%ld charges for %d orders, all "
+                           "balances 0; %ld declined card%s retried", total,
+                           j->plan.orders, declined,
+                           cd_plural(declined, "", "s"));
+    } else {
+        cd_verdict_observe(v, CD_HELD, "%ld charges for %d orders, all "
+                           "balances 0", total, j->plan.orders);
+    }
+}
+
+/* ---- deadlock: transfers applied, money conserved ---- */
+
+static int keys_accounts(const cd_ex_plan_t *plan)
+{
+    return plan->accounts;
+}
+
+static void book_transfer(cd_judge_t *j, const cd_effect_t *e)
+{
+    int n = j->plan.accounts;
+    switch (e->kind) {
+    case CD_EFF_CALL:
+    case CD_EFF_CALL_END:
+        if (!key_ok(j, e->a, "teller"))
+            return;
+        /* A fraud check: the one that counts for the next move is the
+         * teller's last (a transfer that backs off checks again). */
+        if (e->kind == CD_EFF_CALL)
+            j->check[e->a].begin = j->seq;
+        else
+            j->check[e->a].end = j->seq, j->checked[e->a] = 1;
+        return;
+    case CD_EFF_MOVE:
+        if (!key_ok(j, e->a, "teller") || !key_ok(j, e->b, "account") ||
+            !key_ok(j, e->c, "account"))
+            return;
+        if (e->b != e->a || e->c != (e->a + 1) % n) {
+            fault(j, "a transfer moved money from account %ld to account "
+                  "%ld, which no teller asked for", e->b, e->c);
+            return;
+        }
+        if (!j->checked[e->a])
+            fault(j, "teller %ld moved the money of transfer %ld without "
+                  "its fraud check", e->a + 1, j->count[e->a] + 1);
+        j->checked[e->a] = 0;
+        if (j->nused < j->cap_used)
+            j->used[j->nused++] = j->check[e->a];
+        j->count[e->a]++;
+        j->money[e->b] -= CD_EX_AMOUNT;
+        j->money[e->c] += CD_EX_AMOUNT;
+        return;
+    case CD_EFF_RETURNED:
+        if (key_ok(j, e->a, "teller"))
+            j->count2[e->a]++;
+        return;
+    case CD_EFF_BALANCE:
+        if (key_ok(j, e->a, "account"))
+            j->said[e->a] = (long)e->d;
+        return;
+    default:
+        fault(j, "a record (kind %ld) the deadlock exercise does not make",
+              e->kind, 0);
+    }
+}
+
+static int by_position(const void *x, const void *y)
+{
+    long a = *(const long *)x, b = *(const long *)y;
+    return (a > b) - (a < b);
+}
+
+/* The most fraud checks in flight at once, of those a move followed:
+ * a check made again and again outside the locks is no transfer. */
+static int most_used_at_once(cd_judge_t *j)
+{
+    long n = j->nused, *ends = malloc(sizeof *ends * (size_t)(2 * n + 1));
+    int now = 0, most = 0;
+    if (!ends)
+        return 0;
+    /* A begin is 2*seq+1 and an end 2*seq: at one position, ends first. */
+    for (long i = 0; i < n; i++) {
+        ends[2 * i] = 2 * j->used[i].begin + 1;
+        ends[2 * i + 1] = 2 * j->used[i].end;
+    }
+    qsort(ends, (size_t)(2 * n), sizeof *ends, by_position);
+    for (long i = 0; i < 2 * n; i++) {
+        now += ends[i] & 1 ? 1 : -1;
+        if (now > most)
+            most = now;
+    }
+    free(ends);
+    return most;
+}
+
+static void finish_transfer(cd_judge_t *j, cd_verdict_t *v)
+{
+    int n = j->plan.accounts, each = j->plan.transfers;
+    long want = (long)n * each, moved = 0, returned = 0, total = 0;
+    long want_total = (long)CD_EX_START_BALANCE * n;
+    int lost_at = -1, told = 1;
+
+    j->most = most_used_at_once(j);
+    for (int t = 0; t < n; t++) {
+        moved += j->count[t];
+        returned += j->count2[t];
+        told &= j->said[t] != LONG_MIN;
+        total += j->said[t] == LONG_MIN ? 0 : j->said[t];
+        if (lost_at < 0 && j->said[t] != LONG_MIN && j->said[t] != j->money[t])
+            lost_at = t;
+    }
+    cd_verdict_expect(v, "all %ld transfers applied (the money moved) and "
+                      "the %ld in the bank stays %ld", want, want_total,
+                      want_total);
+    cd_verdict_num(v, "applied", moved);
+    cd_verdict_num(v, "returned", returned);
+    cd_verdict_num(v, "total", total);
+    if (moved < want && returned >= want)
+        cd_verdict_observe(v, CD_VIOLATED, "%ld of %ld transfers applied: "
+                           "every transfer() returned, but %ld of them "
+                           "without moving the money - transfers were "
+                           "skipped", moved, want, want - moved);
+    else if (moved != want)
+        cd_verdict_observe(v, CD_VIOLATED, "%ld of %ld transfers applied, "
+                           "total %ld", moved, want, total);
+    else if (!told)
+        cd_verdict_observe(v, CD_VIOLATED, "all %ld transfers applied, but "
+                           "the bank's balances were never read", moved);
+    else if (lost_at >= 0)
+        cd_verdict_observe(v, CD_VIOLATED, "account acct-%c holds %ld, but "
+                           "the transfers applied leave it %ld: an update "
+                           "was lost (two moves of one account at once)",
+                           'A' + lost_at % 26, j->said[lost_at],
+                           j->money[lost_at]);
+    else if (total != want_total)
+        cd_verdict_observe(v, CD_VIOLATED, "all %ld transfers applied, but "
+                           "the bank holds %ld, not %ld", moved, total,
+                           want_total);
+    else
+        cd_verdict_observe(v, CD_HELD, "all %ld transfers applied, total "
+                           "%ld kept", moved, total);
+}
+
+/* ---- starvation: reads share, the trimmer gets in, no work skipped ---- */
+
+static int keys_readers(const cd_ex_plan_t *plan)
+{
+    return plan->readers;
+}
+
+static void book_window(cd_judge_t *j, const cd_effect_t *e)
+{
+    switch (e->kind) {
+    case CD_EFF_CALL:
+        if (!key_ok(j, e->a, "reader"))
+            return;
+        book_call(j, e);
+        j->reads++;
+        /* Came while the trimmer waited, and went in ahead of it. */
+        if (j->waiting && e->b)
+            j->past++;
+        if (e->d > j->stalest_us)
+            j->stalest_us = e->d;
+        return;
+    case CD_EFF_CALL_END:
+        book_call(j, e);
+        return;
+    case CD_EFF_ASK:
+        j->waiting = 1;
+        j->past = 0;
+        return;
+    case CD_EFF_TRIM:
+        if (j->waiting && j->past > j->most_past) {
+            j->most_past = j->past;
+            j->most_past_ns = e->d;
+        }
+        if (e->d > j->longest_ns)
+            j->longest_ns = e->d;
+        j->waiting = 0;
+        j->trims++;
+        j->in_storm += e->c != 0;
+        return;
+    default:
+        fault(j, "a record (kind %ld) the starvation exercise does not "
+              "make", e->kind, 0);
+    }
+}
+
+static void finish_window(cd_judge_t *j, cd_verdict_t *v)
+{
+    const cd_ex_plan_t *pl = &j->plan;
+    cd_verdict_expect(v, "at most %d reads go in ahead of the trimmer while "
+                      "it waits for the write lock, and it makes its %d "
+                      "trims while %d requests read the window",
+                      CD_EX_MAX_PAST, pl->trims, pl->requests);
+    cd_verdict_num(v, "reads", j->reads);
+    cd_verdict_num(v, "writes", j->trims);
+    cd_verdict_num(v, "most_reads_past_writer", j->most_past);
+    cd_verdict_num(v, "longest_write_wait_us", j->longest_ns / 1000);
+    cd_verdict_num(v, "most_reads_at_once", j->most);
+    if (j->most_past > CD_EX_MAX_PAST)
+        cd_verdict_observe(v, CD_VIOLATED, "the trimmer waited %.0f ms for "
+                           "the write lock while %d reads went in ahead of "
+                           "it; %d of %d trims came while the requests ran; "
+                           "requests read a window up to %.0f ms stale",
+                           (double)j->most_past_ns / 1e6, j->most_past,
+                           j->in_storm, pl->trims,
+                           (double)j->stalest_us / 1000);
+    else if (j->trims != pl->trims || j->reads != pl->requests)
+        cd_verdict_observe(v, CD_VIOLATED, "%d of %d trims made and %d of %d "
+                           "requests read the window: work was %s", j->trims,
+                           pl->trims, j->reads, pl->requests,
+                           j->trims > pl->trims || j->reads > pl->requests
+                               ? "done twice" : "skipped");
+    else
+        cd_verdict_observe(v, CD_HELD, "at most %d read%s went in ahead of "
+                           "the waiting trimmer (longest wait %.1f ms); all "
+                           "%d trims made, %d while the requests ran",
+                           j->most_past, cd_plural(j->most_past, "", "s"),
+                           (double)j->longest_ns / 1e6, j->trims,
+                           j->in_storm);
+}
+
+/* ---- backpressure: lines delivered, or dropped and given up, counted ---- */
+
+static int keys_workers(const cd_ex_plan_t *plan)
+{
+    return plan->workers;
+}
+
+static void book_lines(cd_judge_t *j, const cd_effect_t *e)
+{
+    switch (e->kind) {
+    case CD_EFF_STORE:
+        if (!key_ok(j, e->a, "worker"))
+            return;
+        /* Each worker's lines reach the store once, in order. */
+        if (e->b < j->count2[e->a] || e->c < 1 ||
+            (long)e->b + e->c > j->plan.lines)
+            fault(j, "worker %ld's line %ld reached the store twice, out of "
+                  "order, or without being logged", e->a + 1, e->b);
+        else
+            j->count[e->a] += e->c, j->count2[e->a] = (long)e->b + e->c;
+        return;
+    case CD_EFF_QUEUE:
+        j->dropped = e->a;
+        j->gave_up = e->b;
+        j->refused = e->c;
+        j->queue_told = 1;
+        return;
+    case CD_EFF_PEAK:
+        j->peak_lines = e->a;
+        j->peak_bytes = (long)e->d;
+        return;
+    case CD_EFF_KILLED:
+        j->killed = 1;
+        j->kill_depth = e->a;
+        j->kill_produced = e->b;
+        j->kill_bytes = (long)e->d;
+        return;
+    default:
+        fault(j, "a record (kind %ld) the backpressure exercise does not "
+              "make", e->kind, 0);
+    }
+}
+
+static void finish_lines(cd_judge_t *j, cd_verdict_t *v)
+{
+    long asked = (long)j->plan.workers * j->plan.lines, delivered = 0;
+    for (int w = 0; w < j->plan.workers; w++)
+        delivered += j->count[w];
+    long lost = asked - delivered - j->dropped - j->gave_up;
+
+    cd_verdict_expect(v, "the log queue to stay within its 1 MiB budget and "
+                      "every line to be delivered, dropped (counted) or "
+                      "given up (counted)");
+    cd_verdict_num(v, "produced", j->killed ? j->kill_produced : asked);
+    cd_verdict_num(v, "delivered", delivered);
+    cd_verdict_num(v, "dropped", j->dropped);
+    cd_verdict_num(v, "given_up", j->gave_up);
+    cd_verdict_num(v, "peak_depth", j->peak_lines);
+    if (j->killed || j->peak_bytes > CD_EX_MEMORY_BUDGET)
+        cd_verdict_observe(v, CD_VIOLATED, "the queue held %ld lines in a "
+                           "buffer of %ld KiB, past the %ld KiB budget: the "
+                           "process was killed and the lines still queued "
+                           "were lost (%ld produced, %ld delivered)",
+                           j->killed ? j->kill_depth : j->peak_lines,
+                           (j->killed ? j->kill_bytes : j->peak_bytes) / 1024,
+                           CD_EX_MEMORY_BUDGET / 1024,
+                           j->killed ? j->kill_produced : asked, delivered);
+    else if (!j->queue_told)
+        cd_verdict_observe(v, CD_VIOLATED, "the run ended without its "
+                           "queue's account (%ld of %ld lines delivered)",
+                           delivered, asked);
+    else if (lost != 0)
+        cd_verdict_observe(v, CD_VIOLATED, "%ld of %ld lines unaccounted for: "
+                           "%ld delivered, %ld dropped, %ld given up - lost "
+                           "without a trace", lost, asked, delivered,
+                           j->dropped, j->gave_up);
+    else if (j->gave_up > j->refused)
+        cd_verdict_observe(v, CD_VIOLATED, "%ld lines given up, but the queue "
+                           "refused only %ld sends: a line is given up only "
+                           "when the full queue says no (a timed send that "
+                           "timed out, a try send that found it full)",
+                           j->gave_up, j->refused);
+    else if (delivered == 0)
+        cd_verdict_observe(v, CD_VIOLATED, "none of the %ld lines reached the "
+                           "log store (%ld dropped, %ld given up): nothing "
+                           "was logged", asked, j->dropped, j->gave_up);
+    else
+        cd_verdict_observe(v, CD_HELD, "all %ld lines accounted for: %ld "
+                           "delivered, %ld dropped, %ld given up; the queue "
+                           "peaked at %ld lines (%ld KiB)", asked, delivered,
+                           j->dropped, j->gave_up, j->peak_lines,
+                           j->peak_bytes / 1024);
+}
+
+/* ---- await: every request finished, every cart saved whole ---- */
+
+static int keys_users(const cd_ex_plan_t *plan)
+{
+    return plan->users;
+}
+
+static int sent_by(const cd_judge_t *j, int user)
+{
+    return user == 0 ? j->plan.clicks : 1;
+}
+
+static void book_carts(cd_judge_t *j, const cd_effect_t *e)
+{
+    switch (e->kind) {
+    case CD_EFF_CALL:
+    case CD_EFF_CALL_END:
+        if (key_ok(j, e->a, "user"))
+            book_call(j, e);
+        return;
+    case CD_EFF_SAVE:
+        /* What the database holds: a save of the whole cart landed. */
+        if (key_ok(j, e->a, "user") && e->b == sent_by(j, e->a))
+            j->count[e->a]++;
+        return;
+    case CD_EFF_RETURNED:
+        if (key_ok(j, e->a, "user"))
+            j->count2[e->a]++;
+        return;
+    case CD_EFF_CART:
+        if (key_ok(j, e->a, "user"))
+            j->said[e->a] = e->b, j->said2[e->a] = e->c;
+        return;
+    default:
+        fault(j, "a record (kind %ld) the await exercise does not make",
+              e->kind, 0);
+    }
+}
+
+static void finish_carts(cd_judge_t *j, cd_verdict_t *v)
+{
+    int users = j->plan.users, requests = users + j->plan.clicks - 1;
+    long done = 0;
+    int wrong = 0, first = -1, unsaved = -1;
+
+    for (int u = 0; u < users; u++) {
+        done += j->count2[u] < sent_by(j, u) ? j->count2[u] : sent_by(j, u);
+        if (j->said[u] != sent_by(j, u) || j->said2[u] != j->said[u]) {
+            wrong++;
+            if (first < 0)
+                first = u;
+        } else if (unsaved < 0 && j->count[u] == 0) {
+            unsaved = u;
+        }
+    }
+    cd_verdict_expect(v, "all %d requests finish, every cart saved with all "
+                      "its items", requests);
+    cd_verdict_num(v, "completed", done);
+    cd_verdict_num(v, "carts_wrong", wrong);
+    if (done < requests) {
+        cd_verdict_observe(v, CD_VIOLATED, "%ld of %d requests finished: a "
+                           "worker stalled", done, requests);
+    } else if (wrong) {
+        long items = j->said[first] == LONG_MIN ? 0 : j->said[first];
+        cd_verdict_observe(v, CD_VIOLATED, "%d cart%s wrong: user %d sent %d "
+                           "request%s, the cart holds %ld item%s and the "
+                           "database %ld", wrong, cd_plural(wrong, "", "s"),
+                           first + 1, sent_by(j, first),
+                           cd_plural(sent_by(j, first), "", "s"), items,
+                           cd_plural(items, "", "s"),
+                           j->said2[first] == LONG_MIN ? 0 : j->said2[first]);
+    } else if (unsaved >= 0) {
+        cd_verdict_observe(v, CD_VIOLATED, "user %d's cart says its %d "
+                           "item%s were saved, but no save of the whole cart "
+                           "reached the database", unsaved + 1,
+                           sent_by(j, unsaved),
+                           cd_plural(sent_by(j, unsaved), "", "s"));
+    } else {
+        cd_verdict_observe(v, CD_HELD, "all %ld requests finished on %d "
+                           "worker%s, every cart saved", done, j->p.workers,
+                           cd_plural(j->p.workers, "", "s"));
+    }
+}
+
+static const rules_t rules[] = {
+    { "race", keys_orders, book_pay, finish_race },
+    { "deadlock", keys_accounts, book_transfer, finish_transfer },
+    { "starvation", keys_readers, book_window, finish_window },
+    { "backpressure", keys_workers, book_lines, finish_lines },
+    { "await", keys_users, book_carts, finish_carts },
+    { "async-race", keys_orders, book_pay, finish_race },
+};
+
+/* ============================== the judge's life ========================= */
+
+static long *longs(int n, long value)
+{
+    long *a = malloc(sizeof *a * (size_t)(n > 0 ? n : 1));
+    for (int i = 0; a && i < n; i++)
+        a[i] = value;
+    return a;
+}
+
+cd_judge_t *cd_judge_new(const char *name, const cd_params_t *p)
+{
+    const rules_t *r = NULL;
+    for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++)
+        if (name && strcmp(rules[i].name, name) == 0)
+            r = &rules[i];
+    cd_judge_t *j = r ? calloc(1, sizeof *j) : NULL;
+    if (!j)
+        return NULL;
+    j->r = r;
+    j->p = *p;
+    if (cd_ex_plan(name, p, &j->plan) != 0) {
+        free(j);
+        return NULL;
+    }
+    j->nkeys = r->keys(&j->plan);
+    int money = j->plan.customers > j->nkeys ? j->plan.customers : j->nkeys;
+    j->count = longs(j->nkeys, 0);
+    j->count2 = longs(j->nkeys, 0);
+    j->money = longs(money, CD_EX_START_BALANCE);
+    j->said = longs(j->nkeys, LONG_MIN);
+    j->said2 = longs(j->nkeys, LONG_MIN);
+    j->check = calloc((size_t)j->nkeys + 1, sizeof *j->check);
+    j->checked = calloc((size_t)j->nkeys + 1, sizeof *j->checked);
+    j->cap_used = (long)j->plan.accounts * j->plan.transfers;
+    j->used = calloc((size_t)j->cap_used + 1, sizeof *j->used);
+    if (!j->count || !j->count2 || !j->money || !j->said || !j->said2 ||
+        !j->check || !j->checked || !j->used) {
+        cd_judge_free(j);
+        return NULL;
+    }
+    return j;
+}
+
+void cd_judge_apply(cd_judge_t *j, const cd_effect_t *e)
+{
+    j->seq++;
+    if (e->kind == CD_EFF_RUN || e->kind == CD_EFF_RUN_END ||
+        (e->kind >= CD_EFF_STAGE && e->kind <= CD_EFF_REFUSED))
+        return;
+    if (e->kind < CD_EFF_CALL || e->kind >= CD_EFF_KINDS) {
+        fault(j, "a record of no known kind (%ld)", e->kind, 0);
+        return;
+    }
+    j->r->book(j, e);
+}
+
+void cd_judge_finish(cd_judge_t *j, long lost, cd_verdict_t *v, int *most)
+{
+    memset(v, 0, sizeof *v);
+    j->r->finish(j, v);
+    /* A fault outweighs whatever the counts say. */
+    if (lost > 0)
+        cd_verdict_observe(v, CD_VIOLATED, "the run made %ld more calls to "
+                           "the services than its books have room for (%zu "
+                           "records): far more than the work needs", lost,
+                           j->plan.max_records);
+    else if (j->fault[0])
+        cd_verdict_observe(v, CD_VIOLATED, "%s", j->fault);
+    if (most)
+        *most = j->most;
+}
+
+void cd_judge_free(cd_judge_t *j)
+{
+    if (!j)
+        return;
+    free(j->count);
+    free(j->count2);
+    free(j->money);
+    free(j->said);
+    free(j->said2);
+    free(j->check);
+    free(j->checked);
+    free(j->used);
+    free(j);
+}
+
+/* ======================= the books of the run in progress ================ */
+
+/* One run at a time in the exercise's program. The index is atomic and
+ * relaxed: the books must not order the threads that write in them. */
+static struct {
+    int fd;
+    cd_effect_t *buf;  /* room for cap records and the run's end */
+    size_t cap, size;
+    atomic_long n;     /* records put (past cap: counted, not kept) */
+    const char *name;
+    cd_params_t params;
+    int open, last_most;
+} led = { .fd = -1 };
+
+void cd_ledger_set_fd(int fd)
+{
+    led.fd = fd;
+}
+
+/* Writes len bytes to the checker; after an error, writes nothing more
+ * (the checker counts what is missing). */
+static void send_bytes(const void *data, size_t len)
+{
+    const char *p = data;
+    while (led.fd >= 0 && len > 0) {
+        ssize_t w = write(led.fd, p, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            led.fd = -1;
+            break;
+        }
+        p += w;
+        len -= (size_t)w;
+    }
+}
+
+void cd_ledger_send(int kind, int a, int b)
+{
+    cd_effect_t e = { .kind = kind, .a = a, .b = b };
+    if (led.fd >= 0 && write(led.fd, &e, sizeof e) != (ssize_t)sizeof e)
+        led.fd = -1; /* one write: a pipe takes it whole or not at all */
+}
+
+int cd_ledger_begin(const char *name, const cd_params_t *p)
+{
+    cd_ex_plan_t plan;
+    led.open = 0;
+    led.name = name;
+    led.params = *p;
+    atomic_store_explicit(&led.n, 0, memory_order_relaxed);
+    if (cd_ex_plan(name, p, &plan) != 0)
+        return -1;
+    if (plan.max_records + 2 > led.size) {
+        cd_effect_t *bigger = realloc(led.buf, sizeof *bigger *
+                                                   (plan.max_records + 2));
+        if (!bigger)
+            return -1;
+        led.buf = bigger;
+        led.size = plan.max_records + 2;
+    }
+    led.cap = plan.max_records;
+    led.open = 1;
+    cd_ledger_put(CD_EFF_RUN, p->threads, p->iterations, p->workers, 0);
+    return 0;
+}
+
+void cd_ledger_put(int kind, int a, int b, int c, int64_t d)
+{
+    long i = atomic_fetch_add_explicit(&led.n, 1, memory_order_relaxed);
+    if (led.open && (size_t)i < led.cap)
+        led.buf[i] = (cd_effect_t){ .kind = kind, .a = a, .b = b, .c = c,
+                                    .d = d };
+}
+
+void cd_ledger_end(cd_verdict_t *v)
+{
+    long n = atomic_load_explicit(&led.n, memory_order_relaxed);
+    size_t kept = led.open ? ((size_t)n < led.cap ? (size_t)n : led.cap) : 0;
+    long lost = (long)(n - (long)kept);
+    cd_judge_t *j = led.open ? cd_judge_new(led.name, &led.params) : NULL;
+
+    led.last_most = 0;
+    if (!j) {
+        memset(v, 0, sizeof *v);
+        cd_verdict_observe(v, CD_ERROR, "could not open the run's books");
+        led.open = 0;
+        return;
+    }
+    led.buf[kept] = (cd_effect_t){ .kind = CD_EFF_RUN_END,
+                                   .a = lost > INT32_MAX ? INT32_MAX
+                                                         : (int32_t)lost };
+    for (size_t i = 0; i < kept; i++)
+        cd_judge_apply(j, &led.buf[i]);
+    cd_judge_finish(j, lost, v, &led.last_most);
+    cd_judge_free(j);
+    send_bytes(led.buf, sizeof *led.buf * (kept + 1));
+    led.open = 0;
+}
+
+int cd_ledger_last_most(void)
+{
+    return led.last_most;
+}

@@ -1,0 +1,170 @@
+/*
+ * ledger.h - the books of an exercise's runs: what the harness's slow
+ * services did (the effects), and the invariant judged from them.
+ *
+ * Two processes keep the same books. In the exercise's program (the
+ * learner's file + lessons/harness/NAME.c + cli/exhost.c), the harness
+ * opens a run's books (cd_ledger_begin), its services write down each
+ * effect as it happens (cd_ledger_put: an order charged, money moved, a
+ * read of the window, lines stored, a cart saved, the start and end of
+ * a slow call), and the run ends by judging them (cd_ledger_end): the
+ * verdict an exploration needs to stop at a failing schedule and print
+ * its replay. The same records, the whole run in one batch, go to the
+ * checker through its result pipe, tagged with the stage they belong to
+ * (cd_ledger_send: exhost's stage records). concdemo check (cli/books.c)
+ * judges them again with the same rules (cd_judge_*) and with its own
+ * count of what each run was asked to do: that verdict is the grade, and
+ * nothing the program prints, writes elsewhere or returns can change it.
+ *
+ * A record is fixed-size and at most PIPE_BUF long: a pipe takes it whole
+ * or not at all. Records are collected in memory with an atomic index (no
+ * lock, so that the books order no thread for ThreadSanitizer) and sent
+ * when the run ends, one write per run: exploring thousands of schedules
+ * costs one system call each, not one per effect.
+ */
+#ifndef CD_LEDGER_H
+#define CD_LEDGER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../demos/scenario.h"
+
+/* One record: what happened, and up to four numbers about it. */
+typedef struct cd_effect {
+    int32_t kind;    /* CD_EFF_... */
+    int32_t a, b, c;
+    int64_t d;
+} cd_effect_t;
+
+enum cd_effect_kind {
+    /* The program's stages (cli/exhost.c), sent at once. */
+    CD_EFF_STAGE = 1, /* a stage begins: a = CD_STAGE_... */
+    CD_EFF_STAGE_END, /* a = the stage, b = 1 if the program passed it */
+    CD_EFF_END,       /* the program's verdict is complete */
+    CD_EFF_REFUSED,   /* not this exercise's file */
+    /* A run's books (the harness), sent when the run ends. */
+    CD_EFF_RUN,       /* a run begins: a threads, b iterations, c workers */
+    CD_EFF_RUN_END,   /* it ended: a = records that did not fit */
+    CD_EFF_CALL,      /* a slow call begins: a = whose (customer, teller,
+                         reader, user); starvation: b = 1 when the read
+                         came while the trimmer waited and got in ahead
+                         of it, d = the age of the window it read (us) */
+    CD_EFF_CALL_END,  /* the slow call whose a is the same ended */
+    CD_EFF_PAY,       /* the gateway was asked to charge: a order,
+                         b customer (async-race: the judge applies the
+                         declines) */
+    CD_EFF_MOVE,      /* deadlock: money moved: a teller, b from, c to */
+    CD_EFF_RETURNED,  /* the learner's function returned: a = whose
+                         (deadlock: a teller's transfer(); await: the
+                         user of an add_item()) */
+    CD_EFF_BALANCE,   /* deadlock, at the end: a account, d its balance */
+    CD_EFF_ASK,       /* starvation: the trimmer asks for the write lock */
+    CD_EFF_TRIM,      /* starvation: a trim made: c = 1 while requests
+                         still came, d = ns the trimmer waited */
+    CD_EFF_STORE,     /* backpressure: the store wrote c lines of
+                         worker a, its lines b .. b+c-1 */
+    CD_EFF_QUEUE,     /* backpressure, at the end: a lines dropped by
+                         the queue, b given up (the workers' count),
+                         c sends the full queue refused */
+    CD_EFF_PEAK,      /* backpressure, at the end: a the deepest the
+                         queue was (lines), d its buffer (bytes) */
+    CD_EFF_KILLED,    /* backpressure: the queue passed the budget:
+                         a lines in it, b lines produced, d bytes */
+    CD_EFF_SAVE,      /* await: a save landed: a user, b the items in
+                         the cart it saved */
+    CD_EFF_CART,      /* await, at the end: a user, b items in the cart,
+                         c the items it says were saved */
+    CD_EFF_KINDS
+};
+
+/* The checker's stages, in the order the program runs them. */
+enum cd_stage {
+    CD_STAGE_FREE = 1,
+    CD_STAGE_EXPLORE,
+    CD_STAGE_PARALLEL,
+    CD_STAGE_TIMING,
+    CD_STAGES = CD_STAGE_TIMING
+};
+
+/* "free", "explore", ...; "run" for anything else. */
+const char *cd_stage_name(int stage);
+
+/* ---- the exercises' terms: what the harnesses do and the judges count ---- */
+
+#define CD_EX_PRICE 100          /* race, async-race: an order costs 100 */
+#define CD_EX_SUBMITS 2          /* an order is checked out twice; user 1
+                                    of await clicks twice */
+#define CD_EX_DECLINE_EVERY 3    /* async-race: orders 2, 5, 8...: the
+                                    gateway declines their first attempt */
+#define CD_EX_AMOUNT 10          /* deadlock: what a transfer moves */
+#define CD_EX_START_BALANCE 1000 /* deadlock: every account's at the start */
+#define CD_EX_REQUEST_EVERY_USEC 1000 /* starvation: a request every 1 ms */
+#define CD_EX_TRIM_FIRST_USEC 10500   /* the first trim (half a beat off) */
+#define CD_EX_TRIM_EVERY_USEC 20000   /* then one every 20 ms */
+#define CD_EX_MAX_PAST 3         /* reads allowed in ahead of a waiting
+                                    trimmer (one that came as it asked may
+                                    count) */
+#define CD_EX_MEMORY_BUDGET (1L << 20) /* backpressure: the queue's bytes */
+
+/* What one run of an exercise is asked to do, from its sizes. */
+typedef struct cd_ex_plan {
+    int orders, customers;        /* race, async-race */
+    int accounts, transfers;      /* deadlock: transfers per teller; teller
+                                     i pays account i into i+1 (mod n) */
+    int readers, requests, trims; /* starvation */
+    int workers, lines;           /* backpressure: lines per worker */
+    int users, clicks;            /* await: user 1 sends `clicks`
+                                     requests, the others one each */
+    size_t max_records;           /* more than this in one run is a fault */
+} cd_ex_plan_t;
+
+/* Fills *out for the exercise called name with sizes p. Returns 0, or -1
+ * for a name that is no exercise or sizes out of any exercise's range. */
+int cd_ex_plan(const char *name, const cd_params_t *p, cd_ex_plan_t *out);
+
+/* ---- the exercise's program: the books of the run in progress ---- */
+
+/* Where cd_ledger_end and cd_ledger_send write (a pipe of the checker's);
+ * -1, the default: nowhere (the books are still kept and judged). */
+void cd_ledger_set_fd(int fd);
+
+/* Opens the books of a run of exercise name with sizes p: the record of
+ * the run, then room for the plan's records. One run at a time. Returns
+ * 0, or -1 when the exercise or the memory is missing (then the run's
+ * verdict says so: see cd_ledger_end). */
+int cd_ledger_begin(const char *name, const cd_params_t *p);
+
+/* Writes one effect into the open books; any thread may call it. A
+ * record past the plan's room is counted, not kept, and fails the run. */
+void cd_ledger_put(int kind, int a, int b, int c, int64_t d);
+
+/* Closes the books: judges them into v (status, expected, observed,
+ * figures), sends the whole run to the fd, if any. */
+void cd_ledger_end(cd_verdict_t *v);
+
+/* The most slow calls that were in flight at once in the last run
+ * cd_ledger_end judged (the service's measure of parallelism). */
+int cd_ledger_last_most(void);
+
+/* Sends one record at once (exhost's stages; async-signal-safe). */
+void cd_ledger_send(int kind, int a, int b);
+
+/* ---- judging: the same rules, on either side ---- */
+
+typedef struct cd_judge cd_judge_t;
+
+/* A judge of one run of exercise name with sizes p, or NULL (no such
+ * exercise, sizes out of range, no memory). */
+cd_judge_t *cd_judge_new(const char *name, const cd_params_t *p);
+
+/* Books one record of the run (run records, stage records: ignored). */
+void cd_judge_apply(cd_judge_t *j, const cd_effect_t *e);
+
+/* The run's verdict into v, and the most slow calls in flight at once;
+ * lost: records that did not fit the program's books. */
+void cd_judge_finish(cd_judge_t *j, long lost, cd_verdict_t *v, int *most);
+
+void cd_judge_free(cd_judge_t *j);
+
+#endif /* CD_LEDGER_H */

@@ -1,0 +1,489 @@
+/*
+ * test_ledger.c - the books of an exercise's runs (cli/ledger.c) and the
+ * checker's reading of them (cli/books.c), fed records by hand: each
+ * exercise's judge counts effects, not calls (a transfer that returned
+ * without moving the money is a skipped transfer; a line given up that
+ * the queue never refused is a line lost; a cart whose save never landed
+ * is no saved cart), and the checker's books pass a stage only with
+ * every run it makes, judged held - a program that says PASS and "end"
+ * with no runs behind them fails. No threads start here: the records are
+ * what the harnesses would write.
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../cli/books.h"
+#include "../cli/ledger.h"
+#include "harness.h"
+
+static cd_verdict_t v;
+static int most;
+
+/* Judges the records e[0..n) of one run of exercise name at sizes p. */
+static void judge(const char *name, cd_params_t p, const cd_effect_t *e,
+                  int n)
+{
+    cd_judge_t *j = cd_judge_new(name, &p);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+    for (int i = 0; i < n; i++)
+        cd_judge_apply(j, &e[i]);
+    cd_judge_finish(j, 0, &v, &most);
+    cd_judge_free(j);
+}
+
+#define REC(k, a_, b_, c_, d_) ((cd_effect_t){ (k), (a_), (b_), (c_), (d_) })
+
+/* ================================ the judges ============================= */
+
+/* Two tellers, one transfer each: A->B and B->A. */
+static int deadlock_run(cd_effect_t *e, int skip_second, int lose)
+{
+    int n = 0;
+    for (int t = 0; t < 2; t++) {
+        e[n++] = REC(CD_EFF_CALL, t, 0, 0, 0);
+        e[n++] = REC(CD_EFF_CALL_END, t, 0, 0, 0);
+        if (!(t == 1 && skip_second))
+            e[n++] = REC(CD_EFF_MOVE, t, t, (t + 1) % 2, 0);
+        e[n++] = REC(CD_EFF_RETURNED, t, 0, 0, 0);
+    }
+    e[n++] = REC(CD_EFF_BALANCE, 0, 0, 0, 1000 + (skip_second ? -10 : 0));
+    e[n++] = REC(CD_EFF_BALANCE, 1, 0, 0,
+                 1000 + (skip_second ? 10 : 0) + (lose ? 10 : 0));
+    return n;
+}
+
+static void a_transfer_that_returns_without_moving_is_skipped(void)
+{
+    cd_effect_t e[32];
+    cd_params_t p = { .threads = 2, .iterations = 1 };
+    judge("deadlock", p, e, deadlock_run(e, 0, 0));
+    ASSERT_INT_EQ(v.status, CD_HELD);
+    ASSERT_STR_HAS(v.observed, "all 2 transfers applied, total 2000 kept");
+
+    judge("deadlock", p, e, deadlock_run(e, 1, 0));
+    ASSERT_INT_EQ(v.status, CD_VIOLATED);
+    ASSERT_STR_HAS(v.observed, "1 of 2 transfers applied");
+    ASSERT_STR_HAS(v.observed, "transfers were skipped");
+}
+
+static void a_balance_the_moves_do_not_explain_is_a_lost_update(void)
+{
+    cd_effect_t e[32];
+    cd_params_t p = { .threads = 2, .iterations = 1 };
+    judge("deadlock", p, e, deadlock_run(e, 0, 1));
+    ASSERT_INT_EQ(v.status, CD_VIOLATED);
+    ASSERT_STR_HAS(v.observed, "account acct-B holds 1010, but the transfers "
+                               "applied leave it 1000");
+}
+
+static void a_move_without_its_fraud_check_fails(void)
+{
+    cd_params_t p = { .threads = 2, .iterations = 1 };
+    cd_effect_t e[] = {
+        REC(CD_EFF_MOVE, 0, 0, 1, 0), REC(CD_EFF_RETURNED, 0, 0, 0, 0),
+    };
+    judge("deadlock", p, e, 2);
+    ASSERT_INT_EQ(v.status, CD_VIOLATED);
+    ASSERT_STR_HAS(v.observed, "without its fraud check");
+}
+
+/* The parallel measure of deadlock counts the fraud checks a move
+ * followed: checks made outside a lock, then again inside one, are one
+ * at a time where it matters. */
+static void only_the_checks_a_move_follows_count_as_parallel(void)
+{
+    cd_params_t p = { .threads = 4, .iterations = 1 };
+    cd_effect_t e[40];
+    int n = 0;
+    for (int t = 0; t < 4; t++) /* all four at once, outside any lock */
+        e[n++] = REC(CD_EFF_CALL, t, 0, 0, 0);
+    for (int t = 0; t < 4; t++)
+        e[n++] = REC(CD_EFF_CALL_END, t, 0, 0, 0);
+    for (int t = 0; t < 4; t++) { /* then one at a time */
+        e[n++] = REC(CD_EFF_CALL, t, 0, 0, 0);
+        e[n++] = REC(CD_EFF_CALL_END, t, 0, 0, 0);
+        e[n++] = REC(CD_EFF_MOVE, t, t, (t + 1) % 4, 0);
+    }
+    judge("deadlock", p, e, n);
+    ASSERT_INT_EQ(most, 1);
+}
+
+static void an_order_charged_twice_and_one_never_fail(void)
+{
+    cd_params_t p = { .threads = 2, .iterations = 2 };
+    cd_effect_t e[] = {
+        REC(CD_EFF_CALL, 0, 0, 0, 0), REC(CD_EFF_CALL, 0, 0, 0, 0),
+        REC(CD_EFF_PAY, 0, 0, 0, 0), REC(CD_EFF_PAY, 0, 0, 0, 0),
+        REC(CD_EFF_CALL_END, 0, 0, 0, 0), REC(CD_EFF_CALL_END, 0, 0, 0, 0),
+    };
+    judge("race", p, e, 6);
+    ASSERT_INT_EQ(v.status, CD_VIOLATED);
+    ASSERT_STR_HAS(v.observed, "2 charges for 2 orders (1 charged twice or "
+                               "more, 1 unpaid)");
+    ASSERT_INT_EQ(most, 2);
+
+    cd_effect_t bad[] = { REC(CD_EFF_PAY, 5, 0, 0, 0) };
+    judge("race", p, bad, 1);
+    ASSERT_INT_EQ(v.status, CD_VIOLATED);
+    ASSERT_STR_HAS(v.observed, "order 5, which this run does not have");
+}
+
+static void a_declined_card_is_not_a_charge(void)
+{
+    /* Three orders: the first attempt of order 2 is declined. */
+    cd_params_t p = { .iterations = 3, .workers = 1 };
+    cd_effect_t e[] = {
+        REC(CD_EFF_PAY, 0, 0, 0, 0), REC(CD_EFF_PAY, 1, 0, 0, 0),
+        REC(CD_EFF_PAY, 2, 0, 0, 0),
+    };
+    judge("async-race", p, e, 3);
+    ASSERT_INT_EQ(v.status, CD_VIOLATED);
+    ASSERT_STR_HAS(v.observed, "1 never charged");
+    cd_effect_t retried[] = {
+        REC(CD_EFF_PAY, 0, 0, 0, 0), REC(CD_EFF_PAY, 1, 0, 0, 0),
+        REC(CD_EFF_PAY, 2, 0, 0, 0), REC(CD_EFF_PAY, 2, 0, 0, 0),
+    };
+    judge("async-race", p, retried, 4);
+    ASSERT_INT_EQ(v.status, CD_HELD);
+}
+
+static void lines_given_up_must_have_been_refused(void)
+{
+    cd_params_t p = { .threads = 1, .iterations = 100 };
+    cd_effect_t all_given_up[] = {
+        REC(CD_EFF_QUEUE, 0, 100, 0, 0), REC(CD_EFF_PEAK, 0, 0, 0, 64 << 10),
+    };
+    judge("backpressure", p, all_given_up, 2);
+    ASSERT_INT_EQ(v.status, CD_VIOLATED);
+    ASSERT_STR_HAS(v.observed, "100 lines given up, but the queue refused "
+                               "only 0 sends");
+
+    cd_effect_t timed_out[] = {
+        REC(CD_EFF_STORE, 0, 0, 60, 0), REC(CD_EFF_QUEUE, 0, 40, 40, 0),
+        REC(CD_EFF_PEAK, 128, 0, 0, 64 << 10),
+    };
+    judge("backpressure", p, timed_out, 3);
+    ASSERT_INT_EQ(v.status, CD_HELD);
+
+    cd_effect_t none[] = {
+        REC(CD_EFF_QUEUE, 100, 0, 0, 0), REC(CD_EFF_PEAK, 1, 0, 0, 512),
+    };
+    judge("backpressure", p, none, 2);
+    ASSERT_INT_EQ(v.status, CD_VIOLATED);
+    ASSERT_STR_HAS(v.observed, "none of the 100 lines reached the log store");
+
+    cd_effect_t silent[] = {
+        REC(CD_EFF_STORE, 0, 0, 60, 0), REC(CD_EFF_QUEUE, 0, 0, 40, 0),
+        REC(CD_EFF_PEAK, 128, 0, 0, 64 << 10),
+    };
+    judge("backpressure", p, silent, 3);
+    ASSERT_STR_HAS(v.observed, "lost without a trace");
+
+    cd_effect_t twice[] = {
+        REC(CD_EFF_STORE, 0, 0, 60, 0), REC(CD_EFF_STORE, 0, 50, 50, 0),
+        REC(CD_EFF_QUEUE, 0, 0, 0, 0),
+    };
+    judge("backpressure", p, twice, 3);
+    ASSERT_STR_HAS(v.observed, "reached the store twice");
+}
+
+static void a_cart_is_saved_only_by_a_save_that_landed(void)
+{
+    cd_params_t p = { .iterations = 1, .workers = 1 };
+    cd_effect_t said_only[] = {
+        REC(CD_EFF_SAVE, 0, 1, 0, 0), REC(CD_EFF_RETURNED, 0, 0, 0, 0),
+        REC(CD_EFF_RETURNED, 0, 0, 0, 0), REC(CD_EFF_CART, 0, 2, 2, 0),
+    };
+    judge("await", p, said_only, 4);
+    ASSERT_INT_EQ(v.status, CD_VIOLATED);
+    ASSERT_STR_HAS(v.observed, "no save of the whole cart reached the "
+                               "database");
+    cd_effect_t saved[] = {
+        REC(CD_EFF_SAVE, 0, 2, 0, 0), REC(CD_EFF_SAVE, 0, 1, 0, 0),
+        REC(CD_EFF_RETURNED, 0, 0, 0, 0), REC(CD_EFF_RETURNED, 0, 0, 0, 0),
+        REC(CD_EFF_CART, 0, 2, 2, 0),
+    };
+    judge("await", p, saved, 5);
+    ASSERT_INT_EQ(v.status, CD_HELD);
+    cd_effect_t older_last[] = {
+        REC(CD_EFF_SAVE, 0, 2, 0, 0), REC(CD_EFF_SAVE, 0, 1, 0, 0),
+        REC(CD_EFF_RETURNED, 0, 0, 0, 0), REC(CD_EFF_RETURNED, 0, 0, 0, 0),
+        REC(CD_EFF_CART, 0, 2, 1, 0),
+    };
+    judge("await", p, older_last, 5);
+    ASSERT_STR_HAS(v.observed, "1 cart wrong: user 1 sent 2 requests, the "
+                               "cart holds 2 items and the database 1");
+}
+
+static void reads_past_a_waiting_trimmer_are_counted(void)
+{
+    /* 100 requests: 5 trims due. */
+    cd_params_t p = { .threads = 4, .iterations = 100 };
+    cd_effect_t e[400];
+    int n = 0;
+    for (int t = 0; t < 5; t++) {
+        e[n++] = REC(CD_EFF_ASK, 0, 0, 0, 0);
+        for (int r = 0; r < 20; r++) { /* 4 of them past the trimmer */
+            e[n++] = REC(CD_EFF_CALL, r % 4, t == 2 && r < 4, 0, 100);
+            e[n++] = REC(CD_EFF_CALL_END, r % 4, 0, 0, 0);
+        }
+        e[n++] = REC(CD_EFF_TRIM, 0, 0, 1, 2000000);
+    }
+    judge("starvation", p, e, n);
+    ASSERT_INT_EQ(v.status, CD_VIOLATED);
+    ASSERT_STR_HAS(v.observed, "while 4 reads went in ahead of it");
+    ASSERT_INT_EQ(most, 1); /* each read ended before the next began */
+}
+
+/* ============================ the checker's books ======================== */
+
+static const cd_exercise_spec_t *race_spec(void)
+{
+    return cd_exercise_spec("race");
+}
+
+/* Feeds records to the books one byte at a time: a record cut anywhere
+ * by a read is still one record. */
+static void feed(cd_books_t *b, const cd_effect_t *e, int n)
+{
+    const unsigned char *p = (const unsigned char *)e;
+    for (size_t i = 0; i < sizeof *e * (size_t)n; i++)
+        cd_books_feed(b, p + i, 1);
+}
+
+/* The records of one race run at sizes p, each order charged `each`
+ * times, the calls of two customers overlapping. */
+static int race_run(cd_effect_t *e, cd_params_t p, int each)
+{
+    int n = 0;
+    e[n++] = REC(CD_EFF_RUN, p.threads, p.iterations, p.workers, 0);
+    int customers = p.threads / 2 > 0 ? p.threads / 2 : 1;
+    for (int o = 0; o < p.iterations; o += 2) {
+        for (int k = o; k < o + 2 && k < p.iterations; k++)
+            e[n++] = REC(CD_EFF_CALL, k % customers, 0, 0, 0);
+        for (int k = o; k < o + 2 && k < p.iterations; k++)
+            for (int c = 0; c < each; c++)
+                e[n++] = REC(CD_EFF_PAY, k, k % customers, 0, 0);
+        for (int k = o; k < o + 2 && k < p.iterations; k++)
+            e[n++] = REC(CD_EFF_CALL_END, k % customers, 0, 0, 0);
+    }
+    e[n++] = REC(CD_EFF_RUN_END, 0, 0, 0, 0);
+    return n;
+}
+
+static void a_verdict_with_no_runs_behind_it_fails(void)
+{
+    cd_books_t b;
+    char why[CD_TEXT_MAX + 160];
+    cd_books_init(&b, race_spec());
+    cd_effect_t e[] = {
+        REC(CD_EFF_STAGE, CD_STAGE_FREE, 0, 0, 0),
+        REC(CD_EFF_STAGE_END, CD_STAGE_FREE, 1, 0, 0),
+        REC(CD_EFF_STAGE, CD_STAGE_EXPLORE, 0, 0, 0),
+        REC(CD_EFF_STAGE_END, CD_STAGE_EXPLORE, 1, 0, 0),
+        REC(CD_EFF_END, 0, 0, 0, 0),
+    };
+    feed(&b, e, 5);
+    CU_ASSERT_TRUE(b.ended);
+    ASSERT_INT_EQ(b.failed[0], '\0');
+    ASSERT_INT_EQ(cd_books_confirm(&b, CD_STAGE_FREE, why, sizeof why), 0);
+    ASSERT_STR_HAS(why, "the services saw 0 of the 3 runs of 4 threads, 8 "
+                        "iterations");
+    ASSERT_INT_EQ(cd_books_confirm(&b, CD_STAGE_EXPLORE, why, sizeof why), 0);
+    ASSERT_STR_HAS(why, "saw 0 schedules");
+    ASSERT_INT_EQ(cd_books_confirm(&b, CD_STAGE_PARALLEL, why, sizeof why),
+                  0);
+    ASSERT_STR_HAS(why, "never ran");
+    cd_books_free(&b);
+}
+
+static void a_stage_passes_with_its_runs_judged_held(void)
+{
+    const cd_exercise_spec_t *s = race_spec();
+    cd_books_t b;
+    char why[CD_TEXT_MAX + 160];
+    static cd_effect_t e[4096];
+    int n = 0;
+
+    cd_books_init(&b, s);
+    e[n++] = REC(CD_EFF_STAGE, CD_STAGE_FREE, 0, 0, 0);
+    for (int i = 0; i < s->nfree; i++)
+        for (int r = 0; r < s->free_runs; r++)
+            n += race_run(e + n, s->free[i], 1);
+    e[n++] = REC(CD_EFF_STAGE_END, CD_STAGE_FREE, 1, 0, 0);
+    e[n++] = REC(CD_EFF_STAGE, CD_STAGE_PARALLEL, 0, 0, 0);
+    n += race_run(e + n, s->parallel, 1);
+    e[n++] = REC(CD_EFF_STAGE_END, CD_STAGE_PARALLEL, 1, 0, 0);
+    feed(&b, e, n);
+    CU_ASSERT_FATAL(!b.fault[0]);
+    ASSERT_INT_EQ(cd_books_confirm(&b, CD_STAGE_FREE, why, sizeof why), 1);
+    ASSERT_INT_EQ(cd_books_confirm(&b, CD_STAGE_PARALLEL, why, sizeof why),
+                  1);
+    ASSERT_INT_EQ(b.st[CD_STAGE_PARALLEL].most, 2);
+    cd_books_free(&b);
+}
+
+static void a_run_the_books_fail_fails_the_stage_the_program_passed(void)
+{
+    const cd_exercise_spec_t *s = race_spec();
+    cd_books_t b;
+    char why[CD_TEXT_MAX + 160];
+    static cd_effect_t e[4096];
+    int n = 0;
+
+    cd_books_init(&b, s);
+    e[n++] = REC(CD_EFF_STAGE, CD_STAGE_EXPLORE, 0, 0, 0);
+    for (int r = 0; r < s->pct_runs; r++)
+        n += race_run(e + n, s->explore, r == 7 ? 2 : 1);
+    e[n++] = REC(CD_EFF_STAGE_END, CD_STAGE_EXPLORE, 1, 0, 0);
+    feed(&b, e, n);
+    ASSERT_INT_EQ(cd_books_confirm(&b, CD_STAGE_EXPLORE, why, sizeof why), 0);
+    ASSERT_STR_HAS(why, "run 8: 2 charges for 1 orders (1 charged twice");
+    cd_books_free(&b);
+
+    /* A run of a size the stage does not make counts for nothing. */
+    cd_params_t small = { .threads = 2, .iterations = 1 };
+    cd_books_init(&b, s);
+    n = 0;
+    e[n++] = REC(CD_EFF_STAGE, CD_STAGE_FREE, 0, 0, 0);
+    n += race_run(e + n, small, 1);
+    feed(&b, e, n);
+    ASSERT_INT_EQ(b.st[CD_STAGE_FREE].wrong_size, 1);
+    cd_books_free(&b);
+}
+
+static void the_parallel_stage_needs_calls_in_flight_together(void)
+{
+    const cd_exercise_spec_t *s = race_spec();
+    cd_books_t b;
+    char why[CD_TEXT_MAX + 160];
+    cd_effect_t e[64];
+    int n = 0;
+
+    cd_books_init(&b, s);
+    e[n++] = REC(CD_EFF_STAGE, CD_STAGE_PARALLEL, 0, 0, 0);
+    e[n++] = REC(CD_EFF_RUN, s->parallel.threads, s->parallel.iterations, 0,
+                 0);
+    for (int k = 0; k < s->parallel.iterations; k++) { /* one at a time */
+        e[n++] = REC(CD_EFF_CALL, k % 4, 0, 0, 0);
+        e[n++] = REC(CD_EFF_PAY, k, k % 4, 0, 0);
+        e[n++] = REC(CD_EFF_CALL_END, k % 4, 0, 0, 0);
+    }
+    e[n++] = REC(CD_EFF_RUN_END, 0, 0, 0, 0);
+    e[n++] = REC(CD_EFF_STAGE_END, CD_STAGE_PARALLEL, 1, 0, 0);
+    feed(&b, e, n);
+    ASSERT_INT_EQ(cd_books_confirm(&b, CD_STAGE_PARALLEL, why, sizeof why),
+                  0);
+    ASSERT_STR_HAS(why, "serialises them all");
+    ASSERT_STR_HAS(why, "at most 1 of its calls at once");
+    cd_books_free(&b);
+}
+
+static void records_out_of_place_are_a_fault(void)
+{
+    cd_books_t b;
+    cd_books_init(&b, race_spec());
+    cd_effect_t stray[] = { REC(CD_EFF_PAY, 0, 0, 0, 0) };
+    feed(&b, stray, 1);
+    ASSERT_STR_HAS(b.fault, "an effect outside any run");
+    cd_books_free(&b);
+
+    cd_books_init(&b, race_spec());
+    cd_effect_t late[] = {
+        REC(CD_EFF_END, 0, 0, 0, 0),
+        REC(CD_EFF_STAGE, CD_STAGE_FREE, 0, 0, 0),
+    };
+    feed(&b, late, 2);
+    ASSERT_STR_HAS(b.fault, "after the end");
+    cd_books_free(&b);
+
+    /* Text is no record: "end\n" is four bytes of one never finished. */
+    cd_books_init(&b, race_spec());
+    cd_books_feed(&b, "end\n", 4);
+    CU_ASSERT_FALSE(b.ended);
+    cd_books_free(&b);
+}
+
+/* ========================= the program's side ============================ */
+
+/* The books of a run go to the fd in one batch when it ends, framed by
+ * the run's records; a run that writes far more than its plan is a
+ * fault, and says so. */
+static void a_run_is_sent_whole_when_it_ends(void)
+{
+    int fds[2];
+    CU_ASSERT_FATAL(pipe(fds) == 0);
+    cd_params_t p = { .threads = 2, .iterations = 1 };
+    cd_ledger_set_fd(fds[1]);
+    CU_ASSERT_FATAL(cd_ledger_begin("race", &p) == 0);
+    cd_ledger_put(CD_EFF_CALL, 0, 0, 0, 0);
+    cd_ledger_put(CD_EFF_PAY, 0, 0, 0, 0);
+    cd_ledger_put(CD_EFF_CALL_END, 0, 0, 0, 0);
+    cd_ledger_end(&v);
+    ASSERT_INT_EQ(v.status, CD_HELD);
+
+    CU_ASSERT_FATAL(cd_ledger_begin("race", &p) == 0);
+    cd_ex_plan_t plan;
+    cd_ex_plan("race", &p, &plan);
+    for (size_t i = 0; i < plan.max_records + 5; i++)
+        cd_ledger_put(CD_EFF_PAY, 0, 0, 0, 0);
+    cd_ledger_end(&v);
+    cd_ledger_set_fd(-1);
+    close(fds[1]);
+    ASSERT_INT_EQ(v.status, CD_VIOLATED);
+    ASSERT_STR_HAS(v.observed, "more calls to the services than its books "
+                               "have room for");
+
+    static cd_effect_t got[8192];
+    size_t len = 0;
+    for (ssize_t r; (r = read(fds[0], (char *)got + len,
+                              sizeof got - len)) > 0;)
+        len += (size_t)r;
+    close(fds[0]);
+    size_t n = len / sizeof got[0];
+    CU_ASSERT_FATAL(n == 5 + plan.max_records + 1);
+    ASSERT_INT_EQ(got[0].kind, CD_EFF_RUN);
+    ASSERT_INT_EQ(got[0].a, 2);
+    ASSERT_INT_EQ(got[2].kind, CD_EFF_PAY);
+    ASSERT_INT_EQ(got[4].kind, CD_EFF_RUN_END);
+    ASSERT_INT_EQ(got[4].a, 0);
+    ASSERT_INT_EQ(got[n - 1].kind, CD_EFF_RUN_END);
+    ASSERT_INT_EQ(got[n - 1].a, 6); /* the RUN record took one place */
+}
+
+void suite_ledger(void)
+{
+    CU_pSuite s = CU_add_suite("ledger", NULL, NULL);
+    CU_add_test(s, "a transfer that returns without moving is skipped",
+                a_transfer_that_returns_without_moving_is_skipped);
+    CU_add_test(s, "a balance the moves do not explain is a lost update",
+                a_balance_the_moves_do_not_explain_is_a_lost_update);
+    CU_add_test(s, "a move without its fraud check fails",
+                a_move_without_its_fraud_check_fails);
+    CU_add_test(s, "only the checks a move follows count as parallel",
+                only_the_checks_a_move_follows_count_as_parallel);
+    CU_add_test(s, "an order charged twice and one never fail",
+                an_order_charged_twice_and_one_never_fail);
+    CU_add_test(s, "a declined card is not a charge",
+                a_declined_card_is_not_a_charge);
+    CU_add_test(s, "lines given up must have been refused",
+                lines_given_up_must_have_been_refused);
+    CU_add_test(s, "a cart is saved only by a save that landed",
+                a_cart_is_saved_only_by_a_save_that_landed);
+    CU_add_test(s, "reads past a waiting trimmer are counted",
+                reads_past_a_waiting_trimmer_are_counted);
+    CU_add_test(s, "a verdict with no runs behind it fails",
+                a_verdict_with_no_runs_behind_it_fails);
+    CU_add_test(s, "a stage passes with its runs judged held",
+                a_stage_passes_with_its_runs_judged_held);
+    CU_add_test(s, "a run the books fail fails the stage the program passed",
+                a_run_the_books_fail_fails_the_stage_the_program_passed);
+    CU_add_test(s, "the parallel stage needs calls in flight together",
+                the_parallel_stage_needs_calls_in_flight_together);
+    CU_add_test(s, "records out of place are a fault",
+                records_out_of_place_are_a_fault);
+    CU_add_test(s, "a run is sent whole when it ends",
+                a_run_is_sent_whole_when_it_ends);
+}
