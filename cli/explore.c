@@ -19,7 +19,7 @@
 
 /* One decision on the dfs stack. */
 typedef struct frame {
-    uint64_t runnable, tried;
+    uint64_t runnable, ontime, tried;
     uint16_t prev, chosen;
 } frame_t;
 
@@ -82,10 +82,16 @@ static void seen_add(seen_t *set)
 
 /* =================================== dfs ================================= */
 
-static int preempts(const frame_t *f)
+/* What choosing c at f costs against the bound: 1 for a preemption (the
+ * thread that ran could go on, on time, and c is another) and 1 for a
+ * sleep ended before its time (c is not on time: cd_sched.h), else 0. So
+ * the default policy's run costs nothing, and each way a schedule departs
+ * from what deadlines alone would do costs one. */
+static int cost(const frame_t *f, int c)
 {
-    return f->prev && (f->runnable >> (f->prev - 1) & 1) &&
-           f->chosen != f->prev;
+    int prev_on = f->prev && (f->ontime >> (f->prev - 1) & 1);
+    int c_on = (int)(f->ontime >> (c - 1) & 1);
+    return !c_on || (prev_on && c != f->prev);
 }
 
 /* Appends the decisions of the last run from index `from` on. Returns -1
@@ -101,7 +107,8 @@ static int dfs_push_run(dfs_t *d, int from)
         if (dec[i].wide)
             return -1;
         d->stack[d->depth++] = (frame_t){
-            .runnable = dec[i].runnable, .prev = dec[i].prev,
+            .runnable = dec[i].runnable, .ontime = dec[i].ontime,
+            .prev = dec[i].prev,
             .chosen = dec[i].chosen,
             .tried = 1ULL << (dec[i].chosen - 1),
         };
@@ -118,14 +125,12 @@ static int dfs_next(dfs_t *d, int bound)
         int i = d->depth - 1, before = 0;
         frame_t *f = &d->stack[i];
         for (int j = 0; j < i; j++)
-            before += preempts(&d->stack[j]);
+            before += cost(&d->stack[j], d->stack[j].chosen);
         uint64_t left = f->runnable & ~f->tried;
         while (left) {
             int c = __builtin_ctzll(left) + 1;
             left &= left - 1;
-            int p = f->prev && (f->runnable >> (f->prev - 1) & 1) &&
-                    c != f->prev;
-            if (before + p > bound) {
+            if (before + cost(f, c) > bound) {
                 f->tried |= 1ULL << (c - 1);
                 continue;
             }
@@ -160,9 +165,11 @@ static void progress(const cd_explore_t *e, long runs, int64_t t0, int last)
 int cd_explore(const cd_explore_t *e, cd_explore_result_t *out,
                cd_run_result_t *found)
 {
+    /* A sleep may end at any decision: time must not order events in the
+     * search (cd_sched.h). */
     cd_sched_cfg_t cfg = { .strategy = e->strategy, .depth = e->depth,
                            .bound = e->bound, .pct_steps = 64,
-                           .max_steps = e->max_steps };
+                           .max_steps = e->max_steps, .anyorder = 1 };
     cd_run_opts_t o = { .params = e->params, .timeout_ms = e->timeout_ms,
                         .latency_permille = e->latency_permille,
                         .on_stuck = e->on_stuck, .sched = &cfg };

@@ -877,7 +877,7 @@ static void next_op_text(const cd_screen_in_t *in, const cd_step_choice_t *c,
         return;
     }
     if (t && t->state == CD_T_SLEEPING && c->op == CD_OP_LATENCY)
-        hint = " (over)"; /* runnable while sleeping: its time is up */
+        hint = " (over)"; /* picking a sleeper ends its sleep */
     else if (t && t->state == CD_T_BLOCKED && c->obj == t->waiting_on)
         hint = " (free now)"; /* runnable while blocked: it can have it */
     snprintf(buf, size, "%s %s%s", cd_op_name(c->op),
@@ -1199,9 +1199,10 @@ static const char *const step_help[] = {
     "One thread runs at a time. Wherever two or more could go on,",
     "the run waits for you: the thread you pick runs from where it",
     "waits up to the next point where there is a choice again.",
+    "A sleeping thread may be picked too: its sleep ends there.",
     "",
     "1-9 b-z  run that thread (its key in the YOUR MOVE panel)",
-    "Enter    the thread that ran last goes on",
+    "Enter    the default: who ran last, else who is due first",
     "a        auto: the default policy plays the rest",
     "q        quit: ends the run (STOPPED)",
     "?        this help (any key closes it)",

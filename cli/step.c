@@ -33,6 +33,18 @@ static void learner_time(int on)
 
 /* ============================ the text chooser =========================== */
 
+/* Who Enter lets go on: the scheduler's default policy when it is the
+ * one asking (a sleeper that just began its sleep is not it), else the
+ * thread that ran last if it may go on, else the first. */
+static int enter_choice(const int *runnable, int n, int prev)
+{
+    int id = cd_sched_fallback();
+    for (int i = 0; !id && i < n; i++)
+        if (runnable[i] == prev)
+            id = prev;
+    return id ? id : runnable[0];
+}
+
 static void show_choice(FILE *out, int id, int prev)
 {
     int op, obj;
@@ -71,7 +83,7 @@ int cd_step_chooser(const int *runnable, int n, int prev, void *arg)
     for (;;) {
         fprintf(st->out, "step %d: who runs next? (number; Enter: %s goes "
                 "on; a: auto to the end)\n", st->step,
-                cd_reg_thread_name(prev));
+                cd_reg_thread_name(enter_choice(runnable, n, prev)));
         for (int i = 0; i < n; i++)
             show_choice(st->out, runnable[i], prev);
         fprintf(st->out, "> ");
@@ -180,14 +192,12 @@ static void fill_ask(cd_step_ask_t *a, const int *runnable, int n, int prev)
 {
     a->number++;
     a->prev = prev;
-    a->fallback = runnable[0];
+    a->fallback = enter_choice(runnable, n, prev);
     a->n = n;
     for (int i = 0; i < n; i++) {
         cd_step_choice_t *c = &a->choice[i];
         c->id = runnable[i];
         cd_sched_pending(c->id, &c->op, &c->obj, &c->label, &c->site);
-        if (c->id == prev)
-            a->fallback = prev;
     }
 }
 

@@ -59,9 +59,11 @@ typedef struct cd_step_choice {
 typedef struct cd_step_ask {
     long number;  /* 1 for the run's first decision */
     int prev;     /* the thread that ran last (reached the decision) */
-    int fallback; /* who Enter lets go on: prev if it can run, else the
-                     lowest id (the scheduler's default policy) */
-    int n;        /* runnable threads, in id order */
+    int fallback; /* who Enter lets go on: the scheduler's default
+                     policy (prev if it can go on on time, else the
+                     lowest id on time: cd_sched.h) */
+    int n;        /* what may go on, in id order (a sleeper chosen ends
+                     its sleep) */
     cd_step_choice_t choice[CD_MAX_THREADS];
 } cd_step_ask_t;
 

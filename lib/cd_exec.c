@@ -66,7 +66,8 @@ struct cd_task {
     int started, finished, aborted, cancel;
     /* Under the executor's lock. */
     int where;
-    int64_t wake_at;         /* timers: monotonic deadline */
+    int64_t wake_at;         /* timers: deadline on the run's clock */
+    const char *what;        /* timers: what it awaits */
     cd_task_t *prev, *next;  /* in the ready queue or the timer list */
     cd_task_t *all_prev, *all_next; /* every task of the worker */
 #ifdef CD_TSAN
@@ -96,6 +97,10 @@ struct worker {
      * with a registry thread record of its own (0 otherwise). */
     int sched_id;
     int finished;
+    /* Controlled runs: the timers offered to the scheduler while the
+     * worker is idle (one per task at most), and the one it ended. */
+    cd__alarm_t *alarms;
+    int fired;
 #ifdef CD_TSAN
     void *fiber;
 #endif
@@ -351,16 +356,41 @@ static void run_task(worker_t *w, cd_task_t *t)
     w->current = NULL;
 }
 
-/* Moves expired timers to the ready queue. Caller holds the lock. Timers
- * run on the run's clock: virtual under the controlled scheduler. */
+static void timer_ends(worker_t *w, cd_task_t *t)
+{
+    unlink_task(t);
+    cd__op_ready(t->id);
+    push_back(&w->ready, t, Q_READY);
+}
+
+/* Moves expired timers to the ready queue. Caller holds the lock. In a
+ * free run the clock says which; under the controlled scheduler only the
+ * one the scheduler ended (w->fired): there time orders nothing, and a
+ * task's await may end before another's that is due sooner. */
 static void expire_timers(worker_t *w)
 {
-    int64_t now = cd_reg_elapsed_ns();
-    while (w->timers.head && w->timers.head->wake_at <= now) {
-        cd_task_t *t = pop_front(&w->timers);
-        cd__op_ready(t->id);
-        push_back(&w->ready, t, Q_READY);
+    if (w->sched_id) {
+        for (cd_task_t *t = w->timers.head; w->fired && t; t = t->next)
+            if (t->id == w->fired) {
+                timer_ends(w, t);
+                break;
+            }
+        w->fired = 0;
+        return;
     }
+    int64_t now = cd_reg_elapsed_ns();
+    while (w->timers.head && w->timers.head->wake_at <= now)
+        timer_ends(w, w->timers.head);
+}
+
+/* Offers the worker's timers to the scheduler; returns how many. */
+static int fill_alarms(worker_t *w)
+{
+    int n = 0;
+    for (cd_task_t *t = w->timers.head; t && n < CD_MAX_THREADS; t = t->next)
+        w->alarms[n++] = (cd__alarm_t){ .id = t->id, .at_ns = t->wake_at,
+                                        .what = t->what };
+    return n;
 }
 
 /* Whether an idle worker has something to do (controlled runs). */
@@ -372,16 +402,22 @@ static int worker_has_work(void *arg)
 
 /* Waits until there is work, the next timer is due or the run is aborted
  * (a wait of the choke point's loop: parked with the scheduler in a
- * controlled run, else on the worker's condition variable). The worker is
- * not shown waiting: it has no record in a free run, and in a controlled
- * one it stays "running" between tasks. Caller holds the lock. */
+ * controlled run, else on the worker's condition variable). In a
+ * controlled run the timers are alarms that the scheduler ends one by
+ * one, in any order (w->fired). The worker is not shown waiting: it has
+ * no record in a free run, and in a controlled one it stays "running"
+ * between tasks. Caller holds the lock. */
 static void idle(worker_t *w)
 {
     int64_t now = cd_reg_elapsed_ns();
     cd__wait_t wait = { .ready = worker_has_work, .cond = &w->cond,
                         .lock = &w->e->lock, .arg = w };
 
-    if (w->timers.head) {
+    if (w->timers.head && w->sched_id) {
+        wait.alarms = w->alarms;
+        wait.nalarms = fill_alarms(w);
+        wait.fired = &w->fired;
+    } else if (w->timers.head) {
         if (w->timers.head->wake_at <= now)
             return;
         /* Timers run on the run's clock, as the wait's timeout does. */
@@ -511,6 +547,13 @@ int cd_exec_create(cd_exec_t **out, int nworkers)
         w->e = e;
         w->index = e->nworkers;
         w->obj = id;
+        w->alarms = calloc(CD_MAX_THREADS, sizeof *w->alarms);
+        if (!w->alarms) {
+            cd__reg_remove_object(id);
+            CD_CHECK(pthread_condattr_destroy(&ca));
+            cd_exec_destroy(e);
+            return -ENOMEM;
+        }
         CD_CHECK(pthread_cond_init(&w->cond, &ca));
     }
     CD_CHECK(pthread_condattr_destroy(&ca));
@@ -536,6 +579,7 @@ void cd_exec_destroy(cd_exec_t *e)
     for (int i = 0; i < e->nworkers; i++) {
         CD_CHECK(pthread_cond_destroy(&e->w[i].cond));
         cd__reg_remove_object(e->w[i].obj);
+        free(e->w[i].alarms);
     }
     CD_CHECK(pthread_mutex_destroy(&e->lock));
     free(e->w);
@@ -726,6 +770,7 @@ void cd_await_latency_at(const char *what, int64_t usec, cd_site_t site)
     cd__op_park(t->id, 0, what, now + ns, site);
     CD_CHECK(pthread_mutex_lock(&t->w->e->lock));
     t->wake_at = now + ns;
+    t->what = what;
     insert_timer(t->w, t);
     CD_CHECK(pthread_mutex_unlock(&t->w->e->lock));
     if (cd__task_park(t) != 0)

@@ -25,6 +25,16 @@ typedef struct cd_edge {
     cd_site_t held_at, taken_at;
 } cd_edge_t;
 
+/* A timer that a parked participant keeps for a sleeper that is no
+ * participant: a task awaiting a latency on its idle worker. The
+ * controlled scheduler may end it whenever it chooses, and a schedule
+ * names it by the task's id. */
+typedef struct cd__alarm {
+    int id;           /* the sleeping task's thread id */
+    int64_t at_ns;    /* its deadline on the virtual clock */
+    const char *what; /* what it awaits (step mode shows it) */
+} cd__alarm_t;
+
 /* The controlled scheduler's view of one participant thread. */
 typedef struct cd_sched_thread {
     sem_t turn;            /* posted when it is this thread's turn */
@@ -35,6 +45,11 @@ typedef struct cd_sched_thread {
     int (*ready)(void *arg);
     void *arg;
     int64_t deadline_ns;   /* virtual clock; 0: none */
+    const cd__alarm_t *alarms; /* while parked: timers kept for tasks */
+    int nalarms;
+    int fired;             /* the alarm the scheduler ended; 0: none */
+    int late;              /* as a sleeper past its deadline: how many
+                              other sleepers ended before it */
     int64_t prio;          /* pct */
     int pend_op, pend_obj; /* what it will do when it runs again */
     const char *pend_label;
@@ -54,6 +69,7 @@ typedef struct cd_sched_rt {
     int nchange;
     long change_at[16];    /* pct: steps where the running thread drops */
     int ndec;
+    int fallback;          /* step mode: the default policy's pick */
     cd_sched_decision_t dec[CD_SCHED_MAX_CHOICES];
     char misfit[256];
     cd_sched_thread_t th[CD_MAX_THREADS];
@@ -213,11 +229,21 @@ static inline int cd__sched_on(void)
 /* A decision point: self is about to perform op on obj at site. */
 void cd__sched_point(int self, int op, int obj, const char *label,
                      cd_site_t site);
-/* Parks self until ready(arg) holds or the virtual clock reaches
- * deadline_ns (0: no deadline). Returns 0 (ready), -ETIMEDOUT, -ECANCELED
- * (the run was aborted), or CD_SCHED_FREE_RUN when not controlled. */
+/* Parks self until ready(arg) holds or its deadline_ns (0: none) ends the
+ * wait - which the scheduler may choose at any decision, the virtual
+ * clock then moving to the deadline if it was not there yet. Returns 0
+ * (ready), -ETIMEDOUT, -ECANCELED (the run was aborted), or
+ * CD_SCHED_FREE_RUN when not controlled. */
 int cd__sched_block(int self, int (*ready)(void *), void *arg,
                     int64_t deadline_ns);
+/* cd__sched_block for an idle executor worker that keeps the timers of
+ * its sleeping tasks (n alarms, read while it is parked): the scheduler
+ * may end one of them instead of waking the worker for work. Returns as
+ * cd__sched_block does; -ETIMEDOUT with *fired the id of the alarm it
+ * ended (0 otherwise). */
+int cd__sched_park(int self, int (*ready)(void *), void *arg,
+                   int64_t deadline_ns, const cd__alarm_t *alarms, int n,
+                   int *fired);
 /* A new participant, registered by its spawner before it exists. */
 void cd__sched_register(int id);
 /* Makes the calling OS thread participant `id` (threads started outside

@@ -120,10 +120,11 @@ static int slice(const cd__wait_t *w, int64_t until_ns)
     return w->ready(w->arg);
 }
 
-/* The wait of a controlled run: park until ready (or the virtual
- * timeout), then take. Returns CD_SCHED_FREE_RUN when the run is not, or
- * no longer, controlled: an abort drains the scheduler, and every thread
- * then waits for real. */
+/* The wait of a controlled run: park until ready (or the timeout, or one
+ * of the alarms: the scheduler may end either at any decision), then
+ * take. Returns CD_SCHED_FREE_RUN when the run is not, or no longer,
+ * controlled: an abort drains the scheduler, and every thread then waits
+ * for real. */
 static int wait_parked(int self, const cd__wait_t *w)
 {
     int64_t deadline = w->timed ? cd__sched_clock() + w->timeout_ns : 0;
@@ -131,7 +132,8 @@ static int wait_parked(int self, const cd__wait_t *w)
     for (;;) {
         if (w->lock)
             CD_CHECK(pthread_mutex_unlock(w->lock));
-        int rc = cd__sched_block(self, w->ready, w->arg, deadline);
+        int rc = cd__sched_park(self, w->ready, w->arg, deadline, w->alarms,
+                                w->nalarms, w->fired);
         if (w->lock)
             CD_CHECK(pthread_mutex_lock(w->lock));
         if (rc == CD_SCHED_FREE_RUN || rc == -ECANCELED)

@@ -230,6 +230,13 @@ typedef struct cd__wait {
     int64_t timeout_ns;  /* on the run's clock: virtual in a controlled run */
     int64_t slice_ns;    /* 0: CD__WAIT_SLICE_NS */
     cd_site_t site;      /* where the primitive was called, for the trace */
+    /* An idle executor worker's wait in a controlled run: the timers of
+     * its sleeping tasks, which the scheduler may end one at a time
+     * instead of a timeout (cd__sched_park). The wait then returns
+     * -ETIMEDOUT with *fired the task's id; *fired is 0 otherwise. */
+    const cd__alarm_t *alarms;
+    int nalarms;
+    int *fired;
 } cd__wait_t;
 
 #define CD__WAIT_TRY 0

@@ -339,86 +339,234 @@ static void handoff(int self, int next)
 
 /* ============================== who can run ============================== */
 
-static int can_run(int id)
+/* A sleeper past its deadline may be overtaken by this many others that
+ * end before it, then it ends before any other sleeper. Time orders
+ * nothing, but every sleep ends: without this bound a poller could keep
+ * ending its own short sleeps while the thread it waits for never wakes,
+ * a livelock that only an adversary who stops time could cause. Large
+ * enough for a wrong fix that polls a few times and then goes on anyway. */
+#define MAX_LATE 32
+
+/* random: 1 in EARLY_ODDS decisions may end any sleep early; the others
+ * choose among what is on time. Mostly on time, so that what needs time
+ * to pass (a queue that outgrows its store) still shows; often enough
+ * early that a sleep which was meant to order two threads is seen not to. */
+#define EARLY_ODDS 4
+
+/* One thing that may go on at a decision. */
+typedef struct choice {
+    int id;        /* what the schedule names: a participant, or the task
+                      whose alarm ends */
+    int run;       /* the participant that runs if it is chosen */
+    int64_t at_ns; /* a sleeper's deadline; 0: it can go on as it is */
+    int ontime;    /* deadlines alone would allow it (cd_sched.h) */
+} choice_t;
+
+/* Adds what participant id offers: itself if it can go on or sleeps with
+ * a deadline, else the alarms of the tasks it keeps (an idle worker). */
+static int offer(int id, choice_t *c)
 {
     cd_sched_thread_t *t = &S->th[id - 1];
     if (!t->known || t->done)
         return 0;
-    if (!t->waiting)
+    if (!t->waiting || (t->ready && t->ready(t->arg))) {
+        c[0] = (choice_t){ .id = id, .run = id };
         return 1;
-    if (t->ready && t->ready(t->arg))
+    }
+    if (t->deadline_ns) {
+        c[0] = (choice_t){ .id = id, .run = id, .at_ns = t->deadline_ns };
         return 1;
-    return t->deadline_ns && S->vclock_ns >= t->deadline_ns;
+    }
+    for (int i = 0; i < t->nalarms; i++) {
+        const cd__alarm_t *a = &t->alarms[i];
+        cd_sched_thread_t *task = &S->th[a->id - 1];
+        /* Step mode shows what the task awaits (cd_sched_pending). */
+        task->pend_op = CD_OP_AWAIT;
+        task->pend_obj = 0;
+        task->pend_label = a->what;
+        task->pend_site = (cd_site_t){ 0 };
+        /* pct: a task's priority is its own, drawn when first seen (in
+         * exploration only: a run in deadline order never compares it). */
+        if (!task->prio && S->cfg.anyorder)
+            task->prio = (int64_t)(next_random() >> 16) + 1000;
+        c[i] = (choice_t){ .id = a->id, .run = id, .at_ns = a->at_ns };
+    }
+    return t->nalarms;
 }
 
-static int collect(int *ids)
+/* Marks what is on time: everything that can go on without a sleep ending
+ * early (sleepers whose deadline has passed included), or, if nothing can,
+ * the sleepers with the earliest deadline. A worker's timers are on time
+ * one at a time, in its own order (deadline, then arrival), as an event
+ * loop runs the timers that are due: c holds each worker's alarms
+ * together, in that order (offer). */
+static void mark_ontime(choice_t *c, int n)
+{
+    int64_t first = 0;
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        c[i].ontime = c[i].at_ns <= S->vclock_ns;
+        k += c[i].ontime;
+        if (c[i].at_ns && (first == 0 || c[i].at_ns < first))
+            first = c[i].at_ns;
+    }
+    for (int i = 0; k == 0 && i < n; i++)
+        c[i].ontime = c[i].at_ns == first;
+    int kept = 0; /* the worker whose first on-time alarm stays on time */
+    for (int i = 0; i < n; i++) {
+        if (c[i].id == c[i].run || !c[i].ontime)
+            continue;
+        if (kept == c[i].run)
+            c[i].ontime = 0;
+        kept = c[i].run;
+    }
+}
+
+/* A sleeper overtaken MAX_LATE times ends before the other sleepers:
+ * they leave the choice (threads that can go on stay). Returns the new n. */
+static int overdue_first(choice_t *c, int n)
+{
+    int overdue = 0, k = 0;
+    for (int i = 0; i < n; i++)
+        overdue |= c[i].at_ns && S->th[c[i].id - 1].late >= MAX_LATE;
+    if (!overdue)
+        return n;
+    for (int i = 0; i < n; i++)
+        if (!c[i].at_ns || S->th[c[i].id - 1].late >= MAX_LATE)
+            c[k++] = c[i];
+    return k;
+}
+
+static int by_id(const void *a, const void *b)
+{
+    return ((const choice_t *)a)->id - ((const choice_t *)b)->id;
+}
+
+/* Everything that may go on, in id order (a task's alarm at its own id,
+ * not its worker's: a choice's place does not depend on who keeps it). */
+static int collect(choice_t *c)
 {
     int n = 0, nt = cd__ld(&cd__reg.nthreads);
     for (int id = 1; id <= nt && id <= CD_MAX_THREADS; id++)
-        if (can_run(id))
-            ids[n++] = id;
+        n += offer(id, c + n);
+    n = overdue_first(c, n);
+    mark_ontime(c, n);
+    qsort(c, (size_t)n, sizeof *c, by_id);
     return n;
 }
 
-/* Moves the virtual clock to the earliest deadline; 0 if there is none. */
-static int advance_clock(void)
+/* Lets the chosen one go on; returns the participant to run. A sleeper
+ * that ends before its deadline ends at it: the clock moves there and
+ * never back, so every sleep lasts at least as long as it said, and the
+ * sleepers that end after it are late (each counts it). */
+static int let_go(const choice_t *c, const choice_t *all, int n)
 {
-    int64_t best = 0;
-    int nt = cd__ld(&cd__reg.nthreads);
-    for (int id = 1; id <= nt && id <= CD_MAX_THREADS; id++) {
-        cd_sched_thread_t *t = &S->th[id - 1];
-        if (t->known && !t->done && t->waiting && t->deadline_ns &&
-            (best == 0 || t->deadline_ns < best))
-            best = t->deadline_ns;
-    }
-    if (best == 0)
-        return 0;
-    if (best > S->vclock_ns)
-        S->vclock_ns = best;
-    return 1;
+    for (int i = 0; c->at_ns && i < n; i++)
+        if (all[i].at_ns && all[i].at_ns <= S->vclock_ns && &all[i] != c)
+            S->th[all[i].id - 1].late++;
+    S->th[c->id - 1].late = 0;
+    if (c->at_ns > S->vclock_ns)
+        S->vclock_ns = c->at_ns;
+    if (c->id != c->run)
+        S->th[c->run - 1].fired = c->id;
+    return c->run;
 }
 
-static int contains(const int *ids, int n, int id)
+static int ontime(const choice_t *c, int n)
+{
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        k += c[i].ontime;
+    return k;
+}
+
+static const choice_t *find(const choice_t *c, int n, int id)
 {
     for (int i = 0; i < n; i++)
-        if (ids[i] == id)
-            return 1;
-    return 0;
+        if (c[i].id == id)
+            return &c[i];
+    return NULL;
 }
 
-/* The default policy: keep running who ran, else the lowest id. */
-static int default_choice(const int *ids, int n, int prev)
+/* The default policy: keep running who ran, else the lowest id - among
+ * what is on time, so that sleepers end in the order of their deadlines. */
+static int default_choice(const choice_t *c, int n, int prev)
 {
-    return contains(ids, n, prev) ? prev : ids[0];
+    const choice_t *p = find(c, n, prev);
+    if (p && p->ontime)
+        return prev;
+    for (int i = 0; i < n; i++)
+        if (c[i].ontime)
+            return c[i].id;
+    return c[0].id;
 }
 
-static int pct_choice(const int *ids, int n, int prev)
+/* Uniform among what is on time; in exploration, 1 in EARLY_ODDS times
+ * uniform among everything, a sleep ending early. */
+static int random_choice(const choice_t *c, int n)
 {
+    int any = S->cfg.anyorder && next_random() % EARLY_ODDS == 0, k = 0;
+    for (int i = 0; i < n; i++)
+        k += any || c[i].ontime;
+    uint64_t r = next_random() % (uint64_t)k;
+    for (int i = 0; i < n; i++)
+        if ((any || c[i].ontime) && r-- == 0)
+            return c[i].id;
+    return c[0].id;
+}
+
+/* pct's order. In exploration a task's alarm has the task's own
+ * priority; in deadline order its worker's, who ran it before alarms. */
+static int higher(const choice_t *a, const choice_t *b)
+{
+    int mine = S->cfg.anyorder;
+    return !b || S->th[(mine ? a->id : a->run) - 1].prio >
+                     S->th[(mine ? b->id : b->run) - 1].prio;
+}
+
+/* The highest priority among the threads that can go on without a sleep
+ * ending; when none can, the sleeper of highest priority, whether its
+ * deadline is first or not (MAX_LATE bounds how long the others wait).
+ * A sleeper never overtakes a thread that could go on: a thread that
+ * polls with short sleeps would starve the one it waits for. (In
+ * deadline order: the highest priority among what is on time.) */
+static int pct_choice(const choice_t *c, int n, int prev)
+{
+    int timed = !S->cfg.anyorder;
     for (int i = 0; i < S->nchange; i++)
         if (S->change_at[i] == S->steps && prev)
             S->th[prev - 1].prio = S->cfg.depth - 1 - i;
-    int best = ids[0];
-    for (int i = 1; i < n; i++)
-        if (S->th[ids[i] - 1].prio > S->th[best - 1].prio)
-            best = ids[i];
-    return best;
+    const choice_t *best = NULL;
+    for (int i = 0; i < n; i++) {
+        int awake = timed ? c[i].ontime && c[i].at_ns <= S->vclock_ns
+                                 : c[i].at_ns == 0;
+        if (awake && higher(&c[i], best))
+            best = &c[i];
+    }
+    if (best)
+        return best->id;
+    for (int i = 0; i < n; i++)
+        if ((!timed || c[i].ontime) && higher(&c[i], best))
+            best = &c[i];
+    return best->id;
 }
 
-static void describe_runnable(char *buf, size_t size, const int *ids, int n)
+static void describe_runnable(char *buf, size_t size, const choice_t *c,
+                              int n)
 {
     size_t at = 0;
     buf[0] = '\0';
     for (int i = 0; i < n && at < size; i++)
         at += (size_t)snprintf(buf + at, size - at, "%s%d (%s)",
-                               i ? ", " : "", ids[i],
-                               cd_reg_thread_name(ids[i]));
+                               i ? ", " : "", c[i].id,
+                               cd_reg_thread_name(c[i].id));
 }
 
 /* The schedule does not fit the program: say why, stop the run. */
-static int misfit(const char *why, int want, const int *ids, int n)
+static int misfit(const char *why, int want, const choice_t *c, int n)
 {
     char runnable[160];
-    describe_runnable(runnable, sizeof runnable, ids, n);
+    describe_runnable(runnable, sizeof runnable, c, n);
     if (want > cd__ld(&cd__reg.nthreads))
         snprintf(S->misfit, sizeof S->misfit,
                  "schedule step %d names thread %d, but the run has only %d "
@@ -440,55 +588,78 @@ static int misfit(const char *why, int want, const int *ids, int n)
 #define MISFIT -1
 #define STOPPED -2
 
-/* A real choice among n >= 2 threads. Returns the id, MISFIT or STOPPED. */
-static int decide(const int *ids, int n, int prev)
+/* Step mode: the learner's pick among the ids, 0 for the default. */
+static int ask_chooser(const choice_t *c, int n, int prev)
+{
+    int ids[CD_MAX_THREADS];
+    for (int i = 0; i < n; i++)
+        ids[i] = c[i].id;
+    return S->cfg.chooser ? S->cfg.chooser(ids, n, prev, S->cfg.chooser_arg)
+                          : 0;
+}
+
+static void record(const choice_t *c, int n, int prev, int pick)
+{
+    cd_sched_decision_t *d = &S->dec[S->ndec];
+    memset(d, 0, sizeof *d);
+    for (int i = 0; i < n; i++) {
+        if (c[i].id <= 64) {
+            d->runnable |= 1ULL << (c[i].id - 1);
+            if (c[i].ontime)
+                d->ontime |= 1ULL << (c[i].id - 1);
+        } else {
+            d->wide = 1;
+        }
+    }
+    d->prev = (uint16_t)prev;
+    d->chosen = (uint16_t)pick;
+    d->nrunnable = (uint8_t)(n < 255 ? n : 255);
+}
+
+/* A real choice among n >= 2. Returns the id, MISFIT or STOPPED. */
+static int decide(const choice_t *c, int n, int prev)
 {
     int pick;
     if (S->ndec < S->cfg.nprefix) {
         pick = S->cfg.prefix[S->ndec];
-        if (!contains(ids, n, pick))
-            return misfit(NULL, pick, ids, n);
+        if (!find(c, n, pick))
+            return misfit(NULL, pick, c, n);
+    } else if (!S->cfg.anyorder && S->cfg.strategy != CD_SCHED_STEP &&
+               S->cfg.strategy != CD_SCHED_REPLAY && ontime(c, n) == 1) {
+        /* In deadline order this is no choice: the strategy is not asked
+         * (no draw, no change point), so the run a seed plays depends only
+         * on the choices deadlines leave open. */
+        pick = default_choice(c, n, prev);
     } else {
         switch (S->cfg.strategy) {
         case CD_SCHED_RANDOM:
-            pick = ids[next_random() % (uint64_t)n];
+            pick = random_choice(c, n);
             break;
         case CD_SCHED_PCT:
-            pick = pct_choice(ids, n, prev);
+            pick = pct_choice(c, n, prev);
             break;
         case CD_SCHED_REPLAY:
             return misfit("the schedule ended but the run had more choices",
-                          0, ids, n);
+                          0, c, n);
         case CD_SCHED_STEP:
-            pick = S->cfg.chooser ? S->cfg.chooser(ids, n, prev,
-                                                   S->cfg.chooser_arg)
-                                  : 0;
+            S->fallback = default_choice(c, n, prev);
+            pick = ask_chooser(c, n, prev);
+            S->fallback = 0;
             /* Aborted while the learner decided (the view's q): the run
              * ends here, and this was no decision. */
             if (cd_reg_aborted())
                 return STOPPED;
-            if (pick && !contains(ids, n, pick))
-                return misfit(NULL, pick, ids, n);
+            if (pick && !find(c, n, pick))
+                return misfit(NULL, pick, c, n);
             if (!pick)
-                pick = default_choice(ids, n, prev);
+                pick = default_choice(c, n, prev);
             break;
         default:
-            pick = default_choice(ids, n, prev);
+            pick = default_choice(c, n, prev);
         }
     }
-    if (S->ndec < CD_SCHED_MAX_CHOICES) {
-        cd_sched_decision_t *d = &S->dec[S->ndec];
-        memset(d, 0, sizeof *d);
-        for (int i = 0; i < n; i++) {
-            if (ids[i] <= 64)
-                d->runnable |= 1ULL << (ids[i] - 1);
-            else
-                d->wide = 1;
-        }
-        d->prev = (uint16_t)prev;
-        d->chosen = (uint16_t)pick;
-        d->nrunnable = (uint8_t)(n < 255 ? n : 255);
-    }
+    if (S->ndec < CD_SCHED_MAX_CHOICES)
+        record(c, n, prev, pick);
     S->ndec++;
     return pick;
 }
@@ -517,32 +688,30 @@ static void no_one_can_run(void)
     stop_run(CD_ABORT_DEADLOCK);
 }
 
-/* Picks who runs after prev. Returns 0 when the run was stopped. */
+/* Picks who runs after prev (ending a sleep if it picks a sleeper).
+ * Returns the participant to run, or 0 when the run was stopped. */
 static int choose(int prev)
 {
-    int ids[CD_MAX_THREADS];
+    choice_t c[CD_MAX_THREADS];
     /* Aborted from outside (the view's q; the watchdog drains by itself
      * for a timeout): end the run here, as stop_run does for our own. */
     if (cd_reg_aborted()) {
         stop_run(cd_reg_aborted());
         return 0;
     }
-    int n = collect(ids);
-    while (n == 0) {
-        if (!advance_clock()) {
-            no_one_can_run();
-            return 0;
-        }
-        n = collect(ids);
+    int n = collect(c);
+    if (n == 0) {
+        no_one_can_run();
+        return 0;
     }
     if (n == 1)
-        return ids[0];
-    int pick = decide(ids, n, prev);
+        return let_go(&c[0], c, n);
+    int pick = decide(c, n, prev);
     if (pick < 0) {
         stop_run(pick == STOPPED ? cd_reg_aborted() : CD_ABORT_MISFIT);
         return 0;
     }
-    return pick;
+    return let_go(find(c, n, pick), c, n);
 }
 
 /* ================================= hooks ================================= */
@@ -583,10 +752,13 @@ void cd__sched_point(int self, int op, int obj, const char *label,
     HIDE_END();
 }
 
-int cd__sched_block(int self, int (*ready)(void *), void *arg,
-                    int64_t deadline_ns)
+int cd__sched_park(int self, int (*ready)(void *), void *arg,
+                   int64_t deadline_ns, const cd__alarm_t *alarms, int n,
+                   int *fired)
 {
     self = participant(self);
+    if (fired)
+        *fired = 0;
     if (!controlled() || self <= 0 || self > CD_MAX_THREADS)
         return CD_SCHED_FREE_RUN;
     int rc;
@@ -596,6 +768,9 @@ int cd__sched_block(int self, int (*ready)(void *), void *arg,
     t->ready = ready;
     t->arg = arg;
     t->deadline_ns = deadline_ns;
+    t->alarms = alarms;
+    t->nalarms = alarms ? n : 0;
+    t->fired = 0;
     for (;;) {
         int next = S->draining ? 0 : choose(self);
         if (!next || S->draining) {
@@ -605,6 +780,14 @@ int cd__sched_block(int self, int (*ready)(void *), void *arg,
         handoff(self, next);
         if (S->draining) {
             rc = -ECANCELED;
+            break;
+        }
+        /* Chosen: for one of the alarms, for work, or for the deadline
+         * (which choose() moved the clock to, if it was early). */
+        if (t->fired) {
+            if (fired)
+                *fired = t->fired;
+            rc = -ETIMEDOUT;
             break;
         }
         if (ready && ready(arg)) {
@@ -618,8 +801,18 @@ int cd__sched_block(int self, int (*ready)(void *), void *arg,
     }
     t->waiting = 0;
     t->ready = NULL;
+    t->deadline_ns = 0;
+    t->alarms = NULL;
+    t->nalarms = 0;
+    t->fired = 0;
     HIDE_END();
     return rc;
+}
+
+int cd__sched_block(int self, int (*ready)(void *), void *arg,
+                    int64_t deadline_ns)
+{
+    return cd__sched_park(self, ready, arg, deadline_ns, NULL, 0, NULL);
 }
 
 void cd__sched_register(int id)
@@ -639,6 +832,10 @@ void cd__sched_register(int id)
     t->waiting = 0;
     t->ready = NULL;
     t->deadline_ns = 0;
+    t->alarms = NULL;
+    t->nalarms = 0;
+    t->fired = 0;
+    t->late = 0;
     t->pend_op = CD_OP_START;
     t->pend_obj = 0;
     t->pend_label = NULL;
@@ -719,6 +916,8 @@ int cd_sched_begin(const cd_sched_cfg_t *cfg)
     for (int i = 0; i < CD_MAX_THREADS; i++) {
         cd_sched_thread_t *t = &S->th[i];
         t->known = t->done = t->waiting = 0;
+        t->prio = 0;
+        t->late = 0;
     }
     S->cfg = *cfg;
     if (S->cfg.max_steps <= 0)
@@ -757,6 +956,8 @@ void cd_sched_end(void)
 }
 
 int cd_sched_active(void) { return cd__sched_on(); }
+
+int cd_sched_fallback(void) { return S->fallback; }
 
 int cd_sched_decisions(const cd_sched_decision_t **out)
 {

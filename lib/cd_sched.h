@@ -7,24 +7,47 @@
  * run; at each operation (lock, unlock, latency, point, spawn, join, ...)
  * the strategy picks which thread goes next. A blocking operation never
  * really blocks: the thread is parked with a condition ("the lock is
- * free", "the thread ended", "the clock reached 2 ms") and another is
- * chosen. Simulated latencies run on a virtual clock that jumps forward
- * only when nobody can run. When no thread can run and no clock can move,
- * that is a deadlock, found deterministically.
+ * free", "the thread ended", "the sleep is over") and another is chosen.
+ * When no thread can run and none sleeps, that is a deadlock, found
+ * deterministically.
+ *
+ * Time orders nothing unless a run asks it to. A sleeper (a latency, an
+ * await's timer, a timed wait's timeout) may end at any decision, before
+ * or after any other sleeper: it is one of the choices there, recorded in
+ * the schedule like any other, so that only synchronisation orders events.
+ * "On time" names the choices that deadlines alone would allow: what can
+ * go on without a sleep ending early (a sleeper past its deadline
+ * included), or, when nothing can, the sleepers with the earliest
+ * deadline. A virtual clock runs for the reports: a sleeper ends at its
+ * deadline or later (the clock moves to the deadline of one that ends
+ * early, so those that end after it are late), and never goes back.
+ *
+ * Who ends sleeps early: exploration (`anyorder`, which cd_explore sets)
+ * lets random and pct do it, and the learner in step mode may pick a
+ * sleeper. A single run of random or pct, the default policy (dfs after
+ * its prefix, Enter in step mode) and replay's own choices keep to what
+ * is on time, so that a single run's clock measures (how long, how much
+ * overlapped) as the deadlines say. Every run records the same kind of
+ * schedule: a replay repeats an explored run, early ends included.
  *
  * Strategies (cd_sched_parse):
- *   random:SEED        uniform choice among runnable threads
+ *   random:SEED        uniform choice among everything that may go on,
+ *                      sleepers included
  *   pct:SEED[:DEPTH]   probabilistic concurrency testing: random priorities,
- *                      DEPTH-1 priority change points
+ *                      DEPTH-1 priority change points; a sleep ends only
+ *                      when no thread can go on otherwise, and then any
+ *                      sleeper at random (so a poller never starves one)
  *   dfs[:BOUND]        exhaustive within BOUND preemptions (driven by an
- *                      explorer, which gives each run a prefix to follow)
+ *                      explorer, which gives each run a prefix to follow);
+ *                      ending a sleep before its time counts as one
  *   replay:SCHEDULE    follow the choices a failing run printed
  *   replay:@FILE       the same, from a file written by --save-schedule
  *   step               ask a chooser callback (the learner) at each choice
  *
- * A decision is recorded only where two or more threads could run; the
- * schedule string lists the chosen thread ids of those decisions, with
- * runs of the same id written as ID*COUNT, e.g. "2.3*4.2.1".
+ * A decision is recorded only where two or more choices were open; the
+ * schedule string lists the chosen ids of those decisions (a thread, or
+ * the task whose await ends), with runs of the same id written as
+ * ID*COUNT, e.g. "2.3*4.2.1".
  */
 #ifndef CD_SCHED_H
 #define CD_SCHED_H
@@ -43,12 +66,17 @@ enum cd_sched_strategy {
     CD_SCHED_STEP
 };
 
-#define CD_SCHED_MAX_CHOICES 65536
+/* A run records this many decisions at most. A decision comes with an
+ * operation, a park or an exit, so this holds every decision of a run
+ * stopped at the default step bound (a livelock's too), and its replay
+ * repeats it to the end. */
+#define CD_SCHED_MAX_CHOICES (1 << 18)
 #define CD_SCHED_DEFAULT_STEPS 100000
 
-/* A chooser for step mode: given the runnable ids (n >= 2) and the thread
- * that ran last, returns the id to run, or 0 to let the default policy
- * choose this once. Called on the thread that reached the decision. */
+/* A chooser for step mode: given the ids that may go on (n >= 2; a
+ * sleeper among them ends its sleep if chosen) and the thread that ran
+ * last, returns the id to run, or 0 to let the default policy choose this
+ * once. Called on the thread that reached the decision. */
 typedef int (*cd_sched_chooser)(const int *runnable, int n, int prev,
                                  void *arg);
 
@@ -63,11 +91,18 @@ typedef struct cd_sched_cfg {
     uint16_t *prefix;
     cd_sched_chooser chooser; /* step */
     void *chooser_arg;
+    /* random, pct: a sleep may end at any decision (exploration). 0:
+     * they choose what is on time, and sleepers end in the order of their
+     * deadlines - for a run that shows or measures time, never for a
+     * search, where a sleep would then order events. */
+    int anyorder;
 } cd_sched_cfg_t;
 
-/* One recorded decision: who could run, who ran before, who was chosen. */
+/* One recorded decision: what could go on, who ran before, what was
+ * chosen. */
 typedef struct cd_sched_decision {
     uint64_t runnable; /* bit (id-1) for ids 1..64; see `wide` */
+    uint64_t ontime;   /* the part of runnable that is on time (above) */
     uint16_t prev;     /* thread that reached the decision point */
     uint16_t chosen;
     uint8_t wide;      /* some runnable id was above 64 (not in the mask) */
@@ -105,8 +140,14 @@ int cd_sched_decisions(const cd_sched_decision_t **out);
 long cd_sched_steps(void);
 const char *cd_sched_misfit(void);
 
+/* While a step chooser is asked: the id the default policy would choose
+ * (what Enter does), which is not always the thread that ran last; 0 when
+ * the scheduler is asking nothing. */
+int cd_sched_fallback(void);
+
 /* The next operation a parked thread will perform (for step mode and the
- * view): op, object, label and site as passed to the choke point. */
+ * view): op, object, label and site as passed to the choke point. For a
+ * task whose await the scheduler may end: CD_OP_AWAIT and what it awaits. */
 void cd_sched_pending(int id, int *op, int *obj, const char **label,
                       cd_site_t *site);
 

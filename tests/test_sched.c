@@ -2,11 +2,17 @@
  * test_sched.c - the controlled scheduler: parsing, determinism, replay,
  * exploration of every scenario, step mode, bounds and bad schedules.
  */
+#include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "../cli/explore.h"
+#include "../lib/cd_chan.h"
+#include "../lib/cd_exec.h"
 #include "../lib/cd_sched.h"
+#include "../lib/cd_thread.h"
 #include "harness.h"
 
 #define LIMIT_MS 60000
@@ -348,6 +354,245 @@ static void explore_json_reports_counts(void)
     ASSERT_STR_HAS(out.out, "\"violation\":null");
 }
 
+/* ========================== time orders nothing ========================== */
+
+/* A scenario whose only order is a sleep: "first" works 2 ms and then
+ * sets a flag, "second" waits 5 ms - as a latency, a timed receive that
+ * nothing answers, or an await on the same worker as first - and then
+ * expects the flag. The last variant polls for the flag instead, which
+ * is correct however long anything takes. */
+enum { BY_LATENCY, BY_TIMEOUT, BY_AWAIT, BY_POLLING };
+
+static atomic_int first_done;
+
+static void first_works(void)
+{
+    cd_latency("work", 2000);
+    atomic_store_explicit(&first_done, 1, memory_order_relaxed);
+}
+
+static void second_waits(int how)
+{
+    cd_chan_t never;
+    int msg;
+    if (how == BY_LATENCY) {
+        cd_latency("let-first-finish", 5000);
+    } else if (how == BY_TIMEOUT) {
+        if (cd_chan_init(&never, "never", sizeof msg, 1) == 0) {
+            if (cd_chan_timed_recv(&never, &msg, 5) != -ETIMEDOUT)
+                atomic_store(&first_done, -1); /* cannot be: say so */
+            cd_chan_destroy(&never);
+        }
+    } else {
+        while (!atomic_load_explicit(&first_done, memory_order_relaxed))
+            cd_latency("poll", 100);
+    }
+}
+
+static atomic_int second_saw;
+
+static void sleeper_thread(void *ctx, int index)
+{
+    if (index == 0) {
+        first_works();
+    } else {
+        second_waits(*(int *)ctx);
+        atomic_store(&second_saw, atomic_load(&first_done));
+    }
+}
+
+static void first_task(void *arg)
+{
+    (void)arg;
+    cd_await_latency("work", 2000);
+    atomic_store_explicit(&first_done, 1, memory_order_relaxed);
+}
+
+static void second_task(void *arg)
+{
+    (void)arg;
+    cd_await_latency("let-first-finish", 5000);
+    atomic_store(&second_saw, atomic_load(&first_done));
+}
+
+static void run_sleep_order(const cd_params_t *p, int variant, cd_verdict_t *v)
+{
+    cd_exec_t *e;
+    (void)p;
+    atomic_store(&first_done, 0);
+    atomic_store(&second_saw, 0);
+    cd_verdict_expect(v, "second sees first's work done");
+    if (variant != BY_AWAIT) {
+        cd_team_run(2, "t", sleeper_thread, &variant);
+    } else if (cd_exec_create(&e, 1) == 0) {
+        cd_exec_spawn(e, "first", first_task, NULL);
+        cd_exec_spawn(e, "second", second_task, NULL);
+        cd_exec_run(e);
+        cd_exec_destroy(e);
+    }
+    if (atomic_load(&second_saw) == 1)
+        cd_verdict_observe(v, CD_HELD, "done");
+    else
+        cd_verdict_observe(v, CD_VIOLATED, "not done yet");
+}
+
+static const cd_variant_t sleep_order_variants[] = {
+    { "latency", "second sleeps" },
+    { "timeout", "second waits for a message nobody sends" },
+    { "await", "two tasks on one worker; second awaits longer" },
+    { "polling", "second polls for the flag" },
+};
+
+static const cd_scenario_t sleep_order = {
+    .name = "sleep-order",
+    .title = "a sleep meant to order two threads",
+    .variants = sleep_order_variants,
+    .nvariants = 4,
+    .defaults = { .threads = 2, .iterations = 1 },
+    .explore = { .threads = 2, .iterations = 1 },
+    .run = run_sleep_order,
+};
+
+static cd_run_result_t found, again;
+
+/* Explores variant with a strategy; returns what explore says. */
+static cd_explore_result_t explore_sleep(int variant, int strategy)
+{
+    cd_explore_t e = { .scenario = &sleep_order, .variant = variant,
+                       .params = sleep_order.explore, .strategy = strategy,
+                       .strategy_name = "test", .seed = 1, .depth = 3,
+                       .bound = 2, .runs = 300, .budget_s = 5,
+                       .max_steps = CD_SCHED_DEFAULT_STEPS,
+                       .timeout_ms = 5000, .latency_permille = 1000 };
+    cd_explore_result_t x = { 0 };
+    if (cd_explore(&e, &x, &found) != 0)
+        x.runs = -1;
+    return x;
+}
+
+/* Replays found's schedule; 0 if it repeats found's verdict. */
+static int replays_exactly(int variant)
+{
+    char spec[CD_SCHEDULE_MAX + 16], err[256];
+    cd_sched_cfg_t cfg;
+    snprintf(spec, sizeof spec, "replay:%s", found.schedule);
+    if (!found.schedule[0] || cd_sched_parse(spec, &cfg, err, sizeof err))
+        return -1;
+    cd_run_opts_t o = { .params = sleep_order.explore, .timeout_ms = 5000,
+                        .latency_permille = 1000, .sched = &cfg };
+    int rc = cd_run(&sleep_order, variant, &o, &again);
+    cd_sched_cfg_free(&cfg);
+    return rc != 0 || again.verdict.status != found.verdict.status ||
+           strcmp(again.schedule, found.schedule) != 0;
+}
+
+/* Every strategy ends the 5 ms wait before the 2 ms work when it
+ * explores - whether the wait is a latency, a timeout or an await on the
+ * same worker - and the replay repeats it. */
+CHILD_TEST(exploration_ends_a_sleep_before_one_due_sooner)
+{
+    const int strategies[] = { CD_SCHED_RANDOM, CD_SCHED_PCT, CD_SCHED_DFS };
+    for (int v = BY_LATENCY; v <= BY_AWAIT; v++)
+        for (int k = 0; k < 3; k++) {
+            cd_explore_result_t x = explore_sleep(v, strategies[k]);
+            EXPECT_EQ(x.runs > 0, 1);
+            EXPECT_EQ(x.found, 1);
+            EXPECT_EQ(found.verdict.status, CD_VIOLATED);
+            EXPECT_EQ(replays_exactly(v), 0);
+        }
+    return 0;
+}
+
+/* A single run (not an exploration) keeps to deadlines, so that its clock
+ * measures: there the sleep still orders the two, whatever the seed. */
+CHILD_TEST(a_single_run_keeps_sleepers_in_deadline_order)
+{
+    for (int v = BY_LATENCY; v <= BY_AWAIT; v++)
+        for (int seed = 1; seed <= 20; seed++) {
+            cd_sched_cfg_t cfg = { .strategy = seed % 2 ? CD_SCHED_RANDOM
+                                                        : CD_SCHED_PCT,
+                                   .seed = (uint64_t)seed, .depth = 3,
+                                   .pct_steps = 64,
+                                   .max_steps = CD_SCHED_DEFAULT_STEPS };
+            cd_run_opts_t o = { .params = sleep_order.explore,
+                                .timeout_ms = 5000, .latency_permille = 1000,
+                                .sched = &cfg };
+            EXPECT_EQ(cd_run(&sleep_order, v, &o, &again), 0);
+            EXPECT_EQ(again.verdict.status, CD_HELD);
+            EXPECT(again.duration_ns >= 5000000);
+        }
+    return 0;
+}
+
+/* Ending sleeps early never starves the thread a poller waits for: every
+ * sleep still ends (cd_sched.c, MAX_LATE), so a correct poller passes
+ * every strategy without running into the step bound. */
+CHILD_TEST(a_poller_never_starves_what_it_waits_for)
+{
+    const int strategies[] = { CD_SCHED_RANDOM, CD_SCHED_PCT, CD_SCHED_DFS };
+    for (int k = 0; k < 3; k++) {
+        cd_explore_result_t x = explore_sleep(BY_POLLING, strategies[k]);
+        EXPECT_EQ(x.runs > 0, 1);
+        if (x.found)
+            fprintf(stderr, "\n  %s\n", found.verdict.observed);
+        EXPECT_EQ(x.found, 0);
+    }
+    return 0;
+}
+
+/* Wrong fixes that sleep (tests/fixtures/sleep/), each of which passed
+ * every stage of concdemo check while a sleep could order events there:
+ * each fails explore now, and its printed replay repeats the failure. */
+static void sleep_fixes_fail_explore_with_a_replay(void)
+{
+    static const char *const fixtures[][2] = {
+        { "race", "race-sleep-second" },
+        { "race", "race-poll-status" },
+        { "deadlock", "deadlock-sleep-one-way" },
+        { "async-race", "async-race-await-second" },
+        { "await", "await-second-waits" },
+    };
+    static const char *const statuses[] = { "VIOLATED", "DEADLOCK",
+                                            "TIMEOUT" };
+    for (size_t i = 0; i < sizeof fixtures / sizeof fixtures[0]; i++) {
+        char file[128], line[CD_SCHEDULE_MAX + 512], want[64] = "";
+        snprintf(file, sizeof file, "tests/fixtures/sleep/%s.c",
+                 fixtures[i][1]);
+        const char *argv[] = { concdemo_bin(), "check", fixtures[i][0],
+                               "--file", file, "--no-tsan", NULL };
+        run_cmd(&out, argv, NULL, LIMIT_MS);
+        const char *fail = strstr(out.out, "explore   FAIL");
+        const char *at = strstr(out.out, "replay: concdemo check ");
+        if (out.exit_code != 1 || !fail || !at)
+            fprintf(stderr, "\n  %s:\n%.3000s\n", file, out.out);
+        ASSERT_INT_EQ(out.exit_code, 1);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(fail);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+        /* The status the exploration found: the first after its line. */
+        const char *first = NULL;
+        for (int k = 0; k < 3; k++) {
+            const char *p = strstr(fail, statuses[k]);
+            if (p && (!first || p < first)) {
+                first = p;
+                snprintf(want, sizeof want, "%s [yours]: %s", fixtures[i][0],
+                         statuses[k]);
+            }
+        }
+        CU_ASSERT_PTR_NOT_NULL_FATAL(first);
+        at += strlen("replay: ");
+        snprintf(line, sizeof line, "%.*s", (int)strcspn(at, "\n"), at);
+        const char *rargv[16];
+        int n = 0;
+        for (char *w = strtok(line, " "); w && n < 15; w = strtok(NULL, " "))
+            rargv[n++] = w;
+        rargv[0] = concdemo_bin();
+        rargv[n] = NULL;
+        run_cmd(&out2, rargv, NULL, LIMIT_MS);
+        ASSERT_INT_EQ(out2.exit_code, 1);
+        ASSERT_STR_HAS(out2.out, want);
+    }
+}
+
 /* ========================= bounds and bad schedules ====================== */
 
 static void a_run_past_the_step_bound_stops_with_a_message(void)
@@ -460,6 +705,14 @@ void suite_sched(void)
     CU_add_test(s, "timeout fix without jitter livelocks", timeout_fix_without_jitter_livelocks);
     CU_add_test(s, "dfs with no preemptions misses the hidden race", dfs_with_no_preemptions_misses_the_hidden_race);
     CU_add_test(s, "explore --json reports counts", explore_json_reports_counts);
+    CU_add_test(s, "exploration ends a sleep before one due sooner",
+                exploration_ends_a_sleep_before_one_due_sooner);
+    CU_add_test(s, "a single run keeps sleepers in deadline order",
+                a_single_run_keeps_sleepers_in_deadline_order);
+    CU_add_test(s, "a poller never starves what it waits for",
+                a_poller_never_starves_what_it_waits_for);
+    CU_add_test(s, "sleep-based fixes fail explore, with a replay",
+                sleep_fixes_fail_explore_with_a_replay);
     CU_add_test(s, "a run past the step bound stops with a message", a_run_past_the_step_bound_stops_with_a_message);
     CU_add_test(s, "a schedule naming a missing thread is refused", a_schedule_naming_a_missing_thread_is_refused);
     CU_add_test(s, "a schedule naming a blocked thread is refused", a_schedule_naming_a_blocked_thread_is_refused);
