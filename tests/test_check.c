@@ -1150,8 +1150,9 @@ static const struct decoy {
     /* 4: #define CD_VIOLATED CD_HELD reaches the learner's file alone. */
     { "race-define-verdict", "race", "explore   FAIL",
       "2 charges for 1 orders (1 charged twice or more", 0 },
-    /* TODO(issue 11, sleepers woken in any order under exploration):
-     * { "race-wait-atomic", "race", "explore   FAIL", "charged twice", 0 }, */
+    /* 1: a sleep, which under exploration may end at any point. */
+    { "race-wait-atomic", "race", "explore   FAIL",
+      "charged twice", 0 },
     { "race-fake-overlap", "race", "parallel  FAIL", "serialises them all", 0 },
     { "deadlock-jitter", "deadlock", "timing    FAIL",
       "your fix depends on timing", 0 },
@@ -1190,9 +1191,9 @@ static const struct decoy {
       "reads went in ahead of it", 0 },
     { "starvation-exclusive-fair", "starvation", "parallel  FAIL",
       "the readers never share", 0 },
-    /* TODO(issue 11, sleepers woken in any order under exploration):
-     * { "starvation-wait-out", "starvation", "explore   FAIL",
-     *   "reads went in ahead", 0 }, */
+    /* 1: a sleep, which under exploration may end at any point. */
+    { "starvation-wait-out", "starvation", "explore   FAIL",
+      "reads went in ahead of it", 0 },
     { "backpressure-throttle", "backpressure", "timing    FAIL",
       "your fix depends on timing", 0 },
     { "backpressure-keep", "backpressure", "free      FAIL",
@@ -1207,9 +1208,9 @@ static const struct decoy {
       "past the 1024 KiB budget", 0 },
     { "backpressure-give-up-all", "backpressure", "free      FAIL",
       "but the queue refused only 0", 0 },
-    /* TODO(issue 11, sleepers woken in any order under exploration):
-     * { "backpressure-pace", "backpressure", "explore   FAIL",
-     *   "past the 1024 KiB budget", 0 }, */
+    /* 1: a sleep, which under exploration may end at any point. */
+    { "backpressure-pace", "backpressure", "explore   FAIL",
+      "past the 1024 KiB budget", 0 },
     { "await-sleep-first", "await", "timing    FAIL",
       "your fix depends on timing", 0 },
     { "await-trylock-skip", "await", "free      FAIL",
@@ -1229,9 +1230,9 @@ static const struct decoy {
     { "await-no-lock", "await", "free      FAIL", "cart wrong", 0 },
     { "await-fake-overlap", "await", "free      FAIL",
       "no save of the whole cart reached the database", 0 },
-    /* TODO(issue 11, sleepers woken in any order under exploration):
-     * { "await-wait-if-busy", "await", "explore   FAIL",
-     *   "a worker stalled", 0 }, */
+    /* 1: a sleep, which under exploration may end at any point. */
+    { "await-wait-if-busy", "await", "explore   FAIL",
+      "requests finished: a worker stalled", 0 },
     { "async-race-shop-lock", "async-race", "parallel  FAIL",
       "correct, but one lock for every customer serialises them all", 0 },
     { "async-race-mark-first", "async-race", "free      FAIL",
@@ -1246,9 +1247,9 @@ static const struct decoy {
       "0 charged twice or more, 1 never charged", 0 },
     { "async-race-fake-overlap", "async-race", "parallel  FAIL",
       "serialises them all", 0 },
-    /* TODO(issue 11, sleepers woken in any order under exploration):
-     * { "async-race-second-waits", "async-race", "explore   FAIL",
-     *   "charged twice", 0 }, */
+    /* 1: a sleep, which under exploration may end at any point. */
+    { "async-race-second-waits", "async-race", "explore   FAIL",
+      "charged twice", 0 },
 };
 
 #define NDECOYS (int)(sizeof decoys / sizeof decoys[0])
@@ -1377,18 +1378,17 @@ static const struct promise {
 } promises[] = {
     { "01-race.md", "charges every order exactly once under every schedule "
       "the checker tries", "answers/race-cas.c" },
-    { "01-race.md", "one lock for the whole shop passes the charges but "
+    { "01-race.md", "One lock for the whole shop passes the charges but "
       "fails the \"customers in parallel\" check", "decoys/race-shop-lock" },
     { "01-race.md", "a sleep or a retry loop that makes the window rare does "
       "not help", "decoys/race-sleep" },
     { "01-race.md", "a sleep or a retry loop that makes the window rare does "
       "not help", "decoys/race-pause-by-thread" },
-    { "01-race.md", "because the checker runs your code under the controlled "
-      "scheduler where time does not matter", "decoys/race-recheck" },
-    /* TODO(issue 11, sleepers woken in any order): a wait that orders the
-     * twins passes explore today:
-     * { "01-race.md", "under the controlled scheduler where time does not "
-     *   "matter", "decoys/race-wait-atomic" }, */
+    { "01-race.md", "because the checker explores your code under the "
+      "controlled scheduler, where any sleep may end before or after any "
+      "other", "decoys/race-recheck" },
+    { "01-race.md", "time orders nothing there, only locks do",
+      "decoys/race-wait-atomic" },
     { "01-race.md", "what if you took a lock only around the write",
       "decoys/race-lock-write" },
     { "02-deadlock.md", "completes every transfer under every schedule the "
@@ -1398,10 +1398,12 @@ static const struct promise {
       "decoys/deadlock-trylock-skip" },
     { "02-deadlock.md", "leaves no lock-order inversion behind (`POTENTIAL "
       "DEADLOCK` is a failure too)", "decoys/deadlock-stagger" },
-    { "02-deadlock.md", "a sleep that staggers the threads does nothing under "
-      "the controlled scheduler", "decoys/deadlock-jitter" },
-    { "02-deadlock.md", "a sleep that staggers the threads does nothing under "
-      "the controlled scheduler", "decoys/deadlock-stagger" },
+    { "02-deadlock.md", "a sleep that staggers the threads does nothing when "
+      "the checker explores schedules, where any sleep may end at any point",
+      "decoys/deadlock-jitter" },
+    { "02-deadlock.md", "a sleep that staggers the threads does nothing when "
+      "the checker explores schedules, where any sleep may end at any point",
+      "decoys/deadlock-stagger" },
     { "02-deadlock.md", "one lock for the whole bank \"works\" but stops "
       "transfers between unrelated accounts from running in parallel",
       "decoys/deadlock-bank-lock" },
@@ -1413,10 +1415,8 @@ static const struct promise {
       "decoys/starvation-define-limit" },
     { "03-starvation.md", "a sleep in the readers that leaves gaps does "
       "nothing under the controlled scheduler", "decoys/starvation-yield" },
-    /* TODO(issue 11, sleepers woken in any order): a reader that sits out
-     * one read passes today:
-     * { "03-starvation.md", "does nothing under the controlled scheduler",
-     *   "decoys/starvation-wait-out" }, */
+    { "03-starvation.md", "does nothing under the controlled scheduler",
+      "decoys/starvation-wait-out" },
     { "03-starvation.md", "keeps the readers reading *together*",
       "decoys/starvation-exclusive-fair" },
     { "03-starvation.md", "A plain mutex in place of the reader-writer lock "
@@ -1436,10 +1436,8 @@ static const struct promise {
     { "04-backpressure.md", "a sleep in the producer that happens to match "
       "the consumer's pace today does not bound anything",
       "decoys/backpressure-throttle-named" },
-    /* TODO(issue 11, sleepers woken in any order): a pace below the
-     * store's passes today:
-     * { "04-backpressure.md", "runs under the controlled scheduler",
-     *   "decoys/backpressure-pace" }, */
+    { "04-backpressure.md", "runs under the controlled scheduler",
+      "decoys/backpressure-pace" },
     { "04-backpressure.md", "a silent drop fails the account",
       "decoys/backpressure-keep" },
     { "05-await.md", "lets every task finish on a single worker, under every "
@@ -1458,10 +1456,8 @@ static const struct promise {
       "fails the \"keys overlap\" check", "decoys/async-race-shop-lock" },
     { "06-async-race.md", "a shorter await changes nothing (time is not the "
       "window)", "tests/test_async_race.c:test_broken_even_without_latency" },
-    /* TODO(issue 11, sleepers woken in any order): a twin that awaits the
-     * first passes today:
-     * { "06-async-race.md", "time is not the window",
-     *   "decoys/async-race-second-waits" }, */
+    { "06-async-race.md", "time is not the window",
+      "decoys/async-race-second-waits" },
     { "06-async-race.md", "a blocking lock held across the await stalls the "
       "executor as in lesson 5", "decoys/async-race-blocking-lock" },
     { "06-async-race.md", "Move `o->status = PAID` to *before* "
