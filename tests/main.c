@@ -34,6 +34,7 @@ static const struct {
     { "step", suite_step },
     { "lessons", suite_lessons },
     { "check", suite_check },
+    { "hostile", suite_hostile },
 };
 
 static int wanted(int argc, char **argv, const char *name)
