@@ -28,12 +28,19 @@ ifneq ($(wildcard /usr/include/valgrind/helgrind.h),)
 CFLAGS  += -DCD_HAVE_VALGRIND
 endif
 VIEW_LIBS = -lncurses
+# With libseccomp's header, exercise programs run under a seccomp filter
+# (cli/exsandbox.c); without it they still build, and concdemo check says
+# that the filter is missing.
+ifneq ($(wildcard /usr/include/seccomp.h),)
+SECCOMP_CFLAGS = -DCD_HAVE_SECCOMP
+SECCOMP_LIBS   = -lseccomp
+endif
 
 LIB_SRC  := $(wildcard lib/*.c)
 DEMO_SRC := $(wildcard demos/*.c)
 CLI_SRC  := cli/run.c cli/report.c cli/step.c cli/explore.c cli/screen.c cli/observer.c \
             cli/grade.c cli/check.c cli/spawn.c cli/exfile.c cli/options.c \
-            cli/ledger.c cli/books.c
+            cli/ledger.c cli/books.c cli/sandbox.c
 # The command alone: its table (main.c), one file per command (cmd_*.c: a new
 # command needs no line here), what they share (cmd.c), and the live view.
 CMD_SRC  := cli/main.c cli/cmd.c $(sort $(wildcard cli/cmd_*.c)) cli/view.c
@@ -49,16 +56,18 @@ ASAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
         install clean deps exercise exercise-tsan exercise-lib \
         exercise-lib-tsan check-exercise
 
-# exhost.o and the harnesses are not part of concdemo: `concdemo check`
-# links them with an exercise file. Built here so that their warnings show
-# with everything else's.
-all: $(B)/concdemo $(B)/cli/exhost.o $(HARNESS_OBJ)
+# exhost.o, exsandbox.o and the harnesses are not part of concdemo:
+# `concdemo check` links them with an exercise file. Built here so that
+# their warnings show with everything else's.
+EX_HOST_OBJ := $(B)/cli/exsandbox.o $(B)/cli/exhost.o
+all: $(B)/concdemo $(EX_HOST_OBJ) $(HARNESS_OBJ)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
 $(HARNESS_OBJ): CFLAGS += -Ilib -Idemos -Ilessons
+$(B)/cli/exsandbox.o: CFLAGS += $(SECCOMP_CFLAGS)
 
 # Only the command links ncurses (cli/view.c); the tests use the screen model.
 $(B)/concdemo: $(CORE_OBJ) $(patsubst %.c,$(B)/%.o,$(CMD_SRC))
@@ -82,6 +91,9 @@ $(B)/bench_%: $(CORE_OBJ) $(B)/bench/bench_%.o
 # scripts/exsyms.sh refuses it when it defines a global that
 # lessons/harness/EX_HARNESS.h does not list. The library and harness
 # objects are the ones `make` builds, so only the learner's file compiles.
+# cli/exsandbox.o comes first: its .preinit_array entry (the seccomp
+# filter) runs before anything of the learner's, and main is reached
+# through it (--wrap=main), so that the checker knows when it is.
 # It makes exercise-lib first, under a time limit of its own: the learner's
 # file gets a short one. concdemo check holds a lock (build/exercises/.lock)
 # while it builds, so two checks never write the same file.
@@ -97,11 +109,11 @@ $(EX_BIN).o: $(EX_SRC)
 ifneq ($(EX_HEADER),)
 	@sh scripts/exsyms.sh $@ $(EX_HEADER) || { rm -f $@; exit 1; }
 
-$(EX_BIN): $(EX_BIN).o $(B)/lessons/harness/$(EX_HARNESS).o $(B)/cli/exhost.o $(B)/libconcdemo.a
-	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+$(EX_BIN): $(B)/cli/exsandbox.o $(EX_BIN).o $(B)/lessons/harness/$(EX_HARNESS).o $(B)/cli/exhost.o $(B)/libconcdemo.a
+	$(CC) $(LDFLAGS) -Wl,--wrap=main $^ -o $@ $(LDLIBS) $(SECCOMP_LIBS)
 else
-$(EX_BIN): $(EX_BIN).o $(B)/cli/exhost.o $(B)/libconcdemo.a
-	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+$(EX_BIN): $(B)/cli/exsandbox.o $(EX_BIN).o $(B)/cli/exhost.o $(B)/libconcdemo.a
+	$(CC) $(LDFLAGS) -Wl,--wrap=main $^ -o $@ $(LDLIBS) $(SECCOMP_LIBS)
 endif
 
 exercise: $(EX_BIN)
@@ -114,7 +126,7 @@ exercise-tsan:
 	@$(MAKE) --no-print-directory B=build/tsan SAN="$(TSAN_FLAGS)" exercise
 
 # ("@:" so that make has something to do and says nothing when up to date.)
-exercise-lib: $(B)/libconcdemo.a $(B)/cli/exhost.o $(HARNESS_OBJ)
+exercise-lib: $(B)/libconcdemo.a $(EX_HOST_OBJ) $(HARNESS_OBJ)
 	@:
 
 exercise-lib-tsan:

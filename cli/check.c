@@ -2,23 +2,28 @@
  * check.c - `concdemo check NAME [--file PATH]`: build the learner's
  * exercise, run its stages, judge it under ThreadSanitizer.
  *
- * The stages run in the exercise's own program (cli/exhost.c linked
- * with the learner's file): a bug in the learner's code - a crash, a
- * loop that ignores the run's abort - takes that program down, not this
+ * The grading itself happens in the exercise's own program (cli/exhost.c
+ * linked with the learner's file): a bug in the learner's code - a crash,
+ * a loop that ignores the run's abort - takes that program down, not this
  * one, which then says what happened. This file finds the sources,
  * builds a part (an answer's change alone: cli/exfile.h) into the whole
- * file, drives make, runs the program with a time limit, grades it from
- * the books of its runs and reads TSan's report.
+ * file, drives make, runs the program with a time limit and reads TSan's
+ * report.
  *
  * Nothing here trusts the learner's file. Make and the program run in
- * process groups of their own with time limits (cli/spawn.c), stopped
- * with the check. The program's records come through a pipe of this
- * check's own (cli/books.h): its verdict counts only to fail, or when it
- * is complete, the exit code agrees with it and the books of every run -
+ * sessions and process groups of their own with time limits
+ * (cli/spawn.c), stopped with the check; the build reads no input. Each
+ * run of the program is sandboxed (cli/sandbox.h): resource limits, a
+ * watch on its memory, a seccomp filter that ends it at the first thing
+ * an exercise never does (a fork, a signal to another process ...), and
+ * a limit on the time before its first stage (a constructor that never
+ * returns). The program's verdict comes through a pipe of this check's
+ * own (cli/books.h): its verdict counts only to fail, or when it is
+ * complete, the exit code agrees with it and the books of every run -
  * what the harness's services did, judged here again against what each
- * stage asks for - bear it out. Builds take a lock and each check runs
- * its own copy of the program, so that two checks of one file at the
- * same time cannot overwrite what the other runs.
+ * stage asks for - bear it out. Builds take a lock and each check runs its own copy of the program, so that two
+ * checks of one file at the same time cannot overwrite what the other
+ * runs. While a stage runs, a progress line says so.
  */
 #define _GNU_SOURCE /* flock, mkdtemp, mkostemp, realpath */
 
@@ -45,6 +50,7 @@
 #include "exfile.h"
 #include "grade.h"
 #include "options.h"
+#include "sandbox.h"
 #include "spawn.h"
 
 #define EXIT_FAIL 1
@@ -57,6 +63,18 @@
 #define SHOW_LINES 25     /* compiler output shown to the learner */
 #define MAKE_OUT_MAX (256 * 1024)
 #define LONG_PATH (2 * PATH_MAX + 64) /* the sources' path + one inside */
+#define START_LIMIT_S 10  /* to reach the first stage (it takes ms) */
+#define GiB (1ULL << 30)
+#define MiB (1ULL << 20)
+/* A run's memory: the exercises use a few MiB (ThreadSanitizer's tens).
+ * Resident memory is watched from here, since TSan's shadow reserves
+ * terabytes of address space; the plain program gets an address-space
+ * limit too, so that no allocation beyond it succeeds; and no single
+ * mapping may be larger than the run's memory (the seccomp filter). */
+#define RUN_MEMORY (1 * GiB)
+#define RUN_ADDRESS_SPACE (8 * GiB) /* threads' stacks, malloc's arenas */
+#define OUTPUT_MAX (256 * 1024) /* the program's stdout passed on */
+#define PROGRESS_EVERY_S 10 /* without a terminal: a line this often */
 
 static const char usage_text[] =
     "usage: concdemo check NAME [--file PATH] [--no-tsan] [--budget S]\n"
@@ -591,7 +609,7 @@ out:
     return rc;
 }
 
-/* ================================ building =============================== */
+/* ================================ progress =============================== */
 
 static double now_s(void)
 {
@@ -599,6 +617,78 @@ static double now_s(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
+
+/* The line that says a stage is still running, so that a slow one never
+ * looks like a hang. On a terminal: one line rewritten in place each
+ * second ("  explore   ... 12 s"), erased before anything else is
+ * printed. Otherwise (a log, a pipe): a line of its own every
+ * PROGRESS_EVERY_S seconds, and none for a stage that ends sooner. */
+static struct progress {
+    int tty;          /* stdout is a terminal (-1: not looked at yet) */
+    char label[32];   /* the stage running, or "" */
+    double since;     /* when it began */
+    int shown;        /* the seconds shown last */
+    int on_screen;    /* a line is on the terminal, to be erased */
+} progress = { .tty = -1 };
+
+static void progress_erase(void)
+{
+    if (progress.on_screen) {
+        printf("\r%40s\r", "");
+        fflush(stdout);
+        progress.on_screen = 0;
+    }
+}
+
+/* Stage `label` runs from now on (the same one again changes nothing). */
+static void progress_stage(const char *label)
+{
+    if (strcmp(progress.label, label) == 0)
+        return;
+    progress_erase();
+    snprintf(progress.label, sizeof progress.label, "%s", label);
+    progress.since = now_s();
+    progress.shown = 0;
+}
+
+/* Nothing runs any more. */
+static void progress_done(void)
+{
+    progress_erase();
+    progress.label[0] = '\0';
+}
+
+static void progress_tick(void)
+{
+    if (progress.tty < 0)
+        progress.tty = isatty(1);
+    if (!progress.label[0])
+        return;
+    int s = (int)(now_s() - progress.since);
+    if (progress.tty && s >= 1 && s != progress.shown) {
+        printf("\r  %-9s ... %d s ", progress.label, s);
+        fflush(stdout);
+        progress.on_screen = 1;
+        progress.shown = s;
+    } else if (!progress.tty && s / PROGRESS_EVERY_S >
+                                    progress.shown / PROGRESS_EVERY_S) {
+        printf("  %-9s ... still running after %d s\n", progress.label, s);
+        fflush(stdout);
+        progress.shown = s;
+    }
+}
+
+/* cd_spawn_wait's watch for a build: the progress line only. */
+static int watch_build(cd_child_t *ch, double elapsed_s, void *arg)
+{
+    (void)ch;
+    (void)elapsed_s;
+    (void)arg;
+    progress_tick();
+    return 0;
+}
+
+/* ================================ building =============================== */
 
 /* Takes the lock of the build directory (build/ or build/tsan/): one
  * check builds there at a time, so that two never write the same object,
@@ -655,17 +745,26 @@ static int run_make(const check_t *c, const char *target, const char *bin,
                      bin_var, NULL };
     int fds[2];
 
+    /* A compiler needs a few hundred MiB; a file that includes an
+     * endless device (/dev/zero) must not take the machine's memory. */
+    static const cd_spawn_limits_t limits = { .as = 4 * GiB,
+                                              .fsize = 1 * GiB,
+                                              .no_core = 1 };
+
     out[0] = '\0';
     if (cd_spawn_pipe(fds) != 0)
         return CD_SPAWN_FAILED;
-    cd_child_t ch = { .collect_fd = fds[0], .buf = out, .size = size };
-    cd_spawn_opts_t o = { .out_fd = fds[1], .err_fd = fds[1], .keep_fd = -1 };
+    cd_child_t ch = { .in = { { .fd = fds[0], .buf = out, .size = size } },
+                      .nin = 1, .watch = watch_build };
+    cd_spawn_opts_t o = { .out_fd = fds[1], .err_fd = fds[1],
+                          .keep_fd = { -1, -1 }, .limits = &limits };
     int started = cd_spawn(&ch, argv, &o);
     close(fds[1]);
     int status = started == 0 ? cd_spawn_wait(&ch, limit_s)
                               : started == -EINTR ? CD_SPAWN_SIGNALLED
                                                   : CD_SPAWN_FAILED;
     close(fds[0]);
+    progress_erase();
     return status;
 }
 
@@ -735,6 +834,57 @@ static int make_failed(const check_t *c, const char *what, const char *whose,
     return 1;
 }
 
+/* The first #include in text that names a path of its own choosing - an
+ * absolute one ("/dev/stdin") or one that climbs out (".."), into buf.
+ * Returns 1 if there is one. What the compiler reads from there could be
+ * a device that never ends, or a file of someone else's shown in the
+ * error messages. (A path made by a macro gets past this: the build's
+ * stdin, limits and time limit are the defence there.) */
+static int outside_include(const char *text, char *buf, size_t size)
+{
+    static const char *const words[] = { "include_next", "include",
+                                         "import" };
+    for (const char *p = text; *p;) {
+        const char *q = p + strspn(p, " \t");
+        size_t len = strcspn(q, "\n");
+        if (*q == '#') {
+            q += 1 + strspn(q + 1, " \t");
+            for (size_t w = 0; w < 3; w++) {
+                size_t k = strlen(words[w]);
+                if (strncmp(q, words[w], k) != 0)
+                    continue;
+                const char *name = q + k + strspn(q + k, " \t");
+                size_t n = strcspn(name, "\n");
+                if ((*name == '"' || *name == '<') &&
+                    (name[1] == '/' || strncmp(name + 1, "../", 3) == 0 ||
+                     memmem(name, n, "/../", 4))) {
+                    snprintf(buf, size, "%.*s", (int)n, name);
+                    return 1;
+                }
+                break;
+            }
+        }
+        p = q + len + (q[len] == '\n');
+    }
+    return 0;
+}
+
+/* Refuses a file that includes a path of its own (outside_include).
+ * Returns 0, or 1 after saying why. */
+static int check_includes(const check_t *c, const char *what)
+{
+    char path[LONG_PATH + 16], name[256];
+    snprintf(path, sizeof path, "%s/%s", c->root, c->part ? c->full : c->src);
+    char *text = cd_grade_read_file(c->part ? path : c->abs);
+    int bad = text && outside_include(text, name, sizeof name);
+    free(text);
+    if (bad)
+        printf("  %-9s FAIL  your file includes %s: an exercise includes the "
+               "project's headers and the system's by name, not a file by a "
+               "path of its own\n", what, name);
+    return bad;
+}
+
 /* Copies the program just built (from) to this check's own path (to). */
 static int copy_program(const char *from, const char *to)
 {
@@ -769,6 +919,7 @@ static int build_locked(const check_t *c, int tsan, int quiet, char *out,
     const char *bin = tsan ? c->tsan_bin : c->bin;
     char lib[LONG_PATH], path[LONG_PATH + 8];
 
+    progress_stage(what);
     /* The first check builds the library too: say why it takes a while. */
     snprintf(lib, sizeof lib, "%s/build/%slib/cd_op.o", c->root,
              tsan ? "tsan/" : "");
@@ -784,6 +935,8 @@ static int build_locked(const check_t *c, int tsan, int quiet, char *out,
                           bin, LIB_LIMIT_S, out, size);
     if (make_failed(c, what, "the concdemo library", status, LIB_LIMIT_S,
                     out))
+        return EXIT_USAGE;
+    if (check_includes(c, what))
         return EXIT_USAGE;
     status = run_make(c, tsan ? "exercise-tsan" : "exercise", bin,
                       c->build_limit_s, out, size);
@@ -825,16 +978,17 @@ static int build(const check_t *c, int tsan, int quiet)
         return EXIT_USAGE;
     int rc = build_locked(c, tsan, quiet, out, sizeof out);
     close(lock);
+    progress_done();
     return rc;
 }
 
 /* "crashed (signal 11: Segmentation fault)" or "hung" for a program that
- * did not end as it should. */
-static void describe_end(int status, char *buf, size_t size)
+ * did not end as it should; limit_s is the time limit it had. */
+static void describe_end(int status, double limit_s, char *buf, size_t size)
 {
     if (status == CD_SPAWN_TIMEOUT)
-        snprintf(buf, size, "did not finish within its time limit (a hang "
-                 "the run's watchdog could not end?)");
+        snprintf(buf, size, "did not finish within its time limit of %g s "
+                 "(a hang the run's watchdog could not end?)", limit_s);
     else if (status < 0)
         snprintf(buf, size, "could not be started");
     else if (WIFSIGNALED(status))
@@ -844,6 +998,193 @@ static void describe_end(int status, char *buf, size_t size)
                  WTERMSIG(status), strsignal(WTERMSIG(status)));
     else
         snprintf(buf, size, "ended with exit code %d", WEXITSTATUS(status));
+}
+
+/* ============================ a sandboxed run ============================ */
+
+/* One run of the learner's program in the sandbox (sandbox.h). */
+typedef struct run {
+    const char *label;     /* the progress line's stage until one is told */
+    int out_fd, err_fd;    /* its stdout and stderr (-1: ours) ... */
+    int pass_output;       /* ... or its stdout passed on through here */
+    const char *env;       /* one more "NAME=VALUE", or NULL */
+    int interactive;       /* it may read our terminal */
+    unsigned long long memory, address_space; /* 0: no limit */
+    double limit_s;
+    int results;           /* it writes result records (--result-fd) */
+    char fd_arg[16];       /* the --result-fd argument, filled here */
+    /* What came of it. */
+    cd_books_t *books;     /* the result pipe, as read (results only) */
+    cd_sandbox_t sb;       /* the channel, and what was said on it */
+    cd_sandbox_report_t said;
+    int status;            /* wait status or CD_SPAWN_ code */
+    int late;              /* stopped: not started within START_LIMIT_S */
+    int started;
+    size_t passed;         /* bytes of its stdout passed on */
+    int mid_line;          /* the last of them was no newline */
+} run_t;
+
+/* The result pipe as it comes, into the run's books. */
+static void pass_records(void *arg, const char *data, size_t n)
+{
+    run_t *r = arg;
+    cd_books_feed(r->books, data, n);
+}
+
+/* Whether any record came whole (the program's harness is running). */
+static int any_record(const cd_books_t *b)
+{
+    if (b->ended || b->refused || b->fault[0] || b->stage)
+        return 1;
+    for (int s = CD_STAGE_FREE; s <= CD_STAGES; s++)
+        if (b->st[s].begun)
+            return 1;
+    return 0;
+}
+
+/* The program's stdout, passed on as it comes (at most OUTPUT_MAX). */
+static void pass_output(void *arg, const char *data, size_t n)
+{
+    run_t *r = arg;
+    size_t room = r->passed < OUTPUT_MAX ? OUTPUT_MAX - r->passed : 0;
+    size_t put = n < room ? n : room;
+    if (put == 0) {
+        r->passed += n > 0;
+        return;
+    }
+    progress_erase();
+    fwrite(data, 1, put, stdout);
+    fflush(stdout);
+    r->passed += put;
+    r->mid_line = data[put - 1] != '\n';
+}
+
+/* cd_spawn_wait's watch for a run: the progress line, following the
+ * stages the program announces; and the limit on its start. */
+static int watch_run(cd_child_t *ch, double elapsed_s, void *arg)
+{
+    run_t *r = arg;
+    const char *stage = r->results ? cd_books_running(r->books) : NULL;
+    (void)ch;
+    if (stage)
+        progress_stage(stage);
+    progress_tick();
+    if (r->started)
+        return 0;
+    /* Started: it reached main (the sandbox says so before main runs),
+     * and, when it writes records, the first one came - a record the
+     * learner's code cannot forge, as it could the "main". */
+    cd_sandbox_report(&r->sb, &r->said);
+    r->started = r->said.reached_main &&
+                 (!r->results || any_record(r->books));
+    if (!r->started && elapsed_s >= START_LIMIT_S) {
+        r->late = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* Runs argv (one of whose words is r->fd_arg when r->results) as r says.
+ * Fills r's results. */
+static void run_program(run_t *r, char *argv[])
+{
+    int res[2] = { -1, -1 }, out[2] = { -1, -1 };
+    const cd_spawn_limits_t limits = { .as = r->address_space,
+                                       .fsize = 64 * MiB, .nofile = 512,
+                                       .no_core = 1 };
+    r->status = CD_SPAWN_FAILED;
+    r->late = r->started = 0;
+    r->passed = 0;
+    r->mid_line = 0;
+    memset(&r->said, 0, sizeof r->said);
+    /* Tests turn the filter off to see what holds without it. */
+    const char *filter = getenv("CONCDEMO_SANDBOX_FILTER");
+    if (cd_sandbox_open(&r->sb, r->memory ? r->memory : RUN_MEMORY,
+                        !filter || strcmp(filter, "off") != 0) != 0)
+        return;
+    if ((r->results && cd_spawn_pipe(res) != 0) ||
+        (r->pass_output && cd_spawn_pipe(out) != 0)) {
+        cd_sandbox_close(&r->sb);
+        return;
+    }
+    snprintf(r->fd_arg, sizeof r->fd_arg, "%d", res[1]);
+
+    cd_child_t ch = { .watch = watch_run, .arg = r, .kill_at_once = 1,
+                      .rss_limit = r->memory };
+    ch.in[ch.nin++] = (cd_spawn_input_t){ .fd = r->sb.fds[0],
+                                          .buf = r->sb.said,
+                                          .size = sizeof r->sb.said };
+    if (r->results)
+        ch.in[ch.nin++] = (cd_spawn_input_t){ .fd = res[0],
+                                              .pass = pass_records };
+    if (r->pass_output)
+        ch.in[ch.nin++] = (cd_spawn_input_t){ .fd = out[0],
+                                              .pass = pass_output };
+    cd_spawn_opts_t o = { .out_fd = r->pass_output ? out[1] : r->out_fd,
+                          .err_fd = r->err_fd,
+                          .keep_fd = { r->sb.fds[1], res[1] },
+                          .env = { r->sb.env, r->env },
+                          .interactive = r->interactive,
+                          .limits = &limits };
+    progress_stage(r->label);
+    int started = cd_spawn(&ch, argv, &o);
+    /* The program holds the only write ends. */
+    close(r->sb.fds[1]);
+    r->sb.fds[1] = -1;
+    if (res[1] >= 0)
+        close(res[1]);
+    if (out[1] >= 0)
+        close(out[1]);
+    r->status = started == 0 ? cd_spawn_wait(&ch, r->limit_s)
+                             : started == -EINTR ? CD_SPAWN_SIGNALLED
+                                                 : CD_SPAWN_FAILED;
+    progress_done();
+    if (r->mid_line)
+        putchar('\n');
+    if (r->passed > OUTPUT_MAX)
+        printf("%*s(the program's output was cut at %d KiB)\n", 18, "",
+               OUTPUT_MAX / 1024);
+    if (res[0] >= 0)
+        close(res[0]);
+    if (out[0] >= 0)
+        close(out[0]);
+    cd_sandbox_report(&r->sb, &r->said);
+    cd_sandbox_close(&r->sb);
+}
+
+/* Why the sandbox stopped the run, into buf; 0 if it did not. */
+static int sandbox_stop(const run_t *r, char *buf, size_t size)
+{
+    if (r->said.denied[0]) {
+        cd_sandbox_explain(&r->said, buf, size);
+    } else if (r->status == CD_SPAWN_MEMORY) {
+        snprintf(buf, size, "your code used more than %llu MiB of memory, "
+                 "the most a run may use: stopped", r->memory / MiB);
+    } else if (r->late && !r->said.reached_main) {
+        snprintf(buf, size, "code of yours that runs before main (a "
+                 "constructor?) did not finish within %d s: stopped",
+                 START_LIMIT_S);
+    } else if (r->late) {
+        snprintf(buf, size, "the exercise's program did not start its "
+                 "first stage within %d s: stopped", START_LIMIT_S);
+    } else if (r->status >= 0 && WIFSIGNALED(r->status) &&
+               WTERMSIG(r->status) == SIGSYS) {
+        snprintf(buf, size, "the sandbox stopped your code (SIGSYS): it made "
+                 "a system call an exercise may not make");
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
+/* Once per check: a sandbox without its seccomp filter is weaker, and
+ * the learner (or the teacher) should know. */
+static void sandbox_note(const run_t *r)
+{
+    static int told;
+    if (r->said.filter == 0 && !told++)
+        printf("  %-9s -     no seccomp filter: %s\n", "sandbox",
+               r->said.filter_why);
 }
 
 /* ================================ the stages ============================= */
@@ -913,16 +1254,25 @@ static void confirm_stages(const check_t *c, const cd_books_t *b,
 /* The verdict counts when it is complete, the exit code agrees with it
  * and the books bear out what it passed; anything else is a failure of
  * its own. Returns 0, 1 or 2 as run_stages. */
-static int judge_stages(const check_t *c, int status, const cd_books_t *b,
-                        char *failed, size_t size)
+static int judge_stages(const check_t *c, const run_t *r, char *failed,
+                        size_t size)
 {
+    const cd_books_t *b = r->books;
+    int status = r->status;
     int code = status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     const char *running = cd_books_running(b);
-    char end[128];
+    const char *stage = running ? running : "run";
+    char end[160], why[256];
 
     snprintf(failed, size, "%s", b->failed);
+    sandbox_note(r);
     if (b->refused && code == 2)
         return EXIT_USAGE; /* it said why, on stderr */
+    if (sandbox_stop(r, why, sizeof why)) {
+        printf("  %-9s FAIL  %s\n", r->late ? "run" : stage, why);
+        add_name(failed, size, r->late ? "run" : stage);
+        return 1;
+    }
     if (b->fault[0]) {
         printf("  %-9s FAIL  the exercise's program sent records out of "
                "place (%s): not the checker's program\n", "run", b->fault);
@@ -933,7 +1283,7 @@ static int judge_stages(const check_t *c, int status, const cd_books_t *b,
         confirm_stages(c, b, failed, size);
         return failed[0] ? 1 : 0;
     }
-    describe_end(status, end, sizeof end);
+    describe_end(status, r->limit_s, end, sizeof end);
     if (!b->ended && running && status >= 0 && WIFSIGNALED(status)) {
         /* A crash in a stage: its handler printed the stage's FAIL line. */
         add_name(failed, size, running);
@@ -954,52 +1304,39 @@ static int judge_stages(const check_t *c, int status, const cd_books_t *b,
     return 1;
 }
 
-static void book_records(void *books, const void *data, size_t len)
-{
-    cd_books_feed(books, data, len);
-}
-
 /* Runs the stages of the exercise's program; fills failed with the names
- * of the stages that failed. Returns 0 all passed, 1 some failed, 2 the
- * program refused the file. */
-static int run_stages(const check_t *c, char *failed, size_t size)
+ * of the stages that failed, and *late with whether it never started
+ * them. Returns 0 all passed, 1 some failed, 2 the program refused the
+ * file. */
+static int run_stages(const check_t *c, char *failed, size_t size, int *late)
 {
-    char fd_arg[16], sched[LONG_PATH];
-    int fds[2];
-    static cd_books_t books; /* large: off the stack */
+    static run_t r; /* large: off the stack */
+    static cd_books_t books;
+    char sched[LONG_PATH];
 
     failed[0] = '\0';
+    cd_books_init(&books, c->spec);
     schedule_dir(c, sched, sizeof sched);
-    if (cd_spawn_pipe(fds) != 0) {
-        printf("  %-9s FAIL  cannot make a pipe: %s\n", "run",
-               strerror(errno));
-        snprintf(failed, size, "run");
-        return 1;
-    }
-    snprintf(fd_arg, sizeof fd_arg, "%d", fds[1]);
+    r = (run_t){ .label = "run", .out_fd = -1, .err_fd = -1,
+                 .pass_output = 1, .memory = RUN_MEMORY,
+                 .address_space = RUN_ADDRESS_SPACE,
+                 /* A longer exploration asked for is no hang. */
+                 .limit_s = HOST_LIMIT_S + c->budget_s, .results = 1,
+                 .books = &books };
     char *argv[20] = { (char *)c->prog, "check", (char *)c->spec->name,
                        "--cmd", (char *)c->cmd, "--source", (char *)c->shown,
-                       "--result-fd", fd_arg, "--schedule-dir", sched };
+                       "--result-fd", r.fd_arg, "--schedule-dir", sched };
     int n = 11;
     if (c->budget) {
         argv[n++] = "--budget";
         argv[n++] = (char *)c->budget;
     }
     argv[n] = NULL;
-
-    cd_books_init(&books, c->spec);
-    cd_child_t ch = { .collect_fd = fds[0], .sink = book_records,
-                      .sink_arg = &books };
-    cd_spawn_opts_t o = { .out_fd = -1, .err_fd = -1, .keep_fd = fds[1] };
-    int started = cd_spawn(&ch, argv, &o);
-    close(fds[1]); /* the program holds the only write end */
-    /* A longer exploration asked for is no hang. */
-    int status = started == 0 ? cd_spawn_wait(&ch, HOST_LIMIT_S + c->budget_s)
-                              : CD_SPAWN_FAILED;
-    close(fds[0]);
+    run_program(&r, argv);
+    *late = r.late;
     int rc = 1;
-    if (status != CD_SPAWN_SIGNALLED && !cd_spawn_signalled())
-        rc = judge_stages(c, status, &books, failed, size);
+    if (r.status != CD_SPAWN_SIGNALLED && !cd_spawn_signalled())
+        rc = judge_stages(c, &r, failed, size);
     cd_books_free(&books);
     return rc;
 }
@@ -1099,40 +1436,46 @@ static int summarise_crash(const char *log, const char *file, char *kind,
 }
 
 
-/* Runs this check's copy of the TSan program, its stderr into the log.
- * Returns its wait status or a CD_SPAWN_... code. */
-static int run_tsan(const check_t *c)
+/* Runs this check's copy of the TSan program, its stderr into the log;
+ * the result in r. */
+static void run_tsan(const check_t *c, run_t *r, cd_books_t *books)
 {
     int err = open(c->tsan_log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
                    0644);
     int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    *r = (run_t){ .label = "tsan", .out_fd = null, .err_fd = err,
+                  .env = "TSAN_OPTIONS=halt_on_error=0 exitcode=66",
+                  .memory = RUN_MEMORY, .limit_s = TSAN_LIMIT_S,
+                  .results = 1, .books = books,
+                  .status = CD_SPAWN_FAILED };
     char *argv[] = { (char *)c->tsan_prog, "tsan", (char *)c->spec->name,
-                     NULL };
-    cd_child_t ch = { .collect_fd = -1 };
-    cd_spawn_opts_t o = { .out_fd = null, .err_fd = err, .keep_fd = -1,
-                          .env = "TSAN_OPTIONS=halt_on_error=0 exitcode=66" };
-    int status = CD_SPAWN_FAILED;
-    if (err >= 0 && null >= 0 && cd_spawn(&ch, argv, &o) == 0)
-        status = cd_spawn_wait(&ch, TSAN_LIMIT_S);
+                     "--result-fd", r->fd_arg, NULL };
+    if (err >= 0 && null >= 0)
+        run_program(r, argv);
     if (err >= 0)
         close(err);
     if (null >= 0)
         close(null);
-    return status;
 }
 
 /* Prints the TSan stage's verdict from its log and how the run ended;
  * report is where the log is kept. Returns 1 if it passed. */
-static int judge_tsan(const check_t *c, const char *text, int status,
+static int judge_tsan(const check_t *c, const char *text, const run_t *r,
                       const char *failed_before, const char *report)
 {
-    char kind[96], first[256], second[256], end[128];
-    int reports;
+    char kind[96], first[256], second[256], end[160], why[256];
+    int reports, status = r->status;
+    int ended = r->books->ended;
 
+    sandbox_note(r);
+    if (sandbox_stop(r, why, sizeof why)) {
+        printf("  %-9s FAIL  %s\n", "tsan", why);
+        return 0;
+    }
     summarise_tsan(text, &reports, kind, sizeof kind, first, second,
                    sizeof first);
     if (reports == 0 && status >= 0 && WIFEXITED(status) &&
-        WEXITSTATUS(status) == 0) {
+        WEXITSTATUS(status) == 0 && ended) {
         printf("  %-9s PASS  no report in a free run\n", "tsan");
         return 1;
     }
@@ -1143,8 +1486,11 @@ static int judge_tsan(const check_t *c, const char *text, int status,
         if (second[0] && strcmp(first, second) != 0)
             printf("%*scalled from your code: %s\n", 18, "", second);
     } else if (reports == 0) {
-        describe_end(status, end, sizeof end);
-        printf("  %-9s FAIL  the ThreadSanitizer run %s\n", "tsan", end);
+        /* No report, and no run either: a program that left early is no
+         * pass. */
+        describe_end(status, r->limit_s, end, sizeof end);
+        printf("  %-9s FAIL  the ThreadSanitizer run %s%s\n", "tsan", end,
+               ended ? "" : " before its verdict");
     } else {
         printf("  %-9s FAIL  ThreadSanitizer: %s (%d report%s)\n", "tsan",
                kind, reports, reports == 1 ? "" : "s");
@@ -1165,12 +1511,16 @@ static int judge_tsan(const check_t *c, const char *text, int status,
  * 0 if it failed, -1 if the file did not build. */
 static int stage_tsan(const check_t *c, const char *failed_before)
 {
+    static run_t r; /* large: off the stack */
+    static cd_books_t books;
     char report[LONG_PATH + 16];
 
     if (build(c, 1, 1) != 0)
         return -1;
-    int status = run_tsan(c);
-    if (status == CD_SPAWN_SIGNALLED || cd_spawn_signalled())
+    cd_books_init(&books, c->spec);
+    run_tsan(c, &r, &books);
+    cd_books_free(&books); /* (what judge_tsan reads, ended, stays) */
+    if (r.status == CD_SPAWN_SIGNALLED || cd_spawn_signalled())
         return 0;
     char *text = cd_grade_read_file(c->tsan_log);
     /* The log moves next to the TSan program's build, where it stays; a
@@ -1178,7 +1528,7 @@ static int stage_tsan(const check_t *c, const char *failed_before)
     snprintf(report, sizeof report, "%s/%s.tsan.log", c->root, c->tsan_bin);
     if (rename(c->tsan_log, report) != 0)
         snprintf(report, sizeof report, "%s", c->tsan_log);
-    int ok = judge_tsan(c, text ? text : "", status, failed_before, report);
+    int ok = judge_tsan(c, text ? text : "", &r, failed_before, report);
     free(text);
     return ok;
 }
@@ -1186,10 +1536,12 @@ static int stage_tsan(const check_t *c, const char *failed_before)
 /* ================================ the command ============================ */
 
 /* --sched: one controlled run of the learner's program. It may read the
- * terminal (--sched=step), so its stdin is ours. */
+ * terminal (--sched=step), so its stdin is ours, and its output (a trace
+ * can be long) goes straight to ours. */
 static int run_once(const check_t *c)
 {
-    char sched[LONG_PATH];
+    static run_t r; /* large: off the stack */
+    char sched[LONG_PATH], why[256], end[160];
     char *argv[28] = { (char *)c->prog, "run", (char *)c->spec->name,
                        "--cmd", (char *)c->cmd, "--schedule-dir", sched };
     int n = 7;
@@ -1197,17 +1549,20 @@ static int run_once(const check_t *c)
     for (int i = 0; i < c->nrun; i++)
         argv[n++] = c->run_args[i];
     argv[n] = NULL;
-    cd_child_t ch = { .collect_fd = -1 };
-    cd_spawn_opts_t o = { .out_fd = -1, .err_fd = -1, .keep_fd = -1,
-                          .interactive = 1 };
-    int status = cd_spawn(&ch, argv, &o) == 0
-                     ? cd_spawn_wait(&ch, HOST_LIMIT_S) : CD_SPAWN_FAILED;
-    if (status >= 0 && WIFEXITED(status))
-        return WEXITSTATUS(status);
+    r = (run_t){ .label = "run", .out_fd = -1, .err_fd = -1,
+                 .interactive = 1, .memory = RUN_MEMORY,
+                 .address_space = RUN_ADDRESS_SPACE, .limit_s = HOST_LIMIT_S };
+    run_program(&r, argv);
+    int status = r.status;
     if (status == CD_SPAWN_SIGNALLED || cd_spawn_signalled())
         return EXIT_FAIL;
-    char end[128];
-    describe_end(status, end, sizeof end);
+    if (sandbox_stop(&r, why, sizeof why)) {
+        printf("concdemo check: %s\n", why);
+        return EXIT_FAIL;
+    }
+    if (status >= 0 && WIFEXITED(status))
+        return WEXITSTATUS(status);
+    describe_end(status, r.limit_s, end, sizeof end);
     printf("concdemo check: the exercise's program %s\n", end);
     return EXIT_FAIL;
 }
@@ -1225,10 +1580,15 @@ static int check_file(const check_t *c)
            c->spec->goal);
     if (build(c, 0, 0) != 0)
         return EXIT_USAGE;
-    int rc = run_stages(c, failed, sizeof failed);
+    int late = 0;
+    int rc = run_stages(c, failed, sizeof failed, &late);
     if (rc == EXIT_USAGE || cd_spawn_signalled())
         return rc;
-    if (!c->no_tsan) {
+    if (!c->no_tsan && late) {
+        /* Its TSan build would hang in the same place. */
+        printf("  %-9s -     skipped: the program did not start (above)\n",
+               "tsan");
+    } else if (!c->no_tsan) {
         int t = stage_tsan(c, failed);
         if (t < 0)
             return EXIT_USAGE;

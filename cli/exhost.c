@@ -18,8 +18,9 @@
  *        end of the verdict - or a refusal, for a file that is not the
  *        named exercise. The checker grades from the books, not from
  *        what this program says
- *   PROG tsan NAME
- *        one free run of the first size: the ThreadSanitizer build's stage
+ *   PROG tsan NAME [--result-fd FD]
+ *        one free run of the first size: the ThreadSanitizer build's
+ *        stage; FD gets the run's books and the end record once it is over
  *   PROG run NAME --cmd CMD [--schedule-dir DIR] --sched=S [--threads N]
  *        [--iterations N] [--workers N] [--max-steps N] [--trace]
  *        one controlled run, as `concdemo SCENARIO --sched=S` makes
@@ -520,6 +521,9 @@ static int cmd_tsan(void)
     cd_run(&cd_exercise, 0, &o, &result);
     cd_report_verdict_line(stdout, cd_exercise.name,
                            cd_exercise.variants[0].name, &result.verdict);
+    fflush(stdout);
+    /* The run happened: a program that left early has no report either. */
+    cd_ledger_send(CD_EFF_END, 0, 0);
     return 0;
 }
 

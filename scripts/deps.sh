@@ -2,7 +2,7 @@
 # Installs the Debian packages concdemo needs, when they are missing.
 # As root it installs them with apt-get; otherwise it prints the command.
 set -u
-need="build-essential libncurses-dev libcunit1-dev tmux valgrind"
+need="build-essential libncurses-dev libcunit1-dev libseccomp-dev tmux valgrind"
 missing=""
 for p in $need; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -6,7 +6,8 @@
 # HEADER's "exercise-defines:" line lists the globals that file must
 # define. Any other global it defines - a harness name, cd_exercise, a
 # library function, a helper left non-static - is refused here, before
-# the link, in one line a learner can act on. Exit 1 if so.
+# the link, in one line a learner can act on; so is a use of the grader's
+# own functions. Exit 1 if so.
 obj=$1 header=$2
 allowed=$(sed -n 's/^ \* exercise-defines: *//p' "$header")
 if [ -z "$allowed" ]; then
@@ -30,4 +31,18 @@ done
 [ $status = 0 ] ||
     echo "($header lists what it defines: $allowed;" \
          "make a helper of yours static)"
+# The grader's side of the sandbox (cli/sandbox.h) is not the learner's to
+# call: cd_sandbox_token() would hand over the secret that the result
+# records must carry.
+used=$(nm -u "$obj") || {
+    echo "cannot list what $obj uses: the check needs nm (apt-get install binutils)"
+    exit 1
+}
+for sym in $(printf '%s\n' "$used" | awk '{ print $NF }'); do
+    case $sym in
+    cd_sandbox_* | __real_main | __wrap_main)
+        echo "your file uses $sym, which belongs to the grader"
+        status=1 ;;
+    esac
+done
 exit $status

@@ -214,5 +214,6 @@ void suite_step(void);
 void suite_lessons(void);
 void suite_check(void);
 void suite_ledger(void);
+void suite_hostile(void);
 
 #endif /* CD_TEST_HARNESS_H */

@@ -35,6 +35,7 @@ static const struct {
     { "lessons", suite_lessons },
     { "ledger", suite_ledger },
     { "check", suite_check },
+    { "hostile", suite_hostile },
 };
 
 static int wanted(int argc, char **argv, const char *name)
