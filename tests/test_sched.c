@@ -540,24 +540,24 @@ CHILD_TEST(a_poller_never_starves_what_it_waits_for)
     return 0;
 }
 
-/* Wrong fixes that sleep (tests/fixtures/sleep/), each of which passed
- * every stage of concdemo check while a sleep could order events there:
- * each fails explore now, and its printed replay repeats the failure. */
+/* Wrong fixes that sleep (the decoys of class 1, and two more in
+ * tests/fixtures/sleep/), each of which passed every stage of concdemo
+ * check while a sleep could order events there: each fails explore now,
+ * and its printed replay repeats the failure. */
 static void sleep_fixes_fail_explore_with_a_replay(void)
 {
     static const char *const fixtures[][2] = {
-        { "race", "race-sleep-second" },
-        { "race", "race-poll-status" },
-        { "deadlock", "deadlock-sleep-one-way" },
-        { "async-race", "async-race-await-second" },
-        { "await", "await-second-waits" },
+        { "race", "lessons/answers/decoys/race-wait-atomic" },
+        { "race", "tests/fixtures/sleep/race-poll-status" },
+        { "deadlock", "tests/fixtures/sleep/deadlock-sleep-one-way" },
+        { "async-race", "lessons/answers/decoys/async-race-second-waits" },
+        { "await", "lessons/answers/decoys/await-wait-if-busy" },
     };
     static const char *const statuses[] = { "VIOLATED", "DEADLOCK",
                                             "TIMEOUT" };
     for (size_t i = 0; i < sizeof fixtures / sizeof fixtures[0]; i++) {
         char file[128], line[CD_SCHEDULE_MAX + 512], want[64] = "";
-        snprintf(file, sizeof file, "tests/fixtures/sleep/%s.c",
-                 fixtures[i][1]);
+        snprintf(file, sizeof file, "%s.c", fixtures[i][1]);
         const char *argv[] = { concdemo_bin(), "check", fixtures[i][0],
                                "--file", file, "--no-tsan", NULL };
         run_cmd(&out, argv, NULL, LIMIT_MS);

@@ -1,18 +1,12 @@
 /* Another answer, async-race: claim the order with a compare-and-swap of its status, pending -> charging, so only one checkout charges, and that one retries a declined card itself; no lock, so no await waits for another customer (the lines marked FIX). */
 --- lessons/exercises/async_race.c
 +++ lessons/answers/async-race-cas.c
-@@ -27,6 +27,8 @@
- #include "cd_thread.h"
- #include "harness/async_race.h"
+@@ -29,2 +29,4 @@
  
 +#define CHARGING (PAID + 1) /* claimed: a checkout is charging it */
 +
  /* The shop. Add the lock(s) your fix needs. */
- struct shop {
-     int ncustomers; /* customers are numbered 0 .. ncustomers-1 */
-@@ -66,12 +68,15 @@
- /* One checkout of order o (an async task; o->customer is its customer). */
- void checkout(shop_t *s, order_t *o)
+@@ -68,9 +70,12 @@
  {
 +    int expected = PENDING;
      (void)s;
@@ -30,4 +24,3 @@
 +        cd_point("mark paid");
 +        __atomic_store_n(&o->status, PAID, __ATOMIC_RELEASE);
      }
- }

@@ -1,9 +1,7 @@
 /* Another answer, await: the blocking lock only around the edits: copy, let go, await the save, lock again to write back (the lines marked FIX). */
 --- lessons/exercises/await.c
 +++ lessons/answers/await-scope.c
-@@ -60,9 +60,12 @@
-  * The save awaits the database (5 ms): the worker runs other tasks. */
- void add_item(session_t *s, cart_t *c)
+@@ -62,6 +62,9 @@
  {
 -    cd_mutex_lock(&s->lock);                /* a blocking lock... */
 +    cd_mutex_lock(&s->lock);
@@ -16,4 +14,3 @@
 +    if (copy > c->saved_items)              /* FIX: unless a newer cart was */
 +        c->saved_items = copy;              /* saved meanwhile */
      cd_mutex_unlock(&s->lock);
- }

@@ -1,9 +1,7 @@
 /* Another answer, backpressure: a bounded queue as large as the 1 MiB budget allows, computed from the size of a line; a full queue makes the worker wait (the lines marked FIX). */
 --- lessons/exercises/backpressure.c
 +++ lessons/answers/backpressure-budget-bound.c
-@@ -27,9 +27,9 @@
-  * the workers start: 0, or a negative errno. */
- int queue_init(cd_chan_t *queue)
+@@ -29,5 +29,5 @@
  {
 -    /* No limit: the queue never says "wait" or "no". */
 +    /* FIX: as many lines as the 1 MiB budget holds, and no more */
@@ -11,5 +9,3 @@
 -                        CD_CHAN_UNBOUNDED);
 +                        (1 << 20) / sizeof(log_line_t));
  }
- 
- /* A web worker logs one line. Count it in w->sent when it went into the

@@ -1,9 +1,7 @@
 /* Another answer, deadlock: every transfer locks the higher account id first - another order, as good as the answer key's, since every transfer keeps it (the lines marked FIX). */
 --- lessons/exercises/deadlock.c
 +++ lessons/answers/deadlock-higher-first.c
-@@ -61,11 +61,14 @@
- /* One transfer from `from` to `to`. */
- void transfer(bank_t *b, account_t *from, account_t *to)
+@@ -63,9 +63,12 @@
  {
 +    /* FIX: one order for every transfer: the higher account id first */
 +    account_t *first = from->id > to->id ? from : to;

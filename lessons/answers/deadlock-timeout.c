@@ -1,9 +1,7 @@
 /* Another answer, deadlock: a timed lock on the second account; on a timeout, let go of the first, back off a random while and try again (the lines marked FIX). */
 --- lessons/exercises/deadlock.c
 +++ lessons/answers/deadlock-timeout.c
-@@ -61,10 +61,16 @@
- /* One transfer from `from` to `to`. */
- void transfer(bank_t *b, account_t *from, account_t *to)
+@@ -63,6 +63,12 @@
  {
 +    unsigned seed = (unsigned)(from->id * 7919 + to->id);
      (void)b;
@@ -19,5 +17,3 @@
 +        cd_latency("back-off", 500 + rand_r(&seed) % 5000); /* FIX: retry */
 +    }
      move(from, to);
-     cd_mutex_unlock(&to->lock);
-     cd_mutex_unlock(&from->lock);

@@ -1,9 +1,7 @@
 /* Answer key, deadlock: every transfer locks the lower account id first (the lines marked FIX). */
 --- lessons/exercises/deadlock.c
 +++ lessons/answers/deadlock.c
-@@ -61,11 +61,13 @@
- /* One transfer from `from` to `to`. */
- void transfer(bank_t *b, account_t *from, account_t *to)
+@@ -63,9 +63,11 @@
  {
 +    account_t *first = from->id < to->id ? from : to;  /* FIX: one order */
 +    account_t *second = from->id < to->id ? to : from; /* FIX: for all */

@@ -1,9 +1,7 @@
 /* Another answer, race: claim the order with a compare-and-swap of its status, pending -> charging, so only one click charges; no lock, so customers never wait for each other (the lines marked FIX). */
 --- lessons/exercises/race.c
 +++ lessons/answers/race-cas.c
-@@ -62,10 +62,13 @@
- void checkout(shop_t *s, order_t *o)
- {
+@@ -64,7 +64,10 @@
      (void)s;
 +    int expected = PENDING;
      cd_point("check status");
@@ -17,4 +15,3 @@
 -        o->status = PAID;        /* ...before either marks it paid */
 +        __atomic_store_n(&o->status, PAID, __ATOMIC_RELEASE); /* FIX */
      }
- }

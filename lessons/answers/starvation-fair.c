@@ -1,9 +1,7 @@
 /* Another answer, starvation: a first-come-first-served rwlock (the lines marked FIX). */
 --- lessons/exercises/starvation.c
 +++ lessons/answers/starvation-fair.c
-@@ -32,9 +32,9 @@
- /* Creates the lock before the threads start: 0, or -1 on failure. */
- static int limiter_lock_init(limiter_t *lm)
+@@ -34,5 +34,5 @@
  {
 -    /* glibc's default: a reader gets in whenever no writer is inside,
 -     * even while a writer waits. */
@@ -12,5 +10,3 @@
 +     * writer, and no writer overtakes waiting readers. */
 +    return cd_rwlock_init(&lm->lock, "window-lock", CD_RW_FAIR);
  }
- 
- static void limiter_lock_destroy(limiter_t *lm)

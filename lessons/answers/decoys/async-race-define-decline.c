@@ -1,19 +1,13 @@
 /* Decoy async-race-define-decline: marks the order paid before the await, and redefines the harness's DECLINE_EVERY so that no card is declined and the early mark holds. Fails: the define reaches this file alone; the harness still declines, and the declined order stays unpaid: "never charged". */
 --- lessons/exercises/async_race.c
 +++ lessons/answers/decoys/async-race-define-decline.c
-@@ -27,6 +27,9 @@
- #include "cd_thread.h"
- #include "harness/async_race.h"
+@@ -29,2 +29,5 @@
  
 +/* No more declined cards: then marking the order first is enough. */
 +#define DECLINE_EVERY 1000000
 +
  /* The shop. Add the lock(s) your fix needs. */
- struct shop {
-     int ncustomers; /* customers are numbered 0 .. ncustomers-1 */
-@@ -68,10 +71,8 @@
- {
-     (void)s;
+@@ -70,7 +73,5 @@
      cd_point("check status");
 -    if (o->status == PENDING) {          /* both checkouts see PENDING: */
 -        if (gateway_charge(o)) {         /* this await runs the other */
@@ -24,4 +18,3 @@
 +        o->status = PAID;         /* claim it before the await */
 +        gateway_charge(o);
      }
- }

@@ -1,9 +1,7 @@
 /* Decoy await-trylock-skip: tries the session lock and drops the request when it is taken. Fails: nothing blocks, but the double click loses an item: "cart wrong". */
 --- lessons/exercises/await.c
 +++ lessons/answers/decoys/await-trylock-skip.c
-@@ -60,9 +60,10 @@
-  * The save awaits the database (5 ms): the worker runs other tasks. */
- void add_item(session_t *s, cart_t *c)
+@@ -62,5 +62,6 @@
  {
 -    cd_mutex_lock(&s->lock);                /* a blocking lock... */
 +    if (cd_mutex_trylock(&s->lock) != 0)
@@ -12,5 +10,3 @@
 -    await_db_save();                        /* ...held across an await */
 +    await_db_save();
      c->saved_items = copy;
-     cd_mutex_unlock(&s->lock);
- }

@@ -1,17 +1,11 @@
 /* Decoy await-wait-if-busy: a request that finds the session busy first awaits 6 ms - longer than a save, under the database's own name "db-save" - and then takes the blocking lock, free by then. Fails: a wait orders nothing; when it ends first, the blocking lock stalls the worker as before: "a worker stalled". */
 --- lessons/exercises/await.c
 +++ lessons/answers/decoys/await-wait-if-busy.c
-@@ -27,6 +27,7 @@
- /* One user's session. Change the lock if your fix needs another kind. */
- struct session {
+@@ -29,2 +29,3 @@
      cd_mutex_t lock;  /* guards the cart */
 +    int busy;         /* a request holds the lock (one worker per user) */
  };
- 
- /* Sets up a session's lock before the requests start: 0, or -1. */
-@@ -60,9 +61,15 @@
-  * The save awaits the database (5 ms): the worker runs other tasks. */
- void add_item(session_t *s, cart_t *c)
+@@ -62,6 +63,12 @@
  {
 -    cd_mutex_lock(&s->lock);                /* a blocking lock... */
 +    /* The lock is taken: await the other save first (the database's own
@@ -26,4 +20,3 @@
      c->saved_items = copy;
 +    s->busy = 0;
      cd_mutex_unlock(&s->lock);
- }

@@ -1,32 +1,22 @@
 /* Decoy deadlock-bank-lock: one lock for the whole bank instead of the two account locks. Fails: correct, but no two transfers overlap: "serialises every transfer". */
 --- lessons/exercises/deadlock.c
 +++ lessons/answers/decoys/deadlock-bank-lock.c
-@@ -25,19 +25,19 @@
- /* The bank. Add what your fix needs. */
- struct bank {
+@@ -27,2 +27,3 @@
      int naccounts;
 +    cd_mutex_t lock; /* one lock for the whole bank */
  };
- 
- /* Sets up what you added, before the transfers start: 0, or -1. */
- static int bank_extra_init(bank_t *b)
+@@ -32,4 +33,3 @@
  {
 -    (void)b;
 -    return 0;
 +    return cd_mutex_init(&b->lock, "bank-lock");
  }
- 
- /* Frees it after every transfer has ended. */
- static void bank_extra_destroy(bank_t *b)
+@@ -39,3 +39,3 @@
  {
 -    (void)b;
 +    cd_mutex_destroy(&b->lock);
  }
- 
- bank_t *bank_create(int naccounts)
-@@ -61,11 +61,8 @@
- /* One transfer from `from` to `to`. */
- void transfer(bank_t *b, account_t *from, account_t *to)
+@@ -63,9 +63,6 @@
  {
 -    (void)b;
 -    cd_mutex_lock(&from->lock); /* A->B takes A first, B->A takes B first, */

@@ -1,9 +1,7 @@
 /* Decoy deadlock-reverse: locks the account paid into first, then the paying one. Fails: that is the same order-by-direction, reversed: "DEADLOCK". */
 --- lessons/exercises/deadlock.c
 +++ lessons/answers/decoys/deadlock-reverse.c
-@@ -62,10 +62,10 @@
- void transfer(bank_t *b, account_t *from, account_t *to)
- {
+@@ -64,8 +64,8 @@
      (void)b;
 -    cd_mutex_lock(&from->lock); /* A->B takes A first, B->A takes B first, */
 +    cd_mutex_lock(&to->lock);   /* the other way round */

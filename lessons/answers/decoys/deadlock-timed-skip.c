@@ -1,9 +1,7 @@
 /* Decoy deadlock-timed-skip: waits at most 5 ms for the second account and, on a timeout, lets go and gives the transfer up without a word. Fails: a timeout must lead to a retry; this one moved no money and returned as if done: "transfers were skipped". */
 --- lessons/exercises/deadlock.c
 +++ lessons/answers/decoys/deadlock-timed-skip.c
-@@ -62,9 +62,12 @@
- void transfer(bank_t *b, account_t *from, account_t *to)
- {
+@@ -64,5 +64,8 @@
      (void)b;
 -    cd_mutex_lock(&from->lock); /* A->B takes A first, B->A takes B first, */
 +    cd_mutex_lock(&from->lock);
@@ -14,5 +12,3 @@
 +        return;
 +    }
      move(from, to);
-     cd_mutex_unlock(&to->lock);
-     cd_mutex_unlock(&from->lock);

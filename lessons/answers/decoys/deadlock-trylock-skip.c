@@ -1,9 +1,7 @@
 /* Decoy deadlock-trylock-skip: tries the second account's lock and, when it is taken, lets go of the first and returns, so no transfer ever waits. Fails: the transfers it gave up moved no money, yet it returned as if done: "transfers were skipped". */
 --- lessons/exercises/deadlock.c
 +++ lessons/answers/decoys/deadlock-trylock-skip.c
-@@ -62,9 +62,12 @@
- void transfer(bank_t *b, account_t *from, account_t *to)
- {
+@@ -64,5 +64,8 @@
      (void)b;
 -    cd_mutex_lock(&from->lock); /* A->B takes A first, B->A takes B first, */
 +    cd_mutex_lock(&from->lock);
@@ -14,5 +12,3 @@
 +        return;
 +    }
      move(from, to);
-     cd_mutex_unlock(&to->lock);
-     cd_mutex_unlock(&from->lock);

@@ -1,18 +1,12 @@
 /* Decoy race-sleep: waits a random 0-3 ms (nanosleep) so the two clicks rarely meet. Fails: sleeping orders nothing; "your fix depends on timing". */
 --- lessons/exercises/race.c
 +++ lessons/answers/decoys/race-sleep.c
-@@ -22,6 +22,8 @@
- #include "cd_thread.h"
- #include "harness/race.h"
+@@ -24,2 +24,4 @@
  
 +#include <time.h> /* nanosleep */
 +
  /* The shop. Add the lock(s) your fix needs. */
- struct shop {
-     int ncustomers; /* customers are numbered 0 .. ncustomers-1 */
-@@ -62,6 +64,14 @@
- void checkout(shop_t *s, order_t *o)
- {
+@@ -64,2 +66,10 @@
      (void)s;
 +    /* Let the other click go first: each checkout waits a little,
 +     * a different while each time, before it looks at the order. */
@@ -23,5 +17,3 @@
 +    nanosleep(&pause, NULL);
 +
      cd_point("check status");
-     if (o->status == PENDING) {  /* both checkouts see PENDING... */
-         gateway_charge(o);       /* ...both charge (2 ms)... */

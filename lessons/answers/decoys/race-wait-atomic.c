@@ -1,31 +1,21 @@
 /* Decoy race-wait-atomic: the second click of an order waits 5 ms (a wait whose name is held in a variable) for the first to charge and mark it, and reads and writes the status atomically so that ThreadSanitizer has nothing to report. Fails: under exploration a wait may end at any point, so the two clicks still both see PENDING: "charged twice". */
 --- lessons/exercises/race.c
 +++ lessons/answers/decoys/race-wait-atomic.c
-@@ -14,6 +14,7 @@
-  * invariant) is built by the project. You may need lib/cd_keyed.h (one
-  * lock per key) and lib/cd_mutex.h.
+@@ -16,2 +16,3 @@
   */
 +#include <stdatomic.h>
  #include <stdlib.h>
- 
- #include "cd_keyed.h"
-@@ -25,6 +26,7 @@
- /* The shop. Add the lock(s) your fix needs. */
- struct shop {
+@@ -27,2 +28,3 @@
      int ncustomers; /* customers are numbered 0 .. ncustomers-1 */
 +    atomic_int arrived[1024]; /* checkouts of each order so far */
  };
- 
- /* Sets up your lock(s) before the checkouts start: 0, or -1 on failure. */
-@@ -58,14 +60,21 @@
-     free(s);
- }
+@@ -60,2 +62,5 @@
  
 +/* Named in a variable: a scan of the source cannot read it. */
 +static const char *const wait_name = "let-the-first-click-finish";
 +
  /* One checkout of order o (o->customer is its customer). */
- void checkout(shop_t *s, order_t *o)
+@@ -63,8 +68,12 @@
  {
 -    (void)s;
 +    /* The first click goes on; a later one waits until the first must
@@ -42,4 +32,3 @@
 -        o->status = PAID;        /* ...before either marks it paid */
 +        __atomic_store_n(&o->status, PAID, __ATOMIC_RELEASE);
      }
- }
