@@ -901,8 +901,8 @@ static void a_part_of_another_exercise_or_starter_is_refused(void)
                                  "exercise 'race'");
     /* A part whose kept lines the starter no longer has. */
     char *text = edit_text(slurp("lessons/answers/race.c"),
-                           " static int shop_locks_init(",
-                           " static int shop_locks_setup(");
+                           "     int ncustomers; /* customers",
+                           "     int ncustomer; /* customers");
     CU_ASSERT_PTR_NOT_NULL_FATAL(text);
     const char *path = test_file("stale-part", "race.c", text);
     free(text);
