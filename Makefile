@@ -10,7 +10,8 @@
 #   make bench      instrumented vs raw mutex cost; channel messages/s;
 #                   controlled schedules/s and schedules needed per bug;
 #                   keyed fix vs global mutex, orders/s
-#   make check-exercise EX=race [FILE=path.c]   grade an exercise (concdemo check)
+#   make check-exercise EX=race [FILE=path.c or part.patch]   grade an exercise
+#                   (concdemo check)
 #   make install    PREFIX=/usr/local DESTDIR=
 
 CC      ?= cc

@@ -94,7 +94,7 @@ static const char usage_text[] =
     "\n"
     "  --file PATH   check this file instead: a copy of the exercise, or a\n"
     "                part (a comment, then diff -u of the exercise and yours,\n"
-    "                as in lessons/answers/), built into the exercise\n"
+    "                as in lessons/answers/*.patch), built into the exercise\n"
     "  --print-full  print the whole file that would be built, and stop\n"
     "  --no-tsan     skip the ThreadSanitizer stage (it needs a TSan build)\n"
     "  --budget S    seconds for the exhaustive (dfs) exploration\n"

@@ -8,9 +8,10 @@
  * the fixed file. A teacher reads the few lines that are the lesson, and
  * a change to an exercise's harness needs no edit of them: a change is
  * found in the starter by its lines (its context and the lines it
- * removes), not by the line numbers of its "@@" header. `concdemo check
- * --file` takes either form and builds the whole file from a part. Text
- * in, text out: nothing here reads files or prints.
+ * removes), not by the line numbers of its "@@" header. They are called
+ * NAME.patch, but a part is told by what it holds, whatever its name:
+ * `concdemo check --file` takes either form and builds the whole file
+ * from a part. Text in, text out: nothing here reads files or prints.
  */
 #ifndef CD_EXFILE_H
 #define CD_EXFILE_H

@@ -142,12 +142,25 @@ const cd_exercise_spec_t *cd_exercise_spec(const char *name)
     return NULL;
 }
 
-void cd_exercise_file(const cd_exercise_spec_t *spec, char *buf, size_t size)
+/* The exercise's name with '_' for '-' (a C file's name), then ext. */
+static void file_named(const cd_exercise_spec_t *spec, const char *ext,
+                       char *buf, size_t size)
 {
-    snprintf(buf, size, "%s.c", spec->name);
+    snprintf(buf, size, "%s%s", spec->name, ext);
     for (char *p = buf; *p; p++)
         if (*p == '-')
             *p = '_';
+}
+
+void cd_exercise_file(const cd_exercise_spec_t *spec, char *buf, size_t size)
+{
+    file_named(spec, ".c", buf, size);
+}
+
+void cd_exercise_answer(const cd_exercise_spec_t *spec, char *buf,
+                        size_t size)
+{
+    file_named(spec, ".patch", buf, size);
 }
 
 const char *cd_exercise_lesson(const cd_exercise_spec_t *spec)

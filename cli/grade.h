@@ -65,10 +65,15 @@ const cd_exercise_spec_t *cd_exercise_specs(int *count);
 /* The exercise of the scenario called name, or NULL. */
 const cd_exercise_spec_t *cd_exercise_spec(const char *name);
 
-/* The exercise's file name (under lessons/exercises/, and its answer's
- * under lessons/answers/): its name with '_' for '-', then ".c". */
+/* The exercise's file name under lessons/exercises/: its name with '_'
+ * for '-', then ".c". */
 void cd_exercise_file(const cd_exercise_spec_t *spec, char *buf,
                       size_t size);
+
+/* Its answer key's file name under lessons/answers/: the same name, then
+ * ".patch" (a part - a note, then a diff of the starter - is no C file). */
+void cd_exercise_answer(const cd_exercise_spec_t *spec, char *buf,
+                        size_t size);
 
 /* Its worksheet: its scenario's lesson ("" if no scenario has its name,
  * which the tests rule out). */

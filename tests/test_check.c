@@ -876,7 +876,7 @@ static void a_part_that_does_not_fit_is_refused(void)
 static void print_full_shows_the_whole_file(void)
 {
     const char *argv[] = { concdemo_bin(), "check", "race", "--file",
-                           "lessons/answers/race.c", "--print-full", NULL };
+                           "lessons/answers/race.patch", "--print-full", NULL };
     run_cmd(&out, argv, NULL, LIMIT_MS);
     ASSERT_INT_EQ(out.exit_code, 0);
     ASSERT_STR_HAS(out.out, "cd_keyed_t customer_lock; /* FIX");
@@ -895,12 +895,13 @@ static void print_full_shows_the_whole_file(void)
 static void a_part_of_another_exercise_or_starter_is_refused(void)
 {
     const char *other[] = { concdemo_bin(), "check", "race", "--file",
-                            "lessons/answers/deadlock.c", NULL };
-    expect_one_line_error(other, "lessons/answers/deadlock.c is a change to "
+                            "lessons/answers/deadlock.patch", NULL };
+    expect_one_line_error(other, "lessons/answers/deadlock.patch is a change "
+                                 "to "
                                  "lessons/exercises/deadlock.c, not to the "
                                  "exercise 'race'");
     /* A part whose kept lines the starter no longer has. */
-    char *text = edit_text(slurp("lessons/answers/race.c"),
+    char *text = edit_text(slurp("lessons/answers/race.patch"),
                            "     int ncustomers; /* customers",
                            "     int ncustomer; /* customers");
     CU_ASSERT_PTR_NOT_NULL_FATAL(text);
@@ -916,7 +917,7 @@ static void a_part_of_another_exercise_or_starter_is_refused(void)
 static void a_parts_errors_name_its_own_lines(void)
 {
     /* Line 23 of the part; the starter's harness is around it. */
-    char *text = edit_text(slurp("lessons/answers/race.c"),
+    char *text = edit_text(slurp("lessons/answers/race.patch"),
                            "+    cd_keyed_destroy(&s->customer_lock);",
                            "+    cd_keyed_destroy(&s->no_such_lock);");
     CU_ASSERT_PTR_NOT_NULL_FATAL(text);
@@ -1042,13 +1043,24 @@ static void the_printed_replay_command_repeats_the_failure(void)
 
 /* ================================ answers ================================ */
 
+/* What the answers, decoys and fixtures that are parts are called:
+ * NAME.patch (a note, then a diff of the starter: no C file). */
+#define PART ".patch"
+
+/* The length of NAME in a file name NAME.patch; 0 for any other name. */
+static size_t stem_len(const char *d_name)
+{
+    size_t len = strlen(d_name), ext = strlen(PART);
+    return len > ext && strcmp(d_name + len - ext, PART) == 0 ? len - ext : 0;
+}
+
 static void every_answer_passes_every_stage(void)
 {
     int n;
     const cd_exercise_spec_t *all = cd_exercise_specs(&n);
     for (int i = 0; i < n; i++) {
         char file[128], want[64], base[64];
-        cd_exercise_file(&all[i], base, sizeof base);
+        cd_exercise_answer(&all[i], base, sizeof base);
         snprintf(file, sizeof file, "lessons/answers/%s", base);
         snprintf(want, sizeof want, "PASS %s: every stage passed\n",
                  all[i].name);
@@ -1065,9 +1077,9 @@ static void every_answer_passes_every_stage(void)
     }
 }
 
-/* The exercise an answer file belongs to: its answer key is the
- * exercise's file (async_race.c); another answer is called NAME-WHAT.c
- * (deadlock-timeout.c). NULL: none. */
+/* The exercise an answer file belongs to: its answer key is named after
+ * the exercise's file (async_race.patch); another answer is called
+ * NAME-WHAT.patch (deadlock-timeout.patch). NULL: none. */
 static const cd_exercise_spec_t *answer_of(const char *d_name, int *key)
 {
     int n;
@@ -1075,7 +1087,7 @@ static const cd_exercise_spec_t *answer_of(const char *d_name, int *key)
     for (int i = 0; i < n; i++) {
         char file[64];
         size_t len = strlen(all[i].name);
-        cd_exercise_file(&all[i], file, sizeof file);
+        cd_exercise_answer(&all[i], file, sizeof file);
         *key = strcmp(d_name, file) == 0;
         if (*key)
             return &all[i];
@@ -1099,9 +1111,8 @@ static void other_fixes_pass_too(void)
     for (struct dirent *e; (e = readdir(dir));) {
         char file[300], want[64];
         int key;
-        size_t len = strlen(e->d_name);
         const cd_exercise_spec_t *ex = answer_of(e->d_name, &key);
-        if (len < 3 || strcmp(e->d_name + len - 2, ".c") != 0 || !ex || key)
+        if (!stem_len(e->d_name) || !ex || key)
             continue;
         others++;
         snprintf(file, sizeof file, "lessons/answers/%s", e->d_name);
@@ -1293,7 +1304,7 @@ static void every_decoy_fails_and_says_why(void)
         const struct decoy *d = &decoys[i];
         char file[128], want[192], said[256] = "";
         int code = d->how == REFUSED ? 2 : 1;
-        snprintf(file, sizeof file, "lessons/answers/decoys/%s.c", d->file);
+        snprintf(file, sizeof file, "lessons/answers/decoys/%s" PART, d->file);
         if (d->how == REFUSED)
             snprintf(want, sizeof want, "%s does not build:", file);
         else
@@ -1318,16 +1329,15 @@ static void every_decoy_fails_and_says_why(void)
     }
 }
 
-/* 1 if d_name is NAME.c for a NAME in names (n of them, `stride` bytes
- * apart, each starting with its name). */
+/* 1 if d_name is NAME.patch for a NAME in names (n of them, `stride`
+ * bytes apart, each starting with its name). */
 static int listed(const char *d_name, const void *names, int n, size_t stride)
 {
-    size_t len = strlen(d_name);
+    size_t len = stem_len(d_name);
     for (int i = 0; i < n; i++) {
         const char *name = *(const char *const *)((const char *)names +
                                                   (size_t)i * stride);
-        if (strlen(name) + 2 == len && strncmp(name, d_name, len - 2) == 0 &&
-            strcmp(d_name + len - 2, ".c") == 0)
+        if (len && strlen(name) == len && strncmp(name, d_name, len) == 0)
             return 1;
     }
     return 0;
@@ -1340,38 +1350,54 @@ static void every_answer_file_is_tested_here(void)
     DIR *dir = opendir("lessons/answers");
     CU_ASSERT_PTR_NOT_NULL_FATAL(dir);
     for (struct dirent *e; (e = readdir(dir));) {
-        size_t len = strlen(e->d_name);
         int key;
-        if (len < 3 || strcmp(e->d_name + len - 2, ".c") != 0)
+        if (!stem_len(e->d_name))
             continue;
         int known = answer_of(e->d_name, &key) != NULL;
         keys += key;
         if (!known)
-            fprintf(stderr, "\n  answer %s is no exercise's (NAME.c or "
-                    "NAME-WHAT.c)", e->d_name);
+            fprintf(stderr, "\n  answer %s is no exercise's (NAME.patch or "
+                    "NAME-WHAT.patch)", e->d_name);
         CU_ASSERT_TRUE(known);
     }
     closedir(dir);
     ASSERT_INT_EQ(keys, n);
 }
 
-static void every_decoy_file_is_tested_here(void)
+/* Every file in dir (its dot files and folders aside) is NAME.patch for
+ * a NAME in names (n of them, `stride` bytes apart, each starting with its
+ * name), and there are n: each `what` of dir is tested here. */
+static void each_part_is_listed(const char *dir_path, const void *names,
+                                int n, size_t stride, const char *what)
 {
-    DIR *dir = opendir("lessons/answers/decoys");
+    DIR *dir = opendir(dir_path);
     CU_ASSERT_PTR_NOT_NULL_FATAL(dir);
     int files = 0;
     for (struct dirent *e; (e = readdir(dir));) {
-        size_t len = strlen(e->d_name);
-        if (len < 3 || strcmp(e->d_name + len - 2, ".c") != 0)
+        char path[512];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", dir_path, e->d_name);
+        if (e->d_name[0] == '.' ||
+            (stat(path, &st) == 0 && S_ISDIR(st.st_mode)))
             continue;
-        files++;
-        int known = listed(e->d_name, decoys, NDECOYS, sizeof decoys[0]);
-        if (!known)
-            fprintf(stderr, "\n  decoy %s is not in test_check.c", e->d_name);
+        files += stem_len(e->d_name) > 0;
+        int known = listed(e->d_name, names, n, stride);
+        if (!stem_len(e->d_name))
+            fprintf(stderr, "\n  %s is no part's name: %ss are NAME" PART
+                    " (a note, then diff -U1 of the starter)", path, what);
+        else if (!known)
+            fprintf(stderr, "\n  %s %s is not in test_check.c", what,
+                    e->d_name);
         CU_ASSERT_TRUE(known);
     }
     closedir(dir);
-    ASSERT_INT_EQ(files, NDECOYS);
+    ASSERT_INT_EQ(files, n);
+}
+
+static void every_decoy_file_is_tested_here(void)
+{
+    each_part_is_listed("lessons/answers/decoys", decoys, NDECOYS,
+                        sizeof decoys[0], "decoy");
 }
 
 /* ============================ the worksheets ============================= */
@@ -1387,7 +1413,7 @@ static const struct promise {
     const char *sheet, *words, *backed_by;
 } promises[] = {
     { "01-race.md", "charges every order exactly once under every schedule "
-      "the checker tries", "answers/race-cas.c" },
+      "the checker tries", "answers/race-cas.patch" },
     { "01-race.md", "One lock for the whole shop passes the charges but "
       "fails the \"customers in parallel\" check", "decoys/race-shop-lock" },
     { "01-race.md", "a sleep or a retry loop that makes the window rare does "
@@ -1403,7 +1429,7 @@ static const struct promise {
       "decoys/race-lock-write" },
     { "02-deadlock.md", "completes every transfer under every schedule the "
       "checker tries, keeps the total in the bank",
-      "answers/deadlock-higher-first.c" },
+      "answers/deadlock-higher-first.patch" },
     { "02-deadlock.md", "completes every transfer",
       "decoys/deadlock-trylock-skip" },
     { "02-deadlock.md", "leaves no lock-order inversion behind (`POTENTIAL "
@@ -1420,7 +1446,7 @@ static const struct promise {
     { "02-deadlock.md", "the checker looks for that",
       "decoys/deadlock-fake-overlap" },
     { "02-deadlock.md", "What matters — which order, or that there is one "
-      "order?", "answers/deadlock-higher-first.c" },
+      "order?", "answers/deadlock-higher-first.patch" },
     { "03-starvation.md", "only a few reads may go in after it asked",
       "decoys/starvation-define-limit" },
     { "03-starvation.md", "a sleep in the readers that leaves gaps does "
@@ -1440,7 +1466,7 @@ static const struct promise {
       "long the load lasts", "decoys/backpressure-huge-bound" },
     { "04-backpressure.md", "accounts for every item: delivered, or dropped "
       "*and counted*, or given up *and reported*",
-      "answers/backpressure-drop.c" },
+      "answers/backpressure-drop.patch" },
     { "04-backpressure.md", "accounts for every item",
       "decoys/backpressure-give-up-all" },
     { "04-backpressure.md", "a sleep in the producer that happens to match "
@@ -1451,7 +1477,7 @@ static const struct promise {
     { "04-backpressure.md", "a silent drop fails the account",
       "decoys/backpressure-keep" },
     { "05-await.md", "lets every task finish on a single worker, under every "
-      "schedule the checker tries", "answers/await-coalesce.c" },
+      "schedule the checker tries", "answers/await-coalesce.patch" },
     { "05-await.md", "keeps the data the lock protected consistent",
       "decoys/await-trylock-skip" },
     { "05-await.md", "more workers only shrink the outage",
@@ -1461,7 +1487,8 @@ static const struct promise {
     { "05-await.md", "dropping the lock altogether fails the consistency "
       "check", "decoys/await-no-lock" },
     { "06-async-race.md", "makes every check-and-act one step for the key it "
-      "concerns, on one worker and on several", "answers/async-race-cas.c" },
+      "concerns, on one worker and on several",
+      "answers/async-race-cas.patch" },
     { "06-async-race.md", "one lock for everything passes the invariant but "
       "fails the \"keys overlap\" check", "decoys/async-race-shop-lock" },
     { "06-async-race.md", "a shorter await changes nothing (time is not the "
@@ -1509,7 +1536,7 @@ static int backing_exists(const char *by)
 {
     if (strncmp(by, "decoys/", 7) == 0) {
         char file[96];
-        snprintf(file, sizeof file, "%s.c", by + 7);
+        snprintf(file, sizeof file, "%s" PART, by + 7);
         return listed(file, decoys, NDECOYS, sizeof decoys[0]);
     }
     if (strncmp(by, "answers/", 8) == 0) {
@@ -1579,7 +1606,7 @@ static void effects_decide_the_grade(void)
     for (int i = 0; i < NEFFECTS; i++) {
         const struct effect_case *d = &effect_cases[i];
         char file[128], want[64], pass[64];
-        snprintf(file, sizeof file, "tests/fixtures/effects/%s.c", d->file);
+        snprintf(file, sizeof file, "tests/fixtures/effects/%s" PART, d->file);
         snprintf(want, sizeof want, "FAIL %s: failed:", d->exercise);
         snprintf(pass, sizeof pass, "PASS %s:", d->exercise);
         check(d->exercise, file, 0);
@@ -1606,7 +1633,7 @@ static void a_forged_verdict_does_not_pass(void)
     const char *forgers[] = { "race-forge-end", "race-forge-books" };
     for (int i = 0; i < 2; i++) {
         char file[128];
-        snprintf(file, sizeof file, "tests/fixtures/effects/%s.c",
+        snprintf(file, sizeof file, "tests/fixtures/effects/%s" PART,
                  forgers[i]);
         check("race", file, 1);
         show_on_failure(out.exit_code == 1);
@@ -1618,23 +1645,8 @@ static void a_forged_verdict_does_not_pass(void)
 
 static void every_effects_fixture_is_tested_here(void)
 {
-    DIR *dir = opendir("tests/fixtures/effects");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(dir);
-    int files = 0;
-    for (struct dirent *e; (e = readdir(dir));) {
-        size_t len = strlen(e->d_name);
-        if (len < 3 || strcmp(e->d_name + len - 2, ".c") != 0)
-            continue;
-        files++;
-        int known = listed(e->d_name, effect_cases, NEFFECTS,
-                           sizeof effect_cases[0]);
-        if (!known)
-            fprintf(stderr, "\n  effects fixture %s is not in test_check.c",
-                    e->d_name);
-        CU_ASSERT_TRUE(known);
-    }
-    closedir(dir);
-    ASSERT_INT_EQ(files, NEFFECTS);
+    each_part_is_listed("tests/fixtures/effects", effect_cases, NEFFECTS,
+                        sizeof effect_cases[0], "effects fixture");
 }
 
 void suite_check(void)

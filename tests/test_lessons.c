@@ -35,7 +35,8 @@
  * line a FILE:LINE quotes. And that every scenario has the whole set the
  * checklist in docs/ARCHITECTURE.md asks for - worksheet, exercise, answer,
  * decoys - each part of it where the checker and the indexes find it, or
- * says in `excused` below why it goes without.
+ * says in `excused` below why it goes without; and that lessons/answers/
+ * holds parts alone, each called NAME.patch (no .c: that is a whole file).
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -43,6 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../cli/exfile.h"
@@ -857,6 +859,62 @@ static const char *marker_line(const char *text, const char *words)
     return NULL;
 }
 
+/* What an answer or a decoy is called: NAME.patch. It is a part (a note,
+ * then a diff of the starter), no C file; the checker tells one by what it
+ * holds, whatever its name, but a .c here would pass for a whole file. */
+#define PART ".patch"
+
+/* The length of NAME in d_name when it is NAME.patch, else 0. */
+static size_t part_stem(const char *d_name)
+{
+    size_t len = strlen(d_name), ext = strlen(PART);
+    return len > ext && strcmp(d_name + len - ext, PART) == 0 ? len - ext : 0;
+}
+
+/* 1 if d_name is NAME-WHAT.patch for the scenario called name. */
+static int named_after(const char *d_name, const char *name)
+{
+    size_t n = strlen(name);
+    return part_stem(d_name) > n + 1 && strncmp(d_name, name, n) == 0 &&
+           d_name[n] == '-';
+}
+
+/* Each file of dir (`sub`, a folder, and README.md aside) is NAME.patch
+ * and a part. Counts what is wrong. */
+static void check_parts_in(const char *dir_path, const char *sub)
+{
+    DIR *dir = opendir(dir_path);
+    if (!dir) {
+        problem(dir_path, 0, "cannot be read");
+        return;
+    }
+    for (struct dirent *e; (e = readdir(dir));) {
+        char path[320];
+        if (e->d_name[0] == '.' || strcmp(e->d_name, "README.md") == 0 ||
+            (sub && strcmp(e->d_name, sub) == 0))
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir_path, e->d_name);
+        char *text = cd_grade_read_file(path);
+        int part = text && cd_exfile_is_part(text);
+        size_t len = strlen(e->d_name);
+        if (!part_stem(e->d_name) && len > 2 &&
+            strcmp(e->d_name + len - 2, ".c") == 0)
+            problem(path, 0, part ? "a part is called NAME" PART ", not .c: "
+                    "it is a patch, no C file" : "a whole C file has no "
+                    "place here: answers and decoys are parts, NAME" PART
+                    " (a note, then diff -U1 of the starter and the fixed "
+                    "file)");
+        else if (!part_stem(e->d_name))
+            problem(path, 0, "is no NAME" PART ": only answers and decoys "
+                    "(parts) belong here");
+        else if (!part)
+            problem(path, 1, "is no part: a note, then diff -U1 of the "
+                    "starter and the fixed file");
+        free(text);
+    }
+    closedir(dir);
+}
+
 /* A part of lessons/answers/ (path) for the starter `file`: a one-line
  * note first (starting with `note`, and holding `also` unless that is
  * NULL), then a change of the starter's "your code" lines alone, as the
@@ -917,26 +975,25 @@ static int has_row(const sheet_t *index, const char *cell)
     return 0;
 }
 
-/* The decoys of scenario `name` (files NAME-WHAT.c); returns how many. */
+/* The decoys of scenario `name` (files NAME-WHAT.patch); returns how
+ * many. */
 static int check_decoys(const char *name, const char *file,
                         const sheet_t *answers)
 {
     int found = 0;
     DIR *dir = opendir(LESSONS "/answers/decoys");
     for (struct dirent *e; dir && (e = readdir(dir));) {
-        size_t len = strlen(e->d_name), n = strlen(name);
-        if (len < n + 4 || strncmp(e->d_name, name, n) != 0 ||
-            e->d_name[n] != '-' || strcmp(e->d_name + len - 2, ".c") != 0)
+        int len = (int)part_stem(e->d_name);
+        if (!named_after(e->d_name, name))
             continue;
         char path[320], note[128], row[128];
         snprintf(path, sizeof path, LESSONS "/answers/decoys/%s", e->d_name);
-        snprintf(note, sizeof note, "/* Decoy %.*s: ", (int)len - 2,
-                 e->d_name);
+        snprintf(note, sizeof note, "/* Decoy %.*s: ", len, e->d_name);
         check_part(path, file, note, " Fails: ");
-        snprintf(row, sizeof row, "| `%.*s` |", (int)len - 2, e->d_name);
+        snprintf(row, sizeof row, "| `%.*s` |", len, e->d_name);
         if (!has_row(answers, row))
-            problem(answers->path, 0, "no row for the decoy %.*s",
-                    (int)len - 2, e->d_name);
+            problem(answers->path, 0, "no row for the decoy %.*s", len,
+                    e->d_name);
         found++;
     }
     if (dir)
@@ -976,18 +1033,17 @@ static void check_exercise(const cd_scenario_t *sc, const sheet_t *exercises,
     if (!has_row(exercises, row))
         problem(exercises->path, 0, "no row \"%s\"", row);
 
-    snprintf(path, sizeof path, LESSONS "/answers/%s", file);
+    char key[64];
+    cd_exercise_answer(ex, key, sizeof key);
+    snprintf(path, sizeof path, LESSONS "/answers/%s", key);
     snprintf(note, sizeof note, "/* Answer key, %s: ", sc->name);
     if (access(path, R_OK) == 0)
         check_part(path, file, note, NULL);
     else if (!excuse_for(sc->name, "answer"))
         problem(path, 0, "no answer key for the exercise %s", sc->name);
     DIR *dir = opendir(LESSONS "/answers");
-    size_t n = strlen(sc->name);
     for (struct dirent *e; dir && (e = readdir(dir));) {
-        size_t len = strlen(e->d_name);
-        if (len > n + 3 && strncmp(e->d_name, sc->name, n) == 0 &&
-            e->d_name[n] == '-' && strcmp(e->d_name + len - 2, ".c") == 0) {
+        if (named_after(e->d_name, sc->name)) {
             snprintf(path, sizeof path, LESSONS "/answers/%s", e->d_name);
             snprintf(note, sizeof note, "/* Another answer, %s: ", sc->name);
             check_part(path, file, note, NULL);
@@ -998,7 +1054,7 @@ static void check_exercise(const cd_scenario_t *sc, const sheet_t *exercises,
     if (check_decoys(sc->name, file, answers) == 0 &&
         !excuse_for(sc->name, "decoys"))
         problem(LESSONS "/answers/decoys", 0, "no decoy for the exercise %s "
-                "(NAME-WHAT.c)", sc->name);
+                "(NAME-WHAT.patch)", sc->name);
 }
 
 static void every_scenario_has_its_whole_set(void)
@@ -1039,6 +1095,46 @@ static void every_scenario_has_its_whole_set(void)
     free(answers.buf);
     free(answers.line);
     ASSERT_INT_EQ(problems - before, 0);
+}
+
+static void answers_and_decoys_are_parts(void)
+{
+    int before = problems;
+    check_parts_in(LESSONS "/answers", "decoys");
+    check_parts_in(LESSONS "/answers/decoys", NULL);
+    ASSERT_INT_EQ(problems - before, 0);
+}
+
+/* The scan above refuses a .c (a whole file, or a part misnamed), any
+ * other stray and a .patch that is no part; it takes a part. */
+static void the_parts_scan_refuses_strays(void)
+{
+    static const char *const files[][2] = {
+        { "ok.patch", "/* n */\n--- lessons/exercises/race.c\n+++ ok.patch\n"
+          "@@ -1 +1 @@\n-a\n+b\n" },
+        { "copy.c", "#include \"harness/race.h\"\nint x;\n" },
+        { "misnamed.c", "/* n */\n--- lessons/exercises/race.c\n+++ m.c\n" },
+        { "notes.txt", "a note\n" },
+        { "empty.patch", "int x;\n" },
+    };
+    const char *dir = "build/lessons-tests/strays";
+    mkdir("build", 0755);
+    mkdir("build/lessons-tests", 0755);
+    mkdir(dir, 0755);
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char path[128];
+        snprintf(path, sizeof path, "%s/%s", dir, files[i][0]);
+        FILE *f = fopen(path, "w");
+        CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+        fputs(files[i][1], f);
+        fclose(f);
+    }
+    int before = problems;
+    quiet = 1;
+    check_parts_in(dir, NULL);
+    quiet = 0;
+    ASSERT_INT_EQ(problems - before, 4);
+    problems = before; /* those were expected */
 }
 
 static void commands_in_run_blocks_run(void)
@@ -1670,6 +1766,10 @@ void suite_lessons(void)
                 every_worksheet_has_the_shape);
     CU_add_test(s, "every scenario has its worksheet, exercise, answer and "
                 "decoys", every_scenario_has_its_whole_set);
+    CU_add_test(s, "answers and decoys are parts, called NAME.patch",
+                answers_and_decoys_are_parts);
+    CU_add_test(s, "the parts scan refuses a .c and other strays",
+                the_parts_scan_refuses_strays);
     CU_add_test(s, "code excerpts come from the demos",
                 code_excerpts_come_from_the_demos);
     CU_add_test(s, "sh run commands run, with the exit codes given",

@@ -547,17 +547,18 @@ CHILD_TEST(a_poller_never_starves_what_it_waits_for)
 static void sleep_fixes_fail_explore_with_a_replay(void)
 {
     static const char *const fixtures[][2] = {
-        { "race", "lessons/answers/decoys/race-wait-atomic" },
-        { "race", "tests/fixtures/sleep/race-poll-status" },
-        { "deadlock", "tests/fixtures/sleep/deadlock-sleep-one-way" },
-        { "async-race", "lessons/answers/decoys/async-race-second-waits" },
-        { "await", "lessons/answers/decoys/await-wait-if-busy" },
+        { "race", "lessons/answers/decoys/race-wait-atomic.patch" },
+        { "race", "tests/fixtures/sleep/race-poll-status.patch" },
+        { "deadlock", "tests/fixtures/sleep/deadlock-sleep-one-way.patch" },
+        { "async-race",
+          "lessons/answers/decoys/async-race-second-waits.patch" },
+        { "await", "lessons/answers/decoys/await-wait-if-busy.patch" },
     };
     static const char *const statuses[] = { "VIOLATED", "DEADLOCK",
                                             "TIMEOUT" };
     for (size_t i = 0; i < sizeof fixtures / sizeof fixtures[0]; i++) {
-        char file[128], line[CD_SCHEDULE_MAX + 512], want[64] = "";
-        snprintf(file, sizeof file, "%s.c", fixtures[i][1]);
+        char line[CD_SCHEDULE_MAX + 512], want[64] = "";
+        const char *file = fixtures[i][1];
         const char *argv[] = { concdemo_bin(), "check", fixtures[i][0],
                                "--file", file, "--no-tsan", NULL };
         run_cmd(&out, argv, NULL, LIMIT_MS);
