@@ -14,11 +14,10 @@
 #include "cd_amutex.h"
 
 #include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
 
 #include "cd_exec.h"
 #include "cd_op.h"
+#include "cd_stripes.h"
 
 typedef struct waiter {
     cd_qnode_t node; /* in m->queue */
@@ -112,34 +111,31 @@ void cd_amutex_unlock_at(cd_amutex_t *m, cd_site_t site)
 
 /* ================================= keyed ================================= */
 
+static int init_one(void *lock, const char *name)
+{
+    return cd_amutex_init(lock, name);
+}
+
+static void destroy_one(void *lock)
+{
+    cd_amutex_destroy(lock);
+}
+
+static const cd__stripe_kind_t amutexes = { sizeof(cd_amutex_t), init_one,
+                                            destroy_one };
+
 int cd_akeyed_init(cd_akeyed_t *k, const char *prefix, int n)
 {
-    if (n <= 0)
-        return -EINVAL;
-    k->locks = calloc((size_t)n, sizeof *k->locks);
-    if (!k->locks)
-        return -ENOMEM;
-    for (int i = 0; i < n; i++) {
-        char name[CD_NAME_MAX];
-        snprintf(name, sizeof name, "%s[%d]", prefix, i);
-        int rc = cd_amutex_init(&k->locks[i], name);
-        if (rc != 0) {
-            while (i-- > 0)
-                cd_amutex_destroy(&k->locks[i]);
-            free(k->locks);
-            k->locks = NULL;
-            return rc;
-        }
-    }
-    k->n = n;
-    return 0;
+    void *locks;
+    int rc = cd__stripes_init(&locks, &amutexes, prefix, n);
+    k->locks = locks;
+    k->n = rc == 0 ? n : 0;
+    return rc;
 }
 
 void cd_akeyed_destroy(cd_akeyed_t *k)
 {
-    for (int i = 0; i < k->n; i++)
-        cd_amutex_destroy(&k->locks[i]);
-    free(k->locks);
+    cd__stripes_destroy(k->locks, &amutexes, k->n);
     k->locks = NULL;
     k->n = 0;
 }

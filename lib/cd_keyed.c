@@ -1,39 +1,35 @@
 /*
- * cd_keyed.c - the stripe table.
+ * cd_keyed.c - the keyed mutex: a stripe table (cd_stripes.h) of cd_mutex.
  */
 #include "cd_keyed.h"
 
-#include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
+#include "cd_stripes.h"
+
+static int init_one(void *lock, const char *name)
+{
+    return cd_mutex_init(lock, name);
+}
+
+static void destroy_one(void *lock)
+{
+    cd_mutex_destroy(lock);
+}
+
+static const cd__stripe_kind_t mutexes = { sizeof(cd_mutex_t), init_one,
+                                           destroy_one };
 
 int cd_keyed_init(cd_keyed_t *k, const char *prefix, int n)
 {
-    if (n <= 0)
-        return -EINVAL;
-    k->locks = calloc((size_t)n, sizeof *k->locks);
-    if (!k->locks)
-        return -ENOMEM;
-    for (int i = 0; i < n; i++) {
-        char name[CD_NAME_MAX];
-        snprintf(name, sizeof name, "%s[%d]", prefix, i);
-        int rc = cd_mutex_init(&k->locks[i], name);
-        if (rc != 0) {
-            while (i-- > 0)
-                cd_mutex_destroy(&k->locks[i]);
-            free(k->locks);
-            return rc;
-        }
-    }
-    k->n = n;
-    return 0;
+    void *locks;
+    int rc = cd__stripes_init(&locks, &mutexes, prefix, n);
+    k->locks = locks;
+    k->n = rc == 0 ? n : 0;
+    return rc;
 }
 
 void cd_keyed_destroy(cd_keyed_t *k)
 {
-    for (int i = 0; i < k->n; i++)
-        cd_mutex_destroy(&k->locks[i]);
-    free(k->locks);
+    cd__stripes_destroy(k->locks, &mutexes, k->n);
     k->locks = NULL;
     k->n = 0;
 }
