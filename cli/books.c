@@ -180,19 +180,6 @@ const char *cd_books_running(const cd_books_t *b)
     return b->stage ? cd_stage_name(b->stage) : NULL;
 }
 
-static const char *size_text(const cd_params_t *p, char *buf, size_t size)
-{
-    if (p->workers > 0)
-        snprintf(buf, size, "%d worker%s, %d iteration%s", p->workers,
-                 p->workers == 1 ? "" : "s", p->iterations,
-                 p->iterations == 1 ? "" : "s");
-    else
-        snprintf(buf, size, "%d thread%s, %d iteration%s", p->threads,
-                 p->threads == 1 ? "" : "s", p->iterations,
-                 p->iterations == 1 ? "" : "s");
-    return buf;
-}
-
 /* Every run of the stage the books hold did what it was asked. */
 static int runs_held(const cd_stage_books_t *st, char *why, size_t size)
 {
@@ -226,9 +213,10 @@ int cd_books_confirm(const cd_books_t *b, int stage, char *why, size_t size)
     case CD_STAGE_FREE:
         for (int i = 0; i < s->nfree; i++)
             if (st->by_size[i] != s->free_runs) {
-                snprintf(why, size, "the services saw %d of the %d runs of "
-                         "%s this stage makes", st->by_size[i], s->free_runs,
-                         size_text(&s->free[i], sz, sizeof sz));
+                snprintf(why, size, "the services saw %d of the %d runs "
+                         "of %s this stage makes", st->by_size[i],
+                         s->free_runs,
+                         cd_exercise_size_text(&s->free[i], sz, sizeof sz));
                 return 0;
             }
         return 1;

@@ -130,20 +130,6 @@ static void more(const char *fmt, ...)
     wrap(text, INDENT);
 }
 
-/* "4 threads, 8 iterations" or "2 workers, 6 iterations". */
-static const char *size_text(const cd_params_t *p, char *buf, size_t size)
-{
-    if (p->workers > 0)
-        snprintf(buf, size, "%d worker%s, %d iteration%s", p->workers,
-                 p->workers == 1 ? "" : "s", p->iterations,
-                 p->iterations == 1 ? "" : "s");
-    else
-        snprintf(buf, size, "%d thread%s, %d iteration%s", p->threads,
-                 p->threads == 1 ? "" : "s", p->iterations,
-                 p->iterations == 1 ? "" : "s");
-    return buf;
-}
-
 /* What went wrong in a run: the observed text and, for a lock-order
  * inversion, where the opposite orders were taken. */
 static void explain_run(const cd_run_result_t *r)
@@ -341,7 +327,7 @@ static int stage_free(void)
                 continue;
             say("free", "FAIL", "run %d of %d (%s): %s", runs,
                 spec->nfree * spec->free_runs,
-                size_text(&spec->free[s], size, sizeof size),
+                cd_exercise_size_text(&spec->free[s], size, sizeof size),
                 cd_status_name(result.verdict.status));
             explain_run(&result);
             return 0;
@@ -349,7 +335,8 @@ static int stage_free(void)
     char sizes[160] = "";
     for (int s = 0; s < spec->nfree; s++)
         snprintf(sizes + strlen(sizes), sizeof sizes - strlen(sizes), "%s%s",
-                 s ? "; " : "", size_text(&spec->free[s], size, sizeof size));
+                 s ? "; " : "",
+                 cd_exercise_size_text(&spec->free[s], size, sizeof size));
     say("free", "PASS", "%d runs held (%s)", runs, sizes);
     more("last run: %s", result.verdict.observed);
     return 1;
@@ -393,7 +380,7 @@ static int stage_explore(void)
     cd_explore_result_t pct, dfs = { 0 };
     char size[64];
 
-    size_text(&spec->explore, size, sizeof size);
+    cd_exercise_size_text(&spec->explore, size, sizeof size);
     if (cd_explore(&e, &pct, &result) != 0) {
         say("explore", "FAIL", "could not run the exploration: %s",
             result.verdict.observed);
@@ -441,7 +428,7 @@ static int stage_parallel(void)
     cd_run_opts_t o = free_opts(&spec->parallel);
     o.sched = &cfg;
     cd_run(&cd_exercise, 0, &o, &result);
-    size_text(&spec->parallel, size, sizeof size);
+    cd_exercise_size_text(&spec->parallel, size, sizeof size);
     if (result.verdict.status != CD_HELD) {
         say("parallel", "FAIL", "the run (%s) broke the invariant: %s", size,
             cd_status_name(result.verdict.status));

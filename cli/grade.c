@@ -163,6 +163,20 @@ void cd_exercise_answer(const cd_exercise_spec_t *spec, char *buf,
     file_named(spec, ".patch", buf, size);
 }
 
+const char *cd_exercise_size_text(const cd_params_t *p, char *buf,
+                                  size_t size)
+{
+    if (p->workers > 0)
+        snprintf(buf, size, "%d worker%s, %d iteration%s", p->workers,
+                 p->workers == 1 ? "" : "s", p->iterations,
+                 p->iterations == 1 ? "" : "s");
+    else
+        snprintf(buf, size, "%d thread%s, %d iteration%s", p->threads,
+                 p->threads == 1 ? "" : "s", p->iterations,
+                 p->iterations == 1 ? "" : "s");
+    return buf;
+}
+
 const char *cd_exercise_lesson(const cd_exercise_spec_t *spec)
 {
     const cd_scenario_t *s = cd_scenario_find(spec->name);

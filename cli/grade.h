@@ -75,6 +75,11 @@ void cd_exercise_file(const cd_exercise_spec_t *spec, char *buf,
 void cd_exercise_answer(const cd_exercise_spec_t *spec, char *buf,
                         size_t size);
 
+/* A run's size in words, into buf (which it returns): "4 threads, 8
+ * iterations", or "2 workers, 6 iterations" for an executor's run. */
+const char *cd_exercise_size_text(const cd_params_t *p, char *buf,
+                                  size_t size);
+
 /* Its worksheet: its scenario's lesson ("" if no scenario has its name,
  * which the tests rule out). */
 const char *cd_exercise_lesson(const cd_exercise_spec_t *spec);

@@ -273,6 +273,19 @@ static int race_run(cd_effect_t *e, cd_params_t p, int each)
     return n;
 }
 
+/* The size both sides print (the books' reasons, the program's stage
+ * lines): one text, in the plural only where it is one. */
+static void a_runs_size_reads_in_words(void)
+{
+    char buf[64];
+    cd_params_t threads = { .threads = 4, .iterations = 8 };
+    cd_params_t worker = { .threads = 3, .workers = 1, .iterations = 1 };
+    CU_ASSERT_STRING_EQUAL(cd_exercise_size_text(&threads, buf, sizeof buf),
+                           "4 threads, 8 iterations");
+    CU_ASSERT_STRING_EQUAL(cd_exercise_size_text(&worker, buf, sizeof buf),
+                           "1 worker, 1 iteration");
+}
+
 static void a_verdict_with_no_runs_behind_it_fails(void)
 {
     cd_books_t b;
@@ -474,6 +487,7 @@ void suite_ledger(void)
                 a_cart_is_saved_only_by_a_save_that_landed);
     CU_add_test(s, "reads past a waiting trimmer are counted",
                 reads_past_a_waiting_trimmer_are_counted);
+    CU_add_test(s, "a run's size reads in words", a_runs_size_reads_in_words);
     CU_add_test(s, "a verdict with no runs behind it fails",
                 a_verdict_with_no_runs_behind_it_fails);
     CU_add_test(s, "a stage passes with its runs judged held",
