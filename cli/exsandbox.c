@@ -33,12 +33,6 @@
 #endif
 
 static int chan = -1; /* the grader's channel, or -1 */
-static char token[CD_SANDBOX_TOKEN_LEN + 1];
-
-const char *cd_sandbox_token(void)
-{
-    return token;
-}
 
 /* Appends s to buf at *n, within size. Async-signal-safe. */
 static void put(char *buf, size_t size, size_t *n, const char *s)
@@ -242,22 +236,7 @@ static const char *install_filter(unsigned long long map_limit)
 
 #endif
 
-/* Reads the secret the grader wrote before starting us. */
-static void read_token(void)
-{
-    size_t got = 0;
-    while (got < CD_SANDBOX_TOKEN_LEN) {
-        ssize_t n = read(chan, token + got, CD_SANDBOX_TOKEN_LEN - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-    }
-    token[got == CD_SANDBOX_TOKEN_LEN ? got : 0] = '\0';
-}
-
-/* Before any code of the learner's file: the secret, the filter, the
+/* Before any code of the learner's file: the filter and the
  * first report. Run by hand (no $CONCDEMO_SANDBOX), the program is left
  * as it is. */
 static void sandbox_start(int argc, char **argv, char **envp)
@@ -280,7 +259,6 @@ static void sandbox_start(int argc, char **argv, char **envp)
     if (fd < 3 || (*end && !off) || limit == 0)
         return;
     chan = (int)fd;
-    read_token();
     const char *why = off ? "turned off (CONCDEMO_SANDBOX_FILTER=off)"
                           : install_filter(limit);
     if (why) {

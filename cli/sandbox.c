@@ -1,7 +1,7 @@
 /*
  * sandbox.c - the grader's half of the sandbox (see sandbox.h): the
- * channel to a run of a learner's program, its secret, and what the
- * program said on it.
+ * channel to a run of a learner's program and what the program said on
+ * it.
  */
 #define _GNU_SOURCE /* SOCK_CLOEXEC */
 
@@ -11,46 +11,16 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-/* A fresh secret: 16 random bytes in hex. Returns 0 or -errno. */
-static int new_token(char *out)
-{
-    unsigned char raw[CD_SANDBOX_TOKEN_LEN / 2];
-    size_t got = 0;
-    while (got < sizeof raw) {
-        ssize_t n = getrandom(raw + got, sizeof raw - got, 0);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -errno;
-        got += (size_t)n;
-    }
-    for (size_t i = 0; i < sizeof raw; i++)
-        snprintf(out + 2 * i, 3, "%02x", raw[i]);
-    return 0;
-}
 
 int cd_sandbox_open(cd_sandbox_t *sb, unsigned long long map_limit,
                     int filter)
 {
     memset(sb, 0, sizeof *sb);
     sb->fds[0] = sb->fds[1] = -1;
-    int rc = new_token(sb->token);
-    if (rc != 0)
-        return rc;
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sb->fds) != 0)
         return -errno;
-    /* Written before the program starts, so it is there to be read: the
-     * socket's buffer holds far more than one secret. */
-    if (write(sb->fds[0], sb->token, CD_SANDBOX_TOKEN_LEN) !=
-        CD_SANDBOX_TOKEN_LEN) {
-        rc = -errno;
-        cd_sandbox_close(sb);
-        return rc ? rc : -EIO;
-    }
     fcntl(sb->fds[0], F_SETFL, fcntl(sb->fds[0], F_GETFL) | O_NONBLOCK);
     snprintf(sb->env, sizeof sb->env, "%s=%d %llu%s", CD_SANDBOX_ENV,
              sb->fds[1], map_limit, filter ? "" : " off");

@@ -4,11 +4,11 @@
  *
  * Two halves. The grader's (cli/sandbox.c, part of concdemo) opens a
  * channel to each run of a learner's program - a socket pair, one end
- * passed on by number in $CONCDEMO_SANDBOX - writes a fresh secret into
- * it, and reads back what the program says. The program's
+ * passed on by number in $CONCDEMO_SANDBOX - and reads back what the
+ * program says. The program's
  * (cli/exsandbox.c, linked into every exercise program and nowhere else)
- * runs before any code of the learner's file: it reads the secret,
- * installs a seccomp filter, and reports on the channel, one line each:
+ * runs before any code of the learner's file: it installs a seccomp
+ * filter and reports on the channel, one line each:
  *
  *   filter on | filter off WHY   the seccomp filter's state
  *   main                         main() was reached: nothing before it
@@ -21,10 +21,9 @@
  * are allowed), running programs, signals to any process but itself,
  * tracing, leaving its process group, raising its limits, one mapping
  * larger than a run's memory, and what root could do to the machine.
- * The secret is the program's proof that it read the channel before any
- * learner code ran. The result records do not rely on it: the checker
- * grades from the books of the runs (cli/books.h), which a forged
- * record cannot turn into a pass.
+ * The channel carries no secret to prove the program's records genuine:
+ * the checker grades from the books of the runs (cli/books.h), which a
+ * forged record cannot turn into a pass.
  */
 #ifndef CD_SANDBOX_H
 #define CD_SANDBOX_H
@@ -32,14 +31,9 @@
 #include <stddef.h>
 
 #define CD_SANDBOX_ENV "CONCDEMO_SANDBOX" /* "FD MAP_LIMIT [off]" */
-#define CD_SANDBOX_TOKEN_LEN 32           /* hex digits of the secret */
 #define CD_SANDBOX_EXIT 125               /* exit code after a denial */
 
 /* ============================ the program's half ========================= */
-
-/* The secret this run's grader wrote on the channel, or "" when the
- * program runs without a grader. */
-const char *cd_sandbox_token(void);
 
 /* The program's main, reached through the sandbox (make links the
  * exercise with --wrap=main): it reports "main", then runs it. */
@@ -50,7 +44,6 @@ int __real_main(int argc, char **argv, char **envp);
 
 typedef struct cd_sandbox {
     int fds[2];     /* [0] the grader's end, [1] the program's, or -1 */
-    char token[CD_SANDBOX_TOKEN_LEN + 1];
     char env[64];   /* "CONCDEMO_SANDBOX=FD LIMIT" for the program */
     char said[2048]; /* what the program sent (see cd_spawn_wait) */
 } cd_sandbox_t;
@@ -65,7 +58,7 @@ typedef struct cd_sandbox_report {
 } cd_sandbox_report_t;
 
 /* Opens a channel for one run whose mappings may each be at most
- * map_limit bytes, with a new secret already written into it; filter 0
+ * map_limit bytes; filter 0
  * runs the program without its seccomp filter (to test what holds
  * without it). Both ends are close-on-exec; the program's end must be
  * kept open across exec (cd_spawn_opts_t.keep_fd). Returns 0 or

@@ -31,9 +31,9 @@ done
 [ $status = 0 ] ||
     echo "($header lists what it defines: $allowed;" \
          "make a helper of yours static)"
-# The grader's side of the sandbox (cli/sandbox.h) is not the learner's to
-# call: cd_sandbox_token() would hand over the secret that the result
-# records must carry.
+# The grader's side of the sandbox (cli/sandbox.h) and the program's real
+# main are not the learner's to call: a file that runs main again could
+# start stages of its own choosing.
 used=$(nm -u "$obj") || {
     echo "cannot list what $obj uses: the check needs nm (apt-get install binutils)"
     exit 1

@@ -161,15 +161,15 @@ static void a_forged_result_does_not_pass(void)
                             "with exit code 0 before its verdict\n");
 }
 
-/* The secret asked for from the sandbox itself: the build refuses a file
- * that uses the grader's functions. (Before that rule: PASS.) */
-static void a_result_forged_with_the_secret_does_not_build(void)
+/* The program's real main run again with stages of the file's choosing:
+ * the build refuses a file that uses the grader's functions. */
+static void a_file_that_runs_main_again_does_not_build(void)
 {
-    check_hostile("forge-with-token", 1, NULL);
+    check_hostile("rerun-main", 1, NULL);
     expect(out.exit_code == 2);
-    expect_clean_end("forge-with-token", 2);
+    expect_clean_end("rerun-main", 2);
     ASSERT_STR_HAS(out.out, "build     FAIL");
-    ASSERT_STR_HAS(out.out, "    your file uses cd_sandbox_token, which "
+    ASSERT_STR_HAS(out.out, "    your file uses __real_main, which "
                             "belongs to the grader\n");
 }
 
@@ -362,8 +362,8 @@ void suite_hostile(void)
     CU_pSuite s = CU_add_suite("hostile", NULL, NULL);
     CU_add_test(s, "a forged result does not pass",
                 a_forged_result_does_not_pass);
-    CU_add_test(s, "a result forged with the secret does not build",
-                a_result_forged_with_the_secret_does_not_build);
+    CU_add_test(s, "a file that runs main again does not build",
+                a_file_that_runs_main_again_does_not_build);
     CU_add_test(s, "leaving early under TSan does not pass it",
                 leaving_early_under_tsan_does_not_pass_it);
     CU_add_test(s, "a #define of the verdict codes changes nothing",
