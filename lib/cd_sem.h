@@ -61,7 +61,7 @@ int cd_sem_timedwait_at(cd_sem_t *s, int ms, cd_site_t site);
 int cd_sem_post_at(cd_sem_t *s, cd_site_t site);
 
 /* The count now (for tests and verdicts: it may change as soon as it is
- * read). Can't fail. */
+ * read; reading it orders nothing). Can't fail. */
 int cd_sem_value(cd_sem_t *s);
 
 #endif /* CD_SEM_H */
