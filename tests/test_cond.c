@@ -105,6 +105,9 @@ static void a_signal_wakes_the_oldest_waiter_only(void)
     start_waiter(&a, "first", &wa);
     start_waiter(&b, "second", &wb);
     ASSERT_INT_EQ(cond_info()->nwaiters, 2);
+    /* What a waiter does is the wait (not the unlock inside it). */
+    ASSERT_INT_EQ(tinfo(snap(), b.id)->last_op, CD_OP_COND_WAIT);
+    ASSERT_INT_EQ(tinfo(snap(), b.id)->last_obj, cv.id);
 
     cd_cond_signal(&cv);
     ASSERT_INT_EQ(cd_thread_join(&a), 0);
