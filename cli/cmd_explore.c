@@ -18,7 +18,8 @@ static const char explore_usage[] =
     "usage: concdemo explore SCENARIO [--fixed[=HOW]] [--strategy pct|random|dfs]\n"
     "                        [--runs N] [--budget S] [--seed N] [--depth D]\n"
     "                        [--bound B] [--threads N] [--iterations N]\n"
-    "                        [--latency-scale F] [--save-schedule F] [--json]\n"
+    "                        [--latency-scale F] [--spurious]\n"
+    "                        [--save-schedule F] [--json]\n"
     "\n"
     "Runs the variant under many controlled schedules (one thread at a time)\n"
     "until one breaks the invariant, then prints that run and the command\n"
@@ -95,6 +96,7 @@ static cd_explore_t exploration(const cd_runargs_t *a)
         .timeout_ms = a->timeout_ms ? a->timeout_ms : TIMEOUT_DEFAULT_MS,
         .latency_permille = a->latency_permille >= 0 ? a->latency_permille
                                                      : 1000,
+        .spurious = a->spurious,
         .progress = !a->json && isatty(2),
         .on_stuck = cd_cmd_on_stuck, /* a run that spins outside libconc
                                         still ends */

@@ -19,6 +19,12 @@
  * stdout is a terminal (--view checks that only when it starts). */
 static int flags_conflict(const cd_runargs_t *a)
 {
+    if (a->spurious && !a->has_sched) {
+        cd_cmd_usage_error("%s needs --sched (a free run's waits wake as "
+                           "the threads do; only a controlled run chooses "
+                           "spurious wake-ups)", "--spurious");
+        return 1;
+    }
     if (a->save_path && !a->has_sched) {
         cd_cmd_usage_error("%s needs --sched (a free run has no schedule)",
                            "--save-schedule");
@@ -92,6 +98,7 @@ static cd_run_opts_t run_opts(cd_runargs_t *a, cd_step_t *step)
     if (a->has_sched) {
         if (a->max_steps)
             a->sched.max_steps = a->max_steps;
+        a->sched.spurious = a->spurious;
         /* Under a view the observer answers through its mailbox. */
         if (a->sched.strategy == CD_SCHED_STEP && a->view == CD_VIEW_OFF) {
             *step = (cd_step_t){ .in = stdin, .out = stdout };

@@ -169,7 +169,8 @@ int cd_explore(const cd_explore_t *e, cd_explore_result_t *out,
      * search (cd_sched.h). */
     cd_sched_cfg_t cfg = { .strategy = e->strategy, .depth = e->depth,
                            .bound = e->bound, .pct_steps = 64,
-                           .max_steps = e->max_steps, .anyorder = 1 };
+                           .max_steps = e->max_steps, .anyorder = 1,
+                           .spurious = e->spurious };
     cd_run_opts_t o = { .params = e->params, .timeout_ms = e->timeout_ms,
                         .latency_permille = e->latency_permille,
                         .on_stuck = e->on_stuck, .sched = &cfg };

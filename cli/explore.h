@@ -23,6 +23,8 @@ typedef struct cd_explore {
     long max_steps;
     int timeout_ms;             /* per run */
     int latency_permille;
+    int spurious;               /* condition variables may wake without a
+                                   signal (cd_sched_cfg_t.spurious) */
     int progress;               /* draw a progress line on stderr */
     cd_stuck_fn on_stuck;       /* a run's threads ignored its abort (see
                                    cd_run_opts_t); NULL: nobody is told */

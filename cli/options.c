@@ -222,6 +222,10 @@ const cd_opt_t cd_run_options[] = {
               "replay:SCHEDULE (printed by every failing run), step\n"
               "(you choose who runs next; with --view, by keys in the\n"
               "live view: 1-9 a thread, Enter, a auto, q quit)" },
+    { .name = "--spurious", .kind = CD_OPT_FLAG, .arity = CD_OPT_NO_VALUE,
+      .commands = RUN | EXPLORE, .field = FIELD(spurious),
+      .help = "controlled runs: a condition-variable wait may wake\n"
+              "without a signal, as POSIX allows (run: with --sched)" },
     { .name = "--max-steps", .kind = CD_OPT_INT, .arity = CD_OPT_VALUE,
       .commands = RUN | EXPLORE | CHECK, .field = FIELD(max_steps),
       .lo = 1, .hi = 100000000, .arg = " N",

@@ -65,6 +65,7 @@ typedef struct cd_runargs {
     cd_sched_cfg_t sched;          /* ... and parsed: cd_runargs_free */
     const char *save_path;         /* --save-schedule (points into argv) */
     int trace, json;               /* --trace, --json */
+    int spurious;                  /* --spurious (controlled runs) */
     int view;                      /* --view[=text]: enum cd_view_mode */
     int strategy;                  /* explore: --strategy (CD_SCHED_*) */
     int runs, budget_s, seed, depth, bound; /* explore */

@@ -103,6 +103,9 @@ void cd_report_replay_command(const cd_run_result_t *r, int latency_permille,
 {
     const cd_scenario_t *s = r->scenario;
     char fixed[64] = "", size_flags[64] = "", scale[48] = "";
+    /* The spurious wake-ups are choices of the schedule: without them
+     * the replay would not fit. */
+    const char *spurious = r->spurious ? " --spurious" : "";
     if (size)
         buf[0] = '\0';
     if ((!r->schedule[0] && !save_path) || r->verdict.status == CD_STOPPED)
@@ -121,9 +124,9 @@ void cd_report_replay_command(const cd_run_result_t *r, int latency_permille,
     if (latency_permille != 1000)
         snprintf(scale, sizeof scale, " --latency-scale %g",
                  latency_permille / 1000.0);
-    snprintf(buf, size, "%s %s%s%s --iterations %d%s "
+    snprintf(buf, size, "%s %s%s%s --iterations %d%s%s "
              "--sched=replay:%s%s", program, s->name, fixed, size_flags,
-             r->params.iterations, scale, r->schedule[0] ? "" : "@",
+             r->params.iterations, scale, spurious, r->schedule[0] ? "" : "@",
              r->schedule[0] ? r->schedule : save_path);
 }
 

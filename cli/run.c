@@ -143,8 +143,10 @@ int cd_run(const cd_scenario_t *s, int variant, const cd_run_opts_t *o,
     int64_t t0 = cd_reg_elapsed_ns();
     s->run(&o->params, variant, &r->verdict);
     r->duration_ns = cd_reg_elapsed_ns() - t0;
-    if (o->sched)
+    if (o->sched) {
         end_controlled(r);
+        r->spurious = o->sched->spurious;
+    }
     cd_watchdog_load(w, &r->load);
     cd_watchdog_stop(w);
     merge_findings(r, o->timeout_ms);

@@ -49,6 +49,8 @@ typedef struct cd_run_result {
     /* Controlled runs: the choices made, as a replayable schedule string
      * ("" when it did not fit), how many, and the operations taken. */
     int controlled;
+    int spurious;    /* it allowed spurious wake-ups (cfg.spurious): its
+                        replay must too */
     int ndecisions;
     long steps;
     char schedule[CD_SCHEDULE_MAX];

@@ -709,6 +709,31 @@ static void describe_chan(const cd_obj_info_t *o, obj_view_t *v, int width)
         detail_add(v, width, "closed");
 }
 
+/* A condition variable: what was sent, and what nobody heard - a lost
+ * wake-up shows as "unheard", with the line that sent the last one. Its
+ * waiters are in the WAITING column; "waking" counts those woken that
+ * have not run yet. */
+static void describe_cond(const cd_obj_info_t *o, obj_view_t *v, int width)
+{
+    v->kind = "cond";
+    v->worth_a_row = o->cond_signals || o->cond_broadcasts || o->nwaiters;
+    detail_add(v, width, "signals %llu", (unsigned long long)o->cond_signals);
+    if (o->cond_broadcasts)
+        detail_add(v, width, "broadcasts %llu",
+                   (unsigned long long)o->cond_broadcasts);
+    size_t before = strlen(v->detail);
+    if (o->cond_unheard && o->cond_unheard_site.file)
+        detail_add(v, width, "unheard %llu (last %s:%d)",
+                   (unsigned long long)o->cond_unheard,
+                   base_name(o->cond_unheard_site.file),
+                   o->cond_unheard_site.line);
+    if (strlen(v->detail) == before) /* no line, or no room for it */
+        detail_add(v, width, "unheard %llu",
+                   (unsigned long long)o->cond_unheard);
+    if (o->cond_pending)
+        detail_add(v, width, "waking %d", o->cond_pending);
+}
+
 static void describe_obj(const cd_obj_info_t *o, obj_view_t *v, int width)
 {
     v->kind = "obj";
@@ -741,6 +766,14 @@ static void describe_obj(const cd_obj_info_t *o, obj_view_t *v, int width)
         break;
     case CD_OBJ_CHAN:
         describe_chan(o, v, width);
+        break;
+    case CD_OBJ_COND:
+        describe_cond(o, v, width);
+        break;
+    case CD_OBJ_SEM:
+        /* Its waiters are in the WAITING column; the count says why. */
+        v->kind = "sem";
+        detail_add(v, width, "count %lld", (long long)o->sem_count);
         break;
     case CD_OBJ_WORKER:
         /* The owner column names the task it runs; idle says so. */
@@ -902,8 +935,16 @@ static void next_op_text(const cd_screen_in_t *in, const cd_step_choice_t *c,
         snprintf(buf, size, "go to the start gate");
         return;
     }
+    const cd_obj_info_t *o = c->obj > 0 && c->obj <= in->snap->nobjs
+                                 ? &in->snap->objs[c->obj - 1]
+                                 : NULL;
     if (t && t->state == CD_T_SLEEPING && c->op == CD_OP_LATENCY)
         hint = " (over)"; /* picking a sleeper ends its sleep */
+    else if (t && t->state == CD_T_BLOCKED && c->obj == t->waiting_on &&
+             o && o->kind == CD_OBJ_COND)
+        /* Signalled, or (--spurious) woken for nothing: either way it
+         * leaves the wait, and has nothing to take. */
+        hint = " (wakes)";
     else if (t && t->state == CD_T_BLOCKED && c->obj == t->waiting_on)
         hint = " (free now)"; /* runnable while blocked: it can have it */
     snprintf(buf, size, "%s %s%s", cd_op_name(c->op),

@@ -48,6 +48,9 @@ typedef struct cd_sched_thread {
     const cd__alarm_t *alarms; /* while parked: timers kept for tasks */
     int nalarms;
     int fired;             /* the alarm the scheduler ended; 0: none */
+    int spurious;          /* while parked: may wake without cause (a
+                              condition variable's wait, cfg.spurious) */
+    int woke_spurious;     /* the scheduler chose that wake-up */
     int late;              /* as a sleeper past its deadline: how many
                               other sleepers ended before it */
     int64_t prio;          /* pct */
@@ -242,10 +245,17 @@ int cd__sched_block(int self, int (*ready)(void *), void *arg,
  * its sleeping tasks (n alarms, read while it is parked): the scheduler
  * may end one of them instead of waking the worker for work. Returns as
  * cd__sched_block does; -ETIMEDOUT with *fired the id of the alarm it
- * ended (0 otherwise). */
+ * ended (0 otherwise). With spurious (a condition variable's wait
+ * without a deadline) and a run that allows it (cfg.spurious), waking
+ * the thread without cause is one more choice at each decision: it then
+ * returns -EINTR. */
 int cd__sched_park(int self, int (*ready)(void *), void *arg,
                    int64_t deadline_ns, const cd__alarm_t *alarms, int n,
-                   int *fired);
+                   int *fired, int spurious);
+/* What self will do next when it runs again, for step mode and the view
+ * (cd_sched_pending), where no decision point told it: a condition
+ * variable's waiter parks after it let go of its mutex. */
+void cd__sched_pend(int self, int op, int obj, cd_site_t site);
 /* A new participant, registered by its spawner before it exists. */
 void cd__sched_register(int id);
 /* Makes the calling OS thread participant `id` (threads started outside

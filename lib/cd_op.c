@@ -35,6 +35,12 @@ static void pause_here(int self)
     cd__st(&t->state, was);
 }
 
+void cd__op_pause(int self)
+{
+    if ((cd__ld(&cd__reg.slow) & CD_SLOW_PAUSE) && cd__self_is_spawned())
+        pause_here(self);
+}
+
 void cd__op_slow(int self, int op, int obj, int64_t arg, const char *label,
                  cd_site_t site)
 {
@@ -142,8 +148,8 @@ static int slice(const cd__wait_t *w, int64_t until_ns)
 }
 
 /* The wait of a controlled run: park until ready (or the timeout, or one
- * of the alarms: the scheduler may end either at any decision), then
- * take. Returns CD_SCHED_FREE_RUN when the run is not, or no longer,
+ * of the alarms: the scheduler may end either at any decision; or, where
+ * w->spurious allows it, for no reason at all), then take. Returns CD_SCHED_FREE_RUN when the run is not, or no longer,
  * controlled: an abort drains the scheduler, and every thread then waits
  * for real. */
 static int wait_parked(int self, const cd__wait_t *w)
@@ -154,10 +160,11 @@ static int wait_parked(int self, const cd__wait_t *w)
         if (w->lock)
             CD_CHECK(pthread_mutex_unlock(w->lock));
         int rc = cd__sched_park(self, w->ready, w->arg, deadline, w->alarms,
-                                w->nalarms, w->fired);
+                                w->nalarms, w->fired, w->spurious);
         if (w->lock)
             CD_CHECK(pthread_mutex_lock(w->lock));
-        if (rc == CD_SCHED_FREE_RUN || rc == -ECANCELED)
+        /* A spurious wake-up takes nothing: the caller looks again. */
+        if (rc == CD_SCHED_FREE_RUN || rc == -ECANCELED || rc == -EINTR)
             return rc;
         /* Ready, or the timeout came: either way a last try. */
         if (slice(w, CD__WAIT_TRY))

@@ -88,6 +88,24 @@ static CD_ALWAYS_INLINE void cd__op_begin(int self, int op, int obj,
         cd__sched_point(self, op, obj, label, site);
 }
 
+/* The rare part of cd__op_begin_outcome: hold a thread while the run is
+ * paused (see cd_op.c). */
+void cd__op_pause(int self);
+
+/* cd__op_begin for an operation whose trace event carries its outcome (a
+ * signal: how many it woke; a post: the new count): the registry, the
+ * pause and the controlled scheduler's decision point now, before it
+ * acts; the event once the caller knows its arg, with cd__op_note. */
+static CD_ALWAYS_INLINE void cd__op_begin_outcome(int self, int op, int obj,
+                                                  cd_site_t site)
+{
+    cd__op_record(self, op, obj);
+    if (CD_UNLIKELY(cd__ld(&cd__reg.slow) & CD_SLOW_PAUSE))
+        cd__op_pause(self);
+    if (cd__sched_on())
+        cd__sched_point(self, op, obj, NULL, site);
+}
+
 /* A thread that holds other locks asks for obj and is ready to wait for
  * it: the lock-order graph learns "held -> obj". */
 static CD_ALWAYS_INLINE void cd__op_order(int self, int obj,
@@ -241,6 +259,11 @@ typedef struct cd__wait {
     const cd__alarm_t *alarms;
     int nalarms;
     int *fired;
+    /* A condition variable's wait, which POSIX lets wake without cause:
+     * in a controlled run that allows it (cd_sched_cfg_t.spurious), the
+     * scheduler may end the wait while ready does not hold, and the wait
+     * returns -EINTR. 0: only ready or the timeout end it. */
+    int spurious;
 } cd__wait_t;
 
 #define CD__WAIT_TRY 0
@@ -253,9 +276,11 @@ typedef struct cd__wait {
  * (an abort drains it) it goes on in real slices. Between slices it looks
  * at the run's abort: that ends a wait of a thread the run ends (one that
  * cd_thread started, a task) and any wait without a timeout, which would
- * last for ever. Returns 0 (taken), -ETIMEDOUT, or -ECANCELED (the run's
- * abort ended the wait; then nothing is held: see w->undo). The caller
- * undoes its own part of the wait, then calls cd__op_end_if_aborted. */
+ * last for ever. Returns 0 (taken), -ETIMEDOUT, -ECANCELED (the run's
+ * abort ended the wait; then nothing is held: see w->undo), or -EINTR (a
+ * spurious wake-up the controlled scheduler chose: w->spurious; nothing
+ * taken). The caller undoes its own part of the wait, then calls
+ * cd__op_end_if_aborted. */
 int cd__op_wait(int self, int obj, const cd__wait_t *w);
 
 /* After a wait that returned rc: ends the thread self (cd__op_abort_self)

@@ -370,6 +370,15 @@ static void copy_obj(cd_obj_info_t *d, int id)
     d->chan_received = cd__ld(&o->chan_received);
     d->chan_drops = cd__ld(&o->chan_drops);
     d->chan_closed = cd__ld(&o->chan_closed);
+    d->cond_signals = cd__ld(&o->cond_signals);
+    d->cond_broadcasts = cd__ld(&o->cond_broadcasts);
+    d->cond_unheard = cd__ld(&o->cond_unheard);
+    d->cond_unheard_thread = cd__ld(&o->cond_unheard_thread);
+    d->cond_unheard_site.file = cd__ld(&o->cond_unheard_file);
+    d->cond_unheard_site.line = cd__ld(&o->cond_unheard_line);
+    d->cond_unheard_ns = cd__ld(&o->cond_unheard_ns);
+    d->cond_pending = cd__ld(&o->cond_pending);
+    d->sem_count = cd__ld(&o->sem_count);
 }
 
 static void copy_gauges(cd_snapshot_t *out)

@@ -3,7 +3,8 @@
  *
  * The registry is the one place in libconc that holds global mutable state.
  * Two fixed tables (no malloc on the hot path) hold a record per thread and
- * per synchronisation object (a lock, a channel). Async tasks
+ * per synchronisation object (a lock, a channel, a condition variable, a
+ * semaphore). Async tasks
  * (cd_exec.h) have thread records too, marked by the worker they run on;
  * each worker is an object whose owner is the task running on it. Primitives update
  * their records through the choke point (cd_op.h) with relaxed atomic
@@ -55,7 +56,9 @@ typedef enum cd_obj_kind {
     CD_OBJ_CHAN,       /* a channel: owner is 0, see the chan_* fields */
     CD_OBJ_RWLOCK,     /* owner: the writer inside; readers: how many share it */
     CD_OBJ_WORKER,     /* an executor's worker thread; owner: the task on it */
-    CD_OBJ_AMUTEX      /* an awaitable mutex (cd_amutex.h) */
+    CD_OBJ_AMUTEX,     /* an awaitable mutex (cd_amutex.h) */
+    CD_OBJ_COND,       /* a condition variable: owner is 0, see cond_* */
+    CD_OBJ_SEM         /* a counting semaphore: owner is 0, see sem_count */
 } cd_obj_kind_t;
 
 typedef enum cd_abort_reason {
@@ -114,6 +117,22 @@ typedef struct cd_obj_rec {
     _Atomic uint64_t chan_received;
     _Atomic uint64_t chan_drops;      /* messages shed by try sends */
     _Atomic int chan_closed;
+    /* Condition variables (CD_OBJ_COND) only, written under the condition
+     * variable's lock. A signal or broadcast that found nobody waiting is
+     * "unheard" (lost); the last one is kept: who sent it, where, when. */
+    _Atomic uint64_t cond_signals;
+    _Atomic uint64_t cond_broadcasts;
+    _Atomic uint64_t cond_unheard;
+    _Atomic int cond_unheard_thread;
+    _Atomic(const char *) cond_unheard_file;
+    _Atomic int cond_unheard_line;
+    _Atomic int64_t cond_unheard_ns;  /* cd_reg_elapsed_ns() */
+    /* Woken waiters that have not returned from the wait yet: such a
+     * waiter still shows blocked on the condition variable, but it is
+     * about to go on, not stuck. */
+    _Atomic int cond_pending;
+    /* Semaphores (CD_OBJ_SEM) only, written under the semaphore's lock. */
+    _Atomic int64_t sem_count;
 } cd_obj_rec_t;
 
 /* ---- snapshot: plain copies for observers ---- */
@@ -152,6 +171,14 @@ typedef struct cd_obj_info {
     uint64_t chan_capacity, chan_depth, chan_high_water, chan_bytes;
     uint64_t chan_sent, chan_received, chan_drops;
     int chan_closed;
+    /* Condition variables only (see cd_obj_rec_t). */
+    uint64_t cond_signals, cond_broadcasts, cond_unheard;
+    int cond_unheard_thread;
+    cd_site_t cond_unheard_site;
+    int64_t cond_unheard_ns;
+    int cond_pending;
+    /* Semaphores only. */
+    int64_t sem_count;
 } cd_obj_info_t;
 
 /* A live figure: "charges" = 9. */

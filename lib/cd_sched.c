@@ -360,10 +360,13 @@ typedef struct choice {
     int run;       /* the participant that runs if it is chosen */
     int64_t at_ns; /* a sleeper's deadline; 0: it can go on as it is */
     int ontime;    /* deadlines alone would allow it (cd_sched.h) */
+    int spurious;  /* a condition variable's waiter woken without cause
+                      (cfg.spurious): never on time */
 } choice_t;
 
 /* Adds what participant id offers: itself if it can go on or sleeps with
- * a deadline, else the alarms of the tasks it keeps (an idle worker). */
+ * a deadline, or as a spurious wake-up of its condition variable's wait,
+ * else the alarms of the tasks it keeps (an idle worker). */
 static int offer(int id, choice_t *c)
 {
     cd_sched_thread_t *t = &S->th[id - 1];
@@ -375,6 +378,10 @@ static int offer(int id, choice_t *c)
     }
     if (t->deadline_ns) {
         c[0] = (choice_t){ .id = id, .run = id, .at_ns = t->deadline_ns };
+        return 1;
+    }
+    if (t->spurious && S->cfg.spurious) {
+        c[0] = (choice_t){ .id = id, .run = id, .spurious = 1 };
         return 1;
     }
     for (int i = 0; i < t->nalarms; i++) {
@@ -405,13 +412,13 @@ static void mark_ontime(choice_t *c, int n)
     int64_t first = 0;
     int k = 0;
     for (int i = 0; i < n; i++) {
-        c[i].ontime = c[i].at_ns <= S->vclock_ns;
+        c[i].ontime = !c[i].spurious && c[i].at_ns <= S->vclock_ns;
         k += c[i].ontime;
         if (c[i].at_ns && (first == 0 || c[i].at_ns < first))
             first = c[i].at_ns;
     }
     for (int i = 0; k == 0 && i < n; i++)
-        c[i].ontime = c[i].at_ns == first;
+        c[i].ontime = !c[i].spurious && c[i].at_ns == first;
     int kept = 0; /* the worker whose first on-time alarm stays on time */
     for (int i = 0; i < n; i++) {
         if (c[i].id == c[i].run || !c[i].ontime)
@@ -442,13 +449,27 @@ static int by_id(const void *a, const void *b)
     return ((const choice_t *)a)->id - ((const choice_t *)b)->id;
 }
 
+static int has_spurious(const choice_t *c, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (c[i].spurious)
+            return 1;
+    return 0;
+}
+
 /* Everything that may go on, in id order (a task's alarm at its own id,
- * not its worker's: a choice's place does not depend on who keeps it). */
+ * not its worker's: a choice's place does not depend on who keeps it).
+ * None when only spurious wake-ups are left: a waiter woken for nothing
+ * waits again, so that would only hide a deadlock. */
 static int collect(choice_t *c)
 {
-    int n = 0, nt = cd__ld(&cd__reg.nthreads);
+    int n = 0, real = 0, nt = cd__ld(&cd__reg.nthreads);
     for (int id = 1; id <= nt && id <= CD_MAX_THREADS; id++)
         n += offer(id, c + n);
+    for (int i = 0; i < n; i++)
+        real += !c[i].spurious;
+    if (real == 0)
+        return 0;
     n = overdue_first(c, n);
     mark_ontime(c, n);
     qsort(c, (size_t)n, sizeof *c, by_id);
@@ -469,6 +490,8 @@ static int let_go(const choice_t *c, const choice_t *all, int n)
         S->vclock_ns = c->at_ns;
     if (c->id != c->run)
         S->th[c->run - 1].fired = c->id;
+    if (c->spurious)
+        S->th[c->id - 1].woke_spurious = 1;
     return c->run;
 }
 
@@ -501,16 +524,29 @@ static int default_choice(const choice_t *c, int n, int prev)
     return c[0].id;
 }
 
+/* Whether random may pick c at a decision where `any` (1 in EARLY_ODDS)
+ * came up: what is on time always; then, in exploration, everything (a
+ * sleep ending early), and with cfg.spurious a waiter woken without
+ * cause. */
+static int random_may(const choice_t *c, int any)
+{
+    return c->ontime || (any && (S->cfg.anyorder || c->spurious));
+}
+
 /* Uniform among what is on time; in exploration, 1 in EARLY_ODDS times
- * uniform among everything, a sleep ending early. */
+ * uniform among everything, a sleep ending early; with cfg.spurious, as
+ * often, among what is on time and the spurious wake-ups. (Only then is
+ * the extra number drawn: a run without either draws what it always
+ * did.) */
 static int random_choice(const choice_t *c, int n)
 {
-    int any = S->cfg.anyorder && next_random() % EARLY_ODDS == 0, k = 0;
+    int extra = S->cfg.anyorder || has_spurious(c, n);
+    int any = extra && next_random() % EARLY_ODDS == 0, k = 0;
     for (int i = 0; i < n; i++)
-        k += any || c[i].ontime;
+        k += random_may(&c[i], any);
     uint64_t r = next_random() % (uint64_t)k;
     for (int i = 0; i < n; i++)
-        if ((any || c[i].ontime) && r-- == 0)
+        if (random_may(&c[i], any) && r-- == 0)
             return c[i].id;
     return c[0].id;
 }
@@ -526,27 +562,41 @@ static int higher(const choice_t *a, const choice_t *b)
 
 /* The highest priority among the threads that can go on without a sleep
  * ending; when none can, the sleeper of highest priority, whether its
- * deadline is first or not (MAX_LATE bounds how long the others wait).
+ * deadline is first or not (MAX_LATE bounds how long the others wait),
+ * or a condition variable's waiter woken without cause (cfg.spurious).
  * A sleeper never overtakes a thread that could go on: a thread that
  * polls with short sleeps would starve the one it waits for. (In
- * deadline order: the highest priority among what is on time.) */
+ * deadline order: the highest priority among what is on time, and the
+ * spurious wake-ups.) A spurious wake-up also comes at a priority change
+ * point, the waiter of highest priority: a few per run, as unexpected
+ * as a preemption, so a waiter that tests with `if` is found while the
+ * thread that would make its condition true could still go on - and a
+ * waiter that loops is never woken so often that the run cannot end. */
 static int pct_choice(const choice_t *c, int n, int prev)
 {
-    int timed = !S->cfg.anyorder;
+    int timed = !S->cfg.anyorder, change = 0;
     for (int i = 0; i < S->nchange; i++)
-        if (S->change_at[i] == S->steps && prev)
+        if (S->change_at[i] == S->steps && prev) {
             S->th[prev - 1].prio = S->cfg.depth - 1 - i;
+            change = 1;
+        }
     const choice_t *best = NULL;
+    for (int i = 0; change && i < n; i++)
+        if (c[i].spurious && higher(&c[i], best))
+            best = &c[i];
+    if (best)
+        return best->id;
     for (int i = 0; i < n; i++) {
         int awake = timed ? c[i].ontime && c[i].at_ns <= S->vclock_ns
-                                 : c[i].at_ns == 0;
+                          : c[i].at_ns == 0 && !c[i].spurious;
         if (awake && higher(&c[i], best))
             best = &c[i];
     }
     if (best)
         return best->id;
     for (int i = 0; i < n; i++)
-        if ((!timed || c[i].ontime) && higher(&c[i], best))
+        if ((!timed || c[i].ontime || c[i].spurious) &&
+            higher(&c[i], best))
             best = &c[i];
     return best->id;
 }
@@ -625,10 +675,12 @@ static int decide(const choice_t *c, int n, int prev)
         if (!find(c, n, pick))
             return misfit(NULL, pick, c, n);
     } else if (!S->cfg.anyorder && S->cfg.strategy != CD_SCHED_STEP &&
-               S->cfg.strategy != CD_SCHED_REPLAY && ontime(c, n) == 1) {
+               S->cfg.strategy != CD_SCHED_REPLAY && ontime(c, n) == 1 &&
+               !has_spurious(c, n)) {
         /* In deadline order this is no choice: the strategy is not asked
          * (no draw, no change point), so the run a seed plays depends only
-         * on the choices deadlines leave open. */
+         * on the choices deadlines leave open - and on the spurious
+         * wake-ups a run allows. */
         pick = default_choice(c, n, prev);
     } else {
         switch (S->cfg.strategy) {
@@ -765,7 +817,7 @@ void cd__sched_point(int self, int op, int obj, const char *label,
 
 int cd__sched_park(int self, int (*ready)(void *), void *arg,
                    int64_t deadline_ns, const cd__alarm_t *alarms, int n,
-                   int *fired)
+                   int *fired, int spurious)
 {
     self = participant(self);
     if (fired)
@@ -782,6 +834,8 @@ int cd__sched_park(int self, int (*ready)(void *), void *arg,
     t->alarms = alarms;
     t->nalarms = alarms ? n : 0;
     t->fired = 0;
+    t->spurious = spurious;
+    t->woke_spurious = 0;
     for (;;) {
         int next = S->draining ? 0 : choose(self);
         if (!next || S->draining) {
@@ -801,6 +855,10 @@ int cd__sched_park(int self, int (*ready)(void *), void *arg,
             rc = -ETIMEDOUT;
             break;
         }
+        if (t->woke_spurious) {
+            rc = -EINTR;
+            break;
+        }
         if (ready && ready(arg)) {
             rc = 0;
             break;
@@ -816,6 +874,8 @@ int cd__sched_park(int self, int (*ready)(void *), void *arg,
     t->alarms = NULL;
     t->nalarms = 0;
     t->fired = 0;
+    t->spurious = 0;
+    t->woke_spurious = 0;
     HIDE_END();
     return rc;
 }
@@ -823,7 +883,21 @@ int cd__sched_park(int self, int (*ready)(void *), void *arg,
 int cd__sched_block(int self, int (*ready)(void *), void *arg,
                     int64_t deadline_ns)
 {
-    return cd__sched_park(self, ready, arg, deadline_ns, NULL, 0, NULL);
+    return cd__sched_park(self, ready, arg, deadline_ns, NULL, 0, NULL, 0);
+}
+
+void cd__sched_pend(int self, int op, int obj, cd_site_t site)
+{
+    self = participant(self);
+    if (!controlled() || self <= 0 || self > CD_MAX_THREADS)
+        return;
+    HIDE_BEGIN();
+    cd_sched_thread_t *t = &S->th[self - 1];
+    t->pend_op = op;
+    t->pend_obj = obj;
+    t->pend_label = NULL;
+    t->pend_site = site;
+    HIDE_END();
 }
 
 void cd__sched_register(int id)
@@ -846,6 +920,8 @@ void cd__sched_register(int id)
     t->alarms = NULL;
     t->nalarms = 0;
     t->fired = 0;
+    t->spurious = 0;
+    t->woke_spurious = 0;
     t->late = 0;
     t->pend_op = CD_OP_START;
     t->pend_obj = 0;

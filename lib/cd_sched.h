@@ -96,6 +96,17 @@ typedef struct cd_sched_cfg {
      * deadlines - for a run that shows or measures time, never for a
      * search, where a sleep would then order events. */
     int anyorder;
+    /* A condition variable's waiter (cd_cond.h) may wake without a signal,
+     * as POSIX allows: while it waits without a deadline, waking it is one
+     * more choice at every decision (like a sleep that may end early: not
+     * on time, one against dfs's bound), recorded in the schedule so that
+     * a replay with the same setting repeats it. random takes it at 1
+     * decision in 4, pct at its priority change points and when no thread
+     * can go on otherwise, the default policy never; a step chooser may. It is offered only beside a choice
+     * that could go on without it: when nothing else can, the run is
+     * deadlocked. 0: no spurious wake-ups (a timed wait may still end
+     * early under anyorder, as a timeout). */
+    int spurious;
 } cd_sched_cfg_t;
 
 /* One recorded decision: what could go on, who ran before, what was

@@ -91,6 +91,11 @@ const char *cd_op_name(int op)
         [CD_OP_TASK_SPAWN] = "spawn-task",
         [CD_OP_AWAIT] = "await",      [CD_OP_PARK] = "parked",
         [CD_OP_READY] = "ready",      [CD_OP_RESUME] = "resumed",
+        [CD_OP_COND_WAIT] = "cond-wait", [CD_OP_COND_TIMEDWAIT] = "cond-timed",
+        [CD_OP_SIGNAL] = "signal",    [CD_OP_BROADCAST] = "broadcast",
+        [CD_OP_WOKE] = "woke",        [CD_OP_SEM_WAIT] = "sem-wait",
+        [CD_OP_SEM_TRYWAIT] = "sem-try", [CD_OP_SEM_TIMEDWAIT] = "sem-timed",
+        [CD_OP_POST] = "post",
     };
     if (op < 0 || op >= CD_OP_COUNT_ || !names[op])
         return "?";
@@ -119,19 +124,56 @@ const char *cd_trace_subject(const cd_trace_event_t *ev,
     }
 }
 
+/* The words after the subject that say what arg means, or nothing. */
+static void format_arg(const cd_trace_event_t *ev, char *extra, size_t size)
+{
+    long long arg = (long long)ev->arg;
+
+    switch (ev->op) {
+    case CD_OP_LATENCY:
+    case CD_OP_AWAIT:
+        snprintf(extra, size, "%.3f ms", (double)ev->arg / 1000.0);
+        break;
+    case CD_OP_TIMEDLOCK:
+    case CD_OP_TIMEDSEND:
+    case CD_OP_TIMEDRECV:
+    case CD_OP_COND_TIMEDWAIT:
+    case CD_OP_SEM_TIMEDWAIT:
+        snprintf(extra, size, "<= %lld ms", arg);
+        break;
+    case CD_OP_DROP:
+        snprintf(extra, size, "drop #%lld", arg);
+        break;
+    case CD_OP_ACQUIRED:
+        if (arg == 1)
+            snprintf(extra, size, "shared");
+        break;
+    case CD_OP_SIGNAL:
+    case CD_OP_BROADCAST:
+        /* A wake-up nobody heard is the lesson of a lost wake-up. */
+        if (arg == 0)
+            snprintf(extra, size, "unheard");
+        else
+            snprintf(extra, size, "woke %lld", arg);
+        break;
+    case CD_OP_WOKE:
+        snprintf(extra, size, "%s", arg == CD_WOKE_TIMED_OUT ? "timed out"
+                                    : arg == CD_WOKE_SPURIOUS ? "spurious"
+                                                              : "signalled");
+        break;
+    case CD_OP_POST:
+        snprintf(extra, size, "count %lld", arg);
+        break;
+    default:
+        break;
+    }
+}
+
 int cd_trace_format(const cd_trace_event_t *ev, char *buf, size_t size)
 {
     char extra[32] = "";
 
-    if (ev->op == CD_OP_LATENCY || ev->op == CD_OP_AWAIT)
-        snprintf(extra, sizeof extra, "%.3f ms", (double)ev->arg / 1000.0);
-    else if (ev->op == CD_OP_TIMEDLOCK || ev->op == CD_OP_TIMEDSEND ||
-             ev->op == CD_OP_TIMEDRECV)
-        snprintf(extra, sizeof extra, "<= %lld ms", (long long)ev->arg);
-    else if (ev->op == CD_OP_DROP)
-        snprintf(extra, sizeof extra, "drop #%lld", (long long)ev->arg);
-    else if (ev->op == CD_OP_ACQUIRED && ev->arg == 1)
-        snprintf(extra, sizeof extra, "shared");
+    format_arg(ev, extra, sizeof extra);
     if (ev->site.file)
         return snprintf(buf, size, "%9.3f ms  %-14s %-10s %-16s %-10s %s:%d",
                         (double)ev->t_ns / 1e6, cd_reg_thread_name(ev->thread),

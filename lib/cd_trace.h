@@ -58,8 +58,25 @@ typedef enum cd_op {
     CD_OP_PARK,      /* the task leaves its worker: obj awaited, or label */
     CD_OP_READY,     /* the task can go on; obj: the worker it waits for */
     CD_OP_RESUME,    /* obj: the worker that runs the task again */
+    /* Condition variables (cd_cond.h) and semaphores (cd_sem.h). */
+    CD_OP_COND_WAIT, /* lets go of the mutex and waits for a signal */
+    CD_OP_COND_TIMEDWAIT, /* the same, waiting at most arg ms */
+    CD_OP_SIGNAL,    /* arg: how many it woke, 0 (unheard) or 1 */
+    CD_OP_BROADCAST, /* arg: how many it woke (0: unheard) */
+    CD_OP_WOKE,      /* a waiter's wait is over: arg CD_WOKE_* */
+    CD_OP_SEM_WAIT,  /* takes one from the count, waits while it is 0 */
+    CD_OP_SEM_TRYWAIT, /* takes one without waiting (busy: it was 0) */
+    CD_OP_SEM_TIMEDWAIT, /* takes one, waiting at most arg ms */
+    CD_OP_POST,      /* adds one to the count; arg: the new count */
     CD_OP_COUNT_
 } cd_op_t;
+
+/* How a condition variable's wait ended (the arg of CD_OP_WOKE). */
+enum {
+    CD_WOKE_SIGNALLED = 0, /* by a signal or broadcast */
+    CD_WOKE_TIMED_OUT = 1,
+    CD_WOKE_SPURIOUS = 2   /* by nobody: the scheduler's --spurious */
+};
 
 typedef struct cd_trace_event {
     uint64_t seq;

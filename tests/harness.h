@@ -203,6 +203,8 @@ void suite_cli(void);
 void suite_options(void);
 void suite_tsan(void);
 void suite_chan(void);
+void suite_cond(void);
+void suite_sem(void);
 void suite_backpressure(void);
 void suite_rwlock(void);
 void suite_starvation(void);

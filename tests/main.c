@@ -25,6 +25,8 @@ static const struct {
     { "tsan", suite_tsan },
     { "sched", suite_sched },
     { "chan", suite_chan },
+    { "cond", suite_cond },
+    { "sem", suite_sem },
     { "backpressure", suite_backpressure },
     { "rwlock", suite_rwlock },
     { "starvation", suite_starvation },

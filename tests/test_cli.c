@@ -299,6 +299,37 @@ static void usage_errors_after_a_schedule_exit_2(void)
     USAGE_ERROR("drop --json", "race", "--sched=replay:1.2", "--json",
                 "--sched=step");
     USAGE_ERROR("'--colour'", "explore", "race", "--runs=1", "--colour");
+    /* A free run chooses no wake-ups: --spurious needs a scheduler. */
+    USAGE_ERROR("--spurious needs --sched", "race", "--spurious");
+}
+
+/* A run with spurious wake-ups is replayed with them: the replay command
+ * says --spurious, and repeats the run. */
+static void a_spurious_run_replays_with_spurious(void)
+{
+    char replay[4096], cmd[4200];
+    run_bin(&out, "race", "--sched=random:4", "--spurious", NULL);
+    ASSERT_INT_EQ(out.exit_code, 1);
+    const char *at = strstr(out.out, "replay: ");
+    CU_ASSERT_FATAL(at != NULL);
+    snprintf(replay, sizeof replay, "%.*s", (int)strcspn(at + 8, "\n"),
+             at + 8);
+    ASSERT_STR_HAS(replay, " --spurious --sched=replay:");
+    const char *verdict = strstr(out.out, "race [broken]: ");
+    CU_ASSERT_FATAL(verdict != NULL);
+    char first[512];
+    snprintf(first, sizeof first, "%.*s", (int)strcspn(verdict, "\n"),
+             verdict);
+    snprintf(cmd, sizeof cmd, "%s", replay);
+    const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+    run_cmd(&out, argv, "TSAN_OPTIONS=exitcode=1", LIMIT_MS);
+    ASSERT_INT_EQ(out.exit_code, 1);
+    ASSERT_STR_HAS(out.out, first);
+    /* Without --spurious, its replay does without it too. */
+    run_bin(&out, "race", "--sched=random:4", NULL, NULL);
+    at = strstr(out.out, "replay: ");
+    CU_ASSERT_FATAL(at != NULL);
+    CU_ASSERT_PTR_NULL(strstr(at, "--spurious"));
 }
 
 /* Output that could not be written (a full disk) is an error: exit 2 and
@@ -387,6 +418,8 @@ void suite_cli(void)
     CU_add_test(s, "--trace shows each operation", trace_shows_each_operation);
     CU_add_test(s, "options accept --flag=V and --flag V", options_accept_both_spellings);
     CU_add_test(s, "concdemo run SCENARIO runs it", run_word_runs_the_scenario);
+    CU_add_test(s, "--spurious runs replay with --spurious",
+                a_spurious_run_replays_with_spurious);
     CU_add_test(s, "error: unknown scenario", unknown_scenario);
     CU_add_test(s, "error: unknown fix", unknown_fix);
     CU_add_test(s, "error: broken is not a fix", broken_is_not_a_fix);

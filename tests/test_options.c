@@ -96,6 +96,12 @@ static void both_spellings_fill_the_same_field(void)
     ASSERT_INT_EQ(args.bound, 0);
     ASSERT_INT_EQ(args.budget_s, 9);
     CU_ASSERT_STRING_EQUAL(cd_opt_strategy_name(args.strategy), "random");
+
+    ASSERT_INT_EQ(RUN("--sched=random:1", "--spurious"), 1);
+    ASSERT_INT_EQ(args.spurious, 1);
+    ASSERT_INT_EQ(EXPLORE("--spurious", "--runs=2"), 1);
+    ASSERT_INT_EQ(args.spurious, 1);
+    ASSERT_ERROR(RUN("--spurious=yes"), "--spurious takes no value");
 }
 
 /* --fixed and --view take a value only after "=": the next word is the

@@ -343,6 +343,43 @@ static void live_figures_and_unused_locks(void)
     CU_ASSERT_PTR_NULL(strstr(probe_text, "shop-lock"));
 }
 
+/* A lost wake-up as the view draws it: two consumers wait on a condition
+ * variable that signalled twice into the void (from the line it names),
+ * and a semaphore shows its count and its waiter. */
+static void a_condvar_and_a_semaphore_show_their_figures(void)
+{
+    memset(&fake, 0, sizeof fake);
+    fake.t_ns = 2000000000;
+    add_thread("consumer-1", CD_T_BLOCKED, 1, 0);
+    add_thread("consumer-2", CD_T_BLOCKED, 1, 0);
+    add_thread("loader", CD_T_BLOCKED, 2, 0);
+    cd_obj_info_t *c = &fake.objs[fake.nobjs++];
+    *c = (cd_obj_info_t){ .id = 1, .name = "not-empty", .kind = CD_OBJ_COND,
+                          .live = 1, .nwaiters = 2, .cond_signals = 5,
+                          .cond_unheard = 2, .cond_unheard_thread = 3,
+                          .cond_unheard_site = { "demos/lost_wakeup.c", 57 },
+                          .cond_pending = 1 };
+    cd_obj_info_t *m = &fake.objs[fake.nobjs++];
+    *m = (cd_obj_info_t){ .id = 2, .name = "slots", .kind = CD_OBJ_SEM,
+                          .live = 1, .nwaiters = 1, .sem_count = 0 };
+    cd_screen_in_t in = input();
+    probe_render(&in, 110, 30);
+    const char *row = probe_row_with("not-empty    cond");
+    ASSERT_STR_HAS(row, "2: consumer-1 +1");
+    ASSERT_STR_HAS(row, "signals 5, unheard 2 (last lost_wakeup.c:57), "
+                        "waking 1");
+    row = probe_row_with("slots        sem");
+    ASSERT_STR_HAS(row, "loader");
+    ASSERT_STR_HAS(row, "count 0");
+    ASSERT_STR_HAS(probe_row_with("consumer-1 "), "blocked on not-empty");
+
+    /* Narrower: the line of the last unheard signal goes first. */
+    probe_render(&in, 80, 24);
+    row = probe_row_with("not-empty    cond");
+    ASSERT_STR_HAS(row, "signals 5, unheard 2");
+    CU_ASSERT_PTR_NULL(strstr(row, "lost_wakeup.c"));
+}
+
 static void help_lists_the_keys(void)
 {
     abba();
@@ -1203,6 +1240,8 @@ void suite_view(void)
     CU_add_test(s, "screen: live figures; unused locks counted",
                 live_figures_and_unused_locks);
     CU_add_test(s, "screen: help lists the keys", help_lists_the_keys);
+    CU_add_test(s, "screen: a condvar and a semaphore show their figures",
+                a_condvar_and_a_semaphore_show_their_figures);
     CU_add_test(s, "screen: long names that share a prefix stay distinct",
                 long_names_that_share_a_prefix_stay_distinct);
     CU_add_test(s, "registry: gauges", gauges_are_named_once_and_read_in_snapshots);
