@@ -724,9 +724,9 @@ static void controlled_spurious_wakeups_catch_an_if(void)
     CU_ASSERT_PTR_NULL(cd_sched_misfit());
 }
 
-/* With --spurious, a waiter that nobody will ever signal is still a
- * deadlock: waking it for nothing would only send it back to wait. */
-static void controlled_spurious_wakeups_do_not_hide_a_deadlock(void)
+/* With --spurious, a waiter that nobody will ever signal is still stuck:
+ * waking it for nothing would only send it back to wait. */
+static void controlled_spurious_wakeups_do_not_hide_a_stuck_run(void)
 {
     cd_thread_t t;
     waiter_t w = { .ms = 0 };
@@ -735,7 +735,7 @@ static void controlled_spurious_wakeups_do_not_hide_a_deadlock(void)
     CU_ASSERT_FATAL(cd_mutex_init(&m, "m") == 0);
     CU_ASSERT_FATAL(cd_thread_spawn(&t, "waiter", wait_once, &w) == 0);
     ASSERT_INT_EQ(cd_thread_join(&t), -ECANCELED);
-    ASSERT_INT_EQ(cd_reg_aborted(), CD_ABORT_DEADLOCK);
+    ASSERT_INT_EQ(cd_reg_aborted(), CD_ABORT_STUCK);
     cd_sched_end();
     teardown();
 }
@@ -771,6 +771,6 @@ void suite_cond(void)
                     controlled_a_woken_waiter_is_pending_until_it_runs);
     add_forked_test(s, "controlled: --spurious wake-ups catch an if",
                     controlled_spurious_wakeups_catch_an_if);
-    add_forked_test(s, "controlled: --spurious does not hide a deadlock",
-                    controlled_spurious_wakeups_do_not_hide_a_deadlock);
+    add_forked_test(s, "controlled: --spurious does not hide a stuck run",
+                    controlled_spurious_wakeups_do_not_hide_a_stuck_run);
 }
