@@ -73,6 +73,7 @@ void cd_cmd_on_stuck(int reason)
     /* Threads ignored the abort (spinning outside libconc): report what we
      * know and leave; exit kills them. */
     cd_verdict_t v = { .status = reason == CD_ABORT_DEADLOCK ? CD_DEADLOCK
+                           : reason == CD_ABORT_STUCK       ? CD_STUCK
                            : reason == CD_ABORT_USER        ? CD_STOPPED
                                                              : CD_TIMEOUT };
     snprintf(v.expected, sizeof v.expected, "the run to end");

@@ -7,7 +7,8 @@
  * control flags, with relaxed atomics. It never calls cd_reg_deadlock()
  * before the run is over - that takes the lock the lock-order graph's
  * demo threads also take - and instead finds the cycle in its own snapshot
- * once the watchdog has announced a deadlock.
+ * once the watchdog has announced a deadlock; a stuck run's waits the
+ * same way (cd_reg_stuck takes that lock too).
  */
 #include "observer.h"
 
@@ -57,6 +58,10 @@ struct cd_observer {
     int has_seen;
     cd_cycle_t cycle;     /* the cycle to show */
     int has_cycle;
+    cd_stuck_t seen_stuck; /* the waits of the last stuck snapshot */
+    int has_seen_stuck;
+    cd_stuck_t stuck;     /* a stuck run's waits, to show */
+    int has_stuck;
 
     /* Step mode: the run's scheduler settings with the mailbox as their
      * chooser, the decision waiting as last sampled, and whether the
@@ -197,6 +202,11 @@ static void take_final(cd_observer_t *o)
         o->cycle = o->result.cycle;
     else if (o->has_seen && o->snap.abort_reason == CD_ABORT_DEADLOCK)
         o->has_cycle = 1; /* keep the one seen live */
+    /* The watchdog's or the scheduler's record of the stuck run. */
+    o->has_stuck = o->result.has_stuck &&
+                   o->result.verdict.status == CD_STUCK;
+    if (o->has_stuck)
+        o->stuck = o->result.stuck;
 }
 
 void cd_observer_sample(cd_observer_t *o)
@@ -232,6 +242,17 @@ void cd_observer_sample(cd_observer_t *o)
         o->cycle = o->seen;
         o->has_cycle = 1;
     }
+    /* A stuck run the same way: the watchdog calls it stuck only after
+     * the same waits stayed stuck for 200 ms, so the last stuck snapshot
+     * seen here shows them; the abort then ends the threads. */
+    if (cd_waitfor_stuck(&o->snap)) {
+        cd_waitfor_describe(&o->snap, &o->seen_stuck);
+        o->has_seen_stuck = 1;
+    }
+    if (o->snap.abort_reason == CD_ABORT_STUCK && o->has_seen_stuck) {
+        o->stuck = o->seen_stuck;
+        o->has_stuck = 1;
+    }
 }
 
 int cd_observer_finished(const cd_observer_t *o) { return o->joined; }
@@ -246,6 +267,7 @@ void cd_observer_screen(const cd_observer_t *o, cd_screen_in_t *in)
         .log = o->log,
         .nlog = o->nlog,
         .cycle = o->has_cycle ? &o->cycle : NULL,
+        .stuck = o->has_stuck ? &o->stuck : NULL,
         .verdict = o->joined ? &o->result.verdict : NULL,
         .latency_permille = cd_reg_latency_scale(),
         .step = o->asking ? o->ask : NULL,
@@ -271,6 +293,7 @@ void cd_observer_signature(const cd_observer_t *o, unsigned long *major,
     unsigned long h = 14695981039346656037UL, m = h;
     h = mix(h, o->joined);
     h = mix(h, o->has_cycle);
+    h = mix(h, o->has_stuck);
     h = mix(h, s->abort_reason);
     for (int i = 0; i < s->nthreads; i++) {
         const cd_thread_info_t *t = &s->threads[i];
@@ -280,6 +303,7 @@ void cd_observer_signature(const cd_observer_t *o, unsigned long *major,
         else
             h = mix(h, st);
         h = mix(h, t->waiting_on);
+        h = mix(h, t->joining);
         for (int k = 0; k < t->nheld; k++)
             h = mix(h, t->held[k]);
     }

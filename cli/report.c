@@ -234,6 +234,37 @@ static void json_cycle(FILE *out, const cd_run_result_t *r)
     fputc(']', out);
 }
 
+/* "stuck": what each live thread of a stuck run waited for: an object
+ * (its kind, its owner) or the thread it joined; null when not stuck. */
+static void json_stuck(FILE *out, const cd_run_result_t *r)
+{
+    fputs(",\"stuck\":", out);
+    if (!r->has_stuck || r->verdict.status != CD_STUCK) {
+        fputs("null", out);
+        return;
+    }
+    fputs("{\"waits\":[", out);
+    for (int k = 0; k < r->stuck.len; k++) {
+        const cd_stuck_wait_t *w = &r->stuck.wait[k];
+        fputs(k ? ",{\"thread\":" : "{\"thread\":", out);
+        json_str(out, cd_reg_thread_name(w->thread));
+        fputs(",\"state\":", out);
+        json_str(out, cd_thread_state_name(w->state));
+        fputs(",\"object\":", out);
+        json_str(out, w->obj ? cd_reg_object_name(w->obj) : "");
+        fputs(",\"kind\":", out);
+        json_str(out, w->obj ? cd_obj_kind_name(w->kind) : "");
+        fputs(",\"held_by\":", out);
+        json_str(out, w->owner ? cd_reg_thread_name(w->owner) : "");
+        fputs(",\"joins\":", out);
+        json_str(out, w->joins ? cd_reg_thread_name(w->joins) : "");
+        fputc('}', out);
+    }
+    fprintf(out, "],\"threads\":%d,\"lost_wakeup\":", r->stuck.nlive);
+    json_str(out, r->stuck.lost_wakeup);
+    fputc('}', out);
+}
+
 static void json_inversions(FILE *out, const cd_run_result_t *r)
 {
     fputs(",\"lock_order\":[", out);
@@ -315,6 +346,7 @@ void cd_report_json(FILE *out, const cd_run_result_t *r, int with_trace)
     }
     fputc('}', out);
     json_cycle(out, r);
+    json_stuck(out, r);
     json_inversions(out, r);
     if (r->controlled) {
         fprintf(out, ",\"decisions\":%d,\"steps\":%ld,\"schedule\":",

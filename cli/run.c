@@ -60,26 +60,32 @@ static void timed_out(cd_run_result_t *r, int timeout_ms, const char *was)
 static void merge_findings(cd_run_result_t *r, int timeout_ms)
 {
     cd_verdict_t *v = &r->verdict;
-    char was[CD_TEXT_MAX], cycle[CD_TEXT_MAX];
+    char was[CD_TEXT_MAX], finding[CD_TEXT_MAX];
     int reason = cd_reg_aborted();
 
     r->has_cycle = cd_reg_deadlock(&r->cycle);
+    r->has_stuck = cd_reg_stuck(&r->stuck);
     r->ninv = cd_reg_inversions(r->inv, CD_MAX_INVERSIONS);
     if (v->status == CD_ERROR)
         return;
     memcpy(was, v->observed, sizeof was);
     if (r->has_cycle) {
-        cd_cycle_format(&r->cycle, cycle, sizeof cycle);
-        cd_verdict_observe(v, CD_DEADLOCK, "%s (%s)", cycle, was);
+        cd_cycle_format(&r->cycle, finding, sizeof finding);
+        cd_verdict_observe(v, CD_DEADLOCK, "%s (%s)", finding, was);
+    } else if (reason == CD_ABORT_STUCK) {
+        if (r->has_stuck)
+            cd_stuck_format(&r->stuck, NULL, finding, sizeof finding);
+        else /* the scheduler found no memory for its snapshot */
+            snprintf(finding, sizeof finding, "what the threads wait for "
+                     "could not be read");
+        cd_verdict_observe(v, CD_STUCK, "no thread can run: %s (%s)",
+                           finding, was);
     } else if (reason == CD_ABORT_MISFIT) {
         cd_verdict_observe(v, CD_ERROR, "%s", cd_sched_misfit());
     } else if (reason == CD_ABORT_STEPS) {
         cd_verdict_observe(v, CD_TIMEOUT, "still running after %ld "
                            "operations, stopped (a livelock or a spin loop?) (%s)",
                            r->steps, was);
-    } else if (reason == CD_ABORT_DEADLOCK) {
-        cd_verdict_observe(v, CD_DEADLOCK, "no thread could run any more, "
-                           "but the waits form no cycle (%s)", was);
     } else if (reason == CD_ABORT_TIMEOUT) {
         timed_out(r, timeout_ms, was);
     } else if (reason == CD_ABORT_USER) {

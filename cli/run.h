@@ -4,7 +4,7 @@
  * cd_run() resets the registry, applies the options (trace, latency
  * scale), starts the watchdog with the hard time limit, runs the variant,
  * and merges what the detectors found (deadlock cycle, lock-order
- * inversions) into the verdict. It prints nothing.
+ * inversions, a stuck run) into the verdict. It prints nothing.
  */
 #ifndef CD_RUN_H
 #define CD_RUN_H
@@ -42,6 +42,8 @@ typedef struct cd_run_result {
     int64_t duration_ns;
     int has_cycle;
     cd_cycle_t cycle;
+    int has_stuck;         /* no thread could run: what each waited for */
+    cd_stuck_t stuck;
     int ninv;
     cd_inversion_t inv[CD_MAX_INVERSIONS];
     /* Controlled runs: the choices made, as a replayable schedule string
@@ -63,8 +65,8 @@ typedef struct cd_run_result {
 int cd_run(const cd_scenario_t *s, int variant, const cd_run_opts_t *o,
            cd_run_result_t *r);
 
-/* 0 held, 1 violated / deadlocked / timed out / potential deadlock /
- * stopped, 2 error. */
+/* 0 held, 1 violated / deadlocked / stuck / livelocked / timed out /
+ * potential deadlock / stopped, 2 error. */
 int cd_exit_code(int status);
 
 #endif /* CD_RUN_H */

@@ -3,7 +3,7 @@
  *
  * Top to bottom: the title bar, the variant's summary, the live figures,
  * a row per thread, a row per lock (or other object), the deadlock cycle
- * when there is one, the newest events, the verdict once the run is over,
+ * or a stuck run's waits when there are, the newest events, the verdict once the run is over,
  * and the status line with the keys. When rows are short they are handed
  * out by priority: the verdict and the cycle first, then threads, then
  * locks; the event log gets what is left. Text longer than its column is
@@ -17,6 +17,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "../lib/cd_waitfor.h"
 
 /* Longest schedule or replay line the final frame draws (more is cut). */
 #define CD_SCHEDULE_TEXT_MAX 1024
@@ -236,17 +238,41 @@ static const cd_cycle_link_t *cycle_link(const cd_cycle_t *c, int id)
     return NULL;
 }
 
-static int cycle_has_thread(const cd_cycle_t *c, int id)
-{
-    return cycle_link(c, id) != NULL;
-}
-
 static int cycle_has_obj(const cd_cycle_t *c, int id)
 {
     for (int k = 0; c && k < c->len; k++)
         if (c->link[k].waits == id || c->link[k].holds == id)
             return 1;
     return 0;
+}
+
+/* A stuck run's wait of thread id, or NULL. */
+static const cd_stuck_wait_t *stuck_wait(const cd_stuck_t *st, int id)
+{
+    for (int k = 0; st && k < st->len; k++)
+        if (st->wait[k].thread == id)
+            return &st->wait[k];
+    return NULL;
+}
+
+static int stuck_has_obj(const cd_stuck_t *st, int id)
+{
+    for (int k = 0; st && k < st->len; k++)
+        if (st->wait[k].obj == id)
+            return 1;
+    return 0;
+}
+
+/* Drawn in the cycle's colour: a thread of the deadlock cycle, or one of
+ * a stuck run. */
+static int highlighted_thread(const cd_screen_in_t *in, int id)
+{
+    return cycle_link(in->cycle, id) || stuck_wait(in->stuck, id);
+}
+
+static int highlighted_obj(const cd_screen_in_t *in, int id)
+{
+    return cycle_has_obj(in->cycle, id) || stuck_has_obj(in->stuck, id);
 }
 
 int cd_screen_cycle_line(const cd_cycle_t *c, const cd_snapshot_t *snap,
@@ -310,19 +336,27 @@ static void state_text(const cd_screen_in_t *in, const cd_thread_info_t *t,
 {
     const cd_snapshot_t *s = in->snap;
     const cd_cycle_link_t *l = cycle_link(in->cycle, t->id);
+    const cd_stuck_wait_t *sw = stuck_wait(in->stuck, t->id);
     const char *how = t->wait_timed ? "timed wait for" : "blocked on";
     char d[16], fit[CD_NAME_MAX + 1];
     duration(s->t_ns - t->since_ns, d, sizeof d);
-    /* Once the abort ended a deadlocked thread, its row still says what
-     * it was stuck on: that is the picture to remember. */
-    if (l && t->state == CD_T_ABORTED) {
+    /* Once the abort ended a deadlocked or stuck thread, its row still
+     * says what it was stuck on: that is the picture to remember. */
+    if ((l || (sw && sw->obj)) && t->state == CD_T_ABORTED) {
         snprintf(buf, size, "aborted: waited %s",
-                 fit_in(cd_snap_object_name(s, l->waits), width - 16, fit,
-                        sizeof fit));
+                 fit_in(cd_snap_object_name(s, l ? l->waits : sw->obj),
+                        width - 16, fit, sizeof fit));
         return;
     }
     switch (t->state) {
     case CD_T_BLOCKED:
+        if (t->joining) {
+            snprintf(buf, size, "joining %s %s",
+                     fit_in(cd_snap_thread_name(s, t->joining),
+                            width - (int)strlen(d) - 9, fit, sizeof fit),
+                     d);
+            break;
+        }
         /* How long matters here: in a deadlock it only grows. */
         snprintf(buf, size, "%s %s %s", how,
                  fit_in(cd_snap_object_name(s, t->waiting_on),
@@ -334,13 +368,7 @@ static void state_text(const cd_screen_in_t *in, const cd_thread_info_t *t,
         snprintf(buf, size, "sleeping: %s", t->what ? t->what : "?");
         break;
     case CD_T_RUNNING:
-        /* A join is not instrumented as a wait; say what it is. */
-        if (t->last_op == CD_OP_JOIN)
-            snprintf(buf, size, "joining %s",
-                     fit_in(cd_snap_thread_name(s, t->last_obj), width - 8,
-                            fit, sizeof fit));
-        else
-            snprintf(buf, size, "running");
+        snprintf(buf, size, "running");
         break;
     case CD_T_NEW:
         snprintf(buf, size, "new (at the start gate)");
@@ -423,7 +451,7 @@ static void holds_text(const cd_screen_in_t *in, const cd_thread_info_t *t,
  * the paused, the busy, then the rest. */
 static int thread_rank(const cd_screen_in_t *in, const cd_thread_info_t *t)
 {
-    if (cycle_has_thread(in->cycle, t->id))
+    if (highlighted_thread(in, t->id))
         return 0;
     switch (t->state) {
     case CD_T_BLOCKED: return 1;
@@ -509,11 +537,9 @@ static void draw_thread(cd_grid_t *g, int y, const cd_screen_in_t *in,
                         const cd_thread_info_t *t, const tcols_t *c)
 {
     char buf[256];
-    int x = 0, in_cycle = cycle_has_thread(in->cycle, t->id);
+    int x = 0, in_cycle = highlighted_thread(in, t->id);
     int st = state_style(t->state);
 
-    if (t->state == CD_T_RUNNING && t->last_op == CD_OP_JOIN)
-        st = CD_S_DIM;
     put_name(g, x, y, c->name, in_cycle ? CD_S_CYCLE : CD_S_NORMAL, t->name);
     x += c->name + 1;
     state_text(in, t, c->state, buf, sizeof buf);
@@ -799,7 +825,7 @@ static int waiters_text(const cd_snapshot_t *s, int obj, int width,
 
 static int obj_rank(const cd_screen_in_t *in, const cd_obj_info_t *o)
 {
-    if (cycle_has_obj(in->cycle, o->id))
+    if (highlighted_obj(in, o->id))
         return 0;
     return o->nwaiters ? 1 : o->owner ? 2 : 3;
 }
@@ -818,7 +844,7 @@ static int obj_order(const cd_screen_in_t *in, int *order, int rows,
         if (s->objs[i].kind == 0)
             continue;
         describe_obj(&s->objs[i], &v, 0);
-        if (v.worth_a_row || cycle_has_obj(in->cycle, i + 1)) {
+        if (v.worth_a_row || highlighted_obj(in, i + 1)) {
             rank[n] = (unsigned char)obj_rank(in, &s->objs[i]);
             order[n++] = i;
         } else {
@@ -835,7 +861,7 @@ static void draw_obj(cd_grid_t *g, int y, const cd_screen_in_t *in,
 {
     char buf[320];
     obj_view_t v;
-    int in_cycle = cycle_has_obj(in->cycle, o->id);
+    int in_cycle = highlighted_obj(in, o->id);
     int x = 0, wname = 12, wkind = 5, wowner = 11, wwait = 16;
 
     describe_obj(o, &v, g->w - (wname + wkind + wowner + wwait + 4));
@@ -845,7 +871,7 @@ static void draw_obj(cd_grid_t *g, int y, const cd_screen_in_t *in,
     x += wkind + 1;
     if (o->owner)
         put_name(g, x, y, wowner,
-                 cycle_has_thread(in->cycle, o->owner) ? CD_S_CYCLE
+                 highlighted_thread(in, o->owner) ? CD_S_CYCLE
                                                        : CD_S_NORMAL,
                  cd_snap_thread_name(in->snap, o->owner));
     else
@@ -999,6 +1025,25 @@ static int draw_cycle(cd_grid_t *g, int w, int y, int rows,
     return 1 + wrap(g, 2, y + 1, w - 2, rows - 1, CD_S_CYCLE, line);
 }
 
+static const char stuck_title[] =
+    "STUCK: no thread can run; each waits for what no running thread brings";
+#define STUCK_TITLE_SHORT 24 /* up to "run", for narrow screens */
+
+/* The stuck block, as draw_cycle draws the cycle's: a header, then what
+ * each thread waits for, wrapped in at most rows - 1 rows. */
+static int draw_stuck(cd_grid_t *g, int w, int y, int rows,
+                      const cd_screen_in_t *in)
+{
+    char line[1024];
+    cd_stuck_format(in->stuck, in->snap, line, sizeof line);
+    if (g) {
+        fill_row(g, y, CD_S_BAD);
+        put(g, 0, y, w < (int)sizeof stuck_title ? STUCK_TITLE_SHORT : w,
+            CD_S_BAD, stuck_title);
+    }
+    return 1 + wrap(g, 2, y + 1, w - 2, rows - 1, CD_S_CYCLE, line);
+}
+
 static int event_style(int op)
 {
     switch (op) {
@@ -1039,6 +1084,8 @@ static int verdict_style(int status)
     case CD_HELD: return CD_S_GOOD;
     case CD_VIOLATED:
     case CD_DEADLOCK:
+    case CD_STUCK:
+    case CD_LIVELOCK:
     case CD_ERROR: return CD_S_BAD;
     default: return CD_S_WARN;
     }
@@ -1080,6 +1127,7 @@ static const char *phase(const cd_screen_in_t *in)
         return "STEPPING";
     switch (in->snap->abort_reason) {
     case CD_ABORT_DEADLOCK: return "DEADLOCK FOUND";
+    case CD_ABORT_STUCK: return "STUCK FOUND";
     case CD_ABORT_TIMEOUT: return "TIMED OUT";
     case CD_ABORT_USER: return "STOPPING";
     default: return in->snap->paused ? "PAUSED" : "RUNNING";
@@ -1258,7 +1306,7 @@ static void draw_help(cd_grid_t *g, int stepping)
         "history, one mark per frame, newest on the right:",
         "  = running  ~ sleeping (latency)  # blocked on a lock",
         "  | paused   ! ended by the abort  _ done  . not started",
-        "red names: the threads and locks of a deadlock cycle",
+        "red names: a deadlock cycle, or what a stuck run waits for",
         "",
         "The view only watches: it takes none of the demo's locks.",
     };
@@ -1318,6 +1366,8 @@ void cd_screen_render(cd_grid_t *g, const cd_screen_in_t *in)
     }
     if (in->cycle && in->cycle->len > 0)
         ncycle = draw_cycle(NULL, w, 0, 4, in);
+    else if (in->stuck && in->stuck->len > 0)
+        ncycle = draw_stuck(NULL, w, 0, 4, in);
     /* A controlled run's end: the schedule played and how to replay it. */
     char sched[CD_SCHEDULE_TEXT_MAX], replay[CD_SCHEDULE_TEXT_MAX];
     int nsched = 0, nreplay = 0;
@@ -1380,7 +1430,10 @@ void cd_screen_render(cd_grid_t *g, const cd_screen_in_t *in)
         y += nstep;
     }
     if (ncycle) {
-        draw_cycle(g, w, y, ncycle, in);
+        if (in->cycle && in->cycle->len > 0)
+            draw_cycle(g, w, y, ncycle, in);
+        else
+            draw_stuck(g, w, y, ncycle, in);
         y += ncycle;
     }
     draw_log(g, y, nlog, in);

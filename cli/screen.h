@@ -3,8 +3,8 @@
  *
  * cd_screen_render() turns what the observer saw - a registry snapshot,
  * the scenario's live figures (gauges, inside the snapshot), the state
- * history of each thread, the newest trace events, the deadlock cycle,
- * in step mode the decision waiting for the learner and, once the run is
+ * history of each thread, the newest trace events, the deadlock cycle or
+ * what the threads of a stuck run wait for, in step mode the decision waiting for the learner and, once the run is
  * over, the verdict (and a controlled run's schedule) - into rows of
  * characters, each with a style. It knows nothing of terminals: cli/view.c paints the grid with
  * ncurses, --view=text prints it, and the tests assert on it. Text is
@@ -44,9 +44,10 @@ typedef enum cd_style {
     CD_S_BLOCKED,
     CD_S_PAUSED,
     CD_S_ABORTED,
-    CD_S_CYCLE,    /* a thread or lock in the deadlock cycle */
+    CD_S_CYCLE,    /* a thread or lock in the deadlock cycle, or a thread
+                      of a stuck run and what it waits on */
     CD_S_GOOD,     /* verdict HELD, a lock acquired */
-    CD_S_BAD,      /* verdict VIOLATED / DEADLOCK */
+    CD_S_BAD,      /* verdict VIOLATED / DEADLOCK / STUCK / LIVELOCK */
     CD_S_WARN,     /* verdict TIMEOUT / POTENTIAL / STOPPED */
     CD_S_COUNT_
 } cd_style_t;
@@ -97,6 +98,7 @@ typedef struct cd_screen_in {
     const cd_trace_event_t *log; /* newest events, oldest first */
     int nlog;
     const cd_cycle_t *cycle;     /* NULL: no deadlock (yet) */
+    const cd_stuck_t *stuck;     /* NULL: not a stuck run (or not yet) */
     const cd_verdict_t *verdict; /* NULL while the run goes on */
     int latency_permille;
     int interactive;             /* keys work (the terminal view) */

@@ -35,7 +35,10 @@ typedef enum cd_status {
     CD_TIMEOUT,    /* the run hit its hard time limit */
     CD_POTENTIAL,  /* held this time, but the lock order can deadlock */
     CD_ERROR,      /* the run could not be set up */
-    CD_STOPPED     /* the user ended the run before it finished */
+    CD_STOPPED,    /* the user ended the run before it finished */
+    CD_STUCK,      /* no thread could run, and no cycle: each waited for
+                      something no running thread would bring */
+    CD_LIVELOCK    /* threads kept running but none made progress */
 } cd_status_t;
 
 #define CD_MAX_FIGS 16

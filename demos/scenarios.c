@@ -124,6 +124,8 @@ const char *cd_status_name(int status)
     case CD_TIMEOUT: return "TIMEOUT";
     case CD_POTENTIAL: return "POTENTIAL DEADLOCK";
     case CD_STOPPED: return "STOPPED";
+    case CD_STUCK: return "STUCK";
+    case CD_LIVELOCK: return "LIVELOCK";
     default: return "ERROR";
     }
 }

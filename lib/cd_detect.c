@@ -1,7 +1,7 @@
 /*
  * cd_detect.c - the watchdog thread: deadlocks (through the wait-for
- * graph's cycle search, cd_waitfor.c), the hard time limit and a starved
- * machine.
+ * graph's cycle search, cd_waitfor.c), stuck runs (its stuck check), the
+ * hard time limit and a starved machine.
  */
 #include "cd_detect.h"
 
@@ -34,6 +34,14 @@ struct cd_watchdog {
     cd_cycle_t last;       /* the cycle seen by the previous scan */
     unsigned last_seq[CD_MAX_CYCLE];
     int have_last;
+    /* The stuck check: how many scans in a row saw the run stuck with the
+     * very same waits, since when, and those waits (each thread's state
+     * and wait_seq at the first of them). */
+    int stuck_scans;
+    int64_t stuck_since_ns;
+    int stuck_nthreads;
+    unsigned stuck_seq[CD_MAX_THREADS];
+    unsigned char stuck_state[CD_MAX_THREADS];
 };
 
 /* Which wait a thread of the snapshot is in (ids from a found cycle). */
@@ -57,6 +65,63 @@ static int same_as_last(cd_watchdog_t *w, const cd_cycle_t *c)
     return 1;
 }
 
+/* A run is called stuck only once it has stayed stuck, with the same
+ * waits, over this many scans and this long. A thread that was let go
+ * (signalled, its lock released) still shows blocked until it runs, and
+ * on a busy machine that can take a while: when its object shows that it
+ * can go, the check already says "not stuck"; the time is there for what
+ * the snapshot cannot show, such as a waiter woken by a thread that has
+ * since blocked again, or a record read halfway through its update. */
+#define STUCK_SCANS 3
+#define STUCK_FOR_NS (200 * 1000 * 1000LL)
+
+/* Every thread in the same state and the same wait as when the stuck
+ * streak began. */
+static int same_waits(const cd_watchdog_t *w)
+{
+    if (w->snap.nthreads != w->stuck_nthreads)
+        return 0;
+    for (int i = 0; i < w->snap.nthreads; i++)
+        if (w->snap.threads[i].wait_seq != w->stuck_seq[i] ||
+            w->snap.threads[i].state != w->stuck_state[i])
+            return 0;
+    return 1;
+}
+
+static void begin_stuck_streak(cd_watchdog_t *w, int64_t now)
+{
+    w->stuck_scans = 1;
+    w->stuck_since_ns = now;
+    w->stuck_nthreads = w->snap.nthreads;
+    for (int i = 0; i < w->snap.nthreads; i++) {
+        w->stuck_seq[i] = w->snap.threads[i].wait_seq;
+        w->stuck_state[i] = (unsigned char)w->snap.threads[i].state;
+    }
+}
+
+/* The snapshot has no cycle: is the run stuck, and has it been, with the
+ * same waits, long enough to say so? Then record what each thread waits
+ * for and abort the run. */
+static void check_stuck(cd_watchdog_t *w)
+{
+    int64_t now = cd_now_ns();
+    if (!cd_waitfor_stuck(&w->snap)) {
+        w->stuck_scans = 0;
+        return;
+    }
+    if (w->stuck_scans == 0 || !same_waits(w)) {
+        begin_stuck_streak(w, now);
+        return;
+    }
+    if (++w->stuck_scans < STUCK_SCANS ||
+        now - w->stuck_since_ns < STUCK_FOR_NS)
+        return;
+    cd_stuck_t st;
+    cd_waitfor_describe(&w->snap, &st);
+    cd__reg_set_stuck(&st);
+    cd_reg_abort(CD_ABORT_STUCK);
+}
+
 static void scan(cd_watchdog_t *w)
 {
     cd_cycle_t c;
@@ -64,8 +129,11 @@ static void scan(cd_watchdog_t *w)
     cd_reg_snapshot(&w->snap);
     if (!cd_waitfor_find_cycle(&w->snap, &c)) {
         w->have_last = 0;
+        check_stuck(w);
         return;
     }
+    /* A cycle is a deadlock, reported as such (below), never as stuck. */
+    w->stuck_scans = 0;
     if (same_as_last(w, &c)) {
         cd__reg_set_deadlock(&c);
         cd_reg_abort(CD_ABORT_DEADLOCK);

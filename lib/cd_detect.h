@@ -1,13 +1,18 @@
 /*
- * cd_detect.h - the deadlock watchdog.
+ * cd_detect.h - the deadlock and stuck-run watchdog.
  *
  * The watchdog is a plain pthread, invisible to the registry, that takes a
  * snapshot every period and looks for a cycle in its wait-for graph
  * (cd_waitfor.h). It reports one once it has seen the very same waits
  * twice in a row (a wait is identified by its wait_seq, so a thread that
  * moved in between cannot be mistaken for a stuck one): it records the
- * cycle and aborts the run. (A controlled run finds its deadlocks itself,
- * when nobody can run: cd_sched.h.) It also enforces the run's hard time
+ * cycle and aborts the run (CD_ABORT_DEADLOCK). Without a cycle it asks
+ * whether the run is stuck - every live thread waiting for something no
+ * thread will bring - and says so once the same waits have stayed stuck
+ * for 3 scans and 200 ms (a woken waiter may take that long to run on a
+ * busy machine): it records what each thread waits for and aborts the
+ * run (CD_ABORT_STUCK). (A controlled run finds both itself, when nobody
+ * can run: cd_sched.h.) It also enforces the run's hard time
  * limit (time spent paused does not count). A run that reaches the limit
  * on a starved machine (cd_load.h: its threads waited for a CPU longer
  * than they ran) gets the limit again, twice at most, before it is

@@ -135,6 +135,8 @@ struct cd_registry {
     pthread_mutex_t find_lock;
     int has_deadlock;
     cd_cycle_t deadlock;
+    int has_stuck;
+    cd_stuck_t stuck;
     int ninv;
     cd_inversion_t inv[CD_MAX_INVERSIONS];
     int nedges;
@@ -289,6 +291,8 @@ int cd__self_is_task(void);
 
 /* Records the run's deadlock cycle (the first one found stays). */
 void cd__reg_set_deadlock(const cd_cycle_t *cycle);
+/* Records what the threads of a stuck run wait for (the first stays). */
+void cd__reg_set_stuck(const cd_stuck_t *stuck);
 /* Caller holds cd__reg.find_lock (the lock-order graph adds under it).
  * Returns 0, or -ENOSPC when the table is full. */
 int cd__reg_add_inversion(const cd_inversion_t *inv);

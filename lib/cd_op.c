@@ -89,6 +89,27 @@ void cd__op_unblock(int self, int obj)
     atomic_fetch_sub_explicit(&cd__obj(obj)->nwaiters, 1, CD_RELAXED);
 }
 
+void cd__op_join(int self, int other)
+{
+    cd_thread_rec_t *t = cd__rec(self);
+
+    cd__st(&t->joining, other);
+    cd__st(&t->waiting_on, 0);
+    cd__st(&t->wait_timed, 0);
+    cd__st(&t->wait_seq, cd__ld(&t->wait_seq) + 1);
+    cd__st(&t->since_ns, cd_reg_elapsed_ns());
+    cd__st(&t->state, CD_T_BLOCKED);
+}
+
+void cd__op_joined(int self)
+{
+    cd_thread_rec_t *t = cd__rec(self);
+
+    cd__st(&t->state, CD_T_RUNNING);
+    cd__st(&t->since_ns, cd_reg_elapsed_ns());
+    cd__st(&t->joining, 0);
+}
+
 /* ================================ waiting ================================ */
 
 /* The abort rule: once the run is aborted, a wait ends if the run ends

@@ -205,6 +205,10 @@ static inline void cd__op_released_shared(int self, int obj)
 void cd__op_block(int self, int obj, int timed, cd_site_t site);
 /* The wait is over, whatever its outcome. */
 void cd__op_unblock(int self, int obj);
+/* The thread self waits for thread `other` to end (a join): shown blocked
+ * on it, so that the detectors see the wait; cd__op_joined when it ended. */
+void cd__op_join(int self, int other);
+void cd__op_joined(int self);
 
 /* ================================ waiting ================================
  * Every blocking primitive waits through cd__op_wait and supplies only

@@ -66,6 +66,7 @@ void cd_reg_reset(void)
     memset(r->gauges, 0, sizeof r->gauges);
     CD_CHECK(pthread_mutex_lock(&r->find_lock));
     r->has_deadlock = 0;
+    r->has_stuck = 0;
     r->ninv = 0;
     r->nedges = 0;
     memset(r->order_bits, 0, (size_t)no * sizeof r->order_bits[0]);
@@ -328,6 +329,7 @@ static void copy_thread(cd_thread_info_t *d, int id)
     d->waiting_on = cd__ld(&t->waiting_on);
     d->wait_timed = cd__ld(&t->wait_timed);
     d->wait_seq = cd__ld(&t->wait_seq);
+    d->joining = cd__ld(&t->joining);
     d->since_ns = cd__ld(&t->since_ns);
     d->what = cd__ld(&t->what);
     d->worker = cd__ld(&t->worker);
@@ -444,6 +446,26 @@ int cd_reg_deadlock(cd_cycle_t *out)
     return has;
 }
 
+void cd__reg_set_stuck(const cd_stuck_t *stuck)
+{
+    CD_CHECK(pthread_mutex_lock(&cd__reg.find_lock));
+    if (!cd__reg.has_stuck) {
+        cd__reg.stuck = *stuck;
+        cd__reg.has_stuck = 1;
+    }
+    CD_CHECK(pthread_mutex_unlock(&cd__reg.find_lock));
+}
+
+int cd_reg_stuck(cd_stuck_t *out)
+{
+    CD_CHECK(pthread_mutex_lock(&cd__reg.find_lock));
+    int has = cd__reg.has_stuck;
+    if (has && out)
+        *out = cd__reg.stuck;
+    CD_CHECK(pthread_mutex_unlock(&cd__reg.find_lock));
+    return has;
+}
+
 /* Caller holds find_lock (the lock-order graph adds under it). */
 int cd__reg_add_inversion(const cd_inversion_t *inv)
 {
@@ -474,4 +496,16 @@ const char *cd_thread_state_name(int state)
     if (state < 0 || state >= CD_T_COUNT_)
         return "?";
     return names[state];
+}
+
+const char *cd_obj_kind_name(int kind)
+{
+    switch (kind) {
+    case CD_OBJ_MUTEX: return "mutex";
+    case CD_OBJ_CHAN: return "channel";
+    case CD_OBJ_RWLOCK: return "rwlock";
+    case CD_OBJ_WORKER: return "worker";
+    case CD_OBJ_AMUTEX: return "awaitable mutex";
+    default: return "object";
+    }
 }

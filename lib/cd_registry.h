@@ -11,7 +11,8 @@
  * stores; observers (the deadlock watchdog, the live view, tests) read a
  * consistent-enough copy with cd_reg_snapshot(). The registry also carries
  * the run's settings (tracing, latency scale, pause), its abort flag, its
- * findings (a deadlock cycle, lock-order inversions) and a few named live
+ * findings (a deadlock cycle, what the threads of a stuck run wait for,
+ * lock-order inversions) and a few named live
  * figures ("gauges") that a scenario publishes for the live view.
  *
  * Ids are 1-based slot numbers; 0 means "none". Slots are not reused within
@@ -31,12 +32,15 @@
 #define CD_MAX_CYCLE 16
 #define CD_MAX_INVERSIONS 8
 #define CD_MAX_GAUGES 16
+#define CD_MAX_STUCK 32
+#define CD_LOST_WAKEUP_MAX 256
 
 typedef enum cd_thread_state {
     CD_T_UNUSED = 0,
     CD_T_NEW,      /* spawned, waiting at the start gate */
     CD_T_RUNNING,
-    CD_T_BLOCKED,  /* waiting for an object (waiting_on) */
+    CD_T_BLOCKED,  /* waiting for an object (waiting_on), or for a thread
+                      to end (joining) */
     CD_T_SLEEPING, /* in a simulated latency (what) */
     CD_T_DONE,
     CD_T_ABORTED,  /* ended by the run's abort (deadlock, timeout) */
@@ -63,7 +67,8 @@ typedef enum cd_abort_reason {
     CD_ABORT_TIMEOUT,
     CD_ABORT_STEPS,  /* a controlled run passed its step bound */
     CD_ABORT_MISFIT, /* a replayed schedule did not fit the program */
-    CD_ABORT_USER    /* the user ended the run (q in the live view) */
+    CD_ABORT_USER,   /* the user ended the run (q in the live view) */
+    CD_ABORT_STUCK   /* no thread could run, and no cycle (cd_waitfor.h) */
 } cd_abort_reason_t;
 
 /* What an object record needs to undo a hold when its owner is aborted. */
@@ -77,6 +82,7 @@ typedef struct cd_thread_rec {
     _Atomic int waiting_on;      /* object id while blocked */
     _Atomic int wait_timed;      /* the wait has a deadline: it cannot last */
     _Atomic unsigned wait_seq;   /* bumped at every new wait */
+    _Atomic int joining;         /* the thread it joins (blocked), or 0 */
     _Atomic int64_t since_ns;    /* when the current state began */
     _Atomic(const char *) what;  /* label of the latency while sleeping */
     _Atomic int worker;          /* a task's worker object; 0: a thread */
@@ -138,6 +144,7 @@ typedef struct cd_thread_info {
     int waiting_on;
     int wait_timed;
     unsigned wait_seq;
+    int joining;
     int64_t since_ns;
     const char *what;
     int worker;
@@ -203,6 +210,28 @@ typedef struct cd_cycle {
     int len;
     cd_cycle_link_t link[CD_MAX_CYCLE];
 } cd_cycle_t;
+
+/* One live thread of a run where no thread can run, and what it waits for
+ * (cd_waitfor_stuck): an object, or the thread it joins, or neither (a
+ * controlled run's participant that its record shows in another state). */
+typedef struct cd_stuck_wait {
+    int thread;
+    int state;    /* its cd_thread_state_t */
+    int obj;      /* the object it waits on; 0: none */
+    int kind;     /* that object's cd_obj_kind_t */
+    int owner;    /* its owner then; 0: none */
+    int joins;    /* the thread it joins; 0: none */
+} cd_stuck_wait_t;
+
+typedef struct cd_stuck {
+    int nlive;    /* live threads, all waiting */
+    int len;      /* how many of them wait[] holds (the first CD_MAX_STUCK) */
+    cd_stuck_wait_t wait[CD_MAX_STUCK];
+    /* A sentence a primitive's own check may add about why the wait lasts
+     * for ever: for a condition variable, the signal that came before
+     * anyone waited (a lost wake-up). "" when none. */
+    char lost_wakeup[CD_LOST_WAKEUP_MAX];
+} cd_stuck_t;
 
 /*
  * A lock-order inversion: somebody took `second` while holding `first`
@@ -282,11 +311,16 @@ void cd_reg_gauge_add(int id, int64_t delta);
 int64_t cd_reg_gauge_get(int id);
 
 /* Findings: the deadlock cycle (1 and a copy if one was found), the
- * lock-order inversions (how many were copied, at most max). */
+ * threads of a run that no thread could run any more (1 and a copy; see
+ * cd_waitfor.h), the lock-order inversions (how many were copied, at most
+ * max). */
 int cd_reg_deadlock(cd_cycle_t *out);
+int cd_reg_stuck(cd_stuck_t *out);
 int cd_reg_inversions(cd_inversion_t *out, int max);
 
-/* Human names for states (e.g. "blocked"). */
+/* Human names for states (e.g. "blocked") and object kinds ("mutex",
+ * "channel"; "object" for a kind it does not know). */
 const char *cd_thread_state_name(int state);
+const char *cd_obj_kind_name(int kind);
 
 #endif /* CD_REGISTRY_H */

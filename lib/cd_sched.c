@@ -715,18 +715,29 @@ static void stop_run(int reason)
 }
 
 /* Nobody can run and no clock can move: record what the threads wait for
- * and end the run. */
+ * and end the run - a deadlock when the waits form a cycle, else a stuck
+ * run. The scheduler knows for sure that nobody can run, so it needs no
+ * second look: a participant whose record shows it running (an executor's
+ * idle worker) is described as it shows. */
 static void no_one_can_run(void)
 {
     cd_snapshot_t *snap = malloc(sizeof *snap);
     cd_cycle_t cycle;
-    if (snap) {
+    cd_stuck_t *stuck = malloc(sizeof *stuck);
+    int reason = CD_ABORT_STUCK;
+    if (snap && stuck) {
         cd_reg_snapshot(snap);
-        if (cd_waitfor_find_cycle(snap, &cycle))
+        if (cd_waitfor_find_cycle(snap, &cycle)) {
             cd__reg_set_deadlock(&cycle);
-        free(snap);
+            reason = CD_ABORT_DEADLOCK;
+        } else {
+            cd_waitfor_describe(snap, stuck);
+            cd__reg_set_stuck(stuck);
+        }
     }
-    stop_run(CD_ABORT_DEADLOCK);
+    free(snap);
+    free(stuck);
+    stop_run(reason);
 }
 
 /* Picks who runs after prev (ending a sleep if it picks a sleeper).

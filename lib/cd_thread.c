@@ -120,13 +120,19 @@ static int thread_ended(void *arg)
 
 int cd_thread_join(cd_thread_t *t)
 {
-    int self = cd__self();
-    if (self) {
+    int self = cd__self(), shown = self && t->id;
+    if (self)
         cd__op_begin(self, CD_OP_JOIN, t->id, 0, NULL, (cd_site_t){ 0 });
-        if (t->id)
-            cd__sched_block(self, thread_ended, &t->id, 0);
+    /* Shown blocked on the thread while it waits, in a free run too: a
+     * joiner the registry showed running would hide a run that nothing
+     * can move any more from the stuck detector (cd_waitfor.h). */
+    if (shown) {
+        cd__op_join(self, t->id);
+        cd__sched_block(self, thread_ended, &t->id, 0);
     }
     CD_CHECK(pthread_join(t->pt, NULL));
+    if (shown)
+        cd__op_joined(self);
     if (t->id && cd__ld(&cd__rec(t->id)->state) == CD_T_ABORTED)
         return -ECANCELED;
     return 0;

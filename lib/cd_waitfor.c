@@ -1,12 +1,15 @@
 /*
- * cd_waitfor.c - the wait-for graph: cycle search over a snapshot, and how
- * a cycle reads. Pure: it reads what it is given (and names from the
- * registry), starts nothing and stores nothing.
+ * cd_waitfor.c - the wait-for graph: cycle search over a snapshot, the
+ * stuck check, and how both read. Pure: it reads what it is given (and
+ * names from the registry), starts nothing and stores nothing.
  */
 #include "cd_waitfor.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "cd_trace.h" /* cd_op_t: which side of a channel a thread waits on */
 
 static const cd_thread_info_t *thread_at(const cd_snapshot_t *s, int id)
 {
@@ -144,5 +147,205 @@ int cd_cycle_format(const cd_cycle_t *c, char *buf, size_t size)
             cd__appendf(buf, size, &at, "%s%s holds %s, waits %s", sep, who,
                         holds, waits);
     }
+    return (int)at;
+}
+
+/* =============================== stuck runs ============================== */
+
+static int is_live(int state)
+{
+    return state != CD_T_UNUSED && state != CD_T_DONE &&
+           state != CD_T_ABORTED;
+}
+
+/* The operation t is waiting in, when its latest one was on obj: which
+ * side of a channel, read or write of an rwlock. CD_OP_NONE if unknown. */
+static int waiting_op(const cd_thread_info_t *t, int obj)
+{
+    return t->last_obj == obj ? t->last_op : CD_OP_NONE;
+}
+
+/* Could the object o let its waiter t go now, if t only ran? One case per
+ * kind; a kind this does not know says yes, so that it can never make a
+ * run look stuck that is not. */
+static int object_lets_go(const cd_thread_info_t *t, const cd_obj_info_t *o)
+{
+    switch (o->kind) {
+    case CD_OBJ_MUTEX:
+    case CD_OBJ_AMUTEX:
+        /* No owner: released, and the waiter not yet in. */
+        return o->owner == 0;
+    case CD_OBJ_RWLOCK:
+        /* A writer needs it empty; a reader, no writer inside (whether a
+         * waiting writer goes first depends on the policy, which the
+         * snapshot does not show: the reader may go). */
+        if (waiting_op(t, o->id) == CD_OP_WRLOCK)
+            return o->owner == 0 && o->readers == 0;
+        return o->owner == 0;
+    case CD_OBJ_CHAN:
+        if (o->chan_closed)
+            return 1;
+        switch (waiting_op(t, o->id)) {
+        case CD_OP_RECV:
+            return o->chan_depth > 0;
+        case CD_OP_SEND:
+            return o->chan_capacity == 0 || o->chan_depth < o->chan_capacity;
+        default:
+            return 1; /* which side it waits on is not known */
+        }
+    /* ---- condition variables and semaphores (CD_OBJ_COND, CD_OBJ_SEM)
+     * go here: a condvar with a pending wake (a signal not yet taken by a
+     * waiter) lets its waiter go; a semaphore whose count is above 0 lets
+     * its waiter go. Until then they take the default: yes. ---- */
+    default:
+        return 1;
+    }
+}
+
+/* Could t go on now, or be let go by what snap shows? Only a wait without
+ * a deadline, for something that is not there, says no. */
+static int could_go(const cd_snapshot_t *s, const cd_thread_info_t *t)
+{
+    const cd_obj_info_t *o;
+    switch (t->state) {
+    case CD_T_BLOCKED:
+        if (t->wait_timed)
+            return 1;
+        if (t->joining) {
+            const cd_thread_info_t *j = thread_at(s, t->joining);
+            return !j || !is_live(j->state);
+        }
+        o = obj_at(s, t->waiting_on);
+        return !o || object_lets_go(t, o);
+    case CD_T_PARKED:
+        /* A task on a timer: the timer always fires. */
+        o = obj_at(s, t->waiting_on);
+        return !o || object_lets_go(t, o);
+    default:
+        return 1; /* new, running, sleeping, ready, paused */
+    }
+}
+
+int cd_waitfor_stuck(const cd_snapshot_t *s)
+{
+    int live = 0;
+    for (int i = 0; i < s->nthreads; i++) {
+        const cd_thread_info_t *t = &s->threads[i];
+        if (!is_live(t->state))
+            continue;
+        if (could_go(s, t))
+            return 0;
+        live++;
+    }
+    return live > 0;
+}
+
+/* Which group of the description t falls in: 0 waits on an object, 1
+ * joins a thread, 2 anything else. */
+static int wait_group(const cd_snapshot_t *s, const cd_thread_info_t *t)
+{
+    if ((t->state == CD_T_BLOCKED || t->state == CD_T_PARKED) &&
+        obj_at(s, t->waiting_on))
+        return 0;
+    if (t->state == CD_T_BLOCKED && t->joining)
+        return 1;
+    return 2;
+}
+
+/* Adds t to the description (counted always, kept while there is room). */
+static void describe_one(const cd_snapshot_t *s, const cd_thread_info_t *t,
+                         int group, cd_stuck_t *out)
+{
+    out->nlive++;
+    if (out->len >= CD_MAX_STUCK)
+        return;
+    const cd_obj_info_t *o = group == 0 ? obj_at(s, t->waiting_on) : NULL;
+    out->wait[out->len++] = (cd_stuck_wait_t){
+        .thread = t->id,
+        .state = t->state,
+        .obj = o ? o->id : 0,
+        .kind = o ? o->kind : 0,
+        .owner = o ? o->owner : 0,
+        .joins = group == 1 ? t->joining : 0,
+    };
+}
+
+void cd_waitfor_describe(const cd_snapshot_t *s, cd_stuck_t *out)
+{
+    /* placed[id]: nothing left to add for thread id (only joins wait). */
+    unsigned char placed[CD_MAX_THREADS + 1];
+
+    memset(out, 0, sizeof *out);
+    for (int i = 0; i < s->nthreads; i++) {
+        const cd_thread_info_t *t = &s->threads[i];
+        int group = is_live(t->state) ? wait_group(s, t) : -1;
+        placed[t->id] = group != 1;
+        if (group == 0)
+            describe_one(s, t, 0, out);
+    }
+    /* Joins after the thread they join, so that the text reads down a
+     * chain ("boss joins worker; main joins boss"); among those ready, and
+     * for joins that wait for one another, the lowest id first. */
+    for (;;) {
+        const cd_thread_info_t *next = NULL;
+        for (int i = 0; i < s->nthreads && !next; i++) {
+            const cd_thread_info_t *t = &s->threads[i];
+            int j = t->joining;
+            if (!placed[t->id] && (j <= 0 || j > s->nthreads || placed[j]))
+                next = t;
+        }
+        for (int i = 0; i < s->nthreads && !next; i++)
+            if (!placed[s->threads[i].id])
+                next = &s->threads[i];
+        if (!next)
+            break;
+        describe_one(s, next, 1, out);
+        placed[next->id] = 1;
+    }
+    for (int i = 0; i < s->nthreads; i++) {
+        const cd_thread_info_t *t = &s->threads[i];
+        if (is_live(t->state) && wait_group(s, t) == 2)
+            describe_one(s, t, 2, out);
+    }
+}
+
+static const char *thread_name(const cd_snapshot_t *names, int id)
+{
+    return names ? cd_snap_thread_name(names, id) : cd_reg_thread_name(id);
+}
+
+static const char *object_name(const cd_snapshot_t *names, int id)
+{
+    return names ? cd_snap_object_name(names, id) : cd_reg_object_name(id);
+}
+
+int cd_stuck_format(const cd_stuck_t *st, const cd_snapshot_t *names,
+                    char *buf, size_t size)
+{
+    size_t at = 0;
+    if (size)
+        buf[0] = '\0';
+    for (int k = 0; k < st->len; k++) {
+        const cd_stuck_wait_t *w = &st->wait[k];
+        const char *who = thread_name(names, w->thread), *sep = k ? "; " : "";
+        if (w->obj) {
+            cd__appendf(buf, size, &at, "%s%s waits on %s %s", sep, who,
+                        cd_obj_kind_name(w->kind), object_name(names, w->obj));
+            /* The owner is who would have to let go: name it. */
+            if (w->owner && w->owner != w->thread)
+                cd__appendf(buf, size, &at, " held by %s",
+                            thread_name(names, w->owner));
+        } else if (w->joins) {
+            cd__appendf(buf, size, &at, "%s%s joins %s", sep, who,
+                        thread_name(names, w->joins));
+        } else {
+            cd__appendf(buf, size, &at, "%s%s is %s", sep, who,
+                        cd_thread_state_name(w->state));
+        }
+    }
+    if (st->nlive > st->len)
+        cd__appendf(buf, size, &at, "; and %d more", st->nlive - st->len);
+    if (st->lost_wakeup[0])
+        cd__appendf(buf, size, &at, "; %s", st->lost_wakeup);
     return (int)at;
 }

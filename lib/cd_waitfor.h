@@ -13,9 +13,19 @@
  * worker back. That is how "a blocking lock held across an await" shows
  * up as a cycle.
  *
- * The search is a pure function of a snapshot (cd_registry.h): the
- * watchdog (cd_detect.h) runs it on its scans, the controlled scheduler
- * when nobody can run, the live view on its own copy.
+ * A run can also stop for good without a cycle: every live thread waits
+ * (on a channel nobody will send on, a join, a lock whose owner waits on
+ * such a channel) and nothing any of them waits for can come, since no
+ * thread runs to bring it. That run is *stuck*. Being stuck is read from
+ * the objects as well as from the threads: a waiter whose record still
+ * says blocked but whose object would let it go (a mutex just released, a
+ * channel with a message, a joined thread that ended) is only on its way
+ * and makes the run not stuck. A thread that waits with a deadline, sleeps,
+ * runs or is ready never is stuck.
+ *
+ * Both are pure functions of a snapshot (cd_registry.h): the watchdog
+ * (cd_detect.h) runs them on its scans, the controlled scheduler when
+ * nobody can run, the live view on its own copy.
  */
 #ifndef CD_WAITFOR_H
 #define CD_WAITFOR_H
@@ -31,5 +41,23 @@ int cd_waitfor_find_cycle(const cd_snapshot_t *snap, cd_cycle_t *out);
 /* "transfer-1 holds acct-A, waits acct-B; transfer-2 holds acct-B, waits
  * acct-A" (names from the live registry). Returns what snprintf returns. */
 int cd_cycle_format(const cd_cycle_t *c, char *buf, size_t size);
+
+/* 1 when snap shows a stuck run: at least one live thread, and every live
+ * thread waits without a deadline for something that nothing in snap could
+ * give it now. One observation only: a caller that reads a running run
+ * must see the same waits (wait_seq) stay stuck a while before it believes
+ * it (cd_detect.c). Can't fail. */
+int cd_waitfor_stuck(const cd_snapshot_t *snap);
+
+/* What each live thread of snap waits for, into *out (lost_wakeup left
+ * empty): the waits on objects first, then the joins, then the rest, each
+ * in thread order. Fills it whether the run is stuck or not. Can't fail. */
+void cd_waitfor_describe(const cd_snapshot_t *snap, cd_stuck_t *out);
+
+/* "runner waits on channel jobs; main joins runner" (then "; and N more"
+ * and the lost wake-up sentence, if any), with names from names, or from
+ * the live registry when names is NULL. Returns what snprintf returns. */
+int cd_stuck_format(const cd_stuck_t *st, const cd_snapshot_t *names,
+                    char *buf, size_t size);
 
 #endif /* CD_WAITFOR_H */

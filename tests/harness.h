@@ -217,5 +217,6 @@ void suite_lessons(void);
 void suite_check(void);
 void suite_ledger(void);
 void suite_hostile(void);
+void suite_stuck(void);
 
 #endif /* CD_TEST_HARNESS_H */

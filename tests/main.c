@@ -17,6 +17,7 @@ static const struct {
     { "mutex", suite_mutex },
     { "wait", suite_wait },
     { "detect", suite_detect },
+    { "stuck", suite_stuck },
     { "race", suite_race },
     { "deadlock", suite_deadlock },
     { "cli", suite_cli },

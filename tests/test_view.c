@@ -13,6 +13,7 @@
 #include "../cli/observer.h"
 #include "../cli/screen.h"
 #include "../lib/cd_thread.h"
+#include "../lib/cd_waitfor.h"
 #include "harness.h"
 #include "screen_probe.h"
 
@@ -158,6 +159,61 @@ static void deadlock_cycle_is_spelled_out_and_highlighted(void)
     char line[256];
     cd_screen_cycle_line(&abba_cycle, &fake, line, sizeof line);
     CU_ASSERT_STRING_EQUAL(line, cycle_line);
+}
+
+/* Two receivers on a channel nobody sends on, main joining the first:
+ * the view names what each waits for, in the cycle's colour. */
+static void stuck_run_is_spelled_out_and_highlighted(void)
+{
+    static const char waits[] = "rx-1 waits on channel jobs; rx-2 waits on "
+                                "channel jobs; main joins rx-1";
+    cd_stuck_t st;
+    cd_verdict_t v = { 0 };
+    memset(&fake, 0, sizeof fake);
+    fake.t_ns = 2000000000;
+    int main_id = add_thread("main", CD_T_BLOCKED, 0, 0);
+    int jobs = add_lock("jobs", 0, 0);
+    int rx1 = add_thread("rx-1", CD_T_BLOCKED, jobs, 0);
+    add_thread("rx-2", CD_T_BLOCKED, jobs, 0);
+    add_thread("helper", CD_T_DONE, 0, 0);
+    fake.objs[jobs - 1].kind = CD_OBJ_CHAN;
+    fake.objs[jobs - 1].chan_capacity = 4;
+    fake.objs[jobs - 1].nwaiters = 2;
+    fake.threads[1].last_op = fake.threads[2].last_op = CD_OP_RECV;
+    fake.threads[main_id - 1].joining = rx1;
+    fake.threads[main_id - 1].since_ns = 500000000;
+    fake.abort_reason = CD_ABORT_STUCK;
+    CU_ASSERT_FATAL(cd_waitfor_stuck(&fake));
+    cd_waitfor_describe(&fake, &st);
+
+    /* Before the verdict: the join reads as one, the block and colours. */
+    cd_screen_in_t in = input();
+    in.stuck = &st;
+    probe_render(&in, 80, 24);
+    ASSERT_STR_HAS(probe_row_with("main "), "joining rx-1 1.5s");
+    ASSERT_STR_HAS(probe_row_with("concdemo deadlock"), "STUCK FOUND");
+    ASSERT_STR_HAS(probe_text, "STUCK: no thread can run; each waits for "
+                               "what no running thread brings");
+    ASSERT_INT_EQ(style_of("STUCK: no thread"), CD_S_BAD);
+    ASSERT_STR_HAS(probe_text, waits);
+    ASSERT_INT_EQ(style_of(waits), CD_S_CYCLE);
+    ASSERT_INT_EQ(style_of("rx-1 "), CD_S_CYCLE);
+    ASSERT_INT_EQ(style_of("main "), CD_S_CYCLE);
+    ASSERT_INT_EQ(style_of("helper "), CD_S_NORMAL);
+    ASSERT_INT_EQ(style_of("jobs         chan"), CD_S_CYCLE);
+
+    /* After: the verdict in the colour of a failure, and the aborted
+     * receivers still say what they waited for. */
+    fake.threads[1].state = fake.threads[2].state = CD_T_ABORTED;
+    fake.threads[main_id - 1].state = CD_T_DONE;
+    cd_verdict_expect(&v, "every receiver gets a message");
+    cd_verdict_observe(&v, CD_STUCK, "no thread can run: %s (0 received)",
+                       waits);
+    in.verdict = &v;
+    probe_render(&in, 80, 24);
+    ASSERT_STR_HAS(probe_row_with("rx-2 "), "aborted: waited jobs");
+    ASSERT_STR_HAS(probe_text, "deadlock [broken]: STUCK - expected every");
+    ASSERT_INT_EQ(style_of("deadlock [broken]: STUCK"), CD_S_BAD);
 }
 
 /* A busy final frame: more threads than rows, a long log, the cycle and
@@ -1172,6 +1228,8 @@ void suite_view(void)
                 holder_is_shown_as_the_owner_with_its_waiter);
     CU_add_test(s, "screen: the deadlock cycle is spelled out and highlighted",
                 deadlock_cycle_is_spelled_out_and_highlighted);
+    CU_add_test(s, "screen: a stuck run is spelled out and highlighted",
+                stuck_run_is_spelled_out_and_highlighted);
     CU_add_test(s, "screen: everything fits in 80x24",
                 everything_fits_in_80x24);
     CU_add_test(s, "screen: narrow wraps and cuts cleanly",

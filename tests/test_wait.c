@@ -291,12 +291,18 @@ static void controlled_a_timed_wait_takes_virtual_time_only(void)
     end_alone();
 }
 
-/* Nobody can run and no clock can move: the scheduler ends the run as a
- * deadlock, and the wait returns -ECANCELED to the program's thread. */
+/* Nobody can run and no clock can move: the scheduler ends the run as
+ * stuck (no cycle: nobody holds what main waits for), naming the wait, and
+ * the wait returns -ECANCELED to the program's thread. */
 static void controlled_a_wait_nobody_can_end_ends_the_run(void)
 {
+    cd_stuck_t st;
     ASSERT_INT_EQ(get_alone(0, 0), -ECANCELED);
-    ASSERT_INT_EQ(cd_reg_aborted(), CD_ABORT_DEADLOCK);
+    ASSERT_INT_EQ(cd_reg_aborted(), CD_ABORT_STUCK);
+    CU_ASSERT_FATAL(cd_reg_stuck(&st) == 1);
+    ASSERT_INT_EQ(st.len, 1);
+    ASSERT_INT_EQ(st.wait[0].thread, cd_self());
+    ASSERT_INT_EQ(st.wait[0].obj, never.id);
     end_alone();
 }
 
