@@ -69,6 +69,20 @@ static void broken_deadlock_is_still_detected_under_tsan(void)
     ASSERT_STR_HAS(out.out, "DEADLOCK");
 }
 
+static void lost_wakeup_state_is_clean(void) { expect_clean("lost-wakeup", "--fixed=state"); }
+static void lost_wakeup_sem_is_clean(void) { expect_clean("lost-wakeup", "--fixed=sem"); }
+
+static void broken_lost_wakeup_is_stuck_under_tsan(void)
+{
+    /* A lost wake-up is no data race: TSan has nothing to say, and the
+     * run must still end with concdemo's STUCK and the early signal. */
+    run_tsan("lost-wakeup", NULL);
+    CU_ASSERT_PTR_NULL(strstr(out.err, "ThreadSanitizer"));
+    ASSERT_INT_EQ(out.exit_code, 1);
+    ASSERT_STR_HAS(out.out, "STUCK");
+    ASSERT_STR_HAS(out.out, "before anyone waited (a lost wake-up)");
+}
+
 void suite_tsan(void)
 {
     CU_pSuite s = CU_add_suite("tsan", NULL, NULL);
@@ -82,4 +96,8 @@ void suite_tsan(void)
     CU_add_test(s, "deadlock --fixed=timeout: no report", deadlock_timeout_is_clean);
     CU_add_test(s, "broken deadlock is still detected under TSan",
                 broken_deadlock_is_still_detected_under_tsan);
+    CU_add_test(s, "lost-wakeup --fixed=state: no report", lost_wakeup_state_is_clean);
+    CU_add_test(s, "lost-wakeup --fixed=sem: no report", lost_wakeup_sem_is_clean);
+    CU_add_test(s, "broken lost-wakeup is stuck under TSan, no report",
+                broken_lost_wakeup_is_stuck_under_tsan);
 }
