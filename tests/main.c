@@ -34,6 +34,7 @@ static const struct {
     { "await", suite_await },
     { "async-race", suite_async_race },
     { "lost-wakeup", suite_lost_wakeup },
+    { "spurious", suite_spurious },
     { "view", suite_view },
     { "step", suite_step },
     { "lessons", suite_lessons },

@@ -71,6 +71,8 @@ static void broken_deadlock_is_still_detected_under_tsan(void)
 
 static void lost_wakeup_state_is_clean(void) { expect_clean("lost-wakeup", "--fixed=state"); }
 static void lost_wakeup_sem_is_clean(void) { expect_clean("lost-wakeup", "--fixed=sem"); }
+static void spurious_while_is_clean(void) { expect_clean("spurious", "--fixed=while"); }
+static void spurious_two_conds_is_clean(void) { expect_clean("spurious", "--fixed=two-conds"); }
 
 static void broken_lost_wakeup_is_stuck_under_tsan(void)
 {
@@ -81,6 +83,16 @@ static void broken_lost_wakeup_is_stuck_under_tsan(void)
     ASSERT_INT_EQ(out.exit_code, 1);
     ASSERT_STR_HAS(out.out, "STUCK");
     ASSERT_STR_HAS(out.out, "before anyone waited (a lost wake-up)");
+}
+
+static void broken_spurious_is_no_data_race(void)
+{
+    /* The cooks read and write the rail under its lock: TSan sees no race,
+     * yet the invariant breaks. Only the verdict shows it. */
+    run_tsan("spurious", NULL);
+    CU_ASSERT_PTR_NULL(strstr(out.err, "ThreadSanitizer"));
+    ASSERT_INT_EQ(out.exit_code, 1);
+    ASSERT_STR_HAS(out.out, "spurious [broken]: VIOLATED");
 }
 
 void suite_tsan(void)
@@ -98,6 +110,10 @@ void suite_tsan(void)
                 broken_deadlock_is_still_detected_under_tsan);
     CU_add_test(s, "lost-wakeup --fixed=state: no report", lost_wakeup_state_is_clean);
     CU_add_test(s, "lost-wakeup --fixed=sem: no report", lost_wakeup_sem_is_clean);
+    CU_add_test(s, "spurious --fixed=while: no report", spurious_while_is_clean);
+    CU_add_test(s, "spurious --fixed=two-conds: no report", spurious_two_conds_is_clean);
     CU_add_test(s, "broken lost-wakeup is stuck under TSan, no report",
                 broken_lost_wakeup_is_stuck_under_tsan);
+    CU_add_test(s, "broken spurious: violated, and no data race for TSan",
+                broken_spurious_is_no_data_race);
 }
