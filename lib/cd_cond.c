@@ -132,9 +132,14 @@ static int cond_wait(cd_cond_t *c, cd_mutex_t *m, int op, int ms,
     cd_queue_push(&c->waiters, &me.node);
     CD_CHECK(pthread_mutex_unlock(&c->lock));
     cd_mutex_unlock_at(m, site);
-    /* Parked, the thread's next step is the wait, not the unlock. */
-    if (self && cd__sched_on())
-        cd__sched_pend(self, op, c->id, site);
+    /* What the thread does now is the wait, not the unlock inside it:
+     * so says its latest operation (the view's LAST OP) and, parked, its
+     * next step (step mode). */
+    if (self) {
+        cd__op_record(self, op, c->id);
+        if (cd__sched_on())
+            cd__sched_pend(self, op, c->id, site);
+    }
 
     int rc = wait_woken(c, &me, timed, ms, self, site);
     if (rc == -ECANCELED)
