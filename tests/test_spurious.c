@@ -157,6 +157,10 @@ static void explore_finds_it_by_a_spurious_wakeup_alone(void)
         fprintf(stderr, "\n  %.600s\n", out.out);
     ASSERT_INT_EQ(out.exit_code, 0);
     ASSERT_STR_HAS(out.out, "every schedule with at most 2 preemptions tried");
+    explore_one_cook("--strategy=pct", "--spurious");
+    ASSERT_INT_EQ(out.exit_code, 1);
+    explore_one_cook("--strategy=random", "--spurious");
+    ASSERT_INT_EQ(out.exit_code, 1);
     explore_one_cook("--strategy=dfs", "--spurious");
     ASSERT_INT_EQ(out.exit_code, 1);
     ASSERT_STR_HAS(out.out, "violation found after");
