@@ -140,11 +140,25 @@ static int set_view(const cd_opt_t *o, cd_runargs_t *a, const char *how,
     return 0;
 }
 
+/* A scenario that takes neither size: its threads are the story's (a
+ * runner and its worker), so neither option has anything to set. */
+static int refuse_either(const cd_opt_t *o, const cd_scenario_t *s,
+                         char *err, size_t errlen)
+{
+    if (s->max.threads > 0 || s->max.workers > 0)
+        return 0;
+    fail(err, errlen, "%s takes no %s: its threads are set by the story "
+         "(see concdemo help %s)", s->name, o->name, s->name);
+    return 1;
+}
+
 /* --threads for a scenario of tasks only, --workers for one without an
  * executor: one line that says what to use instead. */
 static void refuse_threads(const cd_opt_t *o, const cd_scenario_t *s,
                            char *err, size_t errlen)
 {
+    if (refuse_either(o, s, err, errlen))
+        return;
     fail(err, errlen, "%s runs async tasks, not threads: use --workers N "
          "(%d..%d) instead of %s", s->name, s->min.workers, s->max.workers,
          o->name);
@@ -155,6 +169,8 @@ static void refuse_workers(const cd_opt_t *o, const cd_scenario_t *s,
 {
     int n;
     const cd_scenario_t *const *all = cd_scenarios(&n);
+    if (refuse_either(o, s, err, errlen))
+        return;
     fail(err, errlen, "%s runs threads, not async tasks: %s is for", s->name,
          o->name);
     for (int i = 0, k = 0; i < n; i++)

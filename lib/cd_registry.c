@@ -506,6 +506,8 @@ const char *cd_obj_kind_name(int kind)
     case CD_OBJ_RWLOCK: return "rwlock";
     case CD_OBJ_WORKER: return "worker";
     case CD_OBJ_AMUTEX: return "awaitable mutex";
+    case CD_OBJ_COND: return "condition variable";
+    case CD_OBJ_SEM: return "semaphore";
     default: return "object";
     }
 }

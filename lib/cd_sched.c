@@ -460,7 +460,7 @@ static int has_spurious(const choice_t *c, int n)
 /* Everything that may go on, in id order (a task's alarm at its own id,
  * not its worker's: a choice's place does not depend on who keeps it).
  * None when only spurious wake-ups are left: a waiter woken for nothing
- * waits again, so that would only hide a deadlock. */
+ * waits again, so that would only hide a deadlock or a stuck run. */
 static int collect(choice_t *c)
 {
     int n = 0, real = 0, nt = cd__ld(&cd__reg.nthreads);

@@ -104,7 +104,7 @@ typedef struct cd_sched_cfg {
      * decision in 4, pct at its priority change points and when no thread
      * can go on otherwise, the default policy never; a step chooser may. It is offered only beside a choice
      * that could go on without it: when nothing else can, the run is
-     * deadlocked. 0: no spurious wake-ups (a timed wait may still end
+     * deadlocked or stuck. 0: no spurious wake-ups (a timed wait may still end
      * early under anyorder, as a timeout). */
     int spurious;
 } cd_sched_cfg_t;

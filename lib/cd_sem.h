@@ -5,8 +5,8 @@
  * It behaves like sem_t: a count that post raises by one and wait lowers
  * by one, waiting while it is 0. It has no owner (any thread may post),
  * so the wait-for graph cannot follow a wait on it: threads stuck on
- * semaphores alone are ended by the run's hard limit, not reported as a
- * cycle. A waiting thread shows as blocked on the semaphore; if the run
+ * semaphores are no cycle, and end the run as stuck (cd_waitfor.h) once
+ * nothing could post. A waiting thread shows as blocked on the semaphore; if the run
  * is aborted meanwhile, a thread started by cd_thread is ended (see
  * cd_thread.h). The registry shows the count.
  *

@@ -193,10 +193,12 @@ static int object_lets_go(const cd_thread_info_t *t, const cd_obj_info_t *o)
         default:
             return 1; /* which side it waits on is not known */
         }
-    /* ---- condition variables and semaphores (CD_OBJ_COND, CD_OBJ_SEM)
-     * go here: a condvar with a pending wake (a signal not yet taken by a
-     * waiter) lets its waiter go; a semaphore whose count is above 0 lets
-     * its waiter go. Until then they take the default: yes. ---- */
+    case CD_OBJ_COND:
+        /* A wake-up given and not taken yet: a woken waiter is on its way
+         * (which one the snapshot does not say: any may be). */
+        return o->cond_pending > 0;
+    case CD_OBJ_SEM:
+        return o->sem_count > 0;
     default:
         return 1;
     }
@@ -270,6 +272,37 @@ static void describe_one(const cd_snapshot_t *s, const cd_thread_info_t *t,
     };
 }
 
+/* The lost wake-ups behind a stuck run: for each condition variable a
+ * described thread waits on, the last signal or broadcast it lost, if
+ * that came no later than the wait began - "worker-1 signalled job-done
+ * at demos/lost_wakeup.c:50 before anyone waited (a lost wake-up), 18.0 ms
+ * before runner's wait" - into out->lost_wakeup, "; " between two. */
+static void lost_wakeups(const cd_snapshot_t *s, cd_stuck_t *out)
+{
+    size_t at = 0;
+    for (int k = 0; k < out->len; k++) {
+        const cd_stuck_wait_t *w = &out->wait[k];
+        const cd_obj_info_t *o = w->kind == CD_OBJ_COND ? obj_at(s, w->obj)
+                                                        : NULL;
+        const cd_thread_info_t *t = thread_at(s, w->thread);
+        int seen = 0;
+        for (int j = 0; j < k; j++)
+            seen |= out->wait[j].obj == w->obj;
+        if (!o || !t || seen || !o->cond_unheard ||
+            !o->cond_unheard_thread || o->cond_unheard_ns > t->since_ns)
+            continue;
+        cd__appendf(out->lost_wakeup, sizeof out->lost_wakeup, &at,
+                    "%s%s signalled %s at %s:%d before anyone waited (a lost "
+                    "wake-up), %.1f ms before %s's wait", at ? "; " : "",
+                    cd_snap_thread_name(s, o->cond_unheard_thread), o->name,
+                    o->cond_unheard_site.file ? o->cond_unheard_site.file
+                                              : "?",
+                    o->cond_unheard_site.line,
+                    (double)(t->since_ns - o->cond_unheard_ns) / 1e6,
+                    t->name);
+    }
+}
+
 void cd_waitfor_describe(const cd_snapshot_t *s, cd_stuck_t *out)
 {
     /* placed[id]: nothing left to add for thread id (only joins wait). */
@@ -307,6 +340,7 @@ void cd_waitfor_describe(const cd_snapshot_t *s, cd_stuck_t *out)
         if (is_live(t->state) && wait_group(s, t) == 2)
             describe_one(s, t, 2, out);
     }
+    lost_wakeups(s, out);
 }
 
 static const char *thread_name(const cd_snapshot_t *names, int id)

@@ -49,9 +49,11 @@ int cd_cycle_format(const cd_cycle_t *c, char *buf, size_t size);
  * it (cd_detect.c). Can't fail. */
 int cd_waitfor_stuck(const cd_snapshot_t *snap);
 
-/* What each live thread of snap waits for, into *out (lost_wakeup left
- * empty): the waits on objects first, then the joins, then the rest, each
- * in thread order. Fills it whether the run is stuck or not. Can't fail. */
+/* What each live thread of snap waits for, into *out: the waits on
+ * objects first, then the joins, then the rest, each in thread order; and
+ * in lost_wakeup, for each condition variable one of them waits on, the
+ * signal it lost before that wait began, if any (its sender and line).
+ * Fills it whether the run is stuck or not. Can't fail. */
 void cd_waitfor_describe(const cd_snapshot_t *snap, cd_stuck_t *out);
 
 /* "runner waits on channel jobs; main joins runner" (then "; and N more"

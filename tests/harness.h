@@ -211,6 +211,8 @@ void suite_starvation(void);
 void suite_exec(void);
 void suite_await(void);
 void suite_async_race(void);
+void suite_lost_wakeup(void);
+void suite_spurious(void);
 void suite_view(void);
 void suite_step(void);
 void suite_lessons(void);

@@ -33,6 +33,8 @@ static const struct {
     { "exec", suite_exec },
     { "await", suite_await },
     { "async-race", suite_async_race },
+    { "lost-wakeup", suite_lost_wakeup },
+    { "spurious", suite_spurious },
     { "view", suite_view },
     { "step", suite_step },
     { "lessons", suite_lessons },

@@ -177,6 +177,11 @@ static void sizes_follow_the_scenario(void)
     ASSERT_STR_HAS(err, "await");
     ASSERT_ERROR(PARSE(CD_OPT_RUN, "await", "--threads=2"),
                  "await runs async tasks, not threads: use --workers N");
+    ASSERT_ERROR(PARSE(CD_OPT_RUN, "lost-wakeup", "--threads=2"),
+                 "lost-wakeup takes no --threads: its threads are set by "
+                 "the story");
+    ASSERT_ERROR(PARSE(CD_OPT_EXPLORE, "lost-wakeup", "--workers", "2"),
+                 "lost-wakeup takes no --workers");
     ASSERT_INT_EQ(PARSE(CD_OPT_RUN, "await", "--workers=2"), 1);
     ASSERT_INT_EQ(args.params.workers, 2);
     ASSERT_INT_EQ(PARSE(CD_OPT_RUN, "", "--threads=1000", "--workers", "0"), 1);

@@ -125,6 +125,69 @@ static void silent_channel_is_stuck_and_says_who_waits_for_what(void)
     free(s);
 }
 
+/* A runner that waits on a condition variable, main joining it; the
+ * worker that signalled it is done. */
+static cd_snapshot_t *lost_signal(void)
+{
+    cd_snapshot_t *s = new_snap();
+    int main_id = add_thread(s, "main"), runner = add_thread(s, "runner");
+    int worker = add_thread(s, "worker-1");
+    int done = add_obj(s, "job-done", CD_OBJ_COND);
+    s->threads[worker - 1].state = CD_T_DONE;
+    waits(s, runner, CD_OP_COND_WAIT, done);
+    s->threads[runner - 1].since_ns = 20000000;
+    joins(s, main_id, runner);
+    return s;
+}
+
+static void a_condvar_waiter_is_stuck_unless_a_wakeup_is_pending(void)
+{
+    cd_snapshot_t *s = lost_signal();
+    char buf[256];
+    cd_stuck_t st;
+    ASSERT_INT_EQ(cd_waitfor_stuck(s), 1);
+    cd_waitfor_describe(s, &st);
+    cd_stuck_format(&st, s, buf, sizeof buf);
+    CU_ASSERT_STRING_EQUAL(buf, "runner waits on condition variable "
+                                "job-done; main joins runner");
+    s->objs[0].cond_pending = 1; /* woken, not returned yet */
+    ASSERT_INT_EQ(cd_waitfor_stuck(s), 0);
+    /* A semaphore: its count lets a waiter go. */
+    s->objs[0].cond_pending = 0;
+    int sem = add_obj(s, "slots", CD_OBJ_SEM);
+    waits(s, 2, CD_OP_SEM_WAIT, sem);
+    ASSERT_INT_EQ(cd_waitfor_stuck(s), 1);
+    s->objs[sem - 1].sem_count = 1;
+    ASSERT_INT_EQ(cd_waitfor_stuck(s), 0);
+    free(s);
+}
+
+static void a_signal_lost_before_the_wait_is_named(void)
+{
+    cd_snapshot_t *s = lost_signal();
+    cd_obj_info_t *o = &s->objs[0];
+    cd_stuck_t st;
+    char buf[512];
+
+    cd_waitfor_describe(s, &st);
+    CU_ASSERT_STRING_EQUAL(st.lost_wakeup, ""); /* nothing was unheard */
+    o->cond_signals = o->cond_unheard = 1;
+    o->cond_unheard_thread = 3;
+    o->cond_unheard_site = (cd_site_t){ "demos/x.c", 53 };
+    o->cond_unheard_ns = 2000000;
+    cd_waitfor_describe(s, &st);
+    CU_ASSERT_STRING_EQUAL(st.lost_wakeup, "worker-1 signalled job-done at "
+                           "demos/x.c:53 before anyone waited (a lost "
+                           "wake-up), 18.0 ms before runner's wait");
+    cd_stuck_format(&st, s, buf, sizeof buf);
+    ASSERT_STR_HAS(buf, "main joins runner; worker-1 signalled job-done");
+    /* A signal lost after the wait began does not explain it. */
+    o->cond_unheard_ns = 30000000;
+    cd_waitfor_describe(s, &st);
+    CU_ASSERT_STRING_EQUAL(st.lost_wakeup, "");
+    free(s);
+}
+
 /* What could still move the run makes it not stuck. */
 static void anything_that_could_move_makes_it_not_stuck(void)
 {
@@ -691,6 +754,10 @@ void suite_stuck(void)
     CU_pSuite s = CU_add_suite("stuck", NULL, NULL);
     CU_add_test(s, "a silent channel is stuck, and says who waits for what",
                 silent_channel_is_stuck_and_says_who_waits_for_what);
+    CU_add_test(s, "a condvar waiter is stuck unless a wake-up is pending",
+                a_condvar_waiter_is_stuck_unless_a_wakeup_is_pending);
+    CU_add_test(s, "a signal lost before the wait is named",
+                a_signal_lost_before_the_wait_is_named);
     CU_add_test(s, "anything that could move makes it not stuck",
                 anything_that_could_move_makes_it_not_stuck);
     CU_add_test(s, "each kind says when its waiter could go",

@@ -69,6 +69,32 @@ static void broken_deadlock_is_still_detected_under_tsan(void)
     ASSERT_STR_HAS(out.out, "DEADLOCK");
 }
 
+static void lost_wakeup_state_is_clean(void) { expect_clean("lost-wakeup", "--fixed=state"); }
+static void lost_wakeup_sem_is_clean(void) { expect_clean("lost-wakeup", "--fixed=sem"); }
+static void spurious_while_is_clean(void) { expect_clean("spurious", "--fixed=while"); }
+static void spurious_two_conds_is_clean(void) { expect_clean("spurious", "--fixed=two-conds"); }
+
+static void broken_lost_wakeup_is_stuck_under_tsan(void)
+{
+    /* A lost wake-up is no data race: TSan has nothing to say, and the
+     * run must still end with concdemo's STUCK and the early signal. */
+    run_tsan("lost-wakeup", NULL);
+    CU_ASSERT_PTR_NULL(strstr(out.err, "ThreadSanitizer"));
+    ASSERT_INT_EQ(out.exit_code, 1);
+    ASSERT_STR_HAS(out.out, "STUCK");
+    ASSERT_STR_HAS(out.out, "before anyone waited (a lost wake-up)");
+}
+
+static void broken_spurious_is_no_data_race(void)
+{
+    /* The cooks read and write the rail under its lock: TSan sees no race,
+     * yet the invariant breaks. Only the verdict shows it. */
+    run_tsan("spurious", NULL);
+    CU_ASSERT_PTR_NULL(strstr(out.err, "ThreadSanitizer"));
+    ASSERT_INT_EQ(out.exit_code, 1);
+    ASSERT_STR_HAS(out.out, "spurious [broken]: VIOLATED");
+}
+
 void suite_tsan(void)
 {
     CU_pSuite s = CU_add_suite("tsan", NULL, NULL);
@@ -82,4 +108,12 @@ void suite_tsan(void)
     CU_add_test(s, "deadlock --fixed=timeout: no report", deadlock_timeout_is_clean);
     CU_add_test(s, "broken deadlock is still detected under TSan",
                 broken_deadlock_is_still_detected_under_tsan);
+    CU_add_test(s, "lost-wakeup --fixed=state: no report", lost_wakeup_state_is_clean);
+    CU_add_test(s, "lost-wakeup --fixed=sem: no report", lost_wakeup_sem_is_clean);
+    CU_add_test(s, "spurious --fixed=while: no report", spurious_while_is_clean);
+    CU_add_test(s, "spurious --fixed=two-conds: no report", spurious_two_conds_is_clean);
+    CU_add_test(s, "broken lost-wakeup is stuck under TSan, no report",
+                broken_lost_wakeup_is_stuck_under_tsan);
+    CU_add_test(s, "broken spurious: violated, and no data race for TSan",
+                broken_spurious_is_no_data_race);
 }

@@ -1,0 +1,192 @@
+/*
+ * test_lost_wakeup.c - the lost wake-up: the broken runner is stuck, and
+ * the verdict names the signal that came first; both fixes hear every job.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+#define LIMIT_MS 20000
+#define RUNS 10
+
+static cmd_out_t out, out2;
+
+static void concdemo(cmd_out_t *o, const char *const *args)
+{
+    const char *argv[16] = { concdemo_bin() };
+    for (int i = 0; args[i] && i < 14; i++)
+        argv[i + 1] = args[i];
+    run_cmd(o, argv, NULL, 60000);
+}
+
+/* The text after "prefix" up to the end of its line, copied into buf. */
+static const char *line_after(const char *text, const char *prefix,
+                              char *buf, size_t size)
+{
+    const char *p = strstr(text, prefix);
+    if (!p)
+        return NULL;
+    p += strlen(prefix);
+    size_t n = strcspn(p, "\n");
+    snprintf(buf, size, "%.*s", (int)n, p);
+    return buf;
+}
+
+/* What every stuck run of the broken runner must say: who waits on what,
+ * and the signal nobody heard - its sender and its line. */
+static void says_the_signal_came_first(const cd_verdict_t *v)
+{
+    ASSERT_INT_EQ(v->status, CD_STUCK);
+    ASSERT_STR_HAS(v->observed, "runner waits on condition variable job-done");
+    ASSERT_STR_HAS(v->observed, "worker-1 signalled job-done at "
+                   "demos/lost_wakeup.c:");
+    ASSERT_STR_HAS(v->observed, "before anyone waited (a lost wake-up)");
+    ASSERT_INT_EQ(cd_verdict_get_num(v, "finished"), 1);
+    ASSERT_INT_EQ(cd_verdict_get_num(v, "heard"), 0);
+}
+
+static void broken_runner_is_stuck_and_the_early_signal_named(void)
+{
+    child_run_t c = run_forked("lost-wakeup", "broken", 0, 0, LIMIT_MS);
+    CU_ASSERT_TRUE_FATAL(c.finished);
+    says_the_signal_came_first(&c.r.verdict);
+    /* The line is the signal's own, in the broken worker's code. */
+    const char *at = strstr(c.r.verdict.observed, "demos/lost_wakeup.c:");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+    int line = atoi(at + strlen("demos/lost_wakeup.c:"));
+    FILE *f = fopen("demos/lost_wakeup.c", "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    char text[256] = "";
+    for (int i = 0; i < line && fgets(text, sizeof text, f); i++)
+        ;
+    fclose(f);
+    ASSERT_STR_HAS(text, "cd_cond_signal(&r->done_cv);");
+    ASSERT_STR_HAS(text, "BUG");
+}
+
+static void broken_runner_is_stuck_on_every_run(void)
+{
+    for (int i = 0; i < RUNS; i++) {
+        child_run_t c = run_forked("lost-wakeup", "broken", 0, 0, LIMIT_MS);
+        CU_ASSERT_TRUE_FATAL(c.finished);
+        ASSERT_INT_EQ(c.r.verdict.status, CD_STUCK);
+    }
+}
+
+static void fix_hears_every_job(const char *fix, int jobs)
+{
+    for (int i = 0; i < RUNS; i++) {
+        child_run_t c = run_forked("lost-wakeup", fix, 0, jobs, LIMIT_MS);
+        CU_ASSERT_TRUE_FATAL(c.finished);
+        ASSERT_INT_EQ(c.r.verdict.status, CD_HELD);
+        ASSERT_CLEAN_EXIT(c);
+        int64_t want = cd_verdict_get_num(&c.r.verdict, "jobs");
+        ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "finished"), want);
+        ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "heard"), want);
+    }
+}
+
+static void state_fix_hears_every_job(void) { fix_hears_every_job("state", 0); }
+static void sem_fix_hears_every_job(void) { fix_hears_every_job("sem", 0); }
+
+static void fixes_hear_many_jobs_without_latency(void)
+{
+    /* No setup, no job time: who comes first is up to the machine, job
+     * after job; neither order may lose one. */
+    const char *fixes[] = { "state", "sem" };
+    for (int i = 0; i < 2; i++) {
+        cd_run_opts_t o = { .params = { .iterations = 200 },
+                            .timeout_ms = 15000, .latency_permille = 0 };
+        child_run_t c = run_forked_opts("lost-wakeup", fixes[i], &o, LIMIT_MS);
+        CU_ASSERT_TRUE_FATAL(c.finished);
+        ASSERT_INT_EQ(c.r.verdict.status, CD_HELD);
+        ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "heard"), 200);
+    }
+}
+
+static child_run_t controlled(const char *variant, uint64_t seed)
+{
+    cd_sched_cfg_t cfg = { .strategy = CD_SCHED_RANDOM, .seed = seed,
+                           .max_steps = CD_SCHED_DEFAULT_STEPS };
+    cd_run_opts_t o = { .params = { .iterations = 3 }, .timeout_ms = 15000,
+                        .latency_permille = 1000, .sched = &cfg };
+    return run_forked_opts("lost-wakeup", variant, &o, LIMIT_MS);
+}
+
+static void a_controlled_run_is_stuck_the_same_way_each_time(void)
+{
+    for (uint64_t seed = 1; seed <= 3; seed++) {
+        child_run_t a = controlled("broken", seed);
+        child_run_t b = controlled("broken", seed);
+        CU_ASSERT_TRUE_FATAL(a.finished && b.finished);
+        says_the_signal_came_first(&a.r.verdict);
+        CU_ASSERT_STRING_EQUAL(a.r.verdict.observed, b.r.verdict.observed);
+        CU_ASSERT_STRING_EQUAL(a.r.schedule, b.r.schedule);
+    }
+    child_run_t f = controlled("state", 1);
+    CU_ASSERT_TRUE_FATAL(f.finished);
+    ASSERT_INT_EQ(f.r.verdict.status, CD_HELD);
+}
+
+static void explore_finds_it_and_its_replay_repeats_it(void)
+{
+    char replay[1024], verdict[1024];
+    concdemo(&out, (const char *[]){ "explore", "lost-wakeup", NULL });
+    ASSERT_INT_EQ(out.exit_code, 1);
+    ASSERT_STR_HAS(out.out, "violation found after");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(line_after(out.out, "lost-wakeup [broken]: ",
+                                            verdict, sizeof verdict));
+    ASSERT_STR_HAS(verdict, "STUCK");
+    ASSERT_STR_HAS(verdict, "before anyone waited (a lost wake-up)");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(line_after(out.out, "replay: ", replay,
+                                            sizeof replay));
+    ASSERT_STR_HAS(replay, " lost-wakeup --iterations 1 --sched=replay:");
+    /* Run it as printed, program included. */
+    const char *argv[16];
+    int argc = 0;
+    for (char *tok = strtok(replay, " "); tok && argc < 15;
+         tok = strtok(NULL, " "))
+        argv[argc++] = tok;
+    argv[argc] = NULL;
+    run_cmd(&out2, argv, NULL, 60000);
+    ASSERT_INT_EQ(out2.exit_code, 1);
+    ASSERT_STR_HAS(out2.out, verdict);
+}
+
+static void explore_proves_both_fixes(void)
+{
+    const char *fixes[] = { "--fixed=state", "--fixed=sem" };
+    for (int i = 0; i < 2; i++) {
+        concdemo(&out, (const char *[]){ "explore", "lost-wakeup", fixes[i],
+                                         "--strategy=dfs", NULL });
+        if (out.exit_code != 0)
+            fprintf(stderr, "\n  %s: %.600s\n", fixes[i], out.out);
+        ASSERT_INT_EQ(out.exit_code, 0);
+        ASSERT_STR_HAS(out.out, "every schedule with at most 2 preemptions "
+                       "tried");
+        concdemo(&out, (const char *[]){ "explore", "lost-wakeup", fixes[i],
+                                         "--iterations=3", "--runs=200",
+                                         NULL });
+        ASSERT_INT_EQ(out.exit_code, 0);
+        ASSERT_STR_HAS(out.out, "no violation in 200 schedules");
+    }
+}
+
+void suite_lost_wakeup(void)
+{
+    CU_pSuite s = CU_add_suite("lost-wakeup", NULL, NULL);
+    CU_add_test(s, "broken: stuck, and the verdict names the early signal",
+                broken_runner_is_stuck_and_the_early_signal_named);
+    CU_add_test(s, "broken is stuck on every run",
+                broken_runner_is_stuck_on_every_run);
+    CU_add_test(s, "state fix hears every job", state_fix_hears_every_job);
+    CU_add_test(s, "sem fix hears every job", sem_fix_hears_every_job);
+    CU_add_test(s, "fixes hear 200 jobs without latency",
+                fixes_hear_many_jobs_without_latency);
+    CU_add_test(s, "a controlled run is stuck the same way each time",
+                a_controlled_run_is_stuck_the_same_way_each_time);
+    CU_add_test(s, "explore finds it, and its replay repeats it",
+                explore_finds_it_and_its_replay_repeats_it);
+    CU_add_test(s, "explore proves both fixes", explore_proves_both_fixes);
+}

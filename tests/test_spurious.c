@@ -1,0 +1,261 @@
+/*
+ * test_spurious.c - `if` instead of `while`: the broken cooks take from an
+ * empty rail on every run, both fixes never do, and a spurious wake-up
+ * alone is enough to catch the broken wait.
+ */
+#include <string.h>
+
+#include "harness.h"
+
+#define LIMIT_MS 20000
+#define RUNS 10
+
+static cmd_out_t out, out2;
+
+static void concdemo(cmd_out_t *o, const char *const *args)
+{
+    const char *argv[16] = { concdemo_bin() };
+    for (int i = 0; args[i] && i < 14; i++)
+        argv[i + 1] = args[i];
+    run_cmd(o, argv, NULL, 60000);
+}
+
+/* The text after "prefix" up to the end of its line, copied into buf. */
+static const char *line_after(const char *text, const char *prefix,
+                              char *buf, size_t size)
+{
+    const char *p = strstr(text, prefix);
+    if (!p)
+        return NULL;
+    p += strlen(prefix);
+    size_t n = strcspn(p, "\n");
+    snprintf(buf, size, "%.*s", (int)n, p);
+    return buf;
+}
+
+static int64_t fig(const child_run_t *c, const char *key)
+{
+    return cd_verdict_get_num(&c->r.verdict, key);
+}
+
+static void broken_cooks_take_from_an_empty_rail(void)
+{
+    child_run_t c = run_forked("spurious", "broken", 0, 0, LIMIT_MS);
+    CU_ASSERT_TRUE_FATAL(c.finished);
+    ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
+    ASSERT_STR_HAS(c.r.verdict.observed, "from an empty rail");
+    /* Every "order up!" wakes both cooks for one ticket: at least one
+     * empty take per ticket, and every ticket still cooked once. */
+    CU_ASSERT_TRUE(fig(&c, "takes_from_empty") >= fig(&c, "tickets"));
+    ASSERT_INT_EQ(fig(&c, "cooked"), fig(&c, "tickets"));
+}
+
+static void broken_takes_from_empty_on_every_run(void)
+{
+    for (int i = 0; i < RUNS; i++) {
+        child_run_t c = run_forked("spurious", "broken", 0, 0, LIMIT_MS);
+        CU_ASSERT_TRUE_FATAL(c.finished);
+        ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
+        CU_ASSERT_TRUE(fig(&c, "takes_from_empty") >= fig(&c, "tickets"));
+    }
+}
+
+static void more_cooks_more_empty_takes(void)
+{
+    /* Five cooks woken for each ticket: four of them find nothing. */
+    child_run_t c = run_forked("spurious", "broken", 5, 6, LIMIT_MS);
+    CU_ASSERT_TRUE_FATAL(c.finished);
+    ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
+    CU_ASSERT_TRUE(fig(&c, "takes_from_empty") >= 4 * 6);
+}
+
+static void a_single_cook_gets_no_wakeup_for_nothing(void)
+{
+    /* One cook: each "order up!" has a ticket for it, and no other cook
+     * wakes it. Without spurious wake-ups the broken wait gets away with
+     * it - the test can tell the bug from its absence. */
+    child_run_t c = run_forked("spurious", "broken", 1, 6, LIMIT_MS);
+    CU_ASSERT_TRUE_FATAL(c.finished);
+    ASSERT_INT_EQ(c.r.verdict.status, CD_HELD);
+    ASSERT_INT_EQ(fig(&c, "takes_from_empty"), 0);
+}
+
+static void fix_holds(const char *fix, int cooks, int tickets)
+{
+    for (int i = 0; i < RUNS; i++) {
+        child_run_t c = run_forked("spurious", fix, cooks, tickets, LIMIT_MS);
+        CU_ASSERT_TRUE_FATAL(c.finished);
+        ASSERT_INT_EQ(c.r.verdict.status, CD_HELD);
+        ASSERT_CLEAN_EXIT(c);
+        ASSERT_INT_EQ(fig(&c, "takes_from_empty"), 0);
+        ASSERT_INT_EQ(fig(&c, "cooked"), fig(&c, "tickets"));
+    }
+}
+
+static void while_fix_holds(void) { fix_holds("while", 0, 0); }
+static void two_conds_fix_holds(void) { fix_holds("two-conds", 0, 0); }
+
+static void fixes_hold_with_eight_cooks(void)
+{
+    fix_holds("while", 8, 50);
+    fix_holds("two-conds", 8, 50);
+}
+
+static void two_conds_wakes_cooks_only_for_the_till(void)
+{
+    /* With two condition variables a cook wakes only when the till acts:
+     * each ticket and the closing wake every cook once, nothing else
+     * does. (On the shared one the last cook to fall asleep wakes the
+     * others as well - unless the till is quicker to wake them.) */
+    for (int i = 0; i < RUNS; i++) {
+        child_run_t two = run_forked("spurious", "two-conds", 3, 5, LIMIT_MS);
+        CU_ASSERT_TRUE_FATAL(two.finished);
+        ASSERT_INT_EQ(fig(&two, "wakeups"), 3 * (5 + 1));
+    }
+}
+
+static child_run_t controlled(const char *variant, uint64_t seed,
+                              int cooks, int spurious)
+{
+    cd_sched_cfg_t cfg = { .strategy = CD_SCHED_RANDOM, .seed = seed,
+                           .max_steps = CD_SCHED_DEFAULT_STEPS,
+                           .spurious = spurious };
+    cd_run_opts_t o = { .params = { .threads = cooks, .iterations = 4 },
+                        .timeout_ms = 15000, .latency_permille = 1000,
+                        .sched = &cfg };
+    return run_forked_opts("spurious", variant, &o, LIMIT_MS);
+}
+
+static void a_controlled_run_repeats_itself(void)
+{
+    for (uint64_t seed = 1; seed <= 3; seed++) {
+        child_run_t a = controlled("broken", seed, 2, 0);
+        child_run_t b = controlled("broken", seed, 2, 0);
+        CU_ASSERT_TRUE_FATAL(a.finished && b.finished);
+        ASSERT_INT_EQ(a.r.verdict.status, CD_VIOLATED);
+        CU_ASSERT_STRING_EQUAL(a.r.verdict.observed, b.r.verdict.observed);
+        CU_ASSERT_STRING_EQUAL(a.r.schedule, b.r.schedule);
+        child_run_t f = controlled("while", seed, 2, 1);
+        CU_ASSERT_TRUE_FATAL(f.finished);
+        ASSERT_INT_EQ(f.r.verdict.status, CD_HELD);
+    }
+}
+
+/* Explores one cook's kitchen, where only a spurious wake-up can show the
+ * broken wait. */
+static void explore_one_cook(const char *a, const char *b)
+{
+    concdemo(&out, (const char *[]){ "explore", "spurious", "--threads=1",
+                                     a, b, NULL });
+}
+
+static void explore_finds_it_by_a_spurious_wakeup_alone(void)
+{
+    char replay[1024], verdict[1024];
+    explore_one_cook("--strategy=dfs", NULL);
+    if (out.exit_code != 0)
+        fprintf(stderr, "\n  %.600s\n", out.out);
+    ASSERT_INT_EQ(out.exit_code, 0);
+    ASSERT_STR_HAS(out.out, "every schedule with at most 2 preemptions tried");
+    explore_one_cook("--strategy=pct", "--spurious");
+    ASSERT_INT_EQ(out.exit_code, 1);
+    explore_one_cook("--strategy=random", "--spurious");
+    ASSERT_INT_EQ(out.exit_code, 1);
+    explore_one_cook("--strategy=dfs", "--spurious");
+    ASSERT_INT_EQ(out.exit_code, 1);
+    ASSERT_STR_HAS(out.out, "violation found after");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(line_after(out.out, "spurious [broken]: ",
+                                            verdict, sizeof verdict));
+    ASSERT_STR_HAS(verdict, "VIOLATED");
+    ASSERT_STR_HAS(verdict, "from an empty rail");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(line_after(out.out, "replay: ", replay,
+                                            sizeof replay));
+    ASSERT_STR_HAS(replay, " --spurious");
+    const char *argv[16];
+    int argc = 0;
+    for (char *tok = strtok(replay, " "); tok && argc < 15;
+         tok = strtok(NULL, " "))
+        argv[argc++] = tok;
+    argv[argc] = NULL;
+    argv[argc++] = "--trace";
+    argv[argc] = NULL;
+    run_cmd(&out2, argv, NULL, 60000);
+    ASSERT_INT_EQ(out2.exit_code, 1);
+    ASSERT_STR_HAS(out2.out, verdict);
+    /* The take that failed followed a wake-up nobody signalled. */
+    const char *empty = strstr(out2.out, "rail empty");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(empty);
+    const char *woke = NULL;
+    for (const char *p = out2.out; (p = strstr(p, " woke ")) && p < empty;
+         p++)
+        woke = p;
+    CU_ASSERT_PTR_NOT_NULL_FATAL(woke);
+    char line[160];
+    snprintf(line, sizeof line, "%.*s", (int)strcspn(woke, "\n"), woke);
+    ASSERT_STR_HAS(line, " spurious ");
+}
+
+static void explore_finds_two_cooks_by_any_strategy(void)
+{
+    /* Two cooks need no spurious wake-up: every schedule shows it. */
+    const char *strategies[] = { "--strategy=pct", "--strategy=random",
+                                 "--strategy=dfs" };
+    for (int i = 0; i < 3; i++) {
+        concdemo(&out, (const char *[]){ "explore", "spurious", strategies[i],
+                                         NULL });
+        ASSERT_INT_EQ(out.exit_code, 1);
+        ASSERT_STR_HAS(out.out, "from an empty rail");
+        ASSERT_STR_HAS(out.out, "replay: ");
+    }
+}
+
+static void fixes_hold_under_spurious_wakeups(void)
+{
+    /* One cook: every schedule within the bound, spurious wake-ups
+     * included (the broken wait fails there: see above). Three cooks:
+     * random schedules, one decision in four may wake a waiter for
+     * nothing. */
+    const char *fixes[] = { "--fixed=while", "--fixed=two-conds" };
+    for (int i = 0; i < 2; i++) {
+        concdemo(&out, (const char *[]){ "explore", "spurious", fixes[i],
+                                         "--threads=1", "--strategy=dfs",
+                                         "--spurious", NULL });
+        if (out.exit_code != 0)
+            fprintf(stderr, "\n  %s: %.600s\n", fixes[i], out.out);
+        ASSERT_INT_EQ(out.exit_code, 0);
+        ASSERT_STR_HAS(out.out, "every schedule with at most 2 preemptions "
+                       "tried");
+        concdemo(&out, (const char *[]){ "explore", "spurious", fixes[i],
+                                         "--spurious", "--threads=3",
+                                         "--iterations=3", "--strategy=random",
+                                         "--runs=300", NULL });
+        ASSERT_INT_EQ(out.exit_code, 0);
+        ASSERT_STR_HAS(out.out, "no violation in 300 schedules");
+    }
+}
+
+void suite_spurious(void)
+{
+    CU_pSuite s = CU_add_suite("spurious", NULL, NULL);
+    CU_add_test(s, "broken cooks take from an empty rail",
+                broken_cooks_take_from_an_empty_rail);
+    CU_add_test(s, "broken takes from empty on every run",
+                broken_takes_from_empty_on_every_run);
+    CU_add_test(s, "five cooks: four empty takes per ticket",
+                more_cooks_more_empty_takes);
+    CU_add_test(s, "a single cook gets no wake-up for nothing",
+                a_single_cook_gets_no_wakeup_for_nothing);
+    CU_add_test(s, "while fix holds", while_fix_holds);
+    CU_add_test(s, "two-conds fix holds", two_conds_fix_holds);
+    CU_add_test(s, "fixes hold with 8 cooks", fixes_hold_with_eight_cooks);
+    CU_add_test(s, "two-conds wakes cooks only for the till",
+                two_conds_wakes_cooks_only_for_the_till);
+    CU_add_test(s, "a controlled run repeats itself",
+                a_controlled_run_repeats_itself);
+    CU_add_test(s, "explore finds one cook's bug by a spurious wake-up alone",
+                explore_finds_it_by_a_spurious_wakeup_alone);
+    CU_add_test(s, "explore finds two cooks' bug with every strategy",
+                explore_finds_two_cooks_by_any_strategy);
+    CU_add_test(s, "fixes hold under spurious wake-ups",
+                fixes_hold_under_spurious_wakeups);
+}
