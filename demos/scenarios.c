@@ -18,6 +18,8 @@ extern const cd_scenario_t cd_scenario_starvation;
 extern const cd_scenario_t cd_scenario_backpressure;
 extern const cd_scenario_t cd_scenario_await;
 extern const cd_scenario_t cd_scenario_async_race;
+extern const cd_scenario_t cd_scenario_order_violation;
+extern const cd_scenario_t cd_scenario_philosophers;
 
 static const cd_scenario_t *const table[] = {
     &cd_scenario_race,
@@ -26,6 +28,8 @@ static const cd_scenario_t *const table[] = {
     &cd_scenario_backpressure,
     &cd_scenario_await,
     &cd_scenario_async_race,
+    &cd_scenario_order_violation,
+    &cd_scenario_philosophers,
 };
 
 const cd_scenario_t *const *cd_scenarios(int *count)

@@ -32,6 +32,8 @@ static const struct {
     { "exec", suite_exec },
     { "await", suite_await },
     { "async-race", suite_async_race },
+    { "order-violation", suite_order_violation },
+    { "philosophers", suite_philosophers },
     { "view", suite_view },
     { "step", suite_step },
     { "lessons", suite_lessons },
