@@ -8,6 +8,7 @@
 #   make check      test + test-tsan + test-asan + helgrind + drd: what CI runs
 #   make helgrind / drd   Valgrind's detectors: broken race reported, fixes clean
 #   make bench      instrumented vs raw mutex cost; channel messages/s;
+#                   condvar and semaphore ping-pong vs pthread's and sem_t;
 #                   controlled schedules/s and schedules needed per bug;
 #                   keyed fix vs global mutex, orders/s
 #   make check-exercise EX=race [FILE=path.c]   grade an exercise (concdemo check)

@@ -909,8 +909,16 @@ static void next_op_text(const cd_screen_in_t *in, const cd_step_choice_t *c,
         snprintf(buf, size, "go to the start gate");
         return;
     }
+    const cd_obj_info_t *o = c->obj > 0 && c->obj <= in->snap->nobjs
+                                 ? &in->snap->objs[c->obj - 1]
+                                 : NULL;
     if (t && t->state == CD_T_SLEEPING && c->op == CD_OP_LATENCY)
         hint = " (over)"; /* picking a sleeper ends its sleep */
+    else if (t && t->state == CD_T_BLOCKED && c->obj == t->waiting_on &&
+             o && o->kind == CD_OBJ_COND)
+        /* Signalled, or (--spurious) woken for nothing: either way it
+         * leaves the wait, and has nothing to take. */
+        hint = " (wakes)";
     else if (t && t->state == CD_T_BLOCKED && c->obj == t->waiting_on)
         hint = " (free now)"; /* runnable while blocked: it can have it */
     snprintf(buf, size, "%s %s%s", cd_op_name(c->op),

@@ -29,6 +29,7 @@
 #define CD_COND_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "cd_common.h"
@@ -43,6 +44,9 @@ typedef struct cd_cond {
     uint64_t signals, broadcasts;
     uint64_t unheard;      /* signals and broadcasts that woke nobody */
     int pending;           /* woken waiters that have not returned yet */
+    /* Signallers that let go of lock and have not yet woken the sleepers
+     * on cv: cd_cond_destroy waits for them. */
+    _Atomic int waking;
     int id;                /* registry id */
 } cd_cond_t;
 
@@ -50,7 +54,9 @@ typedef struct cd_cond {
  * registry is full (it is then not usable). */
 int cd_cond_init(cd_cond_t *c, const char *name);
 
-/* Destroys a condition variable nobody waits on. */
+/* Destroys a condition variable nobody waits on (a waiter that a signal
+ * or broadcast woke may destroy it at once: this waits for the signaller
+ * to be done with it). */
 void cd_cond_destroy(cd_cond_t *c);
 
 /* Caller holds m. Lets go of m, waits for a signal or broadcast, takes m

@@ -567,14 +567,25 @@ static int higher(const choice_t *a, const choice_t *b)
  * A sleeper never overtakes a thread that could go on: a thread that
  * polls with short sleeps would starve the one it waits for. (In
  * deadline order: the highest priority among what is on time, and the
- * spurious wake-ups.) */
+ * spurious wake-ups.) A spurious wake-up also comes at a priority change
+ * point, the waiter of highest priority: a few per run, as unexpected
+ * as a preemption, so a waiter that tests with `if` is found while the
+ * thread that would make its condition true could still go on - and a
+ * waiter that loops is never woken so often that the run cannot end. */
 static int pct_choice(const choice_t *c, int n, int prev)
 {
-    int timed = !S->cfg.anyorder;
+    int timed = !S->cfg.anyorder, change = 0;
     for (int i = 0; i < S->nchange; i++)
-        if (S->change_at[i] == S->steps && prev)
+        if (S->change_at[i] == S->steps && prev) {
             S->th[prev - 1].prio = S->cfg.depth - 1 - i;
+            change = 1;
+        }
     const choice_t *best = NULL;
+    for (int i = 0; change && i < n; i++)
+        if (c[i].spurious && higher(&c[i], best))
+            best = &c[i];
+    if (best)
+        return best->id;
     for (int i = 0; i < n; i++) {
         int awake = timed ? c[i].ontime && c[i].at_ns <= S->vclock_ns
                           : c[i].at_ns == 0 && !c[i].spurious;

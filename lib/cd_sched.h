@@ -101,8 +101,8 @@ typedef struct cd_sched_cfg {
      * more choice at every decision (like a sleep that may end early: not
      * on time, one against dfs's bound), recorded in the schedule so that
      * a replay with the same setting repeats it. random takes it at 1
-     * decision in 4, pct when no thread can go on otherwise, the default
-     * policy never; a step chooser may. It is offered only beside a choice
+     * decision in 4, pct at its priority change points and when no thread
+     * can go on otherwise, the default policy never; a step chooser may. It is offered only beside a choice
      * that could go on without it: when nothing else can, the run is
      * deadlocked. 0: no spurious wake-ups (a timed wait may still end
      * early under anyorder, as a timeout). */

@@ -11,6 +11,7 @@
 #include "cd_sem.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <time.h>
 
 #include "cd_op.h"
@@ -91,10 +92,17 @@ int cd_sem_post_at(cd_sem_t *s, cd_site_t site)
     } else {
         s->value++;
         publish(s);
-        CD_CHECK(pthread_cond_signal(&s->cv));
+        atomic_fetch_add_explicit(&s->waking, 1, memory_order_relaxed);
     }
     now = (int64_t)s->value;
     CD_CHECK(pthread_mutex_unlock(&s->lock));
+    /* The wake-up after the unlock, as cd_cond does it and for the same
+     * reason (see wake_sleepers in cd_cond.c): a waiter looks at the
+     * count under the lock before it sleeps, so none is lost. */
+    if (rc == 0) {
+        CD_CHECK(pthread_cond_signal(&s->cv));
+        atomic_fetch_sub_explicit(&s->waking, 1, memory_order_release);
+    }
     if (self && rc == 0)
         cd__lockorder_leave(self, s->id);
     if (self)
@@ -129,6 +137,7 @@ int cd_sem_init(cd_sem_t *s, const char *name, unsigned value)
     CD_CHECK(pthread_cond_init(&s->cv, &ca));
     CD_CHECK(pthread_condattr_destroy(&ca));
     s->value = value;
+    atomic_init(&s->waking, 0);
     s->id = id;
     publish(s);
     cd__lockorder_gate(id, (int)value);
@@ -137,6 +146,10 @@ int cd_sem_init(cd_sem_t *s, const char *name, unsigned value)
 
 void cd_sem_destroy(cd_sem_t *s)
 {
+    /* A waiter that a post let go may destroy at once: let the post
+     * finish waking. */
+    while (atomic_load_explicit(&s->waking, memory_order_acquire) != 0)
+        sched_yield();
     CD_CHECK(pthread_cond_destroy(&s->cv));
     CD_CHECK(pthread_mutex_destroy(&s->lock));
     cd__reg_remove_object(s->id);

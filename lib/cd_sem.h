@@ -24,6 +24,7 @@
 
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "cd_common.h"
 
@@ -35,6 +36,8 @@ typedef struct cd_sem {
                              point */
     pthread_cond_t cv;    /* waiters sleep here (CLOCK_MONOTONIC) */
     unsigned value;
+    _Atomic int waking;   /* posts between their unlock and their wake-up
+                             of a sleeper: cd_sem_destroy waits for them */
     int id;               /* registry id */
 } cd_sem_t;
 
@@ -43,7 +46,8 @@ typedef struct cd_sem {
  * not usable. */
 int cd_sem_init(cd_sem_t *s, const char *name, unsigned value);
 
-/* Destroys a semaphore nobody waits on. */
+/* Destroys a semaphore nobody waits on (a waiter that a post let go may
+ * destroy it at once: this waits for the post to be done with it). */
 void cd_sem_destroy(cd_sem_t *s);
 
 /* Takes one from the count, waiting while it is 0. Returns 0; -ECANCELED

@@ -105,6 +105,9 @@ static void a_signal_wakes_the_oldest_waiter_only(void)
     start_waiter(&a, "first", &wa);
     start_waiter(&b, "second", &wb);
     ASSERT_INT_EQ(cond_info()->nwaiters, 2);
+    /* What a waiter does is the wait (not the unlock inside it). */
+    ASSERT_INT_EQ(tinfo(snap(), b.id)->last_op, CD_OP_COND_WAIT);
+    ASSERT_INT_EQ(tinfo(snap(), b.id)->last_obj, cv.id);
 
     cd_cond_signal(&cv);
     ASSERT_INT_EQ(cd_thread_join(&a), 0);
@@ -676,25 +679,40 @@ static int run_if_consumer(const cd_sched_cfg_t *cfg, int *spurious_woke,
     return saw_nothing;
 }
 
+/* Seeds of strategy (a single random run, or pct as explore runs it)
+ * until one catches the `if`: 1 and its schedule in sched, or 0. Each
+ * seed without spurious wake-ups catches nothing. */
+static int catch_if(int strategy, char *sched, size_t size)
+{
+    int woke = 0;
+    for (uint64_t seed = 1; seed <= 100; seed++) {
+        cd_sched_cfg_t cfg = { .strategy = strategy, .seed = seed,
+                               .depth = 3, .pct_steps = 20,
+                               .anyorder = strategy == CD_SCHED_PCT };
+        ASSERT_INT_EQ(run_if_consumer(&cfg, &woke, NULL, 0), 0);
+        ASSERT_INT_EQ(woke, 0);
+        cfg.spurious = 1;
+        int caught = run_if_consumer(&cfg, &woke, sched, size);
+        /* (A waiter woken for nothing may still find the item, when the
+         * producer put it there before the waiter took the mutex back.) */
+        CU_ASSERT_TRUE(!caught || woke);
+        if (caught)
+            return 1;
+    }
+    return 0;
+}
+
 /* --spurious: some seed wakes the waiter without a signal, which catches
- * the `if`; without it no seed does; and the schedule replays the
- * spurious wake-up. */
+ * the `if` (random at its 1-in-4 draws, pct at its change points);
+ * without it no seed does; and the schedule replays the spurious
+ * wake-up. */
 static void controlled_spurious_wakeups_catch_an_if(void)
 {
     static char sched[4096];
     static uint16_t prefix[4096];
-    int caught = 0, woke = 0;
-    for (uint64_t seed = 1; seed <= 60 && !caught; seed++) {
-        cd_sched_cfg_t cfg = { .strategy = CD_SCHED_RANDOM, .seed = seed };
-        ASSERT_INT_EQ(run_if_consumer(&cfg, &woke, NULL, 0), 0);
-        ASSERT_INT_EQ(woke, 0);
-        cfg.spurious = 1;
-        caught = run_if_consumer(&cfg, &woke, sched, sizeof sched);
-        /* (A waiter woken for nothing may still find the item, when the
-         * producer put it there before the waiter took the mutex back.) */
-        CU_ASSERT_TRUE(!caught || woke);
-    }
-    CU_ASSERT_FATAL(caught);
+    int woke = 0;
+    ASSERT_INT_EQ(catch_if(CD_SCHED_PCT, sched, sizeof sched), 1);
+    ASSERT_INT_EQ(catch_if(CD_SCHED_RANDOM, sched, sizeof sched), 1);
 
     char err[128];
     int n = cd_sched_parse_schedule(sched, prefix, 4096, err, sizeof err);

@@ -560,6 +560,33 @@ static void step_mode_under_the_terminal_view_needs_a_terminal(void)
     ASSERT_STR_HAS(out.err, "--view needs a terminal");
 }
 
+/* A waiter on a condition variable that may go on (signalled, or woken
+ * for nothing under --spurious) leaves its wait: nothing is "free". */
+static void panel_says_a_condvar_waiter_wakes(void)
+{
+    race_ask();
+    race_snapshot();
+    cd_obj_info_t *o = &fake.objs[fake.nobjs++];
+    memset(o, 0, sizeof *o);
+    o->id = 2;
+    snprintf(o->name, sizeof o->name, "not-empty");
+    o->kind = CD_OBJ_COND;
+    o->live = 1;
+    fake.threads[11].state = CD_T_BLOCKED;
+    fake.threads[11].waiting_on = 2;
+    ask.choice[2].op = CD_OP_COND_WAIT;
+    ask.choice[2].obj = 2;
+    cd_screen_in_t in = step_input();
+    probe_render(&in, 80, 24);
+    ASSERT_STR_HAS(probe_row_with("[d] auditor"), "cond-wait not-empty (wakes)");
+    /* Blocked on a lock, it could have it: "free now". */
+    fake.threads[11].waiting_on = 1;
+    ask.choice[2].op = CD_OP_LOCK;
+    ask.choice[2].obj = 1;
+    probe_render(&in, 80, 24);
+    ASSERT_STR_HAS(probe_row_with("[d] auditor"), "lock shop-lock (free now)");
+}
+
 void suite_step(void)
 {
     CU_pSuite s = CU_add_suite("step", NULL, NULL);
@@ -569,6 +596,8 @@ void suite_step(void)
                 keys_and_lines_answer_the_decision);
     CU_add_test(s, "screen: the panel lists each runnable thread, key, next op",
                 panel_lists_each_runnable_thread_with_key_and_next_op);
+    CU_add_test(s, "screen: a condvar's waiter wakes (not: free now)",
+                panel_says_a_condvar_waiter_wakes);
     CU_add_test(s, "screen: text frames say how to answer",
                 panel_in_text_frames_says_how_to_answer);
     CU_add_test(s, "screen: a short screen cuts the panel, keeps the Enter row",
