@@ -8,12 +8,16 @@
 
 static void list_text(void)
 {
-    int n;
+    int n, width = 0;
     const cd_scenario_t *const *all = cd_scenarios(&n);
+    /* One column for the names: as wide as the longest. */
+    for (int i = 0; i < n; i++)
+        if ((int)strlen(all[i]->name) > width)
+            width = (int)strlen(all[i]->name);
     for (int i = 0; i < n; i++) {
         const cd_scenario_t *s = all[i];
-        printf("%-12s %s: %s\n", s->name, s->title, s->pitfall);
-        printf("%-12s variants: broken", "");
+        printf("%-*s %s: %s\n", width, s->name, s->title, s->pitfall);
+        printf("%-*s variants: broken", width, "");
         for (int v = 1; v < s->nvariants; v++)
             printf(", --fixed=%s%s", s->variants[v].name,
                    v == s->recommended ? " (recommended)" : "");

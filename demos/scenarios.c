@@ -20,6 +20,8 @@ extern const cd_scenario_t cd_scenario_await;
 extern const cd_scenario_t cd_scenario_async_race;
 extern const cd_scenario_t cd_scenario_lost_wakeup;
 extern const cd_scenario_t cd_scenario_spurious;
+extern const cd_scenario_t cd_scenario_order_violation;
+extern const cd_scenario_t cd_scenario_philosophers;
 
 static const cd_scenario_t *const table[] = {
     &cd_scenario_race,
@@ -30,6 +32,8 @@ static const cd_scenario_t *const table[] = {
     &cd_scenario_async_race,
     &cd_scenario_lost_wakeup,
     &cd_scenario_spurious,
+    &cd_scenario_order_violation,
+    &cd_scenario_philosophers,
 };
 
 const cd_scenario_t *const *cd_scenarios(int *count)

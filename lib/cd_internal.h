@@ -19,9 +19,15 @@
 #define CD_MAX_EDGES 4096
 #define CD_ORDER_WORDS (CD_MAX_OBJECTS / 64)
 
-/* One edge of the lock-order graph: `to` was taken while `from` was held. */
+/* Most permits of gates (below) one thread is known to hold at once. */
+#define CD_MAX_PERMITS 4
+
+/* One edge of the lock-order graph: `to` was taken while `from` was held,
+ * each time by a thread inside `gate` (a semaphore's id; 0: not always
+ * inside the same one). */
 typedef struct cd_edge {
     int from, to, thread;
+    int gate;
     cd_site_t held_at, taken_at;
 } cd_edge_t;
 
@@ -144,6 +150,14 @@ struct cd_registry {
     /* order_bits[a] has bit b set once b was taken while a was held. Read
      * without the lock on the fast path; set under find_lock. */
     _Atomic uint64_t order_bits[CD_MAX_OBJECTS][CD_ORDER_WORDS];
+    /* The lock-order graph's gates (cd_lockorder.c): the permits of each
+     * semaphore while it is a gate (0: it is not, or no longer), the
+     * permits each thread holds (written by that thread alone), and how
+     * many edges carry a gate (0: the fast path need not look). */
+    _Atomic int gate_permits[CD_MAX_OBJECTS];
+    _Atomic int permits[CD_MAX_THREADS][CD_MAX_PERMITS];
+    _Atomic int npermits[CD_MAX_THREADS];
+    _Atomic int ngated;
 
     _Atomic uint64_t trace_next;
     cd_trace_slot_t trace[CD_TRACE_CAP];
@@ -312,6 +326,27 @@ void cd__lockorder_note(int self, _Atomic int *held, int n, int want,
  * closed a cycle and was reported, else 0. */
 int cd__lockorder_add(int thread, int from, int to, cd_site_t held_at,
                       cd_site_t taken_at);
+/* The same, learned by a thread inside gate (0: none): a new edge carries
+ * it; a known edge that carries another gate carries none from then on,
+ * and is looked at again as if new. */
+int cd__lockorder_add_gated(int thread, int from, int to, int gate,
+                            cd_site_t held_at, cd_site_t taken_at);
+/* Gates. A counting semaphore whose permits only the threads that took
+ * them give back bounds how many threads can be between its wait and its
+ * post at once. A cycle of the graph whose every edge was learned inside
+ * the same gate, with more edges than the gate has permits, can never
+ * close: it would need one thread per edge inside at once (the waiter of
+ * the dining philosophers). Such a cycle is not reported.
+ *   cd__lockorder_gate: semaphore sem was made with `permits` (cd_sem_init)
+ *   cd__lockorder_enter: thread self took a permit of sem (a wait)
+ *   cd__lockorder_leave: thread self posts sem. If it held no permit of
+ *     sem, a permit was made out of nothing: sem is no gate from then on,
+ *     and the cycles it hid are reported.
+ * Can't fail; a thread holding CD_MAX_PERMITS already is not counted in
+ * one more (its post then ends the gate: the safe side). */
+void cd__lockorder_gate(int sem, int permits);
+void cd__lockorder_enter(int self, int sem);
+void cd__lockorder_leave(int self, int sem);
 
 /* For awaitable primitives (cd_amutex.c): the executor's tasks
  * (cd_exec.c). The running task's handle, or NULL outside a task. */

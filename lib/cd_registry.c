@@ -70,6 +70,9 @@ void cd_reg_reset(void)
     r->ninv = 0;
     r->nedges = 0;
     memset(r->order_bits, 0, (size_t)no * sizeof r->order_bits[0]);
+    memset(r->gate_permits, 0, (size_t)no * sizeof r->gate_permits[0]);
+    memset(r->npermits, 0, (size_t)nt * sizeof r->npermits[0]);
+    cd__st(&r->ngated, 0);
     CD_CHECK(pthread_mutex_unlock(&r->find_lock));
     cd__st(&r->trace_next, 0);
     cd__reg_update_gate();

@@ -57,6 +57,8 @@ static int sem_take(cd_sem_t *s, int op, int ms, cd_site_t site)
     CD_CHECK(pthread_mutex_unlock(&s->lock));
     if (!self)
         return rc;
+    if (rc == 0) /* inside: the lock-order graph's gate (cd_internal.h) */
+        cd__lockorder_enter(self, s->id);
     if (rc == -EAGAIN)
         cd__op_note(self, CD_OP_BUSY, s->id, 0, site);
     return cd__op_end_if_aborted(self, rc);
@@ -101,6 +103,8 @@ int cd_sem_post_at(cd_sem_t *s, cd_site_t site)
         CD_CHECK(pthread_cond_signal(&s->cv));
         atomic_fetch_sub_explicit(&s->waking, 1, memory_order_release);
     }
+    if (self && rc == 0)
+        cd__lockorder_leave(self, s->id);
     if (self)
         cd__op_note(self, CD_OP_POST, s->id, now, site);
     return rc;
@@ -136,6 +140,7 @@ int cd_sem_init(cd_sem_t *s, const char *name, unsigned value)
     atomic_init(&s->waking, 0);
     s->id = id;
     publish(s);
+    cd__lockorder_gate(id, (int)value);
     return 0;
 }
 

@@ -12,6 +12,12 @@
  *
  * For ThreadSanitizer, a post happens-before the wait that takes what it
  * posted (as with sem_post and sem_wait).
+ *
+ * While every post comes from a thread that took a permit, the semaphore
+ * bounds how many threads are between their wait and their post, and the
+ * lock-order graph knows it: a cycle of locks taken only there, longer
+ * than the initial count, is not reported (a waiter who seats four of five
+ * dining philosophers). A post by a thread that took none ends that.
  */
 #ifndef CD_SEM_H
 #define CD_SEM_H

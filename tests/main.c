@@ -35,6 +35,8 @@ static const struct {
     { "async-race", suite_async_race },
     { "lost-wakeup", suite_lost_wakeup },
     { "spurious", suite_spurious },
+    { "order-violation", suite_order_violation },
+    { "philosophers", suite_philosophers },
     { "view", suite_view },
     { "step", suite_step },
     { "lessons", suite_lessons },

@@ -724,6 +724,8 @@ static const struct excuse {
 } excused[] = {
     { "lost-wakeup", "exercise", "exercise to come (issue 12)" },
     { "spurious", "exercise", "exercise to come (issue 12)" },
+    { "order-violation", "exercise", "exercise to come (issue 12)" },
+    { "philosophers", "exercise", "exercise to come (issue 12)" },
     { NULL, NULL, NULL },
 };
 
@@ -736,7 +738,7 @@ static const char *excuse_for(const char *scenario, const char *part)
 }
 
 /* What each section must name, so that every worksheet covers the same
- * ground. */
+ * ground. A scenario whose exercise is excused names none of it. */
 static void check_contents(const sheet_t *s, const cd_scenario_t *sc)
 {
     static const char *const run_needs[] = {
@@ -759,26 +761,32 @@ static void check_contents(const sheet_t *s, const cd_scenario_t *sc)
     char need[3][96];
     /* The exercise's file, as concdemo check names it (async_race.c). */
     const cd_exercise_spec_t *ex = cd_exercise_spec(sc->name);
-    if (!ex && excuse_for(sc->name, "exercise")) {
-        /* No exercise yet: the sheet may say so, and promise nothing. */
-        static const char *const promises[] = {
-            "lessons/exercises/", "concdemo check", "make check-exercise",
-        };
-        for (int i = 0; i < 3; i++)
-            if (section_has(s, "Exercise", promises[i]))
-                problem(s->path, 0, "the Exercise section names %s, but %s "
-                        "has no exercise yet", promises[i], sc->name);
-        return;
-    }
-    if (!ex) {
-        problem(s->path, 0, "concdemo check has no exercise %s", sc->name);
-        return;
-    }
     char file[64];
-    cd_exercise_file(ex, file, sizeof file);
+    if (ex)
+        cd_exercise_file(ex, file, sizeof file);
+    else { /* the name it will have: async-race -> async_race.c */
+        snprintf(file, sizeof file, "%s.c", sc->name);
+        for (char *c = file; *c; c++)
+            if (*c == '-')
+                *c = '_';
+    }
     snprintf(need[0], sizeof need[0], "lessons/exercises/%s", file);
     snprintf(need[1], sizeof need[1], "concdemo check %s", sc->name);
     snprintf(need[2], sizeof need[2], "make check-exercise EX=%s", sc->name);
+    if (!ex) {
+        /* Excused: the sheet says so and promises nothing to run. */
+        if (!excuse_for(sc->name, "exercise"))
+            problem(s->path, 0, "concdemo check has no exercise %s",
+                    sc->name);
+        else if (!section_has(s, "Exercise", "no exercise yet"))
+            problem(s->path, 0, "the Exercise section of %s, which has no "
+                    "exercise, does not say \"no exercise yet\"", sc->name);
+        for (int i = 0; i < 3; i++)
+            if (section_has(s, "Exercise", need[i]))
+                problem(s->path, 0, "the Exercise section names %s, which "
+                        "does not exist yet", need[i]);
+        return;
+    }
     for (int i = 0; i < 3; i++)
         if (!section_has(s, "Exercise", need[i]))
             problem(s->path, 0, "the Exercise section does not name %s",

@@ -1,0 +1,236 @@
+/*
+ * test_order_violation.c - the connection used before it exists: broken
+ * handlers find no connection on every run; with each fix every request
+ * is served on the one connection; the controlled scheduler repeats a
+ * run, and explore tells the broken start-up from the fixed ones.
+ */
+#include <string.h>
+
+#include "harness.h"
+
+#define LIMIT_MS 20000
+#define CMD_LIMIT_MS 120000
+#define RUNS 10
+
+static const char *const fixes[] = { "cond", "join", "once" };
+#define NFIXES 3
+
+static cmd_out_t out, out2;
+
+static void concdemo(cmd_out_t *o, const char *const args[])
+{
+    const char *argv[16] = { concdemo_bin() };
+    for (int i = 0; args[i] && i < 14; i++)
+        argv[i + 1] = args[i];
+    run_cmd(o, argv, "TSAN_OPTIONS=exitcode=1", CMD_LIMIT_MS);
+}
+
+/* The text after "prefix" up to the end of its line, copied into buf. */
+static const char *line_after(const char *text, const char *prefix,
+                              char *buf, size_t size)
+{
+    const char *p = strstr(text, prefix);
+    if (!p)
+        return NULL;
+    p += strlen(prefix);
+    size_t n = strcspn(p, "\n");
+    snprintf(buf, size, "%.*s", (int)n, p);
+    return buf;
+}
+
+/* ================================ broken ================================= */
+
+static void broken_uses_the_connection_before_it_exists(void)
+{
+    child_run_t c = run_forked("order-violation", "broken", 0, 0, LIMIT_MS);
+    CU_ASSERT_TRUE_FATAL(c.finished);
+    ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
+    CU_ASSERT_TRUE(cd_verdict_get_num(&c.r.verdict,
+                                      "used_before_creation") > 0);
+    CU_ASSERT_TRUE(cd_verdict_get_num(&c.r.verdict, "served") <
+                   cd_verdict_get_num(&c.r.verdict, "requests"));
+    /* Start-up did its part - once; the order is what was wrong. */
+    ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "connects"), 1);
+    ASSERT_STR_HAS(c.r.verdict.observed, "before start-up had made it");
+}
+
+static void broken_is_violated_on_every_run(void)
+{
+    for (int i = 0; i < RUNS; i++) {
+        child_run_t c = run_forked("order-violation", "broken", 0, 0,
+                                   LIMIT_MS);
+        CU_ASSERT_TRUE_FATAL(c.finished);
+        ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
+        CU_ASSERT_TRUE(cd_verdict_get_num(&c.r.verdict,
+                                          "used_before_creation") > 0);
+    }
+}
+
+/* ================================= fixes ================================= */
+
+static void fix_holds(const char *fix, int handlers, int requests)
+{
+    child_run_t c = run_forked("order-violation", fix, handlers, requests,
+                               LIMIT_MS);
+    CU_ASSERT_TRUE_FATAL(c.finished);
+    ASSERT_INT_EQ(c.r.verdict.status, CD_HELD);
+    ASSERT_CLEAN_EXIT(c);
+    ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "used_before_creation"), 0);
+    ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "served"),
+                  cd_verdict_get_num(&c.r.verdict, "requests"));
+    ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "connects"), 1);
+    if (strcmp(fix, "once") != 0) /* once: whoever asked first */
+        ASSERT_STR_HAS(cd_verdict_get_str(&c.r.verdict, "connected_by"),
+                       "startup");
+}
+
+static void fix_holds_over_runs(const char *fix)
+{
+    for (int i = 0; i < RUNS; i++)
+        fix_holds(fix, 0, 0);
+}
+
+static void cond_fix_holds(void) { fix_holds_over_runs("cond"); }
+static void join_fix_holds(void) { fix_holds_over_runs("join"); }
+static void once_fix_holds(void) { fix_holds_over_runs("once"); }
+
+static void fixes_hold_with_many_handlers(void)
+{
+    /* 32 handlers race for the connection: once must still connect once,
+     * cond must wake every waiter (a signal instead of a broadcast would
+     * leave handlers asleep: TIMEOUT). */
+    for (int i = 0; i < NFIXES; i++)
+        fix_holds(fixes[i], 32, 4);
+}
+
+/* ========================== the controlled scheduler ===================== */
+
+static child_run_t run_controlled(const char *variant, int strategy,
+                                  uint64_t seed)
+{
+    cd_sched_cfg_t cfg = { .strategy = strategy, .seed = seed, .depth = 3,
+                           .max_steps = CD_SCHED_DEFAULT_STEPS };
+    cd_run_opts_t o = { .params = { .threads = 2, .iterations = 4 },
+                        .timeout_ms = 20000, .latency_permille = 1000,
+                        .sched = &cfg };
+    return run_forked_opts("order-violation", variant, &o, LIMIT_MS);
+}
+
+static void controlled_runs_violate_and_repeat(void)
+{
+    int strategies[] = { CD_SCHED_PCT, CD_SCHED_RANDOM };
+    for (int k = 0; k < 2; k++)
+        for (uint64_t seed = 1; seed <= 3; seed++) {
+            child_run_t a = run_controlled("broken", strategies[k], seed);
+            child_run_t b = run_controlled("broken", strategies[k], seed);
+            CU_ASSERT_TRUE_FATAL(a.finished && b.finished);
+            ASSERT_INT_EQ(a.r.verdict.status, CD_VIOLATED);
+            CU_ASSERT_TRUE(cd_verdict_get_num(&a.r.verdict,
+                                              "used_before_creation") > 0);
+            CU_ASSERT_TRUE(a.r.schedule[0] != '\0');
+            CU_ASSERT_STRING_EQUAL(a.r.schedule, b.r.schedule);
+            CU_ASSERT_STRING_EQUAL(a.r.verdict.observed,
+                                   b.r.verdict.observed);
+        }
+}
+
+static void controlled_fixes_hold_and_repeat(void)
+{
+    for (int i = 0; i < NFIXES; i++) {
+        child_run_t a = run_controlled(fixes[i], CD_SCHED_RANDOM, 7);
+        child_run_t b = run_controlled(fixes[i], CD_SCHED_RANDOM, 7);
+        CU_ASSERT_TRUE_FATAL(a.finished && b.finished);
+        ASSERT_INT_EQ(a.r.verdict.status, CD_HELD);
+        CU_ASSERT_STRING_EQUAL(a.r.schedule, b.r.schedule);
+    }
+}
+
+static void once_lets_whoever_asks_first_connect(void)
+{
+    /* Two schedules of the same program: in one a handler needs the
+     * connection before start-up runs, in the other start-up is first.
+     * Either way one connect, and nobody finds it missing. */
+    child_run_t h = run_controlled("once", CD_SCHED_RANDOM, 1);
+    child_run_t st = run_controlled("once", CD_SCHED_RANDOM, 2);
+    CU_ASSERT_TRUE_FATAL(h.finished && st.finished);
+    ASSERT_INT_EQ(h.r.verdict.status, CD_HELD);
+    ASSERT_INT_EQ(st.r.verdict.status, CD_HELD);
+    ASSERT_STR_HAS(cd_verdict_get_str(&h.r.verdict, "connected_by"),
+                   "handler-");
+    ASSERT_STR_HAS(cd_verdict_get_str(&st.r.verdict, "connected_by"),
+                   "startup");
+    ASSERT_INT_EQ(cd_verdict_get_num(&h.r.verdict, "connects"), 1);
+    ASSERT_INT_EQ(cd_verdict_get_num(&st.r.verdict, "connects"), 1);
+}
+
+static void explore_finds_the_violation_and_its_replay_repeats_it(void)
+{
+    char replay[1024], verdict[1024];
+    const char *args[] = { "explore", "order-violation", NULL };
+    concdemo(&out, args);
+    ASSERT_INT_EQ(out.exit_code, 1);
+    ASSERT_STR_HAS(out.out, "violation found after");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(line_after(out.out, "replay: ", replay,
+                                            sizeof replay));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(line_after(
+        out.out, "order-violation [broken]: ", verdict, sizeof verdict));
+    const char *argv[16];
+    int argc = 0;
+    for (char *tok = strtok(replay, " "); tok && argc < 15;
+         tok = strtok(NULL, " "))
+        argv[argc++] = tok;
+    argv[argc] = NULL;
+    run_cmd(&out2, argv, "TSAN_OPTIONS=exitcode=1", CMD_LIMIT_MS);
+    ASSERT_INT_EQ(out2.exit_code, 1);
+    ASSERT_STR_HAS(out2.out, verdict);
+}
+
+static void explore_finds_nothing_in_the_fixes(void)
+{
+    /* dfs: every schedule within two preemptions, at the scenario's
+     * explore sizes; then pct with two handlers, two requests each. */
+    for (int i = 0; i < NFIXES; i++) {
+        char fixed[32];
+        snprintf(fixed, sizeof fixed, "--fixed=%s", fixes[i]);
+        const char *dfs[] = { "explore", "order-violation", fixed,
+                              "--strategy", "dfs", NULL };
+        concdemo(&out, dfs);
+        if (out.exit_code != 0)
+            fprintf(stderr, "\n  %s dfs: %.600s\n", fixed, out.out);
+        ASSERT_INT_EQ(out.exit_code, 0);
+        ASSERT_STR_HAS(out.out, "every schedule with at most 2 preemptions "
+                                "tried");
+        const char *pct[] = { "explore", "order-violation", fixed,
+                              "--strategy", "pct", "--runs", "200",
+                              "--threads", "2", "--iterations", "2", NULL };
+        concdemo(&out, pct);
+        if (out.exit_code != 0)
+            fprintf(stderr, "\n  %s pct: %.600s\n", fixed, out.out);
+        ASSERT_INT_EQ(out.exit_code, 0);
+        ASSERT_STR_HAS(out.out, "no violation in 200 schedules");
+    }
+}
+
+void suite_order_violation(void)
+{
+    CU_pSuite s = CU_add_suite("order-violation", NULL, NULL);
+    CU_add_test(s, "broken uses the connection before it exists",
+                broken_uses_the_connection_before_it_exists);
+    CU_add_test(s, "broken is violated on every run",
+                broken_is_violated_on_every_run);
+    CU_add_test(s, "cond fix holds", cond_fix_holds);
+    CU_add_test(s, "join fix holds", join_fix_holds);
+    CU_add_test(s, "once fix holds", once_fix_holds);
+    CU_add_test(s, "fixes hold with 32 handlers",
+                fixes_hold_with_many_handlers);
+    CU_add_test(s, "controlled runs violate, the same way twice",
+                controlled_runs_violate_and_repeat);
+    CU_add_test(s, "controlled fixes hold, the same way twice",
+                controlled_fixes_hold_and_repeat);
+    CU_add_test(s, "once lets whoever asks first connect",
+                once_lets_whoever_asks_first_connect);
+    CU_add_test(s, "explore finds the violation; its replay repeats it",
+                explore_finds_the_violation_and_its_replay_repeats_it);
+    CU_add_test(s, "explore finds nothing in the fixes",
+                explore_finds_nothing_in_the_fixes);
+}

@@ -1,0 +1,286 @@
+/*
+ * test_philosophers.c - five diners: broken deadlocks round the whole
+ * table and is reported with its five links; every fix feeds everybody,
+ * with no lock-order finding; the controlled scheduler repeats a run and
+ * explore tells the broken table from the fixed ones.
+ */
+#include <string.h>
+
+#include "harness.h"
+
+#define LIMIT_MS 20000
+#define CMD_LIMIT_MS 120000
+#define RUNS 10
+
+static cmd_out_t out, out2;
+
+static void concdemo(cmd_out_t *o, const char *const args[])
+{
+    const char *argv[16] = { concdemo_bin() };
+    for (int i = 0; args[i] && i < 14; i++)
+        argv[i + 1] = args[i];
+    run_cmd(o, argv, "TSAN_OPTIONS=exitcode=1", CMD_LIMIT_MS);
+}
+
+/* The text after "prefix" up to the end of its line, copied into buf. */
+static const char *line_after(const char *text, const char *prefix,
+                              char *buf, size_t size)
+{
+    const char *p = strstr(text, prefix);
+    if (!p)
+        return NULL;
+    p += strlen(prefix);
+    size_t n = strcspn(p, "\n");
+    snprintf(buf, size, "%.*s", (int)n, p);
+    return buf;
+}
+
+/* ================================ broken ================================= */
+
+static void broken_deadlocks_round_the_table(void)
+{
+    child_run_t c = run_forked("philosophers", "broken", 0, 0, LIMIT_MS);
+    CU_ASSERT_TRUE_FATAL(c.finished);
+    ASSERT_INT_EQ(c.r.verdict.status, CD_DEADLOCK);
+    CU_ASSERT_TRUE_FATAL(c.r.has_cycle);
+    ASSERT_INT_EQ(c.r.cycle.len, 5);
+    ASSERT_STR_HAS(c.r.verdict.observed,
+                   "diner-1 holds fork-1, waits fork-2; "
+                   "diner-2 holds fork-2, waits fork-3; "
+                   "diner-3 holds fork-3, waits fork-4; "
+                   "diner-4 holds fork-4, waits fork-5; "
+                   "diner-5 holds fork-5, waits fork-1");
+    CU_ASSERT_TRUE(cd_verdict_get_num(&c.r.verdict, "eaten") <
+                   cd_verdict_get_num(&c.r.verdict, "meals"));
+}
+
+static void broken_deadlocks_every_run_found_by_the_watchdog(void)
+{
+    for (int i = 0; i < RUNS; i++) {
+        child_run_t c = run_forked("philosophers", "broken", 0, 0, LIMIT_MS);
+        CU_ASSERT_TRUE_FATAL(c.finished);
+        ASSERT_INT_EQ(c.r.verdict.status, CD_DEADLOCK);
+        /* Found by the watchdog's cycle search, not the hard limit
+         * (that would be TIMEOUT, with no cycle). */
+        ASSERT_INT_EQ(c.r.has_cycle, 1);
+        ASSERT_INT_EQ(c.r.cycle.len, 5);
+    }
+}
+
+static void a_table_of_three_has_three_links(void)
+{
+    child_run_t c = run_forked("philosophers", "broken", 3, 0, LIMIT_MS);
+    CU_ASSERT_TRUE_FATAL(c.finished);
+    ASSERT_INT_EQ(c.r.verdict.status, CD_DEADLOCK);
+    ASSERT_INT_EQ(c.r.cycle.len, 3);
+    ASSERT_STR_HAS(c.r.verdict.observed, "diner-3 holds fork-3, waits fork-1");
+}
+
+/* ================================= fixes ================================= */
+
+static void fix_holds_over_runs(const char *fix, int diners)
+{
+    for (int i = 0; i < RUNS; i++) {
+        child_run_t c = run_forked("philosophers", fix, diners, 0, LIMIT_MS);
+        CU_ASSERT_TRUE_FATAL(c.finished);
+        ASSERT_INT_EQ(c.r.verdict.status, CD_HELD);
+        ASSERT_CLEAN_EXIT(c);
+        ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "eaten"),
+                      cd_verdict_get_num(&c.r.verdict, "meals"));
+        ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "fewest_eaten"), 10);
+        /* No lock-order finding either: a fix that only got lucky would
+         * still leave one (and read POTENTIAL DEADLOCK). */
+        ASSERT_INT_EQ(c.r.ninv, 0);
+    }
+}
+
+static void ordering_fix_holds(void) { fix_holds_over_runs("ordering", 0); }
+static void waiter_fix_holds(void) { fix_holds_over_runs("waiter", 0); }
+static void timeout_fix_holds(void) { fix_holds_over_runs("timeout", 0); }
+
+static void fixes_hold_for_two_and_for_nine(void)
+{
+    const char *fixes[] = { "ordering", "waiter", "timeout" };
+    for (int i = 0; i < 3; i++) {
+        fix_holds_over_runs(fixes[i], 2);
+        child_run_t c = run_forked("philosophers", fixes[i], 9, 0, LIMIT_MS);
+        CU_ASSERT_TRUE_FATAL(c.finished);
+        ASSERT_INT_EQ(c.r.verdict.status, CD_HELD);
+        ASSERT_INT_EQ(c.r.ninv, 0);
+    }
+}
+
+/* One controlled run, on time: every diner takes a fork before any
+ * reach ends, the way the free run's 2 ms window makes it happen. */
+static child_run_t run_controlled(const char *variant, int strategy,
+                                  uint64_t seed)
+{
+    cd_sched_cfg_t cfg = { .strategy = strategy, .seed = seed, .depth = 3,
+                           .max_steps = CD_SCHED_DEFAULT_STEPS };
+    cd_run_opts_t o = { .params = { .threads = 5, .iterations = 10 },
+                        .timeout_ms = 20000, .latency_permille = 1000,
+                        .sched = &cfg };
+    return run_forked_opts("philosophers", variant, &o, LIMIT_MS);
+}
+
+static void timeout_fix_gives_forks_back_and_retries(void)
+{
+    /* Under the scheduler all five hold their left fork before the first
+     * timed wait runs out: at least one diner must put its fork back,
+     * or nobody would eat. retries > 0 is the fix at work, not luck. */
+    child_run_t c = run_controlled("timeout", CD_SCHED_PCT, 1);
+    CU_ASSERT_TRUE_FATAL(c.finished);
+    ASSERT_INT_EQ(c.r.verdict.status, CD_HELD);
+    CU_ASSERT_TRUE(cd_verdict_get_num(&c.r.verdict, "retries") > 0);
+}
+
+/* ========================== the controlled scheduler ===================== */
+
+static void controlled_runs_deadlock_and_repeat(void)
+{
+    /* pct:1 and random:1, each twice: the same deadlock, the same
+     * schedule, byte for byte. */
+    int strategies[] = { CD_SCHED_PCT, CD_SCHED_RANDOM };
+    for (int k = 0; k < 2; k++) {
+        child_run_t a = run_controlled("broken", strategies[k], 1);
+        child_run_t b = run_controlled("broken", strategies[k], 1);
+        CU_ASSERT_TRUE_FATAL(a.finished && b.finished);
+        ASSERT_INT_EQ(a.r.verdict.status, CD_DEADLOCK);
+        ASSERT_INT_EQ(a.r.cycle.len, 5);
+        CU_ASSERT_TRUE(a.r.schedule[0] != '\0');
+        CU_ASSERT_STRING_EQUAL(a.r.schedule, b.r.schedule);
+        CU_ASSERT_STRING_EQUAL(a.r.verdict.observed, b.r.verdict.observed);
+    }
+}
+
+static void controlled_fixes_hold_and_repeat(void)
+{
+    const char *fixes[] = { "ordering", "waiter", "timeout" };
+    for (int i = 0; i < 3; i++) {
+        child_run_t a = run_controlled(fixes[i], CD_SCHED_RANDOM, 7);
+        child_run_t b = run_controlled(fixes[i], CD_SCHED_RANDOM, 7);
+        CU_ASSERT_TRUE_FATAL(a.finished && b.finished);
+        ASSERT_INT_EQ(a.r.verdict.status, CD_HELD);
+        ASSERT_INT_EQ(a.r.ninv, 0);
+        CU_ASSERT_STRING_EQUAL(a.r.schedule, b.r.schedule);
+    }
+}
+
+static void explore_finds_the_deadlock_and_its_replay_repeats_it(void)
+{
+    char replay[1024], verdict[1024];
+    const char *args[] = { "explore", "philosophers", NULL };
+    concdemo(&out, args);
+    ASSERT_INT_EQ(out.exit_code, 1);
+    ASSERT_STR_HAS(out.out, "violation found after");
+    ASSERT_STR_HAS(out.out, "DEADLOCK");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(line_after(out.out, "replay: ", replay,
+                                            sizeof replay));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(line_after(out.out, "philosophers [broken]: ",
+                                            verdict, sizeof verdict));
+    /* Run the replay command as printed, program and all. */
+    const char *argv[16];
+    int argc = 0;
+    for (char *tok = strtok(replay, " "); tok && argc < 15;
+         tok = strtok(NULL, " "))
+        argv[argc++] = tok;
+    argv[argc] = NULL;
+    run_cmd(&out2, argv, "TSAN_OPTIONS=exitcode=1", CMD_LIMIT_MS);
+    ASSERT_INT_EQ(out2.exit_code, 1);
+    ASSERT_STR_HAS(out2.out, verdict);
+}
+
+static void dfs_tries_every_schedule_of_each_fix(void)
+{
+    const char *fixes[] = { "--fixed=ordering", "--fixed=waiter",
+                            "--fixed=timeout" };
+    for (int i = 0; i < 3; i++) {
+        const char *args[] = { "explore", "philosophers", fixes[i],
+                               "--strategy", "dfs", NULL };
+        concdemo(&out, args);
+        if (out.exit_code != 0)
+            fprintf(stderr, "\n  %s: %.600s\n", fixes[i], out.out);
+        ASSERT_INT_EQ(out.exit_code, 0);
+        ASSERT_STR_HAS(out.out, "every schedule with at most 2 preemptions "
+                                "tried");
+    }
+}
+
+static void pct_finds_nothing_in_the_fixes(void)
+{
+    const char *fixes[] = { "--fixed=ordering", "--fixed=waiter",
+                            "--fixed=timeout" };
+    for (int i = 0; i < 3; i++) {
+        const char *args[] = { "explore", "philosophers", fixes[i],
+                               "--strategy", "pct", "--runs", "200", NULL };
+        concdemo(&out, args);
+        if (out.exit_code != 0)
+            fprintf(stderr, "\n  %s: %.600s\n", fixes[i], out.out);
+        ASSERT_INT_EQ(out.exit_code, 0);
+        ASSERT_STR_HAS(out.out, "no violation in 200 schedules");
+    }
+}
+
+/* ================================ the view =============================== */
+
+static void the_text_view_draws_the_ring_of_five(void)
+{
+    const char *args[] = { "philosophers", "--view=text", NULL };
+    concdemo(&out, args);
+    ASSERT_INT_EQ(out.exit_code, 1);
+    /* The last frame's cycle panel, its wrapped lines joined again. */
+    const char *head = "DEADLOCK: each thread waits for a lock the next one "
+                       "holds; none can move\n";
+    const char *at = NULL;
+    for (const char *p = strstr(out.out, head); p; p = strstr(p + 1, head))
+        at = p + strlen(head);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+    char ring[1024];
+    size_t n = 0;
+    for (; *at && n + 1 < sizeof ring; at++) {
+        if (at[0] == '\n' && strncmp(at + 1, "  ", 2) != 0)
+            break;  /* the panel ends where the indented lines end */
+        if (at[0] == '\n') {
+            at += 2;
+            if (n > 0)
+                ring[n++] = ' ';
+            continue;
+        }
+        ring[n++] = *at;
+    }
+    ring[n] = '\0';
+    ASSERT_STR_HAS(ring, "diner-1 holds fork-1 -> waits fork-2 -> held by "
+                         "diner-2 -> waits fork-3 -> held by diner-3 -> "
+                         "waits fork-4 -> held by diner-4 -> waits fork-5 -> "
+                         "held by diner-5 -> waits fork-1");
+}
+
+void suite_philosophers(void)
+{
+    CU_pSuite s = CU_add_suite("philosophers", NULL, NULL);
+    CU_add_test(s, "broken deadlocks round the table, five links named",
+                broken_deadlocks_round_the_table);
+    CU_add_test(s, "broken deadlocks on every run, found by the watchdog",
+                broken_deadlocks_every_run_found_by_the_watchdog);
+    CU_add_test(s, "a table of three deadlocks with three links",
+                a_table_of_three_has_three_links);
+    CU_add_test(s, "ordering fix holds", ordering_fix_holds);
+    CU_add_test(s, "waiter fix holds", waiter_fix_holds);
+    CU_add_test(s, "timeout fix holds", timeout_fix_holds);
+    CU_add_test(s, "fixes hold for two diners and for nine",
+                fixes_hold_for_two_and_for_nine);
+    CU_add_test(s, "timeout fix gives forks back and retries",
+                timeout_fix_gives_forks_back_and_retries);
+    CU_add_test(s, "controlled runs deadlock, the same way twice",
+                controlled_runs_deadlock_and_repeat);
+    CU_add_test(s, "controlled fixes hold, the same way twice",
+                controlled_fixes_hold_and_repeat);
+    CU_add_test(s, "explore finds the deadlock; its replay repeats it",
+                explore_finds_the_deadlock_and_its_replay_repeats_it);
+    CU_add_test(s, "dfs tries every schedule of each fix",
+                dfs_tries_every_schedule_of_each_fix);
+    CU_add_test(s, "pct finds nothing in the fixes",
+                pct_finds_nothing_in_the_fixes);
+    CU_add_test(s, "the text view draws the ring of five",
+                the_text_view_draws_the_ring_of_five);
+}
