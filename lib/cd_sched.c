@@ -562,12 +562,11 @@ static int higher(const choice_t *a, const choice_t *b)
 
 /* The highest priority among the threads that can go on without a sleep
  * ending; when none can, the sleeper of highest priority, whether its
- * deadline is first or not (MAX_LATE bounds how long the others wait),
- * or a condition variable's waiter woken without cause (cfg.spurious).
+ * deadline is first or not (MAX_LATE bounds how long the others wait).
  * A sleeper never overtakes a thread that could go on: a thread that
  * polls with short sleeps would starve the one it waits for. (In
- * deadline order: the highest priority among what is on time, and the
- * spurious wake-ups.) A spurious wake-up also comes at a priority change
+ * deadline order: the highest priority among what is on time.) A
+ * spurious wake-up comes only at a priority change
  * point, the waiter of highest priority: a few per run, as unexpected
  * as a preemption, so a waiter that tests with `if` is found while the
  * thread that would make its condition true could still go on - and a
@@ -594,8 +593,11 @@ static int pct_choice(const choice_t *c, int n, int prev)
     }
     if (best)
         return best->id;
+    /* Not a spurious wake-up here: a waiter that loops would be woken
+     * again at every such decision, and the sleep it waits for would
+     * never end (collect leaves a real choice). */
     for (int i = 0; i < n; i++)
-        if ((!timed || c[i].ontime || c[i].spurious) &&
+        if ((!timed || c[i].ontime) && !c[i].spurious &&
             higher(&c[i], best))
             best = &c[i];
     return best->id;
