@@ -211,6 +211,22 @@ static void explore_finds_nothing_in_the_fixes(void)
     }
 }
 
+/* pct with spurious wake-ups: the cond fix's handler loops back to its
+ * wait after each one, while start-up sleeps in its connect. A wake-up
+ * for nothing must not be the scheduler's fallback when nothing else can
+ * go on, or the connect never ends and the run meets its step bound. */
+static void cond_fix_holds_under_pct_with_spurious_wakeups(void)
+{
+    const char *pct[] = { "explore", "order-violation", "--fixed=cond",
+                          "--strategy", "pct", "--spurious", "--runs", "300",
+                          NULL };
+    concdemo(&out, pct);
+    if (out.exit_code != 0)
+        fprintf(stderr, "\n  pct --spurious: %.600s\n", out.out);
+    ASSERT_INT_EQ(out.exit_code, 0);
+    ASSERT_STR_HAS(out.out, "no violation in 300 schedules");
+}
+
 void suite_order_violation(void)
 {
     CU_pSuite s = CU_add_suite("order-violation", NULL, NULL);
@@ -231,6 +247,8 @@ void suite_order_violation(void)
                 once_lets_whoever_asks_first_connect);
     CU_add_test(s, "explore finds the violation; its replay repeats it",
                 explore_finds_the_violation_and_its_replay_repeats_it);
+    CU_add_test(s, "cond fix holds under pct with spurious wake-ups",
+                cond_fix_holds_under_pct_with_spurious_wakeups);
     CU_add_test(s, "explore finds nothing in the fixes",
                 explore_finds_nothing_in_the_fixes);
 }
