@@ -182,7 +182,16 @@ VG_FIXES = "race --fixed=mutex --iterations 2" "race --fixed=keyed --iterations 
            "starvation --fixed=fair --iterations 100" \
            "backpressure --fixed=bounded --iterations 500" \
            "backpressure --fixed=drop --iterations 500" \
-           "backpressure --fixed=timeout --iterations 500"
+           "backpressure --fixed=timeout --iterations 500" \
+           "lost-wakeup --fixed=state" "lost-wakeup --fixed=sem" \
+           "spurious --fixed=while --iterations 2" \
+           "spurious --fixed=two-conds --iterations 2" \
+           "order-violation --fixed=cond --iterations 2" \
+           "order-violation --fixed=join --iterations 2" \
+           "order-violation --fixed=once --iterations 2" \
+           "philosophers --fixed=ordering --iterations 2" \
+           "philosophers --fixed=waiter --iterations 2" \
+           "philosophers --fixed=timeout --iterations 2"
 VALGRIND = valgrind --suppressions=tests/valgrind.supp --error-exitcode=3 -q
 
 helgrind drd: all
