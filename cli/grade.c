@@ -170,6 +170,9 @@ const char *cd_exercise_size_text(const cd_params_t *p, char *buf,
         snprintf(buf, size, "%d worker%s, %d iteration%s", p->workers,
                  p->workers == 1 ? "" : "s", p->iterations,
                  p->iterations == 1 ? "" : "s");
+    else if (p->threads == 0) /* the exercise sets its threads itself */
+        snprintf(buf, size, "%d iteration%s", p->iterations,
+                 p->iterations == 1 ? "" : "s");
     else
         snprintf(buf, size, "%d thread%s, %d iteration%s", p->threads,
                  p->threads == 1 ? "" : "s", p->iterations,
