@@ -27,6 +27,7 @@ static const char *const backpressure_waits[] = {
     "request", "log-store write", "log-store flush", NULL,
 };
 static const char *const await_waits[] = { "db-save", NULL };
+static const char *const lost_wakeup_waits[] = { "job", "setup", NULL };
 
 static const cd_exercise_spec_t specs[] = {
     {
@@ -126,6 +127,20 @@ static const cd_exercise_spec_t specs[] = {
         .tasks = 1,
         .crit_begin = "check status", .crit_end = "mark paid",
     },
+    {
+        /* No parallel stage: the harness itself overlaps the job with
+         * the runner's setup, whatever the learner's hand-off does. */
+        .name = "lost-wakeup",
+        .goal = "the runner goes on once each job is done, never before, "
+                "whichever of the two comes first",
+        .free = { { .iterations = 3 }, { .iterations = 10 } },
+        .nfree = 2, .free_runs = 3, .free_ms = 2500,
+        /* Two jobs: a hand-off that is not made ready for the next job
+         * shows only in the second. */
+        .explore = { .iterations = 2 },
+        .pct_runs = 300, .dfs_budget_s = 1,
+        .waits = lost_wakeup_waits,
+    },
 };
 
 const cd_exercise_spec_t *cd_exercise_specs(int *count)
@@ -169,6 +184,9 @@ const char *cd_exercise_size_text(const cd_params_t *p, char *buf,
     if (p->workers > 0)
         snprintf(buf, size, "%d worker%s, %d iteration%s", p->workers,
                  p->workers == 1 ? "" : "s", p->iterations,
+                 p->iterations == 1 ? "" : "s");
+    else if (p->threads == 0) /* the exercise sets its threads itself */
+        snprintf(buf, size, "%d iteration%s", p->iterations,
                  p->iterations == 1 ? "" : "s");
     else
         snprintf(buf, size, "%d thread%s, %d iteration%s", p->threads,

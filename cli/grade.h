@@ -76,7 +76,8 @@ void cd_exercise_answer(const cd_exercise_spec_t *spec, char *buf,
                         size_t size);
 
 /* A run's size in words, into buf (which it returns): "4 threads, 8
- * iterations", or "2 workers, 6 iterations" for an executor's run. */
+ * iterations", "2 workers, 6 iterations" for an executor's run, or "3
+ * iterations" for an exercise that sets its threads itself. */
 const char *cd_exercise_size_text(const cd_params_t *p, char *buf,
                                   size_t size);
 

@@ -86,6 +86,9 @@ int cd_ex_plan(const char *name, const cd_params_t *p, cd_ex_plan_t *out)
         out->max_records = room_for(out->users + out->clicks, 4, out->users);
         if (p->workers < 1 || p->iterations > 64)
             return -1;
+    } else if (strcmp(name, "lost-wakeup") == 0) {
+        out->jobs = p->iterations;
+        out->max_records = room_for(out->jobs, 3, 0);
     } else {
         return -1;
     }
@@ -648,6 +651,94 @@ static void finish_carts(cd_judge_t *j, cd_verdict_t *v)
     }
 }
 
+/* ---- lost-wakeup: the runner goes on after each job ended ---- */
+
+static int keys_jobs(const cd_ex_plan_t *plan)
+{
+    return plan->jobs;
+}
+
+/* Where in the books each job began (said), ended (count) and the
+ * runner's await_done() for it returned (count2): records' numbers, so
+ * that "returned before the job ended" is read from their order. The
+ * worker's end and the runner's return are ordered by the hand-off
+ * itself when it works (the index the books take is one atomic), and
+ * under the controlled scheduler by the schedule. */
+static void book_jobs(cd_judge_t *j, const cd_effect_t *e)
+{
+    switch (e->kind) {
+    case CD_EFF_CALL:
+        if (!key_ok(j, e->a, "job"))
+            return;
+        if (j->said[e->a] != LONG_MIN)
+            fault(j, "job %ld began twice", e->a + 1, 0);
+        j->said[e->a] = j->seq;
+        return;
+    case CD_EFF_CALL_END:
+        if (!key_ok(j, e->a, "job"))
+            return;
+        if (j->said[e->a] == LONG_MIN || j->count[e->a])
+            fault(j, "job %ld ended twice, or without beginning", e->a + 1,
+                  0);
+        j->count[e->a] = j->seq;
+        return;
+    case CD_EFF_RETURNED:
+        if (!key_ok(j, e->a, "job"))
+            return;
+        if (j->count2[e->a])
+            fault(j, "the runner went on twice after job %ld", e->a + 1, 0);
+        j->count2[e->a] = j->seq;
+        return;
+    default:
+        fault(j, "a record (kind %ld) the lost-wakeup exercise does not "
+              "make", e->kind, 0);
+    }
+}
+
+static void finish_jobs(cd_judge_t *j, cd_verdict_t *v)
+{
+    int n = j->plan.jobs, ended = 0, heard = 0, early = -1, waited = -1;
+
+    for (int k = 0; k < n; k++) {
+        long end = j->count[k], back = j->count2[k];
+        ended += end != 0;
+        heard += end && back > end;
+        if (early < 0 && back && (!end || back < end))
+            early = k;
+        if (waited < 0 && end && !back)
+            waited = k;
+    }
+    if (n == 1)
+        cd_verdict_expect(v, "the runner's await_done() returns after its "
+                          "job ended");
+    else
+        cd_verdict_expect(v, "the runner's await_done() returns after each "
+                          "of its %d jobs ended", n);
+    cd_verdict_num(v, "jobs", n);
+    cd_verdict_num(v, "ended", ended);
+    cd_verdict_num(v, "heard_done", heard);
+    if (early >= 0)
+        cd_verdict_observe(v, CD_VIOLATED, "await_done() returned before "
+                           "job %d had ended%s: the runner went on without "
+                           "its result (%d of %d jobs heard done)",
+                           early + 1,
+                           j->count[early] ? "" : " (it never did)", heard,
+                           n);
+    else if (waited >= 0)
+        cd_verdict_observe(v, CD_VIOLATED, "job %d ended, but the runner's "
+                           "await_done() never returned (%d of %d jobs "
+                           "heard done)", waited + 1, heard, n);
+    else if (ended < n)
+        cd_verdict_observe(v, CD_VIOLATED, "%d of %d jobs ran: the runner "
+                           "stopped before the rest", ended, n);
+    else if (n == 1)
+        cd_verdict_observe(v, CD_HELD, "the job ended, and the runner went "
+                           "on after it");
+    else
+        cd_verdict_observe(v, CD_HELD, "all %d jobs ended, and the runner "
+                           "went on after each", n);
+}
+
 static const rules_t rules[] = {
     { "race", keys_orders, book_pay, finish_race },
     { "deadlock", keys_accounts, book_transfer, finish_transfer },
@@ -655,6 +746,7 @@ static const rules_t rules[] = {
     { "backpressure", keys_workers, book_lines, finish_lines },
     { "await", keys_users, book_carts, finish_carts },
     { "async-race", keys_orders, book_pay, finish_race },
+    { "lost-wakeup", keys_jobs, book_jobs, finish_jobs },
 };
 
 /* ============================== the judge's life ========================= */

@@ -47,7 +47,8 @@ enum cd_effect_kind {
     CD_EFF_RUN,       /* a run begins: a threads, b iterations, c workers */
     CD_EFF_RUN_END,   /* it ended: a = records that did not fit */
     CD_EFF_CALL,      /* a slow call begins: a = whose (customer, teller,
-                         reader, user); starvation: b = 1 when the read
+                         reader, user; lost-wakeup: the job, which is
+                         the slow call); starvation: b = 1 when the read
                          came while the trimmer waited and got in ahead
                          of it, d = the age of the window it read (us) */
     CD_EFF_CALL_END,  /* the slow call whose a is the same ended */
@@ -57,7 +58,8 @@ enum cd_effect_kind {
     CD_EFF_MOVE,      /* deadlock: money moved: a teller, b from, c to */
     CD_EFF_RETURNED,  /* the learner's function returned: a = whose
                          (deadlock: a teller's transfer(); await: the
-                         user of an add_item()) */
+                         user of an add_item(); lost-wakeup: the job
+                         whose await_done()) */
     CD_EFF_BALANCE,   /* deadlock, at the end: a account, d its balance */
     CD_EFF_ASK,       /* starvation: the trimmer asks for the write lock */
     CD_EFF_TRIM,      /* starvation: a trim made: c = 1 while requests
@@ -116,6 +118,8 @@ typedef struct cd_ex_plan {
     int workers, lines;           /* backpressure: lines per worker */
     int users, clicks;            /* await: user 1 sends `clicks`
                                      requests, the others one each */
+    int jobs;                     /* lost-wakeup: jobs run one after
+                                     another, each on a worker of its own */
     size_t max_records;           /* more than this in one run is a fault */
 } cd_ex_plan_t;
 

@@ -1017,6 +1017,22 @@ static void the_race_starter_fails_under_tsan_too(void)
     ASSERT_STR_HAS(out.out, "FAIL race: failed: free explore tsan");
 }
 
+/* The lost-wakeup starter hangs: the checker says STUCK and names the
+ * signal nobody heard, at its line in the learner's file. */
+static void the_lost_wakeup_starter_is_stuck_on_its_signal(void)
+{
+    check("lost-wakeup", NULL, 0);
+    show_on_failure(out.exit_code == 1 && strstr(flat, "STUCK"));
+    ASSERT_INT_EQ(out.exit_code, 1);
+    ASSERT_STR_HAS(out.out, "free      FAIL  run ");
+    ASSERT_STR_HAS(flat, " iterations): STUCK observed: no thread can run");
+    ASSERT_STR_HAS(flat, "runner waits on condition variable job-done");
+    ASSERT_STR_HAS(flat, "signalled job-done at lessons/exercises/"
+                         "lost_wakeup.c:");
+    ASSERT_STR_HAS(flat, "before anyone waited (a lost wake-up)");
+    ASSERT_STR_HAS(flat, "the runner's await_done() never returned");
+}
+
 /* The replay command the failing schedule printed, run with --trace. */
 static void the_printed_replay_command_repeats_the_failure(void)
 {
@@ -1271,6 +1287,25 @@ static const struct decoy {
     /* 1: a sleep, which under exploration may end at any point. */
     { "async-race-second-waits", "async-race", "explore   FAIL",
       "charged twice", 0 },
+    { "lost-wakeup-sleep", "lost-wakeup", "timing    FAIL",
+      "your fix depends on timing", 0 },
+    /* 1: a wait named like the harness's job: the timing stage lets it
+     * by, and under exploration it may end before the runner waits. */
+    { "lost-wakeup-wait-named", "lost-wakeup", "explore   FAIL",
+      "before anyone waited (a lost wake-up)", 0 },
+    /* 1: the flag set outside the lock: the signal slips in between the
+     * runner's test and its wait (dfs finds it). */
+    { "lost-wakeup-volatile", "lost-wakeup", "explore   FAIL",
+      "before anyone waited (a lost wake-up)", 0 },
+    { "lost-wakeup-spin", "lost-wakeup", "tsan      FAIL",
+      "ThreadSanitizer: data race", TSAN },
+    /* 2: an early return, whatever made it, is counted from the books. */
+    { "lost-wakeup-timed", "lost-wakeup", "explore   FAIL",
+      "await_done() returned before job 1 had ended", 0 },
+    { "lost-wakeup-sem-one", "lost-wakeup", "explore   FAIL",
+      "await_done() returned before job 1 had ended", 0 },
+    { "lost-wakeup-no-reset", "lost-wakeup", "explore   FAIL",
+      "await_done() returned before job 2 had ended", 0 },
 };
 
 #define NDECOYS (int)(sizeof decoys / sizeof decoys[0])
@@ -1499,6 +1534,32 @@ static const struct promise {
       "executor as in lesson 5", "decoys/async-race-blocking-lock" },
     { "06-async-race.md", "Move `o->status = PAID` to *before* "
       "`gateway_charge`", "decoys/async-race-mark-first" },
+    { "07-lost-wakeup.md", "makes `await_done()` return once the job is "
+      "done, never before, under every schedule the checker tries, whether "
+      "the worker or the runner comes first", "answers/lost-wakeup-sem.patch" },
+    { "07-lost-wakeup.md", "a sleep before the signal does not help",
+      "decoys/lost-wakeup-sleep" },
+    { "07-lost-wakeup.md", "where any sleep may end before or after any "
+      "other - even a wait named like the job",
+      "decoys/lost-wakeup-wait-named" },
+    { "07-lost-wakeup.md", "A `done` flag that the worker sets without the "
+      "lock leaves a gap between the runner's test and its wait, where the "
+      "signal is lost again", "decoys/lost-wakeup-volatile" },
+    { "07-lost-wakeup.md", "A timed wait that gives up after a while is no "
+      "wait for the job", "decoys/lost-wakeup-timed" },
+    { "07-lost-wakeup.md", "a semaphore counts right only if it starts at 0",
+      "decoys/lost-wakeup-sem-one" },
+    { "07-lost-wakeup.md", "A runner that never returns leaves the run "
+      "STUCK, and the checker names the signal that came first",
+      "tests/test_check.c:the_lost_wakeup_starter_is_stuck_on_its_signal" },
+    { "07-lost-wakeup.md", "whatever made it return: a timeout",
+      "decoys/lost-wakeup-timed" },
+    { "07-lost-wakeup.md", "a post made at the start",
+      "decoys/lost-wakeup-sem-one" },
+    { "07-lost-wakeup.md", "the last job's flag still set",
+      "decoys/lost-wakeup-no-reset" },
+    { "07-lost-wakeup.md", "a plain flag that the runner reads in a loop, "
+      "outside any lock, is a data race", "decoys/lost-wakeup-spin" },
     { "exercises/README.md", "a sleep, a lock around half of the critical "
       "section, one lock for everything - fails, and the checker says why",
       "decoys/race-lock-write" },
@@ -1698,6 +1759,8 @@ void suite_check(void)
     CU_add_test(s, "every starter fails", every_starter_fails);
     CU_add_test(s, "the race starter fails under TSan too",
                 the_race_starter_fails_under_tsan_too);
+    CU_add_test(s, "the lost-wakeup starter is stuck on its signal",
+                the_lost_wakeup_starter_is_stuck_on_its_signal);
     CU_add_test(s, "the printed replay command repeats the failure",
                 the_printed_replay_command_repeats_the_failure);
     CU_add_test(s, "every answer passes every stage", every_answer_passes_every_stage);

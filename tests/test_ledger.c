@@ -237,6 +237,66 @@ static void reads_past_a_waiting_trimmer_are_counted(void)
     ASSERT_INT_EQ(most, 1); /* each read ended before the next began */
 }
 
+/* Two jobs of the runner: each begins, ends, and the runner's wait for
+ * it returns - `early` puts job 2's return before its end, `never`
+ * leaves it out (the runner still waits). */
+static int lost_wakeup_run(cd_effect_t *e, int early, int never)
+{
+    int n = 0;
+    for (int k = 0; k < 2; k++) {
+        e[n++] = REC(CD_EFF_CALL, k, 0, 0, 0);
+        if (k == 1 && early)
+            e[n++] = REC(CD_EFF_RETURNED, k, 0, 0, 0);
+        e[n++] = REC(CD_EFF_CALL_END, k, 0, 0, 0);
+        if (!(k == 1 && (early || never)))
+            e[n++] = REC(CD_EFF_RETURNED, k, 0, 0, 0);
+    }
+    return n;
+}
+
+static void a_runner_that_goes_on_before_its_job_ended_fails(void)
+{
+    cd_effect_t e[16];
+    cd_params_t p = { .iterations = 2 };
+    judge("lost-wakeup", p, e, lost_wakeup_run(e, 0, 0));
+    ASSERT_INT_EQ(v.status, CD_HELD);
+    ASSERT_STR_HAS(v.observed, "all 2 jobs ended, and the runner went on "
+                               "after each");
+
+    judge("lost-wakeup", p, e, lost_wakeup_run(e, 1, 0));
+    ASSERT_INT_EQ(v.status, CD_VIOLATED);
+    ASSERT_STR_HAS(v.observed, "await_done() returned before job 2 had "
+                               "ended: the runner went on without its "
+                               "result (1 of 2 jobs heard done)");
+
+    /* A return with no job behind it at all. */
+    cd_effect_t none[] = { REC(CD_EFF_RETURNED, 0, 0, 0, 0) };
+    judge("lost-wakeup", (cd_params_t){ .iterations = 1 }, none, 1);
+    ASSERT_INT_EQ(v.status, CD_VIOLATED);
+    ASSERT_STR_HAS(v.observed, "before job 1 had ended (it never did)");
+}
+
+static void a_runner_that_never_returns_fails(void)
+{
+    cd_effect_t e[16];
+    cd_params_t p = { .iterations = 2 };
+    judge("lost-wakeup", p, e, lost_wakeup_run(e, 0, 1));
+    ASSERT_INT_EQ(v.status, CD_VIOLATED);
+    ASSERT_STR_HAS(v.observed, "job 2 ended, but the runner's await_done() "
+                               "never returned (1 of 2 jobs heard done)");
+    /* The runner stopped after one job: the second never ran. */
+    judge("lost-wakeup", p, e, 3);
+    ASSERT_INT_EQ(v.status, CD_VIOLATED);
+    ASSERT_STR_HAS(v.observed, "1 of 2 jobs ran");
+    /* A job told twice is no run of this harness. */
+    cd_effect_t twice[] = { REC(CD_EFF_CALL, 0, 0, 0, 0),
+                            REC(CD_EFF_CALL_END, 0, 0, 0, 0),
+                            REC(CD_EFF_RETURNED, 0, 0, 0, 0),
+                            REC(CD_EFF_RETURNED, 0, 0, 0, 0) };
+    judge("lost-wakeup", (cd_params_t){ .iterations = 1 }, twice, 4);
+    ASSERT_STR_HAS(v.observed, "the runner went on twice after job 1");
+}
+
 /* ============================ the checker's books ======================== */
 
 static const cd_exercise_spec_t *race_spec(void)
@@ -284,6 +344,10 @@ static void a_runs_size_reads_in_words(void)
                            "4 threads, 8 iterations");
     CU_ASSERT_STRING_EQUAL(cd_exercise_size_text(&worker, buf, sizeof buf),
                            "1 worker, 1 iteration");
+    /* An exercise that sets its threads itself gives none. */
+    cd_params_t jobs = { .iterations = 3 };
+    CU_ASSERT_STRING_EQUAL(cd_exercise_size_text(&jobs, buf, sizeof buf),
+                           "3 iterations");
 }
 
 static void a_verdict_with_no_runs_behind_it_fails(void)
@@ -487,6 +551,10 @@ void suite_ledger(void)
                 a_cart_is_saved_only_by_a_save_that_landed);
     CU_add_test(s, "reads past a waiting trimmer are counted",
                 reads_past_a_waiting_trimmer_are_counted);
+    CU_add_test(s, "a runner that goes on before its job ended fails",
+                a_runner_that_goes_on_before_its_job_ended_fails);
+    CU_add_test(s, "a runner that never returns fails",
+                a_runner_that_never_returns_fails);
     CU_add_test(s, "a run's size reads in words", a_runs_size_reads_in_words);
     CU_add_test(s, "a verdict with no runs behind it fails",
                 a_verdict_with_no_runs_behind_it_fails);
