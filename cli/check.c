@@ -80,7 +80,7 @@ static const char usage_text[] =
     "usage: concdemo check NAME [--file PATH] [--no-tsan] [--budget S]\n"
     "       concdemo check NAME [--file PATH] --sched=STRATEGY [--threads N]\n"
     "                      [--workers N] [--iterations N] [--max-steps N]\n"
-    "                      [--trace]\n"
+    "                      [--spurious] [--trace]\n"
     "       concdemo check NAME --file PATH --print-full\n"
     "\n"
     "Grades your fix of an exercise (default file: lessons/exercises/NAME.c,\n"

@@ -22,7 +22,8 @@
  *        one free run of the first size: the ThreadSanitizer build's
  *        stage; FD gets the run's books and the end record once it is over
  *   PROG run NAME --cmd CMD [--schedule-dir DIR] --sched=S [--threads N]
- *        [--iterations N] [--workers N] [--max-steps N] [--trace]
+ *        [--iterations N] [--workers N] [--max-steps N] [--spurious]
+ *        [--trace]
  *        one controlled run, as `concdemo SCENARIO --sched=S` makes
  *
  * CMD is how the learner calls the checker ("concdemo check race"): the
@@ -265,11 +266,13 @@ static void save_schedule(char *buf, size_t size)
 
 /* "concdemo check race --threads 8 --sched=replay:1.2*3": the command
  * that repeats the controlled run r. Sizes equal to the exploration's
- * (what run mode uses by default) are left out. */
+ * (what run mode uses by default) are left out; a run that could wake a
+ * waiter for nothing says --spurious, since its schedule may name such
+ * wake-ups and fits no run without them. */
 static void replay_command(const cd_run_result_t *r, char *buf, size_t size)
 {
     const cd_params_t *p = &r->params, *d = &host.spec->explore;
-    char sizes[96] = "", file[CD_SCHEDULE_MAX];
+    char sizes[128] = "", file[CD_SCHEDULE_MAX];
     int at = 0;
 
     if (p->threads != d->threads)
@@ -279,8 +282,10 @@ static void replay_command(const cd_run_result_t *r, char *buf, size_t size)
         at += snprintf(sizes + at, sizeof sizes - (size_t)at,
                        " --workers %d", p->workers);
     if (p->iterations != d->iterations)
-        snprintf(sizes + at, sizeof sizes - (size_t)at, " --iterations %d",
-                 p->iterations);
+        at += snprintf(sizes + at, sizeof sizes - (size_t)at,
+                       " --iterations %d", p->iterations);
+    if (r->spurious)
+        snprintf(sizes + at, sizeof sizes - (size_t)at, " --spurious");
     if (r->schedule[0] && strlen(r->schedule) <= SHOW_SCHEDULE) {
         snprintf(buf, size, "%s%s --sched=replay:%s", host.cmd, sizes,
                  r->schedule);
@@ -346,22 +351,25 @@ static int stage_free(void)
 static void explain_schedule(void)
 {
     cd_sched_cfg_t cfg = { 0 };
-    char sched[CD_SCHEDULE_MAX + 16], err[256], why[512];
+    char sched[CD_SCHEDULE_MAX + 16], err[256], why[768];
     cd_params_t params = result.params;
 
-    if (!host.spec->crit_begin || !result.schedule[0])
+    if ((!host.spec->crit_begin && !host.spec->empty_point) ||
+        !result.schedule[0])
         return;
     snprintf(sched, sizeof sched, "replay:%s", result.schedule);
     if (cd_sched_parse(sched, &cfg, err, sizeof err) != 0)
         return;
     cfg.max_steps = STEPS;
+    cfg.spurious = result.spurious; /* the schedule may name such wake-ups */
     cd_run_opts_t o = free_opts(&params);
     o.sched = &cfg;
     o.trace = 1;
     static cd_run_result_t again;
     cd_run(&cd_exercise, 0, &o, &again);
     cd_sched_cfg_free(&cfg);
-    if (cd_grade_explain_critical(host.spec, why, sizeof why))
+    if (cd_grade_explain_critical(host.spec, why, sizeof why) ||
+        cd_grade_explain_wakeup(host.spec, why, sizeof why))
         more("why: %s", why);
 }
 
@@ -376,7 +384,7 @@ static int stage_explore(void)
                        .seed = 1, .depth = 3, .bound = 2,
                        .runs = spec->pct_runs, .max_steps = STEPS,
                        .timeout_ms = spec->free_ms, .latency_permille = 1000,
-                       .on_stuck = on_stuck };
+                       .spurious = spec->spurious, .on_stuck = on_stuck };
     cd_explore_result_t pct, dfs = { 0 };
     char size[64];
 
@@ -550,6 +558,7 @@ static int cmd_run(int argc, char **argv)
         return rc;
     }
     cd_sched_cfg_t cfg = ra.sched; /* ours now: freed below */
+    cfg.spurious = ra.spurious;
     o.params = ra.params;
     if (ra.max_steps)
         cfg.max_steps = ra.max_steps;

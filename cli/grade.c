@@ -28,6 +28,7 @@ static const char *const backpressure_waits[] = {
 };
 static const char *const await_waits[] = { "db-save", NULL };
 static const char *const lost_wakeup_waits[] = { "job", "setup", NULL };
+static const char *const spurious_waits[] = { "take-order", NULL };
 
 static const cd_exercise_spec_t specs[] = {
     {
@@ -140,6 +141,19 @@ static const cd_exercise_spec_t specs[] = {
         .explore = { .iterations = 2 },
         .pct_runs = 300, .dfs_budget_s = 1,
         .waits = lost_wakeup_waits,
+    },
+    {
+        .name = "spurious",
+        .goal = "no cook takes from an empty rail, however its wait ended; "
+                "every ticket taken once, every cook home",
+        .free = { { .threads = 2, .iterations = 8 },
+                  { .threads = 4, .iterations = 16 } },
+        .nfree = 2, .free_runs = 3, .free_ms = 5000,
+        .explore = { .threads = 2, .iterations = 2 },
+        .pct_runs = 300, .dfs_budget_s = 1,
+        .spurious = 1,
+        .waits = spurious_waits,
+        .empty_point = "rail empty",
     },
 };
 
@@ -502,4 +516,82 @@ int cd_grade_explain_critical(const cd_exercise_spec_t *spec, char *buf,
     each_event(follow_holds, &c);
     free(c.t);
     return c.found;
+}
+
+/* ============================ trusted wake-ups =========================== */
+
+/* How each thread's last wait ended, and the last wake-up sent on each
+ * condition variable (by object id). */
+typedef struct wakeups {
+    const cd_exercise_spec_t *spec;
+    cd_trace_event_t *woke;   /* CD_MAX_THREADS + 1, by thread id */
+    cd_trace_event_t *sent;   /* CD_MAX_OBJECTS + 1, by object id */
+    char *buf;
+    size_t size;
+    int found;
+} wakeups_t;
+
+static void follow_wakeups(const cd_trace_event_t *ev, void *arg)
+{
+    wakeups_t *w = arg;
+    if (w->found || ev->thread <= 0 || ev->thread > CD_MAX_THREADS)
+        return;
+    if ((ev->op == CD_OP_SIGNAL || ev->op == CD_OP_BROADCAST) &&
+        ev->obj > 0 && ev->obj <= CD_MAX_OBJECTS) {
+        w->sent[ev->obj] = *ev;
+    } else if (ev->op == CD_OP_COND_WAIT || ev->op == CD_OP_COND_TIMEDWAIT) {
+        w->woke[ev->thread].op = CD_OP_NONE; /* waiting again */
+    } else if (ev->op == CD_OP_WOKE) {
+        w->woke[ev->thread] = *ev;
+    } else if (ev->op == CD_OP_POINT && ev->label &&
+               strcmp(ev->label, w->spec->empty_point) == 0 &&
+               w->woke[ev->thread].op == CD_OP_WOKE) {
+        const cd_trace_event_t *wk = &w->woke[ev->thread];
+        const char *who = cd_reg_thread_name(ev->thread);
+        const char *cv = cd_reg_object_name(wk->obj);
+        char how[256];
+        who = who ? who : "a thread";
+        cv = cv ? cv : "a condition variable";
+        if (wk->arg == CD_WOKE_SPURIOUS) {
+            snprintf(how, sizeof how, "returned with no signal at all (a "
+                     "spurious wake-up, which POSIX allows)");
+        } else if (wk->arg == CD_WOKE_TIMED_OUT) {
+            snprintf(how, sizeof how, "timed out");
+        } else {
+            const cd_trace_event_t *s =
+                wk->obj > 0 && wk->obj <= CD_MAX_OBJECTS ? &w->sent[wk->obj]
+                                                         : NULL;
+            const char *by = s && s->op ? cd_reg_thread_name(s->thread)
+                                        : NULL;
+            if (by)
+                snprintf(how, sizeof how, "was ended by %s's %s (%s:%d), "
+                         "meant for another waiter or for something another "
+                         "thread got to first", by, cd_op_name(s->op),
+                         s->site.file, s->site.line);
+            else
+                snprintf(how, sizeof how, "was signalled");
+        }
+        snprintf(w->buf, w->size, "%s's wait on %s (%s:%d) %s, and %s then "
+                 "reached '%s' (%s:%d) without looking again. A return from "
+                 "a wait promises nothing: test the condition again, in a "
+                 "loop, every time the wait returns (while, not if)", who, cv,
+                 wk->site.file, wk->site.line, how, who, ev->label,
+                 ev->site.file, ev->site.line);
+        w->found = 1;
+    }
+}
+
+int cd_grade_explain_wakeup(const cd_exercise_spec_t *spec, char *buf,
+                            size_t size)
+{
+    if (!spec->empty_point)
+        return 0;
+    wakeups_t w = { .spec = spec, .buf = buf, .size = size };
+    w.woke = calloc(CD_MAX_THREADS + 1, sizeof *w.woke);
+    w.sent = calloc(CD_MAX_OBJECTS + 1, sizeof *w.sent);
+    if (w.woke && w.sent)
+        each_event(follow_wakeups, &w);
+    free(w.woke);
+    free(w.sent);
+    return w.found;
 }

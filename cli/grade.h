@@ -35,10 +35,15 @@ typedef struct cd_exercise_spec {
     cd_params_t free[CD_GRADE_MAX_SIZES];
     int nfree, free_runs, free_ms;
 
-    /* Exploration: pct_runs pct schedules, then dfs within its budget. */
+    /* Exploration: pct_runs pct schedules, then dfs within its budget;
+     * with `spurious`, a condition variable's wait may also return with
+     * no signal at all, as POSIX allows (cd_sched_cfg_t.spurious), so
+     * that a wait that trusts its wake-up fails however the free runs
+     * went. */
     cd_params_t explore;
     int pct_runs;
     double dfs_budget_s;
+    int spurious;
 
     /* Parallelism: in one controlled run of this size, the service's
      * slow calls (`overlap`, what they are called: "gateway calls") must
@@ -58,6 +63,11 @@ typedef struct cd_exercise_spec {
     /* Named points that one lock hold must cover, check to act (NULL:
      * none): used to explain a failing schedule. */
     const char *crit_begin, *crit_end;
+
+    /* The named point the harness passes when a thread takes what is not
+     * there (NULL: none): a failing schedule is explained by the wait
+     * that returned before it, and how it ended. */
+    const char *empty_point;
 } cd_exercise_spec_t;
 
 /* The table (in the scenario table's order, which tests check). */
@@ -117,5 +127,13 @@ int cd_grade_scan_waits(const cd_exercise_spec_t *spec, const char *path,
  * and returns 1, or returns 0 when the trace shows neither. */
 int cd_grade_explain_critical(const cd_exercise_spec_t *spec, char *buf,
                               size_t size);
+
+/* Explains a failing run from its trace: the first thread that passed
+ * spec->empty_point after a condition variable's wait returned - a
+ * wake-up it took for a promise - and how that wait ended (signalled, or
+ * woken for nothing). Writes one sentence into buf and returns 1, or
+ * returns 0 when the trace shows none. */
+int cd_grade_explain_wakeup(const cd_exercise_spec_t *spec, char *buf,
+                            size_t size);
 
 #endif /* CD_GRADE_H */

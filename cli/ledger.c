@@ -89,6 +89,15 @@ int cd_ex_plan(const char *name, const cd_params_t *p, cd_ex_plan_t *out)
     } else if (strcmp(name, "lost-wakeup") == 0) {
         out->jobs = p->iterations;
         out->max_records = room_for(out->jobs, 3, 0);
+    } else if (strcmp(name, "spurious") == 0) {
+        out->cooks = p->threads;
+        out->tickets = p->iterations;
+        /* Each ticket posted and taken, and room for takes from an empty
+         * rail (every cook, for every ticket) before "far too many". */
+        out->max_records = room_for(out->tickets, p->threads + 2,
+                                    p->threads + 1);
+        if (p->threads < 1 || p->threads > 16)
+            return -1;
     } else {
         return -1;
     }
@@ -143,6 +152,12 @@ struct cd_judge {
     long dropped, gave_up, refused, peak_lines, peak_bytes;
     long kill_depth, kill_produced, kill_bytes;
     int killed, queue_told;
+
+    /* spurious (count: takes by ticket, count2: posts by ticket, home:
+     * returns by cook) */
+    long *home;
+    long empty, first_empty_cook, early_home, late_post;
+    int closed;
 };
 
 struct rules {
@@ -739,6 +754,130 @@ static void finish_jobs(cd_judge_t *j, cd_verdict_t *v)
                            "went on after each", n);
 }
 
+/* ---- spurious: every ticket taken once, never from an empty rail ---- */
+
+static int keys_rail(const cd_ex_plan_t *plan)
+{
+    return plan->tickets > plan->cooks ? plan->tickets : plan->cooks;
+}
+
+/* key names a ticket (or a cook) of this run: below `limit`. */
+static int in_run(cd_judge_t *j, long key, int limit, const char *what)
+{
+    if (key >= 0 && key < limit)
+        return 1;
+    fault(j, what, key, 0);
+    return 0;
+}
+
+static void book_rail(cd_judge_t *j, const cd_effect_t *e)
+{
+    switch (e->kind) {
+    case CD_EFF_POST:
+        if (!in_run(j, e->a, j->plan.tickets, "the rail was given ticket "
+                    "%ld, which the till never had"))
+            return;
+        j->count2[e->a]++;
+        j->late_post += j->closed;
+        return;
+    case CD_EFF_TAKE:
+        if (!in_run(j, e->a, j->plan.cooks, "a take from the rail by a "
+                    "thread that is no cook (%ld)"))
+            return;
+        if (e->b == -1) {
+            /* The rail's own count said empty: nothing was there. */
+            if (j->empty++ == 0)
+                j->first_empty_cook = e->a;
+        } else if (in_run(j, e->b, j->plan.tickets, "a take of ticket %ld, "
+                          "which this run does not have")) {
+            j->count[e->b]++;
+        }
+        return;
+    case CD_EFF_CLOSE:
+        j->closed = 1;
+        return;
+    case CD_EFF_RETURNED:
+        if (!in_run(j, e->a, j->plan.cooks, "cook %ld went home, but this "
+                    "run has no such cook"))
+            return;
+        j->home[e->a]++;
+        j->early_home += !j->closed;
+        return;
+    default:
+        fault(j, "a record (kind %ld) the spurious exercise does not make",
+              e->kind, 0);
+    }
+}
+
+static void finish_rail(cd_judge_t *j, cd_verdict_t *v)
+{
+    int tickets = j->plan.tickets, cooks = j->plan.cooks;
+    long taken = 0, once = 0, unposted = 0, never = 0, twice = 0, home = 0;
+    int not_home = -1, first_unposted = -1;
+
+    for (int t = 0; t < tickets; t++) {
+        taken += j->count[t];
+        once += j->count[t] == 1;
+        never += j->count[t] == 0;
+        twice += j->count[t] > 1;
+        if (j->count2[t] != 1 && unposted++ == 0)
+            first_unposted = t;
+    }
+    for (int c = 0; c < cooks; c++) {
+        home += j->home[c] == 1;
+        if (j->home[c] != 1 && not_home < 0)
+            not_home = c;
+    }
+    if (tickets == 1)
+        cd_verdict_expect(v, "the ticket posted and taken once, no take from "
+                          "an empty rail, all %d cook%s home at closing time",
+                          cooks, cd_plural(cooks, "", "s"));
+    else
+        cd_verdict_expect(v, "%d tickets posted and taken once each, no take "
+                          "from an empty rail, all %d cook%s home at closing "
+                          "time", tickets, cooks, cd_plural(cooks, "", "s"));
+    cd_verdict_num(v, "tickets", tickets);
+    cd_verdict_num(v, "taken", taken);
+    cd_verdict_num(v, "takes_from_empty", j->empty);
+    cd_verdict_num(v, "cooks_home", home);
+    if (j->empty)
+        cd_verdict_observe(v, CD_VIOLATED, "%ld take%s from an empty rail "
+                           "(cook-%ld first): a cook took with no ticket "
+                           "there; %ld of %d ticket%s taken once", j->empty,
+                           cd_plural(j->empty, "", "s"),
+                           j->first_empty_cook + 1, once, tickets,
+                           cd_plural(tickets, "", "s"));
+    else if (unposted)
+        cd_verdict_observe(v, CD_VIOLATED, "ticket %d reached the rail %ld "
+                           "time%s: the till posts each ticket once",
+                           first_unposted, j->count2[first_unposted],
+                           cd_plural(j->count2[first_unposted], "", "s"));
+    else if (j->late_post)
+        cd_verdict_observe(v, CD_VIOLATED, "%ld ticket%s reached the rail "
+                           "after closing time", j->late_post,
+                           cd_plural(j->late_post, "", "s"));
+    else if (never || twice)
+        cd_verdict_observe(v, CD_VIOLATED, "%ld of %d ticket%s taken once "
+                           "(%ld never, %ld twice or more)", once, tickets,
+                           cd_plural(tickets, "", "s"), never, twice);
+    else if (j->early_home)
+        cd_verdict_observe(v, CD_VIOLATED, "%ld cook%s went home before "
+                           "closing time: next_ticket() said the rail was "
+                           "closed while it was open", j->early_home,
+                           cd_plural(j->early_home, "", "s"));
+    else if (home < cooks)
+        cd_verdict_observe(v, CD_VIOLATED, "%ld of %d cooks went home at "
+                           "closing time: cook %d %s", home, cooks,
+                           not_home + 1, j->home[not_home] ? "was sent home "
+                           "twice" : "never did (still waiting?)");
+    else
+        cd_verdict_observe(v, CD_HELD, "%d ticket%s taken once each by %d "
+                           "cook%s, no take from an empty rail; every cook "
+                           "home at closing time", tickets,
+                           cd_plural(tickets, "", "s"), cooks,
+                           cd_plural(cooks, "", "s"));
+}
+
 static const rules_t rules[] = {
     { "race", keys_orders, book_pay, finish_race },
     { "deadlock", keys_accounts, book_transfer, finish_transfer },
@@ -747,6 +886,7 @@ static const rules_t rules[] = {
     { "await", keys_users, book_carts, finish_carts },
     { "async-race", keys_orders, book_pay, finish_race },
     { "lost-wakeup", keys_jobs, book_jobs, finish_jobs },
+    { "spurious", keys_rail, book_rail, finish_rail },
 };
 
 /* ============================== the judge's life ========================= */
@@ -785,8 +925,9 @@ cd_judge_t *cd_judge_new(const char *name, const cd_params_t *p)
     j->checked = calloc((size_t)j->nkeys + 1, sizeof *j->checked);
     j->cap_used = (long)j->plan.accounts * j->plan.transfers;
     j->used = calloc((size_t)j->cap_used + 1, sizeof *j->used);
+    j->home = longs(j->nkeys, 0);
     if (!j->count || !j->count2 || !j->money || !j->said || !j->said2 ||
-        !j->check || !j->checked || !j->used) {
+        !j->check || !j->checked || !j->used || !j->home) {
         cd_judge_free(j);
         return NULL;
     }
@@ -834,6 +975,7 @@ void cd_judge_free(cd_judge_t *j)
     free(j->check);
     free(j->checked);
     free(j->used);
+    free(j->home);
     free(j);
 }
 

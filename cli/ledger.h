@@ -59,7 +59,8 @@ enum cd_effect_kind {
     CD_EFF_RETURNED,  /* the learner's function returned: a = whose
                          (deadlock: a teller's transfer(); await: the
                          user of an add_item(); lost-wakeup: the job
-                         whose await_done()) */
+                         whose await_done(); spurious: a cook whose
+                         next_ticket() said the rail is closed) */
     CD_EFF_BALANCE,   /* deadlock, at the end: a account, d its balance */
     CD_EFF_ASK,       /* starvation: the trimmer asks for the write lock */
     CD_EFF_TRIM,      /* starvation: a trim made: c = 1 while requests
@@ -77,6 +78,12 @@ enum cd_effect_kind {
                          the cart it saved */
     CD_EFF_CART,      /* await, at the end: a user, b items in the cart,
                          c the items it says were saved */
+    CD_EFF_POST,      /* spurious: the till put ticket a on the rail */
+    CD_EFF_TAKE,      /* spurious: cook a took ticket b from the rail, or
+                         b = -1: took from an empty rail (the rail's own
+                         count, whatever the cook believed) */
+    CD_EFF_CLOSE,     /* spurious: the till closed the rail, a tickets
+                         still on it */
     CD_EFF_KINDS
 };
 
@@ -120,6 +127,8 @@ typedef struct cd_ex_plan {
                                      requests, the others one each */
     int jobs;                     /* lost-wakeup: jobs run one after
                                      another, each on a worker of its own */
+    int cooks, tickets;           /* spurious: the till posts tickets
+                                     0 .. tickets-1, then closes */
     size_t max_records;           /* more than this in one run is a fault */
 } cd_ex_plan_t;
 

@@ -239,7 +239,7 @@ const cd_opt_t cd_run_options[] = {
               "(you choose who runs next; with --view, by keys in the\n"
               "live view: 1-9 a thread, Enter, a auto, q quit)" },
     { .name = "--spurious", .kind = CD_OPT_FLAG, .arity = CD_OPT_NO_VALUE,
-      .commands = RUN | EXPLORE, .field = FIELD(spurious),
+      .commands = RUN | EXPLORE | CHECK, .field = FIELD(spurious),
       .help = "controlled runs: a condition-variable wait may wake\n"
               "without a signal, as POSIX allows (run: with --sched)" },
     { .name = "--max-steps", .kind = CD_OPT_INT, .arity = CD_OPT_VALUE,

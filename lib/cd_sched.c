@@ -570,7 +570,20 @@ static int higher(const choice_t *a, const choice_t *b)
  * point, the waiter of highest priority: a few per run, as unexpected
  * as a preemption, so a waiter that tests with `if` is found while the
  * thread that would make its condition true could still go on - and a
- * waiter that loops is never woken so often that the run cannot end. */
+ * waiter that loops is never woken so often that the run cannot end: one
+ * woken for nothing when none could go on drops below every priority
+ * (demote_lowest), else a waiter that loops and waits again would be
+ * chosen again and again over a sleeper whose end it waits for. */
+static void demote_lowest(int id)
+{
+    int64_t lowest = S->th[id - 1].prio;
+    int nt = cd__ld(&cd__reg.nthreads);
+    for (int i = 1; i <= nt && i <= CD_MAX_THREADS; i++)
+        if (S->th[i - 1].known && S->th[i - 1].prio < lowest)
+            lowest = S->th[i - 1].prio;
+    S->th[id - 1].prio = lowest - 1;
+}
+
 static int pct_choice(const choice_t *c, int n, int prev)
 {
     int timed = !S->cfg.anyorder, change = 0;
@@ -600,6 +613,8 @@ static int pct_choice(const choice_t *c, int n, int prev)
         if ((!timed || c[i].ontime) && !c[i].spurious &&
             higher(&c[i], best))
             best = &c[i];
+    if (best->spurious)
+        demote_lowest(best->id);
     return best->id;
 }
 

@@ -1057,6 +1057,31 @@ static void the_printed_replay_command_repeats_the_failure(void)
     ASSERT_STR_HAS(out.out, "2 charges for 1 orders");
 }
 
+/* An exploration with spurious wake-ups (spurious's) prints a replay
+ * that says --spurious, and the replay repeats the wake-up for nothing. */
+static void a_replay_repeats_a_wakeup_for_nothing(void)
+{
+    check("spurious", "lessons/answers/decoys/spurious-quiet.patch", 0);
+    const char *at = strstr(out.out, "replay: concdemo check spurious ");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+    char line[1024], *argv[16];
+    at += strlen("replay: ");
+    snprintf(line, sizeof line, "%.*s", (int)strcspn(at, "\n"), at);
+    ASSERT_STR_HAS(line, " --spurious --sched=replay:");
+    int n = 0;
+    for (char *w = strtok(line, " "); w && n < 14; w = strtok(NULL, " "))
+        argv[n++] = w;
+    argv[0] = (char *)concdemo_bin();
+    argv[n++] = "--trace";
+    argv[n] = NULL;
+    run_cmd(&out, (const char *const *)argv, NULL, LIMIT_MS);
+    show_on_failure(out.exit_code == 1);
+    ASSERT_INT_EQ(out.exit_code, 1);
+    ASSERT_STR_HAS(out.out, "spurious [yours]: VIOLATED");
+    ASSERT_STR_HAS(out.out, "woke       rail-changed     spurious");
+    ASSERT_STR_HAS(out.out, "point      rail empty");
+}
+
 /* ================================ answers ================================ */
 
 /* What the answers, decoys and fixtures that are parts are called:
@@ -1306,6 +1331,24 @@ static const struct decoy {
       "await_done() returned before job 1 had ended", 0 },
     { "lost-wakeup-no-reset", "lost-wakeup", "explore   FAIL",
       "await_done() returned before job 2 had ended", 0 },
+    /* 1: a second look is still a number of looks; explore's wake-up for
+     * nothing gets past both. */
+    { "spurious-recheck", "spurious", "explore   FAIL",
+      "returned with no signal at all (a spurious wake-up", 0 },
+    /* The last cook's news to the till, on the cooks' condition variable. */
+    { "spurious-signal", "spurious", "explore   FAIL",
+      "broadcast (lessons/exercises/spurious.c:71), meant for another "
+      "waiter", 0 },
+    { "spurious-sleep", "spurious", "timing    FAIL",
+      "your fix depends on timing", 0 },
+    { "spurious-volatile", "spurious", "explore   FAIL",
+      "a cook took with no ticket there", 0 },
+    /* Every wake-up the code makes is right, and the free runs pass:
+     * only the explored wake-ups for nothing (spec.spurious) catch it. */
+    { "spurious-quiet", "spurious", "explore   FAIL",
+      "returned with no signal at all (a spurious wake-up", 0 },
+    { "spurious-spin", "spurious", "explore   FAIL",
+      "a loop that never calls the library", 0 },
 };
 
 #define NDECOYS (int)(sizeof decoys / sizeof decoys[0])
@@ -1560,6 +1603,29 @@ static const struct promise {
       "decoys/lost-wakeup-no-reset" },
     { "07-lost-wakeup.md", "a plain flag that the runner reads in a loop, "
       "outside any lock, is a data race", "decoys/lost-wakeup-spin" },
+    { "08-spurious.md", "takes only a ticket that is there, under every "
+      "schedule the checker tries, however each wait ended",
+      "answers/spurious-two-conds.patch" },
+    { "08-spurious.md", "The free runs may pass an `if` that no wrong "
+      "wake-up of the code's own reaches", "decoys/spurious-quiet" },
+    { "08-spurious.md", "the checker explores your code with spurious "
+      "wake-ups, waits that return with no signal at all, so a wait that "
+      "trusts its wake-up fails however the free runs went",
+      "decoys/spurious-quiet" },
+    { "08-spurious.md", "A second look after the wait is still an `if`: a "
+      "second wake-up for nothing gets past it", "decoys/spurious-recheck" },
+    { "08-spurious.md", "Waking one cook per ticket (signal) while the till "
+      "and the cooks still share one condition variable leaves the last "
+      "cook's news to the till waking the others", "decoys/spurious-signal" },
+    { "08-spurious.md", "A sleep before taking waits for a ticket that is "
+      "not coming, and the checker reads the sleep", "decoys/spurious-sleep" },
+    { "08-spurious.md", "a `volatile` count is fresh, not a promise",
+      "decoys/spurious-volatile" },
+    { "08-spurious.md", "a take from an empty rail by the rail's own count, "
+      "whatever your code believed",
+      "tests/test_ledger.c:a_take_from_an_empty_rail_fails" },
+    { "08-spurious.md", "every ticket taken exactly once, every cook home",
+      "tests/test_ledger.c:every_ticket_once_and_every_cook_home" },
     { "exercises/README.md", "a sleep, a lock around half of the critical "
       "section, one lock for everything - fails, and the checker says why",
       "decoys/race-lock-write" },
@@ -1573,6 +1639,9 @@ static const struct promise {
     { "exercises/README.md", "A failing schedule comes with the command that "
       "replays it", "tests/test_check.c:"
       "the_printed_replay_command_repeats_the_failure" },
+    { "exercises/README.md", "A failing schedule comes with the command that "
+      "replays it", "tests/test_check.c:"
+      "a_replay_repeats_a_wakeup_for_nothing" },
 };
 
 /* text with every run of white space made one space, in malloc'd memory. */
@@ -1763,6 +1832,8 @@ void suite_check(void)
                 the_lost_wakeup_starter_is_stuck_on_its_signal);
     CU_add_test(s, "the printed replay command repeats the failure",
                 the_printed_replay_command_repeats_the_failure);
+    CU_add_test(s, "a replay repeats a wake-up for nothing",
+                a_replay_repeats_a_wakeup_for_nothing);
     CU_add_test(s, "every answer passes every stage", every_answer_passes_every_stage);
     CU_add_test(s, "other fixes pass too", other_fixes_pass_too);
     CU_add_test(s, "every answer file is tested here", every_answer_file_is_tested_here);

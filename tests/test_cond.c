@@ -740,6 +740,64 @@ static void controlled_spurious_wakeups_do_not_hide_a_stuck_run(void)
     teardown();
 }
 
+/* A consumer that loops, as it should, and a producer that first sleeps
+ * (takes the order) and then puts the item. */
+static void while_consumer(void *p)
+{
+    (void)p;
+    cd_mutex_lock(&m);
+    while (!item_ready)
+        cd_cond_wait(&cv, &m);
+    cd_mutex_unlock(&m);
+}
+
+static void slow_producer(void *p)
+{
+    (void)p;
+    cd_latency("take the order", 200);
+    cd_mutex_lock(&m);
+    item_ready = 1;
+    cd_cond_signal(&cv);
+    cd_mutex_unlock(&m);
+}
+
+/* --spurious under pct: when nothing but the producer's sleep and the
+ * waiter's wake-up for nothing can go on, the waiter may be woken - and
+ * then it waits again, and the same choice comes back. A waiter of
+ * higher priority than the sleeper was chosen every time, a livelock of
+ * the scheduler's own making (the exercise spurious met it with a
+ * correct `while`). Every seed's run ends, with the item taken. */
+static void controlled_a_waiter_that_loops_lets_a_sleeper_end(void)
+{
+    for (int anyorder = 0; anyorder <= 1; anyorder++)
+        for (uint64_t seed = 1; seed <= 40; seed++) {
+            cd_thread_t c, p;
+            cd_sched_cfg_t cfg = { .strategy = CD_SCHED_PCT, .seed = seed,
+                                   .depth = 3, .pct_steps = 20,
+                                   .anyorder = anyorder, .spurious = 1,
+                                   .max_steps = 5000 };
+            cd_reg_reset();
+            CU_ASSERT_FATAL(cd_sched_begin(&cfg) == 0);
+            CU_ASSERT_FATAL(cd_cond_init(&cv, "ready") == 0);
+            CU_ASSERT_FATAL(cd_mutex_init(&m, "m") == 0);
+            item_ready = 0;
+            CU_ASSERT_FATAL(cd_thread_spawn(&c, "consumer", while_consumer,
+                                            NULL) == 0);
+            CU_ASSERT_FATAL(cd_thread_spawn(&p, "producer", slow_producer,
+                                            NULL) == 0);
+            cd_thread_join(&c);
+            cd_thread_join(&p);
+            int aborted = cd_reg_aborted();
+            cd_sched_end();
+            teardown();
+            if (aborted != CD_ABORT_NONE)
+                fprintf(stderr, "\n  pct seed %d%s: aborted (%d)",
+                        (int)seed, anyorder ? " (explore)" : "", aborted);
+            ASSERT_INT_EQ(aborted, CD_ABORT_NONE);
+            ASSERT_INT_EQ(item_ready, 1);
+        }
+}
+
 void suite_cond(void)
 {
     CU_pSuite s = CU_add_suite("cond", NULL, NULL);
@@ -773,4 +831,6 @@ void suite_cond(void)
                     controlled_spurious_wakeups_catch_an_if);
     add_forked_test(s, "controlled: --spurious does not hide a stuck run",
                     controlled_spurious_wakeups_do_not_hide_a_stuck_run);
+    add_forked_test(s, "controlled: a waiter that loops lets a sleeper end",
+                    controlled_a_waiter_that_loops_lets_a_sleeper_end);
 }

@@ -297,6 +297,81 @@ static void a_runner_that_never_returns_fails(void)
     ASSERT_STR_HAS(v.observed, "the runner went on twice after job 1");
 }
 
+/* spurious: two cooks, two tickets. The till posts each, the cooks take
+ * them, the till closes and both cooks go home - with, where asked, a
+ * take from the empty rail between the tickets (cook 2, after the first
+ * was taken), or a ticket taken twice, or a cook that never goes home. */
+static int kitchen_run(cd_effect_t *e, int empty_take, int twice, int home)
+{
+    int n = 0;
+    for (int t = 0; t < 2; t++) {
+        e[n++] = REC(CD_EFF_POST, t, 0, 0, 0);
+        e[n++] = REC(CD_EFF_TAKE, t, t, 0, 0);
+        if (t == 0 && empty_take)
+            e[n++] = REC(CD_EFF_TAKE, 1, -1, 0, 0);
+    }
+    if (twice)
+        e[n++] = REC(CD_EFF_TAKE, 1, 1, 0, 0);
+    e[n++] = REC(CD_EFF_CLOSE, 0, 0, 0, 0);
+    for (int c = 0; c < home; c++)
+        e[n++] = REC(CD_EFF_RETURNED, c, 0, 0, 0);
+    return n;
+}
+
+/* The rail counts a take from its empty self, whatever the cook (or its
+ * code's own count) believed: that is the failure, though every ticket
+ * was taken once and every cook went home. */
+static void a_take_from_an_empty_rail_fails(void)
+{
+    cd_effect_t e[32];
+    cd_params_t p = { .threads = 2, .iterations = 2 };
+    judge("spurious", p, e, kitchen_run(e, 0, 0, 2));
+    ASSERT_INT_EQ(v.status, CD_HELD);
+    ASSERT_STR_HAS(v.observed, "2 tickets taken once each by 2 cooks, no "
+                               "take from an empty rail");
+
+    judge("spurious", p, e, kitchen_run(e, 1, 0, 2));
+    ASSERT_INT_EQ(v.status, CD_VIOLATED);
+    ASSERT_STR_HAS(v.observed, "1 take from an empty rail (cook-2 first): a "
+                               "cook took with no ticket there; 2 of 2 "
+                               "tickets taken once");
+}
+
+static void every_ticket_once_and_every_cook_home(void)
+{
+    cd_effect_t e[32];
+    cd_params_t p = { .threads = 2, .iterations = 2 };
+    judge("spurious", p, e, kitchen_run(e, 0, 1, 2));
+    ASSERT_INT_EQ(v.status, CD_VIOLATED);
+    ASSERT_STR_HAS(v.observed, "1 of 2 tickets taken once (0 never, 1 twice "
+                               "or more)");
+
+    judge("spurious", p, e, kitchen_run(e, 0, 0, 1));
+    ASSERT_INT_EQ(v.status, CD_VIOLATED);
+    ASSERT_STR_HAS(v.observed, "1 of 2 cooks went home at closing time: "
+                               "cook 2 never did");
+
+    /* A cook sent home while the rail is open; a ticket never posted. */
+    cd_effect_t early[] = {
+        REC(CD_EFF_RETURNED, 0, 0, 0, 0), REC(CD_EFF_POST, 0, 0, 0, 0),
+        REC(CD_EFF_TAKE, 1, 0, 0, 0), REC(CD_EFF_POST, 1, 0, 0, 0),
+        REC(CD_EFF_TAKE, 1, 1, 0, 0), REC(CD_EFF_CLOSE, 0, 0, 0, 0),
+        REC(CD_EFF_RETURNED, 1, 0, 0, 0),
+    };
+    judge("spurious", p, early, 7);
+    ASSERT_INT_EQ(v.status, CD_VIOLATED);
+    ASSERT_STR_HAS(v.observed, "1 cook went home before closing time");
+    judge("spurious", p, early + 3, 4);
+    ASSERT_INT_EQ(v.status, CD_VIOLATED);
+    ASSERT_STR_HAS(v.observed, "ticket 0 reached the rail 0 times");
+
+    cd_effect_t stranger[] = { REC(CD_EFF_TAKE, 5, 0, 0, 0) };
+    judge("spurious", p, stranger, 1);
+    ASSERT_INT_EQ(v.status, CD_VIOLATED);
+    ASSERT_STR_HAS(v.observed, "a take from the rail by a thread that is no "
+                               "cook (5)");
+}
+
 /* ============================ the checker's books ======================== */
 
 static const cd_exercise_spec_t *race_spec(void)
@@ -555,6 +630,10 @@ void suite_ledger(void)
                 a_runner_that_goes_on_before_its_job_ended_fails);
     CU_add_test(s, "a runner that never returns fails",
                 a_runner_that_never_returns_fails);
+    CU_add_test(s, "a take from an empty rail fails",
+                a_take_from_an_empty_rail_fails);
+    CU_add_test(s, "every ticket once and every cook home",
+                every_ticket_once_and_every_cook_home);
     CU_add_test(s, "a run's size reads in words", a_runs_size_reads_in_words);
     CU_add_test(s, "a verdict with no runs behind it fails",
                 a_verdict_with_no_runs_behind_it_fails);
