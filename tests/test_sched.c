@@ -27,19 +27,6 @@ static void concdemo(cmd_out_t *o, const char *a1, const char *a2,
     run_cmd(o, argv, "TSAN_OPTIONS=exitcode=1", LIMIT_MS);
 }
 
-/* The text after "prefix" up to the end of its line, copied into buf. */
-static const char *line_after(const char *text, const char *prefix,
-                              char *buf, size_t size)
-{
-    const char *p = strstr(text, prefix);
-    if (!p)
-        return NULL;
-    p += strlen(prefix);
-    size_t n = strcspn(p, "\n");
-    snprintf(buf, size, "%.*s", (int)n, p);
-    return buf;
-}
-
 /* ================================ parsing ================================ */
 
 static void strategies_parse(void)
@@ -150,16 +137,10 @@ static void a_failing_run_replays_exactly(void)
                                             sizeof verdict));
     CU_ASSERT_PTR_NOT_NULL_FATAL(line_after(out.out, "schedule: ", sched_line,
                                             sizeof sched_line));
-    /* Split "build/concdemo race --threads 2 --iterations 1 --latency-scale
-     * 0 --sched=replay:..." into argv and run it as printed, program too. */
-    const char *argv[16];
-    int argc = 0;
-    for (char *tok = strtok(replay, " "); tok && argc < 15; tok = strtok(NULL, " "))
-        argv[argc++] = tok;
-    argv[argc] = NULL;
-    run_cmd(&out2, argv, "TSAN_OPTIONS=exitcode=1", LIMIT_MS);
-    ASSERT_INT_EQ(out2.exit_code, 1);
-    ASSERT_STR_HAS(out2.out, verdict);
+    /* "build/concdemo race --threads 2 --iterations 1 --latency-scale 0
+     * --sched=replay:...", run as printed, program too. */
+    expect_printed_run_repeats(&out2, replay, NULL, verdict,
+                               "TSAN_OPTIONS=exitcode=1", LIMIT_MS);
     ASSERT_STR_HAS(out2.out, sched_line);
 }
 
@@ -177,14 +158,8 @@ static void an_executor_run_replays_with_its_workers(void)
     CU_ASSERT_PTR_NULL(strstr(replay, "--threads"));
     CU_ASSERT_PTR_NOT_NULL_FATAL(line_after(out.out, "await [broken]: ",
                                             verdict, sizeof verdict));
-    const char *argv[16];
-    int argc = 0;
-    for (char *tok = strtok(replay, " "); tok && argc < 15; tok = strtok(NULL, " "))
-        argv[argc++] = tok;
-    argv[argc] = NULL;
-    run_cmd(&out2, argv, "TSAN_OPTIONS=exitcode=1", LIMIT_MS);
-    ASSERT_INT_EQ(out2.exit_code, 1);
-    ASSERT_STR_HAS(out2.out, verdict);
+    expect_printed_run_repeats(&out2, replay, NULL, verdict,
+                               "TSAN_OPTIONS=exitcode=1", LIMIT_MS);
 }
 
 static void a_run_without_choices_says_so(void)

@@ -12,25 +12,9 @@
 
 static cmd_out_t out, out2;
 
-static void concdemo(cmd_out_t *o, const char *const *args)
+static void concdemo(cmd_out_t *o, const char *const args[])
 {
-    const char *argv[16] = { concdemo_bin() };
-    for (int i = 0; args[i] && i < 14; i++)
-        argv[i + 1] = args[i];
-    run_cmd(o, argv, NULL, 60000);
-}
-
-/* The text after "prefix" up to the end of its line, copied into buf. */
-static const char *line_after(const char *text, const char *prefix,
-                              char *buf, size_t size)
-{
-    const char *p = strstr(text, prefix);
-    if (!p)
-        return NULL;
-    p += strlen(prefix);
-    size_t n = strcspn(p, "\n");
-    snprintf(buf, size, "%.*s", (int)n, p);
-    return buf;
+    run_concdemo(o, args, NULL, 60000);
 }
 
 static int64_t fig(const child_run_t *c, const char *key)
@@ -151,7 +135,7 @@ static void explore_one_cook(const char *a, const char *b)
 
 static void explore_finds_it_by_a_spurious_wakeup_alone(void)
 {
-    char replay[1024], verdict[1024];
+    explore_found_t f;
     explore_one_cook("--strategy=dfs", NULL);
     if (out.exit_code != 0)
         fprintf(stderr, "\n  %.600s\n", out.out);
@@ -162,26 +146,12 @@ static void explore_finds_it_by_a_spurious_wakeup_alone(void)
     explore_one_cook("--strategy=random", "--spurious");
     ASSERT_INT_EQ(out.exit_code, 1);
     explore_one_cook("--strategy=dfs", "--spurious");
-    ASSERT_INT_EQ(out.exit_code, 1);
-    ASSERT_STR_HAS(out.out, "violation found after");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(line_after(out.out, "spurious [broken]: ",
-                                            verdict, sizeof verdict));
-    ASSERT_STR_HAS(verdict, "VIOLATED");
-    ASSERT_STR_HAS(verdict, "from an empty rail");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(line_after(out.out, "replay: ", replay,
-                                            sizeof replay));
-    ASSERT_STR_HAS(replay, " --spurious");
-    const char *argv[16];
-    int argc = 0;
-    for (char *tok = strtok(replay, " "); tok && argc < 15;
-         tok = strtok(NULL, " "))
-        argv[argc++] = tok;
-    argv[argc] = NULL;
-    argv[argc++] = "--trace";
-    argv[argc] = NULL;
-    run_cmd(&out2, argv, NULL, 60000);
-    ASSERT_INT_EQ(out2.exit_code, 1);
-    ASSERT_STR_HAS(out2.out, verdict);
+    expect_explore_found(&out, "spurious [broken]: ", &f);
+    ASSERT_STR_HAS(f.verdict, "VIOLATED");
+    ASSERT_STR_HAS(f.verdict, "from an empty rail");
+    ASSERT_STR_HAS(f.replay, " --spurious");
+    expect_printed_run_repeats(&out2, f.replay, "--trace", f.verdict, NULL,
+                               60000);
     /* The take that failed followed a wake-up nobody signalled. */
     const char *empty = strstr(out2.out, "rail empty");
     CU_ASSERT_PTR_NOT_NULL_FATAL(empty);

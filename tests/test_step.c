@@ -381,19 +381,6 @@ static void mailbox_hands_each_decision_to_the_view_and_back(void)
 
 /* ===================== --view=text --sched=step, scripted ================ */
 
-/* The text after prefix up to the end of its line, into buf; NULL if the
- * text has no prefix. */
-static const char *line_after(const char *s, const char *prefix, char *buf,
-                              size_t size)
-{
-    const char *p = strstr(s, prefix);
-    if (!p)
-        return NULL;
-    p += strlen(prefix);
-    snprintf(buf, size, "%.*s", (int)strcspn(p, "\n"), p);
-    return buf;
-}
-
 static void step_run(cmd_out_t *o, const char *scenario, const char *view,
                      const char *input)
 {
@@ -477,15 +464,8 @@ static void scripted_text_view_plays_the_schedule_its_answers_imply(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(last);
     CU_ASSERT_PTR_NOT_NULL_FATAL(line_after(last, "\nreplay: ", replay,
                                             sizeof replay));
-    const char *argv[16];
-    int argc = 0;
-    for (char *tok = strtok(replay, " "); tok && argc < 15;
-         tok = strtok(NULL, " "))
-        argv[argc++] = tok;
-    argv[argc] = NULL;
-    run_cmd(&out2, argv, "TSAN_OPTIONS=exitcode=1", LIMIT_MS);
-    ASSERT_INT_EQ(out2.exit_code, 1);
-    ASSERT_STR_HAS(out2.out, verdict);
+    expect_printed_run_repeats(&out2, replay, NULL, verdict,
+                               "TSAN_OPTIONS=exitcode=1", LIMIT_MS);
     char replayed[640];
     snprintf(replayed, sizeof replayed, "schedule: %s (", sched);
     ASSERT_STR_HAS(out2.out, replayed);
