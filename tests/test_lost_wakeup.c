@@ -141,18 +141,20 @@ static void explore_proves_both_fixes(void)
 
 void suite_lost_wakeup(void)
 {
-    CU_pSuite s = CU_add_suite("lost-wakeup", NULL, NULL);
-    CU_add_test(s, "broken: stuck, and the verdict names the early signal",
-                broken_runner_is_stuck_and_the_early_signal_named);
-    CU_add_test(s, "broken is stuck on every run",
-                broken_runner_is_stuck_on_every_run);
-    CU_add_test(s, "state fix hears every job", state_fix_hears_every_job);
-    CU_add_test(s, "sem fix hears every job", sem_fix_hears_every_job);
-    CU_add_test(s, "fixes hear 200 jobs without latency",
-                fixes_hear_many_jobs_without_latency);
-    CU_add_test(s, "a controlled run is stuck the same way each time",
-                a_controlled_run_is_stuck_the_same_way_each_time);
-    CU_add_test(s, "explore finds it, and its replay repeats it",
-                explore_finds_it_and_its_replay_repeats_it);
-    CU_add_test(s, "explore proves both fixes", explore_proves_both_fixes);
+    static const suite_test_t tests[] = {
+        { "broken: stuck, and the verdict names the early signal",
+          broken_runner_is_stuck_and_the_early_signal_named },
+        { "broken is stuck on every run", broken_runner_is_stuck_on_every_run },
+        { "state fix hears every job", state_fix_hears_every_job },
+        { "sem fix hears every job", sem_fix_hears_every_job },
+        { "fixes hear 200 jobs without latency",
+          fixes_hear_many_jobs_without_latency },
+        { "a controlled run is stuck the same way each time",
+          a_controlled_run_is_stuck_the_same_way_each_time },
+        { "explore finds it, and its replay repeats it",
+          explore_finds_it_and_its_replay_repeats_it },
+        { "explore proves both fixes", explore_proves_both_fixes },
+        { NULL, NULL },
+    };
+    add_suite("lost-wakeup", tests);
 }

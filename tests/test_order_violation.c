@@ -201,26 +201,27 @@ static void cond_fix_holds_under_pct_with_spurious_wakeups(void)
 
 void suite_order_violation(void)
 {
-    CU_pSuite s = CU_add_suite("order-violation", NULL, NULL);
-    CU_add_test(s, "broken uses the connection before it exists",
-                broken_uses_the_connection_before_it_exists);
-    CU_add_test(s, "broken is violated on every run",
-                broken_is_violated_on_every_run);
-    CU_add_test(s, "cond fix holds", cond_fix_holds);
-    CU_add_test(s, "join fix holds", join_fix_holds);
-    CU_add_test(s, "once fix holds", once_fix_holds);
-    CU_add_test(s, "fixes hold with 32 handlers",
-                fixes_hold_with_many_handlers);
-    CU_add_test(s, "controlled runs violate, the same way twice",
-                controlled_runs_violate_and_repeat);
-    CU_add_test(s, "controlled fixes hold, the same way twice",
-                controlled_fixes_hold_and_repeat);
-    CU_add_test(s, "once lets whoever asks first connect",
-                once_lets_whoever_asks_first_connect);
-    CU_add_test(s, "explore finds the violation; its replay repeats it",
-                explore_finds_the_violation_and_its_replay_repeats_it);
-    CU_add_test(s, "cond fix holds under pct with spurious wake-ups",
-                cond_fix_holds_under_pct_with_spurious_wakeups);
-    CU_add_test(s, "explore finds nothing in the fixes",
-                explore_finds_nothing_in_the_fixes);
+    static const suite_test_t tests[] = {
+        { "broken uses the connection before it exists",
+          broken_uses_the_connection_before_it_exists },
+        { "broken is violated on every run", broken_is_violated_on_every_run },
+        { "cond fix holds", cond_fix_holds },
+        { "join fix holds", join_fix_holds },
+        { "once fix holds", once_fix_holds },
+        { "fixes hold with 32 handlers", fixes_hold_with_many_handlers },
+        { "controlled runs violate, the same way twice",
+          controlled_runs_violate_and_repeat },
+        { "controlled fixes hold, the same way twice",
+          controlled_fixes_hold_and_repeat },
+        { "once lets whoever asks first connect",
+          once_lets_whoever_asks_first_connect },
+        { "explore finds the violation; its replay repeats it",
+          explore_finds_the_violation_and_its_replay_repeats_it },
+        { "cond fix holds under pct with spurious wake-ups",
+          cond_fix_holds_under_pct_with_spurious_wakeups },
+        { "explore finds nothing in the fixes",
+          explore_finds_nothing_in_the_fixes },
+        { NULL, NULL },
+    };
+    add_suite("order-violation", tests);
 }

@@ -228,30 +228,32 @@ static void the_text_view_draws_the_ring_of_five(void)
 
 void suite_philosophers(void)
 {
-    CU_pSuite s = CU_add_suite("philosophers", NULL, NULL);
-    CU_add_test(s, "broken deadlocks round the table, five links named",
-                broken_deadlocks_round_the_table);
-    CU_add_test(s, "broken deadlocks on every run, found by the watchdog",
-                broken_deadlocks_every_run_found_by_the_watchdog);
-    CU_add_test(s, "a table of three deadlocks with three links",
-                a_table_of_three_has_three_links);
-    CU_add_test(s, "ordering fix holds", ordering_fix_holds);
-    CU_add_test(s, "waiter fix holds", waiter_fix_holds);
-    CU_add_test(s, "timeout fix holds", timeout_fix_holds);
-    CU_add_test(s, "fixes hold for two diners and for nine",
-                fixes_hold_for_two_and_for_nine);
-    CU_add_test(s, "timeout fix gives forks back and retries",
-                timeout_fix_gives_forks_back_and_retries);
-    CU_add_test(s, "controlled runs deadlock, the same way twice",
-                controlled_runs_deadlock_and_repeat);
-    CU_add_test(s, "controlled fixes hold, the same way twice",
-                controlled_fixes_hold_and_repeat);
-    CU_add_test(s, "explore finds the deadlock; its replay repeats it",
-                explore_finds_the_deadlock_and_its_replay_repeats_it);
-    CU_add_test(s, "dfs tries every schedule of each fix",
-                dfs_tries_every_schedule_of_each_fix);
-    CU_add_test(s, "pct finds nothing in the fixes",
-                pct_finds_nothing_in_the_fixes);
-    CU_add_test(s, "the text view draws the ring of five",
-                the_text_view_draws_the_ring_of_five);
+    static const suite_test_t tests[] = {
+        { "broken deadlocks round the table, five links named",
+          broken_deadlocks_round_the_table },
+        { "broken deadlocks on every run, found by the watchdog",
+          broken_deadlocks_every_run_found_by_the_watchdog },
+        { "a table of three deadlocks with three links",
+          a_table_of_three_has_three_links },
+        { "ordering fix holds", ordering_fix_holds },
+        { "waiter fix holds", waiter_fix_holds },
+        { "timeout fix holds", timeout_fix_holds },
+        { "fixes hold for two diners and for nine",
+          fixes_hold_for_two_and_for_nine },
+        { "timeout fix gives forks back and retries",
+          timeout_fix_gives_forks_back_and_retries },
+        { "controlled runs deadlock, the same way twice",
+          controlled_runs_deadlock_and_repeat },
+        { "controlled fixes hold, the same way twice",
+          controlled_fixes_hold_and_repeat },
+        { "explore finds the deadlock; its replay repeats it",
+          explore_finds_the_deadlock_and_its_replay_repeats_it },
+        { "dfs tries every schedule of each fix",
+          dfs_tries_every_schedule_of_each_fix },
+        { "pct finds nothing in the fixes", pct_finds_nothing_in_the_fixes },
+        { "the text view draws the ring of five",
+          the_text_view_draws_the_ring_of_five },
+        { NULL, NULL },
+    };
+    add_suite("philosophers", tests);
 }

@@ -206,26 +206,26 @@ static void fixes_hold_under_spurious_wakeups(void)
 
 void suite_spurious(void)
 {
-    CU_pSuite s = CU_add_suite("spurious", NULL, NULL);
-    CU_add_test(s, "broken cooks take from an empty rail",
-                broken_cooks_take_from_an_empty_rail);
-    CU_add_test(s, "broken takes from empty on every run",
-                broken_takes_from_empty_on_every_run);
-    CU_add_test(s, "five cooks: four empty takes per ticket",
-                more_cooks_more_empty_takes);
-    CU_add_test(s, "a single cook gets no wake-up for nothing",
-                a_single_cook_gets_no_wakeup_for_nothing);
-    CU_add_test(s, "while fix holds", while_fix_holds);
-    CU_add_test(s, "two-conds fix holds", two_conds_fix_holds);
-    CU_add_test(s, "fixes hold with 8 cooks", fixes_hold_with_eight_cooks);
-    CU_add_test(s, "two-conds wakes cooks only for the till",
-                two_conds_wakes_cooks_only_for_the_till);
-    CU_add_test(s, "a controlled run repeats itself",
-                a_controlled_run_repeats_itself);
-    CU_add_test(s, "explore finds one cook's bug by a spurious wake-up alone",
-                explore_finds_it_by_a_spurious_wakeup_alone);
-    CU_add_test(s, "explore finds two cooks' bug with every strategy",
-                explore_finds_two_cooks_by_any_strategy);
-    CU_add_test(s, "fixes hold under spurious wake-ups",
-                fixes_hold_under_spurious_wakeups);
+    static const suite_test_t tests[] = {
+        { "broken cooks take from an empty rail",
+          broken_cooks_take_from_an_empty_rail },
+        { "broken takes from empty on every run",
+          broken_takes_from_empty_on_every_run },
+        { "five cooks: four empty takes per ticket", more_cooks_more_empty_takes },
+        { "a single cook gets no wake-up for nothing",
+          a_single_cook_gets_no_wakeup_for_nothing },
+        { "while fix holds", while_fix_holds },
+        { "two-conds fix holds", two_conds_fix_holds },
+        { "fixes hold with 8 cooks", fixes_hold_with_eight_cooks },
+        { "two-conds wakes cooks only for the till",
+          two_conds_wakes_cooks_only_for_the_till },
+        { "a controlled run repeats itself", a_controlled_run_repeats_itself },
+        { "explore finds one cook's bug by a spurious wake-up alone",
+          explore_finds_it_by_a_spurious_wakeup_alone },
+        { "explore finds two cooks' bug with every strategy",
+          explore_finds_two_cooks_by_any_strategy },
+        { "fixes hold under spurious wake-ups", fixes_hold_under_spurious_wakeups },
+        { NULL, NULL },
+    };
+    add_suite("spurious", tests);
 }
