@@ -3,7 +3,9 @@
  */
 #include "cd_common.h"
 
+#include <sched.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,4 +46,24 @@ int cd__appendf(char *buf, size_t size, size_t *at, const char *fmt, ...)
     if (n > 0)
         *at += (size_t)n;
     return n;
+}
+
+void cd__park_init(pthread_mutex_t *lock, pthread_cond_t *cv)
+{
+    pthread_condattr_t ca;
+
+    CD_CHECK(pthread_mutex_init(lock, NULL));
+    CD_CHECK(pthread_condattr_init(&ca));
+    CD_CHECK(pthread_condattr_setclock(&ca, CLOCK_MONOTONIC));
+    CD_CHECK(pthread_cond_init(cv, &ca));
+    CD_CHECK(pthread_condattr_destroy(&ca));
+}
+
+void cd__park_destroy(pthread_mutex_t *lock, pthread_cond_t *cv,
+                      _Atomic int *waking)
+{
+    while (atomic_load_explicit(waking, memory_order_acquire) != 0)
+        sched_yield();
+    CD_CHECK(pthread_cond_destroy(cv));
+    CD_CHECK(pthread_mutex_destroy(lock));
 }

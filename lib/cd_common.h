@@ -10,6 +10,7 @@
 #ifndef CD_COMMON_H
 #define CD_COMMON_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,6 +45,16 @@ void cd_name_copy(char *dst, const char *src);
  * counts), so that the caller can return what snprintf would. */
 int cd__appendf(char *buf, size_t size, size_t *at, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* For primitives that park their waiters on their own lock and condition
+ * variable (cond, sem): makes the pair, the variable timed on the monotonic
+ * clock. Aborts if pthreads refuses. */
+void cd__park_init(pthread_mutex_t *lock, pthread_cond_t *cv);
+/* Unmakes the pair once *waking is 0: a waiter let go may destroy the
+ * primitive at once, while the one that let it go is still waking the
+ * sleepers on cv. */
+void cd__park_destroy(pthread_mutex_t *lock, pthread_cond_t *cv,
+                      _Atomic int *waking);
 
 #if defined(__has_feature)
 #if __has_feature(thread_sanitizer)

@@ -183,36 +183,22 @@ static void wake_sleepers(cd_cond_t *c)
     atomic_fetch_sub_explicit(&c->waking, 1, memory_order_release);
 }
 
-void cd_cond_signal_at(cd_cond_t *c, cd_site_t site)
-{
-    int self = cd__self();
-
-    if (self)
-        cd__op_begin_outcome(self, CD_OP_SIGNAL, c->id, site);
-    CD_CHECK(pthread_mutex_lock(&c->lock));
-    c->signals++;
-    int woke = wake_one(c);
-    if (!woke)
-        note_unheard(c, self, site);
-    publish_sent(c);
-    if (woke)
-        will_wake(c);
-    CD_CHECK(pthread_mutex_unlock(&c->lock));
-    if (woke)
-        wake_sleepers(c);
-    if (self)
-        cd__op_note(self, CD_OP_SIGNAL, c->id, woke, site);
-}
-
-void cd_cond_broadcast_at(cd_cond_t *c, cd_site_t site)
+/* A signal (all = 0: wake at most one waiter) or a broadcast (all = 1:
+ * wake every waiter): counted, an unheard one noted for the lost-wakeup
+ * verdict, and the woken told after c->lock is let go. */
+static void notify(cd_cond_t *c, int all, cd_site_t site)
 {
     int self = cd__self(), woke = 0;
+    int op = all ? CD_OP_BROADCAST : CD_OP_SIGNAL;
 
     if (self)
-        cd__op_begin_outcome(self, CD_OP_BROADCAST, c->id, site);
+        cd__op_begin_outcome(self, op, c->id, site);
     CD_CHECK(pthread_mutex_lock(&c->lock));
-    c->broadcasts++;
-    while (wake_one(c))
+    if (all)
+        c->broadcasts++;
+    else
+        c->signals++;
+    while ((all || !woke) && wake_one(c))
         woke++;
     if (!woke)
         note_unheard(c, self, site);
@@ -223,24 +209,28 @@ void cd_cond_broadcast_at(cd_cond_t *c, cd_site_t site)
     if (woke)
         wake_sleepers(c);
     if (self)
-        cd__op_note(self, CD_OP_BROADCAST, c->id, woke, site);
+        cd__op_note(self, op, c->id, woke, site);
+}
+
+void cd_cond_signal_at(cd_cond_t *c, cd_site_t site)
+{
+    notify(c, 0, site);
+}
+
+void cd_cond_broadcast_at(cd_cond_t *c, cd_site_t site)
+{
+    notify(c, 1, site);
 }
 
 /* ================================== life ================================= */
 
 int cd_cond_init(cd_cond_t *c, const char *name)
 {
-    pthread_condattr_t ca;
-
     /* No release function: a condition variable is never held. */
     int id = cd__reg_add_object(name, CD_OBJ_COND, c, NULL);
     if (id < 0)
         return id;
-    CD_CHECK(pthread_mutex_init(&c->lock, NULL));
-    CD_CHECK(pthread_condattr_init(&ca));
-    CD_CHECK(pthread_condattr_setclock(&ca, CLOCK_MONOTONIC));
-    CD_CHECK(pthread_cond_init(&c->cv, &ca));
-    CD_CHECK(pthread_condattr_destroy(&ca));
+    cd__park_init(&c->lock, &c->cv);
     cd_queue_init(&c->waiters);
     c->signals = c->broadcasts = c->unheard = 0;
     c->pending = 0;
@@ -253,9 +243,6 @@ void cd_cond_destroy(cd_cond_t *c)
 {
     /* A waiter woken by a signal may destroy at once, while the
      * signaller is still waking cv's sleepers: let it finish. */
-    while (atomic_load_explicit(&c->waking, memory_order_acquire) != 0)
-        sched_yield();
-    CD_CHECK(pthread_cond_destroy(&c->cv));
-    CD_CHECK(pthread_mutex_destroy(&c->lock));
+    cd__park_destroy(&c->lock, &c->cv, &c->waking);
     cd__reg_remove_object(c->id);
 }

@@ -122,8 +122,6 @@ int cd_sem_value(cd_sem_t *s)
 
 int cd_sem_init(cd_sem_t *s, const char *name, unsigned value)
 {
-    pthread_condattr_t ca;
-
     if (value > CD_SEM_VALUE_MAX)
         return -EINVAL;
     /* No release function: a semaphore has no owner, so an aborted
@@ -131,11 +129,7 @@ int cd_sem_init(cd_sem_t *s, const char *name, unsigned value)
     int id = cd__reg_add_object(name, CD_OBJ_SEM, s, NULL);
     if (id < 0)
         return id;
-    CD_CHECK(pthread_mutex_init(&s->lock, NULL));
-    CD_CHECK(pthread_condattr_init(&ca));
-    CD_CHECK(pthread_condattr_setclock(&ca, CLOCK_MONOTONIC));
-    CD_CHECK(pthread_cond_init(&s->cv, &ca));
-    CD_CHECK(pthread_condattr_destroy(&ca));
+    cd__park_init(&s->lock, &s->cv);
     s->value = value;
     atomic_init(&s->waking, 0);
     s->id = id;
@@ -148,9 +142,6 @@ void cd_sem_destroy(cd_sem_t *s)
 {
     /* A waiter that a post let go may destroy at once: let the post
      * finish waking. */
-    while (atomic_load_explicit(&s->waking, memory_order_acquire) != 0)
-        sched_yield();
-    CD_CHECK(pthread_cond_destroy(&s->cv));
-    CD_CHECK(pthread_mutex_destroy(&s->lock));
+    cd__park_destroy(&s->lock, &s->cv, &s->waking);
     cd__reg_remove_object(s->id);
 }

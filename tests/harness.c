@@ -607,3 +607,71 @@ int count_lines(const char *s)
             n++;
     return n;
 }
+
+void run_concdemo(cmd_out_t *o, const char *const args[], const char *env,
+                  int limit_ms)
+{
+    const char *argv[16] = { concdemo_bin() };
+    for (int i = 0; args[i] && i < 14; i++)
+        argv[i + 1] = args[i];
+    run_cmd(o, argv, env, limit_ms);
+}
+
+const char *line_after(const char *text, const char *prefix, char *buf,
+                       size_t size)
+{
+    const char *p = strstr(text, prefix);
+    if (!p)
+        return NULL;
+    p += strlen(prefix);
+    snprintf(buf, size, "%.*s", (int)strcspn(p, "\n"), p);
+    return buf;
+}
+
+void expect_printed_run_repeats(cmd_out_t *o, char *line, const char *extra,
+                                const char *verdict, const char *env,
+                                int limit_ms)
+{
+    /* Run as a learner pastes it: the program too, word for word. */
+    const char *argv[16];
+    int argc = 0;
+    for (char *tok = strtok(line, " "); tok && argc < 14;
+         tok = strtok(NULL, " "))
+        argv[argc++] = tok;
+    if (extra)
+        argv[argc++] = extra;
+    argv[argc] = NULL;
+    run_cmd(o, argv, env, limit_ms);
+    ASSERT_INT_EQ(o->exit_code, 1);
+    ASSERT_STR_HAS(o->out, verdict);
+}
+
+void expect_explore_found(const cmd_out_t *o, const char *verdict_prefix,
+                          explore_found_t *f)
+{
+    ASSERT_INT_EQ(o->exit_code, 1);
+    ASSERT_STR_HAS(o->out, "violation found after");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(line_after(o->out, verdict_prefix,
+                                            f->verdict, sizeof f->verdict));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(line_after(o->out, "replay: ", f->replay,
+                                            sizeof f->replay));
+}
+
+child_run_t expect_status_every_run(const char *name, const char *variant,
+                                    int runs, int status, int limit_ms)
+{
+    child_run_t c = { 0 };
+    for (int i = 0; i < runs; i++) {
+        c = run_forked(name, variant, 0, 0, limit_ms);
+        CU_ASSERT_TRUE_FATAL(c.finished);
+        ASSERT_INT_EQ(c.r.verdict.status, status);
+    }
+    return c;
+}
+
+void add_suite(const char *name, const suite_test_t *tests)
+{
+    CU_pSuite s = CU_add_suite(name, NULL, NULL);
+    for (int i = 0; tests[i].name; i++)
+        CU_add_test(s, tests[i].name, tests[i].fn);
+}

@@ -79,6 +79,52 @@ void run_cmd_starved(cmd_out_t *o, const char *const argv[], const char *env,
 const char *concdemo_bin(void);
 const char *concdemo_tsan_bin(void);
 
+/* Runs concdemo_bin() with args (NULL-terminated, at most 14) like
+ * run_cmd. */
+void run_concdemo(cmd_out_t *o, const char *const args[], const char *env,
+                  int limit_ms);
+
+/* The text after the first "prefix" in text up to the end of its line,
+ * copied into buf; NULL if text has no prefix. */
+const char *line_after(const char *text, const char *prefix, char *buf,
+                       size_t size);
+
+/* Runs a command line as printed (a replay line: program, then words split
+ * at spaces; `line` is cut up in place), with `extra` (or NULL) added as a
+ * last word, like run_cmd. Fails the test if it exits other than 1 (a
+ * violation) or its output lacks `verdict`. */
+void expect_printed_run_repeats(cmd_out_t *o, char *line, const char *extra,
+                                const char *verdict, const char *env,
+                                int limit_ms);
+
+/* What an `explore` that found a violation printed. */
+typedef struct explore_found {
+    char verdict[1024];   /* after "<scenario> [broken]: " */
+    char replay[1024];    /* after "replay: " */
+} explore_found_t;
+
+/* Checks that o holds an explore that found a violation: exit 1, "violation
+ * found after", the line after verdict_prefix and the replay line (copied
+ * into f; fails the test at once if either is missing). */
+void expect_explore_found(const cmd_out_t *o, const char *verdict_prefix,
+                          explore_found_t *f);
+
+/* Runs scenario `name`'s variant `runs` times in forked children, each
+ * killed after limit_ms, and fails the test unless every one finished with
+ * verdict `status`. Returns the last run (for more checks of its own). */
+child_run_t expect_status_every_run(const char *name, const char *variant,
+                                    int runs, int status, int limit_ms);
+
+/* One test of a suite: what it shows, and its function. */
+typedef struct suite_test {
+    const char *name;
+    CU_TestFunc fn;
+} suite_test_t;
+
+/* Adds suite `name` (no set-up or tear-down) with the tests of the
+ * NULL-named-terminated table, in order. */
+void add_suite(const char *name, const suite_test_t *tests);
+
 /* Number of lines in s (a trailing newline does not start a new line). */
 int count_lines(const char *s);
 

@@ -245,30 +245,30 @@ static void starved_means_waiting_for_a_cpu_more_than_running(void)
 
 void suite_backpressure(void)
 {
-    CU_pSuite s = CU_add_suite("backpressure", NULL, NULL);
-    CU_add_test(s, "broken passes the memory budget, loses the queue",
-                broken_passes_the_memory_budget);
-    CU_add_test(s, "broken is violated on every run",
-                broken_is_violated_every_run);
-    CU_add_test(s, "a short burst stays under the budget",
-                a_short_burst_stays_under_the_budget);
-    CU_add_test(s, "bounded fix holds", bounded_fix_holds);
-    CU_add_test(s, "drop fix holds and counts drops", drop_fix_holds);
-    CU_add_test(s, "timeout fix holds and reports give-ups",
-                timeout_fix_holds);
-    CU_add_test(s, "fixes hold with 4 workers",
-                fixes_hold_with_several_workers);
-    CU_add_test(s, "without latency the run still ends honestly",
-                without_latency_the_run_still_ends_honestly);
-    CU_add_test(s, "every figure is reported", every_figure_is_reported);
-    CU_add_test(s, "the CLI prints the verdicts", cli_prints_the_verdicts);
-    CU_add_test(s, "TSan: broken has no report (a design bug, not a race)",
-                tsan_broken_is_clean);
-    CU_add_test(s, "TSan: bounded has no report", tsan_bounded_is_clean);
-    CU_add_test(s, "TSan: drop has no report", tsan_drop_is_clean);
-    CU_add_test(s, "TSan: timeout has no report", tsan_timeout_is_clean);
-    CU_add_test(s, "a fix on a starved machine holds or blames the machine",
-                a_fix_on_a_starved_machine_holds_or_blames_the_machine);
-    CU_add_test(s, "starved: waiting for a CPU longer than running",
-                starved_means_waiting_for_a_cpu_more_than_running);
+    static const suite_test_t tests[] = {
+        { "broken passes the memory budget, loses the queue",
+          broken_passes_the_memory_budget },
+        { "broken is violated on every run", broken_is_violated_every_run },
+        { "a short burst stays under the budget",
+          a_short_burst_stays_under_the_budget },
+        { "bounded fix holds", bounded_fix_holds },
+        { "drop fix holds and counts drops", drop_fix_holds },
+        { "timeout fix holds and reports give-ups", timeout_fix_holds },
+        { "fixes hold with 4 workers", fixes_hold_with_several_workers },
+        { "without latency the run still ends honestly",
+          without_latency_the_run_still_ends_honestly },
+        { "every figure is reported", every_figure_is_reported },
+        { "the CLI prints the verdicts", cli_prints_the_verdicts },
+        { "TSan: broken has no report (a design bug, not a race)",
+          tsan_broken_is_clean },
+        { "TSan: bounded has no report", tsan_bounded_is_clean },
+        { "TSan: drop has no report", tsan_drop_is_clean },
+        { "TSan: timeout has no report", tsan_timeout_is_clean },
+        { "a fix on a starved machine holds or blames the machine",
+          a_fix_on_a_starved_machine_holds_or_blames_the_machine },
+        { "starved: waiting for a CPU longer than running",
+          starved_means_waiting_for_a_cpu_more_than_running },
+        { NULL, NULL },
+    };
+    add_suite("backpressure", tests);
 }

@@ -103,21 +103,22 @@ static void lucky_run_is_reported_as_potential_deadlock(void)
 
 void suite_deadlock(void)
 {
-    CU_pSuite s = CU_add_suite("deadlock", NULL, NULL);
-    CU_add_test(s, "broken deadlocks and names the cycle",
-                broken_deadlocks_with_the_cycle_named);
-    CU_add_test(s, "broken deadlocks on every run, found by the watchdog",
-                broken_deadlocks_every_run_found_by_the_watchdog);
-    CU_add_test(s, "broken reports the lock-order inversion",
-                broken_reports_the_lock_order_inversion);
-    CU_add_test(s, "a ring of four deadlocks with four links",
-                ring_of_four_deadlocks_with_four_links);
-    CU_add_test(s, "ordering fix holds", ordering_fix_holds);
-    CU_add_test(s, "ordering fix holds on a ring of five",
-                ordering_fix_holds_on_a_ring);
-    CU_add_test(s, "timeout fix holds", timeout_fix_holds);
-    CU_add_test(s, "timeout fix backs off and retries",
-                timeout_fix_backs_off_and_retries);
-    CU_add_test(s, "a lucky run is still a potential deadlock",
-                lucky_run_is_reported_as_potential_deadlock);
+    static const suite_test_t tests[] = {
+        { "broken deadlocks and names the cycle",
+          broken_deadlocks_with_the_cycle_named },
+        { "broken deadlocks on every run, found by the watchdog",
+          broken_deadlocks_every_run_found_by_the_watchdog },
+        { "broken reports the lock-order inversion",
+          broken_reports_the_lock_order_inversion },
+        { "a ring of four deadlocks with four links",
+          ring_of_four_deadlocks_with_four_links },
+        { "ordering fix holds", ordering_fix_holds },
+        { "ordering fix holds on a ring of five", ordering_fix_holds_on_a_ring },
+        { "timeout fix holds", timeout_fix_holds },
+        { "timeout fix backs off and retries", timeout_fix_backs_off_and_retries },
+        { "a lucky run is still a potential deadlock",
+          lucky_run_is_reported_as_potential_deadlock },
+        { NULL, NULL },
+    };
+    add_suite("deadlock", tests);
 }

@@ -12,25 +12,9 @@
 
 static cmd_out_t out, out2;
 
-static void concdemo(cmd_out_t *o, const char *const *args)
+static void concdemo(cmd_out_t *o, const char *const args[])
 {
-    const char *argv[16] = { concdemo_bin() };
-    for (int i = 0; args[i] && i < 14; i++)
-        argv[i + 1] = args[i];
-    run_cmd(o, argv, NULL, 60000);
-}
-
-/* The text after "prefix" up to the end of its line, copied into buf. */
-static const char *line_after(const char *text, const char *prefix,
-                              char *buf, size_t size)
-{
-    const char *p = strstr(text, prefix);
-    if (!p)
-        return NULL;
-    p += strlen(prefix);
-    size_t n = strcspn(p, "\n");
-    snprintf(buf, size, "%.*s", (int)n, p);
-    return buf;
+    run_concdemo(o, args, NULL, 60000);
 }
 
 /* What every stuck run of the broken runner must say: who waits on what,
@@ -67,11 +51,7 @@ static void broken_runner_is_stuck_and_the_early_signal_named(void)
 
 static void broken_runner_is_stuck_on_every_run(void)
 {
-    for (int i = 0; i < RUNS; i++) {
-        child_run_t c = run_forked("lost-wakeup", "broken", 0, 0, LIMIT_MS);
-        CU_ASSERT_TRUE_FATAL(c.finished);
-        ASSERT_INT_EQ(c.r.verdict.status, CD_STUCK);
-    }
+    expect_status_every_run("lost-wakeup", "broken", RUNS, CD_STUCK, LIMIT_MS);
 }
 
 static void fix_hears_every_job(const char *fix, int jobs)
@@ -131,27 +111,13 @@ static void a_controlled_run_is_stuck_the_same_way_each_time(void)
 
 static void explore_finds_it_and_its_replay_repeats_it(void)
 {
-    char replay[1024], verdict[1024];
+    explore_found_t f;
     concdemo(&out, (const char *[]){ "explore", "lost-wakeup", NULL });
-    ASSERT_INT_EQ(out.exit_code, 1);
-    ASSERT_STR_HAS(out.out, "violation found after");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(line_after(out.out, "lost-wakeup [broken]: ",
-                                            verdict, sizeof verdict));
-    ASSERT_STR_HAS(verdict, "STUCK");
-    ASSERT_STR_HAS(verdict, "before anyone waited (a lost wake-up)");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(line_after(out.out, "replay: ", replay,
-                                            sizeof replay));
-    ASSERT_STR_HAS(replay, " lost-wakeup --iterations 1 --sched=replay:");
-    /* Run it as printed, program included. */
-    const char *argv[16];
-    int argc = 0;
-    for (char *tok = strtok(replay, " "); tok && argc < 15;
-         tok = strtok(NULL, " "))
-        argv[argc++] = tok;
-    argv[argc] = NULL;
-    run_cmd(&out2, argv, NULL, 60000);
-    ASSERT_INT_EQ(out2.exit_code, 1);
-    ASSERT_STR_HAS(out2.out, verdict);
+    expect_explore_found(&out, "lost-wakeup [broken]: ", &f);
+    ASSERT_STR_HAS(f.verdict, "STUCK");
+    ASSERT_STR_HAS(f.verdict, "before anyone waited (a lost wake-up)");
+    ASSERT_STR_HAS(f.replay, " lost-wakeup --iterations 1 --sched=replay:");
+    expect_printed_run_repeats(&out2, f.replay, NULL, f.verdict, NULL, 60000);
 }
 
 static void explore_proves_both_fixes(void)
@@ -175,18 +141,20 @@ static void explore_proves_both_fixes(void)
 
 void suite_lost_wakeup(void)
 {
-    CU_pSuite s = CU_add_suite("lost-wakeup", NULL, NULL);
-    CU_add_test(s, "broken: stuck, and the verdict names the early signal",
-                broken_runner_is_stuck_and_the_early_signal_named);
-    CU_add_test(s, "broken is stuck on every run",
-                broken_runner_is_stuck_on_every_run);
-    CU_add_test(s, "state fix hears every job", state_fix_hears_every_job);
-    CU_add_test(s, "sem fix hears every job", sem_fix_hears_every_job);
-    CU_add_test(s, "fixes hear 200 jobs without latency",
-                fixes_hear_many_jobs_without_latency);
-    CU_add_test(s, "a controlled run is stuck the same way each time",
-                a_controlled_run_is_stuck_the_same_way_each_time);
-    CU_add_test(s, "explore finds it, and its replay repeats it",
-                explore_finds_it_and_its_replay_repeats_it);
-    CU_add_test(s, "explore proves both fixes", explore_proves_both_fixes);
+    static const suite_test_t tests[] = {
+        { "broken: stuck, and the verdict names the early signal",
+          broken_runner_is_stuck_and_the_early_signal_named },
+        { "broken is stuck on every run", broken_runner_is_stuck_on_every_run },
+        { "state fix hears every job", state_fix_hears_every_job },
+        { "sem fix hears every job", sem_fix_hears_every_job },
+        { "fixes hear 200 jobs without latency",
+          fixes_hear_many_jobs_without_latency },
+        { "a controlled run is stuck the same way each time",
+          a_controlled_run_is_stuck_the_same_way_each_time },
+        { "explore finds it, and its replay repeats it",
+          explore_finds_it_and_its_replay_repeats_it },
+        { "explore proves both fixes", explore_proves_both_fixes },
+        { NULL, NULL },
+    };
+    add_suite("lost-wakeup", tests);
 }

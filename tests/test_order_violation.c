@@ -19,23 +19,7 @@ static cmd_out_t out, out2;
 
 static void concdemo(cmd_out_t *o, const char *const args[])
 {
-    const char *argv[16] = { concdemo_bin() };
-    for (int i = 0; args[i] && i < 14; i++)
-        argv[i + 1] = args[i];
-    run_cmd(o, argv, "TSAN_OPTIONS=exitcode=1", CMD_LIMIT_MS);
-}
-
-/* The text after "prefix" up to the end of its line, copied into buf. */
-static const char *line_after(const char *text, const char *prefix,
-                              char *buf, size_t size)
-{
-    const char *p = strstr(text, prefix);
-    if (!p)
-        return NULL;
-    p += strlen(prefix);
-    size_t n = strcspn(p, "\n");
-    snprintf(buf, size, "%.*s", (int)n, p);
-    return buf;
+    run_concdemo(o, args, "TSAN_OPTIONS=exitcode=1", CMD_LIMIT_MS);
 }
 
 /* ================================ broken ================================= */
@@ -165,24 +149,12 @@ static void once_lets_whoever_asks_first_connect(void)
 
 static void explore_finds_the_violation_and_its_replay_repeats_it(void)
 {
-    char replay[1024], verdict[1024];
+    explore_found_t f;
     const char *args[] = { "explore", "order-violation", NULL };
     concdemo(&out, args);
-    ASSERT_INT_EQ(out.exit_code, 1);
-    ASSERT_STR_HAS(out.out, "violation found after");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(line_after(out.out, "replay: ", replay,
-                                            sizeof replay));
-    CU_ASSERT_PTR_NOT_NULL_FATAL(line_after(
-        out.out, "order-violation [broken]: ", verdict, sizeof verdict));
-    const char *argv[16];
-    int argc = 0;
-    for (char *tok = strtok(replay, " "); tok && argc < 15;
-         tok = strtok(NULL, " "))
-        argv[argc++] = tok;
-    argv[argc] = NULL;
-    run_cmd(&out2, argv, "TSAN_OPTIONS=exitcode=1", CMD_LIMIT_MS);
-    ASSERT_INT_EQ(out2.exit_code, 1);
-    ASSERT_STR_HAS(out2.out, verdict);
+    expect_explore_found(&out, "order-violation [broken]: ", &f);
+    expect_printed_run_repeats(&out2, f.replay, NULL, f.verdict,
+                               "TSAN_OPTIONS=exitcode=1", CMD_LIMIT_MS);
 }
 
 static void explore_finds_nothing_in_the_fixes(void)
@@ -229,26 +201,27 @@ static void cond_fix_holds_under_pct_with_spurious_wakeups(void)
 
 void suite_order_violation(void)
 {
-    CU_pSuite s = CU_add_suite("order-violation", NULL, NULL);
-    CU_add_test(s, "broken uses the connection before it exists",
-                broken_uses_the_connection_before_it_exists);
-    CU_add_test(s, "broken is violated on every run",
-                broken_is_violated_on_every_run);
-    CU_add_test(s, "cond fix holds", cond_fix_holds);
-    CU_add_test(s, "join fix holds", join_fix_holds);
-    CU_add_test(s, "once fix holds", once_fix_holds);
-    CU_add_test(s, "fixes hold with 32 handlers",
-                fixes_hold_with_many_handlers);
-    CU_add_test(s, "controlled runs violate, the same way twice",
-                controlled_runs_violate_and_repeat);
-    CU_add_test(s, "controlled fixes hold, the same way twice",
-                controlled_fixes_hold_and_repeat);
-    CU_add_test(s, "once lets whoever asks first connect",
-                once_lets_whoever_asks_first_connect);
-    CU_add_test(s, "explore finds the violation; its replay repeats it",
-                explore_finds_the_violation_and_its_replay_repeats_it);
-    CU_add_test(s, "cond fix holds under pct with spurious wake-ups",
-                cond_fix_holds_under_pct_with_spurious_wakeups);
-    CU_add_test(s, "explore finds nothing in the fixes",
-                explore_finds_nothing_in_the_fixes);
+    static const suite_test_t tests[] = {
+        { "broken uses the connection before it exists",
+          broken_uses_the_connection_before_it_exists },
+        { "broken is violated on every run", broken_is_violated_on_every_run },
+        { "cond fix holds", cond_fix_holds },
+        { "join fix holds", join_fix_holds },
+        { "once fix holds", once_fix_holds },
+        { "fixes hold with 32 handlers", fixes_hold_with_many_handlers },
+        { "controlled runs violate, the same way twice",
+          controlled_runs_violate_and_repeat },
+        { "controlled fixes hold, the same way twice",
+          controlled_fixes_hold_and_repeat },
+        { "once lets whoever asks first connect",
+          once_lets_whoever_asks_first_connect },
+        { "explore finds the violation; its replay repeats it",
+          explore_finds_the_violation_and_its_replay_repeats_it },
+        { "cond fix holds under pct with spurious wake-ups",
+          cond_fix_holds_under_pct_with_spurious_wakeups },
+        { "explore finds nothing in the fixes",
+          explore_finds_nothing_in_the_fixes },
+        { NULL, NULL },
+    };
+    add_suite("order-violation", tests);
 }

@@ -16,23 +16,7 @@ static cmd_out_t out, out2;
 
 static void concdemo(cmd_out_t *o, const char *const args[])
 {
-    const char *argv[16] = { concdemo_bin() };
-    for (int i = 0; args[i] && i < 14; i++)
-        argv[i + 1] = args[i];
-    run_cmd(o, argv, "TSAN_OPTIONS=exitcode=1", CMD_LIMIT_MS);
-}
-
-/* The text after "prefix" up to the end of its line, copied into buf. */
-static const char *line_after(const char *text, const char *prefix,
-                              char *buf, size_t size)
-{
-    const char *p = strstr(text, prefix);
-    if (!p)
-        return NULL;
-    p += strlen(prefix);
-    size_t n = strcspn(p, "\n");
-    snprintf(buf, size, "%.*s", (int)n, p);
-    return buf;
+    run_concdemo(o, args, "TSAN_OPTIONS=exitcode=1", CMD_LIMIT_MS);
 }
 
 /* ================================ broken ================================= */
@@ -168,26 +152,13 @@ static void controlled_fixes_hold_and_repeat(void)
 
 static void explore_finds_the_deadlock_and_its_replay_repeats_it(void)
 {
-    char replay[1024], verdict[1024];
+    explore_found_t f;
     const char *args[] = { "explore", "philosophers", NULL };
     concdemo(&out, args);
-    ASSERT_INT_EQ(out.exit_code, 1);
-    ASSERT_STR_HAS(out.out, "violation found after");
+    expect_explore_found(&out, "philosophers [broken]: ", &f);
     ASSERT_STR_HAS(out.out, "DEADLOCK");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(line_after(out.out, "replay: ", replay,
-                                            sizeof replay));
-    CU_ASSERT_PTR_NOT_NULL_FATAL(line_after(out.out, "philosophers [broken]: ",
-                                            verdict, sizeof verdict));
-    /* Run the replay command as printed, program and all. */
-    const char *argv[16];
-    int argc = 0;
-    for (char *tok = strtok(replay, " "); tok && argc < 15;
-         tok = strtok(NULL, " "))
-        argv[argc++] = tok;
-    argv[argc] = NULL;
-    run_cmd(&out2, argv, "TSAN_OPTIONS=exitcode=1", CMD_LIMIT_MS);
-    ASSERT_INT_EQ(out2.exit_code, 1);
-    ASSERT_STR_HAS(out2.out, verdict);
+    expect_printed_run_repeats(&out2, f.replay, NULL, f.verdict,
+                               "TSAN_OPTIONS=exitcode=1", CMD_LIMIT_MS);
 }
 
 static void dfs_tries_every_schedule_of_each_fix(void)
@@ -257,30 +228,32 @@ static void the_text_view_draws_the_ring_of_five(void)
 
 void suite_philosophers(void)
 {
-    CU_pSuite s = CU_add_suite("philosophers", NULL, NULL);
-    CU_add_test(s, "broken deadlocks round the table, five links named",
-                broken_deadlocks_round_the_table);
-    CU_add_test(s, "broken deadlocks on every run, found by the watchdog",
-                broken_deadlocks_every_run_found_by_the_watchdog);
-    CU_add_test(s, "a table of three deadlocks with three links",
-                a_table_of_three_has_three_links);
-    CU_add_test(s, "ordering fix holds", ordering_fix_holds);
-    CU_add_test(s, "waiter fix holds", waiter_fix_holds);
-    CU_add_test(s, "timeout fix holds", timeout_fix_holds);
-    CU_add_test(s, "fixes hold for two diners and for nine",
-                fixes_hold_for_two_and_for_nine);
-    CU_add_test(s, "timeout fix gives forks back and retries",
-                timeout_fix_gives_forks_back_and_retries);
-    CU_add_test(s, "controlled runs deadlock, the same way twice",
-                controlled_runs_deadlock_and_repeat);
-    CU_add_test(s, "controlled fixes hold, the same way twice",
-                controlled_fixes_hold_and_repeat);
-    CU_add_test(s, "explore finds the deadlock; its replay repeats it",
-                explore_finds_the_deadlock_and_its_replay_repeats_it);
-    CU_add_test(s, "dfs tries every schedule of each fix",
-                dfs_tries_every_schedule_of_each_fix);
-    CU_add_test(s, "pct finds nothing in the fixes",
-                pct_finds_nothing_in_the_fixes);
-    CU_add_test(s, "the text view draws the ring of five",
-                the_text_view_draws_the_ring_of_five);
+    static const suite_test_t tests[] = {
+        { "broken deadlocks round the table, five links named",
+          broken_deadlocks_round_the_table },
+        { "broken deadlocks on every run, found by the watchdog",
+          broken_deadlocks_every_run_found_by_the_watchdog },
+        { "a table of three deadlocks with three links",
+          a_table_of_three_has_three_links },
+        { "ordering fix holds", ordering_fix_holds },
+        { "waiter fix holds", waiter_fix_holds },
+        { "timeout fix holds", timeout_fix_holds },
+        { "fixes hold for two diners and for nine",
+          fixes_hold_for_two_and_for_nine },
+        { "timeout fix gives forks back and retries",
+          timeout_fix_gives_forks_back_and_retries },
+        { "controlled runs deadlock, the same way twice",
+          controlled_runs_deadlock_and_repeat },
+        { "controlled fixes hold, the same way twice",
+          controlled_fixes_hold_and_repeat },
+        { "explore finds the deadlock; its replay repeats it",
+          explore_finds_the_deadlock_and_its_replay_repeats_it },
+        { "dfs tries every schedule of each fix",
+          dfs_tries_every_schedule_of_each_fix },
+        { "pct finds nothing in the fixes", pct_finds_nothing_in_the_fixes },
+        { "the text view draws the ring of five",
+          the_text_view_draws_the_ring_of_five },
+        { NULL, NULL },
+    };
+    add_suite("philosophers", tests);
 }

@@ -113,17 +113,19 @@ static void no_latency_hides_the_race(void)
 
 void suite_race(void)
 {
-    CU_pSuite s = CU_add_suite("race", NULL, NULL);
-    CU_add_test(s, "broken charges orders twice", broken_charges_orders_twice);
-    CU_add_test(s, "broken is violated on every run", broken_is_violated_every_run);
-    CU_add_test(s, "a single checkout thread cannot race",
-                single_checkout_thread_cannot_race);
-    CU_add_test(s, "mutex fix holds", mutex_fix_holds);
-    CU_add_test(s, "keyed fix holds", keyed_fix_holds);
-    CU_add_test(s, "cas fix holds", cas_fix_holds);
-    CU_add_test(s, "fixes hold with 32 threads", fixes_hold_with_many_threads);
-    CU_add_test(s, "keyed runs customers in parallel",
-                keyed_runs_customers_in_parallel);
-    CU_add_test(s, "without latency the run still ends honestly",
-                no_latency_hides_the_race);
+    static const suite_test_t tests[] = {
+        { "broken charges orders twice", broken_charges_orders_twice },
+        { "broken is violated on every run", broken_is_violated_every_run },
+        { "a single checkout thread cannot race",
+          single_checkout_thread_cannot_race },
+        { "mutex fix holds", mutex_fix_holds },
+        { "keyed fix holds", keyed_fix_holds },
+        { "cas fix holds", cas_fix_holds },
+        { "fixes hold with 32 threads", fixes_hold_with_many_threads },
+        { "keyed runs customers in parallel", keyed_runs_customers_in_parallel },
+        { "without latency the run still ends honestly",
+          no_latency_hides_the_race },
+        { NULL, NULL },
+    };
+    add_suite("race", tests);
 }

@@ -27,19 +27,6 @@ static void concdemo(cmd_out_t *o, const char *a1, const char *a2,
     run_cmd(o, argv, "TSAN_OPTIONS=exitcode=1", LIMIT_MS);
 }
 
-/* The text after "prefix" up to the end of its line, copied into buf. */
-static const char *line_after(const char *text, const char *prefix,
-                              char *buf, size_t size)
-{
-    const char *p = strstr(text, prefix);
-    if (!p)
-        return NULL;
-    p += strlen(prefix);
-    size_t n = strcspn(p, "\n");
-    snprintf(buf, size, "%.*s", (int)n, p);
-    return buf;
-}
-
 /* ================================ parsing ================================ */
 
 static void strategies_parse(void)
@@ -150,16 +137,10 @@ static void a_failing_run_replays_exactly(void)
                                             sizeof verdict));
     CU_ASSERT_PTR_NOT_NULL_FATAL(line_after(out.out, "schedule: ", sched_line,
                                             sizeof sched_line));
-    /* Split "build/concdemo race --threads 2 --iterations 1 --latency-scale
-     * 0 --sched=replay:..." into argv and run it as printed, program too. */
-    const char *argv[16];
-    int argc = 0;
-    for (char *tok = strtok(replay, " "); tok && argc < 15; tok = strtok(NULL, " "))
-        argv[argc++] = tok;
-    argv[argc] = NULL;
-    run_cmd(&out2, argv, "TSAN_OPTIONS=exitcode=1", LIMIT_MS);
-    ASSERT_INT_EQ(out2.exit_code, 1);
-    ASSERT_STR_HAS(out2.out, verdict);
+    /* "build/concdemo race --threads 2 --iterations 1 --latency-scale 0
+     * --sched=replay:...", run as printed, program too. */
+    expect_printed_run_repeats(&out2, replay, NULL, verdict,
+                               "TSAN_OPTIONS=exitcode=1", LIMIT_MS);
     ASSERT_STR_HAS(out2.out, sched_line);
 }
 
@@ -177,14 +158,8 @@ static void an_executor_run_replays_with_its_workers(void)
     CU_ASSERT_PTR_NULL(strstr(replay, "--threads"));
     CU_ASSERT_PTR_NOT_NULL_FATAL(line_after(out.out, "await [broken]: ",
                                             verdict, sizeof verdict));
-    const char *argv[16];
-    int argc = 0;
-    for (char *tok = strtok(replay, " "); tok && argc < 15; tok = strtok(NULL, " "))
-        argv[argc++] = tok;
-    argv[argc] = NULL;
-    run_cmd(&out2, argv, "TSAN_OPTIONS=exitcode=1", LIMIT_MS);
-    ASSERT_INT_EQ(out2.exit_code, 1);
-    ASSERT_STR_HAS(out2.out, verdict);
+    expect_printed_run_repeats(&out2, replay, NULL, verdict,
+                               "TSAN_OPTIONS=exitcode=1", LIMIT_MS);
 }
 
 static void a_run_without_choices_says_so(void)
@@ -688,40 +663,57 @@ static void tsan_finds_no_race_in_fixes_under_the_scheduler(void)
 
 void suite_sched(void)
 {
-    CU_pSuite s = CU_add_suite("sched", NULL, NULL);
-    CU_add_test(s, "strategies parse", strategies_parse);
-    CU_add_test(s, "bad strategies name the bad part", bad_strategies_name_the_bad_part);
-    CU_add_test(s, "schedule strings round-trip", schedule_strings_round_trip);
-    CU_add_test(s, "same seed, same run, byte for byte", same_seed_same_run_byte_for_byte);
-    CU_add_test(s, "different seeds give different schedules", different_seeds_give_different_schedules);
-    CU_add_test(s, "a failing run replays exactly", a_failing_run_replays_exactly);
-    CU_add_test(s, "an executor run replays with its workers", an_executor_run_replays_with_its_workers);
-    CU_add_test(s, "a run without choices says so", a_run_without_choices_says_so);
-    CU_add_test(s, "broken variants fail under a fixed seed", broken_variants_fail_under_a_fixed_seed);
-    CU_add_test(s, "explore finds every broken variant", explore_finds_every_broken_variant);
-    CU_add_test(s, "random schedules find nothing in any fix", random_schedules_find_nothing_in_any_fix);
-    CU_add_test(s, "hidden bugs are found without latency", hidden_bugs_are_found_without_latency);
-    CU_add_test(s, "a long schedule is saved and replayed from a file", a_long_schedule_is_saved_and_replayed_from_a_file);
-    CU_add_test(s, "dfs proves every fix for the small case", dfs_proves_every_fix_for_the_small_case);
-    CU_add_test(s, "timeout fix without jitter livelocks", timeout_fix_without_jitter_livelocks);
-    CU_add_test(s, "dfs with no preemptions misses the hidden race", dfs_with_no_preemptions_misses_the_hidden_race);
-    CU_add_test(s, "explore --json reports counts", explore_json_reports_counts);
-    CU_add_test(s, "exploration ends a sleep before one due sooner",
-                exploration_ends_a_sleep_before_one_due_sooner);
-    CU_add_test(s, "a single run keeps sleepers in deadline order",
-                a_single_run_keeps_sleepers_in_deadline_order);
-    CU_add_test(s, "a poller never starves what it waits for",
-                a_poller_never_starves_what_it_waits_for);
-    CU_add_test(s, "sleep-based fixes fail explore, with a replay",
-                sleep_fixes_fail_explore_with_a_replay);
-    CU_add_test(s, "a run past the step bound stops with a message", a_run_past_the_step_bound_stops_with_a_message);
-    CU_add_test(s, "a schedule naming a missing thread is refused", a_schedule_naming_a_missing_thread_is_refused);
-    CU_add_test(s, "a schedule naming a blocked thread is refused", a_schedule_naming_a_blocked_thread_is_refused);
-    CU_add_test(s, "a schedule too short is refused", a_schedule_too_short_is_refused);
-    CU_add_test(s, "step mode follows the learner's choices", step_mode_follows_the_learners_choices);
-    CU_add_test(s, "step mode refuses --json", step_mode_refuses_json);
-    CU_add_test(s, "TSan still sees the race under the scheduler",
-                tsan_still_sees_the_race_under_the_scheduler);
-    CU_add_test(s, "TSan finds no race in the fixes under the scheduler",
-                tsan_finds_no_race_in_fixes_under_the_scheduler);
+    static const suite_test_t tests[] = {
+        { "strategies parse", strategies_parse },
+        { "bad strategies name the bad part", bad_strategies_name_the_bad_part },
+        { "schedule strings round-trip", schedule_strings_round_trip },
+        { "same seed, same run, byte for byte", same_seed_same_run_byte_for_byte },
+        { "different seeds give different schedules",
+          different_seeds_give_different_schedules },
+        { "a failing run replays exactly", a_failing_run_replays_exactly },
+        { "an executor run replays with its workers",
+          an_executor_run_replays_with_its_workers },
+        { "a run without choices says so", a_run_without_choices_says_so },
+        { "broken variants fail under a fixed seed",
+          broken_variants_fail_under_a_fixed_seed },
+        { "explore finds every broken variant",
+          explore_finds_every_broken_variant },
+        { "random schedules find nothing in any fix",
+          random_schedules_find_nothing_in_any_fix },
+        { "hidden bugs are found without latency",
+          hidden_bugs_are_found_without_latency },
+        { "a long schedule is saved and replayed from a file",
+          a_long_schedule_is_saved_and_replayed_from_a_file },
+        { "dfs proves every fix for the small case",
+          dfs_proves_every_fix_for_the_small_case },
+        { "timeout fix without jitter livelocks",
+          timeout_fix_without_jitter_livelocks },
+        { "dfs with no preemptions misses the hidden race",
+          dfs_with_no_preemptions_misses_the_hidden_race },
+        { "explore --json reports counts", explore_json_reports_counts },
+        { "exploration ends a sleep before one due sooner",
+          exploration_ends_a_sleep_before_one_due_sooner },
+        { "a single run keeps sleepers in deadline order",
+          a_single_run_keeps_sleepers_in_deadline_order },
+        { "a poller never starves what it waits for",
+          a_poller_never_starves_what_it_waits_for },
+        { "sleep-based fixes fail explore, with a replay",
+          sleep_fixes_fail_explore_with_a_replay },
+        { "a run past the step bound stops with a message",
+          a_run_past_the_step_bound_stops_with_a_message },
+        { "a schedule naming a missing thread is refused",
+          a_schedule_naming_a_missing_thread_is_refused },
+        { "a schedule naming a blocked thread is refused",
+          a_schedule_naming_a_blocked_thread_is_refused },
+        { "a schedule too short is refused", a_schedule_too_short_is_refused },
+        { "step mode follows the learner's choices",
+          step_mode_follows_the_learners_choices },
+        { "step mode refuses --json", step_mode_refuses_json },
+        { "TSan still sees the race under the scheduler",
+          tsan_still_sees_the_race_under_the_scheduler },
+        { "TSan finds no race in the fixes under the scheduler",
+          tsan_finds_no_race_in_fixes_under_the_scheduler },
+        { NULL, NULL },
+    };
+    add_suite("sched", tests);
 }

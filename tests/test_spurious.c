@@ -12,25 +12,9 @@
 
 static cmd_out_t out, out2;
 
-static void concdemo(cmd_out_t *o, const char *const *args)
+static void concdemo(cmd_out_t *o, const char *const args[])
 {
-    const char *argv[16] = { concdemo_bin() };
-    for (int i = 0; args[i] && i < 14; i++)
-        argv[i + 1] = args[i];
-    run_cmd(o, argv, NULL, 60000);
-}
-
-/* The text after "prefix" up to the end of its line, copied into buf. */
-static const char *line_after(const char *text, const char *prefix,
-                              char *buf, size_t size)
-{
-    const char *p = strstr(text, prefix);
-    if (!p)
-        return NULL;
-    p += strlen(prefix);
-    size_t n = strcspn(p, "\n");
-    snprintf(buf, size, "%.*s", (int)n, p);
-    return buf;
+    run_concdemo(o, args, NULL, 60000);
 }
 
 static int64_t fig(const child_run_t *c, const char *key)
@@ -151,7 +135,7 @@ static void explore_one_cook(const char *a, const char *b)
 
 static void explore_finds_it_by_a_spurious_wakeup_alone(void)
 {
-    char replay[1024], verdict[1024];
+    explore_found_t f;
     explore_one_cook("--strategy=dfs", NULL);
     if (out.exit_code != 0)
         fprintf(stderr, "\n  %.600s\n", out.out);
@@ -162,26 +146,12 @@ static void explore_finds_it_by_a_spurious_wakeup_alone(void)
     explore_one_cook("--strategy=random", "--spurious");
     ASSERT_INT_EQ(out.exit_code, 1);
     explore_one_cook("--strategy=dfs", "--spurious");
-    ASSERT_INT_EQ(out.exit_code, 1);
-    ASSERT_STR_HAS(out.out, "violation found after");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(line_after(out.out, "spurious [broken]: ",
-                                            verdict, sizeof verdict));
-    ASSERT_STR_HAS(verdict, "VIOLATED");
-    ASSERT_STR_HAS(verdict, "from an empty rail");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(line_after(out.out, "replay: ", replay,
-                                            sizeof replay));
-    ASSERT_STR_HAS(replay, " --spurious");
-    const char *argv[16];
-    int argc = 0;
-    for (char *tok = strtok(replay, " "); tok && argc < 15;
-         tok = strtok(NULL, " "))
-        argv[argc++] = tok;
-    argv[argc] = NULL;
-    argv[argc++] = "--trace";
-    argv[argc] = NULL;
-    run_cmd(&out2, argv, NULL, 60000);
-    ASSERT_INT_EQ(out2.exit_code, 1);
-    ASSERT_STR_HAS(out2.out, verdict);
+    expect_explore_found(&out, "spurious [broken]: ", &f);
+    ASSERT_STR_HAS(f.verdict, "VIOLATED");
+    ASSERT_STR_HAS(f.verdict, "from an empty rail");
+    ASSERT_STR_HAS(f.replay, " --spurious");
+    expect_printed_run_repeats(&out2, f.replay, "--trace", f.verdict, NULL,
+                               60000);
     /* The take that failed followed a wake-up nobody signalled. */
     const char *empty = strstr(out2.out, "rail empty");
     CU_ASSERT_PTR_NOT_NULL_FATAL(empty);
@@ -236,26 +206,26 @@ static void fixes_hold_under_spurious_wakeups(void)
 
 void suite_spurious(void)
 {
-    CU_pSuite s = CU_add_suite("spurious", NULL, NULL);
-    CU_add_test(s, "broken cooks take from an empty rail",
-                broken_cooks_take_from_an_empty_rail);
-    CU_add_test(s, "broken takes from empty on every run",
-                broken_takes_from_empty_on_every_run);
-    CU_add_test(s, "five cooks: four empty takes per ticket",
-                more_cooks_more_empty_takes);
-    CU_add_test(s, "a single cook gets no wake-up for nothing",
-                a_single_cook_gets_no_wakeup_for_nothing);
-    CU_add_test(s, "while fix holds", while_fix_holds);
-    CU_add_test(s, "two-conds fix holds", two_conds_fix_holds);
-    CU_add_test(s, "fixes hold with 8 cooks", fixes_hold_with_eight_cooks);
-    CU_add_test(s, "two-conds wakes cooks only for the till",
-                two_conds_wakes_cooks_only_for_the_till);
-    CU_add_test(s, "a controlled run repeats itself",
-                a_controlled_run_repeats_itself);
-    CU_add_test(s, "explore finds one cook's bug by a spurious wake-up alone",
-                explore_finds_it_by_a_spurious_wakeup_alone);
-    CU_add_test(s, "explore finds two cooks' bug with every strategy",
-                explore_finds_two_cooks_by_any_strategy);
-    CU_add_test(s, "fixes hold under spurious wake-ups",
-                fixes_hold_under_spurious_wakeups);
+    static const suite_test_t tests[] = {
+        { "broken cooks take from an empty rail",
+          broken_cooks_take_from_an_empty_rail },
+        { "broken takes from empty on every run",
+          broken_takes_from_empty_on_every_run },
+        { "five cooks: four empty takes per ticket", more_cooks_more_empty_takes },
+        { "a single cook gets no wake-up for nothing",
+          a_single_cook_gets_no_wakeup_for_nothing },
+        { "while fix holds", while_fix_holds },
+        { "two-conds fix holds", two_conds_fix_holds },
+        { "fixes hold with 8 cooks", fixes_hold_with_eight_cooks },
+        { "two-conds wakes cooks only for the till",
+          two_conds_wakes_cooks_only_for_the_till },
+        { "a controlled run repeats itself", a_controlled_run_repeats_itself },
+        { "explore finds one cook's bug by a spurious wake-up alone",
+          explore_finds_it_by_a_spurious_wakeup_alone },
+        { "explore finds two cooks' bug with every strategy",
+          explore_finds_two_cooks_by_any_strategy },
+        { "fixes hold under spurious wake-ups", fixes_hold_under_spurious_wakeups },
+        { NULL, NULL },
+    };
+    add_suite("spurious", tests);
 }

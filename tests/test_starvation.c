@@ -259,31 +259,30 @@ static void fixes_hold_under_exploration_without_latency(void)
 
 void suite_starvation(void)
 {
-    CU_pSuite s = CU_add_suite("starvation", NULL, NULL);
-    CU_add_test(s, "broken: the writer starves while reads go past",
-                broken_starves_the_writer);
-    CU_add_test(s, "broken under the scheduler: no trim during the storm",
-                under_the_scheduler_no_trim_gets_in_during_the_storm);
-    CU_add_test(s, "broken: starved on every run",
-                broken_starves_the_writer_every_run);
-    CU_add_test(s, "broken: starved with the fewest threads and requests",
-                broken_with_the_fewest_threads_and_requests_starves);
-    CU_add_test(s, "broken: a storm longer than the limit still ends",
-                broken_run_ends_at_the_hard_timeout);
-    CU_add_test(s, "writer-pref: no read overtakes the waiting writer, every run",
-                writer_pref_fix_holds);
-    CU_add_test(s, "fair: no read overtakes the waiting writer, every run",
-                fair_fix_holds);
-    CU_add_test(s, "--json shows each thread's share",
-                json_shows_each_threads_share);
-    CU_add_test(s, "the verdict line names the starved wait",
-                verdict_line_names_the_starved_wait);
-    CU_add_test(s, "fewer request threads than 4 is a usage error",
-                too_few_threads_is_a_usage_error);
-    CU_add_test(s, "TSan: no report in any variant",
-                no_tsan_report_in_any_variant);
-    CU_add_test(s, "broken: starved on a starved machine too (plain, TSan)",
-                broken_starves_the_writer_on_a_starved_machine);
-    CU_add_test(s, "fixes hold under exploration without latency",
-                fixes_hold_under_exploration_without_latency);
+    static const suite_test_t tests[] = {
+        { "broken: the writer starves while reads go past",
+          broken_starves_the_writer },
+        { "broken under the scheduler: no trim during the storm",
+          under_the_scheduler_no_trim_gets_in_during_the_storm },
+        { "broken: starved on every run", broken_starves_the_writer_every_run },
+        { "broken: starved with the fewest threads and requests",
+          broken_with_the_fewest_threads_and_requests_starves },
+        { "broken: a storm longer than the limit still ends",
+          broken_run_ends_at_the_hard_timeout },
+        { "writer-pref: no read overtakes the waiting writer, every run",
+          writer_pref_fix_holds },
+        { "fair: no read overtakes the waiting writer, every run", fair_fix_holds },
+        { "--json shows each thread's share", json_shows_each_threads_share },
+        { "the verdict line names the starved wait",
+          verdict_line_names_the_starved_wait },
+        { "fewer request threads than 4 is a usage error",
+          too_few_threads_is_a_usage_error },
+        { "TSan: no report in any variant", no_tsan_report_in_any_variant },
+        { "broken: starved on a starved machine too (plain, TSan)",
+          broken_starves_the_writer_on_a_starved_machine },
+        { "fixes hold under exploration without latency",
+          fixes_hold_under_exploration_without_latency },
+        { NULL, NULL },
+    };
+    add_suite("starvation", tests);
 }

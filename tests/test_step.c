@@ -381,19 +381,6 @@ static void mailbox_hands_each_decision_to_the_view_and_back(void)
 
 /* ===================== --view=text --sched=step, scripted ================ */
 
-/* The text after prefix up to the end of its line, into buf; NULL if the
- * text has no prefix. */
-static const char *line_after(const char *s, const char *prefix, char *buf,
-                              size_t size)
-{
-    const char *p = strstr(s, prefix);
-    if (!p)
-        return NULL;
-    p += strlen(prefix);
-    snprintf(buf, size, "%.*s", (int)strcspn(p, "\n"), p);
-    return buf;
-}
-
 static void step_run(cmd_out_t *o, const char *scenario, const char *view,
                      const char *input)
 {
@@ -477,15 +464,8 @@ static void scripted_text_view_plays_the_schedule_its_answers_imply(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(last);
     CU_ASSERT_PTR_NOT_NULL_FATAL(line_after(last, "\nreplay: ", replay,
                                             sizeof replay));
-    const char *argv[16];
-    int argc = 0;
-    for (char *tok = strtok(replay, " "); tok && argc < 15;
-         tok = strtok(NULL, " "))
-        argv[argc++] = tok;
-    argv[argc] = NULL;
-    run_cmd(&out2, argv, "TSAN_OPTIONS=exitcode=1", LIMIT_MS);
-    ASSERT_INT_EQ(out2.exit_code, 1);
-    ASSERT_STR_HAS(out2.out, verdict);
+    expect_printed_run_repeats(&out2, replay, NULL, verdict,
+                               "TSAN_OPTIONS=exitcode=1", LIMIT_MS);
     char replayed[640];
     snprintf(replayed, sizeof replayed, "schedule: %s (", sched);
     ASSERT_STR_HAS(out2.out, replayed);
@@ -589,33 +569,36 @@ static void panel_says_a_condvar_waiter_wakes(void)
 
 void suite_step(void)
 {
-    CU_pSuite s = CU_add_suite("step", NULL, NULL);
-    CU_add_test(s, "keys follow thread ids, without a, h and q",
-                keys_follow_thread_ids_without_the_command_letters);
-    CU_add_test(s, "keys and lines answer the decision",
-                keys_and_lines_answer_the_decision);
-    CU_add_test(s, "screen: the panel lists each runnable thread, key, next op",
-                panel_lists_each_runnable_thread_with_key_and_next_op);
-    CU_add_test(s, "screen: a condvar's waiter wakes (not: free now)",
-                panel_says_a_condvar_waiter_wakes);
-    CU_add_test(s, "screen: text frames say how to answer",
-                panel_in_text_frames_says_how_to_answer);
-    CU_add_test(s, "screen: a short screen cuts the panel, keeps the Enter row",
-                a_short_screen_cuts_the_panel_but_keeps_the_enter_row);
-    CU_add_test(s, "screen: the final frame shows schedule and replay",
-                final_frame_shows_schedule_and_replay_command);
-    CU_add_test(s, "the replay command names the program as it was run",
-                replay_command_names_the_program_as_it_was_run);
-    CU_add_test(s, "mailbox: each decision goes to the view and back",
-                mailbox_hands_each_decision_to_the_view_and_back);
-    CU_add_test(s, "--view=text: the answers imply the schedule; it replays",
-                scripted_text_view_plays_the_schedule_its_answers_imply);
-    CU_add_test(s, "--view=text: a thread that cannot run is refused",
-                scripted_text_view_refuses_a_thread_that_cannot_run);
-    CU_add_test(s, "--view=text: q stops a step run where it stands",
-                quitting_a_step_run_stops_it_where_it_stands);
-    CU_add_test(s, "--view=text under TSan: stepping adds and hides no report",
-                stepping_in_the_view_adds_and_hides_no_tsan_report);
-    CU_add_test(s, "--view: step mode needs a terminal too",
-                step_mode_under_the_terminal_view_needs_a_terminal);
+    static const suite_test_t tests[] = {
+        { "keys follow thread ids, without a, h and q",
+          keys_follow_thread_ids_without_the_command_letters },
+        { "keys and lines answer the decision",
+          keys_and_lines_answer_the_decision },
+        { "screen: the panel lists each runnable thread, key, next op",
+          panel_lists_each_runnable_thread_with_key_and_next_op },
+        { "screen: a condvar's waiter wakes (not: free now)",
+          panel_says_a_condvar_waiter_wakes },
+        { "screen: text frames say how to answer",
+          panel_in_text_frames_says_how_to_answer },
+        { "screen: a short screen cuts the panel, keeps the Enter row",
+          a_short_screen_cuts_the_panel_but_keeps_the_enter_row },
+        { "screen: the final frame shows schedule and replay",
+          final_frame_shows_schedule_and_replay_command },
+        { "the replay command names the program as it was run",
+          replay_command_names_the_program_as_it_was_run },
+        { "mailbox: each decision goes to the view and back",
+          mailbox_hands_each_decision_to_the_view_and_back },
+        { "--view=text: the answers imply the schedule; it replays",
+          scripted_text_view_plays_the_schedule_its_answers_imply },
+        { "--view=text: a thread that cannot run is refused",
+          scripted_text_view_refuses_a_thread_that_cannot_run },
+        { "--view=text: q stops a step run where it stands",
+          quitting_a_step_run_stops_it_where_it_stands },
+        { "--view=text under TSan: stepping adds and hides no report",
+          stepping_in_the_view_adds_and_hides_no_tsan_report },
+        { "--view: step mode needs a terminal too",
+          step_mode_under_the_terminal_view_needs_a_terminal },
+        { NULL, NULL },
+    };
+    add_suite("step", tests);
 }

@@ -140,36 +140,39 @@ static void philosophers_waiter_is_clean(void)
 
 void suite_tsan(void)
 {
-    CU_pSuite s = CU_add_suite("tsan", NULL, NULL);
-    CU_add_test(s, "the TSan binary was built", tsan_binary_exists);
-    CU_add_test(s, "broken race: data-race report naming the lines",
-                broken_race_gets_a_data_race_report_naming_the_lines);
-    CU_add_test(s, "race --fixed=mutex: no report", race_mutex_is_clean);
-    CU_add_test(s, "race --fixed=keyed: no report", race_keyed_is_clean);
-    CU_add_test(s, "race --fixed=cas: no report", race_cas_is_clean);
-    CU_add_test(s, "deadlock --fixed=ordering: no report", deadlock_ordering_is_clean);
-    CU_add_test(s, "deadlock --fixed=timeout: no report", deadlock_timeout_is_clean);
-    CU_add_test(s, "broken deadlock is still detected under TSan",
-                broken_deadlock_is_still_detected_under_tsan);
-    CU_add_test(s, "lost-wakeup --fixed=state: no report", lost_wakeup_state_is_clean);
-    CU_add_test(s, "lost-wakeup --fixed=sem: no report", lost_wakeup_sem_is_clean);
-    CU_add_test(s, "spurious --fixed=while: no report", spurious_while_is_clean);
-    CU_add_test(s, "spurious --fixed=two-conds: no report", spurious_two_conds_is_clean);
-    CU_add_test(s, "broken lost-wakeup is stuck under TSan, no report",
-                broken_lost_wakeup_is_stuck_under_tsan);
-    CU_add_test(s, "broken spurious: violated, and no data race for TSan",
-                broken_spurious_is_no_data_race);
-    CU_add_test(s, "broken order-violation: data-race report naming the lines",
-                broken_order_violation_gets_a_data_race_report);
-    CU_add_test(s, "order-violation --fixed=cond: no report", order_cond_is_clean);
-    CU_add_test(s, "order-violation --fixed=join: no report", order_join_is_clean);
-    CU_add_test(s, "order-violation --fixed=once: no report", order_once_is_clean);
-    CU_add_test(s, "philosophers --fixed=ordering: no report",
-                philosophers_ordering_is_clean);
-    CU_add_test(s, "philosophers --fixed=timeout: no report",
-                philosophers_timeout_is_clean);
-    CU_add_test(s, "broken philosophers are still detected under TSan",
-                broken_philosophers_are_still_detected_under_tsan);
-    CU_add_test(s, "philosophers --fixed=waiter: no report (one suppressed)",
-                philosophers_waiter_is_clean);
+    static const suite_test_t tests[] = {
+        { "the TSan binary was built", tsan_binary_exists },
+        { "broken race: data-race report naming the lines",
+          broken_race_gets_a_data_race_report_naming_the_lines },
+        { "race --fixed=mutex: no report", race_mutex_is_clean },
+        { "race --fixed=keyed: no report", race_keyed_is_clean },
+        { "race --fixed=cas: no report", race_cas_is_clean },
+        { "deadlock --fixed=ordering: no report", deadlock_ordering_is_clean },
+        { "deadlock --fixed=timeout: no report", deadlock_timeout_is_clean },
+        { "broken deadlock is still detected under TSan",
+          broken_deadlock_is_still_detected_under_tsan },
+        { "lost-wakeup --fixed=state: no report", lost_wakeup_state_is_clean },
+        { "lost-wakeup --fixed=sem: no report", lost_wakeup_sem_is_clean },
+        { "spurious --fixed=while: no report", spurious_while_is_clean },
+        { "spurious --fixed=two-conds: no report", spurious_two_conds_is_clean },
+        { "broken lost-wakeup is stuck under TSan, no report",
+          broken_lost_wakeup_is_stuck_under_tsan },
+        { "broken spurious: violated, and no data race for TSan",
+          broken_spurious_is_no_data_race },
+        { "broken order-violation: data-race report naming the lines",
+          broken_order_violation_gets_a_data_race_report },
+        { "order-violation --fixed=cond: no report", order_cond_is_clean },
+        { "order-violation --fixed=join: no report", order_join_is_clean },
+        { "order-violation --fixed=once: no report", order_once_is_clean },
+        { "philosophers --fixed=ordering: no report",
+          philosophers_ordering_is_clean },
+        { "philosophers --fixed=timeout: no report",
+          philosophers_timeout_is_clean },
+        { "broken philosophers are still detected under TSan",
+          broken_philosophers_are_still_detected_under_tsan },
+        { "philosophers --fixed=waiter: no report (one suppressed)",
+          philosophers_waiter_is_clean },
+        { NULL, NULL },
+    };
+    add_suite("tsan", tests);
 }
