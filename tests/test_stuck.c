@@ -591,9 +591,9 @@ static const char silent_waits[] =
 static void free_run_on_a_silent_channel_ends_stuck(void)
 {
     const cd_run_result_t *r = run_variant(SILENT, NULL);
+    /* Found by the stuck check, not by the time limit (that would be
+     * TIMEOUT, with no finding). */
     assert_stuck(r, silent_waits);
-    /* Found by the stuck check, not by the time limit. */
-    CU_ASSERT_TRUE(r->duration_ns < (int64_t)RUN_TIMEOUT_MS * 1000000);
     /* The receivers were ended by the abort; main's join returned. */
     const cd_snapshot_t *s = take_snapshot();
     ASSERT_INT_EQ(s->threads[1].state, CD_T_ABORTED);
