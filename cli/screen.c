@@ -1006,6 +1006,7 @@ static int verdict_style(int status)
     case CD_HELD: return CD_S_GOOD;
     case CD_VIOLATED:
     case CD_DEADLOCK:
+    case CD_LIVELOCK:
     case CD_ERROR: return CD_S_BAD;
     default: return CD_S_WARN;
     }

@@ -35,7 +35,8 @@ typedef enum cd_status {
     CD_TIMEOUT,    /* the run hit its hard time limit */
     CD_POTENTIAL,  /* held this time, but the lock order can deadlock */
     CD_ERROR,      /* the run could not be set up */
-    CD_STOPPED     /* the user ended the run before it finished */
+    CD_STOPPED,    /* the user ended the run before it finished */
+    CD_LIVELOCK    /* threads kept retrying and none got anything done */
 } cd_status_t;
 
 #define CD_MAX_FIGS 16
@@ -67,6 +68,15 @@ typedef struct cd_scenario {
     int recommended;              /* the fix plain --fixed picks */
     cd_params_t defaults, min, max;
     cd_params_t explore;          /* small enough for dfs to finish */
+    /* 1: the bug is made of timing (threads that retry on one clock), so
+     * concdemo explore ends sleeps only on time, as a single controlled
+     * run does; 0 (most): it lets any sleep end early (lib/cd_sched.h),
+     * so that no sleep orders events. */
+    int explore_on_time;
+    /* The live view's latency scale in thousandths when the command line
+     * gives none; 0: the view's own (x100). For a scenario whose rounds
+     * are long already, so that the view still ends within its limit. */
+    int view_permille;
     /* Runs one variant; fills v (status, expected, observed, figures). */
     void (*run)(const cd_params_t *p, int variant, cd_verdict_t *v);
 } cd_scenario_t;

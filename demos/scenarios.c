@@ -18,6 +18,8 @@ extern const cd_scenario_t cd_scenario_starvation;
 extern const cd_scenario_t cd_scenario_backpressure;
 extern const cd_scenario_t cd_scenario_await;
 extern const cd_scenario_t cd_scenario_async_race;
+extern const cd_scenario_t cd_scenario_publication;
+extern const cd_scenario_t cd_scenario_livelock;
 
 static const cd_scenario_t *const table[] = {
     &cd_scenario_race,
@@ -26,6 +28,8 @@ static const cd_scenario_t *const table[] = {
     &cd_scenario_backpressure,
     &cd_scenario_await,
     &cd_scenario_async_race,
+    &cd_scenario_publication,
+    &cd_scenario_livelock,
 };
 
 const cd_scenario_t *const *cd_scenarios(int *count)
@@ -124,6 +128,7 @@ const char *cd_status_name(int status)
     case CD_TIMEOUT: return "TIMEOUT";
     case CD_POTENTIAL: return "POTENTIAL DEADLOCK";
     case CD_STOPPED: return "STOPPED";
+    case CD_LIVELOCK: return "LIVELOCK";
     default: return "ERROR";
     }
 }

@@ -209,6 +209,8 @@ void suite_starvation(void);
 void suite_exec(void);
 void suite_await(void);
 void suite_async_race(void);
+void suite_publication(void);
+void suite_livelock(void);
 void suite_view(void);
 void suite_step(void);
 void suite_lessons(void);

@@ -30,6 +30,8 @@ static const struct {
     { "exec", suite_exec },
     { "await", suite_await },
     { "async-race", suite_async_race },
+    { "publication", suite_publication },
+    { "livelock", suite_livelock },
     { "view", suite_view },
     { "step", suite_step },
     { "lessons", suite_lessons },

@@ -1,7 +1,8 @@
 /*
- * test_tsan.c - ThreadSanitizer's view of the demos: the broken race gets a
- * data-race report naming the racing lines; no fixed variant gets any
- * report at all. Runs the TSan build of concdemo ($CONCDEMO_TSAN).
+ * test_tsan.c - ThreadSanitizer's view of the demos: the broken race and
+ * the broken publication get a data-race report naming the racing lines;
+ * no fixed variant gets any report at all. Runs the TSan build of
+ * concdemo ($CONCDEMO_TSAN).
  */
 #include <string.h>
 #include <unistd.h>
@@ -52,6 +53,37 @@ static void race_cas_is_clean(void) { expect_clean("race", "--fixed=cas"); }
 static void deadlock_ordering_is_clean(void) { expect_clean("deadlock", "--fixed=ordering"); }
 static void deadlock_timeout_is_clean(void) { expect_clean("deadlock", "--fixed=timeout"); }
 
+static void broken_publication_gets_a_data_race_report_on_the_session(void)
+{
+    /* The flag is an atomic, so the race TSan sees is on the record it
+     * guards: the warmer writes the session after a handler read it, with
+     * nothing (a relaxed flag orders nothing) between the two. */
+    run_tsan("publication", NULL);
+    ASSERT_STR_HAS(out.err, "WARNING: ThreadSanitizer: data race");
+    ASSERT_STR_HAS(out.err, "publish_broken demos/publication.c:");
+    ASSERT_STR_HAS(out.err, "await_broken demos/publication.c:");
+    ASSERT_INT_EQ(out.exit_code, 66);
+}
+
+static void publication_release_acquire_is_clean(void)
+{
+    expect_clean("publication", "--fixed=release-acquire");
+}
+static void publication_mutex_is_clean(void) { expect_clean("publication", "--fixed=mutex"); }
+static void livelock_ordering_is_clean(void) { expect_clean("livelock", "--fixed=ordering"); }
+static void livelock_backoff_is_clean(void) { expect_clean("livelock", "--fixed=backoff"); }
+
+static void broken_livelock_is_concdemos_to_report(void)
+{
+    /* Nothing races and no lock waits for another (the second lock is
+     * only tried): TSan has nothing to say, and the run still ends with
+     * concdemo's LIVELOCK. */
+    run_tsan("livelock", NULL);
+    CU_ASSERT_PTR_NULL(strstr(out.err, "ThreadSanitizer"));
+    ASSERT_INT_EQ(out.exit_code, 1);
+    ASSERT_STR_HAS(out.out, ": LIVELOCK");
+}
+
 static void broken_deadlock_is_still_detected_under_tsan(void)
 {
     /* TSan learns a lock order only when the second lock is really taken,
@@ -82,4 +114,16 @@ void suite_tsan(void)
     CU_add_test(s, "deadlock --fixed=timeout: no report", deadlock_timeout_is_clean);
     CU_add_test(s, "broken deadlock is still detected under TSan",
                 broken_deadlock_is_still_detected_under_tsan);
+    CU_add_test(s, "broken publication: data-race report on the session",
+                broken_publication_gets_a_data_race_report_on_the_session);
+    CU_add_test(s, "publication --fixed=release-acquire: no report",
+                publication_release_acquire_is_clean);
+    CU_add_test(s, "publication --fixed=mutex: no report",
+                publication_mutex_is_clean);
+    CU_add_test(s, "livelock --fixed=ordering: no report",
+                livelock_ordering_is_clean);
+    CU_add_test(s, "livelock --fixed=backoff: no report",
+                livelock_backoff_is_clean);
+    CU_add_test(s, "broken livelock: no report, concdemo's LIVELOCK",
+                broken_livelock_is_concdemos_to_report);
 }
