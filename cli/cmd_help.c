@@ -16,9 +16,9 @@ static const char exit_text[] =
     "\n"
     "exit codes:\n"
     "  0  the invariant held\n"
-    "  1  the invariant was violated, the run deadlocked or timed out, or a\n"
-    "     potential deadlock (lock-order inversion) was seen, or the run was\n"
-    "     stopped (q in the view)\n"
+    "  1  the invariant was violated, the run deadlocked, livelocked or timed\n"
+    "     out, or a potential deadlock (lock-order inversion) was seen, or the\n"
+    "     run was stopped (q in the view)\n"
     "  2  usage or environment error\n";
 
 void cd_cmd_usage(FILE *out)

@@ -92,8 +92,10 @@ static cd_run_opts_t run_opts(cd_runargs_t *a, cd_step_t *step)
     o.timeout_ms = a->timeout_ms ? a->timeout_ms
                    : a->view     ? CD_VIEW_TIMEOUT_MS
                                  : TIMEOUT_DEFAULT_MS;
+    int view_scale = a->scenario->view_permille ? a->scenario->view_permille
+                                                : CD_VIEW_SCALE_PERMILLE;
     o.latency_permille = a->latency_permille >= 0 ? a->latency_permille
-                         : a->view && !a->has_sched ? CD_VIEW_SCALE_PERMILLE
+                         : a->view && !a->has_sched ? view_scale
                                                     : 1000;
     if (a->has_sched) {
         if (a->max_steps)

@@ -166,10 +166,12 @@ int cd_explore(const cd_explore_t *e, cd_explore_result_t *out,
                cd_run_result_t *found)
 {
     /* A sleep may end at any decision: time must not order events in the
-     * search (cd_sched.h). */
+     * search (cd_sched.h) - unless time is the scenario's bug (threads that
+     * retry on one clock), which a search that stops time cannot show. */
     cd_sched_cfg_t cfg = { .strategy = e->strategy, .depth = e->depth,
                            .bound = e->bound, .pct_steps = 64,
-                           .max_steps = e->max_steps, .anyorder = 1,
+                           .max_steps = e->max_steps,
+                           .anyorder = !e->scenario->explore_on_time,
                            .spurious = e->spurious };
     cd_run_opts_t o = { .params = e->params, .timeout_ms = e->timeout_ms,
                         .latency_permille = e->latency_permille,

@@ -262,7 +262,7 @@ const cd_opt_t cd_run_options[] = {
                   "single runs"),
       .help = "watch the run live in the terminal (keys: q quit,\n"
               "p pause, + slower, - faster, ? help); latencies x100\n"
-              "and a 60 s limit unless given" },
+              "(livelock: x10) and a 60 s limit unless given" },
     { .name = "--view=text", .kind = CD_OPT_DOC, .commands = RUN,
       .help = "the same frames as plain text, no terminal needed" },
     { .name = "-h, --help", .kind = CD_OPT_DOC, .commands = RUN,

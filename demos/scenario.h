@@ -70,6 +70,15 @@ typedef struct cd_scenario {
     int recommended;              /* the fix plain --fixed picks */
     cd_params_t defaults, min, max;
     cd_params_t explore;          /* small enough for dfs to finish */
+    /* 1: the bug is made of timing (threads that retry on one clock), so
+     * concdemo explore ends sleeps only on time, as a single controlled
+     * run does; 0 (most): it lets any sleep end early (lib/cd_sched.h),
+     * so that no sleep orders events. */
+    int explore_on_time;
+    /* The live view's latency scale in thousandths when the command line
+     * gives none; 0: the view's own (x100). For a scenario whose rounds
+     * are long already, so that the view still ends within its limit. */
+    int view_permille;
     /* Runs one variant; fills v (status, expected, observed, figures). */
     void (*run)(const cd_params_t *p, int variant, cd_verdict_t *v);
 } cd_scenario_t;

@@ -22,6 +22,8 @@ extern const cd_scenario_t cd_scenario_lost_wakeup;
 extern const cd_scenario_t cd_scenario_spurious;
 extern const cd_scenario_t cd_scenario_order_violation;
 extern const cd_scenario_t cd_scenario_philosophers;
+extern const cd_scenario_t cd_scenario_publication;
+extern const cd_scenario_t cd_scenario_livelock;
 
 static const cd_scenario_t *const table[] = {
     &cd_scenario_race,
@@ -34,6 +36,8 @@ static const cd_scenario_t *const table[] = {
     &cd_scenario_spurious,
     &cd_scenario_order_violation,
     &cd_scenario_philosophers,
+    &cd_scenario_publication,
+    &cd_scenario_livelock,
 };
 
 const cd_scenario_t *const *cd_scenarios(int *count)

@@ -261,6 +261,8 @@ void suite_lost_wakeup(void);
 void suite_spurious(void);
 void suite_order_violation(void);
 void suite_philosophers(void);
+void suite_publication(void);
+void suite_livelock(void);
 void suite_view(void);
 void suite_step(void);
 void suite_lessons(void);

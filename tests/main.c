@@ -37,6 +37,8 @@ static const struct {
     { "spurious", suite_spurious },
     { "order-violation", suite_order_violation },
     { "philosophers", suite_philosophers },
+    { "publication", suite_publication },
+    { "livelock", suite_livelock },
     { "view", suite_view },
     { "step", suite_step },
     { "lessons", suite_lessons },

@@ -56,6 +56,7 @@ static void help_lists_commands_and_exit_codes(void)
     ASSERT_INT_EQ(out.exit_code, 0);
     ASSERT_STR_HAS(out.out, "usage: concdemo SCENARIO");
     ASSERT_STR_HAS(out.out, "exit codes:");
+    ASSERT_STR_HAS(out.out, "the run deadlocked, livelocked or timed");
     ASSERT_STR_HAS(out.out, "--fixed[=HOW]");
 }
 
@@ -81,6 +82,12 @@ static void list_names_every_scenario_and_its_fixes(void)
     ASSERT_STR_HAS(out.out, "--fixed=keyed (recommended)");
     ASSERT_STR_HAS(out.out, "deadlock");
     ASSERT_STR_HAS(out.out, "--fixed=ordering (recommended)");
+    ASSERT_STR_HAS(out.out, "publication ");
+    ASSERT_STR_HAS(out.out, " the early flag: ");
+    ASSERT_STR_HAS(out.out, "--fixed=release-acquire (recommended)");
+    ASSERT_STR_HAS(out.out, "livelock ");
+    ASSERT_STR_HAS(out.out, " the polite transfers: ");
+    ASSERT_STR_HAS(out.out, "--fixed=backoff");
     run_bin(&out, "list", "--json", NULL, NULL);
     ASSERT_INT_EQ(out.exit_code, 0);
     ASSERT_STR_HAS(out.out, "\"name\":\"race\"");

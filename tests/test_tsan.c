@@ -1,9 +1,9 @@
 /*
  * test_tsan.c - ThreadSanitizer's view of the demos: the broken race and
- * the broken order-violation get a data-race report naming the racing
- * lines; no fixed variant gets any report at all (the philosophers'
- * waiter with the one suppression its demo gives a reason for).
- * Runs the TSan build of concdemo ($CONCDEMO_TSAN).
+ * the broken order-violation and the broken publication get a data-race
+ * report naming the racing lines; no fixed variant gets any report at all
+ * (the philosophers' waiter with the one suppression its demo gives a
+ * reason for). Runs the TSan build of concdemo ($CONCDEMO_TSAN).
  */
 #include <string.h>
 #include <unistd.h>
@@ -53,6 +53,37 @@ static void race_keyed_is_clean(void) { expect_clean("race", "--fixed=keyed"); }
 static void race_cas_is_clean(void) { expect_clean("race", "--fixed=cas"); }
 static void deadlock_ordering_is_clean(void) { expect_clean("deadlock", "--fixed=ordering"); }
 static void deadlock_timeout_is_clean(void) { expect_clean("deadlock", "--fixed=timeout"); }
+
+static void broken_publication_gets_a_data_race_report_on_the_session(void)
+{
+    /* The flag is an atomic, so the race TSan sees is on the record it
+     * guards: the warmer writes the session after a handler read it, with
+     * nothing (a relaxed flag orders nothing) between the two. */
+    run_tsan("publication", NULL);
+    ASSERT_STR_HAS(out.err, "WARNING: ThreadSanitizer: data race");
+    ASSERT_STR_HAS(out.err, "publish_broken demos/publication.c:");
+    ASSERT_STR_HAS(out.err, "await_broken demos/publication.c:");
+    ASSERT_INT_EQ(out.exit_code, 66);
+}
+
+static void publication_release_acquire_is_clean(void)
+{
+    expect_clean("publication", "--fixed=release-acquire");
+}
+static void publication_mutex_is_clean(void) { expect_clean("publication", "--fixed=mutex"); }
+static void livelock_ordering_is_clean(void) { expect_clean("livelock", "--fixed=ordering"); }
+static void livelock_backoff_is_clean(void) { expect_clean("livelock", "--fixed=backoff"); }
+
+static void broken_livelock_is_concdemos_to_report(void)
+{
+    /* Nothing races and no lock waits for another (the second lock is
+     * only tried): TSan has nothing to say, and the run still ends with
+     * concdemo's LIVELOCK. */
+    run_tsan("livelock", NULL);
+    CU_ASSERT_PTR_NULL(strstr(out.err, "ThreadSanitizer"));
+    ASSERT_INT_EQ(out.exit_code, 1);
+    ASSERT_STR_HAS(out.out, ": LIVELOCK");
+}
 
 static void broken_deadlock_is_still_detected_under_tsan(void)
 {
@@ -172,6 +203,15 @@ void suite_tsan(void)
           broken_philosophers_are_still_detected_under_tsan },
         { "philosophers --fixed=waiter: no report (one suppressed)",
           philosophers_waiter_is_clean },
+        { "broken publication: data-race report on the session",
+          broken_publication_gets_a_data_race_report_on_the_session },
+        { "publication --fixed=release-acquire: no report",
+          publication_release_acquire_is_clean },
+        { "publication --fixed=mutex: no report", publication_mutex_is_clean },
+        { "livelock --fixed=ordering: no report", livelock_ordering_is_clean },
+        { "livelock --fixed=backoff: no report", livelock_backoff_is_clean },
+        { "broken livelock: no report, concdemo's LIVELOCK",
+          broken_livelock_is_concdemos_to_report },
         { NULL, NULL },
     };
     add_suite("tsan", tests);

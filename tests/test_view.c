@@ -852,6 +852,12 @@ static void text_view_of_the_other_scenarios_shows_their_figures(void)
     static const char *const scope[] = { "await", "--fixed=scope", NULL };
     static const char *const async_race[] = { "async-race", NULL };
     static const char *const keyed[] = { "async-race", "--fixed=keyed", NULL };
+    static const char *const publication[] = { "publication", NULL };
+    static const char *const pub_mutex[] = { "publication", "--fixed=mutex",
+                                             NULL };
+    static const char *const livelock[] = { "livelock", NULL };
+    static const char *const backoff[] = { "livelock", "--fixed=backoff",
+                                           NULL };
 
     expect_live_figures(starvation, 1,
                         "reads 100 | reads past trimmer 89 | trims 5 | "
@@ -881,6 +887,19 @@ static void text_view_of_the_other_scenarios_shows_their_figures(void)
                         "checkouts done 12 | charges 6 | charged twice 0 | "
                         "at the gateway 0 | customer-1 balance 0",
                         "6 charges for 6 orders, all balances 0");
+    expect_live_figures(publication, 1,
+                        "connections 8 | published 8 | reads 32 | stale "
+                        "reads 32", "32 of 32 reads saw the ready flag");
+    expect_live_figures(pub_mutex, 0,
+                        "connections 8 | published 8 | reads 32 | stale "
+                        "reads 0", "32 reads, each found the session");
+    expect_live_figures(livelock, 1,
+                        "transfers 40 | transfers done 0 | retries 40 | "
+                        "retries in a row 40",
+                        "LIVELOCK \xe2\x80\x94 expected all 40 transfers");
+    expect_live_figures(backoff, 0,
+                        "transfers 40 | transfers done 40 | retries 16 | "
+                        "retries in a row 0", "all 40 transfers completed");
 }
 
 /* The view reads the registry and the trace while the demo's threads

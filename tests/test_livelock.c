@@ -1,0 +1,330 @@
+/*
+ * test_livelock.c - the polite transfers: broken retries in lockstep until
+ * the retries in a row pass the bound, on every run, on a loaded machine
+ * too, and under the controlled scheduler; both fixes complete every
+ * transfer, free and explored.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+#define LIMIT_MS 20000
+#define RUNS 5         /* a broken run takes about 1 s: 20 rounds of 50 ms */
+#define LOADED_RUNS 3
+
+/* A command's limit: explore runs hundreds of schedules, slowly under a
+ * sanitizer on a busy machine. */
+#define CMD_LIMIT_MS 60000
+/* Under make test-tsan the binary under test is a TSan build: a report
+ * (the broken publication's race) must not change its exit code. */
+#define TSAN_ENV "TSAN_OPTIONS=halt_on_error=0 exitcode=1"
+
+static cmd_out_t out;
+
+/* "20/20" -> the number of counts, each at least `least`; -1 if a count
+ * is below it or the text is not a list of counts. */
+static int counts_at_least(const char *s, long least)
+{
+    int n = 0;
+    while (s && *s) {
+        char *end;
+        long v = strtol(s, &end, 10);
+        if (end == s || v < least)
+            return -1;
+        n++;
+        s = *end == '/' ? end + 1 : end;
+        if (*end && *end != '/')
+            return -1;
+    }
+    return n;
+}
+
+/* The verdict of a livelock: the bound passed by retries in a row, every
+ * teller retrying, no transfer between them, the money still all there. */
+static void expect_livelock(const child_run_t *c, int tellers)
+{
+    const cd_verdict_t *v = &c->r.verdict;
+    ASSERT_INT_EQ(v->status, CD_LIVELOCK);
+    int64_t bound = cd_verdict_get_num(v, "livelock_bound");
+    CU_ASSERT_TRUE(bound > 0);
+    CU_ASSERT_TRUE(cd_verdict_get_num(v, "most_retries_in_a_row") >= bound);
+    CU_ASSERT_TRUE(cd_verdict_get_num(v, "completed") <
+                   cd_verdict_get_num(v, "transfers"));
+    ASSERT_INT_EQ(counts_at_least(cd_verdict_get_str(v, "retries_per_thread"),
+                                  1), tellers);
+    ASSERT_INT_EQ(cd_verdict_get_num(v, "total"), 1000 * tellers);
+}
+
+static void broken_livelocks_with_retries_past_the_bound(void)
+{
+    child_run_t c = run_forked("livelock", "broken", 0, 0, LIMIT_MS);
+    CU_ASSERT_TRUE_FATAL(c.finished);
+    expect_livelock(&c, 2);
+    ASSERT_STR_HAS(c.r.verdict.observed, "retries in a row and not one "
+                                         "transfer between them");
+    /* The run ended by its own judgement, not by the hard limit. */
+    CU_ASSERT_FALSE(c.r.has_cycle);
+    ASSERT_INT_EQ(c.r.ninv, 0);
+}
+
+static void broken_livelocks_every_run(void)
+{
+    for (int i = 0; i < RUNS; i++) {
+        child_run_t c = run_forked("livelock", "broken", 0, 0, LIMIT_MS);
+        CU_ASSERT_TRUE_FATAL(c.finished);
+        expect_livelock(&c, 2);
+    }
+}
+
+static void broken_livelocks_on_a_loaded_machine(void)
+{
+    /* A busy loop per CPU, at the run's own priority: the tellers wake
+     * late now and then, and the retry timer must keep them in step. */
+    pid_t pids[8];
+    int n = start_busy_loops(pids, 8);
+    CU_ASSERT_TRUE(n > 0);
+    for (int i = 0; i < LOADED_RUNS; i++) {
+        child_run_t c = run_forked("livelock", "broken", 0, 0, LIMIT_MS);
+        CU_ASSERT_TRUE(c.finished);
+        if (!c.finished)
+            break; /* not _FATAL: the busy loops must be stopped */
+        expect_livelock(&c, 2);
+    }
+    stop_busy_loops(pids, n);
+}
+
+static void a_ring_of_three_livelocks(void)
+{
+    child_run_t c = run_forked("livelock", "broken", 3, 0, LIMIT_MS);
+    CU_ASSERT_TRUE_FATAL(c.finished);
+    expect_livelock(&c, 3);
+}
+
+static void fix_holds_over_runs(const char *fix, int threads)
+{
+    for (int i = 0; i < RUNS; i++) {
+        child_run_t c = run_forked("livelock", fix, threads, 0, LIMIT_MS);
+        CU_ASSERT_TRUE_FATAL(c.finished);
+        ASSERT_INT_EQ(c.r.verdict.status, CD_HELD);
+        ASSERT_CLEAN_EXIT(c);
+        ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "completed"),
+                      cd_verdict_get_num(&c.r.verdict, "transfers"));
+        ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "total"),
+                      1000 * (threads ? threads : 2));
+        CU_ASSERT_TRUE(cd_verdict_get_num(&c.r.verdict,
+                                          "most_retries_in_a_row") <
+                       cd_verdict_get_num(&c.r.verdict, "livelock_bound"));
+        ASSERT_INT_EQ(c.r.ninv, 0);
+    }
+}
+
+static void ordering_fix_holds_without_retrying(void)
+{
+    fix_holds_over_runs("ordering", 0);
+    child_run_t c = run_forked("livelock", "ordering", 0, 0, LIMIT_MS);
+    CU_ASSERT_TRUE_FATAL(c.finished);
+    ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "retries"), 0);
+}
+
+static void ordering_fix_holds_on_a_ring(void)
+{
+    for (int i = 0; i < RUNS; i++) {
+        child_run_t c = run_forked("livelock", "ordering", 4, 5, LIMIT_MS);
+        CU_ASSERT_TRUE_FATAL(c.finished);
+        ASSERT_INT_EQ(c.r.verdict.status, CD_HELD);
+        ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "completed"), 20);
+        ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "retries"), 0);
+    }
+}
+
+static void backoff_fix_holds(void) { fix_holds_over_runs("backoff", 0); }
+
+static void fixes_hold_on_a_loaded_machine(void)
+{
+    pid_t pids[8];
+    int n = start_busy_loops(pids, 8);
+    CU_ASSERT_TRUE(n > 0);
+    for (int i = 0; i < LOADED_RUNS; i++) {
+        child_run_t o = run_forked("livelock", "ordering", 0, 0, LIMIT_MS);
+        child_run_t b = run_forked("livelock", "backoff", 0, 0, LIMIT_MS);
+        CU_ASSERT_TRUE(o.finished && b.finished);
+        if (!o.finished || !b.finished)
+            break; /* not _FATAL: the busy loops must be stopped */
+        ASSERT_INT_EQ(o.r.verdict.status, CD_HELD);
+        ASSERT_INT_EQ(b.r.verdict.status, CD_HELD);
+    }
+    stop_busy_loops(pids, n);
+}
+
+/* One run under --sched=pct:SEED with the default sizes. */
+static child_run_t run_controlled(const char *variant, uint64_t seed)
+{
+    cd_sched_cfg_t cfg = { .strategy = CD_SCHED_PCT, .seed = seed,
+                           .depth = 3, .max_steps = CD_SCHED_DEFAULT_STEPS };
+    cd_run_opts_t o = { .params = { .threads = 2, .iterations = 20 },
+                        .timeout_ms = 20000, .latency_permille = 1000,
+                        .sched = &cfg };
+    return run_forked_opts("livelock", variant, &o, LIMIT_MS);
+}
+
+static void a_controlled_run_livelocks_and_repeats_itself(void)
+{
+    /* Latencies are virtual there: the tellers meet on the timer's ticks
+     * because their deadlines do, and the verdict comes from the retries
+     * in a row long before the step bound would stop the run. */
+    child_run_t a = run_controlled("broken", 1);
+    child_run_t b = run_controlled("broken", 1);
+    CU_ASSERT_TRUE_FATAL(a.finished && b.finished);
+    expect_livelock(&a, 2);
+    CU_ASSERT_TRUE(a.r.steps < CD_SCHED_DEFAULT_STEPS);
+    CU_ASSERT_TRUE(a.r.schedule[0] != '\0');
+    CU_ASSERT_TRUE(strcmp(a.r.schedule, b.r.schedule) == 0);
+    CU_ASSERT_TRUE(strcmp(a.r.verdict.observed, b.r.verdict.observed) == 0);
+}
+
+static void controlled_fixes_hold_and_backoff_retries(void)
+{
+    child_run_t o = run_controlled("ordering", 1);
+    child_run_t f = run_controlled("backoff", 1);
+    CU_ASSERT_TRUE_FATAL(o.finished && f.finished);
+    ASSERT_INT_EQ(o.r.verdict.status, CD_HELD);
+    ASSERT_INT_EQ(cd_verdict_get_num(&o.r.verdict, "retries"), 0);
+    /* On the virtual clock both tellers start at the same instant, so
+     * their first tries collide for certain: the retries show the random
+     * pauses at work, parting tellers that met, not luck keeping them
+     * apart. (A free run on a busy machine may start one late enough to
+     * need none.) */
+    ASSERT_INT_EQ(f.r.verdict.status, CD_HELD);
+    CU_ASSERT_TRUE(cd_verdict_get_num(&f.r.verdict, "retries") > 0);
+}
+
+/* The line of out.out that starts with `prefix`, copied into buf ("" if
+ * none). */
+static const char *line_of(const char *prefix, char *buf, size_t size)
+{
+    buf[0] = '\0';
+    for (const char *l = out.out; *l;) {
+        size_t len = strcspn(l, "\n");
+        if (strncmp(l, prefix, strlen(prefix)) == 0) {
+            snprintf(buf, size, "%.*s", (int)len, l);
+            break;
+        }
+        l += len + (l[len] == '\n');
+    }
+    return buf;
+}
+
+static void explore_finds_the_livelock_and_the_replay_repeats_it(void)
+{
+    static char replay[CD_SCHEDULE_MAX + 512], verdict[2048], again[2048];
+    const char *argv[] = { concdemo_bin(), "explore", "livelock", NULL };
+    run_cmd(&out, argv, TSAN_ENV, CMD_LIMIT_MS);
+    ASSERT_INT_EQ(out.exit_code, 1);
+    ASSERT_STR_HAS(out.out, "violation found");
+    line_of("replay: ", replay, sizeof replay);
+    line_of("livelock [broken]: LIVELOCK", verdict, sizeof verdict);
+    ASSERT_STR_HAS(verdict, "40 retries in a row");
+    CU_ASSERT_TRUE_FATAL(replay[0] != '\0');
+    char *words[16];
+    int n = 0;
+    for (char *w = strtok(replay + strlen("replay: "), " "); w && n < 15;
+         w = strtok(NULL, " "))
+        words[n++] = w;
+    words[n] = NULL;
+    ASSERT_STR_HAS(words[n - 1], "--sched=replay:");
+    run_cmd(&out, (const char *const *)words, TSAN_ENV, CMD_LIMIT_MS);
+    ASSERT_INT_EQ(out.exit_code, 1);
+    line_of("livelock [broken]: LIVELOCK", again, sizeof again);
+    CU_ASSERT_TRUE(strcmp(again, verdict) == 0);
+}
+
+static void fixes_hold_under_explore(void)
+{
+    /* pct samples schedules; dfs tries every one within one preemption
+     * (two make thousands, too many for a sanitizer build on a busy
+     * machine). */
+    static const char *const fixes[] = { "--fixed=ordering", "--fixed=backoff" };
+    for (int i = 0; i < 2; i++) {
+        const char *pct[] = { concdemo_bin(), "explore", "livelock", fixes[i],
+                              "--runs=20", NULL };
+        run_cmd(&out, pct, TSAN_ENV, CMD_LIMIT_MS);
+        ASSERT_INT_EQ(out.exit_code, 0);
+        ASSERT_STR_HAS(out.out, "no violation in 20 schedules");
+        const char *dfs[] = { concdemo_bin(), "explore", "livelock", fixes[i],
+                              "--strategy=dfs", "--bound=1", NULL };
+        run_cmd(&out, dfs, TSAN_ENV, CMD_LIMIT_MS);
+        ASSERT_INT_EQ(out.exit_code, 0);
+        ASSERT_STR_HAS(out.out, "every schedule with at most 1 preemption "
+                                "tried");
+    }
+}
+
+static void the_verdict_is_livelock_with_exit_1_in_json(void)
+{
+    const char *argv[] = { concdemo_bin(), "livelock", "--json", NULL };
+    run_cmd(&out, argv, TSAN_ENV, CMD_LIMIT_MS);
+    ASSERT_INT_EQ(out.exit_code, 1);
+    ASSERT_STR_HAS(out.out, "\"status\":\"LIVELOCK\",\"exit_code\":1");
+    ASSERT_STR_HAS(out.out, "\"retries_per_thread\":");
+}
+
+static void the_view_slows_it_x10_not_x100(void)
+{
+    /* Its rounds are 50 ms already: at the view's usual x100 the 20 rounds
+     * of a livelock would outlast the view's 60 s limit. */
+    const char *argv[] = { concdemo_bin(), "livelock", "--fixed=ordering",
+                           "--iterations=1", "--view=text", NULL };
+    run_cmd(&out, argv, TSAN_ENV, CMD_LIMIT_MS);
+    ASSERT_INT_EQ(out.exit_code, 0);
+    ASSERT_STR_HAS(out.out, "latency x10 ");
+    const char *other[] = { concdemo_bin(), "publication", "--iterations=1",
+                            "--threads=1", "--fixed", "--view=text", NULL };
+    run_cmd(&out, other, TSAN_ENV, CMD_LIMIT_MS);
+    ASSERT_INT_EQ(out.exit_code, 0);
+    ASSERT_STR_HAS(out.out, "latency x100 ");
+}
+
+static void no_latency_still_ends_honestly(void)
+{
+    /* Without latency there is no timer to keep the tellers in step: they
+     * spin, and either get through or pass the bound - and the run ends. */
+    cd_run_opts_t o = { .params = { .threads = 2, .iterations = 20 },
+                        .timeout_ms = 5000, .latency_permille = 0 };
+    child_run_t c = run_forked_opts("livelock", "broken", &o, LIMIT_MS);
+    CU_ASSERT_TRUE_FATAL(c.finished);
+    CU_ASSERT_TRUE(c.r.verdict.status == CD_HELD ||
+                   c.r.verdict.status == CD_LIVELOCK);
+    ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "total"), 2000);
+}
+
+void suite_livelock(void)
+{
+    CU_pSuite s = CU_add_suite("livelock", NULL, NULL);
+    CU_add_test(s, "broken livelocks with retries past the bound",
+                broken_livelocks_with_retries_past_the_bound);
+    CU_add_test(s, "broken livelocks on every run", broken_livelocks_every_run);
+    CU_add_test(s, "broken livelocks on a loaded machine",
+                broken_livelocks_on_a_loaded_machine);
+    CU_add_test(s, "a ring of three livelocks", a_ring_of_three_livelocks);
+    CU_add_test(s, "ordering fix holds without retrying",
+                ordering_fix_holds_without_retrying);
+    CU_add_test(s, "ordering fix holds on a ring of four",
+                ordering_fix_holds_on_a_ring);
+    CU_add_test(s, "backoff fix holds", backoff_fix_holds);
+    CU_add_test(s, "fixes hold on a loaded machine",
+                fixes_hold_on_a_loaded_machine);
+    CU_add_test(s, "a controlled run livelocks and repeats itself",
+                a_controlled_run_livelocks_and_repeats_itself);
+    CU_add_test(s, "controlled: the fixes hold, backoff after retries",
+                controlled_fixes_hold_and_backoff_retries);
+    CU_add_test(s, "explore finds the livelock and its replay repeats it",
+                explore_finds_the_livelock_and_the_replay_repeats_it);
+    CU_add_test(s, "fixes hold under explore", fixes_hold_under_explore);
+    CU_add_test(s, "the verdict is LIVELOCK, exit 1, in JSON too",
+                the_verdict_is_livelock_with_exit_1_in_json);
+    CU_add_test(s, "the view slows it x10, not x100",
+                the_view_slows_it_x10_not_x100);
+    CU_add_test(s, "without latency the run still ends honestly",
+                no_latency_still_ends_honestly);
+}

@@ -1,0 +1,199 @@
+/*
+ * test_publication.c - the early flag: broken hands handlers sessions that
+ * are not written yet, on every run and on every controlled schedule that
+ * explore tries first; both fixes hold, free and explored.
+ */
+#include <string.h>
+
+#include "harness.h"
+
+#define LIMIT_MS 20000
+#define RUNS 5
+
+/* A command's limit: explore runs hundreds of schedules, slowly under a
+ * sanitizer on a busy machine. */
+#define CMD_LIMIT_MS 60000
+/* Under make test-tsan the binary under test is a TSan build: a report
+ * (the broken publication's race) must not change its exit code. */
+#define TSAN_ENV "TSAN_OPTIONS=halt_on_error=0 exitcode=1"
+
+static cmd_out_t out;
+
+static void broken_hands_out_stale_sessions(void)
+{
+    child_run_t c = run_forked("publication", "broken", 0, 0, LIMIT_MS);
+    CU_ASSERT_TRUE_FATAL(c.finished);
+    ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
+    /* Every handler read every connection (4 x 8), and some of those reads
+     * found the flag up and the session still 0. */
+    ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "readers"), 4);
+    ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "reads"), 32);
+    CU_ASSERT_TRUE(cd_verdict_get_num(&c.r.verdict, "stale_reads") > 0);
+    ASSERT_STR_HAS(c.r.verdict.observed, "used session 0");
+}
+
+static void broken_is_violated_every_run(void)
+{
+    for (int i = 0; i < RUNS; i++) {
+        child_run_t c = run_forked("publication", "broken", 0, 0, LIMIT_MS);
+        CU_ASSERT_TRUE_FATAL(c.finished);
+        ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
+        CU_ASSERT_TRUE(cd_verdict_get_num(&c.r.verdict, "stale_reads") > 0);
+    }
+}
+
+static void fix_holds_over_runs(const char *fix, int threads, int conns)
+{
+    for (int i = 0; i < RUNS; i++) {
+        child_run_t c = run_forked("publication", fix, threads, conns,
+                                   LIMIT_MS);
+        CU_ASSERT_TRUE_FATAL(c.finished);
+        ASSERT_INT_EQ(c.r.verdict.status, CD_HELD);
+        ASSERT_CLEAN_EXIT(c);
+        ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "stale_reads"), 0);
+        ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "reads"),
+                      (threads ? threads : 4) * (conns ? conns : 8));
+    }
+}
+
+static void release_acquire_fix_holds(void)
+{
+    fix_holds_over_runs("release-acquire", 0, 0);
+}
+static void mutex_fix_holds(void) { fix_holds_over_runs("mutex", 0, 0); }
+
+static void fixes_hold_with_many_handlers(void)
+{
+    child_run_t a = run_forked("publication", "release-acquire", 32, 16,
+                               LIMIT_MS);
+    child_run_t m = run_forked("publication", "mutex", 32, 16, LIMIT_MS);
+    CU_ASSERT_TRUE_FATAL(a.finished && m.finished);
+    ASSERT_INT_EQ(a.r.verdict.status, CD_HELD);
+    ASSERT_INT_EQ(m.r.verdict.status, CD_HELD);
+    ASSERT_CLEAN_EXIT(a);
+    ASSERT_CLEAN_EXIT(m);
+}
+
+/* One run under --sched=pct:SEED with the default sizes. */
+static child_run_t run_controlled(const char *variant, uint64_t seed)
+{
+    cd_sched_cfg_t cfg = { .strategy = CD_SCHED_PCT, .seed = seed,
+                           .depth = 3, .max_steps = CD_SCHED_DEFAULT_STEPS };
+    cd_run_opts_t o = { .params = { .threads = 4, .iterations = 8 },
+                        .timeout_ms = 20000, .latency_permille = 1000,
+                        .sched = &cfg };
+    return run_forked_opts("publication", variant, &o, LIMIT_MS);
+}
+
+static void a_controlled_run_shows_it_and_repeats_itself(void)
+{
+    /* The handlers' polls are scheduling points, so a controlled run
+     * interleaves them with the warmer's two writes: stale reads, and the
+     * same ones, schedule and all, each time the seed is played. */
+    child_run_t a = run_controlled("broken", 1);
+    child_run_t b = run_controlled("broken", 1);
+    CU_ASSERT_TRUE_FATAL(a.finished && b.finished);
+    ASSERT_INT_EQ(a.r.verdict.status, CD_VIOLATED);
+    CU_ASSERT_TRUE(cd_verdict_get_num(&a.r.verdict, "stale_reads") > 0);
+    CU_ASSERT_TRUE(a.r.schedule[0] != '\0');
+    CU_ASSERT_TRUE(strcmp(a.r.schedule, b.r.schedule) == 0);
+    CU_ASSERT_TRUE(strcmp(a.r.verdict.observed, b.r.verdict.observed) == 0);
+    child_run_t f = run_controlled("release-acquire", 1);
+    CU_ASSERT_TRUE_FATAL(f.finished);
+    ASSERT_INT_EQ(f.r.verdict.status, CD_HELD);
+}
+
+/* The line of out.out that starts with `prefix`, copied into buf ("" if
+ * none). */
+static const char *line_of(const char *prefix, char *buf, size_t size)
+{
+    buf[0] = '\0';
+    for (const char *l = out.out; *l;) {
+        size_t len = strcspn(l, "\n");
+        if (strncmp(l, prefix, strlen(prefix)) == 0) {
+            snprintf(buf, size, "%.*s", (int)len, l);
+            break;
+        }
+        l += len + (l[len] == '\n');
+    }
+    return buf;
+}
+
+static void explore_finds_it_and_the_replay_repeats_it(void)
+{
+    static char replay[CD_SCHEDULE_MAX + 512], verdict[2048], again[2048];
+    const char *argv[] = { concdemo_bin(), "explore", "publication", NULL };
+    run_cmd(&out, argv, TSAN_ENV, CMD_LIMIT_MS);
+    ASSERT_INT_EQ(out.exit_code, 1);
+    ASSERT_STR_HAS(out.out, "violation found");
+    line_of("replay: ", replay, sizeof replay);
+    line_of("publication [broken]: VIOLATED", verdict, sizeof verdict);
+    ASSERT_STR_HAS(verdict, "used session 0");
+    CU_ASSERT_TRUE_FATAL(replay[0] != '\0');
+    /* "replay: PROGRAM publication ... --sched=replay:..." as words. */
+    char *words[16];
+    int n = 0;
+    for (char *w = strtok(replay + strlen("replay: "), " "); w && n < 15;
+         w = strtok(NULL, " "))
+        words[n++] = w;
+    words[n] = NULL;
+    ASSERT_STR_HAS(words[n - 1], "--sched=replay:");
+    run_cmd(&out, (const char *const *)words, TSAN_ENV, CMD_LIMIT_MS);
+    ASSERT_INT_EQ(out.exit_code, 1);
+    line_of("publication [broken]: VIOLATED", again, sizeof again);
+    CU_ASSERT_TRUE(strcmp(again, verdict) == 0);
+}
+
+static void fixes_hold_under_explore(void)
+{
+    /* pct samples schedules; dfs tries every one within one preemption
+     * (two make thousands, too many for a sanitizer build on a busy
+     * machine). */
+    static const char *const fixes[] = { "--fixed=release-acquire", "--fixed=mutex" };
+    for (int i = 0; i < 2; i++) {
+        const char *pct[] = { concdemo_bin(), "explore", "publication", fixes[i],
+                              "--runs=20", NULL };
+        run_cmd(&out, pct, TSAN_ENV, CMD_LIMIT_MS);
+        ASSERT_INT_EQ(out.exit_code, 0);
+        ASSERT_STR_HAS(out.out, "no violation in 20 schedules");
+        const char *dfs[] = { concdemo_bin(), "explore", "publication", fixes[i],
+                              "--strategy=dfs", "--bound=1", NULL };
+        run_cmd(&out, dfs, TSAN_ENV, CMD_LIMIT_MS);
+        ASSERT_INT_EQ(out.exit_code, 0);
+        ASSERT_STR_HAS(out.out, "every schedule with at most 1 preemption "
+                                "tried");
+    }
+}
+
+static void no_latency_still_ends_honestly(void)
+{
+    /* With the handshake scaled to 0 the window nearly closes: whatever the
+     * run saw, it must end and say so. */
+    cd_run_opts_t o = { .params = { .threads = 4, .iterations = 8 },
+                        .timeout_ms = 5000, .latency_permille = 0 };
+    child_run_t c = run_forked_opts("publication", "broken", &o, LIMIT_MS);
+    CU_ASSERT_TRUE_FATAL(c.finished);
+    CU_ASSERT_TRUE(c.r.verdict.status == CD_HELD ||
+                   c.r.verdict.status == CD_VIOLATED);
+    ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "reads"), 32);
+}
+
+void suite_publication(void)
+{
+    CU_pSuite s = CU_add_suite("publication", NULL, NULL);
+    CU_add_test(s, "broken hands out stale sessions",
+                broken_hands_out_stale_sessions);
+    CU_add_test(s, "broken is violated on every run",
+                broken_is_violated_every_run);
+    CU_add_test(s, "release-acquire fix holds", release_acquire_fix_holds);
+    CU_add_test(s, "mutex fix holds", mutex_fix_holds);
+    CU_add_test(s, "fixes hold with 32 handlers",
+                fixes_hold_with_many_handlers);
+    CU_add_test(s, "a controlled run shows it and repeats itself",
+                a_controlled_run_shows_it_and_repeats_itself);
+    CU_add_test(s, "explore finds it and its replay repeats it",
+                explore_finds_it_and_the_replay_repeats_it);
+    CU_add_test(s, "fixes hold under explore", fixes_hold_under_explore);
+    CU_add_test(s, "without latency the run still ends honestly",
+                no_latency_still_ends_honestly);
+}
