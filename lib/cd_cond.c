@@ -36,7 +36,7 @@ typedef struct waiter {
 
 /* A signal or broadcast that found nobody: counted, and kept as the last
  * one, for the live view and for whoever looks for a lost wake-up. */
-static void note_unheard(cd_cond_t *c, int self, cd_site_t site)
+static void note_unheard(cd_cond_t *c, int all, int self, cd_site_t site)
 {
     cd_obj_rec_t *o = cd__obj(c->id);
     c->unheard++;
@@ -45,6 +45,7 @@ static void note_unheard(cd_cond_t *c, int self, cd_site_t site)
     cd__st(&o->cond_unheard_file, site.file);
     cd__st(&o->cond_unheard_line, site.line);
     cd__st(&o->cond_unheard_ns, cd_reg_elapsed_ns());
+    cd__st(&o->cond_unheard_all, all);
 }
 
 static void publish_sent(cd_cond_t *c)
@@ -201,7 +202,7 @@ static void notify(cd_cond_t *c, int all, cd_site_t site)
     while ((all || !woke) && wake_one(c))
         woke++;
     if (!woke)
-        note_unheard(c, self, site);
+        note_unheard(c, all, self, site);
     publish_sent(c);
     if (woke)
         will_wake(c);

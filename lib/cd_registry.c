@@ -380,6 +380,7 @@ static void copy_obj(cd_obj_info_t *d, int id)
     d->cond_unheard_site.file = cd__ld(&o->cond_unheard_file);
     d->cond_unheard_site.line = cd__ld(&o->cond_unheard_line);
     d->cond_unheard_ns = cd__ld(&o->cond_unheard_ns);
+    d->cond_unheard_all = cd__ld(&o->cond_unheard_all);
     d->cond_pending = cd__ld(&o->cond_pending);
     d->sem_count = cd__ld(&o->sem_count);
 }

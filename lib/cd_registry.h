@@ -127,6 +127,7 @@ typedef struct cd_obj_rec {
     _Atomic(const char *) cond_unheard_file;
     _Atomic int cond_unheard_line;
     _Atomic int64_t cond_unheard_ns;  /* cd_reg_elapsed_ns() */
+    _Atomic int cond_unheard_all;     /* it was a broadcast */
     /* Woken waiters that have not returned from the wait yet: such a
      * waiter still shows blocked on the condition variable, but it is
      * about to go on, not stuck. */
@@ -176,6 +177,7 @@ typedef struct cd_obj_info {
     int cond_unheard_thread;
     cd_site_t cond_unheard_site;
     int64_t cond_unheard_ns;
+    int cond_unheard_all;
     int cond_pending;
     /* Semaphores only. */
     int64_t sem_count;

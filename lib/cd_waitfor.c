@@ -292,9 +292,10 @@ static void lost_wakeups(const cd_snapshot_t *s, cd_stuck_t *out)
             !o->cond_unheard_thread || o->cond_unheard_ns > t->since_ns)
             continue;
         cd__appendf(out->lost_wakeup, sizeof out->lost_wakeup, &at,
-                    "%s%s signalled %s at %s:%d before anyone waited (a lost "
+                    "%s%s %s %s at %s:%d before anyone waited (a lost "
                     "wake-up), %.1f ms before %s's wait", at ? "; " : "",
-                    cd_snap_thread_name(s, o->cond_unheard_thread), o->name,
+                    cd_snap_thread_name(s, o->cond_unheard_thread),
+                    o->cond_unheard_all ? "broadcast" : "signalled", o->name,
                     o->cond_unheard_site.file ? o->cond_unheard_site.file
                                               : "?",
                     o->cond_unheard_site.line,

@@ -208,6 +208,7 @@ static void the_registry_keeps_the_last_unheard_signal(void)
     ASSERT_INT_EQ(o->cond_unheard_thread, cd_self());
     ASSERT_STR_HAS(o->cond_unheard_site.file, "test_cond.c");
     ASSERT_INT_EQ(o->cond_unheard_site.line, line);
+    ASSERT_INT_EQ(o->cond_unheard_all, 1); /* the broadcast came last */
     CU_ASSERT_TRUE(o->cond_unheard_ns > 0);
     int64_t when = o->cond_unheard_ns;
 

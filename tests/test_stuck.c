@@ -181,6 +181,11 @@ static void a_signal_lost_before_the_wait_is_named(void)
                            "wake-up), 18.0 ms before runner's wait");
     cd_stuck_format(&st, s, buf, sizeof buf);
     ASSERT_STR_HAS(buf, "main joins runner; worker-1 signalled job-done");
+    /* A broadcast that found nobody is called one. */
+    o->cond_unheard_all = 1;
+    cd_waitfor_describe(s, &st);
+    ASSERT_STR_HAS(st.lost_wakeup, "worker-1 broadcast job-done at demos/x.c:53");
+    o->cond_unheard_all = 0;
     /* A signal lost after the wait began does not explain it. */
     o->cond_unheard_ns = 30000000;
     cd_waitfor_describe(s, &st);
