@@ -140,6 +140,10 @@ static const cd_exercise_spec_t specs[] = {
          * shows only in the second. */
         .explore = { .iterations = 2 },
         .pct_runs = 300, .dfs_budget_s = 1,
+        /* A flag tested in an `if` holds until a wait returns for
+         * nothing: the runner then goes on with its job unfinished. */
+        .spurious = CD_SPURIOUS_AFTER,
+        .empty_point = "job not done",
         .waits = lost_wakeup_waits,
     },
     {
@@ -151,7 +155,7 @@ static const cd_exercise_spec_t specs[] = {
         .nfree = 2, .free_runs = 3, .free_ms = 5000,
         .explore = { .threads = 2, .iterations = 2 },
         .pct_runs = 300, .dfs_budget_s = 1,
-        .spurious = 1,
+        .spurious = CD_SPURIOUS_ALWAYS,
         .waits = spurious_waits,
         .empty_point = "rail empty",
     },

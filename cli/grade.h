@@ -27,6 +27,8 @@
 
 #define CD_GRADE_MAX_SIZES 2
 
+enum { CD_SPURIOUS_NEVER, CD_SPURIOUS_ALWAYS, CD_SPURIOUS_AFTER };
+
 typedef struct cd_exercise_spec {
     const char *name;   /* the scenario's: what `concdemo check` takes */
     const char *goal;   /* what "done" means, one line */
@@ -36,10 +38,13 @@ typedef struct cd_exercise_spec {
     int nfree, free_runs, free_ms;
 
     /* Exploration: pct_runs pct schedules, then dfs within its budget;
-     * with `spurious`, a condition variable's wait may also return with
-     * no signal at all, as POSIX allows (cd_sched_cfg_t.spurious), so
-     * that a wait that trusts its wake-up fails however the free runs
-     * went. */
+     * with `spurious` (CD_SPURIOUS_ALWAYS), a condition variable's wait
+     * may also return with no signal at all, as POSIX allows
+     * (cd_sched_cfg_t.spurious), so that a wait that trusts its wake-up
+     * fails however the free runs went. CD_SPURIOUS_AFTER keeps them out
+     * of that search and adds a second pct search with them once the
+     * first held: the exercise's own bug is then the one a change is
+     * told about, and a wait in an `if` is still caught. */
     cd_params_t explore;
     int pct_runs;
     double dfs_budget_s;
@@ -65,7 +70,7 @@ typedef struct cd_exercise_spec {
     const char *crit_begin, *crit_end;
 
     /* The named point the harness passes when a thread takes what is not
-     * there (NULL: none): a failing schedule is explained by the wait
+     * there, or goes on with what is not done (NULL: none): a failing schedule is explained by the wait
      * that returned before it, and how it ended. */
     const char *empty_point;
 } cd_exercise_spec_t;

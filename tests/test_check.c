@@ -1331,6 +1331,10 @@ static const struct decoy {
       "await_done() returned before job 1 had ended", 0 },
     { "lost-wakeup-no-reset", "lost-wakeup", "explore   FAIL",
       "await_done() returned before job 2 had ended", 0 },
+    /* 1: the flag tested once: held until a wait returns for nothing
+     * (the second search, with spurious wake-ups). */
+    { "lost-wakeup-if", "lost-wakeup", "explore   FAIL",
+      "returned with no signal at all (a spurious wake-up", 0 },
     /* 1: a second look is still a number of looks: a wake-up for nothing
      * or a ticket another cook took first gets past both (which of the
      * two pct meets first depends on its priorities). */
@@ -1602,6 +1606,9 @@ static const struct promise {
       "decoys/lost-wakeup-sem-one" },
     { "07-lost-wakeup.md", "the last job's flag still set",
       "decoys/lost-wakeup-no-reset" },
+    { "07-lost-wakeup.md", "explores once more with wake-ups for nothing "
+      "(`--spurious`, lesson 8): the `if` lets the runner go on with its job "
+      "unfinished", "decoys/lost-wakeup-if" },
     { "07-lost-wakeup.md", "a plain flag that the runner reads in a loop, "
       "outside any lock, is a data race", "decoys/lost-wakeup-spin" },
     { "08-spurious.md", "takes only a ticket that is there, under every "
