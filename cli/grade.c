@@ -168,7 +168,7 @@ static const cd_exercise_spec_t specs[] = {
         .explore = { .threads = 3, .iterations = 1 },
         .pct_runs = 300, .dfs_budget_s = 2,
         .overlap = "meals",
-        .parallel = { .threads = 5, .iterations = 2 },
+        .parallel = { .threads = 5, .iterations = 3 },
         .serial_why = "correct, but only one diner eats at a time: one seat "
                       "(or one lock) for the whole table serialises every "
                       "meal. Two diners who share no fork can eat together",

@@ -990,11 +990,13 @@ static void finish_meals(cd_judge_t *j, cd_verdict_t *v)
                            shared_fork(n, j->shared_diner, j->shared_with));
     else if (skipped >= 0)
         cd_verdict_observe(v, CD_VIOLATED, "diner-%d ate %ld of %d %s, but "
-                           "its meal() returned %ld times: meals were skipped "
+                           "its meal() returned %ld %s: meals were skipped "
                            "and diner-%d went hungry (starved)", skipped + 1,
                            j->count[skipped], each,
                            cd_plural(each, "meal", "meals"),
-                           j->count2[skipped], skipped + 1);
+                           j->count2[skipped],
+                           cd_plural(j->count2[skipped], "time", "times"),
+                           skipped + 1);
     else if (greedy >= 0)
         cd_verdict_observe(v, CD_VIOLATED, "diner-%d ate %ld meals, not %d: "
                            "one meal() ate more than once", greedy + 1,

@@ -22,6 +22,7 @@
 
 #include "cd_mutex.h"
 #include "cd_sem.h"
+#include "cd_thread.h"
 #include "harness/philosophers.h"
 
 /* The table. Add what your fix needs. */

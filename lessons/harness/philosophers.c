@@ -23,8 +23,8 @@
 
 #define REACH_USEC 5000 /* reaching for the second fork: long next to a
                            meal, so that the ring closes in free runs too */
-#define EAT_USEC 1000
-#define THINK_USEC 1000
+#define EAT_USEC 3000
+#define THINK_USEC 5000 /* and up to 12 ms more, by seat and meal */
 
 void reach(diner_t *d)
 {
@@ -63,8 +63,12 @@ static void dine(void *ctx, int index)
 {
     dinner_t *dn = ctx;
     for (int i = 0; i < dn->meals; i++) {
+        /* Diners think for different whiles (the same in every run, so
+         * that a controlled run replays): after the first meal they
+         * come back to the table at different times, as real ones do. */
         if (i > 0)
-            cd_latency("think", THINK_USEC);
+            cd_latency("think", THINK_USEC +
+                                    (index * 3 + i * 7) % 5 * 3000);
         meal(dn->table, &dn->diner[index]);
         cd_ledger_put(CD_EFF_RETURNED, index, 0, 0, 0);
     }
