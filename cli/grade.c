@@ -29,6 +29,7 @@ static const char *const backpressure_waits[] = {
 static const char *const await_waits[] = { "db-save", NULL };
 static const char *const lost_wakeup_waits[] = { "job", "setup", NULL };
 static const char *const spurious_waits[] = { "take-order", NULL };
+static const char *const philosophers_waits[] = { "back-off", NULL };
 
 static const cd_exercise_spec_t specs[] = {
     {
@@ -158,6 +159,24 @@ static const cd_exercise_spec_t specs[] = {
         .spurious = CD_SPURIOUS_ALWAYS,
         .waits = spurious_waits,
         .empty_point = "rail empty",
+    },
+    {
+        /* Three diners round three forks: the smallest ring that is not
+         * lesson 2's two locks in opposite orders. */
+        .name = "philosophers",
+        .goal = "every diner eats all its meals, with both forks; no "
+                "deadlock round the table, nobody starved",
+        .free = { { .threads = 5, .iterations = 10 },
+                  { .threads = 7, .iterations = 10 } },
+        .nfree = 2, .free_runs = 3, .free_ms = 5000,
+        .explore = { .threads = 3, .iterations = 1 },
+        .pct_runs = 300, .dfs_budget_s = 2,
+        .overlap = "meals",
+        .parallel = { .threads = 5, .iterations = 3 },
+        .serial_why = "correct, but only one diner eats at a time: one seat "
+                      "(or one lock) for the whole table serialises every "
+                      "meal. Two diners who share no fork can eat together",
+        .waits = philosophers_waits,
     },
 };
 

@@ -98,6 +98,14 @@ int cd_ex_plan(const char *name, const cd_params_t *p, cd_ex_plan_t *out)
                                     p->threads + 1);
         if (p->threads < 1 || p->threads > 16)
             return -1;
+    } else if (strcmp(name, "philosophers") == 0) {
+        out->diners = p->threads;
+        out->meals = p->iterations;
+        /* A meal's begin and end, and its meal() returning. */
+        out->max_records = room_for((long)p->threads * p->iterations, 3,
+                                    p->threads);
+        if (p->threads < 2 || p->threads > 26)
+            return -1;
     } else {
         return -1;
     }
@@ -158,6 +166,12 @@ struct cd_judge {
     long *home;
     long empty, first_empty_cook, early_home, late_post;
     int closed;
+
+    /* philosophers (count: meals eaten by diner, count2: meal()s
+     * returned, said: the record of the meal it is eating now, or
+     * LONG_MIN): the first meal eaten without both forks, and the first
+     * two neighbours who ate at once (-1: none). */
+    long bare_diner, bare_forks, shared_diner, shared_with;
 };
 
 struct rules {
@@ -878,6 +892,126 @@ static void finish_rail(cd_judge_t *j, cd_verdict_t *v)
                            cd_plural(cooks, "", "s"));
 }
 
+/* ---- philosophers: every meal eaten, with both forks, no fork shared ---- */
+
+static int keys_diners(const cd_ex_plan_t *plan)
+{
+    return plan->diners;
+}
+
+/* The neighbour of diner d eating now (d's left, then its right), or -1. */
+static long eating_neighbour(const cd_judge_t *j, long d)
+{
+    int n = j->plan.diners;
+    long left = (d + n - 1) % n, right = (d + 1) % n;
+    if (j->said[left] != LONG_MIN)
+        return left;
+    return j->said[right] != LONG_MIN ? right : -1;
+}
+
+static void book_meals(cd_judge_t *j, const cd_effect_t *e)
+{
+    switch (e->kind) {
+    case CD_EFF_CALL:
+        if (!key_ok(j, e->a, "diner"))
+            return;
+        book_call(j, e);
+        if (j->said[e->a] != LONG_MIN)
+            fault(j, "diner-%ld began a meal while still eating one (meal "
+                  "%ld)", e->a + 1, j->count[e->a] + 1);
+        if (e->b < 2 && j->bare_diner < 0)
+            j->bare_diner = e->a, j->bare_forks = e->b;
+        long other = eating_neighbour(j, e->a);
+        if (other >= 0 && j->shared_diner < 0)
+            j->shared_diner = e->a, j->shared_with = other;
+        j->said[e->a] = j->seq;
+        j->count[e->a]++;
+        return;
+    case CD_EFF_CALL_END:
+        if (!key_ok(j, e->a, "diner"))
+            return;
+        book_call(j, e);
+        if (j->said[e->a] == LONG_MIN)
+            fault(j, "diner-%ld finished a meal it never began (meal %ld)",
+                  e->a + 1, j->count[e->a]);
+        j->said[e->a] = LONG_MIN;
+        return;
+    case CD_EFF_RETURNED:
+        if (key_ok(j, e->a, "diner"))
+            j->count2[e->a]++;
+        return;
+    default:
+        fault(j, "a record (kind %ld) the philosophers exercise does not "
+              "make", e->kind, 0);
+    }
+}
+
+/* The fork diners a and b (neighbours) share, 1-based as named. */
+static int shared_fork(int n, long a, long b)
+{
+    long right_of = (a + 1) % n == b ? a : b; /* b is a's right neighbour */
+    if (n == 2)
+        right_of = a; /* two diners share both forks: name a's right one */
+    return (int)((right_of + 1) % n) + 1;
+}
+
+static void finish_meals(cd_judge_t *j, cd_verdict_t *v)
+{
+    int n = j->plan.diners, each = j->plan.meals;
+    long want = (long)n * each, eaten = 0;
+    int hungriest = 0, skipped = -1, greedy = -1;
+
+    for (int d = 0; d < n; d++) {
+        eaten += j->count[d];
+        if (j->count[d] < j->count[hungriest])
+            hungriest = d;
+        if (skipped < 0 && j->count2[d] > j->count[d])
+            skipped = d;
+        if (greedy < 0 && j->count[d] > each)
+            greedy = d;
+    }
+    cd_verdict_expect(v, "each of %d diners eats %d %s (%ld in all), "
+                      "holding both its forks, never while a neighbour eats",
+                      n, each, cd_plural(each, "meal", "meals"), want);
+    cd_verdict_num(v, "meals", want);
+    cd_verdict_num(v, "eaten", eaten);
+    cd_verdict_num(v, "fewest_eaten", j->count[hungriest]);
+    cd_verdict_num(v, "most_at_once", j->most);
+    if (j->bare_diner >= 0)
+        cd_verdict_observe(v, CD_VIOLATED, "diner-%ld ate holding %ld of its "
+                           "two forks: a meal needs both, held from before "
+                           "it begins until it ends", j->bare_diner + 1,
+                           j->bare_forks);
+    else if (j->shared_diner >= 0)
+        cd_verdict_observe(v, CD_VIOLATED, "diner-%ld began to eat while "
+                           "diner-%ld, its neighbour, was eating: fork-%d was "
+                           "in two hands at once", j->shared_diner + 1,
+                           j->shared_with + 1,
+                           shared_fork(n, j->shared_diner, j->shared_with));
+    else if (skipped >= 0)
+        cd_verdict_observe(v, CD_VIOLATED, "diner-%d ate %ld of %d %s, but "
+                           "its meal() returned %ld %s: meals were skipped "
+                           "and diner-%d went hungry (starved)", skipped + 1,
+                           j->count[skipped], each,
+                           cd_plural(each, "meal", "meals"),
+                           j->count2[skipped],
+                           cd_plural(j->count2[skipped], "time", "times"),
+                           skipped + 1);
+    else if (greedy >= 0)
+        cd_verdict_observe(v, CD_VIOLATED, "diner-%d ate %ld meals, not %d: "
+                           "one meal() ate more than once", greedy + 1,
+                           j->count[greedy], each);
+    else if (eaten < want)
+        cd_verdict_observe(v, CD_VIOLATED, "%ld of %ld meals eaten; the "
+                           "hungriest diner, diner-%d, ate %ld", eaten, want,
+                           hungriest + 1, j->count[hungriest]);
+    else
+        cd_verdict_observe(v, CD_HELD, "all %ld meals eaten, %d by each "
+                           "diner, each with both forks; no fork in two "
+                           "hands; up to %d meals at once", eaten, each,
+                           j->most);
+}
+
 static const rules_t rules[] = {
     { "race", keys_orders, book_pay, finish_race },
     { "deadlock", keys_accounts, book_transfer, finish_transfer },
@@ -887,6 +1021,7 @@ static const rules_t rules[] = {
     { "async-race", keys_orders, book_pay, finish_race },
     { "lost-wakeup", keys_jobs, book_jobs, finish_jobs },
     { "spurious", keys_rail, book_rail, finish_rail },
+    { "philosophers", keys_diners, book_meals, finish_meals },
 };
 
 /* ============================== the judge's life ========================= */
@@ -926,6 +1061,7 @@ cd_judge_t *cd_judge_new(const char *name, const cd_params_t *p)
     j->cap_used = (long)j->plan.accounts * j->plan.transfers;
     j->used = calloc((size_t)j->cap_used + 1, sizeof *j->used);
     j->home = longs(j->nkeys, 0);
+    j->bare_diner = j->shared_diner = -1;
     if (!j->count || !j->count2 || !j->money || !j->said || !j->said2 ||
         !j->check || !j->checked || !j->used || !j->home) {
         cd_judge_free(j);

@@ -48,9 +48,12 @@ enum cd_effect_kind {
     CD_EFF_RUN_END,   /* it ended: a = records that did not fit */
     CD_EFF_CALL,      /* a slow call begins: a = whose (customer, teller,
                          reader, user; lost-wakeup: the job, which is
-                         the slow call); starvation: b = 1 when the read
+                         the slow call; philosophers: the diner, whose
+                         meal it is); starvation: b = 1 when the read
                          came while the trimmer waited and got in ahead
-                         of it, d = the age of the window it read (us) */
+                         of it, d = the age of the window it read (us);
+                         philosophers: b = how many of its two forks the
+                         diner held, by the registry's record */
     CD_EFF_CALL_END,  /* the slow call whose a is the same ended */
     CD_EFF_PAY,       /* the gateway was asked to charge: a order,
                          b customer (async-race: the judge applies the
@@ -60,7 +63,8 @@ enum cd_effect_kind {
                          (deadlock: a teller's transfer(); await: the
                          user of an add_item(); lost-wakeup: the job
                          whose await_done(); spurious: a cook whose
-                         next_ticket() said the rail is closed) */
+                         next_ticket() said the rail is closed;
+                         philosophers: a diner whose meal()) */
     CD_EFF_BALANCE,   /* deadlock, at the end: a account, d its balance */
     CD_EFF_ASK,       /* starvation: the trimmer asks for the write lock */
     CD_EFF_TRIM,      /* starvation: a trim made: c = 1 while requests
@@ -129,6 +133,8 @@ typedef struct cd_ex_plan {
                                      another, each on a worker of its own */
     int cooks, tickets;           /* spurious: the till posts tickets
                                      0 .. tickets-1, then closes */
+    int diners, meals;            /* philosophers: meals per diner; diner
+                                     i eats with forks i and i+1 (mod n) */
     size_t max_records;           /* more than this in one run is a fault */
 } cd_ex_plan_t;
 

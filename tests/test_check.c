@@ -1354,6 +1354,23 @@ static const struct decoy {
       "returned with no signal at all (a spurious wake-up", 0 },
     { "spurious-spin", "spurious", "explore   FAIL",
       "a loop that never calls the library", 0 },
+    /* 1: a stagger by seat; under exploration it may end at any point. */
+    { "philosophers-sleep", "philosophers", "timing    FAIL",
+      "your fix depends on timing", 0 },
+    { "philosophers-five-seats", "philosophers", "explore   FAIL",
+      "DEADLOCK observed: diner-1 holds fork-1, waits fork-2", 0 },
+    { "philosophers-one-seat", "philosophers", "parallel  FAIL",
+      "correct, but only one diner eats at a time", 0 },
+    { "philosophers-right-first", "philosophers", "explore   FAIL",
+      "DEADLOCK observed: diner-1 holds fork-2, waits fork-1", 0 },
+    /* Put down and pick up in step: the scheduler's step bound. */
+    { "philosophers-trylock-spin", "philosophers", "explore   FAIL",
+      "(a livelock or a spin loop?)", 0 },
+    /* 2: meals counted by the kitchen, not by meal() returning. */
+    { "philosophers-trylock-skip", "philosophers", "explore   FAIL",
+      "went hungry (starved)", 0 },
+    { "philosophers-put-down-first", "philosophers", "free      FAIL",
+      "ate holding 1 of its two forks", 0 },
 };
 
 #define NDECOYS (int)(sizeof decoys / sizeof decoys[0])
@@ -1634,6 +1651,28 @@ static const struct promise {
       "tests/test_ledger.c:a_take_from_an_empty_rail_fails" },
     { "08-spurious.md", "every ticket taken exactly once, every cook home",
       "tests/test_ledger.c:every_ticket_once_and_every_cook_home" },
+    { "10-philosophers.md", "Any of the three fixes above will do",
+      "answers/philosophers-waiter.patch" },
+    { "10-philosophers.md", "Any of the three fixes above will do",
+      "answers/philosophers-timeout.patch" },
+    { "10-philosophers.md", "a sleep that staggers the diners does nothing "
+      "when the checker explores schedules", "decoys/philosophers-sleep" },
+    { "10-philosophers.md", "a waiter with a seat for every diner lets the "
+      "ring close again", "decoys/philosophers-five-seats" },
+    { "10-philosophers.md", "one that seats a single diner \"works\" but "
+      "feeds", "decoys/philosophers-one-seat" },
+    { "10-philosophers.md", "Taking the right fork first is no fix when "
+      "every diner does it", "decoys/philosophers-right-first" },
+    { "10-philosophers.md", "the checker stops it and says so",
+      "decoys/philosophers-trylock-spin" },
+    { "10-philosophers.md", "A `meal()` that returns without eating starves "
+      "its diner and fails", "decoys/philosophers-trylock-skip" },
+    { "10-philosophers.md", "a meal eaten with one fork fails",
+      "decoys/philosophers-put-down-first" },
+    { "10-philosophers.md", "and so would two neighbours eating at once",
+      "tests/test_ledger.c:a_fork_is_in_one_hand_at_a_time" },
+    { "10-philosophers.md", "the checker prints it, diner by diner",
+      "decoys/philosophers-five-seats" },
     { "exercises/README.md", "a sleep, a lock around half of the critical "
       "section, one lock for everything - fails, and the checker says why",
       "decoys/race-lock-write" },

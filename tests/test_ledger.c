@@ -372,6 +372,78 @@ static void every_ticket_once_and_every_cook_home(void)
                                "cook (5)");
 }
 
+/* philosophers: three diners, one meal each, one after another, each
+ * holding `forks` forks (by the registry's count); diner 2 returns from
+ * meal() without eating when `skip`. */
+static int dinner_run(cd_effect_t *e, int forks, int skip)
+{
+    int n = 0;
+    for (int d = 0; d < 3; d++) {
+        if (!(skip && d == 1)) {
+            e[n++] = REC(CD_EFF_CALL, d, forks, 0, 0);
+            e[n++] = REC(CD_EFF_CALL_END, d, 0, 0, 0);
+        }
+        e[n++] = REC(CD_EFF_RETURNED, d, 0, 0, 0);
+    }
+    return n;
+}
+
+/* Meals are counted by the kitchen, never by meal() returning: a meal()
+ * that returns without eating starves its diner. */
+static void a_meal_skipped_starves_its_diner(void)
+{
+    cd_effect_t e[32];
+    cd_params_t p = { .threads = 3, .iterations = 1 };
+    judge("philosophers", p, e, dinner_run(e, 2, 0));
+    ASSERT_INT_EQ(v.status, CD_HELD);
+    ASSERT_STR_HAS(v.observed, "all 3 meals eaten, 1 by each diner, each "
+                               "with both forks; no fork in two hands; up to "
+                               "1 meals at once");
+
+    judge("philosophers", p, e, dinner_run(e, 2, 1));
+    ASSERT_INT_EQ(v.status, CD_VIOLATED);
+    ASSERT_STR_HAS(v.observed, "diner-2 ate 0 of 1 meal, but its meal() "
+                               "returned 1 time: meals were skipped and "
+                               "diner-2 went hungry (starved)");
+    /* A run cut short (a deadlock): the hungriest diner is named. */
+    judge("philosophers", p, e, 3);
+    ASSERT_INT_EQ(v.status, CD_VIOLATED);
+    ASSERT_STR_HAS(v.observed, "1 of 3 meals eaten; the hungriest diner, "
+                               "diner-2, ate 0");
+}
+
+/* A meal needs both forks in the diner's hands, by the registry's count,
+ * and two neighbours never eat at once: they share a fork. */
+static void a_fork_is_in_one_hand_at_a_time(void)
+{
+    cd_effect_t e[32];
+    cd_params_t p = { .threads = 3, .iterations = 1 };
+    judge("philosophers", p, e, dinner_run(e, 1, 0));
+    ASSERT_INT_EQ(v.status, CD_VIOLATED);
+    ASSERT_STR_HAS(v.observed, "diner-1 ate holding 1 of its two forks");
+
+    /* Diner 2 begins while diner 1 eats; diner 3 eats after. */
+    cd_effect_t shared[] = {
+        REC(CD_EFF_CALL, 0, 2, 0, 0), REC(CD_EFF_CALL, 1, 2, 0, 0),
+        REC(CD_EFF_CALL_END, 0, 0, 0, 0), REC(CD_EFF_CALL_END, 1, 0, 0, 0),
+        REC(CD_EFF_CALL, 2, 2, 0, 0), REC(CD_EFF_CALL_END, 2, 0, 0, 0),
+        REC(CD_EFF_RETURNED, 0, 0, 0, 0), REC(CD_EFF_RETURNED, 1, 0, 0, 0),
+        REC(CD_EFF_RETURNED, 2, 0, 0, 0),
+    };
+    judge("philosophers", p, shared, 9);
+    ASSERT_INT_EQ(v.status, CD_VIOLATED);
+    ASSERT_STR_HAS(v.observed, "diner-2 began to eat while diner-1, its "
+                               "neighbour, was eating: fork-2 was in two "
+                               "hands at once");
+    ASSERT_INT_EQ(most, 2);
+
+    cd_effect_t stranger[] = { REC(CD_EFF_CALL, 3, 2, 0, 0) };
+    judge("philosophers", p, stranger, 1);
+    ASSERT_INT_EQ(v.status, CD_VIOLATED);
+    ASSERT_STR_HAS(v.observed, "the service was told of diner 3, which this "
+                               "run does not have");
+}
+
 /* ============================ the checker's books ======================== */
 
 static const cd_exercise_spec_t *race_spec(void)
@@ -634,6 +706,10 @@ void suite_ledger(void)
                 a_take_from_an_empty_rail_fails);
     CU_add_test(s, "every ticket once and every cook home",
                 every_ticket_once_and_every_cook_home);
+    CU_add_test(s, "a meal skipped starves its diner",
+                a_meal_skipped_starves_its_diner);
+    CU_add_test(s, "a fork is in one hand at a time",
+                a_fork_is_in_one_hand_at_a_time);
     CU_add_test(s, "a run's size reads in words", a_runs_size_reads_in_words);
     CU_add_test(s, "a verdict with no runs behind it fails",
                 a_verdict_with_no_runs_behind_it_fails);
