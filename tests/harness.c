@@ -657,6 +657,30 @@ void expect_explore_found(const cmd_out_t *o, const char *verdict_prefix,
                                             sizeof f->replay));
 }
 
+void expect_fixes_hold_under_explore(const char *scenario,
+                                     const char *const fixes[], int pct_runs,
+                                     int bound, const char *env,
+                                     int limit_ms)
+{
+    char runs[32], preempt[32], tried[96];
+    cmd_out_t o;
+    snprintf(runs, sizeof runs, "--runs=%d", pct_runs);
+    snprintf(preempt, sizeof preempt, "--bound=%d", bound);
+    snprintf(tried, sizeof tried, "every schedule with at most %d "
+             "preemption%s tried", bound, bound == 1 ? "" : "s");
+    for (int i = 0; fixes[i]; i++) {
+        const char *pct[] = { "explore", scenario, fixes[i], runs, NULL };
+        run_concdemo(&o, pct, env, limit_ms);
+        ASSERT_INT_EQ(o.exit_code, 0);
+        ASSERT_STR_HAS(o.out, "no violation in");
+        const char *dfs[] = { "explore", scenario, fixes[i],
+                              "--strategy=dfs", preempt, NULL };
+        run_concdemo(&o, dfs, env, limit_ms);
+        ASSERT_INT_EQ(o.exit_code, 0);
+        ASSERT_STR_HAS(o.out, tried);
+    }
+}
+
 child_run_t expect_status_every_run(const char *name, const char *variant,
                                     int runs, int status, int limit_ms)
 {

@@ -99,8 +99,8 @@ void expect_printed_run_repeats(cmd_out_t *o, char *line, const char *extra,
 
 /* What an `explore` that found a violation printed. */
 typedef struct explore_found {
-    char verdict[1024];   /* after "<scenario> [broken]: " */
-    char replay[1024];    /* after "replay: " */
+    char verdict[2048];                /* after "<scenario> [broken]: " */
+    char replay[CD_SCHEDULE_MAX + 512]; /* after "replay: " */
 } explore_found_t;
 
 /* Checks that o holds an explore that found a violation: exit 1, "violation
@@ -108,6 +108,14 @@ typedef struct explore_found {
  * into f; fails the test at once if either is missing). */
 void expect_explore_found(const cmd_out_t *o, const char *verdict_prefix,
                           explore_found_t *f);
+
+/* Explores each of scenario's fixes (a NULL-ended list of "--fixed=HOW")
+ * with pct for pct_runs schedules, then with dfs within `bound`
+ * preemptions, and fails the test unless every search held. */
+void expect_fixes_hold_under_explore(const char *scenario,
+                                     const char *const fixes[], int pct_runs,
+                                     int bound, const char *env,
+                                     int limit_ms);
 
 /* Runs scenario `name`'s variant `runs` times in forked children, each
  * killed after limit_ms, and fails the test unless every one finished with

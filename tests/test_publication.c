@@ -103,45 +103,17 @@ static void a_controlled_run_shows_it_and_repeats_itself(void)
     ASSERT_INT_EQ(f.r.verdict.status, CD_HELD);
 }
 
-/* The line of out.out that starts with `prefix`, copied into buf ("" if
- * none). */
-static const char *line_of(const char *prefix, char *buf, size_t size)
-{
-    buf[0] = '\0';
-    for (const char *l = out.out; *l;) {
-        size_t len = strcspn(l, "\n");
-        if (strncmp(l, prefix, strlen(prefix)) == 0) {
-            snprintf(buf, size, "%.*s", (int)len, l);
-            break;
-        }
-        l += len + (l[len] == '\n');
-    }
-    return buf;
-}
-
 static void explore_finds_it_and_the_replay_repeats_it(void)
 {
-    static char replay[CD_SCHEDULE_MAX + 512], verdict[2048], again[2048];
-    const char *argv[] = { concdemo_bin(), "explore", "publication", NULL };
-    run_cmd(&out, argv, TSAN_ENV, CMD_LIMIT_MS);
-    ASSERT_INT_EQ(out.exit_code, 1);
-    ASSERT_STR_HAS(out.out, "violation found");
-    line_of("replay: ", replay, sizeof replay);
-    line_of("publication [broken]: VIOLATED", verdict, sizeof verdict);
-    ASSERT_STR_HAS(verdict, "used session 0");
-    CU_ASSERT_TRUE_FATAL(replay[0] != '\0');
-    /* "replay: PROGRAM publication ... --sched=replay:..." as words. */
-    char *words[16];
-    int n = 0;
-    for (char *w = strtok(replay + strlen("replay: "), " "); w && n < 15;
-         w = strtok(NULL, " "))
-        words[n++] = w;
-    words[n] = NULL;
-    ASSERT_STR_HAS(words[n - 1], "--sched=replay:");
-    run_cmd(&out, (const char *const *)words, TSAN_ENV, CMD_LIMIT_MS);
-    ASSERT_INT_EQ(out.exit_code, 1);
-    line_of("publication [broken]: VIOLATED", again, sizeof again);
-    CU_ASSERT_TRUE(strcmp(again, verdict) == 0);
+    static explore_found_t f;
+    static cmd_out_t again;
+    const char *argv[] = { "explore", "publication", NULL };
+    run_concdemo(&out, argv, TSAN_ENV, CMD_LIMIT_MS);
+    expect_explore_found(&out, "publication [broken]: ", &f);
+    ASSERT_STR_HAS(f.verdict, "VIOLATED — ");
+    ASSERT_STR_HAS(f.verdict, "used session 0");
+    expect_printed_run_repeats(&again, f.replay, NULL, f.verdict, TSAN_ENV,
+                               CMD_LIMIT_MS);
 }
 
 static void fixes_hold_under_explore(void)
@@ -149,20 +121,9 @@ static void fixes_hold_under_explore(void)
     /* pct samples schedules; dfs tries every one within one preemption
      * (two make thousands, too many for a sanitizer build on a busy
      * machine). */
-    static const char *const fixes[] = { "--fixed=release-acquire", "--fixed=mutex" };
-    for (int i = 0; i < 2; i++) {
-        const char *pct[] = { concdemo_bin(), "explore", "publication", fixes[i],
-                              "--runs=20", NULL };
-        run_cmd(&out, pct, TSAN_ENV, CMD_LIMIT_MS);
-        ASSERT_INT_EQ(out.exit_code, 0);
-        ASSERT_STR_HAS(out.out, "no violation in 20 schedules");
-        const char *dfs[] = { concdemo_bin(), "explore", "publication", fixes[i],
-                              "--strategy=dfs", "--bound=1", NULL };
-        run_cmd(&out, dfs, TSAN_ENV, CMD_LIMIT_MS);
-        ASSERT_INT_EQ(out.exit_code, 0);
-        ASSERT_STR_HAS(out.out, "every schedule with at most 1 preemption "
-                                "tried");
-    }
+    static const char *const fixes[] = { "--fixed=release-acquire", "--fixed=mutex", NULL };
+    expect_fixes_hold_under_explore("publication", fixes, 20, 1, TSAN_ENV,
+                                    CMD_LIMIT_MS);
 }
 
 static void no_latency_still_ends_honestly(void)
