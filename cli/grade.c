@@ -30,6 +30,9 @@ static const char *const await_waits[] = { "db-save", NULL };
 static const char *const lost_wakeup_waits[] = { "job", "setup", NULL };
 static const char *const spurious_waits[] = { "take-order", NULL };
 static const char *const philosophers_waits[] = { "back-off", NULL };
+static const char *const order_violation_waits[] = {
+    "db-connect", "next-request", "query", NULL,
+};
 
 static const cd_exercise_spec_t specs[] = {
     {
@@ -159,6 +162,19 @@ static const cd_exercise_spec_t specs[] = {
         .spurious = CD_SPURIOUS_ALWAYS,
         .waits = spurious_waits,
         .empty_point = "rail empty",
+    },
+    {
+        /* No parallel stage: the handlers' queries overlap whatever the
+         * look-up does once the connection is there. */
+        .name = "order-violation",
+        .goal = "every request finds the open connection, however early it "
+                "comes; the database connected once",
+        .free = { { .threads = 2, .iterations = 4 },
+                  { .threads = 8, .iterations = 2 } },
+        .nfree = 2, .free_runs = 3, .free_ms = 2500,
+        .explore = { .threads = 2, .iterations = 1 },
+        .pct_runs = 300, .dfs_budget_s = 1,
+        .waits = order_violation_waits,
     },
     {
         /* Three diners round three forks: the smallest ring that is not

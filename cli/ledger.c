@@ -98,6 +98,14 @@ int cd_ex_plan(const char *name, const cd_params_t *p, cd_ex_plan_t *out)
                                     p->threads + 1);
         if (p->threads < 1 || p->threads > 16)
             return -1;
+    } else if (strcmp(name, "order-violation") == 0) {
+        out->handlers = p->threads;
+        out->per_handler = p->iterations;
+        /* Each request one record, and room for a few connects. */
+        out->max_records = room_for((long)p->threads * p->iterations, 1,
+                                    p->threads + 1);
+        if (p->threads < 1 || p->threads > 16 || p->iterations > 1000)
+            return -1;
     } else if (strcmp(name, "philosophers") == 0) {
         out->diners = p->threads;
         out->meals = p->iterations;
@@ -172,6 +180,8 @@ struct cd_judge {
      * LONG_MIN): the first meal eaten without both forks, and the first
      * two neighbours who ate at once (-1: none). */
     long bare_diner, bare_forks, shared_diner, shared_with;
+    /* order-violation (count: requests by handler; what they found) */
+    long connects, found[4], first_bad[4][2];
 };
 
 struct rules {
@@ -892,6 +902,97 @@ static void finish_rail(cd_judge_t *j, cd_verdict_t *v)
                            cd_plural(cooks, "", "s"));
 }
 
+/* ---- order-violation: every request finds the one open connection ---- */
+
+static int keys_handlers(const cd_ex_plan_t *plan)
+{
+    return plan->handlers;
+}
+
+/* found[] and first_bad[] by outcome: CD_EX_CONN_... + 2 (0..3). */
+static void book_conn(cd_judge_t *j, const cd_effect_t *e)
+{
+    switch (e->kind) {
+    case CD_EFF_CONNECT:
+        j->connects++;
+        return;
+    case CD_EFF_USE:
+        if (!key_ok(j, e->a, "handler"))
+            return;
+        if (e->b != j->count[e->a] || e->c < CD_EX_CONN_FOREIGN ||
+            e->c > CD_EX_CONN_OPEN) {
+            fault(j, "handler-%ld's request %ld is no request of this run",
+                  e->a + 1, e->b + 1);
+            return;
+        }
+        j->count[e->a]++;
+        if (j->found[e->c + 2]++ == 0) {
+            j->first_bad[e->c + 2][0] = e->a;
+            j->first_bad[e->c + 2][1] = e->b;
+        }
+        return;
+    default:
+        fault(j, "a record (kind %ld) the order-violation exercise does "
+              "not make", e->kind, 0);
+    }
+}
+
+/* "N of M requests found X (handler-H's request R first)". */
+static void observe_found(cd_judge_t *j, cd_verdict_t *v, int outcome,
+                          int want, const char *what, const char *why)
+{
+    long n = j->found[outcome + 2];
+    cd_verdict_observe(v, CD_VIOLATED, "%ld of %d request%s found %s "
+                       "(handler-%ld's request %ld first): %s", n, want,
+                       cd_plural(want, "", "s"), what,
+                       j->first_bad[outcome + 2][0] + 1,
+                       j->first_bad[outcome + 2][1] + 1, why);
+}
+
+static void finish_conn(cd_judge_t *j, cd_verdict_t *v)
+{
+    int want = j->plan.handlers * j->plan.per_handler, short_of = -1;
+    long made = 0;
+
+    for (int h = 0; h < j->plan.handlers; h++) {
+        made += j->count[h];
+        if (short_of < 0 && j->count[h] < j->plan.per_handler)
+            short_of = h;
+    }
+    cd_verdict_expect(v, "each of %d request%s finds the database "
+                      "connection open, made once", want,
+                      cd_plural(want, "", "s"));
+    cd_verdict_num(v, "requests", want);
+    cd_verdict_num(v, "served", j->found[CD_EX_CONN_OPEN + 2]);
+    cd_verdict_num(v, "used_before_creation", j->found[CD_EX_CONN_NONE + 2]);
+    cd_verdict_num(v, "connects", j->connects);
+    if (j->found[CD_EX_CONN_NONE + 2])
+        observe_found(j, v, CD_EX_CONN_NONE, want, "no connection",
+                      "get_conn() returned before start-up had made it");
+    else if (j->found[CD_EX_CONN_HALF + 2])
+        observe_found(j, v, CD_EX_CONN_HALF, want, "a connection still in "
+                      "its handshake", "db_connect() had not returned it yet");
+    else if (j->found[CD_EX_CONN_FOREIGN + 2])
+        observe_found(j, v, CD_EX_CONN_FOREIGN, want, "a connection the "
+                      "database never made", "only db_connect() makes one");
+    else if (j->connects == 0)
+        cd_verdict_observe(v, CD_VIOLATED, "the database was never "
+                           "connected: start-up must call db_connect()");
+    else if (j->connects > 1)
+        cd_verdict_observe(v, CD_VIOLATED, "the database was connected %ld "
+                           "times: the service makes its one connection "
+                           "once", j->connects);
+    else if (made < want)
+        cd_verdict_observe(v, CD_VIOLATED, "only %ld of %d requests were "
+                           "made: handler-%d made %ld of its %d", made, want,
+                           short_of + 1, j->count[short_of],
+                           j->plan.per_handler);
+    else
+        cd_verdict_observe(v, CD_HELD, "%s%d request%s served on the one "
+                           "connection", want > 1 ? "all " : "", want,
+                           cd_plural(want, "", "s"));
+}
+
 /* ---- philosophers: every meal eaten, with both forks, no fork shared ---- */
 
 static int keys_diners(const cd_ex_plan_t *plan)
@@ -1021,6 +1122,7 @@ static const rules_t rules[] = {
     { "async-race", keys_orders, book_pay, finish_race },
     { "lost-wakeup", keys_jobs, book_jobs, finish_jobs },
     { "spurious", keys_rail, book_rail, finish_rail },
+    { "order-violation", keys_handlers, book_conn, finish_conn },
     { "philosophers", keys_diners, book_meals, finish_meals },
 };
 

@@ -88,6 +88,10 @@ enum cd_effect_kind {
                          count, whatever the cook believed) */
     CD_EFF_CLOSE,     /* spurious: the till closed the rail, a tickets
                          still on it */
+    CD_EFF_CONNECT,   /* order-violation: db_connect() began connection a
+                         (0-based: the run's a+1-th) */
+    CD_EFF_USE,       /* order-violation: handler a's request b used what
+                         get_conn() returned: c = CD_EX_CONN_... */
     CD_EFF_KINDS
 };
 
@@ -120,6 +124,15 @@ const char *cd_stage_name(int stage);
                                     count) */
 #define CD_EX_MEMORY_BUDGET (1L << 20) /* backpressure: the queue's bytes */
 
+/* order-violation: what a handler's request found (CD_EFF_USE's c), by
+ * the database's own records, whatever the learner's code believed. */
+enum {
+    CD_EX_CONN_OPEN = 1,     /* the connection, its handshake done */
+    CD_EX_CONN_NONE = 0,     /* no connection (NULL) */
+    CD_EX_CONN_HALF = -1,    /* a connection still in its handshake */
+    CD_EX_CONN_FOREIGN = -2  /* a pointer the database never handed out */
+};
+
 /* What one run of an exercise is asked to do, from its sizes. */
 typedef struct cd_ex_plan {
     int orders, customers;        /* race, async-race */
@@ -133,6 +146,8 @@ typedef struct cd_ex_plan {
                                      another, each on a worker of its own */
     int cooks, tickets;           /* spurious: the till posts tickets
                                      0 .. tickets-1, then closes */
+    int handlers, per_handler;    /* order-violation: handlers, each
+                                     serving per_handler requests */
     int diners, meals;            /* philosophers: meals per diner; diner
                                      i eats with forks i and i+1 (mod n) */
     size_t max_records;           /* more than this in one run is a fault */

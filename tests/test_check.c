@@ -1033,6 +1033,23 @@ static void the_lost_wakeup_starter_is_stuck_on_its_signal(void)
     ASSERT_STR_HAS(flat, "the runner's await_done() never returned");
 }
 
+/* The order-violation starter takes its lock around the store and the
+ * look-up, and still fails: in its free runs (the database's handshake
+ * starts with the first request, so one always falls inside it) and
+ * explored; ThreadSanitizer has nothing to say, as the lock orders
+ * each access. */
+static void the_order_violation_starter_finds_no_connection(void)
+{
+    check("order-violation", NULL, 1);
+    show_on_failure(out.exit_code == 1 && strstr(flat, "no connection"));
+    ASSERT_INT_EQ(out.exit_code, 1);
+    ASSERT_STR_HAS(out.out, "free      FAIL  run ");
+    ASSERT_STR_HAS(flat, "requests found no connection (handler-");
+    ASSERT_STR_HAS(flat, "get_conn() returned before start-up had made it");
+    ASSERT_STR_HAS(out.out, "tsan      PASS");
+    ASSERT_STR_HAS(out.out, "FAIL order-violation: failed: free explore. ");
+}
+
 /* The replay command the failing schedule printed, run with --trace. */
 static void the_printed_replay_command_repeats_the_failure(void)
 {
@@ -1354,6 +1371,22 @@ static const struct decoy {
       "returned with no signal at all (a spurious wake-up", 0 },
     { "spurious-spin", "spurious", "explore   FAIL",
       "a loop that never calls the library", 0 },
+    { "order-violation-sleep", "order-violation", "timing    FAIL",
+      "your fix depends on timing", 0 },
+    /* 1: a second look after a wait named like the database's handshake:
+     * the timing stage lets it by, and under exploration the handshake
+     * may outlast it. */
+    { "order-violation-retry-once", "order-violation", "explore   FAIL",
+      "requests found no connection (handler-", 0 },
+    { "order-violation-volatile", "order-violation", "explore   FAIL",
+      "a loop that never calls the library", 0 },
+    /* Race-free (every access under the lock): only the order of the two
+     * critical sections is wrong, and exploration finds the gap. */
+    { "order-violation-flag-first", "order-violation", "explore   FAIL",
+      "get_conn() returned before start-up had made it", 0 },
+    /* 2: connects counted by the database, whatever get_conn() returned. */
+    { "order-violation-unlocked-once", "order-violation", "explore   FAIL",
+      "the database was connected", 0 },
     /* 1: a stagger by seat; under exploration it may end at any point. */
     { "philosophers-sleep", "philosophers", "timing    FAIL",
       "your fix depends on timing", 0 },
@@ -1651,6 +1684,31 @@ static const struct promise {
       "tests/test_ledger.c:a_take_from_an_empty_rail_fails" },
     { "08-spurious.md", "every ticket taken exactly once, every cook home",
       "tests/test_ledger.c:every_ticket_once_and_every_cook_home" },
+    { "09-order-violation.md", "makes every `get_conn()` return the open "
+      "connection, never NULL, under every schedule the checker tries",
+      "answers/order-violation-once.patch" },
+    { "09-order-violation.md", "The lock alone is no fix",
+      "tests/test_check.c:"
+      "the_order_violation_starter_finds_no_connection" },
+    { "09-order-violation.md", "a sleep before the look-up makes an early "
+      "request rarer, not impossible, and the checker reads the sleep",
+      "decoys/order-violation-sleep" },
+    { "09-order-violation.md", "a second look after a wait as long as the "
+      "handshake - even a wait named like the database's own - is as early "
+      "as the first", "decoys/order-violation-retry-once" },
+    { "09-order-violation.md", "A `volatile` flag that the handlers spin on "
+      "orders nothing", "decoys/order-violation-volatile" },
+    { "09-order-violation.md", "A \"ready\" flag set in one critical "
+      "section and the connection stored in the next",
+      "decoys/order-violation-flag-first" },
+    { "09-order-violation.md", "without it, two threads both find none and "
+      "both connect", "decoys/order-violation-unlocked-once" },
+    { "09-order-violation.md", "the checker counts those: every request "
+      "served on the open connection, and one connect",
+      "tests/test_ledger.c:the_database_is_connected_once" },
+    { "09-order-violation.md", "so that a request falls inside it on every "
+      "run", "tests/test_check.c:"
+      "the_order_violation_starter_finds_no_connection" },
     { "10-philosophers.md", "Any of the three fixes above will do",
       "answers/philosophers-waiter.patch" },
     { "10-philosophers.md", "Any of the three fixes above will do",
@@ -1877,6 +1935,8 @@ void suite_check(void)
                 the_race_starter_fails_under_tsan_too);
     CU_add_test(s, "the lost-wakeup starter is stuck on its signal",
                 the_lost_wakeup_starter_is_stuck_on_its_signal);
+    CU_add_test(s, "the order-violation starter finds no connection",
+                the_order_violation_starter_finds_no_connection);
     CU_add_test(s, "the printed replay command repeats the failure",
                 the_printed_replay_command_repeats_the_failure);
     CU_add_test(s, "a replay repeats a wake-up for nothing",

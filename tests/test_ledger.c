@@ -372,6 +372,80 @@ static void every_ticket_once_and_every_cook_home(void)
                                "cook (5)");
 }
 
+/* order-violation: two handlers, two requests each, one connect - with,
+ * where asked, handler 2's first request finding what `first` says
+ * (CD_EX_CONN_...), and `connects` connections made. */
+static int service_run(cd_effect_t *e, int first, int connects)
+{
+    int n = 0;
+    for (int c = 0; c < connects; c++)
+        e[n++] = REC(CD_EFF_CONNECT, c, 0, 0, 0);
+    for (int r = 0; r < 2; r++)
+        for (int h = 0; h < 2; h++)
+            e[n++] = REC(CD_EFF_USE, h, r,
+                         h == 1 && r == 0 ? first : CD_EX_CONN_OPEN, 0);
+    return n;
+}
+
+/* What a request found is the database's word, not the learner's code's:
+ * none, one still in its handshake, a pointer it never handed out. */
+static void a_request_that_finds_no_open_connection_fails(void)
+{
+    cd_effect_t e[16];
+    cd_params_t p = { .threads = 2, .iterations = 2 };
+    judge("order-violation", p, e, service_run(e, CD_EX_CONN_OPEN, 1));
+    ASSERT_INT_EQ(v.status, CD_HELD);
+    ASSERT_STR_HAS(v.observed, "all 4 requests served on the one "
+                               "connection");
+    ASSERT_INT_EQ(cd_verdict_get_num(&v, "connects"), 1);
+
+    judge("order-violation", p, e, service_run(e, CD_EX_CONN_NONE, 1));
+    ASSERT_INT_EQ(v.status, CD_VIOLATED);
+    ASSERT_STR_HAS(v.observed, "1 of 4 requests found no connection "
+                               "(handler-2's request 1 first): get_conn() "
+                               "returned before start-up had made it");
+    ASSERT_INT_EQ(cd_verdict_get_num(&v, "used_before_creation"), 1);
+
+    judge("order-violation", p, e, service_run(e, CD_EX_CONN_HALF, 1));
+    ASSERT_INT_EQ(v.status, CD_VIOLATED);
+    ASSERT_STR_HAS(v.observed, "found a connection still in its handshake");
+
+    judge("order-violation", p, e, service_run(e, CD_EX_CONN_FOREIGN, 1));
+    ASSERT_INT_EQ(v.status, CD_VIOLATED);
+    ASSERT_STR_HAS(v.observed, "found a connection the database never "
+                               "made");
+}
+
+static void the_database_is_connected_once(void)
+{
+    cd_effect_t e[16];
+    cd_params_t p = { .threads = 2, .iterations = 2 };
+    judge("order-violation", p, e, service_run(e, CD_EX_CONN_OPEN, 2));
+    ASSERT_INT_EQ(v.status, CD_VIOLATED);
+    ASSERT_STR_HAS(v.observed, "the database was connected 2 times");
+
+    judge("order-violation", p, e, service_run(e, CD_EX_CONN_OPEN, 0));
+    ASSERT_INT_EQ(v.status, CD_VIOLATED);
+    ASSERT_STR_HAS(v.observed, "the database was never connected");
+
+    /* Handler 2 made one request of its two (its run was ended). */
+    judge("order-violation", p, e, service_run(e, CD_EX_CONN_OPEN, 1) - 1);
+    ASSERT_INT_EQ(v.status, CD_VIOLATED);
+    ASSERT_STR_HAS(v.observed, "only 3 of 4 requests were made: handler-2 "
+                               "made 1 of its 2");
+
+    /* A request told twice, or by no handler of the run. */
+    cd_effect_t twice[] = { REC(CD_EFF_CONNECT, 0, 0, 0, 0),
+                            REC(CD_EFF_USE, 0, 0, CD_EX_CONN_OPEN, 0),
+                            REC(CD_EFF_USE, 0, 0, CD_EX_CONN_OPEN, 0) };
+    judge("order-violation", p, twice, 3);
+    ASSERT_STR_HAS(v.observed, "handler-1's request 1 is no request of "
+                               "this run");
+    cd_effect_t stranger[] = { REC(CD_EFF_USE, 7, 0, CD_EX_CONN_OPEN, 0) };
+    judge("order-violation", p, stranger, 1);
+    ASSERT_STR_HAS(v.observed, "the service was told of handler 7");
+}
+
 /* philosophers: three diners, one meal each, one after another, each
  * holding `forks` forks (by the registry's count); diner 2 returns from
  * meal() without eating when `skip`. */
@@ -706,6 +780,10 @@ void suite_ledger(void)
                 a_take_from_an_empty_rail_fails);
     CU_add_test(s, "every ticket once and every cook home",
                 every_ticket_once_and_every_cook_home);
+    CU_add_test(s, "a request that finds no open connection fails",
+                a_request_that_finds_no_open_connection_fails);
+    CU_add_test(s, "the database is connected once",
+                the_database_is_connected_once);
     CU_add_test(s, "a meal skipped starves its diner",
                 a_meal_skipped_starves_its_diner);
     CU_add_test(s, "a fork is in one hand at a time",
