@@ -40,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "explore.h"
@@ -150,8 +151,14 @@ static void explain_run(const cd_run_result_t *r)
  * signal too. */
 static void on_crash(int sig)
 {
-    static atomic_flag told = ATOMIC_FLAG_INIT; /* threads crash together */
-    if (atomic_flag_test_and_set(&told)) {
+    /* Threads crash together: the first one tells; the others wait until
+     * it has (at most 1 s), since their raise() would end the process
+     * before its line was out. */
+    static atomic_int told; /* 0: nobody yet; 1: telling; 2: told */
+    int none = 0;
+    if (!atomic_compare_exchange_strong(&told, &none, 1)) {
+        for (int i = 0; i < 1000 && atomic_load(&told) != 2; i++)
+            nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
         signal(sig, SIG_DFL);
         raise(sig);
         return;
@@ -175,6 +182,7 @@ static void on_crash(int sig)
     }
     ssize_t written = write(1, line, n);
     (void)written; /* if stdout is gone, nobody is left to tell */
+    atomic_store(&told, 2);
     signal(sig, SIG_DFL);
     raise(sig);
 }
