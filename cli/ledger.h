@@ -84,7 +84,20 @@ enum cd_effect_kind {
                          count, whatever the cook believed) */
     CD_EFF_CLOSE,     /* spurious: the till closed the rail, a tickets
                          still on it */
+    CD_EFF_WRITTEN,   /* publication: the handshake wrote connection a's
+                         record, both fields */
+    CD_EFF_READ,      /* publication: handler a used connection b's
+                         record, which held c = CD_READ_... */
     CD_EFF_KINDS
+};
+
+/* publication: what a record a handler used held, by the harness's
+ * comparison with the values its handshake gives that connection. */
+enum cd_read_outcome {
+    CD_READ_WHOLE,    /* both fields, this connection's */
+    CD_READ_STALE,    /* neither field written yet */
+    CD_READ_TORN,     /* one field written, the other not yet */
+    CD_READ_WRONG     /* values the handshake never gave it */
 };
 
 /* The checker's stages, in the order the program runs them. */
@@ -129,6 +142,8 @@ typedef struct cd_ex_plan {
                                      another, each on a worker of its own */
     int cooks, tickets;           /* spurious: the till posts tickets
                                      0 .. tickets-1, then closes */
+    int handlers, conns;          /* publication: each handler reads each
+                                     connection once, in order */
     size_t max_records;           /* more than this in one run is a fault */
 } cd_ex_plan_t;
 
