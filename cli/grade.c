@@ -174,9 +174,10 @@ static const cd_exercise_spec_t specs[] = {
         .pct_runs = 300, .dfs_budget_s = 1,
         .waits = publication_waits,
         .race_why = "every run held, but nothing orders the record's write "
-                    "before its read: a plain, volatile or relaxed flag "
-                    "orders nothing, and this processor kept the stores in "
-                    "order by luck (the compiler, or an ARM one, need not). "
+                    "before its read: a plain, volatile or relaxed flag - or "
+                    "a release or an acquire on one side only - orders "
+                    "nothing, and this processor kept the stores in order by "
+                    "luck (the compiler, or an ARM one, need not). "
                     "Raise the flag after the handshake with a release "
                     "store and test it with an acquire load - or use one "
                     "lock for both sides",
