@@ -1458,6 +1458,24 @@ static void run_tsan(const check_t *c, run_t *r, cd_books_t *books)
         close(null);
 }
 
+/* Prints lead then text under a stage's line, from column 18, wrapped at
+ * spaces before column 78. */
+static void print_wrapped(const char *lead, const char *text)
+{
+    int col = printf("%*s%s", 18, "", lead);
+    for (int first = 1; *text; first = 0) {
+        int word = (int)strcspn(text, " ");
+        if (!first && col + 1 + word > 78)
+            col = printf("\n%*s", 18, "") - 1;
+        else if (!first)
+            col += printf(" ");
+        col += printf("%.*s", word, text);
+        text += word;
+        text += strspn(text, " ");
+    }
+    printf("\n");
+}
+
 /* Prints the TSan stage's verdict from its log and how the run ended;
  * report is where the log is kept. Returns 1 if it passed. */
 static int judge_tsan(const check_t *c, const char *text, const run_t *r,
@@ -1498,7 +1516,10 @@ static int judge_tsan(const check_t *c, const char *text, const run_t *r,
             printf("%*s%s\n", 18, "", first);
         if (second[0])
             printf("%*s%s, in another thread\n", 18, "", second);
-        if (strstr(kind, "data race") && !failed_before[0])
+        if (strstr(kind, "data race") && !failed_before[0] &&
+            c->spec->race_why)
+            print_wrapped("why: ", c->spec->race_why);
+        else if (strstr(kind, "data race") && !failed_before[0])
             printf("%*swhy: the runs held, but two threads touch the same "
                    "memory with\n%*snothing ordering them: the window is "
                    "smaller, not closed\n", 18, "", 18, "");

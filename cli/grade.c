@@ -33,6 +33,7 @@ static const char *const philosophers_waits[] = { "back-off", NULL };
 static const char *const order_violation_waits[] = {
     "db-connect", "next-request", "query", NULL,
 };
+static const char *const publication_waits[] = { "handshake", "poll", NULL };
 
 static const cd_exercise_spec_t specs[] = {
     {
@@ -193,6 +194,32 @@ static const cd_exercise_spec_t specs[] = {
                       "(or one lock) for the whole table serialises every "
                       "meal. Two diners who share no fork can eat together",
         .waits = philosophers_waits,
+    },
+    {
+        /* No parallel stage: the handlers look side by side whatever the
+         * learner's flag does. A stale read is an order of two steps the
+         * scheduler explores (the harness's handshake lies between a flag
+         * raised early and the record); a flag that orders nothing shows
+         * on this x86 machine only as a data race, so ThreadSanitizer is
+         * its judge. */
+        .name = "publication",
+        .goal = "a handler uses a connection's record only once it is "
+                "whole, on any processor: no stale or torn read, no data "
+                "race",
+        .free = { { .threads = 4, .iterations = 8 },
+                  { .threads = 8, .iterations = 16 } },
+        .nfree = 2, .free_runs = 3, .free_ms = 5000,
+        .explore = { .threads = 2, .iterations = 2 },
+        .pct_runs = 300, .dfs_budget_s = 1,
+        .waits = publication_waits,
+        .race_why = "every run held, but nothing orders the record's write "
+                    "before its read: a plain, volatile or relaxed flag - or "
+                    "a release or an acquire on one side only - orders "
+                    "nothing, and this processor kept the stores in order by "
+                    "luck (the compiler, or an ARM one, need not). "
+                    "Raise the flag after the handshake with a release "
+                    "store and test it with an acquire load - or use one "
+                    "lock for both sides",
     },
 };
 

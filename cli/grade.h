@@ -73,6 +73,11 @@ typedef struct cd_exercise_spec {
      * there, or goes on with what is not done (NULL: none): a failing schedule is explained by the wait
      * that returned before it, and how it ended. */
     const char *empty_point;
+
+    /* What a data race means in this exercise when every run held (the
+     * tsan stage says it after the two accesses; NULL: the general
+     * words, "the window is smaller, not closed"). */
+    const char *race_why;
 } cd_exercise_spec_t;
 
 /* The table (in the scenario table's order, which tests check). */

@@ -114,6 +114,14 @@ int cd_ex_plan(const char *name, const cd_params_t *p, cd_ex_plan_t *out)
                                     p->threads);
         if (p->threads < 2 || p->threads > 26)
             return -1;
+    } else if (strcmp(name, "publication") == 0) {
+        out->handlers = p->threads;
+        out->conns = p->iterations;
+        /* A record per read and one per connection opened. */
+        out->max_records = room_for((long)p->threads * p->iterations +
+                                    p->iterations, 1, 0);
+        if (p->threads < 1 || p->iterations > 1000)
+            return -1;
     } else {
         return -1;
     }
@@ -182,6 +190,11 @@ struct cd_judge {
     long bare_diner, bare_forks, shared_diner, shared_with;
     /* order-violation (count: requests by handler; what they found) */
     long connects, found[4], first_bad[4][2];
+    /* publication (count: records written by connection, count2: reads
+     * by handler): the records used that were not whole, by outcome, and
+     * the first of them. */
+    long bad[CD_READ_WRONG + 1];
+    int bad_handler, bad_conn, bad_what;
 };
 
 struct rules {
@@ -1113,6 +1126,105 @@ static void finish_meals(cd_judge_t *j, cd_verdict_t *v)
                            j->most);
 }
 
+/* ---- publication: every record used was whole ---- */
+
+static int keys_pool(const cd_ex_plan_t *plan)
+{
+    return plan->conns > plan->handlers ? plan->conns : plan->handlers;
+}
+
+static void book_pool(cd_judge_t *j, const cd_effect_t *e)
+{
+    switch (e->kind) {
+    case CD_EFF_WRITTEN:
+        if (in_run(j, e->a, j->plan.conns, "a record written for connection "
+                   "%ld, which this run does not have"))
+            j->count[e->a]++;
+        return;
+    case CD_EFF_READ:
+        if (!in_run(j, e->a, j->plan.handlers, "a read by a thread that is "
+                    "no handler (%ld)") ||
+            !in_run(j, e->b, j->plan.conns, "a read of connection %ld, "
+                    "which this run does not have"))
+            return;
+        if (e->c < CD_READ_WHOLE || e->c > CD_READ_WRONG) {
+            fault(j, "a read whose record held what no read can (%ld)", e->c,
+                  0);
+            return;
+        }
+        j->count2[e->a]++;
+        if (e->c == CD_READ_WHOLE)
+            return;
+        if (j->bad[CD_READ_STALE] + j->bad[CD_READ_TORN] +
+            j->bad[CD_READ_WRONG] == 0) {
+            j->bad_handler = e->a;
+            j->bad_conn = e->b;
+            j->bad_what = e->c;
+        }
+        j->bad[e->c]++;
+        return;
+    default:
+        fault(j, "a record (kind %ld) the publication exercise does not make",
+              e->kind, 0);
+    }
+}
+
+static void finish_pool(cd_judge_t *j, cd_verdict_t *v)
+{
+    int handlers = j->plan.handlers, conns = j->plan.conns;
+    long want = (long)handlers * conns, reads = 0;
+    long stale = j->bad[CD_READ_STALE], torn = j->bad[CD_READ_TORN];
+    long wrong = j->bad[CD_READ_WRONG];
+    int short_of = -1, opened = -1;
+    static const char *const held[] = {
+        [CD_READ_STALE] = "before the handshake had written it (session 0): "
+                          "the ready flag came before the data",
+        [CD_READ_TORN] = "half written (one field of two): the ready flag "
+                         "came before the whole record",
+        [CD_READ_WRONG] = "with values its handshake never gave it: "
+                          "take_ready() copies that connection's own record",
+    };
+
+    for (int h = 0; h < handlers; h++) {
+        reads += j->count2[h];
+        if (j->count2[h] != conns && short_of < 0)
+            short_of = h;
+    }
+    for (int c = 0; c < conns; c++)
+        if (j->count[c] != 1 && opened < 0)
+            opened = c;
+    cd_verdict_expect(v, "each of %d %s uses each of %d %s once, only once "
+                      "its whole record is written: %ld %s, none stale or "
+                      "torn", handlers, cd_plural(handlers, "handler",
+                                                  "handlers"),
+                      conns, cd_plural(conns, "connection", "connections"),
+                      want, cd_plural(want, "read", "reads"));
+    cd_verdict_num(v, "readers", handlers);
+    cd_verdict_num(v, "connections", conns);
+    cd_verdict_num(v, "reads", reads);
+    cd_verdict_num(v, "stale_reads", stale);
+    cd_verdict_num(v, "torn_reads", torn);
+    if (stale + torn + wrong)
+        cd_verdict_observe(v, CD_VIOLATED, "handler-%d was told connection "
+                           "%d was ready and read its record %s (%ld of %ld "
+                           "reads stale, %ld torn%s)", j->bad_handler + 1,
+                           j->bad_conn + 1, held[j->bad_what], stale, reads,
+                           torn, wrong ? ", some wrong" : "");
+    else if (opened >= 0)
+        cd_verdict_observe(v, CD_VIOLATED, "connection %d was opened %ld "
+                           "time%s: publish() opens each connection once, "
+                           "with handshake()", opened + 1, j->count[opened],
+                           cd_plural(j->count[opened], "", "s"));
+    else if (short_of >= 0)
+        cd_verdict_observe(v, CD_VIOLATED, "handler-%d used %ld of the %d "
+                           "connections (%ld of %ld reads)", short_of + 1,
+                           j->count2[short_of], conns, reads, want);
+    else
+        cd_verdict_observe(v, CD_HELD, "%ld %s, each found the whole record "
+                           "the handshake wrote; 0 stale, 0 torn", reads,
+                           cd_plural(reads, "read", "reads"));
+}
+
 static const rules_t rules[] = {
     { "race", keys_orders, book_pay, finish_race },
     { "deadlock", keys_accounts, book_transfer, finish_transfer },
@@ -1124,6 +1236,7 @@ static const rules_t rules[] = {
     { "spurious", keys_rail, book_rail, finish_rail },
     { "order-violation", keys_handlers, book_conn, finish_conn },
     { "philosophers", keys_diners, book_meals, finish_meals },
+    { "publication", keys_pool, book_pool, finish_pool },
 };
 
 /* ============================== the judge's life ========================= */

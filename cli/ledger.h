@@ -92,7 +92,20 @@ enum cd_effect_kind {
                          (0-based: the run's a+1-th) */
     CD_EFF_USE,       /* order-violation: handler a's request b used what
                          get_conn() returned: c = CD_EX_CONN_... */
+    CD_EFF_WRITTEN,   /* publication: the handshake wrote connection a's
+                         record, both fields */
+    CD_EFF_READ,      /* publication: handler a used connection b's
+                         record, which held c = CD_READ_... */
     CD_EFF_KINDS
+};
+
+/* publication: what a record a handler used held, by the harness's
+ * comparison with the values its handshake gives that connection. */
+enum cd_read_outcome {
+    CD_READ_WHOLE,    /* both fields, this connection's */
+    CD_READ_STALE,    /* neither field written yet */
+    CD_READ_TORN,     /* one field written, the other not yet */
+    CD_READ_WRONG     /* values the handshake never gave it */
 };
 
 /* The checker's stages, in the order the program runs them. */
@@ -150,6 +163,8 @@ typedef struct cd_ex_plan {
                                      serving per_handler requests */
     int diners, meals;            /* philosophers: meals per diner; diner
                                      i eats with forks i and i+1 (mod n) */
+    int conns;                    /* publication: each of the handlers
+                                     reads each connection once, in order */
     size_t max_records;           /* more than this in one run is a fault */
 } cd_ex_plan_t;
 

@@ -1017,6 +1017,29 @@ static void the_race_starter_fails_under_tsan_too(void)
     ASSERT_STR_HAS(out.out, "FAIL race: failed: free explore tsan");
 }
 
+/* The publication starter's early flag is caught in every stage that
+ * can see it: the free runs and the explored schedules read an empty
+ * record (the handshake waits for each handler's look), and
+ * ThreadSanitizer names the record's write and the learner's read. */
+static void the_publication_starter_reads_stale_records_and_races(void)
+{
+    check("publication", NULL, 1);
+    show_on_failure(out.exit_code == 1);
+    ASSERT_INT_EQ(out.exit_code, 1);
+    ASSERT_STR_HAS(out.out, "free      FAIL  run ");
+    ASSERT_STR_HAS(flat, "read its record before the handshake had written "
+                         "it (session 0): the ready flag came before the "
+                         "data");
+    ASSERT_STR_HAS(out.out, "explore   FAIL  pct found a schedule that "
+                            "breaks it after 1 run ");
+    ASSERT_STR_HAS(out.out, "tsan      FAIL  ThreadSanitizer: data race");
+    ASSERT_STR_HAS(out.out, "write in handshake lessons/harness/"
+                            "publication.c:");
+    ASSERT_STR_HAS(out.out, "read (earlier) in take_ready lessons/exercises/"
+                            "publication.c:");
+    ASSERT_STR_HAS(out.out, "FAIL publication: failed: free explore tsan");
+}
+
 /* The lost-wakeup starter hangs: the checker says STUCK and names the
  * signal nobody heard, at its line in the learner's file. */
 static void the_lost_wakeup_starter_is_stuck_on_its_signal(void)
@@ -1404,6 +1427,19 @@ static const struct decoy {
       "went hungry (starved)", 0 },
     { "philosophers-put-down-first", "philosophers", "free      FAIL",
       "ate holding 1 of its two forks", 0 },
+    /* 1: a stale read is an order of two steps (the harness's handshake
+     * between them), found in every run whatever the sleep. */
+    { "publication-release-first", "publication", "explore   FAIL",
+      "read its record before the handshake had written it (session 0)", 0 },
+    { "publication-sleep", "publication", "timing    FAIL",
+      "your fix depends on timing", 0 },
+    /* 3: every run holds on x86; ThreadSanitizer names the two lines. */
+    { "publication-volatile", "publication", "tsan      FAIL",
+      "ThreadSanitizer: data race", TSAN },
+    { "publication-relaxed", "publication", "tsan      FAIL",
+      "read in take_ready lessons/exercises/publication.c:", TSAN },
+    { "publication-acquire-only", "publication", "tsan      FAIL",
+      "write (earlier) in handshake lessons/harness/publication.c:", TSAN },
 };
 
 #define NDECOYS (int)(sizeof decoys / sizeof decoys[0])
@@ -1731,6 +1767,29 @@ static const struct promise {
       "tests/test_ledger.c:a_fork_is_in_one_hand_at_a_time" },
     { "10-philosophers.md", "the checker prints it, diner by diner",
       "decoys/philosophers-five-seats" },
+    { "11-publication.md", "hands a handler a connection's record only once "
+      "it is whole, under every schedule the checker tries",
+      "answers/publication-mutex.patch" },
+    { "11-publication.md", "so a flag raised before the record is caught in "
+      "every run, not now and then", "tests/test_check.c:"
+      "the_publication_starter_reads_stale_records_and_races" },
+    { "11-publication.md", "even with a release store and an acquire load, "
+      "which publish what came before them", "decoys/publication-release-first" },
+    { "11-publication.md", "A sleep in the handler before it copies the record "
+      "does not help", "decoys/publication-sleep" },
+    { "11-publication.md", "a plain, `volatile` or relaxed flag passes every "
+      "run on x86", "decoys/publication-volatile" },
+    { "11-publication.md", "a plain, `volatile` or relaxed flag passes every "
+      "run on x86", "decoys/publication-relaxed" },
+    { "11-publication.md", "it names the record's write in the handshake and "
+      "your read of it in `take_ready()`", "decoys/publication-relaxed" },
+    { "11-publication.md", "A release on one side only is no better",
+      "decoys/publication-acquire-only" },
+    { "11-publication.md", "whether it was whole, empty (stale) or half "
+      "written (torn)",
+      "tests/test_ledger.c:a_record_used_before_it_is_whole_fails" },
+    { "11-publication.md", "every handler uses every connection once",
+      "tests/test_ledger.c:each_connection_opened_once_and_read_by_all" },
     { "exercises/README.md", "a sleep, a lock around half of the critical "
       "section, one lock for everything - fails, and the checker says why",
       "decoys/race-lock-write" },
@@ -1937,6 +1996,8 @@ void suite_check(void)
                 the_lost_wakeup_starter_is_stuck_on_its_signal);
     CU_add_test(s, "the order-violation starter finds no connection",
                 the_order_violation_starter_finds_no_connection);
+    CU_add_test(s, "the publication starter reads stale records and races",
+                the_publication_starter_reads_stale_records_and_races);
     CU_add_test(s, "the printed replay command repeats the failure",
                 the_printed_replay_command_repeats_the_failure);
     CU_add_test(s, "a replay repeats a wake-up for nothing",

@@ -462,6 +462,21 @@ static int dinner_run(cd_effect_t *e, int forks, int skip)
     return n;
 }
 
+/* publication: two handlers, two connections. Each connection is written
+ * and then read by both handlers; `first` is what handler 2 found in
+ * connection 1's record. */
+static int pool_run(cd_effect_t *e, int first)
+{
+    int n = 0;
+    for (int c = 0; c < 2; c++) {
+        e[n++] = REC(CD_EFF_WRITTEN, c, 0, 0, 0);
+        for (int h = 0; h < 2; h++)
+            e[n++] = REC(CD_EFF_READ, h, c,
+                         c == 0 && h == 1 ? first : CD_READ_WHOLE, 0);
+    }
+    return n;
+}
+
 /* Meals are counted by the kitchen, never by meal() returning: a meal()
  * that returns without eating starves its diner. */
 static void a_meal_skipped_starves_its_diner(void)
@@ -516,6 +531,60 @@ static void a_fork_is_in_one_hand_at_a_time(void)
     ASSERT_INT_EQ(v.status, CD_VIOLATED);
     ASSERT_STR_HAS(v.observed, "the service was told of diner 3, which this "
                                "run does not have");
+}
+
+/* What a handler found is the harness's count, not the learner's word: an
+ * empty record is stale, half of one torn, another's values wrong. */
+static void a_record_used_before_it_is_whole_fails(void)
+{
+    cd_effect_t e[16];
+    cd_params_t p = { .threads = 2, .iterations = 2 };
+    judge("publication", p, e, pool_run(e, CD_READ_WHOLE));
+    ASSERT_INT_EQ(v.status, CD_HELD);
+    ASSERT_STR_HAS(v.observed, "4 reads, each found the whole record the "
+                               "handshake wrote; 0 stale, 0 torn");
+
+    judge("publication", p, e, pool_run(e, CD_READ_STALE));
+    ASSERT_INT_EQ(v.status, CD_VIOLATED);
+    ASSERT_STR_HAS(v.observed, "handler-2 was told connection 1 was ready "
+                               "and read its record before the handshake had "
+                               "written it (session 0): the ready flag came "
+                               "before the data (1 of 4 reads stale, 0 torn)");
+
+    judge("publication", p, e, pool_run(e, CD_READ_TORN));
+    ASSERT_INT_EQ(v.status, CD_VIOLATED);
+    ASSERT_STR_HAS(v.observed, "half written (one field of two): the ready "
+                               "flag came before the whole record (0 of 4 "
+                               "reads stale, 1 torn)");
+
+    judge("publication", p, e, pool_run(e, CD_READ_WRONG));
+    ASSERT_INT_EQ(v.status, CD_VIOLATED);
+    ASSERT_STR_HAS(v.observed, "with values its handshake never gave it");
+}
+
+static void each_connection_opened_once_and_read_by_all(void)
+{
+    cd_effect_t e[16];
+    cd_params_t p = { .threads = 2, .iterations = 2 };
+    int n = pool_run(e, CD_READ_WHOLE);
+    e[n] = REC(CD_EFF_WRITTEN, 1, 0, 0, 0);
+    judge("publication", p, e, n + 1);
+    ASSERT_INT_EQ(v.status, CD_VIOLATED);
+    ASSERT_STR_HAS(v.observed, "connection 2 was opened 2 times");
+
+    judge("publication", p, e, n - 1); /* handler 2 never used conn 2 */
+    ASSERT_INT_EQ(v.status, CD_VIOLATED);
+    ASSERT_STR_HAS(v.observed, "handler-2 used 1 of the 2 connections (3 of "
+                               "4 reads)");
+
+    cd_effect_t odd[] = { REC(CD_EFF_READ, 0, 7, CD_READ_WHOLE, 0),
+                          REC(CD_EFF_READ, 0, 0, 9, 0) };
+    judge("publication", p, odd, 1);
+    ASSERT_STR_HAS(v.observed, "a read of connection 7, which this run does "
+                               "not have");
+    judge("publication", p, odd + 1, 1);
+    ASSERT_STR_HAS(v.observed, "a read whose record held what no read can "
+                               "(9)");
 }
 
 /* ============================ the checker's books ======================== */
@@ -788,6 +857,10 @@ void suite_ledger(void)
                 a_meal_skipped_starves_its_diner);
     CU_add_test(s, "a fork is in one hand at a time",
                 a_fork_is_in_one_hand_at_a_time);
+    CU_add_test(s, "a record used before it is whole fails",
+                a_record_used_before_it_is_whole_fails);
+    CU_add_test(s, "each connection opened once and read by all",
+                each_connection_opened_once_and_read_by_all);
     CU_add_test(s, "a run's size reads in words", a_runs_size_reads_in_words);
     CU_add_test(s, "a verdict with no runs behind it fails",
                 a_verdict_with_no_runs_behind_it_fails);
