@@ -725,7 +725,6 @@ static const struct excuse {
     { "order-violation", "exercise", "exercise to come (issue 12)" },
     { "philosophers", "exercise", "exercise to come (issue 12)" },
     { "publication", "exercise", "exercise to come (issue 12)" },
-    { "livelock", "exercise", "exercise to come (issue 12)" },
     { NULL, NULL, NULL },
 };
 
