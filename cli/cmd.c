@@ -75,6 +75,7 @@ void cd_cmd_on_stuck(int reason)
     cd_verdict_t v = { .status = reason == CD_ABORT_DEADLOCK ? CD_DEADLOCK
                            : reason == CD_ABORT_STUCK       ? CD_STUCK
                            : reason == CD_ABORT_USER        ? CD_STOPPED
+                           : reason == CD_ABORT_LIVELOCK    ? CD_LIVELOCK
                                                              : CD_TIMEOUT };
     snprintf(v.expected, sizeof v.expected, "the run to end");
     snprintf(v.observed, sizeof v.observed,

@@ -34,6 +34,9 @@ static const char *const order_violation_waits[] = {
     "db-connect", "next-request", "query", NULL,
 };
 static const char *const publication_waits[] = { "handshake", "poll", NULL };
+static const char *const livelock_waits[] = {
+    "fraud-check", "log-conflict", "retry-timer", "back-off", NULL,
+};
 
 static const cd_exercise_spec_t specs[] = {
     {
@@ -220,6 +223,27 @@ static const cd_exercise_spec_t specs[] = {
                     "Raise the flag after the handshake with a release "
                     "store and test it with an acquire load - or use one "
                     "lock for both sides",
+    },
+    {
+        /* The scenario keeps time's order under exploration
+         * (explore_on_time): tellers that retry on one clock meet in
+         * every schedule, so a lockstep is found, never missed by luck.
+         * A pause of the learner's own is "back-off": whether it breaks
+         * the lockstep is for the runs to show, not for its name. */
+        .name = "livelock",
+        .goal = "every transfer completes: no tellers that step back and "
+                "retry in step for ever, no deadlock",
+        .free = { { .threads = 2, .iterations = 10 },
+                  { .threads = 4, .iterations = 5 } },
+        .nfree = 2, .free_runs = 3, .free_ms = 10000,
+        .explore = { .threads = 2, .iterations = 1 },
+        .pct_runs = 300, .dfs_budget_s = 1,
+        .overlap = "fraud checks",
+        .parallel = { .threads = 4, .iterations = 2 },
+        .serial_why = "correct, but one lock for the whole bank serialises "
+                      "every transfer: only one fraud check at a time. Lock "
+                      "the two accounts in one order, or back off at random",
+        .waits = livelock_waits,
     },
 };
 

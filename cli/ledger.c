@@ -54,7 +54,8 @@ int cd_ex_plan(const char *name, const cd_params_t *p, cd_ex_plan_t *out)
         out->orders = p->iterations;
         out->customers = p->iterations / 2 > 0 ? p->iterations / 2 : 1;
         out->max_records = room_for(out->orders * CD_EX_SUBMITS, 3, 0);
-    } else if (strcmp(name, "deadlock") == 0) {
+    } else if (strcmp(name, "deadlock") == 0 ||
+               strcmp(name, "livelock") == 0) {
         out->accounts = p->threads;
         out->transfers = p->iterations;
         /* A transfer that backs off checks again: allow many tries. */
@@ -176,6 +177,14 @@ struct cd_judge {
     long dropped, gave_up, refused, peak_lines, peak_bytes;
     long kill_depth, kill_produced, kill_bytes;
     int killed, queue_told;
+
+    /* livelock: attempts (fraud checks) since the last move, all tellers,
+     * and the most; conflicts logged; whether the bank called the run a
+     * livelock; each teller's attempt that has neither moved nor logged
+     * its conflict yet */
+    long tries, most_tries, conflicts;
+    int called;
+    int *unlogged;
 
     /* spurious (count: takes by ticket, count2: posts by ticket, home:
      * returns by cook) */
@@ -363,7 +372,7 @@ static void book_transfer(cd_judge_t *j, const cd_effect_t *e)
             j->said[e->a] = (long)e->d;
         return;
     default:
-        fault(j, "a record (kind %ld) the deadlock exercise does not make",
+        fault(j, "a record (kind %ld) this exercise does not make",
               e->kind, 0);
     }
 }
@@ -443,6 +452,77 @@ static void finish_transfer(cd_judge_t *j, cd_verdict_t *v)
     else
         cd_verdict_observe(v, CD_HELD, "all %ld transfers applied, total "
                            "%ld kept", moved, total);
+}
+
+/* ---- livelock: the transfers of deadlock, and progress between tries ---- */
+
+/* The bank's measures on top of deadlock's books: an attempt is a fraud
+ * check; one that moved no money must log its conflict before the next
+ * attempt of its teller (the bank's rule, and the conflict's cost); and
+ * attempts in a row, all tellers together, without a move are counted
+ * against CD_EX_LIVELOCK_TRIES. */
+static void book_livelock(cd_judge_t *j, const cd_effect_t *e)
+{
+    switch (e->kind) {
+    case CD_EFF_CALL:
+        if (!key_ok(j, e->a, "teller"))
+            return;
+        if (j->unlogged[e->a])
+            fault(j, "teller %ld tried transfer %ld again without logging "
+                  "its conflict: the bank logs every failed attempt "
+                  "(log_conflict) before it lets go", e->a + 1,
+                  j->count[e->a] + 1);
+        j->unlogged[e->a] = 1;
+        if (++j->tries > j->most_tries)
+            j->most_tries = j->tries;
+        break;
+    case CD_EFF_MOVE:
+        j->tries = 0;
+        if (key_ok(j, e->a, "teller"))
+            j->unlogged[e->a] = 0;
+        break;
+    case CD_EFF_CONFLICT:
+        if (key_ok(j, e->a, "teller"))
+            j->unlogged[e->a] = 0;
+        j->conflicts++;
+        return;
+    case CD_EFF_LIVELOCK:
+        j->called = 1;
+        return;
+    default:
+        break;
+    }
+    book_transfer(j, e);
+}
+
+static void finish_livelock(cd_judge_t *j, cd_verdict_t *v)
+{
+    long want = (long)j->plan.accounts * j->plan.transfers;
+    long applied = 0;
+
+    for (int t = 0; t < j->plan.accounts; t++)
+        applied += j->count[t];
+    finish_transfer(j, v);
+    cd_verdict_expect(v, "all %ld transfers applied (the money moved), "
+                      "never %d tries in a row without one, and the %ld in "
+                      "the bank stays %ld", want, CD_EX_LIVELOCK_TRIES,
+                      (long)CD_EX_START_BALANCE * j->plan.accounts,
+                      (long)CD_EX_START_BALANCE * j->plan.accounts);
+    cd_verdict_num(v, "conflicts", j->conflicts);
+    cd_verdict_num(v, "most_tries_in_a_row", j->most_tries);
+    if (j->called || j->most_tries >= CD_EX_LIVELOCK_TRIES)
+        cd_verdict_observe(v, CD_LIVELOCK, "%ld tries in a row and not one "
+                           "transfer between them (%ld conflicts logged): "
+                           "the tellers stepped back and came back in step, "
+                           "busy, never done; %ld of %ld transfers applied",
+                           j->most_tries, j->conflicts, applied, want);
+    else if (v->status == CD_HELD)
+        cd_verdict_observe(v, CD_HELD, "all %ld transfers applied, total "
+                           "%ld kept; %ld conflict%s, at most %ld tries in a "
+                           "row", applied,
+                           (long)CD_EX_START_BALANCE * j->plan.accounts,
+                           j->conflicts, cd_plural(j->conflicts, "", "s"),
+                           j->most_tries);
 }
 
 /* ---- starvation: reads share, the trimmer gets in, no work skipped ---- */
@@ -1237,6 +1317,7 @@ static const rules_t rules[] = {
     { "order-violation", keys_handlers, book_conn, finish_conn },
     { "philosophers", keys_diners, book_meals, finish_meals },
     { "publication", keys_pool, book_pool, finish_pool },
+    { "livelock", keys_accounts, book_livelock, finish_livelock },
 };
 
 /* ============================== the judge's life ========================= */
@@ -1277,7 +1358,8 @@ cd_judge_t *cd_judge_new(const char *name, const cd_params_t *p)
     j->used = calloc((size_t)j->cap_used + 1, sizeof *j->used);
     j->home = longs(j->nkeys, 0);
     j->bare_diner = j->shared_diner = -1;
-    if (!j->count || !j->count2 || !j->money || !j->said || !j->said2 ||
+    j->unlogged = calloc((size_t)j->nkeys + 1, sizeof *j->unlogged);
+    if (!j->unlogged || !j->count || !j->count2 || !j->money || !j->said || !j->said2 ||
         !j->check || !j->checked || !j->used || !j->home) {
         cd_judge_free(j);
         return NULL;
@@ -1327,6 +1409,7 @@ void cd_judge_free(cd_judge_t *j)
     free(j->checked);
     free(j->used);
     free(j->home);
+    free(j->unlogged);
     free(j);
 }
 

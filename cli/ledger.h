@@ -58,14 +58,17 @@ enum cd_effect_kind {
     CD_EFF_PAY,       /* the gateway was asked to charge: a order,
                          b customer (async-race: the judge applies the
                          declines) */
-    CD_EFF_MOVE,      /* deadlock: money moved: a teller, b from, c to */
+    CD_EFF_MOVE,      /* deadlock, livelock: money moved: a teller, b
+                         from, c to */
     CD_EFF_RETURNED,  /* the learner's function returned: a = whose
-                         (deadlock: a teller's transfer(); await: the
+                         (deadlock, livelock: a teller's transfer();
+                         await: the
                          user of an add_item(); lost-wakeup: the job
                          whose await_done(); spurious: a cook whose
                          next_ticket() said the rail is closed;
                          philosophers: a diner whose meal()) */
-    CD_EFF_BALANCE,   /* deadlock, at the end: a account, d its balance */
+    CD_EFF_BALANCE,   /* deadlock, livelock, at the end: a account, d
+                         its balance */
     CD_EFF_ASK,       /* starvation: the trimmer asks for the write lock */
     CD_EFF_TRIM,      /* starvation: a trim made: c = 1 while requests
                          still came, d = ns the trimmer waited */
@@ -96,6 +99,10 @@ enum cd_effect_kind {
                          record, both fields */
     CD_EFF_READ,      /* publication: handler a used connection b's
                          record, which held c = CD_READ_... */
+    CD_EFF_CONFLICT,  /* livelock: teller a logged a conflict (its try of
+                         the second account failed) */
+    CD_EFF_LIVELOCK,  /* livelock: the bank saw a attempts in a row without
+                         a transfer and aborted the run */
     CD_EFF_KINDS
 };
 
@@ -128,7 +135,11 @@ const char *cd_stage_name(int stage);
 #define CD_EX_DECLINE_EVERY 3    /* async-race: orders 2, 5, 8...: the
                                     gateway declines their first attempt */
 #define CD_EX_AMOUNT 10          /* deadlock: what a transfer moves */
-#define CD_EX_START_BALANCE 1000 /* deadlock: every account's at the start */
+#define CD_EX_START_BALANCE 1000 /* deadlock, livelock: every account's at
+                                    the start */
+#define CD_EX_LIVELOCK_TRIES 40  /* livelock: attempts (fraud checks) in a
+                                    row, all tellers together, without a
+                                    transfer: a livelock */
 #define CD_EX_REQUEST_EVERY_USEC 1000 /* starvation: a request every 1 ms */
 #define CD_EX_TRIM_FIRST_USEC 10500   /* the first trim (half a beat off) */
 #define CD_EX_TRIM_EVERY_USEC 20000   /* then one every 20 ms */
@@ -149,8 +160,9 @@ enum {
 /* What one run of an exercise is asked to do, from its sizes. */
 typedef struct cd_ex_plan {
     int orders, customers;        /* race, async-race */
-    int accounts, transfers;      /* deadlock: transfers per teller; teller
-                                     i pays account i into i+1 (mod n) */
+    int accounts, transfers;      /* deadlock, livelock: transfers per
+                                     teller; teller i pays account i into
+                                     i+1 (mod n) */
     int readers, requests, trims; /* starvation */
     int workers, lines;           /* backpressure: lines per worker */
     int users, clicks;            /* await: user 1 sends `clicks`

@@ -1138,6 +1138,7 @@ static const char *phase(const cd_screen_in_t *in)
     case CD_ABORT_STUCK: return "STUCK FOUND";
     case CD_ABORT_TIMEOUT: return "TIMED OUT";
     case CD_ABORT_USER: return "STOPPING";
+    case CD_ABORT_LIVELOCK: return "LIVELOCK FOUND";
     default: return in->snap->paused ? "PAUSED" : "RUNNING";
     }
 }

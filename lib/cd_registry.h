@@ -68,7 +68,9 @@ typedef enum cd_abort_reason {
     CD_ABORT_STEPS,  /* a controlled run passed its step bound */
     CD_ABORT_MISFIT, /* a replayed schedule did not fit the program */
     CD_ABORT_USER,   /* the user ended the run (q in the live view) */
-    CD_ABORT_STUCK   /* no thread could run, and no cycle (cd_waitfor.h) */
+    CD_ABORT_STUCK,  /* no thread could run, and no cycle (cd_waitfor.h) */
+    CD_ABORT_LIVELOCK /* the scenario's own bound on retries without
+                         progress passed: its verdict says LIVELOCK */
 } cd_abort_reason_t;
 
 /* What an object record needs to undo a hold when its owner is aborted. */

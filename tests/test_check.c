@@ -1073,6 +1073,40 @@ static void the_order_violation_starter_finds_no_connection(void)
     ASSERT_STR_HAS(out.out, "FAIL order-violation: failed: free explore. ");
 }
 
+/* The livelock starter never gets a transfer through, yet its program
+ * ends: the bank counts tries in a row without a transfer and ends the
+ * run at its bound, free and explored, with the verdict LIVELOCK. The
+ * lockstep is the retry timer's, whose ticks keep their order under
+ * exploration, so the printed replay livelocks again. */
+static void the_livelock_starter_ends_as_a_livelock(void)
+{
+    check("livelock", NULL, 0);
+    show_on_failure(out.exit_code == 1 && strstr(flat, "LIVELOCK"));
+    ASSERT_INT_EQ(out.exit_code, 1);
+    ASSERT_STR_HAS(out.out, "free      FAIL  run ");
+    ASSERT_STR_HAS(flat, " iterations): LIVELOCK observed: 40 tries in a row "
+                         "and not one transfer between them");
+    ASSERT_STR_HAS(flat, "explore   FAIL  pct found a schedule that breaks "
+                         "it after 1 run (2 threads, 1 iteration): LIVELOCK");
+    ASSERT_STR_HAS(flat, "0 of 2 transfers applied");
+
+    const char *at = strstr(out.out, "replay: concdemo check livelock ");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+    char line[1024], *argv[16];
+    at += strlen("replay: ");
+    snprintf(line, sizeof line, "%.*s", (int)strcspn(at, "\n"), at);
+    int n = 0;
+    for (char *w = strtok(line, " "); w && n < 15; w = strtok(NULL, " "))
+        argv[n++] = w;
+    argv[0] = (char *)concdemo_bin();
+    argv[n] = NULL;
+    run_cmd(&out, (const char *const *)argv, NULL, LIMIT_MS);
+    show_on_failure(out.exit_code == 1);
+    ASSERT_INT_EQ(out.exit_code, 1);
+    ASSERT_STR_HAS(out.out, "livelock [yours]: LIVELOCK");
+    ASSERT_STR_HAS(out.out, "40 tries in a row and not one transfer");
+}
+
 /* The replay command the failing schedule printed, run with --trace. */
 static void the_printed_replay_command_repeats_the_failure(void)
 {
@@ -1440,6 +1474,20 @@ static const struct decoy {
       "read in take_ready lessons/exercises/publication.c:", TSAN },
     { "publication-acquire-only", "publication", "tsan      FAIL",
       "write (earlier) in handshake lessons/harness/publication.c:", TSAN },
+    /* 1: the lockstep is the clock's: under exploration time keeps its
+     * order (explore_on_time), so a pause alike in both tellers meets
+     * again in every schedule, not by luck. */
+    { "livelock-fixed-pause", "livelock", "explore   FAIL",
+      "tries in a row and not one transfer between them", 0 },
+    { "livelock-same-seed", "livelock", "explore   FAIL",
+      "tries in a row and not one transfer between them", 0 },
+    { "livelock-yield", "livelock", "explore   FAIL",
+      "tries in a row and not one transfer between them", 0 },
+    { "livelock-blocking", "livelock", "explore   FAIL",
+      "DEADLOCK observed: transfer-", 0 },
+    /* 2: the conflict's log is the bank's, counted from its books. */
+    { "livelock-no-log", "livelock", "free      FAIL",
+      "tried transfer 1 again without logging its conflict", 0 },
 };
 
 #define NDECOYS (int)(sizeof decoys / sizeof decoys[0])
@@ -1798,6 +1846,29 @@ static const struct promise {
       "decoys/race-define-verdict" },
     { "exercises/README.md", "a `#define` in your file changes your file "
       "only", "decoys/backpressure-define-budget" },
+    { "12-livelock.md", "completes every transfer under every schedule the "
+      "checker tries, with two tellers and with four round a ring",
+      "answers/livelock-backoff.patch" },
+    { "12-livelock.md", "a random pause, from a window that doubles with each "
+      "try, drawn by each teller from a seed of its own",
+      "answers/livelock-backoff.patch" },
+    { "12-livelock.md", "A fixed pause of another length instead of the timer "
+      "is still the same pause for both", "decoys/livelock-fixed-pause" },
+    { "12-livelock.md", "A random pause drawn from the same seed in both "
+      "tellers is the same pause too", "decoys/livelock-same-seed" },
+    { "12-livelock.md", "A `sched_yield()` orders nothing, and the checker "
+      "reads it", "decoys/livelock-yield" },
+    { "12-livelock.md", "Waiting for the second account while holding the "
+      "first is lesson 2's deadlock, with its cycle",
+      "decoys/livelock-blocking" },
+    { "12-livelock.md", "a program that livelocks still ends, with the verdict "
+      "`LIVELOCK` and the tries it counted",
+      "tests/test_check.c:the_livelock_starter_ends_as_a_livelock" },
+    { "12-livelock.md", "Forty tries in a row, all tellers together, without "
+      "a transfer between them is a livelock", "tests/test_ledger.c:"
+      "tries_in_a_row_without_a_transfer_are_a_livelock" },
+    { "12-livelock.md", "a retry that skips the log fails",
+      "decoys/livelock-no-log" },
     { "exercises/README.md", "fails the build stage, one line each",
       "decoys/deadlock-own-fraud-check" },
     { "exercises/README.md", "A failing schedule comes with the command that "
@@ -1998,6 +2069,8 @@ void suite_check(void)
                 the_order_violation_starter_finds_no_connection);
     CU_add_test(s, "the publication starter reads stale records and races",
                 the_publication_starter_reads_stale_records_and_races);
+    CU_add_test(s, "the livelock starter ends as a livelock",
+                the_livelock_starter_ends_as_a_livelock);
     CU_add_test(s, "the printed replay command repeats the failure",
                 the_printed_replay_command_repeats_the_failure);
     CU_add_test(s, "a replay repeats a wake-up for nothing",

@@ -587,6 +587,77 @@ static void each_connection_opened_once_and_read_by_all(void)
                                "(9)");
 }
 
+/* livelock: two tellers, one transfer each (A->B, B->A). Before either
+ * gets through, `rounds` rounds in which both try, both fail and both
+ * log their conflict (the starter's lockstep); `logged` 0 leaves the
+ * conflicts unlogged. */
+static int polite_run(cd_effect_t *e, int rounds, int logged)
+{
+    int n = 0;
+    for (int r = 0; r < rounds; r++)
+        for (int t = 0; t < 2; t++) {
+            e[n++] = REC(CD_EFF_CALL, t, 0, 0, 0);
+            e[n++] = REC(CD_EFF_CALL_END, t, 0, 0, 0);
+            if (logged)
+                e[n++] = REC(CD_EFF_CONFLICT, t, 0, 0, 0);
+        }
+    for (int t = 0; t < 2; t++) {
+        e[n++] = REC(CD_EFF_CALL, t, 0, 0, 0);
+        e[n++] = REC(CD_EFF_CALL_END, t, 0, 0, 0);
+        e[n++] = REC(CD_EFF_MOVE, t, t, (t + 1) % 2, 0);
+        e[n++] = REC(CD_EFF_RETURNED, t, 0, 0, 0);
+    }
+    e[n++] = REC(CD_EFF_BALANCE, 0, 0, 0, 1000);
+    e[n++] = REC(CD_EFF_BALANCE, 1, 0, 0, 1000);
+    return n;
+}
+
+/* Tries in a row without a transfer are counted from the bank's books,
+ * all tellers together: past CD_EX_LIVELOCK_TRIES the run is a LIVELOCK
+ * even though every transfer got through in the end; under it, retries
+ * are the price of politeness, and the run holds. */
+static void tries_in_a_row_without_a_transfer_are_a_livelock(void)
+{
+    cd_effect_t e[400];
+    cd_params_t p = { .threads = 2, .iterations = 1 };
+    judge("livelock", p, e, polite_run(e, 3, 1));
+    ASSERT_INT_EQ(v.status, CD_HELD);
+    ASSERT_STR_HAS(v.observed, "all 2 transfers applied, total 2000 kept; 6 "
+                               "conflicts, at most 7 tries in a row");
+
+    /* 19 rounds of two, then the first teller's 39th try and the 40th. */
+    judge("livelock", p, e, polite_run(e, 19, 1));
+    ASSERT_INT_EQ(v.status, CD_HELD);
+    judge("livelock", p, e, polite_run(e, 20, 1));
+    ASSERT_INT_EQ(v.status, CD_LIVELOCK);
+    ASSERT_STR_HAS(v.observed, "41 tries in a row and not one transfer "
+                               "between them (40 conflicts logged)");
+    ASSERT_STR_HAS(v.observed, "2 of 2 transfers applied");
+
+    /* The bank called it (and ended the run): no transfer went through. */
+    cd_effect_t called[] = {
+        REC(CD_EFF_CALL, 0, 0, 0, 0), REC(CD_EFF_CALL, 1, 0, 0, 0),
+        REC(CD_EFF_LIVELOCK, 40, 0, 0, 0),
+        REC(CD_EFF_BALANCE, 0, 0, 0, 1000), REC(CD_EFF_BALANCE, 1, 0, 0, 1000),
+    };
+    judge("livelock", p, called, 5);
+    ASSERT_INT_EQ(v.status, CD_LIVELOCK);
+    ASSERT_STR_HAS(v.observed, "0 of 2 transfers applied");
+}
+
+/* The bank logs every failed attempt before its teller lets go: a try
+ * again with the last one unlogged breaks the bank's rule (and narrows the
+ * window in which both tellers hold one account). */
+static void a_try_again_without_its_conflict_logged_fails(void)
+{
+    cd_effect_t e[64];
+    cd_params_t p = { .threads = 2, .iterations = 1 };
+    judge("livelock", p, e, polite_run(e, 1, 0));
+    ASSERT_INT_EQ(v.status, CD_VIOLATED);
+    ASSERT_STR_HAS(v.observed, "teller 1 tried transfer 1 again without "
+                               "logging its conflict");
+}
+
 /* ============================ the checker's books ======================== */
 
 static const cd_exercise_spec_t *race_spec(void)
@@ -861,6 +932,10 @@ void suite_ledger(void)
                 a_record_used_before_it_is_whole_fails);
     CU_add_test(s, "each connection opened once and read by all",
                 each_connection_opened_once_and_read_by_all);
+    CU_add_test(s, "tries in a row without a transfer are a livelock",
+                tries_in_a_row_without_a_transfer_are_a_livelock);
+    CU_add_test(s, "a try again without its conflict logged fails",
+                a_try_again_without_its_conflict_logged_fails);
     CU_add_test(s, "a run's size reads in words", a_runs_size_reads_in_words);
     CU_add_test(s, "a verdict with no runs behind it fails",
                 a_verdict_with_no_runs_behind_it_fails);
