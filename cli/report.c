@@ -13,8 +13,13 @@
 void cd_report_intro(FILE *out, const cd_scenario_t *s, int variant,
                      const cd_params_t *p)
 {
-    fprintf(out, "%s [%s]: %s - %s\n", s->name, s->variants[variant].name,
-            s->title, s->variants[variant].summary);
+    /* An exercise's scenario has no title: its variant says it all. */
+    if (s->title)
+        fprintf(out, "%s [%s]: %s - %s\n", s->name, s->variants[variant].name,
+                s->title, s->variants[variant].summary);
+    else
+        fprintf(out, "%s [%s]: %s\n", s->name, s->variants[variant].name,
+                s->variants[variant].summary);
     fputs(" ", out);
     if (s->max.threads > 0)
         fprintf(out, " %d thread%s,", p->threads, p->threads == 1 ? "" : "s");

@@ -143,6 +143,7 @@ static void run_options_take_both_forms(void)
     run_cmd(&out, eq, NULL, LIMIT_MS);
     ASSERT_INT_EQ(out.exit_code, 1); /* the starter: charged twice */
     ASSERT_STR_HAS(out.out, "race [yours]: VIOLATED");
+    ASSERT_STR_HAS(out.out, "race [yours]: the learner's code"); /* no (null) */
     ASSERT_STR_HAS(out.out, "2 threads, 1 iteration");
     snprintf(first, sizeof first, "%s", out.out);
     run_cmd(&out, sp, NULL, LIMIT_MS);
