@@ -56,7 +56,7 @@ ASAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 
 .PHONY: all demo test tsan asan test-tsan test-asan check helgrind drd bench \
         install clean deps exercise exercise-tsan exercise-lib \
-        exercise-lib-tsan check-exercise
+        exercise-lib-tsan check-exercise FORCE
 
 # exhost.o, exsandbox.o and the harnesses are not part of concdemo:
 # `concdemo check` links them with an exercise file. Built here so that
@@ -64,7 +64,16 @@ ASAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 EX_HOST_OBJ := $(B)/cli/exsandbox.o $(B)/cli/exhost.o
 all: $(B)/concdemo $(EX_HOST_OBJ) $(HARNESS_OBJ)
 
-$(B)/%.o: %.c
+# What these objects were built with, optional libraries included: when it
+# changes (libseccomp installed since the last build, say), every object is
+# rebuilt, not only the ones whose sources changed.
+BUILD_CONFIG = $(CC) $(CFLAGS) $(SECCOMP_CFLAGS) $(SECCOMP_LIBS)
+$(B)/.config: FORCE
+	@mkdir -p $(B)
+	@echo '$(BUILD_CONFIG)' | cmp -s - $@ || echo '$(BUILD_CONFIG)' > $@
+FORCE:
+
+$(B)/%.o: %.c $(B)/.config
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
