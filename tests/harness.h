@@ -275,6 +275,8 @@ void suite_view(void);
 void suite_step(void);
 void suite_lessons(void);
 void suite_check(void);
+void suite_check_answers(void);
+void suite_check_decoys(void);
 void suite_ledger(void);
 void suite_hostile(void);
 void suite_stuck(void);

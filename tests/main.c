@@ -1,10 +1,19 @@
 /*
  * main.c - the CUnit runner: every suite, basic mode, non-zero exit on
- * any failure. `test_runner SUITE...` runs only the named suites.
+ * any failure. `test_runner SUITE...` runs only the named suites;
+ * `test_runner -j N [SUITE...]` runs each suite in a runner of its own, N
+ * at once, and prints each suite's output whole when it ends.
  */
 #include <CUnit/Basic.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -44,7 +53,18 @@ static const struct {
     { "lessons", suite_lessons },
     { "ledger", suite_ledger },
     { "check", suite_check },
+    { "check-answers", suite_check_answers },
+    { "check-decoys", suite_check_decoys },
     { "hostile", suite_hostile },
+};
+
+#define NSUITES (sizeof suites / sizeof suites[0])
+
+/* The suites that take longest start first under -j, so that the run is not
+ * left waiting on one long suite started last. */
+static const char *const slow_first[] = {
+    "check-decoys", "check-answers", "check", "lessons", "hostile",
+    "livelock", "starvation", "view", "philosophers", "backpressure",
 };
 
 static int wanted(int argc, char **argv, const char *name)
@@ -57,14 +77,154 @@ static int wanted(int argc, char **argv, const char *name)
     return 0;
 }
 
+/* The last line a child runner prints (CD_RUNNER_TALLY set): what it ran
+ * and what failed, for the parent's total. */
+#define TALLY "cd-runner-tally"
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The suites to run, slowest first; returns how many (into order[]). */
+static int plan(int argc, char **argv, size_t *order)
+{
+    int n = 0;
+    char taken[NSUITES] = { 0 };
+    for (size_t k = 0; k < sizeof slow_first / sizeof slow_first[0]; k++)
+        for (size_t i = 0; i < NSUITES; i++)
+            if (!taken[i] && strcmp(suites[i].name, slow_first[k]) == 0 &&
+                wanted(argc, argv, suites[i].name)) {
+                taken[i] = 1;
+                order[n++] = i;
+            }
+    for (size_t i = 0; i < NSUITES; i++)
+        if (!taken[i] && wanted(argc, argv, suites[i].name))
+            order[n++] = i;
+    return n;
+}
+
+typedef struct job {
+    pid_t pid;
+    size_t suite;
+    FILE *out; /* the child's stdout and stderr, unlinked */
+    double start;
+} job_t;
+
+static int start_job(job_t *j, const char *self, size_t suite)
+{
+    char path[] = "/tmp/concdemo-suite-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return -errno;
+    unlink(path);
+    j->suite = suite;
+    j->start = now_s();
+    j->out = fdopen(fd, "w+");
+    fflush(NULL);
+    j->pid = fork();
+    if (j->pid == 0) {
+        dup2(fd, 1);
+        dup2(fd, 2);
+        setenv("CD_RUNNER_TALLY", "1", 1);
+        execl(self, self, suites[suite].name, (char *)NULL);
+        _exit(127);
+    }
+    return j->pid < 0 ? -errno : 0;
+}
+
+/* Prints an ended job's output (its tally line held back) and adds its
+ * counts; a runner that died without its tally counts as one failure. */
+static void finish_job(job_t *j, int status, unsigned *ran, unsigned *failed)
+{
+    char line[4096];
+    unsigned r = 0, f = 0;
+    int tallied = 0;
+    printf("\n==== suite %s (%.1f s) ====\n", suites[j->suite].name,
+           now_s() - j->start);
+    rewind(j->out);
+    while (fgets(line, sizeof line, j->out)) {
+        if (strncmp(line, TALLY, strlen(TALLY)) == 0 &&
+            sscanf(line, TALLY " ran=%u failed=%u", &r, &f) == 2)
+            tallied = 1;
+        else
+            fputs(line, stdout);
+    }
+    fclose(j->out);
+    if (!tallied || !WIFEXITED(status) ||
+        (WEXITSTATUS(status) != 0 && f == 0)) {
+        printf("suite %s: its runner ended without its tally (status "
+               "0x%x): counted as a failure\n", suites[j->suite].name,
+               (unsigned)status);
+        f += 1;
+    }
+    *ran += r;
+    *failed += f;
+    fflush(stdout);
+}
+
+/* Each suite in a runner process of its own (this program, one suite),
+ * `jobs` at once. Every test already runs what it starts in children
+ * of its own, so suites share nothing but the machine. */
+static int run_parallel(int jobs, const char *self, int argc, char **argv)
+{
+    size_t order[NSUITES];
+    int n = plan(argc, argv, order), next = 0, live = 0;
+    job_t *run = calloc((size_t)jobs, sizeof *run);
+    unsigned ran = 0, failed = 0;
+    double t0 = now_s();
+    if (!run)
+        return 2;
+    while (next < n || live > 0) {
+        for (int k = 0; k < jobs && next < n; k++)
+            if (run[k].pid == 0) {
+                if (start_job(&run[k], self, order[next++]) != 0) {
+                    perror("test_runner: starting a suite");
+                    return 2;
+                }
+                live++;
+            }
+        int status;
+        pid_t pid = wait(&status);
+        if (pid < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        for (int k = 0; k < jobs; k++)
+            if (run[k].pid == pid) {
+                finish_job(&run[k], status, &ran, &failed);
+                run[k].pid = 0;
+                live--;
+            }
+    }
+    free(run);
+    printf("\n%d suites in %.1f s, %d at once: %u tests run, %u failed\n",
+           n, now_s() - t0, jobs, ran, failed);
+    return (failed == 0 && ran > 0) ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     /* A command that exits before reading its scripted input must not
      * take the runner down with SIGPIPE. */
     signal(SIGPIPE, SIG_IGN);
+    if (argc >= 3 && strcmp(argv[1], "-j") == 0) {
+        char *end;
+        long jobs = strtol(argv[2], &end, 10);
+        if (*end || jobs < 1 || jobs > 64) {
+            fprintf(stderr, "test_runner: -j wants a number of suites at "
+                    "once (1-64), not \"%s\"\n", argv[2]);
+            return 2;
+        }
+        argv[2] = argv[0];
+        return run_parallel((int)jobs, "/proc/self/exe", argc - 2, argv + 2);
+    }
     if (CU_initialize_registry() != CUE_SUCCESS)
         return 2;
-    for (size_t i = 0; i < sizeof suites / sizeof suites[0]; i++)
+    for (size_t i = 0; i < NSUITES; i++)
         if (wanted(argc, argv, suites[i].name))
             suites[i].add();
     CU_basic_set_mode(CU_BRM_VERBOSE);
@@ -73,5 +233,7 @@ int main(int argc, char **argv)
                       CU_get_number_of_tests_failed();
     unsigned ran = CU_get_number_of_tests_run();
     CU_cleanup_registry();
+    if (getenv("CD_RUNNER_TALLY"))
+        printf("\n" TALLY " ran=%u failed=%u\n", ran, failed);
     return (failed == 0 && ran > 0) ? 0 : 1;
 }

@@ -2076,11 +2076,17 @@ void suite_check(void)
                 the_printed_replay_command_repeats_the_failure);
     CU_add_test(s, "a replay repeats a wake-up for nothing",
                 a_replay_repeats_a_wakeup_for_nothing);
+}
+
+/* The answers and the decoys are suites of their own: each checks every
+ * exercise, so they are the longest, and a parallel runner can run them
+ * beside the rest. */
+void suite_check_answers(void)
+{
+    CU_pSuite s = CU_add_suite("check-answers", NULL, NULL);
     CU_add_test(s, "every answer passes every stage", every_answer_passes_every_stage);
     CU_add_test(s, "other fixes pass too", other_fixes_pass_too);
     CU_add_test(s, "every answer file is tested here", every_answer_file_is_tested_here);
-    CU_add_test(s, "every decoy fails and says why", every_decoy_fails_and_says_why);
-    CU_add_test(s, "every decoy file is tested here", every_decoy_file_is_tested_here);
     CU_add_test(s, "every promise of the worksheets is backed",
                 every_promise_of_the_worksheets_is_backed);
     CU_add_test(s, "effects decide the grade, not calls or words",
@@ -2088,4 +2094,11 @@ void suite_check(void)
     CU_add_test(s, "a forged verdict does not pass", a_forged_verdict_does_not_pass);
     CU_add_test(s, "every effects fixture is tested here",
                 every_effects_fixture_is_tested_here);
+}
+
+void suite_check_decoys(void)
+{
+    CU_pSuite s = CU_add_suite("check-decoys", NULL, NULL);
+    CU_add_test(s, "every decoy fails and says why", every_decoy_fails_and_says_why);
+    CU_add_test(s, "every decoy file is tested here", every_decoy_file_is_tested_here);
 }
