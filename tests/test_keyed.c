@@ -69,6 +69,13 @@ static int held_record(int thread)
     return n > 0 ? atomic_load(&t->held[n - 1]) : 0;
 }
 
+static void stuck(int reason)
+{
+    fprintf(stderr, "\n  test_keyed: waiters ignored the abort (reason %d)\n",
+            reason);
+    _exit(3);
+}
+
 /* ========================= FIFO: 1,000 threads =========================== */
 
 static cd_keyed_t fifo;
@@ -518,12 +525,6 @@ static void wait_for_key_five(void *arg)
     cd_akeyed_unlock(&aborted, 5);
 }
 
-static void stuck(int reason)
-{
-    fprintf(stderr, "\n  test_keyed: tasks ignored the abort (reason %d)\n",
-            reason);
-    _exit(3);
-}
 
 /* The watchdog's time limit aborts the run: the holder (in a latency) and
  * the task parked on its key both end, and the key is freed. */
@@ -549,6 +550,47 @@ CHILD_TEST(test_abort_ends_a_task_waiting_for_a_key)
     EXPECT_EQ(live_keys(aborted.locks), 0);
     cd_exec_destroy(e);
     cd_akeyed_destroy(&aborted);
+    return 0;
+}
+
+/* Two threads take two keys in opposite orders: the watchdog finds the
+ * cycle through the keys' records, and the abort ends both. */
+static cd_keyed_t crossed;
+static atomic_int first_taken;
+
+static void take_crossed(void *arg)
+{
+    unsigned long mine = (unsigned long)(intptr_t)arg, other = 3 - mine;
+    cd_keyed_lock(&crossed, mine);
+    atomic_fetch_add(&first_taken, 1);
+    while (atomic_load(&first_taken) < 2)
+        nap_us(1000);
+    cd_keyed_lock(&crossed, other);
+    cd_keyed_unlock(&crossed, other);
+    cd_keyed_unlock(&crossed, mine);
+}
+
+CHILD_TEST(test_keys_taken_in_opposite_orders_are_found_deadlocked)
+{
+    cd_thread_t a, b;
+    cd_watchdog_t *dog;
+    cd_cycle_t cycle;
+
+    cd_reg_reset();
+    atomic_store(&first_taken, 0);
+    EXPECT_EQ(cd_keyed_init(&crossed, "account", 2), 0);
+    EXPECT_EQ(cd_watchdog_start(&dog, 10000, 10, 5000, stuck), 0);
+    EXPECT_EQ(cd_thread_spawn(&a, "transfer-1", take_crossed, (void *)1), 0);
+    EXPECT_EQ(cd_thread_spawn(&b, "transfer-2", take_crossed, (void *)2), 0);
+    EXPECT_EQ(cd_thread_join(&a), -ECANCELED);
+    EXPECT_EQ(cd_thread_join(&b), -ECANCELED);
+    cd_watchdog_stop(dog);
+    EXPECT_EQ(cd_reg_aborted(), CD_ABORT_DEADLOCK);
+    EXPECT_EQ(cd_reg_deadlock(&cycle), 1);
+    EXPECT_EQ(cycle.len, 2);
+    EXPECT_EQ(cd_reg_object(cycle.link[0].waits)->kind, CD_OBJ_KEY);
+    EXPECT_EQ(live_keys(crossed.locks), 0);
+    cd_keyed_destroy(&crossed);
     return 0;
 }
 
@@ -638,6 +680,8 @@ void suite_keyed(void)
           test_abort_ends_a_thread_waiting_for_a_key },
         { "abort ends a task waiting for a key",
           test_abort_ends_a_task_waiting_for_a_key },
+        { "keys taken in opposite orders are found deadlocked",
+          test_keys_taken_in_opposite_orders_are_found_deadlocked },
         { "a reused record does not inherit the old key's lock order",
           test_a_reused_record_does_not_inherit_the_old_keys_lock_order },
         { "init refuses no keys; destroy leaves no record live",
