@@ -217,8 +217,23 @@ const char *cd_reg_thread_name(int id)
 
 const char *cd_reg_object_name(int id)
 {
+    /* A key's name is its table's prefix and the key its record serves
+     * now, put together in one of a few buffers of the calling thread's
+     * own (a report may hold three names at once). */
+    static _Thread_local char keys[4][CD_NAME_MAX];
+    static _Thread_local unsigned next;
     cd_obj_rec_t *o = cd_reg_object(id);
-    return o ? o->name : "?";
+    if (!o)
+        return "?";
+    int kind = atomic_load_explicit(&o->kind, memory_order_acquire);
+    if (kind != CD_OBJ_KEY && kind != CD_OBJ_AKEY)
+        return o->name;
+    char full[CD_NAME_MAX + 24];
+    char *buf = keys[next++ % 4];
+    snprintf(full, sizeof full, "%.*s[%llu]", CD_NAME_MAX - 1, o->name,
+             (unsigned long long)cd__ld(&o->key));
+    cd_name_copy(buf, full);
+    return buf;
 }
 
 /* ================================ self ================================== */

@@ -300,7 +300,9 @@ int64_t cd_reg_elapsed_ns(void);
 /* The same, not counting time spent paused: what the hard timeout uses. */
 int64_t cd_reg_active_ns(void);
 
-/* The record for an id, or NULL for 0 / out of range. */
+/* The record for an id, or NULL for 0 / out of range. Names: a key's
+ * ("<prefix>[<key>]") is made in a buffer of the calling thread's that
+ * its fourth next call reuses; others are the record's own. */
 cd_thread_rec_t *cd_reg_thread(int id);
 cd_obj_rec_t *cd_reg_object(int id);
 const char *cd_reg_thread_name(int id);
