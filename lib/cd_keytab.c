@@ -13,7 +13,8 @@
  * looking). The last to leave frees it, and gives its registry record
  * back to the table's pool for the next new key.
  *
- * Lock order: shard lock, then the pool lock; then the registry's
+ * Lock order: shard lock, then the table's record lock (a new record);
+ * then the registry's
  * find_lock (forgetting a key's lock order) or the executor's lock (a
  * task's wake, done under the shard lock as cd_amutex does, so that an
  * aborted waiter sees either "queued" or "granted", never half of it).
@@ -58,20 +59,24 @@ typedef struct entry {
     cd_queue_t queue;
 } entry_t;
 
+/* A shard's figures and its pool of records are its own, under its lock:
+ * the uncontended lock and unlock touch no lock or counter shared with
+ * other keys. */
 typedef struct shard {
     pthread_mutex_t lk;
     entry_t **bucket;
     unsigned mask;        /* buckets - 1 */
+    int *pool, npool;     /* records of freed keys, ready for new ones */
+    long live, bytes;     /* its live keys, and what their entries take */
 } shard_t;
 
 struct cd_keytab {
     char prefix[CD_NAME_MAX];
     int tasks, strategy;
     shard_t shard[NSHARDS];
-    pthread_mutex_t pool_lk; /* guards the fields below */
-    int *pool, npool;        /* records of freed keys, ready for new ones */
+    pthread_mutex_t rec_lk;  /* guards the fields below */
     int *records, nrecords, maxrecords; /* every record taken */
-    _Atomic long live, bytes, untracked;
+    _Atomic long untracked;
 };
 
 static void release_hold(void *impl);
@@ -120,32 +125,39 @@ static void publish_queue(const entry_t *e)
     }
 }
 
-/* A record for the new entry e: a freed key's, a new one, or none (0).
- * Caller holds the shard lock. */
-static int record_take(cd_keytab_t *t, entry_t *e)
+/* A record for the new entry e: a freed key's from the shard's pool, a
+ * new one while the table may take more, or none (0). Caller holds
+ * s->lk (then t->rec_lk, for a new one). */
+static int record_take(cd_keytab_t *t, shard_t *s, entry_t *e)
 {
     int id = 0, fresh = 0;
 
-    CD_CHECK(pthread_mutex_lock(&t->pool_lk));
-    if (t->npool > 0) {
-        id = t->pool[--t->npool];
-    } else if (t->nrecords < t->maxrecords) {
-        id = cd__reg_add_object(t->prefix, t->tasks ? CD_OBJ_AKEY : CD_OBJ_KEY,
-                                e, release_hold);
-        if (id > 0) {
-            t->records[t->nrecords++] = id;
-            fresh = 1;
-        } else {
-            id = 0;
+    if (s->npool > 0) {
+        id = s->pool[--s->npool];
+    } else {
+        CD_CHECK(pthread_mutex_lock(&t->rec_lk));
+        if (t->nrecords < t->maxrecords) {
+            id = cd__reg_add_object(t->prefix,
+                                    t->tasks ? CD_OBJ_AKEY : CD_OBJ_KEY, e,
+                                    release_hold);
+            if (id > 0) {
+                t->records[t->nrecords++] = id;
+                fresh = 1;
+            } else {
+                id = 0;
+            }
         }
+        CD_CHECK(pthread_mutex_unlock(&t->rec_lk));
     }
-    CD_CHECK(pthread_mutex_unlock(&t->pool_lk));
     if (!id) {
         atomic_fetch_add(&t->untracked, 1);
         return 0;
     }
     cd_obj_rec_t *o = cd__obj(id);
-    o->impl = e; /* read only by this key's holder, after the shard lock */
+    /* Read by this key's holder only, which took the key under s->lk
+     * (or, for the previous key of a pooled record, gave it back under
+     * it). */
+    o->impl = e;
     cd__st(&o->key, (uint64_t)e->key);
     if (!fresh) {
         cd__st(&o->acquisitions, 0);
@@ -157,9 +169,9 @@ static int record_take(cd_keytab_t *t, entry_t *e)
     return id;
 }
 
-/* The freed key's record goes to the pool: hidden from the live view, its
- * lock order forgotten. Caller holds the shard lock. */
-static void record_give_back(cd_keytab_t *t, int id)
+/* The freed key's record goes to the shard's pool: hidden from the live
+ * view, its lock order forgotten. Caller holds s->lk. */
+static void record_give_back(shard_t *s, int id)
 {
     if (!id)
         return;
@@ -167,9 +179,7 @@ static void record_give_back(cd_keytab_t *t, int id)
     cd__st(&o->live, 0);
     cd__st(&o->owner, 0);
     cd__lockorder_forget(id);
-    CD_CHECK(pthread_mutex_lock(&t->pool_lk));
-    t->pool[t->npool++] = id;
-    CD_CHECK(pthread_mutex_unlock(&t->pool_lk));
+    s->pool[s->npool++] = id;
 }
 
 /* ================================ entries ================================ */
@@ -189,16 +199,16 @@ static entry_t *pin(cd_keytab_t *t, shard_t *s, unsigned long key)
         entry_t **b = slot_of(s, key);
         e->next = *b;
         *b = e;
-        atomic_fetch_add(&t->live, 1);
-        atomic_fetch_add(&t->bytes, (long)sizeof *e);
-        e->id = record_take(t, e);
+        s->live++;
+        s->bytes += (long)sizeof *e;
+        e->id = record_take(t, s, e);
     }
     e->refs++;
     return e;
 }
 
 /* Drops one reference; the last frees the entry. Caller holds s->lk. */
-static void unpin(cd_keytab_t *t, shard_t *s, entry_t *e)
+static void unpin(shard_t *s, entry_t *e)
 {
     if (--e->refs > 0)
         return;
@@ -206,9 +216,9 @@ static void unpin(cd_keytab_t *t, shard_t *s, entry_t *e)
     while (*p != e)
         p = &(*p)->next;
     *p = e->next;
-    record_give_back(t, e->id);
-    atomic_fetch_sub(&t->live, 1);
-    atomic_fetch_sub(&t->bytes, (long)sizeof *e);
+    record_give_back(s, e->id);
+    s->live--;
+    s->bytes -= (long)sizeof *e;
     free(e);
 }
 
@@ -231,7 +241,7 @@ static void wake(waiter_t *w)
 /* The holder lets go: the first waiter gets the key (under CD_KEY_STOP
  * after a failure, every waiter is told instead). The holder's reference
  * goes. Caller holds s->lk. */
-static void pass_on(cd_keytab_t *t, shard_t *s, entry_t *e, int failed)
+static void pass_on(shard_t *s, entry_t *e, int failed)
 {
     int stop = failed && e->strategy == CD_KEY_STOP;
     waiter_t *w;
@@ -252,7 +262,7 @@ static void pass_on(cd_keytab_t *t, shard_t *s, entry_t *e, int failed)
         wake(w);
     }
     publish_queue(e);
-    unpin(t, s, e);
+    unpin(s, e);
 }
 
 /* ================================= waiting =============================== */
@@ -303,7 +313,7 @@ static int wait_task(shard_t *s, entry_t *e, waiter_t *w, cd_task_t *task,
  * the key was handed over meanwhile and is kept (keep: the caller will be
  * ended, and the abort releases what it holds through the registry, which
  * needs the key's record); 0 when the waiter is out. */
-static int leave_aborted(cd_keytab_t *t, shard_t *s, entry_t *e, waiter_t *w,
+static int leave_aborted(shard_t *s, entry_t *e, waiter_t *w,
                          int keep)
 {
     if (w->state == W_WAITING) {
@@ -313,10 +323,10 @@ static int leave_aborted(cd_keytab_t *t, shard_t *s, entry_t *e, waiter_t *w,
     } else if (w->state == W_GRANTED) {
         if (keep && e->id && w->who)
             return 1;
-        pass_on(t, s, e, 0); /* drops the reference with the hold */
+        pass_on(s, e, 0); /* drops the reference with the hold */
         return 0;
     }
-    unpin(t, s, e);
+    unpin(s, e);
     return 0;
 }
 
@@ -337,25 +347,29 @@ int cd_keytab_create(cd_keytab_t **out, const char *prefix, int tasks,
     t->maxrecords = hint * 2 < RECORDS_MIN   ? RECORDS_MIN
                     : hint * 2 > RECORDS_MAX ? RECORDS_MAX
                                              : hint * 2;
-    t->pool = calloc((size_t)t->maxrecords, sizeof *t->pool);
     t->records = calloc((size_t)t->maxrecords, sizeof *t->records);
-    int ok = t->pool && t->records;
+    int ok = t->records != NULL;
     for (int i = 0; i < NSHARDS && ok; i++) {
-        t->shard[i].bucket = calloc(per, sizeof *t->shard[i].bucket);
-        t->shard[i].mask = per - 1;
-        ok = t->shard[i].bucket != NULL;
+        shard_t *s = &t->shard[i];
+        /* A pool can hold every record the table takes: they may all be
+         * freed by keys of one shard. */
+        s->pool = calloc((size_t)t->maxrecords, sizeof *s->pool);
+        s->bucket = calloc(per, sizeof *s->bucket);
+        s->mask = per - 1;
+        ok = s->pool && s->bucket;
     }
     if (!ok) {
-        for (int i = 0; i < NSHARDS; i++)
+        for (int i = 0; i < NSHARDS; i++) {
             free(t->shard[i].bucket);
-        free(t->pool);
+            free(t->shard[i].pool);
+        }
         free(t->records);
         free(t);
         return -ENOMEM;
     }
     for (int i = 0; i < NSHARDS; i++)
         CD_CHECK(pthread_mutex_init(&t->shard[i].lk, NULL));
-    CD_CHECK(pthread_mutex_init(&t->pool_lk, NULL));
+    CD_CHECK(pthread_mutex_init(&t->rec_lk, NULL));
     cd_name_copy(t->prefix, prefix ? prefix : "key");
     t->tasks = tasks;
     t->strategy = strategy;
@@ -378,14 +392,14 @@ void cd_keytab_free(cd_keytab_t *t)
                 free(e);
             }
         free(s->bucket);
+        free(s->pool);
         CD_CHECK(pthread_mutex_destroy(&s->lk));
     }
     for (int i = 0; i < t->nrecords; i++) {
         cd__lockorder_forget(t->records[i]);
         cd__reg_remove_object(t->records[i]);
     }
-    CD_CHECK(pthread_mutex_destroy(&t->pool_lk));
-    free(t->pool);
+    CD_CHECK(pthread_mutex_destroy(&t->rec_lk));
     free(t->records);
     free(t);
 }
@@ -397,7 +411,7 @@ void cd_keytab_free(cd_keytab_t *t)
 
 /* The wait of a lock that found key taken. Caller holds s->lk, which is
  * held on return. Returns 0 (granted), KEPT, STOPPED or -ECANCELED. */
-static int queue_and_wait(cd_keytab_t *t, shard_t *s, entry_t *e, int self,
+static int queue_and_wait(shard_t *s, entry_t *e, int self,
                           cd_task_t *task, int strategy, cd_site_t site)
 {
     waiter_t w = { .who = self };
@@ -414,13 +428,42 @@ static int queue_and_wait(cd_keytab_t *t, shard_t *s, entry_t *e, int self,
         return 0;
     }
     if (rc == 0) { /* cancelled: the holder before failed */
-        unpin(t, s, e);
+        unpin(s, e);
         return STOPPED;
     }
     /* A task, or a thread cd_thread started, is ended by the abort. */
-    if (leave_aborted(t, s, e, &w, task || cd__self_is_spawned()))
+    if (leave_aborted(s, e, &w, task || cd__self_is_spawned()))
         return KEPT;
     return -ECANCELED;
+}
+
+/* The quiet case of a lock (no trace, pause or controlled scheduler, and
+ * no other lock held, so no lock-order edge to learn): then
+ * cd__op_begin would only record, so the lookup and the take share one
+ * turn of the shard lock. Returns 0 (taken), or 1 with e pinned and the
+ * lock to be waited for; -ENOMEM. */
+static int lock_quiet(cd_keytab_t *t, shard_t *s, unsigned long key,
+                      int self, cd_key_strategy_t strategy, int try,
+                      entry_t **out, cd_site_t site)
+{
+    CD_CHECK(pthread_mutex_lock(&s->lk));
+    entry_t *e = pin(t, s, key);
+    if (!e) {
+        CD_CHECK(pthread_mutex_unlock(&s->lk));
+        return -ENOMEM;
+    }
+    int obj = e->id;
+    cd__op_record(self, try ? CD_OP_TRYLOCK : CD_OP_LOCK, obj);
+    if (!e->held && e->nqueued == 0) {
+        take(e, self, strategy);
+        CD_CHECK(pthread_mutex_unlock(&s->lk));
+        if (obj)
+            cd__op_acquired(self, obj, site);
+        return 0;
+    }
+    CD_CHECK(pthread_mutex_unlock(&s->lk));
+    *out = e;
+    return 1;
 }
 
 int cd_keytab_lock_at(cd_keytab_t *t, unsigned long key,
@@ -432,29 +475,37 @@ int cd_keytab_lock_at(cd_keytab_t *t, unsigned long key,
                          site.line);
     int self = cd__self();
     shard_t *s = shard_of(t, key);
+    entry_t *e = NULL;
 
-    CD_CHECK(pthread_mutex_lock(&s->lk));
-    entry_t *e = pin(t, s, key);
-    CD_CHECK(pthread_mutex_unlock(&s->lk));
-    if (!e)
-        return -ENOMEM;
-    int obj = e->id; /* fixed while pinned */
-    /* The decision point and the lock order, with no table lock held. */
-    if (self) {
-        cd__op_begin(self, try ? CD_OP_TRYLOCK : CD_OP_LOCK, obj,
-                     (int64_t)key, NULL, site);
-        if (obj && !try)
-            cd__op_order(self, obj, site);
+    if (self && cd__op_quiet() && cd__ld(&cd__rec(self)->nheld) == 0) {
+        int rc = lock_quiet(t, s, key, self, strategy, try, &e, site);
+        if (rc <= 0)
+            return rc;
+    } else {
+        CD_CHECK(pthread_mutex_lock(&s->lk));
+        e = pin(t, s, key);
+        CD_CHECK(pthread_mutex_unlock(&s->lk));
+        if (!e)
+            return -ENOMEM;
+        /* The decision point and the lock order, with no table lock
+         * held. */
+        if (self) {
+            cd__op_begin(self, try ? CD_OP_TRYLOCK : CD_OP_LOCK, e->id,
+                         (int64_t)key, NULL, site);
+            if (e->id && !try)
+                cd__op_order(self, e->id, site);
+        }
     }
+    int obj = e->id; /* fixed while pinned */
     CD_CHECK(pthread_mutex_lock(&s->lk));
     int rc = 0;
     if (!e->held && e->nqueued == 0) {
         take(e, self, strategy);
     } else if (try) {
-        unpin(t, s, e);
+        unpin(s, e);
         rc = -EBUSY;
     } else {
-        rc = queue_and_wait(t, s, e, self, task, strategy, site);
+        rc = queue_and_wait(s, e, self, task, strategy, site);
     }
     CD_CHECK(pthread_mutex_unlock(&s->lk));
     if (rc == -EBUSY && self && obj)
@@ -483,7 +534,7 @@ static void unlock_entry(cd_keytab_t *t, entry_t *e, int self, int failed,
             cd__op_released(self, obj);
     }
     CD_CHECK(pthread_mutex_lock(&s->lk));
-    pass_on(t, s, e, failed);
+    pass_on(s, e, failed);
     CD_CHECK(pthread_mutex_unlock(&s->lk));
 }
 
@@ -495,10 +546,21 @@ int cd_keytab_unlock_at(cd_keytab_t *t, unsigned long key, int failed,
 
     CD_CHECK(pthread_mutex_lock(&s->lk));
     entry_t *e = find(s, key);
-    int mine = e && e->held && e->holder == self;
-    CD_CHECK(pthread_mutex_unlock(&s->lk));
-    if (!mine)
+    if (!e || !e->held || e->holder != self) {
+        CD_CHECK(pthread_mutex_unlock(&s->lk));
         return -EPERM;
+    }
+    if (self && cd__op_quiet()) {
+        /* Quiet (see lock_quiet): the record and the hand-over in one
+         * turn of the shard lock. */
+        cd__op_record(self, CD_OP_UNLOCK, e->id);
+        if (e->id)
+            cd__op_released(self, e->id);
+        pass_on(s, e, failed);
+        CD_CHECK(pthread_mutex_unlock(&s->lk));
+        return 0;
+    }
+    CD_CHECK(pthread_mutex_unlock(&s->lk));
     /* Held by us: nobody else frees it or changes its holder meanwhile. */
     unlock_entry(t, e, self, failed, site);
     return 0;
@@ -515,12 +577,19 @@ static void release_hold(void *impl)
 
 void cd_keytab_stats(cd_keytab_t *t, cd_keytab_stats_t *out)
 {
-    out->live_keys = atomic_load(&t->live);
-    out->bytes = atomic_load(&t->bytes);
+    out->live_keys = 0;
+    out->bytes = 0;
+    for (int i = 0; i < NSHARDS; i++) {
+        shard_t *s = &t->shard[i];
+        CD_CHECK(pthread_mutex_lock(&s->lk));
+        out->live_keys += s->live;
+        out->bytes += s->bytes;
+        CD_CHECK(pthread_mutex_unlock(&s->lk));
+    }
     out->untracked = atomic_load(&t->untracked);
-    CD_CHECK(pthread_mutex_lock(&t->pool_lk));
+    CD_CHECK(pthread_mutex_lock(&t->rec_lk));
     out->records = t->nrecords;
-    CD_CHECK(pthread_mutex_unlock(&t->pool_lk));
+    CD_CHECK(pthread_mutex_unlock(&t->rec_lk));
 }
 
 int cd_keytab_waiters(cd_keytab_t *t, unsigned long key)

@@ -316,8 +316,9 @@ CHILD_TEST(test_many_distinct_keys_leave_nothing_behind)
     cd_keyed_stats(&k, &st);
     EXPECT_EQ(st.live_keys, 0);
     EXPECT_EQ(st.bytes, 0);
-    /* One key at a time: one registry record, reused for every key. */
-    EXPECT_EQ(st.records, 1);
+    /* One key at a time: a registry record per shard at most (16),
+     * reused for every key of its shard. */
+    EXPECT(st.records >= 1 && st.records <= 16);
     EXPECT_EQ(st.untracked, 0);
     cd_keyed_destroy(&k);
     return 0;
@@ -596,9 +597,9 @@ CHILD_TEST(test_keys_taken_in_opposite_orders_are_found_deadlocked)
 
 /* ======================= records and lock order ========================== */
 
-/* A freed key's record goes to the next new key, without its lock order:
- * key 1 taken under A, then (key 1 freed) key 2 - on the same record -
- * taken before A is no inversion. */
+/* A freed key's record goes to a later new key, without its lock order:
+ * key 1 taken under A, then (key 1 freed) another key - on the same
+ * record - taken before A is no inversion. */
 CHILD_TEST(test_a_reused_record_does_not_inherit_the_old_keys_lock_order)
 {
     cd_keyed_t k;
@@ -614,11 +615,19 @@ CHILD_TEST(test_a_reused_record_does_not_inherit_the_old_keys_lock_order)
     EXPECT_EQ(cd_keyed_unlock(&k, 1), 0);
     cd_mutex_unlock(&a);
 
-    EXPECT_EQ(cd_keyed_lock(&k, 2), 0);
+    /* A new key that gets the freed record (the first one whose shard
+     * keeps it in its pool; the others get records of their own). */
+    unsigned long key = 2;
+    for (; key < 1000; key++) {
+        EXPECT_EQ(cd_keyed_lock(&k, key), 0);
+        if (held_record(cd_self()) == first)
+            break;
+        EXPECT_EQ(cd_keyed_unlock(&k, key), 0);
+    }
     EXPECT_EQ(held_record(cd_self()), first);
-    EXPECT_EQ(cd_mutex_lock(&a), 0); /* edge customer[2] -> A */
+    EXPECT_EQ(cd_mutex_lock(&a), 0); /* edge customer[key] -> A */
     cd_mutex_unlock(&a);
-    EXPECT_EQ(cd_keyed_unlock(&k, 2), 0);
+    EXPECT_EQ(cd_keyed_unlock(&k, key), 0);
     EXPECT_EQ(cd_reg_inversions(inv, 2), 0);
 
     cd_mutex_destroy(&a);
