@@ -10,7 +10,8 @@
 #   make bench      instrumented vs raw mutex cost; channel messages/s;
 #                   condvar and semaphore ping-pong vs pthread's and sem_t;
 #                   controlled schedules/s and schedules needed per bug;
-#                   keyed fix vs global mutex, orders/s
+#                   keyed fix vs global mutex, orders/s; the keyed lock's
+#                   cost vs cd_mutex, 1/8/64 keys, bytes per idle key
 #   make check-exercise EX=race [FILE=path.c or part.patch]   grade an exercise
 #                   (concdemo check)
 #   make install    PREFIX=/usr/local DESTDIR=

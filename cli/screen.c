@@ -764,6 +764,19 @@ static void describe_obj(const cd_obj_info_t *o, obj_view_t *v, int width)
         v->worth_a_row = o->acquisitions || o->owner || o->nwaiters;
         detail_add(v, width, "taken %llu", (unsigned long long)o->acquisitions);
         break;
+    case CD_OBJ_KEY:
+    case CD_OBJ_AKEY:
+        /* One row per live key; a freed key's record waits in its
+         * table's pool for the next new key and shows nothing. Its
+         * waiters are in the WAITING column, first come first. */
+        v->kind = o->kind == CD_OBJ_KEY ? "key" : "akey";
+        v->worth_a_row = o->live;
+        if (o->site.file && o->owner)
+            detail_add(v, width, "at %s:%d", base_name(o->site.file),
+                       o->site.line);
+        detail_add(v, width, "taken %llu", (unsigned long long)o->acquisitions);
+        detail_add(v, width, "queue %d", o->nwaiters);
+        break;
     case CD_OBJ_CHAN:
         describe_chan(o, v, width);
         break;
@@ -823,6 +836,36 @@ static int waiters_text(const cd_snapshot_t *s, int obj, int width,
     return n;
 }
 
+/* A key's waiters in its queue's order, "3: checkout-4>checkout-2>..."
+ * (the first gets the key next), fitted to width like waiters_text. */
+static int key_queue_text(const cd_snapshot_t *s, const cd_obj_info_t *o,
+                          int width, char *buf, size_t size)
+{
+    char names[256] = "";
+    size_t at = 0;
+    int shown = 0;
+    for (int i = 0; i < CD_KEY_QUEUE_SHOWN && o->key_queue[i]; i++, shown++) {
+        int k = snprintf(names + at, sizeof names - at, "%s%s",
+                         shown ? ">" : "",
+                         cd_snap_thread_name(s, o->key_queue[i]));
+        if (k < 0 || (size_t)k >= sizeof names - at)
+            break;
+        at += (size_t)k;
+    }
+    int n = o->nwaiters > shown ? o->nwaiters : shown;
+    if (n == 0)
+        snprintf(buf, size, "-");
+    else if (snprintf(buf, size, "%d: %s%s", n, names,
+                      n > shown ? ">..." : "") > width) {
+        char fit[CD_NAME_MAX + 1];
+        const char *first = shown ? cd_snap_thread_name(s, o->key_queue[0])
+                                  : "?";
+        snprintf(buf, size, "%d: %s>...", n,
+                 fit_name(first, width - 8, fit, sizeof fit));
+    }
+    return n;
+}
+
 static int obj_rank(const cd_screen_in_t *in, const cd_obj_info_t *o)
 {
     if (highlighted_obj(in, o->id))
@@ -877,7 +920,9 @@ static void draw_obj(cd_grid_t *g, int y, const cd_screen_in_t *in,
     else
         put(g, x, y, wowner, CD_S_DIM, "free");
     x += wowner + 1;
-    int nw = waiters_text(in->snap, o->id, wwait, buf, sizeof buf);
+    int key = o->kind == CD_OBJ_KEY || o->kind == CD_OBJ_AKEY;
+    int nw = key ? key_queue_text(in->snap, o, wwait, buf, sizeof buf)
+                 : waiters_text(in->snap, o->id, wwait, buf, sizeof buf);
     put(g, x, y, wwait, nw ? CD_S_BLOCKED : CD_S_DIM, buf);
     x += wwait + 1;
     put(g, x, y, g->w - x, CD_S_DIM, v.detail);

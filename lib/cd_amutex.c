@@ -17,7 +17,6 @@
 
 #include "cd_exec.h"
 #include "cd_op.h"
-#include "cd_stripes.h"
 
 typedef struct waiter {
     cd_qnode_t node; /* in m->queue */
@@ -111,36 +110,19 @@ void cd_amutex_unlock_at(cd_amutex_t *m, cd_site_t site)
 
 /* ================================= keyed ================================= */
 
-static int init_one(void *lock, const char *name)
+int cd_akeyed_init_strategy(cd_akeyed_t *k, const char *prefix, int n,
+                            cd_key_strategy_t strategy)
 {
-    return cd_amutex_init(lock, name);
+    return cd_keytab_create(&k->locks, prefix, 1, n, strategy);
 }
-
-static void destroy_one(void *lock)
-{
-    cd_amutex_destroy(lock);
-}
-
-static const cd__stripe_kind_t amutexes = { sizeof(cd_amutex_t), init_one,
-                                            destroy_one };
 
 int cd_akeyed_init(cd_akeyed_t *k, const char *prefix, int n)
 {
-    void *locks;
-    int rc = cd__stripes_init(&locks, &amutexes, prefix, n);
-    k->locks = locks;
-    k->n = rc == 0 ? n : 0;
-    return rc;
+    return cd_akeyed_init_strategy(k, prefix, n, CD_KEY_CONTINUE);
 }
 
 void cd_akeyed_destroy(cd_akeyed_t *k)
 {
-    cd__stripes_destroy(k->locks, &amutexes, k->n);
+    cd_keytab_free(k->locks);
     k->locks = NULL;
-    k->n = 0;
-}
-
-cd_amutex_t *cd_akeyed_mutex(cd_akeyed_t *k, unsigned long key)
-{
-    return &k->locks[key % (unsigned long)k->n];
 }

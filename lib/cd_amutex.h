@@ -7,9 +7,10 @@
  * that waits, in arrival order, and makes it ready. So "same lock, in
  * order" holds, and no worker ever sleeps inside a lock.
  *
- * The keyed form keeps one awaitable mutex per key (customer, order, ...):
- * tasks with the same key run their critical sections one after another,
- * tasks with different keys interleave at their awaits.
+ * The keyed form has a lock per key (customer, order, ...) for as long as
+ * the key is in use: tasks with the same key run their critical sections
+ * one after another, in arrival order; tasks with different keys
+ * interleave at their awaits.
  *
  * Lock and unlock must be called from a task (cd_exec.h) - the lock parks,
  * and only a task can park; calling it elsewhere is a bug and aborts. The
@@ -23,6 +24,7 @@
 #include <pthread.h>
 
 #include "cd_common.h"
+#include "cd_keytab.h"
 #include "cd_queue.h"
 
 typedef struct cd_amutex {
@@ -49,25 +51,45 @@ int cd_amutex_lock_at(cd_amutex_t *m, cd_site_t site);
 #define cd_amutex_unlock(m) cd_amutex_unlock_at((m), CD_HERE)
 void cd_amutex_unlock_at(cd_amutex_t *m, cd_site_t site);
 
-/* ---- keyed ---- */
+/* ---- keyed ----
+ * The awaitable keyed mutex: the key table of cd_keytab.h with tasks as
+ * its waiters (see cd_keyed.h for the same with threads). A waiting task
+ * parks; the keys' records are CD_OBJ_AKEY. */
 
 typedef struct cd_akeyed {
-    int n;
-    cd_amutex_t *locks;
+    cd_keytab_t *locks; /* the key table; NULL until init succeeded */
 } cd_akeyed_t;
 
-/* Creates n awaitable mutexes named "<prefix>[i]"; key k uses lock k % n,
- * so with n at least the number of keys every key has its own. Returns 0,
- * -EINVAL, -ENOMEM or -ENOSPC. */
+/* Makes an awaitable keyed mutex whose keys are named "<prefix>[<key>]".
+ * n: how many keys are expected to be live at once, a sizing hint. The
+ * strategy is CD_KEY_CONTINUE; _strategy chooses. Returns 0, -EINVAL
+ * (n < 1) or -ENOMEM. */
 int cd_akeyed_init(cd_akeyed_t *k, const char *prefix, int n);
+int cd_akeyed_init_strategy(cd_akeyed_t *k, const char *prefix, int n,
+                            cd_key_strategy_t strategy);
+/* Frees it; no task may hold or wait for a key. Safe when zeroed. */
 void cd_akeyed_destroy(cd_akeyed_t *k);
 
-/* The awaitable mutex for key. Can't fail. */
-cd_amutex_t *cd_akeyed_mutex(cd_akeyed_t *k, unsigned long key);
-
+/* Takes key, after the tasks that asked for it before; the task parks
+ * meanwhile. Caller is a task. Returns 0; -ECANCELED when the holder
+ * before failed under CD_KEY_STOP; -ENOMEM. Ends the task if the run is
+ * aborted while it waits. _stop: this hold's failure stops the queue. */
 #define cd_akeyed_lock(k, key) \
-    cd_amutex_lock_at(cd_akeyed_mutex((k), (key)), CD_HERE)
+    cd_keytab_lock_at((k)->locks, (key), CD_KEY_DEFAULT, 0, CD_HERE)
+#define cd_akeyed_lock_stop(k, key) \
+    cd_keytab_lock_at((k)->locks, (key), CD_KEY_STOP, 0, CD_HERE)
+/* 0 if it took key, -EBUSY if somebody holds or waits for it. */
+#define cd_akeyed_trylock(k, key) \
+    cd_keytab_lock_at((k)->locks, (key), CD_KEY_DEFAULT, 1, CD_HERE)
+
+/* Caller holds key: hands it to the first waiting task, or frees it.
+ * _failed: the holder failed. Returns 0, or -EPERM (not the holder). */
 #define cd_akeyed_unlock(k, key) \
-    cd_amutex_unlock_at(cd_akeyed_mutex((k), (key)), CD_HERE)
+    cd_keytab_unlock_at((k)->locks, (key), 0, CD_HERE)
+#define cd_akeyed_unlock_failed(k, key) \
+    cd_keytab_unlock_at((k)->locks, (key), 1, CD_HERE)
+
+#define cd_akeyed_stats(k, out) cd_keytab_stats((k)->locks, (out))
+#define cd_akeyed_waiters(k, key) cd_keytab_waiters((k)->locks, (key))
 
 #endif /* CD_AMUTEX_H */

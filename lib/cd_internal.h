@@ -150,6 +150,10 @@ struct cd_registry {
     /* order_bits[a] has bit b set once b was taken while a was held. Read
      * without the lock on the fast path; set under find_lock. */
     _Atomic uint64_t order_bits[CD_MAX_OBJECTS][CD_ORDER_WORDS];
+    /* graphed[a] is 1 once an edge from or to a was learned: what lets
+     * cd__lockorder_forget skip an object that was never in the graph
+     * (a key that was only ever taken alone) with one load. */
+    _Atomic unsigned char graphed[CD_MAX_OBJECTS];
     /* The lock-order graph's gates (cd_lockorder.c): the permits of each
      * semaphore while it is a gate (0: it is not, or no longer), the
      * permits each thread holds (written by that thread alone), and how
@@ -331,6 +335,10 @@ int cd__lockorder_add(int thread, int from, int to, cd_site_t held_at,
  * and is looked at again as if new. */
 int cd__lockorder_add_gated(int thread, int from, int to, int gate,
                             cd_site_t held_at, cd_site_t taken_at);
+/* Forgets every edge from or to obj: a key table (cd_keytab.c) gives a
+ * freed key's record to a new key, which must not inherit the old key's
+ * lock order. Cheap when obj was never in the graph. Can't fail. */
+void cd__lockorder_forget(int obj);
 /* Gates. A counting semaphore whose permits only the threads that took
  * them give back bounds how many threads can be between its wait and its
  * post at once. A cycle of the graph whose every edge was learned inside

@@ -1,40 +1,22 @@
 /*
- * cd_keyed.c - the keyed mutex: a stripe table (cd_stripes.h) of cd_mutex.
+ * cd_keyed.c - the keyed mutex for threads: a key table (cd_keytab.h)
+ * whose waiters are threads.
  */
 #include "cd_keyed.h"
 
-#include "cd_stripes.h"
-
-static int init_one(void *lock, const char *name)
+int cd_keyed_init_strategy(cd_keyed_t *k, const char *prefix, int n,
+                           cd_key_strategy_t strategy)
 {
-    return cd_mutex_init(lock, name);
+    return cd_keytab_create(&k->locks, prefix, 0, n, strategy);
 }
-
-static void destroy_one(void *lock)
-{
-    cd_mutex_destroy(lock);
-}
-
-static const cd__stripe_kind_t mutexes = { sizeof(cd_mutex_t), init_one,
-                                           destroy_one };
 
 int cd_keyed_init(cd_keyed_t *k, const char *prefix, int n)
 {
-    void *locks;
-    int rc = cd__stripes_init(&locks, &mutexes, prefix, n);
-    k->locks = locks;
-    k->n = rc == 0 ? n : 0;
-    return rc;
+    return cd_keyed_init_strategy(k, prefix, n, CD_KEY_CONTINUE);
 }
 
 void cd_keyed_destroy(cd_keyed_t *k)
 {
-    cd__stripes_destroy(k->locks, &mutexes, k->n);
+    cd_keytab_free(k->locks);
     k->locks = NULL;
-    k->n = 0;
-}
-
-cd_mutex_t *cd_keyed_mutex(cd_keyed_t *k, unsigned long key)
-{
-    return &k->locks[key % (unsigned long)k->n];
 }

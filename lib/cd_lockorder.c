@@ -204,6 +204,8 @@ int cd__lockorder_add_gated(int thread, int from, int to, int gate,
             report(thread, from, to, held_at, taken_at, first_hop);
             cycle = 1;
         }
+        cd__st(&cd__reg.graphed[from - 1], 1);
+        cd__st(&cd__reg.graphed[to - 1], 1);
         atomic_fetch_or(&cd__reg.order_bits[from - 1][(to - 1) / 64],
                         (uint64_t)1 << ((to - 1) % 64));
     } else if (has_edge(from, to)) {
@@ -346,4 +348,30 @@ int cd_inversion_format(const cd_inversion_t *inv, char *buf, size_t size)
                     inv->back_taken_at.file ? inv->back_taken_at.file : "?",
                     inv->back_taken_at.line);
     return (int)at;
+}
+
+void cd__lockorder_forget(int obj)
+{
+    if (obj <= 0 || obj > CD_MAX_OBJECTS || !cd__ld(&cd__reg.graphed[obj - 1]))
+        return;
+    uint64_t bit = (uint64_t)1 << ((obj - 1) % 64);
+    int word = (obj - 1) / 64, kept = 0;
+
+    CD_CHECK(pthread_mutex_lock(&cd__reg.find_lock));
+    for (int w = 0; w < CD_ORDER_WORDS; w++)
+        cd__st(&cd__reg.order_bits[obj - 1][w], 0);
+    for (int a = 0; a < CD_MAX_OBJECTS; a++)
+        atomic_fetch_and(&cd__reg.order_bits[a][word], ~bit);
+    for (int i = 0; i < cd__reg.nedges; i++) {
+        cd_edge_t *e = &cd__reg.edges[i];
+        if (e->from == obj || e->to == obj) {
+            if (e->gate)
+                cd__st(&cd__reg.ngated, cd__ld(&cd__reg.ngated) - 1);
+            continue;
+        }
+        cd__reg.edges[kept++] = *e;
+    }
+    cd__reg.nedges = kept;
+    cd__st(&cd__reg.graphed[obj - 1], 0);
+    CD_CHECK(pthread_mutex_unlock(&cd__reg.find_lock));
 }

@@ -70,6 +70,7 @@ void cd_reg_reset(void)
     r->ninv = 0;
     r->nedges = 0;
     memset(r->order_bits, 0, (size_t)no * sizeof r->order_bits[0]);
+    memset(r->graphed, 0, sizeof r->graphed);
     memset(r->gate_permits, 0, (size_t)no * sizeof r->gate_permits[0]);
     memset(r->npermits, 0, (size_t)nt * sizeof r->npermits[0]);
     cd__st(&r->ngated, 0);
@@ -216,8 +217,23 @@ const char *cd_reg_thread_name(int id)
 
 const char *cd_reg_object_name(int id)
 {
+    /* A key's name is its table's prefix and the key its record serves
+     * now, put together in one of a few buffers of the calling thread's
+     * own (a report may hold three names at once). */
+    static _Thread_local char keys[4][CD_NAME_MAX];
+    static _Thread_local unsigned next;
     cd_obj_rec_t *o = cd_reg_object(id);
-    return o ? o->name : "?";
+    if (!o)
+        return "?";
+    int kind = atomic_load_explicit(&o->kind, memory_order_acquire);
+    if (kind != CD_OBJ_KEY && kind != CD_OBJ_AKEY)
+        return o->name;
+    char full[CD_NAME_MAX + 24];
+    char *buf = keys[next++ % 4];
+    snprintf(full, sizeof full, "%.*s[%llu]", CD_NAME_MAX - 1, o->name,
+             (unsigned long long)cd__ld(&o->key));
+    cd_name_copy(buf, full);
+    return buf;
 }
 
 /* ================================ self ================================== */
@@ -383,6 +399,18 @@ static void copy_obj(cd_obj_info_t *d, int id)
     d->cond_unheard_all = cd__ld(&o->cond_unheard_all);
     d->cond_pending = cd__ld(&o->cond_pending);
     d->sem_count = cd__ld(&o->sem_count);
+    d->key = cd__ld(&o->key);
+    for (int i = 0; i < CD_KEY_QUEUE_SHOWN; i++)
+        d->key_queue[i] = cd__ld(&o->key_queue[i]);
+    /* A key's record is shared by the keys its table makes one after
+     * another: the name is the table's, the key is the record's now. */
+    if (d->kind == CD_OBJ_KEY || d->kind == CD_OBJ_AKEY) {
+        char full[CD_NAME_MAX + 24];
+        d->name[CD_NAME_MAX - 1] = '\0';
+        snprintf(full, sizeof full, "%s[%llu]", d->name,
+                 (unsigned long long)d->key);
+        cd_name_copy(d->name, full);
+    }
 }
 
 static void copy_gauges(cd_snapshot_t *out)
@@ -506,6 +534,8 @@ const char *cd_obj_kind_name(int kind)
 {
     switch (kind) {
     case CD_OBJ_MUTEX: return "mutex";
+    case CD_OBJ_KEY: return "keyed lock";
+    case CD_OBJ_AKEY: return "awaitable keyed lock";
     case CD_OBJ_CHAN: return "channel";
     case CD_OBJ_RWLOCK: return "rwlock";
     case CD_OBJ_WORKER: return "worker";

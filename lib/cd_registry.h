@@ -34,6 +34,8 @@
 #define CD_MAX_GAUGES 16
 #define CD_MAX_STUCK 32
 #define CD_LOST_WAKEUP_MAX 256
+/* How many of a keyed lock's waiters its record shows, in queue order. */
+#define CD_KEY_QUEUE_SHOWN 8
 
 typedef enum cd_thread_state {
     CD_T_UNUSED = 0,
@@ -58,7 +60,10 @@ typedef enum cd_obj_kind {
     CD_OBJ_WORKER,     /* an executor's worker thread; owner: the task on it */
     CD_OBJ_AMUTEX,     /* an awaitable mutex (cd_amutex.h) */
     CD_OBJ_COND,       /* a condition variable: owner is 0, see cond_* */
-    CD_OBJ_SEM         /* a counting semaphore: owner is 0, see sem_count */
+    CD_OBJ_SEM,        /* a counting semaphore: owner is 0, see sem_count */
+    CD_OBJ_KEY,        /* one live key of a keyed lock (cd_keyed.h): owner is
+                          the thread holding it, see key and key_queue */
+    CD_OBJ_AKEY        /* the same for tasks (cd_akeyed, cd_amutex.h) */
 } cd_obj_kind_t;
 
 typedef enum cd_abort_reason {
@@ -136,6 +141,13 @@ typedef struct cd_obj_rec {
     _Atomic int cond_pending;
     /* Semaphores (CD_OBJ_SEM) only, written under the semaphore's lock. */
     _Atomic int64_t sem_count;
+    /* Keys (CD_OBJ_KEY, CD_OBJ_AKEY) only, written under the key table's
+     * lock. A key table reuses the record of a freed key for its next new
+     * key: the name (the table's prefix) stays, the key changes. The
+     * queue holds the first waiters' ids in arrival order (0 past the
+     * end; an untracked waiter shows as 0 too). */
+    _Atomic uint64_t key;
+    _Atomic int key_queue[CD_KEY_QUEUE_SHOWN];
 } cd_obj_rec_t;
 
 /* ---- snapshot: plain copies for observers ---- */
@@ -183,6 +195,10 @@ typedef struct cd_obj_info {
     int cond_pending;
     /* Semaphores only. */
     int64_t sem_count;
+    /* Keys only: the key (the name says "<prefix>[<key>]") and the first
+     * waiters in arrival order, 0-terminated when fewer. */
+    uint64_t key;
+    int key_queue[CD_KEY_QUEUE_SHOWN];
 } cd_obj_info_t;
 
 /* A live figure: "charges" = 9. */
@@ -284,7 +300,9 @@ int64_t cd_reg_elapsed_ns(void);
 /* The same, not counting time spent paused: what the hard timeout uses. */
 int64_t cd_reg_active_ns(void);
 
-/* The record for an id, or NULL for 0 / out of range. */
+/* The record for an id, or NULL for 0 / out of range. Names: a key's
+ * ("<prefix>[<key>]") is made in a buffer of the calling thread's that
+ * its fourth next call reuses; others are the record's own. */
 cd_thread_rec_t *cd_reg_thread(int id);
 cd_obj_rec_t *cd_reg_object(int id);
 const char *cd_reg_thread_name(int id);

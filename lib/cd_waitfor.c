@@ -173,6 +173,8 @@ static int object_lets_go(const cd_thread_info_t *t, const cd_obj_info_t *o)
     switch (o->kind) {
     case CD_OBJ_MUTEX:
     case CD_OBJ_AMUTEX:
+    case CD_OBJ_KEY:
+    case CD_OBJ_AKEY:
         /* No owner: released, and the waiter not yet in. */
         return o->owner == 0;
     case CD_OBJ_RWLOCK:

@@ -249,6 +249,7 @@ int is_in_state(const cd_snapshot_t *s, int thread, int state);
 void suite_sched(void);
 void suite_registry(void);
 void suite_mutex(void);
+void suite_keyed(void);
 void suite_wait(void);
 void suite_detect(void);
 void suite_race(void);

@@ -24,6 +24,7 @@ static const struct {
     /* one line per suite: { "name", suite_name }, */
     { "registry", suite_registry },
     { "mutex", suite_mutex },
+    { "keyed", suite_keyed },
     { "wait", suite_wait },
     { "detect", suite_detect },
     { "stuck", suite_stuck },

@@ -13,8 +13,6 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
-#include "../lib/cd_amutex.h"
-#include "../lib/cd_keyed.h"
 #include "../lib/cd_mutex.h"
 #include "../lib/cd_registry.h"
 #include "../lib/cd_thread.h"
@@ -409,67 +407,6 @@ CHILD_TEST(test_abort_makes_lock_in_plain_thread_return_ecanceled)
     return 0;
 }
 
-/* ================================= keyed ================================= */
-
-/* 1 if the registry still counts any of the objects 1..n live. */
-static int any_live(int n)
-{
-    for (int id = 1; id <= n; id++)
-        if (cd_reg_object(id) && atomic_load(&cd_reg_object(id)->live))
-            return 1;
-    return 0;
-}
-
-/* Both keyed forms: a stripe "<prefix>[i]" per key up to n, keys past n
- * share; n <= 0 is refused. */
-static void test_keyed_tables_name_a_stripe_per_key(void)
-{
-    cd_keyed_t k = { 0 };
-    cd_akeyed_t a = { 0 };
-
-    cd_reg_reset();
-    ASSERT_INT_EQ(cd_keyed_init(&k, "customer", 0), -EINVAL);
-    ASSERT_INT_EQ(cd_akeyed_init(&a, "order", -1), -EINVAL);
-    CU_ASSERT_FATAL(cd_keyed_init(&k, "customer", 3) == 0);
-    CU_ASSERT_FATAL(cd_akeyed_init(&a, "order", 2) == 0);
-    CU_ASSERT_STRING_EQUAL(cd_reg_object(cd_keyed_mutex(&k, 2)->id)->name,
-                           "customer[2]");
-    CU_ASSERT_PTR_EQUAL(cd_keyed_mutex(&k, 4), cd_keyed_mutex(&k, 1));
-    CU_ASSERT_PTR_NOT_EQUAL(cd_keyed_mutex(&k, 0), cd_keyed_mutex(&k, 1));
-    CU_ASSERT_STRING_EQUAL(cd_reg_object(cd_akeyed_mutex(&a, 3)->id)->name,
-                           "order[1]");
-    cd_keyed_destroy(&k);
-    cd_akeyed_destroy(&a);
-    CU_ASSERT_FALSE(any_live(5));
-    CU_ASSERT_PTR_NULL(k.locks);
-    CU_ASSERT_PTR_NULL(a.locks);
-    cd_reg_reset();
-}
-
-/* A table the registry has no room for is not made: the stripes made
- * before the full one go again, and the table is left empty, so that a
- * caller's teardown may destroy it as it destroys one that was made. */
-static void test_a_keyed_table_that_cannot_be_made_is_left_empty(void)
-{
-    cd_keyed_t k = { 0 };
-    cd_akeyed_t a = { 0 };
-
-    cd_reg_reset();
-    ASSERT_INT_EQ(cd_keyed_init(&k, "customer", CD_MAX_OBJECTS + 1),
-                  -ENOSPC);
-    CU_ASSERT_FALSE(any_live(CD_MAX_OBJECTS));
-    CU_ASSERT_PTR_NULL_FATAL(k.locks);
-    ASSERT_INT_EQ(k.n, 0);
-    cd_keyed_destroy(&k);
-    cd_reg_reset();
-    ASSERT_INT_EQ(cd_akeyed_init(&a, "order", CD_MAX_OBJECTS + 1), -ENOSPC);
-    CU_ASSERT_FALSE(any_live(CD_MAX_OBJECTS));
-    CU_ASSERT_PTR_NULL_FATAL(a.locks);
-    ASSERT_INT_EQ(a.n, 0);
-    cd_akeyed_destroy(&a);
-    cd_reg_reset();
-}
-
 /* ================================ suite ================================== */
 
 #define ADD(s, fn) CU_add_test((s), #fn, (fn))
@@ -487,6 +424,4 @@ void suite_mutex(void)
     ADD(s, test_abort_ends_thread_blocked_forever_and_releases_its_locks);
     ADD(s, test_abort_ends_thread_sleeping_in_latency);
     ADD(s, test_abort_makes_lock_in_plain_thread_return_ecanceled);
-    ADD(s, test_keyed_tables_name_a_stripe_per_key);
-    ADD(s, test_a_keyed_table_that_cannot_be_made_is_left_empty);
 }

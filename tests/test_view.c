@@ -794,6 +794,8 @@ static void text_view_of_race_shows_the_figures(void)
     ASSERT_STR_HAS(out.out, "race [keyed]: HELD");
     ASSERT_STR_HAS(out.out, "charges 8 | charged twice 0");
     ASSERT_STR_HAS(out.out, "customer[0]");
+    /* a row per live key, of kind "key" */
+    ASSERT_STR_HAS(out.out, "customer[0]  key ");
 }
 
 /* The last frame's live figures in out.out as one line, the rows the view
