@@ -37,6 +37,7 @@ static const char *const publication_waits[] = { "handshake", "poll", NULL };
 static const char *const livelock_waits[] = {
     "fraud-check", "log-conflict", "retry-timer", "back-off", NULL,
 };
+static const char *const stampede_waits[] = { "database", NULL };
 
 static const cd_exercise_spec_t specs[] = {
     {
@@ -244,6 +245,24 @@ static const cd_exercise_spec_t specs[] = {
                       "every transfer: only one fraud check at a time. Lock "
                       "the two accounts in one order, or back off at random",
         .waits = livelock_waits,
+    },
+    {
+        .name = "stampede",
+        .goal = "one database query per cold key, with an awaitable lock "
+                "per key and a second look",
+        .free = { { .iterations = 8, .workers = 1 },
+                  { .iterations = 8, .workers = 2 } },
+        .nfree = 2, .free_runs = 3, .free_ms = 5000,
+        .explore = { .iterations = 2, .workers = 2 },
+        .pct_runs = 300, .dfs_budget_s = 1,
+        .overlap = "database queries",
+        .parallel = { .iterations = 4, .workers = 1 },
+        .serial_why = "correct, but one lock for every key serialises "
+                      "them all: one database query at a time. Use an "
+                      "awaitable lock per cache key (cd_akeyed in "
+                      "cd_amutex.h)",
+        .waits = stampede_waits,
+        .tasks = 1,
     },
 };
 

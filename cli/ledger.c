@@ -123,6 +123,13 @@ int cd_ex_plan(const char *name, const cd_params_t *p, cd_ex_plan_t *out)
                                     p->iterations, 1, 0);
         if (p->threads < 1 || p->iterations > 1000)
             return -1;
+    } else if (strcmp(name, "stampede") == 0) {
+        out->keys = CD_EX_KEYS;
+        out->per_key = p->iterations;
+        /* A query's begin and end, and each lookup() returning. */
+        out->max_records = room_for((long)out->keys * out->per_key, 3, 0);
+        if (p->workers < 1 || p->iterations > 150)
+            return -1;
     } else {
         return -1;
     }
@@ -204,6 +211,9 @@ struct cd_judge {
      * the first of them. */
     long bad[CD_READ_WRONG + 1];
     int bad_handler, bad_conn, bad_what;
+    /* stampede (count: queries by key, count2: lookups returned by key):
+     * lookups that returned a value the database does not hold */
+    long wrong_values;
 };
 
 struct rules {
@@ -1305,6 +1315,80 @@ static void finish_pool(cd_judge_t *j, cd_verdict_t *v)
                            cd_plural(reads, "read", "reads"));
 }
 
+/* ---- stampede: database queries per key ---- */
+
+static int keys_cache(const cd_ex_plan_t *plan)
+{
+    return plan->keys;
+}
+
+static void book_cache(cd_judge_t *j, const cd_effect_t *e)
+{
+    switch (e->kind) {
+    case CD_EFF_CALL:
+    case CD_EFF_CALL_END:
+        if (!key_ok(j, e->a, "key"))
+            return;
+        book_call(j, e);
+        if (e->kind == CD_EFF_CALL)
+            j->count[e->a]++;
+        return;
+    case CD_EFF_RETURNED:
+        if (!key_ok(j, e->a, "key"))
+            return;
+        j->count2[e->a]++;
+        j->wrong_values += e->b != 1;
+        return;
+    default:
+        fault(j, "a record (kind %ld) this exercise does not make",
+              e->kind, 0);
+    }
+}
+
+static void finish_cache(cd_judge_t *j, cd_verdict_t *v)
+{
+    int keys = j->plan.keys, each = j->plan.per_key;
+    long queries = 0, most = 0, returned = 0, short_key = -1, unasked = -1;
+
+    for (int k = 0; k < keys; k++) {
+        queries += j->count[k];
+        most = j->count[k] > most ? j->count[k] : most;
+        if (unasked < 0 && j->count[k] == 0)
+            unasked = k;
+        returned += j->count2[k];
+        if (short_key < 0 && j->count2[k] != each)
+            short_key = k;
+    }
+    cd_verdict_expect(v, "one database query per key (%d keys, %d requests "
+                      "each), every request served the stored value", keys,
+                      each);
+    cd_verdict_num(v, "queries", queries);
+    cd_verdict_num(v, "max_queries_per_key", most);
+    cd_verdict_num(v, "wrong_values", j->wrong_values);
+    if (most > 1)
+        cd_verdict_observe(v, CD_VIOLATED, "%ld database queries for %d "
+                           "keys (up to %ld for one key): a cache stampede",
+                           queries, keys, most);
+    else if (j->wrong_values)
+        cd_verdict_observe(v, CD_VIOLATED, "%ld of %d requests were served "
+                           "a value the database does not hold",
+                           j->wrong_values, keys * each);
+    else if (unasked >= 0)
+        cd_verdict_observe(v, CD_VIOLATED, "key %ld was never asked of the "
+                           "database: its value came from somewhere else",
+                           unasked);
+    else if (short_key >= 0)
+        cd_verdict_observe(v, CD_VIOLATED, "key %ld: %ld of its %d lookups "
+                           "returned (%ld of %d in all)", short_key,
+                           j->count2[short_key], each, returned,
+                           keys * each);
+    else
+        cd_verdict_observe(v, CD_HELD, "%ld %s for %d keys, %ld requests "
+                           "served the stored value", queries,
+                           cd_plural(queries, "query", "queries"), keys,
+                           returned);
+}
+
 static const rules_t rules[] = {
     { "race", keys_orders, book_pay, finish_race },
     { "deadlock", keys_accounts, book_transfer, finish_transfer },
@@ -1318,6 +1402,7 @@ static const rules_t rules[] = {
     { "philosophers", keys_diners, book_meals, finish_meals },
     { "publication", keys_pool, book_pool, finish_pool },
     { "livelock", keys_accounts, book_livelock, finish_livelock },
+    { "stampede", keys_cache, book_cache, finish_cache },
 };
 
 /* ============================== the judge's life ========================= */

@@ -53,7 +53,8 @@ enum cd_effect_kind {
                          came while the trimmer waited and got in ahead
                          of it, d = the age of the window it read (us);
                          philosophers: b = how many of its two forks the
-                         diner held, by the registry's record */
+                         diner held, by the registry's record;
+                         stampede: the key a database query is for */
     CD_EFF_CALL_END,  /* the slow call whose a is the same ended */
     CD_EFF_PAY,       /* the gateway was asked to charge: a order,
                          b customer (async-race: the judge applies the
@@ -66,7 +67,9 @@ enum cd_effect_kind {
                          user of an add_item(); lost-wakeup: the job
                          whose await_done(); spurious: a cook whose
                          next_ticket() said the rail is closed;
-                         philosophers: a diner whose meal()) */
+                         philosophers: a diner whose meal(); stampede:
+                         the key of a lookup(), b = 1 when it returned
+                         the stored value) */
     CD_EFF_BALANCE,   /* deadlock, livelock, at the end: a account, d
                          its balance */
     CD_EFF_ASK,       /* starvation: the trimmer asks for the write lock */
@@ -147,6 +150,8 @@ const char *cd_stage_name(int stage);
                                     trimmer (one that came as it asked may
                                     count) */
 #define CD_EX_MEMORY_BUDGET (1L << 20) /* backpressure: the queue's bytes */
+#define CD_EX_KEYS 3             /* stampede: cold cache keys, each asked
+                                    for by `iterations` requests */
 
 /* order-violation: what a handler's request found (CD_EFF_USE's c), by
  * the database's own records, whatever the learner's code believed. */
@@ -177,6 +182,8 @@ typedef struct cd_ex_plan {
                                      i eats with forks i and i+1 (mod n) */
     int conns;                    /* publication: each of the handlers
                                      reads each connection once, in order */
+    int keys, per_key;            /* stampede: request i (0-based) asks
+                                     for key i % keys */
     size_t max_records;           /* more than this in one run is a fault */
 } cd_ex_plan_t;
 

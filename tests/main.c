@@ -49,6 +49,7 @@ static const struct {
     { "philosophers", suite_philosophers },
     { "publication", suite_publication },
     { "livelock", suite_livelock },
+    { "stampede", suite_stampede },
     { "view", suite_view },
     { "step", suite_step },
     { "lessons", suite_lessons },

@@ -1489,6 +1489,16 @@ static const struct decoy {
     /* 2: the conflict's log is the bank's, counted from its books. */
     { "livelock-no-log", "livelock", "free      FAIL",
       "tried transfer 1 again without logging its conflict", 0 },
+    /* The stampede's three wrong locks: each lets a second query of a key
+     * through, on one worker already. */
+    { "stampede-outside-only", "stampede", "free      FAIL",
+      "a cache stampede", 0 },
+    { "stampede-request-lock", "stampede", "free      FAIL",
+      "a cache stampede", 0 },
+    { "stampede-early-unlock", "stampede", "free      FAIL",
+      "a cache stampede", 0 },
+    { "stampede-one-lock", "stampede", "parallel  FAIL",
+      "serialises them all", 0 },
 };
 
 #define NDECOYS (int)(sizeof decoys / sizeof decoys[0])
@@ -1870,6 +1880,17 @@ static const struct promise {
       "tries_in_a_row_without_a_transfer_are_a_livelock" },
     { "12-livelock.md", "a retry that skips the log fails",
       "decoys/livelock-no-log" },
+    { "13-stampede.md", "asks the database once per cold key, on one worker "
+      "and on several, under every schedule the checker tries",
+      "answers/stampede-singleflight.patch" },
+    { "13-stampede.md", "a check outside the lock only",
+      "decoys/stampede-outside-only" },
+    { "13-stampede.md", "a lock on the request id instead of the cache key",
+      "decoys/stampede-request-lock" },
+    { "13-stampede.md", "a lock released before the cache is filled",
+      "decoys/stampede-early-unlock" },
+    { "13-stampede.md", "one lock for every key passes the count but fails "
+      "the `parallel` stage", "decoys/stampede-one-lock" },
     { "exercises/README.md", "fails the build stage, one line each",
       "decoys/deadlock-own-fraud-check" },
     { "exercises/README.md", "A failing schedule comes with the command that "

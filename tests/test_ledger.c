@@ -891,6 +891,45 @@ static void a_run_is_sent_whole_when_it_ends(void)
     ASSERT_INT_EQ(got[n - 1].a, 6); /* the RUN record took one place */
 }
 
+/* Three keys, two requests each: a query per key, each lookup's value
+ * right or not, and optionally a second query of key 0. */
+static int stampede_run(cd_effect_t *e, int second_query, int wrong,
+                        int queried)
+{
+    int n = 0;
+    for (int k = 0; k < queried; k++) {
+        e[n++] = REC(CD_EFF_CALL, k, 0, 0, 0);
+        e[n++] = REC(CD_EFF_CALL_END, k, 0, 0, 0);
+    }
+    if (second_query) {
+        e[n++] = REC(CD_EFF_CALL, 0, 0, 0, 0);
+        e[n++] = REC(CD_EFF_CALL_END, 0, 0, 0, 0);
+    }
+    for (int r = 0; r < 6; r++)
+        e[n++] = REC(CD_EFF_RETURNED, r % 3, !(wrong && r == 4), 0, 0);
+    return n;
+}
+
+static void a_second_query_of_a_key_is_a_stampede(void)
+{
+    cd_params_t p = { .iterations = 2, .workers = 1 };
+    cd_effect_t e[32];
+    judge("stampede", p, e, stampede_run(e, 0, 0, 3));
+    ASSERT_INT_EQ(v.status, CD_HELD);
+    ASSERT_STR_HAS(v.observed, "3 queries for 3 keys");
+    judge("stampede", p, e, stampede_run(e, 1, 0, 3));
+    ASSERT_INT_EQ(v.status, CD_VIOLATED);
+    ASSERT_STR_HAS(v.observed, "4 database queries for 3 keys (up to 2 for "
+                               "one key): a cache stampede");
+    /* A value the database does not hold, or one it was never asked. */
+    judge("stampede", p, e, stampede_run(e, 0, 1, 3));
+    ASSERT_INT_EQ(v.status, CD_VIOLATED);
+    ASSERT_STR_HAS(v.observed, "1 of 6 requests were served a value");
+    judge("stampede", p, e, stampede_run(e, 0, 0, 2));
+    ASSERT_INT_EQ(v.status, CD_VIOLATED);
+    ASSERT_STR_HAS(v.observed, "key 2 was never asked of the database");
+}
+
 void suite_ledger(void)
 {
     CU_pSuite s = CU_add_suite("ledger", NULL, NULL);
@@ -936,6 +975,8 @@ void suite_ledger(void)
                 tries_in_a_row_without_a_transfer_are_a_livelock);
     CU_add_test(s, "a try again without its conflict logged fails",
                 a_try_again_without_its_conflict_logged_fails);
+    CU_add_test(s, "a second query of a key is a stampede",
+                a_second_query_of_a_key_is_a_stampede);
     CU_add_test(s, "a run's size reads in words", a_runs_size_reads_in_words);
     CU_add_test(s, "a verdict with no runs behind it fails",
                 a_verdict_with_no_runs_behind_it_fails);

@@ -862,6 +862,9 @@ static void text_view_of_the_other_scenarios_shows_their_figures(void)
     static const char *const livelock[] = { "livelock", NULL };
     static const char *const backoff[] = { "livelock", "--fixed=backoff",
                                            NULL };
+    static const char *const stampede[] = { "stampede", NULL };
+    static const char *const single[] = { "stampede", "--fixed=singleflight",
+                                          NULL };
 
     expect_live_figures(starvation, 1,
                         "reads 100 | reads past trimmer 89 | trims 5 | "
@@ -904,6 +907,14 @@ static void text_view_of_the_other_scenarios_shows_their_figures(void)
     expect_live_figures(backoff, 0,
                         "transfers 40 | transfers done 40 | retries 16 | "
                         "retries in a row 0", "all 40 transfers completed");
+    expect_live_figures(stampede, 1,
+                        "keys 3 | requests 150 | requests done 150 | "
+                        "database queries 150 | queries in flight 0",
+                        "150 database queries for 3 keys (50 per key)");
+    expect_live_figures(single, 0,
+                        "keys 3 | requests 150 | requests done 150 | "
+                        "database queries 3 | queries in flight 0",
+                        "3 queries for 3 keys, 150 requests served");
 }
 
 /* The view reads the registry and the trace while the demo's threads

@@ -1,0 +1,119 @@
+/*
+ * stampede.c - the harness of the exercise stampede (the learner's part:
+ * lessons/exercises/stampede.c, its interface: stampede.h).
+ *
+ * Every request for every key, spawned one after the other (the keys
+ * interleaved) and spread round-robin over the workers; the cache and
+ * the database and its books; then the invariant, judged from them.
+ * Everything here but cache_get(), cache_set(), db_query() and
+ * cd_exercise is static: the learner's file cannot reach it, and the
+ * build refuses a learner's file that defines a name beyond stampede.h.
+ */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cd_exec.h"
+#include "cd_registry.h"
+#include "harness/exercise.h"
+#include "harness/stampede.h"
+#include "../../cli/ledger.h"
+
+#define QUERY_USEC 20000 /* the database takes 20 ms per query */
+
+/* The cache: one run at a time in the exercise's program. Atomic per
+ * operation, as a real cache server is. */
+static atomic_int cache[CD_EX_KEYS];
+
+/* What the database holds for key: never 0 (0 is "not cached"). */
+static int stored_value(int key) { return 1000 + key; }
+
+static int key_in_range(int key) { return key >= 0 && key < CD_EX_KEYS; }
+
+int cache_get(int key)
+{
+    return key_in_range(key)
+               ? atomic_load_explicit(&cache[key], memory_order_acquire)
+               : 0;
+}
+
+void cache_set(int key, int value)
+{
+    if (key_in_range(key))
+        atomic_store_explicit(&cache[key], value, memory_order_release);
+}
+
+/* The database is another system: every query is in the books
+ * (cli/ledger.h), its start and its end. */
+int db_query(int key)
+{
+    cd_ledger_put(CD_EFF_CALL, key, 0, 0, 0);
+    cd_await_latency("database", QUERY_USEC);
+    cd_ledger_put(CD_EFF_CALL_END, key, 0, 0, 0);
+    return key_in_range(key) ? stored_value(key) : 0;
+}
+
+typedef struct job {
+    front_t *front;
+    int request, key;
+} job_t;
+
+/* One request: the value it was served goes in the books, right or not. */
+static void request_task(void *arg)
+{
+    job_t *j = arg;
+    int v = lookup(j->front, j->request, j->key);
+    cd_ledger_put(CD_EFF_RETURNED, j->key, v == stored_value(j->key), 0, 0);
+}
+
+/* Runs every request: 0, or -1 if they could not start. */
+static int serve(front_t *f, int nrequests, int nworkers)
+{
+    int rc = -1;
+    cd_exec_t *e = NULL;
+    job_t *jobs = calloc((size_t)nrequests, sizeof *jobs);
+
+    if (!jobs || cd_exec_create(&e, nworkers) != 0)
+        goto out;
+    for (int i = 0; i < nrequests; i++) {
+        char name[CD_NAME_MAX];
+        snprintf(name, sizeof name, "request-%d", i + 1);
+        jobs[i] = (job_t){ f, i + 1, i % CD_EX_KEYS };
+        if (cd_exec_spawn(e, name, request_task, &jobs[i]) < 0)
+            goto out;
+    }
+    rc = cd_exec_run(e) < 0 ? -1 : 0;
+out:
+    cd_exec_destroy(e);
+    free(jobs);
+    return rc;
+}
+
+/* The invariant (cli/ledger.c): one database query per key, every request
+ * served the stored value. */
+static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
+{
+    cd_ex_plan_t plan;
+    front_t *f = NULL;
+    (void)variant;
+
+    cd_ex_plan("stampede", p, &plan);
+    for (int k = 0; k < CD_EX_KEYS; k++)
+        atomic_store(&cache[k], 0); /* every key cold */
+    if (cd_ledger_begin("stampede", p) != 0 ||
+        !(f = front_create(plan.keys))) {
+        cd_ledger_end(v);
+        cd_verdict_observe(v, CD_ERROR, "could not set up the front");
+        return;
+    }
+    int rc = serve(f, plan.keys * plan.per_key, p->workers);
+    cd_ledger_end(v);
+    if (rc != 0)
+        cd_verdict_observe(v, CD_ERROR, "could not run the requests");
+    front_destroy(f);
+}
+
+EX_SCENARIO("stampede", run,
+            .defaults = { .iterations = 50, .workers = 1 },
+            .min = { .iterations = 2, .workers = 1 },
+            .max = { .iterations = 150, .workers = 4 });
