@@ -3,7 +3,9 @@
  * the broken order-violation and the broken publication get a data-race
  * report naming the racing lines; no fixed variant gets any report at all
  * (the philosophers' waiter with the one suppression its demo gives a
- * reason for). Runs the TSan build of concdemo ($CONCDEMO_TSAN).
+ * reason for), the webhook's on one worker and on three (its broken
+ * handler, which has no data race on one worker, is tests/test_webhook.c's
+ * to run). Runs the TSan build of concdemo ($CONCDEMO_TSAN).
  */
 #include <string.h>
 #include <unistd.h>
@@ -73,6 +75,34 @@ static void publication_release_acquire_is_clean(void)
 static void publication_mutex_is_clean(void) { expect_clean("publication", "--fixed=mutex"); }
 static void livelock_ordering_is_clean(void) { expect_clean("livelock", "--fixed=ordering"); }
 static void livelock_backoff_is_clean(void) { expect_clean("livelock", "--fixed=backoff"); }
+
+/* The webhook's fixes on three workers, where each event's deliveries run
+ * on three threads: the keyed lock and the claim must order the processed
+ * record between them. (On one worker nothing could race.) */
+static void expect_webhook_clean(const char *fix)
+{
+    const char *argv[] = { concdemo_tsan_bin(), "webhook", fix,
+                           "--workers=3", "--iterations=20", NULL };
+    run_cmd(&out, argv, "TSAN_OPTIONS=halt_on_error=0 exitcode=66",
+            LIMIT_MS);
+    if (strstr(out.err, "ThreadSanitizer"))
+        fprintf(stderr, "\n  webhook %s:\n%.2000s\n", fix, out.err);
+    CU_ASSERT_PTR_NULL(strstr(out.err, "ThreadSanitizer"));
+    ASSERT_INT_EQ(out.exit_code, 0);
+    ASSERT_STR_HAS(out.out, ": HELD");
+}
+
+static void webhook_keyed_is_clean(void)
+{
+    expect_clean("webhook", "--fixed=keyed");
+    expect_webhook_clean("--fixed=keyed");
+}
+
+static void webhook_idempotency_is_clean(void)
+{
+    expect_clean("webhook", "--fixed=idempotency");
+    expect_webhook_clean("--fixed=idempotency");
+}
 
 static void broken_livelock_is_concdemos_to_report(void)
 {
@@ -212,6 +242,10 @@ void suite_tsan(void)
         { "livelock --fixed=backoff: no report", livelock_backoff_is_clean },
         { "broken livelock: no report, concdemo's LIVELOCK",
           broken_livelock_is_concdemos_to_report },
+        { "webhook --fixed=keyed: no report, one and three workers",
+          webhook_keyed_is_clean },
+        { "webhook --fixed=idempotency: no report, one and three workers",
+          webhook_idempotency_is_clean },
         { NULL, NULL },
     };
     add_suite("tsan", tests);
