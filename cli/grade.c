@@ -37,6 +37,7 @@ static const char *const publication_waits[] = { "handshake", "poll", NULL };
 static const char *const livelock_waits[] = {
     "fraud-check", "log-conflict", "retry-timer", "back-off", NULL,
 };
+static const char *const webhook_waits[] = { "warehouse", NULL };
 
 static const cd_exercise_spec_t specs[] = {
     {
@@ -244,6 +245,28 @@ static const cd_exercise_spec_t specs[] = {
                       "every transfer: only one fraud check at a time. Lock "
                       "the two accounts in one order, or back off at random",
         .waits = livelock_waits,
+    },
+    {
+        /* Two workers with two events: an event's three deliveries are
+         * spread over both, so a lock handed between workers is tried
+         * too; one worker is the free runs' first size. */
+        .name = "webhook",
+        .goal = "every event fulfilled once, however often delivered, "
+                "with an awaitable lock per event",
+        .free = { { .iterations = 8, .workers = 1 },
+                  { .iterations = 8, .workers = 2 } },
+        .nfree = 2, .free_runs = 3, .free_ms = 5000,
+        .explore = { .iterations = 2, .workers = 2 },
+        .pct_runs = 300, .dfs_budget_s = 1,
+        .overlap = "fulfilments",
+        .parallel = { .iterations = 8, .workers = 1 },
+        .serial_why = "correct, but one lock for every event serialises "
+                      "them all: only one fulfilment at a time. Use an "
+                      "awaitable lock per event id (cd_akeyed in "
+                      "cd_amutex.h)",
+        .waits = webhook_waits,
+        .tasks = 1,
+        .crit_begin = "check processed", .crit_end = "record processed",
     },
 };
 
