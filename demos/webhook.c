@@ -19,9 +19,9 @@
  *              id around the look-up, the fulfilment and the record: one
  *              event's deliveries in turn, the retries find it recorded,
  *              different events overlap at the warehouse (recommended)
- *          concdemo webhook --fixed=idempotency claim the event id first,
- *              as an insert into a table whose key is the event id: only
- *              the delivery whose insert succeeds fulfils
+ *          concdemo webhook --fixed=idempotency   claim the event id
+ *              first, as an insert into a table keyed by the event id:
+ *              only the delivery whose insert succeeds fulfils
  * Lesson:  lessons/14-webhook.md
  *
  * Each of E events (--iterations) is delivered three times: the tasks
