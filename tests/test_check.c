@@ -1887,7 +1887,7 @@ static const struct promise {
     { "14-webhook.md", "a retry that waits longer than the first delivery "
       "takes (a \"debounce\") holds in free runs and fails under "
       "exploration", "decoys/webhook-debounce" },
-    { "14-webhook.md", "claiming the event id in one atomic step passes too",
+    { "14-webhook.md", "Claiming the event id in one atomic step passes too",
       "answers/webhook-claim.patch" },
     { "exercises/README.md", "fails the build stage, one line each",
       "decoys/deadlock-own-fraud-check" },
