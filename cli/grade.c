@@ -38,6 +38,7 @@ static const char *const livelock_waits[] = {
     "fraud-check", "log-conflict", "retry-timer", "back-off", NULL,
 };
 static const char *const stampede_waits[] = { "database", NULL };
+static const char *const webhook_waits[] = { "warehouse", NULL };
 
 static const cd_exercise_spec_t specs[] = {
     {
@@ -263,6 +264,28 @@ static const cd_exercise_spec_t specs[] = {
                       "cd_amutex.h)",
         .waits = stampede_waits,
         .tasks = 1,
+    },
+    {
+        /* Two workers with two events: an event's three deliveries are
+         * spread over both, so a lock handed between workers is tried
+         * too; one worker is the free runs' first size. */
+        .name = "webhook",
+        .goal = "every event fulfilled once, however often delivered, "
+                "with an awaitable lock per event",
+        .free = { { .iterations = 8, .workers = 1 },
+                  { .iterations = 8, .workers = 2 } },
+        .nfree = 2, .free_runs = 3, .free_ms = 5000,
+        .explore = { .iterations = 2, .workers = 2 },
+        .pct_runs = 300, .dfs_budget_s = 1,
+        .overlap = "fulfilments",
+        .parallel = { .iterations = 8, .workers = 1 },
+        .serial_why = "correct, but one lock for every event serialises "
+                      "them all: only one fulfilment at a time. Use an "
+                      "awaitable lock per event id (cd_akeyed in "
+                      "cd_amutex.h)",
+        .waits = webhook_waits,
+        .tasks = 1,
+        .crit_begin = "check processed", .crit_end = "record processed",
     },
 };
 

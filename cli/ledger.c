@@ -130,6 +130,13 @@ int cd_ex_plan(const char *name, const cd_params_t *p, cd_ex_plan_t *out)
         out->max_records = room_for((long)out->keys * out->per_key, 3, 0);
         if (p->workers < 1 || p->iterations > 150)
             return -1;
+    } else if (strcmp(name, "webhook") == 0) {
+        out->events = p->iterations;
+        /* A fulfilment's call, its end and its shipment per delivery. */
+        out->max_records = room_for((long)out->events * CD_EX_DELIVERIES, 3,
+                                    0);
+        if (p->workers < 1 || p->iterations > 200)
+            return -1;
     } else {
         return -1;
     }
@@ -1389,6 +1396,76 @@ static void finish_cache(cd_judge_t *j, cd_verdict_t *v)
                            returned);
 }
 
+/* ---- webhook: fulfilments per event ---- */
+
+static int keys_events(const cd_ex_plan_t *plan)
+{
+    return plan->events;
+}
+
+static void book_ship(cd_judge_t *j, const cd_effect_t *e)
+{
+    book_call(j, e);
+    if (e->kind == CD_EFF_SHIP && key_ok(j, e->a, "event"))
+        j->count[e->a]++;
+}
+
+/* "(8 fulfilled 3 times, 1 never fulfilled)": the events fulfilled other
+ * than once, the most often first. */
+static void describe_shipments(const cd_judge_t *j, char *buf, size_t len)
+{
+    size_t at = 0;
+    long most = 0, never = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < j->plan.events; i++) {
+        most = j->count[i] > most ? j->count[i] : most;
+        never += j->count[i] == 0;
+    }
+    for (long times = most; times > 1 && at < len; times--) {
+        long n = 0;
+        for (int i = 0; i < j->plan.events; i++)
+            n += j->count[i] == times;
+        if (n == 0)
+            continue;
+        char how[32] = "twice";
+        if (times > 2)
+            snprintf(how, sizeof how, "%ld times", times);
+        int w = snprintf(buf + at, len - at, "%s%ld fulfilled %s",
+                         at ? ", " : "", n, how);
+        at += w > 0 ? (size_t)w : 0;
+    }
+    if (never && at < len)
+        snprintf(buf + at, len - at, "%s%ld never fulfilled",
+                 at ? ", " : "", never);
+}
+
+static void finish_ship(cd_judge_t *j, cd_verdict_t *v)
+{
+    long total = 0, dup = 0, never = 0;
+    char how[160];
+    for (int i = 0; i < j->plan.events; i++) {
+        total += j->count[i];
+        dup += j->count[i] > 1;
+        never += j->count[i] == 0;
+    }
+    describe_shipments(j, how, sizeof how);
+    cd_verdict_expect(v, "each of %d %s fulfilled once, whatever the "
+                      "retries", j->plan.events,
+                      cd_plural(j->plan.events, "event", "events"));
+    cd_verdict_num(v, "fulfilments", total);
+    cd_verdict_num(v, "fulfilled_twice_or_more", dup);
+    cd_verdict_num(v, "unfulfilled", never);
+    if (dup || never)
+        cd_verdict_observe(v, CD_VIOLATED, "%ld fulfilments for %d %s (%s)",
+                           total, j->plan.events,
+                           cd_plural(j->plan.events, "event", "events"), how);
+    else
+        cd_verdict_observe(v, CD_HELD, "%ld fulfilments for %d %s, each "
+                           "once; %d deliveries", total, j->plan.events,
+                           cd_plural(j->plan.events, "event", "events"),
+                           j->plan.events * CD_EX_DELIVERIES);
+}
+
 static const rules_t rules[] = {
     { "race", keys_orders, book_pay, finish_race },
     { "deadlock", keys_accounts, book_transfer, finish_transfer },
@@ -1403,6 +1480,7 @@ static const rules_t rules[] = {
     { "publication", keys_pool, book_pool, finish_pool },
     { "livelock", keys_accounts, book_livelock, finish_livelock },
     { "stampede", keys_cache, book_cache, finish_cache },
+    { "webhook", keys_events, book_ship, finish_ship },
 };
 
 /* ============================== the judge's life ========================= */

@@ -106,6 +106,9 @@ enum cd_effect_kind {
                          the second account failed) */
     CD_EFF_LIVELOCK,  /* livelock: the bank saw a attempts in a row without
                          a transfer and aborted the run */
+    CD_EFF_SHIP,      /* webhook: the warehouse shipped the order of event
+                         a (the fulfilment's call is CD_EFF_CALL, a the
+                         event) */
     CD_EFF_KINDS
 };
 
@@ -152,6 +155,8 @@ const char *cd_stage_name(int stage);
 #define CD_EX_MEMORY_BUDGET (1L << 20) /* backpressure: the queue's bytes */
 #define CD_EX_KEYS 3             /* stampede: cold cache keys, each asked
                                     for by `iterations` requests */
+#define CD_EX_DELIVERIES 3       /* webhook: each event delivered three
+                                    times (the first try, two retries) */
 
 /* order-violation: what a handler's request found (CD_EFF_USE's c), by
  * the database's own records, whatever the learner's code believed. */
@@ -184,6 +189,8 @@ typedef struct cd_ex_plan {
                                      reads each connection once, in order */
     int keys, per_key;            /* stampede: request i (0-based) asks
                                      for key i % keys */
+    int events;                   /* webhook: each delivered
+                                     CD_EX_DELIVERIES times */
     size_t max_records;           /* more than this in one run is a fault */
 } cd_ex_plan_t;
 

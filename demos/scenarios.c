@@ -25,6 +25,7 @@ extern const cd_scenario_t cd_scenario_philosophers;
 extern const cd_scenario_t cd_scenario_publication;
 extern const cd_scenario_t cd_scenario_livelock;
 extern const cd_scenario_t cd_scenario_stampede;
+extern const cd_scenario_t cd_scenario_webhook;
 
 static const cd_scenario_t *const table[] = {
     &cd_scenario_race,
@@ -40,6 +41,7 @@ static const cd_scenario_t *const table[] = {
     &cd_scenario_publication,
     &cd_scenario_livelock,
     &cd_scenario_stampede,
+    &cd_scenario_webhook,
 };
 
 const cd_scenario_t *const *cd_scenarios(int *count)

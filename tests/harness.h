@@ -273,6 +273,7 @@ void suite_philosophers(void);
 void suite_publication(void);
 void suite_livelock(void);
 void suite_stampede(void);
+void suite_webhook(void);
 void suite_view(void);
 void suite_step(void);
 void suite_lessons(void);

@@ -50,6 +50,7 @@ static const struct {
     { "publication", suite_publication },
     { "livelock", suite_livelock },
     { "stampede", suite_stampede },
+    { "webhook", suite_webhook },
     { "view", suite_view },
     { "step", suite_step },
     { "lessons", suite_lessons },

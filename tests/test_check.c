@@ -1499,6 +1499,16 @@ static const struct decoy {
       "a cache stampede", 0 },
     { "stampede-one-lock", "stampede", "parallel  FAIL",
       "serialises them all", 0 },
+    { "webhook-check-outside", "webhook", "free      FAIL",
+      "8 fulfilled 3 times", 0 },
+    { "webhook-delivery-lock", "webhook", "free      FAIL",
+      "8 fulfilled 3 times", 0 },
+    { "webhook-one-lock", "webhook", "parallel  FAIL",
+      "correct, but one lock for every event serialises them all", 0 },
+    /* 1: a retry's wait, longer than the first try's fulfilment: the free
+     * runs hold; under exploration the wait may end first. */
+    { "webhook-debounce", "webhook", "timing    FAIL",
+      "your fix depends on timing", 0 },
 };
 
 #define NDECOYS (int)(sizeof decoys / sizeof decoys[0])
@@ -1891,6 +1901,15 @@ static const struct promise {
       "decoys/stampede-early-unlock" },
     { "13-stampede.md", "one lock for every key passes the count but fails "
       "the `parallel` stage", "decoys/stampede-one-lock" },
+    { "14-webhook.md", "one lock for every event passes the invariant but "
+      "fails the \"events overlap\" check", "decoys/webhook-one-lock" },
+    { "14-webhook.md", "a look-up outside the lock", "decoys/webhook-check-outside" },
+    { "14-webhook.md", "a lock per delivery", "decoys/webhook-delivery-lock" },
+    { "14-webhook.md", "a retry that waits longer than the first delivery "
+      "takes (a \"debounce\") holds in free runs and fails under "
+      "exploration", "decoys/webhook-debounce" },
+    { "14-webhook.md", "Claiming the event id in one atomic step passes too",
+      "answers/webhook-claim.patch" },
     { "exercises/README.md", "fails the build stage, one line each",
       "decoys/deadlock-own-fraud-check" },
     { "exercises/README.md", "A failing schedule comes with the command that "

@@ -528,6 +528,7 @@ static void sleep_fixes_fail_explore_with_a_replay(void)
         { "async-race",
           "lessons/answers/decoys/async-race-second-waits.patch" },
         { "await", "lessons/answers/decoys/await-wait-if-busy.patch" },
+        { "webhook", "lessons/answers/decoys/webhook-debounce.patch" },
     };
     static const char *const statuses[] = { "VIOLATED", "DEADLOCK",
                                             "TIMEOUT" };

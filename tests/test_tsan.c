@@ -5,7 +5,9 @@
  * (the philosophers' waiter with the one suppression its demo gives a
  * reason for). The broken stampede gets none either: its cache's gets and
  * sets are each atomic, and the bug is check-then-fill across an await.
- * Runs the TSan build of concdemo ($CONCDEMO_TSAN).
+ * The webhook's fixes are clean on one worker and on three (its broken
+ * handler, which has no data race on one worker, is tests/test_webhook.c's
+ * to run). Runs the TSan build of concdemo ($CONCDEMO_TSAN).
  */
 #include <string.h>
 #include <unistd.h>
@@ -75,6 +77,34 @@ static void publication_release_acquire_is_clean(void)
 static void publication_mutex_is_clean(void) { expect_clean("publication", "--fixed=mutex"); }
 static void livelock_ordering_is_clean(void) { expect_clean("livelock", "--fixed=ordering"); }
 static void livelock_backoff_is_clean(void) { expect_clean("livelock", "--fixed=backoff"); }
+
+/* The webhook's fixes on three workers, where each event's deliveries run
+ * on three threads: the keyed lock and the claim must order the processed
+ * record between them. (On one worker nothing could race.) */
+static void expect_webhook_clean(const char *fix)
+{
+    const char *argv[] = { concdemo_tsan_bin(), "webhook", fix,
+                           "--workers=3", "--iterations=20", NULL };
+    run_cmd(&out, argv, "TSAN_OPTIONS=halt_on_error=0 exitcode=66",
+            LIMIT_MS);
+    if (strstr(out.err, "ThreadSanitizer"))
+        fprintf(stderr, "\n  webhook %s:\n%.2000s\n", fix, out.err);
+    CU_ASSERT_PTR_NULL(strstr(out.err, "ThreadSanitizer"));
+    ASSERT_INT_EQ(out.exit_code, 0);
+    ASSERT_STR_HAS(out.out, ": HELD");
+}
+
+static void webhook_keyed_is_clean(void)
+{
+    expect_clean("webhook", "--fixed=keyed");
+    expect_webhook_clean("--fixed=keyed");
+}
+
+static void webhook_idempotency_is_clean(void)
+{
+    expect_clean("webhook", "--fixed=idempotency");
+    expect_webhook_clean("--fixed=idempotency");
+}
 
 static void broken_livelock_is_concdemos_to_report(void)
 {
@@ -236,6 +266,10 @@ void suite_tsan(void)
         { "stampede --fixed=keyed: no report", stampede_keyed_is_clean },
         { "stampede --fixed=singleflight: no report",
           stampede_singleflight_is_clean },
+        { "webhook --fixed=keyed: no report, one and three workers",
+          webhook_keyed_is_clean },
+        { "webhook --fixed=idempotency: no report, one and three workers",
+          webhook_idempotency_is_clean },
         { NULL, NULL },
     };
     add_suite("tsan", tests);

@@ -865,6 +865,10 @@ static void text_view_of_the_other_scenarios_shows_their_figures(void)
     static const char *const stampede[] = { "stampede", NULL };
     static const char *const single[] = { "stampede", "--fixed=singleflight",
                                           NULL };
+    static const char *const webhook[] = { "webhook", NULL };
+    static const char *const wh_keyed[] = { "webhook", "--fixed=keyed", NULL };
+    static const char *const wh_claim[] = { "webhook", "--fixed=idempotency",
+                                            NULL };
 
     expect_live_figures(starvation, 1,
                         "reads 100 | reads past trimmer 89 | trims 5 | "
@@ -915,6 +919,18 @@ static void text_view_of_the_other_scenarios_shows_their_figures(void)
                         "keys 3 | requests 150 | requests done 150 | "
                         "database queries 3 | queries in flight 0",
                         "3 queries for 3 keys, 150 requests served");
+    expect_live_figures(webhook, 1,
+                        "events 8 | deliveries done 24 | fulfilments 24 | "
+                        "fulfilled twice+ 8 | at the warehouse 0",
+                        "24 fulfilments for 8 events (8 fulfilled 3 times)");
+    expect_live_figures(wh_keyed, 0,
+                        "events 8 | deliveries done 24 | fulfilments 8 | "
+                        "fulfilled twice+ 0 | at the warehouse 0",
+                        "8 fulfilments for 8 events, 16 retries");
+    expect_live_figures(wh_claim, 0,
+                        "events 8 | deliveries done 24 | fulfilments 8 | "
+                        "fulfilled twice+ 0 | at the warehouse 0",
+                        "8 fulfilments for 8 events, 16 retries");
 }
 
 /* The view reads the registry and the trace while the demo's threads
@@ -926,6 +942,7 @@ static void text_view_adds_no_tsan_report(void)
         { "race", "--fixed=keyed" },
         { "race", "--fixed=mutex" },
         { "deadlock", "--fixed=timeout" },
+        { "webhook", "--fixed=keyed" },
     };
     if (access(concdemo_tsan_bin(), X_OK) != 0) {
         fprintf(stderr, "\n  no TSan binary at %s (make tsan-bin)\n",

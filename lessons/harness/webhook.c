@@ -1,0 +1,96 @@
+/*
+ * webhook.c - the harness of the exercise webhook (the learner's part:
+ * lessons/exercises/webhook.c, its interface: webhook.h).
+ *
+ * Three deliveries of every event - every event's first try, then every
+ * retry - spread round-robin over the workers; the warehouse and its
+ * books; then the invariant, judged from them. Everything here but
+ * fulfil() and cd_exercise is static: the learner's file cannot reach it,
+ * and the build refuses a learner's file that defines a name beyond
+ * webhook.h.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cd_exec.h"
+#include "cd_registry.h"
+#include "harness/exercise.h"
+#include "harness/webhook.h"
+#include "../../cli/ledger.h"
+
+#define FULFIL_USEC 3000 /* the warehouse takes 3 ms to ship an order */
+
+/* The warehouse is another system: every shipment is in the books
+ * (cli/ledger.h), with the call's start and end. */
+void fulfil(const event_t *e)
+{
+    cd_ledger_put(CD_EFF_CALL, e->id, 0, 0, 0);
+    cd_await_latency("warehouse", FULFIL_USEC);
+    cd_ledger_put(CD_EFF_SHIP, e->id, 0, 0, 0);
+    cd_ledger_put(CD_EFF_CALL_END, e->id, 0, 0, 0);
+}
+
+typedef struct job {
+    hook_t *hook;
+    delivery_t delivery;
+} job_t;
+
+static void delivery_task(void *arg)
+{
+    job_t *j = arg;
+    handle(j->hook, &j->delivery);
+}
+
+/* Runs every delivery: 0, or -1 if they could not start. */
+static int serve(hook_t *h, event_t *events, int nevents, int nworkers)
+{
+    int n = nevents * CD_EX_DELIVERIES, rc = -1;
+    cd_exec_t *e = NULL;
+    job_t *jobs = calloc((size_t)n, sizeof *jobs);
+
+    if (!jobs || cd_exec_create(&e, nworkers) != 0)
+        goto out;
+    for (int k = 0; k < n; k++) {
+        char name[CD_NAME_MAX];
+        int ev = k % nevents, try = k / nevents + 1;
+        snprintf(name, sizeof name, "evt%d-try%d", ev + 1, try);
+        jobs[k] = (job_t){ h, { .id = k, .try = try, .event = &events[ev] } };
+        if (cd_exec_spawn(e, name, delivery_task, &jobs[k]) < 0)
+            goto out;
+    }
+    rc = cd_exec_run(e) < 0 ? -1 : 0;
+out:
+    cd_exec_destroy(e);
+    free(jobs);
+    return rc;
+}
+
+/* The invariant (cli/ledger.c): every event fulfilled exactly once. */
+static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
+{
+    cd_ex_plan_t plan;
+    hook_t *h = NULL;
+    (void)variant;
+
+    cd_ex_plan("webhook", p, &plan);
+    event_t *events = calloc((size_t)plan.events, sizeof *events);
+    if (cd_ledger_begin("webhook", p) != 0 || !events ||
+        !(h = hook_create(plan.events))) {
+        cd_ledger_end(v);
+        cd_verdict_observe(v, CD_ERROR, "could not set up the webhook");
+    } else {
+        for (int i = 0; i < plan.events; i++)
+            events[i] = (event_t){ .id = i, .processed = 0 };
+        int rc = serve(h, events, plan.events, p->workers);
+        cd_ledger_end(v);
+        if (rc != 0)
+            cd_verdict_observe(v, CD_ERROR, "could not run the deliveries");
+        hook_destroy(h);
+    }
+    free(events);
+}
+
+EX_SCENARIO("webhook", run,
+            .defaults = { .iterations = 8, .workers = 1 },
+            .min = { .iterations = 1, .workers = 1 },
+            .max = { .iterations = 200, .workers = 4 });

@@ -1,0 +1,238 @@
+/*
+ * test_webhook.c - the retried webhook: three deliveries of each event.
+ *
+ * Broken must fulfil every event three times on every run, on one worker
+ * (the await is the switch, so no timing luck is involved) and on several,
+ * and even with the latency scale at 0. Each fix must hold, and each test
+ * of a fix first runs the broken handler in the same set-up and sees it
+ * fail there: the window is open, so a fix that held only because nothing
+ * overlapped would be caught. The keyed fix must keep different events
+ * overlapping at the warehouse while one event's deliveries go in turn.
+ * The schedule search must find the bug, replay it, and find no schedule
+ * that breaks a fix on two workers.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+#define LIMIT_MS 20000
+#define CMD_LIMIT_MS 60000
+#define RUNS 5
+
+static cmd_out_t out;
+
+static cd_run_opts_t opts(int iterations, int workers, int permille)
+{
+    const cd_scenario_t *s = cd_scenario_find("webhook");
+    cd_run_opts_t o = {
+        .params = s->defaults,
+        .timeout_ms = LIMIT_MS - 2000,
+        .latency_permille = permille,
+    };
+    if (iterations)
+        o.params.iterations = iterations;
+    if (workers)
+        o.params.workers = workers;
+    return o;
+}
+
+/* Runs variant with o and checks the verdict is status. */
+static cd_verdict_t run_expect(const char *variant, const cd_run_opts_t *o,
+                               int status)
+{
+    child_run_t c = run_forked_opts("webhook", variant, o, LIMIT_MS);
+    CU_ASSERT_FATAL(c.finished);
+    ASSERT_INT_EQ(c.r.verdict.status, status);
+    return c.r.verdict;
+}
+
+/* The broken handler fulfils every event once per delivery. */
+static void expect_every_event_thrice(const cd_verdict_t *v)
+{
+    int64_t events = cd_verdict_get_num(v, "events");
+    ASSERT_INT_EQ(v->status, CD_VIOLATED);
+    ASSERT_INT_EQ(cd_verdict_get_num(v, "fulfilments"), 3 * events);
+    ASSERT_INT_EQ(cd_verdict_get_num(v, "fulfilled_twice_or_more"), events);
+    ASSERT_INT_EQ(cd_verdict_get_num(v, "max_same_event_at_once"), 3);
+    ASSERT_INT_EQ(cd_verdict_get_num(v, "acknowledged_retries"), 0);
+}
+
+/* A fix: one fulfilment per event, every retry acknowledged, never two
+ * deliveries of one event at the warehouse at once. */
+static void expect_once_each(const cd_verdict_t *v)
+{
+    int64_t events = cd_verdict_get_num(v, "events");
+    ASSERT_INT_EQ(v->status, CD_HELD);
+    ASSERT_INT_EQ(cd_verdict_get_num(v, "fulfilments"), events);
+    ASSERT_INT_EQ(cd_verdict_get_num(v, "fulfilled_twice_or_more"), 0);
+    ASSERT_INT_EQ(cd_verdict_get_num(v, "unfulfilled"), 0);
+    ASSERT_INT_EQ(cd_verdict_get_num(v, "acknowledged_retries"), 2 * events);
+    ASSERT_INT_EQ(cd_verdict_get_num(v, "max_same_event_at_once"), 1);
+}
+
+static void test_broken_fulfils_every_event_three_times_every_run(void)
+{
+    for (int i = 0; i < RUNS; i++) {
+        child_run_t c = run_forked("webhook", "broken", 0, 0, LIMIT_MS);
+        CU_ASSERT_FATAL(c.finished);
+        const cd_verdict_t *v = &c.r.verdict;
+        expect_every_event_thrice(v);
+        ASSERT_INT_EQ(cd_verdict_get_num(v, "workers"), 1);
+        ASSERT_INT_EQ(cd_verdict_get_num(v, "events"), 8);
+        ASSERT_STR_HAS(v->observed,
+                       "24 fulfilments for 8 events (8 fulfilled 3 times)");
+        ASSERT_STR_HAS(v->observed, "one worker thread");
+    }
+}
+
+static void test_broken_even_without_latency(void)
+{
+    /* Latency 0: the warehouse takes no time, the await still parks. */
+    cd_run_opts_t o = opts(0, 1, 0);
+    cd_verdict_t v = run_expect("broken", &o, CD_VIOLATED);
+    expect_every_event_thrice(&v);
+}
+
+static void test_broken_on_several_workers(void)
+{
+    /* 8 events on 2 workers: an event's three deliveries land on one
+     * worker (spawned 8 apart, round-robin), so all three pass the check
+     * before the first await ends - whatever the other worker does. */
+    cd_run_opts_t o = opts(0, 2, 1000);
+    for (int i = 0; i < RUNS; i++) {
+        cd_verdict_t v = run_expect("broken", &o, CD_VIOLATED);
+        ASSERT_INT_EQ(cd_verdict_get_num(&v, "fulfilled_twice_or_more"), 8);
+        ASSERT_STR_HAS(v.observed, "on several threads now");
+    }
+}
+
+static void test_keyed_holds_and_events_overlap(void)
+{
+    cd_run_opts_t o = opts(0, 1, 1000);
+    cd_verdict_t b = run_expect("broken", &o, CD_VIOLATED);
+    expect_every_event_thrice(&b);
+    for (int i = 0; i < RUNS; i++) {
+        cd_verdict_t v = run_expect("keyed", &o, CD_HELD);
+        expect_once_each(&v);
+        /* Every event was at the warehouse at once: the lock is per
+         * event id, not one for the handler. */
+        ASSERT_INT_EQ(cd_verdict_get_num(&v, "max_fulfilling_at_once"),
+                      cd_verdict_get_num(&v, "events"));
+    }
+}
+
+static void test_idempotency_holds_and_events_overlap(void)
+{
+    cd_run_opts_t o = opts(0, 1, 1000);
+    cd_verdict_t b = run_expect("broken", &o, CD_VIOLATED);
+    expect_every_event_thrice(&b);
+    for (int i = 0; i < RUNS; i++) {
+        cd_verdict_t v = run_expect("idempotency", &o, CD_HELD);
+        expect_once_each(&v);
+        ASSERT_INT_EQ(cd_verdict_get_num(&v, "max_fulfilling_at_once"),
+                      cd_verdict_get_num(&v, "events"));
+    }
+}
+
+static void test_fixes_hold_on_several_workers(void)
+{
+    /* Two workers, 20 events: each event's deliveries share a worker, so
+     * broken fails here on every run. Three workers: each event's three
+     * deliveries run on three different threads, and the fixes must hold
+     * across them (the keyed lock handed from worker to worker). */
+    static const char *const fixes[] = { "keyed", "idempotency" };
+    cd_run_opts_t two = opts(20, 2, 1000), three = opts(20, 3, 1000);
+    cd_verdict_t b = run_expect("broken", &two, CD_VIOLATED);
+    expect_every_event_thrice(&b);
+    for (int f = 0; f < 2; f++)
+        for (int i = 0; i < RUNS; i++) {
+            cd_verdict_t v = run_expect(fixes[f], i % 2 ? &two : &three,
+                                        CD_HELD);
+            expect_once_each(&v);
+        }
+}
+
+static void test_explore_finds_the_bug_and_the_replay_repeats_it(void)
+{
+    static explore_found_t f;
+    static cmd_out_t again;
+    const char *argv[] = { "explore", "webhook", "--workers=2",
+                           "--iterations=2", NULL };
+    run_concdemo(&out, argv, NULL, CMD_LIMIT_MS);
+    expect_explore_found(&out, "webhook [broken]: ", &f);
+    ASSERT_STR_HAS(f.verdict, "VIOLATED — ");
+    ASSERT_STR_HAS(f.verdict, "fulfilled");
+    expect_printed_run_repeats(&again, f.replay, NULL, f.verdict, NULL,
+                               CMD_LIMIT_MS);
+}
+
+/* Each fix under dfs on two workers and two events - and the broken
+ * handler in the same search fails, so the search is one that would catch
+ * a fix that did not hold. */
+static void test_fixes_hold_under_dfs(void)
+{
+    static const char *const fixes[] = { "--fixed=keyed",
+                                         "--fixed=idempotency", NULL };
+    const char *broken[] = { "explore", "webhook", "--workers=2",
+                             "--iterations=2", "--strategy=dfs", NULL };
+    run_concdemo(&out, broken, NULL, CMD_LIMIT_MS);
+    ASSERT_INT_EQ(out.exit_code, 1);
+    ASSERT_STR_HAS(out.out, "violation found after");
+    for (int i = 0; fixes[i]; i++) {
+        const char *dfs[] = { "explore", "webhook", fixes[i], "--workers=2",
+                              "--iterations=2", "--strategy=dfs", NULL };
+        run_concdemo(&out, dfs, NULL, CMD_LIMIT_MS);
+        ASSERT_INT_EQ(out.exit_code, 0);
+        ASSERT_STR_HAS(out.out, "every schedule with at most 2 preemptions "
+                                "tried");
+    }
+    /* And at the explore size the scenario gives (one event, one worker). */
+    static const char *const small[] = { "--fixed=keyed",
+                                         "--fixed=idempotency", NULL };
+    expect_fixes_hold_under_explore("webhook", small, 20, 2, NULL,
+                                    CMD_LIMIT_MS);
+}
+
+/* Under ThreadSanitizer: no report for any variant on one worker - the
+ * broken handler has no data race, only interleaved tasks. */
+static void tsan_quiet(const char *fixed, int want_exit)
+{
+    const char *argv[] = { concdemo_tsan_bin(), "webhook", fixed, NULL };
+    run_cmd(&out, argv, NULL, LIMIT_MS);
+    ASSERT_INT_EQ(out.exit_code, want_exit);
+    CU_ASSERT(strstr(out.err, "ThreadSanitizer") == NULL);
+    if (strstr(out.err, "ThreadSanitizer"))
+        fprintf(stderr, "\n  %s: %.2000s\n", fixed ? fixed : "broken",
+                out.err);
+    ASSERT_STR_HAS(out.out, want_exit ? "VIOLATED" : "HELD");
+}
+
+static void test_tsan_sees_no_data_race_in_broken(void)
+{
+    tsan_quiet(NULL, 1);
+}
+
+static const suite_test_t tests[] = {
+    { "broken fulfils every event three times on every run",
+      test_broken_fulfils_every_event_three_times_every_run },
+    { "broken even with latency scale 0", test_broken_even_without_latency },
+    { "broken on two workers", test_broken_on_several_workers },
+    { "keyed holds; events overlap, one event's deliveries in turn",
+      test_keyed_holds_and_events_overlap },
+    { "idempotency holds; events overlap",
+      test_idempotency_holds_and_events_overlap },
+    { "fixes hold on two and three workers", test_fixes_hold_on_several_workers },
+    { "explore finds the bug and its replay repeats it",
+      test_explore_finds_the_bug_and_the_replay_repeats_it },
+    { "fixes hold under dfs, where broken fails",
+      test_fixes_hold_under_dfs },
+    { "TSan reports no data race in broken (one thread)",
+      test_tsan_sees_no_data_race_in_broken },
+    { NULL, NULL },
+};
+
+void suite_webhook(void)
+{
+    add_suite("webhook", tests);
+}
