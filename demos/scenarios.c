@@ -24,6 +24,7 @@ extern const cd_scenario_t cd_scenario_order_violation;
 extern const cd_scenario_t cd_scenario_philosophers;
 extern const cd_scenario_t cd_scenario_publication;
 extern const cd_scenario_t cd_scenario_livelock;
+extern const cd_scenario_t cd_scenario_inventory;
 
 static const cd_scenario_t *const table[] = {
     &cd_scenario_race,
@@ -38,6 +39,7 @@ static const cd_scenario_t *const table[] = {
     &cd_scenario_philosophers,
     &cd_scenario_publication,
     &cd_scenario_livelock,
+    &cd_scenario_inventory,
 };
 
 const cd_scenario_t *const *cd_scenarios(int *count)
