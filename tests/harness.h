@@ -271,6 +271,7 @@ void suite_order_violation(void);
 void suite_philosophers(void);
 void suite_publication(void);
 void suite_livelock(void);
+void suite_inventory(void);
 void suite_view(void);
 void suite_step(void);
 void suite_lessons(void);

@@ -39,6 +39,7 @@ static const struct {
     { "philosophers", suite_philosophers },
     { "publication", suite_publication },
     { "livelock", suite_livelock },
+    { "inventory", suite_inventory },
     { "view", suite_view },
     { "step", suite_step },
     { "lessons", suite_lessons },
