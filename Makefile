@@ -194,7 +194,9 @@ VG_FIXES = "race --fixed=mutex --iterations 2" "race --fixed=keyed --iterations 
            "philosophers --fixed=timeout --iterations 2" \
            "publication --fixed=mutex --iterations 2" \
            "livelock --fixed=ordering --iterations 2" \
-           "livelock --fixed=backoff --iterations 2"
+           "livelock --fixed=backoff --iterations 2" \
+           "inventory --fixed=keyed --iterations 8" \
+           "inventory --fixed=reserve --iterations 8"
 # Not publication --fixed=release-acquire: Helgrind and DRD do not model
 # C11 acquire/release, so they report the fix itself; TSan, which does,
 # checks it (tests/test_tsan.c).

@@ -215,8 +215,9 @@ const cd_opt_t cd_run_options[] = {
       .commands = RUN | EXPLORE | CHECK, .field = FIELD(params.workers),
       .size = SIZE_OF(workers), .refuse = refuse_workers, .arg = " N",
       .help = "worker threads of the async executor, for scenarios\n"
-              "that run tasks (await, async-race); tasks stay on one\n"
-              "worker, spread round-robin or as the scenario routes them" },
+              "that run tasks (await, async-race, inventory); tasks\n"
+              "stay on one worker, spread round-robin or as the\n"
+              "scenario routes them" },
     { .name = "--iterations", .kind = CD_OPT_SIZE, .arity = CD_OPT_VALUE,
       .commands = RUN | EXPLORE | CHECK, .field = FIELD(params.iterations),
       .size = SIZE_OF(iterations), .arg = " N",

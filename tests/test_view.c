@@ -860,6 +860,11 @@ static void text_view_of_the_other_scenarios_shows_their_figures(void)
     static const char *const livelock[] = { "livelock", NULL };
     static const char *const backoff[] = { "livelock", "--fixed=backoff",
                                            NULL };
+    static const char *const inventory[] = { "inventory", NULL };
+    static const char *const inv_keyed[] = { "inventory", "--fixed=keyed",
+                                             NULL };
+    static const char *const inv_reserve[] = { "inventory",
+                                               "--fixed=reserve", NULL };
 
     expect_live_figures(starvation, 1,
                         "reads 100 | reads past trimmer 89 | trims 5 | "
@@ -902,6 +907,18 @@ static void text_view_of_the_other_scenarios_shows_their_figures(void)
     expect_live_figures(backoff, 0,
                         "transfers 40 | transfers done 40 | retries 16 | "
                         "retries in a row 0", "all 40 transfers completed");
+    expect_live_figures(inventory, 1,
+                        "buyers done 120 | sold 75 | oversold 45 | declined "
+                        "15 | returned 0 | at payment 0 | lamp stock -15",
+                        "25 sold of 10 in stock per product: 15 oversold");
+    expect_live_figures(inv_keyed, 0,
+                        "buyers done 120 | sold 30 | oversold 0 | declined 6 "
+                        "| returned 0 | at payment 0 | lamp stock 0",
+                        "10 sold of 10 in stock per product, none oversold");
+    expect_live_figures(inv_reserve, 0,
+                        "buyers done 120 | sold 30 | oversold 0 | declined 6 "
+                        "| returned 6 | at payment 0 | lamp stock 0",
+                        "6 declined, each unit given back");
 }
 
 /* The view reads the registry and the trace while the demo's threads
@@ -913,6 +930,7 @@ static void text_view_adds_no_tsan_report(void)
         { "race", "--fixed=keyed" },
         { "race", "--fixed=mutex" },
         { "deadlock", "--fixed=timeout" },
+        { "inventory", "--fixed=keyed" },
     };
     if (access(concdemo_tsan_bin(), X_OK) != 0) {
         fprintf(stderr, "\n  no TSan binary at %s (make tsan-bin)\n",
