@@ -106,6 +106,7 @@ static int pay(sale_t *s, buyer_t *b)
 /* Takes one unit off the stock, whatever is left: a plain decrement. */
 static void take_unit(product_t *p)
 {
+    cd_point("take unit");
     atomic_fetch_sub(&p->stock, 1);
 }
 
@@ -123,6 +124,7 @@ static int reserve_unit(product_t *p)
 /* Puts a reserved unit back on the stock. */
 static void give_back(product_t *p)
 {
+    cd_point("give back");
     atomic_fetch_add(&p->stock, 1);
     atomic_fetch_add(&p->returned, 1);
 }
