@@ -305,8 +305,9 @@ static books_t read_books(sale_t *s)
         k.left += st > 0 ? st : 0;
         k.oversold += sold > s->stock ? sold - s->stock : 0;
         /* What the stock says against what was sold: a unit neither sold
-         * nor on the shelf was lost (a reservation kept after a decline). */
-        k.lost += s->stock - sold - st;
+         * nor on the shelf was lost (a reservation kept after a decline);
+         * one on the shelf that was sold, made up. Either is off. */
+        k.lost += abs(s->stock - sold - st);
         if (st < k.low) {
             k.low = st;
             k.low_product = i;
