@@ -40,6 +40,8 @@ static const char *const livelock_waits[] = {
 static const char *const stampede_waits[] = { "database", NULL };
 static const char *const webhook_waits[] = { "warehouse", NULL };
 
+static const char *const inventory_waits[] = { "payment", "arrival", NULL };
+
 static const cd_exercise_spec_t specs[] = {
     {
         .name = "race",
@@ -286,6 +288,25 @@ static const cd_exercise_spec_t specs[] = {
         .waits = webhook_waits,
         .tasks = 1,
         .crit_begin = "check processed", .crit_end = "record processed",
+    },
+    {
+        .name = "inventory",
+        .goal = "never more sold than in stock, a declined card's unit "
+                "back on the shelf; products still sell in parallel",
+        .free = { { .iterations = 8, .workers = 1 },
+                  { .iterations = 8, .workers = 2 } },
+        .nfree = 2, .free_runs = 3, .free_ms = 5000,
+        .explore = { .iterations = 4, .workers = 2 },
+        .pct_runs = 300, .dfs_budget_s = 1,
+        .overlap = "payments",
+        .parallel = { .iterations = 8, .workers = 1 },
+        .serial_why = "correct, but one lock for the whole shop serialises "
+                      "every product: only one payment at a time. Lock each "
+                      "product on its own (cd_akeyed in cd_amutex.h), or "
+                      "reserve the unit before paying",
+        .waits = inventory_waits,
+        .tasks = 1,
+        .crit_begin = "check stock", .crit_end = "take unit",
     },
 };
 

@@ -137,6 +137,15 @@ int cd_ex_plan(const char *name, const cd_params_t *p, cd_ex_plan_t *out)
                                     0);
         if (p->workers < 1 || p->iterations > 200)
             return -1;
+    } else if (strcmp(name, "inventory") == 0) {
+        out->products = CD_EX_PRODUCTS;
+        out->buyers = p->iterations;
+        out->stock = p->iterations / 4 > 0 ? p->iterations / 4 : 1;
+        /* A payment's start, its charge and its end; a stock per product. */
+        out->max_records = room_for((long)out->products * out->buyers, 3,
+                                    out->products);
+        if (p->workers < 1 || p->iterations > 100)
+            return -1;
     } else {
         return -1;
     }
@@ -1466,6 +1475,103 @@ static void finish_ship(cd_judge_t *j, cd_verdict_t *v)
                            j->plan.events * CD_EX_DELIVERIES);
 }
 
+/* ---- inventory: units sold per product, against its stock ---- */
+
+/* One key per buyer: product p's buyer n (1-based) is p * buyers + n-1. */
+static int keys_buyers(const cd_ex_plan_t *plan)
+{
+    return plan->products * plan->buyers;
+}
+
+/* count: payments per buyer; count2: units sold per product; home: cards
+ * declined per product; said: each product's stock at the end. */
+static void book_stock(cd_judge_t *j, const cd_effect_t *e)
+{
+    book_call(j, e);
+    if (e->kind == CD_EFF_BALANCE && e->a >= 0 && e->a < j->plan.products) {
+        j->said[e->a] = (long)e->d;
+        return;
+    }
+    if (e->kind != CD_EFF_PAY)
+        return;
+    if (e->a < 0 || e->a >= j->plan.products || e->b < 1 ||
+        e->b > j->plan.buyers) {
+        fault(j, "the payment provider was asked to charge buyer %ld of "
+              "product %ld, which this run does not have", e->b, e->a);
+        return;
+    }
+    long k = (long)e->a * j->plan.buyers + e->b - 1;
+    if (++j->count[k] > 1)
+        fault(j, "buyer %ld of product %ld paid twice", e->b, e->a + 1);
+    else if ((e->b - 1) % CD_EX_SALE_DECLINE_EVERY == 0)
+        j->home[e->a]++;
+    else
+        j->count2[e->a]++;
+}
+
+static void finish_stock(cd_judge_t *j, cd_verdict_t *v)
+{
+    int stock = j->plan.stock;
+    long sold = 0, declined = 0, left = 0, oversold = 0;
+    int over = -1, lost = -1, unsold = -1, missing = -1;
+
+    for (int p = 0; p < j->plan.products; p++) {
+        long shelf = j->said[p];
+        sold += j->count2[p];
+        declined += j->home[p];
+        if (shelf == LONG_MIN) {
+            missing = missing < 0 ? p : missing;
+            continue;
+        }
+        left += shelf > 0 ? shelf : 0;
+        if (j->count2[p] > stock) {
+            oversold += j->count2[p] - stock;
+            over = over < 0 ? p : over;
+        } else if (shelf != stock - j->count2[p]) {
+            lost = lost < 0 ? p : lost;
+        } else if (shelf > j->home[p]) {
+            unsold = unsold < 0 ? p : unsold;
+        }
+    }
+    cd_verdict_expect(v, "at most %d sold of %d in stock per product (%d "
+                      "products, %d buyers each), every unsold unit back in "
+                      "stock", stock, stock, j->plan.products,
+                      j->plan.buyers);
+    cd_verdict_num(v, "sold", sold);
+    cd_verdict_num(v, "oversold", oversold);
+    cd_verdict_num(v, "declined", declined);
+    cd_verdict_num(v, "left_in_stock", left);
+    if (missing >= 0)
+        cd_verdict_observe(v, CD_VIOLATED, "product %d's stock was never "
+                           "counted: the run did not end", missing + 1);
+    else if (over >= 0)
+        cd_verdict_observe(v, CD_VIOLATED, "product %d: %ld sold of %d in "
+                           "stock, its stock %ld (%ld oversold in all)",
+                           over + 1, j->count2[over], stock, j->said[over],
+                           oversold);
+    else if (lost >= 0)
+        cd_verdict_observe(v, CD_VIOLATED, "product %d: %ld sold of %d, but "
+                           "%ld left in stock: %ld %s %s (%ld declined)",
+                           lost + 1, j->count2[lost], stock, j->said[lost],
+                           labs(stock - j->count2[lost] - j->said[lost]),
+                           cd_plural(labs(stock - j->count2[lost] -
+                                          j->said[lost]), "unit", "units"),
+                           j->said[lost] < stock - j->count2[lost]
+                               ? "lost" : "made up", j->home[lost]);
+    else if (unsold >= 0)
+        cd_verdict_observe(v, CD_VIOLATED, "product %d: %ld of %d sold, %ld "
+                           "left in stock with %ld %s declined: buyers left "
+                           "while units were there to sell", unsold + 1,
+                           j->count2[unsold], stock, j->said[unsold],
+                           j->home[unsold],
+                           cd_plural(j->home[unsold], "card", "cards"));
+    else
+        cd_verdict_observe(v, CD_HELD, "%ld sold of %d in stock across %d "
+                           "products, none oversold; %ld declined, %ld left "
+                           "in stock", sold, stock * j->plan.products,
+                           j->plan.products, declined, left);
+}
+
 static const rules_t rules[] = {
     { "race", keys_orders, book_pay, finish_race },
     { "deadlock", keys_accounts, book_transfer, finish_transfer },
@@ -1481,6 +1587,7 @@ static const rules_t rules[] = {
     { "livelock", keys_accounts, book_livelock, finish_livelock },
     { "stampede", keys_cache, book_cache, finish_cache },
     { "webhook", keys_events, book_ship, finish_ship },
+    { "inventory", keys_buyers, book_stock, finish_stock },
 };
 
 /* ============================== the judge's life ========================= */

@@ -58,7 +58,8 @@ enum cd_effect_kind {
     CD_EFF_CALL_END,  /* the slow call whose a is the same ended */
     CD_EFF_PAY,       /* the gateway was asked to charge: a order,
                          b customer (async-race: the judge applies the
-                         declines) */
+                         declines); inventory: a product, b its buyer
+                         (1-based; the judge applies the declines) */
     CD_EFF_MOVE,      /* deadlock, livelock: money moved: a teller, b
                          from, c to */
     CD_EFF_RETURNED,  /* the learner's function returned: a = whose
@@ -71,7 +72,7 @@ enum cd_effect_kind {
                          the key of a lookup(), b = 1 when it returned
                          the stored value) */
     CD_EFF_BALANCE,   /* deadlock, livelock, at the end: a account, d
-                         its balance */
+                         its balance; inventory: a product, d its stock */
     CD_EFF_ASK,       /* starvation: the trimmer asks for the write lock */
     CD_EFF_TRIM,      /* starvation: a trim made: c = 1 while requests
                          still came, d = ns the trimmer waited */
@@ -157,6 +158,11 @@ const char *cd_stage_name(int stage);
                                     for by `iterations` requests */
 #define CD_EX_DELIVERIES 3       /* webhook: each event delivered three
                                     times (the first try, two retries) */
+#define CD_EX_PRODUCTS 3         /* inventory: products on sale, each with
+                                    `buyers` buyers and a quarter as many
+                                    units (at least 1) */
+#define CD_EX_SALE_DECLINE_EVERY 7 /* inventory: buyers 1, 8, 15, ... of
+                                    each product: the card is declined */
 
 /* order-violation: what a handler's request found (CD_EFF_USE's c), by
  * the database's own records, whatever the learner's code believed. */
@@ -191,6 +197,8 @@ typedef struct cd_ex_plan {
                                      for key i % keys */
     int events;                   /* webhook: each delivered
                                      CD_EX_DELIVERIES times */
+    int products, buyers, stock;  /* inventory: buyers and units in stock
+                                     per product */
     size_t max_records;           /* more than this in one run is a fault */
 } cd_ex_plan_t;
 

@@ -26,6 +26,7 @@ extern const cd_scenario_t cd_scenario_publication;
 extern const cd_scenario_t cd_scenario_livelock;
 extern const cd_scenario_t cd_scenario_stampede;
 extern const cd_scenario_t cd_scenario_webhook;
+extern const cd_scenario_t cd_scenario_inventory;
 
 static const cd_scenario_t *const table[] = {
     &cd_scenario_race,
@@ -42,6 +43,7 @@ static const cd_scenario_t *const table[] = {
     &cd_scenario_livelock,
     &cd_scenario_stampede,
     &cd_scenario_webhook,
+    &cd_scenario_inventory,
 };
 
 const cd_scenario_t *const *cd_scenarios(int *count)

@@ -51,6 +51,7 @@ static const struct {
     { "livelock", suite_livelock },
     { "stampede", suite_stampede },
     { "webhook", suite_webhook },
+    { "inventory", suite_inventory },
     { "view", suite_view },
     { "step", suite_step },
     { "lessons", suite_lessons },

@@ -1509,6 +1509,18 @@ static const struct decoy {
      * runs hold; under exploration the wait may end first. */
     { "webhook-debounce", "webhook", "timing    FAIL",
       "your fix depends on timing", 0 },
+    { "inventory-check-only", "inventory", "free      FAIL",
+      "sold of 2 in stock", 0 },
+    /* Keyed by buyer: a product's buyers take different locks; explore's
+     * first pct schedule shows it, free runs on two workers by timing. */
+    { "inventory-buyer-key", "inventory", "explore   FAIL",
+      "sold of 1 in stock", 0 },
+    { "inventory-shop-lock", "inventory", "parallel  FAIL",
+      "correct, but one lock for the whole shop serialises every product",
+      0 },
+    /* 2: the unit is missing from the shelf by the stock's own count. */
+    { "inventory-no-give-back", "inventory", "free      FAIL",
+      "but 0 left in stock: 1 unit lost", 0 },
 };
 
 #define NDECOYS (int)(sizeof decoys / sizeof decoys[0])
@@ -1910,6 +1922,26 @@ static const struct promise {
       "exploration", "decoys/webhook-debounce" },
     { "14-webhook.md", "Claiming the event id in one atomic step passes too",
       "answers/webhook-claim.patch" },
+    { "15-inventory.md", "never sells more than the stock, on one worker and "
+      "on several, under every schedule the checker tries",
+      "answers/inventory-reserve.patch" },
+    { "15-inventory.md", "Either fix of the demo will do",
+      "answers/inventory-reserve.patch" },
+    { "15-inventory.md", "a lock around the check alone lets go before the "
+      "payment, and every buyer passes the check again",
+      "decoys/inventory-check-only" },
+    { "15-inventory.md", "a keyed lock keyed by the buyer instead of the "
+      "product keeps nobody else out", "decoys/inventory-buyer-key" },
+    { "15-inventory.md", "one lock for the whole shop holds, but fails the "
+      "\"products in parallel\" check", "decoys/inventory-shop-lock" },
+    { "15-inventory.md", "a reservation kept after a declined card is a unit "
+      "lost", "decoys/inventory-no-give-back" },
+    { "15-inventory.md", "the payment provider writes down every payment and "
+      "applies the declines itself", "tests/test_ledger.c:"
+      "the_declines_are_the_books_and_the_shelf_is_counted" },
+    { "15-inventory.md", "so no more units may be left than cards were "
+      "declined", "tests/test_ledger.c:"
+      "the_declines_are_the_books_and_the_shelf_is_counted" },
     { "exercises/README.md", "fails the build stage, one line each",
       "decoys/deadlock-own-fraud-check" },
     { "exercises/README.md", "A failing schedule comes with the command that "

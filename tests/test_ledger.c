@@ -321,6 +321,55 @@ static int kitchen_run(cd_effect_t *e, int empty_take, int twice, int home)
 /* The rail counts a take from its empty self, whatever the cook (or its
  * code's own count) believed: that is the failure, though every ticket
  * was taken once and every cook went home. */
+/* inventory, 4 buyers a product (1 unit each, buyer 1's card declined):
+ * the payments of `buyers` to product 0 and the shelves as counted after
+ * the sale; products 1 and 2 sell their unit to buyer 2. */
+static int sale(cd_effect_t *e, const int *buyers, int nbuyers, int shelf0)
+{
+    int n = 0;
+    for (int i = 0; i < nbuyers; i++)
+        e[n++] = REC(CD_EFF_PAY, 0, buyers[i], 0, 0);
+    for (int p = 1; p < 3; p++)
+        e[n++] = REC(CD_EFF_PAY, p, 2, 0, 0);
+    e[n++] = REC(CD_EFF_BALANCE, 0, 0, 0, shelf0);
+    e[n++] = REC(CD_EFF_BALANCE, 1, 0, 0, 0);
+    e[n++] = REC(CD_EFF_BALANCE, 2, 0, 0, 0);
+    return n;
+}
+
+static void the_declines_are_the_books_and_the_shelf_is_counted(void)
+{
+    cd_params_t p = { .iterations = 4, .workers = 1 };
+    cd_effect_t e[16];
+    /* Buyer 1 declined, buyer 2 bought the unit: held. */
+    judge("inventory", p, e, sale(e, (int[]){ 1, 2 }, 2, 0));
+    ASSERT_INT_EQ(v.status, CD_HELD);
+    ASSERT_INT_EQ(cd_verdict_get_num(&v, "declined"), 1);
+    ASSERT_STR_HAS(v.observed, "3 sold of 3 in stock across 3 products");
+    /* Buyer 1 declined and its unit given back, unsold: still held. */
+    judge("inventory", p, e, sale(e, (int[]){ 1 }, 1, 1));
+    ASSERT_INT_EQ(v.status, CD_HELD);
+    /* Two sold of one, whatever the shelf says. */
+    judge("inventory", p, e, sale(e, (int[]){ 2, 3 }, 2, -1));
+    ASSERT_INT_EQ(v.status, CD_VIOLATED);
+    ASSERT_STR_HAS(v.observed, "product 1: 2 sold of 1 in stock");
+    /* Declined, and the unit kept: neither sold nor on the shelf. */
+    judge("inventory", p, e, sale(e, (int[]){ 1 }, 1, 0));
+    ASSERT_INT_EQ(v.status, CD_VIOLATED);
+    ASSERT_STR_HAS(v.observed, "1 unit lost");
+    /* Nobody paid, the unit still there: buyers sent away. */
+    judge("inventory", p, e, sale(e, (int[]){ 0 }, 0, 1));
+    ASSERT_INT_EQ(v.status, CD_VIOLATED);
+    ASSERT_STR_HAS(v.observed, "buyers left while units were there");
+    /* A buyer who paid twice, and one this run does not have. */
+    judge("inventory", p, e, sale(e, (int[]){ 2, 2 }, 2, 0));
+    ASSERT_INT_EQ(v.status, CD_VIOLATED);
+    ASSERT_STR_HAS(v.observed, "buyer 2 of product 1 paid twice");
+    judge("inventory", p, e, sale(e, (int[]){ 5 }, 1, 0));
+    ASSERT_INT_EQ(v.status, CD_VIOLATED);
+    ASSERT_STR_HAS(v.observed, "which this run does not have");
+}
+
 static void a_take_from_an_empty_rail_fails(void)
 {
     cd_effect_t e[32];
@@ -977,6 +1026,8 @@ void suite_ledger(void)
                 a_try_again_without_its_conflict_logged_fails);
     CU_add_test(s, "a second query of a key is a stampede",
                 a_second_query_of_a_key_is_a_stampede);
+    CU_add_test(s, "inventory: the declines are the books', the shelf is "
+                "counted", the_declines_are_the_books_and_the_shelf_is_counted);
     CU_add_test(s, "a run's size reads in words", a_runs_size_reads_in_words);
     CU_add_test(s, "a verdict with no runs behind it fails",
                 a_verdict_with_no_runs_behind_it_fails);

@@ -7,7 +7,8 @@
  * sets are each atomic, and the bug is check-then-fill across an await.
  * The webhook's fixes are clean on one worker and on three (its broken
  * handler, which has no data race on one worker, is tests/test_webhook.c's
- * to run). Runs the TSan build of concdemo ($CONCDEMO_TSAN).
+ * to run). The oversold inventory is no data race at all, on one
+ * worker or four. Runs the TSan build of concdemo ($CONCDEMO_TSAN).
  */
 #include <string.h>
 #include <unistd.h>
@@ -218,6 +219,24 @@ static void philosophers_waiter_is_clean(void)
     expect_clean("philosophers", "--fixed=waiter");
 }
 
+static void inventory_keyed_is_clean(void) { expect_clean("inventory", "--fixed=keyed"); }
+static void inventory_reserve_is_clean(void) { expect_clean("inventory", "--fixed=reserve"); }
+
+static void broken_inventory_is_no_data_race(void)
+{
+    /* The stock is an atomic counter: each check and each decrement is one
+     * indivisible step, on one worker or four, so TSan rightly sees no
+     * race - and the stock still goes below zero, between the steps. */
+    static const char *const workers[] = { "--workers=1", "--workers=4" };
+    for (int i = 0; i < 2; i++) {
+        run_tsan("inventory", workers[i]);
+        CU_ASSERT_PTR_NULL(strstr(out.err, "ThreadSanitizer"));
+        ASSERT_INT_EQ(out.exit_code, 1);
+        ASSERT_STR_HAS(out.out, "inventory [broken]: VIOLATED");
+        ASSERT_STR_HAS(out.out, "oversold");
+    }
+}
+
 void suite_tsan(void)
 {
     static const suite_test_t tests[] = {
@@ -270,6 +289,10 @@ void suite_tsan(void)
           webhook_keyed_is_clean },
         { "webhook --fixed=idempotency: no report, one and three workers",
           webhook_idempotency_is_clean },
+        { "inventory --fixed=keyed: no report", inventory_keyed_is_clean },
+        { "inventory --fixed=reserve: no report", inventory_reserve_is_clean },
+        { "broken inventory: oversold, and no data race for TSan",
+          broken_inventory_is_no_data_race },
         { NULL, NULL },
     };
     add_suite("tsan", tests);

@@ -869,6 +869,11 @@ static void text_view_of_the_other_scenarios_shows_their_figures(void)
     static const char *const wh_keyed[] = { "webhook", "--fixed=keyed", NULL };
     static const char *const wh_claim[] = { "webhook", "--fixed=idempotency",
                                             NULL };
+    static const char *const inventory[] = { "inventory", NULL };
+    static const char *const inv_keyed[] = { "inventory", "--fixed=keyed",
+                                             NULL };
+    static const char *const inv_reserve[] = { "inventory",
+                                               "--fixed=reserve", NULL };
 
     expect_live_figures(starvation, 1,
                         "reads 100 | reads past trimmer 89 | trims 5 | "
@@ -931,6 +936,18 @@ static void text_view_of_the_other_scenarios_shows_their_figures(void)
                         "events 8 | deliveries done 24 | fulfilments 8 | "
                         "fulfilled twice+ 0 | at the warehouse 0",
                         "8 fulfilments for 8 events, 16 retries");
+    expect_live_figures(inventory, 1,
+                        "buyers done 120 | sold 75 | oversold 45 | declined "
+                        "15 | returned 0 | at payment 0 | lamp stock -15",
+                        "25 sold of 10 in stock per product: 15 oversold");
+    expect_live_figures(inv_keyed, 0,
+                        "buyers done 120 | sold 30 | oversold 0 | declined 6 "
+                        "| returned 0 | at payment 0 | lamp stock 0",
+                        "10 sold of 10 in stock per product, none oversold");
+    expect_live_figures(inv_reserve, 0,
+                        "buyers done 120 | sold 30 | oversold 0 | declined 6 "
+                        "| returned 6 | at payment 0 | lamp stock 0",
+                        "6 declined, each unit given back");
 }
 
 /* The view reads the registry and the trace while the demo's threads
@@ -943,6 +960,7 @@ static void text_view_adds_no_tsan_report(void)
         { "race", "--fixed=mutex" },
         { "deadlock", "--fixed=timeout" },
         { "webhook", "--fixed=keyed" },
+        { "inventory", "--fixed=keyed" },
     };
     if (access(concdemo_tsan_bin(), X_OK) != 0) {
         fprintf(stderr, "\n  no TSan binary at %s (make tsan-bin)\n",

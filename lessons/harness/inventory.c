@@ -1,0 +1,116 @@
+/*
+ * inventory.c - the harness of the exercise inventory (the learner's
+ * part: lessons/exercises/inventory.c, its interface: inventory.h).
+ *
+ * The sale of the demo (demos/inventory.c): three products, each with
+ * `buyers` buyers and a quarter as many units; the first three quarters
+ * of the buyers come at once, the rest after the rush has paid; every
+ * 7th buyer's card is declined, the first one first. The payment
+ * provider writes its books; the stock is counted into them when the sale
+ * is over; the invariant is judged from them. Everything here but pay()
+ * and cd_exercise is static: the learner's file cannot reach it, and the
+ * build refuses a learner's file that defines a name beyond inventory.h.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cd_exec.h"
+#include "cd_registry.h"
+#include "harness/exercise.h"
+#include "harness/inventory.h"
+#include "../../cli/ledger.h"
+
+#define PAY_USEC 2000  /* the payment provider takes 2 ms */
+#define LATE_USEC 5000 /* the latecomers come once the rush has paid */
+
+/* The card issuer is another system: every payment is in the books
+ * (cli/ledger.h), which apply the same rule of declines to say what was
+ * sold; the call's start and end are in them too. */
+int pay(const buyer_t *b)
+{
+    cd_ledger_put(CD_EFF_CALL, b->product->id, 0, 0, 0);
+    cd_await_latency("payment", PAY_USEC);
+    cd_ledger_put(CD_EFF_PAY, b->product->id, b->no, 0, 0);
+    cd_ledger_put(CD_EFF_CALL_END, b->product->id, 0, 0, 0);
+    return (b->no - 1) % CD_EX_SALE_DECLINE_EVERY != 0;
+}
+
+typedef struct visit {
+    shop_t *shop;
+    buyer_t buyer;
+    int late;
+} visit_t;
+
+static void visit_task(void *arg)
+{
+    visit_t *v = arg;
+    if (v->late)
+        cd_await_latency("arrival", LATE_USEC);
+    buy(v->shop, &v->buyer);
+}
+
+/* Every buyer of every product, the products' buyers interleaved and
+ * spread round-robin over the workers: 0, or -1 if they could not
+ * start. */
+static int sell(shop_t *s, product_t *products, const cd_ex_plan_t *plan,
+                int nworkers)
+{
+    int n = plan->products * plan->buyers, rc = -1;
+    int late_from = plan->buyers - plan->buyers / 4;
+    cd_exec_t *e = NULL;
+    visit_t *visits = calloc((size_t)n, sizeof *visits);
+
+    if (!visits || cd_exec_create(&e, nworkers) != 0)
+        goto out;
+    for (int k = 0; k < n; k++) {
+        char name[CD_NAME_MAX];
+        int no = k / plan->products + 1;
+        product_t *p = &products[k % plan->products];
+        snprintf(name, sizeof name, "buyer-%d.%d", p->id + 1, no);
+        visits[k] = (visit_t){ s, { no, p }, no > late_from };
+        if (cd_exec_spawn(e, name, visit_task, &visits[k]) < 0)
+            goto out;
+    }
+    rc = cd_exec_run(e) < 0 ? -1 : 0;
+out:
+    cd_exec_destroy(e);
+    free(visits);
+    return rc;
+}
+
+/* The invariant (cli/ledger.c): no product sold beyond its stock, every
+ * unit not sold back on the shelf. */
+static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
+{
+    cd_ex_plan_t plan;
+    shop_t *s = NULL;
+    (void)variant;
+
+    cd_ex_plan("inventory", p, &plan);
+    product_t *products = calloc((size_t)plan.products, sizeof *products);
+    if (cd_ledger_begin("inventory", p) != 0 || !products ||
+        !(s = shop_create(plan.products))) {
+        cd_ledger_end(v);
+        cd_verdict_observe(v, CD_ERROR, "could not set up the sale");
+    } else {
+        for (int i = 0; i < plan.products; i++) {
+            products[i].id = i;
+            atomic_init(&products[i].stock, plan.stock);
+        }
+        int rc = sell(s, products, &plan, p->workers);
+        /* The shelves, counted once every buyer has gone. */
+        for (int i = 0; rc == 0 && i < plan.products; i++)
+            cd_ledger_put(CD_EFF_BALANCE, i, 0, 0,
+                          atomic_load(&products[i].stock));
+        cd_ledger_end(v);
+        if (rc != 0)
+            cd_verdict_observe(v, CD_ERROR, "could not run the buyers");
+        shop_destroy(s);
+    }
+    free(products);
+}
+
+EX_SCENARIO("inventory", run,
+            .defaults = { .iterations = 8, .workers = 1 },
+            .min = { .iterations = 4, .workers = 1 },
+            .max = { .iterations = 100, .workers = 4 });
