@@ -67,8 +67,9 @@ all: $(B)/concdemo $(EX_HOST_OBJ) $(HARNESS_OBJ)
 
 # What these objects were built with, optional libraries included: when it
 # changes (libseccomp installed since the last build, say), every object is
-# rebuilt, not only the ones whose sources changed.
-BUILD_CONFIG = $(CC) $(CFLAGS) $(SECCOMP_CFLAGS) $(SECCOMP_LIBS)
+# rebuilt, not only the ones whose sources changed. Expanded here, once: a
+# target's own additions (exsandbox.o's, the harnesses') must not reach it.
+BUILD_CONFIG := $(CC) $(CFLAGS) $(SECCOMP_CFLAGS) $(SECCOMP_LIBS)
 $(B)/.config: FORCE
 	@mkdir -p $(B)
 	@echo '$(BUILD_CONFIG)' | cmp -s - $@ || echo '$(BUILD_CONFIG)' > $@
