@@ -157,9 +157,13 @@ demo: deps all
 
 # The suites find the binaries they drive through these variables.
 RUN_TESTS = CONCDEMO=$(B)/concdemo CONCDEMO_TSAN=build/tsan/concdemo
+# Suites run this many at once, each in a runner of its own (much of a
+# suite's time is spent waiting on simulated latency and on builds, so
+# three keep two cores busy); TEST_JOBS=1 runs them one after another.
+TEST_JOBS ?= 3
 
 test: $(B)/test_runner $(B)/concdemo tsan-bin
-	$(RUN_TESTS) ./$(B)/test_runner
+	$(RUN_TESTS) ./$(B)/test_runner -j $(TEST_JOBS)
 
 tsan-bin:
 	$(MAKE) --no-print-directory B=build/tsan SAN="$(TSAN_FLAGS)" build/tsan/concdemo
@@ -172,11 +176,11 @@ asan:
 
 test-tsan: tsan
 	CONCDEMO=build/tsan/concdemo CONCDEMO_TSAN=build/tsan/concdemo \
-	  TSAN_OPTIONS="halt_on_error=0 exitcode=66 second_deadlock_stack=1" ./build/tsan/test_runner
+	  TSAN_OPTIONS="halt_on_error=0 exitcode=66 second_deadlock_stack=1" ./build/tsan/test_runner -j $(TEST_JOBS)
 
 test-asan: asan tsan-bin
 	CONCDEMO=build/asan/concdemo CONCDEMO_TSAN=build/tsan/concdemo \
-	  ASAN_OPTIONS=detect_leaks=1 ./build/asan/test_runner
+	  ASAN_OPTIONS=detect_leaks=1 ./build/asan/test_runner -j $(TEST_JOBS)
 
 check: deps
 	$(MAKE) --no-print-directory test

@@ -71,6 +71,18 @@ static const char *const slow_first[] = {
     "livelock", "starvation", "view", "philosophers", "backpressure",
 };
 
+/* Suites that run by themselves, last: hostile takes any check's program
+ * still running in this directory for its own leftover and kills it. */
+static const char *const alone[] = { "hostile" };
+
+static int is_alone(size_t suite)
+{
+    for (size_t k = 0; k < sizeof alone / sizeof alone[0]; k++)
+        if (strcmp(suites[suite].name, alone[k]) == 0)
+            return 1;
+    return 0;
+}
+
 static int wanted(int argc, char **argv, const char *name)
 {
     if (argc < 2)
@@ -92,11 +104,14 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* The suites to run, slowest first; returns how many (into order[]). */
+/* The suites to run, slowest first and those that run alone last; returns
+ * how many (into order[]). */
 static int plan(int argc, char **argv, size_t *order)
 {
     int n = 0;
     char taken[NSUITES] = { 0 };
+    for (size_t i = 0; i < NSUITES; i++)
+        taken[i] = (char)is_alone(i);
     for (size_t k = 0; k < sizeof slow_first / sizeof slow_first[0]; k++)
         for (size_t i = 0; i < NSUITES; i++)
             if (!taken[i] && strcmp(suites[i].name, slow_first[k]) == 0 &&
@@ -106,6 +121,9 @@ static int plan(int argc, char **argv, size_t *order)
             }
     for (size_t i = 0; i < NSUITES; i++)
         if (!taken[i] && wanted(argc, argv, suites[i].name))
+            order[n++] = i;
+    for (size_t i = 0; i < NSUITES; i++)
+        if (is_alone(i) && wanted(argc, argv, suites[i].name))
             order[n++] = i;
     return n;
 }
@@ -183,7 +201,8 @@ static int run_parallel(int jobs, const char *self, int argc, char **argv)
         return 2;
     while (next < n || live > 0) {
         for (int k = 0; k < jobs && next < n; k++)
-            if (run[k].pid == 0) {
+            if (run[k].pid == 0 && !(is_alone(order[next]) && live > 0) &&
+                !(next > 0 && is_alone(order[next - 1]) && live > 0)) {
                 if (start_job(&run[k], self, order[next++]) != 0) {
                     perror("test_runner: starting a suite");
                     return 2;

@@ -56,7 +56,7 @@
 #define CMD_LIMIT_MS 60000 /* a worksheet command still running then hangs */
 #define MAX_SHEETS 32
 #define MAX_ARGS 40
-#define MAX_RUNS 256
+#define MAX_RUNS 512
 
 /* The sections of every worksheet, in this order ("## " headings). */
 static const char *const sections[] = {
