@@ -58,7 +58,9 @@ static const struct {
     { "ledger", suite_ledger },
     { "check", suite_check },
     { "check-answers", suite_check_answers },
+    { "check-others", suite_check_others },
     { "check-decoys", suite_check_decoys },
+    { "check-decoys-2", suite_check_decoys_2 },
     { "hostile", suite_hostile },
 };
 
@@ -67,7 +69,8 @@ static const struct {
 /* The suites that take longest start first under -j, so that the run is not
  * left waiting on one long suite started last. */
 static const char *const slow_first[] = {
-    "check-decoys", "check-answers", "check", "lessons", "hostile",
+    "check-decoys", "check-decoys-2", "check-answers",
+    "check-others", "check", "lessons", "hostile",
     "livelock", "starvation", "view", "philosophers", "backpressure",
 };
 
