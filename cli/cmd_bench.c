@@ -376,37 +376,46 @@ static int has(const bench_args_t *a, int m)
     return 0;
 }
 
-/* Where the swap buffer overtakes the bounded channel, if it does. */
+/* Which of the bounded channel and the swap buffer was ahead where: the
+ * crossover when there is one clean change, else every count where the
+ * channel was ahead (noise shows as a lone exception). */
 static void print_crossover(const bench_args_t *a, const table_t *t)
 {
-    char r1[32], r2[32];
+    char r1[32], r2[32], list[MAX_ROWS * 8] = "";
     if (!has(a, CD_FANIN_CHAN) || !has(a, CD_FANIN_SWAP))
         return;
-    int first = -1, chan_ahead = 0;
+    int chan_ahead[MAX_ROWS], nchan = 0, first_swap = -1, clean = 1;
     for (int r = 0; r < t->np; r++) {
-        double c = t->cells[r][CD_FANIN_CHAN].r.msgs_per_s;
-        double s = t->cells[r][CD_FANIN_SWAP].r.msgs_per_s;
-        if (s > c && first < 0)
-            first = r;
-        else if (s <= c)
-            first = -1, chan_ahead = 1; /* overtaken back: look again */
+        chan_ahead[r] = t->cells[r][CD_FANIN_CHAN].r.msgs_per_s >=
+                        t->cells[r][CD_FANIN_SWAP].r.msgs_per_s;
+        nchan += chan_ahead[r];
+        if (!chan_ahead[r] && first_swap < 0)
+            first_swap = r;
+        if (chan_ahead[r] && first_swap >= 0)
+            clean = 0; /* the channel ahead again after the swap buffer */
+        if (chan_ahead[r])
+            snprintf(list + strlen(list), sizeof list - strlen(list),
+                     "%s%d", nchan > 1 ? ", " : "", t->producers[r]);
     }
-    if (first < 0) {
-        printf("crossover: the bounded channel was ahead of the swap buffer "
-               "up to %d producers\n", t->producers[t->np - 1]);
-    } else if (first == 0 && !chan_ahead) {
-        printf("crossover: the swap buffer was ahead of the bounded channel "
-               "at every count measured (from %d producers)\n",
-               t->producers[0]);
-    } else {
-        printf("crossover: the swap buffer overtakes the bounded channel at "
-               "%d producers and stays ahead (%s against %s messages/s)\n",
-               t->producers[first],
-               rate(t->cells[first][CD_FANIN_SWAP].r.msgs_per_s, r1,
+    printf("crossover: ");
+    if (nchan == 0)
+        printf("the swap buffer was ahead of the bounded channel at every "
+               "count measured\n");
+    else if (nchan == t->np)
+        printf("the bounded channel was ahead of the swap buffer at every "
+               "count measured\n");
+    else if (clean)
+        printf("the swap buffer overtakes the bounded channel at %d "
+               "producers and stays ahead (%s against %s messages/s)\n",
+               t->producers[first_swap],
+               rate(t->cells[first_swap][CD_FANIN_SWAP].r.msgs_per_s, r1,
                     sizeof r1),
-               rate(t->cells[first][CD_FANIN_CHAN].r.msgs_per_s, r2,
+               rate(t->cells[first_swap][CD_FANIN_CHAN].r.msgs_per_s, r2,
                     sizeof r2));
-    }
+    else
+        printf("no clean one: the swap buffer was ahead at %d of %d counts, "
+               "the bounded channel at %s producers\n", t->np - nchan,
+               t->np, list);
 }
 
 static int cmp_double(const void *x, const void *y)
