@@ -15,7 +15,8 @@
 #                   fan-in (concdemo bench fanin --quick)
 #   make check-exercise EX=race [FILE=path.c or part.patch]   grade an exercise
 #                   (concdemo check)
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR=   (binary, man page, completion,
+#                   and what concdemo check needs; make uninstall)
 
 CC      ?= cc
 B       ?= build
@@ -44,7 +45,7 @@ LIB_SRC  := $(wildcard lib/*.c)
 DEMO_SRC := $(wildcard demos/*.c)
 CLI_SRC  := cli/run.c cli/report.c cli/step.c cli/explore.c cli/screen.c cli/observer.c \
             cli/grade.c cli/check.c cli/spawn.c cli/exfile.c cli/options.c \
-            cli/ledger.c cli/books.c cli/sandbox.c cli/fanin.c
+            cli/ledger.c cli/books.c cli/sandbox.c cli/fanin.c cli/workspace.c
 # The command alone: its table (main.c), one file per command (cmd_*.c: a new
 # command needs no line here), what they share (cmd.c), and the live view.
 CMD_SRC  := cli/main.c cli/cmd.c $(sort $(wildcard cli/cmd_*.c)) cli/view.c
@@ -57,7 +58,7 @@ TSAN_FLAGS = -fsanitize=thread
 ASAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 .PHONY: all demo test tsan asan test-tsan test-asan check helgrind drd bench \
-        install clean deps exercise exercise-tsan exercise-lib \
+        install uninstall man clean deps exercise exercise-tsan exercise-lib \
         exercise-lib-tsan check-exercise FORCE
 
 # exhost.o, exsandbox.o and the harnesses are not part of concdemo:
@@ -246,9 +247,20 @@ bench: $(BENCHES) $(B)/concdemo
 	@if [ -x build/tsan/concdemo ]; then sh bench/bench_keyed.sh build/tsan/concdemo; fi
 	@./$(B)/concdemo bench fanin --quick
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 755 $(B)/concdemo $(DESTDIR)$(PREFIX)/bin/concdemo
+# The manual page is made from the binary's own help and scenario list.
+$(B)/concdemo.1: $(B)/concdemo scripts/mkman.sh
+	sh scripts/mkman.sh ./$(B)/concdemo > $@.tmp && mv $@.tmp $@
+
+man: $(B)/concdemo.1
+
+# The binary, its manual page and completion, and under share/concdemo/ all
+# that `concdemo check` builds an exercise with (scripts/install.sh says
+# what); uninstall removes exactly what install listed.
+install: all exercise-lib exercise-lib-tsan $(B)/concdemo.1
+	sh scripts/install.sh "$(DESTDIR)" "$(PREFIX)" $(B)
+
+uninstall:
+	sh scripts/uninstall.sh "$(DESTDIR)" "$(PREFIX)"
 
 clean:
 	rm -rf build

@@ -52,6 +52,7 @@
 #include "options.h"
 #include "sandbox.h"
 #include "spawn.h"
+#include "workspace.h"
 
 #define EXIT_FAIL 1
 #define EXIT_USAGE 2
@@ -313,6 +314,18 @@ static int find_root(char *out)
     }
     if (is_root(".") && realpath(".", out))
         return 0;
+    /* Installed: PREFIX/bin/concdemo beside PREFIX/share/concdemo. (The
+     * walk above cut dir up: read the link again.) */
+    if ((n = readlink("/proc/self/exe", dir, sizeof dir - 32)) > 0) {
+        dir[n] = '\0';
+        char *slash = strrchr(dir, '/');
+        if (slash) {
+            snprintf(slash, sizeof dir - (size_t)(slash - dir),
+                     "/../share/concdemo");
+            if (is_root(dir) && realpath(dir, out))
+                return 0;
+        }
+    }
     return -1;
 }
 
@@ -340,6 +353,12 @@ static int locate(check_t *c)
                            "lib/, cli/exhost.c) next to this binary or in the "
                            "current directory: run it from the top of the "
                            "repository, or set CONCDEMO_ROOT");
+    if (cd_workspace_needed(c->root)) {
+        char ws[PATH_MAX], why[PATH_MAX + 128];
+        if (cd_workspace_for(c->root, ws, sizeof ws, why, sizeof why) != 0)
+            return usage_error("%s", why);
+        snprintf(c->root, sizeof c->root, "%s", ws);
+    }
     if (c->file_arg) {
         snprintf(c->shown, sizeof c->shown, "%s", c->file_arg);
     } else {

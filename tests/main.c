@@ -62,6 +62,7 @@ static const struct {
     { "check-others", suite_check_others },
     { "check-decoys", suite_check_decoys },
     { "check-decoys-2", suite_check_decoys_2 },
+    { "install", suite_install },
     { "hostile", suite_hostile },
 };
 

@@ -1,0 +1,203 @@
+/*
+ * test_install.c - concdemo as a package: the manual page made from the
+ * binary, the bash completion, and `make install` / `make uninstall` with
+ * an installed `concdemo check` that grades from another directory, with
+ * no source tree in sight.
+ *
+ * The install test installs the plain build (make install's), so the
+ * sanitizer runs of this suite leave it to the plain run: it tests
+ * packaging, and the binary it installs is not theirs.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../demos/scenario.h"
+#include "harness.h"
+
+#define LIMIT_MS 120000
+
+static cmd_out_t out;
+
+static void sh(const char *script, const char *env)
+{
+    const char *argv[] = { "sh", "-c", script, NULL };
+    run_cmd(&out, argv, env, LIMIT_MS);
+}
+
+/* =============================== the manual ============================== */
+
+static void test_the_manual_names_every_scenario_fix_and_option(void)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "sh scripts/mkman.sh %s", concdemo_bin());
+    sh(cmd, NULL);
+    ASSERT_INT_EQ(out.exit_code, 0);
+    static const char *const sections[] = {
+        ".SH NAME", ".SH SYNOPSIS", ".SH SCENARIOS", ".SH OPTIONS",
+        ".SH EXIT STATUS", ".SH EXAMPLES", ".SH FILES", ".SH SEE ALSO",
+    };
+    for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++)
+        ASSERT_STR_HAS(out.out, sections[i]);
+    int n;
+    const cd_scenario_t *const *all = cd_scenarios(&n);
+    for (int i = 0; i < n; i++) {
+        char want[128];
+        snprintf(want, sizeof want, ".B %s\n", all[i]->name);
+        /* roff escapes the hyphens of a name. */
+        char *p = want;
+        char esc[160], *q = esc;
+        for (; *p; p++) {
+            if (*p == '-')
+                *q++ = '\\';
+            *q++ = *p;
+        }
+        *q = '\0';
+        ASSERT_STR_HAS(out.out, esc);
+    }
+    ASSERT_STR_HAS(out.out, "\\-\\-latency\\-scale F");
+    ASSERT_STR_HAS(out.out, "\\-\\-fixed=keyed (recommended)");
+}
+
+static void test_the_manual_renders_without_warnings(void)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd,
+             "command -v groff >/dev/null || { echo no-groff; exit 0; }; "
+             "sh scripts/mkman.sh %s | groff -man -Tutf8 -ww -z 2>&1",
+             concdemo_bin());
+    sh(cmd, NULL);
+    ASSERT_INT_EQ(out.exit_code, 0);
+    if (strstr(out.out, "no-groff"))
+        fprintf(stderr, "\n  SKIPPED: groff is not installed, so the "
+                "manual was not rendered\n");
+    else
+        ASSERT_INT_EQ((long long)strlen(out.out), 0);
+}
+
+/* ============================== completion =============================== */
+
+/* What the completion offers for the words (the binary first). */
+static void complete(const char *words)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "command -v bash >/dev/null || { echo no-bash; exit 0; }; "
+             "exec bash -c '. scripts/concdemo.bash; "
+             "COMP_WORDS=(%s %s); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); "
+             "_concdemo; echo \"${COMPREPLY[*]}\"'", concdemo_bin(), words);
+    sh(cmd, NULL);
+    ASSERT_INT_EQ(out.exit_code, 0);
+}
+
+static void test_completion_offers_scenarios_their_fixes_and_flags(void)
+{
+    int n;
+    const cd_scenario_t *const *all = cd_scenarios(&n);
+    complete("\"\"");
+    if (strstr(out.out, "no-bash")) {
+        fprintf(stderr, "\n  SKIPPED: bash is not installed\n");
+        return;
+    }
+    for (int i = 0; i < n; i++)
+        ASSERT_STR_HAS(out.out, all[i]->name);
+    ASSERT_STR_HAS(out.out, "explore");
+    for (int i = 0; i < n; i++) {
+        char words[96];
+        snprintf(words, sizeof words, "%s --fixed=", all[i]->name);
+        complete(words);
+        for (int v = 1; v < all[i]->nvariants; v++) {
+            char want[96];
+            snprintf(want, sizeof want, "--fixed=%s",
+                     all[i]->variants[v].name);
+            ASSERT_STR_HAS(out.out, want);
+        }
+        CU_ASSERT_PTR_NULL(strstr(out.out, "--fixed=broken"));
+    }
+    complete("explore race --str");
+    ASSERT_STR_HAS(out.out, "--strategy");
+    complete("race --lat");
+    ASSERT_STR_HAS(out.out, "--latency-scale");
+    complete("bench \"\"");
+    ASSERT_STR_HAS(out.out, "fanin");
+}
+
+/* ========================= install, check, uninstall ===================== */
+
+static int plain_build(void)
+{
+    if (strcmp(concdemo_bin(), "build/concdemo") == 0)
+        return 1;
+    fprintf(stderr, "\n  SKIPPED: make install installs the plain build; "
+            "the plain run of this suite tests it\n");
+    return 0;
+}
+
+static void test_an_installed_check_grades_from_anywhere_and_uninstalls(void)
+{
+    if (!plain_build())
+        return;
+    char tmp[] = "/tmp/concdemo-install-XXXXXX", cmd[2048];
+    CU_ASSERT_FATAL(mkdtemp(tmp) != NULL);
+    char cwd[1024];
+    CU_ASSERT_FATAL(getcwd(cwd, sizeof cwd) != NULL);
+
+    /* Under the locks concdemo check builds under: a check suite running
+     * beside this one may be making the same library archives. */
+    snprintf(cmd, sizeof cmd,
+             "mkdir -p build/exercises build/tsan/exercises && "
+             "flock build/exercises/.lock flock build/tsan/exercises/.lock "
+             "make -s install DESTDIR=%s PREFIX=/usr", tmp);
+    sh(cmd, NULL);
+    ASSERT_INT_EQ(out.exit_code, 0);
+    /* The answer passes and the starter fails, graded from an empty
+     * directory by the installed binary alone (no CONCDEMO_ROOT, no
+     * source tree above it), building in the learner's cache. */
+    snprintf(cmd, sizeof cmd,
+             "cd %s && mkdir home && unset CONCDEMO_ROOT && HOME=%s/home "
+             "XDG_CACHE_HOME= %s/usr/bin/concdemo check race --file "
+             "%s/lessons/answers/race.patch", tmp, tmp, tmp, cwd);
+    sh(cmd, NULL);
+    ASSERT_INT_EQ(out.exit_code, 0);
+    ASSERT_STR_HAS(out.out, "PASS race: every stage passed");
+    snprintf(cmd, sizeof cmd,
+             "cd %s && unset CONCDEMO_ROOT && HOME=%s/home XDG_CACHE_HOME= "
+             "%s/usr/bin/concdemo check race", tmp, tmp, tmp);
+    sh(cmd, NULL);
+    ASSERT_INT_EQ(out.exit_code, 1);
+    ASSERT_STR_HAS(out.out, "lessons/exercises/race.c");
+    /* It built in the cache, and left the installed tree as it was. */
+    snprintf(cmd, sizeof cmd,
+             "ls -d %s/home/.cache/concdemo/tree-*/build/exercises && "
+             "! ls %s/usr/share/concdemo/build/exercises 2>/dev/null",
+             tmp, tmp);
+    sh(cmd, NULL);
+    ASSERT_INT_EQ(out.exit_code, 0);
+
+    snprintf(cmd, sizeof cmd,
+             "test -f %s/usr/share/man/man1/concdemo.1.gz && "
+             "test -f %s/usr/share/bash-completion/completions/concdemo && "
+             "make -s uninstall DESTDIR=%s PREFIX=/usr && "
+             "test -z \"$(find %s/usr 2>/dev/null)\"", tmp, tmp, tmp, tmp);
+    sh(cmd, NULL);
+    ASSERT_INT_EQ(out.exit_code, 0);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
+    sh(cmd, NULL);
+}
+
+void suite_install(void)
+{
+    static const suite_test_t tests[] = {
+        { "the manual names every scenario, fix and option",
+          test_the_manual_names_every_scenario_fix_and_option },
+        { "the manual renders without warnings",
+          test_the_manual_renders_without_warnings },
+        { "completion offers scenarios, their fixes and flags",
+          test_completion_offers_scenarios_their_fixes_and_flags },
+        { "an installed check grades from anywhere, and uninstalls",
+          test_an_installed_check_grades_from_anywhere_and_uninstalls },
+        { NULL, NULL },
+    };
+    add_suite("install", tests);
+}
