@@ -14,15 +14,7 @@
 #ifndef EX_LIVELOCK_H
 #define EX_LIVELOCK_H
 
-#include "cd_mutex.h"
-
-/* One account. The harness made it and its lock. */
-typedef struct account {
-    int id;            /* 0, 1, 2, ...: every account has its own */
-    char name[16];     /* "acct-A" */
-    long balance;      /* guarded by lock */
-    cd_mutex_t lock;
-} account_t;
+#include "harness/bank.h" /* account_t: one account, and its lock */
 
 /* ---- the harness's: call them, do not define them ---- */
 
