@@ -19,8 +19,9 @@
  *       left allocated: shop_locks_init() frees what it made on failure).
  *   void shop_destroy(shop_t *s): shop_locks_destroy(s), then free(s).
  *
- * The two are the ones lessons/harness/NAME.h lists as the learner's, so
- * they are compiled with the learner's file, not with the harness.
+ * The two are the ones lessons/harness/NAME.h lists as the learner's
+ * (its EX_STATE_DECLARE, below, declares them), so they are compiled
+ * with the learner's file, not with the harness.
  */
 #ifndef EX_STATE_H
 #define EX_STATE_H
@@ -45,5 +46,13 @@
         destroy_(self_);                                                  \
         free(self_);                                                      \
     }
+
+/* The prototypes of the two that EX_STATE(type_, count_, ...) defines,
+ * for the exercise's interface (NAME.h):
+ *   type_##_t *type_##_create(int count_);
+ *   void type_##_destroy(type_##_t *); */
+#define EX_STATE_DECLARE(type_, count_)                                   \
+    type_##_t *type_##_create(int count_);                                \
+    void type_##_destroy(type_##_t *self_)
 
 #endif /* EX_STATE_H */
