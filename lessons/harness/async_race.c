@@ -71,25 +71,23 @@ static void make_checkout(void *ctx, int k, void *job, char *name,
 
 /* The invariant (cli/ledger.c): every order charged exactly once (a
  * declined card retried by the other checkout), every balance at zero. */
-static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
+static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
+                cd_verdict_t *v)
 {
-    cd_ex_plan_t plan;
     shop_t *s = NULL;
-    (void)variant;
 
-    cd_ex_plan("async-race", p, &plan);
-    order_t *orders = calloc((size_t)plan.orders, sizeof *orders);
-    attempts = calloc((size_t)plan.orders, sizeof *attempts);
+    order_t *orders = calloc((size_t)plan->orders, sizeof *orders);
+    attempts = calloc((size_t)plan->orders, sizeof *attempts);
     if (cd_ledger_begin("async-race", p) != 0 || !orders || !attempts ||
-        !(s = shop_create(plan.customers))) {
+        !(s = shop_create(plan->customers))) {
         cd_ledger_end(v);
         cd_verdict_observe(v, CD_ERROR, "could not set up the shop");
     } else {
-        for (int i = 0; i < plan.orders; i++)
+        for (int i = 0; i < plan->orders; i++)
             /* Orders go round the customers; each can pay for its own. */
-            orders[i] = (order_t){ .id = i, .customer = i % plan.customers,
+            orders[i] = (order_t){ .id = i, .customer = i % plan->customers,
                                    .status = PENDING };
-        int rc = ex_run_tasks(plan.orders * CD_EX_SUBMITS, sizeof(job_t),
+        int rc = ex_run_tasks(plan->orders * CD_EX_SUBMITS, sizeof(job_t),
                               p->workers, checkout_task, make_checkout,
                               &(sale_t){ s, orders });
         cd_ledger_end(v);

@@ -37,15 +37,14 @@ static void teller(void *ctx, int index)
 }
 
 void ex_bank_run(const char *name, const ex_bank_ops_t *ops,
-                 const cd_params_t *p, cd_verdict_t *v)
+                 const cd_params_t *p, const cd_ex_plan_t *plan,
+                 cd_verdict_t *v)
 {
-    cd_ex_plan_t plan;
     teller_ctx_t t = { .ops = ops };
     int ready = 0, books = cd_ledger_begin(name, p);
 
-    cd_ex_plan(name, p, &plan);
-    t.naccounts = plan.accounts;
-    t.iterations = plan.transfers;
+    t.naccounts = plan->accounts;
+    t.iterations = plan->transfers;
     t.acct = calloc((size_t)t.naccounts, sizeof *t.acct);
     for (; t.acct && ready < t.naccounts; ready++) {
         account_t *a = &t.acct[ready];

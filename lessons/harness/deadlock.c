@@ -40,10 +40,10 @@ static const ex_bank_ops_t ops = { bank_create, bank_destroy, transfer };
 /* The invariant (cli/ledger.c): every transfer applied - the money
  * moved, after its fraud check - and every balance what the moves leave,
  * so that the bank's total is kept. */
-static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
+static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
+                cd_verdict_t *v)
 {
-    (void)variant;
-    ex_bank_run("deadlock", &ops, p, v);
+    ex_bank_run("deadlock", &ops, p, plan, v);
 }
 
 EX_SCENARIO("deadlock", run,

@@ -73,28 +73,26 @@ static void make_visit(void *ctx, int k, void *job, char *name,
 
 /* The invariant (cli/ledger.c): no product sold beyond its stock, every
  * unit not sold back on the shelf. */
-static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
+static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
+                cd_verdict_t *v)
 {
-    cd_ex_plan_t plan;
     shop_t *s = NULL;
-    (void)variant;
 
-    cd_ex_plan("inventory", p, &plan);
-    product_t *products = calloc((size_t)plan.products, sizeof *products);
+    product_t *products = calloc((size_t)plan->products, sizeof *products);
     if (cd_ledger_begin("inventory", p) != 0 || !products ||
-        !(s = shop_create(plan.products))) {
+        !(s = shop_create(plan->products))) {
         cd_ledger_end(v);
         cd_verdict_observe(v, CD_ERROR, "could not set up the sale");
     } else {
-        for (int i = 0; i < plan.products; i++) {
+        for (int i = 0; i < plan->products; i++) {
             products[i].id = i;
-            atomic_init(&products[i].stock, plan.stock);
+            atomic_init(&products[i].stock, plan->stock);
         }
-        int rc = ex_run_tasks(plan.products * plan.buyers, sizeof(visit_t),
+        int rc = ex_run_tasks(plan->products * plan->buyers, sizeof(visit_t),
                               p->workers, visit_task, make_visit,
-                              &(sale_t){ s, products, &plan });
+                              &(sale_t){ s, products, plan });
         /* The shelves, counted once every buyer has gone. */
-        for (int i = 0; rc == 0 && i < plan.products; i++)
+        for (int i = 0; rc == 0 && i < plan->products; i++)
             cd_ledger_put(CD_EFF_BALANCE, i, 0, 0,
                           atomic_load(&products[i].stock));
         cd_ledger_end(v);

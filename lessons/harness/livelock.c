@@ -105,12 +105,12 @@ static const ex_bank_ops_t ops = { bank_create, bank_destroy, transfer };
  * moved, after its fraud check -, every balance what the moves leave,
  * every failed attempt logged, and never CD_EX_LIVELOCK_TRIES attempts
  * in a row without a transfer. */
-static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
+static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
+                cd_verdict_t *v)
 {
-    (void)variant;
     atomic_store(&tries_in_a_row, 0);
     atomic_store(&called_livelock, 0);
-    ex_bank_run("livelock", &ops, p, v);
+    ex_bank_run("livelock", &ops, p, plan, v);
 }
 
 /* The bug is made of timing - tellers that retry on one clock - so the

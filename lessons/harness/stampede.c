@@ -77,22 +77,20 @@ static void make_request(void *ctx, int k, void *job, char *name,
 
 /* The invariant (cli/ledger.c): one database query per key, every request
  * served the stored value. */
-static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
+static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
+                cd_verdict_t *v)
 {
-    cd_ex_plan_t plan;
     front_t *f = NULL;
-    (void)variant;
 
-    cd_ex_plan("stampede", p, &plan);
     for (int k = 0; k < CD_EX_KEYS; k++)
         atomic_store(&cache[k], 0); /* every key cold */
     if (cd_ledger_begin("stampede", p) != 0 ||
-        !(f = front_create(plan.keys))) {
+        !(f = front_create(plan->keys))) {
         cd_ledger_end(v);
         cd_verdict_observe(v, CD_ERROR, "could not set up the front");
         return;
     }
-    int rc = ex_run_tasks(plan.keys * plan.per_key, sizeof(job_t), p->workers,
+    int rc = ex_run_tasks(plan->keys * plan->per_key, sizeof(job_t), p->workers,
                           request_task, make_request, f);
     cd_ledger_end(v);
     if (rc != 0)
