@@ -40,9 +40,10 @@ typedef struct ex_bank_ops {
 int ex_bank_teller(void);
 
 /* One run of the exercise `name`: its books opened (cli/ledger.h), the
- * accounts of its plan (cd_ex_plan_t, cli/ledger.h) made, the learner's bank created, every teller's
- * transfers made, every balance put in the books, then the books closed
- * into v and everything freed. A set-up that fails is CD_ERROR in v. */
+ * accounts of its plan (cd_ex_plan_t, cli/ledger.h) made, the learner's
+ * bank created, every teller's transfers made, every balance put in the
+ * books, then the books closed into v and everything freed. A set-up
+ * that fails is CD_ERROR in v. */
 void ex_bank_run(const char *name, const ex_bank_ops_t *ops,
                  const cd_params_t *p, const struct cd_ex_plan *plan,
                  cd_verdict_t *v);

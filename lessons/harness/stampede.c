@@ -90,8 +90,8 @@ static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
         cd_verdict_observe(v, CD_ERROR, "could not set up the front");
         return;
     }
-    int rc = ex_run_tasks(plan->keys * plan->per_key, sizeof(job_t), p->workers,
-                          request_task, make_request, f);
+    int rc = ex_run_tasks(plan->keys * plan->per_key, sizeof(job_t),
+                          p->workers, request_task, make_request, f);
     cd_ledger_end(v);
     if (rc != 0)
         cd_verdict_observe(v, CD_ERROR, "could not run the requests");
