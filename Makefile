@@ -53,6 +53,11 @@ TEST_SRC := $(wildcard tests/*.c)
 CORE_OBJ := $(patsubst %.c,$(B)/%.o,$(LIB_SRC) $(DEMO_SRC) $(CLI_SRC))
 # The exercises' harnesses: built by the project, linked with a learner's file.
 HARNESS_OBJ := $(patsubst %.c,$(B)/%.o,$(wildcard lessons/harness/*.c))
+# What the harnesses share (the bank of deadlock and livelock, the
+# executor run of the async exercises): linked with every exercise beside
+# its own harness. They name no learner's function (the harness hands
+# them its), so an exercise that does not use them links as well.
+EX_SHARED_OBJ := $(B)/lessons/harness/bank.o $(B)/lessons/harness/tasks.o
 
 TSAN_FLAGS = -fsanitize=thread
 ASAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -98,7 +103,7 @@ $(B)/bench_%: $(CORE_OBJ) $(B)/bench/bench_%.o
 # `concdemo check NAME` grades a learner's exercise file (lessons/exercises/):
 # it asks make to build the file into a program of its own - the learner's
 # file, the exercise's harness (lessons/harness/EX_HARNESS.c: workers,
-# invariant, cd_exercise), the host main of cli/exhost.c and the library
+# invariant, cd_exercise) and what harnesses share, the host main of cli/exhost.c and the library
 # archive - with the project's flags: make exercise EX_SRC=file.c
 # EX_HARNESS=race EX_BIN=build/exercises/.. (exercise-tsan: the same
 # against the ThreadSanitizer build). The learner's file is its own
@@ -124,7 +129,7 @@ $(EX_BIN).o: $(EX_SRC)
 ifneq ($(EX_HEADER),)
 	@sh scripts/exsyms.sh $@ $(EX_HEADER) || { rm -f $@; exit 1; }
 
-$(EX_BIN): $(B)/cli/exsandbox.o $(EX_BIN).o $(B)/lessons/harness/$(EX_HARNESS).o $(B)/cli/exhost.o $(B)/libconcdemo.a
+$(EX_BIN): $(B)/cli/exsandbox.o $(EX_BIN).o $(B)/lessons/harness/$(EX_HARNESS).o $(EX_SHARED_OBJ) $(B)/cli/exhost.o $(B)/libconcdemo.a
 	$(CC) $(LDFLAGS) -Wl,--wrap=main $^ -o $@ $(LDLIBS) $(SECCOMP_LIBS)
 else
 $(EX_BIN): $(B)/cli/exsandbox.o $(EX_BIN).o $(B)/cli/exhost.o $(B)/libconcdemo.a

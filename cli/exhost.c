@@ -390,6 +390,30 @@ static void explain_found(void)
     explain_schedule();
 }
 
+/* One search of the explore stage into r: 1 if it ran, else 0 after
+ * saying the stage failed. */
+static int explore_ran(cd_explore_t *e, cd_explore_result_t *r)
+{
+    if (cd_explore(e, r, &result) == 0)
+        return 1;
+    say("explore", "FAIL", "could not run the exploration: %s",
+        result.verdict.observed);
+    return 0;
+}
+
+/* The explore stage's failure: `search` (pct, dfs) broke the invariant
+ * after `runs` runs (`how`: "" or how it searched besides) of size
+ * `size`; what broke, why, how to see it again. Returns 0. */
+static int explore_failed(const char *search, long runs, const char *how,
+                          const char *size)
+{
+    say("explore", "FAIL", "%s found a schedule that breaks it after %ld "
+        "run%s%s (%s): %s", search, runs, runs == 1 ? "" : "s", how, size,
+        cd_status_name(result.verdict.status));
+    explain_found();
+    return 0;
+}
+
 /* The second search of a CD_SPURIOUS_AFTER exercise, once e (pct_runs
  * pct schedules and `dfs_runs` dfs ones) held: pct again, where a wait
  * may also end for nothing. Returns 1 if none broke the invariant. */
@@ -403,19 +427,10 @@ static int explore_spurious(cd_explore_t *e, long pct_runs, long dfs_runs)
     e->strategy_name = "pct";
     e->runs = host.spec->pct_runs;
     e->spurious = 1;
-    if (cd_explore(e, &sp, &result) != 0) {
-        say("explore", "FAIL", "could not run the exploration: %s",
-            result.verdict.observed);
+    if (!explore_ran(e, &sp))
         return 0;
-    }
-    if (sp.found) {
-        say("explore", "FAIL", "pct found a schedule that breaks it after "
-            "%ld run%s with spurious wake-ups (%s): %s", sp.runs,
-            sp.runs == 1 ? "" : "s", size,
-            cd_status_name(result.verdict.status));
-        explain_found();
-        return 0;
-    }
+    if (sp.found)
+        return explore_failed("pct", sp.runs, " with spurious wake-ups", size);
     say("explore", "PASS", "%ld pct and %ld dfs schedules held, and %ld pct "
         "schedules with spurious wake-ups (%s)", pct_runs, dfs_runs, sp.runs,
         size);
@@ -439,11 +454,8 @@ static int stage_explore(void)
     char size[64];
 
     cd_exercise_size_text(&spec->explore, size, sizeof size);
-    if (cd_explore(&e, &pct, &result) != 0) {
-        say("explore", "FAIL", "could not run the exploration: %s",
-            result.verdict.observed);
+    if (!explore_ran(&e, &pct))
         return 0;
-    }
     if (!pct.found) {
         e.strategy = CD_SCHED_DFS;
         e.strategy_name = "dfs";
@@ -454,15 +466,9 @@ static int stage_explore(void)
     }
     if (!pct.found && !dfs.found && spec->spurious == CD_SPURIOUS_AFTER)
         return explore_spurious(&e, pct.runs, dfs.runs);
-    if (pct.found || dfs.found) {
-        say("explore", "FAIL", "%s found a schedule that breaks it after %ld "
-            "run%s (%s): %s", pct.found ? "pct" : "dfs",
-            pct.found ? pct.runs : dfs.runs,
-            (pct.found ? pct.runs : dfs.runs) == 1 ? "" : "s", size,
-            cd_status_name(result.verdict.status));
-        explain_found();
-        return 0;
-    }
+    if (pct.found || dfs.found)
+        return explore_failed(pct.found ? "pct" : "dfs",
+                              pct.found ? pct.runs : dfs.runs, "", size);
     if (dfs.exhausted)
         say("explore", "PASS", "%ld pct schedules and all %ld dfs schedules "
             "within 2 preemptions held (%s)", pct.runs, dfs.runs, size);

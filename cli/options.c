@@ -200,6 +200,11 @@ const cd_opt_choice_t cd_opt_strategies[] = {
         [CD_OPT_CHECK] = "%s is for concdemo explore (see concdemo explore " \
                          "--help)",                                          \
     }
+/* A number of concdemo explore's, lo..hi, into runargs' field. */
+#define EXPLORE_INT(name_, field_, lo_, hi_, arg_)                           \
+    { .name = (name_), .kind = CD_OPT_INT, .arity = CD_OPT_VALUE,           \
+      .commands = EXPLORE, .field = FIELD(field_), .lo = (lo_),             \
+      .hi = (hi_), EXPLORE_ONLY, .arg = (arg_) }
 #define SCHEDULES_ITSELF "explore chooses the schedules itself; %s is for " \
                          "single runs"
 
@@ -273,21 +278,11 @@ const cd_opt_t cd_run_options[] = {
     { .name = "--strategy", .kind = CD_OPT_ENUM, .arity = CD_OPT_VALUE,
       .commands = EXPLORE, .field = FIELD(strategy), .what = "strategy",
       .choices = cd_opt_strategies, EXPLORE_ONLY, .arg = " pct|random|dfs" },
-    { .name = "--runs", .kind = CD_OPT_INT, .arity = CD_OPT_VALUE,
-      .commands = EXPLORE, .field = FIELD(runs), .lo = 1, .hi = 100000000,
-      EXPLORE_ONLY, .arg = " N" },
-    { .name = "--budget", .kind = CD_OPT_INT, .arity = CD_OPT_VALUE,
-      .commands = EXPLORE, .field = FIELD(budget_s), .lo = 1, .hi = 3600,
-      EXPLORE_ONLY, .arg = " S" },
-    { .name = "--seed", .kind = CD_OPT_INT, .arity = CD_OPT_VALUE,
-      .commands = EXPLORE, .field = FIELD(seed), .lo = 0, .hi = 2000000000,
-      EXPLORE_ONLY, .arg = " N" },
-    { .name = "--depth", .kind = CD_OPT_INT, .arity = CD_OPT_VALUE,
-      .commands = EXPLORE, .field = FIELD(depth), .lo = 1, .hi = 16,
-      EXPLORE_ONLY, .arg = " D" },
-    { .name = "--bound", .kind = CD_OPT_INT, .arity = CD_OPT_VALUE,
-      .commands = EXPLORE, .field = FIELD(bound), .lo = 0, .hi = 16,
-      EXPLORE_ONLY, .arg = " B" },
+    EXPLORE_INT("--runs", runs, 1, 100000000, " N"),
+    EXPLORE_INT("--budget", budget_s, 1, 3600, " S"),
+    EXPLORE_INT("--seed", seed, 0, 2000000000, " N"),
+    EXPLORE_INT("--depth", depth, 1, 16, " D"),
+    EXPLORE_INT("--bound", bound, 0, 16, " B"),
     { .name = NULL },
 };
 

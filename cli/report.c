@@ -218,22 +218,46 @@ static void json_site(FILE *out, cd_site_t s)
     fprintf(out, ",\"line\":%d}", s.line);
 }
 
+/* ,"key":"value" - a member after the first. */
+static void json_field(FILE *out, const char *key, const char *value)
+{
+    fprintf(out, ",\"%s\":", key);
+    json_str(out, value);
+}
+
+/* ,"key":{"file":...,"line":...} */
+static void json_site_field(FILE *out, const char *key, cd_site_t s)
+{
+    fprintf(out, ",\"%s\":", key);
+    json_site(out, s);
+}
+
+/* ,"key": then null where there is no value: returns whether there is. */
+static int json_member(FILE *out, const char *key, int present)
+{
+    fprintf(out, ",\"%s\":", key);
+    if (!present)
+        fputs("null", out);
+    return present;
+}
+
+/* Opens item k of an array of objects with its first member. */
+static void json_item(FILE *out, int k, const char *key, const char *value)
+{
+    fprintf(out, "%s{\"%s\":", k ? "," : "", key);
+    json_str(out, value);
+}
+
 static void json_cycle(FILE *out, const cd_run_result_t *r)
 {
-    fputs(",\"deadlock\":", out);
-    if (!r->has_cycle) {
-        fputs("null", out);
+    if (!json_member(out, "deadlock", r->has_cycle))
         return;
-    }
     fputc('[', out);
     for (int k = 0; k < r->cycle.len; k++) {
         const cd_cycle_link_t *l = &r->cycle.link[k];
-        fputs(k ? ",{\"thread\":" : "{\"thread\":", out);
-        json_str(out, cd_reg_thread_name(l->thread));
-        fputs(",\"holds\":", out);
-        json_str(out, cd_reg_object_name(l->holds));
-        fputs(",\"waits\":", out);
-        json_str(out, cd_reg_object_name(l->waits));
+        json_item(out, k, "thread", cd_reg_thread_name(l->thread));
+        json_field(out, "holds", cd_reg_object_name(l->holds));
+        json_field(out, "waits", cd_reg_object_name(l->waits));
         fputc('}', out);
     }
     fputc(']', out);
@@ -243,26 +267,20 @@ static void json_cycle(FILE *out, const cd_run_result_t *r)
  * (its kind, its owner) or the thread it joined; null when not stuck. */
 static void json_stuck(FILE *out, const cd_run_result_t *r)
 {
-    fputs(",\"stuck\":", out);
-    if (!r->has_stuck || r->verdict.status != CD_STUCK) {
-        fputs("null", out);
+    if (!json_member(out, "stuck",
+                     r->has_stuck && r->verdict.status == CD_STUCK))
         return;
-    }
     fputs("{\"waits\":[", out);
     for (int k = 0; k < r->stuck.len; k++) {
         const cd_stuck_wait_t *w = &r->stuck.wait[k];
-        fputs(k ? ",{\"thread\":" : "{\"thread\":", out);
-        json_str(out, cd_reg_thread_name(w->thread));
-        fputs(",\"state\":", out);
-        json_str(out, cd_thread_state_name(w->state));
-        fputs(",\"object\":", out);
-        json_str(out, w->obj ? cd_reg_object_name(w->obj) : "");
-        fputs(",\"kind\":", out);
-        json_str(out, w->obj ? cd_obj_kind_name(w->kind) : "");
-        fputs(",\"held_by\":", out);
-        json_str(out, w->owner ? cd_reg_thread_name(w->owner) : "");
-        fputs(",\"joins\":", out);
-        json_str(out, w->joins ? cd_reg_thread_name(w->joins) : "");
+        json_item(out, k, "thread", cd_reg_thread_name(w->thread));
+        json_field(out, "state", cd_thread_state_name(w->state));
+        json_field(out, "object", w->obj ? cd_reg_object_name(w->obj) : "");
+        json_field(out, "kind", w->obj ? cd_obj_kind_name(w->kind) : "");
+        json_field(out, "held_by",
+                   w->owner ? cd_reg_thread_name(w->owner) : "");
+        json_field(out, "joins",
+                   w->joins ? cd_reg_thread_name(w->joins) : "");
         fputc('}', out);
     }
     fprintf(out, "],\"threads\":%d,\"lost_wakeup\":", r->stuck.nlive);
@@ -275,22 +293,15 @@ static void json_inversions(FILE *out, const cd_run_result_t *r)
     fputs(",\"lock_order\":[", out);
     for (int i = 0; i < r->ninv; i++) {
         const cd_inversion_t *v = &r->inv[i];
-        fputs(i ? ",{\"first\":" : "{\"first\":", out);
-        json_str(out, cd_reg_object_name(v->first));
-        fputs(",\"second\":", out);
-        json_str(out, cd_reg_object_name(v->second));
-        fputs(",\"thread\":", out);
-        json_str(out, cd_reg_thread_name(v->thread));
-        fputs(",\"held_at\":", out);
-        json_site(out, v->held_at);
-        fputs(",\"taken_at\":", out);
-        json_site(out, v->taken_at);
-        fputs(",\"back_thread\":", out);
-        json_str(out, v->back_thread ? cd_reg_thread_name(v->back_thread) : "");
-        fputs(",\"back_held_at\":", out);
-        json_site(out, v->back_held_at);
-        fputs(",\"back_taken_at\":", out);
-        json_site(out, v->back_taken_at);
+        json_item(out, i, "first", cd_reg_object_name(v->first));
+        json_field(out, "second", cd_reg_object_name(v->second));
+        json_field(out, "thread", cd_reg_thread_name(v->thread));
+        json_site_field(out, "held_at", v->held_at);
+        json_site_field(out, "taken_at", v->taken_at);
+        json_field(out, "back_thread",
+                   v->back_thread ? cd_reg_thread_name(v->back_thread) : "");
+        json_site_field(out, "back_held_at", v->back_held_at);
+        json_site_field(out, "back_taken_at", v->back_taken_at);
         fputc('}', out);
     }
     fputc(']', out);
@@ -310,10 +321,8 @@ static void json_trace(FILE *out)
         fprintf(out, "%s{\"t_ns\":%" PRId64 ",\"thread\":", n++ ? "," : "",
                 ev.t_ns);
         json_str(out, cd_reg_thread_name(ev.thread));
-        fputs(",\"op\":", out);
-        json_str(out, cd_op_name(ev.op));
-        fputs(",\"object\":", out);
-        json_str(out, cd_trace_subject(&ev, NULL));
+        json_field(out, "op", cd_op_name(ev.op));
+        json_field(out, "object", cd_trace_subject(&ev, NULL));
         fprintf(out, ",\"arg\":%" PRId64 ",\"site\":", ev.arg);
         json_site(out, ev.site);
         fputc('}', out);
@@ -327,16 +336,14 @@ void cd_report_json(FILE *out, const cd_run_result_t *r, int with_trace)
 
     fputs("{\"scenario\":", out);
     json_str(out, r->scenario->name);
-    fputs(",\"variant\":", out);
-    json_str(out, r->scenario->variants[r->variant].name);
+    json_field(out, "variant", r->scenario->variants[r->variant].name);
     fprintf(out, ",\"threads\":%d,\"workers\":%d,\"iterations\":%d,"
             "\"status\":", r->params.threads, r->params.workers,
             r->params.iterations);
     json_str(out, cd_status_name(v->status));
     fprintf(out, ",\"exit_code\":%d,\"expected\":", cd_exit_code(v->status));
     json_str(out, v->expected);
-    fputs(",\"observed\":", out);
-    json_str(out, v->observed);
+    json_field(out, "observed", v->observed);
     fprintf(out, ",\"duration_ms\":%.3f,\"figures\":{",
             (double)r->duration_ns / 1e6);
     for (int i = 0; i < v->nfigs; i++) {
@@ -357,8 +364,7 @@ void cd_report_json(FILE *out, const cd_run_result_t *r, int with_trace)
         fprintf(out, ",\"decisions\":%d,\"steps\":%ld,\"schedule\":",
                 r->ndecisions, r->steps);
         json_str(out, r->schedule);
-        fputs(",\"replay\":", out);
-        json_str(out, r->replay);
+        json_field(out, "replay", r->replay);
     }
     if (with_trace)
         json_trace(out);

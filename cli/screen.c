@@ -1062,37 +1062,34 @@ static void draw_step(cd_grid_t *g, int y, int rows, const cd_screen_in_t *in)
 static const char cycle_title[] =
     "DEADLOCK: each thread waits for a lock the next one holds; none can move";
 #define CYCLE_TITLE_SHORT 57 /* up to "holds", for narrow screens */
-
-/* Draws the cycle block (a header, then the cycle wrapped in at most
- * rows - 1 rows) when g is not NULL; returns the rows it takes at width w. */
-static int draw_cycle(cd_grid_t *g, int w, int y, int rows,
-                      const cd_screen_in_t *in)
-{
-    char line[1024];
-    cd_screen_cycle_line(in->cycle, in->snap, line, sizeof line);
-    if (g) {
-        fill_row(g, y, CD_S_BAD);
-        put(g, 0, y, w < (int)sizeof cycle_title ? CYCLE_TITLE_SHORT : w,
-            CD_S_BAD, cycle_title);
-    }
-    return 1 + wrap(g, 2, y + 1, w - 2, rows - 1, CD_S_CYCLE, line);
-}
-
 static const char stuck_title[] =
     "STUCK: no thread can run; each waits for what no running thread brings";
 #define STUCK_TITLE_SHORT 24 /* up to "run", for narrow screens */
 
-/* The stuck block, as draw_cycle draws the cycle's: a header, then what
- * each thread waits for, wrapped in at most rows - 1 rows. */
-static int draw_stuck(cd_grid_t *g, int w, int y, int rows,
-                      const cd_screen_in_t *in)
+/* The block of a run that cannot go on: its deadlock cycle or else (a
+ * stuck run) what each thread waits for. A header on a red row, cut to
+ * its short form where w is narrower than it, then the cycle or the
+ * waits wrapped in at most rows - 1 rows; drawn when g is not NULL.
+ * Returns the rows it takes at width w: 0 for a run with neither. */
+static int draw_blocked(cd_grid_t *g, int w, int y, int rows,
+                        const cd_screen_in_t *in)
 {
     char line[1024];
-    cd_stuck_format(in->stuck, in->snap, line, sizeof line);
+    const char *title = cycle_title;
+    int cut = CYCLE_TITLE_SHORT;
+
+    if (in->cycle && in->cycle->len > 0) {
+        cd_screen_cycle_line(in->cycle, in->snap, line, sizeof line);
+    } else if (in->stuck && in->stuck->len > 0) {
+        cd_stuck_format(in->stuck, in->snap, line, sizeof line);
+        title = stuck_title;
+        cut = STUCK_TITLE_SHORT;
+    } else {
+        return 0;
+    }
     if (g) {
         fill_row(g, y, CD_S_BAD);
-        put(g, 0, y, w < (int)sizeof stuck_title ? STUCK_TITLE_SHORT : w,
-            CD_S_BAD, stuck_title);
+        put(g, 0, y, w <= (int)strlen(title) ? cut : w, CD_S_BAD, title);
     }
     return 1 + wrap(g, 2, y + 1, w - 2, rows - 1, CD_S_CYCLE, line);
 }
@@ -1418,10 +1415,7 @@ void cd_screen_render(cd_grid_t *g, const cd_screen_in_t *in)
         verdict_text(in, verdict, sizeof verdict);
         nverdict = wrap(NULL, 0, 0, w, h >= 24 ? 5 : 3, 0, verdict);
     }
-    if (in->cycle && in->cycle->len > 0)
-        ncycle = draw_cycle(NULL, w, 0, 4, in);
-    else if (in->stuck && in->stuck->len > 0)
-        ncycle = draw_stuck(NULL, w, 0, 4, in);
+    ncycle = draw_blocked(NULL, w, 0, 4, in);
     /* A controlled run's end: the schedule played and how to replay it. */
     char sched[CD_SCHEDULE_TEXT_MAX], replay[CD_SCHEDULE_TEXT_MAX];
     int nsched = 0, nreplay = 0;
@@ -1484,10 +1478,7 @@ void cd_screen_render(cd_grid_t *g, const cd_screen_in_t *in)
         y += nstep;
     }
     if (ncycle) {
-        if (in->cycle && in->cycle->len > 0)
-            draw_cycle(g, w, y, ncycle, in);
-        else
-            draw_stuck(g, w, y, ncycle, in);
+        draw_blocked(g, w, y, ncycle, in);
         y += ncycle;
     }
     draw_log(g, y, nlog, in);

@@ -16,6 +16,7 @@
 #include "cd_registry.h"
 #include "harness/exercise.h"
 #include "harness/async_race.h"
+#include "harness/tasks.h"
 #include "../../cli/ledger.h"
 
 #define GATEWAY_USEC 2000 /* the payment gateway takes 2 ms */
@@ -52,50 +53,43 @@ static void checkout_task(void *arg)
     checkout(j->shop, j->order);
 }
 
-/* Runs both checkouts of every order: 0, or -1 if they could not start. */
-static int serve(shop_t *s, order_t *orders, int norders, int nworkers)
-{
-    int n = norders * CD_EX_SUBMITS, rc = -1;
-    cd_exec_t *e = NULL;
-    job_t *jobs = calloc((size_t)n, sizeof *jobs);
+/* The run's shop and orders: what a checkout's job is made from. */
+typedef struct sale {
+    shop_t *shop;
+    order_t *orders;
+} sale_t;
 
-    if (!jobs || cd_exec_create(&e, nworkers) != 0)
-        goto out;
-    for (int k = 0; k < n; k++) {
-        char name[CD_NAME_MAX];
-        snprintf(name, sizeof name, "checkout-%d", k + 1);
-        jobs[k] = (job_t){ s, &orders[k / CD_EX_SUBMITS] };
-        if (cd_exec_spawn(e, name, checkout_task, &jobs[k]) < 0)
-            goto out;
-    }
-    rc = cd_exec_run(e) < 0 ? -1 : 0;
-out:
-    cd_exec_destroy(e);
-    free(jobs);
-    return rc;
+/* Job k: a checkout of order k / CD_EX_SUBMITS, both of an order's one
+ * after the other. */
+static void make_checkout(void *ctx, int k, void *job, char *name,
+                          size_t size)
+{
+    sale_t *sale = ctx;
+    snprintf(name, size, "checkout-%d", k + 1);
+    *(job_t *)job = (job_t){ sale->shop, &sale->orders[k / CD_EX_SUBMITS] };
 }
 
 /* The invariant (cli/ledger.c): every order charged exactly once (a
  * declined card retried by the other checkout), every balance at zero. */
-static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
+static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
+                cd_verdict_t *v)
 {
-    cd_ex_plan_t plan;
     shop_t *s = NULL;
-    (void)variant;
 
-    cd_ex_plan("async-race", p, &plan);
-    order_t *orders = calloc((size_t)plan.orders, sizeof *orders);
-    attempts = calloc((size_t)plan.orders, sizeof *attempts);
+    order_t *orders = calloc((size_t)plan->orders, sizeof *orders);
+    attempts = calloc((size_t)plan->orders, sizeof *attempts);
     if (cd_ledger_begin("async-race", p) != 0 || !orders || !attempts ||
-        !(s = shop_create(plan.customers))) {
+        !(s = shop_create(plan->customers))) {
         cd_ledger_end(v);
         cd_verdict_observe(v, CD_ERROR, "could not set up the shop");
     } else {
-        for (int i = 0; i < plan.orders; i++)
+        for (int i = 0; i < plan->orders; i++)
             /* Orders go round the customers; each can pay for its own. */
-            orders[i] = (order_t){ .id = i, .customer = i % plan.customers,
+            orders[i] = (order_t){ .id = i, .customer = i % plan->customers,
                                    .status = PENDING };
-        int rc = serve(s, orders, plan.orders, p->workers);
+        int rc = ex_run_tasks(plan->orders * CD_EX_SUBMITS, sizeof(job_t),
+                              p->workers, checkout_task, make_checkout,
+                              &(sale_t){ s, orders });
         cd_ledger_end(v);
         if (rc != 0)
             cd_verdict_observe(v, CD_ERROR, "could not run the checkouts");

@@ -14,14 +14,8 @@
 #ifndef EX_ASYNC_RACE_H
 #define EX_ASYNC_RACE_H
 
-enum { PENDING, PAID };
-
-/* One order. The harness made it; checkout() reads and marks it. */
-typedef struct order {
-    int id;
-    int customer; /* 0 .. ncustomers-1 */
-    int status;   /* PENDING or PAID: the shop's record, plain memory */
-} order_t;
+#include "harness/orders.h" /* order_t, PENDING and PAID */
+#include "harness/state.h"
 
 /* ---- the harness's: call it, do not define it ---- */
 
@@ -34,12 +28,11 @@ int gateway_charge(const order_t *o);
 
 typedef struct shop shop_t; /* define struct shop: your locks go there */
 
-/* Makes the shop before the checkouts start (customers are numbered
- * 0 .. ncustomers-1): NULL on failure. */
-shop_t *shop_create(int ncustomers);
-
-/* Frees it after every checkout has ended. */
-void shop_destroy(shop_t *s);
+/* shop_create() makes the shop before the checkouts start (customers are
+ * numbered 0 .. ncustomers-1): NULL on failure. shop_destroy() frees it
+ * after every checkout has ended. EX_STATE, in your file, defines both
+ * (lessons/harness/state.h). */
+EX_STATE_DECLARE(shop, ncustomers);
 
 /* One checkout of order o, an async task; each order is checked out
  * twice (a double click), by tasks spread over the workers. */

@@ -77,12 +77,10 @@ static void request_task(void *arg)
     cd_ledger_put(CD_EFF_RETURNED, r->user, 0, 0, 0);
 }
 
-static int setup(app_t *a, const cd_params_t *p)
+static int setup(app_t *a, const cd_params_t *p, const cd_ex_plan_t *plan)
 {
-    cd_ex_plan_t plan;
-    cd_ex_plan("await", p, &plan);
-    a->nusers = plan.users;
-    a->nrequests = plan.users + plan.clicks - 1;
+    a->nusers = plan->users;
+    a->nrequests = plan->users + plan->clicks - 1;
     a->nworkers = p->workers;
     a->sessions = calloc((size_t)a->nusers, sizeof *a->sessions);
     a->carts = calloc((size_t)a->nusers, sizeof *a->carts);
@@ -99,7 +97,7 @@ static int setup(app_t *a, const cd_params_t *p)
     }
     for (int i = 0; i < a->nrequests; i++) {
         /* Requests 0 and 1 are user 1's double click. */
-        int user = i < plan.clicks ? 0 : i - plan.clicks + 1;
+        int user = i < plan->clicks ? 0 : i - plan->clicks + 1;
         a->reqs[i].s = a->sessions[user];
         a->reqs[i].cart = &a->carts[user];
         a->reqs[i].user = user;
@@ -132,13 +130,13 @@ static int serve(app_t *a)
 /* The invariant (cli/ledger.c): every request finishes; every cart holds
  * one item per request of its user, the cart says all of them were
  * saved, and a save of the whole cart reached the database. */
-static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
+static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
+                cd_verdict_t *v)
 {
     app_t a = { 0 };
-    (void)variant;
     app_now = &a;
     int books = cd_ledger_begin("await", p);
-    if (books != 0 || setup(&a, p) != 0) {
+    if (books != 0 || setup(&a, p, plan) != 0) {
         cd_ledger_end(v);
         cd_verdict_observe(v, CD_ERROR, "could not set up %d sessions",
                            p->iterations);

@@ -131,16 +131,14 @@ static void account(app_t *a)
  * every line is delivered (the store's books), dropped (the queue's
  * count) or given up (the workers' count, never more than the sends the
  * full queue refused). */
-static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
+static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
+                cd_verdict_t *v)
 {
-    cd_ex_plan_t plan;
     app_t a = { 0 };
     cd_thread_t ship;
-    (void)variant;
 
-    cd_ex_plan("backpressure", p, &plan);
-    a.nworkers = plan.workers;
-    a.lines = plan.lines;
+    a.nworkers = plan->workers;
+    a.lines = plan->lines;
     atomic_init(&a.killed, 0);
     a.w = calloc((size_t)a.nworkers, sizeof *a.w);
     if (cd_ledger_begin("backpressure", p) != 0 || !a.w ||

@@ -11,17 +11,32 @@
  *
  *   EX_SCENARIO("race", run, .defaults = { ... }, .min = { ... },
  *               .max = { ... });
+ *
+ * Its run function is given the run's sizes p and what they ask of the
+ * exercise, its plan (cd_ex_plan, cli/ledger.h), made here once for all:
+ *
+ *   static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
+ *                   cd_verdict_t *v);
  */
 #ifndef EX_EXERCISE_H
 #define EX_EXERCISE_H
 
 #include "scenario.h"
+#include "../../cli/ledger.h"
 
 #define EX_SCENARIO(name_, run_, ...)                                      \
+    static void ex_run_(const cd_params_t *p_, int variant_,               \
+                        cd_verdict_t *v_)                                  \
+    {                                                                      \
+        cd_ex_plan_t plan_;                                                \
+        (void)variant_; /* one variant: "yours" */                         \
+        cd_ex_plan((name_), p_, &plan_);                                   \
+        run_(p_, &plan_, v_);                                              \
+    }                                                                      \
     static const cd_variant_t ex_yours_[] = {                              \
         { "yours", "the learner's code (lessons/exercises/)" },            \
     };                                                                     \
-    const cd_scenario_t cd_exercise = { .name = (name_), .run = (run_),    \
+    const cd_scenario_t cd_exercise = { .name = (name_), .run = ex_run_,   \
                                         .variants = ex_yours_,             \
                                         .nvariants = 1, __VA_ARGS__ }
 

@@ -18,6 +18,7 @@
 #include "cd_registry.h"
 #include "harness/exercise.h"
 #include "harness/inventory.h"
+#include "harness/tasks.h"
 #include "../../cli/ledger.h"
 
 #define PAY_USEC 2000  /* the payment provider takes 2 ms */
@@ -49,57 +50,49 @@ static void visit_task(void *arg)
     buy(v->shop, &v->buyer);
 }
 
-/* Every buyer of every product, the products' buyers interleaved and
- * spread round-robin over the workers: 0, or -1 if they could not
- * start. */
-static int sell(shop_t *s, product_t *products, const cd_ex_plan_t *plan,
-                int nworkers)
-{
-    int n = plan->products * plan->buyers, rc = -1;
-    int late_from = plan->buyers - plan->buyers / 4;
-    cd_exec_t *e = NULL;
-    visit_t *visits = calloc((size_t)n, sizeof *visits);
+/* The run's shop, products and plan: what a visit is made from. */
+typedef struct sale {
+    shop_t *shop;
+    product_t *products;
+    const cd_ex_plan_t *plan;
+} sale_t;
 
-    if (!visits || cd_exec_create(&e, nworkers) != 0)
-        goto out;
-    for (int k = 0; k < n; k++) {
-        char name[CD_NAME_MAX];
-        int no = k / plan->products + 1;
-        product_t *p = &products[k % plan->products];
-        snprintf(name, sizeof name, "buyer-%d.%d", p->id + 1, no);
-        visits[k] = (visit_t){ s, { no, p }, no > late_from };
-        if (cd_exec_spawn(e, name, visit_task, &visits[k]) < 0)
-            goto out;
-    }
-    rc = cd_exec_run(e) < 0 ? -1 : 0;
-out:
-    cd_exec_destroy(e);
-    free(visits);
-    return rc;
+/* Visit k: buyer k / products + 1 of product k % products (the products'
+ * buyers interleaved); the last quarter of each product's buyers come
+ * late. */
+static void make_visit(void *ctx, int k, void *job, char *name,
+                       size_t size)
+{
+    sale_t *sale = ctx;
+    int no = k / sale->plan->products + 1;
+    int late_from = sale->plan->buyers - sale->plan->buyers / 4;
+    product_t *p = &sale->products[k % sale->plan->products];
+    snprintf(name, size, "buyer-%d.%d", p->id + 1, no);
+    *(visit_t *)job = (visit_t){ sale->shop, { no, p }, no > late_from };
 }
 
 /* The invariant (cli/ledger.c): no product sold beyond its stock, every
  * unit not sold back on the shelf. */
-static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
+static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
+                cd_verdict_t *v)
 {
-    cd_ex_plan_t plan;
     shop_t *s = NULL;
-    (void)variant;
 
-    cd_ex_plan("inventory", p, &plan);
-    product_t *products = calloc((size_t)plan.products, sizeof *products);
+    product_t *products = calloc((size_t)plan->products, sizeof *products);
     if (cd_ledger_begin("inventory", p) != 0 || !products ||
-        !(s = shop_create(plan.products))) {
+        !(s = shop_create(plan->products))) {
         cd_ledger_end(v);
         cd_verdict_observe(v, CD_ERROR, "could not set up the sale");
     } else {
-        for (int i = 0; i < plan.products; i++) {
+        for (int i = 0; i < plan->products; i++) {
             products[i].id = i;
-            atomic_init(&products[i].stock, plan.stock);
+            atomic_init(&products[i].stock, plan->stock);
         }
-        int rc = sell(s, products, &plan, p->workers);
+        int rc = ex_run_tasks(plan->products * plan->buyers, sizeof(visit_t),
+                              p->workers, visit_task, make_visit,
+                              &(sale_t){ s, products, plan });
         /* The shelves, counted once every buyer has gone. */
-        for (int i = 0; rc == 0 && i < plan.products; i++)
+        for (int i = 0; rc == 0 && i < plan->products; i++)
             cd_ledger_put(CD_EFF_BALANCE, i, 0, 0,
                           atomic_load(&products[i].stock));
         cd_ledger_end(v);

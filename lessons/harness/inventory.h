@@ -15,6 +15,7 @@
 #define EX_INVENTORY_H
 
 #include <stdatomic.h>
+#include "harness/state.h"
 
 /* One product on sale. The harness made it; buy() sells its units. */
 typedef struct product {
@@ -40,12 +41,11 @@ int pay(const buyer_t *b);
 
 typedef struct shop shop_t; /* define struct shop: your locks go there */
 
-/* Makes the shop before the buyers come (products are numbered
- * 0 .. nproducts-1): NULL on failure. */
-shop_t *shop_create(int nproducts);
-
-/* Frees it after every buyer has gone. */
-void shop_destroy(shop_t *s);
+/* shop_create() makes the shop before the buyers come (products are
+ * numbered 0 .. nproducts-1): NULL on failure. shop_destroy() frees it
+ * after every buyer has gone. EX_STATE, in your file, defines both
+ * (lessons/harness/state.h). */
+EX_STATE_DECLARE(shop, nproducts);
 
 /* One buyer's visit, an async task: buy one unit of b->product if one is
  * left, paying for it; buyers of every product come at once, spread over

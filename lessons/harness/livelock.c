@@ -3,7 +3,8 @@
  * lessons/exercises/livelock.c, its interface: livelock.h).
  *
  * N tellers transfer round a ring of N accounts (A->B, B->C, ..., ->A),
- * as in demos/livelock.c: a transfer locks the account it pays from,
+ * as in demos/livelock.c (the run of the tellers is bank.c's, shared
+ * with deadlock): a transfer locks the account it pays from,
  * makes its fraud check (15 ms), then only tries the account it pays
  * into; a busy one is a conflict, logged (15 ms, still holding the first
  * account) before the teller lets go and retries. The bank's books
@@ -25,8 +26,6 @@
  * each teller.
  */
 #include <stdatomic.h>
-#include <stdio.h>
-#include <stdlib.h>
 
 #include "cd_registry.h"
 #include "cd_thread.h"
@@ -39,10 +38,6 @@
 #define RETRY_EVERY_USEC 50000  /* the retry timer ticks every 50 ms */
 #define TICK_LATE_USEC 10000    /* a tick missed by less is taken at once */
 
-/* The teller this thread is (-1: none): whose attempt a fraud check, a
- * conflict or a move belongs to, in the books. */
-static _Thread_local int teller_no = -1;
-
 /* Attempts since the last move, all tellers together, and whether the
  * bank called the run a livelock: relaxed atomics, so that counting
  * orders no teller after another for ThreadSanitizer. Reset per run. */
@@ -54,7 +49,7 @@ void move(account_t *from, account_t *to)
     from->balance -= CD_EX_AMOUNT;
     to->balance += CD_EX_AMOUNT;
     atomic_store_explicit(&tries_in_a_row, 0, memory_order_relaxed);
-    cd_ledger_put(CD_EFF_MOVE, teller_no, from->id, to->id, 0);
+    cd_ledger_put(CD_EFF_MOVE, ex_bank_teller(), from->id, to->id, 0);
 }
 
 /* One more attempt without a transfer: past the bound, the bank calls
@@ -73,15 +68,15 @@ static void count_attempt(void)
 
 void fraud_check(void)
 {
-    cd_ledger_put(CD_EFF_CALL, teller_no, 0, 0, 0);
+    cd_ledger_put(CD_EFF_CALL, ex_bank_teller(), 0, 0, 0);
     count_attempt();
     cd_latency("fraud-check", FRAUD_CHECK_USEC);
-    cd_ledger_put(CD_EFF_CALL_END, teller_no, 0, 0, 0);
+    cd_ledger_put(CD_EFF_CALL_END, ex_bank_teller(), 0, 0, 0);
 }
 
 void log_conflict(void)
 {
-    cd_ledger_put(CD_EFF_CONFLICT, teller_no, 0, 0, 0);
+    cd_ledger_put(CD_EFF_CONFLICT, ex_bank_teller(), 0, 0, 0);
     cd_latency("log-conflict", LOG_CONFLICT_USEC);
 }
 
@@ -103,68 +98,19 @@ void retry_timer(void)
         cd_latency("retry-timer", (tick - now) / scale);
 }
 
-typedef struct teller_ctx {
-    bank_t *bank;
-    int naccounts;
-    account_t *acct;
-    int iterations;
-} teller_ctx_t;
-
-static void teller(void *ctx, int index)
-{
-    teller_ctx_t *t = ctx;
-    account_t *from = &t->acct[index];
-    account_t *to = &t->acct[(index + 1) % t->naccounts];
-
-    teller_no = index;
-    for (int i = 0; i < t->iterations; i++) {
-        transfer(t->bank, from, to);
-        cd_ledger_put(CD_EFF_RETURNED, index, 0, 0, 0);
-    }
-}
+/* The learner's functions, which the tellers call. */
+static const ex_bank_ops_t ops = { bank_create, bank_destroy, transfer };
 
 /* The invariant (cli/ledger.c): every transfer applied - the money
  * moved, after its fraud check -, every balance what the moves leave,
  * every failed attempt logged, and never CD_EX_LIVELOCK_TRIES attempts
  * in a row without a transfer. */
-static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
+static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
+                cd_verdict_t *v)
 {
-    cd_ex_plan_t plan;
-    teller_ctx_t t = { 0 };
-    int ready = 0, books = cd_ledger_begin("livelock", p);
-    (void)variant;
-
     atomic_store(&tries_in_a_row, 0);
     atomic_store(&called_livelock, 0);
-    cd_ex_plan("livelock", p, &plan);
-    t.naccounts = plan.accounts;
-    t.iterations = plan.transfers;
-    t.acct = calloc((size_t)t.naccounts, sizeof *t.acct);
-    for (; t.acct && ready < t.naccounts; ready++) {
-        account_t *a = &t.acct[ready];
-        a->id = ready;
-        a->balance = CD_EX_START_BALANCE;
-        snprintf(a->name, sizeof a->name, "acct-%c", 'A' + ready % 26);
-        if (cd_mutex_init(&a->lock, a->name) != 0)
-            break;
-    }
-    if (books != 0 || ready < t.naccounts ||
-        !(t.bank = bank_create(t.naccounts))) {
-        cd_ledger_end(v);
-        cd_verdict_observe(v, CD_ERROR, "could not set up the bank");
-    } else {
-        int rc = cd_team_run(t.naccounts, "transfer", teller, &t);
-        for (int i = 0; i < t.naccounts; i++)
-            cd_ledger_put(CD_EFF_BALANCE, i, 0, 0, t.acct[i].balance);
-        cd_ledger_end(v);
-        if (rc < 0)
-            cd_verdict_observe(v, CD_ERROR, "could not start %d threads",
-                               t.naccounts);
-        bank_destroy(t.bank);
-    }
-    for (int i = 0; i < ready; i++)
-        cd_mutex_destroy(&t.acct[i].lock);
-    free(t.acct);
+    ex_bank_run("livelock", &ops, p, plan, v);
 }
 
 /* The bug is made of timing - tellers that retry on one clock - so the

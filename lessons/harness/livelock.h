@@ -14,15 +14,8 @@
 #ifndef EX_LIVELOCK_H
 #define EX_LIVELOCK_H
 
-#include "cd_mutex.h"
-
-/* One account. The harness made it and its lock. */
-typedef struct account {
-    int id;            /* 0, 1, 2, ...: every account has its own */
-    char name[16];     /* "acct-A" */
-    long balance;      /* guarded by lock */
-    cd_mutex_t lock;
-} account_t;
+#include "harness/bank.h" /* account_t: one account, and its lock */
+#include "harness/state.h"
 
 /* ---- the harness's: call them, do not define them ---- */
 
@@ -47,12 +40,10 @@ void retry_timer(void);
 
 typedef struct bank bank_t; /* define struct bank: what your fix needs */
 
-/* Makes the bank of naccounts accounts before the transfers start: NULL
- * on failure. */
-bank_t *bank_create(int naccounts);
-
-/* Frees it after every transfer has ended. */
-void bank_destroy(bank_t *b);
+/* bank_create() makes the bank of naccounts accounts before the transfers
+ * start: NULL on failure. bank_destroy() frees it after every transfer has
+ * ended. EX_STATE, in your file, defines both (lessons/harness/state.h). */
+EX_STATE_DECLARE(bank, naccounts);
 
 /* One transfer from `from` to `to`: tellers call it at the same time,
  * round a ring of accounts (A->B, B->C, ..., ->A). */

@@ -76,15 +76,13 @@ static void run_jobs(void *arg)
 
 /* The invariant (cli/ledger.c): every job ended, and the runner returned
  * from await_done() after it ended, every time. */
-static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
+static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
+                cd_verdict_t *v)
 {
-    cd_ex_plan_t plan;
     jobs_t j = { 0 };
     cd_thread_t runner;
-    (void)variant;
 
-    cd_ex_plan("lost-wakeup", p, &plan);
-    j.count = plan.jobs;
+    j.count = plan->jobs;
     if (cd_ledger_begin("lost-wakeup", p) != 0 ||
         !(j.runner = runner_create())) {
         cd_ledger_end(v);

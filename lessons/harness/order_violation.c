@@ -112,16 +112,14 @@ static void handler(void *arg, int index)
 
 /* The invariant (cli/ledger.c): every request found the one open
  * connection, and the database was connected once. */
-static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
+static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
+                cd_verdict_t *v)
 {
-    cd_ex_plan_t plan;
     service_t *s = NULL;
     cd_thread_t st;
-    (void)variant;
 
-    cd_ex_plan("order-violation", p, &plan);
-    db.cap = plan.handlers + 1;
-    db.per_handler = plan.per_handler;
+    db.cap = plan->handlers + 1;
+    db.per_handler = plan->per_handler;
     db.conns = calloc((size_t)db.cap, sizeof *db.conns);
     atomic_store(&db.made, 0);
     atomic_store(&db.arrived, 0);
@@ -136,12 +134,12 @@ static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
         cd_ledger_end(v);
         cd_verdict_observe(v, CD_ERROR, "could not start start-up");
     } else {
-        int rc = cd_team_run(plan.handlers, "handler", handler, s);
+        int rc = cd_team_run(plan->handlers, "handler", handler, s);
         cd_thread_join(&st);
         cd_ledger_end(v);
         if (rc < 0)
             cd_verdict_observe(v, CD_ERROR, "could not start %d handlers",
-                               plan.handlers);
+                               plan->handlers);
     }
     service_destroy(s);
     free(db.conns);

@@ -91,17 +91,15 @@ static int lay_forks(fork_t *fork, int n)
 
 /* The invariant (cli/ledger.c): every diner eats all its meals, each
  * holding both its forks, never while a neighbour eats. */
-static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
+static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
+                cd_verdict_t *v)
 {
-    cd_ex_plan_t plan;
     dinner_t dn = { 0 };
     fork_t *fork;
     int n, ready = 0, books = cd_ledger_begin("philosophers", p);
-    (void)variant;
 
-    cd_ex_plan("philosophers", p, &plan);
-    n = plan.diners;
-    dn.meals = plan.meals;
+    n = plan->diners;
+    dn.meals = plan->meals;
     fork = calloc((size_t)n, sizeof *fork);
     dn.diner = calloc((size_t)n, sizeof *dn.diner);
     if (fork && dn.diner)

@@ -17,6 +17,7 @@
 #define EX_PHILOSOPHERS_H
 
 #include "cd_mutex.h"
+#include "harness/state.h"
 
 /* One fork. The harness made it and its lock: a diner holds the fork
  * while it holds the lock. */
@@ -49,12 +50,10 @@ void eat(diner_t *d);
 
 typedef struct table table_t; /* define struct table: what your fix needs */
 
-/* Makes the table of ndiners diners before they sit down: NULL on
- * failure. */
-table_t *table_create(int ndiners);
-
-/* Frees it after every diner has left. */
-void table_destroy(table_t *t);
+/* table_create() makes the table of ndiners diners before they sit down:
+ * NULL on failure. table_destroy() frees it after every diner has left.
+ * EX_STATE, in your file, defines both (lessons/harness/state.h). */
+EX_STATE_DECLARE(table, ndiners);
 
 /* One meal of diner d: pick up both forks, eat(), put them down. Every
  * diner calls it at the same time, meal after meal. */

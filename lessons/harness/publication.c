@@ -157,11 +157,12 @@ static void free_net(void)
 
 /* The invariant (cli/ledger.c): each handler used each connection once,
  * and every record it used was whole. */
-static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
+static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
+                cd_verdict_t *v)
 {
     static unsigned long runs;
     cd_thread_t w;
-    (void)variant;
+    (void)plan; /* its sizes are p's own */
 
     net.nconns = p->iterations;
     net.nhandlers = p->threads;

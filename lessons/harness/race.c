@@ -54,18 +54,16 @@ static void cashier(void *ctx, int index)
 
 /* The invariant (cli/ledger.c): every order charged exactly once, every
  * balance back at zero. */
-static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
+static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
+                cd_verdict_t *v)
 {
-    cd_ex_plan_t plan;
     till_t t = { 0 };
-    (void)variant;
 
-    cd_ex_plan("race", p, &plan);
-    t.norders = plan.orders;
+    t.norders = plan->orders;
     atomic_init(&t.next, 0);
     t.orders = calloc((size_t)t.norders, sizeof *t.orders);
     if (cd_ledger_begin("race", p) != 0 || !t.orders ||
-        !(t.shop = shop_create(plan.customers))) {
+        !(t.shop = shop_create(plan->customers))) {
         cd_ledger_end(v);
         cd_verdict_observe(v, CD_ERROR, "could not set up the shop");
         free(t.orders);
@@ -73,7 +71,7 @@ static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
     }
     for (int i = 0; i < t.norders; i++)
         /* Orders go round the customers; each can pay for its own. */
-        t.orders[i] = (order_t){ .id = i, .customer = i % plan.customers,
+        t.orders[i] = (order_t){ .id = i, .customer = i % plan->customers,
                                  .status = PENDING };
     int rc = cd_team_run(p->threads, "checkout", cashier, &t);
     cd_ledger_end(v);

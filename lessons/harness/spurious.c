@@ -110,20 +110,18 @@ static void cook(void *ctx, int index)
 
 /* The invariant (cli/ledger.c): every ticket posted and taken once, no
  * take from an empty rail, every cook home at closing time. */
-static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
+static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
+                cd_verdict_t *v)
 {
-    cd_ex_plan_t plan;
     shift_t s = { 0 };
     rail_t rail = { 0 };
     cd_thread_t t;
-    (void)variant;
 
-    cd_ex_plan("spurious", p, &plan);
-    s.tickets = plan.tickets;
-    rail.cap = plan.tickets > 0 ? plan.tickets : 1;
+    s.tickets = plan->tickets;
+    rail.cap = plan->tickets > 0 ? plan->tickets : 1;
     rail.slot = calloc((size_t)rail.cap, sizeof *rail.slot);
     if (cd_ledger_begin("spurious", p) != 0 || !rail.slot ||
-        !(s.kitchen = kitchen_create(&rail, plan.cooks))) {
+        !(s.kitchen = kitchen_create(&rail, plan->cooks))) {
         cd_ledger_end(v);
         cd_verdict_observe(v, CD_ERROR, "could not set up the kitchen");
         free(rail.slot);
@@ -133,12 +131,12 @@ static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
         cd_ledger_end(v);
         cd_verdict_observe(v, CD_ERROR, "could not start the till");
     } else {
-        int rc = cd_team_run(plan.cooks, "cook", cook, &s);
+        int rc = cd_team_run(plan->cooks, "cook", cook, &s);
         cd_thread_join(&t);
         cd_ledger_end(v);
         if (rc < 0)
             cd_verdict_observe(v, CD_ERROR, "could not start %d cooks",
-                               plan.cooks);
+                               plan->cooks);
     }
     kitchen_destroy(s.kitchen);
     free(rail.slot);

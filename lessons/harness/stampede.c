@@ -17,6 +17,7 @@
 #include "cd_registry.h"
 #include "harness/exercise.h"
 #include "harness/stampede.h"
+#include "harness/tasks.h"
 #include "../../cli/ledger.h"
 
 #define QUERY_USEC 20000 /* the database takes 20 ms per query */
@@ -66,47 +67,31 @@ static void request_task(void *arg)
     cd_ledger_put(CD_EFF_RETURNED, j->key, v == stored_value(j->key), 0, 0);
 }
 
-/* Runs every request: 0, or -1 if they could not start. */
-static int serve(front_t *f, int nrequests, int nworkers)
+/* Job k: request k + 1, for key k % CD_EX_KEYS (the keys interleaved). */
+static void make_request(void *ctx, int k, void *job, char *name,
+                         size_t size)
 {
-    int rc = -1;
-    cd_exec_t *e = NULL;
-    job_t *jobs = calloc((size_t)nrequests, sizeof *jobs);
-
-    if (!jobs || cd_exec_create(&e, nworkers) != 0)
-        goto out;
-    for (int i = 0; i < nrequests; i++) {
-        char name[CD_NAME_MAX];
-        snprintf(name, sizeof name, "request-%d", i + 1);
-        jobs[i] = (job_t){ f, i + 1, i % CD_EX_KEYS };
-        if (cd_exec_spawn(e, name, request_task, &jobs[i]) < 0)
-            goto out;
-    }
-    rc = cd_exec_run(e) < 0 ? -1 : 0;
-out:
-    cd_exec_destroy(e);
-    free(jobs);
-    return rc;
+    snprintf(name, size, "request-%d", k + 1);
+    *(job_t *)job = (job_t){ ctx, k + 1, k % CD_EX_KEYS };
 }
 
 /* The invariant (cli/ledger.c): one database query per key, every request
  * served the stored value. */
-static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
+static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
+                cd_verdict_t *v)
 {
-    cd_ex_plan_t plan;
     front_t *f = NULL;
-    (void)variant;
 
-    cd_ex_plan("stampede", p, &plan);
     for (int k = 0; k < CD_EX_KEYS; k++)
         atomic_store(&cache[k], 0); /* every key cold */
     if (cd_ledger_begin("stampede", p) != 0 ||
-        !(f = front_create(plan.keys))) {
+        !(f = front_create(plan->keys))) {
         cd_ledger_end(v);
         cd_verdict_observe(v, CD_ERROR, "could not set up the front");
         return;
     }
-    int rc = serve(f, plan.keys * plan.per_key, p->workers);
+    int rc = ex_run_tasks(plan->keys * plan->per_key, sizeof(job_t),
+                          p->workers, request_task, make_request, f);
     cd_ledger_end(v);
     if (rc != 0)
         cd_verdict_observe(v, CD_ERROR, "could not run the requests");

@@ -14,6 +14,8 @@
 #ifndef EX_STAMPEDE_H
 #define EX_STAMPEDE_H
 
+#include "harness/state.h"
+
 /* ---- the harness's: call them, do not define them ---- */
 
 /* The cache, another system (a Redis): each get and set is atomic on its
@@ -31,12 +33,11 @@ int db_query(int key);
 
 typedef struct front front_t; /* define struct front: your locks go there */
 
-/* Makes the service's front before the requests start (keys are numbered
- * 0 .. nkeys-1): NULL on failure. */
-front_t *front_create(int nkeys);
-
-/* Frees it after every request has ended. */
-void front_destroy(front_t *f);
+/* front_create() makes the service's front before the requests start (keys
+ * are numbered 0 .. nkeys-1): NULL on failure. front_destroy() frees it
+ * after every request has ended. EX_STATE, in your file, defines both
+ * (lessons/harness/state.h). */
+EX_STATE_DECLARE(front, nkeys);
 
 /* Request number `request` (1, 2, ...) asks for key's value: an async
  * task. Returns the value the database holds for key. Many requests for

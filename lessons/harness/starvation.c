@@ -132,12 +132,11 @@ static void trimmer_thread(void *ctx)
 /* The invariant (cli/ledger.c): bounded waiting - hardly any read goes
  * in after the trimmer asked for the write lock - every trim made, every
  * request read, and the reads overlapping (the parallel stage). */
-static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
+static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
+                cd_verdict_t *v)
 {
-    cd_ex_plan_t plan;
     storm_t *st = calloc(1, sizeof *st);
     cd_thread_t trimmer;
-    (void)variant;
 
     if (cd_ledger_begin("starvation", p) != 0 || !st ||
         !(st->lm = limiter_create())) {
@@ -146,12 +145,11 @@ static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
         free(st);
         return;
     }
-    cd_ex_plan("starvation", p, &plan);
     window_t *w = &st->window;
     window_now = w;
-    st->nreaders = plan.readers;
-    w->requests = plan.requests;
-    st->trims_due = plan.trims;
+    st->nreaders = plan->readers;
+    w->requests = plan->requests;
+    st->trims_due = plan->trims;
     w->scale = cd_reg_latency_scale();
     atomic_init(&w->reads, 0);
     atomic_init(&w->wait_no, 0);

@@ -16,6 +16,7 @@
 #include "cd_registry.h"
 #include "harness/exercise.h"
 #include "harness/webhook.h"
+#include "harness/tasks.h"
 #include "../../cli/ledger.h"
 
 #define FULFIL_USEC 3000 /* the warehouse takes 3 ms to ship an order */
@@ -41,47 +42,42 @@ static void delivery_task(void *arg)
     handle(j->hook, &j->delivery);
 }
 
-/* Runs every delivery: 0, or -1 if they could not start. */
-static int serve(hook_t *h, event_t *events, int nevents, int nworkers)
-{
-    int n = nevents * CD_EX_DELIVERIES, rc = -1;
-    cd_exec_t *e = NULL;
-    job_t *jobs = calloc((size_t)n, sizeof *jobs);
+/* The run's handler and events: what a delivery's job is made from. */
+typedef struct feed {
+    hook_t *hook;
+    event_t *events;
+    int nevents;
+} feed_t;
 
-    if (!jobs || cd_exec_create(&e, nworkers) != 0)
-        goto out;
-    for (int k = 0; k < n; k++) {
-        char name[CD_NAME_MAX];
-        int ev = k % nevents, try = k / nevents + 1;
-        snprintf(name, sizeof name, "evt%d-try%d", ev + 1, try);
-        jobs[k] = (job_t){ h, { .id = k, .try = try, .event = &events[ev] } };
-        if (cd_exec_spawn(e, name, delivery_task, &jobs[k]) < 0)
-            goto out;
-    }
-    rc = cd_exec_run(e) < 0 ? -1 : 0;
-out:
-    cd_exec_destroy(e);
-    free(jobs);
-    return rc;
+/* Job k: try k / nevents + 1 of event k % nevents (every event's first
+ * try, then every second one, ...). */
+static void make_delivery(void *ctx, int k, void *job, char *name,
+                          size_t size)
+{
+    feed_t *f = ctx;
+    int ev = k % f->nevents, try = k / f->nevents + 1;
+    snprintf(name, size, "evt%d-try%d", ev + 1, try);
+    *(job_t *)job = (job_t){ f->hook, { .id = k, .try = try,
+                                        .event = &f->events[ev] } };
 }
 
 /* The invariant (cli/ledger.c): every event fulfilled exactly once. */
-static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
+static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
+                cd_verdict_t *v)
 {
-    cd_ex_plan_t plan;
     hook_t *h = NULL;
-    (void)variant;
 
-    cd_ex_plan("webhook", p, &plan);
-    event_t *events = calloc((size_t)plan.events, sizeof *events);
+    event_t *events = calloc((size_t)plan->events, sizeof *events);
     if (cd_ledger_begin("webhook", p) != 0 || !events ||
-        !(h = hook_create(plan.events))) {
+        !(h = hook_create(plan->events))) {
         cd_ledger_end(v);
         cd_verdict_observe(v, CD_ERROR, "could not set up the webhook");
     } else {
-        for (int i = 0; i < plan.events; i++)
+        for (int i = 0; i < plan->events; i++)
             events[i] = (event_t){ .id = i, .processed = 0 };
-        int rc = serve(h, events, plan.events, p->workers);
+        int rc = ex_run_tasks(plan->events * CD_EX_DELIVERIES, sizeof(job_t),
+                              p->workers, delivery_task, make_delivery,
+                              &(feed_t){ h, events, plan->events });
         cd_ledger_end(v);
         if (rc != 0)
             cd_verdict_observe(v, CD_ERROR, "could not run the deliveries");

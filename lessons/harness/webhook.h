@@ -14,6 +14,8 @@
 #ifndef EX_WEBHOOK_H
 #define EX_WEBHOOK_H
 
+#include "harness/state.h"
+
 /* One payment event. The harness made it; every delivery of it points
  * here, so the id is the same in all three. */
 typedef struct event {
@@ -41,12 +43,11 @@ void fulfil(const event_t *e);
 
 typedef struct hook hook_t; /* define struct hook: your locks go there */
 
-/* Makes the handler's state before the deliveries start (events are
- * numbered 0 .. nevents-1): NULL on failure. */
-hook_t *hook_create(int nevents);
-
-/* Frees it after every delivery has been handled. */
-void hook_destroy(hook_t *h);
+/* hook_create() makes the handler's state before the deliveries start
+ * (events are numbered 0 .. nevents-1): NULL on failure. hook_destroy()
+ * frees it after every delivery has been handled. EX_STATE, in your file,
+ * defines both (lessons/harness/state.h). */
+EX_STATE_DECLARE(hook, nevents);
 
 /* Handles delivery d, an async task; each event is delivered three times,
  * by tasks spread over the workers, all before the first is answered. */
