@@ -205,6 +205,23 @@ child_run_t run_forked(const char *name, const char *variant, int threads,
     return run_forked_opts(name, variant, &o, limit_ms);
 }
 
+cd_run_opts_t scenario_opts(const char *name, int iterations, int workers,
+                            int permille, int limit_ms)
+{
+    const cd_scenario_t *s = cd_scenario_find(name);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    cd_run_opts_t o = {
+        .params = s->defaults,
+        .timeout_ms = limit_ms - 2000,
+        .latency_permille = permille,
+    };
+    if (iterations)
+        o.params.iterations = iterations;
+    if (workers)
+        o.params.workers = workers;
+    return o;
+}
+
 /* ================== bodies that run in a forked child ==================== */
 
 /* What the failing check in a child said; sent to the parent. */
@@ -657,28 +674,70 @@ void expect_explore_found(const cmd_out_t *o, const char *verdict_prefix,
                                             sizeof f->replay));
 }
 
+void expect_each_fix_explores_clean(const char *scenario,
+                                    const char *const fixes[],
+                                    const char *const args[],
+                                    const char *held, const char *env,
+                                    int limit_ms)
+{
+    cmd_out_t *o = malloc(sizeof *o); /* half a MiB: not on the stack */
+    CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+    for (int i = 0; fixes[i]; i++) {
+        const char *argv[14] = { "explore", scenario, fixes[i] };
+        int n = 3;
+        for (int k = 0; args[k] && n < 13; k++)
+            argv[n++] = args[k];
+        run_concdemo(o, argv, env, limit_ms);
+        if (o->exit_code != 0 || !strstr(o->out, held)) {
+            fprintf(stderr, "\n  explore %s %s", scenario, fixes[i]);
+            for (int k = 0; args[k]; k++)
+                fprintf(stderr, " %s", args[k]);
+            fprintf(stderr, ":\n%.1500s\n", o->out);
+        }
+        ASSERT_INT_EQ(o->exit_code, 0);
+        ASSERT_STR_HAS(o->out, held);
+    }
+    free(o);
+}
+
 void expect_fixes_hold_under_explore(const char *scenario,
                                      const char *const fixes[], int pct_runs,
                                      int bound, const char *env,
                                      int limit_ms)
 {
     char runs[32], preempt[32], tried[96];
-    cmd_out_t o;
     snprintf(runs, sizeof runs, "--runs=%d", pct_runs);
     snprintf(preempt, sizeof preempt, "--bound=%d", bound);
     snprintf(tried, sizeof tried, "every schedule with at most %d "
              "preemption%s tried", bound, bound == 1 ? "" : "s");
-    for (int i = 0; fixes[i]; i++) {
-        const char *pct[] = { "explore", scenario, fixes[i], runs, NULL };
-        run_concdemo(&o, pct, env, limit_ms);
-        ASSERT_INT_EQ(o.exit_code, 0);
-        ASSERT_STR_HAS(o.out, "no violation in");
-        const char *dfs[] = { "explore", scenario, fixes[i],
-                              "--strategy=dfs", preempt, NULL };
-        run_concdemo(&o, dfs, env, limit_ms);
-        ASSERT_INT_EQ(o.exit_code, 0);
-        ASSERT_STR_HAS(o.out, tried);
-    }
+    const char *pct[] = { runs, NULL };
+    const char *dfs[] = { "--strategy=dfs", preempt, NULL };
+    expect_each_fix_explores_clean(scenario, fixes, pct, "no violation in",
+                                   env, limit_ms);
+    expect_each_fix_explores_clean(scenario, fixes, dfs, tried, env,
+                                   limit_ms);
+}
+
+const explore_found_t *expect_explore_finds_and_replays(
+    cmd_out_t *o, cmd_out_t *again, const char *const args[],
+    const char *const verdict_has[], const char *extra, const char *env,
+    int limit_ms)
+{
+    static explore_found_t f;
+    char prefix[128];
+    const char *argv[14] = { "explore" };
+    for (int i = 0; args[i] && i < 12; i++)
+        argv[i + 1] = args[i];
+    snprintf(prefix, sizeof prefix, "%s [broken]: ", args[0]);
+    run_concdemo(o, argv, env, limit_ms);
+    expect_explore_found(o, prefix, &f);
+    for (int i = 0; verdict_has && verdict_has[i]; i++)
+        ASSERT_STR_HAS(f.verdict, verdict_has[i]);
+    /* The replay cuts its line up: keep f's copy whole for the caller. */
+    char line[sizeof f.replay];
+    snprintf(line, sizeof line, "%s", f.replay);
+    expect_printed_run_repeats(again, line, extra, f.verdict, env, limit_ms);
+    return &f;
 }
 
 child_run_t expect_status_every_run(const char *name, const char *variant,
@@ -691,6 +750,36 @@ child_run_t expect_status_every_run(const char *name, const char *variant,
         ASSERT_INT_EQ(c.r.verdict.status, status);
     }
     return c;
+}
+
+child_run_t expect_deadlock_cycle(const char *name, int threads, int links,
+                                  const char *observed, int limit_ms)
+{
+    child_run_t c = run_forked(name, "broken", threads, 0, limit_ms);
+    CU_ASSERT_TRUE_FATAL(c.finished);
+    ASSERT_INT_EQ(c.r.verdict.status, CD_DEADLOCK);
+    CU_ASSERT_TRUE_FATAL(c.r.has_cycle);
+    ASSERT_INT_EQ(c.r.cycle.len, links);
+    if (observed)
+        ASSERT_STR_HAS(c.r.verdict.observed, observed);
+    return c;
+}
+
+void expect_fix_holds_every_run(const char *name, const char *fix,
+                                int threads, int runs,
+                                void (*figures)(const child_run_t *c,
+                                                int threads),
+                                int limit_ms)
+{
+    for (int i = 0; i < runs; i++) {
+        child_run_t c = run_forked(name, fix, threads, 0, limit_ms);
+        CU_ASSERT_TRUE_FATAL(c.finished);
+        ASSERT_INT_EQ(c.r.verdict.status, CD_HELD);
+        ASSERT_CLEAN_EXIT(c);
+        ASSERT_INT_EQ(c.r.ninv, 0);
+        if (figures)
+            figures(&c, threads);
+    }
 }
 
 void add_suite(const char *name, const suite_test_t *tests)

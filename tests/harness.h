@@ -41,6 +41,12 @@ child_run_t run_forked(const char *name, const char *variant, int threads,
 /* Same, with full options (latency scale, trace, timeout). */
 child_run_t run_forked_opts(const char *name, const char *variant,
                             const cd_run_opts_t *opts, int limit_ms);
+/* The options of a free run of scenario `name` at its defaults but for
+ * iterations and workers (0: the default) and the latency scale permille
+ * (1000: as written), with a hard limit 2 s under limit_ms, the limit of
+ * the child that runs it: the run ends and reports before it is killed. */
+cd_run_opts_t scenario_opts(const char *name, int iterations, int workers,
+                            int permille, int limit_ms);
 
 /* Output of a command run by the shell. */
 typedef struct cmd_out {
@@ -109,6 +115,17 @@ typedef struct explore_found {
 void expect_explore_found(const cmd_out_t *o, const char *verdict_prefix,
                           explore_found_t *f);
 
+/* Runs `concdemo explore scenario FIX args...` for each fix of the
+ * NULL-ended list ("--fixed=HOW"; args NULL-ended, at most 10 words) and
+ * fails the test unless every search exits 0 and prints `held` ("no
+ * violation in 300 schedules", "every schedule with at most 2 preemptions
+ * tried"). A search that did not hold is printed with its fix and args. */
+void expect_each_fix_explores_clean(const char *scenario,
+                                    const char *const fixes[],
+                                    const char *const args[],
+                                    const char *held, const char *env,
+                                    int limit_ms);
+
 /* Explores each of scenario's fixes (a NULL-ended list of "--fixed=HOW")
  * with pct for pct_runs schedules, then with dfs within `bound`
  * preemptions, and fails the test unless every search held. */
@@ -117,11 +134,42 @@ void expect_fixes_hold_under_explore(const char *scenario,
                                      int bound, const char *env,
                                      int limit_ms);
 
+/* Runs `concdemo explore` with args (the scenario first, NULL-ended, at
+ * most 12 words) and fails the test unless it found a violation of the
+ * broken variant whose verdict has each string of verdict_has (NULL-ended;
+ * NULL: no more than a verdict)
+ * and whose printed replay, with `extra` (or NULL) added, repeats that
+ * verdict. Returns what it found (the process's one copy: valid until the
+ * next call) and leaves the explore's output in o, the replay's in again. */
+const explore_found_t *expect_explore_finds_and_replays(
+    cmd_out_t *o, cmd_out_t *again, const char *const args[],
+    const char *const verdict_has[], const char *extra, const char *env,
+    int limit_ms);
+
 /* Runs scenario `name`'s variant `runs` times in forked children, each
  * killed after limit_ms, and fails the test unless every one finished with
  * verdict `status`. Returns the last run (for more checks of its own). */
 child_run_t expect_status_every_run(const char *name, const char *variant,
                                     int runs, int status, int limit_ms);
+
+/* Runs scenario `name`'s broken variant with threads (0: the default) in a
+ * forked child and fails the test unless the watchdog found a deadlock - a
+ * cycle, not the hard limit (that would be TIMEOUT, with no cycle) - of
+ * `links` links, and unless the verdict names them with `observed` (NULL:
+ * not checked). Returns the run. */
+child_run_t expect_deadlock_cycle(const char *name, int threads, int links,
+                                  const char *observed, int limit_ms);
+
+/* Runs scenario `name`'s fix `runs` times with threads (0: the default) in
+ * forked children and fails the test unless every run HELD with a clean
+ * exit (no sanitizer report) and no lock-order finding (a fix that only
+ * got lucky would still leave one); figures (or NULL) checks each run's
+ * scenario-specific figures, given the threads asked for. */
+void expect_fix_holds_every_run(const char *name, const char *fix,
+                                int threads, int runs,
+                                void (*figures)(const child_run_t *c,
+                                                int threads),
+                                int limit_ms);
 
 /* One test of a suite: what it shows, and its function. */
 typedef struct suite_test {

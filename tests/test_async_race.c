@@ -15,21 +15,6 @@
 #define LIMIT_MS 20000
 #define RUNS 5
 
-static cd_run_opts_t opts(int iterations, int workers, int permille)
-{
-    const cd_scenario_t *s = cd_scenario_find("async-race");
-    cd_run_opts_t o = {
-        .params = s->defaults,
-        .timeout_ms = LIMIT_MS - 2000,
-        .latency_permille = permille,
-    };
-    if (iterations)
-        o.params.iterations = iterations;
-    if (workers)
-        o.params.workers = workers;
-    return o;
-}
-
 static void test_broken_double_charges_every_order_every_run(void)
 {
     for (int i = 0; i < RUNS; i++) {
@@ -52,7 +37,7 @@ static void test_broken_double_charges_every_order_every_run(void)
 static void test_broken_even_without_latency(void)
 {
     /* Latency 0: the gateway takes no time, the await still parks. */
-    cd_run_opts_t o = opts(0, 1, 0);
+    cd_run_opts_t o = scenario_opts("async-race", 0, 1, 0, LIMIT_MS);
     child_run_t c = run_forked_opts("async-race", "broken", &o, LIMIT_MS);
     CU_ASSERT_FATAL(c.finished);
     ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
@@ -80,7 +65,7 @@ static void test_keyed_holds_and_customers_overlap(void)
 
 static void test_keyed_holds_on_two_workers(void)
 {
-    cd_run_opts_t o = opts(20, 2, 1000);
+    cd_run_opts_t o = scenario_opts("async-race", 20, 2, 1000, LIMIT_MS);
     for (int i = 0; i < RUNS; i++) {
         child_run_t c = run_forked_opts("async-race", "keyed", &o, LIMIT_MS);
         CU_ASSERT_FATAL(c.finished);

@@ -14,15 +14,10 @@
 #define LIMIT_MS 20000
 #define RUNS 3
 
+/* workers is never 0 here: every run names its executor's size. */
 static child_run_t run_await(const char *variant, int workers, int permille)
 {
-    const cd_scenario_t *s = cd_scenario_find("await");
-    cd_run_opts_t o = {
-        .params = s->defaults,
-        .timeout_ms = LIMIT_MS - 2000,
-        .latency_permille = permille,
-    };
-    o.params.workers = workers;
+    cd_run_opts_t o = scenario_opts("await", 0, workers, permille, LIMIT_MS);
     return run_forked_opts("await", variant, &o, LIMIT_MS);
 }
 

@@ -22,18 +22,7 @@ static void run_bin(cmd_out_t *o, const char *a1, const char *a2,
 static cmd_out_t out;
 
 /* Bad input: exit 2, nothing on stdout, exactly one line on stderr that
- * names the culprit. */
-static void expect_usage_error(const char *a1, const char *a2,
-                               const char *a3, const char *culprit)
-{
-    run_bin(&out, a1, a2, a3, NULL);
-    ASSERT_INT_EQ(out.exit_code, 2);
-    ASSERT_INT_EQ(count_lines(out.err), 1);
-    ASSERT_INT_EQ((long long)strlen(out.out), 0);
-    ASSERT_STR_HAS(out.err, culprit);
-}
-
-/* The same for any number of words (args ends with NULL). */
+ * names the culprit. args: the words after the program, NULL-ended. */
 static void expect_usage_error_argv(const char *const args[],
                                     const char *culprit)
 {
@@ -185,62 +174,53 @@ static void run_word_runs_the_scenario(void)
                 "race", "--colour");
 }
 
-static void unknown_scenario(void)
-{
-    expect_usage_error("nosuch", NULL, NULL, "unknown scenario 'nosuch'");
-}
+/* Bad input, each with the culprit its one line must name. */
+static const struct usage_case {
+    const char *what;
+    const char *args[4]; /* NULL-ended */
+    const char *culprit;
+} usage_cases[] = {
+    { "unknown scenario", { "nosuch" }, "unknown scenario 'nosuch'" },
+    { "unknown fix", { "race", "--fixed=magic" }, "no fix called 'magic'" },
+    { "broken is not a fix", { "race", "--fixed=broken" },
+      "no fix called 'broken'" },
+    { "unknown flag", { "race", "--colour" }, "unknown option '--colour'" },
+    { "non-numeric threads", { "race", "--threads", "many" },
+      "'many' is not a whole number" },
+    { "out-of-range threads", { "deadlock", "--threads", "1" },
+      "between 2 and 64" },
+    { "out-of-range threads", { "race", "--threads=100000" },
+      "between 1 and 256" },
+    { "out-of-range iterations", { "race", "--iterations=-3" },
+      "between 1 and 5000" },
+    { "threads past any integer", { "race", "--threads=99999999999999999999" },
+      "--threads must be between" },
+    { "missing number", { "race", "--threads" }, "--threads needs a number" },
+    { "missing number", { "race", "--timeout=" }, "--timeout needs a number" },
+    { "timeout too short", { "race", "--timeout", "5" },
+      "between 100 and 600000" },
+    { "scale not a number", { "race", "--latency-scale", "fast" },
+      "--latency-scale must be" },
+    { "negative scale", { "race", "--latency-scale=-1" },
+      "--latency-scale must be" },
+    { "scale nan", { "race", "--latency-scale=nan" },
+      "--latency-scale must be" },
+    { "a flag without value given one", { "race", "--json=yes" },
+      "--json takes no value" },
+    { "stray argument", { "race", "extra" }, "unexpected argument 'extra'" },
+};
 
-static void unknown_fix(void)
+/* Each case of usage_cases, named when it fails. */
+static void bad_input_names_the_culprit(void)
 {
-    expect_usage_error("race", "--fixed=magic", NULL, "no fix called 'magic'");
-}
-
-static void broken_is_not_a_fix(void)
-{
-    expect_usage_error("race", "--fixed=broken", NULL, "no fix called 'broken'");
-}
-
-static void unknown_flag(void)
-{
-    expect_usage_error("race", "--colour", NULL, "unknown option '--colour'");
-}
-
-static void non_numeric_threads(void)
-{
-    expect_usage_error("race", "--threads", "many", "'many' is not a whole number");
-}
-
-static void out_of_range_threads(void)
-{
-    expect_usage_error("deadlock", "--threads", "1", "between 2 and 64");
-    expect_usage_error("race", "--threads=100000", NULL, "between 1 and 256");
-    expect_usage_error("race", "--iterations=-3", NULL, "between 1 and 5000");
-    expect_usage_error("race", "--threads=99999999999999999999", NULL,
-                       "--threads must be between");
-}
-
-static void missing_number(void)
-{
-    expect_usage_error("race", "--threads", NULL, "--threads needs a number");
-    expect_usage_error("race", "--timeout=", NULL, "--timeout needs a number");
-}
-
-static void bad_timeout_and_scale(void)
-{
-    expect_usage_error("race", "--timeout", "5", "between 100 and 600000");
-    expect_usage_error("race", "--latency-scale", "fast", "--latency-scale must be");
-    expect_usage_error("race", "--latency-scale=-1", NULL, "--latency-scale must be");
-    expect_usage_error("race", "--latency-scale=nan", NULL, "--latency-scale must be");
-}
-
-static void flag_without_value_rejects_a_value(void)
-{
-    expect_usage_error("race", "--json=yes", NULL, "--json takes no value");
-}
-
-static void stray_argument(void)
-{
-    expect_usage_error("race", "extra", NULL, "unexpected argument 'extra'");
+    size_t n = sizeof usage_cases / sizeof usage_cases[0];
+    for (size_t k = 0; k < n; k++) {
+        const struct usage_case *u = &usage_cases[k];
+        unsigned failed = CU_get_number_of_failures();
+        expect_usage_error_argv(u->args, u->culprit);
+        if (CU_get_number_of_failures() != failed)
+            fprintf(stderr, "\n  ^ case: %s\n", u->what);
+    }
 }
 
 /* Each command names the word it does not take, not a word it does. */
@@ -427,16 +407,8 @@ void suite_cli(void)
     CU_add_test(s, "concdemo run SCENARIO runs it", run_word_runs_the_scenario);
     CU_add_test(s, "--spurious runs replay with --spurious",
                 a_spurious_run_replays_with_spurious);
-    CU_add_test(s, "error: unknown scenario", unknown_scenario);
-    CU_add_test(s, "error: unknown fix", unknown_fix);
-    CU_add_test(s, "error: broken is not a fix", broken_is_not_a_fix);
-    CU_add_test(s, "error: unknown flag", unknown_flag);
-    CU_add_test(s, "error: non-numeric threads", non_numeric_threads);
-    CU_add_test(s, "error: out-of-range numbers", out_of_range_threads);
-    CU_add_test(s, "error: missing number", missing_number);
-    CU_add_test(s, "error: bad timeout and latency scale", bad_timeout_and_scale);
-    CU_add_test(s, "error: a flag without value given one", flag_without_value_rejects_a_value);
-    CU_add_test(s, "error: stray argument", stray_argument);
+    CU_add_test(s, "error: bad input names the culprit (a table of cases)",
+                bad_input_names_the_culprit);
     CU_add_test(s, "error: extra words are named", extra_words_are_named);
     CU_add_test(s, "error: unreadable schedule files say why", unreadable_schedule_files_say_why);
     CU_add_test(s, "error: --view and --view=text both refuse --json", view_refuses_json_either_way);

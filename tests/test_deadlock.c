@@ -11,29 +11,18 @@
 
 static void broken_deadlocks_with_the_cycle_named(void)
 {
-    child_run_t c = run_forked("deadlock", "broken", 0, 0, LIMIT_MS);
-    CU_ASSERT_TRUE_FATAL(c.finished);
-    ASSERT_INT_EQ(c.r.verdict.status, CD_DEADLOCK);
-    CU_ASSERT_TRUE_FATAL(c.r.has_cycle);
-    ASSERT_INT_EQ(c.r.cycle.len, 2);
-    ASSERT_STR_HAS(c.r.verdict.observed,
-                   "transfer-1 holds acct-A, waits acct-B; "
-                   "transfer-2 holds acct-B, waits acct-A");
+    child_run_t c = expect_deadlock_cycle(
+        "deadlock", 0, 2,
+        "transfer-1 holds acct-A, waits acct-B; "
+        "transfer-2 holds acct-B, waits acct-A", LIMIT_MS);
     CU_ASSERT_TRUE(cd_verdict_get_num(&c.r.verdict, "completed") <
                    cd_verdict_get_num(&c.r.verdict, "transfers"));
 }
 
 static void broken_deadlocks_every_run_found_by_the_watchdog(void)
 {
-    for (int i = 0; i < RUNS; i++) {
-        child_run_t c = run_forked("deadlock", "broken", 0, 0, LIMIT_MS);
-        CU_ASSERT_TRUE_FATAL(c.finished);
-        ASSERT_INT_EQ(c.r.verdict.status, CD_DEADLOCK);
-        /* The watchdog found the cycle: the run was ended by detection,
-         * not by the hard limit (that would be TIMEOUT, with no cycle). */
-        ASSERT_INT_EQ(c.r.has_cycle, 1);
-        ASSERT_INT_EQ(c.r.cycle.len, 2);
-    }
+    for (int i = 0; i < RUNS; i++)
+        expect_deadlock_cycle("deadlock", 0, 2, NULL, LIMIT_MS);
 }
 
 static void broken_reports_the_lock_order_inversion(void)
@@ -47,26 +36,23 @@ static void broken_reports_the_lock_order_inversion(void)
 
 static void ring_of_four_deadlocks_with_four_links(void)
 {
-    child_run_t c = run_forked("deadlock", "broken", 4, 0, LIMIT_MS);
-    CU_ASSERT_TRUE_FATAL(c.finished);
-    ASSERT_INT_EQ(c.r.verdict.status, CD_DEADLOCK);
-    ASSERT_INT_EQ(c.r.cycle.len, 4);
-    ASSERT_STR_HAS(c.r.verdict.observed, "transfer-4 holds acct-D, waits acct-A");
+    expect_deadlock_cycle("deadlock", 4, 4,
+                          "transfer-4 holds acct-D, waits acct-A", LIMIT_MS);
+}
+
+/* Every transfer completed and the money is all there. */
+static void conserves_money(const child_run_t *c, int threads)
+{
+    ASSERT_INT_EQ(cd_verdict_get_num(&c->r.verdict, "completed"),
+                  cd_verdict_get_num(&c->r.verdict, "transfers"));
+    ASSERT_INT_EQ(cd_verdict_get_num(&c->r.verdict, "total"),
+                  1000 * (threads ? threads : 2));
 }
 
 static void fix_holds_over_runs(const char *fix, int threads)
 {
-    for (int i = 0; i < RUNS; i++) {
-        child_run_t c = run_forked("deadlock", fix, threads, 0, LIMIT_MS);
-        CU_ASSERT_TRUE_FATAL(c.finished);
-        ASSERT_INT_EQ(c.r.verdict.status, CD_HELD);
-        ASSERT_CLEAN_EXIT(c);
-        ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "completed"),
-                      cd_verdict_get_num(&c.r.verdict, "transfers"));
-        ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "total"),
-                      1000 * (threads ? threads : 2));
-        ASSERT_INT_EQ(c.r.ninv, 0);
-    }
+    expect_fix_holds_every_run("deadlock", fix, threads, RUNS,
+                               conserves_money, LIMIT_MS);
 }
 
 static void ordering_fix_holds(void) { fix_holds_over_runs("ordering", 0); }

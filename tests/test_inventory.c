@@ -29,22 +29,10 @@
 
 static cmd_out_t out;
 
-static cd_run_opts_t opts(int workers, int permille)
-{
-    const cd_scenario_t *s = cd_scenario_find("inventory");
-    cd_run_opts_t o = {
-        .params = s->defaults,
-        .timeout_ms = LIMIT_MS - 2000,
-        .latency_permille = permille,
-    };
-    if (workers)
-        o.params.workers = workers;
-    return o;
-}
-
 static child_run_t run_with(const char *variant, int workers, int permille)
 {
-    cd_run_opts_t o = opts(workers, permille);
+    cd_run_opts_t o = scenario_opts("inventory", 0, workers, permille,
+                                    LIMIT_MS);
     return run_forked_opts("inventory", variant, &o, LIMIT_MS);
 }
 
@@ -153,15 +141,11 @@ static void fixes_hold_on_several_workers(void)
 
 static void explore_finds_it_and_the_replay_repeats_it(void)
 {
-    static explore_found_t f;
     static cmd_out_t again;
-    const char *argv[] = { "explore", "inventory", NULL };
-    run_concdemo(&out, argv, TSAN_ENV, CMD_LIMIT_MS);
-    expect_explore_found(&out, "inventory [broken]: ", &f);
-    ASSERT_STR_HAS(f.verdict, "VIOLATED");
-    ASSERT_STR_HAS(f.verdict, "oversold");
-    expect_printed_run_repeats(&again, f.replay, NULL, f.verdict, TSAN_ENV,
-                               CMD_LIMIT_MS);
+    static const char *const args[] = { "inventory", NULL };
+    static const char *const verdict[] = { "VIOLATED", "oversold", NULL };
+    expect_explore_finds_and_replays(&out, &again, args, verdict, NULL,
+                                     TSAN_ENV, CMD_LIMIT_MS);
 }
 
 static void fixes_hold_under_explore(void)

@@ -12,11 +12,6 @@
 
 static cmd_out_t out, out2;
 
-static void concdemo(cmd_out_t *o, const char *const args[])
-{
-    run_concdemo(o, args, NULL, 60000);
-}
-
 /* What every stuck run of the broken runner must say: who waits on what,
  * and the signal nobody heard - its sender and its line. */
 static void says_the_signal_came_first(const cd_verdict_t *v)
@@ -111,32 +106,26 @@ static void a_controlled_run_is_stuck_the_same_way_each_time(void)
 
 static void explore_finds_it_and_its_replay_repeats_it(void)
 {
-    explore_found_t f;
-    concdemo(&out, (const char *[]){ "explore", "lost-wakeup", NULL });
-    expect_explore_found(&out, "lost-wakeup [broken]: ", &f);
-    ASSERT_STR_HAS(f.verdict, "STUCK");
-    ASSERT_STR_HAS(f.verdict, "before anyone waited (a lost wake-up)");
-    ASSERT_STR_HAS(f.replay, " lost-wakeup --iterations 1 --sched=replay:");
-    expect_printed_run_repeats(&out2, f.replay, NULL, f.verdict, NULL, 60000);
+    static const char *const args[] = { "lost-wakeup", NULL };
+    static const char *const verdict[] = {
+        "STUCK", "before anyone waited (a lost wake-up)", NULL };
+    const explore_found_t *f = expect_explore_finds_and_replays(
+        &out, &out2, args, verdict, NULL, NULL, 60000);
+    ASSERT_STR_HAS(f->replay, " lost-wakeup --iterations 1 --sched=replay:");
 }
 
 static void explore_proves_both_fixes(void)
 {
-    const char *fixes[] = { "--fixed=state", "--fixed=sem" };
-    for (int i = 0; i < 2; i++) {
-        concdemo(&out, (const char *[]){ "explore", "lost-wakeup", fixes[i],
-                                         "--strategy=dfs", NULL });
-        if (out.exit_code != 0)
-            fprintf(stderr, "\n  %s: %.600s\n", fixes[i], out.out);
-        ASSERT_INT_EQ(out.exit_code, 0);
-        ASSERT_STR_HAS(out.out, "every schedule with at most 2 preemptions "
-                       "tried");
-        concdemo(&out, (const char *[]){ "explore", "lost-wakeup", fixes[i],
-                                         "--iterations=3", "--runs=200",
-                                         NULL });
-        ASSERT_INT_EQ(out.exit_code, 0);
-        ASSERT_STR_HAS(out.out, "no violation in 200 schedules");
-    }
+    static const char *const fixes[] = { "--fixed=state", "--fixed=sem",
+                                         NULL };
+    static const char *const dfs[] = { "--strategy=dfs", NULL };
+    static const char *const pct[] = { "--iterations=3", "--runs=200", NULL };
+    expect_each_fix_explores_clean("lost-wakeup", fixes, dfs,
+                                   "every schedule with at most 2 "
+                                   "preemptions tried", NULL, 60000);
+    expect_each_fix_explores_clean("lost-wakeup", fixes, pct,
+                                   "no violation in 200 schedules", NULL,
+                                   60000);
 }
 
 void suite_lost_wakeup(void)

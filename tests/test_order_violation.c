@@ -156,38 +156,28 @@ static void once_lets_whoever_asks_first_connect(void)
 
 static void explore_finds_the_violation_and_its_replay_repeats_it(void)
 {
-    explore_found_t f;
-    const char *args[] = { "explore", "order-violation", NULL };
-    concdemo(&out, args);
-    expect_explore_found(&out, "order-violation [broken]: ", &f);
-    expect_printed_run_repeats(&out2, f.replay, NULL, f.verdict,
-                               "TSAN_OPTIONS=exitcode=1", CMD_LIMIT_MS);
+    static const char *const args[] = { "order-violation", NULL };
+    expect_explore_finds_and_replays(&out, &out2, args, NULL, NULL,
+                                     "TSAN_OPTIONS=exitcode=1", CMD_LIMIT_MS);
 }
 
 static void explore_finds_nothing_in_the_fixes(void)
 {
     /* dfs: every schedule within two preemptions, at the scenario's
      * explore sizes; then pct with two handlers, two requests each. */
-    for (int i = 0; i < NFIXES; i++) {
-        char fixed[32];
-        snprintf(fixed, sizeof fixed, "--fixed=%s", fixes[i]);
-        const char *dfs[] = { "explore", "order-violation", fixed,
-                              "--strategy", "dfs", NULL };
-        concdemo(&out, dfs);
-        if (out.exit_code != 0)
-            fprintf(stderr, "\n  %s dfs: %.600s\n", fixed, out.out);
-        ASSERT_INT_EQ(out.exit_code, 0);
-        ASSERT_STR_HAS(out.out, "every schedule with at most 2 preemptions "
-                                "tried");
-        const char *pct[] = { "explore", "order-violation", fixed,
-                              "--strategy", "pct", "--runs", "200",
-                              "--threads", "2", "--iterations", "2", NULL };
-        concdemo(&out, pct);
-        if (out.exit_code != 0)
-            fprintf(stderr, "\n  %s pct: %.600s\n", fixed, out.out);
-        ASSERT_INT_EQ(out.exit_code, 0);
-        ASSERT_STR_HAS(out.out, "no violation in 200 schedules");
-    }
+    static const char *const fixed[] = { "--fixed=cond", "--fixed=join",
+                                         "--fixed=once", NULL };
+    static const char *const dfs[] = { "--strategy", "dfs", NULL };
+    static const char *const pct[] = { "--strategy", "pct", "--runs", "200",
+                                       "--threads", "2", "--iterations", "2",
+                                       NULL };
+    expect_each_fix_explores_clean("order-violation", fixed, dfs,
+                                   "every schedule with at most 2 "
+                                   "preemptions tried",
+                                   "TSAN_OPTIONS=exitcode=1", CMD_LIMIT_MS);
+    expect_each_fix_explores_clean("order-violation", fixed, pct,
+                                   "no violation in 200 schedules",
+                                   "TSAN_OPTIONS=exitcode=1", CMD_LIMIT_MS);
 }
 
 /* pct with spurious wake-ups: the cond fix's handler loops back to its

@@ -23,59 +23,44 @@ static void concdemo(cmd_out_t *o, const char *const args[])
 
 static void broken_deadlocks_round_the_table(void)
 {
-    child_run_t c = run_forked("philosophers", "broken", 0, 0, LIMIT_MS);
-    CU_ASSERT_TRUE_FATAL(c.finished);
-    ASSERT_INT_EQ(c.r.verdict.status, CD_DEADLOCK);
-    CU_ASSERT_TRUE_FATAL(c.r.has_cycle);
-    ASSERT_INT_EQ(c.r.cycle.len, 5);
-    ASSERT_STR_HAS(c.r.verdict.observed,
-                   "diner-1 holds fork-1, waits fork-2; "
-                   "diner-2 holds fork-2, waits fork-3; "
-                   "diner-3 holds fork-3, waits fork-4; "
-                   "diner-4 holds fork-4, waits fork-5; "
-                   "diner-5 holds fork-5, waits fork-1");
+    child_run_t c = expect_deadlock_cycle(
+        "philosophers", 0, 5,
+        "diner-1 holds fork-1, waits fork-2; "
+        "diner-2 holds fork-2, waits fork-3; "
+        "diner-3 holds fork-3, waits fork-4; "
+        "diner-4 holds fork-4, waits fork-5; "
+        "diner-5 holds fork-5, waits fork-1", LIMIT_MS);
     CU_ASSERT_TRUE(cd_verdict_get_num(&c.r.verdict, "eaten") <
                    cd_verdict_get_num(&c.r.verdict, "meals"));
 }
 
 static void broken_deadlocks_every_run_found_by_the_watchdog(void)
 {
-    for (int i = 0; i < RUNS; i++) {
-        child_run_t c = run_forked("philosophers", "broken", 0, 0, LIMIT_MS);
-        CU_ASSERT_TRUE_FATAL(c.finished);
-        ASSERT_INT_EQ(c.r.verdict.status, CD_DEADLOCK);
-        /* Found by the watchdog's cycle search, not the hard limit
-         * (that would be TIMEOUT, with no cycle). */
-        ASSERT_INT_EQ(c.r.has_cycle, 1);
-        ASSERT_INT_EQ(c.r.cycle.len, 5);
-    }
+    for (int i = 0; i < RUNS; i++)
+        expect_deadlock_cycle("philosophers", 0, 5, NULL, LIMIT_MS);
 }
 
 static void a_table_of_three_has_three_links(void)
 {
-    child_run_t c = run_forked("philosophers", "broken", 3, 0, LIMIT_MS);
-    CU_ASSERT_TRUE_FATAL(c.finished);
-    ASSERT_INT_EQ(c.r.verdict.status, CD_DEADLOCK);
-    ASSERT_INT_EQ(c.r.cycle.len, 3);
-    ASSERT_STR_HAS(c.r.verdict.observed, "diner-3 holds fork-3, waits fork-1");
+    expect_deadlock_cycle("philosophers", 3, 3,
+                          "diner-3 holds fork-3, waits fork-1", LIMIT_MS);
 }
 
 /* ================================= fixes ================================= */
 
+/* Every meal eaten, and each diner had all ten of theirs. */
+static void everybody_fed(const child_run_t *c, int diners)
+{
+    (void)diners;
+    ASSERT_INT_EQ(cd_verdict_get_num(&c->r.verdict, "eaten"),
+                  cd_verdict_get_num(&c->r.verdict, "meals"));
+    ASSERT_INT_EQ(cd_verdict_get_num(&c->r.verdict, "fewest_eaten"), 10);
+}
+
 static void fix_holds_over_runs(const char *fix, int diners)
 {
-    for (int i = 0; i < RUNS; i++) {
-        child_run_t c = run_forked("philosophers", fix, diners, 0, LIMIT_MS);
-        CU_ASSERT_TRUE_FATAL(c.finished);
-        ASSERT_INT_EQ(c.r.verdict.status, CD_HELD);
-        ASSERT_CLEAN_EXIT(c);
-        ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "eaten"),
-                      cd_verdict_get_num(&c.r.verdict, "meals"));
-        ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "fewest_eaten"), 10);
-        /* No lock-order finding either: a fix that only got lucky would
-         * still leave one (and read POTENTIAL DEADLOCK). */
-        ASSERT_INT_EQ(c.r.ninv, 0);
-    }
+    expect_fix_holds_every_run("philosophers", fix, diners, RUNS,
+                               everybody_fed, LIMIT_MS);
 }
 
 static void ordering_fix_holds(void) { fix_holds_over_runs("ordering", 0); }
@@ -152,44 +137,31 @@ static void controlled_fixes_hold_and_repeat(void)
 
 static void explore_finds_the_deadlock_and_its_replay_repeats_it(void)
 {
-    explore_found_t f;
-    const char *args[] = { "explore", "philosophers", NULL };
-    concdemo(&out, args);
-    expect_explore_found(&out, "philosophers [broken]: ", &f);
-    ASSERT_STR_HAS(out.out, "DEADLOCK");
-    expect_printed_run_repeats(&out2, f.replay, NULL, f.verdict,
-                               "TSAN_OPTIONS=exitcode=1", CMD_LIMIT_MS);
+    static const char *const args[] = { "philosophers", NULL };
+    static const char *const verdict[] = { "DEADLOCK", NULL };
+    expect_explore_finds_and_replays(&out, &out2, args, verdict, NULL,
+                                     "TSAN_OPTIONS=exitcode=1", CMD_LIMIT_MS);
 }
+
+static const char *const explored_fixes[] = {
+    "--fixed=ordering", "--fixed=waiter", "--fixed=timeout", NULL };
 
 static void dfs_tries_every_schedule_of_each_fix(void)
 {
-    const char *fixes[] = { "--fixed=ordering", "--fixed=waiter",
-                            "--fixed=timeout" };
-    for (int i = 0; i < 3; i++) {
-        const char *args[] = { "explore", "philosophers", fixes[i],
-                               "--strategy", "dfs", NULL };
-        concdemo(&out, args);
-        if (out.exit_code != 0)
-            fprintf(stderr, "\n  %s: %.600s\n", fixes[i], out.out);
-        ASSERT_INT_EQ(out.exit_code, 0);
-        ASSERT_STR_HAS(out.out, "every schedule with at most 2 preemptions "
-                                "tried");
-    }
+    static const char *const dfs[] = { "--strategy", "dfs", NULL };
+    expect_each_fix_explores_clean("philosophers", explored_fixes, dfs,
+                                   "every schedule with at most 2 "
+                                   "preemptions tried",
+                                   "TSAN_OPTIONS=exitcode=1", CMD_LIMIT_MS);
 }
 
 static void pct_finds_nothing_in_the_fixes(void)
 {
-    const char *fixes[] = { "--fixed=ordering", "--fixed=waiter",
-                            "--fixed=timeout" };
-    for (int i = 0; i < 3; i++) {
-        const char *args[] = { "explore", "philosophers", fixes[i],
-                               "--strategy", "pct", "--runs", "200", NULL };
-        concdemo(&out, args);
-        if (out.exit_code != 0)
-            fprintf(stderr, "\n  %s: %.600s\n", fixes[i], out.out);
-        ASSERT_INT_EQ(out.exit_code, 0);
-        ASSERT_STR_HAS(out.out, "no violation in 200 schedules");
-    }
+    static const char *const pct[] = { "--strategy", "pct", "--runs", "200",
+                                       NULL };
+    expect_each_fix_explores_clean("philosophers", explored_fixes, pct,
+                                   "no violation in 200 schedules",
+                                   "TSAN_OPTIONS=exitcode=1", CMD_LIMIT_MS);
 }
 
 /* ================================ the view =============================== */

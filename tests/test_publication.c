@@ -105,15 +105,12 @@ static void a_controlled_run_shows_it_and_repeats_itself(void)
 
 static void explore_finds_it_and_the_replay_repeats_it(void)
 {
-    static explore_found_t f;
     static cmd_out_t again;
-    const char *argv[] = { "explore", "publication", NULL };
-    run_concdemo(&out, argv, TSAN_ENV, CMD_LIMIT_MS);
-    expect_explore_found(&out, "publication [broken]: ", &f);
-    ASSERT_STR_HAS(f.verdict, "VIOLATED — ");
-    ASSERT_STR_HAS(f.verdict, "used session 0");
-    expect_printed_run_repeats(&again, f.replay, NULL, f.verdict, TSAN_ENV,
-                               CMD_LIMIT_MS);
+    static const char *const args[] = { "publication", NULL };
+    static const char *const verdict[] = { "VIOLATED — ", "used session 0",
+                                           NULL };
+    expect_explore_finds_and_replays(&out, &again, args, verdict, NULL,
+                                     TSAN_ENV, CMD_LIMIT_MS);
 }
 
 static void fixes_hold_under_explore(void)

@@ -135,7 +135,10 @@ static void explore_one_cook(const char *a, const char *b)
 
 static void explore_finds_it_by_a_spurious_wakeup_alone(void)
 {
-    explore_found_t f;
+    static const char *const args[] = { "spurious", "--threads=1",
+                                        "--strategy=dfs", "--spurious", NULL };
+    static const char *const verdict[] = { "VIOLATED", "from an empty rail",
+                                           NULL };
     explore_one_cook("--strategy=dfs", NULL);
     if (out.exit_code != 0)
         fprintf(stderr, "\n  %.600s\n", out.out);
@@ -145,13 +148,9 @@ static void explore_finds_it_by_a_spurious_wakeup_alone(void)
     ASSERT_INT_EQ(out.exit_code, 1);
     explore_one_cook("--strategy=random", "--spurious");
     ASSERT_INT_EQ(out.exit_code, 1);
-    explore_one_cook("--strategy=dfs", "--spurious");
-    expect_explore_found(&out, "spurious [broken]: ", &f);
-    ASSERT_STR_HAS(f.verdict, "VIOLATED");
-    ASSERT_STR_HAS(f.verdict, "from an empty rail");
-    ASSERT_STR_HAS(f.replay, " --spurious");
-    expect_printed_run_repeats(&out2, f.replay, "--trace", f.verdict, NULL,
-                               60000);
+    const explore_found_t *f = expect_explore_finds_and_replays(
+        &out, &out2, args, verdict, "--trace", NULL, 60000);
+    ASSERT_STR_HAS(f->replay, " --spurious");
     /* The take that failed followed a wake-up nobody signalled. */
     const char *empty = strstr(out2.out, "rail empty");
     CU_ASSERT_PTR_NOT_NULL_FATAL(empty);
@@ -185,23 +184,19 @@ static void fixes_hold_under_spurious_wakeups(void)
      * included (the broken wait fails there: see above). Three cooks:
      * random schedules, one decision in four may wake a waiter for
      * nothing. */
-    const char *fixes[] = { "--fixed=while", "--fixed=two-conds" };
-    for (int i = 0; i < 2; i++) {
-        concdemo(&out, (const char *[]){ "explore", "spurious", fixes[i],
-                                         "--threads=1", "--strategy=dfs",
-                                         "--spurious", NULL });
-        if (out.exit_code != 0)
-            fprintf(stderr, "\n  %s: %.600s\n", fixes[i], out.out);
-        ASSERT_INT_EQ(out.exit_code, 0);
-        ASSERT_STR_HAS(out.out, "every schedule with at most 2 preemptions "
-                       "tried");
-        concdemo(&out, (const char *[]){ "explore", "spurious", fixes[i],
-                                         "--spurious", "--threads=3",
-                                         "--iterations=3", "--strategy=random",
-                                         "--runs=300", NULL });
-        ASSERT_INT_EQ(out.exit_code, 0);
-        ASSERT_STR_HAS(out.out, "no violation in 300 schedules");
-    }
+    static const char *const fixes[] = { "--fixed=while", "--fixed=two-conds",
+                                         NULL };
+    static const char *const one_cook[] = { "--threads=1", "--strategy=dfs",
+                                            "--spurious", NULL };
+    static const char *const three_cooks[] = {
+        "--spurious", "--threads=3", "--iterations=3", "--strategy=random",
+        "--runs=300", NULL };
+    expect_each_fix_explores_clean("spurious", fixes, one_cook,
+                                   "every schedule with at most 2 "
+                                   "preemptions tried", NULL, 60000);
+    expect_each_fix_explores_clean("spurious", fixes, three_cooks,
+                                   "no violation in 300 schedules", NULL,
+                                   60000);
 }
 
 void suite_spurious(void)
