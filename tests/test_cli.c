@@ -39,85 +39,104 @@ static void expect_usage_error_argv(const char *const args[],
 #define USAGE_ERROR(culprit, ...)                                            \
     expect_usage_error_argv((const char *const[]){ __VA_ARGS__, NULL }, culprit)
 
+/* A command and what it must do: its exit code, and strings it prints (on
+ * stdout; on stderr for a usage error, exit 2). */
+typedef struct out_case {
+    const char *args[5]; /* the words after the program, NULL-ended */
+    int exit_code;
+    const char *has[13]; /* NULL-ended */
+} out_case_t;
+
+/* Runs each of the n cases; a failing one is named by its words. */
+static void expect_cases(const out_case_t *cases, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        const out_case_t *c = &cases[k];
+        unsigned failed = CU_get_number_of_failures();
+        run_bin(&out, c->args[0], c->args[1], c->args[2], c->args[3]);
+        ASSERT_INT_EQ(out.exit_code, c->exit_code);
+        for (int i = 0; c->has[i]; i++)
+            ASSERT_STR_HAS(c->exit_code == 2 ? out.err : out.out, c->has[i]);
+        if (CU_get_number_of_failures() != failed)
+            fprintf(stderr, "\n  ^ concdemo %s %s %s %s\n",
+                    c->args[0] ? c->args[0] : "", c->args[1] ? c->args[1] : "",
+                    c->args[2] ? c->args[2] : "", c->args[3] ? c->args[3] : "");
+    }
+}
+
+#define EXPECT_CASES(c) expect_cases((c), sizeof(c) / sizeof((c)[0]))
+
 static void help_lists_commands_and_exit_codes(void)
 {
-    run_bin(&out, "--help", NULL, NULL, NULL);
-    ASSERT_INT_EQ(out.exit_code, 0);
-    ASSERT_STR_HAS(out.out, "usage: concdemo SCENARIO");
-    ASSERT_STR_HAS(out.out, "exit codes:");
-    ASSERT_STR_HAS(out.out, "the run deadlocked, livelocked or timed");
-    ASSERT_STR_HAS(out.out, "--fixed[=HOW]");
+    static const out_case_t c[] = {
+        { { "--help" }, 0, { "usage: concdemo SCENARIO", "exit codes:",
+                             "the run deadlocked, livelocked or timed",
+                             "--fixed[=HOW]" } },
+    };
+    EXPECT_CASES(c);
 }
 
 static void no_arguments_prints_usage_and_fails(void)
 {
-    run_bin(&out, NULL, NULL, NULL, NULL);
-    ASSERT_INT_EQ(out.exit_code, 2);
-    ASSERT_STR_HAS(out.err, "usage:");
+    static const out_case_t c[] = { { { NULL }, 2, { "usage:" } } };
+    EXPECT_CASES(c);
 }
 
 static void version_prints_a_version(void)
 {
-    run_bin(&out, "--version", NULL, NULL, NULL);
-    ASSERT_INT_EQ(out.exit_code, 0);
-    ASSERT_STR_HAS(out.out, "concdemo ");
+    static const out_case_t c[] = { { { "--version" }, 0, { "concdemo " } } };
+    EXPECT_CASES(c);
 }
 
 static void list_names_every_scenario_and_its_fixes(void)
 {
-    run_bin(&out, "list", NULL, NULL, NULL);
-    ASSERT_INT_EQ(out.exit_code, 0);
-    ASSERT_STR_HAS(out.out, "race");
-    ASSERT_STR_HAS(out.out, "--fixed=keyed (recommended)");
-    ASSERT_STR_HAS(out.out, "deadlock");
-    ASSERT_STR_HAS(out.out, "--fixed=ordering (recommended)");
-    ASSERT_STR_HAS(out.out, "publication ");
-    ASSERT_STR_HAS(out.out, " the early flag: ");
-    ASSERT_STR_HAS(out.out, "--fixed=release-acquire (recommended)");
-    ASSERT_STR_HAS(out.out, "livelock ");
-    ASSERT_STR_HAS(out.out, " the polite transfers: ");
-    ASSERT_STR_HAS(out.out, "--fixed=backoff");
-    run_bin(&out, "list", "--json", NULL, NULL);
-    ASSERT_INT_EQ(out.exit_code, 0);
-    ASSERT_STR_HAS(out.out, "\"name\":\"race\"");
+    static const out_case_t c[] = {
+        { { "list" }, 0, { "race", "--fixed=keyed (recommended)", "deadlock",
+                           "--fixed=ordering (recommended)", "publication ",
+                           " the early flag: ",
+                           "--fixed=release-acquire (recommended)",
+                           "livelock ", " the polite transfers: ",
+                           "--fixed=backoff" } },
+        { { "list", "--json" }, 0, { "\"name\":\"race\"" } },
+    };
+    EXPECT_CASES(c);
 }
 
 static void scenario_help_shows_variants_and_ranges(void)
 {
-    run_bin(&out, "race", "--help", NULL, NULL);
-    ASSERT_INT_EQ(out.exit_code, 0);
-    ASSERT_STR_HAS(out.out, "cas");
-    ASSERT_STR_HAS(out.out, "--threads N      1..256");
-    run_bin(&out, "help", "deadlock", NULL, NULL);
-    ASSERT_INT_EQ(out.exit_code, 0);
-    ASSERT_STR_HAS(out.out, "timeout");
+    static const out_case_t c[] = {
+        { { "race", "--help" }, 0, { "cas", "--threads N      1..256" } },
+        { { "help", "deadlock" }, 0, { "timeout" } },
+    };
+    EXPECT_CASES(c);
 }
 
 static void broken_race_ends_with_a_violated_verdict_and_exit_1(void)
 {
-    run_bin(&out, "race", NULL, NULL, NULL);
-    ASSERT_INT_EQ(out.exit_code, 1);
-    ASSERT_STR_HAS(out.out, "race [broken]: VIOLATED");
-    ASSERT_STR_HAS(out.out, "expected each of 8 orders charged once");
+    static const out_case_t c[] = {
+        { { "race" }, 1, { "race [broken]: VIOLATED",
+                           "expected each of 8 orders charged once" } },
+    };
+    EXPECT_CASES(c);
 }
 
 static void plain_fixed_runs_the_recommended_fix_and_exits_0(void)
 {
-    run_bin(&out, "race", "--fixed", NULL, NULL);
-    ASSERT_INT_EQ(out.exit_code, 0);
-    ASSERT_STR_HAS(out.out, "race [keyed]: HELD");
-    run_bin(&out, "deadlock", "--fixed", NULL, NULL);
-    ASSERT_INT_EQ(out.exit_code, 0);
-    ASSERT_STR_HAS(out.out, "deadlock [ordering]: HELD");
+    static const out_case_t c[] = {
+        { { "race", "--fixed" }, 0, { "race [keyed]: HELD" } },
+        { { "deadlock", "--fixed" }, 0, { "deadlock [ordering]: HELD" } },
+    };
+    EXPECT_CASES(c);
 }
 
 static void deadlock_verdict_spells_out_the_cycle(void)
 {
-    run_bin(&out, "deadlock", NULL, NULL, NULL);
-    ASSERT_INT_EQ(out.exit_code, 1);
-    ASSERT_STR_HAS(out.out, "deadlock [broken]: DEADLOCK");
-    ASSERT_STR_HAS(out.out, "transfer-1 holds acct-A, waits acct-B");
-    ASSERT_STR_HAS(out.out, "lock-order: potential deadlock: acct-");
+    static const out_case_t c[] = {
+        { { "deadlock" }, 1, { "deadlock [broken]: DEADLOCK",
+                               "transfer-1 holds acct-A, waits acct-B",
+                               "lock-order: potential deadlock: acct-" } },
+    };
+    EXPECT_CASES(c);
 }
 
 static void json_is_one_object_with_status_and_figures(void)
@@ -137,12 +156,11 @@ static void json_is_one_object_with_status_and_figures(void)
 
 static void trace_shows_each_operation(void)
 {
-    run_bin(&out, "deadlock", "--fixed=ordering", "--trace", "--iterations=1");
-    ASSERT_INT_EQ(out.exit_code, 0);
-    ASSERT_STR_HAS(out.out, "trace: ");
-    ASSERT_STR_HAS(out.out, "acquired");
-    ASSERT_STR_HAS(out.out, "fraud-check");
-    ASSERT_STR_HAS(out.out, "demos/deadlock.c:");
+    static const out_case_t c[] = {
+        { { "deadlock", "--fixed=ordering", "--trace", "--iterations=1" }, 0,
+          { "trace: ", "acquired", "fraud-check", "demos/deadlock.c:" } },
+    };
+    EXPECT_CASES(c);
 }
 
 static void options_accept_both_spellings(void)
@@ -161,13 +179,12 @@ static void options_accept_both_spellings(void)
  * table; `concdemo SCENARIO` stays its short form. */
 static void run_word_runs_the_scenario(void)
 {
-    run_bin(&out, "run", "race", "--fixed=mutex", "--iterations=2");
-    ASSERT_INT_EQ(out.exit_code, 0);
-    ASSERT_STR_HAS(out.out, "race [mutex]: HELD");
-    ASSERT_STR_HAS(out.out, "4 threads, 2 iterations");
-    run_bin(&out, "run", "deadlock", "--help", NULL);
-    ASSERT_INT_EQ(out.exit_code, 0);
-    ASSERT_STR_HAS(out.out, "concdemo deadlock - ");
+    static const out_case_t c[] = {
+        { { "run", "race", "--fixed=mutex", "--iterations=2" }, 0,
+          { "race [mutex]: HELD", "4 threads, 2 iterations" } },
+        { { "run", "deadlock", "--help" }, 0, { "concdemo deadlock - " } },
+    };
+    EXPECT_CASES(c);
     USAGE_ERROR("run needs a scenario", "run");
     USAGE_ERROR("unknown scenario 'nosuch'", "run", "nosuch");
     USAGE_ERROR("unknown option '--colour' (see concdemo help race)", "run",
