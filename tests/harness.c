@@ -222,6 +222,22 @@ cd_run_opts_t scenario_opts(const char *name, int iterations, int workers,
     return o;
 }
 
+cd_sched_cfg_t sched_cfg(int strategy, uint64_t seed)
+{
+    cd_sched_cfg_t cfg = { .strategy = strategy, .seed = seed, .depth = 3,
+                           .max_steps = CD_SCHED_DEFAULT_STEPS };
+    return cfg;
+}
+
+child_run_t run_controlled_forked(const char *name, const char *variant,
+                                  const cd_sched_cfg_t *cfg,
+                                  cd_params_t params, int limit_ms)
+{
+    cd_run_opts_t o = { .params = params, .timeout_ms = limit_ms - 2000,
+                        .latency_permille = 1000, .sched = cfg };
+    return run_forked_opts(name, variant, &o, limit_ms);
+}
+
 /* ================== bodies that run in a forked child ==================== */
 
 /* What the failing check in a child said; sent to the parent. */

@@ -48,6 +48,19 @@ child_run_t run_forked_opts(const char *name, const char *variant,
 cd_run_opts_t scenario_opts(const char *name, int iterations, int workers,
                             int permille, int limit_ms);
 
+/* A controlled scheduler's set-up: strategy (CD_SCHED_PCT, _RANDOM) and
+ * seed, with pct's depth 3 (random has no use for it) and the default step
+ * bound. */
+cd_sched_cfg_t sched_cfg(int strategy, uint64_t seed);
+
+/* Runs scenario `name`'s variant with params as given (no defaults filled
+ * in) under the controlled scheduler cfg - latencies pass on its virtual
+ * clock - in a child killed after limit_ms; the run's own hard limit is
+ * 2 s under that. */
+child_run_t run_controlled_forked(const char *name, const char *variant,
+                                  const cd_sched_cfg_t *cfg,
+                                  cd_params_t params, int limit_ms);
+
 /* Output of a command run by the shell. */
 typedef struct cmd_out {
     int exit_code;     /* -1 if killed or not run */
@@ -120,6 +133,9 @@ void expect_explore_found(const cmd_out_t *o, const char *verdict_prefix,
  * fails the test unless every search exits 0 and prints `held` ("no
  * violation in 300 schedules", "every schedule with at most 2 preemptions
  * tried"). A search that did not hold is printed with its fix and args. */
+/* What a dfs that held prints, at explore's default bound. */
+#define DFS_EXHAUSTED "every schedule with at most 2 preemptions tried"
+
 void expect_each_fix_explores_clean(const char *scenario,
                                     const char *const fixes[],
                                     const char *const args[],

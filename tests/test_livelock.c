@@ -162,12 +162,9 @@ static void fixes_hold_on_a_loaded_machine(void)
 /* One run under --sched=pct:SEED with the default sizes. */
 static child_run_t run_controlled(const char *variant, uint64_t seed)
 {
-    cd_sched_cfg_t cfg = { .strategy = CD_SCHED_PCT, .seed = seed,
-                           .depth = 3, .max_steps = CD_SCHED_DEFAULT_STEPS };
-    cd_run_opts_t o = { .params = { .threads = 2, .iterations = 20 },
-                        .timeout_ms = 20000, .latency_permille = 1000,
-                        .sched = &cfg };
-    return run_forked_opts("livelock", variant, &o, LIMIT_MS);
+    cd_sched_cfg_t cfg = sched_cfg(CD_SCHED_PCT, seed);
+    cd_params_t p = { .threads = 2, .iterations = 20 };
+    return run_controlled_forked("livelock", variant, &cfg, p, LIMIT_MS);
 }
 
 static void a_controlled_run_livelocks_and_repeats_itself(void)

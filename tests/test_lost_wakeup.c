@@ -82,11 +82,9 @@ static void fixes_hear_many_jobs_without_latency(void)
 
 static child_run_t controlled(const char *variant, uint64_t seed)
 {
-    cd_sched_cfg_t cfg = { .strategy = CD_SCHED_RANDOM, .seed = seed,
-                           .max_steps = CD_SCHED_DEFAULT_STEPS };
-    cd_run_opts_t o = { .params = { .iterations = 3 }, .timeout_ms = 15000,
-                        .latency_permille = 1000, .sched = &cfg };
-    return run_forked_opts("lost-wakeup", variant, &o, LIMIT_MS);
+    cd_sched_cfg_t cfg = sched_cfg(CD_SCHED_RANDOM, seed);
+    cd_params_t p = { .iterations = 3 };
+    return run_controlled_forked("lost-wakeup", variant, &cfg, p, LIMIT_MS);
 }
 
 static void a_controlled_run_is_stuck_the_same_way_each_time(void)
@@ -121,8 +119,7 @@ static void explore_proves_both_fixes(void)
     static const char *const dfs[] = { "--strategy=dfs", NULL };
     static const char *const pct[] = { "--iterations=3", "--runs=200", NULL };
     expect_each_fix_explores_clean("lost-wakeup", fixes, dfs,
-                                   "every schedule with at most 2 "
-                                   "preemptions tried", NULL, 60000);
+                                   DFS_EXHAUSTED, NULL, 60000);
     expect_each_fix_explores_clean("lost-wakeup", fixes, pct,
                                    "no violation in 200 schedules", NULL,
                                    60000);

@@ -99,12 +99,10 @@ static void fixes_hold_with_many_handlers(void)
 static child_run_t run_controlled(const char *variant, int strategy,
                                   uint64_t seed)
 {
-    cd_sched_cfg_t cfg = { .strategy = strategy, .seed = seed, .depth = 3,
-                           .max_steps = CD_SCHED_DEFAULT_STEPS };
-    cd_run_opts_t o = { .params = { .threads = 2, .iterations = 4 },
-                        .timeout_ms = 20000, .latency_permille = 1000,
-                        .sched = &cfg };
-    return run_forked_opts("order-violation", variant, &o, LIMIT_MS);
+    cd_sched_cfg_t cfg = sched_cfg(strategy, seed);
+    cd_params_t p = { .threads = 2, .iterations = 4 };
+    return run_controlled_forked("order-violation", variant, &cfg, p,
+                                 LIMIT_MS);
 }
 
 static void controlled_runs_violate_and_repeat(void)
@@ -172,8 +170,7 @@ static void explore_finds_nothing_in_the_fixes(void)
                                        "--threads", "2", "--iterations", "2",
                                        NULL };
     expect_each_fix_explores_clean("order-violation", fixed, dfs,
-                                   "every schedule with at most 2 "
-                                   "preemptions tried",
+                                   DFS_EXHAUSTED,
                                    "TSAN_OPTIONS=exitcode=1", CMD_LIMIT_MS);
     expect_each_fix_explores_clean("order-violation", fixed, pct,
                                    "no violation in 200 schedules",

@@ -84,12 +84,9 @@ static void fixes_hold_for_two_and_for_nine(void)
 static child_run_t run_controlled(const char *variant, int strategy,
                                   uint64_t seed)
 {
-    cd_sched_cfg_t cfg = { .strategy = strategy, .seed = seed, .depth = 3,
-                           .max_steps = CD_SCHED_DEFAULT_STEPS };
-    cd_run_opts_t o = { .params = { .threads = 5, .iterations = 10 },
-                        .timeout_ms = 20000, .latency_permille = 1000,
-                        .sched = &cfg };
-    return run_forked_opts("philosophers", variant, &o, LIMIT_MS);
+    cd_sched_cfg_t cfg = sched_cfg(strategy, seed);
+    cd_params_t p = { .threads = 5, .iterations = 10 };
+    return run_controlled_forked("philosophers", variant, &cfg, p, LIMIT_MS);
 }
 
 static void timeout_fix_gives_forks_back_and_retries(void)
@@ -150,8 +147,7 @@ static void dfs_tries_every_schedule_of_each_fix(void)
 {
     static const char *const dfs[] = { "--strategy", "dfs", NULL };
     expect_each_fix_explores_clean("philosophers", explored_fixes, dfs,
-                                   "every schedule with at most 2 "
-                                   "preemptions tried",
+                                   DFS_EXHAUSTED,
                                    "TSAN_OPTIONS=exitcode=1", CMD_LIMIT_MS);
 }
 

@@ -72,12 +72,9 @@ static void fixes_hold_with_many_threads(void)
  * orders, on the scheduler's virtual clock. */
 static child_run_t run_on_virtual_clock(const char *fix)
 {
-    cd_sched_cfg_t cfg = { .strategy = CD_SCHED_RANDOM, .seed = 3,
-                           .max_steps = CD_SCHED_DEFAULT_STEPS };
-    cd_run_opts_t o = { .params = { .threads = 8, .iterations = 32 },
-                        .timeout_ms = 20000, .latency_permille = 1000,
-                        .sched = &cfg };
-    return run_forked_opts("race", fix, &o, LIMIT_MS);
+    cd_sched_cfg_t cfg = sched_cfg(CD_SCHED_RANDOM, 3);
+    cd_params_t p = { .threads = 8, .iterations = 32 };
+    return run_controlled_forked("race", fix, &cfg, p, LIMIT_MS);
 }
 
 static void keyed_runs_customers_in_parallel(void)

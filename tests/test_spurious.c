@@ -101,13 +101,10 @@ static void two_conds_wakes_cooks_only_for_the_till(void)
 static child_run_t controlled(const char *variant, uint64_t seed,
                               int cooks, int spurious)
 {
-    cd_sched_cfg_t cfg = { .strategy = CD_SCHED_RANDOM, .seed = seed,
-                           .max_steps = CD_SCHED_DEFAULT_STEPS,
-                           .spurious = spurious };
-    cd_run_opts_t o = { .params = { .threads = cooks, .iterations = 4 },
-                        .timeout_ms = 15000, .latency_permille = 1000,
-                        .sched = &cfg };
-    return run_forked_opts("spurious", variant, &o, LIMIT_MS);
+    cd_sched_cfg_t cfg = sched_cfg(CD_SCHED_RANDOM, seed);
+    cfg.spurious = spurious;
+    cd_params_t p = { .threads = cooks, .iterations = 4 };
+    return run_controlled_forked("spurious", variant, &cfg, p, LIMIT_MS);
 }
 
 static void a_controlled_run_repeats_itself(void)
@@ -192,8 +189,7 @@ static void fixes_hold_under_spurious_wakeups(void)
         "--spurious", "--threads=3", "--iterations=3", "--strategy=random",
         "--runs=300", NULL };
     expect_each_fix_explores_clean("spurious", fixes, one_cook,
-                                   "every schedule with at most 2 "
-                                   "preemptions tried", NULL, 60000);
+                                   DFS_EXHAUSTED, NULL, 60000);
     expect_each_fix_explores_clean("spurious", fixes, three_cooks,
                                    "no violation in 300 schedules", NULL,
                                    60000);

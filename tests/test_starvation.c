@@ -51,12 +51,10 @@ static void under_the_scheduler_no_trim_gets_in_during_the_storm(void)
 {
     /* One thread at a time on a virtual clock: the readers' overlap is
      * exact, and the writer gets in only once the storm is over. */
-    cd_sched_cfg_t cfg = { .strategy = CD_SCHED_RANDOM, .seed = 7,
-                           .max_steps = CD_SCHED_DEFAULT_STEPS };
-    const cd_scenario_t *s = cd_scenario_find("starvation");
-    cd_run_opts_t o = { .params = s->defaults, .timeout_ms = 20000,
-                        .latency_permille = 1000, .sched = &cfg };
-    child_run_t c = run_forked_opts("starvation", "broken", &o, LIMIT_MS);
+    cd_sched_cfg_t cfg = sched_cfg(CD_SCHED_RANDOM, 7);
+    child_run_t c = run_controlled_forked(
+        "starvation", "broken", &cfg,
+        cd_scenario_find("starvation")->defaults, LIMIT_MS);
     CU_ASSERT_TRUE_FATAL(c.finished);
     ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
     ASSERT_INT_EQ(fig(&c, "writes_while_requests_ran"), 0);

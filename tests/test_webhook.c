@@ -161,8 +161,7 @@ static void test_fixes_hold_under_dfs(void)
     ASSERT_INT_EQ(out.exit_code, 1);
     ASSERT_STR_HAS(out.out, "violation found after");
     expect_each_fix_explores_clean("webhook", fixes, broken + 2,
-                                   "every schedule with at most 2 "
-                                   "preemptions tried", NULL, CMD_LIMIT_MS);
+                                   DFS_EXHAUSTED, NULL, CMD_LIMIT_MS);
     /* And at the explore size the scenario gives (one event, one worker). */
     expect_fixes_hold_under_explore("webhook", fixes, 20, 2, NULL,
                                     CMD_LIMIT_MS);
