@@ -22,22 +22,27 @@ static void run_bin(cmd_out_t *o, const char *a1, const char *a2,
 static cmd_out_t out;
 
 /* Bad input: exit 2, nothing on stdout, exactly one line on stderr that
- * names the culprit. args: the words after the program, NULL-ended. */
+ * names the culprit. args: the words after the program, NULL-ended; line:
+ * the caller's, to name the case that failed. */
 static void expect_usage_error_argv(const char *const args[],
-                                    const char *culprit)
+                                    const char *culprit, int line)
 {
     const char *argv[12] = { concdemo_bin() };
     for (int i = 0; args[i] && i < 10; i++)
         argv[i + 1] = args[i];
+    unsigned failed = CU_get_number_of_failures();
     run_cmd(&out, argv, "TSAN_OPTIONS=exitcode=1", LIMIT_MS);
     ASSERT_INT_EQ(out.exit_code, 2);
     ASSERT_INT_EQ(count_lines(out.err), 1);
     ASSERT_INT_EQ((long long)strlen(out.out), 0);
     ASSERT_STR_HAS(out.err, culprit);
+    if (CU_get_number_of_failures() != failed)
+        fprintf(stderr, "\n  ^ the case at %s:%d\n", __FILE__, line);
 }
 
 #define USAGE_ERROR(culprit, ...)                                            \
-    expect_usage_error_argv((const char *const[]){ __VA_ARGS__, NULL }, culprit)
+    expect_usage_error_argv((const char *const[]){ __VA_ARGS__, NULL },      \
+                            culprit, __LINE__)
 
 /* A command and what it must do: its exit code, and strings it prints (on
  * stdout; on stderr for a usage error, exit 2). */
@@ -192,52 +197,29 @@ static void run_word_runs_the_scenario(void)
 }
 
 /* Bad input, each with the culprit its one line must name. */
-static const struct usage_case {
-    const char *what;
-    const char *args[4]; /* NULL-ended */
-    const char *culprit;
-} usage_cases[] = {
-    { "unknown scenario", { "nosuch" }, "unknown scenario 'nosuch'" },
-    { "unknown fix", { "race", "--fixed=magic" }, "no fix called 'magic'" },
-    { "broken is not a fix", { "race", "--fixed=broken" },
-      "no fix called 'broken'" },
-    { "unknown flag", { "race", "--colour" }, "unknown option '--colour'" },
-    { "non-numeric threads", { "race", "--threads", "many" },
-      "'many' is not a whole number" },
-    { "out-of-range threads", { "deadlock", "--threads", "1" },
-      "between 2 and 64" },
-    { "out-of-range threads", { "race", "--threads=100000" },
-      "between 1 and 256" },
-    { "out-of-range iterations", { "race", "--iterations=-3" },
-      "between 1 and 5000" },
-    { "threads past any integer", { "race", "--threads=99999999999999999999" },
-      "--threads must be between" },
-    { "missing number", { "race", "--threads" }, "--threads needs a number" },
-    { "missing number", { "race", "--timeout=" }, "--timeout needs a number" },
-    { "timeout too short", { "race", "--timeout", "5" },
-      "between 100 and 600000" },
-    { "scale not a number", { "race", "--latency-scale", "fast" },
-      "--latency-scale must be" },
-    { "negative scale", { "race", "--latency-scale=-1" },
-      "--latency-scale must be" },
-    { "scale nan", { "race", "--latency-scale=nan" },
-      "--latency-scale must be" },
-    { "a flag without value given one", { "race", "--json=yes" },
-      "--json takes no value" },
-    { "stray argument", { "race", "extra" }, "unexpected argument 'extra'" },
-};
-
-/* Each case of usage_cases, named when it fails. */
 static void bad_input_names_the_culprit(void)
 {
-    size_t n = sizeof usage_cases / sizeof usage_cases[0];
-    for (size_t k = 0; k < n; k++) {
-        const struct usage_case *u = &usage_cases[k];
-        unsigned failed = CU_get_number_of_failures();
-        expect_usage_error_argv(u->args, u->culprit);
-        if (CU_get_number_of_failures() != failed)
-            fprintf(stderr, "\n  ^ case: %s\n", u->what);
-    }
+    USAGE_ERROR("unknown scenario 'nosuch'", "nosuch");
+    USAGE_ERROR("no fix called 'magic'", "race", "--fixed=magic");
+    USAGE_ERROR("no fix called 'broken'", "race", "--fixed=broken");
+    USAGE_ERROR("unknown option '--colour'", "race", "--colour");
+    USAGE_ERROR("'many' is not a whole number", "race", "--threads", "many");
+    /* Out of range. */
+    USAGE_ERROR("between 2 and 64", "deadlock", "--threads", "1");
+    USAGE_ERROR("between 1 and 256", "race", "--threads=100000");
+    USAGE_ERROR("between 1 and 5000", "race", "--iterations=-3");
+    USAGE_ERROR("--threads must be between", "race",
+                "--threads=99999999999999999999");
+    /* A number missing, a bad timeout or latency scale. */
+    USAGE_ERROR("--threads needs a number", "race", "--threads");
+    USAGE_ERROR("--timeout needs a number", "race", "--timeout=");
+    USAGE_ERROR("between 100 and 600000", "race", "--timeout", "5");
+    USAGE_ERROR("--latency-scale must be", "race", "--latency-scale", "fast");
+    USAGE_ERROR("--latency-scale must be", "race", "--latency-scale=-1");
+    USAGE_ERROR("--latency-scale must be", "race", "--latency-scale=nan");
+    /* A flag without value given one; a stray argument. */
+    USAGE_ERROR("--json takes no value", "race", "--json=yes");
+    USAGE_ERROR("unexpected argument 'extra'", "race", "extra");
 }
 
 /* Each command names the word it does not take, not a word it does. */
@@ -424,7 +406,7 @@ void suite_cli(void)
     CU_add_test(s, "concdemo run SCENARIO runs it", run_word_runs_the_scenario);
     CU_add_test(s, "--spurious runs replay with --spurious",
                 a_spurious_run_replays_with_spurious);
-    CU_add_test(s, "error: bad input names the culprit (a table of cases)",
+    CU_add_test(s, "error: bad input names the culprit",
                 bad_input_names_the_culprit);
     CU_add_test(s, "error: extra words are named", extra_words_are_named);
     CU_add_test(s, "error: unreadable schedule files say why", unreadable_schedule_files_say_why);
