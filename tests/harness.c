@@ -6,6 +6,7 @@
 #define _XOPEN_SOURCE 700 /* putenv */
 
 #include "harness.h"
+#include "../lib/cd_trace.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -782,19 +783,18 @@ child_run_t expect_deadlock_cycle(const char *name, int threads, int links,
 }
 
 void expect_fix_holds_every_run(const char *name, const char *fix,
-                                int threads, int runs,
-                                void (*figures)(const child_run_t *c,
-                                                int threads),
+                                int threads, int iterations, int runs,
+                                void (*figures)(const child_run_t *c),
                                 int limit_ms)
 {
     for (int i = 0; i < runs; i++) {
-        child_run_t c = run_forked(name, fix, threads, 0, limit_ms);
+        child_run_t c = run_forked(name, fix, threads, iterations, limit_ms);
         CU_ASSERT_TRUE_FATAL(c.finished);
         ASSERT_INT_EQ(c.r.verdict.status, CD_HELD);
         ASSERT_CLEAN_EXIT(c);
         ASSERT_INT_EQ(c.r.ninv, 0);
         if (figures)
-            figures(&c, threads);
+            figures(&c);
     }
 }
 
@@ -803,4 +803,42 @@ void add_suite(const char *name, const suite_test_t *tests)
     CU_pSuite s = CU_add_suite(name, NULL, NULL);
     for (int i = 0; tests[i].name; i++)
         CU_add_test(s, tests[i].name, tests[i].fn);
+}
+
+/* ========================= the trace of this process ===================== */
+
+/* The trace's first event op on obj with arg (any arg if !match_arg). */
+static int find_traced(int op, int obj, int match_arg, int64_t arg)
+{
+    cd_trace_event_t ev;
+    for (uint64_t i = 0; i < cd_trace_total(); i++)
+        if (cd_trace_get(i, &ev) == 0 && ev.op == op && ev.obj == obj &&
+            (!match_arg || ev.arg == arg))
+            return 1;
+    return 0;
+}
+
+int traced(int op, int obj, int64_t arg)
+{
+    return find_traced(op, obj, 1, arg);
+}
+
+int traced_any(int op, int obj)
+{
+    return find_traced(op, obj, 0, 0);
+}
+
+void expect_trace_line(int op, int obj, int64_t arg, const char *text)
+{
+    char line[256];
+    cd_trace_event_t e = { .op = op, .obj = obj, .arg = arg,
+                           .thread = cd_self() };
+    cd_trace_format(&e, line, sizeof line);
+    ASSERT_STR_HAS(line, text);
+}
+
+void expect_op_names(const int ops[], const char *const names[], int n)
+{
+    for (int i = 0; i < n; i++)
+        CU_ASSERT_STRING_EQUAL(cd_op_name(ops[i]), names[i]);
 }

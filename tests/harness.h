@@ -176,15 +176,15 @@ child_run_t expect_status_every_run(const char *name, const char *variant,
 child_run_t expect_deadlock_cycle(const char *name, int threads, int links,
                                   const char *observed, int limit_ms);
 
-/* Runs scenario `name`'s fix `runs` times with threads (0: the default) in
- * forked children and fails the test unless every run HELD with a clean
- * exit (no sanitizer report) and no lock-order finding (a fix that only
- * got lucky would still leave one); figures (or NULL) checks each run's
- * scenario-specific figures, given the threads asked for. */
+/* Runs scenario `name`'s fix `runs` times with threads and iterations (0:
+ * the default) in forked children and fails the test unless every run
+ * HELD with a clean exit (no sanitizer report) and no lock-order finding
+ * (a fix that only got lucky would still leave one); figures (or NULL)
+ * checks each run's scenario-specific figures (c->r.params: the sizes it
+ * ran with). */
 void expect_fix_holds_every_run(const char *name, const char *fix,
-                                int threads, int runs,
-                                void (*figures)(const child_run_t *c,
-                                                int threads),
+                                int threads, int iterations, int runs,
+                                void (*figures)(const child_run_t *c),
                                 int limit_ms);
 
 /* One test of a suite: what it shows, and its function. */
@@ -308,6 +308,21 @@ int await(snap_cond ok, int a, int b);
  * state (a cd_thread_state value). */
 int is_blocked_on(const cd_snapshot_t *s, int thread, int obj);
 int is_in_state(const cd_snapshot_t *s, int thread, int state);
+
+/* ========================= the trace of this process ===================== */
+
+/* Whether the trace holds event op on obj with arg (traced_any: with any
+ * arg). */
+int traced(int op, int obj, int64_t arg);
+int traced_any(int op, int obj);
+
+/* Fails the test unless the trace line of event op on obj with arg, by
+ * this thread, has `text` ("post       slots            count 2"). */
+void expect_trace_line(int op, int obj, int64_t arg, const char *text);
+
+/* Fails the test unless each of the n ops (CD_OP_ values) is named names[i]
+ * in the trace. */
+void expect_op_names(const int ops[], const char *const names[], int n);
 
 /* ================================ suites ================================= */
 

@@ -82,17 +82,6 @@ static void start_waiter(cd_thread_t *t, const char *name, waiter_t *w)
     CU_ASSERT_FATAL(await(is_blocked_on, t->id, cv.id));
 }
 
-/* Whether the trace holds event op on obj with arg. */
-static int traced(int op, int obj, int64_t arg)
-{
-    cd_trace_event_t ev;
-    for (uint64_t i = 0; i < cd_trace_total(); i++)
-        if (cd_trace_get(i, &ev) == 0 && ev.op == op && ev.obj == obj &&
-            ev.arg == arg)
-            return 1;
-    return 0;
-}
-
 /* ================================ free runs =============================== */
 
 /* FIFO: the first to wait is the one a signal wakes; the other stays
@@ -318,29 +307,20 @@ static void the_trace_names_each_step_of_a_wait(void)
     CU_ASSERT_TRUE(traced(CD_OP_SIGNAL, cv.id, 1));
     CU_ASSERT_TRUE(traced(CD_OP_WOKE, cv.id, CD_WOKE_SIGNALLED));
 
-    CU_ASSERT_STRING_EQUAL(cd_op_name(CD_OP_COND_WAIT), "cond-wait");
-    CU_ASSERT_STRING_EQUAL(cd_op_name(CD_OP_COND_TIMEDWAIT), "cond-timed");
-    CU_ASSERT_STRING_EQUAL(cd_op_name(CD_OP_SIGNAL), "signal");
-    CU_ASSERT_STRING_EQUAL(cd_op_name(CD_OP_BROADCAST), "broadcast");
-    CU_ASSERT_STRING_EQUAL(cd_op_name(CD_OP_WOKE), "woke");
+    static const int ops[] = { CD_OP_COND_WAIT, CD_OP_COND_TIMEDWAIT,
+                               CD_OP_SIGNAL, CD_OP_BROADCAST, CD_OP_WOKE };
+    static const char *const names[] = { "cond-wait", "cond-timed", "signal",
+                                         "broadcast", "woke" };
+    expect_op_names(ops, names, 5);
 
     /* Formatted lines say what the arg means. */
-    char line[256];
-    cd_trace_event_t e = { .op = CD_OP_SIGNAL, .obj = cv.id, .arg = 0,
-                           .thread = cd_self() };
-    cd_trace_format(&e, line, sizeof line);
-    ASSERT_STR_HAS(line, "signal     ready            unheard");
-    e.arg = 1;
-    cd_trace_format(&e, line, sizeof line);
-    ASSERT_STR_HAS(line, "woke 1");
-    e.op = CD_OP_WOKE;
-    e.arg = CD_WOKE_SPURIOUS;
-    cd_trace_format(&e, line, sizeof line);
-    ASSERT_STR_HAS(line, "woke       ready            spurious");
-    e.op = CD_OP_COND_TIMEDWAIT;
-    e.arg = 250;
-    cd_trace_format(&e, line, sizeof line);
-    ASSERT_STR_HAS(line, "cond-timed ready            <= 250 ms");
+    expect_trace_line(CD_OP_SIGNAL, cv.id, 0,
+                      "signal     ready            unheard");
+    expect_trace_line(CD_OP_SIGNAL, cv.id, 1, "woke 1");
+    expect_trace_line(CD_OP_WOKE, cv.id, CD_WOKE_SPURIOUS,
+                      "woke       ready            spurious");
+    expect_trace_line(CD_OP_COND_TIMEDWAIT, cv.id, 250,
+                      "cond-timed ready            <= 250 ms");
     teardown();
 }
 

@@ -41,17 +41,17 @@ static void ring_of_four_deadlocks_with_four_links(void)
 }
 
 /* Every transfer completed and the money is all there. */
-static void conserves_money(const child_run_t *c, int threads)
+static void conserves_money(const child_run_t *c)
 {
     ASSERT_INT_EQ(cd_verdict_get_num(&c->r.verdict, "completed"),
                   cd_verdict_get_num(&c->r.verdict, "transfers"));
     ASSERT_INT_EQ(cd_verdict_get_num(&c->r.verdict, "total"),
-                  1000 * (threads ? threads : 2));
+                  1000 * c->r.params.threads);
 }
 
 static void fix_holds_over_runs(const char *fix, int threads)
 {
-    expect_fix_holds_every_run("deadlock", fix, threads, RUNS,
+    expect_fix_holds_every_run("deadlock", fix, threads, 0, RUNS,
                                conserves_money, LIMIT_MS);
 }
 

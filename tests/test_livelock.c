@@ -103,21 +103,20 @@ static void a_ring_of_three_livelocks(void)
 
 /* Every transfer completed, the money is all there, and no transfer
  * retried as often as the livelock bound. */
-static void completes_without_a_retry_storm(const child_run_t *c,
-                                            int threads)
+static void completes_without_a_retry_storm(const child_run_t *c)
 {
     const cd_verdict_t *v = &c->r.verdict;
     ASSERT_INT_EQ(cd_verdict_get_num(v, "completed"),
                   cd_verdict_get_num(v, "transfers"));
     ASSERT_INT_EQ(cd_verdict_get_num(v, "total"),
-                  1000 * (threads ? threads : 2));
+                  1000 * c->r.params.threads);
     CU_ASSERT_TRUE(cd_verdict_get_num(v, "most_retries_in_a_row") <
                    cd_verdict_get_num(v, "livelock_bound"));
 }
 
 static void fix_holds_over_runs(const char *fix, int threads)
 {
-    expect_fix_holds_every_run("livelock", fix, threads, RUNS,
+    expect_fix_holds_every_run("livelock", fix, threads, 0, RUNS,
                                completes_without_a_retry_storm, LIMIT_MS);
 }
 

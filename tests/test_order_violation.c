@@ -59,26 +59,37 @@ static void broken_is_violated_on_every_run(void)
 
 /* ================================= fixes ================================= */
 
-static void fix_holds(const char *fix, int handlers, int requests)
+/* Nothing used before it existed, every request served, one connect. */
+static void connected_once_before_use(const child_run_t *c)
 {
-    child_run_t c = run_forked("order-violation", fix, handlers, requests,
+    const cd_verdict_t *v = &c->r.verdict;
+    ASSERT_INT_EQ(cd_verdict_get_num(v, "used_before_creation"), 0);
+    ASSERT_INT_EQ(cd_verdict_get_num(v, "served"),
+                  cd_verdict_get_num(v, "requests"));
+    ASSERT_INT_EQ(cd_verdict_get_num(v, "connects"), 1);
+}
+
+/* The same, and start-up made the connection (once lets whoever asks
+ * first make it). */
+static void connected_by_startup(const child_run_t *c)
+{
+    connected_once_before_use(c);
+    ASSERT_STR_HAS(cd_verdict_get_str(&c->r.verdict, "connected_by"),
+                   "startup");
+}
+
+static void fix_holds(const char *fix, int handlers, int requests, int runs)
+{
+    expect_fix_holds_every_run("order-violation", fix, handlers, requests,
+                               runs,
+                               strcmp(fix, "once") ? connected_by_startup
+                                                   : connected_once_before_use,
                                LIMIT_MS);
-    CU_ASSERT_TRUE_FATAL(c.finished);
-    ASSERT_INT_EQ(c.r.verdict.status, CD_HELD);
-    ASSERT_CLEAN_EXIT(c);
-    ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "used_before_creation"), 0);
-    ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "served"),
-                  cd_verdict_get_num(&c.r.verdict, "requests"));
-    ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "connects"), 1);
-    if (strcmp(fix, "once") != 0) /* once: whoever asked first */
-        ASSERT_STR_HAS(cd_verdict_get_str(&c.r.verdict, "connected_by"),
-                       "startup");
 }
 
 static void fix_holds_over_runs(const char *fix)
 {
-    for (int i = 0; i < RUNS; i++)
-        fix_holds(fix, 0, 0);
+    fix_holds(fix, 0, 0, RUNS);
 }
 
 static void cond_fix_holds(void) { fix_holds_over_runs("cond"); }
@@ -91,7 +102,7 @@ static void fixes_hold_with_many_handlers(void)
      * cond must wake every waiter (a signal instead of a broadcast would
      * leave handlers asleep: TIMEOUT). */
     for (int i = 0; i < NFIXES; i++)
-        fix_holds(fixes[i], 32, 4);
+        fix_holds(fixes[i], 32, 4, 1);
 }
 
 /* ========================== the controlled scheduler ===================== */
