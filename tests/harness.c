@@ -6,6 +6,7 @@
 #define _XOPEN_SOURCE 700 /* putenv */
 
 #include "harness.h"
+#include "../lib/cd_sched.h"
 #include "../lib/cd_trace.h"
 
 #include <errno.h>
@@ -803,6 +804,37 @@ void add_suite(const char *name, const suite_test_t *tests)
     CU_pSuite s = CU_add_suite(name, NULL, NULL);
     for (int i = 0; tests[i].name; i++)
         CU_add_test(s, tests[i].name, tests[i].fn);
+}
+
+/* ====================== controlled runs in this process ==================== */
+
+void expect_seeds_repeat_and_replay(cd_sched_cfg_t base, controlled_run_fn run,
+                                    int all)
+{
+    static char first[4096], again[4096], replayed[4096], before[4096];
+    static uint16_t prefix[4096];
+    int distinct = 0;
+    before[0] = '\0';
+    for (uint64_t seed = 1; seed <= 20; seed++) {
+        cd_sched_cfg_t cfg = base;
+        cfg.seed = seed;
+        ASSERT_INT_EQ(run(&cfg, first, sizeof first), all);
+        ASSERT_INT_EQ(run(&cfg, again, sizeof again), all);
+        CU_ASSERT_STRING_EQUAL(first, again);
+
+        char err[128];
+        int n = cd_sched_parse_schedule(first, prefix, 4096, err, sizeof err);
+        CU_ASSERT_FATAL(n > 0);
+        cd_sched_cfg_t rp = { .strategy = CD_SCHED_REPLAY, .prefix = prefix,
+                              .nprefix = n };
+        ASSERT_INT_EQ(run(&rp, replayed, sizeof replayed), all);
+        CU_ASSERT_STRING_EQUAL(first, replayed);
+        CU_ASSERT_PTR_NULL(cd_sched_misfit());
+        /* Seeds differ: the runs are not all one schedule. */
+        distinct += strcmp(first, before) != 0;
+        memcpy(before, first, sizeof before);
+    }
+    CU_ASSERT_TRUE(distinct > 10);
 }
 
 /* ========================= the trace of this process ===================== */

@@ -309,6 +309,21 @@ int await(snap_cond ok, int a, int b);
 int is_blocked_on(const cd_snapshot_t *s, int thread, int obj);
 int is_in_state(const cd_snapshot_t *s, int thread, int state);
 
+/* ====================== controlled runs in this process ==================== */
+
+/* A controlled run of a suite's own: runs under cfg, writes the schedule it
+ * took into buf (size bytes) and returns what it consumed. */
+typedef int (*controlled_run_fn)(const cd_sched_cfg_t *cfg, char *buf,
+                                 size_t size);
+
+/* Runs run for seeds 1 to 20 of base's strategy (base.seed is replaced)
+ * and fails the test unless each seed consumes `all`, plays the same
+ * schedule twice, and plays it again - all of it - replayed from its
+ * schedule string; and unless the seeds gave more than 10 different
+ * schedules. Uses the process's one scheduler: call it in a child. */
+void expect_seeds_repeat_and_replay(cd_sched_cfg_t base, controlled_run_fn run,
+                                    int all);
+
 /* ========================= the trace of this process ===================== */
 
 /* Whether the trace holds event op on obj with arg (traced_any: with any
