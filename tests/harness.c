@@ -224,6 +224,22 @@ cd_run_opts_t scenario_opts(const char *name, int iterations, int workers,
     return o;
 }
 
+child_run_t expect_broken_without_latency(const char *name, int threads,
+                                          int iterations, int one, int other,
+                                          int limit_ms)
+{
+    cd_run_opts_t o = { .params = { .threads = threads,
+                                    .iterations = iterations },
+                        .timeout_ms = 5000, .latency_permille = 0 };
+    child_run_t c = run_forked_opts(name, "broken", &o, limit_ms);
+    CU_ASSERT_TRUE_FATAL(c.finished);
+    if (c.r.verdict.status != one && c.r.verdict.status != other)
+        fprintf(stderr, "\n  %s without latency: status %d, want %d or %d\n",
+                name, c.r.verdict.status, one, other);
+    CU_ASSERT_TRUE(c.r.verdict.status == one || c.r.verdict.status == other);
+    return c;
+}
+
 cd_sched_cfg_t sched_cfg(int strategy, uint64_t seed)
 {
     cd_sched_cfg_t cfg = { .strategy = strategy, .seed = seed, .depth = 3,
@@ -756,6 +772,19 @@ const explore_found_t *expect_explore_finds_and_replays(
     snprintf(line, sizeof line, "%s", f.replay);
     expect_printed_run_repeats(again, line, extra, f.verdict, env, limit_ms);
     return &f;
+}
+
+void expect_every_run(const char *name, const char *variant, int runs,
+                      int status, void (*check)(const child_run_t *c),
+                      int limit_ms)
+{
+    for (int i = 0; i < runs; i++) {
+        child_run_t c = run_forked(name, variant, 0, 0, limit_ms);
+        CU_ASSERT_TRUE_FATAL(c.finished);
+        ASSERT_INT_EQ(c.r.verdict.status, status);
+        if (check)
+            check(&c);
+    }
 }
 
 child_run_t expect_status_every_run(const char *name, const char *variant,

@@ -48,6 +48,16 @@ child_run_t run_forked_opts(const char *name, const char *variant,
 cd_run_opts_t scenario_opts(const char *name, int iterations, int workers,
                             int permille, int limit_ms);
 
+/* Runs scenario `name`'s broken variant with threads and iterations as
+ * given (no defaults filled in), the latency scale at 0 - the window nearly
+ * closed - and a 5 s hard limit, in a child killed after limit_ms. Fails
+ * the test unless the run ended with verdict `one` or `other` (what it saw
+ * depends on the interleaving; that it ends and says so does not). Returns
+ * the run. */
+child_run_t expect_broken_without_latency(const char *name, int threads,
+                                          int iterations, int one, int other,
+                                          int limit_ms);
+
 /* A controlled scheduler's set-up: strategy (CD_SCHED_PCT, _RANDOM) and
  * seed, with pct's depth 3 (random has no use for it) and the default step
  * bound. */
@@ -164,7 +174,13 @@ const explore_found_t *expect_explore_finds_and_replays(
 
 /* Runs scenario `name`'s variant `runs` times in forked children, each
  * killed after limit_ms, and fails the test unless every one finished with
- * verdict `status`. Returns the last run (for more checks of its own). */
+ * verdict `status` and passes check (or NULL) - the scenario's own figures. */
+void expect_every_run(const char *name, const char *variant, int runs,
+                      int status, void (*check)(const child_run_t *c),
+                      int limit_ms);
+
+/* The same, without a check of its own; returns the last run (for more
+ * checks of the caller's). */
 child_run_t expect_status_every_run(const char *name, const char *variant,
                                     int runs, int status, int limit_ms);
 

@@ -246,12 +246,8 @@ static void no_latency_still_ends_honestly(void)
 {
     /* Without latency there is no timer to keep the tellers in step: they
      * spin, and either get through or pass the bound - and the run ends. */
-    cd_run_opts_t o = { .params = { .threads = 2, .iterations = 20 },
-                        .timeout_ms = 5000, .latency_permille = 0 };
-    child_run_t c = run_forked_opts("livelock", "broken", &o, LIMIT_MS);
-    CU_ASSERT_TRUE_FATAL(c.finished);
-    CU_ASSERT_TRUE(c.r.verdict.status == CD_HELD ||
-                   c.r.verdict.status == CD_LIVELOCK);
+    child_run_t c = expect_broken_without_latency("livelock", 2, 20, CD_HELD,
+                                                  CD_LIVELOCK, LIMIT_MS);
     ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "total"), 2000);
 }
 

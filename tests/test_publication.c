@@ -32,14 +32,16 @@ static void broken_hands_out_stale_sessions(void)
     ASSERT_STR_HAS(c.r.verdict.observed, "used session 0");
 }
 
+/* Some handler used a session before it was filled in. */
+static void read_stale(const child_run_t *c)
+{
+    CU_ASSERT_TRUE(cd_verdict_get_num(&c->r.verdict, "stale_reads") > 0);
+}
+
 static void broken_is_violated_every_run(void)
 {
-    for (int i = 0; i < RUNS; i++) {
-        child_run_t c = run_forked("publication", "broken", 0, 0, LIMIT_MS);
-        CU_ASSERT_TRUE_FATAL(c.finished);
-        ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
-        CU_ASSERT_TRUE(cd_verdict_get_num(&c.r.verdict, "stale_reads") > 0);
-    }
+    expect_every_run("publication", "broken", RUNS, CD_VIOLATED, read_stale,
+                     LIMIT_MS);
 }
 
 /* No stale read, and every handler read every connection. */
@@ -124,12 +126,8 @@ static void no_latency_still_ends_honestly(void)
 {
     /* With the handshake scaled to 0 the window nearly closes: whatever the
      * run saw, it must end and say so. */
-    cd_run_opts_t o = { .params = { .threads = 4, .iterations = 8 },
-                        .timeout_ms = 5000, .latency_permille = 0 };
-    child_run_t c = run_forked_opts("publication", "broken", &o, LIMIT_MS);
-    CU_ASSERT_TRUE_FATAL(c.finished);
-    CU_ASSERT_TRUE(c.r.verdict.status == CD_HELD ||
-                   c.r.verdict.status == CD_VIOLATED);
+    child_run_t c = expect_broken_without_latency("publication", 4, 8, CD_HELD,
+                                                  CD_VIOLATED, LIMIT_MS);
     ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "reads"), 32);
 }
 
