@@ -774,6 +774,16 @@ const explore_found_t *expect_explore_finds_and_replays(
     return &f;
 }
 
+int64_t fig(const child_run_t *c, const char *key)
+{
+    const cd_verdict_t *v = &c->r.verdict;
+    for (int i = 0; i < v->nfigs; i++)
+        if (v->figs[i].is_num && strcmp(v->figs[i].key, key) == 0)
+            return v->figs[i].num;
+    fprintf(stderr, "\n  no figure %s\n", key);
+    return -1;
+}
+
 void expect_every_run(const char *name, const char *variant, int runs,
                       int status, void (*check)(const child_run_t *c),
                       int limit_ms)

@@ -172,6 +172,10 @@ const explore_found_t *expect_explore_finds_and_replays(
     const char *const verdict_has[], const char *extra, const char *env,
     int limit_ms);
 
+/* c's verdict figure `key` (a number); -1 and a line on stderr, which
+ * names a misspelt key, if the verdict has no such figure. */
+int64_t fig(const child_run_t *c, const char *key);
+
 /* Runs scenario `name`'s variant `runs` times in forked children, each
  * killed after limit_ms, and fails the test unless every one finished with
  * verdict `status` and passes check (or NULL) - the scenario's own figures. */

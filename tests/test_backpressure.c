@@ -15,11 +15,6 @@
 #define CAPACITY 128
 #define LINE_BYTES 512
 
-static int64_t fig(const child_run_t *c, const char *key)
-{
-    return cd_verdict_get_num(&c->r.verdict, key);
-}
-
 static void broken_passes_the_memory_budget(void)
 {
     child_run_t c = run_forked("backpressure", "broken", 0, 0, LIMIT_MS);

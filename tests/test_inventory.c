@@ -36,24 +36,19 @@ static child_run_t run_with(const char *variant, int workers, int permille)
     return run_forked_opts("inventory", variant, &o, LIMIT_MS);
 }
 
-static long num(const child_run_t *c, const char *key)
-{
-    return (long)cd_verdict_get_num(&c->r.verdict, key);
-}
-
 static void broken_oversells_every_product_every_run(void)
 {
     for (int i = 0; i < RUNS; i++) {
         child_run_t c = run_forked("inventory", "broken", 0, 0, LIMIT_MS);
         CU_ASSERT_FATAL(c.finished);
         ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
-        ASSERT_INT_EQ(num(&c, "workers"), 1);
+        ASSERT_INT_EQ(fig(&c, "workers"), 1);
         /* The rush (30 buyers a product) all passed the check; the 25
          * whose card went through each took a unit of 10. */
-        ASSERT_INT_EQ(num(&c, "sold"), 25 * PRODUCTS);
-        ASSERT_INT_EQ(num(&c, "oversold"), 15 * PRODUCTS);
-        ASSERT_INT_EQ(num(&c, "lowest_stock"), -15);
-        ASSERT_INT_EQ(num(&c, "lost"), 0);
+        ASSERT_INT_EQ(fig(&c, "sold"), 25 * PRODUCTS);
+        ASSERT_INT_EQ(fig(&c, "oversold"), 15 * PRODUCTS);
+        ASSERT_INT_EQ(fig(&c, "lowest_stock"), -15);
+        ASSERT_INT_EQ(fig(&c, "lost"), 0);
         ASSERT_STR_HAS(c.r.verdict.observed, "25 sold of 10 in stock per "
                        "product: 15 oversold, stock -15");
         ASSERT_STR_HAS(c.r.verdict.observed, "no data race: one thread");
@@ -67,7 +62,7 @@ static void broken_on_one_worker_even_without_latency(void)
     child_run_t c = run_with("broken", 1, 0);
     CU_ASSERT_FATAL(c.finished);
     ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
-    CU_ASSERT(num(&c, "oversold") > 0);
+    CU_ASSERT(fig(&c, "oversold") > 0);
 }
 
 static void broken_on_several_workers_too(void)
@@ -76,7 +71,7 @@ static void broken_on_several_workers_too(void)
         child_run_t c = run_with("broken", w, 1000);
         CU_ASSERT_FATAL(c.finished);
         ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
-        CU_ASSERT(num(&c, "oversold") > 0);
+        CU_ASSERT(fig(&c, "oversold") > 0);
         ASSERT_STR_HAS(c.r.verdict.observed, "the stock is atomic");
     }
 }
@@ -86,11 +81,11 @@ static void broken_on_several_workers_too(void)
 static void expect_books_hold(const child_run_t *c)
 {
     ASSERT_INT_EQ(c->r.verdict.status, CD_HELD);
-    ASSERT_INT_EQ(num(c, "sold"), STOCK * PRODUCTS);
-    ASSERT_INT_EQ(num(c, "oversold"), 0);
-    ASSERT_INT_EQ(num(c, "lost"), 0);
-    ASSERT_INT_EQ(num(c, "lowest_stock"), 0);
-    ASSERT_INT_EQ(num(c, "left_in_stock"), 0);
+    ASSERT_INT_EQ(fig(c, "sold"), STOCK * PRODUCTS);
+    ASSERT_INT_EQ(fig(c, "oversold"), 0);
+    ASSERT_INT_EQ(fig(c, "lost"), 0);
+    ASSERT_INT_EQ(fig(c, "lowest_stock"), 0);
+    ASSERT_INT_EQ(fig(c, "left_in_stock"), 0);
 }
 
 static void keyed_sells_the_stock_one_buyer_per_product(void)
@@ -101,11 +96,11 @@ static void keyed_sells_the_stock_one_buyer_per_product(void)
         expect_books_hold(&c);
         /* Buyers 1 and 8 were declined on the way to the tenth sale; a
          * declined buyer held no unit, so nothing went back. */
-        ASSERT_INT_EQ(num(&c, "declined"), 2 * PRODUCTS);
-        ASSERT_INT_EQ(num(&c, "returned"), 0);
+        ASSERT_INT_EQ(fig(&c, "declined"), 2 * PRODUCTS);
+        ASSERT_INT_EQ(fig(&c, "returned"), 0);
         /* Never two payments for one product; all products at once. */
-        ASSERT_INT_EQ(num(&c, "max_same_product_at_once"), 1);
-        ASSERT_INT_EQ(num(&c, "max_paying_at_once"), PRODUCTS);
+        ASSERT_INT_EQ(fig(&c, "max_same_product_at_once"), 1);
+        ASSERT_INT_EQ(fig(&c, "max_paying_at_once"), PRODUCTS);
     }
 }
 
@@ -117,10 +112,10 @@ static void reserve_gives_back_what_a_declined_card_held(void)
         expect_books_hold(&c);
         /* Buyers 1 and 8 reserved and were declined: each gave the unit
          * back, and latecomers 31 and 32 bought those two. */
-        ASSERT_INT_EQ(num(&c, "declined"), 2 * PRODUCTS);
-        ASSERT_INT_EQ(num(&c, "returned"), num(&c, "declined"));
+        ASSERT_INT_EQ(fig(&c, "declined"), 2 * PRODUCTS);
+        ASSERT_INT_EQ(fig(&c, "returned"), fig(&c, "declined"));
         /* No lock: a product's buyers pay together. */
-        CU_ASSERT(num(&c, "max_same_product_at_once") > 1);
+        CU_ASSERT(fig(&c, "max_same_product_at_once") > 1);
         ASSERT_STR_HAS(c.r.verdict.observed, "each unit given back");
     }
 }
@@ -133,8 +128,8 @@ static void fixes_hold_on_several_workers(void)
             child_run_t c = run_with(fixes[f], w, 1000);
             CU_ASSERT_FATAL(c.finished);
             ASSERT_INT_EQ(c.r.verdict.status, CD_HELD);
-            ASSERT_INT_EQ(num(&c, "oversold"), 0);
-            ASSERT_INT_EQ(num(&c, "lost"), 0);
+            ASSERT_INT_EQ(fig(&c, "oversold"), 0);
+            ASSERT_INT_EQ(fig(&c, "lost"), 0);
             ASSERT_CLEAN_EXIT(c);
         }
 }

@@ -17,11 +17,6 @@ static void concdemo(cmd_out_t *o, const char *const args[])
     run_concdemo(o, args, NULL, 60000);
 }
 
-static int64_t fig(const child_run_t *c, const char *key)
-{
-    return cd_verdict_get_num(&c->r.verdict, key);
-}
-
 static void broken_cooks_take_from_an_empty_rail(void)
 {
     child_run_t c = run_forked("spurious", "broken", 0, 0, LIMIT_MS);

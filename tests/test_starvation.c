@@ -12,14 +12,6 @@
 #define LIMIT_MS 20000
 #define RUNS 5
 
-static int64_t fig(const child_run_t *c, const char *key)
-{
-    int64_t v = cd_verdict_get_num(&c->r.verdict, key);
-    if (v < 0)
-        fprintf(stderr, "\n  no figure %s\n", key);
-    return v;
-}
-
 static void broken_starves_the_writer(void)
 {
     child_run_t c = run_forked("starvation", "broken", 0, 0, LIMIT_MS);
