@@ -15,23 +15,21 @@
 #define LIMIT_MS 20000
 #define RUNS 5
 
+/* One worker: every order charged twice, both checkouts of an order at
+ * the gateway together (and the customer's other orders with them). */
+static void every_order_charged_twice(const child_run_t *c)
+{
+    ASSERT_INT_EQ(fig(c, "workers"), 1);
+    ASSERT_INT_EQ(fig(c, "double_charged"), fig(c, "orders"));
+    ASSERT_INT_EQ(fig(c, "charges"), 2 * fig(c, "orders"));
+    CU_ASSERT(fig(c, "max_same_customer_at_once") >= 2);
+    ASSERT_STR_HAS(c->r.verdict.observed, "no data race: one thread");
+}
+
 static void test_broken_double_charges_every_order_every_run(void)
 {
-    for (int i = 0; i < RUNS; i++) {
-        child_run_t c = run_forked("async-race", "broken", 0, 0, LIMIT_MS);
-        CU_ASSERT_FATAL(c.finished);
-        const cd_verdict_t *v = &c.r.verdict;
-        ASSERT_INT_EQ(v->status, CD_VIOLATED);
-        ASSERT_INT_EQ(cd_verdict_get_num(v, "workers"), 1);
-        ASSERT_INT_EQ(cd_verdict_get_num(v, "double_charged"),
-                      cd_verdict_get_num(v, "orders"));
-        ASSERT_INT_EQ(cd_verdict_get_num(v, "charges"),
-                      2 * cd_verdict_get_num(v, "orders"));
-        /* Both checkouts of an order were at the gateway together (and
-         * the customer's other orders with them). */
-        CU_ASSERT(cd_verdict_get_num(v, "max_same_customer_at_once") >= 2);
-        ASSERT_STR_HAS(v->observed, "no data race: one thread");
-    }
+    expect_every_run("async-race", "broken", RUNS, CD_VIOLATED,
+                     every_order_charged_twice, LIMIT_MS);
 }
 
 static void test_broken_even_without_latency(void)
@@ -45,22 +43,21 @@ static void test_broken_even_without_latency(void)
                   cd_verdict_get_num(&c.r.verdict, "orders"));
 }
 
+/* Each order charged once; every customer was at the gateway at once,
+ * never one twice. */
+static void customers_overlap_each_in_turn(const child_run_t *c)
+{
+    ASSERT_INT_EQ(fig(c, "charges"), fig(c, "orders"));
+    ASSERT_INT_EQ(fig(c, "double_charged"), 0);
+    ASSERT_INT_EQ(fig(c, "max_gateway_at_once"), fig(c, "customers"));
+    ASSERT_INT_EQ(fig(c, "max_same_customer_at_once"), 1);
+    CU_ASSERT(fig(c, "customers") > 1);
+}
+
 static void test_keyed_holds_and_customers_overlap(void)
 {
-    for (int i = 0; i < RUNS; i++) {
-        child_run_t c = run_forked("async-race", "keyed", 0, 0, LIMIT_MS);
-        CU_ASSERT_FATAL(c.finished);
-        const cd_verdict_t *v = &c.r.verdict;
-        ASSERT_INT_EQ(v->status, CD_HELD);
-        ASSERT_INT_EQ(cd_verdict_get_num(v, "charges"),
-                      cd_verdict_get_num(v, "orders"));
-        ASSERT_INT_EQ(cd_verdict_get_num(v, "double_charged"), 0);
-        /* Every customer was at the gateway at once, never one twice. */
-        ASSERT_INT_EQ(cd_verdict_get_num(v, "max_gateway_at_once"),
-                      cd_verdict_get_num(v, "customers"));
-        ASSERT_INT_EQ(cd_verdict_get_num(v, "max_same_customer_at_once"), 1);
-        CU_ASSERT(cd_verdict_get_num(v, "customers") > 1);
-    }
+    expect_every_run("async-race", "keyed", RUNS, CD_HELD,
+                     customers_overlap_each_in_turn, LIMIT_MS);
 }
 
 static void test_keyed_holds_on_two_workers(void)
@@ -76,16 +73,17 @@ static void test_keyed_holds_on_two_workers(void)
     }
 }
 
+/* No double charge; one call at the gateway at a time. */
+static void one_call_at_a_time(const child_run_t *c)
+{
+    ASSERT_INT_EQ(fig(c, "double_charged"), 0);
+    ASSERT_INT_EQ(fig(c, "max_gateway_at_once"), 1);
+}
+
 static void test_mutex_holds_one_call_at_a_time(void)
 {
-    for (int i = 0; i < RUNS; i++) {
-        child_run_t c = run_forked("async-race", "mutex", 0, 0, LIMIT_MS);
-        CU_ASSERT_FATAL(c.finished);
-        const cd_verdict_t *v = &c.r.verdict;
-        ASSERT_INT_EQ(v->status, CD_HELD);
-        ASSERT_INT_EQ(cd_verdict_get_num(v, "double_charged"), 0);
-        ASSERT_INT_EQ(cd_verdict_get_num(v, "max_gateway_at_once"), 1);
-    }
+    expect_every_run("async-race", "mutex", RUNS, CD_HELD, one_call_at_a_time,
+                     LIMIT_MS);
 }
 
 /* Under ThreadSanitizer: no report for any variant on one worker. */

@@ -32,21 +32,24 @@ static void expect_stampede(const cd_verdict_t *v)
     ASSERT_INT_EQ(cd_verdict_get_num(v, "wrong_values"), 0);
 }
 
+/* The default run, one worker and 150 requests: every request queried,
+ * and all of them were at the database together. */
+static void stampede_of_150(const child_run_t *c)
+{
+    const cd_verdict_t *v = &c->r.verdict;
+    expect_stampede(v);
+    ASSERT_INT_EQ(fig(c, "workers"), 1);
+    ASSERT_INT_EQ(fig(c, "requests"), 150);
+    ASSERT_STR_HAS(v->observed,
+                   "150 database queries for 3 keys (50 per key)");
+    ASSERT_STR_HAS(v->observed, "no data race: one thread");
+    ASSERT_INT_EQ(fig(c, "max_queries_at_once"), 150);
+}
+
 static void broken_queries_once_per_request_on_one_worker(void)
 {
-    for (int i = 0; i < RUNS; i++) {
-        child_run_t c = run_forked("stampede", "broken", 0, 0, LIMIT_MS);
-        CU_ASSERT_FATAL(c.finished);
-        const cd_verdict_t *v = &c.r.verdict;
-        expect_stampede(v);
-        ASSERT_INT_EQ(cd_verdict_get_num(v, "workers"), 1);
-        ASSERT_INT_EQ(cd_verdict_get_num(v, "requests"), 150);
-        ASSERT_STR_HAS(v->observed,
-                       "150 database queries for 3 keys (50 per key)");
-        ASSERT_STR_HAS(v->observed, "no data race: one thread");
-        /* All of them were at the database together. */
-        ASSERT_INT_EQ(cd_verdict_get_num(v, "max_queries_at_once"), 150);
-    }
+    expect_every_run("stampede", "broken", RUNS, CD_VIOLATED, stampede_of_150,
+                     LIMIT_MS);
 }
 
 static void broken_even_without_latency(void)
