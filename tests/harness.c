@@ -256,6 +256,16 @@ child_run_t run_controlled_forked(const char *name, const char *variant,
     return run_forked_opts(name, variant, &o, limit_ms);
 }
 
+void expect_same_run_twice(const child_run_t *a, const child_run_t *b,
+                           int status)
+{
+    CU_ASSERT_TRUE_FATAL(a->finished && b->finished);
+    ASSERT_INT_EQ(a->r.verdict.status, status);
+    CU_ASSERT_TRUE(a->r.schedule[0] != '\0');
+    CU_ASSERT_STRING_EQUAL(a->r.schedule, b->r.schedule);
+    CU_ASSERT_STRING_EQUAL(a->r.verdict.observed, b->r.verdict.observed);
+}
+
 /* ================== bodies that run in a forked child ==================== */
 
 /* What the failing check in a child said; sent to the parent. */

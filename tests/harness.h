@@ -71,6 +71,12 @@ child_run_t run_controlled_forked(const char *name, const char *variant,
                                   const cd_sched_cfg_t *cfg,
                                   cd_params_t params, int limit_ms);
 
+/* Fails the test unless a and b, one controlled run played twice, both
+ * finished, a with verdict `status` and a schedule, and b the same run:
+ * the same schedule, the same observation. */
+void expect_same_run_twice(const child_run_t *a, const child_run_t *b,
+                           int status);
+
 /* Output of a command run by the shell. */
 typedef struct cmd_out {
     int exit_code;     /* -1 if killed or not run */

@@ -107,10 +107,7 @@ static void a_controlled_run_repeats_itself(void)
     for (uint64_t seed = 1; seed <= 3; seed++) {
         child_run_t a = controlled("broken", seed, 2, 0);
         child_run_t b = controlled("broken", seed, 2, 0);
-        CU_ASSERT_TRUE_FATAL(a.finished && b.finished);
-        ASSERT_INT_EQ(a.r.verdict.status, CD_VIOLATED);
-        CU_ASSERT_STRING_EQUAL(a.r.verdict.observed, b.r.verdict.observed);
-        CU_ASSERT_STRING_EQUAL(a.r.schedule, b.r.schedule);
+        expect_same_run_twice(&a, &b, CD_VIOLATED);
         child_run_t f = controlled("while", seed, 2, 1);
         CU_ASSERT_TRUE_FATAL(f.finished);
         ASSERT_INT_EQ(f.r.verdict.status, CD_HELD);
