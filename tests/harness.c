@@ -256,6 +256,15 @@ child_run_t run_controlled_forked(const char *name, const char *variant,
     return run_forked_opts(name, variant, &o, limit_ms);
 }
 
+child_run_t run_seeded_forked(const char *name, const char *variant,
+                              int strategy, uint64_t seed, int limit_ms)
+{
+    const cd_scenario_t *s = cd_scenario_find(name);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    cd_sched_cfg_t cfg = sched_cfg(strategy, seed);
+    return run_controlled_forked(name, variant, &cfg, s->defaults, limit_ms);
+}
+
 void expect_same_run_twice(const child_run_t *a, const child_run_t *b,
                            int status)
 {

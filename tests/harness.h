@@ -71,6 +71,11 @@ child_run_t run_controlled_forked(const char *name, const char *variant,
                                   const cd_sched_cfg_t *cfg,
                                   cd_params_t params, int limit_ms);
 
+/* The same at the scenario's default sizes under strategy:seed - the run
+ * `concdemo NAME --sched=STRATEGY:SEED` makes. */
+child_run_t run_seeded_forked(const char *name, const char *variant,
+                              int strategy, uint64_t seed, int limit_ms);
+
 /* Fails the test unless a and b, one controlled run played twice, both
  * finished, a with verdict `status` and a schedule, and b the same run:
  * the same schedule, the same observation. */

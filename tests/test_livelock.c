@@ -161,9 +161,8 @@ static void fixes_hold_on_a_loaded_machine(void)
 /* One run under --sched=pct:SEED with the default sizes. */
 static child_run_t run_controlled(const char *variant, uint64_t seed)
 {
-    cd_sched_cfg_t cfg = sched_cfg(CD_SCHED_PCT, seed);
-    cd_params_t p = { .threads = 2, .iterations = 20 };
-    return run_controlled_forked("livelock", variant, &cfg, p, LIMIT_MS);
+    return run_seeded_forked("livelock", variant, CD_SCHED_PCT, seed,
+                             LIMIT_MS);
 }
 
 static void a_controlled_run_livelocks_and_repeats_itself(void)

@@ -83,9 +83,8 @@ static void fixes_hear_many_jobs_without_latency(void)
 
 static child_run_t controlled(const char *variant, uint64_t seed)
 {
-    cd_sched_cfg_t cfg = sched_cfg(CD_SCHED_RANDOM, seed);
-    cd_params_t p = { .iterations = 3 };
-    return run_controlled_forked("lost-wakeup", variant, &cfg, p, LIMIT_MS);
+    return run_seeded_forked("lost-wakeup", variant, CD_SCHED_RANDOM, seed,
+                             LIMIT_MS);
 }
 
 static void a_controlled_run_is_stuck_the_same_way_each_time(void)

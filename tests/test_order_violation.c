@@ -110,10 +110,7 @@ static void fixes_hold_with_many_handlers(void)
 static child_run_t run_controlled(const char *variant, int strategy,
                                   uint64_t seed)
 {
-    cd_sched_cfg_t cfg = sched_cfg(strategy, seed);
-    cd_params_t p = { .threads = 2, .iterations = 4 };
-    return run_controlled_forked("order-violation", variant, &cfg, p,
-                                 LIMIT_MS);
+    return run_seeded_forked("order-violation", variant, strategy, seed, LIMIT_MS);
 }
 
 static void controlled_runs_violate_and_repeat(void)

@@ -83,9 +83,7 @@ static void fixes_hold_for_two_and_for_nine(void)
 static child_run_t run_controlled(const char *variant, int strategy,
                                   uint64_t seed)
 {
-    cd_sched_cfg_t cfg = sched_cfg(strategy, seed);
-    cd_params_t p = { .threads = 5, .iterations = 10 };
-    return run_controlled_forked("philosophers", variant, &cfg, p, LIMIT_MS);
+    return run_seeded_forked("philosophers", variant, strategy, seed, LIMIT_MS);
 }
 
 static void timeout_fix_gives_forks_back_and_retries(void)

@@ -79,9 +79,8 @@ static void fixes_hold_with_many_handlers(void)
 /* One run under --sched=pct:SEED with the default sizes. */
 static child_run_t run_controlled(const char *variant, uint64_t seed)
 {
-    cd_sched_cfg_t cfg = sched_cfg(CD_SCHED_PCT, seed);
-    cd_params_t p = { .threads = 4, .iterations = 8 };
-    return run_controlled_forked("publication", variant, &cfg, p, LIMIT_MS);
+    return run_seeded_forked("publication", variant, CD_SCHED_PCT, seed,
+                             LIMIT_MS);
 }
 
 static void a_controlled_run_shows_it_and_repeats_itself(void)
