@@ -88,6 +88,13 @@ static void show_on_failure(int ok)
                 out.err);
 }
 
+/* The check's exit code is `code`; if not, the output is shown too. */
+static void expect_exit(int code)
+{
+    show_on_failure(out.exit_code == code);
+    ASSERT_INT_EQ(out.exit_code, code);
+}
+
 /* ============================== bad input ================================ */
 
 static void without_a_name_it_prints_usage_and_exits_2(void)
@@ -566,8 +573,7 @@ static void a_define_in_the_learners_file_cannot_change_the_grade(void)
     free(text);
     CU_ASSERT_PTR_NOT_NULL_FATAL(path);
     check("race", path, 0);
-    show_on_failure(out.exit_code == 1);
-    ASSERT_INT_EQ(out.exit_code, 1);
+    expect_exit(1);
     ASSERT_STR_HAS(out.out, "FAIL race: failed: free explore");
     CU_ASSERT_PTR_NULL(strstr(out.out, "PASS race"));
 }
@@ -588,8 +594,7 @@ static void a_program_that_ends_without_its_verdict_fails(void)
         check("race", path, 0);
         snprintf(want, sizeof want, "run       FAIL  the exercise's program "
                  "ended with exit code %s before its verdict", codes[i]);
-        show_on_failure(out.exit_code == 1);
-        ASSERT_INT_EQ(out.exit_code, 1);
+        expect_exit(1);
         ASSERT_STR_HAS(out.out, want);
         ASSERT_STR_HAS(out.out, "FAIL race: failed: run.");
     }
@@ -624,8 +629,7 @@ static void a_blocked_result_path_cannot_pass(void)
     strcat(blocked, "/race.failed");
     mkdir(blocked, 0755);
     check("race", path, 0);
-    show_on_failure(out.exit_code == 1);
-    ASSERT_INT_EQ(out.exit_code, 1);
+    expect_exit(1);
     ASSERT_STR_HAS(out.out, "FAIL race: failed:");
     ASSERT_STR_HAS(out.out, "before its verdict (in stage free)");
     CU_ASSERT_PTR_NULL(strstr(out.out, "PASS race"));
@@ -989,6 +993,18 @@ static void the_timing_rule_reads_code_not_comments(void)
 
 /* =============================== starters ================================ */
 
+/* Checks exercise name's starter (under TSan too if tsan) and fails the
+ * test unless the check failed (exit 1), its free runs first; the output
+ * is shown unless that held and it has `key` (NULL: anything). */
+static void expect_starter_fails_free_runs(const char *name, int tsan,
+                                           const char *key)
+{
+    check(name, NULL, tsan);
+    show_on_failure(out.exit_code == 1 && (!key || strstr(flat, key)));
+    ASSERT_INT_EQ(out.exit_code, 1);
+    ASSERT_STR_HAS(out.out, "free      FAIL  run ");
+}
+
 static void every_starter_fails(void)
 {
     int n;
@@ -1024,10 +1040,7 @@ static void the_race_starter_fails_under_tsan_too(void)
  * ThreadSanitizer names the record's write and the learner's read. */
 static void the_publication_starter_reads_stale_records_and_races(void)
 {
-    check("publication", NULL, 1);
-    show_on_failure(out.exit_code == 1);
-    ASSERT_INT_EQ(out.exit_code, 1);
-    ASSERT_STR_HAS(out.out, "free      FAIL  run ");
+    expect_starter_fails_free_runs("publication", 1, NULL);
     ASSERT_STR_HAS(flat, "read its record before the handshake had written "
                          "it (session 0): the ready flag came before the "
                          "data");
@@ -1045,10 +1058,7 @@ static void the_publication_starter_reads_stale_records_and_races(void)
  * signal nobody heard, at its line in the learner's file. */
 static void the_lost_wakeup_starter_is_stuck_on_its_signal(void)
 {
-    check("lost-wakeup", NULL, 0);
-    show_on_failure(out.exit_code == 1 && strstr(flat, "STUCK"));
-    ASSERT_INT_EQ(out.exit_code, 1);
-    ASSERT_STR_HAS(out.out, "free      FAIL  run ");
+    expect_starter_fails_free_runs("lost-wakeup", 0, "STUCK");
     ASSERT_STR_HAS(flat, " iterations): STUCK observed: no thread can run");
     ASSERT_STR_HAS(flat, "runner waits on condition variable job-done");
     ASSERT_STR_HAS(flat, "signalled job-done at lessons/exercises/"
@@ -1064,10 +1074,7 @@ static void the_lost_wakeup_starter_is_stuck_on_its_signal(void)
  * each access. */
 static void the_order_violation_starter_finds_no_connection(void)
 {
-    check("order-violation", NULL, 1);
-    show_on_failure(out.exit_code == 1 && strstr(flat, "no connection"));
-    ASSERT_INT_EQ(out.exit_code, 1);
-    ASSERT_STR_HAS(out.out, "free      FAIL  run ");
+    expect_starter_fails_free_runs("order-violation", 1, "no connection");
     ASSERT_STR_HAS(flat, "requests found no connection (handler-");
     ASSERT_STR_HAS(flat, "get_conn() returned before start-up had made it");
     ASSERT_STR_HAS(out.out, "tsan      PASS");
@@ -1081,10 +1088,7 @@ static void the_order_violation_starter_finds_no_connection(void)
  * exploration, so the printed replay livelocks again. */
 static void the_livelock_starter_ends_as_a_livelock(void)
 {
-    check("livelock", NULL, 0);
-    show_on_failure(out.exit_code == 1 && strstr(flat, "LIVELOCK"));
-    ASSERT_INT_EQ(out.exit_code, 1);
-    ASSERT_STR_HAS(out.out, "free      FAIL  run ");
+    expect_starter_fails_free_runs("livelock", 0, "LIVELOCK");
     /* The bank ends the run at 40 tries in a row; the other teller's try,
      * already under way, may make it 41. */
     ASSERT_STR_HAS(flat, " iterations): LIVELOCK observed: ");
@@ -1104,8 +1108,7 @@ static void the_livelock_starter_ends_as_a_livelock(void)
     argv[0] = (char *)concdemo_bin();
     argv[n] = NULL;
     run_cmd(&out, (const char *const *)argv, NULL, LIMIT_MS);
-    show_on_failure(out.exit_code == 1);
-    ASSERT_INT_EQ(out.exit_code, 1);
+    expect_exit(1);
     ASSERT_STR_HAS(out.out, "livelock [yours]: LIVELOCK");
     ASSERT_STR_HAS(out.out, "40 tries in a row and not one transfer");
 }
@@ -1127,8 +1130,7 @@ static void the_printed_replay_command_repeats_the_failure(void)
     argv[n] = NULL;
     ASSERT_STR_HAS(argv[n - 2], "--sched=replay:");
     run_cmd(&out, (const char *const *)argv, NULL, LIMIT_MS);
-    show_on_failure(out.exit_code == 1);
-    ASSERT_INT_EQ(out.exit_code, 1);
+    expect_exit(1);
     ASSERT_STR_HAS(out.out, "race [yours]: VIOLATED");
     ASSERT_STR_HAS(out.out, "point      check status");
     ASSERT_STR_HAS(out.out, "2 charges for 1 orders");
@@ -1152,8 +1154,7 @@ static void a_replay_repeats_a_wakeup_for_nothing(void)
     argv[n++] = "--trace";
     argv[n] = NULL;
     run_cmd(&out, (const char *const *)argv, NULL, LIMIT_MS);
-    show_on_failure(out.exit_code == 1);
-    ASSERT_INT_EQ(out.exit_code, 1);
+    expect_exit(1);
     ASSERT_STR_HAS(out.out, "spurious [yours]: VIOLATED");
     ASSERT_STR_HAS(out.out, "woke       rail-changed     spurious");
     ASSERT_STR_HAS(out.out, "point      rail empty");
@@ -2089,8 +2090,7 @@ static void a_forged_verdict_does_not_pass(void)
         snprintf(file, sizeof file, "tests/fixtures/effects/%s" PART,
                  forgers[i]);
         check("race", file, 1);
-        show_on_failure(out.exit_code == 1);
-        ASSERT_INT_EQ(out.exit_code, 1);
+        expect_exit(1);
         ASSERT_STR_HAS(out.out, "FAIL race: failed:");
         CU_ASSERT_PTR_NULL(strstr(out.out, "PASS race"));
     }
