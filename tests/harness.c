@@ -828,16 +828,20 @@ child_run_t expect_status_every_run(const char *name, const char *variant,
     return c;
 }
 
-child_run_t expect_deadlock_cycle(const char *name, int threads, int links,
-                                  const char *observed, int limit_ms)
+child_run_t expect_deadlock_cycle(const char *name, int threads, int runs,
+                                  int links, const char *observed,
+                                  int limit_ms)
 {
-    child_run_t c = run_forked(name, "broken", threads, 0, limit_ms);
-    CU_ASSERT_TRUE_FATAL(c.finished);
-    ASSERT_INT_EQ(c.r.verdict.status, CD_DEADLOCK);
-    CU_ASSERT_TRUE_FATAL(c.r.has_cycle);
-    ASSERT_INT_EQ(c.r.cycle.len, links);
-    if (observed)
-        ASSERT_STR_HAS(c.r.verdict.observed, observed);
+    child_run_t c = { 0 };
+    for (int i = 0; i < runs; i++) {
+        c = run_forked(name, "broken", threads, 0, limit_ms);
+        CU_ASSERT_TRUE_FATAL(c.finished);
+        ASSERT_INT_EQ(c.r.verdict.status, CD_DEADLOCK);
+        CU_ASSERT_TRUE_FATAL(c.r.has_cycle);
+        ASSERT_INT_EQ(c.r.cycle.len, links);
+        if (observed)
+            ASSERT_STR_HAS(c.r.verdict.observed, observed);
+    }
     return c;
 }
 

@@ -199,13 +199,14 @@ void expect_every_run(const char *name, const char *variant, int runs,
 child_run_t expect_status_every_run(const char *name, const char *variant,
                                     int runs, int status, int limit_ms);
 
-/* Runs scenario `name`'s broken variant with threads (0: the default) in a
- * forked child and fails the test unless the watchdog found a deadlock - a
- * cycle, not the hard limit (that would be TIMEOUT, with no cycle) - of
- * `links` links, and unless the verdict names them with `observed` (NULL:
- * not checked). Returns the run. */
-child_run_t expect_deadlock_cycle(const char *name, int threads, int links,
-                                  const char *observed, int limit_ms);
+/* Runs scenario `name`'s broken variant with threads (0: the default)
+ * `runs` times in forked children and fails the test unless each time the
+ * watchdog found a deadlock - a cycle, not the hard limit (that would be
+ * TIMEOUT, with no cycle) - of `links` links, and unless the verdict names
+ * them with `observed` (NULL: not checked). Returns the last run. */
+child_run_t expect_deadlock_cycle(const char *name, int threads, int runs,
+                                  int links, const char *observed,
+                                  int limit_ms);
 
 /* Runs scenario `name`'s fix `runs` times with threads and iterations (0:
  * the default) in forked children and fails the test unless every run
