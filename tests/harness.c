@@ -868,6 +868,13 @@ void add_suite(const char *name, const suite_test_t *tests)
         CU_add_test(s, tests[i].name, tests[i].fn);
 }
 
+void add_forked_suite(const char *name, const suite_test_t *tests)
+{
+    CU_pSuite s = CU_add_suite(name, NULL, NULL);
+    for (int i = 0; tests[i].name; i++)
+        add_forked_test(s, tests[i].name, tests[i].fn);
+}
+
 /* ====================== controlled runs in this process ==================== */
 
 void expect_seeds_repeat_and_replay(cd_sched_cfg_t base, controlled_run_fn run,

@@ -228,6 +228,8 @@ typedef struct suite_test {
 /* Adds suite `name` (no set-up or tear-down) with the tests of the
  * NULL-named-terminated table, in order. */
 void add_suite(const char *name, const suite_test_t *tests);
+/* The same for tests whose body runs in a forked child (add_forked_test). */
+void add_forked_suite(const char *name, const suite_test_t *tests);
 
 /* Number of lines in s (a trailing newline does not start a new line). */
 int count_lines(const char *s);

@@ -114,18 +114,20 @@ static void test_tsan_quiet_on_fixes(void)
 
 void suite_async_race(void)
 {
-    CU_pSuite s = CU_add_suite("async-race", NULL, NULL);
-    CU_add_test(s, "broken double-charges every order on every run",
-                test_broken_double_charges_every_order_every_run);
-    CU_add_test(s, "broken even with latency scale 0",
-                test_broken_even_without_latency);
-    CU_add_test(s, "keyed holds; customers overlap, one customer in turn",
-                test_keyed_holds_and_customers_overlap);
-    CU_add_test(s, "keyed holds on two workers",
-                test_keyed_holds_on_two_workers);
-    CU_add_test(s, "mutex holds, one gateway call at a time",
-                test_mutex_holds_one_call_at_a_time);
-    CU_add_test(s, "TSan reports no data race in broken (one thread)",
-                test_tsan_sees_no_data_race_in_broken);
-    CU_add_test(s, "TSan quiet on the fixes", test_tsan_quiet_on_fixes);
+    static const suite_test_t tests[] = {
+        { "broken double-charges every order on every run",
+          test_broken_double_charges_every_order_every_run },
+        { "broken even with latency scale 0",
+          test_broken_even_without_latency },
+        { "keyed holds; customers overlap, one customer in turn",
+          test_keyed_holds_and_customers_overlap },
+        { "keyed holds on two workers", test_keyed_holds_on_two_workers },
+        { "mutex holds, one gateway call at a time",
+          test_mutex_holds_one_call_at_a_time },
+        { "TSan reports no data race in broken (one thread)",
+          test_tsan_sees_no_data_race_in_broken },
+        { "TSan quiet on the fixes", test_tsan_quiet_on_fixes },
+        { NULL, NULL },
+    };
+    add_suite("async-race", tests);
 }

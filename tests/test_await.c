@@ -150,23 +150,25 @@ static void test_tsan_quiet_on_every_variant(void)
 
 void suite_await(void)
 {
-    CU_pSuite s = CU_add_suite("await", NULL, NULL);
-    CU_add_test(s, "broken on one worker deadlocks; the verdict names who",
-                test_broken_one_worker_deadlocks_and_names_it);
-    CU_add_test(s, "broken deadlocks even with latency scale 0",
-                test_broken_deadlocks_even_without_latency);
-    CU_add_test(s, "broken on four workers stalls worker-1's requests",
-                test_broken_four_workers_stalls_worker_one_only);
-    CU_add_test(s, "async-mutex holds on one worker",
-                test_async_mutex_holds_on_one_worker);
-    CU_add_test(s, "async-mutex holds on four workers",
-                test_async_mutex_holds_on_four_workers);
-    CU_add_test(s, "async-mutex lets the other saves overlap",
-                test_async_mutex_saves_overlap);
-    CU_add_test(s, "scope holds on one worker", test_scope_holds_on_one_worker);
-    CU_add_test(s, "scope holds on four workers",
-                test_scope_holds_on_four_workers);
-    CU_add_test(s, "CLI: --workers only for scenarios with tasks",
-                test_cli_workers_only_for_task_scenarios);
-    CU_add_test(s, "TSan quiet on every variant", test_tsan_quiet_on_every_variant);
+    static const suite_test_t tests[] = {
+        { "broken on one worker deadlocks; the verdict names who",
+          test_broken_one_worker_deadlocks_and_names_it },
+        { "broken deadlocks even with latency scale 0",
+          test_broken_deadlocks_even_without_latency },
+        { "broken on four workers stalls worker-1's requests",
+          test_broken_four_workers_stalls_worker_one_only },
+        { "async-mutex holds on one worker",
+          test_async_mutex_holds_on_one_worker },
+        { "async-mutex holds on four workers",
+          test_async_mutex_holds_on_four_workers },
+        { "async-mutex lets the other saves overlap",
+          test_async_mutex_saves_overlap },
+        { "scope holds on one worker", test_scope_holds_on_one_worker },
+        { "scope holds on four workers", test_scope_holds_on_four_workers },
+        { "CLI: --workers only for scenarios with tasks",
+          test_cli_workers_only_for_task_scenarios },
+        { "TSan quiet on every variant", test_tsan_quiet_on_every_variant },
+        { NULL, NULL },
+    };
+    add_suite("await", tests);
 }

@@ -391,28 +391,44 @@ static void plain_numbers_still_work(void)
 
 void suite_cli(void)
 {
-    CU_pSuite s = CU_add_suite("cli", NULL, NULL);
-    CU_add_test(s, "help lists commands and exit codes", help_lists_commands_and_exit_codes);
-    CU_add_test(s, "no arguments prints usage and fails", no_arguments_prints_usage_and_fails);
-    CU_add_test(s, "version prints a version", version_prints_a_version);
-    CU_add_test(s, "list names every scenario and its fixes", list_names_every_scenario_and_its_fixes);
-    CU_add_test(s, "scenario help shows variants and ranges", scenario_help_shows_variants_and_ranges);
-    CU_add_test(s, "broken race: VIOLATED verdict, exit 1", broken_race_ends_with_a_violated_verdict_and_exit_1);
-    CU_add_test(s, "plain --fixed runs the recommended fix, exit 0", plain_fixed_runs_the_recommended_fix_and_exits_0);
-    CU_add_test(s, "deadlock verdict spells out the cycle", deadlock_verdict_spells_out_the_cycle);
-    CU_add_test(s, "--json is one object with status and figures", json_is_one_object_with_status_and_figures);
-    CU_add_test(s, "--trace shows each operation", trace_shows_each_operation);
-    CU_add_test(s, "options accept --flag=V and --flag V", options_accept_both_spellings);
-    CU_add_test(s, "concdemo run SCENARIO runs it", run_word_runs_the_scenario);
-    CU_add_test(s, "--spurious runs replay with --spurious",
-                a_spurious_run_replays_with_spurious);
-    CU_add_test(s, "error: bad input names the culprit",
-                bad_input_names_the_culprit);
-    CU_add_test(s, "error: extra words are named", extra_words_are_named);
-    CU_add_test(s, "error: unreadable schedule files say why", unreadable_schedule_files_say_why);
-    CU_add_test(s, "error: --view and --view=text both refuse --json", view_refuses_json_either_way);
-    CU_add_test(s, "error: usage errors after a schedule exit 2 (no leak)", usage_errors_after_a_schedule_exit_2);
-    CU_add_test(s, "error: a write error on stdout exits 2", write_errors_on_stdout_exit_2);
-    CU_add_test(s, "error: numbers are plain, values present", numbers_are_plain_and_values_present);
-    CU_add_test(s, "plain numbers still work", plain_numbers_still_work);
+    static const suite_test_t tests[] = {
+        { "help lists commands and exit codes",
+          help_lists_commands_and_exit_codes },
+        { "no arguments prints usage and fails",
+          no_arguments_prints_usage_and_fails },
+        { "version prints a version", version_prints_a_version },
+        { "list names every scenario and its fixes",
+          list_names_every_scenario_and_its_fixes },
+        { "scenario help shows variants and ranges",
+          scenario_help_shows_variants_and_ranges },
+        { "broken race: VIOLATED verdict, exit 1",
+          broken_race_ends_with_a_violated_verdict_and_exit_1 },
+        { "plain --fixed runs the recommended fix, exit 0",
+          plain_fixed_runs_the_recommended_fix_and_exits_0 },
+        { "deadlock verdict spells out the cycle",
+          deadlock_verdict_spells_out_the_cycle },
+        { "--json is one object with status and figures",
+          json_is_one_object_with_status_and_figures },
+        { "--trace shows each operation", trace_shows_each_operation },
+        { "options accept --flag=V and --flag V",
+          options_accept_both_spellings },
+        { "concdemo run SCENARIO runs it", run_word_runs_the_scenario },
+        { "--spurious runs replay with --spurious",
+          a_spurious_run_replays_with_spurious },
+        { "error: bad input names the culprit", bad_input_names_the_culprit },
+        { "error: extra words are named", extra_words_are_named },
+        { "error: unreadable schedule files say why",
+          unreadable_schedule_files_say_why },
+        { "error: --view and --view=text both refuse --json",
+          view_refuses_json_either_way },
+        { "error: usage errors after a schedule exit 2 (no leak)",
+          usage_errors_after_a_schedule_exit_2 },
+        { "error: a write error on stdout exits 2",
+          write_errors_on_stdout_exit_2 },
+        { "error: numbers are plain, values present",
+          numbers_are_plain_and_values_present },
+        { "plain numbers still work", plain_numbers_still_work },
+        { NULL, NULL },
+    };
+    add_suite("cli", tests);
 }

@@ -760,37 +760,39 @@ static void controlled_a_waiter_that_loops_lets_a_sleeper_end(void)
 
 void suite_cond(void)
 {
-    CU_pSuite s = CU_add_suite("cond", NULL, NULL);
-    add_forked_test(s, "a signal wakes the oldest waiter only",
-                    a_signal_wakes_the_oldest_waiter_only);
-    add_forked_test(s, "a broadcast wakes every waiter",
-                    a_broadcast_wakes_every_waiter);
-    add_forked_test(s, "a signal before the wait is lost (POSIX)",
-                    a_signal_before_the_wait_is_lost);
-    add_forked_test(s, "a timed wait signalled in time returns 0",
-                    a_timed_wait_signalled_in_time_returns_0);
-    add_forked_test(s, "the registry keeps the last unheard signal",
-                    the_registry_keeps_the_last_unheard_signal);
-    add_forked_test(s, "waiting without the mutex is refused",
-                    waiting_without_the_mutex_is_refused);
-    add_forked_test(s, "an aborted waiter ends holding nothing",
-                    an_aborted_waiter_ends_holding_nothing);
-    add_forked_test(s, "a signal orders the waiter it wakes (TSan)",
-                    a_signal_orders_the_waiter_it_wakes);
-    add_forked_test(s, "the trace names each step of a wait",
-                    the_trace_names_each_step_of_a_wait);
-    add_forked_test(s, "controlled: producers and consumers end, replay",
-                    controlled_producers_and_consumers_end_and_replay);
-    add_forked_test(s, "controlled: a signal after the mutex is never lost",
-                    controlled_a_signal_after_the_mutex_is_never_lost);
-    add_forked_test(s, "controlled: the waiter is queued before it lets go",
-                    controlled_the_waiter_is_queued_before_it_lets_go);
-    add_forked_test(s, "controlled: a woken waiter is pending until it runs",
-                    controlled_a_woken_waiter_is_pending_until_it_runs);
-    add_forked_test(s, "controlled: --spurious wake-ups catch an if",
-                    controlled_spurious_wakeups_catch_an_if);
-    add_forked_test(s, "controlled: --spurious does not hide a stuck run",
-                    controlled_spurious_wakeups_do_not_hide_a_stuck_run);
-    add_forked_test(s, "controlled: a waiter that loops lets a sleeper end",
-                    controlled_a_waiter_that_loops_lets_a_sleeper_end);
+    static const suite_test_t tests[] = {
+        { "a signal wakes the oldest waiter only",
+          a_signal_wakes_the_oldest_waiter_only },
+        { "a broadcast wakes every waiter", a_broadcast_wakes_every_waiter },
+        { "a signal before the wait is lost (POSIX)",
+          a_signal_before_the_wait_is_lost },
+        { "a timed wait signalled in time returns 0",
+          a_timed_wait_signalled_in_time_returns_0 },
+        { "the registry keeps the last unheard signal",
+          the_registry_keeps_the_last_unheard_signal },
+        { "waiting without the mutex is refused",
+          waiting_without_the_mutex_is_refused },
+        { "an aborted waiter ends holding nothing",
+          an_aborted_waiter_ends_holding_nothing },
+        { "a signal orders the waiter it wakes (TSan)",
+          a_signal_orders_the_waiter_it_wakes },
+        { "the trace names each step of a wait",
+          the_trace_names_each_step_of_a_wait },
+        { "controlled: producers and consumers end, replay",
+          controlled_producers_and_consumers_end_and_replay },
+        { "controlled: a signal after the mutex is never lost",
+          controlled_a_signal_after_the_mutex_is_never_lost },
+        { "controlled: the waiter is queued before it lets go",
+          controlled_the_waiter_is_queued_before_it_lets_go },
+        { "controlled: a woken waiter is pending until it runs",
+          controlled_a_woken_waiter_is_pending_until_it_runs },
+        { "controlled: --spurious wake-ups catch an if",
+          controlled_spurious_wakeups_catch_an_if },
+        { "controlled: --spurious does not hide a stuck run",
+          controlled_spurious_wakeups_do_not_hide_a_stuck_run },
+        { "controlled: a waiter that loops lets a sleeper end",
+          controlled_a_waiter_that_loops_lets_a_sleeper_end },
+        { NULL, NULL },
+    };
+    add_forked_suite("cond", tests);
 }

@@ -341,29 +341,30 @@ static void on_a_terminal_the_progress_line_counts_in_place(void)
 
 void suite_hostile(void)
 {
-    CU_pSuite s = CU_add_suite("hostile", NULL, NULL);
-    CU_add_test(s, "a forged result does not pass",
-                a_forged_result_does_not_pass);
-    CU_add_test(s, "a file that runs main again does not build",
-                a_file_that_runs_main_again_does_not_build);
-    CU_add_test(s, "leaving early under TSan does not pass it",
-                leaving_early_under_tsan_does_not_pass_it);
-    CU_add_test(s, "a #define of the verdict codes changes nothing",
-                a_define_of_the_verdict_codes_changes_nothing);
-    CU_add_test(s, "an #include of /dev/stdin fails at once",
-                an_include_of_dev_stdin_fails_at_once);
-    CU_add_test(s, "an endless constructor is stopped",
-                an_endless_constructor_is_stopped);
-    CU_add_test(s, "50 children are refused and none is left",
-                fifty_children_are_refused_and_none_is_left);
-    CU_add_test(s, "20 GiB fail in every stage",
-                twenty_gib_fail_in_every_stage);
-    CU_add_test(s, "a kill of the parent leaves the check standing",
-                a_kill_of_the_parent_leaves_the_check_standing);
-    CU_add_test(s, "without the filter no child is left",
-                without_the_filter_no_child_is_left);
-    CU_add_test(s, "without the filter signals from the program are ignored",
-                without_the_filter_signals_from_the_program_are_ignored);
-    CU_add_test(s, "on a terminal the progress line counts in place",
-                on_a_terminal_the_progress_line_counts_in_place);
+    static const suite_test_t tests[] = {
+        { "a forged result does not pass", a_forged_result_does_not_pass },
+        { "a file that runs main again does not build",
+          a_file_that_runs_main_again_does_not_build },
+        { "leaving early under TSan does not pass it",
+          leaving_early_under_tsan_does_not_pass_it },
+        { "a #define of the verdict codes changes nothing",
+          a_define_of_the_verdict_codes_changes_nothing },
+        { "an #include of /dev/stdin fails at once",
+          an_include_of_dev_stdin_fails_at_once },
+        { "an endless constructor is stopped",
+          an_endless_constructor_is_stopped },
+        { "50 children are refused and none is left",
+          fifty_children_are_refused_and_none_is_left },
+        { "20 GiB fail in every stage", twenty_gib_fail_in_every_stage },
+        { "a kill of the parent leaves the check standing",
+          a_kill_of_the_parent_leaves_the_check_standing },
+        { "without the filter no child is left",
+          without_the_filter_no_child_is_left },
+        { "without the filter signals from the program are ignored",
+          without_the_filter_signals_from_the_program_are_ignored },
+        { "on a terminal the progress line counts in place",
+          on_a_terminal_the_progress_line_counts_in_place },
+        { NULL, NULL },
+    };
+    add_suite("hostile", tests);
 }

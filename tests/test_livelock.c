@@ -249,31 +249,32 @@ static void no_latency_still_ends_honestly(void)
 
 void suite_livelock(void)
 {
-    CU_pSuite s = CU_add_suite("livelock", NULL, NULL);
-    CU_add_test(s, "broken livelocks with retries past the bound",
-                broken_livelocks_with_retries_past_the_bound);
-    CU_add_test(s, "broken livelocks on every run", broken_livelocks_every_run);
-    CU_add_test(s, "broken livelocks on a loaded machine",
-                broken_livelocks_on_a_loaded_machine);
-    CU_add_test(s, "a ring of three livelocks", a_ring_of_three_livelocks);
-    CU_add_test(s, "ordering fix holds without retrying",
-                ordering_fix_holds_without_retrying);
-    CU_add_test(s, "ordering fix holds on a ring of four",
-                ordering_fix_holds_on_a_ring);
-    CU_add_test(s, "backoff fix holds", backoff_fix_holds);
-    CU_add_test(s, "fixes hold on a loaded machine",
-                fixes_hold_on_a_loaded_machine);
-    CU_add_test(s, "a controlled run livelocks and repeats itself",
-                a_controlled_run_livelocks_and_repeats_itself);
-    CU_add_test(s, "controlled: the fixes hold, backoff after retries",
-                controlled_fixes_hold_and_backoff_retries);
-    CU_add_test(s, "explore finds the livelock and its replay repeats it",
-                explore_finds_the_livelock_and_the_replay_repeats_it);
-    CU_add_test(s, "fixes hold under explore", fixes_hold_under_explore);
-    CU_add_test(s, "the verdict is LIVELOCK, exit 1, in JSON too",
-                the_verdict_is_livelock_with_exit_1_in_json);
-    CU_add_test(s, "the view slows it x10, not x100",
-                the_view_slows_it_x10_not_x100);
-    CU_add_test(s, "without latency the run still ends honestly",
-                no_latency_still_ends_honestly);
+    static const suite_test_t tests[] = {
+        { "broken livelocks with retries past the bound",
+          broken_livelocks_with_retries_past_the_bound },
+        { "broken livelocks on every run", broken_livelocks_every_run },
+        { "broken livelocks on a loaded machine",
+          broken_livelocks_on_a_loaded_machine },
+        { "a ring of three livelocks", a_ring_of_three_livelocks },
+        { "ordering fix holds without retrying",
+          ordering_fix_holds_without_retrying },
+        { "ordering fix holds on a ring of four",
+          ordering_fix_holds_on_a_ring },
+        { "backoff fix holds", backoff_fix_holds },
+        { "fixes hold on a loaded machine", fixes_hold_on_a_loaded_machine },
+        { "a controlled run livelocks and repeats itself",
+          a_controlled_run_livelocks_and_repeats_itself },
+        { "controlled: the fixes hold, backoff after retries",
+          controlled_fixes_hold_and_backoff_retries },
+        { "explore finds the livelock and its replay repeats it",
+          explore_finds_the_livelock_and_the_replay_repeats_it },
+        { "fixes hold under explore", fixes_hold_under_explore },
+        { "the verdict is LIVELOCK, exit 1, in JSON too",
+          the_verdict_is_livelock_with_exit_1_in_json },
+        { "the view slows it x10, not x100", the_view_slows_it_x10_not_x100 },
+        { "without latency the run still ends honestly",
+          no_latency_still_ends_honestly },
+        { NULL, NULL },
+    };
+    add_suite("livelock", tests);
 }

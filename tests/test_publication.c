@@ -128,20 +128,20 @@ static void no_latency_still_ends_honestly(void)
 
 void suite_publication(void)
 {
-    CU_pSuite s = CU_add_suite("publication", NULL, NULL);
-    CU_add_test(s, "broken hands out stale sessions",
-                broken_hands_out_stale_sessions);
-    CU_add_test(s, "broken is violated on every run",
-                broken_is_violated_every_run);
-    CU_add_test(s, "release-acquire fix holds", release_acquire_fix_holds);
-    CU_add_test(s, "mutex fix holds", mutex_fix_holds);
-    CU_add_test(s, "fixes hold with 32 handlers",
-                fixes_hold_with_many_handlers);
-    CU_add_test(s, "a controlled run shows it and repeats itself",
-                a_controlled_run_shows_it_and_repeats_itself);
-    CU_add_test(s, "explore finds it and its replay repeats it",
-                explore_finds_it_and_the_replay_repeats_it);
-    CU_add_test(s, "fixes hold under explore", fixes_hold_under_explore);
-    CU_add_test(s, "without latency the run still ends honestly",
-                no_latency_still_ends_honestly);
+    static const suite_test_t tests[] = {
+        { "broken hands out stale sessions", broken_hands_out_stale_sessions },
+        { "broken is violated on every run", broken_is_violated_every_run },
+        { "release-acquire fix holds", release_acquire_fix_holds },
+        { "mutex fix holds", mutex_fix_holds },
+        { "fixes hold with 32 handlers", fixes_hold_with_many_handlers },
+        { "a controlled run shows it and repeats itself",
+          a_controlled_run_shows_it_and_repeats_itself },
+        { "explore finds it and its replay repeats it",
+          explore_finds_it_and_the_replay_repeats_it },
+        { "fixes hold under explore", fixes_hold_under_explore },
+        { "without latency the run still ends honestly",
+          no_latency_still_ends_honestly },
+        { NULL, NULL },
+    };
+    add_suite("publication", tests);
 }

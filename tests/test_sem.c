@@ -277,20 +277,22 @@ static void controlled_a_wait_nobody_posts_ends_the_run(void)
 
 void suite_sem(void)
 {
-    CU_pSuite s = CU_add_suite("sem", NULL, NULL);
-    add_forked_test(s, "the count goes down to 0 and up again",
-                    the_count_goes_down_to_0_and_up_again);
-    add_forked_test(s, "a timed wait at 0 times out, taking nothing",
-                    a_timed_wait_at_0_times_out_taking_nothing);
-    add_forked_test(s, "bad counts are refused", bad_counts_are_refused);
-    add_forked_test(s, "a post lets one waiter go", a_post_lets_one_waiter_go);
-    add_forked_test(s, "an aborted waiter ends", an_aborted_waiter_ends);
-    add_forked_test(s, "a post orders the wait that takes it (TSan)",
-                    a_post_orders_the_wait_that_takes_it);
-    add_forked_test(s, "the trace names the operations",
-                    the_trace_names_the_operations);
-    add_forked_test(s, "controlled: producer and consumers end, replay",
-                    controlled_producer_and_consumers_end_and_replay);
-    add_forked_test(s, "controlled: a wait nobody posts ends the run",
-                    controlled_a_wait_nobody_posts_ends_the_run);
+    static const suite_test_t tests[] = {
+        { "the count goes down to 0 and up again",
+          the_count_goes_down_to_0_and_up_again },
+        { "a timed wait at 0 times out, taking nothing",
+          a_timed_wait_at_0_times_out_taking_nothing },
+        { "bad counts are refused", bad_counts_are_refused },
+        { "a post lets one waiter go", a_post_lets_one_waiter_go },
+        { "an aborted waiter ends", an_aborted_waiter_ends },
+        { "a post orders the wait that takes it (TSan)",
+          a_post_orders_the_wait_that_takes_it },
+        { "the trace names the operations", the_trace_names_the_operations },
+        { "controlled: producer and consumers end, replay",
+          controlled_producer_and_consumers_end_and_replay },
+        { "controlled: a wait nobody posts ends the run",
+          controlled_a_wait_nobody_posts_ends_the_run },
+        { NULL, NULL },
+    };
+    add_forked_suite("sem", tests);
 }
