@@ -803,14 +803,21 @@ int64_t fig(const child_run_t *c, const char *key)
     return -1;
 }
 
+child_run_t expect_status(const char *name, const char *variant, int status,
+                          int limit_ms)
+{
+    child_run_t c = run_forked(name, variant, 0, 0, limit_ms);
+    CU_ASSERT_TRUE_FATAL(c.finished);
+    ASSERT_INT_EQ(c.r.verdict.status, status);
+    return c;
+}
+
 void expect_every_run(const char *name, const char *variant, int runs,
                       int status, void (*check)(const child_run_t *c),
                       int limit_ms)
 {
     for (int i = 0; i < runs; i++) {
-        child_run_t c = run_forked(name, variant, 0, 0, limit_ms);
-        CU_ASSERT_TRUE_FATAL(c.finished);
-        ASSERT_INT_EQ(c.r.verdict.status, status);
+        child_run_t c = expect_status(name, variant, status, limit_ms);
         if (check)
             check(&c);
     }
@@ -820,11 +827,8 @@ child_run_t expect_status_every_run(const char *name, const char *variant,
                                     int runs, int status, int limit_ms)
 {
     child_run_t c = { 0 };
-    for (int i = 0; i < runs; i++) {
-        c = run_forked(name, variant, 0, 0, limit_ms);
-        CU_ASSERT_TRUE_FATAL(c.finished);
-        ASSERT_INT_EQ(c.r.verdict.status, status);
-    }
+    for (int i = 0; i < runs; i++)
+        c = expect_status(name, variant, status, limit_ms);
     return c;
 }
 

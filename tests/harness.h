@@ -187,6 +187,12 @@ const explore_found_t *expect_explore_finds_and_replays(
  * names a misspelt key, if the verdict has no such figure. */
 int64_t fig(const child_run_t *c, const char *key);
 
+/* Runs scenario `name`'s variant once at its defaults in a forked child
+ * killed after limit_ms; fails the test at once unless it finished, and
+ * fails it unless its verdict is `status`. Returns the run. */
+child_run_t expect_status(const char *name, const char *variant, int status,
+                          int limit_ms);
+
 /* Runs scenario `name`'s variant `runs` times in forked children, each
  * killed after limit_ms, and fails the test unless every one finished with
  * verdict `status` and passes check (or NULL) - the scenario's own figures. */

@@ -17,9 +17,8 @@
 
 static void broken_passes_the_memory_budget(void)
 {
-    child_run_t c = run_forked("backpressure", "broken", 0, 0, LIMIT_MS);
-    CU_ASSERT_TRUE_FATAL(c.finished);
-    ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
+    child_run_t c = expect_status("backpressure", "broken", CD_VIOLATED,
+                                  LIMIT_MS);
     ASSERT_INT_EQ(fig(&c, "over_budget"), 1);
     ASSERT_INT_EQ(fig(&c, "capacity"), 0);
     CU_ASSERT_TRUE(fig(&c, "peak_bytes") > fig(&c, "budget_bytes"));
@@ -41,9 +40,8 @@ static void broken_passes_the_memory_budget(void)
 static void broken_is_violated_every_run(void)
 {
     for (int i = 0; i < RUNS; i++) {
-        child_run_t c = run_forked("backpressure", "broken", 0, 0, LIMIT_MS);
-        CU_ASSERT_TRUE_FATAL(c.finished);
-        ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
+        child_run_t c = expect_status("backpressure", "broken", CD_VIOLATED,
+                                      LIMIT_MS);
         ASSERT_INT_EQ(fig(&c, "over_budget"), 1);
     }
 }

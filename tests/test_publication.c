@@ -21,9 +21,8 @@ static cmd_out_t out;
 
 static void broken_hands_out_stale_sessions(void)
 {
-    child_run_t c = run_forked("publication", "broken", 0, 0, LIMIT_MS);
-    CU_ASSERT_TRUE_FATAL(c.finished);
-    ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
+    child_run_t c = expect_status("publication", "broken", CD_VIOLATED,
+                                  LIMIT_MS);
     /* Every handler read every connection (4 x 8), and some of those reads
      * found the flag up and the session still 0. */
     ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "readers"), 4);

@@ -10,9 +10,7 @@
 
 static void broken_charges_orders_twice(void)
 {
-    child_run_t c = run_forked("race", "broken", 0, 0, LIMIT_MS);
-    CU_ASSERT_TRUE_FATAL(c.finished);
-    ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
+    child_run_t c = expect_status("race", "broken", CD_VIOLATED, LIMIT_MS);
     int64_t orders = cd_verdict_get_num(&c.r.verdict, "orders");
     CU_ASSERT_TRUE(cd_verdict_get_num(&c.r.verdict, "charges") > orders);
     CU_ASSERT_TRUE(cd_verdict_get_num(&c.r.verdict, "double_charged") > 0);

@@ -19,9 +19,7 @@ static void concdemo(cmd_out_t *o, const char *const args[])
 
 static void broken_cooks_take_from_an_empty_rail(void)
 {
-    child_run_t c = run_forked("spurious", "broken", 0, 0, LIMIT_MS);
-    CU_ASSERT_TRUE_FATAL(c.finished);
-    ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
+    child_run_t c = expect_status("spurious", "broken", CD_VIOLATED, LIMIT_MS);
     ASSERT_STR_HAS(c.r.verdict.observed, "from an empty rail");
     /* Every "order up!" wakes both cooks for one ticket: at least one
      * empty take per ticket, and every ticket still cooked once. */
@@ -32,9 +30,8 @@ static void broken_cooks_take_from_an_empty_rail(void)
 static void broken_takes_from_empty_on_every_run(void)
 {
     for (int i = 0; i < RUNS; i++) {
-        child_run_t c = run_forked("spurious", "broken", 0, 0, LIMIT_MS);
-        CU_ASSERT_TRUE_FATAL(c.finished);
-        ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
+        child_run_t c = expect_status("spurious", "broken", CD_VIOLATED,
+                                      LIMIT_MS);
         CU_ASSERT_TRUE(fig(&c, "takes_from_empty") >= fig(&c, "tickets"));
     }
 }

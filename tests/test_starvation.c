@@ -14,9 +14,8 @@
 
 static void broken_starves_the_writer(void)
 {
-    child_run_t c = run_forked("starvation", "broken", 0, 0, LIMIT_MS);
-    CU_ASSERT_TRUE_FATAL(c.finished);
-    ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
+    child_run_t c = expect_status("starvation", "broken", CD_VIOLATED,
+                                  LIMIT_MS);
     int64_t requests = c.r.params.iterations;
     /* Starved: most of the storm's reads went in after the trimmer asked,
      * far past the bound, and it waited out most of the storm (one
@@ -55,11 +54,8 @@ static void under_the_scheduler_no_trim_gets_in_during_the_storm(void)
 
 static void broken_starves_the_writer_every_run(void)
 {
-    for (int i = 0; i < RUNS; i++) {
-        child_run_t c = run_forked("starvation", "broken", 0, 0, LIMIT_MS);
-        CU_ASSERT_TRUE_FATAL(c.finished);
-        ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
-    }
+    expect_status_every_run("starvation", "broken", RUNS, CD_VIOLATED,
+                            LIMIT_MS);
 }
 
 static void broken_with_the_fewest_threads_and_requests_starves(void)
