@@ -72,38 +72,47 @@ static void expect_fix_holds(const child_run_t *c)
                   fig(c, "dropped") + fig(c, "given_up"));
 }
 
+/* bounded: nothing shed, the workers waited instead. */
+static void waited_sheds_nothing(const child_run_t *c)
+{
+    expect_fix_holds(c);
+    ASSERT_INT_EQ(fig(c, "dropped"), 0);
+    ASSERT_INT_EQ(fig(c, "given_up"), 0);
+    ASSERT_INT_EQ(fig(c, "delivered"), 3000);
+}
+
+/* drop: at 10x the store's pace most lines are shed - and counted. */
+static void shed_and_counted(const child_run_t *c)
+{
+    expect_fix_holds(c);
+    CU_ASSERT_TRUE(fig(c, "dropped") > 0);
+    ASSERT_INT_EQ(fig(c, "given_up"), 0);
+}
+
+/* timeout: the store's 2.5 ms flushes outlast the 1 ms wait: give-ups. */
+static void gave_up_waiting(const child_run_t *c)
+{
+    expect_fix_holds(c);
+    CU_ASSERT_TRUE(fig(c, "given_up") > 0);
+    ASSERT_INT_EQ(fig(c, "dropped"), 0);
+}
+
 static void bounded_fix_holds(void)
 {
-    for (int i = 0; i < RUNS; i++) {
-        child_run_t c = run_forked("backpressure", "bounded", 0, 0, LIMIT_MS);
-        expect_fix_holds(&c);
-        /* Nothing shed: the workers waited instead. */
-        ASSERT_INT_EQ(fig(&c, "dropped"), 0);
-        ASSERT_INT_EQ(fig(&c, "given_up"), 0);
-        ASSERT_INT_EQ(fig(&c, "delivered"), 3000);
-    }
+    expect_every_run("backpressure", "bounded", RUNS, CD_HELD,
+                     waited_sheds_nothing, LIMIT_MS);
 }
 
 static void drop_fix_holds(void)
 {
-    for (int i = 0; i < RUNS; i++) {
-        child_run_t c = run_forked("backpressure", "drop", 0, 0, LIMIT_MS);
-        expect_fix_holds(&c);
-        /* At 10x the store's pace most lines are shed - and counted. */
-        CU_ASSERT_TRUE(fig(&c, "dropped") > 0);
-        ASSERT_INT_EQ(fig(&c, "given_up"), 0);
-    }
+    expect_every_run("backpressure", "drop", RUNS, CD_HELD, shed_and_counted,
+                     LIMIT_MS);
 }
 
 static void timeout_fix_holds(void)
 {
-    for (int i = 0; i < RUNS; i++) {
-        child_run_t c = run_forked("backpressure", "timeout", 0, 0, LIMIT_MS);
-        expect_fix_holds(&c);
-        /* The store's 2.5 ms flushes outlast the 1 ms wait: give-ups. */
-        CU_ASSERT_TRUE(fig(&c, "given_up") > 0);
-        ASSERT_INT_EQ(fig(&c, "dropped"), 0);
-    }
+    expect_every_run("backpressure", "timeout", RUNS, CD_HELD,
+                     gave_up_waiting, LIMIT_MS);
 }
 
 static void fixes_hold_with_several_workers(void)

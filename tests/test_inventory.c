@@ -87,36 +87,40 @@ static void expect_books_hold(const child_run_t *c)
     ASSERT_INT_EQ(fig(c, "left_in_stock"), 0);
 }
 
+/* keyed: buyers 1 and 8 were declined on the way to the tenth sale; a
+ * declined buyer held no unit, so nothing went back. Never two payments
+ * for one product; all products at once. */
+static void one_buyer_per_product(const child_run_t *c)
+{
+    expect_books_hold(c);
+    ASSERT_INT_EQ(fig(c, "declined"), 2 * PRODUCTS);
+    ASSERT_INT_EQ(fig(c, "returned"), 0);
+    ASSERT_INT_EQ(fig(c, "max_same_product_at_once"), 1);
+    ASSERT_INT_EQ(fig(c, "max_paying_at_once"), PRODUCTS);
+}
+
+/* reserve: buyers 1 and 8 reserved and were declined: each gave the unit
+ * back, and latecomers 31 and 32 bought those two. No lock: a product's
+ * buyers pay together. */
+static void declined_units_given_back(const child_run_t *c)
+{
+    expect_books_hold(c);
+    ASSERT_INT_EQ(fig(c, "declined"), 2 * PRODUCTS);
+    ASSERT_INT_EQ(fig(c, "returned"), fig(c, "declined"));
+    CU_ASSERT(fig(c, "max_same_product_at_once") > 1);
+    ASSERT_STR_HAS(c->r.verdict.observed, "each unit given back");
+}
+
 static void keyed_sells_the_stock_one_buyer_per_product(void)
 {
-    for (int i = 0; i < RUNS; i++) {
-        child_run_t c = run_forked("inventory", "keyed", 0, 0, LIMIT_MS);
-        CU_ASSERT_FATAL(c.finished);
-        expect_books_hold(&c);
-        /* Buyers 1 and 8 were declined on the way to the tenth sale; a
-         * declined buyer held no unit, so nothing went back. */
-        ASSERT_INT_EQ(fig(&c, "declined"), 2 * PRODUCTS);
-        ASSERT_INT_EQ(fig(&c, "returned"), 0);
-        /* Never two payments for one product; all products at once. */
-        ASSERT_INT_EQ(fig(&c, "max_same_product_at_once"), 1);
-        ASSERT_INT_EQ(fig(&c, "max_paying_at_once"), PRODUCTS);
-    }
+    expect_every_run("inventory", "keyed", RUNS, CD_HELD,
+                     one_buyer_per_product, LIMIT_MS);
 }
 
 static void reserve_gives_back_what_a_declined_card_held(void)
 {
-    for (int i = 0; i < RUNS; i++) {
-        child_run_t c = run_forked("inventory", "reserve", 0, 0, LIMIT_MS);
-        CU_ASSERT_FATAL(c.finished);
-        expect_books_hold(&c);
-        /* Buyers 1 and 8 reserved and were declined: each gave the unit
-         * back, and latecomers 31 and 32 bought those two. */
-        ASSERT_INT_EQ(fig(&c, "declined"), 2 * PRODUCTS);
-        ASSERT_INT_EQ(fig(&c, "returned"), fig(&c, "declined"));
-        /* No lock: a product's buyers pay together. */
-        CU_ASSERT(fig(&c, "max_same_product_at_once") > 1);
-        ASSERT_STR_HAS(c.r.verdict.observed, "each unit given back");
-    }
+    expect_every_run("inventory", "reserve", RUNS, CD_HELD,
+                     declined_units_given_back, LIMIT_MS);
 }
 
 static void fixes_hold_on_several_workers(void)
