@@ -1,8 +1,11 @@
 /*
  * harness.h - what every suite shares: running a scenario, a test body of
  * checks, or a whole CUnit test in a forked child with a time limit;
- * watching the registry until a condition holds; and running the concdemo
- * binary.
+ * watching the registry until a condition holds; running the concdemo
+ * binary; and the checks the scenario suites have in common (every run's
+ * verdict, a deadlock's cycle, a fix that holds, a controlled run played
+ * twice, an explore that finds the bug or holds each fix), so that each
+ * suite states only what its scenario shows.
  *
  * Anything that starts threads - a demo run, or a test of the library's
  * primitives - happens in a child process, so a hang (a lost wake-up, a
