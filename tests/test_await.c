@@ -21,13 +21,20 @@ static child_run_t run_await(const char *variant, int workers, int permille)
     return run_forked_opts("await", variant, &o, LIMIT_MS);
 }
 
+/* The broken handler on `workers` workers: found as a deadlock. */
+static child_run_t broken_deadlocks(int workers, int permille)
+{
+    child_run_t c = run_await("broken", workers, permille);
+    CU_ASSERT_FATAL(c.finished);
+    ASSERT_INT_EQ(c.r.verdict.status, CD_DEADLOCK);
+    return c;
+}
+
 static void test_broken_one_worker_deadlocks_and_names_it(void)
 {
     for (int i = 0; i < RUNS; i++) {
-        child_run_t c = run_await("broken", 1, 1000);
-        CU_ASSERT_FATAL(c.finished);
+        child_run_t c = broken_deadlocks(1, 1000);
         const cd_verdict_t *v = &c.r.verdict;
-        ASSERT_INT_EQ(v->status, CD_DEADLOCK);
         ASSERT_INT_EQ(c.r.has_cycle, 1);
         ASSERT_INT_EQ(c.r.cycle.len, 2);
         /* Which task holds the lock, which worker is blocked, and why. */
@@ -43,18 +50,14 @@ static void test_broken_one_worker_deadlocks_and_names_it(void)
 
 static void test_broken_deadlocks_even_without_latency(void)
 {
-    child_run_t c = run_await("broken", 1, 0);
-    CU_ASSERT_FATAL(c.finished);
-    ASSERT_INT_EQ(c.r.verdict.status, CD_DEADLOCK);
+    broken_deadlocks(1, 0);
 }
 
 static void test_broken_four_workers_stalls_worker_one_only(void)
 {
     for (int i = 0; i < RUNS; i++) {
-        child_run_t c = run_await("broken", 4, 1000);
-        CU_ASSERT_FATAL(c.finished);
+        child_run_t c = broken_deadlocks(4, 1000);
         const cd_verdict_t *v = &c.r.verdict;
-        ASSERT_INT_EQ(v->status, CD_DEADLOCK);
         ASSERT_STR_HAS(v->observed, "task request-2 blocks worker-1");
         ASSERT_STR_HAS(v->observed, "worker-1 stalled");
         /* User 1 and user 5 are routed to worker-1: none of its three
