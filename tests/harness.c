@@ -678,6 +678,23 @@ int count_lines(const char *s)
     return n;
 }
 
+void require_tsan_bin(void)
+{
+    if (access(concdemo_tsan_bin(), X_OK) != 0)
+        fprintf(stderr, "\n  no TSan binary at %s (make tsan-bin)\n",
+                concdemo_tsan_bin());
+    CU_ASSERT_TRUE_FATAL(access(concdemo_tsan_bin(), X_OK) == 0);
+}
+
+void expect_no_tsan_report(const cmd_out_t *o, const char *what,
+                           int exit_code)
+{
+    if (strstr(o->err, "ThreadSanitizer"))
+        fprintf(stderr, "\n  %s:\n%.3000s\n", what, o->err);
+    CU_ASSERT_PTR_NULL(strstr(o->err, "ThreadSanitizer"));
+    ASSERT_INT_EQ(o->exit_code, exit_code);
+}
+
 void run_concdemo(cmd_out_t *o, const char *const args[], const char *env,
                   int limit_ms)
 {

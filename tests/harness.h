@@ -122,6 +122,16 @@ void run_cmd_starved(cmd_out_t *o, const char *const argv[], const char *env,
 const char *concdemo_bin(void);
 const char *concdemo_tsan_bin(void);
 
+/* Fails the test at once, saying how to build it, unless the TSan build of
+ * concdemo is there. */
+void require_tsan_bin(void);
+
+/* Fails the test unless o, a run of the TSan build, has no report of
+ * ThreadSanitizer's (printed under `what` if it has one) and exited with
+ * exit_code. */
+void expect_no_tsan_report(const cmd_out_t *o, const char *what,
+                           int exit_code);
+
 /* Runs concdemo_bin() with args (NULL-terminated, at most 14) like
  * run_cmd. */
 void run_concdemo(cmd_out_t *o, const char *const args[], const char *env,
