@@ -39,6 +39,19 @@ static void expect_broken_unreported(const char *scenario, const char *arg,
     ASSERT_STR_HAS(out.out, verdict);
 }
 
+/* The broken variant gets TSan's data race report, exit 66, naming the
+ * racing functions at their lines: `first` and `second` (or NULL). */
+static void expect_data_race(const char *scenario, const char *first,
+                             const char *second)
+{
+    run_tsan(scenario, NULL);
+    ASSERT_STR_HAS(out.err, "WARNING: ThreadSanitizer: data race");
+    ASSERT_STR_HAS(out.err, first);
+    if (second)
+        ASSERT_STR_HAS(out.err, second);
+    ASSERT_INT_EQ(out.exit_code, 66);
+}
+
 static void tsan_binary_exists(void)
 {
     require_tsan_bin();
@@ -46,11 +59,8 @@ static void tsan_binary_exists(void)
 
 static void broken_race_gets_a_data_race_report_naming_the_lines(void)
 {
-    run_tsan("race", NULL);
-    ASSERT_STR_HAS(out.err, "WARNING: ThreadSanitizer: data race");
     /* The report points into checkout_broken: the status read and write. */
-    ASSERT_STR_HAS(out.err, "checkout_broken demos/race.c:");
-    ASSERT_INT_EQ(out.exit_code, 66);
+    expect_data_race("race", "checkout_broken demos/race.c:", NULL);
 }
 
 static void expect_clean(const char *scenario, const char *fix)
@@ -73,11 +83,8 @@ static void broken_publication_gets_a_data_race_report_on_the_session(void)
     /* The flag is an atomic, so the race TSan sees is on the record it
      * guards: the warmer writes the session after a handler read it, with
      * nothing (a relaxed flag orders nothing) between the two. */
-    run_tsan("publication", NULL);
-    ASSERT_STR_HAS(out.err, "WARNING: ThreadSanitizer: data race");
-    ASSERT_STR_HAS(out.err, "publish_broken demos/publication.c:");
-    ASSERT_STR_HAS(out.err, "await_broken demos/publication.c:");
-    ASSERT_INT_EQ(out.exit_code, 66);
+    expect_data_race("publication", "publish_broken demos/publication.c:",
+                     "await_broken demos/publication.c:");
 }
 
 static void publication_release_acquire_is_clean(void)
@@ -179,11 +186,9 @@ static void broken_order_violation_gets_a_data_race_report(void)
 {
     /* The handler's read of the connection and start-up's store of it:
      * nothing orders the two, which is the bug. */
-    run_tsan("order-violation", NULL);
-    ASSERT_STR_HAS(out.err, "WARNING: ThreadSanitizer: data race");
-    ASSERT_STR_HAS(out.err, "get_conn_broken demos/order_violation.c:");
-    ASSERT_STR_HAS(out.err, "startup_broken demos/order_violation.c:");
-    ASSERT_INT_EQ(out.exit_code, 66);
+    expect_data_race("order-violation",
+                     "get_conn_broken demos/order_violation.c:",
+                     "startup_broken demos/order_violation.c:");
     ASSERT_STR_HAS(out.out, ": VIOLATED");
 }
 
