@@ -162,14 +162,14 @@ typedef struct explore_found {
 void expect_explore_found(const cmd_out_t *o, const char *verdict_prefix,
                           explore_found_t *f);
 
-/* Runs `concdemo explore scenario FIX args...` for each fix of the
- * NULL-ended list ("--fixed=HOW"; args NULL-ended, at most 10 words) and
- * fails the test unless every search exits 0 and prints `held` ("no
- * violation in 300 schedules", "every schedule with at most 2 preemptions
- * tried"). A search that did not hold is printed with its fix and args. */
 /* What a dfs that held prints, at explore's default bound. */
 #define DFS_EXHAUSTED "every schedule with at most 2 preemptions tried"
 
+/* Runs `concdemo explore scenario FIX args...` for each fix of the
+ * NULL-ended list ("--fixed=HOW"; args NULL-ended, at most 10 words) and
+ * fails the test unless every search exits 0 and prints `held` ("no
+ * violation in 300 schedules", DFS_EXHAUSTED). A search that did not hold
+ * is printed with its fix and args. */
 void expect_each_fix_explores_clean(const char *scenario,
                                     const char *const fixes[],
                                     const char *const args[],
@@ -187,9 +187,8 @@ void expect_fixes_hold_under_explore(const char *scenario,
 /* Runs `concdemo explore` with args (the scenario first, NULL-ended, at
  * most 12 words) and fails the test unless it found a violation of the
  * broken variant whose verdict has each string of verdict_has (NULL-ended;
- * NULL: no more than a verdict)
- * and whose printed replay, with `extra` (or NULL) added, repeats that
- * verdict. Returns what it found (the process's one copy: valid until the
+ * NULL: any verdict) and whose printed replay, with `extra` (or NULL)
+ * added, repeats that verdict. Returns what it found (the process's one copy: valid until the
  * next call) and leaves the explore's output in o, the replay's in again. */
 const explore_found_t *expect_explore_finds_and_replays(
     cmd_out_t *o, cmd_out_t *again, const char *const args[],
