@@ -6,6 +6,8 @@
 #define _XOPEN_SOURCE 700 /* putenv */
 
 #include "harness.h"
+#include "../lib/cd_sched.h"
+#include "../lib/cd_trace.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -203,6 +205,74 @@ child_run_t run_forked(const char *name, const char *variant, int threads,
     if (iterations)
         o.params.iterations = iterations;
     return run_forked_opts(name, variant, &o, limit_ms);
+}
+
+cd_run_opts_t scenario_opts(const char *name, int iterations, int workers,
+                            int permille, int limit_ms)
+{
+    const cd_scenario_t *s = cd_scenario_find(name);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    cd_run_opts_t o = {
+        .params = s->defaults,
+        .timeout_ms = limit_ms - 2000,
+        .latency_permille = permille,
+    };
+    if (iterations)
+        o.params.iterations = iterations;
+    if (workers)
+        o.params.workers = workers;
+    return o;
+}
+
+child_run_t expect_broken_without_latency(const char *name, int threads,
+                                          int iterations, int one, int other,
+                                          int limit_ms)
+{
+    cd_run_opts_t o = { .params = { .threads = threads,
+                                    .iterations = iterations },
+                        .timeout_ms = 5000, .latency_permille = 0 };
+    child_run_t c = run_forked_opts(name, "broken", &o, limit_ms);
+    CU_ASSERT_TRUE_FATAL(c.finished);
+    if (c.r.verdict.status != one && c.r.verdict.status != other)
+        fprintf(stderr, "\n  %s without latency: status %d, want %d or %d\n",
+                name, c.r.verdict.status, one, other);
+    CU_ASSERT_TRUE(c.r.verdict.status == one || c.r.verdict.status == other);
+    return c;
+}
+
+cd_sched_cfg_t sched_cfg(int strategy, uint64_t seed)
+{
+    cd_sched_cfg_t cfg = { .strategy = strategy, .seed = seed, .depth = 3,
+                           .max_steps = CD_SCHED_DEFAULT_STEPS };
+    return cfg;
+}
+
+child_run_t run_controlled_forked(const char *name, const char *variant,
+                                  const cd_sched_cfg_t *cfg,
+                                  cd_params_t params, int limit_ms)
+{
+    cd_run_opts_t o = { .params = params, .timeout_ms = limit_ms - 2000,
+                        .latency_permille = 1000, .sched = cfg };
+    return run_forked_opts(name, variant, &o, limit_ms);
+}
+
+child_run_t run_seeded_forked(const char *name, const char *variant,
+                              int strategy, uint64_t seed, int limit_ms)
+{
+    const cd_scenario_t *s = cd_scenario_find(name);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    cd_sched_cfg_t cfg = sched_cfg(strategy, seed);
+    return run_controlled_forked(name, variant, &cfg, s->defaults, limit_ms);
+}
+
+void expect_same_run_twice(const child_run_t *a, const child_run_t *b,
+                           int status)
+{
+    CU_ASSERT_TRUE_FATAL(a->finished && b->finished);
+    ASSERT_INT_EQ(a->r.verdict.status, status);
+    CU_ASSERT_TRUE(a->r.schedule[0] != '\0');
+    CU_ASSERT_STRING_EQUAL(a->r.schedule, b->r.schedule);
+    CU_ASSERT_STRING_EQUAL(a->r.verdict.observed, b->r.verdict.observed);
 }
 
 /* ================== bodies that run in a forked child ==================== */
@@ -608,6 +678,23 @@ int count_lines(const char *s)
     return n;
 }
 
+void require_tsan_bin(void)
+{
+    if (access(concdemo_tsan_bin(), X_OK) != 0)
+        fprintf(stderr, "\n  no TSan binary at %s (make tsan-bin)\n",
+                concdemo_tsan_bin());
+    CU_ASSERT_TRUE_FATAL(access(concdemo_tsan_bin(), X_OK) == 0);
+}
+
+void expect_no_tsan_report(const cmd_out_t *o, const char *what,
+                           int exit_code)
+{
+    if (strstr(o->err, "ThreadSanitizer"))
+        fprintf(stderr, "\n  %s:\n%.3000s\n", what, o->err);
+    CU_ASSERT_PTR_NULL(strstr(o->err, "ThreadSanitizer"));
+    ASSERT_INT_EQ(o->exit_code, exit_code);
+}
+
 void run_concdemo(cmd_out_t *o, const char *const args[], const char *env,
                   int limit_ms)
 {
@@ -657,27 +744,99 @@ void expect_explore_found(const cmd_out_t *o, const char *verdict_prefix,
                                             sizeof f->replay));
 }
 
+void expect_each_fix_explores_clean(const char *scenario,
+                                    const char *const fixes[],
+                                    const char *const args[],
+                                    const char *held, const char *env,
+                                    int limit_ms)
+{
+    cmd_out_t *o = malloc(sizeof *o); /* half a MiB: not on the stack */
+    CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+    for (int i = 0; fixes[i]; i++) {
+        const char *argv[14] = { "explore", scenario, fixes[i] };
+        int n = 3;
+        for (int k = 0; args[k] && n < 13; k++)
+            argv[n++] = args[k];
+        run_concdemo(o, argv, env, limit_ms);
+        if (o->exit_code != 0 || !strstr(o->out, held)) {
+            fprintf(stderr, "\n  explore %s %s", scenario, fixes[i]);
+            for (int k = 0; args[k]; k++)
+                fprintf(stderr, " %s", args[k]);
+            fprintf(stderr, ":\n%.1500s\n", o->out);
+        }
+        ASSERT_INT_EQ(o->exit_code, 0);
+        ASSERT_STR_HAS(o->out, held);
+    }
+    free(o);
+}
+
 void expect_fixes_hold_under_explore(const char *scenario,
                                      const char *const fixes[], int pct_runs,
                                      int bound, const char *env,
                                      int limit_ms)
 {
     char runs[32], preempt[32], tried[96];
-    cmd_out_t o;
     snprintf(runs, sizeof runs, "--runs=%d", pct_runs);
     snprintf(preempt, sizeof preempt, "--bound=%d", bound);
     snprintf(tried, sizeof tried, "every schedule with at most %d "
              "preemption%s tried", bound, bound == 1 ? "" : "s");
-    for (int i = 0; fixes[i]; i++) {
-        const char *pct[] = { "explore", scenario, fixes[i], runs, NULL };
-        run_concdemo(&o, pct, env, limit_ms);
-        ASSERT_INT_EQ(o.exit_code, 0);
-        ASSERT_STR_HAS(o.out, "no violation in");
-        const char *dfs[] = { "explore", scenario, fixes[i],
-                              "--strategy=dfs", preempt, NULL };
-        run_concdemo(&o, dfs, env, limit_ms);
-        ASSERT_INT_EQ(o.exit_code, 0);
-        ASSERT_STR_HAS(o.out, tried);
+    const char *pct[] = { runs, NULL };
+    const char *dfs[] = { "--strategy=dfs", preempt, NULL };
+    expect_each_fix_explores_clean(scenario, fixes, pct, "no violation in",
+                                   env, limit_ms);
+    expect_each_fix_explores_clean(scenario, fixes, dfs, tried, env,
+                                   limit_ms);
+}
+
+const explore_found_t *expect_explore_finds_and_replays(
+    cmd_out_t *o, cmd_out_t *again, const char *const args[],
+    const char *const verdict_has[], const char *extra, const char *env,
+    int limit_ms)
+{
+    static explore_found_t f;
+    char prefix[128];
+    const char *argv[14] = { "explore" };
+    for (int i = 0; args[i] && i < 12; i++)
+        argv[i + 1] = args[i];
+    snprintf(prefix, sizeof prefix, "%s [broken]: ", args[0]);
+    run_concdemo(o, argv, env, limit_ms);
+    expect_explore_found(o, prefix, &f);
+    for (int i = 0; verdict_has && verdict_has[i]; i++)
+        ASSERT_STR_HAS(f.verdict, verdict_has[i]);
+    /* The replay cuts its line up: keep f's copy whole for the caller. */
+    char line[sizeof f.replay];
+    snprintf(line, sizeof line, "%s", f.replay);
+    expect_printed_run_repeats(again, line, extra, f.verdict, env, limit_ms);
+    return &f;
+}
+
+int64_t fig(const child_run_t *c, const char *key)
+{
+    const cd_verdict_t *v = &c->r.verdict;
+    for (int i = 0; i < v->nfigs; i++)
+        if (v->figs[i].is_num && strcmp(v->figs[i].key, key) == 0)
+            return v->figs[i].num;
+    fprintf(stderr, "\n  no figure %s\n", key);
+    return -1;
+}
+
+child_run_t expect_status(const char *name, const char *variant, int status,
+                          int limit_ms)
+{
+    child_run_t c = run_forked(name, variant, 0, 0, limit_ms);
+    CU_ASSERT_TRUE_FATAL(c.finished);
+    ASSERT_INT_EQ(c.r.verdict.status, status);
+    return c;
+}
+
+void expect_every_run(const char *name, const char *variant, int runs,
+                      int status, void (*check)(const child_run_t *c),
+                      int limit_ms)
+{
+    for (int i = 0; i < runs; i++) {
+        child_run_t c = expect_status(name, variant, status, limit_ms);
+        if (check)
+            check(&c);
     }
 }
 
@@ -685,12 +844,42 @@ child_run_t expect_status_every_run(const char *name, const char *variant,
                                     int runs, int status, int limit_ms)
 {
     child_run_t c = { 0 };
+    for (int i = 0; i < runs; i++)
+        c = expect_status(name, variant, status, limit_ms);
+    return c;
+}
+
+child_run_t expect_deadlock_cycle(const char *name, int threads, int runs,
+                                  int links, const char *observed,
+                                  int limit_ms)
+{
+    child_run_t c = { 0 };
     for (int i = 0; i < runs; i++) {
-        c = run_forked(name, variant, 0, 0, limit_ms);
+        c = run_forked(name, "broken", threads, 0, limit_ms);
         CU_ASSERT_TRUE_FATAL(c.finished);
-        ASSERT_INT_EQ(c.r.verdict.status, status);
+        ASSERT_INT_EQ(c.r.verdict.status, CD_DEADLOCK);
+        CU_ASSERT_TRUE_FATAL(c.r.has_cycle);
+        ASSERT_INT_EQ(c.r.cycle.len, links);
+        if (observed)
+            ASSERT_STR_HAS(c.r.verdict.observed, observed);
     }
     return c;
+}
+
+void expect_fix_holds_every_run(const char *name, const char *fix,
+                                int threads, int iterations, int runs,
+                                void (*figures)(const child_run_t *c),
+                                int limit_ms)
+{
+    for (int i = 0; i < runs; i++) {
+        child_run_t c = run_forked(name, fix, threads, iterations, limit_ms);
+        CU_ASSERT_TRUE_FATAL(c.finished);
+        ASSERT_INT_EQ(c.r.verdict.status, CD_HELD);
+        ASSERT_CLEAN_EXIT(c);
+        ASSERT_INT_EQ(c.r.ninv, 0);
+        if (figures)
+            figures(&c);
+    }
 }
 
 void add_suite(const char *name, const suite_test_t *tests)
@@ -698,4 +887,80 @@ void add_suite(const char *name, const suite_test_t *tests)
     CU_pSuite s = CU_add_suite(name, NULL, NULL);
     for (int i = 0; tests[i].name; i++)
         CU_add_test(s, tests[i].name, tests[i].fn);
+}
+
+void add_forked_suite(const char *name, const suite_test_t *tests)
+{
+    CU_pSuite s = CU_add_suite(name, NULL, NULL);
+    for (int i = 0; tests[i].name; i++)
+        add_forked_test(s, tests[i].name, tests[i].fn);
+}
+
+/* ====================== controlled runs in this process ==================== */
+
+void expect_seeds_repeat_and_replay(cd_sched_cfg_t base, controlled_run_fn run,
+                                    int all)
+{
+    static char first[4096], again[4096], replayed[4096], before[4096];
+    static uint16_t prefix[4096];
+    int distinct = 0;
+    before[0] = '\0';
+    for (uint64_t seed = 1; seed <= 20; seed++) {
+        cd_sched_cfg_t cfg = base;
+        cfg.seed = seed;
+        ASSERT_INT_EQ(run(&cfg, first, sizeof first), all);
+        ASSERT_INT_EQ(run(&cfg, again, sizeof again), all);
+        CU_ASSERT_STRING_EQUAL(first, again);
+
+        char err[128];
+        int n = cd_sched_parse_schedule(first, prefix, 4096, err, sizeof err);
+        CU_ASSERT_FATAL(n > 0);
+        cd_sched_cfg_t rp = { .strategy = CD_SCHED_REPLAY, .prefix = prefix,
+                              .nprefix = n };
+        ASSERT_INT_EQ(run(&rp, replayed, sizeof replayed), all);
+        CU_ASSERT_STRING_EQUAL(first, replayed);
+        CU_ASSERT_PTR_NULL(cd_sched_misfit());
+        /* Seeds differ: the runs are not all one schedule. */
+        distinct += strcmp(first, before) != 0;
+        memcpy(before, first, sizeof before);
+    }
+    CU_ASSERT_TRUE(distinct > 10);
+}
+
+/* ========================= the trace of this process ===================== */
+
+/* The trace's first event op on obj with arg (any arg if !match_arg). */
+static int find_traced(int op, int obj, int match_arg, int64_t arg)
+{
+    cd_trace_event_t ev;
+    for (uint64_t i = 0; i < cd_trace_total(); i++)
+        if (cd_trace_get(i, &ev) == 0 && ev.op == op && ev.obj == obj &&
+            (!match_arg || ev.arg == arg))
+            return 1;
+    return 0;
+}
+
+int traced(int op, int obj, int64_t arg)
+{
+    return find_traced(op, obj, 1, arg);
+}
+
+int traced_any(int op, int obj)
+{
+    return find_traced(op, obj, 0, 0);
+}
+
+void expect_trace_line(int op, int obj, int64_t arg, const char *text)
+{
+    char line[256];
+    cd_trace_event_t e = { .op = op, .obj = obj, .arg = arg,
+                           .thread = cd_self() };
+    cd_trace_format(&e, line, sizeof line);
+    ASSERT_STR_HAS(line, text);
+}
+
+void expect_op_names(const int ops[], const char *const names[], int n)
+{
+    for (int i = 0; i < n; i++)
+        CU_ASSERT_STRING_EQUAL(cd_op_name(ops[i]), names[i]);
 }

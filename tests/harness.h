@@ -1,8 +1,11 @@
 /*
  * harness.h - what every suite shares: running a scenario, a test body of
  * checks, or a whole CUnit test in a forked child with a time limit;
- * watching the registry until a condition holds; and running the concdemo
- * binary.
+ * watching the registry until a condition holds; running the concdemo
+ * binary; and the checks the scenario suites have in common (every run's
+ * verdict, a deadlock's cycle, a fix that holds, a controlled run played
+ * twice, an explore that finds the bug or holds each fix), so that each
+ * suite states only what its scenario shows.
  *
  * Anything that starts threads - a demo run, or a test of the library's
  * primitives - happens in a child process, so a hang (a lost wake-up, a
@@ -41,6 +44,46 @@ child_run_t run_forked(const char *name, const char *variant, int threads,
 /* Same, with full options (latency scale, trace, timeout). */
 child_run_t run_forked_opts(const char *name, const char *variant,
                             const cd_run_opts_t *opts, int limit_ms);
+/* The options of a free run of scenario `name` at its defaults but for
+ * iterations and workers (0: the default) and the latency scale permille
+ * (1000: as written), with a hard limit 2 s under limit_ms, the limit of
+ * the child that runs it: the run ends and reports before it is killed. */
+cd_run_opts_t scenario_opts(const char *name, int iterations, int workers,
+                            int permille, int limit_ms);
+
+/* Runs scenario `name`'s broken variant with threads and iterations as
+ * given (no defaults filled in), the latency scale at 0 - the window nearly
+ * closed - and a 5 s hard limit, in a child killed after limit_ms. Fails
+ * the test unless the run ended with verdict `one` or `other` (what it saw
+ * depends on the interleaving; that it ends and says so does not). Returns
+ * the run. */
+child_run_t expect_broken_without_latency(const char *name, int threads,
+                                          int iterations, int one, int other,
+                                          int limit_ms);
+
+/* A controlled scheduler's set-up: strategy (CD_SCHED_PCT, _RANDOM) and
+ * seed, with pct's depth 3 (random has no use for it) and the default step
+ * bound. */
+cd_sched_cfg_t sched_cfg(int strategy, uint64_t seed);
+
+/* Runs scenario `name`'s variant with params as given (no defaults filled
+ * in) under the controlled scheduler cfg - latencies pass on its virtual
+ * clock - in a child killed after limit_ms; the run's own hard limit is
+ * 2 s under that. */
+child_run_t run_controlled_forked(const char *name, const char *variant,
+                                  const cd_sched_cfg_t *cfg,
+                                  cd_params_t params, int limit_ms);
+
+/* The same at the scenario's default sizes under strategy:seed - the run
+ * `concdemo NAME --sched=STRATEGY:SEED` makes. */
+child_run_t run_seeded_forked(const char *name, const char *variant,
+                              int strategy, uint64_t seed, int limit_ms);
+
+/* Fails the test unless a and b, one controlled run played twice, both
+ * finished, a with verdict `status` and a schedule, and b the same run:
+ * the same schedule, the same observation. */
+void expect_same_run_twice(const child_run_t *a, const child_run_t *b,
+                           int status);
 
 /* Output of a command run by the shell. */
 typedef struct cmd_out {
@@ -79,6 +122,16 @@ void run_cmd_starved(cmd_out_t *o, const char *const argv[], const char *env,
 const char *concdemo_bin(void);
 const char *concdemo_tsan_bin(void);
 
+/* Fails the test at once, saying how to build it, unless the TSan build of
+ * concdemo is there. */
+void require_tsan_bin(void);
+
+/* Fails the test unless o, a run of the TSan build, has no report of
+ * ThreadSanitizer's (printed under `what` if it has one) and exited with
+ * exit_code. */
+void expect_no_tsan_report(const cmd_out_t *o, const char *what,
+                           int exit_code);
+
 /* Runs concdemo_bin() with args (NULL-terminated, at most 14) like
  * run_cmd. */
 void run_concdemo(cmd_out_t *o, const char *const args[], const char *env,
@@ -109,6 +162,20 @@ typedef struct explore_found {
 void expect_explore_found(const cmd_out_t *o, const char *verdict_prefix,
                           explore_found_t *f);
 
+/* What a dfs that held prints, at explore's default bound. */
+#define DFS_EXHAUSTED "every schedule with at most 2 preemptions tried"
+
+/* Runs `concdemo explore scenario FIX args...` for each fix of the
+ * NULL-ended list ("--fixed=HOW"; args NULL-ended, at most 10 words) and
+ * fails the test unless every search exits 0 and prints `held` ("no
+ * violation in 300 schedules", DFS_EXHAUSTED). A search that did not hold
+ * is printed with its fix and args. */
+void expect_each_fix_explores_clean(const char *scenario,
+                                    const char *const fixes[],
+                                    const char *const args[],
+                                    const char *held, const char *env,
+                                    int limit_ms);
+
 /* Explores each of scenario's fixes (a NULL-ended list of "--fixed=HOW")
  * with pct for pct_runs schedules, then with dfs within `bound`
  * preemptions, and fails the test unless every search held. */
@@ -117,11 +184,58 @@ void expect_fixes_hold_under_explore(const char *scenario,
                                      int bound, const char *env,
                                      int limit_ms);
 
+/* Runs `concdemo explore` with args (the scenario first, NULL-ended, at
+ * most 12 words) and fails the test unless it found a violation of the
+ * broken variant whose verdict has each string of verdict_has (NULL-ended;
+ * NULL: any verdict) and whose printed replay, with `extra` (or NULL)
+ * added, repeats that verdict. Returns what it found (the process's one copy: valid until the
+ * next call) and leaves the explore's output in o, the replay's in again. */
+const explore_found_t *expect_explore_finds_and_replays(
+    cmd_out_t *o, cmd_out_t *again, const char *const args[],
+    const char *const verdict_has[], const char *extra, const char *env,
+    int limit_ms);
+
+/* c's verdict figure `key` (a number); -1 and a line on stderr, which
+ * names a misspelt key, if the verdict has no such figure. */
+int64_t fig(const child_run_t *c, const char *key);
+
+/* Runs scenario `name`'s variant once at its defaults in a forked child
+ * killed after limit_ms; fails the test at once unless it finished, and
+ * fails it unless its verdict is `status`. Returns the run. */
+child_run_t expect_status(const char *name, const char *variant, int status,
+                          int limit_ms);
+
 /* Runs scenario `name`'s variant `runs` times in forked children, each
  * killed after limit_ms, and fails the test unless every one finished with
- * verdict `status`. Returns the last run (for more checks of its own). */
+ * verdict `status` and passes check (or NULL) - the scenario's own figures. */
+void expect_every_run(const char *name, const char *variant, int runs,
+                      int status, void (*check)(const child_run_t *c),
+                      int limit_ms);
+
+/* The same, without a check of its own; returns the last run (for more
+ * checks of the caller's). */
 child_run_t expect_status_every_run(const char *name, const char *variant,
                                     int runs, int status, int limit_ms);
+
+/* Runs scenario `name`'s broken variant with threads (0: the default)
+ * `runs` times in forked children and fails the test unless each time the
+ * watchdog found a deadlock - a cycle, not the hard limit (that would be
+ * TIMEOUT, with no cycle) - of `links` links, and unless the verdict names
+ * them with `observed` (NULL: not checked). Returns the last run. */
+child_run_t expect_deadlock_cycle(const char *name, int threads, int runs,
+                                  int links, const char *observed,
+                                  int limit_ms);
+
+/* Runs scenario `name`'s fix `runs` times with threads and iterations (0:
+ * the default) in forked children and fails the test unless every run
+ * HELD with a clean exit (no sanitizer report) and no lock-order finding
+ * (a fix that only got lucky would still leave one); figures (or NULL)
+ * checks each run's scenario-specific figures (c->r.params: the sizes it
+ * ran with). */
+void expect_fix_holds_every_run(const char *name, const char *fix,
+                                int threads, int iterations, int runs,
+                                void (*figures)(const child_run_t *c),
+                                int limit_ms);
 
 /* One test of a suite: what it shows, and its function. */
 typedef struct suite_test {
@@ -132,6 +246,8 @@ typedef struct suite_test {
 /* Adds suite `name` (no set-up or tear-down) with the tests of the
  * NULL-named-terminated table, in order. */
 void add_suite(const char *name, const suite_test_t *tests);
+/* The same for tests whose body runs in a forked child (add_forked_test). */
+void add_forked_suite(const char *name, const suite_test_t *tests);
 
 /* Number of lines in s (a trailing newline does not start a new line). */
 int count_lines(const char *s);
@@ -244,6 +360,36 @@ int await(snap_cond ok, int a, int b);
  * state (a cd_thread_state value). */
 int is_blocked_on(const cd_snapshot_t *s, int thread, int obj);
 int is_in_state(const cd_snapshot_t *s, int thread, int state);
+
+/* ====================== controlled runs in this process ==================== */
+
+/* A controlled run of a suite's own: runs under cfg, writes the schedule it
+ * took into buf (size bytes) and returns what it consumed. */
+typedef int (*controlled_run_fn)(const cd_sched_cfg_t *cfg, char *buf,
+                                 size_t size);
+
+/* Runs run for seeds 1 to 20 of base's strategy (base.seed is replaced)
+ * and fails the test unless each seed consumes `all`, plays the same
+ * schedule twice, and plays it again - all of it - replayed from its
+ * schedule string; and unless the seeds gave more than 10 different
+ * schedules. Uses the process's one scheduler: call it in a child. */
+void expect_seeds_repeat_and_replay(cd_sched_cfg_t base, controlled_run_fn run,
+                                    int all);
+
+/* ========================= the trace of this process ===================== */
+
+/* Whether the trace holds event op on obj with arg (traced_any: with any
+ * arg). */
+int traced(int op, int obj, int64_t arg);
+int traced_any(int op, int obj);
+
+/* Fails the test unless the trace line of event op on obj with arg, by
+ * this thread, has `text` ("post       slots            count 2"). */
+void expect_trace_line(int op, int obj, int64_t arg, const char *text);
+
+/* Fails the test unless each of the n ops (CD_OP_ values) is named names[i]
+ * in the trace. */
+void expect_op_names(const int ops[], const char *const names[], int n);
 
 /* ================================ suites ================================= */
 

@@ -15,44 +15,27 @@
 #define LIMIT_MS 20000
 #define RUNS 5
 
-static cd_run_opts_t opts(int iterations, int workers, int permille)
+/* One worker: every order charged twice, both checkouts of an order at
+ * the gateway together (and the customer's other orders with them). */
+static void every_order_charged_twice(const child_run_t *c)
 {
-    const cd_scenario_t *s = cd_scenario_find("async-race");
-    cd_run_opts_t o = {
-        .params = s->defaults,
-        .timeout_ms = LIMIT_MS - 2000,
-        .latency_permille = permille,
-    };
-    if (iterations)
-        o.params.iterations = iterations;
-    if (workers)
-        o.params.workers = workers;
-    return o;
+    ASSERT_INT_EQ(fig(c, "workers"), 1);
+    ASSERT_INT_EQ(fig(c, "double_charged"), fig(c, "orders"));
+    ASSERT_INT_EQ(fig(c, "charges"), 2 * fig(c, "orders"));
+    CU_ASSERT(fig(c, "max_same_customer_at_once") >= 2);
+    ASSERT_STR_HAS(c->r.verdict.observed, "no data race: one thread");
 }
 
 static void test_broken_double_charges_every_order_every_run(void)
 {
-    for (int i = 0; i < RUNS; i++) {
-        child_run_t c = run_forked("async-race", "broken", 0, 0, LIMIT_MS);
-        CU_ASSERT_FATAL(c.finished);
-        const cd_verdict_t *v = &c.r.verdict;
-        ASSERT_INT_EQ(v->status, CD_VIOLATED);
-        ASSERT_INT_EQ(cd_verdict_get_num(v, "workers"), 1);
-        ASSERT_INT_EQ(cd_verdict_get_num(v, "double_charged"),
-                      cd_verdict_get_num(v, "orders"));
-        ASSERT_INT_EQ(cd_verdict_get_num(v, "charges"),
-                      2 * cd_verdict_get_num(v, "orders"));
-        /* Both checkouts of an order were at the gateway together (and
-         * the customer's other orders with them). */
-        CU_ASSERT(cd_verdict_get_num(v, "max_same_customer_at_once") >= 2);
-        ASSERT_STR_HAS(v->observed, "no data race: one thread");
-    }
+    expect_every_run("async-race", "broken", RUNS, CD_VIOLATED,
+                     every_order_charged_twice, LIMIT_MS);
 }
 
 static void test_broken_even_without_latency(void)
 {
     /* Latency 0: the gateway takes no time, the await still parks. */
-    cd_run_opts_t o = opts(0, 1, 0);
+    cd_run_opts_t o = scenario_opts("async-race", 0, 1, 0, LIMIT_MS);
     child_run_t c = run_forked_opts("async-race", "broken", &o, LIMIT_MS);
     CU_ASSERT_FATAL(c.finished);
     ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
@@ -60,27 +43,26 @@ static void test_broken_even_without_latency(void)
                   cd_verdict_get_num(&c.r.verdict, "orders"));
 }
 
+/* Each order charged once; every customer was at the gateway at once,
+ * never one twice. */
+static void customers_overlap_each_in_turn(const child_run_t *c)
+{
+    ASSERT_INT_EQ(fig(c, "charges"), fig(c, "orders"));
+    ASSERT_INT_EQ(fig(c, "double_charged"), 0);
+    ASSERT_INT_EQ(fig(c, "max_gateway_at_once"), fig(c, "customers"));
+    ASSERT_INT_EQ(fig(c, "max_same_customer_at_once"), 1);
+    CU_ASSERT(fig(c, "customers") > 1);
+}
+
 static void test_keyed_holds_and_customers_overlap(void)
 {
-    for (int i = 0; i < RUNS; i++) {
-        child_run_t c = run_forked("async-race", "keyed", 0, 0, LIMIT_MS);
-        CU_ASSERT_FATAL(c.finished);
-        const cd_verdict_t *v = &c.r.verdict;
-        ASSERT_INT_EQ(v->status, CD_HELD);
-        ASSERT_INT_EQ(cd_verdict_get_num(v, "charges"),
-                      cd_verdict_get_num(v, "orders"));
-        ASSERT_INT_EQ(cd_verdict_get_num(v, "double_charged"), 0);
-        /* Every customer was at the gateway at once, never one twice. */
-        ASSERT_INT_EQ(cd_verdict_get_num(v, "max_gateway_at_once"),
-                      cd_verdict_get_num(v, "customers"));
-        ASSERT_INT_EQ(cd_verdict_get_num(v, "max_same_customer_at_once"), 1);
-        CU_ASSERT(cd_verdict_get_num(v, "customers") > 1);
-    }
+    expect_every_run("async-race", "keyed", RUNS, CD_HELD,
+                     customers_overlap_each_in_turn, LIMIT_MS);
 }
 
 static void test_keyed_holds_on_two_workers(void)
 {
-    cd_run_opts_t o = opts(20, 2, 1000);
+    cd_run_opts_t o = scenario_opts("async-race", 20, 2, 1000, LIMIT_MS);
     for (int i = 0; i < RUNS; i++) {
         child_run_t c = run_forked_opts("async-race", "keyed", &o, LIMIT_MS);
         CU_ASSERT_FATAL(c.finished);
@@ -91,16 +73,17 @@ static void test_keyed_holds_on_two_workers(void)
     }
 }
 
+/* No double charge; one call at the gateway at a time. */
+static void one_call_at_a_time(const child_run_t *c)
+{
+    ASSERT_INT_EQ(fig(c, "double_charged"), 0);
+    ASSERT_INT_EQ(fig(c, "max_gateway_at_once"), 1);
+}
+
 static void test_mutex_holds_one_call_at_a_time(void)
 {
-    for (int i = 0; i < RUNS; i++) {
-        child_run_t c = run_forked("async-race", "mutex", 0, 0, LIMIT_MS);
-        CU_ASSERT_FATAL(c.finished);
-        const cd_verdict_t *v = &c.r.verdict;
-        ASSERT_INT_EQ(v->status, CD_HELD);
-        ASSERT_INT_EQ(cd_verdict_get_num(v, "double_charged"), 0);
-        ASSERT_INT_EQ(cd_verdict_get_num(v, "max_gateway_at_once"), 1);
-    }
+    expect_every_run("async-race", "mutex", RUNS, CD_HELD, one_call_at_a_time,
+                     LIMIT_MS);
 }
 
 /* Under ThreadSanitizer: no report for any variant on one worker. */
@@ -110,10 +93,7 @@ static void tsan_quiet(const char *fixed, int want_exit)
     CU_ASSERT_PTR_NOT_NULL_FATAL(o);
     const char *argv[] = { concdemo_tsan_bin(), "async-race", fixed, NULL };
     run_cmd(o, argv, NULL, LIMIT_MS);
-    ASSERT_INT_EQ(o->exit_code, want_exit);
-    CU_ASSERT(strstr(o->err, "ThreadSanitizer") == NULL);
-    if (strstr(o->err, "ThreadSanitizer"))
-        fprintf(stderr, "\n  %s: %.2000s\n", fixed ? fixed : "broken", o->err);
+    expect_no_tsan_report(o, fixed ? fixed : "broken", want_exit);
     ASSERT_STR_HAS(o->out, want_exit ? "VIOLATED" : "HELD");
     free(o);
 }
@@ -131,18 +111,20 @@ static void test_tsan_quiet_on_fixes(void)
 
 void suite_async_race(void)
 {
-    CU_pSuite s = CU_add_suite("async-race", NULL, NULL);
-    CU_add_test(s, "broken double-charges every order on every run",
-                test_broken_double_charges_every_order_every_run);
-    CU_add_test(s, "broken even with latency scale 0",
-                test_broken_even_without_latency);
-    CU_add_test(s, "keyed holds; customers overlap, one customer in turn",
-                test_keyed_holds_and_customers_overlap);
-    CU_add_test(s, "keyed holds on two workers",
-                test_keyed_holds_on_two_workers);
-    CU_add_test(s, "mutex holds, one gateway call at a time",
-                test_mutex_holds_one_call_at_a_time);
-    CU_add_test(s, "TSan reports no data race in broken (one thread)",
-                test_tsan_sees_no_data_race_in_broken);
-    CU_add_test(s, "TSan quiet on the fixes", test_tsan_quiet_on_fixes);
+    static const suite_test_t tests[] = {
+        { "broken double-charges every order on every run",
+          test_broken_double_charges_every_order_every_run },
+        { "broken even with latency scale 0",
+          test_broken_even_without_latency },
+        { "keyed holds; customers overlap, one customer in turn",
+          test_keyed_holds_and_customers_overlap },
+        { "keyed holds on two workers", test_keyed_holds_on_two_workers },
+        { "mutex holds, one gateway call at a time",
+          test_mutex_holds_one_call_at_a_time },
+        { "TSan reports no data race in broken (one thread)",
+          test_tsan_sees_no_data_race_in_broken },
+        { "TSan quiet on the fixes", test_tsan_quiet_on_fixes },
+        { NULL, NULL },
+    };
+    add_suite("async-race", tests);
 }

@@ -15,16 +15,10 @@
 #define CAPACITY 128
 #define LINE_BYTES 512
 
-static int64_t fig(const child_run_t *c, const char *key)
-{
-    return cd_verdict_get_num(&c->r.verdict, key);
-}
-
 static void broken_passes_the_memory_budget(void)
 {
-    child_run_t c = run_forked("backpressure", "broken", 0, 0, LIMIT_MS);
-    CU_ASSERT_TRUE_FATAL(c.finished);
-    ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
+    child_run_t c = expect_status("backpressure", "broken", CD_VIOLATED,
+                                  LIMIT_MS);
     ASSERT_INT_EQ(fig(&c, "over_budget"), 1);
     ASSERT_INT_EQ(fig(&c, "capacity"), 0);
     CU_ASSERT_TRUE(fig(&c, "peak_bytes") > fig(&c, "budget_bytes"));
@@ -46,9 +40,8 @@ static void broken_passes_the_memory_budget(void)
 static void broken_is_violated_every_run(void)
 {
     for (int i = 0; i < RUNS; i++) {
-        child_run_t c = run_forked("backpressure", "broken", 0, 0, LIMIT_MS);
-        CU_ASSERT_TRUE_FATAL(c.finished);
-        ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
+        child_run_t c = expect_status("backpressure", "broken", CD_VIOLATED,
+                                      LIMIT_MS);
         ASSERT_INT_EQ(fig(&c, "over_budget"), 1);
     }
 }
@@ -79,38 +72,47 @@ static void expect_fix_holds(const child_run_t *c)
                   fig(c, "dropped") + fig(c, "given_up"));
 }
 
+/* bounded: nothing shed, the workers waited instead. */
+static void waited_sheds_nothing(const child_run_t *c)
+{
+    expect_fix_holds(c);
+    ASSERT_INT_EQ(fig(c, "dropped"), 0);
+    ASSERT_INT_EQ(fig(c, "given_up"), 0);
+    ASSERT_INT_EQ(fig(c, "delivered"), 3000);
+}
+
+/* drop: at 10x the store's pace most lines are shed - and counted. */
+static void shed_and_counted(const child_run_t *c)
+{
+    expect_fix_holds(c);
+    CU_ASSERT_TRUE(fig(c, "dropped") > 0);
+    ASSERT_INT_EQ(fig(c, "given_up"), 0);
+}
+
+/* timeout: the store's 2.5 ms flushes outlast the 1 ms wait: give-ups. */
+static void gave_up_waiting(const child_run_t *c)
+{
+    expect_fix_holds(c);
+    CU_ASSERT_TRUE(fig(c, "given_up") > 0);
+    ASSERT_INT_EQ(fig(c, "dropped"), 0);
+}
+
 static void bounded_fix_holds(void)
 {
-    for (int i = 0; i < RUNS; i++) {
-        child_run_t c = run_forked("backpressure", "bounded", 0, 0, LIMIT_MS);
-        expect_fix_holds(&c);
-        /* Nothing shed: the workers waited instead. */
-        ASSERT_INT_EQ(fig(&c, "dropped"), 0);
-        ASSERT_INT_EQ(fig(&c, "given_up"), 0);
-        ASSERT_INT_EQ(fig(&c, "delivered"), 3000);
-    }
+    expect_every_run("backpressure", "bounded", RUNS, CD_HELD,
+                     waited_sheds_nothing, LIMIT_MS);
 }
 
 static void drop_fix_holds(void)
 {
-    for (int i = 0; i < RUNS; i++) {
-        child_run_t c = run_forked("backpressure", "drop", 0, 0, LIMIT_MS);
-        expect_fix_holds(&c);
-        /* At 10x the store's pace most lines are shed - and counted. */
-        CU_ASSERT_TRUE(fig(&c, "dropped") > 0);
-        ASSERT_INT_EQ(fig(&c, "given_up"), 0);
-    }
+    expect_every_run("backpressure", "drop", RUNS, CD_HELD, shed_and_counted,
+                     LIMIT_MS);
 }
 
 static void timeout_fix_holds(void)
 {
-    for (int i = 0; i < RUNS; i++) {
-        child_run_t c = run_forked("backpressure", "timeout", 0, 0, LIMIT_MS);
-        expect_fix_holds(&c);
-        /* The store's 2.5 ms flushes outlast the 1 ms wait: give-ups. */
-        CU_ASSERT_TRUE(fig(&c, "given_up") > 0);
-        ASSERT_INT_EQ(fig(&c, "dropped"), 0);
-    }
+    expect_every_run("backpressure", "timeout", RUNS, CD_HELD,
+                     gave_up_waiting, LIMIT_MS);
 }
 
 static void fixes_hold_with_several_workers(void)
@@ -188,14 +190,10 @@ static void cli_prints_the_verdicts(void)
 static void tsan_check(const char *fix, int want_exit)
 {
     const char *argv[] = { concdemo_tsan_bin(), "backpressure", fix, NULL };
-    CU_ASSERT_TRUE_FATAL(access(concdemo_tsan_bin(), X_OK) == 0);
+    require_tsan_bin();
     run_cmd(&out, argv, "TSAN_OPTIONS=halt_on_error=0 exitcode=66",
             TSAN_LIMIT_MS);
-    if (strstr(out.err, "ThreadSanitizer"))
-        fprintf(stderr, "\n  backpressure %s:\n%.2000s\n", fix ? fix : "",
-                out.err);
-    CU_ASSERT_PTR_NULL(strstr(out.err, "ThreadSanitizer"));
-    ASSERT_INT_EQ(out.exit_code, want_exit);
+    expect_no_tsan_report(&out, fix ? fix : "broken", want_exit);
 }
 
 /* The broken variant's bug is a design flaw, not a data race: the channel

@@ -465,30 +465,32 @@ static void many_producers_one_consumer_lose_nothing(void)
 
 void suite_chan(void)
 {
-    CU_pSuite s = CU_add_suite("chan", NULL, NULL);
-    add_forked_test(s, "bad arguments are refused", bad_arguments_are_refused);
-    add_forked_test(s, "messages come out in order",
-                    messages_come_out_in_order);
-    add_forked_test(s, "unbounded grows, keeps order, reports bytes",
-                    unbounded_grows_keeping_order_and_reports_bytes);
-    add_forked_test(s, "a full channel blocks the sender until a receive",
-                    full_channel_blocks_the_sender_until_a_receive);
-    add_forked_test(s, "an empty channel blocks the receiver until a send",
-                    empty_channel_blocks_the_receiver_until_a_send);
-    add_forked_test(s, "try forms never wait; a shed is counted",
-                    try_forms_never_wait_and_shed_is_counted);
-    add_forked_test(s, "timed forms give up after their time",
-                    timed_forms_give_up_after_their_time);
-    add_forked_test(s, "a timed send succeeds when room appears",
-                    timed_send_succeeds_when_room_appears);
-    add_forked_test(s, "close wakes blocked senders and receivers with EPIPE",
-                    close_wakes_blocked_senders_and_receivers);
-    add_forked_test(s, "receive drains a closed channel, then fails",
-                    receive_drains_a_closed_channel_then_fails);
-    add_forked_test(s, "high water remembers the deepest point",
-                    high_water_remembers_the_deepest_point);
-    add_forked_test(s, "abort ends threads blocked on a channel",
-                    abort_ends_threads_blocked_on_a_channel);
-    add_forked_test(s, "many producers, one consumer: nothing lost",
-                    many_producers_one_consumer_lose_nothing);
+    static const suite_test_t tests[] = {
+        { "bad arguments are refused", bad_arguments_are_refused },
+        { "messages come out in order", messages_come_out_in_order },
+        { "unbounded grows, keeps order, reports bytes",
+          unbounded_grows_keeping_order_and_reports_bytes },
+        { "a full channel blocks the sender until a receive",
+          full_channel_blocks_the_sender_until_a_receive },
+        { "an empty channel blocks the receiver until a send",
+          empty_channel_blocks_the_receiver_until_a_send },
+        { "try forms never wait; a shed is counted",
+          try_forms_never_wait_and_shed_is_counted },
+        { "timed forms give up after their time",
+          timed_forms_give_up_after_their_time },
+        { "a timed send succeeds when room appears",
+          timed_send_succeeds_when_room_appears },
+        { "close wakes blocked senders and receivers with EPIPE",
+          close_wakes_blocked_senders_and_receivers },
+        { "receive drains a closed channel, then fails",
+          receive_drains_a_closed_channel_then_fails },
+        { "high water remembers the deepest point",
+          high_water_remembers_the_deepest_point },
+        { "abort ends threads blocked on a channel",
+          abort_ends_threads_blocked_on_a_channel },
+        { "many producers, one consumer: nothing lost",
+          many_producers_one_consumer_lose_nothing },
+        { NULL, NULL },
+    };
+    add_forked_suite("chan", tests);
 }

@@ -88,6 +88,13 @@ static void show_on_failure(int ok)
                 out.err);
 }
 
+/* The check's exit code is `code`; if not, the output is shown too. */
+static void expect_exit(int code)
+{
+    show_on_failure(out.exit_code == code);
+    ASSERT_INT_EQ(out.exit_code, code);
+}
+
 /* ============================== bad input ================================ */
 
 static void without_a_name_it_prints_usage_and_exits_2(void)
@@ -566,8 +573,7 @@ static void a_define_in_the_learners_file_cannot_change_the_grade(void)
     free(text);
     CU_ASSERT_PTR_NOT_NULL_FATAL(path);
     check("race", path, 0);
-    show_on_failure(out.exit_code == 1);
-    ASSERT_INT_EQ(out.exit_code, 1);
+    expect_exit(1);
     ASSERT_STR_HAS(out.out, "FAIL race: failed: free explore");
     CU_ASSERT_PTR_NULL(strstr(out.out, "PASS race"));
 }
@@ -588,8 +594,7 @@ static void a_program_that_ends_without_its_verdict_fails(void)
         check("race", path, 0);
         snprintf(want, sizeof want, "run       FAIL  the exercise's program "
                  "ended with exit code %s before its verdict", codes[i]);
-        show_on_failure(out.exit_code == 1);
-        ASSERT_INT_EQ(out.exit_code, 1);
+        expect_exit(1);
         ASSERT_STR_HAS(out.out, want);
         ASSERT_STR_HAS(out.out, "FAIL race: failed: run.");
     }
@@ -624,8 +629,7 @@ static void a_blocked_result_path_cannot_pass(void)
     strcat(blocked, "/race.failed");
     mkdir(blocked, 0755);
     check("race", path, 0);
-    show_on_failure(out.exit_code == 1);
-    ASSERT_INT_EQ(out.exit_code, 1);
+    expect_exit(1);
     ASSERT_STR_HAS(out.out, "FAIL race: failed:");
     ASSERT_STR_HAS(out.out, "before its verdict (in stage free)");
     CU_ASSERT_PTR_NULL(strstr(out.out, "PASS race"));
@@ -989,6 +993,18 @@ static void the_timing_rule_reads_code_not_comments(void)
 
 /* =============================== starters ================================ */
 
+/* Checks exercise name's starter (under TSan too if tsan) and fails the
+ * test unless the check failed (exit 1), its free runs first; the output
+ * is shown unless that held and it has `key` (NULL: anything). */
+static void expect_starter_fails_free_runs(const char *name, int tsan,
+                                           const char *key)
+{
+    check(name, NULL, tsan);
+    show_on_failure(out.exit_code == 1 && (!key || strstr(flat, key)));
+    ASSERT_INT_EQ(out.exit_code, 1);
+    ASSERT_STR_HAS(out.out, "free      FAIL  run ");
+}
+
 static void every_starter_fails(void)
 {
     int n;
@@ -1024,10 +1040,7 @@ static void the_race_starter_fails_under_tsan_too(void)
  * ThreadSanitizer names the record's write and the learner's read. */
 static void the_publication_starter_reads_stale_records_and_races(void)
 {
-    check("publication", NULL, 1);
-    show_on_failure(out.exit_code == 1);
-    ASSERT_INT_EQ(out.exit_code, 1);
-    ASSERT_STR_HAS(out.out, "free      FAIL  run ");
+    expect_starter_fails_free_runs("publication", 1, NULL);
     ASSERT_STR_HAS(flat, "read its record before the handshake had written "
                          "it (session 0): the ready flag came before the "
                          "data");
@@ -1045,10 +1058,7 @@ static void the_publication_starter_reads_stale_records_and_races(void)
  * signal nobody heard, at its line in the learner's file. */
 static void the_lost_wakeup_starter_is_stuck_on_its_signal(void)
 {
-    check("lost-wakeup", NULL, 0);
-    show_on_failure(out.exit_code == 1 && strstr(flat, "STUCK"));
-    ASSERT_INT_EQ(out.exit_code, 1);
-    ASSERT_STR_HAS(out.out, "free      FAIL  run ");
+    expect_starter_fails_free_runs("lost-wakeup", 0, "STUCK");
     ASSERT_STR_HAS(flat, " iterations): STUCK observed: no thread can run");
     ASSERT_STR_HAS(flat, "runner waits on condition variable job-done");
     ASSERT_STR_HAS(flat, "signalled job-done at lessons/exercises/"
@@ -1064,10 +1074,7 @@ static void the_lost_wakeup_starter_is_stuck_on_its_signal(void)
  * each access. */
 static void the_order_violation_starter_finds_no_connection(void)
 {
-    check("order-violation", NULL, 1);
-    show_on_failure(out.exit_code == 1 && strstr(flat, "no connection"));
-    ASSERT_INT_EQ(out.exit_code, 1);
-    ASSERT_STR_HAS(out.out, "free      FAIL  run ");
+    expect_starter_fails_free_runs("order-violation", 1, "no connection");
     ASSERT_STR_HAS(flat, "requests found no connection (handler-");
     ASSERT_STR_HAS(flat, "get_conn() returned before start-up had made it");
     ASSERT_STR_HAS(out.out, "tsan      PASS");
@@ -1081,10 +1088,7 @@ static void the_order_violation_starter_finds_no_connection(void)
  * exploration, so the printed replay livelocks again. */
 static void the_livelock_starter_ends_as_a_livelock(void)
 {
-    check("livelock", NULL, 0);
-    show_on_failure(out.exit_code == 1 && strstr(flat, "LIVELOCK"));
-    ASSERT_INT_EQ(out.exit_code, 1);
-    ASSERT_STR_HAS(out.out, "free      FAIL  run ");
+    expect_starter_fails_free_runs("livelock", 0, "LIVELOCK");
     /* The bank ends the run at 40 tries in a row; the other teller's try,
      * already under way, may make it 41. */
     ASSERT_STR_HAS(flat, " iterations): LIVELOCK observed: ");
@@ -1104,8 +1108,7 @@ static void the_livelock_starter_ends_as_a_livelock(void)
     argv[0] = (char *)concdemo_bin();
     argv[n] = NULL;
     run_cmd(&out, (const char *const *)argv, NULL, LIMIT_MS);
-    show_on_failure(out.exit_code == 1);
-    ASSERT_INT_EQ(out.exit_code, 1);
+    expect_exit(1);
     ASSERT_STR_HAS(out.out, "livelock [yours]: LIVELOCK");
     ASSERT_STR_HAS(out.out, "40 tries in a row and not one transfer");
 }
@@ -1127,8 +1130,7 @@ static void the_printed_replay_command_repeats_the_failure(void)
     argv[n] = NULL;
     ASSERT_STR_HAS(argv[n - 2], "--sched=replay:");
     run_cmd(&out, (const char *const *)argv, NULL, LIMIT_MS);
-    show_on_failure(out.exit_code == 1);
-    ASSERT_INT_EQ(out.exit_code, 1);
+    expect_exit(1);
     ASSERT_STR_HAS(out.out, "race [yours]: VIOLATED");
     ASSERT_STR_HAS(out.out, "point      check status");
     ASSERT_STR_HAS(out.out, "2 charges for 1 orders");
@@ -1152,8 +1154,7 @@ static void a_replay_repeats_a_wakeup_for_nothing(void)
     argv[n++] = "--trace";
     argv[n] = NULL;
     run_cmd(&out, (const char *const *)argv, NULL, LIMIT_MS);
-    show_on_failure(out.exit_code == 1);
-    ASSERT_INT_EQ(out.exit_code, 1);
+    expect_exit(1);
     ASSERT_STR_HAS(out.out, "spurious [yours]: VIOLATED");
     ASSERT_STR_HAS(out.out, "woke       rail-changed     spurious");
     ASSERT_STR_HAS(out.out, "point      rail empty");
@@ -2089,8 +2090,7 @@ static void a_forged_verdict_does_not_pass(void)
         snprintf(file, sizeof file, "tests/fixtures/effects/%s" PART,
                  forgers[i]);
         check("race", file, 1);
-        show_on_failure(out.exit_code == 1);
-        ASSERT_INT_EQ(out.exit_code, 1);
+        expect_exit(1);
         ASSERT_STR_HAS(out.out, "FAIL race: failed:");
         CU_ASSERT_PTR_NULL(strstr(out.out, "PASS race"));
     }
@@ -2104,65 +2104,72 @@ static void every_effects_fixture_is_tested_here(void)
 
 void suite_check(void)
 {
-    CU_pSuite s = CU_add_suite("check", NULL, NULL);
-    CU_add_test(s, "no name: usage, exit 2", without_a_name_it_prints_usage_and_exits_2);
-    CU_add_test(s, "--help lists the exercises", help_lists_the_exercises);
-    CU_add_test(s, "bad input: one line, exit 2", bad_input_gets_one_line_and_exit_2);
-    CU_add_test(s, "another exercise's file is refused", another_exercises_file_is_refused);
-    CU_add_test(s, "a file that does not build: compiler errors, exit 2",
-                a_file_that_does_not_build_shows_the_compiler_error);
-    CU_add_test(s, "a crash in the learner's code is reported",
-                a_crash_in_the_learners_code_is_reported);
-    CU_add_test(s, "a spin loop under the scheduler still ends",
-                a_spin_loop_under_the_scheduler_still_ends);
-    CU_add_test(s, "run options take --flag value and --flag=value",
-                run_options_take_both_forms);
-    CU_add_test(s, "a number must be a number: nan, inf, junk: exit 2",
-                a_number_must_be_a_number);
-    CU_add_test(s, "a file that defines more than its part fails the build",
-                a_file_that_defines_more_than_its_part_fails_the_build);
-    CU_add_test(s, "a #define in the learner's file cannot change the grade",
-                a_define_in_the_learners_file_cannot_change_the_grade);
-    CU_add_test(s, "a program that ends without its verdict fails",
-                a_program_that_ends_without_its_verdict_fails);
-    CU_add_test(s, "a blocked result path cannot pass",
-                a_blocked_result_path_cannot_pass);
-    CU_add_test(s, "two checks of one file at once both fail",
-                two_checks_of_one_file_at_once_both_fail);
-    CU_add_test(s, "a build reads no input", a_build_reads_no_input);
-    CU_add_test(s, "a build that never ends is stopped at its limit",
-                a_build_that_never_ends_is_stopped_at_its_limit);
-    CU_add_test(s, "stopping the check stops its build and program",
-                stopping_the_check_stops_its_build_and_program);
-    CU_add_test(s, "an oversize file is refused in one line",
-                an_oversize_file_is_refused_in_one_line);
-    CU_add_test(s, "a part is told from a whole file", a_part_is_told_from_a_whole_file);
-    CU_add_test(s, "a part is applied where its lines are",
-                a_part_is_applied_where_its_lines_are);
-    CU_add_test(s, "a part that does not fit is refused",
-                a_part_that_does_not_fit_is_refused);
-    CU_add_test(s, "--print-full shows the whole file", print_full_shows_the_whole_file);
-    CU_add_test(s, "a part of another exercise, or a stale one: one line, exit 2",
-                a_part_of_another_exercise_or_starter_is_refused);
-    CU_add_test(s, "a part's compiler errors name its own lines",
-                a_parts_errors_name_its_own_lines);
-    CU_add_test(s, "the timing rule reads code, not comments",
-                the_timing_rule_reads_code_not_comments);
-    CU_add_test(s, "every starter fails", every_starter_fails);
-    CU_add_test(s, "the race starter fails under TSan too",
-                the_race_starter_fails_under_tsan_too);
-    CU_add_test(s, "the lost-wakeup starter is stuck on its signal",
-                the_lost_wakeup_starter_is_stuck_on_its_signal);
-    CU_add_test(s, "the order-violation starter finds no connection",
-                the_order_violation_starter_finds_no_connection);
-    CU_add_test(s, "the publication starter reads stale records and races",
-                the_publication_starter_reads_stale_records_and_races);
-    CU_add_test(s, "the livelock starter ends as a livelock",
-                the_livelock_starter_ends_as_a_livelock);
-    CU_add_test(s, "the printed replay command repeats the failure",
-                the_printed_replay_command_repeats_the_failure);
-    CU_add_test(s, "a replay repeats a wake-up for nothing",
-                a_replay_repeats_a_wakeup_for_nothing);
+    static const suite_test_t tests[] = {
+        { "no name: usage, exit 2",
+          without_a_name_it_prints_usage_and_exits_2 },
+        { "--help lists the exercises", help_lists_the_exercises },
+        { "bad input: one line, exit 2", bad_input_gets_one_line_and_exit_2 },
+        { "another exercise's file is refused",
+          another_exercises_file_is_refused },
+        { "a file that does not build: compiler errors, exit 2",
+          a_file_that_does_not_build_shows_the_compiler_error },
+        { "a crash in the learner's code is reported",
+          a_crash_in_the_learners_code_is_reported },
+        { "a spin loop under the scheduler still ends",
+          a_spin_loop_under_the_scheduler_still_ends },
+        { "run options take --flag value and --flag=value",
+          run_options_take_both_forms },
+        { "a number must be a number: nan, inf, junk: exit 2",
+          a_number_must_be_a_number },
+        { "a file that defines more than its part fails the build",
+          a_file_that_defines_more_than_its_part_fails_the_build },
+        { "a #define in the learner's file cannot change the grade",
+          a_define_in_the_learners_file_cannot_change_the_grade },
+        { "a program that ends without its verdict fails",
+          a_program_that_ends_without_its_verdict_fails },
+        { "a blocked result path cannot pass",
+          a_blocked_result_path_cannot_pass },
+        { "two checks of one file at once both fail",
+          two_checks_of_one_file_at_once_both_fail },
+        { "a build reads no input", a_build_reads_no_input },
+        { "a build that never ends is stopped at its limit",
+          a_build_that_never_ends_is_stopped_at_its_limit },
+        { "stopping the check stops its build and program",
+          stopping_the_check_stops_its_build_and_program },
+        { "an oversize file is refused in one line",
+          an_oversize_file_is_refused_in_one_line },
+        { "a part is told from a whole file",
+          a_part_is_told_from_a_whole_file },
+        { "a part is applied where its lines are",
+          a_part_is_applied_where_its_lines_are },
+        { "a part that does not fit is refused",
+          a_part_that_does_not_fit_is_refused },
+        { "--print-full shows the whole file",
+          print_full_shows_the_whole_file },
+        { "a part of another exercise, or a stale one: one line, exit 2",
+          a_part_of_another_exercise_or_starter_is_refused },
+        { "a part's compiler errors name its own lines",
+          a_parts_errors_name_its_own_lines },
+        { "the timing rule reads code, not comments",
+          the_timing_rule_reads_code_not_comments },
+        { "every starter fails", every_starter_fails },
+        { "the race starter fails under TSan too",
+          the_race_starter_fails_under_tsan_too },
+        { "the lost-wakeup starter is stuck on its signal",
+          the_lost_wakeup_starter_is_stuck_on_its_signal },
+        { "the order-violation starter finds no connection",
+          the_order_violation_starter_finds_no_connection },
+        { "the publication starter reads stale records and races",
+          the_publication_starter_reads_stale_records_and_races },
+        { "the livelock starter ends as a livelock",
+          the_livelock_starter_ends_as_a_livelock },
+        { "the printed replay command repeats the failure",
+          the_printed_replay_command_repeats_the_failure },
+        { "a replay repeats a wake-up for nothing",
+          a_replay_repeats_a_wakeup_for_nothing },
+        { NULL, NULL },
+    };
+    add_suite("check", tests);
 }
 
 /* The answers and the decoys are suites of their own: each checks every
@@ -2170,36 +2177,49 @@ void suite_check(void)
  * beside the rest. */
 void suite_check_answers(void)
 {
-    CU_pSuite s = CU_add_suite("check-answers", NULL, NULL);
-    CU_add_test(s, "every answer passes every stage", every_answer_passes_every_stage);
-    CU_add_test(s, "every answer file is tested here", every_answer_file_is_tested_here);
-    CU_add_test(s, "every promise of the worksheets is backed",
-                every_promise_of_the_worksheets_is_backed);
-    CU_add_test(s, "effects decide the grade, not calls or words",
-                effects_decide_the_grade);
-    CU_add_test(s, "a forged verdict does not pass", a_forged_verdict_does_not_pass);
-    CU_add_test(s, "every effects fixture is tested here",
-                every_effects_fixture_is_tested_here);
+    static const suite_test_t tests[] = {
+        { "every answer passes every stage", every_answer_passes_every_stage },
+        { "every answer file is tested here",
+          every_answer_file_is_tested_here },
+        { "every promise of the worksheets is backed",
+          every_promise_of_the_worksheets_is_backed },
+        { "effects decide the grade, not calls or words",
+          effects_decide_the_grade },
+        { "a forged verdict does not pass", a_forged_verdict_does_not_pass },
+        { "every effects fixture is tested here",
+          every_effects_fixture_is_tested_here },
+        { NULL, NULL },
+    };
+    add_suite("check-answers", tests);
 }
 
 /* The other fixes: as long as the answer keys, so a suite of their own. */
 void suite_check_others(void)
 {
-    CU_pSuite s = CU_add_suite("check-others", NULL, NULL);
-    CU_add_test(s, "other fixes pass too", other_fixes_pass_too);
+    static const suite_test_t tests[] = {
+        { "other fixes pass too", other_fixes_pass_too },
+        { NULL, NULL },
+    };
+    add_suite("check-others", tests);
 }
 
 void suite_check_decoys(void)
 {
-    CU_pSuite s = CU_add_suite("check-decoys", NULL, NULL);
-    CU_add_test(s, "every decoy fails and says why (first half)",
-                the_first_half_of_the_decoys_fail);
-    CU_add_test(s, "every decoy file is tested here", every_decoy_file_is_tested_here);
+    static const suite_test_t tests[] = {
+        { "every decoy fails and says why (first half)",
+          the_first_half_of_the_decoys_fail },
+        { "every decoy file is tested here", every_decoy_file_is_tested_here },
+        { NULL, NULL },
+    };
+    add_suite("check-decoys", tests);
 }
 
 void suite_check_decoys_2(void)
 {
-    CU_pSuite s = CU_add_suite("check-decoys-2", NULL, NULL);
-    CU_add_test(s, "every decoy fails and says why (second half)",
-                the_second_half_of_the_decoys_fail);
+    static const suite_test_t tests[] = {
+        { "every decoy fails and says why (second half)",
+          the_second_half_of_the_decoys_fail },
+        { NULL, NULL },
+    };
+    add_suite("check-decoys-2", tests);
 }

@@ -22,113 +22,126 @@ static void run_bin(cmd_out_t *o, const char *a1, const char *a2,
 static cmd_out_t out;
 
 /* Bad input: exit 2, nothing on stdout, exactly one line on stderr that
- * names the culprit. */
-static void expect_usage_error(const char *a1, const char *a2,
-                               const char *a3, const char *culprit)
-{
-    run_bin(&out, a1, a2, a3, NULL);
-    ASSERT_INT_EQ(out.exit_code, 2);
-    ASSERT_INT_EQ(count_lines(out.err), 1);
-    ASSERT_INT_EQ((long long)strlen(out.out), 0);
-    ASSERT_STR_HAS(out.err, culprit);
-}
-
-/* The same for any number of words (args ends with NULL). */
+ * names the culprit. args: the words after the program, NULL-ended; line:
+ * the caller's, to name the case that failed. */
 static void expect_usage_error_argv(const char *const args[],
-                                    const char *culprit)
+                                    const char *culprit, int line)
 {
     const char *argv[12] = { concdemo_bin() };
     for (int i = 0; args[i] && i < 10; i++)
         argv[i + 1] = args[i];
+    unsigned failed = CU_get_number_of_failures();
     run_cmd(&out, argv, "TSAN_OPTIONS=exitcode=1", LIMIT_MS);
     ASSERT_INT_EQ(out.exit_code, 2);
     ASSERT_INT_EQ(count_lines(out.err), 1);
     ASSERT_INT_EQ((long long)strlen(out.out), 0);
     ASSERT_STR_HAS(out.err, culprit);
+    if (CU_get_number_of_failures() != failed)
+        fprintf(stderr, "\n  ^ the case at %s:%d\n", __FILE__, line);
 }
 
 #define USAGE_ERROR(culprit, ...)                                            \
-    expect_usage_error_argv((const char *const[]){ __VA_ARGS__, NULL }, culprit)
+    expect_usage_error_argv((const char *const[]){ __VA_ARGS__, NULL },      \
+                            culprit, __LINE__)
+
+/* A command and what it must do: its exit code, and strings it prints (on
+ * stdout; on stderr for a usage error, exit 2). */
+typedef struct out_case {
+    const char *args[5]; /* the words after the program, NULL-ended */
+    int exit_code;
+    const char *has[13]; /* NULL-ended */
+} out_case_t;
+
+/* Runs each of the n cases; a failing one is named by its words. */
+static void expect_cases(const out_case_t *cases, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        const out_case_t *c = &cases[k];
+        unsigned failed = CU_get_number_of_failures();
+        run_bin(&out, c->args[0], c->args[1], c->args[2], c->args[3]);
+        ASSERT_INT_EQ(out.exit_code, c->exit_code);
+        for (int i = 0; c->has[i]; i++)
+            ASSERT_STR_HAS(c->exit_code == 2 ? out.err : out.out, c->has[i]);
+        if (CU_get_number_of_failures() != failed)
+            fprintf(stderr, "\n  ^ concdemo %s %s %s %s\n",
+                    c->args[0] ? c->args[0] : "", c->args[1] ? c->args[1] : "",
+                    c->args[2] ? c->args[2] : "", c->args[3] ? c->args[3] : "");
+    }
+}
+
+#define EXPECT_CASES(c) expect_cases((c), sizeof(c) / sizeof((c)[0]))
 
 static void help_lists_commands_and_exit_codes(void)
 {
-    run_bin(&out, "--help", NULL, NULL, NULL);
-    ASSERT_INT_EQ(out.exit_code, 0);
-    ASSERT_STR_HAS(out.out, "usage: concdemo SCENARIO");
-    ASSERT_STR_HAS(out.out, "exit codes:");
-    ASSERT_STR_HAS(out.out, "the run deadlocked, livelocked or timed");
-    ASSERT_STR_HAS(out.out, "--fixed[=HOW]");
+    static const out_case_t c[] = {
+        { { "--help" }, 0, { "usage: concdemo SCENARIO", "exit codes:",
+                             "the run deadlocked, livelocked or timed",
+                             "--fixed[=HOW]" } },
+    };
+    EXPECT_CASES(c);
 }
 
 static void no_arguments_prints_usage_and_fails(void)
 {
-    run_bin(&out, NULL, NULL, NULL, NULL);
-    ASSERT_INT_EQ(out.exit_code, 2);
-    ASSERT_STR_HAS(out.err, "usage:");
+    static const out_case_t c[] = { { { NULL }, 2, { "usage:" } } };
+    EXPECT_CASES(c);
 }
 
 static void version_prints_a_version(void)
 {
-    run_bin(&out, "--version", NULL, NULL, NULL);
-    ASSERT_INT_EQ(out.exit_code, 0);
-    ASSERT_STR_HAS(out.out, "concdemo ");
+    static const out_case_t c[] = { { { "--version" }, 0, { "concdemo " } } };
+    EXPECT_CASES(c);
 }
 
 static void list_names_every_scenario_and_its_fixes(void)
 {
-    run_bin(&out, "list", NULL, NULL, NULL);
-    ASSERT_INT_EQ(out.exit_code, 0);
-    ASSERT_STR_HAS(out.out, "race");
-    ASSERT_STR_HAS(out.out, "--fixed=keyed (recommended)");
-    ASSERT_STR_HAS(out.out, "deadlock");
-    ASSERT_STR_HAS(out.out, "--fixed=ordering (recommended)");
-    ASSERT_STR_HAS(out.out, "publication ");
-    ASSERT_STR_HAS(out.out, " the early flag: ");
-    ASSERT_STR_HAS(out.out, "--fixed=release-acquire (recommended)");
-    ASSERT_STR_HAS(out.out, "livelock ");
-    ASSERT_STR_HAS(out.out, " the polite transfers: ");
-    ASSERT_STR_HAS(out.out, "--fixed=backoff");
-    run_bin(&out, "list", "--json", NULL, NULL);
-    ASSERT_INT_EQ(out.exit_code, 0);
-    ASSERT_STR_HAS(out.out, "\"name\":\"race\"");
+    static const out_case_t c[] = {
+        { { "list" }, 0, { "race", "--fixed=keyed (recommended)", "deadlock",
+                           "--fixed=ordering (recommended)", "publication ",
+                           " the early flag: ",
+                           "--fixed=release-acquire (recommended)",
+                           "livelock ", " the polite transfers: ",
+                           "--fixed=backoff" } },
+        { { "list", "--json" }, 0, { "\"name\":\"race\"" } },
+    };
+    EXPECT_CASES(c);
 }
 
 static void scenario_help_shows_variants_and_ranges(void)
 {
-    run_bin(&out, "race", "--help", NULL, NULL);
-    ASSERT_INT_EQ(out.exit_code, 0);
-    ASSERT_STR_HAS(out.out, "cas");
-    ASSERT_STR_HAS(out.out, "--threads N      1..256");
-    run_bin(&out, "help", "deadlock", NULL, NULL);
-    ASSERT_INT_EQ(out.exit_code, 0);
-    ASSERT_STR_HAS(out.out, "timeout");
+    static const out_case_t c[] = {
+        { { "race", "--help" }, 0, { "cas", "--threads N      1..256" } },
+        { { "help", "deadlock" }, 0, { "timeout" } },
+    };
+    EXPECT_CASES(c);
 }
 
 static void broken_race_ends_with_a_violated_verdict_and_exit_1(void)
 {
-    run_bin(&out, "race", NULL, NULL, NULL);
-    ASSERT_INT_EQ(out.exit_code, 1);
-    ASSERT_STR_HAS(out.out, "race [broken]: VIOLATED");
-    ASSERT_STR_HAS(out.out, "expected each of 8 orders charged once");
+    static const out_case_t c[] = {
+        { { "race" }, 1, { "race [broken]: VIOLATED",
+                           "expected each of 8 orders charged once" } },
+    };
+    EXPECT_CASES(c);
 }
 
 static void plain_fixed_runs_the_recommended_fix_and_exits_0(void)
 {
-    run_bin(&out, "race", "--fixed", NULL, NULL);
-    ASSERT_INT_EQ(out.exit_code, 0);
-    ASSERT_STR_HAS(out.out, "race [keyed]: HELD");
-    run_bin(&out, "deadlock", "--fixed", NULL, NULL);
-    ASSERT_INT_EQ(out.exit_code, 0);
-    ASSERT_STR_HAS(out.out, "deadlock [ordering]: HELD");
+    static const out_case_t c[] = {
+        { { "race", "--fixed" }, 0, { "race [keyed]: HELD" } },
+        { { "deadlock", "--fixed" }, 0, { "deadlock [ordering]: HELD" } },
+    };
+    EXPECT_CASES(c);
 }
 
 static void deadlock_verdict_spells_out_the_cycle(void)
 {
-    run_bin(&out, "deadlock", NULL, NULL, NULL);
-    ASSERT_INT_EQ(out.exit_code, 1);
-    ASSERT_STR_HAS(out.out, "deadlock [broken]: DEADLOCK");
-    ASSERT_STR_HAS(out.out, "transfer-1 holds acct-A, waits acct-B");
-    ASSERT_STR_HAS(out.out, "lock-order: potential deadlock: acct-");
+    static const out_case_t c[] = {
+        { { "deadlock" }, 1, { "deadlock [broken]: DEADLOCK",
+                               "transfer-1 holds acct-A, waits acct-B",
+                               "lock-order: potential deadlock: acct-" } },
+    };
+    EXPECT_CASES(c);
 }
 
 static void json_is_one_object_with_status_and_figures(void)
@@ -148,12 +161,11 @@ static void json_is_one_object_with_status_and_figures(void)
 
 static void trace_shows_each_operation(void)
 {
-    run_bin(&out, "deadlock", "--fixed=ordering", "--trace", "--iterations=1");
-    ASSERT_INT_EQ(out.exit_code, 0);
-    ASSERT_STR_HAS(out.out, "trace: ");
-    ASSERT_STR_HAS(out.out, "acquired");
-    ASSERT_STR_HAS(out.out, "fraud-check");
-    ASSERT_STR_HAS(out.out, "demos/deadlock.c:");
+    static const out_case_t c[] = {
+        { { "deadlock", "--fixed=ordering", "--trace", "--iterations=1" }, 0,
+          { "trace: ", "acquired", "fraud-check", "demos/deadlock.c:" } },
+    };
+    EXPECT_CASES(c);
 }
 
 static void options_accept_both_spellings(void)
@@ -172,75 +184,42 @@ static void options_accept_both_spellings(void)
  * table; `concdemo SCENARIO` stays its short form. */
 static void run_word_runs_the_scenario(void)
 {
-    run_bin(&out, "run", "race", "--fixed=mutex", "--iterations=2");
-    ASSERT_INT_EQ(out.exit_code, 0);
-    ASSERT_STR_HAS(out.out, "race [mutex]: HELD");
-    ASSERT_STR_HAS(out.out, "4 threads, 2 iterations");
-    run_bin(&out, "run", "deadlock", "--help", NULL);
-    ASSERT_INT_EQ(out.exit_code, 0);
-    ASSERT_STR_HAS(out.out, "concdemo deadlock - ");
+    static const out_case_t c[] = {
+        { { "run", "race", "--fixed=mutex", "--iterations=2" }, 0,
+          { "race [mutex]: HELD", "4 threads, 2 iterations" } },
+        { { "run", "deadlock", "--help" }, 0, { "concdemo deadlock - " } },
+    };
+    EXPECT_CASES(c);
     USAGE_ERROR("run needs a scenario", "run");
     USAGE_ERROR("unknown scenario 'nosuch'", "run", "nosuch");
     USAGE_ERROR("unknown option '--colour' (see concdemo help race)", "run",
                 "race", "--colour");
 }
 
-static void unknown_scenario(void)
+/* Bad input, each with the culprit its one line must name. */
+static void bad_input_names_the_culprit(void)
 {
-    expect_usage_error("nosuch", NULL, NULL, "unknown scenario 'nosuch'");
-}
-
-static void unknown_fix(void)
-{
-    expect_usage_error("race", "--fixed=magic", NULL, "no fix called 'magic'");
-}
-
-static void broken_is_not_a_fix(void)
-{
-    expect_usage_error("race", "--fixed=broken", NULL, "no fix called 'broken'");
-}
-
-static void unknown_flag(void)
-{
-    expect_usage_error("race", "--colour", NULL, "unknown option '--colour'");
-}
-
-static void non_numeric_threads(void)
-{
-    expect_usage_error("race", "--threads", "many", "'many' is not a whole number");
-}
-
-static void out_of_range_threads(void)
-{
-    expect_usage_error("deadlock", "--threads", "1", "between 2 and 64");
-    expect_usage_error("race", "--threads=100000", NULL, "between 1 and 256");
-    expect_usage_error("race", "--iterations=-3", NULL, "between 1 and 5000");
-    expect_usage_error("race", "--threads=99999999999999999999", NULL,
-                       "--threads must be between");
-}
-
-static void missing_number(void)
-{
-    expect_usage_error("race", "--threads", NULL, "--threads needs a number");
-    expect_usage_error("race", "--timeout=", NULL, "--timeout needs a number");
-}
-
-static void bad_timeout_and_scale(void)
-{
-    expect_usage_error("race", "--timeout", "5", "between 100 and 600000");
-    expect_usage_error("race", "--latency-scale", "fast", "--latency-scale must be");
-    expect_usage_error("race", "--latency-scale=-1", NULL, "--latency-scale must be");
-    expect_usage_error("race", "--latency-scale=nan", NULL, "--latency-scale must be");
-}
-
-static void flag_without_value_rejects_a_value(void)
-{
-    expect_usage_error("race", "--json=yes", NULL, "--json takes no value");
-}
-
-static void stray_argument(void)
-{
-    expect_usage_error("race", "extra", NULL, "unexpected argument 'extra'");
+    USAGE_ERROR("unknown scenario 'nosuch'", "nosuch");
+    USAGE_ERROR("no fix called 'magic'", "race", "--fixed=magic");
+    USAGE_ERROR("no fix called 'broken'", "race", "--fixed=broken");
+    USAGE_ERROR("unknown option '--colour'", "race", "--colour");
+    USAGE_ERROR("'many' is not a whole number", "race", "--threads", "many");
+    /* Out of range. */
+    USAGE_ERROR("between 2 and 64", "deadlock", "--threads", "1");
+    USAGE_ERROR("between 1 and 256", "race", "--threads=100000");
+    USAGE_ERROR("between 1 and 5000", "race", "--iterations=-3");
+    USAGE_ERROR("--threads must be between", "race",
+                "--threads=99999999999999999999");
+    /* A number missing, a bad timeout or latency scale. */
+    USAGE_ERROR("--threads needs a number", "race", "--threads");
+    USAGE_ERROR("--timeout needs a number", "race", "--timeout=");
+    USAGE_ERROR("between 100 and 600000", "race", "--timeout", "5");
+    USAGE_ERROR("--latency-scale must be", "race", "--latency-scale", "fast");
+    USAGE_ERROR("--latency-scale must be", "race", "--latency-scale=-1");
+    USAGE_ERROR("--latency-scale must be", "race", "--latency-scale=nan");
+    /* A flag without value given one; a stray argument. */
+    USAGE_ERROR("--json takes no value", "race", "--json=yes");
+    USAGE_ERROR("unexpected argument 'extra'", "race", "extra");
 }
 
 /* Each command names the word it does not take, not a word it does. */
@@ -412,36 +391,44 @@ static void plain_numbers_still_work(void)
 
 void suite_cli(void)
 {
-    CU_pSuite s = CU_add_suite("cli", NULL, NULL);
-    CU_add_test(s, "help lists commands and exit codes", help_lists_commands_and_exit_codes);
-    CU_add_test(s, "no arguments prints usage and fails", no_arguments_prints_usage_and_fails);
-    CU_add_test(s, "version prints a version", version_prints_a_version);
-    CU_add_test(s, "list names every scenario and its fixes", list_names_every_scenario_and_its_fixes);
-    CU_add_test(s, "scenario help shows variants and ranges", scenario_help_shows_variants_and_ranges);
-    CU_add_test(s, "broken race: VIOLATED verdict, exit 1", broken_race_ends_with_a_violated_verdict_and_exit_1);
-    CU_add_test(s, "plain --fixed runs the recommended fix, exit 0", plain_fixed_runs_the_recommended_fix_and_exits_0);
-    CU_add_test(s, "deadlock verdict spells out the cycle", deadlock_verdict_spells_out_the_cycle);
-    CU_add_test(s, "--json is one object with status and figures", json_is_one_object_with_status_and_figures);
-    CU_add_test(s, "--trace shows each operation", trace_shows_each_operation);
-    CU_add_test(s, "options accept --flag=V and --flag V", options_accept_both_spellings);
-    CU_add_test(s, "concdemo run SCENARIO runs it", run_word_runs_the_scenario);
-    CU_add_test(s, "--spurious runs replay with --spurious",
-                a_spurious_run_replays_with_spurious);
-    CU_add_test(s, "error: unknown scenario", unknown_scenario);
-    CU_add_test(s, "error: unknown fix", unknown_fix);
-    CU_add_test(s, "error: broken is not a fix", broken_is_not_a_fix);
-    CU_add_test(s, "error: unknown flag", unknown_flag);
-    CU_add_test(s, "error: non-numeric threads", non_numeric_threads);
-    CU_add_test(s, "error: out-of-range numbers", out_of_range_threads);
-    CU_add_test(s, "error: missing number", missing_number);
-    CU_add_test(s, "error: bad timeout and latency scale", bad_timeout_and_scale);
-    CU_add_test(s, "error: a flag without value given one", flag_without_value_rejects_a_value);
-    CU_add_test(s, "error: stray argument", stray_argument);
-    CU_add_test(s, "error: extra words are named", extra_words_are_named);
-    CU_add_test(s, "error: unreadable schedule files say why", unreadable_schedule_files_say_why);
-    CU_add_test(s, "error: --view and --view=text both refuse --json", view_refuses_json_either_way);
-    CU_add_test(s, "error: usage errors after a schedule exit 2 (no leak)", usage_errors_after_a_schedule_exit_2);
-    CU_add_test(s, "error: a write error on stdout exits 2", write_errors_on_stdout_exit_2);
-    CU_add_test(s, "error: numbers are plain, values present", numbers_are_plain_and_values_present);
-    CU_add_test(s, "plain numbers still work", plain_numbers_still_work);
+    static const suite_test_t tests[] = {
+        { "help lists commands and exit codes",
+          help_lists_commands_and_exit_codes },
+        { "no arguments prints usage and fails",
+          no_arguments_prints_usage_and_fails },
+        { "version prints a version", version_prints_a_version },
+        { "list names every scenario and its fixes",
+          list_names_every_scenario_and_its_fixes },
+        { "scenario help shows variants and ranges",
+          scenario_help_shows_variants_and_ranges },
+        { "broken race: VIOLATED verdict, exit 1",
+          broken_race_ends_with_a_violated_verdict_and_exit_1 },
+        { "plain --fixed runs the recommended fix, exit 0",
+          plain_fixed_runs_the_recommended_fix_and_exits_0 },
+        { "deadlock verdict spells out the cycle",
+          deadlock_verdict_spells_out_the_cycle },
+        { "--json is one object with status and figures",
+          json_is_one_object_with_status_and_figures },
+        { "--trace shows each operation", trace_shows_each_operation },
+        { "options accept --flag=V and --flag V",
+          options_accept_both_spellings },
+        { "concdemo run SCENARIO runs it", run_word_runs_the_scenario },
+        { "--spurious runs replay with --spurious",
+          a_spurious_run_replays_with_spurious },
+        { "error: bad input names the culprit", bad_input_names_the_culprit },
+        { "error: extra words are named", extra_words_are_named },
+        { "error: unreadable schedule files say why",
+          unreadable_schedule_files_say_why },
+        { "error: --view and --view=text both refuse --json",
+          view_refuses_json_either_way },
+        { "error: usage errors after a schedule exit 2 (no leak)",
+          usage_errors_after_a_schedule_exit_2 },
+        { "error: a write error on stdout exits 2",
+          write_errors_on_stdout_exit_2 },
+        { "error: numbers are plain, values present",
+          numbers_are_plain_and_values_present },
+        { "plain numbers still work", plain_numbers_still_work },
+        { NULL, NULL },
+    };
+    add_suite("cli", tests);
 }

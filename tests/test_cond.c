@@ -82,17 +82,6 @@ static void start_waiter(cd_thread_t *t, const char *name, waiter_t *w)
     CU_ASSERT_FATAL(await(is_blocked_on, t->id, cv.id));
 }
 
-/* Whether the trace holds event op on obj with arg. */
-static int traced(int op, int obj, int64_t arg)
-{
-    cd_trace_event_t ev;
-    for (uint64_t i = 0; i < cd_trace_total(); i++)
-        if (cd_trace_get(i, &ev) == 0 && ev.op == op && ev.obj == obj &&
-            ev.arg == arg)
-            return 1;
-    return 0;
-}
-
 /* ================================ free runs =============================== */
 
 /* FIFO: the first to wait is the one a signal wakes; the other stays
@@ -318,29 +307,20 @@ static void the_trace_names_each_step_of_a_wait(void)
     CU_ASSERT_TRUE(traced(CD_OP_SIGNAL, cv.id, 1));
     CU_ASSERT_TRUE(traced(CD_OP_WOKE, cv.id, CD_WOKE_SIGNALLED));
 
-    CU_ASSERT_STRING_EQUAL(cd_op_name(CD_OP_COND_WAIT), "cond-wait");
-    CU_ASSERT_STRING_EQUAL(cd_op_name(CD_OP_COND_TIMEDWAIT), "cond-timed");
-    CU_ASSERT_STRING_EQUAL(cd_op_name(CD_OP_SIGNAL), "signal");
-    CU_ASSERT_STRING_EQUAL(cd_op_name(CD_OP_BROADCAST), "broadcast");
-    CU_ASSERT_STRING_EQUAL(cd_op_name(CD_OP_WOKE), "woke");
+    static const int ops[] = { CD_OP_COND_WAIT, CD_OP_COND_TIMEDWAIT,
+                               CD_OP_SIGNAL, CD_OP_BROADCAST, CD_OP_WOKE };
+    static const char *const names[] = { "cond-wait", "cond-timed", "signal",
+                                         "broadcast", "woke" };
+    expect_op_names(ops, names, 5);
 
     /* Formatted lines say what the arg means. */
-    char line[256];
-    cd_trace_event_t e = { .op = CD_OP_SIGNAL, .obj = cv.id, .arg = 0,
-                           .thread = cd_self() };
-    cd_trace_format(&e, line, sizeof line);
-    ASSERT_STR_HAS(line, "signal     ready            unheard");
-    e.arg = 1;
-    cd_trace_format(&e, line, sizeof line);
-    ASSERT_STR_HAS(line, "woke 1");
-    e.op = CD_OP_WOKE;
-    e.arg = CD_WOKE_SPURIOUS;
-    cd_trace_format(&e, line, sizeof line);
-    ASSERT_STR_HAS(line, "woke       ready            spurious");
-    e.op = CD_OP_COND_TIMEDWAIT;
-    e.arg = 250;
-    cd_trace_format(&e, line, sizeof line);
-    ASSERT_STR_HAS(line, "cond-timed ready            <= 250 ms");
+    expect_trace_line(CD_OP_SIGNAL, cv.id, 0,
+                      "signal     ready            unheard");
+    expect_trace_line(CD_OP_SIGNAL, cv.id, 1, "woke 1");
+    expect_trace_line(CD_OP_WOKE, cv.id, CD_WOKE_SPURIOUS,
+                      "woke       ready            spurious");
+    expect_trace_line(CD_OP_COND_TIMEDWAIT, cv.id, 250,
+                      "cond-timed ready            <= 250 ms");
     teardown();
 }
 
@@ -443,30 +423,9 @@ static int run_buffer(const cd_sched_cfg_t *cfg, char *buf, size_t size)
  * twice, and its schedule replayed plays it again. */
 static void controlled_producers_and_consumers_end_and_replay(void)
 {
-    static char first[4096], again[4096], replayed[4096], before[4096];
-    static uint16_t prefix[4096];
-    const int all = 1 + 2 + 3 + 101 + 102 + 103;
-    int distinct = 0;
-    before[0] = '\0';
-    for (uint64_t seed = 1; seed <= 20; seed++) {
-        cd_sched_cfg_t cfg = { .strategy = CD_SCHED_RANDOM, .seed = seed };
-        ASSERT_INT_EQ(run_buffer(&cfg, first, sizeof first), all);
-        ASSERT_INT_EQ(run_buffer(&cfg, again, sizeof again), all);
-        CU_ASSERT_STRING_EQUAL(first, again);
-
-        char err[128];
-        int n = cd_sched_parse_schedule(first, prefix, 4096, err, sizeof err);
-        CU_ASSERT_FATAL(n > 0);
-        cd_sched_cfg_t rp = { .strategy = CD_SCHED_REPLAY, .prefix = prefix,
-                              .nprefix = n };
-        ASSERT_INT_EQ(run_buffer(&rp, replayed, sizeof replayed), all);
-        CU_ASSERT_STRING_EQUAL(first, replayed);
-        CU_ASSERT_PTR_NULL(cd_sched_misfit());
-        /* Seeds differ: the runs are not all one schedule. */
-        distinct += strcmp(first, before) != 0;
-        memcpy(before, first, sizeof before);
-    }
-    CU_ASSERT_TRUE(distinct > 10);
+    cd_sched_cfg_t random = { .strategy = CD_SCHED_RANDOM };
+    expect_seeds_repeat_and_replay(random, run_buffer,
+                                   1 + 2 + 3 + 101 + 102 + 103);
 }
 
 /* A signaller that takes the mutex after the waiter took it always
@@ -801,37 +760,39 @@ static void controlled_a_waiter_that_loops_lets_a_sleeper_end(void)
 
 void suite_cond(void)
 {
-    CU_pSuite s = CU_add_suite("cond", NULL, NULL);
-    add_forked_test(s, "a signal wakes the oldest waiter only",
-                    a_signal_wakes_the_oldest_waiter_only);
-    add_forked_test(s, "a broadcast wakes every waiter",
-                    a_broadcast_wakes_every_waiter);
-    add_forked_test(s, "a signal before the wait is lost (POSIX)",
-                    a_signal_before_the_wait_is_lost);
-    add_forked_test(s, "a timed wait signalled in time returns 0",
-                    a_timed_wait_signalled_in_time_returns_0);
-    add_forked_test(s, "the registry keeps the last unheard signal",
-                    the_registry_keeps_the_last_unheard_signal);
-    add_forked_test(s, "waiting without the mutex is refused",
-                    waiting_without_the_mutex_is_refused);
-    add_forked_test(s, "an aborted waiter ends holding nothing",
-                    an_aborted_waiter_ends_holding_nothing);
-    add_forked_test(s, "a signal orders the waiter it wakes (TSan)",
-                    a_signal_orders_the_waiter_it_wakes);
-    add_forked_test(s, "the trace names each step of a wait",
-                    the_trace_names_each_step_of_a_wait);
-    add_forked_test(s, "controlled: producers and consumers end, replay",
-                    controlled_producers_and_consumers_end_and_replay);
-    add_forked_test(s, "controlled: a signal after the mutex is never lost",
-                    controlled_a_signal_after_the_mutex_is_never_lost);
-    add_forked_test(s, "controlled: the waiter is queued before it lets go",
-                    controlled_the_waiter_is_queued_before_it_lets_go);
-    add_forked_test(s, "controlled: a woken waiter is pending until it runs",
-                    controlled_a_woken_waiter_is_pending_until_it_runs);
-    add_forked_test(s, "controlled: --spurious wake-ups catch an if",
-                    controlled_spurious_wakeups_catch_an_if);
-    add_forked_test(s, "controlled: --spurious does not hide a stuck run",
-                    controlled_spurious_wakeups_do_not_hide_a_stuck_run);
-    add_forked_test(s, "controlled: a waiter that loops lets a sleeper end",
-                    controlled_a_waiter_that_loops_lets_a_sleeper_end);
+    static const suite_test_t tests[] = {
+        { "a signal wakes the oldest waiter only",
+          a_signal_wakes_the_oldest_waiter_only },
+        { "a broadcast wakes every waiter", a_broadcast_wakes_every_waiter },
+        { "a signal before the wait is lost (POSIX)",
+          a_signal_before_the_wait_is_lost },
+        { "a timed wait signalled in time returns 0",
+          a_timed_wait_signalled_in_time_returns_0 },
+        { "the registry keeps the last unheard signal",
+          the_registry_keeps_the_last_unheard_signal },
+        { "waiting without the mutex is refused",
+          waiting_without_the_mutex_is_refused },
+        { "an aborted waiter ends holding nothing",
+          an_aborted_waiter_ends_holding_nothing },
+        { "a signal orders the waiter it wakes (TSan)",
+          a_signal_orders_the_waiter_it_wakes },
+        { "the trace names each step of a wait",
+          the_trace_names_each_step_of_a_wait },
+        { "controlled: producers and consumers end, replay",
+          controlled_producers_and_consumers_end_and_replay },
+        { "controlled: a signal after the mutex is never lost",
+          controlled_a_signal_after_the_mutex_is_never_lost },
+        { "controlled: the waiter is queued before it lets go",
+          controlled_the_waiter_is_queued_before_it_lets_go },
+        { "controlled: a woken waiter is pending until it runs",
+          controlled_a_woken_waiter_is_pending_until_it_runs },
+        { "controlled: --spurious wake-ups catch an if",
+          controlled_spurious_wakeups_catch_an_if },
+        { "controlled: --spurious does not hide a stuck run",
+          controlled_spurious_wakeups_do_not_hide_a_stuck_run },
+        { "controlled: a waiter that loops lets a sleeper end",
+          controlled_a_waiter_that_loops_lets_a_sleeper_end },
+        { NULL, NULL },
+    };
+    add_forked_suite("cond", tests);
 }

@@ -11,29 +11,17 @@
 
 static void broken_deadlocks_with_the_cycle_named(void)
 {
-    child_run_t c = run_forked("deadlock", "broken", 0, 0, LIMIT_MS);
-    CU_ASSERT_TRUE_FATAL(c.finished);
-    ASSERT_INT_EQ(c.r.verdict.status, CD_DEADLOCK);
-    CU_ASSERT_TRUE_FATAL(c.r.has_cycle);
-    ASSERT_INT_EQ(c.r.cycle.len, 2);
-    ASSERT_STR_HAS(c.r.verdict.observed,
-                   "transfer-1 holds acct-A, waits acct-B; "
-                   "transfer-2 holds acct-B, waits acct-A");
+    child_run_t c = expect_deadlock_cycle(
+        "deadlock", 0, 1, 2,
+        "transfer-1 holds acct-A, waits acct-B; "
+        "transfer-2 holds acct-B, waits acct-A", LIMIT_MS);
     CU_ASSERT_TRUE(cd_verdict_get_num(&c.r.verdict, "completed") <
                    cd_verdict_get_num(&c.r.verdict, "transfers"));
 }
 
 static void broken_deadlocks_every_run_found_by_the_watchdog(void)
 {
-    for (int i = 0; i < RUNS; i++) {
-        child_run_t c = run_forked("deadlock", "broken", 0, 0, LIMIT_MS);
-        CU_ASSERT_TRUE_FATAL(c.finished);
-        ASSERT_INT_EQ(c.r.verdict.status, CD_DEADLOCK);
-        /* The watchdog found the cycle: the run was ended by detection,
-         * not by the hard limit (that would be TIMEOUT, with no cycle). */
-        ASSERT_INT_EQ(c.r.has_cycle, 1);
-        ASSERT_INT_EQ(c.r.cycle.len, 2);
-    }
+    expect_deadlock_cycle("deadlock", 0, RUNS, 2, NULL, LIMIT_MS);
 }
 
 static void broken_reports_the_lock_order_inversion(void)
@@ -47,26 +35,23 @@ static void broken_reports_the_lock_order_inversion(void)
 
 static void ring_of_four_deadlocks_with_four_links(void)
 {
-    child_run_t c = run_forked("deadlock", "broken", 4, 0, LIMIT_MS);
-    CU_ASSERT_TRUE_FATAL(c.finished);
-    ASSERT_INT_EQ(c.r.verdict.status, CD_DEADLOCK);
-    ASSERT_INT_EQ(c.r.cycle.len, 4);
-    ASSERT_STR_HAS(c.r.verdict.observed, "transfer-4 holds acct-D, waits acct-A");
+    expect_deadlock_cycle("deadlock", 4, 1, 4,
+                          "transfer-4 holds acct-D, waits acct-A", LIMIT_MS);
+}
+
+/* Every transfer completed and the money is all there. */
+static void conserves_money(const child_run_t *c)
+{
+    ASSERT_INT_EQ(cd_verdict_get_num(&c->r.verdict, "completed"),
+                  cd_verdict_get_num(&c->r.verdict, "transfers"));
+    ASSERT_INT_EQ(cd_verdict_get_num(&c->r.verdict, "total"),
+                  1000 * c->r.params.threads);
 }
 
 static void fix_holds_over_runs(const char *fix, int threads)
 {
-    for (int i = 0; i < RUNS; i++) {
-        child_run_t c = run_forked("deadlock", fix, threads, 0, LIMIT_MS);
-        CU_ASSERT_TRUE_FATAL(c.finished);
-        ASSERT_INT_EQ(c.r.verdict.status, CD_HELD);
-        ASSERT_CLEAN_EXIT(c);
-        ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "completed"),
-                      cd_verdict_get_num(&c.r.verdict, "transfers"));
-        ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "total"),
-                      1000 * (threads ? threads : 2));
-        ASSERT_INT_EQ(c.r.ninv, 0);
-    }
+    expect_fix_holds_every_run("deadlock", fix, threads, 0, RUNS,
+                               conserves_money, LIMIT_MS);
 }
 
 static void ordering_fix_holds(void) { fix_holds_over_runs("ordering", 0); }
@@ -78,9 +63,7 @@ static void timeout_fix_backs_off_and_retries(void)
     /* Both transfers hold their first account through the fraud check, so
      * the first timed wait of at least one of them must fail: retries > 0
      * shows the fix is doing its work, not getting lucky. */
-    child_run_t c = run_forked("deadlock", "timeout", 0, 0, LIMIT_MS);
-    CU_ASSERT_TRUE_FATAL(c.finished);
-    ASSERT_INT_EQ(c.r.verdict.status, CD_HELD);
+    child_run_t c = expect_status("deadlock", "timeout", CD_HELD, LIMIT_MS);
     CU_ASSERT_TRUE(cd_verdict_get_num(&c.r.verdict, "retries") > 0);
 }
 
@@ -90,13 +73,9 @@ static void lucky_run_is_reported_as_potential_deadlock(void)
      * outcome we can force without a scheduler: ring of 2 with one
      * iteration and no fraud-check window. Either way the verdict must not
      * be HELD: deadlocked, or held with a lock-order warning. */
-    cd_run_opts_t o = { .params = { .threads = 2, .iterations = 1 },
-                        .timeout_ms = 5000, .latency_permille = 0 };
     for (int i = 0; i < 5; i++) {
-        child_run_t c = run_forked_opts("deadlock", "broken", &o, LIMIT_MS);
-        CU_ASSERT_TRUE_FATAL(c.finished);
-        CU_ASSERT_TRUE(c.r.verdict.status == CD_POTENTIAL ||
-                       c.r.verdict.status == CD_DEADLOCK);
+        child_run_t c = expect_broken_without_latency(
+            "deadlock", 2, 1, CD_POTENTIAL, CD_DEADLOCK, LIMIT_MS);
         CU_ASSERT_TRUE(c.r.ninv >= 1);
     }
 }

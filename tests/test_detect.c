@@ -88,26 +88,37 @@ static void hold_and_wait(cd_snapshot_t *s, int thread, int holds, int waits)
     set_waits(s, thread, waits, 0);
 }
 
-#define ASSERT_LINK(c, k, t, h, w)                                           \
-    do {                                                                     \
-        ASSERT_INT_EQ((c).link[k].thread, (t));                              \
-        ASSERT_INT_EQ((c).link[k].holds, (h));                               \
-        ASSERT_INT_EQ((c).link[k].waits, (w));                               \
-    } while (0)
+/* Whether s holds a cycle. */
+static int has_cycle(const cd_snapshot_t *s)
+{
+    cd_cycle_t c;
+    return cd_waitfor_find_cycle(s, &c);
+}
+
+/* Fails the test unless s holds a cycle of len links, link k being thread
+ * links[k][0] holding lock links[k][1] and waiting for links[k][2]. Frees
+ * s. */
+static void expect_cycle(cd_snapshot_t *s, int len, const int links[][3])
+{
+    cd_cycle_t c;
+    ASSERT_INT_EQ(cd_waitfor_find_cycle(s, &c), 1);
+    ASSERT_INT_EQ(c.len, len);
+    for (int k = 0; k < len && k < c.len; k++) {
+        ASSERT_INT_EQ(c.link[k].thread, links[k][0]);
+        ASSERT_INT_EQ(c.link[k].holds, links[k][1]);
+        ASSERT_INT_EQ(c.link[k].waits, links[k][2]);
+    }
+    free(s);
+}
 
 enum { A = 1, B, C, D }; /* lock ids in hand-built snapshots */
 
 static void test_two_thread_cycle_is_found_with_its_links(void)
 {
     cd_snapshot_t *s = new_snapshot(2, 2);
-    cd_cycle_t c;
     hold_and_wait(s, 1, A, B);
     hold_and_wait(s, 2, B, A);
-    ASSERT_INT_EQ(cd_waitfor_find_cycle(s, &c), 1);
-    ASSERT_INT_EQ(c.len, 2);
-    ASSERT_LINK(c, 0, 1, A, B);
-    ASSERT_LINK(c, 1, 2, B, A);
-    free(s);
+    expect_cycle(s, 2, (const int[][3]){ { 1, A, B }, { 2, B, A } });
 }
 
 /* Thread 1 waits into the cycle; the search meets the cycle at thread 4,
@@ -115,37 +126,27 @@ static void test_two_thread_cycle_is_found_with_its_links(void)
 static void test_cycle_report_starts_at_its_lowest_thread(void)
 {
     cd_snapshot_t *s = new_snapshot(4, 3);
-    cd_cycle_t c;
     set_holds(s, 4, A);
     set_holds(s, 4, C);
     set_holds(s, 3, B);
     set_waits(s, 1, C, 0); /* waits for 4, outside the cycle */
     set_waits(s, 4, B, 0); /* 4 -> 3 */
     set_waits(s, 3, A, 0); /* 3 -> 4 */
-    ASSERT_INT_EQ(cd_waitfor_find_cycle(s, &c), 1);
-    ASSERT_INT_EQ(c.len, 2);
-    ASSERT_LINK(c, 0, 3, B, A);
-    ASSERT_LINK(c, 1, 4, A, B);
-    free(s);
+    expect_cycle(s, 2, (const int[][3]){ { 3, B, A }, { 4, A, B } });
 }
 
 /* 1 -> 3 -> 2 -> 1: the links follow the waits, not the thread ids. */
 static void test_three_thread_cycle_is_found_in_wait_order(void)
 {
     cd_snapshot_t *s = new_snapshot(3, 3);
-    cd_cycle_t c;
     set_holds(s, 1, A);
     set_holds(s, 3, B);
     set_holds(s, 2, C);
     set_waits(s, 1, B, 0);
     set_waits(s, 3, C, 0);
     set_waits(s, 2, A, 0);
-    ASSERT_INT_EQ(cd_waitfor_find_cycle(s, &c), 1);
-    ASSERT_INT_EQ(c.len, 3);
-    ASSERT_LINK(c, 0, 1, A, B);
-    ASSERT_LINK(c, 1, 3, B, C);
-    ASSERT_LINK(c, 2, 2, C, A);
-    free(s);
+    expect_cycle(s, 3,
+                 (const int[][3]){ { 1, A, B }, { 3, B, C }, { 2, C, A } });
 }
 
 static void test_chain_of_waits_without_cycle_is_no_deadlock(void)
@@ -166,45 +167,38 @@ static void test_chain_of_waits_without_cycle_is_no_deadlock(void)
 static void test_timed_wait_in_the_loop_is_no_deadlock(void)
 {
     cd_snapshot_t *s = new_snapshot(2, 2);
-    cd_cycle_t c;
     hold_and_wait(s, 1, A, B);
     set_holds(s, 2, B);
     set_waits(s, 2, A, 1); /* gives up at its deadline: the loop breaks */
-    ASSERT_INT_EQ(cd_waitfor_find_cycle(s, &c), 0);
+    ASSERT_INT_EQ(has_cycle(s), 0);
     s->threads[1].wait_timed = 0; /* the same loop, waited forever */
-    ASSERT_INT_EQ(cd_waitfor_find_cycle(s, &c), 1);
+    ASSERT_INT_EQ(has_cycle(s), 1);
     free(s);
 }
 
 static void test_only_blocked_threads_make_a_cycle(void)
 {
     cd_snapshot_t *s = new_snapshot(2, 2);
-    cd_cycle_t c;
     hold_and_wait(s, 1, A, B);
     hold_and_wait(s, 2, B, A);
     s->threads[1].state = CD_T_SLEEPING; /* a stale waiting_on */
-    ASSERT_INT_EQ(cd_waitfor_find_cycle(s, &c), 0);
+    ASSERT_INT_EQ(has_cycle(s), 0);
     free(s);
 }
 
 static void test_thread_waiting_on_its_own_lock_is_cycle_of_one(void)
 {
     cd_snapshot_t *s = new_snapshot(3, 2);
-    cd_cycle_t c;
     set_holds(s, 1, A);
     set_waits(s, 3, A, 0); /* waits for 1, no cycle */
     hold_and_wait(s, 2, B, B); /* locks B twice: waits for itself */
-    ASSERT_INT_EQ(cd_waitfor_find_cycle(s, &c), 1);
-    ASSERT_INT_EQ(c.len, 1);
-    ASSERT_LINK(c, 0, 2, B, B);
-    free(s);
+    expect_cycle(s, 1, (const int[][3]){ { 2, B, B } });
 }
 
 static void test_empty_snapshot_has_no_cycle(void)
 {
     cd_snapshot_t *s = new_snapshot(0, 0);
-    cd_cycle_t c;
-    ASSERT_INT_EQ(cd_waitfor_find_cycle(s, &c), 0);
+    ASSERT_INT_EQ(has_cycle(s), 0);
     free(s);
 }
 

@@ -607,27 +607,30 @@ static void test_worker_cycle_is_found_as_deadlock(void)
 
 void suite_exec(void)
 {
-    CU_pSuite s = CU_add_suite("exec", NULL, NULL);
-    add_forked_test(s, "tasks run to completion on one worker",
-                    test_tasks_run_to_completion_on_one_worker);
-    add_forked_test(s, "tasks run to completion on three workers",
-                    test_tasks_run_to_completion_on_three_workers);
-    add_forked_test(s, "tasks spawned by tasks run too",
-                    test_tasks_spawned_by_tasks_run_too);
-    add_forked_test(s, "await parks the task and another task runs",
-                    test_await_parks_and_another_task_runs);
-    add_forked_test(s, "awaitable mutex parks the task, not the worker",
-                    test_amutex_parks_the_task_not_the_worker);
-    add_forked_test(s, "keyed awaitable mutex: same key in order, others interleave",
-                    test_keyed_amutex_orders_same_key_interleaves_others);
-    add_forked_test(s, "keyed awaitable mutex serialises a key across workers",
-                    test_keyed_amutex_serialises_across_workers);
-    add_forked_test(s, "registry shows parked, ready, running and done tasks",
-                    test_registry_shows_parked_ready_running_done);
-    add_forked_test(s, "a blocked worker stalls only its own tasks",
-                    test_blocked_worker_stalls_only_its_own_tasks);
-    add_forked_test(s, "the run's abort ends every task and releases locks",
-                    test_abort_ends_every_task_and_releases_locks);
-    add_forked_test(s, "a lock held across an await on one worker is a deadlock",
-                    test_worker_cycle_is_found_as_deadlock);
+    static const suite_test_t tests[] = {
+        { "tasks run to completion on one worker",
+          test_tasks_run_to_completion_on_one_worker },
+        { "tasks run to completion on three workers",
+          test_tasks_run_to_completion_on_three_workers },
+        { "tasks spawned by tasks run too",
+          test_tasks_spawned_by_tasks_run_too },
+        { "await parks the task and another task runs",
+          test_await_parks_and_another_task_runs },
+        { "awaitable mutex parks the task, not the worker",
+          test_amutex_parks_the_task_not_the_worker },
+        { "keyed awaitable mutex: same key in order, others interleave",
+          test_keyed_amutex_orders_same_key_interleaves_others },
+        { "keyed awaitable mutex serialises a key across workers",
+          test_keyed_amutex_serialises_across_workers },
+        { "registry shows parked, ready, running and done tasks",
+          test_registry_shows_parked_ready_running_done },
+        { "a blocked worker stalls only its own tasks",
+          test_blocked_worker_stalls_only_its_own_tasks },
+        { "the run's abort ends every task and releases locks",
+          test_abort_ends_every_task_and_releases_locks },
+        { "a lock held across an await on one worker is a deadlock",
+          test_worker_cycle_is_found_as_deadlock },
+        { NULL, NULL },
+    };
+    add_forked_suite("exec", tests);
 }

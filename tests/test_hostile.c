@@ -143,6 +143,16 @@ static void expect_clean_end(const char *name, int code)
     ASSERT_INT_EQ(leftovers(name), 0);
 }
 
+/* Checks NAME (with TSan or not, env added) and fails the test, showing
+ * the output, unless the check ended by itself with exit code `code`,
+ * did not pass and left nothing behind (expect_clean_end). */
+static void check_ends(const char *name, int tsan, const char *env, int code)
+{
+    check_hostile(name, tsan, env);
+    expect(out.exit_code == code);
+    expect_clean_end(name, code);
+}
+
 /* ============================ the submissions ============================ */
 
 /* "end" written to every fd, then exit 0, before any stage: no record
@@ -150,9 +160,7 @@ static void expect_clean_end(const char *name, int code)
  * the books: PASS.) */
 static void a_forged_result_does_not_pass(void)
 {
-    check_hostile("forge-result", 1, NULL);
-    expect(out.exit_code == 1);
-    expect_clean_end("forge-result", 1);
+    check_ends("forge-result", 1, NULL, 1);
     ASSERT_STR_HAS(out.out, "run       FAIL  the exercise's program ended "
                             "with exit code 0 before its verdict\n");
     ASSERT_STR_HAS(out.out, "FAIL race: failed: run");
@@ -165,9 +173,7 @@ static void a_forged_result_does_not_pass(void)
  * the build refuses a file that uses the grader's functions. */
 static void a_file_that_runs_main_again_does_not_build(void)
 {
-    check_hostile("rerun-main", 1, NULL);
-    expect(out.exit_code == 2);
-    expect_clean_end("rerun-main", 2);
+    check_ends("rerun-main", 1, NULL, 2);
     ASSERT_STR_HAS(out.out, "build     FAIL");
     ASSERT_STR_HAS(out.out, "    your file uses __real_main, which "
                             "belongs to the grader\n");
@@ -177,9 +183,7 @@ static void a_file_that_runs_main_again_does_not_build(void)
  * (Before: "tsan PASS no report in a free run".) */
 static void leaving_early_under_tsan_does_not_pass_it(void)
 {
-    check_hostile("skip-tsan", 1, NULL);
-    expect(out.exit_code == 1);
-    expect_clean_end("skip-tsan", 1);
+    check_ends("skip-tsan", 1, NULL, 1);
     ASSERT_STR_HAS(out.out, "  tsan      FAIL  the ThreadSanitizer run ended "
                             "with exit code 0 before its verdict\n");
     ASSERT_STR_HAS(out.out, "FAIL race: failed: free explore tsan.");
@@ -189,9 +193,7 @@ static void leaving_early_under_tsan_does_not_pass_it(void)
  * the harness: the starter's bug is found as ever. */
 static void a_define_of_the_verdict_codes_changes_nothing(void)
 {
-    check_hostile("define-verdict", 0, NULL);
-    expect(out.exit_code == 1);
-    expect_clean_end("define-verdict", 1);
+    check_ends("define-verdict", 0, NULL, 1);
     ASSERT_STR_HAS(out.out, "free      FAIL  run 1 of 6");
     ASSERT_STR_HAS(out.out, "FAIL race: failed: free explore");
 }
@@ -201,16 +203,12 @@ static void a_define_of_the_verdict_codes_changes_nothing(void)
  * at once, in one line, exit 2. (Before: it built, reading nothing.) */
 static void an_include_of_dev_stdin_fails_at_once(void)
 {
-    check_hostile("dev-stdin", 1, NULL);
-    expect(out.exit_code == 2);
-    expect_clean_end("dev-stdin", 2);
+    check_ends("dev-stdin", 1, NULL, 2);
     ASSERT_STR_HAS(out.out, "  build     FAIL  your file includes "
                             "\"/dev/stdin\": an exercise includes the "
                             "project's headers and the system's by name, "
                             "not a file by a path of its own\n");
-    check_hostile("dev-stdin-macro", 1, NULL);
-    expect(out.exit_code == 2);
-    expect_clean_end("dev-stdin-macro", 2);
+    check_ends("dev-stdin-macro", 1, NULL, 2);
     ASSERT_STR_HAS(out.out, "build     FAIL");
     ASSERT_STR_HAS(out.out, "fatal error: /dev/stdin: No such device or "
                             "address");
@@ -221,9 +219,7 @@ static void an_include_of_dev_stdin_fails_at_once(void)
  * (Before: 8 minutes, silent.) */
 static void an_endless_constructor_is_stopped(void)
 {
-    check_hostile("ctor-loop", 1, NULL);
-    expect(out.exit_code == 1);
-    expect_clean_end("ctor-loop", 1);
+    check_ends("ctor-loop", 1, NULL, 1);
     ASSERT_STR_HAS(out.out, "  run       FAIL  code of yours that runs "
                             "before main (a constructor?) did not finish "
                             "within 10 s: stopped\n");
@@ -237,9 +233,7 @@ static void an_endless_constructor_is_stopped(void)
  * both stages, and none is left. (Before: 50 processes outlived it.) */
 static void fifty_children_are_refused_and_none_is_left(void)
 {
-    check_hostile("fork50", 1, NULL);
-    expect(out.exit_code == 1);
-    expect_clean_end("fork50", 1);
+    check_ends("fork50", 1, NULL, 1);
     ASSERT_STR_HAS(out.out, "  run       FAIL  your code tried to start a "
                             "process (clone): an exercise runs in one "
                             "process; threads are the way (see cd_thread.h)\n");
@@ -247,9 +241,7 @@ static void fifty_children_are_refused_and_none_is_left(void)
                             "process (clone)");
     /* From .preinit_array, the earliest an executable runs: the filter's
      * own entry comes first (cli/exsandbox.o is linked first). */
-    check_hostile("preinit-fork", 0, NULL);
-    expect(out.exit_code == 1);
-    expect_clean_end("preinit-fork", 1);
+    check_ends("preinit-fork", 0, NULL, 1);
     ASSERT_STR_HAS(out.out, "  run       FAIL  your code tried to start a "
                             "process (clone)");
 }
@@ -258,14 +250,10 @@ static void fifty_children_are_refused_and_none_is_left(void)
  * at a time: the memory watch stops it, in both stages. */
 static void twenty_gib_fail_in_every_stage(void)
 {
-    check_hostile("alloc20g", 1, NULL);
-    expect(out.exit_code == 1);
-    expect_clean_end("alloc20g", 1);
+    check_ends("alloc20g", 1, NULL, 1);
     expect(lines_with("FAIL  your code asked for 20.0 GiB of memory at once "
                       "(mmap): more than a run may use\n") == 2);
-    check_hostile("alloc-chunks", 1, NULL);
-    expect(out.exit_code == 1);
-    expect_clean_end("alloc-chunks", 1);
+    check_ends("alloc-chunks", 1, NULL, 1);
     expect(lines_with("FAIL  your code used more than 1024 MiB of memory, "
                       "the most a run may use: stopped\n") == 2);
 }
@@ -275,9 +263,7 @@ static void twenty_gib_fail_in_every_stage(void)
  * the program stopped the check.) */
 static void a_kill_of_the_parent_leaves_the_check_standing(void)
 {
-    check_hostile("kill-parent", 1, NULL);
-    expect(out.exit_code == 1);
-    expect_clean_end("kill-parent", 1);
+    check_ends("kill-parent", 1, NULL, 1);
     expect(lines_with("FAIL  your code sent a signal (kill, signal 15) to "
                       "another process (") == 2);
     ASSERT_STR_HAS(out.out, "an exercise may signal only itself\n");
@@ -289,9 +275,7 @@ static void a_kill_of_the_parent_leaves_the_check_standing(void)
  * their subreaper and ends them. The check says the filter is off. */
 static void without_the_filter_no_child_is_left(void)
 {
-    check_hostile("fork50", 0, "CONCDEMO_SANDBOX_FILTER=off");
-    expect(out.exit_code == 1);
-    expect_clean_end("fork50", 1);
+    check_ends("fork50", 0, "CONCDEMO_SANDBOX_FILTER=off", 1);
     ASSERT_STR_HAS(out.out, "  sandbox   -     no seccomp filter: turned off "
                             "(CONCDEMO_SANDBOX_FILTER=off)\n");
 }
@@ -300,9 +284,7 @@ static void without_the_filter_no_child_is_left(void)
  * supervisor) dies, and the check still ends with its own verdict. */
 static void without_the_filter_signals_from_the_program_are_ignored(void)
 {
-    check_hostile("kill-parent", 0, "CONCDEMO_SANDBOX_FILTER=off");
-    expect(out.exit_code == 1);
-    expect_clean_end("kill-parent", 1);
+    check_ends("kill-parent", 0, "CONCDEMO_SANDBOX_FILTER=off", 1);
     ASSERT_STR_HAS(out.out, "FAIL race: failed:");
 }
 
@@ -359,29 +341,30 @@ static void on_a_terminal_the_progress_line_counts_in_place(void)
 
 void suite_hostile(void)
 {
-    CU_pSuite s = CU_add_suite("hostile", NULL, NULL);
-    CU_add_test(s, "a forged result does not pass",
-                a_forged_result_does_not_pass);
-    CU_add_test(s, "a file that runs main again does not build",
-                a_file_that_runs_main_again_does_not_build);
-    CU_add_test(s, "leaving early under TSan does not pass it",
-                leaving_early_under_tsan_does_not_pass_it);
-    CU_add_test(s, "a #define of the verdict codes changes nothing",
-                a_define_of_the_verdict_codes_changes_nothing);
-    CU_add_test(s, "an #include of /dev/stdin fails at once",
-                an_include_of_dev_stdin_fails_at_once);
-    CU_add_test(s, "an endless constructor is stopped",
-                an_endless_constructor_is_stopped);
-    CU_add_test(s, "50 children are refused and none is left",
-                fifty_children_are_refused_and_none_is_left);
-    CU_add_test(s, "20 GiB fail in every stage",
-                twenty_gib_fail_in_every_stage);
-    CU_add_test(s, "a kill of the parent leaves the check standing",
-                a_kill_of_the_parent_leaves_the_check_standing);
-    CU_add_test(s, "without the filter no child is left",
-                without_the_filter_no_child_is_left);
-    CU_add_test(s, "without the filter signals from the program are ignored",
-                without_the_filter_signals_from_the_program_are_ignored);
-    CU_add_test(s, "on a terminal the progress line counts in place",
-                on_a_terminal_the_progress_line_counts_in_place);
+    static const suite_test_t tests[] = {
+        { "a forged result does not pass", a_forged_result_does_not_pass },
+        { "a file that runs main again does not build",
+          a_file_that_runs_main_again_does_not_build },
+        { "leaving early under TSan does not pass it",
+          leaving_early_under_tsan_does_not_pass_it },
+        { "a #define of the verdict codes changes nothing",
+          a_define_of_the_verdict_codes_changes_nothing },
+        { "an #include of /dev/stdin fails at once",
+          an_include_of_dev_stdin_fails_at_once },
+        { "an endless constructor is stopped",
+          an_endless_constructor_is_stopped },
+        { "50 children are refused and none is left",
+          fifty_children_are_refused_and_none_is_left },
+        { "20 GiB fail in every stage", twenty_gib_fail_in_every_stage },
+        { "a kill of the parent leaves the check standing",
+          a_kill_of_the_parent_leaves_the_check_standing },
+        { "without the filter no child is left",
+          without_the_filter_no_child_is_left },
+        { "without the filter signals from the program are ignored",
+          without_the_filter_signals_from_the_program_are_ignored },
+        { "on a terminal the progress line counts in place",
+          on_a_terminal_the_progress_line_counts_in_place },
+        { NULL, NULL },
+    };
+    add_suite("hostile", tests);
 }

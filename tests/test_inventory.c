@@ -29,43 +29,25 @@
 
 static cmd_out_t out;
 
-static cd_run_opts_t opts(int workers, int permille)
-{
-    const cd_scenario_t *s = cd_scenario_find("inventory");
-    cd_run_opts_t o = {
-        .params = s->defaults,
-        .timeout_ms = LIMIT_MS - 2000,
-        .latency_permille = permille,
-    };
-    if (workers)
-        o.params.workers = workers;
-    return o;
-}
-
 static child_run_t run_with(const char *variant, int workers, int permille)
 {
-    cd_run_opts_t o = opts(workers, permille);
+    cd_run_opts_t o = scenario_opts("inventory", 0, workers, permille,
+                                    LIMIT_MS);
     return run_forked_opts("inventory", variant, &o, LIMIT_MS);
-}
-
-static long num(const child_run_t *c, const char *key)
-{
-    return (long)cd_verdict_get_num(&c->r.verdict, key);
 }
 
 static void broken_oversells_every_product_every_run(void)
 {
     for (int i = 0; i < RUNS; i++) {
-        child_run_t c = run_forked("inventory", "broken", 0, 0, LIMIT_MS);
-        CU_ASSERT_FATAL(c.finished);
-        ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
-        ASSERT_INT_EQ(num(&c, "workers"), 1);
+        child_run_t c = expect_status("inventory", "broken", CD_VIOLATED,
+                                      LIMIT_MS);
+        ASSERT_INT_EQ(fig(&c, "workers"), 1);
         /* The rush (30 buyers a product) all passed the check; the 25
          * whose card went through each took a unit of 10. */
-        ASSERT_INT_EQ(num(&c, "sold"), 25 * PRODUCTS);
-        ASSERT_INT_EQ(num(&c, "oversold"), 15 * PRODUCTS);
-        ASSERT_INT_EQ(num(&c, "lowest_stock"), -15);
-        ASSERT_INT_EQ(num(&c, "lost"), 0);
+        ASSERT_INT_EQ(fig(&c, "sold"), 25 * PRODUCTS);
+        ASSERT_INT_EQ(fig(&c, "oversold"), 15 * PRODUCTS);
+        ASSERT_INT_EQ(fig(&c, "lowest_stock"), -15);
+        ASSERT_INT_EQ(fig(&c, "lost"), 0);
         ASSERT_STR_HAS(c.r.verdict.observed, "25 sold of 10 in stock per "
                        "product: 15 oversold, stock -15");
         ASSERT_STR_HAS(c.r.verdict.observed, "no data race: one thread");
@@ -79,7 +61,7 @@ static void broken_on_one_worker_even_without_latency(void)
     child_run_t c = run_with("broken", 1, 0);
     CU_ASSERT_FATAL(c.finished);
     ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
-    CU_ASSERT(num(&c, "oversold") > 0);
+    CU_ASSERT(fig(&c, "oversold") > 0);
 }
 
 static void broken_on_several_workers_too(void)
@@ -88,7 +70,7 @@ static void broken_on_several_workers_too(void)
         child_run_t c = run_with("broken", w, 1000);
         CU_ASSERT_FATAL(c.finished);
         ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
-        CU_ASSERT(num(&c, "oversold") > 0);
+        CU_ASSERT(fig(&c, "oversold") > 0);
         ASSERT_STR_HAS(c.r.verdict.observed, "the stock is atomic");
     }
 }
@@ -98,43 +80,47 @@ static void broken_on_several_workers_too(void)
 static void expect_books_hold(const child_run_t *c)
 {
     ASSERT_INT_EQ(c->r.verdict.status, CD_HELD);
-    ASSERT_INT_EQ(num(c, "sold"), STOCK * PRODUCTS);
-    ASSERT_INT_EQ(num(c, "oversold"), 0);
-    ASSERT_INT_EQ(num(c, "lost"), 0);
-    ASSERT_INT_EQ(num(c, "lowest_stock"), 0);
-    ASSERT_INT_EQ(num(c, "left_in_stock"), 0);
+    ASSERT_INT_EQ(fig(c, "sold"), STOCK * PRODUCTS);
+    ASSERT_INT_EQ(fig(c, "oversold"), 0);
+    ASSERT_INT_EQ(fig(c, "lost"), 0);
+    ASSERT_INT_EQ(fig(c, "lowest_stock"), 0);
+    ASSERT_INT_EQ(fig(c, "left_in_stock"), 0);
+}
+
+/* keyed: buyers 1 and 8 were declined on the way to the tenth sale; a
+ * declined buyer held no unit, so nothing went back. Never two payments
+ * for one product; all products at once. */
+static void one_buyer_per_product(const child_run_t *c)
+{
+    expect_books_hold(c);
+    ASSERT_INT_EQ(fig(c, "declined"), 2 * PRODUCTS);
+    ASSERT_INT_EQ(fig(c, "returned"), 0);
+    ASSERT_INT_EQ(fig(c, "max_same_product_at_once"), 1);
+    ASSERT_INT_EQ(fig(c, "max_paying_at_once"), PRODUCTS);
+}
+
+/* reserve: buyers 1 and 8 reserved and were declined: each gave the unit
+ * back, and latecomers 31 and 32 bought those two. No lock: a product's
+ * buyers pay together. */
+static void declined_units_given_back(const child_run_t *c)
+{
+    expect_books_hold(c);
+    ASSERT_INT_EQ(fig(c, "declined"), 2 * PRODUCTS);
+    ASSERT_INT_EQ(fig(c, "returned"), fig(c, "declined"));
+    CU_ASSERT(fig(c, "max_same_product_at_once") > 1);
+    ASSERT_STR_HAS(c->r.verdict.observed, "each unit given back");
 }
 
 static void keyed_sells_the_stock_one_buyer_per_product(void)
 {
-    for (int i = 0; i < RUNS; i++) {
-        child_run_t c = run_forked("inventory", "keyed", 0, 0, LIMIT_MS);
-        CU_ASSERT_FATAL(c.finished);
-        expect_books_hold(&c);
-        /* Buyers 1 and 8 were declined on the way to the tenth sale; a
-         * declined buyer held no unit, so nothing went back. */
-        ASSERT_INT_EQ(num(&c, "declined"), 2 * PRODUCTS);
-        ASSERT_INT_EQ(num(&c, "returned"), 0);
-        /* Never two payments for one product; all products at once. */
-        ASSERT_INT_EQ(num(&c, "max_same_product_at_once"), 1);
-        ASSERT_INT_EQ(num(&c, "max_paying_at_once"), PRODUCTS);
-    }
+    expect_every_run("inventory", "keyed", RUNS, CD_HELD,
+                     one_buyer_per_product, LIMIT_MS);
 }
 
 static void reserve_gives_back_what_a_declined_card_held(void)
 {
-    for (int i = 0; i < RUNS; i++) {
-        child_run_t c = run_forked("inventory", "reserve", 0, 0, LIMIT_MS);
-        CU_ASSERT_FATAL(c.finished);
-        expect_books_hold(&c);
-        /* Buyers 1 and 8 reserved and were declined: each gave the unit
-         * back, and latecomers 31 and 32 bought those two. */
-        ASSERT_INT_EQ(num(&c, "declined"), 2 * PRODUCTS);
-        ASSERT_INT_EQ(num(&c, "returned"), num(&c, "declined"));
-        /* No lock: a product's buyers pay together. */
-        CU_ASSERT(num(&c, "max_same_product_at_once") > 1);
-        ASSERT_STR_HAS(c.r.verdict.observed, "each unit given back");
-    }
+    expect_every_run("inventory", "reserve", RUNS, CD_HELD,
+                     declined_units_given_back, LIMIT_MS);
 }
 
 static void fixes_hold_on_several_workers(void)
@@ -145,23 +131,19 @@ static void fixes_hold_on_several_workers(void)
             child_run_t c = run_with(fixes[f], w, 1000);
             CU_ASSERT_FATAL(c.finished);
             ASSERT_INT_EQ(c.r.verdict.status, CD_HELD);
-            ASSERT_INT_EQ(num(&c, "oversold"), 0);
-            ASSERT_INT_EQ(num(&c, "lost"), 0);
+            ASSERT_INT_EQ(fig(&c, "oversold"), 0);
+            ASSERT_INT_EQ(fig(&c, "lost"), 0);
             ASSERT_CLEAN_EXIT(c);
         }
 }
 
 static void explore_finds_it_and_the_replay_repeats_it(void)
 {
-    static explore_found_t f;
     static cmd_out_t again;
-    const char *argv[] = { "explore", "inventory", NULL };
-    run_concdemo(&out, argv, TSAN_ENV, CMD_LIMIT_MS);
-    expect_explore_found(&out, "inventory [broken]: ", &f);
-    ASSERT_STR_HAS(f.verdict, "VIOLATED");
-    ASSERT_STR_HAS(f.verdict, "oversold");
-    expect_printed_run_repeats(&again, f.replay, NULL, f.verdict, TSAN_ENV,
-                               CMD_LIMIT_MS);
+    static const char *const args[] = { "inventory", NULL };
+    static const char *const verdict[] = { "VIOLATED", "oversold", NULL };
+    expect_explore_finds_and_replays(&out, &again, args, verdict, NULL,
+                                     TSAN_ENV, CMD_LIMIT_MS);
 }
 
 static void fixes_hold_under_explore(void)

@@ -981,64 +981,63 @@ static void a_second_query_of_a_key_is_a_stampede(void)
 
 void suite_ledger(void)
 {
-    CU_pSuite s = CU_add_suite("ledger", NULL, NULL);
-    CU_add_test(s, "a transfer that returns without moving is skipped",
-                a_transfer_that_returns_without_moving_is_skipped);
-    CU_add_test(s, "a balance the moves do not explain is a lost update",
-                a_balance_the_moves_do_not_explain_is_a_lost_update);
-    CU_add_test(s, "a move without its fraud check fails",
-                a_move_without_its_fraud_check_fails);
-    CU_add_test(s, "only the checks a move follows count as parallel",
-                only_the_checks_a_move_follows_count_as_parallel);
-    CU_add_test(s, "an order charged twice and one never fail",
-                an_order_charged_twice_and_one_never_fail);
-    CU_add_test(s, "a declined card is not a charge",
-                a_declined_card_is_not_a_charge);
-    CU_add_test(s, "lines given up must have been refused",
-                lines_given_up_must_have_been_refused);
-    CU_add_test(s, "a cart is saved only by a save that landed",
-                a_cart_is_saved_only_by_a_save_that_landed);
-    CU_add_test(s, "reads past a waiting trimmer are counted",
-                reads_past_a_waiting_trimmer_are_counted);
-    CU_add_test(s, "a runner that goes on before its job ended fails",
-                a_runner_that_goes_on_before_its_job_ended_fails);
-    CU_add_test(s, "a runner that never returns fails",
-                a_runner_that_never_returns_fails);
-    CU_add_test(s, "a take from an empty rail fails",
-                a_take_from_an_empty_rail_fails);
-    CU_add_test(s, "every ticket once and every cook home",
-                every_ticket_once_and_every_cook_home);
-    CU_add_test(s, "a request that finds no open connection fails",
-                a_request_that_finds_no_open_connection_fails);
-    CU_add_test(s, "the database is connected once",
-                the_database_is_connected_once);
-    CU_add_test(s, "a meal skipped starves its diner",
-                a_meal_skipped_starves_its_diner);
-    CU_add_test(s, "a fork is in one hand at a time",
-                a_fork_is_in_one_hand_at_a_time);
-    CU_add_test(s, "a record used before it is whole fails",
-                a_record_used_before_it_is_whole_fails);
-    CU_add_test(s, "each connection opened once and read by all",
-                each_connection_opened_once_and_read_by_all);
-    CU_add_test(s, "tries in a row without a transfer are a livelock",
-                tries_in_a_row_without_a_transfer_are_a_livelock);
-    CU_add_test(s, "a try again without its conflict logged fails",
-                a_try_again_without_its_conflict_logged_fails);
-    CU_add_test(s, "a second query of a key is a stampede",
-                a_second_query_of_a_key_is_a_stampede);
-    CU_add_test(s, "inventory: the declines are the books', the shelf is "
-                "counted", the_declines_are_the_books_and_the_shelf_is_counted);
-    CU_add_test(s, "a run's size reads in words", a_runs_size_reads_in_words);
-    CU_add_test(s, "a verdict with no runs behind it fails",
-                a_verdict_with_no_runs_behind_it_fails);
-    CU_add_test(s, "a stage passes with its runs judged held",
-                a_stage_passes_with_its_runs_judged_held);
-    CU_add_test(s, "a run the books fail fails the stage the program passed",
-                a_run_the_books_fail_fails_the_stage_the_program_passed);
-    CU_add_test(s, "the parallel stage needs calls in flight together",
-                the_parallel_stage_needs_calls_in_flight_together);
-    CU_add_test(s, "records out of place are a fault",
-                records_out_of_place_are_a_fault);
-    CU_add_test(s, "a run is sent whole when it ends",
-                a_run_is_sent_whole_when_it_ends);
+    static const suite_test_t tests[] = {
+        { "a transfer that returns without moving is skipped",
+          a_transfer_that_returns_without_moving_is_skipped },
+        { "a balance the moves do not explain is a lost update",
+          a_balance_the_moves_do_not_explain_is_a_lost_update },
+        { "a move without its fraud check fails",
+          a_move_without_its_fraud_check_fails },
+        { "only the checks a move follows count as parallel",
+          only_the_checks_a_move_follows_count_as_parallel },
+        { "an order charged twice and one never fail",
+          an_order_charged_twice_and_one_never_fail },
+        { "a declined card is not a charge", a_declined_card_is_not_a_charge },
+        { "lines given up must have been refused",
+          lines_given_up_must_have_been_refused },
+        { "a cart is saved only by a save that landed",
+          a_cart_is_saved_only_by_a_save_that_landed },
+        { "reads past a waiting trimmer are counted",
+          reads_past_a_waiting_trimmer_are_counted },
+        { "a runner that goes on before its job ended fails",
+          a_runner_that_goes_on_before_its_job_ended_fails },
+        { "a runner that never returns fails",
+          a_runner_that_never_returns_fails },
+        { "a take from an empty rail fails", a_take_from_an_empty_rail_fails },
+        { "every ticket once and every cook home",
+          every_ticket_once_and_every_cook_home },
+        { "a request that finds no open connection fails",
+          a_request_that_finds_no_open_connection_fails },
+        { "the database is connected once", the_database_is_connected_once },
+        { "a meal skipped starves its diner",
+          a_meal_skipped_starves_its_diner },
+        { "a fork is in one hand at a time", a_fork_is_in_one_hand_at_a_time },
+        { "a record used before it is whole fails",
+          a_record_used_before_it_is_whole_fails },
+        { "each connection opened once and read by all",
+          each_connection_opened_once_and_read_by_all },
+        { "tries in a row without a transfer are a livelock",
+          tries_in_a_row_without_a_transfer_are_a_livelock },
+        { "a try again without its conflict logged fails",
+          a_try_again_without_its_conflict_logged_fails },
+        { "a second query of a key is a stampede",
+          a_second_query_of_a_key_is_a_stampede },
+        { "inventory: the declines are the books', the shelf is counted",
+          the_declines_are_the_books_and_the_shelf_is_counted },
+        { "a run's size reads in words", a_runs_size_reads_in_words },
+        { "a verdict with no runs behind it fails",
+          a_verdict_with_no_runs_behind_it_fails },
+        { "a stage passes with its runs judged held",
+          a_stage_passes_with_its_runs_judged_held },
+        { "a run the books fail fails the stage the program passed",
+          a_run_the_books_fail_fails_the_stage_the_program_passed },
+        { "the parallel stage needs calls in flight together",
+          the_parallel_stage_needs_calls_in_flight_together },
+        { "records out of place are a fault",
+          records_out_of_place_are_a_fault },
+        { "a run is sent whole when it ends",
+          a_run_is_sent_whole_when_it_ends },
+        { NULL, NULL },
+    };
+    add_suite("ledger", tests);
 }

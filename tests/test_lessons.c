@@ -1769,31 +1769,31 @@ static void commands_are_parsed_as_a_learner_types_them(void)
 
 void suite_lessons(void)
 {
-    CU_pSuite s = CU_add_suite("lessons", NULL, NULL);
-    CU_add_test(s, "the matcher refuses changed lines",
-                matcher_refuses_changed_lines);
-    CU_add_test(s, "commands are parsed as a learner types them",
-                commands_are_parsed_as_a_learner_types_them);
-    CU_add_test(s, "excerpts must mark the lines they leave out",
-                excerpts_must_mark_left_out_lines);
-    CU_add_test(s, "named paths must exist, quoted lines too",
-                paths_must_exist);
-    CU_add_test(s, "every path a worksheet names exists",
-                every_path_named_exists);
-    CU_add_test(s, "every scenario has a worksheet listed in lessons/README.md",
-                every_scenario_has_a_listed_worksheet);
-    CU_add_test(s, "every worksheet has the title, time line and sections",
-                every_worksheet_has_the_shape);
-    CU_add_test(s, "every scenario has its worksheet, exercise, answer and "
-                "decoys", every_scenario_has_its_whole_set);
-    CU_add_test(s, "answers and decoys are parts, called NAME.patch",
-                answers_and_decoys_are_parts);
-    CU_add_test(s, "the parts scan refuses a .c and other strays",
-                the_parts_scan_refuses_strays);
-    CU_add_test(s, "code excerpts come from the demos",
-                code_excerpts_come_from_the_demos);
-    CU_add_test(s, "sh run commands run, with the exit codes given",
-                commands_in_run_blocks_run);
-    CU_add_test(s, "quoted output matches the program",
-                quoted_output_matches_the_program);
+    static const suite_test_t tests[] = {
+        { "the matcher refuses changed lines", matcher_refuses_changed_lines },
+        { "commands are parsed as a learner types them",
+          commands_are_parsed_as_a_learner_types_them },
+        { "excerpts must mark the lines they leave out",
+          excerpts_must_mark_left_out_lines },
+        { "named paths must exist, quoted lines too", paths_must_exist },
+        { "every path a worksheet names exists", every_path_named_exists },
+        { "every scenario has a worksheet listed in lessons/README.md",
+          every_scenario_has_a_listed_worksheet },
+        { "every worksheet has the title, time line and sections",
+          every_worksheet_has_the_shape },
+        { "every scenario has its worksheet, exercise, answer and decoys",
+          every_scenario_has_its_whole_set },
+        { "answers and decoys are parts, called NAME.patch",
+          answers_and_decoys_are_parts },
+        { "the parts scan refuses a .c and other strays",
+          the_parts_scan_refuses_strays },
+        { "code excerpts come from the demos",
+          code_excerpts_come_from_the_demos },
+        { "sh run commands run, with the exit codes given",
+          commands_in_run_blocks_run },
+        { "quoted output matches the program",
+          quoted_output_matches_the_program },
+        { NULL, NULL },
+    };
+    add_suite("lessons", tests);
 }

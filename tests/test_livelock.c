@@ -101,22 +101,23 @@ static void a_ring_of_three_livelocks(void)
     expect_livelock(&c, 3);
 }
 
+/* Every transfer completed, the money is all there, and no transfer
+ * retried as often as the livelock bound. */
+static void completes_without_a_retry_storm(const child_run_t *c)
+{
+    const cd_verdict_t *v = &c->r.verdict;
+    ASSERT_INT_EQ(cd_verdict_get_num(v, "completed"),
+                  cd_verdict_get_num(v, "transfers"));
+    ASSERT_INT_EQ(cd_verdict_get_num(v, "total"),
+                  1000 * c->r.params.threads);
+    CU_ASSERT_TRUE(cd_verdict_get_num(v, "most_retries_in_a_row") <
+                   cd_verdict_get_num(v, "livelock_bound"));
+}
+
 static void fix_holds_over_runs(const char *fix, int threads)
 {
-    for (int i = 0; i < RUNS; i++) {
-        child_run_t c = run_forked("livelock", fix, threads, 0, LIMIT_MS);
-        CU_ASSERT_TRUE_FATAL(c.finished);
-        ASSERT_INT_EQ(c.r.verdict.status, CD_HELD);
-        ASSERT_CLEAN_EXIT(c);
-        ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "completed"),
-                      cd_verdict_get_num(&c.r.verdict, "transfers"));
-        ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "total"),
-                      1000 * (threads ? threads : 2));
-        CU_ASSERT_TRUE(cd_verdict_get_num(&c.r.verdict,
-                                          "most_retries_in_a_row") <
-                       cd_verdict_get_num(&c.r.verdict, "livelock_bound"));
-        ASSERT_INT_EQ(c.r.ninv, 0);
-    }
+    expect_fix_holds_every_run("livelock", fix, threads, 0, RUNS,
+                               completes_without_a_retry_storm, LIMIT_MS);
 }
 
 static void ordering_fix_holds_without_retrying(void)
@@ -160,12 +161,8 @@ static void fixes_hold_on_a_loaded_machine(void)
 /* One run under --sched=pct:SEED with the default sizes. */
 static child_run_t run_controlled(const char *variant, uint64_t seed)
 {
-    cd_sched_cfg_t cfg = { .strategy = CD_SCHED_PCT, .seed = seed,
-                           .depth = 3, .max_steps = CD_SCHED_DEFAULT_STEPS };
-    cd_run_opts_t o = { .params = { .threads = 2, .iterations = 20 },
-                        .timeout_ms = 20000, .latency_permille = 1000,
-                        .sched = &cfg };
-    return run_forked_opts("livelock", variant, &o, LIMIT_MS);
+    return run_seeded_forked("livelock", variant, CD_SCHED_PCT, seed,
+                             LIMIT_MS);
 }
 
 static void a_controlled_run_livelocks_and_repeats_itself(void)
@@ -175,12 +172,9 @@ static void a_controlled_run_livelocks_and_repeats_itself(void)
      * in a row long before the step bound would stop the run. */
     child_run_t a = run_controlled("broken", 1);
     child_run_t b = run_controlled("broken", 1);
-    CU_ASSERT_TRUE_FATAL(a.finished && b.finished);
+    expect_same_run_twice(&a, &b, CD_LIVELOCK);
     expect_livelock(&a, 2);
     CU_ASSERT_TRUE(a.r.steps < CD_SCHED_DEFAULT_STEPS);
-    CU_ASSERT_TRUE(a.r.schedule[0] != '\0');
-    CU_ASSERT_TRUE(strcmp(a.r.schedule, b.r.schedule) == 0);
-    CU_ASSERT_TRUE(strcmp(a.r.verdict.observed, b.r.verdict.observed) == 0);
 }
 
 static void controlled_fixes_hold_and_backoff_retries(void)
@@ -201,15 +195,12 @@ static void controlled_fixes_hold_and_backoff_retries(void)
 
 static void explore_finds_the_livelock_and_the_replay_repeats_it(void)
 {
-    static explore_found_t f;
     static cmd_out_t again;
-    const char *argv[] = { "explore", "livelock", NULL };
-    run_concdemo(&out, argv, TSAN_ENV, CMD_LIMIT_MS);
-    expect_explore_found(&out, "livelock [broken]: ", &f);
-    ASSERT_STR_HAS(f.verdict, "LIVELOCK — ");
-    ASSERT_STR_HAS(f.verdict, "40 retries in a row");
-    expect_printed_run_repeats(&again, f.replay, NULL, f.verdict, TSAN_ENV,
-                               CMD_LIMIT_MS);
+    static const char *const args[] = { "livelock", NULL };
+    static const char *const verdict[] = { "LIVELOCK — ",
+                                           "40 retries in a row", NULL };
+    expect_explore_finds_and_replays(&out, &again, args, verdict, NULL,
+                                     TSAN_ENV, CMD_LIMIT_MS);
 }
 
 static void fixes_hold_under_explore(void)
@@ -251,42 +242,39 @@ static void no_latency_still_ends_honestly(void)
 {
     /* Without latency there is no timer to keep the tellers in step: they
      * spin, and either get through or pass the bound - and the run ends. */
-    cd_run_opts_t o = { .params = { .threads = 2, .iterations = 20 },
-                        .timeout_ms = 5000, .latency_permille = 0 };
-    child_run_t c = run_forked_opts("livelock", "broken", &o, LIMIT_MS);
-    CU_ASSERT_TRUE_FATAL(c.finished);
-    CU_ASSERT_TRUE(c.r.verdict.status == CD_HELD ||
-                   c.r.verdict.status == CD_LIVELOCK);
+    child_run_t c = expect_broken_without_latency("livelock", 2, 20, CD_HELD,
+                                                  CD_LIVELOCK, LIMIT_MS);
     ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "total"), 2000);
 }
 
 void suite_livelock(void)
 {
-    CU_pSuite s = CU_add_suite("livelock", NULL, NULL);
-    CU_add_test(s, "broken livelocks with retries past the bound",
-                broken_livelocks_with_retries_past_the_bound);
-    CU_add_test(s, "broken livelocks on every run", broken_livelocks_every_run);
-    CU_add_test(s, "broken livelocks on a loaded machine",
-                broken_livelocks_on_a_loaded_machine);
-    CU_add_test(s, "a ring of three livelocks", a_ring_of_three_livelocks);
-    CU_add_test(s, "ordering fix holds without retrying",
-                ordering_fix_holds_without_retrying);
-    CU_add_test(s, "ordering fix holds on a ring of four",
-                ordering_fix_holds_on_a_ring);
-    CU_add_test(s, "backoff fix holds", backoff_fix_holds);
-    CU_add_test(s, "fixes hold on a loaded machine",
-                fixes_hold_on_a_loaded_machine);
-    CU_add_test(s, "a controlled run livelocks and repeats itself",
-                a_controlled_run_livelocks_and_repeats_itself);
-    CU_add_test(s, "controlled: the fixes hold, backoff after retries",
-                controlled_fixes_hold_and_backoff_retries);
-    CU_add_test(s, "explore finds the livelock and its replay repeats it",
-                explore_finds_the_livelock_and_the_replay_repeats_it);
-    CU_add_test(s, "fixes hold under explore", fixes_hold_under_explore);
-    CU_add_test(s, "the verdict is LIVELOCK, exit 1, in JSON too",
-                the_verdict_is_livelock_with_exit_1_in_json);
-    CU_add_test(s, "the view slows it x10, not x100",
-                the_view_slows_it_x10_not_x100);
-    CU_add_test(s, "without latency the run still ends honestly",
-                no_latency_still_ends_honestly);
+    static const suite_test_t tests[] = {
+        { "broken livelocks with retries past the bound",
+          broken_livelocks_with_retries_past_the_bound },
+        { "broken livelocks on every run", broken_livelocks_every_run },
+        { "broken livelocks on a loaded machine",
+          broken_livelocks_on_a_loaded_machine },
+        { "a ring of three livelocks", a_ring_of_three_livelocks },
+        { "ordering fix holds without retrying",
+          ordering_fix_holds_without_retrying },
+        { "ordering fix holds on a ring of four",
+          ordering_fix_holds_on_a_ring },
+        { "backoff fix holds", backoff_fix_holds },
+        { "fixes hold on a loaded machine", fixes_hold_on_a_loaded_machine },
+        { "a controlled run livelocks and repeats itself",
+          a_controlled_run_livelocks_and_repeats_itself },
+        { "controlled: the fixes hold, backoff after retries",
+          controlled_fixes_hold_and_backoff_retries },
+        { "explore finds the livelock and its replay repeats it",
+          explore_finds_the_livelock_and_the_replay_repeats_it },
+        { "fixes hold under explore", fixes_hold_under_explore },
+        { "the verdict is LIVELOCK, exit 1, in JSON too",
+          the_verdict_is_livelock_with_exit_1_in_json },
+        { "the view slows it x10, not x100", the_view_slows_it_x10_not_x100 },
+        { "without latency the run still ends honestly",
+          no_latency_still_ends_honestly },
+        { NULL, NULL },
+    };
+    add_suite("livelock", tests);
 }

@@ -12,11 +12,6 @@
 
 static cmd_out_t out, out2;
 
-static void concdemo(cmd_out_t *o, const char *const args[])
-{
-    run_concdemo(o, args, NULL, 60000);
-}
-
 /* What every stuck run of the broken runner must say: who waits on what,
  * and the signal nobody heard - its sender and its line. */
 static void says_the_signal_came_first(const cd_verdict_t *v)
@@ -54,17 +49,18 @@ static void broken_runner_is_stuck_on_every_run(void)
     expect_status_every_run("lost-wakeup", "broken", RUNS, CD_STUCK, LIMIT_MS);
 }
 
+/* Every job finished, and the runner heard each one. */
+static void heard_every_job(const child_run_t *c)
+{
+    int64_t want = cd_verdict_get_num(&c->r.verdict, "jobs");
+    ASSERT_INT_EQ(cd_verdict_get_num(&c->r.verdict, "finished"), want);
+    ASSERT_INT_EQ(cd_verdict_get_num(&c->r.verdict, "heard"), want);
+}
+
 static void fix_hears_every_job(const char *fix, int jobs)
 {
-    for (int i = 0; i < RUNS; i++) {
-        child_run_t c = run_forked("lost-wakeup", fix, 0, jobs, LIMIT_MS);
-        CU_ASSERT_TRUE_FATAL(c.finished);
-        ASSERT_INT_EQ(c.r.verdict.status, CD_HELD);
-        ASSERT_CLEAN_EXIT(c);
-        int64_t want = cd_verdict_get_num(&c.r.verdict, "jobs");
-        ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "finished"), want);
-        ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "heard"), want);
-    }
+    expect_fix_holds_every_run("lost-wakeup", fix, 0, jobs, RUNS,
+                               heard_every_job, LIMIT_MS);
 }
 
 static void state_fix_hears_every_job(void) { fix_hears_every_job("state", 0); }
@@ -87,11 +83,8 @@ static void fixes_hear_many_jobs_without_latency(void)
 
 static child_run_t controlled(const char *variant, uint64_t seed)
 {
-    cd_sched_cfg_t cfg = { .strategy = CD_SCHED_RANDOM, .seed = seed,
-                           .max_steps = CD_SCHED_DEFAULT_STEPS };
-    cd_run_opts_t o = { .params = { .iterations = 3 }, .timeout_ms = 15000,
-                        .latency_permille = 1000, .sched = &cfg };
-    return run_forked_opts("lost-wakeup", variant, &o, LIMIT_MS);
+    return run_seeded_forked("lost-wakeup", variant, CD_SCHED_RANDOM, seed,
+                             LIMIT_MS);
 }
 
 static void a_controlled_run_is_stuck_the_same_way_each_time(void)
@@ -99,10 +92,8 @@ static void a_controlled_run_is_stuck_the_same_way_each_time(void)
     for (uint64_t seed = 1; seed <= 3; seed++) {
         child_run_t a = controlled("broken", seed);
         child_run_t b = controlled("broken", seed);
-        CU_ASSERT_TRUE_FATAL(a.finished && b.finished);
+        expect_same_run_twice(&a, &b, CD_STUCK);
         says_the_signal_came_first(&a.r.verdict);
-        CU_ASSERT_STRING_EQUAL(a.r.verdict.observed, b.r.verdict.observed);
-        CU_ASSERT_STRING_EQUAL(a.r.schedule, b.r.schedule);
     }
     child_run_t f = controlled("state", 1);
     CU_ASSERT_TRUE_FATAL(f.finished);
@@ -111,32 +102,25 @@ static void a_controlled_run_is_stuck_the_same_way_each_time(void)
 
 static void explore_finds_it_and_its_replay_repeats_it(void)
 {
-    explore_found_t f;
-    concdemo(&out, (const char *[]){ "explore", "lost-wakeup", NULL });
-    expect_explore_found(&out, "lost-wakeup [broken]: ", &f);
-    ASSERT_STR_HAS(f.verdict, "STUCK");
-    ASSERT_STR_HAS(f.verdict, "before anyone waited (a lost wake-up)");
-    ASSERT_STR_HAS(f.replay, " lost-wakeup --iterations 1 --sched=replay:");
-    expect_printed_run_repeats(&out2, f.replay, NULL, f.verdict, NULL, 60000);
+    static const char *const args[] = { "lost-wakeup", NULL };
+    static const char *const verdict[] = {
+        "STUCK", "before anyone waited (a lost wake-up)", NULL };
+    const explore_found_t *f = expect_explore_finds_and_replays(
+        &out, &out2, args, verdict, NULL, NULL, 60000);
+    ASSERT_STR_HAS(f->replay, " lost-wakeup --iterations 1 --sched=replay:");
 }
 
 static void explore_proves_both_fixes(void)
 {
-    const char *fixes[] = { "--fixed=state", "--fixed=sem" };
-    for (int i = 0; i < 2; i++) {
-        concdemo(&out, (const char *[]){ "explore", "lost-wakeup", fixes[i],
-                                         "--strategy=dfs", NULL });
-        if (out.exit_code != 0)
-            fprintf(stderr, "\n  %s: %.600s\n", fixes[i], out.out);
-        ASSERT_INT_EQ(out.exit_code, 0);
-        ASSERT_STR_HAS(out.out, "every schedule with at most 2 preemptions "
-                       "tried");
-        concdemo(&out, (const char *[]){ "explore", "lost-wakeup", fixes[i],
-                                         "--iterations=3", "--runs=200",
-                                         NULL });
-        ASSERT_INT_EQ(out.exit_code, 0);
-        ASSERT_STR_HAS(out.out, "no violation in 200 schedules");
-    }
+    static const char *const fixes[] = { "--fixed=state", "--fixed=sem",
+                                         NULL };
+    static const char *const dfs[] = { "--strategy=dfs", NULL };
+    static const char *const pct[] = { "--iterations=3", "--runs=200", NULL };
+    expect_each_fix_explores_clean("lost-wakeup", fixes, dfs,
+                                   DFS_EXHAUSTED, NULL, 60000);
+    expect_each_fix_explores_clean("lost-wakeup", fixes, pct,
+                                   "no violation in 200 schedules", NULL,
+                                   60000);
 }
 
 void suite_lost_wakeup(void)

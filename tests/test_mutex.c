@@ -37,6 +37,20 @@ static void hold_until_gate_opens(void *arg)
         cd_mutex_unlock(p->held);
 }
 
+/* Sets up A and the gate (registry reset), takes the gate and starts a
+ * holder t of A that waits at it: on return A is held by t. A child body's
+ * check: 0, or 1 with why. */
+static int start_a_parked_holder(parked_t *p, cd_thread_t *t)
+{
+    cd_reg_reset();
+    EXPECT_EQ(cd_mutex_init(p->held, "A"), 0);
+    EXPECT_EQ(cd_mutex_init(p->gate, "gate"), 0);
+    EXPECT_EQ(cd_mutex_lock(p->gate), 0);
+    EXPECT_EQ(cd_thread_spawn(t, "holder", hold_until_gate_opens, p), 0);
+    EXPECT(await(is_blocked_on, t->id, p->gate->id)); /* so it holds A */
+    return 0;
+}
+
 static void lock_and_unlock(void *arg)
 {
     cd_mutex_lock(arg);
@@ -140,15 +154,13 @@ CHILD_TEST(test_trylock_is_busy_while_another_thread_holds_it)
     parked_t p = { &a, &gate };
     cd_thread_t t;
 
-    cd_reg_reset();
     EXPECT_EQ(cd_mutex_init(&a, "A"), 0);
-    EXPECT_EQ(cd_mutex_init(&gate, "gate"), 0);
-    EXPECT_EQ(cd_mutex_trylock(&a), 0); /* free: taken at once */
+    EXPECT_EQ(cd_mutex_trylock(&a), 0); /* never held: taken at once */
     cd_mutex_unlock(&a);
+    cd_mutex_destroy(&a);
 
-    EXPECT_EQ(cd_mutex_lock(&gate), 0);
-    EXPECT_EQ(cd_thread_spawn(&t, "holder", hold_until_gate_opens, &p), 0);
-    EXPECT(await(is_blocked_on, t.id, gate.id)); /* so it holds A */
+    if (start_a_parked_holder(&p, &t))
+        return 1;
     EXPECT_EQ(cd_mutex_trylock(&a), -EBUSY);
     const cd_thread_info_t *me = tinfo(take_snapshot(), cd_self());
     EXPECT(me != NULL);
@@ -159,7 +171,7 @@ CHILD_TEST(test_trylock_is_busy_while_another_thread_holds_it)
 
     cd_mutex_unlock(&gate);
     EXPECT_EQ(cd_thread_join(&t), 0);
-    EXPECT_EQ(cd_mutex_trylock(&a), 0); /* free again */
+    EXPECT_EQ(cd_mutex_trylock(&a), 0); /* free: taken at once */
     EXPECT_EQ(oinfo(take_snapshot(), a.id)->owner, cd_self());
     cd_mutex_unlock(&a);
     return 0;
@@ -187,12 +199,8 @@ CHILD_TEST(test_timedlock_times_out_while_another_thread_holds_it)
     parked_t p = { &a, &gate };
     cd_thread_t t;
 
-    cd_reg_reset();
-    EXPECT_EQ(cd_mutex_init(&a, "A"), 0);
-    EXPECT_EQ(cd_mutex_init(&gate, "gate"), 0);
-    EXPECT_EQ(cd_mutex_lock(&gate), 0);
-    EXPECT_EQ(cd_thread_spawn(&t, "holder", hold_until_gate_opens, &p), 0);
-    EXPECT(await(is_blocked_on, t.id, gate.id)); /* so it holds A */
+    if (start_a_parked_holder(&p, &t))
+        return 1;
 
     int64_t t0 = cd_now_ns();
     EXPECT_EQ(cd_mutex_timedlock(&a, 100), -ETIMEDOUT);

@@ -59,26 +59,37 @@ static void broken_is_violated_on_every_run(void)
 
 /* ================================= fixes ================================= */
 
-static void fix_holds(const char *fix, int handlers, int requests)
+/* Nothing used before it existed, every request served, one connect. */
+static void connected_once_before_use(const child_run_t *c)
 {
-    child_run_t c = run_forked("order-violation", fix, handlers, requests,
+    const cd_verdict_t *v = &c->r.verdict;
+    ASSERT_INT_EQ(cd_verdict_get_num(v, "used_before_creation"), 0);
+    ASSERT_INT_EQ(cd_verdict_get_num(v, "served"),
+                  cd_verdict_get_num(v, "requests"));
+    ASSERT_INT_EQ(cd_verdict_get_num(v, "connects"), 1);
+}
+
+/* The same, and start-up made the connection (once lets whoever asks
+ * first make it). */
+static void connected_by_startup(const child_run_t *c)
+{
+    connected_once_before_use(c);
+    ASSERT_STR_HAS(cd_verdict_get_str(&c->r.verdict, "connected_by"),
+                   "startup");
+}
+
+static void fix_holds(const char *fix, int handlers, int requests, int runs)
+{
+    expect_fix_holds_every_run("order-violation", fix, handlers, requests,
+                               runs,
+                               strcmp(fix, "once") ? connected_by_startup
+                                                   : connected_once_before_use,
                                LIMIT_MS);
-    CU_ASSERT_TRUE_FATAL(c.finished);
-    ASSERT_INT_EQ(c.r.verdict.status, CD_HELD);
-    ASSERT_CLEAN_EXIT(c);
-    ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "used_before_creation"), 0);
-    ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "served"),
-                  cd_verdict_get_num(&c.r.verdict, "requests"));
-    ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "connects"), 1);
-    if (strcmp(fix, "once") != 0) /* once: whoever asked first */
-        ASSERT_STR_HAS(cd_verdict_get_str(&c.r.verdict, "connected_by"),
-                       "startup");
 }
 
 static void fix_holds_over_runs(const char *fix)
 {
-    for (int i = 0; i < RUNS; i++)
-        fix_holds(fix, 0, 0);
+    fix_holds(fix, 0, 0, RUNS);
 }
 
 static void cond_fix_holds(void) { fix_holds_over_runs("cond"); }
@@ -91,7 +102,7 @@ static void fixes_hold_with_many_handlers(void)
      * cond must wake every waiter (a signal instead of a broadcast would
      * leave handlers asleep: TIMEOUT). */
     for (int i = 0; i < NFIXES; i++)
-        fix_holds(fixes[i], 32, 4);
+        fix_holds(fixes[i], 32, 4, 1);
 }
 
 /* ========================== the controlled scheduler ===================== */
@@ -99,12 +110,7 @@ static void fixes_hold_with_many_handlers(void)
 static child_run_t run_controlled(const char *variant, int strategy,
                                   uint64_t seed)
 {
-    cd_sched_cfg_t cfg = { .strategy = strategy, .seed = seed, .depth = 3,
-                           .max_steps = CD_SCHED_DEFAULT_STEPS };
-    cd_run_opts_t o = { .params = { .threads = 2, .iterations = 4 },
-                        .timeout_ms = 20000, .latency_permille = 1000,
-                        .sched = &cfg };
-    return run_forked_opts("order-violation", variant, &o, LIMIT_MS);
+    return run_seeded_forked("order-violation", variant, strategy, seed, LIMIT_MS);
 }
 
 static void controlled_runs_violate_and_repeat(void)
@@ -114,14 +120,8 @@ static void controlled_runs_violate_and_repeat(void)
         for (uint64_t seed = 1; seed <= 3; seed++) {
             child_run_t a = run_controlled("broken", strategies[k], seed);
             child_run_t b = run_controlled("broken", strategies[k], seed);
-            CU_ASSERT_TRUE_FATAL(a.finished && b.finished);
-            ASSERT_INT_EQ(a.r.verdict.status, CD_VIOLATED);
-            CU_ASSERT_TRUE(cd_verdict_get_num(&a.r.verdict,
-                                              "used_before_creation") > 0);
-            CU_ASSERT_TRUE(a.r.schedule[0] != '\0');
-            CU_ASSERT_STRING_EQUAL(a.r.schedule, b.r.schedule);
-            CU_ASSERT_STRING_EQUAL(a.r.verdict.observed,
-                                   b.r.verdict.observed);
+            expect_same_run_twice(&a, &b, CD_VIOLATED);
+            CU_ASSERT_TRUE(fig(&a, "used_before_creation") > 0);
         }
 }
 
@@ -130,9 +130,7 @@ static void controlled_fixes_hold_and_repeat(void)
     for (int i = 0; i < NFIXES; i++) {
         child_run_t a = run_controlled(fixes[i], CD_SCHED_RANDOM, 7);
         child_run_t b = run_controlled(fixes[i], CD_SCHED_RANDOM, 7);
-        CU_ASSERT_TRUE_FATAL(a.finished && b.finished);
-        ASSERT_INT_EQ(a.r.verdict.status, CD_HELD);
-        CU_ASSERT_STRING_EQUAL(a.r.schedule, b.r.schedule);
+        expect_same_run_twice(&a, &b, CD_HELD);
     }
 }
 
@@ -156,38 +154,27 @@ static void once_lets_whoever_asks_first_connect(void)
 
 static void explore_finds_the_violation_and_its_replay_repeats_it(void)
 {
-    explore_found_t f;
-    const char *args[] = { "explore", "order-violation", NULL };
-    concdemo(&out, args);
-    expect_explore_found(&out, "order-violation [broken]: ", &f);
-    expect_printed_run_repeats(&out2, f.replay, NULL, f.verdict,
-                               "TSAN_OPTIONS=exitcode=1", CMD_LIMIT_MS);
+    static const char *const args[] = { "order-violation", NULL };
+    expect_explore_finds_and_replays(&out, &out2, args, NULL, NULL,
+                                     "TSAN_OPTIONS=exitcode=1", CMD_LIMIT_MS);
 }
 
 static void explore_finds_nothing_in_the_fixes(void)
 {
     /* dfs: every schedule within two preemptions, at the scenario's
      * explore sizes; then pct with two handlers, two requests each. */
-    for (int i = 0; i < NFIXES; i++) {
-        char fixed[32];
-        snprintf(fixed, sizeof fixed, "--fixed=%s", fixes[i]);
-        const char *dfs[] = { "explore", "order-violation", fixed,
-                              "--strategy", "dfs", NULL };
-        concdemo(&out, dfs);
-        if (out.exit_code != 0)
-            fprintf(stderr, "\n  %s dfs: %.600s\n", fixed, out.out);
-        ASSERT_INT_EQ(out.exit_code, 0);
-        ASSERT_STR_HAS(out.out, "every schedule with at most 2 preemptions "
-                                "tried");
-        const char *pct[] = { "explore", "order-violation", fixed,
-                              "--strategy", "pct", "--runs", "200",
-                              "--threads", "2", "--iterations", "2", NULL };
-        concdemo(&out, pct);
-        if (out.exit_code != 0)
-            fprintf(stderr, "\n  %s pct: %.600s\n", fixed, out.out);
-        ASSERT_INT_EQ(out.exit_code, 0);
-        ASSERT_STR_HAS(out.out, "no violation in 200 schedules");
-    }
+    static const char *const fixed[] = { "--fixed=cond", "--fixed=join",
+                                         "--fixed=once", NULL };
+    static const char *const dfs[] = { "--strategy", "dfs", NULL };
+    static const char *const pct[] = { "--strategy", "pct", "--runs", "200",
+                                       "--threads", "2", "--iterations", "2",
+                                       NULL };
+    expect_each_fix_explores_clean("order-violation", fixed, dfs,
+                                   DFS_EXHAUSTED,
+                                   "TSAN_OPTIONS=exitcode=1", CMD_LIMIT_MS);
+    expect_each_fix_explores_clean("order-violation", fixed, pct,
+                                   "no violation in 200 schedules",
+                                   "TSAN_OPTIONS=exitcode=1", CMD_LIMIT_MS);
 }
 
 /* pct with spurious wake-ups: the cond fix's handler loops back to its

@@ -23,59 +23,42 @@ static void concdemo(cmd_out_t *o, const char *const args[])
 
 static void broken_deadlocks_round_the_table(void)
 {
-    child_run_t c = run_forked("philosophers", "broken", 0, 0, LIMIT_MS);
-    CU_ASSERT_TRUE_FATAL(c.finished);
-    ASSERT_INT_EQ(c.r.verdict.status, CD_DEADLOCK);
-    CU_ASSERT_TRUE_FATAL(c.r.has_cycle);
-    ASSERT_INT_EQ(c.r.cycle.len, 5);
-    ASSERT_STR_HAS(c.r.verdict.observed,
-                   "diner-1 holds fork-1, waits fork-2; "
-                   "diner-2 holds fork-2, waits fork-3; "
-                   "diner-3 holds fork-3, waits fork-4; "
-                   "diner-4 holds fork-4, waits fork-5; "
-                   "diner-5 holds fork-5, waits fork-1");
+    child_run_t c = expect_deadlock_cycle(
+        "philosophers", 0, 1, 5,
+        "diner-1 holds fork-1, waits fork-2; "
+        "diner-2 holds fork-2, waits fork-3; "
+        "diner-3 holds fork-3, waits fork-4; "
+        "diner-4 holds fork-4, waits fork-5; "
+        "diner-5 holds fork-5, waits fork-1", LIMIT_MS);
     CU_ASSERT_TRUE(cd_verdict_get_num(&c.r.verdict, "eaten") <
                    cd_verdict_get_num(&c.r.verdict, "meals"));
 }
 
 static void broken_deadlocks_every_run_found_by_the_watchdog(void)
 {
-    for (int i = 0; i < RUNS; i++) {
-        child_run_t c = run_forked("philosophers", "broken", 0, 0, LIMIT_MS);
-        CU_ASSERT_TRUE_FATAL(c.finished);
-        ASSERT_INT_EQ(c.r.verdict.status, CD_DEADLOCK);
-        /* Found by the watchdog's cycle search, not the hard limit
-         * (that would be TIMEOUT, with no cycle). */
-        ASSERT_INT_EQ(c.r.has_cycle, 1);
-        ASSERT_INT_EQ(c.r.cycle.len, 5);
-    }
+    expect_deadlock_cycle("philosophers", 0, RUNS, 5, NULL, LIMIT_MS);
 }
 
 static void a_table_of_three_has_three_links(void)
 {
-    child_run_t c = run_forked("philosophers", "broken", 3, 0, LIMIT_MS);
-    CU_ASSERT_TRUE_FATAL(c.finished);
-    ASSERT_INT_EQ(c.r.verdict.status, CD_DEADLOCK);
-    ASSERT_INT_EQ(c.r.cycle.len, 3);
-    ASSERT_STR_HAS(c.r.verdict.observed, "diner-3 holds fork-3, waits fork-1");
+    expect_deadlock_cycle("philosophers", 3, 1, 3,
+                          "diner-3 holds fork-3, waits fork-1", LIMIT_MS);
 }
 
 /* ================================= fixes ================================= */
 
+/* Every meal eaten, and each diner had all ten of theirs. */
+static void everybody_fed(const child_run_t *c)
+{
+    ASSERT_INT_EQ(cd_verdict_get_num(&c->r.verdict, "eaten"),
+                  cd_verdict_get_num(&c->r.verdict, "meals"));
+    ASSERT_INT_EQ(cd_verdict_get_num(&c->r.verdict, "fewest_eaten"), 10);
+}
+
 static void fix_holds_over_runs(const char *fix, int diners)
 {
-    for (int i = 0; i < RUNS; i++) {
-        child_run_t c = run_forked("philosophers", fix, diners, 0, LIMIT_MS);
-        CU_ASSERT_TRUE_FATAL(c.finished);
-        ASSERT_INT_EQ(c.r.verdict.status, CD_HELD);
-        ASSERT_CLEAN_EXIT(c);
-        ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "eaten"),
-                      cd_verdict_get_num(&c.r.verdict, "meals"));
-        ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "fewest_eaten"), 10);
-        /* No lock-order finding either: a fix that only got lucky would
-         * still leave one (and read POTENTIAL DEADLOCK). */
-        ASSERT_INT_EQ(c.r.ninv, 0);
-    }
+    expect_fix_holds_every_run("philosophers", fix, diners, 0, RUNS,
+                               everybody_fed, LIMIT_MS);
 }
 
 static void ordering_fix_holds(void) { fix_holds_over_runs("ordering", 0); }
@@ -99,12 +82,7 @@ static void fixes_hold_for_two_and_for_nine(void)
 static child_run_t run_controlled(const char *variant, int strategy,
                                   uint64_t seed)
 {
-    cd_sched_cfg_t cfg = { .strategy = strategy, .seed = seed, .depth = 3,
-                           .max_steps = CD_SCHED_DEFAULT_STEPS };
-    cd_run_opts_t o = { .params = { .threads = 5, .iterations = 10 },
-                        .timeout_ms = 20000, .latency_permille = 1000,
-                        .sched = &cfg };
-    return run_forked_opts("philosophers", variant, &o, LIMIT_MS);
+    return run_seeded_forked("philosophers", variant, strategy, seed, LIMIT_MS);
 }
 
 static void timeout_fix_gives_forks_back_and_retries(void)
@@ -128,12 +106,8 @@ static void controlled_runs_deadlock_and_repeat(void)
     for (int k = 0; k < 2; k++) {
         child_run_t a = run_controlled("broken", strategies[k], 1);
         child_run_t b = run_controlled("broken", strategies[k], 1);
-        CU_ASSERT_TRUE_FATAL(a.finished && b.finished);
-        ASSERT_INT_EQ(a.r.verdict.status, CD_DEADLOCK);
+        expect_same_run_twice(&a, &b, CD_DEADLOCK);
         ASSERT_INT_EQ(a.r.cycle.len, 5);
-        CU_ASSERT_TRUE(a.r.schedule[0] != '\0');
-        CU_ASSERT_STRING_EQUAL(a.r.schedule, b.r.schedule);
-        CU_ASSERT_STRING_EQUAL(a.r.verdict.observed, b.r.verdict.observed);
     }
 }
 
@@ -143,53 +117,37 @@ static void controlled_fixes_hold_and_repeat(void)
     for (int i = 0; i < 3; i++) {
         child_run_t a = run_controlled(fixes[i], CD_SCHED_RANDOM, 7);
         child_run_t b = run_controlled(fixes[i], CD_SCHED_RANDOM, 7);
-        CU_ASSERT_TRUE_FATAL(a.finished && b.finished);
-        ASSERT_INT_EQ(a.r.verdict.status, CD_HELD);
+        expect_same_run_twice(&a, &b, CD_HELD);
         ASSERT_INT_EQ(a.r.ninv, 0);
-        CU_ASSERT_STRING_EQUAL(a.r.schedule, b.r.schedule);
     }
 }
 
 static void explore_finds_the_deadlock_and_its_replay_repeats_it(void)
 {
-    explore_found_t f;
-    const char *args[] = { "explore", "philosophers", NULL };
-    concdemo(&out, args);
-    expect_explore_found(&out, "philosophers [broken]: ", &f);
-    ASSERT_STR_HAS(out.out, "DEADLOCK");
-    expect_printed_run_repeats(&out2, f.replay, NULL, f.verdict,
-                               "TSAN_OPTIONS=exitcode=1", CMD_LIMIT_MS);
+    static const char *const args[] = { "philosophers", NULL };
+    static const char *const verdict[] = { "DEADLOCK", NULL };
+    expect_explore_finds_and_replays(&out, &out2, args, verdict, NULL,
+                                     "TSAN_OPTIONS=exitcode=1", CMD_LIMIT_MS);
 }
+
+static const char *const explored_fixes[] = {
+    "--fixed=ordering", "--fixed=waiter", "--fixed=timeout", NULL };
 
 static void dfs_tries_every_schedule_of_each_fix(void)
 {
-    const char *fixes[] = { "--fixed=ordering", "--fixed=waiter",
-                            "--fixed=timeout" };
-    for (int i = 0; i < 3; i++) {
-        const char *args[] = { "explore", "philosophers", fixes[i],
-                               "--strategy", "dfs", NULL };
-        concdemo(&out, args);
-        if (out.exit_code != 0)
-            fprintf(stderr, "\n  %s: %.600s\n", fixes[i], out.out);
-        ASSERT_INT_EQ(out.exit_code, 0);
-        ASSERT_STR_HAS(out.out, "every schedule with at most 2 preemptions "
-                                "tried");
-    }
+    static const char *const dfs[] = { "--strategy", "dfs", NULL };
+    expect_each_fix_explores_clean("philosophers", explored_fixes, dfs,
+                                   DFS_EXHAUSTED,
+                                   "TSAN_OPTIONS=exitcode=1", CMD_LIMIT_MS);
 }
 
 static void pct_finds_nothing_in_the_fixes(void)
 {
-    const char *fixes[] = { "--fixed=ordering", "--fixed=waiter",
-                            "--fixed=timeout" };
-    for (int i = 0; i < 3; i++) {
-        const char *args[] = { "explore", "philosophers", fixes[i],
-                               "--strategy", "pct", "--runs", "200", NULL };
-        concdemo(&out, args);
-        if (out.exit_code != 0)
-            fprintf(stderr, "\n  %s: %.600s\n", fixes[i], out.out);
-        ASSERT_INT_EQ(out.exit_code, 0);
-        ASSERT_STR_HAS(out.out, "no violation in 200 schedules");
-    }
+    static const char *const pct[] = { "--strategy", "pct", "--runs", "200",
+                                       NULL };
+    expect_each_fix_explores_clean("philosophers", explored_fixes, pct,
+                                   "no violation in 200 schedules",
+                                   "TSAN_OPTIONS=exitcode=1", CMD_LIMIT_MS);
 }
 
 /* ================================ the view =============================== */

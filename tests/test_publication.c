@@ -21,9 +21,8 @@ static cmd_out_t out;
 
 static void broken_hands_out_stale_sessions(void)
 {
-    child_run_t c = run_forked("publication", "broken", 0, 0, LIMIT_MS);
-    CU_ASSERT_TRUE_FATAL(c.finished);
-    ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
+    child_run_t c = expect_status("publication", "broken", CD_VIOLATED,
+                                  LIMIT_MS);
     /* Every handler read every connection (4 x 8), and some of those reads
      * found the flag up and the session still 0. */
     ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "readers"), 4);
@@ -32,28 +31,30 @@ static void broken_hands_out_stale_sessions(void)
     ASSERT_STR_HAS(c.r.verdict.observed, "used session 0");
 }
 
+/* Some handler used a session before it was filled in. */
+static void read_stale(const child_run_t *c)
+{
+    CU_ASSERT_TRUE(cd_verdict_get_num(&c->r.verdict, "stale_reads") > 0);
+}
+
 static void broken_is_violated_every_run(void)
 {
-    for (int i = 0; i < RUNS; i++) {
-        child_run_t c = run_forked("publication", "broken", 0, 0, LIMIT_MS);
-        CU_ASSERT_TRUE_FATAL(c.finished);
-        ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
-        CU_ASSERT_TRUE(cd_verdict_get_num(&c.r.verdict, "stale_reads") > 0);
-    }
+    expect_every_run("publication", "broken", RUNS, CD_VIOLATED, read_stale,
+                     LIMIT_MS);
+}
+
+/* No stale read, and every handler read every connection. */
+static void reads_all_fresh(const child_run_t *c)
+{
+    ASSERT_INT_EQ(cd_verdict_get_num(&c->r.verdict, "stale_reads"), 0);
+    ASSERT_INT_EQ(cd_verdict_get_num(&c->r.verdict, "reads"),
+                  c->r.params.threads * c->r.params.iterations);
 }
 
 static void fix_holds_over_runs(const char *fix, int threads, int conns)
 {
-    for (int i = 0; i < RUNS; i++) {
-        child_run_t c = run_forked("publication", fix, threads, conns,
-                                   LIMIT_MS);
-        CU_ASSERT_TRUE_FATAL(c.finished);
-        ASSERT_INT_EQ(c.r.verdict.status, CD_HELD);
-        ASSERT_CLEAN_EXIT(c);
-        ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "stale_reads"), 0);
-        ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "reads"),
-                      (threads ? threads : 4) * (conns ? conns : 8));
-    }
+    expect_fix_holds_every_run("publication", fix, threads, conns, RUNS,
+                               reads_all_fresh, LIMIT_MS);
 }
 
 static void release_acquire_fix_holds(void)
@@ -77,12 +78,8 @@ static void fixes_hold_with_many_handlers(void)
 /* One run under --sched=pct:SEED with the default sizes. */
 static child_run_t run_controlled(const char *variant, uint64_t seed)
 {
-    cd_sched_cfg_t cfg = { .strategy = CD_SCHED_PCT, .seed = seed,
-                           .depth = 3, .max_steps = CD_SCHED_DEFAULT_STEPS };
-    cd_run_opts_t o = { .params = { .threads = 4, .iterations = 8 },
-                        .timeout_ms = 20000, .latency_permille = 1000,
-                        .sched = &cfg };
-    return run_forked_opts("publication", variant, &o, LIMIT_MS);
+    return run_seeded_forked("publication", variant, CD_SCHED_PCT, seed,
+                             LIMIT_MS);
 }
 
 static void a_controlled_run_shows_it_and_repeats_itself(void)
@@ -92,12 +89,8 @@ static void a_controlled_run_shows_it_and_repeats_itself(void)
      * same ones, schedule and all, each time the seed is played. */
     child_run_t a = run_controlled("broken", 1);
     child_run_t b = run_controlled("broken", 1);
-    CU_ASSERT_TRUE_FATAL(a.finished && b.finished);
-    ASSERT_INT_EQ(a.r.verdict.status, CD_VIOLATED);
-    CU_ASSERT_TRUE(cd_verdict_get_num(&a.r.verdict, "stale_reads") > 0);
-    CU_ASSERT_TRUE(a.r.schedule[0] != '\0');
-    CU_ASSERT_TRUE(strcmp(a.r.schedule, b.r.schedule) == 0);
-    CU_ASSERT_TRUE(strcmp(a.r.verdict.observed, b.r.verdict.observed) == 0);
+    expect_same_run_twice(&a, &b, CD_VIOLATED);
+    read_stale(&a);
     child_run_t f = run_controlled("release-acquire", 1);
     CU_ASSERT_TRUE_FATAL(f.finished);
     ASSERT_INT_EQ(f.r.verdict.status, CD_HELD);
@@ -105,15 +98,12 @@ static void a_controlled_run_shows_it_and_repeats_itself(void)
 
 static void explore_finds_it_and_the_replay_repeats_it(void)
 {
-    static explore_found_t f;
     static cmd_out_t again;
-    const char *argv[] = { "explore", "publication", NULL };
-    run_concdemo(&out, argv, TSAN_ENV, CMD_LIMIT_MS);
-    expect_explore_found(&out, "publication [broken]: ", &f);
-    ASSERT_STR_HAS(f.verdict, "VIOLATED — ");
-    ASSERT_STR_HAS(f.verdict, "used session 0");
-    expect_printed_run_repeats(&again, f.replay, NULL, f.verdict, TSAN_ENV,
-                               CMD_LIMIT_MS);
+    static const char *const args[] = { "publication", NULL };
+    static const char *const verdict[] = { "VIOLATED — ", "used session 0",
+                                           NULL };
+    expect_explore_finds_and_replays(&out, &again, args, verdict, NULL,
+                                     TSAN_ENV, CMD_LIMIT_MS);
 }
 
 static void fixes_hold_under_explore(void)
@@ -130,31 +120,27 @@ static void no_latency_still_ends_honestly(void)
 {
     /* With the handshake scaled to 0 the window nearly closes: whatever the
      * run saw, it must end and say so. */
-    cd_run_opts_t o = { .params = { .threads = 4, .iterations = 8 },
-                        .timeout_ms = 5000, .latency_permille = 0 };
-    child_run_t c = run_forked_opts("publication", "broken", &o, LIMIT_MS);
-    CU_ASSERT_TRUE_FATAL(c.finished);
-    CU_ASSERT_TRUE(c.r.verdict.status == CD_HELD ||
-                   c.r.verdict.status == CD_VIOLATED);
+    child_run_t c = expect_broken_without_latency("publication", 4, 8, CD_HELD,
+                                                  CD_VIOLATED, LIMIT_MS);
     ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "reads"), 32);
 }
 
 void suite_publication(void)
 {
-    CU_pSuite s = CU_add_suite("publication", NULL, NULL);
-    CU_add_test(s, "broken hands out stale sessions",
-                broken_hands_out_stale_sessions);
-    CU_add_test(s, "broken is violated on every run",
-                broken_is_violated_every_run);
-    CU_add_test(s, "release-acquire fix holds", release_acquire_fix_holds);
-    CU_add_test(s, "mutex fix holds", mutex_fix_holds);
-    CU_add_test(s, "fixes hold with 32 handlers",
-                fixes_hold_with_many_handlers);
-    CU_add_test(s, "a controlled run shows it and repeats itself",
-                a_controlled_run_shows_it_and_repeats_itself);
-    CU_add_test(s, "explore finds it and its replay repeats it",
-                explore_finds_it_and_the_replay_repeats_it);
-    CU_add_test(s, "fixes hold under explore", fixes_hold_under_explore);
-    CU_add_test(s, "without latency the run still ends honestly",
-                no_latency_still_ends_honestly);
+    static const suite_test_t tests[] = {
+        { "broken hands out stale sessions", broken_hands_out_stale_sessions },
+        { "broken is violated on every run", broken_is_violated_every_run },
+        { "release-acquire fix holds", release_acquire_fix_holds },
+        { "mutex fix holds", mutex_fix_holds },
+        { "fixes hold with 32 handlers", fixes_hold_with_many_handlers },
+        { "a controlled run shows it and repeats itself",
+          a_controlled_run_shows_it_and_repeats_itself },
+        { "explore finds it and its replay repeats it",
+          explore_finds_it_and_the_replay_repeats_it },
+        { "fixes hold under explore", fixes_hold_under_explore },
+        { "without latency the run still ends honestly",
+          no_latency_still_ends_honestly },
+        { NULL, NULL },
+    };
+    add_suite("publication", tests);
 }

@@ -10,9 +10,7 @@
 
 static void broken_charges_orders_twice(void)
 {
-    child_run_t c = run_forked("race", "broken", 0, 0, LIMIT_MS);
-    CU_ASSERT_TRUE_FATAL(c.finished);
-    ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
+    child_run_t c = expect_status("race", "broken", CD_VIOLATED, LIMIT_MS);
     int64_t orders = cd_verdict_get_num(&c.r.verdict, "orders");
     CU_ASSERT_TRUE(cd_verdict_get_num(&c.r.verdict, "charges") > orders);
     CU_ASSERT_TRUE(cd_verdict_get_num(&c.r.verdict, "double_charged") > 0);
@@ -22,11 +20,7 @@ static void broken_charges_orders_twice(void)
 
 static void broken_is_violated_every_run(void)
 {
-    for (int i = 0; i < RUNS; i++) {
-        child_run_t c = run_forked("race", "broken", 0, 0, LIMIT_MS);
-        CU_ASSERT_TRUE_FATAL(c.finished);
-        ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
-    }
+    expect_every_run("race", "broken", RUNS, CD_VIOLATED, NULL, LIMIT_MS);
 }
 
 static void single_checkout_thread_cannot_race(void)
@@ -40,17 +34,18 @@ static void single_checkout_thread_cannot_race(void)
     ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "charges"), 4);
 }
 
+/* Every order charged once, and no balance below zero. */
+static void charged_once(const child_run_t *c)
+{
+    ASSERT_INT_EQ(cd_verdict_get_num(&c->r.verdict, "charges"),
+                  cd_verdict_get_num(&c->r.verdict, "orders"));
+    ASSERT_INT_EQ(cd_verdict_get_num(&c->r.verdict, "lowest_balance"), 0);
+}
+
 static void fix_holds_over_runs(const char *fix)
 {
-    for (int i = 0; i < RUNS; i++) {
-        child_run_t c = run_forked("race", fix, 0, 0, LIMIT_MS);
-        CU_ASSERT_TRUE_FATAL(c.finished);
-        ASSERT_INT_EQ(c.r.verdict.status, CD_HELD);
-        ASSERT_CLEAN_EXIT(c);
-        ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "charges"),
-                      cd_verdict_get_num(&c.r.verdict, "orders"));
-        ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "lowest_balance"), 0);
-    }
+    expect_fix_holds_every_run("race", fix, 0, 0, RUNS, charged_once,
+                               LIMIT_MS);
 }
 
 static void mutex_fix_holds(void) { fix_holds_over_runs("mutex"); }
@@ -72,12 +67,9 @@ static void fixes_hold_with_many_threads(void)
  * orders, on the scheduler's virtual clock. */
 static child_run_t run_on_virtual_clock(const char *fix)
 {
-    cd_sched_cfg_t cfg = { .strategy = CD_SCHED_RANDOM, .seed = 3,
-                           .max_steps = CD_SCHED_DEFAULT_STEPS };
-    cd_run_opts_t o = { .params = { .threads = 8, .iterations = 32 },
-                        .timeout_ms = 20000, .latency_permille = 1000,
-                        .sched = &cfg };
-    return run_forked_opts("race", fix, &o, LIMIT_MS);
+    cd_sched_cfg_t cfg = sched_cfg(CD_SCHED_RANDOM, 3);
+    cd_params_t p = { .threads = 8, .iterations = 32 };
+    return run_controlled_forked("race", fix, &cfg, p, LIMIT_MS);
 }
 
 static void keyed_runs_customers_in_parallel(void)
@@ -103,12 +95,8 @@ static void no_latency_hides_the_race(void)
 {
     /* With the gateway's 2 ms scaled to 0 the window nearly closes: the
      * run must still end and report honestly, whatever it saw. */
-    cd_run_opts_t o = { .params = { .threads = 4, .iterations = 8 },
-                        .timeout_ms = 5000, .latency_permille = 0 };
-    child_run_t c = run_forked_opts("race", "broken", &o, LIMIT_MS);
-    CU_ASSERT_TRUE_FATAL(c.finished);
-    CU_ASSERT_TRUE(c.r.verdict.status == CD_HELD ||
-                   c.r.verdict.status == CD_VIOLATED);
+    expect_broken_without_latency("race", 4, 8, CD_HELD, CD_VIOLATED,
+                                  LIMIT_MS);
 }
 
 void suite_race(void)

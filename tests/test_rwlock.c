@@ -488,26 +488,27 @@ static void lock_order_graph_sees_rwlocks(void)
 
 void suite_rwlock(void)
 {
-    CU_pSuite s = CU_add_suite("rwlock", NULL, NULL);
-    add_forked_test(s, "init rejects an unknown policy",
-                    init_rejects_unknown_policy);
-    add_forked_test(s, "readers share it (every policy)", readers_share_it);
-    add_forked_test(s, "a writer excludes everyone (every policy)",
-                    a_writer_excludes_everyone);
-    add_forked_test(s, "prefer-reader: a new reader passes a waiting writer",
-                    prefer_reader_lets_new_readers_pass_a_waiting_writer);
-    add_forked_test(s, "prefer-writer: a waiting writer holds new readers back",
-                    prefer_writer_holds_new_readers_back);
-    add_forked_test(s, "fair: a waiting writer holds new readers back",
-                    fair_holds_new_readers_back);
-    add_forked_test(s, "fair: served in arrival order, adjacent readers together",
-                    fair_serves_in_arrival_order);
-    add_forked_test(s, "abort ends blocked and holding threads (every policy)",
-                    abort_ends_blocked_and_holding_threads);
-    add_forked_test(s, "the watchdog reports a writer waiting for itself",
-                    watchdog_reports_a_writer_waiting_for_itself);
-    add_forked_test(s, "trace names rdlock, wrlock and shared acquisitions",
-                    trace_names_rwlock_operations);
-    add_forked_test(s, "the lock-order graph sees rwlocks",
-                    lock_order_graph_sees_rwlocks);
+    static const suite_test_t tests[] = {
+        { "init rejects an unknown policy", init_rejects_unknown_policy },
+        { "readers share it (every policy)", readers_share_it },
+        { "a writer excludes everyone (every policy)",
+          a_writer_excludes_everyone },
+        { "prefer-reader: a new reader passes a waiting writer",
+          prefer_reader_lets_new_readers_pass_a_waiting_writer },
+        { "prefer-writer: a waiting writer holds new readers back",
+          prefer_writer_holds_new_readers_back },
+        { "fair: a waiting writer holds new readers back",
+          fair_holds_new_readers_back },
+        { "fair: served in arrival order, adjacent readers together",
+          fair_serves_in_arrival_order },
+        { "abort ends blocked and holding threads (every policy)",
+          abort_ends_blocked_and_holding_threads },
+        { "the watchdog reports a writer waiting for itself",
+          watchdog_reports_a_writer_waiting_for_itself },
+        { "trace names rdlock, wrlock and shared acquisitions",
+          trace_names_rwlock_operations },
+        { "the lock-order graph sees rwlocks", lock_order_graph_sees_rwlocks },
+        { NULL, NULL },
+    };
+    add_forked_suite("rwlock", tests);
 }

@@ -25,16 +25,6 @@ static const cd_obj_info_t *sem_info(void)
     return oinfo(take_snapshot(), sem.id);
 }
 
-static int traced(int op, int obj, int64_t arg)
-{
-    cd_trace_event_t ev;
-    for (uint64_t i = 0; i < cd_trace_total(); i++)
-        if (cd_trace_get(i, &ev) == 0 && ev.op == op && ev.obj == obj &&
-            ev.arg == arg)
-            return 1;
-    return 0;
-}
-
 typedef struct taker {
     int rc;
     int ms; /* > 0: a timed wait */
@@ -192,15 +182,13 @@ static void the_trace_names_the_operations(void)
     CU_ASSERT_TRUE(traced(CD_OP_SEM_TIMEDWAIT, sem.id, 5));
     CU_ASSERT_TRUE(traced(CD_OP_POST, sem.id, 1));
     CU_ASSERT_TRUE(traced(CD_OP_POST, sem.id, 2));
-    CU_ASSERT_STRING_EQUAL(cd_op_name(CD_OP_SEM_WAIT), "sem-wait");
-    CU_ASSERT_STRING_EQUAL(cd_op_name(CD_OP_SEM_TRYWAIT), "sem-try");
-    CU_ASSERT_STRING_EQUAL(cd_op_name(CD_OP_SEM_TIMEDWAIT), "sem-timed");
-    CU_ASSERT_STRING_EQUAL(cd_op_name(CD_OP_POST), "post");
-    char line[256];
-    cd_trace_event_t e = { .op = CD_OP_POST, .obj = sem.id, .arg = 2,
-                           .thread = cd_self() };
-    cd_trace_format(&e, line, sizeof line);
-    ASSERT_STR_HAS(line, "post       slots            count 2");
+    static const int ops[] = { CD_OP_SEM_WAIT, CD_OP_SEM_TRYWAIT,
+                               CD_OP_SEM_TIMEDWAIT, CD_OP_POST };
+    static const char *const names[] = { "sem-wait", "sem-try", "sem-timed",
+                                         "post" };
+    expect_op_names(ops, names, 4);
+    expect_trace_line(CD_OP_POST, sem.id, 2,
+                      "post       slots            count 2");
     cd_sem_destroy(&sem);
 }
 
@@ -268,28 +256,9 @@ static int run_buffer(const cd_sched_cfg_t *cfg, char *s, size_t size)
 
 static void controlled_producer_and_consumers_end_and_replay(void)
 {
-    static char first[4096], again[4096], replayed[4096], before[4096];
-    static uint16_t prefix[4096];
-    const int all = ITEMS * (ITEMS + 1) / 2;
-    int distinct = 0;
-    before[0] = '\0';
-    for (uint64_t seed = 1; seed <= 20; seed++) {
-        cd_sched_cfg_t cfg = { .strategy = CD_SCHED_PCT, .seed = seed,
-                               .depth = 3, .pct_steps = 60 };
-        ASSERT_INT_EQ(run_buffer(&cfg, first, sizeof first), all);
-        ASSERT_INT_EQ(run_buffer(&cfg, again, sizeof again), all);
-        CU_ASSERT_STRING_EQUAL(first, again);
-        char err[128];
-        int n = cd_sched_parse_schedule(first, prefix, 4096, err, sizeof err);
-        CU_ASSERT_FATAL(n > 0);
-        cd_sched_cfg_t rp = { .strategy = CD_SCHED_REPLAY, .prefix = prefix,
-                              .nprefix = n };
-        ASSERT_INT_EQ(run_buffer(&rp, replayed, sizeof replayed), all);
-        CU_ASSERT_STRING_EQUAL(first, replayed);
-        distinct += strcmp(first, before) != 0;
-        memcpy(before, first, sizeof before);
-    }
-    CU_ASSERT_TRUE(distinct > 10);
+    cd_sched_cfg_t pct = { .strategy = CD_SCHED_PCT, .depth = 3,
+                           .pct_steps = 60 };
+    expect_seeds_repeat_and_replay(pct, run_buffer, ITEMS * (ITEMS + 1) / 2);
 }
 
 /* Nobody posts: the waiter cannot go on and nobody else can run - the
@@ -308,20 +277,22 @@ static void controlled_a_wait_nobody_posts_ends_the_run(void)
 
 void suite_sem(void)
 {
-    CU_pSuite s = CU_add_suite("sem", NULL, NULL);
-    add_forked_test(s, "the count goes down to 0 and up again",
-                    the_count_goes_down_to_0_and_up_again);
-    add_forked_test(s, "a timed wait at 0 times out, taking nothing",
-                    a_timed_wait_at_0_times_out_taking_nothing);
-    add_forked_test(s, "bad counts are refused", bad_counts_are_refused);
-    add_forked_test(s, "a post lets one waiter go", a_post_lets_one_waiter_go);
-    add_forked_test(s, "an aborted waiter ends", an_aborted_waiter_ends);
-    add_forked_test(s, "a post orders the wait that takes it (TSan)",
-                    a_post_orders_the_wait_that_takes_it);
-    add_forked_test(s, "the trace names the operations",
-                    the_trace_names_the_operations);
-    add_forked_test(s, "controlled: producer and consumers end, replay",
-                    controlled_producer_and_consumers_end_and_replay);
-    add_forked_test(s, "controlled: a wait nobody posts ends the run",
-                    controlled_a_wait_nobody_posts_ends_the_run);
+    static const suite_test_t tests[] = {
+        { "the count goes down to 0 and up again",
+          the_count_goes_down_to_0_and_up_again },
+        { "a timed wait at 0 times out, taking nothing",
+          a_timed_wait_at_0_times_out_taking_nothing },
+        { "bad counts are refused", bad_counts_are_refused },
+        { "a post lets one waiter go", a_post_lets_one_waiter_go },
+        { "an aborted waiter ends", an_aborted_waiter_ends },
+        { "a post orders the wait that takes it (TSan)",
+          a_post_orders_the_wait_that_takes_it },
+        { "the trace names the operations", the_trace_names_the_operations },
+        { "controlled: producer and consumers end, replay",
+          controlled_producer_and_consumers_end_and_replay },
+        { "controlled: a wait nobody posts ends the run",
+          controlled_a_wait_nobody_posts_ends_the_run },
+        { NULL, NULL },
+    };
+    add_forked_suite("sem", tests);
 }

@@ -17,16 +17,9 @@ static void concdemo(cmd_out_t *o, const char *const args[])
     run_concdemo(o, args, NULL, 60000);
 }
 
-static int64_t fig(const child_run_t *c, const char *key)
-{
-    return cd_verdict_get_num(&c->r.verdict, key);
-}
-
 static void broken_cooks_take_from_an_empty_rail(void)
 {
-    child_run_t c = run_forked("spurious", "broken", 0, 0, LIMIT_MS);
-    CU_ASSERT_TRUE_FATAL(c.finished);
-    ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
+    child_run_t c = expect_status("spurious", "broken", CD_VIOLATED, LIMIT_MS);
     ASSERT_STR_HAS(c.r.verdict.observed, "from an empty rail");
     /* Every "order up!" wakes both cooks for one ticket: at least one
      * empty take per ticket, and every ticket still cooked once. */
@@ -37,9 +30,8 @@ static void broken_cooks_take_from_an_empty_rail(void)
 static void broken_takes_from_empty_on_every_run(void)
 {
     for (int i = 0; i < RUNS; i++) {
-        child_run_t c = run_forked("spurious", "broken", 0, 0, LIMIT_MS);
-        CU_ASSERT_TRUE_FATAL(c.finished);
-        ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
+        child_run_t c = expect_status("spurious", "broken", CD_VIOLATED,
+                                      LIMIT_MS);
         CU_ASSERT_TRUE(fig(&c, "takes_from_empty") >= fig(&c, "tickets"));
     }
 }
@@ -101,13 +93,10 @@ static void two_conds_wakes_cooks_only_for_the_till(void)
 static child_run_t controlled(const char *variant, uint64_t seed,
                               int cooks, int spurious)
 {
-    cd_sched_cfg_t cfg = { .strategy = CD_SCHED_RANDOM, .seed = seed,
-                           .max_steps = CD_SCHED_DEFAULT_STEPS,
-                           .spurious = spurious };
-    cd_run_opts_t o = { .params = { .threads = cooks, .iterations = 4 },
-                        .timeout_ms = 15000, .latency_permille = 1000,
-                        .sched = &cfg };
-    return run_forked_opts("spurious", variant, &o, LIMIT_MS);
+    cd_sched_cfg_t cfg = sched_cfg(CD_SCHED_RANDOM, seed);
+    cfg.spurious = spurious;
+    cd_params_t p = { .threads = cooks, .iterations = 4 };
+    return run_controlled_forked("spurious", variant, &cfg, p, LIMIT_MS);
 }
 
 static void a_controlled_run_repeats_itself(void)
@@ -115,10 +104,7 @@ static void a_controlled_run_repeats_itself(void)
     for (uint64_t seed = 1; seed <= 3; seed++) {
         child_run_t a = controlled("broken", seed, 2, 0);
         child_run_t b = controlled("broken", seed, 2, 0);
-        CU_ASSERT_TRUE_FATAL(a.finished && b.finished);
-        ASSERT_INT_EQ(a.r.verdict.status, CD_VIOLATED);
-        CU_ASSERT_STRING_EQUAL(a.r.verdict.observed, b.r.verdict.observed);
-        CU_ASSERT_STRING_EQUAL(a.r.schedule, b.r.schedule);
+        expect_same_run_twice(&a, &b, CD_VIOLATED);
         child_run_t f = controlled("while", seed, 2, 1);
         CU_ASSERT_TRUE_FATAL(f.finished);
         ASSERT_INT_EQ(f.r.verdict.status, CD_HELD);
@@ -135,7 +121,10 @@ static void explore_one_cook(const char *a, const char *b)
 
 static void explore_finds_it_by_a_spurious_wakeup_alone(void)
 {
-    explore_found_t f;
+    static const char *const args[] = { "spurious", "--threads=1",
+                                        "--strategy=dfs", "--spurious", NULL };
+    static const char *const verdict[] = { "VIOLATED", "from an empty rail",
+                                           NULL };
     explore_one_cook("--strategy=dfs", NULL);
     if (out.exit_code != 0)
         fprintf(stderr, "\n  %.600s\n", out.out);
@@ -145,13 +134,9 @@ static void explore_finds_it_by_a_spurious_wakeup_alone(void)
     ASSERT_INT_EQ(out.exit_code, 1);
     explore_one_cook("--strategy=random", "--spurious");
     ASSERT_INT_EQ(out.exit_code, 1);
-    explore_one_cook("--strategy=dfs", "--spurious");
-    expect_explore_found(&out, "spurious [broken]: ", &f);
-    ASSERT_STR_HAS(f.verdict, "VIOLATED");
-    ASSERT_STR_HAS(f.verdict, "from an empty rail");
-    ASSERT_STR_HAS(f.replay, " --spurious");
-    expect_printed_run_repeats(&out2, f.replay, "--trace", f.verdict, NULL,
-                               60000);
+    const explore_found_t *f = expect_explore_finds_and_replays(
+        &out, &out2, args, verdict, "--trace", NULL, 60000);
+    ASSERT_STR_HAS(f->replay, " --spurious");
     /* The take that failed followed a wake-up nobody signalled. */
     const char *empty = strstr(out2.out, "rail empty");
     CU_ASSERT_PTR_NOT_NULL_FATAL(empty);
@@ -185,23 +170,18 @@ static void fixes_hold_under_spurious_wakeups(void)
      * included (the broken wait fails there: see above). Three cooks:
      * random schedules, one decision in four may wake a waiter for
      * nothing. */
-    const char *fixes[] = { "--fixed=while", "--fixed=two-conds" };
-    for (int i = 0; i < 2; i++) {
-        concdemo(&out, (const char *[]){ "explore", "spurious", fixes[i],
-                                         "--threads=1", "--strategy=dfs",
-                                         "--spurious", NULL });
-        if (out.exit_code != 0)
-            fprintf(stderr, "\n  %s: %.600s\n", fixes[i], out.out);
-        ASSERT_INT_EQ(out.exit_code, 0);
-        ASSERT_STR_HAS(out.out, "every schedule with at most 2 preemptions "
-                       "tried");
-        concdemo(&out, (const char *[]){ "explore", "spurious", fixes[i],
-                                         "--spurious", "--threads=3",
-                                         "--iterations=3", "--strategy=random",
-                                         "--runs=300", NULL });
-        ASSERT_INT_EQ(out.exit_code, 0);
-        ASSERT_STR_HAS(out.out, "no violation in 300 schedules");
-    }
+    static const char *const fixes[] = { "--fixed=while", "--fixed=two-conds",
+                                         NULL };
+    static const char *const one_cook[] = { "--threads=1", "--strategy=dfs",
+                                            "--spurious", NULL };
+    static const char *const three_cooks[] = {
+        "--spurious", "--threads=3", "--iterations=3", "--strategy=random",
+        "--runs=300", NULL };
+    expect_each_fix_explores_clean("spurious", fixes, one_cook,
+                                   DFS_EXHAUSTED, NULL, 60000);
+    expect_each_fix_explores_clean("spurious", fixes, three_cooks,
+                                   "no violation in 300 schedules", NULL,
+                                   60000);
 }
 
 void suite_spurious(void)

@@ -20,21 +20,6 @@
 
 static cmd_out_t out;
 
-static cd_run_opts_t opts(int iterations, int workers, int permille)
-{
-    const cd_scenario_t *s = cd_scenario_find("stampede");
-    cd_run_opts_t o = {
-        .params = s->defaults,
-        .timeout_ms = LIMIT_MS - 2000,
-        .latency_permille = permille,
-    };
-    if (iterations)
-        o.params.iterations = iterations;
-    if (workers)
-        o.params.workers = workers;
-    return o;
-}
-
 static void expect_stampede(const cd_verdict_t *v)
 {
     ASSERT_INT_EQ(v->status, CD_VIOLATED);
@@ -47,27 +32,30 @@ static void expect_stampede(const cd_verdict_t *v)
     ASSERT_INT_EQ(cd_verdict_get_num(v, "wrong_values"), 0);
 }
 
+/* The default run, one worker and 150 requests: every request queried,
+ * and all of them were at the database together. */
+static void stampede_of_150(const child_run_t *c)
+{
+    const cd_verdict_t *v = &c->r.verdict;
+    expect_stampede(v);
+    ASSERT_INT_EQ(fig(c, "workers"), 1);
+    ASSERT_INT_EQ(fig(c, "requests"), 150);
+    ASSERT_STR_HAS(v->observed,
+                   "150 database queries for 3 keys (50 per key)");
+    ASSERT_STR_HAS(v->observed, "no data race: one thread");
+    ASSERT_INT_EQ(fig(c, "max_queries_at_once"), 150);
+}
+
 static void broken_queries_once_per_request_on_one_worker(void)
 {
-    for (int i = 0; i < RUNS; i++) {
-        child_run_t c = run_forked("stampede", "broken", 0, 0, LIMIT_MS);
-        CU_ASSERT_FATAL(c.finished);
-        const cd_verdict_t *v = &c.r.verdict;
-        expect_stampede(v);
-        ASSERT_INT_EQ(cd_verdict_get_num(v, "workers"), 1);
-        ASSERT_INT_EQ(cd_verdict_get_num(v, "requests"), 150);
-        ASSERT_STR_HAS(v->observed,
-                       "150 database queries for 3 keys (50 per key)");
-        ASSERT_STR_HAS(v->observed, "no data race: one thread");
-        /* All of them were at the database together. */
-        ASSERT_INT_EQ(cd_verdict_get_num(v, "max_queries_at_once"), 150);
-    }
+    expect_every_run("stampede", "broken", RUNS, CD_VIOLATED, stampede_of_150,
+                     LIMIT_MS);
 }
 
 static void broken_even_without_latency(void)
 {
     /* Latency 0: the query takes no time, the await still parks. */
-    cd_run_opts_t o = opts(0, 1, 0);
+    cd_run_opts_t o = scenario_opts("stampede", 0, 1, 0, LIMIT_MS);
     child_run_t c = run_forked_opts("stampede", "broken", &o, LIMIT_MS);
     CU_ASSERT_FATAL(c.finished);
     expect_stampede(&c.r.verdict);
@@ -76,7 +64,7 @@ static void broken_even_without_latency(void)
 static void broken_on_several_workers(void)
 {
     for (int w = 2; w <= 4; w++) {
-        cd_run_opts_t o = opts(0, w, 1000);
+        cd_run_opts_t o = scenario_opts("stampede", 0, w, 1000, LIMIT_MS);
         child_run_t c = run_forked_opts("stampede", "broken", &o, LIMIT_MS);
         CU_ASSERT_FATAL(c.finished);
         ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
@@ -90,7 +78,7 @@ static void broken_on_several_workers(void)
  * a worker that starts late may find its keys done). */
 static void expect_one_query_per_key(const char *fix, int workers)
 {
-    cd_run_opts_t o = opts(0, workers, 1000);
+    cd_run_opts_t o = scenario_opts("stampede", 0, workers, 1000, LIMIT_MS);
     for (int i = 0; i < RUNS; i++) {
         child_run_t c = run_forked_opts("stampede", fix, &o, LIMIT_MS);
         CU_ASSERT_FATAL(c.finished);
@@ -119,15 +107,13 @@ static void singleflight_queries_once_per_key(void)
 
 static void explore_finds_it_and_the_replay_repeats_it(void)
 {
-    static explore_found_t f;
     static cmd_out_t again;
-    const char *argv[] = { "explore", "stampede", NULL };
-    run_concdemo(&out, argv, NULL, CMD_LIMIT_MS);
-    expect_explore_found(&out, "stampede [broken]: ", &f);
-    ASSERT_STR_HAS(f.verdict, "VIOLATED \xe2\x80\x94 ");
-    ASSERT_STR_HAS(f.verdict, "6 database queries for 3 keys (2 per key)");
-    expect_printed_run_repeats(&again, f.replay, NULL, f.verdict, NULL,
-                               CMD_LIMIT_MS);
+    static const char *const args[] = { "stampede", NULL };
+    static const char *const verdict[] = {
+        "VIOLATED \xe2\x80\x94 ", "6 database queries for 3 keys (2 per key)",
+        NULL };
+    expect_explore_finds_and_replays(&out, &again, args, verdict, NULL, NULL,
+                                     CMD_LIMIT_MS);
 }
 
 static void fixes_hold_under_explore(void)
@@ -144,19 +130,12 @@ static void fixes_hold_under_explore(void)
 static void dfs_on_two_workers_holds_the_fixes_and_finds_broken(void)
 {
     static const char *const fixes[] = { "--fixed=keyed",
-                                         "--fixed=singleflight" };
-    for (int i = 0; i < 2; i++) {
-        const char *argv[] = { "explore", "stampede", fixes[i], "--workers=2",
-                               "--strategy=dfs", "--bound=1", NULL };
-        run_concdemo(&out, argv, NULL, CMD_LIMIT_MS);
-        if (out.exit_code != 0)
-            fprintf(stderr, "\n  %s: %.600s\n", fixes[i], out.out);
-        ASSERT_INT_EQ(out.exit_code, 0);
-        ASSERT_STR_HAS(out.out, "every schedule with at most 1 preemption "
-                                "tried");
-    }
-    const char *argv[] = { "explore", "stampede", "--workers=2",
-                           "--strategy=dfs", "--bound=1", NULL };
+                                         "--fixed=singleflight", NULL };
+    static const char *const argv[] = { "explore", "stampede", "--workers=2",
+                                        "--strategy=dfs", "--bound=1", NULL };
+    expect_each_fix_explores_clean("stampede", fixes, argv + 2,
+                                   "every schedule with at most 1 preemption "
+                                   "tried", NULL, CMD_LIMIT_MS);
     run_concdemo(&out, argv, NULL, CMD_LIMIT_MS);
     ASSERT_INT_EQ(out.exit_code, 1);
     ASSERT_STR_HAS(out.out, "violation found after");
@@ -173,10 +152,7 @@ static void tsan_quiet_on_fixes_on_two_workers(void)
                                "--workers=2", NULL };
         run_cmd(&out, argv, "TSAN_OPTIONS=halt_on_error=0 exitcode=66",
                 CMD_LIMIT_MS);
-        if (strstr(out.err, "ThreadSanitizer"))
-            fprintf(stderr, "\n  %s: %.2000s\n", fixes[i], out.err);
-        CU_ASSERT_PTR_NULL(strstr(out.err, "ThreadSanitizer"));
-        ASSERT_INT_EQ(out.exit_code, 0);
+        expect_no_tsan_report(&out, fixes[i], 0);
         ASSERT_STR_HAS(out.out, ": HELD");
     }
 }

@@ -12,19 +12,10 @@
 #define LIMIT_MS 20000
 #define RUNS 5
 
-static int64_t fig(const child_run_t *c, const char *key)
-{
-    int64_t v = cd_verdict_get_num(&c->r.verdict, key);
-    if (v < 0)
-        fprintf(stderr, "\n  no figure %s\n", key);
-    return v;
-}
-
 static void broken_starves_the_writer(void)
 {
-    child_run_t c = run_forked("starvation", "broken", 0, 0, LIMIT_MS);
-    CU_ASSERT_TRUE_FATAL(c.finished);
-    ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
+    child_run_t c = expect_status("starvation", "broken", CD_VIOLATED,
+                                  LIMIT_MS);
     int64_t requests = c.r.params.iterations;
     /* Starved: most of the storm's reads went in after the trimmer asked,
      * far past the bound, and it waited out most of the storm (one
@@ -51,12 +42,10 @@ static void under_the_scheduler_no_trim_gets_in_during_the_storm(void)
 {
     /* One thread at a time on a virtual clock: the readers' overlap is
      * exact, and the writer gets in only once the storm is over. */
-    cd_sched_cfg_t cfg = { .strategy = CD_SCHED_RANDOM, .seed = 7,
-                           .max_steps = CD_SCHED_DEFAULT_STEPS };
-    const cd_scenario_t *s = cd_scenario_find("starvation");
-    cd_run_opts_t o = { .params = s->defaults, .timeout_ms = 20000,
-                        .latency_permille = 1000, .sched = &cfg };
-    child_run_t c = run_forked_opts("starvation", "broken", &o, LIMIT_MS);
+    cd_sched_cfg_t cfg = sched_cfg(CD_SCHED_RANDOM, 7);
+    child_run_t c = run_controlled_forked(
+        "starvation", "broken", &cfg,
+        cd_scenario_find("starvation")->defaults, LIMIT_MS);
     CU_ASSERT_TRUE_FATAL(c.finished);
     ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
     ASSERT_INT_EQ(fig(&c, "writes_while_requests_ran"), 0);
@@ -65,11 +54,8 @@ static void under_the_scheduler_no_trim_gets_in_during_the_storm(void)
 
 static void broken_starves_the_writer_every_run(void)
 {
-    for (int i = 0; i < RUNS; i++) {
-        child_run_t c = run_forked("starvation", "broken", 0, 0, LIMIT_MS);
-        CU_ASSERT_TRUE_FATAL(c.finished);
-        ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
-    }
+    expect_status_every_run("starvation", "broken", RUNS, CD_VIOLATED,
+                            LIMIT_MS);
 }
 
 static void broken_with_the_fewest_threads_and_requests_starves(void)
@@ -178,20 +164,13 @@ static void no_tsan_report_in_any_variant(void)
                                        "--fixed=fair" };
     static const int want[] = { 1, 0, 0 };
 
-    if (access(concdemo_tsan_bin(), X_OK) != 0)
-        fprintf(stderr, "\n  no TSan binary at %s (make tsan-bin)\n",
-                concdemo_tsan_bin());
-    CU_ASSERT_TRUE_FATAL(access(concdemo_tsan_bin(), X_OK) == 0);
+    require_tsan_bin();
     for (int i = 0; i < 3; i++) {
         const char *argv[] = { concdemo_tsan_bin(), "starvation", how[i],
                                NULL };
         run_cmd(&out, argv, "TSAN_OPTIONS=halt_on_error=0 exitcode=66",
                 60000);
-        if (strstr(out.err, "ThreadSanitizer"))
-            fprintf(stderr, "\n  starvation %s:\n%.2000s\n",
-                    how[i] ? how[i] : "", out.err);
-        CU_ASSERT_PTR_NULL(strstr(out.err, "ThreadSanitizer"));
-        ASSERT_INT_EQ(out.exit_code, want[i]);
+        expect_no_tsan_report(&out, how[i] ? how[i] : "broken", want[i]);
     }
 }
 
@@ -238,23 +217,15 @@ static void broken_starves_the_writer_on_a_starved_machine(void)
 static void fixes_hold_under_exploration_without_latency(void)
 {
     static const char *const fixes[] = { "--fixed=writer-pref",
-                                         "--fixed=fair" };
-    static const char *const strategies[] = { "--strategy=pct",
-                                              "--strategy=random",
-                                              "--strategy=dfs" };
-    for (int f = 0; f < 2; f++)
-        for (int k = 0; k < 3; k++) {
-            const char *argv[] = { concdemo_bin(), "explore", "starvation",
-                                   fixes[f], strategies[k],
-                                   "--latency-scale", "0", "--runs", "300",
-                                   NULL };
-            run_cmd(&out, argv, NULL, 120000);
-            if (out.exit_code != 0)
-                fprintf(stderr, "\n  %s %s:\n%.1500s\n", fixes[f],
-                        strategies[k], out.out);
-            ASSERT_INT_EQ(out.exit_code, 0);
-            ASSERT_STR_HAS(out.out, "no violation in 300 schedules");
-        }
+                                         "--fixed=fair", NULL };
+    static const char *const strategies[] = { "pct", "random", "dfs" };
+    for (int k = 0; k < 3; k++) {
+        const char *args[] = { "--strategy", strategies[k], "--latency-scale",
+                               "0", "--runs", "300", NULL };
+        expect_each_fix_explores_clean("starvation", fixes, args,
+                                       "no violation in 300 schedules", NULL,
+                                       120000);
+    }
 }
 
 void suite_starvation(void)
