@@ -1,0 +1,66 @@
+/*
+ * support.c - the mechanics every scenario's run shares (support.h).
+ */
+#include "support.h"
+
+#include <stdio.h>
+
+#include "../lib/cd_registry.h"
+
+void cd_demo_run(const cd_demo_steps_t *steps, void *state,
+                 const cd_params_t *p, int variant, cd_verdict_t *v)
+{
+    if (steps->setup(state, p, variant) != 0) {
+        steps->failed(state, p, 0, v);
+        steps->teardown(state);
+        return;
+    }
+    int64_t t0 = cd_reg_elapsed_ns(); /* the virtual clock under --sched */
+    int rc = steps->serve(state);
+    int64_t ns = cd_reg_elapsed_ns() - t0;
+    if (rc != 0)
+        steps->failed(state, p, 1, v);
+    else
+        steps->check(state, ns, v);
+    steps->teardown(state);
+}
+
+int cd_demo_run_batch(const cd_demo_batch_t *b)
+{
+    cd_exec_t *e = NULL;
+    int rc = -1;
+
+    if (cd_exec_create(&e, b->nworkers) != 0)
+        goto out;
+    for (int k = 0; k < b->n; k++) {
+        void *arg = (char *)b->args + (size_t)k * b->size;
+        char name[CD_NAME_MAX];
+        if (b->name)
+            b->name(arg, k, name, sizeof name);
+        else
+            snprintf(name, sizeof name, "%s-%d", b->prefix, k + 1);
+        int id = b->worker
+                     ? cd_exec_spawn_on(e, b->worker(arg), name, b->fn, arg)
+                     : cd_exec_spawn(e, name, b->fn, arg);
+        if (id < 0)
+            goto out;
+    }
+    rc = cd_exec_run(e) < 0 ? -1 : 0;
+    if (b->after)
+        b->after(b->ctx);
+out:
+    cd_exec_destroy(e);
+    return rc;
+}
+
+int cd_demo_team_beside(const char *name, cd_thread_fn fn, int n,
+                        const char *prefix, cd_team_fn team, void *ctx)
+{
+    cd_thread_t t;
+    int rc = cd_thread_spawn(&t, name, fn, ctx);
+    if (rc == 0) {
+        rc = cd_team_run(n, prefix, team, ctx);
+        cd_thread_join(&t);
+    }
+    return rc;
+}
