@@ -226,19 +226,18 @@ static void teardown(void *state)
 }
 
 /* Spawns both checkouts of every order and runs them. Returns 0 or -1. */
-static int serve(void *state)
+static int serve(void *state, cd_verdict_t *v)
 {
     shop_t *s = state;
-    int n = s->norders * SUBMITS, rc = -1;
+    int n = s->norders * SUBMITS;
     job_t *jobs = calloc((size_t)n, sizeof *jobs);
 
     for (int k = 0; jobs && k < n; k++)
         jobs[k] = (job_t){ s, &s->orders[k / SUBMITS] };
-    if (jobs)
-        rc = cd_demo_run_batch(&(cd_demo_batch_t){
-            .n = n, .nworkers = s->nworkers, .prefix = "checkout",
-            .fn = checkout_task, .args = jobs, .size = sizeof *jobs,
-            .after = show_books, .ctx = s });
+    int rc = cd_demo_run_batch(&(cd_demo_batch_t){
+        .n = n, .nworkers = s->nworkers, .what = "checkout",
+        .prefix = "checkout", .fn = checkout_task, .args = jobs,
+        .size = sizeof *jobs, .after = show_books, .ctx = s }, v);
     free(jobs);
     return rc;
 }
@@ -316,23 +315,11 @@ static void check(void *state, int64_t ns, cd_verdict_t *v)
                                1000.0);
 }
 
-static void failed(void *state, const cd_params_t *p, int serving,
-                   cd_verdict_t *v)
-{
-    shop_t *s = state;
-    (void)p;
-    if (!serving)
-        cd_verdict_observe(v, CD_ERROR, "could not set up the shop");
-    else
-        cd_verdict_observe(v, CD_ERROR, "could not run %d checkout tasks on "
-                           "%d workers", s->norders * SUBMITS, s->nworkers);
-}
-
 static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
 {
     shop_t s = { 0 };
-    cd_demo_run(&(cd_demo_steps_t){ setup, serve, check, teardown, failed },
-                &s, p, variant, v);
+    cd_demo_run(&(cd_demo_steps_t){ setup, serve, check, teardown,
+                                    "the shop" }, &s, p, variant, v);
 }
 
 static const cd_variant_t variants[] = {

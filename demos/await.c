@@ -211,13 +211,17 @@ static int worker_of(const void *arg)
 }
 
 /* Runs every request on an executor. Returns 0, or -1 (could not start). */
-static int serve(void *state)
+static int serve(void *state, cd_verdict_t *v)
 {
     app_t *a = state;
-    return cd_demo_run_batch(&(cd_demo_batch_t){
-        .n = a->nrequests, .nworkers = a->nworkers, .prefix = "request",
-        .worker = worker_of, .fn = request_task, .args = a->reqs,
-        .size = sizeof *a->reqs, .after = show_saves, .ctx = a });
+    if (cd_demo_run_batch(&(cd_demo_batch_t){
+            .n = a->nrequests, .nworkers = a->nworkers, .prefix = "request",
+            .worker = worker_of, .fn = request_task, .args = a->reqs,
+            .size = sizeof *a->reqs, .after = show_saves, .ctx = a }, v) == 0)
+        return 0;
+    cd_verdict_observe(v, CD_ERROR, "could not start the executor with %d "
+                       "workers and %d tasks", a->nworkers, a->nrequests);
+    return -1;
 }
 
 /* Where the requests ended up: those on the double click's worker (the
@@ -304,24 +308,13 @@ static void check(void *state, int64_t ns, cd_verdict_t *v)
                            atomic_load(&a->max_saving));
 }
 
-static void failed(void *state, const cd_params_t *p, int serving,
-                   cd_verdict_t *v)
-{
-    app_t *a = state;
-    if (!serving)
-        cd_verdict_observe(v, CD_ERROR, "could not set up %d sessions",
-                           p->iterations);
-    else
-        cd_verdict_observe(v, CD_ERROR, "could not start the executor with "
-                           "%d workers and %d tasks", a->nworkers,
-                           a->nrequests);
-}
-
 static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
 {
     app_t a = { 0 };
-    cd_demo_run(&(cd_demo_steps_t){ setup, serve, check, teardown, failed },
-                &a, p, variant, v);
+    char sessions[32];
+    snprintf(sessions, sizeof sessions, "%d sessions", p->iterations);
+    cd_demo_run(&(cd_demo_steps_t){ setup, serve, check, teardown,
+                                    sessions }, &a, p, variant, v);
 }
 
 static const cd_variant_t variants[] = {

@@ -271,10 +271,10 @@ static void buyer_name(const void *arg, int k, char *buf, size_t len)
 }
 
 /* Spawns every buyer of every product and runs them. Returns 0 or -1. */
-static int sell(void *state)
+static int sell(void *state, cd_verdict_t *v)
 {
     sale_t *s = state;
-    int n = s->buyers * PRODUCTS, rc = -1;
+    int n = s->buyers * PRODUCTS;
     int late_from = s->buyers - s->buyers / 4; /* the last quarter */
     buyer_t *buyers = calloc((size_t)n, sizeof *buyers);
 
@@ -283,11 +283,10 @@ static int sell(void *state)
         buyers[k] = (buyer_t){ s, &s->products[k % PRODUCTS], no,
                                no > late_from };
     }
-    if (buyers)
-        rc = cd_demo_run_batch(&(cd_demo_batch_t){
-            .n = n, .nworkers = s->nworkers, .name = buyer_name,
-            .fn = buyer_task, .args = buyers, .size = sizeof *buyers,
-            .after = show_books, .ctx = s });
+    int rc = cd_demo_run_batch(&(cd_demo_batch_t){
+        .n = n, .nworkers = s->nworkers, .what = "buyer",
+        .name = buyer_name, .fn = buyer_task, .args = buyers,
+        .size = sizeof *buyers, .after = show_books, .ctx = s }, v);
     free(buyers);
     return rc;
 }
@@ -407,23 +406,11 @@ static void check(void *state, int64_t ns, cd_verdict_t *v)
                            atomic_load(&s->max_same_product), ms, serial_ms);
 }
 
-static void failed(void *state, const cd_params_t *p, int serving,
-                   cd_verdict_t *v)
-{
-    sale_t *s = state;
-    (void)p;
-    if (!serving)
-        cd_verdict_observe(v, CD_ERROR, "could not set up the sale");
-    else
-        cd_verdict_observe(v, CD_ERROR, "could not run %d buyer tasks on %d "
-                           "workers", s->buyers * PRODUCTS, s->nworkers);
-}
-
 static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
 {
     sale_t s = { 0 };
-    cd_demo_run(&(cd_demo_steps_t){ setup, sell, check, teardown, failed },
-                &s, p, variant, v);
+    cd_demo_run(&(cd_demo_steps_t){ setup, sell, check, teardown,
+                                    "the sale" }, &s, p, variant, v);
 }
 
 static const cd_variant_t variants[] = {

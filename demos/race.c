@@ -192,10 +192,14 @@ static void teardown(void *state)
 }
 
 /* Every checkout thread takes queue items until none are left. */
-static int serve(void *state)
+static int serve(void *state, cd_verdict_t *v)
 {
     shop_t *s = state;
-    return cd_team_run(s->nthreads, "checkout", cashier, s) < 0 ? -1 : 0;
+    if (cd_team_run(s->nthreads, "checkout", cashier, s) >= 0)
+        return 0;
+    cd_verdict_observe(v, CD_ERROR, "could not start %d threads",
+                       s->nthreads);
+    return -1;
 }
 
 /* Invariant: every order charged exactly once, every balance at zero. */
@@ -246,22 +250,11 @@ static void check(void *state, int64_t ns, cd_verdict_t *v)
                            s->norders / seconds);
 }
 
-static void failed(void *state, const cd_params_t *p, int serving,
-                   cd_verdict_t *v)
-{
-    (void)state;
-    if (serving)
-        cd_verdict_observe(v, CD_ERROR, "could not start %d threads",
-                           p->threads);
-    else
-        cd_verdict_observe(v, CD_ERROR, "could not set up the shop");
-}
-
 static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
 {
     shop_t s = { 0 };
-    cd_demo_run(&(cd_demo_steps_t){ setup, serve, check, teardown, failed },
-                &s, p, variant, v);
+    cd_demo_run(&(cd_demo_steps_t){ setup, serve, check, teardown,
+                                    "the shop" }, &s, p, variant, v);
 }
 
 static const cd_variant_t variants[] = {

@@ -232,18 +232,17 @@ static void teardown(void *state)
 }
 
 /* Spawns every request and runs them. Returns 0 or -1. */
-static int serve(void *state)
+static int serve(void *state, cd_verdict_t *v)
 {
     app_t *a = state;
-    int rc = -1;
     request_t *reqs = calloc((size_t)a->nrequests, sizeof *reqs);
 
     for (int i = 0; reqs && i < a->nrequests; i++)
         reqs[i] = (request_t){ a, i % KEYS };
-    if (reqs)
-        rc = cd_demo_run_batch(&(cd_demo_batch_t){
-            .n = a->nrequests, .nworkers = a->nworkers, .prefix = "request",
-            .fn = request_task, .args = reqs, .size = sizeof *reqs });
+    int rc = cd_demo_run_batch(&(cd_demo_batch_t){
+        .n = a->nrequests, .nworkers = a->nworkers, .what = "request",
+        .prefix = "request", .fn = request_task, .args = reqs,
+        .size = sizeof *reqs }, v);
     free(reqs);
     return rc;
 }
@@ -299,23 +298,11 @@ static void check(void *state, int64_t ns, cd_verdict_t *v)
                            "%.1f ms", total, KEYS, a->nrequests, max, ms);
 }
 
-static void failed(void *state, const cd_params_t *p, int serving,
-                   cd_verdict_t *v)
-{
-    app_t *a = state;
-    (void)p;
-    if (!serving)
-        cd_verdict_observe(v, CD_ERROR, "could not set up the cache");
-    else
-        cd_verdict_observe(v, CD_ERROR, "could not run %d request tasks on "
-                           "%d workers", a->nrequests, a->nworkers);
-}
-
 static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
 {
     app_t a = { 0 };
-    cd_demo_run(&(cd_demo_steps_t){ setup, serve, check, teardown, failed },
-                &a, p, variant, v);
+    cd_demo_run(&(cd_demo_steps_t){ setup, serve, check, teardown,
+                                    "the cache" }, &a, p, variant, v);
 }
 
 static const cd_variant_t variants[] = {

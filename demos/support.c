@@ -11,26 +11,25 @@ void cd_demo_run(const cd_demo_steps_t *steps, void *state,
                  const cd_params_t *p, int variant, cd_verdict_t *v)
 {
     if (steps->setup(state, p, variant) != 0) {
-        steps->failed(state, p, 0, v);
+        cd_verdict_observe(v, CD_ERROR, "could not set up %s",
+                           steps->subject);
         steps->teardown(state);
         return;
     }
     int64_t t0 = cd_reg_elapsed_ns(); /* the virtual clock under --sched */
-    int rc = steps->serve(state);
+    int rc = steps->serve(state, v);
     int64_t ns = cd_reg_elapsed_ns() - t0;
-    if (rc != 0)
-        steps->failed(state, p, 1, v);
-    else
+    if (rc == 0)
         steps->check(state, ns, v);
     steps->teardown(state);
 }
 
-int cd_demo_run_batch(const cd_demo_batch_t *b)
+int cd_demo_run_batch(const cd_demo_batch_t *b, cd_verdict_t *v)
 {
     cd_exec_t *e = NULL;
     int rc = -1;
 
-    if (cd_exec_create(&e, b->nworkers) != 0)
+    if (!b->args || cd_exec_create(&e, b->nworkers) != 0)
         goto out;
     for (int k = 0; k < b->n; k++) {
         void *arg = (char *)b->args + (size_t)k * b->size;
@@ -50,6 +49,9 @@ int cd_demo_run_batch(const cd_demo_batch_t *b)
         b->after(b->ctx);
 out:
     cd_exec_destroy(e);
+    if (rc != 0 && b->what)
+        cd_verdict_observe(v, CD_ERROR, "could not run %d %s tasks on %d "
+                           "workers", b->n, b->what, b->nworkers);
     return rc;
 }
 

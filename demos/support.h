@@ -25,21 +25,20 @@
 typedef struct cd_demo_steps {
     /* Builds the state: 0, or -1 when it could not. */
     int (*setup)(void *state, const cd_params_t *p, int variant);
-    /* Runs the workers: 0, or -1 when they could not be started. */
-    int (*serve)(void *state);
+    /* Runs the workers: 0, or -1 when they could not be started, having
+     * said why in v (CD_ERROR). */
+    int (*serve)(void *state, cd_verdict_t *v);
     /* Judges what serving left; ns: how long it took, on the run's clock
      * (virtual under --sched). */
     void (*check)(void *state, int64_t ns, cd_verdict_t *v);
     /* Frees what setup made, also when it stopped half way. */
     void (*teardown)(void *state);
-    /* Says in v (CD_ERROR) what could not be done: set up the state
-     * (serving 0) or start the workers (serving 1). */
-    void (*failed)(void *state, const cd_params_t *p, int serving,
-                   cd_verdict_t *v);
+    /* What a failed setup could not set up: "the shop". */
+    const char *subject;
 } cd_demo_steps_t;
 
-/* One run: setup; serve, timed; check, or failed when a step could not be
- * done; teardown in every case. Fills v. */
+/* One run: setup ("could not set up <subject>" when it fails); serve,
+ * timed; check; teardown in every case. Fills v. */
 void cd_demo_run(const cd_demo_steps_t *steps, void *state,
                  const cd_params_t *p, int variant, cd_verdict_t *v);
 
@@ -48,7 +47,7 @@ typedef struct cd_demo_batch {
     int n;              /* tasks */
     int nworkers;       /* worker threads of the batch's executor */
     cd_task_fn fn;      /* task k runs fn(args + k * size) */
-    void *args;
+    void *args;         /* NULL (an allocation failed): nothing runs */
     size_t size;
     /* Task k is named "<prefix>-<k+1>", or by name() when it is set. */
     const char *prefix;
@@ -59,12 +58,16 @@ typedef struct cd_demo_batch {
      * executor is freed (a last look at the books for the live view). */
     void (*after)(void *ctx);
     void *ctx;
+    /* What a task is, for the error: "could not run 12 checkout tasks on
+     * 1 workers"; NULL: the caller says it. */
+    const char *what;
 } cd_demo_batch_t;
 
 /* Spawns the batch's tasks in order, k = 0..n-1, on an executor of its
  * own and runs them to the end (or to the run's abort). Returns 0, or -1
- * when the executor or a task could not be started (nothing ran then). */
-int cd_demo_run_batch(const cd_demo_batch_t *b);
+ * when the executor or a task could not be started (nothing ran then; with
+ * b->what, v says so). */
+int cd_demo_run_batch(const cd_demo_batch_t *b, cd_verdict_t *v);
 
 /* Starts a thread called name running fn(ctx), runs a team of n beside it
  * (cd_team_run: "<prefix>-1".."<prefix>-n" running team(ctx, i)), then

@@ -237,19 +237,18 @@ static void delivery_name(const void *arg, int k, char *buf, size_t len)
 
 /* Spawns every delivery - all first tries, then the retries - and runs
  * them. Returns 0 or -1. */
-static int serve(void *state)
+static int serve(void *state, cd_verdict_t *v)
 {
     hook_t *h = state;
-    int n = h->nevents * DELIVERIES, rc = -1;
+    int n = h->nevents * DELIVERIES;
     job_t *jobs = calloc((size_t)n, sizeof *jobs);
 
     for (int k = 0; jobs && k < n; k++)
         jobs[k] = (job_t){ h, &h->events[k % h->nevents] };
-    if (jobs)
-        rc = cd_demo_run_batch(&(cd_demo_batch_t){
-            .n = n, .nworkers = h->nworkers, .name = delivery_name,
-            .fn = delivery_task, .args = jobs, .size = sizeof *jobs,
-            .after = show_books, .ctx = h });
+    int rc = cd_demo_run_batch(&(cd_demo_batch_t){
+        .n = n, .nworkers = h->nworkers, .what = "delivery",
+        .name = delivery_name, .fn = delivery_task, .args = jobs,
+        .size = sizeof *jobs, .after = show_books, .ctx = h }, v);
     free(jobs);
     return rc;
 }
@@ -335,23 +334,11 @@ static void check(void *state, int64_t ns, cd_verdict_t *v)
                            cd_plural(max, "event", "events"), ms);
 }
 
-static void failed(void *state, const cd_params_t *p, int serving,
-                   cd_verdict_t *v)
-{
-    hook_t *h = state;
-    (void)p;
-    if (!serving)
-        cd_verdict_observe(v, CD_ERROR, "could not set up the webhook");
-    else
-        cd_verdict_observe(v, CD_ERROR, "could not run %d delivery tasks on "
-                           "%d workers", h->nevents * DELIVERIES, h->nworkers);
-}
-
 static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
 {
     hook_t h = { 0 };
-    cd_demo_run(&(cd_demo_steps_t){ setup, serve, check, teardown, failed },
-                &h, p, variant, v);
+    cd_demo_run(&(cd_demo_steps_t){ setup, serve, check, teardown,
+                                    "the webhook" }, &h, p, variant, v);
 }
 
 static const cd_variant_t variants[] = {
