@@ -141,14 +141,10 @@ typedef struct job {
 static void show_books(void *shop)
 {
     shop_t *s = shop;
-    int total = 0, twice = 0;
-    for (int i = 0; i < s->norders; i++) {
-        int c = atomic_load_explicit(&s->charges[i], memory_order_relaxed);
-        total += c;
-        twice += c > 1;
-    }
-    cd_reg_gauge_set(s->g_charges, total);
-    cd_reg_gauge_set(s->g_twice, twice);
+    cd_demo_tally_t t = cd_demo_tally(s->charges, s->norders,
+                                      memory_order_relaxed);
+    cd_reg_gauge_set(s->g_charges, t.total);
+    cd_reg_gauge_set(s->g_twice, t.twice);
     cd_reg_gauge_set(s->g_calls, atomic_load_explicit(&s->in_flight,
                                                       memory_order_relaxed));
     cd_reg_gauge_set(s->g_balance, atomic_load_explicit(&s->balance[0],
@@ -247,13 +243,9 @@ static void check(void *state, int64_t ns, cd_verdict_t *v)
 {
     shop_t *s = state;
     double ms = (double)ns / 1e6;
-    int total = 0, twice = 0, unpaid = 0, worst = 0;
-    for (int i = 0; i < s->norders; i++) {
-        int c = atomic_load(&s->charges[i]);
-        total += c;
-        twice += c > 1;
-        unpaid += c == 0;
-    }
+    cd_demo_tally_t t = cd_demo_tally(s->charges, s->norders,
+                                      memory_order_seq_cst);
+    int total = t.total, twice = t.twice, unpaid = t.never, worst = 0;
     for (int c = 0; c < s->ncustomers; c++)
         if (atomic_load(&s->balance[c]) < atomic_load(&s->balance[worst]))
             worst = c;

@@ -207,13 +207,9 @@ static void check(void *state, int64_t ns, cd_verdict_t *v)
 {
     shop_t *s = state;
     double seconds = (double)ns / 1e9;
-    int total = 0, twice = 0, unpaid = 0, worst = 0;
-    for (int i = 0; i < s->norders; i++) {
-        int c = atomic_load(&s->charges[i]);
-        total += c;
-        twice += c > 1;
-        unpaid += c == 0;
-    }
+    cd_demo_tally_t t = cd_demo_tally(s->charges, s->norders,
+                                      memory_order_seq_cst);
+    int total = t.total, twice = t.twice, unpaid = t.never, worst = 0;
     for (int c = 0; c < s->ncustomers; c++)
         if (atomic_load(&s->balance[c]) < atomic_load(&s->balance[worst]))
             worst = c;

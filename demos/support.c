@@ -3,6 +3,7 @@
  */
 #include "support.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 
 #include "../lib/cd_registry.h"
@@ -65,4 +66,29 @@ int cd_demo_team_beside(const char *name, cd_thread_fn fn, int n,
         cd_thread_join(&t);
     }
     return rc;
+}
+
+cd_demo_tally_t cd_demo_tally(const atomic_int *count, int n,
+                              memory_order order)
+{
+    cd_demo_tally_t t = { 0 };
+    for (int i = 0; i < n; i++) {
+        int c = atomic_load_explicit(&count[i], order);
+        t.total += c;
+        t.twice += c > 1;
+        t.never += c == 0;
+    }
+    return t;
+}
+
+size_t cd_demo_append(char *buf, size_t size, size_t at, const char *fmt,
+                      ...)
+{
+    if (at >= size)
+        return at;
+    va_list ap;
+    va_start(ap, fmt);
+    int w = vsnprintf(buf + at, size - at, fmt, ap);
+    va_end(ap);
+    return w > 0 ? at + (size_t)w : at;
 }

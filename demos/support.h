@@ -13,6 +13,7 @@
 #ifndef CD_SUPPORT_H
 #define CD_SUPPORT_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -75,5 +76,20 @@ int cd_demo_run_batch(const cd_demo_batch_t *b, cd_verdict_t *v);
  * error, in which case the team never started. */
 int cd_demo_team_beside(const char *name, cd_thread_fn fn, int n,
                         const char *prefix, cd_team_fn team, void *ctx);
+
+/* How often each of n items was done, read from its counter (loaded with
+ * order): in all, more than once, never. */
+typedef struct cd_demo_tally {
+    int total, twice, never;
+} cd_demo_tally_t;
+cd_demo_tally_t cd_demo_tally(const atomic_int *count, int n,
+                              memory_order order);
+
+/* Writes fmt's text at buf + at, truncated to fit the size bytes of buf,
+ * and returns at plus the length snprintf gives it; a buf already full (at
+ * >= size) is left as it is. For sentences built piece by piece: "8/8/7",
+ * "5 fulfilled 3 times, 3 fulfilled twice". */
+size_t cd_demo_append(char *buf, size_t size, size_t at, const char *fmt,
+                      ...) __attribute__((format(printf, 4, 5)));
 
 #endif /* CD_SUPPORT_H */

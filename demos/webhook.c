@@ -154,14 +154,10 @@ typedef struct job {
 static void show_books(void *hook)
 {
     hook_t *h = hook;
-    int total = 0, dup = 0;
-    for (int i = 0; i < h->nevents; i++) {
-        int c = atomic_load_explicit(&h->shipped[i], memory_order_relaxed);
-        total += c;
-        dup += c > 1;
-    }
-    cd_reg_gauge_set(h->g_shipped, total);
-    cd_reg_gauge_set(h->g_dup, dup);
+    cd_demo_tally_t t = cd_demo_tally(h->shipped, h->nevents,
+                                      memory_order_relaxed);
+    cd_reg_gauge_set(h->g_shipped, t.total);
+    cd_reg_gauge_set(h->g_dup, t.twice);
     cd_reg_gauge_set(h->g_flight, atomic_load_explicit(&h->in_flight,
                                                        memory_order_relaxed));
 }
@@ -264,21 +260,19 @@ static void describe_dups(const hook_t *h, char *buf, size_t len)
         int count = 0;
         for (int i = 0; i < h->nevents; i++)
             count += atomic_load(&h->shipped[i]) == times;
-        if (count == 0 || at >= len)
+        if (count == 0)
             continue;
         char how[16] = "twice";
         if (times > 2)
             snprintf(how, sizeof how, "%d times", times);
-        int w = snprintf(buf + at, len - at, "%s%d fulfilled %s",
-                         at ? ", " : "", count, how);
-        at += w > 0 ? (size_t)w : 0;
+        at = cd_demo_append(buf, len, at, "%s%d fulfilled %s",
+                            at ? ", " : "", count, how);
     }
-    int missed = 0;
-    for (int i = 0; i < h->nevents; i++)
-        missed += atomic_load(&h->shipped[i]) == 0;
-    if (missed && at < len)
-        snprintf(buf + at, len - at, "%s%d never fulfilled", at ? ", " : "",
-                 missed);
+    int missed = cd_demo_tally(h->shipped, h->nevents,
+                               memory_order_seq_cst).never;
+    if (missed)
+        cd_demo_append(buf, len, at, "%s%d never fulfilled", at ? ", " : "",
+                       missed);
 }
 
 /* Invariant: every event fulfilled exactly once, however often delivered. */
@@ -286,13 +280,9 @@ static void check(void *state, int64_t ns, cd_verdict_t *v)
 {
     hook_t *h = state;
     double ms = (double)ns / 1e6;
-    int total = 0, dup = 0, missed = 0;
-    for (int i = 0; i < h->nevents; i++) {
-        int c = atomic_load(&h->shipped[i]);
-        total += c;
-        dup += c > 1;
-        missed += c == 0;
-    }
+    cd_demo_tally_t t = cd_demo_tally(h->shipped, h->nevents,
+                                      memory_order_seq_cst);
+    int total = t.total, dup = t.twice, missed = t.never;
     int max = atomic_load(&h->max_in_flight);
     int acked = atomic_load(&h->acknowledged);
     char dups[128];
