@@ -92,3 +92,11 @@ size_t cd_demo_append(char *buf, size_t size, size_t at, const char *fmt,
     va_end(ap);
     return w > 0 ? at + (size_t)w : at;
 }
+
+void cd_demo_join(char *buf, size_t size, const int *c, int n)
+{
+    size_t at = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < n; i++)
+        at = cd_demo_append(buf, size, at, "%s%d", i ? "/" : "", c[i]);
+}

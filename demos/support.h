@@ -92,4 +92,8 @@ cd_demo_tally_t cd_demo_tally(const atomic_int *count, int n,
 size_t cd_demo_append(char *buf, size_t size, size_t at, const char *fmt,
                       ...) __attribute__((format(printf, 4, 5)));
 
+/* Writes n counts into buf, one per thread: "8/8/7/8" (truncated to fit
+ * size bytes). */
+void cd_demo_join(char *buf, size_t size, const int *c, int n);
+
 #endif /* CD_SUPPORT_H */
