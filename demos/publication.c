@@ -230,7 +230,6 @@ static void check(pool_t *p, cd_verdict_t *v)
 static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
 {
     pool_t *pl = calloc(1, sizeof *pl);
-    cd_thread_t w;
 
     if (!pl || !(pl->conns = calloc((size_t)p->iterations,
                                     sizeof *pl->conns)) ||
@@ -254,11 +253,8 @@ static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
     pl->g_reads = cd_reg_gauge("reads");
     pl->g_stale = cd_reg_gauge("stale reads");
 
-    int rc = cd_thread_spawn(&w, "warmer", warmer, pl);
-    if (rc == 0) {
-        rc = cd_team_run(pl->nhandlers, "handler", handler, pl);
-        cd_thread_join(&w);
-    }
+    int rc = cd_demo_team_beside("warmer", warmer, pl->nhandlers, "handler",
+                                 handler, pl);
     if (rc < 0)
         cd_verdict_observe(v, CD_ERROR, "could not start %d threads",
                            pl->nhandlers + 1);

@@ -325,7 +325,6 @@ static void check(limiter_t *lm, cd_verdict_t *v)
 static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
 {
     limiter_t *lm = calloc(1, sizeof *lm);
-    cd_thread_t trimmer;
 
     if (!lm || cd_rwlock_init(&lm->lock, "window-lock", policy[variant])) {
         cd_verdict_observe(v, CD_ERROR, "could not set up the limiter");
@@ -353,11 +352,8 @@ static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
     lm->g_longest = cd_reg_gauge("longest wait ms");
     atomic_init(&lm->t0_ns, 0);
 
-    int rc = cd_thread_spawn(&trimmer, "trimmer", trimmer_thread, lm);
-    if (rc == 0) {
-        rc = cd_team_run(lm->nreaders, "request", request_thread, lm);
-        cd_thread_join(&trimmer);
-    }
+    int rc = cd_demo_team_beside("trimmer", trimmer_thread, lm->nreaders,
+                                 "request", request_thread, lm);
     if (rc < 0)
         cd_verdict_observe(v, CD_ERROR, "could not start %d threads",
                            lm->nreaders + 1);
