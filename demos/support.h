@@ -4,11 +4,11 @@
  * A scenario's file shows its pitfall: the shared state, the broken
  * variant and its fixes side by side, and the check. How a run is driven -
  * set up, serve on the run's clock, check, tear down, and say what could
- * not be done -, how a batch of async tasks is spawned and run, and how
- * one thread runs beside a team are the same everywhere, and live here.
- * Nothing here locks, waits on a demo's objects or names a source line
- * that a trace shows, so a scenario's traces and schedules are the same as
- * with this code written out in its file.
+ * not be done -, how a batch of async tasks is spawned and run, how one
+ * thread runs beside a team, and the tallies and sentences a check builds
+ * are the same everywhere, and live here. Nothing here takes a demo's
+ * locks or names a source line that a trace shows, so a scenario's traces
+ * and schedules are the same as with this code written out in its file.
  */
 #ifndef CD_SUPPORT_H
 #define CD_SUPPORT_H
