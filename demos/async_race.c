@@ -33,7 +33,7 @@
 #include "../lib/cd_exec.h"
 #include "../lib/cd_registry.h"
 #include "../lib/cd_thread.h"
-#include "scenario.h"
+#include "support.h" /* scenario.h, and how a run is driven */
 
 #define PRICE 100
 #define GATEWAY_USEC 2000 /* the payment gateway takes 2 ms */
@@ -138,16 +138,13 @@ typedef struct job {
  * set again here from in_flight, after a checkout (nothing awaits between
  * the end of its call and there) and after the run. With more than one
  * worker a figure may lag a moment; the last call, after the run, is exact. */
-static void show_books(shop_t *s)
+static void show_books(void *shop)
 {
-    int total = 0, twice = 0;
-    for (int i = 0; i < s->norders; i++) {
-        int c = atomic_load_explicit(&s->charges[i], memory_order_relaxed);
-        total += c;
-        twice += c > 1;
-    }
-    cd_reg_gauge_set(s->g_charges, total);
-    cd_reg_gauge_set(s->g_twice, twice);
+    shop_t *s = shop;
+    cd_demo_tally_t t = cd_demo_tally(s->charges, s->norders,
+                                      memory_order_relaxed);
+    cd_reg_gauge_set(s->g_charges, t.total);
+    cd_reg_gauge_set(s->g_twice, t.twice);
     cd_reg_gauge_set(s->g_calls, atomic_load_explicit(&s->in_flight,
                                                       memory_order_relaxed));
     cd_reg_gauge_set(s->g_balance, atomic_load_explicit(&s->balance[0],
@@ -175,8 +172,9 @@ static void register_figures(shop_t *s)
     show_books(s);
 }
 
-static int setup(shop_t *s, const cd_params_t *p, int variant)
+static int setup(void *state, const cd_params_t *p, int variant)
 {
+    shop_t *s = state;
     s->variant = variant;
     s->norders = p->iterations;
     s->ncustomers = p->iterations / 2 > 0 ? p->iterations / 2 : 1;
@@ -210,8 +208,9 @@ static int setup(shop_t *s, const cd_params_t *p, int variant)
     return 0;
 }
 
-static void teardown(shop_t *s)
+static void teardown(void *state)
 {
+    shop_t *s = state;
     if (s->customer_lock.locks)
         cd_akeyed_destroy(&s->customer_lock);
     if (s->lock.id > 0)
@@ -223,39 +222,30 @@ static void teardown(shop_t *s)
 }
 
 /* Spawns both checkouts of every order and runs them. Returns 0 or -1. */
-static int serve(shop_t *s)
+static int serve(void *state, cd_verdict_t *v)
 {
-    int n = s->norders * SUBMITS, rc = -1;
-    cd_exec_t *e = NULL;
+    shop_t *s = state;
+    int n = s->norders * SUBMITS;
     job_t *jobs = calloc((size_t)n, sizeof *jobs);
 
-    if (!jobs || cd_exec_create(&e, s->nworkers) != 0)
-        goto out;
-    for (int k = 0; k < n; k++) {
-        char name[CD_NAME_MAX];
-        snprintf(name, sizeof name, "checkout-%d", k + 1);
+    for (int k = 0; jobs && k < n; k++)
         jobs[k] = (job_t){ s, &s->orders[k / SUBMITS] };
-        if (cd_exec_spawn(e, name, checkout_task, &jobs[k]) < 0)
-            goto out;
-    }
-    rc = cd_exec_run(e) < 0 ? -1 : 0;
-    show_books(s);
-out:
-    cd_exec_destroy(e);
+    int rc = cd_demo_run_batch(&(cd_demo_batch_t){
+        .n = n, .nworkers = s->nworkers, .what = "checkout",
+        .prefix = "checkout", .fn = checkout_task, .args = jobs,
+        .size = sizeof *jobs, .after = show_books, .ctx = s }, v);
     free(jobs);
     return rc;
 }
 
 /* Invariant: every order charged exactly once, every balance at zero. */
-static void check(shop_t *s, double ms, cd_verdict_t *v)
+static void check(void *state, int64_t ns, cd_verdict_t *v)
 {
-    int total = 0, twice = 0, unpaid = 0, worst = 0;
-    for (int i = 0; i < s->norders; i++) {
-        int c = atomic_load(&s->charges[i]);
-        total += c;
-        twice += c > 1;
-        unpaid += c == 0;
-    }
+    shop_t *s = state;
+    double ms = (double)ns / 1e6;
+    cd_demo_tally_t t = cd_demo_tally(s->charges, s->norders,
+                                      memory_order_seq_cst);
+    int total = t.total, twice = t.twice, unpaid = t.never, worst = 0;
     for (int c = 0; c < s->ncustomers; c++)
         if (atomic_load(&s->balance[c]) < atomic_load(&s->balance[worst]))
             worst = c;
@@ -320,20 +310,8 @@ static void check(shop_t *s, double ms, cd_verdict_t *v)
 static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
 {
     shop_t s = { 0 };
-    if (setup(&s, p, variant) != 0) {
-        cd_verdict_observe(v, CD_ERROR, "could not set up the shop");
-        teardown(&s);
-        return;
-    }
-    int64_t t0 = cd_reg_elapsed_ns();
-    int rc = serve(&s);
-    double ms = (double)(cd_reg_elapsed_ns() - t0) / 1e6;
-    if (rc != 0)
-        cd_verdict_observe(v, CD_ERROR, "could not run %d checkout tasks on "
-                           "%d workers", s.norders * SUBMITS, s.nworkers);
-    else
-        check(&s, ms, v);
-    teardown(&s);
+    cd_demo_run(&(cd_demo_steps_t){ setup, serve, check, teardown,
+                                    "the shop" }, &s, p, variant, v);
 }
 
 static const cd_variant_t variants[] = {

@@ -35,7 +35,7 @@
 #include "../lib/cd_exec.h"
 #include "../lib/cd_mutex.h"
 #include "../lib/cd_registry.h"
-#include "scenario.h"
+#include "support.h" /* scenario.h, and how a run is driven */
 
 #define SAVE_USEC 5000 /* the database save takes 5 ms */
 #define DOUBLE_CLICKS 2
@@ -129,8 +129,9 @@ static void (*const add_item[])(app_t *, session_t *) = {
  * again here from `saving`, after each request (nothing awaits between
  * its save's end and there) and after the run, which is exact where the
  * figure lagged a moment on another worker. */
-static void show_saves(app_t *a)
+static void show_saves(void *app)
 {
+    app_t *a = app;
     cd_reg_gauge_set(a->g_saving, atomic_load_explicit(&a->saving,
                                                        memory_order_relaxed));
 }
@@ -151,8 +152,9 @@ static session_t *session_of(app_t *a, int request)
     return &a->sessions[request < DOUBLE_CLICKS ? 0 : request - 1];
 }
 
-static int setup(app_t *a, const cd_params_t *p, int variant)
+static int setup(void *state, const cd_params_t *p, int variant)
 {
+    app_t *a = state;
     a->variant = variant;
     a->nusers = p->iterations;
     a->nrequests = p->iterations + DOUBLE_CLICKS - 1;
@@ -188,8 +190,9 @@ static int setup(app_t *a, const cd_params_t *p, int variant)
     return 0;
 }
 
-static void teardown(app_t *a)
+static void teardown(void *state)
 {
+    app_t *a = state;
     for (int u = 0; a->sessions && u < a->nusers; u++) {
         /* Only what setup got to: ids are 1-based, 0 = never created. */
         if (a->sessions[u].lock.id > 0)
@@ -201,25 +204,24 @@ static void teardown(app_t *a)
     free(a->reqs);
 }
 
-/* Runs every request on an executor. Returns 0, or -1 (could not start). */
-static int serve(app_t *a)
+/* The worker setup routed a request to. */
+static int worker_of(const void *arg)
 {
-    cd_exec_t *e;
-    if (cd_exec_create(&e, a->nworkers) != 0)
-        return -1;
-    for (int i = 0; i < a->nrequests; i++) {
-        char name[CD_NAME_MAX];
-        snprintf(name, sizeof name, "request-%d", i + 1);
-        if (cd_exec_spawn_on(e, a->reqs[i].worker, name, request_task,
-                             &a->reqs[i]) < 0) {
-            cd_exec_destroy(e);
-            return -1;
-        }
-    }
-    int rc = cd_exec_run(e);
-    show_saves(a);
-    cd_exec_destroy(e);
-    return rc < 0 ? -1 : 0;
+    return ((const request_t *)arg)->worker;
+}
+
+/* Runs every request on an executor. Returns 0, or -1 (could not start). */
+static int serve(void *state, cd_verdict_t *v)
+{
+    app_t *a = state;
+    if (cd_demo_run_batch(&(cd_demo_batch_t){
+            .n = a->nrequests, .nworkers = a->nworkers, .prefix = "request",
+            .worker = worker_of, .fn = request_task, .args = a->reqs,
+            .size = sizeof *a->reqs, .after = show_saves, .ctx = a }, v) == 0)
+        return 0;
+    cd_verdict_observe(v, CD_ERROR, "could not start the executor with %d "
+                       "workers and %d tasks", a->nworkers, a->nrequests);
+    return -1;
 }
 
 /* Where the requests ended up: those on the double click's worker (the
@@ -248,8 +250,10 @@ static tally_t count(app_t *a)
 
 /* Invariant: every request finishes; every cart holds its user's items and
  * the database holds that cart. */
-static void check(app_t *a, double ms, cd_verdict_t *v)
+static void check(void *state, int64_t ns, cd_verdict_t *v)
 {
+    app_t *a = state;
+    double ms = (double)ns / 1e6;
     tally_t t = count(a);
     int done = t.done_on_stalled + t.done_on_others;
     int stuck = a->nrequests - done, wrong = 0;
@@ -307,21 +311,10 @@ static void check(app_t *a, double ms, cd_verdict_t *v)
 static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
 {
     app_t a = { 0 };
-    if (setup(&a, p, variant) != 0) {
-        cd_verdict_observe(v, CD_ERROR, "could not set up %d sessions",
-                           p->iterations);
-        teardown(&a);
-        return;
-    }
-    int64_t t0 = cd_reg_elapsed_ns();
-    int rc = serve(&a);
-    double ms = (double)(cd_reg_elapsed_ns() - t0) / 1e6;
-    if (rc != 0)
-        cd_verdict_observe(v, CD_ERROR, "could not start the executor with "
-                           "%d workers and %d tasks", a.nworkers, a.nrequests);
-    else
-        check(&a, ms, v);
-    teardown(&a);
+    char sessions[32];
+    snprintf(sessions, sizeof sessions, "%d sessions", p->iterations);
+    cd_demo_run(&(cd_demo_steps_t){ setup, serve, check, teardown,
+                                    sessions }, &a, p, variant, v);
 }
 
 static const cd_variant_t variants[] = {

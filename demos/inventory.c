@@ -39,7 +39,7 @@
 #include "../lib/cd_exec.h"
 #include "../lib/cd_registry.h"
 #include "../lib/cd_thread.h"
-#include "scenario.h"
+#include "support.h" /* scenario.h, and how a run is driven */
 
 #define PRODUCTS 3
 #define PAY_USEC 2000   /* the payment provider takes 2 ms */
@@ -176,13 +176,13 @@ static void (*const buy[])(sale_t *, buyer_t *) = {
 
 /* ================================ harness ================================ */
 
-/* The live figures for --view (registry gauges), from the sale's own books
- * with relaxed loads: watching orders nothing between the buyers. pay()
- * counts a payment in as it starts; the payments still out are set again
- * here, after a buyer and after the run. With several workers a figure may
- * lag a moment; the last call, after the run, is exact. */
-static void show_books(sale_t *s)
+/* The live figures for --view (registry gauges), from the sale's books with
+ * relaxed loads: watching orders nothing between the buyers. pay() counts a
+ * payment in as it starts; those still out are set again here, after a buyer
+ * and after the run (several workers: a figure may lag; the last is exact). */
+static void show_books(void *sale)
 {
+    sale_t *s = sale;
     int sold = 0, oversold = 0, declined = 0, returned = 0;
     for (int i = 0; i < PRODUCTS; i++) {
         product_t *p = &s->products[i];
@@ -228,8 +228,9 @@ static void register_figures(sale_t *s)
     show_books(s);
 }
 
-static int setup(sale_t *s, const cd_params_t *p, int variant)
+static int setup(void *state, const cd_params_t *p, int variant)
 {
+    sale_t *s = state;
     s->variant = variant;
     s->buyers = p->iterations;
     s->stock = p->iterations / 4 > 0 ? p->iterations / 4 : 1;
@@ -254,35 +255,38 @@ static int setup(sale_t *s, const cd_params_t *p, int variant)
     return 0;
 }
 
-static void teardown(sale_t *s)
+static void teardown(void *state)
 {
+    sale_t *s = state;
     if (s->keyed_ready)
         cd_akeyed_destroy(&s->product_lock);
 }
 
-/* Spawns every buyer of every product and runs them. Returns 0 or -1. */
-static int sell(sale_t *s)
+/* A buyer's task is named for the product and the buyer: "<product>-3". */
+static void buyer_name(const void *arg, int k, char *buf, size_t len)
 {
-    int n = s->buyers * PRODUCTS, rc = -1;
+    const buyer_t *b = arg;
+    (void)k;
+    snprintf(buf, len, "%s-%d", b->product->name, b->no);
+}
+
+/* Spawns every buyer of every product and runs them. Returns 0 or -1. */
+static int sell(void *state, cd_verdict_t *v)
+{
+    sale_t *s = state;
+    int n = s->buyers * PRODUCTS;
     int late_from = s->buyers - s->buyers / 4; /* the last quarter */
-    cd_exec_t *e = NULL;
     buyer_t *buyers = calloc((size_t)n, sizeof *buyers);
 
-    if (!buyers || cd_exec_create(&e, s->nworkers) != 0)
-        goto out;
-    for (int k = 0; k < n; k++) {
-        char name[CD_NAME_MAX];
-        product_t *p = &s->products[k % PRODUCTS];
+    for (int k = 0; buyers && k < n; k++) {
         int no = k / PRODUCTS + 1;
-        snprintf(name, sizeof name, "%s-%d", p->name, no);
-        buyers[k] = (buyer_t){ s, p, no, no > late_from };
-        if (cd_exec_spawn(e, name, buyer_task, &buyers[k]) < 0)
-            goto out;
+        buyers[k] = (buyer_t){ s, &s->products[k % PRODUCTS], no,
+                               no > late_from };
     }
-    rc = cd_exec_run(e) < 0 ? -1 : 0;
-    show_books(s);
-out:
-    cd_exec_destroy(e);
+    int rc = cd_demo_run_batch(&(cd_demo_batch_t){
+        .n = n, .nworkers = s->nworkers, .what = "buyer",
+        .name = buyer_name, .fn = buyer_task, .args = buyers,
+        .size = sizeof *buyers, .after = show_books, .ctx = s }, v);
     free(buyers);
     return rc;
 }
@@ -329,8 +333,10 @@ static void sold_text(const books_t *k, char *buf, size_t size)
 
 /* Invariant: no product sells more units than it had, and every unit not
  * sold is back on the shelf. */
-static void check(sale_t *s, double ms, cd_verdict_t *v)
+static void check(void *state, int64_t ns, cd_verdict_t *v)
 {
+    sale_t *s = state;
+    double ms = (double)ns / 1e6;
     books_t k = read_books(s);
     int max = atomic_load(&s->max_paying);
     int payments = k.sold + k.declined;
@@ -403,20 +409,8 @@ static void check(sale_t *s, double ms, cd_verdict_t *v)
 static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
 {
     sale_t s = { 0 };
-    if (setup(&s, p, variant) != 0) {
-        cd_verdict_observe(v, CD_ERROR, "could not set up the sale");
-        teardown(&s);
-        return;
-    }
-    int64_t t0 = cd_reg_elapsed_ns();
-    int rc = sell(&s);
-    double ms = (double)(cd_reg_elapsed_ns() - t0) / 1e6;
-    if (rc != 0)
-        cd_verdict_observe(v, CD_ERROR, "could not run %d buyer tasks on %d "
-                           "workers", s.buyers * PRODUCTS, s.nworkers);
-    else
-        check(&s, ms, v);
-    teardown(&s);
+    cd_demo_run(&(cd_demo_steps_t){ setup, sell, check, teardown,
+                                    "the sale" }, &s, p, variant, v);
 }
 
 static const cd_variant_t variants[] = {

@@ -38,7 +38,7 @@
 #include "../lib/cd_mutex.h"
 #include "../lib/cd_registry.h"
 #include "../lib/cd_thread.h"
-#include "scenario.h"
+#include "support.h" /* scenario.h, and how a run is driven */
 
 #define AMOUNT 10
 #define START_BALANCE 1000
@@ -247,13 +247,9 @@ static void join_retries(char *buf, size_t size, const bank_t *b)
 {
     size_t at = 0;
     buf[0] = '\0';
-    for (int i = 0; i < b->naccounts && at < size; i++) {
-        int w = snprintf(buf + at, size - at, "%s%ld", i ? "/" : "",
-                         b->tellers[i].retries);
-        if (w < 0)
-            break;
-        at += (size_t)w;
-    }
+    for (int i = 0; i < b->naccounts; i++)
+        at = cd_demo_append(buf, size, at, "%s%ld", i ? "/" : "",
+                            b->tellers[i].retries);
 }
 
 /* Invariant: every transfer completes - never LIVELOCK_RETRIES retries in

@@ -35,7 +35,7 @@
 #include "../lib/cd_mutex.h"
 #include "../lib/cd_registry.h"
 #include "../lib/cd_thread.h"
-#include "scenario.h"
+#include "support.h" /* scenario.h, and how a run is driven */
 
 #define HANDSHAKE_USEC 2000 /* the database's handshake takes 2 ms */
 #define POLL_USEC 250       /* a handler looks at the flag every 0.25 ms */
@@ -189,19 +189,6 @@ static void handler(void *ctx, int index)
     }
 }
 
-/* "8/8/7/8": one count per handler. */
-static void join_counts(char *buf, size_t size, const int *c, int n)
-{
-    size_t at = 0;
-    buf[0] = '\0';
-    for (int i = 0; i < n && at < size; i++) {
-        int w = snprintf(buf + at, size - at, "%s%d", i ? "/" : "", c[i]);
-        if (w < 0)
-            break;
-        at += (size_t)w;
-    }
-}
-
 /* Invariant: no handler ever reads a connection's record before it is
  * written - every session read is the one the handshake returned. */
 static void check(pool_t *p, cd_verdict_t *v)
@@ -212,7 +199,7 @@ static void check(pool_t *p, cd_verdict_t *v)
         reads += p->reads_of[i];
         stale += p->stale_of[i];
     }
-    join_counts(stale_of, sizeof stale_of, p->stale_of, p->nhandlers);
+    cd_demo_join(stale_of, sizeof stale_of, p->stale_of, p->nhandlers);
 
     int want = p->nhandlers * p->nconns;
     cd_verdict_expect(v, "each of %d %s reads each of %d %s only once its "
@@ -243,7 +230,6 @@ static void check(pool_t *p, cd_verdict_t *v)
 static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
 {
     pool_t *pl = calloc(1, sizeof *pl);
-    cd_thread_t w;
 
     if (!pl || !(pl->conns = calloc((size_t)p->iterations,
                                     sizeof *pl->conns)) ||
@@ -267,11 +253,8 @@ static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
     pl->g_reads = cd_reg_gauge("reads");
     pl->g_stale = cd_reg_gauge("stale reads");
 
-    int rc = cd_thread_spawn(&w, "warmer", warmer, pl);
-    if (rc == 0) {
-        rc = cd_team_run(pl->nhandlers, "handler", handler, pl);
-        cd_thread_join(&w);
-    }
+    int rc = cd_demo_team_beside("warmer", warmer, pl->nhandlers, "handler",
+                                 handler, pl);
     if (rc < 0)
         cd_verdict_observe(v, CD_ERROR, "could not start %d threads",
                            pl->nhandlers + 1);

@@ -26,7 +26,7 @@
 #include "../lib/cd_mutex.h"
 #include "../lib/cd_registry.h"
 #include "../lib/cd_thread.h"
-#include "scenario.h"
+#include "support.h" /* scenario.h, and how a run is driven */
 
 #define PRICE 100
 #define GATEWAY_USEC 2000 /* the payment gateway takes 2 ms */
@@ -43,7 +43,7 @@ typedef struct order {
 
 typedef struct shop {
     int variant;
-    int norders, ncustomers;
+    int norders, ncustomers, nthreads;
     order_t *orders;
     atomic_int next;          /* next queue item; item k is order k/SUBMITS */
     cd_mutex_t lock;          /* fix "mutex": one lock for everything */
@@ -147,10 +147,12 @@ static void cashier(void *ctx, int index)
     }
 }
 
-static int setup(shop_t *s, const cd_params_t *p, int variant)
+static int setup(void *state, const cd_params_t *p, int variant)
 {
+    shop_t *s = state;
     s->variant = variant;
     s->norders = p->iterations;
+    s->nthreads = p->threads;
     s->ncustomers = p->threads / SUBMITS > 0 ? p->threads / SUBMITS : 1;
     atomic_init(&s->next, 0);
     s->orders = calloc((size_t)s->norders, sizeof *s->orders);
@@ -179,8 +181,9 @@ static int setup(shop_t *s, const cd_params_t *p, int variant)
     return 0;
 }
 
-static void teardown(shop_t *s)
+static void teardown(void *state)
 {
+    shop_t *s = state;
     cd_keyed_destroy(&s->customer_lock);
     cd_mutex_destroy(&s->lock);
     free(s->orders);
@@ -188,16 +191,25 @@ static void teardown(shop_t *s)
     free(s->charges);
 }
 
-/* Invariant: every order charged exactly once, every balance at zero. */
-static void check(shop_t *s, double seconds, cd_verdict_t *v)
+/* Every checkout thread takes queue items until none are left. */
+static int serve(void *state, cd_verdict_t *v)
 {
-    int total = 0, twice = 0, unpaid = 0, worst = 0;
-    for (int i = 0; i < s->norders; i++) {
-        int c = atomic_load(&s->charges[i]);
-        total += c;
-        twice += c > 1;
-        unpaid += c == 0;
-    }
+    shop_t *s = state;
+    if (cd_team_run(s->nthreads, "checkout", cashier, s) >= 0)
+        return 0;
+    cd_verdict_observe(v, CD_ERROR, "could not start %d threads",
+                       s->nthreads);
+    return -1;
+}
+
+/* Invariant: every order charged exactly once, every balance at zero. */
+static void check(void *state, int64_t ns, cd_verdict_t *v)
+{
+    shop_t *s = state;
+    double seconds = (double)ns / 1e9;
+    cd_demo_tally_t t = cd_demo_tally(s->charges, s->norders,
+                                      memory_order_seq_cst);
+    int total = t.total, twice = t.twice, unpaid = t.never, worst = 0;
     for (int c = 0; c < s->ncustomers; c++)
         if (atomic_load(&s->balance[c]) < atomic_load(&s->balance[worst]))
             worst = c;
@@ -237,20 +249,8 @@ static void check(shop_t *s, double seconds, cd_verdict_t *v)
 static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
 {
     shop_t s = { 0 };
-    if (setup(&s, p, variant) != 0) {
-        cd_verdict_observe(v, CD_ERROR, "could not set up the shop");
-        teardown(&s);
-        return;
-    }
-    int64_t t0 = cd_reg_elapsed_ns(); /* the virtual clock under --sched */
-    int rc = cd_team_run(p->threads, "checkout", cashier, &s);
-    double seconds = (double)(cd_reg_elapsed_ns() - t0) / 1e9;
-    if (rc < 0)
-        cd_verdict_observe(v, CD_ERROR, "could not start %d threads",
-                           p->threads);
-    else
-        check(&s, seconds, v);
-    teardown(&s);
+    cd_demo_run(&(cd_demo_steps_t){ setup, serve, check, teardown,
+                                    "the shop" }, &s, p, variant, v);
 }
 
 static const cd_variant_t variants[] = {

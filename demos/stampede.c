@@ -36,7 +36,7 @@
 #include "../lib/cd_exec.h"
 #include "../lib/cd_registry.h"
 #include "../lib/cd_thread.h"
-#include "scenario.h"
+#include "support.h" /* scenario.h, and how a run is driven */
 
 #define KEYS 3
 #define QUERY_USEC 20000 /* the database takes 20 ms per query */
@@ -190,8 +190,9 @@ static void register_figures(app_t *a)
     a->g_in_flight = cd_reg_gauge("queries in flight");
 }
 
-static int setup(app_t *a, const cd_params_t *p, int variant)
+static int setup(void *state, const cd_params_t *p, int variant)
 {
+    app_t *a = state;
     a->variant = variant;
     a->per_key = p->iterations;
     a->nrequests = KEYS * p->iterations;
@@ -218,8 +219,9 @@ static int setup(app_t *a, const cd_params_t *p, int variant)
     return 0;
 }
 
-static void teardown(app_t *a)
+static void teardown(void *state)
 {
+    app_t *a = state;
     for (int k = 0; k < KEYS; k++)
         if (a->flights[k].landed.id > 0)
             cd_amutex_destroy(&a->flights[k].landed);
@@ -230,32 +232,27 @@ static void teardown(app_t *a)
 }
 
 /* Spawns every request and runs them. Returns 0 or -1. */
-static int serve(app_t *a)
+static int serve(void *state, cd_verdict_t *v)
 {
-    int rc = -1;
-    cd_exec_t *e = NULL;
+    app_t *a = state;
     request_t *reqs = calloc((size_t)a->nrequests, sizeof *reqs);
 
-    if (!reqs || cd_exec_create(&e, a->nworkers) != 0)
-        goto out;
-    for (int i = 0; i < a->nrequests; i++) {
-        char name[CD_NAME_MAX];
-        snprintf(name, sizeof name, "request-%d", i + 1);
+    for (int i = 0; reqs && i < a->nrequests; i++)
         reqs[i] = (request_t){ a, i % KEYS };
-        if (cd_exec_spawn(e, name, request_task, &reqs[i]) < 0)
-            goto out;
-    }
-    rc = cd_exec_run(e) < 0 ? -1 : 0;
-out:
-    cd_exec_destroy(e);
+    int rc = cd_demo_run_batch(&(cd_demo_batch_t){
+        .n = a->nrequests, .nworkers = a->nworkers, .what = "request",
+        .prefix = "request", .fn = request_task, .args = reqs,
+        .size = sizeof *reqs }, v);
     free(reqs);
     return rc;
 }
 
 /* Invariant: one database query per key, and every request served the
  * database's value. */
-static void check(app_t *a, double ms, cd_verdict_t *v)
+static void check(void *state, int64_t ns, cd_verdict_t *v)
 {
+    app_t *a = state;
+    double ms = (double)ns / 1e6;
     int total = 0, most = 0;
     for (int k = 0; k < KEYS; k++) {
         int q = atomic_load(&a->queries[k]);
@@ -304,20 +301,8 @@ static void check(app_t *a, double ms, cd_verdict_t *v)
 static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
 {
     app_t a = { 0 };
-    if (setup(&a, p, variant) != 0) {
-        cd_verdict_observe(v, CD_ERROR, "could not set up the cache");
-        teardown(&a);
-        return;
-    }
-    int64_t t0 = cd_reg_elapsed_ns();
-    int rc = serve(&a);
-    double ms = (double)(cd_reg_elapsed_ns() - t0) / 1e6;
-    if (rc != 0)
-        cd_verdict_observe(v, CD_ERROR, "could not run %d request tasks on "
-                           "%d workers", a.nrequests, a.nworkers);
-    else
-        check(&a, ms, v);
-    teardown(&a);
+    cd_demo_run(&(cd_demo_steps_t){ setup, serve, check, teardown,
+                                    "the cache" }, &a, p, variant, v);
 }
 
 static const cd_variant_t variants[] = {

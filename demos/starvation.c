@@ -41,7 +41,7 @@
 #include "../lib/cd_registry.h"
 #include "../lib/cd_rwlock.h"
 #include "../lib/cd_thread.h"
-#include "scenario.h"
+#include "support.h" /* scenario.h, and how a run is driven */
 
 #define REQUEST_EVERY_USEC 1000 /* a request arrives every 1 ms */
 #define CHECK_USEC 3000         /* walking the window takes 3 ms */
@@ -253,19 +253,6 @@ static void request_thread(void *ctx, int index)
 
 /* ================================ harness ================================ */
 
-/* "50/50/49": one count per request thread. */
-static void join_counts(char *buf, size_t size, const int *c, int n)
-{
-    size_t at = 0;
-    buf[0] = '\0';
-    for (int i = 0; i < n && at < size; i++) {
-        int w = snprintf(buf + at, size - at, "%s%d", i ? "/" : "", c[i]);
-        if (w < 0)
-            break;
-        at += (size_t)w;
-    }
-}
-
 /* "no read", "1 read", "2 reads". */
 static const char *count_reads(char *buf, size_t size, int n)
 {
@@ -289,8 +276,8 @@ static void check(limiter_t *lm, cd_verdict_t *v)
         if (lm->stalest_us[i] > stalest)
             stalest = lm->stalest_us[i];
     }
-    join_counts(shares, sizeof shares, lm->reads_of, lm->nreaders);
-    join_counts(past_of, sizeof past_of, lm->past_of, lm->nreaders);
+    cd_demo_join(shares, sizeof shares, lm->reads_of, lm->nreaders);
+    cd_demo_join(past_of, sizeof past_of, lm->past_of, lm->nreaders);
 
     cd_verdict_expect(v, "at most %d reads go in ahead of the trimmer while "
                       "it waits for the write lock, and it makes its %d "
@@ -338,7 +325,6 @@ static void check(limiter_t *lm, cd_verdict_t *v)
 static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
 {
     limiter_t *lm = calloc(1, sizeof *lm);
-    cd_thread_t trimmer;
 
     if (!lm || cd_rwlock_init(&lm->lock, "window-lock", policy[variant])) {
         cd_verdict_observe(v, CD_ERROR, "could not set up the limiter");
@@ -366,11 +352,8 @@ static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
     lm->g_longest = cd_reg_gauge("longest wait ms");
     atomic_init(&lm->t0_ns, 0);
 
-    int rc = cd_thread_spawn(&trimmer, "trimmer", trimmer_thread, lm);
-    if (rc == 0) {
-        rc = cd_team_run(lm->nreaders, "request", request_thread, lm);
-        cd_thread_join(&trimmer);
-    }
+    int rc = cd_demo_team_beside("trimmer", trimmer_thread, lm->nreaders,
+                                 "request", request_thread, lm);
     if (rc < 0)
         cd_verdict_observe(v, CD_ERROR, "could not start %d threads",
                            lm->nreaders + 1);

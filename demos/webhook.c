@@ -36,7 +36,7 @@
 #include "../lib/cd_exec.h"
 #include "../lib/cd_registry.h"
 #include "../lib/cd_thread.h"
-#include "scenario.h"
+#include "support.h" /* scenario.h, and how a run is driven */
 
 #define FULFIL_USEC 3000 /* the warehouse takes 3 ms to ship an order */
 #define DELIVERIES 3     /* the first delivery and two retries */
@@ -151,16 +151,13 @@ typedef struct job {
  * counts a fulfilment in as it starts; the ones still out are set again
  * here from in_flight, after a delivery and after the run. With more than
  * one worker a figure may lag a moment; the last call is exact. */
-static void show_books(hook_t *h)
+static void show_books(void *hook)
 {
-    int total = 0, dup = 0;
-    for (int i = 0; i < h->nevents; i++) {
-        int c = atomic_load_explicit(&h->shipped[i], memory_order_relaxed);
-        total += c;
-        dup += c > 1;
-    }
-    cd_reg_gauge_set(h->g_shipped, total);
-    cd_reg_gauge_set(h->g_dup, dup);
+    hook_t *h = hook;
+    cd_demo_tally_t t = cd_demo_tally(h->shipped, h->nevents,
+                                      memory_order_relaxed);
+    cd_reg_gauge_set(h->g_shipped, t.total);
+    cd_reg_gauge_set(h->g_dup, t.twice);
     cd_reg_gauge_set(h->g_flight, atomic_load_explicit(&h->in_flight,
                                                        memory_order_relaxed));
 }
@@ -184,8 +181,9 @@ static void register_figures(hook_t *h)
     show_books(h);
 }
 
-static int setup(hook_t *h, const cd_params_t *p, int variant)
+static int setup(void *state, const cd_params_t *p, int variant)
 {
+    hook_t *h = state;
     h->variant = variant;
     h->nevents = p->iterations;
     h->nworkers = p->workers;
@@ -213,8 +211,9 @@ static int setup(hook_t *h, const cd_params_t *p, int variant)
     return 0;
 }
 
-static void teardown(hook_t *h)
+static void teardown(void *state)
 {
+    hook_t *h = state;
     if (h->event_lock_ready)
         cd_akeyed_destroy(&h->event_lock);
     free(h->events);
@@ -223,28 +222,29 @@ static void teardown(hook_t *h)
     free(h->event_in_flight);
 }
 
+/* Delivery k of event e: "evt<e>-try<t>", all first tries, then the
+ * retries. */
+static void delivery_name(const void *arg, int k, char *buf, size_t len)
+{
+    const job_t *j = arg;
+    snprintf(buf, len, "evt%d-try%d", j->event->id + 1,
+             k / j->hook->nevents + 1);
+}
+
 /* Spawns every delivery - all first tries, then the retries - and runs
  * them. Returns 0 or -1. */
-static int serve(hook_t *h)
+static int serve(void *state, cd_verdict_t *v)
 {
-    int n = h->nevents * DELIVERIES, rc = -1;
-    cd_exec_t *e = NULL;
+    hook_t *h = state;
+    int n = h->nevents * DELIVERIES;
     job_t *jobs = calloc((size_t)n, sizeof *jobs);
 
-    if (!jobs || cd_exec_create(&e, h->nworkers) != 0)
-        goto out;
-    for (int k = 0; k < n; k++) {
-        char name[CD_NAME_MAX];
-        int ev = k % h->nevents, try = k / h->nevents + 1;
-        snprintf(name, sizeof name, "evt%d-try%d", ev + 1, try);
-        jobs[k] = (job_t){ h, &h->events[ev] };
-        if (cd_exec_spawn(e, name, delivery_task, &jobs[k]) < 0)
-            goto out;
-    }
-    rc = cd_exec_run(e) < 0 ? -1 : 0;
-    show_books(h);
-out:
-    cd_exec_destroy(e);
+    for (int k = 0; jobs && k < n; k++)
+        jobs[k] = (job_t){ h, &h->events[k % h->nevents] };
+    int rc = cd_demo_run_batch(&(cd_demo_batch_t){
+        .n = n, .nworkers = h->nworkers, .what = "delivery",
+        .name = delivery_name, .fn = delivery_task, .args = jobs,
+        .size = sizeof *jobs, .after = show_books, .ctx = h }, v);
     free(jobs);
     return rc;
 }
@@ -260,33 +260,29 @@ static void describe_dups(const hook_t *h, char *buf, size_t len)
         int count = 0;
         for (int i = 0; i < h->nevents; i++)
             count += atomic_load(&h->shipped[i]) == times;
-        if (count == 0 || at >= len)
+        if (count == 0)
             continue;
         char how[16] = "twice";
         if (times > 2)
             snprintf(how, sizeof how, "%d times", times);
-        int w = snprintf(buf + at, len - at, "%s%d fulfilled %s",
-                         at ? ", " : "", count, how);
-        at += w > 0 ? (size_t)w : 0;
+        at = cd_demo_append(buf, len, at, "%s%d fulfilled %s",
+                            at ? ", " : "", count, how);
     }
-    int missed = 0;
-    for (int i = 0; i < h->nevents; i++)
-        missed += atomic_load(&h->shipped[i]) == 0;
-    if (missed && at < len)
-        snprintf(buf + at, len - at, "%s%d never fulfilled", at ? ", " : "",
-                 missed);
+    int missed = cd_demo_tally(h->shipped, h->nevents,
+                               memory_order_seq_cst).never;
+    if (missed)
+        cd_demo_append(buf, len, at, "%s%d never fulfilled", at ? ", " : "",
+                       missed);
 }
 
 /* Invariant: every event fulfilled exactly once, however often delivered. */
-static void check(hook_t *h, double ms, cd_verdict_t *v)
+static void check(void *state, int64_t ns, cd_verdict_t *v)
 {
-    int total = 0, dup = 0, missed = 0;
-    for (int i = 0; i < h->nevents; i++) {
-        int c = atomic_load(&h->shipped[i]);
-        total += c;
-        dup += c > 1;
-        missed += c == 0;
-    }
+    hook_t *h = state;
+    double ms = (double)ns / 1e6;
+    cd_demo_tally_t t = cd_demo_tally(h->shipped, h->nevents,
+                                      memory_order_seq_cst);
+    int total = t.total, dup = t.twice, missed = t.never;
     int max = atomic_load(&h->max_in_flight);
     int acked = atomic_load(&h->acknowledged);
     char dups[128];
@@ -331,20 +327,8 @@ static void check(hook_t *h, double ms, cd_verdict_t *v)
 static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
 {
     hook_t h = { 0 };
-    if (setup(&h, p, variant) != 0) {
-        cd_verdict_observe(v, CD_ERROR, "could not set up the webhook");
-        teardown(&h);
-        return;
-    }
-    int64_t t0 = cd_reg_elapsed_ns();
-    int rc = serve(&h);
-    double ms = (double)(cd_reg_elapsed_ns() - t0) / 1e6;
-    if (rc != 0)
-        cd_verdict_observe(v, CD_ERROR, "could not run %d delivery tasks on "
-                           "%d workers", h.nevents * DELIVERIES, h.nworkers);
-    else
-        check(&h, ms, v);
-    teardown(&h);
+    cd_demo_run(&(cd_demo_steps_t){ setup, serve, check, teardown,
+                                    "the webhook" }, &h, p, variant, v);
 }
 
 static const cd_variant_t variants[] = {

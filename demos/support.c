@@ -1,0 +1,102 @@
+/*
+ * support.c - the mechanics every scenario's run shares (support.h).
+ */
+#include "support.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "../lib/cd_registry.h"
+
+void cd_demo_run(const cd_demo_steps_t *steps, void *state,
+                 const cd_params_t *p, int variant, cd_verdict_t *v)
+{
+    if (steps->setup(state, p, variant) != 0) {
+        cd_verdict_observe(v, CD_ERROR, "could not set up %s",
+                           steps->subject);
+        steps->teardown(state);
+        return;
+    }
+    int64_t t0 = cd_reg_elapsed_ns(); /* the virtual clock under --sched */
+    int rc = steps->serve(state, v);
+    int64_t ns = cd_reg_elapsed_ns() - t0;
+    if (rc == 0)
+        steps->check(state, ns, v);
+    steps->teardown(state);
+}
+
+int cd_demo_run_batch(const cd_demo_batch_t *b, cd_verdict_t *v)
+{
+    cd_exec_t *e = NULL;
+    int rc = -1;
+
+    if (!b->args || cd_exec_create(&e, b->nworkers) != 0)
+        goto out;
+    for (int k = 0; k < b->n; k++) {
+        void *arg = (char *)b->args + (size_t)k * b->size;
+        char name[CD_NAME_MAX];
+        if (b->name)
+            b->name(arg, k, name, sizeof name);
+        else
+            snprintf(name, sizeof name, "%s-%d", b->prefix, k + 1);
+        int id = b->worker
+                     ? cd_exec_spawn_on(e, b->worker(arg), name, b->fn, arg)
+                     : cd_exec_spawn(e, name, b->fn, arg);
+        if (id < 0)
+            goto out;
+    }
+    rc = cd_exec_run(e) < 0 ? -1 : 0;
+    if (b->after)
+        b->after(b->ctx);
+out:
+    cd_exec_destroy(e);
+    if (rc != 0 && b->what)
+        cd_verdict_observe(v, CD_ERROR, "could not run %d %s tasks on %d "
+                           "workers", b->n, b->what, b->nworkers);
+    return rc;
+}
+
+int cd_demo_team_beside(const char *name, cd_thread_fn fn, int n,
+                        const char *prefix, cd_team_fn team, void *ctx)
+{
+    cd_thread_t t;
+    int rc = cd_thread_spawn(&t, name, fn, ctx);
+    if (rc == 0) {
+        rc = cd_team_run(n, prefix, team, ctx);
+        cd_thread_join(&t);
+    }
+    return rc;
+}
+
+cd_demo_tally_t cd_demo_tally(const atomic_int *count, int n,
+                              memory_order order)
+{
+    cd_demo_tally_t t = { 0 };
+    for (int i = 0; i < n; i++) {
+        int c = atomic_load_explicit(&count[i], order);
+        t.total += c;
+        t.twice += c > 1;
+        t.never += c == 0;
+    }
+    return t;
+}
+
+size_t cd_demo_append(char *buf, size_t size, size_t at, const char *fmt,
+                      ...)
+{
+    if (at >= size)
+        return at;
+    va_list ap;
+    va_start(ap, fmt);
+    int w = vsnprintf(buf + at, size - at, fmt, ap);
+    va_end(ap);
+    return w > 0 ? at + (size_t)w : at;
+}
+
+void cd_demo_join(char *buf, size_t size, const int *c, int n)
+{
+    size_t at = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < n; i++)
+        at = cd_demo_append(buf, size, at, "%s%d", i ? "/" : "", c[i]);
+}
