@@ -60,6 +60,16 @@ static CD_ALWAYS_INLINE int cd__op_fast_self(void)
                : 0;
 }
 
+/* The traced fast paths' gate: the calling thread's id when this run knows
+ * it and the run is quiet but for tracing (cd__reg.tgate), else 0. A
+ * primitive's general path asks it first: then it may do what its fast
+ * path does, plus the event, which goes into the thread's own ring. */
+static CD_ALWAYS_INLINE int cd__op_traced_self(void)
+{
+    uint64_t key = cd__self_key;
+    return CD__KEY_GEN(key) == cd__ld(&cd__reg.tgate) ? CD__KEY_ID(key) : 0;
+}
+
 /* The registry half of cd__op_begin: the thread's latest operation. For a
  * primitive's fast path, when cd__op_quiet(). */
 static CD_ALWAYS_INLINE void cd__op_record(int self, int op, int obj)

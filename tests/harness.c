@@ -425,6 +425,20 @@ cd_snapshot_t *take_snapshot(void)
     return snap();
 }
 
+int trace_events(const cd_trace_event_t **ev)
+{
+    static cd_trace_event_t *buf;
+    uint64_t total;
+
+    if (!buf && !(buf = malloc(CD_TRACE_CAP * sizeof *buf)))
+        abort();
+    *ev = buf;
+    int n = cd_trace_read(buf, CD_TRACE_CAP, &total);
+    if (n < 0)
+        abort();
+    return n;
+}
+
 const cd_thread_info_t *tinfo(const cd_snapshot_t *s, int id)
 {
     return (id > 0 && id <= s->nthreads) ? &s->threads[id - 1] : NULL;

@@ -27,10 +27,10 @@ static const cd_obj_info_t *sem_info(void)
 
 static int traced(int op, int obj, int64_t arg)
 {
-    cd_trace_event_t ev;
-    for (uint64_t i = 0; i < cd_trace_total(); i++)
-        if (cd_trace_get(i, &ev) == 0 && ev.op == op && ev.obj == obj &&
-            ev.arg == arg)
+    const cd_trace_event_t *ev;
+    int n = trace_events(&ev);
+    for (int i = 0; i < n; i++)
+        if (ev[i].op == op && ev[i].obj == obj && ev[i].arg == arg)
             return 1;
     return 0;
 }

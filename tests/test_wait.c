@@ -108,9 +108,10 @@ static void start_getter(oneshot_t *o, const char *name, cd_thread_t *t,
 /* Whether the trace holds event op on obj. */
 static int traced(int op, int obj)
 {
-    cd_trace_event_t ev;
-    for (uint64_t i = 0; i < cd_trace_total(); i++)
-        if (cd_trace_get(i, &ev) == 0 && ev.op == op && ev.obj == obj)
+    const cd_trace_event_t *ev;
+    int n = trace_events(&ev);
+    for (int i = 0; i < n; i++)
+        if (ev[i].op == op && ev[i].obj == obj)
             return 1;
     return 0;
 }
