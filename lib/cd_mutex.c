@@ -124,43 +124,17 @@ static CD_NOINLINE int acquire(cd_mutex_t *m, int op, int ms, cd_site_t site)
     return acquire_wait(m, op, ms, site, tracked);
 }
 
-/* ============================ the traced fast path =======================
- * A free run with tracing on: the inline fast path's steps (cd_mutex_fast.h)
- * plus the event, written into the thread's own ring with one read of the
- * TSC. A lock taken without waiting writes one event that reads back as its
- * lock and its acquired (cd_trace.c), so the trace shows what the general
- * path would have shown. Nothing here waits, decides or checks lock order:
- * the gate says no scheduler runs, and the caller holds no other lock. */
-
-static CD_NOINLINE int lock_traced(cd_mutex_t *m, cd_site_t site, int self,
-                                   cd_trace_ring_t *r)
+/* The traced fast path (cd_mutex_fast.h) found the mutex taken: its lock
+ * event (the registry has it already), then the wait, which traces the
+ * rest. */
+int cd__mutex_lock_wait_traced(cd_mutex_t *m, cd_site_t site)
 {
-    uint64_t tick = cd__ticks(); /* when it asked, as the lock event says */
-
-    CD_TSAN_PRE_LOCK(TSAN_ID(m), 0);
-    cd__op_record(self, CD_OP_LOCK, m->id);
-    if (CD_UNLIKELY(pthread_mutex_trylock(&m->m) != 0)) {
-        cd__trace_put(r, tick, self, CD_OP_LOCK, m->id, 0, 0, NULL, site);
-        return acquire_wait(m, CD_OP_LOCK, 0, site, 1);
-    }
-    cd__op_hold(self, m->id, site, 0);
-    cd__trace_put(r, tick, self, CD_OP_LOCK, m->id, CD_TR_AT_ONCE, 0, NULL,
-                  site);
-    atomic_store_explicit(&r->merged,
-                          atomic_load_explicit(&r->merged, CD_RELAXED) + 1,
-                          CD_RELAXED);
-    CD_TSAN_POST_LOCK(TSAN_ID(m), 0);
-    return 0;
+    cd__op_note(cd__self(), CD_OP_LOCK, m->id, 0, site);
+    return acquire_wait(m, CD_OP_LOCK, 0, site, 1);
 }
 
 int cd__mutex_lock_general(cd_mutex_t *m, cd_site_t site)
 {
-    int self = cd__op_traced_self();
-    cd_trace_ring_t *r;
-
-    if (self && m->id && cd__ld(&cd__rec(self)->nheld) == 0 &&
-        (r = cd__trace_ring()))
-        return lock_traced(m, site, self, r);
     return acquire(m, CD_OP_LOCK, 0, site);
 }
 
@@ -203,22 +177,7 @@ int cd_mutex_trylock_at(cd_mutex_t *m, cd_site_t site)
 /* The general path of unlock: any thread, any mode. */
 void cd__mutex_unlock_general(cd_mutex_t *m, cd_site_t site)
 {
-    int self = cd__op_traced_self();
-    cd_trace_ring_t *r;
-
-    if (self && m->id && (r = cd__trace_ring())) {
-        /* The traced fast path (above): the same steps as the inline
-         * unlock, and the event. */
-        CD_TSAN_PRE_UNLOCK(TSAN_ID(m));
-        cd__op_record(self, CD_OP_UNLOCK, m->id);
-        cd__trace_put(r, cd__ticks(), self, CD_OP_UNLOCK, m->id, 0, 0, NULL,
-                      site);
-        cd__op_released(self, m->id);
-        CD_CHECK(pthread_mutex_unlock(&m->m));
-        CD_TSAN_POST_UNLOCK(TSAN_ID(m));
-        return;
-    }
-    self = cd__self();
+    int self = cd__self();
 
     CD_TSAN_PRE_UNLOCK(TSAN_ID(m));
     if (self && m->id) {
