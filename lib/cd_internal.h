@@ -163,8 +163,8 @@ typedef struct cd_gauge_rec {
 
 struct cd_registry {
     unsigned gen;                 /* bumped by every reset; never 0 */
-    /* The fast paths' gate: gen while the run is quiet (cd__op_quiet():
-     * tracing off, no controlled scheduler), else 0. Compared with the
+    /* The fast paths' gate: gen while the run is quiet (tracing off, no
+     * pause, no controlled scheduler), else 0. Compared with the
      * gen in a thread's key, it says in one comparison that the thread is
      * known to this run and that nothing but the registry needs to hear
      * about the operation (see cd__op_fast_self). Derived from gen,

@@ -1,11 +1,11 @@
 /*
  * cd_mutex.c - the instrumented mutex.
  *
- * Three paths. The fast path (the common case: a known thread, tracing
- * off, no controlled scheduler, no other lock held, the mutex free) is one
- * trylock plus a few relaxed stores into the registry; it is inline, in
- * cd_mutex_fast.h, and bench/bench_mutex.c measures it against a raw
- * pthread mutex. The general path (here) does the same steps through
+ * Three paths. The fast path (the common case: a known thread, no
+ * controlled scheduler, no other lock held, the mutex free) is one trylock
+ * plus a few relaxed stores into the registry, and with tracing on one
+ * event in the thread's own trace ring; it is inline, in cd_mutex_fast.h,
+ * and bench/bench_mutex.c measures it against a raw pthread mutex. The general path (here) does the same steps through
  * cd__op_begin/cd__op_acquired, with the trace, the scheduler's decision
  * point and the lock-order check. The waiting path hands the wait to
  * the choke point's wait loop (cd__op_wait), giving it a timed lock as

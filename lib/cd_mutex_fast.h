@@ -12,14 +12,16 @@
  * registry's updates (cd_op.h) and nothing else; every case it does not
  * handle goes to the out-of-line paths in cd_mutex.c:
  *
- *   handled here:  a thread the run knows, a registered mutex, tracing
- *                  off, no controlled scheduler (cd__op_fast_self()), no
- *                  other lock held (so there is no lock order to check),
- *                  the mutex free.
- *   cd_mutex.c:    everything else - the trace event, the scheduler's
- *                  decision point, the lock-order check, the wait.
+ *   handled here:  a thread the run knows, a registered mutex, no
+ *                  controlled scheduler and no pause (cd__op_fast_self(),
+ *                  or with tracing on cd__op_traced_self() and the thread's
+ *                  trace ring of this run), no other lock held (so there is
+ *                  no lock order to check), the mutex free.
+ *   cd_mutex.c:    everything else - the scheduler's decision point, the
+ *                  lock-order check, the wait.
  *
- * The registry sees exactly what the general path would have written.
+ * The registry sees exactly what the general path would have written, and
+ * with tracing on the trace reads back what it would have shown.
  */
 #ifndef CD_MUTEX_FAST_H
 #define CD_MUTEX_FAST_H
