@@ -240,6 +240,9 @@ extern struct cd_registry cd__reg;
  * the high 32 bits, its id in the low 32 bits (0 if never registered).
  * One word, so that one load answers both "which id" and "still valid". */
 extern _Thread_local uint64_t cd__self_key;
+/* The record of the id in cd__self_key (NULL for 0), set with it: the fast
+ * paths use it once the key's gen matched, instead of computing it. */
+extern _Thread_local cd_thread_rec_t *cd__self_rec;
 extern _Thread_local int cd__self_spawned; /* a cd_self_kind */
 /* The OS thread's own registry id, which the controlled scheduler knows it
  * by: it stays the worker's while the worker runs a task (whose id is then

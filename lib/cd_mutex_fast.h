@@ -61,18 +61,18 @@ static CD_ALWAYS_INLINE int cd__mutex_lock_traced(cd_mutex_t *m,
     int self = cd__op_traced_self(), obj = m->id;
     cd_trace_ring_t *r = cd__mutex_ring(self);
 
-    if (CD_UNLIKELY(!r || !obj || cd__ld(&cd__rec(self)->nheld) != 0))
+    if (CD_UNLIKELY(!r || !obj || cd__ld(&cd__self_rec->nheld) != 0))
         return cd__mutex_lock_general(m, site);
     /* The time it asked, as a lock event's is. Read before the trylock,
      * not after: the next read (the unlock's) then comes no sooner than
      * the TSC can be read again (about 10 ns on AMD). */
     uint64_t tick = cd__ticks();
     CD_TSAN_PRE_LOCK(CD__MUTEX_TSAN_ID(m), 0);
-    cd__op_record(self, CD_OP_LOCK, obj);
+    cd__op_record_rec(cd__self_rec, CD_OP_LOCK, obj);
     if (CD_UNLIKELY(pthread_mutex_trylock(&m->m) != 0))
         return cd__mutex_lock_wait_traced(m, site);
     self = CD__KEY_ID(cd__self_key); /* read again: see below */
-    cd__op_hold(self, m->id, site, 0);
+    cd__op_hold_rec(cd__self_rec, self, m->id, site, 0);
     r = cd__tring;
     cd__trace_put(r, tick, self, CD_OP_LOCK, m->id, CD_TR_AT_ONCE, 0, NULL,
                   site);
@@ -91,17 +91,18 @@ static CD_ALWAYS_INLINE int cd__mutex_lock(cd_mutex_t *m, cd_site_t site)
 
     if (CD_UNLIKELY(!self))
         return cd__mutex_lock_traced(m, site);
-    if (CD_UNLIKELY(!obj || cd__ld(&cd__rec(self)->nheld) != 0))
+    cd_thread_rec_t *t = cd__self_rec; /* self's: the key's gen matched */
+    if (CD_UNLIKELY(!obj || cd__ld(&t->nheld) != 0))
         return cd__mutex_lock_general(m, site);
     CD_TSAN_PRE_LOCK(CD__MUTEX_TSAN_ID(m), 0);
-    cd__op_record(self, CD_OP_LOCK, obj);
+    cd__op_record_rec(t, CD_OP_LOCK, obj);
     if (CD_UNLIKELY(pthread_mutex_trylock(&m->m) != 0))
         return cd__mutex_lock_wait(m, site);
     /* self and obj are read again, not kept from above: values kept
      * across the call would be saved on the stack and reloaded (8 moves,
      * and the next locked instruction waits for those stores too); a
      * fresh read is two loads. Neither can have changed. */
-    cd__op_hold(CD__KEY_ID(cd__self_key), m->id, site, 0);
+    cd__op_hold_rec(cd__self_rec, CD__KEY_ID(cd__self_key), m->id, site, 0);
     CD_TSAN_POST_LOCK(CD__MUTEX_TSAN_ID(m), 0);
     return 0;
 }
@@ -118,10 +119,11 @@ static CD_ALWAYS_INLINE void cd__mutex_unlock_traced(cd_mutex_t *m,
         cd__mutex_unlock_general(m, site);
         return;
     }
+    cd_thread_rec_t *t = cd__self_rec;
     CD_TSAN_PRE_UNLOCK(CD__MUTEX_TSAN_ID(m));
-    cd__op_record(self, CD_OP_UNLOCK, obj);
+    cd__op_record_rec(t, CD_OP_UNLOCK, obj);
     cd__trace_put(r, cd__ticks(), self, CD_OP_UNLOCK, obj, 0, 0, NULL, site);
-    cd__op_released(self, obj);
+    cd__op_released_rec(t, self, obj);
     CD_CHECK(pthread_mutex_unlock(&m->m));
     CD_TSAN_POST_UNLOCK(CD__MUTEX_TSAN_ID(m));
 }
@@ -138,9 +140,10 @@ static CD_ALWAYS_INLINE void cd__mutex_unlock(cd_mutex_t *m, cd_site_t site)
         cd__mutex_unlock_general(m, site);
         return;
     }
+    cd_thread_rec_t *t = cd__self_rec;
     CD_TSAN_PRE_UNLOCK(CD__MUTEX_TSAN_ID(m));
-    cd__op_record(self, CD_OP_UNLOCK, obj);
-    cd__op_released(self, obj);
+    cd__op_record_rec(t, CD_OP_UNLOCK, obj);
+    cd__op_released_rec(t, self, obj);
     CD_CHECK(pthread_mutex_unlock(&m->m));
     CD_TSAN_POST_UNLOCK(CD__MUTEX_TSAN_ID(m));
 }

@@ -72,15 +72,20 @@ static CD_ALWAYS_INLINE int cd__op_traced_self(void)
 
 /* The registry half of cd__op_begin: the thread's latest operation. For a
  * primitive's fast path, when cd__op_quiet(). */
-static CD_ALWAYS_INLINE void cd__op_record(int self, int op, int obj)
+static CD_ALWAYS_INLINE void cd__op_record_rec(cd_thread_rec_t *t, int op,
+                                               int obj)
 {
-    cd_thread_rec_t *t = cd__rec(self);
     /* Operation, object and count share one word: one store instead of
      * three, and an observer sees the three change together. Only this
      * thread writes its record, so a plain load + store counts. */
     uint64_t count = (cd__ld(&t->last) >> CD_LAST_COUNT_SHIFT) + 1;
     cd__st(&t->last, count << CD_LAST_COUNT_SHIFT |
                      (uint64_t)op << CD_LAST_OP_SHIFT | (uint64_t)obj);
+}
+
+static CD_ALWAYS_INLINE void cd__op_record(int self, int op, int obj)
+{
+    cd__op_record_rec(cd__rec(self), op, obj);
 }
 
 /* A thread is about to perform op on obj. Tracing and pausing share one
@@ -138,10 +143,9 @@ static CD_ALWAYS_INLINE void cd__op_note(int self, int op, int obj,
 /* The registry half of cd__op_acquired (for a fast path, as above); n is
  * how many locks the thread held before (its nheld), which a fast path
  * may know already. */
-static CD_ALWAYS_INLINE void cd__op_hold(int self, int obj, cd_site_t site,
-                                         int n)
+static CD_ALWAYS_INLINE void cd__op_hold_rec(cd_thread_rec_t *t, int self,
+                                             int obj, cd_site_t site, int n)
 {
-    cd_thread_rec_t *t = cd__rec(self);
     cd_obj_rec_t *o = cd__obj(obj);
     if (n < CD_MAX_HELD)
         cd__st(&t->held[n], obj);
@@ -157,6 +161,12 @@ static CD_ALWAYS_INLINE void cd__op_hold(int self, int obj, cd_site_t site,
         cd__st(&o->site_line, site.line);
 }
 
+static CD_ALWAYS_INLINE void cd__op_hold(int self, int obj, cd_site_t site,
+                                         int n)
+{
+    cd__op_hold_rec(cd__rec(self), self, obj, site, n);
+}
+
 /* The thread now holds obj (taken at site). */
 static CD_ALWAYS_INLINE void cd__op_acquired(int self, int obj,
                                              cd_site_t site)
@@ -169,9 +179,9 @@ static CD_ALWAYS_INLINE void cd__op_acquired(int self, int obj,
 void cd__op_released_search(int self, int obj);
 
 /* The thread is about to let go of obj. */
-static CD_ALWAYS_INLINE void cd__op_released(int self, int obj)
+static CD_ALWAYS_INLINE void cd__op_released_rec(cd_thread_rec_t *t,
+                                                 int self, int obj)
 {
-    cd_thread_rec_t *t = cd__rec(self);
     int n = cd__ld(&t->nheld);
     /* Locks are usually released newest first: then the top of the list
      * goes and nothing moves. The rest is out of line, kept off the fast
@@ -183,6 +193,11 @@ static CD_ALWAYS_INLINE void cd__op_released(int self, int obj)
         return;
     }
     cd__op_released_search(self, obj);
+}
+
+static CD_ALWAYS_INLINE void cd__op_released(int self, int obj)
+{
+    cd__op_released_rec(cd__rec(self), self, obj);
 }
 
 /* The thread now shares obj with other readers (an rwlock's read side):

@@ -33,6 +33,7 @@ struct cd_registry cd__reg = {
     .find_lock = PTHREAD_MUTEX_INITIALIZER,
 };
 _Thread_local uint64_t cd__self_key;
+_Thread_local cd_thread_rec_t *cd__self_rec;
 _Thread_local int cd__self_spawned;
 _Thread_local int cd__sched_self;
 
@@ -282,6 +283,7 @@ int cd__self_slow(void)
         return 0; /* untracked: the table is full */
     cd__st(&cd__rec(id)->state, CD_T_RUNNING);
     cd__self_key = CD__KEY(cd__reg.gen, id);
+    cd__self_rec = cd__rec(id);
     cd__self_spawned = CD_SELF_PLAIN;
     cd__sched_self = id;
     return id;
@@ -292,6 +294,7 @@ int cd_self(void) { return cd__self(); }
 void cd__reg_bind_self(int id)
 {
     cd__self_key = CD__KEY(cd__reg.gen, id);
+    cd__self_rec = id > 0 ? cd__rec(id) : NULL;
     cd__self_spawned = CD_SELF_SPAWNED;
     cd__sched_self = id;
 }
@@ -311,6 +314,7 @@ int cd__self_is_task(void)
 void cd__self_set(int id, int kind)
 {
     cd__self_key = CD__KEY(cd__reg.gen, id);
+    cd__self_rec = id > 0 ? cd__rec(id) : NULL;
     cd__self_spawned = kind;
 }
 
