@@ -37,6 +37,7 @@ int cd_mutex_init(cd_mutex_t *m, const char *name)
     CD_CHECK(pthread_mutex_init(&m->m, NULL));
     CD_TSAN_CREATE(TSAN_ID(m));
     m->id = id;
+    m->rec = cd__obj(id);
     return 0;
 }
 

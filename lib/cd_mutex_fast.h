@@ -72,7 +72,7 @@ static CD_ALWAYS_INLINE int cd__mutex_lock_traced(cd_mutex_t *m,
     if (CD_UNLIKELY(pthread_mutex_trylock(&m->m) != 0))
         return cd__mutex_lock_wait_traced(m, site);
     self = CD__KEY_ID(cd__self_key); /* read again: see below */
-    cd__op_hold_rec(cd__self_rec, self, m->id, site, 0);
+    cd__op_hold_rec(cd__self_rec, self, m->rec, m->id, site, 0);
     r = cd__tring;
     cd__trace_put(r, tick, self, CD_OP_LOCK, m->id, CD_TR_AT_ONCE, 0, NULL,
                   site);
@@ -102,7 +102,8 @@ static CD_ALWAYS_INLINE int cd__mutex_lock(cd_mutex_t *m, cd_site_t site)
      * across the call would be saved on the stack and reloaded (8 moves,
      * and the next locked instruction waits for those stores too); a
      * fresh read is two loads. Neither can have changed. */
-    cd__op_hold_rec(cd__self_rec, CD__KEY_ID(cd__self_key), m->id, site, 0);
+    cd__op_hold_rec(cd__self_rec, CD__KEY_ID(cd__self_key), m->rec, m->id,
+                    site, 0);
     CD_TSAN_POST_LOCK(CD__MUTEX_TSAN_ID(m), 0);
     return 0;
 }
@@ -123,7 +124,7 @@ static CD_ALWAYS_INLINE void cd__mutex_unlock_traced(cd_mutex_t *m,
     CD_TSAN_PRE_UNLOCK(CD__MUTEX_TSAN_ID(m));
     cd__op_record_rec(t, CD_OP_UNLOCK, obj);
     cd__trace_put(r, cd__ticks(), self, CD_OP_UNLOCK, obj, 0, 0, NULL, site);
-    cd__op_released_rec(t, self, obj);
+    cd__op_released_rec(t, self, m->rec, obj);
     CD_CHECK(pthread_mutex_unlock(&m->m));
     CD_TSAN_POST_UNLOCK(CD__MUTEX_TSAN_ID(m));
 }
@@ -143,7 +144,7 @@ static CD_ALWAYS_INLINE void cd__mutex_unlock(cd_mutex_t *m, cd_site_t site)
     cd_thread_rec_t *t = cd__self_rec;
     CD_TSAN_PRE_UNLOCK(CD__MUTEX_TSAN_ID(m));
     cd__op_record_rec(t, CD_OP_UNLOCK, obj);
-    cd__op_released_rec(t, self, obj);
+    cd__op_released_rec(t, self, m->rec, obj);
     CD_CHECK(pthread_mutex_unlock(&m->m));
     CD_TSAN_POST_UNLOCK(CD__MUTEX_TSAN_ID(m));
 }

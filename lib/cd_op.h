@@ -144,9 +144,9 @@ static CD_ALWAYS_INLINE void cd__op_note(int self, int op, int obj,
  * how many locks the thread held before (its nheld), which a fast path
  * may know already. */
 static CD_ALWAYS_INLINE void cd__op_hold_rec(cd_thread_rec_t *t, int self,
-                                             int obj, cd_site_t site, int n)
+                                             cd_obj_rec_t *o, int obj,
+                                             cd_site_t site, int n)
 {
-    cd_obj_rec_t *o = cd__obj(obj);
     if (n < CD_MAX_HELD)
         cd__st(&t->held[n], obj);
     cd__st(&t->nheld, n + 1);
@@ -164,7 +164,7 @@ static CD_ALWAYS_INLINE void cd__op_hold_rec(cd_thread_rec_t *t, int self,
 static CD_ALWAYS_INLINE void cd__op_hold(int self, int obj, cd_site_t site,
                                          int n)
 {
-    cd__op_hold_rec(cd__rec(self), self, obj, site, n);
+    cd__op_hold_rec(cd__rec(self), self, cd__obj(obj), obj, site, n);
 }
 
 /* The thread now holds obj (taken at site). */
@@ -180,7 +180,8 @@ void cd__op_released_search(int self, int obj);
 
 /* The thread is about to let go of obj. */
 static CD_ALWAYS_INLINE void cd__op_released_rec(cd_thread_rec_t *t,
-                                                 int self, int obj)
+                                                 int self, cd_obj_rec_t *o,
+                                                 int obj)
 {
     int n = cd__ld(&t->nheld);
     /* Locks are usually released newest first: then the top of the list
@@ -189,7 +190,7 @@ static CD_ALWAYS_INLINE void cd__op_released_rec(cd_thread_rec_t *t,
     if (CD_LIKELY(n > 0 && n <= CD_MAX_HELD &&
                   cd__ld(&t->held[n - 1]) == obj)) {
         cd__st(&t->nheld, n - 1);
-        cd__st(&cd__obj(obj)->owner, 0);
+        cd__st(&o->owner, 0);
         return;
     }
     cd__op_released_search(self, obj);
@@ -197,7 +198,7 @@ static CD_ALWAYS_INLINE void cd__op_released_rec(cd_thread_rec_t *t,
 
 static CD_ALWAYS_INLINE void cd__op_released(int self, int obj)
 {
-    cd__op_released_rec(cd__rec(self), self, obj);
+    cd__op_released_rec(cd__rec(self), self, cd__obj(obj), obj);
 }
 
 /* The thread now shares obj with other readers (an rwlock's read side):
