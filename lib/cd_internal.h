@@ -117,7 +117,9 @@ typedef struct cd_trace_slot {
  * run, whose threads take turns, keeps the single ring above (trace[]),
  * ordered by its counter, so that its trace stays byte for byte what its
  * schedule made it. */
-#define CD_TRACE_RING_CAP 4096 /* events per thread ring (a power of 2) */
+#define CD_TRACE_RING_CAP 4096 /* slots per thread ring (a power of 2); a
+                                  reader keeps the newest CAP - 1, since
+                                  the oldest may be the one written next */
 #define CD_TRACE_RINGS 128     /* rings; a thread beyond them uses trace[] */
 
 /* The packed word of a ring slot: thread, object, operation, line. */
