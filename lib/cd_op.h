@@ -155,10 +155,11 @@ static CD_ALWAYS_INLINE void cd__op_hold_rec(cd_thread_rec_t *t, int self,
     /* A lock is mostly taken at the same line as last time: a load that
      * finds the site unchanged is cheaper than a store, which the next
      * locked instruction (the unlock) would have to wait for. */
-    if (cd__ld(&o->site_file) != site.file)
+    if ((cd__ld(&o->site_file) != site.file) |
+        (cd__ld(&o->site_line) != site.line)) {
         cd__st(&o->site_file, site.file);
-    if (cd__ld(&o->site_line) != site.line)
         cd__st(&o->site_line, site.line);
+    }
 }
 
 static CD_ALWAYS_INLINE void cd__op_hold(int self, int obj, cd_site_t site,
