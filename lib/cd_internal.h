@@ -430,20 +430,20 @@ static CD_ALWAYS_INLINE void cd__trace_put(cd_trace_ring_t *r, uint64_t tick,
     unsigned line = site.line < 0 ? 0
                     : site.line > CD_TR_LINE_MAX ? CD_TR_LINE_MAX
                                                  : (unsigned)site.line;
-    /* The fence keeps these stores after the previous event's head store
-     * for a reader that sees one of them (x86: no instruction). */
-    atomic_thread_fence(memory_order_release);
-    atomic_store_explicit(&sl->tick, tick, memory_order_relaxed);
+    /* Release stores: a reader that sees one of them sees the previous
+     * event's head store too, which is how it tells an overwritten slot
+     * (x86: plain moves; no fence, which ThreadSanitizer cannot follow). */
+    atomic_store_explicit(&sl->tick, tick, memory_order_release);
     atomic_store_explicit(&sl->w,
                           (uint64_t)(uint16_t)thread |
                               (uint64_t)(uint16_t)obj << 16 |
                               (uint64_t)(uint8_t)op << 32 | flags |
                               (uint64_t)line << 42,
-                          memory_order_relaxed);
-    atomic_store_explicit(&sl->file, site.file, memory_order_relaxed);
+                          memory_order_release);
+    atomic_store_explicit(&sl->file, site.file, memory_order_release);
     if (flags & CD_TR_EXTRA) {
-        atomic_store_explicit(&sl->label, label, memory_order_relaxed);
-        atomic_store_explicit(&sl->arg, arg, memory_order_relaxed);
+        atomic_store_explicit(&sl->label, label, memory_order_release);
+        atomic_store_explicit(&sl->arg, arg, memory_order_release);
     }
     atomic_store_explicit(&r->head, h + 1, memory_order_release);
 }

@@ -196,11 +196,14 @@ static void copy_shared(stream_t *s, size_t want)
 static void unpack(const cd_trace_rslot_t *sl, cd_trace_event_t *ev,
                    uint64_t *tick, uint64_t *w)
 {
-    *tick = cd__ld(&sl->tick);
-    *w = cd__ld(&sl->w);
-    ev->site.file = cd__ld(&sl->file);
-    ev->label = (*w & CD_TR_EXTRA) ? cd__ld(&sl->label) : NULL;
-    ev->arg = (*w & CD_TR_EXTRA) ? cd__ld(&sl->arg) : 0;
+    /* Acquire loads: the head load after them cannot move above them, and
+     * sees the head store before any release store they read. */
+    *tick = atomic_load_explicit(&sl->tick, ACQ);
+    *w = atomic_load_explicit(&sl->w, ACQ);
+    ev->site.file = atomic_load_explicit(&sl->file, ACQ);
+    ev->label = (*w & CD_TR_EXTRA) ? atomic_load_explicit(&sl->label, ACQ)
+                                   : NULL;
+    ev->arg = (*w & CD_TR_EXTRA) ? atomic_load_explicit(&sl->arg, ACQ) : 0;
     ev->thread = CD_TR_THREAD(*w);
     ev->obj = CD_TR_OBJ(*w);
     ev->op = CD_TR_OP(*w);
@@ -231,7 +234,6 @@ static void copy_ring(cd_trace_ring_t *r, stream_t *s, size_t want,
                &raw[i].tick, &raw[i].w);
     /* A slot is whole if its thread had not begun the event that reuses
      * it: head, read after the copies, within a ring of it. */
-    atomic_thread_fence(memory_order_acquire);
     uint64_t after = cd__ld(&r->head), skip = 0;
     if (after - first >= CD_TRACE_RING_CAP)
         skip = after - first - CD_TRACE_RING_CAP + 1;
