@@ -167,12 +167,9 @@ int cd_observer_start(cd_observer_t **out, const cd_scenario_t *s,
 
 static void read_log(cd_observer_t *o)
 {
-    uint64_t total = cd_trace_total();
-    uint64_t first = total > LOG_MAX ? total - LOG_MAX : 0;
-    o->nlog = 0;
-    for (uint64_t seq = first; seq < total && o->nlog < LOG_MAX; seq++)
-        if (cd_trace_get(seq, &o->log[o->nlog]) == 0)
-            o->nlog++;
+    uint64_t total;
+    int n = cd_trace_read(o->log, LOG_MAX, &total);
+    o->nlog = n > 0 ? n : 0;
 }
 
 /* The run is over: its threads are joined, so the findings can be read

@@ -29,21 +29,37 @@ void cd_report_intro(FILE *out, const cd_scenario_t *s, int variant,
             p->iterations == 1 ? "" : "s");
 }
 
+/* The run's trace, oldest first, in a buffer the caller frees; *n events
+ * of *total. NULL when out of memory. */
+static cd_trace_event_t *read_trace(int *n, uint64_t *total)
+{
+    cd_trace_event_t *ev = malloc(CD_TRACE_CAP * sizeof *ev);
+    *n = ev ? cd_trace_read(ev, CD_TRACE_CAP, total) : -ENOMEM;
+    if (*n < 0) {
+        free(ev);
+        return NULL;
+    }
+    return ev;
+}
+
 void cd_report_trace(FILE *out)
 {
-    uint64_t total = cd_trace_total();
-    uint64_t first = total > CD_TRACE_CAP ? total - CD_TRACE_CAP : 0;
+    uint64_t total;
+    int n;
+    cd_trace_event_t *ev = read_trace(&n, &total);
     char line[256];
 
+    if (!ev) {
+        fprintf(out, "trace: out of memory\n");
+        return;
+    }
     fprintf(out, "trace: %" PRIu64 " events%s\n", total,
-            first ? " (the oldest were dropped)" : "");
-    for (uint64_t i = first; i < total; i++) {
-        cd_trace_event_t ev;
-        if (cd_trace_get(i, &ev) != 0)
-            continue;
-        cd_trace_format(&ev, line, sizeof line);
+            (uint64_t)n < total ? " (the oldest were dropped)" : "");
+    for (int i = 0; i < n; i++) {
+        cd_trace_format(&ev[i], line, sizeof line);
         fprintf(out, "  %s\n", line);
     }
+    free(ev);
 }
 
 void cd_report_verdict_line(FILE *out, const char *scenario,
@@ -309,25 +325,23 @@ static void json_inversions(FILE *out, const cd_run_result_t *r)
 
 static void json_trace(FILE *out)
 {
-    uint64_t total = cd_trace_total();
-    uint64_t first = total > CD_TRACE_CAP ? total - CD_TRACE_CAP : 0;
-    int n = 0;
+    uint64_t total;
+    int n;
+    cd_trace_event_t *ev = read_trace(&n, &total);
 
     fputs(",\"trace\":[", out);
-    for (uint64_t i = first; i < total; i++) {
-        cd_trace_event_t ev;
-        if (cd_trace_get(i, &ev) != 0)
-            continue;
-        fprintf(out, "%s{\"t_ns\":%" PRId64 ",\"thread\":", n++ ? "," : "",
-                ev.t_ns);
-        json_str(out, cd_reg_thread_name(ev.thread));
-        json_field(out, "op", cd_op_name(ev.op));
-        json_field(out, "object", cd_trace_subject(&ev, NULL));
-        fprintf(out, ",\"arg\":%" PRId64 ",\"site\":", ev.arg);
-        json_site(out, ev.site);
+    for (int i = 0; ev && i < n; i++) {
+        fprintf(out, "%s{\"t_ns\":%" PRId64 ",\"thread\":", i ? "," : "",
+                ev[i].t_ns);
+        json_str(out, cd_reg_thread_name(ev[i].thread));
+        json_field(out, "op", cd_op_name(ev[i].op));
+        json_field(out, "object", cd_trace_subject(&ev[i], NULL));
+        fprintf(out, ",\"arg\":%" PRId64 ",\"site\":", ev[i].arg);
+        json_site(out, ev[i].site);
         fputc('}', out);
     }
     fputc(']', out);
+    free(ev);
 }
 
 void cd_report_json(FILE *out, const cd_run_result_t *r, int with_trace)

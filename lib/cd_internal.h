@@ -11,6 +11,9 @@
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdatomic.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+#endif
 
 #include "cd_registry.h"
 #include "cd_sched.h"
@@ -97,12 +100,62 @@ typedef struct cd_sched_rt {
 typedef struct cd_trace_slot {
     _Atomic uint64_t stamp;
     _Atomic int64_t t_ns;
+    _Atomic uint64_t tick;       /* cd__ticks(), to merge with the rings */
     _Atomic int thread, op, obj;
     _Atomic int64_t arg;
     _Atomic(const char *) label;
     _Atomic(const char *) file;
     _Atomic int line;
 } cd_trace_slot_t;
+
+/* ---- the free run's trace: one ring per writing thread ----
+ * In a run without the controlled scheduler each OS thread that traces
+ * writes its events into a ring of its own (claimed from a fixed pool at
+ * its first event of the run), so that tracing touches nothing another
+ * thread writes: no shared counter, no cache line passed between cores.
+ * Readers merge the rings by each event's tick (cd_trace.c). A controlled
+ * run, whose threads take turns, keeps the single ring above (trace[]),
+ * ordered by its counter, so that its trace stays byte for byte what its
+ * schedule made it. */
+#define CD_TRACE_RING_CAP 4096 /* slots per thread ring (a power of 2); a
+                                  reader keeps the newest CAP - 1, since
+                                  the oldest may be the one written next */
+#define CD_TRACE_RINGS 128     /* rings; a thread beyond them uses trace[] */
+
+/* The packed word of a ring slot: thread, object, operation, line. */
+#define CD_TR_THREAD(w) ((int)((w) & 0xffff))
+#define CD_TR_OBJ(w) ((int)(((w) >> 16) & 0xffff))
+#define CD_TR_OP(w) ((int)(((w) >> 32) & 0xff))
+#define CD_TR_AT_ONCE (1ull << 40) /* a lock taken without waiting: the
+                                      event stands for lock + acquired */
+#define CD_TR_EXTRA (1ull << 41)   /* arg and label were written */
+#define CD_TR_LINE(w) ((int)((w) >> 42))
+#define CD_TR_LINE_MAX ((1 << 22) - 1)
+
+typedef struct cd_trace_rslot {
+    _Atomic uint64_t tick;  /* cd__ticks() when it happened */
+    _Atomic uint64_t w;     /* packed: see CD_TR_* */
+    _Atomic(const char *) file;
+    _Atomic(const char *) label; /* only with CD_TR_EXTRA */
+    _Atomic int64_t arg;         /* only with CD_TR_EXTRA */
+} cd_trace_rslot_t;
+
+/* Written by its one thread only. An event is published by the release
+ * store of head; a reader knows a copied slot was not overwritten meanwhile
+ * when head, read after the copy, is still within CD_TRACE_RING_CAP of it
+ * (see cd_trace.c). */
+typedef struct cd_trace_ring {
+    _Atomic uint64_t head;   /* events written this run */
+    _Atomic uint64_t merged; /* of them, lock + acquired in one */
+    _Atomic unsigned gen;    /* the run it was claimed for (release) */
+    cd_trace_rslot_t slot[CD_TRACE_RING_CAP];
+} cd_trace_ring_t;
+
+extern cd_trace_ring_t cd__trace_rings[CD_TRACE_RINGS];
+/* The calling thread's ring and the run it claimed it in (NULL with the
+ * current gen: the pool was empty, it traces into trace[]). */
+extern _Thread_local cd_trace_ring_t *cd__tring;
+extern _Thread_local unsigned cd__tring_gen;
 
 typedef struct cd_gauge_rec {
     char name[CD_NAME_MAX];
@@ -112,14 +165,17 @@ typedef struct cd_gauge_rec {
 
 struct cd_registry {
     unsigned gen;                 /* bumped by every reset; never 0 */
-    /* The fast paths' gate: gen while the run is quiet (cd__op_quiet():
-     * tracing off, no controlled scheduler), else 0. Compared with the
+    /* The fast paths' gate: gen while the run is quiet (tracing off, no
+     * pause, no controlled scheduler), else 0. Compared with the
      * gen in a thread's key, it says in one comparison that the thread is
      * known to this run and that nothing but the registry needs to hear
      * about the operation (see cd__op_fast_self). Derived from gen,
      * the slow flags and sched.active by cd__reg_update_gate(), which every
      * change of those calls. */
     _Atomic unsigned gate;
+    /* The same while the run is quiet but for tracing: the traced fast
+     * paths' gate (cd__op_traced_self). At most one of the two is open. */
+    _Atomic unsigned tgate;
     pthread_mutex_t gate_lock;    /* serialises cd__reg_update_gate() */
     int64_t t0_ns;
     _Atomic unsigned slow;        /* CD_SLOW_* bits */
@@ -165,6 +221,12 @@ struct cd_registry {
 
     _Atomic uint64_t trace_next;
     cd_trace_slot_t trace[CD_TRACE_CAP];
+    _Atomic int trace_nrings;     /* rings claimed this run (may pass the pool) */
+    uint64_t tick0;               /* cd__ticks() at the reset, with t0_ns */
+    /* The first point the process read on both clocks (its first reset):
+     * with one read now, it gives the ticks' rate (cd_trace.c). */
+    uint64_t cal_tick;
+    int64_t cal_ns;
 
     /* The run's clock when it is not the real one: the controlled
      * scheduler's virtual clock, installed for its run (cd__reg_set_clock);
@@ -180,6 +242,9 @@ extern struct cd_registry cd__reg;
  * the high 32 bits, its id in the low 32 bits (0 if never registered).
  * One word, so that one load answers both "which id" and "still valid". */
 extern _Thread_local uint64_t cd__self_key;
+/* The record of the id in cd__self_key (NULL for 0), set with it: the fast
+ * paths use it once the key's gen matched, instead of computing it. */
+extern _Thread_local cd_thread_rec_t *cd__self_rec;
 extern _Thread_local int cd__self_spawned; /* a cd_self_kind */
 /* The OS thread's own registry id, which the controlled scheduler knows it
  * by: it stays the worker's while the worker runs a task (whose id is then
@@ -319,6 +384,69 @@ int cd__reg_add_inversion(const cd_inversion_t *inv);
  * fail. (cd_trace.c) */
 void cd__trace_emit(int thread, int op, int obj, int64_t arg,
                     const char *label, cd_site_t site);
+
+/* The trace's clock: the TSC where it is invariant (one instruction, a
+ * few ns), else cd_now_ns(). Readers turn ticks into the run's time. */
+extern int cd__tsc_ok;
+static CD_ALWAYS_INLINE uint64_t cd__ticks(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    if (CD_LIKELY(cd__tsc_ok))
+        return __rdtsc();
+#endif
+    return (uint64_t)cd_now_ns();
+}
+
+/* One point on both clocks: the tick halfway through the clock's read. */
+static inline void cd__reg_tick_pair(uint64_t *tick, int64_t *ns)
+{
+    uint64_t a = cd__ticks();
+    *ns = cd_now_ns();
+    uint64_t b = cd__ticks();
+    *tick = a + (b - a) / 2;
+}
+
+/* The calling thread's ring for this run, claimed on first use; NULL when
+ * the pool is used up (the thread then traces into trace[]). */
+cd_trace_ring_t *cd__trace_ring_claim(void);
+
+static CD_ALWAYS_INLINE cd_trace_ring_t *cd__trace_ring(void)
+{
+    if (CD_LIKELY(cd__tring_gen == cd__reg.gen))
+        return cd__tring;
+    return cd__trace_ring_claim();
+}
+
+/* Appends one event to ring r (the caller's own) at tick. `extra`: arg and
+ * label count (else the reader takes 0 and NULL). Only stores: the slot,
+ * then head, which publishes it. */
+static CD_ALWAYS_INLINE void cd__trace_put(cd_trace_ring_t *r, uint64_t tick,
+                                           int thread, int op, int obj,
+                                           uint64_t flags, int64_t arg,
+                                           const char *label, cd_site_t site)
+{
+    uint64_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
+    cd_trace_rslot_t *sl = &r->slot[h & (CD_TRACE_RING_CAP - 1)];
+    unsigned line = site.line < 0 ? 0
+                    : site.line > CD_TR_LINE_MAX ? CD_TR_LINE_MAX
+                                                 : (unsigned)site.line;
+    /* Release stores: a reader that sees one of them sees the previous
+     * event's head store too, which is how it tells an overwritten slot
+     * (x86: plain moves; no fence, which ThreadSanitizer cannot follow). */
+    atomic_store_explicit(&sl->tick, tick, memory_order_release);
+    atomic_store_explicit(&sl->w,
+                          (uint64_t)(uint16_t)thread |
+                              (uint64_t)(uint16_t)obj << 16 |
+                              (uint64_t)(uint8_t)op << 32 | flags |
+                              (uint64_t)line << 42,
+                          memory_order_release);
+    atomic_store_explicit(&sl->file, site.file, memory_order_release);
+    if (flags & CD_TR_EXTRA) {
+        atomic_store_explicit(&sl->label, label, memory_order_release);
+        atomic_store_explicit(&sl->arg, arg, memory_order_release);
+    }
+    atomic_store_explicit(&r->head, h + 1, memory_order_release);
+}
 
 /* The lock-order graph (cd_lockorder.c). The thread `self`, holding the n
  * locks in held[], asks for `want` at site with a blocking lock. Cheap when

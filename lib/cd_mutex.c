@@ -1,11 +1,11 @@
 /*
  * cd_mutex.c - the instrumented mutex.
  *
- * Three paths. The fast path (the common case: a known thread, tracing
- * off, no controlled scheduler, no other lock held, the mutex free) is one
- * trylock plus a few relaxed stores into the registry; it is inline, in
- * cd_mutex_fast.h, and bench/bench_mutex.c measures it against a raw
- * pthread mutex. The general path (here) does the same steps through
+ * Three paths. The fast path (the common case: a known thread, no
+ * controlled scheduler, no other lock held, the mutex free) is one trylock
+ * plus a few relaxed stores into the registry, and with tracing on one
+ * event in the thread's own trace ring; it is inline, in cd_mutex_fast.h,
+ * and bench/bench_mutex.c measures it against a raw pthread mutex. The general path (here) does the same steps through
  * cd__op_begin/cd__op_acquired, with the trace, the scheduler's decision
  * point and the lock-order check. The waiting path hands the wait to
  * the choke point's wait loop (cd__op_wait), giving it a timed lock as
@@ -37,6 +37,7 @@ int cd_mutex_init(cd_mutex_t *m, const char *name)
     CD_CHECK(pthread_mutex_init(&m->m, NULL));
     CD_TSAN_CREATE(TSAN_ID(m));
     m->id = id;
+    m->rec = cd__obj(id);
     return 0;
 }
 
@@ -122,6 +123,15 @@ static CD_NOINLINE int acquire(cd_mutex_t *m, int op, int ms, cd_site_t site)
         return 0;
     }
     return acquire_wait(m, op, ms, site, tracked);
+}
+
+/* The traced fast path (cd_mutex_fast.h) found the mutex taken: its lock
+ * event (the registry has it already), then the wait, which traces the
+ * rest. */
+int cd__mutex_lock_wait_traced(cd_mutex_t *m, cd_site_t site)
+{
+    cd__op_note(cd__self(), CD_OP_LOCK, m->id, 0, site);
+    return acquire_wait(m, CD_OP_LOCK, 0, site, 1);
 }
 
 int cd__mutex_lock_general(cd_mutex_t *m, cd_site_t site)

@@ -19,7 +19,8 @@
 
 typedef struct cd_mutex {
     pthread_mutex_t m;
-    int id; /* registry id */
+    int id;                  /* registry id */
+    struct cd_obj_rec *rec;  /* its registry record, for the fast path */
 } cd_mutex_t;
 
 /* Creates a mutex named name. Returns 0, or -ENOSPC if the registry is

@@ -60,17 +60,32 @@ static CD_ALWAYS_INLINE int cd__op_fast_self(void)
                : 0;
 }
 
+/* The traced fast paths' gate: the calling thread's id when this run knows
+ * it and the run is quiet but for tracing (cd__reg.tgate), else 0. A
+ * primitive's general path asks it first: then it may do what its fast
+ * path does, plus the event, which goes into the thread's own ring. */
+static CD_ALWAYS_INLINE int cd__op_traced_self(void)
+{
+    uint64_t key = cd__self_key;
+    return CD__KEY_GEN(key) == cd__ld(&cd__reg.tgate) ? CD__KEY_ID(key) : 0;
+}
+
 /* The registry half of cd__op_begin: the thread's latest operation. For a
  * primitive's fast path, when cd__op_quiet(). */
-static CD_ALWAYS_INLINE void cd__op_record(int self, int op, int obj)
+static CD_ALWAYS_INLINE void cd__op_record_rec(cd_thread_rec_t *t, int op,
+                                               int obj)
 {
-    cd_thread_rec_t *t = cd__rec(self);
     /* Operation, object and count share one word: one store instead of
      * three, and an observer sees the three change together. Only this
      * thread writes its record, so a plain load + store counts. */
     uint64_t count = (cd__ld(&t->last) >> CD_LAST_COUNT_SHIFT) + 1;
     cd__st(&t->last, count << CD_LAST_COUNT_SHIFT |
                      (uint64_t)op << CD_LAST_OP_SHIFT | (uint64_t)obj);
+}
+
+static CD_ALWAYS_INLINE void cd__op_record(int self, int op, int obj)
+{
+    cd__op_record_rec(cd__rec(self), op, obj);
 }
 
 /* A thread is about to perform op on obj. Tracing and pausing share one
@@ -128,11 +143,10 @@ static CD_ALWAYS_INLINE void cd__op_note(int self, int op, int obj,
 /* The registry half of cd__op_acquired (for a fast path, as above); n is
  * how many locks the thread held before (its nheld), which a fast path
  * may know already. */
-static CD_ALWAYS_INLINE void cd__op_hold(int self, int obj, cd_site_t site,
-                                         int n)
+static CD_ALWAYS_INLINE void cd__op_hold_rec(cd_thread_rec_t *t, int self,
+                                             cd_obj_rec_t *o, int obj,
+                                             cd_site_t site, int n)
 {
-    cd_thread_rec_t *t = cd__rec(self);
-    cd_obj_rec_t *o = cd__obj(obj);
     if (n < CD_MAX_HELD)
         cd__st(&t->held[n], obj);
     cd__st(&t->nheld, n + 1);
@@ -141,10 +155,17 @@ static CD_ALWAYS_INLINE void cd__op_hold(int self, int obj, cd_site_t site,
     /* A lock is mostly taken at the same line as last time: a load that
      * finds the site unchanged is cheaper than a store, which the next
      * locked instruction (the unlock) would have to wait for. */
-    if (cd__ld(&o->site_file) != site.file)
+    if ((cd__ld(&o->site_file) != site.file) |
+        (cd__ld(&o->site_line) != site.line)) {
         cd__st(&o->site_file, site.file);
-    if (cd__ld(&o->site_line) != site.line)
         cd__st(&o->site_line, site.line);
+    }
+}
+
+static CD_ALWAYS_INLINE void cd__op_hold(int self, int obj, cd_site_t site,
+                                         int n)
+{
+    cd__op_hold_rec(cd__rec(self), self, cd__obj(obj), obj, site, n);
 }
 
 /* The thread now holds obj (taken at site). */
@@ -159,9 +180,10 @@ static CD_ALWAYS_INLINE void cd__op_acquired(int self, int obj,
 void cd__op_released_search(int self, int obj);
 
 /* The thread is about to let go of obj. */
-static CD_ALWAYS_INLINE void cd__op_released(int self, int obj)
+static CD_ALWAYS_INLINE void cd__op_released_rec(cd_thread_rec_t *t,
+                                                 int self, cd_obj_rec_t *o,
+                                                 int obj)
 {
-    cd_thread_rec_t *t = cd__rec(self);
     int n = cd__ld(&t->nheld);
     /* Locks are usually released newest first: then the top of the list
      * goes and nothing moves. The rest is out of line, kept off the fast
@@ -169,10 +191,15 @@ static CD_ALWAYS_INLINE void cd__op_released(int self, int obj)
     if (CD_LIKELY(n > 0 && n <= CD_MAX_HELD &&
                   cd__ld(&t->held[n - 1]) == obj)) {
         cd__st(&t->nheld, n - 1);
-        cd__st(&cd__obj(obj)->owner, 0);
+        cd__st(&o->owner, 0);
         return;
     }
     cd__op_released_search(self, obj);
+}
+
+static CD_ALWAYS_INLINE void cd__op_released(int self, int obj)
+{
+    cd__op_released_rec(cd__rec(self), self, cd__obj(obj), obj);
 }
 
 /* The thread now shares obj with other readers (an rwlock's read side):

@@ -3,7 +3,12 @@
  */
 #include "cd_registry.h"
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,6 +33,7 @@ struct cd_registry cd__reg = {
     .find_lock = PTHREAD_MUTEX_INITIALIZER,
 };
 _Thread_local uint64_t cd__self_key;
+_Thread_local cd_thread_rec_t *cd__self_rec;
 _Thread_local int cd__self_spawned;
 _Thread_local int cd__sched_self;
 
@@ -36,11 +42,32 @@ _Thread_local int cd__sched_self;
 void cd__reg_update_gate(void)
 {
     CD_CHECK(pthread_mutex_lock(&cd__reg.gate_lock));
-    cd__st(&cd__reg.gate, cd__op_quiet() ? cd__reg.gen : 0);
+    int quiet = !(cd__ld(&cd__reg.slow) & CD_SLOW_PAUSE) && !cd__sched_on();
+    int trace = (cd__ld(&cd__reg.slow) & CD_SLOW_TRACE) != 0;
+    cd__st(&cd__reg.gate, quiet && !trace ? cd__reg.gen : 0);
+    cd__st(&cd__reg.tgate, quiet && trace ? cd__reg.gen : 0);
     CD_CHECK(pthread_mutex_unlock(&cd__reg.gate_lock));
 }
 
 /* ================================ the run ================================ */
+
+int cd__tsc_ok;
+static pthread_once_t tsc_once = PTHREAD_ONCE_INIT;
+
+/* The trace's clock is the TSC only where it counts at one rate, whatever
+ * the core's speed and sleep state (CPUID 0x80000007, EDX bit 8: invariant
+ * TSC). Also reads the first point of both clocks, which the trace's
+ * readers turn ticks into time with. */
+static void check_tsc(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    unsigned a, b, c, d;
+    if (__get_cpuid(0x80000000, &a, &b, &c, &d) && a >= 0x80000007 &&
+        __get_cpuid(0x80000007, &a, &b, &c, &d) && (d & (1u << 8)))
+        cd__tsc_ok = 1;
+#endif
+    cd__reg_tick_pair(&cd__reg.cal_tick, &cd__reg.cal_ns);
+}
 
 void cd_reg_reset(void)
 {
@@ -54,7 +81,9 @@ void cd_reg_reset(void)
     r->gen++;
     if (r->gen == 0) /* 0 means "not registered" in a thread's key */
         r->gen = 1;
-    r->t0_ns = cd_now_ns();
+    pthread_once(&tsc_once, check_tsc);
+    cd__reg_tick_pair(&r->tick0, &r->t0_ns);
+    cd__st(&r->trace_nrings, 0);
     cd__st(&r->abort_reason, CD_ABORT_NONE);
     atomic_fetch_and_explicit(&r->slow, ~CD_SLOW_PAUSE, CD_RELAXED);
     cd__st(&r->active_ref, 0);
@@ -78,6 +107,7 @@ void cd_reg_reset(void)
     cd__st(&r->trace_next, 0);
     cd__reg_update_gate();
     HG_IGNORE(r, sizeof *r);
+    HG_IGNORE(cd__trace_rings, sizeof cd__trace_rings);
 }
 
 /* Flags are set and cleared with relaxed read-modify-writes: they tell
@@ -259,6 +289,7 @@ int cd__self_slow(void)
     }
     cd__st(&cd__rec(id)->state, CD_T_RUNNING);
     cd__self_key = CD__KEY(cd__reg.gen, id);
+    cd__self_rec = cd__rec(id);
     cd__self_spawned = CD_SELF_PLAIN;
     cd__sched_self = id;
     return id;
@@ -269,6 +300,7 @@ int cd_self(void) { return cd__self(); }
 void cd__reg_bind_self(int id)
 {
     cd__self_key = CD__KEY(cd__reg.gen, id);
+    cd__self_rec = id > 0 ? cd__rec(id) : NULL;
     cd__self_spawned = CD_SELF_SPAWNED;
     cd__sched_self = id;
 }
@@ -288,6 +320,7 @@ int cd__self_is_task(void)
 void cd__self_set(int id, int kind)
 {
     cd__self_key = CD__KEY(cd__reg.gen, id);
+    cd__self_rec = id > 0 ? cd__rec(id) : NULL;
     cd__self_spawned = kind;
 }
 

@@ -14,14 +14,40 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cd_internal.h"
 
 #define ACQ memory_order_acquire
 #define REL memory_order_release
 
-void cd__trace_emit(int thread, int op, int obj, int64_t arg,
-                    const char *label, cd_site_t site)
+cd_trace_ring_t cd__trace_rings[CD_TRACE_RINGS];
+_Thread_local cd_trace_ring_t *cd__tring;
+_Thread_local unsigned cd__tring_gen;
+
+cd_trace_ring_t *cd__trace_ring_claim(void)
+{
+    unsigned gen = cd__reg.gen;
+    int i = atomic_fetch_add_explicit(&cd__reg.trace_nrings, 1,
+                                      memory_order_relaxed);
+    cd_trace_ring_t *r = i < CD_TRACE_RINGS ? &cd__trace_rings[i] : NULL;
+
+    if (r) {
+        atomic_store_explicit(&r->head, 0, memory_order_relaxed);
+        atomic_store_explicit(&r->merged, 0, memory_order_relaxed);
+        /* Release: a reader that sees this run's gen sees head at 0. */
+        atomic_store_explicit(&r->gen, gen, memory_order_release);
+    }
+    cd__tring = r;
+    cd__tring_gen = gen;
+    return r;
+}
+
+/* The single ring: a controlled run's events (and those of a thread that
+ * found no ring of its own). */
+static void emit_shared(int thread, int op, int obj, int64_t arg,
+                        const char *label, cd_site_t site)
 {
     /* Relaxed on purpose: the trace must not create happens-before edges
      * between demo threads, or ThreadSanitizer would miss their races. */
@@ -33,6 +59,7 @@ void cd__trace_emit(int thread, int op, int obj, int64_t arg,
      * become visible before the odd stamp (x86: plain moves). */
     cd__st(&sl->stamp, 2 * seq + 1);
     atomic_store_explicit(&sl->t_ns, cd_reg_elapsed_ns(), REL);
+    atomic_store_explicit(&sl->tick, cd__ticks(), REL);
     atomic_store_explicit(&sl->thread, thread, REL);
     atomic_store_explicit(&sl->op, op, REL);
     atomic_store_explicit(&sl->obj, obj, REL);
@@ -43,11 +70,25 @@ void cd__trace_emit(int thread, int op, int obj, int64_t arg,
     atomic_store_explicit(&sl->stamp, 2 * seq + 2, REL);
 }
 
-uint64_t cd_trace_total(void) { return cd__ld(&cd__reg.trace_next); }
-
-int cd_trace_get(uint64_t seq, cd_trace_event_t *out)
+void cd__trace_emit(int thread, int op, int obj, int64_t arg,
+                    const char *label, cd_site_t site)
 {
-    uint64_t total = cd_trace_total();
+    cd_trace_ring_t *r;
+
+    /* A controlled run's order is its counter's: one thread runs at a
+     * time, and a replay must print the same trace byte for byte. */
+    if (cd__sched_on() || !(r = cd__trace_ring())) {
+        emit_shared(thread, op, obj, arg, label, site);
+        return;
+    }
+    cd__trace_put(r, cd__ticks(), thread, op, obj, CD_TR_EXTRA, arg, label,
+                  site);
+}
+
+/* One slot of the single ring, or -ENOENT (see cd_trace.c's header). */
+static int get_shared(uint64_t seq, cd_trace_event_t *out, uint64_t *tick)
+{
+    uint64_t total = cd__ld(&cd__reg.trace_next);
     if (seq >= total || total - seq > CD_TRACE_CAP)
         return -ENOENT;
     cd_trace_slot_t *sl = &cd__reg.trace[seq % CD_TRACE_CAP];
@@ -59,6 +100,7 @@ int cd_trace_get(uint64_t seq, cd_trace_event_t *out)
      * a later writer touched any field, the stamp below shows it. */
     out->seq = seq;
     out->t_ns = atomic_load_explicit(&sl->t_ns, ACQ);
+    *tick = atomic_load_explicit(&sl->tick, ACQ);
     out->thread = atomic_load_explicit(&sl->thread, ACQ);
     out->op = atomic_load_explicit(&sl->op, ACQ);
     out->obj = atomic_load_explicit(&sl->obj, ACQ);
@@ -67,6 +109,222 @@ int cd_trace_get(uint64_t seq, cd_trace_event_t *out)
     out->site.file = atomic_load_explicit(&sl->file, ACQ);
     out->site.line = atomic_load_explicit(&sl->line, ACQ);
     return cd__ld(&sl->stamp) == want ? 0 : -ENOENT;
+}
+
+/* The rings claimed this run that a reader may look at. */
+static int rings_in_use(void)
+{
+    int n = cd__ld(&cd__reg.trace_nrings);
+    return n < CD_TRACE_RINGS ? n : CD_TRACE_RINGS;
+}
+
+static int ring_current(const cd_trace_ring_t *r)
+{
+    return atomic_load_explicit(&r->gen, ACQ) == cd__reg.gen;
+}
+
+uint64_t cd_trace_total(void)
+{
+    uint64_t n = cd__ld(&cd__reg.trace_next);
+    for (int i = 0; i < rings_in_use(); i++) {
+        cd_trace_ring_t *r = &cd__trace_rings[i];
+        if (ring_current(r))
+            n += cd__ld(&r->head) + cd__ld(&r->merged);
+    }
+    return n;
+}
+
+/* ============================ ticks into time ============================
+ * A ring's event carries the TSC, not the time: reading CLOCK_MONOTONIC
+ * costs several times more. Readers turn ticks into nanoseconds since the
+ * run began by a line through two points read on both clocks: the first
+ * the process ever read (the first reset) and one read now. Every event
+ * lies between them, so the error stays that of reading a pair (tens of
+ * ns), however long the run. */
+
+/* Nanoseconds per tick, from the first point to now. */
+static double tick_ns(void)
+{
+    uint64_t tick;
+    int64_t ns;
+
+    cd__reg_tick_pair(&tick, &ns);
+    if (tick <= cd__reg.cal_tick || ns <= cd__reg.cal_ns)
+        return cd__tsc_ok ? 0.0 : 1.0;
+    return (double)(ns - cd__reg.cal_ns) / (double)(tick - cd__reg.cal_tick);
+}
+
+static int64_t ticks_to_ns(uint64_t tick, double rate)
+{
+    if (tick <= cd__reg.tick0)
+        return 0;
+    return (int64_t)((double)(tick - cd__reg.tick0) * rate);
+}
+
+/* ============================== reading back =============================
+ * The trace is a few streams, each in its own order: the single ring by
+ * its counter, each thread ring by its head. cd_trace_read merges them by
+ * tick, newest first, so that it can stop after the `max` newest, and
+ * never reorders a stream. A stream that lost its oldest events (its ring
+ * went round, or a slot was overwritten while it was copied) ends the
+ * merge where it runs out: what comes out is always a whole stretch of
+ * the run, its newest part. A controlled run has only the single ring,
+ * whose order is then exactly its counter's, as before there were rings. */
+
+typedef struct stream {
+    cd_trace_event_t *ev; /* oldest first */
+    uint64_t *tick;
+    size_t n;             /* events copied; the merge takes from the end */
+    int lost;             /* older events exist that were not copied */
+} stream_t;
+
+/* Copies the newest `want` events of the single ring. */
+static void copy_shared(stream_t *s, size_t want)
+{
+    uint64_t total = cd__ld(&cd__reg.trace_next);
+    uint64_t first = total > CD_TRACE_CAP ? total - CD_TRACE_CAP : 0;
+
+    if (total - first > want)
+        first = total - want;
+    s->n = 0;
+    s->lost = first > 0;
+    for (uint64_t seq = first; seq < total; seq++)
+        if (get_shared(seq, &s->ev[s->n], &s->tick[s->n]) == 0)
+            s->n++;
+}
+
+static void unpack(const cd_trace_rslot_t *sl, cd_trace_event_t *ev,
+                   uint64_t *tick, uint64_t *w)
+{
+    /* Acquire loads: the head load after them cannot move above them, and
+     * sees the head store before any release store they read. */
+    *tick = atomic_load_explicit(&sl->tick, ACQ);
+    *w = atomic_load_explicit(&sl->w, ACQ);
+    ev->site.file = atomic_load_explicit(&sl->file, ACQ);
+    ev->label = (*w & CD_TR_EXTRA) ? atomic_load_explicit(&sl->label, ACQ)
+                                   : NULL;
+    ev->arg = (*w & CD_TR_EXTRA) ? atomic_load_explicit(&sl->arg, ACQ) : 0;
+    ev->thread = CD_TR_THREAD(*w);
+    ev->obj = CD_TR_OBJ(*w);
+    ev->op = CD_TR_OP(*w);
+    ev->site.line = CD_TR_LINE(*w);
+}
+
+/* A ring's raw copies, before a lock taken at once becomes its two events. */
+typedef struct raw {
+    cd_trace_event_t ev;
+    uint64_t tick, w;
+} raw_t;
+
+/* Copies the newest `want` slots of ring r into s (up to 2 * want events:
+ * a lock taken at once is its lock and its acquired, at one time). A slot
+ * that its thread overwrote while it was copied is dropped, with the rest
+ * of the older ones. `raw` has room for want slots. */
+static void copy_ring(cd_trace_ring_t *r, stream_t *s, size_t want,
+                      raw_t *raw, double rate)
+{
+    uint64_t head = atomic_load_explicit(&r->head, ACQ);
+    uint64_t first = head > CD_TRACE_RING_CAP ? head - CD_TRACE_RING_CAP : 0;
+
+    if (head - first > want)
+        first = head - want;
+    uint64_t n = head - first;
+    for (uint64_t i = 0; i < n; i++)
+        unpack(&r->slot[(first + i) & (CD_TRACE_RING_CAP - 1)], &raw[i].ev,
+               &raw[i].tick, &raw[i].w);
+    /* A slot is whole if its thread had not begun the event that reuses
+     * it: head, read after the copies, within a ring of it. */
+    uint64_t after = cd__ld(&r->head), skip = 0;
+    if (after - first >= CD_TRACE_RING_CAP)
+        skip = after - first - CD_TRACE_RING_CAP + 1;
+    s->n = 0;
+    s->lost = first + skip > 0;
+    for (uint64_t i = skip; i < n; i++) {
+        cd_trace_event_t e = raw[i].ev;
+        e.t_ns = ticks_to_ns(raw[i].tick, rate);
+        if (raw[i].w & CD_TR_AT_ONCE) {
+            s->tick[s->n] = raw[i].tick;
+            s->ev[s->n] = e;
+            s->ev[s->n++].op = CD_OP_LOCK;
+            e.op = CD_OP_ACQUIRED;
+        }
+        s->tick[s->n] = raw[i].tick;
+        s->ev[s->n++] = e;
+    }
+}
+
+static void free_streams(stream_t *s, int n, raw_t *raw)
+{
+    for (int i = 0; i < n; i++) {
+        free(s[i].ev);
+        free(s[i].tick);
+    }
+    free(s);
+    free(raw);
+}
+
+/* Takes the newest events of the streams, newest first, into out's end;
+ * returns how many. */
+static size_t merge(stream_t *s, int ns, cd_trace_event_t *out, size_t max)
+{
+    size_t k = max;
+
+    while (k > 0) {
+        int best = -1;
+        for (int i = 0; i < ns; i++) {
+            if (s[i].n == 0)
+                continue;
+            if (best < 0 || s[i].tick[s[i].n - 1] > s[best].tick[s[best].n - 1])
+                best = i;
+        }
+        if (best < 0)
+            break;
+        out[--k] = s[best].ev[--s[best].n];
+        /* Older events of this stream are gone: anything older from the
+         * others would leave a hole in the middle of the trace. */
+        if (s[best].n == 0 && s[best].lost)
+            break;
+    }
+    return max - k;
+}
+
+int cd_trace_read(cd_trace_event_t *out, size_t max, uint64_t *total)
+{
+    int nr = rings_in_use(), ns = 0;
+    size_t want = max < CD_TRACE_CAP ? max : CD_TRACE_CAP;
+    size_t rwant = want < CD_TRACE_RING_CAP ? want : CD_TRACE_RING_CAP;
+    stream_t *s = calloc((size_t)nr + 1, sizeof *s);
+    raw_t *raw = nr ? malloc(rwant * sizeof *raw) : NULL;
+    double rate = nr ? tick_ns() : 0.0;
+
+    *total = cd_trace_total();
+    if (!s || (nr && !raw)) {
+        free_streams(s, 0, raw);
+        return -ENOMEM;
+    }
+    for (int i = -1; i < nr; i++) {
+        cd_trace_ring_t *r = i < 0 ? NULL : &cd__trace_rings[i];
+        if (r && !ring_current(r))
+            continue;
+        size_t cap = r ? 2 * rwant : want;
+        s[ns].ev = malloc((cap ? cap : 1) * sizeof *s[ns].ev);
+        s[ns].tick = malloc((cap ? cap : 1) * sizeof *s[ns].tick);
+        if (!s[ns].ev || !s[ns].tick) {
+            free_streams(s, ns + 1, raw);
+            return -ENOMEM;
+        }
+        if (r)
+            copy_ring(r, &s[ns], rwant, raw, rate);
+        else
+            copy_shared(&s[ns], want);
+        ns++;
+    }
+    size_t n = merge(s, ns, out, want);
+    memmove(out, out + (want - n), n * sizeof *out);
+    for (size_t i = 0; i < n; i++)
+        out[i].seq = *total - n + i;
+    free_streams(s, ns, raw);
+    return (int)n;
 }
 
 const char *cd_op_name(int op)

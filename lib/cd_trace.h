@@ -1,13 +1,16 @@
 /*
  * cd_trace.h - the event stream of a run: who did what to which object, when.
  *
- * Every pass through the choke point can append one event to a fixed ring
- * in the registry (the newest CD_TRACE_CAP events are kept). Tracing is off
+ * Every pass through the choke point can append one event. In a free run
+ * each thread writes into a ring of its own, stamped with the TSC, and an
+ * uncontended lock writes one event that reads back as its lock and its
+ * acquired; a controlled run writes into one ring in the order its threads
+ * took turns (the newest CD_TRACE_CAP events are kept). Tracing is off
  * unless cd_reg_set_trace(1) was called, so that an untraced run pays one
  * predictable branch per operation. Events can be read back while the run
  * goes on (the live view's log: an event being written is skipped, never
- * torn) or after the threads were joined; libconc formats them into caller
- * buffers and never prints.
+ * torn) or after the threads were joined, merged into one stream in time
+ * order; libconc formats them into caller buffers and never prints.
  */
 #ifndef CD_TRACE_H
 #define CD_TRACE_H
@@ -89,13 +92,17 @@ typedef struct cd_trace_event {
     cd_site_t site;
 } cd_trace_event_t;
 
-/* Number of events emitted since the run began (may exceed the ring). */
+/* Number of events emitted since the run began (may exceed what is kept). */
 uint64_t cd_trace_total(void);
 
-/* Copies event number seq into *out; returns 0, or -ENOENT if it was
- * overwritten, is being written, or was not written yet. Safe from any
- * thread at any time. */
-int cd_trace_get(uint64_t seq, cd_trace_event_t *out);
+/* Copies the run's newest events, at most max (and at most CD_TRACE_CAP),
+ * oldest first, into out; returns how many, or -ENOMEM. *total gets
+ * cd_trace_total(). What comes back is always a whole stretch of the run:
+ * when events were dropped (more than the trace keeps), only the oldest
+ * are missing; an event being written at that moment is left out. Safe
+ * from any thread at any time. Each event's seq is its number in the run
+ * (the newest is *total - 1). */
+int cd_trace_read(cd_trace_event_t *out, size_t max, uint64_t *total);
 
 /* Short verb for an op ("lock", "acquired", ...). */
 const char *cd_op_name(int op);

@@ -495,6 +495,20 @@ cd_snapshot_t *take_snapshot(void)
     return snap();
 }
 
+int trace_events(const cd_trace_event_t **ev)
+{
+    static cd_trace_event_t *buf;
+    uint64_t total;
+
+    if (!buf && !(buf = malloc(CD_TRACE_CAP * sizeof *buf)))
+        abort();
+    *ev = buf;
+    int n = cd_trace_read(buf, CD_TRACE_CAP, &total);
+    if (n < 0)
+        abort();
+    return n;
+}
+
 const cd_thread_info_t *tinfo(const cd_snapshot_t *s, int id)
 {
     return (id > 0 && id <= s->nthreads) ? &s->threads[id - 1] : NULL;
@@ -932,10 +946,11 @@ void expect_seeds_repeat_and_replay(cd_sched_cfg_t base, controlled_run_fn run,
 /* The trace's first event op on obj with arg (any arg if !match_arg). */
 static int find_traced(int op, int obj, int match_arg, int64_t arg)
 {
-    cd_trace_event_t ev;
-    for (uint64_t i = 0; i < cd_trace_total(); i++)
-        if (cd_trace_get(i, &ev) == 0 && ev.op == op && ev.obj == obj &&
-            (!match_arg || ev.arg == arg))
+    const cd_trace_event_t *ev;
+    int n = trace_events(&ev);
+    for (int i = 0; i < n; i++)
+        if (ev[i].op == op && ev[i].obj == obj &&
+            (!match_arg || ev[i].arg == arg))
             return 1;
     return 0;
 }

@@ -22,6 +22,7 @@
 
 #include "../cli/run.h"
 #include "../lib/cd_registry.h"
+#include "../lib/cd_trace.h"
 
 /* Outcome of a forked run. */
 typedef struct child_run {
@@ -349,6 +350,11 @@ cd_snapshot_t *take_snapshot(void);
 /* Thread / object `id` in s, or NULL if s has no such id. */
 const cd_thread_info_t *tinfo(const cd_snapshot_t *s, int id);
 const cd_obj_info_t *oinfo(const cd_snapshot_t *s, int id);
+
+/* Reads the run's whole trace (cd_trace_read) into the process's one trace
+ * buffer, allocated on first use (aborts if that fails); *ev points at it.
+ * Returns how many events it holds. */
+int trace_events(const cd_trace_event_t **ev);
 
 typedef int (*snap_cond)(const cd_snapshot_t *s, int a, int b);
 

@@ -218,11 +218,12 @@ static void try_forms_never_wait_and_shed_is_counted(void)
     ASSERT_INT_EQ(obj_info(ch.id)->chan_drops, 2);
 
     int drops = 0, busy = 0;
-    for (uint64_t i = 0; i < cd_trace_total(); i++) {
-        cd_trace_event_t ev;
-        if (cd_trace_get(i, &ev) == 0 && ev.obj == ch.id) {
-            drops += ev.op == CD_OP_DROP;
-            busy += ev.op == CD_OP_BUSY;
+    const cd_trace_event_t *ev;
+    int n = trace_events(&ev);
+    for (int i = 0; i < n; i++) {
+        if (ev[i].obj == ch.id) {
+            drops += ev[i].op == CD_OP_DROP;
+            busy += ev[i].op == CD_OP_BUSY;
         }
     }
     cd_reg_set_trace(0);

@@ -295,12 +295,13 @@ static void the_trace_names_each_step_of_a_wait(void)
         { CD_OP_WOKE, 1 },      { CD_OP_LOCK, 2 },   { CD_OP_ACQUIRED, 2 },
     };
     size_t k = 0;
-    cd_trace_event_t ev;
-    for (uint64_t i = 0; i < cd_trace_total() && k < 6; i++) {
-        if (cd_trace_get(i, &ev) != 0 || ev.thread != t.id)
+    const cd_trace_event_t *ev;
+    int n = trace_events(&ev);
+    for (int i = 0; i < n && k < 6; i++) {
+        if (ev[i].thread != t.id)
             continue;
         int obj = want[k].obj == 1 ? cv.id : m.id;
-        if (ev.op == want[k].op && ev.obj == obj)
+        if (ev[i].op == want[k].op && ev[i].obj == obj)
             k++;
     }
     ASSERT_INT_EQ(k, 6);

@@ -395,8 +395,10 @@ static void test_trace_on_records_lock_acquired_unlock_in_order(void)
     cd_reg_set_trace(0);
 
     ASSERT_INT_EQ(cd_trace_total(), 3);
+    uint64_t total;
+    ASSERT_INT_EQ(cd_trace_read(ev, 3, &total), 3);
+    ASSERT_INT_EQ(total, 3);
     for (int i = 0; i < 3; i++) {
-        CU_ASSERT_FATAL(cd_trace_get((uint64_t)i, &ev[i]) == 0);
         ASSERT_INT_EQ(ev[i].seq, i);
         ASSERT_INT_EQ(ev[i].op, want[i]);
         ASSERT_INT_EQ(ev[i].thread, me);
@@ -408,7 +410,6 @@ static void test_trace_on_records_lock_acquired_unlock_in_order(void)
     ASSERT_INT_EQ(ev[0].site.line, line_lock);
     ASSERT_INT_EQ(ev[1].site.line, line_lock);
     ASSERT_INT_EQ(ev[2].site.line, line_unlock);
-    ASSERT_INT_EQ(cd_trace_get(3, &ev[0]), -ENOENT);
 
     char line[256];
     cd_trace_format(&ev[1], line, sizeof line);
@@ -432,7 +433,9 @@ static void test_trace_off_records_nothing(void)
     cd_point("a point");
     ASSERT_INT_EQ(cd_trace_total(), 0);
     cd_trace_event_t ev;
-    ASSERT_INT_EQ(cd_trace_get(0, &ev), -ENOENT);
+    uint64_t total;
+    ASSERT_INT_EQ(cd_trace_read(&ev, 1, &total), 0);
+    ASSERT_INT_EQ(total, 0);
     cd_mutex_destroy(&m);
     cd_reg_reset();
 }
@@ -457,17 +460,126 @@ CHILD_TEST(test_trace_shows_a_waiting_thread_in_order)
     EXPECT_EQ(cd_thread_join(&t), 0);
     cd_reg_set_trace(0);
 
-    uint64_t total = cd_trace_total();
-    for (uint64_t i = 0; i < total; i++) {
-        cd_trace_event_t ev;
-        EXPECT_EQ(cd_trace_get(i, &ev), 0);
-        if (ev.thread != t.id)
+    const cd_trace_event_t *ev;
+    int nev = trace_events(&ev);
+    EXPECT_EQ((uint64_t)nev, cd_trace_total());
+    for (int i = 0; i < nev; i++) {
+        if (ev[i].thread != t.id)
             continue;
         EXPECT(n < 6);
-        EXPECT_EQ(ev.op, want[n]);
+        EXPECT_EQ(ev[i].op, want[n]);
         n++;
     }
     EXPECT_EQ(n, 6);
+    return 0;
+}
+
+static void pairs_on(void *arg)
+{
+    for (int i = 0; i < 3; i++) {
+        cd_mutex_lock(arg);
+        cd_mutex_unlock(arg);
+    }
+}
+
+/* A free run's threads trace into rings of their own; read back, the
+ * events are one stream in time order: main's pairs, the worker's (which
+ * it started and joined in between), main's again. */
+CHILD_TEST(test_trace_merges_the_threads_rings_in_time_order)
+{
+    cd_mutex_t a, b;
+    cd_thread_t t;
+
+    cd_reg_reset();
+    cd_reg_set_trace(1);
+    EXPECT_EQ(cd_mutex_init(&a, "shop-lock"), 0);
+    EXPECT_EQ(cd_mutex_init(&b, "stock-lock"), 0);
+    pairs_on(&a);
+    EXPECT_EQ(cd_thread_spawn(&t, "checkout-1", pairs_on, &b), 0);
+    EXPECT_EQ(cd_thread_join(&t), 0);
+    pairs_on(&a);
+    cd_reg_set_trace(0);
+
+    /* Main: 3 pairs, spawn, join, 3 pairs; the worker: start, 3 pairs,
+     * exit, all after main's spawn and before main's last pairs. */
+    static const int by_main[] = {
+        CD_OP_LOCK, CD_OP_ACQUIRED, CD_OP_UNLOCK, CD_OP_LOCK, CD_OP_ACQUIRED,
+        CD_OP_UNLOCK, CD_OP_LOCK, CD_OP_ACQUIRED, CD_OP_UNLOCK, CD_OP_SPAWN,
+        CD_OP_JOIN, CD_OP_LOCK, CD_OP_ACQUIRED, CD_OP_UNLOCK, CD_OP_LOCK,
+        CD_OP_ACQUIRED, CD_OP_UNLOCK, CD_OP_LOCK, CD_OP_ACQUIRED, CD_OP_UNLOCK };
+    static const int by_worker[] = {
+        CD_OP_START, CD_OP_LOCK, CD_OP_ACQUIRED, CD_OP_UNLOCK, CD_OP_LOCK,
+        CD_OP_ACQUIRED, CD_OP_UNLOCK, CD_OP_LOCK, CD_OP_ACQUIRED,
+        CD_OP_UNLOCK, CD_OP_EXIT };
+    const cd_trace_event_t *ev;
+    int n = trace_events(&ev), me = cd_self(), nm = 0, nw = 0;
+    EXPECT_EQ(n, 20 + 11);
+    EXPECT_EQ((uint64_t)n, cd_trace_total());
+    for (int i = 0; i < n; i++) {
+        EXPECT_EQ(ev[i].seq, (uint64_t)i);
+        if (i > 0)
+            EXPECT(ev[i].t_ns >= ev[i - 1].t_ns);
+        if (ev[i].thread == me) {
+            EXPECT(nm < 20);
+            EXPECT_EQ(ev[i].op, by_main[nm]);
+            EXPECT_EQ(ev[i].obj, by_main[nm] == CD_OP_SPAWN ||
+                                         by_main[nm] == CD_OP_JOIN
+                                     ? t.id
+                                     : a.id);
+            nm++;
+        } else {
+            EXPECT_EQ(ev[i].thread, t.id);
+            EXPECT(nw < 11);
+            EXPECT(nm == 10 || nm == 11); /* after spawn, before the pairs */
+            EXPECT_EQ(ev[i].op, by_worker[nw]);
+            if (nw > 0 && nw < 10)
+                EXPECT_EQ(ev[i].obj, b.id);
+            nw++;
+        }
+    }
+    EXPECT_EQ(nm, 20);
+    EXPECT_EQ(nw, 11);
+    return 0;
+}
+
+/* A thread whose ring went round has lost its oldest events: the trace
+ * read back is the newest whole stretch of the run, so the worker's
+ * events, older than the oldest main still has, are left out with them
+ * rather than shown across a hole. */
+CHILD_TEST(test_trace_keeps_the_newest_whole_stretch_when_a_ring_wraps)
+{
+    enum { PAIRS = 5000 };
+    cd_mutex_t a;
+    cd_thread_t t;
+
+    cd_reg_reset();
+    cd_reg_set_trace(1);
+    EXPECT_EQ(cd_mutex_init(&a, "shop-lock"), 0);
+    EXPECT_EQ(cd_thread_spawn(&t, "checkout-1", pairs_on, &a), 0);
+    EXPECT_EQ(cd_thread_join(&t), 0);
+    for (int i = 0; i < PAIRS; i++) {
+        cd_mutex_lock(&a);
+        cd_mutex_unlock(&a);
+    }
+    cd_reg_set_trace(0);
+
+    static const int mine[] = { CD_OP_LOCK, CD_OP_ACQUIRED, CD_OP_UNLOCK };
+    const cd_trace_event_t *ev;
+    int n = trace_events(&ev), me = cd_self();
+    uint64_t total = cd_trace_total();
+    /* Main: spawn, join, and a lock + acquired slot and an unlock slot per
+     * pair; the worker: start, 3 pairs, exit. */
+    EXPECT_EQ(total, 2 + 3 * PAIRS + 2 + 9);
+    /* A reader keeps the ring's newest CD_TRACE_RING_CAP - 1 slots (the
+     * oldest may be the one its thread writes next), the newest an unlock,
+     * every other one a lock taken at once, which reads back as two. */
+    int slots = CD_TRACE_RING_CAP - 1;
+    EXPECT_EQ(n, (slots + 1) / 2 + 2 * (slots / 2));
+    for (int i = 0; i < n; i++) {
+        EXPECT_EQ(ev[i].thread, me);
+        EXPECT_EQ(ev[i].op, mine[(i + 3 - n % 3) % 3]); /* last: unlock */
+        EXPECT_EQ(ev[i].seq, total - (uint64_t)n + (uint64_t)i);
+    }
     return 0;
 }
 
@@ -493,4 +605,6 @@ void suite_registry(void)
     ADD(s, test_trace_on_records_lock_acquired_unlock_in_order);
     ADD(s, test_trace_off_records_nothing);
     ADD(s, test_trace_shows_a_waiting_thread_in_order);
+    ADD(s, test_trace_merges_the_threads_rings_in_time_order);
+    ADD(s, test_trace_keeps_the_newest_whole_stretch_when_a_ring_wraps);
 }

@@ -443,11 +443,10 @@ static void trace_names_rwlock_operations(void)
     cd_rwlock_wrlock(&l);
     cd_rwlock_unlock(&l);
     cd_reg_set_trace(0);
-    for (uint64_t i = 0; i < cd_trace_total(); i++) {
-        cd_trace_event_t ev;
-        if (cd_trace_get(i, &ev) != 0)
-            continue;
-        cd_trace_format(&ev, line, sizeof line);
+    const cd_trace_event_t *ev;
+    int n = trace_events(&ev);
+    for (int i = 0; i < n; i++) {
+        cd_trace_format(&ev[i], line, sizeof line);
         saw_rd += strstr(line, " rdlock ") != NULL;
         saw_wr += strstr(line, " wrlock ") != NULL;
         saw_shared += strstr(line, " acquired ") && strstr(line, "shared");
