@@ -263,6 +263,8 @@ void suite_tsan(void);
 void suite_chan(void);
 void suite_cond(void);
 void suite_sem(void);
+void suite_oneshot(void);
+void suite_bcast(void);
 void suite_backpressure(void);
 void suite_rwlock(void);
 void suite_starvation(void);

@@ -37,6 +37,8 @@ static const struct {
     { "chan", suite_chan },
     { "cond", suite_cond },
     { "sem", suite_sem },
+    { "oneshot", suite_oneshot },
+    { "bcast", suite_bcast },
     { "backpressure", suite_backpressure },
     { "rwlock", suite_rwlock },
     { "starvation", suite_starvation },
