@@ -264,6 +264,7 @@ void suite_chan(void);
 void suite_cond(void);
 void suite_sem(void);
 void suite_oneshot(void);
+void suite_counter(void);
 void suite_bcast(void);
 void suite_backpressure(void);
 void suite_rwlock(void);

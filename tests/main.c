@@ -54,6 +54,7 @@ static const struct {
     { "stampede", suite_stampede },
     { "webhook", suite_webhook },
     { "inventory", suite_inventory },
+    { "counter", suite_counter },
     { "view", suite_view },
     { "step", suite_step },
     { "lessons", suite_lessons },
