@@ -169,7 +169,8 @@ static void note_lag(fleet_t *f, edge_t *e, uint64_t missed)
 }
 
 /* How many updates are held for e right now: its queue's depth, or what
- * the ring keeps that it has not read (never more than the ring holds). */
+ * the ring keeps that it has not read (never more than the ring holds:
+ * the rest were overwritten, and e will be told). */
 static size_t held_for(fleet_t *f, edge_t *e)
 {
     if (f->variant == BROKEN) {
@@ -179,7 +180,8 @@ static size_t held_for(fleet_t *f, edge_t *e)
     }
     cd_bsub_stats_t st;
     cd_bcast_sub_stats(&e->sub, &st);
-    return st.behind < CAPACITY ? (size_t)st.behind : CAPACITY;
+    return st.behind < f->ring.capacity ? (size_t)st.behind
+                                        : f->ring.capacity;
 }
 
 /* The edge starts serving with c: slow for the slow edge. */

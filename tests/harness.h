@@ -265,6 +265,7 @@ void suite_cond(void);
 void suite_sem(void);
 void suite_oneshot(void);
 void suite_counter(void);
+void suite_broadcast(void);
 void suite_bcast(void);
 void suite_backpressure(void);
 void suite_rwlock(void);

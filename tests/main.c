@@ -55,6 +55,7 @@ static const struct {
     { "webhook", suite_webhook },
     { "inventory", suite_inventory },
     { "counter", suite_counter },
+    { "broadcast", suite_broadcast },
     { "view", suite_view },
     { "step", suite_step },
     { "lessons", suite_lessons },
