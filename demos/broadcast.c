@@ -425,10 +425,11 @@ static void held_text(const fleet_t *f, const totals_t *t, cd_verdict_t *v)
                              (double)(CAPACITY * sizeof(config_t))),
                  f->nedges);
     if (s->lags)
-        snprintf(lag, sizeof lag, "edge-%d lagged %ld %s, was told each "
-                 "time how many it missed (%ld in all) and resynced to the "
+        snprintf(lag, sizeof lag, "edge-%d lagged %ld %s, was told %s "
+                 "how many it missed (%ld in all) and resynced to the "
                  "newest config", f->nedges, s->lags,
-                 cd_plural(s->lags, "time", "times"), s->missed);
+                 cd_plural(s->lags, "time", "times"),
+                 s->lags == 1 ? "then" : "each time", s->missed);
     else
         snprintf(lag, sizeof lag, "no edge lagged");
     cd_verdict_observe(v, CD_HELD,
