@@ -322,8 +322,8 @@ typedef struct totals {
     size_t peak_held;     /* most updates held for one edge */
     long unexplained, missed, lags, skipped;
     int stale;            /* edges not on the last version */
-    const edge_t *slow;
-    double catch_up_ms;   /* the slow edge: last send to serving it */
+    const edge_t *slow;   /* the last edge, slow by its apply time */
+    const edge_t *worst;  /* the edge that had the most held for it */
 } totals_t;
 
 static void held_text(const fleet_t *f, const totals_t *t, cd_verdict_t *v);
@@ -333,8 +333,10 @@ static void add_up(const fleet_t *f, totals_t *t)
     memset(t, 0, sizeof *t);
     for (int i = 0; i < f->nedges; i++) {
         const edge_t *e = &f->e[i];
-        if (e->peak_held > t->peak_held)
+        if (!t->worst || e->peak_held > t->peak_held) {
             t->peak_held = e->peak_held;
+            t->worst = e;
+        }
         /* Every version is read, skipped after a read, or reported. */
         long unaccounted = f->updates - e->applied - e->skipped - e->missed;
         t->unexplained += e->unexplained + (unaccounted > 0 ? unaccounted
@@ -345,9 +347,12 @@ static void add_up(const fleet_t *f, totals_t *t)
         t->stale += e->running.version != (uint64_t)f->updates;
     }
     t->slow = &f->e[f->nedges - 1];
-    t->catch_up_ms = t->slow->latest_ns
-                         ? (double)(t->slow->latest_ns - f->last_sent_ns) / 1e6
-                         : -1;
+}
+
+/* From the last update's send to e serving it, in ms (-1: never). */
+static double catch_up_ms(const fleet_t *f, const edge_t *e)
+{
+    return e->latest_ns ? (double)(e->latest_ns - f->last_sent_ns) / 1e6 : -1;
 }
 
 static void figures(const fleet_t *f, const totals_t *t, cd_verdict_t *v)
@@ -365,7 +370,8 @@ static void figures(const fleet_t *f, const totals_t *t, cd_verdict_t *v)
     cd_verdict_num(v, "skipped", t->skipped);
     cd_verdict_num(v, "unexplained", t->unexplained);
     cd_verdict_num(v, "stale_edges", t->stale);
-    cd_verdict_num(v, "catch_up_us", (int64_t)(t->catch_up_ms * 1000));
+    cd_verdict_num(v, "catch_up_us",
+                   (int64_t)(catch_up_ms(f, t->slow) * 1000));
 }
 
 /* Invariant: no edge has more than CAPACITY updates held for it (memory
@@ -389,14 +395,16 @@ static void check(const fleet_t *f, cd_verdict_t *v)
                       f->updates);
     if (t.peak_held > CAPACITY) {
         cd_verdict_observe(v, CD_VIOLATED,
-            "edge-%d, the slow one, fell %zu updates behind and its queue "
+            "edge-%d%s fell %zu updates behind and its queue "
             "held them all (%s for one reader; it grows with every update "
             "sent: --iterations %d doubles it); it applied all %ld, stale "
             "ones included, one by one, and served v%d %.1f ms after it "
-            "went out", f->nedges, t.peak_held,
+            "went out", (int)(t.worst - f->e) + 1,
+            t.worst == s ? ", the slow one," : "", t.peak_held,
             human_bytes(b2, sizeof b2,
                         (double)(t.peak_held * sizeof(config_t))),
-            2 * f->updates, s->applied, f->updates, t.catch_up_ms);
+            2 * f->updates, t.worst->applied, f->updates,
+            catch_up_ms(f, t.worst));
     } else if (t.unexplained) {
         cd_verdict_observe(v, CD_VIOLATED,
             "%ld updates went missing without a report: an edge could not "
@@ -437,7 +445,7 @@ static void held_text(const fleet_t *f, const totals_t *t, cd_verdict_t *v)
         "edge-%d served v%d %.1f ms after it went out", f->updates,
         t->peak_held, cd_plural((long)t->peak_held, "update was",
                                 "updates were"),
-        where, lag, f->nedges, f->updates, t->catch_up_ms);
+        where, lag, f->nedges, f->updates, catch_up_ms(f, s));
 }
 
 static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
