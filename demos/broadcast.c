@@ -333,7 +333,7 @@ static void add_up(const fleet_t *f, totals_t *t)
     memset(t, 0, sizeof *t);
     for (int i = 0; i < f->nedges; i++) {
         const edge_t *e = &f->e[i];
-        if (!t->worst || e->peak_held > t->peak_held) {
+        if (!t->worst || e->peak_held >= t->peak_held) { /* ties: the slow */
             t->peak_held = e->peak_held;
             t->worst = e;
         }
