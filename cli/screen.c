@@ -709,6 +709,45 @@ static void describe_chan(const cd_obj_info_t *o, obj_view_t *v, int width)
         detail_add(v, width, "closed");
 }
 
+/* A broadcast channel: how much of its ring is in use, what went out. */
+static void describe_bcast(const cd_obj_info_t *o, obj_view_t *v, int width)
+{
+    v->kind = "bcst";
+    detail_add(v, width, "kept %llu/%llu",
+               (unsigned long long)o->chan_depth,
+               (unsigned long long)o->chan_capacity);
+    detail_add(v, width, "sent %llu", (unsigned long long)o->chan_sent);
+    if (o->chan_closed)
+        detail_add(v, width, "closed");
+}
+
+/* One subscriber: how far behind it is - past the capacity it has lagged,
+ * and its next read says by how much - and what it missed so far. */
+static void describe_bsub(const cd_obj_info_t *o, obj_view_t *v, int width)
+{
+    v->kind = "sub";
+    if (o->chan_depth > o->chan_capacity)
+        detail_add(v, width, "LAGGED by %llu",
+                   (unsigned long long)(o->chan_depth - o->chan_capacity));
+    else
+        detail_add(v, width, "behind %llu/%llu",
+                   (unsigned long long)o->chan_depth,
+                   (unsigned long long)o->chan_capacity);
+    detail_add(v, width, "missed %llu", (unsigned long long)o->chan_drops);
+    detail_add(v, width, "got %llu", (unsigned long long)o->chan_received);
+}
+
+/* A oneshot: where its one exchange is (a reply awaited, sent, taken, or
+ * dropped by a sender that will never answer). */
+static void describe_oneshot(const cd_obj_info_t *o, obj_view_t *v, int width)
+{
+    static const char *const states[] = { "awaiting reply", "reply sent",
+                                          "reply taken", "DROPPED" };
+    v->kind = "1sht";
+    detail_add(v, width, "%s", o->oneshot_state >= 0 && o->oneshot_state < 4
+                                   ? states[o->oneshot_state] : "?");
+}
+
 /* A condition variable: what was sent, and what nobody heard - a lost
  * wake-up shows as "unheard", with the line that sent the last one. Its
  * waiters are in the WAITING column; "waking" counts those woken that
@@ -787,6 +826,15 @@ static void describe_obj(const cd_obj_info_t *o, obj_view_t *v, int width)
         /* Its waiters are in the WAITING column; the count says why. */
         v->kind = "sem";
         detail_add(v, width, "count %lld", (long long)o->sem_count);
+        break;
+    case CD_OBJ_BCAST:
+        describe_bcast(o, v, width);
+        break;
+    case CD_OBJ_BSUB:
+        describe_bsub(o, v, width);
+        break;
+    case CD_OBJ_ONESHOT:
+        describe_oneshot(o, v, width);
         break;
     case CD_OBJ_WORKER:
         /* The owner column names the task it runs; idle says so. */

@@ -438,6 +438,7 @@ static void copy_obj(cd_obj_info_t *d, int id)
     d->cond_unheard_all = cd__ld(&o->cond_unheard_all);
     d->cond_pending = cd__ld(&o->cond_pending);
     d->sem_count = cd__ld(&o->sem_count);
+    d->oneshot_state = cd__ld(&o->oneshot_state);
     d->key = cd__ld(&o->key);
     for (int i = 0; i < CD_KEY_QUEUE_SHOWN; i++)
         d->key_queue[i] = cd__ld(&o->key_queue[i]);
@@ -581,6 +582,9 @@ const char *cd_obj_kind_name(int kind)
     case CD_OBJ_AMUTEX: return "awaitable mutex";
     case CD_OBJ_COND: return "condition variable";
     case CD_OBJ_SEM: return "semaphore";
+    case CD_OBJ_ONESHOT: return "oneshot";
+    case CD_OBJ_BCAST: return "broadcast channel";
+    case CD_OBJ_BSUB: return "subscriber";
     default: return "object";
     }
 }

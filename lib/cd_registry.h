@@ -63,7 +63,13 @@ typedef enum cd_obj_kind {
     CD_OBJ_SEM,        /* a counting semaphore: owner is 0, see sem_count */
     CD_OBJ_KEY,        /* one live key of a keyed lock (cd_keyed.h): owner is
                           the thread holding it, see key and key_queue */
-    CD_OBJ_AKEY        /* the same for tasks (cd_akeyed, cd_amutex.h) */
+    CD_OBJ_AKEY,       /* the same for tasks (cd_akeyed, cd_amutex.h) */
+    CD_OBJ_ONESHOT,    /* a one-value channel (cd_oneshot.h): owner is 0,
+                          see oneshot_state */
+    CD_OBJ_BCAST,      /* a broadcast channel (cd_bcast.h): owner is 0, see
+                          the chan_* fields */
+    CD_OBJ_BSUB        /* one subscriber of a broadcast channel: see the
+                          chan_* fields */
 } cd_obj_kind_t;
 
 typedef enum cd_abort_reason {
@@ -115,7 +121,12 @@ typedef struct cd_obj_rec {
     _Atomic int site_line;
     void *impl;                  /* the primitive, for release on abort */
     cd_release_fn release;
-    /* Channels (CD_OBJ_CHAN) only, written under the channel's lock. */
+    /* Channels (CD_OBJ_CHAN) only, written under the channel's lock.
+     * Broadcast channels (CD_OBJ_BCAST) use capacity, depth (messages
+     * kept), bytes, sent and closed; each subscriber (CD_OBJ_BSUB) uses
+     * capacity (its channel's), depth (how far behind it is: messages
+     * sent that it has not read, above capacity once it lags), received,
+     * drops (messages it missed by lagging, in all) and closed. */
     _Atomic uint64_t chan_capacity;   /* 0: unbounded */
     _Atomic uint64_t chan_depth;
     _Atomic uint64_t chan_high_water;
@@ -141,6 +152,9 @@ typedef struct cd_obj_rec {
     _Atomic int cond_pending;
     /* Semaphores (CD_OBJ_SEM) only, written under the semaphore's lock. */
     _Atomic int64_t sem_count;
+    /* Oneshots (CD_OBJ_ONESHOT) only: CD_ONESHOT_EMPTY, _SENT, _TAKEN or
+     * _DROPPED, written under the oneshot's lock. */
+    _Atomic int oneshot_state;
     /* Keys (CD_OBJ_KEY, CD_OBJ_AKEY) only, written under the key table's
      * lock. A key table reuses the record of a freed key for its next new
      * key: the name (the table's prefix) stays, the key changes. The
@@ -195,6 +209,8 @@ typedef struct cd_obj_info {
     int cond_pending;
     /* Semaphores only. */
     int64_t sem_count;
+    /* Oneshots only. */
+    int oneshot_state;
     /* Keys only: the key (the name says "<prefix>[<key>]") and the first
      * waiters in arrival order, 0-terminated when fewer. */
     uint64_t key;

@@ -353,7 +353,7 @@ const char *cd_op_name(int op)
         [CD_OP_SIGNAL] = "signal",    [CD_OP_BROADCAST] = "broadcast",
         [CD_OP_WOKE] = "woke",        [CD_OP_SEM_WAIT] = "sem-wait",
         [CD_OP_SEM_TRYWAIT] = "sem-try", [CD_OP_SEM_TIMEDWAIT] = "sem-timed",
-        [CD_OP_POST] = "post",
+        [CD_OP_POST] = "post",        [CD_OP_LAGGED] = "lagged",
     };
     if (op < 0 || op >= CD_OP_COUNT_ || !names[op])
         return "?";
@@ -421,6 +421,9 @@ static void format_arg(const cd_trace_event_t *ev, char *extra, size_t size)
         break;
     case CD_OP_POST:
         snprintf(extra, size, "count %lld", arg);
+        break;
+    case CD_OP_LAGGED:
+        snprintf(extra, size, "missed %lld", arg);
         break;
     default:
         break;

@@ -71,6 +71,8 @@ typedef enum cd_op {
     CD_OP_SEM_TRYWAIT, /* takes one without waiting (busy: it was 0) */
     CD_OP_SEM_TIMEDWAIT, /* takes one, waiting at most arg ms */
     CD_OP_POST,      /* adds one to the count; arg: the new count */
+    /* Broadcast channels (cd_bcast.h). */
+    CD_OP_LAGGED,    /* a subscriber fell behind; arg: messages it missed */
     CD_OP_COUNT_
 } cd_op_t;
 

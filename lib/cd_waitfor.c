@@ -201,6 +201,13 @@ static int object_lets_go(const cd_thread_info_t *t, const cd_obj_info_t *o)
         return o->cond_pending > 0;
     case CD_OBJ_SEM:
         return o->sem_count > 0;
+    case CD_OBJ_ONESHOT:
+        /* Sent or dropped: the receiver goes on (with the value or
+         * -EPIPE); taken: a second receiver gets -EALREADY. */
+        return o->oneshot_state != 0;
+    case CD_OBJ_BSUB:
+        /* Something unread, or the channel closed. */
+        return o->chan_depth > 0 || o->chan_closed;
     default:
         return 1;
     }

@@ -722,6 +722,12 @@ static void check_sections(const sheet_t *s)
 static const struct excuse {
     const char *scenario, *part, *why;
 } excused[] = {
+    { "broadcast", "exercise",
+      "not built yet: its harness, books and judge (every edge on the last "
+      "version, every gap reported with its count, memory within the "
+      "ring) are still to write; the worksheet says so" },
+    { "broadcast", "answer", "no exercise yet, so nothing to answer" },
+    { "broadcast", "decoys", "no exercise yet, so nothing to decoy" },
     { NULL, NULL, NULL },
 };
 

@@ -8,7 +8,12 @@
  * The webhook's fixes are clean on one worker and on three (its broken
  * handler, which has no data race on one worker, is tests/test_webhook.c's
  * to run). The oversold inventory is no data race at all, on one
- * worker or four. Runs the TSan build of concdemo ($CONCDEMO_TSAN).
+ * worker or four. The broken counter's read-render-write is a data race
+ * on the page's count; its three fixes, the actor's channel and oneshots
+ * among them, are clean. The broadcast's unbounded queues are no data race
+ * (every queue is a locked channel): TSan has nothing to say while the
+ * slow edge's backlog grows; its ring is clean too. Runs the TSan build of
+ * concdemo ($CONCDEMO_TSAN).
  */
 #include <string.h>
 #include <unistd.h>
@@ -239,6 +244,28 @@ static void broken_inventory_is_no_data_race(void)
     }
 }
 
+static void broken_counter_gets_a_data_race_report_on_the_count(void)
+{
+    run_tsan("counter", NULL);
+    ASSERT_STR_HAS(out.err, "WARNING: ThreadSanitizer: data race");
+    ASSERT_STR_HAS(out.err, "count_view_broken demos/counter.c:");
+    ASSERT_INT_EQ(out.exit_code, 66);
+}
+
+static void counter_mutex_is_clean(void) { expect_clean("counter", "--fixed=mutex"); }
+static void counter_actor_is_clean(void) { expect_clean("counter", "--fixed=actor"); }
+static void counter_atomic_is_clean(void) { expect_clean("counter", "--fixed=atomic"); }
+
+static void broken_broadcast_is_no_data_race(void)
+{
+    run_tsan("broadcast", NULL);
+    CU_ASSERT_PTR_NULL(strstr(out.err, "ThreadSanitizer"));
+    ASSERT_INT_EQ(out.exit_code, 1);
+    ASSERT_STR_HAS(out.out, "broadcast [broken]: VIOLATED");
+}
+
+static void broadcast_bounded_is_clean(void) { expect_clean("broadcast", "--fixed=bounded"); }
+
 void suite_tsan(void)
 {
     static const suite_test_t tests[] = {
@@ -295,6 +322,14 @@ void suite_tsan(void)
         { "inventory --fixed=reserve: no report", inventory_reserve_is_clean },
         { "broken inventory: oversold, and no data race for TSan",
           broken_inventory_is_no_data_race },
+        { "broken counter: data-race report on the count",
+          broken_counter_gets_a_data_race_report_on_the_count },
+        { "counter --fixed=mutex: no report", counter_mutex_is_clean },
+        { "counter --fixed=actor: no report", counter_actor_is_clean },
+        { "counter --fixed=atomic: no report", counter_atomic_is_clean },
+        { "broken broadcast: violated, and no data race for TSan",
+          broken_broadcast_is_no_data_race },
+        { "broadcast --fixed=bounded: no report", broadcast_bounded_is_clean },
         { NULL, NULL },
     };
     add_suite("tsan", tests);

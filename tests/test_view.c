@@ -12,6 +12,7 @@
 
 #include "../cli/observer.h"
 #include "../cli/screen.h"
+#include "../lib/cd_oneshot.h"
 #include "../lib/cd_thread.h"
 #include "../lib/cd_waitfor.h"
 #include "harness.h"
@@ -378,6 +379,47 @@ static void a_condvar_and_a_semaphore_show_their_figures(void)
     row = probe_row_with("not-empty    cond");
     ASSERT_STR_HAS(row, "signals 5, unheard 2");
     CU_ASSERT_PTR_NULL(strstr(row, "lost_wakeup.c"));
+}
+
+/* A broadcast channel with a subscriber that keeps up and one that fell
+ * past the ring (its lag is what its next read will be told), and the
+ * oneshot a requester waits on for its reply. */
+static void broadcast_subscribers_show_their_lag_and_a_oneshot_its_reply(void)
+{
+    memset(&fake, 0, sizeof fake);
+    fake.t_ns = 2000000000;
+    add_thread("handler", CD_T_BLOCKED, 4, 0);
+    add_thread("fast-sub", CD_T_BLOCKED, 2, 0);
+    cd_obj_info_t *o = &fake.objs[fake.nobjs++];
+    *o = (cd_obj_info_t){ .id = 1, .name = "config-bus", .kind = CD_OBJ_BCAST,
+                          .live = 1, .chan_capacity = 8, .chan_depth = 8,
+                          .chan_sent = 40 };
+    o = &fake.objs[fake.nobjs++];
+    *o = (cd_obj_info_t){ .id = 2, .name = "fast", .kind = CD_OBJ_BSUB,
+                          .live = 1, .nwaiters = 1, .chan_capacity = 8,
+                          .chan_depth = 0, .chan_received = 40 };
+    o = &fake.objs[fake.nobjs++];
+    *o = (cd_obj_info_t){ .id = 3, .name = "slow", .kind = CD_OBJ_BSUB,
+                          .live = 1, .chan_capacity = 8, .chan_depth = 20,
+                          .chan_received = 12, .chan_drops = 8 };
+    o = &fake.objs[fake.nobjs++];
+    *o = (cd_obj_info_t){ .id = 4, .name = "get-reply", .kind = CD_OBJ_ONESHOT,
+                          .live = 1, .nwaiters = 1,
+                          .oneshot_state = CD_ONESHOT_EMPTY };
+    cd_screen_in_t in = input();
+    probe_render(&in, 110, 30);
+    ASSERT_STR_HAS(probe_row_with("config-bus"), "kept 8/8, sent 40");
+    const char *row = probe_row_with("fast         sub");
+    ASSERT_STR_HAS(row, "fast-sub");
+    ASSERT_STR_HAS(row, "behind 0/8, missed 0, got 40");
+    ASSERT_STR_HAS(probe_row_with("slow         sub"),
+                   "LAGGED by 12, missed 8, got 12");
+    row = probe_row_with("get-reply    1sht");
+    ASSERT_STR_HAS(row, "handler");
+    ASSERT_STR_HAS(row, "awaiting reply");
+    fake.objs[3].oneshot_state = CD_ONESHOT_DROPPED;
+    probe_render(&in, 110, 30);
+    ASSERT_STR_HAS(probe_row_with("get-reply    1sht"), "DROPPED");
 }
 
 static void help_lists_the_keys(void)
@@ -1305,6 +1347,8 @@ void suite_view(void)
     CU_add_test(s, "screen: help lists the keys", help_lists_the_keys);
     CU_add_test(s, "screen: a condvar and a semaphore show their figures",
                 a_condvar_and_a_semaphore_show_their_figures);
+    CU_add_test(s, "screen: broadcast subscribers' lag, a oneshot's reply",
+                broadcast_subscribers_show_their_lag_and_a_oneshot_its_reply);
     CU_add_test(s, "screen: long names that share a prefix stay distinct",
                 long_names_that_share_a_prefix_stay_distinct);
     CU_add_test(s, "registry: gauges", gauges_are_named_once_and_read_in_snapshots);

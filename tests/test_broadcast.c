@@ -1,0 +1,237 @@
+/*
+ * test_broadcast.c - the config fan-out: the slow edge's unbounded queue
+ * holds more than the ring would, on every run (and on one CPU), and
+ * holds twice as much for twice the updates; the ring holds at most its
+ * capacity, tells the slow edge of every update it missed with the exact
+ * count and leaves every edge on the last version, on every run and
+ * under exploration; explore finds the backlog and its replay repeats
+ * it; the live view shows each subscriber's lag.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+#define LIMIT_MS 20000
+#define CMD_LIMIT_MS 120000
+#define RUNS 20
+#define CAPACITY 16         /* demos/broadcast.c's ring */
+#define SLOW_APPLY_US 2000  /* the slow edge's apply, in microseconds */
+
+static cmd_out_t out;
+
+static int64_t fig(const child_run_t *c, const char *key)
+{
+    return cd_verdict_get_num(&c->r.verdict, key);
+}
+
+/* A number from --json output: "key":N. Fails the test when absent. */
+static long json_num(const char *text, const char *key)
+{
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    const char *at = strstr(text, pat);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+    return strtol(at + strlen(pat), NULL, 10);
+}
+
+static void broken_holds_the_slow_edges_backlog_in_its_queue(void)
+{
+    child_run_t c = run_forked("broadcast", "broken", 0, 0, LIMIT_MS);
+    CU_ASSERT_TRUE_FATAL(c.finished);
+    ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
+    ASSERT_INT_EQ(fig(&c, "updates"), 200);
+    CU_ASSERT_TRUE(fig(&c, "peak_held") > 4 * CAPACITY);
+    /* It applied every stale update, told of nothing, and served the last
+     * one only after working through the backlog, 2 ms each. */
+    ASSERT_INT_EQ(fig(&c, "slow_applied"), 200);
+    ASSERT_INT_EQ(fig(&c, "lag_reports"), 0);
+    ASSERT_INT_EQ(fig(&c, "unexplained"), 0);
+    CU_ASSERT_TRUE(fig(&c, "catch_up_us") > CAPACITY * SLOW_APPLY_US);
+    ASSERT_STR_HAS(c.r.verdict.observed, "its queue held them all");
+}
+
+static void broken_is_violated_every_run(void)
+{
+    expect_status_every_run("broadcast", "broken", RUNS, CD_VIOLATED,
+                            LIMIT_MS);
+}
+
+/* The backlog grows with the updates sent: twice the updates, about
+ * twice the peak. Measured on the controlled scheduler's virtual clock,
+ * where the slow edge applies one update while ten arrive, exactly. */
+static void the_backlog_grows_with_the_updates_sent(void)
+{
+    long peak[2];
+    const char *sizes[] = { "100", "200" };
+    for (int i = 0; i < 2; i++) {
+        const char *argv[] = { "broadcast", "--iterations", sizes[i],
+                               "--sched=random:1", "--json", NULL };
+        run_concdemo(&out, argv, NULL, CMD_LIMIT_MS);
+        ASSERT_INT_EQ(out.exit_code, 1);
+        peak[i] = json_num(out.out, "peak_held");
+    }
+    CU_ASSERT_TRUE(peak[0] > CAPACITY);
+    CU_ASSERT_TRUE(peak[1] >= peak[0] + 80);
+}
+
+/* The fix's promise, which a fix without the ring (or without the lag
+ * count) would break: never more than the capacity held, every missed
+ * update reported with its count (no gap a report does not explain),
+ * every edge on the last version. */
+static void expect_ring_promise(const child_run_t *c, int updates)
+{
+    ASSERT_INT_EQ(c->r.verdict.status, CD_HELD);
+    CU_ASSERT_TRUE(fig(c, "peak_held") <= CAPACITY);
+    ASSERT_INT_EQ(fig(c, "unexplained"), 0);
+    ASSERT_INT_EQ(fig(c, "stale_edges"), 0);
+    ASSERT_INT_EQ(fig(c, "slow_version"), updates);
+}
+
+static void bounded_holds_every_run(void)
+{
+    child_run_t c = expect_status_every_run("broadcast", "bounded", RUNS,
+                                            CD_HELD, LIMIT_MS);
+    ASSERT_CLEAN_EXIT(c);
+    expect_ring_promise(&c, 200);
+}
+
+/* The slow edge did fall behind, and was told: lags reported, updates
+ * missed and skipped, far fewer applied than sent - and still on the
+ * last version. On the virtual clock, so that the figures cannot depend
+ * on the machine's load. */
+static void bounded_reports_every_lag_and_resyncs(void)
+{
+    const char *argv[] = { "broadcast", "--fixed=bounded",
+                           "--sched=random:1", "--json", NULL };
+    run_concdemo(&out, argv, NULL, CMD_LIMIT_MS);
+    ASSERT_INT_EQ(out.exit_code, 0);
+    CU_ASSERT_TRUE(json_num(out.out, "lag_reports") > 0);
+    CU_ASSERT_TRUE(json_num(out.out, "missed") > 0);
+    CU_ASSERT_TRUE(json_num(out.out, "skipped") > 0);
+    CU_ASSERT_TRUE(json_num(out.out, "slow_applied") < 200 / 2);
+    CU_ASSERT_TRUE(json_num(out.out, "peak_held") <= CAPACITY);
+    ASSERT_INT_EQ(json_num(out.out, "unexplained"), 0);
+    ASSERT_INT_EQ(json_num(out.out, "slow_version"), 200);
+    /* Resynced, the slow edge serves the last version within a few of its
+     * applies, not a backlog's worth. */
+    CU_ASSERT_TRUE(json_num(out.out, "catch_up_us") <= 2 * SLOW_APPLY_US);
+}
+
+/* Many edges and many updates: still one ring, still every lag told. */
+static void bounded_holds_with_many_edges(void)
+{
+    child_run_t c = run_forked("broadcast", "bounded", 16, 2000, LIMIT_MS);
+    CU_ASSERT_TRUE_FATAL(c.finished);
+    ASSERT_CLEAN_EXIT(c);
+    expect_ring_promise(&c, 2000);
+    CU_ASSERT_TRUE(fig(&c, "lag_reports") > 0);
+}
+
+/* A fleet that keeps up needs neither: one quick edge and a handful of
+ * updates hold in both variants (the queue is no bug until it grows). */
+static void a_fleet_that_keeps_up_holds_either_way(void)
+{
+    child_run_t c = run_forked("broadcast", "broken", 1, 5, LIMIT_MS);
+    CU_ASSERT_TRUE_FATAL(c.finished);
+    ASSERT_INT_EQ(c.r.verdict.status, CD_HELD);
+    ASSERT_INT_EQ(fig(&c, "slow_version"), 5);
+}
+
+/* On one CPU the slow edge is still ten times slower than the updates:
+ * every broken run exits 1, every bounded one 0. */
+static void on_one_cpu_broken_exits_1_and_bounded_0(void)
+{
+    const char *variants[] = { NULL, "--fixed=bounded" };
+    for (int v = 0; v < 2; v++)
+        for (int i = 0; i < 5; i++) {
+            const char *argv[] = { "taskset", "-c", "0", concdemo_bin(),
+                                   "broadcast", variants[v], NULL };
+            run_cmd(&out, argv, NULL, LIMIT_MS);
+            ASSERT_INT_EQ(out.exit_code, v == 0 ? 1 : 0);
+        }
+}
+
+static void explore_finds_the_backlog_and_the_replay_repeats_it(void)
+{
+    static explore_found_t f;
+    static cmd_out_t again;
+    const char *argv[] = { "explore", "broadcast", NULL };
+    run_concdemo(&out, argv, NULL, CMD_LIMIT_MS);
+    expect_explore_found(&out, "broadcast [broken]: ", &f);
+    ASSERT_STR_HAS(f.verdict, "VIOLATED \xe2\x80\x94 ");
+    ASSERT_STR_HAS(f.verdict, "its queue held them all");
+    expect_printed_run_repeats(&again, f.replay, NULL, f.verdict, NULL,
+                               CMD_LIMIT_MS);
+}
+
+/* pct and random at the explore sizes (two edges, 48 updates: enough
+ * for the slow edge to lag), and dfs with one preemption for as many
+ * schedules as it gets through there: its space (every sleep ended early
+ * counts) is too large to exhaust in a test. */
+static void bounded_holds_under_explore(void)
+{
+    static const char *const searches[][2] = {
+        { "--strategy=pct", "--runs=300" },
+        { "--strategy=random", "--runs=300" },
+        { "--strategy=dfs", "--runs=3000" },
+    };
+    for (int i = 0; i < 3; i++) {
+        const char *argv[] = { "explore", "broadcast", "--fixed=bounded",
+                               searches[i][0], searches[i][1], "--bound=1",
+                               NULL };
+        if (i < 2)
+            argv[5] = NULL; /* --bound is dfs's */
+        run_concdemo(&out, argv, NULL, CMD_LIMIT_MS);
+        ASSERT_INT_EQ(out.exit_code, 0);
+        ASSERT_STR_HAS(out.out, "no violation in");
+    }
+}
+
+/* The view's object table has a row per subscriber with how far behind
+ * it is and what it missed: the quick edges missed nothing, the slow one
+ * ends having missed some (its last row). */
+static void the_view_shows_each_subscribers_lag(void)
+{
+    const char *argv[] = { "broadcast", "--fixed=bounded", "--view=text",
+                           NULL };
+    run_concdemo(&out, argv, NULL, CMD_LIMIT_MS);
+    ASSERT_INT_EQ(out.exit_code, 0);
+    ASSERT_STR_HAS(out.out, "config-ring  bcst");
+    ASSERT_STR_HAS(out.out, "kept 16/16, sent 200, closed");
+    ASSERT_STR_HAS(out.out, "edge-1-sub   sub");
+    ASSERT_STR_HAS(out.out, "behind 0/16, missed 0, got 200");
+    const char *last = NULL;
+    for (const char *p = out.out; (p = strstr(p, "edge-3-sub   sub")); p++)
+        last = p;
+    CU_ASSERT_PTR_NOT_NULL_FATAL(last);
+    ASSERT_STR_HAS(last, "missed ");
+    CU_ASSERT_PTR_NULL(strstr(last, "missed 0,"));
+}
+
+void suite_broadcast(void)
+{
+    static const suite_test_t tests[] = {
+        { "broken holds the slow edge's backlog in its queue",
+          broken_holds_the_slow_edges_backlog_in_its_queue },
+        { "broken is violated on every run", broken_is_violated_every_run },
+        { "the backlog grows with the updates sent",
+          the_backlog_grows_with_the_updates_sent },
+        { "bounded holds on every run", bounded_holds_every_run },
+        { "bounded reports every lag and resyncs",
+          bounded_reports_every_lag_and_resyncs },
+        { "bounded holds with 16 edges and 2000 updates",
+          bounded_holds_with_many_edges },
+        { "a fleet that keeps up holds either way",
+          a_fleet_that_keeps_up_holds_either_way },
+        { "on one CPU: broken exits 1, bounded 0",
+          on_one_cpu_broken_exits_1_and_bounded_0 },
+        { "explore finds the backlog, the replay repeats it",
+          explore_finds_the_backlog_and_the_replay_repeats_it },
+        { "bounded holds under explore", bounded_holds_under_explore },
+        { "the view shows each subscriber's lag",
+          the_view_shows_each_subscribers_lag },
+        { NULL, NULL },
+    };
+    add_suite("broadcast", tests);
+}

@@ -1,0 +1,143 @@
+/*
+ * test_counter.c - lost page views: the broken read-render-write loses
+ * views on every run (and on one CPU), every fix counts them all, explore
+ * finds the lost update and its replay repeats it, and the fixes hold
+ * under exploration.
+ */
+#include <string.h>
+
+#include "harness.h"
+
+#define LIMIT_MS 20000
+#define CMD_LIMIT_MS 120000
+#define RUNS 20
+
+static cmd_out_t out;
+
+static void broken_loses_views_and_shows_numbers_twice(void)
+{
+    child_run_t c = run_forked("counter", "broken", 0, 0, LIMIT_MS);
+    CU_ASSERT_TRUE_FATAL(c.finished);
+    ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
+    int64_t served = cd_verdict_get_num(&c.r.verdict, "served");
+    ASSERT_INT_EQ(served, 24);
+    CU_ASSERT_TRUE(cd_verdict_get_num(&c.r.verdict, "counted") < served);
+    CU_ASSERT_TRUE(cd_verdict_get_num(&c.r.verdict, "lost") > 0);
+    CU_ASSERT_TRUE(cd_verdict_get_num(&c.r.verdict, "same_number_shown") > 0);
+    ASSERT_STR_HAS(c.r.verdict.observed, "lost on");
+}
+
+static void broken_is_violated_every_run(void)
+{
+    expect_status_every_run("counter", "broken", RUNS, CD_VIOLATED, LIMIT_MS);
+}
+
+/* One handler: its views come one after another and none is lost. The
+ * bug needs two handlers at once, and the test can tell. */
+static void a_single_handler_loses_nothing(void)
+{
+    child_run_t c = run_forked("counter", "broken", 1, 9, LIMIT_MS);
+    CU_ASSERT_TRUE_FATAL(c.finished);
+    ASSERT_INT_EQ(c.r.verdict.status, CD_HELD);
+    ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "counted"), 9);
+}
+
+static void fix_holds_over_runs(const char *fix)
+{
+    child_run_t c = expect_status_every_run("counter", fix, RUNS, CD_HELD,
+                                            LIMIT_MS);
+    ASSERT_CLEAN_EXIT(c);
+    ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "lost"), 0);
+    ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "same_number_shown"), 0);
+    ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "counted"), 24);
+}
+
+static void mutex_fix_holds(void) { fix_holds_over_runs("mutex"); }
+static void actor_fix_holds(void) { fix_holds_over_runs("actor"); }
+static void atomic_fix_holds(void) { fix_holds_over_runs("atomic"); }
+
+static void fixes_hold_with_many_handlers(void)
+{
+    const char *fixes[] = { "mutex", "actor", "atomic" };
+    for (int i = 0; i < 3; i++) {
+        child_run_t c = run_forked("counter", fixes[i], 32, 40, LIMIT_MS);
+        CU_ASSERT_TRUE_FATAL(c.finished);
+        ASSERT_INT_EQ(c.r.verdict.status, CD_HELD);
+        ASSERT_CLEAN_EXIT(c);
+        ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "counted"), 32 * 40);
+    }
+}
+
+/* On one CPU the window is still 2 ms wide: every broken run loses views
+ * and every fixed one counts them all (the exit codes, as a script sees
+ * them). */
+static void on_one_cpu_broken_exits_1_and_fixes_0(void)
+{
+    const char *variants[] = { NULL, "--fixed=mutex", "--fixed=actor",
+                               "--fixed=atomic" };
+    for (int v = 0; v < 4; v++) {
+        for (int i = 0; i < 5; i++) {
+            const char *argv[] = { "taskset", "-c", "0", concdemo_bin(),
+                                   "counter", variants[v], NULL };
+            run_cmd(&out, argv, NULL, LIMIT_MS);
+            ASSERT_INT_EQ(out.exit_code, v == 0 ? 1 : 0);
+        }
+    }
+}
+
+static void explore_finds_the_lost_update_and_the_replay_repeats_it(void)
+{
+    static explore_found_t f;
+    static cmd_out_t again;
+    const char *argv[] = { "explore", "counter", NULL };
+    run_concdemo(&out, argv, NULL, CMD_LIMIT_MS);
+    expect_explore_found(&out, "counter [broken]: ", &f);
+    ASSERT_STR_HAS(f.verdict, "VIOLATED \xe2\x80\x94 ");
+    ASSERT_STR_HAS(f.verdict, "2 views served, 1 counted: 1 lost");
+    expect_printed_run_repeats(&again, f.replay, NULL, f.verdict, NULL,
+                               CMD_LIMIT_MS);
+}
+
+static void fixes_hold_under_explore(void)
+{
+    static const char *const fixes[] = { "--fixed=mutex", "--fixed=actor",
+                                         "--fixed=atomic", NULL };
+    expect_fixes_hold_under_explore("counter", fixes, 200, 1, NULL,
+                                    CMD_LIMIT_MS);
+}
+
+/* The actor's replies are oneshots: a trace of a fixed run shows each
+ * handler's request going out and its reply coming back. */
+static void the_actor_trace_shows_requests_and_replies(void)
+{
+    const char *argv[] = { "counter", "--fixed=actor", "--threads", "2",
+                           "--iterations", "1", "--trace", NULL };
+    run_concdemo(&out, argv, NULL, CMD_LIMIT_MS);
+    ASSERT_INT_EQ(out.exit_code, 0);
+    ASSERT_STR_HAS(out.out, "send       counter-inbox");
+    ASSERT_STR_HAS(out.out, "recv       reply");
+    ASSERT_STR_HAS(out.out, "send       reply");
+}
+
+void suite_counter(void)
+{
+    static const suite_test_t tests[] = {
+        { "broken loses views and shows numbers twice",
+          broken_loses_views_and_shows_numbers_twice },
+        { "broken is violated on every run", broken_is_violated_every_run },
+        { "a single handler loses nothing", a_single_handler_loses_nothing },
+        { "mutex fix holds", mutex_fix_holds },
+        { "actor fix holds", actor_fix_holds },
+        { "atomic fix holds", atomic_fix_holds },
+        { "fixes hold with 32 handlers", fixes_hold_with_many_handlers },
+        { "on one CPU: broken exits 1, the fixes 0",
+          on_one_cpu_broken_exits_1_and_fixes_0 },
+        { "explore finds the lost update, the replay repeats it",
+          explore_finds_the_lost_update_and_the_replay_repeats_it },
+        { "fixes hold under explore", fixes_hold_under_explore },
+        { "the actor's trace shows requests and replies",
+          the_actor_trace_shows_requests_and_replies },
+        { NULL, NULL },
+    };
+    add_suite("counter", tests);
+}
