@@ -53,6 +53,10 @@ TEST_SRC := $(wildcard tests/*.c)
 CORE_OBJ := $(patsubst %.c,$(B)/%.o,$(LIB_SRC) $(DEMO_SRC) $(CLI_SRC))
 # The exercises' harnesses: built by the project, linked with a learner's file.
 HARNESS_OBJ := $(patsubst %.c,$(B)/%.o,$(wildcard lessons/harness/*.c))
+# concdemo watch's preloaded library (see "watch" below).
+WATCH_LIB := $(B)/libconcdemo-watch.so
+WATCH_PIC := $(patsubst %.c,$(B)/pic/%.o,$(LIB_SRC) watch/agent.c)
+WATCH_RAW := $(B)/pic/watch/wrap.o $(B)/pic/watch/real.o
 
 TSAN_FLAGS = -fsanitize=thread
 ASAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -65,7 +69,7 @@ ASAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 # `concdemo check` links them with an exercise file. Built here so that
 # their warnings show with everything else's.
 EX_HOST_OBJ := $(B)/cli/exsandbox.o $(B)/cli/exhost.o
-all: $(B)/concdemo $(EX_HOST_OBJ) $(HARNESS_OBJ)
+all: $(B)/concdemo $(EX_HOST_OBJ) $(HARNESS_OBJ) $(if $(SAN),,$(WATCH_LIB))
 
 # What these objects were built with, optional libraries included: when it
 # changes (libseccomp installed since the last build, say), every object is
@@ -83,6 +87,26 @@ $(B)/%.o: %.c $(B)/.config
 
 $(HARNESS_OBJ): CFLAGS += -Ilib -Idemos -Ilessons
 $(B)/cli/exsandbox.o: CFLAGS += $(SECCOMP_CFLAGS)
+
+# ------------------------------------------------------------------ watch
+# `concdemo watch` preloads this library into the program it watches
+# (watch/watch.h): libconc again as position-independent code, its pthread
+# calls renamed to the real functions (watch/real.h, forced in), plus the
+# wrappers and real.c, built without it. Everything is hidden but the
+# wrappers (CD_EXPORT): the program may have names of libconc's own. (Not a
+# version script: a versioned library's unversioned wrappers would not
+# interpose the program's versioned references, pthread_create@GLIBC_2.34.) Plain builds only: a sanitizer's
+# runtime cannot be preloaded into a program built without it.
+$(WATCH_PIC): $(B)/pic/%.o: %.c $(B)/.config
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fPIC -fvisibility=hidden -include watch/real.h -c $< -o $@
+
+$(WATCH_RAW): $(B)/pic/%.o: %.c $(B)/.config
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
+
+$(WATCH_LIB): $(WATCH_PIC) $(WATCH_RAW)
+	$(CC) -shared $(LDFLAGS) $^ -o $@ -ldl $(LDLIBS)
 
 # Only the command links ncurses (cli/view.c); the tests use the screen model.
 $(B)/concdemo: $(CORE_OBJ) $(patsubst %.c,$(B)/%.o,$(CMD_SRC))
