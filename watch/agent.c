@@ -18,7 +18,8 @@
  *   misuse what thread obj other at
  *   timeout
  *   summary threads objects top_obj top_contended top_wait_ns hold_obj hold_ns
- * A location is "module-index:address" ("-:0" when unknown).
+ * A location is "module-index:address" ("-:address" outside any module,
+ * "-:(nil)" when unknown).
  */
 #define _GNU_SOURCE /* dladdr */
 #include "watch.h"
@@ -50,6 +51,7 @@ static const char site_mark[] = "<pc>";
 static struct {
     atomic_int on;        /* the registry is set up and the watchdog runs */
     atomic_int untracked; /* some thread got no record (the table is full) */
+    atomic_int created;   /* threads the program created, watched or not */
     int fd;               /* where findings go */
     int to_parent;        /* fd is concdemo watch's, not stderr */
     int allow_order;
@@ -77,7 +79,8 @@ static struct {
     /* figures */
     _Atomic int64_t wait_ns[CD_MAX_OBJECTS + 1];
     _Atomic int64_t hold_since[CD_MAX_OBJECTS + 1];
-    _Atomic int64_t hold_max[CD_MAX_OBJECTS + 1];
+    _Atomic int64_t hold_max[CD_MAX_OBJECTS + 1]; /* in ticks() */
+    int64_t tick0, ns0;   /* both clocks when the agent started */
     /* modules named so far in this finding */
     const void *mod_base[MOD_MAX];
     int nmods;
@@ -118,6 +121,7 @@ int cd__watch_thread_new(void *(*fn)(void *))
 {
     if (!atomic_load_explicit(&A.on, memory_order_acquire))
         return 0;
+    atomic_fetch_add_explicit(&A.created, 1, memory_order_relaxed);
     int id = cd__reg_add_thread("thread");
     if (id <= 0) {
         atomic_store_explicit(&A.untracked, 1, memory_order_relaxed);
@@ -136,7 +140,12 @@ void cd__watch_thread_started(int id, pthread_t self)
     cd_thread_rec_t *t = cd__rec(id);
     cd__st(&t->since_ns, cd_reg_elapsed_ns());
     cd__st(&t->state, CD_T_RUNNING);
-    unsigned long key = (unsigned long)self + 1;
+    cd__watch_thread_map(self, id);
+}
+
+void cd__watch_thread_map(pthread_t pt, int id)
+{
+    unsigned long key = (unsigned long)pt + 1;
     spin_lock(&A.lock);
     for (size_t i = hash_ptr((void *)key, THREAD_SLOTS), n = 0;
          n < THREAD_SLOTS; i = (i + 1) & (THREAD_SLOTS - 1), n++) {
@@ -342,11 +351,30 @@ void cd__watch_cond_signal(int self, int cond, int all, const void *pc)
 
 /* ================================ figures ================================ */
 
-static int64_t coarse_ns(void)
+static int64_t mono_ns(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Holds are timed on every lock, so in ticks of the cheapest clock there
+ * is: the time-stamp counter where there is one (a few ns, where
+ * clock_gettime costs tens), turned into ns by comparing both clocks
+ * over the whole run when the summary is made. */
+static int64_t ticks(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    return (int64_t)__builtin_ia32_rdtsc();
+#else
+    return mono_ns();
+#endif
+}
+
+static int64_t ticks_to_ns(int64_t t)
+{
+    int64_t dt = ticks() - A.tick0, dns = mono_ns() - A.ns0;
+    return dt > 0 ? (int64_t)((double)t * (double)dns / (double)dt) : t;
 }
 
 void cd__watch_waited(int obj, int64_t ns)
@@ -356,8 +384,7 @@ void cd__watch_waited(int obj, int64_t ns)
 
 void cd__watch_hold_begin(int obj)
 {
-    atomic_store_explicit(&A.hold_since[obj], coarse_ns(),
-                          memory_order_relaxed);
+    atomic_store_explicit(&A.hold_since[obj], ticks(), memory_order_relaxed);
 }
 
 void cd__watch_hold_end(int obj)
@@ -366,7 +393,7 @@ void cd__watch_hold_end(int obj)
                                          memory_order_relaxed);
     if (since <= 0)
         return;
-    int64_t held = coarse_ns() - since;
+    int64_t held = ticks() - since;
     if (held > atomic_load_explicit(&A.hold_max[obj], memory_order_relaxed))
         atomic_store_explicit(&A.hold_max[obj], held, memory_order_relaxed);
 }
@@ -399,7 +426,7 @@ static const char *loc(const void *p, char *buf, size_t size)
 {
     Dl_info info;
     if (!p || !dladdr(p, &info) || !info.dli_fname) {
-        snprintf(buf, size, "-:0");
+        snprintf(buf, size, "-:%p", p); /* the heap, a stack: no module */
         return buf;
     }
     int m = 0;
@@ -538,7 +565,7 @@ static void report_summary(void)
     if (!s)
         return;
     cd_reg_snapshot(s);
-    nt = s->nthreads;
+    nt = 1 + atomic_load(&A.created); /* main and the ones it made */
     for (int i = 0; i < s->nobjs; i++) {
         const cd_obj_info_t *o = &s->objs[i];
         if (o->kind != CD_OBJ_MUTEX && o->kind != CD_OBJ_RWLOCK)
@@ -558,7 +585,7 @@ static void report_summary(void)
     out("summary\t%d\t%d\t%d\t%llu\t%lld\t%d\t%lld\n", nt, no, top,
         top ? (unsigned long long)cd__ld(&cd__obj(top)->contended) : 0ull,
         top ? (long long)atomic_load(&A.wait_ns[top]) : 0ll, hold,
-        hold ? (long long)atomic_load(&A.hold_max[hold]) : 0ll);
+        hold ? (long long)ticks_to_ns(atomic_load(&A.hold_max[hold])) : 0ll);
     free(s);
 }
 
@@ -617,6 +644,8 @@ __attribute__((constructor(102))) static void agent_start(void)
     unsetenv("CONCDEMO_WATCH_FD");
     cd_reg_reset();
     cd_reg_set_trace(0);
+    A.tick0 = ticks();
+    A.ns0 = mono_ns();
     if (cd_watchdog_start(&A.dog, limit ? atoi(limit) : 0, SCAN_MS, 0,
                           NULL) != 0)
         return; /* unwatched, but the program runs */

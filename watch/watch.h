@@ -85,6 +85,10 @@ void cd__watch_waits_at(int self, const void *pc);
 int cd__watch_thread_new(void *(*fn)(void *));
 void cd__watch_thread_started(int id, pthread_t self);
 void cd__watch_thread_ended(int id);
+/* Remembers that pthread_t pt is thread id: the creator does it as soon
+ * as pthread_create returns, so that a join that comes before the new
+ * thread ran still knows whom it waits for. */
+void cd__watch_thread_map(pthread_t pt, int id);
 /* The id of the thread t (0: not one the agent knows). */
 int cd__watch_thread_of(pthread_t t);
 

@@ -64,6 +64,8 @@ CD_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *a,
     if (rc != 0) {
         free(s);
         cd__watch_thread_ended(id);
+    } else if (id) {
+        cd__watch_thread_map(*t, id);
     }
     return rc;
 }
