@@ -12,7 +12,8 @@
 #                   controlled schedules/s and schedules needed per bug;
 #                   keyed fix vs global mutex, orders/s; the keyed lock's
 #                   cost vs cd_mutex, 1/8/64 keys, bytes per idle key;
-#                   fan-in (concdemo bench fanin --quick)
+#                   fan-in (concdemo bench fanin --quick); concdemo watch's
+#                   cost on 10^7 uncontended locks
 #   make check-exercise EX=race [FILE=path.c or part.patch]   grade an exercise
 #                   (concdemo check)
 #   make install    PREFIX=/usr/local DESTDIR=   (binary, man page, completion,
@@ -45,7 +46,7 @@ LIB_SRC  := $(wildcard lib/*.c)
 DEMO_SRC := $(wildcard demos/*.c)
 CLI_SRC  := cli/run.c cli/report.c cli/step.c cli/explore.c cli/screen.c cli/observer.c \
             cli/grade.c cli/check.c cli/spawn.c cli/exfile.c cli/options.c \
-            cli/ledger.c cli/books.c cli/sandbox.c cli/fanin.c cli/workspace.c
+            cli/ledger.c cli/books.c cli/sandbox.c cli/fanin.c cli/workspace.c cli/watch.c
 # The command alone: its table (main.c), one file per command (cmd_*.c: a new
 # command needs no line here), what they share (cmd.c), and the live view.
 CMD_SRC  := cli/main.c cli/cmd.c $(sort $(wildcard cli/cmd_*.c)) cli/view.c
@@ -58,6 +59,10 @@ HARNESS_OBJ := $(patsubst %.c,$(B)/%.o,$(wildcard lessons/harness/*.c))
 # its own harness. They name no learner's function (the harness hands
 # them its), so an exercise that does not use them links as well.
 EX_SHARED_OBJ := $(B)/lessons/harness/bank.o $(B)/lessons/harness/tasks.o
+# concdemo watch's preloaded library (see "watch" below).
+WATCH_LIB := $(B)/libconcdemo-watch.so
+WATCH_PIC := $(patsubst %.c,$(B)/pic/%.o,$(LIB_SRC) watch/agent.c)
+WATCH_RAW := $(B)/pic/watch/wrap.o $(B)/pic/watch/real.o
 
 TSAN_FLAGS = -fsanitize=thread
 ASAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -70,7 +75,7 @@ ASAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 # `concdemo check` links them with an exercise file. Built here so that
 # their warnings show with everything else's.
 EX_HOST_OBJ := $(B)/cli/exsandbox.o $(B)/cli/exhost.o
-all: $(B)/concdemo $(EX_HOST_OBJ) $(HARNESS_OBJ)
+all: $(B)/concdemo $(EX_HOST_OBJ) $(HARNESS_OBJ) $(if $(SAN),,$(WATCH_LIB))
 
 # What these objects were built with, optional libraries included: when it
 # changes (libseccomp installed since the last build, say), every object is
@@ -88,6 +93,30 @@ $(B)/%.o: %.c $(B)/.config
 
 $(HARNESS_OBJ): CFLAGS += -Ilib -Idemos -Ilessons
 $(B)/cli/exsandbox.o: CFLAGS += $(SECCOMP_CFLAGS)
+
+# ------------------------------------------------------------------ watch
+# `concdemo watch` preloads this library into the program it watches
+# (watch/watch.h): libconc again as position-independent code, its pthread
+# calls renamed to the real functions (watch/real.h, forced in), plus the
+# wrappers and real.c, built without it. Everything is hidden but the
+# wrappers (CD_EXPORT): the program may have names of libconc's own. (Not a
+# version script: a versioned library's unversioned wrappers would not
+# interpose the program's versioned references, pthread_create@GLIBC_2.34.) Plain builds only: a sanitizer's
+# runtime cannot be preloaded into a program built without it.
+# initial-exec TLS: the library is loaded with the program, never by
+# dlopen, so a thread's id is one load away rather than a call.
+WATCH_CFLAGS = -fPIC -fvisibility=hidden -ftls-model=initial-exec
+
+$(WATCH_PIC): $(B)/pic/%.o: %.c $(B)/.config
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WATCH_CFLAGS) -include watch/real.h -c $< -o $@
+
+$(WATCH_RAW): $(B)/pic/%.o: %.c $(B)/.config
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WATCH_CFLAGS) -c $< -o $@
+
+$(WATCH_LIB): $(WATCH_PIC) $(WATCH_RAW)
+	$(CC) -shared $(LDFLAGS) $^ -o $@ -ldl $(LDLIBS)
 
 # Only the command links ncurses (cli/view.c); the tests use the screen model.
 $(B)/concdemo: $(CORE_OBJ) $(patsubst %.c,$(B)/%.o,$(CMD_SRC))
@@ -181,11 +210,11 @@ tsan:
 asan:
 	$(MAKE) --no-print-directory B=build/asan SAN="$(ASAN_FLAGS)" build/asan/concdemo build/asan/test_runner
 
-test-tsan: tsan
+test-tsan: tsan $(WATCH_LIB)
 	CONCDEMO=build/tsan/concdemo CONCDEMO_TSAN=build/tsan/concdemo \
 	  TSAN_OPTIONS="halt_on_error=0 exitcode=66 second_deadlock_stack=1" ./build/tsan/test_runner -j $(TEST_JOBS)
 
-test-asan: asan tsan-bin
+test-asan: asan tsan-bin $(WATCH_LIB)
 	CONCDEMO=build/asan/concdemo CONCDEMO_TSAN=build/tsan/concdemo \
 	  ASAN_OPTIONS=detect_leaks=1 ./build/asan/test_runner -j $(TEST_JOBS)
 
@@ -252,6 +281,7 @@ bench: $(BENCHES) $(B)/concdemo
 	@sh bench/bench_keyed.sh ./$(B)/concdemo
 	@if [ -x build/tsan/concdemo ]; then sh bench/bench_keyed.sh build/tsan/concdemo; fi
 	@./$(B)/concdemo bench fanin --quick
+	@sh bench/bench_watch.sh ./$(B)/concdemo
 
 # The manual page is made from the binary's own help and scenario list.
 $(B)/concdemo.1: $(B)/concdemo scripts/mkman.sh

@@ -3,6 +3,7 @@
 #   PREFIX/bin/concdemo
 #   PREFIX/share/man/man1/concdemo.1.gz
 #   PREFIX/share/bash-completion/completions/concdemo
+#   PREFIX/lib/concdemo/libconcdemo-watch.so  (concdemo watch preloads it)
 #   PREFIX/share/concdemo/   the tree `concdemo check` builds with: the
 #       Makefile, the sources and headers, the lessons (worksheets,
 #       starters, harnesses, answers), and the prebuilt objects and library
@@ -43,6 +44,8 @@ dir "$dest/share/man/man1"
 gzip -9n < "$b/concdemo.1" > "$dest/share/man/man1/concdemo.1.gz"
 echo "f share/man/man1/concdemo.1.gz" >> "$list"
 put 644 scripts/concdemo.bash "$dest/share/bash-completion/completions/concdemo"
+# concdemo watch's preloaded library, where the installed binary looks.
+put 644 "$b/libconcdemo-watch.so" "$dest/lib/concdemo/libconcdemo-watch.so"
 
 # The tree: what the Makefile's exercise rules read.
 for f in Makefile scripts/exsyms.sh lib/*.[ch] demos/*.[ch] cli/*.[ch] \

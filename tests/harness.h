@@ -414,6 +414,7 @@ void suite_options(void);
 void suite_tsan(void);
 void suite_chan(void);
 void suite_cond(void);
+void suite_watch(void);
 void suite_install(void);
 void suite_fanin(void);
 void suite_sem(void);

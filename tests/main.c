@@ -67,6 +67,7 @@ static const struct {
     { "check-decoys", suite_check_decoys },
     { "check-decoys-2", suite_check_decoys_2 },
     { "install", suite_install },
+    { "watch", suite_watch },
     { "hostile", suite_hostile },
 };
 

@@ -1,0 +1,309 @@
+/*
+ * test_watch.c - `concdemo watch` on real programs: the small C programs
+ * of tests/watch/ (each a textbook bug, or a correct program that must be
+ * reported clean), built here with -g, then the commands a user would
+ * try it on (a shell script, ls, a static program, nothing at all).
+ *
+ * Each case checks the JSON verdict and the source lines it names. The
+ * lines are looked up in the program's source (the line of a given
+ * statement), so that editing a program's comments cannot break a test.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define LIMIT_MS 60000
+
+static cmd_out_t out;
+static char dir[] = "/tmp/concdemo-watch-XXXXXX";
+static int built;
+
+/* Builds every program of tests/watch/ into dir, once. */
+static int build_programs(void)
+{
+    if (built)
+        return built > 0;
+    built = -1;
+    if (!mkdtemp(dir))
+        return 0;
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "for f in tests/watch/*.c; do n=$(basename $f .c); "
+             "cc -g -O0 -pthread -o %s/$n $f || exit 1; done", dir);
+    const char *argv[] = { "sh", "-c", cmd, NULL };
+    run_cmd(&out, argv, NULL, LIMIT_MS);
+    if (out.exit_code != 0) {
+        fprintf(stderr, "\n  cannot build tests/watch: %s\n", out.err);
+        return 0;
+    }
+    built = 1;
+    return 1;
+}
+
+/* "file.c:N" for the nth (1-based) line of tests/watch/FILE holding text. */
+static const char *line_of(const char *file, const char *text, int nth,
+                           char *buf, size_t size)
+{
+    char path[256], line[512];
+    snprintf(path, sizeof path, "tests/watch/%s", file);
+    FILE *f = fopen(path, "r");
+    buf[0] = '\0';
+    for (int n = 1; f && fgets(line, sizeof line, f); n++)
+        if (strstr(line, text) && --nth == 0) {
+            snprintf(buf, size, "%s:%d", file, n);
+            break;
+        }
+    if (f)
+        fclose(f);
+    return buf;
+}
+
+/* concdemo watch --json [extra] -- dir/prog */
+static void watch(const char *prog, const char *extra)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", dir, prog);
+    const char *with[] = { "watch", "--json", extra, "--", path, NULL };
+    const char *without[] = { "watch", "--json", "--", path, NULL };
+    run_concdemo(&out, extra ? with : without, NULL, LIMIT_MS);
+}
+
+static int count_occurrences(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+static void expect_has(const char *what)
+{
+    ASSERT_STR_HAS(out.out, what);
+}
+
+/* "key":"value" in the JSON. */
+static void expect_field(const char *key, const char *value)
+{
+    char want[512];
+    snprintf(want, sizeof want, "\"%s\":\"%s\"", key, value);
+    ASSERT_STR_HAS(out.out, want);
+}
+
+static void test_abba_is_a_deadlock_with_its_lines(void)
+{
+    char l[64];
+    CU_ASSERT_FATAL(build_programs());
+    watch("abba", NULL);
+    ASSERT_INT_EQ(out.exit_code, 1);
+    expect_field("verdict", "deadlock");
+    expect_field("thread", "transfer_ab");
+    expect_field("thread", "transfer_ba");
+    expect_field("holds", "mutex_A");
+    /* transfer_ab takes A, then waits for B; transfer_ba the other way. */
+    expect_field("held_at", line_of("abba.c", "mutex_lock(&mutex_A)", 1, l,
+                                    64));
+    expect_field("waits", "mutex_B");
+    expect_field("waits_at", line_of("abba.c", "mutex_lock(&mutex_B)", 1, l,
+                                     64));
+    expect_field("held_at", line_of("abba.c", "mutex_lock(&mutex_B)", 2, l,
+                                    64));
+    expect_field("waits_at", line_of("abba.c", "mutex_lock(&mutex_A)", 2, l,
+                                     64));
+    expect_has("\"stopped\":true");
+}
+
+static void test_three_philosophers_are_a_cycle_of_three(void)
+{
+    CU_ASSERT_FATAL(build_programs());
+    watch("cycle3", NULL);
+    ASSERT_INT_EQ(out.exit_code, 1);
+    expect_field("verdict", "deadlock");
+    expect_field("holds", "forks[1]");
+    expect_field("waits", "forks[2]");
+    expect_field("holds", "forks");
+    ASSERT_INT_EQ(count_occurrences(out.out, "\"thread\":\"philosopher\""), 3);
+}
+
+static void test_a_cycle_through_an_rwlock_is_found(void)
+{
+    char l[64];
+    CU_ASSERT_FATAL(build_programs());
+    watch("rwlock_cycle", NULL);
+    ASSERT_INT_EQ(out.exit_code, 1);
+    expect_field("verdict", "deadlock");
+    expect_field("holds", "config");
+    expect_field("waits", "log_lock");
+    expect_field("waits_kind", "rwlock");
+    expect_field("waits_at", line_of("rwlock_cycle.c", "wrlock(&config)", 2,
+                                     l, 64));
+}
+
+static void test_a_lost_wakeup_is_stuck_and_names_the_signal(void)
+{
+    char l[64], want[128];
+    CU_ASSERT_FATAL(build_programs());
+    watch("lost_wakeup", NULL);
+    ASSERT_INT_EQ(out.exit_code, 1);
+    expect_field("verdict", "stuck");
+    expect_field("thread", "main");
+    expect_field("waits_kind", "cond");
+    expect_field("waits", "ready");
+    expect_field("waits_at", line_of("lost_wakeup.c", "cond_wait", 1, l, 64));
+    snprintf(want, sizeof want, "producer signalled ready at %s before anyone "
+             "waited", line_of("lost_wakeup.c", "cond_signal", 1, l, 64));
+    expect_has(want);
+}
+
+static void test_a_join_on_a_waiting_thread_is_stuck(void)
+{
+    CU_ASSERT_FATAL(build_programs());
+    watch("join_cycle", NULL);
+    ASSERT_INT_EQ(out.exit_code, 1);
+    expect_field("verdict", "stuck");
+    expect_field("waits_kind", "join");
+    expect_field("waits", "worker");
+    expect_field("waits_kind", "sem");
+    expect_field("waits", "go");
+}
+
+static void test_a_lucky_run_of_opposite_orders_is_a_lock_order_finding(void)
+{
+    char l[64];
+    CU_ASSERT_FATAL(build_programs());
+    watch("lucky_order", NULL);
+    ASSERT_INT_EQ(out.exit_code, 1);
+    expect_field("verdict", "lock-order");
+    expect_has(line_of("lucky_order.c", "mutex_lock(&audit)", 1, l, 64));
+    expect_has(line_of("lucky_order.c", "mutex_lock(&accounts)", 2, l, 64));
+    expect_has("\"exit_code\":0");
+    /* --allow-order: the finding stays, the exit code is the program's. */
+    watch("lucky_order", "--allow-order");
+    ASSERT_INT_EQ(out.exit_code, 0);
+    expect_has("\"kind\":\"order\"");
+}
+
+static void test_an_unlock_of_an_unheld_mutex_is_a_misuse(void)
+{
+    char l[64], want[160];
+    CU_ASSERT_FATAL(build_programs());
+    watch("unlock_unheld", NULL);
+    ASSERT_INT_EQ(out.exit_code, 1);
+    expect_field("verdict", "misuse");
+    snprintf(want, sizeof want, "counter unlocked stats_lock at %s",
+             line_of("unlock_unheld.c", "mutex_unlock", 1, l, 64));
+    expect_has(want);
+}
+
+static void test_a_correct_producer_consumer_is_clean(void)
+{
+    CU_ASSERT_FATAL(build_programs());
+    watch("prodcons", NULL);
+    ASSERT_INT_EQ(out.exit_code, 0);
+    expect_field("verdict", "clean");
+    expect_has("\"findings\":[]");
+    expect_has("\"threads\":2,\"locks\":1");
+}
+
+static void test_a_thousand_threads_finish_clean(void)
+{
+    CU_ASSERT_FATAL(build_programs());
+    watch("many", NULL);
+    ASSERT_INT_EQ(out.exit_code, 0);
+    expect_field("verdict", "clean");
+    expect_has("\"threads\":1001");
+    expect_has("100000\n");
+}
+
+/* Commands a user may try: the exit code passes through when nothing was
+ * found, and what cannot be watched gets one line and exit 2. */
+static void test_other_programs_and_bad_input(void)
+{
+    const char *sh[] = { "watch", "--", "sh", "-c", "echo hi; exit 7", NULL };
+    run_concdemo(&out, sh, NULL, LIMIT_MS);
+    ASSERT_INT_EQ(out.exit_code, 7);
+    ASSERT_STR_HAS(out.out, "hi\n");
+    const char *ls[] = { "watch", "--", "ls", "/", NULL };
+    run_concdemo(&out, ls, NULL, LIMIT_MS);
+    ASSERT_INT_EQ(out.exit_code, 0);
+    const char *self[] = { "watch", "--json", "--", concdemo_bin(), "race",
+                           "--fixed", NULL };
+    run_concdemo(&out, self, NULL, LIMIT_MS);
+    ASSERT_INT_EQ(out.exit_code, 0);
+    ASSERT_STR_HAS(out.out, "race [keyed]: HELD");
+
+    static const struct { const char *a[7]; const char *culprit; } bad[] = {
+        { { "watch", NULL }, "needs a program" },
+        { { "watch", "--", "no-such-program-here", NULL }, "not found" },
+        { { "watch", "--frob", "--", "ls", NULL }, "'--frob'" },
+        { { "watch", "--timeout", "x", "--", "ls", NULL }, "'x'" },
+        { { "watch", "--", "/etc/passwd", NULL }, "not an executable" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        run_concdemo(&out, bad[i].a, NULL, LIMIT_MS);
+        ASSERT_INT_EQ(out.exit_code, 2);
+        ASSERT_INT_EQ(count_lines(out.err), 1);
+        ASSERT_STR_HAS(out.err, bad[i].culprit);
+    }
+}
+
+static void test_a_static_program_cannot_be_watched(void)
+{
+    CU_ASSERT_FATAL(build_programs());
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "cc -static -O0 -pthread tests/watch/abba.c "
+             "-o %s/abba-static 2>/dev/null || echo no-static", dir);
+    const char *argv[] = { "sh", "-c", cmd, NULL };
+    run_cmd(&out, argv, NULL, LIMIT_MS);
+    if (strstr(out.out, "no-static")) {
+        fprintf(stderr, "\n  SKIPPED: no static C library to build with\n");
+        return;
+    }
+    watch("abba-static", NULL);
+    ASSERT_INT_EQ(out.exit_code, 2);
+    ASSERT_STR_HAS(out.err, "statically linked");
+}
+
+static void test_a_time_limit_stops_a_spinning_program(void)
+{
+    const char *spin[] = { "watch", "--timeout", "300", "--json", "--", "sh",
+                           "-c", "while :; do :; done", NULL };
+    run_concdemo(&out, spin, NULL, LIMIT_MS);
+    ASSERT_INT_EQ(out.exit_code, 1);
+    expect_field("verdict", "timeout");
+    expect_has("\"stopped\":true");
+}
+
+void suite_watch(void)
+{
+    static const suite_test_t tests[] = {
+        { "abba is a deadlock with its lines",
+          test_abba_is_a_deadlock_with_its_lines },
+        { "three philosophers are a cycle of three",
+          test_three_philosophers_are_a_cycle_of_three },
+        { "a cycle through an rwlock is found",
+          test_a_cycle_through_an_rwlock_is_found },
+        { "a lost wake-up is stuck and names the signal",
+          test_a_lost_wakeup_is_stuck_and_names_the_signal },
+        { "a join on a waiting thread is stuck",
+          test_a_join_on_a_waiting_thread_is_stuck },
+        { "a lucky run of opposite orders is a lock-order finding",
+          test_a_lucky_run_of_opposite_orders_is_a_lock_order_finding },
+        { "an unlock of an unheld mutex is a misuse",
+          test_an_unlock_of_an_unheld_mutex_is_a_misuse },
+        { "a correct producer/consumer is clean",
+          test_a_correct_producer_consumer_is_clean },
+        { "a thousand threads finish clean",
+          test_a_thousand_threads_finish_clean },
+        { "other programs and bad input",
+          test_other_programs_and_bad_input },
+        { "a static program cannot be watched",
+          test_a_static_program_cannot_be_watched },
+        { "a time limit stops a spinning program",
+          test_a_time_limit_stops_a_spinning_program },
+        { NULL, NULL },
+    };
+    add_suite("watch", tests);
+}
