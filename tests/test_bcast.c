@@ -35,16 +35,6 @@ static void send_range(long from, long to)
         ASSERT_INT_EQ(cd_bcast_send(&bc, &v), 0);
 }
 
-static int traced(int op, int obj, int64_t arg)
-{
-    cd_trace_event_t ev;
-    for (uint64_t i = 0; i < cd_trace_total(); i++)
-        if (cd_trace_get(i, &ev) == 0 && ev.op == op && ev.obj == obj &&
-            ev.arg == arg)
-            return 1;
-    return 0;
-}
-
 /* ============================== free runs ================================ */
 
 static void every_subscriber_gets_every_message_in_order(void)

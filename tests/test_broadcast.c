@@ -20,11 +20,6 @@
 
 static cmd_out_t out;
 
-static int64_t fig(const child_run_t *c, const char *key)
-{
-    return cd_verdict_get_num(&c->r.verdict, key);
-}
-
 /* A number from --json output: "key":N. Fails the test when absent. */
 static long json_num(const char *text, const char *key)
 {
