@@ -40,6 +40,19 @@ SECCOMP_CFLAGS = -DCD_HAVE_SECCOMP
 SECCOMP_LIBS   = -lseccomp
 endif
 
+# db-race's databases: SQLite (libsqlite3-dev) and PostgreSQL's client
+# library (libpq-dev), each compiled in when its header is there (make deps
+# installs both); without one, db-race says how to get it.
+ifneq ($(wildcard /usr/include/sqlite3.h),)
+DB_CFLAGS += -DCD_HAVE_SQLITE
+DB_LIBS   += -lsqlite3
+endif
+ifneq ($(wildcard /usr/include/postgresql/libpq-fe.h),)
+DB_CFLAGS += -DCD_HAVE_PQ -I/usr/include/postgresql
+DB_LIBS   += -lpq
+endif
+LDLIBS  += $(DB_LIBS)
+
 LIB_SRC  := $(wildcard lib/*.c)
 DEMO_SRC := $(wildcard demos/*.c)
 CLI_SRC  := cli/run.c cli/report.c cli/step.c cli/explore.c cli/screen.c cli/observer.c \
@@ -70,7 +83,7 @@ all: $(B)/concdemo $(EX_HOST_OBJ) $(HARNESS_OBJ)
 # changes (libseccomp installed since the last build, say), every object is
 # rebuilt, not only the ones whose sources changed. Expanded here, once: a
 # target's own additions (exsandbox.o's, the harnesses') must not reach it.
-BUILD_CONFIG := $(CC) $(CFLAGS) $(SECCOMP_CFLAGS) $(SECCOMP_LIBS)
+BUILD_CONFIG := $(CC) $(CFLAGS) $(SECCOMP_CFLAGS) $(SECCOMP_LIBS) $(DB_CFLAGS) $(DB_LIBS)
 $(B)/.config: FORCE
 	@mkdir -p $(B)
 	@echo '$(BUILD_CONFIG)' | cmp -s - $@ || echo '$(BUILD_CONFIG)' > $@
@@ -82,6 +95,7 @@ $(B)/%.o: %.c $(B)/.config
 
 $(HARNESS_OBJ): CFLAGS += -Ilib -Idemos -Ilessons
 $(B)/cli/exsandbox.o: CFLAGS += $(SECCOMP_CFLAGS)
+$(B)/demos/db.o: CFLAGS += $(DB_CFLAGS)
 
 # Only the command links ncurses (cli/view.c); the tests use the screen model.
 $(B)/concdemo: $(CORE_OBJ) $(patsubst %.c,$(B)/%.o,$(CMD_SRC))
