@@ -132,6 +132,12 @@ static int lite_run(db_t *d, const char *sql, const int64_t *args, int n,
 /* =============================== PostgreSQL ============================== */
 
 #ifdef CD_HAVE_PQ
+/* Notices (a schema dropped with its tables) are not for learners. */
+static void pg_quiet(void *arg, const char *message)
+{
+    (void)arg, (void)message;
+}
+
 static int pg_open(db_t *d, const char *url, char *err, size_t errlen)
 {
     d->pg = PQconnectdb(url);
@@ -140,8 +146,7 @@ static int pg_open(db_t *d, const char *url, char *err, size_t errlen)
     if (PQstatus(d->pg) != CONNECTION_OK)
         return fail(err, errlen, DB_ERROR, "cannot connect to %s: %s", url,
                     PQerrorMessage(d->pg));
-    /* Notices (a table dropped that was not there) are not for learners. */
-    PQsetNoticeProcessor(d->pg, NULL, NULL);
+    PQsetNoticeProcessor(d->pg, pg_quiet, NULL);
     return DB_OK;
 }
 
@@ -180,7 +185,8 @@ static int pg_run(db_t *d, const char *sql, const int64_t *args, int n,
                      ? DB_BUSY
                  : strcmp(state, "23505") == 0 ? DB_CONSTRAINT
                                                : DB_ERROR;
-        fail(err, errlen, rc, "%s", PQerrorMessage(d->pg));
+        const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+        fail(err, errlen, rc, "%s", msg ? msg : PQerrorMessage(d->pg));
         PQclear(res);
         return rc;
     }

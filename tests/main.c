@@ -53,6 +53,8 @@ static const struct {
     { "stampede", suite_stampede },
     { "webhook", suite_webhook },
     { "inventory", suite_inventory },
+    { "db-race", suite_db_race },
+    { "db-race-pg", suite_db_race_pg },
     { "view", suite_view },
     { "step", suite_step },
     { "lessons", suite_lessons },
