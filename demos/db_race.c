@@ -490,6 +490,7 @@ typedef struct shop {
     int norders, ninstances, ncustomers;
     int scale, kill_one;
     char url[4200];       /* what instances connect to */
+    char self[4096];      /* this program's file: each instance runs it */
     char dir[4096];       /* the temporary directory, or "" */
     db_t *db;
     kid_t kids[MAX_KIDS];
@@ -627,7 +628,7 @@ static int spawn(shop_t *s, int k, int report_w, int go_r, int sweeper)
     snprintf(a[3], sizeof a[3], "%d", s->ninstances);
     snprintf(a[4], sizeof a[4], "%d", s->ncustomers);
     snprintf(a[5], sizeof a[5], "%d", s->scale);
-    char *argv[] = { "concdemo", "db-race", "--instance", a[0], s->url,
+    char *argv[] = { s->self, "db-race", "--instance", a[0], s->url,
                      a[1], a[2], a[3], a[4], a[5],
                      sweeper ? "sweep" : NULL, NULL };
     pid_t pid = fork();
@@ -638,7 +639,7 @@ static int spawn(shop_t *s, int k, int report_w, int go_r, int sweeper)
         int r = fcntl(report_w, F_DUPFD, 10), g = fcntl(go_r, F_DUPFD, 10);
         if (r < 0 || g < 0 || dup2(r, REPORT_FD) < 0 || dup2(g, GO_FD) < 0)
             _exit(127);
-        execv("/proc/self/exe", argv);
+        execv(s->self, argv);
         _exit(127);
     }
     s->kids[k] = (kid_t){ .pid = pid, .order = -1, .gauge = -1 };
@@ -914,6 +915,15 @@ static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
     s->g_running = cd_reg_gauge("instances running");
     s->g_done = cd_reg_gauge("checkouts done");
     s->g_failed = cd_reg_gauge("checkouts failed");
+    /* The file itself rather than /proc/self/exe at exec time: under
+     * Valgrind the latter is Valgrind's own program. */
+    ssize_t len = readlink("/proc/self/exe", s->self, sizeof s->self - 1);
+    if (len <= 0) {
+        cd_verdict_observe(v, CD_ERROR, "cannot find this program's file "
+                           "(/proc/self/exe) to start the instances");
+        return;
+    }
+    s->self[len] = '\0';
     if (setup_db(s, p, v) != 0)
         goto out;
     if (run_instances(s, 0, s->ninstances, 0, &ns) != 0) {

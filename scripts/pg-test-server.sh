@@ -42,7 +42,7 @@ if [ "$cmd" = stop ]; then
 fi
 
 [ -x "$bindir/initdb" ] || unusable "no PostgreSQL server here (make deps installs the postgresql package)"
-mkdir -p "$dir" || unusable "cannot make $dir"
+mkdir -p "$dir" 2>/dev/null || unusable "cannot make $dir"
 [ -z "$as" ] || chown "$user" "$dir" || unusable "cannot give $dir to $user"
 $as "$bindir/initdb" -D "$dir/data" -A trust -U "$user" --no-sync \
     >"$dir/initdb.log" 2>&1 ||

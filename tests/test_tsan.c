@@ -8,7 +8,10 @@
  * The webhook's fixes are clean on one worker and on three (its broken
  * handler, which has no data race on one worker, is tests/test_webhook.c's
  * to run). The oversold inventory is no data race at all, on one
- * worker or four. Runs the TSan build of concdemo ($CONCDEMO_TSAN).
+ * worker or four. Neither is the double charge across processes
+ * (db-race): TSan watches one process's memory, and the instances share
+ * only a database file, so broken and local-mutex are violated with no
+ * report while the fixes are clean. Runs the TSan build of concdemo ($CONCDEMO_TSAN).
  */
 #include <string.h>
 #include <unistd.h>
@@ -237,6 +240,23 @@ static void broken_inventory_is_no_data_race(void)
     }
 }
 
+static void db_race_cas_is_clean(void) { expect_clean("db-race", "--fixed=cas"); }
+static void db_race_tx_is_clean(void) { expect_clean("db-race", "--fixed=tx"); }
+static void db_race_unique_is_clean(void) { expect_clean("db-race", "--fixed=unique"); }
+
+static void broken_db_race_is_invisible_to_tsan(void)
+{
+    /* The race is between processes, through the database: no memory
+     * is shared, so TSan (in every instance) has nothing to report. */
+    static const char *const variants[] = { NULL, "--fixed=local-mutex" };
+    for (int i = 0; i < 2; i++) {
+        run_tsan("db-race", variants[i]);
+        CU_ASSERT_PTR_NULL(strstr(out.err, "ThreadSanitizer"));
+        ASSERT_INT_EQ(out.exit_code, 1);
+        ASSERT_STR_HAS(out.out, "charged twice");
+    }
+}
+
 void suite_tsan(void)
 {
     static const suite_test_t tests[] = {
@@ -293,6 +313,11 @@ void suite_tsan(void)
         { "inventory --fixed=reserve: no report", inventory_reserve_is_clean },
         { "broken inventory: oversold, and no data race for TSan",
           broken_inventory_is_no_data_race },
+        { "db-race --fixed=cas: no report", db_race_cas_is_clean },
+        { "db-race --fixed=tx: no report", db_race_tx_is_clean },
+        { "db-race --fixed=unique: no report", db_race_unique_is_clean },
+        { "broken db-race and local-mutex: violated, nothing for TSan",
+          broken_db_race_is_invisible_to_tsan },
         { NULL, NULL },
     };
     add_suite("tsan", tests);
