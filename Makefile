@@ -12,7 +12,8 @@
 #                   controlled schedules/s and schedules needed per bug;
 #                   keyed fix vs global mutex, orders/s; the keyed lock's
 #                   cost vs cd_mutex, 1/8/64 keys, bytes per idle key;
-#                   fan-in (concdemo bench fanin --quick)
+#                   fan-in (concdemo bench fanin --quick); db-race fixes,
+#                   checkouts/s with 1/4/16 instances (bench/bench_db.sh)
 #   make check-exercise EX=race [FILE=path.c or part.patch]   grade an exercise
 #                   (concdemo check)
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -258,6 +259,7 @@ bench: $(BENCHES) $(B)/concdemo
 	@for b in $(BENCHES); do ./$$b || exit 1; done
 	@sh bench/bench_sched.sh ./$(B)/concdemo
 	@sh bench/bench_keyed.sh ./$(B)/concdemo
+	@sh bench/bench_db.sh ./$(B)/concdemo
 	@if [ -x build/tsan/concdemo ]; then sh bench/bench_keyed.sh build/tsan/concdemo; fi
 	@./$(B)/concdemo bench fanin --quick
 
