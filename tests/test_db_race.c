@@ -214,6 +214,8 @@ static void test_bad_inputs_give_one_line_and_exit_2(void)
     expect_setup_error((const char *[]){ "db-race", "--sched=random:1",
                                          NULL },
                        "this scenario's instances are processes");
+    expect_setup_error((const char *[]){ "explore", "db-race", NULL },
+                       "explore schedules the threads of one process");
     /* Nothing listens on port 1: a server that is down. */
     expect_setup_error((const char *[]){ "db-race", "--db",
                                          "postgresql://127.0.0.1:1/x?"
