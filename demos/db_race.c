@@ -52,6 +52,7 @@
 
 #include "../lib/cd_keyed.h"
 #include "../lib/cd_registry.h"
+#include "../lib/cd_thread.h"
 #include "db.h"
 #include "scenario.h"
 
@@ -475,14 +476,18 @@ static int instance_main(int argc, char **argv)
 /* ================================ the run ================================ */
 
 #define MAX_KIDS 65 /* 64 instances and the one restarted after a kill */
-#define GAUGED 6    /* instances with a live figure of their own */
+#define GAUGED 4    /* instances with a live figure of their own (the
+                       registry has 16 figures: 4 for the run, up to 7
+                       for the steps, these) */
 
 typedef struct kid {
     pid_t pid;
     int ready, exited, status;
     int done, failed;
     int order;            /* the order it works on */
-    int gauge;            /* its live figure, or -1 */
+    int gauge;            /* its live figure ("instance-1 pid N: order"),
+                             or 0 */
+    int at;               /* the figure of the step it is at, or 0 */
 } kid_t;
 
 typedef struct shop {
@@ -642,8 +647,34 @@ static int spawn(shop_t *s, int k, int report_w, int go_r, int sweeper)
         execv(s->self, argv);
         _exit(127);
     }
-    s->kids[k] = (kid_t){ .pid = pid, .order = -1, .gauge = -1 };
+    s->kids[k] = (kid_t){ .pid = pid, .order = -1 };
     return 0;
+}
+
+/* The named steps of each checkout (step() above), in order. */
+static const char *const steps[NVARIANTS][5] = {
+    [BROKEN] = { "check status", "payment gateway", "mark paid" },
+    [LOCAL_MUTEX] = { "check status", "payment gateway", "mark paid" },
+    [CAS] = { "claim", "payment gateway", "mark paid" },
+    [TX] = { "begin", "check status", "payment gateway", "mark paid" },
+    [UNIQUE] = { "insert key", "payment gateway", "mark paid" },
+    [ADVISORY] = { "begin", "advisory lock", "check status",
+                   "payment gateway", "mark paid" },
+    [DEFERRED] = { "begin", "check status", "payment gateway", "mark paid" },
+};
+
+/* The live view counts the instances at each step ("at payment gateway:
+ * 3"); name NULL: at none (between checkouts, or ended). */
+static void move_to(kid_t *c, const char *name)
+{
+    cd_reg_gauge_add(c->at, -1);
+    c->at = 0;
+    if (name) {
+        char g[48];
+        snprintf(g, sizeof g, "at %s", name);
+        c->at = cd_reg_gauge(g);
+        cd_reg_gauge_add(c->at, 1);
+    }
 }
 
 /* One line from an instance: "K ready PID", "K step ORDER WHAT", "K done
@@ -667,8 +698,9 @@ static void on_line(shop_t *s, char *line)
         }
     } else if (strcmp(word, "step") == 0 && sscanf(rest, "%d", &order) == 1) {
         c->order = order;
-        if (c->gauge >= 0)
-            cd_reg_gauge_set(c->gauge, order);
+        cd_reg_gauge_set(c->gauge, order);
+        char *what = strchr(rest, ' ');
+        move_to(c, what ? what + 1 : rest);
         /* --kill-one: the first instance dies inside a checkout - at the
          * gateway, or at its third step if it never gets that far. */
         if (s->kill_one && !s->killed && k == 0 &&
@@ -678,9 +710,11 @@ static void on_line(shop_t *s, char *line)
             s->killed_order = order;
         }
     } else if (strcmp(word, "done") == 0) {
+        move_to(c, NULL);
         c->done++;
         cd_reg_gauge_add(s->g_done, 1);
     } else if (strcmp(word, "fail") == 0) {
+        move_to(c, NULL);
         c->failed++;
         s->failed++;
         cd_reg_gauge_add(s->g_failed, 1);
@@ -723,9 +757,10 @@ static int reap(shop_t *s, int from, int to)
         kid_t *c = &s->kids[k];
         if (c->exited)
             continue;
-        if (waitpid(c->pid, &c->status, WNOHANG) == c->pid)
+        if (waitpid(c->pid, &c->status, WNOHANG) == c->pid) {
             c->exited = 1;
-        else
+            move_to(c, NULL);
+        } else
             running++;
     }
     cd_reg_gauge_set(s->g_running, running);
@@ -739,6 +774,7 @@ static void kill_all(shop_t *s, int from, int to)
             kill(s->kids[k].pid, SIGKILL);
             waitpid(s->kids[k].pid, &s->kids[k].status, 0);
             s->kids[k].exited = 1;
+            move_to(&s->kids[k], NULL);
         }
 }
 
@@ -770,6 +806,8 @@ static int run_instances(shop_t *s, int from, int to, int sweeper,
         }
     close(rep[1]);
     close(go[0]);
+    /* Named points of the run's own thread (the live view shows it). */
+    cd_point(sweeper ? "restart the killed instance" : "start instances");
     /* Wait until every instance is connected (or one gave up). */
     for (int all = 0; rc == 0 && !all;) {
         read_reports(s, 10);
@@ -780,6 +818,7 @@ static int run_instances(shop_t *s, int from, int to, int sweeper,
             rc = -1;
     }
     int64_t t0 = cd_reg_elapsed_ns();
+    cd_point("go: wait for instances");
     close(go[1]); /* go */
     while (rc == 0 && reap(s, from, to) > 0) {
         read_reports(s, 5);
@@ -911,10 +950,16 @@ static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
     cd_verdict_expect(v, "each of %d %s charged once (charge rows counted "
                       "in the database), no checkout failing", s->norders,
                       cd_plural(s->norders, "order", "orders"));
-    cd_reg_gauge_set(cd_reg_gauge("orders"), s->norders);
     s->g_running = cd_reg_gauge("instances running");
     s->g_done = cd_reg_gauge("checkouts done");
     s->g_failed = cd_reg_gauge("checkouts failed");
+    /* The steps of this variant's checkout, in order, before the figures
+     * of single instances: a narrow view shows the first figures only. */
+    for (int i = 0; i < 5 && steps[variant][i]; i++) {
+        char g[48];
+        snprintf(g, sizeof g, "at %s", steps[variant][i]);
+        cd_reg_gauge(g);
+    }
     /* The file itself rather than /proc/self/exe at exec time: under
      * Valgrind the latter is Valgrind's own program. */
     ssize_t len = readlink("/proc/self/exe", s->self, sizeof s->self - 1);
