@@ -512,16 +512,16 @@ typedef struct shop {
     int g_waiting;        /* PostgreSQL: lock requests not granted */
 } shop_t;
 
-static int set_error(shop_t *s, cd_verdict_t *v, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int set_error(shop_t *s, cd_verdict_t *v, const char *fmt, ...)
+/* A setup error: the verdict says it in one line (exit 2). Returns -1. */
+static int set_error(cd_verdict_t *v, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static int set_error(cd_verdict_t *v, const char *fmt, ...)
 {
     char line[CD_TEXT_MAX];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    (void)s;
     cd_verdict_observe(v, CD_ERROR, "%s", line);
     return -1;
 }
@@ -534,7 +534,7 @@ static int setup_db(shop_t *s, const cd_params_t *p, cd_verdict_t *v)
     int64_t left = 0;
     if (p->db) {
         if (db_url_kind(p->db, err, sizeof err) < 0)
-            return set_error(s, v, "%s", err);
+            return set_error(v, "%s", err);
         snprintf(s->url, sizeof s->url, "%s", p->db);
     } else {
         const char *tmp = getenv("TMPDIR");
@@ -543,18 +543,18 @@ static int setup_db(shop_t *s, const cd_params_t *p, cd_verdict_t *v)
         if (!mkdtemp(s->dir)) {
             int e = errno;
             s->dir[0] = '\0';
-            return set_error(s, v, "cannot make a temporary directory: %s",
+            return set_error(v, "cannot make a temporary directory: %s",
                              strerror(e));
         }
         snprintf(s->url, sizeof s->url, "sqlite:%s/shop.db", s->dir);
     }
     s->kind = db_url_kind(s->url, err, sizeof err);
     if (s->variant == ADVISORY && s->kind != DB_POSTGRES)
-        return set_error(s, v, "--fixed=advisory needs PostgreSQL "
+        return set_error(v, "--fixed=advisory needs PostgreSQL "
                          "(--db postgresql://...): SQLite has no locks "
                          "that a program names");
     if (db_open(&s->db, s->url, 1, BUSY_MS, err, sizeof err) != DB_OK)
-        return set_error(s, v, "%s", err);
+        return set_error(v, "%s", err);
     /* A schema of an earlier run: refused, not dropped - it may be
      * someone's data, or a run in progress. */
     const char *probe = s->kind == DB_SQLITE
@@ -562,13 +562,13 @@ static int setup_db(shop_t *s, const cd_params_t *p, cd_verdict_t *v)
           "'charges')"
         : "SELECT count(*) FROM pg_namespace WHERE nspname = '" PG_SCHEMA "'";
     if (db_run(s->db, probe, NULL, 0, &left, NULL, err, sizeof err) != DB_OK)
-        return set_error(s, v, "%s", err);
+        return set_error(v, "%s", err);
     if (left > 0 && s->kind == DB_SQLITE)
-        return set_error(s, v, "%s already holds db-race's tables (left by "
+        return set_error(v, "%s already holds db-race's tables (left by "
                          "an earlier run?): remove the file or name another",
                          s->url + 7);
     if (left > 0)
-        return set_error(s, v, "schema %s is left from an earlier run "
+        return set_error(v, "schema %s is left from an earlier run "
                          "(killed?): drop it with DROP SCHEMA %s CASCADE",
                          PG_SCHEMA, PG_SCHEMA);
     const char *ddl[] = {
@@ -587,16 +587,16 @@ static int setup_db(shop_t *s, const cd_params_t *p, cd_verdict_t *v)
     };
     for (size_t i = 0; i < sizeof ddl / sizeof ddl[0]; i++)
         if (db_exec(s->db, ddl[i], err, sizeof err) != DB_OK)
-            return set_error(s, v, "setting up the database: %s", err);
+            return set_error(v, "setting up the database: %s", err);
     for (int i = 0; i < s->norders; i++) {
         const int64_t args[2] = { i, i % s->ncustomers };
         if (db_run(s->db, "INSERT INTO orders (id, customer, status) "
                           "VALUES (?, ?, 'pending')",
                    args, 2, NULL, NULL, err, sizeof err) != DB_OK)
-            return set_error(s, v, "setting up the database: %s", err);
+            return set_error(v, "setting up the database: %s", err);
     }
     if (db_exec(s->db, "COMMIT", err, sizeof err) != DB_OK)
-        return set_error(s, v, "setting up the database: %s", err);
+        return set_error(v, "setting up the database: %s", err);
     return 0;
 }
 
