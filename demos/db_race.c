@@ -498,6 +498,7 @@ typedef struct shop {
     char self[4096];      /* this program's file: each instance runs it */
     char dir[4096];       /* the temporary directory, or "" */
     db_t *db;
+    int made_schema;      /* PostgreSQL: ours to drop at the end */
     kid_t kids[MAX_KIDS];
     int nkids;
     int killed;           /* the killed instance's index + 1, or 0 */
@@ -585,9 +586,11 @@ static int setup_db(shop_t *s, const cd_params_t *p, cd_verdict_t *v)
                              : "SELECT 1",
         "BEGIN",
     };
-    for (size_t i = 0; i < sizeof ddl / sizeof ddl[0]; i++)
+    for (size_t i = 0; i < sizeof ddl / sizeof ddl[0]; i++) {
         if (db_exec(s->db, ddl[i], err, sizeof err) != DB_OK)
             return set_error(v, "setting up the database: %s", err);
+        s->made_schema = 1;
+    }
     for (int i = 0; i < s->norders; i++) {
         const int64_t args[2] = { i, i % s->ncustomers };
         if (db_run(s->db, "INSERT INTO orders (id, customer, status) "
@@ -600,12 +603,13 @@ static int setup_db(shop_t *s, const cd_params_t *p, cd_verdict_t *v)
     return 0;
 }
 
-/* Removes what the run made: PostgreSQL's schema, the temporary SQLite
- * directory (a --db sqlite:PATH stays, to be looked at). */
+/* Removes what the run made: PostgreSQL's schema (not one it found and
+ * refused), the temporary SQLite directory (a --db sqlite:PATH stays, to
+ * be looked at). */
 static void cleanup_db(shop_t *s)
 {
     char err[256], path[4200];
-    if (s->db && s->kind == DB_POSTGRES)
+    if (s->db && s->kind == DB_POSTGRES && s->made_schema)
         db_exec(s->db, "DROP SCHEMA IF EXISTS " PG_SCHEMA " CASCADE", err,
                 sizeof err);
     db_close(s->db);
