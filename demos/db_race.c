@@ -992,6 +992,11 @@ static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
         if (!cd_reg_aborted())
             cd_verdict_observe(v, CD_ERROR, "%s", s->error[0] ? s->error
                                : "could not run the instances");
+        else /* the run's finding (a time limit) says the rest */
+            cd_verdict_observe(v, CD_HELD, "%lld of %d checkouts done when "
+                               "the instances were stopped",
+                               (long long)cd_reg_gauge_get(s->g_done),
+                               s->norders * SUBMITS);
         goto out;
     }
     /* The killed instance is restarted, as a supervisor would, and
