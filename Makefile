@@ -13,7 +13,8 @@
 #                   keyed fix vs global mutex, orders/s; the keyed lock's
 #                   cost vs cd_mutex, 1/8/64 keys, bytes per idle key;
 #                   fan-in (concdemo bench fanin --quick); concdemo watch's
-#                   cost on 10^7 uncontended locks
+#                   cost on 10^7 uncontended locks; db-race fixes,
+#                   checkouts/s with 1/4/16 instances (bench/bench_db.sh)
 #   make check-exercise EX=race [FILE=path.c or part.patch]   grade an exercise
 #                   (concdemo check)
 #   make install    PREFIX=/usr/local DESTDIR=   (binary, man page, completion,
@@ -41,6 +42,19 @@ ifneq ($(wildcard /usr/include/seccomp.h),)
 SECCOMP_CFLAGS = -DCD_HAVE_SECCOMP
 SECCOMP_LIBS   = -lseccomp
 endif
+
+# db-race's databases: SQLite (libsqlite3-dev) and PostgreSQL's client
+# library (libpq-dev), each compiled in when its header is there (make deps
+# installs both); without one, db-race says how to get it.
+ifneq ($(wildcard /usr/include/sqlite3.h),)
+DB_CFLAGS += -DCD_HAVE_SQLITE
+DB_LIBS   += -lsqlite3
+endif
+ifneq ($(wildcard /usr/include/postgresql/libpq-fe.h),)
+DB_CFLAGS += -DCD_HAVE_PQ -I/usr/include/postgresql
+DB_LIBS   += -lpq
+endif
+LDLIBS  += $(DB_LIBS)
 
 LIB_SRC  := $(wildcard lib/*.c)
 DEMO_SRC := $(wildcard demos/*.c)
@@ -81,7 +95,7 @@ all: $(B)/concdemo $(EX_HOST_OBJ) $(HARNESS_OBJ) $(if $(SAN),,$(WATCH_LIB))
 # changes (libseccomp installed since the last build, say), every object is
 # rebuilt, not only the ones whose sources changed. Expanded here, once: a
 # target's own additions (exsandbox.o's, the harnesses') must not reach it.
-BUILD_CONFIG := $(CC) $(CFLAGS) $(SECCOMP_CFLAGS) $(SECCOMP_LIBS)
+BUILD_CONFIG := $(CC) $(CFLAGS) $(SECCOMP_CFLAGS) $(SECCOMP_LIBS) $(DB_CFLAGS) $(DB_LIBS)
 $(B)/.config: FORCE
 	@mkdir -p $(B)
 	@echo '$(BUILD_CONFIG)' | cmp -s - $@ || echo '$(BUILD_CONFIG)' > $@
@@ -93,6 +107,7 @@ $(B)/%.o: %.c $(B)/.config
 
 $(HARNESS_OBJ): CFLAGS += -Ilib -Idemos -Ilessons
 $(B)/cli/exsandbox.o: CFLAGS += $(SECCOMP_CFLAGS)
+$(B)/demos/db.o: CFLAGS += $(DB_CFLAGS)
 
 # ------------------------------------------------------------------ watch
 # `concdemo watch` preloads this library into the program it watches
@@ -253,6 +268,7 @@ VG_FIXES = "race --fixed=mutex --iterations 2" "race --fixed=keyed --iterations 
            "inventory --fixed=keyed --iterations 8" \
            "inventory --fixed=reserve --iterations 8" \
            "broadcast --fixed=bounded --iterations 40"
+           "db-race --fixed=cas" "db-race --fixed=tx" "db-race --fixed=unique"
 # Not publication --fixed=release-acquire: Helgrind and DRD do not model
 # C11 acquire/release, so they report the fix itself; TSan, which does,
 # checks it (tests/test_tsan.c). The webhook's fixes run on one worker: on
@@ -279,6 +295,7 @@ bench: $(BENCHES) $(B)/concdemo
 	@for b in $(BENCHES); do ./$$b || exit 1; done
 	@sh bench/bench_sched.sh ./$(B)/concdemo
 	@sh bench/bench_keyed.sh ./$(B)/concdemo
+	@sh bench/bench_db.sh ./$(B)/concdemo
 	@if [ -x build/tsan/concdemo ]; then sh bench/bench_keyed.sh build/tsan/concdemo; fi
 	@./$(B)/concdemo bench fanin --quick
 	@sh bench/bench_watch.sh ./$(B)/concdemo

@@ -158,6 +158,10 @@ static int explore_exec(int argc, char **argv)
         fputs(explore_usage, stdout);
         return 0;
     }
+    if (s->instance_main)
+        return cd_cmd_usage_error("%s runs processes: explore schedules the "
+                                  "threads of one process (run it with "
+                                  "concdemo SCENARIO)", s->name);
     /* The scenario's small size for exploring, else its smallest. */
     cd_runargs_t a = { .scenario = s, .params = s->explore,
                        .latency_permille = -1, .strategy = CD_SCHED_PCT,

@@ -54,6 +54,12 @@ void cd_cmd_scenario_help(const cd_scenario_t *s)
     if (s->max.workers > 0)
         printf("  --workers N      %d..%d (default %d): executor worker threads\n",
                s->min.workers, s->max.workers, s->defaults.workers);
+    if (s->max.instances > 0)
+        printf("  --instances N    %d..%d (default %d): processes sharing "
+               "the database\n  --db URL         sqlite:PATH or "
+               "postgresql://... (default: a temporary SQLite file)\n"
+               "  --kill-one       SIGKILL one instance inside a checkout\n",
+               s->min.instances, s->max.instances, s->defaults.instances);
     printf("  --iterations N   %d..%d (default %d)\n\n"
            "try:\n  concdemo %s\n  concdemo %s --fixed\n\nlesson: %s\n",
            s->min.iterations, s->max.iterations, s->defaults.iterations,

@@ -4,6 +4,7 @@
  * ending with its verdict.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "cmd.h"
 #include "observer.h"
@@ -19,6 +20,12 @@
  * stdout is a terminal (--view checks that only when it starts). */
 static int flags_conflict(const cd_runargs_t *a)
 {
+    if (a->scenario->instance_main && a->has_sched) {
+        cd_cmd_usage_error("%s: a controlled run schedules the threads of "
+                           "one process, and this scenario's instances are "
+                           "processes", "--sched");
+        return 1;
+    }
     if (a->spurious && !a->has_sched) {
         cd_cmd_usage_error("%s needs --sched (a free run's waits wake as "
                            "the threads do; only a controlled run chooses "
@@ -172,6 +179,9 @@ static int run_exec(int argc, char **argv)
     if (!s)
         return cd_cmd_usage_error("unknown scenario '%s' (concdemo list "
                                   "shows them)", argv[1]);
+    /* One instance of a scenario of processes, started by its run. */
+    if (s->instance_main && argc > 2 && strcmp(argv[2], "--instance") == 0)
+        return s->instance_main(argc - 2, argv + 2);
     if (cd_cmd_wants_help(argc, argv)) {
         cd_cmd_scenario_help(s);
         return 0;

@@ -140,6 +140,47 @@ static int set_view(const cd_opt_t *o, cd_runargs_t *a, const char *how,
     return 0;
 }
 
+/* --db and --kill-one: only for a scenario of instances (db-race). */
+static int instances_only(const cd_opt_t *o, const cd_runargs_t *a,
+                          char *err, size_t errlen)
+{
+    const cd_scenario_t *s = a->scenario;
+    if (s && s->max.instances > 0)
+        return 0;
+    fail(err, errlen, "%s is for a scenario whose instances are processes "
+         "(db-race)%s%s", o->name, s ? ", not " : "", s ? s->name : "");
+    return -1;
+}
+
+static int set_db(const cd_opt_t *o, cd_runargs_t *a, const char *url,
+                  char *err, size_t errlen)
+{
+    if (instances_only(o, a, err, errlen) != 0)
+        return -1;
+    if (!*url)
+        return fail(err, errlen, "%s needs sqlite:PATH or postgresql://...",
+                    o->name);
+    if (strncmp(url, "sqlite:", 7) != 0 &&
+        strncmp(url, "postgresql://", 13) != 0 &&
+        strncmp(url, "postgres://", 11) != 0)
+        return fail(err, errlen, "%s: '%s' is neither sqlite:PATH nor "
+                    "postgresql://...", o->name, url);
+    if (strcmp(url, "sqlite:") == 0)
+        return fail(err, errlen, "%s: sqlite: needs a file name", o->name);
+    a->params.db = url;
+    return 0;
+}
+
+static int set_kill_one(const cd_opt_t *o, cd_runargs_t *a, const char *v,
+                        char *err, size_t errlen)
+{
+    (void)v;
+    if (instances_only(o, a, err, errlen) != 0)
+        return -1;
+    a->params.kill_one = 1;
+    return 0;
+}
+
 /* A scenario that takes neither size: its threads are the story's (a
  * runner and its worker), so neither option has anything to set. */
 static int refuse_either(const cd_opt_t *o, const cd_scenario_t *s,
@@ -147,6 +188,12 @@ static int refuse_either(const cd_opt_t *o, const cd_scenario_t *s,
 {
     if (s->max.threads > 0 || s->max.workers > 0)
         return 0;
+    if (s->max.instances > 0) {
+        fail(err, errlen, "%s runs processes, not threads: use --instances "
+             "N (%d..%d) instead of %s", s->name, s->min.instances,
+             s->max.instances, o->name);
+        return 1;
+    }
     fail(err, errlen, "%s takes no %s: its threads are set by the story "
          "(see concdemo help %s)", s->name, o->name, s->name);
     return 1;
@@ -223,6 +270,17 @@ const cd_opt_t cd_run_options[] = {
               "that run tasks (await, async-race, stampede, webhook,\n"
               "inventory); tasks stay on one worker, spread\n"
               "round-robin or as the scenario routes them" },
+    { .name = "--instances", .kind = CD_OPT_SIZE, .arity = CD_OPT_VALUE,
+      .commands = RUN, .field = FIELD(params.instances),
+      .size = SIZE_OF(instances), .arg = " N",
+      .help = "service instances, each a process (db-race)" },
+    { .name = "--db", .kind = CD_OPT_CUSTOM, .arity = CD_OPT_VALUE,
+      .commands = RUN, .set = set_db, .arg = " URL",
+      .help = "db-race's database: sqlite:PATH (kept afterwards) or\n"
+              "postgresql://... (default: a temporary SQLite file)" },
+    { .name = "--kill-one", .kind = CD_OPT_CUSTOM, .arity = CD_OPT_NO_VALUE,
+      .commands = RUN, .set = set_kill_one,
+      .help = "db-race: SIGKILL one instance inside a checkout" },
     { .name = "--iterations", .kind = CD_OPT_SIZE, .arity = CD_OPT_VALUE,
       .commands = RUN | EXPLORE | CHECK, .field = FIELD(params.iterations),
       .size = SIZE_OF(iterations), .arg = " N",

@@ -25,6 +25,10 @@ void cd_report_intro(FILE *out, const cd_scenario_t *s, int variant,
         fprintf(out, " %d thread%s,", p->threads, p->threads == 1 ? "" : "s");
     if (s->max.workers > 0)
         fprintf(out, " %d worker%s,", p->workers, p->workers == 1 ? "" : "s");
+    if (s->max.instances > 0)
+        fprintf(out, " %d %s,", p->instances,
+                p->instances == 1 ? "instance (a process)"
+                                  : "instances (processes)");
     fprintf(out, " %d iteration%s\n", p->iterations,
             p->iterations == 1 ? "" : "s");
 }

@@ -21,6 +21,11 @@ typedef struct cd_params {
     int threads;
     int iterations;
     int workers;    /* executor worker threads */
+    /* Scenarios whose workers are processes (db-race); max 0 elsewhere,
+     * where the CLI refuses --instances, --db and --kill-one. */
+    int instances;  /* service instances, each a process of its own */
+    const char *db; /* --db: the database (NULL: the scenario's own) */
+    int kill_one;   /* --kill-one: SIGKILL one instance mid-checkout */
 } cd_params_t;
 
 typedef struct cd_variant {
@@ -81,6 +86,12 @@ typedef struct cd_scenario {
     int view_permille;
     /* Runs one variant; fills v (status, expected, observed, figures). */
     void (*run)(const cd_params_t *p, int variant, cd_verdict_t *v);
+    /* A scenario whose instances are processes: the entry point of one
+     * instance. Its run starts them as `<this program> SCENARIO --instance
+     * ...`, and the program's main hands argv from "--instance" on here
+     * (cli/cmd_run.c; the test runner too). Returns the exit code. NULL:
+     * a scenario of threads. */
+    int (*instance_main)(int argc, char **argv);
 } cd_scenario_t;
 
 /* The table of scenarios, in the order `concdemo list` shows them. */

@@ -29,6 +29,7 @@ extern const cd_scenario_t cd_scenario_webhook;
 extern const cd_scenario_t cd_scenario_inventory;
 extern const cd_scenario_t cd_scenario_counter;
 extern const cd_scenario_t cd_scenario_broadcast;
+extern const cd_scenario_t cd_scenario_db_race;
 
 static const cd_scenario_t *const table[] = {
     &cd_scenario_race,
@@ -48,6 +49,7 @@ static const cd_scenario_t *const table[] = {
     &cd_scenario_inventory,
     &cd_scenario_counter,
     &cd_scenario_broadcast,
+    &cd_scenario_db_race,
 };
 
 const cd_scenario_t *const *cd_scenarios(int *count)

@@ -2,7 +2,10 @@
 # Installs the Debian packages concdemo needs, when they are missing.
 # As root it installs them with apt-get; otherwise it prints the command.
 set -u
-need="build-essential libncurses-dev libcunit1-dev libseccomp-dev tmux valgrind"
+# libsqlite3-dev, libpq-dev: db-race's databases; postgresql: the server
+# that scripts/pg-test-server.sh starts for its tests.
+need="build-essential libncurses-dev libcunit1-dev libseccomp-dev tmux valgrind
+      libsqlite3-dev libpq-dev postgresql"
 missing=""
 for p in $need; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -437,6 +437,8 @@ void suite_livelock(void);
 void suite_stampede(void);
 void suite_webhook(void);
 void suite_inventory(void);
+void suite_db_race(void);
+void suite_db_race_pg(void);
 void suite_view(void);
 void suite_step(void);
 void suite_lessons(void);

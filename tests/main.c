@@ -57,6 +57,8 @@ static const struct {
     { "inventory", suite_inventory },
     { "counter", suite_counter },
     { "broadcast", suite_broadcast },
+    { "db-race", suite_db_race },
+    { "db-race-pg", suite_db_race_pg },
     { "view", suite_view },
     { "step", suite_step },
     { "lessons", suite_lessons },
@@ -247,6 +249,14 @@ int main(int argc, char **argv)
     /* A command that exits before reading its scripted input must not
      * take the runner down with SIGPIPE. */
     signal(SIGPIPE, SIG_IGN);
+    /* A scenario of processes run by a test (run_forked) starts its
+     * instances as this program: hand them to the scenario, as concdemo
+     * does (cli/cmd_run.c). */
+    if (argc > 2 && strcmp(argv[2], "--instance") == 0) {
+        const cd_scenario_t *s = cd_scenario_find(argv[1]);
+        if (s && s->instance_main)
+            return s->instance_main(argc - 2, argv + 2);
+    }
     if (argc >= 3 && strcmp(argv[1], "-j") == 0) {
         char *end;
         long jobs = strtol(argv[2], &end, 10);

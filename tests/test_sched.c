@@ -200,12 +200,13 @@ static void explore(const char *scenario, const char *fix, const char *strategy,
 static void explore_finds_every_broken_variant(void)
 {
     /* Every scenario in the table, so a new one is covered the day it is
-     * registered. */
+     * registered - but one whose checkouts are processes (db-race), which
+     * explore refuses (tests/test_db_race.c checks that it does). */
     const char *strategies[] = { "pct", "random", "dfs" };
     int n;
     const cd_scenario_t *const *all = cd_scenarios(&n);
     for (int s = 0; s < n; s++)
-        for (int k = 0; k < 3; k++) {
+        for (int k = 0; k < 3 && !all[s]->instance_main; k++) {
             explore(all[s]->name, NULL, strategies[k], "--budget=20");
             if (out.exit_code != 1)
                 fprintf(stderr, "\n  %s %s: %.300s\n", all[s]->name,
@@ -220,7 +221,8 @@ static void random_schedules_find_nothing_in_any_fix(void)
     int n;
     const cd_scenario_t *const *all = cd_scenarios(&n);
     for (int s = 0; s < n; s++)
-        for (int v = 1; v < all[s]->nvariants; v++) {
+        for (int v = 1; v < all[s]->nvariants && !all[s]->instance_main;
+             v++) {
             char fix[64];
             snprintf(fix, sizeof fix, "--fixed=%s", all[s]->variants[v].name);
             concdemo(&out, "explore", all[s]->name, fix, "--strategy=random",

@@ -12,8 +12,11 @@
  * on the page's count; its three fixes, the actor's channel and oneshots
  * among them, are clean. The broadcast's unbounded queues are no data race
  * (every queue is a locked channel): TSan has nothing to say while the
- * slow edge's backlog grows; its ring is clean too. Runs the TSan build of
- * concdemo ($CONCDEMO_TSAN).
+ * slow edge's backlog grows; its ring is clean too. Nor is the double
+ * charge across processes (db-race): TSan watches one process's memory,
+ * and the instances share only a database file, so broken and
+ * local-mutex are violated with no report while the fixes are clean.
+ * Runs the TSan build of concdemo ($CONCDEMO_TSAN).
  */
 #include <string.h>
 #include <unistd.h>
@@ -266,6 +269,29 @@ static void broken_broadcast_is_no_data_race(void)
 
 static void broadcast_bounded_is_clean(void) { expect_clean("broadcast", "--fixed=bounded"); }
 
+static void db_race_cas_is_clean(void) { expect_clean("db-race", "--fixed=cas"); }
+static void db_race_tx_is_clean(void) { expect_clean("db-race", "--fixed=tx"); }
+static void db_race_unique_is_clean(void) { expect_clean("db-race", "--fixed=unique"); }
+
+static void broken_db_race_is_invisible_to_tsan(void)
+{
+    /* The race is between processes, through the database: no memory
+     * is shared, so TSan (in every instance) has nothing to report. */
+    static const char *const variants[] = { "--latency-scale=5",
+                                            "--fixed=local-mutex" };
+    for (int i = 0; i < 2; i++) {
+        /* The gateway at 10 ms: the overlap does not depend on a busy
+         * machine's scheduling (tests/test_db_race.c). */
+        const char *argv[] = { concdemo_tsan_bin(), "db-race", variants[i],
+                               "--latency-scale=5", NULL };
+        run_cmd(&out, argv, "TSAN_OPTIONS=halt_on_error=0 exitcode=66",
+                LIMIT_MS);
+        CU_ASSERT_PTR_NULL(strstr(out.err, "ThreadSanitizer"));
+        ASSERT_INT_EQ(out.exit_code, 1);
+        ASSERT_STR_HAS(out.out, "charged twice");
+    }
+}
+
 void suite_tsan(void)
 {
     static const suite_test_t tests[] = {
@@ -330,6 +356,11 @@ void suite_tsan(void)
         { "broken broadcast: violated, and no data race for TSan",
           broken_broadcast_is_no_data_race },
         { "broadcast --fixed=bounded: no report", broadcast_bounded_is_clean },
+        { "db-race --fixed=cas: no report", db_race_cas_is_clean },
+        { "db-race --fixed=tx: no report", db_race_tx_is_clean },
+        { "db-race --fixed=unique: no report", db_race_unique_is_clean },
+        { "broken db-race and local-mutex: violated, nothing for TSan",
+          broken_db_race_is_invisible_to_tsan },
         { NULL, NULL },
     };
     add_suite("tsan", tests);
