@@ -267,7 +267,7 @@ VG_FIXES = "race --fixed=mutex --iterations 2" "race --fixed=keyed --iterations 
            "webhook --fixed=idempotency --iterations 2" \
            "inventory --fixed=keyed --iterations 8" \
            "inventory --fixed=reserve --iterations 8" \
-           "broadcast --fixed=bounded --iterations 40"
+           "broadcast --fixed=bounded --iterations 40" \
            "db-race --fixed=cas" "db-race --fixed=tx" "db-race --fixed=unique"
 # Not publication --fixed=release-acquire: Helgrind and DRD do not model
 # C11 acquire/release, so they report the fix itself; TSan, which does,
