@@ -115,8 +115,8 @@ static void the_actor_trace_shows_requests_and_replies(void)
     run_concdemo(&out, argv, NULL, CMD_LIMIT_MS);
     ASSERT_INT_EQ(out.exit_code, 0);
     ASSERT_STR_HAS(out.out, "send       counter-inbox");
-    ASSERT_STR_HAS(out.out, "recv       reply");
-    ASSERT_STR_HAS(out.out, "send       reply");
+    ASSERT_STR_HAS(out.out, "recv       reply-1");
+    ASSERT_STR_HAS(out.out, "send       reply-1");
 }
 
 void suite_counter(void)
