@@ -11,7 +11,8 @@
 #                   condvar and semaphore ping-pong vs pthread's and sem_t;
 #                   controlled schedules/s and schedules needed per bug;
 #                   keyed fix vs global mutex, orders/s; the keyed lock's
-#                   cost vs cd_mutex, 1/8/64 keys, bytes per idle key
+#                   cost vs cd_mutex, 1/8/64 keys, bytes per idle key;
+#                   fan-in (concdemo bench fanin --quick)
 #   make check-exercise EX=race [FILE=path.c or part.patch]   grade an exercise
 #                   (concdemo check)
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -43,7 +44,7 @@ LIB_SRC  := $(wildcard lib/*.c)
 DEMO_SRC := $(wildcard demos/*.c)
 CLI_SRC  := cli/run.c cli/report.c cli/step.c cli/explore.c cli/screen.c cli/observer.c \
             cli/grade.c cli/check.c cli/spawn.c cli/exfile.c cli/options.c \
-            cli/ledger.c cli/books.c cli/sandbox.c
+            cli/ledger.c cli/books.c cli/sandbox.c cli/fanin.c
 # The command alone: its table (main.c), one file per command (cmd_*.c: a new
 # command needs no line here), what they share (cmd.c), and the live view.
 CMD_SRC  := cli/main.c cli/cmd.c $(sort $(wildcard cli/cmd_*.c)) cli/view.c
@@ -246,6 +247,7 @@ bench: $(BENCHES) $(B)/concdemo
 	@sh bench/bench_sched.sh ./$(B)/concdemo
 	@sh bench/bench_keyed.sh ./$(B)/concdemo
 	@if [ -x build/tsan/concdemo ]; then sh bench/bench_keyed.sh build/tsan/concdemo; fi
+	@./$(B)/concdemo bench fanin --quick
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin

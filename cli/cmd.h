@@ -36,6 +36,7 @@ typedef struct cd_cmd {
 extern const cd_cmd_t cd_cmd_run;
 extern const cd_cmd_t cd_cmd_explore;
 extern const cd_cmd_t cd_cmd_check;
+extern const cd_cmd_t cd_cmd_bench;
 extern const cd_cmd_t cd_cmd_list;
 extern const cd_cmd_t cd_cmd_help;
 extern const cd_cmd_t cd_cmd_version;

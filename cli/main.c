@@ -16,6 +16,7 @@ static const cd_cmd_t *const commands[] = {
     &cd_cmd_run,
     &cd_cmd_explore,
     &cd_cmd_check,
+    &cd_cmd_bench,
     &cd_cmd_list,
     &cd_cmd_help,
     &cd_cmd_version,

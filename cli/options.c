@@ -44,7 +44,7 @@ static int is_whole_number(const char *text)
     return *d && strspn(d, "0123456789") == strlen(d);
 }
 
-static int parse_int(const char *flag, const char *text, long lo, long hi,
+int cd_opt_parse_int(const char *flag, const char *text, long lo, long hi,
                      int *out, char *err, size_t errlen)
 {
     if (!*text)
@@ -372,13 +372,13 @@ static int store(const cd_opt_t *o, cd_runargs_t *a, const char *value,
         *int_field(o, a) = 1;
         return 0;
     case CD_OPT_INT:
-        return parse_int(o->name, value, o->lo, o->hi, int_field(o, a), err,
-                         errlen);
+        return cd_opt_parse_int(o->name, value, o->lo, o->hi,
+                                int_field(o, a), err, errlen);
     case CD_OPT_SIZE:
         if (size_range(o, a, &lo, &hi, err, errlen) != 0)
             return -1;
-        return parse_int(o->name, value, lo, hi, int_field(o, a), err,
-                         errlen);
+        return cd_opt_parse_int(o->name, value, lo, hi, int_field(o, a),
+                                err, errlen);
     case CD_OPT_SCALE:
         return parse_scale(o->name, value, o->lo, o->hi, int_field(o, a),
                            err, errlen);

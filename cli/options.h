@@ -119,6 +119,13 @@ extern const cd_opt_choice_t cd_opt_strategies[];
 int cd_opt_parse(cd_runargs_t *a, int cmd, int argc, char **argv, int *i,
                  char *err, size_t errlen);
 
+/* Reads text as a whole number in lo..hi for flag into *out: 0, or -1
+ * with one line in err ("--threads: 'x' is not a whole number", "--threads
+ * must be between 1 and 256 (got 0)"). Digits only, after an optional
+ * minus: " 3", "+3" and "1e3" are refused. For commands with options of
+ * their own (bench). */
+int cd_opt_parse_int(const char *flag, const char *text, long lo, long hi,
+                     int *out, char *err, size_t errlen);
 /* Frees what parsing allocated (a replayed schedule). a stays usable. */
 void cd_runargs_free(cd_runargs_t *a);
 

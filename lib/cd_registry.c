@@ -249,8 +249,14 @@ int cd__self_slow(void)
     else
         snprintf(name, sizeof name, "thread-%d", n + 1);
     int id = cd__reg_add_thread(name);
-    if (id < 0)
-        return 0; /* untracked: the table is full */
+    if (id < 0) {
+        /* Untracked: the table is full. Remembered for this run, so that
+         * each later operation does not try again (thousands of threads
+         * would otherwise hammer the table's counter on every one). */
+        cd__self_key = CD__KEY(cd__reg.gen, 0);
+        cd__self_spawned = CD_SELF_PLAIN;
+        return 0;
+    }
     cd__st(&cd__rec(id)->state, CD_T_RUNNING);
     cd__self_key = CD__KEY(cd__reg.gen, id);
     cd__self_spawned = CD_SELF_PLAIN;

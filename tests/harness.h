@@ -262,6 +262,7 @@ void suite_options(void);
 void suite_tsan(void);
 void suite_chan(void);
 void suite_cond(void);
+void suite_fanin(void);
 void suite_sem(void);
 void suite_oneshot(void);
 void suite_counter(void);

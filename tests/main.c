@@ -36,6 +36,7 @@ static const struct {
     { "sched", suite_sched },
     { "chan", suite_chan },
     { "cond", suite_cond },
+    { "fanin", suite_fanin },
     { "sem", suite_sem },
     { "oneshot", suite_oneshot },
     { "bcast", suite_bcast },
