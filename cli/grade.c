@@ -41,6 +41,7 @@ static const char *const stampede_waits[] = { "database", NULL };
 static const char *const webhook_waits[] = { "warehouse", NULL };
 
 static const char *const inventory_waits[] = { "payment", "arrival", NULL };
+static const char *const counter_waits[] = { "render-page", NULL };
 
 static const cd_exercise_spec_t specs[] = {
     {
@@ -307,6 +308,23 @@ static const cd_exercise_spec_t specs[] = {
         .waits = inventory_waits,
         .tasks = 1,
         .crit_begin = "check stock", .crit_end = "take unit",
+    },
+    {
+        .name = "counter",
+        .goal = "every page view counted, each visitor of a page a number "
+                "of its own, the pages still rendered side by side",
+        .free = { { .threads = 4, .iterations = 6 },
+                  { .threads = 8, .iterations = 6 } },
+        .nfree = 2, .free_runs = 3, .free_ms = 5000,
+        .explore = { .threads = 2, .iterations = 1 },
+        .pct_runs = 300, .dfs_budget_s = 2,
+        .overlap = "renders",
+        .parallel = { .threads = 4, .iterations = 1 },
+        .serial_why = "correct, but the page is rendered holding the lock: "
+                      "one render at a time. Take the visitor's number "
+                      "under the lock, let go, then render",
+        .waits = counter_waits,
+        .crit_begin = "read count", .crit_end = "store count",
     },
 };
 

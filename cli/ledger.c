@@ -137,6 +137,16 @@ int cd_ex_plan(const char *name, const cd_params_t *p, cd_ex_plan_t *out)
                                     0);
         if (p->workers < 1 || p->iterations > 200)
             return -1;
+    } else if (strcmp(name, "counter") == 0) {
+        out->handlers = p->threads;
+        out->per_handler = p->iterations;
+        out->pages = CD_EX_PAGES;
+        /* A render's start and end and a return per view; a count per
+         * page. */
+        out->max_records = room_for((long)p->threads * p->iterations, 3,
+                                    out->pages);
+        if (p->threads < 1 || p->iterations > 100)
+            return -1;
     } else if (strcmp(name, "inventory") == 0) {
         out->products = CD_EX_PRODUCTS;
         out->buyers = p->iterations;
@@ -230,6 +240,11 @@ struct cd_judge {
     /* stampede (count: queries by key, count2: lookups returned by key):
      * lookups that returned a value the database does not hold */
     long wrong_values;
+    /* counter (count: visitor numbers returned, by page * views + number
+     * - 1; count2: views returned by page; home: by handler; said: the
+     * count each page ended with): renders begun, and the first visitor
+     * number handed out twice (-1: none) */
+    long page_renders, twice_page, twice_number, twice_n;
 };
 
 struct rules {
@@ -1572,6 +1587,106 @@ static void finish_stock(cd_judge_t *j, cd_verdict_t *v)
                            j->plan.products, declined, left);
 }
 
+/* ---- counter: every view counted, each visitor a number of its own ---- */
+
+/* The largest visitor number a page can see: every view of the run. */
+static long views_in_run(const cd_ex_plan_t *plan)
+{
+    return (long)plan->handlers * plan->per_handler;
+}
+
+static int keys_views(const cd_ex_plan_t *plan)
+{
+    return (int)(plan->pages * views_in_run(plan));
+}
+
+static void book_view(cd_judge_t *j, const cd_effect_t *e)
+{
+    long views = views_in_run(&j->plan);
+    book_call(j, e);
+    switch (e->kind) {
+    case CD_EFF_CALL:
+        j->page_renders++;
+        break;
+    case CD_EFF_RETURNED:
+        if (e->a < 0 || e->a >= j->plan.handlers || e->b < 0 ||
+            e->b >= j->plan.pages) {
+            fault(j, "handler %ld viewed page %ld, which this run does "
+                  "not have", e->a, e->b);
+            break;
+        }
+        j->home[e->a]++;
+        j->count2[e->b]++;
+        if (e->d < 1 || e->d > views) {
+            fault(j, "a view of page %ld showed visitor number %ld, which "
+                  "no view of this run can be", e->b + 1, (long)e->d);
+            break;
+        }
+        if (j->count[e->b * views + e->d - 1]++ == 1) {
+            if (j->twice_n++ == 0) {
+                j->twice_page = e->b;
+                j->twice_number = (long)e->d;
+            }
+        }
+        break;
+    case CD_EFF_BALANCE:
+        if (e->a >= 0 && e->a < j->plan.pages)
+            j->said[e->a] = (long)e->d;
+        break;
+    }
+}
+
+static void finish_views(cd_judge_t *j, cd_verdict_t *v)
+{
+    long served = 0, counted = 0;
+    int missing = -1, short_handler = -1;
+    for (int p = 0; p < j->plan.pages; p++) {
+        served += j->count2[p];
+        if (j->said[p] == LONG_MIN)
+            missing = missing < 0 ? p : missing;
+        else
+            counted += j->said[p];
+    }
+    for (int h = 0; h < j->plan.handlers; h++)
+        if (j->home[h] != j->plan.per_handler && short_handler < 0)
+            short_handler = h;
+    cd_verdict_expect(v, "every page view counted (%d handlers, %d %s "
+                      "each, %d pages), each visitor of a page shown a "
+                      "number of its own", j->plan.handlers,
+                      j->plan.per_handler,
+                      cd_plural(j->plan.per_handler, "view", "views"),
+                      j->plan.pages);
+    cd_verdict_num(v, "served", served);
+    cd_verdict_num(v, "counted", counted);
+    cd_verdict_num(v, "renders", j->page_renders);
+    cd_verdict_num(v, "same_number_shown", j->twice_n);
+    if (missing >= 0)
+        cd_verdict_observe(v, CD_VIOLATED, "page %d's count was never read: "
+                           "the run did not end", missing + 1);
+    else if (counted != served)
+        cd_verdict_observe(v, CD_VIOLATED, "%ld views served, %ld counted: "
+                           "%ld %s (a handler stored a count it had read "
+                           "before another handler stored its own)", served,
+                           counted, labs(served - counted),
+                           counted < served ? "lost" : "made up");
+    else if (j->twice_n)
+        cd_verdict_observe(v, CD_VIOLATED, "visitor number %ld of page %ld "
+                           "was shown to two visitors (%ld %s shown twice)",
+                           j->twice_number, j->twice_page + 1, j->twice_n,
+                           cd_plural(j->twice_n, "number", "numbers"));
+    else if (short_handler >= 0)
+        cd_verdict_observe(v, CD_VIOLATED, "handler %d's count_view() "
+                           "returned %ld of %d times", short_handler + 1,
+                           j->home[short_handler], j->plan.per_handler);
+    else if (j->page_renders < served)
+        cd_verdict_observe(v, CD_VIOLATED, "%ld views, but only %ld pages "
+                           "rendered: a view must render its page", served,
+                           j->page_renders);
+    else
+        cd_verdict_observe(v, CD_HELD, "%ld views served, %ld counted, each "
+                           "visitor a number of its own", served, counted);
+}
+
 static const rules_t rules[] = {
     { "race", keys_orders, book_pay, finish_race },
     { "deadlock", keys_accounts, book_transfer, finish_transfer },
@@ -1588,6 +1703,7 @@ static const rules_t rules[] = {
     { "stampede", keys_cache, book_cache, finish_cache },
     { "webhook", keys_events, book_ship, finish_ship },
     { "inventory", keys_buyers, book_stock, finish_stock },
+    { "counter", keys_views, book_view, finish_views },
 };
 
 /* ============================== the judge's life ========================= */

@@ -54,7 +54,8 @@ enum cd_effect_kind {
                          of it, d = the age of the window it read (us);
                          philosophers: b = how many of its two forks the
                          diner held, by the registry's record;
-                         stampede: the key a database query is for */
+                         stampede: the key a database query is for;
+                         counter: the page being rendered */
     CD_EFF_CALL_END,  /* the slow call whose a is the same ended */
     CD_EFF_PAY,       /* the gateway was asked to charge: a order,
                          b customer (async-race: the judge applies the
@@ -70,9 +71,12 @@ enum cd_effect_kind {
                          next_ticket() said the rail is closed;
                          philosophers: a diner whose meal(); stampede:
                          the key of a lookup(), b = 1 when it returned
-                         the stored value) */
+                         the stored value; counter: handler a's
+                         count_view() of page b returned visitor number
+                         d) */
     CD_EFF_BALANCE,   /* deadlock, livelock, at the end: a account, d
-                         its balance; inventory: a product, d its stock */
+                         its balance; inventory: a product, d its stock;
+                         counter: a page, d its count (views_count()) */
     CD_EFF_ASK,       /* starvation: the trimmer asks for the write lock */
     CD_EFF_TRIM,      /* starvation: a trim made: c = 1 while requests
                          still came, d = ns the trimmer waited */
@@ -163,6 +167,8 @@ const char *cd_stage_name(int stage);
                                     units (at least 1) */
 #define CD_EX_SALE_DECLINE_EVERY 7 /* inventory: buyers 1, 8, 15, ... of
                                     each product: the card is declined */
+#define CD_EX_PAGES 3            /* counter: the k-th view of every handler
+                                    is of page k % CD_EX_PAGES */
 
 /* order-violation: what a handler's request found (CD_EFF_USE's c), by
  * the database's own records, whatever the learner's code believed. */
@@ -199,6 +205,8 @@ typedef struct cd_ex_plan {
                                      CD_EX_DELIVERIES times */
     int products, buyers, stock;  /* inventory: buyers and units in stock
                                      per product */
+    int pages;                    /* counter: pages, viewed per_handler
+                                     times by each of `handlers` handlers */
     size_t max_records;           /* more than this in one run is a fault */
 } cd_ex_plan_t;
 

@@ -27,6 +27,7 @@
  */
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "../lib/cd_chan.h"
@@ -212,10 +213,16 @@ static int setup(site_t *s, const cd_params_t *p, int variant)
     s->replies = calloc((size_t)s->nhandlers + 1, sizeof *s->replies);
     if (!s->replies)
         return -1;
-    for (; s->nreplies <= s->nhandlers; s->nreplies++)
-        if (cd_oneshot_init(&s->replies[s->nreplies], "reply",
+    for (; s->nreplies <= s->nhandlers; s->nreplies++) {
+        char name[32];
+        if (s->nreplies < s->nhandlers) /* handler-1's is reply-1 */
+            snprintf(name, sizeof name, "reply-%d", s->nreplies + 1);
+        else
+            snprintf(name, sizeof name, "reply-final");
+        if (cd_oneshot_init(&s->replies[s->nreplies], name,
                             sizeof(long)) != 0)
             return -1;
+    }
     if (cd_chan_init(&s->inbox, "counter-inbox", sizeof(request_t),
                      INBOX) != 0)
         return -1;

@@ -5,8 +5,11 @@
  * A bounded channel's ring has exactly `capacity` slots from the start; an
  * unbounded one starts with FIRST_SLOTS and doubles when full. Every change
  * is mirrored into the channel's registry record while the lock is held,
- * so the figures there never go backwards. Waits go through the choke
- * point's wait loop (cd__op_wait), on the side's condition variable.
+ * so the figures there never go backwards. A thread waits through the
+ * choke point's wait loop (cd__op_wait), on the side's condition
+ * variable; a task parks in the side's queue of tasks, and whoever makes
+ * room or a message wakes the first one there, under ch->lock (as the
+ * awaitable mutex hands over: lock order ch->lock, then the executor's).
  */
 #include "cd_chan.h"
 
@@ -18,6 +21,24 @@
 #include "cd_op.h"
 
 #define FIRST_SLOTS 64
+
+/* A task parked on one side of the channel (on its own stack). */
+typedef struct task_waiter {
+    cd_qnode_t node;  /* in ch->task_senders or ch->task_receivers */
+    cd_task_t *task;
+    int woken;        /* taken out of the queue by a waker */
+} task_waiter_t;
+
+/* Makes the first task parked in q ready, if there is one: it looks
+ * again once it runs. Caller holds ch->lock. */
+static void wake_task(cd_queue_t *q)
+{
+    task_waiter_t *w = CD_QUEUE_ENTRY(cd_queue_pop(q), task_waiter_t, node);
+    if (w) {
+        w->woken = 1;
+        cd__task_wake(w->task);
+    }
+}
 
 /* ============================ the ring buffer ============================ */
 /* Everything in this section: caller holds ch->lock. */
@@ -92,6 +113,7 @@ static int push(cd_chan_t *ch, const void *msg)
     cd__st(&o->chan_depth, ch->depth);
     cd__st(&o->chan_sent, ch->sent);
     CD_CHECK(pthread_cond_signal(&ch->not_empty));
+    wake_task(&ch->task_receivers);
     return 0;
 }
 
@@ -106,8 +128,10 @@ static void pop(cd_chan_t *ch, void *out)
     cd_obj_rec_t *o = cd__obj(ch->id);
     cd__st(&o->chan_depth, ch->depth);
     cd__st(&o->chan_received, ch->received);
-    if (ch->capacity)
+    if (ch->capacity) {
         CD_CHECK(pthread_cond_signal(&ch->not_full));
+        wake_task(&ch->task_senders);
+    }
 }
 
 /* =============================== waiting ================================ */
@@ -127,6 +151,34 @@ static int chan_ready(void *arg)
     return w->ch->closed || (w->sending ? has_room(w->ch) : w->ch->depth > 0);
 }
 
+/* A task parks until the operation can go on or the channel is closed,
+ * looking again each time it is woken (a thread may have taken what woke
+ * it). Caller holds ch->lock; so does the return. Returns 0; ends the task
+ * if the run was aborted. */
+static int park_task(cd_chan_t *ch, int sending, cd_task_t *task, int self,
+                     cd_site_t site)
+{
+    chan_wait_t cw = { ch, sending };
+    cd_queue_t *q = sending ? &ch->task_senders : &ch->task_receivers;
+    while (!chan_ready(&cw)) {
+        task_waiter_t w = { .task = task };
+        cd_queue_push(q, &w.node);
+        /* Recorded before the unlock: once a waker can see us, we are
+         * parked. */
+        cd__op_park(self, ch->id, NULL, 0, site);
+        CD_CHECK(pthread_mutex_unlock(&ch->lock));
+        int rc = cd__task_park(task);
+        CD_CHECK(pthread_mutex_lock(&ch->lock));
+        if (rc != 0) {
+            if (!w.woken)
+                cd_queue_remove(q, &w.node);
+            CD_CHECK(pthread_mutex_unlock(&ch->lock));
+            cd__op_abort_self(self);
+        }
+    }
+    return 0;
+}
+
 /* Waits until the operation can go on (room to send, or a message to
  * take), the channel is closed, the timeout passes or the run is aborted;
  * the thread shows as blocked on the channel meanwhile. Caller holds
@@ -135,6 +187,10 @@ static int chan_ready(void *arg)
 static int wait_ready(cd_chan_t *ch, int sending, int op, int ms, int self,
                       cd_site_t site)
 {
+    cd_task_t *task = cd__task_current();
+    int timed = op == CD_OP_TIMEDSEND || op == CD_OP_TIMEDRECV;
+    if (task && !timed)
+        return park_task(ch, sending, task, self, site);
     chan_wait_t cw = { ch, sending };
     cd__wait_t w = { .ready = chan_ready, .arg = &cw, .lock = &ch->lock,
                      .cond = sending ? &ch->not_full : &ch->not_empty,
@@ -276,6 +332,10 @@ int cd_chan_close_at(cd_chan_t *ch, cd_site_t site)
          * except receivers that still find messages to drain. */
         CD_CHECK(pthread_cond_broadcast(&ch->not_full));
         CD_CHECK(pthread_cond_broadcast(&ch->not_empty));
+        while (cd_queue_front(&ch->task_senders))
+            wake_task(&ch->task_senders);
+        while (cd_queue_front(&ch->task_receivers))
+            wake_task(&ch->task_receivers);
     }
     CD_CHECK(pthread_mutex_unlock(&ch->lock));
     return rc;
@@ -312,6 +372,8 @@ int cd_chan_init(cd_chan_t *ch, const char *name, size_t msg_size,
     ch->msg_size = msg_size;
     ch->capacity = capacity;
     ch->slots = slots;
+    cd_queue_init(&ch->task_senders);
+    cd_queue_init(&ch->task_receivers);
     ch->id = id;
     cd__st(&cd__obj(id)->chan_capacity, (uint64_t)capacity);
     publish(ch);

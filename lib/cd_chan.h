@@ -24,6 +24,13 @@
  * registry as blocked on the channel; if the run is aborted meanwhile, a
  * thread started by cd_thread is ended (see cd_thread.h).
  *
+ * Executor tasks (cd_exec.h) use the same calls: a task that must wait
+ * in send or receive parks - its worker runs other tasks meanwhile - and
+ * the receive or send that makes room or a message makes it ready, first
+ * come first served; it shows in the registry as parked on the channel.
+ * (A timed send or receive in a task still waits on its worker, for at
+ * most its timeout.)
+ *
  * Inside there is one pthread mutex and two condition variables, so a send
  * happens-before the receive that gets its message, for ThreadSanitizer
  * too. Timed waits take milliseconds, like cd_mutex_timedlock.
@@ -36,6 +43,7 @@
 #include <stdint.h>
 
 #include "cd_common.h"
+#include "cd_queue.h"
 
 #define CD_CHAN_UNBOUNDED 0
 
@@ -63,6 +71,8 @@ typedef struct cd_chan {
     size_t high_water;
     uint64_t sent, received, drops;
     uint64_t refused;         /* sends the full channel turned away */
+    cd_queue_t task_senders;  /* parked tasks waiting for room */
+    cd_queue_t task_receivers; /* parked tasks waiting for a message */
     int id;                   /* registry id */
 } cd_chan_t;
 

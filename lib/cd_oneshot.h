@@ -125,9 +125,8 @@ int cd_oneshot_state(cd_oneshot_t *o);
 /* Sends msg over ch - msg carries reply, which the caller made or rearmed
  * - and waits for the reply's value in *out. Returns 0; -EPIPE when ch is
  * closed (nothing was sent; reply is dropped, so that it is not left
- * empty) or the actor dropped reply; -ENOMEM as cd_chan_send. A full
- * bounded channel makes a thread wait; a task's worker would wait with
- * it (cd_chan has no task side), so tasks use an unbounded one. */
+ * empty) or the actor dropped reply; -ENOMEM as cd_chan_send. A thread
+ * waits (on a full channel, then for the reply); a task parks. */
 #define cd_chan_call(ch, msg, reply, out) \
     cd_chan_call_at((ch), (msg), (reply), (out), CD_HERE)
 CD_CHAN_MUST_CHECK int cd_chan_call_at(cd_chan_t *ch, const void *msg,

@@ -13,6 +13,8 @@
 #include <time.h>
 
 #include "../lib/cd_chan.h"
+#include "../lib/cd_exec.h"
+#include "../lib/cd_sched.h"
 #include "../lib/cd_registry.h"
 #include "../lib/cd_thread.h"
 #include "../lib/cd_trace.h"
@@ -464,6 +466,199 @@ static void many_producers_one_consumer_lose_nothing(void)
     cd_chan_destroy(&m.ch);
 }
 
+/* ================================ tasks =================================== */
+
+/* Tasks on one worker: a waiting task parks, so the worker runs the task
+ * that unblocks it. The log is exact there: a task gives its worker up
+ * only where it parks. */
+static cd_chan_t tch;
+static char tlog[512];
+static int t_rc[4];
+static int t_parked_state, t_parked_on;
+
+static void tsay(const char *w)
+{
+    strncat(tlog, w, sizeof tlog - strlen(tlog) - 2);
+    strcat(tlog, " ");
+}
+
+static void task_receives_three(void *arg)
+{
+    (void)arg;
+    int v;
+    for (int i = 0; i < 3; i++) {
+        tsay("wants");
+        t_rc[0] = cd_chan_recv(&tch, &v);
+        tsay(t_rc[0] == 0 ? (v == i ? "got" : "wrong") : "failed");
+    }
+    t_rc[0] = cd_chan_recv(&tch, &v);
+    tsay(t_rc[0] == -EPIPE ? "closed" : "not-closed");
+}
+
+/* Fills the channel of 1 and parks on the second send, until the
+ * receiver has made room. */
+static void task_sends_three(void *arg)
+{
+    int receiver = *(int *)arg;
+    const cd_snapshot_t *s = take_snapshot();
+    t_parked_state = tinfo(s, receiver)->state;
+    t_parked_on = tinfo(s, receiver)->waiting_on;
+    for (int i = 0; i < 3; i++) {
+        tsay("sends");
+        t_rc[1] = cd_chan_send(&tch, &i);
+    }
+    CU_ASSERT_EQUAL(cd_chan_close(&tch), 0);
+}
+
+static void a_waiting_task_parks_and_its_worker_runs_the_other(void)
+{
+    cd_exec_t *e;
+    static int receiver;
+    cd_reg_reset();
+    tlog[0] = '\0';
+    CU_ASSERT_FATAL(cd_chan_init(&tch, "jobs", sizeof(int), 1) == 0);
+    CU_ASSERT_FATAL(cd_exec_create(&e, 1) == 0);
+    receiver = cd_exec_spawn(e, "consumer", task_receives_three, NULL);
+    CU_ASSERT_FATAL(receiver > 0);
+    CU_ASSERT_FATAL(cd_exec_spawn(e, "producer", task_sends_three, &receiver)
+                    > 0);
+    ASSERT_INT_EQ(cd_exec_run(e), 0);
+    cd_exec_destroy(e);
+    /* The consumer parks on the empty channel; the producer's second send
+     * finds it full (capacity 1) and parks; each hand-over wakes the
+     * other. */
+    CU_ASSERT_STRING_EQUAL(tlog, "wants sends sends got wants sends got "
+                                 "wants got closed ");
+    ASSERT_INT_EQ(t_parked_state, CD_T_PARKED);
+    ASSERT_INT_EQ(t_parked_on, tch.id);
+    ASSERT_INT_EQ(t_rc[1], 0);
+    ASSERT_INT_EQ(obj_info(tch.id)->nwaiters, 0);
+    cd_chan_destroy(&tch);
+}
+
+/* A close wakes the parked tasks on both sides with -EPIPE. */
+static void task_waits_forever(void *arg)
+{
+    int i = (int)(intptr_t)arg, v = 0;
+    t_rc[i] = i == 2 ? cd_chan_recv(&tch, &v) : cd_chan_send(&tch, &v);
+}
+
+static void task_closes(void *arg)
+{
+    (void)arg;
+    CU_ASSERT_EQUAL(cd_chan_close(&tch), 0);
+}
+
+static void close_wakes_parked_tasks_with_epipe(void)
+{
+    cd_exec_t *e;
+    cd_chan_t *full = &tch;
+    int v = 7;
+    cd_reg_reset();
+    /* First a sender parked on a full channel, then a receiver parked on
+     * an empty one; a closer task wakes each. */
+    CU_ASSERT_FATAL(cd_chan_init(full, "one-slot", sizeof(int), 1) == 0);
+    ASSERT_INT_EQ(cd_chan_send(full, &v), 0); /* full now */
+    CU_ASSERT_FATAL(cd_exec_create(&e, 1) == 0);
+    t_rc[3] = 1;
+    CU_ASSERT_FATAL(cd_exec_spawn(e, "sender", task_waits_forever,
+                                  (void *)(intptr_t)3) > 0);
+    CU_ASSERT_FATAL(cd_exec_spawn(e, "closer", task_closes, NULL) > 0);
+    ASSERT_INT_EQ(cd_exec_run(e), 0);
+    cd_exec_destroy(e);
+    ASSERT_INT_EQ(t_rc[3], -EPIPE);
+    cd_chan_destroy(full);
+
+    CU_ASSERT_FATAL(cd_chan_init(&tch, "empty", sizeof(int), 4) == 0);
+    CU_ASSERT_FATAL(cd_exec_create(&e, 1) == 0);
+    t_rc[2] = 1;
+    CU_ASSERT_FATAL(cd_exec_spawn(e, "receiver", task_waits_forever,
+                                  (void *)(intptr_t)2) > 0);
+    CU_ASSERT_FATAL(cd_exec_spawn(e, "closer", task_closes, NULL) > 0);
+    ASSERT_INT_EQ(cd_exec_run(e), 0);
+    cd_exec_destroy(e);
+    ASSERT_INT_EQ(t_rc[2], -EPIPE);
+    cd_chan_destroy(&tch);
+}
+
+/* Many producer tasks on two workers feed one consumer thread through a
+ * small channel, and one producer thread feeds them too: everything
+ * arrives, once, each producer's messages in order - also under the
+ * controlled scheduler, whose runs replay. */
+#define TPRODUCERS 4
+#define TEACH 50
+
+static void task_produce(void *arg)
+{
+    int who = (int)(intptr_t)arg;
+    for (int i = 0; i < TEACH; i++) {
+        int m = who * 1000 + i;
+        CU_ASSERT_EQUAL(cd_chan_send(&tch, &m), 0);
+    }
+}
+
+static int seen_next[TPRODUCERS + 1], seen_bad, seen_total;
+
+static void thread_consume(void *arg)
+{
+    (void)arg;
+    int m;
+    while (cd_chan_recv(&tch, &m) == 0) {
+        int who = m / 1000, i = m % 1000;
+        if (who > TPRODUCERS || i != seen_next[who])
+            seen_bad++;
+        else
+            seen_next[who]++;
+        seen_total++;
+    }
+}
+
+static void thread_produce(void *arg)
+{
+    task_produce(arg);
+}
+
+static int run_fan_in(const cd_sched_cfg_t *cfg)
+{
+    cd_exec_t *e;
+    cd_thread_t consumer, producer;
+    cd_reg_reset();
+    memset(seen_next, 0, sizeof seen_next);
+    seen_bad = seen_total = 0;
+    if (cfg)
+        CU_ASSERT_FATAL(cd_sched_begin(cfg) == 0);
+    CU_ASSERT_FATAL(cd_chan_init(&tch, "fan-in", sizeof(int), 2) == 0);
+    CU_ASSERT_FATAL(cd_thread_spawn(&consumer, "consumer", thread_consume,
+                                    NULL) == 0);
+    CU_ASSERT_FATAL(cd_thread_spawn(&producer, "producer-0", thread_produce,
+                                    (void *)(intptr_t)0) == 0);
+    CU_ASSERT_FATAL(cd_exec_create(&e, 2) == 0);
+    for (int i = 1; i <= TPRODUCERS; i++)
+        CU_ASSERT_FATAL(cd_exec_spawn(e, "producer", task_produce,
+                                      (void *)(intptr_t)i) > 0);
+    int ended = cd_exec_run(e);
+    cd_exec_destroy(e);
+    cd_thread_join(&producer);
+    CU_ASSERT_EQUAL(cd_chan_close(&tch), 0);
+    cd_thread_join(&consumer);
+    int aborted = cd_reg_aborted();
+    if (cfg)
+        cd_sched_end();
+    cd_chan_destroy(&tch);
+    return !aborted && ended == 0 && seen_bad == 0 &&
+           seen_total == (TPRODUCERS + 1) * TEACH;
+}
+
+static void producer_tasks_and_a_thread_fan_in_losing_nothing(void)
+{
+    CU_ASSERT_TRUE(run_fan_in(NULL));
+    for (uint64_t seed = 1; seed <= 5; seed++) {
+        cd_sched_cfg_t cfg = { .strategy = CD_SCHED_PCT, .seed = seed,
+                               .depth = 3, .pct_steps = 2000 };
+        CU_ASSERT_TRUE(run_fan_in(&cfg));
+    }
+}
+
 void suite_chan(void)
 {
     static const suite_test_t tests[] = {
@@ -491,6 +686,12 @@ void suite_chan(void)
           abort_ends_threads_blocked_on_a_channel },
         { "many producers, one consumer: nothing lost",
           many_producers_one_consumer_lose_nothing },
+        { "tasks: a waiting task parks, its worker runs on",
+          a_waiting_task_parks_and_its_worker_runs_the_other },
+        { "tasks: close wakes parked tasks with EPIPE",
+          close_wakes_parked_tasks_with_epipe },
+        { "tasks and a thread fan in, nothing lost (also controlled)",
+          producer_tasks_and_a_thread_fan_in_losing_nothing },
         { NULL, NULL },
     };
     add_forked_suite("chan", tests);

@@ -1524,6 +1524,14 @@ static const struct decoy {
     /* 2: the unit is missing from the shelf by the stock's own count. */
     { "inventory-no-give-back", "inventory", "free      FAIL",
       "but 0 left in stock: 1 unit lost", 0 },
+    { "counter-lock-all", "counter", "parallel  FAIL",
+      "correct, but the page is rendered holding the lock", 0 },
+    { "counter-lock-each", "counter", "free      FAIL",
+      "24 views served, 6 counted: 18 lost", 0 },
+    /* 3: no decision point falls inside ++count, so free runs and the
+     * explorer hold; the data race is TSan's to find. */
+    { "counter-one-line", "counter", "tsan      FAIL",
+      "ThreadSanitizer: data race", TSAN },
 };
 
 #define NDECOYS (int)(sizeof decoys / sizeof decoys[0])
@@ -1958,6 +1966,19 @@ static const struct promise {
     { "15-inventory.md", "so no more units may be left than cards were "
       "declined", "tests/test_ledger.c:"
       "the_declines_are_the_books_and_the_shelf_is_counted" },
+    { "16-counter.md", "A correct fix counts every view and shows each "
+      "visitor of a page a number of its own, under every schedule the "
+      "checker tries", "answers/counter-atomic.patch" },
+    { "16-counter.md", "the read and the store each under the lock, with "
+      "the render between them, still loses views",
+      "decoys/counter-lock-each" },
+    { "16-counter.md", "the whole view under one lock counts them all but "
+      "fails the `parallel` stage", "decoys/counter-lock-all" },
+    { "16-counter.md", "`++count` in one line with no lock passes every run",
+      "decoys/counter-one-line" },
+    { "16-counter.md", "The handlers write down every view and the number it "
+      "showed", "tests/test_ledger.c:"
+      "every_view_is_counted_and_each_number_shown_once" },
     { "exercises/README.md", "fails the build stage, one line each",
       "decoys/deadlock-own-fraud-check" },
     { "exercises/README.md", "A failing schedule comes with the command that "

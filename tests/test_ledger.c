@@ -370,6 +370,52 @@ static void the_declines_are_the_books_and_the_shelf_is_counted(void)
     ASSERT_STR_HAS(v.observed, "which this run does not have");
 }
 
+/* counter, 2 handlers, 2 views each (pages 0 and 1): the numbers each
+ * view showed, in order h0p0 h0p1 h1p0 h1p1, and the counts the run
+ * ended with. */
+static int views(cd_effect_t *e, const long shown[4], long count0,
+                 long count1, int renders)
+{
+    int n = 0;
+    for (int r = 0; r < renders; r++) {
+        e[n++] = REC(CD_EFF_CALL, r % 2, 0, 0, 0);
+        e[n++] = REC(CD_EFF_CALL_END, r % 2, 0, 0, 0);
+    }
+    for (int i = 0; i < 4; i++)
+        e[n++] = REC(CD_EFF_RETURNED, i / 2, i % 2, 0, shown[i]);
+    e[n++] = REC(CD_EFF_BALANCE, 0, 0, 0, count0);
+    e[n++] = REC(CD_EFF_BALANCE, 1, 0, 0, count1);
+    e[n++] = REC(CD_EFF_BALANCE, 2, 0, 0, 0);
+    return n;
+}
+
+static void every_view_is_counted_and_each_number_shown_once(void)
+{
+    cd_params_t p = { .threads = 2, .iterations = 2 };
+    cd_effect_t e[32];
+    judge("counter", p, e, views(e, (long[]){ 1, 1, 2, 2 }, 2, 2, 4));
+    ASSERT_INT_EQ(v.status, CD_HELD);
+    ASSERT_STR_HAS(v.observed, "4 views served, 4 counted");
+    /* Both handlers read 0 and stored 1: a view lost, a number twice. */
+    judge("counter", p, e, views(e, (long[]){ 1, 1, 1, 2 }, 1, 2, 4));
+    ASSERT_INT_EQ(v.status, CD_VIOLATED);
+    ASSERT_STR_HAS(v.observed, "4 views served, 3 counted: 1 lost");
+    ASSERT_INT_EQ(cd_verdict_get_num(&v, "same_number_shown"), 1);
+    /* The counts right, the numbers not: a visitor shown another's. */
+    judge("counter", p, e, views(e, (long[]){ 1, 1, 1, 2 }, 2, 2, 4));
+    ASSERT_INT_EQ(v.status, CD_VIOLATED);
+    ASSERT_STR_HAS(v.observed, "visitor number 1 of page 1 was shown to "
+                               "two visitors");
+    /* A view that did not render its page. */
+    judge("counter", p, e, views(e, (long[]){ 1, 1, 2, 2 }, 2, 2, 3));
+    ASSERT_INT_EQ(v.status, CD_VIOLATED);
+    ASSERT_STR_HAS(v.observed, "a view must render its page");
+    /* A number no view of this run can be. */
+    judge("counter", p, e, views(e, (long[]){ 1, 1, 9, 2 }, 2, 2, 4));
+    ASSERT_INT_EQ(v.status, CD_VIOLATED);
+    ASSERT_STR_HAS(v.observed, "showed visitor number 9");
+}
+
 static void a_take_from_an_empty_rail_fails(void)
 {
     cd_effect_t e[32];
@@ -1037,6 +1083,8 @@ void suite_ledger(void)
           records_out_of_place_are_a_fault },
         { "a run is sent whole when it ends",
           a_run_is_sent_whole_when_it_ends },
+        { "counter: every view counted, each number shown once",
+          every_view_is_counted_and_each_number_shown_once },
         { NULL, NULL },
     };
     add_suite("ledger", tests);

@@ -372,6 +372,47 @@ static void a_call_to_a_closed_or_refusing_actor_fails_with_epipe(void)
     cd_chan_destroy(&inbox);
 }
 
+/* The same actor as a task, its clients tasks too, all on one worker: a
+ * client parks in cd_chan_call (on a full inbox, then on its reply) and
+ * the worker runs the actor meanwhile. The last client to finish closes
+ * the inbox, which ends the actor. */
+static atomic_int clients_done;
+
+static void actor_task(void *arg)
+{
+    actor(arg);
+}
+
+static void client_task(void *arg)
+{
+    client(arg);
+    if (atomic_fetch_add(&clients_done, 1) + 1 == CLIENTS)
+        CU_ASSERT_EQUAL(cd_chan_close(&inbox), 0);
+}
+
+static void tasks_an_actor_task_serves_client_tasks_on_one_worker(void)
+{
+    cd_exec_t *e;
+    cd_reg_reset();
+    count = 0;
+    client_errors = 0;
+    clients_done = 0;
+    adds = 20;
+    CU_ASSERT_FATAL(cd_chan_init(&inbox, "inbox", sizeof(request_t), 2) == 0);
+    CU_ASSERT_FATAL(cd_exec_create(&e, 1) == 0);
+    CU_ASSERT_FATAL(cd_exec_spawn(e, "actor", actor_task, NULL) > 0);
+    for (int i = 0; i < CLIENTS; i++)
+        CU_ASSERT_FATAL(cd_exec_spawn(e, "client", client_task,
+                                      (void *)(intptr_t)i) > 0);
+    ASSERT_INT_EQ(cd_exec_run(e), 0);
+    cd_exec_destroy(e);
+    ASSERT_INT_EQ(client_errors, 0);
+    ASSERT_INT_EQ(count, CLIENTS * 20);
+    for (int i = 0; i < CLIENTS; i++)
+        CU_ASSERT_TRUE(last_seen[i] >= 20 && last_seen[i] <= count);
+    cd_chan_destroy(&inbox);
+}
+
 /* ========================== under the scheduler ========================== */
 
 /* One controlled run of the actor and two clients; returns 1 when every
@@ -460,6 +501,8 @@ void suite_oneshot(void)
                     an_actor_answers_every_call_and_loses_no_add);
     add_forked_test(s, "a call to a closed or refusing actor: EPIPE",
                     a_call_to_a_closed_or_refusing_actor_fails_with_epipe);
+    add_forked_test(s, "tasks: an actor task serves client tasks, 1 worker",
+                    tasks_an_actor_task_serves_client_tasks_on_one_worker);
     add_forked_test(s, "controlled: the actor counts every add, replays",
                     controlled_the_actor_counts_every_add_and_replays);
     add_forked_test(s, "controlled: a reply nobody sends ends the run",

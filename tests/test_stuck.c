@@ -24,6 +24,7 @@
 #include "../cli/report.h"
 #include "../lib/cd_chan.h"
 #include "../lib/cd_mutex.h"
+#include "../lib/cd_oneshot.h"
 #include "../lib/cd_thread.h"
 #include "../lib/cd_trace.h"
 #include "../lib/cd_waitfor.h"
@@ -158,6 +159,22 @@ static void a_condvar_waiter_is_stuck_unless_a_wakeup_is_pending(void)
     waits(s, 2, CD_OP_SEM_WAIT, sem);
     ASSERT_INT_EQ(cd_waitfor_stuck(s), 1);
     s->objs[sem - 1].sem_count = 1;
+    ASSERT_INT_EQ(cd_waitfor_stuck(s), 0);
+    /* A oneshot: sent or dropped, its receiver goes on (with the value
+     * or -EPIPE); empty, it waits for a sender that may never come. */
+    int reply = add_obj(s, "reply", CD_OBJ_ONESHOT);
+    waits(s, 2, CD_OP_RECV, reply);
+    ASSERT_INT_EQ(cd_waitfor_stuck(s), 1);
+    s->objs[reply - 1].oneshot_state = CD_ONESHOT_DROPPED;
+    ASSERT_INT_EQ(cd_waitfor_stuck(s), 0);
+    /* A broadcast subscriber: something unread, or the channel closed. */
+    int sub = add_obj(s, "sub", CD_OBJ_BSUB);
+    waits(s, 2, CD_OP_RECV, sub);
+    ASSERT_INT_EQ(cd_waitfor_stuck(s), 1);
+    s->objs[sub - 1].chan_depth = 1;
+    ASSERT_INT_EQ(cd_waitfor_stuck(s), 0);
+    s->objs[sub - 1].chan_depth = 0;
+    s->objs[sub - 1].chan_closed = 1;
     ASSERT_INT_EQ(cd_waitfor_stuck(s), 0);
     free(s);
 }

@@ -916,6 +916,9 @@ static void text_view_of_the_other_scenarios_shows_their_figures(void)
                                              NULL };
     static const char *const inv_reserve[] = { "inventory",
                                                "--fixed=reserve", NULL };
+    static const char *const counter[] = { "counter", NULL };
+    static const char *const ctr_actor[] = { "counter", "--fixed=actor",
+                                             NULL };
 
     expect_live_figures(starvation, 1,
                         "reads 100 | reads past trimmer 89 | trims 5 | "
@@ -990,6 +993,10 @@ static void text_view_of_the_other_scenarios_shows_their_figures(void)
                         "buyers done 120 | sold 30 | oversold 0 | declined 6 "
                         "| returned 6 | at payment 0 | lamp stock 0",
                         "6 declined, each unit given back");
+    expect_live_figures(counter, 1, "views served 24 | views counted 6",
+                        "24 views served, 6 counted: 18 lost");
+    expect_live_figures(ctr_actor, 0, "views served 24 | views counted 24",
+                        "24 views served, 24 counted, none lost");
 }
 
 /* The view reads the registry and the trace while the demo's threads
