@@ -13,18 +13,21 @@
 
 #include "cmd.h"
 #include "options.h"
+#include "screen.h"
+#include "view.h"
 #include "watch.h"
 
 typedef struct watch_args {
     int json, allow_order, timeout_ms;
+    int view; /* 1: the live view; 2: --view=text */
     int prog; /* index of the program in argv */
 } watch_args_t;
 
 static void watch_usage(FILE *out)
 {
     fprintf(out,
-        "usage: concdemo watch [--json] [--timeout MS] [--allow-order] "
-        "-- PROG [ARGS...]\n"
+        "usage: concdemo watch [--view | --view=text | --json] [--timeout MS]\n"
+        "                      [--allow-order] -- PROG [ARGS...]\n"
         "Runs PROG (a dynamically linked program) with concdemo's pthread\n"
         "wrappers preloaded and watches its threads, mutexes, rwlocks,\n"
         "condition variables, semaphores and barriers. Stops it and says\n"
@@ -32,6 +35,8 @@ static void watch_usage(FILE *out)
         "deadlock or are stuck for good (a lost wake-up, a join that\n"
         "never ends); after it ends, reports locks taken in opposite\n"
         "orders and misuse (unlock of an unheld mutex, ...).\n"
+        "  --view          watch it live in the terminal (q stops it)\n"
+        "  --view=text     the same frames as plain text, as they change\n"
         "  --json          one JSON object instead of text\n"
         "  --timeout MS    stop it after MS milliseconds (default: none)\n"
         "  --allow-order   a lock-order inversion alone does not exit 1\n"
@@ -51,6 +56,10 @@ static int parse(watch_args_t *a, int argc, char **argv)
         }
         if (strcmp(w, "--json") == 0) {
             a->json = 1;
+        } else if (strcmp(w, "--view") == 0) {
+            a->view = 1;
+        } else if (strcmp(w, "--view=text") == 0) {
+            a->view = 2;
         } else if (strcmp(w, "--allow-order") == 0) {
             a->allow_order = 1;
         } else if (strncmp(w, "--timeout", 9) == 0 && (!w[9] || w[9] == '=')) {
@@ -201,6 +210,73 @@ static void print_json(const cd_watch_result_t *r, int found)
            r->exit_code);
 }
 
+/* ================================= views ================================= */
+
+/* What a frame shows that matters: who runs, waits, holds what; the end. */
+static unsigned long frame_signature(const cd_screen_in_t *in)
+{
+    unsigned long h = in->verdict ? 1 : 0;
+    h = h * 31 + (in->cycle != NULL) + 2 * (in->stuck != NULL);
+    for (int i = 0; in->snap && i < in->snap->nthreads; i++) {
+        const cd_thread_info_t *t = &in->snap->threads[i];
+        h = h * 1000003 + (unsigned long)(t->state * 7 + t->waiting_on * 131 +
+                                          t->nheld * 8191 + t->joining);
+    }
+    return h;
+}
+
+/* --view=text: a frame each time it changes (at most 5 a second), and the
+ * last one. */
+static void text_frames(const cd_view_source_t *src)
+{
+    cd_grid_t g = { 0 };
+    unsigned long last = 0;
+    int shown = 0;
+    if (cd_grid_resize(&g, 100, 30) != 0)
+        return;
+    for (;;) {
+        src->sample(src->self);
+        cd_screen_in_t in;
+        src->screen(src->self, &in);
+        int done = src->finished(src->self);
+        unsigned long sig = frame_signature(&in);
+        if (in.snap->nthreads && (!shown || sig != last || done)) {
+            cd_screen_render(&g, &in);
+            cd_grid_print(&g, stdout);
+            printf("\n");
+            fflush(stdout);
+            last = sig;
+            shown = 1;
+        }
+        if (done)
+            break;
+        struct timespec ts = { 0, 200 * 1000 * 1000 };
+        nanosleep(&ts, NULL);
+    }
+    cd_grid_free(&g);
+}
+
+static int run_viewed(const cd_watch_opts_t *o, const watch_args_t *a,
+                      char **argv, cd_watch_result_t *r, char *err,
+                      size_t errlen)
+{
+    cd_watch_t *w;
+    if (a->view == 1 && cd_view_check(err, errlen) != 0)
+        return -1;
+    if (cd_watch_start(&w, o, err, errlen) != 0)
+        return -1;
+    cd_view_source_t src;
+    cd_watch_source(w, argv[a->prog], &src);
+    int signo = 0;
+    if (a->view == 2)
+        text_frames(&src);
+    else if (cd_view_drive(&src, err, errlen, &signo) != 0)
+        cd_watch_stop(w);
+    cd_watch_finish(w, r);
+    cd_watch_free(w);
+    return 0;
+}
+
 /* ================================ command ================================ */
 
 static int watch_exec(int argc, char **argv)
@@ -228,8 +304,9 @@ static int watch_exec(int argc, char **argv)
         return CD_EXIT_USAGE;
     fflush(stdout); /* the program writes to the same stdout */
     cd_watch_opts_t o = { .argv = argv + a.prog, .timeout_ms = a.timeout_ms,
-                          .lib = lib };
-    if (cd_watch_run(&o, r, err, sizeof err) != 0) {
+                          .lib = lib, .view = a.view };
+    if ((a.view ? run_viewed(&o, &a, argv, r, err, sizeof err)
+                : cd_watch_run(&o, r, err, sizeof err)) != 0) {
         fprintf(stderr, "concdemo: watch: %s\n", err);
         free(r);
         return CD_EXIT_USAGE;

@@ -344,13 +344,23 @@ int cd_view_check(char *why, size_t size)
 }
 
 typedef struct ui {
-    cd_observer_t *obs;
+    const cd_view_source_t *src;
     cd_grid_t grid;
     int help;
     char bad_key; /* step mode: the last key answered nothing */
     int leaving; /* q or a signal: leave as soon as the run is over */
     int done;    /* leave now */
 } ui_t;
+
+static int src_stepping(const ui_t *u)
+{
+    return u->src->stepping && u->src->stepping(u->src->self);
+}
+
+static const cd_step_ask_t *src_ask(const ui_t *u)
+{
+    return u->src->ask ? u->src->ask(u->src->self) : NULL;
+}
 
 /* Step mode: a key answers the decision, hands the rest to auto, quits,
  * or opens the help. Returns 0 for a key that means none of these. */
@@ -360,20 +370,20 @@ static int on_step_key(ui_t *u, int ch)
     if (ch == KEY_ENTER)
         ch = '\n';
     u->bad_key = 0;
-    switch (cd_step_key_action(cd_observer_ask(u->obs), ch, &id)) {
+    switch (cd_step_key_action(src_ask(u), ch, &id)) {
     case CD_STEP_PICK:
-        cd_observer_answer(u->obs, id);
+        u->src->answer(u->src->self, id);
         return 1;
     case CD_STEP_AUTO:
-        cd_observer_auto(u->obs);
+        u->src->autoplay(u->src->self);
         return 1;
     case CD_STEP_QUIT:
-        cd_observer_stop(u->obs);
+        u->src->stop(u->src->self);
         u->leaving = 1;
         return 1;
     default:
         /* A printable key that is no command: say so on the panel. */
-        if (ch > ' ' && ch < 127 && ch != '?' && cd_observer_ask(u->obs))
+        if (ch > ' ' && ch < 127 && ch != '?' && src_ask(u))
             u->bad_key = (char)ch;
         return 0;
     }
@@ -381,6 +391,7 @@ static int on_step_key(ui_t *u, int ch)
 
 static void on_key(ui_t *u, int ch)
 {
+    const cd_view_source_t *s = u->src;
     if (ch == KEY_RESIZE) {
         fit_grid(&u->grid);
         return;
@@ -389,30 +400,33 @@ static void on_key(ui_t *u, int ch)
         u->help = 0;
         return;
     }
-    if (cd_observer_finished(u->obs)) { /* any key leaves the verdict */
+    if (s->finished(s->self)) { /* any key leaves the verdict */
         u->done = 1;
         return;
     }
-    if (cd_observer_stepping(u->obs) && on_step_key(u, ch))
+    if (src_stepping(u) && on_step_key(u, ch))
         return;
     switch (ch) {
     case 'q':
     case 'Q':
-        cd_observer_stop(u->obs);
+        s->stop(s->self);
         u->leaving = 1;
         break;
     case 'p':
     case 'P':
     case ' ':
-        cd_observer_toggle_pause(u->obs);
+        if (s->pause)
+            s->pause(s->self);
         break;
     case '+':
     case '=':
-        cd_observer_scale(u->obs, +1);
+        if (s->scale)
+            s->scale(s->self, +1);
         break;
     case '-':
     case '_':
-        cd_observer_scale(u->obs, -1);
+        if (s->scale)
+            s->scale(s->self, -1);
         break;
     case '?':
     case 'h':
@@ -429,7 +443,7 @@ static void on_key(ui_t *u, int ch)
 static void frame(ui_t *u)
 {
     cd_screen_in_t in;
-    cd_observer_screen(u->obs, &in);
+    u->src->screen(u->src->self, &in);
     in.interactive = 1;
     in.help = u->help;
     in.bad_key = u->bad_key;
@@ -437,30 +451,23 @@ static void frame(ui_t *u)
     paint(&u->grid);
 }
 
-int cd_view_run(const cd_scenario_t *s, int variant, const cd_run_opts_t *o,
-                cd_run_result_t *r, cd_view_end_t *end)
+int cd_view_drive(const cd_view_source_t *src, char *why, size_t size,
+                  int *signo)
 {
-    ui_t u = { 0 };
+    ui_t u = { .src = src };
 
-    memset(end, 0, sizeof *end);
-    if (take_screen(end->why, sizeof end->why) != 0)
+    *signo = 0;
+    if (take_screen(why, size) != 0)
         return -1;
-    int rc = cd_observer_start(&u.obs, s, variant, o);
-    if (rc != 0) {
-        drop_screen();
-        snprintf(end->why, sizeof end->why, "could not start the run: %s",
-                 strerror(-rc));
-        return -1;
-    }
     fit_grid(&u.grid);
     int64_t next = cd_now_ns() / 1000000;
     while (!u.done) {
-        cd_observer_sample(u.obs);
+        src->sample(src->self);
         if (quit_signal && !u.leaving) {
-            cd_observer_stop(u.obs);
+            src->stop(src->self);
             u.leaving = 1;
         }
-        if (u.leaving && cd_observer_finished(u.obs))
+        if (u.leaving && src->finished(src->self))
             break;
         frame(&u);
         int64_t now = cd_now_ns() / 1000000;
@@ -472,13 +479,61 @@ int cd_view_run(const cd_scenario_t *s, int variant, const cd_run_opts_t *o,
             continue;
         }
         now = cd_now_ns() / 1000000;
-        next += cd_observer_finished(u.obs) ? IDLE_FRAME_MS : CD_FRAME_MS;
+        next += src->finished(src->self) ? IDLE_FRAME_MS : CD_FRAME_MS;
         if (next <= now)
             next = now + CD_FRAME_MS; /* late: no burst of frames */
     }
-    end->run_rc = cd_observer_finish(u.obs, r);
-    end->signo = quit_signal;
+    *signo = quit_signal;
     cd_grid_free(&u.grid);
     drop_screen();
+    return 0;
+}
+
+/* ======================== a scenario's run as a source ==================== */
+
+static void obs_sample(void *o) { cd_observer_sample(o); }
+static int obs_finished(void *o) { return cd_observer_finished(o); }
+static void obs_screen(void *o, cd_screen_in_t *in)
+{
+    cd_observer_screen(o, in);
+}
+static void obs_stop(void *o) { cd_observer_stop(o); }
+static void obs_pause(void *o) { cd_observer_toggle_pause(o); }
+static void obs_scale(void *o, int dir) { cd_observer_scale(o, dir); }
+static int obs_stepping(void *o) { return cd_observer_stepping(o); }
+static const cd_step_ask_t *obs_ask(void *o) { return cd_observer_ask(o); }
+static void obs_answer(void *o, int id) { cd_observer_answer(o, id); }
+static void obs_auto(void *o) { cd_observer_auto(o); }
+
+int cd_view_run(const cd_scenario_t *s, int variant, const cd_run_opts_t *o,
+                cd_run_result_t *r, cd_view_end_t *end)
+{
+    cd_observer_t *obs;
+
+    memset(end, 0, sizeof *end);
+    /* The screen first: a terminal that cannot take it runs nothing. */
+    char why[sizeof end->why];
+    if (cd_view_check(why, sizeof why) != 0) {
+        snprintf(end->why, sizeof end->why, "%s", why);
+        return -1;
+    }
+    int rc = cd_observer_start(&obs, s, variant, o);
+    if (rc != 0) {
+        snprintf(end->why, sizeof end->why, "could not start the run: %s",
+                 strerror(-rc));
+        return -1;
+    }
+    cd_view_source_t src = {
+        .self = obs, .sample = obs_sample, .finished = obs_finished,
+        .screen = obs_screen, .stop = obs_stop, .pause = obs_pause,
+        .scale = obs_scale, .stepping = obs_stepping, .ask = obs_ask,
+        .answer = obs_answer, .autoplay = obs_auto,
+    };
+    if (cd_view_drive(&src, end->why, sizeof end->why, &end->signo) != 0) {
+        cd_observer_stop(obs);
+        cd_observer_finish(obs, r);
+        return -1;
+    }
+    end->run_rc = cd_observer_finish(obs, r);
     return 0;
 }

@@ -19,6 +19,8 @@
 #include <stddef.h>
 
 #include "run.h"
+#include "screen.h"
+#include "step.h"
 
 /* 0 if the view can run here: stdin and stdout are terminals of at least
  * CD_SCREEN_MIN_W x CD_SCREEN_MIN_H. Otherwise -1 and a one-line reason in
@@ -38,6 +40,30 @@ typedef struct cd_view_end {
  * (the terminal is left as it was, nothing ran). */
 int cd_view_run(const cd_scenario_t *s, int variant, const cd_run_opts_t *o,
                 cd_run_result_t *r, cd_view_end_t *end);
+
+/* What a view shows: the run of a scenario (the observer, observer.h) or
+ * a watched program (watch.h). The view calls sample() once a frame, then
+ * screen() to draw it; stop() for q or a signal. pause, scale and the step
+ * functions may be NULL: that source has no such control. */
+typedef struct cd_view_source {
+    void *self;
+    void (*sample)(void *self);
+    int (*finished)(void *self);
+    void (*screen)(void *self, cd_screen_in_t *in);
+    void (*stop)(void *self);
+    void (*pause)(void *self);
+    void (*scale)(void *self, int dir);
+    int (*stepping)(void *self);
+    const cd_step_ask_t *(*ask)(void *self);
+    void (*answer)(void *self, int id);
+    void (*autoplay)(void *self);
+} cd_view_source_t;
+
+/* Takes the screen and shows src until the user leaves (a key after it
+ * finished, q, or a signal: *signo). 0; or -1 with a one-line reason in
+ * why when the screen could not be taken. */
+int cd_view_drive(const cd_view_source_t *src, char *why, size_t size,
+                  int *signo);
 
 /* Gives the terminal back (attributes, cursor, the normal screen, the
  * saved tty modes) and writes out the held stderr. Does nothing when the

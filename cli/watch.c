@@ -18,12 +18,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "../lib/cd_registry.h"
+#include "../watch/watch.h"
+#include "view.h"
 
 extern char **environ;
 
@@ -648,9 +652,40 @@ static int64_t now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static void child(const cd_watch_opts_t *o, int fd, int errfd)
+/* A watched program in progress. */
+struct cd_watch {
+    raw_t *r;
+    pid_t pid;
+    int fd, open_fd;       /* the agent's pipe, until it closes */
+    int status, reaped;
+    int stopped;           /* killed by watch: a finding, or q */
+    int64_t t0, found_ns;
+    char buf[LINE_MAX_LEN * 4];
+    size_t len;
+    /* the live view */
+    cd_watch_page_t *page;
+    cd_snapshot_t *snap;
+    int has_snap;
+    cd_cycle_t cycle;
+    cd_stuck_t stuck;
+    int has_cycle, has_stuck;
+    cd_history_t *hist;
+    cd_verdict_t verdict;
+    int finished;
+    resolver_t *z;         /* names for the view, made as ids appear */
+    char tname[MAX_IDS][CD_NAME_MAX], oname[MAX_IDS][CD_NAME_MAX];
+    unsigned char named_t[MAX_IDS], named_o[MAX_IDS];
+    cd_variant_t variant;
+    cd_scenario_t scenario;
+    char title[96];
+};
+
+static void child(const cd_watch_opts_t *o, int fd, int errfd, int shm)
 {
-    char num[16], limit[16], preload[PATH_MAX * 2];
+    /* A watch that is killed takes its program with it: a program the
+     * agent holds still would otherwise wait for ever. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    char num[16], limit[16], page[16], preload[PATH_MAX * 2];
     snprintf(num, sizeof num, "%d", fd);
     snprintf(limit, sizeof limit, "%d", o->timeout_ms);
     const char *old = getenv("LD_PRELOAD");
@@ -659,6 +694,10 @@ static void child(const cd_watch_opts_t *o, int fd, int errfd)
     setenv("LD_PRELOAD", preload, 1);
     setenv("CONCDEMO_WATCH_FD", num, 1);
     setenv("CONCDEMO_WATCH_TIMEOUT_MS", limit, 1);
+    if (shm >= 0) {
+        snprintf(page, sizeof page, "%d", shm);
+        setenv("CONCDEMO_WATCH_SHM", page, 1);
+    }
     execvp(o->argv[0], o->argv);
     int e = errno;
     ssize_t w = write(errfd, &e, sizeof e);
@@ -666,98 +705,331 @@ static void child(const cd_watch_opts_t *o, int fd, int errfd)
     _exit(127);
 }
 
-/* Reads the agent's lines until the program is gone, stopping it once a
- * finding that ends it came. */
-static void read_reports(raw_t *r, int fd, pid_t pid, int *status,
-                         int64_t t0, int64_t *found_ns, int *stopped)
+/* A page shared with the agent for the live view: fd (inherited by the
+ * program), or -1. */
+static int make_page(cd_watch_t *w)
 {
-    char buf[LINE_MAX_LEN * 4];
-    size_t len = 0;
-    int done = 0, open_fd = 1;
-    while (!done) {
-        struct pollfd p = { fd, POLLIN, 0 };
-        int n = open_fd ? poll(&p, 1, 100) : 0;
-        if (n > 0) {
-            ssize_t got = read(fd, buf + len, sizeof buf - len - 1);
+    int fd = memfd_create("concdemo-watch", 0);
+    if (fd < 0)
+        return -1;
+    if (ftruncate(fd, sizeof *w->page) != 0 ||
+        (w->page = mmap(NULL, sizeof *w->page, PROT_READ | PROT_WRITE,
+                        MAP_SHARED, fd, 0)) == MAP_FAILED) {
+        w->page = NULL;
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+int cd_watch_start(cd_watch_t **out, const cd_watch_opts_t *o, char *err,
+                   size_t errlen)
+{
+    int rep[2], ex[2], shm = -1;
+    cd_watch_t *w = calloc(1, sizeof *w);
+    if (!w || !(w->r = calloc(1, sizeof *w->r))) {
+        free(w);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (o->view && (shm = make_page(w)) < 0) {
+        snprintf(err, errlen, "cannot share a page with the program: %s",
+                 strerror(errno));
+        cd_watch_free(w);
+        return -1;
+    }
+    if (pipe(rep) != 0 || pipe2(ex, O_CLOEXEC) != 0) {
+        snprintf(err, errlen, "cannot make a pipe: %s", strerror(errno));
+        cd_watch_free(w);
+        return -1;
+    }
+    fcntl(rep[0], F_SETFD, FD_CLOEXEC);
+    w->t0 = now_ns();
+    w->pid = fork();
+    if (w->pid == 0) {
+        close(rep[0]);
+        close(ex[0]);
+        child(o, rep[1], ex[1], shm);
+    }
+    close(rep[1]);
+    close(ex[1]);
+    if (shm >= 0)
+        close(shm);
+    int e = 0;
+    if (w->pid < 0 || read(ex[0], &e, sizeof e) == (ssize_t)sizeof e) {
+        snprintf(err, errlen, "cannot start %s: %s", o->argv[0],
+                 strerror(w->pid < 0 ? errno : e));
+        if (w->pid > 0)
+            waitpid(w->pid, NULL, 0);
+        close(rep[0]);
+        close(ex[0]);
+        cd_watch_free(w);
+        return -1;
+    }
+    close(ex[0]);
+    w->fd = rep[0];
+    w->open_fd = 1;
+    *out = w;
+    return 0;
+}
+
+/* Reads what the agent wrote, waiting at most wait_ms for it; stops the
+ * program once a finding that ends it came. Notices the program's end. */
+static void pump(cd_watch_t *w, int wait_ms)
+{
+    if (w->open_fd) {
+        struct pollfd p = { w->fd, POLLIN, 0 };
+        if (poll(&p, 1, wait_ms) > 0) {
+            ssize_t got = read(w->fd, w->buf + w->len,
+                               sizeof w->buf - w->len - 1);
             if (got <= 0) {
-                open_fd = 0;
+                w->open_fd = 0;
             } else {
-                len += (size_t)got;
-                buf[len] = '\0';
-                char *start = buf, *nl;
+                w->len += (size_t)got;
+                w->buf[w->len] = '\0';
+                char *start = w->buf, *nl;
                 while ((nl = strchr(start, '\n'))) {
                     *nl = '\0';
-                    take_line(r, start);
+                    take_line(w->r, start);
                     start = nl + 1;
                 }
-                len -= (size_t)(start - buf);
-                memmove(buf, start, len);
-                if (len == sizeof buf - 1)
-                    len = 0; /* a line too long to be the agent's */
-                if (r->ended && !*stopped) {
-                    *found_ns = now_ns() - t0;
-                    kill(pid, SIGKILL);
-                    *stopped = 1;
-                }
+                w->len -= (size_t)(start - w->buf);
+                memmove(w->buf, start, w->len);
+                if (w->len == sizeof w->buf - 1)
+                    w->len = 0; /* a line too long to be the agent's */
             }
         }
-        /* A program whose children keep the pipe open still ends. */
-        pid_t w = waitpid(pid, status, open_fd ? WNOHANG : 0);
-        if (w == pid)
-            done = !open_fd || r->exited || r->ended ||
-                   poll(&p, 1, 50) <= 0;
-        else if (w < 0 && errno != EINTR)
-            done = 1;
     }
+    if (w->r->ended && !w->stopped) {
+        w->found_ns = now_ns() - w->t0;
+        kill(w->pid, SIGKILL);
+        w->stopped = 1;
+    }
+    if (!w->reaped) {
+        pid_t got = waitpid(w->pid, &w->status, w->open_fd ? WNOHANG : 0);
+        if (got == w->pid || (got < 0 && errno != EINTR))
+            w->reaped = 1;
+    }
+}
+
+/* Over: the program is gone and what it said is read (a program whose
+ * children keep the pipe open is over when it is gone and the agent said
+ * its last word, or said nothing more for a moment). */
+static int over(cd_watch_t *w)
+{
+    if (!w->reaped)
+        return 0;
+    if (!w->open_fd || w->r->exited || w->r->ended)
+        return 1;
+    struct pollfd p = { w->fd, POLLIN, 0 };
+    return poll(&p, 1, 50) <= 0;
+}
+
+void cd_watch_stop(cd_watch_t *w)
+{
+    if (!w->reaped && !w->stopped) {
+        kill(w->pid, SIGKILL);
+        w->stopped = 1;
+        w->found_ns = now_ns() - w->t0;
+    }
+}
+
+void cd_watch_finish(cd_watch_t *w, cd_watch_result_t *out)
+{
+    while (!over(w))
+        pump(w, 100);
+    memset(out, 0, sizeof *out);
+    resolve(w->r, out);
+    out->stopped = w->stopped;
+    out->found_ns = w->found_ns;
+    out->exit_code = WIFEXITED(w->status) ? WEXITSTATUS(w->status)
+                   : WIFSIGNALED(w->status) ? 128 + WTERMSIG(w->status) : 1;
+}
+
+void cd_watch_free(cd_watch_t *w)
+{
+    if (!w)
+        return;
+    if (w->open_fd)
+        close(w->fd);
+    if (w->page)
+        munmap(w->page, sizeof *w->page);
+    if (w->z) {
+        for (int m = 0; m < MAX_MODS; m++)
+            free(w->z->mods[m].syms);
+        free(w->z);
+    }
+    free(w->snap);
+    free(w->hist);
+    free(w->r);
+    free(w);
 }
 
 int cd_watch_run(const cd_watch_opts_t *o, cd_watch_result_t *out, char *err,
                  size_t errlen)
 {
-    int rep[2], ex[2];
-    memset(out, 0, sizeof *out);
-    if (pipe(rep) != 0 || pipe2(ex, O_CLOEXEC) != 0) {
-        snprintf(err, errlen, "cannot make a pipe: %s", strerror(errno));
+    cd_watch_t *w;
+    if (cd_watch_start(&w, o, err, errlen) != 0)
         return -1;
-    }
-    fcntl(rep[0], F_SETFD, FD_CLOEXEC);
-    raw_t *r = calloc(1, sizeof *r);
-    if (!r) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    int64_t t0 = now_ns();
-    pid_t pid = fork();
-    if (pid == 0) {
-        close(rep[0]);
-        close(ex[0]);
-        child(o, rep[1], ex[1]);
-    }
-    close(rep[1]);
-    close(ex[1]);
-    if (pid < 0) {
-        snprintf(err, errlen, "cannot start %s: %s", o->argv[0],
-                 strerror(errno));
-        close(rep[0]);
-        close(ex[0]);
-        free(r);
-        return -1;
-    }
-    int e = 0, status = 0;
-    if (read(ex[0], &e, sizeof e) == (ssize_t)sizeof e) {
-        waitpid(pid, NULL, 0);
-        snprintf(err, errlen, "cannot start %s: %s", o->argv[0], strerror(e));
-        close(rep[0]);
-        close(ex[0]);
-        free(r);
-        return -1;
-    }
-    close(ex[0]);
-    read_reports(r, rep[0], pid, &status, t0, &out->found_ns, &out->stopped);
-    close(rep[0]);
-    resolve(r, out);
-    out->exit_code = WIFEXITED(status) ? WEXITSTATUS(status)
-                   : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 1;
-    free(r);
+    cd_watch_finish(w, out);
+    cd_watch_free(w);
     return 0;
+}
+
+/* ================================ the view =============================== */
+
+/* The snapshot came from the program: its pointers (a sleep's label, the
+ * sites, which are the agent's own) mean nothing here. Sites become the
+ * lines the agent's reports gave, or none. */
+static void scrub_pointers(cd_snapshot_t *s)
+{
+    for (int i = 0; i < s->nthreads; i++)
+        s->threads[i].what = NULL;
+    for (int i = 0; i < s->nobjs; i++) {
+        s->objs[i].site = (cd_site_t){ 0 };
+        s->objs[i].cond_unheard_site = (cd_site_t){ 0 };
+    }
+}
+
+/* Names from the program's files for the ids the frame shows, made once
+ * each (addr2line runs once per thread's start function). */
+static void name_ids(cd_watch_t *w)
+{
+    if (!w->z && !(w->z = calloc(1, sizeof *w->z)))
+        return;
+    w->z->r = w->r;
+    cd_snapshot_t *s = w->snap;
+    for (int i = 0; i < s->nthreads && i + 1 < MAX_IDS; i++) {
+        int id = s->threads[i].id;
+        if (!w->named_t[id] && (w->r->have_thread[id] || id == 1)) {
+            char at[CD_WATCH_TEXT];
+            thread_name(w->z, id, w->tname[id], sizeof w->tname[id], at,
+                        sizeof at);
+            w->named_t[id] = 1;
+        }
+        if (w->named_t[id])
+            snprintf(s->threads[i].name, sizeof s->threads[i].name, "%s",
+                     w->tname[id]);
+    }
+    for (int i = 0; i < s->nobjs && i + 1 < MAX_IDS; i++) {
+        int id = s->objs[i].id;
+        if (!w->named_o[id] && w->r->obj_at[id].addr) {
+            obj_name(w->z, id, w->oname[id], sizeof w->oname[id]);
+            w->named_o[id] = 1;
+        }
+        if (w->named_o[id])
+            snprintf(s->objs[i].name, sizeof s->objs[i].name, "%s",
+                     w->oname[id]);
+    }
+}
+
+/* Copies the agent's newest frame, reading again if it was being
+ * written meanwhile. */
+static void copy_page(cd_watch_t *w)
+{
+    if (!w->page || (!w->snap && !(w->snap = calloc(1, sizeof *w->snap))))
+        return;
+    for (int tries = 0; tries < 8; tries++) {
+        unsigned seq = atomic_load_explicit(&w->page->seq,
+                                            memory_order_acquire);
+        if (seq & 1 || seq == 0)
+            continue;
+        memcpy(w->snap, &w->page->snap, sizeof *w->snap);
+        w->has_cycle = w->page->has_cycle;
+        w->cycle = w->page->cycle;
+        w->has_stuck = w->page->has_stuck;
+        w->stuck = w->page->stuck;
+        if (atomic_load_explicit(&w->page->seq, memory_order_acquire) == seq) {
+            scrub_pointers(w->snap);
+            w->has_snap = 1;
+            return;
+        }
+    }
+}
+
+static void set_verdict(cd_watch_t *w)
+{
+    cd_verdict_t *v = &w->verdict;
+    memset(v, 0, sizeof *v);
+    snprintf(v->expected, sizeof v->expected,
+             "the program runs to its end, no thread waiting for ever");
+    switch (w->r->verdict) {
+    case CD_WATCH_DEADLOCK:
+        v->status = CD_DEADLOCK;
+        snprintf(v->observed, sizeof v->observed, "a deadlock: stopped");
+        break;
+    case CD_WATCH_STUCK:
+        v->status = CD_STUCK;
+        snprintf(v->observed, sizeof v->observed,
+                 "every thread waits and none can wake another: stopped");
+        break;
+    case CD_WATCH_TIMEOUT:
+        v->status = CD_TIMEOUT;
+        snprintf(v->observed, sizeof v->observed, "its time limit: stopped");
+        break;
+    default:
+        v->status = w->stopped ? CD_STOPPED : CD_HELD;
+        snprintf(v->observed, sizeof v->observed, w->stopped
+                 ? "stopped before its end" : "it exited with %d",
+                 WIFEXITED(w->status) ? WEXITSTATUS(w->status) : 1);
+        break;
+    }
+}
+
+static void live_sample(void *self)
+{
+    cd_watch_t *w = self;
+    pump(w, 0);
+    copy_page(w);
+    if (w->has_snap) {
+        name_ids(w);
+        if (!w->hist)
+            w->hist = calloc(1, sizeof *w->hist);
+        if (w->hist && !w->finished)
+            cd_history_push(w->hist, w->snap);
+    }
+    if (!w->finished && over(w)) {
+        w->finished = 1;
+        set_verdict(w);
+    }
+}
+
+static int live_finished(void *self)
+{
+    return ((cd_watch_t *)self)->finished;
+}
+
+static void live_screen(void *self, cd_screen_in_t *in)
+{
+    cd_watch_t *w = self;
+    memset(in, 0, sizeof *in);
+    in->scenario = &w->scenario;
+    /* Before the program's first frame: an empty one. */
+    if (!w->snap)
+        w->snap = calloc(1, sizeof *w->snap);
+    in->snap = w->snap;
+    in->hist = w->hist;
+    in->cycle = w->has_cycle ? &w->cycle : NULL;
+    in->stuck = w->has_stuck ? &w->stuck : NULL;
+    in->verdict = w->finished ? &w->verdict : NULL;
+    in->latency_permille = 1000;
+}
+
+static void live_stop(void *self)
+{
+    cd_watch_stop(self);
+}
+
+void cd_watch_source(cd_watch_t *w, const char *prog, cd_view_source_t *src)
+{
+    const char *base = strrchr(prog, '/');
+    snprintf(w->title, sizeof w->title, "%s", base ? base + 1 : prog);
+    w->variant = (cd_variant_t){ "watched", "the program as it is" };
+    w->scenario = (cd_scenario_t){ .name = w->title,
+                                   .title = "a watched program",
+                                   .pitfall = "concdemo watch",
+                                   .variants = &w->variant, .nvariants = 1 };
+    *src = (cd_view_source_t){ .self = w, .sample = live_sample,
+                               .finished = live_finished,
+                               .screen = live_screen, .stop = live_stop };
 }

@@ -70,7 +70,11 @@ typedef struct cd_watch_opts {
     char *const *argv;             /* the program and its arguments */
     int timeout_ms;                /* 0: none */
     const char *lib;               /* the library to preload */
+    int view;                      /* share frames for the live view */
 } cd_watch_opts_t;
+
+typedef struct cd_watch cd_watch_t;
+struct cd_view_source;
 
 /* The library beside the binary (build/, or PREFIX/lib/concdemo/ when
  * installed), or $CONCDEMO_WATCH_LIB: 0 with its path, or -1. */
@@ -85,5 +89,16 @@ const char *cd_watch_check_program(const char *prog, char *path,
  * err (the program could not be started). */
 int cd_watch_run(const cd_watch_opts_t *o, cd_watch_result_t *r, char *err,
                  size_t errlen);
+
+/* The same in steps, for the live view: start the program; show it
+ * through the source (view.h: sample, screen, q stops it); then finish
+ * (waits for its end, fills *r) and free. */
+int cd_watch_start(cd_watch_t **out, const cd_watch_opts_t *o, char *err,
+                   size_t errlen);
+void cd_watch_source(cd_watch_t *w, const char *prog,
+                     struct cd_view_source *src);
+void cd_watch_stop(cd_watch_t *w);
+void cd_watch_finish(cd_watch_t *w, cd_watch_result_t *r);
+void cd_watch_free(cd_watch_t *w);
 
 #endif /* CD_WATCH_CLI_H */

@@ -276,6 +276,22 @@ static void test_a_time_limit_stops_a_spinning_program(void)
     expect_has("\"stopped\":true");
 }
 
+static void test_the_text_view_shows_threads_locks_and_the_cycle(void)
+{
+    CU_ASSERT_FATAL(build_programs());
+    char path[256];
+    snprintf(path, sizeof path, "%s/abba", dir);
+    const char *args[] = { "watch", "--view=text", "--", path, NULL };
+    run_concdemo(&out, args, NULL, LIMIT_MS);
+    ASSERT_INT_EQ(out.exit_code, 1);
+    ASSERT_STR_HAS(out.out, "transfer_ab blocked on mutex_B");
+    ASSERT_STR_HAS(out.out, "mutex_A      mutex transfer_ab");
+    ASSERT_STR_HAS(out.out, "DEADLOCK: each thread waits for a lock the next "
+                            "one holds");
+    /* The verdict after the frames, as without the view. */
+    ASSERT_STR_HAS(out.out, "DEADLOCK: 2 threads of");
+}
+
 void suite_watch(void)
 {
     static const suite_test_t tests[] = {
@@ -303,6 +319,8 @@ void suite_watch(void)
           test_a_static_program_cannot_be_watched },
         { "a time limit stops a spinning program",
           test_a_time_limit_stops_a_spinning_program },
+        { "the text view shows threads, locks and the cycle",
+          test_the_text_view_shows_threads_locks_and_the_cycle },
         { NULL, NULL },
     };
     add_suite("watch", tests);

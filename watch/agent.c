@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "../lib/cd_detect.h"
@@ -54,7 +55,9 @@ static struct {
     atomic_int created;   /* threads the program created, watched or not */
     int fd;               /* where findings go */
     int to_parent;        /* fd is concdemo watch's, not stderr */
-    int allow_order;
+    cd_watch_page_t *page; /* the live view's, or NULL */
+    cd_snapshot_t *snap;   /* where a frame is taken before it is copied */
+    int frame_ms;
     cd_watchdog_t *dog;
     pthread_t monitor;
     atomic_flag lock;     /* guards inserts into the tables below */
@@ -105,6 +108,9 @@ static size_t hash_ptr(const void *p, size_t slots)
     return (size_t)(x >> 20) & (slots - 1);
 }
 
+static void name_thread(int id);
+static void name_object(int id);
+
 /* ================================ threads ================================ */
 
 int cd__watch_self(void)
@@ -131,6 +137,11 @@ int cd__watch_thread_new(void *(*fn)(void *))
     snprintf(name, sizeof name, "thread-%d", id);
     cd_name_copy(cd__rec(id)->name, name);
     atomic_store(&A.start_of[id], (void *)fn);
+    if (A.page) { /* the live view names it as it comes */
+        spin_lock(&A.lock);
+        name_thread(id);
+        spin_unlock(&A.lock);
+    }
     return id;
 }
 
@@ -227,6 +238,8 @@ int cd__watch_obj(const void *addr, int kind)
             atomic_store_explicit(&A.obj_id[i], id, memory_order_relaxed);
             atomic_store_explicit(&A.obj_addr[i], addr,
                                   memory_order_release);
+            if (A.page)
+                name_object(id);
         } else {
             id = 0;
         }
@@ -591,14 +604,30 @@ static void report_summary(void)
 
 /* ============================== the monitor ============================== */
 
+/* One frame for the live view: the snapshot, taken aside and copied in
+ * under the page's sequence number, so that the reader never waits. */
+static void publish(void)
+{
+    cd_watch_page_t *p = A.page;
+    cd_reg_snapshot(A.snap);
+    atomic_fetch_add_explicit(&p->seq, 1, memory_order_acq_rel);
+    p->has_cycle = cd_reg_deadlock(&p->cycle);
+    p->has_stuck = !p->has_cycle && cd_reg_stuck(&p->stuck);
+    memcpy(&p->snap, A.snap, sizeof *A.snap);
+    atomic_fetch_add_explicit(&p->seq, 1, memory_order_release);
+}
+
 /* Waits for the watchdog's finding, reports it, and then holds the
- * program still: concdemo watch ends it (alone, the agent does). */
+ * program still: concdemo watch ends it (alone, the agent does). With the
+ * live view, a frame every frame_ms meanwhile. */
 static void *monitor_main(void *arg)
 {
     (void)arg;
     for (;;) {
-        struct timespec ts = { 0, 20 * 1000 * 1000 };
+        struct timespec ts = { 0, (long)A.frame_ms * 1000 * 1000 };
         nanosleep(&ts, NULL);
+        if (A.page)
+            publish();
         int why = cd_reg_aborted();
         if (!why)
             continue;
@@ -613,8 +642,11 @@ static void *monitor_main(void *arg)
         spin_unlock(&A.lock);
         if (!A.to_parent)
             _exit(1);
-        for (;;)
+        for (;;) {
+            if (A.page)
+                publish(); /* the last state stays on the screen */
             pause();
+        }
     }
     return NULL;
 }
@@ -633,6 +665,17 @@ static void at_exit(void)
 __attribute__((constructor(102))) static void agent_start(void)
 {
     const char *fd = getenv("CONCDEMO_WATCH_FD");
+    const char *shm = getenv("CONCDEMO_WATCH_SHM");
+    A.frame_ms = 20;
+    if (shm && *shm) {
+        void *p = mmap(NULL, sizeof *A.page, PROT_READ | PROT_WRITE,
+                       MAP_SHARED, atoi(shm), 0);
+        A.snap = malloc(sizeof *A.snap);
+        if (p != MAP_FAILED && A.snap) {
+            A.page = p;
+            A.frame_ms = 40;
+        }
+    }
     const char *limit = getenv("CONCDEMO_WATCH_TIMEOUT_MS");
     A.fd = 2;
     if (fd && *fd) {
@@ -642,6 +685,7 @@ __attribute__((constructor(102))) static void agent_start(void)
     /* Programs this program starts are not watched: the variables go. */
     unsetenv("LD_PRELOAD");
     unsetenv("CONCDEMO_WATCH_FD");
+    unsetenv("CONCDEMO_WATCH_SHM");
     cd_reg_reset();
     cd_reg_set_trace(0);
     A.tick0 = ticks();

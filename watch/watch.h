@@ -60,6 +60,21 @@ int cd__real_sem_trywait(sem_t *s);
 int cd__real_sem_timedwait(sem_t *s, const struct timespec *t);
 int cd__real_sem_post(sem_t *s);
 
+/* ============================ the live view's page ========================
+ * With --view, concdemo watch shares one of these with the agent (a memfd
+ * named by CONCDEMO_WATCH_SHM): the agent writes a snapshot of the
+ * registry into it every frame, under a sequence number that is odd while
+ * it writes (a reader that sees it change reads again). */
+#include "../lib/cd_registry.h"
+
+typedef struct cd_watch_page {
+    _Atomic unsigned seq;
+    int has_cycle, has_stuck;
+    cd_cycle_t cycle;
+    cd_stuck_t stuck;
+    cd_snapshot_t snap;
+} cd_watch_page_t;
+
 /* ================================ agent.c ================================ */
 
 /* The calling thread's registry id; 0 when it is not watched (the agent
