@@ -52,6 +52,7 @@ static const struct {
     { "stampede", suite_stampede },
     { "webhook", suite_webhook },
     { "inventory", suite_inventory },
+    { "holdtime", suite_holdtime },
     { "view", suite_view },
     { "step", suite_step },
     { "lessons", suite_lessons },
