@@ -110,7 +110,7 @@ static void unlock_board(dash_t *d)
     for (int i = 0; i < PRODUCTS; i++)
         total += d->board.sales[i];
     cd_reg_gauge_set(d->g_lost, d->sold - total);
-    if (now > d->t0_ns)
+    if (now > d->t0_ns && d->span_ns == 0) /* the handlers' run only */
         cd_reg_gauge_set(d->g_held, d->held_ns * 100 / (now - d->t0_ns));
     cd_mutex_unlock(&d->lock);
 }
