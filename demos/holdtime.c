@@ -88,17 +88,20 @@ static void raise_max(atomic_int *max, int value)
 
 /* ====================== the board's lock, measured ======================= */
 
-/* Takes the board's lock and starts its hold clock. */
-static void lock_board(dash_t *d)
+/* Takes the board's lock and starts its hold clock. A macro, so that the
+ * trace shows the caller's line. */
+#define lock_board(d) lock_board_at((d), CD_HERE)
+static void lock_board_at(dash_t *d, cd_site_t site)
 {
-    cd_mutex_lock(&d->lock);
+    cd_mutex_lock_at(&d->lock, site);
     d->locked_at_ns = cd_reg_elapsed_ns();
 }
 
 /* Ends the hold: adds it to the lock's time, notes whether the dashboard
  * went back to an older report, updates the live figures, lets go.
  * Caller holds d->lock. */
-static void unlock_board(dash_t *d)
+#define unlock_board(d) unlock_board_at((d), CD_HERE)
+static void unlock_board_at(dash_t *d, cd_site_t site)
 {
     int64_t now = cd_reg_elapsed_ns();
     long total = 0;
@@ -112,7 +115,7 @@ static void unlock_board(dash_t *d)
     cd_reg_gauge_set(d->g_lost, d->sold - total);
     if (now > d->t0_ns && d->span_ns == 0) /* the handlers' run only */
         cd_reg_gauge_set(d->g_held, d->held_ns * 100 / (now - d->t0_ns));
-    cd_mutex_unlock(&d->lock);
+    cd_mutex_unlock_at(&d->lock, site);
 }
 
 /* Whether the calling thread holds lock m, by its own registry record
