@@ -1523,6 +1523,15 @@ static const struct decoy {
     /* 2: the unit is missing from the shelf by the stock's own count. */
     { "inventory-no-give-back", "inventory", "free      FAIL",
       "but 0 left in stock: 1 unit lost", 0 },
+    { "holdtime-copy-locked", "holdtime", "parallel  FAIL",
+      "at most 1 renders at a time", 0 },
+    /* 3: the till's sales since the copy, overwritten by the copy. */
+    { "holdtime-write-back", "holdtime", "free      FAIL",
+      "sales lost from the board's totals", 0 },
+    /* 3: handler 1's full report, from the oldest copy, comes back last:
+     * on time, so explore's first schedules and the free runs show it. */
+    { "holdtime-no-check", "holdtime", "explore   FAIL",
+      "the dashboard went back from a report of version", 0 },
 };
 
 #define NDECOYS (int)(sizeof decoys / sizeof decoys[0])
