@@ -1676,8 +1676,9 @@ static void finish_board(cd_judge_t *j, cd_verdict_t *v)
                            j->count[short_handler], j->plan.per_handler);
     else if (j->renders < refreshed)
         cd_verdict_observe(v, CD_VIOLATED, "%ld refreshes, but only %ld "
-                           "reports rendered: a refresh must render",
-                           refreshed, j->renders);
+                           "%s rendered: a refresh must render", refreshed,
+                           j->renders, cd_plural(j->renders, "report",
+                                                 "reports"));
     else
         cd_verdict_observe(v, CD_HELD, "every sale in the totals (%ld), %ld "
                            "refreshes with %ld renders, the dashboard never "

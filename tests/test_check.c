@@ -1966,6 +1966,23 @@ static const struct promise {
     { "15-inventory.md", "so no more units may be left than cards were "
       "declined", "tests/test_ledger.c:"
       "the_declines_are_the_books_and_the_shelf_is_counted" },
+    { "16-holdtime.md", "A correct fix renders with the lock let go, keeps "
+      "every sale the till recorded, and never puts the dashboard back to an "
+      "older report", "answers/holdtime.patch" },
+    { "16-holdtime.md", "copying the board but rendering the copy before "
+      "letting go still renders one at a time, and fails the `parallel` "
+      "stage", "decoys/holdtime-copy-locked" },
+    { "16-holdtime.md", "putting the whole copy back loses the sales the "
+      "till made meanwhile", "decoys/holdtime-write-back" },
+    { "16-holdtime.md", "storing the report with no version check lets a "
+      "handler with an older copy put the dashboard back",
+      "decoys/holdtime-no-check" },
+    { "16-holdtime.md", "the till writes down every sale it makes and the "
+      "board's totals are counted when everyone has gone", "tests/test_ledger.c:"
+      "a_sale_overwritten_or_a_report_gone_back_fails" },
+    { "16-holdtime.md", "no report shown may be older than one shown before "
+      "it", "tests/test_ledger.c:"
+      "a_sale_overwritten_or_a_report_gone_back_fails" },
     { "exercises/README.md", "fails the build stage, one line each",
       "decoys/deadlock-own-fraud-check" },
     { "exercises/README.md", "A failing schedule comes with the command that "
