@@ -989,22 +989,45 @@ static void the_timing_rule_reads_code_not_comments(void)
 
 /* =============================== starters ================================ */
 
+/* The starters whose bug is not a wrong result but lost throughput: their
+ * runs all hold, and only the parallel stage, which counts the service's
+ * calls in flight, fails them. */
+static const char *const slow_but_correct[] = {
+    "holdtime", /* the report rendered holding the lock: one at a time */
+    NULL,
+};
+
+static int is_slow_but_correct(const char *name)
+{
+    for (int i = 0; slow_but_correct[i]; i++)
+        if (strcmp(slow_but_correct[i], name) == 0)
+            return 1;
+    return 0;
+}
+
 static void every_starter_fails(void)
 {
     int n;
     const cd_exercise_spec_t *all = cd_exercise_specs(&n);
     for (int i = 0; i < n; i++) {
         char want[64];
+        int slow = is_slow_but_correct(all[i].name);
         check(all[i].name, NULL, 0);
-        snprintf(want, sizeof want, "FAIL %s: failed: free explore",
-                 all[i].name);
+        snprintf(want, sizeof want, "FAIL %s: failed: %s", all[i].name,
+                 slow ? "parallel." : "free explore");
         int ok = out.exit_code == 1 && strstr(out.out, want) &&
-                 strstr(out.out, "replay: concdemo check ");
+                 (slow || strstr(out.out, "replay: concdemo check "));
         show_on_failure(ok);
         ASSERT_INT_EQ(out.exit_code, 1);
         ASSERT_STR_HAS(out.out, want);
-        ASSERT_STR_HAS(out.out, "free      FAIL");
-        ASSERT_STR_HAS(out.out, "explore   FAIL");
+        if (slow) {
+            ASSERT_STR_HAS(out.out, "free      PASS");
+            ASSERT_STR_HAS(out.out, "explore   PASS");
+            ASSERT_STR_HAS(out.out, "parallel  FAIL");
+        } else {
+            ASSERT_STR_HAS(out.out, "free      FAIL");
+            ASSERT_STR_HAS(out.out, "explore   FAIL");
+        }
     }
 }
 
