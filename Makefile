@@ -271,7 +271,8 @@ VG_FIXES = "race --fixed=mutex --iterations 2" "race --fixed=keyed --iterations 
            "db-race --fixed=cas" "db-race --fixed=tx" "db-race --fixed=unique" \
            "counter --fixed=mutex --iterations 2" \
            "counter --fixed=actor --iterations 2" \
-           "counter --fixed=atomic --iterations 2"
+           "counter --fixed=atomic --iterations 2" \
+           "holdtime --fixed=copy-out --iterations 2"
 # Not publication --fixed=release-acquire: Helgrind and DRD do not model
 # C11 acquire/release, so they report the fix itself; TSan, which does,
 # checks it (tests/test_tsan.c). The webhook's fixes run on one worker: on

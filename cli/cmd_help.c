@@ -46,7 +46,9 @@ void cd_cmd_scenario_help(const cd_scenario_t *s)
         printf("  %-22s %s%s\n",
                v == 0 ? "(default)" : s->variants[v].name,
                s->variants[v].summary,
-               v == s->recommended ? " [--fixed]" : "");
+               v == s->recommended ? " [--fixed]"
+               : s->wrong_fixes & (1u << v) ? " [a wrong fix: exits 1]"
+                                            : "");
     printf("\nparameters:\n");
     if (s->max.threads > 0)
         printf("  --threads N      %d..%d (default %d)\n", s->min.threads,

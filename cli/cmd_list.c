@@ -20,7 +20,8 @@ static void list_text(void)
         printf("%-*s variants: broken", width, "");
         for (int v = 1; v < s->nvariants; v++)
             printf(", --fixed=%s%s", s->variants[v].name,
-                   v == s->recommended ? " (recommended)" : "");
+                   v == s->recommended ? " (recommended)"
+                   : s->wrong_fixes & (1u << v) ? " (a wrong fix)" : "");
         printf("\n");
     }
 }

@@ -42,6 +42,7 @@ static const char *const webhook_waits[] = { "warehouse", NULL };
 
 static const char *const inventory_waits[] = { "payment", "arrival", NULL };
 static const char *const counter_waits[] = { "render-page", NULL };
+static const char *const holdtime_waits[] = { "report", "next sale", NULL };
 
 static const cd_exercise_spec_t specs[] = {
     {
@@ -325,6 +326,27 @@ static const cd_exercise_spec_t specs[] = {
                       "under the lock, let go, then render",
         .waits = counter_waits,
         .crit_begin = "read count", .crit_end = "store count",
+    },
+    {
+        .name = "holdtime",
+        .goal = "the report rendered with the board's lock let go, every "
+                "sale kept, the dashboard never back to an older report",
+        .free = { { .threads = 4, .iterations = 2 },
+                  { .threads = 8, .iterations = 2 } },
+        .nfree = 2, .free_runs = 3, .free_ms = 5000,
+        /* Two requests each: the second handler's second report is shown
+         * before the first handler's full one, rendered from an older
+         * copy. */
+        .explore = { .threads = 2, .iterations = 2 },
+        .pct_runs = 300, .dfs_budget_s = 1,
+        .overlap = "renders",
+        .parallel = { .threads = 4, .iterations = 1 },
+        .serial_why = "correct, but the report is rendered holding the "
+                      "board's lock: one render at a time, and the till "
+                      "waits behind each. Copy the board under the lock, "
+                      "let go, render the copy, then lock again to store "
+                      "the report - only if it is newer than the one shown",
+        .waits = holdtime_waits,
     },
 };
 

@@ -147,6 +147,17 @@ int cd_ex_plan(const char *name, const cd_params_t *p, cd_ex_plan_t *out)
                                     out->pages);
         if (p->threads < 1 || p->iterations > 100)
             return -1;
+    } else if (strcmp(name, "holdtime") == 0) {
+        out->handlers = p->threads;
+        out->per_handler = p->iterations;
+        out->products = CD_EX_BOARD_PRODUCTS;
+        out->sales = p->iterations * CD_EX_SALES_PER_REPORT;
+        /* A render's start and end, a show and a return per refresh; a
+         * record per sale; the board's count per product. */
+        out->max_records = room_for((long)p->threads * p->iterations, 4,
+                                    out->sales + out->products);
+        if (p->threads < 2 || p->threads > 16 || p->iterations > 20)
+            return -1;
     } else if (strcmp(name, "inventory") == 0) {
         out->products = CD_EX_PRODUCTS;
         out->buyers = p->iterations;
@@ -245,6 +256,10 @@ struct cd_judge {
      * count each page ended with): renders begun, and the first visitor
      * number handed out twice (-1: none) */
     long page_renders, twice_page, twice_number, twice_n;
+    /* holdtime (count: refreshes returned by handler, count2: sales by
+     * product, said: the board's sales by product): renders begun, the
+     * newest report shown, and the first time the dashboard went back */
+    long renders, shown_max, back_from, back_to, went_back;
 };
 
 struct rules {
@@ -1687,6 +1702,104 @@ static void finish_views(cd_judge_t *j, cd_verdict_t *v)
                            "visitor a number of its own", served, counted);
 }
 
+/* ---- holdtime: sales kept, reports rendered, the dashboard ---- */
+
+static int keys_board(const cd_ex_plan_t *plan)
+{
+    return plan->handlers > plan->products ? plan->handlers : plan->products;
+}
+
+static void book_board(cd_judge_t *j, const cd_effect_t *e)
+{
+    book_call(j, e);
+    switch (e->kind) {
+    case CD_EFF_CALL:
+        j->renders++;
+        break;
+    case CD_EFF_PAY:
+        if (e->a >= 0 && e->a < j->plan.products)
+            j->count2[e->a]++;
+        else
+            fault(j, "the till sold product %ld, which the board does not "
+                  "have (sale %ld)", e->a, e->b);
+        break;
+    case CD_EFF_BALANCE:
+        if (e->a >= 0 && e->a < j->plan.products)
+            j->said[e->a] = (long)e->d;
+        break;
+    case CD_EFF_RETURNED:
+        if (key_ok(j, e->a, "handler") && e->a < j->plan.handlers)
+            j->count[e->a]++;
+        break;
+    case CD_EFF_SAVE:
+        if (e->a < j->shown_max && j->went_back++ == 0) {
+            j->back_from = j->shown_max;
+            j->back_to = e->a;
+        }
+        if (e->a > j->shown_max)
+            j->shown_max = e->a;
+        break;
+    }
+}
+
+static void finish_board(cd_judge_t *j, cd_verdict_t *v)
+{
+    long sold = 0, kept = 0, refreshed = 0;
+    int missing = -1, short_handler = -1;
+    for (int p = 0; p < j->plan.products; p++) {
+        sold += j->count2[p];
+        if (j->said[p] == LONG_MIN)
+            missing = missing < 0 ? p : missing;
+        else
+            kept += j->said[p];
+    }
+    for (int h = 0; h < j->plan.handlers; h++) {
+        refreshed += j->count[h];
+        if (j->count[h] != j->plan.per_handler && short_handler < 0)
+            short_handler = h;
+    }
+    cd_verdict_expect(v, "every sale in the board's totals (%d sales), "
+                      "every refresh rendered (%d handlers, %d each), the "
+                      "dashboard never back to an older report",
+                      j->plan.sales, j->plan.handlers, j->plan.per_handler);
+    cd_verdict_num(v, "sales", sold);
+    cd_verdict_num(v, "sales_in_totals", kept);
+    cd_verdict_num(v, "renders", j->renders);
+    cd_verdict_num(v, "went_back", j->went_back);
+    if (missing >= 0)
+        cd_verdict_observe(v, CD_VIOLATED, "the board's sales of product "
+                           "%d were never counted: the run did not end",
+                           missing + 1);
+    else if (kept != sold)
+        cd_verdict_observe(v, CD_VIOLATED, "%ld of %ld sales %s the board's "
+                           "totals (%ld counted): %s", labs(sold - kept),
+                           sold, kept < sold ? "lost from" : "made up in",
+                           kept, kept < sold
+                               ? "a store put back a copy of the board over "
+                                 "sales the till recorded meanwhile"
+                               : "sales nobody made");
+    else if (j->went_back)
+        cd_verdict_observe(v, CD_VIOLATED, "the dashboard went back from a "
+                           "report of version %ld to one of version %ld (%ld "
+                           "%s): a report rendered from an older copy was "
+                           "stored over a newer one", j->back_from,
+                           j->back_to, j->went_back,
+                           cd_plural(j->went_back, "time", "times"));
+    else if (short_handler >= 0)
+        cd_verdict_observe(v, CD_VIOLATED, "handler %d's refresh returned %ld "
+                           "of %d times", short_handler + 1,
+                           j->count[short_handler], j->plan.per_handler);
+    else if (j->renders < refreshed)
+        cd_verdict_observe(v, CD_VIOLATED, "%ld refreshes, but only %ld "
+                           "%s rendered: a refresh must render", refreshed,
+                           j->renders, cd_plural(j->renders, "report",
+                                                 "reports"));
+    else
+        cd_verdict_observe(v, CD_HELD, "every sale in the totals (%ld), %ld "
+                           "refreshes with %ld renders, the dashboard never "
+                           "went back", kept, refreshed, j->renders);
+}
+
 static const rules_t rules[] = {
     { "race", keys_orders, book_pay, finish_race },
     { "deadlock", keys_accounts, book_transfer, finish_transfer },
@@ -1704,6 +1817,7 @@ static const rules_t rules[] = {
     { "webhook", keys_events, book_ship, finish_ship },
     { "inventory", keys_buyers, book_stock, finish_stock },
     { "counter", keys_views, book_view, finish_views },
+    { "holdtime", keys_board, book_board, finish_board },
 };
 
 /* ============================== the judge's life ========================= */

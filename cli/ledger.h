@@ -60,7 +60,9 @@ enum cd_effect_kind {
     CD_EFF_PAY,       /* the gateway was asked to charge: a order,
                          b customer (async-race: the judge applies the
                          declines); inventory: a product, b its buyer
-                         (1-based; the judge applies the declines) */
+                         (1-based; the judge applies the declines);
+                         holdtime: the till sold a unit of product a,
+                         its b-th sale */
     CD_EFF_MOVE,      /* deadlock, livelock: money moved: a teller, b
                          from, c to */
     CD_EFF_RETURNED,  /* the learner's function returned: a = whose
@@ -73,10 +75,11 @@ enum cd_effect_kind {
                          the key of a lookup(), b = 1 when it returned
                          the stored value; counter: handler a's
                          count_view() of page b returned visitor number
-                         d) */
+                         d; holdtime: the handler whose refresh()) */
     CD_EFF_BALANCE,   /* deadlock, livelock, at the end: a account, d
                          its balance; inventory: a product, d its stock;
-                         counter: a page, d its count (views_count()) */
+                         counter: a page, d its count (views_count());
+                         holdtime: a product, d the board's sales of it */
     CD_EFF_ASK,       /* starvation: the trimmer asks for the write lock */
     CD_EFF_TRIM,      /* starvation: a trim made: c = 1 while requests
                          still came, d = ns the trimmer waited */
@@ -90,7 +93,8 @@ enum cd_effect_kind {
     CD_EFF_KILLED,    /* backpressure: the queue passed the budget:
                          a lines in it, b lines produced, d bytes */
     CD_EFF_SAVE,      /* await: a save landed: a user, b the items in
-                         the cart it saved */
+                         the cart it saved; holdtime: the dashboard
+                         showed a report of version a, total b */
     CD_EFF_CART,      /* await, at the end: a user, b items in the cart,
                          c the items it says were saved */
     CD_EFF_POST,      /* spurious: the till put ticket a on the rail */
@@ -169,6 +173,9 @@ const char *cd_stage_name(int stage);
                                     each product: the card is declined */
 #define CD_EX_PAGES 3            /* counter: the k-th view of every handler
                                     is of page k % CD_EX_PAGES */
+#define CD_EX_BOARD_PRODUCTS 4   /* holdtime: products on the board */
+#define CD_EX_SALES_PER_REPORT 5 /* holdtime: the till sells every 1 ms,
+                                    a report takes 5 */
 
 /* order-violation: what a handler's request found (CD_EFF_USE's c), by
  * the database's own records, whatever the learner's code believed. */
@@ -207,6 +214,9 @@ typedef struct cd_ex_plan {
                                      per product */
     int pages;                    /* counter: pages, viewed per_handler
                                      times by each of `handlers` handlers */
+    int sales;                    /* holdtime: the till's sales, while
+                                     `handlers` handlers refresh the report
+                                     per_handler times each */
     size_t max_records;           /* more than this in one run is a fault */
 } cd_ex_plan_t;
 

@@ -73,6 +73,9 @@ typedef struct cd_scenario {
     const cd_variant_t *variants; /* [0] is "broken", then the fixes */
     int nvariants;
     int recommended;              /* the fix plain --fixed picks */
+    /* Bit v set: variant v is a wrong fix, there to be compared with the
+     * right one; it fails (exit 1) like broken. Most scenarios have none. */
+    unsigned wrong_fixes;
     cd_params_t defaults, min, max;
     cd_params_t explore;          /* small enough for dfs to finish */
     /* 1: the bug is made of timing (threads that retry on one clock), so

@@ -30,6 +30,7 @@ extern const cd_scenario_t cd_scenario_inventory;
 extern const cd_scenario_t cd_scenario_counter;
 extern const cd_scenario_t cd_scenario_broadcast;
 extern const cd_scenario_t cd_scenario_db_race;
+extern const cd_scenario_t cd_scenario_holdtime;
 
 static const cd_scenario_t *const table[] = {
     &cd_scenario_race,
@@ -50,6 +51,7 @@ static const cd_scenario_t *const table[] = {
     &cd_scenario_counter,
     &cd_scenario_broadcast,
     &cd_scenario_db_race,
+    &cd_scenario_holdtime,
 };
 
 const cd_scenario_t *const *cd_scenarios(int *count)

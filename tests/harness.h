@@ -439,6 +439,7 @@ void suite_webhook(void);
 void suite_inventory(void);
 void suite_db_race(void);
 void suite_db_race_pg(void);
+void suite_holdtime(void);
 void suite_view(void);
 void suite_step(void);
 void suite_lessons(void);

@@ -59,6 +59,7 @@ static const struct {
     { "broadcast", suite_broadcast },
     { "db-race", suite_db_race },
     { "db-race-pg", suite_db_race_pg },
+    { "holdtime", suite_holdtime },
     { "view", suite_view },
     { "step", suite_step },
     { "lessons", suite_lessons },

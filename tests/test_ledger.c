@@ -337,6 +337,58 @@ static int sale(cd_effect_t *e, const int *buyers, int nbuyers, int shelf0)
     return n;
 }
 
+/* holdtime, 2 handlers with one refresh each: the till's 5 sales (of
+ * product 0 .. 3, then 0 again), each handler's render, the versions the
+ * dashboard showed in order, and the board's totals as counted after the
+ * run (product 0's given, the others as sold). */
+static int board_run(cd_effect_t *e, const int *shown, int nshown,
+                     int renders, int sales0)
+{
+    int n = 0;
+    for (int i = 0; i < 5; i++)
+        e[n++] = REC(CD_EFF_PAY, i % 4, i + 1, 0, 0);
+    for (int h = 0; h < renders; h++) {
+        e[n++] = REC(CD_EFF_CALL, 0, 0, 0, 0);
+        e[n++] = REC(CD_EFF_CALL_END, 0, 0, 0, 0);
+    }
+    for (int i = 0; i < nshown; i++)
+        e[n++] = REC(CD_EFF_SAVE, shown[i], shown[i], 0, 0);
+    for (int h = 0; h < 2; h++)
+        e[n++] = REC(CD_EFF_RETURNED, h, 0, 0, 0);
+    e[n++] = REC(CD_EFF_BALANCE, 0, 0, 0, sales0);
+    for (int p = 1; p < 4; p++)
+        e[n++] = REC(CD_EFF_BALANCE, p, 0, 0, 1);
+    return n;
+}
+
+static void a_sale_overwritten_or_a_report_gone_back_fails(void)
+{
+    cd_params_t p = { .threads = 2, .iterations = 1 };
+    cd_effect_t e[32];
+    /* Both rendered, versions shown in order, every sale kept: held. */
+    judge("holdtime", p, e, board_run(e, (int[]){ 2, 5 }, 2, 2, 2));
+    ASSERT_INT_EQ(v.status, CD_HELD);
+    ASSERT_STR_HAS(v.observed, "every sale in the totals (5)");
+    /* A report not newer than the one shown was not stored: held. */
+    judge("holdtime", p, e, board_run(e, (int[]){ 5 }, 1, 2, 2));
+    ASSERT_INT_EQ(v.status, CD_HELD);
+    /* Two renders at once are the parallel measure. */
+    ASSERT_INT_EQ(most, 1);
+    /* The copy put back: product 0's second sale gone from the board. */
+    judge("holdtime", p, e, board_run(e, (int[]){ 2, 5 }, 2, 2, 1));
+    ASSERT_INT_EQ(v.status, CD_VIOLATED);
+    ASSERT_STR_HAS(v.observed, "1 of 5 sales lost from the board's totals");
+    /* An older report stored over a newer one. */
+    judge("holdtime", p, e, board_run(e, (int[]){ 5, 2 }, 2, 2, 2));
+    ASSERT_INT_EQ(v.status, CD_VIOLATED);
+    ASSERT_STR_HAS(v.observed, "went back from a report of version 5 to "
+                   "one of version 2");
+    /* A refresh that rendered nothing. */
+    judge("holdtime", p, e, board_run(e, (int[]){ 5 }, 1, 1, 2));
+    ASSERT_INT_EQ(v.status, CD_VIOLATED);
+    ASSERT_STR_HAS(v.observed, "but only 1 report rendered");
+}
+
 static void the_declines_are_the_books_and_the_shelf_is_counted(void)
 {
     cd_params_t p = { .iterations = 4, .workers = 1 };
@@ -1070,6 +1122,8 @@ void suite_ledger(void)
           a_second_query_of_a_key_is_a_stampede },
         { "inventory: the declines are the books', the shelf is counted",
           the_declines_are_the_books_and_the_shelf_is_counted },
+        { "holdtime: a sale overwritten or a report gone back fails",
+          a_sale_overwritten_or_a_report_gone_back_fails },
         { "a run's size reads in words", a_runs_size_reads_in_words },
         { "a verdict with no runs behind it fails",
           a_verdict_with_no_runs_behind_it_fails },

@@ -17,6 +17,9 @@
  * and the instances share only a database file, so broken and
  * local-mutex are violated with no report while the fixes are clean.
  * Runs the TSan build of concdemo ($CONCDEMO_TSAN).
+ * worker or four; nor is holdtime, broken or wrongly fixed: every access
+ * to its board is under the lock, and what fails is how long it is held
+ * (broken) or what is put back after it (no-check). Runs the TSan build of concdemo ($CONCDEMO_TSAN).
  */
 #include <string.h>
 #include <unistd.h>
@@ -292,6 +295,22 @@ static void broken_db_race_is_invisible_to_tsan(void)
     }
 }
 
+static void holdtime_copy_out_is_clean(void) { expect_clean("holdtime", "--fixed=copy-out"); }
+
+static void holdtime_broken_and_no_check_are_no_data_race(void)
+{
+    static const char *const variants[] = { NULL, "--fixed=no-check" };
+    static const char *const why[] = { "rendered holding the board's lock",
+                                       "sales lost" };
+    for (int i = 0; i < 2; i++) {
+        run_tsan("holdtime", variants[i]);
+        CU_ASSERT_PTR_NULL(strstr(out.err, "ThreadSanitizer"));
+        ASSERT_INT_EQ(out.exit_code, 1);
+        ASSERT_STR_HAS(out.out, ": VIOLATED");
+        ASSERT_STR_HAS(out.out, why[i]);
+    }
+}
+
 void suite_tsan(void)
 {
     static const suite_test_t tests[] = {
@@ -361,6 +380,9 @@ void suite_tsan(void)
         { "db-race --fixed=unique: no report", db_race_unique_is_clean },
         { "broken db-race and local-mutex: violated, nothing for TSan",
           broken_db_race_is_invisible_to_tsan },
+        { "holdtime --fixed=copy-out: no report", holdtime_copy_out_is_clean },
+        { "holdtime broken and no-check: violated, no data race for TSan",
+          holdtime_broken_and_no_check_are_no_data_race },
         { NULL, NULL },
     };
     add_suite("tsan", tests);
