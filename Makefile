@@ -45,7 +45,8 @@ LIB_SRC  := $(wildcard lib/*.c)
 DEMO_SRC := $(wildcard demos/*.c)
 CLI_SRC  := cli/run.c cli/report.c cli/step.c cli/explore.c cli/screen.c cli/observer.c \
             cli/grade.c cli/check.c cli/spawn.c cli/exfile.c cli/options.c \
-            cli/ledger.c cli/books.c cli/sandbox.c cli/fanin.c cli/workspace.c
+            cli/ledger.c cli/books.c cli/sandbox.c cli/fanin.c cli/workspace.c \
+            cli/spans.c cli/timeline.c cli/chrome.c
 # The command alone: its table (main.c), one file per command (cmd_*.c: a new
 # command needs no line here), what they share (cmd.c), and the live view.
 CMD_SRC  := cli/main.c cli/cmd.c $(sort $(wildcard cli/cmd_*.c)) cli/view.c
