@@ -28,6 +28,11 @@
 #define ZOOM_BELOW 0.5
 #define WINDOW_SHARE 0.7
 #define MAX_PIECES 3
+/* A finding that the run ended on at once (a controlled run's deadlock:
+ * its clock stands still while the scheduler sees that nobody can run)
+ * would be a sliver at the right edge: the waits that never end get a
+ * tail of this share of the width. */
+#define TAIL_SHARE 0.12
 
 static const char *const palette[] = {
     "#4e79a7", "#f28e2b", "#59a14f", "#b07aa1",
@@ -42,6 +47,8 @@ typedef struct axis {
     int64_t t0[MAX_PIECES], t1[MAX_PIECES];
     double x0[MAX_PIECES], x1[MAX_PIECES];
     int squeezed[MAX_PIECES];
+    double tail;    /* > 0: where the tail begins (px from the plot's left):
+                       red waits that never end run on into it */
 } axis_t;
 
 typedef struct layout {
@@ -81,8 +88,11 @@ static void add_piece(axis_t *ax, int64_t t0, int64_t t1, double w,
     ax->squeezed[i] = squeezed;
 }
 
-/* The window the finding lies in: from the first red span's start to the
- * last red span's start, with a margin. 0 when nothing is red. */
+/* The window the finding lies in: up to the last red span's start, with
+ * a margin, so that the long wait for the detector after it is what gets
+ * squeezed; from the run's start when the finding comes in its first
+ * half (what led to it is the story), else from the first red span's
+ * start. 0 when nothing is red. */
 static int finding_window(const cd_spans_t *s, int64_t *w0, int64_t *w1)
 {
     int any = 0;
@@ -97,29 +107,45 @@ static int finding_window(const cd_spans_t *s, int64_t *w0, int64_t *w1)
     }
     if (!any)
         return 0;
-    int64_t pad = (*w1 - *w0) / 3 + s->end_ns / 100 + 1;
+    if (*w1 < s->end_ns / 2)
+        *w0 = 0;
+    int64_t pad = (*w1 - *w0) / 4 + s->end_ns / 100 + 1;
     *w0 = *w0 > pad ? *w0 - pad : 0;
     *w1 = *w1 + pad < s->end_ns ? *w1 + pad : s->end_ns;
     return 1;
+}
+
+/* Red spans still going at the end that had hardly begun. */
+static int needs_tail(const cd_spans_t *s)
+{
+    for (int i = 0; i < s->n; i++)
+        if (s->v[i].red && s->v[i].kind == CD_SPAN_WAIT &&
+            s->v[i].t1 >= s->end_ns &&
+            s->v[i].t1 - s->v[i].t0 < s->end_ns / 20 + 1)
+            return 1;
+    return 0;
 }
 
 static void make_axis(axis_t *ax, const cd_spans_t *s)
 {
     int64_t end = s->end_ns > 0 ? s->end_ns : 1, w0 = 0, w1 = 0;
     memset(ax, 0, sizeof *ax);
+    double plot = needs_tail(s) ? PLOT * (1 - TAIL_SHARE) : PLOT;
+    if (plot < PLOT)
+        ax->tail = plot;
     if (!finding_window(s, &w0, &w1) ||
         (double)(w1 - w0) >= ZOOM_BELOW * (double)end) {
-        add_piece(ax, 0, end, PLOT, 0);
+        add_piece(ax, 0, end, plot, 0);
         return;
     }
     /* The window keeps most of the width; before and after share the
      * rest by their lengths. */
-    double rest = PLOT * (1 - WINDOW_SHARE);
+    double rest = plot * (1 - WINDOW_SHARE);
     double outside = (double)(w0 + (end - w1));
     add_piece(ax, 0, w0, rest * (double)w0 / outside, 1);
-    add_piece(ax, w0, w1, PLOT * WINDOW_SHARE, 0);
+    add_piece(ax, w0, w1, plot * WINDOW_SHARE, 0);
     add_piece(ax, w1, end, rest * (double)(end - w1) / outside, 1);
-    ax->x1[ax->n - 1] = PLOT; /* no gap at the end from rounding */
+    ax->x1[ax->n - 1] = plot; /* no gap at the end from rounding */
 }
 
 static double lane_y(const layout_t *L, int lane)
@@ -261,6 +287,13 @@ static void time_axis(FILE *out, const layout_t *L)
 {
     const axis_t *ax = &L->ax;
     double bottom = lane_y(L, L->s->nlanes), last_label = -1e9;
+    if (ax->tail > 0)
+        fprintf(out, "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" "
+                "height=\"%.1f\" fill=\"#fdf0f0\"/>\n<text x=\"%.1f\" "
+                "y=\"%d\" font-size=\"10\" fill=\"" RED "\" "
+                "text-anchor=\"middle\">never ends</text>\n", LEFT + ax->tail,
+                LANES_Y - 6, PLOT - ax->tail, bottom - LANES_Y + 6,
+                LEFT + (ax->tail + PLOT) / 2, LANES_Y - 9);
     for (int i = 0; i < ax->n; i++) {
         if (ax->squeezed[i]) {
             /* A squeezed stretch: shaded, and said so. */
@@ -359,6 +392,9 @@ static void bar(FILE *out, const layout_t *L, const cd_span_t *sp,
     bar_box(L, sp, &y, &h);
     *x = xat(&L->ax, sp->t0);
     *w = xat(&L->ax, sp->t1) - *x;
+    if (L->ax.tail > 0 && sp->red && sp->kind == CD_SPAN_WAIT &&
+        sp->t1 >= L->s->end_ns)
+        *w = LEFT + PLOT - *x; /* into the tail: it never ends */
     if (*w < MIN_BAR_PX)
         *w = MIN_BAR_PX;
     fprintf(out, "<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" "
@@ -438,6 +474,11 @@ static void arrow(FILE *out, const layout_t *L, const cd_span_t *sp)
     if (!sp->holder || to < 0 || from < 0 || to == from)
         return;
     double x = xat(&L->ax, sp->t0) + 1, fy, fh, ty, th;
+    /* Waits that began at one instant and never end (a controlled run's
+     * cycle) would share one x: spread their arrows over the tail. */
+    if (L->ax.tail > 0 && sp->red && sp->t1 >= L->s->end_ns)
+        x = LEFT + L->ax.tail + 70 + (PLOT - L->ax.tail - 80) * from /
+                                         (double)L->s->nlanes;
     band(L, from, &fy, &fh);
     band(L, to, &ty, &th);
     double y1 = to < from ? fy + 3 : fy + fh - 3;
@@ -532,8 +573,8 @@ static void legend(FILE *out, const layout_t *L)
     y += 20;
     x = 16;
     fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" "
-            "fill=\"#333\">locks:</text>\n", x, y + 9.5);
-    x += 44;
+            "fill=\"#333\">objects:</text>\n", x, y + 9.5);
+    x += 56;
     for (int i = 0; i < s->nobjs; i++) {
         const char *name = cd_reg_object_name(s->objs[i]);
         if (x + 27 + text_w(name, 11) > WIDTH - RIGHT) {
