@@ -2,7 +2,9 @@
 # Installs the Debian packages concdemo needs, when they are missing.
 # As root it installs them with apt-get; otherwise it prints the command.
 set -u
-need="build-essential libncurses-dev libcunit1-dev libseccomp-dev tmux valgrind"
+# libxml2-utils: xmllint, which the timeline suite checks the SVG with.
+need="build-essential libncurses-dev libcunit1-dev libseccomp-dev tmux valgrind
+      libxml2-utils"
 missing=""
 for p in $need; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
