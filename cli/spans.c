@@ -16,6 +16,7 @@ typedef struct lane_state {
     int latency;   /* index of its open LATENCY span, or -1 */
     int req_obj;   /* a lock asked for and not yet settled, or 0 */
     int req_shared;
+    int req_waited;  /* it blocked on the way */
     int64_t req_t;
 } lane_state_t;
 
@@ -78,18 +79,32 @@ static int begin_hold(reader_t *r, int thread, int obj, int shared,
 /* ============================ reading events ============================= */
 
 /* A lock request is settled by the thread's next event: blocked, acquired,
- * busy or timed out say how it went; anything else means it was taken at
- * once without an "acquired" event of its own (a trace that leaves that
- * event out for an uncontended lock reads the same). */
-static int settle_request(reader_t *r, int thread, int op)
+ * busy or timed out say how it went; anything else means it was taken
+ * without an "acquired" event of its own (a trace that leaves that event
+ * out for an uncontended lock reads the same): at once, or, after a
+ * wait, when the wait ended. At the end of the trace (op CD_OP_NONE) a
+ * request that waited is still waiting. */
+static int settle_request(reader_t *r, int thread, int op, int64_t t)
 {
     lane_state_t *ls = &r->lane[thread];
-    if (!ls->req_obj || op == CD_OP_BLOCK || op == CD_OP_ACQUIRED ||
-        op == CD_OP_BUSY || op == CD_OP_TIMEOUT)
+    if (!ls->req_obj)
         return 0;
+    switch (op) {
+    case CD_OP_BLOCK:
+        ls->req_waited = 1;
+        return 0;
+    case CD_OP_ACQUIRED: case CD_OP_BUSY: case CD_OP_TIMEOUT:
+    case CD_OP_ABORT: case CD_OP_EXIT:
+        return 0; /* their own cases below */
+    default:
+        break;
+    }
     int obj = ls->req_obj;
     ls->req_obj = 0;
-    return begin_hold(r, thread, obj, ls->req_shared, ls->req_t);
+    if (op == CD_OP_NONE && ls->req_waited)
+        return 0;
+    return begin_hold(r, thread, obj, ls->req_shared,
+                      ls->req_waited ? t : ls->req_t);
 }
 
 /* Ends everything the thread had going but its holds (an exit may leave a
@@ -122,18 +137,24 @@ static int read_event(reader_t *r, const cd_trace_event_t *ev)
         return 0;
     lane_state_t *ls = &r->lane[th];
     r->seen_thread[th] = 1;
-    if (settle_request(r, th, ev->op) != 0)
+    if (settle_request(r, th, ev->op, ev->t_ns) != 0)
         return -1;
     /* A latency's or await's sleep ends with the thread's next event
-     * (its wake, or its task resumed), but not with the await's park. */
+     * (its wake, or its task resumed), but not with the await's park; a
+     * wait too (a channel's receive has no event of its own when the
+     * message comes): a thread that waits does nothing else. A task's
+     * "ready" is written by whoever made it ready. */
     if (ev->op != CD_OP_PARK && ev->op != CD_OP_READY)
         close_span(s, &ls->latency, ev->t_ns);
+    if (ev->op != CD_OP_READY && ev->op != CD_OP_BLOCK)
+        close_span(s, &ls->wait, ev->t_ns);
 
     switch (ev->op) {
     case CD_OP_LOCK: case CD_OP_TRYLOCK: case CD_OP_TIMEDLOCK:
     case CD_OP_RDLOCK: case CD_OP_WRLOCK: case CD_OP_TRYRDLOCK:
     case CD_OP_TRYWRLOCK:
         ls->req_obj = obj;
+        ls->req_waited = 0;
         ls->req_shared = ev->op == CD_OP_RDLOCK || ev->op == CD_OP_TRYRDLOCK;
         ls->req_t = ev->t_ns;
         break;
@@ -216,6 +237,18 @@ static int collect_lanes(reader_t *r)
     return 0;
 }
 
+/* A controlled run whose sleeps never ended keeps its virtual clock at 0:
+ * every event at one instant. */
+static int clock_stood_still(uint64_t first, uint64_t total)
+{
+    for (uint64_t seq = first; seq < total; seq++) {
+        cd_trace_event_t ev;
+        if (cd_trace_get(seq, &ev) == 0 && ev.t_ns != 0)
+            return 0;
+    }
+    return total > first;
+}
+
 int cd_spans_read(cd_spans_t *out)
 {
     reader_t *r = calloc(1, sizeof *r);
@@ -229,12 +262,15 @@ int cd_spans_read(cd_spans_t *out)
     for (int t = 0; t <= CD_MAX_THREADS; t++)
         r->lane[t].wait = r->lane[t].latency = -1;
     out->lost = first;
+    out->by_order = clock_stood_still(first, total);
     for (uint64_t seq = first; seq < total; seq++) {
         cd_trace_event_t ev;
         if (cd_trace_get(seq, &ev) != 0) {
             out->lost++;
             continue;
         }
+        if (out->by_order)
+            ev.t_ns = (int64_t)(seq - first) * CD_SPANS_STEP_NS;
         if (ev.t_ns > out->end_ns)
             out->end_ns = ev.t_ns;
         if (read_event(r, &ev) != 0)
@@ -242,7 +278,7 @@ int cd_spans_read(cd_spans_t *out)
     }
     /* A request still unsettled at the end was taken (see above). */
     for (int t = 1; t <= CD_MAX_THREADS; t++)
-        if (settle_request(r, t, CD_OP_NONE) != 0)
+        if (settle_request(r, t, CD_OP_NONE, out->end_ns) != 0)
             goto nomem;
     if (collect_lanes(r) != 0)
         goto nomem;

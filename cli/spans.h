@@ -24,6 +24,8 @@ typedef enum cd_span_kind {
     CD_SPAN_POINT    /* a named point (t0 == t1), called label */
 } cd_span_kind_t;
 
+#define CD_SPANS_STEP_NS 1000
+
 typedef struct cd_span {
     int kind;        /* cd_span_kind_t */
     int thread;      /* registry id of the thread (or task) */
@@ -45,6 +47,9 @@ typedef struct cd_spans {
     int *objs;       /* objects held or waited for, in first-use order */
     int nobjs;
     int64_t end_ns;  /* the last event's time */
+    int by_order;    /* every event had time 0 (a controlled run's clock
+                        that never moved): times are the events' order,
+                        CD_SPANS_STEP_NS apart */
     uint64_t lost;   /* events the ring no longer held */
 } cd_spans_t;
 

@@ -133,7 +133,7 @@ static void make_axis(axis_t *ax, const cd_spans_t *s)
     double plot = needs_tail(s) ? PLOT * (1 - TAIL_SHARE) : PLOT;
     if (plot < PLOT)
         ax->tail = plot;
-    if (!finding_window(s, &w0, &w1) ||
+    if (s->end_ns <= 0 || !finding_window(s, &w0, &w1) || w1 <= w0 ||
         (double)(w1 - w0) >= ZOOM_BELOW * (double)end) {
         add_piece(ax, 0, end, plot, 0);
         return;
@@ -178,8 +178,13 @@ static void xml_text(FILE *out, const char *s)
 }
 
 /* "2.013 ms", with as many decimals as the step between ticks needs. */
-static void fmt_ms(char *buf, size_t size, int64_t ns, int64_t step)
+static void fmt_ms(char *buf, size_t size, int64_t ns, int64_t step,
+                   int by_order)
 {
+    if (by_order) { /* cd_spans_t.by_order: the events' order instead */
+        snprintf(buf, size, "event %lld", (long long)(ns / CD_SPANS_STEP_NS));
+        return;
+    }
     int dec = step >= 1000000 ? 0 : step >= 100000 ? 1 : step >= 10000 ? 2
                                                                        : 3;
     snprintf(buf, size, "%.*f ms", dec, (double)ns / 1e6);
@@ -265,10 +270,15 @@ static void heading(FILE *out, const cd_run_result_t *r,
     fputs(" [", out);
     xml_text(out, r->scenario->variants[r->variant].name);
     fprintf(out, "]</tspan><tspan fill=\"#666\" font-size=\"13\" "
-            "dx=\"12\" font-weight=\"normal\">%d lanes, %.3f ms%s%s</tspan>"
-            "</text>\n", s->nlanes, (double)s->end_ns / 1e6,
-            r->controlled ? " on the controlled run's virtual clock" : "",
-            s->lost ? " (oldest events lost)" : "");
+            "dx=\"12\" font-weight=\"normal\">%d lanes, ", s->nlanes);
+    if (s->by_order)
+        fprintf(out, "%lld events in order (the virtual clock never moved)",
+                (long long)(s->end_ns / CD_SPANS_STEP_NS) + 1);
+    else
+        fprintf(out, "%.3f ms%s", (double)s->end_ns / 1e6,
+                r->controlled ? " on the controlled run's virtual clock" : "");
+    fprintf(out, "%s</tspan></text>\n", s->lost ? " (oldest events lost)"
+                                                : "");
     wrap_observed(out, v->observed, 50);
 }
 
@@ -312,11 +322,13 @@ static void time_axis(FILE *out, const layout_t *L)
         if (w < 1 || d <= 0)
             continue;
         int64_t step = tick_step(d, w);
+        if (L->s->by_order && step < CD_SPANS_STEP_NS)
+            step = CD_SPANS_STEP_NS;
         for (int64_t t = (ax->t0[i] + step - 1) / step * step; t <= ax->t1[i];
              t += step) {
             double x = xat(ax, t);
             char lab[32];
-            fmt_ms(lab, sizeof lab, t, step);
+            fmt_ms(lab, sizeof lab, t, step, L->s->by_order);
             fprintf(out, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" "
                     "y2=\"%.1f\" stroke=\"#ddd\"/>\n", x, LANES_Y - 4, x,
                     bottom);
@@ -354,8 +366,8 @@ static void lanes(FILE *out, const layout_t *L, const cd_run_result_t *r)
 }
 
 /* A tooltip: "checkout-1 holds shop-lock, 2.013 ms for 2.1 ms". */
-static void tooltip(FILE *out, const cd_span_t *sp, const char *what,
-                    const char *name)
+static void tooltip(FILE *out, const layout_t *L, const cd_span_t *sp,
+                    const char *what, const char *name)
 {
     fputs("<title>", out);
     xml_text(out, cd_reg_thread_name(sp->thread));
@@ -366,10 +378,15 @@ static void tooltip(FILE *out, const cd_span_t *sp, const char *what,
         xml_text(out, cd_reg_thread_name(sp->holder));
         fputs(")", out);
     }
-    fprintf(out, ", at %.3f ms", (double)sp->t0 / 1e6);
-    if (sp->kind != CD_SPAN_POINT)
-        fprintf(out, " for %.3f ms%s", (double)(sp->t1 - sp->t0) / 1e6,
-                sp->open ? " (still at the end)" : "");
+    if (L->s->by_order)
+        fprintf(out, ", at event %lld",
+                (long long)(sp->t0 / CD_SPANS_STEP_NS));
+    else
+        fprintf(out, ", at %.3f ms", (double)sp->t0 / 1e6);
+    if (sp->kind != CD_SPAN_POINT && !L->s->by_order)
+        fprintf(out, " for %.3f ms", (double)(sp->t1 - sp->t0) / 1e6);
+    if (sp->kind != CD_SPAN_POINT && sp->open)
+        fputs(" (still at the end)", out);
     fputs("</title>", out);
 }
 
@@ -426,7 +443,7 @@ static void latency(FILE *out, const layout_t *L, const cd_span_t *sp)
 {
     double x, w;
     bar(out, L, sp, "#d5d5d5", "#b0b0b0", 0.8, &x, &w);
-    tooltip(out, sp, "sleeps in latency", sp->label);
+    tooltip(out, L, sp, "sleeps in latency", sp->label);
     fputs("</rect>\n", out);
     bar_label(out, L, sp, x, w, sp->label, "#555");
 }
@@ -438,7 +455,7 @@ static void hold(FILE *out, const layout_t *L, const cd_span_t *sp)
     const char *c = colour(L->s, sp->obj, &k);
     double x, w;
     bar(out, L, sp, c, sp->red ? RED : NULL, 2.5, &x, &w);
-    tooltip(out, sp, sp->shared ? "reads under" : "holds", name);
+    tooltip(out, L, sp, sp->shared ? "reads under" : "holds", name);
     fprintf(out, "</rect>\n");
     if (sp->shared) /* a shared hold: lighter, the lock's colour still */
         fprintf(out, "<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" "
@@ -460,7 +477,7 @@ static void wait_bar(FILE *out, const layout_t *L, const cd_span_t *sp)
     else
         snprintf(fill, sizeof fill, "url(#hatch%d)", k);
     bar(out, L, sp, fill, sp->red ? RED : c, sp->red ? 2.5 : 1, &x, &w);
-    tooltip(out, sp, "waits for", name);
+    tooltip(out, L, sp, "waits for", name);
     fputs("</rect>\n", out);
     snprintf(label, sizeof label, "waits %s", name);
     bar_label(out, L, sp, x + 1, w, label, sp->red ? "#7f0000" : "#222");
@@ -508,7 +525,7 @@ static void points(FILE *out, const layout_t *L)
         fprintf(out, "<line x1=\"%.2f\" y1=\"%.1f\" x2=\"%.2f\" y2=\"%.1f\" "
                 "stroke=\"#222\" stroke-width=\"1.2\">", x,
                 y - (L->roomy ? 4 : 0), x, y + h);
-        tooltip(out, sp, "passes", sp->label);
+        tooltip(out, L, sp, "passes", sp->label);
         fputs("</line>\n", out);
         if (!L->roomy || x < last[lane] + 4 ||
             x + 2 + text_w(sp->label, 9) > WIDTH - 2)

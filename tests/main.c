@@ -55,6 +55,7 @@ static const struct {
     { "inventory", suite_inventory },
     { "view", suite_view },
     { "step", suite_step },
+    { "timeline", suite_timeline },
     { "lessons", suite_lessons },
     { "ledger", suite_ledger },
     { "check", suite_check },
