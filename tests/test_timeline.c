@@ -135,7 +135,7 @@ static drawn_t draw(const char *name, const char *const args[])
 {
     drawn_t d = { 0 };
     const char *argv[24];
-    char timeline[160];
+    char timeline[200];
     int n = 0;
 
     make_dir();
