@@ -65,7 +65,7 @@ ASAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 
 .PHONY: all demo test tsan asan test-tsan test-asan check helgrind drd bench \
         install uninstall man clean deps exercise exercise-tsan exercise-lib \
-        exercise-lib-tsan check-exercise FORCE
+        exercise-lib-tsan check-exercise pictures FORCE
 
 # exhost.o, exsandbox.o and the harnesses are not part of concdemo:
 # `concdemo check` links them with an exercise file. Built here so that
@@ -252,6 +252,11 @@ bench: $(BENCHES) $(B)/concdemo
 	@sh bench/bench_keyed.sh ./$(B)/concdemo
 	@if [ -x build/tsan/concdemo ]; then sh bench/bench_keyed.sh build/tsan/concdemo; fi
 	@./$(B)/concdemo bench fanin --quick
+
+# The README's picture: a controlled run, so the same file every time.
+pictures: $(B)/concdemo
+	./$(B)/concdemo deadlock --sched=pct:3 --timeline docs/deadlock.svg >/dev/null; \
+	    test $$? -eq 1
 
 # The manual page is made from the binary's own help and scenario list.
 $(B)/concdemo.1: $(B)/concdemo scripts/mkman.sh
