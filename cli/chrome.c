@@ -115,7 +115,8 @@ void cd_chrome_write(FILE *out, const cd_spans_t *s, const cd_run_result_t *r)
     json_str(out, cd_status_name(v->status));
     fprintf(out, ",\"cat\":\"verdict\",\"pid\":1,\"tid\":%d,\"ts\":%.3f%s,"
             "\"args\":{\"observed\":", s->nlanes ? s->lanes[0] : 1,
-            us(s->end_ns), v->status == CD_HELD ? "" : ",\"cname\":\"terrible\"");
+            us(s->end_ns),
+            v->status == CD_HELD ? "" : ",\"cname\":\"terrible\"");
     json_str(out, v->observed);
     fputs("}}\n],\"otherData\":{\"scenario\":", out);
     json_str(out, r->scenario->name);

@@ -100,7 +100,12 @@ static int draw_run(const cd_explore_t *e, const cd_run_result_t *found,
     cd_sched_cfg_t cfg = { 0 };
     int fd = -1, rc;
 
-    if (found->schedule[0]) {
+    if (!pic->svg && !pic->json)
+        return 0;
+    if (found->ndecisions == 0) {
+        /* No choice was open: any strategy makes the same run. */
+        snprintf(spec, sizeof spec, "random:1");
+    } else if (found->schedule[0]) {
         snprintf(spec, sizeof spec, "replay:%s", found->schedule);
     } else { /* too long for the result: the whole one, through a file */
         if ((fd = mkstemp(tmp)) < 0 ||

@@ -313,6 +313,29 @@ static void test_explore_draws_the_schedule_it_found(void)
     drawn_free(&d);
 }
 
+/* A schedule with no choice open (every step had one thread to run) is
+ * drawn too, and explore without the flags replays nothing. */
+static void test_explore_draws_a_schedule_without_choices(void)
+{
+    char svg[160];
+    make_dir();
+    snprintf(svg, sizeof svg, "%s/await.svg", dir);
+    const char *args[] = { "explore", "await", "--timeline", svg, NULL };
+    run_concdemo(&out, args, NULL, LIMIT_MS);
+    ASSERT_INT_EQ(out.exit_code, 1);
+    ASSERT_STR_HAS(out.out, "no choices");
+    drawn_t d = { .svg = slurp(svg) };
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d.svg);
+    expect_well_formed(svg);
+    ASSERT_STR_HAS(d.svg, "<title>DEADLOCK: ");
+    snprintf(d.svg_path, sizeof d.svg_path, "%s", svg);
+    drawn_free(&d);
+    const char *plain[] = { "explore", "await", NULL };
+    run_concdemo(&out, plain, NULL, LIMIT_MS);
+    ASSERT_INT_EQ(out.exit_code, 1);
+    ASSERT_INT_EQ((long long)strlen(out.err), 0);
+}
+
 static void test_a_file_that_cannot_be_written_is_one_line_and_exit_2(void)
 {
     const char *args[] = { "race", "--timeline",
@@ -390,6 +413,8 @@ void suite_timeline(void)
           test_a_controlled_deadlock_gets_a_tail_for_its_endless_waits },
         { "explore draws the schedule it found",
           test_explore_draws_the_schedule_it_found },
+        { "explore draws a schedule without choices",
+          test_explore_draws_a_schedule_without_choices },
         { "a file that cannot be written is one line and exit 2",
           test_a_file_that_cannot_be_written_is_one_line_and_exit_2 },
         { "every scenario is drawn", test_every_scenario_is_drawn },
