@@ -32,7 +32,7 @@
  * its clock stands still while the scheduler sees that nobody can run)
  * would be a sliver at the right edge: the waits that never end get a
  * tail of this share of the width. */
-#define TAIL_SHARE 0.12
+#define TAIL_SHARE 0.18
 
 static const char *const palette[] = {
     "#4e79a7", "#f28e2b", "#59a14f", "#b07aa1",
@@ -494,7 +494,7 @@ static void arrow(FILE *out, const layout_t *L, const cd_span_t *sp)
     /* Waits that began at one instant and never end (a controlled run's
      * cycle) would share one x: spread their arrows over the tail. */
     if (L->ax.tail > 0 && sp->red && sp->t1 >= L->s->end_ns)
-        x = LEFT + L->ax.tail + 70 + (PLOT - L->ax.tail - 80) * from /
+        x = LEFT + L->ax.tail + 80 + (PLOT - L->ax.tail - 90) * from /
                                          (double)L->s->nlanes;
     band(L, from, &fy, &fh);
     band(L, to, &ty, &th);
