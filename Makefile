@@ -60,7 +60,8 @@ LIB_SRC  := $(wildcard lib/*.c)
 DEMO_SRC := $(wildcard demos/*.c)
 CLI_SRC  := cli/run.c cli/report.c cli/step.c cli/explore.c cli/screen.c cli/observer.c \
             cli/grade.c cli/check.c cli/spawn.c cli/exfile.c cli/options.c \
-            cli/ledger.c cli/books.c cli/sandbox.c cli/fanin.c cli/workspace.c cli/watch.c
+            cli/ledger.c cli/books.c cli/sandbox.c cli/fanin.c cli/workspace.c \
+            cli/watch.c cli/spans.c cli/timeline.c cli/chrome.c
 # The command alone: its table (main.c), one file per command (cmd_*.c: a new
 # command needs no line here), what they share (cmd.c), and the live view.
 CMD_SRC  := cli/main.c cli/cmd.c $(sort $(wildcard cli/cmd_*.c)) cli/view.c
@@ -83,7 +84,7 @@ ASAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 
 .PHONY: all demo test tsan asan test-tsan test-asan check helgrind drd bench \
         install uninstall man clean deps exercise exercise-tsan exercise-lib \
-        exercise-lib-tsan check-exercise FORCE
+        exercise-lib-tsan check-exercise pictures FORCE
 
 # exhost.o, exsandbox.o and the harnesses are not part of concdemo:
 # `concdemo check` links them with an exercise file. Built here so that
@@ -303,6 +304,11 @@ bench: $(BENCHES) $(B)/concdemo
 	@if [ -x build/tsan/concdemo ]; then sh bench/bench_keyed.sh build/tsan/concdemo; fi
 	@./$(B)/concdemo bench fanin --quick
 	@sh bench/bench_watch.sh ./$(B)/concdemo
+
+# The README's picture: a controlled run, so the same file every time.
+pictures: $(B)/concdemo
+	./$(B)/concdemo deadlock --sched=pct:3 --timeline docs/deadlock.svg >/dev/null; \
+	    test $$? -eq 1
 
 # The manual page is made from the binary's own help and scenario list.
 $(B)/concdemo.1: $(B)/concdemo scripts/mkman.sh

@@ -20,11 +20,13 @@ static const char explore_usage[] =
     "                        [--bound B] [--threads N] [--iterations N]\n"
     "                        [--latency-scale F] [--spurious]\n"
     "                        [--save-schedule F] [--json]\n"
+    "                        [--timeline F.svg] [--trace-out F.json]\n"
     "\n"
     "Runs the variant under many controlled schedules (one thread at a time)\n"
     "until one breaks the invariant, then prints that run and the command\n"
-    "that replays it exactly. dfs tries every schedule with at most B\n"
-    "preemptions (default 2) and says when it has tried them all.\n"
+    "that replays it exactly (--timeline and --trace-out draw that run).\n"
+    "dfs tries every schedule with at most B preemptions (default 2) and\n"
+    "says when it has tried them all.\n"
     "Defaults: pct (depth 3), 1000 runs for pct/random, no run limit for dfs,\n"
     "a 30 s budget, the scenario's small explore size (threads, iterations).\n"
     "Exit: 0 no violation found, 1 violation found, 2 usage error.\n";
@@ -83,6 +85,67 @@ static void report_json(const cd_explore_t *e, const cd_explore_result_t *x,
     }
 }
 
+/* The pictures of the failing schedule, or of the last one tried when
+ * none failed (--timeline, --trace-out): the exploration's runs are not
+ * traced, so that schedule is replayed once more with tracing on and
+ * drawn. The replay's own verdict is the one
+ * drawn (the same as the run found: a replay repeats it). 0, or -1 with
+ * one line in err. */
+static int draw_run(const cd_explore_t *e, const cd_run_result_t *found,
+                      cd_pictures_t *pic, char *err, size_t errlen)
+{
+    static cd_run_result_t again; /* large: keep it off the stack */
+    static char spec[CD_SCHEDULE_MAX + 64];
+    char tmp[] = "/tmp/concdemo-schedule-XXXXXX";
+    cd_sched_cfg_t cfg = { 0 };
+    int fd = -1, rc;
+
+    if (!pic->svg && !pic->json)
+        return 0;
+    if (found->ndecisions == 0) {
+        /* No choice was open: any strategy makes the same run. */
+        snprintf(spec, sizeof spec, "random:1");
+    } else if (found->schedule[0]) {
+        snprintf(spec, sizeof spec, "replay:%s", found->schedule);
+    } else { /* too long for the result: the whole one, through a file */
+        if ((fd = mkstemp(tmp)) < 0 ||
+            cd_report_save_schedule(tmp, err, errlen) != 0) {
+            if (fd >= 0) {
+                close(fd);
+                unlink(tmp);
+            } else {
+                snprintf(err, errlen, "cannot save the schedule to draw: %s",
+                         strerror(errno));
+            }
+            cd_report_pictures_close(pic);
+            return -1;
+        }
+        snprintf(spec, sizeof spec, "replay:@%s", tmp);
+    }
+    rc = cd_sched_parse(spec, &cfg, err, errlen);
+    if (fd >= 0) {
+        close(fd);
+        unlink(tmp);
+    }
+    if (rc != 0) {
+        cd_report_pictures_close(pic);
+        return -1;
+    }
+    cfg.max_steps = e->max_steps;
+    cfg.spurious = found->spurious;
+    cd_run_opts_t o = { .params = e->params, .timeout_ms = e->timeout_ms,
+                        .latency_permille = e->latency_permille,
+                        .on_stuck = e->on_stuck, .sched = &cfg, .trace = 1 };
+    rc = cd_run(e->scenario, e->variant, &o, &again);
+    cd_sched_cfg_free(&cfg);
+    if (rc != 0) {
+        snprintf(err, errlen, "could not replay the schedule to draw it");
+        cd_report_pictures_close(pic);
+        return -1;
+    }
+    return cd_report_pictures_write(pic, &again, err, errlen);
+}
+
 /* The exploration the command line asked for (defaults for the rest). */
 static cd_explore_t exploration(const cd_runargs_t *a)
 {
@@ -112,9 +175,18 @@ static int explore(const cd_runargs_t *a)
     cd_explore_result_t x;
     char why[512];
 
+    cd_pictures_t pic = { .svg_path = a->timeline_path,
+                          .json_path = a->trace_out_path };
+
     cd_explore_t e = exploration(a);
     cd_cmd_running(e.scenario, e.variant);
+    if (cd_report_pictures_open(&pic, why, sizeof why) != 0) {
+        fprintf(stderr, "concdemo: %s\n", why);
+        return CD_EXIT_USAGE;
+    }
     int rc = cd_explore(&e, &x, &r);
+    if (rc != 0)
+        cd_report_pictures_close(&pic);
     if (rc == -E2BIG) {
         fprintf(stderr, "concdemo: dfs keeps at most 64 threads; use "
                 "--threads to make the case smaller\n");
@@ -127,6 +199,12 @@ static int explore(const cd_runargs_t *a)
     }
     if (x.found && cd_report_replay(&r, e.latency_permille, a->save_path,
                                     why, sizeof why) != 0) {
+        cd_report_pictures_close(&pic);
+        fprintf(stderr, "concdemo: %s\n", why);
+        return CD_EXIT_USAGE;
+    }
+    /* Nothing found: the last schedule tried is drawn (r holds it). */
+    if (draw_run(&e, &r, &pic, why, sizeof why) != 0) {
         fprintf(stderr, "concdemo: %s\n", why);
         return CD_EXIT_USAGE;
     }

@@ -94,7 +94,10 @@ static int run_it(const cd_runargs_t *a, const cd_run_opts_t *o,
  * virtual clock, so slowing them would only change the replay command. */
 static cd_run_opts_t run_opts(cd_runargs_t *a, cd_step_t *step)
 {
-    cd_run_opts_t o = { .params = a->params, .trace = a->trace,
+    /* A picture is drawn from the trace. */
+    cd_run_opts_t o = { .params = a->params,
+                        .trace = a->trace || a->timeline_path ||
+                                 a->trace_out_path,
                         .on_stuck = cd_cmd_on_stuck };
     o.timeout_ms = a->timeout_ms ? a->timeout_ms
                    : a->view     ? CD_VIEW_TIMEOUT_MS
@@ -126,9 +129,16 @@ static int run_scenario(cd_runargs_t *a)
     char why[512];
     int signo;
 
+    cd_pictures_t pic = { .svg_path = a->timeline_path,
+                          .json_path = a->trace_out_path };
+
     cd_run_opts_t o = run_opts(a, &step);
     cd_cmd_running(a->scenario, a->variant);
     if (a->view == CD_VIEW_TTY && cd_view_check(why, sizeof why) != 0) {
+        fprintf(stderr, "concdemo: %s\n", why);
+        return CD_EXIT_USAGE;
+    }
+    if (cd_report_pictures_open(&pic, why, sizeof why) != 0) {
         fprintf(stderr, "concdemo: %s\n", why);
         return CD_EXIT_USAGE;
     }
@@ -137,10 +147,14 @@ static int run_scenario(cd_runargs_t *a)
         fflush(stdout);
     }
     int rc = run_it(a, &o, &r, &signo);
-    if (rc == -1)
-        return CD_EXIT_USAGE;
     if (rc != 0) {
-        fprintf(stderr, "concdemo: %s\n", r.verdict.observed);
+        cd_report_pictures_close(&pic);
+        if (rc != -1)
+            fprintf(stderr, "concdemo: %s\n", r.verdict.observed);
+        return CD_EXIT_USAGE;
+    }
+    if (cd_report_pictures_write(&pic, &r, why, sizeof why) != 0) {
+        fprintf(stderr, "concdemo: %s\n", why);
         return CD_EXIT_USAGE;
     }
     if (r.controlled && cd_sched_misfit()) {

@@ -317,6 +317,16 @@ const cd_opt_t cd_run_options[] = {
     { .name = "--trace", .kind = CD_OPT_FLAG, .arity = CD_OPT_NO_VALUE,
       .commands = RUN | CHECK, .field = FIELD(trace), SINGLE_RUNS(SCHEDULES_ITSELF),
       .help = "print every operation (lock, unlock, latency, ...)" },
+    { .name = "--timeline", .kind = CD_OPT_STRING, .arity = CD_OPT_VALUE,
+      .commands = RUN | EXPLORE, .field = FIELD(timeline_path),
+      .what = "file name", .arg = " F",
+      .help = "draw the run as a timeline in SVG file F (explore: the\n"
+              "failing schedule, replayed); turns tracing on" },
+    { .name = "--trace-out", .kind = CD_OPT_STRING, .arity = CD_OPT_VALUE,
+      .commands = RUN | EXPLORE, .field = FIELD(trace_out_path),
+      .what = "file name", .arg = " F",
+      .help = "write the run's events to F as Chrome trace-event JSON\n"
+              "(Perfetto UI, chrome://tracing); turns tracing on" },
     { .name = "--json", .kind = CD_OPT_FLAG, .arity = CD_OPT_NO_VALUE,
       .commands = RUN | EXPLORE, .field = FIELD(json),
       .help = "print one JSON object instead of text" },

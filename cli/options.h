@@ -65,6 +65,8 @@ typedef struct cd_runargs {
     cd_sched_cfg_t sched;          /* ... and parsed: cd_runargs_free */
     const char *save_path;         /* --save-schedule (points into argv) */
     int trace, json;               /* --trace, --json */
+    const char *timeline_path;     /* --timeline F: the run's SVG */
+    const char *trace_out_path;    /* --trace-out F: trace-event JSON */
     int spurious;                  /* --spurious (controlled runs) */
     int view;                      /* --view[=text]: enum cd_view_mode */
     int strategy;                  /* explore: --strategy (CD_SCHED_*) */

@@ -9,6 +9,9 @@
 #include <string.h>
 
 #include "../lib/cd_trace.h"
+#include "chrome.h"
+#include "spans.h"
+#include "timeline.h"
 
 void cd_report_intro(FILE *out, const cd_scenario_t *s, int variant,
                      const cd_params_t *p)
@@ -387,4 +390,81 @@ void cd_report_json(FILE *out, const cd_run_result_t *r, int with_trace)
     if (with_trace)
         json_trace(out);
     fputs("}\n", out);
+}
+
+/* ================================ pictures =============================== */
+
+static int open_one(const char *flag, const char *path, FILE **f, char *err,
+                    size_t errlen)
+{
+    *f = NULL;
+    if (!path)
+        return 0;
+    if (!(*f = fopen(path, "w"))) {
+        snprintf(err, errlen, "%s: cannot write %s: %s", flag, path,
+                 strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int cd_report_pictures_open(cd_pictures_t *p, char *err, size_t errlen)
+{
+    if (open_one("--timeline", p->svg_path, &p->svg, err, errlen) != 0 ||
+        open_one("--trace-out", p->json_path, &p->json, err, errlen) != 0) {
+        cd_report_pictures_close(p);
+        return -1;
+    }
+    return 0;
+}
+
+void cd_report_pictures_close(cd_pictures_t *p)
+{
+    if (p->svg)
+        fclose(p->svg);
+    if (p->json)
+        fclose(p->json);
+    p->svg = p->json = NULL;
+}
+
+/* Closes f, saying in err when anything written to it was lost. */
+static int close_one(const char *flag, const char *path, FILE **f,
+                     char *err, size_t errlen)
+{
+    if (!*f)
+        return 0;
+    int bad = ferror(*f);
+    int rc = fclose(*f);
+    *f = NULL;
+    if (bad || rc != 0) {
+        snprintf(err, errlen, "%s: cannot write %s: %s", flag, path,
+                 strerror(errno ? errno : EIO));
+        return -1;
+    }
+    return 0;
+}
+
+int cd_report_pictures_write(cd_pictures_t *p, const cd_run_result_t *r,
+                             char *err, size_t errlen)
+{
+    cd_spans_t s;
+    if (!p->svg && !p->json)
+        return 0;
+    if (cd_spans_read(&s) != 0) {
+        snprintf(err, errlen, "no memory to draw the run");
+        cd_report_pictures_close(p);
+        return -1;
+    }
+    cd_spans_mark(&s, r->has_cycle ? &r->cycle : NULL,
+                  r->has_stuck ? &r->stuck : NULL);
+    if (p->svg)
+        cd_timeline_write(p->svg, &s, r);
+    if (p->json)
+        cd_chrome_write(p->json, &s, r);
+    cd_spans_free(&s);
+    errno = 0;
+    int rc = close_one("--timeline", p->svg_path, &p->svg, err, errlen);
+    if (close_one("--trace-out", p->json_path, &p->json, err, errlen) != 0)
+        rc = -1;
+    return rc;
 }

@@ -41,6 +41,24 @@ int cd_report_save_schedule(const char *path, char *err, size_t errlen);
  * could not be written (r->replay is then left empty). */
 int cd_report_replay(cd_run_result_t *r, int latency_permille,
                      const char *save_path, char *err, size_t errlen);
+/* The pictures of a run a command was asked for (--timeline,
+ * --trace-out): files opened before the run, so that a path that cannot be
+ * written is refused before anything runs, and written after it. */
+typedef struct cd_pictures {
+    const char *svg_path, *json_path; /* NULL: not asked for */
+    FILE *svg, *json;
+} cd_pictures_t;
+/* Opens (creates or empties) the files p names. 0, or -1 with one line in
+ * err ("--timeline: cannot write x/y.svg: No such file or directory"),
+ * having closed what it opened. */
+int cd_report_pictures_open(cd_pictures_t *p, char *err, size_t errlen);
+/* Draws the run r just made (its trace is still in the registry: call
+ * before the next run) into the open files and closes them. 0, or -1
+ * with one line in err when a file could not be written. */
+int cd_report_pictures_write(cd_pictures_t *p, const cd_run_result_t *r,
+                             char *err, size_t errlen);
+/* Closes what is open without writing (a run that did not happen). */
+void cd_report_pictures_close(cd_pictures_t *p);
 /* The verdict line alone (used by the stuck handler too). */
 void cd_report_verdict_line(FILE *out, const char *scenario,
                             const char *variant, const cd_verdict_t *v);

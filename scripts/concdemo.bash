@@ -70,14 +70,15 @@ _concdemo()
         return ;;
     esac
     case $prev in
-    --file|--save-schedule) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    --file|--save-schedule|--timeline|--trace-out) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     esac
     local flags
     flags=$("$bin" --help 2>/dev/null | sed -n 's/^  \(--[a-z-]*\).*/\1/p' |
             sort -u)
     case $cmd in
     explore) flags="--fixed= --strategy --runs --budget --seed --depth --bound
-        --threads --iterations --latency-scale --spurious --save-schedule --json" ;;
+        --threads --iterations --latency-scale --spurious --save-schedule --json
+        --timeline --trace-out" ;;
     check) flags="--file --budget --no-tsan --sched --trace --spurious" ;;
     esac
     COMPREPLY=($(compgen -W "$flags --fixed=" -- "$cur"))

@@ -3,9 +3,10 @@
 # As root it installs them with apt-get; otherwise it prints the command.
 set -u
 # libsqlite3-dev, libpq-dev: db-race's databases; postgresql: the server
-# that scripts/pg-test-server.sh starts for its tests.
+# that scripts/pg-test-server.sh starts for its tests. libxml2-utils:
+# xmllint, which the timeline suite checks the SVG with.
 need="build-essential libncurses-dev libcunit1-dev libseccomp-dev tmux valgrind
-      libsqlite3-dev libpq-dev postgresql"
+      libsqlite3-dev libpq-dev postgresql libxml2-utils"
 missing=""
 for p in $need; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -451,5 +451,6 @@ void suite_check_decoys_2(void);
 void suite_ledger(void);
 void suite_hostile(void);
 void suite_stuck(void);
+void suite_timeline(void);
 
 #endif /* CD_TEST_HARNESS_H */

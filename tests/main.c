@@ -62,6 +62,7 @@ static const struct {
     { "holdtime", suite_holdtime },
     { "view", suite_view },
     { "step", suite_step },
+    { "timeline", suite_timeline },
     { "lessons", suite_lessons },
     { "ledger", suite_ledger },
     { "check", suite_check },
