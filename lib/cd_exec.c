@@ -20,6 +20,8 @@
 #include "cd_exec.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,7 +50,7 @@
 #define TASK_STACK_BYTES (256 * 1024)
 #define WORKER_STACK_BYTES (256 * 1024)
 
-enum where { Q_NONE, Q_READY, Q_TIMERS };
+enum where { Q_NONE, Q_READY, Q_TIMERS, Q_IO };
 
 typedef struct worker worker_t;
 
@@ -68,6 +70,8 @@ struct cd_task {
     int where;
     int64_t wake_at;         /* timers: deadline on the run's clock */
     const char *what;        /* timers: what it awaits */
+    int io_fd;               /* I/O: the descriptor it awaits (Q_IO) */
+    short io_events;         /* I/O: POLLIN or POLLOUT */
     cd_task_t *prev, *next;  /* in the ready queue or the timer list */
     cd_task_t *all_prev, *all_next; /* every task of the worker */
 #ifdef CD_TSAN
@@ -88,8 +92,14 @@ struct worker {
     pthread_t pt;
     pthread_cond_t cond;
     /* Under the executor's lock. */
-    list_t ready, timers;
+    list_t ready, timers, io;
     cd_task_t *all;
+    /* Tasks awaiting a descriptor: how many, and room to poll them all
+     * (plus the wake pipe). polling: the worker sleeps in poll(), so a
+     * wake-up must go through the pipe, not the condition variable. */
+    int nio, pfd_cap, polling;
+    struct pollfd *pfd;
+    int wake[2]; /* a pipe: written to end a free run's poll early */
     /* Only on the worker's own thread. */
     ucontext_t sched;
     cd_task_t *current;
@@ -144,9 +154,12 @@ static void push_back(list_t *l, cd_task_t *t, int where)
 static void unlink_task(cd_task_t *t)
 {
     list_t *l = t->where == Q_READY ? &t->w->ready
-              : t->where == Q_TIMERS ? &t->w->timers : NULL;
+              : t->where == Q_TIMERS ? &t->w->timers
+              : t->where == Q_IO ? &t->w->io : NULL;
     if (!l)
         return;
+    if (t->where == Q_IO)
+        t->w->nio--;
     if (t->prev)
         t->prev->next = t->next;
     else
@@ -185,6 +198,20 @@ static void insert_timer(worker_t *w, cd_task_t *t)
         after->next = t;
     else
         w->timers.head = t;
+}
+
+/* Tells worker w that it has something to do: its condition variable,
+ * or its pipe while it sleeps in poll(). Caller holds the lock. */
+static void kick(worker_t *w)
+{
+    CD_CHECK(pthread_cond_signal(&w->cond));
+    if (w->polling) {
+        char byte = 1;
+        /* A full pipe already says "wake up": nothing is lost. */
+        if (write(w->wake[1], &byte, 1) < 0 && errno != EAGAIN)
+            cd__check_failed("write to the wake pipe", errno, __FILE__,
+                             __LINE__);
+    }
 }
 
 /* ========================== stacks and switching ========================= */
@@ -336,7 +363,7 @@ static void reap(cd_exec_t *e, cd_task_t *t)
         e->aborted_tasks++;
     if (e->live == 0)
         for (int i = 0; i < e->nworkers; i++)
-            CD_CHECK(pthread_cond_signal(&e->w[i].cond));
+            kick(&e->w[i]);
 #ifdef CD_TSAN
     __tsan_destroy_fiber(t->fiber);
 #endif
@@ -383,6 +410,45 @@ static void expire_timers(worker_t *w)
         timer_ends(w, w->timers.head);
 }
 
+/* Fills w->pfd with the descriptors its tasks await, in the order of
+ * w->io; returns how many. Caller holds the lock. */
+static int fill_pfd(worker_t *w)
+{
+    int n = 0;
+    for (cd_task_t *t = w->io.head; t; t = t->next)
+        w->pfd[n++] = (struct pollfd){ .fd = t->io_fd, .events = t->io_events };
+    return n;
+}
+
+/* Moves the tasks whose descriptor is ready (or failed: the task's own
+ * call will see the error) to the ready queue, in the order they began to
+ * await. A poll that does not wait: in a controlled run only this decides
+ * when an I/O await ends, at the worker's turn, so a run is repeatable as
+ * long as the other ends of its sockets are participants too (a loopback
+ * pair). Returns how many. Caller holds the lock. */
+static int expire_io(worker_t *w)
+{
+    int n = fill_pfd(w), moved = 0;
+    if (n == 0 || poll(w->pfd, (nfds_t)n, 0) <= 0)
+        return 0;
+    int i = 0;
+    for (cd_task_t *t = w->io.head, *next; t; t = next, i++) {
+        next = t->next;
+        if (w->pfd[i].revents) {
+            timer_ends(w, t);
+            moved++;
+        }
+    }
+    return moved;
+}
+
+/* Whether a descriptor some task awaits is ready (a look, no move). */
+static int io_ready(worker_t *w)
+{
+    int n = fill_pfd(w);
+    return n > 0 && poll(w->pfd, (nfds_t)n, 0) > 0;
+}
+
 /* Offers the worker's timers to the scheduler; returns how many. */
 static int fill_alarms(worker_t *w)
 {
@@ -397,7 +463,34 @@ static int fill_alarms(worker_t *w)
 static int worker_has_work(void *arg)
 {
     worker_t *w = arg;
-    return w->ready.head || w->e->stop || w->e->live == 0 || cd_reg_aborted();
+    return w->ready.head || w->e->stop || w->e->live == 0 ||
+           cd_reg_aborted() || io_ready(w);
+}
+
+/* A free run's idle wait while tasks await descriptors: poll() them and
+ * the wake pipe, until one is ready, a wake-up comes, the next timer is
+ * due or a slice has passed (to look at the run's abort). Caller holds
+ * the lock; it is let go while polling. */
+static void idle_poll(worker_t *w, int64_t now)
+{
+    int64_t wait_ns = CD__WAIT_SLICE_NS;
+    if (w->timers.head && w->timers.head->wake_at - now < wait_ns)
+        wait_ns = w->timers.head->wake_at - now;
+    if (wait_ns < 0)
+        wait_ns = 0;
+    int n = fill_pfd(w);
+    w->pfd[n++] = (struct pollfd){ .fd = w->wake[0], .events = POLLIN };
+    w->polling = 1;
+    CD_CHECK(pthread_mutex_unlock(&w->e->lock));
+    /* Round up: a timer due in 0.4 ms must not make a busy loop. */
+    int ms = (int)((wait_ns + 999999) / 1000000);
+    if (poll(w->pfd, (nfds_t)n, ms) < 0 && errno != EINTR)
+        cd__check_failed("poll", errno, __FILE__, __LINE__);
+    char drain_buf[64];
+    while (read(w->wake[0], drain_buf, sizeof drain_buf) > 0)
+        ;
+    CD_CHECK(pthread_mutex_lock(&w->e->lock));
+    w->polling = 0;
 }
 
 /* Waits until there is work, the next timer is due or the run is aborted
@@ -413,6 +506,10 @@ static void idle(worker_t *w)
     cd__wait_t wait = { .ready = worker_has_work, .cond = &w->cond,
                         .lock = &w->e->lock, .arg = w };
 
+    if (w->io.head && !w->sched_id) {
+        idle_poll(w, now);
+        return;
+    }
     if (w->timers.head && w->sched_id) {
         wait.alarms = w->alarms;
         wait.nalarms = fill_alarms(w);
@@ -492,6 +589,7 @@ static void *worker_main(void *p)
     }
     while (!e->stop && !cd_reg_aborted()) {
         expire_timers(w);
+        expire_io(w);
         cd_task_t *t = pop_front(&w->ready);
         if (t) {
             CD_CHECK(pthread_mutex_unlock(&e->lock));
@@ -555,6 +653,14 @@ int cd_exec_create(cd_exec_t **out, int nworkers)
             return -ENOMEM;
         }
         CD_CHECK(pthread_cond_init(&w->cond, &ca));
+        w->wake[0] = w->wake[1] = -1;
+        if (pipe2(w->wake, O_NONBLOCK | O_CLOEXEC) != 0) {
+            int err = -errno;
+            CD_CHECK(pthread_condattr_destroy(&ca));
+            e->nworkers++; /* its cond and object are made: destroy them */
+            cd_exec_destroy(e);
+            return err;
+        }
     }
     CD_CHECK(pthread_condattr_destroy(&ca));
     *out = e;
@@ -580,6 +686,10 @@ void cd_exec_destroy(cd_exec_t *e)
         CD_CHECK(pthread_cond_destroy(&e->w[i].cond));
         cd__reg_remove_object(e->w[i].obj);
         free(e->w[i].alarms);
+        free(e->w[i].pfd);
+        for (int k = 0; k < 2; k++)
+            if (e->w[i].wake[k] >= 0)
+                close(e->w[i].wake[k]);
     }
     CD_CHECK(pthread_mutex_destroy(&e->lock));
     free(e->w);
@@ -651,7 +761,7 @@ int cd_exec_spawn_on(cd_exec_t *e, int worker, const char *name,
     w->all = t;
     push_back(&w->ready, t, Q_READY);
     e->live++;
-    CD_CHECK(pthread_cond_signal(&w->cond));
+    kick(w);
     CD_CHECK(pthread_mutex_unlock(&e->lock));
     return id;
 }
@@ -750,9 +860,32 @@ void cd__task_wake(cd_task_t *t)
     if (t->where == Q_NONE) {
         cd__op_ready(t->id);
         push_back(&t->w->ready, t, Q_READY);
-        CD_CHECK(pthread_cond_signal(&t->w->cond));
+        kick(t->w);
     }
     CD_CHECK(pthread_mutex_unlock(&e->lock));
+}
+
+int cd__task_await_fd(cd_task_t *t, int fd, short events)
+{
+    worker_t *w = t->w;
+    CD_CHECK(pthread_mutex_lock(&w->e->lock));
+    /* Room for every awaited descriptor and the wake pipe. */
+    if (w->nio + 2 > w->pfd_cap) {
+        int cap = w->pfd_cap ? w->pfd_cap * 2 : 16;
+        struct pollfd *p = realloc(w->pfd, (size_t)cap * sizeof *p);
+        if (!p) {
+            CD_CHECK(pthread_mutex_unlock(&w->e->lock));
+            return -ENOMEM;
+        }
+        w->pfd = p;
+        w->pfd_cap = cap;
+    }
+    t->io_fd = fd;
+    t->io_events = events;
+    push_back(&w->io, t, Q_IO);
+    w->nio++;
+    CD_CHECK(pthread_mutex_unlock(&w->e->lock));
+    return cd__task_park(t);
 }
 
 void cd_await_latency_at(const char *what, int64_t usec, cd_site_t site)

@@ -369,6 +369,11 @@ int cd__task_id(const cd_task_t *t);
 int cd__task_park(cd_task_t *t);
 /* Makes a parked task ready on its worker (any thread may call it). */
 void cd__task_wake(cd_task_t *t);
+/* Parks the running task t until descriptor fd is ready for events
+ * (POLLIN, POLLOUT) or failed; the caller recorded the park (cd__op_park)
+ * and tries its operation again after. Returns 0, -ECANCELED as
+ * cd__task_park, or -ENOMEM (nothing parked). */
+int cd__task_await_fd(cd_task_t *t, int fd, short events);
 
 #define CD_RELAXED memory_order_relaxed
 #define cd__ld(p) atomic_load_explicit((p), CD_RELAXED)

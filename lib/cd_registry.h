@@ -63,7 +63,8 @@ typedef enum cd_obj_kind {
     CD_OBJ_SEM,        /* a counting semaphore: owner is 0, see sem_count */
     CD_OBJ_KEY,        /* one live key of a keyed lock (cd_keyed.h): owner is
                           the thread holding it, see key and key_queue */
-    CD_OBJ_AKEY        /* the same for tasks (cd_akeyed, cd_amutex.h) */
+    CD_OBJ_AKEY,       /* the same for tasks (cd_akeyed, cd_amutex.h) */
+    CD_OBJ_CONN        /* a socket on the executor (cd_io.h): see io_* */
 } cd_obj_kind_t;
 
 typedef enum cd_abort_reason {
@@ -148,6 +149,17 @@ typedef struct cd_obj_rec {
      * end; an untracked waiter shows as 0 too). */
     _Atomic uint64_t key;
     _Atomic int key_queue[CD_KEY_QUEUE_SHOWN];
+    /* Connections (CD_OBJ_CONN) only, written by whoever reads or writes
+     * it (cd_io.c). queued: bytes its program holds for it and has not
+     * written yet (cd_io_set_queued); unsent: bytes the kernel still held
+     * in its send buffer after the last write; wblocked: how many wait
+     * for it to take more (a write that found the buffer full). */
+    _Atomic uint64_t io_read;
+    _Atomic uint64_t io_written;
+    _Atomic uint64_t io_queued;
+    _Atomic uint64_t io_unsent;
+    _Atomic int io_wblocked;
+    _Atomic int io_closed;
 } cd_obj_rec_t;
 
 /* ---- snapshot: plain copies for observers ---- */
@@ -199,6 +211,9 @@ typedef struct cd_obj_info {
      * waiters in arrival order, 0-terminated when fewer. */
     uint64_t key;
     int key_queue[CD_KEY_QUEUE_SHOWN];
+    /* Connections only (see cd_obj_rec_t). */
+    uint64_t io_read, io_written, io_queued, io_unsent;
+    int io_wblocked, io_closed;
 } cd_obj_info_t;
 
 /* A live figure: "charges" = 9. */

@@ -96,6 +96,8 @@ const char *cd_op_name(int op)
         [CD_OP_WOKE] = "woke",        [CD_OP_SEM_WAIT] = "sem-wait",
         [CD_OP_SEM_TRYWAIT] = "sem-try", [CD_OP_SEM_TIMEDWAIT] = "sem-timed",
         [CD_OP_POST] = "post",
+        [CD_OP_ACCEPT] = "accept",    [CD_OP_READ] = "read",
+        [CD_OP_WRITE] = "write",     [CD_OP_CONNECT] = "connect",
     };
     if (op < 0 || op >= CD_OP_COUNT_ || !names[op])
         return "?";
@@ -163,6 +165,10 @@ static void format_arg(const cd_trace_event_t *ev, char *extra, size_t size)
         break;
     case CD_OP_POST:
         snprintf(extra, size, "count %lld", arg);
+        break;
+    case CD_OP_READ:
+    case CD_OP_WRITE:
+        snprintf(extra, size, "%lld bytes", arg);
         break;
     default:
         break;

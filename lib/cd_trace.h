@@ -68,6 +68,11 @@ typedef enum cd_op {
     CD_OP_SEM_TRYWAIT, /* takes one without waiting (busy: it was 0) */
     CD_OP_SEM_TIMEDWAIT, /* takes one, waiting at most arg ms */
     CD_OP_POST,      /* adds one to the count; arg: the new count */
+    /* Sockets on the executor (cd_io.h). */
+    CD_OP_ACCEPT,    /* awaits a connection on a listening socket */
+    CD_OP_CONNECT,   /* connects to a listening socket, awaiting it */
+    CD_OP_READ,      /* awaits bytes; arg: how many it asks for */
+    CD_OP_WRITE,     /* writes, awaiting room; arg: how many bytes */
     CD_OP_COUNT_
 } cd_op_t;
 

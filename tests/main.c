@@ -42,6 +42,7 @@ static const struct {
     { "rwlock", suite_rwlock },
     { "starvation", suite_starvation },
     { "exec", suite_exec },
+    { "io", suite_io },
     { "await", suite_await },
     { "async-race", suite_async_race },
     { "lost-wakeup", suite_lost_wakeup },
