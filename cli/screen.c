@@ -800,6 +800,11 @@ static void describe_obj(const cd_obj_info_t *o, obj_view_t *v, int width)
         detail_add(v, width, "out %llu", (unsigned long long)o->io_written);
         detail_add(v, width, "in %llu", (unsigned long long)o->io_read);
         break;
+    case CD_OBJ_SCOPE:
+        /* Its owner waits in the WAITING column until its tasks end. */
+        v->kind = "scope";
+        v->worth_a_row = o->live;
+        break;
     case CD_OBJ_WORKER:
         /* The owner column names the task it runs; idle says so. */
         v->kind = "wrkr";

@@ -71,6 +71,10 @@ struct cd_task {
     int64_t wake_at;         /* timers: deadline on the run's clock */
     const char *what;        /* timers: what it awaits */
     int io_fd;               /* I/O: the descriptor it awaits (Q_IO) */
+    int cancel_req;          /* a scope cancelled it: its next await ends it */
+    int parked;              /* between cd__task_park's switch out and in */
+    cd__task_end_fn on_end;  /* told when it ends (scopes), or NULL */
+    void *end_arg;
     short io_events;         /* I/O: POLLIN or POLLOUT */
     cd_task_t *prev, *next;  /* in the ready queue or the timer list */
     cd_task_t *all_prev, *all_next; /* every task of the worker */
@@ -131,6 +135,7 @@ struct cd_exec {
     int live;          /* tasks not yet ended */
     int aborted_tasks; /* tasks the run's abort ended */
     int ran;           /* cd_exec_run was called */
+    cd__offload_t *offload; /* the offload pool, once started (cd_scope.c) */
 };
 
 /* The worker this thread is, or NULL. */
@@ -303,6 +308,10 @@ static void switch_out(cd_task_t *t)
 static _Noreturn void leave_for_good(cd_task_t *t)
 {
     worker_t *w = t->w;
+    /* Its scope learns it ended while its frame still exists, before the
+     * worker can free it. */
+    if (t->on_end)
+        t->on_end(t->end_arg, t, t->aborted);
     t->finished = 1;
 #ifdef CD_TSAN
     __tsan_switch_to_fiber(w->fiber, 0);
@@ -319,6 +328,14 @@ static _Noreturn void leave_for_good(cd_task_t *t)
     abort();
 }
 
+static int cancel_requested(cd_task_t *t)
+{
+    CD_CHECK(pthread_mutex_lock(&t->w->e->lock));
+    int c = t->cancel_req;
+    CD_CHECK(pthread_mutex_unlock(&t->w->e->lock));
+    return c;
+}
+
 static void task_entry(void)
 {
     worker_t *w = tl_worker;
@@ -327,6 +344,10 @@ static void task_entry(void)
     __sanitizer_finish_switch_fiber(NULL, &w->stack_bottom, &w->stack_size);
 #endif
     cd__op_begin(t->id, CD_OP_START, 0, 0, NULL, (cd_site_t){ 0 });
+    /* Cancelled by its scope before it ever ran: it ends at once, as it
+     * would at its first await. */
+    if (cancel_requested(t))
+        cd__op_abort_self(t->id);
     t->fn(t->arg);
     cd__op_task_exit(t->id);
     leave_for_good(t);
@@ -359,7 +380,8 @@ static void reap(cd_exec_t *e, cd_task_t *t)
     if (t->all_next)
         t->all_next->all_prev = t->all_prev;
     e->live--;
-    if (t->aborted)
+    /* A task its scope cancelled ended as asked: not the run's abort. */
+    if (t->aborted && !t->cancel_req)
         e->aborted_tasks++;
     if (e->live == 0)
         for (int i = 0; i < e->nworkers; i++)
@@ -691,6 +713,7 @@ void cd_exec_destroy(cd_exec_t *e)
             if (e->w[i].wake[k] >= 0)
                 close(e->w[i].wake[k]);
     }
+    cd__offload_stop(e->offload);
     CD_CHECK(pthread_mutex_destroy(&e->lock));
     free(e->w);
     free(e);
@@ -739,6 +762,13 @@ static cd_task_t *task_new(worker_t *w, const char *name, cd_task_fn fn,
 int cd_exec_spawn_on(cd_exec_t *e, int worker, const char *name,
                      cd_task_fn fn, void *arg)
 {
+    return cd__exec_spawn_hooked(e, worker, name, fn, arg, NULL, NULL, NULL);
+}
+
+int cd__exec_spawn_hooked(cd_exec_t *e, int worker, const char *name,
+                          cd_task_fn fn, void *arg, cd__task_end_fn on_end,
+                          void *end_arg, cd_task_t **out)
+{
     int err = 0;
     if (!e || !fn || worker < 0 || worker >= e->nworkers)
         return -EINVAL;
@@ -751,6 +781,10 @@ int cd_exec_spawn_on(cd_exec_t *e, int worker, const char *name,
         return err;
     /* Once queued, t may run and be freed on its worker at any moment. */
     int id = t->id;
+    t->on_end = on_end;
+    t->end_arg = end_arg;
+    if (out)
+        *out = t;
     if (self)
         cd__op_begin(self, CD_OP_TASK_SPAWN, id, 0, NULL, (cd_site_t){ 0 });
     CD_CHECK(pthread_mutex_lock(&e->lock));
@@ -766,15 +800,20 @@ int cd_exec_spawn_on(cd_exec_t *e, int worker, const char *name,
     return id;
 }
 
-int cd_exec_spawn(cd_exec_t *e, const char *name, cd_task_fn fn, void *arg)
+int cd__exec_next_worker(cd_exec_t *e)
 {
-    if (!e)
-        return -EINVAL;
     CD_CHECK(pthread_mutex_lock(&e->lock));
     int worker = e->next_rr;
     e->next_rr = (e->next_rr + 1) % e->nworkers;
     CD_CHECK(pthread_mutex_unlock(&e->lock));
-    return cd_exec_spawn_on(e, worker, name, fn, arg);
+    return worker;
+}
+
+int cd_exec_spawn(cd_exec_t *e, const char *name, cd_task_fn fn, void *arg)
+{
+    if (!e)
+        return -EINVAL;
+    return cd_exec_spawn_on(e, cd__exec_next_worker(e), name, fn, arg);
 }
 
 int cd_exec_run(cd_exec_t *e)
@@ -849,8 +888,53 @@ int cd__task_id(const cd_task_t *t) { return t->id; }
 
 int cd__task_park(cd_task_t *t)
 {
+    /* A scope's cancel that came before the park: this await is the
+     * next one, and it ends the task without waiting. */
+    cd_exec_t *e = t->w->e;
+    CD_CHECK(pthread_mutex_lock(&e->lock));
+    if (t->cancel_req) {
+        CD_CHECK(pthread_mutex_unlock(&e->lock));
+        return -ECANCELED;
+    }
+    t->parked = 1;
+    CD_CHECK(pthread_mutex_unlock(&e->lock));
     switch_out(t);
-    return t->cancel ? -ECANCELED : 0;
+    CD_CHECK(pthread_mutex_lock(&e->lock));
+    t->parked = 0;
+    int cancelled = t->cancel || t->cancel_req;
+    CD_CHECK(pthread_mutex_unlock(&e->lock));
+    return cancelled ? -ECANCELED : 0;
+}
+
+cd_exec_t *cd__task_exec(const cd_task_t *t) { return t->w->e; }
+
+cd__offload_t **cd__exec_offload_slot(cd_exec_t *e) { return &e->offload; }
+
+void cd__exec_lock(cd_exec_t *e, int lock)
+{
+    if (lock)
+        CD_CHECK(pthread_mutex_lock(&e->lock));
+    else
+        CD_CHECK(pthread_mutex_unlock(&e->lock));
+}
+
+void cd__task_cancel(cd_task_t *t)
+{
+    cd_exec_t *e = t->w->e;
+    CD_CHECK(pthread_mutex_lock(&e->lock));
+    t->cancel_req = 1;
+    /* Parked on a timer or a descriptor: it goes on now, to end. Parked
+     * on a lock or a scope (no list of ours), its waker's list holds it:
+     * it is made ready here all the same, and its park sees the cancel.
+     * Running, or ready already: its next await will. */
+    if (t->where == Q_TIMERS || t->where == Q_IO)
+        unlink_task(t);
+    if (t->where == Q_NONE && t->parked) {
+        cd__op_ready(t->id);
+        push_back(&t->w->ready, t, Q_READY);
+        kick(t->w);
+    }
+    CD_CHECK(pthread_mutex_unlock(&e->lock));
 }
 
 void cd__task_wake(cd_task_t *t)

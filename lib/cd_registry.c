@@ -555,6 +555,7 @@ const char *cd_obj_kind_name(int kind)
     case CD_OBJ_COND: return "condition variable";
     case CD_OBJ_SEM: return "semaphore";
     case CD_OBJ_CONN: return "connection";
+    case CD_OBJ_SCOPE: return "task scope";
     default: return "object";
     }
 }

@@ -64,7 +64,8 @@ typedef enum cd_obj_kind {
     CD_OBJ_KEY,        /* one live key of a keyed lock (cd_keyed.h): owner is
                           the thread holding it, see key and key_queue */
     CD_OBJ_AKEY,       /* the same for tasks (cd_akeyed, cd_amutex.h) */
-    CD_OBJ_CONN        /* a socket on the executor (cd_io.h): see io_* */
+    CD_OBJ_CONN,       /* a socket on the executor (cd_io.h): see io_* */
+    CD_OBJ_SCOPE       /* a task scope (cd_scope.h): its owner parks on it */
 } cd_obj_kind_t;
 
 typedef enum cd_abort_reason {

@@ -98,6 +98,7 @@ const char *cd_op_name(int op)
         [CD_OP_POST] = "post",
         [CD_OP_ACCEPT] = "accept",    [CD_OP_READ] = "read",
         [CD_OP_WRITE] = "write",     [CD_OP_CONNECT] = "connect",
+        [CD_OP_SCOPE_CLOSE] = "scope-close", [CD_OP_OFFLOAD] = "offload",
     };
     if (op < 0 || op >= CD_OP_COUNT_ || !names[op])
         return "?";
@@ -117,6 +118,7 @@ const char *cd_trace_subject(const cd_trace_event_t *ev,
     case CD_OP_WAKE:
     case CD_OP_POINT:
     case CD_OP_AWAIT:
+    case CD_OP_OFFLOAD:
         return ev->label ? ev->label : "";
     default:
         if (ev->obj)

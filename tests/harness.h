@@ -270,6 +270,7 @@ void suite_rwlock(void);
 void suite_starvation(void);
 void suite_exec(void);
 void suite_io(void);
+void suite_scope(void);
 void suite_await(void);
 void suite_async_race(void);
 void suite_lost_wakeup(void);

@@ -43,6 +43,7 @@ static const struct {
     { "starvation", suite_starvation },
     { "exec", suite_exec },
     { "io", suite_io },
+    { "scope", suite_scope },
     { "await", suite_await },
     { "async-race", suite_async_race },
     { "lost-wakeup", suite_lost_wakeup },
