@@ -27,6 +27,7 @@ extern const cd_scenario_t cd_scenario_livelock;
 extern const cd_scenario_t cd_scenario_stampede;
 extern const cd_scenario_t cd_scenario_webhook;
 extern const cd_scenario_t cd_scenario_inventory;
+extern const cd_scenario_t cd_scenario_chat;
 
 static const cd_scenario_t *const table[] = {
     &cd_scenario_race,
@@ -44,6 +45,7 @@ static const cd_scenario_t *const table[] = {
     &cd_scenario_stampede,
     &cd_scenario_webhook,
     &cd_scenario_inventory,
+    &cd_scenario_chat,
 };
 
 const cd_scenario_t *const *cd_scenarios(int *count)
