@@ -222,7 +222,8 @@ VG_FIXES = "race --fixed=mutex --iterations 2" "race --fixed=keyed --iterations 
            "webhook --fixed=keyed --iterations 2" \
            "webhook --fixed=idempotency --iterations 2" \
            "inventory --fixed=keyed --iterations 8" \
-           "inventory --fixed=reserve --iterations 8"
+           "inventory --fixed=reserve --iterations 8" \
+           "chat --fixed=outbox"
 # Not publication --fixed=release-acquire: Helgrind and DRD do not model
 # C11 acquire/release, so they report the fix itself; TSan, which does,
 # checks it (tests/test_tsan.c). The webhook's fixes run on one worker: on

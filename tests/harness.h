@@ -282,6 +282,7 @@ void suite_livelock(void);
 void suite_stampede(void);
 void suite_webhook(void);
 void suite_inventory(void);
+void suite_chat(void);
 void suite_view(void);
 void suite_step(void);
 void suite_lessons(void);

@@ -55,6 +55,7 @@ static const struct {
     { "stampede", suite_stampede },
     { "webhook", suite_webhook },
     { "inventory", suite_inventory },
+    { "chat", suite_chat },
     { "view", suite_view },
     { "step", suite_step },
     { "lessons", suite_lessons },

@@ -221,6 +221,7 @@ static void philosophers_waiter_is_clean(void)
 
 static void inventory_keyed_is_clean(void) { expect_clean("inventory", "--fixed=keyed"); }
 static void inventory_reserve_is_clean(void) { expect_clean("inventory", "--fixed=reserve"); }
+static void chat_outbox_is_clean(void) { expect_clean("chat", "--fixed=outbox"); }
 
 static void broken_inventory_is_no_data_race(void)
 {
@@ -293,6 +294,7 @@ void suite_tsan(void)
         { "inventory --fixed=reserve: no report", inventory_reserve_is_clean },
         { "broken inventory: oversold, and no data race for TSan",
           broken_inventory_is_no_data_race },
+        { "chat --fixed=outbox: no report", chat_outbox_is_clean },
         { NULL, NULL },
     };
     add_suite("tsan", tests);
