@@ -209,6 +209,7 @@ static void writer_task(void *arg)
             return;
         }
     }
+    cd_io_shutdown(m->conn); /* all sent: the client reads the end */
 }
 
 /* ================================ server ================================= */
@@ -268,6 +269,8 @@ static void session_task(void *arg)
         }
     }
     leave(m);
+    if (!m->bell_out) /* broken: nothing more will be written */
+        cd_io_shutdown(m->conn);
     if (m->bell_out) {
         cd_mutex_lock(&m->box_lock);
         m->gone = 1;
@@ -281,13 +284,17 @@ static void acceptor_task(void *arg)
     chat_t *c = arg;
     for (int i = 0; i < c->nclients; i++) {
         member_t *m = &c->members[i];
-        if (cd_io_accept(c->listener, &m->conn, "conn") != 0)
+        char name[CD_NAME_MAX];
+        snprintf(name, sizeof name, "conn-%d", i + 1);
+        if (cd_io_accept(c->listener, &m->conn, name) != 0)
             return;
         /* The slow path is short: a few kilobytes fill it. */
         cd_io_set_buffers(m->conn, SOCK_BUF, 0);
-        cd_scope_spawn(c->scope, "session", session_task, m);
+        snprintf(name, sizeof name, "session-%d", i + 1);
+        cd_scope_spawn(c->scope, name, session_task, m);
+        snprintf(name, sizeof name, "writer-%d", i + 1);
         if (c->variant == 1)
-            cd_scope_spawn(c->scope, "writer", writer_task, m);
+            cd_scope_spawn(c->scope, name, writer_task, m);
     }
 }
 
@@ -337,8 +344,13 @@ static void fast_reader(void *arg)
 
 static int client_connect(client_t *cl, const char *name)
 {
-    char buf[MSG_BYTES];
-    if (cd_io_connect(&cl->conn, "client", cl->chat->port) != 0)
+    char buf[MSG_BYTES], conn[CD_NAME_MAX];
+    snprintf(conn, sizeof conn, "client-%s", name);
+    /* The slow client's window is fixed small before the handshake: what
+     * it can hold unread is a few kilobytes, whatever the kernel's
+     * autotuning would do - the room's traffic is many times that. */
+    if (cd_io_connect_rcvbuf(&cl->conn, conn, cl->chat->port,
+                             cl->slow ? SOCK_BUF : 0) != 0)
         return -1;
     memset(buf, ' ', MSG_BYTES);
     buf[MSG_BYTES - 1] = '\n';
@@ -363,20 +375,24 @@ static void fast_client(void *arg)
         return;
     while (atomic_load(&c->joined) < c->nclients)
         cd_await_latency("wait for the room", 1000);
-    cd_scope_spawn(c->scope, "fast-reader", fast_reader, cl);
+    char reader[CD_NAME_MAX];
+    snprintf(reader, sizeof reader, "fast-%d-reader", cl->index);
+    cd_scope_spawn(c->scope, reader, fast_reader, cl);
     fast_sender(cl);
 }
 
-/* Joins, then reads nothing until the fast clients are done; then leaves. */
+/* Joins, then reads nothing until the fast clients are done; then says
+ * goodbye and reads what is left, to the end. */
 static void slow_client(void *arg)
 {
     client_t *cl = arg;
-    char bell;
-    cl->slow = 1;
+    char buf[MSG_BYTES];
     if (client_connect(cl, "slow") != 0)
         return;
-    cd_io_read(cl->chat->done_in, &bell, 1); /* stops reading meanwhile */
+    cd_io_read(cl->chat->done_in, buf, 1); /* stops reading meanwhile */
     cd_io_shutdown(cl->conn);
+    while (cd_io_read(cl->conn, buf, sizeof buf) > 0)
+        ;
 }
 
 /* ================================ referee ================================ */
@@ -408,11 +424,14 @@ static void main_task(void *arg)
     cd_scope_spawn(c->scope, "acceptor", acceptor_task, c);
     cd_scope_spawn(c->scope, "referee", referee_task, c);
     c->clients[0].chat = c;
+    c->clients[0].slow = 1;
     cd_scope_spawn(c->scope, "slow-client", slow_client, &c->clients[0]);
     for (int i = 1; i < c->nclients; i++) {
+        char name[CD_NAME_MAX];
+        snprintf(name, sizeof name, "fast-%d", i);
         c->clients[i].chat = c;
         c->clients[i].index = i;
-        cd_scope_spawn(c->scope, "fast-client", fast_client, &c->clients[i]);
+        cd_scope_spawn(c->scope, name, fast_client, &c->clients[i]);
     }
     cd_scope_report_t rep;
     cd_scope_close(c->scope, &rep);

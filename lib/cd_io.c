@@ -221,12 +221,24 @@ static void enter(int op, const cd_conn_t *c, int64_t arg, cd_site_t site)
 int cd_io_connect_at(cd_conn_t **out, const char *name, int port,
                      cd_site_t site)
 {
-    if (!out || port <= 0 || port > 65535)
+    return cd_io_connect_rcvbuf_at(out, name, port, 0, site);
+}
+
+int cd_io_connect_rcvbuf_at(cd_conn_t **out, const char *name, int port,
+                            int rcvbuf, cd_site_t site)
+{
+    if (!out || port <= 0 || port > 65535 || rcvbuf < 0)
         return -EINVAL;
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -errno;
     no_delay(fd);
+    if (rcvbuf > 0 &&
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf) != 0) {
+        int err = -errno;
+        close(fd);
+        return err;
+    }
     cd_conn_t *c;
     int rc = conn_new(&c, fd, name);
     if (rc != 0)

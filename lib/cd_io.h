@@ -57,6 +57,13 @@ int cd_io_pair(cd_conn_t **a, const char *name_a, cd_conn_t **b,
     cd_io_connect_at((out), (name), (port), CD_HERE)
 int cd_io_connect_at(cd_conn_t **out, const char *name, int port,
                      cd_site_t site);
+/* The same with the socket's receive buffer (SO_RCVBUF) set to rcvbuf
+ * bytes before the handshake, when the window it offers is fixed: a
+ * client that stops reading then holds no more than that. */
+#define cd_io_connect_rcvbuf(out, name, port, rcvbuf)                        \
+    cd_io_connect_rcvbuf_at((out), (name), (port), (rcvbuf), CD_HERE)
+int cd_io_connect_rcvbuf_at(cd_conn_t **out, const char *name, int port,
+                            int rcvbuf, cd_site_t site);
 
 /* Awaits the next connection on l and returns it as *out, named name.
  * Returns 0 or -errno. */
