@@ -722,6 +722,10 @@ static void check_sections(const sheet_t *s)
 static const struct excuse {
     const char *scenario, *part, *why;
 } excused[] = {
+    { "chat", "exercise", "the server, its clients and the referee are one "
+      "program on real sockets; no learner's interface to it is cut out yet" },
+    { "chat", "answer", "no exercise yet: nothing to answer" },
+    { "chat", "decoys", "no exercise yet: no wrong answers to check" },
     { NULL, NULL, NULL },
 };
 
