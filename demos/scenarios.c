@@ -28,6 +28,7 @@ extern const cd_scenario_t cd_scenario_stampede;
 extern const cd_scenario_t cd_scenario_webhook;
 extern const cd_scenario_t cd_scenario_inventory;
 extern const cd_scenario_t cd_scenario_chat;
+extern const cd_scenario_t cd_scenario_orphans;
 
 static const cd_scenario_t *const table[] = {
     &cd_scenario_race,
@@ -46,6 +47,7 @@ static const cd_scenario_t *const table[] = {
     &cd_scenario_webhook,
     &cd_scenario_inventory,
     &cd_scenario_chat,
+    &cd_scenario_orphans,
 };
 
 const cd_scenario_t *const *cd_scenarios(int *count)
