@@ -223,7 +223,7 @@ VG_FIXES = "race --fixed=mutex --iterations 2" "race --fixed=keyed --iterations 
            "webhook --fixed=idempotency --iterations 2" \
            "inventory --fixed=keyed --iterations 8" \
            "inventory --fixed=reserve --iterations 8" \
-           "chat --fixed=outbox"
+           "chat --fixed=outbox" "orphans --fixed=scope"
 # Not publication --fixed=release-acquire: Helgrind and DRD do not model
 # C11 acquire/release, so they report the fix itself; TSan, which does,
 # checks it (tests/test_tsan.c). The webhook's fixes run on one worker: on

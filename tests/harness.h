@@ -283,6 +283,7 @@ void suite_stampede(void);
 void suite_webhook(void);
 void suite_inventory(void);
 void suite_chat(void);
+void suite_orphans(void);
 void suite_view(void);
 void suite_step(void);
 void suite_lessons(void);

@@ -56,6 +56,7 @@ static const struct {
     { "webhook", suite_webhook },
     { "inventory", suite_inventory },
     { "chat", suite_chat },
+    { "orphans", suite_orphans },
     { "view", suite_view },
     { "step", suite_step },
     { "lessons", suite_lessons },

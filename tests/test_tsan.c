@@ -222,6 +222,7 @@ static void philosophers_waiter_is_clean(void)
 static void inventory_keyed_is_clean(void) { expect_clean("inventory", "--fixed=keyed"); }
 static void inventory_reserve_is_clean(void) { expect_clean("inventory", "--fixed=reserve"); }
 static void chat_outbox_is_clean(void) { expect_clean("chat", "--fixed=outbox"); }
+static void orphans_scope_is_clean(void) { expect_clean("orphans", "--fixed=scope"); }
 
 static void broken_inventory_is_no_data_race(void)
 {
@@ -295,6 +296,7 @@ void suite_tsan(void)
         { "broken inventory: oversold, and no data race for TSan",
           broken_inventory_is_no_data_race },
         { "chat --fixed=outbox: no report", chat_outbox_is_clean },
+        { "orphans --fixed=scope: no report", orphans_scope_is_clean },
         { NULL, NULL },
     };
     add_suite("tsan", tests);
