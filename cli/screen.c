@@ -836,6 +836,23 @@ static void describe_obj(const cd_obj_info_t *o, obj_view_t *v, int width)
     case CD_OBJ_ONESHOT:
         describe_oneshot(o, v, width);
         break;
+    case CD_OBJ_CONN:
+        /* A socket: what its program still holds for it, what the kernel
+         * has not sent, and whether a writer waits for room. */
+        v->kind = "conn";
+        v->worth_a_row = !o->io_closed;
+        detail_add(v, width, "queued %llu", (unsigned long long)o->io_queued);
+        detail_add(v, width, "unsent %llu", (unsigned long long)o->io_unsent);
+        if (o->io_wblocked)
+            detail_add(v, width, "WRITES BLOCKED");
+        detail_add(v, width, "out %llu", (unsigned long long)o->io_written);
+        detail_add(v, width, "in %llu", (unsigned long long)o->io_read);
+        break;
+    case CD_OBJ_SCOPE:
+        /* Its owner waits in the WAITING column until its tasks end. */
+        v->kind = "scope";
+        v->worth_a_row = o->live;
+        break;
     case CD_OBJ_WORKER:
         /* The owner column names the task it runs; idle says so. */
         v->kind = "wrkr";

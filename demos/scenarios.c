@@ -31,6 +31,8 @@ extern const cd_scenario_t cd_scenario_counter;
 extern const cd_scenario_t cd_scenario_broadcast;
 extern const cd_scenario_t cd_scenario_db_race;
 extern const cd_scenario_t cd_scenario_holdtime;
+extern const cd_scenario_t cd_scenario_chat;
+extern const cd_scenario_t cd_scenario_orphans;
 
 static const cd_scenario_t *const table[] = {
     &cd_scenario_race,
@@ -52,6 +54,8 @@ static const cd_scenario_t *const table[] = {
     &cd_scenario_broadcast,
     &cd_scenario_db_race,
     &cd_scenario_holdtime,
+    &cd_scenario_chat,
+    &cd_scenario_orphans,
 };
 
 const cd_scenario_t *const *cd_scenarios(int *count)

@@ -20,6 +20,8 @@
 #include "cd_exec.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,7 +50,7 @@
 #define TASK_STACK_BYTES (256 * 1024)
 #define WORKER_STACK_BYTES (256 * 1024)
 
-enum where { Q_NONE, Q_READY, Q_TIMERS };
+enum where { Q_NONE, Q_READY, Q_TIMERS, Q_IO };
 
 typedef struct worker worker_t;
 
@@ -68,6 +70,12 @@ struct cd_task {
     int where;
     int64_t wake_at;         /* timers: deadline on the run's clock */
     const char *what;        /* timers: what it awaits */
+    int io_fd;               /* I/O: the descriptor it awaits (Q_IO) */
+    int cancel_req;          /* a scope cancelled it: its next await ends it */
+    int parked;              /* between cd__task_park's switch out and in */
+    cd__task_end_fn on_end;  /* told when it ends (scopes), or NULL */
+    void *end_arg;
+    short io_events;         /* I/O: POLLIN or POLLOUT */
     cd_task_t *prev, *next;  /* in the ready queue or the timer list */
     cd_task_t *all_prev, *all_next; /* every task of the worker */
 #ifdef CD_TSAN
@@ -88,8 +96,14 @@ struct worker {
     pthread_t pt;
     pthread_cond_t cond;
     /* Under the executor's lock. */
-    list_t ready, timers;
+    list_t ready, timers, io;
     cd_task_t *all;
+    /* Tasks awaiting a descriptor: how many, and room to poll them all
+     * (plus the wake pipe). polling: the worker sleeps in poll(), so a
+     * wake-up must go through the pipe, not the condition variable. */
+    int nio, pfd_cap, polling;
+    struct pollfd *pfd;
+    int wake[2]; /* a pipe: written to end a free run's poll early */
     /* Only on the worker's own thread. */
     ucontext_t sched;
     cd_task_t *current;
@@ -121,6 +135,7 @@ struct cd_exec {
     int live;          /* tasks not yet ended */
     int aborted_tasks; /* tasks the run's abort ended */
     int ran;           /* cd_exec_run was called */
+    cd__offload_t *offload; /* the offload pool, once started (cd_scope.c) */
 };
 
 /* The worker this thread is, or NULL. */
@@ -144,9 +159,12 @@ static void push_back(list_t *l, cd_task_t *t, int where)
 static void unlink_task(cd_task_t *t)
 {
     list_t *l = t->where == Q_READY ? &t->w->ready
-              : t->where == Q_TIMERS ? &t->w->timers : NULL;
+              : t->where == Q_TIMERS ? &t->w->timers
+              : t->where == Q_IO ? &t->w->io : NULL;
     if (!l)
         return;
+    if (t->where == Q_IO)
+        t->w->nio--;
     if (t->prev)
         t->prev->next = t->next;
     else
@@ -185,6 +203,20 @@ static void insert_timer(worker_t *w, cd_task_t *t)
         after->next = t;
     else
         w->timers.head = t;
+}
+
+/* Tells worker w that it has something to do: its condition variable,
+ * or its pipe while it sleeps in poll(). Caller holds the lock. */
+static void kick(worker_t *w)
+{
+    CD_CHECK(pthread_cond_signal(&w->cond));
+    if (w->polling) {
+        char byte = 1;
+        /* A full pipe already says "wake up": nothing is lost. */
+        if (write(w->wake[1], &byte, 1) < 0 && errno != EAGAIN)
+            cd__check_failed("write to the wake pipe", errno, __FILE__,
+                             __LINE__);
+    }
 }
 
 /* ========================== stacks and switching ========================= */
@@ -276,6 +308,10 @@ static void switch_out(cd_task_t *t)
 static _Noreturn void leave_for_good(cd_task_t *t)
 {
     worker_t *w = t->w;
+    /* Its scope learns it ended while its frame still exists, before the
+     * worker can free it. */
+    if (t->on_end)
+        t->on_end(t->end_arg, t, t->aborted);
     t->finished = 1;
 #ifdef CD_TSAN
     __tsan_switch_to_fiber(w->fiber, 0);
@@ -292,6 +328,14 @@ static _Noreturn void leave_for_good(cd_task_t *t)
     abort();
 }
 
+static int cancel_requested(cd_task_t *t)
+{
+    CD_CHECK(pthread_mutex_lock(&t->w->e->lock));
+    int c = t->cancel_req;
+    CD_CHECK(pthread_mutex_unlock(&t->w->e->lock));
+    return c;
+}
+
 static void task_entry(void)
 {
     worker_t *w = tl_worker;
@@ -300,6 +344,10 @@ static void task_entry(void)
     __sanitizer_finish_switch_fiber(NULL, &w->stack_bottom, &w->stack_size);
 #endif
     cd__op_begin(t->id, CD_OP_START, 0, 0, NULL, (cd_site_t){ 0 });
+    /* Cancelled by its scope before it ever ran: it ends at once, as it
+     * would at its first await. */
+    if (cancel_requested(t))
+        cd__op_abort_self(t->id);
     t->fn(t->arg);
     cd__op_task_exit(t->id);
     leave_for_good(t);
@@ -332,11 +380,12 @@ static void reap(cd_exec_t *e, cd_task_t *t)
     if (t->all_next)
         t->all_next->all_prev = t->all_prev;
     e->live--;
-    if (t->aborted)
+    /* A task its scope cancelled ended as asked: not the run's abort. */
+    if (t->aborted && !t->cancel_req)
         e->aborted_tasks++;
     if (e->live == 0)
         for (int i = 0; i < e->nworkers; i++)
-            CD_CHECK(pthread_cond_signal(&e->w[i].cond));
+            kick(&e->w[i]);
 #ifdef CD_TSAN
     __tsan_destroy_fiber(t->fiber);
 #endif
@@ -383,6 +432,45 @@ static void expire_timers(worker_t *w)
         timer_ends(w, w->timers.head);
 }
 
+/* Fills w->pfd with the descriptors its tasks await, in the order of
+ * w->io; returns how many. Caller holds the lock. */
+static int fill_pfd(worker_t *w)
+{
+    int n = 0;
+    for (cd_task_t *t = w->io.head; t; t = t->next)
+        w->pfd[n++] = (struct pollfd){ .fd = t->io_fd, .events = t->io_events };
+    return n;
+}
+
+/* Moves the tasks whose descriptor is ready (or failed: the task's own
+ * call will see the error) to the ready queue, in the order they began to
+ * await. A poll that does not wait: in a controlled run only this decides
+ * when an I/O await ends, at the worker's turn, so a run is repeatable as
+ * long as the other ends of its sockets are participants too (a loopback
+ * pair). Returns how many. Caller holds the lock. */
+static int expire_io(worker_t *w)
+{
+    int n = fill_pfd(w), moved = 0;
+    if (n == 0 || poll(w->pfd, (nfds_t)n, 0) <= 0)
+        return 0;
+    int i = 0;
+    for (cd_task_t *t = w->io.head, *next; t; t = next, i++) {
+        next = t->next;
+        if (w->pfd[i].revents) {
+            timer_ends(w, t);
+            moved++;
+        }
+    }
+    return moved;
+}
+
+/* Whether a descriptor some task awaits is ready (a look, no move). */
+static int io_ready(worker_t *w)
+{
+    int n = fill_pfd(w);
+    return n > 0 && poll(w->pfd, (nfds_t)n, 0) > 0;
+}
+
 /* Offers the worker's timers to the scheduler; returns how many. */
 static int fill_alarms(worker_t *w)
 {
@@ -397,7 +485,34 @@ static int fill_alarms(worker_t *w)
 static int worker_has_work(void *arg)
 {
     worker_t *w = arg;
-    return w->ready.head || w->e->stop || w->e->live == 0 || cd_reg_aborted();
+    return w->ready.head || w->e->stop || w->e->live == 0 ||
+           cd_reg_aborted() || io_ready(w);
+}
+
+/* A free run's idle wait while tasks await descriptors: poll() them and
+ * the wake pipe, until one is ready, a wake-up comes, the next timer is
+ * due or a slice has passed (to look at the run's abort). Caller holds
+ * the lock; it is let go while polling. */
+static void idle_poll(worker_t *w, int64_t now)
+{
+    int64_t wait_ns = CD__WAIT_SLICE_NS;
+    if (w->timers.head && w->timers.head->wake_at - now < wait_ns)
+        wait_ns = w->timers.head->wake_at - now;
+    if (wait_ns < 0)
+        wait_ns = 0;
+    int n = fill_pfd(w);
+    w->pfd[n++] = (struct pollfd){ .fd = w->wake[0], .events = POLLIN };
+    w->polling = 1;
+    CD_CHECK(pthread_mutex_unlock(&w->e->lock));
+    /* Round up: a timer due in 0.4 ms must not make a busy loop. */
+    int ms = (int)((wait_ns + 999999) / 1000000);
+    if (poll(w->pfd, (nfds_t)n, ms) < 0 && errno != EINTR)
+        cd__check_failed("poll", errno, __FILE__, __LINE__);
+    char drain_buf[64];
+    while (read(w->wake[0], drain_buf, sizeof drain_buf) > 0)
+        ;
+    CD_CHECK(pthread_mutex_lock(&w->e->lock));
+    w->polling = 0;
 }
 
 /* Waits until there is work, the next timer is due or the run is aborted
@@ -413,6 +528,10 @@ static void idle(worker_t *w)
     cd__wait_t wait = { .ready = worker_has_work, .cond = &w->cond,
                         .lock = &w->e->lock, .arg = w };
 
+    if (w->io.head && !w->sched_id) {
+        idle_poll(w, now);
+        return;
+    }
     if (w->timers.head && w->sched_id) {
         wait.alarms = w->alarms;
         wait.nalarms = fill_alarms(w);
@@ -492,6 +611,7 @@ static void *worker_main(void *p)
     }
     while (!e->stop && !cd_reg_aborted()) {
         expire_timers(w);
+        expire_io(w);
         cd_task_t *t = pop_front(&w->ready);
         if (t) {
             CD_CHECK(pthread_mutex_unlock(&e->lock));
@@ -555,6 +675,14 @@ int cd_exec_create(cd_exec_t **out, int nworkers)
             return -ENOMEM;
         }
         CD_CHECK(pthread_cond_init(&w->cond, &ca));
+        w->wake[0] = w->wake[1] = -1;
+        if (pipe2(w->wake, O_NONBLOCK | O_CLOEXEC) != 0) {
+            int err = -errno;
+            CD_CHECK(pthread_condattr_destroy(&ca));
+            e->nworkers++; /* its cond and object are made: destroy them */
+            cd_exec_destroy(e);
+            return err;
+        }
     }
     CD_CHECK(pthread_condattr_destroy(&ca));
     *out = e;
@@ -580,7 +708,12 @@ void cd_exec_destroy(cd_exec_t *e)
         CD_CHECK(pthread_cond_destroy(&e->w[i].cond));
         cd__reg_remove_object(e->w[i].obj);
         free(e->w[i].alarms);
+        free(e->w[i].pfd);
+        for (int k = 0; k < 2; k++)
+            if (e->w[i].wake[k] >= 0)
+                close(e->w[i].wake[k]);
     }
+    cd__offload_stop(e->offload);
     CD_CHECK(pthread_mutex_destroy(&e->lock));
     free(e->w);
     free(e);
@@ -629,6 +762,13 @@ static cd_task_t *task_new(worker_t *w, const char *name, cd_task_fn fn,
 int cd_exec_spawn_on(cd_exec_t *e, int worker, const char *name,
                      cd_task_fn fn, void *arg)
 {
+    return cd__exec_spawn_hooked(e, worker, name, fn, arg, NULL, NULL, NULL);
+}
+
+int cd__exec_spawn_hooked(cd_exec_t *e, int worker, const char *name,
+                          cd_task_fn fn, void *arg, cd__task_end_fn on_end,
+                          void *end_arg, cd_task_t **out)
+{
     int err = 0;
     if (!e || !fn || worker < 0 || worker >= e->nworkers)
         return -EINVAL;
@@ -641,6 +781,10 @@ int cd_exec_spawn_on(cd_exec_t *e, int worker, const char *name,
         return err;
     /* Once queued, t may run and be freed on its worker at any moment. */
     int id = t->id;
+    t->on_end = on_end;
+    t->end_arg = end_arg;
+    if (out)
+        *out = t;
     if (self)
         cd__op_begin(self, CD_OP_TASK_SPAWN, id, 0, NULL, (cd_site_t){ 0 });
     CD_CHECK(pthread_mutex_lock(&e->lock));
@@ -651,20 +795,25 @@ int cd_exec_spawn_on(cd_exec_t *e, int worker, const char *name,
     w->all = t;
     push_back(&w->ready, t, Q_READY);
     e->live++;
-    CD_CHECK(pthread_cond_signal(&w->cond));
+    kick(w);
     CD_CHECK(pthread_mutex_unlock(&e->lock));
     return id;
+}
+
+int cd__exec_next_worker(cd_exec_t *e)
+{
+    CD_CHECK(pthread_mutex_lock(&e->lock));
+    int worker = e->next_rr;
+    e->next_rr = (e->next_rr + 1) % e->nworkers;
+    CD_CHECK(pthread_mutex_unlock(&e->lock));
+    return worker;
 }
 
 int cd_exec_spawn(cd_exec_t *e, const char *name, cd_task_fn fn, void *arg)
 {
     if (!e)
         return -EINVAL;
-    CD_CHECK(pthread_mutex_lock(&e->lock));
-    int worker = e->next_rr;
-    e->next_rr = (e->next_rr + 1) % e->nworkers;
-    CD_CHECK(pthread_mutex_unlock(&e->lock));
-    return cd_exec_spawn_on(e, worker, name, fn, arg);
+    return cd_exec_spawn_on(e, cd__exec_next_worker(e), name, fn, arg);
 }
 
 int cd_exec_run(cd_exec_t *e)
@@ -739,8 +888,53 @@ int cd__task_id(const cd_task_t *t) { return t->id; }
 
 int cd__task_park(cd_task_t *t)
 {
+    /* A scope's cancel that came before the park: this await is the
+     * next one, and it ends the task without waiting. */
+    cd_exec_t *e = t->w->e;
+    CD_CHECK(pthread_mutex_lock(&e->lock));
+    if (t->cancel_req) {
+        CD_CHECK(pthread_mutex_unlock(&e->lock));
+        return -ECANCELED;
+    }
+    t->parked = 1;
+    CD_CHECK(pthread_mutex_unlock(&e->lock));
     switch_out(t);
-    return t->cancel ? -ECANCELED : 0;
+    CD_CHECK(pthread_mutex_lock(&e->lock));
+    t->parked = 0;
+    int cancelled = t->cancel || t->cancel_req;
+    CD_CHECK(pthread_mutex_unlock(&e->lock));
+    return cancelled ? -ECANCELED : 0;
+}
+
+cd_exec_t *cd__task_exec(const cd_task_t *t) { return t->w->e; }
+
+cd__offload_t **cd__exec_offload_slot(cd_exec_t *e) { return &e->offload; }
+
+void cd__exec_lock(cd_exec_t *e, int lock)
+{
+    if (lock)
+        CD_CHECK(pthread_mutex_lock(&e->lock));
+    else
+        CD_CHECK(pthread_mutex_unlock(&e->lock));
+}
+
+void cd__task_cancel(cd_task_t *t)
+{
+    cd_exec_t *e = t->w->e;
+    CD_CHECK(pthread_mutex_lock(&e->lock));
+    t->cancel_req = 1;
+    /* Parked on a timer or a descriptor: it goes on now, to end. Parked
+     * on a lock or a scope (no list of ours), its waker's list holds it:
+     * it is made ready here all the same, and its park sees the cancel.
+     * Running, or ready already: its next await will. */
+    if (t->where == Q_TIMERS || t->where == Q_IO)
+        unlink_task(t);
+    if (t->where == Q_NONE && t->parked) {
+        cd__op_ready(t->id);
+        push_back(&t->w->ready, t, Q_READY);
+        kick(t->w);
+    }
+    CD_CHECK(pthread_mutex_unlock(&e->lock));
 }
 
 void cd__task_wake(cd_task_t *t)
@@ -750,9 +944,32 @@ void cd__task_wake(cd_task_t *t)
     if (t->where == Q_NONE) {
         cd__op_ready(t->id);
         push_back(&t->w->ready, t, Q_READY);
-        CD_CHECK(pthread_cond_signal(&t->w->cond));
+        kick(t->w);
     }
     CD_CHECK(pthread_mutex_unlock(&e->lock));
+}
+
+int cd__task_await_fd(cd_task_t *t, int fd, short events)
+{
+    worker_t *w = t->w;
+    CD_CHECK(pthread_mutex_lock(&w->e->lock));
+    /* Room for every awaited descriptor and the wake pipe. */
+    if (w->nio + 2 > w->pfd_cap) {
+        int cap = w->pfd_cap ? w->pfd_cap * 2 : 16;
+        struct pollfd *p = realloc(w->pfd, (size_t)cap * sizeof *p);
+        if (!p) {
+            CD_CHECK(pthread_mutex_unlock(&w->e->lock));
+            return -ENOMEM;
+        }
+        w->pfd = p;
+        w->pfd_cap = cap;
+    }
+    t->io_fd = fd;
+    t->io_events = events;
+    push_back(&w->io, t, Q_IO);
+    w->nio++;
+    CD_CHECK(pthread_mutex_unlock(&w->e->lock));
+    return cd__task_park(t);
 }
 
 void cd_await_latency_at(const char *what, int64_t usec, cd_site_t site)

@@ -24,6 +24,12 @@
  * this is what lets the wait-for graph see "a ready task waits for a worker
  * that a blocked task holds".
  *
+ * A task also parks awaiting a socket (cd_io.h): its worker polls the
+ * descriptors of its parked tasks when it has nothing else to run. A task
+ * scope (cd_scope.h) may cancel a task: it ends at its next await, as in
+ * an abort (below), and cd_exec_offload (cd_scope.h) runs a long call on
+ * a pool of other threads while the task awaits it.
+ *
  * When the run is aborted (deadlock found, time limit), every task ends at
  * its next await or blocking wait, releasing what it holds; tasks that
  * never ran are dropped; the workers exit and cd_exec_run returns.

@@ -497,6 +497,37 @@ int cd__task_id(const cd_task_t *t);
 int cd__task_park(cd_task_t *t);
 /* Makes a parked task ready on its worker (any thread may call it). */
 void cd__task_wake(cd_task_t *t);
+/* Parks the running task t until descriptor fd is ready for events
+ * (POLLIN, POLLOUT) or failed; the caller recorded the park (cd__op_park)
+ * and tries its operation again after. Returns 0, -ECANCELED as
+ * cd__task_park, or -ENOMEM (nothing parked). */
+int cd__task_await_fd(cd_task_t *t, int fd, short events);
+/* For task scopes (cd_scope.c). on_end is told on the task's own thread
+ * and stack, just before it leaves its worker for good (cancelled: its
+ * cancel or the run's abort ended it), with no executor lock held. */
+typedef struct cd_exec cd_exec_t;
+typedef void (*cd__task_end_fn)(void *arg, cd_task_t *t, int cancelled);
+/* cd_exec_spawn_on with an end hook; *out (if not NULL) is the task,
+ * valid until on_end returned. */
+int cd__exec_spawn_hooked(cd_exec_t *e, int worker, const char *name,
+                          void (*fn)(void *), void *arg,
+                          cd__task_end_fn on_end, void *end_arg,
+                          cd_task_t **out);
+/* The next worker round-robin. */
+int cd__exec_next_worker(cd_exec_t *e);
+cd_exec_t *cd__task_exec(const cd_task_t *t);
+/* Asks task t to end at its next await (now, if it is parked on a timer,
+ * a descriptor or a lock; at its start if it never ran): that await
+ * returns -ECANCELED to its primitive, which ends the task as the run's
+ * abort would, releasing its locks. Any thread; t must not have ended. */
+void cd__task_cancel(cd_task_t *t);
+/* The executor's offload pool (cd_scope.c): started by the first
+ * cd_exec_offload under the executor's lock (cd__exec_lock), stopped
+ * and joined by cd_exec_destroy (cd__offload_stop, safe with NULL). */
+typedef struct cd__offload cd__offload_t;
+cd__offload_t **cd__exec_offload_slot(cd_exec_t *e);
+void cd__exec_lock(cd_exec_t *e, int lock);
+void cd__offload_stop(cd__offload_t *pool);
 
 #define CD_RELAXED memory_order_relaxed
 #define cd__ld(p) atomic_load_explicit((p), CD_RELAXED)

@@ -442,6 +442,12 @@ static void copy_obj(cd_obj_info_t *d, int id)
     d->key = cd__ld(&o->key);
     for (int i = 0; i < CD_KEY_QUEUE_SHOWN; i++)
         d->key_queue[i] = cd__ld(&o->key_queue[i]);
+    d->io_read = cd__ld(&o->io_read);
+    d->io_written = cd__ld(&o->io_written);
+    d->io_queued = cd__ld(&o->io_queued);
+    d->io_unsent = cd__ld(&o->io_unsent);
+    d->io_wblocked = cd__ld(&o->io_wblocked);
+    d->io_closed = cd__ld(&o->io_closed);
     /* A key's record is shared by the keys its table makes one after
      * another: the name is the table's, the key is the record's now. */
     if (d->kind == CD_OBJ_KEY || d->kind == CD_OBJ_AKEY) {
@@ -585,6 +591,8 @@ const char *cd_obj_kind_name(int kind)
     case CD_OBJ_ONESHOT: return "oneshot";
     case CD_OBJ_BCAST: return "broadcast channel";
     case CD_OBJ_BSUB: return "subscriber";
+    case CD_OBJ_CONN: return "connection";
+    case CD_OBJ_SCOPE: return "task scope";
     default: return "object";
     }
 }

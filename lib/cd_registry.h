@@ -68,8 +68,10 @@ typedef enum cd_obj_kind {
                           see oneshot_state */
     CD_OBJ_BCAST,      /* a broadcast channel (cd_bcast.h): owner is 0, see
                           the chan_* fields */
-    CD_OBJ_BSUB        /* one subscriber of a broadcast channel: see the
+    CD_OBJ_BSUB,       /* one subscriber of a broadcast channel: see the
                           chan_* fields */
+    CD_OBJ_CONN,       /* a socket on the executor (cd_io.h): see io_* */
+    CD_OBJ_SCOPE       /* a task scope (cd_scope.h): its owner parks on it */
 } cd_obj_kind_t;
 
 typedef enum cd_abort_reason {
@@ -162,6 +164,17 @@ typedef struct cd_obj_rec {
      * end; an untracked waiter shows as 0 too). */
     _Atomic uint64_t key;
     _Atomic int key_queue[CD_KEY_QUEUE_SHOWN];
+    /* Connections (CD_OBJ_CONN) only, written by whoever reads or writes
+     * it (cd_io.c). queued: bytes its program holds for it and has not
+     * written yet (cd_io_set_queued); unsent: bytes the kernel still held
+     * in its send buffer after the last write; wblocked: how many wait
+     * for it to take more (a write that found the buffer full). */
+    _Atomic uint64_t io_read;
+    _Atomic uint64_t io_written;
+    _Atomic uint64_t io_queued;
+    _Atomic uint64_t io_unsent;
+    _Atomic int io_wblocked;
+    _Atomic int io_closed;
 } cd_obj_rec_t;
 
 /* ---- snapshot: plain copies for observers ---- */
@@ -215,6 +228,9 @@ typedef struct cd_obj_info {
      * waiters in arrival order, 0-terminated when fewer. */
     uint64_t key;
     int key_queue[CD_KEY_QUEUE_SHOWN];
+    /* Connections only (see cd_obj_rec_t). */
+    uint64_t io_read, io_written, io_queued, io_unsent;
+    int io_wblocked, io_closed;
 } cd_obj_info_t;
 
 /* A live figure: "charges" = 9. */

@@ -354,6 +354,9 @@ const char *cd_op_name(int op)
         [CD_OP_WOKE] = "woke",        [CD_OP_SEM_WAIT] = "sem-wait",
         [CD_OP_SEM_TRYWAIT] = "sem-try", [CD_OP_SEM_TIMEDWAIT] = "sem-timed",
         [CD_OP_POST] = "post",        [CD_OP_LAGGED] = "lagged",
+        [CD_OP_ACCEPT] = "accept",    [CD_OP_READ] = "read",
+        [CD_OP_WRITE] = "write",     [CD_OP_CONNECT] = "connect",
+        [CD_OP_SCOPE_CLOSE] = "scope-close", [CD_OP_OFFLOAD] = "offload",
     };
     if (op < 0 || op >= CD_OP_COUNT_ || !names[op])
         return "?";
@@ -373,6 +376,7 @@ const char *cd_trace_subject(const cd_trace_event_t *ev,
     case CD_OP_WAKE:
     case CD_OP_POINT:
     case CD_OP_AWAIT:
+    case CD_OP_OFFLOAD:
         return ev->label ? ev->label : "";
     default:
         if (ev->obj)
@@ -424,6 +428,10 @@ static void format_arg(const cd_trace_event_t *ev, char *extra, size_t size)
         break;
     case CD_OP_LAGGED:
         snprintf(extra, size, "missed %lld", arg);
+        break;
+    case CD_OP_READ:
+    case CD_OP_WRITE:
+        snprintf(extra, size, "%lld bytes", arg);
         break;
     default:
         break;

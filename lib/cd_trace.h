@@ -73,6 +73,14 @@ typedef enum cd_op {
     CD_OP_POST,      /* adds one to the count; arg: the new count */
     /* Broadcast channels (cd_bcast.h). */
     CD_OP_LAGGED,    /* a subscriber fell behind; arg: messages it missed */
+    /* Sockets on the executor (cd_io.h). */
+    CD_OP_ACCEPT,    /* awaits a connection on a listening socket */
+    CD_OP_CONNECT,   /* connects to a listening socket, awaiting it */
+    /* Task scopes and the offload pool (cd_scope.h). */
+    CD_OP_SCOPE_CLOSE, /* the owner awaits the scope's tasks */
+    CD_OP_OFFLOAD,   /* hands a function to the offload pool (label) */
+    CD_OP_READ,      /* awaits bytes; arg: how many it asks for */
+    CD_OP_WRITE,     /* writes, awaiting room; arg: how many bytes */
     CD_OP_COUNT_
 } cd_op_t;
 

@@ -236,6 +236,8 @@ static void philosophers_waiter_is_clean(void)
 
 static void inventory_keyed_is_clean(void) { expect_clean("inventory", "--fixed=keyed"); }
 static void inventory_reserve_is_clean(void) { expect_clean("inventory", "--fixed=reserve"); }
+static void chat_outbox_is_clean(void) { expect_clean("chat", "--fixed=outbox"); }
+static void orphans_scope_is_clean(void) { expect_clean("orphans", "--fixed=scope"); }
 
 static void broken_inventory_is_no_data_race(void)
 {
@@ -383,6 +385,8 @@ void suite_tsan(void)
         { "holdtime --fixed=copy-out: no report", holdtime_copy_out_is_clean },
         { "holdtime broken and no-check: violated, no data race for TSan",
           holdtime_broken_and_no_check_are_no_data_race },
+        { "chat --fixed=outbox: no report", chat_outbox_is_clean },
+        { "orphans --fixed=scope: no report", orphans_scope_is_clean },
         { NULL, NULL },
     };
     add_suite("tsan", tests);

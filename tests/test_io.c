@@ -1,0 +1,389 @@
+/*
+ * test_io.c - sockets on the executor (cd_io.h): awaitable accept, read
+ * and write on real descriptors, their registry records and trace, a
+ * plain thread as a client, the run's abort of a task that awaits I/O,
+ * and repeatable runs under the controlled scheduler.
+ *
+ * Each test runs in a forked child with a time limit (add_forked_test)
+ * and a watchdog that aborts a run that goes on too long. Order is
+ * observed through a log on one worker, where it is exact: a task only
+ * gives its worker up at an await.
+ */
+#include <fcntl.h>
+#include <poll.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../lib/cd_detect.h"
+#include "../lib/cd_exec.h"
+#include "../lib/cd_io.h"
+#include "../lib/cd_registry.h"
+#include "../lib/cd_sched.h"
+#include "../lib/cd_thread.h"
+#include "../lib/cd_trace.h"
+#include "harness.h"
+
+#define SAFETY_MS 20000
+
+static cd_watchdog_t *dog;
+static char logbuf[1024];
+
+static void stuck(int reason)
+{
+    fprintf(stderr, "\n  test_io: tasks ignored the abort (reason %d)\n",
+            reason);
+    _exit(3);
+}
+
+static void begin(int timeout_ms)
+{
+    cd_reg_reset();
+    logbuf[0] = '\0';
+    CU_ASSERT_FATAL(cd_watchdog_start(&dog, timeout_ms, 10, 5000, stuck) == 0);
+}
+
+static void end(void)
+{
+    cd_watchdog_stop(dog);
+    dog = NULL;
+}
+
+static void say(const char *word)
+{
+    strncat(logbuf, word, sizeof logbuf - strlen(logbuf) - 2);
+    strcat(logbuf, " ");
+}
+
+/* Descriptors open now (to see that nothing is left behind). */
+static int open_fds(void)
+{
+    int n = 0;
+    for (int fd = 0; fd < 1024; fd++)
+        if (fcntl(fd, F_GETFD) != -1)
+            n++;
+    return n;
+}
+
+/* ==================== a read parks the task, not the worker ============== */
+
+static cd_conn_t *end_a, *end_b;
+static char got[64];
+
+static void reader(void *arg)
+{
+    (void)arg;
+    say("read");
+    ssize_t n = cd_io_read(end_a, got, sizeof got - 1);
+    if (n > 0)
+        got[n] = '\0';
+    say("got");
+}
+
+static void writer(void *arg)
+{
+    (void)arg;
+    say("write");
+    cd_await_latency("think", 2000);
+    cd_io_write(end_b, "hello", 5);
+    say("wrote");
+}
+
+static void test_read_parks_the_task_and_the_worker_runs_the_writer(void)
+{
+    cd_exec_t *e;
+    begin(SAFETY_MS);
+    int fds = open_fds();
+    CU_ASSERT_FATAL(cd_io_pair(&end_a, "a", &end_b, "b") == 0);
+    CU_ASSERT_FATAL(cd_exec_create(&e, 1) == 0);
+    cd_exec_spawn(e, "reader", reader, NULL);
+    cd_exec_spawn(e, "writer", writer, NULL);
+    ASSERT_INT_EQ(cd_exec_run(e), 0);
+    /* One worker: the reader parked, the writer ran, then the reader. */
+    CU_ASSERT_STRING_EQUAL(logbuf, "read write wrote got ");
+    CU_ASSERT_STRING_EQUAL(got, "hello");
+    cd_snapshot_t *s = snap();
+    cd_reg_snapshot(s);
+    ASSERT_INT_EQ(s->objs[end_a->id - 1].kind, CD_OBJ_CONN);
+    ASSERT_INT_EQ((int)s->objs[end_a->id - 1].io_read, 5);
+    ASSERT_INT_EQ((int)s->objs[end_b->id - 1].io_written, 5);
+    CU_ASSERT_STRING_EQUAL(cd_obj_kind_name(CD_OBJ_CONN), "connection");
+    cd_io_close(end_a);
+    cd_io_close(end_b);
+    cd_exec_destroy(e);
+    ASSERT_INT_EQ(open_fds(), fds);
+    end();
+}
+
+/* ============ TCP on 127.0.0.1: accept, echo, many clients, one loop ===== */
+
+#define CLIENTS 20
+
+static cd_conn_t *listener;
+static cd_exec_t *ex;
+static atomic_int echoed;
+
+static void serve_one(void *arg)
+{
+    cd_conn_t *c = arg;
+    char buf[128];
+    ssize_t n;
+    while ((n = cd_io_read(c, buf, sizeof buf)) > 0)
+        cd_io_write(c, buf, (size_t)n);
+    cd_io_close(c);
+}
+
+static void acceptor(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < CLIENTS; i++) {
+        cd_conn_t *c;
+        if (cd_io_accept(listener, &c, "conn") != 0)
+            return;
+        cd_exec_spawn(ex, "serve", serve_one, c);
+    }
+}
+
+static void client(void *arg)
+{
+    int k = (int)(intptr_t)arg;
+    cd_conn_t *c;
+    char msg[32], back[32] = "";
+    if (cd_io_connect(&c, "client", cd_io_port(listener)) != 0)
+        return;
+    int n = snprintf(msg, sizeof msg, "ping %d", k);
+    cd_io_write(c, msg, (size_t)n);
+    size_t have = 0;
+    while (have < (size_t)n) {
+        ssize_t r = cd_io_read(c, back + have, sizeof back - 1 - have);
+        if (r <= 0)
+            break;
+        have += (size_t)r;
+    }
+    if (have == (size_t)n && memcmp(back, msg, (size_t)n) == 0)
+        atomic_fetch_add(&echoed, 1);
+    cd_io_close(c);
+}
+
+static void test_tcp_echo_serves_many_clients_on_one_worker(void)
+{
+    begin(SAFETY_MS);
+    int fds = open_fds();
+    atomic_store(&echoed, 0);
+    CU_ASSERT_FATAL(cd_io_listen(&listener, "listener", 0) == 0);
+    CU_ASSERT(cd_io_port(listener) > 0);
+    CU_ASSERT_FATAL(cd_exec_create(&ex, 1) == 0);
+    cd_exec_spawn(ex, "acceptor", acceptor, NULL);
+    for (int i = 0; i < CLIENTS; i++)
+        cd_exec_spawn(ex, "client", client, (void *)(intptr_t)i);
+    ASSERT_INT_EQ(cd_exec_run(ex), 0);
+    ASSERT_INT_EQ(atomic_load(&echoed), CLIENTS);
+    cd_io_close(listener);
+    cd_exec_destroy(ex);
+    ASSERT_INT_EQ(open_fds(), fds);
+    end();
+}
+
+/* A plain thread is a client too: it waits through the one wait
+ * protocol, not on a worker. */
+static void thread_client(void *arg)
+{
+    client(arg);
+}
+
+static void test_a_plain_thread_is_a_client_of_a_task_server(void)
+{
+    cd_thread_t th;
+    begin(SAFETY_MS);
+    atomic_store(&echoed, 0);
+    CU_ASSERT_FATAL(cd_io_listen(&listener, "listener", 0) == 0);
+    CU_ASSERT_FATAL(cd_exec_create(&ex, 1) == 0);
+    cd_exec_spawn(ex, "acceptor", acceptor, NULL);
+    for (int i = 1; i < CLIENTS; i++)
+        cd_exec_spawn(ex, "client", client, (void *)(intptr_t)i);
+    CU_ASSERT_FATAL(cd_thread_spawn(&th, "thread-client", thread_client,
+                                    (void *)(intptr_t)0) == 0);
+    ASSERT_INT_EQ(cd_exec_run(ex), 0);
+    cd_thread_join(&th);
+    ASSERT_INT_EQ(atomic_load(&echoed), CLIENTS);
+    cd_io_close(listener);
+    cd_exec_destroy(ex);
+    end();
+}
+
+/* ====== a full send buffer parks the writer; the view shows it blocked ==== */
+
+#define BIG (1 << 20)
+
+static atomic_int ticks, saw_blocked;
+static atomic_int writer_done;
+
+static void flood(void *arg)
+{
+    (void)arg;
+    static char big[BIG];
+    memset(big, 'x', sizeof big);
+    ssize_t n = cd_io_write(end_b, big, sizeof big);
+    atomic_store(&writer_done, n == BIG);
+}
+
+/* Runs on the same worker while the writer is parked: the loop is free. */
+static void ticker(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 20; i++) {
+        cd_await_latency("tick", 1000);
+        atomic_fetch_add(&ticks, 1);
+    }
+    if (atomic_load(&cd_reg_object(end_b->id)->io_wblocked) == 1)
+        atomic_store(&saw_blocked, 1);
+    /* Now read it all: the writer can finish. */
+    static char sink[65536];
+    size_t have = 0;
+    while (have < BIG) {
+        ssize_t r = cd_io_read(end_a, sink, sizeof sink);
+        if (r <= 0)
+            break;
+        have += (size_t)r;
+    }
+}
+
+static void test_full_send_buffer_parks_the_writer_not_the_loop(void)
+{
+    cd_exec_t *e;
+    begin(SAFETY_MS);
+    atomic_store(&ticks, 0);
+    atomic_store(&saw_blocked, 0);
+    atomic_store(&writer_done, 0);
+    cd_reg_set_trace(1);
+    CU_ASSERT_FATAL(cd_io_pair(&end_a, "a", &end_b, "b") == 0);
+    CU_ASSERT_FATAL(cd_io_set_buffers(end_b, 4096, 0) == 0);
+    CU_ASSERT_FATAL(cd_exec_create(&e, 1) == 0);
+    cd_exec_spawn(e, "flood", flood, NULL);
+    cd_exec_spawn(e, "ticker", ticker, NULL);
+    ASSERT_INT_EQ(cd_exec_run(e), 0);
+    ASSERT_INT_EQ(atomic_load(&ticks), 20);
+    ASSERT_INT_EQ(atomic_load(&saw_blocked), 1);
+    ASSERT_INT_EQ(atomic_load(&writer_done), 1);
+    ASSERT_INT_EQ(atomic_load(&cd_reg_object(end_b->id)->io_wblocked), 0);
+    /* The trace has the write of the whole megabyte, on b. */
+    CU_ASSERT(traced(CD_OP_WRITE, end_b->id, BIG));
+    CU_ASSERT_STRING_EQUAL(cd_op_name(CD_OP_WRITE), "write");
+    CU_ASSERT_STRING_EQUAL(cd_op_name(CD_OP_ACCEPT), "accept");
+    cd_io_close(end_a);
+    cd_io_close(end_b);
+    cd_exec_destroy(e);
+    end();
+}
+
+/* ============ the run's abort ends a task that awaits I/O for ever ======= */
+
+static void reads_for_ever(void *arg)
+{
+    (void)arg;
+    char c;
+    cd_io_read(end_a, &c, 1); /* nobody ever writes */
+    say("not reached");
+}
+
+static void test_abort_ends_a_task_awaiting_io(void)
+{
+    cd_exec_t *e;
+    begin(300);
+    CU_ASSERT_FATAL(cd_io_pair(&end_a, "a", &end_b, "b") == 0);
+    CU_ASSERT_FATAL(cd_exec_create(&e, 1) == 0);
+    int id = cd_exec_spawn(e, "reads-for-ever", reads_for_ever, NULL);
+    ASSERT_INT_EQ(cd_exec_run(e), 1);
+    CU_ASSERT_STRING_EQUAL(logbuf, "");
+    cd_snapshot_t *s = snap();
+    cd_reg_snapshot(s);
+    ASSERT_INT_EQ(s->threads[id - 1].state, CD_T_ABORTED);
+    ASSERT_INT_EQ(s->threads[id - 1].waiting_on, 0);
+    cd_io_close(end_a);
+    cd_io_close(end_b);
+    cd_exec_destroy(e);
+    end();
+}
+
+/* ============== controlled scheduler: readiness is a decision ============= */
+
+#define ROUNDS 5
+
+static void ping(void *arg)
+{
+    (void)arg;
+    char c = 'p';
+    for (int i = 0; i < ROUNDS; i++) {
+        cd_io_write(end_a, &c, 1);
+        if (cd_io_read(end_a, &c, 1) != 1)
+            return;
+        say("ping");
+    }
+}
+
+static void pong(void *arg)
+{
+    (void)arg;
+    char c;
+    for (int i = 0; i < ROUNDS; i++) {
+        if (cd_io_read(end_b, &c, 1) != 1)
+            return;
+        say("pong");
+        cd_io_write(end_b, &c, 1);
+    }
+}
+
+/* One controlled run of ping-pong over a pair on two workers; returns
+ * its schedule. */
+static void controlled_run(uint64_t seed, char *sched, size_t size)
+{
+    cd_exec_t *e;
+    cd_sched_cfg_t cfg = { .strategy = CD_SCHED_RANDOM, .seed = seed };
+    cd_reg_reset();
+    logbuf[0] = '\0';
+    CU_ASSERT_FATAL(cd_sched_begin(&cfg) == 0);
+    CU_ASSERT_FATAL(cd_io_pair(&end_a, "a", &end_b, "b") == 0);
+    CU_ASSERT_FATAL(cd_exec_create(&e, 2) == 0);
+    cd_exec_spawn_on(e, 0, "ping", ping, NULL);
+    cd_exec_spawn_on(e, 1, "pong", pong, NULL);
+    ASSERT_INT_EQ(cd_exec_run(e), 0);
+    cd_sched_end();
+    const cd_sched_decision_t *d;
+    int n = cd_sched_decisions(&d);
+    CU_ASSERT(n > 0);
+    cd_sched_format_schedule(d, n, sched, size);
+    cd_io_close(end_a);
+    cd_io_close(end_b);
+    cd_exec_destroy(e);
+}
+
+static void test_controlled_runs_of_socket_io_repeat(void)
+{
+    static char s1[8192], s2[8192], s3[8192], log1[1024];
+    controlled_run(7, s1, sizeof s1);
+    snprintf(log1, sizeof log1, "%s", logbuf);
+    controlled_run(7, s2, sizeof s2);
+    CU_ASSERT_STRING_EQUAL(s1, s2);         /* same seed, same schedule */
+    CU_ASSERT_STRING_EQUAL(logbuf, log1);
+    CU_ASSERT_STRING_EQUAL(logbuf, "pong ping pong ping pong ping pong ping pong ping ");
+    controlled_run(8, s3, sizeof s3);
+    CU_ASSERT_STRING_EQUAL(logbuf, log1);   /* the protocol orders what it must */
+}
+
+void suite_io(void)
+{
+    CU_pSuite s = CU_add_suite("io", NULL, NULL);
+    add_forked_test(s, "a read parks the task and the worker runs the writer",
+                    test_read_parks_the_task_and_the_worker_runs_the_writer);
+    add_forked_test(s, "TCP echo serves many clients on one worker",
+                    test_tcp_echo_serves_many_clients_on_one_worker);
+    add_forked_test(s, "a plain thread is a client of a task server",
+                    test_a_plain_thread_is_a_client_of_a_task_server);
+    add_forked_test(s, "a full send buffer parks the writer, not the loop",
+                    test_full_send_buffer_parks_the_writer_not_the_loop);
+    add_forked_test(s, "the run's abort ends a task awaiting I/O",
+                    test_abort_ends_a_task_awaiting_io);
+    add_forked_test(s, "controlled runs of socket I/O repeat",
+                    test_controlled_runs_of_socket_io_repeat);
+}

@@ -1,0 +1,84 @@
+/*
+ * test_orphans.c - the card charged after the checkout failed.
+ *
+ * Broken must charge every request's card and send its email after the
+ * failure was reported, with both subtasks still alive at the report, on
+ * every run: the order comes from the timers (50 ms timeout, 80 and 90 ms
+ * side effects), not from luck. The scope fix must cancel exactly those
+ * two subtasks per request and let nothing happen after the report.
+ */
+#include <string.h>
+
+#include "harness.h"
+
+#define LIMIT_MS 20000
+#define RUNS 5
+#define REQUESTS 4
+
+static long num(const child_run_t *c, const char *key)
+{
+    return (long)cd_verdict_get_num(&c->r.verdict, key);
+}
+
+static child_run_t run_workers(const char *variant, int workers)
+{
+    const cd_scenario_t *s = cd_scenario_find("orphans");
+    cd_run_opts_t o = { .params = s->defaults, .timeout_ms = LIMIT_MS - 2000,
+                        .latency_permille = 1000 };
+    o.params.workers = workers;
+    return run_forked_opts("orphans", variant, &o, LIMIT_MS);
+}
+
+static void broken_acts_after_the_failure_every_run(void)
+{
+    for (int i = 0; i < RUNS; i++) {
+        child_run_t c = run_workers("broken", 1);
+        CU_ASSERT_FATAL(c.finished);
+        ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
+        ASSERT_INT_EQ(num(&c, "failed"), REQUESTS);
+        ASSERT_INT_EQ(num(&c, "charges"), REQUESTS);
+        ASSERT_INT_EQ(num(&c, "after_failure"), 2 * REQUESTS);
+        ASSERT_INT_EQ(num(&c, "orphans"), 2 * REQUESTS);
+    }
+}
+
+static void scope_cancels_and_nothing_happens_after(void)
+{
+    for (int w = 1; w <= 3; w += 2)
+        for (int i = 0; i < RUNS; i++) {
+            child_run_t c = run_workers("scope", w);
+            CU_ASSERT_FATAL(c.finished);
+            ASSERT_INT_EQ(c.r.verdict.status, CD_HELD);
+            ASSERT_INT_EQ(num(&c, "failed"), REQUESTS);
+            ASSERT_INT_EQ(num(&c, "after_failure"), 0);
+            ASSERT_INT_EQ(num(&c, "orphans"), 0);
+            ASSERT_INT_EQ(num(&c, "charges"), 0);
+            ASSERT_INT_EQ(num(&c, "cancelled"), 2 * REQUESTS);
+            ASSERT_CLEAN_EXIT(c);
+        }
+}
+
+static cmd_out_t out;
+
+static void explore_finds_the_orphans_and_not_in_the_fix(void)
+{
+    const char *broken[] = { "explore", "orphans", NULL };
+    run_concdemo(&out, broken, NULL, LIMIT_MS);
+    ASSERT_INT_EQ(out.exit_code, 1);
+    ASSERT_STR_HAS(out.out, "violation found after");
+    const char *fixed[] = { "explore", "orphans", "--fixed=scope", NULL };
+    run_concdemo(&out, fixed, NULL, LIMIT_MS);
+    ASSERT_INT_EQ(out.exit_code, 0);
+    ASSERT_STR_HAS(out.out, "no violation in");
+}
+
+void suite_orphans(void)
+{
+    CU_pSuite s = CU_add_suite("orphans", NULL, NULL);
+    CU_add_test(s, "broken acts after the failure, every run",
+                broken_acts_after_the_failure_every_run);
+    CU_add_test(s, "scope cancels, and nothing happens after the failure",
+                scope_cancels_and_nothing_happens_after);
+    CU_add_test(s, "explore finds the orphans, and none in the fix",
+                explore_finds_the_orphans_and_not_in_the_fix);
+}

@@ -1,0 +1,311 @@
+/*
+ * test_scope.c - task scopes and the offload pool (cd_scope.h): a close
+ * awaits every task; a failure or the deadline cancels the rest at their
+ * next await (a timer, a socket, a lock, or before they start) so that
+ * nothing they would do afterwards happens; the report names them; an
+ * offloaded function runs while the loop goes on.
+ *
+ * Forked children with time limits and a watchdog, as in test_exec.c.
+ * No test waits for time to pass to see an outcome: each order is forced
+ * by an await that only another task can end.
+ */
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../lib/cd_amutex.h"
+#include "../lib/cd_detect.h"
+#include "../lib/cd_exec.h"
+#include "../lib/cd_io.h"
+#include "../lib/cd_registry.h"
+#include "../lib/cd_scope.h"
+#include "../lib/cd_sem.h"
+#include "harness.h"
+
+#define SAFETY_MS 20000
+
+static cd_watchdog_t *dog;
+static char logbuf[1024];
+static pthread_mutex_t log_lk = PTHREAD_MUTEX_INITIALIZER;
+
+static void stuck(int reason)
+{
+    fprintf(stderr, "\n  test_scope: tasks ignored the abort (reason %d)\n",
+            reason);
+    _exit(3);
+}
+
+static void begin(int timeout_ms)
+{
+    cd_reg_reset();
+    logbuf[0] = '\0';
+    CU_ASSERT_FATAL(cd_watchdog_start(&dog, timeout_ms, 10, 5000, stuck) == 0);
+}
+
+static void end(void)
+{
+    cd_watchdog_stop(dog);
+    dog = NULL;
+}
+
+static void say(const char *word)
+{
+    pthread_mutex_lock(&log_lk);
+    strncat(logbuf, word, sizeof logbuf - strlen(logbuf) - 2);
+    strcat(logbuf, " ");
+    pthread_mutex_unlock(&log_lk);
+}
+
+static int logged(const char *word)
+{
+    char key[64];
+    snprintf(key, sizeof key, "%s ", word);
+    return strstr(logbuf, key) != NULL;
+}
+
+/* ====================== close awaits every task ========================= */
+
+static void short_job(void *arg)
+{
+    cd_await_latency("work", (intptr_t)arg);
+    say("job");
+}
+
+static cd_scope_report_t report;
+static int close_rc;
+
+static void owner_all(void *arg)
+{
+    (void)arg;
+    cd_scope_t *s;
+    if (cd_scope_open(&s, "all", 0) != 0)
+        return;
+    for (int i = 0; i < 3; i++)
+        cd_scope_spawn(s, "job", short_job, (void *)(intptr_t)(1000 * (i + 1)));
+    close_rc = cd_scope_close(s, &report);
+    say("closed");
+}
+
+static void test_close_awaits_every_task(void)
+{
+    cd_exec_t *e;
+    begin(SAFETY_MS);
+    CU_ASSERT_FATAL(cd_exec_create(&e, 2) == 0);
+    cd_exec_spawn(e, "owner", owner_all, NULL);
+    ASSERT_INT_EQ(cd_exec_run(e), 0);
+    CU_ASSERT_STRING_EQUAL(logbuf, "job job job closed ");
+    ASSERT_INT_EQ(close_rc, 0);
+    ASSERT_INT_EQ(report.spawned, 3);
+    ASSERT_INT_EQ(report.cancelled, 0);
+    cd_exec_destroy(e);
+    end();
+}
+
+/* ============ a failure cancels the rest at their next await ============ */
+
+static cd_conn_t *end_a, *end_b;
+static cd_amutex_t held;
+static cd_scope_t *scope;
+static int ids[4];
+
+static void fails(void *arg)
+{
+    (void)arg;
+    cd_await_latency("reserve", 1000);
+    say("failing");
+    cd_scope_fail(scope, -EIO);
+}
+
+static void sleeps_then_charges(void *arg)
+{
+    (void)arg;
+    cd_await_latency("charge latency", 10 * 1000 * 1000); /* 10 s */
+    say("charged");
+}
+
+static void reads_then_mails(void *arg)
+{
+    (void)arg;
+    char c;
+    cd_io_read(end_a, &c, 1); /* nobody writes */
+    say("mailed");
+}
+
+static void locks_then_ships(void *arg)
+{
+    (void)arg;
+    cd_amutex_lock(&held); /* the owner holds it to the end */
+    say("shipped");
+    cd_amutex_unlock(&held);
+}
+
+static void owner_fail(void *arg)
+{
+    (void)arg;
+    cd_amutex_lock(&held);
+    if (cd_scope_open(&scope, "checkout", 0) != 0)
+        return;
+    ids[0] = cd_scope_spawn(scope, "charge", sleeps_then_charges, NULL);
+    ids[1] = cd_scope_spawn(scope, "email", reads_then_mails, NULL);
+    ids[2] = cd_scope_spawn(scope, "ship", locks_then_ships, NULL);
+    ids[3] = cd_scope_spawn(scope, "reserve", fails, NULL);
+    close_rc = cd_scope_close(scope, &report);
+    say("closed");
+    cd_amutex_unlock(&held);
+}
+
+static void test_a_failure_cancels_the_rest_at_their_next_await(void)
+{
+    cd_exec_t *e;
+    begin(SAFETY_MS);
+    CU_ASSERT_FATAL(cd_io_pair(&end_a, "a", &end_b, "b") == 0);
+    CU_ASSERT_FATAL(cd_amutex_init(&held, "held") == 0);
+    CU_ASSERT_FATAL(cd_exec_create(&e, 2) == 0);
+    cd_exec_spawn(e, "checkout", owner_fail, NULL);
+    /* Cancelled tasks are not the run's abort: 0 ended by it. */
+    ASSERT_INT_EQ(cd_exec_run(e), 0);
+    CU_ASSERT_STRING_EQUAL(logbuf, "failing closed ");
+    ASSERT_INT_EQ(close_rc, -EIO);
+    ASSERT_INT_EQ(report.err, -EIO);
+    ASSERT_INT_EQ(report.spawned, 4);
+    ASSERT_INT_EQ(report.cancelled, 3);
+    ASSERT_INT_EQ(report.ids[0], ids[0]);
+    ASSERT_INT_EQ(report.ids[1], ids[1]);
+    ASSERT_INT_EQ(report.ids[2], ids[2]);
+    CU_ASSERT_FALSE(logged("charged") || logged("mailed") || logged("shipped"));
+    cd_snapshot_t *s = snap();
+    cd_reg_snapshot(s);
+    ASSERT_INT_EQ(s->threads[ids[0] - 1].state, CD_T_ABORTED);
+    ASSERT_INT_EQ(s->threads[ids[3] - 1].state, CD_T_DONE);
+    ASSERT_INT_EQ(s->objs[held.id - 1].owner, 0);
+    cd_exec_destroy(e);
+    cd_amutex_destroy(&held);
+    cd_io_close(end_a);
+    cd_io_close(end_b);
+    end();
+}
+
+/* ================= the deadline cancels; a quick scope ends ============== */
+
+static int64_t close_ns;
+
+static void owner_deadline(void *arg)
+{
+    int64_t timeout_us = (intptr_t)arg;
+    cd_scope_t *s;
+    int64_t t0 = cd_now_ns();
+    if (cd_scope_open(&s, "request", timeout_us) != 0)
+        return;
+    ids[0] = cd_scope_spawn(s, "charge", sleeps_then_charges, NULL);
+    ids[1] = cd_scope_spawn(s, "quick", short_job, (void *)(intptr_t)100);
+    close_rc = cd_scope_close(s, &report);
+    close_ns = cd_now_ns() - t0;
+    say("closed");
+}
+
+static void test_the_deadline_cancels_what_is_left(void)
+{
+    cd_exec_t *e;
+    begin(SAFETY_MS);
+    CU_ASSERT_FATAL(cd_exec_create(&e, 1) == 0);
+    cd_exec_spawn(e, "request", owner_deadline, (void *)(intptr_t)5000);
+    ASSERT_INT_EQ(cd_exec_run(e), 0);
+    ASSERT_INT_EQ(close_rc, -ETIMEDOUT);
+    ASSERT_INT_EQ(report.cancelled, 1);
+    ASSERT_INT_EQ(report.ids[0], ids[0]);
+    CU_ASSERT_STRING_EQUAL(logbuf, "job closed ");
+    /* The close did not wait out the charge's 10 s. */
+    CU_ASSERT(close_ns < 5LL * 1000 * 1000 * 1000);
+    cd_exec_destroy(e);
+    end();
+}
+
+static void owner_quick(void *arg)
+{
+    (void)arg;
+    cd_scope_t *s;
+    int64_t t0 = cd_now_ns();
+    if (cd_scope_open(&s, "request", 10 * 1000 * 1000) != 0) /* 10 s */
+        return;
+    cd_scope_spawn(s, "quick", short_job, (void *)(intptr_t)100);
+    close_rc = cd_scope_close(s, &report);
+    close_ns = cd_now_ns() - t0;
+}
+
+static void test_a_scope_that_finishes_first_does_not_wait_for_its_deadline(void)
+{
+    cd_exec_t *e;
+    begin(SAFETY_MS);
+    CU_ASSERT_FATAL(cd_exec_create(&e, 1) == 0);
+    cd_exec_spawn(e, "request", owner_quick, NULL);
+    ASSERT_INT_EQ(cd_exec_run(e), 0);
+    ASSERT_INT_EQ(close_rc, 0);
+    ASSERT_INT_EQ(report.cancelled, 0);
+    CU_ASSERT(close_ns < 5LL * 1000 * 1000 * 1000);
+    cd_exec_destroy(e);
+    end();
+}
+
+/* ============== an offloaded function leaves the loop free ============== */
+
+/* The offloaded function blocks until a task on the same (only) worker
+ * posts: if it ran on the loop, that task could never run - the run would
+ * hang and the watchdog fail the test. */
+static cd_sem_t go;
+static atomic_int offloaded_ran;
+
+static void blocking_fn(void *arg)
+{
+    (void)arg;
+    cd_sem_wait(&go);
+    atomic_store(&offloaded_ran, 1);
+}
+
+static void offloader(void *arg)
+{
+    (void)arg;
+    say("offload");
+    cd_exec_offload("hash", blocking_fn, NULL);
+    say("result");
+}
+
+static void poster(void *arg)
+{
+    (void)arg;
+    cd_await_latency("tick", 1000);
+    say("tick");
+    cd_sem_post(&go);
+}
+
+static void test_an_offloaded_function_leaves_the_loop_free(void)
+{
+    cd_exec_t *e;
+    begin(5000);
+    atomic_store(&offloaded_ran, 0);
+    CU_ASSERT_FATAL(cd_sem_init(&go, "go", 0) == 0);
+    CU_ASSERT_FATAL(cd_exec_create(&e, 1) == 0);
+    cd_exec_spawn(e, "offloader", offloader, NULL);
+    cd_exec_spawn(e, "poster", poster, NULL);
+    ASSERT_INT_EQ(cd_exec_run(e), 0);
+    CU_ASSERT_STRING_EQUAL(logbuf, "offload tick result ");
+    ASSERT_INT_EQ(atomic_load(&offloaded_ran), 1);
+    cd_exec_destroy(e); /* joins the pool */
+    cd_sem_destroy(&go);
+    end();
+}
+
+void suite_scope(void)
+{
+    CU_pSuite s = CU_add_suite("scope", NULL, NULL);
+    add_forked_test(s, "close awaits every task", test_close_awaits_every_task);
+    add_forked_test(s, "a failure cancels the rest at their next await",
+                    test_a_failure_cancels_the_rest_at_their_next_await);
+    add_forked_test(s, "the deadline cancels what is left",
+                    test_the_deadline_cancels_what_is_left);
+    add_forked_test(s, "a scope that finishes first does not wait for its deadline",
+                    test_a_scope_that_finishes_first_does_not_wait_for_its_deadline);
+    add_forked_test(s, "an offloaded function leaves the loop free",
+                    test_an_offloaded_function_leaves_the_loop_free);
+}
