@@ -19,6 +19,10 @@
 #include "../lib/cd_trace.h"
 #include "harness.h"
 
+/* Under a TSan build a broken run's report exits 1, as its verdict does:
+ * the pictures are what these tests look at. */
+#define TSAN_EXIT_1 "TSAN_OPTIONS=halt_on_error=0 exitcode=1"
+
 #define LIMIT_MS 60000
 
 static cmd_out_t out;
@@ -150,7 +154,7 @@ static drawn_t draw(const char *name, const char *const args[])
     argv[n++] = "--json";
     argv[n++] = "--trace";
     argv[n] = NULL;
-    run_concdemo(&out, argv, NULL, LIMIT_MS);
+    run_concdemo(&out, argv, TSAN_EXIT_1, LIMIT_MS);
     d.exit_code = out.exit_code;
     d.run_json = strdup(out.out);
     d.svg = slurp(d.svg_path);
@@ -294,13 +298,13 @@ static void test_explore_draws_the_schedule_it_found(void)
     argv[k++] = "--trace-out=";
     argv[k] = NULL;
     /* "--trace-out=" with no file: a one-line error, nothing run. */
-    run_concdemo(&out, argv, NULL, LIMIT_MS);
+    run_concdemo(&out, argv, TSAN_EXIT_1, LIMIT_MS);
     ASSERT_INT_EQ(out.exit_code, 2);
     ASSERT_STR_HAS(out.err, "--trace-out needs a file name");
     char trace_out[200];
     snprintf(trace_out, sizeof trace_out, "--trace-out=%s", json);
     argv[k - 1] = trace_out;
-    run_concdemo(&out, argv, NULL, LIMIT_MS);
+    run_concdemo(&out, argv, TSAN_EXIT_1, LIMIT_MS);
     ASSERT_INT_EQ(out.exit_code, 1);
     ASSERT_STR_HAS(out.out, "violation found");
     d.svg = slurp(svg);
@@ -324,7 +328,7 @@ static void test_explore_draws_a_schedule_without_choices(void)
     make_dir();
     snprintf(svg, sizeof svg, "%s/await.svg", dir);
     const char *args[] = { "explore", "await", "--timeline", svg, NULL };
-    run_concdemo(&out, args, NULL, LIMIT_MS);
+    run_concdemo(&out, args, TSAN_EXIT_1, LIMIT_MS);
     ASSERT_INT_EQ(out.exit_code, 1);
     ASSERT_STR_HAS(out.out, "no choices");
     drawn_t d = { .svg = slurp(svg) };
@@ -334,7 +338,7 @@ static void test_explore_draws_a_schedule_without_choices(void)
     snprintf(d.svg_path, sizeof d.svg_path, "%s", svg);
     drawn_free(&d);
     const char *plain[] = { "explore", "await", NULL };
-    run_concdemo(&out, plain, NULL, LIMIT_MS);
+    run_concdemo(&out, plain, TSAN_EXIT_1, LIMIT_MS);
     ASSERT_INT_EQ(out.exit_code, 1);
     ASSERT_INT_EQ((long long)strlen(out.err), 0);
 }
@@ -343,7 +347,7 @@ static void test_a_file_that_cannot_be_written_is_one_line_and_exit_2(void)
 {
     const char *args[] = { "race", "--timeline",
                            "/nonexistent-dir/race.svg", NULL };
-    run_concdemo(&out, args, NULL, LIMIT_MS);
+    run_concdemo(&out, args, TSAN_EXIT_1, LIMIT_MS);
     ASSERT_INT_EQ(out.exit_code, 2);
     ASSERT_STR_HAS(out.err, "--timeline: cannot write "
                    "/nonexistent-dir/race.svg");
@@ -352,7 +356,7 @@ static void test_a_file_that_cannot_be_written_is_one_line_and_exit_2(void)
     CU_ASSERT_PTR_NULL(strstr(out.out, "VIOLATED"));
     const char *args2[] = { "race", "--trace-out", "/nonexistent-dir/x.json",
                             NULL };
-    run_concdemo(&out, args2, NULL, LIMIT_MS);
+    run_concdemo(&out, args2, TSAN_EXIT_1, LIMIT_MS);
     ASSERT_INT_EQ(out.exit_code, 2);
     ASSERT_STR_HAS(out.err, "--trace-out: cannot write");
 }
