@@ -125,13 +125,13 @@ static int next_from_ring(fleet_t *f, edge_t *e, config_t *out)
     config_t newer;                               /* FIX: resync: skip */
     while ((rc = cd_bcast_try_recv(&e->sub, &newer, &missed)) == 0 ||
            rc == CD_BCAST_LAGGED) {               /* FIX: to the newest */
-        if (rc == CD_BCAST_LAGGED) {
+        if (rc == CD_BCAST_LAGGED) {  /* *out came before what it missed */
+            note_seen(e, out), e->skipped++, lagged = 2;
             note_lag(f, e, missed);
             continue;
         }
-        note_seen(e, out);                        /* FIX: superseded */
-        e->skipped++;
-        *out = newer;
+        if (lagged != 2) note_seen(e, out), e->skipped++; /* FIX: superseded */
+        lagged = 1, *out = newer;
     }
     return 0; /* -EAGAIN: *out is the newest; -EPIPE: and the last */
 }
