@@ -6,6 +6,7 @@
 #define _XOPEN_SOURCE 700 /* putenv */
 
 #include "harness.h"
+#include "../lib/cd_detect.h"
 #include "../lib/cd_sched.h"
 #include "../lib/cd_trace.h"
 
@@ -978,4 +979,30 @@ void expect_op_names(const int ops[], const char *const names[], int n)
 {
     for (int i = 0; i < n; i++)
         CU_ASSERT_STRING_EQUAL(cd_op_name(ops[i]), names[i]);
+}
+
+/* ========================= a run under a watchdog ======================== */
+
+static cd_watchdog_t *watched_dog;
+static const char *watched_who = "test";
+
+static void watched_stuck(int reason)
+{
+    fprintf(stderr, "\n  %s: tasks ignored the abort (reason %d)\n",
+            watched_who, reason);
+    _exit(3);
+}
+
+void watched_begin(const char *who, int timeout_ms)
+{
+    watched_who = who;
+    cd_reg_reset();
+    CU_ASSERT_FATAL(cd_watchdog_start(&watched_dog, timeout_ms, 10, 5000,
+                                      watched_stuck) == 0);
+}
+
+void watched_end(void)
+{
+    cd_watchdog_stop(watched_dog);
+    watched_dog = NULL;
 }

@@ -338,6 +338,13 @@ int passes_in_child(const char *name, int (*body)(void), int limit_ms);
  * Returns CUnit's test, or NULL if CUnit refused it. */
 CU_pTest add_forked_test(CU_pSuite s, const char *name, CU_TestFunc body);
 
+/* A fresh run (the registry reset) under a watchdog that aborts it after
+ * timeout_ms; tasks that ignore the abort end the child with exit 3 and a
+ * line naming who (the suite). watched_end() stops the watchdog. For the
+ * suites that drive the executor directly (exec, io, scope). */
+void watched_begin(const char *who, int timeout_ms);
+void watched_end(void);
+
 /* ======================= watching the registry =========================== */
 
 #define POLL_LIMIT_MS 5000 /* how long a condition may take to show */

@@ -28,28 +28,18 @@
 
 /* ================================ fixture ================================ */
 
-static cd_watchdog_t *dog;
 static char logbuf[1024];
-
-static void stuck(int reason)
-{
-    fprintf(stderr, "\n  test_exec: tasks ignored the abort (reason %d)\n",
-            reason);
-    _exit(3);
-}
 
 /* A fresh run with a watchdog that aborts it after timeout_ms. */
 static void begin(int timeout_ms)
 {
-    cd_reg_reset();
+    watched_begin("test_exec", timeout_ms);
     logbuf[0] = '\0';
-    CU_ASSERT_FATAL(cd_watchdog_start(&dog, timeout_ms, 10, 5000, stuck) == 0);
 }
 
 static void end(void)
 {
-    cd_watchdog_stop(dog);
-    dog = NULL;
+    watched_end();
 }
 
 /* Appends "word " to the log (one worker: no two tasks at once). */

@@ -26,28 +26,18 @@
 
 #define SAFETY_MS 20000
 
-static cd_watchdog_t *dog;
 static char logbuf[1024];
 static pthread_mutex_t log_lk = PTHREAD_MUTEX_INITIALIZER;
 
-static void stuck(int reason)
-{
-    fprintf(stderr, "\n  test_scope: tasks ignored the abort (reason %d)\n",
-            reason);
-    _exit(3);
-}
-
 static void begin(int timeout_ms)
 {
-    cd_reg_reset();
+    watched_begin("test_scope", timeout_ms);
     logbuf[0] = '\0';
-    CU_ASSERT_FATAL(cd_watchdog_start(&dog, timeout_ms, 10, 5000, stuck) == 0);
 }
 
 static void end(void)
 {
-    cd_watchdog_stop(dog);
-    dog = NULL;
+    watched_end();
 }
 
 static void say(const char *word)
