@@ -207,14 +207,16 @@ deps:
 demo: deps all
 	./$(B)/concdemo race; ./$(B)/concdemo race --fixed
 
-# The suites find the binaries they drive through these variables.
+# The suites find the binaries they drive through these variables; `all`
+# builds what they load beside them (watch's preloaded library, the
+# exercise host), so that a fresh clone tests what `make` builds.
 RUN_TESTS = CONCDEMO=$(B)/concdemo CONCDEMO_TSAN=build/tsan/concdemo
 # Suites run this many at once, each in a runner of its own (much of a
 # suite's time is spent waiting on simulated latency and on builds, so
 # three keep two cores busy); TEST_JOBS=1 runs them one after another.
 TEST_JOBS ?= 3
 
-test: $(B)/test_runner $(B)/concdemo tsan-bin
+test: all $(B)/test_runner tsan-bin
 	$(RUN_TESTS) ./$(B)/test_runner -j $(TEST_JOBS)
 
 tsan-bin:
