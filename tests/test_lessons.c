@@ -26,7 +26,18 @@
  *                        and a trace quoted from its middle has "..." at
  *                        that end ("| grep WORD" filters stdout first).
  *   ```diff demos/X.c    an excerpt: every line, after its +/-/space column,
- *                        must be a line of demos/X.c.
+ *                        must be a line of demos/X.c. (```diff OLD NEW, two
+ *                        files under lessons/: '-' lines of OLD, '+' lines
+ *                        of NEW, the others of both.)
+ *
+ * A worksheet that is a command's rather than a scenario's (lesson 23,
+ * `concdemo watch`, on programs the learner builds) is listed in
+ * `command_sheets` below with its programs: the test builds them as the
+ * sheet does, without a warning, holds each to the verdict of `concdemo
+ * watch --json` the table gives, and the one the sheet calls a silent hang
+ * to hanging without a word from ThreadSanitizer or Helgrind. Its
+ * transcripts may also quote the shell lines its entry allows ("$ timeout
+ * 5 build/handoff; ...").
  *
  * It also checks the shape every worksheet shares (title, time line, the
  * seven sections in order, what the Run and Exercise sections name), that
