@@ -41,7 +41,8 @@ static void watch_usage(FILE *out)
         "  --timeout MS    stop it after MS milliseconds (default: none)\n"
         "  --allow-order   a lock-order inversion alone does not exit 1\n"
         "Exit: 1 when something was found, else PROG's own exit code;\n"
-        "2 when PROG cannot be watched.\n");
+        "2 when PROG cannot be watched.\n"
+        "A worked example, a program that hangs: see lessons/23-watch.md.\n");
 }
 
 static int parse(watch_args_t *a, int argc, char **argv)

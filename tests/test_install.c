@@ -2,7 +2,8 @@
  * test_install.c - concdemo as a package: the manual page made from the
  * binary, the bash completion, and `make install` / `make uninstall` with
  * an installed `concdemo check` that grades from another directory, with
- * no source tree in sight.
+ * no source tree in sight, and an installed `concdemo watch` that finds
+ * its preloaded library.
  *
  * The install test installs the plain build (make install's), so the
  * sanitizer runs of this suite leave it to the plain run: it tests
@@ -174,6 +175,19 @@ static void test_an_installed_check_grades_from_anywhere_and_uninstalls(void)
              tmp, tmp);
     sh(cmd, NULL);
     ASSERT_INT_EQ(out.exit_code, 0);
+
+    /* Lesson 23 comes with its programs, and the installed watch finds
+     * its preloaded library: the lesson's fixed program, built from the
+     * installed tree, is watched to its end. */
+    snprintf(cmd, sizeof cmd,
+             "cd %s && test -f usr/share/concdemo/lessons/23-watch.md && "
+             "test -f usr/share/concdemo/lessons/watch/handoff.c && "
+             "cc -g -pthread -o handoff-fixed "
+             "usr/share/concdemo/lessons/watch/handoff_fixed.c && "
+             "usr/bin/concdemo watch -- ./handoff-fixed", tmp);
+    sh(cmd, NULL);
+    ASSERT_INT_EQ(out.exit_code, 0);
+    ASSERT_STR_HAS(out.out, "./handoff-fixed exited with 0");
 
     snprintf(cmd, sizeof cmd,
              "test -f %s/usr/share/man/man1/concdemo.1.gz && "

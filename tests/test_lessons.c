@@ -26,7 +26,18 @@
  *                        and a trace quoted from its middle has "..." at
  *                        that end ("| grep WORD" filters stdout first).
  *   ```diff demos/X.c    an excerpt: every line, after its +/-/space column,
- *                        must be a line of demos/X.c.
+ *                        must be a line of demos/X.c. (```diff OLD NEW, two
+ *                        files under lessons/: '-' lines of OLD, '+' lines
+ *                        of NEW, the others of both.)
+ *
+ * A worksheet that is a command's rather than a scenario's (lesson 23,
+ * `concdemo watch`, on programs the learner builds) is listed in
+ * `command_sheets` below with its programs: the test builds them as the
+ * sheet does, without a warning, holds each to the verdict of `concdemo
+ * watch --json` the table gives, and the one the sheet calls a silent hang
+ * to hanging without a word from ThreadSanitizer or Helgrind. Its
+ * transcripts may also quote the shell lines its entry allows ("$ timeout
+ * 5 build/handoff; ...").
  *
  * It also checks the shape every worksheet shares (title, time line, the
  * seven sections in order, what the Run and Exercise sections name), that
@@ -197,6 +208,70 @@ static const cd_scenario_t *scenario_of(const sheet_t *s)
     for (int i = 0; i < n; i++)
         if (strcmp(all[i]->lesson, s->path) == 0)
             return all[i];
+    return NULL;
+}
+
+/* ========================= worksheets of a command ======================== */
+
+/* A program that a command's worksheet has the learner build and watch:
+ * its source, where the sheet builds it (the line `cc -g -pthread -o BIN
+ * SRC`), and what `concdemo watch --json` says of it. */
+typedef struct sheet_program {
+    const char *src, *bin;
+    const char *verdict;  /* watch's "verdict" */
+    const char *lucky;    /* the verdict of a run that got lucky, or NULL */
+    int exit_code;        /* watch's exit code */
+    /* A hang the data-race detectors are silent on: the sheet builds it
+     * with -fsanitize=thread here (`cc -g -fsanitize=thread -pthread -o
+     * TSAN_BIN SRC`); run plainly it hangs, the TSan build hangs with no
+     * report, Helgrind counts 0 errors. NULL: no such claim. */
+    const char *tsan_bin;
+} sheet_program_t;
+
+#define MAX_SHEET_PROGRAMS 4
+#define MAX_NEEDS 8
+
+/* Worksheets that are no scenario's but a command's, on programs the
+ * learner builds. They have the shape of the others (title, time line,
+ * the seven sections, a row in lessons/README.md); their own Run and
+ * Exercise sections name what their table says; their transcripts may
+ * also run the shell commands whose first word `shell` lists; their
+ * programs build without warnings and get the verdicts the table gives;
+ * and `concdemo COMMAND --help` points to them. */
+static const struct command_sheet {
+    const char *path, *command, *title;
+    const char *shell[MAX_NEEDS];
+    const char *run_needs[MAX_NEEDS], *exercise_needs[MAX_NEEDS];
+    sheet_program_t programs[MAX_SHEET_PROGRAMS];
+} command_sheets[] = {
+    { LESSONS "/23-watch.md", "watch", "Watch your own program",
+      { "timeout", NULL },
+      { "```sh run", "concdemo watch --", "concdemo watch --json",
+        "concdemo watch --view", "timeout ", "-fsanitize=thread",
+        "valgrind --tool=helgrind", NULL },
+      { "lessons/watch/transfer.c", "concdemo watch --", NULL },
+      { { "lessons/watch/handoff.c", "build/handoff", "stuck", NULL, 1,
+          "build/handoff-tsan" },
+        { "lessons/watch/handoff_fixed.c", "build/handoff-fixed", "clean",
+          NULL, 0, NULL },
+        /* Both threads sleep 100 ms holding their first lock: nearly
+         * always a deadlock, but a late start is a lucky run. */
+        { "lessons/watch/transfer.c", "build/transfer", "deadlock",
+          "lock-order", 1, NULL },
+        { "lessons/watch/transfer_fixed.c", "build/transfer-fixed", "clean",
+          NULL, 0, NULL } } },
+};
+#define NCOMMAND_SHEETS \
+    ((int)(sizeof command_sheets / sizeof command_sheets[0]))
+
+typedef struct command_sheet command_sheet_t;
+
+/* The command sheet s is, or NULL. */
+static const command_sheet_t *command_sheet_of(const sheet_t *s)
+{
+    for (int i = 0; i < NCOMMAND_SHEETS; i++)
+        if (strcmp(command_sheets[i].path, s->path) == 0)
+            return &command_sheets[i];
     return NULL;
 }
 
@@ -558,11 +633,43 @@ static char *as_written(const char *text, const char *bin, const char *prog)
     return o;
 }
 
+/* The output kept under key, or NULL. */
+static const output_t *kept(const char *key)
+{
+    for (int i = 0; i < nruns; i++)
+        if (strcmp(runs[i].key, key) == 0)
+            return &runs[i].o;
+    return NULL;
+}
+
+/* Runs argv with env and keeps its output under key, every word `bin` of
+ * it written `prog` (as_written). Returns it, or NULL if it could not be
+ * run at all. */
+static const output_t *run_and_keep(const char *key, const char *const argv[],
+                                    const char *env, const char *bin,
+                                    const char *prog)
+{
+    static cmd_out_t *scratch; /* large: one for all runs */
+    if (!scratch)
+        scratch = malloc(sizeof *scratch);
+    if (!scratch || nruns >= MAX_RUNS)
+        return NULL;
+    run_cmd(scratch, argv, env, CMD_LIMIT_MS);
+    run_t *r = &runs[nruns];
+    r->o.out = as_written(scratch->out, bin, prog);
+    r->o.err = as_written(scratch->err, bin, prog);
+    if (!r->o.out || !r->o.err)
+        return NULL;
+    r->o.exit_code = scratch->exit_code;
+    snprintf(r->key, sizeof r->key, "%s", key);
+    nruns++;
+    return &r->o;
+}
+
 /* Runs c once (later calls with the same command reuse the output).
  * Returns NULL if it could not be run at all. */
 static const output_t *run_command(const command_t *c)
 {
-    static cmd_out_t *scratch; /* large: one for all runs */
     char key[sizeof runs[0].key];
     /* The TSan exit code is part of the key: under make test-tsan both
      * kinds of line run the same binary. So is the name it was written
@@ -571,29 +678,16 @@ static const output_t *run_command(const command_t *c)
                                  c->prog, c->argv[0]);
     for (int i = 1; c->argv[i] && at < sizeof key; i++)
         at += (size_t)snprintf(key + at, sizeof key - at, " %s", c->argv[i]);
-    for (int i = 0; i < nruns; i++)
-        if (strcmp(runs[i].key, key) == 0)
-            return &runs[i].o;
-    if (!scratch)
-        scratch = malloc(sizeof *scratch);
-    if (!scratch || nruns >= MAX_RUNS)
-        return NULL;
+    const output_t *o = kept(key);
+    if (o)
+        return o;
     /* A TSan report sets exit 66 on the TSan binary, the code worksheets
      * name; for the binary under test (itself a TSan build under make
      * test-tsan) it sets 1, which a broken variant exits with anyway. */
-    run_cmd(scratch, c->argv,
-            c->tsan ? "TSAN_OPTIONS=halt_on_error=0 exitcode=66"
-                    : "TSAN_OPTIONS=halt_on_error=0 exitcode=1",
-            CMD_LIMIT_MS);
-    run_t *r = &runs[nruns];
-    r->o.out = as_written(scratch->out, c->argv[0], c->prog);
-    r->o.err = as_written(scratch->err, c->argv[0], c->prog);
-    if (!r->o.out || !r->o.err)
-        return NULL;
-    r->o.exit_code = scratch->exit_code;
-    snprintf(r->key, sizeof r->key, "%s", key);
-    nruns++;
-    return &r->o;
+    return run_and_keep(key, c->argv,
+                        c->tsan ? "TSAN_OPTIONS=halt_on_error=0 exitcode=66"
+                                : "TSAN_OPTIONS=halt_on_error=0 exitcode=1",
+                        c->argv[0], c->prog);
 }
 
 /* The last `n` characters of s, for a report. */
@@ -632,6 +726,44 @@ static const output_t *run_line(const sheet_t *s, int ln, const char *text,
     return o;
 }
 
+/* A command sheet's transcript may quote the shell commands its table
+ * allows (`timeout 5 build/handoff; echo "exit $?"`): the first word says
+ * which. 1 if text is one for sheet s. */
+static int is_shell_line(const sheet_t *s, const char *text)
+{
+    const command_sheet_t *cs = command_sheet_of(s);
+    size_t n = strcspn(text, " ");
+    for (int i = 0; cs && cs->shell[i]; i++)
+        if (strlen(cs->shell[i]) == n && strncmp(text, cs->shell[i], n) == 0)
+            return 1;
+    return 0;
+}
+
+/* Runs such a line with sh -c (once, as run_command does), and describes
+ * it in c for the matcher: its numbers vary, nothing is filtered. Reports
+ * if it cannot run or hangs; its exit code is its transcript's to show.
+ * Returns its output, or NULL. */
+static const output_t *run_shell_line(const sheet_t *s, int ln,
+                                      const char *text, command_t *c)
+{
+    char key[sizeof runs[0].key];
+    memset(c, 0, sizeof *c);
+    snprintf(c->prog, sizeof c->prog, "sh");
+    snprintf(key, sizeof key, "sh -c %s", text);
+    const output_t *o = kept(key);
+    if (!o) {
+        const char *argv[] = { "sh", "-c", text, NULL };
+        o = run_and_keep(key, argv, NULL, "sh", "sh");
+    }
+    if (!o)
+        problem(s->path, ln + 1, "could not run: %s", text);
+    else if (o->exit_code == -1 || o->exit_code == 127)
+        problem(s->path, ln + 1, "%s: %s", text,
+                o->exit_code < 0 ? "killed at the time limit"
+                                 : "could not be started");
+    return o;
+}
+
 /* "sh run" or "sh run exit=N": 1 and *want (-1: any exit but a usage
  * error); 0 if info is not a run block. Reports unknown words. */
 static int run_block(const sheet_t *s, const block_t *b, int *want)
@@ -650,9 +782,129 @@ static int run_block(const sheet_t *s, const block_t *b, int *want)
     return 1;
 }
 
+/* ====================== the programs of command sheets ==================== */
+
+#define BUILD_LIMIT_MS 60000
+#define HANG_S "2" /* a plain run still going after this long hangs */
+
+/* Builds every command sheet's programs where the sheets build them, with
+ * the sheets' flags and -Wall -Wextra -Werror besides (they are lessons:
+ * no warnings), once. Returns 0, or -1 after reporting what failed. */
+static int build_sheet_programs(void)
+{
+    static int built; /* 1: built, -1: failed */
+    static cmd_out_t o;
+    if (built)
+        return built > 0 ? 0 : -1;
+    built = 1;
+    for (int i = 0; i < NCOMMAND_SHEETS; i++) {
+        const command_sheet_t *cs = &command_sheets[i];
+        for (const sheet_program_t *p = cs->programs;
+             p < cs->programs + MAX_SHEET_PROGRAMS && p->src; p++)
+            for (int tsan = 0; tsan < 1 + (p->tsan_bin != NULL); tsan++) {
+                const char *argv[] = { "cc", "-g", "-pthread", "-Wall",
+                                       "-Wextra", "-Werror", "-o",
+                                       tsan ? p->tsan_bin : p->bin, p->src,
+                                       tsan ? "-fsanitize=thread" : NULL,
+                                       NULL };
+                run_cmd(&o, argv, NULL, BUILD_LIMIT_MS);
+                if (o.exit_code != 0) {
+                    problem(cs->path, 0, "%s does not build without "
+                            "warnings%s: %s", p->src,
+                            tsan ? " under -fsanitize=thread" : "",
+                            tail(o.err, 1000));
+                    built = -1;
+                }
+            }
+    }
+    return built > 0 ? 0 : -1;
+}
+
+/* `concdemo watch --json -- BIN`: the verdict and the exit code the sheet
+ * claims (a lucky run's verdict too, where the table allows one). */
+static void check_watched(const command_sheet_t *cs, const sheet_program_t *p,
+                          cmd_out_t *o)
+{
+    const char *args[] = { "watch", "--json", "--", p->bin, NULL };
+    char want[96], lucky[96];
+    run_concdemo(o, args, NULL, CMD_LIMIT_MS);
+    snprintf(want, sizeof want, "{\"verdict\":\"%s\",", p->verdict);
+    snprintf(lucky, sizeof lucky, "{\"verdict\":\"%s\",",
+             p->lucky ? p->lucky : p->verdict);
+    /* The program's own output comes first; watch's object is last. */
+    if (o->exit_code != p->exit_code ||
+        (!strstr(o->out, want) && !strstr(o->out, lucky)))
+        problem(cs->path, 0, "concdemo watch --json -- %s: exit %d, the "
+                "sheet says verdict \"%s\" and exit %d; it printed: %s%s",
+                p->bin, o->exit_code, p->verdict, p->exit_code,
+                tail(o->out, 800), tail(o->err, 400));
+}
+
+/* The claim of tsan_bin: the program hangs when run plainly and under
+ * TSan, which reports nothing; Helgrind (where Valgrind is installed)
+ * counts no error. */
+static void check_silent_hang(const command_sheet_t *cs,
+                              const sheet_program_t *p, cmd_out_t *o)
+{
+    const char *plain[] = { "timeout", HANG_S, p->bin, NULL };
+    const char *tsan[] = { "timeout", HANG_S, p->tsan_bin, NULL };
+    const char *helgrind[] = { "timeout", "10", "valgrind", "--tool=helgrind",
+                               p->bin, NULL };
+    run_cmd(o, plain, NULL, CMD_LIMIT_MS);
+    if (o->exit_code != 124)
+        problem(cs->path, 0, "%s does not hang: exit %d", p->bin,
+                o->exit_code);
+    run_cmd(o, tsan, NULL, CMD_LIMIT_MS);
+    if (o->exit_code != 124 || strstr(o->err, "ThreadSanitizer"))
+        problem(cs->path, 0, "%s, the sheet says, hangs and TSan says "
+                "nothing: exit %d, %s", p->tsan_bin, o->exit_code,
+                tail(o->err, 1000));
+    const char *which[] = { "sh", "-c", "command -v valgrind", NULL };
+    run_cmd(o, which, NULL, CMD_LIMIT_MS);
+    if (o->exit_code != 0) {
+        fprintf(stderr, "\n  SKIPPED: Valgrind is not installed, so "
+                "Helgrind's silence on %s was not checked\n", p->bin);
+        return;
+    }
+    run_cmd(o, helgrind, NULL, CMD_LIMIT_MS);
+    if (o->exit_code != 124 ||
+        !strstr(o->err, "ERROR SUMMARY: 0 errors from 0 contexts"))
+        problem(cs->path, 0, "%s, the sheet says, hangs and Helgrind counts "
+                "no error: exit %d, %s", p->bin, o->exit_code,
+                tail(o->err, 1000));
+}
+
+static void command_sheets_programs_do_what_they_claim(void)
+{
+    static cmd_out_t o;
+    int before = problems, checked = 0;
+    CU_ASSERT_FATAL(build_sheet_programs() == 0);
+    for (int i = 0; i < NCOMMAND_SHEETS; i++) {
+        const command_sheet_t *cs = &command_sheets[i];
+        /* The command's help points to its worksheet. */
+        const char *help[] = { cs->command, "--help", NULL };
+        run_concdemo(&o, help, NULL, CMD_LIMIT_MS);
+        if (o.exit_code != 0 || !strstr(o.out, cs->path))
+            problem(cs->path, 0, "concdemo %s --help does not name %s",
+                    cs->command, cs->path);
+        for (const sheet_program_t *p = cs->programs;
+             p < cs->programs + MAX_SHEET_PROGRAMS && p->src; p++) {
+            check_watched(cs, p, &o);
+            if (p->tsan_bin)
+                check_silent_hang(cs, p, &o);
+            checked++;
+        }
+    }
+    CU_ASSERT_TRUE(checked > 0);
+    ASSERT_INT_EQ(problems - before, 0);
+}
+
 /* ================================ tests =================================== */
 
-static void check_title(const sheet_t *s, const cd_scenario_t *sc)
+/* The title "# Lesson N — Title (`concdemo NAME`)": NAME a scenario or a
+ * command, Title its own (concdemo list's, or the command sheet's),
+ * capitalised. */
+static void check_title(const sheet_t *s, const char *name, const char *title)
 {
     const char *t = s->nlines ? s->line[0] : "";
     char want[160];
@@ -660,18 +912,16 @@ static void check_title(const sheet_t *s, const cd_scenario_t *sc)
     snprintf(want, sizeof want, "# Lesson %d \xe2\x80\x94 ", n);
     size_t tl = strlen(t);
     char ending[96];
-    snprintf(ending, sizeof ending, " (`concdemo %s`)", sc->name);
+    snprintf(ending, sizeof ending, " (`concdemo %s`)", name);
     size_t el = strlen(ending), wl = strlen(want);
     if (!starts(t, want) || tl < wl + el || strcmp(t + tl - el, ending) != 0) {
         problem(s->path, 1, "the title must read \"%s<Title>%s\"", want,
                 ending);
         return;
     }
-    /* The title is the scenario's own (concdemo list), capitalised. */
-    if (tl - wl - el != strlen(sc->title) ||
-        strncasecmp(t + wl, sc->title, strlen(sc->title)) != 0)
-        problem(s->path, 1, "the title is not the scenario's: \"%s\"",
-                sc->title);
+    if (tl - wl - el != strlen(title) ||
+        strncasecmp(t + wl, title, strlen(title)) != 0)
+        problem(s->path, 1, "the title is not %s's: \"%s\"", name, title);
 }
 
 /* Minutes from "**Time:** about N minutes", or -1. */
@@ -813,6 +1063,56 @@ static void check_contents(const sheet_t *s, const cd_scenario_t *sc)
                     need[i]);
 }
 
+/* 1 if some line of s inside a fenced block whose info string is exactly
+ * `info` reads `text` (blanks around it aside). */
+static int block_has_line(const sheet_t *s, const char *info,
+                          const char *text)
+{
+    block_t b;
+    for (int at = 0; next_block(s, &at, &b);) {
+        if (strcmp(b.info, info) != 0)
+            continue;
+        for (int k = b.first; k < b.end; k++) {
+            const char *t;
+            size_t n = trim(s->line[k], &t);
+            if (n == strlen(text) && memcmp(t, text, n) == 0)
+                return 1;
+        }
+    }
+    return 0;
+}
+
+/* What a command sheet's sections must name (its table's needs), and the
+ * lines that build its programs as the tests build them. */
+static void check_command_contents(const sheet_t *s, const command_sheet_t *cs)
+{
+    for (int i = 0; cs->run_needs[i]; i++)
+        if (!section_has(s, "Run", cs->run_needs[i]))
+            problem(s->path, 0, "the Run section does not mention %s",
+                    cs->run_needs[i]);
+    for (int i = 0; cs->exercise_needs[i]; i++)
+        if (!section_has(s, "Exercise", cs->exercise_needs[i]))
+            problem(s->path, 0, "the Exercise section does not name %s",
+                    cs->exercise_needs[i]);
+    if (!section_has(s, "Observe", "```text output"))
+        problem(s->path, 0, "the Observe section quotes no ```text output");
+    if (!section_has(s, "Explain", "```diff lessons/"))
+        problem(s->path, 0, "the Explain section has no ```diff lessons/...");
+    for (const sheet_program_t *p = cs->programs;
+         p < cs->programs + MAX_SHEET_PROGRAMS && p->src; p++) {
+        char line[256];
+        snprintf(line, sizeof line, "cc -g -pthread -o %s %s", p->bin, p->src);
+        if (!block_has_line(s, "sh", line))
+            problem(s->path, 0, "no ```sh block builds %s as the tests do: "
+                    "%s", p->src, line);
+        snprintf(line, sizeof line, "cc -g -fsanitize=thread -pthread -o %s "
+                 "%s", p->tsan_bin, p->src);
+        if (p->tsan_bin && !block_has_line(s, "sh", line))
+            problem(s->path, 0, "no ```sh block builds %s with TSan as the "
+                    "tests do: %s", p->src, line);
+    }
+}
+
 static void every_worksheet_has_the_shape(void)
 {
     int before = problems;
@@ -821,20 +1121,59 @@ static void every_worksheet_has_the_shape(void)
     for (int i = 0; i < nsheets; i++) {
         const sheet_t *s = &sheets[i];
         const cd_scenario_t *sc = scenario_of(s);
-        if (!sc) {
+        const command_sheet_t *cs = command_sheet_of(s);
+        if (!sc && !cs) {
             problem(s->path, 1, "no scenario has this worksheet as its "
-                    "lesson");
+                    "lesson, and it is no command's (command_sheets)");
             continue;
         }
-        check_title(s, sc);
+        if (sc)
+            check_title(s, sc->name, sc->title);
+        else
+            check_title(s, cs->command, cs->title);
         int ln;
         if (minutes(s, &ln) <= 0)
             problem(s->path, ln + 1, "the line after the title must read "
                     "\"**Time:** about N minutes. **You need:** ...\"");
         check_sections(s);
-        check_contents(s, sc);
+        if (sc)
+            check_contents(s, sc);
+        else
+            check_command_contents(s, cs);
     }
     ASSERT_INT_EQ(problems - before, 0);
+}
+
+/* The worksheet at `lesson` exists and lessons/README.md has a row that
+ * links it and names `code` (`race`, `concdemo watch`), with the
+ * worksheet's time. `who` names what the worksheet is for in a problem. */
+static void check_listed(const char *lesson, const char *code,
+                         const char *who)
+{
+    const char *base = strrchr(lesson, '/');
+    base = base ? base + 1 : lesson;
+    const sheet_t *s = sheet_named(base);
+    if (!s || strcmp(s->path, lesson) != 0) {
+        problem(lesson, 0, "%s names this worksheet; there is none", who);
+        return;
+    }
+    char link[96];
+    snprintf(link, sizeof link, "](%s)", base);
+    int row = -1;
+    for (int k = 0; k < readme.nlines && row < 0; k++)
+        if (strstr(readme.line[k], link) && strstr(readme.line[k], code))
+            row = k;
+    if (row < 0) {
+        problem(readme.path, 0, "no row links %s for %s", base, code);
+        return;
+    }
+    /* The index gives the same time as the worksheet. */
+    int ln, m = minutes(s, &ln);
+    char time[32];
+    snprintf(time, sizeof time, "| %d min |", m);
+    if (m > 0 && !strstr(readme.line[row], time))
+        problem(readme.path, row + 1, "the row for %s does not say "
+                "\"%d min\" as %s does", base, m, s->path);
 }
 
 static void every_scenario_has_a_listed_worksheet(void)
@@ -844,33 +1183,17 @@ static void every_scenario_has_a_listed_worksheet(void)
     CU_ASSERT_TRUE_FATAL(readme.nlines > 0);
     const cd_scenario_t *const *all = cd_scenarios(&n);
     for (int i = 0; i < n; i++) {
-        const char *base = strrchr(all[i]->lesson, '/');
-        base = base ? base + 1 : all[i]->lesson;
-        const sheet_t *s = sheet_named(base);
-        if (!s || strcmp(s->path, all[i]->lesson) != 0) {
-            problem(all[i]->lesson, 0, "scenario %s names this worksheet; "
-                    "there is none", all[i]->name);
-            continue;
-        }
-        char link[96], code[64];
-        snprintf(link, sizeof link, "](%s)", base);
+        char code[64], who[96];
         snprintf(code, sizeof code, "`%s`", all[i]->name);
-        int row = -1;
-        for (int k = 0; k < readme.nlines && row < 0; k++)
-            if (strstr(readme.line[k], link) && strstr(readme.line[k], code))
-                row = k;
-        if (row < 0) {
-            problem(readme.path, 0, "no row links %s for `%s`", base,
-                    all[i]->name);
-            continue;
-        }
-        /* The index gives the same time as the worksheet. */
-        int ln, m = minutes(s, &ln);
-        char time[32];
-        snprintf(time, sizeof time, "| %d min |", m);
-        if (m > 0 && !strstr(readme.line[row], time))
-            problem(readme.path, row + 1, "the row for %s does not say "
-                    "\"%d min\" as %s does", base, m, s->path);
+        snprintf(who, sizeof who, "scenario %s", all[i]->name);
+        check_listed(all[i]->lesson, code, who);
+    }
+    for (int i = 0; i < NCOMMAND_SHEETS; i++) {
+        char code[64], who[96];
+        snprintf(code, sizeof code, "`concdemo %s`", command_sheets[i].command);
+        snprintf(who, sizeof who, "the command sheet of %s",
+                 command_sheets[i].command);
+        check_listed(command_sheets[i].path, code, who);
     }
     ASSERT_INT_EQ(problems - before, 0);
 }
@@ -1183,6 +1506,7 @@ static void commands_in_run_blocks_run(void)
 {
     int before = problems, ran = 0;
     load_sheets();
+    build_sheet_programs(); /* what the command sheets run */
     for (int i = 0; i < nsheets; i++) {
         const sheet_t *s = &sheets[i];
         block_t b;
@@ -1429,7 +1753,8 @@ static void check_output_block(const sheet_t *s, const block_t *b)
             check_excerpt(s, &c, o, q, nq, gap);
             nq = gap = 0;
             if (k < b->end)
-                o = run_line(s, k, t + 2, &c, -1);
+                o = is_shell_line(s, t + 2) ? run_shell_line(s, k, t + 2, &c)
+                                            : run_line(s, k, t + 2, &c, -1);
             continue;
         }
         if (n == 0)
@@ -1467,6 +1792,7 @@ static void quoted_output_matches_the_program(void)
 {
     int before = problems, blocks = 0;
     load_sheets();
+    build_sheet_programs(); /* what the command sheets run */
     for (int i = 0; i < nsheets; i++) {
         block_t b;
         for (int at = 0; next_block(&sheets[i], &at, &b);)
@@ -1479,17 +1805,45 @@ static void quoted_output_matches_the_program(void)
     ASSERT_INT_EQ(problems - before, 0);
 }
 
-/* Checks one ```diff demos/X.c block: its lines are lines of X.c. */
+/* The trimmed line t (n characters) is a line of f. */
+static int has_line(const sheet_t *f, const char *t, size_t n)
+{
+    for (int j = 0; j < f->nlines; j++) {
+        const char *u;
+        size_t m = trim(f->line[j], &u);
+        if (m == n && memcmp(u, t, n) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Checks one ```diff FILE block (demos/X.c: the broken and the fixed code
+ * side by side in one file), or ```diff OLD NEW (lessons/watch/X.c and
+ * its fixed copy): each line, after its +/-/space column, is a line of
+ * the file, or a '-' line of OLD, a '+' line of NEW, a ' ' line of both.
+ * Files are under demos/ or lessons/. */
 static void check_diff_block(const sheet_t *s, const block_t *b)
 {
-    const char *path = b->info + 5;
-    sheet_t src;
-    memset(&src, 0, sizeof src);
-    if (!starts(path, "demos/") || load_lines(&src, path) != 0) {
-        problem(s->path, b->fence + 1, "cannot read %s", path);
-        free(src.buf);
-        free(src.line);
+    char paths[2][128] = { "", "" };
+    sheet_t src[2];
+    int nfiles = sscanf(b->info + 5, "%127s %127s", paths[0], paths[1]);
+    memset(src, 0, sizeof src);
+    if (nfiles < 1) {
+        problem(s->path, b->fence + 1, "a diff block names no file");
         return;
+    }
+    for (int i = 0; i < 2; i++) {
+        if (i >= nfiles) {
+            src[i] = src[0]; /* one file: both sides */
+            snprintf(paths[i], sizeof paths[i], "%s", paths[0]);
+            continue;
+        }
+        if ((!starts(paths[i], "demos/") && !starts(paths[i], "lessons/")) ||
+            load_lines(&src[i], paths[i]) != 0) {
+            problem(s->path, b->fence + 1, "cannot read %s (a diff quotes "
+                    "demos/ or lessons/)", paths[i]);
+            goto out;
+        }
     }
     for (int k = b->first; k < b->end; k++) {
         const char *l = s->line[k], *t;
@@ -1502,17 +1856,18 @@ static void check_diff_block(const sheet_t *s, const block_t *b)
         size_t n = trim(l + 1, &t);
         if (n == 0 || (n == 3 && memcmp(t, "...", 3) == 0))
             continue;
-        int found = 0;
-        for (int j = 0; j < src.nlines && !found; j++) {
-            const char *u;
-            size_t m = trim(src.line[j], &u);
-            found = m == n && memcmp(u, t, n) == 0;
-        }
-        if (!found)
-            problem(s->path, k + 1, "not a line of %s: %.*s", path, (int)n, t);
+        for (int i = 0; i < 2; i++)
+            if (*l != (i ? '-' : '+') && !has_line(&src[i], t, n)) {
+                problem(s->path, k + 1, "not a line of %s: %.*s", paths[i],
+                        (int)n, t);
+                break;
+            }
     }
-    free(src.buf);
-    free(src.line);
+out:
+    for (int i = 0; i < (nfiles > 1 ? 2 : 1); i++) {
+        free(src[i].buf);
+        free(src[i].line);
+    }
 }
 
 static void code_excerpts_come_from_the_demos(void)
@@ -1750,6 +2105,44 @@ static void paths_must_exist(void)
     quiet = 0;
 }
 
+/* A diff of two files: '-' lines come from the first, '+' lines from the
+ * second, ' ' lines from both; a sign the wrong way round is refused. */
+static void diffs_of_two_files_are_read_by_side(void)
+{
+    static const char *const right[] = {
+        "```diff lessons/watch/handoff.c lessons/watch/handoff_fixed.c",
+        "     pthread_mutex_lock(&job_lock);",
+        "-    pthread_cond_wait(&job_posted, &job_lock); /* BUG: waits for an "
+        "event */",
+        "+    while (!job_ready) /* FIX: wait for a state, not an event */",
+        "```",
+    };
+    static const char *const wrong[] = {
+        "```diff lessons/watch/handoff.c lessons/watch/handoff_fixed.c",
+        "+    pthread_cond_wait(&job_posted, &job_lock); /* BUG: waits for an "
+        "event */",
+        "-    while (!job_ready) /* FIX: wait for a state, not an event */",
+        "     job_ready = 1; /* FIX: record it, then signal */",
+        "```",
+    };
+    const char *const *cases[] = { right, wrong };
+    int found[2];
+    for (int i = 0; i < 2; i++) {
+        sheet_t fake = { .path = "fake.md", .nlines = 5 };
+        fake.line = (char **)cases[i];
+        block_t b;
+        int at = 0, before = problems;
+        CU_ASSERT_TRUE_FATAL(next_block(&fake, &at, &b));
+        quiet = 1;
+        check_diff_block(&fake, &b);
+        quiet = 0;
+        found[i] = problems - before;
+        problems = before; /* counted here, not failures of the sheets */
+    }
+    ASSERT_INT_EQ(found[0], 0);
+    ASSERT_INT_EQ(found[1], 3);
+}
+
 static void commands_are_parsed_as_a_learner_types_them(void)
 {
     command_t c;
@@ -1811,6 +2204,10 @@ void suite_lessons(void)
           the_parts_scan_refuses_strays },
         { "code excerpts come from the demos",
           code_excerpts_come_from_the_demos },
+        { "diffs of two files are read by side",
+          diffs_of_two_files_are_read_by_side },
+        { "command sheets' programs do what they claim",
+          command_sheets_programs_do_what_they_claim },
         { "sh run commands run, with the exit codes given",
           commands_in_run_blocks_run },
         { "quoted output matches the program",
