@@ -132,7 +132,8 @@ static void print_text(const cd_watch_result_t *r, const watch_args_t *a,
                            : "MISUSE", f->text);
     }
     if (r->have_summary) {
-        printf("summary: %d threads, %d locks", r->threads, r->locks);
+        printf("summary: %d thread%s, %d lock%s", r->threads,
+               r->threads == 1 ? "" : "s", r->locks, r->locks == 1 ? "" : "s");
         if (r->top_lock[0] && r->top_wait_ns > 0)
             printf("; most waited for: %s (%llu waits, %.1f ms in all)",
                    r->top_lock, (unsigned long long)r->top_contended,

@@ -551,6 +551,23 @@ static void misuse_text(char *out, size_t size, int what, const char *who,
     }
 }
 
+/* "main signalled job_posted at handoff.c:34 before anyone waited: ..."
+ * from the agent's report of a lost wake-up, or "" when there was none. */
+static void lost_wakeup_text(resolver_t *z, char *out, size_t size)
+{
+    const raw_t *r = z->r;
+    out[0] = '\0';
+    if (!r->lost_obj)
+        return;
+    char cond[CD_WATCH_TEXT], who[CD_WATCH_TEXT], at[CD_WATCH_TEXT],
+        where[CD_WATCH_TEXT];
+    obj_name(z, r->lost_obj, cond, sizeof cond);
+    thread_name(z, r->lost_thread, who, sizeof who, at, sizeof at);
+    code_site(z, r->lost_at, 1, where, sizeof where, NULL, 0);
+    snprintf(out, size, "%s signalled %s at %s before anyone waited: nobody "
+             "heard it (a lost wake-up)", who, cond, where[0] ? where : "?");
+}
+
 static void resolve_links(resolver_t *z, cd_watch_result_t *out)
 {
     const raw_t *r = z->r;
@@ -578,16 +595,7 @@ static void resolve_links(resolver_t *z, cd_watch_result_t *out)
                       sizeof l->held_at, NULL, 0);
         }
     }
-    if (r->lost_obj) {
-        char cond[CD_WATCH_TEXT], who[CD_WATCH_TEXT], at[CD_WATCH_TEXT],
-            where[CD_WATCH_TEXT];
-        obj_name(z, r->lost_obj, cond, sizeof cond);
-        thread_name(z, r->lost_thread, who, sizeof who, at, sizeof at);
-        code_site(z, r->lost_at, 1, where, sizeof where, NULL, 0);
-        snprintf(out->lost_wakeup, sizeof out->lost_wakeup,
-                 "%s signalled %s at %s before anyone waited: nobody heard "
-                 "it (a lost wake-up)", who, cond, where[0] ? where : "?");
-    }
+    lost_wakeup_text(z, out->lost_wakeup, sizeof out->lost_wakeup);
 }
 
 static void resolve_findings(resolver_t *z, cd_watch_result_t *out)
@@ -983,6 +991,11 @@ static void live_sample(void *self)
     copy_page(w);
     if (w->has_snap) {
         name_ids(w);
+        /* The agent wrote its lost wake-up with its own names and sites;
+         * the view shows the one the report gives, or none yet. */
+        if (w->z)
+            lost_wakeup_text(w->z, w->stuck.lost_wakeup,
+                             sizeof w->stuck.lost_wakeup);
         if (!w->hist)
             w->hist = calloc(1, sizeof *w->hist);
         if (w->hist && !w->finished)

@@ -297,6 +297,38 @@ static void test_the_text_view_shows_threads_locks_and_the_cycle(void)
     ASSERT_STR_HAS(out.out, "DEADLOCK: 2 threads of");
 }
 
+/* The view's STUCK block names the lost signal as the report does: the
+ * program's names and lines, not the agent's addresses. */
+static void test_the_text_view_names_the_lost_signal(void)
+{
+    char l[64], want[160], path[256];
+    CU_ASSERT_FATAL(build_programs());
+    snprintf(path, sizeof path, "%s/lost_wakeup", dir);
+    const char *args[] = { "watch", "--view=text", "--", path, NULL };
+    run_concdemo(&out, args, NULL, LIMIT_MS);
+    ASSERT_INT_EQ(out.exit_code, 1);
+    const char *block = strstr(out.out, "STUCK: no thread can run");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(block);
+    snprintf(want, sizeof want, "producer signalled ready at %s before",
+             line_of("lost_wakeup.c", "cond_signal", 1, l, 64));
+    /* The frame wraps at 100 columns: compare with the breaks taken out. */
+    char flat[4096];
+    size_t n = 0;
+    for (const char *p = block; *p && n + 1 < sizeof flat; p++) {
+        if (*p == '\n') {
+            while (p[1] == ' ')
+                p++;
+            if (n && flat[n - 1] != ' ')
+                flat[n++] = ' ';
+            continue;
+        }
+        flat[n++] = *p;
+    }
+    flat[n] = '\0';
+    ASSERT_STR_HAS(flat, want);
+    CU_ASSERT_PTR_NULL(strstr(block, "<pc>"));
+}
+
 void suite_watch(void)
 {
     static const suite_test_t tests[] = {
@@ -308,6 +340,8 @@ void suite_watch(void)
           test_a_cycle_through_an_rwlock_is_found },
         { "a lost wake-up is stuck and names the signal",
           test_a_lost_wakeup_is_stuck_and_names_the_signal },
+        { "the text view names the lost signal",
+          test_the_text_view_names_the_lost_signal },
         { "a join on a waiting thread is stuck",
           test_a_join_on_a_waiting_thread_is_stuck },
         { "a lucky run of opposite orders is a lock-order finding",
