@@ -62,6 +62,62 @@ static void test_the_manual_names_every_scenario_fix_and_option(void)
     ASSERT_STR_HAS(out.out, "\\-\\-fixed=keyed (recommended)");
 }
 
+/* Fails the test for each option help names (--word, -h: a word that
+ * starts after a blank or a bracket) that man lacks as roff writes it.
+ * Returns how many it found. */
+static int expect_options_in(const char *man, const char *help)
+{
+    int options = 0;
+    for (const char *p = help; (p = strchr(p, '-')) != NULL; p++) {
+        if (p > help && !strchr(" [", p[-1]))
+            continue;
+        size_t dashes = p[1] == '-' ? 2 : 1, n = dashes;
+        while (p[n] && strchr("abcdefghijklmnopqrstuvwxyz0123456789-", p[n]))
+            n++;
+        if (n == dashes || (dashes == 1 && n != 2))
+            continue; /* a lone dash, or a word like "-3" */
+        char want[96], *q = want;
+        for (size_t i = 0; i < n && q < want + sizeof want - 3; i++) {
+            if (p[i] == '-')
+                *q++ = '\\';
+            *q++ = p[i];
+        }
+        *q = '\0';
+        ASSERT_STR_HAS(man, want);
+        options++;
+    }
+    return options;
+}
+
+/* Every option `concdemo --help` and each command's --help name is in the
+ * manual, and its title carries `concdemo --version`'s. */
+static void test_the_manual_has_every_option_of_help_and_the_version(void)
+{
+    static char man[sizeof out.out];
+    char cmd[512], th[160];
+    snprintf(cmd, sizeof cmd, "sh scripts/mkman.sh %s", concdemo_bin());
+    sh(cmd, NULL);
+    ASSERT_INT_EQ(out.exit_code, 0);
+    snprintf(man, sizeof man, "%s", out.out);
+
+    snprintf(cmd, sizeof cmd, "%s --version", concdemo_bin());
+    sh(cmd, NULL);
+    ASSERT_INT_EQ(out.exit_code, 0);
+    snprintf(th, sizeof th, "\"%.*s\" \"User Commands\"",
+             (int)strcspn(out.out, "\n"), out.out);
+    ASSERT_STR_HAS(man, th);
+
+    static const char *const helps[] = { "--help", "explore --help",
+                                         "check --help", "bench --help",
+                                         "watch --help" };
+    for (size_t i = 0; i < sizeof helps / sizeof helps[0]; i++) {
+        snprintf(cmd, sizeof cmd, "%s %s", concdemo_bin(), helps[i]);
+        sh(cmd, NULL);
+        ASSERT_INT_EQ(out.exit_code, 0);
+        CU_ASSERT_TRUE(expect_options_in(man, out.out) >= 3);
+    }
+}
+
 static void test_the_manual_renders_without_warnings(void)
 {
     char cmd[512];
@@ -315,6 +371,8 @@ void suite_install(void)
     static const suite_test_t tests[] = {
         { "the manual names every scenario, fix and option",
           test_the_manual_names_every_scenario_fix_and_option },
+        { "the manual has every option of --help and the version",
+          test_the_manual_has_every_option_of_help_and_the_version },
         { "the manual renders without warnings",
           test_the_manual_renders_without_warnings },
         { "completion offers scenarios, their fixes and flags",
