@@ -19,6 +19,9 @@
 #                   (concdemo check)
 #   make install    PREFIX=/usr/local DESTDIR=   (binary, man page, completion,
 #                   and what concdemo check needs; make uninstall)
+#   make deb        build/deb/concdemo_VERSION_ARCH.deb of what make install
+#                   PREFIX=/usr installs (make deb-system: as root, dpkg -i
+#                   it, use it, dpkg -r it; make check does when root)
 
 CC      ?= cc
 B       ?= build
@@ -83,7 +86,7 @@ TSAN_FLAGS = -fsanitize=thread
 ASAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 .PHONY: all demo test tsan asan test-tsan test-asan check helgrind drd bench \
-        install uninstall man clean deps exercise exercise-tsan exercise-lib \
+        install uninstall man deb deb-system clean deps exercise exercise-tsan exercise-lib \
         exercise-lib-tsan check-exercise pictures FORCE
 
 # exhost.o, exsandbox.o and the harnesses are not part of concdemo:
@@ -241,6 +244,9 @@ check: deps
 	$(MAKE) --no-print-directory test-tsan
 	$(MAKE) --no-print-directory test-asan
 	$(MAKE) --no-print-directory helgrind drd
+	@if [ "$$(id -u)" = 0 ]; then $(MAKE) --no-print-directory deb-system; \
+	else echo "make check: not root: skipped make deb-system (the package through" \
+	  "the system's dpkg); the install suite tests it in a temporary root"; fi
 
 # Valgrind's race detectors: the broken race must be reported, every fix
 # must be clean (error exit 3 otherwise). Suppressions explain themselves.
@@ -327,6 +333,23 @@ install: all exercise-lib exercise-lib-tsan $(B)/concdemo.1
 
 uninstall:
 	sh scripts/uninstall.sh "$(DESTDIR)" "$(PREFIX)"
+
+# A Debian package of exactly what `make install PREFIX=/usr` installs (and
+# Debian's copyright and changelog), made with dpkg's own tools by
+# scripts/mkdeb.sh from debian/: $(DEB_DIR)/concdemo_VERSION_ARCH.deb, its
+# tree staged in $(DEB_DIR)/root. (dpkg-buildpackage -us -uc -b works too:
+# debian/rules runs the same steps.)
+DEB_DIR ?= $(B)/deb
+deb: all exercise-lib exercise-lib-tsan $(B)/concdemo.1
+	rm -rf $(DEB_DIR)/root $(DEB_DIR)/concdemo_*.deb
+	$(MAKE) --no-print-directory install B=$(B) DESTDIR=$(DEB_DIR)/root PREFIX=/usr >/dev/null
+	sh scripts/mkdeb.sh $(DEB_DIR)/root $(DEB_DIR)
+
+# The package through the real dpkg, as root (scripts/deb-system.sh): it
+# installs, runs, reads the manual, removes, and checks nothing is left.
+# It never touches a concdemo already installed, and never leaves its own.
+deb-system: deb
+	sh scripts/deb-system.sh $(DEB_DIR)
 
 clean:
 	rm -rf build

@@ -638,24 +638,32 @@ static double now_s(void)
 }
 
 /* The line that says a stage is still running, so that a slow one never
- * looks like a hang. On a terminal: one line rewritten in place each
- * second ("  explore   ... 12 s"), erased before anything else is
- * printed. Otherwise (a log, a pipe): a line of its own every
+ * looks like a hang. On a terminal (stderr): one line rewritten in place
+ * each second ("  explore   ... 12 s"; the explore stage adds the
+ * schedules the books hold, their rate and the time its budget leaves),
+ * erased before anything else is printed. When neither stderr nor stdout
+ * is a terminal (a log): a line of the report of its own every
  * PROGRESS_EVERY_S seconds, and none for a stage that ends sooner. */
 static struct progress {
-    int tty;          /* stdout is a terminal (-1: not looked at yet) */
+    int tty;          /* stderr is a terminal (-1: not looked at yet) */
+    int log;          /* neither stderr nor stdout is */
     char label[32];   /* the stage running, or "" */
     double since;     /* when it began */
     int shown;        /* the seconds shown last */
-    int on_screen;    /* a line is on the terminal, to be erased */
+    int width;        /* the line on the terminal, to be erased (0: none) */
+    const cd_books_t *books; /* the running program's, if it writes any */
+    double budget_s;  /* --budget (0: the exercise's own dfs budget) */
+    double dfs_since; /* when the explore stage's pct schedules were done */
 } progress = { .tty = -1 };
 
 static void progress_erase(void)
 {
-    if (progress.on_screen) {
-        printf("\r%40s\r", "");
+    if (progress.width > 0) {
         fflush(stdout);
-        progress.on_screen = 0;
+        fprintf(stderr, "\r%*s\r", progress.width > 40 ? progress.width : 40,
+                "");
+        fflush(stderr);
+        progress.width = 0;
     }
 }
 
@@ -668,6 +676,7 @@ static void progress_stage(const char *label)
     snprintf(progress.label, sizeof progress.label, "%s", label);
     progress.since = now_s();
     progress.shown = 0;
+    progress.dfs_since = 0;
 }
 
 /* Nothing runs any more. */
@@ -675,22 +684,59 @@ static void progress_done(void)
 {
     progress_erase();
     progress.label[0] = '\0';
+    progress.books = NULL;
+}
+
+/* ", 1234 schedules, 410/s, up to 3 s left" while the explore stage runs
+ * (pct's fixed number of schedules, then dfs for its budget), else "". */
+static void explore_counts(char *buf, size_t size, double s)
+{
+    const cd_books_t *b = progress.books;
+    buf[0] = '\0';
+    if (!b || b->stage != CD_STAGE_EXPLORE || s <= 0)
+        return;
+    const cd_exercise_spec_t *spec = b->spec;
+    int runs = b->st[CD_STAGE_EXPLORE].runs;
+    double rate = runs / s, left;
+    double budget = progress.budget_s > 0 ? progress.budget_s
+                                          : spec->dfs_budget_s;
+    if (runs < spec->pct_runs) {
+        left = rate > 0 ? (spec->pct_runs - runs) / rate + budget : -1;
+    } else {
+        if (progress.dfs_since == 0)
+            progress.dfs_since = now_s();
+        left = budget - (now_s() - progress.dfs_since);
+    }
+    int n = snprintf(buf, size, ", %d schedules, %.0f/s", runs, rate);
+    if (left >= 0.5 && n > 0 && (size_t)n < size)
+        snprintf(buf + n, size - (size_t)n, ", up to %.0f s left", left);
 }
 
 static void progress_tick(void)
 {
-    if (progress.tty < 0)
-        progress.tty = isatty(1);
+    if (progress.tty < 0) {
+        progress.tty = isatty(2);
+        progress.log = !progress.tty && !isatty(1);
+    }
     if (!progress.label[0])
         return;
-    int s = (int)(now_s() - progress.since);
+    double at = now_s() - progress.since;
+    int s = (int)at;
     if (progress.tty && s >= 1 && s != progress.shown) {
-        printf("\r  %-9s ... %d s ", progress.label, s);
+        char counts[96];
+        explore_counts(counts, sizeof counts, at);
         fflush(stdout);
-        progress.on_screen = 1;
+        int n = fprintf(stderr, "\r  %-9s ... %d s%s ", progress.label, s,
+                        counts);
+        /* Blanks over what a longer line before left. */
+        if (n - 1 < progress.width)
+            fprintf(stderr, "%*s", progress.width - (n - 1), "");
+        fflush(stderr);
+        if (n - 1 > progress.width)
+            progress.width = n - 1;
         progress.shown = s;
-    } else if (!progress.tty && s / PROGRESS_EVERY_S >
-                                    progress.shown / PROGRESS_EVERY_S) {
+    } else if (progress.log && s / PROGRESS_EVERY_S >
+                                   progress.shown / PROGRESS_EVERY_S) {
         printf("  %-9s ... still running after %d s\n", progress.label, s);
         fflush(stdout);
         progress.shown = s;
@@ -1087,6 +1133,7 @@ static int watch_run(cd_child_t *ch, double elapsed_s, void *arg)
     (void)ch;
     if (stage)
         progress_stage(stage);
+    progress.books = r->results ? r->books : NULL;
     progress_tick();
     if (r->started)
         return 0;
@@ -1335,6 +1382,7 @@ static int run_stages(const check_t *c, char *failed, size_t size, int *late)
 
     failed[0] = '\0';
     cd_books_init(&books, c->spec);
+    progress.budget_s = c->budget_s;
     schedule_dir(c, sched, sizeof sched);
     r = (run_t){ .label = "run", .out_fd = -1, .err_fd = -1,
                  .pass_output = 1, .memory = RUN_MEMORY,

@@ -180,24 +180,31 @@ static int is_task_method(int m)
     return m == CD_FANIN_TASK_MUTEX || m == CD_FANIN_TASK_AMUTEX;
 }
 
-/* The progress line on stderr: rewritten in place on a terminal, one
- * line per producer count elsewhere (a log). */
+/* The progress line, on a terminal only (stderr): the run going on, the
+ * rate of runs so far and the time left at that rate, rewritten in place
+ * and erased once the table is done (run_all). Nothing when stderr is not
+ * a terminal: the table says it all. t0: when the first run began. */
 static void progress(const char *what, int done, int total, int producers,
-                     int row_start)
+                     int64_t t0)
 {
-    if (isatty(STDERR_FILENO))
-        fprintf(stderr, "\rfanin: %d producers, %-12s (run %d of %d)   ",
-                producers, what, done, total);
-    else if (row_start)
-        fprintf(stderr, "fanin: %d producers (run %d of %d)\n", producers,
-                done, total);
+    if (!isatty(STDERR_FILENO))
+        return;
+    double s = (double)(cd_now_ns() - t0) / 1e9;
+    int finished = done - 1; /* run `done` is about to start */
+    char tail[64] = "";
+    if (finished > 0 && s > 0)
+        snprintf(tail, sizeof tail, ", %.1f runs/s, %.0f s left",
+                 finished / s, s / finished * (total - finished));
+    fprintf(stderr, "\rfanin: %d producers, %-12s (run %d of %d%s)   ",
+            producers, what, done, total, tail);
+    fflush(stderr);
 }
 
 /* Runs every method reps times at one producer count, taking turns, and
  * keeps each method's median run; a run that failed its check is kept
  * instead, so that a failure is never hidden by a median. */
 static int run_row(const bench_args_t *a, table_t *t, int row, int *done,
-                   int total)
+                   int total, int64_t t0)
 {
     cd_fanin_result_t runs[CD_FANIN_NMETHODS][99];
     int p = t->producers[row];
@@ -206,8 +213,7 @@ static int run_row(const bench_args_t *a, table_t *t, int row, int *done,
             int m = a->methods[k];
             if (is_task_method(m) && p > CD_FANIN_MAX_TASKS)
                 continue;
-            progress(cd_fanin_method_name(m), ++*done, total, p,
-                     rep == 0 && k == 0);
+            progress(cd_fanin_method_name(m), ++*done, total, p, t0);
             cd_fanin_cfg_t cfg = { .method = m, .producers = p,
                                    .messages = a->messages / p > 0
                                        ? a->messages / p : 1,
@@ -247,11 +253,12 @@ static int run_all(const bench_args_t *a, table_t *t)
             if (!is_task_method(a->methods[k]) ||
                 t->producers[r] <= CD_FANIN_MAX_TASKS)
                 total += a->reps;
+    int64_t t0 = cd_now_ns();
     for (int r = 0; r < t->np; r++)
-        if (run_row(a, t, r, &done, total) != 0)
+        if (run_row(a, t, r, &done, total, t0) != 0)
             return -1;
     if (isatty(STDERR_FILENO))
-        fprintf(stderr, "\r%60s\r", "");
+        fprintf(stderr, "\r%90s\r", "");
     return 0;
 }
 

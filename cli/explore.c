@@ -152,13 +152,40 @@ static double seconds_since(int64_t t0)
     return (double)(cd_now_ns() - t0) / 1e9;
 }
 
-static void progress(const cd_explore_t *e, long runs, int64_t t0, int last)
+/* The progress line (e->progress: stderr is a terminal): from the first
+ * second on, rewritten in place - schedules tried, their rate, and the
+ * time left when a budget or a run limit bounds it - and erased at the
+ * end (last), so that the report below is all that stays. A search of
+ * under a second draws nothing. width: what the line last took. */
+static void progress(const cd_explore_t *e, long runs, int64_t t0, int last,
+                     int *width)
 {
-    if (!e->progress)
+    double s = seconds_since(t0);
+    if (!e->progress || (!last && s < 1.0))
         return;
-    fprintf(stderr, "\rexplore %s [%s] %s: %ld schedules, %.1f s%s",
-            e->scenario->name, e->scenario->variants[e->variant].name,
-            e->strategy_name, runs, seconds_since(t0), last ? "\n" : "");
+    if (last) {
+        if (*width > 0)
+            fprintf(stderr, "\r%*s\r", *width, "");
+        *width = 0;
+        fflush(stderr);
+        return;
+    }
+    double rate = runs / s, left = -1;
+    if (e->budget_s > 0)
+        left = e->budget_s - s;
+    if (e->runs > 0 && rate > 0 && (left < 0 || (e->runs - runs) / rate < left))
+        left = (e->runs - runs) / rate;
+    char tail[48] = "";
+    if (left >= 0)
+        snprintf(tail, sizeof tail, ", %.0f s left", left);
+    int n = fprintf(stderr, "\rexplore %s [%s] %s: %ld schedules, %.0f/s%s",
+                    e->scenario->name, e->scenario->variants[e->variant].name,
+                    e->strategy_name, runs, rate, tail);
+    /* Blanks over what a longer line before left. */
+    if (n - 1 < *width)
+        fprintf(stderr, "%*s", *width - (n - 1), "");
+    if (n - 1 > *width)
+        *width = n - 1;
     fflush(stderr);
 }
 
@@ -183,7 +210,7 @@ int cd_explore(const cd_explore_t *e, cd_explore_result_t *out,
      * warning only if none turns up. */
     cd_run_result_t *potential = NULL;
     int64_t t0 = cd_now_ns(), last_note = t0;
-    int rc = 0;
+    int rc = 0, width = 0;
 
     memset(out, 0, sizeof *out);
     if (e->strategy == CD_SCHED_DFS) {
@@ -231,11 +258,11 @@ int cd_explore(const cd_explore_t *e, cd_explore_result_t *out,
         if (e->budget_s > 0 && seconds_since(t0) >= e->budget_s)
             break;
         if (cd_now_ns() - last_note > 250000000) {
-            progress(e, out->runs, t0, 0);
+            progress(e, out->runs, t0, 0, &width);
             last_note = cd_now_ns();
         }
     }
-    progress(e, out->runs, t0, 1);
+    progress(e, out->runs, t0, 1, &width);
     if (!out->found && potential) {
         *found = *potential;
         out->found = 1;

@@ -4,9 +4,11 @@
 set -u
 # libsqlite3-dev, libpq-dev: db-race's databases; postgresql: the server
 # that scripts/pg-test-server.sh starts for its tests. libxml2-utils:
-# xmllint, which the timeline suite checks the SVG with.
+# xmllint, which the timeline suite checks the SVG with. man-db: `man
+# concdemo` in make deb-system (build-essential brings dpkg-dev, which
+# make deb builds the package with).
 need="build-essential libncurses-dev libcunit1-dev libseccomp-dev tmux valgrind
-      libsqlite3-dev libpq-dev postgresql libxml2-utils"
+      libsqlite3-dev libpq-dev postgresql libxml2-utils man-db"
 missing=""
 for p in $need; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

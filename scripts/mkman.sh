@@ -1,6 +1,7 @@
 #!/bin/sh
 # mkman.sh BIN > concdemo.1 - the manual page, made from the binary itself:
-# its commands, options and exit codes from `BIN --help`, its scenarios and
+# its commands, options and exit codes from `BIN --help` (and each
+# command's options from `BIN CMD --help`), its scenarios and
 # their fixes from `BIN list`. So the page cannot fall behind the program;
 # only the prose around them (description, examples, files) is written here.
 set -eu
@@ -63,6 +64,13 @@ echo "$help" | sed -n '/^options:/,/^$/p' | sed -e '1d' -e '/^$/d' | esc |
                     rest = substr($0, length(a[1]) + 1); sub(/^ +/, "", rest);
                     print rest; next }
          { sub(/^ +/, ""); print }'
+# Each command's own options: its `BIN CMD --help`, as printed.
+echo ".SH COMMAND OPTIONS"
+for cmd in explore check bench watch; do
+    printf '.SS concdemo %s\n.nf\n' "$cmd"
+    "$bin" "$cmd" --help | esc
+    echo ".fi"
+done
 echo ".SH EXIT STATUS"
 echo "$help" | sed -n '/^exit codes:/,$p' | sed -e '1d' -e '/^$/d' | esc |
     awk '/^  [0-9] / { sub(/^  /, ""); print ".TP"; print ".B " substr($0, 1, 1);

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pty.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -610,6 +611,65 @@ void run_cmd_input(cmd_out_t *o, const char *const argv[], const char *env,
         close(in[1]);
     }
     int fds[2] = { out[0], err[0] };
+    char *bufs[2] = { o->out, o->err };
+    size_t caps[2] = { sizeof o->out - 1, sizeof o->err - 1 };
+    size_t lens[2] = { 0, 0 };
+    int timed_out = drain(fds, bufs, caps, lens, now_ms() + limit_ms) != 0;
+    for (int i = 0; i < 2; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    o->out[lens[0]] = '\0';
+    o->err[lens[1]] = '\0';
+    int status = reap(pid, timed_out);
+    if (status >= 0 && WIFEXITED(status))
+        o->exit_code = WEXITSTATUS(status);
+    if (timed_out)
+        fprintf(stderr, "\n  %s: killed at the %d ms limit\n", argv[0],
+                limit_ms);
+}
+
+void run_cmd_err_tty(cmd_out_t *o, const char *const argv[], int limit_ms)
+{
+    int out[2], master, slave;
+    struct termios t;
+    memset(o, 0, sizeof *o);
+    o->exit_code = -1;
+    if (openpty(&master, &slave, NULL, NULL, NULL) != 0)
+        return;
+    /* "\n" stays "\n": what the program wrote, byte for byte. */
+    if (tcgetattr(slave, &t) == 0) {
+        t.c_oflag &= ~(tcflag_t)OPOST;
+        tcsetattr(slave, TCSANOW, &t);
+    }
+    if (pipe(out) != 0) {
+        close(master);
+        close(slave);
+        return;
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_RDONLY);
+        if (devnull >= 0)
+            dup2(devnull, 0);
+        dup2(out[1], 1);
+        dup2(slave, 2);
+        close(out[0]);
+        close(out[1]);
+        close(master);
+        close(slave);
+        execvp(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    close(out[1]);
+    close(slave);
+    if (pid < 0) {
+        close(out[0]);
+        close(master);
+        return;
+    }
+    /* The master reads EIO once the program's side is closed: its end. */
+    int fds[2] = { out[0], master };
     char *bufs[2] = { o->out, o->err };
     size_t caps[2] = { sizeof o->out - 1, sizeof o->err - 1 };
     size_t lens[2] = { 0, 0 };

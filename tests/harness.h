@@ -102,6 +102,12 @@ void run_cmd(cmd_out_t *o, const char *const argv[], const char *env,
 void run_cmd_input(cmd_out_t *o, const char *const argv[], const char *env,
                    const char *input, int limit_ms);
 
+/* Runs argv like run_cmd, but with its standard error on a terminal (a
+ * pseudo-terminal, output processing off, read into o->err) and its
+ * standard output on a pipe (o->out): what a progress line on a terminal
+ * looks like, and that it stays off the output. */
+void run_cmd_err_tty(cmd_out_t *o, const char *const argv[], int limit_ms);
+
 /* Runs argv like run_cmd, but on a starved machine: one busy loop per
  * CPU runs meanwhile and argv runs at the lowest priority (nice 19), so
  * its threads get a CPU only now and then and start late, wake late and

@@ -389,6 +389,53 @@ static void plain_numbers_still_work(void)
     ASSERT_STR_HAS(out.err, "between 1 and 5000");
 }
 
+/* ============================== progress ================================ */
+
+/* The frames "\r<prefix>N schedules, R/s..." in err: how many, and whether
+ * the counts never went down. */
+static int schedule_frames(const char *err, const char *prefix, int *rising)
+{
+    int frames = 0;
+    long last = -1;
+    *rising = 1;
+    for (const char *p = strstr(err, prefix); p; p = strstr(p + 1, prefix)) {
+        char *end;
+        long n = strtol(p + strlen(prefix), &end, 10);
+        if (strncmp(end, " schedules, ", 12) != 0)
+            continue;
+        frames++;
+        *rising &= n >= last;
+        last = n;
+    }
+    return frames;
+}
+
+/* explore searching for 2 s (the fix holds: the budget ends it): on a
+ * terminal, one line on stderr counts schedules in place - with their
+ * rate and the time left - from the first second, and is erased before
+ * the report; off a terminal, stderr stays empty. */
+static void explore_shows_a_progress_line_on_a_terminal_only(void)
+{
+    const char *argv[] = { concdemo_bin(), "explore", "race", "--fixed",
+                           "--strategy", "random", "--runs", "1000000",
+                           "--budget", "2", NULL };
+    run_cmd_err_tty(&out, argv, LIMIT_MS);
+    ASSERT_INT_EQ(out.exit_code, 0);
+    int rising;
+    CU_ASSERT_TRUE(schedule_frames(out.err, "\rexplore race [keyed] random: ",
+                                   &rising) >= 2);
+    CU_ASSERT_TRUE(rising);
+    ASSERT_STR_HAS(out.err, " s left");
+    /* Erased at the end: blanks between two returns, nothing after. */
+    size_t n = strlen(out.err);
+    CU_ASSERT_TRUE(n > 2 && out.err[n - 1] == '\r' && out.err[n - 2] == ' ');
+    CU_ASSERT_PTR_NULL(strchr(out.out, '\r'));
+    ASSERT_STR_HAS(out.out, "no violation");
+    run_cmd(&out, argv, NULL, LIMIT_MS);
+    ASSERT_INT_EQ(out.exit_code, 0);
+    ASSERT_INT_EQ((long long)strlen(out.err), 0);
+}
+
 void suite_cli(void)
 {
     static const suite_test_t tests[] = {
@@ -428,6 +475,8 @@ void suite_cli(void)
         { "error: numbers are plain, values present",
           numbers_are_plain_and_values_present },
         { "plain numbers still work", plain_numbers_still_work },
+        { "explore shows a progress line on a terminal only",
+          explore_shows_a_progress_line_on_a_terminal_only },
         { NULL, NULL },
     };
     add_suite("cli", tests);

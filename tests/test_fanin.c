@@ -200,7 +200,8 @@ static void test_bench_prints_a_checked_table_and_its_csv(void)
     ASSERT_STR_HAS(out.out, "crossover: ");
     ASSERT_STR_HAS(out.out, "async mutex: ");
     ASSERT_STR_HAS(out.out, "check: every row's messages arrived");
-    ASSERT_STR_HAS(out.err, "fanin: 8 producers");
+    /* Not a terminal: no progress line. */
+    ASSERT_INT_EQ((long long)strlen(out.err), 0);
     /* 2, 4, 8 producers x 4 methods, each row checked. */
     FILE *f = fopen(csv, "r");
     CU_ASSERT_FATAL(f != NULL);
@@ -213,6 +214,26 @@ static void test_bench_prints_a_checked_table_and_its_csv(void)
     unlink(csv);
     ASSERT_INT_EQ(rows, 13);
     ASSERT_INT_EQ(ok, 12);
+}
+
+/* On a terminal, one line on stderr follows the runs in place - the run
+ * going on, then the rate so far and the time left - and is erased
+ * before the table. */
+static void test_bench_shows_a_progress_line_on_a_terminal(void)
+{
+    const char *argv[] = { concdemo_bin(), "bench", "fanin", "--quick",
+                           "--max-producers", "4", "--methods=chan,swap",
+                           NULL };
+    run_cmd_err_tty(&out, argv, CMD_LIMIT_MS);
+    ASSERT_INT_EQ(out.exit_code, 0);
+    ASSERT_STR_HAS(out.err, "\rfanin: 2 producers, chan         (run 1 of 4)");
+    ASSERT_STR_HAS(out.err, "\rfanin: 4 producers, swap         (run 4 of 4, ");
+    ASSERT_STR_HAS(out.err, " runs/s, ");
+    ASSERT_STR_HAS(out.err, " s left)");
+    size_t n = strlen(out.err);
+    CU_ASSERT_TRUE(n > 2 && out.err[n - 1] == '\r' && out.err[n - 2] == ' ');
+    CU_ASSERT_PTR_NULL(strchr(out.out, '\r'));
+    ASSERT_STR_HAS(out.out, "check: every row's messages arrived");
 }
 
 void suite_fanin(void)
@@ -233,6 +254,8 @@ void suite_fanin(void)
           test_bad_bench_input_gets_one_line },
         { "bench prints a checked table and its csv",
           test_bench_prints_a_checked_table_and_its_csv },
+        { "bench shows a progress line on a terminal",
+          test_bench_shows_a_progress_line_on_a_terminal },
         { NULL, NULL },
     };
     add_suite("fanin", tests);

@@ -339,6 +339,34 @@ static void on_a_terminal_the_progress_line_counts_in_place(void)
     CU_ASSERT_PTR_NULL(strstr(out.out, "still running after"));
 }
 
+/* The explore stage on a terminal: the line is on stderr (stdout, a pipe
+ * here, gets none of it) and counts the schedules the books hold, their
+ * rate and the time left. philosophers' dfs outlasts a 3 s budget. */
+static void on_a_terminal_the_explore_stage_counts_its_schedules(void)
+{
+    const char *argv[] = { concdemo_bin(), "check", "philosophers", "--file",
+                           "lessons/answers/philosophers.patch", "--no-tsan",
+                           "--budget", "3", NULL };
+    run_cmd_err_tty(&out, argv, LIMIT_MS);
+    expect(out.exit_code == 0);
+    const char *frame = "\r  explore   ... ";
+    int frames = 0;
+    for (const char *p = strstr(out.err, frame); p;
+         p = strstr(p + 1, frame)) {
+        char *end;
+        long secs = strtol(p + strlen(frame), &end, 10), runs;
+        if (secs < 1 || strncmp(end, " s, ", 4) != 0)
+            continue;
+        runs = strtol(end + 4, &end, 10);
+        frames += runs > 0 && strncmp(end, " schedules, ", 12) == 0;
+    }
+    expect(frames >= 1);
+    ASSERT_STR_HAS(out.err, "/s, up to ");
+    CU_ASSERT_PTR_NULL(strchr(out.out, '\r'));
+    CU_ASSERT_PTR_NULL(strstr(out.out, "still running after"));
+    ASSERT_STR_HAS(out.out, "  explore   PASS");
+}
+
 void suite_hostile(void)
 {
     static const suite_test_t tests[] = {
@@ -364,6 +392,8 @@ void suite_hostile(void)
           without_the_filter_signals_from_the_program_are_ignored },
         { "on a terminal the progress line counts in place",
           on_a_terminal_the_progress_line_counts_in_place },
+        { "on a terminal the explore stage counts its schedules",
+          on_a_terminal_the_explore_stage_counts_its_schedules },
         { NULL, NULL },
     };
     add_suite("hostile", tests);

@@ -3,7 +3,9 @@
  * binary, the bash completion, and `make install` / `make uninstall` with
  * an installed `concdemo check` that grades from another directory, with
  * no source tree in sight, and an installed `concdemo watch` that finds
- * its preloaded library.
+ * its preloaded library; and the Debian package (make deb), installed
+ * with dpkg into a temporary root of its own and removed again, as any
+ * user (the real system's dpkg is make deb-system's, as root).
  *
  * The install test installs the plain build (make install's), so the
  * sanitizer runs of this suite leave it to the plain run: it tests
@@ -59,6 +61,62 @@ static void test_the_manual_names_every_scenario_fix_and_option(void)
     }
     ASSERT_STR_HAS(out.out, "\\-\\-latency\\-scale F");
     ASSERT_STR_HAS(out.out, "\\-\\-fixed=keyed (recommended)");
+}
+
+/* Fails the test for each option help names (--word, -h: a word that
+ * starts after a blank or a bracket) that man lacks as roff writes it.
+ * Returns how many it found. */
+static int expect_options_in(const char *man, const char *help)
+{
+    int options = 0;
+    for (const char *p = help; (p = strchr(p, '-')) != NULL; p++) {
+        if (p > help && !strchr(" [", p[-1]))
+            continue;
+        size_t dashes = p[1] == '-' ? 2 : 1, n = dashes;
+        while (p[n] && strchr("abcdefghijklmnopqrstuvwxyz0123456789-", p[n]))
+            n++;
+        if (n == dashes || (dashes == 1 && n != 2))
+            continue; /* a lone dash, or a word like "-3" */
+        char want[96], *q = want;
+        for (size_t i = 0; i < n && q < want + sizeof want - 3; i++) {
+            if (p[i] == '-')
+                *q++ = '\\';
+            *q++ = p[i];
+        }
+        *q = '\0';
+        ASSERT_STR_HAS(man, want);
+        options++;
+    }
+    return options;
+}
+
+/* Every option `concdemo --help` and each command's --help name is in the
+ * manual, and its title carries `concdemo --version`'s. */
+static void test_the_manual_has_every_option_of_help_and_the_version(void)
+{
+    static char man[sizeof out.out];
+    char cmd[512], th[160];
+    snprintf(cmd, sizeof cmd, "sh scripts/mkman.sh %s", concdemo_bin());
+    sh(cmd, NULL);
+    ASSERT_INT_EQ(out.exit_code, 0);
+    snprintf(man, sizeof man, "%s", out.out);
+
+    snprintf(cmd, sizeof cmd, "%s --version", concdemo_bin());
+    sh(cmd, NULL);
+    ASSERT_INT_EQ(out.exit_code, 0);
+    snprintf(th, sizeof th, "\"%.*s\" \"User Commands\"",
+             (int)strcspn(out.out, "\n"), out.out);
+    ASSERT_STR_HAS(man, th);
+
+    static const char *const helps[] = { "--help", "explore --help",
+                                         "check --help", "bench --help",
+                                         "watch --help" };
+    for (size_t i = 0; i < sizeof helps / sizeof helps[0]; i++) {
+        snprintf(cmd, sizeof cmd, "%s %s", concdemo_bin(), helps[i]);
+        sh(cmd, NULL);
+        ASSERT_INT_EQ(out.exit_code, 0);
+        CU_ASSERT_TRUE(expect_options_in(man, out.out) >= 3);
+    }
 }
 
 static void test_the_manual_renders_without_warnings(void)
@@ -200,17 +258,143 @@ static void test_an_installed_check_grades_from_anywhere_and_uninstalls(void)
     sh(cmd, NULL);
 }
 
+/* ============================ the Debian package ========================= */
+
+/* dpkg on the temporary root r alone: its own database, its own log, and
+ * the dependencies left to the real system (the temporary database knows
+ * no other package). --force-not-root: any user may run the suite. */
+#define DPKG_IN(r)                                                           \
+    "PATH=$PATH:/usr/sbin:/sbin dpkg --force-not-root --root=" r            \
+    " --log=" r "/../dpkg.log"
+
+/* Builds the package into tmp/deb, and checks that it holds what make
+ * install PREFIX=/usr installs (into tmp/inst), Debian's copyright and
+ * changelog beside, nothing else, and concdemo's version. 0 if it built. */
+static int build_the_package(const char *tmp)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd,
+             "command -v dpkg-deb >/dev/null && command -v dpkg-gencontrol "
+             ">/dev/null || { echo no-dpkg; exit 0; }; "
+             "mkdir -p build/exercises build/tsan/exercises && "
+             "flock build/exercises/.lock flock build/tsan/exercises/.lock "
+             "sh -c 'make -s deb DEB_DIR=%s/deb >/dev/null && "
+             "make -s install DESTDIR=%s/inst PREFIX=/usr >/dev/null'",
+             tmp, tmp);
+    sh(cmd, NULL);
+    ASSERT_INT_EQ(out.exit_code, 0);
+    if (strstr(out.out, "no-dpkg")) {
+        fprintf(stderr, "\n  SKIPPED: dpkg-dev is not installed, so no "
+                "package was built (make deps installs it)\n");
+        return -1;
+    }
+    if (out.exit_code != 0)
+        return -1;
+    /* Lists of files (directories follow from them), ./usr/... */
+    snprintf(cmd, sizeof cmd,
+             "cd %s && set -e; deb=$(ls deb/concdemo_*.deb); "
+             "dpkg-deb -c $deb | awk '$1 !~ /^d/ {print $6}' | sort > deb.list; "
+             "(cd inst && find . ! -type d; "
+             " echo ./usr/share/doc/concdemo/copyright; "
+             " echo ./usr/share/doc/concdemo/changelog.Debian.gz) "
+             "| sort > inst.list; "
+             "diff inst.list deb.list; wc -l < deb.list; du -k $deb; "
+             "test \"$(dpkg-deb -f $deb Version)\" = "
+             "\"$(inst/usr/bin/concdemo --version | cut -d' ' -f2)\"", tmp);
+    sh(cmd, NULL);
+    ASSERT_INT_EQ(out.exit_code, 0);
+    CU_ASSERT_PTR_NULL(strstr(out.out, "<"));
+    CU_ASSERT_PTR_NULL(strstr(out.out, ">"));
+    return out.exit_code == 0 ? 0 : -1;
+}
+
+/* concdemo from the temporary root r, in the empty directory tmp/work,
+ * with tmp/home for a home (check builds in its cache) and no source tree
+ * in reach. */
+#define AS_LEARNER(tmp)                                                      \
+    "cd " tmp "/work && unset CONCDEMO_ROOT && HOME=" tmp "/home "         \
+    "XDG_CACHE_HOME= " tmp "/root/usr/bin/concdemo"
+
+static void test_the_debian_package_installs_works_and_removes_cleanly(void)
+{
+    if (!plain_build())
+        return;
+    char tmp[] = "/tmp/concdemo-deb-XXXXXX", cmd[4096];
+    CU_ASSERT_FATAL(mkdtemp(tmp) != NULL);
+    if (build_the_package(tmp) != 0)
+        goto out;
+
+    /* dpkg -i into tmp/root, whose database is empty. */
+    snprintf(cmd, sizeof cmd,
+             "cd %s && mkdir -p work home root/var/lib/dpkg/info "
+             "root/var/lib/dpkg/updates && : > root/var/lib/dpkg/status && "
+             DPKG_IN("$PWD/root") " --force-depends -i deb/concdemo_*.deb "
+             ">/dev/null 2>dpkg.err || { cat dpkg.err; exit 1; }; "
+             "dpkg-query --admindir=root/var/lib/dpkg -W "
+             "-f='${db:Status-Abbrev}' concdemo", tmp);
+    sh(cmd, NULL);
+    ASSERT_INT_EQ(out.exit_code, 0);
+    ASSERT_STR_HAS(out.out, "ii");
+    if (out.exit_code != 0)
+        goto out;
+
+    /* A run, the starter (fails with the race's verdict), and a copy of
+     * the answer (passes), from the installed files. */
+    snprintf(cmd, sizeof cmd, "T=%s; " AS_LEARNER("$T") " race --fixed",
+             tmp);
+    sh(cmd, NULL);
+    ASSERT_INT_EQ(out.exit_code, 0);
+    ASSERT_STR_HAS(out.out, "race [keyed]: HELD");
+    snprintf(cmd, sizeof cmd, "T=%s; " AS_LEARNER("$T") " check race", tmp);
+    sh(cmd, NULL);
+    ASSERT_INT_EQ(out.exit_code, 1);
+    ASSERT_STR_HAS(out.out, "tsan      FAIL  ThreadSanitizer: data race");
+    ASSERT_STR_HAS(out.out, "FAIL race: failed: free explore tsan");
+    snprintf(cmd, sizeof cmd,
+             "T=%s; " AS_LEARNER("$T") " check race --file "
+             "$T/root/usr/share/concdemo/lessons/answers/race.patch "
+             "--print-full > $T/work/copy.c && "
+             AS_LEARNER("$T") " check race --file copy.c", tmp);
+    sh(cmd, NULL);
+    ASSERT_INT_EQ(out.exit_code, 0);
+    ASSERT_STR_HAS(out.out, "PASS race: every stage passed");
+
+    /* dpkg -r: the root holds nothing but dpkg's own database, which
+     * knows the package no more. */
+    snprintf(cmd, sizeof cmd,
+             "cd %s && " DPKG_IN("$PWD/root") " -r concdemo >/dev/null "
+             "2>dpkg.err || { cat dpkg.err; exit 1; }; "
+             "find root -path root/var/lib/dpkg -prune -o -print | "
+             "grep -v -x -e root -e root/var -e root/var/lib; "
+             "dpkg-query --admindir=root/var/lib/dpkg -W "
+             "-f='${db:Status-Abbrev}' concdemo 2>/dev/null; echo end", tmp);
+    sh(cmd, NULL);
+    ASSERT_INT_EQ(out.exit_code, 0);
+    /* Only dpkg-query's "un" (or nothing) before the end. */
+    CU_ASSERT_TRUE(strcmp(out.out, "end\n") == 0 ||
+                   strncmp(out.out, "un ", 3) == 0);
+    if (!(strcmp(out.out, "end\n") == 0 || strncmp(out.out, "un ", 3) == 0))
+        fprintf(stderr, "\n  left after dpkg -r: %.600s\n", out.out);
+out:
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
+    sh(cmd, NULL);
+}
+
 void suite_install(void)
 {
     static const suite_test_t tests[] = {
         { "the manual names every scenario, fix and option",
           test_the_manual_names_every_scenario_fix_and_option },
+        { "the manual has every option of --help and the version",
+          test_the_manual_has_every_option_of_help_and_the_version },
         { "the manual renders without warnings",
           test_the_manual_renders_without_warnings },
         { "completion offers scenarios, their fixes and flags",
           test_completion_offers_scenarios_their_fixes_and_flags },
         { "an installed check grades from anywhere, and uninstalls",
           test_an_installed_check_grades_from_anywhere_and_uninstalls },
+        { "the Debian package installs, works and removes cleanly",
+          test_the_debian_package_installs_works_and_removes_cleanly },
         { NULL, NULL },
     };
     add_suite("install", tests);
