@@ -187,6 +187,7 @@ static void check(app_t *a, cd_verdict_t *v)
     cd_verdict_num(v, "orphans", orphans);
     cd_verdict_num(v, "charges", atomic_load(&a->charges));
     cd_verdict_num(v, "emails", atomic_load(&a->emails));
+    cd_verdict_num(v, "reserves", atomic_load(&a->reserves));
     cd_verdict_num(v, "cancelled", atomic_load(&a->cancelled));
     if (after || orphans)
         cd_verdict_observe(v, CD_VIOLATED, "%d side effect%s after the "

@@ -93,9 +93,11 @@ static void broken_renders_one_at_a_time_every_run(void)
     for (int i = 0; i < RUNS; i++) {
         child_run_t c = run_forked("holdtime", "broken", 0, 0, LIMIT_MS);
         CU_ASSERT_FATAL(c.finished);
-        /* Typically 99%; the gaps are the hand-offs, each a wake-up that a
-         * busy machine delays. Exact under the controlled scheduler. */
-        expect_serial(&c, 500);
+        /* Typically 99%, but the gaps are the hand-offs, each a wake-up
+         * that a busy machine delays (38% seen at a load of 12 on two
+         * cores): a free run only shows the lock was held. The share is
+         * judged under the controlled scheduler, where it is exact. */
+        expect_serial(&c, 0);
     }
 }
 

@@ -3,9 +3,11 @@
  *
  * Broken must charge every request's card and send its email after the
  * failure was reported, with both subtasks still alive at the report, on
- * every run: the order comes from the timers (50 ms timeout, 80 and 90 ms
- * side effects), not from luck. The scope fix must cancel exactly those
- * two subtasks per request and let nothing happen after the report.
+ * every run of the controlled scheduler: its virtual clock orders the
+ * timers (50 ms timeout, 80 and 90 ms side effects), not luck. The scope
+ * fix must cancel exactly those two subtasks per request there and let
+ * nothing happen after the report. Free runs, whose timers a starved
+ * machine can fire late, are checked for what holds however they ran.
  */
 #include <string.h>
 
@@ -29,23 +31,53 @@ static child_run_t run_workers(const char *variant, int workers)
     return run_forked_opts("orphans", variant, &o, LIMIT_MS);
 }
 
+/* Broken's figures on the controlled scheduler's virtual clock, where
+ * the 50 ms timeout always comes before the 80 and 90 ms side effects:
+ * every request fails, then both of its subtasks act. */
 static void broken_acts_after_the_failure_every_run(void)
+{
+    const cd_scenario_t *s = cd_scenario_find("orphans");
+    for (int w = 1; w <= 3; w += 2)
+        for (uint64_t seed = 1; seed <= RUNS; seed++) {
+            cd_params_t p = s->defaults;
+            p.workers = w;
+            cd_sched_cfg_t cfg = sched_cfg(CD_SCHED_PCT, seed);
+            child_run_t c = run_controlled_forked("orphans", "broken", &cfg,
+                                                  p, LIMIT_MS);
+            CU_ASSERT_FATAL(c.finished);
+            ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
+            ASSERT_INT_EQ(num(&c, "failed"), REQUESTS);
+            ASSERT_INT_EQ(num(&c, "charges"), REQUESTS);
+            ASSERT_INT_EQ(num(&c, "after_failure"), 2 * REQUESTS);
+            ASSERT_INT_EQ(num(&c, "orphans"), 2 * REQUESTS);
+        }
+}
+
+/* Free runs of broken: the subtasks always run to the end (nothing
+ * cancels them), and whatever happened after a failure is counted as
+ * such. How many requests failed depends on the machine: one starved past
+ * 90 ms sees its side effects before its late timeout, which is no
+ * orphan - so the figures are only checked against each other here. */
+static void broken_free_runs_count_consistently(void)
 {
     for (int i = 0; i < RUNS; i++) {
         child_run_t c = run_workers("broken", 1);
         CU_ASSERT_FATAL(c.finished);
-        ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
-        ASSERT_INT_EQ(num(&c, "failed"), REQUESTS);
         ASSERT_INT_EQ(num(&c, "charges"), REQUESTS);
-        ASSERT_INT_EQ(num(&c, "after_failure"), 2 * REQUESTS);
-        ASSERT_INT_EQ(num(&c, "orphans"), 2 * REQUESTS);
+        ASSERT_INT_EQ(num(&c, "emails"), REQUESTS);
+        ASSERT_INT_EQ(num(&c, "cancelled"), 0);
+        CU_ASSERT(num(&c, "after_failure") <= 2 * num(&c, "failed"));
+        CU_ASSERT(num(&c, "orphans") <= 2 * num(&c, "failed"));
+        ASSERT_INT_EQ(c.r.verdict.status,
+                      num(&c, "after_failure") + num(&c, "orphans") > 0
+                          ? CD_VIOLATED : CD_HELD);
     }
 }
 
 /* What a held run must show, however it was scheduled: every request
  * failed, nothing happened after a failure, no subtask outlived its
- * request, and each side effect either happened before the failure or was
- * cancelled. */
+ * request, and each of the three subtasks either acted before the failure
+ * or was cancelled (a starved run may cancel even the 10 ms reserve). */
 static void expect_scope_held(const child_run_t *c)
 {
     CU_ASSERT_FATAL(c->finished);
@@ -53,8 +85,9 @@ static void expect_scope_held(const child_run_t *c)
     ASSERT_INT_EQ(num(c, "failed"), REQUESTS);
     ASSERT_INT_EQ(num(c, "after_failure"), 0);
     ASSERT_INT_EQ(num(c, "orphans"), 0);
-    ASSERT_INT_EQ(num(c, "charges") + num(c, "emails") + num(c, "cancelled"),
-                  2 * REQUESTS);
+    ASSERT_INT_EQ(num(c, "reserves") + num(c, "charges") + num(c, "emails") +
+                      num(c, "cancelled"),
+                  3 * REQUESTS);
 }
 
 /* Free runs: a starved machine may fire the 50 ms timeout after an 80 ms
@@ -107,6 +140,8 @@ void suite_orphans(void)
     CU_pSuite s = CU_add_suite("orphans", NULL, NULL);
     CU_add_test(s, "broken acts after the failure, every run",
                 broken_acts_after_the_failure_every_run);
+    CU_add_test(s, "broken's free runs count consistently",
+                broken_free_runs_count_consistently);
     CU_add_test(s, "scope cancels, and nothing happens after the failure",
                 scope_cancels_and_nothing_happens_after);
     CU_add_test(s, "scope cancels both side effects on the virtual clock",
