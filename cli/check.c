@@ -1594,7 +1594,17 @@ typedef struct fleet {
     int chan;            /* the checker's end of the instances' channel */
     char said[16384];    /* what they said on it */
     int late, broken;    /* not all ready in time; one could not start */
+    run_t *run;          /* where their stdout is counted, passed on */
 } fleet_t;
+
+/* The instances' stdout, passed on as any exercise's (at most
+ * OUTPUT_MAX). */
+static void fleet_output(void *arg, const char *data, size_t n)
+{
+    fleet_t *f = arg;
+    if (data)
+        pass_output(f->run, data, n);
+}
 
 /* cd_spawn_wait's watch: counts the instances that are ready, lets them
  * go together, and stops a start that fails or never comes. */
@@ -1683,22 +1693,27 @@ static int fleet_held(const cd_exdb_result_t *d, int norders,
     else if (d->twice)
         snprintf(why, size, "order %d charged %d times, %d of %d orders "
                  "charged more than once (counted in the bank's database): "
-                 "two instances read 'pending' before either wrote - a lock "
-                 "or a check in one process's memory does not reach the "
-                 "others; claim the order in the database (an UPDATE ... "
-                 "WHERE status = 'pending' whose changed rows you check, or "
-                 "BEGIN IMMEDIATE)", d->first_twice, d->first_times,
-                 d->twice, norders);
+                 "both instances that got an order went on to the gateway. "
+                 "A lock in one process's memory does not reach the others, "
+                 "a plain BEGIN takes no lock until its first write, and a "
+                 "check is no claim unless the statement that claims says "
+                 "it won: an UPDATE ... WHERE status = 'pending' whose "
+                 "changed rows you read, or BEGIN IMMEDIATE",
+                 d->first_twice, d->first_times, d->twice, norders);
     else if (d->stray)
         snprintf(why, size, "%ld charges of orders that do not exist",
                  d->stray);
+    else if (d->never && failed[0])
+        snprintf(why, size, "order %d never charged, %d of %d orders: a "
+                 "checkout failed%s - a transaction that reads, then "
+                 "writes, is refused when another instance wrote first: "
+                 "take the write lock first (BEGIN IMMEDIATE), or retry "
+                 "the whole transaction", d->first_never, d->never, norders,
+                 failed);
     else if (d->never)
-        snprintf(why, size, "order %d never charged, %d of %d orders: "
-                 "their checkouts failed or passed them by%s - a "
-                 "transaction that reads, then writes, is refused when "
-                 "another instance wrote first: take the write lock first "
-                 "(BEGIN IMMEDIATE) or retry it whole", d->first_never,
-                 d->never, norders, failed);
+        snprintf(why, size, "order %d never charged, %d of %d orders: no "
+                 "checkout called the gateway for it", d->first_never,
+                 d->never, norders);
     else if (d->unpaid)
         snprintf(why, size, "order %d charged but not 'paid', %d of %d "
                  "orders%s", d->first_unpaid, d->unpaid, norders, failed);
@@ -1715,7 +1730,7 @@ static int fleet_run(const check_t *c, const cd_params_t *p, char *why,
 {
     static fleet_t f;
     static run_t r; /* for the sandbox's words on how it ended */
-    int chan[2];
+    int chan[2], out[2];
     char err[512], fd_arg[16], orders[16], copies[16], end[160];
     cd_exdb_result_t d;
 
@@ -1727,12 +1742,19 @@ static int fleet_run(const check_t *c, const cd_params_t *p, char *why,
     memset(&f, 0, sizeof f);
     r = (run_t){ .memory = RUN_MEMORY, .limit_s = FLEET_LIMIT_S };
     f.n = p->instances;
+    f.run = &r;
     const char *filter = getenv("CONCDEMO_SANDBOX_FILTER");
+    if (cd_spawn_pipe(out) != 0) {
+        snprintf(why, size, "could not open a pipe: %s", strerror(errno));
+        return -1;
+    }
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, chan) != 0 ||
         cd_sandbox_open(&r.sb, RUN_MEMORY,
                         !filter || strcmp(filter, "off") != 0) != 0) {
         snprintf(why, size, "could not open the instances' channel: %s",
                  strerror(errno));
+        close(out[0]);
+        close(out[1]);
         return -1;
     }
     fcntl(chan[0], F_SETFL, fcntl(chan[0], F_GETFL) | O_NONBLOCK);
@@ -1752,7 +1774,9 @@ static int fleet_run(const check_t *c, const cd_params_t *p, char *why,
                                           .size = sizeof r.sb.said };
     ch.in[ch.nin++] = (cd_spawn_input_t){ .fd = chan[0], .buf = f.said,
                                           .size = sizeof f.said };
-    cd_spawn_opts_t o = { .out_fd = -1, .err_fd = -1,
+    ch.in[ch.nin++] = (cd_spawn_input_t){ .fd = out[0],
+                                          .pass = fleet_output };
+    cd_spawn_opts_t o = { .out_fd = out[1], .err_fd = -1,
                           .keep_fd = { r.sb.fds[1], chan[1] },
                           .env = { r.sb.env, NULL }, .limits = &limits,
                           .copies = p->instances };
@@ -1760,10 +1784,14 @@ static int fleet_run(const check_t *c, const cd_params_t *p, char *why,
     close(r.sb.fds[1]);
     r.sb.fds[1] = -1;
     close(chan[1]);
+    close(out[1]);
     r.status = started == 0 ? cd_spawn_wait(&ch, FLEET_LIMIT_S)
                             : started == -EINTR ? CD_SPAWN_SIGNALLED
                                                 : CD_SPAWN_FAILED;
     close(chan[0]);
+    close(out[0]);
+    if (r.mid_line)
+        putchar('\n');
     cd_sandbox_report(&r.sb, &r.said);
     cd_sandbox_close(&r.sb);
     sandbox_note(&r);
