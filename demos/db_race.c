@@ -789,25 +789,36 @@ static void read_reports(shop_t *s, int ms)
         s->used = 0;
 }
 
-/* The instance whose connection's server pid is backend: "instance 2 (pid
- * N)" into buf, or the server pid alone (another connection). */
+/* The instance whose connection's server pid is backend, or -1. */
+static int kid_of(const shop_t *s, int64_t backend)
+{
+    for (int k = 0; k < s->nkids; k++)
+        if (backend > 0 && s->kids[k].backend == backend)
+            return k;
+    return -1;
+}
+
+/* "instance 2 (pid N)" into buf, or the server's pid alone (a connection
+ * of no instance's). */
 static const char *who(const shop_t *s, int64_t backend, char *buf,
                        size_t size)
 {
-    for (int k = 0; k < s->nkids; k++)
-        if (s->kids[k].backend == backend) {
-            snprintf(buf, size, "instance %d (pid %d)", k + 1,
-                     (int)s->kids[k].pid);
-            return buf;
-        }
-    snprintf(buf, size, "server pid %lld", (long long)backend);
+    int k = kid_of(s, backend);
+    if (k >= 0)
+        snprintf(buf, size, "instance %d (pid %d)", k + 1,
+                 (int)s->kids[k].pid);
+    else
+        snprintf(buf, size, "server pid %lld", (long long)backend);
     return buf;
 }
 
 /* PostgreSQL: who waits for whom, from the server's lock table - each
  * lock request not granted, and the sessions that block it
  * (pg_blocking_pids) - in the notes after the instances' lines, and the
- * number of requests waiting in a figure. */
+ * number of requests waiting in a figure. A row lock is waited for as
+ * its holder's transaction (a locked row names the xid that locked it),
+ * or, queued behind another waiter, as the row itself; an advisory lock
+ * by its number, the customer. */
 static void show_waits(shop_t *s)
 {
     int64_t cell[WAITS_SHOWN * 3], n = 0;
@@ -824,20 +835,21 @@ static void show_waits(shop_t *s)
                 cell, 3, WAITS_SHOWN, &rows, err, sizeof err) != DB_OK)
         rows = 0;
     for (int i = 0; i < WAITS_SHOWN; i++) {
-        char line[CD_NOTE_MAX] = "", a[48], b[48];
+        char line[CD_NOTE_MAX] = "", a[48], b[48], on[48] = "a lock";
         const int64_t *r = &cell[i * 3];
-        /* A row lock is waited for as the holder's transaction (the
-         * row's lock is its xid), or, queued behind a waiter, as the row
-         * itself; an advisory lock by its number, the customer. */
-        static const char *const on[] = {
-            "a lock", "its row lock on orders (FOR UPDATE: held until its "
-            "transaction ends)", "a row of orders (queued)",
-            "the advisory lock of a customer",
-        };
+        int k = i < rows ? kid_of(s, r[0]) : -1;
+        int order = k >= 0 ? s->kids[k].order : -1;
+        if (i < rows && r[2] == 1 && order >= 0)
+            snprintf(on, sizeof on, "order %d's row", order);
+        else if (i < rows && r[2] == 2 && order >= 0)
+            snprintf(on, sizeof on, "order %d's row, queued", order);
+        else if (i < rows && r[2] == 3 && order >= 0)
+            snprintf(on, sizeof on, "lock of customer %d",
+                     order % s->ncustomers);
         if (i < rows)
-            snprintf(line, sizeof line, "%s waits for %s on %s",
+            snprintf(line, sizeof line, "%s waits for %s: %s",
                      who(s, r[0], a, sizeof a), who(s, r[1], b, sizeof b),
-                     on[r[2] >= 0 && r[2] <= 3 ? r[2] : 0]);
+                     on);
         cd_reg_note(NOTED + i, line);
     }
 }
