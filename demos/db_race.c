@@ -1039,9 +1039,11 @@ static void check(shop_t *s, double seconds, cd_verdict_t *v)
                            "other instance took it over%s",
                            (long long)unpaid, n, orders, killed);
     else
-        cd_verdict_observe(v, CD_HELD, "%lld charge rows for %d %s, none "
+        cd_verdict_observe(v, CD_HELD, "%lld %s for %d %s, none "
                            "twice; %d %s on %s, %lld checkouts/s%s",
-                           (long long)total, n, orders, s->ninstances,
+                           (long long)total, cd_plural(total, "charge row",
+                                                       "charge rows"),
+                           n, orders, s->ninstances,
                            cd_plural(s->ninstances, "instance", "instances"),
                            s->kind == DB_SQLITE ? "SQLite" : "PostgreSQL",
                            (long long)per_sec, killed);

@@ -226,6 +226,11 @@ static void test_bad_inputs_give_one_line_and_exit_2(void)
                                          "postgresql://127.0.0.1:1/x?"
                                          "connect_timeout=2", NULL },
                        "postgresql://127.0.0.1:1/x");
+    /* The verdict's line is the error alone: what a run would have
+     * expected says nothing about a server that is down. */
+    ASSERT_STR_HAS(out.out, "ERROR \xe2\x80\x94 cannot connect to "
+                            "postgresql://127.0.0.1:1/x");
+    CU_ASSERT_PTR_NULL(strstr(out.out, "expected each"));
 }
 
 static void test_read_only_directory_is_an_error(void)
