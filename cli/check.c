@@ -1908,6 +1908,30 @@ static int run_once(const check_t *c)
     return EXIT_FAIL;
 }
 
+/* The stages of an exercise of threads: the program's own (free,
+ * explore, parallel, timing), then TSan's. Fills failed; returns 2 when
+ * the check cannot go on, else 0 (failed says what failed). */
+static int thread_stages(const check_t *c, char *failed, size_t size)
+{
+    int late = 0;
+    int rc = run_stages(c, failed, size, &late);
+    if (rc == EXIT_USAGE || cd_spawn_signalled())
+        return rc;
+    if (!c->no_tsan && late) {
+        /* Its TSan build would hang in the same place. */
+        printf("  %-9s -     skipped: the program did not start (above)\n",
+               "tsan");
+    } else if (!c->no_tsan) {
+        int t = stage_tsan(c, failed);
+        if (t < 0)
+            return EXIT_USAGE;
+        if (t == 0)
+            snprintf(failed + strlen(failed), size - strlen(failed),
+                     "%stsan", failed[0] ? " " : "");
+    }
+    return 0;
+}
+
 /* Everything after the arguments: build, stages, TSan, the last line. */
 static int check_file(const check_t *c)
 {
@@ -1921,29 +1945,10 @@ static int check_file(const check_t *c)
            c->spec->goal);
     if (build(c, 0, 0) != 0)
         return EXIT_USAGE;
-    if (c->spec->processes) {
-        int rc = fleet_stages(c, failed, sizeof failed);
-        if (rc == EXIT_USAGE || cd_spawn_signalled())
-            return rc;
-        goto verdict;
-    }
-    int late = 0;
-    int rc = run_stages(c, failed, sizeof failed, &late);
-    if (rc == EXIT_USAGE || cd_spawn_signalled())
+    int rc = c->spec->processes ? fleet_stages(c, failed, sizeof failed)
+                                : thread_stages(c, failed, sizeof failed);
+    if (rc == EXIT_USAGE)
         return rc;
-    if (!c->no_tsan && late) {
-        /* Its TSan build would hang in the same place. */
-        printf("  %-9s -     skipped: the program did not start (above)\n",
-               "tsan");
-    } else if (!c->no_tsan) {
-        int t = stage_tsan(c, failed);
-        if (t < 0)
-            return EXIT_USAGE;
-        if (t == 0)
-            snprintf(failed + strlen(failed), sizeof failed - strlen(failed),
-                     "%stsan", failed[0] ? " " : "");
-    }
-verdict:
     if (cd_spawn_signalled())
         return EXIT_FAIL;
     if (failed[0]) {
