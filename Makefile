@@ -64,7 +64,7 @@ DEMO_SRC := $(wildcard demos/*.c)
 CLI_SRC  := cli/run.c cli/report.c cli/step.c cli/explore.c cli/screen.c cli/observer.c \
             cli/grade.c cli/check.c cli/spawn.c cli/exfile.c cli/options.c \
             cli/ledger.c cli/books.c cli/sandbox.c cli/fanin.c cli/workspace.c \
-            cli/watch.c cli/spans.c cli/timeline.c cli/chrome.c
+            cli/watch.c cli/spans.c cli/timeline.c cli/chrome.c cli/exdb.c
 # The command alone: its table (main.c), one file per command (cmd_*.c: a new
 # command needs no line here), what they share (cmd.c), and the live view.
 CMD_SRC  := cli/main.c cli/cmd.c $(sort $(wildcard cli/cmd_*.c)) cli/view.c
@@ -111,7 +111,7 @@ $(B)/%.o: %.c $(B)/.config
 
 $(HARNESS_OBJ): CFLAGS += -Ilib -Idemos -Ilessons
 $(B)/cli/exsandbox.o: CFLAGS += $(SECCOMP_CFLAGS)
-$(B)/demos/db.o: CFLAGS += $(DB_CFLAGS)
+$(B)/demos/db.o $(B)/lessons/harness/db_race.o: CFLAGS += $(DB_CFLAGS)
 
 # ------------------------------------------------------------------ watch
 # `concdemo watch` preloads this library into the program it watches

@@ -41,12 +41,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "books.h"
+#include "exdb.h"
 #include "exfile.h"
 #include "grade.h"
 #include "options.h"
@@ -1621,6 +1623,305 @@ static int stage_tsan(const check_t *c, const char *failed_before)
     return ok;
 }
 
+/* ========================= an exercise of processes ====================== */
+
+/* db-race: its checkouts are instances of a service, processes that share
+ * a database. The checker makes the database (cli/exdb.h), starts the
+ * instances as copies of the learner's program in one sandboxed group
+ * (cd_spawn_opts_t.copies: the program itself may start no process), lets
+ * them go together once every one is connected, and judges the database
+ * when they have ended. What an instance says on its channel ("K ready
+ * PID", "K fail ORDER WHY", "K error WHY") starts the run and explains a
+ * failure; it decides nothing. */
+
+#define FLEET_LIMIT_S 60 /* a run takes a fraction of a second */
+
+typedef struct fleet {
+    int n;               /* instances */
+    int ready, gone;     /* how many said ready; the start was given */
+    int chan;            /* the checker's end of the instances' channel */
+    char said[16384];    /* what they said on it */
+    int late, broken;    /* not all ready in time; one could not start */
+    run_t *run;          /* where their stdout is counted, passed on */
+} fleet_t;
+
+/* The instances' stdout, passed on as any exercise's (at most
+ * OUTPUT_MAX). */
+static void fleet_output(void *arg, const char *data, size_t n)
+{
+    fleet_t *f = arg;
+    if (data)
+        pass_output(f->run, data, n);
+}
+
+/* cd_spawn_wait's watch: counts the instances that are ready, lets them
+ * go together, and stops a start that fails or never comes. */
+static int watch_fleet(cd_child_t *ch, double elapsed_s, void *arg)
+{
+    fleet_t *f = arg;
+    (void)ch;
+    progress_tick();
+    if (f->gone)
+        return 0;
+    int ready = 0;
+    for (const char *l = f->said; *l;) {
+        size_t len = strcspn(l, "\n");
+        int k;
+        char word[8];
+        if (sscanf(l, "%d %7s", &k, word) == 2) {
+            ready += strcmp(word, "ready") == 0;
+            f->broken |= strcmp(word, "error") == 0;
+        }
+        l += len + (l[len] != 0);
+    }
+    f->ready = ready;
+    if (f->broken)
+        return 1;
+    if (ready >= f->n) {
+        shutdown(f->chan, SHUT_WR); /* EOF: go */
+        f->gone = 1;
+        return 0;
+    }
+    if (elapsed_s >= START_LIMIT_S) {
+        f->late = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* The first line the instances said that starts with word, after its
+ * instance number, into buf (without the number and word). 0: none. */
+static int fleet_line(const fleet_t *f, const char *word, char *buf,
+                      size_t size)
+{
+    for (const char *l = f->said; *l;) {
+        size_t len = strcspn(l, "\n");
+        int k, at = 0;
+        char w[8];
+        if (sscanf(l, "%d %7s %n", &k, w, &at) >= 2 && at > 0 &&
+            strcmp(w, word) == 0 && (size_t)at <= len) {
+            snprintf(buf, size, "instance %d: %.*s", k + 1,
+                     (int)(len - (size_t)at), l + at);
+            return 1;
+        }
+        l += len + (l[len] != 0);
+    }
+    return 0;
+}
+
+/* A stage's line, "  instances FAIL  text", wrapped as the program's. */
+static void say_stage(const char *stage, const char *mark, const char *text)
+{
+    int col = printf("  %-9s %-4s ", stage, mark);
+    for (int first = 1; *text; first = 0) {
+        int word = (int)strcspn(text, " ");
+        if (!first && col + 1 + word > 78)
+            col = printf("\n%*s", 18, "") - 1;
+        else
+            col += printf(" ");
+        col += printf("%.*s", word, text);
+        text += word;
+        text += strspn(text, " ");
+    }
+    printf("\n");
+}
+
+/* What the databases hold, judged: 1 held, else 0 with why. */
+static int fleet_held(const cd_exdb_result_t *d, int norders,
+                      const fleet_t *f, char *why, size_t size)
+{
+    char failed[400] = "";
+    if (fleet_line(f, "fail", failed + 2, sizeof failed - 4)) {
+        failed[0] = ' ', failed[1] = '(';
+        strcat(failed, ")");
+    }
+    if (d->orders != norders)
+        snprintf(why, size, "the shop's table holds %d of the %d orders: "
+                 "a checkout must not delete them", d->orders, norders);
+    else if (d->twice)
+        snprintf(why, size, "order %d charged %d times, %d of %d orders "
+                 "charged more than once (counted in the bank's database): "
+                 "both instances that got an order went on to the gateway. "
+                 "A lock in one process's memory does not reach the others, "
+                 "a plain BEGIN takes no lock until its first write, and a "
+                 "check is no claim unless the statement that claims says "
+                 "it won: an UPDATE ... WHERE status = 'pending' whose "
+                 "changed rows you read, or BEGIN IMMEDIATE",
+                 d->first_twice, d->first_times, d->twice, norders);
+    else if (d->stray)
+        snprintf(why, size, "%ld charges of orders that do not exist",
+                 d->stray);
+    else if (d->never && failed[0])
+        snprintf(why, size, "order %d never charged, %d of %d orders: a "
+                 "checkout failed%s - a transaction that reads, then "
+                 "writes, is refused when another instance wrote first: "
+                 "take the write lock first (BEGIN IMMEDIATE), or retry "
+                 "the whole transaction", d->first_never, d->never, norders,
+                 failed);
+    else if (d->never)
+        snprintf(why, size, "order %d never charged, %d of %d orders: no "
+                 "checkout called the gateway for it", d->first_never,
+                 d->never, norders);
+    else if (d->unpaid)
+        snprintf(why, size, "order %d charged but not 'paid', %d of %d "
+                 "orders%s", d->first_unpaid, d->unpaid, norders, failed);
+    else
+        return 1;
+    return 0;
+}
+
+/* One run of size p: the database made, the instances run, the database
+ * judged. Returns 1 held, 0 failed (why says it), -1 the checker could
+ * not make its database (why says it). */
+static int fleet_run(const check_t *c, const cd_params_t *p, char *why,
+                     size_t size)
+{
+    static fleet_t f;
+    static run_t r; /* for the sandbox's words on how it ended */
+    int chan[2], out[2];
+    char err[512], fd_arg[16], orders[16], copies[16], end[160];
+    cd_exdb_result_t d;
+
+    if (cd_exdb_make(c->own, p->iterations, p->instances, err,
+                     sizeof err) != 0) {
+        snprintf(why, size, "could not make the run's database: %s", err);
+        return -1;
+    }
+    memset(&f, 0, sizeof f);
+    r = (run_t){ .memory = RUN_MEMORY, .limit_s = FLEET_LIMIT_S };
+    f.n = p->instances;
+    f.run = &r;
+    const char *filter = getenv("CONCDEMO_SANDBOX_FILTER");
+    if (cd_spawn_pipe(out) != 0) {
+        snprintf(why, size, "could not open a pipe: %s", strerror(errno));
+        return -1;
+    }
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, chan) != 0 ||
+        cd_sandbox_open(&r.sb, RUN_MEMORY,
+                        !filter || strcmp(filter, "off") != 0) != 0) {
+        snprintf(why, size, "could not open the instances' channel: %s",
+                 strerror(errno));
+        close(out[0]);
+        close(out[1]);
+        return -1;
+    }
+    fcntl(chan[0], F_SETFL, fcntl(chan[0], F_GETFL) | O_NONBLOCK);
+    f.chan = chan[0];
+    snprintf(fd_arg, sizeof fd_arg, "%d", chan[1]);
+    snprintf(orders, sizeof orders, "%d", p->iterations);
+    snprintf(copies, sizeof copies, "%d", p->instances);
+    char *argv[] = { (char *)c->prog, "instance", (char *)c->spec->name,
+                     fd_arg, (char *)c->own, orders, copies, NULL };
+    const cd_spawn_limits_t limits = { .as = RUN_ADDRESS_SPACE,
+                                       .fsize = 64 * MiB, .nofile = 512,
+                                       .no_core = 1 };
+    cd_child_t ch = { .watch = watch_fleet, .arg = &f, .kill_at_once = 1,
+                      .rss_limit = RUN_MEMORY };
+    ch.in[ch.nin++] = (cd_spawn_input_t){ .fd = r.sb.fds[0],
+                                          .buf = r.sb.said,
+                                          .size = sizeof r.sb.said };
+    ch.in[ch.nin++] = (cd_spawn_input_t){ .fd = chan[0], .buf = f.said,
+                                          .size = sizeof f.said };
+    ch.in[ch.nin++] = (cd_spawn_input_t){ .fd = out[0],
+                                          .pass = fleet_output };
+    cd_spawn_opts_t o = { .out_fd = out[1], .err_fd = -1,
+                          .keep_fd = { r.sb.fds[1], chan[1] },
+                          .env = { r.sb.env, NULL }, .limits = &limits,
+                          .copies = p->instances };
+    int started = cd_spawn(&ch, argv, &o);
+    close(r.sb.fds[1]);
+    r.sb.fds[1] = -1;
+    close(chan[1]);
+    close(out[1]);
+    r.status = started == 0 ? cd_spawn_wait(&ch, FLEET_LIMIT_S)
+                            : started == -EINTR ? CD_SPAWN_SIGNALLED
+                                                : CD_SPAWN_FAILED;
+    close(chan[0]);
+    close(out[0]);
+    if (r.mid_line)
+        putchar('\n');
+    cd_sandbox_report(&r.sb, &r.said);
+    cd_sandbox_close(&r.sb);
+    sandbox_note(&r);
+    r.late = f.late;
+    int held = 0;
+    if (r.status == CD_SPAWN_SIGNALLED || cd_spawn_signalled()) {
+        snprintf(why, size, "stopped");
+    } else if (sandbox_stop(&r, why, size)) {
+        /* (its words) */
+    } else if (f.broken && fleet_line(&f, "error", err, sizeof err)) {
+        snprintf(why, size, "an instance could not start: %s", err);
+    } else if (f.late) {
+        snprintf(why, size, "%d of %d instances got ready within %d s",
+                 f.ready, f.n, START_LIMIT_S);
+    } else if (r.status < 0 || !WIFEXITED(r.status) ||
+               WEXITSTATUS(r.status) != 0) {
+        describe_end(r.status, FLEET_LIMIT_S, end, sizeof end);
+        snprintf(why, size, "an instance %s", end);
+    } else if (cd_exdb_judge(c->own, p->iterations, &d, err,
+                             sizeof err) != 0) {
+        snprintf(why, size, "the databases cannot be read after the run: "
+                 "%s", err);
+    } else {
+        held = fleet_held(&d, p->iterations, &f, why, size);
+    }
+    cd_exdb_remove(c->own);
+    return held;
+}
+
+/* The stages of an exercise of processes: its runs, then the timing
+ * rule on the source; the stages of threads do not apply. Returns 0
+ * passed, 1 failed, 2 the checker could not run it. */
+static int fleet_stages(const check_t *c, char *failed, size_t size)
+{
+    const cd_exercise_spec_t *spec = c->spec;
+    char why[1024], text[1200], sz[64], sizes[160] = "";
+    int runs = 0, total = spec->nfree * spec->free_runs;
+    double t0 = now_s();
+
+    failed[0] = '\0';
+    progress_stage("instances");
+    for (int s = 0; s < spec->nfree; s++) {
+        for (int i = 0; i < spec->free_runs; i++) {
+            int held = fleet_run(c, &spec->free[s], why, sizeof why);
+            runs++;
+            if (cd_spawn_signalled())
+                return EXIT_FAIL;
+            if (held == 1)
+                continue;
+            progress_done();
+            snprintf(text, sizeof text, "run %d of %d (%s): %s", runs, total,
+                     cd_exercise_size_text(&spec->free[s], sz, sizeof sz),
+                     why);
+            say_stage("instances", held < 0 ? "-" : "FAIL", text);
+            if (held < 0)
+                return EXIT_USAGE;
+            add_name(failed, size, "instances");
+            goto timing;
+        }
+        snprintf(sizes + strlen(sizes), sizeof sizes - strlen(sizes), "%s%s",
+                 s ? "; " : "",
+                 cd_exercise_size_text(&spec->free[s], sz, sizeof sz));
+    }
+    progress_done();
+    snprintf(text, sizeof text, "%d runs held (%s): every order charged once "
+             "and paid, counted in the databases (%.1f s)", runs, sizes,
+             now_s() - t0);
+    say_stage("instances", "PASS", text);
+timing:
+    if (timing_holds(c, why, sizeof why)) {
+        say_stage("timing", "PASS", "no sleeps, yields or extra waits");
+    } else {
+        say_stage("timing", "FAIL", why);
+        add_name(failed, size, "timing");
+    }
+    if (!c->no_tsan)
+        say_stage("tsan", "-", "not run: each instance is one thread, and "
+                  "the race is between processes, which ThreadSanitizer "
+                  "does not see");
+    return failed[0] ? EXIT_FAIL : 0;
+}
+
 /* ================================ the command ============================ */
 
 /* --sched: one controlled run of the learner's program. It may read the
@@ -1655,6 +1956,30 @@ static int run_once(const check_t *c)
     return EXIT_FAIL;
 }
 
+/* The stages of an exercise of threads: the program's own (free,
+ * explore, parallel, timing), then TSan's. Fills failed; returns 2 when
+ * the check cannot go on, else 0 (failed says what failed). */
+static int thread_stages(const check_t *c, char *failed, size_t size)
+{
+    int late = 0;
+    int rc = run_stages(c, failed, size, &late);
+    if (rc == EXIT_USAGE || cd_spawn_signalled())
+        return rc;
+    if (!c->no_tsan && late) {
+        /* Its TSan build would hang in the same place. */
+        printf("  %-9s -     skipped: the program did not start (above)\n",
+               "tsan");
+    } else if (!c->no_tsan) {
+        int t = stage_tsan(c, failed);
+        if (t < 0)
+            return EXIT_USAGE;
+        if (t == 0)
+            snprintf(failed + strlen(failed), size - strlen(failed),
+                     "%stsan", failed[0] ? " " : "");
+    }
+    return 0;
+}
+
 /* Everything after the arguments: build, stages, TSan, the last line. */
 static int check_file(const check_t *c)
 {
@@ -1668,22 +1993,10 @@ static int check_file(const check_t *c)
            c->spec->goal);
     if (build(c, 0, 0) != 0)
         return EXIT_USAGE;
-    int late = 0;
-    int rc = run_stages(c, failed, sizeof failed, &late);
-    if (rc == EXIT_USAGE || cd_spawn_signalled())
+    int rc = c->spec->processes ? fleet_stages(c, failed, sizeof failed)
+                                : thread_stages(c, failed, sizeof failed);
+    if (rc == EXIT_USAGE)
         return rc;
-    if (!c->no_tsan && late) {
-        /* Its TSan build would hang in the same place. */
-        printf("  %-9s -     skipped: the program did not start (above)\n",
-               "tsan");
-    } else if (!c->no_tsan) {
-        int t = stage_tsan(c, failed);
-        if (t < 0)
-            return EXIT_USAGE;
-        if (t == 0)
-            snprintf(failed + strlen(failed), sizeof failed - strlen(failed),
-                     "%stsan", failed[0] ? " " : "");
-    }
     if (cd_spawn_signalled())
         return EXIT_FAIL;
     if (failed[0]) {
@@ -1713,8 +2026,17 @@ int cd_check_main(int argc, char **argv)
     if (!c.spec)
         return unknown_exercise(argv[2]);
     cd_exercise_file(c.spec, c.file, sizeof c.file);
-    if (parse_args(&c, argc, argv) != 0 || locate(&c) != 0 ||
-        prepare_source(&c) != 0)
+    if (parse_args(&c, argc, argv) != 0)
+        return EXIT_USAGE;
+    if (c.spec->processes && c.run_mode)
+        return usage_error("--sched schedules the threads of one process; "
+                           "the instances of %s are processes",
+                           c.spec->name);
+    if (c.spec->processes && !cd_exdb_available())
+        return usage_error("%s needs SQLite, which this concdemo was built "
+                           "without: make deps (libsqlite3-dev), then "
+                           "make", c.spec->name);
+    if (locate(&c) != 0 || prepare_source(&c) != 0)
         return EXIT_USAGE;
     if (c.print_full)
         return fflush(stdout) == 0 ? 0 : EXIT_USAGE;

@@ -689,7 +689,7 @@ int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0); /* a crash loses no finished line */
     if (argc < 3)
-        return bad("%s", "usage: PROG check|tsan|run NAME [options] (run by "
+        return bad("%s", "usage: PROG check|tsan|run|instance NAME [options] (run by "
                    "concdemo check)");
     const char *mode = argv[1];
     host.self = argv[0];
@@ -713,6 +713,10 @@ int main(int argc, char **argv)
                 host.spec->name);
         return refuse();
     }
+    /* One of several copies that concdemo check runs side by side (an
+     * exercise whose checkouts are processes: db-race). */
+    if (strcmp(mode, "instance") == 0 && cd_exercise.instance_main)
+        return cd_exercise.instance_main(argc - 3, argv + 3);
     if (strcmp(mode, "check") == 0 && host.source && i == argc)
         return cmd_check();
     if (strcmp(mode, "tsan") == 0 && i == argc)

@@ -42,6 +42,7 @@ static const char *const webhook_waits[] = { "warehouse", NULL };
 
 static const char *const inventory_waits[] = { "payment", "arrival", NULL };
 static const char *const counter_waits[] = { "render-page", NULL };
+static const char *const db_race_waits[] = { "payment-gateway", NULL };
 static const char *const holdtime_waits[] = { "report", "next sale", NULL };
 
 static const cd_exercise_spec_t specs[] = {
@@ -328,6 +329,16 @@ static const cd_exercise_spec_t specs[] = {
         .crit_begin = "read count", .crit_end = "store count",
     },
     {
+        .name = "db-race",
+        .goal = "every order charged once across processes that share "
+                "one SQLite database",
+        .free = { { .instances = 2, .iterations = 12 },
+                  { .instances = 4, .iterations = 16 } },
+        .nfree = 2, .free_runs = 3, .free_ms = 20000,
+        .waits = db_race_waits,
+        .processes = 1,
+    },
+    {
         .name = "holdtime",
         .goal = "the report rendered with the board's lock let go, every "
                 "sale kept, the dashboard never back to an older report",
@@ -388,7 +399,11 @@ void cd_exercise_answer(const cd_exercise_spec_t *spec, char *buf,
 const char *cd_exercise_size_text(const cd_params_t *p, char *buf,
                                   size_t size)
 {
-    if (p->workers > 0)
+    if (p->instances > 0)
+        snprintf(buf, size, "%d instance%s, %d order%s", p->instances,
+                 p->instances == 1 ? "" : "s", p->iterations,
+                 p->iterations == 1 ? "" : "s");
+    else if (p->workers > 0)
         snprintf(buf, size, "%d worker%s, %d iteration%s", p->workers,
                  p->workers == 1 ? "" : "s", p->iterations,
                  p->iterations == 1 ? "" : "s");

@@ -78,6 +78,15 @@ typedef struct cd_exercise_spec {
      * tsan stage says it after the two accesses; NULL: the general
      * words, "the window is smaller, not closed"). */
     const char *race_why;
+
+    /* Its checkouts are processes (db-race): concdemo check makes a
+     * database, starts free[i].instances copies of the program side by
+     * side on it (`instance` mode), free_runs times each size, and judges
+     * what the database holds (the stage "instances"); then the timing
+     * stage. No exploration, parallelism or TSan stage: the scheduler and
+     * ThreadSanitizer see one process, and the race is between
+     * processes. */
+    int processes;
 } cd_exercise_spec_t;
 
 /* The table (in the scenario table's order, which tests check). */

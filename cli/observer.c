@@ -308,6 +308,10 @@ void cd_observer_signature(const cd_observer_t *o, unsigned long *major,
         h = mix(h, s->objs[i].owner);
     for (int i = 0; i < s->ngauges; i++)
         m = mix(m, (long)s->gauges[i].value);
+    /* The run's notes (an instance's step, who waits for whom). */
+    for (int i = 0; i < s->nnotes; i++)
+        for (const char *c = s->notes[i]; *c; c++)
+            m = mix(m, (unsigned char)*c);
     *major = h;
     *minor = m;
 }

@@ -72,9 +72,16 @@ void cd_report_trace(FILE *out)
 void cd_report_verdict_line(FILE *out, const char *scenario,
                             const char *variant, const cd_verdict_t *v)
 {
-    fprintf(out, "%s [%s]: %s \xe2\x80\x94 expected %s; observed %s\n",
-            scenario, variant, cd_status_name(v->status), v->expected,
-            v->observed);
+    /* An error is the run's set-up failing (a database that cannot be
+     * reached, threads that could not start): what it would have
+     * expected says nothing, the error is the line. */
+    if (v->status == CD_ERROR)
+        fprintf(out, "%s [%s]: %s \xe2\x80\x94 %s\n", scenario, variant,
+                cd_status_name(v->status), v->observed);
+    else
+        fprintf(out, "%s [%s]: %s \xe2\x80\x94 expected %s; observed %s\n",
+                scenario, variant, cd_status_name(v->status), v->expected,
+                v->observed);
 }
 
 /* ============================ replay commands ============================ */

@@ -1301,6 +1301,24 @@ static int draw_figures(cd_grid_t *g, int w, int y, int rows,
 }
 
 /* "1 2 3" or, for many, "1..k": the keys of the threads that can run. */
+/* The run's notes (cd_reg_note: db-race's instances, who waits for
+ * whom), one a row, at most `rows` of them (g NULL: only counts). Returns
+ * the rows used. */
+static int draw_notes(cd_grid_t *g, int w, int y, int rows,
+                      const cd_screen_in_t *in)
+{
+    const cd_snapshot_t *s = in->snap;
+    int row = 0;
+    for (int i = 0; i < s->nnotes && row < rows; i++) {
+        if (!s->notes[i][0])
+            continue;
+        if (g)
+            put(g, 0, y + row, w, CD_S_NORMAL, s->notes[i]);
+        row++;
+    }
+    return row;
+}
+
 static void step_keys(const cd_step_ask_t *a, char *buf, size_t size)
 {
     size_t at = 0;
@@ -1474,7 +1492,9 @@ void cd_screen_render(cd_grid_t *g, const cd_screen_in_t *in)
      * section headers, status. */
     int summary = h >= 22;
     int nfig = draw_figures(NULL, w, 0, 2, in);
-    int top = 1 + summary + nfig;
+    /* The notes take what a tall screen can spare. */
+    int nnotes = draw_notes(NULL, w, 0, h > 18 ? h - 18 : 0, in);
+    int top = 1 + summary + nfig + nnotes;
     int nverdict = 0, ncycle = 0;
     if (in->verdict) {
         verdict_text(in, verdict, sizeof verdict);
@@ -1534,6 +1554,8 @@ void cd_screen_render(cd_grid_t *g, const cd_screen_in_t *in)
     }
     draw_figures(g, w, y, nfig, in);
     y += nfig;
+    draw_notes(g, w, y, nnotes, in);
+    y += nnotes;
     draw_threads(g, y, t, in);
     y += 1 + t;
     draw_objs(g, y, o, in);

@@ -272,15 +272,29 @@ static void supervise(char *const argv[], const cd_spawn_opts_t *o,
     }
     if (take_tty)
         tcsetpgrp(0, getpid());
-    pid_t pid = fork();
-    if (pid == 0)
-        exec_program(argv, o);
-    if (pid < 0)
+    int copies = o->copies > 1 ? o->copies : 1, left = copies;
+    if (copies > CD_SPAWN_MAX_COPIES)
         _exit(127);
+    for (int k = 0; k < copies; k++) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            if (copies > 1) {
+                char id[16];
+                snprintf(id, sizeof id, "%d", k);
+                setenv(CD_SPAWN_COPY_ENV, id, 1);
+            }
+            exec_program(argv, o);
+        }
+        if (pid < 0)
+            _exit(127); /* the group, and the copies made, go with us */
+    }
     for (;;) {
         int sig = sigwaitinfo(&set, NULL), status;
-        if (sig == SIGCHLD && waitpid(pid, &status, WNOHANG) == pid)
-            end_like(status);
+        /* Every child of ours is a copy: processes they leave behind go
+         * to concdemo, the subreaper, not to us. */
+        while (sig == SIGCHLD && waitpid(-1, &status, WNOHANG) > 0)
+            if (--left == 0 || !WIFEXITED(status) || WEXITSTATUS(status))
+                end_like(status);
         /* A SIGTERM with concdemo alive was sent to the whole group, and
          * concdemo takes care of the rest; with concdemo gone, nobody
          * else will. */

@@ -50,7 +50,16 @@ typedef struct cd_spawn_opts {
     int interactive;     /* stdin is ours (not a closed socket); if that is
                             our terminal, its group gets the foreground */
     const cd_spawn_limits_t *limits; /* or NULL */
+    /* How many copies of the program run side by side in its group (0 or
+     * 1: one). Copy K (0 ..) finds K in $CONCDEMO_COPY; they share every
+     * fd. The group ends as the first copy that failed (a signal, or an
+     * exit code not 0) did, at once; else when all have exited 0. Up to
+     * CD_SPAWN_MAX_COPIES. */
+    int copies;
 } cd_spawn_opts_t;
+
+#define CD_SPAWN_MAX_COPIES 16
+#define CD_SPAWN_COPY_ENV "CONCDEMO_COPY"
 
 /* A read end drained while waiting (non-blocking: cd_spawn_pipe). What
  * is read goes to pass(arg, ...) as it comes if pass is set; otherwise

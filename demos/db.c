@@ -278,6 +278,65 @@ int db_run(db_t *d, const char *sql, const int64_t *args, int n,
     return fail(err, errlen, DB_ERROR, "no driver");
 }
 
+#ifdef CD_HAVE_SQLITE
+static int lite_rows(db_t *d, const char *sql, int64_t *cells, int ncols,
+                     int maxrows, int *nrows, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(d->lite, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return lite_rc(d, rc, err, errlen);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && *nrows < maxrows) {
+        for (int c = 0; c < ncols; c++)
+            cells[*nrows * ncols + c] =
+                sqlite3_column_type(st, c) == SQLITE_INTEGER
+                    ? sqlite3_column_int64(st, c) : -1;
+        ++*nrows;
+    }
+    rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? DB_OK
+                                               : lite_rc(d, rc, err, errlen);
+    sqlite3_finalize(st);
+    return rc;
+}
+#endif
+
+#ifdef CD_HAVE_PQ
+static int pg_rows(db_t *d, const char *sql, int64_t *cells, int ncols,
+                   int maxrows, int *nrows, char *err, size_t errlen)
+{
+    PGresult *res = PQexec(d->pg, sql);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        fail(err, errlen, DB_ERROR, "%s", PQerrorMessage(d->pg));
+        PQclear(res);
+        return DB_ERROR;
+    }
+    for (int r = 0; r < PQntuples(res) && r < maxrows; r++, ++*nrows)
+        for (int c = 0; c < ncols; c++) {
+            char *end, *v = c < PQnfields(res) ? PQgetvalue(res, r, c) : "";
+            long long n = strtoll(v, &end, 10);
+            cells[r * ncols + c] = *v && !*end ? n : -1;
+        }
+    PQclear(res);
+    return DB_OK;
+}
+#endif
+
+int db_rows(db_t *d, const char *sql, int64_t *cells, int ncols, int maxrows,
+            int *nrows, char *err, size_t errlen)
+{
+    *nrows = 0;
+#ifdef CD_HAVE_SQLITE
+    if (d->kind == DB_SQLITE)
+        return lite_rows(d, sql, cells, ncols, maxrows, nrows, err, errlen);
+#endif
+#ifdef CD_HAVE_PQ
+    if (d->kind == DB_POSTGRES)
+        return pg_rows(d, sql, cells, ncols, maxrows, nrows, err, errlen);
+#endif
+    (void)sql, (void)cells, (void)ncols, (void)maxrows;
+    return fail(err, errlen, DB_ERROR, "no driver");
+}
+
 int db_exec(db_t *d, const char *sql, char *err, size_t errlen)
 {
     return db_run(d, sql, NULL, 0, NULL, NULL, err, errlen);

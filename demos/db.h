@@ -46,6 +46,11 @@ int db_kind(const db_t *d);
  * inserted, updated or deleted. */
 int db_run(db_t *d, const char *sql, const int64_t *args, int n,
            int64_t *first, int64_t *changed, char *err, size_t errlen);
+/* Runs a query without arguments and copies its first maxrows rows of
+ * ncols whole numbers each into cells (row after row; -1 for a NULL or a
+ * value that is no number); *nrows: the rows copied. */
+int db_rows(db_t *d, const char *sql, int64_t *cells, int ncols, int maxrows,
+            int *nrows, char *err, size_t errlen);
 /* db_run without arguments or results: DDL, BEGIN, COMMIT, ROLLBACK. */
 int db_exec(db_t *d, const char *sql, char *err, size_t errlen);
 

@@ -459,7 +459,12 @@ static int instance_main(int argc, char **argv)
         return 2;
     }
     in.kind = db_kind(in.db);
-    report(&in, "ready %d", (int)getpid());
+    /* PostgreSQL names each connection by its server process: the pid
+     * that pg_locks shows, which the parent maps back to this instance. */
+    int64_t backend = 0;
+    if (in.kind == DB_POSTGRES)
+        sql(&in, "SELECT pg_backend_pid()", 0, 0, 0, 0, 0, &backend, NULL);
+    report(&in, "ready %d %lld", (int)getpid(), (long long)backend);
     /* Everyone starts when the parent closes the pipe (EOF). */
     while (read(GO_FD, &go, 1) < 0 && errno == EINTR)
         ;
@@ -476,17 +481,18 @@ static int instance_main(int argc, char **argv)
 /* ================================ the run ================================ */
 
 #define MAX_KIDS 65 /* 64 instances and the one restarted after a kill */
-#define GAUGED 4    /* instances with a live figure of their own (the
-                       registry has 16 figures: 4 for the run, up to 7
-                       for the steps, these) */
+#define NOTED 8     /* instances with a line of their own in the live
+                       view's notes (cd_reg_note); the lines after them
+                       say who waits for whom (PostgreSQL) */
+#define WAITS_SHOWN 4 /* (NOTED + WAITS_SHOWN <= CD_MAX_NOTES) */
 
 typedef struct kid {
     pid_t pid;
     int ready, exited, status;
     int done, failed;
     int order;            /* the order it works on */
-    int gauge;            /* its live figure ("instance-1 pid N: order"),
-                             or 0 */
+    int backend;          /* PostgreSQL: its connection's server pid */
+    char step[32];        /* the step it is at ("" between checkouts) */
     int at;               /* the figure of the step it is at, or 0 */
 } kid_t;
 
@@ -629,6 +635,8 @@ static void cleanup_db(shop_t *s)
 
 /* Starts instance k as this program (fork, exec): its report pipe on
  * REPORT_FD, the start pipe on GO_FD. Returns 0 or -errno. */
+static void show_kid(const shop_t *s, int k);
+
 static int spawn(shop_t *s, int k, int report_w, int go_r, int sweeper)
 {
     char a[8][24];
@@ -653,6 +661,7 @@ static int spawn(shop_t *s, int k, int report_w, int go_r, int sweeper)
         _exit(127);
     }
     s->kids[k] = (kid_t){ .pid = pid, .order = -1 };
+    show_kid(s, k);
     return 0;
 }
 
@@ -682,6 +691,34 @@ static void move_to(kid_t *c, const char *name)
     }
 }
 
+/* Instance k's line in the live view (the first NOTED have one): its
+ * process, its order and step, or how it ended. */
+static void show_kid(const shop_t *s, int k)
+{
+    const kid_t *c = &s->kids[k];
+    char line[CD_NOTE_MAX], server[32] = "";
+    if (k >= NOTED)
+        return;
+    if (c->backend > 0)
+        snprintf(server, sizeof server, " (server pid %d)", c->backend);
+    int n = snprintf(line, sizeof line, "instance %d  pid %d%s  ", k + 1,
+                     (int)c->pid, server);
+    size_t room = n < (int)sizeof line ? sizeof line - (size_t)n : 0;
+    if (k + 1 == s->killed)
+        snprintf(line + n, room, "KILLED (SIGKILL) in order %d",
+                 s->killed_order);
+    else if (c->exited)
+        snprintf(line + n, room, "ended: %d done, %d failed", c->done,
+                 c->failed);
+    else if (c->step[0])
+        snprintf(line + n, room, "order %d: %s", c->order, c->step);
+    else
+        snprintf(line + n, room, "%s (%d done, %d failed)",
+                 c->ready ? "between checkouts" : "connecting", c->done,
+                 c->failed);
+    cd_reg_note(k, line);
+}
+
 /* One line from an instance: "K ready PID", "K step ORDER WHAT", "K done
  * ORDER", "K fail ORDER WHY", "K error WHY". */
 static void on_line(shop_t *s, char *line)
@@ -695,17 +732,12 @@ static void on_line(shop_t *s, char *line)
     char *rest = line + n;
     if (strcmp(word, "ready") == 0) {
         c->ready = 1;
-        if (k < GAUGED) {
-            char name[48];
-            snprintf(name, sizeof name, "instance-%d pid %d: order", k + 1,
-                     (int)c->pid);
-            c->gauge = cd_reg_gauge(name);
-        }
+        sscanf(rest, "%*d %d", &c->backend);
     } else if (strcmp(word, "step") == 0 && sscanf(rest, "%d", &order) == 1) {
         c->order = order;
-        cd_reg_gauge_set(c->gauge, order);
         char *what = strchr(rest, ' ');
         move_to(c, what ? what + 1 : rest);
+        snprintf(c->step, sizeof c->step, "%s", what ? what + 1 : rest);
         /* --kill-one: the first instance dies inside a checkout - at the
          * gateway, or at its third step if it never gets that far. */
         if (s->kill_one && !s->killed && k == 0 &&
@@ -715,10 +747,12 @@ static void on_line(shop_t *s, char *line)
             s->killed_order = order;
         }
     } else if (strcmp(word, "done") == 0) {
+        c->step[0] = '\0';
         move_to(c, NULL);
         c->done++;
         cd_reg_gauge_add(s->g_done, 1);
     } else if (strcmp(word, "fail") == 0) {
+        c->step[0] = '\0';
         move_to(c, NULL);
         c->failed++;
         s->failed++;
@@ -729,6 +763,7 @@ static void on_line(shop_t *s, char *line)
         snprintf(s->error, sizeof s->error, "instance %d could not start: %s",
                  k + 1, rest);
     }
+    show_kid(s, k);
 }
 
 /* Reads what the instances said within ms milliseconds. */
@@ -754,6 +789,71 @@ static void read_reports(shop_t *s, int ms)
         s->used = 0;
 }
 
+/* The instance whose connection's server pid is backend, or -1. */
+static int kid_of(const shop_t *s, int64_t backend)
+{
+    for (int k = 0; k < s->nkids; k++)
+        if (backend > 0 && s->kids[k].backend == backend)
+            return k;
+    return -1;
+}
+
+/* "instance 2 (pid N)" into buf, or the server's pid alone (a connection
+ * of no instance's). */
+static const char *who(const shop_t *s, int64_t backend, char *buf,
+                       size_t size)
+{
+    int k = kid_of(s, backend);
+    if (k >= 0)
+        snprintf(buf, size, "instance %d (pid %d)", k + 1,
+                 (int)s->kids[k].pid);
+    else
+        snprintf(buf, size, "server pid %lld", (long long)backend);
+    return buf;
+}
+
+/* PostgreSQL: who waits for whom, from the server's lock table - each
+ * lock request not granted, and the sessions that block it
+ * (pg_blocking_pids) - in the notes after the instances' lines, and the
+ * number of requests waiting in a figure. A row lock is waited for as
+ * its holder's transaction (a locked row names the xid that locked it),
+ * or, queued behind another waiter, as the row itself; an advisory lock
+ * by its number, the customer. */
+static void show_waits(shop_t *s)
+{
+    int64_t cell[WAITS_SHOWN * 3], n = 0;
+    int rows = 0;
+    char err[256];
+    if (db_run(s->db, "SELECT count(*) FROM pg_locks WHERE NOT granted",
+               NULL, 0, &n, NULL, err, sizeof err) == DB_OK)
+        cd_reg_gauge_set(s->g_waiting, n);
+    if (db_rows(s->db, "SELECT l.pid, b.pid, CASE l.locktype WHEN "
+                       "'transactionid' THEN 1 WHEN 'tuple' THEN 2 WHEN "
+                       "'advisory' THEN 3 ELSE 0 END FROM pg_locks l CROSS "
+                       "JOIN LATERAL unnest(pg_blocking_pids(l.pid)) AS "
+                       "b(pid) WHERE NOT l.granted ORDER BY 1, 2",
+                cell, 3, WAITS_SHOWN, &rows, err, sizeof err) != DB_OK)
+        rows = 0;
+    for (int i = 0; i < WAITS_SHOWN; i++) {
+        char line[CD_NOTE_MAX] = "", a[48], b[48], on[48] = "a lock";
+        const int64_t *r = &cell[i * 3];
+        int k = i < rows ? kid_of(s, r[0]) : -1;
+        int order = k >= 0 ? s->kids[k].order : -1;
+        if (i < rows && r[2] == 1 && order >= 0)
+            snprintf(on, sizeof on, "order %d's row", order);
+        else if (i < rows && r[2] == 2 && order >= 0)
+            snprintf(on, sizeof on, "order %d's row, queued", order);
+        else if (i < rows && r[2] == 3 && order >= 0)
+            snprintf(on, sizeof on, "lock of customer %d",
+                     order % s->ncustomers);
+        if (i < rows)
+            snprintf(line, sizeof line, "%s waits for %s: %s",
+                     who(s, r[0], a, sizeof a), who(s, r[1], b, sizeof b),
+                     on);
+        cd_reg_note(NOTED + i, line);
+    }
+}
+
 /* Reaps the instances from..to-1 that ended; returns how many still run. */
 static int reap(shop_t *s, int from, int to)
 {
@@ -765,6 +865,7 @@ static int reap(shop_t *s, int from, int to)
         if (waitpid(c->pid, &c->status, WNOHANG) == c->pid) {
             c->exited = 1;
             move_to(c, NULL);
+            show_kid(s, k);
         } else
             running++;
     }
@@ -780,6 +881,7 @@ static void kill_all(shop_t *s, int from, int to)
             waitpid(s->kids[k].pid, &s->kids[k].status, 0);
             s->kids[k].exited = 1;
             move_to(&s->kids[k], NULL);
+            show_kid(s, k);
         }
 }
 
@@ -830,16 +932,12 @@ static int run_instances(shop_t *s, int from, int to, int sweeper,
         if (cd_reg_aborted())
             rc = -1;
         /* The server knows who waits: its lock table, every ~50 ms. */
-        if (s->g_waiting && polls % 10 == 0) {
-            char err[256];
-            int64_t n = 0;
-            if (db_run(s->db, "SELECT count(*) FROM pg_locks WHERE NOT "
-                              "granted", NULL, 0, &n, NULL, err,
-                       sizeof err) == DB_OK)
-                cd_reg_gauge_set(s->g_waiting, n);
-        }
+        if (s->g_waiting && polls % 10 == 0)
+            show_waits(s);
     }
     cd_reg_gauge_set(s->g_waiting, 0);
+    for (int i = 0; i < WAITS_SHOWN; i++)
+        cd_reg_note(NOTED + i, "");
     *ns = cd_reg_elapsed_ns() - t0;
     kill_all(s, from, to);
     read_reports(s, 0); /* the last lines */
@@ -941,9 +1039,11 @@ static void check(shop_t *s, double seconds, cd_verdict_t *v)
                            "other instance took it over%s",
                            (long long)unpaid, n, orders, killed);
     else
-        cd_verdict_observe(v, CD_HELD, "%lld charge rows for %d %s, none "
+        cd_verdict_observe(v, CD_HELD, "%lld %s for %d %s, none "
                            "twice; %d %s on %s, %lld checkouts/s%s",
-                           (long long)total, n, orders, s->ninstances,
+                           (long long)total, cd_plural(total, "charge row",
+                                                       "charge rows"),
+                           n, orders, s->ninstances,
                            cd_plural(s->ninstances, "instance", "instances"),
                            s->kind == DB_SQLITE ? "SQLite" : "PostgreSQL",
                            (long long)per_sec, killed);

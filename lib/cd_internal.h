@@ -163,6 +163,12 @@ typedef struct cd_gauge_rec {
     _Atomic int64_t value;
 } cd_gauge_rec_t;
 
+/* A live note (cd_reg_note): odd seq while its one writer changes it. */
+typedef struct cd_note_rec {
+    _Atomic unsigned seq;
+    _Atomic char text[CD_NOTE_MAX];
+} cd_note_rec_t;
+
 struct cd_registry {
     unsigned gen;                 /* bumped by every reset; never 0 */
     /* The fast paths' gate: gen while the run is quiet (tracing off, no
@@ -192,6 +198,7 @@ struct cd_registry {
     cd_obj_rec_t objs[CD_MAX_OBJECTS];
     _Atomic int ngauges;
     cd_gauge_rec_t gauges[CD_MAX_GAUGES];
+    cd_note_rec_t notes[CD_MAX_NOTES];
 
     /* Findings and the slow path of the lock-order graph. */
     pthread_mutex_t find_lock;

@@ -93,6 +93,7 @@ void cd_reg_reset(void)
     memset(r->threads, 0, (size_t)nt * sizeof r->threads[0]);
     memset(r->objs, 0, (size_t)no * sizeof r->objs[0]);
     memset(r->gauges, 0, sizeof r->gauges);
+    memset(r->notes, 0, sizeof r->notes);
     CD_CHECK(pthread_mutex_lock(&r->find_lock));
     r->has_deadlock = 0;
     r->has_stuck = 0;
@@ -373,6 +374,52 @@ int64_t cd_reg_gauge_get(int id)
     return g ? cd__ld(&g->value) : 0;
 }
 
+/* ================================= notes ================================= */
+
+void cd_reg_note(int line, const char *text)
+{
+    if (line < 0 || line >= CD_MAX_NOTES)
+        return;
+    cd_note_rec_t *n = &cd__reg.notes[line];
+    unsigned seq = cd__ld(&n->seq);
+    /* A seqlock with one writer: odd while the bytes change. The fence
+     * keeps the bytes' stores after the odd count; the release store of
+     * the even count keeps them before it. */
+    cd__st(&n->seq, seq + 1);
+    atomic_thread_fence(memory_order_release);
+    size_t i = 0;
+    for (; text && text[i] && i < CD_NOTE_MAX - 1; i++)
+        cd__st(&n->text[i], text[i]);
+    cd__st(&n->text[i], '\0');
+    atomic_store_explicit(&n->seq, seq + 2, memory_order_release);
+}
+
+/* Copies each note that reads whole (tried a few times while its writer
+ * is changing it; else shown empty this time). */
+static void copy_notes(cd_snapshot_t *out)
+{
+    out->nnotes = 0;
+    for (int l = 0; l < CD_MAX_NOTES; l++) {
+        cd_note_rec_t *n = &cd__reg.notes[l];
+        char *d = out->notes[l];
+        d[0] = '\0';
+        for (int tries = 0; tries < 4; tries++) {
+            unsigned s1 = atomic_load_explicit(&n->seq, memory_order_acquire);
+            if (s1 & 1)
+                continue;
+            for (int i = 0; i < CD_NOTE_MAX; i++)
+                d[i] = cd__ld(&n->text[i]);
+            d[CD_NOTE_MAX - 1] = '\0';
+            atomic_thread_fence(memory_order_acquire);
+            if (cd__ld(&n->seq) == s1)
+                break;
+            d[0] = '\0';
+        }
+        if (d[0])
+            out->nnotes = l + 1;
+    }
+}
+
 /* =============================== snapshot =============================== */
 
 static void copy_thread(cd_thread_info_t *d, int id)
@@ -486,6 +533,7 @@ void cd_reg_snapshot(cd_snapshot_t *out)
     for (int i = 0; i < out->nobjs; i++)
         copy_obj(&out->objs[i], i + 1);
     copy_gauges(out);
+    copy_notes(out);
 }
 
 const char *cd_snap_thread_name(const cd_snapshot_t *s, int id)

@@ -32,6 +32,8 @@
 #define CD_MAX_CYCLE 16
 #define CD_MAX_INVERSIONS 8
 #define CD_MAX_GAUGES 16
+#define CD_MAX_NOTES 12 /* lines of text a run publishes (cd_reg_note) */
+#define CD_NOTE_MAX 100
 #define CD_MAX_STUCK 32
 #define CD_LOST_WAKEUP_MAX 256
 /* How many of a keyed lock's waiters its record shows, in queue order. */
@@ -249,6 +251,8 @@ typedef struct cd_snapshot {
     cd_thread_info_t threads[CD_MAX_THREADS];
     cd_obj_info_t objs[CD_MAX_OBJECTS];
     cd_gauge_info_t gauges[CD_MAX_GAUGES];
+    int nnotes;             /* notes[0 .. nnotes-1]; "" where none is set */
+    char notes[CD_MAX_NOTES][CD_NOTE_MAX];
 } cd_snapshot_t;
 
 /* One link of a wait-for cycle: thread holds `holds` and waits for `waits`. */
@@ -363,6 +367,15 @@ int cd_reg_gauge(const char *name);
 void cd_reg_gauge_set(int id, int64_t value);
 void cd_reg_gauge_add(int id, int64_t delta);
 int64_t cd_reg_gauge_get(int id);
+
+/* Live notes: up to CD_MAX_NOTES lines of text (CD_NOTE_MAX bytes each,
+ * cut there) that a run publishes for the live view beside its figures -
+ * db-race lists its instance processes there, and who waits for whom.
+ * Line `line` (0 ..) is set to text, "" clears it; one thread writes them
+ * (the run's own). The view reads a line whole or not at all (a sequence
+ * count around relaxed atomic bytes), and orders nothing between the
+ * demo's threads. */
+void cd_reg_note(int line, const char *text);
 
 /* Findings: the deadlock cycle (1 and a copy if one was found), the
  * threads of a run that no thread could run any more (1 and a copy; see

@@ -303,6 +303,59 @@ static void a_crash_in_the_learners_code_is_reported(void)
     ASSERT_STR_HAS(out.out, "FAIL race: failed: free");
 }
 
+/* db-race's starter with what replaced by with. */
+static char *edited_db_starter(const char *what, const char *with)
+{
+    return edit_text(slurp("lessons/exercises/db_race.c"), what, with);
+}
+
+/* The instances are copies the checker starts: each runs under the
+ * sandbox, which stops one that starts a process of its own. */
+static void db_race_instances_are_sandboxed(void)
+{
+    char *text = edited_db_starter("    (void)customer;\n",
+                                   "    (void)customer;\n"
+                                   "    if (fork() == 0)\n"
+                                   "        _exit(0);\n");
+    text = edit_text(text, "#include \"harness/db_race.h\"",
+                     "#include <unistd.h>\n#include \"harness/db_race.h\"");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    const char *path = test_file("dbfork", "db_race.c", text);
+    free(text);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+    check("db-race", path, 0);
+    show_on_failure(out.exit_code == 1 && strstr(flat, "tried to start a "
+                                                 "process"));
+    ASSERT_INT_EQ(out.exit_code, 1);
+    ASSERT_STR_HAS(out.out, "instances FAIL");
+    ASSERT_STR_HAS(flat, "your code tried to start a process");
+    ASSERT_STR_HAS(out.out, "FAIL db-race: failed: instances");
+}
+
+/* A checkout that says it charged, and marks the order paid, without
+ * the gateway: the bank's database has no charge, and that decides. */
+static void db_race_is_judged_from_the_databases(void)
+{
+    char *text = edited_db_starter("    if (pending) {             /* both",
+                                   "    printf(\"order %d charged once\\n\", "
+                                   "order);\n"
+                                   "    if (pending < 2) {             /* both");
+    text = edit_text(text, "        gateway_charge(order); /* ...both",
+                     "        /* ...both");
+    text = edit_text(text, "#include \"harness/db_race.h\"",
+                     "#include <stdio.h>\n#include \"harness/db_race.h\"");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    const char *path = test_file("dbnoop", "db_race.c", text);
+    free(text);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+    check("db-race", path, 0);
+    show_on_failure(out.exit_code == 1);
+    ASSERT_INT_EQ(out.exit_code, 1);
+    ASSERT_STR_HAS(out.out, "order 0 charged once");
+    ASSERT_STR_HAS(flat, "order 0 never charged, 12 of 12 orders: no "
+                   "checkout called the gateway for it");
+}
+
 static void a_spin_loop_under_the_scheduler_still_ends(void)
 {
     /* A hand-made "lock": a thread spins on a plain flag. Under the
@@ -1029,14 +1082,21 @@ static void every_starter_fails(void)
         char want[64];
         int slow = is_slow_but_correct(all[i].name);
         check(all[i].name, NULL, 0);
+        /* An exercise of processes has one stage of runs, and no
+         * schedule to replay. */
         snprintf(want, sizeof want, "FAIL %s: failed: %s", all[i].name,
-                 slow ? "parallel." : "free explore");
+                 all[i].processes ? "instances." : slow ? "parallel." :
+                 "free explore");
         int ok = out.exit_code == 1 && strstr(out.out, want) &&
-                 (slow || strstr(out.out, "replay: concdemo check "));
+                 (slow || all[i].processes ||
+                  strstr(out.out, "replay: concdemo check "));
         show_on_failure(ok);
         ASSERT_INT_EQ(out.exit_code, 1);
         ASSERT_STR_HAS(out.out, want);
-        if (slow) {
+        if (all[i].processes) {
+            ASSERT_STR_HAS(out.out, "instances FAIL");
+            ASSERT_STR_HAS(out.out, "timing    PASS");
+        } else if (slow) {
             ASSERT_STR_HAS(out.out, "free      PASS");
             ASSERT_STR_HAS(out.out, "explore   PASS");
             ASSERT_STR_HAS(out.out, "parallel  FAIL");
@@ -1210,9 +1270,14 @@ static void every_answer_passes_every_stage(void)
         show_on_failure(out.exit_code == 0);
         ASSERT_INT_EQ(out.exit_code, 0);
         ASSERT_STR_HAS(out.out, want);
+        ASSERT_STR_HAS(out.out, "timing    PASS");
+        if (all[i].processes) {
+            ASSERT_STR_HAS(out.out, "instances PASS");
+            ASSERT_STR_HAS(out.out, "tsan      -     not run");
+            continue;
+        }
         ASSERT_STR_HAS(out.out, "free      PASS");
         ASSERT_STR_HAS(out.out, "explore   PASS");
-        ASSERT_STR_HAS(out.out, "timing    PASS");
         ASSERT_STR_HAS(out.out, "tsan      PASS");
         if (all[i].overlap)
             ASSERT_STR_HAS(out.out, "parallel  PASS");
@@ -1558,6 +1623,14 @@ static const struct decoy {
      * explorer hold; the data race is TSan's to find. */
     { "counter-one-line", "counter", "tsan      FAIL",
       "ThreadSanitizer: data race", TSAN },
+    /* db-race's decoys all call the gateway twice for an order; the
+     * words say what each got wrong. */
+    { "db-race-local-mutex", "db-race", "instances FAIL",
+      "charged more than once", 0 },
+    { "db-race-no-rows-check", "db-race", "instances FAIL",
+      "charged more than once", 0 },
+    { "db-race-deferred", "db-race", "instances FAIL",
+      "charged more than once", 0 },
     { "holdtime-copy-locked", "holdtime", "parallel  FAIL",
       "at most 1 renders at a time", 0 },
     /* 3: the till's sales since the copy, overwritten by the copy. */
@@ -2014,6 +2087,20 @@ static const struct promise {
     { "16-counter.md", "The handlers write down every view and the number it "
       "showed", "tests/test_ledger.c:"
       "every_view_is_counted_and_each_number_shown_once" },
+    { "19-db-race.md", "A conditional `UPDATE` whose changed rows you "
+      "check, a transaction opened with `BEGIN IMMEDIATE`, or a row in "
+      "`checkout_keys` inserted before the gateway call all pass",
+      "answers/db-race-tx.patch" },
+    { "19-db-race.md", "both instances read `pending` in their snapshots "
+      "and both call the gateway", "decoys/db-race-deferred" },
+    { "19-db-race.md", "a keyed lock per customer in each instance",
+      "decoys/db-race-local-mutex" },
+    { "19-db-race.md", "an `UPDATE ... WHERE status = 'pending'` whose "
+      "changed rows go unread claims nothing", "decoys/db-race-no-rows-check" },
+    { "19-db-race.md", "nothing an instance prints counts",
+      "tests/test_check.c:db_race_is_judged_from_the_databases" },
+    { "19-db-race.md", "in one sandbox that lets none of them start a "
+      "process", "tests/test_check.c:db_race_instances_are_sandboxed" },
     { "17-holdtime.md", "A correct fix renders with the lock let go, keeps "
       "every sale the till recorded, and never puts the dashboard back to an "
       "older report", "answers/holdtime.patch" },
@@ -2188,6 +2275,10 @@ void suite_check(void)
           a_file_that_does_not_build_shows_the_compiler_error },
         { "a crash in the learner's code is reported",
           a_crash_in_the_learners_code_is_reported },
+        { "db-race's instances are sandboxed",
+          db_race_instances_are_sandboxed },
+        { "db-race is judged from the databases",
+          db_race_is_judged_from_the_databases },
         { "a spin loop under the scheduler still ends",
           a_spin_loop_under_the_scheduler_still_ends },
         { "run options take --flag value and --flag=value",

@@ -226,6 +226,11 @@ static void test_bad_inputs_give_one_line_and_exit_2(void)
                                          "postgresql://127.0.0.1:1/x?"
                                          "connect_timeout=2", NULL },
                        "postgresql://127.0.0.1:1/x");
+    /* The verdict's line is the error alone: what a run would have
+     * expected says nothing about a server that is down. */
+    ASSERT_STR_HAS(out.out, "ERROR \xe2\x80\x94 cannot connect to "
+                            "postgresql://127.0.0.1:1/x");
+    CU_ASSERT_PTR_NULL(strstr(out.out, "expected each"));
 }
 
 static void test_read_only_directory_is_an_error(void)
@@ -298,6 +303,42 @@ static void test_binary_exit_codes(void)
     ASSERT_STR_HAS(out.out, "its own keyed lock");
 }
 
+/* Whether out.out has a line that starts with `start` and holds `has`. */
+static int has_line(const char *start, const char *has)
+{
+    for (const char *l = out.out; l && *l;) {
+        size_t len = strcspn(l, "\n");
+        if (strncmp(l, start, strlen(start)) == 0) {
+            char line[512];
+            snprintf(line, sizeof line, "%.*s", (int)len, l);
+            if (strstr(line, has))
+                return 1;
+        }
+        l += len + (l[len] == '\n');
+    }
+    return 0;
+}
+
+/* The live view (text frames) lists each instance: its pid, its order
+ * and step while it runs (the gateway, 200 ms here, is where a frame
+ * finds them), how it ended. */
+static void test_the_view_shows_each_instance(void)
+{
+    run_concdemo(&out, (const char *[]){ "db-race", "--view=text",
+                                         "--latency-scale=100",
+                                         "--iterations", "8", NULL },
+                 NULL, LIMIT_MS);
+    ASSERT_INT_EQ(out.exit_code, 1);
+    for (int k = 1; k <= 4; k++) {
+        char start[32];
+        snprintf(start, sizeof start, "instance %d  pid ", k);
+        CU_ASSERT(has_line(start, "ended: "));
+    }
+    CU_ASSERT(has_line("instance ", ": payment gateway"));
+    /* SQLite has no lock table to show. */
+    CU_ASSERT_PTR_NULL(strstr(out.out, "waits for"));
+}
+
 /* ============================== PostgreSQL =============================== */
 
 /* The suite's server: started by its first test, stopped by its last.
@@ -361,6 +402,29 @@ static void test_pg_advisory_fix_holds_with_sixteen_instances(void)
     }
 }
 
+/* On PostgreSQL the view says who waits for whom, from pg_locks: under
+ * tx the second instance of an order waits for the first's row lock
+ * (FOR UPDATE) for the whole 200 ms gateway call; under advisory, for
+ * the customer's lock. */
+static void test_pg_view_shows_who_waits_for_whom(void)
+{
+    static const char *const variants[] = { "--fixed=tx", "--fixed=advisory" };
+    static const char *const on[] = { "'s row", ": lock of customer " };
+    for (int i = 0; pg_url[0] && i < 2; i++) {
+        run_concdemo(&out, (const char *[]){ "db-race", variants[i], "--db",
+                                             pg_url, "--view=text",
+                                             "--latency-scale=100",
+                                             "--iterations", "8", NULL },
+                     NULL, LIMIT_MS);
+        ASSERT_INT_EQ(out.exit_code, 0);
+        CU_ASSERT(has_line("instance 1  pid ", "(server pid "));
+        if (!has_line("instance ", " waits for instance "))
+            fprintf(stderr, "\n%s\n", out.out);
+        CU_ASSERT(has_line("instance ", " waits for instance "));
+        CU_ASSERT(has_line("instance ", on[i]));
+    }
+}
+
 static void test_pg_schema_left_by_a_killed_run_is_refused(void)
 {
     if (!pg_url[0])
@@ -401,6 +465,8 @@ static const suite_test_t pg_tests[] = {
     { "repeatable read fails checkouts", test_pg_deferred_fails_checkouts },
     { "kill-one loses no order and charges none twice",
       test_pg_kill_one_loses_nothing },
+    { "the live view shows who waits for whom",
+      test_pg_view_shows_who_waits_for_whom },
     { "a schema left by a killed run is refused",
       test_pg_schema_left_by_a_killed_run_is_refused },
     { "the test server stops", test_pg_server_stops },
@@ -433,6 +499,8 @@ static const suite_test_t tests[] = {
     { "temporary database is removed", test_temporary_database_is_removed },
     { "the binary: exit 1 broken, 0 fixed, 1 local-mutex",
       test_binary_exit_codes },
+    { "the live view shows each instance",
+      test_the_view_shows_each_instance },
     { NULL, NULL },
 };
 

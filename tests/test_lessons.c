@@ -978,13 +978,6 @@ static const struct excuse {
       "ring) are still to write; the worksheet says so" },
     { "broadcast", "answer", "no exercise yet, so nothing to answer" },
     { "broadcast", "decoys", "no exercise yet, so nothing to decoy" },
-    { "db-race", "exercise",
-      "its checkouts are processes sharing a database: concdemo check "
-      "builds and grades one program under its controlled scheduler and "
-      "seccomp sandbox, neither of which has a place yet for several "
-      "processes and a database file (the exercise, with its decoys - a "
-      "local mutex, a SELECT then an UPDATE whose changed rows go unread, "
-      "a transaction without IMMEDIATE - needs a harness of its own)" },
     { "chat", "exercise", "the server, its clients and the referee are one "
       "program on real sockets; no learner's interface to it is cut out yet" },
     { "chat", "answer", "no exercise yet: nothing to answer" },

@@ -569,6 +569,49 @@ static void gauges_are_named_once_and_read_in_snapshots(void)
     ASSERT_INT_EQ(fake.ngauges, 0);
 }
 
+/* ============================ registry: notes ============================ */
+
+/* Notes are lines of text, copied whole into the snapshot (cut at
+ * CD_NOTE_MAX), cleared by "" or a reset, and drawn under the figures. */
+static void notes_are_copied_whole_and_drawn_under_the_figures(void)
+{
+    char longer[2 * CD_NOTE_MAX];
+    memset(longer, 'x', sizeof longer - 1);
+    longer[sizeof longer - 1] = '\0';
+    cd_reg_reset();
+    cd_reg_note(0, "instance 1  pid 42  order 3: payment gateway");
+    cd_reg_note(2, longer);
+    cd_reg_note(CD_MAX_NOTES, "out of the table: ignored");
+    cd_reg_snapshot(&fake);
+    ASSERT_INT_EQ(fake.nnotes, 3);
+    CU_ASSERT_STRING_EQUAL(fake.notes[0],
+                           "instance 1  pid 42  order 3: payment gateway");
+    CU_ASSERT_STRING_EQUAL(fake.notes[1], "");
+    ASSERT_INT_EQ((int)strlen(fake.notes[2]), CD_NOTE_MAX - 1);
+    cd_reg_note(2, "");
+    cd_reg_snapshot(&fake);
+    ASSERT_INT_EQ(fake.nnotes, 1);
+    cd_screen_in_t in = busy(); /* (a fresh snapshot: the note again) */
+    fake.nnotes = 1;
+    snprintf(fake.notes[0], CD_NOTE_MAX, "instance 1  pid 42  order 3");
+    probe_render(&in, 80, 30);
+    int live = -1, note = -1;
+    char row[CD_SCREEN_MAX_W + 1];
+    for (int y = 0; y < probe_grid.h; y++) {
+        cd_grid_row(&probe_grid, y, row, sizeof row);
+        if (strncmp(row, "live:", 5) == 0 && live < 0)
+            live = y;
+        if (strncmp(row, "instance 1  pid 42  order 3", 27) == 0)
+            note = y;
+    }
+    /* Its own row, the first after the figures (one row of them here). */
+    CU_ASSERT_TRUE(live >= 0);
+    ASSERT_INT_EQ(note, live + 1);
+    cd_reg_reset();
+    cd_reg_snapshot(&fake);
+    ASSERT_INT_EQ(fake.nnotes, 0);
+}
+
 /* ============================ registry: pause ============================ */
 
 static void spinner(void *ctx, int index)
@@ -1362,6 +1405,8 @@ void suite_view(void)
     CU_add_test(s, "screen: long names that share a prefix stay distinct",
                 long_names_that_share_a_prefix_stay_distinct);
     CU_add_test(s, "registry: gauges", gauges_are_named_once_and_read_in_snapshots);
+    CU_add_test(s, "registry: notes, drawn under the figures",
+                notes_are_copied_whole_and_drawn_under_the_figures);
     CU_add_test(s, "registry: pause holds threads until resumed",
                 pause_holds_threads_until_resumed);
     CU_add_test(s, "registry: paused threads end when the run is aborted",
