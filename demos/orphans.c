@@ -121,6 +121,15 @@ static void report_failure(request_t *r)
 
 /* ===================== the request handlers, side by side ================ */
 
+/* usec of simulated time on the run's clock, scaled as latencies are. The
+ * broken request's timeout is read off that clock, not counted in polls: a
+ * starved machine wakes each poll late, and a count would fall behind the
+ * subtasks' own timers. */
+static int64_t run_ns(int64_t usec)
+{
+    return usec * 1000 * cd_reg_latency_scale() / 1000;
+}
+
 /* Broken: spawned and forgotten; the timeout only stops the waiting. */
 static void checkout_broken(request_t *r)
 {
@@ -130,8 +139,9 @@ static void checkout_broken(request_t *r)
         r->ids[i] = cd_exec_spawn(r->app->e, name, subtasks[i].fn, r); /* BUG:
                                              spawned, never awaited */
     }
-    for (int64_t waited = 0; atomic_load(&r->pending) > 0; waited += POLL_US) {
-        if (waited >= TIMEOUT_US) {
+    int64_t give_up = cd_reg_elapsed_ns() + run_ns(TIMEOUT_US);
+    while (atomic_load(&r->pending) > 0) {
+        if (cd_reg_elapsed_ns() >= give_up) {
             report_failure(r);              /* BUG: the subtasks run on */
             return;
         }
