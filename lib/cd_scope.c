@@ -21,8 +21,11 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "cd_op.h"
+#include "cd_registry.h"
+#include "cd_thread.h"
 
 typedef struct node {
     struct node *next;
@@ -250,6 +253,9 @@ int cd_scope_close(cd_scope_t *s, cd_scope_report_t *report)
 
 /* ============================== offload pool ============================= */
 
+/* Inside cd_exec_offload's function run in place (controlled runs). */
+static _Thread_local int tl_offloaded;
+
 typedef struct job {
     struct job *next;
     void (*fn)(void *);
@@ -342,9 +348,12 @@ int cd_exec_offload_at(const char *what, void (*fn)(void *), void *arg,
     int self = cd__task_id(t);
     cd__op_begin(self, CD_OP_OFFLOAD, 0, 0, what, site);
     /* A controlled run has no thread to spare that is not a participant:
-     * the function runs here, after the scheduler's decision. */
+     * the function runs here, after the scheduler's decision; CPU work in
+     * it is awaited, as the pool would do it (cd_cpu_work). */
     if (cd_sched_active()) {
+        tl_offloaded++;
         fn(arg);
+        tl_offloaded--;
         return 0;
     }
     cd__offload_t *p = pool_of(cd__task_exec(t));
@@ -380,4 +389,37 @@ int cd_exec_offload_at(const char *what, void (*fn)(void *), void *arg,
     if (cd__tracing())
         cd__trace_emit(self, CD_OP_WAKE, 0, 0, what, site);
     return 0;
+}
+
+/* ================================ CPU work =============================== */
+
+static int64_t thread_cpu_ns(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+        return 0;
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+long cd_cpu_work_at(const char *what, int64_t usec, void (*step)(void *),
+                    void *arg, cd_site_t site)
+{
+    if (cd_sched_active()) {
+        step(arg);
+        if (tl_offloaded)
+            cd_await_latency_at(what, usec, site);
+        else
+            cd_latency_at(what, usec, site);
+        return 1;
+    }
+    int64_t budget = usec * 1000 * cd_reg_latency_scale() / 1000;
+    int64_t start = thread_cpu_ns();
+    long steps = 0;
+    /* Without a thread CPU clock (start 0 and no progress) one step is
+     * all: better too little work than a loop that never ends. */
+    do {
+        step(arg);
+        steps++;
+    } while (start > 0 && thread_cpu_ns() - start < budget);
+    return steps;
 }
