@@ -276,7 +276,8 @@ VG_FIXES = "race --fixed=mutex --iterations 2" "race --fixed=keyed --iterations 
            "counter --fixed=actor --iterations 2" \
            "counter --fixed=atomic --iterations 2" \
            "holdtime --fixed=copy-out --iterations 2" \
-           "chat --fixed=outbox" "orphans --fixed=scope"
+           "chat --fixed=outbox" "orphans --fixed=scope" \
+           "offload --fixed=offload"
 # Not publication --fixed=release-acquire: Helgrind and DRD do not model
 # C11 acquire/release, so they report the fix itself; TSan, which does,
 # checks it (tests/test_tsan.c). The webhook's fixes run on one worker: on
