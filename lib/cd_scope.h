@@ -11,6 +11,12 @@
  * tasks it cancelled. Without scopes, a request that gives up after a
  * timeout leaves its subtasks running: orphans.
  *
+ * Scopes nest: a scope opened by a task of scope P lives inside P.
+ * Cancelling P (a failure, its deadline) cancels the tasks of every
+ * scope inside it too, and P's close awaits them all - also those of a
+ * scope whose owner was cancelled before it could close it (the last of
+ * its tasks frees it then).
+ *
  * The owner shows parked on the scope's registry object while it waits.
  * A task that was asked to cancel but never awaits again runs to its end
  * (cancellation is cooperative, as in every async runtime).
