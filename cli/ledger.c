@@ -158,6 +158,14 @@ int cd_ex_plan(const char *name, const cd_params_t *p, cd_ex_plan_t *out)
                                     out->sales + out->products);
         if (p->threads < 2 || p->threads > 16 || p->iterations > 20)
             return -1;
+    } else if (strcmp(name, "offload") == 0) {
+        out->others = p->iterations;
+        /* A record per request answered; the hash's start and end and the
+         * login's return, a few times over for a learner who hashes
+         * twice. */
+        out->max_records = room_for(out->others, 1, 16);
+        if (p->workers < 1 || p->iterations < 10 || p->iterations > 200)
+            return -1;
     } else if (strcmp(name, "inventory") == 0) {
         out->products = CD_EX_PRODUCTS;
         out->buyers = p->iterations;
@@ -260,6 +268,10 @@ struct cd_judge {
      * product, said: the board's sales by product): renders begun, the
      * newest report shown, and the first time the dashboard went back */
     long renders, shown_max, back_from, back_to, went_back;
+    /* offload (count: answers by request, said: its latency in ns):
+     * hashes begun and finished, login()s returned, and of them those
+     * that returned before their password was hashed */
+    long hashes, hashed, logins, unhashed;
 };
 
 struct rules {
@@ -1800,6 +1812,81 @@ static void finish_board(cd_judge_t *j, cd_verdict_t *v)
                            "went back", kept, refreshed, j->renders);
 }
 
+/* ---- offload: the other requests' latency while a login hashes ---- */
+
+static int keys_requests(const cd_ex_plan_t *plan)
+{
+    return plan->others;
+}
+
+static void book_latency(cd_judge_t *j, const cd_effect_t *e)
+{
+    book_call(j, e);
+    if (e->kind == CD_EFF_CALL)
+        j->hashes++;
+    else if (e->kind == CD_EFF_CALL_END)
+        j->hashed++;
+    else if (e->kind == CD_EFF_RETURNED && e->a == -1) {
+        j->logins++;
+        j->unhashed += e->b != 1;
+    } else if (e->kind == CD_EFF_RETURNED && key_ok(j, e->a, "request")) {
+        j->count[e->a]++;
+        j->said[e->a] = (long)e->d;
+    }
+}
+
+static int by_long(const void *x, const void *y)
+{
+    long a = *(const long *)x, b = *(const long *)y;
+    return (a > b) - (a < b);
+}
+
+static void finish_latency(cd_judge_t *j, cd_verdict_t *v)
+{
+    int n = j->plan.others, answered = 0, twice = 0;
+    long *lat = malloc((size_t)n * sizeof *lat);
+    for (int i = 0; lat && i < n; i++) {
+        answered += j->count[i] > 0;
+        twice += j->count[i] > 1;
+        lat[i] = j->said[i];
+    }
+    cd_verdict_expect(v, "the login returns with its password hashed, and "
+                      "the other %d requests are answered with p99 latency "
+                      "within %d ms", n, CD_EX_OFFLOAD_P99_US / 1000);
+    cd_verdict_num(v, "answered", answered);
+    cd_verdict_num(v, "hashes", j->hashed);
+    if (!lat) {
+        cd_verdict_observe(v, CD_ERROR, "no memory to sort %d latencies", n);
+        return;
+    }
+    qsort(lat, (size_t)n, sizeof *lat, by_long);
+    long p50 = lat[(n * 50 + 99) / 100 - 1], p99 = lat[(n * 99 + 99) / 100 - 1];
+    free(lat);
+    cd_verdict_num(v, "p50_us", p50 / 1000);
+    cd_verdict_num(v, "p99_us", p99 / 1000);
+    if (j->logins != 1)
+        cd_verdict_observe(v, CD_VIOLATED, "login() returned %ld times, not "
+                           "once: the run did not end", j->logins);
+    else if (j->unhashed)
+        cd_verdict_observe(v, CD_VIOLATED, "login() returned before the "
+                           "password was hashed (%ld of %ld hashes finished "
+                           "by then)", j->hashed, j->hashes);
+    else if (answered < n || twice)
+        cd_verdict_observe(v, CD_VIOLATED, "%d of %d requests answered%s",
+                           answered, n, twice ? ", some twice" : "");
+    else if (p99 > (long)CD_EX_OFFLOAD_P99_US * 1000)
+        cd_verdict_observe(v, CD_VIOLATED, "while the login ran, the other "
+                           "requests waited: latency p50 %.1f ms, p99 %.1f "
+                           "ms, over the %d ms objective: the event loop "
+                           "answered nobody while the password was hashed",
+                           p50 / 1e6, p99 / 1e6, CD_EX_OFFLOAD_P99_US / 1000);
+    else
+        cd_verdict_observe(v, CD_HELD, "the login returned with its password "
+                           "hashed; the other %d requests: latency p50 %.3f "
+                           "ms, p99 %.3f ms, within the %d ms objective", n,
+                           p50 / 1e6, p99 / 1e6, CD_EX_OFFLOAD_P99_US / 1000);
+}
+
 static const rules_t rules[] = {
     { "race", keys_orders, book_pay, finish_race },
     { "deadlock", keys_accounts, book_transfer, finish_transfer },
@@ -1818,6 +1905,7 @@ static const rules_t rules[] = {
     { "inventory", keys_buyers, book_stock, finish_stock },
     { "counter", keys_views, book_view, finish_views },
     { "holdtime", keys_board, book_board, finish_board },
+    { "offload", keys_requests, book_latency, finish_latency },
 };
 
 /* ============================== the judge's life ========================= */
