@@ -4,12 +4,14 @@
  * Broken must make the other requests wait on every run: the hash is
  * 200 ms of CPU measured on the thread's own CPU clock, so the loop cannot
  * run for at least that long of wall-clock time, whatever the machine's
- * load - and 90 of the 100 requests arrive in that window. The offload fix
- * must keep p99 within the 50 ms objective (typically under a few ms: the
- * loop only has to be woken). Under the controlled scheduler, where the
- * hash's time is counted on the virtual clock (cd_cpu_work), both verdicts
- * are exact. Neither variant leaves a thread (the offload pool is joined)
- * or a task behind.
+ * load - and 90 of the 100 requests arrive in that window, none of them
+ * answered before it ends. With the offload fix the loop answers requests
+ * while the hash runs, on every run; its p99 (typically a few ms: the loop
+ * only has to be woken) is a latency, which a starved machine can stretch
+ * in a free run, so the objective is held to exactly under the controlled
+ * scheduler, where the hash's time is counted on the virtual clock
+ * (cd_cpu_work), and by the exit code of plain runs. Neither variant
+ * leaves a thread (the offload pool is joined) or a task behind.
  */
 #include <dirent.h>
 #include <string.h>
@@ -50,17 +52,17 @@ static void broken_makes_the_other_requests_wait_every_run(void)
         CU_ASSERT(num(&c, "p99_us") >= HASH_US - 10000);
         CU_ASSERT(num(&c, "p50_us") > OBJECTIVE_US);
         CU_ASSERT(num(&c, "hash_us") >= HASH_US);
+        ASSERT_INT_EQ(num(&c, "answered_while_hashing"), 0);
     }
 }
 
-static void offload_keeps_p99_within_the_objective(void)
+static void offload_answers_requests_while_the_hash_runs(void)
 {
     for (int i = 0; i < RUNS; i++) {
         child_run_t c = run_free("offload");
         CU_ASSERT_FATAL(c.finished);
-        ASSERT_INT_EQ(c.r.verdict.status, CD_HELD);
         ASSERT_INT_EQ(num(&c, "answered"), REQUESTS);
-        CU_ASSERT(num(&c, "p99_us") <= OBJECTIVE_US);
+        CU_ASSERT(num(&c, "answered_while_hashing") > 0);
         /* The hash really ran, as long as in broken: on the pool. */
         CU_ASSERT(num(&c, "hash_us") >= HASH_US);
         CU_ASSERT(num(&c, "hash_rounds") > 1);
@@ -90,6 +92,9 @@ static void controlled_runs_count_the_hash_on_the_virtual_clock(void)
     ASSERT_INT_EQ(f.r.verdict.status, CD_HELD);
     ASSERT_INT_EQ(num(&f, "hash_us"), HASH_US);
     ASSERT_INT_EQ(num(&f, "max_us"), 0);
+    /* Requests 12 to 100 arrive while it hashes (22 to 198 ms). */
+    ASSERT_INT_EQ(num(&f, "answered_while_hashing"), 89);
+    ASSERT_INT_EQ(num(&b, "answered_while_hashing"), 0);
 }
 
 static void explore_finds_the_frozen_loop_and_not_in_the_fix(void)
@@ -128,6 +133,10 @@ static int leaves_nothing_behind(int variant)
     const cd_scenario_t *s = cd_scenario_find("offload");
     cd_verdict_t v;
     memset(&v, 0, sizeof v);
+    /* A first run starts what stays by design (ThreadSanitizer's own
+     * background thread, in its build); the second must add nothing. */
+    cd_reg_reset();
+    s->run(&s->defaults, variant, &v);
     cd_reg_reset();
     int before = threads_now();
     s->run(&s->defaults, variant, &v);
@@ -140,7 +149,8 @@ static int leaves_nothing_behind(int variant)
         live += st == CD_T_PARKED || st == CD_T_READY || st == CD_T_BLOCKED;
     }
     EXPECT_EQ(live, 0);
-    EXPECT_EQ(v.status, variant == 0 ? CD_VIOLATED : CD_HELD);
+    if (variant == 0)
+        EXPECT_EQ(v.status, CD_VIOLATED);
     return 0;
 }
 
@@ -181,8 +191,8 @@ void suite_offload(void)
     CU_pSuite s = CU_add_suite("offload", NULL, NULL);
     CU_add_test(s, "broken makes the other requests wait, every run",
                 broken_makes_the_other_requests_wait_every_run);
-    CU_add_test(s, "offload keeps p99 within the objective",
-                offload_keeps_p99_within_the_objective);
+    CU_add_test(s, "offload answers requests while the hash runs",
+                offload_answers_requests_while_the_hash_runs);
     CU_add_test(s, "controlled runs count the hash on the virtual clock",
                 controlled_runs_count_the_hash_on_the_virtual_clock);
     CU_add_test(s, "explore finds the frozen loop, and nothing in the fix",
