@@ -24,12 +24,16 @@
  * last of its tasks to end frees it. Counts move up the chain one lock at
  * a time (ancestors_add), never holding a child's lock.
  */
+#define _GNU_SOURCE /* syscall(SYS_gettid): a thread's own nice value */
 #include "cd_scope.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cd_op.h"
 #include "cd_registry.h"
@@ -383,9 +387,20 @@ struct cd__offload {
     int stop;
 };
 
+/* The pool's threads run below the loop's priority (nice +POOL_NICE, a
+ * per-thread value on Linux): when a worker wakes for a timer or a socket
+ * while a CPU-heavy job runs on the same CPU, the kernel hands it the CPU
+ * at once - the loop is what must stay responsive; the job only has to
+ * finish. Raising one's own nice needs no privilege; if it fails the pool
+ * works the same, only without that preference. */
+#define POOL_NICE 10
+
 static void *pool_main(void *arg)
 {
     cd__offload_t *p = arg;
+#ifdef SYS_gettid
+    (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), POOL_NICE);
+#endif
     CD_CHECK(pthread_mutex_lock(&p->lk));
     for (;;) {
         while (!p->head && !p->stop)
