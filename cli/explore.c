@@ -27,6 +27,9 @@ typedef struct dfs {
     frame_t *stack;
     int depth;
     uint16_t *prefix;
+    /* The scenario's bug is made of time (explore_on_time): no sleep ends
+     * before its time, as in random's and pct's runs of it. */
+    int on_time;
 } dfs_t;
 
 /* ============================== schedules seen =========================== */
@@ -130,7 +133,8 @@ static int dfs_next(dfs_t *d, int bound)
         while (left) {
             int c = __builtin_ctzll(left) + 1;
             left &= left - 1;
-            if (before + cost(f, c) > bound) {
+            int early = !(f->ontime >> (c - 1) & 1);
+            if ((d->on_time && early) || before + cost(f, c) > bound) {
                 f->tried |= 1ULL << (c - 1);
                 continue;
             }
@@ -203,7 +207,7 @@ int cd_explore(const cd_explore_t *e, cd_explore_result_t *out,
     cd_run_opts_t o = { .params = e->params, .timeout_ms = e->timeout_ms,
                         .latency_permille = e->latency_permille,
                         .on_stuck = e->on_stuck, .sched = &cfg };
-    dfs_t d = { 0 };
+    dfs_t d = { .on_time = e->scenario->explore_on_time };
     seen_t seen = { 0 };
     /* A run that held but took locks in opposite orders is a warning, not
      * yet the bug: keep looking for a real failure, and report the first

@@ -44,6 +44,10 @@ static const char *const inventory_waits[] = { "payment", "arrival", NULL };
 static const char *const counter_waits[] = { "render-page", NULL };
 static const char *const db_race_waits[] = { "payment-gateway", NULL };
 static const char *const holdtime_waits[] = { "report", "next sale", NULL };
+static const char *const orphans_waits[] = { "wait for subtasks", NULL };
+/* offload: the harness's own waits (a request's arrival) are not in the
+ * learner's file; any wait there is the learner's. */
+static const char *const offload_waits[] = { NULL };
 
 static const cd_exercise_spec_t specs[] = {
     {
@@ -358,6 +362,35 @@ static const cd_exercise_spec_t specs[] = {
                       "let go, render the copy, then lock again to store "
                       "the report - only if it is newer than the one shown",
         .waits = holdtime_waits,
+    },
+    {
+        .name = "orphans",
+        .goal = "the timeout cancels the subtasks: nothing acts after the "
+                "failure is reported, no subtask outlives its checkout",
+        .free = { { .iterations = 4, .workers = 1 },
+                  { .iterations = 4, .workers = 3 } },
+        .nfree = 2, .free_runs = 3, .free_ms = 5000,
+        /* Explored on time (its harness's explore_on_time): the 50 ms
+         * timeout comes before the 80 ms charge, as deadlines say. */
+        .explore = { .iterations = 2, .workers = 2 },
+        .pct_runs = 100, .dfs_budget_s = 1,
+        .waits = orphans_waits,
+        .tasks = 1,
+    },
+    {
+        .name = "offload",
+        .goal = "the password hashed off the event loop: the login awaits "
+                "it, the other requests' p99 latency within 40 ms",
+        .free = { { .iterations = 40, .workers = 1 },
+                  { .iterations = 40, .workers = 2 } },
+        .nfree = 2, .free_runs = 3, .free_ms = 5000,
+        /* The login arrives with the second request: nine arrive while it
+         * hashes. Its harness explores on time (the bug is made of time:
+         * a hash's CPU is counted on the virtual clock, cd_cpu_work). */
+        .explore = { .iterations = 10, .workers = 1 },
+        .pct_runs = 50, .dfs_budget_s = 1,
+        .waits = offload_waits,
+        .tasks = 1,
     },
 };
 

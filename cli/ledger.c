@@ -158,6 +158,21 @@ int cd_ex_plan(const char *name, const cd_params_t *p, cd_ex_plan_t *out)
                                     out->sales + out->products);
         if (p->threads < 2 || p->threads > 16 || p->iterations > 20)
             return -1;
+    } else if (strcmp(name, "orphans") == 0) {
+        out->orders = p->iterations;
+        /* Three subtasks (a start and an act each), a report and a return
+         * per order; room for a learner's subtasks spawned twice. */
+        out->max_records = room_for(out->orders, 16, 0);
+        if (p->workers < 1 || p->iterations > 64)
+            return -1;
+    } else if (strcmp(name, "offload") == 0) {
+        out->others = p->iterations;
+        /* A record per request answered; the hash's start and end and the
+         * login's return, a few times over for a learner who hashes
+         * twice. */
+        out->max_records = room_for(out->others, 1, 16);
+        if (p->workers < 1 || p->iterations < 10 || p->iterations > 200)
+            return -1;
     } else if (strcmp(name, "inventory") == 0) {
         out->products = CD_EX_PRODUCTS;
         out->buyers = p->iterations;
@@ -260,6 +275,20 @@ struct cd_judge {
      * product, said: the board's sales by product): renders begun, the
      * newest report shown, and the first time the dashboard went back */
     long renders, shown_max, back_from, back_to, went_back;
+    /* offload (count: answers by request, said: its latency in ns):
+     * hashes begun and finished, login()s returned, and of them those
+     * that returned before their password was hashed */
+    long hashes, hashed, logins, unhashed;
+    /* orphans (count: acts by order, as bits 1 << subtask; count2:
+     * checkout()s returned; said: when its failure was reported, or
+     * LONG_MIN): acts after a failure report, acts after the checkout
+     * returned, failures reported after the card was charged (in
+     * controlled runs, where deadlines order the services exactly), checkouts
+     * that returned with neither all done nor a failure reported; the
+     * first order of each */
+    long acts_after_report, acts_after_return, charged_then_failed, silent;
+    long first_after_report, first_after_return, first_charged,
+        first_silent;
 };
 
 struct rules {
@@ -1800,6 +1829,161 @@ static void finish_board(cd_judge_t *j, cd_verdict_t *v)
                            "went back", kept, refreshed, j->renders);
 }
 
+/* ---- offload: the other requests' latency while a login hashes ---- */
+
+static int keys_requests(const cd_ex_plan_t *plan)
+{
+    return plan->others;
+}
+
+static void book_latency(cd_judge_t *j, const cd_effect_t *e)
+{
+    book_call(j, e);
+    if (e->kind == CD_EFF_CALL)
+        j->hashes++;
+    else if (e->kind == CD_EFF_CALL_END)
+        j->hashed++;
+    else if (e->kind == CD_EFF_RETURNED && e->a == -1) {
+        j->logins++;
+        j->unhashed += e->b != 1;
+    } else if (e->kind == CD_EFF_RETURNED && key_ok(j, e->a, "request")) {
+        j->count[e->a]++;
+        j->said[e->a] = (long)e->d;
+    }
+}
+
+static int by_long(const void *x, const void *y)
+{
+    long a = *(const long *)x, b = *(const long *)y;
+    return (a > b) - (a < b);
+}
+
+static void finish_latency(cd_judge_t *j, cd_verdict_t *v)
+{
+    int n = j->plan.others, answered = 0, twice = 0;
+    long *lat = malloc((size_t)n * sizeof *lat);
+    for (int i = 0; lat && i < n; i++) {
+        answered += j->count[i] > 0;
+        twice += j->count[i] > 1;
+        lat[i] = j->said[i];
+    }
+    cd_verdict_expect(v, "the login returns with its password hashed, and "
+                      "the other %d requests are answered with p99 latency "
+                      "within %d ms", n, CD_EX_OFFLOAD_P99_US / 1000);
+    cd_verdict_num(v, "answered", answered);
+    cd_verdict_num(v, "hashes", j->hashed);
+    if (!lat) {
+        cd_verdict_observe(v, CD_ERROR, "no memory to sort %d latencies", n);
+        return;
+    }
+    qsort(lat, (size_t)n, sizeof *lat, by_long);
+    long p50 = lat[(n * 50 + 99) / 100 - 1], p99 = lat[(n * 99 + 99) / 100 - 1];
+    free(lat);
+    cd_verdict_num(v, "p50_us", p50 / 1000);
+    cd_verdict_num(v, "p99_us", p99 / 1000);
+    if (j->logins != 1)
+        cd_verdict_observe(v, CD_VIOLATED, "login() returned %ld times, not "
+                           "once: the run did not end", j->logins);
+    else if (j->unhashed)
+        cd_verdict_observe(v, CD_VIOLATED, "login() returned before the "
+                           "password was hashed (%ld of %ld hashes finished "
+                           "by then)", j->hashed, j->hashes);
+    else if (answered < n || twice)
+        cd_verdict_observe(v, CD_VIOLATED, "%d of %d requests answered%s",
+                           answered, n, twice ? ", some twice" : "");
+    else if (p99 > (long)CD_EX_OFFLOAD_P99_US * 1000)
+        cd_verdict_observe(v, CD_VIOLATED, "while the login ran, the other "
+                           "requests waited: latency p50 %.1f ms, p99 %.1f "
+                           "ms, over the %d ms objective: the event loop "
+                           "answered nobody while the password was hashed",
+                           p50 / 1e6, p99 / 1e6, CD_EX_OFFLOAD_P99_US / 1000);
+    else
+        cd_verdict_observe(v, CD_HELD, "the login returned with its password "
+                           "hashed; the other %d requests: latency p50 %.3f "
+                           "ms, p99 %.3f ms, within the %d ms objective", n,
+                           p50 / 1e6, p99 / 1e6, CD_EX_OFFLOAD_P99_US / 1000);
+}
+
+/* ---- orphans: what a checkout's subtasks did after it gave up ---- */
+
+#define ALL_ACTED 7 /* reserve, charge and email: bits 0, 1, 2 */
+
+static void book_checkout(cd_judge_t *j, const cd_effect_t *e)
+{
+    book_call(j, e);
+    if ((e->kind != CD_EFF_CALL_END && e->kind != CD_EFF_RETURNED) ||
+        !key_ok(j, e->a, "order"))
+        return;
+    long a = e->a;
+    if (e->kind == CD_EFF_CALL_END) {
+        if (e->b >= 0 && e->b < 3)
+            j->count[a] |= 1L << e->b;
+        if (j->said[a] != LONG_MIN && j->acts_after_report++ == 0)
+            j->first_after_report = a;
+        if (j->count2[a] > 0 && j->acts_after_return++ == 0)
+            j->first_after_return = a;
+    } else if (e->b == 1 && j->said[a] == LONG_MIN) {
+        j->said[a] = (long)e->d;
+        if (e->c == 1 && (j->count[a] & 2) && j->charged_then_failed++ == 0)
+            j->first_charged = a;
+    } else if (e->b == 0) {
+        j->count2[a]++;
+        if (j->said[a] == LONG_MIN && j->count[a] != ALL_ACTED &&
+            j->silent++ == 0)
+            j->first_silent = a;
+    }
+}
+
+static void finish_checkout(cd_judge_t *j, cd_verdict_t *v)
+{
+    long failed = 0, returned = 0, charged = 0;
+    for (int i = 0; i < j->plan.orders; i++) {
+        failed += j->said[i] != LONG_MIN;
+        returned += j->count2[i] > 0;
+        charged += (j->count[i] & 2) != 0;
+    }
+    cd_verdict_expect(v, "each of %d checkouts answers within %d ms; nothing "
+                      "acts after a failure is reported or after its "
+                      "checkout returned", j->plan.orders,
+                      CD_EX_CHECKOUT_MS);
+    cd_verdict_num(v, "failed", failed);
+    cd_verdict_num(v, "charged", charged);
+    cd_verdict_num(v, "after_failure", j->acts_after_report);
+    cd_verdict_num(v, "after_return", j->acts_after_return);
+    if (returned < j->plan.orders)
+        cd_verdict_observe(v, CD_VIOLATED, "%ld of %d checkouts returned: "
+                           "the run did not end", returned, j->plan.orders);
+    else if (j->acts_after_report)
+        cd_verdict_observe(v, CD_VIOLATED, "%ld subtask%s acted after the "
+                           "failure was reported (order %ld first): the "
+                           "timeout stopped the waiting, not the work",
+                           j->acts_after_report,
+                           j->acts_after_report == 1 ? "" : "s",
+                           j->first_after_report + 1);
+    else if (j->acts_after_return)
+        cd_verdict_observe(v, CD_VIOLATED, "%ld subtask%s acted after %s "
+                           "checkout had returned (order %ld first): a "
+                           "subtask outlived its request",
+                           j->acts_after_return,
+                           j->acts_after_return == 1 ? "" : "s",
+                           j->acts_after_return == 1 ? "its" : "their",
+                           j->first_after_return + 1);
+    else if (j->charged_then_failed)
+        cd_verdict_observe(v, CD_VIOLATED, "order %ld's card was charged, "
+                           "then its failure reported (%ld ms after the "
+                           "checkout began): the timeout was checked, not "
+                           "enforced", j->first_charged + 1,
+                           j->said[j->first_charged] / 1000000);
+    else if (j->silent)
+        cd_verdict_observe(v, CD_VIOLATED, "order %ld's checkout returned "
+                           "with its subtasks not all done and no failure "
+                           "reported", j->first_silent + 1);
+    else
+        cd_verdict_observe(v, CD_HELD, "%ld of %d checkouts failed on time; "
+                           "nothing acted after a failure was reported or a "
+                           "checkout returned", failed, j->plan.orders);
+}
+
 static const rules_t rules[] = {
     { "race", keys_orders, book_pay, finish_race },
     { "deadlock", keys_accounts, book_transfer, finish_transfer },
@@ -1818,6 +2002,8 @@ static const rules_t rules[] = {
     { "inventory", keys_buyers, book_stock, finish_stock },
     { "counter", keys_views, book_view, finish_views },
     { "holdtime", keys_board, book_board, finish_board },
+    { "orphans", keys_orders, book_checkout, finish_checkout },
+    { "offload", keys_requests, book_latency, finish_latency },
 };
 
 /* ============================== the judge's life ========================= */

@@ -55,8 +55,12 @@ enum cd_effect_kind {
                          philosophers: b = how many of its two forks the
                          diner held, by the registry's record;
                          stampede: the key a database query is for;
-                         counter: the page being rendered */
-    CD_EFF_CALL_END,  /* the slow call whose a is the same ended */
+                         counter: the page being rendered; offload:
+                         the password hash (a = 0); orphans: order a's
+                         subtask b (0 reserve, 1 charge, 2 email) began,
+                         d ns after its checkout (unscaled) */
+    CD_EFF_CALL_END,  /* the slow call whose a is the same ended;
+                         orphans: order a's subtask b acted, at d */
     CD_EFF_PAY,       /* the gateway was asked to charge: a order,
                          b customer (async-race: the judge applies the
                          declines); inventory: a product, b its buyer
@@ -75,7 +79,14 @@ enum cd_effect_kind {
                          the key of a lookup(), b = 1 when it returned
                          the stored value; counter: handler a's
                          count_view() of page b returned visitor number
-                         d; holdtime: the handler whose refresh()) */
+                         d; holdtime: the handler whose refresh();
+                         offload: request a was answered, d its latency
+                         in ns from its arrival, unscaled; a = -1: the
+                         login() returned, b = 1 if its password had
+                         been hashed by then; orphans: order a's
+                         checkout() returned (b = 0) or reported its
+                         failure (b = 1; c = 1 in a controlled run), at
+                         d) */
     CD_EFF_BALANCE,   /* deadlock, livelock, at the end: a account, d
                          its balance; inventory: a product, d its stock;
                          counter: a page, d its count (views_count());
@@ -176,6 +187,12 @@ const char *cd_stage_name(int stage);
 #define CD_EX_BOARD_PRODUCTS 4   /* holdtime: products on the board */
 #define CD_EX_SALES_PER_REPORT 5 /* holdtime: the till sells every 1 ms,
                                     a report takes 5 */
+#define CD_EX_CHECKOUT_MS 50      /* orphans: a checkout's timeout */
+#define CD_EX_OFFLOAD_GAP_US 2000  /* offload: a request arrives every 2 ms,
+                                      the login with the tenth of them */
+#define CD_EX_OFFLOAD_HASH_US 100000 /* offload: the hash's CPU time */
+#define CD_EX_OFFLOAD_P99_US 40000 /* offload: the other requests' p99
+                                      latency objective */
 
 /* order-violation: what a handler's request found (CD_EFF_USE's c), by
  * the database's own records, whatever the learner's code believed. */
@@ -217,6 +234,8 @@ typedef struct cd_ex_plan {
     int sales;                    /* holdtime: the till's sales, while
                                      `handlers` handlers refresh the report
                                      per_handler times each */
+    int others;                   /* offload: requests besides the login */
+    /* orphans: `orders` checkouts, each of three subtasks */
     size_t max_records;           /* more than this in one run is a fault */
 } cd_ex_plan_t;
 

@@ -268,9 +268,9 @@ const cd_opt_t cd_run_options[] = {
       .size = SIZE_OF(workers), .refuse = refuse_workers, .arg = " N",
       .help = "worker threads of the async executor, for scenarios\n"
               "that run tasks (await, async-race, stampede, webhook,\n"
-              "inventory, chat, orphans); tasks stay on one\n"
-              "worker, spread round-robin or as the scenario\n"
-              "routes them" },
+              "inventory, chat, orphans, offload); tasks stay\n"
+              "on one worker, spread round-robin or as the\n"
+              "scenario routes them" },
     { .name = "--instances", .kind = CD_OPT_SIZE, .arity = CD_OPT_VALUE,
       .commands = RUN, .field = FIELD(params.instances),
       .size = SIZE_OF(instances), .arg = " N",

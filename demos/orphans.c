@@ -119,16 +119,13 @@ static void report_failure(request_t *r)
     atomic_store(&r->alive_at_report, alive);
 }
 
-/* ===================== the request handlers, side by side ================ */
-
-/* usec of simulated time on the run's clock, scaled as latencies are. The
- * broken request's timeout is read off that clock, not counted in polls: a
- * starved machine wakes each poll late, and a count would fall behind the
- * subtasks' own timers. */
-static int64_t run_ns(int64_t usec)
+/* The request's timeout on the run's clock. */
+static int64_t timeout_scaled(void)
 {
-    return usec * 1000 * cd_reg_latency_scale() / 1000;
+    return (int64_t)TIMEOUT_US * 1000 * cd_reg_latency_scale() / 1000;
 }
+
+/* ===================== the request handlers, side by side ================ */
 
 /* Broken: spawned and forgotten; the timeout only stops the waiting. */
 static void checkout_broken(request_t *r)
@@ -139,9 +136,12 @@ static void checkout_broken(request_t *r)
         r->ids[i] = cd_exec_spawn(r->app->e, name, subtasks[i].fn, r); /* BUG:
                                              spawned, never awaited */
     }
-    int64_t give_up = cd_reg_elapsed_ns() + run_ns(TIMEOUT_US);
+    /* The time waited on the run's clock, not counted in polls: on a busy
+     * machine a 5 ms poll takes longer, and ten of them would outlast
+     * the subtasks. */
+    int64_t t0 = cd_reg_elapsed_ns(), timeout_ns = timeout_scaled();
     while (atomic_load(&r->pending) > 0) {
-        if (cd_reg_elapsed_ns() >= give_up) {
+        if (cd_reg_elapsed_ns() - t0 >= timeout_ns) {
             report_failure(r);              /* BUG: the subtasks run on */
             return;
         }

@@ -33,6 +33,7 @@ extern const cd_scenario_t cd_scenario_db_race;
 extern const cd_scenario_t cd_scenario_holdtime;
 extern const cd_scenario_t cd_scenario_chat;
 extern const cd_scenario_t cd_scenario_orphans;
+extern const cd_scenario_t cd_scenario_offload;
 
 static const cd_scenario_t *const table[] = {
     &cd_scenario_race,
@@ -56,6 +57,7 @@ static const cd_scenario_t *const table[] = {
     &cd_scenario_holdtime,
     &cd_scenario_chat,
     &cd_scenario_orphans,
+    &cd_scenario_offload,
 };
 
 const cd_scenario_t *const *cd_scenarios(int *count)

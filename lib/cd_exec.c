@@ -908,6 +908,11 @@ int cd__task_park(cd_task_t *t)
 
 cd_exec_t *cd__task_exec(const cd_task_t *t) { return t->w->e; }
 
+void *cd__task_end_arg(const cd_task_t *t, cd__task_end_fn fn)
+{
+    return t->on_end == fn ? t->end_arg : NULL;
+}
+
 cd__offload_t **cd__exec_offload_slot(cd_exec_t *e) { return &e->offload; }
 
 void cd__exec_lock(cd_exec_t *e, int lock)

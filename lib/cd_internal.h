@@ -522,6 +522,9 @@ int cd__exec_spawn_hooked(cd_exec_t *e, int worker, const char *name,
                           cd_task_t **out);
 /* The next worker round-robin. */
 int cd__exec_next_worker(cd_exec_t *e);
+/* end_arg of task t if it was spawned with the end hook fn, else NULL
+ * (a scope finds the node of the task that opens a scope inside it). */
+void *cd__task_end_arg(const cd_task_t *t, cd__task_end_fn fn);
 cd_exec_t *cd__task_exec(const cd_task_t *t);
 /* Asks task t to end at its next await (now, if it is parked on a timer,
  * a descriptor or a lock; at its start if it never ran): that await

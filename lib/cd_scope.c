@@ -15,14 +15,29 @@
  * The deadline is a task of the scope like any other, flagged internal:
  * it awaits the timeout and then fails the scope with -ETIMEDOUT; when
  * the last real task ends first, it is cancelled (and not reported).
+ *
+ * Nesting: a scope opened by a task of scope P is P's child. Cancelling P
+ * cancels its children's tasks too (cancel_all recurses, parent's lock
+ * then child's), and P's live count includes every task of its
+ * descendants, so that P's close also awaits those. A child whose owner
+ * ended without closing it (cancelled at another await) is abandoned: the
+ * last of its tasks to end frees it. Counts move up the chain one lock at
+ * a time (ancestors_add), never holding a child's lock.
  */
+#define _GNU_SOURCE /* syscall(SYS_gettid): a thread's own nice value */
 #include "cd_scope.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cd_op.h"
+#include "cd_registry.h"
+#include "cd_thread.h"
 
 typedef struct node {
     struct node *next;
@@ -38,9 +53,14 @@ struct cd_scope {
     cd_exec_t *e;
     cd_task_t *owner;
     int64_t timeout_us;
+    cd_scope_t *parent;    /* the scope the owner is a task of, or NULL */
+    cd_scope_t *sibling;   /* next in parent->children, under parent->lk */
     /* Under lk. */
     node_t *nodes;
-    int live;              /* tasks not ended, the deadline included */
+    cd_scope_t *children;  /* scopes opened by tasks of this one */
+    int abandoned;         /* the owner ended without closing it */
+    int live;              /* tasks not ended, the deadline included, and
+                              the tasks of every scope nested inside */
     int live_real;         /* the same without it */
     int owner_waits;
     int cancelling;
@@ -48,8 +68,8 @@ struct cd_scope {
     node_t *deadline;
 };
 
-/* Cancels every task of s not ended, but the caller's. Caller holds
- * s->lk. */
+/* Cancels every task of s not ended, but the caller's, and every task
+ * of the scopes nested in s. Caller holds s->lk. */
 static void cancel_all(cd_scope_t *s)
 {
     cd_task_t *self = cd__task_current();
@@ -57,6 +77,66 @@ static void cancel_all(cd_scope_t *s)
     for (node_t *n = s->nodes; n; n = n->next)
         if (!n->ended && n->task && n->task != self)
             cd__task_cancel(n->task);
+    for (cd_scope_t *c = s->children; c; c = c->sibling) {
+        CD_CHECK(pthread_mutex_lock(&c->lk));
+        cancel_all(c);
+        CD_CHECK(pthread_mutex_unlock(&c->lk));
+    }
+}
+
+/* Adds delta to the live count of p and of each scope above it, waking
+ * an owner that awaits the last. No lock held; each of them stays while
+ * the count being moved is still in it. */
+static void ancestors_add(cd_scope_t *p, int delta)
+{
+    while (p) {
+        CD_CHECK(pthread_mutex_lock(&p->lk));
+        cd_scope_t *up = p->parent;
+        p->live += delta;
+        if (p->live == 0 && p->owner_waits) {
+            p->owner_waits = 0;
+            cd__task_wake(p->owner);
+        }
+        CD_CHECK(pthread_mutex_unlock(&p->lk));
+        p = up;
+    }
+}
+
+/* Frees s, its nodes and its registry object: its last task has ended. */
+static void scope_free(cd_scope_t *s)
+{
+    for (node_t *n = s->nodes, *next; n; n = next) {
+        next = n->next;
+        free(n);
+    }
+    CD_CHECK(pthread_mutex_destroy(&s->lk));
+    cd__reg_remove_object(s->id);
+    free(s);
+}
+
+/* Task t of s ends: the scopes it opened in s and did not close are
+ * abandoned; returns those with no task left, unlinked, to free. Caller
+ * holds s->lk. */
+static cd_scope_t *abandon_children(cd_scope_t *s, cd_task_t *t)
+{
+    cd_scope_t *dead = NULL;
+    for (cd_scope_t **c = &s->children; *c;) {
+        cd_scope_t *child = *c;
+        if (child->owner != t) {
+            c = &child->sibling;
+            continue;
+        }
+        *c = child->sibling;
+        CD_CHECK(pthread_mutex_lock(&child->lk));
+        child->abandoned = 1;
+        int empty = child->live == 0;
+        CD_CHECK(pthread_mutex_unlock(&child->lk));
+        if (empty) {
+            child->sibling = dead;
+            dead = child;
+        }
+    }
+    return dead;
 }
 
 /* The end hook of a task of the scope (on its stack, no lock held). */
@@ -64,7 +144,6 @@ static void task_ended(void *arg, cd_task_t *t, int cancelled)
 {
     node_t *n = arg;
     cd_scope_t *s = n->s;
-    (void)t;
     CD_CHECK(pthread_mutex_lock(&s->lk));
     n->ended = 1;
     n->task = NULL;
@@ -80,7 +159,18 @@ static void task_ended(void *arg, cd_task_t *t, int cancelled)
         s->owner_waits = 0;
         cd__task_wake(s->owner);
     }
+    cd_scope_t *dead = abandon_children(s, t);
+    cd_scope_t *parent = s->parent;
+    int free_s = s->abandoned && s->live == 0;
     CD_CHECK(pthread_mutex_unlock(&s->lk));
+    while (dead) {
+        cd_scope_t *next = dead->sibling;
+        scope_free(dead);
+        dead = next;
+    }
+    ancestors_add(parent, -1);
+    if (free_s) /* its owner is gone: the last task frees it */
+        scope_free(s);
 }
 
 static int spawn_node(cd_scope_t *s, const char *name, cd_task_fn fn,
@@ -98,6 +188,7 @@ static int spawn_node(cd_scope_t *s, const char *name, cd_task_fn fn,
     if (!internal)
         s->live_real++;
     CD_CHECK(pthread_mutex_unlock(&s->lk));
+    ancestors_add(s->parent, 1);
 
     cd_task_t *t = NULL;
     int id = cd__exec_spawn_hooked(s->e, cd__exec_next_worker(s->e), name, fn,
@@ -108,6 +199,9 @@ static int spawn_node(cd_scope_t *s, const char *name, cd_task_fn fn,
         s->live--;
         if (!internal)
             s->live_real--;
+        CD_CHECK(pthread_mutex_unlock(&s->lk));
+        ancestors_add(s->parent, -1);
+        return id;
     } else {
         n->id = id;
         if (!n->ended) {
@@ -147,6 +241,17 @@ int cd_scope_open(cd_scope_t **out, const char *name, int64_t timeout_us)
     s->e = cd__task_exec(t);
     s->owner = t;
     s->timeout_us = timeout_us;
+    /* Opened by a task of another scope: nested in it. */
+    node_t *in = cd__task_end_arg(t, task_ended);
+    if (in) {
+        cd_scope_t *p = in->s;
+        s->parent = p;
+        CD_CHECK(pthread_mutex_lock(&p->lk));
+        s->sibling = p->children;
+        p->children = s;
+        s->cancelling = p->cancelling; /* its tasks would not start */
+        CD_CHECK(pthread_mutex_unlock(&p->lk));
+    }
     *out = s;
     return 0;
 }
@@ -203,9 +308,14 @@ static void await_all(cd_scope_t *s, cd_site_t site)
         CD_CHECK(pthread_mutex_unlock(&s->lk));
         if (cd__task_park(s->owner) != 0) {
             /* The run's abort: its tasks end with the run. The scope is
-             * left to them (freed with nothing: the run is over). */
+             * left to them (freed with nothing: the run is over). Or the
+             * owner's own scope cancelled it: the cancel reached this
+             * scope's tasks too, and once the owner has ended the last
+             * of them frees it (abandon_children). */
             CD_CHECK(pthread_mutex_lock(&s->lk));
             s->owner_waits = 0;
+            if (!cd_reg_aborted())
+                cancel_all(s);
             CD_CHECK(pthread_mutex_unlock(&s->lk));
             cd__op_abort_self(self);
         }
@@ -218,9 +328,18 @@ int cd_scope_close(cd_scope_t *s, cd_scope_report_t *report)
 {
     cd_scope_report_t r = { 0 };
     await_all(s, (cd_site_t){ __FILE__, __LINE__ });
+    if (s->parent) {
+        cd_scope_t *p = s->parent;
+        CD_CHECK(pthread_mutex_lock(&p->lk));
+        for (cd_scope_t **c = &p->children; *c; c = &(*c)->sibling)
+            if (*c == s) {
+                *c = s->sibling;
+                break;
+            }
+        CD_CHECK(pthread_mutex_unlock(&p->lk));
+    }
     r.err = s->err;
-    for (node_t *n = s->nodes, *next; n; n = next) {
-        next = n->next;
+    for (node_t *n = s->nodes; n; n = n->next) {
         if (!n->internal) {
             r.spawned++;
             if (n->cancelled) {
@@ -229,7 +348,6 @@ int cd_scope_close(cd_scope_t *s, cd_scope_report_t *report)
                 r.cancelled++;
             }
         }
-        free(n);
     }
     /* Nodes were pushed at the front: the report lists newest first;
      * put it in spawn order. */
@@ -240,15 +358,16 @@ int cd_scope_close(cd_scope_t *s, cd_scope_report_t *report)
         r.ids[i] = r.ids[k - 1 - i];
         r.ids[k - 1 - i] = tmp;
     }
-    CD_CHECK(pthread_mutex_destroy(&s->lk));
-    cd__reg_remove_object(s->id);
-    free(s);
+    scope_free(s);
     if (report)
         *report = r;
     return r.err;
 }
 
 /* ============================== offload pool ============================= */
+
+/* Inside cd_exec_offload's function run in place (controlled runs). */
+static _Thread_local int tl_offloaded;
 
 typedef struct job {
     struct job *next;
@@ -268,9 +387,20 @@ struct cd__offload {
     int stop;
 };
 
+/* The pool's threads run below the loop's priority (nice +POOL_NICE, a
+ * per-thread value on Linux): when a worker wakes for a timer or a socket
+ * while a CPU-heavy job runs on the same CPU, the kernel hands it the CPU
+ * at once - the loop is what must stay responsive; the job only has to
+ * finish. Raising one's own nice needs no privilege; if it fails the pool
+ * works the same, only without that preference. */
+#define POOL_NICE 10
+
 static void *pool_main(void *arg)
 {
     cd__offload_t *p = arg;
+#ifdef SYS_gettid
+    (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), POOL_NICE);
+#endif
     CD_CHECK(pthread_mutex_lock(&p->lk));
     for (;;) {
         while (!p->head && !p->stop)
@@ -342,9 +472,12 @@ int cd_exec_offload_at(const char *what, void (*fn)(void *), void *arg,
     int self = cd__task_id(t);
     cd__op_begin(self, CD_OP_OFFLOAD, 0, 0, what, site);
     /* A controlled run has no thread to spare that is not a participant:
-     * the function runs here, after the scheduler's decision. */
+     * the function runs here, after the scheduler's decision; CPU work in
+     * it is awaited, as the pool would do it (cd_cpu_work). */
     if (cd_sched_active()) {
+        tl_offloaded++;
         fn(arg);
+        tl_offloaded--;
         return 0;
     }
     cd__offload_t *p = pool_of(cd__task_exec(t));
@@ -380,4 +513,37 @@ int cd_exec_offload_at(const char *what, void (*fn)(void *), void *arg,
     if (cd__tracing())
         cd__trace_emit(self, CD_OP_WAKE, 0, 0, what, site);
     return 0;
+}
+
+/* ================================ CPU work =============================== */
+
+static int64_t thread_cpu_ns(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+        return 0;
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+long cd_cpu_work_at(const char *what, int64_t usec, void (*step)(void *),
+                    void *arg, cd_site_t site)
+{
+    if (cd_sched_active()) {
+        step(arg);
+        if (tl_offloaded)
+            cd_await_latency_at(what, usec, site);
+        else
+            cd_latency_at(what, usec, site);
+        return 1;
+    }
+    int64_t budget = usec * 1000 * cd_reg_latency_scale() / 1000;
+    int64_t start = thread_cpu_ns();
+    long steps = 0;
+    /* Without a thread CPU clock (start 0 and no progress) one step is
+     * all: better too little work than a loop that never ends. */
+    do {
+        step(arg);
+        steps++;
+    } while (start > 0 && thread_cpu_ns() - start < budget);
+    return steps;
 }

@@ -11,6 +11,12 @@
  * tasks it cancelled. Without scopes, a request that gives up after a
  * timeout leaves its subtasks running: orphans.
  *
+ * Scopes nest: a scope opened by a task of scope P lives inside P.
+ * Cancelling P (a failure, its deadline) cancels the tasks of every
+ * scope inside it too, and P's close awaits them all - also those of a
+ * scope whose owner was cancelled before it could close it (the last of
+ * its tasks frees it then).
+ *
  * The owner shows parked on the scope's registry object while it waits.
  * A task that was asked to cancel but never awaits again runs to its end
  * (cancellation is cooperative, as in every async runtime).
@@ -20,6 +26,15 @@
  * tasks meanwhile. Under the controlled scheduler the function runs on
  * the task's own worker instead (the pool's threads would not be
  * participants); the await is still one of the scheduler's choices.
+ *
+ * cd_cpu_work is the CPU-heavy work itself (a password hash): real CPU
+ * time in a free run. A controlled run's clock is virtual, and work costs
+ * nothing on it, so there the cost is counted instead: as a sleep of the
+ * thread where the work would hold its thread (on a worker: the event
+ * loop runs nothing meanwhile), as an await where it runs inside
+ * cd_exec_offload (the pool would work while the loop goes on). Either
+ * way a latency measured on the run's clock means what it means in a
+ * free run.
  */
 #ifndef CD_SCOPE_H
 #define CD_SCOPE_H
@@ -74,5 +89,15 @@ int cd_scope_close(cd_scope_t *s, cd_scope_report_t *report);
     cd_exec_offload_at((what), (fn), (arg), CD_HERE)
 int cd_exec_offload_at(const char *what, void (*fn)(void *), void *arg,
                        cd_site_t site);
+
+/* Spends usec (times the run's latency scale) of CPU time on the calling
+ * thread: calls step(arg) until the thread's CPU clock has moved that
+ * much, at least once. In a controlled run step runs once and the time is
+ * counted on the virtual clock (above), named what. Returns how many
+ * times step ran. */
+#define cd_cpu_work(what, usec, step, arg)                                   \
+    cd_cpu_work_at((what), (usec), (step), (arg), CD_HERE)
+long cd_cpu_work_at(const char *what, int64_t usec, void (*step)(void *),
+                    void *arg, cd_site_t site);
 
 #endif /* CD_SCOPE_H */

@@ -457,6 +457,7 @@ void suite_db_race_pg(void);
 void suite_holdtime(void);
 void suite_chat(void);
 void suite_orphans(void);
+void suite_offload(void);
 void suite_view(void);
 void suite_step(void);
 void suite_lessons(void);

@@ -64,6 +64,7 @@ static const struct {
     { "holdtime", suite_holdtime },
     { "chat", suite_chat },
     { "orphans", suite_orphans },
+    { "offload", suite_offload },
     { "view", suite_view },
     { "step", suite_step },
     { "timeline", suite_timeline },

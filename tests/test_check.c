@@ -1640,6 +1640,18 @@ static const struct decoy {
      * on time, so explore's first schedules and the free runs show it. */
     { "holdtime-no-check", "holdtime", "explore   FAIL",
       "the dashboard went back from a report of version", 0 },
+    /* 2: the scope holds the reserve alone, done at 10 ms; the charge and
+     * the email act after the report. */
+    { "orphans-first-only", "orphans", "free      FAIL",
+      "acted after the failure was reported", 0 },
+    /* 1: awaits everything, then compares the time: the report comes
+     * after the charge - on the explored clock, which keeps deadlines. */
+    { "orphans-timeout-checked", "orphans", "explore   FAIL",
+      "the timeout was checked, not enforced", 0 },
+    /* 1: the hash on a thread of its own, but joined on the loop: the
+     * worker blocks in the join as long as in the hash. */
+    { "offload-blocking-join", "offload", "free      FAIL",
+      "the event loop answered nobody while the password was hashed", 0 },
 };
 
 #define NDECOYS (int)(sizeof decoys / sizeof decoys[0])
@@ -2112,6 +2124,18 @@ static const struct promise {
     { "17-holdtime.md", "storing the report with no version check lets a "
       "handler with an older copy put the dashboard back",
       "decoys/holdtime-no-check" },
+    { "21-orphans.md", "A correct fix lets nothing act after the failure is "
+      "reported and no subtask outlive its checkout", "answers/orphans.patch" },
+    { "21-orphans.md", "a scope around the first subtask alone cancels the "
+      "one that was done long before", "decoys/orphans-first-only" },
+    { "21-orphans.md", "a timeout checked after awaiting everything tells the "
+      "customer \"not charged\" after the card was",
+      "decoys/orphans-timeout-checked" },
+    { "22-offload.md", "A correct fix returns from the login only once the "
+      "password is hashed, and keeps the other requests' p99 within 40 ms",
+      "answers/offload.patch" },
+    { "22-offload.md", "a thread of your own that the login joins holds the "
+      "loop just as long", "decoys/offload-blocking-join" },
     { "17-holdtime.md", "the till writes down every sale it makes and the "
       "board's totals are counted when everyone has gone", "tests/test_ledger.c:"
       "a_sale_overwritten_or_a_report_gone_back_fails" },

@@ -982,11 +982,6 @@ static const struct excuse {
       "program on real sockets; no learner's interface to it is cut out yet" },
     { "chat", "answer", "no exercise yet: nothing to answer" },
     { "chat", "decoys", "no exercise yet: no wrong answers to check" },
-    { "orphans", "exercise", "the scope is new: the exercise (decoys: the "
-      "first subtask cancelled alone, a timeout checked but not enforced) "
-      "is not written yet" },
-    { "orphans", "answer", "no exercise yet: nothing to answer" },
-    { "orphans", "decoys", "no exercise yet: no wrong answers to check" },
     { NULL, NULL, NULL },
 };
 

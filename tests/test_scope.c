@@ -238,6 +238,89 @@ static void test_a_scope_that_finishes_first_does_not_wait_for_its_deadline(void
     end();
 }
 
+/* ============ cancelling a scope cancels the scopes inside it ============ */
+
+/* request (owner of "outer") spawns sub in outer; sub opens "inner" and
+ * spawns a 10 s charge in it, then either closes inner at once (the
+ * cancel finds sub in its close) or first awaits work of its own (the
+ * cancel ends sub there, inner never closed). reserve fails outer. */
+static int inner_charge_state, nest_depth;
+static atomic_int sub_mode;
+
+static void inner_owner(void *arg)
+{
+    int depth = (intptr_t)arg;
+    cd_scope_t *inner;
+    if (cd_scope_open(&inner, "inner", 0) != 0)
+        return;
+    if (depth < nest_depth)
+        cd_scope_spawn(inner, "deeper", inner_owner,
+                       (void *)(intptr_t)(depth + 1));
+    else
+        ids[1] = cd_scope_spawn(inner, "inner-charge", sleeps_then_charges,
+                                NULL);
+    if (atomic_load(&sub_mode) == 1)
+        cd_await_latency("own work", 10 * 1000 * 1000); /* 10 s */
+    cd_scope_close(inner, NULL);
+    say("inner-closed");
+}
+
+static void owner_nested(void *arg)
+{
+    int64_t timeout_us = (intptr_t)arg;
+    if (cd_scope_open(&scope, "outer", timeout_us) != 0)
+        return;
+    ids[0] = cd_scope_spawn(scope, "sub", inner_owner, (void *)(intptr_t)1);
+    if (timeout_us == 0)
+        ids[3] = cd_scope_spawn(scope, "reserve", fails, NULL);
+    close_rc = cd_scope_close(scope, &report);
+    /* Everything inside has ended by now, the inner charge included. */
+    cd_snapshot_t *s = snap();
+    cd_reg_snapshot(s);
+    inner_charge_state = s->threads[ids[1] - 1].state;
+    say("closed");
+}
+
+static void run_nested(int mode, int depth, int64_t timeout_us)
+{
+    cd_exec_t *e;
+    begin(SAFETY_MS);
+    atomic_store(&sub_mode, mode);
+    nest_depth = depth;
+    inner_charge_state = -1;
+    CU_ASSERT_FATAL(cd_exec_create(&e, 2) == 0);
+    cd_exec_spawn(e, "request", owner_nested, (void *)(intptr_t)timeout_us);
+    /* Cancelled, not the run's abort: it ends with 0 ended by that. */
+    ASSERT_INT_EQ(cd_exec_run(e), 0);
+    CU_ASSERT_FALSE(logged("charged") || logged("inner-closed"));
+    CU_ASSERT(logged("closed"));
+    ASSERT_INT_EQ(inner_charge_state, CD_T_ABORTED);
+    ASSERT_INT_EQ(report.cancelled, 1); /* sub */
+    ASSERT_INT_EQ(report.ids[0], ids[0]);
+    cd_exec_destroy(e);
+    end();
+}
+
+static void test_a_cancel_reaches_a_scope_whose_owner_is_in_its_close(void)
+{
+    run_nested(0, 1, 0);
+    ASSERT_INT_EQ(close_rc, -EIO);
+}
+
+static void test_a_cancel_reaches_a_scope_its_owner_never_closes(void)
+{
+    run_nested(1, 1, 0);
+    ASSERT_INT_EQ(close_rc, -EIO);
+}
+
+static void test_a_deadline_reaches_three_scopes_down(void)
+{
+    run_nested(0, 3, 5000);
+    ASSERT_INT_EQ(close_rc, -ETIMEDOUT);
+    run_nested(1, 3, 5000);
+    ASSERT_INT_EQ(close_rc, -ETIMEDOUT);
+}
+
 /* ============== an offloaded function leaves the loop free ============== */
 
 /* The offloaded function blocks until a task on the same (only) worker
@@ -296,6 +379,12 @@ void suite_scope(void)
                     test_the_deadline_cancels_what_is_left);
     add_forked_test(s, "a scope that finishes first does not wait for its deadline",
                     test_a_scope_that_finishes_first_does_not_wait_for_its_deadline);
+    add_forked_test(s, "a cancel reaches a scope whose owner is in its close",
+                    test_a_cancel_reaches_a_scope_whose_owner_is_in_its_close);
+    add_forked_test(s, "a cancel reaches a scope its owner never closes",
+                    test_a_cancel_reaches_a_scope_its_owner_never_closes);
+    add_forked_test(s, "a deadline reaches three scopes down",
+                    test_a_deadline_reaches_three_scopes_down);
     add_forked_test(s, "an offloaded function leaves the loop free",
                     test_an_offloaded_function_leaves_the_loop_free);
 }

@@ -238,6 +238,7 @@ static void inventory_keyed_is_clean(void) { expect_clean("inventory", "--fixed=
 static void inventory_reserve_is_clean(void) { expect_clean("inventory", "--fixed=reserve"); }
 static void chat_outbox_is_clean(void) { expect_clean("chat", "--fixed=outbox"); }
 static void orphans_scope_is_clean(void) { expect_clean("orphans", "--fixed=scope"); }
+static void offload_offload_is_clean(void) { expect_clean("offload", "--fixed=offload"); }
 
 static void broken_inventory_is_no_data_race(void)
 {
@@ -394,6 +395,7 @@ void suite_tsan(void)
           holdtime_broken_and_no_check_are_no_data_race },
         { "chat --fixed=outbox: no report", chat_outbox_is_clean },
         { "orphans --fixed=scope: no report", orphans_scope_is_clean },
+        { "offload --fixed=offload: no report", offload_offload_is_clean },
         { NULL, NULL },
     };
     add_suite("tsan", tests);
