@@ -110,13 +110,7 @@ static void wait_task(cd_bsub_t *s, cd_task_t *task, int self,
 {
     cd_bcast_t *b = s->b;
     s->task = task;
-    /* Recorded before the unlock: once a sender can see us, we are
-     * parked. */
-    cd__op_park(self, s->id, NULL, 0, site);
-    CD_CHECK(pthread_mutex_unlock(&b->lock));
-    int rc = cd__task_park(task);
-    CD_CHECK(pthread_mutex_lock(&b->lock));
-    if (rc != 0) {
+    if (cd__task_park_locked(task, self, s->id, &b->lock, site) != 0) {
         if (s->task == task)
             s->task = NULL;
         CD_CHECK(pthread_mutex_unlock(&b->lock));

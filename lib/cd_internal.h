@@ -495,6 +495,15 @@ int cd__task_id(const cd_task_t *t);
  * the run's abort resumed the task: the caller must undo its wait, then
  * call cd__op_abort_self(). */
 int cd__task_park(cd_task_t *t);
+/* The park of every awaitable primitive: records that task t (its id
+ * self) awaits object obj (cd__op_park), lets go of *lock, parks
+ * (cd__task_park) and takes *lock again. The caller holds *lock and has
+ * made the task findable by its waker under it, so no wake-up falls in
+ * between; it holds *lock again on return. Returns cd__task_park's
+ * result: on -ECANCELED the caller undoes its wait under *lock, lets go
+ * and calls cd__op_abort_self(). */
+int cd__task_park_locked(cd_task_t *t, int self, int obj,
+                         pthread_mutex_t *lock, cd_site_t site);
 /* Makes a parked task ready on its worker (any thread may call it). */
 void cd__task_wake(cd_task_t *t);
 /* Parks the running task t until descriptor fd is ready for events

@@ -73,13 +73,7 @@ static int wait_task(cd_oneshot_t *o, cd_task_t *task, int self,
     if (o->task) /* a second receiver: one receiver is the contract */
         return -EBUSY;
     o->task = task;
-    /* Recorded before the unlock: once the sender can see us, we are
-     * parked. */
-    cd__op_park(self, o->id, NULL, 0, site);
-    CD_CHECK(pthread_mutex_unlock(&o->lock));
-    int rc = cd__task_park(task);
-    CD_CHECK(pthread_mutex_lock(&o->lock));
-    if (rc != 0) {
+    if (cd__task_park_locked(task, self, o->id, &o->lock, site) != 0) {
         /* The run was aborted: nobody may wake a task that is gone. */
         if (o->task == task)
             o->task = NULL;
