@@ -100,3 +100,20 @@ void cd_demo_join(char *buf, size_t size, const int *c, int n)
     for (int i = 0; i < n; i++)
         at = cd_demo_append(buf, size, at, "%s%d", i ? "/" : "", c[i]);
 }
+
+const char *cd_demo_bytes(char *buf, size_t size, double bytes)
+{
+    const char *unit = "B";
+    if (bytes >= 1024.0 * 1024) {
+        bytes /= 1024.0 * 1024;
+        unit = "MiB";
+    } else if (bytes >= 1024) {
+        bytes /= 1024;
+        unit = "KiB";
+    }
+    if (bytes == (double)(long)bytes)
+        snprintf(buf, size, "%.0f %s", bytes, unit);
+    else
+        snprintf(buf, size, "%.1f %s", bytes, unit);
+    return buf;
+}

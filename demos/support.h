@@ -96,4 +96,8 @@ size_t cd_demo_append(char *buf, size_t size, size_t at, const char *fmt,
  * size bytes). */
 void cd_demo_join(char *buf, size_t size, const int *c, int n);
 
+/* bytes for a person, into buf (size bytes): "512 B", "64 KiB", "4.5 MiB";
+ * a whole number without a decimal ("1 MiB", not "1.0"). Returns buf. */
+const char *cd_demo_bytes(char *buf, size_t size, double bytes);
+
 #endif /* CD_SUPPORT_H */
