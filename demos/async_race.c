@@ -327,8 +327,7 @@ const cd_scenario_t cd_scenario_async_race = {
     .pitfall = "one thread is no protection: an await lets another task in "
                "between check and act",
     .lesson = "lessons/06-async-race.md",
-    .variants = variants,
-    .nvariants = 3,
+    CD_VARIANTS(variants),
     .recommended = 1,
     .defaults = { .iterations = 6, .workers = 1 },
     .min = { .iterations = 1, .workers = 1 },

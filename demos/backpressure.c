@@ -377,8 +377,7 @@ const cd_scenario_t cd_scenario_backpressure = {
     .pitfall = "an unbounded queue hides a consumer 10x slower than its "
                "producer, until memory runs out",
     .lesson = "lessons/04-backpressure.md",
-    .variants = variants,
-    .nvariants = 4,
+    CD_VARIANTS(variants),
     .recommended = BOUNDED,
     .defaults = { .threads = 1, .iterations = 3000 },
     .min = { .threads = 1, .iterations = 10 },

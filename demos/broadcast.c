@@ -470,8 +470,7 @@ const cd_scenario_t cd_scenario_broadcast = {
     .pitfall = "a queue per subscriber holds every update a slow one has "
                "not read: memory grows with the updates sent",
     .lesson = "lessons/18-broadcast.md",
-    .variants = variants,
-    .nvariants = 2,
+    CD_VARIANTS(variants),
     .recommended = BOUNDED,
     .defaults = { .threads = 3, .iterations = 200 },
     .min = { .threads = 1, .iterations = 1 },

@@ -97,6 +97,12 @@ typedef struct cd_scenario {
     int (*instance_main)(int argc, char **argv);
 } cd_scenario_t;
 
+/* A scenario's .variants and .nvariants from its array of variants, so
+ * that the count cannot fall behind the array:
+ * `CD_VARIANTS(variants),` in its cd_scenario_t. */
+#define CD_VARIANTS(array) \
+    .variants = (array), .nvariants = (int)(sizeof(array) / sizeof((array)[0]))
+
 /* The table of scenarios, in the order `concdemo list` shows them. */
 const cd_scenario_t *const *cd_scenarios(int *count);
 const cd_scenario_t *cd_scenario_find(const char *name);
