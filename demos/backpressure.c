@@ -34,8 +34,7 @@
 #include "../lib/cd_chan.h"
 #include "../lib/cd_registry.h"
 #include "../lib/cd_thread.h"
-#include "scenario.h"
-#include "support.h"
+#include "support.h" /* scenario.h, and the byte counts */
 
 #define LINES_PER_REQUEST 10 /* a request logs 10 lines... */
 #define REQUEST_USEC 100     /* ...and takes a worker 0.1 ms */

@@ -36,8 +36,7 @@
 #include "../lib/cd_chan.h"
 #include "../lib/cd_registry.h"
 #include "../lib/cd_thread.h"
-#include "scenario.h"
-#include "support.h"
+#include "support.h" /* scenario.h, and the byte counts */
 
 #define PUBLISH_USEC 200     /* the script pushes an update every 0.2 ms */
 #define APPLY_USEC 100       /* a quick edge applies one in 0.1 ms */
