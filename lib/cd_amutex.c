@@ -116,9 +116,3 @@ int cd_akeyed_init(cd_akeyed_t *k, const char *prefix, int n)
 {
     return cd_akeyed_init_strategy(k, prefix, n, CD_KEY_CONTINUE);
 }
-
-void cd_akeyed_destroy(cd_akeyed_t *k)
-{
-    cd_keytab_free(k->locks);
-    k->locks = NULL;
-}
