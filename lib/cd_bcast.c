@@ -169,43 +169,41 @@ int cd_bcast_try_recv_at(cd_bsub_t *s, void *out, uint64_t *missed,
 
 /* ============================== send, close ============================== */
 
-int cd_bcast_send_at(cd_bcast_t *b, const void *msg, cd_site_t site)
+/* A send of msg (op CD_OP_SEND) or the close (CD_OP_CLOSE): either wakes
+ * every receiver, and neither is possible once the channel is closed. */
+static int post(cd_bcast_t *b, const void *msg, int op, cd_site_t site)
 {
     int self = cd__self(), rc = 0;
 
     if (self)
-        cd__op_begin(self, CD_OP_SEND, b->id, 0, NULL, site);
+        cd__op_begin(self, op, b->id, 0, NULL, site);
     CD_CHECK(pthread_mutex_lock(&b->lock));
     if (b->closed) {
         rc = -EPIPE;
     } else {
-        memcpy(slot(b, b->sent), msg, b->msg_size);
-        b->sent++;
+        if (op == CD_OP_SEND) {
+            memcpy(slot(b, b->sent), msg, b->msg_size);
+            b->sent++;
+        } else {
+            b->closed = 1;
+        }
         publish(b);
         wake_all(b);
     }
     CD_CHECK(pthread_mutex_unlock(&b->lock));
-    if (self && rc == -EPIPE)
+    if (self && op == CD_OP_SEND && rc == -EPIPE)
         cd__op_note(self, CD_OP_CLOSED, b->id, 0, site);
     return rc;
 }
 
+int cd_bcast_send_at(cd_bcast_t *b, const void *msg, cd_site_t site)
+{
+    return post(b, msg, CD_OP_SEND, site);
+}
+
 int cd_bcast_close_at(cd_bcast_t *b, cd_site_t site)
 {
-    int self = cd__self(), rc = 0;
-
-    if (self)
-        cd__op_begin(self, CD_OP_CLOSE, b->id, 0, NULL, site);
-    CD_CHECK(pthread_mutex_lock(&b->lock));
-    if (b->closed) {
-        rc = -EPIPE;
-    } else {
-        b->closed = 1;
-        publish(b);
-        wake_all(b);
-    }
-    CD_CHECK(pthread_mutex_unlock(&b->lock));
-    return rc;
+    return post(b, NULL, CD_OP_CLOSE, site);
 }
 
 /* ================================= life ================================== */
