@@ -11,6 +11,7 @@
 #ifndef CD_SCENARIO_H
 #define CD_SCENARIO_H
 
+#include <stdarg.h>
 #include <stdint.h>
 
 /* Parameters every scenario takes (ranges per scenario). A scenario whose
@@ -114,6 +115,10 @@ void cd_verdict_expect(cd_verdict_t *v, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void cd_verdict_observe(cd_verdict_t *v, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* cd_verdict_observe for a caller that takes its own format and
+ * arguments. */
+void cd_verdict_vobserve(cd_verdict_t *v, int status, const char *fmt,
+                         va_list ap) __attribute__((format(printf, 3, 0)));
 void cd_verdict_num(cd_verdict_t *v, const char *key, int64_t value);
 void cd_verdict_str(cd_verdict_t *v, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
