@@ -217,13 +217,13 @@ int cd_bcast_init(cd_bcast_t *b, const char *name, size_t msg_size,
     b->buf = malloc(capacity * msg_size);
     if (!b->buf)
         return -ENOMEM;
-    int id = cd__reg_add_object(name, CD_OBJ_BCAST, b, NULL);
+    /* A broadcast channel is never held. */
+    int id = cd__park_open(name, CD_OBJ_BCAST, b, &b->lock, &b->cv);
     if (id < 0) {
         free(b->buf);
         b->buf = NULL;
         return id;
     }
-    cd__park_init(&b->lock, &b->cv);
     b->msg_size = msg_size;
     b->capacity = capacity;
     b->id = id;
@@ -236,11 +236,9 @@ int cd_bcast_init(cd_bcast_t *b, const char *name, size_t msg_size,
 
 void cd_bcast_destroy(cd_bcast_t *b)
 {
-    CD_CHECK(pthread_cond_destroy(&b->cv));
-    CD_CHECK(pthread_mutex_destroy(&b->lock));
     free(b->buf);
     b->buf = NULL;
-    cd__reg_remove_object(b->id);
+    cd__park_close(b->id, &b->lock, &b->cv, NULL);
 }
 
 int cd_bcast_subscribe(cd_bcast_t *b, cd_bsub_t *s, const char *name)

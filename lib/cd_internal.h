@@ -363,6 +363,19 @@ int cd__reg_add_object(const char *name, int kind, void *impl,
                        cd_release_fn release);
 void cd__reg_remove_object(int id);
 
+/* The life of a primitive that parks its waiters on its own lock and
+ * condition variable (cond, sem, oneshot, bcast) and that nobody holds,
+ * so an aborted thread has nothing of it to give back (no release
+ * function). cd__park_open registers obj (kind, name) and makes the pair
+ * (cd__park_init): its registry id, or -ENOSPC (nothing made).
+ * cd__park_close unmakes the pair (cd__park_destroy; waking NULL: nobody
+ * wakes sleepers after letting go of the lock), then the record.
+ * (cd_registry.c) */
+int cd__park_open(const char *name, int kind, void *obj,
+                  pthread_mutex_t *lock, pthread_cond_t *cv);
+void cd__park_close(int id, pthread_mutex_t *lock, pthread_cond_t *cv,
+                    _Atomic int *waking);
+
 /* Makes the calling thread the registry's thread id, started by cd_thread
  * (its start routine calls it). */
 void cd__reg_bind_self(int id);

@@ -225,6 +225,22 @@ void cd__reg_remove_object(int id)
         cd__st(&cd__obj(id)->live, 0);
 }
 
+int cd__park_open(const char *name, int kind, void *obj,
+                  pthread_mutex_t *lock, pthread_cond_t *cv)
+{
+    int id = cd__reg_add_object(name, kind, obj, NULL);
+    if (id >= 0)
+        cd__park_init(lock, cv);
+    return id;
+}
+
+void cd__park_close(int id, pthread_mutex_t *lock, pthread_cond_t *cv,
+                    _Atomic int *waking)
+{
+    cd__park_destroy(lock, cv, waking);
+    cd__reg_remove_object(id);
+}
+
 cd_thread_rec_t *cd_reg_thread(int id)
 {
     if (id <= 0 || id > cd__ld(&cd__reg.nthreads) || id > CD_MAX_THREADS)
