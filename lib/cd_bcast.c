@@ -108,14 +108,7 @@ static int has_news(void *arg)
 static void wait_task(cd_bsub_t *s, cd_task_t *task, int self,
                       cd_site_t site)
 {
-    cd_bcast_t *b = s->b;
-    s->task = task;
-    if (cd__task_park_locked(task, self, s->id, &b->lock, site) != 0) {
-        if (s->task == task)
-            s->task = NULL;
-        CD_CHECK(pthread_mutex_unlock(&b->lock));
-        cd__op_abort_self(self);
-    }
+    cd__task_park_slot(&s->task, task, self, s->id, &s->b->lock, site);
 }
 
 static int do_recv(cd_bsub_t *s, void *out, uint64_t *missed, int op,

@@ -918,6 +918,18 @@ int cd__task_park_locked(cd_task_t *t, int self, int obj,
     return rc;
 }
 
+void cd__task_park_slot(cd_task_t **slot, cd_task_t *t, int self, int obj,
+                        pthread_mutex_t *lock, cd_site_t site)
+{
+    *slot = t;
+    if (cd__task_park_locked(t, self, obj, lock, site) != 0) {
+        if (*slot == t)
+            *slot = NULL;
+        CD_CHECK(pthread_mutex_unlock(lock));
+        cd__op_abort_self(self);
+    }
+}
+
 cd_exec_t *cd__task_exec(const cd_task_t *t) { return t->w->e; }
 
 cd__offload_t **cd__exec_offload_slot(cd_exec_t *e) { return &e->offload; }

@@ -517,6 +517,13 @@ int cd__task_park(cd_task_t *t);
  * and calls cd__op_abort_self(). */
 int cd__task_park_locked(cd_task_t *t, int self, int obj,
                          pthread_mutex_t *lock, cd_site_t site);
+/* The same for a primitive with one waiting task at a time (a oneshot's
+ * receiver, a subscriber's reader): puts t in *slot, where its waker
+ * finds it (and empties the slot), and parks. On the run's abort it
+ * empties *slot if t is still there (nobody may wake a task that is
+ * gone), lets go of *lock and ends the task; else returns holding *lock. */
+void cd__task_park_slot(cd_task_t **slot, cd_task_t *t, int self, int obj,
+                        pthread_mutex_t *lock, cd_site_t site);
 /* Makes a parked task ready on its worker (any thread may call it). */
 void cd__task_wake(cd_task_t *t);
 /* Parks the running task t until descriptor fd is ready for events

@@ -72,14 +72,7 @@ static int wait_task(cd_oneshot_t *o, cd_task_t *task, int self,
 {
     if (o->task) /* a second receiver: one receiver is the contract */
         return -EBUSY;
-    o->task = task;
-    if (cd__task_park_locked(task, self, o->id, &o->lock, site) != 0) {
-        /* The run was aborted: nobody may wake a task that is gone. */
-        if (o->task == task)
-            o->task = NULL;
-        CD_CHECK(pthread_mutex_unlock(&o->lock));
-        cd__op_abort_self(self);
-    }
+    cd__task_park_slot(&o->task, task, self, o->id, &o->lock, site);
     return 0;
 }
 
