@@ -14,21 +14,8 @@
 #include <inttypes.h>
 
 #include "../lib/cd_registry.h"
+#include "report.h"
 
-static void json_str(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (; s && *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(out, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(out, "\\u%04x", c);
-        else
-            fputc(c, out);
-    }
-    fputc('"', out);
-}
 
 static double us(int64_t ns) { return (double)ns / 1000.0; }
 
@@ -37,7 +24,7 @@ static void thread_names(FILE *out, const cd_spans_t *s)
     for (int i = 0; i < s->nlanes; i++) {
         fprintf(out, ",\n{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":1,"
                 "\"tid\":%d,\"args\":{\"name\":", s->lanes[i]);
-        json_str(out, cd_reg_thread_name(s->lanes[i]));
+        cd_report_json_str(out, cd_reg_thread_name(s->lanes[i]));
         fprintf(out, "}},\n{\"ph\":\"M\",\"name\":\"thread_sort_index\","
                 "\"pid\":1,\"tid\":%d,\"args\":{\"sort_index\":%d}}",
                 s->lanes[i], i);
@@ -49,7 +36,7 @@ static void slice(FILE *out, const char *name, const char *cat,
                   const cd_span_t *sp)
 {
     fputs(",\n{\"ph\":\"X\",\"name\":", out);
-    json_str(out, name);
+    cd_report_json_str(out, name);
     fprintf(out, ",\"cat\":\"%s\",\"pid\":1,\"tid\":%d,\"ts\":%.3f,"
             "\"dur\":%.3f", cat, sp->thread, us(sp->t0), us(sp->t1 - sp->t0));
     if (sp->red)
@@ -87,7 +74,7 @@ static void span(FILE *out, const cd_span_t *sp, int *flows)
         break;
     case CD_SPAN_POINT:
         fputs(",\n{\"ph\":\"i\",\"s\":\"t\",\"name\":", out);
-        json_str(out, sp->label);
+        cd_report_json_str(out, sp->label);
         fprintf(out, ",\"cat\":\"point\",\"pid\":1,\"tid\":%d,\"ts\":%.3f}",
                 sp->thread, us(sp->t0));
         break;
@@ -105,28 +92,28 @@ void cd_chrome_write(FILE *out, const cd_spans_t *s, const cd_run_result_t *r)
     fputs("{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n"
           "{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":1,\"args\":"
           "{\"name\":", out);
-    json_str(out, title);
+    cd_report_json_str(out, title);
     fputs("}}", out);
     thread_names(out, s);
     for (int i = 0; i < s->n; i++)
         span(out, &s->v[i], &flows);
     /* The verdict, over the whole run, where the run ended. */
     fputs(",\n{\"ph\":\"i\",\"s\":\"g\",\"name\":", out);
-    json_str(out, cd_status_name(v->status));
+    cd_report_json_str(out, cd_status_name(v->status));
     fprintf(out, ",\"cat\":\"verdict\",\"pid\":1,\"tid\":%d,\"ts\":%.3f%s,"
             "\"args\":{\"observed\":", s->nlanes ? s->lanes[0] : 1,
             us(s->end_ns),
             v->status == CD_HELD ? "" : ",\"cname\":\"terrible\"");
-    json_str(out, v->observed);
+    cd_report_json_str(out, v->observed);
     fputs("}}\n],\"otherData\":{\"scenario\":", out);
-    json_str(out, r->scenario->name);
+    cd_report_json_str(out, r->scenario->name);
     fputs(",\"variant\":", out);
-    json_str(out, r->scenario->variants[r->variant].name);
+    cd_report_json_str(out, r->scenario->variants[r->variant].name);
     fputs(",\"status\":", out);
-    json_str(out, cd_status_name(v->status));
+    cd_report_json_str(out, cd_status_name(v->status));
     fputs(",\"expected\":", out);
-    json_str(out, v->expected);
+    cd_report_json_str(out, v->expected);
     fputs(",\"observed\":", out);
-    json_str(out, v->observed);
+    cd_report_json_str(out, v->observed);
     fprintf(out, ",\"events_lost\":%" PRIu64 "}}\n", s->lost);
 }

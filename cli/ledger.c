@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -2197,6 +2198,17 @@ void cd_ledger_end(cd_verdict_t *v)
     cd_judge_free(j);
     send_bytes(led.buf, sizeof *led.buf * (kept + 1));
     led.open = 0;
+}
+
+void cd_ledger_end_error(cd_verdict_t *v, int failed, const char *fmt, ...)
+{
+    cd_ledger_end(v);
+    if (!failed)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    cd_verdict_vobserve(v, CD_ERROR, fmt, ap);
+    va_end(ap);
 }
 
 int cd_ledger_last_most(void)

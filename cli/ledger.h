@@ -263,6 +263,11 @@ void cd_ledger_put(int kind, int a, int b, int c, int64_t d);
  * figures), sends the whole run to the fd, if any. */
 void cd_ledger_end(cd_verdict_t *v);
 
+/* cd_ledger_end, then, when failed, what the harness could not do as the
+ * run's verdict (CD_ERROR; fmt as printf: "could not start 4 cooks"). */
+void cd_ledger_end_error(cd_verdict_t *v, int failed, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* The most slow calls that were in flight at once in the last run
  * cd_ledger_end judged (the service's measure of parallelism). */
 int cd_ledger_last_most(void);

@@ -224,7 +224,7 @@ void cd_report_text(FILE *out, const cd_run_result_t *r)
 
 /* ================================== JSON ================================= */
 
-static void json_str(FILE *out, const char *s)
+void cd_report_json_str(FILE *out, const char *s)
 {
     fputc('"', out);
     for (; s && *s; s++) {
@@ -244,7 +244,7 @@ static void json_str(FILE *out, const char *s)
 static void json_site(FILE *out, cd_site_t s)
 {
     fputs("{\"file\":", out);
-    json_str(out, s.file ? s.file : "");
+    cd_report_json_str(out, s.file ? s.file : "");
     fprintf(out, ",\"line\":%d}", s.line);
 }
 
@@ -252,7 +252,7 @@ static void json_site(FILE *out, cd_site_t s)
 static void json_field(FILE *out, const char *key, const char *value)
 {
     fprintf(out, ",\"%s\":", key);
-    json_str(out, value);
+    cd_report_json_str(out, value);
 }
 
 /* ,"key":{"file":...,"line":...} */
@@ -275,7 +275,7 @@ static int json_member(FILE *out, const char *key, int present)
 static void json_item(FILE *out, int k, const char *key, const char *value)
 {
     fprintf(out, "%s{\"%s\":", k ? "," : "", key);
-    json_str(out, value);
+    cd_report_json_str(out, value);
 }
 
 static void json_cycle(FILE *out, const cd_run_result_t *r)
@@ -314,7 +314,7 @@ static void json_stuck(FILE *out, const cd_run_result_t *r)
         fputc('}', out);
     }
     fprintf(out, "],\"threads\":%d,\"lost_wakeup\":", r->stuck.nlive);
-    json_str(out, r->stuck.lost_wakeup);
+    cd_report_json_str(out, r->stuck.lost_wakeup);
     fputc('}', out);
 }
 
@@ -347,7 +347,7 @@ static void json_trace(FILE *out)
     for (int i = 0; ev && i < n; i++) {
         fprintf(out, "%s{\"t_ns\":%" PRId64 ",\"thread\":", i ? "," : "",
                 ev[i].t_ns);
-        json_str(out, cd_reg_thread_name(ev[i].thread));
+        cd_report_json_str(out, cd_reg_thread_name(ev[i].thread));
         json_field(out, "op", cd_op_name(ev[i].op));
         json_field(out, "object", cd_trace_subject(&ev[i], NULL));
         fprintf(out, ",\"arg\":%" PRId64 ",\"site\":", ev[i].arg);
@@ -363,26 +363,26 @@ void cd_report_json(FILE *out, const cd_run_result_t *r, int with_trace)
     const cd_verdict_t *v = &r->verdict;
 
     fputs("{\"scenario\":", out);
-    json_str(out, r->scenario->name);
+    cd_report_json_str(out, r->scenario->name);
     json_field(out, "variant", r->scenario->variants[r->variant].name);
     fprintf(out, ",\"threads\":%d,\"workers\":%d,\"iterations\":%d,"
             "\"status\":", r->params.threads, r->params.workers,
             r->params.iterations);
-    json_str(out, cd_status_name(v->status));
+    cd_report_json_str(out, cd_status_name(v->status));
     fprintf(out, ",\"exit_code\":%d,\"expected\":", cd_exit_code(v->status));
-    json_str(out, v->expected);
+    cd_report_json_str(out, v->expected);
     json_field(out, "observed", v->observed);
     fprintf(out, ",\"duration_ms\":%.3f,\"figures\":{",
             (double)r->duration_ns / 1e6);
     for (int i = 0; i < v->nfigs; i++) {
         if (i)
             fputc(',', out);
-        json_str(out, v->figs[i].key);
+        cd_report_json_str(out, v->figs[i].key);
         fputc(':', out);
         if (v->figs[i].is_num)
             fprintf(out, "%" PRId64, v->figs[i].num);
         else
-            json_str(out, v->figs[i].str);
+            cd_report_json_str(out, v->figs[i].str);
     }
     fputc('}', out);
     json_cycle(out, r);
@@ -391,7 +391,7 @@ void cd_report_json(FILE *out, const cd_run_result_t *r, int with_trace)
     if (r->controlled) {
         fprintf(out, ",\"decisions\":%d,\"steps\":%ld,\"schedule\":",
                 r->ndecisions, r->steps);
-        json_str(out, r->schedule);
+        cd_report_json_str(out, r->schedule);
         json_field(out, "replay", r->replay);
     }
     if (with_trace)

@@ -15,6 +15,8 @@ void cd_report_intro(FILE *out, const cd_scenario_t *s, int variant,
 void cd_report_trace(FILE *out);
 /* Findings (lock-order inversions) then the one verdict line. */
 void cd_report_text(FILE *out, const cd_run_result_t *r);
+/* s as a JSON string, quoted and escaped (NULL: ""). */
+void cd_report_json_str(FILE *out, const char *s);
 /* One JSON object, with the trace when with_trace. */
 void cd_report_json(FILE *out, const cd_run_result_t *r, int with_trace);
 /* Sets the program name replay commands start with, from main's argv[0]:

@@ -238,14 +238,6 @@ static const cd_cycle_link_t *cycle_link(const cd_cycle_t *c, int id)
     return NULL;
 }
 
-static int cycle_has_obj(const cd_cycle_t *c, int id)
-{
-    for (int k = 0; c && k < c->len; k++)
-        if (c->link[k].waits == id || c->link[k].holds == id)
-            return 1;
-    return 0;
-}
-
 /* A stuck run's wait of thread id, or NULL. */
 static const cd_stuck_wait_t *stuck_wait(const cd_stuck_t *st, int id)
 {
@@ -255,14 +247,6 @@ static const cd_stuck_wait_t *stuck_wait(const cd_stuck_t *st, int id)
     return NULL;
 }
 
-static int stuck_has_obj(const cd_stuck_t *st, int id)
-{
-    for (int k = 0; st && k < st->len; k++)
-        if (st->wait[k].obj == id)
-            return 1;
-    return 0;
-}
-
 /* Drawn in the cycle's colour: a thread of the deadlock cycle, or one of
  * a stuck run. */
 static int highlighted_thread(const cd_screen_in_t *in, int id)
@@ -270,9 +254,18 @@ static int highlighted_thread(const cd_screen_in_t *in, int id)
     return cycle_link(in->cycle, id) || stuck_wait(in->stuck, id);
 }
 
+/* ...and an object that such a thread holds or waits for. */
 static int highlighted_obj(const cd_screen_in_t *in, int id)
 {
-    return cycle_has_obj(in->cycle, id) || stuck_has_obj(in->stuck, id);
+    const cd_cycle_t *c = in->cycle;
+    const cd_stuck_t *st = in->stuck;
+    for (int k = 0; c && k < c->len; k++)
+        if (c->link[k].waits == id || c->link[k].holds == id)
+            return 1;
+    for (int k = 0; st && k < st->len; k++)
+        if (st->wait[k].obj == id)
+            return 1;
+    return 0;
 }
 
 int cd_screen_cycle_line(const cd_cycle_t *c, const cd_snapshot_t *snap,

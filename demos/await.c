@@ -331,8 +331,7 @@ const cd_scenario_t cd_scenario_await = {
     .pitfall = "a blocking lock held across an await blocks the worker that "
                "must resume its holder",
     .lesson = "lessons/05-await.md",
-    .variants = variants,
-    .nvariants = 3,
+    CD_VARIANTS(variants),
     .recommended = 1,
     .defaults = { .iterations = 8, .workers = 1 },
     .min = { .iterations = 1, .workers = 1 },

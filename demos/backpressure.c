@@ -34,7 +34,7 @@
 #include "../lib/cd_chan.h"
 #include "../lib/cd_registry.h"
 #include "../lib/cd_thread.h"
-#include "scenario.h"
+#include "support.h" /* scenario.h, and the byte counts */
 
 #define LINES_PER_REQUEST 10 /* a request logs 10 lines... */
 #define REQUEST_USEC 100     /* ...and takes a worker 0.1 ms */
@@ -220,25 +220,6 @@ static void show_figures(app_t *a, worker_t *w)
                                    &q->chan_bytes, memory_order_relaxed) / 1024);
 }
 
-/* "512 B", "64 KiB", "29.3 MiB" */
-static const char *human_bytes(char *buf, size_t size, double bytes)
-{
-    const char *unit = "B";
-    if (bytes >= 1024.0 * 1024) {
-        bytes /= 1024.0 * 1024;
-        unit = "MiB";
-    } else if (bytes >= 1024) {
-        bytes /= 1024;
-        unit = "KiB";
-    }
-    /* Whole numbers without a decimal: a budget of "1 MiB", not "1.0". */
-    if (bytes == (double)(long)bytes)
-        snprintf(buf, size, "%.0f %s", bytes, unit);
-    else
-        snprintf(buf, size, "%.1f %s", bytes, unit);
-    return buf;
-}
-
 /* The whole account, added up over the workers. */
 typedef struct totals {
     long produced, sent, gave_up, delivered, lost;
@@ -312,7 +293,7 @@ static void check(app_t *a, cd_verdict_t *v)
     cd_verdict_expect(v, "the log queue to stay within its %s memory budget "
                       "and every line to be delivered, dropped (counted) or "
                       "given up (reported)",
-                      human_bytes(b1, sizeof b1, MEMORY_BUDGET));
+                      cd_demo_bytes(b1, sizeof b1, MEMORY_BUDGET));
     if (atomic_load(&a->killed)) {
         const cd_chan_stats_t *k = &a->at_kill;
         double s = (double)(a->kill_ns - a->t0_ns) / 1e9;
@@ -323,8 +304,8 @@ static void check(app_t *a, cd_verdict_t *v)
             "budget, so the run was stopped as an out-of-memory kill would "
             "stop the process, and the %ld lines still queued were lost "
             "(workers logged %.0f lines/s, the store wrote %.0f/s)",
-            rate, human_bytes(b2, sizeof b2, rate * sizeof(log_line_t)),
-            s * 1000, k->depth, human_bytes(b3, sizeof b3, (double)k->bytes),
+            rate, cd_demo_bytes(b2, sizeof b2, rate * sizeof(log_line_t)),
+            s * 1000, k->depth, cd_demo_bytes(b3, sizeof b3, (double)k->bytes),
             t.lost, per_s((double)t.produced, t.produce_s),
             per_s((double)t.delivered, t.ship_s));
     } else if (t.lost != 0) {
@@ -339,7 +320,7 @@ static void check(app_t *a, cd_verdict_t *v)
             "lines in %s; workers logged %.0f lines/s and waited %.0f ms "
             "for room%s", t.produced, t.delivered,
             (unsigned long long)t.q.drops, t.gave_up, t.q.high_water,
-            human_bytes(b2, sizeof b2, (double)t.q.bytes),
+            cd_demo_bytes(b2, sizeof b2, (double)t.q.bytes),
             per_s((double)t.produced, t.produce_s), t.wait_s * 1000,
             t.q.capacity == 0 ? " - but nothing bounds this queue: a longer "
                                 "burst (--iterations) passes the budget"
@@ -395,8 +376,7 @@ const cd_scenario_t cd_scenario_backpressure = {
     .pitfall = "an unbounded queue hides a consumer 10x slower than its "
                "producer, until memory runs out",
     .lesson = "lessons/04-backpressure.md",
-    .variants = variants,
-    .nvariants = 4,
+    CD_VARIANTS(variants),
     .recommended = BOUNDED,
     .defaults = { .threads = 1, .iterations = 3000 },
     .min = { .threads = 1, .iterations = 10 },

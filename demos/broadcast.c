@@ -36,7 +36,7 @@
 #include "../lib/cd_chan.h"
 #include "../lib/cd_registry.h"
 #include "../lib/cd_thread.h"
-#include "scenario.h"
+#include "support.h" /* scenario.h, and the byte counts */
 
 #define PUBLISH_USEC 200     /* the script pushes an update every 0.2 ms */
 #define APPLY_USEC 100       /* a quick edge applies one in 0.1 ms */
@@ -299,24 +299,6 @@ static void teardown(fleet_t *f)
     free(f->e);
 }
 
-/* "512 B", "64 KiB", "4.5 MiB" */
-static const char *human_bytes(char *buf, size_t size, double bytes)
-{
-    const char *unit = "B";
-    if (bytes >= 1024.0 * 1024) {
-        bytes /= 1024.0 * 1024;
-        unit = "MiB";
-    } else if (bytes >= 1024) {
-        bytes /= 1024;
-        unit = "KiB";
-    }
-    if (bytes == (double)(long)bytes)
-        snprintf(buf, size, "%.0f %s", bytes, unit);
-    else
-        snprintf(buf, size, "%.1f %s", bytes, unit);
-    return buf;
-}
-
 /* The fleet's account: the worst edge on each count. */
 typedef struct totals {
     size_t peak_held;     /* most updates held for one edge */
@@ -390,7 +372,7 @@ static void check(const fleet_t *f, cd_verdict_t *v)
     cd_verdict_expect(v, "at most %d updates (%s) held for any edge, every "
                       "missed update reported with its exact count, and "
                       "every edge ending on v%d", CAPACITY,
-                      human_bytes(b1, sizeof b1,
+                      cd_demo_bytes(b1, sizeof b1,
                                   (double)(CAPACITY * sizeof(config_t))),
                       f->updates);
     if (t.peak_held > CAPACITY) {
@@ -401,7 +383,7 @@ static void check(const fleet_t *f, cd_verdict_t *v)
             "ones included, one by one, and served v%d %.1f ms after it "
             "went out", (int)(t.worst - f->e) + 1,
             t.worst == s ? ", the slow one," : "", t.peak_held,
-            human_bytes(b2, sizeof b2,
+            cd_demo_bytes(b2, sizeof b2,
                         (double)(t.peak_held * sizeof(config_t))),
             2 * f->updates, t.worst->applied, f->updates,
             catch_up_ms(f, t.worst));
@@ -429,7 +411,7 @@ static void held_text(const fleet_t *f, const totals_t *t, cd_verdict_t *v)
                  "it: more updates or a slower edge pass %d)", CAPACITY);
     else
         snprintf(where, sizeof where, "(one ring of %s for all %d)",
-                 human_bytes(b, sizeof b,
+                 cd_demo_bytes(b, sizeof b,
                              (double)(CAPACITY * sizeof(config_t))),
                  f->nedges);
     if (s->lags)
@@ -487,8 +469,7 @@ const cd_scenario_t cd_scenario_broadcast = {
     .pitfall = "a queue per subscriber holds every update a slow one has "
                "not read: memory grows with the updates sent",
     .lesson = "lessons/18-broadcast.md",
-    .variants = variants,
-    .nvariants = 2,
+    CD_VARIANTS(variants),
     .recommended = BOUNDED,
     .defaults = { .threads = 3, .iterations = 200 },
     .min = { .threads = 1, .iterations = 1 },

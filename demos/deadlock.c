@@ -201,8 +201,7 @@ const cd_scenario_t cd_scenario_deadlock = {
     .title = "the ABBA deadlock",
     .pitfall = "two transfers lock the same two accounts in opposite order",
     .lesson = "lessons/02-deadlock.md",
-    .variants = variants,
-    .nvariants = 3,
+    CD_VARIANTS(variants),
     .recommended = 1,
     /* Ten transfers each way: even if one thread starts late (a loaded
      * machine), the other is still transferring when it arrives. */

@@ -372,8 +372,7 @@ const cd_scenario_t cd_scenario_holdtime = {
     .pitfall = "a 5 ms report computed holding the state's lock: eight "
                "handlers run one at a time",
     .lesson = "lessons/17-holdtime.md",
-    .variants = variants,
-    .nvariants = 3,
+    CD_VARIANTS(variants),
     .recommended = 1,
     .wrong_fixes = 1u << 2, /* no-check */
     .defaults = { .threads = 8, .iterations = 4 },

@@ -427,8 +427,7 @@ const cd_scenario_t cd_scenario_inventory = {
     .pitfall = "check stock, await the payment, decrement: every buyer "
                "passes the check before anyone takes a unit",
     .lesson = "lessons/15-inventory.md",
-    .variants = variants,
-    .nvariants = 3,
+    CD_VARIANTS(variants),
     .recommended = 1,
     .defaults = { .iterations = 40, .workers = 1 },
     .min = { .iterations = 4, .workers = 1 },

@@ -358,8 +358,7 @@ const cd_scenario_t cd_scenario_livelock = {
     .pitfall = "two transfers step back from each other and retry in "
                "lockstep: busy, never done",
     .lesson = "lessons/12-livelock.md",
-    .variants = variants,
-    .nvariants = 3,
+    CD_VARIANTS(variants),
     .recommended = 1,
     /* Twenty transfers each way: a round that slips on a busy machine lets
      * one through, and the lockstep is back long before the work runs

@@ -210,8 +210,7 @@ const cd_scenario_t cd_scenario_lost_wakeup = {
     .pitfall = "a signal sent before anyone waits is lost; the waiter sleeps "
                "for ever",
     .lesson = "lessons/07-lost-wakeup.md",
-    .variants = variants,
-    .nvariants = 3,
+    CD_VARIANTS(variants),
     .recommended = 1,
     .defaults = { .iterations = 3 },
     .min = { .iterations = 1 },

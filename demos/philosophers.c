@@ -260,8 +260,7 @@ const cd_scenario_t cd_scenario_philosophers = {
     .title = "the dining philosophers",
     .pitfall = "five diners each hold the left fork and wait for the right",
     .lesson = "lessons/10-philosophers.md",
-    .variants = variants,
-    .nvariants = 4,
+    CD_VARIANTS(variants),
     .recommended = 1,
     /* Ten meals each: a diner that starts late still finds the others
      * at the table, so the ring closes on a loaded machine too. */

@@ -279,8 +279,7 @@ const cd_scenario_t cd_scenario_publication = {
     .pitfall = "a ready flag raised before the record it guards is written "
                "hands readers stale data",
     .lesson = "lessons/11-publication.md",
-    .variants = variants,
-    .nvariants = 3,
+    CD_VARIANTS(variants),
     .recommended = 1,
     .defaults = { .threads = 4, .iterations = 8 },
     .min = { .threads = 1, .iterations = 1 },

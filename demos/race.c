@@ -207,25 +207,11 @@ static void check(void *state, int64_t ns, cd_verdict_t *v)
 {
     shop_t *s = state;
     double seconds = (double)ns / 1e9;
-    cd_demo_tally_t t = cd_demo_tally(s->charges, s->norders,
-                                      memory_order_seq_cst);
-    int total = t.total, twice = t.twice, unpaid = t.never, worst = 0;
-    for (int c = 0; c < s->ncustomers; c++)
-        if (atomic_load(&s->balance[c]) < atomic_load(&s->balance[worst]))
-            worst = c;
-    long start = (long)PRICE * ((s->norders - worst + s->ncustomers - 1) /
-                                s->ncustomers);
-    long low = atomic_load(&s->balance[worst]);
+    cd_demo_shop_t b = cd_demo_shop_books(s->charges, s->norders, s->balance,
+                                          s->ncustomers, PRICE, v);
+    int total = b.total, twice = b.twice, unpaid = b.unpaid;
 
-    cd_verdict_expect(v, "each of %d %s charged once, every balance "
-                      "ending at 0", s->norders,
-                      cd_plural(s->norders, "order", "orders"));
-    cd_verdict_num(v, "orders", s->norders);
-    cd_verdict_num(v, "charges", total);
-    cd_verdict_num(v, "double_charged", twice);
-    cd_verdict_num(v, "unpaid", unpaid);
-    cd_verdict_num(v, "customers", s->ncustomers);
-    cd_verdict_num(v, "lowest_balance", low);
+    cd_verdict_num(v, "lowest_balance", b.low);
     cd_verdict_num(v, "orders_per_sec",
                    seconds > 0 ? (int64_t)(s->norders / seconds) : 0);
     if (twice || unpaid)
@@ -234,7 +220,7 @@ static void check(void *state, int64_t ns, cd_verdict_t *v)
                            "more, %d unpaid); customer-%d balance %ld -> %ld",
                            total, s->norders,
                            cd_plural(s->norders, "order", "orders"), twice,
-                           unpaid, worst + 1, start, low);
+                           unpaid, b.worst + 1, b.start, b.low);
     else
         cd_verdict_observe(v, CD_HELD,
                            "%d charges for %d %s, all balances 0; %d "
@@ -265,8 +251,7 @@ const cd_scenario_t cd_scenario_race = {
     .title = "the double charge",
     .pitfall = "check-then-act across a slow call charges a customer twice",
     .lesson = "lessons/01-race.md",
-    .variants = variants,
-    .nvariants = 4,
+    CD_VARIANTS(variants),
     .recommended = 2,
     .defaults = { .threads = 4, .iterations = 8 },
     .min = { .threads = 1, .iterations = 1 },

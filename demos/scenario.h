@@ -11,6 +11,7 @@
 #ifndef CD_SCENARIO_H
 #define CD_SCENARIO_H
 
+#include <stdarg.h>
 #include <stdint.h>
 
 /* Parameters every scenario takes (ranges per scenario). A scenario whose
@@ -97,6 +98,12 @@ typedef struct cd_scenario {
     int (*instance_main)(int argc, char **argv);
 } cd_scenario_t;
 
+/* A scenario's .variants and .nvariants from its array of variants, so
+ * that the count cannot fall behind the array:
+ * `CD_VARIANTS(variants),` in its cd_scenario_t. */
+#define CD_VARIANTS(array) \
+    .variants = (array), .nvariants = (int)(sizeof(array) / sizeof((array)[0]))
+
 /* The table of scenarios, in the order `concdemo list` shows them. */
 const cd_scenario_t *const *cd_scenarios(int *count);
 const cd_scenario_t *cd_scenario_find(const char *name);
@@ -108,6 +115,10 @@ void cd_verdict_expect(cd_verdict_t *v, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void cd_verdict_observe(cd_verdict_t *v, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* cd_verdict_observe for a caller that takes its own format and
+ * arguments. */
+void cd_verdict_vobserve(cd_verdict_t *v, int status, const char *fmt,
+                         va_list ap) __attribute__((format(printf, 3, 0)));
 void cd_verdict_num(cd_verdict_t *v, const char *key, int64_t value);
 void cd_verdict_str(cd_verdict_t *v, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

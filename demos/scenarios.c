@@ -96,8 +96,14 @@ void cd_verdict_observe(cd_verdict_t *v, int status, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(v->observed, sizeof v->observed, fmt, ap);
+    cd_verdict_vobserve(v, status, fmt, ap);
     va_end(ap);
+}
+
+void cd_verdict_vobserve(cd_verdict_t *v, int status, const char *fmt,
+                         va_list ap)
+{
+    vsnprintf(v->observed, sizeof v->observed, fmt, ap);
     v->status = status;
 }
 

@@ -312,8 +312,7 @@ const cd_scenario_t cd_scenario_spurious = {
     .pitfall = "a cook trusts a wake-up (if, not while) and takes from an "
                "empty rail",
     .lesson = "lessons/08-spurious.md",
-    .variants = variants,
-    .nvariants = 3,
+    CD_VARIANTS(variants),
     .recommended = 1,
     .defaults = { .threads = 2, .iterations = 4 },
     .min = { .threads = 1, .iterations = 1 },

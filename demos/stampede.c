@@ -320,8 +320,7 @@ const cd_scenario_t cd_scenario_stampede = {
     .pitfall = "check the cache, miss, query, fill: every request for a "
                "cold key queries the database at once",
     .lesson = "lessons/13-stampede.md",
-    .variants = variants,
-    .nvariants = 3,
+    CD_VARIANTS(variants),
     .recommended = 1,
     .defaults = { .iterations = 50, .workers = 1 },
     /* Two requests per key are enough for two queries of one key. */

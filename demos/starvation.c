@@ -376,8 +376,7 @@ const cd_scenario_t cd_scenario_starvation = {
     .pitfall = "a reader-preferring rwlock lets overlapping readers shut a "
                "writer out",
     .lesson = "lessons/03-starvation.md",
-    .variants = variants,
-    .nvariants = 3,
+    CD_VARIANTS(variants),
     .recommended = 1,
     .defaults = { .threads = 6, .iterations = 300 },
     .min = { .threads = 4, .iterations = 100 },

@@ -81,6 +81,32 @@ cd_demo_tally_t cd_demo_tally(const atomic_int *count, int n,
     return t;
 }
 
+cd_demo_shop_t cd_demo_shop_books(const atomic_int *charges, int norders,
+                                  const atomic_long *balance,
+                                  int ncustomers, long price,
+                                  cd_verdict_t *v)
+{
+    cd_demo_tally_t t = cd_demo_tally(charges, norders, memory_order_seq_cst);
+    cd_demo_shop_t b = { .total = t.total, .twice = t.twice,
+                         .unpaid = t.never };
+    for (int c = 0; c < ncustomers; c++)
+        if (atomic_load(&balance[c]) < atomic_load(&balance[b.worst]))
+            b.worst = c;
+    /* Orders go round the customers: customer c pays for its share. */
+    b.start = price * ((norders - b.worst + ncustomers - 1) / ncustomers);
+    b.low = atomic_load(&balance[b.worst]);
+
+    cd_verdict_expect(v, "each of %d %s charged once, every balance "
+                      "ending at 0", norders,
+                      cd_plural(norders, "order", "orders"));
+    cd_verdict_num(v, "orders", norders);
+    cd_verdict_num(v, "charges", b.total);
+    cd_verdict_num(v, "double_charged", b.twice);
+    cd_verdict_num(v, "unpaid", b.unpaid);
+    cd_verdict_num(v, "customers", ncustomers);
+    return b;
+}
+
 size_t cd_demo_append(char *buf, size_t size, size_t at, const char *fmt,
                       ...)
 {
@@ -99,4 +125,21 @@ void cd_demo_join(char *buf, size_t size, const int *c, int n)
     buf[0] = '\0';
     for (int i = 0; i < n; i++)
         at = cd_demo_append(buf, size, at, "%s%d", i ? "/" : "", c[i]);
+}
+
+const char *cd_demo_bytes(char *buf, size_t size, double bytes)
+{
+    const char *unit = "B";
+    if (bytes >= 1024.0 * 1024) {
+        bytes /= 1024.0 * 1024;
+        unit = "MiB";
+    } else if (bytes >= 1024) {
+        bytes /= 1024;
+        unit = "KiB";
+    }
+    if (bytes == (double)(long)bytes)
+        snprintf(buf, size, "%.0f %s", bytes, unit);
+    else
+        snprintf(buf, size, "%.1f %s", bytes, unit);
+    return buf;
 }

@@ -85,6 +85,25 @@ typedef struct cd_demo_tally {
 cd_demo_tally_t cd_demo_tally(const atomic_int *count, int n,
                               memory_order order);
 
+/* The books of a shop whose customers pay for their orders (race,
+ * async-race), read for its check: the charges of norders orders
+ * (charges[k]: how often order k was charged), and the customer whose
+ * balance (balance[c], at price a charge) fell lowest. */
+typedef struct cd_demo_shop {
+    int total, twice, unpaid; /* charges; orders charged twice or more;
+                                 orders never charged */
+    int worst;                /* the customer with the lowest balance */
+    long start, low;          /* what worst could pay for, and has left */
+} cd_demo_shop_t;
+
+/* Reads the books, and says in v what every such shop promises (each
+ * order charged once, every balance ending at 0) with the figures orders,
+ * charges, double_charged, unpaid and customers. */
+cd_demo_shop_t cd_demo_shop_books(const atomic_int *charges, int norders,
+                                  const atomic_long *balance,
+                                  int ncustomers, long price,
+                                  cd_verdict_t *v);
+
 /* Writes fmt's text at buf + at, truncated to fit the size bytes of buf,
  * and returns at plus the length snprintf gives it; a buf already full (at
  * >= size) is left as it is. For sentences built piece by piece: "8/8/7",
@@ -95,5 +114,9 @@ size_t cd_demo_append(char *buf, size_t size, size_t at, const char *fmt,
 /* Writes n counts into buf, one per thread: "8/8/7/8" (truncated to fit
  * size bytes). */
 void cd_demo_join(char *buf, size_t size, const int *c, int n);
+
+/* bytes for a person, into buf (size bytes): "512 B", "64 KiB", "4.5 MiB";
+ * a whole number without a decimal ("1 MiB", not "1.0"). Returns buf. */
+const char *cd_demo_bytes(char *buf, size_t size, double bytes);
 
 #endif /* CD_SUPPORT_H */

@@ -346,8 +346,7 @@ const cd_scenario_t cd_scenario_webhook = {
     .pitfall = "a retry arrives while the first delivery awaits: check, "
                "await, record fulfils the order three times",
     .lesson = "lessons/14-webhook.md",
-    .variants = variants,
-    .nvariants = 3,
+    CD_VARIANTS(variants),
     .recommended = 1,
     .defaults = { .iterations = 8, .workers = 1 },
     .min = { .iterations = 1, .workers = 1 },

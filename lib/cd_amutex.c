@@ -66,15 +66,10 @@ int cd_amutex_lock_at(cd_amutex_t *m, cd_site_t site)
     }
     waiter_t w = { .task = t };
     cd_queue_push(&m->queue, &w.node);
-    /* Recorded before the unlock: once a waker can see us, we are parked. */
-    cd__op_park(self, m->id, NULL, 0, site);
-    CD_CHECK(pthread_mutex_unlock(&m->lk));
-
-    if (cd__task_park(t) != 0) {
+    if (cd__task_park_locked(t, self, m->id, &m->lk, site) != 0) {
         /* The run was aborted. Leave the queue, or - if the lock was
          * handed over meanwhile - take it, so that the abort releases it
          * to the next waiter like any other held lock. */
-        CD_CHECK(pthread_mutex_lock(&m->lk));
         int granted = w.granted;
         if (!granted)
             cd_queue_remove(&m->queue, &w.node);
@@ -83,6 +78,7 @@ int cd_amutex_lock_at(cd_amutex_t *m, cd_site_t site)
             cd__op_acquired(self, m->id, site);
         cd__op_abort_self(self);
     }
+    CD_CHECK(pthread_mutex_unlock(&m->lk));
     /* Handed over by the unlocker: m->owner is already us. */
     cd__op_acquired(self, m->id, site);
     return 0;
@@ -119,10 +115,4 @@ int cd_akeyed_init_strategy(cd_akeyed_t *k, const char *prefix, int n,
 int cd_akeyed_init(cd_akeyed_t *k, const char *prefix, int n)
 {
     return cd_akeyed_init_strategy(k, prefix, n, CD_KEY_CONTINUE);
-}
-
-void cd_akeyed_destroy(cd_akeyed_t *k)
-{
-    cd_keytab_free(k->locks);
-    k->locks = NULL;
 }

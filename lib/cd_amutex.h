@@ -24,6 +24,7 @@
 #include <pthread.h>
 
 #include "cd_common.h"
+#include "cd_keyed.h"
 #include "cd_keytab.h"
 #include "cd_queue.h"
 
@@ -53,43 +54,28 @@ void cd_amutex_unlock_at(cd_amutex_t *m, cd_site_t site);
 
 /* ---- keyed ----
  * The awaitable keyed mutex: the key table of cd_keytab.h with tasks as
- * its waiters (see cd_keyed.h for the same with threads). A waiting task
- * parks; the keys' records are CD_OBJ_AKEY. */
+ * its waiters. Its calls are cd_keyed.h's, under the same contracts, but
+ * for tasks: the caller is a task, a waiting task parks (its worker runs
+ * others), and it is ended if the run is aborted while it waits. The
+ * keys' records are CD_OBJ_AKEY. */
 
-typedef struct cd_akeyed {
-    cd_keytab_t *locks; /* the key table; NULL until init succeeded */
-} cd_akeyed_t;
+typedef cd_keyed_t cd_akeyed_t;
 
-/* Makes an awaitable keyed mutex whose keys are named "<prefix>[<key>]".
- * n: how many keys are expected to be live at once, a sizing hint. The
- * strategy is CD_KEY_CONTINUE; _strategy chooses. Returns 0, -EINVAL
- * (n < 1) or -ENOMEM. */
+/* As cd_keyed_init and cd_keyed_init_strategy, with tasks as the waiters:
+ * 0, -EINVAL (n < 1) or -ENOMEM. */
 int cd_akeyed_init(cd_akeyed_t *k, const char *prefix, int n);
 int cd_akeyed_init_strategy(cd_akeyed_t *k, const char *prefix, int n,
                             cd_key_strategy_t strategy);
-/* Frees it; no task may hold or wait for a key. Safe when zeroed. */
-void cd_akeyed_destroy(cd_akeyed_t *k);
 
-/* Takes key, after the tasks that asked for it before; the task parks
- * meanwhile. Caller is a task. Returns 0; -ECANCELED when the holder
- * before failed under CD_KEY_STOP; -ENOMEM. Ends the task if the run is
- * aborted while it waits. _stop: this hold's failure stops the queue. */
-#define cd_akeyed_lock(k, key) \
-    cd_keytab_lock_at((k)->locks, (key), CD_KEY_DEFAULT, 0, CD_HERE)
-#define cd_akeyed_lock_stop(k, key) \
-    cd_keytab_lock_at((k)->locks, (key), CD_KEY_STOP, 0, CD_HERE)
-/* 0 if it took key, -EBUSY if somebody holds or waits for it. */
-#define cd_akeyed_trylock(k, key) \
-    cd_keytab_lock_at((k)->locks, (key), CD_KEY_DEFAULT, 1, CD_HERE)
-
-/* Caller holds key: hands it to the first waiting task, or frees it.
- * _failed: the holder failed. Returns 0, or -EPERM (not the holder). */
-#define cd_akeyed_unlock(k, key) \
-    cd_keytab_unlock_at((k)->locks, (key), 0, CD_HERE)
-#define cd_akeyed_unlock_failed(k, key) \
-    cd_keytab_unlock_at((k)->locks, (key), 1, CD_HERE)
-
-#define cd_akeyed_stats(k, out) cd_keytab_stats((k)->locks, (out))
-#define cd_akeyed_waiters(k, key) cd_keytab_waiters((k)->locks, (key))
+/* The rest is cd_keyed.h's: the table knows that its waiters are tasks.
+ * Destroy: no task may hold or wait for a key. */
+#define cd_akeyed_destroy cd_keyed_destroy
+#define cd_akeyed_lock cd_keyed_lock
+#define cd_akeyed_lock_stop cd_keyed_lock_stop
+#define cd_akeyed_trylock cd_keyed_trylock
+#define cd_akeyed_unlock cd_keyed_unlock
+#define cd_akeyed_unlock_failed cd_keyed_unlock_failed
+#define cd_akeyed_stats cd_keyed_stats
+#define cd_akeyed_waiters cd_keyed_waiters
 
 #endif /* CD_AMUTEX_H */

@@ -108,20 +108,7 @@ static int has_news(void *arg)
 static void wait_task(cd_bsub_t *s, cd_task_t *task, int self,
                       cd_site_t site)
 {
-    cd_bcast_t *b = s->b;
-    s->task = task;
-    /* Recorded before the unlock: once a sender can see us, we are
-     * parked. */
-    cd__op_park(self, s->id, NULL, 0, site);
-    CD_CHECK(pthread_mutex_unlock(&b->lock));
-    int rc = cd__task_park(task);
-    CD_CHECK(pthread_mutex_lock(&b->lock));
-    if (rc != 0) {
-        if (s->task == task)
-            s->task = NULL;
-        CD_CHECK(pthread_mutex_unlock(&b->lock));
-        cd__op_abort_self(self);
-    }
+    cd__task_park_slot(&s->task, task, self, s->id, &s->b->lock, site);
 }
 
 static int do_recv(cd_bsub_t *s, void *out, uint64_t *missed, int op,
@@ -175,43 +162,41 @@ int cd_bcast_try_recv_at(cd_bsub_t *s, void *out, uint64_t *missed,
 
 /* ============================== send, close ============================== */
 
-int cd_bcast_send_at(cd_bcast_t *b, const void *msg, cd_site_t site)
+/* A send of msg (op CD_OP_SEND) or the close (CD_OP_CLOSE): either wakes
+ * every receiver, and neither is possible once the channel is closed. */
+static int post(cd_bcast_t *b, const void *msg, int op, cd_site_t site)
 {
     int self = cd__self(), rc = 0;
 
     if (self)
-        cd__op_begin(self, CD_OP_SEND, b->id, 0, NULL, site);
+        cd__op_begin(self, op, b->id, 0, NULL, site);
     CD_CHECK(pthread_mutex_lock(&b->lock));
     if (b->closed) {
         rc = -EPIPE;
     } else {
-        memcpy(slot(b, b->sent), msg, b->msg_size);
-        b->sent++;
+        if (op == CD_OP_SEND) {
+            memcpy(slot(b, b->sent), msg, b->msg_size);
+            b->sent++;
+        } else {
+            b->closed = 1;
+        }
         publish(b);
         wake_all(b);
     }
     CD_CHECK(pthread_mutex_unlock(&b->lock));
-    if (self && rc == -EPIPE)
+    if (self && op == CD_OP_SEND && rc == -EPIPE)
         cd__op_note(self, CD_OP_CLOSED, b->id, 0, site);
     return rc;
 }
 
+int cd_bcast_send_at(cd_bcast_t *b, const void *msg, cd_site_t site)
+{
+    return post(b, msg, CD_OP_SEND, site);
+}
+
 int cd_bcast_close_at(cd_bcast_t *b, cd_site_t site)
 {
-    int self = cd__self(), rc = 0;
-
-    if (self)
-        cd__op_begin(self, CD_OP_CLOSE, b->id, 0, NULL, site);
-    CD_CHECK(pthread_mutex_lock(&b->lock));
-    if (b->closed) {
-        rc = -EPIPE;
-    } else {
-        b->closed = 1;
-        publish(b);
-        wake_all(b);
-    }
-    CD_CHECK(pthread_mutex_unlock(&b->lock));
-    return rc;
+    return post(b, NULL, CD_OP_CLOSE, site);
 }
 
 /* ================================= life ================================== */
@@ -225,13 +210,13 @@ int cd_bcast_init(cd_bcast_t *b, const char *name, size_t msg_size,
     b->buf = malloc(capacity * msg_size);
     if (!b->buf)
         return -ENOMEM;
-    int id = cd__reg_add_object(name, CD_OBJ_BCAST, b, NULL);
+    /* A broadcast channel is never held. */
+    int id = cd__park_open(name, CD_OBJ_BCAST, b, &b->lock, &b->cv);
     if (id < 0) {
         free(b->buf);
         b->buf = NULL;
         return id;
     }
-    cd__park_init(&b->lock, &b->cv);
     b->msg_size = msg_size;
     b->capacity = capacity;
     b->id = id;
@@ -244,11 +229,9 @@ int cd_bcast_init(cd_bcast_t *b, const char *name, size_t msg_size,
 
 void cd_bcast_destroy(cd_bcast_t *b)
 {
-    CD_CHECK(pthread_cond_destroy(&b->cv));
-    CD_CHECK(pthread_mutex_destroy(&b->lock));
     free(b->buf);
     b->buf = NULL;
-    cd__reg_remove_object(b->id);
+    cd__park_close(b->id, &b->lock, &b->cv, NULL);
 }
 
 int cd_bcast_subscribe(cd_bcast_t *b, cd_bsub_t *s, const char *name)

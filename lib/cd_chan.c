@@ -163,13 +163,7 @@ static int park_task(cd_chan_t *ch, int sending, cd_task_t *task, int self,
     while (!chan_ready(&cw)) {
         task_waiter_t w = { .task = task };
         cd_queue_push(q, &w.node);
-        /* Recorded before the unlock: once a waker can see us, we are
-         * parked. */
-        cd__op_park(self, ch->id, NULL, 0, site);
-        CD_CHECK(pthread_mutex_unlock(&ch->lock));
-        int rc = cd__task_park(task);
-        CD_CHECK(pthread_mutex_lock(&ch->lock));
-        if (rc != 0) {
+        if (cd__task_park_locked(task, self, ch->id, &ch->lock, site) != 0) {
             if (!w.woken)
                 cd_queue_remove(q, &w.node);
             CD_CHECK(pthread_mutex_unlock(&ch->lock));

@@ -62,7 +62,7 @@ void cd__park_init(pthread_mutex_t *lock, pthread_cond_t *cv)
 void cd__park_destroy(pthread_mutex_t *lock, pthread_cond_t *cv,
                       _Atomic int *waking)
 {
-    while (atomic_load_explicit(waking, memory_order_acquire) != 0)
+    while (waking && atomic_load_explicit(waking, memory_order_acquire) != 0)
         sched_yield();
     CD_CHECK(pthread_cond_destroy(cv));
     CD_CHECK(pthread_mutex_destroy(lock));

@@ -52,7 +52,7 @@ int cd__appendf(char *buf, size_t size, size_t *at, const char *fmt, ...)
 void cd__park_init(pthread_mutex_t *lock, pthread_cond_t *cv);
 /* Unmakes the pair once *waking is 0: a waiter let go may destroy the
  * primitive at once, while the one that let it go is still waking the
- * sleepers on cv. */
+ * sleepers on cv. waking NULL: nobody wakes after letting go. */
 void cd__park_destroy(pthread_mutex_t *lock, pthread_cond_t *cv,
                       _Atomic int *waking);
 

@@ -227,11 +227,10 @@ void cd_cond_broadcast_at(cd_cond_t *c, cd_site_t site)
 
 int cd_cond_init(cd_cond_t *c, const char *name)
 {
-    /* No release function: a condition variable is never held. */
-    int id = cd__reg_add_object(name, CD_OBJ_COND, c, NULL);
+    /* A condition variable is never held. */
+    int id = cd__park_open(name, CD_OBJ_COND, c, &c->lock, &c->cv);
     if (id < 0)
         return id;
-    cd__park_init(&c->lock, &c->cv);
     cd_queue_init(&c->waiters);
     c->signals = c->broadcasts = c->unheard = 0;
     c->pending = 0;
@@ -244,6 +243,5 @@ void cd_cond_destroy(cd_cond_t *c)
 {
     /* A waiter woken by a signal may destroy at once, while the
      * signaller is still waking cv's sleepers: let it finish. */
-    cd__park_destroy(&c->lock, &c->cv, &c->waking);
-    cd__reg_remove_object(c->id);
+    cd__park_close(c->id, &c->lock, &c->cv, &c->waking);
 }

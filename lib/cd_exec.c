@@ -906,6 +906,30 @@ int cd__task_park(cd_task_t *t)
     return cancelled ? -ECANCELED : 0;
 }
 
+int cd__task_park_locked(cd_task_t *t, int self, int obj,
+                         pthread_mutex_t *lock, cd_site_t site)
+{
+    /* Recorded before the unlock: once a waker can see us, we are
+     * parked. */
+    cd__op_park(self, obj, NULL, 0, site);
+    CD_CHECK(pthread_mutex_unlock(lock));
+    int rc = cd__task_park(t);
+    CD_CHECK(pthread_mutex_lock(lock));
+    return rc;
+}
+
+void cd__task_park_slot(cd_task_t **slot, cd_task_t *t, int self, int obj,
+                        pthread_mutex_t *lock, cd_site_t site)
+{
+    *slot = t;
+    if (cd__task_park_locked(t, self, obj, lock, site) != 0) {
+        if (*slot == t)
+            *slot = NULL;
+        CD_CHECK(pthread_mutex_unlock(lock));
+        cd__op_abort_self(self);
+    }
+}
+
 cd_exec_t *cd__task_exec(const cd_task_t *t) { return t->w->e; }
 
 void *cd__task_end_arg(const cd_task_t *t, cd__task_end_fn fn)

@@ -370,6 +370,19 @@ int cd__reg_add_object(const char *name, int kind, void *impl,
                        cd_release_fn release);
 void cd__reg_remove_object(int id);
 
+/* The life of a primitive that parks its waiters on its own lock and
+ * condition variable (cond, sem, oneshot, bcast) and that nobody holds,
+ * so an aborted thread has nothing of it to give back (no release
+ * function). cd__park_open registers obj (kind, name) and makes the pair
+ * (cd__park_init): its registry id, or -ENOSPC (nothing made).
+ * cd__park_close unmakes the pair (cd__park_destroy; waking NULL: nobody
+ * wakes sleepers after letting go of the lock), then the record.
+ * (cd_registry.c) */
+int cd__park_open(const char *name, int kind, void *obj,
+                  pthread_mutex_t *lock, pthread_cond_t *cv);
+void cd__park_close(int id, pthread_mutex_t *lock, pthread_cond_t *cv,
+                    _Atomic int *waking);
+
 /* Makes the calling thread the registry's thread id, started by cd_thread
  * (its start routine calls it). */
 void cd__reg_bind_self(int id);
@@ -502,6 +515,22 @@ int cd__task_id(const cd_task_t *t);
  * the run's abort resumed the task: the caller must undo its wait, then
  * call cd__op_abort_self(). */
 int cd__task_park(cd_task_t *t);
+/* The park of every awaitable primitive: records that task t (its id
+ * self) awaits object obj (cd__op_park), lets go of *lock, parks
+ * (cd__task_park) and takes *lock again. The caller holds *lock and has
+ * made the task findable by its waker under it, so no wake-up falls in
+ * between; it holds *lock again on return. Returns cd__task_park's
+ * result: on -ECANCELED the caller undoes its wait under *lock, lets go
+ * and calls cd__op_abort_self(). */
+int cd__task_park_locked(cd_task_t *t, int self, int obj,
+                         pthread_mutex_t *lock, cd_site_t site);
+/* The same for a primitive with one waiting task at a time (a oneshot's
+ * receiver, a subscriber's reader): puts t in *slot, where its waker
+ * finds it (and empties the slot), and parks. On the run's abort it
+ * empties *slot if t is still there (nobody may wake a task that is
+ * gone), lets go of *lock and ends the task; else returns holding *lock. */
+void cd__task_park_slot(cd_task_t **slot, cd_task_t *t, int self, int obj,
+                        pthread_mutex_t *lock, cd_site_t site);
 /* Makes a parked task ready on its worker (any thread may call it). */
 void cd__task_wake(cd_task_t *t);
 /* Parks the running task t until descriptor fd is ready for events

@@ -262,6 +262,19 @@ int cd_io_connect_rcvbuf_at(cd_conn_t **out, const char *name, int port,
     return 0;
 }
 
+/* After a call on c that failed with errno: when it would have blocked,
+ * waits until c is ready for events. Returns 0 to make the call again
+ * (also when a signal interrupted it), or what ends the caller's loop:
+ * -errno, or await_fd's error. */
+static int again(cd_conn_t *c, short events, cd_site_t site)
+{
+    if (errno == EINTR)
+        return 0;
+    if (errno != EAGAIN && errno != EWOULDBLOCK)
+        return -errno;
+    return await_fd(c, events, site);
+}
+
 int cd_io_accept_at(cd_conn_t *l, cd_conn_t **out, const char *name,
                     cd_site_t site)
 {
@@ -273,11 +286,9 @@ int cd_io_accept_at(cd_conn_t *l, cd_conn_t **out, const char *name,
             return conn_new(out, fd, name);
         }
         /* A client that gave up before we took it is not our error. */
-        if (errno == EINTR || errno == ECONNABORTED)
+        if (errno == ECONNABORTED)
             continue;
-        if (errno != EAGAIN && errno != EWOULDBLOCK)
-            return -errno;
-        int rc = await_fd(l, POLLIN, site);
+        int rc = again(l, POLLIN, site);
         if (rc != 0)
             return rc;
     }
@@ -293,11 +304,7 @@ ssize_t cd_io_read_at(cd_conn_t *c, void *buf, size_t n, cd_site_t site)
                                       CD_RELAXED);
             return k;
         }
-        if (errno == EINTR)
-            continue;
-        if (errno != EAGAIN && errno != EWOULDBLOCK)
-            return -errno;
-        int rc = await_fd(c, POLLIN, site);
+        int rc = again(c, POLLIN, site);
         if (rc != 0)
             return rc;
     }

@@ -301,12 +301,7 @@ static int wait_task(shard_t *s, entry_t *e, waiter_t *w, cd_task_t *task,
                      int self, cd_site_t site)
 {
     w->task = task;
-    /* Recorded before the unlock: once a waker can see us, we are parked. */
-    cd__op_park(self, e->id, NULL, 0, site);
-    CD_CHECK(pthread_mutex_unlock(&s->lk));
-    int rc = cd__task_park(task);
-    CD_CHECK(pthread_mutex_lock(&s->lk));
-    return rc;
+    return cd__task_park_locked(task, self, e->id, &s->lk, site);
 }
 
 /* The run's abort ended the wait of w. Caller holds s->lk. Returns 1 when

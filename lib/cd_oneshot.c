@@ -72,20 +72,7 @@ static int wait_task(cd_oneshot_t *o, cd_task_t *task, int self,
 {
     if (o->task) /* a second receiver: one receiver is the contract */
         return -EBUSY;
-    o->task = task;
-    /* Recorded before the unlock: once the sender can see us, we are
-     * parked. */
-    cd__op_park(self, o->id, NULL, 0, site);
-    CD_CHECK(pthread_mutex_unlock(&o->lock));
-    int rc = cd__task_park(task);
-    CD_CHECK(pthread_mutex_lock(&o->lock));
-    if (rc != 0) {
-        /* The run was aborted: nobody may wake a task that is gone. */
-        if (o->task == task)
-            o->task = NULL;
-        CD_CHECK(pthread_mutex_unlock(&o->lock));
-        cd__op_abort_self(self);
-    }
+    cd__task_park_slot(&o->task, task, self, o->id, &o->lock, site);
     return 0;
 }
 
@@ -192,12 +179,10 @@ int cd_oneshot_init(cd_oneshot_t *o, const char *name, size_t size)
     memset(o, 0, sizeof *o);
     if (size == 0 || size > CD_ONESHOT_MAX)
         return -EINVAL;
-    /* No release function: a oneshot is never held, so an aborted thread
-     * has nothing of it to give back. */
-    int id = cd__reg_add_object(name, CD_OBJ_ONESHOT, o, NULL);
+    /* A oneshot is never held. */
+    int id = cd__park_open(name, CD_OBJ_ONESHOT, o, &o->lock, &o->cv);
     if (id < 0)
         return id;
-    cd__park_init(&o->lock, &o->cv);
     o->size = size;
     o->state = CD_ONESHOT_EMPTY;
     o->id = id;
@@ -207,9 +192,7 @@ int cd_oneshot_init(cd_oneshot_t *o, const char *name, size_t size)
 
 void cd_oneshot_destroy(cd_oneshot_t *o)
 {
-    CD_CHECK(pthread_cond_destroy(&o->cv));
-    CD_CHECK(pthread_mutex_destroy(&o->lock));
-    cd__reg_remove_object(o->id);
+    cd__park_close(o->id, &o->lock, &o->cv, NULL);
 }
 
 int cd_oneshot_rearm(cd_oneshot_t *o)

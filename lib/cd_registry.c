@@ -226,6 +226,22 @@ void cd__reg_remove_object(int id)
         cd__st(&cd__obj(id)->live, 0);
 }
 
+int cd__park_open(const char *name, int kind, void *obj,
+                  pthread_mutex_t *lock, pthread_cond_t *cv)
+{
+    int id = cd__reg_add_object(name, kind, obj, NULL);
+    if (id >= 0)
+        cd__park_init(lock, cv);
+    return id;
+}
+
+void cd__park_close(int id, pthread_mutex_t *lock, pthread_cond_t *cv,
+                    _Atomic int *waking)
+{
+    cd__park_destroy(lock, cv, waking);
+    cd__reg_remove_object(id);
+}
+
 cd_thread_rec_t *cd_reg_thread(int id)
 {
     if (id <= 0 || id > cd__ld(&cd__reg.nthreads) || id > CD_MAX_THREADS)
@@ -552,44 +568,51 @@ const char *cd_snap_object_name(const cd_snapshot_t *s, int id)
 
 /* =============================== findings =============================== */
 
-void cd__reg_set_deadlock(const cd_cycle_t *cycle)
+/* A run keeps the first finding of each kind (a deadlock's cycle, a stuck
+ * wait): the one that ended it. Stores size bytes of what in slot unless
+ * *has says one is kept already. */
+static void keep_first(int *has, void *slot, const void *what, size_t size)
 {
     CD_CHECK(pthread_mutex_lock(&cd__reg.find_lock));
-    if (!cd__reg.has_deadlock) {
-        cd__reg.deadlock = *cycle;
-        cd__reg.has_deadlock = 1;
+    if (!*has) {
+        memcpy(slot, what, size);
+        *has = 1;
     }
     CD_CHECK(pthread_mutex_unlock(&cd__reg.find_lock));
+}
+
+/* Whether a finding is kept (*has), copied to out when both are there. */
+static int read_kept(const int *has, const void *slot, void *out,
+                     size_t size)
+{
+    CD_CHECK(pthread_mutex_lock(&cd__reg.find_lock));
+    int kept = *has;
+    if (kept && out)
+        memcpy(out, slot, size);
+    CD_CHECK(pthread_mutex_unlock(&cd__reg.find_lock));
+    return kept;
+}
+
+void cd__reg_set_deadlock(const cd_cycle_t *cycle)
+{
+    keep_first(&cd__reg.has_deadlock, &cd__reg.deadlock, cycle,
+               sizeof *cycle);
 }
 
 int cd_reg_deadlock(cd_cycle_t *out)
 {
-    CD_CHECK(pthread_mutex_lock(&cd__reg.find_lock));
-    int has = cd__reg.has_deadlock;
-    if (has && out)
-        *out = cd__reg.deadlock;
-    CD_CHECK(pthread_mutex_unlock(&cd__reg.find_lock));
-    return has;
+    return read_kept(&cd__reg.has_deadlock, &cd__reg.deadlock, out,
+                     sizeof *out);
 }
 
 void cd__reg_set_stuck(const cd_stuck_t *stuck)
 {
-    CD_CHECK(pthread_mutex_lock(&cd__reg.find_lock));
-    if (!cd__reg.has_stuck) {
-        cd__reg.stuck = *stuck;
-        cd__reg.has_stuck = 1;
-    }
-    CD_CHECK(pthread_mutex_unlock(&cd__reg.find_lock));
+    keep_first(&cd__reg.has_stuck, &cd__reg.stuck, stuck, sizeof *stuck);
 }
 
 int cd_reg_stuck(cd_stuck_t *out)
 {
-    CD_CHECK(pthread_mutex_lock(&cd__reg.find_lock));
-    int has = cd__reg.has_stuck;
-    if (has && out)
-        *out = cd__reg.stuck;
-    CD_CHECK(pthread_mutex_unlock(&cd__reg.find_lock));
-    return has;
+    return read_kept(&cd__reg.has_stuck, &cd__reg.stuck, out, sizeof *out);
 }
 
 /* Caller holds find_lock (the lock-order graph adds under it). */

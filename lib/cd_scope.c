@@ -304,22 +304,18 @@ static void await_all(cd_scope_t *s, cd_site_t site)
     CD_CHECK(pthread_mutex_lock(&s->lk));
     while (s->live > 0) {
         s->owner_waits = 1;
-        cd__op_park(self, s->id, NULL, 0, site);
-        CD_CHECK(pthread_mutex_unlock(&s->lk));
-        if (cd__task_park(s->owner) != 0) {
+        if (cd__task_park_locked(s->owner, self, s->id, &s->lk, site) != 0) {
             /* The run's abort: its tasks end with the run. The scope is
              * left to them (freed with nothing: the run is over). Or the
              * owner's own scope cancelled it: the cancel reached this
              * scope's tasks too, and once the owner has ended the last
              * of them frees it (abandon_children). */
-            CD_CHECK(pthread_mutex_lock(&s->lk));
             s->owner_waits = 0;
             if (!cd_reg_aborted())
                 cancel_all(s);
             CD_CHECK(pthread_mutex_unlock(&s->lk));
             cd__op_abort_self(self);
         }
-        CD_CHECK(pthread_mutex_lock(&s->lk));
     }
     CD_CHECK(pthread_mutex_unlock(&s->lk));
 }

@@ -124,12 +124,10 @@ int cd_sem_init(cd_sem_t *s, const char *name, unsigned value)
 {
     if (value > CD_SEM_VALUE_MAX)
         return -EINVAL;
-    /* No release function: a semaphore has no owner, so an aborted
-     * thread has nothing of it to give back. */
-    int id = cd__reg_add_object(name, CD_OBJ_SEM, s, NULL);
+    /* A semaphore has no owner. */
+    int id = cd__park_open(name, CD_OBJ_SEM, s, &s->lock, &s->cv);
     if (id < 0)
         return id;
-    cd__park_init(&s->lock, &s->cv);
     s->value = value;
     atomic_init(&s->waking, 0);
     s->id = id;
@@ -142,6 +140,5 @@ void cd_sem_destroy(cd_sem_t *s)
 {
     /* A waiter that a post let go may destroy at once: let the post
      * finish waking. */
-    cd__park_destroy(&s->lock, &s->cv, &s->waking);
-    cd__reg_remove_object(s->id);
+    cd__park_close(s->id, &s->lock, &s->cv, &s->waking);
 }

@@ -1066,6 +1066,7 @@ static void watched_stuck(int reason)
 void watched_begin(const char *who, int timeout_ms)
 {
     watched_who = who;
+    watched_log[0] = '\0';
     cd_reg_reset();
     CU_ASSERT_FATAL(cd_watchdog_start(&watched_dog, timeout_ms, 10, 5000,
                                       watched_stuck) == 0);
@@ -1075,4 +1076,15 @@ void watched_end(void)
 {
     cd_watchdog_stop(watched_dog);
     watched_dog = NULL;
+}
+
+char watched_log[1024];
+static pthread_mutex_t watched_log_lk = PTHREAD_MUTEX_INITIALIZER;
+
+void watched_say(const char *word)
+{
+    pthread_mutex_lock(&watched_log_lk);
+    strncat(watched_log, word, sizeof watched_log - strlen(watched_log) - 2);
+    strcat(watched_log, " ");
+    pthread_mutex_unlock(&watched_log_lk);
 }

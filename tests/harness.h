@@ -350,6 +350,11 @@ CU_pTest add_forked_test(CU_pSuite s, const char *name, CU_TestFunc body);
  * suites that drive the executor directly (exec, io, scope). */
 void watched_begin(const char *who, int timeout_ms);
 void watched_end(void);
+/* What the tasks of a watched run said, in order ("a b c "): emptied by
+ * watched_begin; watched_say appends "word " (under a lock: tasks on
+ * several workers may say at once). */
+extern char watched_log[1024];
+void watched_say(const char *word);
 
 /* ======================= watching the registry =========================== */
 

@@ -28,26 +28,12 @@
 
 /* ================================ fixture ================================ */
 
-static char logbuf[1024];
+static char *const logbuf = watched_log;
 
 /* A fresh run with a watchdog that aborts it after timeout_ms. */
-static void begin(int timeout_ms)
-{
-    watched_begin("test_exec", timeout_ms);
-    logbuf[0] = '\0';
-}
-
-static void end(void)
-{
-    watched_end();
-}
-
-/* Appends "word " to the log (one worker: no two tasks at once). */
-static void say(const char *word)
-{
-    strncat(logbuf, word, sizeof logbuf - strlen(logbuf) - 2);
-    strcat(logbuf, " ");
-}
+static void begin(int timeout_ms) { watched_begin("test_exec", timeout_ms); }
+static void end(void) { watched_end(); }
+static void say(const char *word) { watched_say(word); }
 
 /* Position of word in the log, or -1. */
 static int pos(const char *word)

@@ -80,8 +80,7 @@ static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
     attempts = calloc((size_t)plan->orders, sizeof *attempts);
     if (cd_ledger_begin("async-race", p) != 0 || !orders || !attempts ||
         !(s = shop_create(plan->customers))) {
-        cd_ledger_end(v);
-        cd_verdict_observe(v, CD_ERROR, "could not set up the shop");
+        cd_ledger_end_error(v, 1, "could not set up the shop");
     } else {
         for (int i = 0; i < plan->orders; i++)
             /* Orders go round the customers; each can pay for its own. */
@@ -90,9 +89,7 @@ static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
         int rc = ex_run_tasks(plan->orders * CD_EX_SUBMITS, sizeof(job_t),
                               p->workers, checkout_task, make_checkout,
                               &(sale_t){ s, orders });
-        cd_ledger_end(v);
-        if (rc != 0)
-            cd_verdict_observe(v, CD_ERROR, "could not run the checkouts");
+        cd_ledger_end_error(v, rc != 0, "could not run the checkouts");
         shop_destroy(s);
     }
     free(orders);

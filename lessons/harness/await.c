@@ -137,12 +137,10 @@ static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
     app_now = &a;
     int books = cd_ledger_begin("await", p);
     if (books != 0 || setup(&a, p, plan) != 0) {
-        cd_ledger_end(v);
-        cd_verdict_observe(v, CD_ERROR, "could not set up %d sessions",
-                           p->iterations);
+        cd_ledger_end_error(v, 1, "could not set up %d sessions",
+                            p->iterations);
     } else if (serve(&a) != 0) {
-        cd_ledger_end(v);
-        cd_verdict_observe(v, CD_ERROR, "could not start the executor");
+        cd_ledger_end_error(v, 1, "could not start the executor");
     } else {
         for (int u = 0; u < a.nusers; u++)
             cd_ledger_put(CD_EFF_CART, u, a.carts[u].items,

@@ -143,24 +143,20 @@ static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
     a.w = calloc((size_t)a.nworkers, sizeof *a.w);
     if (cd_ledger_begin("backpressure", p) != 0 || !a.w ||
         queue_init(&a.queue) != 0) {
-        cd_ledger_end(v);
-        cd_verdict_observe(v, CD_ERROR, "could not set up the log queue");
+        cd_ledger_end_error(v, 1, "could not set up the log queue");
         free(a.w);
         return;
     }
     if (cd_thread_spawn(&ship, "log-shipper", shipper, &a) != 0) {
-        cd_ledger_end(v);
-        cd_verdict_observe(v, CD_ERROR, "could not start the shipper");
+        cd_ledger_end_error(v, 1, "could not start the shipper");
     } else {
         int rc = cd_team_run(a.nworkers, "web", web_worker, &a);
         /* No more lines: the shipper drains the queue, then sees it closed. */
         (void)cd_chan_close(&a.queue);
         cd_thread_join(&ship);
         account(&a);
-        cd_ledger_end(v);
-        if (rc < 0)
-            cd_verdict_observe(v, CD_ERROR, "could not start %d workers",
-                               a.nworkers);
+        cd_ledger_end_error(v, rc < 0, "could not start %d workers",
+                            a.nworkers);
     }
     cd_chan_destroy(&a.queue);
     free(a.w);

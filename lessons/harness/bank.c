@@ -56,16 +56,13 @@ void ex_bank_run(const char *name, const ex_bank_ops_t *ops,
     }
     if (books != 0 || ready < t.naccounts ||
         !(t.bank = ops->create(t.naccounts))) {
-        cd_ledger_end(v);
-        cd_verdict_observe(v, CD_ERROR, "could not set up the bank");
+        cd_ledger_end_error(v, 1, "could not set up the bank");
     } else {
         int rc = cd_team_run(t.naccounts, "transfer", teller, &t);
         for (int i = 0; i < t.naccounts; i++)
             cd_ledger_put(CD_EFF_BALANCE, i, 0, 0, t.acct[i].balance);
-        cd_ledger_end(v);
-        if (rc < 0)
-            cd_verdict_observe(v, CD_ERROR, "could not start %d threads",
-                               t.naccounts);
+        cd_ledger_end_error(v, rc < 0, "could not start %d threads",
+                            t.naccounts);
         ops->destroy(t.bank);
     }
     for (int i = 0; i < ready; i++)

@@ -57,8 +57,7 @@ static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
     s.pages = plan->pages;
     if (cd_ledger_begin("counter", p) != 0 ||
         !(s.views = views_create(plan->pages))) {
-        cd_ledger_end(v);
-        cd_verdict_observe(v, CD_ERROR, "could not set up the counts");
+        cd_ledger_end_error(v, 1, "could not set up the counts");
         return;
     }
     int rc = cd_team_run(p->threads, "handler", handler, &s);
@@ -66,10 +65,8 @@ static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
         for (int page = 0; page < plan->pages; page++)
             cd_ledger_put(CD_EFF_BALANCE, page, 0, 0,
                           views_count(s.views, page));
-    cd_ledger_end(v);
-    if (rc < 0)
-        cd_verdict_observe(v, CD_ERROR, "could not start %d threads",
-                           p->threads);
+    cd_ledger_end_error(v, rc < 0, "could not start %d threads",
+                        p->threads);
     views_destroy(s.views);
 }
 

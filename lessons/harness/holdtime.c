@@ -95,23 +95,19 @@ static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
     s.requests = plan->per_handler;
     s.nsales = plan->sales;
     if (cd_ledger_begin("holdtime", p) != 0 || !(s.dash = dash_create())) {
-        cd_ledger_end(v);
-        cd_verdict_observe(v, CD_ERROR, "could not set up the dashboard");
+        cd_ledger_end_error(v, 1, "could not set up the dashboard");
         return;
     }
     if (cd_thread_spawn(&t, "till", till, &s) != 0) {
-        cd_ledger_end(v);
-        cd_verdict_observe(v, CD_ERROR, "could not start the till");
+        cd_ledger_end_error(v, 1, "could not start the till");
     } else {
         int rc = cd_team_run(plan->handlers, "handler", handler, &s);
         cd_thread_join(&t);
         /* The board's totals, counted once everyone has gone. */
         for (int i = 0; rc >= 0 && i < BOARD_PRODUCTS; i++)
             cd_ledger_put(CD_EFF_BALANCE, i, 0, 0, s.board.sales[i]);
-        cd_ledger_end(v);
-        if (rc < 0)
-            cd_verdict_observe(v, CD_ERROR, "could not start %d handlers",
-                               plan->handlers);
+        cd_ledger_end_error(v, rc < 0, "could not start %d handlers",
+                            plan->handlers);
     }
     dash_destroy(s.dash);
 }

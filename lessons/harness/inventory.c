@@ -81,8 +81,7 @@ static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
     product_t *products = calloc((size_t)plan->products, sizeof *products);
     if (cd_ledger_begin("inventory", p) != 0 || !products ||
         !(s = shop_create(plan->products))) {
-        cd_ledger_end(v);
-        cd_verdict_observe(v, CD_ERROR, "could not set up the sale");
+        cd_ledger_end_error(v, 1, "could not set up the sale");
     } else {
         for (int i = 0; i < plan->products; i++) {
             products[i].id = i;
@@ -95,9 +94,7 @@ static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
         for (int i = 0; rc == 0 && i < plan->products; i++)
             cd_ledger_put(CD_EFF_BALANCE, i, 0, 0,
                           atomic_load(&products[i].stock));
-        cd_ledger_end(v);
-        if (rc != 0)
-            cd_verdict_observe(v, CD_ERROR, "could not run the buyers");
+        cd_ledger_end_error(v, rc != 0, "could not run the buyers");
         shop_destroy(s);
     }
     free(products);

@@ -85,8 +85,7 @@ static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
     j.count = plan->jobs;
     if (cd_ledger_begin("lost-wakeup", p) != 0 ||
         !(j.runner = runner_create())) {
-        cd_ledger_end(v);
-        cd_verdict_observe(v, CD_ERROR, "could not set up the runner");
+        cd_ledger_end_error(v, 1, "could not set up the runner");
         return;
     }
     int spawned = cd_thread_spawn(&runner, "runner", run_jobs, &j) == 0;

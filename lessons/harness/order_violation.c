@@ -125,21 +125,17 @@ static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
     atomic_store(&db.arrived, 0);
     if (cd_ledger_begin("order-violation", p) != 0 || !db.conns ||
         !(s = service_create())) {
-        cd_ledger_end(v);
-        cd_verdict_observe(v, CD_ERROR, "could not set up the service");
+        cd_ledger_end_error(v, 1, "could not set up the service");
         free(db.conns);
         return;
     }
     if (cd_thread_spawn(&st, "startup", startup_thread, s) != 0) {
-        cd_ledger_end(v);
-        cd_verdict_observe(v, CD_ERROR, "could not start start-up");
+        cd_ledger_end_error(v, 1, "could not start start-up");
     } else {
         int rc = cd_team_run(plan->handlers, "handler", handler, s);
         cd_thread_join(&st);
-        cd_ledger_end(v);
-        if (rc < 0)
-            cd_verdict_observe(v, CD_ERROR, "could not start %d handlers",
-                               plan->handlers);
+        cd_ledger_end_error(v, rc < 0, "could not start %d handlers",
+                            plan->handlers);
     }
     service_destroy(s);
     free(db.conns);

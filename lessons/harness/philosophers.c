@@ -109,13 +109,10 @@ static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
                                  .left = &fork[i],
                                  .right = &fork[(i + 1) % n] };
     if (books != 0 || ready < n || !(dn.table = table_create(n))) {
-        cd_ledger_end(v);
-        cd_verdict_observe(v, CD_ERROR, "could not lay the table");
+        cd_ledger_end_error(v, 1, "could not lay the table");
     } else {
         int rc = cd_team_run(n, "diner", dine, &dn);
-        cd_ledger_end(v);
-        if (rc < 0)
-            cd_verdict_observe(v, CD_ERROR, "could not start %d threads", n);
+        cd_ledger_end_error(v, rc < 0, "could not start %d threads", n);
         table_destroy(dn.table);
     }
     for (int i = 0; i < ready; i++)

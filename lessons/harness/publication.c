@@ -173,8 +173,7 @@ static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
     net.looked = calloc((size_t)net.nconns, sizeof *net.looked);
     if (cd_ledger_begin("publication", p) != 0 || !net.conns || !net.begun ||
         !net.looked || !(net.pool = pool_create(net.nconns))) {
-        cd_ledger_end(v);
-        cd_verdict_observe(v, CD_ERROR, "could not set up the pool");
+        cd_ledger_end_error(v, 1, "could not set up the pool");
         free_net();
         return;
     }
@@ -188,10 +187,8 @@ static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
         rc = cd_team_run(net.nhandlers, "handler", handler, NULL);
         cd_thread_join(&w);
     }
-    cd_ledger_end(v);
-    if (rc < 0)
-        cd_verdict_observe(v, CD_ERROR, "could not start %d threads",
-                           net.nhandlers + 1);
+    cd_ledger_end_error(v, rc < 0, "could not start %d threads",
+                        net.nhandlers + 1);
     pool_destroy(net.pool);
     free_net();
 }

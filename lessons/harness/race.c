@@ -64,8 +64,7 @@ static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
     t.orders = calloc((size_t)t.norders, sizeof *t.orders);
     if (cd_ledger_begin("race", p) != 0 || !t.orders ||
         !(t.shop = shop_create(plan->customers))) {
-        cd_ledger_end(v);
-        cd_verdict_observe(v, CD_ERROR, "could not set up the shop");
+        cd_ledger_end_error(v, 1, "could not set up the shop");
         free(t.orders);
         return;
     }
@@ -74,10 +73,8 @@ static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
         t.orders[i] = (order_t){ .id = i, .customer = i % plan->customers,
                                  .status = PENDING };
     int rc = cd_team_run(p->threads, "checkout", cashier, &t);
-    cd_ledger_end(v);
-    if (rc < 0)
-        cd_verdict_observe(v, CD_ERROR, "could not start %d threads",
-                           p->threads);
+    cd_ledger_end_error(v, rc < 0, "could not start %d threads",
+                        p->threads);
     shop_destroy(t.shop);
     free(t.orders);
 }

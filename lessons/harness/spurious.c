@@ -122,21 +122,17 @@ static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
     rail.slot = calloc((size_t)rail.cap, sizeof *rail.slot);
     if (cd_ledger_begin("spurious", p) != 0 || !rail.slot ||
         !(s.kitchen = kitchen_create(&rail, plan->cooks))) {
-        cd_ledger_end(v);
-        cd_verdict_observe(v, CD_ERROR, "could not set up the kitchen");
+        cd_ledger_end_error(v, 1, "could not set up the kitchen");
         free(rail.slot);
         return;
     }
     if (cd_thread_spawn(&t, "till", till, &s) != 0) {
-        cd_ledger_end(v);
-        cd_verdict_observe(v, CD_ERROR, "could not start the till");
+        cd_ledger_end_error(v, 1, "could not start the till");
     } else {
         int rc = cd_team_run(plan->cooks, "cook", cook, &s);
         cd_thread_join(&t);
-        cd_ledger_end(v);
-        if (rc < 0)
-            cd_verdict_observe(v, CD_ERROR, "could not start %d cooks",
-                               plan->cooks);
+        cd_ledger_end_error(v, rc < 0, "could not start %d cooks",
+                            plan->cooks);
     }
     kitchen_destroy(s.kitchen);
     free(rail.slot);

@@ -86,15 +86,12 @@ static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
         atomic_store(&cache[k], 0); /* every key cold */
     if (cd_ledger_begin("stampede", p) != 0 ||
         !(f = front_create(plan->keys))) {
-        cd_ledger_end(v);
-        cd_verdict_observe(v, CD_ERROR, "could not set up the front");
+        cd_ledger_end_error(v, 1, "could not set up the front");
         return;
     }
     int rc = ex_run_tasks(plan->keys * plan->per_key, sizeof(job_t),
                           p->workers, request_task, make_request, f);
-    cd_ledger_end(v);
-    if (rc != 0)
-        cd_verdict_observe(v, CD_ERROR, "could not run the requests");
+    cd_ledger_end_error(v, rc != 0, "could not run the requests");
     front_destroy(f);
 }
 

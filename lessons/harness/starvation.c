@@ -140,8 +140,7 @@ static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
 
     if (cd_ledger_begin("starvation", p) != 0 || !st ||
         !(st->lm = limiter_create())) {
-        cd_ledger_end(v);
-        cd_verdict_observe(v, CD_ERROR, "could not set up the limiter");
+        cd_ledger_end_error(v, 1, "could not set up the limiter");
         free(st);
         return;
     }
@@ -160,10 +159,8 @@ static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
         rc = cd_team_run(st->nreaders, "request", request_thread, st);
         cd_thread_join(&trimmer);
     }
-    cd_ledger_end(v);
-    if (rc < 0)
-        cd_verdict_observe(v, CD_ERROR, "could not start %d threads",
-                           st->nreaders + 1);
+    cd_ledger_end_error(v, rc < 0, "could not start %d threads",
+                        st->nreaders + 1);
     limiter_destroy(st->lm);
     window_now = NULL;
     free(st);

@@ -70,17 +70,14 @@ static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
     event_t *events = calloc((size_t)plan->events, sizeof *events);
     if (cd_ledger_begin("webhook", p) != 0 || !events ||
         !(h = hook_create(plan->events))) {
-        cd_ledger_end(v);
-        cd_verdict_observe(v, CD_ERROR, "could not set up the webhook");
+        cd_ledger_end_error(v, 1, "could not set up the webhook");
     } else {
         for (int i = 0; i < plan->events; i++)
             events[i] = (event_t){ .id = i, .processed = 0 };
         int rc = ex_run_tasks(plan->events * CD_EX_DELIVERIES, sizeof(job_t),
                               p->workers, delivery_task, make_delivery,
                               &(feed_t){ h, events, plan->events });
-        cd_ledger_end(v);
-        if (rc != 0)
-            cd_verdict_observe(v, CD_ERROR, "could not run the deliveries");
+        cd_ledger_end_error(v, rc != 0, "could not run the deliveries");
         hook_destroy(h);
     }
     free(events);
