@@ -47,6 +47,10 @@ typedef struct cd__alarm {
 /* The controlled scheduler's view of one participant thread. */
 typedef struct cd_sched_thread {
     sem_t turn;            /* posted when it is this thread's turn */
+    /* A pooled OS thread not yet started on this participant waits on a
+     * semaphore of its own (cd_thread.c): its first turn is posted there,
+     * once (exchanged for NULL), and the later ones to turn. */
+    _Atomic(sem_t *) first;
     int sem_ready;         /* turn was initialised */
     int known;             /* a participant of this run */
     int done;
@@ -346,6 +350,11 @@ void cd__sched_register(int id);
 void cd__sched_bind(int id);
 /* A new thread waits here for its first turn. */
 void cd__sched_enter(int self);
+/* For a pooled OS thread parked on go, about to start as participant id
+ * (registered): in a controlled run its first turn posts go, so that it
+ * need not wake only to wait for its turn (returns 1: do not post go, and
+ * do not call cd__sched_enter); else 0. */
+int cd__sched_register_parked(int id, sem_t *go);
 /* A participant ends: hands its turn on. */
 void cd__sched_exit(int self);
 /* After an abort: let every participant run free to its end. */

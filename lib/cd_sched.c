@@ -324,7 +324,11 @@ static void turn_wait(int id)
 
 static void turn_post(int id)
 {
-    CD_CHECK(sem_post(&S->th[id - 1].turn));
+    cd_sched_thread_t *t = &S->th[id - 1];
+    sem_t *first = atomic_load_explicit(&t->first, memory_order_relaxed)
+                       ? atomic_exchange(&t->first, NULL)
+                       : NULL;
+    CD_CHECK(sem_post(first ? first : &t->turn));
 }
 
 /* Gives the turn to next and waits for our own (unless next is us). */
@@ -929,6 +933,7 @@ void cd__sched_register(int id)
         CD_CHECK(sem_destroy(&t->turn));
     CD_CHECK(sem_init(&t->turn, 0, 0));
     t->sem_ready = 1;
+    atomic_store_explicit(&t->first, NULL, memory_order_relaxed);
     t->known = 1;
     t->done = 0;
     t->waiting = 0;
@@ -947,6 +952,18 @@ void cd__sched_register(int id)
     /* pct: a random priority above every change-point priority. */
     t->prio = (int64_t)(next_random() >> 16) + 1000;
     HIDE_END();
+}
+
+int cd__sched_register_parked(int id, sem_t *go)
+{
+    if (!controlled() || id <= 0 || id > CD_MAX_THREADS)
+        return 0;
+    HIDE_BEGIN();
+    int known = S->th[id - 1].known;
+    if (known)
+        atomic_store(&S->th[id - 1].first, go);
+    HIDE_END();
+    return known;
 }
 
 void cd__sched_enter(int self)

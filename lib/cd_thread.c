@@ -26,6 +26,7 @@ typedef struct start {
     cd_thread_fn fn;
     void *arg;
     gate_t *gate;
+    int first_turn; /* a pooled thread woken by its first turn */
 } start_t;
 
 /* Read by the controlled scheduler while this thread is parked; the
@@ -57,7 +58,8 @@ static void gate_open(gate_t *g)
 static void run_start(start_t s)
 {
     cd__reg_bind_self(s.id);
-    cd__sched_enter(s.id);
+    if (!s.first_turn)
+        cd__sched_enter(s.id);
     if (s.gate)
         gate_wait(s.gate, s.id);
     if (s.id) {
@@ -243,7 +245,13 @@ static int spawn(cd_thread_t *t, const char *name, cd_thread_fn fn,
     if (t->pooled) {
         t->pt = t->pooled->pt;
         t->id = id;
-        CD_CHECK(sem_post(&t->pooled->go));
+        /* In a controlled run the scheduler wakes it when it first
+         * chooses it: woken now it would only wait for that. */
+        s->first_turn = 1;
+        if (!cd__sched_register_parked(id, &t->pooled->go)) {
+            s->first_turn = 0;
+            CD_CHECK(sem_post(&t->pooled->go));
+        }
         return 0;
     }
     CD_CHECK(pthread_attr_init(&attr));
