@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define DFS_MAX CD_SCHED_MAX_CHOICES
@@ -154,6 +155,14 @@ static double seconds_since(int64_t t0)
     return (double)(cd_now_ns() - t0) / 1e9;
 }
 
+static int64_t cpu_now_ns(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) != 0)
+        return 0;
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
 static void progress(const cd_explore_t *e, long runs, int64_t t0, int last)
 {
     if (!e->progress)
@@ -184,7 +193,7 @@ int cd_explore(const cd_explore_t *e, cd_explore_result_t *out,
      * yet the bug: keep looking for a real failure, and report the first
      * warning only if none turns up. */
     cd_run_result_t *potential = NULL;
-    int64_t t0 = cd_now_ns(), last_note = t0;
+    int64_t t0 = cd_now_ns(), last_note = t0, cpu0 = cpu_now_ns();
     int rc = 0;
 
     memset(out, 0, sizeof *out);
@@ -255,6 +264,7 @@ done:
     free(potential);
     out->distinct = (long)seen.n;
     out->seconds = seconds_since(t0);
+    out->cpu_seconds = (double)(cpu_now_ns() - cpu0) / 1e9;
     free(seen.slot);
     free(d.stack);
     free(d.prefix);

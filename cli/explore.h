@@ -36,6 +36,8 @@ typedef struct cd_explore_result {
     int found;       /* a run broke the invariant: it is in *found */
     int exhausted;   /* dfs: every schedule within the bound was tried */
     double seconds;
+    double cpu_seconds; /* the process's CPU time meanwhile, every thread's:
+                           with seconds, how much of the machine it had */
 } cd_explore_result_t;
 
 /* Explores; *found holds the last run (the failing one when out->found).
