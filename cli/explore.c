@@ -197,13 +197,15 @@ int cd_explore(const cd_explore_t *e, cd_explore_result_t *out,
     int rc = 0;
 
     memset(out, 0, sizeof *out);
-    /* Thousands of runs a second: one watchdog for all of them, and the
-     * threads of each run parked for the next instead of made anew. */
+    /* Thousands of runs a second: one watchdog for all of them, and, when
+     * the code allows it, the threads of each run parked for the next
+     * instead of made anew. */
     if (cd_run_watchdog_start(&o) != 0) {
         rc = -EAGAIN;
         goto done;
     }
-    cd_thread_pool_begin();
+    if (e->keep_threads)
+        cd_thread_pool_begin();
     if (e->strategy == CD_SCHED_DFS) {
         d.stack = malloc(DFS_MAX * sizeof *d.stack);
         d.prefix = malloc(DFS_MAX * sizeof *d.prefix);
@@ -259,7 +261,8 @@ int cd_explore(const cd_explore_t *e, cd_explore_result_t *out,
         out->found = 1;
     }
 done:
-    cd_thread_pool_end();
+    if (e->keep_threads)
+        cd_thread_pool_end();
     cd_run_watchdog_stop(&o);
     free(potential);
     out->distinct = (long)seen.n;

@@ -38,7 +38,9 @@ int cd_thread_join(cd_thread_t *t);
  * parked by an earlier run, started only when none is parked, and a join
  * parks it again instead of ending it. No OS thread serves two threads of
  * one run (each stays a thread of its own to the run), and a run sees the
- * same ids, names, schedule and trace as with fresh threads. end stops
+ * same ids, names, schedule and trace as with fresh threads - if the
+ * code run keeps nothing in thread-local variables of its own, which a
+ * pooled OS thread keeps from one thread to the next. end stops
  * the parked ones; call it when no spawned thread is left unjoined. Under
  * ThreadSanitizer the pool stays off: there every thread is a fresh one,
  * as the program would make it. Returns 0 (begin can't fail). */
