@@ -350,6 +350,19 @@ void cd__sched_register(int id);
 void cd__sched_bind(int id);
 /* A new thread waits here for its first turn. */
 void cd__sched_enter(int self);
+/* An OS thread for lib's own use (an executor's workers): a parked one of
+ * cd_thread's pool while the pool is on (cd_thread_pool_begin), else a
+ * new one with stack_bytes of stack, running fn(arg). Returns 0 or the
+ * negative errno of pthread_create. cd__thread_join waits for fn to
+ * return (and gives a pooled thread back). */
+typedef struct cd__osthread {
+    pthread_t pt;
+    struct cd__pooled *pooled;
+} cd__osthread_t;
+int cd__thread_start(cd__osthread_t *t, size_t stack_bytes,
+                     void *(*fn)(void *), void *arg);
+void cd__thread_join(cd__osthread_t *t);
+
 /* For a pooled OS thread parked on go, about to start as participant id
  * (registered): in a controlled run its first turn posts go, so that it
  * need not wake only to wait for its turn (returns 1: do not post go, and

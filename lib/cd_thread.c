@@ -95,10 +95,13 @@ static void *thread_main(void *p)
 typedef struct cd__pooled {
     pthread_t pt;
     sem_t go, done;
+    void *(*fn)(void *); /* what it runs when go is posted: a cd_thread's */
+    void *arg;           /* start (job), or lib's own (cd__thread_start) */
     start_t job;
     int quit;             /* go was posted to end it */
     int exited;           /* the abort ended it while it ran a start */
     unsigned gen;         /* the run it last served (the registry's gen) */
+    size_t stack;         /* its stack's size: served only to that size */
     struct cd__pooled *next; /* in the list of parked ones */
 } pooled_t;
 
@@ -125,10 +128,16 @@ static void *pooled_main(void *p)
         if (w->quit)
             return NULL;
         pthread_cleanup_push(pooled_exited, w);
-        run_start(w->job);
+        w->fn(w->arg);
         pthread_cleanup_pop(0);
         CD_CHECK(sem_post(&w->done));
     }
+}
+
+static void *pooled_start(void *p)
+{
+    run_start(((pooled_t *)p)->job);
+    return NULL;
 }
 
 static void pooled_free(pooled_t *w)
@@ -142,7 +151,7 @@ static void pooled_free(pooled_t *w)
 /* A parked OS thread that served no thread of this run, else a new one;
  * NULL when the pool is off or no thread could be made (the caller then
  * makes one of its own). */
-static pooled_t *pool_take(void)
+static pooled_t *pool_take(size_t stack_bytes)
 {
     unsigned gen = cd__reg.gen;
     pooled_t *w = NULL;
@@ -152,7 +161,7 @@ static pooled_t *pool_take(void)
         return NULL;
     }
     for (pooled_t **at = &pool.parked; *at; at = &(*at)->next)
-        if ((*at)->gen != gen) {
+        if ((*at)->gen != gen && (*at)->stack == stack_bytes) {
             w = *at;
             *at = w->next;
             break;
@@ -164,9 +173,10 @@ static pooled_t *pool_take(void)
         return NULL;
     CD_CHECK(sem_init(&w->go, 0, 0));
     CD_CHECK(sem_init(&w->done, 0, 0));
+    w->stack = stack_bytes;
     pthread_attr_t attr;
     CD_CHECK(pthread_attr_init(&attr));
-    CD_CHECK(pthread_attr_setstacksize(&attr, STACK_BYTES));
+    CD_CHECK(pthread_attr_setstacksize(&attr, stack_bytes));
     int rc = pthread_create(&w->pt, &attr, pooled_main, w);
     CD_CHECK(pthread_attr_destroy(&attr));
     if (rc != 0) {
@@ -196,6 +206,36 @@ static void pool_give_back(pooled_t *w)
         CD_CHECK(sem_post(&w->go));
     }
     pooled_free(w);
+}
+
+int cd__thread_start(cd__osthread_t *t, size_t stack_bytes,
+                     void *(*fn)(void *), void *arg)
+{
+    if ((t->pooled = pool_take(stack_bytes)) != NULL) {
+        t->pooled->fn = fn;
+        t->pooled->arg = arg;
+        t->pt = t->pooled->pt;
+        CD_CHECK(sem_post(&t->pooled->go));
+        return 0;
+    }
+    pthread_attr_t attr;
+    CD_CHECK(pthread_attr_init(&attr));
+    CD_CHECK(pthread_attr_setstacksize(&attr, stack_bytes));
+    int rc = pthread_create(&t->pt, &attr, fn, arg);
+    CD_CHECK(pthread_attr_destroy(&attr));
+    return -rc;
+}
+
+void cd__thread_join(cd__osthread_t *t)
+{
+    if (!t->pooled) {
+        CD_CHECK(pthread_join(t->pt, NULL));
+        return;
+    }
+    while (sem_wait(&t->pooled->done) != 0 && errno == EINTR)
+        ;
+    pool_give_back(t->pooled);
+    t->pooled = NULL;
 }
 
 int cd_thread_pool_begin(void)
@@ -234,7 +274,11 @@ static int spawn(cd_thread_t *t, const char *name, cd_thread_fn fn,
         return id;
     /* A parked OS thread of the pool takes the start as it is; a new one
      * gets its own copy. */
-    t->pooled = pool_take();
+    t->pooled = pool_take(STACK_BYTES);
+    if (t->pooled) {
+        t->pooled->fn = pooled_start;
+        t->pooled->arg = t->pooled;
+    }
     start_t *s = t->pooled ? &t->pooled->job : malloc(sizeof *s);
     if (!s)
         return -ENOMEM;
