@@ -85,6 +85,9 @@ typedef struct cd_sched_rt {
     int nchange;
     long change_at[16];    /* pct: steps where the running thread drops */
     int ndec;
+    int high;              /* the highest id whose record this run wrote
+                              (a participant, a task's alarm): what the
+                              next begin must clear */
     int fallback;          /* step mode: the default policy's pick */
     cd_sched_decision_t dec[CD_SCHED_MAX_CHOICES];
     char misfit[256];

@@ -400,6 +400,8 @@ static int offer(int id, choice_t *c)
          * exploration only: a run in deadline order never compares it). */
         if (!task->prio && S->cfg.anyorder)
             task->prio = (int64_t)(next_random() >> 16) + 1000;
+        if (a->id > S->high) /* a record the next begin must clear too */
+            S->high = a->id;
         c[i] = (choice_t){ .id = a->id, .run = id, .at_ns = a->at_ns };
     }
     return t->nalarms;
@@ -448,9 +450,20 @@ static int overdue_first(choice_t *c, int n)
     return k;
 }
 
-static int by_id(const void *a, const void *b)
+/* Into id order. Ids are unique, so any sort gives the same order; the
+ * choices come nearly sorted (participants in id order, only a worker's
+ * alarms out of place), where insertion sort is the cheapest one. */
+static void sort_by_id(choice_t *c, int n)
 {
-    return ((const choice_t *)a)->id - ((const choice_t *)b)->id;
+    for (int i = 1; i < n; i++) {
+        if (c[i - 1].id < c[i].id)
+            continue;
+        choice_t x = c[i];
+        int j = i;
+        for (; j > 0 && c[j - 1].id > x.id; j--)
+            c[j] = c[j - 1];
+        c[j] = x;
+    }
 }
 
 static int has_spurious(const choice_t *c, int n)
@@ -476,7 +489,7 @@ static int collect(choice_t *c)
         return 0;
     n = overdue_first(c, n);
     mark_ontime(c, n);
-    qsort(c, (size_t)n, sizeof *c, by_id);
+    sort_by_id(c, n);
     return n;
 }
 
@@ -935,6 +948,8 @@ void cd__sched_register(int id)
     t->sem_ready = 1;
     atomic_store_explicit(&t->first, NULL, memory_order_relaxed);
     t->known = 1;
+    if (id > S->high)
+        S->high = id;
     t->done = 0;
     t->waiting = 0;
     t->ready = NULL;
@@ -1015,9 +1030,15 @@ int64_t cd__sched_clock(void)
 static void pin_to_one_cpu(void)
 {
     /* Hand-offs between cores cost ~30 us here, on one core ~1.5 us, and
-     * only one thread runs at a time anyway. Threads inherit this. */
+     * only one thread runs at a time anyway. Threads inherit this. The
+     * caller stays pinned after the run: the next run (an exploration's)
+     * finds it on that CPU and needs no system call. */
+    static _Thread_local int pinned = -1;
     cpu_set_t set;
     int cpu = sched_getcpu();
+    if (cpu >= 0 && cpu == pinned)
+        return;
+    pinned = cpu;
     CPU_ZERO(&set);
     CPU_SET(cpu >= 0 ? cpu : 0, &set);
     sched_setaffinity(0, sizeof set, &set);
@@ -1034,12 +1055,14 @@ int cd_sched_begin(const cd_sched_cfg_t *cfg)
     if (self <= 0)
         return -ENOSPC;
     HIDE_BEGIN();
-    for (int i = 0; i < CD_MAX_THREADS; i++) {
+    /* Only the records the last run used: above them all are clear. */
+    for (int i = 0; i < S->high; i++) {
         cd_sched_thread_t *t = &S->th[i];
         t->known = t->done = t->waiting = 0;
         t->prio = 0;
         t->late = 0;
     }
+    S->high = 0;
     S->cfg = *cfg;
     if (S->cfg.max_steps <= 0)
         S->cfg.max_steps = CD_SCHED_DEFAULT_STEPS;
