@@ -85,6 +85,11 @@ typedef struct cd_sched_rt {
     int nchange;
     long change_at[16];    /* pct: steps where the running thread drops */
     int ndec;
+    /* The participants that have not ended, in id order: a decision
+     * looks at these only, however many ended before (collect drops the
+     * ended ones as it passes them). */
+    int nlive;
+    int live[CD_MAX_THREADS];
     int high;              /* the highest id whose record this run wrote
                               (a participant, a task's alarm): what the
                               next begin must clear */

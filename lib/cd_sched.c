@@ -480,9 +480,15 @@ static int has_spurious(const choice_t *c, int n)
  * waits again, so that would only hide a deadlock or a stuck run. */
 static int collect(choice_t *c)
 {
-    int n = 0, real = 0, nt = cd__ld(&cd__reg.nthreads);
-    for (int id = 1; id <= nt && id <= CD_MAX_THREADS; id++)
+    int n = 0, real = 0, k = 0;
+    for (int i = 0; i < S->nlive; i++) {
+        int id = S->live[i];
+        if (S->th[id - 1].done)
+            continue;
+        S->live[k++] = id;
         n += offer(id, c + n);
+    }
+    S->nlive = k;
     for (int i = 0; i < n; i++)
         real += !c[i].spurious;
     if (real == 0)
@@ -934,6 +940,14 @@ void cd__sched_pend(int self, int op, int obj, cd_site_t site)
     HIDE_END();
 }
 
+static void live_add(int id)
+{
+    int i = S->nlive++;
+    for (; i > 0 && S->live[i - 1] > id; i--)
+        S->live[i] = S->live[i - 1];
+    S->live[i] = id;
+}
+
 void cd__sched_register(int id)
 {
     if (!cd__sched_on() || id <= 0 || id > CD_MAX_THREADS)
@@ -947,6 +961,8 @@ void cd__sched_register(int id)
     CD_CHECK(sem_init(&t->turn, 0, 0));
     t->sem_ready = 1;
     atomic_store_explicit(&t->first, NULL, memory_order_relaxed);
+    if (!t->known) /* into the live list, in id order */
+        live_add(id);
     t->known = 1;
     if (id > S->high)
         S->high = id;
@@ -1063,6 +1079,7 @@ int cd_sched_begin(const cd_sched_cfg_t *cfg)
         t->late = 0;
     }
     S->high = 0;
+    S->nlive = 0;
     S->cfg = *cfg;
     if (S->cfg.max_steps <= 0)
         S->cfg.max_steps = CD_SCHED_DEFAULT_STEPS;
