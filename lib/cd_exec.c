@@ -228,6 +228,7 @@ static void kick(worker_t *w)
  * record of a dead task's accesses goes with it. */
 #define STACKS_KEPT 64
 
+#ifndef CD_TSAN
 static struct {
     pthread_mutex_t lock;
     int n;
@@ -237,30 +238,29 @@ static struct {
 static void *stack_reuse(void)
 {
     void *p = NULL;
-#ifndef CD_TSAN
     CD_CHECK(pthread_mutex_lock(&stacks.lock));
     if (stacks.n > 0)
         p = stacks.map[--stacks.n];
     CD_CHECK(pthread_mutex_unlock(&stacks.lock));
-#endif
     return p;
 }
 
+/* 1 if p was kept, 0 if the caller must unmap it. */
 static int stack_keep(void *p)
 {
     int kept = 0;
-#ifndef CD_TSAN
     CD_CHECK(pthread_mutex_lock(&stacks.lock));
     if (stacks.n < STACKS_KEPT) {
         stacks.map[stacks.n++] = p;
         kept = 1;
     }
     CD_CHECK(pthread_mutex_unlock(&stacks.lock));
-#else
-    (void)p;
-#endif
     return kept;
 }
+#else
+static void *stack_reuse(void) { return NULL; }
+static int stack_keep(void *p) { (void)p; return 0; }
+#endif
 
 static int stack_alloc(cd_task_t *t)
 {
