@@ -681,8 +681,11 @@ CHILD_TEST(reused_threads_give_the_same_trace_as_fresh_ones)
     /* The pool did serve the second run: every thread of its team ran on
      * an OS thread the first run had used. */
     cd_thread_pool_begin();
-    for (int run = 0; run < 2; run++)
-        EXPECT(traced_run(&reuse_probe, 0, CD_SCHED_RANDOM, 1, &r) != NULL);
+    for (int run = 0; run < 2; run++) {
+        char *report = traced_run(&reuse_probe, 0, CD_SCHED_RANDOM, 1, &r);
+        EXPECT(report != NULL);
+        free(report);
+    }
     cd_thread_pool_end();
     EXPECT_EQ(atomic_load(&started_again), reuse_probe.explore.threads);
     return 0;
