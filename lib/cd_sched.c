@@ -990,11 +990,19 @@ int cd__sched_register_parked(int id, sem_t *go)
     if (!controlled() || id <= 0 || id > CD_MAX_THREADS)
         return 0;
     HIDE_BEGIN();
-    int known = S->th[id - 1].known;
-    if (known)
-        atomic_store(&S->th[id - 1].first, go);
+    cd_sched_thread_t *t = &S->th[id - 1];
+    int parked = t->known;
+    if (parked) {
+        atomic_store(&t->first, go);
+        /* A drain from the watchdog (a timeout) that went past this
+         * thread before go was set would never wake it: take go back and
+         * let the caller post it - unless the drain took it already, and
+         * posted it. (The drain's fence pairs with this store.) */
+        if (S->draining && atomic_exchange(&t->first, NULL) == go)
+            parked = 0;
+    }
     HIDE_END();
-    return known;
+    return parked;
 }
 
 void cd__sched_enter(int self)
@@ -1028,6 +1036,9 @@ void cd__sched_drain(void)
     HIDE_BEGIN();
     if (!S->draining) {
         S->draining = 1;
+        /* Seen by a pooled thread's registration, or its go seen here:
+         * cd__sched_register_parked. */
+        atomic_thread_fence(memory_order_seq_cst);
         int nt = cd__ld(&cd__reg.nthreads);
         for (int id = 1; id <= nt && id <= CD_MAX_THREADS; id++)
             if (S->th[id - 1].known && S->th[id - 1].sem_ready)
