@@ -9,7 +9,8 @@
 #   make helgrind / drd   Valgrind's detectors: broken race reported, fixes clean
 #   make bench      instrumented vs raw mutex cost; channel messages/s;
 #                   condvar and semaphore ping-pong vs pthread's and sem_t;
-#                   controlled schedules/s and schedules needed per bug;
+#                   controlled schedules/s (race; every scenario) and
+#                   schedules needed per bug;
 #                   keyed fix vs global mutex, orders/s; the keyed lock's
 #                   cost vs cd_mutex, 1/8/64 keys, bytes per idle key;
 #                   fan-in (concdemo bench fanin --quick); concdemo watch's

@@ -59,11 +59,11 @@ static void report_json(const cd_explore_t *e, const cd_explore_result_t *x,
     printf("{\"explore\":\"%s\",\"variant\":\"%s\",\"strategy\":\"%s\","
            "\"threads\":%d,\"iterations\":%d,\"runs\":%ld,\"distinct\":%ld,"
            "\"found\":%s,\"exhausted\":%s,\"seconds\":%.3f,"
-           "\"schedules_per_sec\":%.0f,\"violation\":",
+           "\"cpu_seconds\":%.3f,\"schedules_per_sec\":%.0f,\"violation\":",
            e->scenario->name, e->scenario->variants[e->variant].name,
            e->strategy_name, e->params.threads, e->params.iterations, x->runs,
            x->distinct, x->found ? "true" : "false",
-           x->exhausted ? "true" : "false", x->seconds,
+           x->exhausted ? "true" : "false", x->seconds, x->cpu_seconds,
            x->seconds > 0 ? x->runs / x->seconds : 0.0);
     if (x->found) {
         /* The run's own object, without its closing newline. */
@@ -163,6 +163,7 @@ static cd_explore_t exploration(const cd_runargs_t *a)
         .progress = !a->json && isatty(2),
         .on_stuck = cd_cmd_on_stuck, /* a run that spins outside libconc
                                         still ends */
+        .keep_threads = 1, /* the scenarios keep nothing thread-local */
     };
     if (e.runs == 0 && e.strategy != CD_SCHED_DFS)
         e.runs = 1000;

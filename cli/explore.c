@@ -9,10 +9,13 @@
  */
 #include "explore.h"
 
+#include "../lib/cd_thread.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define DFS_MAX CD_SCHED_MAX_CHOICES
@@ -156,6 +159,14 @@ static double seconds_since(int64_t t0)
     return (double)(cd_now_ns() - t0) / 1e9;
 }
 
+static int64_t cpu_now_ns(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) != 0)
+        return 0;
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
 /* The progress line (e->progress: stderr is a terminal): from the first
  * second on, rewritten in place - schedules tried, their rate, and the
  * time left when a budget or a run limit bounds it - and erased at the
@@ -213,10 +224,19 @@ int cd_explore(const cd_explore_t *e, cd_explore_result_t *out,
      * yet the bug: keep looking for a real failure, and report the first
      * warning only if none turns up. */
     cd_run_result_t *potential = NULL;
-    int64_t t0 = cd_now_ns(), last_note = t0;
+    int64_t t0 = cd_now_ns(), last_note = t0, cpu0 = cpu_now_ns();
     int rc = 0, width = 0;
 
     memset(out, 0, sizeof *out);
+    /* Thousands of runs a second: one watchdog for all of them, and, when
+     * the code allows it, the threads of each run parked for the next
+     * instead of made anew. */
+    if (cd_run_watchdog_start(&o) != 0) {
+        rc = -EAGAIN;
+        goto done;
+    }
+    if (e->keep_threads)
+        cd_thread_pool_begin();
     if (e->strategy == CD_SCHED_DFS) {
         d.stack = malloc(DFS_MAX * sizeof *d.stack);
         d.prefix = malloc(DFS_MAX * sizeof *d.prefix);
@@ -272,9 +292,13 @@ int cd_explore(const cd_explore_t *e, cd_explore_result_t *out,
         out->found = 1;
     }
 done:
+    if (e->keep_threads)
+        cd_thread_pool_end();
+    cd_run_watchdog_stop(&o);
     free(potential);
     out->distinct = (long)seen.n;
     out->seconds = seconds_since(t0);
+    out->cpu_seconds = (double)(cpu_now_ns() - cpu0) / 1e9;
     free(seen.slot);
     free(d.stack);
     free(d.prefix);

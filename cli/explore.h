@@ -28,6 +28,13 @@ typedef struct cd_explore {
     int progress;               /* draw a progress line on stderr */
     cd_stuck_fn on_stuck;       /* a run's threads ignored its abort (see
                                    cd_run_opts_t); NULL: nobody is told */
+    /* Park each run's threads for the next run (cd_thread_pool_begin)
+     * rather than make them anew: several times faster, and only for code
+     * that keeps nothing in thread-local variables (the scenarios here).
+     * A learner's `static _Thread_local` would carry over from one run to
+     * the next, and the run found would not be the one its replay, on
+     * fresh threads, repeats. */
+    int keep_threads;
 } cd_explore_t;
 
 typedef struct cd_explore_result {
@@ -36,6 +43,8 @@ typedef struct cd_explore_result {
     int found;       /* a run broke the invariant: it is in *found */
     int exhausted;   /* dfs: every schedule within the bound was tried */
     double seconds;
+    double cpu_seconds; /* the process's CPU time meanwhile, every thread's:
+                           with seconds, how much of the machine it had */
 } cd_explore_result_t;
 
 /* Explores; *found holds the last run (the failing one when out->found).

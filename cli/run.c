@@ -113,6 +113,32 @@ static void end_controlled(cd_run_result_t *r)
     cd_sched_end();
 }
 
+/* The run is over for its watchdog: a kept one idles, its own stops. */
+static void put_watchdog(const cd_run_opts_t *o, cd_watchdog_t *w)
+{
+    if (o->watchdog)
+        cd_watchdog_idle(w);
+    else
+        cd_watchdog_stop(w);
+}
+
+int cd_run_watchdog_start(cd_run_opts_t *o)
+{
+    int rc = cd_watchdog_start(&o->watchdog, o->timeout_ms, SCAN_MS,
+                               GRACE_MS, o->on_stuck);
+    if (rc == 0)
+        cd_watchdog_idle(o->watchdog);
+    else
+        o->watchdog = NULL;
+    return rc;
+}
+
+void cd_run_watchdog_stop(cd_run_opts_t *o)
+{
+    cd_watchdog_stop(o->watchdog);
+    o->watchdog = NULL;
+}
+
 int cd_run(const cd_scenario_t *s, int variant, const cd_run_opts_t *o,
            cd_run_result_t *r)
 {
@@ -127,7 +153,11 @@ int cd_run(const cd_scenario_t *s, int variant, const cd_run_opts_t *o,
     cd_reg_set_latency_scale(o->latency_permille);
     if (o->on_ready)
         o->on_ready(o->ready_arg);
-    int rc = cd_watchdog_start(&w, o->timeout_ms, SCAN_MS, GRACE_MS,
+    int rc = 0;
+    if (o->watchdog)
+        cd_watchdog_rearm(w = o->watchdog);
+    else
+        rc = cd_watchdog_start(&w, o->timeout_ms, SCAN_MS, GRACE_MS,
                                o->on_stuck);
     if (rc != 0) {
         cd_verdict_observe(&r->verdict, CD_ERROR,
@@ -135,7 +165,7 @@ int cd_run(const cd_scenario_t *s, int variant, const cd_run_opts_t *o,
         return rc;
     }
     if (o->sched && (rc = cd_sched_begin(o->sched)) != 0) {
-        cd_watchdog_stop(w);
+        put_watchdog(o, w);
         cd_verdict_observe(&r->verdict, CD_ERROR,
                            "could not start the controlled scheduler");
         return rc;
@@ -148,7 +178,7 @@ int cd_run(const cd_scenario_t *s, int variant, const cd_run_opts_t *o,
         r->spurious = o->sched->spurious;
     }
     cd_watchdog_load(w, &r->load);
-    cd_watchdog_stop(w);
+    put_watchdog(o, w);
     merge_findings(r, o->timeout_ms);
     return 0;
 }

@@ -30,6 +30,9 @@ typedef struct cd_run_opts {
      * it (the live view waits for this). NULL: not called. */
     void (*on_ready)(void *arg);
     void *ready_arg;
+    /* A watchdog kept for many runs (cd_run_watchdog_start): rearmed for
+     * this run and idled after it. NULL: the run starts its own. */
+    cd_watchdog_t *watchdog;
 } cd_run_opts_t;
 
 #define CD_SCHEDULE_MAX 4096
@@ -64,6 +67,13 @@ typedef struct cd_run_result {
  * started (r->verdict then says so with CD_ERROR). */
 int cd_run(const cd_scenario_t *s, int variant, const cd_run_opts_t *o,
            cd_run_result_t *r);
+
+/* Starts a watchdog with the settings cd_run gives its own, for o's
+ * timeout and stuck handler, idle until a run rearms it; sets
+ * o->watchdog. Returns 0 or -errno. cd_run_watchdog_stop stops it and
+ * clears o->watchdog (safe when none was started). */
+int cd_run_watchdog_start(cd_run_opts_t *o);
+void cd_run_watchdog_stop(cd_run_opts_t *o);
 
 /* 0 held, 1 violated / deadlocked / stuck / livelocked / timed out /
  * potential deadlock / stopped, 2 error. */

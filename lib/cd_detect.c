@@ -20,6 +20,7 @@ struct cd_watchdog {
     pthread_mutex_t lock;
     pthread_cond_t wake;
     int stop;
+    int idle;              /* between two runs it watches: it only waits */
     int timeout_ms, period_ms, grace_ms;
     cd_stuck_fn on_stuck;
     int64_t aborted_at_ns; /* when the watchdog first saw the abort */
@@ -229,7 +230,7 @@ static void *watchdog_main(void *p)
         int rc = pthread_cond_timedwait(&w->wake, &w->lock, &ts);
         if (rc != 0 && rc != ETIMEDOUT)
             CD_CHECK(rc);
-        if (w->stop)
+        if (w->stop || w->idle)
             continue;
         if (cd_reg_aborted()) {
             int64_t now = cd_now_ns() - w->start_ns;
@@ -259,6 +260,22 @@ static void *watchdog_main(void *p)
     return NULL;
 }
 
+/* Everything it knew about the run it watched: it watches one from now
+ * on. Caller holds w->lock, or has the watchdog to itself. */
+static void begin_run(cd_watchdog_t *w)
+{
+    w->idle = 0;
+    w->aborted_at_ns = 0;
+    w->start_ns = cd_now_ns();
+    w->limit_ns = (int64_t)w->timeout_ms * 1000000;
+    w->extensions = 0;
+    w->grace_extensions = 0;
+    w->next_load_ns = LOAD_EVERY_NS;
+    w->load_on = 0;
+    w->have_last = 0;
+    w->stuck_scans = 0;
+}
+
 int cd_watchdog_start(cd_watchdog_t **out, int timeout_ms, int period_ms,
                       int grace_ms, cd_stuck_fn on_stuck)
 {
@@ -270,10 +287,8 @@ int cd_watchdog_start(cd_watchdog_t **out, int timeout_ms, int period_ms,
     w->timeout_ms = timeout_ms;
     w->period_ms = period_ms > 0 ? period_ms : 10;
     w->grace_ms = grace_ms;
-    w->start_ns = cd_now_ns();
-    w->limit_ns = (int64_t)timeout_ms * 1000000;
-    w->next_load_ns = LOAD_EVERY_NS;
     w->on_stuck = on_stuck;
+    begin_run(w);
     int rc = pthread_create(&w->pt, NULL, watchdog_main, w);
     if (rc != 0) {
         pthread_cond_destroy(&w->wake);
@@ -283,6 +298,20 @@ int cd_watchdog_start(cd_watchdog_t **out, int timeout_ms, int period_ms,
     }
     *out = w;
     return 0;
+}
+
+void cd_watchdog_rearm(cd_watchdog_t *w)
+{
+    CD_CHECK(pthread_mutex_lock(&w->lock));
+    begin_run(w);
+    CD_CHECK(pthread_mutex_unlock(&w->lock));
+}
+
+void cd_watchdog_idle(cd_watchdog_t *w)
+{
+    CD_CHECK(pthread_mutex_lock(&w->lock));
+    w->idle = 1;
+    CD_CHECK(pthread_mutex_unlock(&w->lock));
 }
 
 void cd_watchdog_load(cd_watchdog_t *w, cd_run_load_t *out)

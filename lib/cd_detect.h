@@ -53,6 +53,15 @@ typedef struct cd_run_load {
 /* Fills *out with the run's figures up to now. Can't fail. */
 void cd_watchdog_load(cd_watchdog_t *w, cd_run_load_t *out);
 
+/* One watchdog for many runs (an exploration runs thousands a second,
+ * and a thread and its 400 KiB started for each would cost more than the
+ * run): idle stops it watching the run that ended - it neither scans nor
+ * aborts nor calls on_stuck until rearmed - and rearm makes it watch the
+ * run about to start as if it had just been started for it (its limit,
+ * the load, the abort's grace all begin again). Can't fail. */
+void cd_watchdog_idle(cd_watchdog_t *w);
+void cd_watchdog_rearm(cd_watchdog_t *w);
+
 /* Stops and frees it. Safe with NULL. */
 void cd_watchdog_stop(cd_watchdog_t *w);
 

@@ -93,7 +93,7 @@ typedef struct list {
 struct worker {
     cd_exec_t *e;
     int index, obj;
-    pthread_t pt;
+    cd__osthread_t th;
     pthread_cond_t cond;
     /* Under the executor's lock. */
     list_t ready, timers, io;
@@ -221,19 +221,64 @@ static void kick(worker_t *w)
 
 /* ========================== stacks and switching ========================= */
 
+/* Stacks of ended tasks kept for the next ones: an exploration makes
+ * thousands of runs a second, and a mapping made and unmade for every
+ * task (with the page faults of a fresh one) costs more than the run.
+ * Under ThreadSanitizer each stack is unmapped as before, so that its
+ * record of a dead task's accesses goes with it. */
+#define STACKS_KEPT 64
+
+#ifndef CD_TSAN
+static struct {
+    pthread_mutex_t lock;
+    int n;
+    void *map[STACKS_KEPT];
+} stacks = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static void *stack_reuse(void)
+{
+    void *p = NULL;
+    CD_CHECK(pthread_mutex_lock(&stacks.lock));
+    if (stacks.n > 0)
+        p = stacks.map[--stacks.n];
+    CD_CHECK(pthread_mutex_unlock(&stacks.lock));
+    return p;
+}
+
+/* 1 if p was kept, 0 if the caller must unmap it. */
+static int stack_keep(void *p)
+{
+    int kept = 0;
+    CD_CHECK(pthread_mutex_lock(&stacks.lock));
+    if (stacks.n < STACKS_KEPT) {
+        stacks.map[stacks.n++] = p;
+        kept = 1;
+    }
+    CD_CHECK(pthread_mutex_unlock(&stacks.lock));
+    return kept;
+}
+#else
+static void *stack_reuse(void) { return NULL; }
+static int stack_keep(void *p) { (void)p; return 0; }
+#endif
+
 static int stack_alloc(cd_task_t *t)
 {
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     size_t size = TASK_STACK_BYTES + page;
-    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-    if (p == MAP_FAILED)
-        return -ENOMEM;
-    /* The lowest page is a guard: a task that overflows its stack faults
-     * there instead of silently overwriting whatever lies below. */
-    if (mprotect(p, page, PROT_NONE) != 0) {
-        munmap(p, size);
-        return -ENOMEM;
+    void *p = stack_reuse();
+    if (!p) {
+        p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+        if (p == MAP_FAILED)
+            return -ENOMEM;
+        /* The lowest page is a guard: a task that overflows its stack
+         * faults there instead of silently overwriting whatever lies
+         * below. */
+        if (mprotect(p, page, PROT_NONE) != 0) {
+            munmap(p, size);
+            return -ENOMEM;
+        }
     }
     t->map = p;
     t->map_size = size;
@@ -246,10 +291,11 @@ static void stack_free(cd_task_t *t)
 {
 #ifdef CD_ASAN
     /* Frames of an aborted task leave poisoned redzones behind; a later
-     * mapping at this address must not inherit them. */
+     * task on this stack must not inherit them. */
     __asan_unpoison_memory_region(t->stack, t->stack_size);
 #endif
-    munmap(t->map, t->map_size);
+    if (!stack_keep(t->map))
+        munmap(t->map, t->map_size);
 }
 
 /*
@@ -818,14 +864,11 @@ int cd_exec_spawn(cd_exec_t *e, const char *name, cd_task_fn fn, void *arg)
 
 int cd_exec_run(cd_exec_t *e)
 {
-    pthread_attr_t attr;
     int started = 0, rc = 0;
 
     if (!e || e->ran)
         return -EINVAL;
     e->ran = 1;
-    CD_CHECK(pthread_attr_init(&attr));
-    CD_CHECK(pthread_attr_setstacksize(&attr, WORKER_STACK_BYTES));
     /* A controlled run schedules the workers like any thread: each gets a
      * thread record and a turn. */
     for (int i = 0; cd_sched_active() && i < e->nworkers; i++) {
@@ -836,12 +879,11 @@ int cd_exec_run(cd_exec_t *e)
         cd__sched_register(e->w[i].sched_id);
     }
     for (; started < e->nworkers; started++) {
-        rc = pthread_create(&e->w[started].pt, &attr, worker_main,
-                            &e->w[started]);
+        rc = -cd__thread_start(&e->w[started].th, WORKER_STACK_BYTES,
+                               worker_main, &e->w[started]);
         if (rc != 0)
             break;
     }
-    CD_CHECK(pthread_attr_destroy(&attr));
     /* Open the gate only now: if a worker is missing, no task has run yet
      * and all of them can simply be dropped. */
     CD_CHECK(pthread_mutex_lock(&e->lock));
@@ -853,7 +895,7 @@ int cd_exec_run(cd_exec_t *e)
     for (int i = 0; i < started; i++) {
         if (e->w[i].sched_id)
             cd__sched_block(cd__self(), worker_finished, &e->w[i], 0);
-        CD_CHECK(pthread_join(e->w[i].pt, NULL));
+        cd__thread_join(&e->w[i].th);
     }
     if (started < e->nworkers) {
         CD_CHECK(pthread_mutex_lock(&e->lock));

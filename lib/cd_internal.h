@@ -47,6 +47,10 @@ typedef struct cd__alarm {
 /* The controlled scheduler's view of one participant thread. */
 typedef struct cd_sched_thread {
     sem_t turn;            /* posted when it is this thread's turn */
+    /* A pooled OS thread not yet started on this participant waits on a
+     * semaphore of its own (cd_thread.c): its first turn is posted there,
+     * once (exchanged for NULL), and the later ones to turn. */
+    _Atomic(sem_t *) first;
     int sem_ready;         /* turn was initialised */
     int known;             /* a participant of this run */
     int done;
@@ -81,6 +85,14 @@ typedef struct cd_sched_rt {
     int nchange;
     long change_at[16];    /* pct: steps where the running thread drops */
     int ndec;
+    /* The participants that have not ended, in id order: a decision
+     * looks at these only, however many ended before (collect drops the
+     * ended ones as it passes them). */
+    int nlive;
+    int live[CD_MAX_THREADS];
+    int high;              /* the highest id whose record this run wrote
+                              (a participant, a task's alarm): what the
+                              next begin must clear */
     int fallback;          /* step mode: the default policy's pick */
     cd_sched_decision_t dec[CD_SCHED_MAX_CHOICES];
     char misfit[256];
@@ -353,6 +365,24 @@ void cd__sched_register(int id);
 void cd__sched_bind(int id);
 /* A new thread waits here for its first turn. */
 void cd__sched_enter(int self);
+/* An OS thread for lib's own use (an executor's workers): a parked one of
+ * cd_thread's pool while the pool is on (cd_thread_pool_begin), else a
+ * new one with stack_bytes of stack, running fn(arg). Returns 0 or the
+ * negative errno of pthread_create. cd__thread_join waits for fn to
+ * return (and gives a pooled thread back). */
+typedef struct cd__osthread {
+    pthread_t pt;
+    struct cd__pooled *pooled;
+} cd__osthread_t;
+int cd__thread_start(cd__osthread_t *t, size_t stack_bytes,
+                     void *(*fn)(void *), void *arg);
+void cd__thread_join(cd__osthread_t *t);
+
+/* For a pooled OS thread parked on go, about to start as participant id
+ * (registered): in a controlled run its first turn posts go, so that it
+ * need not wake only to wait for its turn (returns 1: do not post go, and
+ * do not call cd__sched_enter); else 0. */
+int cd__sched_register_parked(int id, sem_t *go);
 /* A participant ends: hands its turn on. */
 void cd__sched_exit(int self);
 /* After an abort: let every participant run free to its end. */

@@ -324,7 +324,11 @@ static void turn_wait(int id)
 
 static void turn_post(int id)
 {
-    CD_CHECK(sem_post(&S->th[id - 1].turn));
+    cd_sched_thread_t *t = &S->th[id - 1];
+    sem_t *first = atomic_load_explicit(&t->first, memory_order_relaxed)
+                       ? atomic_exchange(&t->first, NULL)
+                       : NULL;
+    CD_CHECK(sem_post(first ? first : &t->turn));
 }
 
 /* Gives the turn to next and waits for our own (unless next is us). */
@@ -396,6 +400,8 @@ static int offer(int id, choice_t *c)
          * exploration only: a run in deadline order never compares it). */
         if (!task->prio && S->cfg.anyorder)
             task->prio = (int64_t)(next_random() >> 16) + 1000;
+        if (a->id > S->high) /* a record the next begin must clear too */
+            S->high = a->id;
         c[i] = (choice_t){ .id = a->id, .run = id, .at_ns = a->at_ns };
     }
     return t->nalarms;
@@ -444,9 +450,20 @@ static int overdue_first(choice_t *c, int n)
     return k;
 }
 
-static int by_id(const void *a, const void *b)
+/* Into id order. Ids are unique, so any sort gives the same order; the
+ * choices come nearly sorted (participants in id order, only a worker's
+ * alarms out of place), where insertion sort is the cheapest one. */
+static void sort_by_id(choice_t *c, int n)
 {
-    return ((const choice_t *)a)->id - ((const choice_t *)b)->id;
+    for (int i = 1; i < n; i++) {
+        if (c[i - 1].id < c[i].id)
+            continue;
+        choice_t x = c[i];
+        int j = i;
+        for (; j > 0 && c[j - 1].id > x.id; j--)
+            c[j] = c[j - 1];
+        c[j] = x;
+    }
 }
 
 static int has_spurious(const choice_t *c, int n)
@@ -463,16 +480,22 @@ static int has_spurious(const choice_t *c, int n)
  * waits again, so that would only hide a deadlock or a stuck run. */
 static int collect(choice_t *c)
 {
-    int n = 0, real = 0, nt = cd__ld(&cd__reg.nthreads);
-    for (int id = 1; id <= nt && id <= CD_MAX_THREADS; id++)
+    int n = 0, real = 0, k = 0;
+    for (int i = 0; i < S->nlive; i++) {
+        int id = S->live[i];
+        if (S->th[id - 1].done)
+            continue;
+        S->live[k++] = id;
         n += offer(id, c + n);
+    }
+    S->nlive = k;
     for (int i = 0; i < n; i++)
         real += !c[i].spurious;
     if (real == 0)
         return 0;
     n = overdue_first(c, n);
     mark_ontime(c, n);
-    qsort(c, (size_t)n, sizeof *c, by_id);
+    sort_by_id(c, n);
     return n;
 }
 
@@ -917,6 +940,14 @@ void cd__sched_pend(int self, int op, int obj, cd_site_t site)
     HIDE_END();
 }
 
+static void live_add(int id)
+{
+    int i = S->nlive++;
+    for (; i > 0 && S->live[i - 1] > id; i--)
+        S->live[i] = S->live[i - 1];
+    S->live[i] = id;
+}
+
 void cd__sched_register(int id)
 {
     if (!cd__sched_on() || id <= 0 || id > CD_MAX_THREADS)
@@ -929,7 +960,12 @@ void cd__sched_register(int id)
         CD_CHECK(sem_destroy(&t->turn));
     CD_CHECK(sem_init(&t->turn, 0, 0));
     t->sem_ready = 1;
+    atomic_store_explicit(&t->first, NULL, memory_order_relaxed);
+    if (!t->known) /* into the live list, in id order */
+        live_add(id);
     t->known = 1;
+    if (id > S->high)
+        S->high = id;
     t->done = 0;
     t->waiting = 0;
     t->ready = NULL;
@@ -947,6 +983,26 @@ void cd__sched_register(int id)
     /* pct: a random priority above every change-point priority. */
     t->prio = (int64_t)(next_random() >> 16) + 1000;
     HIDE_END();
+}
+
+int cd__sched_register_parked(int id, sem_t *go)
+{
+    if (!controlled() || id <= 0 || id > CD_MAX_THREADS)
+        return 0;
+    HIDE_BEGIN();
+    cd_sched_thread_t *t = &S->th[id - 1];
+    int parked = t->known;
+    if (parked) {
+        atomic_store(&t->first, go);
+        /* A drain from the watchdog (a timeout) that went past this
+         * thread before go was set would never wake it: take go back and
+         * let the caller post it - unless the drain took it already, and
+         * posted it. (The drain's fence pairs with this store.) */
+        if (S->draining && atomic_exchange(&t->first, NULL) == go)
+            parked = 0;
+    }
+    HIDE_END();
+    return parked;
 }
 
 void cd__sched_enter(int self)
@@ -980,6 +1036,9 @@ void cd__sched_drain(void)
     HIDE_BEGIN();
     if (!S->draining) {
         S->draining = 1;
+        /* Seen by a pooled thread's registration, or its go seen here:
+         * cd__sched_register_parked. */
+        atomic_thread_fence(memory_order_seq_cst);
         int nt = cd__ld(&cd__reg.nthreads);
         for (int id = 1; id <= nt && id <= CD_MAX_THREADS; id++)
             if (S->th[id - 1].known && S->th[id - 1].sem_ready)
@@ -998,9 +1057,15 @@ int64_t cd__sched_clock(void)
 static void pin_to_one_cpu(void)
 {
     /* Hand-offs between cores cost ~30 us here, on one core ~1.5 us, and
-     * only one thread runs at a time anyway. Threads inherit this. */
+     * only one thread runs at a time anyway. Threads inherit this. The
+     * caller stays pinned after the run: the next run (an exploration's)
+     * finds it on that CPU and needs no system call. */
+    static _Thread_local int pinned = -1;
     cpu_set_t set;
     int cpu = sched_getcpu();
+    if (cpu >= 0 && cpu == pinned)
+        return;
+    pinned = cpu;
     CPU_ZERO(&set);
     CPU_SET(cpu >= 0 ? cpu : 0, &set);
     sched_setaffinity(0, sizeof set, &set);
@@ -1017,12 +1082,15 @@ int cd_sched_begin(const cd_sched_cfg_t *cfg)
     if (self <= 0)
         return -ENOSPC;
     HIDE_BEGIN();
-    for (int i = 0; i < CD_MAX_THREADS; i++) {
+    /* Only the records the last run used: above them all are clear. */
+    for (int i = 0; i < S->high; i++) {
         cd_sched_thread_t *t = &S->th[i];
         t->known = t->done = t->waiting = 0;
         t->prio = 0;
         t->late = 0;
     }
+    S->high = 0;
+    S->nlive = 0;
     S->cfg = *cfg;
     if (S->cfg.max_steps <= 0)
         S->cfg.max_steps = CD_SCHED_DEFAULT_STEPS;

@@ -19,6 +19,7 @@
 typedef struct cd_thread {
     int id;       /* registry id, 0 if untracked */
     pthread_t pt;
+    struct cd__pooled *pooled; /* the pool's thread it runs on, or NULL */
 } cd_thread_t;
 
 typedef void (*cd_thread_fn)(void *arg);
@@ -31,6 +32,20 @@ int cd_thread_spawn(cd_thread_t *t, const char *name, cd_thread_fn fn,
 /* Waits for the thread to end (normally or by abort). Returns 0, or
  * -ECANCELED if it was ended by the run's abort. */
 int cd_thread_join(cd_thread_t *t);
+
+/* The thread pool, for a caller that makes many short runs (an
+ * exploration): while it is on, a spawned thread runs on an OS thread
+ * parked by an earlier run, started only when none is parked, and a join
+ * parks it again instead of ending it. No OS thread serves two threads of
+ * one run (each stays a thread of its own to the run), and a run sees the
+ * same ids, names, schedule and trace as with fresh threads - if the
+ * code run keeps nothing in thread-local variables of its own, which a
+ * pooled OS thread keeps from one thread to the next. end stops
+ * the parked ones; call it when no spawned thread is left unjoined. Under
+ * ThreadSanitizer the pool stays off: there every thread is a fresh one,
+ * as the program would make it. Returns 0 (begin can't fail). */
+int cd_thread_pool_begin(void);
+void cd_thread_pool_end(void);
 
 /* A team: n threads named "<prefix>-1".."<prefix>-n" run fn(ctx, i) with
  * i = 0..n-1. All are created first and released together through a start

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "../cli/explore.h"
+#include "../cli/report.h"
 #include "../lib/cd_chan.h"
 #include "../lib/cd_exec.h"
 #include "../lib/cd_sched.h"
@@ -579,6 +580,117 @@ static void sleep_fixes_fail_explore_with_a_replay(void)
 
 /* ========================= bounds and bad schedules ====================== */
 
+/* ===================== threads kept across explored runs ================== */
+
+/* The JSON report of one traced controlled run of s (trace included), in
+ * a buffer from malloc; NULL if the run could not be made. */
+static char *traced_run(const cd_scenario_t *s, int variant, int strategy,
+                        uint64_t seed, cd_run_result_t *r)
+{
+    cd_sched_cfg_t cfg = { .strategy = strategy, .seed = seed, .depth = 3,
+                           .pct_steps = 64, .anyorder = 1,
+                           .max_steps = CD_SCHED_DEFAULT_STEPS };
+    cd_run_opts_t o = { .params = s->explore, .timeout_ms = 10000,
+                        .latency_permille = 1000, .sched = &cfg,
+                        .trace = 1 };
+    char *buf = NULL;
+    size_t len = 0;
+    if (cd_run(s, variant, &o, r) != 0)
+        return NULL;
+    FILE *mem = open_memstream(&buf, &len);
+    if (!mem)
+        return NULL;
+    cd_report_json(mem, r, 1);
+    fclose(mem);
+    return buf;
+}
+
+/* How many threads of a team ran on an OS thread that had run one
+ * before: a pooled thread keeps its thread-local count. */
+static _Thread_local int starts_here;
+static atomic_int started_again;
+
+static void reuse_probe_thread(void *ctx, int index)
+{
+    (void)ctx;
+    (void)index;
+    if (++starts_here > 1)
+        atomic_fetch_add(&started_again, 1);
+    cd_point("probe");
+}
+
+static void run_reuse_probe(const cd_params_t *p, int variant, cd_verdict_t *v)
+{
+    (void)variant;
+    cd_verdict_expect(v, "the team ran");
+    cd_team_run(p->threads, "probe", reuse_probe_thread, NULL);
+    cd_verdict_observe(v, CD_HELD, "ran");
+}
+
+static const cd_variant_t reuse_probe_variants[] = { { "only", "a team" } };
+
+static const cd_scenario_t reuse_probe = {
+    .name = "reuse-probe",
+    .title = "a team that counts its threads' starts",
+    .variants = reuse_probe_variants,
+    .nvariants = 1,
+    .defaults = { .threads = 3, .iterations = 1 },
+    .explore = { .threads = 3, .iterations = 1 },
+    .run = run_reuse_probe,
+};
+
+/* An exploration parks each run's threads and reuses them in the next
+ * (cd_thread_pool_begin): a run on reused threads makes the same schedule,
+ * verdict and trace, byte for byte, as on fresh ones - runs the abort
+ * ends (a deadlock) included, whose threads the pool cannot keep. */
+CHILD_TEST(reused_threads_give_the_same_trace_as_fresh_ones)
+{
+    static cd_run_result_t r;
+    static const struct { const char *name; int fixed, strategy; } cases[] = {
+        { "race", 0, CD_SCHED_RANDOM },     { "race", 1, CD_SCHED_PCT },
+        { "deadlock", 0, CD_SCHED_RANDOM }, { "philosophers", 1, CD_SCHED_PCT },
+        { "spurious", 1, CD_SCHED_RANDOM }, { "livelock", 1, CD_SCHED_PCT },
+    };
+    int deadlocks = 0;
+#ifdef CD_TSAN
+    /* ThreadSanitizer's build keeps the pool off (cd_thread.h), and would
+     * report the broken race this runs in the test's own process. */
+    return 0;
+#endif
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const cd_scenario_t *s = cd_scenario_find(cases[i].name);
+        EXPECT(s != NULL);
+        int v = cases[i].fixed ? s->recommended : 0;
+        for (uint64_t seed = 1; seed <= 4; seed++) {
+            char *fresh = traced_run(s, v, cases[i].strategy, seed, &r);
+            cd_thread_pool_begin();
+            char *first = traced_run(s, v, cases[i].strategy, seed, &r);
+            char *reused = traced_run(s, v, cases[i].strategy, seed, &r);
+            cd_thread_pool_end();
+            EXPECT(fresh && first && reused);
+            EXPECT(strstr(fresh, "\"trace\":[{") != NULL);
+            EXPECT(strcmp(first, fresh) == 0);
+            EXPECT(strcmp(reused, fresh) == 0);
+            deadlocks += r.verdict.status == CD_DEADLOCK;
+            free(fresh);
+            free(first);
+            free(reused);
+        }
+    }
+    EXPECT(deadlocks > 0);
+    /* The pool did serve the second run: every thread of its team ran on
+     * an OS thread the first run had used. */
+    cd_thread_pool_begin();
+    for (int run = 0; run < 2; run++) {
+        char *report = traced_run(&reuse_probe, 0, CD_SCHED_RANDOM, 1, &r);
+        EXPECT(report != NULL);
+        free(report);
+    }
+    cd_thread_pool_end();
+    EXPECT_EQ(atomic_load(&started_again), reuse_probe.explore.threads);
+    return 0;
+}
+
 static void a_run_past_the_step_bound_stops_with_a_message(void)
 {
     concdemo(&out, "race", "--fixed=mutex", "--sched=random:1", "--max-steps=5",
@@ -706,6 +818,8 @@ void suite_sched(void)
           a_poller_never_starves_what_it_waits_for },
         { "sleep-based fixes fail explore, with a replay",
           sleep_fixes_fail_explore_with_a_replay },
+        { "reused threads give the same trace as fresh ones",
+          reused_threads_give_the_same_trace_as_fresh_ones },
         { "a run past the step bound stops with a message",
           a_run_past_the_step_bound_stops_with_a_message },
         { "a schedule naming a missing thread is refused",
