@@ -71,6 +71,7 @@
 #define LINE_MAX_BYTES 65536 /* a longer line ends the connection */
 #define MAX_CONNS 64         /* at once; more are told the server is full */
 #define MAX_ROOMS 8
+#define SERVE_SNDBUF 4096
 #define ROOM_MAX MAX_CONNS
 
 typedef struct chat chat_t;
@@ -149,6 +150,7 @@ struct chat {
     int nconns, accepted;
     atomic_int turned_away, too_long, not_utf8, messages;
     int g_port, g_clients, g_messages, g_dropped, g_turned;
+    void (*on_listen)(int port);
 };
 
 /* A fixed-size record: text, spaces, a newline (so `nc` shows lines). */
@@ -773,7 +775,7 @@ static int serve_line(member_t *m, char *line, size_t len)
     } else if (!m->room) {
         say(m, "*** join a room first: /join lobby");
     } else {
-        size_t n = strlen(m->name) + 2 + len + 1;
+        size_t n = strlen(m->name) + 2 + len + 2; /* "\n" and NUL */
         char *msg = malloc(n);
         if (!msg)
             return 0;
@@ -872,6 +874,10 @@ static void serve_acceptor(void *arg)
                              atomic_fetch_add(&c->turned_away, 1) + 1);
             continue;
         }
+        /* A small send buffer, so that a client that stops reading (nc
+         * after Ctrl-Z) fills its path after a screenful of lines rather
+         * than megabytes: its own receive buffer is the rest. */
+        cd_io_set_buffers(conn, SERVE_SNDBUF, 0);
         member_t *m;
         if (member_new(c, conn, &m) != 0)
             continue;
@@ -894,6 +900,9 @@ static void serve_main(void *arg)
     if (cd_scope_open(&c->scope, "chat-server", 0) != 0)
         return;
     cd_scope_spawn(c->scope, "acceptor", serve_acceptor, c);
+    /* Said from the loop: everything the server holds is open by now. */
+    if (c->on_listen)
+        c->on_listen(c->port);
     cd_scope_close(c->scope, NULL);
 }
 
@@ -943,17 +952,17 @@ static void serve(const cd_params_t *p, int variant, cd_verdict_t *v)
     c->g_clients = cd_reg_gauge("clients");
     c->g_messages = cd_reg_gauge("messages");
     c->g_turned = cd_reg_gauge("turned away");
-    if (p->on_listen)
-        p->on_listen(c->port);
+    c->on_listen = p->on_listen;
     if (cd_exec_create(&e, p->workers) != 0 ||
         cd_exec_spawn(e, "main", serve_main, c) < 0 || cd_exec_run(e) < 0)
         cd_verdict_observe(v, CD_ERROR, "could not start the chat server");
     else
         cd_verdict_observe(v, CD_HELD, "served %d connections (%d turned "
-                           "away while %d were in), %d messages; %d lines "
-                           "too long, %d not UTF-8, %d slow clients hung "
-                           "up on", c->accepted, atomic_load(&c->turned_away),
-                           MAX_CONNS, atomic_load(&c->messages),
+                           "away while %d were in), %d messages; lines too "
+                           "long: %d, not UTF-8: %d; slow clients hung up "
+                           "on: %d", c->accepted,
+                           atomic_load(&c->turned_away), MAX_CONNS,
+                           atomic_load(&c->messages),
                            atomic_load(&c->too_long),
                            atomic_load(&c->not_utf8),
                            atomic_load(&c->kicked));
