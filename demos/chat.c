@@ -63,6 +63,7 @@
 #define MSGS 40           /* per fast client */
 #define EARLY_MSGS 3      /* per fast client, before the slow one joins */
 #define OUTBOX_MAX 16     /* messages an outbox holds before it drops */
+#define SERVE_OUTBOX_MAX 256 /* --serve: a pasted burst is no slow reader */
 #define KICK_AFTER 16     /* --slow-policy=disconnect: drops, then hang up */
 #define SOCK_MIN 1        /* SO_SNDBUF / SO_RCVBUF: the kernel rounds 1 up
                              to its smallest, whatever autotuning does */
@@ -93,7 +94,8 @@ typedef struct member {
      * box_lock (a plain mutex: nothing awaits while it is held; the
      * session and the writer may run on different workers). */
     cd_mutex_t box_lock;
-    line_t *outbox;           /* OUTBOX_MAX slots; NULL when broken */
+    line_t *outbox;           /* box_max slots; NULL when broken */
+    int box_max;
     int head, count, dropped, dropped_total;
     size_t queued;            /* bytes in the outbox, for the view */
     int gone;                 /* no more messages: the writer ends */
@@ -222,17 +224,17 @@ static void outbox_push(member_t *m, const char *msg, size_t len)
         memcpy(l.text, msg, len);
     cd_mutex_lock(&m->box_lock);
     if (!m->gone && l.text) {
-        if (m->count == OUTBOX_MAX) {     /* FIX: bounded: drop the oldest */
+        if (m->count == m->box_max) {     /* FIX: bounded: drop the oldest */
             line_t *old = &m->outbox[m->head];
             m->queued -= old->len;
             free(old->text);
-            m->head = (m->head + 1) % OUTBOX_MAX;
+            m->head = (m->head + 1) % m->box_max;
             m->count--;
             m->dropped++;
             kick = ++m->dropped_total == KICK_AFTER &&
                    m->chat->policy == CD_SLOW_DISCONNECT;
         }
-        m->outbox[(m->head + m->count) % OUTBOX_MAX] = l;
+        m->outbox[(m->head + m->count) % m->box_max] = l;
         l.text = NULL;
         m->count++;
         m->queued += len;
@@ -266,7 +268,7 @@ static int outbox_pop(member_t *m, line_t *l, int *gone)
         have = l->text != NULL;
     } else if (m->count > 0 && !m->kicked) {
         *l = m->outbox[m->head];
-        m->head = (m->head + 1) % OUTBOX_MAX;
+        m->head = (m->head + 1) % m->box_max;
         m->count--;
         m->queued -= l->len;
         cd_io_set_queued(m->conn, m->queued);
@@ -518,7 +520,11 @@ static void slow_client(void *arg)
     }
     cd_io_read(c->done_in, buf, 1); /* reads nothing meanwhile */
     cd_io_shutdown(cl->conn);
-    while (cd_io_read(cl->conn, buf, MSG_BYTES) > 0)
+    /* Hung up on (--slow-policy=disconnect): what the server had queued
+     * dribbles out only as the kernel's window timers allow, and nothing
+     * of it is needed. */
+    while (!atomic_load(&c->kicked) &&
+           cd_io_read(cl->conn, buf, MSG_BYTES) > 0)
         ;
     free(buf);
 }
@@ -606,7 +612,7 @@ static void member_free(member_t *m)
     cd_io_close(m->bell_out);
     if (m->outbox) {
         for (int i = 0; i < m->count; i++)
-            free(m->outbox[(m->head + i) % OUTBOX_MAX].text);
+            free(m->outbox[(m->head + i) % m->box_max].text);
         cd_mutex_destroy(&m->box_lock);
     }
     free(m->outbox);
@@ -815,7 +821,7 @@ static int member_new(chat_t *c, cd_conn_t *conn, member_t **out)
     member_t *m = calloc(1, sizeof *m);
     int ok = m && (m->in = malloc(LINE_MAX_BYTES + 1)) != NULL;
     if (ok && c->variant == 1)
-        ok = (m->outbox = calloc(OUTBOX_MAX, sizeof *m->outbox)) != NULL &&
+        ok = (m->outbox = calloc(SERVE_OUTBOX_MAX, sizeof *m->outbox)) &&
              cd_mutex_init(&m->box_lock, "outbox") == 0;
     if (ok && c->variant == 1 &&
         cd_io_pair(&m->bell_in, "bell", &m->bell_out, "bell") != 0) {
@@ -835,6 +841,7 @@ static int member_new(chat_t *c, cd_conn_t *conn, member_t **out)
     }
     m->chat = c;
     m->conn = conn;
+    m->box_max = SERVE_OUTBOX_MAX;
     m->index = ++c->accepted;
     snprintf(m->name, sizeof m->name, "guest-%d", m->index);
     atomic_store(&m->refs, c->variant == 1 ? 2 : 1); /* session (writer) */
@@ -1000,6 +1007,7 @@ static int setup(chat_t *c, const cd_params_t *p, int variant)
         m->index = i;
         if (variant == 1) {
             m->outbox = calloc(OUTBOX_MAX, sizeof *m->outbox);
+            m->box_max = OUTBOX_MAX;
             if (!m->outbox || cd_mutex_init(&m->box_lock, "outbox") != 0 ||
                 cd_io_pair(&m->bell_in, "bell", &m->bell_out, "bell") != 0)
                 return -1;
@@ -1017,7 +1025,7 @@ static void teardown(chat_t *c)
         cd_io_close(m->bell_out);
         if (m->outbox) {
             for (int k = 0; k < m->count; k++)
-                free(m->outbox[(m->head + k) % OUTBOX_MAX].text);
+                free(m->outbox[(m->head + k) % m->box_max].text);
             cd_mutex_destroy(&m->box_lock);
         }
         free(m->outbox);
