@@ -62,11 +62,17 @@
                              buffers), so one message fills it */
 #define MSGS 40           /* per fast client */
 #define EARLY_MSGS 3      /* per fast client, before the slow one joins */
-#define OUTBOX_MAX 16     /* messages an outbox holds before it drops */
+#define OUTBOX_MAX 64     /* messages an outbox holds before it drops:
+                             32 ms of the room's traffic, so that a writer
+                             held back by a busy machine drops nothing */
+#define TYPING_US 2000    /* between two lines of a fast client */
 #define SERVE_OUTBOX_MAX 256 /* --serve: a pasted burst is no slow reader */
 #define KICK_AFTER 16     /* --slow-policy=disconnect: drops, then hang up */
 #define SOCK_MIN 1        /* SO_SNDBUF / SO_RCVBUF: the kernel rounds 1 up
                              to its smallest, whatever autotuning does */
+#define FAST_BUF (1 << 20) /* the fast paths: as much as the kernel allows
+                             (net.core.[rw]mem_max), so that a fast reader
+                             a few milliseconds late loses nothing */
 #define MAX_CLIENTS 16
 /* --serve */
 #define LINE_MAX_BYTES 65536 /* a longer line ends the connection */
@@ -128,6 +134,7 @@ typedef struct client {
     int index, slow;
     cd_conn_t *conn;
     atomic_int received;      /* chat messages read (fast clients) */
+    atomic_int lost;          /* ... and dropped for it, as it was told */
 } client_t;
 
 struct chat {
@@ -140,7 +147,8 @@ struct chat {
     client_t clients[MAX_CLIENTS];
     cd_scope_t *scope;
     cd_conn_t *done_in, *done_out; /* the slow client's "fast ones done" */
-    member_t *slow;                /* the slow client's member */
+    _Atomic(member_t *) slow;      /* its member: set by the acceptor,
+                                      read by the referee */
     atomic_int fast_done, joined, stalled, kicked;
     int64_t lat_ns[MAX_CLIENTS * MAX_CLIENTS * MSGS];
     atomic_int nlat;
@@ -322,7 +330,10 @@ static void writer_task(void *arg)
             break;
         }
     }
-    if (!m->kicked)
+    cd_mutex_lock(&m->box_lock);
+    int kicked = m->kicked;
+    cd_mutex_unlock(&m->box_lock);
+    if (!kicked)
         cd_io_shutdown(m->conn); /* all sent: the client reads the end */
     member_release(m);
 }
@@ -369,7 +380,9 @@ static void session_end(member_t *m)
     cd_io_try_write(m->bell_out, "!", 1);
 }
 
-/* Reads whole MSG_BYTES records (the clients send fixed-size lines). */
+/* Reads a whole MSG_BYTES record (the clients send fixed-size lines)
+ * into buf, which holds MSG_BYTES + 1: it ends it with a NUL, for
+ * sscanf. */
 static int read_record(cd_conn_t *c, char *buf)
 {
     size_t have = 0;
@@ -379,6 +392,7 @@ static int read_record(cd_conn_t *c, char *buf)
             return -1;
         have += (size_t)n;
     }
+    buf[MSG_BYTES] = '\0';
     return 0;
 }
 
@@ -387,7 +401,7 @@ static void session_task(void *arg)
 {
     member_t *m = arg;
     chat_t *c = m->chat;
-    char *line = malloc(MSG_BYTES);
+    char *line = malloc(MSG_BYTES + 1);
     while (line && read_record(m->conn, line) == 0) {
         if (strncmp(line, "/name ", 6) == 0) {
             sscanf(line + 6, "%31s", m->name);
@@ -418,6 +432,8 @@ static void acceptor_task(void *arg)
         if (i == c->nclients - 1) {
             cd_io_set_buffers(m->conn, SOCK_MIN, 0);
             c->slow = m;
+        } else {
+            cd_io_set_buffers(m->conn, FAST_BUF, 0);
         }
         snprintf(name, sizeof name, "session-%d", i + 1);
         cd_scope_spawn(c->scope, name, session_task, m);
@@ -433,7 +449,7 @@ static void fast_sender(client_t *cl, int from, int to)
 {
     char buf[MSG_BYTES];
     for (int i = from; i < to; i++) {
-        cd_await_latency("typing", 1000);
+        cd_await_latency("typing", TYPING_US);
         /* The send time rides in the message: the reader's latency. */
         record(buf, "msg %ld at %ld", i, (long)cd_reg_elapsed_ns());
         if (cd_io_write(cl->conn, buf, MSG_BYTES) < 0)
@@ -445,11 +461,15 @@ static void fast_reader(void *arg)
 {
     client_t *cl = arg;
     chat_t *c = cl->chat;
-    char buf[MSG_BYTES];
+    char buf[MSG_BYTES + 1];
     int want = c->nfast * MSGS; /* the slow client says nothing */
-    while (atomic_load(&cl->received) < want &&
+    while (atomic_load(&cl->received) + atomic_load(&cl->lost) < want &&
            read_record(cl->conn, buf) == 0) {
-        long i, sent;
+        long i, sent, lost;
+        /* Dropped for this client too (its writer held back long enough
+         * to fill its outbox): counted, so that the run ends and says so. */
+        if (sscanf(buf, "*** %ld messages dropped", &lost) == 1)
+            atomic_fetch_add(&cl->lost, (int)lost);
         if (sscanf(buf, "msg %ld at %ld", &i, &sent) != 2)
             continue;
         int k = atomic_fetch_add(&c->nlat, 1);
@@ -470,7 +490,7 @@ static int client_connect(client_t *cl, const char *name)
      * handshake: what it can hold unread is a few kilobytes, whatever the
      * kernel's autotuning would do - less than one message. */
     if (cd_io_connect_rcvbuf(&cl->conn, conn, cl->chat->port,
-                             cl->slow ? SOCK_MIN : 0) != 0)
+                             cl->slow ? SOCK_MIN : FAST_BUF) != 0)
         return -1;
     memset(buf, ' ', MSG_BYTES);
     buf[MSG_BYTES - 1] = '\n';
@@ -627,7 +647,9 @@ static void member_release(member_t *m)
 }
 
 /* Says text to m alone: through its outbox (fixed), or written by the
- * session itself (broken: only this session waits for its client). */
+ * session itself (broken: only this session waits for its client; in a
+ * room under the room's lock, as the broadcaster writes there, so that
+ * the two never interleave their bytes). */
 static void say(member_t *m, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static void say(member_t *m, const char *fmt, ...)
@@ -642,10 +664,15 @@ static void say(member_t *m, const char *fmt, ...)
     if (n > (int)sizeof buf - 2)
         n = (int)sizeof buf - 2;
     buf[n++] = '\n';
-    if (m->outbox)
+    if (m->outbox) {
         outbox_push(m, buf, (size_t)n);
-    else
+    } else if (m->room) {
+        cd_amutex_lock(&m->room->lock);
         cd_io_write(m->conn, buf, (size_t)n);
+        cd_amutex_unlock(&m->room->lock);
+    } else {
+        cd_io_write(m->conn, buf, (size_t)n);
+    }
 }
 
 /* 1 if s[0..n) is well-formed UTF-8: no stray continuation bytes, no
@@ -1054,7 +1081,7 @@ static void check(chat_t *c, cd_verdict_t *v)
     int64_t p99 = n ? c->lat_ns[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1]
                     : 0;
     static const member_t none;
-    const member_t *slow = c->slow ? c->slow : &none;
+    const member_t *slow = c->slow ? (const member_t *)c->slow : &none;
 
     cd_verdict_expect(v, "every fast client gets every message of the room "
                       "(%d in all), whatever the slow client does", want);
@@ -1065,10 +1092,22 @@ static void check(chat_t *c, cd_verdict_t *v)
     cd_verdict_num(v, "room_lock_longest_us", c->lobby.longest_hold_ns / 1000);
     cd_verdict_num(v, "port", c->port);
     if (c->variant == 1) {
+        int fast_dropped = 0;
+        for (int i = 1; i < c->nclients; i++)
+            fast_dropped += atomic_load(&c->clients[i].lost);
+        cd_verdict_num(v, "fast_dropped", fast_dropped);
         cd_verdict_num(v, "slow_dropped", slow->dropped_total);
         cd_verdict_num(v, "slow_disconnected", slow->kicked);
     }
-    if (got < want && !atomic_load(&c->stalled))
+    int lost = 0;
+    for (int i = 1; i < c->nclients; i++)
+        lost += atomic_load(&c->clients[i].lost);
+    if (got < want && lost > 0)
+        cd_verdict_observe(v, CD_VIOLATED, "the fast clients got %d of %d "
+                           "messages: %d were dropped for them, their "
+                           "writers held back longer than an outbox lasts",
+                           got, want, lost);
+    else if (got < want && !atomic_load(&c->stalled))
         cd_verdict_observe(v, CD_VIOLATED, "the fast clients got %d of %d "
                            "messages before the run ended", got, want);
     else if (got < want)
