@@ -410,6 +410,10 @@ static void session_task(void *arg)
             join(m, &c->lobby); /* one room in this run: the lobby */
         } else if (m->room) {
             broadcast[c->variant](m->room, line, MSG_BYTES);
+            /* The loop to the others before the next line, even when it
+             * has come already: a session that works through a backlog
+             * in one go would hold the writers on its worker back. */
+            cd_await_latency("next line", 0);
         }
     }
     free(line);

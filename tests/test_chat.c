@@ -48,7 +48,7 @@
 /* What the fast clients get before the room stalls: every early line,
  * and the first after the slow client joined (it is the last member). */
 #define STALL_AT (FAST * (FAST * EARLY + 1))
-#define DROPPED_RANDOM_1 131 /* outbox, --sched=random:1 */
+#define DROPPED_RANDOM_1 83 /* outbox, --sched=random:1 */
 
 static cmd_out_t out;
 
