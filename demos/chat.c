@@ -102,6 +102,8 @@ typedef struct member {
     cd_mutex_t box_lock;
     line_t *outbox;           /* box_max slots; NULL when broken */
     int box_max;
+    line_t writing;           /* the writer's line in hand: the run's end
+                                 may stop it mid-write, teardown frees it */
     int head, count, dropped, dropped_total;
     size_t queued;            /* bytes in the outbox, for the view */
     int gone;                 /* no more messages: the writer ends */
@@ -114,6 +116,7 @@ typedef struct member {
     struct member *next;      /* chat->conns, under conns_lock */
     char *in;
     size_t have, used;
+    char *say;                /* the session's outgoing line ("name: ") */
 } member_t;
 
 typedef struct room {
@@ -226,12 +229,13 @@ static size_t drop_notice(const member_t *m, char *buf, size_t size)
  * hung up on once it lost KICK_AFTER: its writer and session end. */
 static void outbox_push(member_t *m, const char *msg, size_t len)
 {
-    line_t l = { malloc(len), len };
+    line_t l = { NULL, len };
     int kick = 0;
-    if (l.text)
-        memcpy(l.text, msg, len);
     cd_mutex_lock(&m->box_lock);
-    if (!m->gone && l.text) {
+    /* Copied with the lock held: nothing between here and the unlock can
+     * end the task, so the copy is in the outbox or freed. */
+    if (!m->gone && (l.text = malloc(len))) {
+        memcpy(l.text, msg, len);
         if (m->count == m->box_max) {     /* FIX: bounded: drop the oldest */
             line_t *old = &m->outbox[m->head];
             m->queued -= old->len;
@@ -320,10 +324,11 @@ static void writer_task(void *arg)
     char bell[64];
     int gone = 0;
     while (!gone) {
-        line_t l;
-        if (outbox_pop(m, &l, &gone)) {
-            ssize_t rc = cd_io_write(m->conn, l.text, l.len);
-            free(l.text);
+        if (outbox_pop(m, &m->writing, &gone)) {
+            ssize_t rc = cd_io_write(m->conn, m->writing.text,
+                                     m->writing.len);
+            free(m->writing.text);
+            m->writing.text = NULL;
             if (rc < 0)
                 break;
         } else if (!gone && cd_io_read(m->bell_in, bell, sizeof bell) <= 0) {
@@ -401,8 +406,8 @@ static void session_task(void *arg)
 {
     member_t *m = arg;
     chat_t *c = m->chat;
-    char *line = malloc(MSG_BYTES + 1);
-    while (line && read_record(m->conn, line) == 0) {
+    char line[MSG_BYTES + 1];
+    while (read_record(m->conn, line) == 0) {
         if (strncmp(line, "/name ", 6) == 0) {
             sscanf(line + 6, "%31s", m->name);
         } else if (strncmp(line, "/join ", 6) == 0) {
@@ -416,7 +421,6 @@ static void session_task(void *arg)
             cd_await_latency("next line", 0);
         }
     }
-    free(line);
     session_end(m);
 }
 
@@ -535,13 +539,11 @@ static void slow_client(void *arg)
 {
     client_t *cl = arg;
     chat_t *c = cl->chat;
-    char *buf = malloc(MSG_BYTES);
+    char buf[MSG_BYTES];
     while (received_all(c) < c->nfast * c->nfast * EARLY_MSGS)
         cd_await_latency("wait for the early lines", 1000);
-    if (!buf || client_connect(cl, "slow") != 0) {
-        free(buf);
+    if (client_connect(cl, "slow") != 0)
         return;
-    }
     cd_io_read(c->done_in, buf, 1); /* reads nothing meanwhile */
     cd_io_shutdown(cl->conn);
     /* Hung up on (--slow-policy=disconnect): what the server had queued
@@ -550,7 +552,6 @@ static void slow_client(void *arg)
     while (!atomic_load(&c->kicked) &&
            cd_io_read(cl->conn, buf, MSG_BYTES) > 0)
         ;
-    free(buf);
 }
 
 /* ================================ referee ================================ */
@@ -640,7 +641,9 @@ static void member_free(member_t *m)
         cd_mutex_destroy(&m->box_lock);
     }
     free(m->outbox);
+    free(m->writing.text);
     free(m->in);
+    free(m->say);
     free(m);
 }
 
@@ -812,13 +815,11 @@ static int serve_line(member_t *m, char *line, size_t len)
     } else if (!m->room) {
         say(m, "*** join a room first: /join lobby");
     } else {
-        size_t n = strlen(m->name) + 2 + len + 2; /* "\n" and NUL */
-        char *msg = malloc(n);
-        if (!msg)
-            return 0;
-        snprintf(msg, n, "%s: %s\n", m->name, line);
-        broadcast[c->variant](m->room, msg, n - 1);
-        free(msg);
+        /* In the session's own buffer: a run that ends inside the
+         * broadcast leaves nothing to free but what teardown frees. */
+        int n = snprintf(m->say, LINE_MAX_BYTES + 64, "%s: %s\n", m->name,
+                         line);
+        broadcast[c->variant](m->room, m->say, (size_t)n);
         cd_reg_gauge_set(c->g_messages, atomic_fetch_add(&c->messages, 1) + 1);
     }
     return 0;
@@ -850,7 +851,8 @@ static void serve_session(void *arg)
 static int member_new(chat_t *c, cd_conn_t *conn, member_t **out)
 {
     member_t *m = calloc(1, sizeof *m);
-    int ok = m && (m->in = malloc(LINE_MAX_BYTES + 1)) != NULL;
+    int ok = m && (m->in = malloc(LINE_MAX_BYTES + 1)) != NULL &&
+             (m->say = malloc(LINE_MAX_BYTES + 64)) != NULL;
     if (ok && c->variant == 1)
         ok = (m->outbox = calloc(SERVE_OUTBOX_MAX, sizeof *m->outbox)) &&
              cd_mutex_init(&m->box_lock, "outbox") == 0;
@@ -866,6 +868,7 @@ static int member_new(chat_t *c, cd_conn_t *conn, member_t **out)
         if (m) {
             free(m->outbox);
             free(m->in);
+            free(m->say);
         }
         free(m);
         return -1;
@@ -1060,6 +1063,7 @@ static void teardown(chat_t *c)
             cd_mutex_destroy(&m->box_lock);
         }
         free(m->outbox);
+        free(m->writing.text);
         cd_io_close(c->clients[i].conn);
     }
     cd_io_close(c->done_in);
