@@ -26,8 +26,8 @@
  * Lesson:  lessons/20-chat.md
  *
  * The clients are tasks of the same run, on real sockets: FAST senders
- * each send MSGS messages, paced by a 1 ms await, and a reader per fast
- * client counts what arrives (every message of the room, its own
+ * each send MSGS messages, paced by a TYPING_US await, and a reader per
+ * fast client counts what arrives (every message of the room, its own
  * included). Once each has said EARLY_MSGS lines and all of them were
  * read, the slow client joins - its laptop asleep: it reads nothing until
  * the fast ones are done. Its socket buffers are the kernel's smallest
@@ -162,7 +162,7 @@ struct chat {
     member_t *conns;
     int nconns, accepted;
     atomic_int turned_away, too_long, not_utf8, messages;
-    int g_port, g_clients, g_messages, g_dropped, g_turned;
+    int g_port, g_clients, g_messages, g_turned;
     void (*on_listen)(int port);
 };
 
