@@ -62,6 +62,12 @@ void cd_cmd_scenario_help(const cd_scenario_t *s)
                "postgresql://... (default: a temporary SQLite file)\n"
                "  --kill-one       SIGKILL one instance inside a checkout\n",
                s->min.instances, s->max.instances, s->defaults.instances);
+    if (s->serves)
+        printf("  --serve [PORT]   keep a real server up on 127.0.0.1 until "
+               "Ctrl-C;\n                   connect with nc 127.0.0.1 PORT "
+               "(0 or none: any free port)\n"
+               "  --slow-policy P  with --fixed: drop (default) or "
+               "disconnect a slow client\n");
     printf("  --iterations N   %d..%d (default %d)\n\n"
            "try:\n  concdemo %s\n  concdemo %s --fixed\n\nlesson: %s\n",
            s->min.iterations, s->max.iterations, s->defaults.iterations,

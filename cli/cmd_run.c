@@ -3,6 +3,7 @@
  * one run of a variant, free or controlled, plain or under the live view,
  * ending with its verdict.
  */
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,6 +43,19 @@ static int flags_conflict(const cd_runargs_t *a)
                            "drop --json", "--sched=step");
         return 1;
     }
+    if (a->params.serve && (a->has_sched || a->json)) {
+        fprintf(stderr, "concdemo: --serve keeps a server up for people to "
+                "connect to; it takes no %s\n",
+                a->has_sched ? "--sched" : "--json");
+        return 1;
+    }
+    if (a->params.slow_policy != CD_SLOW_DROP && a->variant == 0) {
+        cd_cmd_usage_error("--slow-policy is a policy of the fix: add "
+                           "--fixed=%s",
+                           a->scenario->variants[a->scenario->recommended]
+                               .name);
+        return 1;
+    }
     if (a->view && a->json) {
         fprintf(stderr, "concdemo: %s and --json both write to stdout; use "
                 "one of them\n", a->view == CD_VIEW_TEXT ? "--view=text"
@@ -61,6 +75,42 @@ static void text_size(int *w, int *h)
         atoi(lines) >= CD_SCREEN_MIN_H) {
         *w = atoi(cols);
         *h = atoi(lines);
+    }
+}
+
+/* --serve without the view: how to connect, once the server listens; and
+ * Ctrl-C or SIGTERM end the run as q ends a view's (the tasks end at
+ * their awaits, every socket is closed), instead of killing the process. */
+static volatile sig_atomic_t serve_signal;
+
+static void on_listen(int port)
+{
+    printf("listening on 127.0.0.1:%d - connect with:  nc 127.0.0.1 %d\n"
+           "then /name NAME, /join ROOM, and type; Ctrl-Z in nc stops "
+           "reading. Ctrl-C here ends the server.\n", port, port);
+    fflush(stdout);
+}
+
+static void on_serve_signal(int sig)
+{
+    serve_signal = sig;
+    cd_reg_abort(CD_ABORT_USER); /* one atomic exchange: signal-safe */
+}
+
+/* Installs (on) or removes the serve handlers. */
+static void serve_signals(int on)
+{
+    static struct sigaction old[2];
+    static const int sigs[2] = { SIGINT, SIGTERM };
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_serve_signal;
+    sigemptyset(&sa.sa_mask);
+    for (int i = 0; i < 2; i++) {
+        if (on)
+            sigaction(sigs[i], &sa, &old[i]);
+        else
+            sigaction(sigs[i], &old[i], NULL);
     }
 }
 
@@ -85,7 +135,16 @@ static int run_it(const cd_runargs_t *a, const cd_run_opts_t *o,
         *signo = end.signo;
         return end.run_rc;
     }
-    return cd_run(a->scenario, a->variant, o, r);
+    if (!o->params.serve)
+        return cd_run(a->scenario, a->variant, o, r);
+    cd_run_opts_t served = *o;
+    served.params.on_listen = on_listen;
+    serve_signal = 0;
+    serve_signals(1);
+    int rc = cd_run(a->scenario, a->variant, &served, r);
+    serve_signals(0);
+    *signo = serve_signal;
+    return rc;
 }
 
 /* The run's options from the command line's, with what the command line
@@ -99,9 +158,11 @@ static cd_run_opts_t run_opts(cd_runargs_t *a, cd_step_t *step)
                         .trace = a->trace || a->timeline_path ||
                                  a->trace_out_path,
                         .on_stuck = cd_cmd_on_stuck };
-    o.timeout_ms = a->timeout_ms ? a->timeout_ms
-                   : a->view     ? CD_VIEW_TIMEOUT_MS
-                                 : TIMEOUT_DEFAULT_MS;
+    /* A server is up until the user ends it: no limit unless asked. */
+    o.timeout_ms = a->timeout_ms     ? a->timeout_ms
+                   : a->params.serve ? 0
+                   : a->view         ? CD_VIEW_TIMEOUT_MS
+                                     : TIMEOUT_DEFAULT_MS;
     int view_scale = a->scenario->view_permille ? a->scenario->view_permille
                                                 : CD_VIEW_SCALE_PERMILLE;
     o.latency_permille = a->latency_permille >= 0 ? a->latency_permille
@@ -174,7 +235,8 @@ static int run_scenario(cd_runargs_t *a)
             cd_report_trace(stdout);
         cd_report_text(stdout, &r);
     }
-    /* Ended by Ctrl-C or SIGTERM in the view: say so, as a shell expects. */
+    /* Ended by Ctrl-C or SIGTERM (the view, a server): say so, as a shell
+     * expects. */
     return signo ? 128 + signo : cd_exit_code(r.verdict.status);
 }
 

@@ -93,6 +93,9 @@ static int parse_scale(const char *flag, const char *text, long lo, long hi,
 
 /* =========================== options of their own ======================== */
 
+static int parse_enum(const cd_opt_t *o, const char *value, int *out,
+                      char *err, size_t errlen);
+
 static int set_fixed(const cd_opt_t *o, cd_runargs_t *a, const char *how,
                      char *err, size_t errlen)
 {
@@ -179,6 +182,52 @@ static int set_kill_one(const cd_opt_t *o, cd_runargs_t *a, const char *v,
         return -1;
     a->params.kill_one = 1;
     return 0;
+}
+
+/* --serve and --slow-policy: only for a scenario with a server (chat). */
+static int serves_only(const cd_opt_t *o, const cd_runargs_t *a, char *err,
+                       size_t errlen)
+{
+    const cd_scenario_t *s = a->scenario;
+    if (s && s->serves)
+        return 0;
+    int n;
+    const cd_scenario_t *const *all = cd_scenarios(&n);
+    fail(err, errlen, "%s is for a scenario with a server (", o->name);
+    for (int i = 0, k = 0; i < n; i++)
+        if (all[i]->serves)
+            append(err, errlen, "%s%s", k++ ? ", " : "", all[i]->name);
+    append(err, errlen, ")%s%s", s ? ", not " : "", s ? s->name : "");
+    return -1;
+}
+
+static const cd_opt_choice_t slow_policies[] = {
+    { "drop", CD_SLOW_DROP }, { "disconnect", CD_SLOW_DISCONNECT },
+    { NULL, 0 },
+};
+
+static int set_slow_policy(const cd_opt_t *o, cd_runargs_t *a,
+                           const char *how, char *err, size_t errlen)
+{
+    if (serves_only(o, a, err, errlen) != 0)
+        return -1;
+    const cd_opt_t as_enum = { .name = o->name, .what = "policy",
+                               .choices = slow_policies };
+    return parse_enum(&as_enum, how, &a->params.slow_policy, err, errlen);
+}
+
+/* --serve [PORT]: without a port, the kernel picks a free one. */
+static int set_serve(const cd_opt_t *o, cd_runargs_t *a, const char *port,
+                     char *err, size_t errlen)
+{
+    if (serves_only(o, a, err, errlen) != 0)
+        return -1;
+    a->params.serve = 1;
+    a->params.serve_port = 0;
+    if (!port || !*port)
+        return 0;
+    return cd_opt_parse_int(o->name, port, 0, 65535, &a->params.serve_port,
+                            err, errlen);
 }
 
 /* A scenario that takes neither size: its threads are the story's (a
@@ -282,6 +331,19 @@ const cd_opt_t cd_run_options[] = {
     { .name = "--kill-one", .kind = CD_OPT_CUSTOM, .arity = CD_OPT_NO_VALUE,
       .commands = RUN, .set = set_kill_one,
       .help = "db-race: SIGKILL one instance inside a checkout" },
+    { .name = "--serve", .kind = CD_OPT_CUSTOM, .arity = CD_OPT_VALUE,
+      .commands = RUN, .set = set_serve,
+      SINGLE_RUNS("explore runs many schedules and serves nobody; %s is "
+                  "for single runs"),
+      .arg = " [PORT]",
+      .help = "chat: keep a real server up on 127.0.0.1 (PORT, or one\n"
+              "the kernel picks) until Ctrl-C; connect with nc" },
+    { .name = "--slow-policy", .kind = CD_OPT_CUSTOM, .arity = CD_OPT_VALUE,
+      .commands = RUN | EXPLORE, .set = set_slow_policy,
+      .arg = " drop|disconnect",
+      .help = "chat --fixed=outbox: a client that reads too slowly\n"
+              "loses its oldest messages (drop, the default) or is\n"
+              "also hung up on after 16 (disconnect)" },
     { .name = "--iterations", .kind = CD_OPT_SIZE, .arity = CD_OPT_VALUE,
       .commands = RUN | EXPLORE | CHECK, .field = FIELD(params.iterations),
       .size = SIZE_OF(iterations), .arg = " N",

@@ -24,6 +24,11 @@ void cd_report_intro(FILE *out, const cd_scenario_t *s, int variant,
         fprintf(out, "%s [%s]: %s\n", s->name, s->variants[variant].name,
                 s->variants[variant].summary);
     fputs(" ", out);
+    if (p->serve) { /* its clients are people: no simulated ones */
+        fprintf(out, " a server, %d worker%s\n", p->workers,
+                p->workers == 1 ? "" : "s");
+        return;
+    }
     if (s->max.threads > 0)
         fprintf(out, " %d thread%s,", p->threads, p->threads == 1 ? "" : "s");
     if (s->max.workers > 0)

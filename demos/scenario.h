@@ -27,7 +27,20 @@ typedef struct cd_params {
     int instances;  /* service instances, each a process of its own */
     const char *db; /* --db: the database (NULL: the scenario's own) */
     int kill_one;   /* --kill-one: SIGKILL one instance mid-checkout */
+    /* A scenario with a server (chat, .serves); 0 elsewhere. */
+    int slow_policy; /* --slow-policy: CD_SLOW_DROP or CD_SLOW_DISCONNECT */
+    int serve;       /* --serve: keep the server up until a signal or q */
+    int serve_port;  /* its port on 127.0.0.1 (0: the kernel picks one) */
+    /* --serve without the view: called once the server listens, with its
+     * port, so that the CLI can say how to connect. NULL: not called. */
+    void (*on_listen)(int port);
 } cd_params_t;
+
+/* What a server does with a client that reads too slowly (chat). */
+enum cd_slow_policy {
+    CD_SLOW_DROP,      /* drop its oldest messages and tell it how many */
+    CD_SLOW_DISCONNECT /* the same, and hang up once it lost too many */
+};
 
 typedef struct cd_variant {
     const char *name;    /* "broken", "mutex", ... */
@@ -84,6 +97,9 @@ typedef struct cd_scenario {
      * run does; 0 (most): it lets any sleep end early (lib/cd_sched.h),
      * so that no sleep orders events. */
     int explore_on_time;
+    /* 1: its run can keep a real server up (--serve) and takes
+     * --slow-policy for its fixes (chat); 0: the CLI refuses both. */
+    int serves;
     /* The live view's latency scale in thousandths when the command line
      * gives none; 0: the view's own (x100). For a scenario whose rounds
      * are long already, so that the view still ends within its limit. */

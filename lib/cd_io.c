@@ -139,6 +139,28 @@ int cd_io_shutdown(cd_conn_t *c)
     return shutdown(c->fd, SHUT_WR) == 0 ? 0 : -errno;
 }
 
+int cd_io_hangup(cd_conn_t *c)
+{
+    return shutdown(c->fd, SHUT_RDWR) == 0 ? 0 : -errno;
+}
+
+size_t cd_io_discard(cd_conn_t *c, size_t max)
+{
+    char buf[4096];
+    size_t dropped = 0;
+    while (dropped < max) {
+        size_t want = max - dropped < sizeof buf ? max - dropped : sizeof buf;
+        ssize_t k = recv(c->fd, buf, want, MSG_DONTWAIT);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            break;
+        atomic_fetch_add_explicit(&rec(c)->io_read, (uint64_t)k, CD_RELAXED);
+        dropped += (size_t)k;
+    }
+    return dropped;
+}
+
 void cd_io_close(cd_conn_t *c)
 {
     if (!c)

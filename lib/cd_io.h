@@ -98,6 +98,18 @@ void cd_io_set_queued(cd_conn_t *c, uint64_t bytes);
 /* Shuts the sending side: the peer reads the end of the stream. */
 int cd_io_shutdown(cd_conn_t *c);
 
+/* Hangs up both ways (shutdown SHUT_RDWR) without closing: a task that
+ * awaits room to write to c gets -EPIPE, one that awaits a read gets the
+ * end of the stream; the descriptor stays valid until cd_io_close. For
+ * a server that disconnects a client other tasks are using. 0 or -errno. */
+int cd_io_hangup(cd_conn_t *c);
+
+/* Reads and drops whatever has arrived on c, never waits: before closing
+ * a connection whose peer sent more than was read, so that the close
+ * does not reset it (and lose what was written to it last). Returns the
+ * bytes dropped, at most max. */
+size_t cd_io_discard(cd_conn_t *c, size_t max);
+
 /* Closes the socket and frees c. Nobody may be awaiting it. Safe with
  * NULL. */
 void cd_io_close(cd_conn_t *c);

@@ -64,6 +64,10 @@ _concdemo()
             for (i = 2; i <= NF; i++) print "--fixed=" $i }')
         COMPREPLY=($(compgen -W "$fixes" -- "$cur"))
         return ;;
+    --slow-policy=*)
+        COMPREPLY=($(compgen -W "--slow-policy=drop --slow-policy=disconnect" \
+            -- "$cur"))
+        return ;;
     --sched=*)
         COMPREPLY=($(compgen -W "--sched=random: --sched=pct: --sched=dfs
             --sched=replay: --sched=step" -- "$cur"))
@@ -78,7 +82,7 @@ _concdemo()
     case $cmd in
     explore) flags="--fixed= --strategy --runs --budget --seed --depth --bound
         --threads --iterations --latency-scale --spurious --save-schedule --json
-        --timeline --trace-out" ;;
+        --timeline --trace-out --slow-policy" ;;
     check) flags="--file --budget --no-tsan --sched --trace --spurious" ;;
     esac
     COMPREPLY=($(compgen -W "$flags --fixed=" -- "$cur"))

@@ -3,8 +3,12 @@
  * registry's pause and live figures, the observer on real runs,
  * --view=text, and the ncurses view itself driven in tmux.
  */
+#include <arpa/inet.h>
 #include <dirent.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -1328,6 +1332,69 @@ static void terminal_view_gives_the_terminal_back_on_a_crash(void)
     expect_terminal_back("view-exit=134 ", "race [mutex]");
 }
 
+/* A client of chat --serve on 127.0.0.1:port that says lines and reads
+ * nothing (rcvbuf: its receive buffer, set before the handshake), or -1. */
+static int chat_client(int port, const char *lines, int rcvbuf)
+{
+    struct sockaddr_in a = { .sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)port) };
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct timeval tv = { .tv_sec = 1 };
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    if (rcvbuf > 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
+        send(fd, lines, strlen(lines), MSG_NOSIGNAL) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* The learner's experiment of lesson 20 in the real view: one nc stops
+ * reading (Ctrl-Z), another talks; the view shows the sleeper's
+ * connection with its writes blocked while the broadcaster holds the
+ * room's lock; Ctrl-C ends the server and gives the terminal back. */
+static void terminal_view_shows_a_chat_server_stall(void)
+{
+    if (!have_tmux())
+        return;
+    start_view_sized("chat --serve 0", 120, 40);
+    CU_ASSERT_FATAL(wait_pane("nc 127.0.0.1 "));
+    int port = atoi(strstr(out.out, "nc 127.0.0.1 ") + 13);
+    CU_ASSERT_FATAL(port > 0);
+    int sleeper = chat_client(port, "/name sleeper\n/join lobby\n", 4096);
+    CU_ASSERT_FATAL(sleeper >= 0);
+    CU_ASSERT_TRUE(wait_pane("clients 1"));
+    int talker = chat_client(port, "/name ada\n/join lobby\n", 0);
+    CU_ASSERT_FATAL(talker >= 0);
+    char line[1024], sink[65536];
+    memset(line, 'z', sizeof line);
+    line[sizeof line - 1] = '\n';
+    /* Far more than the sleeper's path holds; the talker reads its own
+     * lines back as they come, so that only the sleeper's path fills. */
+    for (int i = 0; i < 100; i++) {
+        if (send(talker, line, sizeof line, MSG_NOSIGNAL) < 0)
+            break;
+        while (recv(talker, sink, sizeof sink, MSG_DONTWAIT) > 0)
+            ;
+    }
+    CU_ASSERT_TRUE(wait_pane("WRITES BLOCKED"));
+    /* The session stuck in the write holds the room (its row). */
+    const char *row = strstr(out.out, "write conn-1");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(row);
+    while (row > out.out && row[-1] != '\n')
+        row--;
+    char held[256];
+    snprintf(held, sizeof held, "%.*s", (int)strcspn(row, "\n"), row);
+    ASSERT_STR_HAS(held, "room-lobby");
+    keys("C-c");
+    expect_terminal_back("view-exit=130 ", "chat [broken]: STOPPED");
+    close(sleeper);
+    close(talker);
+}
+
 /* Step mode in the terminal, at the size a learner's terminal has: the
  * learner picks two steps, sees the panel follow, hands the rest to auto
  * and gets the verdict with the schedule that was played. */
@@ -1436,6 +1503,8 @@ void suite_view(void)
                 terminal_view_gives_the_terminal_back_on_a_crash);
     CU_add_test(s, "tmux: step mode, the learner plays the scheduler",
                 terminal_view_lets_the_learner_play_the_scheduler);
+    CU_add_test(s, "tmux: chat --serve, a sleeping client stalls the room",
+                terminal_view_shows_a_chat_server_stall);
     CU_add_test(s, "tmux: the tests leave no socket behind",
                 tmux_tests_leave_no_socket_behind);
 }
