@@ -126,8 +126,8 @@ static int next_from_ring(fleet_t *f, edge_t *e, config_t *out)
     while ((rc = cd_bcast_try_recv(&e->sub, &newer, &missed)) == 0 ||
            rc == CD_BCAST_LAGGED) {               /* FIX: to the newest */
         if (rc == CD_BCAST_LAGGED) {  /* *out came before what it missed */
-            note_seen(e, out), e->skipped++, lagged = 2;
-            note_lag(f, e, missed);
+            if (lagged != 2) note_seen(e, out), e->skipped++; /* only once */
+            lagged = 2, note_lag(f, e, missed);
             continue;
         }
         if (lagged != 2) note_seen(e, out), e->skipped++; /* FIX: superseded */
