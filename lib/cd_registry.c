@@ -398,15 +398,15 @@ void cd_reg_note(int line, const char *text)
         return;
     cd_note_rec_t *n = &cd__reg.notes[line];
     unsigned seq = cd__ld(&n->seq);
-    /* A seqlock with one writer: odd while the bytes change. The fence
-     * keeps the bytes' stores after the odd count; the release store of
-     * the even count keeps them before it. */
+    /* A seqlock with one writer: odd while the bytes change. Each byte's
+     * release store keeps the odd count before it (no fence: TSan does
+     * not model fences); the release store of the even count keeps the
+     * bytes before it. */
     cd__st(&n->seq, seq + 1);
-    atomic_thread_fence(memory_order_release);
     size_t i = 0;
     for (; text && text[i] && i < CD_NOTE_MAX - 1; i++)
-        cd__st(&n->text[i], text[i]);
-    cd__st(&n->text[i], '\0');
+        atomic_store_explicit(&n->text[i], text[i], memory_order_release);
+    atomic_store_explicit(&n->text[i], '\0', memory_order_release);
     atomic_store_explicit(&n->seq, seq + 2, memory_order_release);
 }
 
@@ -423,10 +423,11 @@ static void copy_notes(cd_snapshot_t *out)
             unsigned s1 = atomic_load_explicit(&n->seq, memory_order_acquire);
             if (s1 & 1)
                 continue;
+            /* Acquire loads: the count read after them cannot be read
+             * before them. */
             for (int i = 0; i < CD_NOTE_MAX; i++)
-                d[i] = cd__ld(&n->text[i]);
+                d[i] = atomic_load_explicit(&n->text[i], memory_order_acquire);
             d[CD_NOTE_MAX - 1] = '\0';
-            atomic_thread_fence(memory_order_acquire);
             if (cd__ld(&n->seq) == s1)
                 break;
             d[0] = '\0';
