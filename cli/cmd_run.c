@@ -3,7 +3,9 @@
  * one run of a variant, free or controlled, plain or under the live view,
  * ending with its verdict.
  */
+#include <errno.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,7 +83,7 @@ static void text_size(int *w, int *h)
 /* --serve without the view: how to connect, once the server listens; and
  * Ctrl-C or SIGTERM end the run as q ends a view's (the tasks end at
  * their awaits, every socket is closed), instead of killing the process. */
-static volatile sig_atomic_t serve_signal;
+static atomic_int serve_signal; /* atomic: handled on any thread's stack */
 
 static void on_listen(int port)
 {
@@ -93,8 +95,10 @@ static void on_listen(int port)
 
 static void on_serve_signal(int sig)
 {
+    int saved = errno;
     serve_signal = sig;
     cd_reg_abort(CD_ABORT_USER); /* one atomic exchange: signal-safe */
+    errno = saved;
 }
 
 /* Installs (on) or removes the serve handlers. */

@@ -50,8 +50,11 @@ static struct {
     SCREEN *scr;
 } tty = { .real_err = -1, .held_err = -1 };
 
-static volatile sig_atomic_t in_handler; /* restore from a signal handler */
-static volatile sig_atomic_t quit_signal;
+/* Atomics, not volatile sig_atomic_t: a signal is handled on whichever
+ * thread the kernel picks (a demo's, often), and the UI thread reads these
+ * (lock-free atomics are safe in a handler). */
+static atomic_int in_handler; /* restore from a signal handler */
+static atomic_int quit_signal;
 
 static const int quit_sigs[] = { SIGINT, SIGTERM, SIGHUP };
 static const int fatal_sigs[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT,
@@ -134,12 +137,14 @@ static void at_exit(void) { cd_view_restore(); }
  * (or stuck), it leaves at once. */
 static void on_quit(int sig)
 {
+    int saved = errno;
     if (quit_signal) {
         in_handler = 1;
         cd_view_restore();
         _exit(128 + sig);
     }
     quit_signal = sig;
+    errno = saved;
 }
 
 /* A crash or abort(): give the terminal back, then let the signal do what
