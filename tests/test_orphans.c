@@ -31,19 +31,25 @@ static child_run_t run_workers(const char *variant, int workers)
     return run_forked_opts("orphans", variant, &o, LIMIT_MS);
 }
 
+/* The same under the controlled scheduler (pct, seed), on its virtual
+ * clock. */
+static child_run_t run_virtual(const char *variant, int workers,
+                               uint64_t seed)
+{
+    cd_params_t p = cd_scenario_find("orphans")->defaults;
+    p.workers = workers;
+    cd_sched_cfg_t cfg = sched_cfg(CD_SCHED_PCT, seed);
+    return run_controlled_forked("orphans", variant, &cfg, p, LIMIT_MS);
+}
+
 /* Broken's figures on the controlled scheduler's virtual clock, where
  * the 50 ms timeout always comes before the 80 and 90 ms side effects:
  * every request fails, then both of its subtasks act. */
 static void broken_acts_after_the_failure_every_run(void)
 {
-    const cd_scenario_t *s = cd_scenario_find("orphans");
     for (int w = 1; w <= 3; w += 2)
         for (uint64_t seed = 1; seed <= RUNS; seed++) {
-            cd_params_t p = s->defaults;
-            p.workers = w;
-            cd_sched_cfg_t cfg = sched_cfg(CD_SCHED_PCT, seed);
-            child_run_t c = run_controlled_forked("orphans", "broken", &cfg,
-                                                  p, LIMIT_MS);
+            child_run_t c = run_virtual("broken", w, seed);
             CU_ASSERT_FATAL(c.finished);
             ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
             ASSERT_INT_EQ(num(&c, "failed"), REQUESTS);
@@ -107,14 +113,9 @@ static void scope_cancels_and_nothing_happens_after(void)
  * first, so the scope cancels exactly the two side effects per request. */
 static void scope_cancels_both_subtasks_on_the_virtual_clock(void)
 {
-    const cd_scenario_t *s = cd_scenario_find("orphans");
     for (int w = 1; w <= 3; w += 2)
         for (uint64_t seed = 1; seed <= RUNS; seed++) {
-            cd_params_t p = s->defaults;
-            p.workers = w;
-            cd_sched_cfg_t cfg = sched_cfg(CD_SCHED_PCT, seed);
-            child_run_t c = run_controlled_forked("orphans", "scope", &cfg, p,
-                                                  LIMIT_MS);
+            child_run_t c = run_virtual("scope", w, seed);
             expect_scope_held(&c);
             ASSERT_INT_EQ(num(&c, "charges"), 0);
             ASSERT_INT_EQ(num(&c, "cancelled"), 2 * REQUESTS);
