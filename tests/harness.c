@@ -942,6 +942,19 @@ void expect_every_run(const char *name, const char *variant, int runs,
     }
 }
 
+void expect_every_free_run(const char *name, const char *variant, int runs,
+                           int status, void (*check)(const child_run_t *c),
+                           int limit_ms)
+{
+    for (int i = 0; i < runs; i++) {
+        child_run_t c = run_forked(name, variant, 0, 0, limit_ms);
+        CU_ASSERT_TRUE_FATAL(c.finished);
+        ASSERT_INT_EQ(c.r.verdict.status, status);
+        if (check)
+            check(&c);
+    }
+}
+
 child_run_t expect_status_every_run(const char *name, const char *variant,
                                     int runs, int status, int limit_ms)
 {
