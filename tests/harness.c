@@ -905,10 +905,25 @@ int64_t fig(const child_run_t *c, const char *key)
     return -1;
 }
 
+/* Run `run` (0, 1, ...) of name's variant at its defaults: a run expected
+ * to hold is free - a fix holds however its threads are scheduled - while
+ * one expected to show a bug runs on the controlled scheduler's virtual
+ * clock, seed run + 1, where the window is open by construction: a free
+ * run's window is open only as long as the machine lets every thread
+ * reach it in time, and a starved CI runner does not. */
+static child_run_t run_nth(const char *name, const char *variant, int run,
+                           int status, int limit_ms)
+{
+    if (status == CD_HELD)
+        return run_forked(name, variant, 0, 0, limit_ms);
+    return run_seeded_forked(name, variant, CD_SCHED_RANDOM,
+                             (uint64_t)run + 1, limit_ms);
+}
+
 child_run_t expect_status(const char *name, const char *variant, int status,
                           int limit_ms)
 {
-    child_run_t c = run_forked(name, variant, 0, 0, limit_ms);
+    child_run_t c = run_nth(name, variant, 0, status, limit_ms);
     CU_ASSERT_TRUE_FATAL(c.finished);
     ASSERT_INT_EQ(c.r.verdict.status, status);
     return c;
@@ -919,7 +934,22 @@ void expect_every_run(const char *name, const char *variant, int runs,
                       int limit_ms)
 {
     for (int i = 0; i < runs; i++) {
-        child_run_t c = expect_status(name, variant, status, limit_ms);
+        child_run_t c = run_nth(name, variant, i, status, limit_ms);
+        CU_ASSERT_TRUE_FATAL(c.finished);
+        ASSERT_INT_EQ(c.r.verdict.status, status);
+        if (check)
+            check(&c);
+    }
+}
+
+void expect_every_free_run(const char *name, const char *variant, int runs,
+                           int status, void (*check)(const child_run_t *c),
+                           int limit_ms)
+{
+    for (int i = 0; i < runs; i++) {
+        child_run_t c = run_forked(name, variant, 0, 0, limit_ms);
+        CU_ASSERT_TRUE_FATAL(c.finished);
+        ASSERT_INT_EQ(c.r.verdict.status, status);
         if (check)
             check(&c);
     }
@@ -929,8 +959,11 @@ child_run_t expect_status_every_run(const char *name, const char *variant,
                                     int runs, int status, int limit_ms)
 {
     child_run_t c = { 0 };
-    for (int i = 0; i < runs; i++)
-        c = expect_status(name, variant, status, limit_ms);
+    for (int i = 0; i < runs; i++) {
+        c = run_nth(name, variant, i, status, limit_ms);
+        CU_ASSERT_TRUE_FATAL(c.finished);
+        ASSERT_INT_EQ(c.r.verdict.status, status);
+    }
     return c;
 }
 
@@ -938,9 +971,19 @@ child_run_t expect_deadlock_cycle(const char *name, int threads, int runs,
                                   int links, const char *observed,
                                   int limit_ms)
 {
+    const cd_scenario_t *s = cd_scenario_find(name);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    cd_params_t p = s->defaults;
+    if (threads > 0)
+        p.threads = threads;
     child_run_t c = { 0 };
     for (int i = 0; i < runs; i++) {
-        c = run_forked(name, "broken", threads, 0, limit_ms);
+        /* Controlled: a free run on a starved machine may let one thread
+         * finish before the next takes its first lock (a lucky run, only
+         * a potential deadlock); on the virtual clock each one takes its
+         * first lock before any latency passes. */
+        cd_sched_cfg_t cfg = sched_cfg(CD_SCHED_RANDOM, (uint64_t)i + 1);
+        c = run_controlled_forked(name, "broken", &cfg, p, limit_ms);
         CU_ASSERT_TRUE_FATAL(c.finished);
         ASSERT_INT_EQ(c.r.verdict.status, CD_DEADLOCK);
         CU_ASSERT_TRUE_FATAL(c.r.has_cycle);

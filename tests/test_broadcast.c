@@ -32,7 +32,11 @@ static long json_num(const char *text, const char *key)
 
 static void broken_holds_the_slow_edges_backlog_in_its_queue(void)
 {
-    child_run_t c = run_forked("broadcast", "broken", 0, 0, LIMIT_MS);
+    /* Controlled: the backlog is the slow edge's 2 ms against the script's
+     * 0.2 ms, a ratio a starved free run's late wake-ups shrink; on the
+     * virtual clock it is exact. */
+    child_run_t c = run_seeded_forked("broadcast", "broken", CD_SCHED_RANDOM,
+                                      1, LIMIT_MS);
     CU_ASSERT_TRUE_FATAL(c.finished);
     ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
     ASSERT_INT_EQ(fig(&c, "updates"), 200);
@@ -133,8 +137,11 @@ static void a_fleet_that_keeps_up_holds_either_way(void)
     ASSERT_INT_EQ(fig(&c, "slow_version"), 5);
 }
 
-/* On one CPU the slow edge is still ten times slower than the updates:
- * every broken run exits 1, every bounded one 0. */
+/* On one CPU every bounded run exits 0: the ring holds however its
+ * threads share the CPU. Broken's backlog there is the ratio of two sleeps
+ * that a busy CPU stretches alike (a free run may keep up: exit 0 or 1,
+ * never a crash); the controlled scheduler, which runs one thread at a
+ * time like one CPU, shows it every time (broken_is_violated_every_run). */
 static void on_one_cpu_broken_exits_1_and_bounded_0(void)
 {
     const char *variants[] = { NULL, "--fixed=bounded" };
@@ -143,7 +150,11 @@ static void on_one_cpu_broken_exits_1_and_bounded_0(void)
             const char *argv[] = { "taskset", "-c", "0", concdemo_bin(),
                                    "broadcast", variants[v], NULL };
             run_cmd(&out, argv, NULL, LIMIT_MS);
-            ASSERT_INT_EQ(out.exit_code, v == 0 ? 1 : 0);
+            if (v == 0) {
+                CU_ASSERT(out.exit_code == 0 || out.exit_code == 1);
+            } else {
+                ASSERT_INT_EQ(out.exit_code, 0);
+            }
         }
 }
 

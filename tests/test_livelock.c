@@ -56,9 +56,25 @@ static void expect_livelock(const child_run_t *c, int tellers)
     ASSERT_INT_EQ(cd_verdict_get_num(v, "total"), 1000 * tellers);
 }
 
+/* Broken at its defaults with threads tellers (0: the default) on the
+ * controlled scheduler's virtual clock, random:seed. There the tellers
+ * meet on every tick because their deadlines do; a free run keeps them in
+ * step only while the machine wakes each within 10 ms of the tick, which a
+ * starved CI runner need not (a slipped round lets a transfer through). */
+static child_run_t run_broken_controlled(int threads, uint64_t seed)
+{
+    const cd_scenario_t *s = cd_scenario_find("livelock");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    cd_params_t p = s->defaults;
+    if (threads > 0)
+        p.threads = threads;
+    cd_sched_cfg_t cfg = sched_cfg(CD_SCHED_RANDOM, seed);
+    return run_controlled_forked("livelock", "broken", &cfg, p, LIMIT_MS);
+}
+
 static void broken_livelocks_with_retries_past_the_bound(void)
 {
-    child_run_t c = run_forked("livelock", "broken", 0, 0, LIMIT_MS);
+    child_run_t c = run_broken_controlled(0, 1);
     CU_ASSERT_TRUE_FATAL(c.finished);
     expect_livelock(&c, 2);
     ASSERT_STR_HAS(c.r.verdict.observed, "retries in a row and not one "
@@ -71,16 +87,33 @@ static void broken_livelocks_with_retries_past_the_bound(void)
 static void broken_livelocks_every_run(void)
 {
     for (int i = 0; i < RUNS; i++) {
-        child_run_t c = run_forked("livelock", "broken", 0, 0, LIMIT_MS);
+        child_run_t c = run_broken_controlled(0, (uint64_t)i + 1);
         CU_ASSERT_TRUE_FATAL(c.finished);
         expect_livelock(&c, 2);
     }
 }
 
+/* A free run's verdict whatever the machine did to it: a livelock, or -
+ * where a round slipped often enough to let transfers through - a run that
+ * held; the money all there either way. */
+static void expect_livelock_or_slipped(const child_run_t *c, int tellers)
+{
+    if (c->r.verdict.status == CD_LIVELOCK) {
+        expect_livelock(c, tellers);
+        return;
+    }
+    ASSERT_INT_EQ(c->r.verdict.status, CD_HELD);
+    ASSERT_INT_EQ(cd_verdict_get_num(&c->r.verdict, "total"),
+                  1000 * tellers);
+}
+
 static void broken_livelocks_on_a_loaded_machine(void)
 {
     /* A busy loop per CPU, at the run's own priority: the tellers wake
-     * late now and then, and the retry timer must keep them in step. */
+     * late now and then, and the retry timer keeps them in step as long
+     * as each is late by under 10 ms - usually (livelock), but a CI runner
+     * busy besides may be later, so the run is held to its invariants:
+     * the lockstep every time is the controlled runs' to show. */
     pid_t pids[8];
     int n = start_busy_loops(pids, 8);
     CU_ASSERT_TRUE(n > 0);
@@ -89,14 +122,14 @@ static void broken_livelocks_on_a_loaded_machine(void)
         CU_ASSERT_TRUE(c.finished);
         if (!c.finished)
             break; /* not _FATAL: the busy loops must be stopped */
-        expect_livelock(&c, 2);
+        expect_livelock_or_slipped(&c, 2);
     }
     stop_busy_loops(pids, n);
 }
 
 static void a_ring_of_three_livelocks(void)
 {
-    child_run_t c = run_forked("livelock", "broken", 3, 0, LIMIT_MS);
+    child_run_t c = run_broken_controlled(3, 1);
     CU_ASSERT_TRUE_FATAL(c.finished);
     expect_livelock(&c, 3);
 }
