@@ -84,24 +84,6 @@ static void cancel_all(cd_scope_t *s)
     }
 }
 
-/* Adds delta to the live count of p and of each scope above it, waking
- * an owner that awaits the last. No lock held; each of them stays while
- * the count being moved is still in it. */
-static void ancestors_add(cd_scope_t *p, int delta)
-{
-    while (p) {
-        CD_CHECK(pthread_mutex_lock(&p->lk));
-        cd_scope_t *up = p->parent;
-        p->live += delta;
-        if (p->live == 0 && p->owner_waits) {
-            p->owner_waits = 0;
-            cd__task_wake(p->owner);
-        }
-        CD_CHECK(pthread_mutex_unlock(&p->lk));
-        p = up;
-    }
-}
-
 /* Frees s, its nodes and its registry object: its last task has ended. */
 static void scope_free(cd_scope_t *s)
 {
@@ -112,6 +94,30 @@ static void scope_free(cd_scope_t *s)
     CD_CHECK(pthread_mutex_destroy(&s->lk));
     cd__reg_remove_object(s->id);
     free(s);
+}
+
+/* Adds delta to the live count of p and of each scope above it, waking
+ * an owner that awaits the last. No lock held; each of them stays while
+ * the count being moved is still in it. An abandoned scope whose count
+ * this brings to 0 is freed here: the last task to end was a nested
+ * scope's, after the owner had gone (that end counts up the chain only
+ * after its own scope's lock is let go). */
+static void ancestors_add(cd_scope_t *p, int delta)
+{
+    while (p) {
+        CD_CHECK(pthread_mutex_lock(&p->lk));
+        cd_scope_t *up = p->parent;
+        p->live += delta;
+        if (p->live == 0 && p->owner_waits) {
+            p->owner_waits = 0;
+            cd__task_wake(p->owner);
+        }
+        int free_p = p->abandoned && p->live == 0;
+        CD_CHECK(pthread_mutex_unlock(&p->lk));
+        if (free_p)
+            scope_free(p);
+        p = up;
+    }
 }
 
 /* Task t of s ends: the scopes it opened in s and did not close are
