@@ -232,7 +232,16 @@ static void test_a_scope_that_finishes_first_does_not_wait_for_its_deadline(void
  * cancel finds sub in its close) or first awaits work of its own (the
  * cancel ends sub there, inner never closed). reserve fails outer. */
 static int inner_charge_state, nest_depth;
-static atomic_int sub_mode;
+static atomic_int sub_mode, inner_up; /* inner_up: the inner charge runs */
+
+/* reserve's failure, once the innermost scope's charge is spawned: on two
+ * workers it could otherwise come before sub has opened anything. */
+static void fails_once_inside_is_up(void *arg)
+{
+    while (!atomic_load(&inner_up))
+        cd_await_latency("inner scopes opening", 1000);
+    fails(arg);
+}
 
 static void inner_owner(void *arg)
 {
@@ -240,12 +249,14 @@ static void inner_owner(void *arg)
     cd_scope_t *inner;
     if (cd_scope_open(&inner, "inner", 0) != 0)
         return;
-    if (depth < nest_depth)
+    if (depth < nest_depth) {
         cd_scope_spawn(inner, "deeper", inner_owner,
                        (void *)(intptr_t)(depth + 1));
-    else
+    } else {
         ids[1] = cd_scope_spawn(inner, "inner-charge", sleeps_then_charges,
                                 NULL);
+        atomic_store(&inner_up, 1);
+    }
     if (atomic_load(&sub_mode) == 1)
         cd_await_latency("own work", 10 * 1000 * 1000); /* 10 s */
     cd_scope_close(inner, NULL);
@@ -259,12 +270,13 @@ static void owner_nested(void *arg)
         return;
     ids[0] = cd_scope_spawn(scope, "sub", inner_owner, (void *)(intptr_t)1);
     if (timeout_us == 0)
-        ids[3] = cd_scope_spawn(scope, "reserve", fails, NULL);
+        ids[3] = cd_scope_spawn(scope, "reserve", fails_once_inside_is_up,
+                                NULL);
     close_rc = cd_scope_close(scope, &report);
     /* Everything inside has ended by now, the inner charge included. */
     cd_snapshot_t *s = snap();
     cd_reg_snapshot(s);
-    inner_charge_state = s->threads[ids[1] - 1].state;
+    inner_charge_state = ids[1] > 0 ? s->threads[ids[1] - 1].state : -1;
     say("closed");
 }
 
@@ -273,8 +285,10 @@ static void run_nested(int mode, int depth, int64_t timeout_us)
     cd_exec_t *e;
     begin(SAFETY_MS);
     atomic_store(&sub_mode, mode);
+    atomic_store(&inner_up, 0);
     nest_depth = depth;
     inner_charge_state = -1;
+    ids[1] = 0;
     CU_ASSERT_FATAL(cd_exec_create(&e, 2) == 0);
     cd_exec_spawn(e, "request", owner_nested, (void *)(intptr_t)timeout_us);
     /* Cancelled, not the run's abort: it ends with 0 ended by that. */
@@ -302,9 +316,10 @@ static void test_a_cancel_reaches_a_scope_its_owner_never_closes(void)
 
 static void test_a_deadline_reaches_three_scopes_down(void)
 {
-    run_nested(0, 3, 5000);
+    /* 500 ms: time for three scopes to open on a starved machine. */
+    run_nested(0, 3, 500000);
     ASSERT_INT_EQ(close_rc, -ETIMEDOUT);
-    run_nested(1, 3, 5000);
+    run_nested(1, 3, 500000);
     ASSERT_INT_EQ(close_rc, -ETIMEDOUT);
 }
 
