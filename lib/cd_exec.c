@@ -163,8 +163,11 @@ static void unlink_task(cd_task_t *t)
               : t->where == Q_IO ? &t->w->io : NULL;
     if (!l)
         return;
-    if (t->where == Q_IO)
+    if (t->where == Q_IO) {
         t->w->nio--;
+        atomic_fetch_sub_explicit(&cd__reg.sched.io_waits, 1,
+                                  memory_order_relaxed);
+    }
     if (t->prev)
         t->prev->next = t->next;
     else
@@ -1039,6 +1042,8 @@ int cd__task_await_fd(cd_task_t *t, int fd, short events)
     t->io_events = events;
     push_back(&w->io, t, Q_IO);
     w->nio++;
+    atomic_fetch_add_explicit(&cd__reg.sched.io_waits, 1,
+                              memory_order_relaxed);
     CD_CHECK(pthread_mutex_unlock(&w->e->lock));
     return cd__task_park(t);
 }

@@ -94,6 +94,8 @@ typedef struct cd_sched_rt {
                               (a participant, a task's alarm): what the
                               next begin must clear */
     int fallback;          /* step mode: the default policy's pick */
+    _Atomic int io_waits;  /* tasks awaiting a descriptor (cd_exec): a
+                              readiness the kernel brings, not a turn */
     cd_sched_decision_t dec[CD_SCHED_MAX_CHOICES];
     char misfit[256];
     cd_sched_thread_t th[CD_MAX_THREADS];

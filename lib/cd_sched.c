@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cd_internal.h"
 #include "cd_waitfor.h"
@@ -791,6 +792,23 @@ static void no_one_can_run(void)
     stop_run(reason);
 }
 
+/* Nobody can run, but a task awaits a descriptor: what its other end did
+ * may still be on its way through the kernel (on a busy machine a
+ * loopback socket's window update arrives a moment after the read that
+ * freed it). Looks again for about a second of real time before the run
+ * is called stuck; the virtual clock does not move meanwhile. */
+static int collect_after_io(choice_t *c)
+{
+    for (long ms = 1; ms <= 512; ms *= 2) {
+        struct timespec ts = { 0, ms * 1000000L };
+        nanosleep(&ts, NULL);
+        int n = collect(c);
+        if (n > 0)
+            return n;
+    }
+    return 0;
+}
+
 /* Picks who runs after prev (ending a sleep if it picks a sleeper).
  * Returns the participant to run, or 0 when the run was stopped. */
 static int choose(int prev)
@@ -803,6 +821,9 @@ static int choose(int prev)
         return 0;
     }
     int n = collect(c);
+    if (n == 0 &&
+        atomic_load_explicit(&S->io_waits, memory_order_relaxed) > 0)
+        n = collect_after_io(c);
     if (n == 0) {
         no_one_can_run();
         return 0;
