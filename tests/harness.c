@@ -547,6 +547,30 @@ int is_in_state(const cd_snapshot_t *s, int thread, int state)
 
 /* ========================== running the binary =========================== */
 
+/* The end of a command run: its stdout and stderr read from out_fd and
+ * err_fd (closed after) until both end or limit_ms passes, then its exit
+ * code; name says which command was killed at the limit. */
+static void collect(cmd_out_t *o, int out_fd, int err_fd, pid_t pid,
+                    const char *name, int limit_ms)
+{
+    int fds[2] = { out_fd, err_fd };
+    char *bufs[2] = { o->out, o->err };
+    size_t caps[2] = { sizeof o->out - 1, sizeof o->err - 1 };
+    size_t lens[2] = { 0, 0 };
+    int timed_out = drain(fds, bufs, caps, lens, now_ms() + limit_ms) != 0;
+    for (int i = 0; i < 2; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    o->out[lens[0]] = '\0';
+    o->err[lens[1]] = '\0';
+    int status = reap(pid, timed_out);
+    if (status >= 0 && WIFEXITED(status))
+        o->exit_code = WEXITSTATUS(status);
+    if (timed_out)
+        fprintf(stderr, "\n  %s: killed at the %d ms limit\n", name,
+                limit_ms);
+}
+
 void run_cmd(cmd_out_t *o, const char *const argv[], const char *env,
              int limit_ms)
 {
@@ -610,22 +634,7 @@ void run_cmd_input(cmd_out_t *o, const char *const argv[], const char *env,
         }
         close(in[1]);
     }
-    int fds[2] = { out[0], err[0] };
-    char *bufs[2] = { o->out, o->err };
-    size_t caps[2] = { sizeof o->out - 1, sizeof o->err - 1 };
-    size_t lens[2] = { 0, 0 };
-    int timed_out = drain(fds, bufs, caps, lens, now_ms() + limit_ms) != 0;
-    for (int i = 0; i < 2; i++)
-        if (fds[i] >= 0)
-            close(fds[i]);
-    o->out[lens[0]] = '\0';
-    o->err[lens[1]] = '\0';
-    int status = reap(pid, timed_out);
-    if (status >= 0 && WIFEXITED(status))
-        o->exit_code = WEXITSTATUS(status);
-    if (timed_out)
-        fprintf(stderr, "\n  %s: killed at the %d ms limit\n", argv[0],
-                limit_ms);
+    collect(o, out[0], err[0], pid, argv[0], limit_ms);
 }
 
 void run_cmd_err_tty(cmd_out_t *o, const char *const argv[], int limit_ms)
@@ -669,22 +678,7 @@ void run_cmd_err_tty(cmd_out_t *o, const char *const argv[], int limit_ms)
         return;
     }
     /* The master reads EIO once the program's side is closed: its end. */
-    int fds[2] = { out[0], master };
-    char *bufs[2] = { o->out, o->err };
-    size_t caps[2] = { sizeof o->out - 1, sizeof o->err - 1 };
-    size_t lens[2] = { 0, 0 };
-    int timed_out = drain(fds, bufs, caps, lens, now_ms() + limit_ms) != 0;
-    for (int i = 0; i < 2; i++)
-        if (fds[i] >= 0)
-            close(fds[i]);
-    o->out[lens[0]] = '\0';
-    o->err[lens[1]] = '\0';
-    int status = reap(pid, timed_out);
-    if (status >= 0 && WIFEXITED(status))
-        o->exit_code = WEXITSTATUS(status);
-    if (timed_out)
-        fprintf(stderr, "\n  %s: killed at the %d ms limit\n", argv[0],
-                limit_ms);
+    collect(o, out[0], master, pid, argv[0], limit_ms);
 }
 
 /* Each loop dies with the runner, should the runner itself be killed
