@@ -2019,7 +2019,12 @@ int cd_check_main(int argc, char **argv)
         return 0;
     }
     if (argc < 3 || argv[2][0] == '-') {
-        print_usage(stderr);
+        /* One line that names what is missing, as every command's bad
+         * input gets; the exercises are listed so that the next try can
+         * be right. */
+        fprintf(stderr, "concdemo check: which exercise? (exercises:");
+        list_exercises(stderr);
+        fprintf(stderr, "; concdemo check --help)\n");
         return EXIT_USAGE;
     }
     c.spec = cd_exercise_spec(argv[2]);

@@ -501,9 +501,11 @@ static void print_failures(const bench_args_t *a, const table_t *t)
 
 static int bench_exec(int argc, char **argv)
 {
-    if (argc < 3 || cd_cmd_is_help_flag(argv[2])) {
-        bench_usage(argc < 3 ? stderr : stdout);
-        return argc < 3 ? CD_EXIT_USAGE : 0;
+    if (argc < 3)
+        return cd_cmd_usage_error("bench needs a benchmark: %s", "fanin");
+    if (cd_cmd_is_help_flag(argv[2])) {
+        bench_usage(stdout);
+        return 0;
     }
     if (strcmp(argv[2], "fanin") != 0)
         return cd_cmd_usage_error("bench: unknown benchmark '%s' (there is "

@@ -97,12 +97,13 @@ static void expect_exit(int code)
 
 /* ============================== bad input ================================ */
 
-static void without_a_name_it_prints_usage_and_exits_2(void)
+static void without_a_name_it_says_so_in_one_line_and_exits_2(void)
 {
     const char *argv[] = { concdemo_bin(), "check", NULL };
     run_cmd(&out, argv, NULL, LIMIT_MS);
     ASSERT_INT_EQ(out.exit_code, 2);
-    ASSERT_STR_HAS(out.err, "usage: concdemo check NAME");
+    ASSERT_STR_HAS(out.err, "concdemo check: which exercise?");
+    ASSERT_INT_EQ(count_lines(out.err), 1);
     ASSERT_STR_HAS(out.err, "race, deadlock, starvation, backpressure, "
                             "await, async-race");
 }
@@ -2290,7 +2291,7 @@ void suite_check(void)
 {
     static const suite_test_t tests[] = {
         { "no name: usage, exit 2",
-          without_a_name_it_prints_usage_and_exits_2 },
+          without_a_name_it_says_so_in_one_line_and_exits_2 },
         { "--help lists the exercises", help_lists_the_exercises },
         { "bad input: one line, exit 2", bad_input_gets_one_line_and_exit_2 },
         { "another exercise's file is refused",
