@@ -292,30 +292,9 @@ static void check(void *state, int64_t ns, cd_verdict_t *v)
                                1000.0);
 }
 
-static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
+void cd_async_race_run(const cd_params_t *p, int variant, cd_verdict_t *v)
 {
     shop_t s = { 0 };
     cd_demo_run(&(cd_demo_steps_t){ setup, serve, check, teardown,
                                     "the shop" }, &s, p, variant, v);
 }
-
-static const cd_variant_t variants[] = {
-    { "broken", "check status, await the gateway (2 ms), mark paid: no lock" },
-    { "keyed", "an awaitable lock per customer: same customer in turn, "
-               "others overlap" },
-    { "mutex", "one awaitable lock for the shop: one checkout at a time" },
-};
-
-const cd_scenario_t cd_scenario_async_race = {
-    .name = "async-race",
-    .title = "the double charge without threads",
-    .pitfall = "one thread is no protection: an await lets another task in "
-               "between check and act",
-    .lesson = "lessons/06-async-race.md",
-    CD_VARIANTS(variants),
-    .recommended = 1,
-    .defaults = { .iterations = 6, .workers = 1 },
-    .min = { .iterations = 1, .workers = 1 },
-    .max = { .iterations = 200, .workers = 4 },
-    .run = run,
-};

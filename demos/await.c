@@ -308,7 +308,7 @@ static void check(void *state, int64_t ns, cd_verdict_t *v)
                            atomic_load(&a->max_saving));
 }
 
-static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
+void cd_await_run(const cd_params_t *p, int variant, cd_verdict_t *v)
 {
     app_t a = { 0 };
     char sessions[32];
@@ -316,25 +316,3 @@ static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
     cd_demo_run(&(cd_demo_steps_t){ setup, serve, check, teardown,
                                     sessions }, &a, p, variant, v);
 }
-
-static const cd_variant_t variants[] = {
-    { "broken", "blocking session lock held across the 5 ms save await" },
-    { "async-mutex", "awaitable session lock: a waiting task parks, the "
-                     "worker runs others" },
-    { "scope", "blocking lock only around the edits: copy, let go, await "
-               "the save, lock again to write back" },
-};
-
-const cd_scenario_t cd_scenario_await = {
-    .name = "await",
-    .title = "the stalled executor",
-    .pitfall = "a blocking lock held across an await blocks the worker that "
-               "must resume its holder",
-    .lesson = "lessons/05-await.md",
-    CD_VARIANTS(variants),
-    .recommended = 1,
-    .defaults = { .iterations = 8, .workers = 1 },
-    .min = { .iterations = 1, .workers = 1 },
-    .max = { .iterations = 64, .workers = 8 },
-    .run = run,
-};

@@ -328,7 +328,7 @@ static void check(app_t *a, cd_verdict_t *v)
     }
 }
 
-static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
+void cd_backpressure_run(const cd_params_t *p, int variant, cd_verdict_t *v)
 {
     app_t a = { .variant = variant, .nworkers = p->threads,
                 .lines = p->iterations };
@@ -362,26 +362,3 @@ out:
     cd_chan_destroy(&a.queue);
     free(a.w);
 }
-
-static const cd_variant_t variants[] = {
-    { "broken", "unbounded log queue: workers never wait, the backlog grows" },
-    { "bounded", "at most 128 lines queued: a full queue makes workers wait" },
-    { "drop", "try to send; when the queue is full, shed the line and count it" },
-    { "timeout", "wait at most 1 ms for room, then give the line up and report it" },
-};
-
-const cd_scenario_t cd_scenario_backpressure = {
-    .name = "backpressure",
-    .title = "the logger that eats all memory",
-    .pitfall = "an unbounded queue hides a consumer 10x slower than its "
-               "producer, until memory runs out",
-    .lesson = "lessons/04-backpressure.md",
-    CD_VARIANTS(variants),
-    .recommended = BOUNDED,
-    .defaults = { .threads = 1, .iterations = 3000 },
-    .min = { .threads = 1, .iterations = 10 },
-    .max = { .threads = 8, .iterations = 100000 },
-    /* The bug is growth past a budget: explore needs the full burst. */
-    .explore = { .threads = 1, .iterations = 3000 },
-    .run = run,
-};

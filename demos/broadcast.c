@@ -430,7 +430,7 @@ static void held_text(const fleet_t *f, const totals_t *t, cd_verdict_t *v)
         where, lag, f->nedges, f->updates, catch_up_ms(f, s));
 }
 
-static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
+void cd_broadcast_run(const cd_params_t *p, int variant, cd_verdict_t *v)
 {
     fleet_t f = { .variant = variant, .nedges = p->threads,
                   .updates = p->iterations };
@@ -455,27 +455,3 @@ static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
         check(&f, v);
     teardown(&f);
 }
-
-static const cd_variant_t variants[] = {
-    { "broken", "a queue per edge, unbounded: a slow edge's backlog grows "
-                "with every update" },
-    { "bounded", "one broadcast ring of 16: a lagging edge is told how many "
-                 "it missed and skips to the newest" },
-};
-
-const cd_scenario_t cd_scenario_broadcast = {
-    .name = "broadcast",
-    .title = "the config fan-out that one slow subscriber fills up",
-    .pitfall = "a queue per subscriber holds every update a slow one has "
-               "not read: memory grows with the updates sent",
-    .lesson = "lessons/18-broadcast.md",
-    CD_VARIANTS(variants),
-    .recommended = BOUNDED,
-    .defaults = { .threads = 3, .iterations = 200 },
-    .min = { .threads = 1, .iterations = 1 },
-    .max = { .threads = 16, .iterations = 20000 },
-    .explore = { .threads = 2, .iterations = 48 },
-    /* The view's latencies x10: the slow edge's 200 updates take 4 s. */
-    .view_permille = 10000,
-    .run = run,
-};

@@ -1138,7 +1138,7 @@ static void check(chat_t *c, cd_verdict_t *v)
                            got, c->nfast, (double)p99 / 1e6);
 }
 
-static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
+void cd_chat_run(const cd_params_t *p, int variant, cd_verdict_t *v)
 {
     if (p->serve) {
         serve(p, variant, v);
@@ -1160,26 +1160,7 @@ static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
     free(c);
 }
 
-static const cd_variant_t variants[] = {
-    { "broken", "the broadcaster writes to every member with the room "
-                "lock held" },
-    { "outbox", "member list copied under the lock; a bounded outbox per "
-                "client, drained by its own writer task; drop oldest "
-                "(--slow-policy=disconnect: hang up after 16)" },
-};
-
-const cd_scenario_t cd_scenario_chat = {
-    .name = "chat",
-    .title = "the room that one slow reader froze",
-    .pitfall = "a broadcaster holds the room lock while it writes to every "
-               "member: a client that stops reading stalls the room",
-    .lesson = "lessons/20-chat.md",
-    .variants = variants,
-    .nvariants = 2,
-    .recommended = 1,
-    .serves = 1,
-    .defaults = { .threads = 4, .iterations = 1, .workers = 1 },
-    .min = { .threads = 1, .iterations = 1, .workers = 1 },
-    .max = { .threads = MAX_CLIENTS - 1, .iterations = 1, .workers = 4 },
-    .run = run,
-};
+/* Its arrays hold as many clients as its entry in demos/scenarios.c
+ * allows (.max.threads fast readers and the slow one). */
+_Static_assert(MAX_CLIENTS == CD_CHAT_CLIENTS,
+               "MAX_CLIENTS is not CD_CHAT_CLIENTS (demos/scenario.h)");

@@ -315,7 +315,7 @@ static void check(site_t *s, double seconds, cd_verdict_t *v)
                            seconds > 0 ? (double)served / seconds : 0.0);
 }
 
-static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
+void cd_counter_run(const cd_params_t *p, int variant, cd_verdict_t *v)
 {
     site_t s = { 0 };
     if (setup(&s, p, variant) != 0) {
@@ -333,25 +333,3 @@ static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
         check(&s, seconds, v);
     teardown(&s);
 }
-
-static const cd_variant_t variants[] = {
-    { "broken", "read the count, render (2 ms), store count+1: no lock" },
-    { "mutex", "increment under a lock, render after letting go" },
-    { "actor", "one thread owns the map: increments over a channel, the "
-               "count back on a oneshot" },
-    { "atomic", "atomic fetch-and-add per page" },
-};
-
-const cd_scenario_t cd_scenario_counter = {
-    .name = "counter",
-    .title = "lost page views",
-    .pitfall = "an unlocked read-modify-write from many handlers loses counts",
-    .lesson = "lessons/16-counter.md",
-    CD_VARIANTS(variants),
-    .recommended = 2,
-    .defaults = { .threads = 4, .iterations = 6 },
-    .min = { .threads = 1, .iterations = 1 },
-    .max = { .threads = 64, .iterations = 2000 },
-    .explore = { .threads = 2, .iterations = 1 },
-    .run = run,
-};

@@ -64,24 +64,9 @@
 #define GO_FD 4           /* closed by the parent: start */
 #define PG_SCHEMA "concdemo_db_race"
 
+/* The variants, numbered in the order of its entry in demos/scenarios.c. */
 enum {
     BROKEN, LOCAL_MUTEX, CAS, TX, UNIQUE, ADVISORY, DEFERRED, NVARIANTS
-};
-
-static const cd_variant_t variants[] = {
-    { "broken", "SELECT status, gateway (2 ms), UPDATE, INSERT: autocommit" },
-    { "local-mutex", "the race fix: a keyed lock per customer in each "
-                     "instance (wrong: still double charges)" },
-    { "cas", "UPDATE ... SET status='charging' WHERE status='pending'; "
-             "charge only if one row changed" },
-    { "tx", "one transaction that takes the write lock first (SQLite "
-            "BEGIN IMMEDIATE, PostgreSQL SELECT ... FOR UPDATE)" },
-    { "unique", "an idempotency key: a UNIQUE charge per order, inserted "
-                "before the gateway is called" },
-    { "advisory", "PostgreSQL only: pg_advisory_xact_lock on the customer, "
-                  "a lock every instance shares" },
-    { "deferred", "BEGIN (SQLite deferred, PostgreSQL REPEATABLE READ), "
-                  "read, then write: fails without a retry loop" },
 };
 
 /* ============================ one instance ============================== */
@@ -430,7 +415,7 @@ static int open_db(db_t **db, const char *url, int create, char *err,
 /* argv: --instance K URL VARIANT ORDERS INSTANCES CUSTOMERS SCALE [sweep]
  * (argv[0] is "--instance"),
  * fds REPORT_FD and GO_FD open. Exit 0, or 2 when it could not start. */
-static int instance_main(int argc, char **argv)
+int cd_db_race_instance_main(int argc, char **argv)
 {
     inst_t in = { 0 };
     char go;
@@ -1049,7 +1034,7 @@ static void check(shop_t *s, double seconds, cd_verdict_t *v)
                            (long long)per_sec, killed);
 }
 
-static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
+void cd_db_race_run(const cd_params_t *p, int variant, cd_verdict_t *v)
 {
     static shop_t shop; /* large; one run at a time */
     shop_t *s = &shop;
@@ -1111,20 +1096,3 @@ static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
 out:
     cleanup_db(s);
 }
-
-const cd_scenario_t cd_scenario_db_race = {
-    .name = "db-race",
-    .title = "the double charge across processes",
-    .pitfall = "instances sharing a database: a lock in one process's "
-               "memory does not reach the others",
-    .lesson = "lessons/19-db-race.md",
-    .variants = variants,
-    .nvariants = NVARIANTS,
-    .recommended = CAS,
-    .defaults = { .instances = 4, .iterations = 16 },
-    .min = { .instances = 1, .iterations = 1 },
-    .max = { .instances = 64, .iterations = 5000 },
-    .explore = { .instances = 2, .iterations = 1 },
-    .run = run,
-    .instance_main = instance_main,
-};

@@ -134,7 +134,7 @@ static void account_name(char *buf, size_t size, int i)
         snprintf(buf, size, "acct-%c%d", 'A' + i % 26, i / 26);
 }
 
-static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
+void cd_deadlock_run(const cd_params_t *p, int variant, cd_verdict_t *v)
 {
     bank_t b = { .variant = variant, .naccounts = p->threads,
                  .iterations = p->iterations };
@@ -189,25 +189,3 @@ out:
         cd_mutex_destroy(&b.acct[i].lock);
     free(b.acct);
 }
-
-static const cd_variant_t variants[] = {
-    { "broken", "lock from, fraud check (2 ms), lock to: opposite orders" },
-    { "ordering", "lock the lower account id first, whatever the direction" },
-    { "timeout", "timed lock on the second account; release, back off, retry" },
-};
-
-const cd_scenario_t cd_scenario_deadlock = {
-    .name = "deadlock",
-    .title = "the ABBA deadlock",
-    .pitfall = "two transfers lock the same two accounts in opposite order",
-    .lesson = "lessons/02-deadlock.md",
-    CD_VARIANTS(variants),
-    .recommended = 1,
-    /* Ten transfers each way: even if one thread starts late (a loaded
-     * machine), the other is still transferring when it arrives. */
-    .defaults = { .threads = 2, .iterations = 10 },
-    .min = { .threads = 2, .iterations = 1 },
-    .max = { .threads = 64, .iterations = 10000 },
-    .explore = { .threads = 2, .iterations = 1 },
-    .run = run,
-};

@@ -327,7 +327,7 @@ static void check(dash_t *d, cd_verdict_t *v)
                            total, ms, serial_ms);
 }
 
-static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
+void cd_holdtime_run(const cd_params_t *p, int variant, cd_verdict_t *v)
 {
     dash_t d = { 0 };
     cd_thread_t t;
@@ -356,28 +356,3 @@ out:
     if (d.lock_ready)
         cd_mutex_destroy(&d.lock);
 }
-
-static const cd_variant_t variants[] = {
-    { "broken", "render the report (5 ms) holding the board's lock: one "
-                "handler at a time" },
-    { "copy-out", "copy under the lock, render the copy unlocked, lock again "
-                  "to store it only if newer" },
-    { "no-check", "a wrong fix: copy out and render, then put the whole copy "
-                  "back with no version check: sales lost" },
-};
-
-const cd_scenario_t cd_scenario_holdtime = {
-    .name = "holdtime",
-    .title = "the report rendered under the lock",
-    .pitfall = "a 5 ms report computed holding the state's lock: eight "
-               "handlers run one at a time",
-    .lesson = "lessons/17-holdtime.md",
-    CD_VARIANTS(variants),
-    .recommended = 1,
-    .wrong_fixes = 1u << 2, /* no-check */
-    .defaults = { .threads = 8, .iterations = 4 },
-    .min = { .threads = 2, .iterations = 1 },
-    .max = { .threads = 64, .iterations = 100 },
-    .explore = { .threads = 2, .iterations = 1 },
-    .run = run,
-};

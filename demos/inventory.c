@@ -406,31 +406,9 @@ static void check(void *state, int64_t ns, cd_verdict_t *v)
                            atomic_load(&s->max_same_product), ms, serial_ms);
 }
 
-static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
+void cd_inventory_run(const cd_params_t *p, int variant, cd_verdict_t *v)
 {
     sale_t s = { 0 };
     cd_demo_run(&(cd_demo_steps_t){ setup, sell, check, teardown,
                                     "the sale" }, &s, p, variant, v);
 }
-
-static const cd_variant_t variants[] = {
-    { "broken", "check stock, await the payment (2 ms), decrement: no lock" },
-    { "keyed", "an awaitable lock per product: one buyer per product at a "
-               "time, products in parallel" },
-    { "reserve", "take the unit first (compare-and-swap, never below 0), "
-                 "pay, give it back if declined" },
-};
-
-const cd_scenario_t cd_scenario_inventory = {
-    .name = "inventory",
-    .title = "the oversold stock",
-    .pitfall = "check stock, await the payment, decrement: every buyer "
-               "passes the check before anyone takes a unit",
-    .lesson = "lessons/15-inventory.md",
-    CD_VARIANTS(variants),
-    .recommended = 1,
-    .defaults = { .iterations = 40, .workers = 1 },
-    .min = { .iterations = 4, .workers = 1 },
-    .max = { .iterations = 100, .workers = 4 },
-    .run = run,
-};

@@ -294,7 +294,7 @@ static void check(bank_t *b, cd_verdict_t *v)
                            cd_plural(retries, "retry", "retries"), most);
 }
 
-static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
+void cd_livelock_run(const cd_params_t *p, int variant, cd_verdict_t *v)
 {
     bank_t *b = calloc(1, sizeof *b);
     int ready = 0;
@@ -343,33 +343,7 @@ out:
     free(b);
 }
 
-static const cd_variant_t variants[] = {
-    { "broken", "lock from, fraud check (15 ms), try to; on failure step back "
-                "and retry on the next 50 ms tick" },
-    { "ordering", "lock the lower account id first and wait for the second: "
-                  "no retries" },
-    { "backoff", "the same polite try; a retry waits a random pause that "
-                 "doubles (20 ms, 40 ms, ... 320 ms at most)" },
-};
-
-const cd_scenario_t cd_scenario_livelock = {
-    .name = "livelock",
-    .title = "the polite transfers",
-    .pitfall = "two transfers step back from each other and retry in "
-               "lockstep: busy, never done",
-    .lesson = "lessons/12-livelock.md",
-    CD_VARIANTS(variants),
-    .recommended = 1,
-    /* Twenty transfers each way: a round that slips on a busy machine lets
-     * one through, and the lockstep is back long before the work runs
-     * out. */
-    .defaults = { .threads = 2, .iterations = 20 },
-    .min = { .threads = 2, .iterations = 1 },
-    .max = { .threads = MAX_TELLERS, .iterations = 10000 },
-    .explore = { .threads = 2, .iterations = 1 },
-    /* The bug is made of timing: tellers that retry on one clock. */
-    .explore_on_time = 1,
-    /* A round is 50 ms already: x10 makes the view's livelock 10 s. */
-    .view_permille = 10000,
-    .run = run,
-};
+/* Its array holds as many tellers as its entry in demos/scenarios.c
+ * allows (.max.threads). */
+_Static_assert(MAX_TELLERS == CD_LIVELOCK_TELLERS,
+               "MAX_TELLERS is not CD_LIVELOCK_TELLERS (demos/scenario.h)");

@@ -139,7 +139,7 @@ static void run_jobs(void *arg)
     }
 }
 
-static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
+void cd_lost_wakeup_run(const cd_params_t *p, int variant, cd_verdict_t *v)
 {
     runner_t r = { .variant = variant, .jobs = p->iterations };
     atomic_init(&r.finished, 0);
@@ -197,24 +197,3 @@ out:
     if (have_lock)
         cd_mutex_destroy(&r.lock);
 }
-
-static const cd_variant_t variants[] = {
-    { "broken", "start the worker, set up (20 ms), then wait for its signal" },
-    { "state", "a done flag set and checked under the lock, waited in a while" },
-    { "sem", "the worker posts a semaphore, which keeps the post for the wait" },
-};
-
-const cd_scenario_t cd_scenario_lost_wakeup = {
-    .name = "lost-wakeup",
-    .title = "the lost wake-up",
-    .pitfall = "a signal sent before anyone waits is lost; the waiter sleeps "
-               "for ever",
-    .lesson = "lessons/07-lost-wakeup.md",
-    CD_VARIANTS(variants),
-    .recommended = 1,
-    .defaults = { .iterations = 3 },
-    .min = { .iterations = 1 },
-    .max = { .iterations = 1000 },
-    .explore = { .iterations = 1 },
-    .run = run,
-};

@@ -307,7 +307,7 @@ static void check(void *state, int64_t ns, cd_verdict_t *v)
                            (long long)(objective / 1000000));
 }
 
-static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
+void cd_offload_run(const cd_params_t *p, int variant, cd_verdict_t *v)
 {
     app_t a = { 0 };
     char what[32];
@@ -315,30 +315,3 @@ static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
     cd_demo_run(&(cd_demo_steps_t){ setup, serve, check, teardown, what },
                 &a, p, variant, v);
 }
-
-static const cd_variant_t variants[] = {
-    { "broken", "the login hashes its password (200 ms of CPU) on the event "
-                "loop: every request behind it waits" },
-    { "offload", "the hash runs on the offload pool (cd_exec_offload): the "
-                 "login awaits it, the loop keeps serving" },
-};
-
-const cd_scenario_t cd_scenario_offload = {
-    .name = "offload",
-    .title = "the frozen event loop",
-    .pitfall = "CPU-heavy work in a task holds the event loop: every other "
-               "request waits for it",
-    .lesson = "lessons/22-offload.md",
-    .variants = variants,
-    .nvariants = 2,
-    .recommended = 1,
-    .defaults = { .iterations = 100, .workers = 1 },
-    .min = { .iterations = 10, .workers = 1 },
-    .max = { .iterations = 400, .workers = 8 },
-    .explore = { .iterations = 10, .workers = 1 },
-    /* The pitfall is made of time: a schedule search that ended the
-     * hash's counted time early would measure nothing. */
-    .explore_on_time = 1,
-    .view_permille = 10000,
-    .run = run,
-};

@@ -277,7 +277,7 @@ static void check(app_t *a, int rc, cd_verdict_t *v)
                            by ? by : "nobody");
 }
 
-static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
+void cd_order_violation_run(const cd_params_t *p, int variant, cd_verdict_t *v)
 {
     app_t a = { .variant = variant, .nhandlers = p->threads,
                 .requests = p->iterations };
@@ -306,25 +306,3 @@ static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
     cd_mutex_destroy(&a.lock);
     free(a.handlers);
 }
-
-static const cd_variant_t variants[] = {
-    [BROKEN] = { "broken", "start-up connects (20 ms), then stores it: "
-                 "handlers do not wait" },
-    [COND] = { "cond", "handlers wait for \"ready\" on a condition variable" },
-    [JOIN] = { "join", "the handlers start after start-up is joined" },
-    [ONCE] = { "once", "the first to need it connects, under a lock, once" },
-};
-
-const cd_scenario_t cd_scenario_order_violation = {
-    .name = "order-violation",
-    .title = "the connection used before it exists",
-    .pitfall = "a handler uses the connection before start-up has made it",
-    .lesson = "lessons/09-order-violation.md",
-    CD_VARIANTS(variants),
-    .recommended = COND,
-    .defaults = { .threads = 2, .iterations = 4 },
-    .min = { .threads = 1, .iterations = 1 },
-    .max = { .threads = 64, .iterations = 1000 },
-    .explore = { .threads = 1, .iterations = 1 },
-    .run = run,
-};

@@ -215,7 +215,7 @@ static void check(app_t *a, cd_verdict_t *v)
                            failed, a->nrequests, atomic_load(&a->cancelled));
 }
 
-static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
+void cd_orphans_run(const cd_params_t *p, int variant, cd_verdict_t *v)
 {
     app_t a = { .variant = variant, .nrequests = p->iterations };
     a.reqs = calloc((size_t)a.nrequests, sizeof *a.reqs);
@@ -238,25 +238,3 @@ static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
     cd_exec_destroy(a.e);
     free(a.reqs);
 }
-
-static const cd_variant_t variants[] = {
-    { "broken", "subtasks spawned and forgotten; the 50 ms timeout only "
-                "stops the waiting" },
-    { "scope", "subtasks in a task scope with the 50 ms deadline: cancelled "
-               "at their next await, awaited by the close" },
-};
-
-const cd_scenario_t cd_scenario_orphans = {
-    .name = "orphans",
-    .title = "the card charged after the checkout failed",
-    .pitfall = "a request that gives up after a timeout leaves its subtasks "
-               "running: they act after the failure was reported",
-    .lesson = "lessons/21-orphans.md",
-    .variants = variants,
-    .nvariants = 2,
-    .recommended = 1,
-    .defaults = { .iterations = 4, .workers = 1 },
-    .min = { .iterations = 1, .workers = 1 },
-    .max = { .iterations = 64, .workers = 8 },
-    .run = run,
-};

@@ -213,7 +213,7 @@ static void check(table_t *t, int rc, cd_verdict_t *v)
                            cd_plural(retries, "retry", "retries"));
 }
 
-static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
+void cd_philosophers_run(const cd_params_t *p, int variant, cd_verdict_t *v)
 {
     table_t t = { .variant = variant, .ndiners = p->threads,
                   .meals = p->iterations };
@@ -247,26 +247,3 @@ out:
     free(t.diner);
     free(t.eaten);
 }
-
-static const cd_variant_t variants[] = {
-    { "broken", "left fork, reach (5 ms), right fork: the waits go round" },
-    { "ordering", "the last diner takes the right fork first" },
-    { "waiter", "a semaphore seats at most one diner fewer than there are" },
-    { "timeout", "timed wait for the right fork; put the left back, retry" },
-};
-
-const cd_scenario_t cd_scenario_philosophers = {
-    .name = "philosophers",
-    .title = "the dining philosophers",
-    .pitfall = "five diners each hold the left fork and wait for the right",
-    .lesson = "lessons/10-philosophers.md",
-    CD_VARIANTS(variants),
-    .recommended = 1,
-    /* Ten meals each: a diner that starts late still finds the others
-     * at the table, so the ring closes on a loaded machine too. */
-    .defaults = { .threads = 5, .iterations = 10 },
-    .min = { .threads = 2, .iterations = 1 },
-    .max = { .threads = 64, .iterations = 1000 },
-    .explore = { .threads = 2, .iterations = 1 },
-    .run = run,
-};

@@ -227,7 +227,7 @@ static void check(pool_t *p, cd_verdict_t *v)
                            cd_plural(reads, "read", "reads"));
 }
 
-static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
+void cd_publication_run(const cd_params_t *p, int variant, cd_verdict_t *v)
 {
     pool_t *pl = calloc(1, sizeof *pl);
 
@@ -265,25 +265,7 @@ static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
     free(pl);
 }
 
-static const cd_variant_t variants[] = {
-    { "broken", "ready flag raised, handshake (2 ms), then the session "
-                "written; relaxed flag" },
-    { "release-acquire", "session written, then the flag with a release "
-                         "store; handlers load it with acquire" },
-    { "mutex", "session and flag written, and read, under one lock" },
-};
-
-const cd_scenario_t cd_scenario_publication = {
-    .name = "publication",
-    .title = "the early flag",
-    .pitfall = "a ready flag raised before the record it guards is written "
-               "hands readers stale data",
-    .lesson = "lessons/11-publication.md",
-    CD_VARIANTS(variants),
-    .recommended = 1,
-    .defaults = { .threads = 4, .iterations = 8 },
-    .min = { .threads = 1, .iterations = 1 },
-    .max = { .threads = MAX_HANDLERS, .iterations = 1000 },
-    .explore = { .threads = 1, .iterations = 1 },
-    .run = run,
-};
+/* Its arrays hold as many handlers as its entry in demos/scenarios.c
+ * allows (.max.threads). */
+_Static_assert(MAX_HANDLERS == CD_PUBLICATION_HANDLERS,
+               "MAX_HANDLERS is not CD_PUBLICATION_HANDLERS (demos/scenario.h)");

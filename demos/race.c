@@ -232,30 +232,9 @@ static void check(void *state, int64_t ns, cd_verdict_t *v)
                            s->norders / seconds);
 }
 
-static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
+void cd_race_run(const cd_params_t *p, int variant, cd_verdict_t *v)
 {
     shop_t s = { 0 };
     cd_demo_run(&(cd_demo_steps_t){ setup, serve, check, teardown,
                                     "the shop" }, &s, p, variant, v);
 }
-
-static const cd_variant_t variants[] = {
-    { "broken", "check status, charge (2 ms), then mark paid: no lock" },
-    { "mutex", "one shop-wide lock around check, charge and mark" },
-    { "keyed", "one lock per customer: other customers run in parallel" },
-    { "cas", "atomic compare-and-swap pending -> charging claims the order" },
-};
-
-const cd_scenario_t cd_scenario_race = {
-    .name = "race",
-    .title = "the double charge",
-    .pitfall = "check-then-act across a slow call charges a customer twice",
-    .lesson = "lessons/01-race.md",
-    CD_VARIANTS(variants),
-    .recommended = 2,
-    .defaults = { .threads = 4, .iterations = 8 },
-    .min = { .threads = 1, .iterations = 1 },
-    .max = { .threads = 256, .iterations = 5000 },
-    .explore = { .threads = 2, .iterations = 1 },
-    .run = run,
-};

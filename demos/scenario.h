@@ -3,8 +3,10 @@
  *
  * A scenario is domain state + workers + an invariant check, in one file
  * under demos/. Its broken variant and its fixes live side by side there
- * and differ only by the lines that are the lesson. Each file exports one
- * cd_scenario_t with designated initializers; demos/scenarios.c lists them.
+ * and differ only by the lines that are the lesson. Each file exports its
+ * run function (cd_NAME_run, below); its entry in the table of
+ * demos/scenarios.c, a cd_scenario_t with designated initializers, holds
+ * the rest: name, worksheet, variants, sizes.
  * A run function never prints: it fills a verdict that the CLI turns into
  * a line of text or a JSON object.
  */
@@ -116,9 +118,29 @@ typedef struct cd_scenario {
 
 /* A scenario's .variants and .nvariants from its array of variants, so
  * that the count cannot fall behind the array:
- * `CD_VARIANTS(variants),` in its cd_scenario_t. */
+ * `CD_VARIANTS(race_variants),` in its entry of demos/scenarios.c. */
 #define CD_VARIANTS(array) \
     .variants = (array), .nvariants = (int)(sizeof(array) / sizeof((array)[0]))
+
+/* Each demo's run (demos/NAME.c), its entry's .run; db-race's
+ * instance_main too. */
+typedef void cd_scenario_run_t(const cd_params_t *p, int variant,
+                               cd_verdict_t *v);
+cd_scenario_run_t cd_race_run, cd_deadlock_run, cd_starvation_run,
+    cd_backpressure_run, cd_await_run, cd_async_race_run,
+    cd_lost_wakeup_run, cd_spurious_run, cd_order_violation_run,
+    cd_philosophers_run, cd_publication_run, cd_livelock_run,
+    cd_stampede_run, cd_webhook_run, cd_inventory_run, cd_counter_run,
+    cd_broadcast_run, cd_db_race_run, cd_holdtime_run, cd_chat_run,
+    cd_orphans_run, cd_offload_run;
+int cd_db_race_instance_main(int argc, char **argv);
+
+/* Sizes of a demo's arrays, which bound its entry's .max: the demo checks
+ * its own constant against these when it compiles. */
+#define CD_STARVATION_READERS 16
+#define CD_PUBLICATION_HANDLERS 64
+#define CD_LIVELOCK_TELLERS 16
+#define CD_CHAT_CLIENTS 16 /* the fast readers and the slow one */
 
 /* The table of scenarios, in the order `concdemo list` shows them. */
 const cd_scenario_t *const *cd_scenarios(int *count);

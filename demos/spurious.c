@@ -245,7 +245,7 @@ static void check(kitchen_t *k, cd_verdict_t *v)
                            k->wakeups);
 }
 
-static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
+void cd_spurious_run(const cd_params_t *p, int variant, cd_verdict_t *v)
 {
     kitchen_t k = { .variant = variant, .ncooks = p->threads,
                     .ntickets = p->iterations };
@@ -298,25 +298,3 @@ out:
     free(k.rail);
     free(k.cooked);
 }
-
-static const cd_variant_t variants[] = {
-    { "broken", "cooks wait with if on the till's condition variable" },
-    { "while", "cooks look again after every wake-up (while, not if)" },
-    { "two-conds", "cooks and till wait on their own condition variables, "
-                   "cooks in a while" },
-};
-
-const cd_scenario_t cd_scenario_spurious = {
-    .name = "spurious",
-    .title = "if instead of while",
-    .pitfall = "a cook trusts a wake-up (if, not while) and takes from an "
-               "empty rail",
-    .lesson = "lessons/08-spurious.md",
-    CD_VARIANTS(variants),
-    .recommended = 1,
-    .defaults = { .threads = 2, .iterations = 4 },
-    .min = { .threads = 1, .iterations = 1 },
-    .max = { .threads = 16, .iterations = 1000 },
-    .explore = { .threads = 2, .iterations = 2 },
-    .run = run,
-};

@@ -298,33 +298,9 @@ static void check(void *state, int64_t ns, cd_verdict_t *v)
                            "%.1f ms", total, KEYS, a->nrequests, max, ms);
 }
 
-static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
+void cd_stampede_run(const cd_params_t *p, int variant, cd_verdict_t *v)
 {
     app_t a = { 0 };
     cd_demo_run(&(cd_demo_steps_t){ setup, serve, check, teardown,
                                     "the cache" }, &a, p, variant, v);
 }
-
-static const cd_variant_t variants[] = {
-    { "broken", "check the cache, miss, query the database (20 ms), fill: "
-                "every request of a cold key queries" },
-    { "keyed", "an awaitable lock per cache key and a second check under "
-               "it: one query per key, keys in parallel" },
-    { "singleflight", "the first caller for a key queries; later callers "
-                      "await its result" },
-};
-
-const cd_scenario_t cd_scenario_stampede = {
-    .name = "stampede",
-    .title = "the cache stampede",
-    .pitfall = "check the cache, miss, query, fill: every request for a "
-               "cold key queries the database at once",
-    .lesson = "lessons/13-stampede.md",
-    CD_VARIANTS(variants),
-    .recommended = 1,
-    .defaults = { .iterations = 50, .workers = 1 },
-    /* Two requests per key are enough for two queries of one key. */
-    .min = { .iterations = 2, .workers = 1 },
-    .max = { .iterations = 150, .workers = 4 },
-    .run = run,
-};

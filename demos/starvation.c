@@ -322,7 +322,7 @@ static void check(limiter_t *lm, cd_verdict_t *v)
                            lm->writes);
 }
 
-static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
+void cd_starvation_run(const cd_params_t *p, int variant, cd_verdict_t *v)
 {
     limiter_t *lm = calloc(1, sizeof *lm);
 
@@ -363,23 +363,7 @@ static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
     free(lm);
 }
 
-static const cd_variant_t variants[] = {
-    { "broken", "glibc's default rwlock: readers walk past a waiting writer" },
-    { "writer-pref", "writer-preferring rwlock: a waiting writer stops new "
-                     "readers" },
-    { "fair", "first-come-first-served rwlock: nobody overtakes a waiter" },
-};
-
-const cd_scenario_t cd_scenario_starvation = {
-    .name = "starvation",
-    .title = "the starving writer",
-    .pitfall = "a reader-preferring rwlock lets overlapping readers shut a "
-               "writer out",
-    .lesson = "lessons/03-starvation.md",
-    CD_VARIANTS(variants),
-    .recommended = 1,
-    .defaults = { .threads = 6, .iterations = 300 },
-    .min = { .threads = 4, .iterations = 100 },
-    .max = { .threads = MAX_READERS, .iterations = 100000 },
-    .run = run,
-};
+/* Its arrays hold as many readers as its entry in demos/scenarios.c
+ * allows (.max.threads). */
+_Static_assert(MAX_READERS == CD_STARVATION_READERS,
+               "MAX_READERS is not CD_STARVATION_READERS (demos/scenario.h)");

@@ -324,32 +324,9 @@ static void check(void *state, int64_t ns, cd_verdict_t *v)
                            cd_plural(max, "event", "events"), ms);
 }
 
-static void run(const cd_params_t *p, int variant, cd_verdict_t *v)
+void cd_webhook_run(const cd_params_t *p, int variant, cd_verdict_t *v)
 {
     hook_t h = { 0 };
     cd_demo_run(&(cd_demo_steps_t){ setup, serve, check, teardown,
                                     "the webhook" }, &h, p, variant, v);
 }
-
-static const cd_variant_t variants[] = {
-    { "broken", "check the processed record, await the fulfilment (3 ms), "
-                "record the event: no lock" },
-    { "keyed", "an awaitable lock per event id around check, fulfil and "
-               "record: retries in turn, other events overlap" },
-    { "idempotency", "claim the event id first (an insert that fails if "
-                     "present); only the claim's winner fulfils" },
-};
-
-const cd_scenario_t cd_scenario_webhook = {
-    .name = "webhook",
-    .title = "the retried webhook",
-    .pitfall = "a retry arrives while the first delivery awaits: check, "
-               "await, record fulfils the order three times",
-    .lesson = "lessons/14-webhook.md",
-    CD_VARIANTS(variants),
-    .recommended = 1,
-    .defaults = { .iterations = 8, .workers = 1 },
-    .min = { .iterations = 1, .workers = 1 },
-    .max = { .iterations = 200, .workers = 4 },
-    .run = run,
-};
