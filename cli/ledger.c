@@ -1632,6 +1632,8 @@ static void finish_stock(cd_judge_t *j, cd_verdict_t *v)
                            j->plan.products, declined, left);
 }
 
+/* ---- counter and holdtime: what was kept, who came back short ---- */
+
 /* Over keys 0..n-1 (counter's pages, holdtime's products): adds up what
  * was done to each (count2) into *done and what the service said it kept
  * (said) into *kept; *missing is the first key it said nothing of, or -1. */
@@ -1642,10 +1644,10 @@ static void tally_said(const cd_judge_t *j, int n, long *done, long *kept,
     *missing = -1;
     for (int k = 0; k < n; k++) {
         *done += j->count2[k];
-        if (j->said[k] == LONG_MIN)
-            *missing = *missing < 0 ? k : *missing;
-        else
+        if (j->said[k] != LONG_MIN)
             *kept += j->said[k];
+        else if (*missing < 0)
+            *missing = k;
     }
 }
 
