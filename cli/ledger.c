@@ -1632,6 +1632,35 @@ static void finish_stock(cd_judge_t *j, cd_verdict_t *v)
                            j->plan.products, declined, left);
 }
 
+/* ---- counter and holdtime: what was kept, who came back short ---- */
+
+/* Over keys 0..n-1 (counter's pages, holdtime's products): adds up what
+ * was done to each (count2) into *done and what the service said it kept
+ * (said) into *kept; *missing is the first key it said nothing of, or -1. */
+static void tally_said(const cd_judge_t *j, int n, long *done, long *kept,
+                       int *missing)
+{
+    *done = *kept = 0;
+    *missing = -1;
+    for (int k = 0; k < n; k++) {
+        *done += j->count2[k];
+        if (j->said[k] != LONG_MIN)
+            *kept += j->said[k];
+        else if (*missing < 0)
+            *missing = k;
+    }
+}
+
+/* The first handler whose count of calls returned is not the plan's
+ * per_handler, or -1 when every one returned each time. */
+static int first_short(const cd_judge_t *j, const long *returned)
+{
+    for (int h = 0; h < j->plan.handlers; h++)
+        if (returned[h] != j->plan.per_handler)
+            return h;
+    return -1;
+}
+
 /* ---- counter: every view counted, each visitor a number of its own ---- */
 
 /* The largest visitor number a page can see: every view of the run. */
@@ -1683,18 +1712,10 @@ static void book_view(cd_judge_t *j, const cd_effect_t *e)
 
 static void finish_views(cd_judge_t *j, cd_verdict_t *v)
 {
-    long served = 0, counted = 0;
-    int missing = -1, short_handler = -1;
-    for (int p = 0; p < j->plan.pages; p++) {
-        served += j->count2[p];
-        if (j->said[p] == LONG_MIN)
-            missing = missing < 0 ? p : missing;
-        else
-            counted += j->said[p];
-    }
-    for (int h = 0; h < j->plan.handlers; h++)
-        if (j->home[h] != j->plan.per_handler && short_handler < 0)
-            short_handler = h;
+    long served, counted;
+    int missing;
+    tally_said(j, j->plan.pages, &served, &counted, &missing);
+    int short_handler = first_short(j, j->home);
     cd_verdict_expect(v, "every page view counted (%d handlers, %d %s "
                       "each, %d pages), each visitor of a page shown a "
                       "number of its own", j->plan.handlers,
@@ -1774,20 +1795,12 @@ static void book_board(cd_judge_t *j, const cd_effect_t *e)
 
 static void finish_board(cd_judge_t *j, cd_verdict_t *v)
 {
-    long sold = 0, kept = 0, refreshed = 0;
-    int missing = -1, short_handler = -1;
-    for (int p = 0; p < j->plan.products; p++) {
-        sold += j->count2[p];
-        if (j->said[p] == LONG_MIN)
-            missing = missing < 0 ? p : missing;
-        else
-            kept += j->said[p];
-    }
-    for (int h = 0; h < j->plan.handlers; h++) {
+    long sold, kept, refreshed = 0;
+    int missing;
+    tally_said(j, j->plan.products, &sold, &kept, &missing);
+    for (int h = 0; h < j->plan.handlers; h++)
         refreshed += j->count[h];
-        if (j->count[h] != j->plan.per_handler && short_handler < 0)
-            short_handler = h;
-    }
+    int short_handler = first_short(j, j->count);
     cd_verdict_expect(v, "every sale in the board's totals (%d sales), "
                       "every refresh rendered (%d handlers, %d each), the "
                       "dashboard never back to an older report",

@@ -187,13 +187,23 @@ int64_t cd_reg_active_ns(void)
 
 /* ============================== registration ============================= */
 
-int cd__reg_add_thread(const char *name)
+/* Takes the next id (from 1) of a table of max records counted by *count,
+ * or -ENOSPC when the table is full (the count is put back). */
+static int next_id(_Atomic int *count, int max)
 {
-    int id = atomic_fetch_add(&cd__reg.nthreads, 1) + 1;
-    if (id > CD_MAX_THREADS) {
-        atomic_fetch_sub(&cd__reg.nthreads, 1);
+    int id = atomic_fetch_add(count, 1) + 1;
+    if (id > max) {
+        atomic_fetch_sub(count, 1);
         return -ENOSPC;
     }
+    return id;
+}
+
+int cd__reg_add_thread(const char *name)
+{
+    int id = next_id(&cd__reg.nthreads, CD_MAX_THREADS);
+    if (id < 0)
+        return id;
     cd_thread_rec_t *t = cd__rec(id);
     cd_name_copy(t->name, name);
     cd__st(&t->since_ns, cd_reg_elapsed_ns());
@@ -205,11 +215,9 @@ int cd__reg_add_thread(const char *name)
 int cd__reg_add_object(const char *name, int kind, void *impl,
                        cd_release_fn release)
 {
-    int id = atomic_fetch_add(&cd__reg.nobjs, 1) + 1;
-    if (id > CD_MAX_OBJECTS) {
-        atomic_fetch_sub(&cd__reg.nobjs, 1);
-        return -ENOSPC;
-    }
+    int id = next_id(&cd__reg.nobjs, CD_MAX_OBJECTS);
+    if (id < 0)
+        return id;
     cd_obj_rec_t *o = cd__obj(id);
     cd_name_copy(o->name, name);
     o->impl = impl;
@@ -439,15 +447,22 @@ static void copy_notes(cd_snapshot_t *out)
 
 /* =============================== snapshot =============================== */
 
+/* A record's name, once it is in use (its state or kind, loaded with
+ * acquire, says so: the name was written before); "" before. */
+static void copy_name(char *dst, const char *src, int used)
+{
+    if (used)
+        memcpy(dst, src, CD_NAME_MAX);
+    else
+        dst[0] = '\0';
+}
+
 static void copy_thread(cd_thread_info_t *d, int id)
 {
     cd_thread_rec_t *t = cd__rec(id);
     d->id = id;
     d->state = atomic_load_explicit(&t->state, memory_order_acquire);
-    if (d->state != CD_T_UNUSED)
-        memcpy(d->name, t->name, CD_NAME_MAX);
-    else
-        d->name[0] = '\0';
+    copy_name(d->name, t->name, d->state != CD_T_UNUSED);
     d->waiting_on = cd__ld(&t->waiting_on);
     d->wait_timed = cd__ld(&t->wait_timed);
     d->wait_seq = cd__ld(&t->wait_seq);
@@ -472,10 +487,7 @@ static void copy_obj(cd_obj_info_t *d, int id)
     cd_obj_rec_t *o = cd__obj(id);
     d->id = id;
     d->kind = atomic_load_explicit(&o->kind, memory_order_acquire);
-    if (d->kind != 0)
-        memcpy(d->name, o->name, CD_NAME_MAX);
-    else
-        d->name[0] = '\0';
+    copy_name(d->name, o->name, d->kind != 0);
     d->live = cd__ld(&o->live);
     d->owner = cd__ld(&o->owner);
     d->readers = cd__ld(&o->readers);

@@ -876,6 +876,21 @@ void cd__sched_point(int self, int op, int obj, const char *label,
     HIDE_END();
 }
 
+/* Forget what a thread was parked on: it waits for nothing, with no
+ * deadline, alarms or spurious wake-ups pending.  Caller holds the
+ * scheduler (inside HIDE_BEGIN/HIDE_END). */
+static void clear_wait(cd_sched_thread_t *t)
+{
+    t->waiting = 0;
+    t->ready = NULL;
+    t->deadline_ns = 0;
+    t->alarms = NULL;
+    t->nalarms = 0;
+    t->fired = 0;
+    t->spurious = 0;
+    t->woke_spurious = 0;
+}
+
 int cd__sched_park(int self, int (*ready)(void *), void *arg,
                    int64_t deadline_ns, const cd__alarm_t *alarms, int n,
                    int *fired, int spurious)
@@ -929,14 +944,7 @@ int cd__sched_park(int self, int (*ready)(void *), void *arg,
             break;
         }
     }
-    t->waiting = 0;
-    t->ready = NULL;
-    t->deadline_ns = 0;
-    t->alarms = NULL;
-    t->nalarms = 0;
-    t->fired = 0;
-    t->spurious = 0;
-    t->woke_spurious = 0;
+    clear_wait(t);
     HIDE_END();
     return rc;
 }
@@ -988,14 +996,7 @@ void cd__sched_register(int id)
     if (id > S->high)
         S->high = id;
     t->done = 0;
-    t->waiting = 0;
-    t->ready = NULL;
-    t->deadline_ns = 0;
-    t->alarms = NULL;
-    t->nalarms = 0;
-    t->fired = 0;
-    t->spurious = 0;
-    t->woke_spurious = 0;
+    clear_wait(t);
     t->late = 0;
     t->pend_op = CD_OP_START;
     t->pend_obj = 0;
