@@ -242,6 +242,16 @@ child_run_t expect_broken_without_latency(const char *name, int threads,
     return c;
 }
 
+child_run_t expect_broken_on_one_worker_without_latency(const char *name,
+                                                        int limit_ms)
+{
+    cd_run_opts_t o = scenario_opts(name, 0, 1, 0, limit_ms);
+    child_run_t c = run_forked_opts(name, "broken", &o, limit_ms);
+    CU_ASSERT_FATAL(c.finished);
+    ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
+    return c;
+}
+
 cd_sched_cfg_t sched_cfg(int strategy, uint64_t seed)
 {
     cd_sched_cfg_t cfg = { .strategy = strategy, .seed = seed, .depth = 3,

@@ -62,6 +62,14 @@ child_run_t expect_broken_without_latency(const char *name, int threads,
                                           int iterations, int one, int other,
                                           int limit_ms);
 
+/* Runs scenario `name`'s broken variant once, free, on one worker with the
+ * latency scale at 0 - the awaited call takes no time, yet the await still
+ * parks, so the bug of an event loop shows all the same - in a child killed
+ * after limit_ms. Fails the test at once unless the run finished, and fails
+ * it unless its verdict is VIOLATED. Returns the run. */
+child_run_t expect_broken_on_one_worker_without_latency(const char *name,
+                                                        int limit_ms);
+
 /* A controlled scheduler's set-up: strategy (CD_SCHED_PCT, _RANDOM) and
  * seed, with pct's depth 3 (random has no use for it) and the default step
  * bound. */
@@ -365,8 +373,9 @@ CU_pTest add_forked_test(CU_pSuite s, const char *name, CU_TestFunc body);
 void watched_begin(const char *who, int timeout_ms);
 void watched_end(void);
 /* What the tasks of a watched run said, in order ("a b c "): emptied by
- * watched_begin; watched_say appends "word " (under a lock: tasks on
- * several workers may say at once). */
+ * watched_begin (a suite that runs tasks without it empties it itself);
+ * watched_say appends "word " (under a lock: tasks on several workers may
+ * say at once). */
 extern char watched_log[1024];
 void watched_say(const char *word);
 

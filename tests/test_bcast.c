@@ -327,22 +327,15 @@ static void an_aborted_reader_ends(void)
 
 /* ================================= tasks ================================= */
 
-static char logbuf[256];
 static reader_t treader;
 static int parked_state, parked_on;
-
-static void say(const char *w)
-{
-    strncat(logbuf, w, sizeof logbuf - strlen(logbuf) - 2);
-    strcat(logbuf, " ");
-}
 
 static void task_reader(void *arg)
 {
     (void)arg;
-    say("waits");
+    watched_say("waits");
     read_all(&treader);
-    say("closed");
+    watched_say("closed");
 }
 
 static void task_publisher(void *arg)
@@ -351,7 +344,7 @@ static void task_publisher(void *arg)
     cd_snapshot_t *s = take_snapshot();
     parked_state = tinfo(s, reader)->state;
     parked_on = tinfo(s, reader)->waiting_on;
-    say("publishes");
+    watched_say("publishes");
     for (long v = 0; v < 3; v++) {
         CU_ASSERT_EQUAL(cd_bcast_send(&bc, &v), 0);
         cd_await_latency("between", 0);
@@ -364,7 +357,7 @@ static void a_task_reader_parks_and_the_worker_runs_on(void)
     cd_exec_t *e;
     static int reader;
     cd_reg_reset();
-    logbuf[0] = '\0';
+    watched_log[0] = '\0';
     memset(&treader, 0, sizeof treader);
     CU_ASSERT_FATAL(cd_bcast_init(&bc, "config", sizeof(long), 4) == 0);
     CU_ASSERT_FATAL(cd_bcast_subscribe(&bc, &treader.sub, "reader") == 0);
@@ -375,7 +368,7 @@ static void a_task_reader_parks_and_the_worker_runs_on(void)
                     > 0);
     ASSERT_INT_EQ(cd_exec_run(e), 0);
     cd_exec_destroy(e);
-    CU_ASSERT_STRING_EQUAL(logbuf, "waits publishes closed ");
+    CU_ASSERT_STRING_EQUAL(watched_log, "waits publishes closed ");
     ASSERT_INT_EQ(parked_state, CD_T_PARKED);
     ASSERT_INT_EQ(parked_on, treader.sub.id);
     ASSERT_INT_EQ(treader.rc, -EPIPE);

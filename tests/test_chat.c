@@ -52,17 +52,9 @@
 
 static cmd_out_t out;
 
-static long num(const child_run_t *c, const char *key)
-{
-    return (long)cd_verdict_get_num(&c->r.verdict, key);
-}
-
 static child_run_t run_workers(const char *variant, int workers)
 {
-    const cd_scenario_t *s = cd_scenario_find("chat");
-    cd_run_opts_t o = { .params = s->defaults, .timeout_ms = LIMIT_MS - 2000,
-                        .latency_permille = 1000 };
-    o.params.workers = workers;
+    cd_run_opts_t o = scenario_opts("chat", 0, workers, 1000, LIMIT_MS);
     return run_forked_opts("chat", variant, &o, LIMIT_MS);
 }
 
@@ -72,10 +64,10 @@ static void broken_stalls_the_room_every_run(void)
         child_run_t c = run_forked("chat", "broken", 0, 0, LIMIT_MS);
         CU_ASSERT_FATAL(c.finished);
         ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
-        ASSERT_INT_EQ(num(&c, "expected"), FAST * FAST * MSGS);
-        ASSERT_INT_EQ(num(&c, "delivered"), STALL_AT);
-        ASSERT_INT_EQ(num(&c, "stalled"), 1);
-        CU_ASSERT(num(&c, "port") > 0);
+        ASSERT_INT_EQ(fig(&c, "expected"), FAST * FAST * MSGS);
+        ASSERT_INT_EQ(fig(&c, "delivered"), STALL_AT);
+        ASSERT_INT_EQ(fig(&c, "stalled"), 1);
+        CU_ASSERT(fig(&c, "port") > 0);
         ASSERT_STR_HAS(c.r.verdict.observed, "the room stalled");
     }
 }
@@ -86,8 +78,8 @@ static void outbox_delivers_everything_every_run(void)
         child_run_t c = run_forked("chat", "outbox", 0, 0, LIMIT_MS);
         CU_ASSERT_FATAL(c.finished);
         ASSERT_INT_EQ(c.r.verdict.status, CD_HELD);
-        ASSERT_INT_EQ(num(&c, "delivered"), FAST * FAST * MSGS);
-        ASSERT_INT_EQ(num(&c, "stalled"), 0);
+        ASSERT_INT_EQ(fig(&c, "delivered"), FAST * FAST * MSGS);
+        ASSERT_INT_EQ(fig(&c, "stalled"), 0);
         ASSERT_CLEAN_EXIT(c);
     }
 }
@@ -98,7 +90,7 @@ static void outbox_holds_on_three_workers(void)
         child_run_t c = run_workers("outbox", 3);
         CU_ASSERT_FATAL(c.finished);
         ASSERT_INT_EQ(c.r.verdict.status, CD_HELD);
-        ASSERT_INT_EQ(num(&c, "delivered"), FAST * FAST * MSGS);
+        ASSERT_INT_EQ(fig(&c, "delivered"), FAST * FAST * MSGS);
     }
 }
 
@@ -107,8 +99,8 @@ static void broken_stalls_on_three_workers_too(void)
     child_run_t c = run_workers("broken", 3);
     CU_ASSERT_FATAL(c.finished);
     ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
-    ASSERT_INT_EQ(num(&c, "stalled"), 1);
-    ASSERT_INT_EQ(num(&c, "delivered"), STALL_AT);
+    ASSERT_INT_EQ(fig(&c, "stalled"), 1);
+    ASSERT_INT_EQ(fig(&c, "delivered"), STALL_AT);
 }
 
 /* The worksheet's figures: a controlled run prints the same every time,
@@ -120,25 +112,22 @@ static void controlled_runs_print_the_same_figures(void)
                                           1, LIMIT_MS);
         CU_ASSERT_FATAL(b.finished);
         ASSERT_INT_EQ(b.r.verdict.status, CD_VIOLATED);
-        ASSERT_INT_EQ(num(&b, "delivered"), STALL_AT);
+        ASSERT_INT_EQ(fig(&b, "delivered"), STALL_AT);
         ASSERT_STR_HAS(b.r.verdict.observed, "the fast clients got 52 of "
                        "640 messages (13 lines)");
         child_run_t f = run_seeded_forked("chat", "outbox", CD_SCHED_RANDOM,
                                           1, LIMIT_MS);
         CU_ASSERT_FATAL(f.finished);
         ASSERT_INT_EQ(f.r.verdict.status, CD_HELD);
-        ASSERT_INT_EQ(num(&f, "delivered"), FAST * FAST * MSGS);
-        ASSERT_INT_EQ(num(&f, "slow_dropped"), DROPPED_RANDOM_1);
-        ASSERT_INT_EQ(num(&f, "slow_disconnected"), 0);
+        ASSERT_INT_EQ(fig(&f, "delivered"), FAST * FAST * MSGS);
+        ASSERT_INT_EQ(fig(&f, "slow_dropped"), DROPPED_RANDOM_1);
+        ASSERT_INT_EQ(fig(&f, "slow_disconnected"), 0);
     }
 }
 
 static child_run_t run_disconnect(int workers)
 {
-    const cd_scenario_t *s = cd_scenario_find("chat");
-    cd_run_opts_t o = { .params = s->defaults, .timeout_ms = LIMIT_MS - 2000,
-                        .latency_permille = 1000 };
-    o.params.workers = workers;
+    cd_run_opts_t o = scenario_opts("chat", 0, workers, 1000, LIMIT_MS);
     o.params.slow_policy = CD_SLOW_DISCONNECT;
     return run_forked_opts("chat", "outbox", &o, LIMIT_MS);
 }
@@ -152,9 +141,9 @@ static void disconnect_policy_hangs_up_after_n_drops(void)
         child_run_t c = run_disconnect(workers);
         CU_ASSERT_FATAL(c.finished);
         ASSERT_INT_EQ(c.r.verdict.status, CD_HELD);
-        ASSERT_INT_EQ(num(&c, "delivered"), FAST * FAST * MSGS);
-        ASSERT_INT_EQ(num(&c, "slow_disconnected"), 1);
-        ASSERT_INT_EQ(num(&c, "slow_dropped"), KICK_AFTER);
+        ASSERT_INT_EQ(fig(&c, "delivered"), FAST * FAST * MSGS);
+        ASSERT_INT_EQ(fig(&c, "slow_disconnected"), 1);
+        ASSERT_INT_EQ(fig(&c, "slow_dropped"), KICK_AFTER);
         ASSERT_STR_HAS(c.r.verdict.observed, "hung up on after its outbox "
                        "dropped 16");
         ASSERT_CLEAN_EXIT(c);

@@ -201,23 +201,16 @@ static void the_trace_names_the_operations(void)
 
 /* ================================= tasks ================================= */
 
-static char logbuf[256];
 static int recv_rc;
 static long recv_value;
 static int parked_state, parked_on, answer_with_drop;
 
-static void say(const char *w)
-{
-    strncat(logbuf, w, sizeof logbuf - strlen(logbuf) - 2);
-    strcat(logbuf, " ");
-}
-
 static void task_requester(void *arg)
 {
     (void)arg;
-    say("asks");
+    watched_say("asks");
     recv_rc = cd_oneshot_recv(&os, &recv_value);
-    say("answered");
+    watched_say("answered");
 }
 
 /* Runs on the same (only) worker while the requester waits: the worker
@@ -229,7 +222,7 @@ static void task_answerer(void *arg)
     cd_snapshot_t *s = take_snapshot();
     parked_state = tinfo(s, requester)->state;
     parked_on = tinfo(s, requester)->waiting_on;
-    say("answers");
+    watched_say("answers");
     int rc = answer_with_drop ? cd_oneshot_drop(&os)
                               : cd_oneshot_send(&os, &v);
     CU_ASSERT_EQUAL(rc, 0);
@@ -240,7 +233,7 @@ static void run_tasks(int drop)
     cd_exec_t *e;
     static int requester;
     cd_reg_reset();
-    logbuf[0] = '\0';
+    watched_log[0] = '\0';
     answer_with_drop = drop;
     recv_rc = 1;
     recv_value = 0;
@@ -252,7 +245,7 @@ static void run_tasks(int drop)
                                   &requester) > 0);
     ASSERT_INT_EQ(cd_exec_run(e), 0);
     cd_exec_destroy(e);
-    CU_ASSERT_STRING_EQUAL(logbuf, "asks answers answered ");
+    CU_ASSERT_STRING_EQUAL(watched_log, "asks answers answered ");
     ASSERT_INT_EQ(parked_state, CD_T_PARKED);
     ASSERT_INT_EQ(parked_on, os.id);
     cd_oneshot_destroy(&os);

@@ -17,17 +17,9 @@
 #define RUNS 5
 #define REQUESTS 4
 
-static long num(const child_run_t *c, const char *key)
-{
-    return (long)cd_verdict_get_num(&c->r.verdict, key);
-}
-
 static child_run_t run_workers(const char *variant, int workers)
 {
-    const cd_scenario_t *s = cd_scenario_find("orphans");
-    cd_run_opts_t o = { .params = s->defaults, .timeout_ms = LIMIT_MS - 2000,
-                        .latency_permille = 1000 };
-    o.params.workers = workers;
+    cd_run_opts_t o = scenario_opts("orphans", 0, workers, 1000, LIMIT_MS);
     return run_forked_opts("orphans", variant, &o, LIMIT_MS);
 }
 
@@ -52,10 +44,10 @@ static void broken_acts_after_the_failure_every_run(void)
             child_run_t c = run_virtual("broken", w, seed);
             CU_ASSERT_FATAL(c.finished);
             ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
-            ASSERT_INT_EQ(num(&c, "failed"), REQUESTS);
-            ASSERT_INT_EQ(num(&c, "charges"), REQUESTS);
-            ASSERT_INT_EQ(num(&c, "after_failure"), 2 * REQUESTS);
-            ASSERT_INT_EQ(num(&c, "orphans"), 2 * REQUESTS);
+            ASSERT_INT_EQ(fig(&c, "failed"), REQUESTS);
+            ASSERT_INT_EQ(fig(&c, "charges"), REQUESTS);
+            ASSERT_INT_EQ(fig(&c, "after_failure"), 2 * REQUESTS);
+            ASSERT_INT_EQ(fig(&c, "orphans"), 2 * REQUESTS);
         }
 }
 
@@ -69,13 +61,13 @@ static void broken_free_runs_count_consistently(void)
     for (int i = 0; i < RUNS; i++) {
         child_run_t c = run_workers("broken", 1);
         CU_ASSERT_FATAL(c.finished);
-        ASSERT_INT_EQ(num(&c, "charges"), REQUESTS);
-        ASSERT_INT_EQ(num(&c, "emails"), REQUESTS);
-        ASSERT_INT_EQ(num(&c, "cancelled"), 0);
-        CU_ASSERT(num(&c, "after_failure") <= 2 * num(&c, "failed"));
-        CU_ASSERT(num(&c, "orphans") <= 2 * num(&c, "failed"));
+        ASSERT_INT_EQ(fig(&c, "charges"), REQUESTS);
+        ASSERT_INT_EQ(fig(&c, "emails"), REQUESTS);
+        ASSERT_INT_EQ(fig(&c, "cancelled"), 0);
+        CU_ASSERT(fig(&c, "after_failure") <= 2 * fig(&c, "failed"));
+        CU_ASSERT(fig(&c, "orphans") <= 2 * fig(&c, "failed"));
         ASSERT_INT_EQ(c.r.verdict.status,
-                      num(&c, "after_failure") + num(&c, "orphans") > 0
+                      fig(&c, "after_failure") + fig(&c, "orphans") > 0
                           ? CD_VIOLATED : CD_HELD);
     }
 }
@@ -88,11 +80,11 @@ static void expect_scope_held(const child_run_t *c)
 {
     CU_ASSERT_FATAL(c->finished);
     ASSERT_INT_EQ(c->r.verdict.status, CD_HELD);
-    ASSERT_INT_EQ(num(c, "failed"), REQUESTS);
-    ASSERT_INT_EQ(num(c, "after_failure"), 0);
-    ASSERT_INT_EQ(num(c, "orphans"), 0);
-    ASSERT_INT_EQ(num(c, "reserves") + num(c, "charges") + num(c, "emails") +
-                      num(c, "cancelled"),
+    ASSERT_INT_EQ(fig(c, "failed"), REQUESTS);
+    ASSERT_INT_EQ(fig(c, "after_failure"), 0);
+    ASSERT_INT_EQ(fig(c, "orphans"), 0);
+    ASSERT_INT_EQ(fig(c, "reserves") + fig(c, "charges") + fig(c, "emails") +
+                      fig(c, "cancelled"),
                   3 * REQUESTS);
 }
 
@@ -117,8 +109,8 @@ static void scope_cancels_both_subtasks_on_the_virtual_clock(void)
         for (uint64_t seed = 1; seed <= RUNS; seed++) {
             child_run_t c = run_virtual("scope", w, seed);
             expect_scope_held(&c);
-            ASSERT_INT_EQ(num(&c, "charges"), 0);
-            ASSERT_INT_EQ(num(&c, "cancelled"), 2 * REQUESTS);
+            ASSERT_INT_EQ(fig(&c, "charges"), 0);
+            ASSERT_INT_EQ(fig(&c, "cancelled"), 2 * REQUESTS);
         }
 }
 
