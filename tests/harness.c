@@ -555,6 +555,27 @@ int is_in_state(const cd_snapshot_t *s, int thread, int state)
     return t && t->state == state;
 }
 
+int open_fds(void)
+{
+    int n = 0;
+    for (int fd = 0; fd < 1024; fd++)
+        if (fcntl(fd, F_GETFD) != -1)
+            n++;
+    return n;
+}
+
+int live_tasks(void)
+{
+    cd_snapshot_t *snapshot = snap();
+    cd_reg_snapshot(snapshot);
+    int live = 0;
+    for (int i = 0; i < snapshot->nthreads; i++) {
+        int st = snapshot->threads[i].state;
+        live += st == CD_T_PARKED || st == CD_T_READY || st == CD_T_BLOCKED;
+    }
+    return live;
+}
+
 /* ========================== running the binary =========================== */
 
 /* The end of a command run: its stdout and stderr read from out_fd and

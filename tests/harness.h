@@ -408,6 +408,14 @@ int await(snap_cond ok, int a, int b);
 int is_blocked_on(const cd_snapshot_t *s, int thread, int obj);
 int is_in_state(const cd_snapshot_t *s, int thread, int state);
 
+/* Threads and tasks of the registry not yet ended (parked, ready or
+ * blocked): 0 once a run left nothing behind. Uses snap(). */
+int live_tasks(void);
+
+/* Descriptors open now (of the first 1024): the same before and after a
+ * run that leaves nothing behind. */
+int open_fds(void);
+
 /* ====================== controlled runs in this process ==================== */
 
 /* A controlled run of a suite's own: runs under cfg, writes the schedule it

@@ -452,25 +452,28 @@ static void controlled_lags_of_every_size_leave_no_gap_and_replay(void)
 
 void suite_bcast(void)
 {
-    CU_pSuite s = CU_add_suite("bcast", NULL, NULL);
-    add_forked_test(s, "every subscriber gets every message, in order",
-                    every_subscriber_gets_every_message_in_order);
-    add_forked_test(s, "bad sizes are refused", bad_sizes_are_refused);
-    add_forked_test(s, "a lagging subscriber is told exactly what it missed",
-                    a_lagging_subscriber_is_told_exactly_what_it_missed);
-    add_forked_test(s, "memory stays bounded however far one falls behind",
-                    memory_stays_bounded_however_far_a_subscriber_falls);
-    add_forked_test(s, "a late subscriber reads from its subscription on",
-                    a_late_subscriber_reads_from_its_subscription_on);
-    add_forked_test(s, "a send wakes a waiting reader; close ends it",
-                    a_send_wakes_a_waiting_reader_and_close_ends_it);
-    add_forked_test(s, "after close, readers drain then get EPIPE",
-                    after_close_readers_drain_then_get_epipe);
-    add_forked_test(s, "threads: no reader ever sees a silent gap",
-                    threads_no_reader_ever_sees_a_silent_gap);
-    add_forked_test(s, "an aborted reader ends", an_aborted_reader_ends);
-    add_forked_test(s, "a task reader parks, the worker runs on",
-                    a_task_reader_parks_and_the_worker_runs_on);
-    add_forked_test(s, "controlled: lags of every size, no gap, replay",
-                    controlled_lags_of_every_size_leave_no_gap_and_replay);
+    static const suite_test_t tests[] = {
+        { "every subscriber gets every message, in order",
+          every_subscriber_gets_every_message_in_order },
+        { "bad sizes are refused", bad_sizes_are_refused },
+        { "a lagging subscriber is told exactly what it missed",
+          a_lagging_subscriber_is_told_exactly_what_it_missed },
+        { "memory stays bounded however far one falls behind",
+          memory_stays_bounded_however_far_a_subscriber_falls },
+        { "a late subscriber reads from its subscription on",
+          a_late_subscriber_reads_from_its_subscription_on },
+        { "a send wakes a waiting reader; close ends it",
+          a_send_wakes_a_waiting_reader_and_close_ends_it },
+        { "after close, readers drain then get EPIPE",
+          after_close_readers_drain_then_get_epipe },
+        { "threads: no reader ever sees a silent gap",
+          threads_no_reader_ever_sees_a_silent_gap },
+        { "an aborted reader ends", an_aborted_reader_ends },
+        { "a task reader parks, the worker runs on",
+          a_task_reader_parks_and_the_worker_runs_on },
+        { "controlled: lags of every size, no gap, replay",
+          controlled_lags_of_every_size_leave_no_gap_and_replay },
+        { NULL, NULL },
+    };
+    add_forked_suite("bcast", tests);
 }

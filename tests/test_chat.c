@@ -150,29 +150,8 @@ static void disconnect_policy_hangs_up_after_n_drops(void)
     }
 }
 
-static int open_fds(void)
-{
-    int n = 0;
-    for (int fd = 0; fd < 1024; fd++)
-        if (fcntl(fd, F_GETFD) != -1)
-            n++;
-    return n;
-}
-
 /* Runs a variant in this (forked) process: afterwards the same
  * descriptors are open as before, and every task has ended. */
-static int live_tasks(void)
-{
-    cd_snapshot_t *snapshot = snap();
-    cd_reg_snapshot(snapshot);
-    int live = 0;
-    for (int i = 0; i < snapshot->nthreads; i++) {
-        int st = snapshot->threads[i].state;
-        live += st == CD_T_PARKED || st == CD_T_READY || st == CD_T_BLOCKED;
-    }
-    return live;
-}
-
 static int leaves_nothing_behind_with(int variant, int policy)
 {
     const cd_scenario_t *s = cd_scenario_find("chat");
@@ -781,42 +760,43 @@ static void exit_codes_are_the_verdicts(void)
 
 void suite_chat(void)
 {
-    CU_pSuite s = CU_add_suite("chat", NULL, NULL);
-    CU_add_test(s, "broken stalls the room, every run",
-                broken_stalls_the_room_every_run);
-    CU_add_test(s, "outbox delivers every message, every run",
-                outbox_delivers_everything_every_run);
-    CU_add_test(s, "outbox holds on three workers",
-                outbox_holds_on_three_workers);
-    CU_add_test(s, "broken stalls on three workers too",
-                broken_stalls_on_three_workers_too);
-    CU_add_test(s, "broken leaves no socket or task behind",
-                broken_leaves_no_socket_or_task_behind);
-    CU_add_test(s, "outbox leaves no socket or task behind",
-                outbox_leaves_no_socket_or_task_behind);
-    CU_add_test(s, "exit codes are the verdicts", exit_codes_are_the_verdicts);
-    CU_add_test(s, "controlled runs print the same figures",
-                controlled_runs_print_the_same_figures);
-    CU_add_test(s, "disconnect policy hangs up after 16 drops",
-                disconnect_policy_hangs_up_after_n_drops);
-    CU_add_test(s, "disconnect leaves no socket or task behind",
-                disconnect_leaves_no_socket_or_task_behind);
-    CU_add_test(s, "--serve chats and ends on SIGTERM",
-                serve_chats_and_ends_on_sigterm);
-    CU_add_test(s, "--serve answers bad input and serves the rest",
-                serve_answers_bad_input_and_serves_the_rest);
-    CU_add_test(s, "--serve takes a crowd of 200",
-                serve_takes_a_crowd_of_200);
-    CU_add_test(s, "--serve broken: a sleeping client stalls the room",
-                serve_broken_stalls_the_room);
-    CU_add_test(s, "--serve outbox: the room goes on",
-                serve_outbox_keeps_the_room_going);
-    CU_add_test(s, "--serve disconnect: the sleeper is hung up on",
-                serve_disconnect_hangs_up_on_the_sleeper);
-    CU_add_test(s, "--serve broken leaves no socket or task behind",
-                serve_broken_leaves_no_socket_or_task_behind);
-    CU_add_test(s, "--serve outbox leaves no socket or task behind",
-                serve_outbox_leaves_no_socket_or_task_behind);
-    CU_add_test(s, "--serve refuses what it cannot do",
-                serve_refuses_what_it_cannot_do);
+    static const suite_test_t tests[] = {
+        { "broken stalls the room, every run",
+          broken_stalls_the_room_every_run },
+        { "outbox delivers every message, every run",
+          outbox_delivers_everything_every_run },
+        { "outbox holds on three workers", outbox_holds_on_three_workers },
+        { "broken stalls on three workers too",
+          broken_stalls_on_three_workers_too },
+        { "broken leaves no socket or task behind",
+          broken_leaves_no_socket_or_task_behind },
+        { "outbox leaves no socket or task behind",
+          outbox_leaves_no_socket_or_task_behind },
+        { "exit codes are the verdicts", exit_codes_are_the_verdicts },
+        { "controlled runs print the same figures",
+          controlled_runs_print_the_same_figures },
+        { "disconnect policy hangs up after 16 drops",
+          disconnect_policy_hangs_up_after_n_drops },
+        { "disconnect leaves no socket or task behind",
+          disconnect_leaves_no_socket_or_task_behind },
+        { "--serve chats and ends on SIGTERM",
+          serve_chats_and_ends_on_sigterm },
+        { "--serve answers bad input and serves the rest",
+          serve_answers_bad_input_and_serves_the_rest },
+        { "--serve takes a crowd of 200", serve_takes_a_crowd_of_200 },
+        { "--serve broken: a sleeping client stalls the room",
+          serve_broken_stalls_the_room },
+        { "--serve outbox: the room goes on",
+          serve_outbox_keeps_the_room_going },
+        { "--serve disconnect: the sleeper is hung up on",
+          serve_disconnect_hangs_up_on_the_sleeper },
+        { "--serve broken leaves no socket or task behind",
+          serve_broken_leaves_no_socket_or_task_behind },
+        { "--serve outbox leaves no socket or task behind",
+          serve_outbox_leaves_no_socket_or_task_behind },
+        { "--serve refuses what it cannot do",
+          serve_refuses_what_it_cannot_do },
+        { NULL, NULL },
+    };
+    add_suite("chat", tests);
 }

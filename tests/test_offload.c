@@ -134,14 +134,7 @@ static int leaves_nothing_behind(int variant)
     int before = threads_now();
     s->run(&s->defaults, variant, &v);
     EXPECT_EQ(threads_now(), before);
-    cd_snapshot_t *snapshot = snap();
-    cd_reg_snapshot(snapshot);
-    int live = 0;
-    for (int i = 0; i < snapshot->nthreads; i++) {
-        int st = snapshot->threads[i].state;
-        live += st == CD_T_PARKED || st == CD_T_READY || st == CD_T_BLOCKED;
-    }
-    EXPECT_EQ(live, 0);
+    EXPECT_EQ(live_tasks(), 0);
     if (variant == 0)
         EXPECT_EQ(v.status, CD_VIOLATED);
     return 0;
@@ -192,19 +185,22 @@ static void exit_codes_are_the_verdicts_also_on_one_cpu(void)
 
 void suite_offload(void)
 {
-    CU_pSuite s = CU_add_suite("offload", NULL, NULL);
-    CU_add_test(s, "broken makes the other requests wait, every run",
-                broken_makes_the_other_requests_wait_every_run);
-    CU_add_test(s, "offload answers requests while the hash runs",
-                offload_answers_requests_while_the_hash_runs);
-    CU_add_test(s, "controlled runs count the hash on the virtual clock",
-                controlled_runs_count_the_hash_on_the_virtual_clock);
-    CU_add_test(s, "explore finds the frozen loop, and nothing in the fix",
-                explore_finds_the_frozen_loop_and_not_in_the_fix);
-    CU_add_test(s, "broken leaves no thread or task behind",
-                broken_leaves_no_thread_or_task_behind);
-    CU_add_test(s, "offload leaves no thread or task behind",
-                offload_leaves_no_thread_or_task_behind);
-    CU_add_test(s, "exit codes are the verdicts, also on one CPU",
-                exit_codes_are_the_verdicts_also_on_one_cpu);
+    static const suite_test_t tests[] = {
+        { "broken makes the other requests wait, every run",
+          broken_makes_the_other_requests_wait_every_run },
+        { "offload answers requests while the hash runs",
+          offload_answers_requests_while_the_hash_runs },
+        { "controlled runs count the hash on the virtual clock",
+          controlled_runs_count_the_hash_on_the_virtual_clock },
+        { "explore finds the frozen loop, and nothing in the fix",
+          explore_finds_the_frozen_loop_and_not_in_the_fix },
+        { "broken leaves no thread or task behind",
+          broken_leaves_no_thread_or_task_behind },
+        { "offload leaves no thread or task behind",
+          offload_leaves_no_thread_or_task_behind },
+        { "exit codes are the verdicts, also on one CPU",
+          exit_codes_are_the_verdicts_also_on_one_cpu },
+        { NULL, NULL },
+    };
+    add_suite("offload", tests);
 }

@@ -471,33 +471,34 @@ static void controlled_a_reply_nobody_sends_ends_the_run(void)
 
 void suite_oneshot(void)
 {
-    CU_pSuite s = CU_add_suite("oneshot", NULL, NULL);
-    add_forked_test(s, "the value is delivered once",
-                    the_value_is_delivered_once);
-    add_forked_test(s, "bad sizes are refused", bad_sizes_are_refused);
-    add_forked_test(s, "a dropped sender wakes the receiver with EPIPE",
-                    a_dropped_sender_wakes_the_receiver_with_epipe);
-    add_forked_test(s, "a send wakes the receiver and orders it (TSan)",
-                    a_send_wakes_the_receiver_and_orders_it);
-    add_forked_test(s, "a timed receive times out, the value still comes",
-                    a_timed_receive_times_out_and_the_value_still_comes);
-    add_forked_test(s, "rearmed only once its exchange is over",
-                    a_oneshot_is_rearmed_only_once_its_exchange_is_over);
-    add_forked_test(s, "an aborted receiver ends", an_aborted_receiver_ends);
-    add_forked_test(s, "the trace names the operations",
-                    the_trace_names_the_operations);
-    add_forked_test(s, "a task parks for its reply, the worker runs on",
-                    a_task_parks_for_its_reply_and_the_worker_runs_on);
-    add_forked_test(s, "a dropped sender wakes a task with EPIPE",
-                    a_dropped_sender_wakes_a_task_with_epipe);
-    add_forked_test(s, "an actor answers every call, loses no add",
-                    an_actor_answers_every_call_and_loses_no_add);
-    add_forked_test(s, "a call to a closed or refusing actor: EPIPE",
-                    a_call_to_a_closed_or_refusing_actor_fails_with_epipe);
-    add_forked_test(s, "tasks: an actor task serves client tasks, 1 worker",
-                    tasks_an_actor_task_serves_client_tasks_on_one_worker);
-    add_forked_test(s, "controlled: the actor counts every add, replays",
-                    controlled_the_actor_counts_every_add_and_replays);
-    add_forked_test(s, "controlled: a reply nobody sends ends the run",
-                    controlled_a_reply_nobody_sends_ends_the_run);
+    static const suite_test_t tests[] = {
+        { "the value is delivered once", the_value_is_delivered_once },
+        { "bad sizes are refused", bad_sizes_are_refused },
+        { "a dropped sender wakes the receiver with EPIPE",
+          a_dropped_sender_wakes_the_receiver_with_epipe },
+        { "a send wakes the receiver and orders it (TSan)",
+          a_send_wakes_the_receiver_and_orders_it },
+        { "a timed receive times out, the value still comes",
+          a_timed_receive_times_out_and_the_value_still_comes },
+        { "rearmed only once its exchange is over",
+          a_oneshot_is_rearmed_only_once_its_exchange_is_over },
+        { "an aborted receiver ends", an_aborted_receiver_ends },
+        { "the trace names the operations", the_trace_names_the_operations },
+        { "a task parks for its reply, the worker runs on",
+          a_task_parks_for_its_reply_and_the_worker_runs_on },
+        { "a dropped sender wakes a task with EPIPE",
+          a_dropped_sender_wakes_a_task_with_epipe },
+        { "an actor answers every call, loses no add",
+          an_actor_answers_every_call_and_loses_no_add },
+        { "a call to a closed or refusing actor: EPIPE",
+          a_call_to_a_closed_or_refusing_actor_fails_with_epipe },
+        { "tasks: an actor task serves client tasks, 1 worker",
+          tasks_an_actor_task_serves_client_tasks_on_one_worker },
+        { "controlled: the actor counts every add, replays",
+          controlled_the_actor_counts_every_add_and_replays },
+        { "controlled: a reply nobody sends ends the run",
+          controlled_a_reply_nobody_sends_ends_the_run },
+        { NULL, NULL },
+    };
+    add_forked_suite("oneshot", tests);
 }

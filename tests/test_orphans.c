@@ -130,15 +130,18 @@ static void explore_finds_the_orphans_and_not_in_the_fix(void)
 
 void suite_orphans(void)
 {
-    CU_pSuite s = CU_add_suite("orphans", NULL, NULL);
-    CU_add_test(s, "broken acts after the failure, every run",
-                broken_acts_after_the_failure_every_run);
-    CU_add_test(s, "broken's free runs count consistently",
-                broken_free_runs_count_consistently);
-    CU_add_test(s, "scope cancels, and nothing happens after the failure",
-                scope_cancels_and_nothing_happens_after);
-    CU_add_test(s, "scope cancels both side effects on the virtual clock",
-                scope_cancels_both_subtasks_on_the_virtual_clock);
-    CU_add_test(s, "explore finds the orphans, and none in the fix",
-                explore_finds_the_orphans_and_not_in_the_fix);
+    static const suite_test_t tests[] = {
+        { "broken acts after the failure, every run",
+          broken_acts_after_the_failure_every_run },
+        { "broken's free runs count consistently",
+          broken_free_runs_count_consistently },
+        { "scope cancels, and nothing happens after the failure",
+          scope_cancels_and_nothing_happens_after },
+        { "scope cancels both side effects on the virtual clock",
+          scope_cancels_both_subtasks_on_the_virtual_clock },
+        { "explore finds the orphans, and none in the fix",
+          explore_finds_the_orphans_and_not_in_the_fix },
+        { NULL, NULL },
+    };
+    add_suite("orphans", tests);
 }
