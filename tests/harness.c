@@ -7,6 +7,7 @@
 
 #include "harness.h"
 #include "../lib/cd_detect.h"
+#include "../lib/cd_exec.h"
 #include "../lib/cd_sched.h"
 #include "../lib/cd_trace.h"
 
@@ -242,11 +243,17 @@ child_run_t expect_broken_without_latency(const char *name, int threads,
     return c;
 }
 
+child_run_t run_workers_forked(const char *name, const char *variant,
+                               int workers, int permille, int limit_ms)
+{
+    cd_run_opts_t o = scenario_opts(name, 0, workers, permille, limit_ms);
+    return run_forked_opts(name, variant, &o, limit_ms);
+}
+
 child_run_t expect_broken_on_one_worker_without_latency(const char *name,
                                                         int limit_ms)
 {
-    cd_run_opts_t o = scenario_opts(name, 0, 1, 0, limit_ms);
-    child_run_t c = run_forked_opts(name, "broken", &o, limit_ms);
+    child_run_t c = run_workers_forked(name, "broken", 1, 0, limit_ms);
     CU_ASSERT_FATAL(c.finished);
     ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
     return c;
@@ -1155,4 +1162,28 @@ void watched_say(const char *word)
     strncat(watched_log, word, sizeof watched_log - strlen(watched_log) - 2);
     strcat(watched_log, " ");
     pthread_mutex_unlock(&watched_log_lk);
+}
+
+where_t where_is(int id)
+{
+    const cd_thread_info_t *t = tinfo(take_snapshot(), id);
+    CU_ASSERT_PTR_NOT_NULL(t); /* no _FATAL: a task calls it */
+    if (!t)
+        return (where_t){ .state = -1, .waiting_on = -1 };
+    return (where_t){ .state = t->state, .waiting_on = t->waiting_on };
+}
+
+void run_two_tasks_on_one_worker(const char *first_name, void (*first)(void *),
+                                 const char *second_name,
+                                 void (*second)(void *))
+{
+    cd_exec_t *e;
+    static int first_id; /* second's argument */
+    watched_log[0] = '\0';
+    CU_ASSERT_FATAL(cd_exec_create(&e, 1) == 0);
+    first_id = cd_exec_spawn(e, first_name, first, NULL);
+    CU_ASSERT_FATAL(first_id > 0);
+    CU_ASSERT_FATAL(cd_exec_spawn(e, second_name, second, &first_id) > 0);
+    ASSERT_INT_EQ(cd_exec_run(e), 0);
+    cd_exec_destroy(e);
 }

@@ -62,6 +62,12 @@ child_run_t expect_broken_without_latency(const char *name, int threads,
                                           int iterations, int one, int other,
                                           int limit_ms);
 
+/* Runs scenario `name`'s variant free, at its defaults but for workers
+ * (0: the default) and the latency scale permille, in a child killed after
+ * limit_ms (the options of scenario_opts). */
+child_run_t run_workers_forked(const char *name, const char *variant,
+                               int workers, int permille, int limit_ms);
+
 /* Runs scenario `name`'s broken variant once, free, on one worker with the
  * latency scale at 0 - the awaited call takes no time, yet the await still
  * parks, so the bug of an event loop shows all the same - in a child killed
@@ -378,6 +384,26 @@ void watched_end(void);
  * say at once). */
 extern char watched_log[1024];
 void watched_say(const char *word);
+
+/* Where a thread or task stood when looked at: its state (a
+ * cd_thread_state value) and the object it waited on. */
+typedef struct where {
+    int state;
+    int waiting_on;
+} where_t;
+
+/* Where thread `id` stands now, from a fresh snapshot (snap()); a task
+ * may call it. */
+where_t where_is(int id);
+
+/* Runs two tasks on the one worker of a new executor: `first`, then
+ * `second`, whose argument points at first's id (so that it can look where
+ * first waits: the worker runs second only while first is parked).
+ * Empties watched_log first; fails the test at once unless both were
+ * spawned, and fails it unless the run returned 0. */
+void run_two_tasks_on_one_worker(const char *first_name, void (*first)(void *),
+                                 const char *second_name,
+                                 void (*second)(void *));
 
 /* ======================= watching the registry =========================== */
 

@@ -52,12 +52,6 @@
 
 static cmd_out_t out;
 
-static child_run_t run_workers(const char *variant, int workers)
-{
-    cd_run_opts_t o = scenario_opts("chat", 0, workers, 1000, LIMIT_MS);
-    return run_forked_opts("chat", variant, &o, LIMIT_MS);
-}
-
 static void broken_stalls_the_room_every_run(void)
 {
     for (int i = 0; i < RUNS; i++) {
@@ -87,7 +81,7 @@ static void outbox_delivers_everything_every_run(void)
 static void outbox_holds_on_three_workers(void)
 {
     for (int i = 0; i < RUNS; i++) {
-        child_run_t c = run_workers("outbox", 3);
+        child_run_t c = run_workers_forked("chat", "outbox", 3, 1000, LIMIT_MS);
         CU_ASSERT_FATAL(c.finished);
         ASSERT_INT_EQ(c.r.verdict.status, CD_HELD);
         ASSERT_INT_EQ(fig(&c, "delivered"), FAST * FAST * MSGS);
@@ -96,7 +90,7 @@ static void outbox_holds_on_three_workers(void)
 
 static void broken_stalls_on_three_workers_too(void)
 {
-    child_run_t c = run_workers("broken", 3);
+    child_run_t c = run_workers_forked("chat", "broken", 3, 1000, LIMIT_MS);
     CU_ASSERT_FATAL(c.finished);
     ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
     ASSERT_INT_EQ(fig(&c, "stalled"), 1);
@@ -760,43 +754,42 @@ static void exit_codes_are_the_verdicts(void)
 
 void suite_chat(void)
 {
-    static const suite_test_t tests[] = {
-        { "broken stalls the room, every run",
-          broken_stalls_the_room_every_run },
-        { "outbox delivers every message, every run",
-          outbox_delivers_everything_every_run },
-        { "outbox holds on three workers", outbox_holds_on_three_workers },
-        { "broken stalls on three workers too",
-          broken_stalls_on_three_workers_too },
-        { "broken leaves no socket or task behind",
-          broken_leaves_no_socket_or_task_behind },
-        { "outbox leaves no socket or task behind",
-          outbox_leaves_no_socket_or_task_behind },
-        { "exit codes are the verdicts", exit_codes_are_the_verdicts },
-        { "controlled runs print the same figures",
-          controlled_runs_print_the_same_figures },
-        { "disconnect policy hangs up after 16 drops",
-          disconnect_policy_hangs_up_after_n_drops },
-        { "disconnect leaves no socket or task behind",
-          disconnect_leaves_no_socket_or_task_behind },
-        { "--serve chats and ends on SIGTERM",
-          serve_chats_and_ends_on_sigterm },
-        { "--serve answers bad input and serves the rest",
-          serve_answers_bad_input_and_serves_the_rest },
-        { "--serve takes a crowd of 200", serve_takes_a_crowd_of_200 },
-        { "--serve broken: a sleeping client stalls the room",
-          serve_broken_stalls_the_room },
-        { "--serve outbox: the room goes on",
-          serve_outbox_keeps_the_room_going },
-        { "--serve disconnect: the sleeper is hung up on",
-          serve_disconnect_hangs_up_on_the_sleeper },
-        { "--serve broken leaves no socket or task behind",
-          serve_broken_leaves_no_socket_or_task_behind },
-        { "--serve outbox leaves no socket or task behind",
-          serve_outbox_leaves_no_socket_or_task_behind },
-        { "--serve refuses what it cannot do",
-          serve_refuses_what_it_cannot_do },
-        { NULL, NULL },
-    };
-    add_suite("chat", tests);
+    CU_pSuite s = CU_add_suite("chat", NULL, NULL);
+    CU_add_test(s, "broken stalls the room, every run",
+                broken_stalls_the_room_every_run);
+    CU_add_test(s, "outbox delivers every message, every run",
+                outbox_delivers_everything_every_run);
+    CU_add_test(s, "outbox holds on three workers",
+                outbox_holds_on_three_workers);
+    CU_add_test(s, "broken stalls on three workers too",
+                broken_stalls_on_three_workers_too);
+    CU_add_test(s, "broken leaves no socket or task behind",
+                broken_leaves_no_socket_or_task_behind);
+    CU_add_test(s, "outbox leaves no socket or task behind",
+                outbox_leaves_no_socket_or_task_behind);
+    CU_add_test(s, "exit codes are the verdicts", exit_codes_are_the_verdicts);
+    CU_add_test(s, "controlled runs print the same figures",
+                controlled_runs_print_the_same_figures);
+    CU_add_test(s, "disconnect policy hangs up after 16 drops",
+                disconnect_policy_hangs_up_after_n_drops);
+    CU_add_test(s, "disconnect leaves no socket or task behind",
+                disconnect_leaves_no_socket_or_task_behind);
+    CU_add_test(s, "--serve chats and ends on SIGTERM",
+                serve_chats_and_ends_on_sigterm);
+    CU_add_test(s, "--serve answers bad input and serves the rest",
+                serve_answers_bad_input_and_serves_the_rest);
+    CU_add_test(s, "--serve takes a crowd of 200",
+                serve_takes_a_crowd_of_200);
+    CU_add_test(s, "--serve broken: a sleeping client stalls the room",
+                serve_broken_stalls_the_room);
+    CU_add_test(s, "--serve outbox: the room goes on",
+                serve_outbox_keeps_the_room_going);
+    CU_add_test(s, "--serve disconnect: the sleeper is hung up on",
+                serve_disconnect_hangs_up_on_the_sleeper);
+    CU_add_test(s, "--serve broken leaves no socket or task behind",
+                serve_broken_leaves_no_socket_or_task_behind);
+    CU_add_test(s, "--serve outbox leaves no socket or task behind",
+                serve_outbox_leaves_no_socket_or_task_behind);
+    CU_add_test(s, "--serve refuses what it cannot do",
+                serve_refuses_what_it_cannot_do);
 }

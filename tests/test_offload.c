@@ -27,16 +27,11 @@
 
 static cmd_out_t out;
 
-static child_run_t run_free(const char *variant)
-{
-    cd_run_opts_t o = scenario_opts("offload", 0, 0, 1000, LIMIT_MS);
-    return run_forked_opts("offload", variant, &o, LIMIT_MS);
-}
-
 static void broken_makes_the_other_requests_wait_every_run(void)
 {
     for (int i = 0; i < RUNS; i++) {
-        child_run_t c = run_free("broken");
+        child_run_t c =
+            run_workers_forked("offload", "broken", 0, 1000, LIMIT_MS);
         CU_ASSERT_FATAL(c.finished);
         ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
         ASSERT_INT_EQ(fig(&c, "answered"), REQUESTS);
@@ -52,7 +47,8 @@ static void broken_makes_the_other_requests_wait_every_run(void)
 static void offload_answers_requests_while_the_hash_runs(void)
 {
     for (int i = 0; i < RUNS; i++) {
-        child_run_t c = run_free("offload");
+        child_run_t c =
+            run_workers_forked("offload", "offload", 0, 1000, LIMIT_MS);
         CU_ASSERT_FATAL(c.finished);
         ASSERT_INT_EQ(fig(&c, "answered"), REQUESTS);
         CU_ASSERT(fig(&c, "answered_while_hashing") > 0);

@@ -17,12 +17,6 @@
 #define RUNS 5
 #define REQUESTS 4
 
-static child_run_t run_workers(const char *variant, int workers)
-{
-    cd_run_opts_t o = scenario_opts("orphans", 0, workers, 1000, LIMIT_MS);
-    return run_forked_opts("orphans", variant, &o, LIMIT_MS);
-}
-
 /* The same under the controlled scheduler (pct, seed), on its virtual
  * clock. */
 static child_run_t run_virtual(const char *variant, int workers,
@@ -59,7 +53,8 @@ static void broken_acts_after_the_failure_every_run(void)
 static void broken_free_runs_count_consistently(void)
 {
     for (int i = 0; i < RUNS; i++) {
-        child_run_t c = run_workers("broken", 1);
+        child_run_t c =
+            run_workers_forked("orphans", "broken", 1, 1000, LIMIT_MS);
         CU_ASSERT_FATAL(c.finished);
         ASSERT_INT_EQ(fig(&c, "charges"), REQUESTS);
         ASSERT_INT_EQ(fig(&c, "emails"), REQUESTS);
@@ -95,7 +90,8 @@ static void scope_cancels_and_nothing_happens_after(void)
 {
     for (int w = 1; w <= 3; w += 2)
         for (int i = 0; i < RUNS; i++) {
-            child_run_t c = run_workers("scope", w);
+            child_run_t c =
+                run_workers_forked("orphans", "scope", w, 1000, LIMIT_MS);
             expect_scope_held(&c);
             ASSERT_CLEAN_EXIT(c);
         }
@@ -130,18 +126,15 @@ static void explore_finds_the_orphans_and_not_in_the_fix(void)
 
 void suite_orphans(void)
 {
-    static const suite_test_t tests[] = {
-        { "broken acts after the failure, every run",
-          broken_acts_after_the_failure_every_run },
-        { "broken's free runs count consistently",
-          broken_free_runs_count_consistently },
-        { "scope cancels, and nothing happens after the failure",
-          scope_cancels_and_nothing_happens_after },
-        { "scope cancels both side effects on the virtual clock",
-          scope_cancels_both_subtasks_on_the_virtual_clock },
-        { "explore finds the orphans, and none in the fix",
-          explore_finds_the_orphans_and_not_in_the_fix },
-        { NULL, NULL },
-    };
-    add_suite("orphans", tests);
+    CU_pSuite s = CU_add_suite("orphans", NULL, NULL);
+    CU_add_test(s, "broken acts after the failure, every run",
+                broken_acts_after_the_failure_every_run);
+    CU_add_test(s, "broken's free runs count consistently",
+                broken_free_runs_count_consistently);
+    CU_add_test(s, "scope cancels, and nothing happens after the failure",
+                scope_cancels_and_nothing_happens_after);
+    CU_add_test(s, "scope cancels both side effects on the virtual clock",
+                scope_cancels_both_subtasks_on_the_virtual_clock);
+    CU_add_test(s, "explore finds the orphans, and none in the fix",
+                explore_finds_the_orphans_and_not_in_the_fix);
 }
