@@ -328,7 +328,7 @@ static void an_aborted_reader_ends(void)
 /* ================================= tasks ================================= */
 
 static reader_t treader;
-static int parked_state, parked_on;
+static where_t parked;
 
 static void task_reader(void *arg)
 {
@@ -340,10 +340,7 @@ static void task_reader(void *arg)
 
 static void task_publisher(void *arg)
 {
-    int reader = *(int *)arg;
-    cd_snapshot_t *s = take_snapshot();
-    parked_state = tinfo(s, reader)->state;
-    parked_on = tinfo(s, reader)->waiting_on;
+    parked = where_is(*(int *)arg);
     watched_say("publishes");
     for (long v = 0; v < 3; v++) {
         CU_ASSERT_EQUAL(cd_bcast_send(&bc, &v), 0);
@@ -354,23 +351,15 @@ static void task_publisher(void *arg)
 
 static void a_task_reader_parks_and_the_worker_runs_on(void)
 {
-    cd_exec_t *e;
-    static int reader;
     cd_reg_reset();
-    watched_log[0] = '\0';
     memset(&treader, 0, sizeof treader);
     CU_ASSERT_FATAL(cd_bcast_init(&bc, "config", sizeof(long), 4) == 0);
     CU_ASSERT_FATAL(cd_bcast_subscribe(&bc, &treader.sub, "reader") == 0);
-    CU_ASSERT_FATAL(cd_exec_create(&e, 1) == 0);
-    reader = cd_exec_spawn(e, "reader", task_reader, NULL);
-    CU_ASSERT_FATAL(reader > 0);
-    CU_ASSERT_FATAL(cd_exec_spawn(e, "publisher", task_publisher, &reader)
-                    > 0);
-    ASSERT_INT_EQ(cd_exec_run(e), 0);
-    cd_exec_destroy(e);
+    run_two_tasks_on_one_worker("reader", task_reader, "publisher",
+                                task_publisher);
     CU_ASSERT_STRING_EQUAL(watched_log, "waits publishes closed ");
-    ASSERT_INT_EQ(parked_state, CD_T_PARKED);
-    ASSERT_INT_EQ(parked_on, treader.sub.id);
+    ASSERT_INT_EQ(parked.state, CD_T_PARKED);
+    ASSERT_INT_EQ(parked.waiting_on, treader.sub.id);
     ASSERT_INT_EQ(treader.rc, -EPIPE);
     ASSERT_INT_EQ(treader.got, 3);
     ASSERT_INT_EQ(treader.gaps, 0);

@@ -473,7 +473,7 @@ static void many_producers_one_consumer_lose_nothing(void)
  * only where it parks. */
 static cd_chan_t tch;
 static int t_rc[4];
-static int t_parked_state, t_parked_on;
+static where_t t_parked;
 
 static void task_receives_three(void *arg)
 {
@@ -492,10 +492,7 @@ static void task_receives_three(void *arg)
  * receiver has made room. */
 static void task_sends_three(void *arg)
 {
-    int receiver = *(int *)arg;
-    const cd_snapshot_t *s = take_snapshot();
-    t_parked_state = tinfo(s, receiver)->state;
-    t_parked_on = tinfo(s, receiver)->waiting_on;
+    t_parked = where_is(*(int *)arg);
     for (int i = 0; i < 3; i++) {
         watched_say("sends");
         t_rc[1] = cd_chan_send(&tch, &i);
@@ -505,25 +502,17 @@ static void task_sends_three(void *arg)
 
 static void a_waiting_task_parks_and_its_worker_runs_the_other(void)
 {
-    cd_exec_t *e;
-    static int receiver;
     cd_reg_reset();
-    watched_log[0] = '\0';
     CU_ASSERT_FATAL(cd_chan_init(&tch, "jobs", sizeof(int), 1) == 0);
-    CU_ASSERT_FATAL(cd_exec_create(&e, 1) == 0);
-    receiver = cd_exec_spawn(e, "consumer", task_receives_three, NULL);
-    CU_ASSERT_FATAL(receiver > 0);
-    CU_ASSERT_FATAL(cd_exec_spawn(e, "producer", task_sends_three, &receiver)
-                    > 0);
-    ASSERT_INT_EQ(cd_exec_run(e), 0);
-    cd_exec_destroy(e);
+    run_two_tasks_on_one_worker("consumer", task_receives_three, "producer",
+                                task_sends_three);
     /* The consumer parks on the empty channel; the producer's second send
      * finds it full (capacity 1) and parks; each hand-over wakes the
      * other. */
     CU_ASSERT_STRING_EQUAL(watched_log, "wants sends sends got wants sends "
                                         "got wants got closed ");
-    ASSERT_INT_EQ(t_parked_state, CD_T_PARKED);
-    ASSERT_INT_EQ(t_parked_on, tch.id);
+    ASSERT_INT_EQ(t_parked.state, CD_T_PARKED);
+    ASSERT_INT_EQ(t_parked.waiting_on, tch.id);
     ASSERT_INT_EQ(t_rc[1], 0);
     ASSERT_INT_EQ(obj_info(tch.id)->nwaiters, 0);
     cd_chan_destroy(&tch);

@@ -203,7 +203,8 @@ static void the_trace_names_the_operations(void)
 
 static int recv_rc;
 static long recv_value;
-static int parked_state, parked_on, answer_with_drop;
+static int answer_with_drop;
+static where_t parked;
 
 static void task_requester(void *arg)
 {
@@ -217,11 +218,8 @@ static void task_requester(void *arg)
  * was not blocked. */
 static void task_answerer(void *arg)
 {
-    int requester = *(int *)arg;
     long v = 17;
-    cd_snapshot_t *s = take_snapshot();
-    parked_state = tinfo(s, requester)->state;
-    parked_on = tinfo(s, requester)->waiting_on;
+    parked = where_is(*(int *)arg);
     watched_say("answers");
     int rc = answer_with_drop ? cd_oneshot_drop(&os)
                               : cd_oneshot_send(&os, &v);
@@ -230,24 +228,16 @@ static void task_answerer(void *arg)
 
 static void run_tasks(int drop)
 {
-    cd_exec_t *e;
-    static int requester;
     cd_reg_reset();
-    watched_log[0] = '\0';
     answer_with_drop = drop;
     recv_rc = 1;
     recv_value = 0;
     CU_ASSERT_FATAL(cd_oneshot_init(&os, "reply", sizeof(long)) == 0);
-    CU_ASSERT_FATAL(cd_exec_create(&e, 1) == 0);
-    requester = cd_exec_spawn(e, "requester", task_requester, NULL);
-    CU_ASSERT_FATAL(requester > 0);
-    CU_ASSERT_FATAL(cd_exec_spawn(e, "answerer", task_answerer,
-                                  &requester) > 0);
-    ASSERT_INT_EQ(cd_exec_run(e), 0);
-    cd_exec_destroy(e);
+    run_two_tasks_on_one_worker("requester", task_requester, "answerer",
+                                task_answerer);
     CU_ASSERT_STRING_EQUAL(watched_log, "asks answers answered ");
-    ASSERT_INT_EQ(parked_state, CD_T_PARKED);
-    ASSERT_INT_EQ(parked_on, os.id);
+    ASSERT_INT_EQ(parked.state, CD_T_PARKED);
+    ASSERT_INT_EQ(parked.waiting_on, os.id);
     cd_oneshot_destroy(&os);
 }
 
