@@ -52,30 +52,32 @@
 
 static cmd_out_t out;
 
+static void room_stalled(const child_run_t *c)
+{
+    ASSERT_INT_EQ(fig(c, "expected"), FAST * FAST * MSGS);
+    ASSERT_INT_EQ(fig(c, "delivered"), STALL_AT);
+    ASSERT_INT_EQ(fig(c, "stalled"), 1);
+    CU_ASSERT(fig(c, "port") > 0);
+    ASSERT_STR_HAS(c->r.verdict.observed, "the room stalled");
+}
+
 static void broken_stalls_the_room_every_run(void)
 {
-    for (int i = 0; i < RUNS; i++) {
-        child_run_t c = run_forked("chat", "broken", 0, 0, LIMIT_MS);
-        CU_ASSERT_FATAL(c.finished);
-        ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
-        ASSERT_INT_EQ(fig(&c, "expected"), FAST * FAST * MSGS);
-        ASSERT_INT_EQ(fig(&c, "delivered"), STALL_AT);
-        ASSERT_INT_EQ(fig(&c, "stalled"), 1);
-        CU_ASSERT(fig(&c, "port") > 0);
-        ASSERT_STR_HAS(c.r.verdict.observed, "the room stalled");
-    }
+    expect_every_free_run("chat", "broken", RUNS, CD_VIOLATED, room_stalled,
+                          LIMIT_MS);
+}
+
+static void everything_delivered(const child_run_t *c)
+{
+    ASSERT_INT_EQ(fig(c, "delivered"), FAST * FAST * MSGS);
+    ASSERT_INT_EQ(fig(c, "stalled"), 0);
+    ASSERT_CLEAN_EXIT(*c);
 }
 
 static void outbox_delivers_everything_every_run(void)
 {
-    for (int i = 0; i < RUNS; i++) {
-        child_run_t c = run_forked("chat", "outbox", 0, 0, LIMIT_MS);
-        CU_ASSERT_FATAL(c.finished);
-        ASSERT_INT_EQ(c.r.verdict.status, CD_HELD);
-        ASSERT_INT_EQ(fig(&c, "delivered"), FAST * FAST * MSGS);
-        ASSERT_INT_EQ(fig(&c, "stalled"), 0);
-        ASSERT_CLEAN_EXIT(c);
-    }
+    expect_every_free_run("chat", "outbox", RUNS, CD_HELD,
+                          everything_delivered, LIMIT_MS);
 }
 
 static void outbox_holds_on_three_workers(void)
