@@ -364,15 +364,16 @@ static void server_read(server_t *s, int ms)
     s->text[s->have] = '\0';
 }
 
+static int server_stop(server_t *s, int sig);
+
 /* Starts `concdemo chat --serve 0 ARGS` and reads its port from the line
  * that says how to connect. 0, or -1 (the test failed) if it did not say
- * within CLIENT_WAIT_MS. */
+ * within CLIENT_WAIT_MS: then the server is killed and reaped here. */
 static int server_start(server_t *s, const char *fix, const char *policy)
 {
     int fds[2];
     memset(s, 0, sizeof *s);
-    if (pipe(fds) != 0)
-        return -1;
+    CU_ASSERT_FATAL(pipe(fds) == 0);
     s->pid = fork();
     if (s->pid == 0) {
         dup2(fds[1], 1);
@@ -388,6 +389,7 @@ static int server_start(server_t *s, const char *fix, const char *policy)
         execv(argv[0], (char *const *)argv);
         _exit(127);
     }
+    CU_ASSERT_FATAL(s->pid > 0); /* server_stop must never kill(-1) */
     close(fds[1]);
     s->out = fds[0];
     int64_t end = now_ms() + CLIENT_WAIT_MS;
@@ -397,7 +399,10 @@ static int server_start(server_t *s, const char *fix, const char *policy)
     if (at)
         s->port = atoi(at + strlen("nc 127.0.0.1 "));
     CU_ASSERT(s->port > 0);
-    return s->port > 0 ? 0 : -1;
+    if (s->port > 0)
+        return 0;
+    server_stop(s, SIGKILL);
+    return -1;
 }
 
 /* Descriptors the server has open (-1: it is gone). */
@@ -453,10 +458,8 @@ static int server_stop(server_t *s, int sig)
 static void serve_chats_and_ends_on_sigterm(void)
 {
     server_t s;
-    if (server_start(&s, "--fixed=outbox", NULL) != 0) {
-        server_stop(&s, SIGKILL);
+    if (server_start(&s, "--fixed=outbox", NULL) != 0)
         return;
-    }
     int idle_fds = server_fds(&s);
     client_t *ada = client_in_lobby(s.port, "ada");
     client_t *bob = client_in_lobby(s.port, "bob");
@@ -485,10 +488,8 @@ static void serve_answers_bad_input_and_serves_the_rest(void)
 {
     for (int variant = 0; variant < 2; variant++) {
         server_t s;
-        if (server_start(&s, variant ? "--fixed=outbox" : NULL, NULL) != 0) {
-            server_stop(&s, SIGKILL);
+        if (server_start(&s, variant ? "--fixed=outbox" : NULL, NULL) != 0)
             return;
-        }
         int idle_fds = server_fds(&s);
         /* One connects and says nothing: it is greeted, and waits alone. */
         client_t *mute = client_new(s.port);
@@ -537,10 +538,8 @@ static void serve_answers_bad_input_and_serves_the_rest(void)
 static void serve_takes_a_crowd_of_200(void)
 {
     server_t s;
-    if (server_start(&s, "--fixed=outbox", NULL) != 0) {
-        server_stop(&s, SIGKILL);
+    if (server_start(&s, "--fixed=outbox", NULL) != 0)
         return;
-    }
     int idle_fds = server_fds(&s);
     static client_t *crowd[CROWD];
     int greeted = 0, full = 0;
@@ -583,10 +582,8 @@ static void serve_slow_client(const char *fix, const char *policy,
                               int stalls, int kicked)
 {
     server_t s;
-    if (server_start(&s, fix, policy) != 0) {
-        server_stop(&s, SIGKILL);
+    if (server_start(&s, fix, policy) != 0)
         return;
-    }
     client_t *sleeper = client_in_lobby_rcvbuf(s.port, "sleeper", 4096);
     client_t *ada = client_in_lobby(s.port, "ada");
     client_t *bob = client_in_lobby(s.port, "bob");
