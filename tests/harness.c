@@ -811,6 +811,26 @@ void run_concdemo(cmd_out_t *o, const char *const args[], const char *env,
     run_cmd(o, argv, env, limit_ms);
 }
 
+void expect_concdemo(cmd_out_t *o, const char *const args[], int exit_code,
+                     const char *out_has, const char *err_has, int limit_ms)
+{
+    run_concdemo(o, args, NULL, limit_ms);
+    int ok = o->exit_code == exit_code &&
+             (!out_has || strstr(o->out, out_has)) &&
+             (!err_has || strstr(o->err, err_has));
+    if (!ok) {
+        fprintf(stderr, "\n  concdemo");
+        for (int i = 0; args[i]; i++)
+            fprintf(stderr, " %s", args[i]);
+        fprintf(stderr, ":");
+    }
+    ASSERT_INT_EQ(o->exit_code, exit_code);
+    if (out_has)
+        ASSERT_STR_HAS(o->out, out_has);
+    if (err_has)
+        ASSERT_STR_HAS(o->err, err_has);
+}
+
 const char *line_after(const char *text, const char *prefix, char *buf,
                        size_t size)
 {

@@ -158,6 +158,12 @@ void expect_no_tsan_report(const cmd_out_t *o, const char *what,
 void run_concdemo(cmd_out_t *o, const char *const args[], const char *env,
                   int limit_ms);
 
+/* Runs concdemo with args like run_concdemo (no env addition) and fails
+ * the test unless it exits with exit_code and its stdout has out_has and
+ * its stderr err_has (either NULL: not checked). A failure names args. */
+void expect_concdemo(cmd_out_t *o, const char *const args[], int exit_code,
+                     const char *out_has, const char *err_has, int limit_ms);
+
 /* The text after the first "prefix" in text up to the end of its line,
  * copied into buf; NULL if text has no prefix. */
 const char *line_after(const char *text, const char *prefix, char *buf,

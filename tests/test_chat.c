@@ -718,37 +718,30 @@ CHILD_TEST(serve_outbox_leaves_no_socket_or_task_behind)
 
 static void serve_refuses_what_it_cannot_do(void)
 {
-    const char *policy_broken[] = { "chat", "--slow-policy=disconnect", NULL };
-    run_concdemo(&out, policy_broken, NULL, LIMIT_MS);
-    ASSERT_INT_EQ(out.exit_code, 2);
-    ASSERT_STR_HAS(out.err, "add --fixed=outbox");
-    const char *other[] = { "race", "--serve", NULL };
-    run_concdemo(&out, other, NULL, LIMIT_MS);
-    ASSERT_INT_EQ(out.exit_code, 2);
-    ASSERT_STR_HAS(out.err, "--serve is for a scenario with a server (chat)");
-    const char *sched[] = { "chat", "--serve", "--sched=random:1", NULL };
-    run_concdemo(&out, sched, NULL, LIMIT_MS);
-    ASSERT_INT_EQ(out.exit_code, 2);
-    const char *port[] = { "chat", "--serve", "70000", NULL };
-    run_concdemo(&out, port, NULL, LIMIT_MS);
-    ASSERT_INT_EQ(out.exit_code, 2);
-    ASSERT_STR_HAS(out.err, "--serve must be between 0 and 65535");
-    const char *policy[] = { "chat", "--fixed", "--slow-policy=later", NULL };
-    run_concdemo(&out, policy, NULL, LIMIT_MS);
-    ASSERT_INT_EQ(out.exit_code, 2);
-    ASSERT_STR_HAS(out.err, "unknown policy 'later' (drop, disconnect)");
+    static const struct {
+        const char *args[4];
+        const char *err_has; /* NULL: the exit code only */
+    } bad[] = {
+        { { "chat", "--slow-policy=disconnect" }, "add --fixed=outbox" },
+        { { "race", "--serve" },
+          "--serve is for a scenario with a server (chat)" },
+        { { "chat", "--serve", "--sched=random:1" }, NULL },
+        { { "chat", "--serve", "70000" },
+          "--serve must be between 0 and 65535" },
+        { { "chat", "--fixed", "--slow-policy=later" },
+          "unknown policy 'later' (drop, disconnect)" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        expect_concdemo(&out, bad[i].args, 2, NULL, bad[i].err_has, LIMIT_MS);
 }
 
 static void exit_codes_are_the_verdicts(void)
 {
     const char *broken[] = { "chat", NULL };
-    run_concdemo(&out, broken, NULL, LIMIT_MS);
-    ASSERT_INT_EQ(out.exit_code, 1);
-    ASSERT_STR_HAS(out.out, "chat [broken]: VIOLATED");
+    expect_concdemo(&out, broken, 1, "chat [broken]: VIOLATED", NULL,
+                    LIMIT_MS);
     const char *fixed[] = { "chat", "--fixed=outbox", NULL };
-    run_concdemo(&out, fixed, NULL, LIMIT_MS);
-    ASSERT_INT_EQ(out.exit_code, 0);
-    ASSERT_STR_HAS(out.out, "chat [outbox]: HELD");
+    expect_concdemo(&out, fixed, 0, "chat [outbox]: HELD", NULL, LIMIT_MS);
 }
 
 void suite_chat(void)

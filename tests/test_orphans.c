@@ -115,13 +115,9 @@ static cmd_out_t out;
 static void explore_finds_the_orphans_and_not_in_the_fix(void)
 {
     const char *broken[] = { "explore", "orphans", NULL };
-    run_concdemo(&out, broken, NULL, LIMIT_MS);
-    ASSERT_INT_EQ(out.exit_code, 1);
-    ASSERT_STR_HAS(out.out, "violation found after");
+    expect_concdemo(&out, broken, 1, "violation found after", NULL, LIMIT_MS);
     const char *fixed[] = { "explore", "orphans", "--fixed=scope", NULL };
-    run_concdemo(&out, fixed, NULL, LIMIT_MS);
-    ASSERT_INT_EQ(out.exit_code, 0);
-    ASSERT_STR_HAS(out.out, "no violation in");
+    expect_concdemo(&out, fixed, 0, "no violation in", NULL, LIMIT_MS);
 }
 
 void suite_orphans(void)
