@@ -1184,6 +1184,14 @@ void watched_say(const char *word)
     pthread_mutex_unlock(&watched_log_lk);
 }
 
+int said_at(const char *word)
+{
+    char key[64];
+    snprintf(key, sizeof key, "%s ", word);
+    const char *p = strstr(watched_log, key);
+    return p ? (int)(p - watched_log) : -1;
+}
+
 where_t where_is(int id)
 {
     const cd_thread_info_t *t = tinfo(take_snapshot(), id);

@@ -390,6 +390,8 @@ void watched_end(void);
  * say at once). */
 extern char watched_log[1024];
 void watched_say(const char *word);
+/* Where "word " first stands in watched_log (its offset), or -1. */
+int said_at(const char *word);
 
 /* Where a thread or task stood when looked at: its state (a
  * cd_thread_state value) and the object it waited on. */

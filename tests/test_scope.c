@@ -32,12 +32,7 @@ static void begin(int timeout_ms) { watched_begin("test_scope", timeout_ms); }
 static void end(void) { watched_end(); }
 static void say(const char *word) { watched_say(word); }
 
-static int logged(const char *word)
-{
-    char key[64];
-    snprintf(key, sizeof key, "%s ", word);
-    return strstr(logbuf, key) != NULL;
-}
+static int logged(const char *word) { return said_at(word) >= 0; }
 
 /* ====================== close awaits every task ========================= */
 
