@@ -23,6 +23,7 @@
 
 #include "../lib/cd_chan.h"
 #include "../lib/cd_registry.h"
+#include "bench_args.h"
 
 #define CAPACITY 1024
 #define RUNS 7
@@ -188,16 +189,9 @@ int main(int argc, char **argv)
     long messages = 2000000;
     static const int producer_counts[] = { 1, 8 };
 
-    if (argc > 1) {
-        char *end;
-        errno = 0;
-        messages = strtol(argv[1], &end, 10);
-        if (*end || errno || messages < 1000 || messages > 1000000000) {
-            fprintf(stderr, "bench_chan: MESSAGES must be a number from "
-                    "1000 to 1000000000 (got %s)\n", argv[1]);
-            return 2;
-        }
-    }
+    if (bench_count_arg(argc, argv, "bench_chan", "MESSAGES", 1000,
+                        1000000000, &messages) != 0)
+        return 2;
     printf("bench_chan: messages/s, bounded queue of %d x 8-byte messages, "
            "one consumer;\n  %ld messages per run, median of %d runs\n",
            CAPACITY, messages, RUNS);

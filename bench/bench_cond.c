@@ -32,6 +32,7 @@
 #include "../lib/cd_cond.h"
 #include "../lib/cd_mutex.h"
 #include "../lib/cd_registry.h"
+#include "bench_args.h"
 #include "../lib/cd_sem.h"
 
 #define RUNS 7
@@ -198,16 +199,9 @@ int main(int argc, char **argv)
     long rounds = 100000;
     cpu_set_t cpu;
 
-    if (argc > 1) {
-        char *end;
-        errno = 0;
-        rounds = strtol(argv[1], &end, 10);
-        if (*end || errno || rounds < 1000 || rounds > 100000000) {
-            fprintf(stderr, "bench_cond: ROUNDS must be a number from 1000 "
-                    "to 100000000 (got %s)\n", argv[1]);
-            return 2;
-        }
-    }
+    if (bench_count_arg(argc, argv, "bench_cond", "ROUNDS", 1000, 100000000,
+                        &rounds) != 0)
+        return 2;
     int here = sched_getcpu();
     CPU_ZERO(&cpu);
     CPU_SET(here >= 0 ? here : 0, &cpu);

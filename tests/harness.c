@@ -7,6 +7,7 @@
 
 #include "harness.h"
 #include "../lib/cd_detect.h"
+#include "../lib/cd_exec.h"
 #include "../lib/cd_sched.h"
 #include "../lib/cd_trace.h"
 
@@ -239,6 +240,22 @@ child_run_t expect_broken_without_latency(const char *name, int threads,
         fprintf(stderr, "\n  %s without latency: status %d, want %d or %d\n",
                 name, c.r.verdict.status, one, other);
     CU_ASSERT_TRUE(c.r.verdict.status == one || c.r.verdict.status == other);
+    return c;
+}
+
+child_run_t run_workers_forked(const char *name, const char *variant,
+                               int workers, int permille, int limit_ms)
+{
+    cd_run_opts_t o = scenario_opts(name, 0, workers, permille, limit_ms);
+    return run_forked_opts(name, variant, &o, limit_ms);
+}
+
+child_run_t expect_broken_on_one_worker_without_latency(const char *name,
+                                                        int limit_ms)
+{
+    child_run_t c = run_workers_forked(name, "broken", 1, 0, limit_ms);
+    CU_ASSERT_FATAL(c.finished);
+    ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
     return c;
 }
 
@@ -545,6 +562,27 @@ int is_in_state(const cd_snapshot_t *s, int thread, int state)
     return t && t->state == state;
 }
 
+int open_fds(void)
+{
+    int n = 0;
+    for (int fd = 0; fd < 1024; fd++)
+        if (fcntl(fd, F_GETFD) != -1)
+            n++;
+    return n;
+}
+
+int live_tasks(void)
+{
+    cd_snapshot_t *snapshot = snap();
+    cd_reg_snapshot(snapshot);
+    int live = 0;
+    for (int i = 0; i < snapshot->nthreads; i++) {
+        int st = snapshot->threads[i].state;
+        live += st == CD_T_PARKED || st == CD_T_READY || st == CD_T_BLOCKED;
+    }
+    return live;
+}
+
 /* ========================== running the binary =========================== */
 
 /* The end of a command run: its stdout and stderr read from out_fd and
@@ -771,6 +809,26 @@ void run_concdemo(cmd_out_t *o, const char *const args[], const char *env,
     for (int i = 0; args[i] && i < 14; i++)
         argv[i + 1] = args[i];
     run_cmd(o, argv, env, limit_ms);
+}
+
+void expect_concdemo(cmd_out_t *o, const char *const args[], int exit_code,
+                     const char *out_has, const char *err_has, int limit_ms)
+{
+    run_concdemo(o, args, NULL, limit_ms);
+    int ok = o->exit_code == exit_code &&
+             (!out_has || strstr(o->out, out_has)) &&
+             (!err_has || strstr(o->err, err_has));
+    if (!ok) {
+        fprintf(stderr, "\n  concdemo");
+        for (int i = 0; args[i]; i++)
+            fprintf(stderr, " %s", args[i]);
+        fprintf(stderr, ":");
+    }
+    ASSERT_INT_EQ(o->exit_code, exit_code);
+    if (out_has)
+        ASSERT_STR_HAS(o->out, out_has);
+    if (err_has)
+        ASSERT_STR_HAS(o->err, err_has);
 }
 
 const char *line_after(const char *text, const char *prefix, char *buf,
@@ -1124,4 +1182,36 @@ void watched_say(const char *word)
     strncat(watched_log, word, sizeof watched_log - strlen(watched_log) - 2);
     strcat(watched_log, " ");
     pthread_mutex_unlock(&watched_log_lk);
+}
+
+int said_at(const char *word)
+{
+    char key[64];
+    snprintf(key, sizeof key, "%s ", word);
+    const char *p = strstr(watched_log, key);
+    return p ? (int)(p - watched_log) : -1;
+}
+
+where_t where_is(int id)
+{
+    const cd_thread_info_t *t = tinfo(take_snapshot(), id);
+    CU_ASSERT_PTR_NOT_NULL(t); /* no _FATAL: a task calls it */
+    if (!t)
+        return (where_t){ .state = -1, .waiting_on = -1 };
+    return (where_t){ .state = t->state, .waiting_on = t->waiting_on };
+}
+
+void run_two_tasks_on_one_worker(const char *first_name, void (*first)(void *),
+                                 const char *second_name,
+                                 void (*second)(void *))
+{
+    cd_exec_t *e;
+    static int first_id; /* second's argument */
+    watched_log[0] = '\0';
+    CU_ASSERT_FATAL(cd_exec_create(&e, 1) == 0);
+    first_id = cd_exec_spawn(e, first_name, first, NULL);
+    CU_ASSERT_FATAL(first_id > 0);
+    CU_ASSERT_FATAL(cd_exec_spawn(e, second_name, second, &first_id) > 0);
+    ASSERT_INT_EQ(cd_exec_run(e), 0);
+    cd_exec_destroy(e);
 }

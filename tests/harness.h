@@ -62,6 +62,20 @@ child_run_t expect_broken_without_latency(const char *name, int threads,
                                           int iterations, int one, int other,
                                           int limit_ms);
 
+/* Runs scenario `name`'s variant free, at its defaults but for workers
+ * (0: the default) and the latency scale permille, in a child killed after
+ * limit_ms (the options of scenario_opts). */
+child_run_t run_workers_forked(const char *name, const char *variant,
+                               int workers, int permille, int limit_ms);
+
+/* Runs scenario `name`'s broken variant once, free, on one worker with the
+ * latency scale at 0 - the awaited call takes no time, yet the await still
+ * parks, so the bug of an event loop shows all the same - in a child killed
+ * after limit_ms. Fails the test at once unless the run finished, and fails
+ * it unless its verdict is VIOLATED. Returns the run. */
+child_run_t expect_broken_on_one_worker_without_latency(const char *name,
+                                                        int limit_ms);
+
 /* A controlled scheduler's set-up: strategy (CD_SCHED_PCT, _RANDOM) and
  * seed, with pct's depth 3 (random has no use for it) and the default step
  * bound. */
@@ -143,6 +157,12 @@ void expect_no_tsan_report(const cmd_out_t *o, const char *what,
  * run_cmd. */
 void run_concdemo(cmd_out_t *o, const char *const args[], const char *env,
                   int limit_ms);
+
+/* Runs concdemo with args like run_concdemo (no env addition) and fails
+ * the test unless it exits with exit_code and its stdout has out_has and
+ * its stderr err_has (either NULL: not checked). A failure names args. */
+void expect_concdemo(cmd_out_t *o, const char *const args[], int exit_code,
+                     const char *out_has, const char *err_has, int limit_ms);
 
 /* The text after the first "prefix" in text up to the end of its line,
  * copied into buf; NULL if text has no prefix. */
@@ -365,10 +385,33 @@ CU_pTest add_forked_test(CU_pSuite s, const char *name, CU_TestFunc body);
 void watched_begin(const char *who, int timeout_ms);
 void watched_end(void);
 /* What the tasks of a watched run said, in order ("a b c "): emptied by
- * watched_begin; watched_say appends "word " (under a lock: tasks on
- * several workers may say at once). */
+ * watched_begin (a suite that runs tasks without it empties it itself);
+ * watched_say appends "word " (under a lock: tasks on several workers may
+ * say at once). */
 extern char watched_log[1024];
 void watched_say(const char *word);
+/* Where "word " first stands in watched_log (its offset), or -1. */
+int said_at(const char *word);
+
+/* Where a thread or task stood when looked at: its state (a
+ * cd_thread_state value) and the object it waited on. */
+typedef struct where {
+    int state;
+    int waiting_on;
+} where_t;
+
+/* Where thread `id` stands now, from a fresh snapshot (snap()); a task
+ * may call it. */
+where_t where_is(int id);
+
+/* Runs two tasks on the one worker of a new executor: `first`, then
+ * `second`, whose argument points at first's id (so that it can look where
+ * first waits: the worker runs second only while first is parked).
+ * Empties watched_log first; fails the test at once unless both were
+ * spawned, and fails it unless the run returned 0. */
+void run_two_tasks_on_one_worker(const char *first_name, void (*first)(void *),
+                                 const char *second_name,
+                                 void (*second)(void *));
 
 /* ======================= watching the registry =========================== */
 
@@ -398,6 +441,14 @@ int await(snap_cond ok, int a, int b);
  * state (a cd_thread_state value). */
 int is_blocked_on(const cd_snapshot_t *s, int thread, int obj);
 int is_in_state(const cd_snapshot_t *s, int thread, int state);
+
+/* Threads and tasks of the registry not yet ended (parked, ready or
+ * blocked): 0 once a run left nothing behind. Uses snap(). */
+int live_tasks(void);
+
+/* Descriptors open now (of the first 1024): the same before and after a
+ * run that leaves nothing behind. */
+int open_fds(void);
 
 /* ====================== controlled runs in this process ==================== */
 

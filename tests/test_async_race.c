@@ -36,10 +36,8 @@ static void test_broken_double_charges_every_order_every_run(void)
 static void test_broken_even_without_latency(void)
 {
     /* Latency 0: the gateway takes no time, the await still parks. */
-    cd_run_opts_t o = scenario_opts("async-race", 0, 1, 0, LIMIT_MS);
-    child_run_t c = run_forked_opts("async-race", "broken", &o, LIMIT_MS);
-    CU_ASSERT_FATAL(c.finished);
-    ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
+    child_run_t c =
+        expect_broken_on_one_worker_without_latency("async-race", LIMIT_MS);
     ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "double_charged"),
                   cd_verdict_get_num(&c.r.verdict, "orders"));
 }

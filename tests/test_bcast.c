@@ -327,31 +327,21 @@ static void an_aborted_reader_ends(void)
 
 /* ================================= tasks ================================= */
 
-static char logbuf[256];
 static reader_t treader;
-static int parked_state, parked_on;
-
-static void say(const char *w)
-{
-    strncat(logbuf, w, sizeof logbuf - strlen(logbuf) - 2);
-    strcat(logbuf, " ");
-}
+static where_t parked;
 
 static void task_reader(void *arg)
 {
     (void)arg;
-    say("waits");
+    watched_say("waits");
     read_all(&treader);
-    say("closed");
+    watched_say("closed");
 }
 
 static void task_publisher(void *arg)
 {
-    int reader = *(int *)arg;
-    cd_snapshot_t *s = take_snapshot();
-    parked_state = tinfo(s, reader)->state;
-    parked_on = tinfo(s, reader)->waiting_on;
-    say("publishes");
+    parked = where_is(*(int *)arg);
+    watched_say("publishes");
     for (long v = 0; v < 3; v++) {
         CU_ASSERT_EQUAL(cd_bcast_send(&bc, &v), 0);
         cd_await_latency("between", 0);
@@ -361,23 +351,15 @@ static void task_publisher(void *arg)
 
 static void a_task_reader_parks_and_the_worker_runs_on(void)
 {
-    cd_exec_t *e;
-    static int reader;
     cd_reg_reset();
-    logbuf[0] = '\0';
     memset(&treader, 0, sizeof treader);
     CU_ASSERT_FATAL(cd_bcast_init(&bc, "config", sizeof(long), 4) == 0);
     CU_ASSERT_FATAL(cd_bcast_subscribe(&bc, &treader.sub, "reader") == 0);
-    CU_ASSERT_FATAL(cd_exec_create(&e, 1) == 0);
-    reader = cd_exec_spawn(e, "reader", task_reader, NULL);
-    CU_ASSERT_FATAL(reader > 0);
-    CU_ASSERT_FATAL(cd_exec_spawn(e, "publisher", task_publisher, &reader)
-                    > 0);
-    ASSERT_INT_EQ(cd_exec_run(e), 0);
-    cd_exec_destroy(e);
-    CU_ASSERT_STRING_EQUAL(logbuf, "waits publishes closed ");
-    ASSERT_INT_EQ(parked_state, CD_T_PARKED);
-    ASSERT_INT_EQ(parked_on, treader.sub.id);
+    run_two_tasks_on_one_worker("reader", task_reader, "publisher",
+                                task_publisher);
+    CU_ASSERT_STRING_EQUAL(watched_log, "waits publishes closed ");
+    ASSERT_INT_EQ(parked.state, CD_T_PARKED);
+    ASSERT_INT_EQ(parked.waiting_on, treader.sub.id);
     ASSERT_INT_EQ(treader.rc, -EPIPE);
     ASSERT_INT_EQ(treader.got, 3);
     ASSERT_INT_EQ(treader.gaps, 0);
@@ -459,25 +441,28 @@ static void controlled_lags_of_every_size_leave_no_gap_and_replay(void)
 
 void suite_bcast(void)
 {
-    CU_pSuite s = CU_add_suite("bcast", NULL, NULL);
-    add_forked_test(s, "every subscriber gets every message, in order",
-                    every_subscriber_gets_every_message_in_order);
-    add_forked_test(s, "bad sizes are refused", bad_sizes_are_refused);
-    add_forked_test(s, "a lagging subscriber is told exactly what it missed",
-                    a_lagging_subscriber_is_told_exactly_what_it_missed);
-    add_forked_test(s, "memory stays bounded however far one falls behind",
-                    memory_stays_bounded_however_far_a_subscriber_falls);
-    add_forked_test(s, "a late subscriber reads from its subscription on",
-                    a_late_subscriber_reads_from_its_subscription_on);
-    add_forked_test(s, "a send wakes a waiting reader; close ends it",
-                    a_send_wakes_a_waiting_reader_and_close_ends_it);
-    add_forked_test(s, "after close, readers drain then get EPIPE",
-                    after_close_readers_drain_then_get_epipe);
-    add_forked_test(s, "threads: no reader ever sees a silent gap",
-                    threads_no_reader_ever_sees_a_silent_gap);
-    add_forked_test(s, "an aborted reader ends", an_aborted_reader_ends);
-    add_forked_test(s, "a task reader parks, the worker runs on",
-                    a_task_reader_parks_and_the_worker_runs_on);
-    add_forked_test(s, "controlled: lags of every size, no gap, replay",
-                    controlled_lags_of_every_size_leave_no_gap_and_replay);
+    static const suite_test_t tests[] = {
+        { "every subscriber gets every message, in order",
+          every_subscriber_gets_every_message_in_order },
+        { "bad sizes are refused", bad_sizes_are_refused },
+        { "a lagging subscriber is told exactly what it missed",
+          a_lagging_subscriber_is_told_exactly_what_it_missed },
+        { "memory stays bounded however far one falls behind",
+          memory_stays_bounded_however_far_a_subscriber_falls },
+        { "a late subscriber reads from its subscription on",
+          a_late_subscriber_reads_from_its_subscription_on },
+        { "a send wakes a waiting reader; close ends it",
+          a_send_wakes_a_waiting_reader_and_close_ends_it },
+        { "after close, readers drain then get EPIPE",
+          after_close_readers_drain_then_get_epipe },
+        { "threads: no reader ever sees a silent gap",
+          threads_no_reader_ever_sees_a_silent_gap },
+        { "an aborted reader ends", an_aborted_reader_ends },
+        { "a task reader parks, the worker runs on",
+          a_task_reader_parks_and_the_worker_runs_on },
+        { "controlled: lags of every size, no gap, replay",
+          controlled_lags_of_every_size_leave_no_gap_and_replay },
+        { NULL, NULL },
+    };
+    add_forked_suite("bcast", tests);
 }

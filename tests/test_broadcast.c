@@ -160,15 +160,12 @@ static void on_one_cpu_broken_exits_1_and_bounded_0(void)
 
 static void explore_finds_the_backlog_and_the_replay_repeats_it(void)
 {
-    static explore_found_t f;
     static cmd_out_t again;
-    const char *argv[] = { "explore", "broadcast", NULL };
-    run_concdemo(&out, argv, NULL, CMD_LIMIT_MS);
-    expect_explore_found(&out, "broadcast [broken]: ", &f);
-    ASSERT_STR_HAS(f.verdict, "VIOLATED \xe2\x80\x94 ");
-    ASSERT_STR_HAS(f.verdict, "its queue held them all");
-    expect_printed_run_repeats(&again, f.replay, NULL, f.verdict, NULL,
-                               CMD_LIMIT_MS);
+    static const char *const args[] = { "broadcast", NULL };
+    static const char *const verdict[] = { "VIOLATED \xe2\x80\x94 ",
+                                           "its queue held them all", NULL };
+    expect_explore_finds_and_replays(&out, &again, args, verdict, NULL, NULL,
+                                     CMD_LIMIT_MS);
 }
 
 /* pct and random at the explore sizes (two edges, 48 updates: enough

@@ -472,39 +472,29 @@ static void many_producers_one_consumer_lose_nothing(void)
  * that unblocks it. The log is exact there: a task gives its worker up
  * only where it parks. */
 static cd_chan_t tch;
-static char tlog[512];
 static int t_rc[4];
-static int t_parked_state, t_parked_on;
-
-static void tsay(const char *w)
-{
-    strncat(tlog, w, sizeof tlog - strlen(tlog) - 2);
-    strcat(tlog, " ");
-}
+static where_t t_parked;
 
 static void task_receives_three(void *arg)
 {
     (void)arg;
     int v;
     for (int i = 0; i < 3; i++) {
-        tsay("wants");
+        watched_say("wants");
         t_rc[0] = cd_chan_recv(&tch, &v);
-        tsay(t_rc[0] == 0 ? (v == i ? "got" : "wrong") : "failed");
+        watched_say(t_rc[0] == 0 ? (v == i ? "got" : "wrong") : "failed");
     }
     t_rc[0] = cd_chan_recv(&tch, &v);
-    tsay(t_rc[0] == -EPIPE ? "closed" : "not-closed");
+    watched_say(t_rc[0] == -EPIPE ? "closed" : "not-closed");
 }
 
 /* Fills the channel of 1 and parks on the second send, until the
  * receiver has made room. */
 static void task_sends_three(void *arg)
 {
-    int receiver = *(int *)arg;
-    const cd_snapshot_t *s = take_snapshot();
-    t_parked_state = tinfo(s, receiver)->state;
-    t_parked_on = tinfo(s, receiver)->waiting_on;
+    t_parked = where_is(*(int *)arg);
     for (int i = 0; i < 3; i++) {
-        tsay("sends");
+        watched_say("sends");
         t_rc[1] = cd_chan_send(&tch, &i);
     }
     CU_ASSERT_EQUAL(cd_chan_close(&tch), 0);
@@ -512,25 +502,17 @@ static void task_sends_three(void *arg)
 
 static void a_waiting_task_parks_and_its_worker_runs_the_other(void)
 {
-    cd_exec_t *e;
-    static int receiver;
     cd_reg_reset();
-    tlog[0] = '\0';
     CU_ASSERT_FATAL(cd_chan_init(&tch, "jobs", sizeof(int), 1) == 0);
-    CU_ASSERT_FATAL(cd_exec_create(&e, 1) == 0);
-    receiver = cd_exec_spawn(e, "consumer", task_receives_three, NULL);
-    CU_ASSERT_FATAL(receiver > 0);
-    CU_ASSERT_FATAL(cd_exec_spawn(e, "producer", task_sends_three, &receiver)
-                    > 0);
-    ASSERT_INT_EQ(cd_exec_run(e), 0);
-    cd_exec_destroy(e);
+    run_two_tasks_on_one_worker("consumer", task_receives_three, "producer",
+                                task_sends_three);
     /* The consumer parks on the empty channel; the producer's second send
      * finds it full (capacity 1) and parks; each hand-over wakes the
      * other. */
-    CU_ASSERT_STRING_EQUAL(tlog, "wants sends sends got wants sends got "
-                                 "wants got closed ");
-    ASSERT_INT_EQ(t_parked_state, CD_T_PARKED);
-    ASSERT_INT_EQ(t_parked_on, tch.id);
+    CU_ASSERT_STRING_EQUAL(watched_log, "wants sends sends got wants sends "
+                                        "got wants got closed ");
+    ASSERT_INT_EQ(t_parked.state, CD_T_PARKED);
+    ASSERT_INT_EQ(t_parked.waiting_on, tch.id);
     ASSERT_INT_EQ(t_rc[1], 0);
     ASSERT_INT_EQ(obj_info(tch.id)->nwaiters, 0);
     cd_chan_destroy(&tch);

@@ -52,63 +52,51 @@
 
 static cmd_out_t out;
 
-static long num(const child_run_t *c, const char *key)
+static void room_stalled(const child_run_t *c)
 {
-    return (long)cd_verdict_get_num(&c->r.verdict, key);
-}
-
-static child_run_t run_workers(const char *variant, int workers)
-{
-    const cd_scenario_t *s = cd_scenario_find("chat");
-    cd_run_opts_t o = { .params = s->defaults, .timeout_ms = LIMIT_MS - 2000,
-                        .latency_permille = 1000 };
-    o.params.workers = workers;
-    return run_forked_opts("chat", variant, &o, LIMIT_MS);
+    ASSERT_INT_EQ(fig(c, "expected"), FAST * FAST * MSGS);
+    ASSERT_INT_EQ(fig(c, "delivered"), STALL_AT);
+    ASSERT_INT_EQ(fig(c, "stalled"), 1);
+    CU_ASSERT(fig(c, "port") > 0);
+    ASSERT_STR_HAS(c->r.verdict.observed, "the room stalled");
 }
 
 static void broken_stalls_the_room_every_run(void)
 {
-    for (int i = 0; i < RUNS; i++) {
-        child_run_t c = run_forked("chat", "broken", 0, 0, LIMIT_MS);
-        CU_ASSERT_FATAL(c.finished);
-        ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
-        ASSERT_INT_EQ(num(&c, "expected"), FAST * FAST * MSGS);
-        ASSERT_INT_EQ(num(&c, "delivered"), STALL_AT);
-        ASSERT_INT_EQ(num(&c, "stalled"), 1);
-        CU_ASSERT(num(&c, "port") > 0);
-        ASSERT_STR_HAS(c.r.verdict.observed, "the room stalled");
-    }
+    expect_every_free_run("chat", "broken", RUNS, CD_VIOLATED, room_stalled,
+                          LIMIT_MS);
+}
+
+static void everything_delivered(const child_run_t *c)
+{
+    ASSERT_INT_EQ(fig(c, "delivered"), FAST * FAST * MSGS);
+    ASSERT_INT_EQ(fig(c, "stalled"), 0);
+    ASSERT_CLEAN_EXIT(*c);
 }
 
 static void outbox_delivers_everything_every_run(void)
 {
-    for (int i = 0; i < RUNS; i++) {
-        child_run_t c = run_forked("chat", "outbox", 0, 0, LIMIT_MS);
-        CU_ASSERT_FATAL(c.finished);
-        ASSERT_INT_EQ(c.r.verdict.status, CD_HELD);
-        ASSERT_INT_EQ(num(&c, "delivered"), FAST * FAST * MSGS);
-        ASSERT_INT_EQ(num(&c, "stalled"), 0);
-        ASSERT_CLEAN_EXIT(c);
-    }
+    expect_every_free_run("chat", "outbox", RUNS, CD_HELD,
+                          everything_delivered, LIMIT_MS);
 }
 
 static void outbox_holds_on_three_workers(void)
 {
     for (int i = 0; i < RUNS; i++) {
-        child_run_t c = run_workers("outbox", 3);
+        child_run_t c = run_workers_forked("chat", "outbox", 3, 1000, LIMIT_MS);
         CU_ASSERT_FATAL(c.finished);
         ASSERT_INT_EQ(c.r.verdict.status, CD_HELD);
-        ASSERT_INT_EQ(num(&c, "delivered"), FAST * FAST * MSGS);
+        ASSERT_INT_EQ(fig(&c, "delivered"), FAST * FAST * MSGS);
     }
 }
 
 static void broken_stalls_on_three_workers_too(void)
 {
-    child_run_t c = run_workers("broken", 3);
+    child_run_t c = run_workers_forked("chat", "broken", 3, 1000, LIMIT_MS);
     CU_ASSERT_FATAL(c.finished);
     ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
-    ASSERT_INT_EQ(num(&c, "stalled"), 1);
-    ASSERT_INT_EQ(num(&c, "delivered"), STALL_AT);
+    ASSERT_INT_EQ(fig(&c, "stalled"), 1);
+    ASSERT_INT_EQ(fig(&c, "delivered"), STALL_AT);
 }
 
 /* The worksheet's figures: a controlled run prints the same every time,
@@ -120,25 +108,22 @@ static void controlled_runs_print_the_same_figures(void)
                                           1, LIMIT_MS);
         CU_ASSERT_FATAL(b.finished);
         ASSERT_INT_EQ(b.r.verdict.status, CD_VIOLATED);
-        ASSERT_INT_EQ(num(&b, "delivered"), STALL_AT);
+        ASSERT_INT_EQ(fig(&b, "delivered"), STALL_AT);
         ASSERT_STR_HAS(b.r.verdict.observed, "the fast clients got 52 of "
                        "640 messages (13 lines)");
         child_run_t f = run_seeded_forked("chat", "outbox", CD_SCHED_RANDOM,
                                           1, LIMIT_MS);
         CU_ASSERT_FATAL(f.finished);
         ASSERT_INT_EQ(f.r.verdict.status, CD_HELD);
-        ASSERT_INT_EQ(num(&f, "delivered"), FAST * FAST * MSGS);
-        ASSERT_INT_EQ(num(&f, "slow_dropped"), DROPPED_RANDOM_1);
-        ASSERT_INT_EQ(num(&f, "slow_disconnected"), 0);
+        ASSERT_INT_EQ(fig(&f, "delivered"), FAST * FAST * MSGS);
+        ASSERT_INT_EQ(fig(&f, "slow_dropped"), DROPPED_RANDOM_1);
+        ASSERT_INT_EQ(fig(&f, "slow_disconnected"), 0);
     }
 }
 
 static child_run_t run_disconnect(int workers)
 {
-    const cd_scenario_t *s = cd_scenario_find("chat");
-    cd_run_opts_t o = { .params = s->defaults, .timeout_ms = LIMIT_MS - 2000,
-                        .latency_permille = 1000 };
-    o.params.workers = workers;
+    cd_run_opts_t o = scenario_opts("chat", 0, workers, 1000, LIMIT_MS);
     o.params.slow_policy = CD_SLOW_DISCONNECT;
     return run_forked_opts("chat", "outbox", &o, LIMIT_MS);
 }
@@ -152,38 +137,17 @@ static void disconnect_policy_hangs_up_after_n_drops(void)
         child_run_t c = run_disconnect(workers);
         CU_ASSERT_FATAL(c.finished);
         ASSERT_INT_EQ(c.r.verdict.status, CD_HELD);
-        ASSERT_INT_EQ(num(&c, "delivered"), FAST * FAST * MSGS);
-        ASSERT_INT_EQ(num(&c, "slow_disconnected"), 1);
-        ASSERT_INT_EQ(num(&c, "slow_dropped"), KICK_AFTER);
+        ASSERT_INT_EQ(fig(&c, "delivered"), FAST * FAST * MSGS);
+        ASSERT_INT_EQ(fig(&c, "slow_disconnected"), 1);
+        ASSERT_INT_EQ(fig(&c, "slow_dropped"), KICK_AFTER);
         ASSERT_STR_HAS(c.r.verdict.observed, "hung up on after its outbox "
                        "dropped 16");
         ASSERT_CLEAN_EXIT(c);
     }
 }
 
-static int open_fds(void)
-{
-    int n = 0;
-    for (int fd = 0; fd < 1024; fd++)
-        if (fcntl(fd, F_GETFD) != -1)
-            n++;
-    return n;
-}
-
 /* Runs a variant in this (forked) process: afterwards the same
  * descriptors are open as before, and every task has ended. */
-static int live_tasks(void)
-{
-    cd_snapshot_t *snapshot = snap();
-    cd_reg_snapshot(snapshot);
-    int live = 0;
-    for (int i = 0; i < snapshot->nthreads; i++) {
-        int st = snapshot->threads[i].state;
-        live += st == CD_T_PARKED || st == CD_T_READY || st == CD_T_BLOCKED;
-    }
-    return live;
-}
-
 static int leaves_nothing_behind_with(int variant, int policy)
 {
     const cd_scenario_t *s = cd_scenario_find("chat");
@@ -400,15 +364,16 @@ static void server_read(server_t *s, int ms)
     s->text[s->have] = '\0';
 }
 
+static int server_stop(server_t *s, int sig);
+
 /* Starts `concdemo chat --serve 0 ARGS` and reads its port from the line
  * that says how to connect. 0, or -1 (the test failed) if it did not say
- * within CLIENT_WAIT_MS. */
+ * within CLIENT_WAIT_MS: then the server is killed and reaped here. */
 static int server_start(server_t *s, const char *fix, const char *policy)
 {
     int fds[2];
     memset(s, 0, sizeof *s);
-    if (pipe(fds) != 0)
-        return -1;
+    CU_ASSERT_FATAL(pipe(fds) == 0);
     s->pid = fork();
     if (s->pid == 0) {
         dup2(fds[1], 1);
@@ -424,6 +389,7 @@ static int server_start(server_t *s, const char *fix, const char *policy)
         execv(argv[0], (char *const *)argv);
         _exit(127);
     }
+    CU_ASSERT_FATAL(s->pid > 0); /* server_stop must never kill(-1) */
     close(fds[1]);
     s->out = fds[0];
     int64_t end = now_ms() + CLIENT_WAIT_MS;
@@ -433,7 +399,10 @@ static int server_start(server_t *s, const char *fix, const char *policy)
     if (at)
         s->port = atoi(at + strlen("nc 127.0.0.1 "));
     CU_ASSERT(s->port > 0);
-    return s->port > 0 ? 0 : -1;
+    if (s->port > 0)
+        return 0;
+    server_stop(s, SIGKILL);
+    return -1;
 }
 
 /* Descriptors the server has open (-1: it is gone). */
@@ -489,10 +458,8 @@ static int server_stop(server_t *s, int sig)
 static void serve_chats_and_ends_on_sigterm(void)
 {
     server_t s;
-    if (server_start(&s, "--fixed=outbox", NULL) != 0) {
-        server_stop(&s, SIGKILL);
+    if (server_start(&s, "--fixed=outbox", NULL) != 0)
         return;
-    }
     int idle_fds = server_fds(&s);
     client_t *ada = client_in_lobby(s.port, "ada");
     client_t *bob = client_in_lobby(s.port, "bob");
@@ -521,10 +488,8 @@ static void serve_answers_bad_input_and_serves_the_rest(void)
 {
     for (int variant = 0; variant < 2; variant++) {
         server_t s;
-        if (server_start(&s, variant ? "--fixed=outbox" : NULL, NULL) != 0) {
-            server_stop(&s, SIGKILL);
+        if (server_start(&s, variant ? "--fixed=outbox" : NULL, NULL) != 0)
             return;
-        }
         int idle_fds = server_fds(&s);
         /* One connects and says nothing: it is greeted, and waits alone. */
         client_t *mute = client_new(s.port);
@@ -573,10 +538,8 @@ static void serve_answers_bad_input_and_serves_the_rest(void)
 static void serve_takes_a_crowd_of_200(void)
 {
     server_t s;
-    if (server_start(&s, "--fixed=outbox", NULL) != 0) {
-        server_stop(&s, SIGKILL);
+    if (server_start(&s, "--fixed=outbox", NULL) != 0)
         return;
-    }
     int idle_fds = server_fds(&s);
     static client_t *crowd[CROWD];
     int greeted = 0, full = 0;
@@ -619,10 +582,8 @@ static void serve_slow_client(const char *fix, const char *policy,
                               int stalls, int kicked)
 {
     server_t s;
-    if (server_start(&s, fix, policy) != 0) {
-        server_stop(&s, SIGKILL);
+    if (server_start(&s, fix, policy) != 0)
         return;
-    }
     client_t *sleeper = client_in_lobby_rcvbuf(s.port, "sleeper", 4096);
     client_t *ada = client_in_lobby(s.port, "ada");
     client_t *bob = client_in_lobby(s.port, "bob");
@@ -757,37 +718,30 @@ CHILD_TEST(serve_outbox_leaves_no_socket_or_task_behind)
 
 static void serve_refuses_what_it_cannot_do(void)
 {
-    const char *policy_broken[] = { "chat", "--slow-policy=disconnect", NULL };
-    run_concdemo(&out, policy_broken, NULL, LIMIT_MS);
-    ASSERT_INT_EQ(out.exit_code, 2);
-    ASSERT_STR_HAS(out.err, "add --fixed=outbox");
-    const char *other[] = { "race", "--serve", NULL };
-    run_concdemo(&out, other, NULL, LIMIT_MS);
-    ASSERT_INT_EQ(out.exit_code, 2);
-    ASSERT_STR_HAS(out.err, "--serve is for a scenario with a server (chat)");
-    const char *sched[] = { "chat", "--serve", "--sched=random:1", NULL };
-    run_concdemo(&out, sched, NULL, LIMIT_MS);
-    ASSERT_INT_EQ(out.exit_code, 2);
-    const char *port[] = { "chat", "--serve", "70000", NULL };
-    run_concdemo(&out, port, NULL, LIMIT_MS);
-    ASSERT_INT_EQ(out.exit_code, 2);
-    ASSERT_STR_HAS(out.err, "--serve must be between 0 and 65535");
-    const char *policy[] = { "chat", "--fixed", "--slow-policy=later", NULL };
-    run_concdemo(&out, policy, NULL, LIMIT_MS);
-    ASSERT_INT_EQ(out.exit_code, 2);
-    ASSERT_STR_HAS(out.err, "unknown policy 'later' (drop, disconnect)");
+    static const struct {
+        const char *args[4];
+        const char *err_has; /* NULL: the exit code only */
+    } bad[] = {
+        { { "chat", "--slow-policy=disconnect" }, "add --fixed=outbox" },
+        { { "race", "--serve" },
+          "--serve is for a scenario with a server (chat)" },
+        { { "chat", "--serve", "--sched=random:1" }, NULL },
+        { { "chat", "--serve", "70000" },
+          "--serve must be between 0 and 65535" },
+        { { "chat", "--fixed", "--slow-policy=later" },
+          "unknown policy 'later' (drop, disconnect)" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        expect_concdemo(&out, bad[i].args, 2, NULL, bad[i].err_has, LIMIT_MS);
 }
 
 static void exit_codes_are_the_verdicts(void)
 {
     const char *broken[] = { "chat", NULL };
-    run_concdemo(&out, broken, NULL, LIMIT_MS);
-    ASSERT_INT_EQ(out.exit_code, 1);
-    ASSERT_STR_HAS(out.out, "chat [broken]: VIOLATED");
+    expect_concdemo(&out, broken, 1, "chat [broken]: VIOLATED", NULL,
+                    LIMIT_MS);
     const char *fixed[] = { "chat", "--fixed=outbox", NULL };
-    run_concdemo(&out, fixed, NULL, LIMIT_MS);
-    ASSERT_INT_EQ(out.exit_code, 0);
-    ASSERT_STR_HAS(out.out, "chat [outbox]: HELD");
+    expect_concdemo(&out, fixed, 0, "chat [outbox]: HELD", NULL, LIMIT_MS);
 }
 
 void suite_chat(void)

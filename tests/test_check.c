@@ -281,6 +281,17 @@ static char *edit_text(char *text, const char *what, const char *with)
     return edited;
 }
 
+/* test_file() for text made here (freed here): fails the test at once if
+ * the text is NULL - an edit that did not apply - or was not written. */
+static const char *file_of_text(const char *dir, const char *name, char *text)
+{
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    const char *path = test_file(dir, name, text);
+    free(text);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+    return path;
+}
+
 static char *edited_starter(const char *what, const char *with)
 {
     return edit_text(slurp("lessons/exercises/race.c"), what, with);
@@ -292,10 +303,7 @@ static void a_crash_in_the_learners_code_is_reported(void)
                                 "    cd_point(\"check status\");\n"
                                 "    if (o->id >= 0)\n"
                                 "        abort();");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
-    const char *path = test_file("crash", "race.c", text);
-    free(text);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+    const char *path = file_of_text("crash", "race.c", text);
     check("race", path, 0);
     ASSERT_INT_EQ(out.exit_code, 1);
     /* The stage it crashed in says so, and the checker says how. */
@@ -320,10 +328,7 @@ static void db_race_instances_are_sandboxed(void)
                                    "        _exit(0);\n");
     text = edit_text(text, "#include \"harness/db_race.h\"",
                      "#include <unistd.h>\n#include \"harness/db_race.h\"");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
-    const char *path = test_file("dbfork", "db_race.c", text);
-    free(text);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+    const char *path = file_of_text("dbfork", "db_race.c", text);
     check("db-race", path, 0);
     show_on_failure(out.exit_code == 1 && strstr(flat, "tried to start a "
                                                  "process"));
@@ -345,10 +350,7 @@ static void db_race_is_judged_from_the_databases(void)
                      "        /* ...both");
     text = edit_text(text, "#include \"harness/db_race.h\"",
                      "#include <stdio.h>\n#include \"harness/db_race.h\"");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
-    const char *path = test_file("dbnoop", "db_race.c", text);
-    free(text);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+    const char *path = file_of_text("dbnoop", "db_race.c", text);
     check("db-race", path, 0);
     show_on_failure(out.exit_code == 1);
     ASSERT_INT_EQ(out.exit_code, 1);
@@ -373,10 +375,7 @@ static void a_spin_loop_under_the_scheduler_still_ends(void)
     text = edit_text(text, "before either marks it paid */\n    }\n",
                      "before either marks it paid */\n    }\n"
                      "    busy = 0;\n");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
-    const char *path = test_file("spin", "race.c", text);
-    free(text);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+    const char *path = file_of_text("spin", "race.c", text);
     check("race", path, 0);
     ASSERT_INT_EQ(out.exit_code, 1);
     ASSERT_STR_HAS(out.out, "explore   FAIL  threads did not stop");
@@ -602,10 +601,7 @@ static void a_file_that_defines_more_than_its_part_fails_the_build(void)
     char *text = edited_starter("void checkout(shop_t *s, order_t *o)",
                                 "__attribute__((unused)) static void "
                                 "pay(shop_t *s, order_t *o)");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
-    const char *path = test_file("defines-too-little", "race.c", text);
-    free(text);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+    const char *path = file_of_text("defines-too-little", "race.c", text);
     check("race", path, 0);
     ASSERT_INT_EQ(out.exit_code, 2);
     ASSERT_STR_HAS(out.out, "undefined reference to `checkout'");
@@ -622,10 +618,7 @@ static void a_define_in_the_learners_file_cannot_change_the_grade(void)
                                 "#include \"scenario.h\"\n"
                                 "#define CD_VIOLATED CD_HELD\n"
                                 "#define CD_DEADLOCK CD_HELD\n");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
-    const char *path = test_file("define-verdict", "race.c", text);
-    free(text);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+    const char *path = file_of_text("define-verdict", "race.c", text);
     check("race", path, 0);
     expect_exit(1);
     ASSERT_STR_HAS(out.out, "FAIL race: failed: free explore");
@@ -670,10 +663,7 @@ static void a_blocked_result_path_cannot_pass(void)
     char *text = edited_starter("    cd_point(\"check status\");",
                                 "    cd_point(\"check status\");\n"
                                 "    exit(0);");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
-    const char *path = test_file("blocked-result", "race.c", text);
-    free(text);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+    const char *path = file_of_text("blocked-result", "race.c", text);
     char abs[PATH_MAX], blocked[PATH_MAX + 64];
     CU_ASSERT_PTR_NOT_NULL_FATAL(realpath(path, abs));
     snprintf(blocked, sizeof blocked, "build/exercises/race-%08x",
@@ -695,10 +685,7 @@ static void two_checks_of_one_file_at_once_both_fail(void)
      * same time. */
     for (int round = 0; round < 3; round++) {
         char *text = slurp("lessons/exercises/race.c");
-        CU_ASSERT_PTR_NOT_NULL_FATAL(text);
-        const char *path = test_file("together", "race.c", text);
-        free(text);
-        CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+        const char *path = file_of_text("together", "race.c", text);
         char outs[2][64];
         pid_t pids[2];
         for (int i = 0; i < 2; i++) {
@@ -963,10 +950,7 @@ static void a_part_of_another_exercise_or_starter_is_refused(void)
     char *text = edit_text(slurp("lessons/answers/race.patch"),
                            "     int ncustomers; /* customers",
                            "     int ncustomer; /* customers");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
-    const char *path = test_file("stale-part", "race.c", text);
-    free(text);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+    const char *path = file_of_text("stale-part", "race.c", text);
     const char *stale[] = { concdemo_bin(), "check", "race", "--file", path,
                             NULL };
     expect_one_line_error(stale, "race.c: the change at its line 4 does not "

@@ -95,15 +95,12 @@ static void on_one_cpu_broken_exits_1_and_fixes_0(void)
 
 static void explore_finds_the_lost_update_and_the_replay_repeats_it(void)
 {
-    static explore_found_t f;
     static cmd_out_t again;
-    const char *argv[] = { "explore", "counter", NULL };
-    run_concdemo(&out, argv, TSAN_ENV, CMD_LIMIT_MS);
-    expect_explore_found(&out, "counter [broken]: ", &f);
-    ASSERT_STR_HAS(f.verdict, "VIOLATED \xe2\x80\x94 ");
-    ASSERT_STR_HAS(f.verdict, "2 views served, 1 counted: 1 lost");
-    expect_printed_run_repeats(&again, f.replay, NULL, f.verdict, TSAN_ENV,
-                               CMD_LIMIT_MS);
+    static const char *const args[] = { "counter", NULL };
+    static const char *const verdict[] = {
+        "VIOLATED \xe2\x80\x94 ", "2 views served, 1 counted: 1 lost", NULL };
+    expect_explore_finds_and_replays(&out, &again, args, verdict, NULL,
+                                     TSAN_ENV, CMD_LIMIT_MS);
 }
 
 static void fixes_hold_under_explore(void)

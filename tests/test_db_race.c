@@ -34,12 +34,7 @@ static char pg_dir[256];
 
 static cd_run_opts_t opts(int instances, const char *db, int kill_one)
 {
-    const cd_scenario_t *s = cd_scenario_find("db-race");
-    cd_run_opts_t o = {
-        .params = s->defaults,
-        .timeout_ms = LIMIT_MS - 2000,
-        .latency_permille = SCALE,
-    };
+    cd_run_opts_t o = scenario_opts("db-race", 0, 0, SCALE, LIMIT_MS);
     if (instances)
         o.params.instances = instances;
     o.params.db = db;

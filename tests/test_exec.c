@@ -35,15 +35,6 @@ static void begin(int timeout_ms) { watched_begin("test_exec", timeout_ms); }
 static void end(void) { watched_end(); }
 static void say(const char *word) { watched_say(word); }
 
-/* Position of word in the log, or -1. */
-static int pos(const char *word)
-{
-    char key[64];
-    snprintf(key, sizeof key, "%s ", word);
-    const char *p = strstr(logbuf, key);
-    return p ? (int)(p - logbuf) : -1;
-}
-
 static cd_snapshot_t *snapshot(void)
 {
     cd_snapshot_t *s = malloc(sizeof *s); /* too big for a task's stack */
@@ -169,7 +160,7 @@ static void test_await_parks_and_another_task_runs(void)
     if (strncmp(logbuf, "A1 B1 B2 C1 ", 12) != 0)
         fprintf(stderr, "\n  log: %s\n", logbuf);
     /* a went on only after its 100 ms timer; c's await of 0 returned. */
-    CU_ASSERT(pos("A2") > pos("B2") && pos("C2") > pos("C1"));
+    CU_ASSERT(said_at("A2") > said_at("B2") && said_at("C2") > said_at("C1"));
     CU_ASSERT(cd_now_ns() - t0 >= 100 * 1000000LL);
     cd_exec_destroy(e);
     end();
@@ -300,9 +291,10 @@ static void test_keyed_amutex_orders_same_key_interleaves_others(void)
         cd_exec_spawn(e, jobs[i].in, keyed_task, &jobs[i]);
     ASSERT_INT_EQ(cd_exec_run(e), 0);
     /* k1b waited for k1a (same key); k2 went in while k1a was inside. */
-    CU_ASSERT(pos("k1a-") >= 0 && pos("k1a-") < pos("k1b+"));
-    CU_ASSERT(pos("k2+") >= 0 && pos("k2+") < pos("k1a-"));
-    if (!(pos("k1a-") < pos("k1b+") && pos("k2+") < pos("k1a-")))
+    CU_ASSERT(said_at("k1a-") >= 0 && said_at("k1a-") < said_at("k1b+"));
+    CU_ASSERT(said_at("k2+") >= 0 && said_at("k2+") < said_at("k1a-"));
+    if (!(said_at("k1a-") < said_at("k1b+") &&
+          said_at("k2+") < said_at("k1a-")))
         fprintf(stderr, "\n  log: %s\n", logbuf);
     ASSERT_INT_EQ(atomic_load(&max_same), 1);
     ASSERT_INT_EQ(atomic_load(&max_all), 2);

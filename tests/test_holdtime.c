@@ -31,11 +31,6 @@
 
 static cmd_out_t out;
 
-static long num(const child_run_t *c, const char *key)
-{
-    return (long)cd_verdict_get_num(&c->r.verdict, key);
-}
-
 /* A run of variant under the controlled scheduler (random, seed 1): one
  * thread at a time on a virtual clock, sleeps ending by their deadlines. */
 static child_run_t run_controlled(const char *variant)
@@ -53,16 +48,16 @@ static child_run_t run_controlled(const char *variant)
 static void expect_serial(const child_run_t *c, int permille_over)
 {
     ASSERT_INT_EQ(c->r.verdict.status, CD_VIOLATED);
-    ASSERT_INT_EQ(num(c, "reports"), REPORTS);
-    ASSERT_INT_EQ(num(c, "rendered_under_lock"), REPORTS);
-    ASSERT_INT_EQ(num(c, "max_rendering_at_once"), 1);
-    if (num(c, "lock_held_permille") <= permille_over)
+    ASSERT_INT_EQ(fig(c, "reports"), REPORTS);
+    ASSERT_INT_EQ(fig(c, "rendered_under_lock"), REPORTS);
+    ASSERT_INT_EQ(fig(c, "max_rendering_at_once"), 1);
+    if (fig(c, "lock_held_permille") <= permille_over)
         fprintf(stderr, "\n  lock held %ld permille, expected over %d: %s\n",
-                num(c, "lock_held_permille"), permille_over,
+                fig(c, "lock_held_permille"), permille_over,
                 c->r.verdict.observed);
-    CU_ASSERT(num(c, "lock_held_permille") > permille_over);
-    ASSERT_INT_EQ(num(c, "sales_lost"), 0);
-    ASSERT_INT_EQ(num(c, "went_back"), 0);
+    CU_ASSERT(fig(c, "lock_held_permille") > permille_over);
+    ASSERT_INT_EQ(fig(c, "sales_lost"), 0);
+    ASSERT_INT_EQ(fig(c, "went_back"), 0);
     ASSERT_STR_HAS(c->r.verdict.observed, "32 of 32 reports rendered "
                    "holding the board's lock");
 }
@@ -74,19 +69,19 @@ static void expect_serial(const child_run_t *c, int permille_over)
 static void expect_parallel(const child_run_t *c, int permille_under)
 {
     ASSERT_INT_EQ(c->r.verdict.status, CD_HELD);
-    ASSERT_INT_EQ(num(c, "reports"), REPORTS);
-    ASSERT_INT_EQ(num(c, "rendered_under_lock"), 0);
+    ASSERT_INT_EQ(fig(c, "reports"), REPORTS);
+    ASSERT_INT_EQ(fig(c, "rendered_under_lock"), 0);
     if (permille_under <= 1000) /* the overlap, where it is the run's */
-        CU_ASSERT(num(c, "max_rendering_at_once") > 1);
-    if (num(c, "lock_held_permille") >= permille_under)
+        CU_ASSERT(fig(c, "max_rendering_at_once") > 1);
+    if (fig(c, "lock_held_permille") >= permille_under)
         fprintf(stderr, "\n  lock held %ld permille, expected under %d: %s\n",
-                num(c, "lock_held_permille"), permille_under,
+                fig(c, "lock_held_permille"), permille_under,
                 c->r.verdict.observed);
-    CU_ASSERT(num(c, "lock_held_permille") < permille_under);
-    ASSERT_INT_EQ(num(c, "sales"), SALES);
-    ASSERT_INT_EQ(num(c, "sales_in_totals"), SALES);
-    ASSERT_INT_EQ(num(c, "sales_lost"), 0);
-    ASSERT_INT_EQ(num(c, "went_back"), 0);
+    CU_ASSERT(fig(c, "lock_held_permille") < permille_under);
+    ASSERT_INT_EQ(fig(c, "sales"), SALES);
+    ASSERT_INT_EQ(fig(c, "sales_in_totals"), SALES);
+    ASSERT_INT_EQ(fig(c, "sales_lost"), 0);
+    ASSERT_INT_EQ(fig(c, "went_back"), 0);
 }
 
 static void broken_renders_one_at_a_time_every_run(void)
@@ -130,10 +125,10 @@ static void no_check_loses_sales_every_run(void)
         CU_ASSERT_FATAL(c.finished);
         ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
         /* It renders as copy-out does; what it puts back loses sales. */
-        ASSERT_INT_EQ(num(&c, "rendered_under_lock"), 0);
-        CU_ASSERT(num(&c, "max_rendering_at_once") > 1);
-        CU_ASSERT(num(&c, "sales_lost") > 0);
-        ASSERT_INT_EQ(num(&c, "sales"), SALES);
+        ASSERT_INT_EQ(fig(&c, "rendered_under_lock"), 0);
+        CU_ASSERT(fig(&c, "max_rendering_at_once") > 1);
+        CU_ASSERT(fig(&c, "sales_lost") > 0);
+        ASSERT_INT_EQ(fig(&c, "sales"), SALES);
         ASSERT_STR_HAS(c.r.verdict.observed, "sales lost from the totals");
     }
 }
@@ -144,18 +139,18 @@ static void figures_are_exact_under_the_controlled_scheduler(void)
     CU_ASSERT_FATAL(c.finished);
     expect_serial(&c, 999);
     /* Virtual time: the run is exactly the 32 reports end to end. */
-    ASSERT_INT_EQ(num(&c, "elapsed_us"), REPORTS * 5000);
+    ASSERT_INT_EQ(fig(&c, "elapsed_us"), REPORTS * 5000);
 
     c = run_controlled("copy-out");
     CU_ASSERT_FATAL(c.finished);
     expect_parallel(&c, 1);
-    ASSERT_INT_EQ(num(&c, "max_rendering_at_once"), HANDLERS);
-    ASSERT_INT_EQ(num(&c, "elapsed_us"), 4 * 5000);
+    ASSERT_INT_EQ(fig(&c, "max_rendering_at_once"), HANDLERS);
+    ASSERT_INT_EQ(fig(&c, "elapsed_us"), 4 * 5000);
 
     c = run_controlled("no-check");
     CU_ASSERT_FATAL(c.finished);
     ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
-    CU_ASSERT(num(&c, "sales_lost") > 0);
+    CU_ASSERT(fig(&c, "sales_lost") > 0);
 }
 
 static void same_verdicts_on_one_cpu(void)

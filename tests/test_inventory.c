@@ -29,13 +29,6 @@
 
 static cmd_out_t out;
 
-static child_run_t run_with(const char *variant, int workers, int permille)
-{
-    cd_run_opts_t o = scenario_opts("inventory", 0, workers, permille,
-                                    LIMIT_MS);
-    return run_forked_opts("inventory", variant, &o, LIMIT_MS);
-}
-
 static void broken_oversells_every_product_every_run(void)
 {
     for (int i = 0; i < RUNS; i++) {
@@ -60,16 +53,16 @@ static void broken_on_one_worker_even_without_latency(void)
 {
     /* One thread, and a payment that takes no time: the await still
      * parks the buyer, and the next one passes the same check. */
-    child_run_t c = run_with("broken", 1, 0);
-    CU_ASSERT_FATAL(c.finished);
-    ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
+    child_run_t c =
+        expect_broken_on_one_worker_without_latency("inventory", LIMIT_MS);
     CU_ASSERT(fig(&c, "oversold") > 0);
 }
 
 static void broken_on_several_workers_too(void)
 {
     for (int w = 2; w <= 4; w += 2) {
-        child_run_t c = run_with("broken", w, 1000);
+        child_run_t c =
+            run_workers_forked("inventory", "broken", w, 1000, LIMIT_MS);
         CU_ASSERT_FATAL(c.finished);
         ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
         CU_ASSERT(fig(&c, "oversold") > 0);
@@ -130,7 +123,8 @@ static void fixes_hold_on_several_workers(void)
     static const char *const fixes[] = { "keyed", "reserve" };
     for (int f = 0; f < 2; f++)
         for (int w = 1; w <= 4; w++) {
-            child_run_t c = run_with(fixes[f], w, 1000);
+            child_run_t c =
+                run_workers_forked("inventory", fixes[f], w, 1000, LIMIT_MS);
             CU_ASSERT_FATAL(c.finished);
             ASSERT_INT_EQ(c.r.verdict.status, CD_HELD);
             ASSERT_INT_EQ(fig(&c, "oversold"), 0);

@@ -33,16 +33,6 @@ static void begin(int timeout_ms) { watched_begin("test_io", timeout_ms); }
 static void end(void) { watched_end(); }
 static void say(const char *word) { watched_say(word); }
 
-/* Descriptors open now (to see that nothing is left behind). */
-static int open_fds(void)
-{
-    int n = 0;
-    for (int fd = 0; fd < 1024; fd++)
-        if (fcntl(fd, F_GETFD) != -1)
-            n++;
-    return n;
-}
-
 /* ==================== a read parks the task, not the worker ============== */
 
 static cd_conn_t *end_a, *end_b;
@@ -350,17 +340,20 @@ static void test_controlled_runs_of_socket_io_repeat(void)
 
 void suite_io(void)
 {
-    CU_pSuite s = CU_add_suite("io", NULL, NULL);
-    add_forked_test(s, "a read parks the task and the worker runs the writer",
-                    test_read_parks_the_task_and_the_worker_runs_the_writer);
-    add_forked_test(s, "TCP echo serves many clients on one worker",
-                    test_tcp_echo_serves_many_clients_on_one_worker);
-    add_forked_test(s, "a plain thread is a client of a task server",
-                    test_a_plain_thread_is_a_client_of_a_task_server);
-    add_forked_test(s, "a full send buffer parks the writer, not the loop",
-                    test_full_send_buffer_parks_the_writer_not_the_loop);
-    add_forked_test(s, "the run's abort ends a task awaiting I/O",
-                    test_abort_ends_a_task_awaiting_io);
-    add_forked_test(s, "controlled runs of socket I/O repeat",
-                    test_controlled_runs_of_socket_io_repeat);
+    static const suite_test_t tests[] = {
+        { "a read parks the task and the worker runs the writer",
+          test_read_parks_the_task_and_the_worker_runs_the_writer },
+        { "TCP echo serves many clients on one worker",
+          test_tcp_echo_serves_many_clients_on_one_worker },
+        { "a plain thread is a client of a task server",
+          test_a_plain_thread_is_a_client_of_a_task_server },
+        { "a full send buffer parks the writer, not the loop",
+          test_full_send_buffer_parks_the_writer_not_the_loop },
+        { "the run's abort ends a task awaiting I/O",
+          test_abort_ends_a_task_awaiting_io },
+        { "controlled runs of socket I/O repeat",
+          test_controlled_runs_of_socket_io_repeat },
+        { NULL, NULL },
+    };
+    add_forked_suite("io", tests);
 }

@@ -33,6 +33,20 @@ static void judge(const char *name, cd_params_t p, const cd_effect_t *e,
     cd_judge_free(j);
 }
 
+/* judge(), then fails the test unless the verdict is status and what it
+ * observed has `says` (NULL: not checked). */
+static void expect_judged(const char *name, cd_params_t p,
+                          const cd_effect_t *e, int n, int status,
+                          const char *says)
+{
+    judge(name, p, e, n);
+    if (v.status != status)
+        fprintf(stderr, "\n  %s: %s\n", name, v.observed);
+    ASSERT_INT_EQ(v.status, status);
+    if (says)
+        ASSERT_STR_HAS(v.observed, says);
+}
+
 #define REC(k, a_, b_, c_, d_) ((cd_effect_t){ (k), (a_), (b_), (c_), (d_) })
 
 /* ================================ the judges ============================= */
@@ -58,13 +72,11 @@ static void a_transfer_that_returns_without_moving_is_skipped(void)
 {
     cd_effect_t e[32];
     cd_params_t p = { .threads = 2, .iterations = 1 };
-    judge("deadlock", p, e, deadlock_run(e, 0, 0));
-    ASSERT_INT_EQ(v.status, CD_HELD);
-    ASSERT_STR_HAS(v.observed, "all 2 transfers applied, total 2000 kept");
+    expect_judged("deadlock", p, e, deadlock_run(e, 0, 0), CD_HELD,
+                  "all 2 transfers applied, total 2000 kept");
 
-    judge("deadlock", p, e, deadlock_run(e, 1, 0));
-    ASSERT_INT_EQ(v.status, CD_VIOLATED);
-    ASSERT_STR_HAS(v.observed, "1 of 2 transfers applied");
+    expect_judged("deadlock", p, e, deadlock_run(e, 1, 0), CD_VIOLATED,
+                  "1 of 2 transfers applied");
     ASSERT_STR_HAS(v.observed, "transfers were skipped");
 }
 
@@ -72,10 +84,9 @@ static void a_balance_the_moves_do_not_explain_is_a_lost_update(void)
 {
     cd_effect_t e[32];
     cd_params_t p = { .threads = 2, .iterations = 1 };
-    judge("deadlock", p, e, deadlock_run(e, 0, 1));
-    ASSERT_INT_EQ(v.status, CD_VIOLATED);
-    ASSERT_STR_HAS(v.observed, "account acct-B holds 1010, but the transfers "
-                               "applied leave it 1000");
+    expect_judged("deadlock", p, e, deadlock_run(e, 0, 1), CD_VIOLATED,
+                  "account acct-B holds 1010, but the transfers "
+                  "applied leave it 1000");
 }
 
 static void a_move_without_its_fraud_check_fails(void)
@@ -84,9 +95,7 @@ static void a_move_without_its_fraud_check_fails(void)
     cd_effect_t e[] = {
         REC(CD_EFF_MOVE, 0, 0, 1, 0), REC(CD_EFF_RETURNED, 0, 0, 0, 0),
     };
-    judge("deadlock", p, e, 2);
-    ASSERT_INT_EQ(v.status, CD_VIOLATED);
-    ASSERT_STR_HAS(v.observed, "without its fraud check");
+    expect_judged("deadlock", p, e, 2, CD_VIOLATED, "without its fraud check");
 }
 
 /* The parallel measure of deadlock counts the fraud checks a move
@@ -118,16 +127,14 @@ static void an_order_charged_twice_and_one_never_fail(void)
         REC(CD_EFF_PAY, 0, 0, 0, 0), REC(CD_EFF_PAY, 0, 0, 0, 0),
         REC(CD_EFF_CALL_END, 0, 0, 0, 0), REC(CD_EFF_CALL_END, 0, 0, 0, 0),
     };
-    judge("race", p, e, 6);
-    ASSERT_INT_EQ(v.status, CD_VIOLATED);
-    ASSERT_STR_HAS(v.observed, "2 charges for 2 orders (1 charged twice or "
-                               "more, 1 unpaid)");
+    expect_judged("race", p, e, 6, CD_VIOLATED,
+                  "2 charges for 2 orders (1 charged twice or "
+                  "more, 1 unpaid)");
     ASSERT_INT_EQ(most, 2);
 
     cd_effect_t bad[] = { REC(CD_EFF_PAY, 5, 0, 0, 0) };
-    judge("race", p, bad, 1);
-    ASSERT_INT_EQ(v.status, CD_VIOLATED);
-    ASSERT_STR_HAS(v.observed, "order 5, which this run does not have");
+    expect_judged("race", p, bad, 1, CD_VIOLATED,
+                  "order 5, which this run does not have");
 }
 
 static void a_declined_card_is_not_a_charge(void)
@@ -138,15 +145,12 @@ static void a_declined_card_is_not_a_charge(void)
         REC(CD_EFF_PAY, 0, 0, 0, 0), REC(CD_EFF_PAY, 1, 0, 0, 0),
         REC(CD_EFF_PAY, 2, 0, 0, 0),
     };
-    judge("async-race", p, e, 3);
-    ASSERT_INT_EQ(v.status, CD_VIOLATED);
-    ASSERT_STR_HAS(v.observed, "1 never charged");
+    expect_judged("async-race", p, e, 3, CD_VIOLATED, "1 never charged");
     cd_effect_t retried[] = {
         REC(CD_EFF_PAY, 0, 0, 0, 0), REC(CD_EFF_PAY, 1, 0, 0, 0),
         REC(CD_EFF_PAY, 2, 0, 0, 0), REC(CD_EFF_PAY, 2, 0, 0, 0),
     };
-    judge("async-race", p, retried, 4);
-    ASSERT_INT_EQ(v.status, CD_HELD);
+    expect_judged("async-race", p, retried, 4, CD_HELD, NULL);
 }
 
 static void lines_given_up_must_have_been_refused(void)
@@ -155,24 +159,21 @@ static void lines_given_up_must_have_been_refused(void)
     cd_effect_t all_given_up[] = {
         REC(CD_EFF_QUEUE, 0, 100, 0, 0), REC(CD_EFF_PEAK, 0, 0, 0, 64 << 10),
     };
-    judge("backpressure", p, all_given_up, 2);
-    ASSERT_INT_EQ(v.status, CD_VIOLATED);
-    ASSERT_STR_HAS(v.observed, "100 lines given up, but the queue refused "
-                               "only 0 sends");
+    expect_judged("backpressure", p, all_given_up, 2, CD_VIOLATED,
+                  "100 lines given up, but the queue refused "
+                  "only 0 sends");
 
     cd_effect_t timed_out[] = {
         REC(CD_EFF_STORE, 0, 0, 60, 0), REC(CD_EFF_QUEUE, 0, 40, 40, 0),
         REC(CD_EFF_PEAK, 128, 0, 0, 64 << 10),
     };
-    judge("backpressure", p, timed_out, 3);
-    ASSERT_INT_EQ(v.status, CD_HELD);
+    expect_judged("backpressure", p, timed_out, 3, CD_HELD, NULL);
 
     cd_effect_t none[] = {
         REC(CD_EFF_QUEUE, 100, 0, 0, 0), REC(CD_EFF_PEAK, 1, 0, 0, 512),
     };
-    judge("backpressure", p, none, 2);
-    ASSERT_INT_EQ(v.status, CD_VIOLATED);
-    ASSERT_STR_HAS(v.observed, "none of the 100 lines reached the log store");
+    expect_judged("backpressure", p, none, 2, CD_VIOLATED,
+                  "none of the 100 lines reached the log store");
 
     cd_effect_t silent[] = {
         REC(CD_EFF_STORE, 0, 0, 60, 0), REC(CD_EFF_QUEUE, 0, 0, 40, 0),
@@ -196,17 +197,15 @@ static void a_cart_is_saved_only_by_a_save_that_landed(void)
         REC(CD_EFF_SAVE, 0, 1, 0, 0), REC(CD_EFF_RETURNED, 0, 0, 0, 0),
         REC(CD_EFF_RETURNED, 0, 0, 0, 0), REC(CD_EFF_CART, 0, 2, 2, 0),
     };
-    judge("await", p, said_only, 4);
-    ASSERT_INT_EQ(v.status, CD_VIOLATED);
-    ASSERT_STR_HAS(v.observed, "no save of the whole cart reached the "
-                               "database");
+    expect_judged("await", p, said_only, 4, CD_VIOLATED,
+                  "no save of the whole cart reached the "
+                  "database");
     cd_effect_t saved[] = {
         REC(CD_EFF_SAVE, 0, 2, 0, 0), REC(CD_EFF_SAVE, 0, 1, 0, 0),
         REC(CD_EFF_RETURNED, 0, 0, 0, 0), REC(CD_EFF_RETURNED, 0, 0, 0, 0),
         REC(CD_EFF_CART, 0, 2, 2, 0),
     };
-    judge("await", p, saved, 5);
-    ASSERT_INT_EQ(v.status, CD_HELD);
+    expect_judged("await", p, saved, 5, CD_HELD, NULL);
     cd_effect_t older_last[] = {
         REC(CD_EFF_SAVE, 0, 2, 0, 0), REC(CD_EFF_SAVE, 0, 1, 0, 0),
         REC(CD_EFF_RETURNED, 0, 0, 0, 0), REC(CD_EFF_RETURNED, 0, 0, 0, 0),
@@ -231,9 +230,8 @@ static void reads_past_a_waiting_trimmer_are_counted(void)
         }
         e[n++] = REC(CD_EFF_TRIM, 0, 0, 1, 2000000);
     }
-    judge("starvation", p, e, n);
-    ASSERT_INT_EQ(v.status, CD_VIOLATED);
-    ASSERT_STR_HAS(v.observed, "while 4 reads went in ahead of it");
+    expect_judged("starvation", p, e, n, CD_VIOLATED,
+                  "while 4 reads went in ahead of it");
     ASSERT_INT_EQ(most, 1); /* each read ended before the next began */
 }
 
@@ -258,36 +256,30 @@ static void a_runner_that_goes_on_before_its_job_ended_fails(void)
 {
     cd_effect_t e[16];
     cd_params_t p = { .iterations = 2 };
-    judge("lost-wakeup", p, e, lost_wakeup_run(e, 0, 0));
-    ASSERT_INT_EQ(v.status, CD_HELD);
-    ASSERT_STR_HAS(v.observed, "all 2 jobs ended, and the runner went on "
-                               "after each");
+    expect_judged("lost-wakeup", p, e, lost_wakeup_run(e, 0, 0), CD_HELD,
+                  "all 2 jobs ended, and the runner went on "
+                  "after each");
 
-    judge("lost-wakeup", p, e, lost_wakeup_run(e, 1, 0));
-    ASSERT_INT_EQ(v.status, CD_VIOLATED);
-    ASSERT_STR_HAS(v.observed, "await_done() returned before job 2 had "
-                               "ended: the runner went on without its "
-                               "result (1 of 2 jobs heard done)");
+    expect_judged("lost-wakeup", p, e, lost_wakeup_run(e, 1, 0), CD_VIOLATED,
+                  "await_done() returned before job 2 had "
+                  "ended: the runner went on without its "
+                  "result (1 of 2 jobs heard done)");
 
     /* A return with no job behind it at all. */
     cd_effect_t none[] = { REC(CD_EFF_RETURNED, 0, 0, 0, 0) };
-    judge("lost-wakeup", (cd_params_t){ .iterations = 1 }, none, 1);
-    ASSERT_INT_EQ(v.status, CD_VIOLATED);
-    ASSERT_STR_HAS(v.observed, "before job 1 had ended (it never did)");
+    expect_judged("lost-wakeup", (cd_params_t){.iterations = 1}, none, 1,
+                  CD_VIOLATED, "before job 1 had ended (it never did)");
 }
 
 static void a_runner_that_never_returns_fails(void)
 {
     cd_effect_t e[16];
     cd_params_t p = { .iterations = 2 };
-    judge("lost-wakeup", p, e, lost_wakeup_run(e, 0, 1));
-    ASSERT_INT_EQ(v.status, CD_VIOLATED);
-    ASSERT_STR_HAS(v.observed, "job 2 ended, but the runner's await_done() "
-                               "never returned (1 of 2 jobs heard done)");
+    expect_judged("lost-wakeup", p, e, lost_wakeup_run(e, 0, 1), CD_VIOLATED,
+                  "job 2 ended, but the runner's await_done() "
+                  "never returned (1 of 2 jobs heard done)");
     /* The runner stopped after one job: the second never ran. */
-    judge("lost-wakeup", p, e, 3);
-    ASSERT_INT_EQ(v.status, CD_VIOLATED);
-    ASSERT_STR_HAS(v.observed, "1 of 2 jobs ran");
+    expect_judged("lost-wakeup", p, e, 3, CD_VIOLATED, "1 of 2 jobs ran");
     /* A job told twice is no run of this harness. */
     cd_effect_t twice[] = { REC(CD_EFF_CALL, 0, 0, 0, 0),
                             REC(CD_EFF_CALL_END, 0, 0, 0, 0),
@@ -366,27 +358,24 @@ static void a_sale_overwritten_or_a_report_gone_back_fails(void)
     cd_params_t p = { .threads = 2, .iterations = 1 };
     cd_effect_t e[32];
     /* Both rendered, versions shown in order, every sale kept: held. */
-    judge("holdtime", p, e, board_run(e, (int[]){ 2, 5 }, 2, 2, 2));
-    ASSERT_INT_EQ(v.status, CD_HELD);
-    ASSERT_STR_HAS(v.observed, "every sale in the totals (5)");
+    expect_judged("holdtime", p, e, board_run(e, (int[]){2, 5}, 2, 2, 2),
+                  CD_HELD, "every sale in the totals (5)");
     /* A report not newer than the one shown was not stored: held. */
-    judge("holdtime", p, e, board_run(e, (int[]){ 5 }, 1, 2, 2));
-    ASSERT_INT_EQ(v.status, CD_HELD);
+    expect_judged("holdtime", p, e, board_run(e, (int[]){5}, 1, 2, 2), CD_HELD,
+                  NULL);
     /* Two renders at once are the parallel measure. */
     ASSERT_INT_EQ(most, 1);
     /* The copy put back: product 0's second sale gone from the board. */
-    judge("holdtime", p, e, board_run(e, (int[]){ 2, 5 }, 2, 2, 1));
-    ASSERT_INT_EQ(v.status, CD_VIOLATED);
-    ASSERT_STR_HAS(v.observed, "1 of 5 sales lost from the board's totals");
+    expect_judged("holdtime", p, e, board_run(e, (int[]){2, 5}, 2, 2, 1),
+                  CD_VIOLATED, "1 of 5 sales lost from the board's totals");
     /* An older report stored over a newer one. */
-    judge("holdtime", p, e, board_run(e, (int[]){ 5, 2 }, 2, 2, 2));
-    ASSERT_INT_EQ(v.status, CD_VIOLATED);
-    ASSERT_STR_HAS(v.observed, "went back from a report of version 5 to "
-                   "one of version 2");
+    expect_judged("holdtime", p, e, board_run(e, (int[]){5, 2}, 2, 2, 2),
+                  CD_VIOLATED,
+                  "went back from a report of version 5 to "
+                  "one of version 2");
     /* A refresh that rendered nothing. */
-    judge("holdtime", p, e, board_run(e, (int[]){ 5 }, 1, 1, 2));
-    ASSERT_INT_EQ(v.status, CD_VIOLATED);
-    ASSERT_STR_HAS(v.observed, "but only 1 report rendered");
+    expect_judged("holdtime", p, e, board_run(e, (int[]){5}, 1, 1, 2),
+                  CD_VIOLATED, "but only 1 report rendered");
 }
 
 static void the_declines_are_the_books_and_the_shelf_is_counted(void)
@@ -394,32 +383,26 @@ static void the_declines_are_the_books_and_the_shelf_is_counted(void)
     cd_params_t p = { .iterations = 4, .workers = 1 };
     cd_effect_t e[16];
     /* Buyer 1 declined, buyer 2 bought the unit: held. */
-    judge("inventory", p, e, sale(e, (int[]){ 1, 2 }, 2, 0));
-    ASSERT_INT_EQ(v.status, CD_HELD);
+    expect_judged("inventory", p, e, sale(e, (int[]){1, 2}, 2, 0), CD_HELD,
+                  NULL);
     ASSERT_INT_EQ(cd_verdict_get_num(&v, "declined"), 1);
     ASSERT_STR_HAS(v.observed, "3 sold of 3 in stock across 3 products");
     /* Buyer 1 declined and its unit given back, unsold: still held. */
-    judge("inventory", p, e, sale(e, (int[]){ 1 }, 1, 1));
-    ASSERT_INT_EQ(v.status, CD_HELD);
+    expect_judged("inventory", p, e, sale(e, (int[]){1}, 1, 1), CD_HELD, NULL);
     /* Two sold of one, whatever the shelf says. */
-    judge("inventory", p, e, sale(e, (int[]){ 2, 3 }, 2, -1));
-    ASSERT_INT_EQ(v.status, CD_VIOLATED);
-    ASSERT_STR_HAS(v.observed, "product 1: 2 sold of 1 in stock");
+    expect_judged("inventory", p, e, sale(e, (int[]){2, 3}, 2, -1), CD_VIOLATED,
+                  "product 1: 2 sold of 1 in stock");
     /* Declined, and the unit kept: neither sold nor on the shelf. */
-    judge("inventory", p, e, sale(e, (int[]){ 1 }, 1, 0));
-    ASSERT_INT_EQ(v.status, CD_VIOLATED);
-    ASSERT_STR_HAS(v.observed, "1 unit lost");
+    expect_judged("inventory", p, e, sale(e, (int[]){1}, 1, 0), CD_VIOLATED,
+                  "1 unit lost");
     /* Nobody paid, the unit still there: buyers sent away. */
-    judge("inventory", p, e, sale(e, (int[]){ 0 }, 0, 1));
-    ASSERT_INT_EQ(v.status, CD_VIOLATED);
-    ASSERT_STR_HAS(v.observed, "buyers left while units were there");
+    expect_judged("inventory", p, e, sale(e, (int[]){0}, 0, 1), CD_VIOLATED,
+                  "buyers left while units were there");
     /* A buyer who paid twice, and one this run does not have. */
-    judge("inventory", p, e, sale(e, (int[]){ 2, 2 }, 2, 0));
-    ASSERT_INT_EQ(v.status, CD_VIOLATED);
-    ASSERT_STR_HAS(v.observed, "buyer 2 of product 1 paid twice");
-    judge("inventory", p, e, sale(e, (int[]){ 5 }, 1, 0));
-    ASSERT_INT_EQ(v.status, CD_VIOLATED);
-    ASSERT_STR_HAS(v.observed, "which this run does not have");
+    expect_judged("inventory", p, e, sale(e, (int[]){2, 2}, 2, 0), CD_VIOLATED,
+                  "buyer 2 of product 1 paid twice");
+    expect_judged("inventory", p, e, sale(e, (int[]){5}, 1, 0), CD_VIOLATED,
+                  "which this run does not have");
 }
 
 /* counter, 2 handlers, 2 views each (pages 0 and 1): the numbers each
@@ -445,58 +428,50 @@ static void every_view_is_counted_and_each_number_shown_once(void)
 {
     cd_params_t p = { .threads = 2, .iterations = 2 };
     cd_effect_t e[32];
-    judge("counter", p, e, views(e, (long[]){ 1, 1, 2, 2 }, 2, 2, 4));
-    ASSERT_INT_EQ(v.status, CD_HELD);
-    ASSERT_STR_HAS(v.observed, "4 views served, 4 counted");
+    expect_judged("counter", p, e, views(e, (long[]){1, 1, 2, 2}, 2, 2, 4),
+                  CD_HELD, "4 views served, 4 counted");
     /* Both handlers read 0 and stored 1: a view lost, a number twice. */
-    judge("counter", p, e, views(e, (long[]){ 1, 1, 1, 2 }, 1, 2, 4));
-    ASSERT_INT_EQ(v.status, CD_VIOLATED);
-    ASSERT_STR_HAS(v.observed, "4 views served, 3 counted: 1 lost");
+    expect_judged("counter", p, e, views(e, (long[]){1, 1, 1, 2}, 1, 2, 4),
+                  CD_VIOLATED, "4 views served, 3 counted: 1 lost");
     ASSERT_INT_EQ(cd_verdict_get_num(&v, "same_number_shown"), 1);
     /* The counts right, the numbers not: a visitor shown another's. */
-    judge("counter", p, e, views(e, (long[]){ 1, 1, 1, 2 }, 2, 2, 4));
-    ASSERT_INT_EQ(v.status, CD_VIOLATED);
-    ASSERT_STR_HAS(v.observed, "visitor number 1 of page 1 was shown to "
-                               "two visitors");
+    expect_judged("counter", p, e, views(e, (long[]){1, 1, 1, 2}, 2, 2, 4),
+                  CD_VIOLATED,
+                  "visitor number 1 of page 1 was shown to "
+                  "two visitors");
     /* A view that did not render its page. */
-    judge("counter", p, e, views(e, (long[]){ 1, 1, 2, 2 }, 2, 2, 3));
-    ASSERT_INT_EQ(v.status, CD_VIOLATED);
-    ASSERT_STR_HAS(v.observed, "a view must render its page");
+    expect_judged("counter", p, e, views(e, (long[]){1, 1, 2, 2}, 2, 2, 3),
+                  CD_VIOLATED, "a view must render its page");
     /* A number no view of this run can be. */
-    judge("counter", p, e, views(e, (long[]){ 1, 1, 9, 2 }, 2, 2, 4));
-    ASSERT_INT_EQ(v.status, CD_VIOLATED);
-    ASSERT_STR_HAS(v.observed, "showed visitor number 9");
+    expect_judged("counter", p, e, views(e, (long[]){1, 1, 9, 2}, 2, 2, 4),
+                  CD_VIOLATED, "showed visitor number 9");
 }
 
 static void a_take_from_an_empty_rail_fails(void)
 {
     cd_effect_t e[32];
     cd_params_t p = { .threads = 2, .iterations = 2 };
-    judge("spurious", p, e, kitchen_run(e, 0, 0, 2));
-    ASSERT_INT_EQ(v.status, CD_HELD);
-    ASSERT_STR_HAS(v.observed, "2 tickets taken once each by 2 cooks, no "
-                               "take from an empty rail");
+    expect_judged("spurious", p, e, kitchen_run(e, 0, 0, 2), CD_HELD,
+                  "2 tickets taken once each by 2 cooks, no "
+                  "take from an empty rail");
 
-    judge("spurious", p, e, kitchen_run(e, 1, 0, 2));
-    ASSERT_INT_EQ(v.status, CD_VIOLATED);
-    ASSERT_STR_HAS(v.observed, "1 take from an empty rail (cook-2 first): a "
-                               "cook took with no ticket there; 2 of 2 "
-                               "tickets taken once");
+    expect_judged("spurious", p, e, kitchen_run(e, 1, 0, 2), CD_VIOLATED,
+                  "1 take from an empty rail (cook-2 first): a "
+                  "cook took with no ticket there; 2 of 2 "
+                  "tickets taken once");
 }
 
 static void every_ticket_once_and_every_cook_home(void)
 {
     cd_effect_t e[32];
     cd_params_t p = { .threads = 2, .iterations = 2 };
-    judge("spurious", p, e, kitchen_run(e, 0, 1, 2));
-    ASSERT_INT_EQ(v.status, CD_VIOLATED);
-    ASSERT_STR_HAS(v.observed, "1 of 2 tickets taken once (0 never, 1 twice "
-                               "or more)");
+    expect_judged("spurious", p, e, kitchen_run(e, 0, 1, 2), CD_VIOLATED,
+                  "1 of 2 tickets taken once (0 never, 1 twice "
+                  "or more)");
 
-    judge("spurious", p, e, kitchen_run(e, 0, 0, 1));
-    ASSERT_INT_EQ(v.status, CD_VIOLATED);
-    ASSERT_STR_HAS(v.observed, "1 of 2 cooks went home at closing time: "
-                               "cook 2 never did");
+    expect_judged("spurious", p, e, kitchen_run(e, 0, 0, 1), CD_VIOLATED,
+                  "1 of 2 cooks went home at closing time: "
+                  "cook 2 never did");
 
     /* A cook sent home while the rail is open; a ticket never posted. */
     cd_effect_t early[] = {
@@ -505,18 +480,15 @@ static void every_ticket_once_and_every_cook_home(void)
         REC(CD_EFF_TAKE, 1, 1, 0, 0), REC(CD_EFF_CLOSE, 0, 0, 0, 0),
         REC(CD_EFF_RETURNED, 1, 0, 0, 0),
     };
-    judge("spurious", p, early, 7);
-    ASSERT_INT_EQ(v.status, CD_VIOLATED);
-    ASSERT_STR_HAS(v.observed, "1 cook went home before closing time");
-    judge("spurious", p, early + 3, 4);
-    ASSERT_INT_EQ(v.status, CD_VIOLATED);
-    ASSERT_STR_HAS(v.observed, "ticket 0 reached the rail 0 times");
+    expect_judged("spurious", p, early, 7, CD_VIOLATED,
+                  "1 cook went home before closing time");
+    expect_judged("spurious", p, early + 3, 4, CD_VIOLATED,
+                  "ticket 0 reached the rail 0 times");
 
     cd_effect_t stranger[] = { REC(CD_EFF_TAKE, 5, 0, 0, 0) };
-    judge("spurious", p, stranger, 1);
-    ASSERT_INT_EQ(v.status, CD_VIOLATED);
-    ASSERT_STR_HAS(v.observed, "a take from the rail by a thread that is no "
-                               "cook (5)");
+    expect_judged("spurious", p, stranger, 1, CD_VIOLATED,
+                  "a take from the rail by a thread that is no "
+                  "cook (5)");
 }
 
 /* order-violation: two handlers, two requests each, one connect - with,
@@ -540,46 +512,43 @@ static void a_request_that_finds_no_open_connection_fails(void)
 {
     cd_effect_t e[16];
     cd_params_t p = { .threads = 2, .iterations = 2 };
-    judge("order-violation", p, e, service_run(e, CD_EX_CONN_OPEN, 1));
-    ASSERT_INT_EQ(v.status, CD_HELD);
-    ASSERT_STR_HAS(v.observed, "all 4 requests served on the one "
-                               "connection");
+    expect_judged("order-violation", p, e, service_run(e, CD_EX_CONN_OPEN, 1),
+                  CD_HELD,
+                  "all 4 requests served on the one "
+                  "connection");
     ASSERT_INT_EQ(cd_verdict_get_num(&v, "connects"), 1);
 
-    judge("order-violation", p, e, service_run(e, CD_EX_CONN_NONE, 1));
-    ASSERT_INT_EQ(v.status, CD_VIOLATED);
-    ASSERT_STR_HAS(v.observed, "1 of 4 requests found no connection "
-                               "(handler-2's request 1 first): get_conn() "
-                               "returned before start-up had made it");
+    expect_judged("order-violation", p, e, service_run(e, CD_EX_CONN_NONE, 1),
+                  CD_VIOLATED,
+                  "1 of 4 requests found no connection "
+                  "(handler-2's request 1 first): get_conn() "
+                  "returned before start-up had made it");
     ASSERT_INT_EQ(cd_verdict_get_num(&v, "used_before_creation"), 1);
 
-    judge("order-violation", p, e, service_run(e, CD_EX_CONN_HALF, 1));
-    ASSERT_INT_EQ(v.status, CD_VIOLATED);
-    ASSERT_STR_HAS(v.observed, "found a connection still in its handshake");
+    expect_judged("order-violation", p, e, service_run(e, CD_EX_CONN_HALF, 1),
+                  CD_VIOLATED, "found a connection still in its handshake");
 
-    judge("order-violation", p, e, service_run(e, CD_EX_CONN_FOREIGN, 1));
-    ASSERT_INT_EQ(v.status, CD_VIOLATED);
-    ASSERT_STR_HAS(v.observed, "found a connection the database never "
-                               "made");
+    expect_judged("order-violation", p, e,
+                  service_run(e, CD_EX_CONN_FOREIGN, 1), CD_VIOLATED,
+                  "found a connection the database never "
+                  "made");
 }
 
 static void the_database_is_connected_once(void)
 {
     cd_effect_t e[16];
     cd_params_t p = { .threads = 2, .iterations = 2 };
-    judge("order-violation", p, e, service_run(e, CD_EX_CONN_OPEN, 2));
-    ASSERT_INT_EQ(v.status, CD_VIOLATED);
-    ASSERT_STR_HAS(v.observed, "the database was connected 2 times");
+    expect_judged("order-violation", p, e, service_run(e, CD_EX_CONN_OPEN, 2),
+                  CD_VIOLATED, "the database was connected 2 times");
 
-    judge("order-violation", p, e, service_run(e, CD_EX_CONN_OPEN, 0));
-    ASSERT_INT_EQ(v.status, CD_VIOLATED);
-    ASSERT_STR_HAS(v.observed, "the database was never connected");
+    expect_judged("order-violation", p, e, service_run(e, CD_EX_CONN_OPEN, 0),
+                  CD_VIOLATED, "the database was never connected");
 
     /* Handler 2 made one request of its two (its run was ended). */
-    judge("order-violation", p, e, service_run(e, CD_EX_CONN_OPEN, 1) - 1);
-    ASSERT_INT_EQ(v.status, CD_VIOLATED);
-    ASSERT_STR_HAS(v.observed, "only 3 of 4 requests were made: handler-2 "
-                               "made 1 of its 2");
+    expect_judged("order-violation", p, e,
+                  service_run(e, CD_EX_CONN_OPEN, 1) - 1, CD_VIOLATED,
+                  "only 3 of 4 requests were made: handler-2 "
+                  "made 1 of its 2");
 
     /* A request told twice, or by no handler of the run. */
     cd_effect_t twice[] = { REC(CD_EFF_CONNECT, 0, 0, 0, 0),
@@ -630,22 +599,19 @@ static void a_meal_skipped_starves_its_diner(void)
 {
     cd_effect_t e[32];
     cd_params_t p = { .threads = 3, .iterations = 1 };
-    judge("philosophers", p, e, dinner_run(e, 2, 0));
-    ASSERT_INT_EQ(v.status, CD_HELD);
-    ASSERT_STR_HAS(v.observed, "all 3 meals eaten, 1 by each diner, each "
-                               "with both forks; no fork in two hands; up to "
-                               "1 meals at once");
+    expect_judged("philosophers", p, e, dinner_run(e, 2, 0), CD_HELD,
+                  "all 3 meals eaten, 1 by each diner, each "
+                  "with both forks; no fork in two hands; up to "
+                  "1 meals at once");
 
-    judge("philosophers", p, e, dinner_run(e, 2, 1));
-    ASSERT_INT_EQ(v.status, CD_VIOLATED);
-    ASSERT_STR_HAS(v.observed, "diner-2 ate 0 of 1 meal, but its meal() "
-                               "returned 1 time: meals were skipped and "
-                               "diner-2 went hungry (starved)");
+    expect_judged("philosophers", p, e, dinner_run(e, 2, 1), CD_VIOLATED,
+                  "diner-2 ate 0 of 1 meal, but its meal() "
+                  "returned 1 time: meals were skipped and "
+                  "diner-2 went hungry (starved)");
     /* A run cut short (a deadlock): the hungriest diner is named. */
-    judge("philosophers", p, e, 3);
-    ASSERT_INT_EQ(v.status, CD_VIOLATED);
-    ASSERT_STR_HAS(v.observed, "1 of 3 meals eaten; the hungriest diner, "
-                               "diner-2, ate 0");
+    expect_judged("philosophers", p, e, 3, CD_VIOLATED,
+                  "1 of 3 meals eaten; the hungriest diner, "
+                  "diner-2, ate 0");
 }
 
 /* A meal needs both forks in the diner's hands, by the registry's count,
@@ -654,9 +620,8 @@ static void a_fork_is_in_one_hand_at_a_time(void)
 {
     cd_effect_t e[32];
     cd_params_t p = { .threads = 3, .iterations = 1 };
-    judge("philosophers", p, e, dinner_run(e, 1, 0));
-    ASSERT_INT_EQ(v.status, CD_VIOLATED);
-    ASSERT_STR_HAS(v.observed, "diner-1 ate holding 1 of its two forks");
+    expect_judged("philosophers", p, e, dinner_run(e, 1, 0), CD_VIOLATED,
+                  "diner-1 ate holding 1 of its two forks");
 
     /* Diner 2 begins while diner 1 eats; diner 3 eats after. */
     cd_effect_t shared[] = {
@@ -666,18 +631,16 @@ static void a_fork_is_in_one_hand_at_a_time(void)
         REC(CD_EFF_RETURNED, 0, 0, 0, 0), REC(CD_EFF_RETURNED, 1, 0, 0, 0),
         REC(CD_EFF_RETURNED, 2, 0, 0, 0),
     };
-    judge("philosophers", p, shared, 9);
-    ASSERT_INT_EQ(v.status, CD_VIOLATED);
-    ASSERT_STR_HAS(v.observed, "diner-2 began to eat while diner-1, its "
-                               "neighbour, was eating: fork-2 was in two "
-                               "hands at once");
+    expect_judged("philosophers", p, shared, 9, CD_VIOLATED,
+                  "diner-2 began to eat while diner-1, its "
+                  "neighbour, was eating: fork-2 was in two "
+                  "hands at once");
     ASSERT_INT_EQ(most, 2);
 
     cd_effect_t stranger[] = { REC(CD_EFF_CALL, 3, 2, 0, 0) };
-    judge("philosophers", p, stranger, 1);
-    ASSERT_INT_EQ(v.status, CD_VIOLATED);
-    ASSERT_STR_HAS(v.observed, "the service was told of diner 3, which this "
-                               "run does not have");
+    expect_judged("philosophers", p, stranger, 1, CD_VIOLATED,
+                  "the service was told of diner 3, which this "
+                  "run does not have");
 }
 
 /* What a handler found is the harness's count, not the learner's word: an
@@ -686,27 +649,23 @@ static void a_record_used_before_it_is_whole_fails(void)
 {
     cd_effect_t e[16];
     cd_params_t p = { .threads = 2, .iterations = 2 };
-    judge("publication", p, e, pool_run(e, CD_READ_WHOLE));
-    ASSERT_INT_EQ(v.status, CD_HELD);
-    ASSERT_STR_HAS(v.observed, "4 reads, each found the whole record the "
-                               "handshake wrote; 0 stale, 0 torn");
+    expect_judged("publication", p, e, pool_run(e, CD_READ_WHOLE), CD_HELD,
+                  "4 reads, each found the whole record the "
+                  "handshake wrote; 0 stale, 0 torn");
 
-    judge("publication", p, e, pool_run(e, CD_READ_STALE));
-    ASSERT_INT_EQ(v.status, CD_VIOLATED);
-    ASSERT_STR_HAS(v.observed, "handler-2 was told connection 1 was ready "
-                               "and read its record before the handshake had "
-                               "written it (session 0): the ready flag came "
-                               "before the data (1 of 4 reads stale, 0 torn)");
+    expect_judged("publication", p, e, pool_run(e, CD_READ_STALE), CD_VIOLATED,
+                  "handler-2 was told connection 1 was ready "
+                  "and read its record before the handshake had "
+                  "written it (session 0): the ready flag came "
+                  "before the data (1 of 4 reads stale, 0 torn)");
 
-    judge("publication", p, e, pool_run(e, CD_READ_TORN));
-    ASSERT_INT_EQ(v.status, CD_VIOLATED);
-    ASSERT_STR_HAS(v.observed, "half written (one field of two): the ready "
-                               "flag came before the whole record (0 of 4 "
-                               "reads stale, 1 torn)");
+    expect_judged("publication", p, e, pool_run(e, CD_READ_TORN), CD_VIOLATED,
+                  "half written (one field of two): the ready "
+                  "flag came before the whole record (0 of 4 "
+                  "reads stale, 1 torn)");
 
-    judge("publication", p, e, pool_run(e, CD_READ_WRONG));
-    ASSERT_INT_EQ(v.status, CD_VIOLATED);
-    ASSERT_STR_HAS(v.observed, "with values its handshake never gave it");
+    expect_judged("publication", p, e, pool_run(e, CD_READ_WRONG), CD_VIOLATED,
+                  "with values its handshake never gave it");
 }
 
 static void each_connection_opened_once_and_read_by_all(void)
@@ -715,9 +674,8 @@ static void each_connection_opened_once_and_read_by_all(void)
     cd_params_t p = { .threads = 2, .iterations = 2 };
     int n = pool_run(e, CD_READ_WHOLE);
     e[n] = REC(CD_EFF_WRITTEN, 1, 0, 0, 0);
-    judge("publication", p, e, n + 1);
-    ASSERT_INT_EQ(v.status, CD_VIOLATED);
-    ASSERT_STR_HAS(v.observed, "connection 2 was opened 2 times");
+    expect_judged("publication", p, e, n + 1, CD_VIOLATED,
+                  "connection 2 was opened 2 times");
 
     judge("publication", p, e, n - 1); /* handler 2 never used conn 2 */
     ASSERT_INT_EQ(v.status, CD_VIOLATED);
@@ -767,18 +725,15 @@ static void tries_in_a_row_without_a_transfer_are_a_livelock(void)
 {
     cd_effect_t e[400];
     cd_params_t p = { .threads = 2, .iterations = 1 };
-    judge("livelock", p, e, polite_run(e, 3, 1));
-    ASSERT_INT_EQ(v.status, CD_HELD);
-    ASSERT_STR_HAS(v.observed, "all 2 transfers applied, total 2000 kept; 6 "
-                               "conflicts, at most 7 tries in a row");
+    expect_judged("livelock", p, e, polite_run(e, 3, 1), CD_HELD,
+                  "all 2 transfers applied, total 2000 kept; 6 "
+                  "conflicts, at most 7 tries in a row");
 
     /* 19 rounds of two, then the first teller's 39th try and the 40th. */
-    judge("livelock", p, e, polite_run(e, 19, 1));
-    ASSERT_INT_EQ(v.status, CD_HELD);
-    judge("livelock", p, e, polite_run(e, 20, 1));
-    ASSERT_INT_EQ(v.status, CD_LIVELOCK);
-    ASSERT_STR_HAS(v.observed, "41 tries in a row and not one transfer "
-                               "between them (40 conflicts logged)");
+    expect_judged("livelock", p, e, polite_run(e, 19, 1), CD_HELD, NULL);
+    expect_judged("livelock", p, e, polite_run(e, 20, 1), CD_LIVELOCK,
+                  "41 tries in a row and not one transfer "
+                  "between them (40 conflicts logged)");
     ASSERT_STR_HAS(v.observed, "2 of 2 transfers applied");
 
     /* The bank called it (and ended the run): no transfer went through. */
@@ -787,9 +742,8 @@ static void tries_in_a_row_without_a_transfer_are_a_livelock(void)
         REC(CD_EFF_LIVELOCK, 40, 0, 0, 0),
         REC(CD_EFF_BALANCE, 0, 0, 0, 1000), REC(CD_EFF_BALANCE, 1, 0, 0, 1000),
     };
-    judge("livelock", p, called, 5);
-    ASSERT_INT_EQ(v.status, CD_LIVELOCK);
-    ASSERT_STR_HAS(v.observed, "0 of 2 transfers applied");
+    expect_judged("livelock", p, called, 5, CD_LIVELOCK,
+                  "0 of 2 transfers applied");
 }
 
 /* The bank logs every failed attempt before its teller lets go: a try
@@ -799,10 +753,9 @@ static void a_try_again_without_its_conflict_logged_fails(void)
 {
     cd_effect_t e[64];
     cd_params_t p = { .threads = 2, .iterations = 1 };
-    judge("livelock", p, e, polite_run(e, 1, 0));
-    ASSERT_INT_EQ(v.status, CD_VIOLATED);
-    ASSERT_STR_HAS(v.observed, "teller 1 tried transfer 1 again without "
-                               "logging its conflict");
+    expect_judged("livelock", p, e, polite_run(e, 1, 0), CD_VIOLATED,
+                  "teller 1 tried transfer 1 again without "
+                  "logging its conflict");
 }
 
 /* ============================ the checker's books ======================== */
@@ -1061,20 +1014,16 @@ static void a_second_query_of_a_key_is_a_stampede(void)
 {
     cd_params_t p = { .iterations = 2, .workers = 1 };
     cd_effect_t e[32];
-    judge("stampede", p, e, stampede_run(e, 0, 0, 3));
-    ASSERT_INT_EQ(v.status, CD_HELD);
-    ASSERT_STR_HAS(v.observed, "3 queries for 3 keys");
-    judge("stampede", p, e, stampede_run(e, 1, 0, 3));
-    ASSERT_INT_EQ(v.status, CD_VIOLATED);
-    ASSERT_STR_HAS(v.observed, "4 database queries for 3 keys (up to 2 for "
-                               "one key): a cache stampede");
+    expect_judged("stampede", p, e, stampede_run(e, 0, 0, 3), CD_HELD,
+                  "3 queries for 3 keys");
+    expect_judged("stampede", p, e, stampede_run(e, 1, 0, 3), CD_VIOLATED,
+                  "4 database queries for 3 keys (up to 2 for "
+                  "one key): a cache stampede");
     /* A value the database does not hold, or one it was never asked. */
-    judge("stampede", p, e, stampede_run(e, 0, 1, 3));
-    ASSERT_INT_EQ(v.status, CD_VIOLATED);
-    ASSERT_STR_HAS(v.observed, "1 of 6 requests were served a value");
-    judge("stampede", p, e, stampede_run(e, 0, 0, 2));
-    ASSERT_INT_EQ(v.status, CD_VIOLATED);
-    ASSERT_STR_HAS(v.observed, "key 2 was never asked of the database");
+    expect_judged("stampede", p, e, stampede_run(e, 0, 1, 3), CD_VIOLATED,
+                  "1 of 6 requests were served a value");
+    expect_judged("stampede", p, e, stampede_run(e, 0, 0, 2), CD_VIOLATED,
+                  "key 2 was never asked of the database");
 }
 
 void suite_ledger(void)

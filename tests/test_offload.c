@@ -27,45 +27,34 @@
 
 static cmd_out_t out;
 
-static long num(const child_run_t *c, const char *key)
-{
-    return (long)cd_verdict_get_num(&c->r.verdict, key);
-}
-
-static child_run_t run_free(const char *variant)
-{
-    const cd_scenario_t *s = cd_scenario_find("offload");
-    cd_run_opts_t o = { .params = s->defaults, .timeout_ms = LIMIT_MS - 2000,
-                        .latency_permille = 1000 };
-    return run_forked_opts("offload", variant, &o, LIMIT_MS);
-}
-
 static void broken_makes_the_other_requests_wait_every_run(void)
 {
     for (int i = 0; i < RUNS; i++) {
-        child_run_t c = run_free("broken");
+        child_run_t c =
+            run_workers_forked("offload", "broken", 0, 1000, LIMIT_MS);
         CU_ASSERT_FATAL(c.finished);
         ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
-        ASSERT_INT_EQ(num(&c, "answered"), REQUESTS);
+        ASSERT_INT_EQ(fig(&c, "answered"), REQUESTS);
         /* Requests 12 on arrive while the hash holds the loop for at least
          * 200 ms; the second-slowest of them waited nearly all of it. */
-        CU_ASSERT(num(&c, "p99_us") >= HASH_US - 10000);
-        CU_ASSERT(num(&c, "p50_us") > OBJECTIVE_US);
-        CU_ASSERT(num(&c, "hash_us") >= HASH_US);
-        ASSERT_INT_EQ(num(&c, "answered_while_hashing"), 0);
+        CU_ASSERT(fig(&c, "p99_us") >= HASH_US - 10000);
+        CU_ASSERT(fig(&c, "p50_us") > OBJECTIVE_US);
+        CU_ASSERT(fig(&c, "hash_us") >= HASH_US);
+        ASSERT_INT_EQ(fig(&c, "answered_while_hashing"), 0);
     }
 }
 
 static void offload_answers_requests_while_the_hash_runs(void)
 {
     for (int i = 0; i < RUNS; i++) {
-        child_run_t c = run_free("offload");
+        child_run_t c =
+            run_workers_forked("offload", "offload", 0, 1000, LIMIT_MS);
         CU_ASSERT_FATAL(c.finished);
-        ASSERT_INT_EQ(num(&c, "answered"), REQUESTS);
-        CU_ASSERT(num(&c, "answered_while_hashing") > 0);
+        ASSERT_INT_EQ(fig(&c, "answered"), REQUESTS);
+        CU_ASSERT(fig(&c, "answered_while_hashing") > 0);
         /* The hash really ran, as long as in broken: on the pool. */
-        CU_ASSERT(num(&c, "hash_us") >= HASH_US);
-        CU_ASSERT(num(&c, "hash_rounds") > 1);
+        CU_ASSERT(fig(&c, "hash_us") >= HASH_US);
+        CU_ASSERT(fig(&c, "hash_rounds") > 1);
         ASSERT_CLEAN_EXIT(c);
     }
 }
@@ -79,22 +68,22 @@ static void controlled_runs_count_the_hash_on_the_virtual_clock(void)
                                       LIMIT_MS);
     CU_ASSERT_FATAL(b.finished);
     ASSERT_INT_EQ(b.r.verdict.status, CD_VIOLATED);
-    ASSERT_INT_EQ(num(&b, "hash_us"), HASH_US);
+    ASSERT_INT_EQ(fig(&b, "hash_us"), HASH_US);
     /* The login arrives at 20 ms, after request 11, and its hash ends at
      * 220 ms: request 12 (arrived at 22 ms) waited 198 ms, request 13
      * 196 ms, ..., request 86 (170 ms) 50 ms - within, just. */
-    ASSERT_INT_EQ(num(&b, "max_us"), HASH_US - 2000);
-    ASSERT_INT_EQ(num(&b, "p99_us"), HASH_US - 4000);
-    ASSERT_INT_EQ(num(&b, "over_objective"), 74);
+    ASSERT_INT_EQ(fig(&b, "max_us"), HASH_US - 2000);
+    ASSERT_INT_EQ(fig(&b, "p99_us"), HASH_US - 4000);
+    ASSERT_INT_EQ(fig(&b, "over_objective"), 74);
     child_run_t f = run_seeded_forked("offload", "offload", CD_SCHED_RANDOM,
                                       1, LIMIT_MS);
     CU_ASSERT_FATAL(f.finished);
     ASSERT_INT_EQ(f.r.verdict.status, CD_HELD);
-    ASSERT_INT_EQ(num(&f, "hash_us"), HASH_US);
-    ASSERT_INT_EQ(num(&f, "max_us"), 0);
+    ASSERT_INT_EQ(fig(&f, "hash_us"), HASH_US);
+    ASSERT_INT_EQ(fig(&f, "max_us"), 0);
     /* Requests 12 to 100 arrive while it hashes (22 to 198 ms). */
-    ASSERT_INT_EQ(num(&f, "answered_while_hashing"), 89);
-    ASSERT_INT_EQ(num(&b, "answered_while_hashing"), 0);
+    ASSERT_INT_EQ(fig(&f, "answered_while_hashing"), 89);
+    ASSERT_INT_EQ(fig(&b, "answered_while_hashing"), 0);
 }
 
 static void explore_finds_the_frozen_loop_and_not_in_the_fix(void)
@@ -141,14 +130,7 @@ static int leaves_nothing_behind(int variant)
     int before = threads_now();
     s->run(&s->defaults, variant, &v);
     EXPECT_EQ(threads_now(), before);
-    cd_snapshot_t *snapshot = snap();
-    cd_reg_snapshot(snapshot);
-    int live = 0;
-    for (int i = 0; i < snapshot->nthreads; i++) {
-        int st = snapshot->threads[i].state;
-        live += st == CD_T_PARKED || st == CD_T_READY || st == CD_T_BLOCKED;
-    }
-    EXPECT_EQ(live, 0);
+    EXPECT_EQ(live_tasks(), 0);
     if (variant == 0)
         EXPECT_EQ(v.status, CD_VIOLATED);
     return 0;
@@ -199,19 +181,22 @@ static void exit_codes_are_the_verdicts_also_on_one_cpu(void)
 
 void suite_offload(void)
 {
-    CU_pSuite s = CU_add_suite("offload", NULL, NULL);
-    CU_add_test(s, "broken makes the other requests wait, every run",
-                broken_makes_the_other_requests_wait_every_run);
-    CU_add_test(s, "offload answers requests while the hash runs",
-                offload_answers_requests_while_the_hash_runs);
-    CU_add_test(s, "controlled runs count the hash on the virtual clock",
-                controlled_runs_count_the_hash_on_the_virtual_clock);
-    CU_add_test(s, "explore finds the frozen loop, and nothing in the fix",
-                explore_finds_the_frozen_loop_and_not_in_the_fix);
-    CU_add_test(s, "broken leaves no thread or task behind",
-                broken_leaves_no_thread_or_task_behind);
-    CU_add_test(s, "offload leaves no thread or task behind",
-                offload_leaves_no_thread_or_task_behind);
-    CU_add_test(s, "exit codes are the verdicts, also on one CPU",
-                exit_codes_are_the_verdicts_also_on_one_cpu);
+    static const suite_test_t tests[] = {
+        { "broken makes the other requests wait, every run",
+          broken_makes_the_other_requests_wait_every_run },
+        { "offload answers requests while the hash runs",
+          offload_answers_requests_while_the_hash_runs },
+        { "controlled runs count the hash on the virtual clock",
+          controlled_runs_count_the_hash_on_the_virtual_clock },
+        { "explore finds the frozen loop, and nothing in the fix",
+          explore_finds_the_frozen_loop_and_not_in_the_fix },
+        { "broken leaves no thread or task behind",
+          broken_leaves_no_thread_or_task_behind },
+        { "offload leaves no thread or task behind",
+          offload_leaves_no_thread_or_task_behind },
+        { "exit codes are the verdicts, also on one CPU",
+          exit_codes_are_the_verdicts_also_on_one_cpu },
+        { NULL, NULL },
+    };
+    add_suite("offload", tests);
 }

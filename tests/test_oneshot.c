@@ -201,35 +201,26 @@ static void the_trace_names_the_operations(void)
 
 /* ================================= tasks ================================= */
 
-static char logbuf[256];
 static int recv_rc;
 static long recv_value;
-static int parked_state, parked_on, answer_with_drop;
-
-static void say(const char *w)
-{
-    strncat(logbuf, w, sizeof logbuf - strlen(logbuf) - 2);
-    strcat(logbuf, " ");
-}
+static int answer_with_drop;
+static where_t parked;
 
 static void task_requester(void *arg)
 {
     (void)arg;
-    say("asks");
+    watched_say("asks");
     recv_rc = cd_oneshot_recv(&os, &recv_value);
-    say("answered");
+    watched_say("answered");
 }
 
 /* Runs on the same (only) worker while the requester waits: the worker
  * was not blocked. */
 static void task_answerer(void *arg)
 {
-    int requester = *(int *)arg;
     long v = 17;
-    cd_snapshot_t *s = take_snapshot();
-    parked_state = tinfo(s, requester)->state;
-    parked_on = tinfo(s, requester)->waiting_on;
-    say("answers");
+    parked = where_is(*(int *)arg);
+    watched_say("answers");
     int rc = answer_with_drop ? cd_oneshot_drop(&os)
                               : cd_oneshot_send(&os, &v);
     CU_ASSERT_EQUAL(rc, 0);
@@ -237,24 +228,16 @@ static void task_answerer(void *arg)
 
 static void run_tasks(int drop)
 {
-    cd_exec_t *e;
-    static int requester;
     cd_reg_reset();
-    logbuf[0] = '\0';
     answer_with_drop = drop;
     recv_rc = 1;
     recv_value = 0;
     CU_ASSERT_FATAL(cd_oneshot_init(&os, "reply", sizeof(long)) == 0);
-    CU_ASSERT_FATAL(cd_exec_create(&e, 1) == 0);
-    requester = cd_exec_spawn(e, "requester", task_requester, NULL);
-    CU_ASSERT_FATAL(requester > 0);
-    CU_ASSERT_FATAL(cd_exec_spawn(e, "answerer", task_answerer,
-                                  &requester) > 0);
-    ASSERT_INT_EQ(cd_exec_run(e), 0);
-    cd_exec_destroy(e);
-    CU_ASSERT_STRING_EQUAL(logbuf, "asks answers answered ");
-    ASSERT_INT_EQ(parked_state, CD_T_PARKED);
-    ASSERT_INT_EQ(parked_on, os.id);
+    run_two_tasks_on_one_worker("requester", task_requester, "answerer",
+                                task_answerer);
+    CU_ASSERT_STRING_EQUAL(watched_log, "asks answers answered ");
+    ASSERT_INT_EQ(parked.state, CD_T_PARKED);
+    ASSERT_INT_EQ(parked.waiting_on, os.id);
     cd_oneshot_destroy(&os);
 }
 
@@ -478,33 +461,34 @@ static void controlled_a_reply_nobody_sends_ends_the_run(void)
 
 void suite_oneshot(void)
 {
-    CU_pSuite s = CU_add_suite("oneshot", NULL, NULL);
-    add_forked_test(s, "the value is delivered once",
-                    the_value_is_delivered_once);
-    add_forked_test(s, "bad sizes are refused", bad_sizes_are_refused);
-    add_forked_test(s, "a dropped sender wakes the receiver with EPIPE",
-                    a_dropped_sender_wakes_the_receiver_with_epipe);
-    add_forked_test(s, "a send wakes the receiver and orders it (TSan)",
-                    a_send_wakes_the_receiver_and_orders_it);
-    add_forked_test(s, "a timed receive times out, the value still comes",
-                    a_timed_receive_times_out_and_the_value_still_comes);
-    add_forked_test(s, "rearmed only once its exchange is over",
-                    a_oneshot_is_rearmed_only_once_its_exchange_is_over);
-    add_forked_test(s, "an aborted receiver ends", an_aborted_receiver_ends);
-    add_forked_test(s, "the trace names the operations",
-                    the_trace_names_the_operations);
-    add_forked_test(s, "a task parks for its reply, the worker runs on",
-                    a_task_parks_for_its_reply_and_the_worker_runs_on);
-    add_forked_test(s, "a dropped sender wakes a task with EPIPE",
-                    a_dropped_sender_wakes_a_task_with_epipe);
-    add_forked_test(s, "an actor answers every call, loses no add",
-                    an_actor_answers_every_call_and_loses_no_add);
-    add_forked_test(s, "a call to a closed or refusing actor: EPIPE",
-                    a_call_to_a_closed_or_refusing_actor_fails_with_epipe);
-    add_forked_test(s, "tasks: an actor task serves client tasks, 1 worker",
-                    tasks_an_actor_task_serves_client_tasks_on_one_worker);
-    add_forked_test(s, "controlled: the actor counts every add, replays",
-                    controlled_the_actor_counts_every_add_and_replays);
-    add_forked_test(s, "controlled: a reply nobody sends ends the run",
-                    controlled_a_reply_nobody_sends_ends_the_run);
+    static const suite_test_t tests[] = {
+        { "the value is delivered once", the_value_is_delivered_once },
+        { "bad sizes are refused", bad_sizes_are_refused },
+        { "a dropped sender wakes the receiver with EPIPE",
+          a_dropped_sender_wakes_the_receiver_with_epipe },
+        { "a send wakes the receiver and orders it (TSan)",
+          a_send_wakes_the_receiver_and_orders_it },
+        { "a timed receive times out, the value still comes",
+          a_timed_receive_times_out_and_the_value_still_comes },
+        { "rearmed only once its exchange is over",
+          a_oneshot_is_rearmed_only_once_its_exchange_is_over },
+        { "an aborted receiver ends", an_aborted_receiver_ends },
+        { "the trace names the operations", the_trace_names_the_operations },
+        { "a task parks for its reply, the worker runs on",
+          a_task_parks_for_its_reply_and_the_worker_runs_on },
+        { "a dropped sender wakes a task with EPIPE",
+          a_dropped_sender_wakes_a_task_with_epipe },
+        { "an actor answers every call, loses no add",
+          an_actor_answers_every_call_and_loses_no_add },
+        { "a call to a closed or refusing actor: EPIPE",
+          a_call_to_a_closed_or_refusing_actor_fails_with_epipe },
+        { "tasks: an actor task serves client tasks, 1 worker",
+          tasks_an_actor_task_serves_client_tasks_on_one_worker },
+        { "controlled: the actor counts every add, replays",
+          controlled_the_actor_counts_every_add_and_replays },
+        { "controlled: a reply nobody sends ends the run",
+          controlled_a_reply_nobody_sends_ends_the_run },
+        { NULL, NULL },
+    };
+    add_forked_suite("oneshot", tests);
 }

@@ -17,20 +17,6 @@
 #define RUNS 5
 #define REQUESTS 4
 
-static long num(const child_run_t *c, const char *key)
-{
-    return (long)cd_verdict_get_num(&c->r.verdict, key);
-}
-
-static child_run_t run_workers(const char *variant, int workers)
-{
-    const cd_scenario_t *s = cd_scenario_find("orphans");
-    cd_run_opts_t o = { .params = s->defaults, .timeout_ms = LIMIT_MS - 2000,
-                        .latency_permille = 1000 };
-    o.params.workers = workers;
-    return run_forked_opts("orphans", variant, &o, LIMIT_MS);
-}
-
 /* The same under the controlled scheduler (pct, seed), on its virtual
  * clock. */
 static child_run_t run_virtual(const char *variant, int workers,
@@ -52,10 +38,10 @@ static void broken_acts_after_the_failure_every_run(void)
             child_run_t c = run_virtual("broken", w, seed);
             CU_ASSERT_FATAL(c.finished);
             ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
-            ASSERT_INT_EQ(num(&c, "failed"), REQUESTS);
-            ASSERT_INT_EQ(num(&c, "charges"), REQUESTS);
-            ASSERT_INT_EQ(num(&c, "after_failure"), 2 * REQUESTS);
-            ASSERT_INT_EQ(num(&c, "orphans"), 2 * REQUESTS);
+            ASSERT_INT_EQ(fig(&c, "failed"), REQUESTS);
+            ASSERT_INT_EQ(fig(&c, "charges"), REQUESTS);
+            ASSERT_INT_EQ(fig(&c, "after_failure"), 2 * REQUESTS);
+            ASSERT_INT_EQ(fig(&c, "orphans"), 2 * REQUESTS);
         }
 }
 
@@ -67,15 +53,16 @@ static void broken_acts_after_the_failure_every_run(void)
 static void broken_free_runs_count_consistently(void)
 {
     for (int i = 0; i < RUNS; i++) {
-        child_run_t c = run_workers("broken", 1);
+        child_run_t c =
+            run_workers_forked("orphans", "broken", 1, 1000, LIMIT_MS);
         CU_ASSERT_FATAL(c.finished);
-        ASSERT_INT_EQ(num(&c, "charges"), REQUESTS);
-        ASSERT_INT_EQ(num(&c, "emails"), REQUESTS);
-        ASSERT_INT_EQ(num(&c, "cancelled"), 0);
-        CU_ASSERT(num(&c, "after_failure") <= 2 * num(&c, "failed"));
-        CU_ASSERT(num(&c, "orphans") <= 2 * num(&c, "failed"));
+        ASSERT_INT_EQ(fig(&c, "charges"), REQUESTS);
+        ASSERT_INT_EQ(fig(&c, "emails"), REQUESTS);
+        ASSERT_INT_EQ(fig(&c, "cancelled"), 0);
+        CU_ASSERT(fig(&c, "after_failure") <= 2 * fig(&c, "failed"));
+        CU_ASSERT(fig(&c, "orphans") <= 2 * fig(&c, "failed"));
         ASSERT_INT_EQ(c.r.verdict.status,
-                      num(&c, "after_failure") + num(&c, "orphans") > 0
+                      fig(&c, "after_failure") + fig(&c, "orphans") > 0
                           ? CD_VIOLATED : CD_HELD);
     }
 }
@@ -88,11 +75,11 @@ static void expect_scope_held(const child_run_t *c)
 {
     CU_ASSERT_FATAL(c->finished);
     ASSERT_INT_EQ(c->r.verdict.status, CD_HELD);
-    ASSERT_INT_EQ(num(c, "failed"), REQUESTS);
-    ASSERT_INT_EQ(num(c, "after_failure"), 0);
-    ASSERT_INT_EQ(num(c, "orphans"), 0);
-    ASSERT_INT_EQ(num(c, "reserves") + num(c, "charges") + num(c, "emails") +
-                      num(c, "cancelled"),
+    ASSERT_INT_EQ(fig(c, "failed"), REQUESTS);
+    ASSERT_INT_EQ(fig(c, "after_failure"), 0);
+    ASSERT_INT_EQ(fig(c, "orphans"), 0);
+    ASSERT_INT_EQ(fig(c, "reserves") + fig(c, "charges") + fig(c, "emails") +
+                      fig(c, "cancelled"),
                   3 * REQUESTS);
 }
 
@@ -103,7 +90,8 @@ static void scope_cancels_and_nothing_happens_after(void)
 {
     for (int w = 1; w <= 3; w += 2)
         for (int i = 0; i < RUNS; i++) {
-            child_run_t c = run_workers("scope", w);
+            child_run_t c =
+                run_workers_forked("orphans", "scope", w, 1000, LIMIT_MS);
             expect_scope_held(&c);
             ASSERT_CLEAN_EXIT(c);
         }
@@ -117,8 +105,8 @@ static void scope_cancels_both_subtasks_on_the_virtual_clock(void)
         for (uint64_t seed = 1; seed <= RUNS; seed++) {
             child_run_t c = run_virtual("scope", w, seed);
             expect_scope_held(&c);
-            ASSERT_INT_EQ(num(&c, "charges"), 0);
-            ASSERT_INT_EQ(num(&c, "cancelled"), 2 * REQUESTS);
+            ASSERT_INT_EQ(fig(&c, "charges"), 0);
+            ASSERT_INT_EQ(fig(&c, "cancelled"), 2 * REQUESTS);
         }
 }
 
@@ -127,13 +115,9 @@ static cmd_out_t out;
 static void explore_finds_the_orphans_and_not_in_the_fix(void)
 {
     const char *broken[] = { "explore", "orphans", NULL };
-    run_concdemo(&out, broken, NULL, LIMIT_MS);
-    ASSERT_INT_EQ(out.exit_code, 1);
-    ASSERT_STR_HAS(out.out, "violation found after");
+    expect_concdemo(&out, broken, 1, "violation found after", NULL, LIMIT_MS);
     const char *fixed[] = { "explore", "orphans", "--fixed=scope", NULL };
-    run_concdemo(&out, fixed, NULL, LIMIT_MS);
-    ASSERT_INT_EQ(out.exit_code, 0);
-    ASSERT_STR_HAS(out.out, "no violation in");
+    expect_concdemo(&out, fixed, 0, "no violation in", NULL, LIMIT_MS);
 }
 
 void suite_orphans(void)

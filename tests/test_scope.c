@@ -32,12 +32,7 @@ static void begin(int timeout_ms) { watched_begin("test_scope", timeout_ms); }
 static void end(void) { watched_end(); }
 static void say(const char *word) { watched_say(word); }
 
-static int logged(const char *word)
-{
-    char key[64];
-    snprintf(key, sizeof key, "%s ", word);
-    return strstr(logbuf, key) != NULL;
-}
+static int logged(const char *word) { return said_at(word) >= 0; }
 
 /* ====================== close awaits every task ========================= */
 
@@ -373,20 +368,23 @@ static void test_an_offloaded_function_leaves_the_loop_free(void)
 
 void suite_scope(void)
 {
-    CU_pSuite s = CU_add_suite("scope", NULL, NULL);
-    add_forked_test(s, "close awaits every task", test_close_awaits_every_task);
-    add_forked_test(s, "a failure cancels the rest at their next await",
-                    test_a_failure_cancels_the_rest_at_their_next_await);
-    add_forked_test(s, "the deadline cancels what is left",
-                    test_the_deadline_cancels_what_is_left);
-    add_forked_test(s, "a scope that finishes first does not wait for its deadline",
-                    test_a_scope_that_finishes_first_does_not_wait_for_its_deadline);
-    add_forked_test(s, "a cancel reaches a scope whose owner is in its close",
-                    test_a_cancel_reaches_a_scope_whose_owner_is_in_its_close);
-    add_forked_test(s, "a cancel reaches a scope its owner never closes",
-                    test_a_cancel_reaches_a_scope_its_owner_never_closes);
-    add_forked_test(s, "a deadline reaches three scopes down",
-                    test_a_deadline_reaches_three_scopes_down);
-    add_forked_test(s, "an offloaded function leaves the loop free",
-                    test_an_offloaded_function_leaves_the_loop_free);
+    static const suite_test_t tests[] = {
+        { "close awaits every task", test_close_awaits_every_task },
+        { "a failure cancels the rest at their next await",
+          test_a_failure_cancels_the_rest_at_their_next_await },
+        { "the deadline cancels what is left",
+          test_the_deadline_cancels_what_is_left },
+        { "a scope that finishes first does not wait for its deadline",
+          test_a_scope_that_finishes_first_does_not_wait_for_its_deadline },
+        { "a cancel reaches a scope whose owner is in its close",
+          test_a_cancel_reaches_a_scope_whose_owner_is_in_its_close },
+        { "a cancel reaches a scope its owner never closes",
+          test_a_cancel_reaches_a_scope_its_owner_never_closes },
+        { "a deadline reaches three scopes down",
+          test_a_deadline_reaches_three_scopes_down },
+        { "an offloaded function leaves the loop free",
+          test_an_offloaded_function_leaves_the_loop_free },
+        { NULL, NULL },
+    };
+    add_forked_suite("scope", tests);
 }

@@ -56,9 +56,8 @@ static void broken_queries_once_per_request_on_one_worker(void)
 static void broken_even_without_latency(void)
 {
     /* Latency 0: the query takes no time, the await still parks. */
-    cd_run_opts_t o = scenario_opts("stampede", 0, 1, 0, LIMIT_MS);
-    child_run_t c = run_forked_opts("stampede", "broken", &o, LIMIT_MS);
-    CU_ASSERT_FATAL(c.finished);
+    child_run_t c =
+        expect_broken_on_one_worker_without_latency("stampede", LIMIT_MS);
     expect_stampede(&c.r.verdict);
 }
 

@@ -77,9 +77,9 @@ static void test_broken_fulfils_every_event_three_times_every_run(void)
 static void test_broken_even_without_latency(void)
 {
     /* Latency 0: the warehouse takes no time, the await still parks. */
-    cd_run_opts_t o = scenario_opts("webhook", 0, 1, 0, LIMIT_MS);
-    cd_verdict_t v = run_expect("broken", &o, CD_VIOLATED);
-    expect_every_event_thrice(&v);
+    child_run_t c =
+        expect_broken_on_one_worker_without_latency("webhook", LIMIT_MS);
+    expect_every_event_thrice(&c.r.verdict);
 }
 
 static void test_broken_on_several_workers(void)
