@@ -74,10 +74,11 @@ CORE_OBJ := $(patsubst %.c,$(B)/%.o,$(LIB_SRC) $(DEMO_SRC) $(CLI_SRC))
 # The exercises' harnesses: built by the project, linked with a learner's file.
 HARNESS_OBJ := $(patsubst %.c,$(B)/%.o,$(wildcard lessons/harness/*.c))
 # What the harnesses share (the bank of deadlock and livelock, the
-# executor run of the async exercises): linked with every exercise beside
-# its own harness. They name no learner's function (the harness hands
+# executor run of the async exercises, a thread beside a team): linked
+# with every exercise beside its own harness. They name no learner's function (the harness hands
 # them its), so an exercise that does not use them links as well.
-EX_SHARED_OBJ := $(B)/lessons/harness/bank.o $(B)/lessons/harness/tasks.o
+EX_SHARED_OBJ := $(B)/lessons/harness/bank.o $(B)/lessons/harness/tasks.o \
+                 $(B)/lessons/harness/team.o
 # concdemo watch's preloaded library (see "watch" below).
 WATCH_LIB := $(B)/libconcdemo-watch.so
 WATCH_PIC := $(patsubst %.c,$(B)/pic/%.o,$(LIB_SRC) watch/agent.c)

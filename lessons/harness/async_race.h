@@ -14,8 +14,7 @@
 #ifndef EX_ASYNC_RACE_H
 #define EX_ASYNC_RACE_H
 
-#include "harness/orders.h" /* order_t, PENDING and PAID */
-#include "harness/state.h"
+#include "harness/orders.h" /* order_t, PENDING, PAID and shop_t */
 
 /* ---- the harness's: call it, do not define it ---- */
 
@@ -26,13 +25,7 @@ int gateway_charge(const order_t *o);
 
 /* ---- yours: define these in lessons/exercises/async_race.c ---- */
 
-typedef struct shop shop_t; /* define struct shop: your locks go there */
-
-/* shop_create() makes the shop before the checkouts start (customers are
- * numbered 0 .. ncustomers-1): NULL on failure. shop_destroy() frees it
- * after every checkout has ended. EX_STATE, in your file, defines both
- * (lessons/harness/state.h). */
-EX_STATE_DECLARE(shop, ncustomers);
+/* struct shop, shop_create() and shop_destroy(): see harness/orders.h. */
 
 /* One checkout of order o, an async task; each order is checked out
  * twice (a double click), by tasks spread over the workers. */

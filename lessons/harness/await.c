@@ -15,6 +15,7 @@
 #include "cd_registry.h"
 #include "harness/exercise.h"
 #include "harness/await.h"
+#include "harness/tasks.h"
 #include "../../cli/ledger.h"
 
 #define SAVE_USEC 5000     /* the database save takes 5 ms... */
@@ -106,25 +107,14 @@ static int setup(app_t *a, const cd_params_t *p, const cd_ex_plan_t *plan)
     return 0;
 }
 
-/* Runs every request on an executor: 0, or -1 if it could not start. */
-static int serve(app_t *a)
+/* Spawns request i on its user's worker, noting its task (ex_spawn_fn). */
+static int spawn_request(void *ctx, cd_exec_t *e, int i)
 {
-    cd_exec_t *e;
-    if (cd_exec_create(&e, a->nworkers) != 0)
-        return -1;
-    for (int i = 0; i < a->nrequests; i++) {
-        char name[CD_NAME_MAX];
-        snprintf(name, sizeof name, "request-%d", i + 1);
-        a->reqs[i].task = cd_exec_spawn_on(e, a->reqs[i].worker, name,
-                                           request_task, &a->reqs[i]);
-        if (a->reqs[i].task < 0) {
-            cd_exec_destroy(e);
-            return -1;
-        }
-    }
-    int rc = cd_exec_run(e);
-    cd_exec_destroy(e);
-    return rc < 0 ? -1 : 0;
+    app_t *a = ctx;
+    char name[CD_NAME_MAX];
+    snprintf(name, sizeof name, "request-%d", i + 1);
+    return a->reqs[i].task = cd_exec_spawn_on(e, a->reqs[i].worker, name,
+                                              request_task, &a->reqs[i]);
 }
 
 /* The invariant (cli/ledger.c): every request finishes; every cart holds
@@ -139,7 +129,8 @@ static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
     if (books != 0 || setup(&a, p, plan) != 0) {
         cd_ledger_end_error(v, 1, "could not set up %d sessions",
                             p->iterations);
-    } else if (serve(&a) != 0) {
+    } else if (ex_run_spawned(a.nrequests, a.nworkers, spawn_request,
+                              &a) != 0) {
         cd_ledger_end_error(v, 1, "could not start the executor");
     } else {
         for (int u = 0; u < a.nusers; u++)

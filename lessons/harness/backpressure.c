@@ -20,6 +20,7 @@
 #include "cd_thread.h"
 #include "harness/exercise.h"
 #include "harness/backpressure.h"
+#include "harness/team.h"
 #include "../../cli/ledger.h"
 
 #define LINES_PER_REQUEST 10 /* a request logs 10 lines... */
@@ -127,6 +128,13 @@ static void account(app_t *a)
                       (int64_t)a->at_kill.bytes);
 }
 
+/* No more lines: the shipper drains the queue, then sees it closed. */
+static void no_more_lines(void *ctx)
+{
+    app_t *a = ctx;
+    (void)cd_chan_close(&a->queue);
+}
+
 /* The invariant (cli/ledger.c): the queue stays within the budget, and
  * every line is delivered (the store's books), dropped (the queue's
  * count) or given up (the workers' count, never more than the sends the
@@ -135,7 +143,7 @@ static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
                 cd_verdict_t *v)
 {
     app_t a = { 0 };
-    cd_thread_t ship;
+    int rc;
 
     a.nworkers = plan->workers;
     a.lines = plan->lines;
@@ -147,13 +155,11 @@ static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
         free(a.w);
         return;
     }
-    if (cd_thread_spawn(&ship, "log-shipper", shipper, &a) != 0) {
+    if (ex_run_beside(&(ex_beside_t){ "log-shipper", shipper, a.nworkers,
+                                      "web", web_worker, no_more_lines, &a },
+                      &rc) != 0) {
         cd_ledger_end_error(v, 1, "could not start the shipper");
     } else {
-        int rc = cd_team_run(a.nworkers, "web", web_worker, &a);
-        /* No more lines: the shipper drains the queue, then sees it closed. */
-        (void)cd_chan_close(&a.queue);
-        cd_thread_join(&ship);
         account(&a);
         cd_ledger_end_error(v, rc < 0, "could not start %d workers",
                             a.nworkers);

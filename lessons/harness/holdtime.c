@@ -20,6 +20,7 @@
 #include "cd_thread.h"
 #include "harness/exercise.h"
 #include "harness/holdtime.h"
+#include "harness/team.h"
 #include "../../cli/ledger.h"
 
 #define REPORT_USEC 5000     /* a report takes 5 ms to render, */
@@ -90,7 +91,7 @@ static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
                 cd_verdict_t *v)
 {
     shop_t s = { 0 };
-    cd_thread_t t;
+    int rc;
 
     s.requests = plan->per_handler;
     s.nsales = plan->sales;
@@ -98,11 +99,11 @@ static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
         cd_ledger_end_error(v, 1, "could not set up the dashboard");
         return;
     }
-    if (cd_thread_spawn(&t, "till", till, &s) != 0) {
+    if (ex_run_beside(&(ex_beside_t){ "till", till, plan->handlers,
+                                      "handler", handler, NULL, &s },
+                      &rc) != 0) {
         cd_ledger_end_error(v, 1, "could not start the till");
     } else {
-        int rc = cd_team_run(plan->handlers, "handler", handler, &s);
-        cd_thread_join(&t);
         /* The board's totals, counted once everyone has gone. */
         for (int i = 0; rc >= 0 && i < BOARD_PRODUCTS; i++)
             cd_ledger_put(CD_EFF_BALANCE, i, 0, 0, s.board.sales[i]);

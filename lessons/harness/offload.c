@@ -21,6 +21,7 @@
 #include "cd_scope.h"
 #include "harness/exercise.h"
 #include "harness/offload.h"
+#include "harness/tasks.h"
 #include "../../cli/ledger.h"
 
 struct login_job {
@@ -105,26 +106,16 @@ static void request_task(void *arg)
                   scale > 0 ? late * 1000 / scale : late);
 }
 
-static int serve(app_t *a)
+/* Spawns request i, or the login (ex_spawn_fn). */
+static int spawn_request(void *ctx, cd_exec_t *e, int i)
 {
-    cd_exec_t *e;
-    if (cd_exec_create(&e, a->nworkers) != 0)
-        return -1;
-    atomic_init(&a->start_ns, -1);
-    for (int i = 0; i <= a->others; i++) {
-        char name[CD_NAME_MAX];
-        if (a->reqs[i].index < 0)
-            snprintf(name, sizeof name, "login");
-        else
-            snprintf(name, sizeof name, "request-%d", i + 1);
-        if (cd_exec_spawn(e, name, request_task, &a->reqs[i]) < 0) {
-            cd_exec_destroy(e);
-            return -1;
-        }
-    }
-    int rc = cd_exec_run(e);
-    cd_exec_destroy(e);
-    return rc < 0 ? -1 : 0;
+    app_t *a = ctx;
+    char name[CD_NAME_MAX];
+    if (a->reqs[i].index < 0)
+        snprintf(name, sizeof name, "login");
+    else
+        snprintf(name, sizeof name, "request-%d", i + 1);
+    return cd_exec_spawn(e, name, request_task, &a->reqs[i]);
 }
 
 static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
@@ -134,9 +125,7 @@ static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
     int books = cd_ledger_begin("offload", p);
     a.reqs = calloc((size_t)a.others + 1, sizeof *a.reqs);
     if (books != 0 || !a.reqs) {
-        cd_ledger_end(v);
-        cd_verdict_observe(v, CD_ERROR, "could not set up %d requests",
-                           a.others);
+        cd_ledger_end_error(v, 1, "could not set up %d requests", a.others);
         free(a.reqs);
         return;
     }
@@ -149,12 +138,9 @@ static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
     }
     a.reqs[a.others].arrive_ns = gap * (a.others / 10);
     atomic_init(&a.job.hashed, 0);
-    if (serve(&a) != 0) {
-        cd_ledger_end(v);
-        cd_verdict_observe(v, CD_ERROR, "could not start the event loop");
-    } else {
-        cd_ledger_end(v);
-    }
+    atomic_init(&a.start_ns, -1);
+    int rc = ex_run_spawned(a.others + 1, a.nworkers, spawn_request, &a);
+    cd_ledger_end_error(v, rc != 0, "could not start the event loop");
     free(a.reqs);
 }
 

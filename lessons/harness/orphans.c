@@ -19,6 +19,7 @@
 #include "cd_sched.h"
 #include "harness/exercise.h"
 #include "harness/orphans.h"
+#include "harness/tasks.h"
 #include "../../cli/ledger.h"
 
 struct order {
@@ -89,25 +90,16 @@ static void checkout_task(void *arg)
     cd_ledger_put(CD_EFF_RETURNED, o->index, 0, 0, since(o));
 }
 
-static int serve(order_t *orders, int n, int nworkers)
+/* Makes order i, on e, and spawns its checkout (ex_spawn_fn). */
+static int spawn_checkout(void *orders, cd_exec_t *e, int i)
 {
-    cd_exec_t *e;
-    if (cd_exec_create(&e, nworkers) != 0)
-        return -1;
-    for (int i = 0; i < n; i++) {
-        char name[CD_NAME_MAX];
-        snprintf(name, sizeof name, "checkout-%d", i + 1);
-        orders[i].index = i;
-        orders[i].e = e;
-        atomic_init(&orders[i].done, 0);
-        if (cd_exec_spawn(e, name, checkout_task, &orders[i]) < 0) {
-            cd_exec_destroy(e);
-            return -1;
-        }
-    }
-    int rc = cd_exec_run(e);
-    cd_exec_destroy(e);
-    return rc < 0 ? -1 : 0;
+    order_t *o = (order_t *)orders + i;
+    char name[CD_NAME_MAX];
+    snprintf(name, sizeof name, "checkout-%d", i + 1);
+    o->index = i;
+    o->e = e;
+    atomic_init(&o->done, 0);
+    return cd_exec_spawn(e, name, checkout_task, o);
 }
 
 static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
@@ -116,14 +108,12 @@ static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
     int books = cd_ledger_begin("orphans", p);
     order_t *orders = calloc((size_t)plan->orders, sizeof *orders);
     if (books != 0 || !orders) {
-        cd_ledger_end(v);
-        cd_verdict_observe(v, CD_ERROR, "could not set up %d orders",
-                           plan->orders);
-    } else if (serve(orders, plan->orders, p->workers) != 0) {
-        cd_ledger_end(v);
-        cd_verdict_observe(v, CD_ERROR, "could not start the executor");
+        cd_ledger_end_error(v, 1, "could not set up %d orders",
+                            plan->orders);
     } else {
-        cd_ledger_end(v);
+        int rc = ex_run_spawned(plan->orders, p->workers, spawn_checkout,
+                                orders);
+        cd_ledger_end_error(v, rc != 0, "could not start the executor");
     }
     free(orders);
 }

@@ -19,6 +19,7 @@
 #include "cd_thread.h"
 #include "harness/exercise.h"
 #include "harness/spurious.h"
+#include "harness/team.h"
 #include "../../cli/ledger.h"
 
 #define TAKE_ORDER_USEC 200 /* the till takes an order in 0.2 ms */
@@ -115,7 +116,7 @@ static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
 {
     shift_t s = { 0 };
     rail_t rail = { 0 };
-    cd_thread_t t;
+    int rc;
 
     s.tickets = plan->tickets;
     rail.cap = plan->tickets > 0 ? plan->tickets : 1;
@@ -126,14 +127,12 @@ static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
         free(rail.slot);
         return;
     }
-    if (cd_thread_spawn(&t, "till", till, &s) != 0) {
+    if (ex_run_beside(&(ex_beside_t){ "till", till, plan->cooks, "cook",
+                                      cook, NULL, &s }, &rc) != 0)
         cd_ledger_end_error(v, 1, "could not start the till");
-    } else {
-        int rc = cd_team_run(plan->cooks, "cook", cook, &s);
-        cd_thread_join(&t);
+    else
         cd_ledger_end_error(v, rc < 0, "could not start %d cooks",
                             plan->cooks);
-    }
     kitchen_destroy(s.kitchen);
     free(rail.slot);
 }
