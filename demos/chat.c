@@ -162,6 +162,7 @@ struct chat {
     member_t *conns;
     int nconns, accepted;
     atomic_int turned_away, too_long, not_utf8, messages;
+    atomic_int used_up; /* clients told the run's records were used up */
     int g_port, g_clients, g_messages, g_turned;
     void (*on_listen)(int port);
 };
@@ -848,6 +849,18 @@ static void serve_session(void *arg)
 }
 
 /* A new member for conn (taken over): 0, or -1 with conn closed. */
+/* The registry keeps every task and object of a run (for the view and
+ * the detectors), so a server runs out of records after some 250
+ * connections in all: a client then hears why, not a silent hang-up. */
+static const char used_up[] = "*** this server has served all the "
+                              "connections one run can keep (some 250): "
+                              "restart it\n";
+
+static void say_used_up(cd_conn_t *conn)
+{
+    cd_io_try_write(conn, used_up, sizeof used_up - 1);
+}
+
 static int member_new(chat_t *c, cd_conn_t *conn, member_t **out)
 {
     member_t *m = calloc(1, sizeof *m);
@@ -862,8 +875,7 @@ static int member_new(chat_t *c, cd_conn_t *conn, member_t **out)
         ok = 0;
     }
     if (!ok) {
-        cd_io_try_write(conn, "*** the server is out of room: try later\n",
-                        41);
+        say_used_up(conn);
         cd_io_close(conn);
         if (m) {
             free(m->outbox);
@@ -889,6 +901,15 @@ static int member_new(chat_t *c, cd_conn_t *conn, member_t **out)
     return 0;
 }
 
+/* One more client turned away: because MAX_CONNS were in (full) or
+ * because no record was left for it. The gauge counts both. */
+static void turned_away(chat_t *c, int full)
+{
+    atomic_fetch_add(full ? &c->turned_away : &c->used_up, 1);
+    cd_reg_gauge_set(c->g_turned, atomic_load(&c->turned_away) +
+                                      atomic_load(&c->used_up));
+}
+
 /* Takes every connection: MAX_CONNS at once, the rest are told why they
  * are turned away. Ends with the run (a signal, q in the view). */
 static void serve_acceptor(void *arg)
@@ -900,8 +921,11 @@ static void serve_acceptor(void *arg)
         snprintf(name, sizeof name, "conn-%d", i);
         int rc = cd_io_accept(c->listener, &conn, name);
         if (rc == -ENOSPC || rc == -ENOMEM || rc == -EMFILE ||
-            rc == -ENFILE)
-            continue; /* it was closed: that client reads the end */
+            rc == -ENFILE) {
+            /* It was closed (told why, when no record was left). */
+            turned_away(c, 0);
+            continue;
+        }
         if (rc != 0)
             return;
         cd_mutex_lock(&c->conns_lock);
@@ -911,8 +935,7 @@ static void serve_acceptor(void *arg)
             static const char msg[] = "*** the server is full: try later\n";
             cd_io_try_write(conn, msg, sizeof msg - 1);
             cd_io_close(conn);
-            cd_reg_gauge_set(c->g_turned,
-                             atomic_fetch_add(&c->turned_away, 1) + 1);
+            turned_away(c, 1);
             continue;
         }
         /* A small send buffer, so that a client that stops reading (nc
@@ -924,6 +947,7 @@ static void serve_acceptor(void *arg)
             continue;
         snprintf(name, sizeof name, "session-%d", m->index);
         if (cd_scope_spawn(c->scope, name, serve_session, m) < 0) {
+            say_used_up(conn);
             member_release(m);
             if (m->outbox)
                 member_release(m);
@@ -988,6 +1012,7 @@ static void serve(const cd_params_t *p, int variant, cd_verdict_t *v)
         return;
     }
     c->port = cd_io_port(c->listener);
+    cd_io_set_refusal(c->listener, used_up);
     c->g_port = cd_reg_gauge("nc 127.0.0.1");
     cd_reg_gauge_set(c->g_port, c->port);
     c->g_clients = cd_reg_gauge("clients");
@@ -1001,15 +1026,20 @@ static void serve(const cd_params_t *p, int variant, cd_verdict_t *v)
         cd_verdict_observe(v, CD_HELD, "served %d connections (%d turned "
                            "away while %d were in), %d messages; lines too "
                            "long: %d, not UTF-8: %d; slow clients hung up "
-                           "on: %d", c->accepted,
+                           "on: %d%s", c->accepted,
                            atomic_load(&c->turned_away), MAX_CONNS,
                            atomic_load(&c->messages),
                            atomic_load(&c->too_long),
                            atomic_load(&c->not_utf8),
-                           atomic_load(&c->kicked));
+                           atomic_load(&c->kicked),
+                           atomic_load(&c->used_up)
+                               ? "; the run's records were used up: "
+                                 "later clients were told to restart it"
+                               : "");
     cd_verdict_num(v, "port", c->port);
     cd_verdict_num(v, "connections", c->accepted);
     cd_verdict_num(v, "turned_away", atomic_load(&c->turned_away));
+    cd_verdict_num(v, "records_used_up", atomic_load(&c->used_up));
     cd_verdict_num(v, "messages", atomic_load(&c->messages));
     cd_verdict_num(v, "too_long", atomic_load(&c->too_long));
     cd_verdict_num(v, "not_utf8", atomic_load(&c->not_utf8));

@@ -21,6 +21,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -32,7 +33,10 @@
 
 /* Wraps the open descriptor fd as a connection named name; closes fd on
  * failure. */
-static int conn_new(cd_conn_t **out, int fd, const char *name)
+/* refusal: said on fd (best effort: a fresh socket's buffer takes a line)
+ * when no record is left for it. */
+static int conn_new(cd_conn_t **out, int fd, const char *name,
+                    const char *refusal)
 {
     cd_conn_t *c = malloc(sizeof *c);
     if (!c) {
@@ -41,12 +45,15 @@ static int conn_new(cd_conn_t **out, int fd, const char *name)
     }
     int id = cd__reg_add_object(name, CD_OBJ_CONN, c, NULL);
     if (id < 0) {
+        if (refusal)
+            (void)!send(fd, refusal, strlen(refusal), MSG_NOSIGNAL);
         free(c);
         close(fd);
         return id;
     }
     c->fd = fd;
     c->id = id;
+    c->refusal = NULL;
     *out = c;
     return 0;
 }
@@ -86,7 +93,12 @@ int cd_io_listen(cd_conn_t **out, const char *name, int port)
         close(fd);
         return err;
     }
-    return conn_new(out, fd, name);
+    return conn_new(out, fd, name, NULL);
+}
+
+void cd_io_set_refusal(cd_conn_t *l, const char *text)
+{
+    l->refusal = text;
 }
 
 int cd_io_port(const cd_conn_t *c)
@@ -105,12 +117,12 @@ int cd_io_pair(cd_conn_t **a, const char *name_a, cd_conn_t **b,
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
                    sv) != 0)
         return -errno;
-    int rc = conn_new(a, sv[0], name_a);
+    int rc = conn_new(a, sv[0], name_a, NULL);
     if (rc != 0) {
         close(sv[1]);
         return rc;
     }
-    rc = conn_new(b, sv[1], name_b);
+    rc = conn_new(b, sv[1], name_b, NULL);
     if (rc != 0) {
         cd_io_close(*a);
         *a = NULL;
@@ -262,7 +274,7 @@ int cd_io_connect_rcvbuf_at(cd_conn_t **out, const char *name, int port,
         return err;
     }
     cd_conn_t *c;
-    int rc = conn_new(&c, fd, name);
+    int rc = conn_new(&c, fd, name, NULL);
     if (rc != 0)
         return rc;
     enter(CD_OP_CONNECT, c, port, site);
@@ -305,7 +317,7 @@ int cd_io_accept_at(cd_conn_t *l, cd_conn_t **out, const char *name,
         int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd >= 0) {
             no_delay(fd);
-            return conn_new(out, fd, name);
+            return conn_new(out, fd, name, l->refusal);
         }
         /* A client that gave up before we took it is not our error. */
         if (errno == ECONNABORTED)

@@ -37,7 +37,8 @@
 
 typedef struct cd_conn {
     int fd;
-    int id; /* registry object */
+    int id;              /* registry object */
+    const char *refusal; /* a listener's: see cd_io_set_refusal */
 } cd_conn_t;
 
 /* A listening TCP socket on 127.0.0.1:port (0: the kernel picks a free
@@ -66,10 +67,18 @@ int cd_io_connect_rcvbuf_at(cd_conn_t **out, const char *name, int port,
                             int rcvbuf, cd_site_t site);
 
 /* Awaits the next connection on l and returns it as *out, named name.
- * Returns 0 or -errno. */
+ * Returns 0 or -errno; -ENOSPC when the registry has no record left for
+ * it (the connection is then closed: see cd_io_set_refusal). */
 #define cd_io_accept(l, out, name) cd_io_accept_at((l), (out), (name), CD_HERE)
 int cd_io_accept_at(cd_conn_t *l, cd_conn_t **out, const char *name,
                     cd_site_t site);
+
+/* What a client accepted on listener l is told, just before it is closed,
+ * when the registry has no record left for its connection (the registry
+ * keeps every object of a run): text, a string that outlives l. NULL, the
+ * default: closed without a word, which a person at nc cannot tell from a
+ * crash. */
+void cd_io_set_refusal(cd_conn_t *l, const char *text);
 
 /* Awaits at least one byte and reads up to n. Returns the count, 0 at
  * the end of the stream, or -errno. */

@@ -574,6 +574,35 @@ static void serve_takes_a_crowd_of_200(void)
     ASSERT_STR_HAS(s.text, "136 turned away");
 }
 
+/* The registry keeps every task and object of a run, so a server runs
+ * out of records after some 250 connections in all: from then on each
+ * client is told so in one line (before, it was hung up on without a
+ * word), and the server still ends cleanly and says why. */
+static void serve_says_when_its_records_are_used_up(void)
+{
+    server_t s;
+    if (server_start(&s, "--fixed=outbox", NULL) != 0)
+        return;
+    int refused_at = 0;
+    for (int i = 1; i <= 400 && !refused_at; i++) {
+        client_t *c = client_new(s.port);
+        CU_ASSERT_FATAL(c != NULL);
+        if (client_wait(c, "\n", CLIENT_WAIT_MS) &&
+            strstr(c->buf, "restart it"))
+            refused_at = i;
+        else
+            client_say(c, "/quit\n");
+        client_free(c);
+    }
+    CU_ASSERT(refused_at > 200 && refused_at < 300);
+    client_t *late = client_new(s.port);
+    CU_ASSERT_FATAL(late != NULL);
+    CU_ASSERT(client_wait(late, "one run can keep", CLIENT_WAIT_MS));
+    client_free(late);
+    ASSERT_INT_EQ(server_stop(&s, SIGTERM), 128 + SIGTERM);
+    ASSERT_STR_HAS(s.text, "the run's records were used up");
+}
+
 /* The lesson, live: a client that stops reading (nc after Ctrl-Z) while
  * another talks. Broken: the room stalls - a third one stops hearing,
  * and a /join to the room gets no answer. Outbox: neither. Disconnect:
@@ -772,6 +801,8 @@ void suite_chat(void)
                 serve_answers_bad_input_and_serves_the_rest);
     CU_add_test(s, "--serve takes a crowd of 200",
                 serve_takes_a_crowd_of_200);
+    CU_add_test(s, "--serve says when its records are used up",
+                serve_says_when_its_records_are_used_up);
     CU_add_test(s, "--serve broken: a sleeping client stalls the room",
                 serve_broken_stalls_the_room);
     CU_add_test(s, "--serve outbox: the room goes on",
