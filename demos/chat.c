@@ -55,7 +55,7 @@
 #include "../lib/cd_mutex.h"
 #include "../lib/cd_registry.h"
 #include "../lib/cd_scope.h"
-#include "scenario.h"
+#include "support.h"
 
 #define MSG_BYTES 8192    /* a chat line padded out: more than the slow
                              path holds (about 5 KB with the smallest
@@ -990,9 +990,8 @@ static void serve(const cd_params_t *p, int variant, cd_verdict_t *v)
     c->port = cd_io_port(c->listener);
     c->g_port = cd_reg_gauge("nc 127.0.0.1");
     cd_reg_gauge_set(c->g_port, c->port);
-    c->g_clients = cd_reg_gauge("clients");
-    c->g_messages = cd_reg_gauge("messages");
-    c->g_turned = cd_reg_gauge("turned away");
+    cd_demo_figures(NULL, 0, "clients", &c->g_clients, "messages",
+                    &c->g_messages, "turned away", &c->g_turned, NULL);
     c->on_listen = p->on_listen;
     if (cd_exec_create(&e, p->workers) != 0 ||
         cd_exec_spawn(e, "main", serve_main, c) < 0 || cd_exec_run(e) < 0)
