@@ -617,6 +617,23 @@ static void main_task(void *arg)
  * stalls a room when one of them stops reading (Ctrl-Z). Bad input gets
  * an answer or the door, and never holds up another client. */
 
+/* Closes m's connection and its bell, and frees its outbox (the lines
+ * still in it, its lock) and the line being written: what a member holds,
+ * in the run's room and under --serve alike. */
+static void member_close(member_t *m)
+{
+    cd_io_close(m->conn);
+    cd_io_close(m->bell_in);
+    cd_io_close(m->bell_out);
+    if (m->outbox) {
+        for (int i = 0; i < m->count; i++)
+            free(m->outbox[(m->head + i) % m->box_max].text);
+        cd_mutex_destroy(&m->box_lock);
+    }
+    free(m->outbox);
+    free(m->writing.text);
+}
+
 static void member_free(member_t *m)
 {
     chat_t *c = m->chat;
@@ -632,16 +649,7 @@ static void member_free(member_t *m)
     /* What the peer sent and nobody read would make the close a reset,
      * and the reset could cost it the last lines written to it. */
     cd_io_discard(m->conn, 1 << 20);
-    cd_io_close(m->conn);
-    cd_io_close(m->bell_in);
-    cd_io_close(m->bell_out);
-    if (m->outbox) {
-        for (int i = 0; i < m->count; i++)
-            free(m->outbox[(m->head + i) % m->box_max].text);
-        cd_mutex_destroy(&m->box_lock);
-    }
-    free(m->outbox);
-    free(m->writing.text);
+    member_close(m);
     free(m->in);
     free(m->say);
     free(m);
@@ -1052,17 +1060,7 @@ static int setup(chat_t *c, const cd_params_t *p, int variant)
 static void teardown(chat_t *c)
 {
     for (int i = 0; i < MAX_CLIENTS; i++) {
-        member_t *m = &c->members[i];
-        cd_io_close(m->conn);
-        cd_io_close(m->bell_in);
-        cd_io_close(m->bell_out);
-        if (m->outbox) {
-            for (int k = 0; k < m->count; k++)
-                free(m->outbox[(m->head + k) % m->box_max].text);
-            cd_mutex_destroy(&m->box_lock);
-        }
-        free(m->outbox);
-        free(m->writing.text);
+        member_close(&c->members[i]);
         cd_io_close(c->clients[i].conn);
     }
     cd_io_close(c->done_in);
