@@ -141,10 +141,7 @@ typedef struct job {
 static void show_books(void *shop)
 {
     shop_t *s = shop;
-    cd_demo_tally_t t = cd_demo_tally(s->charges, s->norders,
-                                      memory_order_relaxed);
-    cd_reg_gauge_set(s->g_charges, t.total);
-    cd_reg_gauge_set(s->g_twice, t.twice);
+    cd_demo_show_tally(s->charges, s->norders, s->g_charges, s->g_twice);
     cd_reg_gauge_set(s->g_calls, atomic_load_explicit(&s->in_flight,
                                                       memory_order_relaxed));
     cd_reg_gauge_set(s->g_balance, atomic_load_explicit(&s->balance[0],

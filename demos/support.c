@@ -114,6 +114,14 @@ cd_demo_tally_t cd_demo_tally(const atomic_int *count, int n,
     return t;
 }
 
+void cd_demo_show_tally(const atomic_int *count, int n, int total_id,
+                        int twice_id)
+{
+    cd_demo_tally_t t = cd_demo_tally(count, n, memory_order_relaxed);
+    cd_reg_gauge_set(total_id, t.total);
+    cd_reg_gauge_set(twice_id, t.twice);
+}
+
 cd_demo_shop_t cd_demo_shop_books(const atomic_int *charges, int norders,
                                   const atomic_long *balance,
                                   int ncustomers, long price,

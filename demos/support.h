@@ -111,6 +111,12 @@ typedef struct cd_demo_tally {
 cd_demo_tally_t cd_demo_tally(const atomic_int *count, int n,
                               memory_order order);
 
+/* For the live view: sets gauge total_id to the n counters' sum and
+ * twice_id to how many of them are above 1 (cd_demo_tally, relaxed loads:
+ * watching orders nothing between the workers). */
+void cd_demo_show_tally(const atomic_int *count, int n, int total_id,
+                        int twice_id);
+
 /* The books of a shop whose customers pay for their orders (race,
  * async-race), read for its check: the charges of norders orders
  * (charges[k]: how often order k was charged), and the customer whose

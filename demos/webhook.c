@@ -154,10 +154,7 @@ typedef struct job {
 static void show_books(void *hook)
 {
     hook_t *h = hook;
-    cd_demo_tally_t t = cd_demo_tally(h->shipped, h->nevents,
-                                      memory_order_relaxed);
-    cd_reg_gauge_set(h->g_shipped, t.total);
-    cd_reg_gauge_set(h->g_dup, t.twice);
+    cd_demo_show_tally(h->shipped, h->nevents, h->g_shipped, h->g_dup);
     cd_reg_gauge_set(h->g_flight, atomic_load_explicit(&h->in_flight,
                                                        memory_order_relaxed));
 }
