@@ -141,10 +141,7 @@ typedef struct job {
 static void show_books(void *shop)
 {
     shop_t *s = shop;
-    cd_demo_tally_t t = cd_demo_tally(s->charges, s->norders,
-                                      memory_order_relaxed);
-    cd_reg_gauge_set(s->g_charges, t.total);
-    cd_reg_gauge_set(s->g_twice, t.twice);
+    cd_demo_show_tally(s->charges, s->norders, s->g_charges, s->g_twice);
     cd_reg_gauge_set(s->g_calls, atomic_load_explicit(&s->in_flight,
                                                       memory_order_relaxed));
     cd_reg_gauge_set(s->g_balance, atomic_load_explicit(&s->balance[0],
@@ -163,12 +160,10 @@ static void checkout_task(void *arg)
  * afford. Call once the books are set up. */
 static void register_figures(shop_t *s)
 {
-    cd_reg_gauge_set(cd_reg_gauge("orders"), s->norders);
-    s->g_done = cd_reg_gauge("checkouts done");
-    s->g_charges = cd_reg_gauge("charges");
-    s->g_twice = cd_reg_gauge("charged twice");
-    s->g_calls = cd_reg_gauge("at the gateway");
-    s->g_balance = cd_reg_gauge("customer-1 balance");
+    cd_demo_figures("orders", s->norders, "checkouts done", &s->g_done,
+                    "charges", &s->g_charges, "charged twice", &s->g_twice,
+                    "at the gateway", &s->g_calls, "customer-1 balance",
+                    &s->g_balance, NULL);
     show_books(s);
 }
 

@@ -162,9 +162,8 @@ static int setup(void *state, const cd_params_t *p, int variant)
     atomic_init(&a->completed, 0);
     atomic_init(&a->saving, 0);
     atomic_init(&a->max_saving, 0);
-    cd_reg_gauge_set(cd_reg_gauge("requests"), a->nrequests);
-    a->g_done = cd_reg_gauge("finished");
-    a->g_saving = cd_reg_gauge("saves in flight");
+    cd_demo_figures("requests", a->nrequests, "finished", &a->g_done,
+                    "saves in flight", &a->g_saving, NULL);
     a->sessions = calloc((size_t)a->nusers, sizeof *a->sessions);
     a->reqs = calloc((size_t)a->nrequests, sizeof *a->reqs);
     if (!a->sessions || !a->reqs)

@@ -34,7 +34,7 @@
 #include "../lib/cd_chan.h"
 #include "../lib/cd_registry.h"
 #include "../lib/cd_thread.h"
-#include "support.h" /* scenario.h, and the byte counts */
+#include "support.h" /* scenario.h, byte counts, the team beside */
 
 #define LINES_PER_REQUEST 10 /* a request logs 10 lines... */
 #define REQUEST_USEC 100     /* ...and takes a worker 0.1 ms */
@@ -183,18 +183,6 @@ static void shipper(void *ctx)
     a->shipper_done_ns = cd_reg_elapsed_ns();
 }
 
-/* Names the live figures for --view (registry gauges). */
-static void name_figures(app_t *a)
-{
-    cd_reg_gauge_set(cd_reg_gauge("lines"), (int64_t)a->nworkers * a->lines);
-    a->g_produced = cd_reg_gauge("produced");
-    a->g_delivered = cd_reg_gauge("delivered");
-    a->g_dropped = cd_reg_gauge("dropped");
-    a->g_given_up = cd_reg_gauge("given up");
-    a->g_queued = cd_reg_gauge("queued");
-    a->g_kib = cd_reg_gauge("queue KiB");
-}
-
 /* Publishes the live figures. Each thread adds its own counts: a worker
  * (w) after each line it logged, the shipper (w NULL) its deliveries; the
  * queue's figures come from its registry record. Relaxed loads and stores:
@@ -328,11 +316,18 @@ static void check(app_t *a, cd_verdict_t *v)
     }
 }
 
+/* No more lines: the shipper drains the queue, then sees it closed. Runs
+ * between the web workers and the shipper's join (cd_demo_beside). */
+static void no_more_lines(void *app)
+{
+    app_t *a = app;
+    (void)cd_chan_close(&a->queue);
+}
+
 void cd_backpressure_run(const cd_params_t *p, int variant, cd_verdict_t *v)
 {
     app_t a = { .variant = variant, .nworkers = p->threads,
                 .lines = p->iterations };
-    cd_thread_t ship;
 
     atomic_init(&a.killed, 0);
     a.w = calloc((size_t)a.nworkers, sizeof *a.w);
@@ -342,23 +337,18 @@ void cd_backpressure_run(const cd_params_t *p, int variant, cd_verdict_t *v)
         free(a.w);
         return;
     }
-    name_figures(&a);
+    cd_demo_figures("lines", (int64_t)a.nworkers * a.lines, "produced",
+                    &a.g_produced, "delivered", &a.g_delivered, "dropped",
+                    &a.g_dropped, "given up", &a.g_given_up, "queued",
+                    &a.g_queued, "queue KiB", &a.g_kib, NULL);
     a.t0_ns = cd_reg_elapsed_ns();
-    if (cd_thread_spawn(&ship, "log-shipper", shipper, &a) != 0) {
-        cd_verdict_observe(v, CD_ERROR, "could not start the shipper");
-        goto out;
-    }
-    int rc = cd_team_run(a.nworkers, "web", web_worker, &a);
-    /* No more lines: the shipper drains the queue, then sees it closed. */
-    (void)cd_chan_close(&a.queue);
-    cd_thread_join(&ship);
+    int rc = cd_demo_beside(&(cd_demo_beside_t){
+        .name = "log-shipper", .fn = shipper, .who = "the shipper",
+        .n = a.nworkers, .prefix = "web", .team = web_worker,
+        .what = "web workers", .ctx = &a, .between = no_more_lines }, v);
     show_figures(&a, NULL);
-    if (rc < 0)
-        cd_verdict_observe(v, CD_ERROR, "could not start %d web workers",
-                           a.nworkers);
-    else
+    if (rc == 0)
         check(&a, v);
-out:
     cd_chan_destroy(&a.queue);
     free(a.w);
 }

@@ -36,7 +36,7 @@
 #include "../lib/cd_chan.h"
 #include "../lib/cd_registry.h"
 #include "../lib/cd_thread.h"
-#include "support.h" /* scenario.h, and the byte counts */
+#include "support.h" /* scenario.h, byte counts, the team beside */
 
 #define PUBLISH_USEC 200     /* the script pushes an update every 0.2 ms */
 #define APPLY_USEC 100       /* a quick edge applies one in 0.1 ms */
@@ -255,10 +255,10 @@ static int setup(fleet_t *f)
     f->e = calloc((size_t)f->nedges, sizeof *f->e);
     if (!f->e)
         return -1;
-    f->g_published = cd_reg_gauge("published");
-    f->g_slow_version = cd_reg_gauge("slow edge on version");
-    f->g_slow_held = cd_reg_gauge("held for slow edge");
-    f->g_lags = cd_reg_gauge("lag reports");
+    cd_demo_figures(NULL, 0, "published", &f->g_published,
+                    "slow edge on version", &f->g_slow_version,
+                    "held for slow edge", &f->g_slow_held, "lag reports",
+                    &f->g_lags, NULL);
     if (f->variant == BOUNDED) {
         if (cd_bcast_init(&f->ring, "config-ring", sizeof(config_t),
                           CAPACITY) != 0)
@@ -434,24 +434,16 @@ void cd_broadcast_run(const cd_params_t *p, int variant, cd_verdict_t *v)
 {
     fleet_t f = { .variant = variant, .nedges = p->threads,
                   .updates = p->iterations };
-    cd_thread_t pub;
 
     if (setup(&f) != 0) {
         cd_verdict_observe(v, CD_ERROR, "could not set up the fleet");
         teardown(&f);
         return;
     }
-    if (cd_thread_spawn(&pub, "publisher", publisher, &f) != 0) {
-        cd_verdict_observe(v, CD_ERROR, "could not start the publisher");
-        teardown(&f);
-        return;
-    }
-    int rc = cd_team_run(f.nedges, "edge", edge_server, &f);
-    cd_thread_join(&pub);
-    if (rc < 0)
-        cd_verdict_observe(v, CD_ERROR, "could not start %d edges",
-                           f.nedges);
-    else
+    if (cd_demo_beside(&(cd_demo_beside_t){
+            .name = "publisher", .fn = publisher, .who = "the publisher",
+            .n = f.nedges, .prefix = "edge", .team = edge_server,
+            .what = "edges", .ctx = &f }, v) == 0)
         check(&f, v);
     teardown(&f);
 }

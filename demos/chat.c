@@ -55,7 +55,7 @@
 #include "../lib/cd_mutex.h"
 #include "../lib/cd_registry.h"
 #include "../lib/cd_scope.h"
-#include "scenario.h"
+#include "support.h"
 
 #define MSG_BYTES 8192    /* a chat line padded out: more than the slow
                              path holds (about 5 KB with the smallest
@@ -618,6 +618,23 @@ static void main_task(void *arg)
  * stalls a room when one of them stops reading (Ctrl-Z). Bad input gets
  * an answer or the door, and never holds up another client. */
 
+/* Closes m's connection and its bell, and frees its outbox (the lines
+ * still in it, its lock) and the line being written: what a member holds,
+ * in the run's room and under --serve alike. */
+static void member_close(member_t *m)
+{
+    cd_io_close(m->conn);
+    cd_io_close(m->bell_in);
+    cd_io_close(m->bell_out);
+    if (m->outbox) {
+        for (int i = 0; i < m->count; i++)
+            free(m->outbox[(m->head + i) % m->box_max].text);
+        cd_mutex_destroy(&m->box_lock);
+    }
+    free(m->outbox);
+    free(m->writing.text);
+}
+
 static void member_free(member_t *m)
 {
     chat_t *c = m->chat;
@@ -633,16 +650,7 @@ static void member_free(member_t *m)
     /* What the peer sent and nobody read would make the close a reset,
      * and the reset could cost it the last lines written to it. */
     cd_io_discard(m->conn, 1 << 20);
-    cd_io_close(m->conn);
-    cd_io_close(m->bell_in);
-    cd_io_close(m->bell_out);
-    if (m->outbox) {
-        for (int i = 0; i < m->count; i++)
-            free(m->outbox[(m->head + i) % m->box_max].text);
-        cd_mutex_destroy(&m->box_lock);
-    }
-    free(m->outbox);
-    free(m->writing.text);
+    member_close(m);
     free(m->in);
     free(m->say);
     free(m);
@@ -1015,9 +1023,8 @@ static void serve(const cd_params_t *p, int variant, cd_verdict_t *v)
     cd_io_set_refusal(c->listener, used_up);
     c->g_port = cd_reg_gauge("nc 127.0.0.1");
     cd_reg_gauge_set(c->g_port, c->port);
-    c->g_clients = cd_reg_gauge("clients");
-    c->g_messages = cd_reg_gauge("messages");
-    c->g_turned = cd_reg_gauge("turned away");
+    cd_demo_figures(NULL, 0, "clients", &c->g_clients, "messages",
+                    &c->g_messages, "turned away", &c->g_turned, NULL);
     c->on_listen = p->on_listen;
     if (cd_exec_create(&e, p->workers) != 0 ||
         cd_exec_spawn(e, "main", serve_main, c) < 0 || cd_exec_run(e) < 0)
@@ -1083,17 +1090,7 @@ static int setup(chat_t *c, const cd_params_t *p, int variant)
 static void teardown(chat_t *c)
 {
     for (int i = 0; i < MAX_CLIENTS; i++) {
-        member_t *m = &c->members[i];
-        cd_io_close(m->conn);
-        cd_io_close(m->bell_in);
-        cd_io_close(m->bell_out);
-        if (m->outbox) {
-            for (int k = 0; k < m->count; k++)
-                free(m->outbox[(m->head + k) % m->box_max].text);
-            cd_mutex_destroy(&m->box_lock);
-        }
-        free(m->outbox);
-        free(m->writing.text);
+        member_close(&c->members[i]);
         cd_io_close(c->clients[i].conn);
     }
     cd_io_close(c->done_in);

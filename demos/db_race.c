@@ -54,7 +54,7 @@
 #include "../lib/cd_registry.h"
 #include "../lib/cd_thread.h"
 #include "db.h"
-#include "scenario.h"
+#include "support.h"
 
 #define GATEWAY_USEC 2000 /* the payment gateway takes 2 ms */
 #define SUBMITS 2         /* each order arrives twice: the double click */
@@ -1050,9 +1050,9 @@ void cd_db_race_run(const cd_params_t *p, int variant, cd_verdict_t *v)
     cd_verdict_expect(v, "each of %d %s charged once (charge rows counted "
                       "in the database), no checkout failing", s->norders,
                       cd_plural(s->norders, "order", "orders"));
-    s->g_running = cd_reg_gauge("instances running");
-    s->g_done = cd_reg_gauge("checkouts done");
-    s->g_failed = cd_reg_gauge("checkouts failed");
+    cd_demo_figures(NULL, 0, "instances running", &s->g_running,
+                    "checkouts done", &s->g_done, "checkouts failed",
+                    &s->g_failed, NULL);
     /* The file itself rather than /proc/self/exe at exec time: under
      * Valgrind the latter is Valgrind's own program. */
     ssize_t len = readlink("/proc/self/exe", s->self, sizeof s->self - 1);

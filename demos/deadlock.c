@@ -26,7 +26,7 @@
 #include "../lib/cd_mutex.h"
 #include "../lib/cd_registry.h"
 #include "../lib/cd_thread.h"
-#include "scenario.h"
+#include "support.h"
 
 #define AMOUNT 10
 #define START_BALANCE 1000
@@ -157,9 +157,8 @@ void cd_deadlock_run(const cd_params_t *p, int variant, cd_verdict_t *v)
         goto out;
     }
 
-    cd_reg_gauge_set(cd_reg_gauge("transfers"), b.naccounts * b.iterations);
-    b.g_done = cd_reg_gauge("transfers done");
-    b.g_retries = cd_reg_gauge("retries");
+    cd_demo_figures("transfers", b.naccounts * b.iterations, "transfers done",
+                    &b.g_done, "retries", &b.g_retries, NULL);
     int rc = cd_team_run(b.naccounts, "transfer", teller, &b);
     long total = 0;
     for (int i = 0; i < b.naccounts; i++)

@@ -36,7 +36,7 @@
 #include "../lib/cd_mutex.h"
 #include "../lib/cd_registry.h"
 #include "../lib/cd_thread.h"
-#include "scenario.h"
+#include "support.h"
 
 #define PRODUCTS 4
 #define REPORT_USEC 5000    /* rendering a report takes 5 ms */
@@ -249,13 +249,10 @@ static int setup(dash_t *d, const cd_params_t *p, int variant)
     atomic_init(&d->max_rendering, 0);
     atomic_init(&d->under_lock, 0);
     atomic_init(&d->reports, 0);
-    cd_reg_gauge_set(cd_reg_gauge("handlers"), d->nhandlers);
-    d->g_reports = cd_reg_gauge("reports done");
-    d->g_rendering = cd_reg_gauge("rendering now");
-    d->g_held = cd_reg_gauge("lock held %");
-    d->g_sales = cd_reg_gauge("sales");
-    d->g_lost = cd_reg_gauge("sales lost");
-    d->g_till_wait = cd_reg_gauge("till waited ms");
+    cd_demo_figures("handlers", d->nhandlers, "reports done", &d->g_reports,
+                    "rendering now", &d->g_rendering, "lock held %",
+                    &d->g_held, "sales", &d->g_sales, "sales lost",
+                    &d->g_lost, "till waited ms", &d->g_till_wait, NULL);
     if (cd_mutex_init(&d->lock, "board") != 0)
         return -1;
     d->lock_ready = 1;
@@ -327,30 +324,30 @@ static void check(dash_t *d, cd_verdict_t *v)
                            total, ms, serial_ms);
 }
 
+/* The measure ends with the last report (the till may still sell): how
+ * long the handlers took, and how much of it the lock was held. Runs
+ * between the team and the till's join (cd_demo_beside). */
+static void end_span(void *dash)
+{
+    dash_t *d = dash;
+    cd_mutex_lock(&d->lock);
+    d->span_ns = cd_reg_elapsed_ns() - d->t0_ns;
+    d->span_held_ns = d->held_ns;
+    cd_mutex_unlock(&d->lock);
+}
+
 void cd_holdtime_run(const cd_params_t *p, int variant, cd_verdict_t *v)
 {
     dash_t d = { 0 };
-    cd_thread_t t;
     if (setup(&d, p, variant) != 0) {
         cd_verdict_observe(v, CD_ERROR, "could not set up the board");
         goto out;
     }
     d.t0_ns = cd_reg_elapsed_ns(); /* the virtual clock under --sched */
-    if (cd_thread_spawn(&t, "till", till, &d) != 0) {
-        cd_verdict_observe(v, CD_ERROR, "could not start the till");
-        goto out;
-    }
-    int rc = cd_team_run(d.nhandlers, "handler", handler, &d);
-    /* The measure ends with the last report; the till may still sell. */
-    cd_mutex_lock(&d.lock);
-    d.span_ns = cd_reg_elapsed_ns() - d.t0_ns;
-    d.span_held_ns = d.held_ns;
-    cd_mutex_unlock(&d.lock);
-    cd_thread_join(&t);
-    if (rc < 0)
-        cd_verdict_observe(v, CD_ERROR, "could not start %d handlers",
-                           d.nhandlers);
-    else
+    if (cd_demo_beside(&(cd_demo_beside_t){
+            .name = "till", .fn = till, .who = "the till", .n = d.nhandlers,
+            .prefix = "handler", .team = handler, .what = "handlers",
+            .ctx = &d, .between = end_span }, v) == 0)
         check(&d, v);
 out:
     if (d.lock_ready)

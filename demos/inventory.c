@@ -216,13 +216,10 @@ static void buyer_task(void *arg)
 static void register_figures(sale_t *s)
 {
     char name[CD_NAME_MAX];
-    cd_reg_gauge_set(cd_reg_gauge("buyers"), s->buyers * PRODUCTS);
-    s->g_done = cd_reg_gauge("buyers done");
-    s->g_sold = cd_reg_gauge("sold");
-    s->g_oversold = cd_reg_gauge("oversold");
-    s->g_declined = cd_reg_gauge("declined");
-    s->g_returned = cd_reg_gauge("returned");
-    s->g_paying = cd_reg_gauge("at payment");
+    cd_demo_figures("buyers", s->buyers * PRODUCTS, "buyers done", &s->g_done,
+                    "sold", &s->g_sold, "oversold", &s->g_oversold, "declined",
+                    &s->g_declined, "returned", &s->g_returned, "at payment",
+                    &s->g_paying, NULL);
     snprintf(name, sizeof name, "%s stock", product_names[0]);
     s->g_stock = cd_reg_gauge(name);
     show_books(s);

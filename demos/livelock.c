@@ -326,10 +326,9 @@ void cd_livelock_run(const cd_params_t *p, int variant, cd_verdict_t *v)
         goto out;
     }
 
-    cd_reg_gauge_set(cd_reg_gauge("transfers"), b->naccounts * b->iterations);
-    b->g_done = cd_reg_gauge("transfers done");
-    b->g_retries = cd_reg_gauge("retries");
-    b->g_streak = cd_reg_gauge("retries in a row");
+    cd_demo_figures("transfers", b->naccounts * b->iterations, "transfers done",
+                    &b->g_done, "retries", &b->g_retries, "retries in a row",
+                    &b->g_streak, NULL);
     int rc = cd_team_run(b->naccounts, "transfer", teller, b);
     if (rc < 0)
         cd_verdict_observe(v, CD_ERROR, "could not start %d threads",

@@ -28,7 +28,7 @@
 #include "../lib/cd_registry.h"
 #include "../lib/cd_sem.h"
 #include "../lib/cd_thread.h"
-#include "scenario.h"
+#include "support.h"
 
 #define SETUP_USEC 20000 /* the runner's own setup: 20 ms */
 #define JOB_USEC 2000    /* the worker's job: 2 ms, done long before */
@@ -154,9 +154,8 @@ void cd_lost_wakeup_run(const cd_params_t *p, int variant, cd_verdict_t *v)
         cd_verdict_observe(v, CD_ERROR, "could not set up the runner");
         goto out;
     }
-    cd_reg_gauge_set(cd_reg_gauge("jobs"), r.jobs);
-    r.g_finished = cd_reg_gauge("jobs finished");
-    r.g_heard = cd_reg_gauge("jobs heard done");
+    cd_demo_figures("jobs", r.jobs, "jobs finished", &r.g_finished,
+                    "jobs heard done", &r.g_heard, NULL);
 
     cd_thread_t runner;
     if (cd_thread_spawn(&runner, "runner", run_jobs, &r) != 0) {

@@ -199,10 +199,9 @@ static int setup(void *state, const cd_params_t *p, int variant)
     /* The login arrives a tenth of the way in: most requests come while
      * it hashes. */
     a->reqs[a->nrequests].arrive_ns = gap_ns * (a->nrequests / 10);
-    cd_reg_gauge_set(cd_reg_gauge("requests"), a->nrequests);
-    a->g_answered = cd_reg_gauge("answered");
-    a->g_late = cd_reg_gauge("over objective");
-    a->g_hashing = cd_reg_gauge("hashing");
+    cd_demo_figures("requests", a->nrequests, "answered", &a->g_answered,
+                    "over objective", &a->g_late, "hashing", &a->g_hashing,
+                    NULL);
     return 0;
 }
 

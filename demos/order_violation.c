@@ -32,7 +32,7 @@
 #include "../lib/cd_registry.h"
 #include "../lib/cd_sched.h"
 #include "../lib/cd_thread.h"
-#include "scenario.h"
+#include "support.h"
 
 #define CONNECT_USEC 20000 /* the database handshake takes 20 ms */
 #define LOOK_POLL_USEC 1000     /* ...in the broken start-up, then more, */
@@ -298,9 +298,8 @@ void cd_order_violation_run(const cd_params_t *p, int variant, cd_verdict_t *v)
         free(a.handlers);
         return;
     }
-    cd_reg_gauge_set(cd_reg_gauge("requests"), a.nhandlers * a.requests);
-    a.g_served = cd_reg_gauge("served");
-    a.g_too_early = cd_reg_gauge("used too early");
+    cd_demo_figures("requests", a.nhandlers * a.requests, "served", &a.g_served,
+                    "used too early", &a.g_too_early, NULL);
     check(&a, variant == JOIN ? boot_join(&a) : boot_together(&a), v);
     cd_cond_destroy(&a.ready_cv);
     cd_mutex_destroy(&a.lock);

@@ -32,7 +32,7 @@
 #include "../lib/cd_registry.h"
 #include "../lib/cd_sem.h"
 #include "../lib/cd_thread.h"
-#include "scenario.h"
+#include "support.h"
 
 /* Holding the left fork, reaching for the right: long next to a meal, so
  * that the ring closes even when the machine starts the diners late. */
@@ -235,9 +235,8 @@ void cd_philosophers_run(const cd_params_t *p, int variant, cd_verdict_t *v)
     }
     for (int i = 0; i < t.ndiners; i++)
         atomic_init(&t.eaten[i], 0);
-    cd_reg_gauge_set(cd_reg_gauge("meals"), t.ndiners * t.meals);
-    t.g_eaten = cd_reg_gauge("meals eaten");
-    t.g_retries = cd_reg_gauge("retries");
+    cd_demo_figures("meals", t.ndiners * t.meals, "meals eaten", &t.g_eaten,
+                    "retries", &t.g_retries, NULL);
     check(&t, cd_team_run(t.ndiners, "diner", dine, &t), v);
     cd_sem_destroy(&t.waiter);
 out:

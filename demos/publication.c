@@ -248,17 +248,12 @@ void cd_publication_run(const cd_params_t *p, int variant, cd_verdict_t *v)
         pl->conns[i].id = i;
         atomic_init(&pl->conns[i].ready, 0);
     }
-    cd_reg_gauge_set(cd_reg_gauge("connections"), pl->nconns);
-    pl->g_open = cd_reg_gauge("published");
-    pl->g_reads = cd_reg_gauge("reads");
-    pl->g_stale = cd_reg_gauge("stale reads");
+    cd_demo_figures("connections", pl->nconns, "published", &pl->g_open,
+                    "reads", &pl->g_reads, "stale reads", &pl->g_stale, NULL);
 
-    int rc = cd_demo_team_beside("warmer", warmer, pl->nhandlers, "handler",
-                                 handler, pl);
-    if (rc < 0)
-        cd_verdict_observe(v, CD_ERROR, "could not start %d threads",
-                           pl->nhandlers + 1);
-    else
+    if (cd_demo_beside(&(cd_demo_beside_t){
+            .name = "warmer", .fn = warmer, .n = pl->nhandlers,
+            .prefix = "handler", .team = handler, .ctx = pl }, v) == 0)
         check(pl, v);
     cd_mutex_destroy(&pl->lock);
     free(pl->conns);

@@ -168,11 +168,9 @@ static int setup(void *state, const cd_params_t *p, int variant)
         /* Each customer can afford exactly their own orders. */
         atomic_fetch_add(&s->balance[i % s->ncustomers], PRICE);
     }
-    cd_reg_gauge_set(cd_reg_gauge("orders"), s->norders);
-    s->g_done = cd_reg_gauge("checkouts done");
-    s->g_charges = cd_reg_gauge("charges");
-    s->g_twice = cd_reg_gauge("charged twice");
-    s->g_balance = cd_reg_gauge("customer-1 balance");
+    cd_demo_figures("orders", s->norders, "checkouts done", &s->g_done,
+                    "charges", &s->g_charges, "charged twice", &s->g_twice,
+                    "customer-1 balance", &s->g_balance, NULL);
     cd_reg_gauge_set(s->g_balance, atomic_load(&s->balance[0]));
     if (cd_mutex_init(&s->lock, "shop-lock") != 0)
         return -1;

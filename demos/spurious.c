@@ -37,7 +37,7 @@
 #include "../lib/cd_mutex.h"
 #include "../lib/cd_registry.h"
 #include "../lib/cd_thread.h"
-#include "scenario.h"
+#include "support.h"
 
 #define NO_TICKET (-1) /* take() found the rail empty */
 #define CLOSED (-2)    /* the rail is empty and the till has closed */
@@ -270,21 +270,13 @@ void cd_spurious_run(const cd_params_t *p, int variant, cd_verdict_t *v)
         cd_verdict_observe(v, CD_ERROR, "could not set up the kitchen");
         goto out;
     }
-    cd_reg_gauge_set(cd_reg_gauge("tickets"), k.ntickets);
-    k.g_cooked = cd_reg_gauge("cooked");
-    k.g_empty = cd_reg_gauge("takes from empty");
+    cd_demo_figures("tickets", k.ntickets, "cooked", &k.g_cooked,
+                    "takes from empty", &k.g_empty, NULL);
 
-    cd_thread_t t;
-    if (cd_thread_spawn(&t, "till", till, &k) != 0) {
-        cd_verdict_observe(v, CD_ERROR, "could not start the till");
-        goto out;
-    }
-    int rc = cd_team_run(k.ncooks, "cook", cook, &k);
-    cd_thread_join(&t);
-    if (rc < 0)
-        cd_verdict_observe(v, CD_ERROR, "could not start %d cooks",
-                           k.ncooks);
-    else
+    if (cd_demo_beside(&(cd_demo_beside_t){
+            .name = "till", .fn = till, .who = "the till", .n = k.ncooks,
+            .prefix = "cook", .team = cook, .what = "cooks", .ctx = &k }, v)
+        == 0)
         check(&k, v);
 out:
     if (have_changed)

@@ -184,10 +184,9 @@ static void request_task(void *arg)
 static void register_figures(app_t *a)
 {
     cd_reg_gauge_set(cd_reg_gauge("keys"), KEYS);
-    cd_reg_gauge_set(cd_reg_gauge("requests"), a->nrequests);
-    a->g_done = cd_reg_gauge("requests done");
-    a->g_queries = cd_reg_gauge("database queries");
-    a->g_in_flight = cd_reg_gauge("queries in flight");
+    cd_demo_figures("requests", a->nrequests, "requests done", &a->g_done,
+                    "database queries", &a->g_queries, "queries in flight",
+                    &a->g_in_flight, NULL);
 }
 
 static int setup(void *state, const cd_params_t *p, int variant)

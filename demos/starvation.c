@@ -344,20 +344,15 @@ void cd_starvation_run(const cd_params_t *p, int variant, cd_verdict_t *v)
     atomic_init(&lm->trims_in, 0);
     atomic_init(&lm->past_now, 0);
     atomic_init(&lm->asked_ns, 0);
-    cd_reg_gauge_set(cd_reg_gauge("requests"), lm->requests);
-    lm->g_reads = cd_reg_gauge("reads");
-    lm->g_past = cd_reg_gauge("reads past trimmer");
-    lm->g_trims = cd_reg_gauge("trims");
-    lm->g_wait = cd_reg_gauge("trimmer waiting ms");
-    lm->g_longest = cd_reg_gauge("longest wait ms");
+    cd_demo_figures("requests", lm->requests, "reads", &lm->g_reads,
+                    "reads past trimmer", &lm->g_past, "trims", &lm->g_trims,
+                    "trimmer waiting ms", &lm->g_wait, "longest wait ms",
+                    &lm->g_longest, NULL);
     atomic_init(&lm->t0_ns, 0);
 
-    int rc = cd_demo_team_beside("trimmer", trimmer_thread, lm->nreaders,
-                                 "request", request_thread, lm);
-    if (rc < 0)
-        cd_verdict_observe(v, CD_ERROR, "could not start %d threads",
-                           lm->nreaders + 1);
-    else
+    if (cd_demo_beside(&(cd_demo_beside_t){
+            .name = "trimmer", .fn = trimmer_thread, .n = lm->nreaders,
+            .prefix = "request", .team = request_thread, .ctx = lm }, v) == 0)
         check(lm, v);
     cd_rwlock_destroy(&lm->lock);
     free(lm);

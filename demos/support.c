@@ -56,16 +56,49 @@ out:
     return rc;
 }
 
-int cd_demo_team_beside(const char *name, cd_thread_fn fn, int n,
-                        const char *prefix, cd_team_fn team, void *ctx)
+/* The sentence for what could not start: the thread (team 0) or the
+ * team. */
+static void not_started(const cd_demo_beside_t *b, int team, cd_verdict_t *v)
+{
+    if (!b->who)
+        cd_verdict_observe(v, CD_ERROR, "could not start %d threads",
+                           b->n + 1);
+    else if (team)
+        cd_verdict_observe(v, CD_ERROR, "could not start %d %s", b->n,
+                           b->what);
+    else
+        cd_verdict_observe(v, CD_ERROR, "could not start %s", b->who);
+}
+
+int cd_demo_beside(const cd_demo_beside_t *b, cd_verdict_t *v)
 {
     cd_thread_t t;
-    int rc = cd_thread_spawn(&t, name, fn, ctx);
-    if (rc == 0) {
-        rc = cd_team_run(n, prefix, team, ctx);
-        cd_thread_join(&t);
+    if (cd_thread_spawn(&t, b->name, b->fn, b->ctx) != 0) {
+        not_started(b, 0, v);
+        return -1;
     }
-    return rc;
+    int rc = cd_team_run(b->n, b->prefix, b->team, b->ctx);
+    if (b->between)
+        b->between(b->ctx);
+    cd_thread_join(&t);
+    if (rc < 0) {
+        not_started(b, 1, v);
+        return -1;
+    }
+    return 0;
+}
+
+void cd_demo_figures(const char *total, int64_t n, ...)
+{
+    if (total)
+        cd_reg_gauge_set(cd_reg_gauge(total), n);
+    va_list ap;
+    va_start(ap, n);
+    for (const char *name; (name = va_arg(ap, const char *)) != NULL;) {
+        int *id = va_arg(ap, int *);
+        *id = cd_reg_gauge(name);
+    }
+    va_end(ap);
 }
 
 cd_demo_tally_t cd_demo_tally(const atomic_int *count, int n,
@@ -79,6 +112,14 @@ cd_demo_tally_t cd_demo_tally(const atomic_int *count, int n,
         t.never += c == 0;
     }
     return t;
+}
+
+void cd_demo_show_tally(const atomic_int *count, int n, int total_id,
+                        int twice_id)
+{
+    cd_demo_tally_t t = cd_demo_tally(count, n, memory_order_relaxed);
+    cd_reg_gauge_set(total_id, t.total);
+    cd_reg_gauge_set(twice_id, t.twice);
 }
 
 cd_demo_shop_t cd_demo_shop_books(const atomic_int *charges, int norders,

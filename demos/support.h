@@ -5,8 +5,9 @@
  * variant and its fixes side by side, and the check. How a run is driven -
  * set up, serve on the run's clock, check, tear down, and say what could
  * not be done -, how a batch of async tasks is spawned and run, how one
- * thread runs beside a team, and the tallies and sentences a check builds
- * are the same everywhere, and live here. Nothing here takes a demo's
+ * thread runs beside a team, how the live figures are named, and the
+ * tallies and sentences a check builds are the same everywhere, and live
+ * here. Nothing here takes a demo's
  * locks or names a source line that a trace shows, so a scenario's traces
  * and schedules are the same as with this code written out in its file.
  */
@@ -70,12 +71,37 @@ typedef struct cd_demo_batch {
  * b->what, v says so). */
 int cd_demo_run_batch(const cd_demo_batch_t *b, cd_verdict_t *v);
 
-/* Starts a thread called name running fn(ctx), runs a team of n beside it
- * (cd_team_run: "<prefix>-1".."<prefix>-n" running team(ctx, i)), then
- * joins the thread. Returns cd_team_run's result, or the thread's start
- * error, in which case the team never started. */
-int cd_demo_team_beside(const char *name, cd_thread_fn fn, int n,
-                        const char *prefix, cd_team_fn team, void *ctx);
+/* One thread beside a team, for cd_demo_beside: the thread called name
+ * runs fn(ctx); the team of n, "<prefix>-1".."<prefix>-n", runs
+ * team(ctx, i). */
+typedef struct cd_demo_beside {
+    const char *name;
+    cd_thread_fn fn;
+    int n;
+    const char *prefix;
+    cd_team_fn team;
+    void *ctx;
+    /* When set, called with ctx once the team has run, before the thread
+     * is joined (close its queue, take the run's measure). */
+    void (*between)(void *ctx);
+    /* For the error: "could not start <who>" when the thread did not
+     * start, "could not start <n> <what>" when the team did not; who
+     * NULL: "could not start <n+1> threads" for either. */
+    const char *who, *what;
+} cd_demo_beside_t;
+
+/* Starts the thread, runs the team beside it (cd_team_run), then joins the
+ * thread. Returns 0, or -1 when the thread or the team could not be
+ * started (then the team never started, or between and the join still
+ * ran), having said so in v (CD_ERROR). */
+int cd_demo_beside(const cd_demo_beside_t *b, cd_verdict_t *v);
+
+/* Names a scenario's live figures (registry gauges) for --view, in the
+ * order the view shows them: first total, set to n (none when total is
+ * NULL), then one gauge a (name, int *id) pair, its id stored at id, up to
+ * a NULL name. Call while setting up, from one thread. */
+void cd_demo_figures(const char *total, int64_t n, ...)
+    __attribute__((sentinel));
 
 /* How often each of n items was done, read from its counter (loaded with
  * order): in all, more than once, never. */
@@ -84,6 +110,12 @@ typedef struct cd_demo_tally {
 } cd_demo_tally_t;
 cd_demo_tally_t cd_demo_tally(const atomic_int *count, int n,
                               memory_order order);
+
+/* For the live view: sets gauge total_id to the n counters' sum and
+ * twice_id to how many of them are above 1 (cd_demo_tally, relaxed loads:
+ * watching orders nothing between the workers). */
+void cd_demo_show_tally(const atomic_int *count, int n, int total_id,
+                        int twice_id);
 
 /* The books of a shop whose customers pay for their orders (race,
  * async-race), read for its check: the charges of norders orders

@@ -154,10 +154,7 @@ typedef struct job {
 static void show_books(void *hook)
 {
     hook_t *h = hook;
-    cd_demo_tally_t t = cd_demo_tally(h->shipped, h->nevents,
-                                      memory_order_relaxed);
-    cd_reg_gauge_set(h->g_shipped, t.total);
-    cd_reg_gauge_set(h->g_dup, t.twice);
+    cd_demo_show_tally(h->shipped, h->nevents, h->g_shipped, h->g_dup);
     cd_reg_gauge_set(h->g_flight, atomic_load_explicit(&h->in_flight,
                                                        memory_order_relaxed));
 }
@@ -173,11 +170,9 @@ static void delivery_task(void *arg)
 /* Names the live figures. Call once the books are set up. */
 static void register_figures(hook_t *h)
 {
-    cd_reg_gauge_set(cd_reg_gauge("events"), h->nevents);
-    h->g_done = cd_reg_gauge("deliveries done");
-    h->g_shipped = cd_reg_gauge("fulfilments");
-    h->g_dup = cd_reg_gauge("fulfilled twice+");
-    h->g_flight = cd_reg_gauge("at the warehouse");
+    cd_demo_figures("events", h->nevents, "deliveries done", &h->g_done,
+                    "fulfilments", &h->g_shipped, "fulfilled twice+", &h->g_dup,
+                    "at the warehouse", &h->g_flight, NULL);
     show_books(h);
 }
 
