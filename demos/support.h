@@ -7,9 +7,9 @@
  * not be done -, how a batch of async tasks is spawned and run, how one
  * thread runs beside a team, how the live figures are named, and the
  * tallies and sentences a check builds are the same everywhere, and live
- * here. Nothing here takes a demo's
- * locks or names a source line that a trace shows, so a scenario's traces
- * and schedules are the same as with this code written out in its file.
+ * here. Nothing here takes a demo's locks or names a source line that a
+ * trace shows, so a scenario's traces and schedules are the same as with
+ * this code written out in its file.
  */
 #ifndef CD_SUPPORT_H
 #define CD_SUPPORT_H
