@@ -2,7 +2,9 @@
  * main.c - the CUnit runner: every suite, basic mode, non-zero exit on
  * any failure. `test_runner SUITE...` runs only the named suites;
  * `test_runner -j N [SUITE...]` runs each suite in a runner of its own, N
- * at once, and prints each suite's output whole when it ends.
+ * at once, and prints each suite's output whole when it ends;
+ * `test_runner --list [SUITE...]` prints "SUITE<tab>TEST" for each test,
+ * in run order, and runs nothing.
  */
 #include <CUnit/Basic.h>
 #include <errno.h>
@@ -251,6 +253,16 @@ static int run_parallel(int jobs, const char *self, int argc, char **argv)
     return (failed == 0 && ran > 0) ? 0 : 1;
 }
 
+/* --list: every test CUnit was given, suite by suite, in run order. */
+static int list_tests(void)
+{
+    for (CU_pSuite s = CU_get_registry()->pSuite; s; s = s->pNext)
+        for (CU_pTest t = s->pTest; t; t = t->pNext)
+            printf("%s\t%s\n", s->pName, t->pName);
+    CU_cleanup_registry();
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     /* A command that exits before reading its scripted input must not
@@ -275,11 +287,19 @@ int main(int argc, char **argv)
         argv[2] = argv[0];
         return run_parallel((int)jobs, "/proc/self/exe", argc - 2, argv + 2);
     }
+    int list = argc >= 2 && strcmp(argv[1], "--list") == 0;
+    if (list) {
+        argv[1] = argv[0];
+        argc--;
+        argv++;
+    }
     if (CU_initialize_registry() != CUE_SUCCESS)
         return 2;
     for (size_t i = 0; i < NSUITES; i++)
         if (wanted(argc, argv, suites[i].name))
             suites[i].add();
+    if (list)
+        return list_tests();
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures() +
