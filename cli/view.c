@@ -10,6 +10,7 @@
  * the learner's shell without echo, in raw mode or on the alternate
  * screen.
  */
+#define _DEFAULT_SOURCE /* syscall(): the terminal's reset from a handler */
 #include "view.h"
 
 #include <curses.h>
@@ -22,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <term.h>
 #include <termios.h>
 #include <unistd.h>
@@ -114,20 +116,52 @@ static void hold_stderr(void)
     tty.held_err = fd;
 }
 
+/* The terminal's own reset sequence and the saved tty modes, as prepared.
+ * The bytes go straight to the kernel: in a signal handler under
+ * ThreadSanitizer, write()'s interceptor may first run the runtime's
+ * pending signals, and a crash in there would leave the screen as it was.
+ * Harmless twice. */
+static void reset_terminal(void)
+{
+    const char *p = tty.reset;
+    size_t n = tty.nreset;
+    while (n > 0) {
+        long k = syscall(SYS_write, STDOUT_FILENO, p, n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            break;
+        p += k;
+        n -= (size_t)k;
+    }
+    if (tty.have_tio)
+        tcsetattr(STDIN_FILENO, TCSANOW, &tty.tio);
+}
+
 void cd_view_restore(void)
 {
-    if (!atomic_load(&tty.on) || atomic_exchange(&tty.given_back, 1))
+    if (!atomic_load(&tty.on))
         return;
-    /* endwin() only from the painting thread outside a handler; anywhere
-     * else the same effect from what was prepared: the terminal's own
-     * reset sequence and the saved tty modes. */
-    if (!in_handler && pthread_equal(pthread_self(), tty.ui)) {
-        endwin();
-    } else {
-        write_all(STDOUT_FILENO, tty.reset, tty.nreset);
-        if (tty.have_tio)
-            tcsetattr(STDIN_FILENO, TCSANOW, &tty.tio);
+    if (in_handler) {
+        /* A handler gives the screen back even when someone is at it
+         * already: a second fatal signal (another thread's crash, or one
+         * inside the first handler) would otherwise die before the first
+         * had written anything. */
+        int saved = errno;
+        reset_terminal();
+        if (!atomic_exchange(&tty.given_back, 1))
+            release_stderr();
+        errno = saved;
+        return;
     }
+    if (atomic_exchange(&tty.given_back, 1))
+        return;
+    /* endwin() only from the painting thread; anywhere else the same
+     * effect from what was prepared. */
+    if (pthread_equal(pthread_self(), tty.ui))
+        endwin();
+    else
+        reset_terminal();
     release_stderr();
 }
 
