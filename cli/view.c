@@ -65,10 +65,13 @@ static const int fatal_sigs[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT,
 #define NFATAL (int)(sizeof fatal_sigs / sizeof fatal_sigs[0])
 static struct sigaction old_quit[NQUIT], old_fatal[NFATAL];
 
+/* Writes straight to the kernel: this runs in signal handlers, where under
+ * ThreadSanitizer write()'s interceptor may first run the runtime's
+ * pending signals, and a crash in there would leave the screen as it was. */
 static void write_all(int fd, const char *p, size_t n)
 {
     while (n > 0) {
-        ssize_t k = write(fd, p, n);
+        long k = syscall(SYS_write, fd, p, n);
         if (k < 0 && errno == EINTR)
             continue;
         if (k <= 0)
@@ -117,23 +120,10 @@ static void hold_stderr(void)
 }
 
 /* The terminal's own reset sequence and the saved tty modes, as prepared.
- * The bytes go straight to the kernel: in a signal handler under
- * ThreadSanitizer, write()'s interceptor may first run the runtime's
- * pending signals, and a crash in there would leave the screen as it was.
  * Harmless twice. */
 static void reset_terminal(void)
 {
-    const char *p = tty.reset;
-    size_t n = tty.nreset;
-    while (n > 0) {
-        long k = syscall(SYS_write, STDOUT_FILENO, p, n);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            break;
-        p += k;
-        n -= (size_t)k;
-    }
+    write_all(STDOUT_FILENO, tty.reset, tty.nreset);
     if (tty.have_tio)
         tcsetattr(STDIN_FILENO, TCSANOW, &tty.tio);
 }
