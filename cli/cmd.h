@@ -1,12 +1,12 @@
 /*
  * cmd.h - the commands of concdemo, one file each, and what they share.
  *
- * A command is one cli/cmd_<name>.c exporting one cd_cmd_t (designated
- * initializers: its word, its line in `concdemo --help`, its function)
- * and one line in the table in main.c, which picks the command from the
- * first word; a scenario's name there means `run`. Commands that run a
- * scenario read their options through cli/options.h, so they all take
- * "--flag value" and "--flag=value" and say the same about bad input.
+ * A command is one cli/cmd_<name>.c exporting its function, cd_cmd_<name>,
+ * and one entry in the table in main.c (its word, its line in `concdemo
+ * --help`, its function), which picks the command from the first word; a
+ * scenario's name there means `run`. Commands that run a scenario read
+ * their options through cli/options.h, so they all take "--flag value"
+ * and "--flag=value" and say the same about bad input.
  * Every command prints through stdio and returns its exit code; main
  * flushes stdout afterwards and turns output that could not be written
  * into an error.
@@ -32,18 +32,18 @@ typedef struct cd_cmd {
     int (*exec)(int argc, char **argv);
 } cd_cmd_t;
 
-/* The commands (one file each). */
-extern const cd_cmd_t cd_cmd_run;
-extern const cd_cmd_t cd_cmd_explore;
-extern const cd_cmd_t cd_cmd_check;
-extern const cd_cmd_t cd_cmd_bench;
-extern const cd_cmd_t cd_cmd_watch;
-extern const cd_cmd_t cd_cmd_list;
-extern const cd_cmd_t cd_cmd_help;
-extern const cd_cmd_t cd_cmd_version;
+/* The commands (one file each; check's is cd_check_main in check.h).
+ * Each is a cd_cmd_t's exec. */
+int cd_cmd_run(int argc, char **argv);
+int cd_cmd_explore(int argc, char **argv);
+int cd_cmd_bench(int argc, char **argv);
+int cd_cmd_watch(int argc, char **argv);
+int cd_cmd_list(int argc, char **argv);
+int cd_cmd_help(int argc, char **argv);
+int cd_cmd_version(int argc, char **argv);
 
 /* The table in main.c, in the order --help lists them. */
-const cd_cmd_t *const *cd_cmds(int *count);
+const cd_cmd_t *cd_cmds(int *count);
 
 /* ------------------------- shared by the commands ------------------------ */
 

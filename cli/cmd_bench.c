@@ -499,7 +499,7 @@ static void print_failures(const bench_args_t *a, const table_t *t)
 
 /* ================================= command =============================== */
 
-static int bench_exec(int argc, char **argv)
+int cd_cmd_bench(int argc, char **argv)
 {
     if (argc < 3)
         return cd_cmd_usage_error("bench needs a benchmark: %s", "fanin");
@@ -538,10 +538,3 @@ static int bench_exec(int argc, char **argv)
     free(t);
     return rc;
 }
-
-const cd_cmd_t cd_cmd_bench = {
-    .name = "bench",
-    .usage = "concdemo bench fanin [options]",
-    .summary = "measure fan-in: channel, swap, locks",
-    .exec = bench_exec,
-};

@@ -218,7 +218,7 @@ static int explore(const cd_runargs_t *a)
     return x.found ? 1 : 0;
 }
 
-static int explore_exec(int argc, char **argv)
+int cd_cmd_explore(int argc, char **argv)
 {
     if (argc < 3 || argv[2][0] == '-') {
         if (cd_cmd_wants_help(argc, argv)) {
@@ -253,10 +253,3 @@ static int explore_exec(int argc, char **argv)
     cd_runargs_free(&a);
     return rc;
 }
-
-const cd_cmd_t cd_cmd_explore = {
-    .name = "explore",
-    .usage = "concdemo explore SCENARIO [--fixed[=HOW]] ...",
-    .summary = "search schedules for a bug",
-    .exec = explore_exec,
-};

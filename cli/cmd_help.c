@@ -24,14 +24,14 @@ static const char exit_text[] =
 void cd_cmd_usage(FILE *out)
 {
     int n;
-    const cd_cmd_t *const *cmds = cd_cmds(&n);
+    const cd_cmd_t *cmds = cd_cmds(&n);
     for (int i = 0; i < n; i++) {
         const char *lead = i == 0 ? "usage: " : "       ";
-        if (cmds[i]->summary)
-            fprintf(out, "%s%-45s  %s\n", lead, cmds[i]->usage,
-                    cmds[i]->summary);
+        if (cmds[i].summary)
+            fprintf(out, "%s%-45s  %s\n", lead, cmds[i].usage,
+                    cmds[i].summary);
         else
-            fprintf(out, "%s%s\n", lead, cmds[i]->usage);
+            fprintf(out, "%s%s\n", lead, cmds[i].usage);
     }
     fputs(about_text, out);
     cd_opt_help(out, CD_OPT_RUN);
@@ -76,7 +76,7 @@ void cd_cmd_scenario_help(const cd_scenario_t *s)
 
 /* help [SCENARIO], --help [SCENARIO]: a help flag among the words is
  * only asking for help again; anything past the scenario is refused. */
-static int help_exec(int argc, char **argv)
+int cd_cmd_help(int argc, char **argv)
 {
     const cd_scenario_t *s = NULL;
     for (int i = 2; i < argc; i++) {
@@ -96,11 +96,3 @@ static int help_exec(int argc, char **argv)
         cd_cmd_usage(stdout);
     return 0;
 }
-
-const cd_cmd_t cd_cmd_help = {
-    .name = "help",
-    .alias = { "--help", "-h" },
-    .usage = "concdemo help [SCENARIO]",
-    .summary = "this text, or a scenario's",
-    .exec = help_exec,
-};

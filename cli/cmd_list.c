@@ -44,7 +44,7 @@ static void list_json(void)
     printf("]\n");
 }
 
-static int list_exec(int argc, char **argv)
+int cd_cmd_list(int argc, char **argv)
 {
     int json = 0;
     if (cd_cmd_wants_help(argc, argv)) {
@@ -63,10 +63,3 @@ static int list_exec(int argc, char **argv)
         list_text();
     return 0;
 }
-
-const cd_cmd_t cd_cmd_list = {
-    .name = "list",
-    .usage = "concdemo list [--json]",
-    .summary = "list scenarios",
-    .exec = list_exec,
-};

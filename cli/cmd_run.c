@@ -244,7 +244,7 @@ static int run_scenario(cd_runargs_t *a)
     return signo ? 128 + signo : cd_exit_code(r.verdict.status);
 }
 
-static int run_exec(int argc, char **argv)
+int cd_cmd_run(int argc, char **argv)
 {
     /* Only `concdemo run` can get here without a scenario. */
     if (argc < 2 || argv[1][0] == '-') {
@@ -276,10 +276,3 @@ static int run_exec(int argc, char **argv)
     cd_runargs_free(&a);
     return rc;
 }
-
-const cd_cmd_t cd_cmd_run = {
-    .name = "run",
-    .usage = "concdemo SCENARIO [--fixed[=HOW]] [options]",
-    .summary = "run a scenario",
-    .exec = run_exec,
-};

@@ -7,7 +7,7 @@
 #define CD_VERSION "0.1.0"
 #endif
 
-static int version_exec(int argc, char **argv)
+int cd_cmd_version(int argc, char **argv)
 {
     if (argc > 2)
         return cd_cmd_usage_error("--version takes nothing more, not '%s'",
@@ -15,9 +15,3 @@ static int version_exec(int argc, char **argv)
     printf("concdemo %s\n", CD_VERSION);
     return 0;
 }
-
-const cd_cmd_t cd_cmd_version = {
-    .name = "--version",
-    .usage = "concdemo --version",
-    .exec = version_exec,
-};

@@ -281,7 +281,7 @@ static int run_viewed(const cd_watch_opts_t *o, const watch_args_t *a,
 
 /* ================================ command ================================ */
 
-static int watch_exec(int argc, char **argv)
+int cd_cmd_watch(int argc, char **argv)
 {
     if (argc >= 3 && cd_cmd_is_help_flag(argv[2])) {
         watch_usage(stdout);
@@ -324,10 +324,3 @@ static int watch_exec(int argc, char **argv)
     free(r);
     return rc;
 }
-
-const cd_cmd_t cd_cmd_watch = {
-    .name = "watch",
-    .usage = "concdemo watch [--json] -- PROG [ARGS...]",
-    .summary = "watch your own pthread program",
-    .exec = watch_exec,
-};
