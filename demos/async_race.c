@@ -127,11 +127,6 @@ static void (*const checkout[])(shop_t *, order_t *) = {
 
 /* ================================ harness ================================ */
 
-typedef struct job {
-    shop_t *shop;
-    order_t *order;
-} job_t;
-
 /* The live figures for --view (registry gauges), read from the shop's own
  * books with relaxed loads: watching orders nothing between the checkouts.
  * gateway_charge() counts a call in as it starts; the calls still out are
@@ -148,12 +143,13 @@ static void show_books(void *shop)
                                                         memory_order_relaxed));
 }
 
-static void checkout_task(void *arg)
+/* Checkout k submits order k / SUBMITS: each order SUBMITS times. */
+static void checkout_task(void *shop, int k)
 {
-    job_t *j = arg;
-    checkout[j->shop->variant](j->shop, j->order);
-    cd_reg_gauge_add(j->shop->g_done, 1);
-    show_books(j->shop);
+    shop_t *s = shop;
+    checkout[s->variant](s, &s->orders[k / SUBMITS]);
+    cd_reg_gauge_add(s->g_done, 1);
+    show_books(s);
 }
 
 /* Names the live figures; the customer-1 balance starts at what they can
@@ -220,17 +216,10 @@ static void teardown(void *state)
 static int serve(void *state, cd_verdict_t *v)
 {
     shop_t *s = state;
-    int n = s->norders * SUBMITS;
-    job_t *jobs = calloc((size_t)n, sizeof *jobs);
-
-    for (int k = 0; jobs && k < n; k++)
-        jobs[k] = (job_t){ s, &s->orders[k / SUBMITS] };
-    int rc = cd_demo_run_batch(&(cd_demo_batch_t){
-        .n = n, .nworkers = s->nworkers, .what = "checkout",
-        .prefix = "checkout", .fn = checkout_task, .args = jobs,
-        .size = sizeof *jobs, .after = show_books, .ctx = s }, v);
-    free(jobs);
-    return rc;
+    return cd_demo_run_batch(&(cd_demo_batch_t){
+        .n = s->norders * SUBMITS, .nworkers = s->nworkers,
+        .what = "checkout", .prefix = "checkout", .each = checkout_task,
+        .after = show_books, .ctx = s }, v);
 }
 
 /* Invariant: every order charged exactly once, every balance at zero. */

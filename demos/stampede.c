@@ -167,16 +167,12 @@ static int (*const get[])(app_t *, int) = {
 
 /* ================================ harness ================================ */
 
-typedef struct request {
-    app_t *app;
-    int key;
-} request_t;
-
-static void request_task(void *arg)
+/* Request k asks for key k % KEYS: every key is asked for per_key times. */
+static void request_task(void *app, int k)
 {
-    request_t *r = arg;
-    app_t *a = r->app;
-    if (get[a->variant](a, r->key) != stored_value(r->key))
+    app_t *a = app;
+    int key = k % KEYS;
+    if (get[a->variant](a, key) != stored_value(key))
         atomic_fetch_add(&a->wrong, 1);
     cd_reg_gauge_add(a->g_done, 1);
 }
@@ -234,16 +230,9 @@ static void teardown(void *state)
 static int serve(void *state, cd_verdict_t *v)
 {
     app_t *a = state;
-    request_t *reqs = calloc((size_t)a->nrequests, sizeof *reqs);
-
-    for (int i = 0; reqs && i < a->nrequests; i++)
-        reqs[i] = (request_t){ a, i % KEYS };
-    int rc = cd_demo_run_batch(&(cd_demo_batch_t){
+    return cd_demo_run_batch(&(cd_demo_batch_t){
         .n = a->nrequests, .nworkers = a->nworkers, .what = "request",
-        .prefix = "request", .fn = request_task, .args = reqs,
-        .size = sizeof *reqs }, v);
-    free(reqs);
-    return rc;
+        .prefix = "request", .each = request_task, .ctx = a }, v);
 }
 
 /* Invariant: one database query per key, and every request served the

@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "../lib/cd_registry.h"
 
@@ -25,31 +26,59 @@ void cd_demo_run(const cd_demo_steps_t *steps, void *state,
     steps->teardown(state);
 }
 
+/* One task of an each() batch: what it runs it finds from k. */
+typedef struct each_slot {
+    const cd_demo_batch_t *b;
+    int k;
+} each_slot_t;
+
+static void each_task(void *arg)
+{
+    const each_slot_t *t = arg;
+    t->b->each(t->b->ctx, t->k);
+}
+
+/* Spawns task k of b on e. Returns its id, or < 0. */
+static int spawn_one(const cd_demo_batch_t *b, cd_exec_t *e, int k,
+                     each_slot_t *slots)
+{
+    void *arg;
+    cd_task_fn fn = b->fn;
+    if (b->each) {
+        slots[k] = (each_slot_t){ b, k };
+        arg = &slots[k];
+        fn = each_task;
+    } else {
+        arg = (char *)b->args + (size_t)k * b->size;
+    }
+    const void *about = b->each ? b->ctx : arg;
+    char name[CD_NAME_MAX];
+    if (b->name)
+        b->name(about, k, name, sizeof name);
+    else
+        snprintf(name, sizeof name, "%s-%d", b->prefix, k + 1);
+    return b->worker ? cd_exec_spawn_on(e, b->worker(about), name, fn, arg)
+                     : cd_exec_spawn(e, name, fn, arg);
+}
+
 int cd_demo_run_batch(const cd_demo_batch_t *b, cd_verdict_t *v)
 {
     cd_exec_t *e = NULL;
     int rc = -1;
+    each_slot_t *slots =
+        b->each ? calloc((size_t)(b->n > 0 ? b->n : 1), sizeof *slots) : NULL;
 
-    if (!b->args || cd_exec_create(&e, b->nworkers) != 0)
+    if ((b->each ? !slots : !b->args) || cd_exec_create(&e, b->nworkers) != 0)
         goto out;
-    for (int k = 0; k < b->n; k++) {
-        void *arg = (char *)b->args + (size_t)k * b->size;
-        char name[CD_NAME_MAX];
-        if (b->name)
-            b->name(arg, k, name, sizeof name);
-        else
-            snprintf(name, sizeof name, "%s-%d", b->prefix, k + 1);
-        int id = b->worker
-                     ? cd_exec_spawn_on(e, b->worker(arg), name, b->fn, arg)
-                     : cd_exec_spawn(e, name, b->fn, arg);
-        if (id < 0)
+    for (int k = 0; k < b->n; k++)
+        if (spawn_one(b, e, k, slots) < 0)
             goto out;
-    }
     rc = cd_exec_run(e) < 0 ? -1 : 0;
     if (b->after)
         b->after(b->ctx);
 out:
     cd_exec_destroy(e);
+    free(slots);
     if (rc != 0 && b->what)
         cd_verdict_observe(v, CD_ERROR, "could not run %d %s tasks on %d "
                            "workers", b->n, b->what, b->nworkers);

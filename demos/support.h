@@ -51,7 +51,11 @@ typedef struct cd_demo_batch {
     cd_task_fn fn;      /* task k runs fn(args + k * size) */
     void *args;         /* NULL (an allocation failed): nothing runs */
     size_t size;
-    /* Task k is named "<prefix>-<k+1>", or by name() when it is set. */
+    /* Or, for tasks that find their work from k alone: task k runs
+     * each(ctx, k), and fn, args and size are not used. */
+    cd_team_fn each;
+    /* Task k is named "<prefix>-<k+1>", or by name() when it is set (arg:
+     * the task's args, or ctx with each). */
     const char *prefix;
     void (*name)(const void *arg, int k, char *buf, size_t len);
     /* The worker a task runs on (0..nworkers-1); NULL: round-robin. */

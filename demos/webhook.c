@@ -141,11 +141,6 @@ static void (*const handle[])(hook_t *, event_t *) = {
 
 /* ================================ harness ================================ */
 
-typedef struct job {
-    hook_t *hook;
-    event_t *event;
-} job_t;
-
 /* The live figures for --view (registry gauges), read from the books with
  * relaxed loads: watching orders nothing between the deliveries. fulfil()
  * counts a fulfilment in as it starts; the ones still out are set again
@@ -159,12 +154,13 @@ static void show_books(void *hook)
                                                        memory_order_relaxed));
 }
 
-static void delivery_task(void *arg)
+/* Delivery k brings event k % nevents: every event DELIVERIES times. */
+static void delivery_task(void *hook, int k)
 {
-    job_t *j = arg;
-    handle[j->hook->variant](j->hook, j->event);
-    cd_reg_gauge_add(j->hook->g_done, 1);
-    show_books(j->hook);
+    hook_t *h = hook;
+    handle[h->variant](h, &h->events[k % h->nevents]);
+    cd_reg_gauge_add(h->g_done, 1);
+    show_books(h);
 }
 
 /* Names the live figures. Call once the books are set up. */
@@ -219,11 +215,11 @@ static void teardown(void *state)
 
 /* Delivery k of event e: "evt<e>-try<t>", all first tries, then the
  * retries. */
-static void delivery_name(const void *arg, int k, char *buf, size_t len)
+static void delivery_name(const void *hook, int k, char *buf, size_t len)
 {
-    const job_t *j = arg;
-    snprintf(buf, len, "evt%d-try%d", j->event->id + 1,
-             k / j->hook->nevents + 1);
+    const hook_t *h = hook;
+    snprintf(buf, len, "evt%d-try%d", h->events[k % h->nevents].id + 1,
+             k / h->nevents + 1);
 }
 
 /* Spawns every delivery - all first tries, then the retries - and runs
@@ -231,17 +227,10 @@ static void delivery_name(const void *arg, int k, char *buf, size_t len)
 static int serve(void *state, cd_verdict_t *v)
 {
     hook_t *h = state;
-    int n = h->nevents * DELIVERIES;
-    job_t *jobs = calloc((size_t)n, sizeof *jobs);
-
-    for (int k = 0; jobs && k < n; k++)
-        jobs[k] = (job_t){ h, &h->events[k % h->nevents] };
-    int rc = cd_demo_run_batch(&(cd_demo_batch_t){
-        .n = n, .nworkers = h->nworkers, .what = "delivery",
-        .name = delivery_name, .fn = delivery_task, .args = jobs,
-        .size = sizeof *jobs, .after = show_books, .ctx = h }, v);
-    free(jobs);
-    return rc;
+    return cd_demo_run_batch(&(cd_demo_batch_t){
+        .n = h->nevents * DELIVERIES, .nworkers = h->nworkers,
+        .what = "delivery", .name = delivery_name, .each = delivery_task,
+        .after = show_books, .ctx = h }, v);
 }
 
 /* "8 fulfilled 3 times" or "5 fulfilled 3 times, 3 fulfilled twice": the
