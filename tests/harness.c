@@ -562,6 +562,17 @@ int is_in_state(const cd_snapshot_t *s, int thread, int state)
     return t && t->state == state;
 }
 
+int start_blocked_on_held(cd_mutex_t *lock, const char *lock_name,
+                          cd_thread_t *t, const char *who, cd_thread_fn fn,
+                          void *arg)
+{
+    EXPECT_EQ(cd_mutex_init(lock, lock_name), 0);
+    EXPECT_EQ(cd_mutex_lock(lock), 0);
+    EXPECT_EQ(cd_thread_spawn(t, who, fn, arg), 0);
+    EXPECT(await(is_blocked_on, t->id, lock->id));
+    return 0;
+}
+
 int open_fds(void)
 {
     int n = 0;

@@ -21,7 +21,9 @@
 #include <sys/types.h>
 
 #include "../cli/run.h"
+#include "../lib/cd_mutex.h"
 #include "../lib/cd_registry.h"
+#include "../lib/cd_thread.h"
 #include "../lib/cd_trace.h"
 
 /* Outcome of a forked run. */
@@ -441,6 +443,13 @@ int await(snap_cond ok, int a, int b);
  * state (a cd_thread_state value). */
 int is_blocked_on(const cd_snapshot_t *s, int thread, int obj);
 int is_in_state(const cd_snapshot_t *s, int thread, int state);
+
+/* For child bodies: makes lock (named lock_name) and holds it, then starts
+ * t (named who) running fn(arg) and waits until t blocks on lock. Returns
+ * 0, or 1 with the failure recorded (see fail()) if a step fails. */
+int start_blocked_on_held(cd_mutex_t *lock, const char *lock_name,
+                          cd_thread_t *t, const char *who, cd_thread_fn fn,
+                          void *arg);
 
 /* Threads and tasks of the registry not yet ended (parked, ready or
  * blocked): 0 once a run left nothing behind. Uses snap(). */

@@ -229,10 +229,8 @@ CHILD_TEST(test_timedlock_succeeds_when_the_holder_releases_in_time)
     cd_thread_t t;
 
     cd_reg_reset();
-    EXPECT_EQ(cd_mutex_init(&a, "A"), 0);
-    EXPECT_EQ(cd_mutex_lock(&a), 0);
-    EXPECT_EQ(cd_thread_spawn(&t, "waiter", timedlock_once, &w), 0);
-    EXPECT(await(is_blocked_on, t.id, a.id));
+    if (start_blocked_on_held(&a, "A", &t, "waiter", timedlock_once, &w))
+        return 1;
     EXPECT_EQ(tinfo(snap(), t.id)->wait_timed, 1); /* shows it can't last */
     EXPECT_EQ(oinfo(snap(), a.id)->nwaiters, 1);
 
@@ -255,10 +253,8 @@ CHILD_TEST(test_contended_lock_counts_as_contended)
     cd_thread_t t;
 
     cd_reg_reset();
-    EXPECT_EQ(cd_mutex_init(&a, "A"), 0);
-    EXPECT_EQ(cd_mutex_lock(&a), 0);
-    EXPECT_EQ(cd_thread_spawn(&t, "waiter", lock_and_unlock, &a), 0);
-    EXPECT(await(is_blocked_on, t.id, a.id));
+    if (start_blocked_on_held(&a, "A", &t, "waiter", lock_and_unlock, &a))
+        return 1;
     cd_mutex_unlock(&a);
     EXPECT_EQ(cd_thread_join(&t), 0);
 
@@ -307,11 +303,9 @@ CHILD_TEST(test_abort_ends_thread_blocked_forever_and_releases_its_locks)
     cd_reg_reset();
     EXPECT_EQ(cd_mutex_init(&h1, "held-1"), 0);
     EXPECT_EQ(cd_mutex_init(&h2, "held-2"), 0);
-    EXPECT_EQ(cd_mutex_init(&never, "never"), 0);
-    EXPECT_EQ(cd_mutex_lock(&never), 0);
-    EXPECT_EQ(cd_thread_spawn(&t, "stuck", hold_two_then_wait_forever, &st),
-              0);
-    EXPECT(await(is_blocked_on, t.id, never.id));
+    if (start_blocked_on_held(&never, "never", &t, "stuck",
+                              hold_two_then_wait_forever, &st))
+        return 1;
     EXPECT_EQ(tinfo(snap(), t.id)->nheld, 2);
 
     int64_t t0 = cd_now_ns();
