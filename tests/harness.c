@@ -294,6 +294,16 @@ void expect_same_run_twice(const child_run_t *a, const child_run_t *b,
     CU_ASSERT_STRING_EQUAL(a->r.verdict.observed, b->r.verdict.observed);
 }
 
+child_run_t expect_seeded_run_repeats(const char *name, const char *variant,
+                                      int strategy, uint64_t seed,
+                                      int status, int limit_ms)
+{
+    child_run_t a = run_seeded_forked(name, variant, strategy, seed, limit_ms);
+    child_run_t b = run_seeded_forked(name, variant, strategy, seed, limit_ms);
+    expect_same_run_twice(&a, &b, status);
+    return a;
+}
+
 /* ================== bodies that run in a forked child ==================== */
 
 /* What the failing check in a child said; sent to the parent. */

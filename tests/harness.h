@@ -102,6 +102,12 @@ child_run_t run_seeded_forked(const char *name, const char *variant,
 void expect_same_run_twice(const child_run_t *a, const child_run_t *b,
                            int status);
 
+/* Plays the run_seeded_forked() run twice and checks the two with
+ * expect_same_run_twice(); returns the first. */
+child_run_t expect_seeded_run_repeats(const char *name, const char *variant,
+                                      int strategy, uint64_t seed,
+                                      int status, int limit_ms);
+
 /* Output of a command run by the shell. */
 typedef struct cmd_out {
     int exit_code;     /* -1 if killed or not run */
