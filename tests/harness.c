@@ -572,6 +572,26 @@ int is_in_state(const cd_snapshot_t *s, int thread, int state)
     return t && t->state == state;
 }
 
+static void *plain_call_main(void *p)
+{
+    plain_call_t *c = p;
+    c->rc = c->call(c->arg);
+    return NULL;
+}
+
+int plain_call_start(plain_call_t *c, int (*call)(void *arg), void *arg)
+{
+    c->call = call;
+    c->arg = arg;
+    c->rc = -1;
+    return pthread_create(&c->t, NULL, plain_call_main, c);
+}
+
+int plain_call_join(plain_call_t *c)
+{
+    return pthread_join(c->t, NULL);
+}
+
 int start_blocked_on_held(cd_mutex_t *lock, const char *lock_name,
                           cd_thread_t *t, const char *who, cd_thread_fn fn,
                           void *arg)

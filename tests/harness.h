@@ -16,6 +16,7 @@
 #define CD_TEST_HARNESS_H
 
 #include <CUnit/CUnit.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/types.h>
@@ -449,6 +450,21 @@ int await(snap_cond ok, int a, int b);
  * state (a cd_thread_state value). */
 int is_blocked_on(const cd_snapshot_t *s, int thread, int obj);
 int is_in_state(const cd_snapshot_t *s, int thread, int state);
+
+/* A thread that libconc did not start (a plain pthread), running call(arg)
+ * once and keeping its result in rc. */
+typedef struct plain_call {
+    pthread_t t;
+    int (*call)(void *arg);
+    void *arg;
+    int rc;
+} plain_call_t;
+
+/* Starts c's thread on call(arg): 0, or pthread_create's error. */
+int plain_call_start(plain_call_t *c, int (*call)(void *arg), void *arg);
+/* Waits for c's thread to end: 0 (the call's result is in c->rc then), or
+ * pthread_join's error. */
+int plain_call_join(plain_call_t *c);
 
 /* For child bodies: makes lock (named lock_name) and holds it, then starts
  * t (named who) running fn(arg) and waits until t blocks on lock. Returns
