@@ -294,6 +294,16 @@ void expect_same_run_twice(const child_run_t *a, const child_run_t *b,
     CU_ASSERT_STRING_EQUAL(a->r.verdict.observed, b->r.verdict.observed);
 }
 
+child_run_t expect_seeded_run_repeats(const char *name, const char *variant,
+                                      int strategy, uint64_t seed,
+                                      int status, int limit_ms)
+{
+    child_run_t a = run_seeded_forked(name, variant, strategy, seed, limit_ms);
+    child_run_t b = run_seeded_forked(name, variant, strategy, seed, limit_ms);
+    expect_same_run_twice(&a, &b, status);
+    return a;
+}
+
 /* ================== bodies that run in a forked child ==================== */
 
 /* What the failing check in a child said; sent to the parent. */
@@ -560,6 +570,37 @@ int is_in_state(const cd_snapshot_t *s, int thread, int state)
 {
     const cd_thread_info_t *t = tinfo(s, thread);
     return t && t->state == state;
+}
+
+static void *plain_call_main(void *p)
+{
+    plain_call_t *c = p;
+    c->rc = c->call(c->arg);
+    return NULL;
+}
+
+int plain_call_start(plain_call_t *c, int (*call)(void *arg), void *arg)
+{
+    c->call = call;
+    c->arg = arg;
+    c->rc = -1;
+    return pthread_create(&c->t, NULL, plain_call_main, c);
+}
+
+int plain_call_join(plain_call_t *c)
+{
+    return pthread_join(c->t, NULL);
+}
+
+int start_blocked_on_held(cd_mutex_t *lock, const char *lock_name,
+                          cd_thread_t *t, const char *who, cd_thread_fn fn,
+                          void *arg)
+{
+    EXPECT_EQ(cd_mutex_init(lock, lock_name), 0);
+    EXPECT_EQ(cd_mutex_lock(lock), 0);
+    EXPECT_EQ(cd_thread_spawn(t, who, fn, arg), 0);
+    EXPECT(await(is_blocked_on, t->id, lock->id));
+    return 0;
 }
 
 int open_fds(void)

@@ -16,12 +16,15 @@
 #define CD_TEST_HARNESS_H
 
 #include <CUnit/CUnit.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/types.h>
 
 #include "../cli/run.h"
+#include "../lib/cd_mutex.h"
 #include "../lib/cd_registry.h"
+#include "../lib/cd_thread.h"
 #include "../lib/cd_trace.h"
 
 /* Outcome of a forked run. */
@@ -99,6 +102,12 @@ child_run_t run_seeded_forked(const char *name, const char *variant,
  * the same schedule, the same observation. */
 void expect_same_run_twice(const child_run_t *a, const child_run_t *b,
                            int status);
+
+/* Plays the run_seeded_forked() run twice and checks the two with
+ * expect_same_run_twice(); returns the first. */
+child_run_t expect_seeded_run_repeats(const char *name, const char *variant,
+                                      int strategy, uint64_t seed,
+                                      int status, int limit_ms);
 
 /* Output of a command run by the shell. */
 typedef struct cmd_out {
@@ -441,6 +450,28 @@ int await(snap_cond ok, int a, int b);
  * state (a cd_thread_state value). */
 int is_blocked_on(const cd_snapshot_t *s, int thread, int obj);
 int is_in_state(const cd_snapshot_t *s, int thread, int state);
+
+/* A thread that libconc did not start (a plain pthread), running call(arg)
+ * once and keeping its result in rc. */
+typedef struct plain_call {
+    pthread_t t;
+    int (*call)(void *arg);
+    void *arg;
+    int rc;
+} plain_call_t;
+
+/* Starts c's thread on call(arg): 0, or pthread_create's error. */
+int plain_call_start(plain_call_t *c, int (*call)(void *arg), void *arg);
+/* Waits for c's thread to end: 0 (the call's result is in c->rc then), or
+ * pthread_join's error. */
+int plain_call_join(plain_call_t *c);
+
+/* For child bodies: makes lock (named lock_name) and holds it, then starts
+ * t (named who) running fn(arg) and waits until t blocks on lock. Returns
+ * 0, or 1 with the failure recorded (see fail()) if a step fails. */
+int start_blocked_on_held(cd_mutex_t *lock, const char *lock_name,
+                          cd_thread_t *t, const char *who, cd_thread_fn fn,
+                          void *arg);
 
 /* Threads and tasks of the registry not yet ended (parked, ready or
  * blocked): 0 once a run left nothing behind. Uses snap(). */

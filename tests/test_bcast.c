@@ -12,6 +12,7 @@
  * after the previous, plus what the lag in between said was missed.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "../lib/cd_bcast.h"
@@ -254,17 +255,18 @@ static void after_close_readers_drain_then_get_epipe(void)
     cd_bcast_destroy(&bc);
 }
 
-/* A fast publisher, a reader that keeps up and one that dawdles: each
- * reads or is told of every message, whatever the timing. */
-#define STORM 20000
-
-static void publish_storm(void *p)
+/* A publisher thread: sends 0, 1, ... up to the count its argument holds
+ * (an intptr_t), then closes the channel. */
+static void publish(void *p)
 {
-    (void)p;
-    for (long v = 0; v < STORM; v++)
+    for (long v = 0; v < (intptr_t)p; v++)
         CU_ASSERT_EQUAL(cd_bcast_send(&bc, &v), 0);
     CU_ASSERT_EQUAL(cd_bcast_close(&bc), 0);
 }
+
+/* A fast publisher, a reader that keeps up and one that dawdles: each
+ * reads or is told of every message, whatever the timing. */
+#define STORM 20000
 
 static void dawdle_then_read(void *p)
 {
@@ -286,8 +288,8 @@ static void threads_no_reader_ever_sees_a_silent_gap(void)
     CU_ASSERT_FATAL(cd_thread_spawn(&ta, "eager", read_all, &a) == 0);
     CU_ASSERT_FATAL(cd_thread_spawn(&tb, "dawdler", dawdle_then_read, &b)
                     == 0);
-    CU_ASSERT_FATAL(cd_thread_spawn(&pub, "publisher", publish_storm, NULL)
-                    == 0);
+    CU_ASSERT_FATAL(cd_thread_spawn(&pub, "publisher", publish,
+                                    (void *)(intptr_t)STORM) == 0);
     ASSERT_INT_EQ(cd_thread_join(&pub), 0);
     ASSERT_INT_EQ(cd_thread_join(&ta), 0);
     ASSERT_INT_EQ(cd_thread_join(&tb), 0);
@@ -371,14 +373,6 @@ static void a_task_reader_parks_and_the_worker_runs_on(void)
 
 #define CTRL_MSGS 12
 
-static void publish_few(void *p)
-{
-    (void)p;
-    for (long v = 0; v < CTRL_MSGS; v++)
-        CU_ASSERT_EQUAL(cd_bcast_send(&bc, &v), 0);
-    CU_ASSERT_EQUAL(cd_bcast_close(&bc), 0);
-}
-
 /* One controlled run: a publisher and two readers on a ring of 2, which
  * the schedules make lag by every amount. Returns 1 when both readers'
  * books balanced with no gap; how many messages were missed in all goes
@@ -397,7 +391,8 @@ static int run_readers(const cd_sched_cfg_t *cfg, long *lost, char *s,
     CU_ASSERT_FATAL(cd_bcast_subscribe(&bc, &r[1].sub, "sub-2") == 0);
     CU_ASSERT_FATAL(cd_thread_spawn(&t[0], "sub-1", read_all, &r[0]) == 0);
     CU_ASSERT_FATAL(cd_thread_spawn(&t[1], "sub-2", read_all, &r[1]) == 0);
-    CU_ASSERT_FATAL(cd_thread_spawn(&t[2], "pub", publish_few, NULL) == 0);
+    CU_ASSERT_FATAL(cd_thread_spawn(&t[2], "pub", publish,
+                                    (void *)(intptr_t)CTRL_MSGS) == 0);
     for (int i = 0; i < 3; i++)
         cd_thread_join(&t[i]);
     int ok = !cd_reg_aborted();

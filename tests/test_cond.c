@@ -327,13 +327,21 @@ static void the_trace_names_each_step_of_a_wait(void)
 
 /* ========================== under the scheduler ========================== */
 
-/* Starts a controlled run: random:seed, spurious wake-ups or not. */
+/* setup(), in a run controlled by cfg. */
+static void setup_controlled(const cd_sched_cfg_t *cfg)
+{
+    cd_reg_reset();
+    CU_ASSERT_FATAL(cd_sched_begin(cfg) == 0);
+    CU_ASSERT_FATAL(cd_cond_init(&cv, "ready") == 0);
+    CU_ASSERT_FATAL(cd_mutex_init(&m, "m") == 0);
+}
+
+/* setup() in a controlled run: random:seed, spurious wake-ups or not. */
 static void begin_controlled(uint64_t seed, int spurious)
 {
     cd_sched_cfg_t cfg = { .strategy = CD_SCHED_RANDOM, .seed = seed,
                            .spurious = spurious };
-    cd_reg_reset();
-    CU_ASSERT_FATAL(cd_sched_begin(&cfg) == 0);
+    setup_controlled(&cfg);
 }
 
 /* The schedule the run made, as a string. */
@@ -438,6 +446,7 @@ static void controlled_producers_and_consumers_end_and_replay(void)
  * condition variable's own lock across a scheduling point. */
 static cd_sem_t holding;
 static int in_wait; /* the waiter is inside cd_cond_wait */
+static int probe_waiter; /* its thread id, for probe() below */
 
 static void bystander(void *p)
 {
@@ -468,6 +477,30 @@ static void signal_under_the_mutex(void *p)
     cd_mutex_unlock(&m);
 }
 
+/* One run controlled by cfg of the waiter, the signaller and the
+ * bystander (its id in probe_waiter once started); returns how the run
+ * was aborted (CD_ABORT_NONE: it was not). */
+static int run_signal_after_the_mutex(const cd_sched_cfg_t *cfg)
+{
+    cd_thread_t w, s, b;
+    setup_controlled(cfg);
+    CU_ASSERT_FATAL(cd_sem_init(&holding, "holding", 0) == 0);
+    CU_ASSERT_FATAL(cd_thread_spawn(&w, "waiter", wait_without_predicate,
+                                    NULL) == 0);
+    probe_waiter = w.id;
+    CU_ASSERT_FATAL(cd_thread_spawn(&s, "signaller", signal_under_the_mutex,
+                                    NULL) == 0);
+    CU_ASSERT_FATAL(cd_thread_spawn(&b, "bystander", bystander, NULL) == 0);
+    ASSERT_INT_EQ(cd_thread_join(&w), 0);
+    ASSERT_INT_EQ(cd_thread_join(&s), 0);
+    ASSERT_INT_EQ(cd_thread_join(&b), 0);
+    int aborted = cd_reg_aborted();
+    cd_sched_end();
+    cd_sem_destroy(&holding);
+    teardown();
+    return aborted;
+}
+
 static void controlled_a_signal_after_the_mutex_is_never_lost(void)
 {
     static const int strategies[] = { CD_SCHED_RANDOM, CD_SCHED_PCT };
@@ -476,26 +509,8 @@ static void controlled_a_signal_after_the_mutex_is_never_lost(void)
             cd_sched_cfg_t cfg = { .strategy = strategies[k], .seed = seed,
                                    .depth = 3, .pct_steps = 30,
                                    .anyorder = 1 };
-            cd_thread_t w, s, b;
-            cd_reg_reset();
-            CU_ASSERT_FATAL(cd_sched_begin(&cfg) == 0);
-            CU_ASSERT_FATAL(cd_cond_init(&cv, "ready") == 0);
-            CU_ASSERT_FATAL(cd_mutex_init(&m, "m") == 0);
-            CU_ASSERT_FATAL(cd_sem_init(&holding, "holding", 0) == 0);
-            CU_ASSERT_FATAL(cd_thread_spawn(&w, "waiter",
-                                            wait_without_predicate, NULL) == 0);
-            CU_ASSERT_FATAL(cd_thread_spawn(&s, "signaller",
-                                            signal_under_the_mutex, NULL) == 0);
-            CU_ASSERT_FATAL(cd_thread_spawn(&b, "bystander", bystander,
-                                            NULL) == 0);
-            ASSERT_INT_EQ(cd_thread_join(&w), 0);
-            ASSERT_INT_EQ(cd_thread_join(&s), 0);
-            ASSERT_INT_EQ(cd_thread_join(&b), 0);
-            int aborted = cd_reg_aborted();
-            cd_sched_end();
+            int aborted = run_signal_after_the_mutex(&cfg);
             ASSERT_INT_EQ(aborted, CD_ABORT_NONE);
-            cd_sem_destroy(&holding);
-            teardown();
             if (aborted)
                 return;
         }
@@ -506,8 +521,7 @@ static void controlled_a_signal_after_the_mutex_is_never_lost(void)
  * about to let go of m, is it queued on cv already? And while it is
  * parked, does the scheduler say its next step is the wait (what step
  * mode shows), not the unlock it passed? */
-static int probe_waiter, probe_unlocks, probe_queued, probe_parked,
-    probe_shown_waiting;
+static int probe_unlocks, probe_queued, probe_parked, probe_shown_waiting;
 
 static int probe(const int *runnable, int n, int prev, void *arg)
 {
@@ -533,29 +547,11 @@ static int probe(const int *runnable, int n, int prev, void *arg)
 static void controlled_the_waiter_is_queued_before_it_lets_go(void)
 {
     cd_sched_cfg_t cfg = { .strategy = CD_SCHED_STEP, .chooser = probe };
-    cd_thread_t w, s, b;
-    cd_reg_reset();
-    CU_ASSERT_FATAL(cd_sched_begin(&cfg) == 0);
-    CU_ASSERT_FATAL(cd_cond_init(&cv, "ready") == 0);
-    CU_ASSERT_FATAL(cd_mutex_init(&m, "m") == 0);
-    CU_ASSERT_FATAL(cd_sem_init(&holding, "holding", 0) == 0);
-    CU_ASSERT_FATAL(cd_thread_spawn(&w, "waiter", wait_without_predicate,
-                                    NULL) == 0);
-    probe_waiter = w.id;
-    CU_ASSERT_FATAL(cd_thread_spawn(&s, "signaller", signal_under_the_mutex,
-                                    NULL) == 0);
-    CU_ASSERT_FATAL(cd_thread_spawn(&b, "bystander", bystander, NULL) == 0);
-    ASSERT_INT_EQ(cd_thread_join(&w), 0);
-    ASSERT_INT_EQ(cd_thread_join(&s), 0);
-    ASSERT_INT_EQ(cd_thread_join(&b), 0);
-    ASSERT_INT_EQ(cd_reg_aborted(), CD_ABORT_NONE);
-    cd_sched_end();
+    ASSERT_INT_EQ(run_signal_after_the_mutex(&cfg), CD_ABORT_NONE);
     CU_ASSERT_TRUE(probe_unlocks > 0);
     ASSERT_INT_EQ(probe_queued, probe_unlocks);
     CU_ASSERT_TRUE(probe_parked > 0);
     ASSERT_INT_EQ(probe_shown_waiting, probe_parked);
-    cd_sem_destroy(&holding);
-    teardown();
 }
 
 /* Under the scheduler a woken waiter that has not run yet is "pending":
@@ -565,8 +561,6 @@ static void controlled_a_woken_waiter_is_pending_until_it_runs(void)
     cd_thread_t t;
     waiter_t w = { .ms = 0 };
     begin_controlled(1, 0);
-    CU_ASSERT_FATAL(cd_cond_init(&cv, "ready") == 0);
-    CU_ASSERT_FATAL(cd_mutex_init(&m, "m") == 0);
     CU_ASSERT_FATAL(cd_thread_spawn(&t, "waiter", wait_once, &w) == 0);
     /* main holds m from here to the signal: the waiter can only reach
      * its wait in between, when main lets go of m. */
@@ -602,15 +596,21 @@ static void if_consumer(void *p)
     cd_mutex_unlock(&m);
 }
 
+/* What every producer ends with: the item put under m, and a signal. */
+static void put_the_item(void)
+{
+    cd_mutex_lock(&m);
+    item_ready = 1;
+    cd_cond_signal(&cv);
+    cd_mutex_unlock(&m);
+}
+
 static void careful_producer(void *p)
 {
     (void)p;
     cd_point("make the item");
     cd_point("pack the item");
-    cd_mutex_lock(&m);
-    item_ready = 1;
-    cd_cond_signal(&cv);
-    cd_mutex_unlock(&m);
+    put_the_item();
 }
 
 /* One controlled run of the `if` consumer; returns whether it went on
@@ -619,11 +619,8 @@ static int run_if_consumer(const cd_sched_cfg_t *cfg, int *spurious_woke,
                            char *sched, size_t size)
 {
     cd_thread_t c, p;
-    cd_reg_reset();
+    setup_controlled(cfg);
     cd_reg_set_trace(1);
-    CU_ASSERT_FATAL(cd_sched_begin(cfg) == 0);
-    CU_ASSERT_FATAL(cd_cond_init(&cv, "ready") == 0);
-    CU_ASSERT_FATAL(cd_mutex_init(&m, "m") == 0);
     item_ready = saw_nothing = 0;
     CU_ASSERT_FATAL(cd_thread_spawn(&c, "consumer", if_consumer, NULL) == 0);
     CU_ASSERT_FATAL(cd_thread_spawn(&p, "producer", careful_producer,
@@ -692,8 +689,6 @@ static void controlled_spurious_wakeups_do_not_hide_a_stuck_run(void)
     cd_thread_t t;
     waiter_t w = { .ms = 0 };
     begin_controlled(3, 1);
-    CU_ASSERT_FATAL(cd_cond_init(&cv, "ready") == 0);
-    CU_ASSERT_FATAL(cd_mutex_init(&m, "m") == 0);
     CU_ASSERT_FATAL(cd_thread_spawn(&t, "waiter", wait_once, &w) == 0);
     ASSERT_INT_EQ(cd_thread_join(&t), -ECANCELED);
     ASSERT_INT_EQ(cd_reg_aborted(), CD_ABORT_STUCK);
@@ -716,10 +711,7 @@ static void slow_producer(void *p)
 {
     (void)p;
     cd_latency("take the order", 200);
-    cd_mutex_lock(&m);
-    item_ready = 1;
-    cd_cond_signal(&cv);
-    cd_mutex_unlock(&m);
+    put_the_item();
 }
 
 /* --spurious under pct: when nothing but the producer's sleep and the
@@ -737,10 +729,7 @@ static void controlled_a_waiter_that_loops_lets_a_sleeper_end(void)
                                    .depth = 3, .pct_steps = 20,
                                    .anyorder = anyorder, .spurious = 1,
                                    .max_steps = 5000 };
-            cd_reg_reset();
-            CU_ASSERT_FATAL(cd_sched_begin(&cfg) == 0);
-            CU_ASSERT_FATAL(cd_cond_init(&cv, "ready") == 0);
-            CU_ASSERT_FATAL(cd_mutex_init(&m, "m") == 0);
+            setup_controlled(&cfg);
             item_ready = 0;
             CU_ASSERT_FATAL(cd_thread_spawn(&c, "consumer", while_consumer,
                                             NULL) == 0);

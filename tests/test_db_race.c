@@ -367,12 +367,16 @@ static void test_pg_local_mutex_still_double_charges(void)
         local_mutex_still_double_charges(pg_url);
 }
 
-static void test_pg_fixes_hold(void)
+/* Runs check on each of PostgreSQL's fixes against the suite's server,
+ * if it started. */
+static void each_pg_fix(void (*check)(const char *fix, const char *db))
 {
     static const char *const fixes[] = { "cas", "tx", "unique", "advisory" };
     for (int i = 0; pg_url[0] && i < 4; i++)
-        fix_holds(fixes[i], pg_url);
+        check(fixes[i], pg_url);
 }
+
+static void test_pg_fixes_hold(void) { each_pg_fix(fix_holds); }
 
 static void test_pg_deferred_fails_checkouts(void)
 {
@@ -382,9 +386,7 @@ static void test_pg_deferred_fails_checkouts(void)
 
 static void test_pg_kill_one_loses_nothing(void)
 {
-    static const char *const fixes[] = { "cas", "tx", "unique", "advisory" };
-    for (int i = 0; pg_url[0] && i < 4; i++)
-        kill_one_loses_nothing(fixes[i], pg_url);
+    each_pg_fix(kill_one_loses_nothing);
 }
 
 static void test_pg_advisory_fix_holds_with_sixteen_instances(void)

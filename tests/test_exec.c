@@ -417,22 +417,15 @@ static void other(void *arg)
     atomic_fetch_add(&others_done, 1);
 }
 
-typedef struct runner {
-    cd_exec_t *e;
-    int rc;
-} runner_t;
-
-static void *run_exec(void *p)
+static int run_exec(void *e)
 {
-    runner_t *r = p;
-    r->rc = cd_exec_run(r->e);
-    return NULL;
+    return cd_exec_run(e);
 }
 
 static void test_blocked_worker_stalls_only_its_own_tasks(void)
 {
     cd_exec_t *e;
-    pthread_t pt;
+    plain_call_t r;
     begin(SAFETY_MS);
     atomic_store(&others_done, 0);
     CU_ASSERT_FATAL(cd_mutex_init(&gate, "gate") == 0);
@@ -442,8 +435,7 @@ static void test_blocked_worker_stalls_only_its_own_tasks(void)
     int stuck_id = cd_exec_spawn_on(e, 0, "behind", other, NULL);
     for (int i = 0; i < 4; i++)
         cd_exec_spawn_on(e, 1, "other", other, NULL);
-    runner_t r = { e, -1 };
-    CU_ASSERT_FATAL(pthread_create(&pt, NULL, run_exec, &r) == 0);
+    CU_ASSERT_FATAL(plain_call_start(&r, run_exec, e) == 0);
 
     /* Wait (generously) until the blocker holds worker-1 in its lock and
      * worker-2's four tasks are done; the task behind the blocker never
@@ -463,7 +455,7 @@ static void test_blocked_worker_stalls_only_its_own_tasks(void)
     free(s);
 
     cd_mutex_unlock(&gate); /* worker-1 goes on: everything finishes */
-    CU_ASSERT_FATAL(pthread_join(pt, NULL) == 0);
+    CU_ASSERT_FATAL(plain_call_join(&r) == 0);
     ASSERT_INT_EQ(r.rc, 0);
     ASSERT_INT_EQ(atomic_load(&others_done), 5);
     cd_exec_destroy(e);

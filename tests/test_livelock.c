@@ -107,24 +107,38 @@ static void expect_livelock_or_slipped(const child_run_t *c, int tellers)
                   1000 * tellers);
 }
 
-static void broken_livelocks_on_a_loaded_machine(void)
+/* Runs round LOADED_RUNS times with a busy loop per CPU, at the runs' own
+ * priority. A round returns 0 when its runs did not finish: no more rounds
+ * then (a round asserts nothing _FATAL: the busy loops must be stopped). */
+static void on_a_loaded_machine(int (*round)(void))
 {
-    /* A busy loop per CPU, at the run's own priority: the tellers wake
-     * late now and then, and the retry timer keeps them in step as long
-     * as each is late by under 10 ms - usually (livelock), but a CI runner
-     * busy besides may be later, so the run is held to its invariants:
-     * the lockstep every time is the controlled runs' to show. */
     pid_t pids[8];
     int n = start_busy_loops(pids, 8);
     CU_ASSERT_TRUE(n > 0);
-    for (int i = 0; i < LOADED_RUNS; i++) {
-        child_run_t c = run_forked("livelock", "broken", 0, 0, LIMIT_MS);
-        CU_ASSERT_TRUE(c.finished);
-        if (!c.finished)
-            break; /* not _FATAL: the busy loops must be stopped */
-        expect_livelock_or_slipped(&c, 2);
-    }
+    for (int i = 0; i < LOADED_RUNS; i++)
+        if (!round())
+            break;
     stop_busy_loops(pids, n);
+}
+
+static int broken_round(void)
+{
+    child_run_t c = run_forked("livelock", "broken", 0, 0, LIMIT_MS);
+    CU_ASSERT_TRUE(c.finished);
+    if (!c.finished)
+        return 0;
+    expect_livelock_or_slipped(&c, 2);
+    return 1;
+}
+
+static void broken_livelocks_on_a_loaded_machine(void)
+{
+    /* The tellers wake late now and then, and the retry timer keeps them
+     * in step as long as each is late by under 10 ms - usually (livelock),
+     * but a CI runner busy besides may be later, so the run is held to its
+     * invariants: the lockstep every time is the controlled runs' to
+     * show. */
+    on_a_loaded_machine(broken_round);
 }
 
 static void a_ring_of_three_livelocks(void)
@@ -174,21 +188,21 @@ static void ordering_fix_holds_on_a_ring(void)
 
 static void backoff_fix_holds(void) { fix_holds_over_runs("backoff", 0); }
 
+static int fixes_round(void)
+{
+    child_run_t o = run_forked("livelock", "ordering", 0, 0, LIMIT_MS);
+    child_run_t b = run_forked("livelock", "backoff", 0, 0, LIMIT_MS);
+    CU_ASSERT_TRUE(o.finished && b.finished);
+    if (!o.finished || !b.finished)
+        return 0;
+    ASSERT_INT_EQ(o.r.verdict.status, CD_HELD);
+    ASSERT_INT_EQ(b.r.verdict.status, CD_HELD);
+    return 1;
+}
+
 static void fixes_hold_on_a_loaded_machine(void)
 {
-    pid_t pids[8];
-    int n = start_busy_loops(pids, 8);
-    CU_ASSERT_TRUE(n > 0);
-    for (int i = 0; i < LOADED_RUNS; i++) {
-        child_run_t o = run_forked("livelock", "ordering", 0, 0, LIMIT_MS);
-        child_run_t b = run_forked("livelock", "backoff", 0, 0, LIMIT_MS);
-        CU_ASSERT_TRUE(o.finished && b.finished);
-        if (!o.finished || !b.finished)
-            break; /* not _FATAL: the busy loops must be stopped */
-        ASSERT_INT_EQ(o.r.verdict.status, CD_HELD);
-        ASSERT_INT_EQ(b.r.verdict.status, CD_HELD);
-    }
-    stop_busy_loops(pids, n);
+    on_a_loaded_machine(fixes_round);
 }
 
 /* One run under --sched=pct:SEED with the default sizes. */
@@ -203,9 +217,9 @@ static void a_controlled_run_livelocks_and_repeats_itself(void)
     /* Latencies are virtual there: the tellers meet on the timer's ticks
      * because their deadlines do, and the verdict comes from the retries
      * in a row long before the step bound would stop the run. */
-    child_run_t a = run_controlled("broken", 1);
-    child_run_t b = run_controlled("broken", 1);
-    expect_same_run_twice(&a, &b, CD_LIVELOCK);
+    child_run_t a = expect_seeded_run_repeats("livelock", "broken",
+                                              CD_SCHED_PCT, 1, CD_LIVELOCK,
+                                              LIMIT_MS);
     expect_livelock(&a, 2);
     CU_ASSERT_TRUE(a.r.steps < CD_SCHED_DEFAULT_STEPS);
 }

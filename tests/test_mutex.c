@@ -10,7 +10,6 @@
  * blocked there, so every interleaving below is forced, not hoped for.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdatomic.h>
 
 #include "../lib/cd_mutex.h"
@@ -229,10 +228,8 @@ CHILD_TEST(test_timedlock_succeeds_when_the_holder_releases_in_time)
     cd_thread_t t;
 
     cd_reg_reset();
-    EXPECT_EQ(cd_mutex_init(&a, "A"), 0);
-    EXPECT_EQ(cd_mutex_lock(&a), 0);
-    EXPECT_EQ(cd_thread_spawn(&t, "waiter", timedlock_once, &w), 0);
-    EXPECT(await(is_blocked_on, t.id, a.id));
+    if (start_blocked_on_held(&a, "A", &t, "waiter", timedlock_once, &w))
+        return 1;
     EXPECT_EQ(tinfo(snap(), t.id)->wait_timed, 1); /* shows it can't last */
     EXPECT_EQ(oinfo(snap(), a.id)->nwaiters, 1);
 
@@ -255,10 +252,8 @@ CHILD_TEST(test_contended_lock_counts_as_contended)
     cd_thread_t t;
 
     cd_reg_reset();
-    EXPECT_EQ(cd_mutex_init(&a, "A"), 0);
-    EXPECT_EQ(cd_mutex_lock(&a), 0);
-    EXPECT_EQ(cd_thread_spawn(&t, "waiter", lock_and_unlock, &a), 0);
-    EXPECT(await(is_blocked_on, t.id, a.id));
+    if (start_blocked_on_held(&a, "A", &t, "waiter", lock_and_unlock, &a))
+        return 1;
     cd_mutex_unlock(&a);
     EXPECT_EQ(cd_thread_join(&t), 0);
 
@@ -307,11 +302,9 @@ CHILD_TEST(test_abort_ends_thread_blocked_forever_and_releases_its_locks)
     cd_reg_reset();
     EXPECT_EQ(cd_mutex_init(&h1, "held-1"), 0);
     EXPECT_EQ(cd_mutex_init(&h2, "held-2"), 0);
-    EXPECT_EQ(cd_mutex_init(&never, "never"), 0);
-    EXPECT_EQ(cd_mutex_lock(&never), 0);
-    EXPECT_EQ(cd_thread_spawn(&t, "stuck", hold_two_then_wait_forever, &st),
-              0);
-    EXPECT(await(is_blocked_on, t.id, never.id));
+    if (start_blocked_on_held(&never, "never", &t, "stuck",
+                              hold_two_then_wait_forever, &st))
+        return 1;
     EXPECT_EQ(tinfo(snap(), t.id)->nheld, 2);
 
     int64_t t0 = cd_now_ns();
@@ -374,37 +367,30 @@ CHILD_TEST(test_abort_ends_thread_sleeping_in_latency)
 
 /* A thread libconc did not start cannot be ended; its lock returns
  * -ECANCELED instead, and it must not own the lock then. */
-typedef struct plain {
-    cd_mutex_t *m;
-    int rc;
-} plain_t;
-
-static void *plain_lock(void *arg)
+static int lock_and_let_go(void *m)
 {
-    plain_t *p = arg;
-    p->rc = cd_mutex_lock(p->m);
-    if (p->rc == 0)
-        cd_mutex_unlock(p->m);
-    return NULL;
+    int rc = cd_mutex_lock(m);
+    if (rc == 0)
+        cd_mutex_unlock(m);
+    return rc;
 }
 
 CHILD_TEST(test_abort_makes_lock_in_plain_thread_return_ecanceled)
 {
     cd_mutex_t a;
-    plain_t p = { &a, 1 };
-    pthread_t pt;
+    plain_call_t p;
 
     cd_reg_reset();
     EXPECT_EQ(cd_mutex_init(&a, "A"), 0);
     EXPECT_EQ(cd_mutex_lock(&a), 0);
     int me = cd_self();
-    EXPECT_EQ(pthread_create(&pt, NULL, plain_lock, &p), 0);
+    EXPECT_EQ(plain_call_start(&p, lock_and_let_go, &a), 0);
     /* It registers itself as the next thread when it first asks. */
     EXPECT(await(is_blocked_on, me + 1, a.id));
     EXPECT_STR(tinfo(snap(), me + 1)->name, "thread-2");
 
     cd_reg_abort(CD_ABORT_TIMEOUT);
-    EXPECT_EQ(pthread_join(pt, NULL), 0);
+    EXPECT_EQ(plain_call_join(&p), 0);
     EXPECT_EQ(p.rc, -ECANCELED);
     cd_snapshot_t *s = take_snapshot();
     EXPECT_EQ(tinfo(s, me + 1)->state, CD_T_RUNNING); /* not ended */

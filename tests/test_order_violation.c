@@ -118,9 +118,9 @@ static void controlled_runs_violate_and_repeat(void)
     int strategies[] = { CD_SCHED_PCT, CD_SCHED_RANDOM };
     for (int k = 0; k < 2; k++)
         for (uint64_t seed = 1; seed <= 3; seed++) {
-            child_run_t a = run_controlled("broken", strategies[k], seed);
-            child_run_t b = run_controlled("broken", strategies[k], seed);
-            expect_same_run_twice(&a, &b, CD_VIOLATED);
+            child_run_t a = expect_seeded_run_repeats(
+                "order-violation", "broken", strategies[k], seed, CD_VIOLATED,
+                LIMIT_MS);
             CU_ASSERT_TRUE(fig(&a, "used_before_creation") > 0);
         }
 }
@@ -128,9 +128,8 @@ static void controlled_runs_violate_and_repeat(void)
 static void controlled_fixes_hold_and_repeat(void)
 {
     for (int i = 0; i < NFIXES; i++) {
-        child_run_t a = run_controlled(fixes[i], CD_SCHED_RANDOM, 7);
-        child_run_t b = run_controlled(fixes[i], CD_SCHED_RANDOM, 7);
-        expect_same_run_twice(&a, &b, CD_HELD);
+        expect_seeded_run_repeats("order-violation", fixes[i],
+                                  CD_SCHED_RANDOM, 7, CD_HELD, LIMIT_MS);
     }
 }
 

@@ -104,9 +104,8 @@ static void controlled_runs_deadlock_and_repeat(void)
      * schedule, byte for byte. */
     int strategies[] = { CD_SCHED_PCT, CD_SCHED_RANDOM };
     for (int k = 0; k < 2; k++) {
-        child_run_t a = run_controlled("broken", strategies[k], 1);
-        child_run_t b = run_controlled("broken", strategies[k], 1);
-        expect_same_run_twice(&a, &b, CD_DEADLOCK);
+        child_run_t a = expect_seeded_run_repeats(
+            "philosophers", "broken", strategies[k], 1, CD_DEADLOCK, LIMIT_MS);
         ASSERT_INT_EQ(a.r.cycle.len, 5);
     }
 }
@@ -115,9 +114,8 @@ static void controlled_fixes_hold_and_repeat(void)
 {
     const char *fixes[] = { "ordering", "waiter", "timeout" };
     for (int i = 0; i < 3; i++) {
-        child_run_t a = run_controlled(fixes[i], CD_SCHED_RANDOM, 7);
-        child_run_t b = run_controlled(fixes[i], CD_SCHED_RANDOM, 7);
-        expect_same_run_twice(&a, &b, CD_HELD);
+        child_run_t a = expect_seeded_run_repeats(
+            "philosophers", fixes[i], CD_SCHED_RANDOM, 7, CD_HELD, LIMIT_MS);
         ASSERT_INT_EQ(a.r.ninv, 0);
     }
 }

@@ -87,9 +87,9 @@ static void a_controlled_run_shows_it_and_repeats_itself(void)
     /* The handlers' polls are scheduling points, so a controlled run
      * interleaves them with the warmer's two writes: stale reads, and the
      * same ones, schedule and all, each time the seed is played. */
-    child_run_t a = run_controlled("broken", 1);
-    child_run_t b = run_controlled("broken", 1);
-    expect_same_run_twice(&a, &b, CD_VIOLATED);
+    child_run_t a = expect_seeded_run_repeats("publication", "broken",
+                                              CD_SCHED_PCT, 1, CD_VIOLATED,
+                                              LIMIT_MS);
     read_stale(&a);
     child_run_t f = run_controlled("release-acquire", 1);
     CU_ASSERT_TRUE_FATAL(f.finished);

@@ -199,11 +199,9 @@ CHILD_TEST(test_blocked_thread_shows_the_lock_it_waits_for)
 
     cd_reg_reset();
     EXPECT_EQ(cd_mutex_init(&other, "other"), 0);
-    EXPECT_EQ(cd_mutex_init(&a, "shop-lock"), 0);
-    EXPECT_EQ(cd_mutex_lock(&a), 0);
-    EXPECT_EQ(cd_thread_spawn(&t, "checkout-1", lock_and_unlock, &a), 0);
-
-    EXPECT(await(is_blocked_on, t.id, a.id));
+    if (start_blocked_on_held(&a, "shop-lock", &t, "checkout-1",
+                              lock_and_unlock, &a))
+        return 1;
     const cd_thread_info_t *ti = tinfo(snap(), t.id);
     EXPECT_STR(ti->name, "checkout-1");
     EXPECT_EQ(ti->waiting_on, a.id); /* not the other lock */
@@ -269,11 +267,9 @@ CHILD_TEST(test_held_locks_show_in_thread_and_as_object_owner)
     cd_reg_reset();
     EXPECT_EQ(cd_mutex_init(&a, "acct-A"), 0);
     EXPECT_EQ(cd_mutex_init(&b, "acct-B"), 0);
-    EXPECT_EQ(cd_mutex_init(&gate, "gate"), 0);
-    EXPECT_EQ(cd_mutex_lock(&gate), 0);
-    EXPECT_EQ(cd_thread_spawn(&t, "transfer-1", hold_two_then_wait, &h), 0);
-
-    EXPECT(await(is_blocked_on, t.id, gate.id));
+    if (start_blocked_on_held(&gate, "gate", &t, "transfer-1",
+                              hold_two_then_wait, &h))
+        return 1;
     cd_snapshot_t *s = snap();
     const cd_thread_info_t *ti = tinfo(s, t.id);
     EXPECT_EQ(ti->nheld, 2);

@@ -158,6 +158,20 @@ static void fresh_run(void)
 
 /* ================================ tests ================================== */
 
+/* Runs body once under each policy, each time in a fresh run on a fresh
+ * lock named "table", which it destroys after. */
+static void under_each_policy(void (*body)(cd_rwlock_t *l,
+                                           cd_rw_policy_t policy))
+{
+    for (int i = 0; i < 3; i++) {
+        cd_rwlock_t l;
+        fresh_run();
+        CU_ASSERT_FATAL(cd_rwlock_init(&l, "table", all_policies[i]) == 0);
+        body(&l, all_policies[i]);
+        cd_rwlock_destroy(&l);
+    }
+}
+
 static void init_rejects_unknown_policy(void)
 {
     cd_rwlock_t l;
@@ -166,62 +180,59 @@ static void init_rejects_unknown_policy(void)
     cd_rwlock_destroy(&l); /* harmless after a failed init */
 }
 
-static void readers_share_it(void)
+static void readers_share(cd_rwlock_t *l, cd_rw_policy_t policy)
 {
-    for (int i = 0; i < 3; i++) {
-        cd_rwlock_t l;
-        probe_t r;
-        fresh_run();
-        CU_ASSERT_FATAL(cd_rwlock_init(&l, "table", all_policies[i]) == 0);
-        ASSERT_INT_EQ(cd_rwlock_rdlock(&l), 0);
-        probe_start(&r, &l, 0, "reader");
-        CU_ASSERT_TRUE(gets_in(&r));
-        ASSERT_INT_EQ(try_elsewhere(&l, 0), 0);
-        take_snapshot();
-        ASSERT_INT_EQ(obj_info(&l)->kind, CD_OBJ_RWLOCK);
-        ASSERT_INT_EQ(obj_info(&l)->readers, 2);
-        ASSERT_INT_EQ(obj_info(&l)->owner, 0);
-        /* A reader holds it too: it is in the held list. */
-        ASSERT_INT_EQ(thread_info(cd_self())->nheld, 1);
-        ASSERT_INT_EQ(thread_info(cd_self())->held[0], l.id);
-        ASSERT_INT_EQ(probe_end(&r), 0);
-        cd_rwlock_unlock(&l);
-        take_snapshot();
-        ASSERT_INT_EQ(obj_info(&l)->readers, 0);
-        ASSERT_INT_EQ(thread_info(cd_self())->nheld, 0);
-        cd_rwlock_destroy(&l);
-    }
+    (void)policy;
+    probe_t r;
+    ASSERT_INT_EQ(cd_rwlock_rdlock(l), 0);
+    probe_start(&r, l, 0, "reader");
+    CU_ASSERT_TRUE(gets_in(&r));
+    ASSERT_INT_EQ(try_elsewhere(l, 0), 0);
+    take_snapshot();
+    ASSERT_INT_EQ(obj_info(l)->kind, CD_OBJ_RWLOCK);
+    ASSERT_INT_EQ(obj_info(l)->readers, 2);
+    ASSERT_INT_EQ(obj_info(l)->owner, 0);
+    /* A reader holds it too: it is in the held list. */
+    ASSERT_INT_EQ(thread_info(cd_self())->nheld, 1);
+    ASSERT_INT_EQ(thread_info(cd_self())->held[0], l->id);
+    ASSERT_INT_EQ(probe_end(&r), 0);
+    cd_rwlock_unlock(l);
+    take_snapshot();
+    ASSERT_INT_EQ(obj_info(l)->readers, 0);
+    ASSERT_INT_EQ(thread_info(cd_self())->nheld, 0);
+}
+
+static void readers_share_it(void) { under_each_policy(readers_share); }
+
+static void a_writer_excludes(cd_rwlock_t *l, cd_rw_policy_t policy)
+{
+    (void)policy;
+    probe_t r;
+    ASSERT_INT_EQ(cd_rwlock_wrlock(l), 0);
+    take_snapshot();
+    ASSERT_INT_EQ(obj_info(l)->owner, cd_self());
+    ASSERT_INT_EQ(obj_info(l)->readers, 0);
+    ASSERT_INT_EQ(try_elsewhere(l, 0), -EBUSY);
+    ASSERT_INT_EQ(try_elsewhere(l, 1), -EBUSY);
+
+    probe_start(&r, l, 0, "reader");
+    CU_ASSERT_TRUE_FATAL(blocked_on(r.t.id, l));
+    /* The registry says who waits, for which side. */
+    ASSERT_INT_EQ(thread_info(r.t.id)->last_op, CD_OP_RDLOCK);
+    ASSERT_INT_EQ(obj_info(l)->nwaiters, 1);
+    CU_ASSERT_FALSE(atomic_load(&r.inside));
+
+    cd_rwlock_unlock(l);
+    CU_ASSERT_TRUE(gets_in(&r));
+    /* Now a reader is inside: no writer may enter. */
+    ASSERT_INT_EQ(try_elsewhere(l, 1), -EBUSY);
+    ASSERT_INT_EQ(probe_end(&r), 0);
+    ASSERT_INT_EQ(try_elsewhere(l, 1), 0);
 }
 
 static void a_writer_excludes_everyone(void)
 {
-    for (int i = 0; i < 3; i++) {
-        cd_rwlock_t l;
-        probe_t r;
-        fresh_run();
-        CU_ASSERT_FATAL(cd_rwlock_init(&l, "table", all_policies[i]) == 0);
-        ASSERT_INT_EQ(cd_rwlock_wrlock(&l), 0);
-        take_snapshot();
-        ASSERT_INT_EQ(obj_info(&l)->owner, cd_self());
-        ASSERT_INT_EQ(obj_info(&l)->readers, 0);
-        ASSERT_INT_EQ(try_elsewhere(&l, 0), -EBUSY);
-        ASSERT_INT_EQ(try_elsewhere(&l, 1), -EBUSY);
-
-        probe_start(&r, &l, 0, "reader");
-        CU_ASSERT_TRUE_FATAL(blocked_on(r.t.id, &l));
-        /* The registry says who waits, for which side. */
-        ASSERT_INT_EQ(thread_info(r.t.id)->last_op, CD_OP_RDLOCK);
-        ASSERT_INT_EQ(obj_info(&l)->nwaiters, 1);
-        CU_ASSERT_FALSE(atomic_load(&r.inside));
-
-        cd_rwlock_unlock(&l);
-        CU_ASSERT_TRUE(gets_in(&r));
-        /* Now a reader is inside: no writer may enter. */
-        ASSERT_INT_EQ(try_elsewhere(&l, 1), -EBUSY);
-        ASSERT_INT_EQ(probe_end(&r), 0);
-        ASSERT_INT_EQ(try_elsewhere(&l, 1), 0);
-        cd_rwlock_destroy(&l);
-    }
+    under_each_policy(a_writer_excludes);
 }
 
 /*
@@ -354,45 +365,45 @@ static void fair_serves_in_arrival_order(void)
     cd_rwlock_destroy(&l);
 }
 
+static void abort_ends_them(cd_rwlock_t *l, cd_rw_policy_t policy)
+{
+    cd_rwlock_t other;
+    probe_t r, w, holder;
+    CU_ASSERT_FATAL(cd_rwlock_init(&other, "other", policy) == 0);
+    /* Blocked: a reader and a writer wait for the main thread, which
+     * is not ended by an abort and never lets go before it. */
+    ASSERT_INT_EQ(cd_rwlock_wrlock(l), 0);
+    probe_start(&r, l, 0, "reader");
+    probe_start(&w, l, 1, "writer");
+    /* Holding: a reader inside another lock, sleeping. */
+    probe_start(&holder, &other, 0, "holder");
+    CU_ASSERT_TRUE_FATAL(blocked_on(r.t.id, l));
+    CU_ASSERT_TRUE_FATAL(blocked_on(w.t.id, l));
+    CU_ASSERT_TRUE_FATAL(gets_in(&holder));
+
+    cd_reg_abort(CD_ABORT_TIMEOUT);
+    int ended = ends(r.t.id) && ends(w.t.id) && ends(holder.t.id);
+    CU_ASSERT_TRUE(ended);
+    if (!ended) /* let them in so that the joins below return */
+        cd_rwlock_unlock(l);
+    ASSERT_INT_EQ(cd_thread_join(&r.t), -ECANCELED);
+    ASSERT_INT_EQ(cd_thread_join(&w.t), -ECANCELED);
+    ASSERT_INT_EQ(cd_thread_join(&holder.t), -ECANCELED);
+    take_snapshot();
+    ASSERT_INT_EQ(obj_info(l)->nwaiters, 0);
+    /* The aborted reader's hold was undone through the lock. */
+    ASSERT_INT_EQ(obj_info(&other)->readers, 0);
+    ASSERT_INT_EQ(thread_info(holder.t.id)->nheld, 0);
+    ASSERT_INT_EQ(cd_rwlock_trywrlock(&other), 0);
+    cd_rwlock_unlock(&other);
+    if (ended)
+        cd_rwlock_unlock(l);
+    cd_rwlock_destroy(&other);
+}
+
 static void abort_ends_blocked_and_holding_threads(void)
 {
-    for (int i = 0; i < 3; i++) {
-        cd_rwlock_t l, other;
-        probe_t r, w, holder;
-        fresh_run();
-        CU_ASSERT_FATAL(cd_rwlock_init(&l, "table", all_policies[i]) == 0);
-        CU_ASSERT_FATAL(cd_rwlock_init(&other, "other", all_policies[i]) == 0);
-        /* Blocked: a reader and a writer wait for the main thread, which
-         * is not ended by an abort and never lets go before it. */
-        ASSERT_INT_EQ(cd_rwlock_wrlock(&l), 0);
-        probe_start(&r, &l, 0, "reader");
-        probe_start(&w, &l, 1, "writer");
-        /* Holding: a reader inside another lock, sleeping. */
-        probe_start(&holder, &other, 0, "holder");
-        CU_ASSERT_TRUE_FATAL(blocked_on(r.t.id, &l));
-        CU_ASSERT_TRUE_FATAL(blocked_on(w.t.id, &l));
-        CU_ASSERT_TRUE_FATAL(gets_in(&holder));
-
-        cd_reg_abort(CD_ABORT_TIMEOUT);
-        int ended = ends(r.t.id) && ends(w.t.id) && ends(holder.t.id);
-        CU_ASSERT_TRUE(ended);
-        if (!ended) /* let them in so that the joins below return */
-            cd_rwlock_unlock(&l);
-        ASSERT_INT_EQ(cd_thread_join(&r.t), -ECANCELED);
-        ASSERT_INT_EQ(cd_thread_join(&w.t), -ECANCELED);
-        ASSERT_INT_EQ(cd_thread_join(&holder.t), -ECANCELED);
-        take_snapshot();
-        ASSERT_INT_EQ(obj_info(&l)->nwaiters, 0);
-        /* The aborted reader's hold was undone through the lock. */
-        ASSERT_INT_EQ(obj_info(&other)->readers, 0);
-        ASSERT_INT_EQ(thread_info(holder.t.id)->nheld, 0);
-        ASSERT_INT_EQ(cd_rwlock_trywrlock(&other), 0);
-        cd_rwlock_unlock(&other);
-        if (ended)
-            cd_rwlock_unlock(&l);
-        cd_rwlock_destroy(&l);
-        cd_rwlock_destroy(&other);
-    }
+    under_each_policy(abort_ends_them);
 }
 
 /* Takes the write lock, then asks for it again: waits for itself. */
@@ -405,28 +416,28 @@ static void relock_main(void *p)
     cd_rwlock_unlock(l);
 }
 
+static void watchdog_reports_self_wait(cd_rwlock_t *l, cd_rw_policy_t policy)
+{
+    (void)policy;
+    cd_thread_t t;
+    cd_watchdog_t *w = NULL;
+    cd_cycle_t c;
+    CU_ASSERT_FATAL(cd_watchdog_start(&w, 0, 10, 2000, NULL) == 0);
+    CU_ASSERT_FATAL(cd_thread_spawn(&t, "relocker", relock_main, l) == 0);
+    ASSERT_INT_EQ(cd_thread_join(&t), -ECANCELED);
+    cd_watchdog_stop(w);
+    CU_ASSERT_TRUE_FATAL(cd_reg_deadlock(&c));
+    ASSERT_INT_EQ(c.len, 1);
+    ASSERT_INT_EQ(c.link[0].thread, t.id);
+    ASSERT_INT_EQ(c.link[0].waits, l->id);
+    /* The abort let go of its hold through the lock. */
+    ASSERT_INT_EQ(cd_rwlock_trywrlock(l), 0);
+    cd_rwlock_unlock(l);
+}
+
 static void watchdog_reports_a_writer_waiting_for_itself(void)
 {
-    for (int i = 0; i < 3; i++) {
-        cd_rwlock_t l;
-        cd_thread_t t;
-        cd_watchdog_t *w = NULL;
-        cd_cycle_t c;
-        fresh_run();
-        CU_ASSERT_FATAL(cd_rwlock_init(&l, "table", all_policies[i]) == 0);
-        CU_ASSERT_FATAL(cd_watchdog_start(&w, 0, 10, 2000, NULL) == 0);
-        CU_ASSERT_FATAL(cd_thread_spawn(&t, "relocker", relock_main, &l) == 0);
-        ASSERT_INT_EQ(cd_thread_join(&t), -ECANCELED);
-        cd_watchdog_stop(w);
-        CU_ASSERT_TRUE_FATAL(cd_reg_deadlock(&c));
-        ASSERT_INT_EQ(c.len, 1);
-        ASSERT_INT_EQ(c.link[0].thread, t.id);
-        ASSERT_INT_EQ(c.link[0].waits, l.id);
-        /* The abort let go of its hold through the lock. */
-        ASSERT_INT_EQ(cd_rwlock_trywrlock(&l), 0);
-        cd_rwlock_unlock(&l);
-        cd_rwlock_destroy(&l);
-    }
+    under_each_policy(watchdog_reports_self_wait);
 }
 
 static void trace_names_rwlock_operations(void)

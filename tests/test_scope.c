@@ -34,6 +34,20 @@ static void say(const char *word) { watched_say(word); }
 
 static int logged(const char *word) { return said_at(word) >= 0; }
 
+/* Runs owner (a task that opens a scope) on a fresh executor of workers
+ * threads and fails the test unless the run ends with 0 tasks ended by its
+ * own abort: a scope's cancels are the scope's doing, not the run's. The
+ * caller destroys the executor it returns once it has read the state. */
+static cd_exec_t *run_owner(int workers, const char *name,
+                            void (*owner)(void *), void *arg)
+{
+    cd_exec_t *e;
+    CU_ASSERT_FATAL(cd_exec_create(&e, workers) == 0);
+    cd_exec_spawn(e, name, owner, arg);
+    ASSERT_INT_EQ(cd_exec_run(e), 0);
+    return e;
+}
+
 /* ====================== close awaits every task ========================= */
 
 static void short_job(void *arg)
@@ -59,11 +73,8 @@ static void owner_all(void *arg)
 
 static void test_close_awaits_every_task(void)
 {
-    cd_exec_t *e;
     begin(SAFETY_MS);
-    CU_ASSERT_FATAL(cd_exec_create(&e, 2) == 0);
-    cd_exec_spawn(e, "owner", owner_all, NULL);
-    ASSERT_INT_EQ(cd_exec_run(e), 0);
+    cd_exec_t *e = run_owner(2, "owner", owner_all, NULL);
     CU_ASSERT_STRING_EQUAL(logbuf, "job job job closed ");
     ASSERT_INT_EQ(close_rc, 0);
     ASSERT_INT_EQ(report.spawned, 3);
@@ -127,14 +138,11 @@ static void owner_fail(void *arg)
 
 static void test_a_failure_cancels_the_rest_at_their_next_await(void)
 {
-    cd_exec_t *e;
     begin(SAFETY_MS);
     CU_ASSERT_FATAL(cd_io_pair(&end_a, "a", &end_b, "b") == 0);
     CU_ASSERT_FATAL(cd_amutex_init(&held, "held") == 0);
-    CU_ASSERT_FATAL(cd_exec_create(&e, 2) == 0);
-    cd_exec_spawn(e, "checkout", owner_fail, NULL);
     /* Cancelled tasks are not the run's abort: 0 ended by it. */
-    ASSERT_INT_EQ(cd_exec_run(e), 0);
+    cd_exec_t *e = run_owner(2, "checkout", owner_fail, NULL);
     CU_ASSERT_STRING_EQUAL(logbuf, "failing closed ");
     ASSERT_INT_EQ(close_rc, -EIO);
     ASSERT_INT_EQ(report.err, -EIO);
@@ -176,14 +184,12 @@ static void owner_deadline(void *arg)
 
 static void test_the_deadline_cancels_what_is_left(void)
 {
-    cd_exec_t *e;
     begin(SAFETY_MS);
-    CU_ASSERT_FATAL(cd_exec_create(&e, 1) == 0);
     /* 500 ms: the 0.1 ms job must end first even on a machine that
      * starves the worker between the two tasks' starts (5 ms did not, at
      * a load of 15). */
-    cd_exec_spawn(e, "request", owner_deadline, (void *)(intptr_t)500000);
-    ASSERT_INT_EQ(cd_exec_run(e), 0);
+    cd_exec_t *e = run_owner(1, "request", owner_deadline,
+                             (void *)(intptr_t)500000);
     ASSERT_INT_EQ(close_rc, -ETIMEDOUT);
     ASSERT_INT_EQ(report.cancelled, 1);
     ASSERT_INT_EQ(report.ids[0], ids[0]);
@@ -208,11 +214,8 @@ static void owner_quick(void *arg)
 
 static void test_a_scope_that_finishes_first_does_not_wait_for_its_deadline(void)
 {
-    cd_exec_t *e;
     begin(SAFETY_MS);
-    CU_ASSERT_FATAL(cd_exec_create(&e, 1) == 0);
-    cd_exec_spawn(e, "request", owner_quick, NULL);
-    ASSERT_INT_EQ(cd_exec_run(e), 0);
+    cd_exec_t *e = run_owner(1, "request", owner_quick, NULL);
     ASSERT_INT_EQ(close_rc, 0);
     ASSERT_INT_EQ(report.cancelled, 0);
     CU_ASSERT(close_ns < 9LL * 1000 * 1000 * 1000); /* not its 10 s */
@@ -277,17 +280,15 @@ static void owner_nested(void *arg)
 
 static void run_nested(int mode, int depth, int64_t timeout_us)
 {
-    cd_exec_t *e;
     begin(SAFETY_MS);
     atomic_store(&sub_mode, mode);
     atomic_store(&inner_up, 0);
     nest_depth = depth;
     inner_charge_state = -1;
     ids[1] = 0;
-    CU_ASSERT_FATAL(cd_exec_create(&e, 2) == 0);
-    cd_exec_spawn(e, "request", owner_nested, (void *)(intptr_t)timeout_us);
     /* Cancelled, not the run's abort: it ends with 0 ended by that. */
-    ASSERT_INT_EQ(cd_exec_run(e), 0);
+    cd_exec_t *e = run_owner(2, "request", owner_nested,
+                             (void *)(intptr_t)timeout_us);
     CU_ASSERT_FALSE(logged("charged") || logged("inner-closed"));
     CU_ASSERT(logged("closed"));
     ASSERT_INT_EQ(inner_charge_state, CD_T_ABORTED);

@@ -92,13 +92,20 @@ static void expect_field(const char *key, const char *value)
     ASSERT_STR_HAS(out.out, want);
 }
 
+/* Builds the programs (once) and watches prog, with --json; fails the test
+ * unless the exit code and the verdict are the ones given. */
+static void watch_expect(const char *prog, int exit_code, const char *verdict)
+{
+    CU_ASSERT_FATAL(build_programs());
+    watch(prog, NULL);
+    ASSERT_INT_EQ(out.exit_code, exit_code);
+    expect_field("verdict", verdict);
+}
+
 static void test_abba_is_a_deadlock_with_its_lines(void)
 {
     char l[64];
-    CU_ASSERT_FATAL(build_programs());
-    watch("abba", NULL);
-    ASSERT_INT_EQ(out.exit_code, 1);
-    expect_field("verdict", "deadlock");
+    watch_expect("abba", 1, "deadlock");
     expect_field("thread", "transfer_ab");
     expect_field("thread", "transfer_ba");
     expect_field("holds", "mutex_A");
@@ -117,10 +124,7 @@ static void test_abba_is_a_deadlock_with_its_lines(void)
 
 static void test_three_philosophers_are_a_cycle_of_three(void)
 {
-    CU_ASSERT_FATAL(build_programs());
-    watch("cycle3", NULL);
-    ASSERT_INT_EQ(out.exit_code, 1);
-    expect_field("verdict", "deadlock");
+    watch_expect("cycle3", 1, "deadlock");
     expect_field("holds", "forks[1]");
     expect_field("waits", "forks[2]");
     expect_field("holds", "forks");
@@ -130,10 +134,7 @@ static void test_three_philosophers_are_a_cycle_of_three(void)
 static void test_a_cycle_through_an_rwlock_is_found(void)
 {
     char l[64];
-    CU_ASSERT_FATAL(build_programs());
-    watch("rwlock_cycle", NULL);
-    ASSERT_INT_EQ(out.exit_code, 1);
-    expect_field("verdict", "deadlock");
+    watch_expect("rwlock_cycle", 1, "deadlock");
     expect_field("holds", "config");
     expect_field("waits", "log_lock");
     expect_field("waits_kind", "rwlock");
@@ -144,10 +145,7 @@ static void test_a_cycle_through_an_rwlock_is_found(void)
 static void test_a_lost_wakeup_is_stuck_and_names_the_signal(void)
 {
     char l[64], want[128];
-    CU_ASSERT_FATAL(build_programs());
-    watch("lost_wakeup", NULL);
-    ASSERT_INT_EQ(out.exit_code, 1);
-    expect_field("verdict", "stuck");
+    watch_expect("lost_wakeup", 1, "stuck");
     expect_field("thread", "main");
     expect_field("waits_kind", "cond");
     expect_field("waits", "ready");
@@ -159,10 +157,7 @@ static void test_a_lost_wakeup_is_stuck_and_names_the_signal(void)
 
 static void test_a_join_on_a_waiting_thread_is_stuck(void)
 {
-    CU_ASSERT_FATAL(build_programs());
-    watch("join_cycle", NULL);
-    ASSERT_INT_EQ(out.exit_code, 1);
-    expect_field("verdict", "stuck");
+    watch_expect("join_cycle", 1, "stuck");
     expect_field("waits_kind", "join");
     expect_field("waits", "worker");
     expect_field("waits_kind", "sem");
@@ -172,10 +167,7 @@ static void test_a_join_on_a_waiting_thread_is_stuck(void)
 static void test_a_lucky_run_of_opposite_orders_is_a_lock_order_finding(void)
 {
     char l[64];
-    CU_ASSERT_FATAL(build_programs());
-    watch("lucky_order", NULL);
-    ASSERT_INT_EQ(out.exit_code, 1);
-    expect_field("verdict", "lock-order");
+    watch_expect("lucky_order", 1, "lock-order");
     expect_has(line_of("lucky_order.c", "mutex_lock(&audit)", 1, l, 64));
     expect_has(line_of("lucky_order.c", "mutex_lock(&accounts)", 2, l, 64));
     expect_has("\"exit_code\":0");
@@ -188,10 +180,7 @@ static void test_a_lucky_run_of_opposite_orders_is_a_lock_order_finding(void)
 static void test_an_unlock_of_an_unheld_mutex_is_a_misuse(void)
 {
     char l[64], want[160];
-    CU_ASSERT_FATAL(build_programs());
-    watch("unlock_unheld", NULL);
-    ASSERT_INT_EQ(out.exit_code, 1);
-    expect_field("verdict", "misuse");
+    watch_expect("unlock_unheld", 1, "misuse");
     snprintf(want, sizeof want, "counter unlocked stats_lock at %s",
              line_of("unlock_unheld.c", "mutex_unlock", 1, l, 64));
     expect_has(want);
@@ -199,20 +188,14 @@ static void test_an_unlock_of_an_unheld_mutex_is_a_misuse(void)
 
 static void test_a_correct_producer_consumer_is_clean(void)
 {
-    CU_ASSERT_FATAL(build_programs());
-    watch("prodcons", NULL);
-    ASSERT_INT_EQ(out.exit_code, 0);
-    expect_field("verdict", "clean");
+    watch_expect("prodcons", 0, "clean");
     expect_has("\"findings\":[]");
     expect_has("\"threads\":2,\"locks\":1");
 }
 
 static void test_a_thousand_threads_finish_clean(void)
 {
-    CU_ASSERT_FATAL(build_programs());
-    watch("many", NULL);
-    ASSERT_INT_EQ(out.exit_code, 0);
-    expect_field("verdict", "clean");
+    watch_expect("many", 0, "clean");
     expect_has("\"threads\":1001");
     expect_has("100000\n");
 }
