@@ -69,7 +69,12 @@ CLI_SRC  := cli/run.c cli/report.c cli/step.c cli/explore.c cli/screen.c cli/obs
 # The command alone: its table (main.c), one file per command (cmd_*.c: a new
 # command needs no line here), what they share (cmd.c), and the live view.
 CMD_SRC  := cli/main.c cli/cmd.c $(sort $(wildcard cli/cmd_*.c)) cli/view.c
-TEST_SRC := $(wildcard tests/*.c)
+# A test file's suites are made from its "suite:" and "test:" comments
+# (tests/suites.awk): the runner is built from build/gen/tests/test_*.c,
+# each of which includes its test file and adds the tables.
+TEST_GEN := build/gen
+TEST_SRC := $(filter-out tests/test_%.c,$(wildcard tests/*.c)) \
+            $(patsubst %.c,$(TEST_GEN)/%.c,$(wildcard tests/test_*.c))
 CORE_OBJ := $(patsubst %.c,$(B)/%.o,$(LIB_SRC) $(DEMO_SRC) $(CLI_SRC))
 # The exercises' harnesses: built by the project, linked with a learner's file.
 HARNESS_OBJ := $(patsubst %.c,$(B)/%.o,$(wildcard lessons/harness/*.c))
@@ -110,6 +115,12 @@ FORCE:
 $(B)/%.o: %.c $(B)/.config
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
+
+# Kept after the build: make would delete them as intermediate files.
+.SECONDARY: $(filter $(TEST_GEN)/%,$(TEST_SRC))
+$(TEST_GEN)/tests/%.c: tests/%.c tests/suites.awk
+	@mkdir -p $(dir $@)
+	awk -v src=$< -f tests/suites.awk $< > $@.tmp && mv $@.tmp $@
 
 $(HARNESS_OBJ): CFLAGS += -Ilib -Idemos -Ilessons
 $(B)/cli/exsandbox.o: CFLAGS += $(SECCOMP_CFLAGS)

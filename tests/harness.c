@@ -1103,18 +1103,14 @@ void expect_fix_holds_every_run(const char *name, const char *fix,
     }
 }
 
-void add_suite(const char *name, const suite_test_t *tests)
+void add_tests(CU_pSuite s, const suite_test_t *tests, int all_forked)
 {
-    CU_pSuite s = CU_add_suite(name, NULL, NULL);
-    for (int i = 0; tests[i].name; i++)
-        CU_add_test(s, tests[i].name, tests[i].fn);
-}
-
-void add_forked_suite(const char *name, const suite_test_t *tests)
-{
-    CU_pSuite s = CU_add_suite(name, NULL, NULL);
-    for (int i = 0; tests[i].name; i++)
-        add_forked_test(s, tests[i].name, tests[i].fn);
+    for (int i = 0; tests[i].name; i++) {
+        if (all_forked || tests[i].forked)
+            add_forked_test(s, tests[i].name, tests[i].fn);
+        else
+            CU_add_test(s, tests[i].name, tests[i].fn);
+    }
 }
 
 /* ====================== controlled runs in this process ==================== */

@@ -287,17 +287,18 @@ void expect_fix_holds_every_run(const char *name, const char *fix,
                                 void (*figures)(const child_run_t *c),
                                 int limit_ms);
 
-/* One test of a suite: what it shows, and its function. */
+/* One test of a suite: what it shows, its function, and whether its body
+ * runs in a forked child (add_forked_test). The tables are made from the
+ * test files' "suite:" and "test:" comments by tests/suites.awk. */
 typedef struct suite_test {
     const char *name;
     CU_TestFunc fn;
+    int forked;
 } suite_test_t;
 
-/* Adds suite `name` (no set-up or tear-down) with the tests of the
- * NULL-named-terminated table, in order. */
-void add_suite(const char *name, const suite_test_t *tests);
-/* The same for tests whose body runs in a forked child (add_forked_test). */
-void add_forked_suite(const char *name, const suite_test_t *tests);
+/* Adds the tests of the NULL-named-terminated table to s, in order; every
+ * one forked when all_forked. */
+void add_tests(CU_pSuite s, const suite_test_t *tests, int all_forked);
 
 /* Number of lines in s (a trailing newline does not start a new line). */
 int count_lines(const char *s);

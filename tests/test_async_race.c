@@ -12,6 +12,8 @@
 
 #include "harness.h"
 
+/* suite: async-race */
+
 #define LIMIT_MS 20000
 #define RUNS 5
 
@@ -26,6 +28,7 @@ static void every_order_charged_twice(const child_run_t *c)
     ASSERT_STR_HAS(c->r.verdict.observed, "no data race: one thread");
 }
 
+/* test: broken double-charges every order on every run */
 static void test_broken_double_charges_every_order_every_run(void)
 {
     /* Free: one worker, and the await is the switch. */
@@ -33,6 +36,7 @@ static void test_broken_double_charges_every_order_every_run(void)
                      every_order_charged_twice, LIMIT_MS);
 }
 
+/* test: broken even with latency scale 0 */
 static void test_broken_even_without_latency(void)
 {
     /* Latency 0: the gateway takes no time, the await still parks. */
@@ -53,12 +57,14 @@ static void customers_overlap_each_in_turn(const child_run_t *c)
     CU_ASSERT(fig(c, "customers") > 1);
 }
 
+/* test: keyed holds; customers overlap, one customer in turn */
 static void test_keyed_holds_and_customers_overlap(void)
 {
     expect_every_run("async-race", "keyed", RUNS, CD_HELD,
                      customers_overlap_each_in_turn, LIMIT_MS);
 }
 
+/* test: keyed holds on two workers */
 static void test_keyed_holds_on_two_workers(void)
 {
     cd_run_opts_t o = scenario_opts("async-race", 20, 2, 1000, LIMIT_MS);
@@ -79,6 +85,7 @@ static void one_call_at_a_time(const child_run_t *c)
     ASSERT_INT_EQ(fig(c, "max_gateway_at_once"), 1);
 }
 
+/* test: mutex holds, one gateway call at a time */
 static void test_mutex_holds_one_call_at_a_time(void)
 {
     expect_every_run("async-race", "mutex", RUNS, CD_HELD, one_call_at_a_time,
@@ -97,33 +104,15 @@ static void tsan_quiet(const char *fixed, int want_exit)
     free(o);
 }
 
+/* test: TSan reports no data race in broken (one thread) */
 static void test_tsan_sees_no_data_race_in_broken(void)
 {
     tsan_quiet(NULL, 1);
 }
 
+/* test: TSan quiet on the fixes */
 static void test_tsan_quiet_on_fixes(void)
 {
     tsan_quiet("--fixed=keyed", 0);
     tsan_quiet("--fixed=mutex", 0);
-}
-
-void suite_async_race(void)
-{
-    static const suite_test_t tests[] = {
-        { "broken double-charges every order on every run",
-          test_broken_double_charges_every_order_every_run },
-        { "broken even with latency scale 0",
-          test_broken_even_without_latency },
-        { "keyed holds; customers overlap, one customer in turn",
-          test_keyed_holds_and_customers_overlap },
-        { "keyed holds on two workers", test_keyed_holds_on_two_workers },
-        { "mutex holds, one gateway call at a time",
-          test_mutex_holds_one_call_at_a_time },
-        { "TSan reports no data race in broken (one thread)",
-          test_tsan_sees_no_data_race_in_broken },
-        { "TSan quiet on the fixes", test_tsan_quiet_on_fixes },
-        { NULL, NULL },
-    };
-    add_suite("async-race", tests);
 }

@@ -11,6 +11,8 @@
 
 #include "harness.h"
 
+/* suite: await */
+
 #define LIMIT_MS 20000
 #define RUNS 3
 
@@ -30,6 +32,7 @@ static child_run_t broken_deadlocks(int workers, int permille)
     return c;
 }
 
+/* test: broken on one worker deadlocks; the verdict names who */
 static void test_broken_one_worker_deadlocks_and_names_it(void)
 {
     for (int i = 0; i < RUNS; i++) {
@@ -48,11 +51,13 @@ static void test_broken_one_worker_deadlocks_and_names_it(void)
     }
 }
 
+/* test: broken deadlocks even with latency scale 0 */
 static void test_broken_deadlocks_even_without_latency(void)
 {
     broken_deadlocks(1, 0);
 }
 
+/* test: broken on four workers stalls worker-1's requests */
 static void test_broken_four_workers_stalls_worker_one_only(void)
 {
     for (int i = 0; i < RUNS; i++) {
@@ -86,13 +91,18 @@ static void fix_holds(const char *variant, int workers)
     }
 }
 
+/* test: async-mutex holds on one worker */
 static void test_async_mutex_holds_on_one_worker(void) { fix_holds("async-mutex", 1); }
+/* test: async-mutex holds on four workers */
 static void test_async_mutex_holds_on_four_workers(void) { fix_holds("async-mutex", 4); }
+/* test: scope holds on one worker */
 static void test_scope_holds_on_one_worker(void) { fix_holds("scope", 1); }
+/* test: scope holds on four workers */
 static void test_scope_holds_on_four_workers(void) { fix_holds("scope", 4); }
 
 /* The awaitable lock parks the double click: the other users' saves went
  * on meanwhile, all at once on the one worker. */
+/* test: async-mutex lets the other saves overlap */
 static void test_async_mutex_saves_overlap(void)
 {
     child_run_t c = run_await("async-mutex", 1, 1000);
@@ -114,6 +124,7 @@ static void expect_usage_error(const char *const argv[], const char *needle)
     free(o);
 }
 
+/* test: CLI: --workers only for scenarios with tasks */
 static void test_cli_workers_only_for_task_scenarios(void)
 {
     const char *race[] = { concdemo_bin(), "race", "--workers", "2", NULL };
@@ -137,6 +148,7 @@ static void tsan_quiet(const char *fixed, const char *workers, int want_exit)
     free(o);
 }
 
+/* test: TSan quiet on every variant */
 static void test_tsan_quiet_on_every_variant(void)
 {
     /* Broken deadlocks but has no data race: TSan has nothing to say. */
@@ -146,29 +158,4 @@ static void test_tsan_quiet_on_every_variant(void)
     tsan_quiet("--fixed=async-mutex", "4", 0);
     tsan_quiet("--fixed=scope", "1", 0);
     tsan_quiet("--fixed=scope", "4", 0);
-}
-
-void suite_await(void)
-{
-    static const suite_test_t tests[] = {
-        { "broken on one worker deadlocks; the verdict names who",
-          test_broken_one_worker_deadlocks_and_names_it },
-        { "broken deadlocks even with latency scale 0",
-          test_broken_deadlocks_even_without_latency },
-        { "broken on four workers stalls worker-1's requests",
-          test_broken_four_workers_stalls_worker_one_only },
-        { "async-mutex holds on one worker",
-          test_async_mutex_holds_on_one_worker },
-        { "async-mutex holds on four workers",
-          test_async_mutex_holds_on_four_workers },
-        { "async-mutex lets the other saves overlap",
-          test_async_mutex_saves_overlap },
-        { "scope holds on one worker", test_scope_holds_on_one_worker },
-        { "scope holds on four workers", test_scope_holds_on_four_workers },
-        { "CLI: --workers only for scenarios with tasks",
-          test_cli_workers_only_for_task_scenarios },
-        { "TSan quiet on every variant", test_tsan_quiet_on_every_variant },
-        { NULL, NULL },
-    };
-    add_suite("await", tests);
 }

@@ -9,12 +9,15 @@
 #include "../lib/cd_load.h"
 #include "harness.h"
 
+/* suite: backpressure */
+
 #define LIMIT_MS 20000
 #define TSAN_LIMIT_MS 60000
 #define RUNS 3
 #define CAPACITY 128
 #define LINE_BYTES 512
 
+/* test: broken passes the memory budget, loses the queue */
 static void broken_passes_the_memory_budget(void)
 {
     child_run_t c = expect_status("backpressure", "broken", CD_VIOLATED,
@@ -45,12 +48,14 @@ static void over_budget(const child_run_t *c)
 /* On the controlled scheduler, seeds 1..RUNS (expect_every_run): the
  * workers' pace against the store's is exact there, while a starved free
  * run slows the workers too (a TSan run beside busy loops held). */
+/* test: broken is violated on every run */
 static void broken_is_violated_every_run(void)
 {
     expect_every_run("backpressure", "broken", RUNS, CD_VIOLATED,
                      over_budget, LIMIT_MS);
 }
 
+/* test: a short burst stays under the budget */
 static void a_short_burst_stays_under_the_budget(void)
 {
     /* 100 lines fit in memory whatever the pace: the bug needs the load
@@ -102,24 +107,28 @@ static void gave_up_waiting(const child_run_t *c)
     ASSERT_INT_EQ(fig(c, "dropped"), 0);
 }
 
+/* test: bounded fix holds */
 static void bounded_fix_holds(void)
 {
     expect_every_run("backpressure", "bounded", RUNS, CD_HELD,
                      waited_sheds_nothing, LIMIT_MS);
 }
 
+/* test: drop fix holds and counts drops */
 static void drop_fix_holds(void)
 {
     expect_every_run("backpressure", "drop", RUNS, CD_HELD, shed_and_counted,
                      LIMIT_MS);
 }
 
+/* test: timeout fix holds and reports give-ups */
 static void timeout_fix_holds(void)
 {
     expect_every_run("backpressure", "timeout", RUNS, CD_HELD,
                      gave_up_waiting, LIMIT_MS);
 }
 
+/* test: fixes hold with 4 workers */
 static void fixes_hold_with_several_workers(void)
 {
     const char *fixes[] = { "bounded", "drop", "timeout" };
@@ -130,6 +139,7 @@ static void fixes_hold_with_several_workers(void)
     }
 }
 
+/* test: without latency the run still ends honestly */
 static void without_latency_the_run_still_ends_honestly(void)
 {
     const char *variants[] = { "broken", "bounded", "drop", "timeout" };
@@ -149,6 +159,7 @@ static void without_latency_the_run_still_ends_honestly(void)
     }
 }
 
+/* test: every figure is reported */
 static void every_figure_is_reported(void)
 {
     static const char *const keys[] = {
@@ -176,6 +187,7 @@ static void every_figure_is_reported(void)
 
 static cmd_out_t out;
 
+/* test: the CLI prints the verdicts */
 static void cli_prints_the_verdicts(void)
 {
     const char *broken[] = { concdemo_bin(), "backpressure", NULL };
@@ -203,15 +215,20 @@ static void tsan_check(const char *fix, int want_exit)
 
 /* The broken variant's bug is a design flaw, not a data race: the channel
  * synchronises correctly, so TSan must stay quiet for all four. */
+/* test: TSan: broken has no report (a design bug, not a race) */
 static void tsan_broken_is_clean(void) { tsan_check(NULL, 1); }
+/* test: TSan: bounded has no report */
 static void tsan_bounded_is_clean(void) { tsan_check("--fixed=bounded", 0); }
+/* test: TSan: drop has no report */
 static void tsan_drop_is_clean(void) { tsan_check("--fixed=drop", 0); }
+/* test: TSan: timeout has no report */
 static void tsan_timeout_is_clean(void) { tsan_check("--fixed=timeout", 0); }
 
 /* A fix on a starved machine (every CPU busy, the run at the lowest
  * priority) gets its limit again while starved; if it still cannot finish,
  * the verdict blames the machine, with figures, never the fix: HELD, or a
  * TIMEOUT that says the machine was starved. */
+/* test: a fix on a starved machine holds or blames the machine */
 static void a_fix_on_a_starved_machine_holds_or_blames_the_machine(void)
 {
     static const char *const fixes[] = { "--fixed=bounded", "--fixed=drop",
@@ -233,6 +250,7 @@ static void a_fix_on_a_starved_machine_holds_or_blames_the_machine(void)
 
 /* The watchdog's rule, on figures: starved means the run's threads waited
  * for a CPU longer than they ran, for at least half of the wall time. */
+/* test: starved: waiting for a CPU longer than running */
 static void starved_means_waiting_for_a_cpu_more_than_running(void)
 {
     const int64_t s = 1000000000;
@@ -244,34 +262,4 @@ static void starved_means_waiting_for_a_cpu_more_than_running(void)
     CU_ASSERT_FALSE(cd_load_starved(&l));  /* a spin loop: runs */
     l = (cd_load_t){ .wall_ns = 10 * s, .cpu_ns = s / 10, .queued_ns = 2 * s };
     CU_ASSERT_FALSE(cd_load_starved(&l));  /* a little load, not starved */
-}
-
-void suite_backpressure(void)
-{
-    static const suite_test_t tests[] = {
-        { "broken passes the memory budget, loses the queue",
-          broken_passes_the_memory_budget },
-        { "broken is violated on every run", broken_is_violated_every_run },
-        { "a short burst stays under the budget",
-          a_short_burst_stays_under_the_budget },
-        { "bounded fix holds", bounded_fix_holds },
-        { "drop fix holds and counts drops", drop_fix_holds },
-        { "timeout fix holds and reports give-ups", timeout_fix_holds },
-        { "fixes hold with 4 workers", fixes_hold_with_several_workers },
-        { "without latency the run still ends honestly",
-          without_latency_the_run_still_ends_honestly },
-        { "every figure is reported", every_figure_is_reported },
-        { "the CLI prints the verdicts", cli_prints_the_verdicts },
-        { "TSan: broken has no report (a design bug, not a race)",
-          tsan_broken_is_clean },
-        { "TSan: bounded has no report", tsan_bounded_is_clean },
-        { "TSan: drop has no report", tsan_drop_is_clean },
-        { "TSan: timeout has no report", tsan_timeout_is_clean },
-        { "a fix on a starved machine holds or blames the machine",
-          a_fix_on_a_starved_machine_holds_or_blames_the_machine },
-        { "starved: waiting for a CPU longer than running",
-          starved_means_waiting_for_a_cpu_more_than_running },
-        { NULL, NULL },
-    };
-    add_suite("backpressure", tests);
 }

@@ -23,6 +23,8 @@
 #include "../lib/cd_trace.h"
 #include "harness.h"
 
+/* suite: bcast; forked */
+
 static cd_bcast_t bc;
 
 static const cd_obj_info_t *info(int id)
@@ -38,6 +40,7 @@ static void send_range(long from, long to)
 
 /* ============================== free runs ================================ */
 
+/* test: every subscriber gets every message, in order */
 static void every_subscriber_gets_every_message_in_order(void)
 {
     cd_bsub_t a, b;
@@ -71,6 +74,7 @@ static void every_subscriber_gets_every_message_in_order(void)
     cd_bcast_destroy(&bc);
 }
 
+/* test: bad sizes are refused */
 static void bad_sizes_are_refused(void)
 {
     cd_reg_reset();
@@ -81,6 +85,7 @@ static void bad_sizes_are_refused(void)
 
 /* Capacity 4, ten messages unread: six were overwritten. The next read
  * says so, exactly, and the reads after it go on from the oldest kept. */
+/* test: a lagging subscriber is told exactly what it missed */
 static void a_lagging_subscriber_is_told_exactly_what_it_missed(void)
 {
     cd_bsub_t s;
@@ -127,6 +132,7 @@ static void a_lagging_subscriber_is_told_exactly_what_it_missed(void)
 
 /* A subscriber that never reads holds nothing: the channel's memory is
  * its ring, however far behind the subscriber falls. */
+/* test: memory stays bounded however far one falls behind */
 static void memory_stays_bounded_however_far_a_subscriber_falls(void)
 {
     cd_bsub_t s, quick;
@@ -153,6 +159,7 @@ static void memory_stays_bounded_however_far_a_subscriber_falls(void)
     cd_bcast_destroy(&bc);
 }
 
+/* test: a late subscriber reads from its subscription on */
 static void a_late_subscriber_reads_from_its_subscription_on(void)
 {
     cd_bsub_t s;
@@ -212,6 +219,7 @@ static int read_one_and_waits(const cd_snapshot_t *s, int a, int b)
 
 /* A waiting reader shows blocked on its subscriber; a send wakes it and
  * orders it after the sender (TSan); the close ends it with -EPIPE. */
+/* test: a send wakes a waiting reader; close ends it */
 static void a_send_wakes_a_waiting_reader_and_close_ends_it(void)
 {
     cd_thread_t t;
@@ -237,6 +245,7 @@ static void a_send_wakes_a_waiting_reader_and_close_ends_it(void)
     cd_bcast_destroy(&bc);
 }
 
+/* test: after close, readers drain then get EPIPE */
 static void after_close_readers_drain_then_get_epipe(void)
 {
     cd_bsub_t s;
@@ -275,6 +284,7 @@ static void dawdle_then_read(void *p)
     read_all(r);
 }
 
+/* test: threads: no reader ever sees a silent gap */
 static void threads_no_reader_ever_sees_a_silent_gap(void)
 {
     cd_thread_t pub, ta, tb;
@@ -307,6 +317,7 @@ static void threads_no_reader_ever_sees_a_silent_gap(void)
     cd_bcast_destroy(&bc);
 }
 
+/* test: an aborted reader ends */
 static void an_aborted_reader_ends(void)
 {
     cd_thread_t t;
@@ -351,6 +362,7 @@ static void task_publisher(void *arg)
     CU_ASSERT_EQUAL(cd_bcast_close(&bc), 0);
 }
 
+/* test: a task reader parks, the worker runs on */
 static void a_task_reader_parks_and_the_worker_runs_on(void)
 {
     cd_reg_reset();
@@ -409,6 +421,7 @@ static int run_readers(const cd_sched_cfg_t *cfg, long *lost, char *s,
     return ok;
 }
 
+/* test: controlled: lags of every size, no gap, replay */
 static void controlled_lags_of_every_size_leave_no_gap_and_replay(void)
 {
     static char first[8192], replayed[8192];
@@ -432,32 +445,4 @@ static void controlled_lags_of_every_size_leave_no_gap_and_replay(void)
     }
     /* The schedules did make readers lag: the lag path was explored. */
     CU_ASSERT_TRUE(lagged_runs > 0);
-}
-
-void suite_bcast(void)
-{
-    static const suite_test_t tests[] = {
-        { "every subscriber gets every message, in order",
-          every_subscriber_gets_every_message_in_order },
-        { "bad sizes are refused", bad_sizes_are_refused },
-        { "a lagging subscriber is told exactly what it missed",
-          a_lagging_subscriber_is_told_exactly_what_it_missed },
-        { "memory stays bounded however far one falls behind",
-          memory_stays_bounded_however_far_a_subscriber_falls },
-        { "a late subscriber reads from its subscription on",
-          a_late_subscriber_reads_from_its_subscription_on },
-        { "a send wakes a waiting reader; close ends it",
-          a_send_wakes_a_waiting_reader_and_close_ends_it },
-        { "after close, readers drain then get EPIPE",
-          after_close_readers_drain_then_get_epipe },
-        { "threads: no reader ever sees a silent gap",
-          threads_no_reader_ever_sees_a_silent_gap },
-        { "an aborted reader ends", an_aborted_reader_ends },
-        { "a task reader parks, the worker runs on",
-          a_task_reader_parks_and_the_worker_runs_on },
-        { "controlled: lags of every size, no gap, replay",
-          controlled_lags_of_every_size_leave_no_gap_and_replay },
-        { NULL, NULL },
-    };
-    add_forked_suite("bcast", tests);
 }

@@ -12,6 +12,8 @@
 
 #include "harness.h"
 
+/* suite: broadcast */
+
 #define LIMIT_MS 20000
 #define CMD_LIMIT_MS 120000
 #define RUNS 20
@@ -30,6 +32,7 @@ static long json_num(const char *text, const char *key)
     return strtol(at + strlen(pat), NULL, 10);
 }
 
+/* test: broken holds the slow edge's backlog in its queue */
 static void broken_holds_the_slow_edges_backlog_in_its_queue(void)
 {
     /* Controlled: the backlog is the slow edge's 2 ms against the script's
@@ -50,6 +53,7 @@ static void broken_holds_the_slow_edges_backlog_in_its_queue(void)
     ASSERT_STR_HAS(c.r.verdict.observed, "its queue held them all");
 }
 
+/* test: broken is violated on every run */
 static void broken_is_violated_every_run(void)
 {
     expect_status_every_run("broadcast", "broken", RUNS, CD_VIOLATED,
@@ -59,6 +63,7 @@ static void broken_is_violated_every_run(void)
 /* The backlog grows with the updates sent: twice the updates, about
  * twice the peak. Measured on the controlled scheduler's virtual clock,
  * where the slow edge applies one update while ten arrive, exactly. */
+/* test: the backlog grows with the updates sent */
 static void the_backlog_grows_with_the_updates_sent(void)
 {
     long peak[2];
@@ -87,6 +92,7 @@ static void expect_ring_promise(const child_run_t *c, int updates)
     ASSERT_INT_EQ(fig(c, "slow_version"), updates);
 }
 
+/* test: bounded holds on every run */
 static void bounded_holds_every_run(void)
 {
     child_run_t c = expect_status_every_run("broadcast", "bounded", RUNS,
@@ -99,6 +105,7 @@ static void bounded_holds_every_run(void)
  * missed and skipped, far fewer applied than sent - and still on the
  * last version. On the virtual clock, so that the figures cannot depend
  * on the machine's load. */
+/* test: bounded reports every lag and resyncs */
 static void bounded_reports_every_lag_and_resyncs(void)
 {
     const char *argv[] = { "broadcast", "--fixed=bounded",
@@ -118,6 +125,7 @@ static void bounded_reports_every_lag_and_resyncs(void)
 }
 
 /* Many edges and many updates: still one ring, still every lag told. */
+/* test: bounded holds with 16 edges and 2000 updates */
 static void bounded_holds_with_many_edges(void)
 {
     child_run_t c = run_forked("broadcast", "bounded", 16, 2000, LIMIT_MS);
@@ -129,6 +137,7 @@ static void bounded_holds_with_many_edges(void)
 
 /* A fleet that keeps up needs neither: one quick edge and a handful of
  * updates hold in both variants (the queue is no bug until it grows). */
+/* test: a fleet that keeps up holds either way */
 static void a_fleet_that_keeps_up_holds_either_way(void)
 {
     child_run_t c = run_forked("broadcast", "broken", 1, 5, LIMIT_MS);
@@ -142,6 +151,7 @@ static void a_fleet_that_keeps_up_holds_either_way(void)
  * that a busy CPU stretches alike (a free run may keep up: exit 0 or 1,
  * never a crash); the controlled scheduler, which runs one thread at a
  * time like one CPU, shows it every time (broken_is_violated_every_run). */
+/* test: on one CPU: broken exits 1, bounded 0 */
 static void on_one_cpu_broken_exits_1_and_bounded_0(void)
 {
     const char *variants[] = { NULL, "--fixed=bounded" };
@@ -158,6 +168,7 @@ static void on_one_cpu_broken_exits_1_and_bounded_0(void)
         }
 }
 
+/* test: explore finds the backlog, the replay repeats it */
 static void explore_finds_the_backlog_and_the_replay_repeats_it(void)
 {
     static cmd_out_t again;
@@ -172,6 +183,7 @@ static void explore_finds_the_backlog_and_the_replay_repeats_it(void)
  * for the slow edge to lag), and dfs with one preemption for as many
  * schedules as it gets through there: its space (every sleep ended early
  * counts) is too large to exhaust in a test. */
+/* test: bounded holds under explore */
 static void bounded_holds_under_explore(void)
 {
     static const char *const searches[][2] = {
@@ -194,6 +206,7 @@ static void bounded_holds_under_explore(void)
 /* The view's object table has a row per subscriber with how far behind
  * it is and what it missed: the quick edges missed nothing, the slow one
  * ends having missed some (its last row). */
+/* test: the view shows each subscriber's lag */
 static void the_view_shows_each_subscribers_lag(void)
 {
     const char *argv[] = { "broadcast", "--fixed=bounded", "--view=text",
@@ -210,31 +223,4 @@ static void the_view_shows_each_subscribers_lag(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(last);
     ASSERT_STR_HAS(last, "missed ");
     CU_ASSERT_PTR_NULL(strstr(last, "missed 0,"));
-}
-
-void suite_broadcast(void)
-{
-    static const suite_test_t tests[] = {
-        { "broken holds the slow edge's backlog in its queue",
-          broken_holds_the_slow_edges_backlog_in_its_queue },
-        { "broken is violated on every run", broken_is_violated_every_run },
-        { "the backlog grows with the updates sent",
-          the_backlog_grows_with_the_updates_sent },
-        { "bounded holds on every run", bounded_holds_every_run },
-        { "bounded reports every lag and resyncs",
-          bounded_reports_every_lag_and_resyncs },
-        { "bounded holds with 16 edges and 2000 updates",
-          bounded_holds_with_many_edges },
-        { "a fleet that keeps up holds either way",
-          a_fleet_that_keeps_up_holds_either_way },
-        { "on one CPU: broken exits 1, bounded 0",
-          on_one_cpu_broken_exits_1_and_bounded_0 },
-        { "explore finds the backlog, the replay repeats it",
-          explore_finds_the_backlog_and_the_replay_repeats_it },
-        { "bounded holds under explore", bounded_holds_under_explore },
-        { "the view shows each subscriber's lag",
-          the_view_shows_each_subscribers_lag },
-        { NULL, NULL },
-    };
-    add_suite("broadcast", tests);
 }

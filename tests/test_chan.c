@@ -20,6 +20,8 @@
 #include "../lib/cd_trace.h"
 #include "harness.h"
 
+/* suite: chan; forked */
+
 /* The harness polls the registry (await, is_blocked_on) for up to
  * POLL_LIMIT_MS; these two read it for this suite. */
 static int wait_blocked_on(int tid, int obj)
@@ -76,6 +78,7 @@ static void expect_in_order(cd_chan_t *ch, int from, int n)
 
 /* ================================ tests ================================= */
 
+/* test: bad arguments are refused */
 static void bad_arguments_are_refused(void)
 {
     cd_chan_t ch;
@@ -84,6 +87,7 @@ static void bad_arguments_are_refused(void)
     ASSERT_INT_EQ(cd_chan_init(&ch, "huge", (size_t)-1 / 2, 4), -EINVAL);
 }
 
+/* test: messages come out in order */
 static void messages_come_out_in_order(void)
 {
     cd_chan_t ch;
@@ -99,6 +103,7 @@ static void messages_come_out_in_order(void)
     cd_chan_destroy(&ch);
 }
 
+/* test: unbounded grows, keeps order, reports bytes */
 static void unbounded_grows_keeping_order_and_reports_bytes(void)
 {
     cd_chan_t ch;
@@ -148,6 +153,7 @@ static void unbounded_grows_keeping_order_and_reports_bytes(void)
     cd_chan_destroy(&ch);
 }
 
+/* test: a full channel blocks the sender until a receive */
 static void full_channel_blocks_the_sender_until_a_receive(void)
 {
     cd_chan_t ch;
@@ -176,6 +182,7 @@ static void full_channel_blocks_the_sender_until_a_receive(void)
     cd_chan_destroy(&ch);
 }
 
+/* test: an empty channel blocks the receiver until a send */
 static void empty_channel_blocks_the_receiver_until_a_send(void)
 {
     cd_chan_t ch;
@@ -194,6 +201,7 @@ static void empty_channel_blocks_the_receiver_until_a_send(void)
     cd_chan_destroy(&ch);
 }
 
+/* test: try forms never wait; a shed is counted */
 static void try_forms_never_wait_and_shed_is_counted(void)
 {
     cd_chan_t ch;
@@ -235,6 +243,7 @@ static void try_forms_never_wait_and_shed_is_counted(void)
     cd_chan_destroy(&ch);
 }
 
+/* test: timed forms give up after their time */
 static void timed_forms_give_up_after_their_time(void)
 {
     cd_chan_t ch;
@@ -261,6 +270,7 @@ static void timed_forms_give_up_after_their_time(void)
     cd_chan_destroy(&ch);
 }
 
+/* test: a timed send succeeds when room appears */
 static void timed_send_succeeds_when_room_appears(void)
 {
     cd_chan_t ch;
@@ -283,6 +293,7 @@ static void timed_send_succeeds_when_room_appears(void)
     cd_chan_destroy(&ch);
 }
 
+/* test: close wakes blocked senders and receivers with EPIPE */
 static void close_wakes_blocked_senders_and_receivers(void)
 {
     cd_chan_t full, empty;
@@ -319,6 +330,7 @@ static void close_wakes_blocked_senders_and_receivers(void)
     cd_chan_destroy(&empty);
 }
 
+/* test: receive drains a closed channel, then fails */
 static void receive_drains_a_closed_channel_then_fails(void)
 {
     cd_chan_t ch;
@@ -348,6 +360,7 @@ static void receive_drains_a_closed_channel_then_fails(void)
     cd_chan_destroy(&ch);
 }
 
+/* test: high water remembers the deepest point */
 static void high_water_remembers_the_deepest_point(void)
 {
     cd_chan_t ch;
@@ -368,6 +381,7 @@ static void high_water_remembers_the_deepest_point(void)
     cd_chan_destroy(&ch);
 }
 
+/* test: abort ends threads blocked on a channel */
 static void abort_ends_threads_blocked_on_a_channel(void)
 {
     cd_chan_t full, empty;
@@ -430,6 +444,7 @@ static void mp_producer(void *p)
     }
 }
 
+/* test: many producers, one consumer: nothing lost */
 static void many_producers_one_consumer_lose_nothing(void)
 {
     static mp_t m;
@@ -500,6 +515,7 @@ static void task_sends_three(void *arg)
     CU_ASSERT_EQUAL(cd_chan_close(&tch), 0);
 }
 
+/* test: tasks: a waiting task parks, its worker runs on */
 static void a_waiting_task_parks_and_its_worker_runs_the_other(void)
 {
     cd_reg_reset();
@@ -531,6 +547,7 @@ static void task_closes(void *arg)
     CU_ASSERT_EQUAL(cd_chan_close(&tch), 0);
 }
 
+/* test: tasks: close wakes parked tasks with EPIPE */
 static void close_wakes_parked_tasks_with_epipe(void)
 {
     cd_exec_t *e;
@@ -631,6 +648,7 @@ static int run_fan_in(const cd_sched_cfg_t *cfg)
            seen_total == (TPRODUCERS + 1) * TEACH;
 }
 
+/* test: tasks and a thread fan in, nothing lost (also controlled) */
 static void producer_tasks_and_a_thread_fan_in_losing_nothing(void)
 {
     CU_ASSERT_TRUE(run_fan_in(NULL));
@@ -639,42 +657,4 @@ static void producer_tasks_and_a_thread_fan_in_losing_nothing(void)
                                .depth = 3, .pct_steps = 2000 };
         CU_ASSERT_TRUE(run_fan_in(&cfg));
     }
-}
-
-void suite_chan(void)
-{
-    static const suite_test_t tests[] = {
-        { "bad arguments are refused", bad_arguments_are_refused },
-        { "messages come out in order", messages_come_out_in_order },
-        { "unbounded grows, keeps order, reports bytes",
-          unbounded_grows_keeping_order_and_reports_bytes },
-        { "a full channel blocks the sender until a receive",
-          full_channel_blocks_the_sender_until_a_receive },
-        { "an empty channel blocks the receiver until a send",
-          empty_channel_blocks_the_receiver_until_a_send },
-        { "try forms never wait; a shed is counted",
-          try_forms_never_wait_and_shed_is_counted },
-        { "timed forms give up after their time",
-          timed_forms_give_up_after_their_time },
-        { "a timed send succeeds when room appears",
-          timed_send_succeeds_when_room_appears },
-        { "close wakes blocked senders and receivers with EPIPE",
-          close_wakes_blocked_senders_and_receivers },
-        { "receive drains a closed channel, then fails",
-          receive_drains_a_closed_channel_then_fails },
-        { "high water remembers the deepest point",
-          high_water_remembers_the_deepest_point },
-        { "abort ends threads blocked on a channel",
-          abort_ends_threads_blocked_on_a_channel },
-        { "many producers, one consumer: nothing lost",
-          many_producers_one_consumer_lose_nothing },
-        { "tasks: a waiting task parks, its worker runs on",
-          a_waiting_task_parks_and_its_worker_runs_the_other },
-        { "tasks: close wakes parked tasks with EPIPE",
-          close_wakes_parked_tasks_with_epipe },
-        { "tasks and a thread fan in, nothing lost (also controlled)",
-          producer_tasks_and_a_thread_fan_in_losing_nothing },
-        { NULL, NULL },
-    };
-    add_forked_suite("chan", tests);
 }

@@ -39,6 +39,8 @@
 #include "../lib/cd_registry.h"
 #include "harness.h"
 
+/* suite: chat */
+
 #define LIMIT_MS 20000
 #define RUNS 5
 #define FAST 4
@@ -61,6 +63,7 @@ static void room_stalled(const child_run_t *c)
     ASSERT_STR_HAS(c->r.verdict.observed, "the room stalled");
 }
 
+/* test: broken stalls the room, every run */
 static void broken_stalls_the_room_every_run(void)
 {
     expect_every_free_run("chat", "broken", RUNS, CD_VIOLATED, room_stalled,
@@ -74,12 +77,14 @@ static void everything_delivered(const child_run_t *c)
     ASSERT_CLEAN_EXIT(*c);
 }
 
+/* test: outbox delivers every message, every run */
 static void outbox_delivers_everything_every_run(void)
 {
     expect_every_free_run("chat", "outbox", RUNS, CD_HELD,
                           everything_delivered, LIMIT_MS);
 }
 
+/* test: outbox holds on three workers */
 static void outbox_holds_on_three_workers(void)
 {
     for (int i = 0; i < RUNS; i++) {
@@ -90,6 +95,7 @@ static void outbox_holds_on_three_workers(void)
     }
 }
 
+/* test: broken stalls on three workers too */
 static void broken_stalls_on_three_workers_too(void)
 {
     child_run_t c = run_workers_forked("chat", "broken", 3, 1000, LIMIT_MS);
@@ -101,6 +107,7 @@ static void broken_stalls_on_three_workers_too(void)
 
 /* The worksheet's figures: a controlled run prints the same every time,
  * whatever the kernel's acknowledgements did meanwhile. */
+/* test: controlled runs print the same figures */
 static void controlled_runs_print_the_same_figures(void)
 {
     for (int i = 0; i < 3; i++) {
@@ -131,6 +138,7 @@ static child_run_t run_disconnect(int workers)
 /* The policy that hangs up: after KICK_AFTER drops, not one more, and the
  * fast clients still get everything. With the drop policy the same run
  * never hangs up (above: slow_disconnected 0). */
+/* test: disconnect policy hangs up after 16 drops */
 static void disconnect_policy_hangs_up_after_n_drops(void)
 {
     for (int workers = 1; workers <= 3; workers += 2) {
@@ -169,16 +177,19 @@ static int leaves_nothing_behind(int variant)
     return leaves_nothing_behind_with(variant, CD_SLOW_DROP);
 }
 
+/* test: disconnect leaves no socket or task behind */
 CHILD_TEST(disconnect_leaves_no_socket_or_task_behind)
 {
     return leaves_nothing_behind_with(1, CD_SLOW_DISCONNECT);
 }
 
+/* test: broken leaves no socket or task behind */
 CHILD_TEST(broken_leaves_no_socket_or_task_behind)
 {
     return leaves_nothing_behind(0);
 }
 
+/* test: outbox leaves no socket or task behind */
 CHILD_TEST(outbox_leaves_no_socket_or_task_behind)
 {
     return leaves_nothing_behind(1);
@@ -455,6 +466,7 @@ static int server_stop(server_t *s, int sig)
 
 /* ============================ --serve, the tests ========================== */
 
+/* test: --serve chats and ends on SIGTERM */
 static void serve_chats_and_ends_on_sigterm(void)
 {
     server_t s;
@@ -484,6 +496,7 @@ static void serve_chats_and_ends_on_sigterm(void)
     ASSERT_STR_HAS(s.text, "served 2 connections");
 }
 
+/* test: --serve answers bad input and serves the rest */
 static void serve_answers_bad_input_and_serves_the_rest(void)
 {
     for (int variant = 0; variant < 2; variant++) {
@@ -535,6 +548,7 @@ static void serve_answers_bad_input_and_serves_the_rest(void)
 #define CROWD 200
 #define MAX_CONNS 64 /* the server's limit at once */
 
+/* test: --serve takes a crowd of 200 */
 static void serve_takes_a_crowd_of_200(void)
 {
     server_t s;
@@ -578,6 +592,7 @@ static void serve_takes_a_crowd_of_200(void)
  * out of records after some 250 connections in all: from then on each
  * client is told so in one line (before, it was hung up on without a
  * word), and the server still ends cleanly and says why. */
+/* test: --serve says when its records are used up */
 static void serve_says_when_its_records_are_used_up(void)
 {
     server_t s;
@@ -654,16 +669,19 @@ static void serve_slow_client(const char *fix, const char *policy,
     ASSERT_INT_EQ(server_stop(&s, SIGTERM), 128 + SIGTERM);
 }
 
+/* test: --serve broken: a sleeping client stalls the room */
 static void serve_broken_stalls_the_room(void)
 {
     serve_slow_client(NULL, NULL, 1, 0);
 }
 
+/* test: --serve outbox: the room goes on */
 static void serve_outbox_keeps_the_room_going(void)
 {
     serve_slow_client("--fixed=outbox", NULL, 0, 0);
 }
 
+/* test: --serve disconnect: the sleeper is hung up on */
 static void serve_disconnect_hangs_up_on_the_sleeper(void)
 {
     serve_slow_client("--fixed=outbox", "--slow-policy=disconnect", 0, 1);
@@ -735,16 +753,19 @@ static int serve_leaves_nothing_behind(int variant)
     return 0;
 }
 
+/* test: --serve broken leaves no socket or task behind */
 CHILD_TEST(serve_broken_leaves_no_socket_or_task_behind)
 {
     return serve_leaves_nothing_behind(0);
 }
 
+/* test: --serve outbox leaves no socket or task behind */
 CHILD_TEST(serve_outbox_leaves_no_socket_or_task_behind)
 {
     return serve_leaves_nothing_behind(1);
 }
 
+/* test: --serve refuses what it cannot do */
 static void serve_refuses_what_it_cannot_do(void)
 {
     static const struct {
@@ -764,6 +785,7 @@ static void serve_refuses_what_it_cannot_do(void)
         expect_concdemo(&out, bad[i].args, 2, NULL, bad[i].err_has, LIMIT_MS);
 }
 
+/* test: exit codes are the verdicts */
 static void exit_codes_are_the_verdicts(void)
 {
     const char *broken[] = { "chat", NULL };
@@ -771,48 +793,4 @@ static void exit_codes_are_the_verdicts(void)
                     LIMIT_MS);
     const char *fixed[] = { "chat", "--fixed=outbox", NULL };
     expect_concdemo(&out, fixed, 0, "chat [outbox]: HELD", NULL, LIMIT_MS);
-}
-
-void suite_chat(void)
-{
-    CU_pSuite s = CU_add_suite("chat", NULL, NULL);
-    CU_add_test(s, "broken stalls the room, every run",
-                broken_stalls_the_room_every_run);
-    CU_add_test(s, "outbox delivers every message, every run",
-                outbox_delivers_everything_every_run);
-    CU_add_test(s, "outbox holds on three workers",
-                outbox_holds_on_three_workers);
-    CU_add_test(s, "broken stalls on three workers too",
-                broken_stalls_on_three_workers_too);
-    CU_add_test(s, "broken leaves no socket or task behind",
-                broken_leaves_no_socket_or_task_behind);
-    CU_add_test(s, "outbox leaves no socket or task behind",
-                outbox_leaves_no_socket_or_task_behind);
-    CU_add_test(s, "exit codes are the verdicts", exit_codes_are_the_verdicts);
-    CU_add_test(s, "controlled runs print the same figures",
-                controlled_runs_print_the_same_figures);
-    CU_add_test(s, "disconnect policy hangs up after 16 drops",
-                disconnect_policy_hangs_up_after_n_drops);
-    CU_add_test(s, "disconnect leaves no socket or task behind",
-                disconnect_leaves_no_socket_or_task_behind);
-    CU_add_test(s, "--serve chats and ends on SIGTERM",
-                serve_chats_and_ends_on_sigterm);
-    CU_add_test(s, "--serve answers bad input and serves the rest",
-                serve_answers_bad_input_and_serves_the_rest);
-    CU_add_test(s, "--serve takes a crowd of 200",
-                serve_takes_a_crowd_of_200);
-    CU_add_test(s, "--serve says when its records are used up",
-                serve_says_when_its_records_are_used_up);
-    CU_add_test(s, "--serve broken: a sleeping client stalls the room",
-                serve_broken_stalls_the_room);
-    CU_add_test(s, "--serve outbox: the room goes on",
-                serve_outbox_keeps_the_room_going);
-    CU_add_test(s, "--serve disconnect: the sleeper is hung up on",
-                serve_disconnect_hangs_up_on_the_sleeper);
-    CU_add_test(s, "--serve broken leaves no socket or task behind",
-                serve_broken_leaves_no_socket_or_task_behind);
-    CU_add_test(s, "--serve outbox leaves no socket or task behind",
-                serve_outbox_leaves_no_socket_or_task_behind);
-    CU_add_test(s, "--serve refuses what it cannot do",
-                serve_refuses_what_it_cannot_do);
 }

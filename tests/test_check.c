@@ -97,6 +97,8 @@ static void expect_exit(int code)
 
 /* ============================== bad input ================================ */
 
+/* suite: check */
+/* test: no name: usage, exit 2 */
 static void without_a_name_it_says_so_in_one_line_and_exits_2(void)
 {
     const char *argv[] = { concdemo_bin(), "check", NULL };
@@ -108,6 +110,7 @@ static void without_a_name_it_says_so_in_one_line_and_exits_2(void)
                             "await, async-race");
 }
 
+/* test: --help lists the exercises */
 static void help_lists_the_exercises(void)
 {
     const char *argv[] = { concdemo_bin(), "check", "--help", NULL };
@@ -125,6 +128,7 @@ static void expect_one_line_error(const char *const argv[], const char *what)
     ASSERT_STR_HAS(out.err, what);
 }
 
+/* test: bad input: one line, exit 2 */
 static void bad_input_gets_one_line_and_exit_2(void)
 {
     const char *unknown[] = { concdemo_bin(), "check", "nope", NULL };
@@ -140,6 +144,7 @@ static void bad_input_gets_one_line_and_exit_2(void)
 
 /* The options of check's one controlled run come from concdemo's own
  * table: "--flag value" and "--flag=value" give the same run. */
+/* test: run options take --flag value and --flag=value */
 static void run_options_take_both_forms(void)
 {
     const char *eq[] = { concdemo_bin(), "check", "race", "--sched=random:1",
@@ -177,6 +182,7 @@ static void expect_one_line_error_env(const char *const argv[],
     ASSERT_STR_HAS(out.err, what);
 }
 
+/* test: a number must be a number: nan, inf, junk: exit 2 */
 static void a_number_must_be_a_number(void)
 {
     const char *bad[] = { "nan", "inf", "-1", "1e999", "5x", "", " 5", "0",
@@ -209,6 +215,7 @@ static void a_number_must_be_a_number(void)
     }
 }
 
+/* test: another exercise's file is refused */
 static void another_exercises_file_is_refused(void)
 {
     /* A learner's part says whose it is by the interface it includes. */
@@ -239,6 +246,7 @@ static const char *test_file(const char *dir, const char *name,
     return path;
 }
 
+/* test: a file that does not build: compiler errors, exit 2 */
 static void a_file_that_does_not_build_shows_the_compiler_error(void)
 {
     const char *path = test_file("no-build", "race.c",
@@ -297,6 +305,7 @@ static char *edited_starter(const char *what, const char *with)
     return edit_text(slurp("lessons/exercises/race.c"), what, with);
 }
 
+/* test: a crash in the learner's code is reported */
 static void a_crash_in_the_learners_code_is_reported(void)
 {
     char *text = edited_starter("    cd_point(\"check status\");",
@@ -320,6 +329,7 @@ static char *edited_db_starter(const char *what, const char *with)
 
 /* The instances are copies the checker starts: each runs under the
  * sandbox, which stops one that starts a process of its own. */
+/* test: db-race's instances are sandboxed */
 static void db_race_instances_are_sandboxed(void)
 {
     char *text = edited_db_starter("    (void)customer;\n",
@@ -340,6 +350,7 @@ static void db_race_instances_are_sandboxed(void)
 
 /* A checkout that says it charged, and marks the order paid, without
  * the gateway: the bank's database has no charge, and that decides. */
+/* test: db-race is judged from the databases */
 static void db_race_is_judged_from_the_databases(void)
 {
     char *text = edited_db_starter("    if (pending) {             /* both",
@@ -359,6 +370,7 @@ static void db_race_is_judged_from_the_databases(void)
                    "checkout called the gateway for it");
 }
 
+/* test: a spin loop under the scheduler still ends */
 static void a_spin_loop_under_the_scheduler_still_ends(void)
 {
     /* A hand-made "lock": a thread spins on a plain flag. Under the
@@ -569,6 +581,7 @@ static const char *starter_with(const char *dir, const char *text)
 /* The learner's file is its own translation unit, linked with the
  * harness: a global it defines beyond lessons/harness/race.h - a harness
  * name, cd_exercise, one of its own - fails the build, one line each. */
+/* test: a file that defines more than its part fails the build */
 static void a_file_that_defines_more_than_its_part_fails_the_build(void)
 {
     static const char *const extra[][2] = {
@@ -611,6 +624,7 @@ static void a_file_that_defines_more_than_its_part_fails_the_build(void)
 
 /* A #define in the learner's file reaches its own unit only: renaming a
  * verdict there cannot turn the harness's VIOLATED into HELD. */
+/* test: a #define in the learner's file cannot change the grade */
 static void a_define_in_the_learners_file_cannot_change_the_grade(void)
 {
     char *text = edited_starter("#include \"cd_thread.h\"\n",
@@ -625,6 +639,7 @@ static void a_define_in_the_learners_file_cannot_change_the_grade(void)
     CU_ASSERT_PTR_NULL(strstr(out.out, "PASS race"));
 }
 
+/* test: a program that ends without its verdict fails */
 static void a_program_that_ends_without_its_verdict_fails(void)
 {
     /* Before main: no stage ran, nothing was judged. Exit code 0 must
@@ -655,6 +670,7 @@ static uint32_t fnv1a(const char *s)
     return h;
 }
 
+/* test: a blocked result path cannot pass */
 static void a_blocked_result_path_cannot_pass(void)
 {
     /* The program leaves with 0 in the middle of the free stage; the path
@@ -679,6 +695,7 @@ static void a_blocked_result_path_cannot_pass(void)
     CU_ASSERT_PTR_NULL(strstr(out.out, "PASS race"));
 }
 
+/* test: two checks of one file at once both fail */
 static void two_checks_of_one_file_at_once_both_fail(void)
 {
     /* Rewritten each round, so that both checks build it again at the
@@ -711,6 +728,7 @@ static void two_checks_of_one_file_at_once_both_fail(void)
     }
 }
 
+/* test: a build reads no input */
 static void a_build_reads_no_input(void)
 {
     /* stdin is a pipe that stays open and silent: a compiler reading it
@@ -743,6 +761,7 @@ static void a_build_reads_no_input(void)
     kill_leftovers("check-tests/stdin/");
 }
 
+/* test: a build that never ends is stopped at its limit */
 static void a_build_that_never_ends_is_stopped_at_its_limit(void)
 {
     char fifo[PATH_MAX + 64];
@@ -792,6 +811,7 @@ static void stop_check_while_running(const char *dir, const char *path,
     kill_leftovers(needle);
 }
 
+/* test: stopping the check stops its build and program */
 static void stopping_the_check_stops_its_build_and_program(void)
 {
     /* During the build: the compiler waits on a FIFO. */
@@ -810,6 +830,7 @@ static void stopping_the_check_stops_its_build_and_program(void)
                              "--source build/check-tests/stop-run/");
 }
 
+/* test: an oversize file is refused in one line */
 static void an_oversize_file_is_refused_in_one_line(void)
 {
     /* 300 KiB of comment before the starter: it would build. */
@@ -831,7 +852,6 @@ static void an_oversize_file_is_refused_in_one_line(void)
     ASSERT_STR_HAS(out.err, " KiB; check takes at most 256 KiB)");
 }
 
-
 /* ================================= parts ================================= */
 
 #define ASSERT_STR_EQ(got, want)                                             \
@@ -844,6 +864,7 @@ static void an_oversize_file_is_refused_in_one_line(void)
         CU_ASSERT_TRUE(cd_ok_);                                              \
     } while (0)
 
+/* test: a part is told from a whole file */
 static void a_part_is_told_from_a_whole_file(void)
 {
     const char *parts[] = {
@@ -878,6 +899,7 @@ static char *apply_part(const char *starter, const char *part, int marks,
     return cd_exfile_splice(starter, part, "s.c", "p.c", marks, err, 256);
 }
 
+/* test: a part is applied where its lines are */
 static void a_part_is_applied_where_its_lines_are(void)
 {
     const char *part = "/* n */\n--- s.c\n+++ p.c\n"
@@ -902,6 +924,7 @@ static void a_part_is_applied_where_its_lines_are(void)
     free(full);
 }
 
+/* test: a part that does not fit is refused */
 static void a_part_that_does_not_fit_is_refused(void)
 {
     char err[256] = "";
@@ -919,6 +942,7 @@ static void a_part_that_does_not_fit_is_refused(void)
     ASSERT_STR_HAS(err, "its line 3 is neither a change");
 }
 
+/* test: --print-full shows the whole file */
 static void print_full_shows_the_whole_file(void)
 {
     const char *argv[] = { concdemo_bin(), "check", "race", "--file",
@@ -938,6 +962,7 @@ static void print_full_shows_the_whole_file(void)
     expect_one_line_error(alone, "--print-full goes with --file PATH");
 }
 
+/* test: a part of another exercise, or a stale one: one line, exit 2 */
 static void a_part_of_another_exercise_or_starter_is_refused(void)
 {
     const char *other[] = { concdemo_bin(), "check", "race", "--file",
@@ -957,6 +982,7 @@ static void a_part_of_another_exercise_or_starter_is_refused(void)
                                  "match lessons/exercises/race.c");
 }
 
+/* test: a part's compiler errors name its own lines */
 static void a_parts_errors_name_its_own_lines(void)
 {
     /* Line 23 of the part; the starter's harness is around it. */
@@ -983,6 +1009,7 @@ static void a_parts_errors_name_its_own_lines(void)
 
 /* ============================ the timing rule ============================ */
 
+/* test: the timing rule reads code, not comments */
 static void the_timing_rule_reads_code_not_comments(void)
 {
     const cd_exercise_spec_t *race = cd_exercise_spec("race");
@@ -1059,6 +1086,7 @@ static int is_slow_but_correct(const char *name)
     return 0;
 }
 
+/* test: every starter fails */
 static void every_starter_fails(void)
 {
     int n;
@@ -1092,6 +1120,7 @@ static void every_starter_fails(void)
     }
 }
 
+/* test: the race starter fails under TSan too */
 static void the_race_starter_fails_under_tsan_too(void)
 {
     check("race", NULL, 1);
@@ -1106,6 +1135,7 @@ static void the_race_starter_fails_under_tsan_too(void)
  * can see it: the free runs and the explored schedules read an empty
  * record (the handshake waits for each handler's look), and
  * ThreadSanitizer names the record's write and the learner's read. */
+/* test: the publication starter reads stale records and races */
 static void the_publication_starter_reads_stale_records_and_races(void)
 {
     expect_starter_fails_free_runs("publication", 1, NULL);
@@ -1124,6 +1154,7 @@ static void the_publication_starter_reads_stale_records_and_races(void)
 
 /* The lost-wakeup starter hangs: the checker says STUCK and names the
  * signal nobody heard, at its line in the learner's file. */
+/* test: the lost-wakeup starter is stuck on its signal */
 static void the_lost_wakeup_starter_is_stuck_on_its_signal(void)
 {
     expect_starter_fails_free_runs("lost-wakeup", 0, "STUCK");
@@ -1140,6 +1171,7 @@ static void the_lost_wakeup_starter_is_stuck_on_its_signal(void)
  * starts with the first request, so one always falls inside it) and
  * explored; ThreadSanitizer has nothing to say, as the lock orders
  * each access. */
+/* test: the order-violation starter finds no connection */
 static void the_order_violation_starter_finds_no_connection(void)
 {
     expect_starter_fails_free_runs("order-violation", 1, "no connection");
@@ -1154,6 +1186,7 @@ static void the_order_violation_starter_finds_no_connection(void)
  * run at its bound, free and explored, with the verdict LIVELOCK. The
  * lockstep is the retry timer's, whose ticks keep their order under
  * exploration, so the printed replay livelocks again. */
+/* test: the livelock starter ends as a livelock */
 static void the_livelock_starter_ends_as_a_livelock(void)
 {
     expect_starter_fails_free_runs("livelock", 0, "LIVELOCK");
@@ -1182,6 +1215,7 @@ static void the_livelock_starter_ends_as_a_livelock(void)
 }
 
 /* The replay command the failing schedule printed, run with --trace. */
+/* test: the printed replay command repeats the failure */
 static void the_printed_replay_command_repeats_the_failure(void)
 {
     check("race", NULL, 0);
@@ -1206,6 +1240,7 @@ static void the_printed_replay_command_repeats_the_failure(void)
 
 /* An exploration with spurious wake-ups (spurious's) prints a replay
  * that says --spurious, and the replay repeats the wake-up for nothing. */
+/* test: a replay repeats a wake-up for nothing */
 static void a_replay_repeats_a_wakeup_for_nothing(void)
 {
     check("spurious", "lessons/answers/decoys/spurious-quiet.patch", 0);
@@ -1241,6 +1276,8 @@ static size_t stem_len(const char *d_name)
     return len > ext && strcmp(d_name + len - ext, PART) == 0 ? len - ext : 0;
 }
 
+/* suite: check-answers */
+/* test: every answer passes every stage */
 static void every_answer_passes_every_stage(void)
 {
     int n;
@@ -1295,6 +1332,8 @@ static const cd_exercise_spec_t *answer_of(const char *d_name, int *key)
 /* Other fixes the demos and worksheets show pass too: the checker asks for
  * a fix that holds, not for one way to write it. Each answer file that is
  * not an exercise's answer key is one. */
+/* suite: check-others */
+/* test: other fixes pass too */
 static void other_fixes_pass_too(void)
 {
     DIR *dir = opendir("lessons/answers");
@@ -1698,11 +1737,15 @@ static void decoys_fail_and_say_why(int from, int to)
 
 /* The decoys are the longest test there is: in two halves, which the
  * parallel runner runs side by side. */
+/* suite: check-decoys */
+/* test: every decoy fails and says why (first half) */
 static void the_first_half_of_the_decoys_fail(void)
 {
     decoys_fail_and_say_why(0, NDECOYS / 2);
 }
 
+/* suite: check-decoys-2 */
+/* test: every decoy fails and says why (second half) */
 static void the_second_half_of_the_decoys_fail(void)
 {
     decoys_fail_and_say_why(NDECOYS / 2, NDECOYS);
@@ -1722,6 +1765,8 @@ static int listed(const char *d_name, const void *names, int n, size_t stride)
     return 0;
 }
 
+/* suite: check-answers */
+/* test: every answer file is tested here */
 static void every_answer_file_is_tested_here(void)
 {
     int n, keys = 0;
@@ -1773,6 +1818,8 @@ static void each_part_is_listed(const char *dir_path, const void *names,
     ASSERT_INT_EQ(files, n);
 }
 
+/* suite: check-decoys */
+/* test: every decoy file is tested here */
 static void every_decoy_file_is_tested_here(void)
 {
     each_part_is_listed("lessons/answers/decoys", decoys, NDECOYS,
@@ -2179,6 +2226,8 @@ static int backing_exists(const char *by)
     return found;
 }
 
+/* suite: check-answers */
+/* test: every promise of the worksheets is backed */
 static void every_promise_of_the_worksheets_is_backed(void)
 {
     for (size_t i = 0; i < sizeof promises / sizeof promises[0]; i++) {
@@ -2224,6 +2273,7 @@ static const struct effect_case {
 
 #define NEFFECTS (int)(sizeof effect_cases / sizeof effect_cases[0])
 
+/* test: effects decide the grade, not calls or words */
 static void effects_decide_the_grade(void)
 {
     for (int i = 0; i < NEFFECTS; i++) {
@@ -2251,6 +2301,7 @@ static void effects_decide_the_grade(void)
  * stage passed - and exit code 0 (the forger leaves at once under
  * ThreadSanitizer too, which with no run behind it is no pass either):
  * not a pass. */
+/* test: a forged verdict does not pass */
 static void a_forged_verdict_does_not_pass(void)
 {
     const char *forgers[] = { "race-forge-end", "race-forge-books" };
@@ -2265,134 +2316,15 @@ static void a_forged_verdict_does_not_pass(void)
     }
 }
 
+/* test: every effects fixture is tested here */
 static void every_effects_fixture_is_tested_here(void)
 {
     each_part_is_listed("tests/fixtures/effects", effect_cases, NEFFECTS,
                         sizeof effect_cases[0], "effects fixture");
 }
 
-void suite_check(void)
-{
-    static const suite_test_t tests[] = {
-        { "no name: usage, exit 2",
-          without_a_name_it_says_so_in_one_line_and_exits_2 },
-        { "--help lists the exercises", help_lists_the_exercises },
-        { "bad input: one line, exit 2", bad_input_gets_one_line_and_exit_2 },
-        { "another exercise's file is refused",
-          another_exercises_file_is_refused },
-        { "a file that does not build: compiler errors, exit 2",
-          a_file_that_does_not_build_shows_the_compiler_error },
-        { "a crash in the learner's code is reported",
-          a_crash_in_the_learners_code_is_reported },
-        { "db-race's instances are sandboxed",
-          db_race_instances_are_sandboxed },
-        { "db-race is judged from the databases",
-          db_race_is_judged_from_the_databases },
-        { "a spin loop under the scheduler still ends",
-          a_spin_loop_under_the_scheduler_still_ends },
-        { "run options take --flag value and --flag=value",
-          run_options_take_both_forms },
-        { "a number must be a number: nan, inf, junk: exit 2",
-          a_number_must_be_a_number },
-        { "a file that defines more than its part fails the build",
-          a_file_that_defines_more_than_its_part_fails_the_build },
-        { "a #define in the learner's file cannot change the grade",
-          a_define_in_the_learners_file_cannot_change_the_grade },
-        { "a program that ends without its verdict fails",
-          a_program_that_ends_without_its_verdict_fails },
-        { "a blocked result path cannot pass",
-          a_blocked_result_path_cannot_pass },
-        { "two checks of one file at once both fail",
-          two_checks_of_one_file_at_once_both_fail },
-        { "a build reads no input", a_build_reads_no_input },
-        { "a build that never ends is stopped at its limit",
-          a_build_that_never_ends_is_stopped_at_its_limit },
-        { "stopping the check stops its build and program",
-          stopping_the_check_stops_its_build_and_program },
-        { "an oversize file is refused in one line",
-          an_oversize_file_is_refused_in_one_line },
-        { "a part is told from a whole file",
-          a_part_is_told_from_a_whole_file },
-        { "a part is applied where its lines are",
-          a_part_is_applied_where_its_lines_are },
-        { "a part that does not fit is refused",
-          a_part_that_does_not_fit_is_refused },
-        { "--print-full shows the whole file",
-          print_full_shows_the_whole_file },
-        { "a part of another exercise, or a stale one: one line, exit 2",
-          a_part_of_another_exercise_or_starter_is_refused },
-        { "a part's compiler errors name its own lines",
-          a_parts_errors_name_its_own_lines },
-        { "the timing rule reads code, not comments",
-          the_timing_rule_reads_code_not_comments },
-        { "every starter fails", every_starter_fails },
-        { "the race starter fails under TSan too",
-          the_race_starter_fails_under_tsan_too },
-        { "the lost-wakeup starter is stuck on its signal",
-          the_lost_wakeup_starter_is_stuck_on_its_signal },
-        { "the order-violation starter finds no connection",
-          the_order_violation_starter_finds_no_connection },
-        { "the publication starter reads stale records and races",
-          the_publication_starter_reads_stale_records_and_races },
-        { "the livelock starter ends as a livelock",
-          the_livelock_starter_ends_as_a_livelock },
-        { "the printed replay command repeats the failure",
-          the_printed_replay_command_repeats_the_failure },
-        { "a replay repeats a wake-up for nothing",
-          a_replay_repeats_a_wakeup_for_nothing },
-        { NULL, NULL },
-    };
-    add_suite("check", tests);
-}
-
 /* The answers and the decoys are suites of their own: each checks every
  * exercise, so they are the longest, and a parallel runner can run them
  * beside the rest. */
-void suite_check_answers(void)
-{
-    static const suite_test_t tests[] = {
-        { "every answer passes every stage", every_answer_passes_every_stage },
-        { "every answer file is tested here",
-          every_answer_file_is_tested_here },
-        { "every promise of the worksheets is backed",
-          every_promise_of_the_worksheets_is_backed },
-        { "effects decide the grade, not calls or words",
-          effects_decide_the_grade },
-        { "a forged verdict does not pass", a_forged_verdict_does_not_pass },
-        { "every effects fixture is tested here",
-          every_effects_fixture_is_tested_here },
-        { NULL, NULL },
-    };
-    add_suite("check-answers", tests);
-}
 
 /* The other fixes: as long as the answer keys, so a suite of their own. */
-void suite_check_others(void)
-{
-    static const suite_test_t tests[] = {
-        { "other fixes pass too", other_fixes_pass_too },
-        { NULL, NULL },
-    };
-    add_suite("check-others", tests);
-}
-
-void suite_check_decoys(void)
-{
-    static const suite_test_t tests[] = {
-        { "every decoy fails and says why (first half)",
-          the_first_half_of_the_decoys_fail },
-        { "every decoy file is tested here", every_decoy_file_is_tested_here },
-        { NULL, NULL },
-    };
-    add_suite("check-decoys", tests);
-}
-
-void suite_check_decoys_2(void)
-{
-    static const suite_test_t tests[] = {
-        { "every decoy fails and says why (second half)",
-          the_second_half_of_the_decoys_fail },
-        { NULL, NULL },
-    };
-    add_suite("check-decoys-2", tests);
-}

@@ -8,6 +8,8 @@
 
 #include "harness.h"
 
+/* suite: cli */
+
 #define LIMIT_MS 20000
 
 static void run_bin(cmd_out_t *o, const char *a1, const char *a2,
@@ -71,6 +73,7 @@ static void expect_cases(const out_case_t *cases, size_t n)
 
 #define EXPECT_CASES(c) expect_cases((c), sizeof(c) / sizeof((c)[0]))
 
+/* test: help lists commands and exit codes */
 static void help_lists_commands_and_exit_codes(void)
 {
     static const out_case_t c[] = {
@@ -81,18 +84,21 @@ static void help_lists_commands_and_exit_codes(void)
     EXPECT_CASES(c);
 }
 
+/* test: no arguments prints usage and fails */
 static void no_arguments_prints_usage_and_fails(void)
 {
     static const out_case_t c[] = { { { NULL }, 2, { "usage:" } } };
     EXPECT_CASES(c);
 }
 
+/* test: version prints a version */
 static void version_prints_a_version(void)
 {
     static const out_case_t c[] = { { { "--version" }, 0, { "concdemo " } } };
     EXPECT_CASES(c);
 }
 
+/* test: list names every scenario and its fixes */
 static void list_names_every_scenario_and_its_fixes(void)
 {
     static const out_case_t c[] = {
@@ -107,6 +113,7 @@ static void list_names_every_scenario_and_its_fixes(void)
     EXPECT_CASES(c);
 }
 
+/* test: scenario help shows variants and ranges */
 static void scenario_help_shows_variants_and_ranges(void)
 {
     static const out_case_t c[] = {
@@ -116,6 +123,7 @@ static void scenario_help_shows_variants_and_ranges(void)
     EXPECT_CASES(c);
 }
 
+/* test: broken race: VIOLATED verdict, exit 1 */
 static void broken_race_ends_with_a_violated_verdict_and_exit_1(void)
 {
     static const out_case_t c[] = {
@@ -126,6 +134,7 @@ static void broken_race_ends_with_a_violated_verdict_and_exit_1(void)
     EXPECT_CASES(c);
 }
 
+/* test: plain --fixed runs the recommended fix, exit 0 */
 static void plain_fixed_runs_the_recommended_fix_and_exits_0(void)
 {
     static const out_case_t c[] = {
@@ -135,6 +144,7 @@ static void plain_fixed_runs_the_recommended_fix_and_exits_0(void)
     EXPECT_CASES(c);
 }
 
+/* test: deadlock verdict spells out the cycle */
 static void deadlock_verdict_spells_out_the_cycle(void)
 {
     static const out_case_t c[] = {
@@ -147,6 +157,7 @@ static void deadlock_verdict_spells_out_the_cycle(void)
     EXPECT_CASES(c);
 }
 
+/* test: --json is one object with status and figures */
 static void json_is_one_object_with_status_and_figures(void)
 {
     run_bin(&out, "race", "--fixed=cas", "--json", NULL);
@@ -164,6 +175,7 @@ static void json_is_one_object_with_status_and_figures(void)
                             "\"holds\":\"acct-A\",\"waits\":\"acct-B\"}");
 }
 
+/* test: --trace shows each operation */
 static void trace_shows_each_operation(void)
 {
     static const out_case_t c[] = {
@@ -173,6 +185,7 @@ static void trace_shows_each_operation(void)
     EXPECT_CASES(c);
 }
 
+/* test: options accept --flag=V and --flag V */
 static void options_accept_both_spellings(void)
 {
     run_bin(&out, "race", "--fixed=mutex", "--threads=2", "--iterations 3");
@@ -187,6 +200,7 @@ static void options_accept_both_spellings(void)
 
 /* `concdemo run SCENARIO` is the run command by its name in the command
  * table; `concdemo SCENARIO` stays its short form. */
+/* test: concdemo run SCENARIO runs it */
 static void run_word_runs_the_scenario(void)
 {
     static const out_case_t c[] = {
@@ -202,6 +216,7 @@ static void run_word_runs_the_scenario(void)
 }
 
 /* Bad input, each with the culprit its one line must name. */
+/* test: error: bad input names the culprit */
 static void bad_input_names_the_culprit(void)
 {
     USAGE_ERROR("unknown scenario 'nosuch'", "nosuch");
@@ -228,6 +243,7 @@ static void bad_input_names_the_culprit(void)
 }
 
 /* Each command names the word it does not take, not a word it does. */
+/* test: error: extra words are named */
 static void extra_words_are_named(void)
 {
     USAGE_ERROR("not 'extra'", "list", "--json", "extra");
@@ -240,6 +256,7 @@ static void extra_words_are_named(void)
 
 /* replay:@FILE says what is wrong with the file, not "the schedule is
  * empty": a directory, a missing file and an empty file differ. */
+/* test: error: unreadable schedule files say why */
 static void unreadable_schedule_files_say_why(void)
 {
     char dir[] = "/tmp/concdemo-cli-XXXXXX";
@@ -270,6 +287,7 @@ static void unreadable_schedule_files_say_why(void)
 
 /* --view and --view=text both refuse --json, whether or not stdout is a
  * terminal (the check comes before the view looks for one). */
+/* test: error: --view and --view=text both refuse --json */
 static void view_refuses_json_either_way(void)
 {
     USAGE_ERROR("--json", "race", "--view", "--json");
@@ -282,6 +300,7 @@ static void view_refuses_json_either_way(void)
 /* Usage errors found after --sched=replay was parsed free the schedule:
  * under the ASan build (make test-asan) a leak report turns exit 2 into
  * LeakSanitizer's code. */
+/* test: error: usage errors after a schedule exit 2 (no leak) */
 static void usage_errors_after_a_schedule_exit_2(void)
 {
     USAGE_ERROR("--json", "race", "--sched=replay:1.2", "--view=text", "--json");
@@ -296,6 +315,7 @@ static void usage_errors_after_a_schedule_exit_2(void)
 
 /* A run with spurious wake-ups is replayed with them: the replay command
  * says --spurious, and repeats the run. */
+/* test: --spurious runs replay with --spurious */
 static void a_spurious_run_replays_with_spurious(void)
 {
     char replay[4096], cmd[4200];
@@ -325,6 +345,7 @@ static void a_spurious_run_replays_with_spurious(void)
 
 /* Output that could not be written (a full disk) is an error: exit 2 and
  * one line, for every command that prints. */
+/* test: error: a write error on stdout exits 2 */
 static void write_errors_on_stdout_exit_2(void)
 {
     /* Fixed variants: under the TSan build a race report would set the
@@ -359,6 +380,7 @@ static void write_errors_on_stdout_exit_2(void)
 /* Numbers are digits (a count) or plain decimals (the scale): no sign,
  * space, exponent, hex, nan or inf; a flag's value is never the next
  * option. */
+/* test: error: numbers are plain, values present */
 static void numbers_are_plain_and_values_present(void)
 {
     USAGE_ERROR("' 3' is not a whole number", "race", "--threads", " 3");
@@ -380,6 +402,7 @@ static void numbers_are_plain_and_values_present(void)
 }
 
 /* The forms the help and the replay commands use still work. */
+/* test: plain numbers still work */
 static void plain_numbers_still_work(void)
 {
     const char *argv[] = { concdemo_bin(), "race", "--fixed=mutex",
@@ -419,6 +442,7 @@ static int schedule_frames(const char *err, const char *prefix, int *rising)
  * terminal, one line on stderr counts schedules in place - with their
  * rate and the time left - from the first second, and is erased before
  * the report; off a terminal, stderr stays empty. */
+/* test: explore shows a progress line on a terminal only */
 static void explore_shows_a_progress_line_on_a_terminal_only(void)
 {
     const char *argv[] = { concdemo_bin(), "explore", "race", "--fixed",
@@ -439,50 +463,4 @@ static void explore_shows_a_progress_line_on_a_terminal_only(void)
     run_cmd(&out, argv, NULL, LIMIT_MS);
     ASSERT_INT_EQ(out.exit_code, 0);
     ASSERT_INT_EQ((long long)strlen(out.err), 0);
-}
-
-void suite_cli(void)
-{
-    static const suite_test_t tests[] = {
-        { "help lists commands and exit codes",
-          help_lists_commands_and_exit_codes },
-        { "no arguments prints usage and fails",
-          no_arguments_prints_usage_and_fails },
-        { "version prints a version", version_prints_a_version },
-        { "list names every scenario and its fixes",
-          list_names_every_scenario_and_its_fixes },
-        { "scenario help shows variants and ranges",
-          scenario_help_shows_variants_and_ranges },
-        { "broken race: VIOLATED verdict, exit 1",
-          broken_race_ends_with_a_violated_verdict_and_exit_1 },
-        { "plain --fixed runs the recommended fix, exit 0",
-          plain_fixed_runs_the_recommended_fix_and_exits_0 },
-        { "deadlock verdict spells out the cycle",
-          deadlock_verdict_spells_out_the_cycle },
-        { "--json is one object with status and figures",
-          json_is_one_object_with_status_and_figures },
-        { "--trace shows each operation", trace_shows_each_operation },
-        { "options accept --flag=V and --flag V",
-          options_accept_both_spellings },
-        { "concdemo run SCENARIO runs it", run_word_runs_the_scenario },
-        { "--spurious runs replay with --spurious",
-          a_spurious_run_replays_with_spurious },
-        { "error: bad input names the culprit", bad_input_names_the_culprit },
-        { "error: extra words are named", extra_words_are_named },
-        { "error: unreadable schedule files say why",
-          unreadable_schedule_files_say_why },
-        { "error: --view and --view=text both refuse --json",
-          view_refuses_json_either_way },
-        { "error: usage errors after a schedule exit 2 (no leak)",
-          usage_errors_after_a_schedule_exit_2 },
-        { "error: a write error on stdout exits 2",
-          write_errors_on_stdout_exit_2 },
-        { "error: numbers are plain, values present",
-          numbers_are_plain_and_values_present },
-        { "plain numbers still work", plain_numbers_still_work },
-        { "explore shows a progress line on a terminal only",
-          explore_shows_a_progress_line_on_a_terminal_only },
-        { NULL, NULL },
-    };
-    add_suite("cli", tests);
 }

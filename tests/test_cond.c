@@ -24,6 +24,8 @@
 #include "../lib/cd_trace.h"
 #include "harness.h"
 
+/* suite: cond; forked */
+
 static cd_cond_t cv;
 static cd_mutex_t m;
 
@@ -86,6 +88,7 @@ static void start_waiter(cd_thread_t *t, const char *name, waiter_t *w)
 
 /* FIFO: the first to wait is the one a signal wakes; the other stays
  * waiting (still queued, still shown blocked) until the next signal. */
+/* test: a signal wakes the oldest waiter only */
 static void a_signal_wakes_the_oldest_waiter_only(void)
 {
     cd_thread_t a, b;
@@ -116,6 +119,7 @@ static void a_signal_wakes_the_oldest_waiter_only(void)
     teardown();
 }
 
+/* test: a broadcast wakes every waiter */
 static void a_broadcast_wakes_every_waiter(void)
 {
     cd_thread_t t[3];
@@ -145,6 +149,7 @@ static void a_broadcast_wakes_every_waiter(void)
 
 /* POSIX: a signal with nobody waiting is lost. The wait that comes after
  * it waits for the next one: here it times out, and holds m again. */
+/* test: a signal before the wait is lost (POSIX) */
 static void a_signal_before_the_wait_is_lost(void)
 {
     setup();
@@ -164,6 +169,7 @@ static void a_signal_before_the_wait_is_lost(void)
 }
 
 /* A timed wait that is signalled in time returns 0 and holds m. */
+/* test: a timed wait signalled in time returns 0 */
 static void a_timed_wait_signalled_in_time_returns_0(void)
 {
     cd_thread_t t;
@@ -180,6 +186,7 @@ static void a_timed_wait_signalled_in_time_returns_0(void)
 
 /* The registry: waiters, signals and broadcasts, and the last unheard one:
  * who sent it, from which line, when. */
+/* test: the registry keeps the last unheard signal */
 static void the_registry_keeps_the_last_unheard_signal(void)
 {
     cd_thread_t t;
@@ -215,6 +222,7 @@ static void the_registry_keeps_the_last_unheard_signal(void)
 }
 
 /* A wait by a thread that does not hold the mutex is refused. */
+/* test: waiting without the mutex is refused */
 static void waiting_without_the_mutex_is_refused(void)
 {
     setup();
@@ -226,6 +234,7 @@ static void waiting_without_the_mutex_is_refused(void)
 
 /* The run's abort ends a waiter that cd_thread started, holding nothing;
  * the program's own thread gets -ECANCELED, without the mutex. */
+/* test: an aborted waiter ends holding nothing */
 static void an_aborted_waiter_ends_holding_nothing(void)
 {
     cd_thread_t t;
@@ -263,6 +272,7 @@ static void read_after_wake(void *p)
     w->held_after = handed_over; /* ordered after the write by the wake */
 }
 
+/* test: a signal orders the waiter it wakes (TSan) */
 static void a_signal_orders_the_waiter_it_wakes(void)
 {
     cd_thread_t t;
@@ -279,6 +289,7 @@ static void a_signal_orders_the_waiter_it_wakes(void)
 }
 
 /* The trace: each operation's name, and what its arg says. */
+/* test: the trace names each step of a wait */
 static void the_trace_names_each_step_of_a_wait(void)
 {
     cd_thread_t t;
@@ -430,6 +441,7 @@ static int run_buffer(const cd_sched_cfg_t *cfg, char *buf, size_t size)
 
 /* Every seed ends with every item consumed; a seed plays the same run
  * twice, and its schedule replayed plays it again. */
+/* test: controlled: producers and consumers end, replay */
 static void controlled_producers_and_consumers_end_and_replay(void)
 {
     cd_sched_cfg_t random = { .strategy = CD_SCHED_RANDOM };
@@ -501,6 +513,7 @@ static int run_signal_after_the_mutex(const cd_sched_cfg_t *cfg)
     return aborted;
 }
 
+/* test: controlled: a signal after the mutex is never lost */
 static void controlled_a_signal_after_the_mutex_is_never_lost(void)
 {
     static const int strategies[] = { CD_SCHED_RANDOM, CD_SCHED_PCT };
@@ -544,6 +557,7 @@ static int probe(const int *runnable, int n, int prev, void *arg)
     return 0; /* the default policy decides */
 }
 
+/* test: controlled: the waiter is queued before it lets go */
 static void controlled_the_waiter_is_queued_before_it_lets_go(void)
 {
     cd_sched_cfg_t cfg = { .strategy = CD_SCHED_STEP, .chooser = probe };
@@ -556,6 +570,7 @@ static void controlled_the_waiter_is_queued_before_it_lets_go(void)
 
 /* Under the scheduler a woken waiter that has not run yet is "pending":
  * still shown waiting, but about to go on. */
+/* test: controlled: a woken waiter is pending until it runs */
 static void controlled_a_woken_waiter_is_pending_until_it_runs(void)
 {
     cd_thread_t t;
@@ -664,6 +679,7 @@ static int catch_if(int strategy, char *sched, size_t size)
  * the `if` (random at its 1-in-4 draws, pct at its change points);
  * without it no seed does; and the schedule replays the spurious
  * wake-up. */
+/* test: controlled: --spurious wake-ups catch an if */
 static void controlled_spurious_wakeups_catch_an_if(void)
 {
     static char sched[4096];
@@ -684,6 +700,7 @@ static void controlled_spurious_wakeups_catch_an_if(void)
 
 /* With --spurious, a waiter that nobody will ever signal is still stuck:
  * waking it for nothing would only send it back to wait. */
+/* test: controlled: --spurious does not hide a stuck run */
 static void controlled_spurious_wakeups_do_not_hide_a_stuck_run(void)
 {
     cd_thread_t t;
@@ -720,6 +737,7 @@ static void slow_producer(void *p)
  * higher priority than the sleeper was chosen every time, a livelock of
  * the scheduler's own making (the exercise spurious met it with a
  * correct `while`). Every seed's run ends, with the item taken. */
+/* test: controlled: a waiter that loops lets a sleeper end */
 static void controlled_a_waiter_that_loops_lets_a_sleeper_end(void)
 {
     for (int anyorder = 0; anyorder <= 1; anyorder++)
@@ -746,43 +764,4 @@ static void controlled_a_waiter_that_loops_lets_a_sleeper_end(void)
             ASSERT_INT_EQ(aborted, CD_ABORT_NONE);
             ASSERT_INT_EQ(item_ready, 1);
         }
-}
-
-void suite_cond(void)
-{
-    static const suite_test_t tests[] = {
-        { "a signal wakes the oldest waiter only",
-          a_signal_wakes_the_oldest_waiter_only },
-        { "a broadcast wakes every waiter", a_broadcast_wakes_every_waiter },
-        { "a signal before the wait is lost (POSIX)",
-          a_signal_before_the_wait_is_lost },
-        { "a timed wait signalled in time returns 0",
-          a_timed_wait_signalled_in_time_returns_0 },
-        { "the registry keeps the last unheard signal",
-          the_registry_keeps_the_last_unheard_signal },
-        { "waiting without the mutex is refused",
-          waiting_without_the_mutex_is_refused },
-        { "an aborted waiter ends holding nothing",
-          an_aborted_waiter_ends_holding_nothing },
-        { "a signal orders the waiter it wakes (TSan)",
-          a_signal_orders_the_waiter_it_wakes },
-        { "the trace names each step of a wait",
-          the_trace_names_each_step_of_a_wait },
-        { "controlled: producers and consumers end, replay",
-          controlled_producers_and_consumers_end_and_replay },
-        { "controlled: a signal after the mutex is never lost",
-          controlled_a_signal_after_the_mutex_is_never_lost },
-        { "controlled: the waiter is queued before it lets go",
-          controlled_the_waiter_is_queued_before_it_lets_go },
-        { "controlled: a woken waiter is pending until it runs",
-          controlled_a_woken_waiter_is_pending_until_it_runs },
-        { "controlled: --spurious wake-ups catch an if",
-          controlled_spurious_wakeups_catch_an_if },
-        { "controlled: --spurious does not hide a stuck run",
-          controlled_spurious_wakeups_do_not_hide_a_stuck_run },
-        { "controlled: a waiter that loops lets a sleeper end",
-          controlled_a_waiter_that_loops_lets_a_sleeper_end },
-        { NULL, NULL },
-    };
-    add_forked_suite("cond", tests);
 }

@@ -8,6 +8,8 @@
 
 #include "harness.h"
 
+/* suite: counter */
+
 #define LIMIT_MS 20000
 #define CMD_LIMIT_MS 120000
 #define RUNS 20
@@ -18,6 +20,7 @@
 
 static cmd_out_t out;
 
+/* test: broken loses views and shows numbers twice */
 static void broken_loses_views_and_shows_numbers_twice(void)
 {
     /* Controlled: a lost view needs two handlers between read and write at
@@ -35,6 +38,7 @@ static void broken_loses_views_and_shows_numbers_twice(void)
     ASSERT_STR_HAS(c.r.verdict.observed, "lost on");
 }
 
+/* test: broken is violated on every run */
 static void broken_is_violated_every_run(void)
 {
     expect_status_every_run("counter", "broken", RUNS, CD_VIOLATED, LIMIT_MS);
@@ -42,6 +46,7 @@ static void broken_is_violated_every_run(void)
 
 /* One handler: its views come one after another and none is lost. The
  * bug needs two handlers at once, and the test can tell. */
+/* test: a single handler loses nothing */
 static void a_single_handler_loses_nothing(void)
 {
     child_run_t c = run_forked("counter", "broken", 1, 9, LIMIT_MS);
@@ -60,10 +65,14 @@ static void fix_holds_over_runs(const char *fix)
     ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "counted"), 24);
 }
 
+/* test: mutex fix holds */
 static void mutex_fix_holds(void) { fix_holds_over_runs("mutex"); }
+/* test: actor fix holds */
 static void actor_fix_holds(void) { fix_holds_over_runs("actor"); }
+/* test: atomic fix holds */
 static void atomic_fix_holds(void) { fix_holds_over_runs("atomic"); }
 
+/* test: fixes hold with 32 handlers */
 static void fixes_hold_with_many_handlers(void)
 {
     const char *fixes[] = { "mutex", "actor", "atomic" };
@@ -79,6 +88,7 @@ static void fixes_hold_with_many_handlers(void)
 /* On one CPU the window is still 2 ms wide: every broken run loses views
  * and every fixed one counts them all (the exit codes, as a script sees
  * them). */
+/* test: on one CPU: broken exits 1, the fixes 0 */
 static void on_one_cpu_broken_exits_1_and_fixes_0(void)
 {
     const char *variants[] = { NULL, "--fixed=mutex", "--fixed=actor",
@@ -93,6 +103,7 @@ static void on_one_cpu_broken_exits_1_and_fixes_0(void)
     }
 }
 
+/* test: explore finds the lost update, the replay repeats it */
 static void explore_finds_the_lost_update_and_the_replay_repeats_it(void)
 {
     static cmd_out_t again;
@@ -103,6 +114,7 @@ static void explore_finds_the_lost_update_and_the_replay_repeats_it(void)
                                      TSAN_ENV, CMD_LIMIT_MS);
 }
 
+/* test: fixes hold under explore */
 static void fixes_hold_under_explore(void)
 {
     static const char *const fixes[] = { "--fixed=mutex", "--fixed=actor",
@@ -113,6 +125,7 @@ static void fixes_hold_under_explore(void)
 
 /* The actor's replies are oneshots: a trace of a fixed run shows each
  * handler's request going out and its reply coming back. */
+/* test: the actor's trace shows requests and replies */
 static void the_actor_trace_shows_requests_and_replies(void)
 {
     const char *argv[] = { "counter", "--fixed=actor", "--threads", "2",
@@ -122,27 +135,4 @@ static void the_actor_trace_shows_requests_and_replies(void)
     ASSERT_STR_HAS(out.out, "send       counter-inbox");
     ASSERT_STR_HAS(out.out, "recv       reply-1");
     ASSERT_STR_HAS(out.out, "send       reply-1");
-}
-
-void suite_counter(void)
-{
-    static const suite_test_t tests[] = {
-        { "broken loses views and shows numbers twice",
-          broken_loses_views_and_shows_numbers_twice },
-        { "broken is violated on every run", broken_is_violated_every_run },
-        { "a single handler loses nothing", a_single_handler_loses_nothing },
-        { "mutex fix holds", mutex_fix_holds },
-        { "actor fix holds", actor_fix_holds },
-        { "atomic fix holds", atomic_fix_holds },
-        { "fixes hold with 32 handlers", fixes_hold_with_many_handlers },
-        { "on one CPU: broken exits 1, the fixes 0",
-          on_one_cpu_broken_exits_1_and_fixes_0 },
-        { "explore finds the lost update, the replay repeats it",
-          explore_finds_the_lost_update_and_the_replay_repeats_it },
-        { "fixes hold under explore", fixes_hold_under_explore },
-        { "the actor's trace shows requests and replies",
-          the_actor_trace_shows_requests_and_replies },
-        { NULL, NULL },
-    };
-    add_suite("counter", tests);
 }

@@ -135,11 +135,14 @@ static void deferred_fails_checkouts(const char *db)
 
 /* ================================ SQLite ================================= */
 
+/* suite: db-race */
+/* test: broken double charges on every run */
 static void test_broken_double_charges_every_run(void)
 {
     broken_double_charges(NULL);
 }
 
+/* test: one instance never double charges */
 static void test_one_instance_never_double_charges(void)
 {
     /* The bug needs two processes at once: alone, broken holds. */
@@ -148,15 +151,20 @@ static void test_one_instance_never_double_charges(void)
     expect_once_each(&v);
 }
 
+/* test: local-mutex still double charges and says why */
 static void test_local_mutex_still_double_charges_and_says_why(void)
 {
     local_mutex_still_double_charges(NULL);
 }
 
+/* test: cas holds */
 static void test_cas_holds(void) { fix_holds("cas", NULL); }
+/* test: tx holds */
 static void test_tx_holds(void) { fix_holds("tx", NULL); }
+/* test: unique holds */
 static void test_unique_holds(void) { fix_holds("unique", NULL); }
 
+/* test: fixes hold with 16 instances */
 static void test_fixes_hold_with_sixteen_instances(void)
 {
     cd_run_opts_t o = opts(16, NULL, 0);
@@ -168,11 +176,13 @@ static void test_fixes_hold_with_sixteen_instances(void)
     }
 }
 
+/* test: deferred transaction fails checkouts */
 static void test_deferred_transaction_fails_checkouts(void)
 {
     deferred_fails_checkouts(NULL);
 }
 
+/* test: kill-one loses no order and charges none twice */
 static void test_kill_one_loses_no_order_and_charges_none_twice(void)
 {
     kill_one_loses_nothing("cas", NULL);
@@ -193,6 +203,7 @@ static void expect_setup_error(const char *const args[], const char *says)
     CU_ASSERT(count_lines(out.err) <= 1);
 }
 
+/* test: bad inputs give one line and exit 2 */
 static void test_bad_inputs_give_one_line_and_exit_2(void)
 {
     expect_setup_error((const char *[]){ "db-race", "--db", "mysql://x",
@@ -228,6 +239,7 @@ static void test_bad_inputs_give_one_line_and_exit_2(void)
     CU_ASSERT_PTR_NULL(strstr(out.out, "expected each"));
 }
 
+/* test: read-only directory is an error */
 static void test_read_only_directory_is_an_error(void)
 {
     char dir[] = "/tmp/concdemo-ro-XXXXXX", db[256];
@@ -241,6 +253,7 @@ static void test_read_only_directory_is_an_error(void)
     rmdir(dir);
 }
 
+/* test: leftover tables are refused, a kept file stays */
 static void test_leftover_tables_are_refused_and_kept_file_stays(void)
 {
     char dir[] = "/tmp/concdemo-keep-XXXXXX", db[300], path[256];
@@ -264,6 +277,7 @@ static void test_leftover_tables_are_refused_and_kept_file_stays(void)
     rmdir(dir);
 }
 
+/* test: temporary database is removed */
 static void test_temporary_database_is_removed(void)
 {
     char dir[] = "/tmp/concdemo-tmp-XXXXXX", env[300];
@@ -282,6 +296,7 @@ static void test_temporary_database_is_removed(void)
     rmdir(dir);
 }
 
+/* test: the binary: exit 1 broken, 0 fixed, 1 local-mutex */
 static void test_binary_exit_codes(void)
 {
     run_concdemo(&out, (const char *[]){ "db-race", SCALE_ARG, NULL }, NULL,
@@ -317,6 +332,7 @@ static int has_line(const char *start, const char *has)
 /* The live view (text frames) lists each instance: its pid, its order
  * and step while it runs (the gateway, 200 ms here, is where a frame
  * finds them), how it ended. */
+/* test: the live view shows each instance */
 static void test_the_view_shows_each_instance(void)
 {
     run_concdemo(&out, (const char *[]){ "db-race", "--view=text",
@@ -338,6 +354,8 @@ static void test_the_view_shows_each_instance(void)
 
 /* The suite's server: started by its first test, stopped by its last.
  * Every test between says nothing and passes when it could not start. */
+/* suite: db-race-pg */
+/* test: the test server starts (or the suite is SKIPPED) */
 static void test_pg_server_starts(void)
 {
     snprintf(pg_dir, sizeof pg_dir, "/tmp/concdemo-pg-%d", (int)getpid());
@@ -355,12 +373,14 @@ static void test_pg_server_starts(void)
     ASSERT_STR_HAS(pg_url, "postgresql://");
 }
 
+/* test: broken double charges on every run */
 static void test_pg_broken_double_charges(void)
 {
     if (pg_url[0])
         broken_double_charges(pg_url);
 }
 
+/* test: local-mutex still double charges */
 static void test_pg_local_mutex_still_double_charges(void)
 {
     if (pg_url[0])
@@ -376,19 +396,23 @@ static void each_pg_fix(void (*check)(const char *fix, const char *db))
         check(fixes[i], pg_url);
 }
 
+/* test: cas, tx, unique and advisory hold */
 static void test_pg_fixes_hold(void) { each_pg_fix(fix_holds); }
 
+/* test: repeatable read fails checkouts */
 static void test_pg_deferred_fails_checkouts(void)
 {
     if (pg_url[0])
         deferred_fails_checkouts(pg_url);
 }
 
+/* test: kill-one loses no order and charges none twice */
 static void test_pg_kill_one_loses_nothing(void)
 {
     each_pg_fix(kill_one_loses_nothing);
 }
 
+/* test: advisory holds with 16 instances */
 static void test_pg_advisory_fix_holds_with_sixteen_instances(void)
 {
     cd_run_opts_t o = opts(16, pg_url, 0);
@@ -403,6 +427,7 @@ static void test_pg_advisory_fix_holds_with_sixteen_instances(void)
  * tx the second instance of an order waits for the first's row lock
  * (FOR UPDATE) for the whole 200 ms gateway call; under advisory, for
  * the customer's lock. */
+/* test: the live view shows who waits for whom */
 static void test_pg_view_shows_who_waits_for_whom(void)
 {
     static const char *const variants[] = { "--fixed=tx", "--fixed=advisory" };
@@ -422,6 +447,7 @@ static void test_pg_view_shows_who_waits_for_whom(void)
     }
 }
 
+/* test: a schema left by a killed run is refused */
 static void test_pg_schema_left_by_a_killed_run_is_refused(void)
 {
     if (!pg_url[0])
@@ -440,6 +466,7 @@ static void test_pg_schema_left_by_a_killed_run_is_refused(void)
                        "schema concdemo_db_race is left from an earlier run");
 }
 
+/* test: the test server stops */
 static void test_pg_server_stops(void)
 {
     if (!pg_dir[0])
@@ -448,60 +475,4 @@ static void test_pg_server_stops(void)
                                     "stop", pg_dir, NULL },
             NULL, 60000);
     ASSERT_INT_EQ(out.exit_code, 0);
-}
-
-static const suite_test_t pg_tests[] = {
-    { "the test server starts (or the suite is SKIPPED)",
-      test_pg_server_starts },
-    { "broken double charges on every run", test_pg_broken_double_charges },
-    { "local-mutex still double charges",
-      test_pg_local_mutex_still_double_charges },
-    { "cas, tx, unique and advisory hold", test_pg_fixes_hold },
-    { "advisory holds with 16 instances",
-      test_pg_advisory_fix_holds_with_sixteen_instances },
-    { "repeatable read fails checkouts", test_pg_deferred_fails_checkouts },
-    { "kill-one loses no order and charges none twice",
-      test_pg_kill_one_loses_nothing },
-    { "the live view shows who waits for whom",
-      test_pg_view_shows_who_waits_for_whom },
-    { "a schema left by a killed run is refused",
-      test_pg_schema_left_by_a_killed_run_is_refused },
-    { "the test server stops", test_pg_server_stops },
-    { NULL, NULL },
-};
-
-void suite_db_race_pg(void)
-{
-    add_suite("db-race-pg", pg_tests);
-}
-
-static const suite_test_t tests[] = {
-    { "broken double charges on every run", test_broken_double_charges_every_run },
-    { "one instance never double charges", test_one_instance_never_double_charges },
-    { "local-mutex still double charges and says why",
-      test_local_mutex_still_double_charges_and_says_why },
-    { "cas holds", test_cas_holds },
-    { "tx holds", test_tx_holds },
-    { "unique holds", test_unique_holds },
-    { "fixes hold with 16 instances", test_fixes_hold_with_sixteen_instances },
-    { "deferred transaction fails checkouts",
-      test_deferred_transaction_fails_checkouts },
-    { "kill-one loses no order and charges none twice",
-      test_kill_one_loses_no_order_and_charges_none_twice },
-    { "bad inputs give one line and exit 2",
-      test_bad_inputs_give_one_line_and_exit_2 },
-    { "read-only directory is an error", test_read_only_directory_is_an_error },
-    { "leftover tables are refused, a kept file stays",
-      test_leftover_tables_are_refused_and_kept_file_stays },
-    { "temporary database is removed", test_temporary_database_is_removed },
-    { "the binary: exit 1 broken, 0 fixed, 1 local-mutex",
-      test_binary_exit_codes },
-    { "the live view shows each instance",
-      test_the_view_shows_each_instance },
-    { NULL, NULL },
-};
-
-void suite_db_race(void)
-{
-    add_suite("db-race", tests);
 }

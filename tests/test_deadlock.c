@@ -6,9 +6,12 @@
 
 #include "harness.h"
 
+/* suite: deadlock */
+
 #define LIMIT_MS 20000
 #define RUNS 10
 
+/* test: broken deadlocks and names the cycle */
 static void broken_deadlocks_with_the_cycle_named(void)
 {
     child_run_t c = expect_deadlock_cycle(
@@ -19,11 +22,13 @@ static void broken_deadlocks_with_the_cycle_named(void)
                    cd_verdict_get_num(&c.r.verdict, "transfers"));
 }
 
+/* test: broken deadlocks on every run, found by the watchdog */
 static void broken_deadlocks_every_run_found_by_the_watchdog(void)
 {
     expect_deadlock_cycle("deadlock", 0, RUNS, 2, NULL, LIMIT_MS);
 }
 
+/* test: broken reports the lock-order inversion */
 static void broken_reports_the_lock_order_inversion(void)
 {
     child_run_t c = run_forked("deadlock", "broken", 0, 0, LIMIT_MS);
@@ -33,6 +38,7 @@ static void broken_reports_the_lock_order_inversion(void)
     CU_ASSERT_TRUE(c.r.inv[0].back_thread != 0);
 }
 
+/* test: a ring of four deadlocks with four links */
 static void ring_of_four_deadlocks_with_four_links(void)
 {
     expect_deadlock_cycle("deadlock", 4, 1, 4,
@@ -54,10 +60,14 @@ static void fix_holds_over_runs(const char *fix, int threads)
                                conserves_money, LIMIT_MS);
 }
 
+/* test: ordering fix holds */
 static void ordering_fix_holds(void) { fix_holds_over_runs("ordering", 0); }
+/* test: ordering fix holds on a ring of five */
 static void ordering_fix_holds_on_a_ring(void) { fix_holds_over_runs("ordering", 5); }
+/* test: timeout fix holds */
 static void timeout_fix_holds(void) { fix_holds_over_runs("timeout", 0); }
 
+/* test: timeout fix backs off and retries */
 static void timeout_fix_backs_off_and_retries(void)
 {
     /* Both transfers hold their first account through the fraud check, so
@@ -72,6 +82,7 @@ static void timeout_fix_backs_off_and_retries(void)
     CU_ASSERT_TRUE(cd_verdict_get_num(&c.r.verdict, "retries") > 0);
 }
 
+/* test: a lucky run is still a potential deadlock */
 static void lucky_run_is_reported_as_potential_deadlock(void)
 {
     /* One transfer each way, one after the other is the only "lucky"
@@ -83,26 +94,4 @@ static void lucky_run_is_reported_as_potential_deadlock(void)
             "deadlock", 2, 1, CD_POTENTIAL, CD_DEADLOCK, LIMIT_MS);
         CU_ASSERT_TRUE(c.r.ninv >= 1);
     }
-}
-
-void suite_deadlock(void)
-{
-    static const suite_test_t tests[] = {
-        { "broken deadlocks and names the cycle",
-          broken_deadlocks_with_the_cycle_named },
-        { "broken deadlocks on every run, found by the watchdog",
-          broken_deadlocks_every_run_found_by_the_watchdog },
-        { "broken reports the lock-order inversion",
-          broken_reports_the_lock_order_inversion },
-        { "a ring of four deadlocks with four links",
-          ring_of_four_deadlocks_with_four_links },
-        { "ordering fix holds", ordering_fix_holds },
-        { "ordering fix holds on a ring of five", ordering_fix_holds_on_a_ring },
-        { "timeout fix holds", timeout_fix_holds },
-        { "timeout fix backs off and retries", timeout_fix_backs_off_and_retries },
-        { "a lucky run is still a potential deadlock",
-          lucky_run_is_reported_as_potential_deadlock },
-        { NULL, NULL },
-    };
-    add_suite("deadlock", tests);
 }

@@ -26,6 +26,8 @@
 #include "../lib/cd_waitfor.h"
 #include "harness.h"
 
+/* suite: detect */
+
 #define DETECT_LIMIT_MS 5000 /* a deadlock must be broken well within this */
 
 #ifdef CD_TSAN
@@ -113,6 +115,7 @@ static void expect_cycle(cd_snapshot_t *s, int len, const int links[][3])
 
 enum { A = 1, B, C, D }; /* lock ids in hand-built snapshots */
 
+/* test: test_two_thread_cycle_is_found_with_its_links */
 static void test_two_thread_cycle_is_found_with_its_links(void)
 {
     cd_snapshot_t *s = new_snapshot(2, 2);
@@ -123,6 +126,7 @@ static void test_two_thread_cycle_is_found_with_its_links(void)
 
 /* Thread 1 waits into the cycle; the search meets the cycle at thread 4,
  * yet the report starts from its lowest thread, 3. */
+/* test: test_cycle_report_starts_at_its_lowest_thread */
 static void test_cycle_report_starts_at_its_lowest_thread(void)
 {
     cd_snapshot_t *s = new_snapshot(4, 3);
@@ -136,6 +140,7 @@ static void test_cycle_report_starts_at_its_lowest_thread(void)
 }
 
 /* 1 -> 3 -> 2 -> 1: the links follow the waits, not the thread ids. */
+/* test: test_three_thread_cycle_is_found_in_wait_order */
 static void test_three_thread_cycle_is_found_in_wait_order(void)
 {
     cd_snapshot_t *s = new_snapshot(3, 3);
@@ -149,6 +154,7 @@ static void test_three_thread_cycle_is_found_in_wait_order(void)
                  (const int[][3]){ { 1, A, B }, { 3, B, C }, { 2, C, A } });
 }
 
+/* test: test_chain_of_waits_without_cycle_is_no_deadlock */
 static void test_chain_of_waits_without_cycle_is_no_deadlock(void)
 {
     cd_snapshot_t *s = new_snapshot(3, 3);
@@ -164,6 +170,7 @@ static void test_chain_of_waits_without_cycle_is_no_deadlock(void)
     free(s);
 }
 
+/* test: test_timed_wait_in_the_loop_is_no_deadlock */
 static void test_timed_wait_in_the_loop_is_no_deadlock(void)
 {
     cd_snapshot_t *s = new_snapshot(2, 2);
@@ -176,6 +183,7 @@ static void test_timed_wait_in_the_loop_is_no_deadlock(void)
     free(s);
 }
 
+/* test: test_only_blocked_threads_make_a_cycle */
 static void test_only_blocked_threads_make_a_cycle(void)
 {
     cd_snapshot_t *s = new_snapshot(2, 2);
@@ -186,6 +194,7 @@ static void test_only_blocked_threads_make_a_cycle(void)
     free(s);
 }
 
+/* test: test_thread_waiting_on_its_own_lock_is_cycle_of_one */
 static void test_thread_waiting_on_its_own_lock_is_cycle_of_one(void)
 {
     cd_snapshot_t *s = new_snapshot(3, 2);
@@ -195,6 +204,7 @@ static void test_thread_waiting_on_its_own_lock_is_cycle_of_one(void)
     expect_cycle(s, 1, (const int[][3]){ { 2, B, B } });
 }
 
+/* test: test_empty_snapshot_has_no_cycle */
 static void test_empty_snapshot_has_no_cycle(void)
 {
     cd_snapshot_t *s = new_snapshot(0, 0);
@@ -202,6 +212,7 @@ static void test_empty_snapshot_has_no_cycle(void)
     free(s);
 }
 
+/* test: test_cycle_format_uses_registry_names */
 static void test_cycle_format_uses_registry_names(void)
 {
     char buf[256];
@@ -257,6 +268,7 @@ static void assert_site(cd_site_t got, cd_site_t want)
     ASSERT_INT_EQ(got.line, want.line);
 }
 
+/* test: test_opposite_orders_report_one_inversion_with_both_sites */
 static void test_opposite_orders_report_one_inversion_with_both_sites(void)
 {
     cd_inversion_t inv[CD_MAX_INVERSIONS];
@@ -285,6 +297,7 @@ static void test_opposite_orders_report_one_inversion_with_both_sites(void)
     cd_reg_reset();
 }
 
+/* test: test_consistent_orders_report_nothing */
 static void test_consistent_orders_report_nothing(void)
 {
     cd_inversion_t inv[CD_MAX_INVERSIONS];
@@ -299,6 +312,7 @@ static void test_consistent_orders_report_nothing(void)
     cd_reg_reset();
 }
 
+/* test: test_three_lock_cycle_reports_inversion */
 static void test_three_lock_cycle_reports_inversion(void)
 {
     cd_inversion_t inv[CD_MAX_INVERSIONS];
@@ -359,6 +373,7 @@ static int inversions(void)
     return cd_reg_inversions(inv, CD_MAX_INVERSIONS);
 }
 
+/* test: test_a_ring_longer_than_its_gate_is_no_inversion */
 static void test_a_ring_longer_than_its_gate_is_no_inversion(void)
 {
     /* Four seats, five forks: a deadlock needs five diners each holding
@@ -370,6 +385,7 @@ static void test_a_ring_longer_than_its_gate_is_no_inversion(void)
     cd_reg_reset();
 }
 
+/* test: test_a_ring_no_longer_than_its_gate_is_an_inversion */
 static void test_a_ring_no_longer_than_its_gate_is_an_inversion(void)
 {
     /* Five seats: all five can sit with a fork each. */
@@ -381,6 +397,7 @@ static void test_a_ring_no_longer_than_its_gate_is_an_inversion(void)
     cd_reg_reset();
 }
 
+/* test: test_one_edge_outside_the_gate_makes_the_ring_an_inversion */
 static void test_one_edge_outside_the_gate_makes_the_ring_an_inversion(void)
 {
     lay_the_table(4);
@@ -398,6 +415,7 @@ static void test_one_edge_outside_the_gate_makes_the_ring_an_inversion(void)
     cd_reg_reset();
 }
 
+/* test: test_an_edge_taken_outside_its_gate_later_is_reported_then */
 static void test_an_edge_taken_outside_its_gate_later_is_reported_then(void)
 {
     lay_the_table(4);
@@ -410,6 +428,7 @@ static void test_an_edge_taken_outside_its_gate_later_is_reported_then(void)
     cd_reg_reset();
 }
 
+/* test: test_a_post_without_a_permit_ends_the_gate */
 static void test_a_post_without_a_permit_ends_the_gate(void)
 {
     lay_the_table(4);
@@ -423,6 +442,7 @@ static void test_a_post_without_a_permit_ends_the_gate(void)
     cd_reg_reset();
 }
 
+/* test: test_threads_inside_the_gate_learn_gated_edges */
 static void test_threads_inside_the_gate_learn_gated_edges(void)
 {
     /* Through the choke point's call: each diner takes a permit, then
@@ -506,6 +526,7 @@ static int init_pair(pair_t *p)
 
 /* Thread 1 takes A then B and finishes; only then thread 2 takes B then
  * A. They never meet, so nothing deadlocks, but the orders conflict. */
+/* test: test_lucky_sequential_abba_run_reports_inversion_with_lines */
 CHILD_TEST(test_lucky_sequential_abba_run_reports_inversion_with_lines)
 {
     cd_inversion_t inv[CD_MAX_INVERSIONS];
@@ -540,6 +561,7 @@ CHILD_TEST(test_lucky_sequential_abba_run_reports_inversion_with_lines)
     return 0;
 }
 
+/* test: test_same_order_in_every_thread_reports_nothing */
 CHILD_TEST(test_same_order_in_every_thread_reports_nothing)
 {
     cd_inversion_t inv[CD_MAX_INVERSIONS];
@@ -555,6 +577,7 @@ CHILD_TEST(test_same_order_in_every_thread_reports_nothing)
 
 /* Trylock and timedlock while holding A teach no edge A -> B, so the later
  * B -> A closes no cycle. */
+/* test: test_trylock_and_timedlock_while_holding_add_no_edge */
 CHILD_TEST(test_trylock_and_timedlock_while_holding_add_no_edge)
 {
     cd_inversion_t inv[CD_MAX_INVERSIONS];
@@ -625,6 +648,7 @@ static int abba_init(abba_t *x, int timed_ms)
     return pthread_barrier_init(&x->both_hold, NULL, 2);
 }
 
+/* test: test_watchdog_breaks_real_abba_deadlock */
 CHILD_TEST(test_watchdog_breaks_real_abba_deadlock)
 {
     cd_watchdog_t *w = NULL;
@@ -691,6 +715,7 @@ static void lock_twice(void *arg)
     cd_mutex_unlock(arg);
 }
 
+/* test: test_watchdog_breaks_thread_waiting_for_itself */
 CHILD_TEST(test_watchdog_breaks_thread_waiting_for_itself)
 {
     cd_watchdog_t *w = NULL;
@@ -724,6 +749,7 @@ static int both_wait_timed(const cd_snapshot_t *s, int t1, int t2)
 
 /* The same ABBA with timed waits: the loop breaks by itself at the
  * deadlines, so the watchdog must leave it alone. */
+/* test: test_watchdog_leaves_timed_abba_alone */
 CHILD_TEST(test_watchdog_leaves_timed_abba_alone)
 {
     cd_watchdog_t *w = NULL;
@@ -752,6 +778,7 @@ static void sleep_an_hour(void *arg)
     cd_latency("batch-job", (int64_t)3600 * 1000 * 1000);
 }
 
+/* test: test_watchdog_timeout_aborts_the_run */
 CHILD_TEST(test_watchdog_timeout_aborts_the_run)
 {
     cd_watchdog_t *w = NULL;
@@ -788,6 +815,7 @@ static void spin_until_stuck_noted(void *arg)
         nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
 }
 
+/* test: test_watchdog_calls_on_stuck_when_threads_ignore_the_abort */
 CHILD_TEST(test_watchdog_calls_on_stuck_when_threads_ignore_the_abort)
 {
     cd_watchdog_t *w = NULL;
@@ -816,6 +844,7 @@ static void burn_until_stuck_noted(void *arg)
         ;
 }
 
+/* test: test_watchdog_gives_a_starved_run_more_grace */
 CHILD_TEST(test_watchdog_gives_a_starved_run_more_grace)
 {
     cd_watchdog_t *w = NULL;
@@ -850,37 +879,3 @@ CHILD_TEST(test_watchdog_gives_a_starved_run_more_grace)
 }
 
 /* ================================ suite ================================== */
-
-#define ADD(s, fn) CU_add_test((s), #fn, (fn))
-
-void suite_detect(void)
-{
-    CU_pSuite s = CU_add_suite("detect", NULL, NULL);
-    ADD(s, test_two_thread_cycle_is_found_with_its_links);
-    ADD(s, test_cycle_report_starts_at_its_lowest_thread);
-    ADD(s, test_three_thread_cycle_is_found_in_wait_order);
-    ADD(s, test_chain_of_waits_without_cycle_is_no_deadlock);
-    ADD(s, test_timed_wait_in_the_loop_is_no_deadlock);
-    ADD(s, test_only_blocked_threads_make_a_cycle);
-    ADD(s, test_thread_waiting_on_its_own_lock_is_cycle_of_one);
-    ADD(s, test_empty_snapshot_has_no_cycle);
-    ADD(s, test_cycle_format_uses_registry_names);
-    ADD(s, test_opposite_orders_report_one_inversion_with_both_sites);
-    ADD(s, test_consistent_orders_report_nothing);
-    ADD(s, test_three_lock_cycle_reports_inversion);
-    ADD(s, test_a_ring_longer_than_its_gate_is_no_inversion);
-    ADD(s, test_a_ring_no_longer_than_its_gate_is_an_inversion);
-    ADD(s, test_one_edge_outside_the_gate_makes_the_ring_an_inversion);
-    ADD(s, test_an_edge_taken_outside_its_gate_later_is_reported_then);
-    ADD(s, test_a_post_without_a_permit_ends_the_gate);
-    ADD(s, test_threads_inside_the_gate_learn_gated_edges);
-    ADD(s, test_lucky_sequential_abba_run_reports_inversion_with_lines);
-    ADD(s, test_same_order_in_every_thread_reports_nothing);
-    ADD(s, test_trylock_and_timedlock_while_holding_add_no_edge);
-    ADD(s, test_watchdog_breaks_real_abba_deadlock);
-    ADD(s, test_watchdog_breaks_thread_waiting_for_itself);
-    ADD(s, test_watchdog_leaves_timed_abba_alone);
-    ADD(s, test_watchdog_timeout_aborts_the_run);
-    ADD(s, test_watchdog_calls_on_stuck_when_threads_ignore_the_abort);
-    ADD(s, test_watchdog_gives_a_starved_run_more_grace);
-}

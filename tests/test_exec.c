@@ -24,6 +24,8 @@
 #include "../lib/cd_waitfor.h"
 #include "harness.h"
 
+/* suite: exec; forked */
+
 #define SAFETY_MS 20000
 
 /* ================================ fixture ================================ */
@@ -98,6 +100,7 @@ static void parent(void *arg)
 }
 
 /* Tasks may spawn tasks; the run ends when the last of them has. */
+/* test: tasks spawned by tasks run too */
 static void test_tasks_spawned_by_tasks_run_too(void)
 {
     begin(SAFETY_MS);
@@ -116,7 +119,9 @@ static void test_tasks_spawned_by_tasks_run_too(void)
     end();
 }
 
+/* test: tasks run to completion on one worker */
 static void test_tasks_run_to_completion_on_one_worker(void) { run_many(1); }
+/* test: tasks run to completion on three workers */
 static void test_tasks_run_to_completion_on_three_workers(void) { run_many(3); }
 
 /* =============== await parks and lets another task run ================== */
@@ -144,6 +149,7 @@ static void zero(void *arg)
     say("C2");
 }
 
+/* test: await parks the task and another task runs */
 static void test_await_parks_and_another_task_runs(void)
 {
     cd_exec_t *e;
@@ -207,6 +213,7 @@ static void bystander(void *arg)
     free(s);
 }
 
+/* test: awaitable mutex parks the task, not the worker */
 static void test_amutex_parks_the_task_not_the_worker(void)
 {
     cd_exec_t *e;
@@ -275,6 +282,7 @@ static void reset_counters(void)
     atomic_store(&max_all, 0);
 }
 
+/* test: keyed awaitable mutex: same key in order, others interleave */
 static void test_keyed_amutex_orders_same_key_interleaves_others(void)
 {
     keyed_job_t jobs[] = {
@@ -305,6 +313,7 @@ static void test_keyed_amutex_orders_same_key_interleaves_others(void)
 
 /* Across workers the lock must still serialise one key: 12 tasks on 3
  * workers, 2 keys. No log here (tasks run in parallel). */
+/* test: keyed awaitable mutex serialises a key across workers */
 static void test_keyed_amutex_serialises_across_workers(void)
 {
     keyed_job_t jobs[12];
@@ -358,6 +367,7 @@ static void observer(void *arg)
 
 static void nothing(void *arg) { (void)arg; }
 
+/* test: registry shows parked, ready, running and done tasks */
 static void test_registry_shows_parked_ready_running_done(void)
 {
     cd_exec_t *e;
@@ -422,6 +432,7 @@ static int run_exec(void *e)
     return cd_exec_run(e);
 }
 
+/* test: a blocked worker stalls only its own tasks */
 static void test_blocked_worker_stalls_only_its_own_tasks(void)
 {
     cd_exec_t *e;
@@ -491,6 +502,7 @@ static void hold_blocking(void *arg)
     cd_mutex_unlock(&blocking);
 }
 
+/* test: the run's abort ends every task and releases locks */
 static void test_abort_ends_every_task_and_releases_locks(void)
 {
     cd_exec_t *e;
@@ -532,6 +544,7 @@ static void test_abort_ends_every_task_and_releases_locks(void)
 
 /* A task blocked by a lock that a task of its own worker holds across an
  * await: the watchdog sees the cycle through the worker and aborts. */
+/* test: a lock held across an await on one worker is a deadlock */
 static void test_worker_cycle_is_found_as_deadlock(void)
 {
     cd_exec_t *e;
@@ -563,34 +576,4 @@ static void test_worker_cycle_is_found_as_deadlock(void)
     cd_exec_destroy(e);
     cd_mutex_destroy(&blocking);
     end();
-}
-
-void suite_exec(void)
-{
-    static const suite_test_t tests[] = {
-        { "tasks run to completion on one worker",
-          test_tasks_run_to_completion_on_one_worker },
-        { "tasks run to completion on three workers",
-          test_tasks_run_to_completion_on_three_workers },
-        { "tasks spawned by tasks run too",
-          test_tasks_spawned_by_tasks_run_too },
-        { "await parks the task and another task runs",
-          test_await_parks_and_another_task_runs },
-        { "awaitable mutex parks the task, not the worker",
-          test_amutex_parks_the_task_not_the_worker },
-        { "keyed awaitable mutex: same key in order, others interleave",
-          test_keyed_amutex_orders_same_key_interleaves_others },
-        { "keyed awaitable mutex serialises a key across workers",
-          test_keyed_amutex_serialises_across_workers },
-        { "registry shows parked, ready, running and done tasks",
-          test_registry_shows_parked_ready_running_done },
-        { "a blocked worker stalls only its own tasks",
-          test_blocked_worker_stalls_only_its_own_tasks },
-        { "the run's abort ends every task and releases locks",
-          test_abort_ends_every_task_and_releases_locks },
-        { "a lock held across an await on one worker is a deadlock",
-          test_worker_cycle_is_found_as_deadlock },
-        { NULL, NULL },
-    };
-    add_forked_suite("exec", tests);
 }

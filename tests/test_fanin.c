@@ -16,6 +16,8 @@
 #include "../cli/fanin.h"
 #include "harness.h"
 
+/* suite: fanin */
+
 #define CMD_LIMIT_MS 60000
 
 /* ================================ the check ============================== */
@@ -45,6 +47,7 @@ static int check_stream(int producers, int messages, const uint32_t *pairs,
  * run may deliver. */
 static const uint32_t good[] = { 0, 0, 1, 0, 0, 1, 1, 1, 1, 2, 0, 2 };
 
+/* test: the check passes every message in order, however split */
 static void test_the_check_passes_every_message_in_order_however_split(void)
 {
     char why[200];
@@ -54,6 +57,7 @@ static void test_the_check_passes_every_message_in_order_however_split(void)
     ASSERT_STR_HAS(why, "6 messages");
 }
 
+/* test: the check fails a dropped message */
 static void test_the_check_fails_a_dropped_message(void)
 {
     char why[200];
@@ -66,6 +70,7 @@ static void test_the_check_fails_a_dropped_message(void)
     ASSERT_STR_HAS(why, "1 of 2 producers complete");
 }
 
+/* test: the check fails reordered, repeated and stray messages */
 static void test_the_check_fails_reordered_repeated_and_stray_messages(void)
 {
     char why[200];
@@ -117,6 +122,7 @@ static int run_method(int method, int sink, long drop_nth)
     return 0;
 }
 
+/* test: every method delivers every message in order */
 CHILD_TEST(test_every_method_delivers_every_message_in_order)
 {
     for (int m = 0; m < CD_FANIN_NMETHODS; m++)
@@ -125,6 +131,7 @@ CHILD_TEST(test_every_method_delivers_every_message_in_order)
     return run_method(CD_FANIN_CHAN, CD_FANIN_TCP, 0);
 }
 
+/* test: a lost message fails the row of every method */
 CHILD_TEST(test_a_lost_message_fails_the_row_of_every_method)
 {
     for (int m = 0; m < CD_FANIN_NMETHODS; m++)
@@ -133,6 +140,7 @@ CHILD_TEST(test_a_lost_message_fails_the_row_of_every_method)
     return 0;
 }
 
+/* test: bad rows are refused */
 CHILD_TEST(test_bad_rows_are_refused)
 {
     cd_fanin_result_t r;
@@ -162,6 +170,7 @@ static void expect_refused(const char *const args[], const char *culprit)
     ASSERT_STR_HAS(out.err, culprit);
 }
 
+/* test: bad bench input gets one line */
 static void test_bad_bench_input_gets_one_line(void)
 {
     expect_refused((const char *[]){ "bench", "nope", NULL }, "'nope'");
@@ -181,6 +190,7 @@ static void test_bad_bench_input_gets_one_line(void)
                    "bench needs a benchmark: fanin");
 }
 
+/* test: bench prints a checked table and its csv */
 static void test_bench_prints_a_checked_table_and_its_csv(void)
 {
     char csv[] = "/tmp/concdemo-fanin-XXXXXX";
@@ -218,6 +228,7 @@ static void test_bench_prints_a_checked_table_and_its_csv(void)
 /* On a terminal, one line on stderr follows the runs in place - the run
  * going on, then the rate so far and the time left - and is erased
  * before the table. */
+/* test: bench shows a progress line on a terminal */
 static void test_bench_shows_a_progress_line_on_a_terminal(void)
 {
     const char *argv[] = { concdemo_bin(), "bench", "fanin", "--quick",
@@ -233,29 +244,4 @@ static void test_bench_shows_a_progress_line_on_a_terminal(void)
     CU_ASSERT_TRUE(n > 2 && out.err[n - 1] == '\r' && out.err[n - 2] == ' ');
     CU_ASSERT_PTR_NULL(strchr(out.out, '\r'));
     ASSERT_STR_HAS(out.out, "check: every row's messages arrived");
-}
-
-void suite_fanin(void)
-{
-    static const suite_test_t tests[] = {
-        { "the check passes every message in order, however split",
-          test_the_check_passes_every_message_in_order_however_split },
-        { "the check fails a dropped message",
-          test_the_check_fails_a_dropped_message },
-        { "the check fails reordered, repeated and stray messages",
-          test_the_check_fails_reordered_repeated_and_stray_messages },
-        { "every method delivers every message in order",
-          test_every_method_delivers_every_message_in_order },
-        { "a lost message fails the row of every method",
-          test_a_lost_message_fails_the_row_of_every_method },
-        { "bad rows are refused", test_bad_rows_are_refused },
-        { "bad bench input gets one line",
-          test_bad_bench_input_gets_one_line },
-        { "bench prints a checked table and its csv",
-          test_bench_prints_a_checked_table_and_its_csv },
-        { "bench shows a progress line on a terminal",
-          test_bench_shows_a_progress_line_on_a_terminal },
-        { NULL, NULL },
-    };
-    add_suite("fanin", tests);
 }

@@ -15,6 +15,8 @@
 
 #include "harness.h"
 
+/* suite: holdtime */
+
 #define LIMIT_MS 20000
 #define RUNS 5
 /* A command's limit: explore runs hundreds of schedules, slowly under a
@@ -84,6 +86,7 @@ static void expect_parallel(const child_run_t *c, int permille_under)
     ASSERT_INT_EQ(fig(c, "went_back"), 0);
 }
 
+/* test: broken renders every report under the lock, one at a time */
 static void broken_renders_one_at_a_time_every_run(void)
 {
     for (int i = 0; i < RUNS; i++) {
@@ -102,6 +105,7 @@ static void broken_renders_one_at_a_time_every_run(void)
  * the lock's share are the machine's (a starved handler starts its render
  * late, or is preempted holding the lock): exact on the virtual clock,
  * figures_are_exact_under_the_controlled_scheduler. */
+/* test: copy-out renders side by side, the lock held <10%, no sale lost */
 static void copy_out_renders_side_by_side_every_run(void)
 {
     for (int i = 0; i < RUNS; i++) {
@@ -116,6 +120,7 @@ static void copy_out_renders_side_by_side_every_run(void)
  * starved one, under TSan, may not run the till then): every seed of the
  * controlled scheduler, where the till sells each 1 ms of the run's clock
  * and a render takes 5. */
+/* test: no-check (a wrong fix) loses the till's sales every run */
 static void no_check_loses_sales_every_run(void)
 {
     for (int i = 0; i < RUNS; i++) {
@@ -133,6 +138,7 @@ static void no_check_loses_sales_every_run(void)
     }
 }
 
+/* test: the figures are exact under the controlled scheduler */
 static void figures_are_exact_under_the_controlled_scheduler(void)
 {
     child_run_t c = run_controlled("broken");
@@ -153,6 +159,7 @@ static void figures_are_exact_under_the_controlled_scheduler(void)
     CU_ASSERT(fig(&c, "sales_lost") > 0);
 }
 
+/* test: the same verdicts on one CPU */
 static void same_verdicts_on_one_cpu(void)
 {
     static const char *const variants[] = { NULL, "--fixed=copy-out",
@@ -179,6 +186,7 @@ static void same_verdicts_on_one_cpu(void)
     }
 }
 
+/* test: explore finds broken and no-check; the replays repeat them */
 static void explore_finds_both_and_the_replay_repeats_them(void)
 {
     static const char *const variants[] = { NULL, "--fixed=no-check" };
@@ -199,6 +207,7 @@ static void explore_finds_both_and_the_replay_repeats_them(void)
     }
 }
 
+/* test: copy-out holds under explore */
 static void copy_out_holds_under_explore(void)
 {
     /* Sleeps end early in any order here, so reports may no longer
@@ -207,24 +216,4 @@ static void copy_out_holds_under_explore(void)
     static const char *const fixes[] = { "--fixed=copy-out", NULL };
     expect_fixes_hold_under_explore("holdtime", fixes, 200, 1, TSAN_ENV,
                                     CMD_LIMIT_MS);
-}
-
-void suite_holdtime(void)
-{
-    static const suite_test_t tests[] = {
-        { "broken renders every report under the lock, one at a time",
-          broken_renders_one_at_a_time_every_run },
-        { "copy-out renders side by side, the lock held <10%, no sale lost",
-          copy_out_renders_side_by_side_every_run },
-        { "no-check (a wrong fix) loses the till's sales every run",
-          no_check_loses_sales_every_run },
-        { "the figures are exact under the controlled scheduler",
-          figures_are_exact_under_the_controlled_scheduler },
-        { "the same verdicts on one CPU", same_verdicts_on_one_cpu },
-        { "explore finds broken and no-check; the replays repeat them",
-          explore_finds_both_and_the_replay_repeats_them },
-        { "copy-out holds under explore", copy_out_holds_under_explore },
-        { NULL, NULL },
-    };
-    add_suite("holdtime", tests);
 }

@@ -34,6 +34,8 @@
 
 #include "harness.h"
 
+/* suite: hostile */
+
 /* A first check builds the libraries (minutes); the hostile files fail
  * in seconds (the reasons themselves name the limits that apply). */
 #define LIMIT_MS 240000
@@ -158,6 +160,7 @@ static void check_ends(const char *name, int tsan, const char *env, int code)
 /* "end" written to every fd, then exit 0, before any stage: no record
  * the checker reads, and no run in its books. (Before the sandbox and
  * the books: PASS.) */
+/* test: a forged result does not pass */
 static void a_forged_result_does_not_pass(void)
 {
     check_ends("forge-result", 1, NULL, 1);
@@ -171,6 +174,7 @@ static void a_forged_result_does_not_pass(void)
 
 /* The program's real main run again with stages of the file's choosing:
  * the build refuses a file that uses the grader's functions. */
+/* test: a file that runs main again does not build */
 static void a_file_that_runs_main_again_does_not_build(void)
 {
     check_ends("rerun-main", 1, NULL, 2);
@@ -181,6 +185,7 @@ static void a_file_that_runs_main_again_does_not_build(void)
 
 /* No run under ThreadSanitizer means no report, and no pass either.
  * (Before: "tsan PASS no report in a free run".) */
+/* test: leaving early under TSan does not pass it */
 static void leaving_early_under_tsan_does_not_pass_it(void)
 {
     check_ends("skip-tsan", 1, NULL, 1);
@@ -191,6 +196,7 @@ static void leaving_early_under_tsan_does_not_pass_it(void)
 
 /* The verdict codes renamed in the learner's own unit reach nothing of
  * the harness: the starter's bug is found as ever. */
+/* test: a #define of the verdict codes changes nothing */
 static void a_define_of_the_verdict_codes_changes_nothing(void)
 {
     check_ends("define-verdict", 0, NULL, 1);
@@ -201,6 +207,7 @@ static void a_define_of_the_verdict_codes_changes_nothing(void)
 /* An #include of /dev/stdin is refused before the build; through a
  * macro, the build's stdin cannot be opened: either way the build fails
  * at once, in one line, exit 2. (Before: it built, reading nothing.) */
+/* test: an #include of /dev/stdin fails at once */
 static void an_include_of_dev_stdin_fails_at_once(void)
 {
     check_ends("dev-stdin", 1, NULL, 2);
@@ -217,6 +224,7 @@ static void an_include_of_dev_stdin_fails_at_once(void)
 /* An endless constructor: stopped at the start limit, the TSan stage
  * skipped (it would hang the same way), and a log shows the wait.
  * (Before: 8 minutes, silent.) */
+/* test: an endless constructor is stopped */
 static void an_endless_constructor_is_stopped(void)
 {
     check_ends("ctor-loop", 1, NULL, 1);
@@ -231,6 +239,7 @@ static void an_endless_constructor_is_stopped(void)
 
 /* 50 children that leave the group: the first fork ends the program, in
  * both stages, and none is left. (Before: 50 processes outlived it.) */
+/* test: 50 children are refused and none is left */
 static void fifty_children_are_refused_and_none_is_left(void)
 {
     check_ends("fork50", 1, NULL, 1);
@@ -248,6 +257,7 @@ static void fifty_children_are_refused_and_none_is_left(void)
 
 /* 20 GiB at once: the filter refuses the mapping, in both stages. 1 MiB
  * at a time: the memory watch stops it, in both stages. */
+/* test: 20 GiB fail in every stage */
 static void twenty_gib_fail_in_every_stage(void)
 {
     check_ends("alloc20g", 1, NULL, 1);
@@ -261,6 +271,7 @@ static void twenty_gib_fail_in_every_stage(void)
 /* Signals to the check and a kill of its parent: the first one ends the
  * program; the check goes on to its own verdict. (Before: SIGTERM from
  * the program stopped the check.) */
+/* test: a kill of the parent leaves the check standing */
 static void a_kill_of_the_parent_leaves_the_check_standing(void)
 {
     check_ends("kill-parent", 1, NULL, 1);
@@ -273,6 +284,7 @@ static void a_kill_of_the_parent_leaves_the_check_standing(void)
 
 /* The children leave the group and outlive the program; the check is
  * their subreaper and ends them. The check says the filter is off. */
+/* test: without the filter no child is left */
 static void without_the_filter_no_child_is_left(void)
 {
     check_ends("fork50", 0, "CONCDEMO_SANDBOX_FILTER=off", 1);
@@ -282,6 +294,7 @@ static void without_the_filter_no_child_is_left(void)
 
 /* SIGTERM and SIGINT from the program are ignored; its parent (the
  * supervisor) dies, and the check still ends with its own verdict. */
+/* test: without the filter signals from the program are ignored */
 static void without_the_filter_signals_from_the_program_are_ignored(void)
 {
     check_ends("kill-parent", 0, "CONCDEMO_SANDBOX_FILTER=off", 1);
@@ -292,6 +305,7 @@ static void without_the_filter_signals_from_the_program_are_ignored(void)
 
 /* On a terminal the line counts seconds in place ("\r  run  ... 3 s")
  * and is erased before the stage's verdict is printed. */
+/* test: on a terminal the progress line counts in place */
 static void on_a_terminal_the_progress_line_counts_in_place(void)
 {
     const char *path = hostile("ctor-loop");
@@ -342,6 +356,7 @@ static void on_a_terminal_the_progress_line_counts_in_place(void)
 /* The explore stage on a terminal: the line is on stderr (stdout, a pipe
  * here, gets none of it) and counts the schedules the books hold, their
  * rate and the time left. philosophers' dfs outlasts a 3 s budget. */
+/* test: on a terminal the explore stage counts its schedules */
 static void on_a_terminal_the_explore_stage_counts_its_schedules(void)
 {
     const char *argv[] = { concdemo_bin(), "check", "philosophers", "--file",
@@ -365,36 +380,4 @@ static void on_a_terminal_the_explore_stage_counts_its_schedules(void)
     CU_ASSERT_PTR_NULL(strchr(out.out, '\r'));
     CU_ASSERT_PTR_NULL(strstr(out.out, "still running after"));
     ASSERT_STR_HAS(out.out, "  explore   PASS");
-}
-
-void suite_hostile(void)
-{
-    static const suite_test_t tests[] = {
-        { "a forged result does not pass", a_forged_result_does_not_pass },
-        { "a file that runs main again does not build",
-          a_file_that_runs_main_again_does_not_build },
-        { "leaving early under TSan does not pass it",
-          leaving_early_under_tsan_does_not_pass_it },
-        { "a #define of the verdict codes changes nothing",
-          a_define_of_the_verdict_codes_changes_nothing },
-        { "an #include of /dev/stdin fails at once",
-          an_include_of_dev_stdin_fails_at_once },
-        { "an endless constructor is stopped",
-          an_endless_constructor_is_stopped },
-        { "50 children are refused and none is left",
-          fifty_children_are_refused_and_none_is_left },
-        { "20 GiB fail in every stage", twenty_gib_fail_in_every_stage },
-        { "a kill of the parent leaves the check standing",
-          a_kill_of_the_parent_leaves_the_check_standing },
-        { "without the filter no child is left",
-          without_the_filter_no_child_is_left },
-        { "without the filter signals from the program are ignored",
-          without_the_filter_signals_from_the_program_are_ignored },
-        { "on a terminal the progress line counts in place",
-          on_a_terminal_the_progress_line_counts_in_place },
-        { "on a terminal the explore stage counts its schedules",
-          on_a_terminal_the_explore_stage_counts_its_schedules },
-        { NULL, NULL },
-    };
-    add_suite("hostile", tests);
 }

@@ -20,6 +20,8 @@
 #include "../demos/scenario.h"
 #include "harness.h"
 
+/* suite: install */
+
 #define LIMIT_MS 120000
 
 static cmd_out_t out;
@@ -41,6 +43,7 @@ static void sh(const char *fmt, ...)
 
 /* =============================== the manual ============================== */
 
+/* test: the manual names every scenario, fix and option */
 static void test_the_manual_names_every_scenario_fix_and_option(void)
 {
     sh("sh scripts/mkman.sh %s", concdemo_bin());
@@ -100,6 +103,7 @@ static int expect_options_in(const char *man, const char *help)
 
 /* Every option `concdemo --help` and each command's --help name is in the
  * manual, and its title carries `concdemo --version`'s. */
+/* test: the manual has every option of --help and the version */
 static void test_the_manual_has_every_option_of_help_and_the_version(void)
 {
     static char man[sizeof out.out];
@@ -124,6 +128,7 @@ static void test_the_manual_has_every_option_of_help_and_the_version(void)
     }
 }
 
+/* test: the manual renders without warnings */
 static void test_the_manual_renders_without_warnings(void)
 {
     sh("command -v groff >/dev/null || { echo no-groff; exit 0; }; "
@@ -149,6 +154,7 @@ static void complete(const char *words)
     ASSERT_INT_EQ(out.exit_code, 0);
 }
 
+/* test: completion offers scenarios, their fixes and flags */
 static void test_completion_offers_scenarios_their_fixes_and_flags(void)
 {
     int n;
@@ -192,6 +198,7 @@ static int plain_build(void)
     return 0;
 }
 
+/* test: an installed check grades from anywhere, and uninstalls */
 static void test_an_installed_check_grades_from_anywhere_and_uninstalls(void)
 {
     if (!plain_build())
@@ -296,6 +303,7 @@ static int build_the_package(const char *tmp)
     "cd " tmp "/work && unset CONCDEMO_ROOT && HOME=" tmp "/home "         \
     "XDG_CACHE_HOME= " tmp "/root/usr/bin/concdemo"
 
+/* test: the Debian package installs, works and removes cleanly */
 static void test_the_debian_package_installs_works_and_removes_cleanly(void)
 {
     if (!plain_build())
@@ -350,24 +358,4 @@ static void test_the_debian_package_installs_works_and_removes_cleanly(void)
         fprintf(stderr, "\n  left after dpkg -r: %.600s\n", out.out);
 out:
     sh("rm -rf %s", tmp);
-}
-
-void suite_install(void)
-{
-    static const suite_test_t tests[] = {
-        { "the manual names every scenario, fix and option",
-          test_the_manual_names_every_scenario_fix_and_option },
-        { "the manual has every option of --help and the version",
-          test_the_manual_has_every_option_of_help_and_the_version },
-        { "the manual renders without warnings",
-          test_the_manual_renders_without_warnings },
-        { "completion offers scenarios, their fixes and flags",
-          test_completion_offers_scenarios_their_fixes_and_flags },
-        { "an installed check grades from anywhere, and uninstalls",
-          test_an_installed_check_grades_from_anywhere_and_uninstalls },
-        { "the Debian package installs, works and removes cleanly",
-          test_the_debian_package_installs_works_and_removes_cleanly },
-        { NULL, NULL },
-    };
-    add_suite("install", tests);
 }

@@ -13,6 +13,8 @@
 
 #include "harness.h"
 
+/* suite: inventory */
+
 #define LIMIT_MS 20000
 #define RUNS 5
 /* A command's limit: explore runs hundreds of schedules, slowly under a
@@ -29,6 +31,7 @@
 
 static cmd_out_t out;
 
+/* test: broken oversells every product on every run */
 static void broken_oversells_every_product_every_run(void)
 {
     for (int i = 0; i < RUNS; i++) {
@@ -49,6 +52,7 @@ static void broken_oversells_every_product_every_run(void)
     }
 }
 
+/* test: broken on one worker, even with latency scale 0 */
 static void broken_on_one_worker_even_without_latency(void)
 {
     /* One thread, and a payment that takes no time: the await still
@@ -58,6 +62,7 @@ static void broken_on_one_worker_even_without_latency(void)
     CU_ASSERT(fig(&c, "oversold") > 0);
 }
 
+/* test: broken on two and four workers too */
 static void broken_on_several_workers_too(void)
 {
     for (int w = 2; w <= 4; w += 2) {
@@ -106,18 +111,21 @@ static void declined_units_given_back(const child_run_t *c)
     ASSERT_STR_HAS(c->r.verdict.observed, "each unit given back");
 }
 
+/* test: keyed sells the stock, one buyer per product, products together */
 static void keyed_sells_the_stock_one_buyer_per_product(void)
 {
     expect_every_run("inventory", "keyed", RUNS, CD_HELD,
                      one_buyer_per_product, LIMIT_MS);
 }
 
+/* test: reserve gives back what a declined card held */
 static void reserve_gives_back_what_a_declined_card_held(void)
 {
     expect_every_run("inventory", "reserve", RUNS, CD_HELD,
                      declined_units_given_back, LIMIT_MS);
 }
 
+/* test: both fixes hold on 1 to 4 workers */
 static void fixes_hold_on_several_workers(void)
 {
     static const char *const fixes[] = { "keyed", "reserve" };
@@ -133,6 +141,7 @@ static void fixes_hold_on_several_workers(void)
         }
 }
 
+/* test: explore finds it and its replay repeats it */
 static void explore_finds_it_and_the_replay_repeats_it(void)
 {
     static cmd_out_t again;
@@ -142,6 +151,7 @@ static void explore_finds_it_and_the_replay_repeats_it(void)
                                      TSAN_ENV, CMD_LIMIT_MS);
 }
 
+/* test: fixes hold under explore */
 static void fixes_hold_under_explore(void)
 {
     /* The explore size (4 buyers a product, 1 unit each, buyer 1 declined):
@@ -162,6 +172,7 @@ static void fixes_hold_under_explore(void)
     }
 }
 
+/* test: explore on two workers finds it too */
 static void explore_on_two_workers_finds_it_too(void)
 {
     const char *argv[] = { "explore", "inventory", "--workers=2", NULL };
@@ -169,28 +180,4 @@ static void explore_on_two_workers_finds_it_too(void)
     ASSERT_INT_EQ(out.exit_code, 1);
     ASSERT_STR_HAS(out.out, "violation found after");
     ASSERT_STR_HAS(out.out, "oversold");
-}
-
-void suite_inventory(void)
-{
-    static const suite_test_t tests[] = {
-        { "broken oversells every product on every run",
-          broken_oversells_every_product_every_run },
-        { "broken on one worker, even with latency scale 0",
-          broken_on_one_worker_even_without_latency },
-        { "broken on two and four workers too",
-          broken_on_several_workers_too },
-        { "keyed sells the stock, one buyer per product, products together",
-          keyed_sells_the_stock_one_buyer_per_product },
-        { "reserve gives back what a declined card held",
-          reserve_gives_back_what_a_declined_card_held },
-        { "both fixes hold on 1 to 4 workers", fixes_hold_on_several_workers },
-        { "explore finds it and its replay repeats it",
-          explore_finds_it_and_the_replay_repeats_it },
-        { "explore on two workers finds it too",
-          explore_on_two_workers_finds_it_too },
-        { "fixes hold under explore", fixes_hold_under_explore },
-        { NULL, NULL },
-    };
-    add_suite("inventory", tests);
 }

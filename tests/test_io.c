@@ -25,6 +25,8 @@
 #include "../lib/cd_trace.h"
 #include "harness.h"
 
+/* suite: io; forked */
+
 #define SAFETY_MS 20000
 
 static char *const logbuf = watched_log;
@@ -57,6 +59,7 @@ static void writer(void *arg)
     say("wrote");
 }
 
+/* test: a read parks the task and the worker runs the writer */
 static void test_read_parks_the_task_and_the_worker_runs_the_writer(void)
 {
     cd_exec_t *e;
@@ -133,6 +136,7 @@ static void client(void *arg)
     cd_io_close(c);
 }
 
+/* test: TCP echo serves many clients on one worker */
 static void test_tcp_echo_serves_many_clients_on_one_worker(void)
 {
     begin(SAFETY_MS);
@@ -159,6 +163,7 @@ static void thread_client(void *arg)
     client(arg);
 }
 
+/* test: a plain thread is a client of a task server */
 static void test_a_plain_thread_is_a_client_of_a_task_server(void)
 {
     cd_thread_t th;
@@ -216,6 +221,7 @@ static void ticker(void *arg)
     }
 }
 
+/* test: a full send buffer parks the writer, not the loop */
 static void test_full_send_buffer_parks_the_writer_not_the_loop(void)
 {
     cd_exec_t *e;
@@ -254,6 +260,7 @@ static void reads_for_ever(void *arg)
     say("not reached");
 }
 
+/* test: the run's abort ends a task awaiting I/O */
 static void test_abort_ends_a_task_awaiting_io(void)
 {
     cd_exec_t *e;
@@ -325,6 +332,7 @@ static void controlled_run(uint64_t seed, char *sched, size_t size)
     cd_exec_destroy(e);
 }
 
+/* test: controlled runs of socket I/O repeat */
 static void test_controlled_runs_of_socket_io_repeat(void)
 {
     static char s1[8192], s2[8192], s3[8192], log1[1024];
@@ -336,24 +344,4 @@ static void test_controlled_runs_of_socket_io_repeat(void)
     CU_ASSERT_STRING_EQUAL(logbuf, "pong ping pong ping pong ping pong ping pong ping ");
     controlled_run(8, s3, sizeof s3);
     CU_ASSERT_STRING_EQUAL(logbuf, log1);   /* the protocol orders what it must */
-}
-
-void suite_io(void)
-{
-    static const suite_test_t tests[] = {
-        { "a read parks the task and the worker runs the writer",
-          test_read_parks_the_task_and_the_worker_runs_the_writer },
-        { "TCP echo serves many clients on one worker",
-          test_tcp_echo_serves_many_clients_on_one_worker },
-        { "a plain thread is a client of a task server",
-          test_a_plain_thread_is_a_client_of_a_task_server },
-        { "a full send buffer parks the writer, not the loop",
-          test_full_send_buffer_parks_the_writer_not_the_loop },
-        { "the run's abort ends a task awaiting I/O",
-          test_abort_ends_a_task_awaiting_io },
-        { "controlled runs of socket I/O repeat",
-          test_controlled_runs_of_socket_io_repeat },
-        { NULL, NULL },
-    };
-    add_forked_suite("io", tests);
 }

@@ -27,6 +27,8 @@
 #include "../lib/cd_thread.h"
 #include "harness.h"
 
+/* suite: keyed */
+
 /* The waiters of the FIFO tests. Threads: plain pthreads, so that more
  * than the registry's thread table can wait (those past it are untracked
  * and must queue the same). Tasks: each is a registry record, so the
@@ -96,6 +98,7 @@ static void *fifo_thread(void *arg)
 
 /* A thousand thread starts, each awaited in the queue: a few seconds under
  * TSan, past 15 s under TSan on a loaded 2-core machine. */
+/* test: 1,000 threads get a key in arrival order */
 CHILD_TEST_LIMIT(test_threads_get_a_key_in_arrival_order, 90000)
 {
     static pthread_t th[FIFO_THREADS];
@@ -179,6 +182,7 @@ static int run_queue_of_tasks(cd_key_strategy_t strategy, int failed)
     return 0;
 }
 
+/* test: queued tasks get a key in arrival order */
 CHILD_TEST(test_tasks_get_a_key_in_arrival_order)
 {
     if (run_queue_of_tasks(CD_KEY_CONTINUE, 0))
@@ -194,6 +198,7 @@ CHILD_TEST(test_tasks_get_a_key_in_arrival_order)
 /* ============================== strategies =============================== */
 
 /* Under stop, a failed holder's unlock tells every task queued behind it. */
+/* test: stop fails every task queued behind a failed holder */
 CHILD_TEST(test_stop_fails_every_task_queued_behind_a_failed_holder)
 {
     if (run_queue_of_tasks(CD_KEY_STOP, 1))
@@ -205,6 +210,7 @@ CHILD_TEST(test_stop_fails_every_task_queued_behind_a_failed_holder)
 }
 
 /* Under continue, a failed holder's unlock lets the queue go on. */
+/* test: continue lets tasks behind a failed holder go on */
 CHILD_TEST(test_continue_lets_tasks_behind_a_failed_holder_go_on)
 {
     if (run_queue_of_tasks(CD_KEY_CONTINUE, 1))
@@ -252,6 +258,7 @@ static int two_behind(cd_keyed_t *k, int stop, int failed, int rc[2])
     return 0;
 }
 
+/* test: threads continue or stop behind a failed holder */
 CHILD_TEST(test_threads_continue_or_stop_behind_a_failed_holder)
 {
     cd_keyed_t cont, stop;
@@ -284,6 +291,7 @@ CHILD_TEST(test_threads_continue_or_stop_behind_a_failed_holder)
 
 /* ================================ trylock ================================ */
 
+/* test: trylock is busy on a held key and takes a free one */
 CHILD_TEST(test_trylock_is_busy_on_a_held_key_and_takes_a_free_one)
 {
     cd_keyed_t k;
@@ -304,6 +312,7 @@ CHILD_TEST(test_trylock_is_busy_on_a_held_key_and_takes_a_free_one)
 
 /* =============================== cleanup ================================= */
 
+/* test: many distinct keys leave nothing behind */
 CHILD_TEST(test_many_distinct_keys_leave_nothing_behind)
 {
     cd_keyed_t k;
@@ -337,6 +346,7 @@ static void lock_many_keys(void *arg)
     }
 }
 
+/* test: many distinct keys of tasks leave nothing behind */
 CHILD_TEST(test_many_distinct_keys_of_tasks_leave_nothing_behind)
 {
     cd_exec_t *e;
@@ -358,6 +368,7 @@ CHILD_TEST(test_many_distinct_keys_of_tasks_leave_nothing_behind)
 
 /* More keys held at once than the table takes registry records: the keys
  * past them still lock, and the table says how many went untracked. */
+/* test: keys past the registry records still lock and are counted */
 CHILD_TEST(test_keys_past_the_registry_records_still_lock_and_are_counted)
 {
     cd_keyed_t k;
@@ -396,6 +407,7 @@ static void hold_own_key(void *arg)
 
 /* Four threads hold four keys at the same time - keys sharing a lock
  * could not - and the registry shows each key with its own owner. */
+/* test: different keys are held at once by different threads */
 CHILD_TEST(test_different_keys_are_held_at_once_by_different_threads)
 {
     cd_thread_t th[4];
@@ -436,6 +448,7 @@ CHILD_TEST(test_different_keys_are_held_at_once_by_different_threads)
 }
 
 /* The registry shows a key's waiters in the order they queued. */
+/* test: the registry shows a key's queue in order */
 CHILD_TEST(test_the_registry_shows_a_keys_queue_in_order)
 {
     cd_keyed_t k;
@@ -479,6 +492,7 @@ static void *plain_take(void *arg)
     return NULL;
 }
 
+/* test: abort ends a thread waiting for a key */
 CHILD_TEST(test_abort_ends_a_thread_waiting_for_a_key)
 {
     cd_keyed_t k;
@@ -528,9 +542,9 @@ static void wait_for_key_five(void *arg)
     cd_akeyed_unlock(&aborted, 5);
 }
 
-
 /* The watchdog's time limit aborts the run: the holder (in a latency) and
  * the task parked on its key both end, and the key is freed. */
+/* test: abort ends a task waiting for a key */
 CHILD_TEST(test_abort_ends_a_task_waiting_for_a_key)
 {
     cd_exec_t *e;
@@ -573,6 +587,7 @@ static void take_crossed(void *arg)
     cd_keyed_unlock(&crossed, mine);
 }
 
+/* test: keys taken in opposite orders are found deadlocked */
 CHILD_TEST(test_keys_taken_in_opposite_orders_are_found_deadlocked)
 {
     cd_thread_t a, b;
@@ -602,6 +617,7 @@ CHILD_TEST(test_keys_taken_in_opposite_orders_are_found_deadlocked)
 /* A freed key's record goes to a later new key, without its lock order:
  * key 1 taken under A, then (key 1 freed) another key - on the same
  * record - taken before A is no inversion. */
+/* test: a reused record does not inherit the old key's lock order */
 CHILD_TEST(test_a_reused_record_does_not_inherit_the_old_keys_lock_order)
 {
     cd_keyed_t k;
@@ -639,6 +655,7 @@ CHILD_TEST(test_a_reused_record_does_not_inherit_the_old_keys_lock_order)
 
 /* ================================= init ================================== */
 
+/* test: init refuses no keys; destroy leaves no record live */
 CHILD_TEST(test_init_refuses_no_keys_and_destroy_leaves_no_record_live)
 {
     cd_keyed_t k = { 0 };
@@ -661,43 +678,3 @@ CHILD_TEST(test_init_refuses_no_keys_and_destroy_leaves_no_record_live)
 }
 
 /* ================================ suite ================================== */
-
-void suite_keyed(void)
-{
-    static const suite_test_t tests[] = {
-        { "1,000 threads get a key in arrival order",
-          test_threads_get_a_key_in_arrival_order },
-        { "queued tasks get a key in arrival order",
-          test_tasks_get_a_key_in_arrival_order },
-        { "stop fails every task queued behind a failed holder",
-          test_stop_fails_every_task_queued_behind_a_failed_holder },
-        { "continue lets tasks behind a failed holder go on",
-          test_continue_lets_tasks_behind_a_failed_holder_go_on },
-        { "threads continue or stop behind a failed holder",
-          test_threads_continue_or_stop_behind_a_failed_holder },
-        { "trylock is busy on a held key and takes a free one",
-          test_trylock_is_busy_on_a_held_key_and_takes_a_free_one },
-        { "many distinct keys leave nothing behind",
-          test_many_distinct_keys_leave_nothing_behind },
-        { "many distinct keys of tasks leave nothing behind",
-          test_many_distinct_keys_of_tasks_leave_nothing_behind },
-        { "keys past the registry records still lock and are counted",
-          test_keys_past_the_registry_records_still_lock_and_are_counted },
-        { "different keys are held at once by different threads",
-          test_different_keys_are_held_at_once_by_different_threads },
-        { "the registry shows a key's queue in order",
-          test_the_registry_shows_a_keys_queue_in_order },
-        { "abort ends a thread waiting for a key",
-          test_abort_ends_a_thread_waiting_for_a_key },
-        { "abort ends a task waiting for a key",
-          test_abort_ends_a_task_waiting_for_a_key },
-        { "keys taken in opposite orders are found deadlocked",
-          test_keys_taken_in_opposite_orders_are_found_deadlocked },
-        { "a reused record does not inherit the old key's lock order",
-          test_a_reused_record_does_not_inherit_the_old_keys_lock_order },
-        { "init refuses no keys; destroy leaves no record live",
-          test_init_refuses_no_keys_and_destroy_leaves_no_record_live },
-        { NULL, NULL },
-    };
-    add_suite("keyed", tests);
-}

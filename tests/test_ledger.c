@@ -18,6 +18,8 @@
 #include "../cli/ledger.h"
 #include "harness.h"
 
+/* suite: ledger */
+
 static cd_verdict_t v;
 static int most;
 
@@ -68,6 +70,7 @@ static int deadlock_run(cd_effect_t *e, int skip_second, int lose)
     return n;
 }
 
+/* test: a transfer that returns without moving is skipped */
 static void a_transfer_that_returns_without_moving_is_skipped(void)
 {
     cd_effect_t e[32];
@@ -80,6 +83,7 @@ static void a_transfer_that_returns_without_moving_is_skipped(void)
     ASSERT_STR_HAS(v.observed, "transfers were skipped");
 }
 
+/* test: a balance the moves do not explain is a lost update */
 static void a_balance_the_moves_do_not_explain_is_a_lost_update(void)
 {
     cd_effect_t e[32];
@@ -89,6 +93,7 @@ static void a_balance_the_moves_do_not_explain_is_a_lost_update(void)
                   "applied leave it 1000");
 }
 
+/* test: a move without its fraud check fails */
 static void a_move_without_its_fraud_check_fails(void)
 {
     cd_params_t p = { .threads = 2, .iterations = 1 };
@@ -101,6 +106,7 @@ static void a_move_without_its_fraud_check_fails(void)
 /* The parallel measure of deadlock counts the fraud checks a move
  * followed: checks made outside a lock, then again inside one, are one
  * at a time where it matters. */
+/* test: only the checks a move follows count as parallel */
 static void only_the_checks_a_move_follows_count_as_parallel(void)
 {
     cd_params_t p = { .threads = 4, .iterations = 1 };
@@ -119,6 +125,7 @@ static void only_the_checks_a_move_follows_count_as_parallel(void)
     ASSERT_INT_EQ(most, 1);
 }
 
+/* test: an order charged twice and one never fail */
 static void an_order_charged_twice_and_one_never_fail(void)
 {
     cd_params_t p = { .threads = 2, .iterations = 2 };
@@ -137,6 +144,7 @@ static void an_order_charged_twice_and_one_never_fail(void)
                   "order 5, which this run does not have");
 }
 
+/* test: a declined card is not a charge */
 static void a_declined_card_is_not_a_charge(void)
 {
     /* Three orders: the first attempt of order 2 is declined. */
@@ -153,6 +161,7 @@ static void a_declined_card_is_not_a_charge(void)
     expect_judged("async-race", p, retried, 4, CD_HELD, NULL);
 }
 
+/* test: lines given up must have been refused */
 static void lines_given_up_must_have_been_refused(void)
 {
     cd_params_t p = { .threads = 1, .iterations = 100 };
@@ -190,6 +199,7 @@ static void lines_given_up_must_have_been_refused(void)
     ASSERT_STR_HAS(v.observed, "reached the store twice");
 }
 
+/* test: a cart is saved only by a save that landed */
 static void a_cart_is_saved_only_by_a_save_that_landed(void)
 {
     cd_params_t p = { .iterations = 1, .workers = 1 };
@@ -216,6 +226,7 @@ static void a_cart_is_saved_only_by_a_save_that_landed(void)
                                "cart holds 2 items and the database 1");
 }
 
+/* test: reads past a waiting trimmer are counted */
 static void reads_past_a_waiting_trimmer_are_counted(void)
 {
     /* 100 requests: 5 trims due. */
@@ -252,6 +263,7 @@ static int lost_wakeup_run(cd_effect_t *e, int early, int never)
     return n;
 }
 
+/* test: a runner that goes on before its job ended fails */
 static void a_runner_that_goes_on_before_its_job_ended_fails(void)
 {
     cd_effect_t e[16];
@@ -271,6 +283,7 @@ static void a_runner_that_goes_on_before_its_job_ended_fails(void)
                   CD_VIOLATED, "before job 1 had ended (it never did)");
 }
 
+/* test: a runner that never returns fails */
 static void a_runner_that_never_returns_fails(void)
 {
     cd_effect_t e[16];
@@ -353,6 +366,7 @@ static int board_run(cd_effect_t *e, const int *shown, int nshown,
     return n;
 }
 
+/* test: holdtime: a sale overwritten or a report gone back fails */
 static void a_sale_overwritten_or_a_report_gone_back_fails(void)
 {
     cd_params_t p = { .threads = 2, .iterations = 1 };
@@ -378,6 +392,7 @@ static void a_sale_overwritten_or_a_report_gone_back_fails(void)
                   CD_VIOLATED, "but only 1 report rendered");
 }
 
+/* test: inventory: the declines are the books', the shelf is counted */
 static void the_declines_are_the_books_and_the_shelf_is_counted(void)
 {
     cd_params_t p = { .iterations = 4, .workers = 1 };
@@ -424,6 +439,7 @@ static int views(cd_effect_t *e, const long shown[4], long count0,
     return n;
 }
 
+/* test: counter: every view counted, each number shown once */
 static void every_view_is_counted_and_each_number_shown_once(void)
 {
     cd_params_t p = { .threads = 2, .iterations = 2 };
@@ -447,6 +463,7 @@ static void every_view_is_counted_and_each_number_shown_once(void)
                   CD_VIOLATED, "showed visitor number 9");
 }
 
+/* test: a take from an empty rail fails */
 static void a_take_from_an_empty_rail_fails(void)
 {
     cd_effect_t e[32];
@@ -461,6 +478,7 @@ static void a_take_from_an_empty_rail_fails(void)
                   "tickets taken once");
 }
 
+/* test: every ticket once and every cook home */
 static void every_ticket_once_and_every_cook_home(void)
 {
     cd_effect_t e[32];
@@ -508,6 +526,7 @@ static int service_run(cd_effect_t *e, int first, int connects)
 
 /* What a request found is the database's word, not the learner's code's:
  * none, one still in its handshake, a pointer it never handed out. */
+/* test: a request that finds no open connection fails */
 static void a_request_that_finds_no_open_connection_fails(void)
 {
     cd_effect_t e[16];
@@ -534,6 +553,7 @@ static void a_request_that_finds_no_open_connection_fails(void)
                   "made");
 }
 
+/* test: the database is connected once */
 static void the_database_is_connected_once(void)
 {
     cd_effect_t e[16];
@@ -595,6 +615,7 @@ static int pool_run(cd_effect_t *e, int first)
 
 /* Meals are counted by the kitchen, never by meal() returning: a meal()
  * that returns without eating starves its diner. */
+/* test: a meal skipped starves its diner */
 static void a_meal_skipped_starves_its_diner(void)
 {
     cd_effect_t e[32];
@@ -616,6 +637,7 @@ static void a_meal_skipped_starves_its_diner(void)
 
 /* A meal needs both forks in the diner's hands, by the registry's count,
  * and two neighbours never eat at once: they share a fork. */
+/* test: a fork is in one hand at a time */
 static void a_fork_is_in_one_hand_at_a_time(void)
 {
     cd_effect_t e[32];
@@ -645,6 +667,7 @@ static void a_fork_is_in_one_hand_at_a_time(void)
 
 /* What a handler found is the harness's count, not the learner's word: an
  * empty record is stale, half of one torn, another's values wrong. */
+/* test: a record used before it is whole fails */
 static void a_record_used_before_it_is_whole_fails(void)
 {
     cd_effect_t e[16];
@@ -668,6 +691,7 @@ static void a_record_used_before_it_is_whole_fails(void)
                   "with values its handshake never gave it");
 }
 
+/* test: each connection opened once and read by all */
 static void each_connection_opened_once_and_read_by_all(void)
 {
     cd_effect_t e[16];
@@ -721,6 +745,7 @@ static int polite_run(cd_effect_t *e, int rounds, int logged)
  * all tellers together: past CD_EX_LIVELOCK_TRIES the run is a LIVELOCK
  * even though every transfer got through in the end; under it, retries
  * are the price of politeness, and the run holds. */
+/* test: tries in a row without a transfer are a livelock */
 static void tries_in_a_row_without_a_transfer_are_a_livelock(void)
 {
     cd_effect_t e[400];
@@ -749,6 +774,7 @@ static void tries_in_a_row_without_a_transfer_are_a_livelock(void)
 /* The bank logs every failed attempt before its teller lets go: a try
  * again with the last one unlogged breaks the bank's rule (and narrows the
  * window in which both tellers hold one account). */
+/* test: a try again without its conflict logged fails */
 static void a_try_again_without_its_conflict_logged_fails(void)
 {
     cd_effect_t e[64];
@@ -796,6 +822,7 @@ static int race_run(cd_effect_t *e, cd_params_t p, int each)
 
 /* The size both sides print (the books' reasons, the program's stage
  * lines): one text, in the plural only where it is one. */
+/* test: a run's size reads in words */
 static void a_runs_size_reads_in_words(void)
 {
     char buf[64];
@@ -811,6 +838,7 @@ static void a_runs_size_reads_in_words(void)
                            "3 iterations");
 }
 
+/* test: a verdict with no runs behind it fails */
 static void a_verdict_with_no_runs_behind_it_fails(void)
 {
     cd_books_t b;
@@ -837,6 +865,7 @@ static void a_verdict_with_no_runs_behind_it_fails(void)
     cd_books_free(&b);
 }
 
+/* test: a stage passes with its runs judged held */
 static void a_stage_passes_with_its_runs_judged_held(void)
 {
     const cd_exercise_spec_t *s = race_spec();
@@ -863,6 +892,7 @@ static void a_stage_passes_with_its_runs_judged_held(void)
     cd_books_free(&b);
 }
 
+/* test: a run the books fail fails the stage the program passed */
 static void a_run_the_books_fail_fails_the_stage_the_program_passed(void)
 {
     const cd_exercise_spec_t *s = race_spec();
@@ -892,6 +922,7 @@ static void a_run_the_books_fail_fails_the_stage_the_program_passed(void)
     cd_books_free(&b);
 }
 
+/* test: the parallel stage needs calls in flight together */
 static void the_parallel_stage_needs_calls_in_flight_together(void)
 {
     const cd_exercise_spec_t *s = race_spec();
@@ -919,6 +950,7 @@ static void the_parallel_stage_needs_calls_in_flight_together(void)
     cd_books_free(&b);
 }
 
+/* test: records out of place are a fault */
 static void records_out_of_place_are_a_fault(void)
 {
     cd_books_t b;
@@ -949,6 +981,7 @@ static void records_out_of_place_are_a_fault(void)
 /* The books of a run go to the fd in one batch when it ends, framed by
  * the run's records; a run that writes far more than its plan is a
  * fault, and says so. */
+/* test: a run is sent whole when it ends */
 static void a_run_is_sent_whole_when_it_ends(void)
 {
     int fds[2];
@@ -1010,6 +1043,7 @@ static int stampede_run(cd_effect_t *e, int second_query, int wrong,
     return n;
 }
 
+/* test: a second query of a key is a stampede */
 static void a_second_query_of_a_key_is_a_stampede(void)
 {
     cd_params_t p = { .iterations = 2, .workers = 1 };
@@ -1024,71 +1058,4 @@ static void a_second_query_of_a_key_is_a_stampede(void)
                   "1 of 6 requests were served a value");
     expect_judged("stampede", p, e, stampede_run(e, 0, 0, 2), CD_VIOLATED,
                   "key 2 was never asked of the database");
-}
-
-void suite_ledger(void)
-{
-    static const suite_test_t tests[] = {
-        { "a transfer that returns without moving is skipped",
-          a_transfer_that_returns_without_moving_is_skipped },
-        { "a balance the moves do not explain is a lost update",
-          a_balance_the_moves_do_not_explain_is_a_lost_update },
-        { "a move without its fraud check fails",
-          a_move_without_its_fraud_check_fails },
-        { "only the checks a move follows count as parallel",
-          only_the_checks_a_move_follows_count_as_parallel },
-        { "an order charged twice and one never fail",
-          an_order_charged_twice_and_one_never_fail },
-        { "a declined card is not a charge", a_declined_card_is_not_a_charge },
-        { "lines given up must have been refused",
-          lines_given_up_must_have_been_refused },
-        { "a cart is saved only by a save that landed",
-          a_cart_is_saved_only_by_a_save_that_landed },
-        { "reads past a waiting trimmer are counted",
-          reads_past_a_waiting_trimmer_are_counted },
-        { "a runner that goes on before its job ended fails",
-          a_runner_that_goes_on_before_its_job_ended_fails },
-        { "a runner that never returns fails",
-          a_runner_that_never_returns_fails },
-        { "a take from an empty rail fails", a_take_from_an_empty_rail_fails },
-        { "every ticket once and every cook home",
-          every_ticket_once_and_every_cook_home },
-        { "a request that finds no open connection fails",
-          a_request_that_finds_no_open_connection_fails },
-        { "the database is connected once", the_database_is_connected_once },
-        { "a meal skipped starves its diner",
-          a_meal_skipped_starves_its_diner },
-        { "a fork is in one hand at a time", a_fork_is_in_one_hand_at_a_time },
-        { "a record used before it is whole fails",
-          a_record_used_before_it_is_whole_fails },
-        { "each connection opened once and read by all",
-          each_connection_opened_once_and_read_by_all },
-        { "tries in a row without a transfer are a livelock",
-          tries_in_a_row_without_a_transfer_are_a_livelock },
-        { "a try again without its conflict logged fails",
-          a_try_again_without_its_conflict_logged_fails },
-        { "a second query of a key is a stampede",
-          a_second_query_of_a_key_is_a_stampede },
-        { "inventory: the declines are the books', the shelf is counted",
-          the_declines_are_the_books_and_the_shelf_is_counted },
-        { "holdtime: a sale overwritten or a report gone back fails",
-          a_sale_overwritten_or_a_report_gone_back_fails },
-        { "a run's size reads in words", a_runs_size_reads_in_words },
-        { "a verdict with no runs behind it fails",
-          a_verdict_with_no_runs_behind_it_fails },
-        { "a stage passes with its runs judged held",
-          a_stage_passes_with_its_runs_judged_held },
-        { "a run the books fail fails the stage the program passed",
-          a_run_the_books_fail_fails_the_stage_the_program_passed },
-        { "the parallel stage needs calls in flight together",
-          the_parallel_stage_needs_calls_in_flight_together },
-        { "records out of place are a fault",
-          records_out_of_place_are_a_fault },
-        { "a run is sent whole when it ends",
-          a_run_is_sent_whole_when_it_ends },
-        { "counter: every view counted, each number shown once",
-          every_view_is_counted_and_each_number_shown_once },
-        { NULL, NULL },
-    };
-    add_suite("ledger", tests);
 }

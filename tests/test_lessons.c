@@ -64,6 +64,8 @@
 #include "../demos/scenario.h"
 #include "harness.h"
 
+/* suite: lessons */
+
 #define LESSONS "lessons"
 #define CMD_LIMIT_MS 60000 /* a worksheet command still running then hangs */
 #define MAX_SHEETS 32
@@ -892,6 +894,7 @@ static void check_silent_hang(const command_sheet_t *cs,
                 tail(o->err, 1000));
 }
 
+/* test: command sheets' programs do what they claim */
 static void command_sheets_programs_do_what_they_claim(void)
 {
     static cmd_out_t o;
@@ -1119,6 +1122,7 @@ static void check_command_contents(const sheet_t *s, const command_sheet_t *cs)
     }
 }
 
+/* test: every worksheet has the title, time line and sections */
 static void every_worksheet_has_the_shape(void)
 {
     int before = problems;
@@ -1182,6 +1186,7 @@ static void check_listed(const char *lesson, const char *code,
                 "\"%d min\" as %s does", base, m, s->path);
 }
 
+/* test: every scenario has a worksheet listed in lessons/README.md */
 static void every_scenario_has_a_listed_worksheet(void)
 {
     int before = problems, n;
@@ -1428,6 +1433,7 @@ static void check_exercise(const cd_scenario_t *sc, const sheet_t *exercises,
                 "(NAME-WHAT.patch)", sc->name);
 }
 
+/* test: every scenario has its worksheet, exercise, answer and decoys */
 static void every_scenario_has_its_whole_set(void)
 {
     int before = problems, n, nspecs;
@@ -1468,6 +1474,7 @@ static void every_scenario_has_its_whole_set(void)
     ASSERT_INT_EQ(problems - before, 0);
 }
 
+/* test: answers and decoys are parts, called NAME.patch */
 static void answers_and_decoys_are_parts(void)
 {
     int before = problems;
@@ -1478,6 +1485,7 @@ static void answers_and_decoys_are_parts(void)
 
 /* The scan above refuses a .c (a whole file, or a part misnamed), any
  * other stray and a .patch that is no part; it takes a part. */
+/* test: the parts scan refuses a .c and other strays */
 static void the_parts_scan_refuses_strays(void)
 {
     static const char *const files[][2] = {
@@ -1508,6 +1516,7 @@ static void the_parts_scan_refuses_strays(void)
     problems = before; /* those were expected */
 }
 
+/* test: sh run commands run, with the exit codes given */
 static void commands_in_run_blocks_run(void)
 {
     int before = problems, ran = 0;
@@ -1794,6 +1803,7 @@ static void check_output_block(const sheet_t *s, const block_t *b)
     }
 }
 
+/* test: quoted output matches the program */
 static void quoted_output_matches_the_program(void)
 {
     int before = problems, blocks = 0;
@@ -1876,6 +1886,7 @@ out:
     }
 }
 
+/* test: code excerpts come from the demos */
 static void code_excerpts_come_from_the_demos(void)
 {
     int before = problems, blocks = 0;
@@ -1965,6 +1976,7 @@ static void check_paths_in(const sheet_t *s, int ln, const char *text)
     }
 }
 
+/* test: every path a worksheet names exists */
 static void every_path_named_exists(void)
 {
     int before = problems, seen = 0;
@@ -1981,6 +1993,7 @@ static void every_path_named_exists(void)
 
 /* The matcher itself: it must refuse what differs, or the checks above
  * could not fail. */
+/* test: the matcher refuses changed lines */
 static void matcher_refuses_changed_lines(void)
 {
     const char *real = "race [broken]: VIOLATED \xe2\x80\x94 expected each of 8 "
@@ -2037,6 +2050,7 @@ static void matcher_refuses_changed_lines(void)
 /* The excerpt check: consecutive quoted lines must be consecutive output
  * lines unless "..." stands between them, and a trace quoted from its
  * middle says so at both ends. */
+/* test: excerpts must mark the lines they leave out */
 static void excerpts_must_mark_left_out_lines(void)
 {
     static const char out_text[] =
@@ -2100,6 +2114,7 @@ static void excerpts_must_mark_left_out_lines(void)
 
 /* Paths: a missing file and a line past the end are refused; a path
  * inside another (build/tsan/lib/...) and placeholders are not paths. */
+/* test: named paths must exist, quoted lines too */
 static void paths_must_exist(void)
 {
     sheet_t fake = { .path = "fake.md" };
@@ -2120,6 +2135,7 @@ static void paths_must_exist(void)
 
 /* A diff of two files: '-' lines come from the first, '+' lines from the
  * second, ' ' lines from both; a sign the wrong way round is refused. */
+/* test: diffs of two files are read by side */
 static void diffs_of_two_files_are_read_by_side(void)
 {
     static const char *const right[] = {
@@ -2156,6 +2172,7 @@ static void diffs_of_two_files_are_read_by_side(void)
     ASSERT_INT_EQ(found[1], 3);
 }
 
+/* test: commands are parsed as a learner types them */
 static void commands_are_parsed_as_a_learner_types_them(void)
 {
     command_t c;
@@ -2193,39 +2210,4 @@ static void commands_are_parsed_as_a_learner_types_them(void)
     CU_ASSERT_STRING_EQUAL(o, "replay: build/concdemo race --x\n"
                               "build/concdemo a\n(build/asan/concdemo+0x1)\n");
     free(o);
-}
-
-void suite_lessons(void)
-{
-    static const suite_test_t tests[] = {
-        { "the matcher refuses changed lines", matcher_refuses_changed_lines },
-        { "commands are parsed as a learner types them",
-          commands_are_parsed_as_a_learner_types_them },
-        { "excerpts must mark the lines they leave out",
-          excerpts_must_mark_left_out_lines },
-        { "named paths must exist, quoted lines too", paths_must_exist },
-        { "every path a worksheet names exists", every_path_named_exists },
-        { "every scenario has a worksheet listed in lessons/README.md",
-          every_scenario_has_a_listed_worksheet },
-        { "every worksheet has the title, time line and sections",
-          every_worksheet_has_the_shape },
-        { "every scenario has its worksheet, exercise, answer and decoys",
-          every_scenario_has_its_whole_set },
-        { "answers and decoys are parts, called NAME.patch",
-          answers_and_decoys_are_parts },
-        { "the parts scan refuses a .c and other strays",
-          the_parts_scan_refuses_strays },
-        { "code excerpts come from the demos",
-          code_excerpts_come_from_the_demos },
-        { "diffs of two files are read by side",
-          diffs_of_two_files_are_read_by_side },
-        { "command sheets' programs do what they claim",
-          command_sheets_programs_do_what_they_claim },
-        { "sh run commands run, with the exit codes given",
-          commands_in_run_blocks_run },
-        { "quoted output matches the program",
-          quoted_output_matches_the_program },
-        { NULL, NULL },
-    };
-    add_suite("lessons", tests);
 }

@@ -9,6 +9,8 @@
 
 #include "harness.h"
 
+/* suite: livelock */
+
 #define LIMIT_MS 20000
 #define RUNS 5         /* a broken run takes about 1 s: 20 rounds of 50 ms */
 #define LOADED_RUNS 3
@@ -72,6 +74,7 @@ static child_run_t run_broken_controlled(int threads, uint64_t seed)
     return run_controlled_forked("livelock", "broken", &cfg, p, LIMIT_MS);
 }
 
+/* test: broken livelocks with retries past the bound */
 static void broken_livelocks_with_retries_past_the_bound(void)
 {
     child_run_t c = run_broken_controlled(0, 1);
@@ -84,6 +87,7 @@ static void broken_livelocks_with_retries_past_the_bound(void)
     ASSERT_INT_EQ(c.r.ninv, 0);
 }
 
+/* test: broken livelocks on every run */
 static void broken_livelocks_every_run(void)
 {
     for (int i = 0; i < RUNS; i++) {
@@ -131,6 +135,7 @@ static int broken_round(void)
     return 1;
 }
 
+/* test: broken livelocks on a loaded machine */
 static void broken_livelocks_on_a_loaded_machine(void)
 {
     /* The tellers wake late now and then, and the retry timer keeps them
@@ -141,6 +146,7 @@ static void broken_livelocks_on_a_loaded_machine(void)
     on_a_loaded_machine(broken_round);
 }
 
+/* test: a ring of three livelocks */
 static void a_ring_of_three_livelocks(void)
 {
     child_run_t c = run_broken_controlled(3, 1);
@@ -167,6 +173,7 @@ static void fix_holds_over_runs(const char *fix, int threads)
                                completes_without_a_retry_storm, LIMIT_MS);
 }
 
+/* test: ordering fix holds without retrying */
 static void ordering_fix_holds_without_retrying(void)
 {
     fix_holds_over_runs("ordering", 0);
@@ -175,6 +182,7 @@ static void ordering_fix_holds_without_retrying(void)
     ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "retries"), 0);
 }
 
+/* test: ordering fix holds on a ring of four */
 static void ordering_fix_holds_on_a_ring(void)
 {
     for (int i = 0; i < RUNS; i++) {
@@ -186,6 +194,7 @@ static void ordering_fix_holds_on_a_ring(void)
     }
 }
 
+/* test: backoff fix holds */
 static void backoff_fix_holds(void) { fix_holds_over_runs("backoff", 0); }
 
 static int fixes_round(void)
@@ -200,6 +209,7 @@ static int fixes_round(void)
     return 1;
 }
 
+/* test: fixes hold on a loaded machine */
 static void fixes_hold_on_a_loaded_machine(void)
 {
     on_a_loaded_machine(fixes_round);
@@ -212,6 +222,7 @@ static child_run_t run_controlled(const char *variant, uint64_t seed)
                              LIMIT_MS);
 }
 
+/* test: a controlled run livelocks and repeats itself */
 static void a_controlled_run_livelocks_and_repeats_itself(void)
 {
     /* Latencies are virtual there: the tellers meet on the timer's ticks
@@ -224,6 +235,7 @@ static void a_controlled_run_livelocks_and_repeats_itself(void)
     CU_ASSERT_TRUE(a.r.steps < CD_SCHED_DEFAULT_STEPS);
 }
 
+/* test: controlled: the fixes hold, backoff after retries */
 static void controlled_fixes_hold_and_backoff_retries(void)
 {
     child_run_t o = run_controlled("ordering", 1);
@@ -240,6 +252,7 @@ static void controlled_fixes_hold_and_backoff_retries(void)
     CU_ASSERT_TRUE(cd_verdict_get_num(&f.r.verdict, "retries") > 0);
 }
 
+/* test: explore finds the livelock and its replay repeats it */
 static void explore_finds_the_livelock_and_the_replay_repeats_it(void)
 {
     static cmd_out_t again;
@@ -250,6 +263,7 @@ static void explore_finds_the_livelock_and_the_replay_repeats_it(void)
                                      TSAN_ENV, CMD_LIMIT_MS);
 }
 
+/* test: fixes hold under explore */
 static void fixes_hold_under_explore(void)
 {
     /* pct samples schedules; dfs tries every one within one preemption
@@ -260,6 +274,7 @@ static void fixes_hold_under_explore(void)
                                     CMD_LIMIT_MS);
 }
 
+/* test: the verdict is LIVELOCK, exit 1, in JSON too */
 static void the_verdict_is_livelock_with_exit_1_in_json(void)
 {
     const char *argv[] = { concdemo_bin(), "livelock", "--json", NULL };
@@ -269,6 +284,7 @@ static void the_verdict_is_livelock_with_exit_1_in_json(void)
     ASSERT_STR_HAS(out.out, "\"retries_per_thread\":");
 }
 
+/* test: the view slows it x10, not x100 */
 static void the_view_slows_it_x10_not_x100(void)
 {
     /* Its rounds are 50 ms already: at the view's usual x100 the 20 rounds
@@ -285,6 +301,7 @@ static void the_view_slows_it_x10_not_x100(void)
     ASSERT_STR_HAS(out.out, "latency x100 ");
 }
 
+/* test: without latency the run still ends honestly */
 static void no_latency_still_ends_honestly(void)
 {
     /* Without latency there is no timer to keep the tellers in step: they
@@ -292,36 +309,4 @@ static void no_latency_still_ends_honestly(void)
     child_run_t c = expect_broken_without_latency("livelock", 2, 20, CD_HELD,
                                                   CD_LIVELOCK, LIMIT_MS);
     ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "total"), 2000);
-}
-
-void suite_livelock(void)
-{
-    static const suite_test_t tests[] = {
-        { "broken livelocks with retries past the bound",
-          broken_livelocks_with_retries_past_the_bound },
-        { "broken livelocks on every run", broken_livelocks_every_run },
-        { "broken livelocks on a loaded machine",
-          broken_livelocks_on_a_loaded_machine },
-        { "a ring of three livelocks", a_ring_of_three_livelocks },
-        { "ordering fix holds without retrying",
-          ordering_fix_holds_without_retrying },
-        { "ordering fix holds on a ring of four",
-          ordering_fix_holds_on_a_ring },
-        { "backoff fix holds", backoff_fix_holds },
-        { "fixes hold on a loaded machine", fixes_hold_on_a_loaded_machine },
-        { "a controlled run livelocks and repeats itself",
-          a_controlled_run_livelocks_and_repeats_itself },
-        { "controlled: the fixes hold, backoff after retries",
-          controlled_fixes_hold_and_backoff_retries },
-        { "explore finds the livelock and its replay repeats it",
-          explore_finds_the_livelock_and_the_replay_repeats_it },
-        { "fixes hold under explore", fixes_hold_under_explore },
-        { "the verdict is LIVELOCK, exit 1, in JSON too",
-          the_verdict_is_livelock_with_exit_1_in_json },
-        { "the view slows it x10, not x100", the_view_slows_it_x10_not_x100 },
-        { "without latency the run still ends honestly",
-          no_latency_still_ends_honestly },
-        { NULL, NULL },
-    };
-    add_suite("livelock", tests);
 }

@@ -7,6 +7,8 @@
 
 #include "harness.h"
 
+/* suite: lost-wakeup */
+
 #define LIMIT_MS 20000
 #define RUNS 10
 
@@ -25,6 +27,7 @@ static void says_the_signal_came_first(const cd_verdict_t *v)
     ASSERT_INT_EQ(cd_verdict_get_num(v, "heard"), 0);
 }
 
+/* test: broken: stuck, and the verdict names the early signal */
 static void broken_runner_is_stuck_and_the_early_signal_named(void)
 {
     /* Controlled: the signal comes first because the job is shorter than
@@ -48,6 +51,7 @@ static void broken_runner_is_stuck_and_the_early_signal_named(void)
     ASSERT_STR_HAS(text, "BUG");
 }
 
+/* test: broken is stuck on every run */
 static void broken_runner_is_stuck_on_every_run(void)
 {
     expect_status_every_run("lost-wakeup", "broken", RUNS, CD_STUCK, LIMIT_MS);
@@ -67,9 +71,12 @@ static void fix_hears_every_job(const char *fix, int jobs)
                                heard_every_job, LIMIT_MS);
 }
 
+/* test: state fix hears every job */
 static void state_fix_hears_every_job(void) { fix_hears_every_job("state", 0); }
+/* test: sem fix hears every job */
 static void sem_fix_hears_every_job(void) { fix_hears_every_job("sem", 0); }
 
+/* test: fixes hear 200 jobs without latency */
 static void fixes_hear_many_jobs_without_latency(void)
 {
     /* No setup, no job time: who comes first is up to the machine, job
@@ -91,6 +98,7 @@ static child_run_t controlled(const char *variant, uint64_t seed)
                              LIMIT_MS);
 }
 
+/* test: a controlled run is stuck the same way each time */
 static void a_controlled_run_is_stuck_the_same_way_each_time(void)
 {
     for (uint64_t seed = 1; seed <= 3; seed++) {
@@ -104,6 +112,7 @@ static void a_controlled_run_is_stuck_the_same_way_each_time(void)
     ASSERT_INT_EQ(f.r.verdict.status, CD_HELD);
 }
 
+/* test: explore finds it, and its replay repeats it */
 static void explore_finds_it_and_its_replay_repeats_it(void)
 {
     static const char *const args[] = { "lost-wakeup", NULL };
@@ -114,6 +123,7 @@ static void explore_finds_it_and_its_replay_repeats_it(void)
     ASSERT_STR_HAS(f->replay, " lost-wakeup --iterations 1 --sched=replay:");
 }
 
+/* test: explore proves both fixes */
 static void explore_proves_both_fixes(void)
 {
     static const char *const fixes[] = { "--fixed=state", "--fixed=sem",
@@ -125,24 +135,4 @@ static void explore_proves_both_fixes(void)
     expect_each_fix_explores_clean("lost-wakeup", fixes, pct,
                                    "no violation in 200 schedules", NULL,
                                    60000);
-}
-
-void suite_lost_wakeup(void)
-{
-    static const suite_test_t tests[] = {
-        { "broken: stuck, and the verdict names the early signal",
-          broken_runner_is_stuck_and_the_early_signal_named },
-        { "broken is stuck on every run", broken_runner_is_stuck_on_every_run },
-        { "state fix hears every job", state_fix_hears_every_job },
-        { "sem fix hears every job", sem_fix_hears_every_job },
-        { "fixes hear 200 jobs without latency",
-          fixes_hear_many_jobs_without_latency },
-        { "a controlled run is stuck the same way each time",
-          a_controlled_run_is_stuck_the_same_way_each_time },
-        { "explore finds it, and its replay repeats it",
-          explore_finds_it_and_its_replay_repeats_it },
-        { "explore proves both fixes", explore_proves_both_fixes },
-        { NULL, NULL },
-    };
-    add_suite("lost-wakeup", tests);
 }

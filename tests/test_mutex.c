@@ -17,6 +17,8 @@
 #include "../lib/cd_thread.h"
 #include "harness.h"
 
+/* suite: mutex */
+
 /* =============================== helpers ================================= */
 
 /* A worker that takes `held` (if any), then waits at `gate` until the test
@@ -81,6 +83,7 @@ static int64_t ms_since(int64_t t0)
 
 /* ============================ lock, unlock =============================== */
 
+/* test: test_lock_records_owner_and_unlock_clears_it */
 static void test_lock_records_owner_and_unlock_clears_it(void)
 {
     cd_mutex_t m;
@@ -118,6 +121,7 @@ static void test_lock_records_owner_and_unlock_clears_it(void)
     cd_reg_reset();
 }
 
+/* test: test_nested_locks_release_in_any_order */
 static void test_nested_locks_release_in_any_order(void)
 {
     cd_mutex_t a, b, c;
@@ -147,6 +151,7 @@ static void test_nested_locks_release_in_any_order(void)
 
 /* =============================== trylock ================================= */
 
+/* test: test_trylock_is_busy_while_another_thread_holds_it */
 CHILD_TEST(test_trylock_is_busy_while_another_thread_holds_it)
 {
     cd_mutex_t a, gate;
@@ -176,6 +181,7 @@ CHILD_TEST(test_trylock_is_busy_while_another_thread_holds_it)
     return 0;
 }
 
+/* test: test_trylock_by_the_owner_is_busy */
 static void test_trylock_by_the_owner_is_busy(void)
 {
     cd_mutex_t m;
@@ -192,6 +198,7 @@ static void test_trylock_by_the_owner_is_busy(void)
 
 /* ============================== timed lock =============================== */
 
+/* test: test_timedlock_times_out_while_another_thread_holds_it */
 CHILD_TEST(test_timedlock_times_out_while_another_thread_holds_it)
 {
     cd_mutex_t a, gate;
@@ -221,6 +228,7 @@ CHILD_TEST(test_timedlock_times_out_while_another_thread_holds_it)
     return 0;
 }
 
+/* test: test_timedlock_succeeds_when_the_holder_releases_in_time */
 CHILD_TEST(test_timedlock_succeeds_when_the_holder_releases_in_time)
 {
     cd_mutex_t a;
@@ -246,6 +254,7 @@ CHILD_TEST(test_timedlock_succeeds_when_the_holder_releases_in_time)
 
 /* ============================== contention =============================== */
 
+/* test: test_contended_lock_counts_as_contended */
 CHILD_TEST(test_contended_lock_counts_as_contended)
 {
     cd_mutex_t a;
@@ -293,6 +302,7 @@ static void hold_two_then_wait_forever(void *arg)
     cd_mutex_unlock(s->held[0]);
 }
 
+/* test: test_abort_ends_thread_blocked_forever_and_releases_its_locks */
 CHILD_TEST(test_abort_ends_thread_blocked_forever_and_releases_its_locks)
 {
     cd_mutex_t h1, h2, never;
@@ -340,6 +350,7 @@ static void hold_then_sleep_an_hour(void *arg)
     cd_mutex_unlock(arg);
 }
 
+/* test: test_abort_ends_thread_sleeping_in_latency */
 CHILD_TEST(test_abort_ends_thread_sleeping_in_latency)
 {
     cd_mutex_t a;
@@ -375,6 +386,7 @@ static int lock_and_let_go(void *m)
     return rc;
 }
 
+/* test: test_abort_makes_lock_in_plain_thread_return_ecanceled */
 CHILD_TEST(test_abort_makes_lock_in_plain_thread_return_ecanceled)
 {
     cd_mutex_t a;
@@ -402,20 +414,3 @@ CHILD_TEST(test_abort_makes_lock_in_plain_thread_return_ecanceled)
 }
 
 /* ================================ suite ================================== */
-
-#define ADD(s, fn) CU_add_test((s), #fn, (fn))
-
-void suite_mutex(void)
-{
-    CU_pSuite s = CU_add_suite("mutex", NULL, NULL);
-    ADD(s, test_lock_records_owner_and_unlock_clears_it);
-    ADD(s, test_nested_locks_release_in_any_order);
-    ADD(s, test_trylock_is_busy_while_another_thread_holds_it);
-    ADD(s, test_trylock_by_the_owner_is_busy);
-    ADD(s, test_timedlock_times_out_while_another_thread_holds_it);
-    ADD(s, test_timedlock_succeeds_when_the_holder_releases_in_time);
-    ADD(s, test_contended_lock_counts_as_contended);
-    ADD(s, test_abort_ends_thread_blocked_forever_and_releases_its_locks);
-    ADD(s, test_abort_ends_thread_sleeping_in_latency);
-    ADD(s, test_abort_makes_lock_in_plain_thread_return_ecanceled);
-}

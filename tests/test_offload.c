@@ -19,6 +19,8 @@
 #include "../lib/cd_registry.h"
 #include "harness.h"
 
+/* suite: offload */
+
 #define LIMIT_MS 20000
 #define RUNS 5
 #define REQUESTS 100
@@ -27,6 +29,7 @@
 
 static cmd_out_t out;
 
+/* test: broken makes the other requests wait, every run */
 static void broken_makes_the_other_requests_wait_every_run(void)
 {
     for (int i = 0; i < RUNS; i++) {
@@ -44,6 +47,7 @@ static void broken_makes_the_other_requests_wait_every_run(void)
     }
 }
 
+/* test: offload answers requests while the hash runs */
 static void offload_answers_requests_while_the_hash_runs(void)
 {
     for (int i = 0; i < RUNS; i++) {
@@ -62,6 +66,7 @@ static void offload_answers_requests_while_the_hash_runs(void)
 /* Under the controlled scheduler the hash's 200 ms pass on the virtual
  * clock: broken's requests 11 to 100 wait exactly until it ends, the
  * offloaded hash delays nobody. */
+/* test: controlled runs count the hash on the virtual clock */
 static void controlled_runs_count_the_hash_on_the_virtual_clock(void)
 {
     child_run_t b = run_seeded_forked("offload", "broken", CD_SCHED_RANDOM, 1,
@@ -86,6 +91,7 @@ static void controlled_runs_count_the_hash_on_the_virtual_clock(void)
     ASSERT_INT_EQ(fig(&b, "answered_while_hashing"), 0);
 }
 
+/* test: explore finds the frozen loop, and nothing in the fix */
 static void explore_finds_the_frozen_loop_and_not_in_the_fix(void)
 {
     const char *broken[] = { "explore", "offload", NULL };
@@ -136,11 +142,13 @@ static int leaves_nothing_behind(int variant)
     return 0;
 }
 
+/* test: broken leaves no thread or task behind */
 CHILD_TEST(broken_leaves_no_thread_or_task_behind)
 {
     return leaves_nothing_behind(0);
 }
 
+/* test: offload leaves no thread or task behind */
 CHILD_TEST(offload_leaves_no_thread_or_task_behind)
 {
     return leaves_nothing_behind(1);
@@ -152,6 +160,7 @@ CHILD_TEST(offload_leaves_no_thread_or_task_behind)
  * checked on the virtual clock, and a free run on one CPU is checked for
  * what it promises however busy the CPU is: the loop went on answering
  * while the pool hashed. */
+/* test: exit codes are the verdicts, also on one CPU */
 static void exit_codes_are_the_verdicts_also_on_one_cpu(void)
 {
     const char *broken[] = { "offload", NULL };
@@ -177,26 +186,4 @@ static void exit_codes_are_the_verdicts_also_on_one_cpu(void)
                                  "offload", NULL };
     run_cmd(&out, one_broken, NULL, LIMIT_MS);
     ASSERT_INT_EQ(out.exit_code, 1);
-}
-
-void suite_offload(void)
-{
-    static const suite_test_t tests[] = {
-        { "broken makes the other requests wait, every run",
-          broken_makes_the_other_requests_wait_every_run },
-        { "offload answers requests while the hash runs",
-          offload_answers_requests_while_the_hash_runs },
-        { "controlled runs count the hash on the virtual clock",
-          controlled_runs_count_the_hash_on_the_virtual_clock },
-        { "explore finds the frozen loop, and nothing in the fix",
-          explore_finds_the_frozen_loop_and_not_in_the_fix },
-        { "broken leaves no thread or task behind",
-          broken_leaves_no_thread_or_task_behind },
-        { "offload leaves no thread or task behind",
-          offload_leaves_no_thread_or_task_behind },
-        { "exit codes are the verdicts, also on one CPU",
-          exit_codes_are_the_verdicts_also_on_one_cpu },
-        { NULL, NULL },
-    };
-    add_suite("offload", tests);
 }

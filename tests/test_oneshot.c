@@ -22,6 +22,8 @@
 #include "../lib/cd_trace.h"
 #include "harness.h"
 
+/* suite: oneshot; forked */
+
 static cd_oneshot_t os;
 
 static const cd_obj_info_t *os_info(void)
@@ -56,6 +58,7 @@ static void start_receiver(cd_thread_t *t, receiver_t *r)
 
 /* ================================ threads ================================ */
 
+/* test: the value is delivered once */
 static void the_value_is_delivered_once(void)
 {
     long v = 42, out = 0;
@@ -79,6 +82,7 @@ static void the_value_is_delivered_once(void)
     cd_oneshot_destroy(&os);
 }
 
+/* test: bad sizes are refused */
 static void bad_sizes_are_refused(void)
 {
     cd_reg_reset();
@@ -90,6 +94,7 @@ static void bad_sizes_are_refused(void)
 
 /* The requester waits, shown blocked on the oneshot; the sender gives up:
  * the requester wakes with -EPIPE instead of waiting for ever. */
+/* test: a dropped sender wakes the receiver with EPIPE */
 static void a_dropped_sender_wakes_the_receiver_with_epipe(void)
 {
     cd_thread_t t;
@@ -109,6 +114,7 @@ static void a_dropped_sender_wakes_the_receiver_with_epipe(void)
 }
 
 /* ThreadSanitizer: the send happens-before the receive that gets it. */
+/* test: a send wakes the receiver and orders it (TSan) */
 static void a_send_wakes_the_receiver_and_orders_it(void)
 {
     cd_thread_t t;
@@ -126,6 +132,7 @@ static void a_send_wakes_the_receiver_and_orders_it(void)
     cd_oneshot_destroy(&os);
 }
 
+/* test: a timed receive times out, the value still comes */
 static void a_timed_receive_times_out_and_the_value_still_comes(void)
 {
     long v = 3, out = 0;
@@ -140,6 +147,7 @@ static void a_timed_receive_times_out_and_the_value_still_comes(void)
     cd_oneshot_destroy(&os);
 }
 
+/* test: rearmed only once its exchange is over */
 static void a_oneshot_is_rearmed_only_once_its_exchange_is_over(void)
 {
     long v = 1, out = 0;
@@ -163,6 +171,7 @@ static void a_oneshot_is_rearmed_only_once_its_exchange_is_over(void)
 
 /* The run's abort ends a waiting thread cd_thread started; the program's
  * own thread gets -ECANCELED. */
+/* test: an aborted receiver ends */
 static void an_aborted_receiver_ends(void)
 {
     cd_thread_t t;
@@ -178,6 +187,7 @@ static void an_aborted_receiver_ends(void)
     cd_oneshot_destroy(&os);
 }
 
+/* test: the trace names the operations */
 static void the_trace_names_the_operations(void)
 {
     long v = 1, out;
@@ -241,6 +251,7 @@ static void run_tasks(int drop)
     cd_oneshot_destroy(&os);
 }
 
+/* test: a task parks for its reply, the worker runs on */
 static void a_task_parks_for_its_reply_and_the_worker_runs_on(void)
 {
     run_tasks(0);
@@ -248,6 +259,7 @@ static void a_task_parks_for_its_reply_and_the_worker_runs_on(void)
     ASSERT_INT_EQ(recv_value, 17);
 }
 
+/* test: a dropped sender wakes a task with EPIPE */
 static void a_dropped_sender_wakes_a_task_with_epipe(void)
 {
     run_tasks(1);
@@ -307,6 +319,7 @@ static void client(void *arg)
     cd_oneshot_destroy(&reply);
 }
 
+/* test: an actor answers every call, loses no add */
 static void an_actor_answers_every_call_and_loses_no_add(void)
 {
     cd_thread_t a, c[CLIENTS];
@@ -333,6 +346,7 @@ static void an_actor_answers_every_call_and_loses_no_add(void)
 
 /* A call to an actor that is gone (its inbox closed) or that refuses
  * fails with -EPIPE; it never waits for ever. */
+/* test: a call to a closed or refusing actor: EPIPE */
 static void a_call_to_a_closed_or_refusing_actor_fails_with_epipe(void)
 {
     cd_thread_t a;
@@ -373,6 +387,7 @@ static void client_task(void *arg)
         CU_ASSERT_EQUAL(cd_chan_close(&inbox), 0);
 }
 
+/* test: tasks: an actor task serves client tasks, 1 worker */
 static void tasks_an_actor_task_serves_client_tasks_on_one_worker(void)
 {
     cd_exec_t *e;
@@ -424,6 +439,7 @@ static int run_actor(const cd_sched_cfg_t *cfg, char *s, size_t size)
     return !aborted && client_errors == 0 && count == 2 * adds;
 }
 
+/* test: controlled: the actor counts every add, replays */
 static void controlled_the_actor_counts_every_add_and_replays(void)
 {
     static char first[1 << 16], replayed[1 << 16];
@@ -446,6 +462,7 @@ static void controlled_the_actor_counts_every_add_and_replays(void)
 
 /* Nobody will ever answer: the requester cannot go on and nobody else
  * can run - the scheduler calls the run stuck at once. */
+/* test: controlled: a reply nobody sends ends the run */
 static void controlled_a_reply_nobody_sends_ends_the_run(void)
 {
     cd_sched_cfg_t cfg = { .strategy = CD_SCHED_RANDOM, .seed = 1 };
@@ -457,38 +474,4 @@ static void controlled_a_reply_nobody_sends_ends_the_run(void)
     ASSERT_INT_EQ(cd_reg_aborted(), CD_ABORT_STUCK);
     cd_sched_end();
     cd_oneshot_destroy(&os);
-}
-
-void suite_oneshot(void)
-{
-    static const suite_test_t tests[] = {
-        { "the value is delivered once", the_value_is_delivered_once },
-        { "bad sizes are refused", bad_sizes_are_refused },
-        { "a dropped sender wakes the receiver with EPIPE",
-          a_dropped_sender_wakes_the_receiver_with_epipe },
-        { "a send wakes the receiver and orders it (TSan)",
-          a_send_wakes_the_receiver_and_orders_it },
-        { "a timed receive times out, the value still comes",
-          a_timed_receive_times_out_and_the_value_still_comes },
-        { "rearmed only once its exchange is over",
-          a_oneshot_is_rearmed_only_once_its_exchange_is_over },
-        { "an aborted receiver ends", an_aborted_receiver_ends },
-        { "the trace names the operations", the_trace_names_the_operations },
-        { "a task parks for its reply, the worker runs on",
-          a_task_parks_for_its_reply_and_the_worker_runs_on },
-        { "a dropped sender wakes a task with EPIPE",
-          a_dropped_sender_wakes_a_task_with_epipe },
-        { "an actor answers every call, loses no add",
-          an_actor_answers_every_call_and_loses_no_add },
-        { "a call to a closed or refusing actor: EPIPE",
-          a_call_to_a_closed_or_refusing_actor_fails_with_epipe },
-        { "tasks: an actor task serves client tasks, 1 worker",
-          tasks_an_actor_task_serves_client_tasks_on_one_worker },
-        { "controlled: the actor counts every add, replays",
-          controlled_the_actor_counts_every_add_and_replays },
-        { "controlled: a reply nobody sends ends the run",
-          controlled_a_reply_nobody_sends_ends_the_run },
-        { NULL, NULL },
-    };
-    add_forked_suite("oneshot", tests);
 }

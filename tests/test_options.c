@@ -11,6 +11,8 @@
 #include "../cli/options.h"
 #include "harness.h"
 
+/* suite: options; at the end: clean */
+
 static cd_runargs_t args;
 static char err[512];
 static int consumed; /* words the last parse() took */
@@ -55,6 +57,7 @@ static int parse_words(int cmd, const char *name, const char *const words[])
         CU_ASSERT_PTR_NULL(strchr(err, '\n'));                               \
     } while (0)
 
+/* test: --flag V and --flag=V fill the same field */
 static void both_spellings_fill_the_same_field(void)
 {
     ASSERT_INT_EQ(RUN("--threads", "3", "--iterations=7"), 1);
@@ -106,6 +109,7 @@ static void both_spellings_fill_the_same_field(void)
 
 /* --fixed and --view take a value only after "=": the next word is the
  * next word. */
+/* test: optional values come only after = */
 static void optional_values_come_only_after_an_equals_sign(void)
 {
     const cd_scenario_t *race = cd_scenario_find("race");
@@ -123,6 +127,7 @@ static void optional_values_come_only_after_an_equals_sign(void)
     ASSERT_INT_EQ(args.trace, 1);
 }
 
+/* test: error: missing values are named */
 static void missing_values_are_named(void)
 {
     ASSERT_ERROR(RUN("--threads"), "--threads needs a number");
@@ -138,6 +143,7 @@ static void missing_values_are_named(void)
     ASSERT_ERROR(EXPLORE("--runs="), "--runs needs a number");
 }
 
+/* test: error: bad numbers say what is wrong */
 static void bad_numbers_say_what_is_wrong(void)
 {
     ASSERT_ERROR(RUN("--threads", "many"), "--threads: 'many' is not a whole number");
@@ -168,6 +174,7 @@ static void bad_numbers_say_what_is_wrong(void)
 /* Sizes come from the scenario: its range, or a line for a size it does
  * not have; without a scenario any whole number passes (the program that
  * knows the scenario checks it). */
+/* test: sizes follow the scenario */
 static void sizes_follow_the_scenario(void)
 {
     ASSERT_ERROR(PARSE(CD_OPT_RUN, "deadlock", "--threads", "1"),
@@ -192,6 +199,7 @@ static void sizes_follow_the_scenario(void)
     ASSERT_ERROR(PARSE(CD_OPT_RUN, "", "--fixed"), "--fixed needs a scenario");
 }
 
+/* test: unknown words are left to the command */
 static void unknown_words_are_left_to_the_command(void)
 {
     ASSERT_INT_EQ(RUN("--colour"), 0);
@@ -206,6 +214,7 @@ static void unknown_words_are_left_to_the_command(void)
 
 /* An option of the table that the command does not take: the command's
  * line when it has one, else left to the command as unknown. */
+/* test: another command's option says whose it is */
 static void another_commands_option_says_whose_it_is(void)
 {
     ASSERT_ERROR(RUN("--runs=5"), "--runs is for concdemo explore");
@@ -219,6 +228,7 @@ static void another_commands_option_says_whose_it_is(void)
 
 /* The last of a repeated option counts; a second --sched frees the
  * first's schedule (the ASan build would report a leak). */
+/* test: a repeated option replaces the first */
 static void a_repeated_option_replaces_the_first(void)
 {
     ASSERT_INT_EQ(RUN("--sched=replay:1.2.1", "--threads=2",
@@ -234,6 +244,7 @@ static void a_repeated_option_replaces_the_first(void)
 }
 
 /* Every row can be parsed as it says, and says how. */
+/* test: the table is whole */
 static void the_table_is_whole(void)
 {
     for (const cd_opt_t *o = cd_run_options; o->name; o++) {
@@ -265,6 +276,7 @@ static void the_table_is_whole(void)
 }
 
 /* Run's help lists each of its options once, its text in one column. */
+/* test: help lists every run option */
 static void help_lists_every_run_option(void)
 {
     char *text = NULL;
@@ -294,19 +306,4 @@ static int clean(void)
 {
     cd_runargs_free(&args);
     return 0;
-}
-
-void suite_options(void)
-{
-    CU_pSuite s = CU_add_suite("options", NULL, clean);
-    CU_add_test(s, "--flag V and --flag=V fill the same field", both_spellings_fill_the_same_field);
-    CU_add_test(s, "optional values come only after =", optional_values_come_only_after_an_equals_sign);
-    CU_add_test(s, "error: missing values are named", missing_values_are_named);
-    CU_add_test(s, "error: bad numbers say what is wrong", bad_numbers_say_what_is_wrong);
-    CU_add_test(s, "sizes follow the scenario", sizes_follow_the_scenario);
-    CU_add_test(s, "unknown words are left to the command", unknown_words_are_left_to_the_command);
-    CU_add_test(s, "another command's option says whose it is", another_commands_option_says_whose_it_is);
-    CU_add_test(s, "a repeated option replaces the first", a_repeated_option_replaces_the_first);
-    CU_add_test(s, "the table is whole", the_table_is_whole);
-    CU_add_test(s, "help lists every run option", help_lists_every_run_option);
 }

@@ -8,6 +8,8 @@
 
 #include "harness.h"
 
+/* suite: order-violation */
+
 #define LIMIT_MS 20000
 #define CMD_LIMIT_MS 120000
 #define RUNS 10
@@ -32,6 +34,7 @@ static child_run_t run_broken(void)
     return run_forked("order-violation", "broken", 0, 0, LIMIT_MS);
 }
 
+/* test: broken uses the connection before it exists */
 static void broken_uses_the_connection_before_it_exists(void)
 {
     child_run_t c = run_broken();
@@ -46,6 +49,7 @@ static void broken_uses_the_connection_before_it_exists(void)
     ASSERT_STR_HAS(c.r.verdict.observed, "before start-up had made it");
 }
 
+/* test: broken is violated on every run */
 static void broken_is_violated_on_every_run(void)
 {
     for (int i = 0; i < RUNS; i++) {
@@ -92,10 +96,14 @@ static void fix_holds_over_runs(const char *fix)
     fix_holds(fix, 0, 0, RUNS);
 }
 
+/* test: cond fix holds */
 static void cond_fix_holds(void) { fix_holds_over_runs("cond"); }
+/* test: join fix holds */
 static void join_fix_holds(void) { fix_holds_over_runs("join"); }
+/* test: once fix holds */
 static void once_fix_holds(void) { fix_holds_over_runs("once"); }
 
+/* test: fixes hold with 32 handlers */
 static void fixes_hold_with_many_handlers(void)
 {
     /* 32 handlers race for the connection: once must still connect once,
@@ -113,6 +121,7 @@ static child_run_t run_controlled(const char *variant, int strategy,
     return run_seeded_forked("order-violation", variant, strategy, seed, LIMIT_MS);
 }
 
+/* test: controlled runs violate, the same way twice */
 static void controlled_runs_violate_and_repeat(void)
 {
     int strategies[] = { CD_SCHED_PCT, CD_SCHED_RANDOM };
@@ -125,6 +134,7 @@ static void controlled_runs_violate_and_repeat(void)
         }
 }
 
+/* test: controlled fixes hold, the same way twice */
 static void controlled_fixes_hold_and_repeat(void)
 {
     for (int i = 0; i < NFIXES; i++) {
@@ -133,6 +143,7 @@ static void controlled_fixes_hold_and_repeat(void)
     }
 }
 
+/* test: once lets whoever asks first connect */
 static void once_lets_whoever_asks_first_connect(void)
 {
     /* Two schedules of the same program: in one a handler needs the
@@ -151,6 +162,7 @@ static void once_lets_whoever_asks_first_connect(void)
     ASSERT_INT_EQ(cd_verdict_get_num(&st.r.verdict, "connects"), 1);
 }
 
+/* test: explore finds the violation; its replay repeats it */
 static void explore_finds_the_violation_and_its_replay_repeats_it(void)
 {
     static const char *const args[] = { "order-violation", NULL };
@@ -158,6 +170,7 @@ static void explore_finds_the_violation_and_its_replay_repeats_it(void)
                                      "TSAN_OPTIONS=exitcode=1", CMD_LIMIT_MS);
 }
 
+/* test: explore finds nothing in the fixes */
 static void explore_finds_nothing_in_the_fixes(void)
 {
     /* dfs: every schedule within two preemptions, at the scenario's
@@ -180,6 +193,7 @@ static void explore_finds_nothing_in_the_fixes(void)
  * wait after each one, while start-up sleeps in its connect. A wake-up
  * for nothing must not be the scheduler's fallback when nothing else can
  * go on, or the connect never ends and the run meets its step bound. */
+/* test: cond fix holds under pct with spurious wake-ups */
 static void cond_fix_holds_under_pct_with_spurious_wakeups(void)
 {
     const char *pct[] = { "explore", "order-violation", "--fixed=cond",
@@ -190,31 +204,4 @@ static void cond_fix_holds_under_pct_with_spurious_wakeups(void)
         fprintf(stderr, "\n  pct --spurious: %.600s\n", out.out);
     ASSERT_INT_EQ(out.exit_code, 0);
     ASSERT_STR_HAS(out.out, "no violation in 300 schedules");
-}
-
-void suite_order_violation(void)
-{
-    static const suite_test_t tests[] = {
-        { "broken uses the connection before it exists",
-          broken_uses_the_connection_before_it_exists },
-        { "broken is violated on every run", broken_is_violated_on_every_run },
-        { "cond fix holds", cond_fix_holds },
-        { "join fix holds", join_fix_holds },
-        { "once fix holds", once_fix_holds },
-        { "fixes hold with 32 handlers", fixes_hold_with_many_handlers },
-        { "controlled runs violate, the same way twice",
-          controlled_runs_violate_and_repeat },
-        { "controlled fixes hold, the same way twice",
-          controlled_fixes_hold_and_repeat },
-        { "once lets whoever asks first connect",
-          once_lets_whoever_asks_first_connect },
-        { "explore finds the violation; its replay repeats it",
-          explore_finds_the_violation_and_its_replay_repeats_it },
-        { "cond fix holds under pct with spurious wake-ups",
-          cond_fix_holds_under_pct_with_spurious_wakeups },
-        { "explore finds nothing in the fixes",
-          explore_finds_nothing_in_the_fixes },
-        { NULL, NULL },
-    };
-    add_suite("order-violation", tests);
 }

@@ -13,6 +13,8 @@
 
 #include "harness.h"
 
+/* suite: orphans */
+
 #define LIMIT_MS 20000
 #define RUNS 5
 #define REQUESTS 4
@@ -31,6 +33,7 @@ static child_run_t run_virtual(const char *variant, int workers,
 /* Broken's figures on the controlled scheduler's virtual clock, where
  * the 50 ms timeout always comes before the 80 and 90 ms side effects:
  * every request fails, then both of its subtasks act. */
+/* test: broken acts after the failure, every run */
 static void broken_acts_after_the_failure_every_run(void)
 {
     for (int w = 1; w <= 3; w += 2)
@@ -50,6 +53,7 @@ static void broken_acts_after_the_failure_every_run(void)
  * such. How many requests failed depends on the machine: one starved past
  * 90 ms sees its side effects before its late timeout, which is no
  * orphan - so the figures are only checked against each other here. */
+/* test: broken's free runs count consistently */
 static void broken_free_runs_count_consistently(void)
 {
     for (int i = 0; i < RUNS; i++) {
@@ -86,6 +90,7 @@ static void expect_scope_held(const child_run_t *c)
 /* Free runs: a starved machine may fire the 50 ms timeout after an 80 ms
  * charge came due, and then the charge happens before the failure, which
  * is no orphan; so only the invariant is asserted here. */
+/* test: scope cancels, and nothing happens after the failure */
 static void scope_cancels_and_nothing_happens_after(void)
 {
     for (int w = 1; w <= 3; w += 2)
@@ -99,6 +104,7 @@ static void scope_cancels_and_nothing_happens_after(void)
 
 /* On the controlled scheduler's virtual clock the timeout always comes
  * first, so the scope cancels exactly the two side effects per request. */
+/* test: scope cancels both side effects on the virtual clock */
 static void scope_cancels_both_subtasks_on_the_virtual_clock(void)
 {
     for (int w = 1; w <= 3; w += 2)
@@ -112,25 +118,11 @@ static void scope_cancels_both_subtasks_on_the_virtual_clock(void)
 
 static cmd_out_t out;
 
+/* test: explore finds the orphans, and none in the fix */
 static void explore_finds_the_orphans_and_not_in_the_fix(void)
 {
     const char *broken[] = { "explore", "orphans", NULL };
     expect_concdemo(&out, broken, 1, "violation found after", NULL, LIMIT_MS);
     const char *fixed[] = { "explore", "orphans", "--fixed=scope", NULL };
     expect_concdemo(&out, fixed, 0, "no violation in", NULL, LIMIT_MS);
-}
-
-void suite_orphans(void)
-{
-    CU_pSuite s = CU_add_suite("orphans", NULL, NULL);
-    CU_add_test(s, "broken acts after the failure, every run",
-                broken_acts_after_the_failure_every_run);
-    CU_add_test(s, "broken's free runs count consistently",
-                broken_free_runs_count_consistently);
-    CU_add_test(s, "scope cancels, and nothing happens after the failure",
-                scope_cancels_and_nothing_happens_after);
-    CU_add_test(s, "scope cancels both side effects on the virtual clock",
-                scope_cancels_both_subtasks_on_the_virtual_clock);
-    CU_add_test(s, "explore finds the orphans, and none in the fix",
-                explore_finds_the_orphans_and_not_in_the_fix);
 }

@@ -8,6 +8,8 @@
 
 #include "harness.h"
 
+/* suite: philosophers */
+
 #define LIMIT_MS 20000
 #define CMD_LIMIT_MS 120000
 #define RUNS 10
@@ -21,6 +23,7 @@ static void concdemo(cmd_out_t *o, const char *const args[])
 
 /* ================================ broken ================================= */
 
+/* test: broken deadlocks round the table, five links named */
 static void broken_deadlocks_round_the_table(void)
 {
     child_run_t c = expect_deadlock_cycle(
@@ -34,11 +37,13 @@ static void broken_deadlocks_round_the_table(void)
                    cd_verdict_get_num(&c.r.verdict, "meals"));
 }
 
+/* test: broken deadlocks on every run, found by the watchdog */
 static void broken_deadlocks_every_run_found_by_the_watchdog(void)
 {
     expect_deadlock_cycle("philosophers", 0, RUNS, 5, NULL, LIMIT_MS);
 }
 
+/* test: a table of three deadlocks with three links */
 static void a_table_of_three_has_three_links(void)
 {
     expect_deadlock_cycle("philosophers", 3, 1, 3,
@@ -61,10 +66,14 @@ static void fix_holds_over_runs(const char *fix, int diners)
                                everybody_fed, LIMIT_MS);
 }
 
+/* test: ordering fix holds */
 static void ordering_fix_holds(void) { fix_holds_over_runs("ordering", 0); }
+/* test: waiter fix holds */
 static void waiter_fix_holds(void) { fix_holds_over_runs("waiter", 0); }
+/* test: timeout fix holds */
 static void timeout_fix_holds(void) { fix_holds_over_runs("timeout", 0); }
 
+/* test: fixes hold for two diners and for nine */
 static void fixes_hold_for_two_and_for_nine(void)
 {
     const char *fixes[] = { "ordering", "waiter", "timeout" };
@@ -85,6 +94,7 @@ static child_run_t run_controlled(const char *variant, int strategy,
     return run_seeded_forked("philosophers", variant, strategy, seed, LIMIT_MS);
 }
 
+/* test: timeout fix gives forks back and retries */
 static void timeout_fix_gives_forks_back_and_retries(void)
 {
     /* Under the scheduler all five hold their left fork before the first
@@ -98,6 +108,7 @@ static void timeout_fix_gives_forks_back_and_retries(void)
 
 /* ========================== the controlled scheduler ===================== */
 
+/* test: controlled runs deadlock, the same way twice */
 static void controlled_runs_deadlock_and_repeat(void)
 {
     /* pct:1 and random:1, each twice: the same deadlock, the same
@@ -110,6 +121,7 @@ static void controlled_runs_deadlock_and_repeat(void)
     }
 }
 
+/* test: controlled fixes hold, the same way twice */
 static void controlled_fixes_hold_and_repeat(void)
 {
     const char *fixes[] = { "ordering", "waiter", "timeout" };
@@ -120,6 +132,7 @@ static void controlled_fixes_hold_and_repeat(void)
     }
 }
 
+/* test: explore finds the deadlock; its replay repeats it */
 static void explore_finds_the_deadlock_and_its_replay_repeats_it(void)
 {
     static const char *const args[] = { "philosophers", NULL };
@@ -131,6 +144,7 @@ static void explore_finds_the_deadlock_and_its_replay_repeats_it(void)
 static const char *const explored_fixes[] = {
     "--fixed=ordering", "--fixed=waiter", "--fixed=timeout", NULL };
 
+/* test: dfs tries every schedule of each fix */
 static void dfs_tries_every_schedule_of_each_fix(void)
 {
     static const char *const dfs[] = { "--strategy", "dfs", NULL };
@@ -139,6 +153,7 @@ static void dfs_tries_every_schedule_of_each_fix(void)
                                    "TSAN_OPTIONS=exitcode=1", CMD_LIMIT_MS);
 }
 
+/* test: pct finds nothing in the fixes */
 static void pct_finds_nothing_in_the_fixes(void)
 {
     static const char *const pct[] = { "--strategy", "pct", "--runs", "200",
@@ -150,6 +165,7 @@ static void pct_finds_nothing_in_the_fixes(void)
 
 /* ================================ the view =============================== */
 
+/* test: the text view draws the ring of five */
 static void the_text_view_draws_the_ring_of_five(void)
 {
     const char *args[] = { "philosophers", "--view=text", NULL };
@@ -180,36 +196,4 @@ static void the_text_view_draws_the_ring_of_five(void)
                          "diner-2 -> waits fork-3 -> held by diner-3 -> "
                          "waits fork-4 -> held by diner-4 -> waits fork-5 -> "
                          "held by diner-5 -> waits fork-1");
-}
-
-void suite_philosophers(void)
-{
-    static const suite_test_t tests[] = {
-        { "broken deadlocks round the table, five links named",
-          broken_deadlocks_round_the_table },
-        { "broken deadlocks on every run, found by the watchdog",
-          broken_deadlocks_every_run_found_by_the_watchdog },
-        { "a table of three deadlocks with three links",
-          a_table_of_three_has_three_links },
-        { "ordering fix holds", ordering_fix_holds },
-        { "waiter fix holds", waiter_fix_holds },
-        { "timeout fix holds", timeout_fix_holds },
-        { "fixes hold for two diners and for nine",
-          fixes_hold_for_two_and_for_nine },
-        { "timeout fix gives forks back and retries",
-          timeout_fix_gives_forks_back_and_retries },
-        { "controlled runs deadlock, the same way twice",
-          controlled_runs_deadlock_and_repeat },
-        { "controlled fixes hold, the same way twice",
-          controlled_fixes_hold_and_repeat },
-        { "explore finds the deadlock; its replay repeats it",
-          explore_finds_the_deadlock_and_its_replay_repeats_it },
-        { "dfs tries every schedule of each fix",
-          dfs_tries_every_schedule_of_each_fix },
-        { "pct finds nothing in the fixes", pct_finds_nothing_in_the_fixes },
-        { "the text view draws the ring of five",
-          the_text_view_draws_the_ring_of_five },
-        { NULL, NULL },
-    };
-    add_suite("philosophers", tests);
 }

@@ -7,6 +7,8 @@
 
 #include "harness.h"
 
+/* suite: publication */
+
 #define LIMIT_MS 20000
 #define RUNS 5
 
@@ -19,6 +21,7 @@
 
 static cmd_out_t out;
 
+/* test: broken hands out stale sessions */
 static void broken_hands_out_stale_sessions(void)
 {
     child_run_t c = expect_status("publication", "broken", CD_VIOLATED,
@@ -37,6 +40,7 @@ static void read_stale(const child_run_t *c)
     CU_ASSERT_TRUE(cd_verdict_get_num(&c->r.verdict, "stale_reads") > 0);
 }
 
+/* test: broken is violated on every run */
 static void broken_is_violated_every_run(void)
 {
     expect_every_run("publication", "broken", RUNS, CD_VIOLATED, read_stale,
@@ -57,12 +61,15 @@ static void fix_holds_over_runs(const char *fix, int threads, int conns)
                                reads_all_fresh, LIMIT_MS);
 }
 
+/* test: release-acquire fix holds */
 static void release_acquire_fix_holds(void)
 {
     fix_holds_over_runs("release-acquire", 0, 0);
 }
+/* test: mutex fix holds */
 static void mutex_fix_holds(void) { fix_holds_over_runs("mutex", 0, 0); }
 
+/* test: fixes hold with 32 handlers */
 static void fixes_hold_with_many_handlers(void)
 {
     child_run_t a = run_forked("publication", "release-acquire", 32, 16,
@@ -82,6 +89,7 @@ static child_run_t run_controlled(const char *variant, uint64_t seed)
                              LIMIT_MS);
 }
 
+/* test: a controlled run shows it and repeats itself */
 static void a_controlled_run_shows_it_and_repeats_itself(void)
 {
     /* The handlers' polls are scheduling points, so a controlled run
@@ -96,6 +104,7 @@ static void a_controlled_run_shows_it_and_repeats_itself(void)
     ASSERT_INT_EQ(f.r.verdict.status, CD_HELD);
 }
 
+/* test: explore finds it and its replay repeats it */
 static void explore_finds_it_and_the_replay_repeats_it(void)
 {
     static cmd_out_t again;
@@ -106,6 +115,7 @@ static void explore_finds_it_and_the_replay_repeats_it(void)
                                      TSAN_ENV, CMD_LIMIT_MS);
 }
 
+/* test: fixes hold under explore */
 static void fixes_hold_under_explore(void)
 {
     /* pct samples schedules; dfs tries every one within one preemption
@@ -116,6 +126,7 @@ static void fixes_hold_under_explore(void)
                                     CMD_LIMIT_MS);
 }
 
+/* test: without latency the run still ends honestly */
 static void no_latency_still_ends_honestly(void)
 {
     /* With the handshake scaled to 0 the window nearly closes: whatever the
@@ -123,24 +134,4 @@ static void no_latency_still_ends_honestly(void)
     child_run_t c = expect_broken_without_latency("publication", 4, 8, CD_HELD,
                                                   CD_VIOLATED, LIMIT_MS);
     ASSERT_INT_EQ(cd_verdict_get_num(&c.r.verdict, "reads"), 32);
-}
-
-void suite_publication(void)
-{
-    static const suite_test_t tests[] = {
-        { "broken hands out stale sessions", broken_hands_out_stale_sessions },
-        { "broken is violated on every run", broken_is_violated_every_run },
-        { "release-acquire fix holds", release_acquire_fix_holds },
-        { "mutex fix holds", mutex_fix_holds },
-        { "fixes hold with 32 handlers", fixes_hold_with_many_handlers },
-        { "a controlled run shows it and repeats itself",
-          a_controlled_run_shows_it_and_repeats_itself },
-        { "explore finds it and its replay repeats it",
-          explore_finds_it_and_the_replay_repeats_it },
-        { "fixes hold under explore", fixes_hold_under_explore },
-        { "without latency the run still ends honestly",
-          no_latency_still_ends_honestly },
-        { NULL, NULL },
-    };
-    add_suite("publication", tests);
 }

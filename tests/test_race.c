@@ -5,9 +5,12 @@
 
 #include "harness.h"
 
+/* suite: race */
+
 #define LIMIT_MS 20000
 #define RUNS 10
 
+/* test: broken charges orders twice */
 static void broken_charges_orders_twice(void)
 {
     child_run_t c = expect_status("race", "broken", CD_VIOLATED, LIMIT_MS);
@@ -18,11 +21,13 @@ static void broken_charges_orders_twice(void)
     ASSERT_STR_HAS(c.r.verdict.observed, "charged twice");
 }
 
+/* test: broken is violated on every run */
 static void broken_is_violated_every_run(void)
 {
     expect_every_run("race", "broken", RUNS, CD_VIOLATED, NULL, LIMIT_MS);
 }
 
+/* test: a single checkout thread cannot race */
 static void single_checkout_thread_cannot_race(void)
 {
     /* One thread: the duplicates run one after the other and the check
@@ -48,10 +53,14 @@ static void fix_holds_over_runs(const char *fix)
                                LIMIT_MS);
 }
 
+/* test: mutex fix holds */
 static void mutex_fix_holds(void) { fix_holds_over_runs("mutex"); }
+/* test: keyed fix holds */
 static void keyed_fix_holds(void) { fix_holds_over_runs("keyed"); }
+/* test: cas fix holds */
 static void cas_fix_holds(void) { fix_holds_over_runs("cas"); }
 
+/* test: fixes hold with 32 threads */
 static void fixes_hold_with_many_threads(void)
 {
     const char *fixes[] = { "mutex", "keyed", "cas" };
@@ -72,6 +81,7 @@ static child_run_t run_on_virtual_clock(const char *fix)
     return run_controlled_forked("race", fix, &cfg, p, LIMIT_MS);
 }
 
+/* test: keyed runs customers in parallel */
 static void keyed_runs_customers_in_parallel(void)
 {
     /* On the virtual clock time passes only while every thread waits, so
@@ -91,29 +101,11 @@ static void keyed_runs_customers_in_parallel(void)
     CU_ASSERT_TRUE(k.r.duration_ns * 2 <= m.r.duration_ns);
 }
 
+/* test: without latency the run still ends honestly */
 static void no_latency_hides_the_race(void)
 {
     /* With the gateway's 2 ms scaled to 0 the window nearly closes: the
      * run must still end and report honestly, whatever it saw. */
     expect_broken_without_latency("race", 4, 8, CD_HELD, CD_VIOLATED,
                                   LIMIT_MS);
-}
-
-void suite_race(void)
-{
-    static const suite_test_t tests[] = {
-        { "broken charges orders twice", broken_charges_orders_twice },
-        { "broken is violated on every run", broken_is_violated_every_run },
-        { "a single checkout thread cannot race",
-          single_checkout_thread_cannot_race },
-        { "mutex fix holds", mutex_fix_holds },
-        { "keyed fix holds", keyed_fix_holds },
-        { "cas fix holds", cas_fix_holds },
-        { "fixes hold with 32 threads", fixes_hold_with_many_threads },
-        { "keyed runs customers in parallel", keyed_runs_customers_in_parallel },
-        { "without latency the run still ends honestly",
-          no_latency_hides_the_race },
-        { NULL, NULL },
-    };
-    add_suite("race", tests);
 }

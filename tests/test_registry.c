@@ -20,6 +20,8 @@
 #include "../lib/cd_trace.h"
 #include "harness.h"
 
+/* suite: registry */
+
 /* ======================= watching the registry =========================== */
 
 /* A condition for await(): obj has exactly n threads waiting for it. */
@@ -75,6 +77,7 @@ static void sleep_a_minute(void *arg)
 
 /* =============================== the run ================================ */
 
+/* test: test_reset_empties_tables_and_findings */
 static void test_reset_empties_tables_and_findings(void)
 {
     cd_snapshot_t *s = calloc(1, sizeof *s);
@@ -124,6 +127,7 @@ static void *call_self(void *arg)
     return NULL;
 }
 
+/* forked test: test_self_registers_unknown_threads */
 static void test_self_registers_unknown_threads(void)
 {
     pthread_t pt;
@@ -153,6 +157,7 @@ static void test_self_registers_unknown_threads(void)
     cd_reg_reset();
 }
 
+/* test: test_registered_thread_starts_new */
 static void test_registered_thread_starts_new(void)
 {
     cd_reg_reset();
@@ -166,6 +171,7 @@ static void test_registered_thread_starts_new(void)
 
 /* ============================ thread states ============================== */
 
+/* test: test_spawned_thread_shows_name_running_then_done */
 CHILD_TEST(test_spawned_thread_shows_name_running_then_done)
 {
     latch_t latch = LATCH_INIT;
@@ -192,6 +198,7 @@ CHILD_TEST(test_spawned_thread_shows_name_running_then_done)
     return 0;
 }
 
+/* test: test_blocked_thread_shows_the_lock_it_waits_for */
 CHILD_TEST(test_blocked_thread_shows_the_lock_it_waits_for)
 {
     cd_mutex_t a, other;
@@ -218,6 +225,7 @@ CHILD_TEST(test_blocked_thread_shows_the_lock_it_waits_for)
     return 0;
 }
 
+/* test: test_sleeping_thread_shows_latency_label */
 CHILD_TEST(test_sleeping_thread_shows_latency_label)
 {
     cd_thread_t t;
@@ -258,6 +266,7 @@ static void hold_two_then_wait(void *arg)
     cd_mutex_unlock(h->first);
 }
 
+/* test: test_held_locks_show_in_thread_and_as_object_owner */
 CHILD_TEST(test_held_locks_show_in_thread_and_as_object_owner)
 {
     cd_mutex_t a, b, gate;
@@ -297,6 +306,7 @@ CHILD_TEST(test_held_locks_show_in_thread_and_as_object_owner)
     return 0;
 }
 
+/* test: test_nwaiters_counts_threads_waiting_for_a_lock */
 CHILD_TEST(test_nwaiters_counts_threads_waiting_for_a_lock)
 {
     enum { N = 3 };
@@ -321,6 +331,7 @@ CHILD_TEST(test_nwaiters_counts_threads_waiting_for_a_lock)
 
 /* ============================= full tables =============================== */
 
+/* forked test: test_full_thread_table_returns_enospc */
 static void test_full_thread_table_returns_enospc(void)
 {
     cd_thread_t t;
@@ -353,6 +364,7 @@ static void test_full_thread_table_returns_enospc(void)
     cd_reg_reset();
 }
 
+/* test: test_full_object_table_returns_enospc */
 static void test_full_object_table_returns_enospc(void)
 {
     cd_mutex_t m;
@@ -375,6 +387,7 @@ static void test_full_object_table_returns_enospc(void)
 
 /* ================================ trace ================================== */
 
+/* test: test_trace_on_records_lock_acquired_unlock_in_order */
 static void test_trace_on_records_lock_acquired_unlock_in_order(void)
 {
     static const int want[] = { CD_OP_LOCK, CD_OP_ACQUIRED, CD_OP_UNLOCK };
@@ -416,6 +429,7 @@ static void test_trace_on_records_lock_acquired_unlock_in_order(void)
     cd_reg_reset();
 }
 
+/* test: test_trace_off_records_nothing */
 static void test_trace_off_records_nothing(void)
 {
     cd_mutex_t m;
@@ -438,6 +452,7 @@ static void test_trace_off_records_nothing(void)
 
 /* Each thread's own events keep their order: a waiter's trace reads
  * start, lock, blocked, acquired, unlock, exit. */
+/* test: test_trace_shows_a_waiting_thread_in_order */
 CHILD_TEST(test_trace_shows_a_waiting_thread_in_order)
 {
     static const int want[] = { CD_OP_START, CD_OP_LOCK, CD_OP_BLOCK,
@@ -481,6 +496,7 @@ static void pairs_on(void *arg)
 /* A free run's threads trace into rings of their own; read back, the
  * events are one stream in time order: main's pairs, the worker's (which
  * it started and joined in between), main's again. */
+/* test: test_trace_merges_the_threads_rings_in_time_order */
 CHILD_TEST(test_trace_merges_the_threads_rings_in_time_order)
 {
     cd_mutex_t a, b;
@@ -542,6 +558,7 @@ CHILD_TEST(test_trace_merges_the_threads_rings_in_time_order)
  * read back is the newest whole stretch of the run, so the worker's
  * events, older than the oldest main still has, are left out with them
  * rather than shown across a hole. */
+/* test: test_trace_keeps_the_newest_whole_stretch_when_a_ring_wraps */
 CHILD_TEST(test_trace_keeps_the_newest_whole_stretch_when_a_ring_wraps)
 {
     enum { PAIRS = 5000 };
@@ -581,26 +598,4 @@ CHILD_TEST(test_trace_keeps_the_newest_whole_stretch_when_a_ring_wraps)
 
 /* ================================ suite ================================== */
 
-#define ADD(s, fn) CU_add_test((s), #fn, (fn))
 /* Tests that start threads (or would, if a table check broke). */
-#define ADD_FORKED(s, fn) add_forked_test((s), #fn, (fn))
-
-void suite_registry(void)
-{
-    CU_pSuite s = CU_add_suite("registry", NULL, NULL);
-    ADD(s, test_reset_empties_tables_and_findings);
-    ADD_FORKED(s, test_self_registers_unknown_threads);
-    ADD(s, test_registered_thread_starts_new);
-    ADD(s, test_spawned_thread_shows_name_running_then_done);
-    ADD(s, test_blocked_thread_shows_the_lock_it_waits_for);
-    ADD(s, test_sleeping_thread_shows_latency_label);
-    ADD(s, test_held_locks_show_in_thread_and_as_object_owner);
-    ADD(s, test_nwaiters_counts_threads_waiting_for_a_lock);
-    ADD_FORKED(s, test_full_thread_table_returns_enospc);
-    ADD(s, test_full_object_table_returns_enospc);
-    ADD(s, test_trace_on_records_lock_acquired_unlock_in_order);
-    ADD(s, test_trace_off_records_nothing);
-    ADD(s, test_trace_shows_a_waiting_thread_in_order);
-    ADD(s, test_trace_merges_the_threads_rings_in_time_order);
-    ADD(s, test_trace_keeps_the_newest_whole_stretch_when_a_ring_wraps);
-}

@@ -22,6 +22,8 @@
 #include "../lib/cd_trace.h"
 #include "harness.h"
 
+/* suite: rwlock; forked */
+
 #define DEADLINE_MS 5000 /* generous: waits end as soon as the state is seen */
 
 static const cd_rw_policy_t all_policies[] = {
@@ -172,6 +174,7 @@ static void under_each_policy(void (*body)(cd_rwlock_t *l,
     }
 }
 
+/* test: init rejects an unknown policy */
 static void init_rejects_unknown_policy(void)
 {
     cd_rwlock_t l;
@@ -202,6 +205,7 @@ static void readers_share(cd_rwlock_t *l, cd_rw_policy_t policy)
     ASSERT_INT_EQ(thread_info(cd_self())->nheld, 0);
 }
 
+/* test: readers share it (every policy) */
 static void readers_share_it(void) { under_each_policy(readers_share); }
 
 static void a_writer_excludes(cd_rwlock_t *l, cd_rw_policy_t policy)
@@ -230,6 +234,7 @@ static void a_writer_excludes(cd_rwlock_t *l, cd_rw_policy_t policy)
     ASSERT_INT_EQ(try_elsewhere(l, 1), 0);
 }
 
+/* test: a writer excludes everyone (every policy) */
 static void a_writer_excludes_everyone(void)
 {
     under_each_policy(a_writer_excludes);
@@ -265,6 +270,7 @@ static int newcomer_gets_past_waiting_writer(cd_rwlock_t *l, probe_t *w,
     return -1;
 }
 
+/* test: prefer-reader: a new reader passes a waiting writer */
 static void prefer_reader_lets_new_readers_pass_a_waiting_writer(void)
 {
     cd_rwlock_t l;
@@ -316,16 +322,19 @@ static void waiting_writer_holds_new_readers_back(cd_rw_policy_t policy)
     cd_rwlock_destroy(&l);
 }
 
+/* test: prefer-writer: a waiting writer holds new readers back */
 static void prefer_writer_holds_new_readers_back(void)
 {
     waiting_writer_holds_new_readers_back(CD_RW_PREFER_WRITER);
 }
 
+/* test: fair: a waiting writer holds new readers back */
 static void fair_holds_new_readers_back(void)
 {
     waiting_writer_holds_new_readers_back(CD_RW_FAIR);
 }
 
+/* test: fair: served in arrival order, adjacent readers together */
 static void fair_serves_in_arrival_order(void)
 {
     /* Queue, behind a writer: reader, reader, writer, reader, writer. The
@@ -401,6 +410,7 @@ static void abort_ends_them(cd_rwlock_t *l, cd_rw_policy_t policy)
     cd_rwlock_destroy(&other);
 }
 
+/* test: abort ends blocked and holding threads (every policy) */
 static void abort_ends_blocked_and_holding_threads(void)
 {
     under_each_policy(abort_ends_them);
@@ -435,11 +445,13 @@ static void watchdog_reports_self_wait(cd_rwlock_t *l, cd_rw_policy_t policy)
     cd_rwlock_unlock(l);
 }
 
+/* test: the watchdog reports a writer waiting for itself */
 static void watchdog_reports_a_writer_waiting_for_itself(void)
 {
     under_each_policy(watchdog_reports_self_wait);
 }
 
+/* test: trace names rdlock, wrlock and shared acquisitions */
 static void trace_names_rwlock_operations(void)
 {
     cd_rwlock_t l;
@@ -469,6 +481,7 @@ static void trace_names_rwlock_operations(void)
     cd_rwlock_destroy(&l);
 }
 
+/* test: the lock-order graph sees rwlocks */
 static void lock_order_graph_sees_rwlocks(void)
 {
     cd_rwlock_t rd, wr;
@@ -494,31 +507,4 @@ static void lock_order_graph_sees_rwlocks(void)
     cd_mutex_destroy(&m);
     cd_rwlock_destroy(&rd);
     cd_rwlock_destroy(&wr);
-}
-
-void suite_rwlock(void)
-{
-    static const suite_test_t tests[] = {
-        { "init rejects an unknown policy", init_rejects_unknown_policy },
-        { "readers share it (every policy)", readers_share_it },
-        { "a writer excludes everyone (every policy)",
-          a_writer_excludes_everyone },
-        { "prefer-reader: a new reader passes a waiting writer",
-          prefer_reader_lets_new_readers_pass_a_waiting_writer },
-        { "prefer-writer: a waiting writer holds new readers back",
-          prefer_writer_holds_new_readers_back },
-        { "fair: a waiting writer holds new readers back",
-          fair_holds_new_readers_back },
-        { "fair: served in arrival order, adjacent readers together",
-          fair_serves_in_arrival_order },
-        { "abort ends blocked and holding threads (every policy)",
-          abort_ends_blocked_and_holding_threads },
-        { "the watchdog reports a writer waiting for itself",
-          watchdog_reports_a_writer_waiting_for_itself },
-        { "trace names rdlock, wrlock and shared acquisitions",
-          trace_names_rwlock_operations },
-        { "the lock-order graph sees rwlocks", lock_order_graph_sees_rwlocks },
-        { NULL, NULL },
-    };
-    add_forked_suite("rwlock", tests);
 }

@@ -16,6 +16,8 @@
 #include "../lib/cd_thread.h"
 #include "harness.h"
 
+/* suite: sched */
+
 #define LIMIT_MS 60000
 
 static cmd_out_t out, out2;
@@ -30,6 +32,7 @@ static void concdemo(cmd_out_t *o, const char *a1, const char *a2,
 
 /* ================================ parsing ================================ */
 
+/* test: strategies parse */
 static void strategies_parse(void)
 {
     cd_sched_cfg_t c;
@@ -52,6 +55,7 @@ static void strategies_parse(void)
     cd_sched_cfg_free(&c);
 }
 
+/* test: bad strategies name the bad part */
 static void bad_strategies_name_the_bad_part(void)
 {
     static const struct { const char *spec, *says; } bad[] = {
@@ -79,6 +83,7 @@ static void bad_strategies_name_the_bad_part(void)
     }
 }
 
+/* test: schedule strings round-trip */
 static void schedule_strings_round_trip(void)
 {
     const char *samples[] = { "1", "2.3", "1*2.2.3*2.2*2.3.2*4.3*3",
@@ -99,6 +104,7 @@ static void schedule_strings_round_trip(void)
 
 /* ============================== determinism ============================== */
 
+/* test: same seed, same run, byte for byte */
 static void same_seed_same_run_byte_for_byte(void)
 {
     const char *cases[][2] = { { "race", "--sched=random:11" },
@@ -112,6 +118,7 @@ static void same_seed_same_run_byte_for_byte(void)
     }
 }
 
+/* test: different seeds give different schedules */
 static void different_seeds_give_different_schedules(void)
 {
     char a[512], b[512];
@@ -122,6 +129,7 @@ static void different_seeds_give_different_schedules(void)
     CU_ASSERT_STRING_NOT_EQUAL(a, b);
 }
 
+/* test: a failing run replays exactly */
 static void a_failing_run_replays_exactly(void)
 {
     char replay[1024], verdict[1024], sched_line[512];
@@ -145,6 +153,7 @@ static void a_failing_run_replays_exactly(void)
     ASSERT_STR_HAS(out2.out, sched_line);
 }
 
+/* test: an executor run replays with its workers */
 static void an_executor_run_replays_with_its_workers(void)
 {
     /* await runs tasks on --workers N, not --threads: the replay command
@@ -163,6 +172,7 @@ static void an_executor_run_replays_with_its_workers(void)
                                "TSAN_OPTIONS=exitcode=1", LIMIT_MS);
 }
 
+/* test: a run without choices says so */
 static void a_run_without_choices_says_so(void)
 {
     /* One worker: only one task can ever run, so there is nothing to
@@ -175,6 +185,7 @@ static void a_run_without_choices_says_so(void)
 
 /* ============================ every scenario ============================= */
 
+/* test: broken variants fail under a fixed seed */
 static void broken_variants_fail_under_a_fixed_seed(void)
 {
     concdemo(&out, "race", "--sched=random:1", NULL, NULL, NULL, NULL);
@@ -198,6 +209,7 @@ static void explore(const char *scenario, const char *fix, const char *strategy,
              fix ? extra : NULL, NULL);
 }
 
+/* test: explore finds every broken variant */
 static void explore_finds_every_broken_variant(void)
 {
     /* Every scenario in the table, so a new one is covered the day it is
@@ -217,6 +229,7 @@ static void explore_finds_every_broken_variant(void)
         }
 }
 
+/* test: random schedules find nothing in any fix */
 static void random_schedules_find_nothing_in_any_fix(void)
 {
     int n;
@@ -238,6 +251,7 @@ static void random_schedules_find_nothing_in_any_fix(void)
         }
 }
 
+/* test: hidden bugs are found without latency */
 static void hidden_bugs_are_found_without_latency(void)
 {
     /* Without the latency windows only the right interleaving shows the
@@ -252,6 +266,7 @@ static void hidden_bugs_are_found_without_latency(void)
         }
 }
 
+/* test: a long schedule is saved and replayed from a file */
 static void a_long_schedule_is_saved_and_replayed_from_a_file(void)
 {
     char path[] = "/tmp/concdemo-schedule-XXXXXX", arg[64], replay[80];
@@ -278,6 +293,7 @@ static void a_long_schedule_is_saved_and_replayed_from_a_file(void)
     unlink(path);
 }
 
+/* test: dfs proves every fix for the small case */
 static void dfs_proves_every_fix_for_the_small_case(void)
 {
     static const char *const race[] = { "--fixed=mutex", "--fixed=keyed",
@@ -301,6 +317,7 @@ static void dfs_proves_every_fix_for_the_small_case(void)
                                    env, LIMIT_MS);
 }
 
+/* test: timeout fix without jitter livelocks */
 static void timeout_fix_without_jitter_livelocks(void)
 {
     /* --latency-scale 0 also scales the random back-off to nothing: both
@@ -313,6 +330,7 @@ static void timeout_fix_without_jitter_livelocks(void)
     ASSERT_STR_HAS(out.out, "livelock");
 }
 
+/* test: dfs with no preemptions misses the hidden race */
 static void dfs_with_no_preemptions_misses_the_hidden_race(void)
 {
     /* Bound 0 runs each thread until it blocks: with no latency window the
@@ -327,6 +345,7 @@ static void dfs_with_no_preemptions_misses_the_hidden_race(void)
     ASSERT_INT_EQ(out.exit_code, 1);
 }
 
+/* test: explore --json reports counts */
 static void explore_json_reports_counts(void)
 {
     concdemo(&out, "explore", "race", "--fixed=mutex", "--strategy=random",
@@ -472,6 +491,7 @@ static int replays_exactly(int variant)
 /* Every strategy ends the 5 ms wait before the 2 ms work when it
  * explores - whether the wait is a latency, a timeout or an await on the
  * same worker - and the replay repeats it. */
+/* test: exploration ends a sleep before one due sooner */
 CHILD_TEST(exploration_ends_a_sleep_before_one_due_sooner)
 {
     const int strategies[] = { CD_SCHED_RANDOM, CD_SCHED_PCT, CD_SCHED_DFS };
@@ -488,6 +508,7 @@ CHILD_TEST(exploration_ends_a_sleep_before_one_due_sooner)
 
 /* A single run (not an exploration) keeps to deadlines, so that its clock
  * measures: there the sleep still orders the two, whatever the seed. */
+/* test: a single run keeps sleepers in deadline order */
 CHILD_TEST(a_single_run_keeps_sleepers_in_deadline_order)
 {
     for (int v = BY_LATENCY; v <= BY_AWAIT; v++)
@@ -510,6 +531,7 @@ CHILD_TEST(a_single_run_keeps_sleepers_in_deadline_order)
 /* Ending sleeps early never starves the thread a poller waits for: every
  * sleep still ends (cd_sched.c, MAX_LATE), so a correct poller passes
  * every strategy without running into the step bound. */
+/* test: a poller never starves what it waits for */
 CHILD_TEST(a_poller_never_starves_what_it_waits_for)
 {
     const int strategies[] = { CD_SCHED_RANDOM, CD_SCHED_PCT, CD_SCHED_DFS };
@@ -527,6 +549,7 @@ CHILD_TEST(a_poller_never_starves_what_it_waits_for)
  * tests/fixtures/sleep/), each of which passed every stage of concdemo
  * check while a sleep could order events there: each fails explore now,
  * and its printed replay repeats the failure. */
+/* test: sleep-based fixes fail explore, with a replay */
 static void sleep_fixes_fail_explore_with_a_replay(void)
 {
     static const char *const fixtures[][2] = {
@@ -643,6 +666,7 @@ static const cd_scenario_t reuse_probe = {
  * (cd_thread_pool_begin): a run on reused threads makes the same schedule,
  * verdict and trace, byte for byte, as on fresh ones - runs the abort
  * ends (a deadlock) included, whose threads the pool cannot keep. */
+/* test: reused threads give the same trace as fresh ones */
 CHILD_TEST(reused_threads_give_the_same_trace_as_fresh_ones)
 {
     static cd_run_result_t r;
@@ -691,6 +715,7 @@ CHILD_TEST(reused_threads_give_the_same_trace_as_fresh_ones)
     return 0;
 }
 
+/* test: a run past the step bound stops with a message */
 static void a_run_past_the_step_bound_stops_with_a_message(void)
 {
     concdemo(&out, "race", "--fixed=mutex", "--sched=random:1", "--max-steps=5",
@@ -700,6 +725,7 @@ static void a_run_past_the_step_bound_stops_with_a_message(void)
     ASSERT_STR_HAS(out.out, "still running after");
 }
 
+/* test: a schedule naming a missing thread is refused */
 static void a_schedule_naming_a_missing_thread_is_refused(void)
 {
     concdemo(&out, "race", "--sched=replay:1.9", NULL, NULL, NULL, NULL);
@@ -708,6 +734,7 @@ static void a_schedule_naming_a_missing_thread_is_refused(void)
     ASSERT_STR_HAS(out.err, "names thread 9");
 }
 
+/* test: a schedule naming a blocked thread is refused */
 static void a_schedule_naming_a_blocked_thread_is_refused(void)
 {
     /* At the first choice checkout-1 and checkout-2 wait at the start gate
@@ -718,6 +745,7 @@ static void a_schedule_naming_a_blocked_thread_is_refused(void)
     ASSERT_STR_HAS(out.err, "cannot run there");
 }
 
+/* test: a schedule too short is refused */
 static void a_schedule_too_short_is_refused(void)
 {
     concdemo(&out, "race", "--sched=replay:2", NULL, NULL, NULL, NULL);
@@ -727,6 +755,7 @@ static void a_schedule_too_short_is_refused(void)
 
 /* ================================ step mode ============================== */
 
+/* test: step mode follows the learner's choices */
 static void step_mode_follows_the_learners_choices(void)
 {
     const char *argv[] = { concdemo_bin(), "race", "--sched=step",
@@ -744,6 +773,7 @@ static void step_mode_follows_the_learners_choices(void)
     ASSERT_STR_HAS(replay, "--sched=replay:2.");
 }
 
+/* test: step mode refuses --json */
 static void step_mode_refuses_json(void)
 {
     concdemo(&out, "race", "--sched=step", "--json", NULL, NULL, NULL);
@@ -753,6 +783,7 @@ static void step_mode_refuses_json(void)
 
 /* ========================= ThreadSanitizer's view ======================== */
 
+/* test: TSan still sees the race under the scheduler */
 static void tsan_still_sees_the_race_under_the_scheduler(void)
 {
     /* The hand-offs between turns must not order the threads' accesses
@@ -763,6 +794,7 @@ static void tsan_still_sees_the_race_under_the_scheduler(void)
     ASSERT_STR_HAS(out.err, "checkout_broken demos/race.c:");
 }
 
+/* test: TSan finds no race in the fixes under the scheduler */
 static void tsan_finds_no_race_in_fixes_under_the_scheduler(void)
 {
     const char *fixes[][3] = { { "race", "--fixed=mutex", "--sched=pct:2" },
@@ -778,63 +810,4 @@ static void tsan_finds_no_race_in_fixes_under_the_scheduler(void)
         snprintf(what, sizeof what, "%s %s", fixes[i][0], fixes[i][1]);
         expect_no_tsan_report(&out, what, 0);
     }
-}
-
-void suite_sched(void)
-{
-    static const suite_test_t tests[] = {
-        { "strategies parse", strategies_parse },
-        { "bad strategies name the bad part", bad_strategies_name_the_bad_part },
-        { "schedule strings round-trip", schedule_strings_round_trip },
-        { "same seed, same run, byte for byte", same_seed_same_run_byte_for_byte },
-        { "different seeds give different schedules",
-          different_seeds_give_different_schedules },
-        { "a failing run replays exactly", a_failing_run_replays_exactly },
-        { "an executor run replays with its workers",
-          an_executor_run_replays_with_its_workers },
-        { "a run without choices says so", a_run_without_choices_says_so },
-        { "broken variants fail under a fixed seed",
-          broken_variants_fail_under_a_fixed_seed },
-        { "explore finds every broken variant",
-          explore_finds_every_broken_variant },
-        { "random schedules find nothing in any fix",
-          random_schedules_find_nothing_in_any_fix },
-        { "hidden bugs are found without latency",
-          hidden_bugs_are_found_without_latency },
-        { "a long schedule is saved and replayed from a file",
-          a_long_schedule_is_saved_and_replayed_from_a_file },
-        { "dfs proves every fix for the small case",
-          dfs_proves_every_fix_for_the_small_case },
-        { "timeout fix without jitter livelocks",
-          timeout_fix_without_jitter_livelocks },
-        { "dfs with no preemptions misses the hidden race",
-          dfs_with_no_preemptions_misses_the_hidden_race },
-        { "explore --json reports counts", explore_json_reports_counts },
-        { "exploration ends a sleep before one due sooner",
-          exploration_ends_a_sleep_before_one_due_sooner },
-        { "a single run keeps sleepers in deadline order",
-          a_single_run_keeps_sleepers_in_deadline_order },
-        { "a poller never starves what it waits for",
-          a_poller_never_starves_what_it_waits_for },
-        { "sleep-based fixes fail explore, with a replay",
-          sleep_fixes_fail_explore_with_a_replay },
-        { "reused threads give the same trace as fresh ones",
-          reused_threads_give_the_same_trace_as_fresh_ones },
-        { "a run past the step bound stops with a message",
-          a_run_past_the_step_bound_stops_with_a_message },
-        { "a schedule naming a missing thread is refused",
-          a_schedule_naming_a_missing_thread_is_refused },
-        { "a schedule naming a blocked thread is refused",
-          a_schedule_naming_a_blocked_thread_is_refused },
-        { "a schedule too short is refused", a_schedule_too_short_is_refused },
-        { "step mode follows the learner's choices",
-          step_mode_follows_the_learners_choices },
-        { "step mode refuses --json", step_mode_refuses_json },
-        { "TSan still sees the race under the scheduler",
-          tsan_still_sees_the_race_under_the_scheduler },
-        { "TSan finds no race in the fixes under the scheduler",
-          tsan_finds_no_race_in_fixes_under_the_scheduler },
-        { NULL, NULL },
-    };
-    add_suite("sched", tests);
 }

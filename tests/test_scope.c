@@ -24,6 +24,8 @@
 #include "../lib/cd_sem.h"
 #include "harness.h"
 
+/* suite: scope; forked */
+
 #define SAFETY_MS 20000
 
 static char *const logbuf = watched_log;
@@ -71,6 +73,7 @@ static void owner_all(void *arg)
     say("closed");
 }
 
+/* test: close awaits every task */
 static void test_close_awaits_every_task(void)
 {
     begin(SAFETY_MS);
@@ -136,6 +139,7 @@ static void owner_fail(void *arg)
     cd_amutex_unlock(&held);
 }
 
+/* test: a failure cancels the rest at their next await */
 static void test_a_failure_cancels_the_rest_at_their_next_await(void)
 {
     begin(SAFETY_MS);
@@ -182,6 +186,7 @@ static void owner_deadline(void *arg)
     say("closed");
 }
 
+/* test: the deadline cancels what is left */
 static void test_the_deadline_cancels_what_is_left(void)
 {
     begin(SAFETY_MS);
@@ -212,6 +217,7 @@ static void owner_quick(void *arg)
     close_ns = cd_now_ns() - t0;
 }
 
+/* test: a scope that finishes first does not wait for its deadline */
 static void test_a_scope_that_finishes_first_does_not_wait_for_its_deadline(void)
 {
     begin(SAFETY_MS);
@@ -298,18 +304,21 @@ static void run_nested(int mode, int depth, int64_t timeout_us)
     end();
 }
 
+/* test: a cancel reaches a scope whose owner is in its close */
 static void test_a_cancel_reaches_a_scope_whose_owner_is_in_its_close(void)
 {
     run_nested(0, 1, 0);
     ASSERT_INT_EQ(close_rc, -EIO);
 }
 
+/* test: a cancel reaches a scope its owner never closes */
 static void test_a_cancel_reaches_a_scope_its_owner_never_closes(void)
 {
     run_nested(1, 1, 0);
     ASSERT_INT_EQ(close_rc, -EIO);
 }
 
+/* test: a deadline reaches three scopes down */
 static void test_a_deadline_reaches_three_scopes_down(void)
 {
     /* 500 ms: time for three scopes to open on a starved machine. */
@@ -350,6 +359,7 @@ static void poster(void *arg)
     cd_sem_post(&go);
 }
 
+/* test: an offloaded function leaves the loop free */
 static void test_an_offloaded_function_leaves_the_loop_free(void)
 {
     cd_exec_t *e;
@@ -365,27 +375,4 @@ static void test_an_offloaded_function_leaves_the_loop_free(void)
     cd_exec_destroy(e); /* joins the pool */
     cd_sem_destroy(&go);
     end();
-}
-
-void suite_scope(void)
-{
-    static const suite_test_t tests[] = {
-        { "close awaits every task", test_close_awaits_every_task },
-        { "a failure cancels the rest at their next await",
-          test_a_failure_cancels_the_rest_at_their_next_await },
-        { "the deadline cancels what is left",
-          test_the_deadline_cancels_what_is_left },
-        { "a scope that finishes first does not wait for its deadline",
-          test_a_scope_that_finishes_first_does_not_wait_for_its_deadline },
-        { "a cancel reaches a scope whose owner is in its close",
-          test_a_cancel_reaches_a_scope_whose_owner_is_in_its_close },
-        { "a cancel reaches a scope its owner never closes",
-          test_a_cancel_reaches_a_scope_its_owner_never_closes },
-        { "a deadline reaches three scopes down",
-          test_a_deadline_reaches_three_scopes_down },
-        { "an offloaded function leaves the loop free",
-          test_an_offloaded_function_leaves_the_loop_free },
-        { NULL, NULL },
-    };
-    add_forked_suite("scope", tests);
 }

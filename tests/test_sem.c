@@ -18,6 +18,8 @@
 #include "../lib/cd_trace.h"
 #include "harness.h"
 
+/* suite: sem; forked */
+
 static cd_sem_t sem;
 
 static const cd_obj_info_t *sem_info(void)
@@ -45,6 +47,7 @@ static void start_taker(cd_thread_t *t, const char *name, taker_t *k)
 
 /* ================================ free runs =============================== */
 
+/* test: the count goes down to 0 and up again */
 static void the_count_goes_down_to_0_and_up_again(void)
 {
     cd_reg_reset();
@@ -64,6 +67,7 @@ static void the_count_goes_down_to_0_and_up_again(void)
     cd_sem_destroy(&sem);
 }
 
+/* test: a timed wait at 0 times out, taking nothing */
 static void a_timed_wait_at_0_times_out_taking_nothing(void)
 {
     cd_reg_reset();
@@ -76,6 +80,7 @@ static void a_timed_wait_at_0_times_out_taking_nothing(void)
     cd_sem_destroy(&sem);
 }
 
+/* test: bad counts are refused */
 static void bad_counts_are_refused(void)
 {
     cd_reg_reset();
@@ -93,6 +98,7 @@ static int one_of_two_done(const cd_snapshot_t *s, int a, int b)
 }
 
 /* Waiters at 0 show blocked on the semaphore; each post lets one go. */
+/* test: a post lets one waiter go */
 static void a_post_lets_one_waiter_go(void)
 {
     cd_thread_t a, b;
@@ -125,6 +131,7 @@ static void a_post_lets_one_waiter_go(void)
 
 /* The run's abort ends a waiter that cd_thread started; the program's own
  * thread gets -ECANCELED from a wait without a timeout. */
+/* test: an aborted waiter ends */
 static void an_aborted_waiter_ends(void)
 {
     cd_thread_t t;
@@ -151,6 +158,7 @@ static void read_after_wait(void *p)
     k->ms = handed_over; /* ordered after the write by the post */
 }
 
+/* test: a post orders the wait that takes it (TSan) */
 static void a_post_orders_the_wait_that_takes_it(void)
 {
     cd_thread_t t;
@@ -166,6 +174,7 @@ static void a_post_orders_the_wait_that_takes_it(void)
     cd_sem_destroy(&sem);
 }
 
+/* test: the trace names the operations */
 static void the_trace_names_the_operations(void)
 {
     cd_reg_reset();
@@ -254,6 +263,7 @@ static int run_buffer(const cd_sched_cfg_t *cfg, char *s, size_t size)
     return aborted ? -1 : sum;
 }
 
+/* test: controlled: producer and consumers end, replay */
 static void controlled_producer_and_consumers_end_and_replay(void)
 {
     cd_sched_cfg_t pct = { .strategy = CD_SCHED_PCT, .depth = 3,
@@ -263,6 +273,7 @@ static void controlled_producer_and_consumers_end_and_replay(void)
 
 /* Nobody posts: the waiter cannot go on and nobody else can run - the
  * scheduler calls the run stuck at once (no cycle: not a deadlock). */
+/* test: controlled: a wait nobody posts ends the run */
 static void controlled_a_wait_nobody_posts_ends_the_run(void)
 {
     cd_sched_cfg_t cfg = { .strategy = CD_SCHED_RANDOM, .seed = 1 };
@@ -273,26 +284,4 @@ static void controlled_a_wait_nobody_posts_ends_the_run(void)
     ASSERT_INT_EQ(cd_reg_aborted(), CD_ABORT_STUCK);
     cd_sched_end();
     cd_sem_destroy(&sem);
-}
-
-void suite_sem(void)
-{
-    static const suite_test_t tests[] = {
-        { "the count goes down to 0 and up again",
-          the_count_goes_down_to_0_and_up_again },
-        { "a timed wait at 0 times out, taking nothing",
-          a_timed_wait_at_0_times_out_taking_nothing },
-        { "bad counts are refused", bad_counts_are_refused },
-        { "a post lets one waiter go", a_post_lets_one_waiter_go },
-        { "an aborted waiter ends", an_aborted_waiter_ends },
-        { "a post orders the wait that takes it (TSan)",
-          a_post_orders_the_wait_that_takes_it },
-        { "the trace names the operations", the_trace_names_the_operations },
-        { "controlled: producer and consumers end, replay",
-          controlled_producer_and_consumers_end_and_replay },
-        { "controlled: a wait nobody posts ends the run",
-          controlled_a_wait_nobody_posts_ends_the_run },
-        { NULL, NULL },
-    };
-    add_forked_suite("sem", tests);
 }

@@ -7,6 +7,8 @@
 
 #include "harness.h"
 
+/* suite: spurious */
+
 #define LIMIT_MS 20000
 #define RUNS 10
 
@@ -17,6 +19,7 @@ static void concdemo(cmd_out_t *o, const char *const args[])
     run_concdemo(o, args, NULL, 60000);
 }
 
+/* test: broken cooks take from an empty rail */
 static void broken_cooks_take_from_an_empty_rail(void)
 {
     child_run_t c = expect_status("spurious", "broken", CD_VIOLATED, LIMIT_MS);
@@ -33,12 +36,14 @@ static void an_empty_take_per_ticket(const child_run_t *c)
     CU_ASSERT_TRUE(fig(c, "takes_from_empty") >= fig(c, "tickets"));
 }
 
+/* test: broken takes from empty on every run */
 static void broken_takes_from_empty_on_every_run(void)
 {
     expect_every_run("spurious", "broken", RUNS, CD_VIOLATED,
                      an_empty_take_per_ticket, LIMIT_MS);
 }
 
+/* test: five cooks: four empty takes per ticket */
 static void more_cooks_more_empty_takes(void)
 {
     /* Five cooks woken for each ticket: four of them find nothing - when
@@ -54,6 +59,7 @@ static void more_cooks_more_empty_takes(void)
     CU_ASSERT_TRUE(fig(&c, "takes_from_empty") >= 4 * 6);
 }
 
+/* test: a single cook gets no wake-up for nothing */
 static void a_single_cook_gets_no_wakeup_for_nothing(void)
 {
     /* One cook: each "order up!" has a ticket for it, and no other cook
@@ -77,15 +83,19 @@ static void fix_holds(const char *fix, int cooks, int tickets)
     }
 }
 
+/* test: while fix holds */
 static void while_fix_holds(void) { fix_holds("while", 0, 0); }
+/* test: two-conds fix holds */
 static void two_conds_fix_holds(void) { fix_holds("two-conds", 0, 0); }
 
+/* test: fixes hold with 8 cooks */
 static void fixes_hold_with_eight_cooks(void)
 {
     fix_holds("while", 8, 50);
     fix_holds("two-conds", 8, 50);
 }
 
+/* test: two-conds wakes cooks only for the till */
 static void two_conds_wakes_cooks_only_for_the_till(void)
 {
     /* With two condition variables a cook wakes only when the till acts:
@@ -108,6 +118,7 @@ static child_run_t controlled(const char *variant, uint64_t seed,
     return run_controlled_forked("spurious", variant, &cfg, p, LIMIT_MS);
 }
 
+/* test: a controlled run repeats itself */
 static void a_controlled_run_repeats_itself(void)
 {
     for (uint64_t seed = 1; seed <= 3; seed++) {
@@ -128,6 +139,7 @@ static void explore_one_cook(const char *a, const char *b)
                                      a, b, NULL });
 }
 
+/* test: explore finds one cook's bug by a spurious wake-up alone */
 static void explore_finds_it_by_a_spurious_wakeup_alone(void)
 {
     static const char *const args[] = { "spurious", "--threads=1",
@@ -159,6 +171,7 @@ static void explore_finds_it_by_a_spurious_wakeup_alone(void)
     ASSERT_STR_HAS(line, " spurious ");
 }
 
+/* test: explore finds two cooks' bug with every strategy */
 static void explore_finds_two_cooks_by_any_strategy(void)
 {
     /* Two cooks need no spurious wake-up: every schedule shows it. */
@@ -173,6 +186,7 @@ static void explore_finds_two_cooks_by_any_strategy(void)
     }
 }
 
+/* test: fixes hold under spurious wake-ups */
 static void fixes_hold_under_spurious_wakeups(void)
 {
     /* One cook: every schedule within the bound, spurious wake-ups
@@ -191,30 +205,4 @@ static void fixes_hold_under_spurious_wakeups(void)
     expect_each_fix_explores_clean("spurious", fixes, three_cooks,
                                    "no violation in 300 schedules", NULL,
                                    60000);
-}
-
-void suite_spurious(void)
-{
-    static const suite_test_t tests[] = {
-        { "broken cooks take from an empty rail",
-          broken_cooks_take_from_an_empty_rail },
-        { "broken takes from empty on every run",
-          broken_takes_from_empty_on_every_run },
-        { "five cooks: four empty takes per ticket", more_cooks_more_empty_takes },
-        { "a single cook gets no wake-up for nothing",
-          a_single_cook_gets_no_wakeup_for_nothing },
-        { "while fix holds", while_fix_holds },
-        { "two-conds fix holds", two_conds_fix_holds },
-        { "fixes hold with 8 cooks", fixes_hold_with_eight_cooks },
-        { "two-conds wakes cooks only for the till",
-          two_conds_wakes_cooks_only_for_the_till },
-        { "a controlled run repeats itself", a_controlled_run_repeats_itself },
-        { "explore finds one cook's bug by a spurious wake-up alone",
-          explore_finds_it_by_a_spurious_wakeup_alone },
-        { "explore finds two cooks' bug with every strategy",
-          explore_finds_two_cooks_by_any_strategy },
-        { "fixes hold under spurious wake-ups", fixes_hold_under_spurious_wakeups },
-        { NULL, NULL },
-    };
-    add_suite("spurious", tests);
 }

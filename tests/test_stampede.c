@@ -14,6 +14,8 @@
 
 #include "harness.h"
 
+/* suite: stampede */
+
 #define LIMIT_MS 20000
 #define CMD_LIMIT_MS 120000 /* a dfs of two workers, in a sanitizer build */
 #define RUNS 5
@@ -46,6 +48,7 @@ static void stampede_of_150(const child_run_t *c)
     ASSERT_INT_EQ(fig(c, "max_queries_at_once"), 150);
 }
 
+/* test: broken queries once per request, on one worker */
 static void broken_queries_once_per_request_on_one_worker(void)
 {
     /* Free: one worker, and the await is the switch. */
@@ -53,6 +56,7 @@ static void broken_queries_once_per_request_on_one_worker(void)
                           stampede_of_150, LIMIT_MS);
 }
 
+/* test: broken even with latency scale 0 */
 static void broken_even_without_latency(void)
 {
     /* Latency 0: the query takes no time, the await still parks. */
@@ -61,6 +65,7 @@ static void broken_even_without_latency(void)
     expect_stampede(&c.r.verdict);
 }
 
+/* test: broken on 2, 3 and 4 workers */
 static void broken_on_several_workers(void)
 {
     for (int w = 2; w <= 4; w++) {
@@ -93,18 +98,21 @@ static void expect_one_query_per_key(const char *fix, int workers)
     }
 }
 
+/* test: keyed: one query per key, keys overlap */
 static void keyed_queries_once_per_key(void)
 {
     expect_one_query_per_key("keyed", 1);
     expect_one_query_per_key("keyed", 2);
 }
 
+/* test: singleflight: one query per key, keys overlap */
 static void singleflight_queries_once_per_key(void)
 {
     expect_one_query_per_key("singleflight", 1);
     expect_one_query_per_key("singleflight", 4);
 }
 
+/* test: explore finds it and its replay repeats it */
 static void explore_finds_it_and_the_replay_repeats_it(void)
 {
     static cmd_out_t again;
@@ -116,6 +124,7 @@ static void explore_finds_it_and_the_replay_repeats_it(void)
                                      CMD_LIMIT_MS);
 }
 
+/* test: fixes hold under explore (pct, dfs) */
 static void fixes_hold_under_explore(void)
 {
     static const char *const fixes[] = { "--fixed=keyed",
@@ -127,6 +136,7 @@ static void fixes_hold_under_explore(void)
 /* On two workers the tasks of one key run on both threads: dfs tries every
  * schedule within one preemption. The fixes hold there; the same search
  * without the fix finds the stampede. */
+/* test: dfs on two workers: fixes hold, broken found */
 static void dfs_on_two_workers_holds_the_fixes_and_finds_broken(void)
 {
     static const char *const fixes[] = { "--fixed=keyed",
@@ -143,6 +153,7 @@ static void dfs_on_two_workers_holds_the_fixes_and_finds_broken(void)
 
 /* The TSan build on two workers: the fixes stay clean (the broken variant
  * is in the tsan suite). */
+/* test: TSan quiet on the fixes on two workers */
 static void tsan_quiet_on_fixes_on_two_workers(void)
 {
     static const char *const fixes[] = { "--fixed=keyed",
@@ -155,27 +166,4 @@ static void tsan_quiet_on_fixes_on_two_workers(void)
         expect_no_tsan_report(&out, fixes[i], 0);
         ASSERT_STR_HAS(out.out, ": HELD");
     }
-}
-
-void suite_stampede(void)
-{
-    static const suite_test_t tests[] = {
-        { "broken queries once per request, on one worker",
-          broken_queries_once_per_request_on_one_worker },
-        { "broken even with latency scale 0", broken_even_without_latency },
-        { "broken on 2, 3 and 4 workers", broken_on_several_workers },
-        { "keyed: one query per key, keys overlap",
-          keyed_queries_once_per_key },
-        { "singleflight: one query per key, keys overlap",
-          singleflight_queries_once_per_key },
-        { "explore finds it and its replay repeats it",
-          explore_finds_it_and_the_replay_repeats_it },
-        { "fixes hold under explore (pct, dfs)", fixes_hold_under_explore },
-        { "dfs on two workers: fixes hold, broken found",
-          dfs_on_two_workers_holds_the_fixes_and_finds_broken },
-        { "TSan quiet on the fixes on two workers",
-          tsan_quiet_on_fixes_on_two_workers },
-        { NULL, NULL },
-    };
-    add_suite("stampede", tests);
 }

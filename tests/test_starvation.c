@@ -9,9 +9,12 @@
 
 #include "harness.h"
 
+/* suite: starvation */
+
 #define LIMIT_MS 20000
 #define RUNS 5
 
+/* test: broken: the writer starves while reads go past */
 static void broken_starves_the_writer(void)
 {
     child_run_t c = expect_status("starvation", "broken", CD_VIOLATED,
@@ -37,6 +40,7 @@ static void broken_starves_the_writer(void)
                    "prefer-reader");
 }
 
+/* test: broken under the scheduler: no trim during the storm */
 static void under_the_scheduler_no_trim_gets_in_during_the_storm(void)
 {
     /* One thread at a time on a virtual clock: the readers' overlap is
@@ -51,12 +55,14 @@ static void under_the_scheduler_no_trim_gets_in_during_the_storm(void)
     ASSERT_INT_EQ(fig(&c, "writes"), fig(&c, "write_quota"));
 }
 
+/* test: broken: starved on every run */
 static void broken_starves_the_writer_every_run(void)
 {
     expect_status_every_run("starvation", "broken", RUNS, CD_VIOLATED,
                             LIMIT_MS);
 }
 
+/* test: broken: starved with the fewest threads and requests */
 static void broken_with_the_fewest_threads_and_requests_starves(void)
 {
     const cd_scenario_t *s = cd_scenario_find("starvation");
@@ -70,6 +76,7 @@ static void broken_with_the_fewest_threads_and_requests_starves(void)
     ASSERT_INT_EQ(c.r.verdict.status, CD_VIOLATED);
 }
 
+/* test: broken: a storm longer than the limit still ends */
 static void broken_run_ends_at_the_hard_timeout(void)
 {
     /* A storm far longer than the limit: the writer is still waiting when
@@ -108,15 +115,18 @@ static void fix_holds_over_runs(const char *fix, const char *policy)
     }
 }
 
+/* test: writer-pref: no read overtakes the waiting writer, every run */
 static void writer_pref_fix_holds(void)
 {
     fix_holds_over_runs("writer-pref", "prefer-writer");
 }
 
+/* test: fair: no read overtakes the waiting writer, every run */
 static void fair_fix_holds(void) { fix_holds_over_runs("fair", "fair"); }
 
 static cmd_out_t out;
 
+/* test: --json shows each thread's share */
 static void json_shows_each_threads_share(void)
 {
     const char *argv[] = { concdemo_bin(), "starvation", "--fixed=fair",
@@ -141,6 +151,7 @@ static void json_shows_each_threads_share(void)
     ASSERT_STR_HAS(out.out, "\"reads_past_writer_per_thread\":");
 }
 
+/* test: the verdict line names the starved wait */
 static void verdict_line_names_the_starved_wait(void)
 {
     const char *argv[] = { concdemo_bin(), "starvation", NULL };
@@ -151,6 +162,7 @@ static void verdict_line_names_the_starved_wait(void)
     ASSERT_STR_HAS(out.out, "(request-1..6: ");
 }
 
+/* test: fewer request threads than 4 is a usage error */
 static void too_few_threads_is_a_usage_error(void)
 {
     const char *argv[] = { concdemo_bin(), "starvation", "--threads", "2",
@@ -160,6 +172,7 @@ static void too_few_threads_is_a_usage_error(void)
     ASSERT_INT_EQ(count_lines(out.err), 1);
 }
 
+/* test: TSan: no report in any variant */
 static void no_tsan_report_in_any_variant(void)
 {
     static const char *const how[] = { NULL, "--fixed=writer-pref",
@@ -180,6 +193,7 @@ static void no_tsan_report_in_any_variant(void)
  * on a starved machine (every CPU busy, the run at the lowest priority)
  * the request threads start late and run in bursts, and the broken lock
  * must still starve the trimmer - in the plain build and under TSan. */
+/* test: broken: starved on a starved machine too (plain, TSan) */
 static void broken_starves_the_writer_on_a_starved_machine(void)
 {
     const char *bins[] = { concdemo_bin(), concdemo_tsan_bin() };
@@ -216,6 +230,7 @@ static void broken_starves_the_writer_on_a_starved_machine(void)
  * requests: reads that go in then did not overtake anything, since no
  * writer waited yet. Only reads past a writer waiting at the lock count,
  * so both fixes hold on every schedule. */
+/* test: fixes hold under exploration without latency */
 static void fixes_hold_under_exploration_without_latency(void)
 {
     static const char *const fixes[] = { "--fixed=writer-pref",
@@ -228,34 +243,4 @@ static void fixes_hold_under_exploration_without_latency(void)
                                        "no violation in 300 schedules", NULL,
                                        120000);
     }
-}
-
-void suite_starvation(void)
-{
-    static const suite_test_t tests[] = {
-        { "broken: the writer starves while reads go past",
-          broken_starves_the_writer },
-        { "broken under the scheduler: no trim during the storm",
-          under_the_scheduler_no_trim_gets_in_during_the_storm },
-        { "broken: starved on every run", broken_starves_the_writer_every_run },
-        { "broken: starved with the fewest threads and requests",
-          broken_with_the_fewest_threads_and_requests_starves },
-        { "broken: a storm longer than the limit still ends",
-          broken_run_ends_at_the_hard_timeout },
-        { "writer-pref: no read overtakes the waiting writer, every run",
-          writer_pref_fix_holds },
-        { "fair: no read overtakes the waiting writer, every run", fair_fix_holds },
-        { "--json shows each thread's share", json_shows_each_threads_share },
-        { "the verdict line names the starved wait",
-          verdict_line_names_the_starved_wait },
-        { "fewer request threads than 4 is a usage error",
-          too_few_threads_is_a_usage_error },
-        { "TSan: no report in any variant", no_tsan_report_in_any_variant },
-        { "broken: starved on a starved machine too (plain, TSan)",
-          broken_starves_the_writer_on_a_starved_machine },
-        { "fixes hold under exploration without latency",
-          fixes_hold_under_exploration_without_latency },
-        { NULL, NULL },
-    };
-    add_suite("starvation", tests);
 }

@@ -18,12 +18,15 @@
 #include "harness.h"
 #include "screen_probe.h"
 
+/* suite: step */
+
 #define LIMIT_MS 60000
 
 static cmd_out_t out, out2;
 
 /* ============================== the keys ================================= */
 
+/* test: keys follow thread ids, without a, h and q */
 static void keys_follow_thread_ids_without_the_command_letters(void)
 {
     CU_ASSERT_EQUAL(cd_step_key(1), '1');
@@ -69,6 +72,7 @@ static void race_ask(void)
     add_choice(12, CD_OP_LOCK, 1, NULL, "demos/race.c", 95);
 }
 
+/* test: keys and lines answer the decision */
 static void keys_and_lines_answer_the_decision(void)
 {
     int id = 0;
@@ -149,6 +153,7 @@ static cd_screen_in_t step_input(void)
     };
 }
 
+/* test: screen: the panel lists each runnable thread, key, next op */
 static void panel_lists_each_runnable_thread_with_key_and_next_op(void)
 {
     race_ask();
@@ -190,6 +195,7 @@ static void panel_lists_each_runnable_thread_with_key_and_next_op(void)
     }
 }
 
+/* test: screen: text frames say how to answer */
 static void panel_in_text_frames_says_how_to_answer(void)
 {
     race_ask();
@@ -206,6 +212,7 @@ static void panel_in_text_frames_says_how_to_answer(void)
     ASSERT_STR_HAS(probe_row_with("YOUR MOVE (step"), "'7' cannot run now");
 }
 
+/* test: screen: a short screen cuts the panel, keeps the Enter row */
 static void a_short_screen_cuts_the_panel_but_keeps_the_enter_row(void)
 {
     /* Twelve runnable threads on the smallest screen: the panel takes
@@ -233,6 +240,7 @@ static void a_short_screen_cuts_the_panel_but_keeps_the_enter_row(void)
     ASSERT_STR_HAS(probe_text, "EVENTS");
 }
 
+/* test: screen: the final frame shows schedule and replay */
 static void final_frame_shows_schedule_and_replay_command(void)
 {
     static cd_verdict_t v;
@@ -273,6 +281,7 @@ static void final_frame_shows_schedule_and_replay_command(void)
 /* The replay command starts with the program as the user ran it, so that
  * pasting it into the same shell runs it: a path as given, quoted when
  * the shell needs it; a bare name (found on PATH) as "concdemo". */
+/* test: the replay command names the program as it was run */
 static void replay_command_names_the_program_as_it_was_run(void)
 {
     static cd_run_result_t r;
@@ -374,6 +383,7 @@ static int mailbox_child(void)
     return 0;
 }
 
+/* test: mailbox: each decision goes to the view and back */
 static void mailbox_hands_each_decision_to_the_view_and_back(void)
 {
     CU_ASSERT_TRUE(passes_in_child("mailbox_child", mailbox_child, LIMIT_MS));
@@ -409,6 +419,7 @@ static int ran_last_at(const char *frames, int n)
     return 0;
 }
 
+/* test: --view=text: the answers imply the schedule; it replays */
 static void scripted_text_view_plays_the_schedule_its_answers_imply(void)
 {
     char sched[512], verdict[1024], replay[1024], err[128];
@@ -471,6 +482,7 @@ static void scripted_text_view_plays_the_schedule_its_answers_imply(void)
     ASSERT_STR_HAS(out2.out, replayed);
 }
 
+/* test: --view=text: a thread that cannot run is refused */
 static void scripted_text_view_refuses_a_thread_that_cannot_run(void)
 {
     /* At the first decision only main and checkout-1 can run. */
@@ -486,6 +498,7 @@ static void scripted_text_view_refuses_a_thread_that_cannot_run(void)
     CU_ASSERT_TRUE(strncmp(sched, "2.", 2) == 0 || strncmp(sched, "2*", 2) == 0);
 }
 
+/* test: --view=text: q stops a step run where it stands */
 static void quitting_a_step_run_stops_it_where_it_stands(void)
 {
     /* Two transfers that would deadlock if auto played on: q must stop
@@ -503,6 +516,7 @@ static void quitting_a_step_run_stops_it_where_it_stands(void)
 /* The mailbox's lock is taken inside the scheduler, where ThreadSanitizer
  * ignores synchronisation: answering the learner must neither add a
  * report to a fixed variant nor hide the broken race. */
+/* test: --view=text under TSan: stepping adds and hides no report */
 static void stepping_in_the_view_adds_and_hides_no_tsan_report(void)
 {
     require_tsan_bin();
@@ -524,6 +538,7 @@ static void stepping_in_the_view_adds_and_hides_no_tsan_report(void)
     ASSERT_INT_EQ(out.exit_code, 66);
 }
 
+/* test: --view: step mode needs a terminal too */
 static void step_mode_under_the_terminal_view_needs_a_terminal(void)
 {
     const char *argv[] = { concdemo_bin(), "race", "--sched=step", "--view",
@@ -535,6 +550,7 @@ static void step_mode_under_the_terminal_view_needs_a_terminal(void)
 
 /* A waiter on a condition variable that may go on (signalled, or woken
  * for nothing under --spurious) leaves its wait: nothing is "free". */
+/* test: screen: a condvar's waiter wakes (not: free now) */
 static void panel_says_a_condvar_waiter_wakes(void)
 {
     race_ask();
@@ -558,40 +574,4 @@ static void panel_says_a_condvar_waiter_wakes(void)
     ask.choice[2].obj = 1;
     probe_render(&in, 80, 24);
     ASSERT_STR_HAS(probe_row_with("[d] auditor"), "lock shop-lock (free now)");
-}
-
-void suite_step(void)
-{
-    static const suite_test_t tests[] = {
-        { "keys follow thread ids, without a, h and q",
-          keys_follow_thread_ids_without_the_command_letters },
-        { "keys and lines answer the decision",
-          keys_and_lines_answer_the_decision },
-        { "screen: the panel lists each runnable thread, key, next op",
-          panel_lists_each_runnable_thread_with_key_and_next_op },
-        { "screen: a condvar's waiter wakes (not: free now)",
-          panel_says_a_condvar_waiter_wakes },
-        { "screen: text frames say how to answer",
-          panel_in_text_frames_says_how_to_answer },
-        { "screen: a short screen cuts the panel, keeps the Enter row",
-          a_short_screen_cuts_the_panel_but_keeps_the_enter_row },
-        { "screen: the final frame shows schedule and replay",
-          final_frame_shows_schedule_and_replay_command },
-        { "the replay command names the program as it was run",
-          replay_command_names_the_program_as_it_was_run },
-        { "mailbox: each decision goes to the view and back",
-          mailbox_hands_each_decision_to_the_view_and_back },
-        { "--view=text: the answers imply the schedule; it replays",
-          scripted_text_view_plays_the_schedule_its_answers_imply },
-        { "--view=text: a thread that cannot run is refused",
-          scripted_text_view_refuses_a_thread_that_cannot_run },
-        { "--view=text: q stops a step run where it stands",
-          quitting_a_step_run_stops_it_where_it_stands },
-        { "--view=text under TSan: stepping adds and hides no report",
-          stepping_in_the_view_adds_and_hides_no_tsan_report },
-        { "--view: step mode needs a terminal too",
-          step_mode_under_the_terminal_view_needs_a_terminal },
-        { NULL, NULL },
-    };
-    add_suite("step", tests);
 }

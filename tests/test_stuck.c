@@ -30,6 +30,8 @@
 #include "../lib/cd_waitfor.h"
 #include "harness.h"
 
+/* suite: stuck */
+
 /* The run's own limit: well above the time a stuck run takes to be found,
  * and under the forked test's limit, so that a run that is never found
  * stuck ends as TIMEOUT and fails its test by its verdict. */
@@ -100,6 +102,7 @@ static cd_snapshot_t *silent_channel(void)
     return s;
 }
 
+/* test: a silent channel is stuck, and says who waits for what */
 static void silent_channel_is_stuck_and_says_who_waits_for_what(void)
 {
     cd_snapshot_t *s = silent_channel();
@@ -141,6 +144,7 @@ static cd_snapshot_t *lost_signal(void)
     return s;
 }
 
+/* test: a condvar waiter is stuck unless a wake-up is pending */
 static void a_condvar_waiter_is_stuck_unless_a_wakeup_is_pending(void)
 {
     cd_snapshot_t *s = lost_signal();
@@ -179,6 +183,7 @@ static void a_condvar_waiter_is_stuck_unless_a_wakeup_is_pending(void)
     free(s);
 }
 
+/* test: a signal lost before the wait is named */
 static void a_signal_lost_before_the_wait_is_named(void)
 {
     cd_snapshot_t *s = lost_signal();
@@ -211,6 +216,7 @@ static void a_signal_lost_before_the_wait_is_named(void)
 }
 
 /* What could still move the run makes it not stuck. */
+/* test: anything that could move makes it not stuck */
 static void anything_that_could_move_makes_it_not_stuck(void)
 {
     cd_snapshot_t *s = silent_channel();
@@ -249,6 +255,7 @@ static void anything_that_could_move_makes_it_not_stuck(void)
 
 /* Each kind says when its waiter could go; a kind the check does not know
  * always could, so that it never makes a false STUCK. */
+/* test: each kind says when its waiter could go */
 static void each_kind_says_when_its_waiter_could_go(void)
 {
     cd_snapshot_t *s = new_snap();
@@ -298,6 +305,7 @@ static void each_kind_says_when_its_waiter_could_go(void)
     free(s);
 }
 
+/* test: the description names owners and counts the rest */
 static void description_names_owners_and_counts_the_rest(void)
 {
     cd_snapshot_t *s = new_snap();
@@ -328,6 +336,7 @@ static void description_names_owners_and_counts_the_rest(void)
     free(s);
 }
 
+/* test: STUCK and LIVELOCK are verdicts that exit 1 */
 static void stuck_and_livelock_are_verdicts_that_exit_1(void)
 {
     CU_ASSERT_STRING_EQUAL(cd_status_name(CD_STUCK), "STUCK");
@@ -610,6 +619,7 @@ static void assert_stuck(const cd_run_result_t *r, const char *waits)
 static const char silent_waits[] =
     "rx-1 waits on channel jobs; rx-2 waits on channel jobs; main joins rx-1";
 
+/* forked test: a free run on a silent channel ends STUCK */
 static void free_run_on_a_silent_channel_ends_stuck(void)
 {
     const cd_run_result_t *r = run_variant(SILENT, NULL);
@@ -643,6 +653,7 @@ static void free_run_on_a_silent_channel_ends_stuck(void)
     free(text);
 }
 
+/* forked test: a controlled run on a silent channel ends STUCK */
 static void controlled_run_on_a_silent_channel_ends_stuck(void)
 {
     for (int seed = 1; seed <= 5; seed++) {
@@ -652,6 +663,7 @@ static void controlled_run_on_a_silent_channel_ends_stuck(void)
 }
 
 /* A join on a thread that is itself stuck is named, at every level. */
+/* forked test: joins on stuck threads are named */
 static void joins_on_stuck_threads_are_named(void)
 {
     static const char want[] =
@@ -662,6 +674,7 @@ static void joins_on_stuck_threads_are_named(void)
 }
 
 /* No cycle, but no way out: the lock's owner waits on a channel forever. */
+/* forked test: a lock held across an endless wait is stuck */
 static void lock_held_across_an_endless_wait_is_stuck(void)
 {
     static const char want[] =
@@ -674,6 +687,7 @@ static void lock_held_across_an_endless_wait_is_stuck(void)
 
 /* A sender that sleeps first is slow, not stuck (a latency is sleeping);
  * the same sender leaving without a word is. */
+/* forked test: a slow sender is not stuck, a missing one is */
 static void a_slow_sender_is_not_stuck_a_missing_one_is(void)
 {
     cd_sched_cfg_t cfg = seeded(2);
@@ -690,6 +704,7 @@ static void a_slow_sender_is_not_stuck_a_missing_one_is(void)
  * every thread of the run is often blocked at once (a joiner, a sleeper
  * just woken, a waiter handed a lock): the runs must still hold, several
  * times each, and their broken twins must still be found. */
+/* forked test: a loaded machine makes no false STUCK */
 static void a_loaded_machine_makes_no_false_stuck(void)
 {
     pid_t loops[64];
@@ -719,6 +734,7 @@ static void a_loaded_machine_makes_no_false_stuck(void)
  * main thread now shown blocked on its join. (Each run in a child of its
  * own that may exit with TSan's code: the deadlock's lock-order inversion
  * is the point of the scenario.) */
+/* test: a cycle is still a DEADLOCK */
 static void a_cycle_is_still_a_deadlock(void)
 {
     const cd_scenario_t *s = cd_scenario_find("deadlock");
@@ -758,6 +774,7 @@ static void a_cycle_is_still_a_deadlock(void)
 
 /* The live view's text frames: the stuck block, the waiting threads, the
  * verdict. */
+/* forked test: --view=text shows the stuck run */
 static void view_text_shows_the_stuck_run(void)
 {
     cd_run_opts_t o = { .params = stuck_scenario.defaults,
@@ -781,38 +798,3 @@ static void view_text_shows_the_stuck_run(void)
 }
 
 /* ================================ suite ================================== */
-
-void suite_stuck(void)
-{
-    CU_pSuite s = CU_add_suite("stuck", NULL, NULL);
-    CU_add_test(s, "a silent channel is stuck, and says who waits for what",
-                silent_channel_is_stuck_and_says_who_waits_for_what);
-    CU_add_test(s, "a condvar waiter is stuck unless a wake-up is pending",
-                a_condvar_waiter_is_stuck_unless_a_wakeup_is_pending);
-    CU_add_test(s, "a signal lost before the wait is named",
-                a_signal_lost_before_the_wait_is_named);
-    CU_add_test(s, "anything that could move makes it not stuck",
-                anything_that_could_move_makes_it_not_stuck);
-    CU_add_test(s, "each kind says when its waiter could go",
-                each_kind_says_when_its_waiter_could_go);
-    CU_add_test(s, "the description names owners and counts the rest",
-                description_names_owners_and_counts_the_rest);
-    CU_add_test(s, "STUCK and LIVELOCK are verdicts that exit 1",
-                stuck_and_livelock_are_verdicts_that_exit_1);
-    add_forked_test(s, "a free run on a silent channel ends STUCK",
-                    free_run_on_a_silent_channel_ends_stuck);
-    add_forked_test(s, "a controlled run on a silent channel ends STUCK",
-                    controlled_run_on_a_silent_channel_ends_stuck);
-    add_forked_test(s, "joins on stuck threads are named",
-                    joins_on_stuck_threads_are_named);
-    add_forked_test(s, "a lock held across an endless wait is stuck",
-                    lock_held_across_an_endless_wait_is_stuck);
-    add_forked_test(s, "a slow sender is not stuck, a missing one is",
-                    a_slow_sender_is_not_stuck_a_missing_one_is);
-    add_forked_test(s, "a loaded machine makes no false STUCK",
-                    a_loaded_machine_makes_no_false_stuck);
-    CU_add_test(s, "a cycle is still a DEADLOCK",
-                a_cycle_is_still_a_deadlock);
-    add_forked_test(s, "--view=text shows the stuck run",
-                    view_text_shows_the_stuck_run);
-}

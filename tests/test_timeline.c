@@ -19,6 +19,8 @@
 #include "../lib/cd_trace.h"
 #include "harness.h"
 
+/* suite: timeline */
+
 /* Under a TSan build a broken run's report exits 1, as its verdict does:
  * the pictures are what these tests look at. */
 #define TSAN_EXIT_1 "TSAN_OPTIONS=halt_on_error=0 exitcode=1"
@@ -199,6 +201,7 @@ static void expect_pictures(drawn_t *d, const char *status)
 
 /* ================================ the runs =============================== */
 
+/* test: the race is drawn with its verdict */
 static void test_the_race_is_drawn_with_its_verdict(void)
 {
     const char *args[] = { "race", NULL };
@@ -211,6 +214,7 @@ static void test_the_race_is_drawn_with_its_verdict(void)
     drawn_free(&d);
 }
 
+/* test: the deadlock cycle is drawn in red */
 static void test_the_deadlock_cycle_is_drawn_in_red(void)
 {
     const char *args[] = { "deadlock", NULL };
@@ -227,6 +231,7 @@ static void test_the_deadlock_cycle_is_drawn_in_red(void)
     drawn_free(&d);
 }
 
+/* test: a fixed run is drawn without red */
 static void test_a_fixed_run_is_drawn_without_red(void)
 {
     const char *args[] = { "race", "--fixed=mutex", NULL };
@@ -241,6 +246,7 @@ static void test_a_fixed_run_is_drawn_without_red(void)
     drawn_free(&d);
 }
 
+/* test: a controlled deadlock gets a tail for its endless waits */
 static void test_a_controlled_deadlock_gets_a_tail_for_its_endless_waits(void)
 {
     const char *args[] = { "philosophers", "--sched=pct:3", NULL };
@@ -256,6 +262,7 @@ static void test_a_controlled_deadlock_gets_a_tail_for_its_endless_waits(void)
  * and are well-formed whatever the primitives (channels, condition
  * variables, semaphores, rwlocks, tasks). Not one whose instances are
  * processes (db-race): no controlled run schedules those. */
+/* test: every scenario is drawn */
 static void test_every_scenario_is_drawn(void)
 {
     int n;
@@ -281,6 +288,7 @@ static void test_every_scenario_is_drawn(void)
     }
 }
 
+/* test: explore draws the schedule it found */
 static void test_explore_draws_the_schedule_it_found(void)
 {
     const char *args[] = { "explore", "deadlock", "--runs", "200", NULL };
@@ -322,6 +330,7 @@ static void test_explore_draws_the_schedule_it_found(void)
 
 /* A schedule with no choice open (every step had one thread to run) is
  * drawn too, and explore without the flags replays nothing. */
+/* test: explore draws a schedule without choices */
 static void test_explore_draws_a_schedule_without_choices(void)
 {
     char svg[160];
@@ -343,6 +352,7 @@ static void test_explore_draws_a_schedule_without_choices(void)
     ASSERT_INT_EQ((long long)strlen(out.err), 0);
 }
 
+/* test: a file that cannot be written is one line and exit 2 */
 static void test_a_file_that_cannot_be_written_is_one_line_and_exit_2(void)
 {
     const char *args[] = { "race", "--timeline",
@@ -365,6 +375,7 @@ static void test_a_file_that_cannot_be_written_is_one_line_and_exit_2(void)
 
 /* A lock taken at once may one day leave no "acquired" event of its own
  * (a cheaper trace): the hold is read from the request and the unlock. */
+/* test: a hold without an acquired event is still a hold */
 static void test_a_hold_without_an_acquired_event_is_still_a_hold(void)
 {
     cd_reg_reset();
@@ -403,29 +414,4 @@ static void test_a_hold_without_an_acquired_event_is_still_a_hold(void)
     cd_spans_free(&s);
     cd_reg_set_trace(0);
     cd_reg_reset();
-}
-
-void suite_timeline(void)
-{
-    static const suite_test_t tests[] = {
-        { "a hold without an acquired event is still a hold",
-          test_a_hold_without_an_acquired_event_is_still_a_hold },
-        { "the race is drawn with its verdict",
-          test_the_race_is_drawn_with_its_verdict },
-        { "the deadlock cycle is drawn in red",
-          test_the_deadlock_cycle_is_drawn_in_red },
-        { "a fixed run is drawn without red",
-          test_a_fixed_run_is_drawn_without_red },
-        { "a controlled deadlock gets a tail for its endless waits",
-          test_a_controlled_deadlock_gets_a_tail_for_its_endless_waits },
-        { "explore draws the schedule it found",
-          test_explore_draws_the_schedule_it_found },
-        { "explore draws a schedule without choices",
-          test_explore_draws_a_schedule_without_choices },
-        { "a file that cannot be written is one line and exit 2",
-          test_a_file_that_cannot_be_written_is_one_line_and_exit_2 },
-        { "every scenario is drawn", test_every_scenario_is_drawn },
-        { NULL, NULL },
-    };
-    add_suite("timeline", tests);
 }

@@ -26,6 +26,8 @@
 
 #include "harness.h"
 
+/* suite: tsan */
+
 #define LIMIT_MS 60000
 
 static cmd_out_t out;
@@ -94,11 +96,13 @@ static void expect_deadlock_reported(const char *scenario)
     ASSERT_STR_HAS(out.out, "DEADLOCK");
 }
 
+/* test: the TSan binary was built */
 static void tsan_binary_exists(void)
 {
     require_tsan_bin();
 }
 
+/* test: broken race: data-race report naming the lines */
 static void broken_race_gets_a_data_race_report_naming_the_lines(void)
 {
     /* The report points into checkout_broken: the status read and write. */
@@ -114,12 +118,18 @@ static void expect_clean(const char *scenario, const char *fix)
     ASSERT_STR_HAS(out.out, ": HELD");
 }
 
+/* test: race --fixed=mutex: no report */
 static void race_mutex_is_clean(void) { expect_clean("race", "--fixed=mutex"); }
+/* test: race --fixed=keyed: no report */
 static void race_keyed_is_clean(void) { expect_clean("race", "--fixed=keyed"); }
+/* test: race --fixed=cas: no report */
 static void race_cas_is_clean(void) { expect_clean("race", "--fixed=cas"); }
+/* test: deadlock --fixed=ordering: no report */
 static void deadlock_ordering_is_clean(void) { expect_clean("deadlock", "--fixed=ordering"); }
+/* test: deadlock --fixed=timeout: no report */
 static void deadlock_timeout_is_clean(void) { expect_clean("deadlock", "--fixed=timeout"); }
 
+/* test: broken publication: data-race report on the session */
 static void broken_publication_gets_a_data_race_report_on_the_session(void)
 {
     /* The flag is an atomic, so the race TSan sees is on the record it
@@ -129,12 +139,16 @@ static void broken_publication_gets_a_data_race_report_on_the_session(void)
                      "await_broken demos/publication.c:");
 }
 
+/* test: publication --fixed=release-acquire: no report */
 static void publication_release_acquire_is_clean(void)
 {
     expect_clean("publication", "--fixed=release-acquire");
 }
+/* test: publication --fixed=mutex: no report */
 static void publication_mutex_is_clean(void) { expect_clean("publication", "--fixed=mutex"); }
+/* test: livelock --fixed=ordering: no report */
 static void livelock_ordering_is_clean(void) { expect_clean("livelock", "--fixed=ordering"); }
+/* test: livelock --fixed=backoff: no report */
 static void livelock_backoff_is_clean(void) { expect_clean("livelock", "--fixed=backoff"); }
 
 /* The webhook's fixes on three workers, where each event's deliveries run
@@ -152,18 +166,21 @@ static void expect_webhook_clean(const char *fix)
     ASSERT_STR_HAS(out.out, ": HELD");
 }
 
+/* test: webhook --fixed=keyed: no report, one and three workers */
 static void webhook_keyed_is_clean(void)
 {
     expect_clean("webhook", "--fixed=keyed");
     expect_webhook_clean("--fixed=keyed");
 }
 
+/* test: webhook --fixed=idempotency: no report, one and three workers */
 static void webhook_idempotency_is_clean(void)
 {
     expect_clean("webhook", "--fixed=idempotency");
     expect_webhook_clean("--fixed=idempotency");
 }
 
+/* test: broken livelock: no report, concdemo's LIVELOCK */
 static void broken_livelock_is_concdemos_to_report(void)
 {
     /* Nothing races and no lock waits for another (the second lock is
@@ -172,6 +189,7 @@ static void broken_livelock_is_concdemos_to_report(void)
     expect_broken_unreported("livelock", NULL, ": LIVELOCK");
 }
 
+/* test: broken deadlock is still detected under TSan */
 static void broken_deadlock_is_still_detected_under_tsan(void)
 {
     /* TSan learns a lock order only when the second lock is really taken,
@@ -180,11 +198,16 @@ static void broken_deadlock_is_still_detected_under_tsan(void)
     expect_deadlock_reported("deadlock");
 }
 
+/* test: lost-wakeup --fixed=state: no report */
 static void lost_wakeup_state_is_clean(void) { expect_clean("lost-wakeup", "--fixed=state"); }
+/* test: lost-wakeup --fixed=sem: no report */
 static void lost_wakeup_sem_is_clean(void) { expect_clean("lost-wakeup", "--fixed=sem"); }
+/* test: spurious --fixed=while: no report */
 static void spurious_while_is_clean(void) { expect_clean("spurious", "--fixed=while"); }
+/* test: spurious --fixed=two-conds: no report */
 static void spurious_two_conds_is_clean(void) { expect_clean("spurious", "--fixed=two-conds"); }
 
+/* test: broken lost-wakeup is stuck under TSan, no report */
 static void broken_lost_wakeup_is_stuck_under_tsan(void)
 {
     /* A lost wake-up is no data race: TSan has nothing to say, and the
@@ -193,6 +216,7 @@ static void broken_lost_wakeup_is_stuck_under_tsan(void)
     ASSERT_STR_HAS(out.out, "before anyone waited (a lost wake-up)");
 }
 
+/* test: broken spurious: violated, and no data race for TSan */
 static void broken_spurious_is_no_data_race(void)
 {
     /* The cooks read and write the rail under its lock: TSan sees no race,
@@ -200,6 +224,7 @@ static void broken_spurious_is_no_data_race(void)
     expect_broken_unreported("spurious", NULL, "spurious [broken]: VIOLATED");
 }
 
+/* test: broken stampede: violated, and no data race for TSan */
 static void broken_stampede_is_no_data_race(void)
 {
     /* On one worker every access is on one thread; on two, the cache is
@@ -212,9 +237,12 @@ static void broken_stampede_is_no_data_race(void)
     }
 }
 
+/* test: stampede --fixed=keyed: no report */
 static void stampede_keyed_is_clean(void) { expect_clean("stampede", "--fixed=keyed"); }
+/* test: stampede --fixed=singleflight: no report */
 static void stampede_singleflight_is_clean(void) { expect_clean("stampede", "--fixed=singleflight"); }
 
+/* test: broken order-violation: data-race report naming the lines */
 static void broken_order_violation_gets_a_data_race_report(void)
 {
     /* The handler's read of the connection and start-up's store of it:
@@ -225,12 +253,18 @@ static void broken_order_violation_gets_a_data_race_report(void)
     ASSERT_STR_HAS(out.out, ": VIOLATED");
 }
 
+/* test: order-violation --fixed=cond: no report */
 static void order_cond_is_clean(void) { expect_clean("order-violation", "--fixed=cond"); }
+/* test: order-violation --fixed=join: no report */
 static void order_join_is_clean(void) { expect_clean("order-violation", "--fixed=join"); }
+/* test: order-violation --fixed=once: no report */
 static void order_once_is_clean(void) { expect_clean("order-violation", "--fixed=once"); }
+/* test: philosophers --fixed=ordering: no report */
 static void philosophers_ordering_is_clean(void) { expect_clean("philosophers", "--fixed=ordering"); }
+/* test: philosophers --fixed=timeout: no report */
 static void philosophers_timeout_is_clean(void) { expect_clean("philosophers", "--fixed=timeout"); }
 
+/* test: broken philosophers are still detected under TSan */
 static void broken_philosophers_are_still_detected_under_tsan(void)
 {
     /* As with the ABBA: the ring never completes a second lock, so TSan
@@ -241,6 +275,7 @@ static void broken_philosophers_are_still_detected_under_tsan(void)
     CU_ASSERT_PTR_NULL(strstr(out.err, "data race"));
 }
 
+/* test: philosophers --fixed=waiter: no report (one suppressed) */
 static void philosophers_waiter_is_clean(void)
 {
     /* TSan's lock-order graph would report the ring of forks, which the
@@ -249,12 +284,18 @@ static void philosophers_waiter_is_clean(void)
     expect_clean("philosophers", "--fixed=waiter");
 }
 
+/* test: inventory --fixed=keyed: no report */
 static void inventory_keyed_is_clean(void) { expect_clean("inventory", "--fixed=keyed"); }
+/* test: inventory --fixed=reserve: no report */
 static void inventory_reserve_is_clean(void) { expect_clean("inventory", "--fixed=reserve"); }
+/* test: chat --fixed=outbox: no report */
 static void chat_outbox_is_clean(void) { expect_clean("chat", "--fixed=outbox"); }
+/* test: orphans --fixed=scope: no report */
 static void orphans_scope_is_clean(void) { expect_clean("orphans", "--fixed=scope"); }
+/* test: offload --fixed=offload: no report */
 static void offload_offload_is_clean(void) { expect_clean("offload", "--fixed=offload"); }
 
+/* test: broken inventory: oversold, and no data race for TSan */
 static void broken_inventory_is_no_data_race(void)
 {
     /* The stock is an atomic counter: each check and each decrement is one
@@ -268,6 +309,7 @@ static void broken_inventory_is_no_data_race(void)
     }
 }
 
+/* test: broken counter: data-race report on the count */
 static void broken_counter_gets_a_data_race_report_on_the_count(void)
 {
     run_tsan("counter", NULL);
@@ -276,21 +318,30 @@ static void broken_counter_gets_a_data_race_report_on_the_count(void)
     ASSERT_INT_EQ(out.exit_code, 66);
 }
 
+/* test: counter --fixed=mutex: no report */
 static void counter_mutex_is_clean(void) { expect_clean("counter", "--fixed=mutex"); }
+/* test: counter --fixed=actor: no report */
 static void counter_actor_is_clean(void) { expect_clean("counter", "--fixed=actor"); }
+/* test: counter --fixed=atomic: no report */
 static void counter_atomic_is_clean(void) { expect_clean("counter", "--fixed=atomic"); }
 
+/* test: broken broadcast: violated, and no data race for TSan */
 static void broken_broadcast_is_no_data_race(void)
 {
     expect_broken_unreported("broadcast", NULL, "broadcast [broken]: VIOLATED");
 }
 
+/* test: broadcast --fixed=bounded: no report */
 static void broadcast_bounded_is_clean(void) { expect_clean("broadcast", "--fixed=bounded"); }
 
+/* test: db-race --fixed=cas: no report */
 static void db_race_cas_is_clean(void) { expect_clean("db-race", "--fixed=cas"); }
+/* test: db-race --fixed=tx: no report */
 static void db_race_tx_is_clean(void) { expect_clean("db-race", "--fixed=tx"); }
+/* test: db-race --fixed=unique: no report */
 static void db_race_unique_is_clean(void) { expect_clean("db-race", "--fixed=unique"); }
 
+/* test: broken db-race and local-mutex: violated, nothing for TSan */
 static void broken_db_race_is_invisible_to_tsan(void)
 {
     /* The race is between processes, through the database: no memory
@@ -310,8 +361,10 @@ static void broken_db_race_is_invisible_to_tsan(void)
     }
 }
 
+/* test: holdtime --fixed=copy-out: no report */
 static void holdtime_copy_out_is_clean(void) { expect_clean("holdtime", "--fixed=copy-out"); }
 
+/* test: holdtime broken and no-check: violated, no data race for TSan */
 static void holdtime_broken_and_no_check_are_no_data_race(void)
 {
     /* no-check under the controlled scheduler: in a free run on a starved
@@ -331,84 +384,4 @@ static void holdtime_broken_and_no_check_are_no_data_race(void)
         ASSERT_STR_HAS(out.out, ": VIOLATED");
         ASSERT_STR_HAS(out.out, why[i]);
     }
-}
-
-void suite_tsan(void)
-{
-    static const suite_test_t tests[] = {
-        { "the TSan binary was built", tsan_binary_exists },
-        { "broken race: data-race report naming the lines",
-          broken_race_gets_a_data_race_report_naming_the_lines },
-        { "race --fixed=mutex: no report", race_mutex_is_clean },
-        { "race --fixed=keyed: no report", race_keyed_is_clean },
-        { "race --fixed=cas: no report", race_cas_is_clean },
-        { "deadlock --fixed=ordering: no report", deadlock_ordering_is_clean },
-        { "deadlock --fixed=timeout: no report", deadlock_timeout_is_clean },
-        { "broken deadlock is still detected under TSan",
-          broken_deadlock_is_still_detected_under_tsan },
-        { "lost-wakeup --fixed=state: no report", lost_wakeup_state_is_clean },
-        { "lost-wakeup --fixed=sem: no report", lost_wakeup_sem_is_clean },
-        { "spurious --fixed=while: no report", spurious_while_is_clean },
-        { "spurious --fixed=two-conds: no report", spurious_two_conds_is_clean },
-        { "broken lost-wakeup is stuck under TSan, no report",
-          broken_lost_wakeup_is_stuck_under_tsan },
-        { "broken spurious: violated, and no data race for TSan",
-          broken_spurious_is_no_data_race },
-        { "broken order-violation: data-race report naming the lines",
-          broken_order_violation_gets_a_data_race_report },
-        { "order-violation --fixed=cond: no report", order_cond_is_clean },
-        { "order-violation --fixed=join: no report", order_join_is_clean },
-        { "order-violation --fixed=once: no report", order_once_is_clean },
-        { "philosophers --fixed=ordering: no report",
-          philosophers_ordering_is_clean },
-        { "philosophers --fixed=timeout: no report",
-          philosophers_timeout_is_clean },
-        { "broken philosophers are still detected under TSan",
-          broken_philosophers_are_still_detected_under_tsan },
-        { "philosophers --fixed=waiter: no report (one suppressed)",
-          philosophers_waiter_is_clean },
-        { "broken publication: data-race report on the session",
-          broken_publication_gets_a_data_race_report_on_the_session },
-        { "publication --fixed=release-acquire: no report",
-          publication_release_acquire_is_clean },
-        { "publication --fixed=mutex: no report", publication_mutex_is_clean },
-        { "livelock --fixed=ordering: no report", livelock_ordering_is_clean },
-        { "livelock --fixed=backoff: no report", livelock_backoff_is_clean },
-        { "broken livelock: no report, concdemo's LIVELOCK",
-          broken_livelock_is_concdemos_to_report },
-        { "broken stampede: violated, and no data race for TSan",
-          broken_stampede_is_no_data_race },
-        { "stampede --fixed=keyed: no report", stampede_keyed_is_clean },
-        { "stampede --fixed=singleflight: no report",
-          stampede_singleflight_is_clean },
-        { "webhook --fixed=keyed: no report, one and three workers",
-          webhook_keyed_is_clean },
-        { "webhook --fixed=idempotency: no report, one and three workers",
-          webhook_idempotency_is_clean },
-        { "inventory --fixed=keyed: no report", inventory_keyed_is_clean },
-        { "inventory --fixed=reserve: no report", inventory_reserve_is_clean },
-        { "broken inventory: oversold, and no data race for TSan",
-          broken_inventory_is_no_data_race },
-        { "broken counter: data-race report on the count",
-          broken_counter_gets_a_data_race_report_on_the_count },
-        { "counter --fixed=mutex: no report", counter_mutex_is_clean },
-        { "counter --fixed=actor: no report", counter_actor_is_clean },
-        { "counter --fixed=atomic: no report", counter_atomic_is_clean },
-        { "broken broadcast: violated, and no data race for TSan",
-          broken_broadcast_is_no_data_race },
-        { "broadcast --fixed=bounded: no report", broadcast_bounded_is_clean },
-        { "db-race --fixed=cas: no report", db_race_cas_is_clean },
-        { "db-race --fixed=tx: no report", db_race_tx_is_clean },
-        { "db-race --fixed=unique: no report", db_race_unique_is_clean },
-        { "broken db-race and local-mutex: violated, nothing for TSan",
-          broken_db_race_is_invisible_to_tsan },
-        { "holdtime --fixed=copy-out: no report", holdtime_copy_out_is_clean },
-        { "holdtime broken and no-check: violated, no data race for TSan",
-          holdtime_broken_and_no_check_are_no_data_race },
-        { "chat --fixed=outbox: no report", chat_outbox_is_clean },
-        { "orphans --fixed=scope: no report", orphans_scope_is_clean },
-        { "offload --fixed=offload: no report", offload_offload_is_clean },
-        { NULL, NULL },
-    };
-    add_suite("tsan", tests);
 }

@@ -22,6 +22,8 @@
 #include "harness.h"
 #include "screen_probe.h"
 
+/* suite: view; after each test: stop_tmux */
+
 #define LIMIT_MS 30000
 /* How long a tmux test waits for what it expects: generous, for the
  * sanitizer builds on a busy two-core machine. */
@@ -122,6 +124,7 @@ static int style_of(const char *needle)
 
 /* ============================== screen model ============================= */
 
+/* test: screen: a blocked thread shows the lock it waits for */
 static void blocked_thread_shows_the_lock_it_waits_for(void)
 {
     abba();
@@ -137,6 +140,7 @@ static void blocked_thread_shows_the_lock_it_waits_for(void)
     ASSERT_INT_EQ(style_of("transfer-1"), CD_S_NORMAL);
 }
 
+/* test: screen: the holder is the owner, with its waiter */
 static void holder_is_shown_as_the_owner_with_its_waiter(void)
 {
     abba();
@@ -148,6 +152,7 @@ static void holder_is_shown_as_the_owner_with_its_waiter(void)
     ASSERT_STR_HAS(probe_row_with("acct-B       mutex"), "transfer-2  transfer-1");
 }
 
+/* test: screen: the deadlock cycle is spelled out and highlighted */
 static void deadlock_cycle_is_spelled_out_and_highlighted(void)
 {
     abba();
@@ -168,6 +173,7 @@ static void deadlock_cycle_is_spelled_out_and_highlighted(void)
 
 /* Two receivers on a channel nobody sends on, main joining the first:
  * the view names what each waits for, in the cycle's colour. */
+/* test: screen: a stuck run is spelled out and highlighted */
 static void stuck_run_is_spelled_out_and_highlighted(void)
 {
     static const char waits[] = "rx-1 waits on channel jobs; rx-2 waits on "
@@ -256,6 +262,7 @@ static cd_screen_in_t busy(void)
     return in;
 }
 
+/* test: screen: everything fits in 80x24 */
 static void everything_fits_in_80x24(void)
 {
     cd_screen_in_t in = busy();
@@ -280,6 +287,7 @@ static void everything_fits_in_80x24(void)
     ASSERT_INT_EQ(style_of(" run over"), CD_S_BAR);
 }
 
+/* test: screen: narrow wraps and cuts cleanly */
 static void narrow_screen_wraps_and_cuts_cleanly(void)
 {
     cd_screen_in_t in = busy();
@@ -304,6 +312,7 @@ static void narrow_screen_wraps_and_cuts_cleanly(void)
     ASSERT_STR_HAS(probe_text, "deadlock [broken]: DEADLOCK");
 }
 
+/* test: screen: too small says so */
 static void too_small_a_screen_says_so(void)
 {
     cd_screen_in_t in = busy();
@@ -314,6 +323,7 @@ static void too_small_a_screen_says_so(void)
     CU_ASSERT_PTR_NULL(strstr(probe_text, "transfer-1"));
 }
 
+/* test: screen: history, one mark per frame */
 static void history_shows_one_mark_per_frame(void)
 {
     abba();
@@ -334,6 +344,7 @@ static void history_shows_one_mark_per_frame(void)
     ASSERT_INT_EQ(style_of(".=~=|#") , CD_S_NORMAL);
 }
 
+/* test: screen: live figures; unused locks counted */
 static void live_figures_and_unused_locks(void)
 {
     abba();
@@ -351,6 +362,7 @@ static void live_figures_and_unused_locks(void)
 /* A lost wake-up as the view draws it: two consumers wait on a condition
  * variable that signalled twice into the void (from the line it names),
  * and a semaphore shows its count and its waiter. */
+/* test: screen: a condvar and a semaphore show their figures */
 static void a_condvar_and_a_semaphore_show_their_figures(void)
 {
     memset(&fake, 0, sizeof fake);
@@ -388,6 +400,7 @@ static void a_condvar_and_a_semaphore_show_their_figures(void)
 /* A broadcast channel with a subscriber that keeps up and one that fell
  * past the ring (its lag is what its next read will be told), and the
  * oneshot a requester waits on for its reply. */
+/* test: screen: broadcast subscribers' lag, a oneshot's reply */
 static void broadcast_subscribers_show_their_lag_and_a_oneshot_its_reply(void)
 {
     memset(&fake, 0, sizeof fake);
@@ -426,6 +439,7 @@ static void broadcast_subscribers_show_their_lag_and_a_oneshot_its_reply(void)
     ASSERT_STR_HAS(probe_row_with("get-reply    1sht"), "DROPPED");
 }
 
+/* test: screen: help lists the keys */
 static void help_lists_the_keys(void)
 {
     abba();
@@ -485,6 +499,7 @@ static void expect_three_distinct(const char *header, int k, int width)
  * wherever the view shows a name - thread rows, lock rows and their
  * owners, the event log, the step panel - the three must stay apart at
  * every width, so a name too long for its column keeps its end. */
+/* test: screen: long names that share a prefix stay distinct */
 static void long_names_that_share_a_prefix_stay_distinct(void)
 {
     static cd_trace_event_t log[3];
@@ -546,6 +561,7 @@ static void long_names_that_share_a_prefix_stay_distinct(void)
 
 /* ============================ registry: gauges =========================== */
 
+/* test: registry: gauges */
 static void gauges_are_named_once_and_read_in_snapshots(void)
 {
     cd_reg_reset();
@@ -577,6 +593,7 @@ static void gauges_are_named_once_and_read_in_snapshots(void)
 
 /* Notes are lines of text, copied whole into the snapshot (cut at
  * CD_NOTE_MAX), cleared by "" or a reset, and drawn under the figures. */
+/* test: registry: notes, drawn under the figures */
 static void notes_are_copied_whole_and_drawn_under_the_figures(void)
 {
     char longer[2 * CD_NOTE_MAX];
@@ -734,11 +751,13 @@ static int pause_abort_child(void)
     return aborted == 2 ? 0 : 21;
 }
 
+/* test: registry: pause holds threads until resumed */
 static void pause_holds_threads_until_resumed(void)
 {
     CU_ASSERT_TRUE(passes_in_child("pause_child", pause_child, LIMIT_MS));
 }
 
+/* test: registry: paused threads end when the run is aborted */
 static void paused_threads_end_when_the_run_is_aborted(void)
 {
     CU_ASSERT_TRUE(passes_in_child("pause_abort_child", pause_abort_child, LIMIT_MS));
@@ -787,6 +806,7 @@ static int stop_child(void)
     return 0;
 }
 
+/* test: observer: quitting mid-run gives STOPPED */
 static void quitting_mid_run_stops_it(void)
 {
     CU_ASSERT_TRUE(passes_in_child("stop_child", stop_child, LIMIT_MS));
@@ -833,6 +853,7 @@ static int cycle_child(void)
     return r.verdict.status == CD_DEADLOCK ? 0 : 45;
 }
 
+/* test: observer: the final frame keeps the cycle */
 static void final_frame_keeps_the_cycle_after_the_abort(void)
 {
     CU_ASSERT_TRUE(passes_in_child("cycle_child", cycle_child, LIMIT_MS));
@@ -860,6 +881,7 @@ static void run_view_text_tsan(const char *scenario, const char *fix)
     run_cmd(&out, argv, "TSAN_OPTIONS=halt_on_error=0 exitcode=66", LIMIT_MS);
 }
 
+/* test: --view=text: deadlock shows the cycle */
 static void text_view_of_deadlock_shows_the_cycle(void)
 {
     /* Controlled: a starved free run may let one transfer finish before
@@ -876,6 +898,7 @@ static void text_view_of_deadlock_shows_the_cycle(void)
     ASSERT_STR_HAS(out.out, "aborted: waited acct-A");
 }
 
+/* test: --view=text: race shows the live figures */
 static void text_view_of_race_shows_the_figures(void)
 {
     /* Exact figures need every pair of checkouts to overlap, which only
@@ -942,6 +965,7 @@ static void expect_live_figures(const char *const args[], int exit_code,
     ASSERT_STR_HAS(out.out, observed);
 }
 
+/* test: --view=text: the other scenarios' live figures agree with their verdicts */
 static void text_view_of_the_other_scenarios_shows_their_figures(void)
 {
     static const char *const starvation[] = { "starvation", "--iterations",
@@ -1058,6 +1082,7 @@ static void text_view_of_the_other_scenarios_shows_their_figures(void)
 /* The view reads the registry and the trace while the demo's threads
  * write them: under ThreadSanitizer, no report for a fixed variant, and
  * the broken race is still reported (watching did not hide it). */
+/* test: --view=text under TSan: no report from watching */
 static void text_view_adds_no_tsan_report(void)
 {
     static const char *const fixed[][2] = {
@@ -1079,6 +1104,7 @@ static void text_view_adds_no_tsan_report(void)
     ASSERT_INT_EQ(out.exit_code, 66);
 }
 
+/* test: --view without a terminal: usage error */
 static void view_without_a_terminal_is_a_usage_error(void)
 {
     const char *argv[] = { concdemo_bin(), "deadlock", "--view", NULL };
@@ -1253,6 +1279,7 @@ static void stop_tmux(void)
 }
 
 /* After the tmux tests: no socket named for this runner is left. */
+/* test: tmux: the tests leave no socket behind */
 static void tmux_tests_leave_no_socket_behind(void)
 {
     char dir[256], prefix[64];
@@ -1284,6 +1311,7 @@ static pid_t view_pid(void)
     return (pid_t)pid;
 }
 
+/* test: tmux: deadlock drawn, terminal given back */
 static void terminal_view_draws_the_deadlock_and_gives_the_terminal_back(void)
 {
     if (!have_tmux())
@@ -1298,6 +1326,7 @@ static void terminal_view_draws_the_deadlock_and_gives_the_terminal_back(void)
     expect_terminal_back("view-exit=1 ", "deadlock [broken]: DEADLOCK");
 }
 
+/* test: tmux: p pauses, + slows, q quits */
 static void terminal_view_pauses_slows_and_quits(void)
 {
     if (!have_tmux())
@@ -1315,6 +1344,7 @@ static void terminal_view_pauses_slows_and_quits(void)
     expect_terminal_back("view-exit=1 ", "race [mutex]: STOPPED");
 }
 
+/* test: tmux: Ctrl-C ends cleanly */
 static void terminal_view_ends_cleanly_on_ctrl_c(void)
 {
     if (!have_tmux())
@@ -1325,6 +1355,7 @@ static void terminal_view_ends_cleanly_on_ctrl_c(void)
     expect_terminal_back("view-exit=130 ", "race [mutex]: STOPPED");
 }
 
+/* test: tmux: a crash gives the terminal back */
 static void terminal_view_gives_the_terminal_back_on_a_crash(void)
 {
     if (!have_tmux())
@@ -1362,6 +1393,7 @@ static int chat_client(int port, const char *lines, int rcvbuf)
  * reading (Ctrl-Z), another talks; the view shows the sleeper's
  * connection with its writes blocked while the broadcaster holds the
  * room's lock; Ctrl-C ends the server and gives the terminal back. */
+/* test: tmux: chat --serve, a sleeping client stalls the room */
 static void terminal_view_shows_a_chat_server_stall(void)
 {
     if (!have_tmux())
@@ -1404,6 +1436,7 @@ static void terminal_view_shows_a_chat_server_stall(void)
 /* Step mode in the terminal, at the size a learner's terminal has: the
  * learner picks two steps, sees the panel follow, hands the rest to auto
  * and gets the verdict with the schedule that was played. */
+/* test: tmux: step mode, the learner plays the scheduler */
 static void terminal_view_lets_the_learner_play_the_scheduler(void)
 {
     if (!have_tmux())
@@ -1446,71 +1479,4 @@ static void terminal_view_lets_the_learner_play_the_scheduler(void)
 #else
     expect_terminal_back("view-exit=1 ", "schedule: 2.3");
 #endif
-}
-
-void suite_view(void)
-{
-    /* stop_tmux runs after every test, whatever happened in it. */
-    CU_pSuite s = CU_add_suite_with_setup_and_teardown("view", NULL, NULL,
-                                                       NULL, stop_tmux);
-    CU_add_test(s, "screen: a blocked thread shows the lock it waits for",
-                blocked_thread_shows_the_lock_it_waits_for);
-    CU_add_test(s, "screen: the holder is the owner, with its waiter",
-                holder_is_shown_as_the_owner_with_its_waiter);
-    CU_add_test(s, "screen: the deadlock cycle is spelled out and highlighted",
-                deadlock_cycle_is_spelled_out_and_highlighted);
-    CU_add_test(s, "screen: a stuck run is spelled out and highlighted",
-                stuck_run_is_spelled_out_and_highlighted);
-    CU_add_test(s, "screen: everything fits in 80x24",
-                everything_fits_in_80x24);
-    CU_add_test(s, "screen: narrow wraps and cuts cleanly",
-                narrow_screen_wraps_and_cuts_cleanly);
-    CU_add_test(s, "screen: too small says so", too_small_a_screen_says_so);
-    CU_add_test(s, "screen: history, one mark per frame",
-                history_shows_one_mark_per_frame);
-    CU_add_test(s, "screen: live figures; unused locks counted",
-                live_figures_and_unused_locks);
-    CU_add_test(s, "screen: help lists the keys", help_lists_the_keys);
-    CU_add_test(s, "screen: a condvar and a semaphore show their figures",
-                a_condvar_and_a_semaphore_show_their_figures);
-    CU_add_test(s, "screen: broadcast subscribers' lag, a oneshot's reply",
-                broadcast_subscribers_show_their_lag_and_a_oneshot_its_reply);
-    CU_add_test(s, "screen: long names that share a prefix stay distinct",
-                long_names_that_share_a_prefix_stay_distinct);
-    CU_add_test(s, "registry: gauges", gauges_are_named_once_and_read_in_snapshots);
-    CU_add_test(s, "registry: notes, drawn under the figures",
-                notes_are_copied_whole_and_drawn_under_the_figures);
-    CU_add_test(s, "registry: pause holds threads until resumed",
-                pause_holds_threads_until_resumed);
-    CU_add_test(s, "registry: paused threads end when the run is aborted",
-                paused_threads_end_when_the_run_is_aborted);
-    CU_add_test(s, "observer: quitting mid-run gives STOPPED",
-                quitting_mid_run_stops_it);
-    CU_add_test(s, "observer: the final frame keeps the cycle",
-                final_frame_keeps_the_cycle_after_the_abort);
-    CU_add_test(s, "--view=text: deadlock shows the cycle",
-                text_view_of_deadlock_shows_the_cycle);
-    CU_add_test(s, "--view=text: race shows the live figures",
-                text_view_of_race_shows_the_figures);
-    CU_add_test(s, "--view=text: the other scenarios' live figures agree "
-                   "with their verdicts",
-                text_view_of_the_other_scenarios_shows_their_figures);
-    CU_add_test(s, "--view=text under TSan: no report from watching",
-                text_view_adds_no_tsan_report);
-    CU_add_test(s, "--view without a terminal: usage error",
-                view_without_a_terminal_is_a_usage_error);
-    CU_add_test(s, "tmux: deadlock drawn, terminal given back",
-                terminal_view_draws_the_deadlock_and_gives_the_terminal_back);
-    CU_add_test(s, "tmux: p pauses, + slows, q quits",
-                terminal_view_pauses_slows_and_quits);
-    CU_add_test(s, "tmux: Ctrl-C ends cleanly",
-                terminal_view_ends_cleanly_on_ctrl_c);
-    CU_add_test(s, "tmux: a crash gives the terminal back",
-                terminal_view_gives_the_terminal_back_on_a_crash);
-    CU_add_test(s, "tmux: step mode, the learner plays the scheduler",
-                terminal_view_lets_the_learner_play_the_scheduler);
-    CU_add_test(s, "tmux: chat --serve, a sleeping client stalls the room",
-                terminal_view_shows_a_chat_server_stall);
-    CU_add_test(s, "tmux: the tests leave no socket behind",
-                tmux_tests_leave_no_socket_behind);
 }

@@ -20,6 +20,8 @@
 #include "../lib/cd_trace.h"
 #include "harness.h"
 
+/* suite: wait */
+
 /* =============================== a oneshot =============================== */
 
 typedef struct oneshot {
@@ -107,6 +109,7 @@ static void start_getter(oneshot_t *o, const char *name, cd_thread_t *t,
 
 /* ================================= free runs ============================== */
 
+/* forked test: a oneshot: the waiter shows blocked, gets the value */
 static void the_waiter_is_shown_blocked_and_gets_the_value(void)
 {
     oneshot_t o;
@@ -128,6 +131,7 @@ static void the_waiter_is_shown_blocked_and_gets_the_value(void)
     oneshot_destroy(&o);
 }
 
+/* forked test: a timed wait times out, traced */
 static void a_timed_wait_times_out_and_says_so_in_the_trace(void)
 {
     oneshot_t o;
@@ -148,6 +152,7 @@ static void a_timed_wait_times_out_and_says_so_in_the_trace(void)
 /* The abort rule: a thread cd_thread started ends; the program's own
  * thread gets -ECANCELED from a wait without a timeout, and a timed one
  * runs to its timeout. */
+/* forked test: abort ends spawned and endless waits, not main's timed */
 static void the_abort_ends_spawned_and_endless_waits_only(void)
 {
     oneshot_t o;
@@ -204,6 +209,7 @@ static void taker_main(void *p)
     k->taken += 100; /* not reached: the thread ends */
 }
 
+/* forked test: what a slice took as the abort came is given back */
 static void what_a_slice_took_as_the_abort_came_is_given_back(void)
 {
     token_t k = { 0, 0 };
@@ -237,6 +243,7 @@ static void begin_controlled(void)
     CU_ASSERT_FATAL(cd_sched_begin(&cfg) == 0);
 }
 
+/* forked test: controlled: the waiter parks until set */
 static void controlled_the_waiter_parks_until_set(void)
 {
     oneshot_t o;
@@ -274,6 +281,7 @@ static void end_alone(void)
 
 /* Nobody else can run: the virtual clock jumps to the timeout, and the run
  * has lasted exactly that long. */
+/* forked test: controlled: a timed wait takes virtual time only */
 static void controlled_a_timed_wait_takes_virtual_time_only(void)
 {
     ASSERT_INT_EQ(get_alone(1, 50), -ETIMEDOUT);
@@ -284,6 +292,7 @@ static void controlled_a_timed_wait_takes_virtual_time_only(void)
 /* Nobody can run and no clock can move: the scheduler ends the run as
  * stuck (no cycle: nobody holds what main waits for), naming the wait, and
  * the wait returns -ECANCELED to the program's thread. */
+/* forked test: controlled: a wait nobody can end ends the run */
 static void controlled_a_wait_nobody_can_end_ends_the_run(void)
 {
     cd_stuck_t st;
@@ -311,6 +320,7 @@ static int pop_id(cd_queue_t *q)
 
 /* First in, first out; a waiter that leaves from the front, the middle or
  * the back leaves the rest in order, and the queue takes new ones after. */
+/* test: the waiters' queue keeps arrival order when one leaves */
 static void the_queue_keeps_arrival_order_when_one_leaves(void)
 {
     qitem_t it[4] = { { .id = 0 }, { .id = 1 }, { .id = 2 }, { .id = 3 } };
@@ -332,25 +342,4 @@ static void the_queue_keeps_arrival_order_when_one_leaves(void)
     cd_queue_push(&q, &it[2].node); /* empty again, and usable */
     ASSERT_INT_EQ(pop_id(&q), 2);
     CU_ASSERT_PTR_NULL(cd_queue_front(&q));
-}
-
-void suite_wait(void)
-{
-    CU_pSuite s = CU_add_suite("wait", NULL, NULL);
-    add_forked_test(s, "a oneshot: the waiter shows blocked, gets the value",
-                    the_waiter_is_shown_blocked_and_gets_the_value);
-    add_forked_test(s, "a timed wait times out, traced",
-                    a_timed_wait_times_out_and_says_so_in_the_trace);
-    add_forked_test(s, "abort ends spawned and endless waits, not main's timed",
-                    the_abort_ends_spawned_and_endless_waits_only);
-    add_forked_test(s, "what a slice took as the abort came is given back",
-                    what_a_slice_took_as_the_abort_came_is_given_back);
-    add_forked_test(s, "controlled: the waiter parks until set",
-                    controlled_the_waiter_parks_until_set);
-    add_forked_test(s, "controlled: a timed wait takes virtual time only",
-                    controlled_a_timed_wait_takes_virtual_time_only);
-    add_forked_test(s, "controlled: a wait nobody can end ends the run",
-                    controlled_a_wait_nobody_can_end_ends_the_run);
-    CU_add_test(s, "the waiters' queue keeps arrival order when one leaves",
-                the_queue_keeps_arrival_order_when_one_leaves);
 }

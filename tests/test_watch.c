@@ -15,6 +15,8 @@
 
 #include "harness.h"
 
+/* suite: watch */
+
 #define LIMIT_MS 60000
 
 static cmd_out_t out;
@@ -102,6 +104,7 @@ static void watch_expect(const char *prog, int exit_code, const char *verdict)
     expect_field("verdict", verdict);
 }
 
+/* test: abba is a deadlock with its lines */
 static void test_abba_is_a_deadlock_with_its_lines(void)
 {
     char l[64];
@@ -122,6 +125,7 @@ static void test_abba_is_a_deadlock_with_its_lines(void)
     expect_has("\"stopped\":true");
 }
 
+/* test: three philosophers are a cycle of three */
 static void test_three_philosophers_are_a_cycle_of_three(void)
 {
     watch_expect("cycle3", 1, "deadlock");
@@ -131,6 +135,7 @@ static void test_three_philosophers_are_a_cycle_of_three(void)
     ASSERT_INT_EQ(count_occurrences(out.out, "\"thread\":\"philosopher\""), 3);
 }
 
+/* test: a cycle through an rwlock is found */
 static void test_a_cycle_through_an_rwlock_is_found(void)
 {
     char l[64];
@@ -142,6 +147,7 @@ static void test_a_cycle_through_an_rwlock_is_found(void)
                                      l, 64));
 }
 
+/* test: a lost wake-up is stuck and names the signal */
 static void test_a_lost_wakeup_is_stuck_and_names_the_signal(void)
 {
     char l[64], want[128];
@@ -155,6 +161,7 @@ static void test_a_lost_wakeup_is_stuck_and_names_the_signal(void)
     expect_has(want);
 }
 
+/* test: a join on a waiting thread is stuck */
 static void test_a_join_on_a_waiting_thread_is_stuck(void)
 {
     watch_expect("join_cycle", 1, "stuck");
@@ -164,6 +171,7 @@ static void test_a_join_on_a_waiting_thread_is_stuck(void)
     expect_field("waits", "go");
 }
 
+/* test: a lucky run of opposite orders is a lock-order finding */
 static void test_a_lucky_run_of_opposite_orders_is_a_lock_order_finding(void)
 {
     char l[64];
@@ -177,6 +185,7 @@ static void test_a_lucky_run_of_opposite_orders_is_a_lock_order_finding(void)
     expect_has("\"kind\":\"order\"");
 }
 
+/* test: an unlock of an unheld mutex is a misuse */
 static void test_an_unlock_of_an_unheld_mutex_is_a_misuse(void)
 {
     char l[64], want[160];
@@ -186,6 +195,7 @@ static void test_an_unlock_of_an_unheld_mutex_is_a_misuse(void)
     expect_has(want);
 }
 
+/* test: a correct producer/consumer is clean */
 static void test_a_correct_producer_consumer_is_clean(void)
 {
     watch_expect("prodcons", 0, "clean");
@@ -193,6 +203,7 @@ static void test_a_correct_producer_consumer_is_clean(void)
     expect_has("\"threads\":2,\"locks\":1");
 }
 
+/* test: a thousand threads finish clean */
 static void test_a_thousand_threads_finish_clean(void)
 {
     watch_expect("many", 0, "clean");
@@ -202,6 +213,7 @@ static void test_a_thousand_threads_finish_clean(void)
 
 /* Commands a user may try: the exit code passes through when nothing was
  * found, and what cannot be watched gets one line and exit 2. */
+/* test: other programs and bad input */
 static void test_other_programs_and_bad_input(void)
 {
     const char *sh[] = { "watch", "--", "sh", "-c", "echo hi; exit 7", NULL };
@@ -237,6 +249,7 @@ static void test_other_programs_and_bad_input(void)
     }
 }
 
+/* test: a static program cannot be watched */
 static void test_a_static_program_cannot_be_watched(void)
 {
     CU_ASSERT_FATAL(build_programs());
@@ -254,6 +267,7 @@ static void test_a_static_program_cannot_be_watched(void)
     ASSERT_STR_HAS(out.err, "statically linked");
 }
 
+/* test: a time limit stops a spinning program */
 static void test_a_time_limit_stops_a_spinning_program(void)
 {
     const char *spin[] = { "watch", "--timeout", "300", "--json", "--", "sh",
@@ -264,6 +278,7 @@ static void test_a_time_limit_stops_a_spinning_program(void)
     expect_has("\"stopped\":true");
 }
 
+/* test: the text view shows threads, locks and the cycle */
 static void test_the_text_view_shows_threads_locks_and_the_cycle(void)
 {
     CU_ASSERT_FATAL(build_programs());
@@ -282,6 +297,7 @@ static void test_the_text_view_shows_threads_locks_and_the_cycle(void)
 
 /* The view's STUCK block names the lost signal as the report does: the
  * program's names and lines, not the agent's addresses. */
+/* test: the text view names the lost signal */
 static void test_the_text_view_names_the_lost_signal(void)
 {
     char l[64], want[160], path[256];
@@ -310,40 +326,4 @@ static void test_the_text_view_names_the_lost_signal(void)
     flat[n] = '\0';
     ASSERT_STR_HAS(flat, want);
     CU_ASSERT_PTR_NULL(strstr(block, "<pc>"));
-}
-
-void suite_watch(void)
-{
-    static const suite_test_t tests[] = {
-        { "abba is a deadlock with its lines",
-          test_abba_is_a_deadlock_with_its_lines },
-        { "three philosophers are a cycle of three",
-          test_three_philosophers_are_a_cycle_of_three },
-        { "a cycle through an rwlock is found",
-          test_a_cycle_through_an_rwlock_is_found },
-        { "a lost wake-up is stuck and names the signal",
-          test_a_lost_wakeup_is_stuck_and_names_the_signal },
-        { "the text view names the lost signal",
-          test_the_text_view_names_the_lost_signal },
-        { "a join on a waiting thread is stuck",
-          test_a_join_on_a_waiting_thread_is_stuck },
-        { "a lucky run of opposite orders is a lock-order finding",
-          test_a_lucky_run_of_opposite_orders_is_a_lock_order_finding },
-        { "an unlock of an unheld mutex is a misuse",
-          test_an_unlock_of_an_unheld_mutex_is_a_misuse },
-        { "a correct producer/consumer is clean",
-          test_a_correct_producer_consumer_is_clean },
-        { "a thousand threads finish clean",
-          test_a_thousand_threads_finish_clean },
-        { "other programs and bad input",
-          test_other_programs_and_bad_input },
-        { "a static program cannot be watched",
-          test_a_static_program_cannot_be_watched },
-        { "a time limit stops a spinning program",
-          test_a_time_limit_stops_a_spinning_program },
-        { "the text view shows threads, locks and the cycle",
-          test_the_text_view_shows_threads_locks_and_the_cycle },
-        { NULL, NULL },
-    };
-    add_suite("watch", tests);
 }

@@ -16,6 +16,8 @@
 
 #include "harness.h"
 
+/* suite: webhook */
+
 #define LIMIT_MS 20000
 #define CMD_LIMIT_MS 60000
 #define RUNS 5
@@ -67,6 +69,7 @@ static void thrice_each_of_8(const child_run_t *c)
     ASSERT_STR_HAS(c->r.verdict.observed, "one worker thread");
 }
 
+/* test: broken fulfils every event three times on every run */
 static void test_broken_fulfils_every_event_three_times_every_run(void)
 {
     /* Free: one worker, and the await is the switch. */
@@ -74,6 +77,7 @@ static void test_broken_fulfils_every_event_three_times_every_run(void)
                           thrice_each_of_8, LIMIT_MS);
 }
 
+/* test: broken even with latency scale 0 */
 static void test_broken_even_without_latency(void)
 {
     /* Latency 0: the warehouse takes no time, the await still parks. */
@@ -82,6 +86,7 @@ static void test_broken_even_without_latency(void)
     expect_every_event_thrice(&c.r.verdict);
 }
 
+/* test: broken on two workers */
 static void test_broken_on_several_workers(void)
 {
     /* 8 events on 2 workers: an event's three deliveries land on one
@@ -111,17 +116,20 @@ static void expect_fix_holds_and_events_overlap(const char *fix)
     }
 }
 
+/* test: keyed holds; events overlap, one event's deliveries in turn */
 static void test_keyed_holds_and_events_overlap(void)
 {
     /* The lock is per event id, not one for the handler. */
     expect_fix_holds_and_events_overlap("keyed");
 }
 
+/* test: idempotency holds; events overlap */
 static void test_idempotency_holds_and_events_overlap(void)
 {
     expect_fix_holds_and_events_overlap("idempotency");
 }
 
+/* test: fixes hold on two and three workers */
 static void test_fixes_hold_on_several_workers(void)
 {
     /* Two workers, 20 events: each event's deliveries share a worker, so
@@ -141,6 +149,7 @@ static void test_fixes_hold_on_several_workers(void)
         }
 }
 
+/* test: explore finds the bug and its replay repeats it */
 static void test_explore_finds_the_bug_and_the_replay_repeats_it(void)
 {
     static cmd_out_t again;
@@ -154,6 +163,7 @@ static void test_explore_finds_the_bug_and_the_replay_repeats_it(void)
 /* Each fix under dfs on two workers and two events - and the broken
  * handler in the same search fails, so the search is one that would catch
  * a fix that did not hold. */
+/* test: fixes hold under dfs, where broken fails */
 static void test_fixes_hold_under_dfs(void)
 {
     static const char *const fixes[] = { "--fixed=keyed",
@@ -180,31 +190,8 @@ static void tsan_quiet(const char *fixed, int want_exit)
     ASSERT_STR_HAS(out.out, want_exit ? "VIOLATED" : "HELD");
 }
 
+/* test: TSan reports no data race in broken (one thread) */
 static void test_tsan_sees_no_data_race_in_broken(void)
 {
     tsan_quiet(NULL, 1);
-}
-
-static const suite_test_t tests[] = {
-    { "broken fulfils every event three times on every run",
-      test_broken_fulfils_every_event_three_times_every_run },
-    { "broken even with latency scale 0", test_broken_even_without_latency },
-    { "broken on two workers", test_broken_on_several_workers },
-    { "keyed holds; events overlap, one event's deliveries in turn",
-      test_keyed_holds_and_events_overlap },
-    { "idempotency holds; events overlap",
-      test_idempotency_holds_and_events_overlap },
-    { "fixes hold on two and three workers", test_fixes_hold_on_several_workers },
-    { "explore finds the bug and its replay repeats it",
-      test_explore_finds_the_bug_and_the_replay_repeats_it },
-    { "fixes hold under dfs, where broken fails",
-      test_fixes_hold_under_dfs },
-    { "TSan reports no data race in broken (one thread)",
-      test_tsan_sees_no_data_race_in_broken },
-    { NULL, NULL },
-};
-
-void suite_webhook(void)
-{
-    add_suite("webhook", tests);
 }
