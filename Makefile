@@ -120,7 +120,8 @@ $(B)/%.o: %.c $(B)/.config
 .SECONDARY: $(filter $(TEST_GEN)/%,$(TEST_SRC))
 $(TEST_GEN)/tests/%.c: tests/%.c tests/suites.awk
 	@mkdir -p $(dir $@)
-	awk -v src=$< -f tests/suites.awk $< > $@.tmp && mv $@.tmp $@
+	awk -v src=$< -f tests/suites.awk $< > $@.$$$$ && mv $@.$$$$ $@ \
+	    || { rm -f $@.$$$$; exit 1; }
 
 $(HARNESS_OBJ): CFLAGS += -Ilib -Idemos -Ilessons
 $(B)/cli/exsandbox.o: CFLAGS += $(SECCOMP_CFLAGS)
