@@ -107,6 +107,17 @@ static int setup(app_t *a, const cd_params_t *p, const cd_ex_plan_t *plan)
     return 0;
 }
 
+/* Frees what setup() made, all of it or as far as it got. */
+static void teardown(app_t *a)
+{
+    for (int u = 0; u < a->ready; u++)
+        session_destroy(a->sessions[u]);
+    free(a->sessions);
+    free(a->carts);
+    free(a->reqs);
+    free(a->saving);
+}
+
 /* Spawns request i on its user's worker, noting its task (ex_spawn_fn). */
 static int spawn_request(void *ctx, cd_exec_t *e, int i)
 {
@@ -138,13 +149,8 @@ static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
                           a.carts[u].saved_items, 0);
         cd_ledger_end(v);
     }
-    for (int u = 0; u < a.ready; u++)
-        session_destroy(a.sessions[u]);
     app_now = NULL;
-    free(a.sessions);
-    free(a.carts);
-    free(a.reqs);
-    free(a.saving);
+    teardown(&a);
 }
 
 EX_SCENARIO("await", run,

@@ -110,8 +110,9 @@ static void shipper(void *ctx)
 
 /* The queue's own account, into the books: what it dropped and refused,
  * what the workers say they gave up, how big it grew. */
-static void account(app_t *a)
+static void account(void *ctx)
 {
+    app_t *a = ctx;
     long produced = 0, gave_up = 0;
     cd_chan_stats_t q;
 
@@ -143,7 +144,6 @@ static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
                 cd_verdict_t *v)
 {
     app_t a = { 0 };
-    int rc;
 
     a.nworkers = plan->workers;
     a.lines = plan->lines;
@@ -155,15 +155,11 @@ static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
         free(a.w);
         return;
     }
-    if (ex_run_beside(&(ex_beside_t){ "log-shipper", shipper, a.nworkers,
-                                      "web", web_worker, no_more_lines, &a },
-                      &rc) != 0) {
-        cd_ledger_end_error(v, 1, "could not start the shipper");
-    } else {
-        account(&a);
-        cd_ledger_end_error(v, rc < 0, "could not start %d workers",
-                            a.nworkers);
-    }
+    ex_run_beside(&(ex_beside_t){ .name = "log-shipper", .fn = shipper,
+                                  .n = a.nworkers, .team = "web",
+                                  .members = "workers", .member = web_worker,
+                                  .team_done = no_more_lines,
+                                  .books = account, .ctx = &a }, v);
     cd_chan_destroy(&a.queue);
     free(a.w);
 }

@@ -84,6 +84,14 @@ static void till(void *arg)
     }
 }
 
+/* The board's totals, counted once everyone has gone. */
+static void count_board(void *ctx)
+{
+    shop_t *s = ctx;
+    for (int i = 0; i < BOARD_PRODUCTS; i++)
+        cd_ledger_put(CD_EFF_BALANCE, i, 0, 0, s->board.sales[i]);
+}
+
 /* The invariant (cli/ledger.c): every sale in the board's totals, every
  * request refreshed with a render, the dashboard never back to an older
  * report; the parallel stage counts renders at once. */
@@ -91,7 +99,6 @@ static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
                 cd_verdict_t *v)
 {
     shop_t s = { 0 };
-    int rc;
 
     s.requests = plan->per_handler;
     s.nsales = plan->sales;
@@ -99,17 +106,10 @@ static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
         cd_ledger_end_error(v, 1, "could not set up the dashboard");
         return;
     }
-    if (ex_run_beside(&(ex_beside_t){ "till", till, plan->handlers,
-                                      "handler", handler, NULL, &s },
-                      &rc) != 0) {
-        cd_ledger_end_error(v, 1, "could not start the till");
-    } else {
-        /* The board's totals, counted once everyone has gone. */
-        for (int i = 0; rc >= 0 && i < BOARD_PRODUCTS; i++)
-            cd_ledger_put(CD_EFF_BALANCE, i, 0, 0, s.board.sales[i]);
-        cd_ledger_end_error(v, rc < 0, "could not start %d handlers",
-                            plan->handlers);
-    }
+    ex_run_beside(&(ex_beside_t){ .name = "till", .fn = till,
+                                  .n = plan->handlers, .team = "handler",
+                                  .members = "handlers", .member = handler,
+                                  .books = count_board, .ctx = &s }, v);
     dash_destroy(s.dash);
 }
 

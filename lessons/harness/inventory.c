@@ -36,26 +36,26 @@ int pay(const buyer_t *b)
     return (b->no - 1) % CD_EX_SALE_DECLINE_EVERY != 0;
 }
 
-typedef struct visit {
-    shop_t *shop;
-    buyer_t buyer;
-    int late;
-} visit_t;
-
-static void visit_task(void *arg)
-{
-    visit_t *v = arg;
-    if (v->late)
-        cd_await_latency("arrival", LATE_USEC);
-    buy(v->shop, &v->buyer);
-}
-
 /* The run's shop, products and plan: what a visit is made from. */
 typedef struct sale {
     shop_t *shop;
     product_t *products;
     const cd_ex_plan_t *plan;
 } sale_t;
+
+/* A visit: its buyer, and whether it comes after the rush. */
+typedef struct visit {
+    buyer_t buyer;
+    int late;
+} visit_t;
+
+static void visit_task(void *ctx, void *job)
+{
+    visit_t *v = job;
+    if (v->late)
+        cd_await_latency("arrival", LATE_USEC);
+    buy(((sale_t *)ctx)->shop, &v->buyer);
+}
 
 /* Visit k: buyer k / products + 1 of product k % products (the products'
  * buyers interleaved); the last quarter of each product's buyers come
@@ -68,7 +68,7 @@ static void make_visit(void *ctx, int k, void *job, char *name,
     int late_from = sale->plan->buyers - sale->plan->buyers / 4;
     product_t *p = &sale->products[k % sale->plan->products];
     snprintf(name, size, "buyer-%d.%d", p->id + 1, no);
-    *(visit_t *)job = (visit_t){ sale->shop, { no, p }, no > late_from };
+    *(visit_t *)job = (visit_t){ { no, p }, no > late_from };
 }
 
 /* The invariant (cli/ledger.c): no product sold beyond its stock, every

@@ -116,7 +116,6 @@ static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
 {
     shift_t s = { 0 };
     rail_t rail = { 0 };
-    int rc;
 
     s.tickets = plan->tickets;
     rail.cap = plan->tickets > 0 ? plan->tickets : 1;
@@ -127,12 +126,10 @@ static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
         free(rail.slot);
         return;
     }
-    if (ex_run_beside(&(ex_beside_t){ "till", till, plan->cooks, "cook",
-                                      cook, NULL, &s }, &rc) != 0)
-        cd_ledger_end_error(v, 1, "could not start the till");
-    else
-        cd_ledger_end_error(v, rc < 0, "could not start %d cooks",
-                            plan->cooks);
+    ex_run_beside(&(ex_beside_t){ .name = "till", .fn = till,
+                                  .n = plan->cooks, .team = "cook",
+                                  .members = "cooks", .member = cook,
+                                  .ctx = &s }, v);
     kitchen_destroy(s.kitchen);
     free(rail.slot);
 }

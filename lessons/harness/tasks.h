@@ -28,11 +28,15 @@ int ex_run_spawned(int n, int nworkers, ex_spawn_fn *spawn, void *ctx);
 typedef void ex_job_fn(void *ctx, int k, void *job, char *name,
                        size_t size);
 
-/* Like ex_run_spawned, for jobs the run owns: task k runs task(job k),
- * its job made by make(ctx, k, ...) and spawned round-robin over the
+/* A task of ex_run_tasks: handed what the whole run shares (ctx: the
+ * shop, the handler) and its own job. */
+typedef void ex_task_fn(void *ctx, void *job);
+
+/* Like ex_run_spawned, for jobs the run owns: task k runs task(ctx, job
+ * k), its job made by make(ctx, k, ...) and spawned round-robin over the
  * workers; the jobs are freed when the run ends. Returns 0, or -1 if
  * the tasks could not start (no memory, no executor, a spawn refused). */
-int ex_run_tasks(int n, size_t job_size, int nworkers, void (*task)(void *),
+int ex_run_tasks(int n, size_t job_size, int nworkers, ex_task_fn *task,
                  ex_job_fn *make, void *ctx);
 
 #endif /* EX_TASKS_H */

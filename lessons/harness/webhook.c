@@ -31,34 +31,28 @@ void fulfil(const event_t *e)
     cd_ledger_put(CD_EFF_CALL_END, e->id, 0, 0, 0);
 }
 
-typedef struct job {
-    hook_t *hook;
-    delivery_t delivery;
-} job_t;
-
-static void delivery_task(void *arg)
-{
-    job_t *j = arg;
-    handle(j->hook, &j->delivery);
-}
-
-/* The run's handler and events: what a delivery's job is made from. */
+/* The run's handler and events: what a delivery is made from. */
 typedef struct feed {
     hook_t *hook;
     event_t *events;
     int nevents;
 } feed_t;
 
-/* Job k: try k / nevents + 1 of event k % nevents (every event's first
- * try, then every second one, ...). */
-static void make_delivery(void *ctx, int k, void *job, char *name,
+static void delivery_task(void *ctx, void *delivery)
+{
+    handle(((feed_t *)ctx)->hook, delivery);
+}
+
+/* Delivery k: try k / nevents + 1 of event k % nevents (every event's
+ * first try, then every second one, ...). */
+static void make_delivery(void *ctx, int k, void *delivery, char *name,
                           size_t size)
 {
     feed_t *f = ctx;
     int ev = k % f->nevents, try = k / f->nevents + 1;
     snprintf(name, size, "evt%d-try%d", ev + 1, try);
-    *(job_t *)job = (job_t){ f->hook, { .id = k, .try = try,
-                                        .event = &f->events[ev] } };
+    *(delivery_t *)delivery = (delivery_t){ .id = k, .try = try,
+                                            .event = &f->events[ev] };
 }
 
 /* The invariant (cli/ledger.c): every event fulfilled exactly once. */
@@ -74,7 +68,8 @@ static void run(const cd_params_t *p, const cd_ex_plan_t *plan,
     } else {
         for (int i = 0; i < plan->events; i++)
             events[i] = (event_t){ .id = i, .processed = 0 };
-        int rc = ex_run_tasks(plan->events * CD_EX_DELIVERIES, sizeof(job_t),
+        int rc = ex_run_tasks(plan->events * CD_EX_DELIVERIES,
+                              sizeof(delivery_t),
                               p->workers, delivery_task, make_delivery,
                               &(feed_t){ h, events, plan->events });
         cd_ledger_end_error(v, rc != 0, "could not run the deliveries");
