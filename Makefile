@@ -73,8 +73,9 @@ CMD_SRC  := cli/main.c cli/cmd.c $(sort $(wildcard cli/cmd_*.c)) cli/view.c
 # (tests/suites.awk): the runner is built from build/gen/tests/test_*.c,
 # each of which includes its test file and adds the tables.
 TEST_GEN := build/gen
-TEST_SRC := $(filter-out tests/test_%.c,$(wildcard tests/*.c)) \
-            $(patsubst %.c,$(TEST_GEN)/%.c,$(wildcard tests/test_*.c))
+TEST_C   := $(patsubst %.c,$(TEST_GEN)/%.c,$(wildcard tests/test_*.c))
+TEST_OBJ := $(patsubst %.c,$(B)/%.o,$(filter-out tests/test_%.c,$(wildcard tests/*.c))) \
+            $(patsubst $(TEST_GEN)/%.c,$(B)/gen/%.o,$(TEST_C))
 CORE_OBJ := $(patsubst %.c,$(B)/%.o,$(LIB_SRC) $(DEMO_SRC) $(CLI_SRC))
 # The exercises' harnesses: built by the project, linked with a learner's file.
 HARNESS_OBJ := $(patsubst %.c,$(B)/%.o,$(wildcard lessons/harness/*.c))
@@ -117,11 +118,15 @@ $(B)/%.o: %.c $(B)/.config
 	$(CC) $(CFLAGS) -c $< -o $@
 
 # Kept after the build: make would delete them as intermediate files.
-.SECONDARY: $(filter $(TEST_GEN)/%,$(TEST_SRC))
+.SECONDARY: $(TEST_C)
 $(TEST_GEN)/tests/%.c: tests/%.c tests/suites.awk
 	@mkdir -p $(dir $@)
 	awk -v src=$< -f tests/suites.awk $< > $@.$$$$ && mv $@.$$$$ $@ \
 	    || { rm -f $@.$$$$; exit 1; }
+
+$(B)/gen/%.o: $(TEST_GEN)/%.c $(B)/.config
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
 
 $(HARNESS_OBJ): CFLAGS += -Ilib -Idemos -Ilessons
 $(B)/cli/exsandbox.o: CFLAGS += $(SECCOMP_CFLAGS)
@@ -155,7 +160,7 @@ $(WATCH_LIB): $(WATCH_PIC) $(WATCH_RAW)
 $(B)/concdemo: $(CORE_OBJ) $(patsubst %.c,$(B)/%.o,$(CMD_SRC))
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS) $(VIEW_LIBS)
 
-$(B)/test_runner: $(CORE_OBJ) $(patsubst %.c,$(B)/%.o,$(TEST_SRC))
+$(B)/test_runner: $(CORE_OBJ) $(TEST_OBJ)
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS) -lcunit
 
 $(B)/bench_%: $(CORE_OBJ) $(B)/bench/bench_%.o
