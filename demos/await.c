@@ -204,8 +204,9 @@ static void teardown(void *state)
 }
 
 /* The worker setup routed a request to. */
-static int worker_of(const void *arg)
+static int worker_of(const void *arg, int k)
 {
+    (void)k;
     return ((const request_t *)arg)->worker;
 }
 

@@ -57,7 +57,7 @@ static int spawn_one(const cd_demo_batch_t *b, cd_exec_t *e, int k,
         b->name(about, k, name, sizeof name);
     else
         snprintf(name, sizeof name, "%s-%d", b->prefix, k + 1);
-    return b->worker ? cd_exec_spawn_on(e, b->worker(about), name, fn, arg)
+    return b->worker ? cd_exec_spawn_on(e, b->worker(about, k), name, fn, arg)
                      : cd_exec_spawn(e, name, fn, arg);
 }
 

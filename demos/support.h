@@ -54,12 +54,12 @@ typedef struct cd_demo_batch {
     /* Or, for tasks that find their work from k alone: task k runs
      * each(ctx, k), and fn, args and size are not used. */
     cd_team_fn each;
-    /* Task k is named "<prefix>-<k+1>", or by name() when it is set (arg:
-     * the task's args, or ctx with each). */
+    /* Task k is named "<prefix>-<k+1>", or by name() when it is set. name
+     * and worker are handed the task's args, or ctx with each, and k. */
     const char *prefix;
     void (*name)(const void *arg, int k, char *buf, size_t len);
     /* The worker a task runs on (0..nworkers-1); NULL: round-robin. */
-    int (*worker)(const void *arg);
+    int (*worker)(const void *arg, int k);
     /* When set, called with ctx once the run has returned, before the
      * executor is freed (a last look at the books for the live view). */
     void (*after)(void *ctx);
