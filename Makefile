@@ -24,6 +24,13 @@
 #                   PREFIX=/usr installs (make deb-system: as root, dpkg -i
 #                   it, use it, dpkg -r it; make check does when root)
 
+# No built-in implicit rules: every rule the build needs is written here,
+# and without them make finds a build up to date in a tenth of the time
+# (it no longer tries every header the .d files name against each
+# built-in rule): `concdemo check` runs make twice on every check.
+MAKEFLAGS += --no-builtin-rules
+.SUFFIXES:
+
 CC      ?= cc
 B       ?= build
 PREFIX  ?= /usr/local
