@@ -716,6 +716,142 @@ void run_cmd_input(cmd_out_t *o, const char *const argv[], const char *env,
     collect(o, out[0], err[0], pid, argv[0], limit_ms);
 }
 
+/* One command of run_cmds, run by a worker process of its own: run_cmd's
+ * output goes to `fd` (an unlinked file of the caller's) as the exit code
+ * and the two streams, each NUL-terminated. */
+static void cmds_worker(const cmd_spec_t *c, int limit_ms, int fd)
+{
+    static cmd_out_t o;
+    run_cmd(&o, c->argv, c->env, limit_ms);
+    FILE *f = fdopen(fd, "w");
+    int ok = f && fwrite(&o.exit_code, sizeof o.exit_code, 1, f) == 1 &&
+             fwrite(o.out, 1, strlen(o.out) + 1, f) == strlen(o.out) + 1 &&
+             fwrite(o.err, 1, strlen(o.err) + 1, f) == strlen(o.err) + 1;
+    _exit(f && fclose(f) == 0 && ok ? 0 : 1);
+}
+
+/* Reads back what cmds_worker wrote to fd into o (exit -1 when the worker
+ * could not say). */
+static void cmds_read(int fd, int status, cmd_out_t *o)
+{
+    memset(o, 0, sizeof *o);
+    o->exit_code = -1;
+    FILE *f = fdopen(fd, "r");
+    if (!f) {
+        close(fd);
+        return;
+    }
+    rewind(f);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
+        fread(&o->exit_code, sizeof o->exit_code, 1, f) == 1) {
+        char *bufs[2] = { o->out, o->err };
+        size_t caps[2] = { sizeof o->out, sizeof o->err };
+        for (int s = 0; s < 2; s++) {
+            size_t n = 0;
+            int ch;
+            while ((ch = getc(f)) != EOF && ch != '\0' && n + 1 < caps[s])
+                bufs[s][n++] = (char)ch;
+            bufs[s][n] = '\0';
+        }
+    }
+    fclose(f);
+}
+
+/* Waits until one of the running workers ends; returns its slot. Each
+ * holds the write end of a pipe of its slot until it exits, so the read
+ * ends say which ended without waiting for children that are not ours. */
+typedef struct cmds_slot {
+    pid_t pid;
+    int fd, i, ended; /* ended: the read end of the worker's pipe */
+} cmds_slot_t;
+
+static int cmds_wait(cmds_slot_t *live, int jobs, int *status)
+{
+    struct pollfd p[64];
+    int at[64], np = 0;
+    for (int k = 0; k < jobs && np < 64; k++)
+        if (live[k].pid > 0) {
+            p[np] = (struct pollfd){ .fd = live[k].ended, .events = POLLIN };
+            at[np++] = k;
+        }
+    for (;;) {
+        if (poll(p, (nfds_t)np, -1) < 0 && errno != EINTR)
+            return -1;
+        for (int j = 0; j < np; j++)
+            if (p[j].revents) {
+                int k = at[j];
+                while (waitpid(live[k].pid, status, 0) < 0 && errno == EINTR)
+                    ;
+                close(live[k].ended);
+                return k;
+            }
+    }
+}
+
+int run_cmds(const cmd_spec_t *cmds, int n, int jobs, int limit_ms,
+             cmd_done_fn done, void *arg)
+{
+    cmds_slot_t *live = calloc((size_t)jobs, sizeof *live);
+    cmd_out_t *o = malloc(sizeof *o);
+    int next = 0, running = 0, rc = 0;
+    if (jobs > 64)
+        jobs = 64;
+    if (!live || !o) {
+        free(live);
+        free(o);
+        return -ENOMEM;
+    }
+    while (next < n || running > 0) {
+        for (int k = 0; k < jobs && next < n; k++) {
+            if (live[k].pid > 0)
+                continue;
+            char path[] = "/tmp/concdemo-cmds-XXXXXX";
+            int fd = mkstemp(path), ended[2] = { -1, -1 };
+            pid_t pid = -1;
+            if (fd >= 0 && pipe(ended) == 0) {
+                unlink(path);
+                fflush(NULL);
+                pid = fork();
+            }
+            if (pid == 0) {
+                /* The command must not hold the pipe: a process it leaves
+                 * behind would keep its worker looking alive. */
+                close(ended[0]);
+                fcntl(ended[1], F_SETFD, FD_CLOEXEC);
+                fcntl(fd, F_SETFD, FD_CLOEXEC);
+                cmds_worker(&cmds[next], limit_ms, fd);
+            }
+            if (ended[1] >= 0)
+                close(ended[1]);
+            if (pid < 0) {
+                rc = errno ? -errno : -EIO;
+                if (fd >= 0) {
+                    unlink(path);
+                    close(fd);
+                }
+                if (ended[0] >= 0)
+                    close(ended[0]);
+                next = n; /* start no more; wait for those running */
+                break;
+            }
+            live[k] = (cmds_slot_t){ pid, fd, next++, ended[0] };
+            running++;
+        }
+        if (running == 0)
+            break;
+        int status = 0, k = cmds_wait(live, jobs, &status);
+        if (k < 0)
+            break;
+        cmds_read(live[k].fd, status, o);
+        done(live[k].i, o, arg);
+        live[k].pid = 0;
+        running--;
+    }
+    free(live);
+    free(o);
+    return rc;
+}
+
 void run_cmd_err_tty(cmd_out_t *o, const char *const argv[], int limit_ms)
 {
     int out[2], master, slave;

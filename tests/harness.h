@@ -125,6 +125,21 @@ void run_cmd(cmd_out_t *o, const char *const argv[], const char *env,
 void run_cmd_input(cmd_out_t *o, const char *const argv[], const char *env,
                    const char *input, int limit_ms);
 
+/* Several commands at once: cmds[i] (argv, env) run as run_cmd would run
+ * them, at most `jobs` at a time, each with the limit limit_ms. done() is
+ * called in this process, once per command in the order they end, with
+ * its index and its output (valid during the call only). For commands
+ * that mostly wait (simulated latency, a time limit): their waits
+ * overlap. Returns 0, or -errno if one could not be started (those that
+ * could still end and are reported). */
+typedef struct cmd_spec {
+    const char *const *argv;
+    const char *env;
+} cmd_spec_t;
+typedef void (*cmd_done_fn)(int i, const cmd_out_t *o, void *arg);
+int run_cmds(const cmd_spec_t *cmds, int n, int jobs, int limit_ms,
+             cmd_done_fn done, void *arg);
+
 /* Runs argv like run_cmd, but with its standard error on a terminal (a
  * pseudo-terminal, output processing off, read into o->err) and its
  * standard output on a pipe (o->out): what a progress line on a terminal

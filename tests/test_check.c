@@ -62,10 +62,10 @@ static void flatten(void)
     flat[n] = '\0';
 }
 
-/* concdemo check NAME [--file FILE] [--no-tsan] */
-static void check(const char *name, const char *file, int tsan)
+/* argv of concdemo check NAME [--file FILE] [--no-tsan] (8 words). */
+static void check_argv(const char **argv, const char *name, const char *file,
+                       int tsan)
 {
-    const char *argv[8];
     int n = 0;
     argv[n++] = concdemo_bin();
     argv[n++] = "check";
@@ -77,8 +77,61 @@ static void check(const char *name, const char *file, int tsan)
     if (!tsan)
         argv[n++] = "--no-tsan";
     argv[n] = NULL;
+}
+
+/* concdemo check NAME [--file FILE] [--no-tsan] */
+static void check(const char *name, const char *file, int tsan)
+{
+    const char *argv[8];
+    check_argv(argv, name, file, tsan);
     run_cmd(&out, argv, NULL, LIMIT_MS);
     flatten();
+}
+
+/* Checks side by side. A check spends most of its time waiting (its runs'
+ * simulated latency, a spin's time limit), so CHECK_JOBS at once finish
+ * sooner, and a check must hold however busy the machine is anyway (the
+ * worksheets' learners run them on theirs). */
+#define CHECK_JOBS 3
+
+typedef struct check_job {
+    const char *name;
+    char file[300];
+    int tsan;
+    const char *argv[8];
+} check_job_t;
+
+typedef struct checks {
+    check_job_t *job;
+    void (*judge)(const check_job_t *job, int i, void *arg);
+    void *arg;
+} checks_t;
+
+static void checked(int i, const cmd_out_t *o, void *arg)
+{
+    checks_t *c = arg;
+    out = *o;
+    flatten();
+    c->judge(&c->job[i], i, c->arg);
+}
+
+/* Runs the n checks of job, CHECK_JOBS at once; as each ends, judge() is
+ * called with its output in out and flat, as check() leaves it. */
+static void checks_at_once(check_job_t *job, int n,
+                           void (*judge)(const check_job_t *, int, void *),
+                           void *arg)
+{
+    cmd_spec_t *spec = calloc((size_t)n + 1, sizeof *spec);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(spec);
+    for (int i = 0; i < n; i++) {
+        check_argv(job[i].argv, job[i].name, job[i].file[0] ? job[i].file
+                                                            : NULL,
+                   job[i].tsan);
+        spec[i].argv = job[i].argv;
+    }
+    checks_t c = { job, judge, arg };
+    ASSERT_INT_EQ(run_cmds(spec, n, CHECK_JOBS, LIMIT_MS, checked, &c), 0);
+    free(spec);
 }
 
 static void show_on_failure(int ok)
@@ -1086,38 +1139,46 @@ static int is_slow_but_correct(const char *name)
     return 0;
 }
 
+static void starter_failed(const check_job_t *job, int i, void *arg)
+{
+    const cd_exercise_spec_t *ex = &((const cd_exercise_spec_t *)arg)[i];
+    char want[64];
+    int slow = is_slow_but_correct(job->name);
+    /* An exercise of processes has one stage of runs, and no schedule to
+     * replay. */
+    snprintf(want, sizeof want, "FAIL %s: failed: %s", job->name,
+             ex->processes ? "instances." : slow ? "parallel." :
+             "free explore");
+    int ok = out.exit_code == 1 && strstr(out.out, want) &&
+             (slow || ex->processes ||
+              strstr(out.out, "replay: concdemo check "));
+    show_on_failure(ok);
+    ASSERT_INT_EQ(out.exit_code, 1);
+    ASSERT_STR_HAS(out.out, want);
+    if (ex->processes) {
+        ASSERT_STR_HAS(out.out, "instances FAIL");
+        ASSERT_STR_HAS(out.out, "timing    PASS");
+    } else if (slow) {
+        ASSERT_STR_HAS(out.out, "free      PASS");
+        ASSERT_STR_HAS(out.out, "explore   PASS");
+        ASSERT_STR_HAS(out.out, "parallel  FAIL");
+    } else {
+        ASSERT_STR_HAS(out.out, "free      FAIL");
+        ASSERT_STR_HAS(out.out, "explore   FAIL");
+    }
+}
+
 /* test: every starter fails */
 static void every_starter_fails(void)
 {
     int n;
     const cd_exercise_spec_t *all = cd_exercise_specs(&n);
-    for (int i = 0; i < n; i++) {
-        char want[64];
-        int slow = is_slow_but_correct(all[i].name);
-        check(all[i].name, NULL, 0);
-        /* An exercise of processes has one stage of runs, and no
-         * schedule to replay. */
-        snprintf(want, sizeof want, "FAIL %s: failed: %s", all[i].name,
-                 all[i].processes ? "instances." : slow ? "parallel." :
-                 "free explore");
-        int ok = out.exit_code == 1 && strstr(out.out, want) &&
-                 (slow || all[i].processes ||
-                  strstr(out.out, "replay: concdemo check "));
-        show_on_failure(ok);
-        ASSERT_INT_EQ(out.exit_code, 1);
-        ASSERT_STR_HAS(out.out, want);
-        if (all[i].processes) {
-            ASSERT_STR_HAS(out.out, "instances FAIL");
-            ASSERT_STR_HAS(out.out, "timing    PASS");
-        } else if (slow) {
-            ASSERT_STR_HAS(out.out, "free      PASS");
-            ASSERT_STR_HAS(out.out, "explore   PASS");
-            ASSERT_STR_HAS(out.out, "parallel  FAIL");
-        } else {
-            ASSERT_STR_HAS(out.out, "free      FAIL");
-            ASSERT_STR_HAS(out.out, "explore   FAIL");
-        }
-    }
+    check_job_t *job = calloc((size_t)n, sizeof *job);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(job);
+    for (int i = 0; i < n; i++)
+        job[i] = (check_job_t){ .name = all[i].name };
+    checks_at_once(job, n, starter_failed, (void *)all);
+    free(job);
 }
 
 /* test: the race starter fails under TSan too */
@@ -1276,34 +1337,49 @@ static size_t stem_len(const char *d_name)
     return len > ext && strcmp(d_name + len - ext, PART) == 0 ? len - ext : 0;
 }
 
+/* An answer's check passed every stage its exercise has. */
+static void answer_passed(const check_job_t *job, int i, void *arg)
+{
+    const cd_exercise_spec_t *ex = ((const cd_exercise_spec_t **)arg)[i];
+    char want[64];
+    snprintf(want, sizeof want, "PASS %s: every stage passed\n", ex->name);
+    if (out.exit_code != 0)
+        fprintf(stderr, "\n  answer %s", job->file);
+    show_on_failure(out.exit_code == 0);
+    ASSERT_INT_EQ(out.exit_code, 0);
+    ASSERT_STR_HAS(out.out, want);
+    ASSERT_STR_HAS(out.out, "timing    PASS");
+    if (ex->processes) {
+        ASSERT_STR_HAS(out.out, "instances PASS");
+        ASSERT_STR_HAS(out.out, "tsan      -     not run");
+        return;
+    }
+    ASSERT_STR_HAS(out.out, "free      PASS");
+    ASSERT_STR_HAS(out.out, "explore   PASS");
+    ASSERT_STR_HAS(out.out, "tsan      PASS");
+    if (ex->overlap)
+        ASSERT_STR_HAS(out.out, "parallel  PASS");
+}
+
 /* suite: check-answers */
 /* test: every answer passes every stage */
 static void every_answer_passes_every_stage(void)
 {
     int n;
     const cd_exercise_spec_t *all = cd_exercise_specs(&n);
+    check_job_t *job = calloc((size_t)n, sizeof *job);
+    const cd_exercise_spec_t **of = calloc((size_t)n, sizeof *of);
+    CU_ASSERT_FATAL(job && of);
     for (int i = 0; i < n; i++) {
-        char file[128], want[64], base[64];
+        char base[64];
         cd_exercise_answer(&all[i], base, sizeof base);
-        snprintf(file, sizeof file, "lessons/answers/%s", base);
-        snprintf(want, sizeof want, "PASS %s: every stage passed\n",
-                 all[i].name);
-        check(all[i].name, file, 1);
-        show_on_failure(out.exit_code == 0);
-        ASSERT_INT_EQ(out.exit_code, 0);
-        ASSERT_STR_HAS(out.out, want);
-        ASSERT_STR_HAS(out.out, "timing    PASS");
-        if (all[i].processes) {
-            ASSERT_STR_HAS(out.out, "instances PASS");
-            ASSERT_STR_HAS(out.out, "tsan      -     not run");
-            continue;
-        }
-        ASSERT_STR_HAS(out.out, "free      PASS");
-        ASSERT_STR_HAS(out.out, "explore   PASS");
-        ASSERT_STR_HAS(out.out, "tsan      PASS");
-        if (all[i].overlap)
-            ASSERT_STR_HAS(out.out, "parallel  PASS");
+        job[i] = (check_job_t){ .name = all[i].name, .tsan = 1 };
+        snprintf(job[i].file, sizeof job[i].file, "lessons/answers/%s", base);
+        of[i] = &all[i];
     }
+    checks_at_once(job, n, answer_passed, of);
+    free(job);
+    free(of);
 }
 
 /* The exercise an answer file belongs to: its answer key is named after
@@ -1338,26 +1414,23 @@ static void other_fixes_pass_too(void)
 {
     DIR *dir = opendir("lessons/answers");
     CU_ASSERT_PTR_NOT_NULL_FATAL(dir);
+    check_job_t job[128];
+    const cd_exercise_spec_t *of[128];
     int others = 0;
     for (struct dirent *e; (e = readdir(dir));) {
-        char file[300], want[64];
         int key;
         const cd_exercise_spec_t *ex = answer_of(e->d_name, &key);
         if (!stem_len(e->d_name) || !ex || key)
             continue;
-        others++;
-        snprintf(file, sizeof file, "lessons/answers/%s", e->d_name);
-        snprintf(want, sizeof want, "PASS %s: every stage passed\n",
-                 ex->name);
-        check(ex->name, file, 1);
-        if (out.exit_code != 0)
-            fprintf(stderr, "\n  answer %s", e->d_name);
-        show_on_failure(out.exit_code == 0);
-        ASSERT_INT_EQ(out.exit_code, 0);
-        ASSERT_STR_HAS(out.out, want);
+        CU_ASSERT_FATAL(others < 128);
+        job[others] = (check_job_t){ .name = ex->name, .tsan = 1 };
+        snprintf(job[others].file, sizeof job[others].file,
+                 "lessons/answers/%s", e->d_name);
+        of[others++] = ex;
     }
     closedir(dir);
     CU_ASSERT_TRUE(others > 0);
+    checks_at_once(job, others, answer_passed, of);
 }
 
 /* ================================= decoys ================================ */
@@ -1704,35 +1777,44 @@ static int note_reason(const char *path, char *buf, size_t size)
 }
 
 /* Decoys [from, to) of the table. */
+static void decoy_failed(const check_job_t *job, int i, void *arg)
+{
+    const struct decoy *d = &((const struct decoy *)arg)[i];
+    char want[352], said[256] = "";
+    int code = d->how == REFUSED ? 2 : 1;
+    if (d->how == REFUSED)
+        snprintf(want, sizeof want, "%s does not build:", job->file);
+    else
+        snprintf(want, sizeof want, "FAIL %s: failed:", d->exercise);
+    int noted = note_reason(job->file, said, sizeof said) == 0;
+    int ok = out.exit_code == code && strstr(out.out, want) &&
+             strstr(out.out, d->stage) && strstr(flat, d->why) && noted &&
+             strstr(flat, said);
+    if (!ok)
+        fprintf(stderr, "\n  decoy %s (its note says \"%s\")", d->file,
+                said);
+    show_on_failure(ok);
+    ASSERT_INT_EQ(out.exit_code, code);
+    ASSERT_STR_HAS(out.out, want);
+    ASSERT_STR_HAS(out.out, d->stage);
+    ASSERT_STR_HAS(flat, d->why);
+    CU_ASSERT_TRUE(noted);
+    ASSERT_STR_HAS(flat, said);
+    if (d->how == REFUSED)
+        CU_ASSERT_PTR_NULL(strstr(out.out, "  free "));
+}
+
 static void decoys_fail_and_say_why(int from, int to)
 {
+    static check_job_t job[NDECOYS];
     for (int i = from; i < to; i++) {
         const struct decoy *d = &decoys[i];
-        char file[128], want[192], said[256] = "";
-        int code = d->how == REFUSED ? 2 : 1;
-        snprintf(file, sizeof file, "lessons/answers/decoys/%s" PART, d->file);
-        if (d->how == REFUSED)
-            snprintf(want, sizeof want, "%s does not build:", file);
-        else
-            snprintf(want, sizeof want, "FAIL %s: failed:", d->exercise);
-        int noted = note_reason(file, said, sizeof said) == 0;
-        check(d->exercise, file, d->how == TSAN);
-        int ok = out.exit_code == code && strstr(out.out, want) &&
-                 strstr(out.out, d->stage) && strstr(flat, d->why) &&
-                 noted && strstr(flat, said);
-        if (!ok)
-            fprintf(stderr, "\n  decoy %s (its note says \"%s\")", d->file,
-                    said);
-        show_on_failure(ok);
-        ASSERT_INT_EQ(out.exit_code, code);
-        ASSERT_STR_HAS(out.out, want);
-        ASSERT_STR_HAS(out.out, d->stage);
-        ASSERT_STR_HAS(flat, d->why);
-        CU_ASSERT_TRUE(noted);
-        ASSERT_STR_HAS(flat, said);
-        if (d->how == REFUSED)
-            CU_ASSERT_PTR_NULL(strstr(out.out, "  free "));
+        job[i - from] = (check_job_t){ .name = d->exercise,
+                                       .tsan = d->how == TSAN };
+        snprintf(job[i - from].file, sizeof job[i - from].file,
+                 "lessons/answers/decoys/%s" PART, d->file);
     }
+    checks_at_once(job, to - from, decoy_failed, (void *)&decoys[from]);
 }
 
 /* The decoys are the longest test there is: in two halves, which the

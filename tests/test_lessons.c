@@ -662,9 +662,26 @@ static const output_t *kept(const char *key)
     return NULL;
 }
 
-/* Runs argv with env and keeps its output under key, every word `bin` of
- * it written `prog` (as_written). Returns it, or NULL if it could not be
- * run at all. */
+/* Keeps o under key, every word `bin` of it written `prog` (as_written).
+ * Returns the kept output, or NULL if there is no room. */
+static const output_t *keep(const char *key, const cmd_out_t *o,
+                            const char *bin, const char *prog)
+{
+    if (nruns >= MAX_RUNS)
+        return NULL;
+    run_t *r = &runs[nruns];
+    r->o.out = as_written(o->out, bin, prog);
+    r->o.err = as_written(o->err, bin, prog);
+    if (!r->o.out || !r->o.err)
+        return NULL;
+    r->o.exit_code = o->exit_code;
+    snprintf(r->key, sizeof r->key, "%s", key);
+    nruns++;
+    return &r->o;
+}
+
+/* Runs argv with env and keeps its output under key (keep()). Returns it,
+ * or NULL if it could not be run at all. */
 static const output_t *run_and_keep(const char *key, const char *const argv[],
                                     const char *env, const char *bin,
                                     const char *prog)
@@ -675,15 +692,27 @@ static const output_t *run_and_keep(const char *key, const char *const argv[],
     if (!scratch || nruns >= MAX_RUNS)
         return NULL;
     run_cmd(scratch, argv, env, CMD_LIMIT_MS);
-    run_t *r = &runs[nruns];
-    r->o.out = as_written(scratch->out, bin, prog);
-    r->o.err = as_written(scratch->err, bin, prog);
-    if (!r->o.out || !r->o.err)
-        return NULL;
-    r->o.exit_code = scratch->exit_code;
-    snprintf(r->key, sizeof r->key, "%s", key);
-    nruns++;
-    return &r->o;
+    return keep(key, scratch, bin, prog);
+}
+
+/* The key c's output is kept under. The TSan exit code is part of it:
+ * under make test-tsan both kinds of line run the same binary. So is the
+ * name it was written with, which its output repeats. */
+static void command_key(const command_t *c, char *key, size_t size)
+{
+    size_t at = (size_t)snprintf(key, size, "%d %s %s", c->tsan, c->prog,
+                                 c->argv[0]);
+    for (int i = 1; c->argv[i] && at < size; i++)
+        at += (size_t)snprintf(key + at, size - at, " %s", c->argv[i]);
+}
+
+/* A TSan report sets exit 66 on the TSan binary, the code worksheets name;
+ * for the binary under test (itself a TSan build under make test-tsan) it
+ * sets 1, which a broken variant exits with anyway. */
+static const char *command_env(const command_t *c)
+{
+    return c->tsan ? "TSAN_OPTIONS=halt_on_error=0 exitcode=66"
+                   : "TSAN_OPTIONS=halt_on_error=0 exitcode=1";
 }
 
 /* Runs c once (later calls with the same command reuse the output).
@@ -691,23 +720,11 @@ static const output_t *run_and_keep(const char *key, const char *const argv[],
 static const output_t *run_command(const command_t *c)
 {
     char key[sizeof runs[0].key];
-    /* The TSan exit code is part of the key: under make test-tsan both
-     * kinds of line run the same binary. So is the name it was written
-     * with, which its output repeats. */
-    size_t at = (size_t)snprintf(key, sizeof key, "%d %s %s", c->tsan,
-                                 c->prog, c->argv[0]);
-    for (int i = 1; c->argv[i] && at < sizeof key; i++)
-        at += (size_t)snprintf(key + at, sizeof key - at, " %s", c->argv[i]);
+    command_key(c, key, sizeof key);
     const output_t *o = kept(key);
     if (o)
         return o;
-    /* A TSan report sets exit 66 on the TSan binary, the code worksheets
-     * name; for the binary under test (itself a TSan build under make
-     * test-tsan) it sets 1, which a broken variant exits with anyway. */
-    return run_and_keep(key, c->argv,
-                        c->tsan ? "TSAN_OPTIONS=halt_on_error=0 exitcode=66"
-                                : "TSAN_OPTIONS=halt_on_error=0 exitcode=1",
-                        c->argv[0], c->prog);
+    return run_and_keep(key, c->argv, command_env(c), c->argv[0], c->prog);
 }
 
 /* The last `n` characters of s, for a report. */
@@ -786,9 +803,14 @@ static const output_t *run_shell_line(const sheet_t *s, int ln,
 
 /* "sh run" or "sh run exit=N": 1 and *want (-1: any exit but a usage
  * error); 0 if info is not a run block. Reports unknown words. */
+static int is_run_info(const char *info)
+{
+    return starts(info, "sh run") && (!info[6] || info[6] == ' ');
+}
+
 static int run_block(const sheet_t *s, const block_t *b, int *want)
 {
-    if (!starts(b->info, "sh run") || (b->info[6] && b->info[6] != ' '))
+    if (!is_run_info(b->info))
         return 0;
     *want = -1;
     const char *rest = b->info + 6;
@@ -800,6 +822,119 @@ static int run_block(const sheet_t *s, const block_t *b, int *want)
         problem(s->path, b->fence + 1, "unknown word in the info string: %s",
                 rest);
     return 1;
+}
+
+/* ============================ running ahead ===============================
+ * The worksheets name a few hundred commands, and most of their time is
+ * waiting: simulated latency (slowed down further under a view), a hang
+ * shown until its timeout. Before the tests that read their outputs,
+ * every command of a run or output block is run, AHEAD_JOBS at once, and
+ * kept; the tests then find each output kept, as they would after running
+ * it themselves. A line this cannot parse is left to the test that
+ * reports it. */
+
+#define AHEAD_JOBS 8
+
+typedef struct ahead {
+    command_t *cmd; /* the commands to run, views first */
+    int *shell;     /* cmd[i] is a shell line, run by sh -c */
+    cmd_spec_t *spec;
+    int n;
+} ahead_t;
+
+/* The key under which the output of a's i-th command is kept: the one
+ * run_command or run_shell_line looks for. */
+static void ahead_key(const ahead_t *a, int i, char *key, size_t size)
+{
+    if (a->shell[i])
+        snprintf(key, size, "sh -c %s", a->cmd[i].argv[2]);
+    else
+        command_key(&a->cmd[i], key, size);
+}
+
+/* Adds the command on line k of block b to a, unless it is there or does
+ * not parse, or line k holds none. */
+static void add_ahead(ahead_t *a, const sheet_t *s, const block_t *b, int k)
+{
+    char err[160], key[sizeof runs[0].key], other[sizeof runs[0].key];
+    command_t *c = &a->cmd[a->n];
+    const char *t;
+    if (a->n >= MAX_RUNS || trim(s->line[k], &t) == 0)
+        return;
+    int output = strcmp(b->info, "text output") == 0;
+    if (output ? !starts(t, "$ ") : *t == '#')
+        return;
+    if (output)
+        t += 2;
+    a->shell[a->n] = output && is_shell_line(s, t);
+    if (a->shell[a->n]) {
+        memset(c, 0, sizeof *c);
+        c->argv[0] = "sh";
+        c->argv[1] = "-c";
+        c->argv[2] = t;
+    } else if (parse_command(t, c, err, sizeof err) != 0) {
+        return;
+    }
+    ahead_key(a, a->n, key, sizeof key);
+    for (int i = 0; i < a->n; i++) {
+        ahead_key(a, i, other, sizeof other);
+        if (strcmp(key, other) == 0)
+            return;
+    }
+    a->n++;
+}
+
+/* A view's run is slowed down for a person to watch: the longest. */
+static int is_view(const command_t *c)
+{
+    for (int i = 1; c->argv[i]; i++)
+        if (starts(c->argv[i], "--view"))
+            return 1;
+    return 0;
+}
+
+static void kept_ahead(int i, const cmd_out_t *o, void *arg)
+{
+    const ahead_t *a = arg;
+    char key[sizeof runs[0].key];
+    ahead_key(a, i, key, sizeof key);
+    if (a->shell[i])
+        keep(key, o, "sh", "sh");
+    else
+        keep(key, o, a->cmd[i].argv[0], a->cmd[i].prog);
+}
+
+static void run_ahead(void)
+{
+    static int once;
+    static ahead_t a;
+    if (once++)
+        return;
+    a.cmd = calloc(MAX_RUNS, sizeof *a.cmd);
+    a.shell = calloc(MAX_RUNS, sizeof *a.shell);
+    a.spec = calloc(MAX_RUNS, sizeof *a.spec);
+    if (!a.cmd || !a.shell || !a.spec)
+        return; /* the tests run each command themselves */
+    for (int views = 1; views >= 0; views--)
+        for (int i = 0; i < nsheets; i++) {
+            block_t b;
+            for (int at = 0; next_block(&sheets[i], &at, &b);) {
+                if (strcmp(b.info, "text output") != 0 && !is_run_info(b.info))
+                    continue;
+                for (int k = b.first; k < b.end; k++) {
+                    int before = a.n;
+                    add_ahead(&a, &sheets[i], &b, k);
+                    /* Views first: the longest start first. */
+                    if (a.n > before &&
+                        (a.shell[before] || is_view(&a.cmd[before])) != views)
+                        a.n--;
+                }
+            }
+        }
+    for (int i = 0; i < a.n; i++)
+        a.spec[i] = (cmd_spec_t){ a.cmd[i].argv,
+                                  a.shell[i] ? NULL : command_env(&a.cmd[i]) };
+    run_cmds(a.spec, a.n, AHEAD_JOBS, CMD_LIMIT_MS, kept_ahead, &a);
 }
 
 /* ====================== the programs of command sheets ==================== */
@@ -862,7 +997,12 @@ static void check_watched(const command_sheet_t *cs, const sheet_program_t *p,
 
 /* The claim of tsan_bin: the program hangs when run plainly and under
  * TSan, which reports nothing; Helgrind (where Valgrind is installed)
- * counts no error. */
+ * counts no error. The three wait out their timeouts side by side. */
+static void hang_ran(int i, const cmd_out_t *o, void *arg)
+{
+    ((cmd_out_t *)arg)[i] = *o; /* plain, TSan, Helgrind */
+}
+
 static void check_silent_hang(const command_sheet_t *cs,
                               const sheet_program_t *p, cmd_out_t *o)
 {
@@ -870,28 +1010,31 @@ static void check_silent_hang(const command_sheet_t *cs,
     const char *tsan[] = { "timeout", HANG_S, p->tsan_bin, NULL };
     const char *helgrind[] = { "timeout", "10", "valgrind", "--tool=helgrind",
                                p->bin, NULL };
-    run_cmd(o, plain, NULL, CMD_LIMIT_MS);
-    if (o->exit_code != 124)
-        problem(cs->path, 0, "%s does not hang: exit %d", p->bin,
-                o->exit_code);
-    run_cmd(o, tsan, NULL, CMD_LIMIT_MS);
-    if (o->exit_code != 124 || strstr(o->err, "ThreadSanitizer"))
-        problem(cs->path, 0, "%s, the sheet says, hangs and TSan says "
-                "nothing: exit %d, %s", p->tsan_bin, o->exit_code,
-                tail(o->err, 1000));
     const char *which[] = { "sh", "-c", "command -v valgrind", NULL };
     run_cmd(o, which, NULL, CMD_LIMIT_MS);
-    if (o->exit_code != 0) {
+    int valgrind = o->exit_code == 0;
+    cmd_spec_t runs3[] = { { plain, NULL }, { tsan, NULL }, { helgrind, NULL } };
+    cmd_out_t *h = malloc(3 * sizeof *h);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+    for (int i = 0; i < 3; i++)
+        h[i].exit_code = -1;
+    run_cmds(runs3, valgrind ? 3 : 2, 3, CMD_LIMIT_MS, hang_ran, h);
+    if (h[0].exit_code != 124)
+        problem(cs->path, 0, "%s does not hang: exit %d", p->bin,
+                h[0].exit_code);
+    if (h[1].exit_code != 124 || strstr(h[1].err, "ThreadSanitizer"))
+        problem(cs->path, 0, "%s, the sheet says, hangs and TSan says "
+                "nothing: exit %d, %s", p->tsan_bin, h[1].exit_code,
+                tail(h[1].err, 1000));
+    if (!valgrind)
         fprintf(stderr, "\n  SKIPPED: Valgrind is not installed, so "
                 "Helgrind's silence on %s was not checked\n", p->bin);
-        return;
-    }
-    run_cmd(o, helgrind, NULL, CMD_LIMIT_MS);
-    if (o->exit_code != 124 ||
-        !strstr(o->err, "ERROR SUMMARY: 0 errors from 0 contexts"))
+    else if (h[2].exit_code != 124 ||
+             !strstr(h[2].err, "ERROR SUMMARY: 0 errors from 0 contexts"))
         problem(cs->path, 0, "%s, the sheet says, hangs and Helgrind counts "
-                "no error: exit %d, %s", p->bin, o->exit_code,
-                tail(o->err, 1000));
+                "no error: exit %d, %s", p->bin, h[2].exit_code,
+                tail(h[2].err, 1000));
+    free(h);
 }
 
 /* test: command sheets' programs do what they claim */
@@ -1522,6 +1665,7 @@ static void commands_in_run_blocks_run(void)
     int before = problems, ran = 0;
     load_sheets();
     build_sheet_programs(); /* what the command sheets run */
+    run_ahead();
     for (int i = 0; i < nsheets; i++) {
         const sheet_t *s = &sheets[i];
         block_t b;
@@ -1809,6 +1953,7 @@ static void quoted_output_matches_the_program(void)
     int before = problems, blocks = 0;
     load_sheets();
     build_sheet_programs(); /* what the command sheets run */
+    run_ahead();
     for (int i = 0; i < nsheets; i++) {
         block_t b;
         for (int at = 0; next_block(&sheets[i], &at, &b);)
