@@ -698,6 +698,7 @@ void run_cmd_input(cmd_out_t *o, const char *const argv[], const char *env,
         fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
         _exit(127);
     }
+    o->pid = (int)pid;
     close(out[1]);
     close(err[1]);
     if (input) {
@@ -892,6 +893,7 @@ void run_cmd_err_tty(cmd_out_t *o, const char *const argv[], int limit_ms)
         close(master);
         return;
     }
+    o->pid = (int)pid;
     /* The master reads EIO once the program's side is closed: its end. */
     collect(o, out[0], master, pid, argv[0], limit_ms);
 }

@@ -92,12 +92,11 @@ static const char *const slow_first[] = {
     "livelock", "starvation", "view", "philosophers", "backpressure",
 };
 
-/* Suites that run by themselves, last: hostile takes any check's program
- * still running in this directory for its own leftover and kills it;
- * starvation starves its own run on purpose (lowest priority, every CPU
- * busy), and two other suites at normal priority besides leave the run's
- * request threads so little time that the storm falls apart. */
-static const char *const alone[] = { "starvation", "hostile" };
+/* Suites that run by themselves, last: starvation starves its own run on
+ * purpose (lowest priority, every CPU busy), and two other suites at
+ * normal priority besides leave the run's request threads so little time
+ * that the storm falls apart. */
+static const char *const alone[] = { "starvation" };
 
 static int is_alone(size_t suite)
 {
