@@ -392,4 +392,9 @@ deb-system: deb
 clean:
 	rm -rf build
 
--include $(shell find build -name '*.d' 2>/dev/null)
+# The dependency files of what this make may build: the project's own
+# objects', not those of the exercise builds beside them (hundreds, which
+# every make read - each check runs make four times), and, when making an
+# exercise, that exercise's.
+-include $(shell find build -name exercises -prune -o -name '*.d' -print 2>/dev/null) \
+         $(if $(EX_BIN),$(wildcard $(EX_BIN).d))
