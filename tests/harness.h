@@ -126,6 +126,12 @@ void run_cmd(cmd_out_t *o, const char *const argv[], const char *env,
 void run_cmd_input(cmd_out_t *o, const char *const argv[], const char *env,
                    const char *input, int limit_ms);
 
+/* 1 if a free run of this scenario (or exercise) is judged against the
+ * clock, so that load from elsewhere can fail it (offload: the other
+ * requests' p99 latency): tests run such commands by themselves, not
+ * side by side with others (run_cmds). */
+int judged_on_the_clock(const char *scenario);
+
 /* Several commands at once: cmds[i] (argv, env) run as run_cmd would run
  * them, at most `jobs` at a time, each with the limit limit_ms. done() is
  * called in this process, once per command in the order they end, with

@@ -836,10 +836,12 @@ static int run_block(const sheet_t *s, const block_t *b, int *want)
 #define AHEAD_JOBS 8
 
 typedef struct ahead {
-    command_t *cmd; /* the commands to run, views first */
+    command_t *cmd; /* the commands to run: views first, then the rest, then
+                       those judged on the clock */
     int *shell;     /* cmd[i] is a shell line, run by sh -c */
     cmd_spec_t *spec;
     int n;
+    int base;       /* the first of the commands run_cmds runs now */
 } ahead_t;
 
 /* The key under which the output of a's i-th command is kept: the one
@@ -893,10 +895,27 @@ static int is_view(const command_t *c)
     return 0;
 }
 
+/* A free run judged on the clock (judged_on_the_clock): not a view's,
+ * whose objective is slowed down with it, nor explore's. */
+static int is_clocked(const command_t *c)
+{
+    return c->argv[1] && judged_on_the_clock(c->argv[1]) && !is_view(c);
+}
+
+/* Which pass of run_ahead runs command i: 0 views, 1 the rest, 2 those
+ * judged on the clock, by themselves (others beside them are their load). */
+static int ahead_pass(const ahead_t *a, int i)
+{
+    if (a->shell[i])
+        return 0; /* a hang shown until its timeout: long, and idle */
+    return is_view(&a->cmd[i]) ? 0 : is_clocked(&a->cmd[i]) ? 2 : 1;
+}
+
 static void kept_ahead(int i, const cmd_out_t *o, void *arg)
 {
     const ahead_t *a = arg;
     char key[sizeof runs[0].key];
+    i += a->base;
     ahead_key(a, i, key, sizeof key);
     if (a->shell[i])
         keep(key, o, "sh", "sh");
@@ -915,7 +934,10 @@ static void run_ahead(void)
     a.spec = calloc(MAX_RUNS, sizeof *a.spec);
     if (!a.cmd || !a.shell || !a.spec)
         return; /* the tests run each command themselves */
-    for (int views = 1; views >= 0; views--)
+    int clocked = 0; /* where pass 2 begins */
+    for (int pass = 0; pass < 3; pass++) {
+        if (pass == 2)
+            clocked = a.n;
         for (int i = 0; i < nsheets; i++) {
             block_t b;
             for (int at = 0; next_block(&sheets[i], &at, &b);) {
@@ -924,17 +946,18 @@ static void run_ahead(void)
                 for (int k = b.first; k < b.end; k++) {
                     int before = a.n;
                     add_ahead(&a, &sheets[i], &b, k);
-                    /* Views first: the longest start first. */
-                    if (a.n > before &&
-                        (a.shell[before] || is_view(&a.cmd[before])) != views)
-                        a.n--;
+                    if (a.n > before && ahead_pass(&a, before) != pass)
+                        a.n--; /* its turn comes with its pass */
                 }
             }
         }
+    }
     for (int i = 0; i < a.n; i++)
         a.spec[i] = (cmd_spec_t){ a.cmd[i].argv,
                                   a.shell[i] ? NULL : command_env(&a.cmd[i]) };
-    run_cmds(a.spec, a.n, AHEAD_JOBS, CMD_LIMIT_MS, kept_ahead, &a);
+    run_cmds(a.spec, clocked, AHEAD_JOBS, CMD_LIMIT_MS, kept_ahead, &a);
+    a.base = clocked;
+    run_cmds(a.spec + clocked, a.n - clocked, 1, CMD_LIMIT_MS, kept_ahead, &a);
 }
 
 /* ====================== the programs of command sheets ==================== */
