@@ -87,9 +87,9 @@ static const struct {
 /* The suites that take longest start first under -j, so that the run is not
  * left waiting on one long suite started last. */
 static const char *const slow_first[] = {
-    "check-decoys", "check-decoys-2", "check-answers",
-    "check-others", "check", "lessons", "hostile",
-    "livelock", "starvation", "view", "philosophers", "backpressure",
+    "hostile", "lessons", "check", "livelock", "check-decoys",
+    "check-decoys-2", "check-answers", "check-others", "view",
+    "backpressure", "install", "db-race-pg", "philosophers", "starvation",
 };
 
 /* Suites that run by themselves, last: starvation starves its own run on
