@@ -590,6 +590,7 @@ void suite_check_answers(void);
 void suite_check_others(void);
 void suite_check_decoys(void);
 void suite_check_decoys_2(void);
+void suite_check_clock(void);
 void suite_ledger(void);
 void suite_hostile(void);
 void suite_stuck(void);
