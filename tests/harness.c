@@ -797,11 +797,10 @@ static int cmds_wait(cmds_slot_t *live, int jobs, int *status)
 int run_cmds(const cmd_spec_t *cmds, int n, int jobs, int limit_ms,
              cmd_done_fn done, void *arg)
 {
+    jobs = jobs < 1 ? 1 : jobs > 64 ? 64 : jobs; /* cmds_wait polls 64 */
     cmds_slot_t *live = calloc((size_t)jobs, sizeof *live);
     cmd_out_t *o = malloc(sizeof *o);
     int next = 0, running = 0, rc = 0;
-    if (jobs > 64)
-        jobs = 64;
     if (!live || !o) {
         free(live);
         free(o);

@@ -112,7 +112,7 @@ child_run_t expect_seeded_run_repeats(const char *name, const char *variant,
 /* Output of a command run by the shell. */
 typedef struct cmd_out {
     int exit_code;     /* -1 if killed or not run */
-    int pid;           /* the command's process id, once it ended */
+    int pid;           /* the command's process id (0: not started) */
     char out[524288];  /* stdout, NUL-terminated (truncated: a --trace
                           of a long run is hundreds of KiB) */
     char err[65536];   /* stderr, NUL-terminated (truncated) */

@@ -801,13 +801,14 @@ static const output_t *run_shell_line(const sheet_t *s, int ln,
     return o;
 }
 
-/* "sh run" or "sh run exit=N": 1 and *want (-1: any exit but a usage
- * error); 0 if info is not a run block. Reports unknown words. */
+/* The info string of a run block: "sh run", maybe with words after. */
 static int is_run_info(const char *info)
 {
     return starts(info, "sh run") && (!info[6] || info[6] == ' ');
 }
 
+/* "sh run" or "sh run exit=N": 1 and *want (-1: any exit but a usage
+ * error); 0 if info is not a run block. Reports unknown words. */
 static int run_block(const sheet_t *s, const block_t *b, int *want)
 {
     if (!is_run_info(b->info))
