@@ -40,6 +40,13 @@ struct cd_watchdog {
      * and wait_seq at the first of them). */
     int stuck_scans;
     int64_t stuck_since_ns;
+    /* The spin check of a controlled run: its step count and the clock of
+     * the thread with the turn at the last look, and that thread's CPU
+     * time when either last changed. */
+    int spin_known;
+    long spin_steps;
+    clockid_t spin_clock;
+    int64_t spin_cpu_ns;
     int stuck_nthreads;
     unsigned stuck_seq[CD_MAX_THREADS];
     unsigned char stuck_state[CD_MAX_THREADS];
@@ -216,6 +223,44 @@ static int grace_over(cd_watchdog_t *w, int64_t now)
     return 1;
 }
 
+/* Under the controlled scheduler only the thread whose turn it is runs,
+ * and each of its library calls is a step. A turn that spent SPIN_CPU_NS
+ * of its thread's CPU time with no step is spinning outside the library
+ * (a loop on a plain flag, which the others, never given the turn, can
+ * never set): the run is stopped then, not at its limit (seconds later).
+ * That thread's CPU time, not the wall's nor the process's: a turn that
+ * waits (for the learner's choice in step mode, on a paused view, on a
+ * socket) spends none, whatever the view or the watchdog spend, and a
+ * controlled run's own work between two steps is microseconds. */
+#define SPIN_CPU_NS (1000 * 1000 * 1000LL)
+
+/* The CPU time of the thread with the turn, or -1 if unknown (it ended). */
+static int64_t turn_cpu_ns(clockid_t clock)
+{
+    struct timespec ts;
+    if (!clock || clock_gettime(clock, &ts) != 0)
+        return -1;
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int spinning(cd_watchdog_t *w)
+{
+    long steps = cd_sched_steps();
+    clockid_t clock = cd__sched_turn_clock();
+    int64_t cpu = turn_cpu_ns(clock);
+    if (cpu < 0)
+        return 0;
+    if (!w->spin_known || steps != w->spin_steps ||
+        clock != w->spin_clock) {
+        w->spin_known = 1;
+        w->spin_steps = steps;
+        w->spin_clock = clock;
+        w->spin_cpu_ns = cpu;
+        return 0;
+    }
+    return cpu - w->spin_cpu_ns >= SPIN_CPU_NS;
+}
+
 static void *watchdog_main(void *p)
 {
     cd_watchdog_t *w = p;
@@ -251,6 +296,11 @@ static void *watchdog_main(void *p)
             cd__sched_drain();
             continue;
         }
+        if (cd_sched_active() && spinning(w)) {
+            cd_reg_abort(CD_ABORT_TIMEOUT);
+            cd__sched_drain();
+            continue;
+        }
         track_load(w);
         /* A controlled run finds its deadlocks itself, deterministically. */
         if (!cd_sched_active())
@@ -274,6 +324,7 @@ static void begin_run(cd_watchdog_t *w)
     w->load_on = 0;
     w->have_last = 0;
     w->stuck_scans = 0;
+    w->spin_known = 0;
 }
 
 int cd_watchdog_start(cd_watchdog_t **out, int timeout_ms, int period_ms,

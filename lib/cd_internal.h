@@ -81,7 +81,9 @@ typedef struct cd_sched_rt {
     int current;
     int64_t vclock_ns;
     uint64_t rng;
-    long steps;
+    _Atomic long steps;    /* atomic: the watchdog reads it (cd_detect.c) */
+    _Atomic int turn_clock; /* the CPU clock (a clockid_t) of the thread that
+                               took the turn last; 0: none (cd_detect.c) */
     int nchange;
     long change_at[16];    /* pct: steps where the running thread drops */
     int ndec;
@@ -389,6 +391,9 @@ int cd__sched_register_parked(int id, sem_t *go);
 void cd__sched_exit(int self);
 /* After an abort: let every participant run free to its end. */
 void cd__sched_drain(void);
+/* The CPU clock of the thread that took the turn last (0: none yet), for
+ * the watchdog's spin check (cd_detect.c). */
+clockid_t cd__sched_turn_clock(void);
 /* The virtual clock, in nanoseconds since the run began. */
 int64_t cd__sched_clock(void);
 

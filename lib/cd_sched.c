@@ -332,14 +332,25 @@ static void turn_post(int id)
     CD_CHECK(sem_post(first ? first : &t->turn));
 }
 
+/* The calling thread has the turn: its CPU clock is the one the
+ * watchdog's spin check reads (cd__sched_turn_clock). */
+static void took_turn(void)
+{
+    static _Thread_local clockid_t own;
+    if (!own && pthread_getcpuclockid(pthread_self(), &own) != 0)
+        own = 0;
+    atomic_store_explicit(&S->turn_clock, (int)own, memory_order_relaxed);
+}
+
 /* Gives the turn to next and waits for our own (unless next is us). */
 static void handoff(int self, int next)
 {
     S->current = next;
-    if (next == self)
-        return;
-    turn_post(next);
-    turn_wait(self);
+    if (next != self) {
+        turn_post(next);
+        turn_wait(self);
+    }
+    took_turn();
 }
 
 /* ============================== who can run ============================== */
@@ -1032,8 +1043,10 @@ void cd__sched_enter(int self)
     if (!cd__sched_on() || self <= 0 || self > CD_MAX_THREADS)
         return;
     HIDE_BEGIN();
-    if (S->th[self - 1].known && !S->draining)
+    if (S->th[self - 1].known && !S->draining) {
         turn_wait(self);
+        took_turn();
+    }
     HIDE_END();
 }
 
@@ -1118,6 +1131,7 @@ int cd_sched_begin(const cd_sched_cfg_t *cfg)
         S->cfg.max_steps = CD_SCHED_DEFAULT_STEPS;
     S->draining = 0;
     S->current = self;
+    took_turn();
     S->vclock_ns = 0;
     S->rng = cfg->seed;
     S->steps = 0;
@@ -1160,6 +1174,12 @@ int cd_sched_decisions(const cd_sched_decision_t **out)
 }
 
 long cd_sched_steps(void) { return S->steps; }
+
+clockid_t cd__sched_turn_clock(void)
+{
+    return (clockid_t)atomic_load_explicit(&S->turn_clock,
+                                           memory_order_relaxed);
+}
 
 const char *cd_sched_misfit(void) { return S->misfit[0] ? S->misfit : NULL; }
 

@@ -849,6 +849,31 @@ static void burn_until_stuck_noted(void *arg)
         ;
 }
 
+/* Under the controlled scheduler a thread that burns CPU without a
+ * library call holds the run's only turn for ever. The watchdog stops the
+ * run after a second of CPU with no step, not at its limit: here ten
+ * minutes, far past this test's own, so that only that check can end the
+ * run in time; then on_stuck is called as ever. */
+/* test: test_watchdog_stops_a_controlled_run_that_spins_between_steps */
+CHILD_TEST(test_watchdog_stops_a_controlled_run_that_spins_between_steps)
+{
+    cd_watchdog_t *w = NULL;
+    cd_thread_t t;
+    cd_sched_cfg_t cfg = { .strategy = CD_SCHED_RANDOM, .seed = 1 };
+
+    cd_reg_reset();
+    atomic_store(&stuck_reason, 0);
+    EXPECT_EQ(cd_sched_begin(&cfg), 0);
+    EXPECT_EQ(cd_watchdog_start(&w, 600000, 10, 200, note_stuck), 0);
+    EXPECT_EQ(cd_thread_spawn(&t, "spinner", burn_until_stuck_noted, NULL), 0);
+    cd_thread_join(&t); /* it ends once on_stuck was called */
+    cd_watchdog_stop(w);
+    cd_sched_end();
+    EXPECT_EQ(cd_reg_aborted(), CD_ABORT_TIMEOUT);
+    EXPECT_EQ(atomic_load(&stuck_reason), CD_ABORT_TIMEOUT);
+    return 0;
+}
+
 /* test: test_watchdog_gives_a_starved_run_more_grace */
 CHILD_TEST(test_watchdog_gives_a_starved_run_more_grace)
 {
