@@ -40,6 +40,9 @@ struct cd_watchdog {
      * and wait_seq at the first of them). */
     int stuck_scans;
     int64_t stuck_since_ns;
+    int stuck_nthreads;
+    unsigned stuck_seq[CD_MAX_THREADS];
+    unsigned char stuck_state[CD_MAX_THREADS];
     /* The spin check of a controlled run: its step count and the clock of
      * the thread with the turn at the last look, and that thread's CPU
      * time when either last changed. */
@@ -47,9 +50,6 @@ struct cd_watchdog {
     long spin_steps;
     clockid_t spin_clock;
     int64_t spin_cpu_ns;
-    int stuck_nthreads;
-    unsigned stuck_seq[CD_MAX_THREADS];
-    unsigned char stuck_state[CD_MAX_THREADS];
 };
 
 /* Which wait a thread of the snapshot is in (ids from a found cycle). */
