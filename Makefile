@@ -27,7 +27,7 @@
 # No built-in implicit rules: every rule the build needs is written here,
 # and without them make finds a build up to date in a tenth of the time
 # (it no longer tries every header the .d files name against each
-# built-in rule): `concdemo check` runs make twice on every check.
+# built-in rule): `concdemo check` runs make up to four times a check.
 MAKEFLAGS += --no-builtin-rules
 .SUFFIXES:
 
