@@ -121,6 +121,10 @@ static int wanted(int argc, char **argv, const char *name)
 /* The last line a child runner prints (CD_RUNNER_TALLY set): what it ran
  * and what failed, for the parent's total. */
 #define TALLY "cd-runner-tally"
+/* A child runner's failure records, one line each, ahead of its tally:
+ * the parent repeats them under its total, so that the last lines of a
+ * long run (all a CI log may keep) say which tests failed. */
+#define FAILURE "cd-runner-failure"
 
 static double now_s(void)
 {
@@ -184,7 +188,8 @@ static int start_job(job_t *j, const char *self, size_t suite)
 
 /* Prints an ended job's output (its tally line held back) and adds its
  * counts; a runner that died without its tally counts as one failure. */
-static void finish_job(job_t *j, int status, unsigned *ran, unsigned *failed)
+static void finish_job(job_t *j, int status, unsigned *ran, unsigned *failed,
+                       FILE *failures)
 {
     char line[4096];
     unsigned r = 0, f = 0;
@@ -196,6 +201,8 @@ static void finish_job(job_t *j, int status, unsigned *ran, unsigned *failed)
         if (strncmp(line, TALLY, strlen(TALLY)) == 0 &&
             sscanf(line, TALLY " ran=%u failed=%u", &r, &f) == 2)
             tallied = 1;
+        else if (strncmp(line, FAILURE " ", strlen(FAILURE) + 1) == 0)
+            fputs(line + strlen(FAILURE) + 1, failures);
         else
             fputs(line, stdout);
     }
@@ -205,11 +212,27 @@ static void finish_job(job_t *j, int status, unsigned *ran, unsigned *failed)
         printf("suite %s: its runner ended without its tally (status "
                "0x%x): counted as a failure\n", suites[j->suite].name,
                (unsigned)status);
+        fprintf(failures, "%s: the runner ended without its tally (status "
+                "0x%x)\n", suites[j->suite].name, (unsigned)status);
         f += 1;
     }
     *ran += r;
     *failed += f;
     fflush(stdout);
+}
+
+/* The failure records the suites sent, after every suite's output. */
+static void print_failures(FILE *failures)
+{
+    char line[4096];
+    int any = 0;
+    rewind(failures);
+    while (fgets(line, sizeof line, failures)) {
+        if (!any++)
+            printf("\nFailed:\n");
+        printf("  %s", line);
+    }
+    fclose(failures);
 }
 
 /* Each suite in a runner process of its own (this program, one suite),
@@ -222,7 +245,8 @@ static int run_parallel(int jobs, const char *self, int argc, char **argv)
     job_t *run = calloc((size_t)jobs, sizeof *run);
     unsigned ran = 0, failed = 0;
     double t0 = now_s();
-    if (!run)
+    FILE *failures = tmpfile();
+    if (!run || !failures)
         return 2;
     while (next < n || live > 0) {
         for (int k = 0; k < jobs && next < n; k++)
@@ -243,15 +267,38 @@ static int run_parallel(int jobs, const char *self, int argc, char **argv)
         }
         for (int k = 0; k < jobs; k++)
             if (run[k].pid == pid) {
-                finish_job(&run[k], status, &ran, &failed);
+                finish_job(&run[k], status, &ran, &failed, failures);
                 run[k].pid = 0;
                 live--;
             }
     }
     free(run);
+    print_failures(failures);
     printf("\n%d suites in %.1f s, %d at once: %u tests run, %u failed\n",
            n, now_s() - t0, jobs, ran, failed);
     return (failed == 0 && ran > 0) ? 0 : 1;
+}
+
+/* One FAILURE line per failure record, with the test's suite and name
+ * and where the assert is; newlines in a condition become spaces. */
+static void send_failures(void)
+{
+    for (CU_pFailureRecord r = CU_get_failure_list(); r; r = r->pNext) {
+        char cond[512];
+        snprintf(cond, sizeof cond, "%s", r->strCondition ? r->strCondition : "");
+        for (char *c = cond; *c; c++)
+            if (*c == '\n')
+                *c = ' ';
+        /* The tests are compiled from build/gen: name the source. */
+        const char *file = r->strFileName ? r->strFileName : "?";
+        const char *up = strstr(file, "../tests/");
+        while (up && strstr(up + 1, "../tests/"))
+            up = strstr(up + 1, "../tests/");
+        printf(FAILURE " %s / %s: %s:%u: %s\n",
+               r->pSuite ? r->pSuite->pName : "?",
+               r->pTest ? r->pTest->pName : "(outside any test)",
+               up ? up + 3 : file, r->uiLineNumber, cond);
+    }
 }
 
 /* --list: every test CUnit was given, suite by suite, in run order. */
@@ -310,8 +357,10 @@ int main(int argc, char **argv)
     if (failed == 0 && CU_get_number_of_failures() > 0)
         failed = 1;
     unsigned ran = CU_get_number_of_tests_run();
-    CU_cleanup_registry();
-    if (getenv("CD_RUNNER_TALLY"))
+    if (getenv("CD_RUNNER_TALLY")) {
+        send_failures();
         printf("\n" TALLY " ran=%u failed=%u\n", ran, failed);
+    }
+    CU_cleanup_registry();
     return (failed == 0 && ran > 0) ? 0 : 1;
 }
