@@ -6,6 +6,7 @@
  * `test_runner --list [SUITE...]` prints "SUITE<tab>TEST" for each test,
  * in run order, and runs nothing.
  */
+#define _DEFAULT_SOURCE /* wait4 */
 #include <CUnit/Basic.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -188,14 +190,17 @@ static int start_job(job_t *j, const char *self, size_t suite)
 
 /* Prints an ended job's output (its tally line held back) and adds its
  * counts; a runner that died without its tally counts as one failure. */
-static void finish_job(job_t *j, int status, unsigned *ran, unsigned *failed,
-                       FILE *failures)
+static double finish_job(job_t *j, int status, const struct rusage *ru,
+                         unsigned *ran, unsigned *failed, FILE *failures)
 {
     char line[4096];
     unsigned r = 0, f = 0;
     int tallied = 0;
-    printf("\n==== suite %s (%.1f s) ====\n", suites[j->suite].name,
-           now_s() - j->start);
+    /* CPU: the suite's runner and every process it waited for. */
+    double cpu = (double)(ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) +
+                 (double)(ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) / 1e6;
+    printf("\n==== suite %s (%.1f s, %.1f s of CPU) ====\n",
+           suites[j->suite].name, now_s() - j->start, cpu);
     rewind(j->out);
     while (fgets(line, sizeof line, j->out)) {
         if (strncmp(line, TALLY, strlen(TALLY)) == 0 &&
@@ -219,6 +224,7 @@ static void finish_job(job_t *j, int status, unsigned *ran, unsigned *failed,
     *ran += r;
     *failed += f;
     fflush(stdout);
+    return cpu;
 }
 
 /* The failure records the suites sent, after every suite's output. */
@@ -244,7 +250,7 @@ static int run_parallel(int jobs, const char *self, int argc, char **argv)
     int n = plan(argc, argv, order), next = 0, live = 0;
     job_t *run = calloc((size_t)jobs, sizeof *run);
     unsigned ran = 0, failed = 0;
-    double t0 = now_s();
+    double t0 = now_s(), cpu = 0;
     FILE *failures = tmpfile();
     if (!run || !failures)
         return 2;
@@ -259,7 +265,8 @@ static int run_parallel(int jobs, const char *self, int argc, char **argv)
                 live++;
             }
         int status;
-        pid_t pid = wait(&status);
+        struct rusage ru;
+        pid_t pid = wait4(-1, &status, 0, &ru);
         if (pid < 0) {
             if (errno == EINTR)
                 continue;
@@ -267,15 +274,16 @@ static int run_parallel(int jobs, const char *self, int argc, char **argv)
         }
         for (int k = 0; k < jobs; k++)
             if (run[k].pid == pid) {
-                finish_job(&run[k], status, &ran, &failed, failures);
+                cpu += finish_job(&run[k], status, &ru, &ran, &failed,
+                                  failures);
                 run[k].pid = 0;
                 live--;
             }
     }
     free(run);
     print_failures(failures);
-    printf("\n%d suites in %.1f s, %d at once: %u tests run, %u failed\n",
-           n, now_s() - t0, jobs, ran, failed);
+    printf("\n%d suites in %.1f s (%.1f s of CPU), %d at once: %u tests "
+           "run, %u failed\n", n, now_s() - t0, cpu, jobs, ran, failed);
     return (failed == 0 && ran > 0) ? 0 : 1;
 }
 
