@@ -66,7 +66,8 @@
 #define SHOW_LINES 25     /* compiler output shown to the learner */
 #define MAKE_OUT_MAX (256 * 1024)
 #define LONG_PATH (2 * PATH_MAX + 64) /* the sources' path + one inside */
-#define START_LIMIT_S 10  /* to reach the first stage (it takes ms) */
+#define START_LIMIT_S 10  /* to reach the first stage (it takes ms);
+                             $CONCDEMO_START_LIMIT sets it */
 #define GiB (1ULL << 30)
 #define MiB (1ULL << 20)
 /* A run's memory: the exercises use a few MiB (ThreadSanitizer's tens).
@@ -103,6 +104,8 @@ static const char usage_text[] =
     "  --budget S    seconds for the exhaustive (dfs) exploration\n"
     "  CONCDEMO_BUILD_LIMIT=S (environment) seconds your file may take to\n"
     "                build (default 120; a file over 256 KiB is refused)\n"
+    "  CONCDEMO_START_LIMIT=S (environment) seconds the program may take to\n"
+    "                reach its first stage (default 10)\n"
     "\n"
     "exercises:";
 
@@ -135,6 +138,7 @@ typedef struct check {
     char tsan_bin[PATH_MAX];
     char cmd[LONG_PATH];   /* "concdemo check race --file F" */
     double build_limit_s;  /* for the learner's file ($CONCDEMO_BUILD_LIMIT) */
+    double start_limit_s;  /* to the first stage ($CONCDEMO_START_LIMIT) */
 
     /* This check's own directory (mkdtemp) with its copies of the
      * programs and the TSan log. */
@@ -274,7 +278,14 @@ static int parse_args(check_t *c, int argc, char **argv)
     c->build_limit_s = BUILD_LIMIT_S;
     if (limit && *limit && parse_seconds(limit, 86400, &c->build_limit_s))
         return usage_error("CONCDEMO_BUILD_LIMIT must be a number of seconds "
-                           "from 0 to 86400 (got %s)", limit);
+                           "above 0, at most 86400 (got %s)", limit);
+    /* A code of the learner's that never lets main begin is stopped at
+     * this limit: graders on slow machines (and tests) set it. */
+    limit = getenv("CONCDEMO_START_LIMIT");
+    c->start_limit_s = START_LIMIT_S;
+    if (limit && *limit && parse_seconds(limit, 3600, &c->start_limit_s))
+        return usage_error("CONCDEMO_START_LIMIT must be a number of seconds "
+                           "above 0, at most 3600 (got %s)", limit);
     return 0;
 }
 
@@ -1085,7 +1096,8 @@ typedef struct run {
     cd_sandbox_t sb;       /* the channel, and what was said on it */
     cd_sandbox_report_t said;
     int status;            /* wait status or CD_SPAWN_ code */
-    int late;              /* stopped: not started within START_LIMIT_S */
+    double start_limit_s;  /* to start: reach main, then the first stage */
+    int late;              /* stopped: not started within start_limit_s */
     int started;
     size_t passed;         /* bytes of its stdout passed on */
     int mid_line;          /* the last of them was no newline */
@@ -1145,7 +1157,7 @@ static int watch_run(cd_child_t *ch, double elapsed_s, void *arg)
     cd_sandbox_report(&r->sb, &r->said);
     r->started = r->said.reached_main &&
                  (!r->results || any_record(r->books));
-    if (!r->started && elapsed_s >= START_LIMIT_S) {
+    if (!r->started && elapsed_s >= r->start_limit_s) {
         r->late = 1;
         return 1;
     }
@@ -1230,11 +1242,11 @@ static int sandbox_stop(const run_t *r, char *buf, size_t size)
                  "the most a run may use: stopped", r->memory / MiB);
     } else if (r->late && !r->said.reached_main) {
         snprintf(buf, size, "code of yours that runs before main (a "
-                 "constructor?) did not finish within %d s: stopped",
-                 START_LIMIT_S);
+                 "constructor?) did not finish within %g s: stopped",
+                 r->start_limit_s);
     } else if (r->late) {
         snprintf(buf, size, "the exercise's program did not start its "
-                 "first stage within %d s: stopped", START_LIMIT_S);
+                 "first stage within %g s: stopped", r->start_limit_s);
     } else if (r->status >= 0 && WIFSIGNALED(r->status) &&
                WTERMSIG(r->status) == SIGSYS) {
         snprintf(buf, size, "the sandbox stopped your code (SIGSYS): it made "
@@ -1391,7 +1403,7 @@ static int run_stages(const check_t *c, char *failed, size_t size, int *late)
                  .address_space = RUN_ADDRESS_SPACE,
                  /* A longer exploration asked for is no hang. */
                  .limit_s = HOST_LIMIT_S + c->budget_s, .results = 1,
-                 .books = &books };
+                 .start_limit_s = c->start_limit_s, .books = &books };
     char *argv[20] = { (char *)c->prog, "check", (char *)c->spec->name,
                        "--cmd", (char *)c->cmd, "--source", (char *)c->shown,
                        "--result-fd", r.fd_arg, "--schedule-dir", sched };
@@ -1515,7 +1527,8 @@ static void run_tsan(const check_t *c, run_t *r, cd_books_t *books)
     *r = (run_t){ .label = "tsan", .out_fd = null, .err_fd = err,
                   .env = "TSAN_OPTIONS=halt_on_error=0 exitcode=66",
                   .memory = RUN_MEMORY, .limit_s = TSAN_LIMIT_S,
-                  .results = 1, .books = books,
+                  .start_limit_s = c->start_limit_s, .results = 1,
+                  .books = books,
                   .status = CD_SPAWN_FAILED };
     char *argv[] = { (char *)c->tsan_prog, "tsan", (char *)c->spec->name,
                      "--result-fd", r->fd_arg, NULL };
@@ -1682,7 +1695,7 @@ static int watch_fleet(cd_child_t *ch, double elapsed_s, void *arg)
         f->gone = 1;
         return 0;
     }
-    if (elapsed_s >= START_LIMIT_S) {
+    if (elapsed_s >= f->run->start_limit_s) {
         f->late = 1;
         return 1;
     }
@@ -1788,7 +1801,8 @@ static int fleet_run(const check_t *c, const cd_params_t *p, char *why,
         return -1;
     }
     memset(&f, 0, sizeof f);
-    r = (run_t){ .memory = RUN_MEMORY, .limit_s = FLEET_LIMIT_S };
+    r = (run_t){ .memory = RUN_MEMORY, .limit_s = FLEET_LIMIT_S,
+                 .start_limit_s = c->start_limit_s };
     f.n = p->instances;
     f.run = &r;
     const char *filter = getenv("CONCDEMO_SANDBOX_FILTER");
@@ -1852,8 +1866,8 @@ static int fleet_run(const check_t *c, const cd_params_t *p, char *why,
     } else if (f.broken && fleet_line(&f, "error", err, sizeof err)) {
         snprintf(why, size, "an instance could not start: %s", err);
     } else if (f.late) {
-        snprintf(why, size, "%d of %d instances got ready within %d s",
-                 f.ready, f.n, START_LIMIT_S);
+        snprintf(why, size, "%d of %d instances got ready within %g s",
+                 f.ready, f.n, r.start_limit_s);
     } else if (r.status < 0 || !WIFEXITED(r.status) ||
                WEXITSTATUS(r.status) != 0) {
         describe_end(r.status, FLEET_LIMIT_S, end, sizeof end);
@@ -1940,7 +1954,8 @@ static int run_once(const check_t *c)
     argv[n] = NULL;
     r = (run_t){ .label = "run", .out_fd = -1, .err_fd = -1,
                  .interactive = 1, .memory = RUN_MEMORY,
-                 .address_space = RUN_ADDRESS_SPACE, .limit_s = HOST_LIMIT_S };
+                 .address_space = RUN_ADDRESS_SPACE, .limit_s = HOST_LIMIT_S,
+                 .start_limit_s = c->start_limit_s };
     run_program(&r, argv);
     int status = r.status;
     if (status == CD_SPAWN_SIGNALLED || cd_spawn_signalled())

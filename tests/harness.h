@@ -593,6 +593,7 @@ void suite_check_decoys_2(void);
 void suite_check_clock(void);
 void suite_ledger(void);
 void suite_hostile(void);
+void suite_hostile_wait(void);
 void suite_stuck(void);
 void suite_timeline(void);
 

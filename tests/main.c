@@ -83,6 +83,7 @@ static const struct {
     { "install", suite_install },
     { "watch", suite_watch },
     { "hostile", suite_hostile },
+    { "hostile-wait", suite_hostile_wait },
 };
 
 #define NSUITES (sizeof suites / sizeof suites[0])
@@ -109,7 +110,7 @@ static const char *const alone[] = { "starvation", "check-clock" };
 static const char *const waiting[] = {
     "view", "db-race-pg", "philosophers", "chat", "db-race", "broadcast",
     "watch", "order-violation", "deadlock", "counter", "scope", "holdtime",
-    "exec", "lost-wakeup", "rwlock", "orphans",
+    "exec", "lost-wakeup", "rwlock", "orphans", "hostile-wait",
 };
 
 static int is_waiting(size_t suite)

@@ -284,12 +284,17 @@ static void a_number_must_be_a_number(void)
     }
     const char *limits[] = { "CONCDEMO_BUILD_LIMIT=nan",
                              "CONCDEMO_BUILD_LIMIT=-5",
-                             "CONCDEMO_BUILD_LIMIT=10s" };
+                             "CONCDEMO_BUILD_LIMIT=10s",
+                             "CONCDEMO_START_LIMIT=0",
+                             "CONCDEMO_START_LIMIT=3601",
+                             "CONCDEMO_START_LIMIT=2x" };
     for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++) {
         const char *argv[] = { concdemo_bin(), "check", "race", "--no-tsan",
                                NULL, NULL };
-        expect_one_line_error_env(argv, limits[i], "CONCDEMO_BUILD_LIMIT "
-                                                   "must be a number");
+        char msg[64];
+        snprintf(msg, sizeof msg, "%.*s must be a number of seconds above 0",
+                 (int)strcspn(limits[i], "="), limits[i]);
+        expect_one_line_error_env(argv, limits[i], msg);
     }
 }
 
