@@ -939,6 +939,34 @@ void run_cmd_starved(cmd_out_t *o, const char *const argv[], const char *env,
     stop_busy_loops(loops, busy);
 }
 
+int run_cmds_starved(const cmd_spec_t *cmds, int n, int limit_ms,
+                     cmd_done_fn done, void *arg)
+{
+    enum { MAX_LOOPS = 64, MAX_ARGS = 64, MAX_CMDS = 16 };
+    static const char *wrapped[MAX_CMDS][MAX_ARGS + 4];
+    cmd_spec_t niced[MAX_CMDS];
+    pid_t loops[MAX_LOOPS];
+
+    if (n > MAX_CMDS)
+        return -EINVAL;
+    for (int i = 0; i < n; i++) {
+        int k = 0;
+        wrapped[i][0] = "nice";
+        wrapped[i][1] = "-n";
+        wrapped[i][2] = "19";
+        while (cmds[i].argv[k] && k < MAX_ARGS) {
+            wrapped[i][3 + k] = cmds[i].argv[k];
+            k++;
+        }
+        wrapped[i][3 + k] = NULL;
+        niced[i] = (cmd_spec_t){ wrapped[i], cmds[i].env };
+    }
+    int busy = start_busy_loops(loops, MAX_LOOPS);
+    int rc = run_cmds(niced, n, n, limit_ms, done, arg);
+    stop_busy_loops(loops, busy);
+    return rc;
+}
+
 void stop_busy_loops(const pid_t *pids, int n)
 {
     for (int i = 0; i < n; i++) {

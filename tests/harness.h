@@ -168,6 +168,11 @@ void stop_busy_loops(const pid_t *pids, int n);
 
 void run_cmd_starved(cmd_out_t *o, const char *const argv[], const char *env,
                      int limit_ms);
+/* Several commands on one starved machine, all at once (run_cmds, each at
+ * nice 19, under one set of busy loops): they starve each other no less,
+ * and the loops burn their CPUs once for all of them. */
+int run_cmds_starved(const cmd_spec_t *cmds, int n, int limit_ms,
+                     cmd_done_fn done, void *arg);
 
 /* The binaries under test, from $CONCDEMO / $CONCDEMO_TSAN (defaults:
  * build/concdemo, build/tsan/concdemo). */
