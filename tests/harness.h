@@ -48,6 +48,11 @@ child_run_t run_forked(const char *name, const char *variant, int threads,
 /* Same, with full options (latency scale, trace, timeout). */
 child_run_t run_forked_opts(const char *name, const char *variant,
                             const cd_run_opts_t *opts, int limit_ms);
+/* n runs (at most 16) like run_forked_opts, all at once, each in a child
+ * of its own, all within limit_ms: res[i] for run i. */
+void run_forked_many(const char *name, const char *variant,
+                     const cd_run_opts_t *opts, int n, int limit_ms,
+                     child_run_t *res);
 /* The options of a free run of scenario `name` at its defaults but for
  * iterations and workers (0: the default) and the latency scale permille
  * (1000: as written), with a hard limit 2 s under limit_ms, the limit of
@@ -304,7 +309,8 @@ child_run_t expect_deadlock_cycle(const char *name, int threads, int runs,
                                   int limit_ms);
 
 /* Runs scenario `name`'s fix `runs` times with threads and iterations (0:
- * the default) in forked children and fails the test unless every run
+ * the default) in forked children, up to 16 at once (each is load for the
+ * others), and fails the test unless every run
  * HELD with a clean exit (no sanitizer report) and no lock-order finding
  * (a fix that only got lucky would still leave one); figures (or NULL)
  * checks each run's scenario-specific figures (c->r.params: the sizes it
