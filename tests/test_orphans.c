@@ -63,8 +63,11 @@ static void broken_free_runs_count_consistently(void)
         ASSERT_INT_EQ(fig(&c, "charges"), REQUESTS);
         ASSERT_INT_EQ(fig(&c, "emails"), REQUESTS);
         ASSERT_INT_EQ(fig(&c, "cancelled"), 0);
-        CU_ASSERT(fig(&c, "after_failure") <= 2 * fig(&c, "failed"));
-        CU_ASSERT(fig(&c, "orphans") <= 2 * fig(&c, "failed"));
+        /* Each of a failed request's three subtasks may act after the
+         * failure (a starved machine runs even the 10 ms reserve after
+         * the 50 ms timeout); nothing else can. */
+        CU_ASSERT(fig(&c, "after_failure") <= 3 * fig(&c, "failed"));
+        CU_ASSERT(fig(&c, "orphans") <= 3 * fig(&c, "failed"));
         ASSERT_INT_EQ(c.r.verdict.status,
                       fig(&c, "after_failure") + fig(&c, "orphans") > 0
                           ? CD_VIOLATED : CD_HELD);
