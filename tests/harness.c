@@ -254,8 +254,11 @@ void run_forked_many(const char *name, const char *variant,
     }
 }
 
-child_run_t run_forked(const char *name, const char *variant, int threads,
-                       int iterations, int limit_ms)
+/* run_forked's options: the scenario's defaults but for threads and
+ * iterations (0: the default), latency as written, and the run's own
+ * limit half a second inside the child's. */
+static cd_run_opts_t forked_opts(const char *name, int threads,
+                                 int iterations, int limit_ms)
 {
     const cd_scenario_t *s = cd_scenario_find(name);
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
@@ -268,6 +271,13 @@ child_run_t run_forked(const char *name, const char *variant, int threads,
         o.params.threads = threads;
     if (iterations)
         o.params.iterations = iterations;
+    return o;
+}
+
+child_run_t run_forked(const char *name, const char *variant, int threads,
+                       int iterations, int limit_ms)
+{
+    cd_run_opts_t o = forked_opts(name, threads, iterations, limit_ms);
     return run_forked_opts(name, variant, &o, limit_ms);
 }
 
@@ -1326,17 +1336,7 @@ void expect_fix_holds_every_run(const char *name, const char *fix,
     /* The runs at once: their waits (simulated latency) overlap, and
      * each is load for the others. */
     static child_run_t c[16];
-    const cd_scenario_t *s = cd_scenario_find(name);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
-    cd_run_opts_t o = {
-        .params = s->defaults,
-        .timeout_ms = limit_ms > 1000 ? limit_ms - 500 : limit_ms,
-        .latency_permille = 1000,
-    };
-    if (threads)
-        o.params.threads = threads;
-    if (iterations)
-        o.params.iterations = iterations;
+    cd_run_opts_t o = forked_opts(name, threads, iterations, limit_ms);
     for (int done = 0; done < runs; done += 16) {
         int n = runs - done < 16 ? runs - done : 16;
         run_forked_many(name, fix, &o, n, limit_ms, c);
