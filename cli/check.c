@@ -279,8 +279,8 @@ static int parse_args(check_t *c, int argc, char **argv)
     if (limit && *limit && parse_seconds(limit, 86400, &c->build_limit_s))
         return usage_error("CONCDEMO_BUILD_LIMIT must be a number of seconds "
                            "above 0, at most 86400 (got %s)", limit);
-    /* A code of the learner's that never lets main begin is stopped at
-     * this limit: graders on slow machines (and tests) set it. */
+    /* Learner code that keeps main from beginning is stopped at this
+     * limit: graders on slow machines (and tests) set it. */
     limit = getenv("CONCDEMO_START_LIMIT");
     c->start_limit_s = START_LIMIT_S;
     if (limit && *limit && parse_seconds(limit, 3600, &c->start_limit_s))

@@ -250,7 +250,8 @@ void run_forked_many(const char *name, const char *variant,
         if (!res[i].finished)
             fprintf(stderr, "\n  %s [%s], run %d of %d at once: the child "
                     "%s\n", name, variant, i + 1, n,
-                    timed_out ? "hit the time limit" : "did not finish cleanly");
+                    timed_out ? "hit the time limit"
+                              : "did not finish cleanly");
     }
 }
 

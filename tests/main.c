@@ -261,8 +261,9 @@ static void print_failures(FILE *failures)
 }
 
 /* Each suite in a runner process of its own (this program, one suite),
- * `jobs` at once, besides up to `jobs` of those that mostly wait. Every test already runs what it starts in children
- * of its own, so suites share nothing but the machine. */
+ * `jobs` at once, besides up to `jobs` of those that mostly wait. Every
+ * test already runs what it starts in children of its own, so suites
+ * share nothing but the machine. */
 static int run_parallel(int jobs, const char *self, int argc, char **argv)
 {
     size_t order[NSUITES];
@@ -331,7 +332,8 @@ static void send_failures(void)
 {
     for (CU_pFailureRecord r = CU_get_failure_list(); r; r = r->pNext) {
         char cond[512];
-        snprintf(cond, sizeof cond, "%s", r->strCondition ? r->strCondition : "");
+        snprintf(cond, sizeof cond, "%s",
+                 r->strCondition ? r->strCondition : "");
         for (char *c = cond; *c; c++)
             if (*c == '\n')
                 *c = ' ';
