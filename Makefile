@@ -392,9 +392,16 @@ deb-system: deb
 clean:
 	rm -rf build
 
-# The dependency files of what this make may build: the project's own
-# objects', not those of the exercise builds beside them (hundreds, which
-# every make read - each check runs make four times), and, when making an
-# exercise, that exercise's.
--include $(shell find build -name exercises -prune -o -name '*.d' -print 2>/dev/null) \
+# The dependency files of what this make may build: its own build's
+# objects' (those under $(B); a sanitizer build's are read by its own
+# make, B=build/tsan or build/asan), not those of the exercise builds
+# beside them (hundreds), and, when making an exercise, that exercise's.
+# Each check runs make six times: every file read here is read again.
+# A make whose goals only run a sanitizer build's make reads none.
+DEP_PRUNE := $(foreach d,$(filter-out $(B),build/tsan build/asan),-o -path $(d))
+SUB_MAKE_GOALS := exercise-tsan exercise-lib-tsan tsan-bin tsan asan
+ifneq ($(if $(MAKECMDGOALS),$(filter-out $(SUB_MAKE_GOALS),$(MAKECMDGOALS)),all),)
+-include $(shell find $(B) \( -name exercises $(DEP_PRUNE) \) -prune -o \
+                 -name '*.d' -print 2>/dev/null) \
          $(if $(EX_BIN),$(wildcard $(EX_BIN).d))
+endif
