@@ -1436,7 +1436,10 @@ static void terminal_view_shows_a_chat_server_stall(void)
             ;
     }
     CU_ASSERT_TRUE(wait_pane("WRITES BLOCKED"));
-    /* The session stuck in the write holds the room (its row). */
+    /* The session stuck in the write holds the room (its row). A frame
+     * may show the connection's blocked writes before the session's row
+     * shows its write (a loaded machine drew one in CI): wait for both. */
+    CU_ASSERT_TRUE(wait_pane("write conn-1"));
     const char *row = strstr(out.out, "write conn-1");
     CU_ASSERT_PTR_NOT_NULL_FATAL(row);
     while (row > out.out && row[-1] != '\n')
