@@ -159,7 +159,8 @@ int run_cmds(const cmd_spec_t *cmds, int n, int jobs, int limit_ms,
 void run_cmd_err_tty(cmd_out_t *o, const char *const argv[], int limit_ms);
 
 /* Runs argv like run_cmd, but on a starved machine: one busy loop per
- * CPU runs meanwhile and argv runs at the lowest priority (nice 19), so
+ * CPU runs meanwhile (at nice 10, below the other suites of the runner)
+ * and argv runs at the lowest priority (nice 19), so
  * its threads get a CPU only now and then and start late, wake late and
  * run in bursts - what a loaded CI runner does to a run, made the rule
  * rather than luck. (Idle priority, SCHED_IDLE, starves harder than that:
