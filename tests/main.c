@@ -261,7 +261,8 @@ static void print_failures(FILE *failures)
 }
 
 /* Each suite in a runner process of its own (this program, one suite),
- * `jobs` at once, besides up to `jobs` of those that mostly wait. Every
+ * `jobs` at once, besides up to `jobs` of those that mostly wait (with
+ * -j 1, none: one suite at a time). Every
  * test already runs what it starts in children of its own, so suites
  * share nothing but the machine. */
 static int run_parallel(int jobs, const char *self, int argc, char **argv)
@@ -282,7 +283,7 @@ static int run_parallel(int jobs, const char *self, int argc, char **argv)
          * nothing else runs (plan puts those last). */
         for (int i = next; i < n; i++) {
             size_t su = order[i];
-            int w = is_waiting(su);
+            int w = is_waiting(su) && jobs > 1; /* -j 1: one at a time */
             if (started[i] || (is_alone(su) && live > 0) ||
                 (w ? live_wait : live - live_wait) >= jobs)
                 continue;
@@ -315,14 +316,14 @@ static int run_parallel(int jobs, const char *self, int argc, char **argv)
                                   failures);
                 run[k].pid = 0;
                 live--;
-                live_wait -= is_waiting(run[k].suite);
+                live_wait -= is_waiting(run[k].suite) && jobs > 1;
             }
     }
     free(run);
     print_failures(failures);
     printf("\n%d suites in %.1f s (%.1f s of CPU), %d at once (and %d that "
            "mostly wait): %u tests run, %u failed\n", n, now_s() - t0, cpu,
-           jobs, jobs, ran, failed);
+           jobs, jobs > 1 ? jobs : 0, ran, failed);
     return (failed == 0 && ran > 0) ? 0 : 1;
 }
 
