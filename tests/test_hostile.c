@@ -306,8 +306,8 @@ static void without_the_filter_signals_from_the_program_are_ignored(void)
 
 /* ============================== the progress ============================= */
 
-/* The first test waits out the start limit, asleep: it runs in a suite
- * that the runner counts among those that mostly wait. */
+/* The next two tests wait out the start limit, asleep: they run in a
+ * suite that the runner counts among those that mostly wait. */
 /* suite: hostile-wait */
 
 /* A constructor that never returns, at the default start limit, in a
