@@ -74,15 +74,17 @@ static void broken_free_runs_count_consistently(void)
     }
 }
 
-/* What a held run must show, however it was scheduled: every request
- * failed, nothing happened after a failure, no subtask outlived its
- * request, and each of the three subtasks either acted before the failure
- * or was cancelled (a starved run may cancel even the 10 ms reserve). */
+/* What a held run must show, however it was scheduled: nothing happened
+ * after a failure, no subtask outlived its request, and each of the three
+ * subtasks either acted before the failure or was cancelled (a starved
+ * run may cancel even the 10 ms reserve). How many requests failed is the
+ * clock's: a machine that starves the owner past all three side effects
+ * finds them done at its deadline, and that request does not fail. */
 static void expect_scope_held(const child_run_t *c)
 {
     CU_ASSERT_FATAL(c->finished);
     ASSERT_INT_EQ(c->r.verdict.status, CD_HELD);
-    ASSERT_INT_EQ(fig(c, "failed"), REQUESTS);
+    CU_ASSERT(fig(c, "failed") <= REQUESTS);
     ASSERT_INT_EQ(fig(c, "after_failure"), 0);
     ASSERT_INT_EQ(fig(c, "orphans"), 0);
     ASSERT_INT_EQ(fig(c, "reserves") + fig(c, "charges") + fig(c, "emails") +
@@ -114,6 +116,7 @@ static void scope_cancels_both_subtasks_on_the_virtual_clock(void)
         for (uint64_t seed = 1; seed <= RUNS; seed++) {
             child_run_t c = run_virtual("scope", w, seed);
             expect_scope_held(&c);
+            ASSERT_INT_EQ(fig(&c, "failed"), REQUESTS);
             ASSERT_INT_EQ(fig(&c, "charges"), 0);
             ASSERT_INT_EQ(fig(&c, "cancelled"), 2 * REQUESTS);
         }
