@@ -172,28 +172,6 @@ static int demo_child(void *arg, int fd)
     return write_all(fd, &r, sizeof r) == 0 ? 0 : 3;
 }
 
-child_run_t run_forked_opts(const char *name, const char *variant,
-                            const cd_run_opts_t *opts, int limit_ms)
-{
-    child_run_t res;
-    memset(&res, 0, sizeof res);
-    const cd_scenario_t *s = cd_scenario_find(name);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
-    int v = cd_scenario_variant(s, variant);
-    CU_ASSERT_FATAL(v >= 0);
-
-    demo_job_t job = { s, v, opts };
-    fork_out_t o = { .buf = (char *)&res.r, .cap = sizeof res.r };
-    CU_ASSERT_FATAL(fork_with_limit(demo_child, &job, &o, limit_ms) == 0);
-    res.finished = !o.timed_out && o.len == sizeof res.r &&
-                   o.status >= 0 && WIFEXITED(o.status);
-    res.exit_code = res.finished ? WEXITSTATUS(o.status) : -1;
-    if (!res.finished)
-        fprintf(stderr, "\n  %s [%s]: the child %s\n", name, variant,
-                o.timed_out ? "hit the time limit" : "did not finish cleanly");
-    return res;
-}
-
 void run_forked_many(const char *name, const char *variant,
                      const cd_run_opts_t *opts, int n, int limit_ms,
                      child_run_t *res)
@@ -249,11 +227,19 @@ void run_forked_many(const char *name, const char *variant,
                           status >= 0 && WIFEXITED(status);
         res[i].exit_code = res[i].finished ? WEXITSTATUS(status) : -1;
         if (!res[i].finished)
-            fprintf(stderr, "\n  %s [%s], run %d of %d at once: the child "
-                    "%s\n", name, variant, i + 1, n,
+            fprintf(stderr, "\n  %s [%s]%s: the child %s\n", name, variant,
+                    n > 1 ? ", one of the runs at once" : "",
                     timed_out ? "hit the time limit"
                               : "did not finish cleanly");
     }
+}
+
+child_run_t run_forked_opts(const char *name, const char *variant,
+                            const cd_run_opts_t *opts, int limit_ms)
+{
+    child_run_t res;
+    run_forked_many(name, variant, opts, 1, limit_ms, &res);
+    return res;
 }
 
 /* run_forked's options: the scenario's defaults but for threads and
@@ -1005,19 +991,31 @@ static int start_starving_loops(pid_t *pids, int max)
     return n;
 }
 
-void run_cmd_starved(cmd_out_t *o, const char *const argv[], const char *env,
-                     int limit_ms)
-{
-    enum { MAX_LOOPS = 64, MAX_ARGS = 64 };
-    const char *wrapped[MAX_ARGS + 4] = { "nice", "-n", "19" };
-    pid_t loops[MAX_LOOPS];
-    int n = 0;
+enum { STARVED_MAX_ARGS = 64 };
 
-    while (argv[n] && n < MAX_ARGS) {
+/* argv run at the lowest priority: "nice -n 19 argv..." into wrapped (at
+ * least STARVED_MAX_ARGS + 4 words). */
+static void at_nice_19(const char *const argv[], const char **wrapped)
+{
+    int n = 0;
+    wrapped[0] = "nice";
+    wrapped[1] = "-n";
+    wrapped[2] = "19";
+    while (argv[n] && n < STARVED_MAX_ARGS) {
         wrapped[3 + n] = argv[n];
         n++;
     }
     wrapped[3 + n] = NULL;
+}
+
+void run_cmd_starved(cmd_out_t *o, const char *const argv[], const char *env,
+                     int limit_ms)
+{
+    enum { MAX_LOOPS = 64 };
+    const char *wrapped[STARVED_MAX_ARGS + 4];
+    pid_t loops[MAX_LOOPS];
+
+    at_nice_19(argv, wrapped);
     int busy = start_starving_loops(loops, MAX_LOOPS);
     run_cmd(o, wrapped, env, limit_ms);
     stop_busy_loops(loops, busy);
@@ -1026,23 +1024,15 @@ void run_cmd_starved(cmd_out_t *o, const char *const argv[], const char *env,
 int run_cmds_starved(const cmd_spec_t *cmds, int n, int limit_ms,
                      cmd_done_fn done, void *arg)
 {
-    enum { MAX_LOOPS = 64, MAX_ARGS = 64, MAX_CMDS = 16 };
-    static const char *wrapped[MAX_CMDS][MAX_ARGS + 4];
+    enum { MAX_LOOPS = 64, MAX_CMDS = 16 };
+    static const char *wrapped[MAX_CMDS][STARVED_MAX_ARGS + 4];
     cmd_spec_t niced[MAX_CMDS];
     pid_t loops[MAX_LOOPS];
 
     if (n > MAX_CMDS)
         return -EINVAL;
     for (int i = 0; i < n; i++) {
-        int k = 0;
-        wrapped[i][0] = "nice";
-        wrapped[i][1] = "-n";
-        wrapped[i][2] = "19";
-        while (cmds[i].argv[k] && k < MAX_ARGS) {
-            wrapped[i][3 + k] = cmds[i].argv[k];
-            k++;
-        }
-        wrapped[i][3 + k] = NULL;
+        at_nice_19(cmds[i].argv, wrapped[i]);
         niced[i] = (cmd_spec_t){ wrapped[i], cmds[i].env };
     }
     int busy = start_starving_loops(loops, MAX_LOOPS);
