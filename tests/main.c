@@ -113,20 +113,23 @@ static const char *const waiting[] = {
     "exec", "lost-wakeup", "rwlock", "orphans", "hostile-wait",
 };
 
-static int is_waiting(size_t suite)
+/* Whether the suite is named in list (n names). */
+static int named_in(size_t suite, const char *const *list, size_t n)
 {
-    for (size_t k = 0; k < sizeof waiting / sizeof waiting[0]; k++)
-        if (strcmp(suites[suite].name, waiting[k]) == 0)
+    for (size_t k = 0; k < n; k++)
+        if (strcmp(suites[suite].name, list[k]) == 0)
             return 1;
     return 0;
 }
 
+static int is_waiting(size_t suite)
+{
+    return named_in(suite, waiting, sizeof waiting / sizeof waiting[0]);
+}
+
 static int is_alone(size_t suite)
 {
-    for (size_t k = 0; k < sizeof alone / sizeof alone[0]; k++)
-        if (strcmp(suites[suite].name, alone[k]) == 0)
-            return 1;
-    return 0;
+    return named_in(suite, alone, sizeof alone / sizeof alone[0]);
 }
 
 static int wanted(int argc, char **argv, const char *name)
