@@ -141,6 +141,9 @@ static void book(cd_books_t *b, const cd_effect_t *e)
     case CD_EFF_REFUSED:
         b->refused = 1;
         return;
+    case CD_EFF_TSAN_RUN:
+        b->tsan_run = 1;
+        return;
     case CD_EFF_RUN:
         run_begins(b, e);
         return;

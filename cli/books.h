@@ -37,6 +37,7 @@ typedef struct cd_books {
     size_t npart;
     int stage;          /* the stage running now (0: none) */
     int ended, refused; /* the program's END, REFUSED */
+    int tsan_run;       /* its TSAN_RUN: the TSan build's run began */
     char failed[128];   /* the stages the program failed, by name */
     char fault[160];    /* the first record out of place, in words */
     cd_judge_t *run;    /* the run being booked, if any */

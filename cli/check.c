@@ -1120,7 +1120,7 @@ static void pass_records(void *arg, const char *data, size_t n)
 /* Whether any record came whole (the program's harness is running). */
 static int any_record(const cd_books_t *b)
 {
-    if (b->ended || b->refused || b->fault[0] || b->stage)
+    if (b->ended || b->refused || b->fault[0] || b->stage || b->tsan_run)
         return 1;
     for (int s = CD_STAGE_FREE; s <= CD_STAGES; s++)
         if (b->st[s].begun)

@@ -569,6 +569,9 @@ static int cmd_tsan(void)
     cd_run_opts_t o = free_opts(&host.spec->free[0]);
     o.timeout_ms *= 2; /* TSan is several times slower */
     host.stage = "tsan";
+    /* Sent at once: the checker's start limit ends here, not with the
+     * run, which may take longer than that under TSan. */
+    cd_ledger_send(CD_EFF_TSAN_RUN, 0, 0);
     cd_run(&cd_exercise, 0, &o, &result);
     cd_report_verdict_line(stdout, cd_exercise.name,
                            cd_exercise.variants[0].name, &result.verdict);

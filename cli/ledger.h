@@ -43,6 +43,8 @@ enum cd_effect_kind {
     CD_EFF_STAGE_END, /* a = the stage, b = 1 if the program passed it */
     CD_EFF_END,       /* the program's verdict is complete */
     CD_EFF_REFUSED,   /* not this exercise's file */
+    CD_EFF_TSAN_RUN,  /* the TSan build's one run begins (it has no
+                         stages, and its books come when it ends) */
     /* A run's books (the harness), sent when the run ends. */
     CD_EFF_RUN,       /* a run begins: a threads, b iterations, c workers */
     CD_EFF_RUN_END,   /* it ended: a = records that did not fit */

@@ -50,6 +50,7 @@ struct cd_watchdog {
     long spin_steps;
     clockid_t spin_clock;
     int64_t spin_cpu_ns;
+    int spun;              /* the run was stopped for that spin */
 };
 
 /* Which wait a thread of the snapshot is in (ids from a found cycle). */
@@ -261,6 +262,20 @@ static int spinning(cd_watchdog_t *w)
     return cpu - w->spin_cpu_ns >= SPIN_CPU_NS;
 }
 
+/* After a spin stopped a controlled run, the drained threads unwind in
+ * milliseconds; the spinner, if it keeps spinning, is the loop that never
+ * calls the library. Once it has spun this much more CPU time since the
+ * abort, it is called stuck then, not after the whole grace (seconds of
+ * every spinning thread's CPU). Its own CPU time: a starved machine that
+ * does not run it does not count. */
+#define SPIN_AGAIN_NS (250 * 1000 * 1000LL)
+
+static int still_spinning(cd_watchdog_t *w)
+{
+    int64_t cpu = w->spun ? turn_cpu_ns(w->spin_clock) : -1;
+    return cpu >= 0 && cpu - w->spin_cpu_ns >= SPIN_CPU_NS + SPIN_AGAIN_NS;
+}
+
 static void *watchdog_main(void *p)
 {
     cd_watchdog_t *w = p;
@@ -281,7 +296,7 @@ static void *watchdog_main(void *p)
             int64_t now = cd_now_ns() - w->start_ns;
             if (!w->aborted_at_ns)
                 w->aborted_at_ns = now;
-            else if (w->on_stuck && grace_over(w, now))
+            else if (w->on_stuck && (still_spinning(w) || grace_over(w, now)))
                 w->on_stuck(cd_reg_aborted());
             continue;
         }
@@ -297,6 +312,7 @@ static void *watchdog_main(void *p)
             continue;
         }
         if (cd_sched_active() && spinning(w)) {
+            w->spun = 1;
             cd_reg_abort(CD_ABORT_TIMEOUT);
             cd__sched_drain();
             continue;
@@ -325,6 +341,7 @@ static void begin_run(cd_watchdog_t *w)
     w->have_last = 0;
     w->stuck_scans = 0;
     w->spin_known = 0;
+    w->spun = 0;
 }
 
 int cd_watchdog_start(cd_watchdog_t **out, int timeout_ms, int period_ms,

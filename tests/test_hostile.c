@@ -306,9 +306,23 @@ static void without_the_filter_signals_from_the_program_are_ignored(void)
 
 /* ============================== the progress ============================= */
 
-/* The next two tests wait out the start limit, asleep: they run in a
- * suite that the runner counts among those that mostly wait. */
+/* The next tests wait out the start limit, or sleep past it: they run in
+ * a suite that the runner counts among those that mostly wait. */
 /* suite: hostile-wait */
+
+/* The TSan build's run outlasts the start limit (its first checkout sleeps
+ * 2 s, the limit is 1 s), having started at once: the stage judges the run
+ * it made - the starter's race - and does not call it "not started".
+ * (Before: a TSan run longer than the limit failed as one that never
+ * reached its first stage, a slow decoy's at the default 10 s.) */
+/* test: a TSan run longer than the start limit is judged */
+static void a_tsan_run_longer_than_the_start_limit_is_judged(void)
+{
+    check_ends("slow-tsan-run", 1, "CONCDEMO_START_LIMIT=1", 1);
+    expect(strstr(out.out, "  tsan      FAIL  ThreadSanitizer: data race") !=
+           NULL);
+    expect(strstr(out.out, "did not start") == NULL);
+}
 
 /* A constructor that never returns, at the default start limit, in a
  * log (not a terminal): a line of its own after 10 s, then the stop. */
