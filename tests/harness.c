@@ -1061,6 +1061,26 @@ const char *concdemo_tsan_bin(void)
     return p && *p ? p : "build/tsan/concdemo";
 }
 
+void twice_in_both_builds(both_builds_t *b, const char *const args[],
+                          const char *env)
+{
+    const char *bins[] = { concdemo_bin(), concdemo_tsan_bin() };
+    for (int i = 0; i < 4; i++) {
+        const char *bin = bins[i / 2];
+        if (access(bin, X_OK) != 0)
+            fprintf(stderr, "\n  no binary at %s\n", bin);
+        CU_ASSERT_TRUE_FATAL(access(bin, X_OK) == 0);
+        int n = 0;
+        b->argv[i][n++] = bin;
+        for (int k = 0; args[k]; k++) {
+            CU_ASSERT_FATAL(k < BOTH_MAX_ARGS);
+            b->argv[i][n++] = args[k];
+        }
+        b->argv[i][n] = NULL;
+        b->cmds[i] = (cmd_spec_t){ b->argv[i], env };
+    }
+}
+
 int count_lines(const char *s)
 {
     int n = 0;

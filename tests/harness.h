@@ -180,6 +180,18 @@ void run_cmd_starved(cmd_out_t *o, const char *const argv[], const char *env,
 int run_cmds_starved(const cmd_spec_t *cmds, int n, int limit_ms,
                      cmd_done_fn done, void *arg);
 
+/* The same concdemo command twice in each build: cmds[0] and cmds[1] run
+ * concdemo_bin() with args (NULL-terminated, at most BOTH_MAX_ARGS),
+ * cmds[2] and cmds[3] concdemo_tsan_bin(), each with env. Fails the test
+ * unless both binaries are there. */
+#define BOTH_MAX_ARGS 8
+typedef struct both_builds {
+    const char *argv[4][BOTH_MAX_ARGS + 2];
+    cmd_spec_t cmds[4];
+} both_builds_t;
+void twice_in_both_builds(both_builds_t *b, const char *const args[],
+                          const char *env);
+
 /* The binaries under test, from $CONCDEMO / $CONCDEMO_TSAN (defaults:
  * build/concdemo, build/tsan/concdemo). */
 const char *concdemo_bin(void);

@@ -4,7 +4,6 @@
  * explore tries first; both fixes hold, free and explored.
  */
 #include <string.h>
-#include <unistd.h>
 
 #include "harness.h"
 
@@ -161,20 +160,11 @@ static void starved_run_saw_early_flag(int i, const cmd_out_t *o, void *arg)
 /* test: broken: every read stale on a starved machine too (plain, TSan) */
 static void every_read_stale_on_a_starved_machine(void)
 {
-    const char *bins[] = { concdemo_bin(), concdemo_tsan_bin() };
-    const char *argv[4][3];
-    cmd_spec_t cmds[4];
-    for (int i = 0; i < 4; i++) {
-        const char *bin = bins[i / 2];
-        if (access(bin, X_OK) != 0)
-            fprintf(stderr, "\n  no binary at %s\n", bin);
-        CU_ASSERT_TRUE_FATAL(access(bin, X_OK) == 0);
-        const char *a[] = { bin, "publication", NULL };
-        memcpy(argv[i], a, sizeof a);
-        cmds[i] = (cmd_spec_t){ argv[i], TSAN_ENV };
-    }
+    static both_builds_t b;
+    static const char *const args[] = { "publication", NULL };
+    twice_in_both_builds(&b, args, TSAN_ENV);
     /* Two runs of each build at once, at the lowest priority beside busy
      * loops: handlers wake late, often past the 2 ms handshake. */
-    ASSERT_INT_EQ(run_cmds_starved(cmds, 4, CMD_LIMIT_MS,
+    ASSERT_INT_EQ(run_cmds_starved(b.cmds, 4, CMD_LIMIT_MS,
                                    starved_run_saw_early_flag, NULL), 0);
 }

@@ -223,19 +223,11 @@ static void starved_run_ended(int i, const cmd_out_t *o, void *arg)
 /* test: broken: starved on a starved machine too (plain, TSan) */
 static void broken_starves_the_writer_on_a_starved_machine(void)
 {
-    const char *bins[] = { concdemo_bin(), concdemo_tsan_bin() };
-    const char *argv[4][5];
-    cmd_spec_t cmds[4];
-    for (int i = 0; i < 4; i++) {
-        const char *bin = bins[i / 2];
-        if (access(bin, X_OK) != 0)
-            fprintf(stderr, "\n  no binary at %s\n", bin);
-        CU_ASSERT_TRUE_FATAL(access(bin, X_OK) == 0);
-        const char *a[] = { bin, "starvation", "--iterations", "100", NULL };
-        memcpy(argv[i], a, sizeof a);
-        cmds[i] = (cmd_spec_t){ argv[i],
-                                "TSAN_OPTIONS=halt_on_error=0 exitcode=66" };
-    }
+    static both_builds_t b;
+    static const char *const args[] = { "starvation", "--iterations", "100",
+                                        NULL };
+    twice_in_both_builds(&b, args, "TSAN_OPTIONS=halt_on_error=0 exitcode=66");
+    const cmd_spec_t *cmds = b.cmds;
     /* Two runs of each build, at once, starving each other as well. One
      * that the machine starved past its limit is played again, alone, a
      * few times at most. */
