@@ -114,22 +114,25 @@ static void expect_livelock_or_slipped(const child_run_t *c, int tellers)
                   1000 * tellers);
 }
 
-/* LOADED_RUNS runs of variant at once, beside a busy loop per CPU at the
- * runs' own priority: they share the CPUs with the loops and each other
- * as equals. Both ten steps nicer than this suite (the test body runs in
- * a child of its own, which the loops and the runs inherit it from), so
- * that the loops take no CPU the runner's other suites want. Returns 0
- * when a run did not finish. */
+/* LOADED_RUNS runs of variant at once, beside a busy loop per CPU: the
+ * runs share the CPUs with the loops and with each other as equals. The
+ * test body runs in a child of its own, which goes ten steps nicer than
+ * the suite first; the loops and the runs inherit that, so they take no
+ * CPU the runner's other suites want. Returns 0 when a run did not
+ * finish. */
 static int on_a_loaded_machine(const char *variant,
                                void (*judge)(const child_run_t *))
 {
+    static int reniced; /* once per test body (its own child) */
     child_run_t c[LOADED_RUNS];
     pid_t pids[8];
-    errno = 0;
-    int base = getpriority(PRIO_PROCESS, 0);
-    CU_ASSERT_FATAL(errno == 0);
-    CU_ASSERT_FATAL(setpriority(PRIO_PROCESS, 0,
-                                base + 10 > 19 ? 19 : base + 10) == 0);
+    if (!reniced++) {
+        errno = 0;
+        int base = getpriority(PRIO_PROCESS, 0);
+        CU_ASSERT_FATAL(errno == 0);
+        CU_ASSERT_FATAL(setpriority(PRIO_PROCESS, 0,
+                                    base + 10 > 19 ? 19 : base + 10) == 0);
+    }
     int n = start_busy_loops(pids, 8);
     CU_ASSERT_TRUE(n > 0);
     cd_run_opts_t o = scenario_opts("livelock", 0, 0, 1000, LIMIT_MS);
