@@ -33,8 +33,9 @@
  * reach two instances at about the same time. Instances report each step
  * on a pipe (the parent's live figures, and --kill-one's moment) and wait
  * on a second pipe until every instance is connected, so that all start
- * together. The verdict reads the database, never what the instances
- * said.
+ * together; at the gateway, each waits for its order's other submission
+ * (pace_t, below). The verdict reads the database, never what the
+ * instances said.
  */
 #define _GNU_SOURCE /* pipe2, mkdtemp */
 #include <errno.h>
@@ -45,6 +46,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -62,7 +65,31 @@
 #define LEASE_MS 500      /* a claim older than this was abandoned */
 #define REPORT_FD 3       /* an instance's pipe to the parent */
 #define GO_FD 4           /* closed by the parent: start */
+#define PACE_FD 5         /* the pace page, shared by the run's processes */
 #define PG_SCHEMA "concdemo_db_race"
+
+#define MAX_KIDS 65 /* 64 instances and the one restarted after a kill */
+
+/* The pace the instances keep, on a page every process of the run maps.
+ * The two submissions of an order go to two instances. On an idle machine
+ * both check the order within the other's 2 ms gateway call; a busy one
+ * can run an instance so late that it trails its twin all the way, finds
+ * every order paid already, and a broken run shows no double charge. So a
+ * checkout at the gateway waits until the order's other submission has
+ * reached the gateway too, or finished without it, or its instance is
+ * gone (killed: the run says so) - except in the variants that hold a lock
+ * through the gateway, which the other submission would wait for. Relaxed
+ * counts: they order nothing of the checkouts; the database does. */
+typedef struct pace {
+    atomic_int gone[MAX_KIDS]; /* instance k was killed */
+    atomic_int met[];          /* per order: submissions at its gateway, or
+                                  done without it */
+} pace_t;
+
+static size_t pace_size(int norders)
+{
+    return sizeof(pace_t) + (size_t)norders * sizeof(atomic_int);
+}
 
 /* The variants, numbered in the order of its entry in demos/scenarios.c. */
 enum {
@@ -77,6 +104,8 @@ typedef struct inst {
     int norders, ninstances, ncustomers;
     int scale;            /* latency scale in thousandths */
     cd_keyed_t lock;      /* local-mutex: this process's lock per customer */
+    pace_t *pace;         /* the pace page, or NULL: none kept */
+    int met_at;           /* the order whose gateway it met at, or -1 */
     char err[256];        /* the last database error */
 } inst_t;
 
@@ -126,10 +155,45 @@ static int exec_sql(inst_t *in, const char *text)
     return db_exec(in->db, text, in->err, sizeof in->err);
 }
 
+/* Variants whose checkout holds a lock through the gateway call. */
+static const int locked_through_gateway[NVARIANTS] = {
+    [TX] = 1, [ADVISORY] = 1,
+};
+
+/* The order's other submission (SUBMITS is 2: j ^ 1) is on this instance's
+ * twin: submission j goes to instance j % ninstances. */
+static int twin_of(const inst_t *in, int order)
+{
+    int j = order * SUBMITS; /* the order's first submission, */
+    if (j % in->ninstances != in->id)
+        j++;                 /* or its second: this instance's */
+    return (j ^ 1) % in->ninstances;
+}
+
+/* At the gateway: counts this submission and waits for the other one
+ * (pace_t). Not with latency scaled to 0, where the gateway takes no time
+ * and the window is as narrow as it is. */
+static void meet_twin(inst_t *in, int order)
+{
+    if (!in->pace || in->ninstances < 2 || in->scale == 0 ||
+        locked_through_gateway[in->variant])
+        return;
+    atomic_int *met = &in->pace->met[order];
+    atomic_int *gone = &in->pace->gone[twin_of(in, order)];
+    in->met_at = order;
+    atomic_fetch_add_explicit(met, 1, memory_order_relaxed);
+    while (atomic_load_explicit(met, memory_order_relaxed) < SUBMITS &&
+           !atomic_load_explicit(gone, memory_order_relaxed)) {
+        struct timespec ts = { 0, 100 * 1000 };
+        nanosleep(&ts, NULL);
+    }
+}
+
 /* The payment gateway: slow, and it charges whatever it is asked to. */
 static void gateway(inst_t *in, int order)
 {
     step(in, order, "payment gateway");
+    meet_twin(in, order);
     int64_t ns = (int64_t)GATEWAY_USEC * 1000 * in->scale / 1000;
     struct timespec ts = { ns / 1000000000, ns % 1000000000 };
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
@@ -366,6 +430,10 @@ static int (*const checkout[NVARIANTS])(inst_t *, int, int) = {
 static void do_checkout(inst_t *in, int order)
 {
     int rc = checkout[in->variant](in, order, order % in->ncustomers);
+    /* Done without meeting at the gateway: the twin waits no more. */
+    if (in->pace && in->met_at != order)
+        atomic_fetch_add_explicit(&in->pace->met[order], 1,
+                                  memory_order_relaxed);
     if (rc != DB_OK)
         report(in, "fail %d %s", order, in->err);
     else
@@ -425,6 +493,7 @@ int cd_db_race_instance_main(int argc, char **argv)
         return 2;
     }
     in.id = atoi(argv[1]);
+    in.met_at = -1;
     in.variant = atoi(argv[3]);
     in.norders = atoi(argv[4]);
     in.ninstances = atoi(argv[5]);
@@ -453,11 +522,15 @@ int cd_db_race_instance_main(int argc, char **argv)
     /* Everyone starts when the parent closes the pipe (EOF). */
     while (read(GO_FD, &go, 1) < 0 && errno == EINTR)
         ;
-    if (sweeper)
+    if (sweeper) {
         sweep(&in);
-    else
+    } else {
+        void *page = mmap(NULL, pace_size(in.norders), PROT_READ | PROT_WRITE,
+                          MAP_SHARED, PACE_FD, 0);
+        in.pace = page == MAP_FAILED ? NULL : page;
         for (int j = in.id; j < in.norders * SUBMITS; j += in.ninstances)
             do_checkout(&in, j / SUBMITS);
+    }
     cd_keyed_destroy(&in.lock);
     db_close(in.db);
     return 0;
@@ -465,7 +538,6 @@ int cd_db_race_instance_main(int argc, char **argv)
 
 /* ================================ the run ================================ */
 
-#define MAX_KIDS 65 /* 64 instances and the one restarted after a kill */
 #define NOTED 8     /* instances with a line of their own in the live
                        view's notes (cd_reg_note); the lines after them
                        say who waits for whom (PostgreSQL) */
@@ -494,6 +566,8 @@ typedef struct shop {
     int nkids;
     int killed;           /* the killed instance's index + 1, or 0 */
     int killed_order;
+    int pace_fd;          /* the pace page (a memfd), or -1 */
+    pace_t *pace;
     int failed;
     char fail_msg[256];
     char error[320];      /* an instance that could not start */
@@ -618,6 +692,32 @@ static void cleanup_db(shop_t *s)
 
 /* ---------------------------- the instances ------------------------------ */
 
+/* The pace page (pace_t): without one the instances keep no pace. */
+static void open_pace(shop_t *s)
+{
+    size_t size = pace_size(s->norders);
+    s->pace_fd = memfd_create("db-race-pace", MFD_CLOEXEC);
+    if (s->pace_fd >= 0 && ftruncate(s->pace_fd, (off_t)size) == 0) {
+        void *page = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
+                          s->pace_fd, 0);
+        s->pace = page == MAP_FAILED ? NULL : page;
+    }
+    if (!s->pace && s->pace_fd >= 0) {
+        close(s->pace_fd);
+        s->pace_fd = -1;
+    }
+}
+
+static void close_pace(shop_t *s)
+{
+    if (s->pace)
+        munmap(s->pace, pace_size(s->norders));
+    if (s->pace_fd >= 0)
+        close(s->pace_fd);
+    s->pace = NULL;
+    s->pace_fd = -1;
+}
+
 /* Starts instance k as this program (fork, exec): its report pipe on
  * REPORT_FD, the start pipe on GO_FD. Returns 0 or -errno. */
 static void show_kid(const shop_t *s, int k);
@@ -640,7 +740,9 @@ static int spawn(shop_t *s, int k, int report_w, int go_r, int sweeper)
     if (pid == 0) {
         /* Only async-signal-safe calls between fork and exec. */
         int r = fcntl(report_w, F_DUPFD, 10), g = fcntl(go_r, F_DUPFD, 10);
-        if (r < 0 || g < 0 || dup2(r, REPORT_FD) < 0 || dup2(g, GO_FD) < 0)
+        int pf = s->pace_fd < 0 ? -1 : fcntl(s->pace_fd, F_DUPFD, 10);
+        if (r < 0 || g < 0 || dup2(r, REPORT_FD) < 0 || dup2(g, GO_FD) < 0 ||
+            (pf >= 0 && dup2(pf, PACE_FD) < 0))
             _exit(127);
         execv(s->self, argv);
         _exit(127);
@@ -728,6 +830,9 @@ static void on_line(shop_t *s, char *line)
         if (s->kill_one && !s->killed && k == 0 &&
             (strstr(rest, "payment gateway") || c->done >= 2)) {
             kill(c->pid, SIGKILL);
+            if (s->pace) /* its twin waits for it no more */
+                atomic_store_explicit(&s->pace->gone[k], 1,
+                                      memory_order_relaxed);
             s->killed = k + 1;
             s->killed_order = order;
         }
@@ -1041,6 +1146,7 @@ void cd_db_race_run(const cd_params_t *p, int variant, cd_verdict_t *v)
     int64_t ns = 0, sweep_ns = 0;
 
     memset(s, 0, sizeof *s);
+    s->pace_fd = -1;
     s->variant = variant;
     s->norders = p->iterations;
     s->ninstances = p->instances > 0 ? p->instances : 1;
@@ -1066,6 +1172,7 @@ void cd_db_race_run(const cd_params_t *p, int variant, cd_verdict_t *v)
         goto out;
     if (s->kind == DB_POSTGRES)
         s->g_waiting = cd_reg_gauge("waiting in pg_locks");
+    open_pace(s);
     /* The steps of this variant's checkout, in order, before the figures
      * of single instances: a narrow view shows the first figures only. */
     for (int i = 0; i < 5 && steps[variant][i]; i++) {
@@ -1094,5 +1201,6 @@ void cd_db_race_run(const cd_params_t *p, int variant, cd_verdict_t *v)
     }
     check(s, (double)ns / 1e9, v);
 out:
+    close_pace(s);
     cleanup_db(s);
 }
