@@ -37,7 +37,7 @@
  * (pace_t, below). The verdict reads the database, never what the
  * instances said.
  */
-#define _GNU_SOURCE /* pipe2, mkdtemp */
+#define _GNU_SOURCE /* pipe2, mkdtemp, memfd_create */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
