@@ -22,6 +22,19 @@
 static cmd_out_t out;
 static char dir[] = "/tmp/concdemo-watch-XXXXXX";
 static int built;
+static pid_t dir_owner; /* the suite's runner, which made dir */
+
+/* dir goes when the suite's runner ends (at exit; not when a child forked
+ * for a test exits). */
+static void remove_programs(void)
+{
+    char cmd[64 + sizeof dir];
+    if (getpid() != dir_owner)
+        return;
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "\n  could not remove %s\n", dir);
+}
 
 /* Builds every program of tests/watch/ into dir, once. */
 static int build_programs(void)
@@ -31,6 +44,8 @@ static int build_programs(void)
     built = -1;
     if (!mkdtemp(dir))
         return 0;
+    dir_owner = getpid();
+    atexit(remove_programs);
     char cmd[1024];
     snprintf(cmd, sizeof cmd,
              "for f in tests/watch/*.c; do n=$(basename $f .c); "
