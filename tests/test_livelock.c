@@ -4,11 +4,8 @@
  * too, and under the controlled scheduler; both fixes complete every
  * transfer, free and explored.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <unistd.h>
 
 #include "harness.h"
 
@@ -114,46 +111,31 @@ static void expect_livelock_or_slipped(const child_run_t *c, int tellers)
                   1000 * tellers);
 }
 
-/* LOADED_RUNS runs of variant at once, beside a busy loop per CPU: the
- * runs share the CPUs with the loops and with each other as equals. The
- * test body runs in a child of its own, which goes ten steps nicer than
- * the suite first; the loops and the runs inherit that, so they take no
- * CPU the runner's other suites want. Returns 0 when a run did not
- * finish. */
-static int on_a_loaded_machine(const char *variant,
-                               void (*judge)(const child_run_t *))
+/* Runs round LOADED_RUNS times with a busy loop per CPU, at the runs' own
+ * priority. A round returns 0 when its runs did not finish: no more rounds
+ * then (a round asserts nothing _FATAL: the busy loops must be stopped). */
+static void on_a_loaded_machine(int (*round)(void))
 {
-    static int reniced; /* once per test body (its own child) */
-    child_run_t c[LOADED_RUNS];
     pid_t pids[8];
-    if (!reniced++) {
-        errno = 0;
-        int base = getpriority(PRIO_PROCESS, 0);
-        CU_ASSERT_FATAL(errno == 0);
-        CU_ASSERT_FATAL(setpriority(PRIO_PROCESS, 0,
-                                    base + 10 > 19 ? 19 : base + 10) == 0);
-    }
     int n = start_busy_loops(pids, 8);
     CU_ASSERT_TRUE(n > 0);
-    cd_run_opts_t o = scenario_opts("livelock", 0, 0, 1000, LIMIT_MS);
-    run_forked_many("livelock", variant, &o, LOADED_RUNS, LIMIT_MS, c);
+    for (int i = 0; i < LOADED_RUNS; i++)
+        if (!round())
+            break;
     stop_busy_loops(pids, n);
-    int finished = 1;
-    for (int i = 0; i < LOADED_RUNS; i++) {
-        CU_ASSERT_TRUE(c[i].finished);
-        finished &= c[i].finished;
-        if (c[i].finished)
-            judge(&c[i]);
-    }
-    return finished;
 }
 
-static void livelocked_or_slipped(const child_run_t *c)
+static int broken_round(void)
 {
-    expect_livelock_or_slipped(c, 2);
+    child_run_t c = run_forked("livelock", "broken", 0, 0, LIMIT_MS);
+    CU_ASSERT_TRUE(c.finished);
+    if (!c.finished)
+        return 0;
+    expect_livelock_or_slipped(&c, 2);
+    return 1;
 }
 
-/* forked test: broken livelocks on a loaded machine */
+/* test: broken livelocks on a loaded machine */
 static void broken_livelocks_on_a_loaded_machine(void)
 {
     /* The tellers wake late now and then, and the retry timer keeps them
@@ -161,7 +143,7 @@ static void broken_livelocks_on_a_loaded_machine(void)
      * but a CI runner busy besides may be later, so the run is held to its
      * invariants: the lockstep every time is the controlled runs' to
      * show. */
-    on_a_loaded_machine("broken", livelocked_or_slipped);
+    on_a_loaded_machine(broken_round);
 }
 
 /* test: a ring of three livelocks */
@@ -215,16 +197,22 @@ static void ordering_fix_holds_on_a_ring(void)
 /* test: backoff fix holds */
 static void backoff_fix_holds(void) { fix_holds_over_runs("backoff", 0); }
 
-static void held(const child_run_t *c)
+static int fixes_round(void)
 {
-    ASSERT_INT_EQ(c->r.verdict.status, CD_HELD);
+    child_run_t o = run_forked("livelock", "ordering", 0, 0, LIMIT_MS);
+    child_run_t b = run_forked("livelock", "backoff", 0, 0, LIMIT_MS);
+    CU_ASSERT_TRUE(o.finished && b.finished);
+    if (!o.finished || !b.finished)
+        return 0;
+    ASSERT_INT_EQ(o.r.verdict.status, CD_HELD);
+    ASSERT_INT_EQ(b.r.verdict.status, CD_HELD);
+    return 1;
 }
 
-/* forked test: fixes hold on a loaded machine */
+/* test: fixes hold on a loaded machine */
 static void fixes_hold_on_a_loaded_machine(void)
 {
-    if (on_a_loaded_machine("ordering", held))
-        on_a_loaded_machine("backoff", held);
+    on_a_loaded_machine(fixes_round);
 }
 
 /* One run under --sched=pct:SEED with the default sizes. */
