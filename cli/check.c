@@ -1029,7 +1029,7 @@ static int build_locked(const check_t *c, int tsan, int quiet, char *out,
         /* Whatever the stopped compiler left is no build of the file (and
          * a half-written .d would break every make: they are included). */
         const char *ext[] = { "", ".o", ".d", ".new" };
-        for (int i = 0; i < 4; i++) {
+        for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++) {
             snprintf(path, sizeof path, "%s/%s%s", c->root, bin, ext[i]);
             unlink(path);
         }
