@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "../lib/cd_registry.h"
+#include "../lib/cd_scope.h"
 
 void cd_demo_run(const cd_demo_steps_t *steps, void *state,
                  const cd_params_t *p, int variant, cd_verdict_t *v)
@@ -73,6 +74,8 @@ int cd_demo_run_batch(const cd_demo_batch_t *b, cd_verdict_t *v)
     for (int k = 0; k < b->n; k++)
         if (spawn_one(b, e, k, slots) < 0)
             goto out;
+    if (b->offload)
+        (void)cd_exec_offload_start(e); /* else the first offload starts it */
     rc = cd_exec_run(e) < 0 ? -1 : 0;
     if (b->after)
         b->after(b->ctx);

@@ -60,6 +60,9 @@ typedef struct cd_demo_batch {
     void (*name)(const void *arg, int k, char *buf, size_t len);
     /* The worker a task runs on (0..nworkers-1); NULL: round-robin. */
     int (*worker)(const void *arg, int k);
+    /* 1: the executor's offload pool is started before the tasks run
+     * (cd_exec_offload_start), as a service starts its pool at startup. */
+    int offload;
     /* When set, called with ctx once the run has returned, before the
      * executor is freed (a last look at the books for the live view). */
     void (*after)(void *ctx);

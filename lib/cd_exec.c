@@ -136,6 +136,11 @@ struct cd_exec {
     int aborted_tasks; /* tasks the run's abort ended */
     int ran;           /* cd_exec_run was called */
     cd__offload_t *offload; /* the offload pool, once started (cd_scope.c) */
+#ifdef CD_TSAN
+    /* Ended tasks whose fiber and stack are not given back yet (bury). */
+    struct cd_task *dead;
+    int ndead;
+#endif
 };
 
 /* The worker this thread is, or NULL. */
@@ -417,6 +422,51 @@ static void abort_task(void)
 
 /* ================================ workers ================================ */
 
+/* Gives back an ended task's fiber, stack and record. */
+static void task_free(cd_task_t *t)
+{
+#ifdef CD_TSAN
+    __tsan_destroy_fiber(t->fiber);
+#endif
+    stack_free(t);
+    free(t);
+}
+
+#ifdef CD_TSAN
+/* Under ThreadSanitizer, giving a task back costs a worker about half a
+ * millisecond (the fiber's state, the stack's shadow, and unmapping the
+ * stack, which on a busy machine waits for the other CPUs to flush their
+ * TLBs): paid as each task ends, it would come out of the loop's answer
+ * time (demos/offload.c). So the dead are kept, and given back together
+ * once the run is over (cd_exec_destroy), or when DEAD_KEPT of them wait
+ * (a server that runs for hours). */
+#define DEAD_KEPT 1024
+
+static void bury_all(cd_exec_t *e)
+{
+    while (e->dead) {
+        cd_task_t *t = e->dead;
+        e->dead = t->all_next;
+        task_free(t);
+    }
+    e->ndead = 0;
+}
+
+static void bury(cd_exec_t *e, cd_task_t *t)
+{
+    t->all_next = e->dead;
+    e->dead = t;
+    if (++e->ndead >= DEAD_KEPT)
+        bury_all(e);
+}
+#else
+static void bury(cd_exec_t *e, cd_task_t *t)
+{
+    (void)e;
+    task_free(t);
+}
+#endif
+
 /* Frees an ended (or never started) task. Caller holds the lock. */
 static void reap(cd_exec_t *e, cd_task_t *t)
 {
@@ -435,11 +485,7 @@ static void reap(cd_exec_t *e, cd_task_t *t)
     if (e->live == 0)
         for (int i = 0; i < e->nworkers; i++)
             kick(&e->w[i]);
-#ifdef CD_TSAN
-    __tsan_destroy_fiber(t->fiber);
-#endif
-    stack_free(t);
-    free(t);
+    bury(e, t);
 }
 
 /* Runs t until it parks or ends. Called on w's thread without the lock. */
@@ -762,6 +808,9 @@ void cd_exec_destroy(cd_exec_t *e)
             if (e->w[i].wake[k] >= 0)
                 close(e->w[i].wake[k]);
     }
+#ifdef CD_TSAN
+    bury_all(e);
+#endif
     cd__offload_stop(e->offload);
     CD_CHECK(pthread_mutex_destroy(&e->lock));
     free(e->w);

@@ -448,6 +448,13 @@ static cd__offload_t *pool_of(cd_exec_t *e)
     return p;
 }
 
+int cd_exec_offload_start(cd_exec_t *e)
+{
+    if (cd_sched_active())
+        return 0;
+    return pool_of(e) ? 0 : -EAGAIN;
+}
+
 void cd__offload_stop(cd__offload_t *p)
 {
     if (!p)

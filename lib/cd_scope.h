@@ -90,6 +90,15 @@ int cd_scope_close(cd_scope_t *s, cd_scope_report_t *report);
 int cd_exec_offload_at(const char *what, void (*fn)(void *), void *arg,
                        cd_site_t site);
 
+/* Starts e's offload pool now, before the run, rather than at the first
+ * offload: a service that knows it will offload pays for the threads as
+ * it starts up, not inside a request (starting a thread costs a
+ * millisecond or more under a sanitizer, and the loop waits for it). Does
+ * nothing in a controlled run, whose offloads run in place. Returns 0, or
+ * -EAGAIN when no thread could be started (the first offload tries
+ * again). */
+int cd_exec_offload_start(cd_exec_t *e);
+
 /* Spends usec (times the run's latency scale) of CPU time on the calling
  * thread: calls step(arg) until the thread's CPU clock has moved that
  * much, at least once. In a controlled run step runs once and the time is
