@@ -993,14 +993,16 @@ static int start_starving_loops(pid_t *pids, int max)
 
 enum { STARVED_MAX_ARGS = 64 };
 
-/* argv run at the lowest priority: "nice -n 19 argv..." into wrapped (at
- * least STARVED_MAX_ARGS + 4 words). */
-static void at_nice_19(const char *const argv[], const char **wrapped)
+/* argv run at a lower priority: "nice -n NICE argv..." into wrapped (at
+ * least STARVED_MAX_ARGS + 4 words). nice: "19" or BUSY_NICE. */
+#define BUSY_NICE "5"
+static void at_nice(const char *nice, const char *const argv[],
+                    const char **wrapped)
 {
     int n = 0;
     wrapped[0] = "nice";
     wrapped[1] = "-n";
-    wrapped[2] = "19";
+    wrapped[2] = nice;
     while (argv[n] && n < STARVED_MAX_ARGS) {
         wrapped[3 + n] = argv[n];
         n++;
@@ -1015,7 +1017,7 @@ void run_cmd_starved(cmd_out_t *o, const char *const argv[], const char *env,
     const char *wrapped[STARVED_MAX_ARGS + 4];
     pid_t loops[MAX_LOOPS];
 
-    at_nice_19(argv, wrapped);
+    at_nice("19", argv, wrapped);
     int busy = start_starving_loops(loops, MAX_LOOPS);
     run_cmd(o, wrapped, env, limit_ms);
     stop_busy_loops(loops, busy);
@@ -1032,10 +1034,30 @@ int run_cmds_starved(const cmd_spec_t *cmds, int n, int limit_ms,
     if (n > MAX_CMDS)
         return -EINVAL;
     for (int i = 0; i < n; i++) {
-        at_nice_19(cmds[i].argv, wrapped[i]);
+        at_nice("19", cmds[i].argv, wrapped[i]);
         niced[i] = (cmd_spec_t){ wrapped[i], cmds[i].env };
     }
     int busy = start_starving_loops(loops, MAX_LOOPS);
+    int rc = run_cmds(niced, n, n, limit_ms, done, arg);
+    stop_busy_loops(loops, busy);
+    return rc;
+}
+
+int run_cmds_busy(const cmd_spec_t *cmds, int n, int limit_ms,
+                  cmd_done_fn done, void *arg)
+{
+    enum { MAX_LOOPS = 64, MAX_CMDS = 16 };
+    static const char *wrapped[MAX_CMDS][STARVED_MAX_ARGS + 4];
+    cmd_spec_t niced[MAX_CMDS];
+    pid_t loops[MAX_LOOPS];
+
+    if (n > MAX_CMDS)
+        return -EINVAL;
+    for (int i = 0; i < n; i++) {
+        at_nice(BUSY_NICE, cmds[i].argv, wrapped[i]);
+        niced[i] = (cmd_spec_t){ wrapped[i], cmds[i].env };
+    }
+    int busy = start_busy_loops(loops, MAX_LOOPS);
     int rc = run_cmds(niced, n, n, limit_ms, done, arg);
     stop_busy_loops(loops, busy);
     return rc;

@@ -179,6 +179,14 @@ void run_cmd_starved(cmd_out_t *o, const char *const argv[], const char *env,
  * and the loops burn their CPUs once for all of them. */
 int run_cmds_starved(const cmd_spec_t *cmds, int n, int limit_ms,
                      cmd_done_fn done, void *arg);
+/* Several commands at once on a busy machine: each at nice 5, beside
+ * one busy loop per CPU at the runner's own priority. Their threads wake
+ * late, yet a run still gets a share of the CPUs while the runner's other
+ * suites keep them busy, where run_cmds_starved's nice 19 got next to
+ * none (on a slower machine, TSan runs stopped at their limit having run
+ * 0.3 s in 30 s). */
+int run_cmds_busy(const cmd_spec_t *cmds, int n, int limit_ms,
+                  cmd_done_fn done, void *arg);
 
 /* The same concdemo command twice in each build: cmds[0] and cmds[1] run
  * concdemo_bin() with args (NULL-terminated, at most BOTH_MAX_ARGS),

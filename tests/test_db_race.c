@@ -326,9 +326,9 @@ static void starved_run_charged_each_twice(int i, const cmd_out_t *o,
 /* The wrong fix double charges every order however late the machine runs
  * an instance, at the worksheet's 2 ms (no wider window here): the
  * checkouts at the gateway wait for their twins (demos/db_race.c,
- * pace_t). Two runs of each build at once, at the lowest priority beside
- * busy loops. (Before: a loaded CI runner's TSan run held - one instance
- * trailed its twin through the whole run.) */
+ * pace_t). Two runs of each build at once, beside a busy loop per CPU
+ * (run_cmds_busy). (Before: a loaded CI runner's TSan run held - one
+ * instance trailed its twin through the whole run.) */
 /* test: local-mutex charges all twice, starved too (plain, TSan) */
 static void local_mutex_charges_twice_on_a_starved_machine(void)
 {
@@ -336,8 +336,8 @@ static void local_mutex_charges_twice_on_a_starved_machine(void)
     static const char *const args[] = { "db-race", "--fixed=local-mutex",
                                         NULL };
     twice_in_both_builds(&b, args, "TSAN_OPTIONS=halt_on_error=0 exitcode=1");
-    ASSERT_INT_EQ(run_cmds_starved(b.cmds, 4, 4 * LIMIT_MS,
-                                   starved_run_charged_each_twice, NULL), 0);
+    ASSERT_INT_EQ(run_cmds_busy(b.cmds, 4, 4 * LIMIT_MS,
+                                starved_run_charged_each_twice, NULL), 0);
 }
 
 /* Whether out.out has a line that starts with `start` and holds `has`. */
