@@ -1023,8 +1023,11 @@ void run_cmd_starved(cmd_out_t *o, const char *const argv[], const char *env,
     stop_busy_loops(loops, busy);
 }
 
-int run_cmds_starved(const cmd_spec_t *cmds, int n, int limit_ms,
-                     cmd_done_fn done, void *arg)
+/* cmds all at once, each at nice `nice`, beside one busy loop per CPU
+ * (at nice 10 when starving, else at the runner's own). */
+static int run_cmds_beside_loops(const char *nice, int starving,
+                                 const cmd_spec_t *cmds, int n, int limit_ms,
+                                 cmd_done_fn done, void *arg)
 {
     enum { MAX_LOOPS = 64, MAX_CMDS = 16 };
     static const char *wrapped[MAX_CMDS][STARVED_MAX_ARGS + 4];
@@ -1034,33 +1037,26 @@ int run_cmds_starved(const cmd_spec_t *cmds, int n, int limit_ms,
     if (n > MAX_CMDS)
         return -EINVAL;
     for (int i = 0; i < n; i++) {
-        at_nice("19", cmds[i].argv, wrapped[i]);
+        at_nice(nice, cmds[i].argv, wrapped[i]);
         niced[i] = (cmd_spec_t){ wrapped[i], cmds[i].env };
     }
-    int busy = start_starving_loops(loops, MAX_LOOPS);
+    int busy = starving ? start_starving_loops(loops, MAX_LOOPS)
+                        : start_busy_loops(loops, MAX_LOOPS);
     int rc = run_cmds(niced, n, n, limit_ms, done, arg);
     stop_busy_loops(loops, busy);
     return rc;
 }
 
+int run_cmds_starved(const cmd_spec_t *cmds, int n, int limit_ms,
+                     cmd_done_fn done, void *arg)
+{
+    return run_cmds_beside_loops("19", 1, cmds, n, limit_ms, done, arg);
+}
+
 int run_cmds_busy(const cmd_spec_t *cmds, int n, int limit_ms,
                   cmd_done_fn done, void *arg)
 {
-    enum { MAX_LOOPS = 64, MAX_CMDS = 16 };
-    static const char *wrapped[MAX_CMDS][STARVED_MAX_ARGS + 4];
-    cmd_spec_t niced[MAX_CMDS];
-    pid_t loops[MAX_LOOPS];
-
-    if (n > MAX_CMDS)
-        return -EINVAL;
-    for (int i = 0; i < n; i++) {
-        at_nice(BUSY_NICE, cmds[i].argv, wrapped[i]);
-        niced[i] = (cmd_spec_t){ wrapped[i], cmds[i].env };
-    }
-    int busy = start_busy_loops(loops, MAX_LOOPS);
-    int rc = run_cmds(niced, n, n, limit_ms, done, arg);
-    stop_busy_loops(loops, busy);
-    return rc;
+    return run_cmds_beside_loops(BUSY_NICE, 0, cmds, n, limit_ms, done, arg);
 }
 
 void stop_busy_loops(const pid_t *pids, int n)
