@@ -25,10 +25,10 @@
  * requests late must not hide its lateness. A request that arrived while
  * the service was still starting up (the loop giving each task its first
  * turn, long under a sanitizer) is measured from when it was up, as the
- * offload pool is started with the service, not in the login. Under the controlled scheduler
- * (--sched, explore) the hash's 200 ms are counted on the virtual clock
- * rather than spent (cd_cpu_work, lib/cd_scope.h): as a sleep of the loop
- * in broken, as an await beside it when offloaded.
+ * offload pool is started with the service, not in the login. Under the
+ * controlled scheduler (--sched, explore) the hash's 200 ms are counted on
+ * the virtual clock rather than spent (cd_cpu_work, lib/cd_scope.h): as a
+ * sleep of the loop in broken, as an await beside it when offloaded.
  */
 #include <stdatomic.h>
 #include <stdint.h>
