@@ -213,10 +213,10 @@ static const char *last_row(const char *text, const char *row)
 }
 
 /* The view's object table has a row per subscriber with how far behind
- * it is and what it missed: a quick edge ends having got all 200 (what it
- * missed on the way depends on how the machine ran it: a TSan run beside
- * busy suites lets even a quick edge fall 16 behind), the slow one ends
- * having missed some (its last row). */
+ * it is and what it missed: a quick edge ends caught up, behind 0 (what
+ * it missed on the way depends on how the machine ran it: a TSan run
+ * beside busy suites lets even a quick edge fall 16 behind), the slow one
+ * ends having missed some (its last row). */
 /* test: the view shows each subscriber's lag */
 static void the_view_shows_each_subscribers_lag(void)
 {
