@@ -29,6 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../lib/cd_load.h"
+
 #define GRACE_S 3.0   /* from SIGTERM to SIGKILL: make deletes half-built files */
 #define NAP_MS 20     /* how often a wait looks at the program */
 #define FD_SCAN 1024  /* fds the supervisor closes, as exec would */
@@ -408,11 +410,10 @@ static void nap(cd_child_t *ch, int ms)
     nanosleep(&t, NULL);
 }
 
-/* The memory the program uses now (resident, bytes), or 0 if it cannot
- * be read. The program is the supervisor's one child. */
-static unsigned long long program_rss(cd_child_t *ch)
+/* Finds the program: the supervisor's one child. 0 if not yet known. */
+static pid_t find_program(cd_child_t *ch)
 {
-    char path[64], text[64];
+    char path[64];
     if (ch->program <= 0) {
         snprintf(path, sizeof path, "/proc/%d/task/%d/children",
                  (int)ch->pid, (int)ch->pid);
@@ -422,9 +423,29 @@ static unsigned long long program_rss(cd_child_t *ch)
             ch->program = pid;
         if (f)
             fclose(f);
-        if (ch->program <= 0)
-            return 0;
     }
+    return ch->program > 0 ? ch->program : 0;
+}
+
+double cd_spawn_queued_s(cd_child_t *ch)
+{
+    int64_t sum = 0;
+    pid_t who[2] = { ch->pid, find_program(ch) };
+    for (int i = 0; i < 2; i++) {
+        int64_t q = who[i] > 0 ? cd_load_queued_of(who[i]) : -1;
+        if (q > 0)
+            sum += q;
+    }
+    return (double)sum / 1e9;
+}
+
+/* The memory the program uses now (resident, bytes), or 0 if it cannot
+ * be read. */
+static unsigned long long program_rss(cd_child_t *ch)
+{
+    char path[64], text[64];
+    if (find_program(ch) == 0)
+        return 0;
     snprintf(path, sizeof path, "/proc/%d/statm", (int)ch->program);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     ssize_t got = fd >= 0 ? read(fd, text, sizeof text - 1) : -1;

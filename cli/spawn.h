@@ -118,4 +118,11 @@ int cd_spawn(cd_child_t *ch, char *const argv[], const cd_spawn_opts_t *o);
  * group was stopped. */
 int cd_spawn_wait(cd_child_t *ch, double limit_s);
 
+/* Seconds the supervisor and the program have spent runnable but waiting
+ * for a CPU so far (0 where the kernel does not say). A start limit that
+ * leaves this out judges the program, not a busy machine: on a CI runner
+ * beside other work, exec and the dynamic loader alone can take longer
+ * than a second of wall time. For a watch function. */
+double cd_spawn_queued_s(cd_child_t *ch);
+
 #endif /* CD_SPAWN_H */

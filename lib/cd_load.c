@@ -19,19 +19,31 @@ static int64_t process_cpu_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* The second field of /proc/self/task/TID/schedstat: nanoseconds spent on
- * a run queue. -1 when it cannot be read (the thread just ended). */
-static int64_t task_queued_ns(pid_t tid)
+/* The second field of a schedstat file: nanoseconds spent on a run
+ * queue. -1 when it cannot be read (the thread or process just ended). */
+static int64_t queued_in(const char *path)
 {
-    char path[64];
     long long run, queued;
-    snprintf(path, sizeof path, "/proc/self/task/%d/schedstat", (int)tid);
     FILE *f = fopen(path, "r");
     if (!f)
         return -1;
     int n = fscanf(f, "%lld %lld", &run, &queued);
     fclose(f);
     return n == 2 ? (int64_t)queued : -1;
+}
+
+static int64_t task_queued_ns(pid_t tid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%d/schedstat", (int)tid);
+    return queued_in(path);
+}
+
+int64_t cd_load_queued_of(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/schedstat", (int)pid);
+    return queued_in(path);
 }
 
 /* The slot of tid, added when new (-1 when the table is full). */

@@ -49,4 +49,9 @@ void cd_load_sample(cd_load_t *l);
  * the wall-clock time. Pure. */
 int cd_load_starved(const cd_load_t *l);
 
+/* Nanoseconds another process (its main thread) has spent runnable but
+ * waiting for a CPU since it began, or -1 when that cannot be read. For a
+ * supervisor judging a child's start on a busy machine. */
+int64_t cd_load_queued_of(pid_t pid);
+
 #endif /* CD_LOAD_H */
