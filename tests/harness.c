@@ -1236,6 +1236,8 @@ void expect_fixes_hold_under_explore(const char *scenario,
                                      int limit_ms)
 {
     char runs[32], preempt[32], tried[96];
+    pct_runs = TSAN_SMALLER(pct_runs, 20);
+    bound = TSAN_SMALLER(bound, 1);
     snprintf(runs, sizeof runs, "--runs=%d", pct_runs);
     snprintf(preempt, sizeof preempt, "--bound=%d", bound);
     snprintf(tried, sizeof tried, "every schedule with at most %d "

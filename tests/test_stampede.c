@@ -141,11 +141,19 @@ static void dfs_on_two_workers_holds_the_fixes_and_finds_broken(void)
 {
     static const char *const fixes[] = { "--fixed=keyed",
                                          "--fixed=singleflight", NULL };
-    static const char *const argv[] = { "explore", "stampede", "--workers=2",
-                                        "--strategy=dfs", "--bound=1", NULL };
+    /* 717 schedules a fix within 1 preemption; 12 within none in the TSan
+     * runner (see TSAN_SMALLER). */
+    static const char *const argv[] = {
+        "explore", "stampede", "--workers=2", "--strategy=dfs",
+        TSAN_RUNNER ? "--bound=0" : "--bound=1", NULL
+    };
     expect_each_fix_explores_clean("stampede", fixes, argv + 2,
-                                   "every schedule with at most 1 preemption "
-                                   "tried", NULL, CMD_LIMIT_MS);
+                                   TSAN_RUNNER
+                                       ? "every schedule with at most 0 "
+                                         "preemptions tried"
+                                       : "every schedule with at most 1 "
+                                         "preemption tried",
+                                   NULL, CMD_LIMIT_MS);
     run_concdemo(&out, argv, NULL, CMD_LIMIT_MS);
     ASSERT_INT_EQ(out.exit_code, 1);
     ASSERT_STR_HAS(out.out, "violation found after");
