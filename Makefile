@@ -277,7 +277,11 @@ test-asan: asan tsan-bin $(WATCH_LIB)
 	CONCDEMO=build/asan/concdemo CONCDEMO_TSAN=build/tsan/concdemo \
 	  ASAN_OPTIONS=detect_leaks=1 ./build/asan/test_runner -j $(TEST_JOBS)
 
+# check builds everything its stages run first, one job per CPU (the
+# stages themselves run one after another, each timing its own runs).
+BUILD_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 check: deps
+	$(MAKE) --no-print-directory -j $(BUILD_JOBS) all $(B)/test_runner tsan asan
 	$(MAKE) --no-print-directory test
 	$(MAKE) --no-print-directory test-tsan
 	$(MAKE) --no-print-directory test-asan
