@@ -1145,8 +1145,6 @@ static void pass_output(void *arg, const char *data, size_t n)
     r->mid_line = data[put - 1] != '\n';
 }
 
-/* cd_spawn_wait's watch for a run: the progress line, following the
- * stages the program announces; and the limit on its start. */
 /* The seconds of a start that count against the start limit: the wall
  * time less what the program's processes spent waiting for a CPU, so that
  * a busy machine does not fail a program that starts at once. At most
@@ -1161,6 +1159,8 @@ static double start_time_s(cd_child_t *ch, double elapsed_s)
     return elapsed_s - queued;
 }
 
+/* cd_spawn_wait's watch for a run: the progress line, following the
+ * stages the program announces; and the limit on its start. */
 static int watch_run(cd_child_t *ch, double elapsed_s, void *arg)
 {
     run_t *r = arg;

@@ -3,7 +3,12 @@
  * memory budget and loses what it holds; every fix keeps the queue bounded
  * and accounts for every line.
  */
+#define _GNU_SOURCE /* sched_setaffinity */
+#include <sched.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../lib/cd_load.h"
@@ -297,4 +302,57 @@ static void starved_means_waiting_for_a_cpu_more_than_running(void)
     CU_ASSERT_FALSE(cd_load_starved(&l));  /* a spin loop: runs */
     l = (cd_load_t){ .wall_ns = 10 * s, .cpu_ns = s / 10, .queued_ns = 2 * s };
     CU_ASSERT_FALSE(cd_load_starved(&l));  /* a little load, not starved */
+}
+
+/* Spins on the one CPU of `one` for ms of wall time, then exits. */
+static void spin_on(const cpu_set_t *one, int ms)
+{
+    if (sched_setaffinity(0, sizeof *one, one) != 0)
+        _exit(2);
+    int64_t end = cd_now_ns() + (int64_t)ms * 1000000;
+    while (cd_now_ns() < end) {
+    }
+    _exit(0);
+}
+
+/* What concdemo check leaves out of a program's start: the time another
+ * process waited for a CPU, read from outside. Two processes that spin on
+ * one CPU take turns, so each waits while the other runs; one that is
+ * gone reads -1. */
+/* test: another process's wait for a CPU is read from outside */
+static void another_process_wait_for_a_cpu_is_read(void)
+{
+    if (access("/proc/self/schedstat", R_OK) != 0) {
+        fprintf(stderr, "\n  SKIPPED: this kernel keeps no schedstat\n");
+        return;
+    }
+    cpu_set_t mine, one;
+    CU_ASSERT_FATAL(sched_getaffinity(0, sizeof mine, &mine) == 0);
+    int cpu = 0;
+    while (!CPU_ISSET(cpu, &mine))
+        cpu++;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    pid_t kid[2];
+    fflush(NULL);
+    for (int i = 0; i < 2; i++) {
+        kid[i] = fork();
+        CU_ASSERT_FATAL(kid[i] >= 0);
+        if (kid[i] == 0)
+            spin_on(&one, 400);
+    }
+    struct timespec nap = { 0, 300 * 1000000L };
+    nanosleep(&nap, NULL);
+    int64_t q0 = cd_load_queued_of(kid[0]), q1 = cd_load_queued_of(kid[1]);
+    int status[2];
+    for (int i = 0; i < 2; i++)
+        CU_ASSERT_FATAL(waitpid(kid[i], &status[i], 0) == kid[i]);
+    for (int i = 0; i < 2; i++)
+        ASSERT_INT_EQ(status[i], 0);
+    /* 300 ms of taking turns: about 300 ms of waiting between them. */
+    if (q0 + q1 < 100 * 1000000LL)
+        fprintf(stderr, "\n  waited %lld + %lld ns\n", (long long)q0,
+                (long long)q1);
+    CU_ASSERT_TRUE(q0 + q1 >= 100 * 1000000LL);
+    ASSERT_INT_EQ(cd_load_queued_of(kid[0]), -1);
 }
