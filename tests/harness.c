@@ -1230,6 +1230,12 @@ void expect_each_fix_explores_clean(const char *scenario,
     free(o);
 }
 
+void dfs_tried(char *buf, size_t size, int bound)
+{
+    snprintf(buf, size, "every schedule with at most %d preemption%s tried",
+             bound, bound == 1 ? "" : "s");
+}
+
 void expect_fixes_hold_under_explore(const char *scenario,
                                      const char *const fixes[], int pct_runs,
                                      int bound, const char *env,
@@ -1240,8 +1246,7 @@ void expect_fixes_hold_under_explore(const char *scenario,
     bound = TSAN_SMALLER(bound, 1);
     snprintf(runs, sizeof runs, "--runs=%d", pct_runs);
     snprintf(preempt, sizeof preempt, "--bound=%d", bound);
-    snprintf(tried, sizeof tried, "every schedule with at most %d "
-             "preemption%s tried", bound, bound == 1 ? "" : "s");
+    dfs_tried(tried, sizeof tried, bound);
     const char *pct[] = { runs, NULL };
     const char *dfs[] = { "--strategy=dfs", preempt, NULL };
     expect_each_fix_explores_clean(scenario, fixes, pct, "no violation in",

@@ -278,6 +278,11 @@ void expect_each_fix_explores_clean(const char *scenario,
 #endif
 #define TSAN_SMALLER(n, m) (TSAN_RUNNER && (m) < (n) ? (m) : (n))
 
+/* What explore's dfs says when it tried every schedule within `bound`
+ * preemptions ("every schedule with at most 1 preemption tried"), into
+ * buf. */
+void dfs_tried(char *buf, size_t size, int bound);
+
 /* Explores each of scenario's fixes (a NULL-ended list of "--fixed=HOW")
  * with pct for pct_runs schedules, then with dfs within `bound`
  * preemptions, and fails the test unless every search held. In the TSan

@@ -143,17 +143,14 @@ static void dfs_on_two_workers_holds_the_fixes_and_finds_broken(void)
                                          "--fixed=singleflight", NULL };
     /* 717 schedules a fix within 1 preemption; 12 within none in the TSan
      * runner (see TSAN_SMALLER). */
-    static const char *const argv[] = {
-        "explore", "stampede", "--workers=2", "--strategy=dfs",
-        TSAN_RUNNER ? "--bound=0" : "--bound=1", NULL
-    };
-    expect_each_fix_explores_clean("stampede", fixes, argv + 2,
-                                   TSAN_RUNNER
-                                       ? "every schedule with at most 0 "
-                                         "preemptions tried"
-                                       : "every schedule with at most 1 "
-                                         "preemption tried",
-                                   NULL, CMD_LIMIT_MS);
+    int bound = TSAN_SMALLER(1, 0);
+    char preempt[32], tried[96];
+    snprintf(preempt, sizeof preempt, "--bound=%d", bound);
+    dfs_tried(tried, sizeof tried, bound);
+    const char *const argv[] = { "explore", "stampede", "--workers=2",
+                                 "--strategy=dfs", preempt, NULL };
+    expect_each_fix_explores_clean("stampede", fixes, argv + 2, tried, NULL,
+                                   CMD_LIMIT_MS);
     run_concdemo(&out, argv, NULL, CMD_LIMIT_MS);
     ASSERT_INT_EQ(out.exit_code, 1);
     ASSERT_STR_HAS(out.out, "violation found after");

@@ -2,9 +2,9 @@
  * Not hostile: slow. In the ThreadSanitizer build only, the first checkout
  * sleeps 6 s, so that the TSan run outlasts a start limit of 3 s although
  * it started at once (3 s, not less: on a busy CI runner the plain run's
- * start alone has taken over a second). The limit is on reaching the run, not on finishing
- * it: the TSan stage must judge the run (the starter's race), not call it
- * "not started".
+ * start alone has taken over a second). The limit is on reaching the run,
+ * not on finishing it: the TSan stage must judge the run (the starter's
+ * race), not call it "not started".
  */
 #include <stdatomic.h>
 #include <time.h>
