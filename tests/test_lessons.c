@@ -855,6 +855,38 @@ static void ahead_key(const ahead_t *a, int i, char *key, size_t size)
         command_key(&a->cmd[i], key, size);
 }
 
+/* A view's run is slowed down for a person to watch: the longest. */
+static int is_view(const command_t *c)
+{
+    for (int i = 1; c->argv[i]; i++)
+        if (starts(c->argv[i], "--view"))
+            return 1;
+    return 0;
+}
+
+/* A free run judged on the clock (judged_on_the_clock): not a view's,
+ * whose objective is slowed down with it, nor explore's. */
+static int is_clocked(const command_t *c)
+{
+    return c->argv[1] && judged_on_the_clock(c->argv[1]) && !is_view(c);
+}
+
+/* Whether c's output is checked in this runner: not, in the ASan runner,
+ * a free run judged on the clock (offload's p99). ASan and UBSan slow the
+ * event loop itself, and beside that runner's other suites on a busy
+ * machine the fix's hash took 14.8 s, not 0.2 s, and its p99 was 142 ms:
+ * VIOLATED where the worksheet quotes HELD. make test checks it with the
+ * binary its line names. */
+static int checked_here(const command_t *c)
+{
+#ifdef __SANITIZE_ADDRESS__
+    return !is_clocked(c);
+#else
+    (void)c;
+    return 1;
+#endif
+}
+
 /* Adds the command on line k of block b to a, unless it is there or does
  * not parse, or line k holds none. */
 static void add_ahead(ahead_t *a, const sheet_t *s, const block_t *b, int k)
@@ -875,7 +907,8 @@ static void add_ahead(ahead_t *a, const sheet_t *s, const block_t *b, int k)
         c->argv[0] = "sh";
         c->argv[1] = "-c";
         c->argv[2] = t;
-    } else if (parse_command(t, c, err, sizeof err) != 0) {
+    } else if (parse_command(t, c, err, sizeof err) != 0 ||
+               !checked_here(c)) {
         return;
     }
     ahead_key(a, a->n, key, sizeof key);
@@ -885,22 +918,6 @@ static void add_ahead(ahead_t *a, const sheet_t *s, const block_t *b, int k)
             return;
     }
     a->n++;
-}
-
-/* A view's run is slowed down for a person to watch: the longest. */
-static int is_view(const command_t *c)
-{
-    for (int i = 1; c->argv[i]; i++)
-        if (starts(c->argv[i], "--view"))
-            return 1;
-    return 0;
-}
-
-/* A free run judged on the clock (judged_on_the_clock): not a view's,
- * whose objective is slowed down with it, nor explore's. */
-static int is_clocked(const command_t *c)
-{
-    return c->argv[1] && judged_on_the_clock(c->argv[1]) && !is_view(c);
 }
 
 /* Which pass of run_ahead runs command i: 0 views, 1 the rest, 2 those
@@ -1723,6 +1740,10 @@ static void commands_in_run_blocks_run(void)
                 if (trim(s->line[k], &t) == 0 || *t == '#')
                     continue;
                 command_t c;
+                char err[160];
+                if (parse_command(t, &c, err, sizeof err) == 0 &&
+                    !checked_here(&c))
+                    continue;
                 run_line(s, k, t, &c, want);
                 ran++;
             }
@@ -1949,19 +1970,24 @@ static void check_output_block(const sheet_t *s, const block_t *b)
     static quote_t q[MAX_QUOTES];
     const output_t *o = NULL;
     command_t c;
-    int nq = 0, gap = 0;
+    char err[160];
+    int nq = 0, gap = 0, skip = 0; /* skip: its lines are not checked */
     for (int k = b->first; k <= b->end; k++) {
         const char *t = "";
         size_t n = k < b->end ? trim(s->line[k], &t) : 0;
         if (k == b->end || starts(t, "$ ")) {
             check_excerpt(s, &c, o, q, nq, gap);
             nq = gap = 0;
-            if (k < b->end)
+            o = NULL;
+            skip = k < b->end && !is_shell_line(s, t + 2) &&
+                   parse_command(t + 2, &c, err, sizeof err) == 0 &&
+                   !checked_here(&c);
+            if (k < b->end && !skip)
                 o = is_shell_line(s, t + 2) ? run_shell_line(s, k, t + 2, &c)
                                             : run_line(s, k, t + 2, &c, -1);
             continue;
         }
-        if (n == 0)
+        if (n == 0 || skip)
             continue;
         if (n == 3 && memcmp(t, "...", 3) == 0) {
             gap = 1;
