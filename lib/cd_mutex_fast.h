@@ -54,7 +54,8 @@ static CD_ALWAYS_INLINE cd_trace_ring_t *cd__mutex_ring(int self)
 }
 
 /* cd_mutex_lock with tracing on: the fast path below, and one event that
- * reads back as the lock and its acquired (cd_trace.c), at one tick. */
+ * reads back as the lock and its acquired (cd_trace.c), both at the time
+ * of the thread's next event. */
 static CD_ALWAYS_INLINE int cd__mutex_lock_traced(cd_mutex_t *m,
                                                   cd_site_t site)
 {
@@ -63,10 +64,6 @@ static CD_ALWAYS_INLINE int cd__mutex_lock_traced(cd_mutex_t *m,
 
     if (CD_UNLIKELY(!r || !obj || cd__ld(&cd__self_rec->nheld) != 0))
         return cd__mutex_lock_general(m, site);
-    /* The time it asked, as a lock event's is. Read before the trylock,
-     * not after: the next read (the unlock's) then comes no sooner than
-     * the TSC can be read again (about 10 ns on AMD). */
-    uint64_t tick = cd__ticks();
     CD_TSAN_PRE_LOCK(CD__MUTEX_TSAN_ID(m), 0);
     cd__op_record_rec(cd__self_rec, CD_OP_LOCK, obj);
     if (CD_UNLIKELY(pthread_mutex_trylock(&m->m) != 0))
@@ -74,8 +71,10 @@ static CD_ALWAYS_INLINE int cd__mutex_lock_traced(cd_mutex_t *m,
     self = CD__KEY_ID(cd__self_key); /* read again: see below */
     cd__op_hold_rec(cd__self_rec, self, m->rec, m->id, site, 0);
     r = cd__tring;
-    cd__trace_put(r, tick, self, CD_OP_LOCK, m->id, CD_TR_AT_ONCE, 0, NULL,
-                  site);
+    /* No clock read: the event takes the time of the thread's next one
+     * (see cd__trace_put). */
+    cd__trace_put(r, 0, self, CD_OP_LOCK, m->id,
+                  CD_TR_AT_ONCE | CD_TR_STAMP_NEXT, 0, NULL, site);
     cd__st(&r->merged, cd__ld(&r->merged) + 1);
     CD_TSAN_POST_LOCK(CD__MUTEX_TSAN_ID(m), 0);
     return 0;

@@ -174,6 +174,7 @@ static int64_t ticks_to_ns(uint64_t tick, double rate)
 typedef struct stream {
     cd_trace_event_t *ev; /* oldest first */
     uint64_t *tick;
+    unsigned char *later; /* 1: the event's time is its next one's */
     size_t n;             /* events copied; the merge takes from the end */
     int lost;             /* older events exist that were not copied */
 } stream_t;
@@ -190,7 +191,7 @@ static void copy_shared(stream_t *s, size_t want)
     s->lost = first > 0;
     for (uint64_t seq = first; seq < total; seq++)
         if (get_shared(seq, &s->ev[s->n], &s->tick[s->n]) == 0)
-            s->n++;
+            s->later[s->n++] = 0;
 }
 
 static void unpack(const cd_trace_rslot_t *sl, cd_trace_event_t *ev,
@@ -216,6 +217,26 @@ typedef struct raw {
     uint64_t tick, w;
 } raw_t;
 
+/* Gives each copied slot [from, n) that took no clock read
+ * (CD_TR_STAMP_NEXT, see cd__trace_put) the time of the slot after it,
+ * the thread's next event. The newest one has no next event yet: its lock
+ * happened after the event before it, which is where it is placed (or
+ * now, when it is the only one copied). */
+static void resolve_stamps(raw_t *raw, uint64_t from, uint64_t n)
+{
+    if (n <= from)
+        return;
+    if (raw[n - 1].w & CD_TR_STAMP_NEXT) {
+        uint64_t before = n - 1;
+        while (before > from && (raw[before - 1].w & CD_TR_STAMP_NEXT))
+            before--;
+        raw[n - 1].tick = before > from ? raw[before - 1].tick : cd__ticks();
+    }
+    for (uint64_t i = n - 1; i-- > from;)
+        if (raw[i].w & CD_TR_STAMP_NEXT)
+            raw[i].tick = raw[i + 1].tick;
+}
+
 /* Copies the newest `want` slots of ring r into s (up to 2 * want events:
  * a lock taken at once is its lock and its acquired, at one time). A slot
  * that its thread overwrote while it was copied is dropped, with the rest
@@ -237,20 +258,103 @@ static void copy_ring(cd_trace_ring_t *r, stream_t *s, size_t want,
     uint64_t after = cd__ld(&r->head), skip = 0;
     if (after - first >= CD_TRACE_RING_CAP)
         skip = after - first - CD_TRACE_RING_CAP + 1;
+    resolve_stamps(raw, skip, n);
     s->n = 0;
     s->lost = first + skip > 0;
     for (uint64_t i = skip; i < n; i++) {
         cd_trace_event_t e = raw[i].ev;
+        unsigned char later = (raw[i].w & CD_TR_STAMP_NEXT) != 0;
         e.t_ns = ticks_to_ns(raw[i].tick, rate);
         if (raw[i].w & CD_TR_AT_ONCE) {
             s->tick[s->n] = raw[i].tick;
+            s->later[s->n] = later;
             s->ev[s->n] = e;
             s->ev[s->n++].op = CD_OP_LOCK;
             e.op = CD_OP_ACQUIRED;
         }
         s->tick[s->n] = raw[i].tick;
+        s->later[s->n] = later;
         s->ev[s->n++] = e;
     }
+}
+
+/* ===================== a lock's time read later: repair =====================
+ * A lock taken at once carries the time of its thread's next event, which
+ * may come well after it when the critical section does untraced work.
+ * Another thread that found the lock taken in between would then show
+ * "blocked" before the owner's "lock". The blocked thread's own lock event
+ * is a bound on the real time: the owner's trylock won before that
+ * thread's failed. So when a late-stamped lock of X has, in another
+ * stream, a thread that asked for X and blocked after the owner's previous
+ * event and before the late stamp, and nobody let go of X in between (X
+ * was not someone else's then), the lock moves to just before that ask. */
+
+/* First index of s whose tick is above t. */
+static size_t first_after(const stream_t *s, uint64_t t)
+{
+    size_t lo = 0, hi = s->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->tick[mid] > t)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}
+
+/* Whether a thread other than `owner` unlocked obj at a tick in (from, to). */
+static int unlocked_between(const stream_t *s, int ns, int owner, int obj,
+                            uint64_t from, uint64_t to)
+{
+    for (int i = 0; i < ns; i++)
+        for (size_t k = first_after(&s[i], from);
+             k < s[i].n && s[i].tick[k] < to; k++)
+            if (s[i].ev[k].op == CD_OP_UNLOCK && s[i].ev[k].obj == obj &&
+                s[i].ev[k].thread != owner)
+                return 1;
+    return 0;
+}
+
+/* Thread b asked for obj at tick t and blocked: moves a late-stamped lock
+ * of obj in another stream that must have come first (see above). */
+static void repair_one(stream_t *s, int ns, int b, int obj, uint64_t t,
+                       double rate)
+{
+    for (int a = 0; a < ns; a++) {
+        if (a == b)
+            continue;
+        size_t j = first_after(&s[a], t);
+        /* The lock and its acquired, both late, at j and j + 1. */
+        if (j + 1 >= s[a].n || !s[a].later[j] ||
+            s[a].ev[j].op != CD_OP_LOCK || s[a].ev[j].obj != obj)
+            continue;
+        if (unlocked_between(s, ns, s[a].ev[j].thread, obj, t, s[a].tick[j]))
+            continue;
+        uint64_t at = t - 1;
+        if (j > 0 && s[a].tick[j - 1] > at)
+            at = s[a].tick[j - 1]; /* never before the thread's last event */
+        for (size_t k = j; k <= j + 1; k++) {
+            s[a].tick[k] = at;
+            s[a].ev[k].t_ns = ticks_to_ns(at, rate);
+        }
+    }
+}
+
+static void repair_late_locks(stream_t *s, int ns, double rate)
+{
+    for (int b = 0; b < ns; b++)
+        for (size_t k = 0; k < s[b].n; k++) {
+            const cd_trace_event_t *e = &s[b].ev[k];
+            if (e->op != CD_OP_BLOCK || !e->obj)
+                continue;
+            /* From the ask just before the block, when it is there. */
+            size_t ask = k > 0 && s[b].ev[k - 1].obj == e->obj &&
+                                 s[b].ev[k - 1].thread == e->thread
+                             ? k - 1
+                             : k;
+            repair_one(s, ns, b, e->obj, s[b].tick[ask], rate);
+        }
 }
 
 static void free_streams(stream_t *s, int n, raw_t *raw)
@@ -258,6 +362,7 @@ static void free_streams(stream_t *s, int n, raw_t *raw)
     for (int i = 0; i < n; i++) {
         free(s[i].ev);
         free(s[i].tick);
+        free(s[i].later);
     }
     free(s);
     free(raw);
@@ -309,7 +414,8 @@ int cd_trace_read(cd_trace_event_t *out, size_t max, uint64_t *total)
         size_t cap = r ? 2 * rwant : want;
         s[ns].ev = malloc((cap ? cap : 1) * sizeof *s[ns].ev);
         s[ns].tick = malloc((cap ? cap : 1) * sizeof *s[ns].tick);
-        if (!s[ns].ev || !s[ns].tick) {
+        s[ns].later = malloc(cap ? cap : 1);
+        if (!s[ns].ev || !s[ns].tick || !s[ns].later) {
             free_streams(s, ns + 1, raw);
             return -ENOMEM;
         }
@@ -319,6 +425,7 @@ int cd_trace_read(cd_trace_event_t *out, size_t max, uint64_t *total)
             copy_shared(&s[ns], want);
         ns++;
     }
+    repair_late_locks(s, ns, rate);
     size_t n = merge(s, ns, out, want);
     memmove(out, out + (want - n), n * sizeof *out);
     for (size_t i = 0; i < n; i++)

@@ -4,7 +4,9 @@
  * Every pass through the choke point can append one event. In a free run
  * each thread writes into a ring of its own, stamped with the TSC, and an
  * uncontended lock writes one event that reads back as its lock and its
- * acquired; a controlled run writes into one ring in the order its threads
+ * acquired, at the time of the thread's next event (it reads no clock; a
+ * waiter that asked meanwhile is still shown after it); a controlled run
+ * writes into one ring in the order its threads
  * took turns (the newest CD_TRACE_CAP events are kept). Tracing is off
  * unless cd_reg_set_trace(1) was called, so that an untraced run pays one
  * predictable branch per operation. Events can be read back while the run

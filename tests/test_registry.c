@@ -10,6 +10,8 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "../lib/cd_internal.h" /* cd__lockorder_add, cd__reg_add_* */
@@ -482,6 +484,106 @@ CHILD_TEST(test_trace_shows_a_waiting_thread_in_order)
         n++;
     }
     EXPECT_EQ(n, 6);
+    return 0;
+}
+
+/* A lock taken at once reads no clock: it takes the time of its thread's
+ * next event (here a point inside the critical section), and while it is
+ * the newest event of its thread, the time of the event before it. */
+/* test: test_trace_gives_a_lock_taken_at_once_its_next_events_time */
+CHILD_TEST(test_trace_gives_a_lock_taken_at_once_its_next_events_time)
+{
+    cd_mutex_t a;
+
+    cd_reg_reset();
+    cd_reg_set_trace(1);
+    EXPECT_EQ(cd_mutex_init(&a, "shop-lock"), 0);
+    cd_point("before");
+    cd_mutex_lock(&a);
+    /* Read while held: lock, acquired at the point before. */
+    const cd_trace_event_t *ev;
+    EXPECT_EQ(trace_events(&ev), 3);
+    EXPECT_EQ(ev[0].op, CD_OP_POINT);
+    EXPECT_EQ(ev[1].op, CD_OP_LOCK);
+    EXPECT_EQ(ev[2].op, CD_OP_ACQUIRED);
+    EXPECT_EQ(ev[1].t_ns, ev[0].t_ns);
+    EXPECT_EQ(ev[2].t_ns, ev[0].t_ns);
+    /* 100 us of untraced work: a lock that read its own clock would be
+     * shown that long before the point inside. */
+    for (int64_t end = cd_now_ns() + 100000; cd_now_ns() < end;)
+        ;
+    cd_point("inside");
+    cd_mutex_unlock(&a);
+    cd_reg_set_trace(0);
+
+    static const int want[] = { CD_OP_POINT, CD_OP_LOCK, CD_OP_ACQUIRED,
+                                CD_OP_POINT, CD_OP_UNLOCK };
+    EXPECT_EQ(trace_events(&ev), 5);
+    for (int i = 0; i < 5; i++)
+        EXPECT_EQ(ev[i].op, want[i]);
+    EXPECT(ev[3].t_ns >= ev[0].t_ns + 100000);
+    EXPECT_EQ(ev[1].t_ns, ev[3].t_ns);
+    EXPECT_EQ(ev[2].t_ns, ev[3].t_ns);
+    EXPECT(ev[4].t_ns >= ev[3].t_ns);
+    return 0;
+}
+
+static atomic_int go_lock;
+
+static void lock_when_told(void *arg)
+{
+    while (!atomic_load(&go_lock))
+        sched_yield();
+    lock_and_unlock(arg);
+}
+
+/* The owner's lock was taken at once and its critical section traces
+ * nothing until the unlock, so its time read alone would be the unlock's:
+ * after the worker that asked meanwhile and blocked. The trace still
+ * shows the owner's lock and acquired before the worker's lock. */
+/* test: test_trace_shows_the_owners_lock_before_a_waiter_that_came_later */
+CHILD_TEST(test_trace_shows_the_owners_lock_before_a_waiter_that_came_later)
+{
+    cd_mutex_t a;
+    cd_thread_t t;
+
+    cd_reg_reset();
+    cd_reg_set_trace(1);
+    atomic_store(&go_lock, 0);
+    EXPECT_EQ(cd_mutex_init(&a, "shop-lock"), 0);
+    EXPECT_EQ(cd_thread_spawn(&t, "checkout-1", lock_when_told, &a), 0);
+    cd_mutex_lock(&a);
+    atomic_store(&go_lock, 1);
+    EXPECT(await(is_blocked_on, t.id, a.id));
+    cd_mutex_unlock(&a);
+    EXPECT_EQ(cd_thread_join(&t), 0);
+    cd_reg_set_trace(0);
+
+    const cd_trace_event_t *ev;
+    int n = trace_events(&ev), me = cd_self();
+    int main_lock = -1, main_acq = -1, main_unlock = -1;
+    int their_lock = -1, their_block = -1;
+    for (int i = 0; i < n; i++) {
+        if (i > 0)
+            EXPECT(ev[i].t_ns >= ev[i - 1].t_ns);
+        int *at = NULL;
+        if (ev[i].thread == me && ev[i].obj == a.id)
+            at = ev[i].op == CD_OP_LOCK       ? &main_lock
+                 : ev[i].op == CD_OP_ACQUIRED ? &main_acq
+                 : ev[i].op == CD_OP_UNLOCK   ? &main_unlock
+                                              : NULL;
+        else if (ev[i].thread == t.id && ev[i].obj == a.id)
+            at = ev[i].op == CD_OP_LOCK    ? &their_lock
+                 : ev[i].op == CD_OP_BLOCK ? &their_block
+                                           : NULL;
+        if (at && *at < 0)
+            *at = i;
+    }
+    EXPECT(main_lock >= 0 && their_lock >= 0 && their_block >= 0);
+    EXPECT_EQ(main_acq, main_lock + 1);
+    EXPECT(main_acq < their_lock);
+    EXPECT(their_lock < their_block);
+    EXPECT(their_block < main_unlock);
     return 0;
 }
 
