@@ -11,6 +11,7 @@
 #include "../lib/cd_sched.h"
 #include "../lib/cd_trace.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -662,13 +663,30 @@ int start_blocked_on_held(cd_mutex_t *lock, const char *lock_name,
     return 0;
 }
 
+int fds_open_in(pid_t pid)
+{
+    char path[64], target[64];
+    snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
+    DIR *d = opendir(path);
+    if (!d)
+        return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        ssize_t len = readlinkat(dirfd(d), e->d_name, target,
+                                 sizeof target - 1);
+        target[len > 0 ? len : 0] = '\0';
+        n += strncmp(target, "/proc/", 6) != 0; /* this directory too */
+    }
+    closedir(d);
+    return n;
+}
+
 int open_fds(void)
 {
-    int n = 0;
-    for (int fd = 0; fd < 1024; fd++)
-        if (fcntl(fd, F_GETFD) != -1)
-            n++;
-    return n;
+    return fds_open_in(getpid());
 }
 
 int live_tasks(void)

@@ -20,7 +20,6 @@
 #define _GNU_SOURCE /* memmem, usleep */
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -416,30 +415,10 @@ static int server_start(server_t *s, const char *fix, const char *policy)
     return -1;
 }
 
-/* Descriptors the server has open (-1: it is gone), but for those on
- * /proc: the watchdog's load samples, and TSan's background thread, open
- * and close those on their own schedule, so counting them made an idle
- * server's count one too many now and then (a TSan run on a busy
- * machine). */
+/* Descriptors the server has open (-1: it is gone), /proc's left out. */
 static int server_fds(const server_t *s)
 {
-    char path[64], target[64];
-    snprintf(path, sizeof path, "/proc/%d/fd", (int)s->pid);
-    DIR *d = opendir(path);
-    if (!d)
-        return -1;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.')
-            continue;
-        ssize_t len = readlinkat(dirfd(d), e->d_name, target,
-                                 sizeof target - 1);
-        target[len > 0 ? len : 0] = '\0';
-        n += strncmp(target, "/proc/", 6) != 0;
-    }
-    closedir(d);
-    return n;
+    return fds_open_in(s->pid);
 }
 
 /* Waits up to ms for the server to hold want descriptors: the last count. */
