@@ -47,20 +47,41 @@ put 644 scripts/concdemo.bash "$dest/share/bash-completion/completions/concdemo"
 # concdemo watch's preloaded library, where the installed binary looks.
 put 644 "$b/libconcdemo-watch.so" "$dest/lib/concdemo/libconcdemo-watch.so"
 
+# put_all MODE FROM TO: the files named on stdin (one per line, relative
+# to FROM) to the same names under TO, their times kept. A few processes
+# in all, not a few per file: the tree is hundreds of files, and each
+# process costs milliseconds.
+put_all() {
+    files=$(cat)
+    [ -n "$files" ] || return 0
+    dir "$3"
+    # Every directory above a file, each parent before its children.
+    printf '%s\n' "$files" | awk -v to="$3" '{
+        n = split($0, part, "/"); d = to
+        for (i = 1; i < n; i++) {
+            d = d "/" part[i]
+            if (!(d in seen)) { seen[d] = 1; print d }
+        }
+    }' | while IFS= read -r d; do
+        [ -d "$d" ] || { mkdir "$d"; echo "d ${d#"$dest"/}" >> "$list"; }
+    done
+    (cd "$2" && printf '%s\n' "$files" | xargs -d '\n' cp -p --parents -t "$3")
+    (cd "$3" && printf '%s\n' "$files" | xargs -d '\n' chmod "$1")
+    printf '%s\n' "$files" | sed "s|^|f ${3#"$dest"/}/|" >> "$list"
+}
+
 # The tree: what the Makefile's exercise rules read.
-for f in Makefile scripts/exsyms.sh lib/*.[ch] demos/*.[ch] cli/*.[ch] \
-         $(find lessons -type f | sort); do
-    put 644 "$f" "$share/$f"
-done
+{ ls Makefile scripts/exsyms.sh lib/*.[ch] demos/*.[ch] cli/*.[ch]
+  find lessons -type f | sort; } | put_all 644 . "$share"
 # Its build: configuration, archives and objects, plain and TSan (the
 # tests', benchmarks' and exercises' outputs stay behind).
-for sub in "$b" "$b/tsan"; do
-    [ -f "$sub/libconcdemo.a" ] || continue
-    for f in "$sub/.config" "$sub/libconcdemo.a" \
-             $(find "$sub/lib" "$sub/demos" "$sub/cli" "$sub/lessons" \
-                    -name '*.o' 2>/dev/null | sort); do
-        [ -f "$f" ] && put 644 "$f" "$share/build/${f#"$b"/}"
-    done
+for sub in "" /tsan; do
+    [ -f "$b$sub/libconcdemo.a" ] || continue
+    (cd "$b" && { ls ".${sub}/.config" ".${sub}/libconcdemo.a" 2>/dev/null
+                  find ".${sub}/lib" ".${sub}/demos" ".${sub}/cli" \
+                       ".${sub}/lessons" -name '*.o' -type f 2>/dev/null |
+                      sort; } | sed 's|^\./||') |
+        put_all 644 "$b" "$share/build"
 done
 echo "f share/concdemo/.installed" >> "$list"
 cp "$list" "$share/.installed"
