@@ -16,10 +16,10 @@
  * charge across processes (db-race): TSan watches one process's memory,
  * and the instances share only a database file, so broken and
  * local-mutex are violated with no report while the fixes are clean.
+ * Nor is holdtime, broken or wrongly fixed: every access to its board is
+ * under the lock, and what fails is how long it is held (broken) or what
+ * is put back after it (no-check).
  * Runs the TSan build of concdemo ($CONCDEMO_TSAN).
- * worker or four; nor is holdtime, broken or wrongly fixed: every access
- * to its board is under the lock, and what fails is how long it is held
- * (broken) or what is put back after it (no-check). Runs the TSan build of concdemo ($CONCDEMO_TSAN).
  */
 #include <string.h>
 #include <unistd.h>
