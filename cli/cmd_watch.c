@@ -221,8 +221,10 @@ static unsigned long frame_signature(const cd_screen_in_t *in)
     h = h * 31 + (in->cycle != NULL) + 2 * (in->stuck != NULL);
     for (int i = 0; in->snap && i < in->snap->nthreads; i++) {
         const cd_thread_info_t *t = &in->snap->threads[i];
-        h = h * 1000003 + (unsigned long)(t->state * 7 + t->waiting_on * 131 +
-                                          t->nheld * 8191 + t->joining);
+        /* Unsigned: the frame is the program's, any values at all. */
+        h = h * 1000003 + (unsigned long)t->state * 7 +
+            (unsigned long)t->waiting_on * 131 +
+            (unsigned long)t->nheld * 8191 + (unsigned long)t->joining;
     }
     return h;
 }

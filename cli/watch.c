@@ -672,7 +672,8 @@ struct cd_watch {
     size_t len;
     /* the live view */
     cd_watch_page_t *page;
-    cd_snapshot_t *snap;
+    cd_snapshot_t *snap;   /* the frame shown */
+    cd_snapshot_t *next;   /* the one being read */
     int has_snap;
     cd_cycle_t cycle;
     cd_stuck_t stuck;
@@ -868,6 +869,7 @@ void cd_watch_free(cd_watch_t *w)
         free(w->z);
     }
     free(w->snap);
+    free(w->next);
     free(w->hist);
     free(w->r);
     free(w);
@@ -886,17 +888,45 @@ int cd_watch_run(const cd_watch_opts_t *o, cd_watch_result_t *out, char *err,
 
 /* ================================ the view =============================== */
 
-/* The snapshot came from the program: its pointers (a sleep's label, the
- * sites, which are the agent's own) mean nothing here. Sites become the
- * lines the agent's reports gave, or none. */
-static void scrub_pointers(cd_snapshot_t *s)
+/* An int from the program's page, brought into 0..max. */
+static int clamp(int n, int max)
 {
-    for (int i = 0; i < s->nthreads; i++)
+    return n < 0 ? 0 : n > max ? max : n;
+}
+
+/* A string from the program's page, ended within its array. */
+#define END_STRING(a) ((a)[sizeof(a) - 1] = '\0')
+
+/* The frame came from the program, whose code may write anywhere in its
+ * own memory, the shared page included: it is made safe to show before
+ * anything reads it. Its pointers (a sleep's label, the sites, which are
+ * the agent's own) mean nothing here: sites become the lines the agent's
+ * reports gave, or none. Counts are brought within their arrays, strings
+ * are ended within theirs. */
+static void make_frame_safe(cd_snapshot_t *s, cd_cycle_t *cycle,
+                            cd_stuck_t *stuck)
+{
+    s->nthreads = clamp(s->nthreads, CD_MAX_THREADS);
+    s->nobjs = clamp(s->nobjs, CD_MAX_OBJECTS);
+    s->ngauges = clamp(s->ngauges, CD_MAX_GAUGES);
+    s->nnotes = clamp(s->nnotes, CD_MAX_NOTES);
+    for (int i = 0; i < s->nthreads; i++) {
         s->threads[i].what = NULL;
+        s->threads[i].nheld = clamp(s->threads[i].nheld, CD_MAX_HELD);
+        END_STRING(s->threads[i].name);
+    }
     for (int i = 0; i < s->nobjs; i++) {
         s->objs[i].site = (cd_site_t){ 0 };
         s->objs[i].cond_unheard_site = (cd_site_t){ 0 };
+        END_STRING(s->objs[i].name);
     }
+    for (int i = 0; i < s->ngauges; i++)
+        END_STRING(s->gauges[i].name);
+    for (int i = 0; i < CD_MAX_NOTES; i++)
+        END_STRING(s->notes[i]);
+    cycle->len = clamp(cycle->len, CD_MAX_CYCLE);
+    stuck->len = clamp(stuck->len, CD_MAX_STUCK);
+    END_STRING(stuck->lost_wakeup);
 }
 
 /* Names from the program's files for the ids the frame shows, made once
@@ -909,6 +939,8 @@ static void name_ids(cd_watch_t *w)
     cd_snapshot_t *s = w->snap;
     for (int i = 0; i < s->nthreads && i + 1 < MAX_IDS; i++) {
         int id = s->threads[i].id;
+        if (!valid_id(id))
+            continue;
         if (!w->named_t[id] && (w->r->have_thread[id] || id == 1)) {
             char at[CD_WATCH_TEXT];
             thread_name(w->z, id, w->tname[id], sizeof w->tname[id], at,
@@ -921,6 +953,8 @@ static void name_ids(cd_watch_t *w)
     }
     for (int i = 0; i < s->nobjs && i + 1 < MAX_IDS; i++) {
         int id = s->objs[i].id;
+        if (!valid_id(id))
+            continue;
         if (!w->named_o[id] && w->r->obj_at[id].addr) {
             obj_name(w->z, id, w->oname[id], sizeof w->oname[id]);
             w->named_o[id] = 1;
@@ -932,26 +966,36 @@ static void name_ids(cd_watch_t *w)
 }
 
 /* Copies the agent's newest frame, reading again if it was being
- * written meanwhile. */
+ * written meanwhile. The copy goes to a frame of its own and becomes the
+ * shown one only once a read was whole: a torn one (the program wrote
+ * while it was read, each try) is dropped, and the last whole frame
+ * stays. */
 static void copy_page(cd_watch_t *w)
 {
-    if (!w->page || (!w->snap && !(w->snap = calloc(1, sizeof *w->snap))))
+    if (!w->page || (!w->snap && !(w->snap = calloc(1, sizeof *w->snap))) ||
+        (!w->next && !(w->next = calloc(1, sizeof *w->next))))
         return;
     for (int tries = 0; tries < 8; tries++) {
         unsigned seq = atomic_load_explicit(&w->page->seq,
                                             memory_order_acquire);
         if (seq & 1 || seq == 0)
             continue;
-        memcpy(w->snap, &w->page->snap, sizeof *w->snap);
-        w->has_cycle = w->page->has_cycle;
-        w->cycle = w->page->cycle;
-        w->has_stuck = w->page->has_stuck;
-        w->stuck = w->page->stuck;
-        if (atomic_load_explicit(&w->page->seq, memory_order_acquire) == seq) {
-            scrub_pointers(w->snap);
-            w->has_snap = 1;
-            return;
-        }
+        memcpy(w->next, &w->page->snap, sizeof *w->next);
+        int has_cycle = w->page->has_cycle, has_stuck = w->page->has_stuck;
+        cd_cycle_t cycle = w->page->cycle;
+        cd_stuck_t stuck = w->page->stuck;
+        if (atomic_load_explicit(&w->page->seq, memory_order_acquire) != seq)
+            continue;
+        make_frame_safe(w->next, &cycle, &stuck);
+        cd_snapshot_t *shown = w->snap;
+        w->snap = w->next;
+        w->next = shown;
+        w->has_cycle = has_cycle;
+        w->cycle = cycle;
+        w->has_stuck = has_stuck;
+        w->stuck = stuck;
+        w->has_snap = 1;
+        return;
     }
 }
 

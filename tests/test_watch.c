@@ -342,3 +342,26 @@ static void test_the_text_view_names_the_lost_signal(void)
     ASSERT_STR_HAS(flat, want);
     CU_ASSERT_PTR_NULL(strstr(block, "<pc>"));
 }
+
+/* The view's page is in the watched program's memory, where its code may
+ * write anything (tests/watch/scribble.c fills it with one byte, counts
+ * and pointers included, and marks the frame whole): the view must show
+ * such a frame without reading past its arrays or through its pointers,
+ * and the watch end as usual. Before, it crashed (SIGSEGV; in the ASan
+ * build an index out of bounds). */
+/* test: a program that writes over the view's page does not break it */
+static void test_a_program_that_writes_over_the_page_does_not_break_it(void)
+{
+    char path[256];
+    CU_ASSERT_FATAL(build_programs());
+    snprintf(path, sizeof path, "%s/scribble", dir);
+    const char *args[] = { "watch", "--view=text", "--", path, NULL };
+    run_concdemo(&out, args, NULL, LIMIT_MS);
+    if (out.exit_code != 0)
+        fprintf(stderr, "\n  stderr:\n%.3000s\n", out.err);
+    ASSERT_INT_EQ(out.exit_code, 0);
+    ASSERT_STR_HAS(out.out, "scribble exited with 0");
+    /* It drew the frames it was given. */
+    ASSERT_STR_HAS(out.out, "scribble [watched]");
+    CU_ASSERT_PTR_NULL(strstr(out.err, "runtime error"));
+}
