@@ -998,21 +998,18 @@ int start_busy_loops(pid_t *pids, int max)
     return n;
 }
 
-/* Busy loops for a run at nice 19: at nice 10 they still leave it a
- * sliver of each CPU (their weight is about seven times its own), but
- * they give way to the other suites of the runner, which run at 0. */
-static int start_starving_loops(pid_t *pids, int max)
-{
-    int n = start_busy_loops(pids, max);
-    for (int i = 0; i < n; i++)
-        setpriority(PRIO_PROCESS, (id_t)pids[i], 10);
-    return n;
-}
+/* A starved run: at nice STARVED_NICE beside one busy loop per CPU at the
+ * runner's own, whose weight is about ten times its own - on an idle
+ * machine it waits for a CPU most of the time. Not lower: a loaded
+ * machine (CI's runners) adds loops and suites at the runner's nice, and
+ * a run at 19 (a weight 70 times smaller) then got almost nothing, so
+ * that an ASan run did not end within a minute. */
+#define STARVED_NICE "10"
 
 enum { STARVED_MAX_ARGS = 64 };
 
 /* argv run at a lower priority: "nice -n NICE argv..." into wrapped (at
- * least STARVED_MAX_ARGS + 4 words). nice: "19" or BUSY_NICE. */
+ * least STARVED_MAX_ARGS + 4 words). nice: STARVED_NICE or BUSY_NICE. */
 #define BUSY_NICE "5"
 static void at_nice(const char *nice, const char *const argv[],
                     const char **wrapped)
@@ -1035,17 +1032,17 @@ void run_cmd_starved(cmd_out_t *o, const char *const argv[], const char *env,
     const char *wrapped[STARVED_MAX_ARGS + 4];
     pid_t loops[MAX_LOOPS];
 
-    at_nice("19", argv, wrapped);
-    int busy = start_starving_loops(loops, MAX_LOOPS);
+    at_nice(STARVED_NICE, argv, wrapped);
+    int busy = start_busy_loops(loops, MAX_LOOPS);
     run_cmd(o, wrapped, env, limit_ms);
     stop_busy_loops(loops, busy);
 }
 
 /* cmds all at once, each at nice `nice`, beside one busy loop per CPU
- * (at nice 10 when starving, else at the runner's own). */
-static int run_cmds_beside_loops(const char *nice, int starving,
-                                 const cmd_spec_t *cmds, int n, int limit_ms,
-                                 cmd_done_fn done, void *arg)
+ * at the runner's nice. */
+static int run_cmds_beside_loops(const char *nice, const cmd_spec_t *cmds,
+                                 int n, int limit_ms, cmd_done_fn done,
+                                 void *arg)
 {
     enum { MAX_LOOPS = 64, MAX_CMDS = 16 };
     static const char *wrapped[MAX_CMDS][STARVED_MAX_ARGS + 4];
@@ -1058,8 +1055,7 @@ static int run_cmds_beside_loops(const char *nice, int starving,
         at_nice(nice, cmds[i].argv, wrapped[i]);
         niced[i] = (cmd_spec_t){ wrapped[i], cmds[i].env };
     }
-    int busy = starving ? start_starving_loops(loops, MAX_LOOPS)
-                        : start_busy_loops(loops, MAX_LOOPS);
+    int busy = start_busy_loops(loops, MAX_LOOPS);
     int rc = run_cmds(niced, n, n, limit_ms, done, arg);
     stop_busy_loops(loops, busy);
     return rc;
@@ -1068,13 +1064,14 @@ static int run_cmds_beside_loops(const char *nice, int starving,
 int run_cmds_starved(const cmd_spec_t *cmds, int n, int limit_ms,
                      cmd_done_fn done, void *arg)
 {
-    return run_cmds_beside_loops("19", 1, cmds, n, limit_ms, done, arg);
+    return run_cmds_beside_loops(STARVED_NICE, cmds, n, limit_ms, done,
+                                 arg);
 }
 
 int run_cmds_busy(const cmd_spec_t *cmds, int n, int limit_ms,
                   cmd_done_fn done, void *arg)
 {
-    return run_cmds_beside_loops(BUSY_NICE, 0, cmds, n, limit_ms, done, arg);
+    return run_cmds_beside_loops(BUSY_NICE, cmds, n, limit_ms, done, arg);
 }
 
 void stop_busy_loops(const pid_t *pids, int n)

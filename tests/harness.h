@@ -159,13 +159,14 @@ int run_cmds(const cmd_spec_t *cmds, int n, int jobs, int limit_ms,
 void run_cmd_err_tty(cmd_out_t *o, const char *const argv[], int limit_ms);
 
 /* Runs argv like run_cmd, but on a starved machine: one busy loop per
- * CPU runs meanwhile (at nice 10, below the other suites of the runner)
- * and argv runs at the lowest priority (nice 19), so
- * its threads get a CPU only now and then and start late, wake late and
- * run in bursts - what a loaded CI runner does to a run, made the rule
- * rather than luck. (Idle priority, SCHED_IDLE, starves harder than that:
- * with the machine busy besides, a run there can take minutes.) The busy
- * loops are killed before it returns. */
+ * CPU runs meanwhile (at the runner's priority) and argv runs at nice 10
+ * (a tenth of a loop's weight), so its threads get a CPU only now and
+ * then and start late, wake late and run in bursts - what a loaded CI
+ * runner does to a run, made the rule rather than luck. Not lower: on a
+ * machine busy besides (CI's runners), a run at nice 19 got next to
+ * nothing, and an ASan run did not end within a minute; idle priority
+ * (SCHED_IDLE) starves harder still. The busy loops are killed before it
+ * returns. */
 /* Starts one busy loop per online CPU (at most max; each dies with the
  * runner): a starved machine for what runs at a lower priority. Returns
  * how many started; stop_busy_loops() kills and reaps them. */
@@ -175,16 +176,16 @@ void stop_busy_loops(const pid_t *pids, int n);
 void run_cmd_starved(cmd_out_t *o, const char *const argv[], const char *env,
                      int limit_ms);
 /* Several commands on one starved machine, all at once (run_cmds, each at
- * nice 19, under one set of busy loops): they starve each other no less,
+ * nice 10, under one set of busy loops): they starve each other no less,
  * and the loops burn their CPUs once for all of them. */
 int run_cmds_starved(const cmd_spec_t *cmds, int n, int limit_ms,
                      cmd_done_fn done, void *arg);
 /* Several commands at once on a busy machine: each at nice 5, beside
  * one busy loop per CPU at the runner's own priority. Their threads wake
  * late, yet a run still gets a share of the CPUs while the runner's other
- * suites keep them busy, where run_cmds_starved's nice 19 got next to
- * none (on a slower machine, TSan runs stopped at their limit having run
- * 0.3 s in 30 s). */
+ * suites keep them busy, where a run at nice 19 got next to none (on a
+ * slower machine, TSan runs stopped at their limit having run 0.3 s in
+ * 30 s). */
 int run_cmds_busy(const cmd_spec_t *cmds, int n, int limit_ms,
                   cmd_done_fn done, void *arg);
 

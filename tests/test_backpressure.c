@@ -252,7 +252,7 @@ static void tsan_drop_is_clean(void) { tsan_check("--fixed=drop", 0); }
 /* test: TSan: timeout has no report */
 static void tsan_timeout_is_clean(void) { tsan_check("--fixed=timeout", 0); }
 
-/* A fix on a starved machine (every CPU busy, the run at the lowest
+/* A fix on a starved machine (every CPU busy, the run at a lower
  * priority) gets its limit again while starved; if it still cannot finish,
  * the verdict blames the machine, with figures, never the fix: HELD, or a
  * TIMEOUT that says the machine was starved. */

@@ -217,7 +217,7 @@ static void starved_run_ended(int i, const cmd_out_t *o, void *arg)
 }
 
 /* The storm keeps its shape however late the machine runs the threads:
- * on a starved machine (every CPU busy, the run at the lowest priority)
+ * on a starved machine (every CPU busy, the run at a lower priority)
  * the request threads start late and run in bursts, and the broken lock
  * must still starve the trimmer - in the plain build and under TSan. */
 /* test: broken: starved on a starved machine too (plain, TSan) */
