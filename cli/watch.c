@@ -984,7 +984,9 @@ static void copy_page(cd_watch_t *w)
         int has_cycle = w->page->has_cycle, has_stuck = w->page->has_stuck;
         cd_cycle_t cycle = w->page->cycle;
         cd_stuck_t stuck = w->page->stuck;
-        if (atomic_load_explicit(&w->page->seq, memory_order_acquire) != seq)
+        /* The copy's reads stay before the second look at seq. */
+        atomic_thread_fence(memory_order_acquire);
+        if (atomic_load_explicit(&w->page->seq, memory_order_relaxed) != seq)
             continue;
         make_frame_safe(w->next, &cycle, &stuck);
         cd_snapshot_t *shown = w->snap;
