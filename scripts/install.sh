@@ -15,6 +15,8 @@
 set -eu
 destdir=$1 prefix=$2 b=$3
 dest=$destdir$prefix
+# Absolute: put_all copies from inside other directories.
+case $dest in /*) ;; *) dest=$PWD/$dest ;; esac
 share=$dest/share/concdemo
 list=$(mktemp)
 trap 'rm -f "$list"' EXIT

@@ -251,6 +251,30 @@ static void test_an_installed_check_grades_from_anywhere_and_uninstalls(void)
     sh("rm -rf %s", tmp);
 }
 
+/* make deb installs into a DESTDIR under build/ (relative): the same
+ * files as into an absolute one, all listed, and all removed again. */
+/* test: a relative DESTDIR installs and uninstalls the same */
+static void test_a_relative_destdir_installs_and_uninstalls_the_same(void)
+{
+    if (!plain_build())
+        return;
+    char rel[] = "build/concdemo-destdir-XXXXXX";
+    CU_ASSERT_FATAL(mkdtemp(rel) != NULL);
+    sh("mkdir -p build/exercises build/tsan/exercises && "
+       "flock build/exercises/.lock flock build/tsan/exercises/.lock "
+       "make -s install DESTDIR=%s PREFIX=/usr >/dev/null && "
+       "test \"$(grep -c '^f' %s/usr/share/concdemo/.installed)\" = "
+       "\"$(find %s -type f | wc -l)\" && "
+       "test -f %s/usr/share/concdemo/build/libconcdemo.a && "
+       "make -s uninstall DESTDIR=%s PREFIX=/usr >/dev/null && "
+       "test -z \"$(find %s/usr 2>/dev/null)\"", rel, rel, rel, rel, rel,
+       rel);
+    if (out.exit_code != 0)
+        fprintf(stderr, "\n  %s\n", out.err);
+    ASSERT_INT_EQ(out.exit_code, 0);
+    sh("rm -rf %s", rel);
+}
+
 /* ============================ the Debian package ========================= */
 
 /* dpkg on the temporary root r alone: its own database, its own log, and
