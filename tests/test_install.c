@@ -198,6 +198,13 @@ static int plain_build(void)
     return 0;
 }
 
+/* A command's prefix: it runs under the locks concdemo check builds
+ * under, since a check suite running beside this one may be making the
+ * same library archives. */
+#define UNDER_BUILD_LOCKS                                                    \
+    "mkdir -p build/exercises build/tsan/exercises && "                      \
+    "flock build/exercises/.lock flock build/tsan/exercises/.lock "
+
 /* test: an installed check grades from anywhere, and uninstalls */
 static void test_an_installed_check_grades_from_anywhere_and_uninstalls(void)
 {
@@ -208,11 +215,7 @@ static void test_an_installed_check_grades_from_anywhere_and_uninstalls(void)
     char cwd[1024];
     CU_ASSERT_FATAL(getcwd(cwd, sizeof cwd) != NULL);
 
-    /* Under the locks concdemo check builds under: a check suite running
-     * beside this one may be making the same library archives. */
-    sh("mkdir -p build/exercises build/tsan/exercises && "
-       "flock build/exercises/.lock flock build/tsan/exercises/.lock "
-       "make -s install DESTDIR=%s PREFIX=/usr", tmp);
+    sh(UNDER_BUILD_LOCKS "make -s install DESTDIR=%s PREFIX=/usr", tmp);
     ASSERT_INT_EQ(out.exit_code, 0);
     /* The answer passes and the starter fails, graded from an empty
      * directory by the installed binary alone (no CONCDEMO_ROOT, no
@@ -260,8 +263,7 @@ static void test_a_relative_destdir_installs_and_uninstalls_the_same(void)
         return;
     char rel[] = "build/concdemo-destdir-XXXXXX";
     CU_ASSERT_FATAL(mkdtemp(rel) != NULL);
-    sh("mkdir -p build/exercises build/tsan/exercises && "
-       "flock build/exercises/.lock flock build/tsan/exercises/.lock "
+    sh(UNDER_BUILD_LOCKS
        "make -s install DESTDIR=%s PREFIX=/usr >/dev/null && "
        "test \"$(grep -c '^f' %s/usr/share/concdemo/.installed)\" = "
        "\"$(find %s -type f | wc -l)\" && "
@@ -293,8 +295,7 @@ static int build_the_package(const char *tmp)
 {
     sh("command -v dpkg-deb >/dev/null && command -v dpkg-gencontrol "
        ">/dev/null || { echo no-dpkg; exit 0; }; "
-       "mkdir -p build/exercises build/tsan/exercises && "
-       "flock build/exercises/.lock flock build/tsan/exercises/.lock "
+       UNDER_BUILD_LOCKS
        "sh -c 'MKDEB_COMPRESS=none make -s deb DEB_DIR=%s/deb >/dev/null && "
        "make -s install DESTDIR=%s/inst PREFIX=/usr >/dev/null'",
        tmp, tmp);
