@@ -38,7 +38,9 @@ SAN     ?=
 OPT     ?= -O2 -g
 WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS  += -std=c11 -D_POSIX_C_SOURCE=200809L $(OPT) $(WARN) -pthread -MMD -MP $(SAN)
-LDFLAGS += -pthread $(SAN)
+# --as-needed: a program links only the libraries it calls (SQLite only
+# where db-race's code is; each library linked is loaded at every start).
+LDFLAGS += -pthread $(SAN) -Wl,--as-needed
 LDLIBS  += -lm
 # With Valgrind's headers, the registry tells Helgrind/DRD which races are
 # intended (relaxed atomics read by observers).
@@ -56,14 +58,15 @@ endif
 
 # db-race's databases: SQLite (libsqlite3-dev) and PostgreSQL's client
 # library (libpq-dev), each compiled in when its header is there (make deps
-# installs both); without one, db-race says how to get it.
+# installs both); without one, db-race says how to get it. libpq is loaded
+# when a PostgreSQL database is opened (demos/db.c), not linked.
 ifneq ($(wildcard /usr/include/sqlite3.h),)
 DB_CFLAGS += -DCD_HAVE_SQLITE
 DB_LIBS   += -lsqlite3
 endif
 ifneq ($(wildcard /usr/include/postgresql/libpq-fe.h),)
 DB_CFLAGS += -DCD_HAVE_PQ -I/usr/include/postgresql
-DB_LIBS   += -lpq
+DB_LIBS   += -ldl
 endif
 LDLIBS  += $(DB_LIBS)
 
