@@ -106,6 +106,8 @@ static const char usage_text[] =
     "                build (default 120; a file over 256 KiB is refused)\n"
     "  CONCDEMO_START_LIMIT=S (environment) seconds the program may take to\n"
     "                reach its first stage (default 10)\n"
+    "  CONCDEMO_MEMORY_LIMIT=MIB (environment) the memory a run may use, in\n"
+    "                MiB (default 1024, 64..8192)\n"
     "\n"
     "exercises:";
 
@@ -139,6 +141,7 @@ typedef struct check {
     char cmd[LONG_PATH];   /* "concdemo check race --file F" */
     double build_limit_s;  /* for the learner's file ($CONCDEMO_BUILD_LIMIT) */
     double start_limit_s;  /* to the first stage ($CONCDEMO_START_LIMIT) */
+    unsigned long long memory; /* a run's, bytes ($CONCDEMO_MEMORY_LIMIT) */
 
     /* This check's own directory (mkdtemp) with its copies of the
      * programs and the TSan log. */
@@ -198,6 +201,21 @@ static int parse_seconds(const char *text, double max, double *out)
     if (*end || errno == ERANGE || !isfinite(v) || !(v > 0 && v <= max))
         return -1;
     *out = v;
+    return 0;
+}
+
+/* A whole number of MiB in [lo, hi], as bytes in *out; -1 if not. */
+static int parse_mib(const char *text, unsigned long lo, unsigned long hi,
+                     unsigned long long *out)
+{
+    char *end;
+    if (!text || !isdigit((unsigned char)*text))
+        return -1;
+    errno = 0;
+    unsigned long v = strtoul(text, &end, 10);
+    if (*end || errno == ERANGE || v < lo || v > hi)
+        return -1;
+    *out = (unsigned long long)v * MiB;
     return 0;
 }
 
@@ -286,6 +304,14 @@ static int parse_args(check_t *c, int argc, char **argv)
     if (limit && *limit && parse_seconds(limit, 3600, &c->start_limit_s))
         return usage_error("CONCDEMO_START_LIMIT must be a number of seconds "
                            "above 0, at most 3600 (got %s)", limit);
+    /* A small machine's grader (and the tests, whose hostile files fill
+     * the limit page by page) may lower what a run may use. */
+    limit = getenv("CONCDEMO_MEMORY_LIMIT");
+    c->memory = RUN_MEMORY;
+    if (limit && *limit && parse_mib(limit, 64, RUN_ADDRESS_SPACE / MiB,
+                                     &c->memory))
+        return usage_error("CONCDEMO_MEMORY_LIMIT must be a whole number of "
+                           "MiB from 64 to 8192 (got %s)", limit);
     return 0;
 }
 
@@ -1420,7 +1446,7 @@ static int run_stages(const check_t *c, char *failed, size_t size, int *late)
     progress.budget_s = c->budget_s;
     schedule_dir(c, sched, sizeof sched);
     r = (run_t){ .label = "run", .out_fd = -1, .err_fd = -1,
-                 .pass_output = 1, .memory = RUN_MEMORY,
+                 .pass_output = 1, .memory = c->memory,
                  .address_space = RUN_ADDRESS_SPACE,
                  /* A longer exploration asked for is no hang. */
                  .limit_s = HOST_LIMIT_S + c->budget_s, .results = 1,
@@ -1547,7 +1573,7 @@ static void run_tsan(const check_t *c, run_t *r, cd_books_t *books)
     int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
     *r = (run_t){ .label = "tsan", .out_fd = null, .err_fd = err,
                   .env = "TSAN_OPTIONS=halt_on_error=0 exitcode=66",
-                  .memory = RUN_MEMORY, .limit_s = TSAN_LIMIT_S,
+                  .memory = c->memory, .limit_s = TSAN_LIMIT_S,
                   .start_limit_s = c->start_limit_s, .results = 1,
                   .books = books,
                   .status = CD_SPAWN_FAILED };
@@ -1822,7 +1848,7 @@ static int fleet_run(const check_t *c, const cd_params_t *p, char *why,
         return -1;
     }
     memset(&f, 0, sizeof f);
-    r = (run_t){ .memory = RUN_MEMORY, .limit_s = FLEET_LIMIT_S,
+    r = (run_t){ .memory = c->memory, .limit_s = FLEET_LIMIT_S,
                  .start_limit_s = c->start_limit_s };
     f.n = p->instances;
     f.run = &r;
@@ -1832,7 +1858,7 @@ static int fleet_run(const check_t *c, const cd_params_t *p, char *why,
         return -1;
     }
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, chan) != 0 ||
-        cd_sandbox_open(&r.sb, RUN_MEMORY,
+        cd_sandbox_open(&r.sb, c->memory,
                         !filter || strcmp(filter, "off") != 0) != 0) {
         snprintf(why, size, "could not open the instances' channel: %s",
                  strerror(errno));
@@ -1851,7 +1877,7 @@ static int fleet_run(const check_t *c, const cd_params_t *p, char *why,
                                        .fsize = 64 * MiB, .nofile = 512,
                                        .no_core = 1 };
     cd_child_t ch = { .watch = watch_fleet, .arg = &f, .kill_at_once = 1,
-                      .rss_limit = RUN_MEMORY };
+                      .rss_limit = c->memory };
     ch.in[ch.nin++] = (cd_spawn_input_t){ .fd = r.sb.fds[0],
                                           .buf = r.sb.said,
                                           .size = sizeof r.sb.said };
@@ -1974,7 +2000,7 @@ static int run_once(const check_t *c)
         argv[n++] = c->run_args[i];
     argv[n] = NULL;
     r = (run_t){ .label = "run", .out_fd = -1, .err_fd = -1,
-                 .interactive = 1, .memory = RUN_MEMORY,
+                 .interactive = 1, .memory = c->memory,
                  .address_space = RUN_ADDRESS_SPACE, .limit_s = HOST_LIMIT_S,
                  .start_limit_s = c->start_limit_s };
     run_program(&r, argv);

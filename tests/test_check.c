@@ -296,6 +296,18 @@ static void a_number_must_be_a_number(void)
                  (int)strcspn(limits[i], "="), limits[i]);
         expect_one_line_error_env(argv, limits[i], msg);
     }
+    const char *memory[] = { "CONCDEMO_MEMORY_LIMIT=63",
+                             "CONCDEMO_MEMORY_LIMIT=8193",
+                             "CONCDEMO_MEMORY_LIMIT=1.5",
+                             "CONCDEMO_MEMORY_LIMIT=-100",
+                             "CONCDEMO_MEMORY_LIMIT=99999999999999999999" };
+    for (size_t i = 0; i < sizeof memory / sizeof memory[0]; i++) {
+        const char *argv[] = { concdemo_bin(), "check", "race", "--no-tsan",
+                               NULL };
+        expect_one_line_error_env(argv, memory[i], "CONCDEMO_MEMORY_LIMIT "
+                                  "must be a whole number of MiB from 64 to "
+                                  "8192");
+    }
 }
 
 /* test: another exercise's file is refused */
