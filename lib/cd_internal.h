@@ -168,7 +168,6 @@ typedef struct cd_trace_ring {
     cd_trace_rslot_t slot[CD_TRACE_RING_CAP];
 } cd_trace_ring_t;
 
-extern cd_trace_ring_t cd__trace_rings[CD_TRACE_RINGS];
 /* The calling thread's ring and the run it claimed it in (NULL with the
  * current gen: the pool was empty, it traces into trace[]). */
 extern _Thread_local cd_trace_ring_t *cd__tring;

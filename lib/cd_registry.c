@@ -108,7 +108,6 @@ void cd_reg_reset(void)
     cd__st(&r->trace_next, 0);
     cd__reg_update_gate();
     HG_IGNORE(r, sizeof *r);
-    HG_IGNORE(cd__trace_rings, sizeof cd__trace_rings);
 }
 
 /* Flags are set and cleared with relaxed read-modify-writes: they tell

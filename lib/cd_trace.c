@@ -10,28 +10,68 @@
  * (ThreadSanitizer still sees their races); it orders a writer before the
  * reader that copies its event, which is what makes the copy whole.
  */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, MAP_NORESERVE */
 #include "cd_trace.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "cd_internal.h"
+
+#ifdef CD_HAVE_VALGRIND
+#include <valgrind/helgrind.h>
+/* The rings are written and read with relaxed atomics on purpose, as the
+ * registry's tables are (cd_registry.c); Helgrind does not model them. */
+#define HG_IGNORE(addr, len) VALGRIND_HG_DISABLE_CHECKING((addr), (len))
+#else
+#define HG_IGNORE(addr, len) ((void)(addr), (void)(len))
+#endif
 
 #define ACQ memory_order_acquire
 #define REL memory_order_release
 
-cd_trace_ring_t cd__trace_rings[CD_TRACE_RINGS];
+/* The rings' pool (20 MiB), mapped when a thread first claims a ring: most
+ * runs never trace. As a static array it was scanned at every exit of an
+ * ASan build (LeakSanitizer reads all of .bss: ~55 ms a process). Mapped
+ * once and never unmapped, so a ring's address stays good. */
+static _Atomic(cd_trace_ring_t *) pool;
+
+static cd_trace_ring_t *rings(void)
+{
+    return atomic_load_explicit(&pool, ACQ);
+}
+
+static cd_trace_ring_t *map_pool(void)
+{
+    cd_trace_ring_t *have = rings();
+    if (have)
+        return have;
+    size_t size = CD_TRACE_RINGS * sizeof *have;
+    void *m = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (m == MAP_FAILED)
+        return NULL;
+    if (!atomic_compare_exchange_strong(&pool, &have, m)) {
+        munmap(m, size); /* another thread mapped it first: have is it */
+        return have;
+    }
+    HG_IGNORE(m, size);
+    return m;
+}
+
 _Thread_local cd_trace_ring_t *cd__tring;
 _Thread_local unsigned cd__tring_gen;
 
 cd_trace_ring_t *cd__trace_ring_claim(void)
 {
     unsigned gen = cd__reg.gen;
+    cd_trace_ring_t *all = map_pool();
     int i = atomic_fetch_add_explicit(&cd__reg.trace_nrings, 1,
                                       memory_order_relaxed);
-    cd_trace_ring_t *r = i < CD_TRACE_RINGS ? &cd__trace_rings[i] : NULL;
+    cd_trace_ring_t *r = all && i < CD_TRACE_RINGS ? &all[i] : NULL;
 
     if (r) {
         atomic_store_explicit(&r->head, 0, memory_order_relaxed);
@@ -115,6 +155,8 @@ static int get_shared(uint64_t seq, cd_trace_event_t *out, uint64_t *tick)
 static int rings_in_use(void)
 {
     int n = cd__ld(&cd__reg.trace_nrings);
+    if (!rings())
+        return 0; /* none claimed yet, or the pool could not be mapped */
     return n < CD_TRACE_RINGS ? n : CD_TRACE_RINGS;
 }
 
@@ -127,7 +169,7 @@ uint64_t cd_trace_total(void)
 {
     uint64_t n = cd__ld(&cd__reg.trace_next);
     for (int i = 0; i < rings_in_use(); i++) {
-        cd_trace_ring_t *r = &cd__trace_rings[i];
+        cd_trace_ring_t *r = &rings()[i];
         if (ring_current(r))
             n += cd__ld(&r->head) + cd__ld(&r->merged);
     }
@@ -408,7 +450,7 @@ int cd_trace_read(cd_trace_event_t *out, size_t max, uint64_t *total)
         return -ENOMEM;
     }
     for (int i = -1; i < nr; i++) {
-        cd_trace_ring_t *r = i < 0 ? NULL : &cd__trace_rings[i];
+        cd_trace_ring_t *r = i < 0 ? NULL : &rings()[i];
         if (r && !ring_current(r))
             continue;
         size_t cap = r ? 2 * rwant : want;
