@@ -282,31 +282,30 @@ static void a_number_must_be_a_number(void)
                                counts[i], "--sched=pct", NULL };
         expect_one_line_error_env(argv, NULL, says[i]);
     }
-    const char *limits[] = { "CONCDEMO_BUILD_LIMIT=nan",
-                             "CONCDEMO_BUILD_LIMIT=-5",
-                             "CONCDEMO_BUILD_LIMIT=10s",
-                             "CONCDEMO_START_LIMIT=0",
-                             "CONCDEMO_START_LIMIT=3601",
-                             "CONCDEMO_START_LIMIT=2x" };
+    /* The environment's limits: a setting, what the error says. */
+    static const char seconds[] = "must be a number of seconds above 0";
+    static const char mib[] = "must be a whole number of MiB from 64 to 8192";
+    static const struct { const char *set, *says; } limits[] = {
+        { "CONCDEMO_BUILD_LIMIT=nan", seconds },
+        { "CONCDEMO_BUILD_LIMIT=-5", seconds },
+        { "CONCDEMO_BUILD_LIMIT=10s", seconds },
+        { "CONCDEMO_START_LIMIT=0", seconds },
+        { "CONCDEMO_START_LIMIT=3601", seconds },
+        { "CONCDEMO_START_LIMIT=2x", seconds },
+        { "CONCDEMO_MEMORY_LIMIT=63", mib },
+        { "CONCDEMO_MEMORY_LIMIT=8193", mib },
+        { "CONCDEMO_MEMORY_LIMIT=1.5", mib },
+        { "CONCDEMO_MEMORY_LIMIT=-100", mib },
+        { "CONCDEMO_MEMORY_LIMIT=99999999999999999999", mib },
+    };
     for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++) {
         const char *argv[] = { concdemo_bin(), "check", "race", "--no-tsan",
-                               NULL, NULL };
-        char msg[64];
-        snprintf(msg, sizeof msg, "%.*s must be a number of seconds above 0",
-                 (int)strcspn(limits[i], "="), limits[i]);
-        expect_one_line_error_env(argv, limits[i], msg);
-    }
-    const char *memory[] = { "CONCDEMO_MEMORY_LIMIT=63",
-                             "CONCDEMO_MEMORY_LIMIT=8193",
-                             "CONCDEMO_MEMORY_LIMIT=1.5",
-                             "CONCDEMO_MEMORY_LIMIT=-100",
-                             "CONCDEMO_MEMORY_LIMIT=99999999999999999999" };
-    for (size_t i = 0; i < sizeof memory / sizeof memory[0]; i++) {
-        const char *argv[] = { concdemo_bin(), "check", "race", "--no-tsan",
                                NULL };
-        expect_one_line_error_env(argv, memory[i], "CONCDEMO_MEMORY_LIMIT "
-                                  "must be a whole number of MiB from 64 to "
-                                  "8192");
+        char msg[96];
+        snprintf(msg, sizeof msg, "%.*s %s",
+                 (int)strcspn(limits[i].set, "="), limits[i].set,
+                 limits[i].says);
+        expect_one_line_error_env(argv, limits[i].set, msg);
     }
 }
 
