@@ -302,6 +302,9 @@ static CD_ALWAYS_INLINE int cd__self(void)
 
 /* Recomputes cd__reg.gate after gen, the slow flags or sched.active changed. */
 void cd__reg_update_gate(void);
+/* Memory written and read with relaxed atomics on purpose (the registry's
+ * tables, the trace rings): Helgrind's checks are switched off for it. */
+void cd__reg_hg_ignore(void *addr, size_t len);
 
 /* Makes clock the run's clock (cd_reg_elapsed_ns), or the real one again
  * with NULL. The controlled scheduler installs its virtual clock for its

@@ -110,6 +110,11 @@ void cd_reg_reset(void)
     HG_IGNORE(r, sizeof *r);
 }
 
+void cd__reg_hg_ignore(void *addr, size_t len)
+{
+    HG_IGNORE(addr, len);
+}
+
 /* Flags are set and cleared with relaxed read-modify-writes: they tell
  * threads what to do at their next operation and order nothing else. The
  * fast paths' gate closes while any flag is set. */

@@ -21,15 +21,6 @@
 
 #include "cd_internal.h"
 
-#ifdef CD_HAVE_VALGRIND
-#include <valgrind/helgrind.h>
-/* The rings are written and read with relaxed atomics on purpose, as the
- * registry's tables are (cd_registry.c); Helgrind does not model them. */
-#define HG_IGNORE(addr, len) VALGRIND_HG_DISABLE_CHECKING((addr), (len))
-#else
-#define HG_IGNORE(addr, len) ((void)(addr), (void)(len))
-#endif
-
 #define ACQ memory_order_acquire
 #define REL memory_order_release
 
@@ -58,7 +49,7 @@ static cd_trace_ring_t *map_pool(void)
         munmap(m, size); /* another thread mapped it first: have is it */
         return have;
     }
-    HG_IGNORE(m, size);
+    cd__reg_hg_ignore(m, size);
     return m;
 }
 
