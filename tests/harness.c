@@ -677,7 +677,11 @@ int fds_open_in(pid_t pid)
             continue;
         ssize_t len = readlinkat(dirfd(d), e->d_name, target,
                                  sizeof target - 1);
-        target[len > 0 ? len : 0] = '\0';
+        /* Gone since the listing: closed, so not held. The watchdog opens
+         * and closes /proc files many times a second, so this happens. */
+        if (len <= 0)
+            continue;
+        target[len] = '\0';
         n += strncmp(target, "/proc/", 6) != 0; /* this directory too */
     }
     closedir(d);
