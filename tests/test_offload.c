@@ -139,6 +139,29 @@ static void explore_finds_the_frozen_loop_and_not_in_the_fix(void)
     }
 }
 
+/* 1 if thread tid of this process runs and is not on its way out. A joined
+ * thread can still be listed for a moment: the kernel wakes its joiner
+ * before it takes the thread out of /proc/self/task (more so on a busy
+ * machine), but marks it exiting (PF_EXITING, in the flags field of its
+ * stat) before either. */
+static int thread_lives(const char *tid)
+{
+    char path[64], line[512];
+    snprintf(path, sizeof path, "/proc/self/task/%s/stat", tid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    size_t n = fread(line, 1, sizeof line - 1, f);
+    fclose(f);
+    line[n] = '\0';
+    const char *after_name = strrchr(line, ')'); /* a name may hold spaces */
+    unsigned long flags;
+    if (!after_name || sscanf(after_name + 1, " %*c %*d %*d %*d %*d %*d %lu",
+                              &flags) != 1)
+        return 0;
+    return !(flags & 0x4); /* PF_EXITING */
+}
+
 static int threads_now(void)
 {
     int n = 0;
@@ -146,7 +169,7 @@ static int threads_now(void)
     if (!d)
         return -1;
     for (struct dirent *e; (e = readdir(d)) != NULL;)
-        n += e->d_name[0] != '.';
+        n += e->d_name[0] != '.' && thread_lives(e->d_name);
     closedir(d);
     return n;
 }
