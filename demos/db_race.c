@@ -576,6 +576,10 @@ typedef struct shop {
     size_t used;
     int g_running, g_done, g_failed;
     int g_waiting;        /* PostgreSQL: lock requests not granted */
+    /* PostgreSQL: the last wait show_waits saw, kept on screen (in the past
+     * tense) once it is over: a wait lasts one gateway call, and the text
+     * view draws a note's change at most every 500 ms. */
+    char last_waiter[48], last_holder[48], last_on[48];
 } shop_t;
 
 /* A setup error: the verdict says it in one line (exit 2). Returns -1. */
@@ -902,6 +906,17 @@ static const char *who(const shop_t *s, int64_t backend, char *buf,
     return buf;
 }
 
+/* The first wait line when nobody waits now: the last wait seen, in the
+ * past tense (empty before the first). */
+static void show_last_wait(const shop_t *s)
+{
+    char line[sizeof s->last_waiter * 3 + 32] = ""; /* the note cuts it */
+    if (s->last_waiter[0])
+        snprintf(line, sizeof line, "%s waited for %s: %s", s->last_waiter,
+                 s->last_holder, s->last_on);
+    cd_reg_note(NOTED, line);
+}
+
 /* PostgreSQL: who waits for whom, from the server's lock table - each
  * lock request not granted, and the sessions that block it
  * (pg_blocking_pids) - in the notes after the instances' lines, and the
@@ -936,10 +951,19 @@ static void show_waits(shop_t *s)
         else if (i < rows && r[2] == 3 && order >= 0)
             snprintf(on, sizeof on, "lock of customer %d",
                      order % s->ncustomers);
-        if (i < rows)
+        if (i < rows) {
             snprintf(line, sizeof line, "%s waits for %s: %s",
                      who(s, r[0], a, sizeof a), who(s, r[1], b, sizeof b),
                      on);
+            if (i == 0) {
+                snprintf(s->last_waiter, sizeof s->last_waiter, "%s", a);
+                snprintf(s->last_holder, sizeof s->last_holder, "%s", b);
+                snprintf(s->last_on, sizeof s->last_on, "%s", on);
+            }
+        } else if (i == 0) {
+            show_last_wait(s);
+            continue;
+        }
         cd_reg_note(NOTED + i, line);
     }
 }
@@ -1026,8 +1050,9 @@ static int run_instances(shop_t *s, int from, int to, int sweeper,
             show_waits(s);
     }
     cd_reg_gauge_set(s->g_waiting, 0);
-    for (int i = 0; i < WAITS_SHOWN; i++)
+    for (int i = 1; i < WAITS_SHOWN; i++)
         cd_reg_note(NOTED + i, "");
+    show_last_wait(s); /* what the last frame keeps of them */
     *ns = cd_reg_elapsed_ns() - t0;
     kill_all(s, from, to);
     read_reports(s, 0); /* the last lines */

@@ -375,6 +375,7 @@ static void test_the_view_shows_each_instance(void)
     CU_ASSERT(has_line("instance ", ": payment gateway"));
     /* SQLite has no lock table to show. */
     CU_ASSERT_PTR_NULL(strstr(out.out, "waits for"));
+    CU_ASSERT_PTR_NULL(strstr(out.out, "waited for"));
 }
 
 /* ============================== PostgreSQL =============================== */
@@ -453,7 +454,11 @@ static void test_pg_advisory_fix_holds_with_sixteen_instances(void)
 /* On PostgreSQL the view says who waits for whom, from pg_locks: under
  * tx the second instance of an order waits for the first's row lock
  * (FOR UPDATE) for the whole 200 ms gateway call; under advisory, for
- * the customer's lock. */
+ * the customer's lock. A frame drawn during a wait says so ("waits for");
+ * the last wait seen stays on screen, over ("waited for"), which the last
+ * frame always shows: a wait is one gateway call, and frames for a note's
+ * change come at most every 500 ms, so on a busy machine none may fall
+ * inside one. */
 /* test: the live view shows who waits for whom */
 static void test_pg_view_shows_who_waits_for_whom(void)
 {
@@ -467,9 +472,11 @@ static void test_pg_view_shows_who_waits_for_whom(void)
                      NULL, LIMIT_MS);
         ASSERT_INT_EQ(out.exit_code, 0);
         CU_ASSERT(has_line("instance 1  pid ", "(server pid "));
-        if (!has_line("instance ", " waits for instance "))
+        int seen = has_line("instance ", " waits for instance ") ||
+                   has_line("instance ", " waited for instance ");
+        if (!seen)
             fprintf(stderr, "\n%s\n", out.out);
-        CU_ASSERT(has_line("instance ", " waits for instance "));
+        CU_ASSERT(seen);
         CU_ASSERT(has_line("instance ", on[i]));
     }
 }
