@@ -1495,6 +1495,24 @@ static void other_fixes_pass_too(void)
     answers_pass(0, 0);
 }
 
+/* An answer judged on the clock whose check failed only on the clock (a
+ * free run over the latency objective) is checked once more before it is
+ * judged: a machine that stops a whole run for tens of milliseconds (a
+ * virtual machine's host, memory reclaim) puts one request of a correct
+ * answer over the objective now and then - p99 of 40 requests is the
+ * slowest - where an answer that blocks the loop is over it in every run. */
+static void clocked_answer_passed(const check_job_t *job, int i, void *arg)
+{
+    if (out.exit_code == 1 && strstr(out.out, "  free      FAIL") &&
+        strstr(out.out, "ms objective")) {
+        fprintf(stderr, "\n  answer %s: over the objective once, checked "
+                "again", job->file);
+        run_cmd(&out, job->argv, NULL, LIMIT_MS);
+        flatten();
+    }
+    answer_passed(job, i, arg);
+}
+
 /* An exercise judged against the clock (offload's p99) is judged by what
  * the machine gives its run: its answers are checked in a suite that runs
  * by itself, one check at a time, with nothing of the suites beside it. */
@@ -1502,7 +1520,11 @@ static void other_fixes_pass_too(void)
 /* test: answers judged on the clock pass, with nothing beside them */
 static void answers_judged_on_the_clock_pass(void)
 {
-    answers_pass(1, 1);
+    static check_job_t job[16];
+    const cd_exercise_spec_t *of[16];
+    int n = answer_jobs(job, of, 16, 1, 1);
+    CU_ASSERT_TRUE(n > 0);
+    checks_at_once(job, n, clocked_answer_passed, of);
 }
 
 /* ================================= decoys ================================ */
