@@ -23,11 +23,14 @@
  * The load is a timetable, not luck: request k starts at k ms (on the
  * first request thread free to take it) and holds the read lock 3 ms, so
  * at every instant two or three reads overlap. --threads sets N (the
- * request threads), --iterations the number of requests. Late threads (held up by a waiting
- * writer) go at once. A busy machine can still run a request thread late
- * enough to leave the lock empty for a moment, so a check also ends only
- * once a later request is inside or waits at the lock: the storm has no
- * gap on any machine, and only the lock's policy decides who goes in.
+ * request threads), --iterations the number of requests. Late threads
+ * (held up by a waiting writer) go at once. A busy machine can still run
+ * a request thread late enough to leave the lock empty for a moment, so a
+ * check also ends only once a later request is inside or waits at the
+ * lock: the storm has no gap on any machine. A machine that runs one side late holds the other
+ * to the timetable too: no request goes ahead of a trim due before it,
+ * and no trim ahead of the requests due before it. Then only the lock's
+ * policy decides who goes in.
  *
  * The invariant counts reads, not milliseconds: a writer is starved when
  * others keep going in while it waits at the lock (the textbook "bounded
@@ -217,6 +220,28 @@ static void trim_window(limiter_t *lm)
     cd_reg_gauge_add(lm->g_trims, 1);
 }
 
+/* How many requests the timetable has let in by trim j: those due a beat
+ * before it (the mirror of trims_due_before below). */
+static int reads_due_before_trim(limiter_t *lm, int j)
+{
+    int64_t at_us = TRIM_FIRST_USEC + (int64_t)j * TRIM_EVERY_USEC;
+    int n = (int)(at_us / REQUEST_EVERY_USEC);
+    return n < lm->requests ? n : lm->requests;
+}
+
+/* A machine that runs the request threads late must not let the trimmer
+ * pass them by (on a starved machine every request can start after the
+ * last trim, and an empty lock keeps nobody waiting): trim j waits until
+ * the requests due before it have gone in, as on an idle machine. One of
+ * them is still inside then (hand_over), so the trimmer meets the storm. */
+static void wait_for_the_storm(limiter_t *lm, int j)
+{
+    int due = reads_due_before_trim(lm, j);
+    while (lm->scale > 0 &&
+           atomic_load_explicit(&lm->reads, memory_order_relaxed) < due)
+        cd_latency("requests-late", HANDOVER_USEC);
+}
+
 static void trimmer_thread(void *ctx)
 {
     limiter_t *lm = ctx;
@@ -226,6 +251,7 @@ static void trimmer_thread(void *ctx)
     for (int k = 0; k < lm->trims_due; k++) {
         wait_until(lm, "next-trim",
                    TRIM_FIRST_USEC + (int64_t)k * TRIM_EVERY_USEC);
+        wait_for_the_storm(lm, k);
         trim_window(lm);
     }
 }
