@@ -33,6 +33,8 @@
 
 #define GRACE_S 3.0   /* from SIGTERM to SIGKILL: make deletes half-built files */
 #define NAP_MS 20     /* how often a wait looks at the program */
+#define READS_PER_TURN 16 /* of one input (64 KiB) before the wait looks
+                             at the program again */
 #define FD_SCAN 1024  /* fds the supervisor closes, as exec would */
 
 static volatile sig_atomic_t signalled; /* the signal concdemo got */
@@ -365,10 +367,11 @@ static double now_s(void)
 
 /* Reads what the input has now: to its pass, or into its buf; past its
  * size, drops it. */
-static void drain(cd_spawn_input_t *in, void *arg)
+static void drain(cd_spawn_input_t *in, void *arg, int max_reads)
 {
     char sink[4096];
-    while (in->fd >= 0 && !in->eof) {
+    for (int n = 0; in->fd >= 0 && !in->eof && (!max_reads || n < max_reads);
+         n++) {
         size_t room = !in->pass && in->buf && in->size > in->len + 1
                           ? in->size - 1 - in->len : 0;
         char *to = room ? in->buf + in->len : sink;
@@ -388,10 +391,16 @@ static void drain(cd_spawn_input_t *in, void *arg)
     }
 }
 
-static void collect(cd_child_t *ch)
+/* Reads what the inputs hold, at most max_reads reads of each (0: until
+ * each is empty). While the program runs the bound matters: a program
+ * that writes as fast as we read (a flood of output, or records that a
+ * slow supervisor on a busy machine reads more slowly than they come)
+ * would otherwise keep us here, away from the time limit, the memory
+ * watch and the progress line. */
+static void collect(cd_child_t *ch, int max_reads)
 {
     for (int i = 0; i < ch->nin; i++)
-        drain(&ch->in[i], ch->arg);
+        drain(&ch->in[i], ch->arg, max_reads);
 }
 
 /* Waits up to ms for input or the end, whichever comes first. */
@@ -519,7 +528,7 @@ static int reap(cd_child_t *ch)
         if (errno != EINTR)
             break;
     kill_leftovers();
-    collect(ch);
+    collect(ch, 0); /* every writer is gone: each input ends */
     if (ch->took_tty) {
         sigset_t ttou, old;
         sigemptyset(&ttou);
@@ -548,7 +557,7 @@ int cd_spawn_wait(cd_child_t *ch, double limit_s)
 {
     double start = now_s(), deadline = start + limit_s;
     for (;;) {
-        collect(ch);
+        collect(ch, READS_PER_TURN);
         if (ended(ch))
             return reap(ch);
         int why = 0;

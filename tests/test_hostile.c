@@ -245,6 +245,20 @@ static void an_endless_constructor_is_stopped(void)
                             "start (above)\n");
 }
 
+/* Output without end, from a constructor, in writes of a whole pipe: cut
+ * at its limit, and stopped at the start limit all the same. A supervisor
+ * that read until the pipe was empty could be kept reading by a writer as
+ * fast as itself, away from its limits (cli/spawn.c, collect). */
+/* test: a flood of output is cut and stopped */
+static void a_flood_of_output_is_cut_and_stopped(void)
+{
+    check_ends("flood-output", 0, "CONCDEMO_START_LIMIT=1", 1);
+    ASSERT_STR_HAS(out.out, "(the program's output was cut at 256 KiB)\n");
+    ASSERT_STR_HAS(out.out, "  run       FAIL  code of yours that runs "
+                            "before main (a constructor?) did not finish "
+                            "within 1 s: stopped\n");
+}
+
 /* 50 children that leave the group: the first fork ends the program, in
  * both stages, and none is left. (Before: 50 processes outlived it.) */
 /* test: 50 children are refused and none is left */
