@@ -1,10 +1,9 @@
 /*
  * cd_exec.c - workers, tasks as coroutines, timers.
  *
- * Tasks are ucontext coroutines: makecontext gives each its own stack, and
- * getcontext + setcontext move a worker thread between its scheduler loop
- * and a task (swapcontext would do the same, but AddressSanitizer warns on
- * every run that uses it; the fiber annotations below are what it needs).
+ * Tasks are coroutines: each has its own stack, and cd__ctx_switch
+ * (cd_ctx.h: a few instructions on x86-64, no system call) moves a worker
+ * thread between its scheduler loop and a task.
  * Only a task's own worker ever switches into it, so a task that is woken
  * (made ready) while it is still switching out cannot be resumed too early:
  * its worker is busy running it. One executor-wide lock guards the run
@@ -15,7 +14,7 @@
  * task as a fiber (switches synchronise, as they do: tasks on one worker
  * run one after another), AddressSanitizer learns which stack is in use.
  */
-#define _GNU_SOURCE /* makecontext and friends, MAP_ANONYMOUS, MAP_STACK */
+#define _GNU_SOURCE /* MAP_ANONYMOUS, MAP_STACK */
 
 #include "cd_exec.h"
 
@@ -28,9 +27,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
-#include <ucontext.h>
 #include <unistd.h>
 
+#include "cd_ctx.h"
 #include "cd_op.h"
 #include "cd_thread.h"
 
@@ -59,7 +58,7 @@ struct cd_task {
     cd_task_fn fn;
     void *arg;
     worker_t *w;
-    ucontext_t ctx;
+    cd__ctx_t ctx;
     void *map;               /* the stack mapping, guard page included */
     size_t map_size;
     char *stack;
@@ -105,7 +104,7 @@ struct worker {
     struct pollfd *pfd;
     int wake[2]; /* a pipe: written to end a free run's poll early */
     /* Only on the worker's own thread. */
-    ucontext_t sched;
+    cd__ctx_t sched;
     cd_task_t *current;
     /* Under the controlled scheduler the worker thread is a participant
      * with a registry thread record of its own (0 otherwise). */
@@ -306,23 +305,14 @@ static void stack_free(cd_task_t *t)
         munmap(t->map, t->map_size);
 }
 
-/*
- * Saves the running context in *from and continues in *to; returns when
- * somebody resumes *from. getcontext returns twice (the second time when
- * resumed), which the volatile flag tells apart. Kept out of line so that
- * no caller's locals live across the double return (-Wclobbered).
- */
-static __attribute__((noinline)) void context_switch(ucontext_t *from,
-                                                     const ucontext_t *to)
+/* Saves the running context in *from and continues in *to; returns when
+ * somebody resumes *from. Every switch goes through here, out of line, so
+ * that ThreadSanitizer's shadow call stack sees the same entries and exits
+ * whichever way a task leaves. */
+static __attribute__((noinline)) void context_switch(cd__ctx_t *from,
+                                                     const cd__ctx_t *to)
 {
-    volatile int resumed = 0;
-    if (getcontext(from) != 0)
-        cd__check_failed("getcontext", errno, __FILE__, __LINE__);
-    if (!resumed) {
-        resumed = 1;
-        setcontext(to);
-        cd__check_failed("setcontext", errno, __FILE__, __LINE__);
-    }
+    cd__ctx_switch(from, to);
 }
 
 /* Worker -> task. Runs on the worker's scheduler stack. */
@@ -373,9 +363,9 @@ static _Noreturn void leave_for_good(cd_task_t *t)
 #ifdef CD_ASAN
     __sanitizer_start_switch_fiber(NULL, w->stack_bottom, w->stack_size);
 #endif
-    /* Through context_switch like every other switch, not a bare
-     * setcontext: ThreadSanitizer's shadow call stack of the worker must
-     * see the same function entries and exits as when a task parks. */
+    /* Through context_switch like every other switch: ThreadSanitizer's
+     * shadow call stack of the worker must see the same function entries
+     * and exits as when a task parks. */
     context_switch(&t->ctx, &w->sched);
     cd__check_failed("a finished task was resumed", EINVAL, __FILE__,
                      __LINE__);
@@ -817,17 +807,6 @@ void cd_exec_destroy(cd_exec_t *e)
     free(e);
 }
 
-/* Out of line for the same reason as context_switch (getcontext). */
-static __attribute__((noinline)) void init_context(cd_task_t *t)
-{
-    if (getcontext(&t->ctx) != 0)
-        cd__check_failed("getcontext", errno, __FILE__, __LINE__);
-    t->ctx.uc_stack.ss_sp = t->stack;
-    t->ctx.uc_stack.ss_size = t->stack_size;
-    t->ctx.uc_link = NULL; /* never returns: task_entry leaves for good */
-    makecontext(&t->ctx, task_entry, 0);
-}
-
 static cd_task_t *task_new(worker_t *w, const char *name, cd_task_fn fn,
                            void *arg, int *err)
 {
@@ -848,7 +827,7 @@ static cd_task_t *task_new(worker_t *w, const char *name, cd_task_fn fn,
     t->fn = fn;
     t->arg = arg;
     t->w = w;
-    init_context(t);
+    cd__ctx_make(&t->ctx, t->stack, t->stack_size, task_entry);
 #ifdef CD_TSAN
     t->fiber = __tsan_create_fiber(0);
     __tsan_set_fiber_name(t->fiber, cd_reg_thread_name(id));

@@ -9,7 +9,9 @@
  * gives its worker up at an await, and tasks that are ready run in the
  * order they became ready, before any timer that expires later.
  */
+#include <fenv.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -117,6 +119,64 @@ static void test_tasks_spawned_by_tasks_run_too(void)
     free(s);
     cd_exec_destroy(parent_exec);
     end();
+}
+
+/* ===================== what a task switch keeps ========================= */
+
+/* Two tasks take turns on one worker: each switch must bring back a
+ * task's own registers (values the compiler keeps in callee-saved ones
+ * across the awaits), its floating-point rounding mode, and a stack
+ * aligned as the ABI says. */
+static int misaligned, wrong_round, wrong_sum;
+
+/* Out of line, with a frame: at its entry the stack pointer is 8 past a
+ * multiple of 16, so its frame address is a multiple of 16. */
+static __attribute__((noinline)) uintptr_t frame_address(void)
+{
+    return (uintptr_t)__builtin_frame_address(0);
+}
+
+static void keeper(void *arg)
+{
+    int mode = (int)(intptr_t)arg;
+    uint64_t a = 1, b = 2, c = 3, d = 5, e = 7, f = 11;
+    if (fesetround(mode) != 0)
+        wrong_round++;
+    for (int i = 0; i < 50; i++) {
+        cd_await_latency("turn", 0);
+        if (frame_address() % 16 != 0)
+            misaligned++;
+        if (fegetround() != mode)
+            wrong_round++;
+        a += b; b += c; c += d; d += e; e += f; f += a + (uint64_t)i;
+    }
+    /* The same sums without the awaits. */
+    uint64_t x[6] = { 1, 2, 3, 5, 7, 11 };
+    for (int i = 0; i < 50; i++) {
+        x[0] += x[1]; x[1] += x[2]; x[2] += x[3]; x[3] += x[4];
+        x[4] += x[5]; x[5] += x[0] + (uint64_t)i;
+    }
+    if (a != x[0] || b != x[1] || c != x[2] || d != x[3] || e != x[4] ||
+        f != x[5])
+        wrong_sum++;
+}
+
+/* test: a task keeps its registers, rounding and stack alignment */
+static void test_a_task_keeps_its_registers_rounding_and_alignment(void)
+{
+    cd_exec_t *e;
+    begin(SAFETY_MS);
+    misaligned = wrong_round = wrong_sum = 0;
+    CU_ASSERT_FATAL(cd_exec_create(&e, 1) == 0);
+    cd_exec_spawn(e, "upward", keeper, (void *)(intptr_t)FE_UPWARD);
+    cd_exec_spawn(e, "downward", keeper, (void *)(intptr_t)FE_DOWNWARD);
+    cd_exec_spawn(e, "nearest", keeper, (void *)(intptr_t)FE_TONEAREST);
+    ASSERT_INT_EQ(cd_exec_run(e), 0);
+    cd_exec_destroy(e);
+    end();
+    ASSERT_INT_EQ(misaligned, 0);
+    ASSERT_INT_EQ(wrong_round, 0);
+    ASSERT_INT_EQ(wrong_sum, 0);
 }
 
 /* test: tasks run to completion on one worker */
