@@ -27,10 +27,10 @@
  * (held up by a waiting writer) go at once. A busy machine can still run
  * a request thread late enough to leave the lock empty for a moment, so a
  * check also ends only once a later request is inside or waits at the
- * lock: the storm has no gap on any machine. A machine that runs one side late holds the other
- * to the timetable too: no request goes ahead of a trim due before it,
- * and no trim ahead of the requests due before it. Then only the lock's
- * policy decides who goes in.
+ * lock: the storm has no gap on any machine. A machine that runs one side
+ * late holds the other to the timetable too: no request goes ahead of a
+ * trim due before it, and no trim ahead of the requests due before it.
+ * Then only the lock's policy decides who goes in.
  *
  * The invariant counts reads, not milliseconds: a writer is starved when
  * others keep going in while it waits at the lock (the textbook "bounded

@@ -305,16 +305,6 @@ static void stack_free(cd_task_t *t)
         munmap(t->map, t->map_size);
 }
 
-/* Saves the running context in *from and continues in *to; returns when
- * somebody resumes *from. Every switch goes through here, out of line, so
- * that ThreadSanitizer's shadow call stack sees the same entries and exits
- * whichever way a task leaves. */
-static __attribute__((noinline)) void context_switch(cd__ctx_t *from,
-                                                     const cd__ctx_t *to)
-{
-    cd__ctx_switch(from, to);
-}
-
 /* Worker -> task. Runs on the worker's scheduler stack. */
 static void switch_into(worker_t *w, cd_task_t *t)
 {
@@ -324,7 +314,7 @@ static void switch_into(worker_t *w, cd_task_t *t)
 #ifdef CD_ASAN
     __sanitizer_start_switch_fiber(&w->fake_stack, t->stack, t->stack_size);
 #endif
-    context_switch(&w->sched, &t->ctx);
+    cd__ctx_switch(&w->sched, &t->ctx);
 #ifdef CD_ASAN
     __sanitizer_finish_switch_fiber(w->fake_stack, NULL, NULL);
 #endif
@@ -341,7 +331,7 @@ static void switch_out(cd_task_t *t)
     __sanitizer_start_switch_fiber(&t->fake_stack, w->stack_bottom,
                                    w->stack_size);
 #endif
-    context_switch(&t->ctx, &w->sched);
+    cd__ctx_switch(&t->ctx, &w->sched);
 #ifdef CD_ASAN
     __sanitizer_finish_switch_fiber(t->fake_stack, &w->stack_bottom,
                                     &w->stack_size);
@@ -363,10 +353,10 @@ static _Noreturn void leave_for_good(cd_task_t *t)
 #ifdef CD_ASAN
     __sanitizer_start_switch_fiber(NULL, w->stack_bottom, w->stack_size);
 #endif
-    /* Through context_switch like every other switch: ThreadSanitizer's
-     * shadow call stack of the worker must see the same function entries
-     * and exits as when a task parks. */
-    context_switch(&t->ctx, &w->sched);
+    /* Through cd__ctx_switch like every other switch (a call out of this
+     * file): ThreadSanitizer's shadow call stack of the worker must see
+     * the same function entries and exits as when a task parks. */
+    cd__ctx_switch(&t->ctx, &w->sched);
     cd__check_failed("a finished task was resumed", EINVAL, __FILE__,
                      __LINE__);
     abort();
