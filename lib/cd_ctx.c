@@ -65,15 +65,13 @@ void cd__ctx_make(cd__ctx_t *ctx, void *stack, size_t size, void (*fn)(void))
      * pointer 8 past a multiple of 16. */
     uintptr_t top = ((uintptr_t)stack + size) & ~(uintptr_t)15;
     void **sp = (void **)top - FRAME_WORDS;
-    uint32_t mxcsr;
-    uint16_t fcw;
     uint32_t csr[2];
+    uint16_t fcw;
 
     /* The new context starts with the creator's rounding and exception
      * masks, as makecontext's (taken by getcontext) did. */
-    __asm__ volatile("stmxcsr %0" : "=m"(mxcsr));
+    __asm__ volatile("stmxcsr %0" : "=m"(csr[0]));
     __asm__ volatile("fnstcw %0" : "=m"(fcw));
-    csr[0] = mxcsr;
     csr[1] = fcw;
     for (int i = 1; i < SAVED_WORDS; i++)
         sp[i] = NULL;

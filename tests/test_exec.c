@@ -123,7 +123,7 @@ static void test_tasks_spawned_by_tasks_run_too(void)
 
 /* ===================== what a task switch keeps ========================= */
 
-/* Two tasks take turns on one worker: each switch must bring back a
+/* Three tasks take turns on one worker: each switch must bring back a
  * task's own registers (values the compiler keeps in callee-saved ones
  * across the awaits), its floating-point rounding mode, and a stack
  * aligned as the ABI says. */
