@@ -164,6 +164,7 @@ static cd_explore_t exploration(const cd_runargs_t *a)
         .on_stuck = cd_cmd_on_stuck, /* a run that spins outside libconc
                                         still ends */
         .keep_threads = 1, /* the scenarios keep nothing thread-local */
+        .fibers = a->scenario->fibers,
     };
     if (e.runs == 0 && e.strategy != CD_SCHED_DFS)
         e.runs = 1000;

@@ -214,7 +214,8 @@ int cd_explore(const cd_explore_t *e, cd_explore_result_t *out,
                            .bound = e->bound, .pct_steps = 64,
                            .max_steps = e->max_steps,
                            .anyorder = !e->scenario->explore_on_time,
-                           .spurious = e->spurious };
+                           .spurious = e->spurious,
+                           .fibers = e->fibers };
     cd_run_opts_t o = { .params = e->params, .timeout_ms = e->timeout_ms,
                         .latency_permille = e->latency_permille,
                         .on_stuck = e->on_stuck, .sched = &cfg };

@@ -35,6 +35,10 @@ typedef struct cd_explore {
      * the next, and the run found would not be the one its replay, on
      * fresh threads, repeats. */
     int keep_threads;
+    /* Run each run's threads as coroutines on the exploring thread
+     * (cd_sched_cfg_t.fibers): for a scenario whose threads only do lib
+     * operations (cd_scenario_t.fibers). */
+    int fibers;
 } cd_explore_t;
 
 typedef struct cd_explore_result {

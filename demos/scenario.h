@@ -99,6 +99,10 @@ typedef struct cd_scenario {
      * run does; 0 (most): it lets any sleep end early (lib/cd_sched.h),
      * so that no sleep orders events. */
     int explore_on_time;
+    /* 1: its threads are cd_threads that only do lib operations (no
+     * executor, no real I/O), so concdemo explore runs them as coroutines
+     * on one thread (cd_sched_cfg_t.fibers), several times faster. */
+    int fibers;
     /* 1: its run can keep a real server up (--serve) and takes
      * --slow-policy for its fixes (chat); 0: the CLI refuses both. */
     int serves;

@@ -42,6 +42,7 @@ static const cd_scenario_t race = {
     .min = { .threads = 1, .iterations = 1 },
     .max = { .threads = 256, .iterations = 5000 },
     .explore = { .threads = 2, .iterations = 1 },
+    .fibers = 1,
     .run = cd_race_run,
 };
 
@@ -64,6 +65,7 @@ static const cd_scenario_t deadlock = {
     .min = { .threads = 2, .iterations = 1 },
     .max = { .threads = 64, .iterations = 10000 },
     .explore = { .threads = 2, .iterations = 1 },
+    .fibers = 1,
     .run = cd_deadlock_run,
 };
 
@@ -85,6 +87,7 @@ static const cd_scenario_t starvation = {
     .defaults = { .threads = 6, .iterations = 300 },
     .min = { .threads = 4, .iterations = 100 },
     .max = { .threads = CD_STARVATION_READERS, .iterations = 100000 },
+    .fibers = 1,
     .run = cd_starvation_run,
 };
 
@@ -108,6 +111,7 @@ static const cd_scenario_t backpressure = {
     .max = { .threads = 8, .iterations = 100000 },
     /* The bug is growth past a budget: explore needs the full burst. */
     .explore = { .threads = 1, .iterations = 3000 },
+    .fibers = 1,
     .run = cd_backpressure_run,
 };
 
@@ -172,6 +176,7 @@ static const cd_scenario_t lost_wakeup = {
     .min = { .iterations = 1 },
     .max = { .iterations = 1000 },
     .explore = { .iterations = 1 },
+    .fibers = 1,
     .run = cd_lost_wakeup_run,
 };
 
@@ -194,6 +199,7 @@ static const cd_scenario_t spurious = {
     .min = { .threads = 1, .iterations = 1 },
     .max = { .threads = 16, .iterations = 1000 },
     .explore = { .threads = 2, .iterations = 2 },
+    .fibers = 1,
     .run = cd_spurious_run,
 };
 
@@ -216,6 +222,7 @@ static const cd_scenario_t order_violation = {
     .min = { .threads = 1, .iterations = 1 },
     .max = { .threads = 64, .iterations = 1000 },
     .explore = { .threads = 1, .iterations = 1 },
+    .fibers = 1,
     .run = cd_order_violation_run,
 };
 
@@ -239,6 +246,7 @@ static const cd_scenario_t philosophers = {
     .min = { .threads = 2, .iterations = 1 },
     .max = { .threads = 64, .iterations = 1000 },
     .explore = { .threads = 2, .iterations = 1 },
+    .fibers = 1,
     .run = cd_philosophers_run,
 };
 
@@ -262,6 +270,7 @@ static const cd_scenario_t publication = {
     .min = { .threads = 1, .iterations = 1 },
     .max = { .threads = CD_PUBLICATION_HANDLERS, .iterations = 1000 },
     .explore = { .threads = 1, .iterations = 1 },
+    .fibers = 1,
     .run = cd_publication_run,
 };
 
@@ -293,6 +302,7 @@ static const cd_scenario_t livelock = {
     .explore_on_time = 1,
     /* A round is 50 ms already: x10 makes the view's livelock 10 s. */
     .view_permille = 10000,
+    .fibers = 1,
     .run = cd_livelock_run,
 };
 
@@ -384,6 +394,7 @@ static const cd_scenario_t counter = {
     .min = { .threads = 1, .iterations = 1 },
     .max = { .threads = 64, .iterations = 2000 },
     .explore = { .threads = 2, .iterations = 1 },
+    .fibers = 1,
     .run = cd_counter_run,
 };
 
@@ -408,6 +419,7 @@ static const cd_scenario_t broadcast = {
     .explore = { .threads = 2, .iterations = 48 },
     /* The view's latencies x10: the slow edge's 200 updates take 4 s. */
     .view_permille = 10000,
+    .fibers = 1,
     .run = cd_broadcast_run,
 };
 
@@ -465,6 +477,7 @@ static const cd_scenario_t holdtime = {
     .min = { .threads = 2, .iterations = 1 },
     .max = { .threads = 64, .iterations = 100 },
     .explore = { .threads = 2, .iterations = 1 },
+    .fibers = 1,
     .run = cd_holdtime_run,
 };
 

@@ -15,6 +15,8 @@
 #include <x86intrin.h>
 #endif
 
+#include "cd_ctx.h"
+#include "cd_fiber.h"
 #include "cd_registry.h"
 #include "cd_sched.h"
 #include "cd_trace.h"
@@ -70,6 +72,15 @@ typedef struct cd_sched_thread {
     int pend_op, pend_obj; /* what it will do when it runs again */
     const char *pend_label;
     cd_site_t pend_site;
+    /* A run of coroutines (cd_fiber.h): where this participant stopped,
+     * and who it is there. */
+    cd__ctx_t ctx;
+    cd__tls_t tls;
+    int fiber;             /* 1: a coroutine (0: the root, or a thread) */
+    int over;              /* the coroutine's end came: it never runs again */
+    void *stack;           /* the coroutine's stack, until it is reaped */
+    void (*fn)(void *);    /* what the coroutine runs */
+    void *fn_arg;
 } cd_sched_thread_t;
 
 /* The controlled scheduler's state. Only the thread whose turn it is
@@ -100,6 +111,14 @@ typedef struct cd_sched_rt {
                               readiness the kernel brings, not a turn */
     cd_sched_decision_t dec[CD_SCHED_MAX_CHOICES];
     char misfit[256];
+    /* A run of coroutines (cd_fiber.c): the participant on the run's own
+     * thread, the one a switch goes to, the last one a drain resumed, and
+     * the stacks kept from run to run. */
+    int root;
+    int switch_to;
+    int drive_at;
+    int nstacks;
+    void *stacks[CD_MAX_THREADS];
     cd_sched_thread_t th[CD_MAX_THREADS];
 } cd_sched_rt_t;
 

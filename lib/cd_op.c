@@ -303,6 +303,8 @@ _Noreturn void cd__op_abort_self(int self)
         task_abort(); /* a task must not end its worker thread */
         abort();      /* not reached */
     }
+    if (cd__fiber_self())
+        cd__fiber_end(cd__fiber_self());
     pthread_exit(NULL);
 }
 

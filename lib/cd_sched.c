@@ -346,7 +346,9 @@ static void took_turn(void)
 static void handoff(int self, int next)
 {
     S->current = next;
-    if (next != self) {
+    if (next != self && S->cfg.fibers) {
+        cd__fiber_switch(self, next);
+    } else if (next != self) {
         turn_post(next);
         turn_wait(self);
     }
@@ -1059,7 +1061,9 @@ void cd__sched_exit(int self)
     int next = choose(self);
     if (next) {
         S->current = next;
-        turn_post(next);
+        /* A coroutine goes there as it ends (cd__fiber_end). */
+        if (!S->th[self - 1].fiber)
+            turn_post(next);
     }
     HIDE_END();
 }
@@ -1127,6 +1131,10 @@ int cd_sched_begin(const cd_sched_cfg_t *cfg)
     S->high = 0;
     S->nlive = 0;
     S->cfg = *cfg;
+    S->cfg.fibers = cfg->fibers && cd__fiber_supported();
+    S->root = self;
+    S->drive_at = 0;
+    S->th[self - 1].fiber = 0;
     if (S->cfg.max_steps <= 0)
         S->cfg.max_steps = CD_SCHED_DEFAULT_STEPS;
     S->draining = 0;
@@ -1155,6 +1163,8 @@ int cd_sched_begin(const cd_sched_cfg_t *cfg)
 
 void cd_sched_end(void)
 {
+    if (cd__fiber_run())
+        cd__fiber_finish();
     HIDE_BEGIN();
     atomic_store(&S->active, 0);
     S->draining = 0;

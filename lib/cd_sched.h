@@ -107,6 +107,11 @@ typedef struct cd_sched_cfg {
      * deadlocked or stuck. 0: no spurious wake-ups (a timed wait may still end
      * early under anyorder, as a timeout). */
     int spurious;
+    /* 1: the threads the run spawns (cd_thread_spawn, cd_team_run) are
+     * coroutines on the thread that began it, not OS threads (cd_fiber.h:
+     * for programs whose threads only do lib operations). Ignored in the
+     * sanitizer builds. */
+    int fibers;
 } cd_sched_cfg_t;
 
 /* One recorded decision: what could go on, who ran before, what was

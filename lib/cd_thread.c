@@ -40,6 +40,11 @@ static void gate_wait(gate_t *g, int self)
 {
     if (cd__sched_block(self, gate_is_open, g, 0) == 0)
         return;
+    if (cd__fiber_self()) { /* drained: the spawner opens it meanwhile */
+        while (!g->open)
+            cd__fiber_yield();
+        return;
+    }
     CD_CHECK(pthread_mutex_lock(&g->lock));
     while (!g->open)
         CD_CHECK(pthread_cond_wait(&g->opened, &g->lock));
@@ -84,6 +89,11 @@ static void *thread_main(void *p)
     free(p); /* before fn: an aborted thread never comes back here */
     run_start(s);
     return NULL;
+}
+
+static void fiber_main(void *p)
+{
+    thread_main(p);
 }
 
 /* ================================ the pool =============================== */
@@ -255,6 +265,7 @@ void cd_thread_pool_end(void)
     pool.parked = NULL;
     pool.on = 0;
     CD_CHECK(pthread_mutex_unlock(&pool.lock));
+    cd__fiber_release(); /* the coroutines' stacks, kept likewise */
     while (w) {
         pooled_t *next = w->next;
         w->quit = 1;
@@ -262,6 +273,31 @@ void cd_thread_pool_end(void)
         pooled_free(w);
         w = next;
     }
+}
+
+/* A controlled run of coroutines: the thread is one, woken by its first
+ * turn. */
+static int spawn_fiber(cd_thread_t *t, int id, int parent, cd_thread_fn fn,
+                       void *arg, gate_t *gate)
+{
+    start_t *s = malloc(sizeof *s);
+    if (!s)
+        return -ENOMEM;
+    *s = (start_t){ .id = id, .fn = fn, .arg = arg, .gate = gate,
+                    .first_turn = 1 };
+    if (parent)
+        cd__op_begin(parent, CD_OP_SPAWN, id, 0, NULL, (cd_site_t){ 0 });
+    cd__sched_register(id);
+    int rc = cd__fiber_spawn(id, fiber_main, s);
+    if (rc != 0) {
+        free(s);
+        cd__st(&cd__rec(id)->state, CD_T_DONE);
+        return rc;
+    }
+    t->pooled = NULL;
+    t->id = id;
+    t->fiber = 1;
+    return 0;
 }
 
 static int spawn(cd_thread_t *t, const char *name, cd_thread_fn fn,
@@ -272,6 +308,9 @@ static int spawn(cd_thread_t *t, const char *name, cd_thread_fn fn,
     int id = cd__reg_add_thread(name);
     if (id < 0)
         return id;
+    t->fiber = 0;
+    if (cd__fiber_run())
+        return spawn_fiber(t, id, parent, fn, arg, gate);
     /* A parked OS thread of the pool takes the start as it is; a new one
      * gets its own copy. */
     t->pooled = pool_take(STACK_BYTES);
@@ -336,7 +375,10 @@ int cd_thread_join(cd_thread_t *t)
         cd__op_join(self, t->id);
         cd__sched_block(self, thread_ended, &t->id, 0);
     }
-    if (t->pooled) {
+    if (t->fiber) {
+        cd__fiber_wait(t->id); /* at once unless the run was drained */
+        cd__fiber_reap(t->id);
+    } else if (t->pooled) {
         while (sem_wait(&t->pooled->done) != 0 && errno == EINTR)
             ;
         pool_give_back(t->pooled);

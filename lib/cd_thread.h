@@ -20,6 +20,7 @@ typedef struct cd_thread {
     int id;       /* registry id, 0 if untracked */
     pthread_t pt;
     struct cd__pooled *pooled; /* the pool's thread it runs on, or NULL */
+    int fiber;    /* a coroutine of a controlled run, not an OS thread */
 } cd_thread_t;
 
 typedef void (*cd_thread_fn)(void *arg);

@@ -615,12 +615,13 @@ static void sleep_fixes_fail_explore_with_a_replay(void)
 
 /* The JSON report of one traced controlled run of s (trace included), in
  * a buffer from malloc; NULL if the run could not be made. */
-static char *traced_run(const cd_scenario_t *s, int variant, int strategy,
-                        uint64_t seed, cd_run_result_t *r)
+static char *traced_run_as(const cd_scenario_t *s, int variant,
+                           int strategy, uint64_t seed, int fibers,
+                           long max_steps, cd_run_result_t *r)
 {
     cd_sched_cfg_t cfg = { .strategy = strategy, .seed = seed, .depth = 3,
                            .pct_steps = 64, .anyorder = 1,
-                           .max_steps = CD_SCHED_DEFAULT_STEPS };
+                           .max_steps = max_steps, .fibers = fibers };
     cd_run_opts_t o = { .params = s->explore, .timeout_ms = 10000,
                         .latency_permille = 1000, .sched = &cfg,
                         .trace = 1 };
@@ -634,6 +635,13 @@ static char *traced_run(const cd_scenario_t *s, int variant, int strategy,
     cd_report_json(mem, r, 1);
     fclose(mem);
     return buf;
+}
+
+static char *traced_run(const cd_scenario_t *s, int variant, int strategy,
+                        uint64_t seed, cd_run_result_t *r)
+{
+    return traced_run_as(s, variant, strategy, seed, 0,
+                         CD_SCHED_DEFAULT_STEPS, r);
 }
 
 /* How many threads of a team ran on an OS thread that had run one
@@ -720,6 +728,122 @@ CHILD_TEST(reused_threads_give_the_same_trace_as_fresh_ones)
     }
     cd_thread_pool_end();
     EXPECT_EQ(atomic_load(&started_again), reuse_probe.explore.threads);
+    return 0;
+}
+
+/* Which OS thread each member of a team ran on, and whether one was left
+ * running past the team (a thread spawned and never joined). */
+static pthread_t probe_ran_on[4];
+
+static void where_probe_thread(void *ctx, int index)
+{
+    (void)ctx;
+    probe_ran_on[index] = pthread_self();
+    cd_point("probe");
+}
+
+static void unjoined_thread(void *arg)
+{
+    (void)arg;
+    cd_point("nobody joins me");
+}
+
+static void run_where_probe(const cd_params_t *p, int variant,
+                            cd_verdict_t *v)
+{
+    static cd_thread_t loose; /* outlives the run's body: never joined */
+    (void)variant;
+    cd_verdict_expect(v, "the team ran");
+    cd_thread_spawn(&loose, "loose", unjoined_thread, NULL);
+    cd_team_run(p->threads, "probe", where_probe_thread, NULL);
+    cd_verdict_observe(v, CD_HELD, "ran");
+}
+
+static const cd_scenario_t where_probe = {
+    .name = "where-probe",
+    .title = "a team that notes the OS thread of each member",
+    .variants = reuse_probe_variants,
+    .nvariants = 1,
+    .defaults = { .threads = 4, .iterations = 1 },
+    .explore = { .threads = 4, .iterations = 1 },
+    .run = run_where_probe,
+};
+
+/* Cuts report b to what a's is out of the status and what follows the
+ * figures (a stopped run, above). */
+static void same_past_the_figures(char *a, char *b)
+{
+    const char *keep[] = { "\"status\":", "\"deadlock\":" };
+    const char *pa = strstr(a, keep[0]), *pb = strstr(b, keep[0]);
+    const char *ta = strstr(a, keep[1]), *tb = strstr(b, keep[1]);
+    if (pa && pb && ta && tb &&
+        strncmp(pa, pb, strcspn(pa, ",")) == 0 && strcmp(ta, tb) == 0)
+        strcpy(b, a);
+}
+
+/* A scenario that says its threads only do lib operations is explored
+ * with them as coroutines on one OS thread (cd_sched_cfg_t.fibers): a run
+ * of coroutines makes the same schedule, verdict and trace, byte for byte,
+ * as one of threads - runs that end in a deadlock, or that the step limit
+ * stops while threads still wait at their start gate, included. */
+/* test: coroutines give the same trace as threads */
+CHILD_TEST(coroutines_give_the_same_trace_as_threads)
+{
+    static cd_run_result_t r;
+    static const long steps[] = { CD_SCHED_DEFAULT_STEPS, 3, 9 };
+    int deadlocks = 0, stopped = 0, scenarios = 0, n;
+    const cd_scenario_t *const *all = cd_scenarios(&n);
+#if defined(CD_TSAN) || defined(__SANITIZE_ADDRESS__)
+    /* The sanitizer builds run threads whatever the setting. */
+    return 0;
+#endif
+    for (int i = 0; i < n; i++) {
+        const cd_scenario_t *s = all[i];
+        if (!s->fibers)
+            continue;
+        scenarios++;
+        for (int v = 0; v < s->nvariants; v++)
+            for (uint64_t seed = 1; seed <= 2; seed++)
+                for (int k = 0; k < 3; k++) {
+                    int strategy = seed == 1 ? CD_SCHED_PCT : CD_SCHED_RANDOM;
+                    char *threads = traced_run_as(s, v, strategy, seed, 0,
+                                                  steps[k], &r);
+                    char *fibers = traced_run_as(s, v, strategy, seed, 1,
+                                                 steps[k], &r);
+                    EXPECT(threads && fibers);
+                    EXPECT(strstr(threads, "\"trace\":[{") != NULL);
+                    /* A run stopped while threads were in the middle of
+                     * their work: what they finish before they see the
+                     * stop depends on how threads unwind in parallel
+                     * (the figures, not the trace, which stops at the
+                     * stop): compare the status and from the schedule
+                     * on. */
+                    if (k > 0)
+                        same_past_the_figures(threads, fibers);
+                    if (strcmp(threads, fibers) != 0)
+                        fprintf(stderr, "\n%s %d seed %d steps %ld:\n%.600s"
+                                "\n---\n%.600s\n", s->name, v, (int)seed,
+                                steps[k], threads, fibers);
+                    EXPECT(strcmp(threads, fibers) == 0);
+                    deadlocks += r.verdict.status == CD_DEADLOCK;
+                    stopped += k > 0 && r.verdict.status == CD_TIMEOUT;
+                    free(threads);
+                    free(fibers);
+                }
+    }
+    EXPECT(scenarios >= 10 && deadlocks > 0 && stopped > 0);
+    /* They were coroutines: every member ran on this OS thread - and the
+     * thread nobody joined was run to its end at the run's end. */
+    for (int fibers = 0; fibers <= 1; fibers++) {
+        char *report = traced_run_as(&where_probe, 0, CD_SCHED_RANDOM, 1,
+                                     fibers, CD_SCHED_DEFAULT_STEPS, &r);
+        EXPECT(report != NULL);
+        free(report);
+        for (int m = 0; m < where_probe.explore.threads; m++)
+            EXPECT(!pthread_equal(probe_ran_on[m], pthread_self()) ==
+                   !fibers);
+        EXPECT(cd_reg_thread(2)->state == CD_T_DONE); /* "loose" */
+    }
     return 0;
 }
 
