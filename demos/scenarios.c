@@ -85,8 +85,11 @@ static const cd_scenario_t starvation = {
     CD_VARIANTS(starvation_variants),
     .recommended = 1,
     .defaults = { .threads = 6, .iterations = 300 },
-    .min = { .threads = 4, .iterations = 100 },
+    .min = { .threads = 4, .iterations = 20 },
     .max = { .threads = CD_STARVATION_READERS, .iterations = 100000 },
+    /* Two trims, each with a storm of reads around it: enough for every
+     * strategy to find the broken lock at its first schedule. */
+    .explore = { .threads = 4, .iterations = 40 },
     .fibers = 1,
     .run = cd_starvation_run,
 };

@@ -334,8 +334,9 @@ static void check(limiter_t *lm, cd_verdict_t *v)
 
     cd_verdict_expect(v, "at most %d reads go in ahead of the trimmer while "
                       "it waits for the write lock, and it makes its %d "
-                      "trims (one per %d ms) while %d requests read the "
+                      "%s (one per %d ms) while %d requests read the "
                       "window", MAX_PAST, lm->trims_due,
+                      cd_plural(lm->trims_due, "trim", "trims"),
                       TRIM_EVERY_USEC / 1000, lm->requests);
     cd_verdict_str(v, "policy", "%s", cd_rw_policy_name(policy[lm->variant]));
     cd_verdict_num(v, "request_threads", lm->nreaders);
@@ -356,23 +357,26 @@ static void check(limiter_t *lm, cd_verdict_t *v)
                            "the trimmer waited %.0f ms for the write lock "
                            "while %d reads went in ahead of it (request-1..%d: "
                            "%s); requests were checked against a window up "
-                           "to %.0f ms stale, and %d of the %d trims came "
+                           "to %.0f ms stale, and %d of the %d %s came "
                            "while the requests ran",
                            (double)lm->most_past_wait_ns / 1e6, lm->most_past,
                            lm->nreaders, past_of, (double)stalest / 1000,
-                           lm->writes_in_storm, lm->trims_due);
+                           lm->writes_in_storm, lm->trims_due,
+                           cd_plural(lm->trims_due, "trim", "trims"));
     else
         cd_verdict_observe(v, CD_HELD,
                            "%s went in ahead of the waiting trimmer (longest "
-                           "wait %.1f ms); %d of %d trims made, %d while the "
+                           "wait %.1f ms); %d of %d %s made, %d while the "
                            "requests ran, the window never more than %.0f ms "
                            "stale; lock share: %d reads (request-1..%d: %s), "
-                           "%d writes",
+                           "%d %s",
                            count_reads(counted, sizeof counted, lm->most_past),
                            (double)lm->longest_wait_ns / 1e6, lm->writes,
-                           lm->trims_due, lm->writes_in_storm,
-                           (double)stalest / 1000, reads, lm->nreaders, shares,
-                           lm->writes);
+                           lm->trims_due,
+                           cd_plural(lm->trims_due, "trim", "trims"),
+                           lm->writes_in_storm, (double)stalest / 1000, reads,
+                           lm->nreaders, shares, lm->writes,
+                           cd_plural(lm->writes, "write", "writes"));
 }
 
 void cd_starvation_run(const cd_params_t *p, int variant, cd_verdict_t *v)
