@@ -330,7 +330,8 @@ static void check(dash_t *d, cd_verdict_t *v)
 static void end_span(void *dash)
 {
     dash_t *d = dash;
-    cd_mutex_lock(&d->lock);
+    if (cd_mutex_lock(&d->lock) != 0)
+        return; /* the run was aborted: there is no span to measure */
     d->span_ns = cd_reg_elapsed_ns() - d->t0_ns;
     d->span_held_ns = d->held_ns;
     cd_mutex_unlock(&d->lock);

@@ -121,6 +121,7 @@ int cd__fiber_spawn(int id, void (*fn)(void *), void *arg)
     t->fn_arg = arg;
     t->fiber = 1;
     t->over = 0;
+    t->ending = 0;
     cd__ctx_make(&t->ctx, stack, STACK_BYTES, entry);
     return 0;
 }
@@ -179,13 +180,25 @@ int cd__fiber_self(void)
                : 0;
 }
 
+void cd__fiber_ending(void)
+{
+    int self = cd__fiber_self();
+    if (self)
+        S->th[self - 1].ending = 1;
+}
+
+int cd__fiber_is_ending(int id)
+{
+    return S->th[id - 1].ending;
+}
+
 void cd__fiber_yield(void)
 {
     int self = cd__sched_self;
     if (self != S->root)
         cd__fiber_switch(self, S->root);
-    else if (!resume_next())
-        abort(); /* waits for a coroutine, but none is left to run */
+    else
+        resume_next();
 }
 
 void cd__fiber_wait(int id)

@@ -17,7 +17,9 @@
  * participant is let go free. Coroutines cannot run side by side, so the
  * run's first thread (the root) resumes those not yet ended, one after
  * the other, until each has ended (cd__fiber_wait); one that would wait
- * for another gives the root back its turn meanwhile (cd__fiber_yield).
+ * for another gives the root back its turn meanwhile (cd__fiber_yield),
+ * and one the run started ends at its next operation (cd_sched.c says
+ * why).
  */
 #ifndef CD_FIBER_H
 #define CD_FIBER_H
@@ -66,10 +68,16 @@ int cd__fiber_self(void);
  * root its turn (cd__fiber_yield) and looks again when resumed. */
 void cd__fiber_wait(int id);
 
-/* A draining run: the calling coroutine cannot go on until another has
- * moved (a start gate not yet open): lets the root resume the others
- * first. */
+/* A draining run: the caller cannot go on until another has moved (a
+ * start gate not yet open, a poll): a coroutine lets the root resume the
+ * others first; the root resumes the next one (none: returns at once). */
 void cd__fiber_yield(void);
+
+/* The abort ends the calling coroutine, if it is one (cd__op_abort_self):
+ * marks it so. What it gives back on its way out must not end it again
+ * (cd__fiber_is_ending). */
+void cd__fiber_ending(void);
+int cd__fiber_is_ending(int id);
 
 /* After the join: coroutine id's stack goes back to the stacks kept for
  * the next run. */

@@ -278,6 +278,7 @@ _Noreturn void cd__op_abort_self(int self)
 {
     cd_thread_rec_t *t = cd__rec(self);
 
+    cd__fiber_ending(); /* a coroutine: its releases must not end it */
     /* Undo holds newest first, through each primitive's own release, so
      * the registry and the sanitizers see ordinary unlocks. */
     for (int n = cd__ld(&t->nheld); n > 0; n = cd__ld(&t->nheld)) {

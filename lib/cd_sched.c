@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "cd_internal.h"
+#include "cd_op.h"
 #include "cd_waitfor.h"
 
 #define S (&cd__reg.sched)
@@ -865,12 +866,35 @@ static int participant(int self)
     return cd__sched_self > 0 ? cd__sched_self : self;
 }
 
+/* An operation of a coroutine of a drained run. Threads would run free
+ * side by side, and one that polls (a lock, a look, a sleep of no time)
+ * would find what another thread did meanwhile; coroutines run one at a
+ * time, and a poller, resumed, would spin on a flag that the coroutine it
+ * waits for can no longer raise (the abort ended it at a lock the poller
+ * held). So a coroutine the run started ends at its next operation once
+ * the run is aborted (as a thread does at its next wait, giving back what
+ * it holds); the root, or a coroutine of a run that ends without an abort
+ * (one nobody joined), lets the root resume the next one. */
+static void drained_coroutine(void)
+{
+    int f = cd__fiber_self();
+    if (f && cd_reg_aborted() && cd__self_is_spawned()) {
+        if (cd__fiber_is_ending(f))
+            return; /* giving back what it holds, on its way out */
+        cd__op_abort_self(cd__self());
+    }
+    cd__fiber_yield();
+}
+
 void cd__sched_point(int self, int op, int obj, const char *label,
                      cd_site_t site)
 {
     self = participant(self);
-    if (!controlled() || self <= 0 || self > CD_MAX_THREADS)
+    if (!controlled() || self <= 0 || self > CD_MAX_THREADS) {
+        if (S->draining && cd__fiber_run())
+            drained_coroutine();
         return;
+    }
     HIDE_BEGIN();
     cd_sched_thread_t *t = &S->th[self - 1];
     if (t->known && !S->draining) {

@@ -221,6 +221,12 @@ static void pool_give_back(pooled_t *w)
 int cd__thread_start(cd__osthread_t *t, size_t stack_bytes,
                      void *(*fn)(void *), void *arg)
 {
+    /* An executor's worker or an offload thread is an OS thread that the
+     * coroutines of a run could not hand a turn to: a scenario that
+     * starts one must not say cd_scenario_t.fibers. */
+    if (cd__fiber_run())
+        cd__check_failed("cd__thread_start in a run of coroutines", EINVAL,
+                         __FILE__, __LINE__);
     if ((t->pooled = pool_take(stack_bytes)) != NULL) {
         t->pooled->fn = fn;
         t->pooled->arg = arg;
