@@ -2,15 +2,47 @@
  * cd_ctx.c - the coroutine switch of cd_ctx.h: a few instructions on
  * x86-64, ucontext elsewhere.
  */
-#define _GNU_SOURCE /* makecontext and friends */
+#define _GNU_SOURCE /* makecontext and friends, MAP_ANONYMOUS, MAP_STACK */
 
 #include "cd_ctx.h"
 
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "cd_common.h"
+
+/* ================================ stacks ================================ */
+
+static size_t page_bytes(void)
+{
+    long n = sysconf(_SC_PAGESIZE);
+    return n > 0 ? (size_t)n : 4096;
+}
+
+void *cd__ctx_stack_new(size_t bytes)
+{
+    size_t guard = page_bytes();
+    char *p = mmap(NULL, bytes + guard, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    if (mprotect(p, guard, PROT_NONE) != 0) {
+        munmap(p, bytes + guard);
+        return NULL;
+    }
+    return p + guard;
+}
+
+void cd__ctx_stack_free(void *stack, size_t bytes)
+{
+    size_t guard = page_bytes();
+    CD_CHECK(munmap((char *)stack - guard, bytes + guard));
+}
+
+/* ============================== switching =============================== */
 
 #ifdef CD__CTX_ASM
 

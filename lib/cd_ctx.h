@@ -39,4 +39,12 @@ void cd__ctx_make(cd__ctx_t *ctx, void *stack, size_t size, void (*fn)(void));
  * something switches to *from. */
 void cd__ctx_switch(cd__ctx_t *from, const cd__ctx_t *to);
 
+/* A coroutine's stack of `bytes` (a multiple of the page size), with a
+ * guard page below it: an overflow faults there instead of silently
+ * overwriting whatever lies below. NULL when it cannot be mapped. */
+void *cd__ctx_stack_new(size_t bytes);
+
+/* Unmaps a stack of cd__ctx_stack_new, guard page included. */
+void cd__ctx_stack_free(void *stack, size_t bytes);
+
 #endif

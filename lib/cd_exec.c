@@ -14,7 +14,7 @@
  * task as a fiber (switches synchronise, as they do: tasks on one worker
  * run one after another), AddressSanitizer learns which stack is in use.
  */
-#define _GNU_SOURCE /* MAP_ANONYMOUS, MAP_STACK */
+#define _GNU_SOURCE /* pipe2 */
 
 #include "cd_exec.h"
 
@@ -25,7 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -59,9 +58,7 @@ struct cd_task {
     void *arg;
     worker_t *w;
     cd__ctx_t ctx;
-    void *map;               /* the stack mapping, guard page included */
-    size_t map_size;
-    char *stack;
+    char *stack;             /* cd__ctx_stack_new's: a guard page below */
     size_t stack_size;
     /* Touched only on the worker's thread (or before it started). */
     int started, finished, aborted, cancel;
@@ -239,7 +236,7 @@ static void kick(worker_t *w)
 static struct {
     pthread_mutex_t lock;
     int n;
-    void *map[STACKS_KEPT];
+    void *stack[STACKS_KEPT];
 } stacks = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static void *stack_reuse(void)
@@ -247,7 +244,7 @@ static void *stack_reuse(void)
     void *p = NULL;
     CD_CHECK(pthread_mutex_lock(&stacks.lock));
     if (stacks.n > 0)
-        p = stacks.map[--stacks.n];
+        p = stacks.stack[--stacks.n];
     CD_CHECK(pthread_mutex_unlock(&stacks.lock));
     return p;
 }
@@ -258,7 +255,7 @@ static int stack_keep(void *p)
     int kept = 0;
     CD_CHECK(pthread_mutex_lock(&stacks.lock));
     if (stacks.n < STACKS_KEPT) {
-        stacks.map[stacks.n++] = p;
+        stacks.stack[stacks.n++] = p;
         kept = 1;
     }
     CD_CHECK(pthread_mutex_unlock(&stacks.lock));
@@ -271,25 +268,10 @@ static int stack_keep(void *p) { (void)p; return 0; }
 
 static int stack_alloc(cd_task_t *t)
 {
-    size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    size_t size = TASK_STACK_BYTES + page;
     void *p = stack_reuse();
-    if (!p) {
-        p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-        if (p == MAP_FAILED)
-            return -ENOMEM;
-        /* The lowest page is a guard: a task that overflows its stack
-         * faults there instead of silently overwriting whatever lies
-         * below. */
-        if (mprotect(p, page, PROT_NONE) != 0) {
-            munmap(p, size);
-            return -ENOMEM;
-        }
-    }
-    t->map = p;
-    t->map_size = size;
-    t->stack = (char *)p + page;
+    if (!p && !(p = cd__ctx_stack_new(TASK_STACK_BYTES)))
+        return -ENOMEM;
+    t->stack = p;
     t->stack_size = TASK_STACK_BYTES;
     return 0;
 }
@@ -301,8 +283,8 @@ static void stack_free(cd_task_t *t)
      * task on this stack must not inherit them. */
     __asan_unpoison_memory_region(t->stack, t->stack_size);
 #endif
-    if (!stack_keep(t->map))
-        munmap(t->map, t->map_size);
+    if (!stack_keep(t->stack))
+        cd__ctx_stack_free(t->stack, t->stack_size);
 }
 
 /* Worker -> task. Runs on the worker's scheduler stack. */

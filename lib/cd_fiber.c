@@ -7,13 +7,10 @@
  * of its own and a coroutine must carry: the lib thread-locals that say
  * who runs (cd__tls_t), errno, and its stack.
  */
-#define _GNU_SOURCE /* MAP_ANONYMOUS, MAP_STACK */
 #include "cd_fiber.h"
 
 #include <errno.h>
 #include <stdlib.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "cd_internal.h"
 
@@ -45,36 +42,6 @@ int cd__fiber_supported(void)
 int cd__fiber_run(void)
 {
     return cd__sched_on() && S->cfg.fibers;
-}
-
-/* ================================ stacks ================================ */
-
-static size_t page_bytes(void)
-{
-    long n = sysconf(_SC_PAGESIZE);
-    return n > 0 ? (size_t)n : 4096;
-}
-
-/* A stack with a guard page below it: an overflow faults rather than
- * writes over the next coroutine's frames. */
-static void *stack_new(void)
-{
-    size_t guard = page_bytes();
-    char *p = mmap(NULL, STACK_BYTES + guard, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-    if (p == MAP_FAILED)
-        return NULL;
-    if (mprotect(p, guard, PROT_NONE) != 0) {
-        munmap(p, STACK_BYTES + guard);
-        return NULL;
-    }
-    return p + guard;
-}
-
-static void stack_free(void *stack)
-{
-    size_t guard = page_bytes();
-    CD_CHECK(munmap((char *)stack - guard, STACK_BYTES + guard));
 }
 
 /* ============================ thread-locals ============================= */
@@ -110,10 +77,11 @@ static void entry(void)
     cd__fiber_end(id);
 }
 
-int cd__fiber_spawn(int id, void (*fn)(void *), void *arg)
+int cd__fiber_spawn(int id, void *(*fn)(void *), void *arg)
 {
     cd_sched_thread_t *t = &S->th[id - 1];
-    void *stack = S->nstacks > 0 ? S->stacks[--S->nstacks] : stack_new();
+    void *stack = S->nstacks > 0 ? S->stacks[--S->nstacks]
+                                 : cd__ctx_stack_new(STACK_BYTES);
     if (!stack)
         return -ENOMEM;
     t->stack = stack;
@@ -235,5 +203,5 @@ void cd__fiber_finish(void)
 void cd__fiber_release(void)
 {
     while (S->nstacks > 0)
-        stack_free(S->stacks[--S->nstacks]);
+        cd__ctx_stack_free(S->stacks[--S->nstacks], STACK_BYTES);
 }

@@ -44,7 +44,7 @@ int cd__fiber_run(void);
 
 /* Makes participant id (registered already) a coroutine that runs fn(arg)
  * from its first turn. Returns 0, or -ENOMEM (no stack). */
-int cd__fiber_spawn(int id, void (*fn)(void *), void *arg);
+int cd__fiber_spawn(int id, void *(*fn)(void *), void *arg);
 
 /* Goes from participant `from` (running) to `to`; returns when something
  * comes back to `from`. The caller chose `to` (the scheduler's state says

@@ -80,7 +80,7 @@ typedef struct cd_sched_thread {
     int over;              /* the coroutine's end came: it never runs again */
     int ending;            /* the abort is ending it (cd__op_abort_self) */
     void *stack;           /* the coroutine's stack, until it is reaped */
-    void (*fn)(void *);    /* what the coroutine runs */
+    void *(*fn)(void *);   /* what the coroutine runs */
     void *fn_arg;
 } cd_sched_thread_t;
 

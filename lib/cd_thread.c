@@ -91,11 +91,6 @@ static void *thread_main(void *p)
     return NULL;
 }
 
-static void fiber_main(void *p)
-{
-    thread_main(p);
-}
-
 /* ================================ the pool =============================== */
 
 /* An OS thread of the pool: parked on `go` until it is handed a start,
@@ -281,31 +276,6 @@ void cd_thread_pool_end(void)
     }
 }
 
-/* A controlled run of coroutines: the thread is one, woken by its first
- * turn. */
-static int spawn_fiber(cd_thread_t *t, int id, int parent, cd_thread_fn fn,
-                       void *arg, gate_t *gate)
-{
-    start_t *s = malloc(sizeof *s);
-    if (!s)
-        return -ENOMEM;
-    *s = (start_t){ .id = id, .fn = fn, .arg = arg, .gate = gate,
-                    .first_turn = 1 };
-    if (parent)
-        cd__op_begin(parent, CD_OP_SPAWN, id, 0, NULL, (cd_site_t){ 0 });
-    cd__sched_register(id);
-    int rc = cd__fiber_spawn(id, fiber_main, s);
-    if (rc != 0) {
-        free(s);
-        cd__st(&cd__rec(id)->state, CD_T_DONE);
-        return rc;
-    }
-    t->pooled = NULL;
-    t->id = id;
-    t->fiber = 1;
-    return 0;
-}
-
 static int spawn(cd_thread_t *t, const char *name, cd_thread_fn fn,
                  void *arg, gate_t *gate)
 {
@@ -314,12 +284,11 @@ static int spawn(cd_thread_t *t, const char *name, cd_thread_fn fn,
     int id = cd__reg_add_thread(name);
     if (id < 0)
         return id;
-    t->fiber = 0;
-    if (cd__fiber_run())
-        return spawn_fiber(t, id, parent, fn, arg, gate);
-    /* A parked OS thread of the pool takes the start as it is; a new one
-     * gets its own copy. */
-    t->pooled = pool_take(STACK_BYTES);
+    /* In a run of coroutines the thread is one, woken by its first turn.
+     * Else a parked OS thread of the pool takes the start as it is, and a
+     * new one gets its own copy. */
+    t->fiber = cd__fiber_run();
+    t->pooled = t->fiber ? NULL : pool_take(STACK_BYTES);
     if (t->pooled) {
         t->pooled->fn = pooled_start;
         t->pooled->arg = t->pooled;
@@ -327,7 +296,8 @@ static int spawn(cd_thread_t *t, const char *name, cd_thread_fn fn,
     start_t *s = t->pooled ? &t->pooled->job : malloc(sizeof *s);
     if (!s)
         return -ENOMEM;
-    *s = (start_t){ .id = id, .fn = fn, .arg = arg, .gate = gate };
+    *s = (start_t){ .id = id, .fn = fn, .arg = arg, .gate = gate,
+                    .first_turn = t->fiber };
     if (parent)
         cd__op_begin(parent, CD_OP_SPAWN, id, 0, NULL, (cd_site_t){ 0 });
     cd__sched_register(id);
@@ -343,14 +313,19 @@ static int spawn(cd_thread_t *t, const char *name, cd_thread_fn fn,
         }
         return 0;
     }
-    CD_CHECK(pthread_attr_init(&attr));
-    CD_CHECK(pthread_attr_setstacksize(&attr, STACK_BYTES));
-    int rc = pthread_create(&t->pt, &attr, thread_main, s);
-    CD_CHECK(pthread_attr_destroy(&attr));
+    int rc;
+    if (t->fiber) {
+        rc = cd__fiber_spawn(id, thread_main, s);
+    } else {
+        CD_CHECK(pthread_attr_init(&attr));
+        CD_CHECK(pthread_attr_setstacksize(&attr, STACK_BYTES));
+        rc = -pthread_create(&t->pt, &attr, thread_main, s);
+        CD_CHECK(pthread_attr_destroy(&attr));
+    }
     if (rc != 0) {
         free(s);
         cd__st(&cd__rec(id)->state, CD_T_DONE);
-        return -rc;
+        return rc;
     }
     t->id = id;
     return 0;
