@@ -2,10 +2,13 @@
 #
 #   make            build build/concdemo
 #   make demo       install what is missing, build, run the race and its fix
-#   make test       the CUnit suites (plain build, with TSan assertions)
+#   make test       the quick run: the CUnit suites without their long tests
+#                   (plain build; about a minute)
+#   make test-all   every test (plain build, with TSan assertions)
 #   make tsan/asan  everything built with ThreadSanitizer / ASan+UBSan
-#   make test-tsan / test-asan    the suites inside those builds
-#   make check      test + test-tsan + test-asan + helgrind + drd: what CI runs
+#   make test-tsan / test-asan    every test inside those builds
+#   make check      test-all + test-tsan + test-asan + helgrind + drd: what
+#                   CI runs
 #   make helgrind / drd   Valgrind's detectors: broken race reported, fixes clean
 #   make bench      instrumented vs raw mutex cost; channel messages/s;
 #                   condvar and semaphore ping-pong vs pthread's and sem_t;
@@ -103,7 +106,7 @@ WATCH_RAW := $(B)/pic/watch/wrap.o $(B)/pic/watch/real.o
 TSAN_FLAGS = -fsanitize=thread
 ASAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-.PHONY: all demo test tsan asan test-tsan test-asan check helgrind drd bench \
+.PHONY: all demo test test-all tsan asan test-tsan test-asan check helgrind drd bench \
         install uninstall man deb deb-system clean deps exercise exercise-tsan exercise-lib \
         exercise-lib-tsan check-exercise pictures
 
@@ -260,7 +263,14 @@ TEST_JOBS ?= 3
 # busy machine slows them further: two at once (TSAN_TEST_JOBS).
 TSAN_TEST_JOBS ?= 2
 
-test: all $(B)/test_runner tsan-bin
+# test: every suite without its long tests (those that drive a whole tool:
+# the TSan build, the grader, the worksheets' commands, the package,
+# PostgreSQL; or load the machine on purpose) - the quick run, a minute at
+# most. test-all: every test; check runs it in each build.
+test: all $(B)/test_runner
+	$(RUN_TESTS) ./$(B)/test_runner --quick -j $(TEST_JOBS)
+
+test-all: all $(B)/test_runner tsan-bin
 	$(RUN_TESTS) ./$(B)/test_runner -j $(TEST_JOBS)
 
 tsan-bin:
@@ -285,7 +295,7 @@ test-asan: asan tsan-bin $(WATCH_LIB)
 BUILD_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 check: deps
 	$(MAKE) --no-print-directory -j $(BUILD_JOBS) all $(B)/test_runner tsan asan
-	$(MAKE) --no-print-directory test
+	$(MAKE) --no-print-directory test-all
 	$(MAKE) --no-print-directory test-tsan
 	$(MAKE) --no-print-directory test-asan
 	$(MAKE) --no-print-directory helgrind drd

@@ -1420,7 +1420,11 @@ void expect_fix_holds_every_run(const char *name, const char *fix,
 
 void add_tests(CU_pSuite s, const suite_test_t *tests, int all_forked)
 {
+    const char *tier = getenv(QUICK_ENV);
+    int quick = tier && strcmp(tier, "quick") == 0;
     for (int i = 0; tests[i].name; i++) {
+        if (quick && tests[i].is_long)
+            continue;
         if (all_forked || tests[i].forked)
             add_forked_test(s, tests[i].name, tests[i].fn);
         else

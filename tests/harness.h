@@ -361,17 +361,24 @@ void expect_fix_holds_every_run(const char *name, const char *fix,
                                 void (*figures)(const child_run_t *c),
                                 int limit_ms);
 
-/* One test of a suite: what it shows, its function, and whether its body
- * runs in a forked child (add_forked_test). The tables are made from the
- * test files' "suite:" and "test:" comments by tests/suites.awk. */
+/* One test of a suite: what it shows, its function, whether its body
+ * runs in a forked child (add_forked_test) and whether it is long (left
+ * out of the quick run). The tables are made from the test files'
+ * "suite:" and "test:" comments by tests/suites.awk. */
 typedef struct suite_test {
     const char *name;
     CU_TestFunc fn;
     int forked;
+    int is_long;
 } suite_test_t;
 
+/* Set (to "quick") by `test_runner --quick` for itself and the runners it
+ * starts: the suites then leave their long tests out. */
+#define QUICK_ENV "CD_TESTS"
+
 /* Adds the tests of the NULL-named-terminated table to s, in order; every
- * one forked when all_forked. */
+ * one forked when all_forked; the long ones only when the run is not
+ * quick. */
 void add_tests(CU_pSuite s, const suite_test_t *tests, int all_forked);
 
 /* Number of lines in s (a trailing newline does not start a new line). */

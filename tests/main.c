@@ -4,7 +4,9 @@
  * `test_runner -j N [SUITE...]` runs each suite in a runner of its own, N
  * at once, and prints each suite's output whole when it ends;
  * `test_runner --list [SUITE...]` prints "SUITE<tab>TEST" for each test,
- * in run order, and runs nothing.
+ * in run order, and runs nothing. `--quick` first (before any of those)
+ * leaves the long tests out ("long test:" in tests/suites.awk): `make
+ * test`; a suite with none left is not started.
  */
 #define _DEFAULT_SOURCE /* wait4 */
 #include <CUnit/Basic.h>
@@ -157,6 +159,18 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Whether the suite has a test to run (in a quick run, a suite of long
+ * tests has none): asked of a registry of its own. */
+static int has_tests(size_t suite)
+{
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 1; /* its runner will say so */
+    suites[suite].add();
+    int n = (int)CU_get_registry()->uiNumberOfTests;
+    CU_cleanup_registry();
+    return n > 0;
+}
+
 /* The suites to run, slowest first and those that run alone last; returns
  * how many (into order[]). */
 static int plan(int argc, char **argv, size_t *order)
@@ -164,7 +178,7 @@ static int plan(int argc, char **argv, size_t *order)
     int n = 0;
     char taken[NSUITES] = { 0 };
     for (size_t i = 0; i < NSUITES; i++)
-        taken[i] = (char)is_alone(i);
+        taken[i] = (char)(is_alone(i) || !has_tests(i));
     for (size_t k = 0; k < sizeof slow_first / sizeof slow_first[0]; k++)
         for (size_t i = 0; i < NSUITES; i++)
             if (!taken[i] && strcmp(suites[i].name, slow_first[k]) == 0 &&
@@ -176,7 +190,8 @@ static int plan(int argc, char **argv, size_t *order)
         if (!taken[i] && wanted(argc, argv, suites[i].name))
             order[n++] = i;
     for (size_t i = 0; i < NSUITES; i++)
-        if (is_alone(i) && wanted(argc, argv, suites[i].name))
+        if (is_alone(i) && wanted(argc, argv, suites[i].name) &&
+            has_tests(i))
             order[n++] = i;
     return n;
 }
@@ -375,6 +390,12 @@ int main(int argc, char **argv)
         const cd_scenario_t *s = cd_scenario_find(argv[1]);
         if (s && s->instance_main)
             return s->instance_main(argc - 2, argv + 2);
+    }
+    if (argc >= 2 && strcmp(argv[1], "--quick") == 0) {
+        setenv(QUICK_ENV, "quick", 1); /* for the runners of -j too */
+        argv[1] = argv[0];
+        argc--;
+        argv++;
     }
     if (argc >= 3 && strcmp(argv[1], "-j") == 0) {
         char *end;

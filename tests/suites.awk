@@ -5,7 +5,8 @@
 # In the test file:
 #   /* suite: NAME */          the tests below belong to suite NAME; after
 #                              NAME, "; forked" (every test's body runs in
-#                              a forked child), "; after each test: FN"
+#                              a forked child), "; long" (every test is
+#                              long: below), "; after each test: FN"
 #                              (FN tears down whatever a test left) and
 #                              "; at the end: FN" (FN cleans up the suite)
 #   /* test: WHAT */           on the line just above `static void FN(void)`
@@ -13,6 +14,12 @@
 #                              `CHILD_TEST(FN...)` (tests/harness.h): FN is
 #                              the test WHAT of the current suite
 #   /* forked test: WHAT */    the same, its body run in a forked child
+#   /* long test: WHAT */      the same, a long test: one that drives a
+#                              whole tool (the TSan build, the grader...)
+#                              or loads the machine on purpose. `make test`
+#                              (test_runner --quick) leaves those to `make
+#                              test-all` and `make check`. "long forked
+#                              test:" is both.
 # A suite may be named again further down (its name alone) to add more
 # tests to it; its tests run in the order they stand in the file.
 #
@@ -56,6 +63,8 @@ function suite(text,    part, n, i, name) {
     for (i = 2; i <= n; i++) {
         if (part[i] == "forked")
             forked[name] = 1
+        else if (part[i] == "long")
+            along[name] = 1
         else if (part[i] ~ /^after each test: [A-Za-z_][A-Za-z0-9_]*$/)
             after_each[name] = substr(part[i], 18)
         else if (part[i] ~ /^at the end: [A-Za-z_][A-Za-z0-9_]*$/)
@@ -79,17 +88,20 @@ want != "" {
     tname[cur, n] = want
     tfn[cur, n] = fn
     tforked[cur, n] = want_forked
+    tlong[cur, n] = want_long
     want = ""
     next
 }
 
 /^\/\* suite: .* \*\/$/ { suite(inner("suite: ")); next }
 
-/^\/\* (forked )?test: .* \*\/$/ {
+/^\/\* (long )?(forked )?test: .* \*\/$/ {
     if (cur == "")
         fail("a \"test:\" comment before any \"suite:\" comment")
-    want_forked = ($2 == "forked")
-    want = inner(want_forked ? "forked test: " : "test: ")
+    want_long = ($2 == "long")
+    want_forked = ($2 == "forked" || (want_long && $3 == "forked"))
+    want = inner((want_long ? "long " : "") \
+                 (want_forked ? "forked test: " : "test: "))
     next
 }
 
@@ -106,9 +118,9 @@ END {
         gsub(/-/, "_", id)
         printf "\nstatic const suite_test_t %s_tests[] = {\n", id
         for (k = 1; k <= ntests[s]; k++)
-            printf "    { %s, %s, %d },\n", cstr(tname[s, k]), tfn[s, k],
-                   tforked[s, k]
-        printf "    { NULL, NULL, 0 },\n};\n\n"
+            printf "    { %s, %s, %d, %d },\n", cstr(tname[s, k]), tfn[s, k],
+                   tforked[s, k], tlong[s, k] || (s in along)
+        printf "    { NULL, NULL, 0, 0 },\n};\n\n"
         printf "void suite_%s(void)\n{\n", id
         printf "    CU_pSuite s = CU_add_suite_with_setup_and_teardown(\n"
         printf "        %s, NULL, %s, NULL, %s);\n", cstr(s),

@@ -104,13 +104,13 @@ static void tsan_quiet(const char *fixed, int want_exit)
     free(o);
 }
 
-/* test: TSan reports no data race in broken (one thread) */
+/* long test: TSan reports no data race in broken (one thread) */
 static void test_tsan_sees_no_data_race_in_broken(void)
 {
     tsan_quiet(NULL, 1);
 }
 
-/* test: TSan quiet on the fixes */
+/* long test: TSan quiet on the fixes */
 static void test_tsan_quiet_on_fixes(void)
 {
     tsan_quiet("--fixed=keyed", 0);

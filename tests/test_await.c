@@ -148,7 +148,7 @@ static void tsan_quiet(const char *fixed, const char *workers, int want_exit)
     free(o);
 }
 
-/* test: TSan quiet on every variant */
+/* long test: TSan quiet on every variant */
 static void test_tsan_quiet_on_every_variant(void)
 {
     /* Broken deadlocks but has no data race: TSan has nothing to say. */

@@ -234,7 +234,7 @@ static void tsan_check(const char *fix, int want_exit)
  * late that the shipper kept up, and its verdict says that nothing bounds
  * the queue (seen in TSan runs beside busy suites); the controlled run,
  * where the scheduler sets the pace, is violated every time. */
-/* test: TSan: broken has no report (a design bug, not a race) */
+/* long test: TSan: broken has no report (a design bug, not a race) */
 static void tsan_broken_is_clean(void)
 {
     tsan_run(NULL);
@@ -245,11 +245,11 @@ static void tsan_broken_is_clean(void)
     expect_no_tsan_report(&out, "broken --sched=random:1", 1);
     ASSERT_STR_HAS(out.out, "backpressure [broken]: VIOLATED");
 }
-/* test: TSan: bounded has no report */
+/* long test: TSan: bounded has no report */
 static void tsan_bounded_is_clean(void) { tsan_check("--fixed=bounded", 0); }
-/* test: TSan: drop has no report */
+/* long test: TSan: drop has no report */
 static void tsan_drop_is_clean(void) { tsan_check("--fixed=drop", 0); }
-/* test: TSan: timeout has no report */
+/* long test: TSan: timeout has no report */
 static void tsan_timeout_is_clean(void) { tsan_check("--fixed=timeout", 0); }
 
 /* A fix on a starved machine (every CPU busy, the run at a lower
@@ -270,7 +270,7 @@ static void starved_fix_ended(int i, const cmd_out_t *o, void *arg)
     ASSERT_STR_HAS(o->out, "s for a CPU and ran");
 }
 
-/* test: a fix on a starved machine holds or blames the machine */
+/* long test: a fix on a starved machine holds or blames the machine */
 static void a_fix_on_a_starved_machine_holds_or_blames_the_machine(void)
 {
     static const char *const fixes[] = { "--fixed=bounded", "--fixed=drop",

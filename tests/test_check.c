@@ -175,7 +175,7 @@ static void expect_exit(int code)
 
 /* ============================== bad input ================================ */
 
-/* suite: check */
+/* suite: check; long */
 /* test: no name: usage, exit 2 */
 static void without_a_name_it_says_so_in_one_line_and_exits_2(void)
 {
@@ -1402,7 +1402,7 @@ static void answer_passed(const check_job_t *job, int i, void *arg)
         ASSERT_STR_HAS(out.out, "parallel  PASS");
 }
 
-/* suite: check-answers */
+/* suite: check-answers; long */
 /* test: every answer passes every stage */
 static void every_answer_passes_every_stage(void)
 {
@@ -1490,7 +1490,7 @@ static void answers_pass(int keys, int clocked,
 /* Other fixes the demos and worksheets show pass too: the checker asks for
  * a fix that holds, not for one way to write it. Each answer file that is
  * not an exercise's answer key is one. */
-/* suite: check-others */
+/* suite: check-others; long */
 /* test: other fixes pass too */
 static void other_fixes_pass_too(void)
 {
@@ -1518,7 +1518,7 @@ static void clocked_answer_passed(const check_job_t *job, int i, void *arg)
 /* An exercise judged against the clock (offload's p99) is judged by what
  * the machine gives its run: its answers are checked in a suite that runs
  * by itself, one check at a time, with nothing of the suites beside it. */
-/* suite: check-clock */
+/* suite: check-clock; long */
 /* test: answers judged on the clock pass, with nothing beside them */
 static void answers_judged_on_the_clock_pass(void)
 {
@@ -1914,14 +1914,14 @@ static void decoys_fail_and_say_why(int from, int to)
 
 /* The decoys are the longest test there is: in two halves, which the
  * parallel runner runs side by side. */
-/* suite: check-decoys */
+/* suite: check-decoys; long */
 /* test: every decoy fails and says why (first half) */
 static void the_first_half_of_the_decoys_fail(void)
 {
     decoys_fail_and_say_why(0, NDECOYS / 2);
 }
 
-/* suite: check-decoys-2 */
+/* suite: check-decoys-2; long */
 /* test: every decoy fails and says why (second half) */
 static void the_second_half_of_the_decoys_fail(void)
 {

@@ -182,7 +182,7 @@ static void test_deferred_transaction_fails_checkouts(void)
     deferred_fails_checkouts(NULL);
 }
 
-/* test: kill-one loses no order and charges none twice */
+/* long test: kill-one loses no order and charges none twice */
 static void test_kill_one_loses_no_order_and_charges_none_twice(void)
 {
     kill_one_loses_nothing("cas", NULL);
@@ -329,7 +329,7 @@ static void starved_run_charged_each_twice(int i, const cmd_out_t *o,
  * pace_t). Two runs of each build at once, beside a busy loop per CPU
  * (run_cmds_busy). (Before: a loaded CI runner's TSan run held - one
  * instance trailed its twin through the whole run.) */
-/* test: local-mutex charges all twice, starved too (plain, TSan) */
+/* long test: local-mutex charges all twice, starved too (plain, TSan) */
 static void local_mutex_charges_twice_on_a_starved_machine(void)
 {
     static both_builds_t b;
@@ -382,7 +382,7 @@ static void test_the_view_shows_each_instance(void)
 
 /* The suite's server: started by its first test, stopped by its last.
  * Every test between says nothing and passes when it could not start. */
-/* suite: db-race-pg */
+/* suite: db-race-pg; long */
 /* test: the test server starts (or the suite is SKIPPED) */
 static void test_pg_server_starts(void)
 {
@@ -434,7 +434,7 @@ static void test_pg_deferred_fails_checkouts(void)
         deferred_fails_checkouts(pg_url);
 }
 
-/* test: kill-one loses no order and charges none twice */
+/* long test: kill-one loses no order and charges none twice */
 static void test_pg_kill_one_loses_nothing(void)
 {
     each_pg_fix(kill_one_loses_nothing);

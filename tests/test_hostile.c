@@ -34,7 +34,7 @@
 
 #include "harness.h"
 
-/* suite: hostile */
+/* suite: hostile; long */
 
 /* A first check builds the libraries (minutes); the hostile files fail
  * in seconds (the reasons themselves name the limits that apply). */
@@ -329,7 +329,7 @@ static void without_the_filter_signals_from_the_program_are_ignored(void)
 
 /* The next tests wait out the start limit, or sleep past it: they run in
  * a suite that the runner counts among those that mostly wait. */
-/* suite: hostile-wait */
+/* suite: hostile-wait; long */
 
 /* The TSan build's run outlasts the start limit (its first checkout sleeps
  * 6 s, the limit is 3 s), having started at once: the stage judges the run

@@ -20,7 +20,7 @@
 #include "../demos/scenario.h"
 #include "harness.h"
 
-/* suite: install */
+/* suite: install; long */
 
 #define LIMIT_MS 120000
 

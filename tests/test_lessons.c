@@ -64,7 +64,7 @@
 #include "../demos/scenario.h"
 #include "harness.h"
 
-/* suite: lessons */
+/* suite: lessons; long */
 
 #define LESSONS "lessons"
 #define CMD_LIMIT_MS 60000 /* a worksheet command still running then hangs */

@@ -135,7 +135,7 @@ static int broken_round(void)
     return 1;
 }
 
-/* test: broken livelocks on a loaded machine */
+/* long test: broken livelocks on a loaded machine */
 static void broken_livelocks_on_a_loaded_machine(void)
 {
     /* The tellers wake late now and then, and the retry timer keeps them
@@ -209,7 +209,7 @@ static int fixes_round(void)
     return 1;
 }
 
-/* test: fixes hold on a loaded machine */
+/* long test: fixes hold on a loaded machine */
 static void fixes_hold_on_a_loaded_machine(void)
 {
     on_a_loaded_machine(fixes_round);

@@ -70,7 +70,7 @@ static void offload_answers_requests_while_the_hash_runs(void)
  * 50 ms in a third of such runs. The service now starts its pool with
  * itself, counts from when it was up, and the executor gives the dead
  * back after the run: p99 stays a few ms. */
-/* test: the TSan build's fix holds beside busy loops */
+/* long test: the TSan build's fix holds beside busy loops */
 static void tsan_fix_holds_beside_busy_loops(void)
 {
     require_tsan_bin();

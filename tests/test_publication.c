@@ -159,7 +159,7 @@ static void starved_run_saw_early_flag(int i, const cmd_out_t *o, void *arg)
     ASSERT_STR_HAS(report, "Previous read");
 }
 
-/* test: broken: every read stale on a starved machine too (plain, TSan) */
+/* long test: broken: every read stale on a starved machine too (plain, TSan) */
 static void every_read_stale_on_a_starved_machine(void)
 {
     static both_builds_t b;

@@ -963,7 +963,7 @@ static void step_mode_refuses_json(void)
 
 /* ========================= ThreadSanitizer's view ======================== */
 
-/* test: TSan still sees the race under the scheduler */
+/* long test: TSan still sees the race under the scheduler */
 static void tsan_still_sees_the_race_under_the_scheduler(void)
 {
     /* The hand-offs between turns must not order the threads' accesses
@@ -974,7 +974,7 @@ static void tsan_still_sees_the_race_under_the_scheduler(void)
     ASSERT_STR_HAS(out.err, "checkout_broken demos/race.c:");
 }
 
-/* test: TSan finds no race in the fixes under the scheduler */
+/* long test: TSan finds no race in the fixes under the scheduler */
 static void tsan_finds_no_race_in_fixes_under_the_scheduler(void)
 {
     const char *fixes[][3] = { { "race", "--fixed=mutex", "--sched=pct:2" },

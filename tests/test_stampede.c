@@ -158,7 +158,7 @@ static void dfs_on_two_workers_holds_the_fixes_and_finds_broken(void)
 
 /* The TSan build on two workers: the fixes stay clean (the broken variant
  * is in the tsan suite). */
-/* test: TSan quiet on the fixes on two workers */
+/* long test: TSan quiet on the fixes on two workers */
 static void tsan_quiet_on_fixes_on_two_workers(void)
 {
     static const char *const fixes[] = { "--fixed=keyed",

@@ -172,7 +172,7 @@ static void too_few_threads_is_a_usage_error(void)
     ASSERT_INT_EQ(count_lines(out.err), 1);
 }
 
-/* test: TSan: no report in any variant */
+/* long test: TSan: no report in any variant */
 static void no_tsan_report_in_any_variant(void)
 {
     static const char *const how[] = { NULL, "--fixed=writer-pref",
@@ -220,7 +220,7 @@ static void starved_run_ended(int i, const cmd_out_t *o, void *arg)
  * on a starved machine (every CPU busy, the run at a lower priority)
  * the request threads start late and run in bursts, and the broken lock
  * must still starve the trimmer - in the plain build and under TSan. */
-/* test: broken: starved on a starved machine too (plain, TSan) */
+/* long test: broken: starved on a starved machine too (plain, TSan) */
 static void broken_starves_the_writer_on_a_starved_machine(void)
 {
     static both_builds_t b;

@@ -516,7 +516,7 @@ static void quitting_a_step_run_stops_it_where_it_stands(void)
 /* The mailbox's lock is taken inside the scheduler, where ThreadSanitizer
  * ignores synchronisation: answering the learner must neither add a
  * report to a fixed variant nor hide the broken race. */
-/* test: --view=text under TSan: stepping adds and hides no report */
+/* long test: --view=text under TSan: stepping adds and hides no report */
 static void stepping_in_the_view_adds_and_hides_no_tsan_report(void)
 {
     require_tsan_bin();

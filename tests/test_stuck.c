@@ -733,7 +733,7 @@ static int run_loaded(void *arg)
     return 0;
 }
 
-/* forked test: a loaded machine makes no false STUCK */
+/* long forked test: a loaded machine makes no false STUCK */
 static void a_loaded_machine_makes_no_false_stuck(void)
 {
     static loaded_runs_t l; /* static: eight results are large */

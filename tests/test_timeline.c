@@ -262,7 +262,7 @@ static void test_a_controlled_deadlock_gets_a_tail_for_its_endless_waits(void)
  * and are well-formed whatever the primitives (channels, condition
  * variables, semaphores, rwlocks, tasks). Not one whose instances are
  * processes (db-race): no controlled run schedules those. */
-/* test: every scenario is drawn */
+/* long test: every scenario is drawn */
 static void test_every_scenario_is_drawn(void)
 {
     int n;

@@ -26,7 +26,7 @@
 
 #include "harness.h"
 
-/* suite: tsan */
+/* suite: tsan; long */
 
 #define LIMIT_MS 60000
 

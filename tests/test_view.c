@@ -1102,7 +1102,7 @@ static void tsan_view_ended(int i, const cmd_out_t *o, void *arg)
     ASSERT_INT_EQ(o->exit_code, atoi(tsan_views[i][2]));
 }
 
-/* test: --view=text under TSan: no report from watching */
+/* long test: --view=text under TSan: no report from watching */
 static void text_view_adds_no_tsan_report(void)
 {
     /* Side by side: each run mostly sleeps through the view's slowed

@@ -196,7 +196,7 @@ static void tsan_quiet(const char *fixed, int want_exit)
     ASSERT_STR_HAS(out.out, want_exit ? "VIOLATED" : "HELD");
 }
 
-/* test: TSan reports no data race in broken (one thread) */
+/* long test: TSan reports no data race in broken (one thread) */
 static void test_tsan_sees_no_data_race_in_broken(void)
 {
     tsan_quiet(NULL, 1);
