@@ -603,6 +603,7 @@ void expect_op_names(const int ops[], const char *const names[], int n);
 /* Suites register themselves through one function each, listed in main.c. */
 /* (one declaration per suite) */
 void suite_sched(void);
+void suite_sched_explore(void);
 void suite_registry(void);
 void suite_mutex(void);
 void suite_keyed(void);

@@ -40,6 +40,7 @@ static const struct {
     { "options", suite_options },
     { "tsan", suite_tsan },
     { "sched", suite_sched },
+    { "sched-explore", suite_sched_explore },
     { "chan", suite_chan },
     { "cond", suite_cond },
     { "fanin", suite_fanin },
@@ -93,9 +94,10 @@ static const struct {
 /* The suites that take longest start first under -j, so that the run is not
  * left waiting on one long suite started last. */
 static const char *const slow_first[] = {
-    "hostile", "lessons", "check", "livelock", "check-decoys",
-    "check-decoys-2", "check-answers", "check-others", "view",
-    "backpressure", "install", "db-race-pg", "philosophers", "starvation",
+    "hostile", "lessons", "check", "sched", "sched-explore", "livelock", "check-decoys",
+    "check-decoys-2", "check-answers", "check-others", "view", "watch",
+    "backpressure", "install", "db-race-pg", "db-race", "chat", "cli",
+    "offload", "broadcast", "philosophers", "starvation",
 };
 
 /* Suites that run by themselves, last: check-clock's answers are judged

@@ -905,7 +905,7 @@ static int run_starved(void *arg)
     return rc;
 }
 
-/* test: test_watchdog_gives_a_starved_run_more_grace */
+/* long test: test_watchdog_gives_a_starved_run_more_grace */
 CHILD_TEST(test_watchdog_gives_a_starved_run_more_grace)
 {
     pid_t loops[64];

@@ -22,7 +22,7 @@
 /* suite: offload */
 
 #define LIMIT_MS 20000
-#define RUNS 5
+#define RUNS 3
 #define REQUESTS 100
 #define HASH_US 200000
 #define OBJECTIVE_US 50000

@@ -553,6 +553,10 @@ CHILD_TEST(a_poller_never_starves_what_it_waits_for)
     return 0;
 }
 
+/* The longest tests, a suite of their own so that -j runs them beside the
+ * rest of sched. */
+/* suite: sched-explore */
+
 /* Wrong fixes that sleep (the decoys of class 1, and two more in
  * tests/fixtures/sleep/), each of which passed every stage of concdemo
  * check while a sleep could order events there: each fails explore now,
@@ -894,6 +898,8 @@ static void an_aborted_run_of_coroutines_ends(void)
     }
     CU_ASSERT_TRUE(runs >= 40);
 }
+
+/* suite: sched */
 
 /* test: a run past the step bound stops with a message */
 static void a_run_past_the_step_bound_stops_with_a_message(void)
