@@ -267,10 +267,13 @@ TSAN_TEST_JOBS ?= 2
 # the TSan build, the grader, the worksheets' commands, the package,
 # PostgreSQL; or load the machine on purpose) - the quick run, a minute at
 # most. test-all: every test; check runs it in each build.
-test: all $(B)/test_runner
+# Each builds what it runs first, one job per CPU (BUILD_JOBS, below).
+test:
+	$(MAKE) --no-print-directory -j $(BUILD_JOBS) all $(B)/test_runner
 	$(RUN_TESTS) ./$(B)/test_runner --quick -j $(TEST_JOBS)
 
-test-all: all $(B)/test_runner tsan-bin
+test-all:
+	$(MAKE) --no-print-directory -j $(BUILD_JOBS) all $(B)/test_runner tsan-bin
 	$(RUN_TESTS) ./$(B)/test_runner -j $(TEST_JOBS)
 
 tsan-bin:
