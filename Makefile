@@ -3,7 +3,7 @@
 #   make            build build/concdemo
 #   make demo       install what is missing, build, run the race and its fix
 #   make test       the quick run: the CUnit suites without their long tests
-#                   (plain build; about a minute)
+#                   (plain build; under a minute)
 #   make test-all   every test (plain build, with TSan assertions)
 #   make tsan/asan  everything built with ThreadSanitizer / ASan+UBSan
 #   make test-tsan / test-asan    every test inside those builds

@@ -161,6 +161,17 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* No suite of those named has a test to run: said, and a failure (a
+ * command that ran nothing must not pass). */
+static int nothing_to_run(void)
+{
+    fprintf(stderr, "test_runner: no test to run: no suite of that name%s "
+            "(test_runner --list names them)\n",
+            getenv(QUICK_ENV) ? ", or only long tests, which --quick leaves "
+                                "out" : "");
+    return 1;
+}
+
 /* Whether the suite has a test to run (in a quick run, a suite of long
  * tests has none): asked of a registry of its own. */
 static int has_tests(size_t suite)
@@ -289,6 +300,8 @@ static int run_parallel(int jobs, const char *self, int argc, char **argv)
 {
     size_t order[NSUITES];
     int n = plan(argc, argv, order), next = 0, live = 0, live_wait = 0;
+    if (n == 0)
+        return nothing_to_run();
     char started[NSUITES] = { 0 };
     /* jobs slots, and as many for the suites that mostly wait */
     job_t *run = calloc(2 * (size_t)jobs, sizeof *run);
@@ -423,6 +436,10 @@ int main(int argc, char **argv)
             suites[i].add();
     if (list)
         return list_tests();
+    if (CU_get_registry()->uiNumberOfTests == 0) {
+        CU_cleanup_registry();
+        return nothing_to_run();
+    }
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     /* The tally counts tests, not failure records (a test that failed
