@@ -372,8 +372,8 @@ typedef struct suite_test {
     int is_long;
 } suite_test_t;
 
-/* Set (to "quick") by `test_runner --quick` for itself and the runners it
- * starts: the suites then leave their long tests out. */
+/* Set (to "quick") by `test_runner --quick`, and only by it (the runners
+ * it starts get --quick too): the suites then leave their long tests out. */
 #define QUICK_ENV "CD_TESTS"
 
 /* Adds the tests of the NULL-named-terminated table to s, in order; every
