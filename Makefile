@@ -269,11 +269,11 @@ TSAN_TEST_JOBS ?= 2
 # most. test-all: every test; check runs it in each build.
 # Each builds what it runs first, one job per CPU (BUILD_JOBS, below).
 test:
-	$(MAKE) --no-print-directory -j $(BUILD_JOBS) all $(B)/test_runner
+	$(MAKE) --no-print-directory $(BUILD_J) all $(B)/test_runner
 	$(RUN_TESTS) ./$(B)/test_runner --quick -j $(TEST_JOBS)
 
 test-all:
-	$(MAKE) --no-print-directory -j $(BUILD_JOBS) all $(B)/test_runner tsan-bin
+	$(MAKE) --no-print-directory $(BUILD_J) all $(B)/test_runner tsan-bin
 	$(RUN_TESTS) ./$(B)/test_runner -j $(TEST_JOBS)
 
 tsan-bin:
@@ -296,8 +296,10 @@ test-asan: asan tsan-bin $(WATCH_LIB)
 # check builds everything its stages run first, one job per CPU (the
 # stages themselves run one after another, each timing its own runs).
 BUILD_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+# ...unless make was started with -j N: its sub-makes share those jobs.
+BUILD_J = $(if $(findstring jobserver,$(MAKEFLAGS)),,-j $(BUILD_JOBS))
 check: deps
-	$(MAKE) --no-print-directory -j $(BUILD_JOBS) all $(B)/test_runner tsan asan
+	$(MAKE) --no-print-directory $(BUILD_J) all $(B)/test_runner tsan asan
 	$(MAKE) --no-print-directory test-all
 	$(MAKE) --no-print-directory test-tsan
 	$(MAKE) --no-print-directory test-asan
