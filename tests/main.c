@@ -189,22 +189,23 @@ static int has_tests(size_t suite)
 static int plan(int argc, char **argv, size_t *order)
 {
     int n = 0;
-    char taken[NSUITES] = { 0 };
-    for (size_t i = 0; i < NSUITES; i++)
-        taken[i] = (char)(is_alone(i) || !has_tests(i));
+    char out[NSUITES], taken[NSUITES];
+    for (size_t i = 0; i < NSUITES; i++) {
+        /* not named, or nothing to run in it: asked once, of those named */
+        out[i] = (char)(!wanted(argc, argv, suites[i].name) || !has_tests(i));
+        taken[i] = (char)(out[i] || is_alone(i));
+    }
     for (size_t k = 0; k < sizeof slow_first / sizeof slow_first[0]; k++)
         for (size_t i = 0; i < NSUITES; i++)
-            if (!taken[i] && strcmp(suites[i].name, slow_first[k]) == 0 &&
-                wanted(argc, argv, suites[i].name)) {
+            if (!taken[i] && strcmp(suites[i].name, slow_first[k]) == 0) {
                 taken[i] = 1;
                 order[n++] = i;
             }
     for (size_t i = 0; i < NSUITES; i++)
-        if (!taken[i] && wanted(argc, argv, suites[i].name))
+        if (!taken[i])
             order[n++] = i;
     for (size_t i = 0; i < NSUITES; i++)
-        if (is_alone(i) && wanted(argc, argv, suites[i].name) &&
-            has_tests(i))
+        if (is_alone(i) && !out[i])
             order[n++] = i;
     return n;
 }
