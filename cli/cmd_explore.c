@@ -18,7 +18,8 @@ static const char explore_usage[] =
     "usage: concdemo explore SCENARIO [--fixed[=HOW]] [--strategy pct|random|dfs]\n"
     "                        [--runs N] [--budget S] [--seed N] [--depth D]\n"
     "                        [--bound B] [--threads N] [--iterations N]\n"
-    "                        [--latency-scale F] [--spurious]\n"
+    "                        [--memory-budget KIB] [--latency-scale F]\n"
+    "                        [--spurious]\n"
     "                        [--save-schedule F] [--json]\n"
     "                        [--timeline F.svg] [--trace-out F.json]\n"
     "\n"
@@ -28,7 +29,8 @@ static const char explore_usage[] =
     "dfs tries every schedule with at most B preemptions (default 2) and\n"
     "says when it has tried them all.\n"
     "Defaults: pct (depth 3), 1000 runs for pct/random, no run limit for dfs,\n"
-    "a 30 s budget, the scenario's small explore size (threads, iterations).\n"
+    "a 30 s budget, the scenario's small explore size (threads, iterations;\n"
+    "backpressure: --memory-budget 96 too).\n"
     "Exit: 0 no violation found, 1 violation found, 2 usage error.\n";
 
 static void report_text(const cd_explore_t *e, const cd_explore_result_t *x,

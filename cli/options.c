@@ -348,6 +348,11 @@ const cd_opt_t cd_run_options[] = {
       .commands = RUN | EXPLORE | CHECK, .field = FIELD(params.iterations),
       .size = SIZE_OF(iterations), .arg = " N",
       .help = "work items per run (orders, transfers, ...)" },
+    { .name = "--memory-budget", .kind = CD_OPT_SIZE, .arity = CD_OPT_VALUE,
+      .commands = RUN | EXPLORE, .field = FIELD(params.budget_kib),
+      .size = SIZE_OF(budget_kib), .arg = " KIB",
+      .help = "backpressure: the memory the log queue may use, in KiB\n"
+              "(default 1024; explore: 96)" },
     { .name = "--timeout", .kind = CD_OPT_INT, .arity = CD_OPT_VALUE,
       .commands = RUN | EXPLORE, .field = FIELD(timeout_ms),
       .lo = 100, .hi = 600000, .arg = " MS",

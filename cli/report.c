@@ -37,8 +37,13 @@ void cd_report_intro(FILE *out, const cd_scenario_t *s, int variant,
         fprintf(out, " %d %s,", p->instances,
                 p->instances == 1 ? "instance (a process)"
                                   : "instances (processes)");
-    fprintf(out, " %d iteration%s\n", p->iterations,
+    fprintf(out, " %d iteration%s", p->iterations,
             p->iterations == 1 ? "" : "s");
+    if (s->max.budget_kib > 0 && p->budget_kib > 0)
+        fprintf(out, ", a %d %s memory budget",
+                p->budget_kib % 1024 ? p->budget_kib : p->budget_kib / 1024,
+                p->budget_kib % 1024 ? "KiB" : "MiB");
+    fputc('\n', out);
 }
 
 /* The run's trace, oldest first, in a buffer the caller frees; *n events
@@ -142,7 +147,7 @@ void cd_report_replay_command(const cd_run_result_t *r, int latency_permille,
                               const char *save_path, char *buf, size_t size)
 {
     const cd_scenario_t *s = r->scenario;
-    char fixed[64] = "", size_flags[64] = "", scale[48] = "";
+    char fixed[64] = "", size_flags[96] = "", scale[48] = "";
     /* The spurious wake-ups are choices of the schedule: without them
      * the replay would not fit. */
     const char *spurious = r->spurious ? " --spurious" : "";
@@ -161,6 +166,10 @@ void cd_report_replay_command(const cd_run_result_t *r, int latency_permille,
         snprintf(size_flags + strlen(size_flags),
                  sizeof size_flags - strlen(size_flags), " --workers %d",
                  r->params.workers);
+    if (s->max.budget_kib > 0 && r->params.budget_kib > 0)
+        snprintf(size_flags + strlen(size_flags),
+                 sizeof size_flags - strlen(size_flags),
+                 " --memory-budget %d", r->params.budget_kib);
     if (latency_permille != 1000)
         snprintf(scale, sizeof scale, " --latency-scale %g",
                  latency_permille / 1000.0);

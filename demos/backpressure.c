@@ -22,7 +22,7 @@
  * Lesson:  lessons/04-backpressure.md
  *
  * --threads N runs N web workers (one shipper); --iterations N is the
- * number of lines each worker logs. The invariant is an account: every
+ * number of lines each worker logs; --memory-budget KIB sets the budget. The invariant is an account: every
  * line produced is delivered, dropped (counted) or given up (reported).
  */
 #include <errno.h>
@@ -43,7 +43,8 @@
 #define FLUSH_USEC 2500      /* flushes for 2.5 ms: 0.1 ms a line on average */
 #define CAPACITY 128         /* the fixes: at most this many lines queued */
 #define SEND_TIMEOUT_MS 1    /* fix "timeout": the longest a worker waits */
-#define MEMORY_BUDGET (1L << 20) /* what the process may spend on the queue */
+#define MEMORY_BUDGET (1L << 20) /* what the process may spend on the queue
+                                    (--memory-budget, in KiB, sets another) */
 
 enum { BROKEN, BOUNDED, DROP, TIMEOUT };
 
@@ -66,6 +67,7 @@ typedef struct worker {
 
 typedef struct app {
     int variant, nworkers, lines;
+    long budget;            /* bytes the queue may use */
     int64_t t0_ns;
     cd_chan_t queue;
     worker_t *w;
@@ -133,7 +135,7 @@ static int over_budget(app_t *a)
 {
     cd_chan_stats_t st;
     cd_chan_stats(&a->queue, &st);
-    if (st.bytes <= (size_t)MEMORY_BUDGET)
+    if (st.bytes <= (size_t)a->budget)
         return atomic_load(&a->killed);
     if (atomic_exchange(&a->killed, 1) == 0) {
         a->at_kill = st;
@@ -254,7 +256,7 @@ static void figures(app_t *a, const totals_t *t, cd_verdict_t *v)
     cd_verdict_num(v, "capacity", (int64_t)t->q.capacity);
     cd_verdict_num(v, "peak_depth", (int64_t)t->q.high_water);
     cd_verdict_num(v, "peak_bytes", (int64_t)t->q.bytes);
-    cd_verdict_num(v, "budget_bytes", MEMORY_BUDGET);
+    cd_verdict_num(v, "budget_bytes", a->budget);
     cd_verdict_num(v, "over_budget", killed);
     /* How fast the backlog grew until the kill (0 when there was none). */
     cd_verdict_num(v, "growth_lines_per_s",
@@ -281,19 +283,20 @@ static void check(app_t *a, cd_verdict_t *v)
     cd_verdict_expect(v, "the log queue to stay within its %s memory budget "
                       "and every line to be delivered, dropped (counted) or "
                       "given up (reported)",
-                      cd_demo_bytes(b1, sizeof b1, MEMORY_BUDGET));
+                      cd_demo_bytes(b1, sizeof b1, (double)a->budget));
     if (atomic_load(&a->killed)) {
         const cd_chan_stats_t *k = &a->at_kill;
         double s = (double)(a->kill_ns - a->t0_ns) / 1e9;
         double rate = per_s((double)k->depth, s);
         cd_verdict_observe(v, CD_VIOLATED,
             "the backlog grew by %.0f lines/s (%s/s): after %.0f ms the "
-            "queue held %zu lines and its buffer had grown to %s, past the "
+            "queue held %zu line%s and its buffer had grown to %s, past the "
             "budget, so the run was stopped as an out-of-memory kill would "
             "stop the process, and the %ld lines still queued were lost "
             "(workers logged %.0f lines/s, the store wrote %.0f/s)",
             rate, cd_demo_bytes(b2, sizeof b2, rate * sizeof(log_line_t)),
-            s * 1000, k->depth, cd_demo_bytes(b3, sizeof b3, (double)k->bytes),
+            s * 1000, k->depth, k->depth == 1 ? "" : "s",
+            cd_demo_bytes(b3, sizeof b3, (double)k->bytes),
             t.lost, per_s((double)t.produced, t.produce_s),
             per_s((double)t.delivered, t.ship_s));
     } else if (t.lost != 0) {
@@ -327,7 +330,9 @@ static void no_more_lines(void *app)
 void cd_backpressure_run(const cd_params_t *p, int variant, cd_verdict_t *v)
 {
     app_t a = { .variant = variant, .nworkers = p->threads,
-                .lines = p->iterations };
+                .lines = p->iterations,
+                .budget = p->budget_kib > 0 ? 1024L * p->budget_kib
+                                            : MEMORY_BUDGET };
 
     atomic_init(&a.killed, 0);
     a.w = calloc((size_t)a.nworkers, sizeof *a.w);

@@ -29,6 +29,9 @@ typedef struct cd_params {
     int instances;  /* service instances, each a process of its own */
     const char *db; /* --db: the database (NULL: the scenario's own) */
     int kill_one;   /* --kill-one: SIGKILL one instance mid-checkout */
+    /* --memory-budget: what a queue may hold, in KiB (backpressure; max 0
+     * elsewhere, where the CLI refuses it). 0: the scenario's own. */
+    int budget_kib;
     /* A scenario with a server (chat, .serves); 0 elsewhere. */
     int slow_policy; /* --slow-policy: CD_SLOW_DROP or CD_SLOW_DISCONNECT */
     int serve;       /* --serve: keep the server up until a signal or q */

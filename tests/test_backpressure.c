@@ -211,6 +211,50 @@ static void cli_prints_the_verdicts(void)
     ASSERT_STR_HAS(out.out, "backpressure [bounded]: HELD");
 }
 
+/* test: explore's smaller machine finds broken, replays it, holds the fixes */
+static void explore_size_finds_broken_and_holds_the_fixes(void)
+{
+    /* explore's size: 300 lines against 96 KiB. The unbounded queue
+     * passes it at 129 lines (its buffer doubles to 128 KiB); the fixes'
+     * 128 lines fit in 64 KiB, so a fix whose bound were lifted would be
+     * caught at this size as well. */
+    const char *broken[] = { concdemo_bin(), "explore", "backpressure", NULL };
+    explore_found_t f;
+    run_cmd(&out, broken, NULL, LIMIT_MS);
+    expect_explore_found(&out, "backpressure [broken]: ", &f);
+    ASSERT_STR_HAS(f.verdict, "its 96 KiB memory budget");
+    ASSERT_STR_HAS(f.verdict, "the queue held 129 lines");
+    ASSERT_STR_HAS(f.replay, " --memory-budget 96 --iterations 300 ");
+    expect_printed_run_repeats(&out, f.replay, NULL, f.verdict, NULL,
+                               LIMIT_MS);
+
+    static const char *const fixes[] = { "--fixed=bounded", "--fixed=drop",
+                                         "--fixed=timeout", NULL };
+    static const char *const args[] = { "--runs", "300", NULL };
+    expect_each_fix_explores_clean("backpressure", fixes, args,
+                                   "no violation in 300 schedules", NULL,
+                                   LIMIT_MS);
+}
+
+/* test: --memory-budget is the budget the run judges */
+static void the_memory_budget_option_is_the_budget_judged(void)
+{
+    /* The bounded queue's 64 KiB against a 32 KiB budget: past it at the
+     * first line, the fix fails - the budget is the option's, not 1 MiB. */
+    const char *tight[] = { "backpressure", "--fixed",
+                            "--memory-budget", "32", "--sched=random:1", NULL };
+    expect_concdemo(&out, tight, 1, "a 32 KiB memory budget", NULL, LIMIT_MS);
+    ASSERT_STR_HAS(out.out, "stay within its 32 KiB memory budget");
+    ASSERT_STR_HAS(out.out, "past the budget");
+    /* 3,000 lines fit in 4 MiB: the unbounded queue holds, and says that
+     * nothing bounds it. */
+    const char *roomy[] = { "backpressure", "--memory-budget", "4096",
+                            "--sched=random:1", NULL };
+    expect_concdemo(&out, roomy, 0, "nothing bounds this queue", NULL,
+                    LIMIT_MS);
+    ASSERT_STR_HAS(out.out, "stay within its 4 MiB memory budget");
+}
+
 /* ============================== TSan's view ============================== */
 
 /* The TSan build of backpressure with arg (or none: NULL). */

@@ -230,6 +230,10 @@ static void bad_input_names_the_culprit(void)
     USAGE_ERROR("between 1 and 5000", "race", "--iterations=-3");
     USAGE_ERROR("--threads must be between", "race",
                 "--threads=99999999999999999999");
+    USAGE_ERROR("between 16 and 1048576", "backpressure", "--memory-budget",
+                "8");
+    USAGE_ERROR("race does not take --memory-budget", "race",
+                "--memory-budget", "96");
     /* A number missing, a bad timeout or latency scale. */
     USAGE_ERROR("--threads needs a number", "race", "--threads");
     USAGE_ERROR("--timeout needs a number", "race", "--timeout=");
