@@ -197,6 +197,10 @@ CHILD_TEST(outbox_leaves_no_socket_or_task_behind)
 /* ============================ --serve, clients =========================== */
 
 #define CLIENT_WAIT_MS 5000 /* how long an answer may take to come */
+/* How long a server may take to say its port, or to end after a signal:
+ * a hang bound, not an answer's time (the TSan build, on a loaded 2-CPU
+ * machine, once took over 5 s to end after its SIGTERM). */
+#define SERVER_WAIT_MS 30000
 
 /* A socket client with what it read and has not matched yet. */
 typedef struct client {
@@ -378,7 +382,7 @@ static int server_stop(server_t *s, int sig);
 
 /* Starts `concdemo chat --serve 0 ARGS` and reads its port from the line
  * that says how to connect. 0, or -1 (the test failed) if it did not say
- * within CLIENT_WAIT_MS: then the server is killed and reaped here. */
+ * within SERVER_WAIT_MS: then the server is killed and reaped here. */
 static int server_start(server_t *s, const char *fix, const char *policy)
 {
     int fds[2];
@@ -402,7 +406,7 @@ static int server_start(server_t *s, const char *fix, const char *policy)
     CU_ASSERT_FATAL(s->pid > 0); /* server_stop must never kill(-1) */
     close(fds[1]);
     s->out = fds[0];
-    int64_t end = now_ms() + CLIENT_WAIT_MS;
+    int64_t end = now_ms() + SERVER_WAIT_MS;
     const char *at;
     while (!(at = strstr(s->text, "nc 127.0.0.1 ")) && now_ms() < end)
         server_read(s, 100);
@@ -437,7 +441,7 @@ static int server_stop(server_t *s, int sig)
 {
     int status = 0;
     kill(s->pid, sig);
-    int64_t end = now_ms() + CLIENT_WAIT_MS;
+    int64_t end = now_ms() + SERVER_WAIT_MS;
     while (waitpid(s->pid, &status, WNOHANG) == 0) {
         if (now_ms() > end) {
             kill(s->pid, SIGKILL);
