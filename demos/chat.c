@@ -25,10 +25,11 @@
  *              Ctrl-C: be the slow client yourself with nc and Ctrl-Z
  * Lesson:  lessons/20-chat.md
  *
- * The clients are tasks of the same run, on real sockets: FAST senders
- * each send MSGS messages, paced by a TYPING_US await, and a reader per
- * fast client counts what arrives (every message of the room, its own
- * included). Once each has said EARLY_MSGS lines and all of them were
+ * The clients are tasks of the same run, on real sockets (a controlled
+ * run's are in memory, sized as the kernel sizes them: lib/cd_io.h): the
+ * fast senders (--threads) each send --iterations messages (40), paced by
+ * a TYPING_US await, and a reader per fast client counts what arrives
+ * (every message of the room, its own included). Once each has said EARLY_MSGS lines and all of them were
  * read, the slow client joins - its laptop asleep: it reads nothing until
  * the fast ones are done. Its socket buffers are the kernel's smallest
  * and a message is bigger than both together, so the first message to it
@@ -60,7 +61,8 @@
 #define MSG_BYTES 8192    /* a chat line padded out: more than the slow
                              path holds (about 5 KB with the smallest
                              buffers), so one message fills it */
-#define MSGS 40           /* per fast client */
+#define MSGS_MAX CD_CHAT_MSGS /* per fast client: --iterations, 40 by
+                                default */
 #define EARLY_MSGS 3      /* per fast client, before the slow one joins */
 #define OUTBOX_MAX 64     /* messages an outbox holds before it drops:
                              32 ms of the room's traffic, so that a writer
@@ -142,6 +144,7 @@ typedef struct client {
 
 struct chat {
     int variant, policy, nfast, nclients;
+    int msgs;                 /* lines each fast client says */
     int serving;              /* --serve: lines, not fixed records */
     cd_conn_t *listener;
     int port;
@@ -153,7 +156,7 @@ struct chat {
     _Atomic(member_t *) slow;      /* its member: set by the acceptor,
                                       read by the referee */
     atomic_int fast_done, joined, stalled, kicked;
-    int64_t lat_ns[MAX_CLIENTS * MAX_CLIENTS * MSGS];
+    int64_t lat_ns[MAX_CLIENTS * MAX_CLIENTS * MSGS_MAX];
     atomic_int nlat;
     /* --serve: rooms made by /join, the connections, figures */
     cd_mutex_t rooms_lock, conns_lock;
@@ -471,7 +474,7 @@ static void fast_reader(void *arg)
     client_t *cl = arg;
     chat_t *c = cl->chat;
     char buf[MSG_BYTES + 1];
-    int want = c->nfast * MSGS; /* the slow client says nothing */
+    int want = c->nfast * c->msgs; /* the slow client says nothing */
     while (atomic_load(&cl->received) + atomic_load(&cl->lost) < want &&
            read_record(cl->conn, buf) == 0) {
         long i, sent, lost;
@@ -530,7 +533,7 @@ static void fast_client(void *arg)
     fast_sender(cl, 0, EARLY_MSGS);
     while (atomic_load(&c->joined) < c->nclients)
         cd_await_latency("wait for the slow client", 1000);
-    fast_sender(cl, EARLY_MSGS, MSGS);
+    fast_sender(cl, EARLY_MSGS, c->msgs);
 }
 
 /* Joins once the fast clients' first lines were all read, then reads
@@ -1064,6 +1067,7 @@ static int setup(chat_t *c, const cd_params_t *p, int variant)
     c->policy = p->slow_policy;
     c->nfast = p->threads;
     c->nclients = c->nfast + 1;
+    c->msgs = p->iterations;
     snprintf(c->lobby.name, sizeof c->lobby.name, "lobby");
     if (cd_amutex_init(&c->lobby.lock, "room-lobby") != 0)
         return -1;
@@ -1108,7 +1112,7 @@ static int cmp_i64(const void *a, const void *b)
 
 static void check(chat_t *c, cd_verdict_t *v)
 {
-    int want = c->nfast * c->nfast * MSGS, got = received_all(c);
+    int want = c->nfast * c->nfast * c->msgs, got = received_all(c);
     int n = atomic_load(&c->nlat);
     if (n > (int)(sizeof c->lat_ns / sizeof c->lat_ns[0]))
         n = (int)(sizeof c->lat_ns / sizeof c->lat_ns[0]);

@@ -148,6 +148,7 @@ int cd_db_race_instance_main(int argc, char **argv);
 #define CD_PUBLICATION_HANDLERS 64
 #define CD_LIVELOCK_TELLERS 16
 #define CD_CHAT_CLIENTS 16 /* the fast readers and the slow one */
+#define CD_CHAT_MSGS 100   /* the most lines a fast client says */
 
 /* The table of scenarios, in the order `concdemo list` shows them. */
 const cd_scenario_t *const *cd_scenarios(int *count);

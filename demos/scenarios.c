@@ -505,9 +505,16 @@ static const cd_scenario_t chat = {
     CD_VARIANTS(chat_variants),
     .recommended = 1,
     .serves = 1,
-    .defaults = { .threads = 4, .iterations = 1, .workers = 1 },
-    .min = { .threads = 1, .iterations = 1, .workers = 1 },
-    .max = { .threads = CD_CHAT_CLIENTS - 1, .iterations = 1, .workers = 4 },
+    /* iterations: the lines each fast client says; 3 before the slow
+     * client joins, so at least one after it. */
+    .defaults = { .threads = 4, .iterations = 40, .workers = 1 },
+    .min = { .threads = 1, .iterations = 4, .workers = 1 },
+    .max = { .threads = CD_CHAT_CLIENTS - 1, .iterations = CD_CHAT_MSGS,
+             .workers = 4 },
+    /* Explore: one fast client, 5 lines - the stall comes with the 4th,
+     * and a schedule is over in ~150 us on the in-memory network that
+     * every controlled run has (lib/cd_io.h). */
+    .explore = { .threads = 1, .iterations = 5, .workers = 1 },
     .run = cd_chat_run,
 };
 

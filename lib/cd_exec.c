@@ -67,6 +67,9 @@ struct cd_task {
     int64_t wake_at;         /* timers: deadline on the run's clock */
     const char *what;        /* timers: what it awaits */
     int io_fd;               /* I/O: the descriptor it awaits (Q_IO) */
+    /* I/O in memory: what says it may go on (NULL: io_fd's poll does). */
+    int (*io_check)(void *);
+    void *io_arg;
     int cancel_req;          /* a scope cancelled it: its next await ends it */
     int parked;              /* between cd__task_park's switch out and in */
     cd__task_end_fn on_end;  /* told when it ends (scopes), or NULL */
@@ -166,8 +169,9 @@ static void unlink_task(cd_task_t *t)
         return;
     if (t->where == Q_IO) {
         t->w->nio--;
-        atomic_fetch_sub_explicit(&cd__reg.sched.io_waits, 1,
-                                  memory_order_relaxed);
+        if (!t->io_check)
+            atomic_fetch_sub_explicit(&cd__reg.sched.io_waits, 1,
+                                      memory_order_relaxed);
     }
     if (t->prev)
         t->prev->next = t->next;
@@ -490,12 +494,17 @@ static void expire_timers(worker_t *w)
 }
 
 /* Fills w->pfd with the descriptors its tasks await, in the order of
- * w->io; returns how many. Caller holds the lock. */
-static int fill_pfd(worker_t *w)
+ * w->io (-1, which poll() passes over, for a wait in memory); returns
+ * how many, and in *fds how many are descriptors. Caller holds the lock. */
+static int fill_pfd(worker_t *w, int *fds)
 {
     int n = 0;
-    for (cd_task_t *t = w->io.head; t; t = t->next)
-        w->pfd[n++] = (struct pollfd){ .fd = t->io_fd, .events = t->io_events };
+    *fds = 0;
+    for (cd_task_t *t = w->io.head; t; t = t->next) {
+        w->pfd[n++] = (struct pollfd){ .fd = t->io_check ? -1 : t->io_fd,
+                                       .events = t->io_events };
+        *fds += !t->io_check;
+    }
     return n;
 }
 
@@ -507,13 +516,14 @@ static int fill_pfd(worker_t *w)
  * pair). Returns how many. Caller holds the lock. */
 static int expire_io(worker_t *w)
 {
-    int n = fill_pfd(w), moved = 0;
-    if (n == 0 || poll(w->pfd, (nfds_t)n, 0) <= 0)
+    int fds, n = fill_pfd(w, &fds), moved = 0;
+    if (n == 0 || (fds > 0 && poll(w->pfd, (nfds_t)n, 0) < 0))
         return 0;
     int i = 0;
     for (cd_task_t *t = w->io.head, *next; t; t = next, i++) {
         next = t->next;
-        if (w->pfd[i].revents) {
+        if (t->io_check ? t->io_check(t->io_arg)
+                        : fds > 0 && w->pfd[i].revents) {
             timer_ends(w, t);
             moved++;
         }
@@ -521,11 +531,15 @@ static int expire_io(worker_t *w)
     return moved;
 }
 
-/* Whether a descriptor some task awaits is ready (a look, no move). */
+/* Whether a descriptor or in-memory connection some task awaits is ready
+ * (a look, no move). */
 static int io_ready(worker_t *w)
 {
-    int n = fill_pfd(w);
-    return n > 0 && poll(w->pfd, (nfds_t)n, 0) > 0;
+    int fds, n = fill_pfd(w, &fds);
+    for (cd_task_t *t = w->io.head; t; t = t->next)
+        if (t->io_check && t->io_check(t->io_arg))
+            return 1;
+    return fds > 0 && poll(w->pfd, (nfds_t)n, 0) > 0;
 }
 
 /* Offers the worker's timers to the scheduler; returns how many. */
@@ -557,7 +571,7 @@ static void idle_poll(worker_t *w, int64_t now)
         wait_ns = w->timers.head->wake_at - now;
     if (wait_ns < 0)
         wait_ns = 0;
-    int n = fill_pfd(w);
+    int fds, n = fill_pfd(w, &fds);
     w->pfd[n++] = (struct pollfd){ .fd = w->wake[0], .events = POLLIN };
     w->polling = 1;
     CD_CHECK(pthread_mutex_unlock(&w->e->lock));
@@ -1023,7 +1037,10 @@ void cd__task_wake(cd_task_t *t)
     CD_CHECK(pthread_mutex_unlock(&e->lock));
 }
 
-int cd__task_await_fd(cd_task_t *t, int fd, short events)
+/* Parks t on its worker's I/O list: for descriptor fd's events, or until
+ * check(arg) (non-NULL: a wait in memory). */
+static int await_io(cd_task_t *t, int fd, short events,
+                    int (*check)(void *), void *arg)
 {
     worker_t *w = t->w;
     CD_CHECK(pthread_mutex_lock(&w->e->lock));
@@ -1040,12 +1057,25 @@ int cd__task_await_fd(cd_task_t *t, int fd, short events)
     }
     t->io_fd = fd;
     t->io_events = events;
+    t->io_check = check;
+    t->io_arg = arg;
     push_back(&w->io, t, Q_IO);
     w->nio++;
-    atomic_fetch_add_explicit(&cd__reg.sched.io_waits, 1,
-                              memory_order_relaxed);
+    if (!check) /* a kernel's readiness may be on its way: see cd_sched.c */
+        atomic_fetch_add_explicit(&cd__reg.sched.io_waits, 1,
+                                  memory_order_relaxed);
     CD_CHECK(pthread_mutex_unlock(&w->e->lock));
     return cd__task_park(t);
+}
+
+int cd__task_await_fd(cd_task_t *t, int fd, short events)
+{
+    return await_io(t, fd, events, NULL, NULL);
+}
+
+int cd__task_await_ready(cd_task_t *t, int (*ready)(void *), void *arg)
+{
+    return await_io(t, -1, 0, ready, arg);
 }
 
 void cd_await_latency_at(const char *what, int64_t usec, cd_site_t site)

@@ -610,6 +610,13 @@ void cd__task_wake(cd_task_t *t);
  * and tries its operation again after. Returns 0, -ECANCELED as
  * cd__task_park, or -ENOMEM (nothing parked). */
 int cd__task_await_fd(cd_task_t *t, int fd, short events);
+/* The same for a readiness the program itself brings (an in-memory
+ * connection, cd_simnet.c): t parks until ready(arg) says 1, which its
+ * worker asks where it would poll a descriptor (ready may not take the
+ * executor's lock). Unlike a descriptor's, such a wait has nothing in
+ * flight: a controlled run in which only such waits are left is stuck at
+ * once. Returns as cd__task_await_fd. */
+int cd__task_await_ready(cd_task_t *t, int (*ready)(void *), void *arg);
 /* For task scopes (cd_scope.c). on_end is told on the task's own thread
  * and stack, just before it leaves its worker for good (cancelled: its
  * cancel or the run's abort ended it), with no executor lock held. */

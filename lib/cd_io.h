@@ -23,6 +23,14 @@
  * the same run), readiness follows from what ran before, so a schedule
  * replays exactly. Only the loopback address is ever used.
  *
+ * A listener or a pair made while a controlled run is under way is not
+ * the kernel's at all: its network is in memory (lib/cd_simnet.h), with
+ * the same calls, the same records and the same waits, buffers sized as
+ * Linux sizes a socket's, and readiness that follows from what ran: no
+ * poll, no timer of the kernel's. A connect to such a listener's port
+ * (cd_io_port) gets an in-memory connection too. So a controlled run's
+ * network is its own: only its own listeners answer.
+ *
  * An await of I/O ends like any other when the run is aborted: the task
  * (or thread cd_thread started) is ended there, releasing its locks.
  */
@@ -35,10 +43,18 @@
 
 #include "cd_common.h"
 
+struct cd__simnet_link;
+struct cd__simnet_lis;
+
 typedef struct cd_conn {
-    int fd;
+    int fd;              /* -1: in memory (a controlled run's, below) */
     int id;              /* registry object */
     const char *refusal; /* a listener's: see cd_io_set_refusal */
+    /* In memory: the connection and this end of it (0, 1), or the
+     * listener; both NULL for a socket. */
+    struct cd__simnet_link *link;
+    int end;
+    struct cd__simnet_lis *lis;
 } cd_conn_t;
 
 /* A listening TCP socket on 127.0.0.1:port (0: the kernel picks a free

@@ -2,13 +2,15 @@
  * test_io.c - sockets on the executor (cd_io.h): awaitable accept, read
  * and write on real descriptors, their registry records and trace, a
  * plain thread as a client, the run's abort of a task that awaits I/O,
- * and repeatable runs under the controlled scheduler.
+ * repeatable runs under the controlled scheduler, and the in-memory
+ * network every controlled run has.
  *
  * Each test runs in a forked child with a time limit (add_forked_test)
  * and a watchdog that aborts a run that goes on too long. Order is
  * observed through a log on one worker, where it is exact: a task only
  * gives its worker up at an await.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdatomic.h>
@@ -21,6 +23,7 @@
 #include "../lib/cd_io.h"
 #include "../lib/cd_registry.h"
 #include "../lib/cd_sched.h"
+#include "../lib/cd_simnet.h"
 #include "../lib/cd_thread.h"
 #include "../lib/cd_trace.h"
 #include "harness.h"
@@ -344,4 +347,118 @@ static void test_controlled_runs_of_socket_io_repeat(void)
     CU_ASSERT_STRING_EQUAL(logbuf, "pong ping pong ping pong ping pong ping pong ping ");
     controlled_run(8, s3, sizeof s3);
     CU_ASSERT_STRING_EQUAL(logbuf, log1);   /* the protocol orders what it must */
+}
+
+/* ============ controlled runs: the network is the run's, in memory ======== */
+
+static char big[1 << 16];
+
+/* A controlled run's listener, and a client and server end connected to
+ * it (the client's receive buffer rcvbuf, 0: the default). */
+static cd_conn_t *sim_listener, *sim_client, *sim_server;
+
+static void sim_connect(int rcvbuf)
+{
+    cd_sched_cfg_t cfg = { .strategy = CD_SCHED_RANDOM, .seed = 1 };
+    cd_reg_reset();
+    CU_ASSERT_FATAL(cd_sched_begin(&cfg) == 0);
+    CU_ASSERT_FATAL(cd_io_listen(&sim_listener, "listener", 0) == 0);
+    ASSERT_INT_EQ(sim_listener->fd, -1); /* no socket */
+    int port = cd_io_port(sim_listener);
+    ASSERT_INT_EQ(port, CD_SIMNET_PORT_BASE + sim_listener->id);
+    CU_ASSERT_FATAL(cd_io_connect_rcvbuf(&sim_client, "client", port,
+                                         rcvbuf) == 0);
+    CU_ASSERT_FATAL(cd_io_accept(sim_listener, &sim_server, "server") == 0);
+    ASSERT_INT_EQ(sim_client->fd, -1);
+    ASSERT_INT_EQ(sim_server->fd, -1);
+}
+
+static void sim_close(void)
+{
+    cd_io_close(sim_client);
+    cd_io_close(sim_server);
+    cd_io_close(sim_listener);
+    cd_sched_end();
+}
+
+/* test: in a controlled run a stream holds what Linux's buffers would */
+static void test_controlled_stream_holds_what_linux_buffers_would(void)
+{
+    begin(SAFETY_MS);
+    sim_connect(1); /* the smallest receive buffer, before the handshake */
+    CU_ASSERT_FATAL(cd_io_set_buffers(sim_server, 1, 0) == 0);
+    /* The kernel's floors: 4608 bytes to send, 2304 to receive. */
+    ASSERT_INT_EQ(cd_io_try_write(sim_server, big, sizeof big), 4608 + 2304);
+    ASSERT_INT_EQ(cd_io_try_write(sim_server, big, 1), 0); /* full */
+    cd_obj_rec_t *r = cd_reg_object(sim_server->id);
+    ASSERT_INT_EQ(atomic_load(&r->io_unsent), 4608);
+    ASSERT_INT_EQ(atomic_load(&r->io_written), 4608 + 2304);
+    /* Reading makes room for as much, not more. */
+    ASSERT_INT_EQ(cd_io_read(sim_client, big, 1000), 1000);
+    ASSERT_INT_EQ(cd_io_try_write(sim_server, big, sizeof big), 1000);
+    /* The other way, the defaults: 16 KiB to send, 128 KiB to receive;
+     * a value set is doubled, as the kernel does. */
+    ASSERT_INT_EQ(cd_io_try_write(sim_client, big, sizeof big), sizeof big);
+    ASSERT_INT_EQ(cd_io_try_write(sim_client, big, sizeof big), sizeof big);
+    ASSERT_INT_EQ(cd_io_try_write(sim_client, big, sizeof big),
+                  16384 + 131072 - 2 * (int)sizeof big);
+    CU_ASSERT_FATAL(cd_io_set_buffers(sim_client, 20000, 0) == 0);
+    ASSERT_INT_EQ(cd_io_try_write(sim_client, big, sizeof big),
+                  40000 - 16384);
+    sim_close();
+    end();
+}
+
+/* test: in a controlled run, shutdown and hangup end reads and writes as on sockets */
+static void test_controlled_shutdown_and_hangup_end_like_sockets(void)
+{
+    char buf[8];
+    begin(SAFETY_MS);
+    sim_connect(0);
+    /* Shut: the peer reads what was sent, then the end of the stream. */
+    ASSERT_INT_EQ(cd_io_write(sim_client, "hi", 2), 2);
+    ASSERT_INT_EQ(cd_io_shutdown(sim_client), 0);
+    ASSERT_INT_EQ(cd_io_read(sim_server, buf, sizeof buf), 2);
+    ASSERT_INT_EQ(cd_io_read(sim_server, buf, sizeof buf), 0);
+    ASSERT_INT_EQ(cd_io_try_write(sim_client, "x", 1), -EPIPE);
+    /* Hung up: its own reads end, the peer's writes fail; what was
+     * waiting for it is dropped. */
+    ASSERT_INT_EQ(cd_io_try_write(sim_server, "abc", 3), 3);
+    ASSERT_INT_EQ(cd_io_hangup(sim_client), 0);
+    ASSERT_INT_EQ(cd_io_read(sim_client, buf, sizeof buf), 0);
+    ASSERT_INT_EQ(cd_io_try_write(sim_server, "x", 1), -EPIPE);
+    ASSERT_INT_EQ(cd_io_discard(sim_client, 100), 0);
+    sim_close();
+    end();
+}
+
+/* test: in a controlled run only the run's own listeners answer */
+static void test_controlled_run_only_its_own_listeners_answer(void)
+{
+    cd_conn_t *c = NULL;
+    begin(SAFETY_MS);
+    sim_connect(0);
+    int port = cd_io_port(sim_listener);
+    /* A port nobody in the run listens on: refused, without the kernel
+     * (which might have a server there). */
+    ASSERT_INT_EQ(cd_io_connect(&c, "stray", port + 1), -ECONNREFUSED);
+    CU_ASSERT_PTR_NULL(c);
+    /* A closed listener: refused, and a connection still in its backlog
+     * reads the end of the stream. */
+    cd_conn_t *waiting;
+    CU_ASSERT_FATAL(cd_io_connect(&waiting, "waiting", port) == 0);
+    cd_io_close(sim_listener);
+    sim_listener = NULL;
+    char buf[4];
+    ASSERT_INT_EQ(cd_io_read(waiting, buf, sizeof buf), 0);
+    ASSERT_INT_EQ(cd_io_connect(&c, "late", port), -ECONNREFUSED);
+    cd_io_close(waiting);
+    sim_close();
+    /* Outside a controlled run a listener is a socket again. */
+    cd_conn_t *l;
+    CU_ASSERT_FATAL(cd_io_listen(&l, "listener", 0) == 0);
+    CU_ASSERT(l->fd >= 0);
+    CU_ASSERT(cd_io_port(l) > 0);
+    cd_io_close(l);
+    end();
 }
