@@ -14,9 +14,9 @@
  *
  * libconc's own plumbing (cd__ names): only cd_io.c calls it. Each link
  * and listener has its own mutex, taken for a call and let go before it
- * returns; a caller holds no lock of its own that a peer's call might
- * want, so the calls can be made from any thread or task. Errors are
- * negative errno values, as from a socket call.
+ * returns (the readiness checks read atomics and take none), so the calls
+ * can be made from any thread or task. Errors are negative errno values,
+ * as from a socket call.
  */
 #ifndef CD_SIMNET_H
 #define CD_SIMNET_H
