@@ -274,11 +274,21 @@ void cd__op_on_task_abort(void (*fn)(void))
     task_abort = fn;
 }
 
+/* Set on a thread's way out (cd__op_abort_self): the thread then exits
+ * (a task's worker clears it when the task has left). */
+static _Thread_local int self_ending;
+
+int cd__op_self_ending(void)
+{
+    return self_ending;
+}
+
 _Noreturn void cd__op_abort_self(int self)
 {
     cd_thread_rec_t *t = cd__rec(self);
 
     cd__fiber_ending(); /* a coroutine: its releases must not end it */
+    self_ending = 1;    /* nor a thread's, in a drained controlled run */
     /* Undo holds newest first, through each primitive's own release, so
      * the registry and the sanitizers see ordinary unlocks. */
     for (int n = cd__ld(&t->nheld); n > 0; n = cd__ld(&t->nheld)) {
@@ -297,6 +307,7 @@ _Noreturn void cd__op_abort_self(int self)
     cd__st(&t->since_ns, cd_reg_elapsed_ns());
     cd__st(&t->state, CD_T_ABORTED);
     if (cd__self_is_task()) {
+        self_ending = 0; /* the worker thread goes on */
         leave_worker(self);
         if (!task_abort)
             cd__check_failed("a task's worker has no abort hook", EINVAL,

@@ -337,6 +337,9 @@ void cd__op_wake(int self, const char *what, cd_site_t site);
  * holds, marks it aborted and exits. Only for threads cd_thread started and
  * for tasks (a task leaves its worker for good instead of exiting it). */
 _Noreturn void cd__op_abort_self(int self);
+/* Whether the calling thread is inside cd__op_abort_self (giving back what
+ * it holds, on its way out). */
+int cd__op_self_ending(void);
 
 /* ---- tasks (cd_exec.h): a task's record names its worker object ---- */
 

@@ -886,6 +886,20 @@ static void drained_coroutine(void)
     cd__fiber_yield();
 }
 
+/* An operation of a thread of a drained run. Threads run free from the
+ * abort on, and one that polls without ever waiting (a lock, a look, a
+ * lock again, with no latency between) would spin on a flag that the
+ * thread it waits for can no longer raise: the abort ended it at its
+ * wait. So a thread cd_thread started ends at its next operation once the
+ * run is aborted, as a coroutine does (above) - unless it is on its way
+ * out already, giving back what it holds. Tasks end at their awaits. */
+static void drained_thread(void)
+{
+    if (cd_reg_aborted() && cd__self_is_spawned() && !cd__self_is_task() &&
+        !cd__op_self_ending())
+        cd__op_abort_self(cd__self());
+}
+
 void cd__sched_point(int self, int op, int obj, const char *label,
                      cd_site_t site)
 {
@@ -893,6 +907,8 @@ void cd__sched_point(int self, int op, int obj, const char *label,
     if (!controlled() || self <= 0 || self > CD_MAX_THREADS) {
         if (S->draining && cd__fiber_run())
             drained_coroutine();
+        else if (S->draining)
+            drained_thread();
         return;
     }
     HIDE_BEGIN();
