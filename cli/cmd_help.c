@@ -70,9 +70,8 @@ void cd_cmd_scenario_help(const cd_scenario_t *s)
                "disconnect a slow client\n");
     if (s->max.budget_kib > 0)
         printf("  --memory-budget KIB\n                   %d..%d (default "
-               "%d): KiB the queue may use\n", s->min.budget_kib,
-               s->max.budget_kib,
-               s->defaults.budget_kib);
+               "%d): KiB the queue may use\n",
+               s->min.budget_kib, s->max.budget_kib, s->defaults.budget_kib);
     printf("  --iterations N   %d..%d (default %d)\n\n"
            "try:\n  concdemo %s\n  concdemo %s --fixed\n\nlesson: %s\n",
            s->min.iterations, s->max.iterations, s->defaults.iterations,

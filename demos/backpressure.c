@@ -21,9 +21,9 @@
  *              give the line up and report it
  * Lesson:  lessons/04-backpressure.md
  *
- * --threads N runs N web workers (one shipper); --iterations N is the
- * number of lines each worker logs; --memory-budget KIB sets the budget. The invariant is an account: every
- * line produced is delivered, dropped (counted) or given up (reported).
+ * --threads N: web workers (one shipper); --iterations N: lines each one
+ * logs; --memory-budget KIB: the budget. The invariant is an account:
+ * every line produced is delivered, dropped (counted) or given up.
  */
 #include <errno.h>
 #include <stdatomic.h>

@@ -29,12 +29,13 @@
  * run's are in memory, sized as the kernel sizes them: lib/cd_io.h): the
  * fast senders (--threads) each send --iterations messages (40), paced by
  * a TYPING_US await, and a reader per fast client counts what arrives
- * (every message of the room, its own included). Once each has said EARLY_MSGS lines and all of them were
- * read, the slow client joins - its laptop asleep: it reads nothing until
- * the fast ones are done. Its socket buffers are the kernel's smallest
- * and a message is bigger than both together, so the first message to it
- * stalls: the figures do not depend on how much the kernel happens to take
- * (its acknowledgements are timed), and every run prints the same ones.
+ * (every message of the room, its own included). Once each has said
+ * EARLY_MSGS lines and all of them were read, the slow client joins - its
+ * laptop asleep: it reads nothing until the fast ones are done. Its socket
+ * buffers are the kernel's smallest and a message is bigger than both
+ * together, so the first message to it stalls: the figures do not depend
+ * on how much the kernel happens to take (its acknowledgements are
+ * timed), and every run prints the same ones.
  * A referee ends the run early when the stall is certain: the room lock
  * is held by a write to the slow client, and the fast clients have read
  * every message sent before it was stuck.

@@ -274,8 +274,9 @@ void cd__op_on_task_abort(void (*fn)(void))
     task_abort = fn;
 }
 
-/* Set on a thread's way out (cd__op_abort_self): the thread then exits
- * (a task's worker clears it when the task has left). */
+/* Set on a thread's way out (cd__op_abort_self): the thread then exits.
+ * Cleared where the OS thread goes on: a task's worker, or the thread a
+ * coroutine ran on. */
 static _Thread_local int self_ending;
 
 int cd__op_self_ending(void)
@@ -306,8 +307,9 @@ _Noreturn void cd__op_abort_self(int self)
     cd__op_note(self, CD_OP_ABORT, 0, 0, (cd_site_t){ 0 });
     cd__st(&t->since_ns, cd_reg_elapsed_ns());
     cd__st(&t->state, CD_T_ABORTED);
+    if (cd__self_is_task() || cd__fiber_self())
+        self_ending = 0; /* the OS thread goes on */
     if (cd__self_is_task()) {
-        self_ending = 0; /* the worker thread goes on */
         leave_worker(self);
         if (!task_abort)
             cd__check_failed("a task's worker has no abort hook", EINVAL,
