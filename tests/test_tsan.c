@@ -68,11 +68,16 @@ static void expect_broken_unreported(const char *scenario, const char *arg,
 }
 
 /* The broken variant gets TSan's data race report, exit 66, naming the
- * racing functions at their lines: `first` and `second` (or NULL). */
+ * racing functions at their lines: `first` and `second` (or NULL). On the
+ * controlled scheduler, as the worksheets run it: its threads meet in the
+ * window on any machine, and TSan does not see its hand-offs. A free run
+ * on a starved machine can run them one after another, and what they do
+ * in between (a gauge, a counter) then orders their accesses for TSan (a
+ * loaded CI's free `race` once reported nothing). */
 static void expect_data_race(const char *scenario, const char *first,
                              const char *second)
 {
-    run_tsan(scenario, NULL);
+    run_tsan(scenario, "--sched=random:1");
     ASSERT_STR_HAS(out.err, "WARNING: ThreadSanitizer: data race");
     ASSERT_STR_HAS(out.err, first);
     if (second)
@@ -312,10 +317,7 @@ static void broken_inventory_is_no_data_race(void)
 /* test: broken counter: data-race report on the count */
 static void broken_counter_gets_a_data_race_report_on_the_count(void)
 {
-    run_tsan("counter", NULL);
-    ASSERT_STR_HAS(out.err, "WARNING: ThreadSanitizer: data race");
-    ASSERT_STR_HAS(out.err, "count_view_broken demos/counter.c:");
-    ASSERT_INT_EQ(out.exit_code, 66);
+    expect_data_race("counter", "count_view_broken demos/counter.c:", NULL);
 }
 
 /* test: counter --fixed=mutex: no report */
