@@ -76,12 +76,43 @@ static int drain(int fds[2], char *bufs[2], size_t caps[2], size_t lens[2],
     return 0;
 }
 
+/* A child about to be killed at its limit: where each of its threads is,
+ * on stderr, when gdb is installed - so that the log of a rare hang (a CI
+ * run's) says where it hung. Best effort: gdb gets GDB_LIMIT_S, a missing
+ * gdb prints nothing, and the kill follows either way. */
+#define GDB_LIMIT_S "30"
+
+static void show_stacks(pid_t pid)
+{
+    char spid[24];
+    snprintf(spid, sizeof spid, "%d", (int)pid);
+    fflush(NULL);
+    pid_t g = fork();
+    if (g == 0) {
+        int null = open("/dev/null", O_RDONLY);
+        if (null >= 0)
+            dup2(null, STDIN_FILENO);
+        dup2(STDERR_FILENO, STDOUT_FILENO);
+        execl("/bin/sh", "sh", "-c",
+              "command -v gdb >/dev/null 2>&1 || exit 0; "
+              "echo; echo \"  the threads of process $0 at its limit:\"; "
+              "exec timeout " GDB_LIMIT_S " gdb -p \"$0\" -batch -nx -q "
+              "-ex 'thread apply all bt 40' 2>&1",
+              spid, (char *)NULL);
+        _exit(127);
+    }
+    if (g > 0)
+        while (waitpid(g, NULL, 0) < 0 && errno == EINTR)
+            ;
+}
+
 /* Waits for pid; kills it first if it outlived the deadline. Returns the
  * wait status, or -1 if it had to be killed. */
 static int reap(pid_t pid, int timed_out)
 {
     int status = 0;
     if (timed_out) {
+        show_stacks(pid);
         kill(pid, SIGKILL);
         waitpid(pid, &status, 0);
         return -1;
