@@ -106,13 +106,17 @@ static void show_stacks(pid_t pid)
             ;
 }
 
+/* Set while run_concdemo_until runs a command that is to be killed. */
+static int kill_meant;
+
 /* Waits for pid; kills it first if it outlived the deadline. Returns the
  * wait status, or -1 if it had to be killed. */
 static int reap(pid_t pid, int timed_out)
 {
     int status = 0;
     if (timed_out) {
-        show_stacks(pid);
+        if (!kill_meant)
+            show_stacks(pid);
         kill(pid, SIGKILL);
         waitpid(pid, &status, 0);
         return -1;
@@ -757,7 +761,7 @@ static void collect(cmd_out_t *o, int out_fd, int err_fd, pid_t pid,
     int status = reap(pid, timed_out);
     if (status >= 0 && WIFEXITED(status))
         o->exit_code = WEXITSTATUS(status);
-    if (timed_out)
+    if (timed_out && !kill_meant)
         fprintf(stderr, "\n  %s: killed at the %d ms limit\n", name,
                 limit_ms);
 }
@@ -1182,6 +1186,13 @@ void run_concdemo(cmd_out_t *o, const char *const args[], const char *env,
     for (int i = 0; args[i] && i < 14; i++)
         argv[i + 1] = args[i];
     run_cmd(o, argv, env, limit_ms);
+}
+
+void run_concdemo_until(cmd_out_t *o, const char *const args[], int stop_ms)
+{
+    kill_meant = 1;
+    run_concdemo(o, args, NULL, stop_ms);
+    kill_meant = 0;
 }
 
 void expect_concdemo(cmd_out_t *o, const char *const args[], int exit_code,

@@ -221,6 +221,11 @@ void expect_no_tsan_report(const cmd_out_t *o, const char *what,
 void run_concdemo(cmd_out_t *o, const char *const args[], const char *env,
                   int limit_ms);
 
+/* Runs concdemo with args (no env addition) and kills it at stop_ms, as
+ * the caller means to: quietly, with no stacks shown (exit_code -1 when
+ * it was killed). */
+void run_concdemo_until(cmd_out_t *o, const char *const args[], int stop_ms);
+
 /* Runs concdemo with args like run_concdemo (no env addition) and fails
  * the test unless it exits with exit_code and its stdout has out_has and
  * its stderr err_has (either NULL: not checked). A failure names args. */

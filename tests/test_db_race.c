@@ -488,10 +488,11 @@ static void test_pg_schema_left_by_a_killed_run_is_refused(void)
         return;
     /* A run killed after it made its schema (a long one, stopped at 3 s)
      * leaves it behind; the next run names it and stops. */
-    run_concdemo(&out, (const char *[]){ "db-race", "--fixed=tx", "--db",
-                                         pg_url, "--iterations", "5000",
-                                         "--timeout", "60000", NULL },
-                 NULL, 3000);
+    run_concdemo_until(&out, (const char *[]){ "db-race", "--fixed=tx",
+                                               "--db", pg_url, "--iterations",
+                                               "5000", "--timeout", "60000",
+                                               NULL },
+                       3000);
     CU_ASSERT(out.exit_code == -1);
     expect_setup_error((const char *[]){ "db-race", "--db", pg_url, NULL },
                        "schema concdemo_db_race is left from an earlier run");
