@@ -215,7 +215,7 @@ int cd_explore(const cd_explore_t *e, cd_explore_result_t *out,
                            .max_steps = e->max_steps,
                            .anyorder = !e->scenario->explore_on_time,
                            .spurious = e->spurious,
-                           .fibers = e->fibers };
+                           .fibers = e->fibers, .stay_pinned = 1 };
     cd_run_opts_t o = { .params = e->params, .timeout_ms = e->timeout_ms,
                         .latency_permille = e->latency_permille,
                         .on_stuck = e->on_stuck, .sched = &cfg };
@@ -295,6 +295,7 @@ int cd_explore(const cd_explore_t *e, cd_explore_result_t *out,
 done:
     if (e->keep_threads)
         cd_thread_pool_end();
+    cd_sched_unpin();
     cd_run_watchdog_stop(&o);
     free(potential);
     out->distinct = (long)seen.n;

@@ -1139,21 +1139,43 @@ int64_t cd__sched_clock(void)
 
 /* ================================ the run ================================ */
 
+/* The CPU the calling thread is pinned to (-1: none) and the CPUs it had
+ * before: a thread left on one CPU after its runs makes every thread it
+ * starts later share that CPU too - a watchdog, the sanitizers' own at
+ * exit - and on a busy machine a process whose threads all wait for one
+ * CPU stalled for a minute (an ASan test child: its watchdog, its run's
+ * threads and LeakSanitizer's tracer, woken but not run). */
+static _Thread_local struct {
+    int cpu;
+    int saved;
+    cpu_set_t was;
+} pin = { .cpu = -1 };
+
 static void pin_to_one_cpu(void)
 {
     /* Hand-offs between cores cost ~30 us here, on one core ~1.5 us, and
-     * only one thread runs at a time anyway. Threads inherit this. The
-     * caller stays pinned after the run: the next run (an exploration's)
-     * finds it on that CPU and needs no system call. */
-    static _Thread_local int pinned = -1;
+     * only one thread runs at a time anyway. Threads inherit this. With
+     * cfg.stay_pinned the caller stays pinned after the run: the next run
+     * (an exploration's) finds it on that CPU and needs no system call. */
     cpu_set_t set;
     int cpu = sched_getcpu();
-    if (cpu >= 0 && cpu == pinned)
+    if (cpu >= 0 && cpu == pin.cpu)
         return;
-    pinned = cpu;
+    if (pin.cpu < 0)
+        pin.saved = sched_getaffinity(0, sizeof pin.was, &pin.was) == 0;
+    pin.cpu = cpu >= 0 ? cpu : 0;
     CPU_ZERO(&set);
-    CPU_SET(cpu >= 0 ? cpu : 0, &set);
+    CPU_SET(pin.cpu, &set);
     sched_setaffinity(0, sizeof set, &set);
+}
+
+void cd_sched_unpin(void)
+{
+    if (pin.cpu < 0)
+        return;
+    pin.cpu = -1;
+    if (pin.saved)
+        sched_setaffinity(0, sizeof pin.was, &pin.was);
 }
 
 void cd__sched_bind(int id)
@@ -1217,6 +1239,8 @@ void cd_sched_end(void)
     HIDE_END();
     cd__reg_set_clock(NULL);
     cd__reg_update_gate();
+    if (!S->cfg.stay_pinned)
+        cd_sched_unpin();
 }
 
 int cd_sched_active(void) { return cd__sched_on(); }

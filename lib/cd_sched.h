@@ -112,6 +112,9 @@ typedef struct cd_sched_cfg {
      * for programs whose threads only do lib operations). Ignored in the
      * sanitizer builds. */
     int fibers;
+    /* 1: cd_sched_end leaves the caller on its one CPU, for the next run
+     * of a series (an exploration), which then calls cd_sched_unpin. */
+    int stay_pinned;
 } cd_sched_cfg_t;
 
 /* One recorded decision: what could go on, who ran before, what was
@@ -143,11 +146,16 @@ int cd_sched_format_schedule(const cd_sched_decision_t *d, int n, char *buf,
 
 /* Starts controlled mode for the run about to begin, on the calling thread
  * (which becomes the first participant). Call after cd_reg_reset() and
- * before any thread is spawned; pins the process to one CPU so hand-offs
- * stay cheap. Returns 0 or -errno. */
+ * before any thread is spawned; pins the calling thread (and so the
+ * threads it starts) to one CPU so hand-offs stay cheap. Returns 0 or
+ * -errno. */
 int cd_sched_begin(const cd_sched_cfg_t *cfg);
-/* Ends it, once every participant but the caller has been joined. */
+/* Ends it, once every participant but the caller has been joined, and
+ * gives the caller back the CPUs it had (unless cfg.stay_pinned). */
 void cd_sched_end(void);
+/* Gives the calling thread back the CPUs it had before a run pinned it;
+ * nothing if it is not pinned. */
+void cd_sched_unpin(void);
 int cd_sched_active(void);
 
 /* What the run did: decisions made, steps taken, and why the schedule

@@ -2,7 +2,9 @@
  * test_sched.c - the controlled scheduler: parsing, determinism, replay,
  * exploration of every scenario, step mode, bounds and bad schedules.
  */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_EQUAL */
 #include <errno.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -552,6 +554,32 @@ CHILD_TEST(a_poller_never_starves_what_it_waits_for)
             fprintf(stderr, "\n  %s\n", found.verdict.observed);
         EXPECT_EQ(x.found, 0);
     }
+    return 0;
+}
+
+/* A run pins its caller to one CPU (cheap hand-offs); once the run, or a
+ * whole exploration, is over the caller has its CPUs back. A caller left
+ * pinned would put every thread it starts later on that one CPU - the
+ * next exploration's watchdog, LeakSanitizer's tracer at exit - and a
+ * loaded ASan runner saw such a child stall until its limit. */
+/* test: a run gives its caller's CPUs back */
+CHILD_TEST(a_run_gives_its_callers_cpus_back)
+{
+    cpu_set_t before, after;
+    EXPECT_EQ(sched_getaffinity(0, sizeof before, &before), 0);
+    if (CPU_COUNT(&before) < 2)
+        return 0; /* one CPU: pinned or not looks the same */
+    cd_sched_cfg_t cfg = { .strategy = CD_SCHED_RANDOM, .seed = 1,
+                           .max_steps = CD_SCHED_DEFAULT_STEPS };
+    cd_run_opts_t o = { .params = sleep_order.explore, .timeout_ms = 5000,
+                        .latency_permille = 1000, .sched = &cfg };
+    EXPECT_EQ(cd_run(&sleep_order, BY_POLLING, &o, &again), 0);
+    EXPECT_EQ(sched_getaffinity(0, sizeof after, &after), 0);
+    EXPECT(CPU_EQUAL(&before, &after));
+    cd_explore_result_t x = explore_sleep(BY_POLLING, CD_SCHED_RANDOM);
+    EXPECT_EQ(x.runs > 0, 1);
+    EXPECT_EQ(sched_getaffinity(0, sizeof after, &after), 0);
+    EXPECT(CPU_EQUAL(&before, &after));
     return 0;
 }
 
