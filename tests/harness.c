@@ -38,8 +38,8 @@ static long long now_ms(void)
 /* A test's time limit is a hang bound, not a speed target, and on a
  * machine whose runnable threads wait for a CPU (a CI runner beside other
  * jobs, busy loops, the suites' own runs at once) a correct child can need
- * several times its limit: an ASan runner beside three loops of another
- * suite and two busy loops took 15 s for a test that takes 2 s idle. So at
+ * several times its limit: beside three ASan suites in a loop and two busy
+ * loops, two offload tests of the ASan runner hit their 15 s and 20 s. So at
  * its limit a child gets the limit again - at most MAX_STRETCH times - when
  * the machine was starved since the last look: the kernel's CPU pressure
  * (/proc/pressure/cpu, "some": time in which a runnable thread waited for
